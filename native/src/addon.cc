@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// Module entry point: registers every binding file's functions and nothing else.
+#include <napi.h>
+
+#include "napi/register.h"
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  dcn::napi::RegisterInfo(env, exports);
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(tvdcn, Init)
