@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Runtime information mirroring tvdcn's helpers (has_ops, with_cuda, cuda_version, cuda_arch_list)
+// plus backendInfo(): which binary was loaded, from where, and why the others were not.
+import { getLoaded, type BackendRequest, type LoadAttempt } from './load-binding.js';
+
+/** What {@link backendInfo} reports. */
+export interface BackendInfo {
+  /** True when a native binary is loaded. */
+  loaded: boolean;
+  /** `'cuda'` when the CUDA binary is loaded (it may still run on the CPU only), `'cpu'` otherwise. */
+  variant: 'cpu' | 'cuda' | null;
+  /** Package name (`@tvdcn/linux-x64-gnu`, ...) or `TVDCN_NATIVE_PATH`. */
+  candidate: string | null;
+  /** The `.node` file in use. */
+  path: string | null;
+  /** `TVDCN_BACKEND` as parsed. */
+  requested: BackendRequest | null;
+  /** Number of usable CUDA devices (0 when CUDA is not usable). */
+  cudaDeviceCount: number;
+  /** Why CUDA is not usable, or null when it is. */
+  cudaUnavailableReason: string | null;
+  /** Every candidate looked at, in order, with its outcome. */
+  attempts: readonly LoadAttempt[];
+  /** When nothing could be loaded: the full error message. */
+  error: string | null;
+}
+
+/**
+ * Which native binary is in use and why each other candidate was not. Never throws: when no binary
+ * loads, `loaded` is false and `error` holds the message ops would throw.
+ * @example
+ * console.log(backendInfo().candidate); // '@tvdcn/linux-x64-gnu'
+ */
+export function backendInfo(): BackendInfo {
+  try {
+    const l = getLoaded();
+    return {
+      loaded: true,
+      variant: l.variant,
+      candidate: l.candidate,
+      path: l.path,
+      requested: l.requested,
+      cudaDeviceCount: l.cudaDeviceCount,
+      cudaUnavailableReason: l.cudaUnavailableReason,
+      attempts: l.attempts,
+      error: null,
+    };
+  } catch (e) {
+    return {
+      loaded: false, variant: null, candidate: null, path: null, requested: null,
+      cudaDeviceCount: 0, cudaUnavailableReason: 'no native binary loaded', attempts: [],
+      error: e instanceof Error ? e.message : String(e),
+    };
+  }
+}
+
+/** True when the native operators are available (tvdcn's `has_ops()`). */
+export function hasOps(): boolean {
+  return backendInfo().loaded;
+}
+
+/** True when the loaded binary was built with CUDA (tvdcn's `with_cuda()`), whether or not a GPU is usable. */
+export function withCuda(): boolean {
+  return cudaVersion() !== -1;
+}
+
+/** CUDA_VERSION the binary was built with (e.g. 13000), or -1 without CUDA or without ops. */
+export function cudaVersion(): number {
+  try {
+    return getLoaded().binding.buildInfo().cudaVersion;
+  } catch {
+    return -1;
+  }
+}
+
+/** The CUDA architectures compiled into the binary (e.g. `['75-real', ..., '120-virtual']`); `[]` without CUDA. */
+export function cudaArchList(): string[] {
+  try {
+    return getLoaded().binding.buildInfo().cudaArchList.split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** CUDA device queries. */
+export const cuda = {
+  /** True when the CUDA binary is loaded and at least one device is usable. */
+  isAvailable(): boolean {
+    return backendInfo().cudaDeviceCount > 0;
+  },
+  /** Number of usable CUDA devices (0 when CUDA is not usable). */
+  deviceCount(): number {
+    return backendInfo().cudaDeviceCount;
+  },
+};

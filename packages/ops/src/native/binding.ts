@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// The TypeScript type of every export of tvdcn.node: the only file where native names appear.
+// The C++ side is native/src/napi/*_binding.cc; keep both in step and bump ABI_VERSION with
+// native/src/core/version.h whenever a signature changes.
+
+/** @internal Binary interface version; must equal `abiVersion()` of the loaded `.node`. */
+export const ABI_VERSION = 1;
+
+/** @internal Element types the native code knows. Half types exist only on CUDA. */
+export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
+
+/**
+ * @internal Opaque handle of device memory owned by the native side (CUDA builds only). JS never reads
+ * it; it is passed back to native functions.
+ */
+export interface NativeDeviceBuffer {
+  readonly __tvdcnDeviceBuffer: true;
+}
+
+/**
+ * @internal A contiguous row-major tensor as the binding sees it. On the CPU `data` is the tensor's own
+ * typed array (zero-copy); on CUDA it is a {@link NativeDeviceBuffer}. `data.length` (or the buffer's
+ * element count) must equal the product of `shape`: native code checks it again before any access.
+ */
+export interface NativeTensor {
+  readonly data: Float32Array | Float64Array | NativeDeviceBuffer;
+  readonly shape: readonly number[];
+  readonly dtype: NativeDType;
+}
+
+/**
+ * @internal Resolved geometry of one deformable convolution, computed once in TypeScript by
+ * `@tvdcn/shape` and re-checked in C++. Tensors are always passed batched:
+ * - regular:    input [B, inChannels, ...inSize], weight [outChannels, inChannels/groups, ...kernelSize],
+ *               offset [B, offsetGroups*dim*K, ...outSize], mask [B, maskGroups*K, ...outSize],
+ *               output [B, outChannels, ...outSize]
+ * - transposed: input [B, inChannels, ...inSize], weight [inChannels, outChannels/groups, ...kernelSize],
+ *               offset [B, offsetGroups*dim*K, ...inSize], mask [B, maskGroups*K, ...inSize],
+ *               output [B, outChannels, ...outSize]
+ */
+export interface NativeDeformConvParams {
+  dim: 1 | 2 | 3;
+  transposed: boolean;
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  groups: number;
+  offsetGroups: number; // 1 when offset is null
+  maskGroups: number; // 1 when mask is null
+  kernelSize: readonly number[];
+  stride: readonly number[];
+  padding: readonly number[];
+  dilation: readonly number[];
+  inSize: readonly number[];
+  outSize: readonly number[];
+}
+
+/** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
+export interface NativeDeformConvGrads {
+  input: NativeTensor | null;
+  weight: NativeTensor | null;
+  offset: NativeTensor | null;
+  mask: NativeTensor | null;
+  bias: NativeTensor | null;
+}
+
+/** @internal What `buildInfo()` reports. */
+export interface NativeBuildInfo {
+  withCuda: boolean;
+  cudaVersion: number; // CUDA_VERSION the binary was built with, -1 without CUDA
+  cudaArchList: string; // space-separated CMAKE_CUDA_ARCHITECTURES, '' without CUDA
+  hardwareConcurrency: number;
+  compiler: string;
+}
+
+/** @internal What `cudaDeviceCount()` reports: `error` is the cudaError_t (-1 in a CPU-only build). */
+export interface NativeDeviceCount {
+  count: number;
+  error: number;
+  reason: string;
+}
+
+/**
+ * @internal The addon's exports. All compute functions are synchronous, write every element of their
+ * output tensors (outputs need not be zeroed), and throw an `Error` (never crash) on inconsistent
+ * arguments.
+ */
+export interface NativeBinding {
+  abiVersion(): number;
+  buildInfo(): NativeBuildInfo;
+  cudaDeviceCount(): NativeDeviceCount;
+  /** Threads used by CPU kernels (default: hardware concurrency, or TVDCN_NUM_THREADS). */
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  deformConvForward(
+    params: NativeDeformConvParams,
+    input: NativeTensor,
+    weight: NativeTensor,
+    offset: NativeTensor | null,
+    mask: NativeTensor | null,
+    bias: NativeTensor | null,
+    output: NativeTensor,
+  ): void;
+  deformConvBackward(
+    params: NativeDeformConvParams,
+    input: NativeTensor,
+    weight: NativeTensor,
+    offset: NativeTensor | null,
+    mask: NativeTensor | null,
+    gradOutput: NativeTensor,
+    grads: NativeDeformConvGrads,
+  ): void;
+  /** Softmax over the K kernel points of each mask group: mask [B, maskGroups*K, ...spatial]. */
+  maskSoftmaxForward(mask: NativeTensor, maskGroups: number, kernelPoints: number, output: NativeTensor): void;
+  /** gradMask = s * (g - sum_K(g * s)) with s the forward output. */
+  maskSoftmaxBackward(
+    output: NativeTensor,
+    gradOutput: NativeTensor,
+    maskGroups: number,
+    kernelPoints: number,
+    gradMask: NativeTensor,
+  ): void;
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// The one multi-line message shown when no native binary could be loaded: every attempt, then remedies.
+import type { LoadAttempt } from './load-binding.js';
+
+/** @internal Builds the "could not load" message from the attempts made. */
+export function formatLoadError(key: string, requested: string, attempts: readonly LoadAttempt[]): string {
+  const lines = [
+    `Could not load the tvdcn native binary for the runtime ${key} (Node ${process.version}, ` +
+      `TVDCN_BACKEND=${requested}).`,
+    'Attempts:',
+    ...attempts.map((a) => `  - ${a.candidate}${a.path ? ` (${a.path})` : ''}: ${a.status}: ${a.reason}`),
+    'Possible solutions:',
+    '  - Install the optional dependencies: npm install --include=optional @tvdcn/ops',
+    '    (with pnpm, check `supportedArchitectures` and `ignoredOptionalDependencies` in pnpm-workspace.yaml)',
+  ];
+  if (attempts.some((a) => /GLIBC_|GLIBCXX_|CXXABI_/.test(a.reason))) {
+    lines.push('  - This system C/C++ library is older than the prebuilt binary needs (glibc >= 2.34).');
+  }
+  if (requested === 'cuda') {
+    lines.push('  - TVDCN_BACKEND=cuda needs an NVIDIA driver and GPU; use TVDCN_BACKEND=auto or cpu otherwise.');
+  }
+  lines.push(
+    '  - Build from source (cmake >= 3.18, a C++17 compiler, optionally nvcc) in a clone of the repository:',
+    '      pnpm install && pnpm --filter @tvdcn/native-src build',
+    '    then point the loader at it: TVDCN_NATIVE_PATH=/path/to/native/build/cpu/Release/tvdcn_cpu.node',
+  );
+  return lines.join('\n');
+}

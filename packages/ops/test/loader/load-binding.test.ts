@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+// The loader's choices: forced cpu, forced cuda without a GPU, explicit paths, missing binaries, ABI checks.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { NativeLoadError } from '@tvdcn/shape';
+import { describe, expect, it } from 'vitest';
+import { ABI_VERSION, type NativeBinding } from '../../src/native/binding.js';
+import {
+  defaultEnvironment,
+  loadBinding,
+  parseBackendRequest,
+  type LoaderEnvironment,
+} from '../../src/native/load-binding.js';
+
+const require = createRequire(import.meta.url);
+const root = join(__dirname, '..', '..', '..', '..');
+const cpuBuild = join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+const cudaBuild = join(root, 'native', 'build', 'cuda', 'Release', 'tvdcn_cuda.node');
+
+/** A fake binary with the given ABI and device count. */
+function fakeBinding(opts: { abi?: number; withCuda?: boolean; devices?: number; reason?: string }): NativeBinding {
+  return {
+    abiVersion: () => opts.abi ?? ABI_VERSION,
+    buildInfo: () => ({
+      withCuda: opts.withCuda ?? false,
+      cudaVersion: opts.withCuda ? 13000 : -1,
+      cudaArchList: opts.withCuda ? '90' : '',
+      hardwareConcurrency: 2,
+      compiler: 'fake',
+    }),
+    cudaDeviceCount: () => ({
+      count: opts.devices ?? 0,
+      error: opts.devices ? 0 : 35,
+      reason: opts.reason ?? (opts.devices ? '' : 'cudaErrorInsufficientDriver: no driver'),
+    }),
+  } as unknown as NativeBinding;
+}
+
+/** An environment where `files` maps package specifiers to what loading them gives. */
+function fakeEnv(
+  requested: 'auto' | 'cpu' | 'cuda',
+  files: Record<string, NativeBinding | Error>,
+  nativePath?: string,
+): LoaderEnvironment {
+  return {
+    requested,
+    nativePath,
+    platform: 'linux-x64-gnu',
+    resolve: (spec) => {
+      if (!(spec in files)) throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'MODULE_NOT_FOUND' });
+      return `/fake/${spec}`;
+    },
+    exists: (path) => path.slice('/fake/'.length) in files,
+    load: (path) => {
+      const f = files[path.slice('/fake/'.length)];
+      if (!f) throw new Error(`cannot open ${path}`);
+      if (f instanceof Error) throw f;
+      return f;
+    },
+    opsVersion: null,
+  };
+}
+
+const CPU = '@tvdcn/linux-x64-gnu/tvdcn.node';
+const CUDA = '@tvdcn/linux-x64-gnu-cuda/tvdcn.node';
+
+describe('loader with fake binaries', () => {
+  const env = fakeEnv;
+
+  it('auto: picks CUDA when a device is usable', () => {
+    const l = loadBinding(env('auto', { [CUDA]: fakeBinding({ withCuda: true, devices: 2 }), [CPU]: fakeBinding({}) }));
+    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu-cuda');
+    expect(l.variant).toBe('cuda');
+    expect(l.cudaDeviceCount).toBe(2);
+    expect(l.attempts.at(-1)).toMatchObject({ status: 'loaded', reason: '2 CUDA device(s) usable' });
+  });
+
+  it('auto: falls back to the CPU package without a GPU and says why', () => {
+    const l = loadBinding(env('auto', { [CUDA]: fakeBinding({ withCuda: true, devices: 0 }), [CPU]: fakeBinding({}) }));
+    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    expect(l.cudaDeviceCount).toBe(0);
+    const skipped = l.attempts.find((a) => a.candidate === '@tvdcn/linux-x64-gnu-cuda');
+    expect(skipped).toMatchObject({ status: 'skipped' });
+    expect(skipped?.reason).toMatch(/no usable GPU: cudaErrorInsufficientDriver/);
+  });
+
+  it('auto: uses the CUDA superset in CPU mode when the CPU package is missing', () => {
+    const l = loadBinding(env('auto', { [CUDA]: fakeBinding({ withCuda: true, devices: 0 }) }));
+    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu-cuda');
+    expect(l.cudaDeviceCount).toBe(0);
+    expect(l.attempts.at(-1)?.reason).toMatch(/CPU kernels of the CUDA binary/);
+  });
+
+  it('cpu: never looks at CUDA', () => {
+    const l = loadBinding(env('cpu', { [CUDA]: fakeBinding({ withCuda: true, devices: 1 }), [CPU]: fakeBinding({}) }));
+    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    expect(l.attempts[0]).toMatchObject({ candidate: '@tvdcn/linux-x64-gnu-cuda', status: 'skipped', reason: 'TVDCN_BACKEND=cpu' });
+  });
+
+  it('cuda without a GPU: a clear error naming the reason and the remedy', () => {
+    const e = env('cuda', { [CUDA]: fakeBinding({ withCuda: true, devices: 0 }), [CPU]: fakeBinding({}) });
+    expect(() => loadBinding(e)).toThrow(NativeLoadError);
+    expect(() => loadBinding(e)).toThrow(/no usable GPU: cudaErrorInsufficientDriver/);
+    expect(() => loadBinding(e)).toThrow(/TVDCN_BACKEND=cuda needs an NVIDIA driver/);
+  });
+
+  it('cuda without the CUDA package: error lists the attempt', () => {
+    const e = env('cuda', { [CPU]: fakeBinding({}) });
+    expect(() => loadBinding(e)).toThrow(/@tvdcn\/linux-x64-gnu-cuda: failed: package not installed/);
+  });
+
+  it('nothing installed: one error listing every attempt and the build command', () => {
+    const e = env('auto', {});
+    let message = '';
+    try {
+      loadBinding(e);
+    } catch (err) {
+      expect(err).toBeInstanceOf(NativeLoadError);
+      expect((err as NativeLoadError).code).toBe('ERR_DCN_NATIVE_LOAD');
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/runtime linux-x64-gnu/);
+    expect(message).toMatch(/@tvdcn\/linux-x64-gnu-cuda: failed: package not installed/);
+    expect(message).toMatch(/@tvdcn\/linux-x64-gnu: failed: package not installed/);
+    expect(message).toMatch(/Possible solutions:/);
+    expect(message).toMatch(/npm install --include=optional @tvdcn\/ops/);
+    expect(message).toMatch(/pnpm --filter @tvdcn\/native-src build/);
+  });
+
+  it('a binary that fails to load is reported with its error, glibc hint included', () => {
+    const e = env('auto', { [CPU]: new Error("/lib/libstdc++.so.6: version `GLIBCXX_3.4.32' not found") });
+    expect(() => loadBinding(e)).toThrow(/GLIBCXX_3\.4\.32/);
+    expect(() => loadBinding(e)).toThrow(/older than the prebuilt binary needs/);
+  });
+
+  it('refuses a binary of another ABI version', () => {
+    const e = env('cpu', { [CPU]: fakeBinding({ abi: ABI_VERSION + 1 }) });
+    expect(() => loadBinding(e)).toThrow(new RegExp(`ABI version ${ABI_VERSION + 1} does not match`));
+  });
+
+  it('refuses a file that is not a tvdcn binary', () => {
+    const e = env('cpu', { [CPU]: {} as NativeBinding });
+    expect(() => loadBinding(e)).toThrow(/not a tvdcn binary/);
+  });
+
+  it('TVDCN_NATIVE_PATH that does not load is an error, with no silent fallback', () => {
+    const e = env('auto', { [CPU]: fakeBinding({}) }, '/nonexistent/tvdcn.node');
+    expect(() => loadBinding(e)).toThrow(/TVDCN_NATIVE_PATH \(\/nonexistent\/tvdcn\.node\): failed/);
+  });
+
+  it('TVDCN_BACKEND values are checked', () => {
+    expect(parseBackendRequest(undefined)).toBe('auto');
+    expect(parseBackendRequest(' CPU ')).toBe('cpu');
+    expect(parseBackendRequest('cuda')).toBe('cuda');
+    expect(() => parseBackendRequest('gpu')).toThrow(/TVDCN_BACKEND: expected 'auto', 'cpu' or 'cuda', but got 'gpu'/);
+  });
+});
+
+describe('loader with the real binaries of this checkout', () => {
+  it.runIf(existsSync(cpuBuild))('TVDCN_NATIVE_PATH loads the CPU build as-is', () => {
+    const l = loadBinding({ ...defaultEnvironment(), requested: 'auto', nativePath: cpuBuild });
+    expect(l.variant).toBe('cpu');
+    expect(l.binding.abiVersion()).toBe(ABI_VERSION);
+  });
+
+  it.runIf(existsSync(cudaBuild))('the CUDA build loads without a GPU and says why CUDA is unusable', () => {
+    const b = require(cudaBuild) as NativeBinding;
+    expect(b.buildInfo().withCuda).toBe(true);
+    const dc = b.cudaDeviceCount();
+    if (dc.count === 0) {
+      expect(dc.error).toBeGreaterThan(0);
+      expect(dc.reason).toMatch(/^cuda[A-Za-z]+: /);
+      const e = { ...defaultEnvironment(), requested: 'cuda' as const, nativePath: cudaBuild };
+      expect(() => loadBinding(e)).toThrow(/no usable GPU/);
+    }
+  });
+
+  it('the default environment loads a binary from the workspace packages', () => {
+    const e = { ...defaultEnvironment(), nativePath: undefined, requested: 'auto' as const };
+    const l = loadBinding(e);
+    expect(l.binding.abiVersion()).toBe(ABI_VERSION);
+    expect(['@tvdcn/linux-x64-gnu', '@tvdcn/linux-x64-gnu-cuda']).toContain(l.candidate);
+    if (l.cudaDeviceCount === 0) expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+  });
+
+  it('forced cpu loads the CPU package', () => {
+    const l = loadBinding({ ...defaultEnvironment(), nativePath: undefined, requested: 'cpu' });
+    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    expect(l.variant).toBe('cpu');
+  });
+});
