@@ -58,4 +58,10 @@ if (task === 'demo' || task === 'bench') {
   status = run('pnpm', ['exec', 'turbo', 'run', 'build']);
   if (status !== 0) process.exit(status);
 }
-process.exit(run('pnpm', [...tasks[task], ...process.argv.slice(3)]));
+status = run('pnpm', [...tasks[task], ...process.argv.slice(3)]);
+if (task === 'test') {
+  // The packages as users install them: packed, then installed with npm outside the workspace.
+  const scenarios = run(process.execPath, [join(root, 'scripts', 'install-scenarios.mjs')]);
+  status = status || scenarios;
+}
+process.exit(status);

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// Install scenarios as users meet them: pack the packages, install them with npm into fresh directories
+// outside the workspace, and run real work there.
+//   (a) only @tvdcn/ops: a deformConv2d forward and backward;
+//   (b) tvdcn: one PackedDeformConv2d training step.
+// The binary must arrive through @tvdcn/ops' optionalDependencies and nothing may be compiled at install
+// time (npm runs with --ignore-scripts, and no packed package may declare an install script). The
+// packages are not on the registry yet, so npm `overrides` point their names at the packed tarballs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'tvdcn-install-'));
+const tarballs = join(work, 'tarballs');
+mkdirSync(tarballs);
+let passed = 0;
+let failed = 0;
+
+function sh(cmd, args, cwd, extraEnv = {}) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...extraEnv } });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+function check(name, fn) {
+  try {
+    fn();
+    passed++;
+    console.log(`  ✓ ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`  ✗ ${name}\n${String(e.message ?? e).replace(/^/gm, '      ')}`);
+  }
+}
+
+const packages = {
+  '@tvdcn/shape': 'packages/shape',
+  '@tvdcn/ops': 'packages/ops',
+  tvdcn: 'packages/tvdcn',
+  '@tvdcn/linux-x64-gnu': 'packages/bin-linux-x64-gnu',
+};
+const files = {};
+console.log(`install scenarios in ${work}`);
+check('pack the packages (pnpm pack rewrites workspace: versions)', () => {
+  for (const [name, dir] of Object.entries(packages)) {
+    const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+    for (const s of ['preinstall', 'install', 'postinstall']) {
+      if (pkg.scripts?.[s]) throw new Error(`${name} declares a ${s} script`);
+    }
+    const before = new Set(readdirSync(tarballs));
+    sh('pnpm', ['pack', '--pack-destination', tarballs], join(root, dir));
+    const made = readdirSync(tarballs).filter((f) => !before.has(f));
+    if (made.length !== 1) throw new Error(`expected one tarball for ${name}, got ${made.join(', ')}`);
+    files[name] = join(tarballs, made[0]);
+  }
+  const listing = sh('tar', ['-tzf', files['@tvdcn/linux-x64-gnu']], work);
+  if (!listing.includes('package/bin/tvdcn.node')) throw new Error('the CPU binary package was packed without bin/tvdcn.node');
+});
+
+function project(name, deps) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  const overrides = Object.fromEntries(Object.entries(files).map(([n, f]) => [n, `file:${f}`]));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({
+    name, version: '1.0.0', private: true, type: 'module',
+    dependencies: Object.fromEntries(deps.map((d) => [d, `file:${files[d]}`])),
+    overrides,
+  }, null, 2));
+  sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], dir);
+  return dir;
+}
+
+if (Object.keys(files).length === Object.keys(packages).length) {
+  check('(a) only @tvdcn/ops: deformConv2d forward and backward', () => {
+    const dir = project('scenario-ops', ['@tvdcn/ops']);
+    if (!existsSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu', 'bin', 'tvdcn.node'))) {
+      throw new Error('the binary package did not arrive through optionalDependencies');
+    }
+    writeFileSync(join(dir, 'main.js'), `
+import { backendInfo, deformConv2d, randn, zeros } from '@tvdcn/ops';
+const x = randn([2, 4, 9, 9], { requiresGrad: true });
+const w = randn([8, 4, 3, 3], { requiresGrad: true });
+const offset = randn([2, 18, 7, 7], { requiresGrad: true });
+const y = deformConv2d(x, w, { offset });
+y.sum().backward();
+if (y.shape.join() !== '2,8,7,7') throw new Error('bad output shape ' + y.shape);
+for (const t of [x, w, offset]) if (!t.grad || !t.grad.toTypedArray().some((v) => v !== 0)) throw new Error('missing grad');
+console.log('ok', backendInfo().candidate);
+`);
+    const out = sh('node', ['main.js'], dir);
+    if (!/^ok @tvdcn\/linux-x64-gnu/m.test(out)) throw new Error(`unexpected output: ${out}`);
+  });
+
+  check('(b) tvdcn: a PackedDeformConv2d training step', () => {
+    const dir = project('scenario-tvdcn', ['tvdcn']);
+    writeFileSync(join(dir, 'main.cjs'), `
+const { PackedDeformConv2d, Adam, mseLoss, randn } = require('tvdcn');
+const layer = new PackedDeformConv2d(3, 4, 3, { padding: 1, modulated: true });
+const opt = new Adam(layer.parameters(), { lr: 1e-2 });
+const x = randn([2, 3, 8, 8]);
+const target = randn([2, 4, 8, 8]);
+const loss0 = mseLoss(layer.forward(x), target);
+opt.zeroGrad();
+loss0.backward();
+opt.step();
+const loss1 = mseLoss(layer.forward(x), target).item();
+if (!(loss1 < loss0.item())) throw new Error('loss did not fall: ' + loss0.item() + ' -> ' + loss1);
+console.log('ok', loss0.item(), loss1);
+`);
+    const out = sh('node', ['main.cjs'], dir);
+    if (!/^ok /m.test(out)) throw new Error(`unexpected output: ${out}`);
+  });
+}
+
+if (!process.env.TVDCN_KEEP_INSTALL) rmSync(work, { recursive: true, force: true });
+console.log(`install-scenarios: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
