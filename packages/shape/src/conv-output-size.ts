@@ -219,7 +219,8 @@ export function outputPaddingFor(...args: unknown[]): number[] {
     throw new InvalidArgumentError(
       formatExpected(
         op,
-        `outputSize to be an array of ${n} (spatial), ${n + 1} (unbatched) or ${n + 2} (batched) non-negative integers`,
+        `outputSize to be an array of ${n} (spatial), ${n + 1} (unbatched) or ${n + 2} (batched) ` +
+          'non-negative integers',
         formatValue(outputSize),
       ),
       'outputSize',
@@ -230,8 +231,9 @@ export function outputPaddingFor(...args: unknown[]): number[] {
   const maxSizes = minSizes.map((size, i) => size + s[i] - 1);
   if (requested.some((size, i) => size < minSizes[i] || size > maxSizes[i])) {
     throw new InvalidArgumentError(
-      `${formatOpPrefix(op)}requested an output size of ${formatShape(requested)}, but valid sizes range from ` +
-        `${formatShape(minSizes)} to ${formatShape(maxSizes)} (for an input of ${formatShape(inSize as number[])})`,
+      `${formatOpPrefix(op)}requested an output size of ${formatShape(requested)}, ` +
+        `but valid sizes range from ${formatShape(minSizes)} to ${formatShape(maxSizes)} ` +
+        `(for an input of ${formatShape(inSize as number[])})`,
       'outputSize',
     );
   }

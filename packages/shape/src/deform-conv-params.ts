@@ -125,12 +125,19 @@ export function checkDeformConvNdArgs(
   }
   if (typeof shapes !== 'object' || shapes === null) {
     throw new InvalidArgumentError(
-      formatExpected(op, 'shapes to be an object { input, weight, offset?, mask?, bias? }', formatValue(shapes)),
+      formatExpected(
+        op,
+        'shapes to be an object { input, weight, offset?, mask?, bias? }',
+        formatValue(shapes),
+      ),
       'shapes',
     );
   }
   if (options !== undefined && options !== null && typeof options !== 'object') {
-    throw new InvalidArgumentError(formatExpected(op, 'options to be an object', formatValue(options)), 'options');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'options to be an object', formatValue(options)),
+      'options',
+    );
   }
   const opts: DeformConvTransposeOptions = options ?? {};
   const n = dim;
@@ -192,7 +199,11 @@ export function checkDeformConvNdArgs(
   if (kernelSize.some((k) => k <= 0)) {
     const where = ks.map((_, i) => `weight.shape[${i + 2}]`).join(', ');
     throw new ShapeMismatchError(
-      formatExpected(op, `the kernel size ${ks.join(', ')} (${where}) to be positive`, `weight with shape ${fmt(weight)}`),
+      formatExpected(
+        op,
+        `the kernel size ${ks.join(', ')} (${where}) to be positive`,
+        `weight with shape ${fmt(weight)}`,
+      ),
     );
   }
   const kernelPoints = kernelSize.reduce((a, b) => a * b, 1);
@@ -205,7 +216,8 @@ export function checkDeformConvNdArgs(
       throw new ShapeMismatchError(
         formatExpected(
           op,
-          `${inChannelsName} to equal weight.shape[1] * groups = ${weight[1]} * ${groups} = ${weight[1] * groups}`,
+          `${inChannelsName} to equal weight.shape[1] * groups = ` +
+            `${weight[1]} * ${groups} = ${weight[1] * groups}`,
           `input with shape ${fmt(input)} and weight with shape ${fmt(weight)}`,
         ),
       );
@@ -292,20 +304,27 @@ export function checkDeformConvNdArgs(
       throw new ShapeMismatchError(
         formatExpected(
           op,
-          `${name}.shape[${cAxis}] to be a ${channels === 0 ? 'positive ' : ''}multiple of ${factorText} = ${factor}`,
+          `${name}.shape[${cAxis}] to be a ${channels === 0 ? 'positive ' : ''}multiple of ` +
+            `${factorText} = ${factor}`,
           `${name} with shape ${fmt(shape)}`,
         ),
       );
     }
     const groupCount = channels / factor;
     const groupName = name === 'offset' ? 'offsetGroups' : 'maskGroups';
-    const derivation = `${groupName} = ${name}.shape[${cAxis}] / (${factorText}) = ${channels} / ${factor} = ${groupCount}`;
+    const derivation =
+      `${groupName} = ${name}.shape[${cAxis}] / (${factorText}) = ` +
+      `${channels} / ${factor} = ${groupCount}`;
     const counts: Array<[string, number]> = [['inChannels', inChannels]];
     if (transposed) counts.push(['outChannels', outChannels]);
     for (const [countName, count] of counts) {
       if (count % groupCount !== 0) {
         throw new ShapeMismatchError(
-          formatExpected(op, `${countName} to be divisible by ${groupName}`, `${countName} = ${count} and ${derivation}`),
+          formatExpected(
+            op,
+            `${countName} to be divisible by ${groupName}`,
+            `${countName} = ${count} and ${derivation}`,
+          ),
         );
       }
     }
@@ -328,7 +347,11 @@ export function checkDeformConvNdArgs(
   // --- bias ---
   if (bias !== null && (bias.length !== 1 || bias[0] !== outChannels)) {
     throw new ShapeMismatchError(
-      formatExpected(op, `bias to have shape [${outChannels}] ([outChannels])`, `bias with shape ${fmt(bias)}`),
+      formatExpected(
+        op,
+        `bias to have shape [${outChannels}] ([outChannels])`,
+        `bias with shape ${fmt(bias)}`,
+      ),
     );
   }
 

@@ -47,7 +47,7 @@ function formatBare(value: unknown, depth: number): string {
     if (value.length > MAX_ARRAY_ITEMS) items.push(`... ${value.length - MAX_ARRAY_ITEMS} more`);
     return `[${items.join(', ')}]`;
   }
-  const name = constructorName(value);
+  const name = constructorName(value as object);
   if (ArrayBuffer.isView(value) && 'length' in value) {
     return `${name}(${String((value as { length: unknown }).length)})`;
   }

@@ -70,7 +70,8 @@ export function checkMaskSoftmaxArgs(
     throw new ShapeMismatchError(
       formatExpected(
         op,
-        `mask.shape[${cAxis}] to be a ${channels === 0 ? 'positive ' : ''}multiple of ${KERNEL_SYMBOLS[dim]} = ${kernelPoints}`,
+        `mask.shape[${cAxis}] to be a ${channels === 0 ? 'positive ' : ''}multiple of ` +
+          `${KERNEL_SYMBOLS[dim]} = ${kernelPoints}`,
         `mask with shape ${formatShape(shape)}`,
       ),
     );
