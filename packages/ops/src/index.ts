@@ -1,1 +1,91 @@
-export {};
+// SPDX-License-Identifier: MIT
+// Public surface of @tvdcn/ops: re-exports only (documentation lives on the definitions).
+
+// #region tensors
+export { Tensor, isTensor } from './tensor/tensor.js';
+export type { NestedArray } from './tensor/tensor.js';
+export type { CpuDType, DType, TypedArray } from './tensor/dtype.js';
+export { DTYPES, isDType } from './tensor/dtype.js';
+export type { Device, DeviceType } from './tensor/device.js';
+export { parseDevice } from './tensor/device.js';
+export {
+  arange,
+  full,
+  fullLike,
+  normal,
+  ones,
+  onesLike,
+  rand,
+  randLike,
+  randn,
+  randnLike,
+  tensor,
+  uniform,
+  zeros,
+  zerosLike,
+} from './tensor/factories.js';
+export type { TensorDataOptions, TensorOptions } from './tensor/factories.js';
+export { manualSeed } from './tensor/random.js';
+// #endregion
+
+// #region memory
+export { keep, memory, tidy } from './tensor/memory.js';
+export type { MemoryInfo } from './tensor/memory.js';
+// #endregion
+
+// #region autograd
+export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
+export { grad } from './autograd/tape.js';
+export type { BackwardOptions, GradOptions } from './autograd/tape.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export type { GradcheckOptions } from './autograd/gradcheck.js';
+// #endregion
+
+// #region deformable convolution
+export { deformConv1d, deformConv2d, deformConv3d } from './ops/deform-conv.js';
+export type { DeformConvOptions, DeformConvTransposeOptions } from './ops/deform-conv.js';
+export { deformConvTranspose1d, deformConvTranspose2d, deformConvTranspose3d } from './ops/deform-conv-transpose.js';
+export { maskSigmoid, maskSoftmax1d, maskSoftmax2d, maskSoftmax3d } from './ops/mask-activations.js';
+// #endregion
+
+// #region elementwise, reductions, shapes, padding, losses
+export { abs, add, div, exp, log, mul, neg, pow, relu, sigmoid, sqrt, square, sub, tanh } from './ops/elementwise.js';
+export { mean, sum } from './ops/reduce.js';
+export {
+  broadcastTo,
+  cat,
+  flatten,
+  narrow,
+  permute,
+  reshape,
+  slice,
+  squeeze,
+  stack,
+  transpose,
+  unsqueeze,
+  view,
+} from './ops/shape-ops.js';
+export { pad } from './ops/pad.js';
+export type { PadMode } from './ops/pad.js';
+export { l1Loss, mseLoss } from './ops/losses.js';
+export type { LossOptions, Reduction } from './ops/losses.js';
+// #endregion
+
+// #region errors (from @tvdcn/shape, so that users of @tvdcn/ops can catch them)
+export {
+  DcnError,
+  DeviceMismatchError,
+  DisposedTensorError,
+  DTypeMismatchError,
+  ERROR_CODES,
+  InvalidArgumentError,
+  NativeLoadError,
+  NotImplementedError,
+  ShapeMismatchError,
+} from '@tvdcn/shape';
+export type { DcnErrorCode } from '@tvdcn/shape';
+// #endregion
+
+// #region runtime information
+export * from './native/backend.js';
+// #endregion

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// Gradient of the deformable convolution (regular and, through deformConvNdBackward, transposed): one
+// native backward call that computes only the gradients in the needsGrad mask (null buffers cost no
+// work), and the node that refuses double backward, as tvdcn does (tvdcn-reference §8).
+
+import { NotImplementedError } from '@tvdcn/shape';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { recordOp, shouldRecord } from '../autograd/grad-node.js';
+import type { GradConfig, GradContext } from '../autograd/gradient-registry.js';
+import type { KernelTensor } from '../kernels/kernel-backend.js';
+import { getKernels } from '../kernels/registry.js';
+import type { DeformConvAttrs } from '../ops/deform-conv.js';
+import { expectTensor } from '../ops/op-utils.js';
+import { sumApply } from '../ops/reduce.js';
+import { fromStorage, type Tensor } from '../tensor/tensor.js';
+
+/** @internal The saved inputs, in the op's order. */
+type Saved = [Tensor, Tensor, Tensor | null, Tensor | null];
+
+function kernelView(t: Tensor | null): KernelTensor | null {
+  return t === null ? null : expectTensor('backward', t, 'saved');
+}
+
+/**
+ * @internal Gradients `[input, weight, offset, mask, bias]` of a (transposed) deformable convolution.
+ */
+export function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs>): (Tensor | null)[] {
+  const [input, weight, offset, mask] = ctx.saved as Saved;
+  const need = ctx.needsGrad;
+  const a = ctx.attrs;
+  const needs = {
+    input: need[0],
+    weight: need[1],
+    offset: need[2] && offset !== null,
+    mask: need[3] && mask !== null,
+    bias: need[4] && a.biasShape !== null,
+  };
+  const kernels = getKernels(g.device, a.op);
+  const zerosOf = (t: Tensor): Tensor => fromStorage(kernels.zeros(t.device, t.dtype, t.numel), t.shape);
+  let grads: (Tensor | null)[];
+  if (a.empty) {
+    // Nothing was convolved: only the bias received the output gradient.
+    const spatial = g.shape.map((_, d) => d).filter((d) => d !== 1);
+    grads = [
+      needs.input ? zerosOf(input) : null,
+      needs.weight ? zerosOf(weight) : null,
+      needs.offset ? zerosOf(offset as Tensor) : null,
+      needs.mask ? zerosOf(mask as Tensor) : null,
+      needs.bias ? sumApply(a.op, g, spatial, false) : null,
+    ];
+  } else {
+    const r = kernels.deformConvBackward(
+      a.params,
+      kernelView(input) as KernelTensor,
+      kernelView(weight) as KernelTensor,
+      kernelView(offset),
+      kernelView(mask),
+      kernelView(g) as KernelTensor,
+      a.biasShape,
+      needs,
+    );
+    grads = [
+      r.input && fromStorage(r.input, input.shape),
+      r.weight && fromStorage(r.weight, weight.shape),
+      r.offset && fromStorage(r.offset, (offset as Tensor).shape),
+      r.mask && fromStorage(r.mask, (mask as Tensor).shape),
+      r.bias && fromStorage(r.bias, a.biasShape as readonly number[]),
+    ];
+  }
+  // With createGraph, the gradients join the graph through a node whose own backward refuses.
+  if (isGradEnabled() && shouldRecord([g, input, weight, offset, mask])) {
+    for (const t of grads) {
+      if (t !== null) recordOp(t, 'deformConvDoubleBackward', [g, input, weight, offset, mask], [], { op: a.op });
+    }
+  }
+  return grads;
+}
+
+const deformConvGrad: GradConfig<DeformConvAttrs> = {
+  opName: 'deformConv',
+  backward: deformConvNdBackward,
+};
+
+const doubleBackwardGrad: GradConfig<{ op: string }> = {
+  opName: 'deformConvDoubleBackward',
+  backward: (_g, { attrs }) => {
+    throw new NotImplementedError(
+      `${attrs.op}(): expected a first-order gradient, but got a request for the gradient of its gradient; ` +
+        'double backward through deformable convolution is not implemented (as in tvdcn): ' +
+        'do not differentiate gradients of deformable convolutions (createGraph)',
+    );
+  },
+};
+
+/** @internal */
+export const deformConvGradients: readonly GradConfig<never>[] = [deformConvGrad, doubleBackwardGrad] as unknown as readonly GradConfig<never>[];

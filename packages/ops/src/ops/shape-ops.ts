@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: MIT
+// Shape and layout ops with gradients: reshape/view/flatten/squeeze/unsqueeze (sharing memory),
+// permute/transpose, narrow/slice (copies: tensors are always contiguous), cat/stack and broadcastTo,
+// plus the internal index-map gather/scatter-add pair behind narrow, slice and pad.
+
+import {
+  formatExpected,
+  formatShape,
+  formatValue,
+  InvalidArgumentError,
+  ShapeMismatchError,
+} from '@tvdcn/shape';
+import { recordOp, shouldRecord } from '../autograd/grad-node.js';
+import { getKernels } from '../kernels/registry.js';
+import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
+import { defineOp } from './define-op.js';
+import { expectSameDeviceAndDType, expectTensor, normalizeDim, numelOf, stridesOf } from './op-utils.js';
+
+// #region reshape family
+
+/** @internal A tensor sharing `x`'s memory with `shape` (same element count, checked by the caller). */
+export function reshapeApply(op: string, x: Tensor, shape: readonly number[]): Tensor {
+  const kx = expectTensor(op, x, 'input');
+  const out = fromStorage(kx.storage, shape);
+  if (shouldRecord([x])) recordOp(out, 'reshape', [x], [], null);
+  return out;
+}
+
+/** Resolves a requested shape with at most one -1 against `numel`. */
+function resolveShape(op: string, x: Tensor, shape: unknown): number[] {
+  const bad = (): never => {
+    throw new InvalidArgumentError(
+      formatExpected(op, 'shape to be an array of non-negative integers with at most one -1', formatValue(shape)),
+      'shape',
+    );
+  };
+  if (!Array.isArray(shape)) return bad();
+  let inferred = -1;
+  let known = 1;
+  const out = shape.map((d: unknown, i: number) => {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < -1) return bad();
+    if (d === -1) {
+      if (inferred >= 0) bad();
+      inferred = i;
+      return 1;
+    }
+    known *= d;
+    return d;
+  });
+  if (inferred >= 0) {
+    if (known === 0 || x.numel % known !== 0) {
+      throw new ShapeMismatchError(
+        formatExpected(op, `a shape whose -1 can be inferred for ${x.numel} elements (input shape ${formatShape(x.shape)})`, formatShape(shape as number[])),
+      );
+    }
+    out[inferred] = x.numel / known;
+  } else if (known !== x.numel) {
+    throw new ShapeMismatchError(
+      formatExpected(
+        op,
+        `a shape with ${x.numel} elements (like the input's ${formatShape(x.shape)})`,
+        `${formatShape(out)} (${known} elements)`,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * The same values with another shape, sharing memory (differentiable). One entry may be -1 (inferred).
+ * @throws {@link ShapeMismatchError} when the element counts differ
+ * @example `reshape(arange(6), [2, -1]).shape` → `[2, 3]`
+ */
+export const reshape = defineOp('reshape', (op, input: Tensor, shape: readonly number[]): Tensor => {
+  expectTensor(op, input, 'input');
+  return reshapeApply(op, input, resolveShape(op, input, shape));
+});
+
+/** Alias of {@link reshape} (all tensors are contiguous, so every reshape is a view). */
+export const view = defineOp('view', (op, input: Tensor, shape: readonly number[]): Tensor => {
+  expectTensor(op, input, 'input');
+  return reshapeApply(op, input, resolveShape(op, input, shape));
+});
+
+/**
+ * Merges dimensions `startDim..endDim` into one (default: all), sharing memory.
+ * @example `flatten(zeros([2, 3, 4]), 1).shape` → `[2, 12]`
+ */
+export const flatten = defineOp('flatten', (op, input: Tensor, startDim: number = 0, endDim: number = -1): Tensor => {
+  expectTensor(op, input, 'input');
+  if (input.ndim === 0) return reshapeApply(op, input, [1]);
+  const s = normalizeDim(op, startDim, input.ndim, 'startDim');
+  const e = normalizeDim(op, endDim, input.ndim, 'endDim');
+  if (s > e) {
+    throw new InvalidArgumentError(formatExpected(op, 'startDim <= endDim', `startDim = ${startDim}, endDim = ${endDim}`), 'startDim');
+  }
+  const shape = [...input.shape.slice(0, s), numelOf(input.shape.slice(s, e + 1)), ...input.shape.slice(e + 1)];
+  return reshapeApply(op, input, shape);
+});
+
+/**
+ * Inserts a dimension of size 1 at `dim` (in `[-ndim - 1, ndim]`), sharing memory.
+ * @example `unsqueeze(zeros([3]), 0).shape` → `[1, 3]`
+ */
+export const unsqueeze = defineOp('unsqueeze', (op, input: Tensor, dim: number): Tensor => {
+  expectTensor(op, input, 'input');
+  const d = normalizeDim(op, dim, input.ndim + 1);
+  const shape = [...input.shape];
+  shape.splice(d, 0, 1);
+  return reshapeApply(op, input, shape);
+});
+
+/**
+ * Removes dimensions of size 1: `dim` only (if it has size 1), or all of them when omitted.
+ * @example `squeeze(zeros([1, 3, 1])).shape` → `[3]`
+ */
+export const squeeze = defineOp('squeeze', (op, input: Tensor, dim?: number): Tensor => {
+  expectTensor(op, input, 'input');
+  let shape: number[];
+  if (dim === undefined) {
+    shape = input.shape.filter((s) => s !== 1);
+  } else {
+    const d = normalizeDim(op, dim, input.ndim);
+    shape = [...input.shape];
+    if (input.ndim > 0 && shape[d] === 1) shape.splice(d, 1);
+  }
+  return reshapeApply(op, input, shape);
+});
+
+// #endregion
+
+// #region permute
+
+/** @internal `x` with its dimensions reordered (a copy), recorded as 'permute'. */
+export function permuteApply(op: string, x: Tensor, dims: readonly number[]): Tensor {
+  const kx = expectTensor(op, x, 'input');
+  const shape = dims.map((d) => x.shape[d]);
+  const strides = stridesOf(x.shape);
+  const kernels = getKernels(x.device);
+  const storage = kernels.zeros(x.device, x.dtype, x.numel);
+  kernels.copyStrided(kx.storage, 0, dims.map((d) => strides[d]), storage, 0, stridesOf(shape), shape);
+  const out = fromStorage(storage, shape);
+  if (shouldRecord([x])) recordOp(out, 'permute', [x], [], { dims });
+  return out;
+}
+
+/**
+ * The dimensions of `input` reordered: result dimension `i` is input dimension `dims[i]` (a copy).
+ * @throws {@link InvalidArgumentError} when `dims` is not a permutation of the dimensions
+ * @example `permute(zeros([2, 3, 4]), [2, 0, 1]).shape` → `[4, 2, 3]`
+ */
+export const permute = defineOp('permute', (op, input: Tensor, dims: readonly number[]): Tensor => {
+  expectTensor(op, input, 'input');
+  const n = input.ndim;
+  const bad = (): never => {
+    throw new InvalidArgumentError(
+      formatExpected(op, `dims to be a permutation of the ${n} dimensions`, formatValue(dims)),
+      'dims',
+    );
+  };
+  if (!Array.isArray(dims) || dims.length !== n) bad();
+  const norm = dims.map((d) => {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < -n || d >= n) bad();
+    return d < 0 ? d + n : d;
+  });
+  if (new Set(norm).size !== n) bad();
+  return permuteApply(op, input, norm);
+});
+
+/** `input` with dimensions `dim0` and `dim1` swapped (a copy). */
+export const transpose = defineOp('transpose', (op, input: Tensor, dim0: number, dim1: number): Tensor => {
+  expectTensor(op, input, 'input');
+  if (input.ndim === 0) return reshapeApply(op, input, []);
+  const a = normalizeDim(op, dim0, input.ndim, 'dim0');
+  const b = normalizeDim(op, dim1, input.ndim, 'dim1');
+  const dims = Array.from({ length: input.ndim }, (_, i) => i);
+  dims[a] = b;
+  dims[b] = a;
+  return permuteApply(op, input, dims);
+});
+
+// #endregion
+
+// #region gather / scatter-add
+
+/** @internal Attributes of the gather/scatter-add pair. */
+export interface GatherAttrs {
+  maps: readonly Int32Array[];
+  /** Shape of the gather's output (the scatter's input). */
+  outShape: readonly number[];
+  /** Shape of the gather's input (the scatter's output). */
+  inShape: readonly number[];
+  value: number;
+}
+
+/** @internal `out[o] = x[maps(o)]` (or `value` where a map is -1), recorded as 'gather'. */
+export function gatherApply(op: string, x: Tensor, maps: readonly Int32Array[], outShape: readonly number[], value: number): Tensor {
+  const kx = expectTensor(op, x, 'input');
+  const out = fromStorage(getKernels(x.device).gather(kx, maps, outShape, value), outShape);
+  if (shouldRecord([x])) {
+    recordOp(out, 'gather', [x], [], { maps, outShape, inShape: x.shape, value } satisfies GatherAttrs);
+  }
+  return out;
+}
+
+/** @internal The adjoint of {@link gatherApply}, recorded as 'scatterAdd'. */
+export function scatterAddApply(op: string, g: Tensor, attrs: GatherAttrs): Tensor {
+  const kg = expectTensor(op, g, 'gradOutput');
+  const out = fromStorage(getKernels(g.device).scatterAdd(kg, attrs.maps, attrs.inShape), attrs.inShape);
+  if (shouldRecord([g])) recordOp(out, 'scatterAdd', [g], [], attrs);
+  return out;
+}
+
+/** @internal Identity index maps for `shape`. */
+export function identityMaps(shape: readonly number[]): Int32Array[] {
+  return shape.map((size) => {
+    const m = new Int32Array(size);
+    for (let i = 0; i < size; i++) m[i] = i;
+    return m;
+  });
+}
+
+function expectInt(op: string, argument: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  throw new InvalidArgumentError(formatExpected(op, `${argument} to be an integer`, formatValue(value)), argument);
+}
+
+/**
+ * The `length` entries of `input` along `dim` starting at `start` (negative counts from the end). A copy
+ * (PyTorch's narrow shares memory).
+ * @throws {@link InvalidArgumentError} when the range does not fit in the dimension
+ * @example `narrow(arange(10), 0, 2, 3).toArray()` → `[2, 3, 4]`
+ */
+export const narrow = defineOp('narrow', (op, input: Tensor, dim: number, start: number, length: number): Tensor => {
+  expectTensor(op, input, 'input');
+  if (input.ndim === 0) {
+    throw new InvalidArgumentError(formatExpected(op, 'a tensor with at least one dimension', 'a scalar'), 'input');
+  }
+  const d = normalizeDim(op, dim, input.ndim);
+  const size = input.shape[d];
+  let s = expectInt(op, 'start', start);
+  const len = expectInt(op, 'length', length);
+  if (s < 0) s += size;
+  if (s < 0 || len < 0 || s + len > size) {
+    throw new InvalidArgumentError(
+      formatExpected(op, `start and length within dimension ${d} of size ${size}`, `start = ${start}, length = ${length}`),
+      'start',
+    );
+  }
+  const maps = identityMaps(input.shape);
+  const m = new Int32Array(len);
+  for (let i = 0; i < len; i++) m[i] = s + i;
+  maps[d] = m;
+  const shape = [...input.shape];
+  shape[d] = len;
+  return gatherApply(op, input, maps, shape, 0);
+});
+
+/**
+ * Entries `start, start + step, ...` before `end` along `dim`, with Python slice semantics (negative
+ * indices count from the end; out-of-range bounds are clamped). A copy.
+ * @param start - default 0
+ * @param end - default the size of `dim`
+ * @param step - positive (default 1)
+ * @example `slice(arange(10), 0, 1, 8, 3).toArray()` → `[1, 4, 7]`
+ */
+export const slice = defineOp(
+  'slice',
+  (op, input: Tensor, dim: number, start?: number | null, end?: number | null, step: number = 1): Tensor => {
+    expectTensor(op, input, 'input');
+    if (input.ndim === 0) {
+      throw new InvalidArgumentError(formatExpected(op, 'a tensor with at least one dimension', 'a scalar'), 'input');
+    }
+    const d = normalizeDim(op, dim, input.ndim);
+    const size = input.shape[d];
+    const st = expectInt(op, 'step', step);
+    if (st <= 0) throw new InvalidArgumentError(formatExpected(op, 'step to be positive', formatValue(step)), 'step');
+    const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    const s = start == null ? 0 : clamp(expectInt(op, 'start', start));
+    const e = end == null ? size : clamp(expectInt(op, 'end', end));
+    const len = Math.max(0, Math.ceil((e - s) / st));
+    const maps = identityMaps(input.shape);
+    const m = new Int32Array(len);
+    for (let i = 0; i < len; i++) m[i] = s + i * st;
+    maps[d] = m;
+    const shape = [...input.shape];
+    shape[d] = len;
+    return gatherApply(op, input, maps, shape, 0);
+  },
+);
+
+// #endregion
+
+// #region cat, stack, broadcastTo
+
+/** @internal Attributes of a recorded cat. */
+export interface CatAttrs {
+  dim: number;
+  sizes: readonly number[];
+}
+
+/**
+ * Concatenates tensors along `dim` (default 0). All must have the same rank and sizes except along `dim`,
+ * and be on one device with one dtype.
+ * @throws {@link ShapeMismatchError} for incompatible shapes
+ * @throws {@link InvalidArgumentError} for an empty list or a bad `dim`
+ * @example `cat([zeros([2, 3]), ones([1, 3])]).shape` → `[3, 3]`
+ */
+export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number = 0): Tensor => {
+  if (!Array.isArray(tensors) || tensors.length === 0) {
+    throw new InvalidArgumentError(formatExpected(op, 'tensors to be a non-empty array of Tensors', formatValue(tensors)), 'tensors');
+  }
+  const ks = tensors.map((t, i) => expectTensor(op, t, `tensors[${i}]`));
+  expectSameDeviceAndDType(op, tensors.map((t, i) => [`tensors[${i}]`, t] as const));
+  const first = tensors[0];
+  if (first.ndim === 0) {
+    throw new InvalidArgumentError(formatExpected(op, 'tensors with at least one dimension', 'a scalar in tensors[0]'), 'tensors');
+  }
+  const d = normalizeDim(op, dim, first.ndim);
+  tensors.forEach((t, i) => {
+    const fits = t.ndim === first.ndim && t.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
+    if (!fits) {
+      throw new ShapeMismatchError(
+        formatExpected(
+          op,
+          `tensors of one rank with equal sizes except in dimension ${d}`,
+          `tensors[0] with shape ${formatShape(first.shape)} and tensors[${i}] with shape ${formatShape(t.shape)}`,
+        ),
+      );
+    }
+  });
+  const sizes = tensors.map((t) => t.shape[d]);
+  const shape = [...first.shape];
+  shape[d] = sizes.reduce((a, b) => a + b, 0);
+  const outStrides = stridesOf(shape);
+  const kernels = getKernels(first.device);
+  const storage = kernels.zeros(first.device, first.dtype, numelOf(shape));
+  let offset = 0;
+  tensors.forEach((t, i) => {
+    kernels.copyStrided(ks[i].storage, 0, stridesOf(t.shape), storage, offset * outStrides[d], outStrides, t.shape);
+    offset += sizes[i];
+  });
+  const out = fromStorage(storage, shape);
+  if (shouldRecord(tensors)) recordOp(out, 'cat', tensors, [], { dim: d, sizes } satisfies CatAttrs);
+  return out;
+});
+
+/**
+ * Stacks tensors of one shape along a new dimension `dim` (default 0).
+ * @example `stack([zeros([3]), ones([3])]).shape` → `[2, 3]`
+ */
+export const stack = defineOp('stack', (op, tensors: readonly Tensor[], dim: number = 0): Tensor => {
+  if (!Array.isArray(tensors) || tensors.length === 0) {
+    throw new InvalidArgumentError(formatExpected(op, 'tensors to be a non-empty array of Tensors', formatValue(tensors)), 'tensors');
+  }
+  tensors.forEach((t, i) => expectTensor(op, t, `tensors[${i}]`));
+  const first = tensors[0];
+  tensors.forEach((t, i) => {
+    if (t.shape.length !== first.shape.length || t.shape.some((s: number, k: number) => s !== first.shape[k])) {
+      throw new ShapeMismatchError(
+        formatExpected(op, 'tensors of one shape', `tensors[0] with shape ${formatShape(first.shape)} and tensors[${i}] with shape ${formatShape(t.shape)}`),
+      );
+    }
+  });
+  const d = normalizeDim(op, dim, first.ndim + 1);
+  const shape = [...first.shape];
+  shape.splice(d, 0, 1);
+  return cat(tensors.map((t) => reshapeApply(op, t, shape)), d);
+});
+
+/** @internal `x` broadcast to `shape` (a copy), recorded as 'broadcastTo'. */
+export function broadcastApply(op: string, x: Tensor, shape: readonly number[]): Tensor {
+  const kx = expectTensor(op, x, 'input');
+  const lead = shape.length - x.ndim;
+  const ok = lead >= 0 && x.shape.every((s, i) => s === 1 || s === shape[i + lead]);
+  if (!ok) {
+    throw new ShapeMismatchError(
+      formatExpected(op, `a shape that input ${formatShape(x.shape)} broadcasts to`, formatShape(shape)),
+    );
+  }
+  const own = stridesOf(x.shape);
+  const srcStrides = shape.map((s, i) => (i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead]));
+  const kernels = getKernels(x.device);
+  const storage = kernels.zeros(x.device, x.dtype, numelOf(shape));
+  kernels.copyStrided(kx.storage, 0, srcStrides, storage, 0, stridesOf(shape), shape);
+  const out = fromStorage(storage, shape);
+  if (shouldRecord([x])) recordOp(out, 'broadcastTo', [x], [], null);
+  return out;
+}
+
+/**
+ * `input` repeated along its size-1 (and missing leading) dimensions to `shape` (a copy; PyTorch's
+ * `expand` shares memory).
+ * @throws {@link ShapeMismatchError} when `input` does not broadcast to `shape`
+ * @example `broadcastTo(tensor([1, 2]), [3, 2]).shape` → `[3, 2]`
+ */
+export const broadcastTo = defineOp('broadcastTo', (op, input: Tensor, shape: readonly number[]): Tensor => {
+  expectTensor(op, input, 'input');
+  if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
+    throw new InvalidArgumentError(formatExpected(op, 'shape to be an array of non-negative integers', formatValue(shape)), 'shape');
+  }
+  return broadcastApply(op, input, shape);
+});
+
+// #endregion
+
+/** @internal True for an array of tensors. */
+export function isTensorArray(value: unknown): value is Tensor[] {
+  return Array.isArray(value) && value.every(isTensor);
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The memory behind tensors: a reference-counted `Storage` per device. Tensors (and views that share
+// memory, such as `reshape` and `detach` results, and tensors saved for backward) each hold one
+// reference; the memory is freed when the last reference goes. Ops never touch storages directly:
+// they go through kernels/ (see kernel-backend.ts), which know the concrete classes.
+
+import type { Device } from './device.js';
+import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';
+import { storageAllocated, storageFreed } from './memory.js';
+
+/**
+ * @internal Memory of `numel` elements of one dtype on one device. Created with no reference; the
+ * first holder calls {@link Storage.retain}.
+ */
+export abstract class Storage {
+  /** Number of holders (tensors and saved tensors). */
+  #refs = 0;
+  #freed = false;
+
+  protected constructor(
+    readonly device: Device,
+    readonly dtype: DType,
+    readonly numel: number,
+  ) {
+    storageAllocated(device, this.byteLength);
+  }
+
+  /** Size in bytes. */
+  get byteLength(): number {
+    return this.numel * DTYPE_BYTES[this.dtype];
+  }
+
+  /** Number of holders. */
+  get refCount(): number {
+    return this.#refs;
+  }
+
+  /** True once the memory was freed. */
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /** Adds a holder. */
+  retain(): this {
+    this.#refs++;
+    return this;
+  }
+
+  /** Removes a holder; frees the memory when none is left. */
+  release(): void {
+    if (this.#freed) return;
+    if (--this.#refs <= 0) {
+      this.#freed = true;
+      storageFreed(this.device, this.byteLength);
+      this.free();
+    }
+  }
+
+  /** Returns the memory to its allocator. */
+  protected abstract free(): void;
+}
+
+/** @internal A CPU storage: a typed array of the storage's dtype. */
+export class CpuStorage extends Storage {
+  #data: TypedArray | null;
+
+  constructor(data: TypedArray) {
+    super('cpu', data instanceof Float64Array ? 'float64' : 'float32', data.length);
+    this.#data = data;
+  }
+
+  /** The values; the array itself, not a copy. Throws (an internal error) once freed. */
+  get data(): TypedArray {
+    const data = this.#data;
+    if (data === null) throw new Error('internal error: CPU storage used after it was freed, please report');
+    return data;
+  }
+
+  protected free(): void {
+    this.#data = null;
+  }
+}

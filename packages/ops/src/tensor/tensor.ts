@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+// The Tensor class: an n-dimensional, contiguous, row-major array of one dtype on one device, with
+// the autograd fields (requiresGrad, grad). Factories are in factories.ts; ops in ../ops/.
+
+import {
+  DisposedTensorError,
+  DTypeMismatchError,
+  DeviceMismatchError,
+  formatExpected,
+  formatShape,
+  formatValue,
+  InvalidArgumentError,
+  ShapeMismatchError,
+} from '@tvdcn/shape';
+import type { GradNode } from '../autograd/grad-node.js';
+import { backward as runBackward, type BackwardOptions } from '../autograd/tape.js';
+import { getKernels } from '../kernels/registry.js';
+import { cast, clone, toDevice } from '../ops/conversion.js';
+import { reshape } from '../ops/shape-ops.js';
+import { parseDevice, type Device } from './device.js';
+import { isDType, type DType, type TypedArray } from './dtype.js';
+import { setTensorPredicate, tensorCreated, tensorReleased } from './memory.js';
+import { CpuStorage, type Storage } from './storage.js';
+
+/** A nested array of numbers, as accepted by `tensor()` and returned by `toArray()`. */
+export type NestedArray = readonly (number | NestedArray)[];
+
+/** What a tensor holds and what the garbage collector must release if the tensor is dropped. */
+interface TensorState {
+  storage: Storage | null;
+  node: GradNode | null;
+}
+
+/** Releases the memory and graph of tensors collected without `dispose()`. */
+const finalizer = new FinalizationRegistry<TensorState>((state) => {
+  if (state.storage === null) return;
+  tensorReleased(null);
+  state.storage.release();
+  state.storage = null;
+  const node = state.node;
+  state.node = null;
+  node?.unref();
+});
+
+const TENSOR_MARKER = Symbol.for('tvdcn.Tensor');
+
+/** @internal Access to a tensor's private state, for ops and autograd (not exported from the package). */
+interface TensorInternals {
+  storage(t: Tensor): Storage | null;
+  node(t: Tensor): GradNode | null;
+  setNode(t: Tensor, node: GradNode | null): void;
+  setGradUnchecked(t: Tensor, grad: Tensor | null): void;
+}
+
+let internals!: TensorInternals;
+
+
+let nextId = 1;
+
+/** Message tail of every use-after-dispose error (style.md §9.9 rule 7). */
+const DISPOSED_HINT = 'call keep() on it inside tidy(), or do not dispose() it, if you need it afterwards';
+
+/**
+ * An n-dimensional array of `float32` or `float64` values (half types on CUDA) with PyTorch-style
+ * autograd. Create tensors with {@link tensor}, {@link zeros}, {@link randn}, ...; the constructor is
+ * internal.
+ *
+ * Memory: CPU tensors hold a typed array that the garbage collector frees, but `dispose()` (or `tidy()`)
+ * frees it at once and keeps {@link memory} exact; device memory (CUDA) should always be disposed.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = sum(mul(x, x));
+ * y.backward();
+ * x.grad?.toArray(); // [[2, 4], [6, 8]]
+ * ```
+ */
+export class Tensor {
+  /** Size of each dimension, e.g. `[batch, channels, height, width]`. Frozen. */
+  readonly shape: readonly number[];
+  /** Element type. */
+  readonly dtype: DType;
+  /** Where the values live (`'cpu'` or `'cuda:<index>'`). */
+  readonly device: Device;
+  /** Number of dimensions, `shape.length`. */
+  readonly ndim: number;
+  /** Number of elements, the product of `shape` (1 for a scalar, `shape = []`). */
+  readonly numel: number;
+  /** Unique id, for debugging. */
+  readonly id: number;
+
+  readonly #state: TensorState;
+  #requiresGrad = false;
+  #grad: Tensor | null = null;
+
+  /**
+   * @internal Wraps a storage; use the factories instead. Takes one reference on `storage`.
+   */
+  constructor(storage: Storage, shape: readonly number[]) {
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
+    this.dtype = storage.dtype;
+    this.device = storage.device;
+    this.ndim = shape.length;
+    let n = 1;
+    for (let i = 0; i < shape.length; i++) n *= shape[i];
+    this.numel = n;
+    this.id = nextId++;
+    this.#state = { storage: storage.retain(), node: null };
+    finalizer.register(this, this.#state, this);
+    tensorCreated(this);
+  }
+
+  static {
+    internals = {
+      storage: (t) => t.#state.storage,
+      node: (t) => t.#state.node,
+      setNode: (t, node) => {
+        t.#state.node = node;
+        t.#requiresGrad = node !== null || t.#requiresGrad;
+      },
+      setGradUnchecked: (t, g) => {
+        t.#grad = g;
+      },
+    };
+    setTensorPredicate((x: unknown): x is Tensor => isTensor(x));
+  }
+
+  /** Marker for {@link isTensor} across copies of the package. */
+  get [TENSOR_MARKER](): true {
+    return true;
+  }
+
+  /** True once `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this.#state.storage === null;
+  }
+
+  /**
+   * Whether gradients flow to this tensor. Settable on leaves (tensors not produced by an op that
+   * recorded the graph); results of ops on such tensors require grad too.
+   * @throws {@link InvalidArgumentError} when set to false on a non-leaf (use `detach()`), or to a non-boolean
+   */
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (typeof value !== 'boolean') {
+      throw new InvalidArgumentError(formatExpected('requiresGrad', 'a boolean', formatValue(value)), 'requiresGrad');
+    }
+    if (!value && this.#state.node !== null) {
+      throw new InvalidArgumentError(
+        'requiresGrad(): expected a leaf tensor, but got the result of an op; ' +
+          'only leaves can stop requiring grad: use detach() to get a tensor without a graph',
+        'requiresGrad',
+      );
+    }
+    this.#requiresGrad = value;
+  }
+
+  /** True for tensors not produced by a recorded op (user-created tensors, and all tensors under `noGrad()`). */
+  get isLeaf(): boolean {
+    return this.#state.node === null;
+  }
+
+  /**
+   * The gradient accumulated by `backward()` (leaves that require grad only), or null. Each `backward()`
+   * adds into it in place; set it to null (or use an optimizer's `zeroGrad()`) between steps.
+   * @throws {@link ShapeMismatchError}, {@link DTypeMismatchError}, {@link DeviceMismatchError} when set to a
+   *   tensor that does not match this one
+   */
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+
+  set grad(value: Tensor | null) {
+    if (value !== null) {
+      if (!isTensor(value)) {
+        throw new InvalidArgumentError(formatExpected('grad', 'a Tensor or null', formatValue(value)), 'grad');
+      }
+      if (!sameShape(value.shape, this.shape)) {
+        throw new ShapeMismatchError(
+          formatExpected('grad', `a gradient of shape ${formatShape(this.shape)}`, `shape ${formatShape(value.shape)}`),
+        );
+      }
+      if (value.dtype !== this.dtype) {
+        throw new DTypeMismatchError(formatExpected('grad', `a gradient of dtype ${this.dtype}`, value.dtype));
+      }
+      if (value.device !== this.device) {
+        throw new DeviceMismatchError(formatExpected('grad', `a gradient on ${this.device}`, value.device));
+      }
+    }
+    this.#grad = value;
+  }
+
+  /**
+   * A copy of the values in row-major order (half types widen to float32). Writing to it does not
+   * change the tensor; {@link Tensor.cpuData} gives the tensor's own array.
+   * @throws {@link DisposedTensorError} after `dispose()`
+   */
+  toTypedArray(): TypedArray {
+    const storage = this.#live('toTypedArray');
+    return getKernels(this.device).read(storage);
+  }
+
+  /**
+   * The same as {@link Tensor.toTypedArray}, as a Promise (for device tensors, without blocking the
+   * event loop once CUDA reads are asynchronous). Rejects with {@link DisposedTensorError} after `dispose()`.
+   */
+  async data(): Promise<TypedArray> {
+    return this.toTypedArray();
+  }
+
+  /**
+   * The tensor's own CPU array, zero-copy (like PyTorch's `.numpy()`): writes change the tensor, and
+   * every tensor sharing its memory (`reshape()` and `detach()` results, tensors saved for a backward
+   * pass). Changing values saved for backward gives wrong gradients. Meant for optimizers, data loading
+   * and interop; prefer {@link Tensor.toTypedArray} otherwise.
+   * @throws {@link DisposedTensorError} after `dispose()`
+   * @throws {@link InvalidArgumentError} for a tensor not on the CPU (use `cpu()` first)
+   */
+  cpuData(): TypedArray {
+    const storage = this.#live('cpuData');
+    if (!(storage instanceof CpuStorage)) {
+      throw new InvalidArgumentError(
+        formatExpected('cpuData', "a tensor on 'cpu'", `a tensor on '${this.device}'; call cpu() first`),
+        'tensor',
+      );
+    }
+    return storage.data;
+  }
+
+  /**
+   * The values as nested arrays (a number for a scalar).
+   * @example `tensor([[1, 2], [3, 4]]).toArray()` → `[[1, 2], [3, 4]]`
+   */
+  toArray(): number | NestedArray {
+    const values = this.toTypedArray();
+    if (this.ndim === 0) return values[0];
+    return nest(values, this.shape, 0, 0);
+  }
+
+  /**
+   * The single value of a one-element tensor.
+   * @throws {@link ShapeMismatchError} when `numel !== 1`
+   */
+  item(): number {
+    if (this.numel !== 1) {
+      throw new ShapeMismatchError(
+        formatExpected('item', 'a tensor with one element', `shape ${formatShape(this.shape)} (${this.numel} elements)`),
+      );
+    }
+    return this.toTypedArray()[0];
+  }
+
+  /**
+   * A copy on another device and/or of another dtype; `this` when nothing changes. Differentiable.
+   * @param target - a device (`'cpu'`, `'cuda'`, `'cuda:1'`), a dtype, or both in an object
+   * @throws {@link NotImplementedError} for a device without kernels (CUDA, for now) or a half dtype on the CPU
+   * @example `x.to('float64')`, `x.to({ device: 'cpu', dtype: 'float32' })`
+   */
+  to(target: Device | DType | { device?: Device; dtype?: DType }): Tensor {
+    let device: Device | undefined;
+    let dtype: DType | undefined;
+    if (typeof target === 'string') {
+      if (isDType(target)) dtype = target;
+      else device = parseDevice(target, 'to');
+    } else if (typeof target === 'object' && target !== null) {
+      if (target.device !== undefined) device = parseDevice(target.device, 'to');
+      if (target.dtype !== undefined) {
+        if (!isDType(target.dtype)) {
+          throw new InvalidArgumentError(
+            formatExpected('to', "dtype to be 'float32', 'float64', 'float16' or 'bfloat16'", formatValue(target.dtype)),
+            'dtype',
+          );
+        }
+        dtype = target.dtype;
+      }
+    } else {
+      throw new InvalidArgumentError(
+        formatExpected('to', 'a device, a dtype or { device?, dtype? }', formatValue(target)),
+        'target',
+      );
+    }
+    this.#live('to');
+    let out: Tensor = this;
+    if (device !== undefined && device !== out.device) out = toDevice(out, device);
+    if (dtype !== undefined && dtype !== out.dtype) {
+      const converted = cast(out, dtype);
+      if (out !== this) out.dispose();
+      out = converted;
+    }
+    return out;
+  }
+
+  /** `to('cpu')`. */
+  cpu(): Tensor {
+    return this.to('cpu');
+  }
+
+  /**
+   * `to('cuda:<index>')`.
+   * @throws {@link NotImplementedError} in this version (CUDA tensors are not implemented yet)
+   */
+  cuda(index = 0): Tensor {
+    if (!Number.isInteger(index) || index < 0) {
+      throw new InvalidArgumentError(formatExpected('cuda', 'index to be a non-negative integer', formatValue(index)), 'index');
+    }
+    return this.to(`cuda:${index}`);
+  }
+
+  /**
+   * The same values with another shape (sharing memory; differentiable). One entry may be -1 (inferred).
+   * @throws {@link ShapeMismatchError} when the element counts differ
+   */
+  reshape(shape: readonly number[]): Tensor {
+    return reshape(this, shape);
+  }
+
+  /** A tensor sharing this one's memory, cut from the graph (`requiresGrad` false). */
+  detach(): Tensor {
+    return new Tensor(this.#live('detach'), this.shape);
+  }
+
+  /** A copy of the values in new memory (differentiable: gradients flow back to `this`). */
+  clone(): Tensor {
+    return clone(this);
+  }
+
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires grad, and adds it to
+   * their `.grad`.
+   * @param gradOutput - d(loss)/d(this), of this tensor's shape; may be omitted only for one-element tensors
+   *   (it is then 1)
+   * @param options - `retainGraph` (keep saved tensors for another backward; default false) and
+   *   `createGraph` (record the backward itself, for higher-order gradients; default false)
+   * @throws {@link ShapeMismatchError} for a `gradOutput` of the wrong shape, or a missing one on a tensor
+   *   with more than one element
+   * @throws {@link InvalidArgumentError} when this tensor does not require grad
+   * @throws {@link NotImplementedError} for a second-order gradient through deformable convolution
+   */
+  backward(gradOutput?: Tensor, options?: BackwardOptions): void {
+    runBackward([this], gradOutput === undefined ? [null] : [gradOutput], options);
+  }
+
+  /**
+   * Frees the tensor's memory now (unless other tensors share it, or a backward pass still needs it:
+   * then when they are gone). Later use throws {@link DisposedTensorError}; `shape`, `dtype` and `device`
+   * stay readable. Disposing twice does nothing.
+   */
+  dispose(): void {
+    const state = this.#state;
+    const storage = state.storage;
+    if (storage === null) return;
+    finalizer.unregister(this);
+    state.storage = null;
+    tensorReleased(this);
+    storage.release();
+    const node = state.node;
+    state.node = null;
+    node?.unref();
+  }
+
+  /** `dispose()`, for `using x = ...` (explicit resource management). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** A one-line summary: `Tensor(shape=[2, 3], dtype=float32, device=cpu)`. */
+  toString(): string {
+    const flags = `${this.#requiresGrad ? ', requiresGrad=true' : ''}${this.isDisposed ? ', disposed' : ''}`;
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, device=${this.device}${flags})`;
+  }
+
+  /** The storage, or a DisposedTensorError naming `op`. */
+  #live(op: string): Storage {
+    const storage = this.#state.storage;
+    if (storage === null) {
+      throw new DisposedTensorError(`${op}(): the tensor was disposed; ${DISPOSED_HINT}`);
+    }
+    return storage;
+  }
+}
+
+/**
+ * True when `value` is a {@link Tensor} (also one from another copy of this package).
+ */
+export function isTensor(value: unknown): value is Tensor {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TENSOR_MARKER] === true
+  );
+}
+
+/**
+ * @internal The storage of `t` for argument `argument` of `op`.
+ * @throws {@link InvalidArgumentError} when `t` is not a tensor
+ * @throws {@link DisposedTensorError} when it was disposed
+ */
+export function storageOf(t: Tensor, op: string, argument: string): Storage {
+  if (!isTensor(t)) {
+    throw new InvalidArgumentError(formatExpected(op, `${argument} to be a Tensor`, formatValue(t)), argument);
+  }
+  const storage = internals.storage(t);
+  if (storage === null) {
+    throw new DisposedTensorError(
+      `${op}(): expected ${argument} to be a live tensor, but it was disposed; ${DISPOSED_HINT}`,
+    );
+  }
+  return storage;
+}
+
+/** @internal The grad node that produced `t`, or null for a leaf. */
+export function gradNodeOf(t: Tensor): GradNode | null {
+  return internals.node(t);
+}
+
+/** @internal Attaches the grad node that produced `t` (and marks it as requiring grad). */
+export function setGradNode(t: Tensor, node: GradNode): void {
+  internals.setNode(t, node);
+}
+
+/** @internal Sets `.grad` without the checks of the setter (autograd's own, already checked, results). */
+export function setGradUnchecked(t: Tensor, grad: Tensor | null): void {
+  internals.setGradUnchecked(t, grad);
+}
+
+/** @internal Wraps a storage in a new tensor (one reference taken). */
+export function fromStorage(storage: Storage, shape: readonly number[]): Tensor {
+  return new Tensor(storage, shape);
+}
+
+/** @internal True when two shapes are equal. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function nest(values: TypedArray, shape: readonly number[], dim: number, offset: number): NestedArray {
+  const size = shape[dim];
+  const out = new Array<number | NestedArray>(size);
+  if (dim === shape.length - 1) {
+    for (let i = 0; i < size; i++) out[i] = values[offset + i];
+    return out;
+  }
+  let stride = 1;
+  for (let d = dim + 1; d < shape.length; d++) stride *= shape[d];
+  for (let i = 0; i < size; i++) out[i] = nest(values, shape, dim + 1, offset + i * stride);
+  return out;
+}
