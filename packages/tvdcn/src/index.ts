@@ -1,1 +1,77 @@
-export {};
+// SPDX-License-Identifier: MIT
+// Public surface of tvdcn: everything of @tvdcn/ops (tensors, autograd, functional ops, losses), and the
+// layers, initialisation, optimizers and weight I/O of this package. Re-exports only.
+
+export * from '@tvdcn/ops';
+
+// #region modules
+export { Module } from './nn/module.js';
+export type {
+  JsonValue,
+  LoadStateDictOptions,
+  LoadStateDictResult,
+  ModuleJSON,
+  ModuleTarget,
+  StateDictOptions,
+} from './nn/module.js';
+export { parameter } from './nn/parameter.js';
+export type { Parameter, ParameterFactoryOptions } from './nn/parameter.js';
+export { Conv1d, Conv2d, Conv3d } from './nn/conv.js';
+export type { ConvLayerOptions, ConvTransposeLayerOptions, SpatialDims } from './nn/conv.js';
+export { DeformConv1d, DeformConv2d, DeformConv3d } from './nn/deform-conv.js';
+export type { DeformConvLayerOptions } from './nn/deform-conv.js';
+export { DeformConvTranspose1d, DeformConvTranspose2d, DeformConvTranspose3d } from './nn/deform-conv-transpose.js';
+export type { DeformConvTransposeLayerOptions } from './nn/deform-conv-transpose.js';
+export { PackedDeformConv1d, PackedDeformConv2d, PackedDeformConv3d } from './nn/packed-deform-conv.js';
+export type {
+  Activation,
+  ActivationFunction,
+  ActivationModule,
+  MaskActivationOption,
+  PackedDeformConvLayerOptions,
+  PackedOptions,
+} from './nn/packed-deform-conv.js';
+export {
+  PackedDeformConvTranspose1d,
+  PackedDeformConvTranspose2d,
+  PackedDeformConvTranspose3d,
+} from './nn/packed-deform-conv-transpose.js';
+export type { PackedDeformConvTransposeLayerOptions } from './nn/packed-deform-conv-transpose.js';
+export { MaskSigmoid, MaskSoftmax1d, MaskSoftmax2d, MaskSoftmax3d } from './nn/mask-activations.js';
+export { ReLU, Sigmoid, Tanh } from './nn/activations.js';
+export { BUILT_IN_MODULE_TYPES, moduleFromJSON } from './nn/serialization.js';
+export type { ModuleFactory, ModuleFromJSONOptions } from './nn/serialization.js';
+// #endregion
+
+// #region initialisation
+export {
+  calculateFanInAndFanOut,
+  calculateGain,
+  constant_,
+  kaimingUniform_,
+  uniform_,
+  zeros_,
+} from './nn/init.js';
+export type { KaimingOptions, Nonlinearity } from './nn/init.js';
+// #endregion
+
+// #region optimizers
+export { Optimizer } from './optim/optimizer.js';
+export type { OptimizerParams, ParamGroup, ParamGroupInput } from './optim/optimizer.js';
+export { SGD } from './optim/sgd.js';
+export type { SGDOptions } from './optim/sgd.js';
+export { Adam, AdamW } from './optim/adam.js';
+export type { AdamOptions } from './optim/adam.js';
+// #endregion
+
+// #region weights in and out
+export { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from './io/safetensors.js';
+export type { LoadSafetensorsOptions, SafetensorsDType, SaveSafetensorsOptions } from './io/safetensors.js';
+export {
+  loadModule,
+  loadStateDictFromSafetensors,
+  MODULE_METADATA_KEY,
+  saveModule,
+  stateDictToSafetensors,
+} from './io/state-dict.js';
+// #endregion
