@@ -8,7 +8,6 @@ import { fillNormal } from '../tensor/random.js';
 import { runInScope } from '../tensor/memory.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { getKernels } from '../kernels/registry.js';
-import { noGrad } from './grad-mode.js';
 import { grad } from './tape.js';
 
 /** Options of {@link gradcheck}. */
@@ -35,21 +34,22 @@ function asList(out: Tensor | readonly Tensor[]): Tensor[] {
   return isTensor(out) ? [out] : [...out];
 }
 
-/** Runs `fn` without a graph and returns all outputs' values, concatenated, in float64. */
+/**
+ * Runs `fn` and returns all outputs' values, concatenated, in float64. Grad mode stays on: `fn` may
+ * itself differentiate (a gradient of a gradient); whatever it records is disposed with the scope.
+ */
 function evaluate(fn: Fn, inputs: readonly Tensor[]): Float64Array {
-  return runInScope(() =>
-    noGrad(() => {
-      const outs = asList(fn(...inputs));
-      const total = outs.reduce((n, t) => n + t.numel, 0);
-      const values = new Float64Array(total);
-      let k = 0;
-      for (const t of outs) {
-        values.set(t.toTypedArray(), k);
-        k += t.numel;
-      }
-      return values;
-    }),
-  );
+  return runInScope(() => {
+    const outs = asList(fn(...inputs));
+    const total = outs.reduce((n, t) => n + t.numel, 0);
+    const values = new Float64Array(total);
+    let k = 0;
+    for (const t of outs) {
+      values.set(t.toTypedArray(), k);
+      k += t.numel;
+    }
+    return values;
+  });
 }
 
 /**
