@@ -20,10 +20,14 @@ export abstract class DeformConvTransposeNd extends ConvNdBase {
     outChannels: number,
     kernelSize: IntOrTuple,
     options: DeformConvTransposeLayerOptions | undefined,
-    typeName = `DeformConvTranspose${dim}d`,
-    optionKeys: readonly string[] = CONV_TRANSPOSE_OPTION_KEYS,
   ) {
-    super({ typeName, dim, transposed: true, optionKeys }, inChannels, outChannels, kernelSize, options);
+    super(
+      { typeName: `DeformConvTranspose${dim}d`, dim, transposed: true, optionKeys: CONV_TRANSPOSE_OPTION_KEYS },
+      inChannels,
+      outChannels,
+      kernelSize,
+      options,
+    );
   }
 
   /**

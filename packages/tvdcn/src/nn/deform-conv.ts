@@ -19,10 +19,8 @@ export abstract class DeformConvNd extends ConvNdBase {
     outChannels: number,
     kernelSize: IntOrTuple,
     options: DeformConvLayerOptions | undefined,
-    typeName = `DeformConv${dim}d`,
-    optionKeys: readonly string[] = CONV_OPTION_KEYS,
   ) {
-    super({ typeName, dim, transposed: false, optionKeys }, inChannels, outChannels, kernelSize, options);
+    super({ typeName: `DeformConv${dim}d`, dim, transposed: false, optionKeys: CONV_OPTION_KEYS }, inChannels, outChannels, kernelSize, options);
   }
 
   /**

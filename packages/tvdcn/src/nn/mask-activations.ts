@@ -6,13 +6,7 @@ import { type Tensor, maskSigmoid, maskSoftmax1d, maskSoftmax2d, maskSoftmax3d }
 import { checkMaskSigmoidScale, intTuple } from '@tvdcn/shape';
 import { type JsonValue, Module } from './module.js';
 
-type MaskSoftmaxFn = (mask: Tensor, kernelSize: number | number[]) => Tensor;
-
-const MASK_SOFTMAX: Record<1 | 2 | 3, MaskSoftmaxFn> = {
-  1: maskSoftmax1d as MaskSoftmaxFn,
-  2: maskSoftmax2d as MaskSoftmaxFn,
-  3: maskSoftmax3d as MaskSoftmaxFn,
-};
+const MASK_SOFTMAX = { 1: maskSoftmax1d, 2: maskSoftmax2d, 3: maskSoftmax3d } as const;
 
 /**
  * @internal Shared implementation of {@link MaskSoftmax1d}, {@link MaskSoftmax2d} and {@link MaskSoftmax3d}.
@@ -40,7 +34,7 @@ export abstract class MaskSoftmaxNd extends Module {
    * @returns the normalised mask, same shape
    */
   forward(mask: Tensor, kernelSize?: number | readonly number[]): Tensor {
-    return MASK_SOFTMAX[this.#dim](mask, [...(kernelSize === undefined ? this.kernelSize : intTuple(`${this.typeName}.forward`, 'kernelSize', kernelSize, this.#dim, { min: 1 }))]);
+    return MASK_SOFTMAX[this.#dim](mask, kernelSize ?? this.kernelSize);
   }
 
   protected override config(): { [key: string]: JsonValue } {
