@@ -223,3 +223,18 @@ describe('Module', () => {
     expect(new Conv2d(1, 1, 1).parameters()).toHaveLength(2);
   });
 });
+
+describe('Module and tidy()', () => {
+  it('a module made or moved inside tidy() keeps its parameters', async () => {
+    const { tidy } = await import('@tvdcn/ops');
+    const conv = tidy(() => {
+      const c = new PackedDeformConv2d(2, 2, 3, { modulated: true });
+      c.to('float64');
+      return { c }.c;
+    });
+    for (const p of conv.parameters()) {
+      expect(p.isDisposed).toBe(false);
+      expect(p.dtype).toBe('float64');
+    }
+  });
+});

@@ -3,7 +3,7 @@
 // name, in order; dotted names; state dicts; device/dtype moves; train/eval; the repr. Layers are in the
 // other files of nn/, and rebuilding a module from its JSON form is in serialization.ts.
 
-import { type Device, type DType, type Tensor, isTensor } from '@tvdcn/ops';
+import { type Device, type DType, type Tensor, isTensor, keep } from '@tvdcn/ops';
 import {
   InvalidArgumentError,
   NotImplementedError,
@@ -129,7 +129,8 @@ export abstract class Module {
 
   /**
    * Registers (or replaces) a parameter under `name`; `null` registers an absent one (PyTorch
-   * `register_parameter(name, None)`), which appears in no list or state dict.
+   * `register_parameter(name, None)`), which appears in no list or state dict. The module owns it from then
+   * on: no `tidy()` disposes it.
    *
    * @returns `param`
    * @throws {@link InvalidArgumentError} for an empty or dotted name, a name already used by a submodule,
@@ -144,6 +145,8 @@ export abstract class Module {
     if (param !== null && !isTensor(param)) {
       throw new InvalidArgumentError(`${op}(): expected param to be a Tensor or null, but got ${formatValue(param)}`, 'param');
     }
+    // A module owns its parameters: no tidy() scope may dispose them (a module made inside tidy() lives on).
+    if (param !== null) keep(param);
     this.#parameters.set(name, param);
     return param;
   }
@@ -385,8 +388,9 @@ export abstract class Module {
             moved.dispose();
             continue;
           }
+          keep(moved);
           moved.requiresGrad = p.requiresGrad;
-          if (p.grad !== null) moved.grad = p.grad.detach().to(target);
+          if (p.grad !== null) moved.grad = keep(p.grad.detach().to(target));
           replaced.set(p, moved);
         }
         module.#parameters.set(name, moved);
