@@ -116,9 +116,10 @@ export abstract class Module {
   readonly #modules = new Map<string, Module | null>();
 
   /**
-   * The forward pass. Subclasses declare their own inputs (e.g. `forward(input, offset?, mask?)`).
+   * The forward pass. Subclasses declare their own inputs after the first tensor (e.g.
+   * `forward(input, offset?, mask?)`); through the base type, the extra arguments are not type-checked.
    */
-  abstract forward(...inputs: never[]): Tensor;
+  abstract forward(input: Tensor, ...rest: unknown[]): Tensor;
 
   /** The class name used by {@link Module.toString} and {@link Module.toJSON} (default: the constructor's name). */
   get typeName(): string {
