@@ -238,3 +238,23 @@ describe('Module and tidy()', () => {
     }
   });
 });
+
+describe('Module.toString()', () => {
+  it('indents nested modules as PyTorch does, and is what console.log prints', async () => {
+    const { inspect } = await import('node:util');
+    const expected = [
+      'Net(',
+      '  (first): PackedDeformConv2d(',
+      '    3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)',
+      '    (offset_generator): Conv2d(3, 18, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)',
+      '    (mask_generator): Conv2d(3, 9, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)',
+      '    (mask_activation): MaskSigmoid()',
+      '  )',
+      '  (second): DeformConv2d(4, 2, kernel_size=(1, 1), stride=(1, 1), bias=False)',
+      ')',
+    ].join('\n');
+    const net = new Net();
+    expect(net.toString()).toBe(expected);
+    expect(inspect(net)).toBe(expected);
+  });
+});

@@ -26,7 +26,9 @@ export function parameter(data: Tensor, requiresGrad = true): Parameter {
 
 /** Where and how a new parameter is made. */
 export interface ParameterFactoryOptions {
+  /** Device of the parameter (default `'cpu'`). */
   device?: Device;
+  /** Dtype of the parameter (default `'float32'`). */
   dtype?: DType;
 }
 
