@@ -167,7 +167,7 @@ export abstract class ConvNdBase extends Module {
   readonly paddingMode: PaddingMode;
 
   readonly #typeName: string;
-  /** Per-side padding amounts (regular layers; zeros for transposed ones). */
+  /** Per-side padding amounts (used by the regular layers only). */
   readonly #resolved: ResolvedPadding;
 
   protected constructor(
