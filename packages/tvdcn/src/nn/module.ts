@@ -178,11 +178,6 @@ export abstract class Module {
     return this.#parameters.get(name) ?? null;
   }
 
-  /** The submodule registered directly on this module under `name` (null when absent or not registered). */
-  protected child(name: string): Module | null {
-    return this.#modules.get(name) ?? null;
-  }
-
   /**
    * The submodule at a dotted path (`''` is this module).
    * @throws {@link InvalidArgumentError} when a part of the path is not a registered submodule

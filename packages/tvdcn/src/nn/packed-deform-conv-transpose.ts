@@ -5,7 +5,13 @@
 
 import type { Tensor } from '@tvdcn/ops';
 import type { IntOrTuple } from '@tvdcn/shape';
-import { CONV_TRANSPOSE_OPTION_KEYS, type ConvTransposeLayerOptions, ConvNdBase, type SpatialDims } from './conv.js';
+import {
+  CONV_TRANSPOSE_OPTION_KEYS,
+  type ConvNd,
+  ConvNdBase,
+  type ConvTransposeLayerOptions,
+  type SpatialDims,
+} from './conv.js';
 import type { JsonValue } from './module.js';
 import {
   type Activation,
@@ -15,7 +21,6 @@ import {
   resolvePackedOptions,
   zeroConv,
 } from './packed-deform-conv.js';
-import type { ConvNd } from './conv.js';
 
 /** Options of the PackedDeformConvTranspose layers. */
 export interface PackedDeformConvTransposeLayerOptions extends ConvTransposeLayerOptions, PackedOptions {}
