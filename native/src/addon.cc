@@ -7,6 +7,9 @@
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dcn::napi::RegisterInfo(env, exports);
+  dcn::napi::RegisterRuntime(env, exports);
+  dcn::napi::RegisterDeformConv(env, exports);
+  dcn::napi::RegisterMask(env, exports);
   return exports;
 }
 }  // namespace

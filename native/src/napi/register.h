@@ -4,5 +4,8 @@
 #include <napi.h>
 
 namespace dcn::napi {
-void RegisterInfo(Napi::Env env, Napi::Object exports);
+void RegisterInfo(Napi::Env env, Napi::Object exports);        // info_binding.cc
+void RegisterRuntime(Napi::Env env, Napi::Object exports);     // runtime_binding.cc
+void RegisterDeformConv(Napi::Env env, Napi::Object exports);  // deform_conv_binding.cc
+void RegisterMask(Napi::Env env, Napi::Object exports);        // mask_binding.cc
 }  // namespace dcn::napi

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// The thread pool behind core/parallel.h. Workers sleep on a condition variable between regions; the
+// pool object is never destroyed, so process exit does not wait for (or race with) its threads.
+#include "core/parallel.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dcn {
+namespace {
+
+thread_local bool tls_in_region = false;
+
+int default_num_threads() {
+  if (const char* env = std::getenv("TVDCN_NUM_THREADS")) {
+    char* end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : static_cast<int>(std::min(hc, 1024u));
+}
+
+class ThreadPool {
+ public:
+  ThreadPool() : size_(default_num_threads()) {}
+
+  int size() const { return size_.load(std::memory_order_relaxed); }
+
+  void resize(int n) {
+    std::lock_guard<std::mutex> lock(dispatch_);
+    stop_workers();
+    size_.store(n, std::memory_order_relaxed);
+  }
+
+  void run(int max_threads, detail::RegionFn fn, void* ctx) {
+    std::unique_lock<std::mutex> dispatch(dispatch_, std::try_to_lock);
+    // Nested regions and concurrent callers (another JS thread) run serially on the caller.
+    if (!dispatch.owns_lock() || tls_in_region || max_threads <= 1 || size() <= 1) {
+      run_serial(fn, ctx);
+      return;
+    }
+    const int n = std::min(max_threads, size());
+    start_workers();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = fn;
+      ctx_ = ctx;
+      nthreads_ = n;
+      pending_ = n - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    start_cv_.notify_all();
+    tls_in_region = true;
+    std::exception_ptr mine;
+    try {
+      fn(ctx, 0, n);
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    tls_in_region = false;
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return pending_ == 0; });
+    std::exception_ptr err = mine ? mine : error_;
+    error_ = nullptr;
+    lock.unlock();
+    if (err) std::rethrow_exception(err);
+  }
+
+ private:
+  static void run_serial(detail::RegionFn fn, void* ctx) {
+    const bool was = tls_in_region;
+    tls_in_region = true;
+    try {
+      fn(ctx, 0, 1);
+    } catch (...) {
+      tls_in_region = was;
+      throw;
+    }
+    tls_in_region = was;
+  }
+
+  // Called with dispatch_ held.
+  void start_workers() {
+    if (static_cast<int>(workers_.size()) == size() - 1) return;
+    stop_workers();
+    uint64_t generation;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = false;
+      generation = generation_;
+    }
+    // Each worker starts from the current generation, so it cannot miss a job posted before it runs.
+    for (int i = 1; i < size(); ++i)
+      workers_.emplace_back([this, i, generation] { worker_loop(i, generation); });
+  }
+
+  // Called with dispatch_ held.
+  void stop_workers() {
+    if (workers_.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    start_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  void worker_loop(int tid, uint64_t seen) {
+    tls_in_region = true;
+    for (;;) {
+      detail::RegionFn fn;
+      void* ctx;
+      int n;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        if (tid >= nthreads_) continue;
+        fn = fn_;
+        ctx = ctx_;
+        n = nthreads_;
+      }
+      std::exception_ptr err;
+      try {
+        fn(ctx, tid, n);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (err && !error_) error_ = err;
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  std::mutex dispatch_;  // held by the one caller that owns the workers; guards workers_
+  std::atomic<int> size_;
+  std::vector<std::thread> workers_;
+
+  std::mutex mu_;  // guards the job fields below
+  std::condition_variable start_cv_, done_cv_;
+  uint64_t generation_ = 0;
+  detail::RegionFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int nthreads_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+ThreadPool& pool() {
+  static ThreadPool* p = new ThreadPool();  // leaked on purpose, see the file comment
+  return *p;
+}
+
+}  // namespace
+
+int get_num_threads() { return pool().size(); }
+
+void set_num_threads(int n) { pool().resize(std::max(1, n)); }
+
+bool in_parallel_region() { return tls_in_region; }
+
+namespace detail {
+void run_region(int max_threads, RegionFn fn, void* ctx) { pool().run(max_threads, fn, ctx); }
+}  // namespace detail
+
+}  // namespace dcn

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+// CPU kernels of kernels.h: loops over the element bodies of columns.h. The corners of a sample depend
+// on (column, kernel point, offset group, mask group) but not on the channel, so each loop builds them
+// once per run of channels sharing both groups (a "segment") and reuses them for every channel in it.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel.h"
+#include "deform_conv/columns.h"
+#include "deform_conv/cpu/gemm.h"
+#include "deform_conv/kernels.h"
+#include "deform_conv/sampling.h"
+
+namespace dcn::cpu {
+namespace {
+
+// Row-major coordinates of every kernel point: kpt -> (k_0, ..., k_{D-1}).
+template <int D>
+std::vector<int64_t> kernel_coords(const SamplingGeometry<D>& g) {
+  std::vector<int64_t> out(static_cast<size_t>(g.kernel_points * D));
+  for (int64_t kpt = 0; kpt < g.kernel_points; ++kpt) {
+    int64_t rem = kpt;
+    for (int a = D - 1; a >= 0; --a) {
+      out[kpt * D + a] = rem % g.kernel_size[a];
+      rem /= g.kernel_size[a];
+    }
+  }
+  return out;
+}
+
+// Column n -> image b, flat y position q and its coordinates.
+template <int D>
+DCN_INLINE void decode_column(const SamplingGeometry<D>& g, int64_t sy, int64_t n, int64_t& b, int64_t& q,
+                              int64_t* y) {
+  b = n / sy;
+  q = n - b * sy;
+  int64_t rem = q;
+  for (int a = D - 1; a >= 0; --a) {
+    y[a] = rem % g.y_size[a];
+    rem /= g.y_size[a];
+  }
+}
+
+// End of the segment that starts at channel c: the next change of offset group, mask group or (when
+// `group_size` > 0) weight group.
+template <int D>
+int64_t segment_end(const SamplingGeometry<D>& g, int64_t c, int64_t c_end) {
+  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
+  int64_t e = std::min((c / per_og + 1) * per_og, (c / per_mg + 1) * per_mg);
+  return std::min(e, c_end);
+}
+
+template <int D, bool kDeform>
+struct CornerType;
+template <int D>
+struct CornerType<D, true> {
+  static constexpr int kCount = 1 << D;
+};
+template <int D>
+struct CornerType<D, false> {
+  static constexpr int kCount = 1;
+};
+
+// Value corners of columns [n0, n0 + nc) for every kernel point, of the segment with offset group og and
+// mask group mg; out[kpt * nc + i]. Indices include the image base b * cx * prod(x_size), so channel c
+// reads plane x + c * prod(x_size). With `unmasked`, the mask is not folded into the weights.
+template <int D, typename T, bool kDeform>
+void build_corners(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
+                   int64_t og, int64_t mg, int64_t n0, int64_t nc,
+                   Corners<CornerType<D, kDeform>::kCount, T, int64_t>* out) {
+  constexpr int kCount = CornerType<D, kDeform>::kCount;
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
+  for (int64_t i = 0; i < nc; ++i) {
+    int64_t b, q, y[D];
+    decode_column(g, sy, n0 + i, b, q, y);
+    const int64_t base = b * g.cx * sx;
+    // offset[b, (og * K + kpt) * D + a, q] and mask[b, mg * K + kpt, q]
+    const T* off_q = kDeform ? offset + ((b * g.offset_groups + og) * K * D) * sy + q : nullptr;
+    const T* mask_q = mask ? mask + ((b * g.mask_groups + mg) * K) * sy + q : nullptr;
+    for (int64_t kpt = 0; kpt < K; ++kpt) {
+      int64_t ipos[D];
+      grid_position<D, T, int64_t>(y, kcoords + kpt * D, g.stride, g.padding, g.dilation, ipos);
+      const T scale = mask_q ? mask_q[kpt * sy] : T(1);
+      Corners<kCount, T, int64_t> c;
+      if constexpr (kDeform) {
+        T pos[D];
+        for (int a = 0; a < D; ++a) pos[a] = static_cast<T>(ipos[a]) + off_q[(kpt * D + a) * sy];
+        linear_corners<D, T, int64_t>(pos, g.x_size, scale, c);
+      } else {
+        grid_corner<D, T, int64_t>(ipos, g.x_size, scale, c);
+      }
+      for (int j = 0; j < kCount; ++j) c.index[j] += base;
+      out[kpt * nc + i] = c;
+    }
+  }
+}
+
+// Where im2col writes: element (row, i) at base + (i / width) * panel_stride + row * row_stride + i % width.
+// Packed GEMM panels use width nr; a row-major matrix uses width nc and row_stride nc.
+template <typename T>
+struct ColumnLayout {
+  T* base;
+  int64_t width;
+  int64_t panel_stride;
+  int64_t row_stride;
+};
+
+// Writes rows (c - c_row0) * K + kpt of the column matrix for channels [c0, c1) of one segment.
+template <int kCount, typename T>
+void im2col_segment(const T* x, int64_t sx, const Corners<kCount, T, int64_t>* corners, int64_t K,
+                    int64_t nc, int64_t c0, int64_t c1, int64_t c_row0, const ColumnLayout<T>& out) {
+  using C = Corners<kCount, T, int64_t>;
+  for (int64_t kpt = 0; kpt < K; ++kpt) {
+    const C* DCN_RESTRICT cr = corners + kpt * nc;
+    int64_t c = c0;
+    // Four channels at a time share each loaded corner set.
+    for (; c + 4 <= c1; c += 4) {
+      const T* x0 = x + c * sx;
+      const T* x1 = x0 + sx;
+      const T* x2 = x1 + sx;
+      const T* x3 = x2 + sx;
+      const int64_t r = (c - c_row0) * K + kpt;
+      for (int64_t p0 = 0; p0 < nc; p0 += out.width) {
+        T* DCN_RESTRICT d0 = out.base + (p0 / out.width) * out.panel_stride + r * out.row_stride;
+        T* DCN_RESTRICT d1 = d0 + K * out.row_stride;
+        T* DCN_RESTRICT d2 = d1 + K * out.row_stride;
+        T* DCN_RESTRICT d3 = d2 + K * out.row_stride;
+        const int64_t len = std::min(out.width, nc - p0);
+        for (int64_t l = 0; l < len; ++l) {
+          const C cc = cr[p0 + l];
+          d0[l] = im2col_element(x0, cc);
+          d1[l] = im2col_element(x1, cc);
+          d2[l] = im2col_element(x2, cc);
+          d3[l] = im2col_element(x3, cc);
+        }
+      }
+    }
+    for (; c < c1; ++c) {
+      const T* x0 = x + c * sx;
+      const int64_t r = (c - c_row0) * K + kpt;
+      for (int64_t p0 = 0; p0 < nc; p0 += out.width) {
+        T* DCN_RESTRICT d0 = out.base + (p0 / out.width) * out.panel_stride + r * out.row_stride;
+        const int64_t len = std::min(out.width, nc - p0);
+        for (int64_t l = 0; l < len; ++l) d0[l] = im2col_element(x0, cr[p0 + l]);
+      }
+    }
+  }
+}
+
+// Rows of the tile's column matrix for channels [c_begin, c_end) (relative rows from c_row0), building
+// corners per segment into `corners` (K * nc entries). Single-threaded.
+template <int D, typename T, bool kDeform>
+void im2col_channels(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* x, const T* offset,
+                     const T* mask, int64_t n0, int64_t nc, int64_t c_begin, int64_t c_end, int64_t c_row0,
+                     const ColumnLayout<T>& out,
+                     Corners<CornerType<D, kDeform>::kCount, T, int64_t>* corners, int64_t* cached_og,
+                     int64_t* cached_mg) {
+  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
+  for (int64_t c = c_begin; c < c_end;) {
+    const int64_t e = segment_end(g, c, c_end);
+    const int64_t og = kDeform ? c / per_og : 0, mg = mask ? c / per_mg : 0;
+    if (og != *cached_og || mg != *cached_mg) {
+      build_corners<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc, corners);
+      *cached_og = og;
+      *cached_mg = mg;
+    }
+    im2col_segment(x, g.x_spatial(), corners, g.kernel_points, nc, c, e, c_row0, out);
+    c = e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// gather_gemm: per-thread tiles of columns; for each weight group and each block of whole channels
+// (about kGemmKc rows), im2col writes the packed B panels directly and the macro-kernel multiplies them
+// by the pre-packed weight; the C tile is then copied out with the bias.
+
+template <int D, typename T, bool kDeform>
+void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
+                      const T* mask, const T* bias, T* y, int64_t workspace_bytes) {
+  using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
+  const MicroKernel<T>& uk = micro_kernel<T>();
+  const int64_t mr = uk.mr, nr = uk.nr;
+  const int64_t K = g.kernel_points, G = g.groups;
+  const int64_t cxg = g.cx_per_group(), cyg = g.cy_per_group(), rows = cxg * K;
+  const int64_t sy = g.y_spatial(), total = g.y_columns();
+  if (total == 0 || g.cy == 0) return;
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+
+  // Weight of group gi as the A matrix (cyg x rows), packed once: panels [rows][mr].
+  const int64_t m_pad = (cyg + mr - 1) / mr * mr;
+  std::vector<T> apack(static_cast<size_t>(G * m_pad * rows));
+  parallel_for(0, G * ((cyg + mr - 1) / mr), 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t gi = t / ((cyg + mr - 1) / mr), panel = t % ((cyg + mr - 1) / mr);
+      const int64_t i0 = panel * mr;
+      pack_a(std::min(mr, cyg - i0), rows, weight + (gi * cyg + i0) * rows, rows, 1, static_cast<int>(mr),
+             apack.data() + gi * m_pad * rows + panel * mr * rows);
+    }
+  });
+
+  // Channel blocks of about kGemmKc rows, always whole channels.
+  const int64_t ch_block = std::max<int64_t>(1, std::min<int64_t>(cxg, (kGemmKc + K / 2) / K));
+  const int64_t kc_max = ch_block * K;
+  const int threads = get_num_threads();
+  // Tile width: a multiple of nr, about 128 columns, smaller when the workspace limit or the number of
+  // columns per thread asks for it.
+  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (kc_max + cyg) + static_cast<int64_t>(sizeof(C)) * K;
+  int64_t nt = std::max<int64_t>(nr, 128 / nr * nr);
+  nt = std::min(nt, std::max<int64_t>(nr, ((total + threads - 1) / threads + nr - 1) / nr * nr));
+  const int64_t budget_cols = workspace_bytes / (per_column * threads);
+  if (budget_cols < nt) nt = std::max<int64_t>(1, budget_cols >= nr ? budget_cols / nr * nr : budget_cols);
+  const int64_t nt_pad = (nt + nr - 1) / nr * nr;
+  const int64_t n_tiles = (total + nt - 1) / nt;
+  const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tiles));
+
+  const int64_t bsize = kc_max * nt_pad, csize = cyg * nt;
+  std::vector<T> scratch(static_cast<size_t>((bsize + csize) * n_threads));
+  std::vector<C> corner_buf(static_cast<size_t>(K * nt * n_threads));
+
+  parallel_tasks(n_tiles, [&](int64_t tile, int tid) {
+    const int64_t n0 = tile * nt, nc = std::min(nt, total - n0);
+    T* bblock = scratch.data() + tid * (bsize + csize);
+    T* ctile = bblock + bsize;
+    C* corners = corner_buf.data() + tid * K * nt;
+    int64_t cached_og = -1, cached_mg = -1;
+    // Zero the padding columns of the last, partial B panel once per tile.
+    if (nc % nr != 0) std::fill(bblock, bblock + bsize, T(0));
+    for (int64_t gi = 0; gi < G; ++gi) {
+      const T* ag = apack.data() + gi * m_pad * rows;
+      for (int64_t cb = 0; cb < cxg; cb += ch_block) {
+        const int64_t c_begin = gi * cxg + cb, c_end = std::min(c_begin + ch_block, (gi + 1) * cxg);
+        const int64_t kc = (c_end - c_begin) * K;
+        const ColumnLayout<T> layout{bblock, nr, kc * nr, nr};
+        im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0, nc, c_begin, c_end, c_begin,
+                                       layout, corners, &cached_og, &cached_mg);
+        macro_kernel(uk, cyg, nc, kc, ag + cb * K * mr, rows * mr, bblock, ctile, nt, cb > 0);
+      }
+      // y[b, gi * cyg + o, q] = ctile[o, i] + bias, runs of columns within one image at a time.
+      for (int64_t i = 0; i < nc;) {
+        const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
+        const int64_t len = std::min(nc - i, sy - q);
+        for (int64_t o = 0; o < cyg; ++o) {
+          const int64_t oc = gi * cyg + o;
+          T* dst = y + (b * g.cy + oc) * sy + q;
+          const T* src = ctile + o * nt + i;
+          if (bias) {
+            const T bv = bias[oc];
+            for (int64_t l = 0; l < len; ++l) dst[l] = src[l] + bv;
+          } else {
+            std::memcpy(dst, src, sizeof(T) * len);
+          }
+        }
+        i += len;
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// im2col into a row-major tile: tasks over (column block, channel block).
+
+template <int D, typename T, bool kDeform>
+void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0,
+                 int64_t nc, T* cols) {
+  using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
+  const int64_t K = g.kernel_points;
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+  const int threads = get_num_threads();
+  const int64_t col_block = std::min<int64_t>(nc, 256);
+  const int64_t n_col_blocks = (nc + col_block - 1) / col_block;
+  // Enough channel blocks to keep every thread busy, but at least 16 channels each.
+  const int64_t want = std::max<int64_t>(1, (4 * threads + n_col_blocks - 1) / n_col_blocks);
+  const int64_t ch_block = std::max<int64_t>(std::min<int64_t>(16, g.cx), (g.cx + want - 1) / want);
+  const int64_t n_ch_blocks = (g.cx + ch_block - 1) / ch_block;
+  const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_col_blocks * n_ch_blocks));
+  std::vector<C> corner_buf(static_cast<size_t>(K * col_block * n_threads));
+  parallel_tasks(n_col_blocks * n_ch_blocks, [&](int64_t task, int tid) {
+    const int64_t cbk = task % n_ch_blocks, colb = task / n_ch_blocks;
+    const int64_t i0 = colb * col_block, len = std::min(col_block, nc - i0);
+    const int64_t c_begin = cbk * ch_block, c_end = std::min(g.cx, c_begin + ch_block);
+    int64_t cached_og = -1, cached_mg = -1;
+    const ColumnLayout<T> layout{cols + i0, nc, 0, nc};
+    im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0 + i0, len, c_begin, c_end, 0,
+                                   layout, corner_buf.data() + tid * K * col_block, &cached_og, &cached_mg);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// col2im: tasks own (image, channel block) pairs, so no two tasks write the same plane of X.
+
+template <int D, typename T, bool kDeform>
+void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0,
+                 int64_t nc, T* x) {
+  using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+  const int threads = get_num_threads();
+  const int64_t b_first = n0 / sy, b_last = (n0 + nc - 1) / sy;
+  const int64_t n_images = b_last - b_first + 1;
+  const int64_t want = std::max<int64_t>(1, (4 * threads + n_images - 1) / n_images);
+  const int64_t ch_block = std::max<int64_t>(std::min<int64_t>(8, g.cx), (g.cx + want - 1) / want);
+  const int64_t n_ch_blocks = (g.cx + ch_block - 1) / ch_block;
+  const int64_t col_block = 256;
+  const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_images * n_ch_blocks));
+  std::vector<C> corner_buf(static_cast<size_t>(K * col_block * n_threads));
+  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
+  auto add = [](T* p, T v) { *p += v; };
+  parallel_tasks(n_images * n_ch_blocks, [&](int64_t task, int tid) {
+    const int64_t b = b_first + task / n_ch_blocks, cbk = task % n_ch_blocks;
+    const int64_t c_begin = cbk * ch_block, c_end = std::min(g.cx, c_begin + ch_block);
+    // This image's columns inside the tile.
+    const int64_t i_begin = std::max(n0, b * sy) - n0, i_end = std::min(n0 + nc, (b + 1) * sy) - n0;
+    C* corners = corner_buf.data() + tid * K * col_block;
+    for (int64_t i0 = i_begin; i0 < i_end; i0 += col_block) {
+      const int64_t len = std::min(col_block, i_end - i0);
+      for (int64_t c = c_begin; c < c_end;) {
+        const int64_t e = segment_end(g, c, c_end);
+        build_corners<D, T, kDeform>(g, kcoords.data(), offset, mask, kDeform ? c / per_og : 0,
+                                     mask ? c / per_mg : 0, n0 + i0, len, corners);
+        for (; c < e; ++c) {
+          T* plane = x + c * sx;  // corner indices carry the image base
+          for (int64_t kpt = 0; kpt < K; ++kpt) {
+            const T* d = dcol + (c * K + kpt) * nc + i0;
+            const C* cr = corners + kpt * len;
+            for (int64_t l = 0; l < len; ++l) col2im_element(plane, cr[l], d[l], add);
+          }
+        }
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// coord_mask_grad: tasks own blocks of columns; per segment, the corner gradients are built once and
+// every channel of the segment accumulates into per-task sums, flushed into the outputs at the end of
+// each segment.
+
+template <int D, typename T>
+void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset,
+                          const T* mask, int64_t n0, int64_t nc, T* grad_offset, T* grad_mask) {
+  using CG = CornerGrads<D, T, int64_t>;
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
+  const int64_t OG = g.offset_groups, MG = g.mask_groups;
+  const int64_t per_og = g.cx / OG, per_mg = g.cx / MG;
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+  const int threads = get_num_threads();
+  const int64_t col_block = std::max<int64_t>(1, std::min<int64_t>(64, (nc + 2 * threads - 1) / (2 * threads)));
+  const int64_t n_blocks = (nc + col_block - 1) / col_block;
+  const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_blocks));
+  // Per thread: corner gradients [K][col_block], mask values [K][col_block], sums for the offset
+  // gradient [K][D][col_block] and the mask gradient [K][col_block].
+  const int64_t per_thread = K * col_block * (1 + D + 1);
+  std::vector<CG> cg_buf(static_cast<size_t>(K * col_block * n_threads));
+  std::vector<T> acc_buf(static_cast<size_t>(per_thread * n_threads));
+  parallel_tasks(n_blocks, [&](int64_t blk, int tid) {
+    const int64_t i0 = blk * col_block, len = std::min(col_block, nc - i0);
+    CG* cg = cg_buf.data() + tid * K * col_block;
+    T* mval = acc_buf.data() + tid * per_thread;
+    T* acc_off = mval + K * col_block;
+    T* acc_mask = acc_off + K * D * col_block;
+    // Column -> (b, q) of this block.
+    auto for_columns = [&](auto&& fn) {
+      for (int64_t l = 0; l < len; ++l) {
+        const int64_t n = n0 + i0 + l, b = n / sy;
+        fn(l, b, n - b * sy);
+      }
+    };
+    // Zero this block's columns of every offset / mask channel.
+    for_columns([&](int64_t, int64_t b, int64_t q) {
+      if (grad_offset)
+        for (int64_t ch = 0; ch < OG * K * D; ++ch) grad_offset[(b * OG * K * D + ch) * sy + q] = T(0);
+      if (grad_mask)
+        for (int64_t ch = 0; ch < MG * K; ++ch) grad_mask[(b * MG * K + ch) * sy + q] = T(0);
+    });
+    for (int64_t c = 0; c < g.cx;) {
+      const int64_t e = segment_end(g, c, g.cx);
+      const int64_t og = c / per_og, mg = c / per_mg;
+      // Corner gradients and mask values of the segment.
+      for_columns([&](int64_t l, int64_t b, int64_t q) {
+        int64_t y[D];
+        int64_t rem = q;
+        for (int a = D - 1; a >= 0; --a) {
+          y[a] = rem % g.y_size[a];
+          rem /= g.y_size[a];
+        }
+        const T* off_q = offset ? offset + ((b * OG + og) * K * D) * sy + q : nullptr;
+        const T* mask_q = mask ? mask + ((b * MG + mg) * K) * sy + q : nullptr;
+        const int64_t base = b * g.cx * sx;
+        for (int64_t kpt = 0; kpt < K; ++kpt) {
+          int64_t ipos[D];
+          grid_position<D, T, int64_t>(y, kcoords.data() + kpt * D, g.stride, g.padding, g.dilation, ipos);
+          T pos[D];
+          for (int a = 0; a < D; ++a)
+            pos[a] = static_cast<T>(ipos[a]) + (off_q ? off_q[(kpt * D + a) * sy] : T(0));
+          CG& cgk = cg[kpt * len + l];
+          linear_corner_grads<D, T, int64_t>(pos, g.x_size, cgk);
+          for (int j = 0; j < (1 << D); ++j) cgk.index[j] += base;
+          mval[kpt * len + l] = mask_q ? mask_q[kpt * sy] : T(1);
+        }
+      });
+      std::fill(acc_off, acc_off + K * D * len, T(0));
+      std::fill(acc_mask, acc_mask + K * len, T(0));
+      for (int64_t ch = c; ch < e; ++ch) {
+        const T* plane = x + ch * sx;
+        for (int64_t kpt = 0; kpt < K; ++kpt) {
+          const T* d = dcol + (ch * K + kpt) * nc + i0;
+          const CG* cgk = cg + kpt * len;
+          T* ao = acc_off + kpt * D * len;
+          T* am = acc_mask + kpt * len;
+          for (int64_t l = 0; l < len; ++l) {
+            T dv[D];
+            const T v = coord_grad_element<D, T, int64_t>(plane, cgk[l], dv);
+            am[l] += d[l] * v;
+            for (int a = 0; a < D; ++a) ao[a * len + l] += d[l] * dv[a];
+          }
+        }
+      }
+      // Flush: offset sums are scaled by the mask here (it is constant over the segment).
+      for_columns([&](int64_t l, int64_t b, int64_t q) {
+        for (int64_t kpt = 0; kpt < K; ++kpt) {
+          if (grad_offset) {
+            const T m = mval[kpt * len + l];
+            for (int a = 0; a < D; ++a)
+              grad_offset[((b * OG + og) * K * D + kpt * D + a) * sy + q] += m * acc_off[(kpt * D + a) * len + l];
+          }
+          if (grad_mask) grad_mask[((b * MG + mg) * K + kpt) * sy + q] += acc_mask[kpt * len + l];
+        }
+      });
+      c = e;
+    }
+  });
+}
+
+}  // namespace
+
+template <int D, typename T>
+void gather_gemm(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
+                 const T* bias, T* y, int64_t workspace_bytes) {
+  if (offset)
+    gather_gemm_impl<D, T, true>(g, x, weight, offset, mask, bias, y, workspace_bytes);
+  else
+    gather_gemm_impl<D, T, false>(g, x, weight, offset, mask, bias, y, workspace_bytes);
+}
+
+template <int D, typename T>
+void im2col(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0, int64_t nc,
+            T* cols) {
+  if (nc <= 0) return;
+  if (offset)
+    im2col_impl<D, T, true>(g, x, offset, mask, n0, nc, cols);
+  else
+    im2col_impl<D, T, false>(g, x, offset, mask, n0, nc, cols);
+}
+
+template <int D, typename T>
+void col2im(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0,
+            int64_t nc, T* x) {
+  if (nc <= 0) return;
+  if (offset)
+    col2im_impl<D, T, true>(g, dcol, offset, mask, n0, nc, x);
+  else
+    col2im_impl<D, T, false>(g, dcol, offset, mask, n0, nc, x);
+}
+
+template <int D, typename T>
+void coord_mask_grad(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset, const T* mask,
+                     int64_t n0, int64_t nc, T* grad_offset, T* grad_mask) {
+  if (nc <= 0 || (!grad_offset && !grad_mask)) return;
+  coord_mask_grad_impl<D, T>(g, dcol, x, offset, mask, n0, nc, grad_offset, grad_mask);
+}
+
+#define DCN_INSTANTIATE_KERNELS(D, T)                                                                     \
+  template void gather_gemm<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,    \
+                                  const T*, T*, int64_t);                                                 \
+  template void im2col<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, \
+                             T*);                                                                         \
+  template void col2im<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, \
+                             T*);                                                                         \
+  template void coord_mask_grad<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
+                                      int64_t, int64_t, T*, T*);
+DCN_INSTANTIATE_KERNELS(1, float)
+DCN_INSTANTIATE_KERNELS(2, float)
+DCN_INSTANTIATE_KERNELS(3, float)
+DCN_INSTANTIATE_KERNELS(1, double)
+DCN_INSTANTIATE_KERNELS(2, double)
+DCN_INSTANTIATE_KERNELS(3, double)
+
+}  // namespace dcn::cpu

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// Our blocked, packed CPU GEMM (BLIS-style): register-blocked micro-kernels chosen at run time (AVX-512,
+// AVX2+FMA, or portable C++), packing routines, a macro-kernel for callers that produce their own packed
+// panels (the fused im2col of the forward), and a parallel general GEMM. Row-major C throughout.
+#pragma once
+#include <cstdint>
+
+namespace dcn::cpu {
+
+// The register-blocked inner kernel: C (mr x nr, row stride ldc) = [C +] A_panel * B_panel, with
+// A_panel[k * mr + i] and B_panel[k * nr + j] for k < kc (the packed layouts below).
+template <typename T>
+struct MicroKernel {
+  int mr;
+  int nr;
+  void (*fn)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
+  const char* isa;
+};
+
+enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512 };
+
+// Selects the micro-kernels (kAuto: the best this CPU supports). Returns false, changing nothing, when
+// the CPU lacks the instruction set. A test hook: kernels read the choice once per call.
+bool set_gemm_isa(GemmIsa isa);
+// "avx512", "avx2" or "generic": the micro-kernels in use.
+const char* gemm_isa_name();
+
+template <typename T>
+const MicroKernel<T>& micro_kernel();
+
+// Cache blocking of the reduction dimension (rows of a packed B block).
+constexpr int64_t kGemmKc = 256;
+
+// Packs the m x k matrix A (element (i, p) at a[i * rs + p * cs]) into ceil(m / mr) panels of [k][mr],
+// panel stride k * mr, rows beyond m zero-filled. `out` holds ceil(m / mr) * mr * k elements.
+template <typename T>
+void pack_a(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, int mr, T* out);
+
+// Packs the k x n matrix B (element (p, j) at b[p * rs + j * cs]) into ceil(n / nr) panels of [k][nr],
+// panel stride k * nr, columns beyond n zero-filled.
+template <typename T>
+void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T* out);
+
+// C (m x n, ldc) = [C +] A * B over one reduction block of kc, from packed panels: A panel r starts at
+// a + r * a_panel_stride, B panel s at b + s * kc * nr. Single-threaded.
+template <typename T>
+void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a,
+                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate);
+
+// C (m x n, ldc) = [C +] A * B with A (i, p) at a[i * rsa + p * csa] and B (p, j) at b[p * rsb + j * csb],
+// parallel over the thread pool. Every element of C is summed in the same order whatever the number of
+// threads. With `apacked` non-null, A is taken from it instead (pack_a layout over all m x k, mr of `uk`).
+template <typename T>
+void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate);
+
+}  // namespace dcn::cpu

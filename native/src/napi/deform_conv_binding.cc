@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// deformConvForward / deformConvBackward (packages/ops/src/native/binding.ts): read and check the
+// arguments, then call the driver for the dimension in params.dim. Synchronous.
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "core/static_switch.h"
+#include "deform_conv/deform_conv.h"
+#include "napi/errors.h"
+#include "napi/register.h"
+#include "napi/tensor_arg.h"
+
+namespace dcn::napi {
+namespace {
+
+template <int D>
+std::vector<int64_t> shape_of(std::initializer_list<int64_t> head, const SmallArray<int64_t, D>& tail) {
+  std::vector<int64_t> s(head);
+  for (int i = 0; i < D; ++i) s.push_back(tail[i]);
+  return s;
+}
+
+// Shapes of the tensors both directions share (tvdcn-reference §3.1, §3.5 and binding.ts).
+template <int D>
+void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView& input,
+                  const TensorView& weight, const TensorView& offset, const TensorView& mask) {
+  const int64_t K = p.kernel_points();
+  expect_shape(op, "input", input, shape_of<D>({p.batch, p.in_channels}, p.in_size));
+  if (!p.transposed) {
+    expect_shape(op, "weight", weight, shape_of<D>({p.out_channels, p.in_channels / p.groups}, p.kernel_size));
+  } else {
+    expect_shape(op, "weight", weight, shape_of<D>({p.in_channels, p.out_channels / p.groups}, p.kernel_size));
+  }
+  // Offsets and masks live on the output grid of the regular op and on the input grid of the transposed one.
+  const SmallArray<int64_t, D>& grid = p.transposed ? p.in_size : p.out_size;
+  if (offset.defined()) {
+    expect_shape(op, "offset", offset, shape_of<D>({p.batch, p.offset_groups * D * K}, grid));
+    expect_same_dtype(op, "offset", offset, "input", input);
+  }
+  if (mask.defined()) {
+    expect_shape(op, "mask", mask, shape_of<D>({p.batch, p.mask_groups * K}, grid));
+    expect_same_dtype(op, "mask", mask, "input", input);
+  }
+  expect_same_dtype(op, "weight", weight, "input", input);
+}
+
+Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const char* op = "deformConvForward";
+    const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
+    const TensorView input = tensor_arg(op, "input", info[1], false);
+    const TensorView weight = tensor_arg(op, "weight", info[2], false);
+    const TensorView offset = tensor_arg(op, "offset", info[3], true);
+    const TensorView mask = tensor_arg(op, "mask", info[4], true);
+    const TensorView bias = tensor_arg(op, "bias", info[5], true);
+    const TensorView output = tensor_arg(op, "output", info[6], false);
+    DCN_DIM_SWITCH(args.dim, kDim, [&] {
+      const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, offset.defined(), mask.defined());
+      check_inputs<kDim>(op, p, input, weight, offset, mask);
+      if (bias.defined()) {
+        expect_shape(op, "bias", bias, {p.out_channels});
+        expect_same_dtype(op, "bias", bias, "input", input);
+      }
+      expect_shape(op, "output", output, shape_of<kDim>({p.batch, p.out_channels}, p.out_size));
+      expect_same_dtype(op, "output", output, "input", input);
+      expect_no_overlap(op, {{"output", &output}},
+                        {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask},
+                         {"bias", &bias}});
+      deform_conv_forward<kDim>(p, input, weight, offset, mask, bias, output);
+    });
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const char* op = "deformConvBackward";
+    const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
+    const TensorView input = tensor_arg(op, "input", info[1], false);
+    const TensorView weight = tensor_arg(op, "weight", info[2], false);
+    const TensorView offset = tensor_arg(op, "offset", info[3], true);
+    const TensorView mask = tensor_arg(op, "mask", info[4], true);
+    const TensorView grad_output = tensor_arg(op, "gradOutput", info[5], false);
+    const Napi::Object grads_obj = object_arg(op, "grads", info[6]);
+    DeformConvGrads grads;
+    grads.input = tensor_arg(op, "grads.input", grads_obj.Get("input"), true);
+    grads.weight = tensor_arg(op, "grads.weight", grads_obj.Get("weight"), true);
+    grads.offset = tensor_arg(op, "grads.offset", grads_obj.Get("offset"), true);
+    grads.mask = tensor_arg(op, "grads.mask", grads_obj.Get("mask"), true);
+    grads.bias = tensor_arg(op, "grads.bias", grads_obj.Get("bias"), true);
+    DCN_CHECK(offset.defined() || !grads.offset.defined(), kValue, op,
+              ": expected grads.offset to be null because offset is null, but got a tensor");
+    DCN_CHECK(mask.defined() || !grads.mask.defined(), kValue, op,
+              ": expected grads.mask to be null because mask is null, but got a tensor");
+    DCN_DIM_SWITCH(args.dim, kDim, [&] {
+      const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, offset.defined(), mask.defined());
+      check_inputs<kDim>(op, p, input, weight, offset, mask);
+      expect_shape(op, "gradOutput", grad_output, shape_of<kDim>({p.batch, p.out_channels}, p.out_size));
+      expect_same_dtype(op, "gradOutput", grad_output, "input", input);
+      const std::pair<const char*, const TensorView*> pairs[] = {
+          {"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}};
+      const TensorView* outs[] = {&grads.input, &grads.weight, &grads.offset, &grads.mask};
+      for (int i = 0; i < 4; ++i) {
+        if (!outs[i]->defined()) continue;
+        const std::string name = std::string("grads.") + pairs[i].first;
+        const TensorView& ref = *pairs[i].second;
+        expect_shape(op, name, *outs[i], std::vector<int64_t>(ref.sizes, ref.sizes + ref.ndim));
+        expect_same_dtype(op, name, *outs[i], "input", input);
+      }
+      if (grads.bias.defined()) {
+        expect_shape(op, "grads.bias", grads.bias, {p.out_channels});
+        expect_same_dtype(op, "grads.bias", grads.bias, "input", input);
+      }
+      expect_no_overlap(op,
+                        {{"grads.input", &grads.input},
+                         {"grads.weight", &grads.weight},
+                         {"grads.offset", &grads.offset},
+                         {"grads.mask", &grads.mask},
+                         {"grads.bias", &grads.bias}},
+                        {{"input", &input},
+                         {"weight", &weight},
+                         {"offset", &offset},
+                         {"mask", &mask},
+                         {"gradOutput", &grad_output}});
+      deform_conv_backward<kDim>(p, input, weight, offset, mask, grad_output, grads);
+    });
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+void RegisterDeformConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("deformConvForward", Napi::Function::New(env, DeformConvForward, "deformConvForward"));
+  exports.Set("deformConvBackward", Napi::Function::New(env, DeformConvBackward, "deformConvBackward"));
+}
+
+}  // namespace dcn::napi

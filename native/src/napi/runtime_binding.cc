@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// CPU runtime settings: setNumThreads / getNumThreads, and the `_`-prefixed test hooks
+// _setWorkspaceLimit / _getWorkspaceLimit (column tile size) and _setGemmIsa / _gemmIsa (micro-kernel).
+#include <string>
+
+#include "core/parallel.h"
+#include "deform_conv/cpu/gemm.h"
+#include "deform_conv/deform_conv.h"
+#include "napi/errors.h"
+#include "napi/register.h"
+#include "napi/tensor_arg.h"
+
+namespace dcn::napi {
+namespace {
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    set_num_threads(static_cast<int>(int_arg("setNumThreads", "n", info[0], 1, 1024)));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), get_num_threads());
+}
+
+Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    set_workspace_limit(int_arg("_setWorkspaceLimit", "bytes", info[0], 1));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetWorkspaceLimit(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(workspace_limit()));
+}
+
+// _setGemmIsa('auto' | 'avx512' | 'avx2' | 'generic') -> whether this CPU supports it (then it is used).
+Napi::Value SetGemmIsa(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    DCN_CHECK(info[0].IsString(), kType,
+              "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic'");
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    cpu::GemmIsa isa;
+    if (name == "auto") isa = cpu::GemmIsa::kAuto;
+    else if (name == "avx512") isa = cpu::GemmIsa::kAvx512;
+    else if (name == "avx2") isa = cpu::GemmIsa::kAvx2;
+    else if (name == "generic") isa = cpu::GemmIsa::kGeneric;
+    else
+      throw Error(ErrorKind::kType, "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic', but got \"" +
+                                        name + "\"");
+    return Napi::Boolean::New(info.Env(), cpu::set_gemm_isa(isa));
+  });
+}
+
+Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), cpu::gemm_isa_name());
+}
+
+}  // namespace
+
+void RegisterRuntime(Napi::Env env, Napi::Object exports) {
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("_setWorkspaceLimit", Napi::Function::New(env, SetWorkspaceLimit, "_setWorkspaceLimit"));
+  exports.Set("_getWorkspaceLimit", Napi::Function::New(env, GetWorkspaceLimit, "_getWorkspaceLimit"));
+  exports.Set("_setGemmIsa", Napi::Function::New(env, SetGemmIsa, "_setGemmIsa"));
+  exports.Set("_gemmIsa", Napi::Function::New(env, GemmIsa, "_gemmIsa"));
+}
+
+}  // namespace dcn::napi

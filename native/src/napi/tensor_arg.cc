@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+// Checked conversion of JS arguments (see tensor_arg.h). Every failure is a dcn::Error whose message
+// names the argument, the expectation and what was received.
+#include "napi/tensor_arg.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace dcn::napi {
+namespace {
+
+constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+
+// A short description of a JS value for messages: `3 (number)`, `"abc" (string)`, `null`, ...
+std::string describe(const Napi::Value& v) {
+  std::ostringstream os;
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isnan(d)) return "NaN (number)";
+    os << d << " (number)";
+    return os.str();
+  }
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true (boolean)" : "false (boolean)";
+  if (v.IsString()) {
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.size() > 40) s = s.substr(0, 40) + "...";
+    return "\"" + s + "\" (string)";
+  }
+  if (v.IsTypedArray()) {
+    const auto ta = v.As<Napi::TypedArray>();
+    const char* kind = "typed array";
+    switch (ta.TypedArrayType()) {
+      case napi_float32_array: kind = "Float32Array"; break;
+      case napi_float64_array: kind = "Float64Array"; break;
+      case napi_int8_array: kind = "Int8Array"; break;
+      case napi_uint8_array: kind = "Uint8Array"; break;
+      case napi_uint8_clamped_array: kind = "Uint8ClampedArray"; break;
+      case napi_int16_array: kind = "Int16Array"; break;
+      case napi_uint16_array: kind = "Uint16Array"; break;
+      case napi_int32_array: kind = "Int32Array"; break;
+      case napi_uint32_array: kind = "Uint32Array"; break;
+      case napi_bigint64_array: kind = "BigInt64Array"; break;
+      case napi_biguint64_array: kind = "BigUint64Array"; break;
+      default: break;
+    }
+    os << kind << " of length " << ta.ElementLength();
+    return os.str();
+  }
+  if (v.IsArray()) {
+    os << "an array of length " << v.As<Napi::Array>().Length();
+    return os.str();
+  }
+  if (v.IsArrayBuffer()) return "ArrayBuffer";
+  if (v.IsFunction()) return "function";
+  if (v.IsBigInt()) return "bigint";
+  if (v.IsSymbol()) return "symbol";
+  return "object";
+}
+
+// a * b, or an error naming `what` when it overflows 2^53 - 1.
+int64_t checked_mul(const char* op, int64_t a, int64_t b, const std::string& what) {
+  int64_t r = 0;
+  DCN_CHECK(!__builtin_mul_overflow(a, b, &r) && r <= kMaxSafeInteger, kRange, op, ": expected ", what,
+            " to be at most 2^53 - 1 elements, but it overflows");
+  return r;
+}
+
+std::vector<int64_t> int_array_arg(const char* op, const std::string& name, const Napi::Value& v, int dim,
+                                   int64_t min) {
+  const char* what = min >= 1 ? "positive integers" : "non-negative integers";
+  DCN_CHECK(v.IsArray(), kType, op, ": expected ", name, " to be an array of ", dim, " ", what,
+            ", but got ", describe(v));
+  const Napi::Array arr = v.As<Napi::Array>();
+  DCN_CHECK(arr.Length() == static_cast<uint32_t>(dim), kType, op, ": expected ", name, " to be an array of ",
+            dim, " ", what, ", but got ", describe(v));
+  std::vector<int64_t> out(dim);
+  for (int i = 0; i < dim; ++i) {
+    out[i] = int_arg(op, name + "[" + std::to_string(i) + "]", arr.Get(static_cast<uint32_t>(i)), min);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_shape(const std::vector<int64_t>& shape) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  os << "]";
+  return os.str();
+}
+
+int64_t int_arg(const char* op, const std::string& name, const Napi::Value& v, int64_t min, int64_t max) {
+  const bool is_number = v.IsNumber();
+  const double d = is_number ? v.As<Napi::Number>().DoubleValue() : 0.0;
+  const bool ok = is_number && std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) &&
+                  d <= static_cast<double>(max);
+  if (!ok) {
+    std::string range = min == 0 ? "a non-negative integer" : min == 1 ? "a positive integer"
+                                                                       : "an integer >= " + std::to_string(min);
+    if (max < kMaxSafeInteger) range += " <= " + std::to_string(max);
+    throw Error(is_number && std::isfinite(d) && std::floor(d) == d ? ErrorKind::kRange : ErrorKind::kType,
+                detail::concat(op, ": expected ", name, " to be ", range, ", but got ", describe(v)));
+  }
+  return static_cast<int64_t>(d);
+}
+
+Napi::Object object_arg(const char* op, const std::string& name, const Napi::Value& v) {
+  DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsFunction(), kType, op, ": expected ", name,
+            " to be an object, but got ", describe(v));
+  return v.As<Napi::Object>();
+}
+
+TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& v, bool optional) {
+  TensorView t;
+  if (optional && (v.IsNull() || v.IsUndefined())) return t;
+  DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(), kType, op, ": expected ",
+            name, " to be a tensor {data, shape, dtype}", optional ? " or null" : "", ", but got ",
+            describe(v));
+  const Napi::Object obj = v.As<Napi::Object>();
+
+  // dtype
+  const Napi::Value dtype_v = obj.Get("dtype");
+  DCN_CHECK(dtype_v.IsString(), kType, op, ": expected ", name,
+            ".dtype to be 'float32' or 'float64', but got ", describe(dtype_v));
+  const std::string dtype = dtype_v.As<Napi::String>().Utf8Value();
+  if (dtype == "float32") {
+    t.dtype = DType::kFloat32;
+  } else if (dtype == "float64") {
+    t.dtype = DType::kFloat64;
+  } else if (dtype == "float16" || dtype == "bfloat16") {
+    throw Error(ErrorKind::kNotImplemented,
+                detail::concat(op, ": ", name, ".dtype ", dtype, " is only supported by CUDA kernels"));
+  } else {
+    throw Error(ErrorKind::kType, detail::concat(op, ": expected ", name,
+                                                 ".dtype to be 'float32' or 'float64', but got ",
+                                                 describe(dtype_v)));
+  }
+
+  // shape
+  const Napi::Value shape_v = obj.Get("shape");
+  DCN_CHECK(shape_v.IsArray(), kType, op, ": expected ", name,
+            ".shape to be an array of non-negative integers, but got ", describe(shape_v));
+  const Napi::Array shape = shape_v.As<Napi::Array>();
+  DCN_CHECK(shape.Length() <= static_cast<uint32_t>(kMaxTensorDims), kType, op, ": expected ", name,
+            ".shape to have at most ", kMaxTensorDims, " dimensions, but got ", shape.Length());
+  t.ndim = static_cast<int>(shape.Length());
+  int64_t numel = 1;
+  for (int i = 0; i < t.ndim; ++i) {
+    t.sizes[i] = int_arg(op, name + ".shape[" + std::to_string(i) + "]", shape.Get(static_cast<uint32_t>(i)), 0);
+    numel = checked_mul(op, numel, t.sizes[i], name);
+  }
+
+  // data: the typed array matching dtype, with exactly numel elements.
+  const Napi::Value data_v = obj.Get("data");
+  const napi_typedarray_type want = t.dtype == DType::kFloat32 ? napi_float32_array : napi_float64_array;
+  const char* want_name = t.dtype == DType::kFloat32 ? "Float32Array" : "Float64Array";
+  const bool typed = data_v.IsTypedArray();
+  if (!typed || data_v.As<Napi::TypedArray>().TypedArrayType() != want) {
+    throw Error(typed ? ErrorKind::kDType : ErrorKind::kType,
+                detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ",
+                               dtype, "), but got ", describe(data_v)));
+  }
+  // napi_get_typedarray_info gives the element count and the data pointer (null when detached).
+  napi_env env = v.Env();
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value arraybuffer;
+  size_t byte_offset = 0;
+  const napi_status status =
+      napi_get_typedarray_info(env, data_v, &type, &length, &data, &arraybuffer, &byte_offset);
+  DCN_CHECK(status == napi_ok, kType, op, ": could not read ", name, ".data");
+  DCN_CHECK(static_cast<int64_t>(length) == numel, kValue, op, ": expected ", name, ".data.length to be ",
+            numel, " (the product of ", name, ".shape ", format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)),
+            "), but got ", length);
+  DCN_CHECK(numel == 0 || data != nullptr, kValue, op, ": ", name, ".data has no memory (a detached buffer?)");
+  t.data = data;
+  t.device = Device{};
+  return t;
+}
+
+DeformConvParamsArg deform_conv_params_arg(const char* op, const Napi::Value& v) {
+  const Napi::Object obj = object_arg(op, "params", v);
+  DeformConvParamsArg a;
+  a.dim = static_cast<int>(int_arg(op, "params.dim", obj.Get("dim"), 1, 3));
+  const Napi::Value tr = obj.Get("transposed");
+  DCN_CHECK(tr.IsBoolean(), kType, op, ": expected params.transposed to be a boolean, but got ", describe(tr));
+  a.transposed = tr.As<Napi::Boolean>().Value();
+  a.batch = int_arg(op, "params.batch", obj.Get("batch"), 0);
+  a.in_channels = int_arg(op, "params.inChannels", obj.Get("inChannels"), 1);
+  a.out_channels = int_arg(op, "params.outChannels", obj.Get("outChannels"), 1);
+  a.groups = int_arg(op, "params.groups", obj.Get("groups"), 1);
+  a.offset_groups = int_arg(op, "params.offsetGroups", obj.Get("offsetGroups"), 1);
+  a.mask_groups = int_arg(op, "params.maskGroups", obj.Get("maskGroups"), 1);
+  a.kernel_size = int_array_arg(op, "params.kernelSize", obj.Get("kernelSize"), a.dim, 1);
+  a.stride = int_array_arg(op, "params.stride", obj.Get("stride"), a.dim, 1);
+  a.padding = int_array_arg(op, "params.padding", obj.Get("padding"), a.dim, 0);
+  a.dilation = int_array_arg(op, "params.dilation", obj.Get("dilation"), a.dim, 1);
+  a.in_size = int_array_arg(op, "params.inSize", obj.Get("inSize"), a.dim, 1);
+  a.out_size = int_array_arg(op, "params.outSize", obj.Get("outSize"), a.dim, 1);
+  return a;
+}
+
+template <int D>
+DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParamsArg& a, bool deformable,
+                                          bool modulated) {
+  DeformConvParams<D> p;
+  p.transposed = a.transposed;
+  p.batch = a.batch;
+  p.in_channels = a.in_channels;
+  p.out_channels = a.out_channels;
+  p.groups = a.groups;
+  p.offset_groups = a.offset_groups;
+  p.mask_groups = a.mask_groups;
+  p.deformable = deformable;
+  p.modulated = modulated;
+  for (int i = 0; i < D; ++i) {
+    p.kernel_size[i] = a.kernel_size[i];
+    p.stride[i] = a.stride[i];
+    p.padding[i] = a.padding[i];
+    p.dilation[i] = a.dilation[i];
+    p.in_size[i] = a.in_size[i];
+    p.out_size[i] = a.out_size[i];
+  }
+  // Sizes: no product of the call may overflow (2^53 - 1 bounds every element count).
+  int64_t k = 1, in_sp = 1, out_sp = 1;
+  for (int i = 0; i < D; ++i) {
+    k = checked_mul(op, k, p.kernel_size[i], "params.kernelSize");
+    in_sp = checked_mul(op, in_sp, p.in_size[i], "params.inSize");
+    out_sp = checked_mul(op, out_sp, p.out_size[i], "params.outSize");
+    DCN_CHECK(p.padding[i] <= (int64_t{1} << 40) && p.stride[i] <= (int64_t{1} << 40) &&
+                  p.dilation[i] <= (int64_t{1} << 40),
+              kRange, op, ": expected params.stride, params.padding and params.dilation to be at most 2^40");
+  }
+  const int64_t cmax = std::max(p.in_channels, p.out_channels);
+  const int64_t cols = checked_mul(op, checked_mul(op, cmax, k, "channels * K"), std::max(in_sp, out_sp),
+                                   "channels * K * spatial size");
+  checked_mul(op, cols, std::max<int64_t>(p.batch, 1), "the column matrix");
+  checked_mul(op, checked_mul(op, p.offset_groups, k, "params.offsetGroups * K"), D * std::max(in_sp, out_sp),
+              "the offset");
+
+  // Groups (tvdcn-reference §3.1, §3.5): the kernels need G | C_in, G | C_out, and OG, MG dividing the
+  // channels they partition (regular: input channels; transposed: output channels).
+  DCN_CHECK(p.in_channels % p.groups == 0, kValue, op, ": expected params.inChannels (", p.in_channels,
+            ") to be divisible by params.groups (", p.groups, ")");
+  DCN_CHECK(p.out_channels % p.groups == 0, kValue, op, ": expected params.outChannels (", p.out_channels,
+            ") to be divisible by params.groups (", p.groups, ")");
+  const int64_t cx = p.transposed ? p.out_channels : p.in_channels;
+  const char* cx_name = p.transposed ? "params.outChannels" : "params.inChannels";
+  DCN_CHECK(cx % p.offset_groups == 0, kValue, op, ": expected ", cx_name, " (", cx,
+            ") to be divisible by params.offsetGroups (", p.offset_groups, ")");
+  DCN_CHECK(cx % p.mask_groups == 0, kValue, op, ": expected ", cx_name, " (", cx,
+            ") to be divisible by params.maskGroups (", p.mask_groups, ")");
+  DCN_CHECK(deformable || p.offset_groups == 1, kValue, op,
+            ": expected params.offsetGroups to be 1 when offset is null, but got ", p.offset_groups);
+  DCN_CHECK(modulated || p.mask_groups == 1, kValue, op,
+            ": expected params.maskGroups to be 1 when mask is null, but got ", p.mask_groups);
+
+  // Output size (tvdcn-reference §3.1, §3.5; floor division as @tvdcn/shape does).
+  for (int i = 0; i < D; ++i) {
+    const int64_t span = p.dilation[i] * (p.kernel_size[i] - 1) + 1;
+    if (!p.transposed) {
+      const int64_t num = p.in_size[i] + 2 * p.padding[i] - span;
+      const int64_t expected = num < 0 ? 0 : num / p.stride[i] + 1;
+      DCN_CHECK(num >= 0 && expected == p.out_size[i], kValue, op, ": expected params.outSize[", i, "] to be ",
+                "floor((inSize + 2 * padding - dilation * (kernelSize - 1) - 1) / stride) + 1 = ", expected,
+                ", but got ", p.out_size[i]);
+    } else {
+      const int64_t base = (p.in_size[i] - 1) * p.stride[i] - 2 * p.padding[i] + span;
+      const int64_t output_padding = p.out_size[i] - base;
+      const int64_t limit = std::max(p.stride[i], p.dilation[i]);
+      DCN_CHECK(output_padding >= 0 && output_padding < limit, kValue, op, ": expected params.outSize[", i,
+                "] to be (inSize - 1) * stride - 2 * padding + dilation * (kernelSize - 1) + 1 + outputPadding = ",
+                base, " + outputPadding with 0 <= outputPadding < max(stride, dilation) = ", limit, ", but got ",
+                p.out_size[i]);
+    }
+  }
+  return p;
+}
+
+template DeformConvParams<1> to_deform_conv_params<1>(const char*, const DeformConvParamsArg&, bool, bool);
+template DeformConvParams<2> to_deform_conv_params<2>(const char*, const DeformConvParamsArg&, bool, bool);
+template DeformConvParams<3> to_deform_conv_params<3>(const char*, const DeformConvParamsArg&, bool, bool);
+
+void expect_shape(const char* op, const std::string& name, const TensorView& t,
+                  const std::vector<int64_t>& shape) {
+  const std::vector<int64_t> got(t.sizes, t.sizes + t.ndim);
+  DCN_CHECK(got == shape, kValue, op, ": expected ", name, ".shape to be ", format_shape(shape), ", but got ",
+            format_shape(got));
+}
+
+void expect_same_dtype(const char* op, const std::string& name, const TensorView& t,
+                       const std::string& reference_name, const TensorView& reference) {
+  DCN_CHECK(t.dtype == reference.dtype, kDType, op, ": expected ", name, ".dtype to be ",
+            dtype_name(reference.dtype), " (the dtype of ", reference_name, "), but got ", dtype_name(t.dtype));
+}
+
+void expect_no_overlap(const char* op, const std::vector<NamedTensor>& outputs,
+                       const std::vector<NamedTensor>& inputs) {
+  auto range = [](const TensorView& t, uintptr_t* b, uintptr_t* e) {
+    *b = reinterpret_cast<uintptr_t>(t.data);
+    *e = *b + static_cast<uintptr_t>(t.numel()) * dtype_size(t.dtype);
+  };
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const TensorView& o = *outputs[i].view;
+    if (!o.defined() || o.numel() == 0) continue;
+    uintptr_t ob, oe;
+    range(o, &ob, &oe);
+    auto check = [&](const NamedTensor& other) {
+      const TensorView& t = *other.view;
+      if (!t.defined() || t.numel() == 0) return;
+      uintptr_t tb, te;
+      range(t, &tb, &te);
+      DCN_CHECK(oe <= tb || te <= ob, kValue, op, ": expected ", outputs[i].name,
+                " not to share memory with ", other.name, ", but their buffers overlap");
+    };
+    for (const auto& in : inputs) check(in);
+    for (size_t j = i + 1; j < outputs.size(); ++j) check(outputs[j]);
+  }
+}
+
+}  // namespace dcn::napi

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// JS arguments -> native values, checked: NativeTensor -> TensorView, NativeDeformConvParams ->
+// DeformConvParams<D>, and the shape checks shared by the binding files. This is the second line of
+// defence after @tvdcn/shape (see style.md §9.9): it refuses anything that could read or write out of
+// bounds or is inconsistent, naming the argument, what was expected and what was got.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor_view.h"
+#include "deform_conv/params.h"
+
+namespace dcn::napi {
+
+// A NativeTensor {data, shape, dtype}. With `optional`, null or undefined gives an undefined view.
+TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& value, bool optional);
+
+// An integer number in [min, max] (no NaN, no fractions).
+int64_t int_arg(const char* op, const std::string& name, const Napi::Value& value, int64_t min,
+                int64_t max = (int64_t{1} << 53) - 1);
+
+// The object argument `name`, or a TypeError.
+Napi::Object object_arg(const char* op, const std::string& name, const Napi::Value& value);
+
+// NativeDeformConvParams, with every field read and range-checked; arrays kept as vectors.
+struct DeformConvParamsArg {
+  int dim = 0;
+  bool transposed = false;
+  int64_t batch = 0, in_channels = 0, out_channels = 0, groups = 0, offset_groups = 0, mask_groups = 0;
+  std::vector<int64_t> kernel_size, stride, padding, dilation, in_size, out_size;
+};
+DeformConvParamsArg deform_conv_params_arg(const char* op, const Napi::Value& value);
+
+// Cross-checks of the params (group divisibility, output size formula, overflow) and conversion.
+template <int D>
+DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParamsArg& a, bool deformable,
+                                          bool modulated);
+
+// Throws "<op>: expected <name>.shape to be [..], but got [..]" unless t has exactly `shape`.
+void expect_shape(const char* op, const std::string& name, const TensorView& t,
+                  const std::vector<int64_t>& shape);
+// Throws a dtype mismatch error unless t has the dtype of `reference` (named `reference_name`).
+void expect_same_dtype(const char* op, const std::string& name, const TensorView& t,
+                       const std::string& reference_name, const TensorView& reference);
+
+// A tensor with its name, for the aliasing check.
+struct NamedTensor {
+  std::string name;
+  const TensorView* view;
+};
+// Throws unless no output shares memory with any other tensor (outputs are written while inputs are read).
+void expect_no_overlap(const char* op, const std::vector<NamedTensor>& outputs,
+                       const std::vector<NamedTensor>& inputs);
+
+std::string format_shape(const std::vector<int64_t>& shape);
+
+}  // namespace dcn::napi

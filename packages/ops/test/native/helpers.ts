@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+// Shared helpers of the native-binding suites: loads the freshly built CPU addon directly (no loader),
+// makes seeded random cases, converts reference tensors to NativeTensors and compares results.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { NativeBinding, NativeDeformConvParams, NativeTensor } from '../../src/native/binding.js';
+import {
+  deformConvReference,
+  deformConvTransposeReference,
+  prod,
+  type RefConvOptions,
+  type RefTensor,
+} from '../reference/deform-conv-reference.js';
+
+/** The binding plus the `_`-prefixed test hooks of runtime_binding.cc. */
+export interface TestBinding extends NativeBinding {
+  _setWorkspaceLimit(bytes: number): void;
+  _getWorkspaceLimit(): number;
+  _setGemmIsa(isa: 'auto' | 'avx512' | 'avx2' | 'generic'): boolean;
+  _gemmIsa(): string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** native/build/cpu/Release/tvdcn_cpu.node of this checkout. */
+export const addonPath = join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+export const addonBuilt = existsSync(addonPath);
+
+export function loadNative(): TestBinding {
+  const require = createRequire(import.meta.url);
+  return require(addonPath) as TestBinding;
+}
+
+/** Seeded PRNG (mulberry32) so that every failure reproduces. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randTensor(shape: number[], rand: () => number, lo = -1, hi = 1): RefTensor {
+  const data = new Float64Array(prod(shape));
+  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * rand();
+  return { data, shape };
+}
+
+/**
+ * Offsets whose sampling positions stay away from integers (fractional part in [0.1, 0.9]), so the
+ * interpolation is smooth around them and central differences are exact up to rounding.
+ */
+export function smoothOffsets(shape: number[], rand: () => number, span = 2): RefTensor {
+  const data = new Float64Array(prod(shape));
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor((2 * span + 1) * rand()) - span + 0.1 + 0.8 * rand();
+  return { data, shape };
+}
+
+export type DType = 'float32' | 'float64';
+
+/** A NativeTensor holding a copy of `t` in `dtype`. */
+export function toNative(t: RefTensor, dtype: DType = 'float64'): NativeTensor {
+  const data = dtype === 'float32' ? Float32Array.from(t.data) : Float64Array.from(t.data);
+  return { data, shape: [...t.shape], dtype };
+}
+
+/** A zero-filled NativeTensor of `shape` (outputs are poisoned with NaN to prove full overwrite). */
+export function emptyNative(shape: number[], dtype: DType = 'float64', poison = true): NativeTensor {
+  const n = prod(shape);
+  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  if (poison) data.fill(Number.NaN);
+  return { data, shape: [...shape], dtype };
+}
+
+/** `t` rounded through float32 (what a float32 kernel actually sees). */
+export function roundF32(t: RefTensor | null): RefTensor | null {
+  return t && { data: Float64Array.from(Float32Array.from(t.data)), shape: [...t.shape] };
+}
+
+/** One deformable-convolution configuration. og/mg = 0: no offset / no mask. */
+export interface ConvCase {
+  dim: 1 | 2 | 3;
+  transposed: boolean;
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  groups: number;
+  og: number;
+  mg: number;
+  bias: boolean;
+  kernelSize: number[];
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  inSize: number[];
+  outputPadding?: number[];
+}
+
+/** A case name that reads as a recipe (style.md §9.10). */
+export function caseName(c: ConvCase): string {
+  return (
+    `dim=${c.dim}${c.transposed ? ' transposed' : ''} b=${c.batch} cin=${c.inChannels} cout=${c.outChannels}` +
+    ` in=[${c.inSize}] k=[${c.kernelSize}] s=[${c.stride}] p=[${c.padding}] d=[${c.dilation}]` +
+    (c.outputPadding ? ` op=[${c.outputPadding}]` : '') +
+    ` g=${c.groups} og=${c.og || 'none'} mg=${c.mg || 'none'}${c.bias ? ' bias' : ''}`
+  );
+}
+
+export function outSizeOf(c: ConvCase): number[] {
+  return c.inSize.map((n, a) =>
+    c.transposed
+      ? (n - 1) * c.stride[a] - 2 * c.padding[a] + c.dilation[a] * (c.kernelSize[a] - 1) + 1 + (c.outputPadding?.[a] ?? 0)
+      : Math.floor((n + 2 * c.padding[a] - c.dilation[a] * (c.kernelSize[a] - 1) - 1) / c.stride[a]) + 1,
+  );
+}
+
+export function paramsOf(c: ConvCase): NativeDeformConvParams {
+  return {
+    dim: c.dim,
+    transposed: c.transposed,
+    batch: c.batch,
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    groups: c.groups,
+    offsetGroups: c.og || 1,
+    maskGroups: c.mg || 1,
+    kernelSize: c.kernelSize,
+    stride: c.stride,
+    padding: c.padding,
+    dilation: c.dilation,
+    inSize: c.inSize,
+    outSize: outSizeOf(c),
+  };
+}
+
+export function optionsOf(c: ConvCase): RefConvOptions {
+  return { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, outputPadding: c.outputPadding };
+}
+
+/** The reference tensors of a case (float64), with offsets kept off integer positions. */
+export interface CaseTensors {
+  input: RefTensor;
+  weight: RefTensor;
+  offset: RefTensor | null;
+  mask: RefTensor | null;
+  bias: RefTensor | null;
+}
+
+export function makeTensors(c: ConvCase, seed: number): CaseTensors {
+  const rand = rng(seed);
+  const K = prod(c.kernelSize);
+  const outSize = outSizeOf(c);
+  const grid = c.transposed ? c.inSize : outSize;
+  const weightShape = c.transposed
+    ? [c.inChannels, c.outChannels / c.groups, ...c.kernelSize]
+    : [c.outChannels, c.inChannels / c.groups, ...c.kernelSize];
+  return {
+    input: randTensor([c.batch, c.inChannels, ...c.inSize], rand),
+    weight: randTensor(weightShape, rand),
+    offset: c.og ? smoothOffsets([c.batch, c.og * c.dim * K, ...grid], rand) : null,
+    mask: c.mg ? randTensor([c.batch, c.mg * K, ...grid], rand, 0, 1.5) : null,
+    bias: c.bias ? randTensor([c.outChannels], rand) : null,
+  };
+}
+
+export function reference(c: ConvCase, t: CaseTensors): RefTensor {
+  const f = c.transposed ? deformConvTransposeReference : deformConvReference;
+  return f(t.input, t.weight, t.offset, t.mask, t.bias, optionsOf(c));
+}
+
+/** Runs the native forward of a case in `dtype`; returns the output as float64. */
+export function nativeForward(b: NativeBinding, c: ConvCase, t: CaseTensors, dtype: DType = 'float64'): Float64Array {
+  const out = emptyNative([c.batch, c.outChannels, ...outSizeOf(c)], dtype);
+  b.deformConvForward(
+    paramsOf(c),
+    toNative(t.input, dtype),
+    toNative(t.weight, dtype),
+    t.offset && toNative(t.offset, dtype),
+    t.mask && toNative(t.mask, dtype),
+    t.bias && toNative(t.bias, dtype),
+    out,
+  );
+  return Float64Array.from(out.data as Float32Array | Float64Array);
+}
+
+/** Asserts |actual - expected| <= atol + rtol * |expected| elementwise, naming the first failure. */
+export function expectAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what = 'value',
+): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  let worst = -1;
+  let worstErr = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    const tol = atol + rtol * Math.abs(expected[i]);
+    if (!(err <= tol) && (worst < 0 || !(err <= worstErr))) {
+      worst = i;
+      worstErr = err;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (|err| = ${worstErr}, rtol ${rtol}, atol ${atol})`,
+    );
+  }
+}
+
+/** max |x| (at least 1), the scale for absolute tolerances. */
+export function scaleOf(x: ArrayLike<number>): number {
+  let m = 1;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+  return m;
+}
