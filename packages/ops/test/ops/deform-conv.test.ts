@@ -32,6 +32,12 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { getBinding } from '../../src/native/load-binding.js';
+import {
+  deformConvReference,
+  deformConvTransposeReference,
+  maskSoftmaxReference,
+  type RefTensor,
+} from '../reference/deform-conv-reference.js';
 import { makeCase } from './deform-cases.js';
 import { expectClose, f64 } from './helpers.js';
 import { nativeOpsAvailable } from './native-setup.js';
@@ -231,6 +237,50 @@ describe.runIf(ready)('structural identities', () => {
   });
 });
 
+const ref = (t: Tensor | null): RefTensor | null =>
+  t === null ? null : { data: Float64Array.from(t.toTypedArray()), shape: [...t.shape] };
+
+describe.runIf(ready)('against the float64 loop reference (test/reference)', () => {
+  manualSeed(21);
+  const variants = [
+    { label: 'offset null, mask null: an ordinary convolution (A1)', offset: false, mask: false, og: 1, mg: 1 },
+    { label: 'offset og=2, mask mg=1, bias', offset: true, mask: true, og: 2, mg: 1 },
+    { label: 'offset og=1, mask mg=4, bias', offset: true, mask: true, og: 1, mg: 4 },
+    { label: 'mask only (masked ordinary convolution)', offset: false, mask: true, og: 1, mg: 2 },
+  ];
+  for (const transposed of [false, true]) {
+    for (const dim of [1, 2, 3] as const) {
+      for (const v of variants) {
+        const c = makeCase(dim, transposed, { og: v.og, mg: v.mg, inSize: [6, 5, 4].slice(0, dim) });
+        it(`${c.name} ${v.label}`, () => {
+          const x = rnd(c.input);
+          const w = rnd(c.weight);
+          const off = v.offset ? uniform(c.offset, -2.5, 2.5, { dtype: 'float64' }) : null;
+          const m = v.mask ? rand(c.mask, { dtype: 'float64' }) : null;
+          const b = rnd(c.bias);
+          const fn = transposed ? convT[dim] : conv[dim];
+          const ours = fn(x, w, { ...c.options, offset: off, mask: m, bias: b });
+          const expected = (transposed ? deformConvTransposeReference : deformConvReference)(
+            ref(x) as RefTensor,
+            ref(w) as RefTensor,
+            ref(off),
+            ref(m),
+            ref(b),
+            c.options,
+          );
+          expect(ours.shape).toEqual(expected.shape);
+          expectClose(ours, expected.data, 1e-12);
+        });
+      }
+    }
+  }
+
+  it('maskSoftmax2d mask=[2,18,3,4] k=3 (two groups)', () => {
+    const m = randn([2, 18, 3, 4], { dtype: 'float64' });
+    expectClose(maskSoftmax2d(m, 3), maskSoftmaxReference(ref(m) as RefTensor, 2, 9).data, 1e-13);
+  });
+});
+
 describe.runIf(ready)('gradient pruning at the binding', () => {
   it('a frozen weight: the native backward gets null for the weight (and for the input that needs no grad)', () => {
     const binding = getBinding();
@@ -256,8 +306,4 @@ describe.runIf(ready)('gradient pruning at the binding', () => {
     expect(y.requiresGrad).toBe(false);
     expect(spy).not.toHaveBeenCalled();
   });
-});
-
-describe.runIf(!ready)('native kernels', () => {
-  it.skip('skipped: the loaded binary has no deformConvForward/maskSoftmaxForward (build native/ first)', () => {});
 });
