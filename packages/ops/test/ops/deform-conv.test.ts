@@ -14,6 +14,7 @@ import {
   deformConvTranspose2d,
   deformConvTranspose3d,
   full,
+  grad,
   manualSeed,
   maskSigmoid,
   maskSoftmax1d,
@@ -22,6 +23,7 @@ import {
   mul,
   narrow,
   noGrad,
+  NotImplementedError,
   ones,
   rand,
   randn,
@@ -297,6 +299,15 @@ describe.runIf(ready)('gradient pruning at the binding', () => {
     expect(grads.bias).toBeNull();
     expect(grads.offset).not.toBeNull();
     expect(grads.mask).not.toBeNull();
+  });
+
+  it('double backward through the real kernels is NotImplementedError', () => {
+    const x = randn([1, 2, 5, 5], { requiresGrad: true });
+    const w = randn([3, 2, 3, 3], { requiresGrad: true });
+    const y = deformConv2d(x, w);
+    const [gx] = grad(sum(mul(y, y)), [x], null, { createGraph: true });
+    expect(gx.shape).toEqual([1, 2, 5, 5]);
+    expect(() => sum(gx).backward()).toThrow(NotImplementedError);
   });
 
   it('noGrad never calls the backward', () => {
