@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// Process-wide switches of the CUDA kernels, set from JS: deterministic mode (no floating-point
+// atomics anywhere: col2im becomes a sort-and-sum) and the float32 matrix-multiply mode. Header-only,
+// host code of the CUDA build.
+#pragma once
+#include <atomic>
+
+namespace dcn::cuda {
+
+// NOTE [ Determinism ]
+// With the switch off, the scatter steps (the input gradient of the regular op and the forward of the
+// transposed op) add with atomics, whose order varies between runs (as in tvdcn and torchvision). With
+// it on they sort their contributions by target and sum each target in a fixed order, so every result
+// is bitwise reproducible at some cost in time and workspace. Everything else is deterministic always.
+inline std::atomic<bool>& deterministic_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+inline bool deterministic() { return deterministic_flag().load(std::memory_order_relaxed); }
+inline void set_deterministic(bool on) { deterministic_flag().store(on, std::memory_order_relaxed); }
+
+// How float32 matrix products run: kFloat32 on the CUDA cores (IEEE float32 products, the default),
+// kTf32x3 on the tensor cores with each operand split into two TF32 parts (three products; error close
+// to float32), kTf32 on the tensor cores with one TF32 product (about 1e-3 relative error, fastest).
+enum class Float32Matmul { kFloat32 = 0, kTf32x3 = 1, kTf32 = 2 };
+inline std::atomic<int>& float32_matmul_flag() {
+  static std::atomic<int> mode{static_cast<int>(Float32Matmul::kFloat32)};
+  return mode;
+}
+inline Float32Matmul float32_matmul() {
+  return static_cast<Float32Matmul>(float32_matmul_flag().load(std::memory_order_relaxed));
+}
+inline void set_float32_matmul(Float32Matmul m) {
+  float32_matmul_flag().store(static_cast<int>(m), std::memory_order_relaxed);
+}
+
+// Upper bound of the column workspace of one deformable-convolution chunk, in bytes.
+inline std::atomic<long long>& workspace_limit_flag() {
+  static std::atomic<long long> bytes{512LL << 20};
+  return bytes;
+}
+inline long long workspace_limit() { return workspace_limit_flag().load(std::memory_order_relaxed); }
+
+}  // namespace dcn::cuda

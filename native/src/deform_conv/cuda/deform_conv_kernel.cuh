@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+// The CUDA column kernels of deformable convolution, in the regular view (see NOTE [ Regular view ] in
+// params.h): im2col (sample X into columns), col2im (scatter column gradients into X, with atomics),
+// and the offset and mask gradients. Each is a grid-stride loop over one chunk of (image, y position)
+// pairs and calls the element bodies of columns.h and the corners of sampling.h, which the CPU kernels
+// share; this file only maps threads to elements.
+//
+// Thread mapping: one thread per (image, offset group, channel slice, kernel point, y position), y
+// position fastest (coalesced offset/mask/column accesses, neighbouring samples). The sampling
+// position and its corners depend on (image, offset group, kernel point, y position) only, so they are
+// computed once and reused for every channel of the slice.
+//
+// Column layout of a chunk (images b0 .. b0+nb-1, y positions q0 .. q0+qlen-1):
+//   cols[((bl * cx + c) * K + kpt) * qlen + ql]   (row r = c * K + kpt, as the weight's [c][kpt])
+// so that the rows of group g are one contiguous block of cx/G * K rows per image.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+
+#include "cuda_runtime/scalar.cuh"
+#include "deform_conv/columns.h"
+#include "deform_conv/params.h"
+#include "deform_conv/sampling.h"
+
+namespace dcn::cuda {
+
+// Geometry of one chunk, derived on the host from SamplingGeometry (device-copyable).
+template <int D>
+struct ChunkArgs {
+  SmallArray<int64_t, D> x_size, y_size, kernel_size, stride, padding, dilation;
+  int64_t cx;        // channels of X
+  int64_t K;         // kernel points
+  int64_t nx, ny;    // prod(x_size), prod(y_size)
+  int64_t og, mg;    // offset groups, mask groups
+  int64_t cpo, cpm;  // channels per offset group (cx / og), per mask group (cx / mg)
+  int64_t b0, nb;    // images of the chunk
+  int64_t q0, qlen;  // y positions of the chunk
+  int64_t cper;      // channels per thread (a slice of an offset group)
+  int64_t slices;    // slices per offset group: ceil(cpo / cper)
+};
+
+// A sample's value from a plane of storage type T with corners in the accumulator type A. For T == A
+// this is the shared im2col_element; the half types widen each corner on load.
+template <int kCount, typename A, typename T>
+__device__ __forceinline__ A sample_value(const T* __restrict__ plane,
+                                          const Corners<kCount, A, int64_t>& c) {
+  if constexpr (std::is_same_v<T, A>) {
+    return im2col_element<kCount, A, int64_t>(plane, c);
+  } else {
+    A v = 0;
+#pragma unroll
+    for (int i = 0; i < kCount; ++i) {
+      const A x = convert<A>(plane[c.index[i]]);
+      v += c.weight[i] * (((c.valid >> i) & 1u) ? x : A(0));
+    }
+    return v;
+  }
+}
+
+// Value and coordinate derivatives of a sample (see coord_grad_element), for any storage type.
+template <int D, typename A, typename T>
+__device__ __forceinline__ A sample_grad(const T* __restrict__ plane,
+                                         const CornerGrads<D, A, int64_t>& c, A* dvalue) {
+  if constexpr (std::is_same_v<T, A>) {
+    return coord_grad_element<D, A, int64_t>(plane, c, dvalue);
+  } else {
+    constexpr int kCount = 1 << D;
+    A v = 0;
+#pragma unroll
+    for (int a = 0; a < D; ++a) dvalue[a] = 0;
+#pragma unroll
+    for (int i = 0; i < kCount; ++i) {
+      const A x = ((c.valid >> i) & 1u) ? convert<A>(plane[c.index[i]]) : A(0);
+      v += c.weight[i] * x;
+#pragma unroll
+      for (int a = 0; a < D; ++a) dvalue[a] += c.dweight[a][i] * x;
+    }
+    return v;
+  }
+}
+
+// Decomposes a flat index into `count` row-major coordinates over `size`.
+template <int D>
+__device__ __forceinline__ void unravel(int64_t flat, const SmallArray<int64_t, D>& size, int64_t* out) {
+#pragma unroll
+  for (int a = D - 1; a >= 0; --a) {
+    out[a] = flat % size[a];
+    flat /= size[a];
+  }
+}
+
+// The integer grid position p0 of kernel point kpt at y position q (tvdcn-reference §3.3, no offset).
+template <int D>
+__device__ __forceinline__ void base_position(const ChunkArgs<D>& a, int64_t q, int64_t kpt,
+                                              int64_t* pos) {
+  int64_t y[D], k[D];
+  unravel<D>(q, a.y_size, y);
+  unravel<D>(kpt, a.kernel_size, k);
+  grid_position<D, float, int64_t>(y, k, a.stride, a.padding, a.dilation, pos);
+}
+
+// Continuous sampling position: p0 + offset[b, (og * K + kpt) * D + axis, q].
+template <int D, typename A, typename T>
+__device__ __forceinline__ void deformed_position(const ChunkArgs<D>& a, const T* __restrict__ offset,
+                                                  int64_t b, int64_t og, int64_t kpt, int64_t q,
+                                                  const int64_t* pos, A* p) {
+  const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
+#pragma unroll
+  for (int ax = 0; ax < D; ++ax) p[ax] = static_cast<A>(pos[ax]) + convert<A>(off[ax * a.ny]);
+}
+
+// Unravels the im2col / col2im thread index (image, offset group, slice, kernel point, y position).
+struct ColumnIndex {
+  int64_t bl, og, slice, kpt, ql;
+  template <int D>
+  __device__ __forceinline__ ColumnIndex(int64_t i, const ChunkArgs<D>& a) {
+    ql = i % a.qlen;
+    i /= a.qlen;
+    kpt = i % a.K;
+    i /= a.K;
+    slice = i % a.slices;
+    i /= a.slices;
+    og = i % a.og;
+    bl = i / a.og;
+  }
+};
+
+// cols[bl, c, kpt, ql] = mask * Interp(X[b, c], p) for the channels c of one slice (tvdcn-reference
+// §3.4; §4.1 for Interp).
+template <int D, typename T, bool kDeformable>
+__global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x,
+                              const T* __restrict__ offset, const T* __restrict__ mask,
+                              T* __restrict__ cols) {
+  using A = acc_type<T>;
+  const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const ColumnIndex t(i, a);
+    const int64_t b = a.b0 + t.bl, q = a.q0 + t.ql;
+    int64_t pos[D];
+    base_position<D>(a, q, t.kpt, pos);
+    const int64_t c_begin = t.og * a.cpo + t.slice * a.cper;
+    const int64_t c_end = min(t.og * a.cpo + a.cpo, c_begin + a.cper);
+    T* out = cols + ((t.bl * a.cx + c_begin) * a.K + t.kpt) * a.qlen + t.ql;
+    const int64_t out_step = a.K * a.qlen;
+    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + t.kpt) * a.ny + q;
+    if constexpr (kDeformable) {
+      A p[D];
+      deformed_position<D, A, T>(a, offset, b, t.og, t.kpt, q, pos, p);
+      Corners<(1 << D), A, int64_t> corners;
+      linear_corners<D, A, int64_t>(p, a.x_size, A(1), corners);
+      for (int64_t c = c_begin; c < c_end; ++c, out += out_step) {
+        A v = sample_value<(1 << D), A, T>(x + (b * a.cx + c) * a.nx, corners);
+        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
+        *out = convert<T>(v);
+      }
+    } else {
+      Corners<1, A, int64_t> corners;
+      grid_corner<D, A, int64_t>(pos, a.x_size, A(1), corners);
+      for (int64_t c = c_begin; c < c_end; ++c, out += out_step) {
+        A v = sample_value<1, A, T>(x + (b * a.cx + c) * a.nx, corners);
+        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
+        *out = convert<T>(v);
+      }
+    }
+  }
+}
+
+struct AtomicAddOp {
+  template <typename A>
+  __device__ __forceinline__ void operator()(A* p, A v) const {
+    atomic_add(p, v);
+  }
+};
+
+// X[b, c, corner] += weight * mask * dcol[bl, c, kpt, ql] over the valid corners (tvdcn-reference §4.2;
+// also the transposed op's forward, §5). gx is the full [B, cx, nx] accumulator.
+template <int D, typename T, bool kDeformable>
+__global__ void col2im_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
+                              const T* __restrict__ offset, const T* __restrict__ mask,
+                              acc_type<T>* __restrict__ gx) {
+  using A = acc_type<T>;
+  const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const ColumnIndex t(i, a);
+    const int64_t b = a.b0 + t.bl, q = a.q0 + t.ql;
+    int64_t pos[D];
+    base_position<D>(a, q, t.kpt, pos);
+    const int64_t c_begin = t.og * a.cpo + t.slice * a.cper;
+    const int64_t c_end = min(t.og * a.cpo + a.cpo, c_begin + a.cper);
+    const A* in = dcol + ((t.bl * a.cx + c_begin) * a.K + t.kpt) * a.qlen + t.ql;
+    const int64_t in_step = a.K * a.qlen;
+    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + t.kpt) * a.ny + q;
+    if constexpr (kDeformable) {
+      A p[D];
+      deformed_position<D, A, T>(a, offset, b, t.og, t.kpt, q, pos, p);
+      Corners<(1 << D), A, int64_t> corners;
+      linear_corners<D, A, int64_t>(p, a.x_size, A(1), corners);
+      if (corners.valid == 0) continue;
+      for (int64_t c = c_begin; c < c_end; ++c, in += in_step) {
+        A v = *in;
+        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
+        col2im_element<(1 << D), A, int64_t>(gx + (b * a.cx + c) * a.nx, corners, v, AtomicAddOp{});
+      }
+    } else {
+      Corners<1, A, int64_t> corners;
+      grid_corner<D, A, int64_t>(pos, a.x_size, A(1), corners);
+      if (corners.valid == 0) continue;
+      for (int64_t c = c_begin; c < c_end; ++c, in += in_step) {
+        A v = *in;
+        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
+        col2im_element<1, A, int64_t>(gx + (b * a.cx + c) * a.nx, corners, v, AtomicAddOp{});
+      }
+    }
+  }
+}
+
+// grad_offset[b, (og * K + kpt) * D + axis, q] = sum over c in offset group og of
+//   dcol[bl, c, kpt, ql] * mask * d Interp(X[b, c], p) / d p_axis   (tvdcn-reference §4.3).
+// One thread per (image, offset group, kernel point, y position); no atomics.
+template <int D, typename T>
+__global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
+                                   const T* __restrict__ x, const T* __restrict__ offset,
+                                   const T* __restrict__ mask, T* __restrict__ grad_offset) {
+  using A = acc_type<T>;
+  const int64_t n = a.nb * a.og * a.K * a.qlen;
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    int64_t r = i;
+    const int64_t ql = r % a.qlen;
+    r /= a.qlen;
+    const int64_t kpt = r % a.K;
+    r /= a.K;
+    const int64_t og = r % a.og;
+    const int64_t bl = r / a.og;
+    const int64_t b = a.b0 + bl, q = a.q0 + ql;
+    int64_t pos[D];
+    base_position<D>(a, q, kpt, pos);
+    A p[D];
+    deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
+    CornerGrads<D, A, int64_t> cg;
+    linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+    A total[D];
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) total[ax] = 0;
+    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
+    const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
+    const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+      A dv[D];
+      sample_grad<D, A, T>(x + (b * a.cx + c) * a.nx, cg, dv);
+      A w = *in;
+      if (m_ptr != nullptr) w *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
+    }
+    T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) out[ax * a.ny] = convert<T>(total[ax]);
+  }
+}
+
+// grad_mask[b, mg * K + kpt, q] = sum over c in mask group mg of dcol[bl, c, kpt, ql] * Interp(X[b, c], p)
+// (tvdcn-reference §4.4: value with the forward's early-out; integer sampling when not deformable).
+// One thread per (image, mask group, kernel point, y position); no atomics.
+template <int D, typename T, bool kDeformable>
+__global__ void mask_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
+                                 const T* __restrict__ x, const T* __restrict__ offset,
+                                 T* __restrict__ grad_mask) {
+  using A = acc_type<T>;
+  const int64_t n = a.nb * a.mg * a.K * a.qlen;
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    int64_t r = i;
+    const int64_t ql = r % a.qlen;
+    r /= a.qlen;
+    const int64_t kpt = r % a.K;
+    r /= a.K;
+    const int64_t mg = r % a.mg;
+    const int64_t bl = r / a.mg;
+    const int64_t b = a.b0 + bl, q = a.q0 + ql;
+    int64_t pos[D];
+    base_position<D>(a, q, kpt, pos);
+    const int64_t c_begin = mg * a.cpm, c_end = c_begin + a.cpm;
+    const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    A total = 0;
+    if constexpr (kDeformable) {
+      // The offset group changes along the channels of a mask group when OG > MG: rebuild the corners
+      // whenever it does.
+      Corners<(1 << D), A, int64_t> corners;
+      int64_t og_cur = -1;
+      for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+        const int64_t og = c / a.cpo;
+        if (og != og_cur) {
+          A p[D];
+          deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
+          linear_corners<D, A, int64_t>(p, a.x_size, A(1), corners);
+          og_cur = og;
+        }
+        total += *in * sample_value<(1 << D), A, T>(x + (b * a.cx + c) * a.nx, corners);
+      }
+    } else {
+      Corners<1, A, int64_t> corners;
+      grid_corner<D, A, int64_t>(pos, a.x_size, A(1), corners);
+      for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+        total += *in * sample_value<1, A, T>(x + (b * a.cx + c) * a.nx, corners);
+      }
+    }
+    grad_mask[(b * a.mg * a.K + mg * a.K + kpt) * a.ny + q] = convert<T>(total);
+  }
+}
+
+// out[b, c, s] = bias[c] (or 0): the starting value of the transposed op's scatter target.
+template <typename T>
+__global__ void fill_channels_kernel(T* __restrict__ out, const T* __restrict__ bias, int64_t n,
+                                     int64_t channels, int64_t spatial) {
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    out[i] = bias == nullptr ? convert<T>(0.0f) : bias[(i / spatial) % channels];
+  }
+}
+
+// out[b, c, s] = src[b, c, s] + bias[c]: the float32 scatter target of a half-type transposed op,
+// rounded once.
+template <typename T>
+__global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>* __restrict__ src,
+                                         const T* __restrict__ bias, int64_t n, int64_t channels,
+                                         int64_t spatial) {
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    acc_type<T> v = src[i];
+    if (bias != nullptr) v += convert<acc_type<T>>(bias[(i / spatial) % channels]);
+    out[i] = convert<T>(v);
+  }
+}
+
+// out[i] (=, or += when accumulate) sum over s < splits, in order, of partial[s * n + i].
+template <typename A>
+__global__ void sum_splits_kernel(A* __restrict__ out, const A* __restrict__ partial, int64_t n,
+                                  int splits, bool accumulate) {
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    A v = accumulate ? out[i] : A(0);
+    for (int s = 0; s < splits; ++s) v += partial[static_cast<int64_t>(s) * n + i];
+    out[i] = v;
+  }
+}
+
+}  // namespace dcn::cuda

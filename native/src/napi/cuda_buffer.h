@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// DeviceBuffer: the JS handle of one block of CUDA device memory (a Napi::ObjectWrap carrying a type
+// tag, so forged or foreign objects are refused). Freed by dispose (cudaBufferFree), else by its
+// finalizer, else by the environment's cleanup hook. Also the helpers the CUDA bindings share: dtype
+// parsing and number arrays, and the CUDA entry points of the shared exports. CUDA build only.
+#pragma once
+#ifdef TVDCN_WITH_CUDA
+#include <napi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+
+namespace dcn::napi {
+
+class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
+ public:
+  // Defines the class for `env` (once) and keeps its constructor for Create().
+  static void Init(Napi::Env env);
+  // A new buffer of `numel` elements of `dtype` on `device` (uninitialized memory).
+  static Napi::Object Create(Napi::Env env, int device, DType dtype, int64_t numel);
+  // The live buffer behind `value`; throws a JS TypeError naming `what` for anything else, and an
+  // Error for a freed buffer.
+  static DeviceBuffer* From(Napi::Value value, const char* what);
+  // True when `value` is a DeviceBuffer of this addon (live or freed).
+  static bool Is(Napi::Value value);
+
+  explicit DeviceBuffer(const Napi::CallbackInfo& info);
+  ~DeviceBuffer() override;
+
+  void* data() const { return data_; }
+  int device() const { return device_; }
+  DType dtype() const { return dtype_; }
+  int64_t numel() const { return numel_; }
+  std::size_t bytes() const { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
+  bool freed() const { return freed_; }
+  // Returns the memory to the caching allocator; later use throws. Idempotent.
+  void Free();
+
+ private:
+  Napi::Value GetNumel(const Napi::CallbackInfo& info);
+  Napi::Value GetDType(const Napi::CallbackInfo& info);
+  Napi::Value GetDevice(const Napi::CallbackInfo& info);
+  Napi::Value GetByteLength(const Napi::CallbackInfo& info);
+  Napi::Value GetFreed(const Napi::CallbackInfo& info);
+
+  void* data_ = nullptr;
+  int device_ = 0;
+  DType dtype_ = DType::kFloat32;
+  int64_t numel_ = 0;
+  bool freed_ = true;
+  napi_env env_ = nullptr;
+};
+
+// 'float32' | 'float64' | 'float16' | 'bfloat16' -> DType; TypeError otherwise.
+DType parse_dtype(Napi::Value value, const char* what);
+// A JS array of integers -> int64 values; TypeError otherwise.
+std::vector<int64_t> int_array(Napi::Value value, const char* what);
+int64_t int_value(Napi::Value value, const char* what);
+
+// True when `value` is a NativeTensor whose data is a DeviceBuffer: the bindings of deformConv* and
+// maskSoftmax* hand such calls to the CUDA entry points below.
+bool is_device_tensor(Napi::Value value);
+
+// The CUDA implementations of the exports of the same name without `Cuda` (binding.ts): same arguments,
+// with every tensor's data a DeviceBuffer on one device (cuda_ops_binding.cc).
+Napi::Value CudaDeformConvForward(const Napi::CallbackInfo& info);
+Napi::Value CudaDeformConvBackward(const Napi::CallbackInfo& info);
+Napi::Value CudaMaskSoftmaxForward(const Napi::CallbackInfo& info);
+Napi::Value CudaMaskSoftmaxBackward(const Napi::CallbackInfo& info);
+
+}  // namespace dcn::napi
+#endif  // TVDCN_WITH_CUDA
