@@ -10,6 +10,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dcn::napi::RegisterRuntime(env, exports);
   dcn::napi::RegisterDeformConv(env, exports);
   dcn::napi::RegisterMask(env, exports);
+  dcn::napi::RegisterCudaMemory(env, exports);
+  dcn::napi::RegisterCudaOps(env, exports);
   return exports;
 }
 }  // namespace

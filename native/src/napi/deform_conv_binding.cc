@@ -10,6 +10,9 @@
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
+#ifdef TVDCN_WITH_CUDA
+#include "napi/cuda_buffer.h"
+#endif
 
 namespace dcn::napi {
 namespace {
@@ -46,6 +49,9 @@ void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView
 }
 
 Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
+#ifdef TVDCN_WITH_CUDA
+  if (is_device_tensor(info[1])) return CudaDeformConvForward(info);  // device tensors: CUDA binding
+#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvForward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
@@ -74,6 +80,9 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
+#ifdef TVDCN_WITH_CUDA
+  if (is_device_tensor(info[1])) return CudaDeformConvBackward(info);  // device tensors: CUDA binding
+#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvBackward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);

@@ -7,6 +7,9 @@
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
+#ifdef TVDCN_WITH_CUDA
+#include "napi/cuda_buffer.h"
+#endif
 
 namespace dcn::napi {
 namespace {
@@ -27,6 +30,9 @@ void check_like(const char* op, const std::string& name, const TensorView& t, co
 }
 
 Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
+#ifdef TVDCN_WITH_CUDA
+  if (is_device_tensor(info[0])) return CudaMaskSoftmaxForward(info);  // device tensors: CUDA binding
+#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxForward";
     const TensorView mask = tensor_arg(op, "mask", info[0], false);
@@ -42,6 +48,9 @@ Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
+#ifdef TVDCN_WITH_CUDA
+  if (is_device_tensor(info[0])) return CudaMaskSoftmaxBackward(info);  // device tensors: CUDA binding
+#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxBackward";
     const TensorView output = tensor_arg(op, "output", info[0], false);

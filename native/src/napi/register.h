@@ -8,4 +8,6 @@ void RegisterInfo(Napi::Env env, Napi::Object exports);        // info_binding.c
 void RegisterRuntime(Napi::Env env, Napi::Object exports);     // runtime_binding.cc
 void RegisterDeformConv(Napi::Env env, Napi::Object exports);  // deform_conv_binding.cc
 void RegisterMask(Napi::Env env, Napi::Object exports);        // mask_binding.cc
+void RegisterCudaMemory(Napi::Env env, Napi::Object exports);  // cuda_memory_binding.cc (no-op without CUDA)
+void RegisterCudaOps(Napi::Env env, Napi::Object exports);     // cuda_ops_binding.cc (no-op without CUDA)
 }  // namespace dcn::napi
