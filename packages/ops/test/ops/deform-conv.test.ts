@@ -126,6 +126,15 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
     });
   });
 
+  it('H: the shapes of the tvdcn README examples (and of our TSDoc examples)', () => {
+    expect(deformConv2d(randn([4, 3, 10, 10]), randn([5, 3, 3, 3]), { offset: randn([4, 18, 8, 8]), mask: rand([4, 9, 8, 8]), bias: randn([5]) }).shape).toEqual([4, 5, 8, 8]);
+    expect(deformConvTranspose2d(randn([4, 3, 8, 8]), randn([3, 5, 3, 3]), { offset: randn([4, 18, 8, 8]), mask: rand([4, 9, 8, 8]) }).shape).toEqual([4, 5, 10, 10]);
+    expect(deformConv3d(randn([4, 3, 10, 10, 10]), randn([5, 3, 3, 3, 3]), { offset: randn([4, 81, 8, 8, 8]) }).shape).toEqual([4, 5, 8, 8, 8]);
+    expect(deformConv1d(randn([4, 3, 10]), randn([5, 3, 3]), { offset: randn([4, 3, 8]) }).shape).toEqual([4, 5, 8]);
+    expect(deformConvTranspose1d(randn([2, 3, 8]), randn([3, 5, 3]), { stride: 2 }).shape).toEqual([2, 5, 17]);
+    expect(deformConvTranspose3d(randn([1, 2, 4, 4, 4]), randn([2, 3, 3, 3, 3])).shape).toEqual([1, 3, 6, 6, 6]);
+  });
+
   it('A7: mask activations', () => {
     expectClose(maskSoftmax2d(zeros([1, 9, 2, 2], { dtype: 'float64' }), 3), new Array(36).fill(1 / 9), 1e-14);
     expectClose(maskSoftmax1d(f64([[[0], [1], [2]]]), 3), [0.0900305731703805, 0.2447284710547976, 0.6652409557748218], 1e-12);
