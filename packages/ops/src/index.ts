@@ -44,12 +44,31 @@ export type { GradcheckOptions } from './autograd/gradcheck.js';
 // #region deformable convolution
 export { deformConv1d, deformConv2d, deformConv3d } from './ops/deform-conv.js';
 export type { DeformConvOptions, DeformConvTransposeOptions } from './ops/deform-conv.js';
-export { deformConvTranspose1d, deformConvTranspose2d, deformConvTranspose3d } from './ops/deform-conv-transpose.js';
+export {
+  deformConvTranspose1d,
+  deformConvTranspose2d,
+  deformConvTranspose3d,
+} from './ops/deform-conv-transpose.js';
 export { maskSigmoid, maskSoftmax1d, maskSoftmax2d, maskSoftmax3d } from './ops/mask-activations.js';
 // #endregion
 
 // #region elementwise, reductions, shapes, padding, losses
-export { abs, add, div, exp, log, mul, neg, pow, relu, sigmoid, sqrt, square, sub, tanh } from './ops/elementwise.js';
+export {
+  abs,
+  add,
+  div,
+  exp,
+  log,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sqrt,
+  square,
+  sub,
+  tanh,
+} from './ops/elementwise.js';
 export { mean, sum } from './ops/reduce.js';
 export {
   broadcastTo,

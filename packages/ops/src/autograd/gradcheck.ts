@@ -79,11 +79,17 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckO
     throw new InvalidArgumentError(formatExpected('gradcheck', 'fn to be a function', formatValue(fn)), 'fn');
   }
   if (!Array.isArray(inputs) || !inputs.every(isTensor)) {
-    throw new InvalidArgumentError(formatExpected('gradcheck', 'inputs to be an array of Tensors', formatValue(inputs)), 'inputs');
+    throw new InvalidArgumentError(
+      formatExpected('gradcheck', 'inputs to be an array of Tensors', formatValue(inputs)),
+      'inputs',
+    );
   }
   const wrt = inputs.map((t, i) => [t, i] as const).filter(([t]) => t.requiresGrad);
   if (wrt.length === 0) {
-    throw new InvalidArgumentError(formatExpected('gradcheck', 'at least one input that requires grad', 'none'), 'inputs');
+    throw new InvalidArgumentError(
+      formatExpected('gradcheck', 'at least one input that requires grad', 'none'),
+      'inputs',
+    );
   }
   for (const [t, i] of wrt) {
     if (t.dtype !== 'float64' || t.device !== 'cpu') {
@@ -107,7 +113,12 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckO
         fillNormal(v, 0, 1);
         return fromStorage(getKernels('cpu').fromArray('cpu', o.dtype, v, false), o.shape);
       });
-      const grads = grad(outs, wrt.map(([t]) => t), vs, { allowUnused: true });
+      const grads = grad(
+        outs,
+        wrt.map(([t]) => t),
+        vs,
+        { allowUnused: true },
+      );
       const vAll = new Float64Array(vs.reduce((n, v) => n + v.numel, 0));
       let k = 0;
       for (const v of vs) {
@@ -148,7 +159,9 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckO
   const analytic = runInScope(() => {
     const outs = asList(fn(...inputs));
     const total = outs.reduce((n, o) => n + o.numel, 0);
-    const rows: Float64Array[][] = wrt.map(([t]) => Array.from({ length: total }, () => new Float64Array(t.numel)));
+    const rows: Float64Array[][] = wrt.map(([t]) =>
+      Array.from({ length: total }, () => new Float64Array(t.numel)),
+    );
     let row = 0;
     for (let o = 0; o < outs.length; o++) {
       for (let e = 0; e < outs[o].numel; e++, row++) {
@@ -160,10 +173,15 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckO
             return fromStorage(getKernels('cpu').fromArray('cpu', out.dtype, v, false), out.shape);
           });
           const live = outs.map((out, k) => [out, gos[k]] as const).filter(([out]) => out.requiresGrad);
-          const gs = grad(live.map(([out]) => out), wrt.map(([t]) => t), live.map(([, g]) => g), {
-            allowUnused: true,
-            retainGraph: true,
-          });
+          const gs = grad(
+            live.map(([out]) => out),
+            wrt.map(([t]) => t),
+            live.map(([, g]) => g),
+            {
+              allowUnused: true,
+              retainGraph: true,
+            },
+          );
           gs.forEach((g, w) => {
             if (g !== null) rows[w][row].set(g.toTypedArray());
           });

@@ -62,7 +62,11 @@ interface Plan {
 }
 
 /** Finds the nodes reachable from `roots` and which of them lead to the targets. */
-function plan(roots: readonly GradNode[], targetLeaves: Map<Tensor, number> | null, targetNodes: Map<GradNode, number> | null): Plan {
+function plan(
+  roots: readonly GradNode[],
+  targetLeaves: Map<Tensor, number> | null,
+  targetNodes: Map<GradNode, number> | null,
+): Plan {
   const order: GradNode[] = [];
   const seen = new Set<GradNode>();
   // Iterative post-order DFS: a node is emitted after all its children.
@@ -112,7 +116,13 @@ function plan(roots: readonly GradNode[], targetLeaves: Map<Tensor, number> | nu
 }
 
 /** Checks a root and its gradient; returns the gradient or null (meaning ones). */
-function checkRoot(op: string, root: unknown, gradOutput: unknown, index: number, many: boolean): Tensor | null {
+function checkRoot(
+  op: string,
+  root: unknown,
+  gradOutput: unknown,
+  index: number,
+  many: boolean,
+): Tensor | null {
   const name = many ? `outputs[${index}]` : 'tensor';
   if (!isTensor(root)) {
     throw new InvalidArgumentError(formatExpected(op, `${name} to be a Tensor`, formatValue(root)), name);
@@ -144,12 +154,19 @@ function checkRoot(op: string, root: unknown, gradOutput: unknown, index: number
     return null;
   }
   if (!isTensor(gradOutput)) {
-    throw new InvalidArgumentError(formatExpected(op, `${gName} to be a Tensor`, formatValue(gradOutput)), gName);
+    throw new InvalidArgumentError(
+      formatExpected(op, `${gName} to be a Tensor`, formatValue(gradOutput)),
+      gName,
+    );
   }
   storageOf(gradOutput, op, gName);
   if (!sameShape(gradOutput.shape, root.shape)) {
     throw new ShapeMismatchError(
-      formatExpected(op, `${gName} to have shape ${formatShape(root.shape)}`, `shape ${formatShape(gradOutput.shape)}`),
+      formatExpected(
+        op,
+        `${gName} to have shape ${formatShape(root.shape)}`,
+        `shape ${formatShape(gradOutput.shape)}`,
+      ),
     );
   }
   if (gradOutput.dtype !== root.dtype) {
@@ -284,7 +301,9 @@ function run(
             }),
           );
           if (grads.length !== node.edges.length) {
-            throw new Error(`internal error: the gradient of ${node.opName} returned ${grads.length} gradients for ${node.edges.length} inputs, please report`);
+            throw new Error(
+              `internal error: the gradient of ${node.opName} returned ${grads.length} gradients for ${node.edges.length} inputs, please report`,
+            );
           }
           if (!inResults && !grads.includes(g)) g.dispose();
           grads.forEach((gi, i) => {
@@ -340,7 +359,10 @@ function accumulateGrad(leaf: Tensor, g: Tensor, createGraph: boolean): void {
     return;
   }
   if (!createGraph && gradNodeOf(current) === null) {
-    getKernels(current.device).addInPlace(storageOf(current, 'backward', 'grad'), storageOf(g, 'backward', 'grad'));
+    getKernels(current.device).addInPlace(
+      storageOf(current, 'backward', 'grad'),
+      storageOf(g, 'backward', 'grad'),
+    );
     g.dispose();
     return;
   }
@@ -406,7 +428,10 @@ export function grad(
   else if (isTensor(gradOutputs)) gs = [gradOutputs];
   else gs = gradOutputs;
   if (!Array.isArray(outs) || outs.length === 0) {
-    throw new InvalidArgumentError(formatExpected('grad', 'at least one output', formatValue(outputs)), 'outputs');
+    throw new InvalidArgumentError(
+      formatExpected('grad', 'at least one output', formatValue(outputs)),
+      'outputs',
+    );
   }
   if (gs.length !== outs.length) {
     throw new InvalidArgumentError(
@@ -417,7 +442,10 @@ export function grad(
   const checked = outs.map((t, i) => checkRoot('grad', t, gs[i] ?? null, i, true));
   ins.forEach((t, i) => {
     if (!isTensor(t)) {
-      throw new InvalidArgumentError(formatExpected('grad', `inputs[${i}] to be a Tensor`, formatValue(t)), `inputs[${i}]`);
+      throw new InvalidArgumentError(
+        formatExpected('grad', `inputs[${i}] to be a Tensor`, formatValue(t)),
+        `inputs[${i}]`,
+      );
     }
     storageOf(t, 'grad', `inputs[${i}]`);
     if (!t.requiresGrad) {

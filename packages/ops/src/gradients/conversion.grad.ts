@@ -28,4 +28,9 @@ const toDeviceGrad: GradConfig<{ device: Device }> = {
 };
 
 /** @internal */
-export const conversionGradients: readonly GradConfig<never>[] = [castGrad, cloneGrad, identityGrad, toDeviceGrad] as unknown as readonly GradConfig<never>[];
+export const conversionGradients: readonly GradConfig<never>[] = [
+  castGrad,
+  cloneGrad,
+  identityGrad,
+  toDeviceGrad,
+] as unknown as readonly GradConfig<never>[];

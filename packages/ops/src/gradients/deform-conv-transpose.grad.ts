@@ -12,4 +12,6 @@ const deformConvTransposeGrad: GradConfig<DeformConvAttrs> = {
 };
 
 /** @internal */
-export const deformConvTransposeGradients: readonly GradConfig<never>[] = [deformConvTransposeGrad] as unknown as readonly GradConfig<never>[];
+export const deformConvTransposeGradients: readonly GradConfig<never>[] = [
+  deformConvTransposeGrad,
+] as unknown as readonly GradConfig<never>[];

@@ -82,13 +82,29 @@ const logGrad = unary<ScalarAttrs>('log', (g, x) => div(g, x));
 const squareGrad = unary<ScalarAttrs>('square', (g, x) => mul(g, mul(x, 2)));
 const sqrtGrad = unary<ScalarAttrs>('sqrt', (g, y) => div(g, mul(y, 2)));
 // sigmoid' = s (1 - s); tanh' = 1 - t²
-const sigmoidGrad = unary<ScalarAttrs>('sigmoid', (g, s) => fusedOr('sigmoidBackward', g, s, () => mul(g, mul(s, sub(1, s)))));
-const tanhGrad = unary<ScalarAttrs>('tanh', (g, t) => fusedOr('tanhBackward', g, t, () => mul(g, sub(1, square(t)))));
+const sigmoidGrad = unary<ScalarAttrs>('sigmoid', (g, s) =>
+  fusedOr('sigmoidBackward', g, s, () => mul(g, mul(s, sub(1, s)))),
+);
+const tanhGrad = unary<ScalarAttrs>('tanh', (g, t) =>
+  fusedOr('tanhBackward', g, t, () => mul(g, sub(1, square(t)))),
+);
 // The derivative of relu and abs is piecewise constant: the step is a constant of the graph.
 const reluGrad = unary<ScalarAttrs>('relu', (g, x) =>
-  fusedOr('reluBackward', g, x, () => mul(g, noGrad(() => sign(relu(x))))),
+  fusedOr('reluBackward', g, x, () =>
+    mul(
+      g,
+      noGrad(() => sign(relu(x))),
+    ),
+  ),
 );
-const absGrad = unary<ScalarAttrs>('abs', (g, x) => fusedOr('absBackward', g, x, () => mul(g, noGrad(() => sign(x)))));
+const absGrad = unary<ScalarAttrs>('abs', (g, x) =>
+  fusedOr('absBackward', g, x, () =>
+    mul(
+      g,
+      noGrad(() => sign(x)),
+    ),
+  ),
+);
 
 /** @internal */
 export const elementwiseGradients: readonly GradConfig<never>[] = [

@@ -22,7 +22,12 @@ const maskSoftmaxGrad: GradConfig<MaskSoftmaxAttrs> = {
     if (g.numel === 0) return [fromStorage(kernels.zeros(g.device, g.dtype, 0), g.shape)];
     if (isGradEnabled()) {
       // [B, MG * K, ...] viewed as [B, MG, K, rest]: reduce over K.
-      const grouped = [g.shape[0], attrs.maskGroups, attrs.kernelPoints, g.numel / (g.shape[0] * attrs.maskGroups * attrs.kernelPoints)];
+      const grouped = [
+        g.shape[0],
+        attrs.maskGroups,
+        attrs.kernelPoints,
+        g.numel / (g.shape[0] * attrs.maskGroups * attrs.kernelPoints),
+      ];
       const gs = reshapeApply('maskSoftmax', g, grouped);
       const ss = reshapeApply('maskSoftmax', s, grouped);
       const dot = sumApply('maskSoftmax', mul(gs, ss), [2], true);
@@ -39,4 +44,6 @@ const maskSoftmaxGrad: GradConfig<MaskSoftmaxAttrs> = {
 };
 
 /** @internal */
-export const maskActivationGradients: readonly GradConfig<never>[] = [maskSoftmaxGrad] as unknown as readonly GradConfig<never>[];
+export const maskActivationGradients: readonly GradConfig<never>[] = [
+  maskSoftmaxGrad,
+] as unknown as readonly GradConfig<never>[];

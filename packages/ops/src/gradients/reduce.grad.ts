@@ -12,10 +12,18 @@ const sumGrad: GradConfig<SumAttrs> = {
     if (!needsGrad[0]) return [null];
     const shape = inputShapes[0];
     // Put the reduced dimensions back as size 1, then broadcast.
-    const kept = attrs.keepdim ? g : reshapeApply('sum', g, shape.map((s, d) => (attrs.dims.includes(d) ? 1 : s)));
+    const kept = attrs.keepdim
+      ? g
+      : reshapeApply(
+          'sum',
+          g,
+          shape.map((s, d) => (attrs.dims.includes(d) ? 1 : s)),
+        );
     return [broadcastApply('sum', kept, shape)];
   },
 };
 
 /** @internal */
-export const reduceGradients: readonly GradConfig<never>[] = [sumGrad] as unknown as readonly GradConfig<never>[];
+export const reduceGradients: readonly GradConfig<never>[] = [
+  sumGrad,
+] as unknown as readonly GradConfig<never>[];

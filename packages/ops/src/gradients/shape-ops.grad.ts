@@ -16,7 +16,9 @@ import {
 
 const reshapeGrad: GradConfig<null> = {
   opName: 'reshape',
-  backward: (g, { needsGrad, inputShapes }) => [needsGrad[0] ? reshapeApply('reshape', g, inputShapes[0]) : null],
+  backward: (g, { needsGrad, inputShapes }) => [
+    needsGrad[0] ? reshapeApply('reshape', g, inputShapes[0]) : null,
+  ],
 };
 
 const permuteGrad: GradConfig<{ dims: readonly number[] }> = {
@@ -38,7 +40,9 @@ const gatherGrad: GradConfig<GatherAttrs> = {
 
 const scatterAddGrad: GradConfig<GatherAttrs> = {
   opName: 'scatterAdd',
-  backward: (g, { needsGrad, attrs }) => [needsGrad[0] ? gatherApply('scatterAdd', g, attrs.maps, attrs.outShape, 0) : null],
+  backward: (g, { needsGrad, attrs }) => [
+    needsGrad[0] ? gatherApply('scatterAdd', g, attrs.maps, attrs.outShape, 0) : null,
+  ],
 };
 
 const catGrad: GradConfig<CatAttrs> = {

@@ -139,5 +139,10 @@ export interface KernelBackend {
   /** Softmax over each group's K channels of a batched mask `[B, maskGroups * K, ...]`. */
   maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage;
   /** `s * (g - sum_K(g * s))` with `s` the forward output. */
-  maskSoftmaxBackward(output: KernelTensor, gradOutput: KernelTensor, maskGroups: number, kernelPoints: number): Storage;
+  maskSoftmaxBackward(
+    output: KernelTensor,
+    gradOutput: KernelTensor,
+    maskGroups: number,
+    kernelPoints: number,
+  ): Storage;
 }

@@ -30,7 +30,8 @@ import { deformConvNd, type DeformConvTransposeOptions } from './deform-conv.js'
  */
 export const deformConvTranspose1d = defineOp(
   'deformConvTranspose1d',
-  (op, input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions): Tensor => deformConvNd(op, 1, true, input, weight, options),
+  (op, input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions): Tensor =>
+    deformConvNd(op, 1, true, input, weight, options),
 );
 
 /**
@@ -55,7 +56,8 @@ export const deformConvTranspose1d = defineOp(
  */
 export const deformConvTranspose2d = defineOp(
   'deformConvTranspose2d',
-  (op, input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions): Tensor => deformConvNd(op, 2, true, input, weight, options),
+  (op, input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions): Tensor =>
+    deformConvNd(op, 2, true, input, weight, options),
 );
 
 /**
@@ -75,5 +77,6 @@ export const deformConvTranspose2d = defineOp(
  */
 export const deformConvTranspose3d = defineOp(
   'deformConvTranspose3d',
-  (op, input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions): Tensor => deformConvNd(op, 3, true, input, weight, options),
+  (op, input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions): Tensor =>
+    deformConvNd(op, 3, true, input, weight, options),
 );

@@ -132,10 +132,13 @@ export function deformConvNd(
     groups: opts.groups,
     outputPadding: opts.outputPadding,
   };
-  const p = transposed ? checkDeformConvTransposeArgs(op, dim, shapes, hyper) : checkDeformConvArgs(op, dim, shapes, hyper);
+  const p = transposed
+    ? checkDeformConvTransposeArgs(op, dim, shapes, hyper)
+    : checkDeformConvArgs(op, dim, shapes, hyper);
 
   // 3. Unbatched → batched views. See NOTE [ Unbatched inputs ].
-  const batch = (t: Tensor | null): Tensor | null => (t === null || p.batched ? t : reshapeApply(op, t, [1, ...t.shape]));
+  const batch = (t: Tensor | null): Tensor | null =>
+    t === null || p.batched ? t : reshapeApply(op, t, [1, ...t.shape]);
   const x = batch(input) as Tensor;
   const off = batch(offset);
   const msk = batch(mask);
@@ -147,7 +150,17 @@ export function deformConvNd(
   let out: Tensor;
   if (empty) {
     // Nothing to convolve: the output is the bias (or zeros). No kernel call.
-    out = bias === null ? fromStorage(getKernels(input.device).zeros(input.device, input.dtype, numelOf(batchedShape)), batchedShape) : broadcastApply(op, reshapeApply(op, bias, [1, p.outChannels, ...p.outSize.map(() => 1)]), batchedShape);
+    out =
+      bias === null
+        ? fromStorage(
+            getKernels(input.device).zeros(input.device, input.dtype, numelOf(batchedShape)),
+            batchedShape,
+          )
+        : broadcastApply(
+            op,
+            reshapeApply(op, bias, [1, p.outChannels, ...p.outSize.map(() => 1)]),
+            batchedShape,
+          );
   } else {
     const kernels = getKernels(input.device, op);
     const storage = kernels.deformConvForward(
@@ -163,7 +176,13 @@ export function deformConvNd(
   }
   if (shouldRecord([x, weight, off, msk, bias])) {
     const attrs: DeformConvAttrs = { op, params, biasShape: bias?.shape ?? null, empty };
-    recordOp(out, transposed ? 'deformConvTranspose' : 'deformConv', [x, weight, off, msk, bias], [x, weight, off, msk], attrs);
+    recordOp(
+      out,
+      transposed ? 'deformConvTranspose' : 'deformConv',
+      [x, weight, off, msk, bias],
+      [x, weight, off, msk],
+      attrs,
+    );
   }
   return p.batched ? out : reshapeApply(op, out, p.outputShape);
 }
@@ -190,8 +209,10 @@ export function deformConvNd(
  * y.shape; // [4, 5, 8]
  * ```
  */
-export const deformConv1d = defineOp('deformConv1d', (op, input: Tensor, weight: Tensor, options?: DeformConvOptions): Tensor =>
-  deformConvNd(op, 1, false, input, weight, options),
+export const deformConv1d = defineOp(
+  'deformConv1d',
+  (op, input: Tensor, weight: Tensor, options?: DeformConvOptions): Tensor =>
+    deformConvNd(op, 1, false, input, weight, options),
 );
 
 /**
@@ -216,8 +237,10 @@ export const deformConv1d = defineOp('deformConv1d', (op, input: Tensor, weight:
  * y.shape; // [4, 5, 8, 8]
  * ```
  */
-export const deformConv2d = defineOp('deformConv2d', (op, input: Tensor, weight: Tensor, options?: DeformConvOptions): Tensor =>
-  deformConvNd(op, 2, false, input, weight, options),
+export const deformConv2d = defineOp(
+  'deformConv2d',
+  (op, input: Tensor, weight: Tensor, options?: DeformConvOptions): Tensor =>
+    deformConvNd(op, 2, false, input, weight, options),
 );
 
 /**
@@ -238,6 +261,8 @@ export const deformConv2d = defineOp('deformConv2d', (op, input: Tensor, weight:
  * y.shape; // [4, 5, 8, 8, 8]
  * ```
  */
-export const deformConv3d = defineOp('deformConv3d', (op, input: Tensor, weight: Tensor, options?: DeformConvOptions): Tensor =>
-  deformConvNd(op, 3, false, input, weight, options),
+export const deformConv3d = defineOp(
+  'deformConv3d',
+  (op, input: Tensor, weight: Tensor, options?: DeformConvOptions): Tensor =>
+    deformConvNd(op, 3, false, input, weight, options),
 );

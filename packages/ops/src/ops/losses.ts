@@ -2,7 +2,13 @@
 // Regression losses: mseLoss and l1Loss (PyTorch's F.mse_loss and F.l1_loss), composed from the
 // elementwise ops and reductions, so their gradients come from those.
 
-import { formatExpected, formatShape, formatValue, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
+import {
+  formatExpected,
+  formatShape,
+  formatValue,
+  InvalidArgumentError,
+  ShapeMismatchError,
+} from '@tvdcn/shape';
 import { sameShape, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { abs, square, sub } from './elementwise.js';
@@ -18,7 +24,13 @@ export interface LossOptions {
   reduction?: Reduction;
 }
 
-function lossBody(op: string, input: Tensor, target: Tensor, options: LossOptions | undefined, elementwise: (d: Tensor) => Tensor): Tensor {
+function lossBody(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  options: LossOptions | undefined,
+  elementwise: (d: Tensor) => Tensor,
+): Tensor {
   expectTensor(op, input, 'input');
   expectTensor(op, target, 'target');
   const { reduction = 'mean' } = expectOptions(op, options, ['reduction']);
@@ -31,7 +43,11 @@ function lossBody(op: string, input: Tensor, target: Tensor, options: LossOption
   // PyTorch broadcasts with a warning; a mismatch here is almost always a bug, so it is an error.
   if (!sameShape(input.shape, target.shape)) {
     throw new ShapeMismatchError(
-      formatExpected(op, `target of the input's shape ${formatShape(input.shape)}`, `target with shape ${formatShape(target.shape)}`),
+      formatExpected(
+        op,
+        `target of the input's shape ${formatShape(input.shape)}`,
+        `target with shape ${formatShape(target.shape)}`,
+      ),
     );
   }
   const values = elementwise(sub(input, target));
@@ -48,14 +64,18 @@ function lossBody(op: string, input: Tensor, target: Tensor, options: LossOption
  * @throws {@link InvalidArgumentError} for an unknown reduction
  * @example `mseLoss(tensor([1, 2]), tensor([1, 4])).item()` → `2`
  */
-export const mseLoss = defineOp('mseLoss', (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor =>
-  lossBody(op, input, target, options, square),
+export const mseLoss = defineOp(
+  'mseLoss',
+  (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor =>
+    lossBody(op, input, target, options, square),
 );
 
 /**
  * Mean absolute error: `reduce(|input - target|)`. See {@link mseLoss}.
  * @example `l1Loss(tensor([1, 2]), tensor([1, 4])).item()` → `1`
  */
-export const l1Loss = defineOp('l1Loss', (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor =>
-  lossBody(op, input, target, options, abs),
+export const l1Loss = defineOp(
+  'l1Loss',
+  (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor =>
+    lossBody(op, input, target, options, abs),
 );

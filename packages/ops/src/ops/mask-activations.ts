@@ -19,7 +19,12 @@ export interface MaskSoftmaxAttrs {
 }
 
 /** @internal The dim-generic mask softmax. See NOTE [ Unbatched inputs ] in deform-conv.ts. */
-export function maskSoftmaxNd(op: string, dim: SpatialDim, mask: Tensor, kernelSize: number | readonly number[]): Tensor {
+export function maskSoftmaxNd(
+  op: string,
+  dim: SpatialDim,
+  mask: Tensor,
+  kernelSize: number | readonly number[],
+): Tensor {
   const km = expectTensor(op, mask, 'mask');
   const p = checkMaskSoftmaxArgs(op, dim, mask.shape, kernelSize);
   const m = p.batched ? mask : reshapeApply(op, mask, [1, ...mask.shape]);
@@ -49,8 +54,10 @@ export function maskSoftmaxNd(op: string, dim: SpatialDim, mask: Tensor, kernelS
  * @throws {@link NativeLoadError} when the native binary cannot be loaded
  * @example `maskSoftmax1d(zeros([2, 6, 5]), 3).shape` → `[2, 6, 5]` (all values 1/3)
  */
-export const maskSoftmax1d = defineOp('maskSoftmax1d', (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
-  maskSoftmaxNd(op, 1, mask, kernelSize),
+export const maskSoftmax1d = defineOp(
+  'maskSoftmax1d',
+  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
+    maskSoftmaxNd(op, 1, mask, kernelSize),
 );
 
 /**
@@ -63,8 +70,10 @@ export const maskSoftmax1d = defineOp('maskSoftmax1d', (op, mask: Tensor, kernel
  * @throws See {@link maskSoftmax1d}.
  * @example `maskSoftmax2d(zeros([1, 9, 4, 4]), 3).toTypedArray()[0]` → `0.111...` (1/9)
  */
-export const maskSoftmax2d = defineOp('maskSoftmax2d', (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
-  maskSoftmaxNd(op, 2, mask, kernelSize),
+export const maskSoftmax2d = defineOp(
+  'maskSoftmax2d',
+  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
+    maskSoftmaxNd(op, 2, mask, kernelSize),
 );
 
 /**
@@ -77,8 +86,10 @@ export const maskSoftmax2d = defineOp('maskSoftmax2d', (op, mask: Tensor, kernel
  * @throws See {@link maskSoftmax1d}.
  * @example `maskSoftmax3d(zeros([1, 8, 2, 2, 2]), 2).shape` → `[1, 8, 2, 2, 2]`
  */
-export const maskSoftmax3d = defineOp('maskSoftmax3d', (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
-  maskSoftmaxNd(op, 3, mask, kernelSize),
+export const maskSoftmax3d = defineOp(
+  'maskSoftmax3d',
+  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
+    maskSoftmaxNd(op, 3, mask, kernelSize),
 );
 
 /**

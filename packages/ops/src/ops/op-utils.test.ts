@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the shared argument checks (device and dtype agreement, broadcasting, dims, options).
 
-import { DeviceMismatchError, DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
+import {
+  DeviceMismatchError,
+  DTypeMismatchError,
+  InvalidArgumentError,
+  ShapeMismatchError,
+} from '@tvdcn/shape';
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, expectOptions, expectSameDeviceAndDType, normalizeDim } from './op-utils.js';
@@ -10,15 +15,31 @@ const fake = (device: string, dtype: string): Tensor => ({ device, dtype }) as u
 
 describe('expectSameDeviceAndDType', () => {
   it('accepts one device and dtype, skipping absent tensors', () => {
-    expect(() => expectSameDeviceAndDType('op', [['a', fake('cpu', 'float32')], ['b', null], ['c', fake('cpu', 'float32')]])).not.toThrow();
+    expect(() =>
+      expectSameDeviceAndDType('op', [
+        ['a', fake('cpu', 'float32')],
+        ['b', null],
+        ['c', fake('cpu', 'float32')],
+      ]),
+    ).not.toThrow();
   });
   it('names both tensors on a device mismatch', () => {
-    const f = () => expectSameDeviceAndDType('deformConv2d', [['input', fake('cpu', 'float32')], ['offset', fake('cuda:0', 'float32')]]);
+    const f = () =>
+      expectSameDeviceAndDType('deformConv2d', [
+        ['input', fake('cpu', 'float32')],
+        ['offset', fake('cuda:0', 'float32')],
+      ]);
     expect(f).toThrow(DeviceMismatchError);
-    expect(f).toThrow(/^deformConv2d\(\): expected all tensors on one device, but got input on cpu and offset on cuda:0 \(no implicit copies: move one with to\(\)\)$/);
+    expect(f).toThrow(
+      /^deformConv2d\(\): expected all tensors on one device, but got input on cpu and offset on cuda:0 \(no implicit copies: move one with to\(\)\)$/,
+    );
   });
   it('names both tensors on a dtype mismatch', () => {
-    const f = () => expectSameDeviceAndDType('add', [['input', fake('cpu', 'float32')], ['other', fake('cpu', 'float64')]]);
+    const f = () =>
+      expectSameDeviceAndDType('add', [
+        ['input', fake('cpu', 'float32')],
+        ['other', fake('cpu', 'float64')],
+      ]);
     expect(f).toThrow(DTypeMismatchError);
   });
 });
@@ -40,7 +61,9 @@ describe('normalizeDim and expectOptions', () => {
   });
   it('rejects unknown keys and non-objects', () => {
     expect(expectOptions('op', undefined, ['a'])).toEqual({});
-    expect(() => expectOptions('op', { b: 1 } as { a?: number }, ['a'])).toThrow(/expected options among a, but got 'b'/);
+    expect(() => expectOptions('op', { b: 1 } as { a?: number }, ['a'])).toThrow(
+      /expected options among a, but got 'b'/,
+    );
     expect(() => expectOptions('op', [] as unknown as object, ['a'])).toThrow(InvalidArgumentError);
   });
 });

@@ -25,7 +25,10 @@ export function expectTensor(op: string, value: unknown, argument: string): Kern
  * @internal Checks that every given tensor is on the device and of the dtype of the first one.
  * @throws {@link DeviceMismatchError}, {@link DTypeMismatchError}
  */
-export function expectSameDeviceAndDType(op: string, tensors: ReadonlyArray<readonly [string, Tensor | null | undefined]>): void {
+export function expectSameDeviceAndDType(
+  op: string,
+  tensors: ReadonlyArray<readonly [string, Tensor | null | undefined]>,
+): void {
   let first: readonly [string, Tensor] | null = null;
   for (const [name, t] of tensors) {
     if (t == null) continue;
@@ -58,7 +61,12 @@ export function expectSameDeviceAndDType(op: string, tensors: ReadonlyArray<read
  * @internal The broadcast shape of two shapes (NumPy rules: align right; sizes equal or one is 1).
  * @throws {@link ShapeMismatchError}
  */
-export function broadcastShapes(op: string, a: readonly number[], b: readonly number[], names: readonly [string, string] = ['a', 'b']): number[] {
+export function broadcastShapes(
+  op: string,
+  a: readonly number[],
+  b: readonly number[],
+  names: readonly [string, string] = ['a', 'b'],
+): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
@@ -89,7 +97,11 @@ export function normalizeDim(op: string, dim: unknown, ndim: number, argument = 
     return dim < 0 ? dim + Math.max(ndim, 1) : dim;
   }
   throw new InvalidArgumentError(
-    formatExpected(op, `${argument} to be an integer in [${lo}, ${hi}] (for ${ndim} dimensions)`, formatValue(dim)),
+    formatExpected(
+      op,
+      `${argument} to be an integer in [${lo}, ${hi}] (for ${ndim} dimensions)`,
+      formatValue(dim),
+    ),
     argument,
   );
 }
@@ -98,10 +110,17 @@ export function normalizeDim(op: string, dim: unknown, ndim: number, argument = 
  * @internal Checks an options object: absent, or an object with only the `allowed` keys.
  * @throws {@link InvalidArgumentError}
  */
-export function expectOptions<T extends object>(op: string, value: T | undefined | null, allowed: readonly string[]): Partial<T> {
+export function expectOptions<T extends object>(
+  op: string,
+  value: T | undefined | null,
+  allowed: readonly string[],
+): Partial<T> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(formatExpected(op, 'options to be an object', formatValue(value)), 'options');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'options to be an object', formatValue(value)),
+      'options',
+    );
   }
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {

@@ -23,12 +23,18 @@ function reducedDims(op: string, dim: number | readonly number[] | null | undefi
   if (dim === undefined || dim === null) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dim === 'number' ? [dim] : dim;
   if (!Array.isArray(list)) {
-    throw new InvalidArgumentError(formatExpected(op, 'dim to be an integer or an array of integers', formatValue(dim)), 'dim');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'dim to be an integer or an array of integers', formatValue(dim)),
+      'dim',
+    );
   }
   const dims = list.map((d) => normalizeDim(op, d, ndim));
   const unique = [...new Set(dims)].sort((a, b) => a - b);
   if (unique.length !== dims.length) {
-    throw new InvalidArgumentError(formatExpected(op, 'dim to list each dimension once', formatValue(dim)), 'dim');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'dim to list each dimension once', formatValue(dim)),
+      'dim',
+    );
   }
   // A scalar reduces over nothing.
   return ndim === 0 ? [] : unique;

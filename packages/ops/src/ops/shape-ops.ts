@@ -30,7 +30,11 @@ export function reshapeApply(op: string, x: Tensor, shape: readonly number[]): T
 function resolveShape(op: string, x: Tensor, shape: unknown): number[] {
   const bad = (): never => {
     throw new InvalidArgumentError(
-      formatExpected(op, 'shape to be an array of non-negative integers with at most one -1', formatValue(shape)),
+      formatExpected(
+        op,
+        'shape to be an array of non-negative integers with at most one -1',
+        formatValue(shape),
+      ),
       'shape',
     );
   };
@@ -50,7 +54,11 @@ function resolveShape(op: string, x: Tensor, shape: unknown): number[] {
   if (inferred >= 0) {
     if (known === 0 || x.numel % known !== 0) {
       throw new ShapeMismatchError(
-        formatExpected(op, `a shape whose -1 can be inferred for ${x.numel} elements (input shape ${formatShape(x.shape)})`, formatShape(shape as number[])),
+        formatExpected(
+          op,
+          `a shape whose -1 can be inferred for ${x.numel} elements (input shape ${formatShape(x.shape)})`,
+          formatShape(shape as number[]),
+        ),
       );
     }
     out[inferred] = x.numel / known;
@@ -86,17 +94,27 @@ export const view = defineOp('view', (op, input: Tensor, shape: readonly number[
  * Merges dimensions `startDim..endDim` into one (default: all), sharing memory.
  * @example `flatten(zeros([2, 3, 4]), 1).shape` → `[2, 12]`
  */
-export const flatten = defineOp('flatten', (op, input: Tensor, startDim: number = 0, endDim: number = -1): Tensor => {
-  expectTensor(op, input, 'input');
-  if (input.ndim === 0) return reshapeApply(op, input, [1]);
-  const s = normalizeDim(op, startDim, input.ndim, 'startDim');
-  const e = normalizeDim(op, endDim, input.ndim, 'endDim');
-  if (s > e) {
-    throw new InvalidArgumentError(formatExpected(op, 'startDim <= endDim', `startDim = ${startDim}, endDim = ${endDim}`), 'startDim');
-  }
-  const shape = [...input.shape.slice(0, s), numelOf(input.shape.slice(s, e + 1)), ...input.shape.slice(e + 1)];
-  return reshapeApply(op, input, shape);
-});
+export const flatten = defineOp(
+  'flatten',
+  (op, input: Tensor, startDim: number = 0, endDim: number = -1): Tensor => {
+    expectTensor(op, input, 'input');
+    if (input.ndim === 0) return reshapeApply(op, input, [1]);
+    const s = normalizeDim(op, startDim, input.ndim, 'startDim');
+    const e = normalizeDim(op, endDim, input.ndim, 'endDim');
+    if (s > e) {
+      throw new InvalidArgumentError(
+        formatExpected(op, 'startDim <= endDim', `startDim = ${startDim}, endDim = ${endDim}`),
+        'startDim',
+      );
+    }
+    const shape = [
+      ...input.shape.slice(0, s),
+      numelOf(input.shape.slice(s, e + 1)),
+      ...input.shape.slice(e + 1),
+    ];
+    return reshapeApply(op, input, shape);
+  },
+);
 
 /**
  * Inserts a dimension of size 1 at `dim` (in `[-ndim - 1, ndim]`), sharing memory.
@@ -138,7 +156,15 @@ export function permuteApply(op: string, x: Tensor, dims: readonly number[]): Te
   const strides = stridesOf(x.shape);
   const kernels = getKernels(x.device);
   const storage = kernels.zeros(x.device, x.dtype, x.numel);
-  kernels.copyStrided(kx.storage, 0, dims.map((d) => strides[d]), storage, 0, stridesOf(shape), shape);
+  kernels.copyStrided(
+    kx.storage,
+    0,
+    dims.map((d) => strides[d]),
+    storage,
+    0,
+    stridesOf(shape),
+    shape,
+  );
   const out = fromStorage(storage, shape);
   if (shouldRecord([x])) recordOp(out, 'permute', [x], [], { dims });
   return out;
@@ -194,7 +220,13 @@ export interface GatherAttrs {
 }
 
 /** @internal `out[o] = x[maps(o)]` (or `value` where a map is -1), recorded as 'gather'. */
-export function gatherApply(op: string, x: Tensor, maps: readonly Int32Array[], outShape: readonly number[], value: number): Tensor {
+export function gatherApply(
+  op: string,
+  x: Tensor,
+  maps: readonly Int32Array[],
+  outShape: readonly number[],
+  value: number,
+): Tensor {
   const kx = expectTensor(op, x, 'input');
   const out = fromStorage(getKernels(x.device).gather(kx, maps, outShape, value), outShape);
   if (shouldRecord([x])) {
@@ -222,7 +254,10 @@ export function identityMaps(shape: readonly number[]): Int32Array[] {
 
 function expectInt(op: string, argument: string, value: unknown): number {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
-  throw new InvalidArgumentError(formatExpected(op, `${argument} to be an integer`, formatValue(value)), argument);
+  throw new InvalidArgumentError(
+    formatExpected(op, `${argument} to be an integer`, formatValue(value)),
+    argument,
+  );
 }
 
 /**
@@ -231,30 +266,40 @@ function expectInt(op: string, argument: string, value: unknown): number {
  * @throws {@link InvalidArgumentError} when the range does not fit in the dimension
  * @example `narrow(arange(10), 0, 2, 3).toArray()` → `[2, 3, 4]`
  */
-export const narrow = defineOp('narrow', (op, input: Tensor, dim: number, start: number, length: number): Tensor => {
-  expectTensor(op, input, 'input');
-  if (input.ndim === 0) {
-    throw new InvalidArgumentError(formatExpected(op, 'a tensor with at least one dimension', 'a scalar'), 'input');
-  }
-  const d = normalizeDim(op, dim, input.ndim);
-  const size = input.shape[d];
-  let s = expectInt(op, 'start', start);
-  const len = expectInt(op, 'length', length);
-  if (s < 0) s += size;
-  if (s < 0 || len < 0 || s + len > size) {
-    throw new InvalidArgumentError(
-      formatExpected(op, `start and length within dimension ${d} of size ${size}`, `start = ${start}, length = ${length}`),
-      'start',
-    );
-  }
-  const maps = identityMaps(input.shape);
-  const m = new Int32Array(len);
-  for (let i = 0; i < len; i++) m[i] = s + i;
-  maps[d] = m;
-  const shape = [...input.shape];
-  shape[d] = len;
-  return gatherApply(op, input, maps, shape, 0);
-});
+export const narrow = defineOp(
+  'narrow',
+  (op, input: Tensor, dim: number, start: number, length: number): Tensor => {
+    expectTensor(op, input, 'input');
+    if (input.ndim === 0) {
+      throw new InvalidArgumentError(
+        formatExpected(op, 'a tensor with at least one dimension', 'a scalar'),
+        'input',
+      );
+    }
+    const d = normalizeDim(op, dim, input.ndim);
+    const size = input.shape[d];
+    let s = expectInt(op, 'start', start);
+    const len = expectInt(op, 'length', length);
+    if (s < 0) s += size;
+    if (s < 0 || len < 0 || s + len > size) {
+      throw new InvalidArgumentError(
+        formatExpected(
+          op,
+          `start and length within dimension ${d} of size ${size}`,
+          `start = ${start}, length = ${length}`,
+        ),
+        'start',
+      );
+    }
+    const maps = identityMaps(input.shape);
+    const m = new Int32Array(len);
+    for (let i = 0; i < len; i++) m[i] = s + i;
+    maps[d] = m;
+    const shape = [...input.shape];
+    shape[d] = len;
+    return gatherApply(op, input, maps, shape, 0);
+  },
+);
 
 /**
  * Entries `start, start + step, ...` before `end` along `dim`, with Python slice semantics (negative
@@ -269,12 +314,16 @@ export const slice = defineOp(
   (op, input: Tensor, dim: number, start?: number | null, end?: number | null, step: number = 1): Tensor => {
     expectTensor(op, input, 'input');
     if (input.ndim === 0) {
-      throw new InvalidArgumentError(formatExpected(op, 'a tensor with at least one dimension', 'a scalar'), 'input');
+      throw new InvalidArgumentError(
+        formatExpected(op, 'a tensor with at least one dimension', 'a scalar'),
+        'input',
+      );
     }
     const d = normalizeDim(op, dim, input.ndim);
     const size = input.shape[d];
     const st = expectInt(op, 'step', step);
-    if (st <= 0) throw new InvalidArgumentError(formatExpected(op, 'step to be positive', formatValue(step)), 'step');
+    if (st <= 0)
+      throw new InvalidArgumentError(formatExpected(op, 'step to be positive', formatValue(step)), 'step');
     const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
     const s = start == null ? 0 : clamp(expectInt(op, 'start', start));
     const e = end == null ? size : clamp(expectInt(op, 'end', end));
@@ -308,17 +357,27 @@ export interface CatAttrs {
  */
 export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number = 0): Tensor => {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new InvalidArgumentError(formatExpected(op, 'tensors to be a non-empty array of Tensors', formatValue(tensors)), 'tensors');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'tensors to be a non-empty array of Tensors', formatValue(tensors)),
+      'tensors',
+    );
   }
   const ks = tensors.map((t, i) => expectTensor(op, t, `tensors[${i}]`));
-  expectSameDeviceAndDType(op, tensors.map((t, i) => [`tensors[${i}]`, t] as const));
+  expectSameDeviceAndDType(
+    op,
+    tensors.map((t, i) => [`tensors[${i}]`, t] as const),
+  );
   const first = tensors[0];
   if (first.ndim === 0) {
-    throw new InvalidArgumentError(formatExpected(op, 'tensors with at least one dimension', 'a scalar in tensors[0]'), 'tensors');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'tensors with at least one dimension', 'a scalar in tensors[0]'),
+      'tensors',
+    );
   }
   const d = normalizeDim(op, dim, first.ndim);
   tensors.forEach((t, i) => {
-    const fits = t.ndim === first.ndim && t.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
+    const fits =
+      t.ndim === first.ndim && t.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
     if (!fits) {
       throw new ShapeMismatchError(
         formatExpected(
@@ -337,7 +396,15 @@ export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number 
   const storage = kernels.zeros(first.device, first.dtype, numelOf(shape));
   let offset = 0;
   tensors.forEach((t, i) => {
-    kernels.copyStrided(ks[i].storage, 0, stridesOf(t.shape), storage, offset * outStrides[d], outStrides, t.shape);
+    kernels.copyStrided(
+      ks[i].storage,
+      0,
+      stridesOf(t.shape),
+      storage,
+      offset * outStrides[d],
+      outStrides,
+      t.shape,
+    );
     offset += sizes[i];
   });
   const out = fromStorage(storage, shape);
@@ -351,21 +418,34 @@ export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number 
  */
 export const stack = defineOp('stack', (op, tensors: readonly Tensor[], dim: number = 0): Tensor => {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new InvalidArgumentError(formatExpected(op, 'tensors to be a non-empty array of Tensors', formatValue(tensors)), 'tensors');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'tensors to be a non-empty array of Tensors', formatValue(tensors)),
+      'tensors',
+    );
   }
   tensors.forEach((t, i) => expectTensor(op, t, `tensors[${i}]`));
   const first = tensors[0];
   tensors.forEach((t, i) => {
-    if (t.shape.length !== first.shape.length || t.shape.some((s: number, k: number) => s !== first.shape[k])) {
+    if (
+      t.shape.length !== first.shape.length ||
+      t.shape.some((s: number, k: number) => s !== first.shape[k])
+    ) {
       throw new ShapeMismatchError(
-        formatExpected(op, 'tensors of one shape', `tensors[0] with shape ${formatShape(first.shape)} and tensors[${i}] with shape ${formatShape(t.shape)}`),
+        formatExpected(
+          op,
+          'tensors of one shape',
+          `tensors[0] with shape ${formatShape(first.shape)} and tensors[${i}] with shape ${formatShape(t.shape)}`,
+        ),
       );
     }
   });
   const d = normalizeDim(op, dim, first.ndim + 1);
   const shape = [...first.shape];
   shape.splice(d, 0, 1);
-  return cat(tensors.map((t) => reshapeApply(op, t, shape)), d);
+  return cat(
+    tensors.map((t) => reshapeApply(op, t, shape)),
+    d,
+  );
 });
 
 /** @internal `x` broadcast to `shape` (a copy), recorded as 'broadcastTo'. */
@@ -379,7 +459,9 @@ export function broadcastApply(op: string, x: Tensor, shape: readonly number[]):
     );
   }
   const own = stridesOf(x.shape);
-  const srcStrides = shape.map((s, i) => (i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead]));
+  const srcStrides = shape.map((s, i) =>
+    i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead],
+  );
   const kernels = getKernels(x.device);
   const storage = kernels.zeros(x.device, x.dtype, numelOf(shape));
   kernels.copyStrided(kx.storage, 0, srcStrides, storage, 0, stridesOf(shape), shape);
@@ -397,7 +479,10 @@ export function broadcastApply(op: string, x: Tensor, shape: readonly number[]):
 export const broadcastTo = defineOp('broadcastTo', (op, input: Tensor, shape: readonly number[]): Tensor => {
   expectTensor(op, input, 'input');
   if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
-    throw new InvalidArgumentError(formatExpected(op, 'shape to be an array of non-negative integers', formatValue(shape)), 'shape');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'shape to be an array of non-negative integers', formatValue(shape)),
+      'shape',
+    );
   }
   return broadcastApply(op, input, shape);
 });

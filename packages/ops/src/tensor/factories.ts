@@ -38,7 +38,10 @@ export interface TensorDataOptions extends TensorOptions {
 
 /** @internal Checks a shape argument and returns a frozen copy. */
 export function checkShape(op: string, shape: unknown, argument = 'shape'): readonly number[] {
-  if (Array.isArray(shape) && shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+  if (
+    Array.isArray(shape) &&
+    shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+  ) {
     return Object.freeze([...(shape as number[])]);
   }
   throw new InvalidArgumentError(
@@ -54,22 +57,39 @@ function numelOf(shape: readonly number[]): number {
 }
 
 /** Resolved options: dtype, device and the CPU array type to fill. */
-function resolve(op: string, opts: TensorOptions | undefined, defaultDType: DType = 'float32'): { dtype: DType; device: Device } {
+function resolve(
+  op: string,
+  opts: TensorOptions | undefined,
+  defaultDType: DType = 'float32',
+): { dtype: DType; device: Device } {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw new InvalidArgumentError(formatExpected(op, 'options to be an object', formatValue(opts)), 'options');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'options to be an object', formatValue(opts)),
+      'options',
+    );
   }
   const dtype = opts?.dtype === undefined ? defaultDType : parseDType(op, opts.dtype);
   const device = opts?.device === undefined ? 'cpu' : parseDevice(opts.device, op);
   getKernels(device, op);
   if (device === 'cpu') expectCpuDType(op, dtype);
   if (opts?.requiresGrad !== undefined && typeof opts.requiresGrad !== 'boolean') {
-    throw new InvalidArgumentError(formatExpected(op, 'requiresGrad to be a boolean', formatValue(opts.requiresGrad)), 'requiresGrad');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'requiresGrad to be a boolean', formatValue(opts.requiresGrad)),
+      'requiresGrad',
+    );
   }
   return { dtype, device };
 }
 
 /** Wraps CPU values (in the host array type of `dtype`) into a tensor on `device`. */
-function finish(values: TypedArray, shape: readonly number[], dtype: DType, device: Device, opts: TensorOptions | undefined, adopt = true): Tensor {
+function finish(
+  values: TypedArray,
+  shape: readonly number[],
+  dtype: DType,
+  device: Device,
+  opts: TensorOptions | undefined,
+  adopt = true,
+): Tensor {
   const storage = getKernels(device).fromArray(device, dtype, values, adopt);
   const t = fromStorage(storage, shape);
   if (opts?.requiresGrad) t.requiresGrad = true;
@@ -99,7 +119,10 @@ function flatten(data: NestedArray, shape: readonly number[], out: TypedArray): 
   const walk = (level: unknown, dim: number, path: string): void => {
     if (dim === shape.length) {
       if (typeof level !== 'number') {
-        throw new InvalidArgumentError(formatExpected('tensor', `data${path} to be a number`, formatValue(level)), 'data');
+        throw new InvalidArgumentError(
+          formatExpected('tensor', `data${path} to be a number`, formatValue(level)),
+          'data',
+        );
       }
       out[k++] = level;
       return;
@@ -117,7 +140,10 @@ function flatten(data: NestedArray, shape: readonly number[], out: TypedArray): 
       for (let i = 0; i < level.length; i++) {
         const v: unknown = level[i];
         if (typeof v !== 'number') {
-          throw new InvalidArgumentError(formatExpected('tensor', `data${path}[${i}] to be a number`, formatValue(v)), 'data');
+          throw new InvalidArgumentError(
+            formatExpected('tensor', `data${path}[${i}] to be a number`, formatValue(v)),
+            'data',
+          );
         }
         out[k++] = v;
       }
@@ -167,7 +193,11 @@ export function tensor(data: number | NestedArray | TypedArray, opts?: TensorDat
     flatten(data, inferred, values);
   } else {
     throw new InvalidArgumentError(
-      formatExpected('tensor', 'data to be a number, a nested array of numbers, a Float32Array or a Float64Array', formatValue(data)),
+      formatExpected(
+        'tensor',
+        'data to be a number, a nested array of numbers, a Float32Array or a Float64Array',
+        formatValue(data),
+      ),
       'data',
     );
   }
@@ -220,12 +250,20 @@ export function ones(shape: readonly number[], opts?: TensorOptions): Tensor {
  */
 export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
   if (typeof value !== 'number') {
-    throw new InvalidArgumentError(formatExpected('full', 'value to be a number', formatValue(value)), 'value');
+    throw new InvalidArgumentError(
+      formatExpected('full', 'value to be a number', formatValue(value)),
+      'value',
+    );
   }
   return filled('full', shape, value, opts);
 }
 
-function randomTensor(op: string, shape: unknown, opts: TensorOptions | undefined, fill: (a: TypedArray) => void): Tensor {
+function randomTensor(
+  op: string,
+  shape: unknown,
+  opts: TensorOptions | undefined,
+  fill: (a: TypedArray) => void,
+): Tensor {
   const s = checkShape(op, shape);
   const { dtype, device } = resolve(op, opts);
   const values = hostArray(dtype, numelOf(s));
@@ -235,7 +273,10 @@ function randomTensor(op: string, shape: unknown, opts: TensorOptions | undefine
 
 function expectFinite(op: string, argument: string, value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new InvalidArgumentError(formatExpected(op, `${argument} to be a finite number`, formatValue(value)), argument);
+  throw new InvalidArgumentError(
+    formatExpected(op, `${argument} to be a finite number`, formatValue(value)),
+    argument,
+  );
 }
 
 /**
@@ -259,7 +300,10 @@ export function uniform(shape: readonly number[], low: number, high: number, opt
   const lo = expectFinite('uniform', 'low', low);
   const hi = expectFinite('uniform', 'high', high);
   if (lo > hi) {
-    throw new InvalidArgumentError(formatExpected('uniform', 'low <= high', `low = ${lo}, high = ${hi}`), 'low');
+    throw new InvalidArgumentError(
+      formatExpected('uniform', 'low <= high', `low = ${lo}, high = ${hi}`),
+      'low',
+    );
   }
   return randomTensor('uniform', shape, opts, (a) => fillUniform(a, lo, hi));
 }
@@ -293,7 +337,11 @@ export function arange(start: number, end?: number, step = 1, opts?: TensorOptio
   const st = expectFinite('arange', 'step', step);
   if (st === 0 || (hi - lo) * st < 0) {
     throw new InvalidArgumentError(
-      formatExpected('arange', 'a non-zero step with the sign of end - start', `start = ${lo}, end = ${hi}, step = ${st}`),
+      formatExpected(
+        'arange',
+        'a non-zero step with the sign of end - start',
+        `start = ${lo}, end = ${hi}, step = ${st}`,
+      ),
       'step',
     );
   }
@@ -336,4 +384,3 @@ export function randLike(like: Tensor, opts?: TensorOptions): Tensor {
 export function randnLike(like: Tensor, opts?: TensorOptions): Tensor {
   return randn(like.shape, likeOptions('randnLike', like, opts));
 }
-

@@ -97,7 +97,12 @@ export function memory(): MemoryInfo {
 }
 
 /** Collects the scoped resources reachable from `value` through arrays and plain objects. */
-function collect(value: unknown, isResource: (x: unknown) => x is ScopedResource, out: Set<ScopedResource>, seen: Set<unknown>): void {
+function collect(
+  value: unknown,
+  isResource: (x: unknown) => x is ScopedResource,
+  out: Set<ScopedResource>,
+  seen: Set<unknown>,
+): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
   seen.add(value);
   if (isResource(value)) {
@@ -114,7 +119,8 @@ function collect(value: unknown, isResource: (x: unknown) => x is ScopedResource
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
-    for (const key of Object.keys(value)) collect((value as Record<string, unknown>)[key], isResource, out, seen);
+    for (const key of Object.keys(value))
+      collect((value as Record<string, unknown>)[key], isResource, out, seen);
   }
 }
 
@@ -126,7 +132,9 @@ export function setTensorPredicate(predicate: (x: unknown) => x is ScopedResourc
 }
 
 function isPromiseLike(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

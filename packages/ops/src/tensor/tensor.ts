@@ -54,7 +54,6 @@ interface TensorInternals {
 
 let internals!: TensorInternals;
 
-
 let nextId = 1;
 
 /** Message tail of every use-after-dispose error (style.md §9.9 rule 7). */
@@ -147,7 +146,10 @@ export class Tensor {
 
   set requiresGrad(value: boolean) {
     if (typeof value !== 'boolean') {
-      throw new InvalidArgumentError(formatExpected('requiresGrad', 'a boolean', formatValue(value)), 'requiresGrad');
+      throw new InvalidArgumentError(
+        formatExpected('requiresGrad', 'a boolean', formatValue(value)),
+        'requiresGrad',
+      );
     }
     if (!value && this.#state.node !== null) {
       throw new InvalidArgumentError(
@@ -177,15 +179,24 @@ export class Tensor {
   set grad(value: Tensor | null) {
     if (value !== null) {
       if (!isTensor(value)) {
-        throw new InvalidArgumentError(formatExpected('grad', 'a Tensor or null', formatValue(value)), 'grad');
+        throw new InvalidArgumentError(
+          formatExpected('grad', 'a Tensor or null', formatValue(value)),
+          'grad',
+        );
       }
       if (!sameShape(value.shape, this.shape)) {
         throw new ShapeMismatchError(
-          formatExpected('grad', `a gradient of shape ${formatShape(this.shape)}`, `shape ${formatShape(value.shape)}`),
+          formatExpected(
+            'grad',
+            `a gradient of shape ${formatShape(this.shape)}`,
+            `shape ${formatShape(value.shape)}`,
+          ),
         );
       }
       if (value.dtype !== this.dtype) {
-        throw new DTypeMismatchError(formatExpected('grad', `a gradient of dtype ${this.dtype}`, value.dtype));
+        throw new DTypeMismatchError(
+          formatExpected('grad', `a gradient of dtype ${this.dtype}`, value.dtype),
+        );
       }
       if (value.device !== this.device) {
         throw new DeviceMismatchError(formatExpected('grad', `a gradient on ${this.device}`, value.device));
@@ -248,7 +259,11 @@ export class Tensor {
   item(): number {
     if (this.numel !== 1) {
       throw new ShapeMismatchError(
-        formatExpected('item', 'a tensor with one element', `shape ${formatShape(this.shape)} (${this.numel} elements)`),
+        formatExpected(
+          'item',
+          'a tensor with one element',
+          `shape ${formatShape(this.shape)} (${this.numel} elements)`,
+        ),
       );
     }
     return this.toTypedArray()[0];
@@ -271,7 +286,11 @@ export class Tensor {
       if (target.dtype !== undefined) {
         if (!isDType(target.dtype)) {
           throw new InvalidArgumentError(
-            formatExpected('to', "dtype to be 'float32', 'float64', 'float16' or 'bfloat16'", formatValue(target.dtype)),
+            formatExpected(
+              'to',
+              "dtype to be 'float32', 'float64', 'float16' or 'bfloat16'",
+              formatValue(target.dtype),
+            ),
             'dtype',
           );
         }
@@ -305,7 +324,10 @@ export class Tensor {
    */
   cuda(index = 0): Tensor {
     if (!Number.isInteger(index) || index < 0) {
-      throw new InvalidArgumentError(formatExpected('cuda', 'index to be a non-negative integer', formatValue(index)), 'index');
+      throw new InvalidArgumentError(
+        formatExpected('cuda', 'index to be a non-negative integer', formatValue(index)),
+        'index',
+      );
     }
     return this.to(`cuda:${index}`);
   }
@@ -399,7 +421,10 @@ export function isTensor(value: unknown): value is Tensor {
  */
 export function storageOf(t: Tensor, op: string, argument: string): Storage {
   if (!isTensor(t)) {
-    throw new InvalidArgumentError(formatExpected(op, `${argument} to be a Tensor`, formatValue(t)), argument);
+    throw new InvalidArgumentError(
+      formatExpected(op, `${argument} to be a Tensor`, formatValue(t)),
+      argument,
+    );
   }
   const storage = internals.storage(t);
   if (storage === null) {

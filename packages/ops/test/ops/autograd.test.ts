@@ -46,10 +46,24 @@ describe('backward()', () => {
   });
 
   it('sums the gradients of a tensor used twice, and of a user gradOutput', () => {
-    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const y = add(mul(x, x), x); // x used three times
-    y.backward(tensor([[1, 0], [0, 2]]));
-    expect(x.grad?.toArray()).toEqual([[3, 0], [0, 18]]);
+    y.backward(
+      tensor([
+        [1, 0],
+        [0, 2],
+      ]),
+    );
+    expect(x.grad?.toArray()).toEqual([
+      [3, 0],
+      [0, 18],
+    ]);
   });
 
   it('does not hand the caller gradOutput to a leaf', () => {
@@ -72,8 +86,12 @@ describe('backward()', () => {
     expect(() => tensor([1, 2]).backward()).toThrow(InvalidArgumentError);
     expect(() => tensor([1, 2]).backward()).toThrow(/backward\(\): expected tensor to require grad/);
     expect(() => mul(x, 2).backward()).toThrow(ShapeMismatchError);
-    expect(() => mul(x, 2).backward()).toThrow(/gradOutput for a tensor with 2 elements \(shape \[2\]\); it may be omitted only for one-element tensors/);
-    expect(() => mul(x, 2).backward(ones([3]))).toThrow(/expected gradOutput to have shape \[2\], but got shape \[3\]/);
+    expect(() => mul(x, 2).backward()).toThrow(
+      /gradOutput for a tensor with 2 elements \(shape \[2\]\); it may be omitted only for one-element tensors/,
+    );
+    expect(() => mul(x, 2).backward(ones([3]))).toThrow(
+      /expected gradOutput to have shape \[2\], but got shape \[3\]/,
+    );
     expect(() => mul(x, 2).backward(ones([2], { dtype: 'float64' }))).toThrow(/gradOutput of dtype float32/);
   });
 });
@@ -93,7 +111,9 @@ describe('grad()', () => {
     const x = f64([1], true);
     const z = f64([1], true);
     const y = sum(mul(x, 2));
-    expect(() => grad(y, [x, z], null, { retainGraph: true })).toThrow(/inputs\[1\], which the outputs do not depend on; pass \{ allowUnused: true \}/);
+    expect(() => grad(y, [x, z], null, { retainGraph: true })).toThrow(
+      /inputs\[1\], which the outputs do not depend on; pass \{ allowUnused: true \}/,
+    );
     const [dx, dz] = grad(y, [x, z], null, { allowUnused: true });
     expectClose(dx as NonNullable<typeof dx>, [2]);
     expect(dz).toBeNull();
@@ -143,34 +163,56 @@ describe('createGraph', () => {
     const [g] = grad(sum(sigmoid(x)), [x], null, { createGraph: true });
     const [h] = grad(sum(g), [x]);
     const s = [0.3, -1.2].map((v) => 1 / (1 + Math.exp(-v)));
-    expectClose(h, s.map((v) => v * (1 - v) * (1 - 2 * v)));
+    expectClose(
+      h,
+      s.map((v) => v * (1 - v) * (1 - 2 * v)),
+    );
     const [gt] = grad(sum(tanh(x)), [x], null, { createGraph: true });
     const [ht] = grad(sum(gt), [x]);
-    expectClose(ht, [0.3, -1.2].map((v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)));
+    expectClose(
+      ht,
+      [0.3, -1.2].map((v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)),
+    );
   });
 
   it('gradcheck of a gradient (double backward of elementwise ops)', () => {
     const x = f64([0.4, -0.7, 1.1], true);
-    expect(gradcheck((t) => grad(sum(mul(sigmoid(t), square(t))), [t], null, { createGraph: true })[0], [x])).toBe(true);
+    expect(
+      gradcheck((t) => grad(sum(mul(sigmoid(t), square(t))), [t], null, { createGraph: true })[0], [x]),
+    ).toBe(true);
   });
 });
 
 describe('needsGrad pruning (deformable convolution, kernels mocked)', () => {
   function mockDeformKernels() {
-    const forward = vi.spyOn(cpuKernels, 'deformConvForward').mockImplementation((_p, input, _w, _o, _m, _b, outShape) =>
-      cpuKernels.zeros('cpu', input.storage.dtype, outShape.reduce((a, b) => a * b, 1)),
-    );
-    const backward = vi.spyOn(cpuKernels, 'deformConvBackward').mockImplementation((_p, input, weight, offset, mask, _g, biasShape, needs) => {
-      const z = (need: boolean, shape: readonly number[] | null | undefined) =>
-        need && shape ? cpuKernels.zeros('cpu', input.storage.dtype, shape.reduce((a, b) => a * b, 1)) : null;
-      return {
-        input: z(needs.input, input.shape),
-        weight: z(needs.weight, weight.shape),
-        offset: z(needs.offset, offset?.shape),
-        mask: z(needs.mask, mask?.shape),
-        bias: z(needs.bias, biasShape),
-      };
-    });
+    const forward = vi
+      .spyOn(cpuKernels, 'deformConvForward')
+      .mockImplementation((_p, input, _w, _o, _m, _b, outShape) =>
+        cpuKernels.zeros(
+          'cpu',
+          input.storage.dtype,
+          outShape.reduce((a, b) => a * b, 1),
+        ),
+      );
+    const backward = vi
+      .spyOn(cpuKernels, 'deformConvBackward')
+      .mockImplementation((_p, input, weight, offset, mask, _g, biasShape, needs) => {
+        const z = (need: boolean, shape: readonly number[] | null | undefined) =>
+          need && shape
+            ? cpuKernels.zeros(
+                'cpu',
+                input.storage.dtype,
+                shape.reduce((a, b) => a * b, 1),
+              )
+            : null;
+        return {
+          input: z(needs.input, input.shape),
+          weight: z(needs.weight, weight.shape),
+          offset: z(needs.offset, offset?.shape),
+          mask: z(needs.mask, mask?.shape),
+          bias: z(needs.bias, biasShape),
+        };
+      });
     return { forward, backward };
   }
 
@@ -182,7 +224,13 @@ describe('needsGrad pruning (deformable convolution, kernels mocked)', () => {
     const bias = zeros([3], { requiresGrad: true });
     sum(deformConv2d(input, weight, { offset, bias })).backward();
     expect(backward).toHaveBeenCalledTimes(1);
-    expect(backward.mock.calls[0][7]).toEqual({ input: false, weight: false, offset: true, mask: false, bias: true });
+    expect(backward.mock.calls[0][7]).toEqual({
+      input: false,
+      weight: false,
+      offset: true,
+      mask: false,
+      bias: true,
+    });
     expect(offset.grad?.shape).toEqual([1, 18, 3, 3]);
     expect(bias.grad?.shape).toEqual([3]);
   });
@@ -196,7 +244,13 @@ describe('needsGrad pruning (deformable convolution, kernels mocked)', () => {
     expect(y.shape).toEqual([3, 3, 3]);
     const [gw] = grad(sum(y), [weight]);
     expect(gw.shape).toEqual([3, 2, 3, 3]);
-    expect(backward.mock.calls[0][7]).toEqual({ input: false, weight: true, offset: false, mask: false, bias: false });
+    expect(backward.mock.calls[0][7]).toEqual({
+      input: false,
+      weight: true,
+      offset: false,
+      mask: false,
+      bias: false,
+    });
   });
 
   it('double backward through deformable convolution is NotImplementedError', () => {
@@ -206,7 +260,9 @@ describe('needsGrad pruning (deformable convolution, kernels mocked)', () => {
     const [gi] = grad(sum(deformConv2d(input, weight)), [input], null, { createGraph: true });
     expect(gi.requiresGrad).toBe(true);
     expect(() => grad(sum(gi), [weight])).toThrow(NotImplementedError);
-    expect(() => grad(sum(gi), [weight])).toThrow(/deformConv2d\(\): .*double backward through deformable convolution is not implemented/);
+    expect(() => grad(sum(gi), [weight])).toThrow(
+      /deformConv2d\(\): .*double backward through deformable convolution is not implemented/,
+    );
   });
 });
 
@@ -216,10 +272,16 @@ describe('gradcheck()', () => {
     expect(gradcheck((t) => sigmoid(t), [x])).toBe(true);
     expect(gradcheck((t) => sigmoid(t), [x], { fastMode: true })).toBe(true);
     // A function whose "gradient" is wrong: the forward is t², the recorded backward that of 3t.
-    const wrong = (t: ReturnType<typeof f64>) => add(mul(t, 3), noGrad(() => sub3(square(t), mul(t, 3))));
+    const wrong = (t: ReturnType<typeof f64>) =>
+      add(
+        mul(t, 3),
+        noGrad(() => sub3(square(t), mul(t, 3))),
+      );
     expect(gradcheck(wrong, [x], { raiseException: false })).toBe(false);
     expect(() => gradcheck(wrong, [x])).toThrow(DcnError);
-    expect(() => gradcheck(wrong, [x])).toThrow(/gradcheck\(\): expected the analytic gradient to match the numerical one/);
+    expect(() => gradcheck(wrong, [x])).toThrow(
+      /gradcheck\(\): expected the analytic gradient to match the numerical one/,
+    );
     expect(gradcheck(wrong, [x], { raiseException: false, fastMode: true })).toBe(false);
   });
 

@@ -74,7 +74,11 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
     it('padding 1, zero offset and offset null', () => {
       const expected = [73, 121, 154, 103, 171, 258, 294, 186, 279, 402, 438, 270, 139, 187, 202, 113];
       expectClose(deformConv2d(x, w, { padding: 1 }), expected, 1e-14);
-      expectClose(deformConv2d(x, w, { padding: 1, offset: zeros([1, 18, 4, 4], { dtype: 'float64' }) }), expected, 1e-14);
+      expectClose(
+        deformConv2d(x, w, { padding: 1, offset: zeros([1, 18, 4, 4], { dtype: 'float64' }) }),
+        expected,
+        1e-14,
+      );
     });
     it('padding 0, offset null', () => {
       expectClose(deformConv2d(x, w), [258, 294, 402, 438], 1e-14);
@@ -106,7 +110,11 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
       expectClose(offset.grad as Tensor, [1, 1, 1, -4], 1e-14);
     });
     it('offset -0.5', () => {
-      expectClose(deformConv1d(x, w, { offset: full([1, 1, 4], -0.5, { dtype: 'float64' }) }), [0.5, 1.5, 2.5, 3.5], 1e-14);
+      expectClose(
+        deformConv1d(x, w, { offset: full([1, 1, 4], -0.5, { dtype: 'float64' }) }),
+        [0.5, 1.5, 2.5, 3.5],
+        1e-14,
+      );
     });
   });
 
@@ -122,30 +130,76 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
     });
     it('offset +0.5, outputPadding 1: the padded tail receives mass', () => {
       const offset = full([1, 3, 2], 0.5, { dtype: 'float64' });
-      expectClose(deformConvTranspose1d(x, w, { stride: 2, outputPadding: 1, offset }), [0.5, 1, 2, 2.5, 2, 1], 1e-14);
+      expectClose(
+        deformConvTranspose1d(x, w, { stride: 2, outputPadding: 1, offset }),
+        [0.5, 1, 2, 2.5, 2, 1],
+        1e-14,
+      );
     });
   });
 
   it('H: the shapes of the tvdcn README examples (and of our TSDoc examples)', () => {
-    expect(deformConv2d(randn([4, 3, 10, 10]), randn([5, 3, 3, 3]), { offset: randn([4, 18, 8, 8]), mask: rand([4, 9, 8, 8]), bias: randn([5]) }).shape).toEqual([4, 5, 8, 8]);
-    expect(deformConvTranspose2d(randn([4, 3, 8, 8]), randn([3, 5, 3, 3]), { offset: randn([4, 18, 8, 8]), mask: rand([4, 9, 8, 8]) }).shape).toEqual([4, 5, 10, 10]);
-    expect(deformConv3d(randn([4, 3, 10, 10, 10]), randn([5, 3, 3, 3, 3]), { offset: randn([4, 81, 8, 8, 8]) }).shape).toEqual([4, 5, 8, 8, 8]);
-    expect(deformConv1d(randn([4, 3, 10]), randn([5, 3, 3]), { offset: randn([4, 3, 8]) }).shape).toEqual([4, 5, 8]);
-    expect(deformConvTranspose1d(randn([2, 3, 8]), randn([3, 5, 3]), { stride: 2 }).shape).toEqual([2, 5, 17]);
-    expect(deformConvTranspose3d(randn([1, 2, 4, 4, 4]), randn([2, 3, 3, 3, 3])).shape).toEqual([1, 3, 6, 6, 6]);
+    expect(
+      deformConv2d(randn([4, 3, 10, 10]), randn([5, 3, 3, 3]), {
+        offset: randn([4, 18, 8, 8]),
+        mask: rand([4, 9, 8, 8]),
+        bias: randn([5]),
+      }).shape,
+    ).toEqual([4, 5, 8, 8]);
+    expect(
+      deformConvTranspose2d(randn([4, 3, 8, 8]), randn([3, 5, 3, 3]), {
+        offset: randn([4, 18, 8, 8]),
+        mask: rand([4, 9, 8, 8]),
+      }).shape,
+    ).toEqual([4, 5, 10, 10]);
+    expect(
+      deformConv3d(randn([4, 3, 10, 10, 10]), randn([5, 3, 3, 3, 3]), { offset: randn([4, 81, 8, 8, 8]) })
+        .shape,
+    ).toEqual([4, 5, 8, 8, 8]);
+    expect(deformConv1d(randn([4, 3, 10]), randn([5, 3, 3]), { offset: randn([4, 3, 8]) }).shape).toEqual([
+      4, 5, 8,
+    ]);
+    expect(deformConvTranspose1d(randn([2, 3, 8]), randn([3, 5, 3]), { stride: 2 }).shape).toEqual([
+      2, 5, 17,
+    ]);
+    expect(deformConvTranspose3d(randn([1, 2, 4, 4, 4]), randn([2, 3, 3, 3, 3])).shape).toEqual([
+      1, 3, 6, 6, 6,
+    ]);
   });
 
   it('A7: mask activations', () => {
-    expectClose(maskSoftmax2d(zeros([1, 9, 2, 2], { dtype: 'float64' }), 3), new Array(36).fill(1 / 9), 1e-14);
-    expectClose(maskSoftmax1d(f64([[[0], [1], [2]]]), 3), [0.0900305731703805, 0.2447284710547976, 0.6652409557748218], 1e-12);
+    expectClose(
+      maskSoftmax2d(zeros([1, 9, 2, 2], { dtype: 'float64' }), 3),
+      new Array(36).fill(1 / 9),
+      1e-14,
+    );
+    expectClose(
+      maskSoftmax1d(f64([[[0], [1], [2]]]), 3),
+      [0.0900305731703805, 0.2447284710547976, 0.6652409557748218],
+      1e-12,
+    );
     expectClose(maskSigmoid(zeros([3], { dtype: 'float64' })), [1, 1, 1], 0);
     // Groups are independent: two groups of K = 2, one per position.
-    const m = maskSoftmax1d(f64([[[0, 5], [0, 5], [1, 0], [3, 0]]]), 2).toArray() as number[][][];
+    const m = maskSoftmax1d(
+      f64([
+        [
+          [0, 5],
+          [0, 5],
+          [1, 0],
+          [3, 0],
+        ],
+      ]),
+      2,
+    ).toArray() as number[][][];
     expect(m[0][0][0] + m[0][1][0]).toBeCloseTo(1, 14);
     expect(m[0][2][1] + m[0][3][1]).toBeCloseTo(1, 14);
     expect(m[0][0][1]).toBeCloseTo(0.5, 14);
     // Unbatched, 3D.
-    expectClose(maskSoftmax3d(zeros([8, 1, 2, 1], { dtype: 'float64' }), 2), new Array(16).fill(1 / 8), 1e-14);
+    expectClose(
+      maskSoftmax3d(zeros([8, 1, 2, 1], { dtype: 'float64' }), 2),
+      new Array(16).fill(1 / 8),
+      1e-14,
+    );
   });
 });
 
@@ -159,9 +213,18 @@ describe.runIf(ready)('structural identities', () => {
       const w = rnd(c.weight);
       const b = rnd(c.bias);
       const plain = conv[dim](x, w, { ...c.options, bias: b });
-      const viaOffset = conv[dim](x, w, { ...c.options, bias: b, offset: zeros(c.offset, { dtype: 'float64' }), mask: ones(c.mask, { dtype: 'float64' }) });
+      const viaOffset = conv[dim](x, w, {
+        ...c.options,
+        bias: b,
+        offset: zeros(c.offset, { dtype: 'float64' }),
+        mask: ones(c.mask, { dtype: 'float64' }),
+      });
       expectClose(viaOffset, plain, 1e-12);
-      const scaled = conv[dim](x, w, { ...c.options, offset: zeros(c.offset, { dtype: 'float64' }), mask: full(c.mask, 0.25, { dtype: 'float64' }) });
+      const scaled = conv[dim](x, w, {
+        ...c.options,
+        offset: zeros(c.offset, { dtype: 'float64' }),
+        mask: full(c.mask, 0.25, { dtype: 'float64' }),
+      });
       expectClose(scaled, mul(conv[dim](x, w, c.options), 0.25), 1e-12);
     });
 
@@ -174,7 +237,10 @@ describe.runIf(ready)('structural identities', () => {
       const whole = conv[dim](x, w, { ...opts, offset: off });
       const half = c.offset[1] / 2;
       const parts = [0, 1].map((g) =>
-        conv[dim](narrow(x, 1, 2 * g, 2), narrow(w, 1, 2 * g, 2), { ...opts, offset: narrow(off, 1, g * half, half) }),
+        conv[dim](narrow(x, 1, 2 * g, 2), narrow(w, 1, 2 * g, 2), {
+          ...opts,
+          offset: narrow(off, 1, g * half, half),
+        }),
       );
       expectClose(whole, add(parts[0], parts[1]), 1e-12);
     });
@@ -192,7 +258,9 @@ describe.runIf(ready)('structural identities', () => {
       const zSize = c.input.slice(2);
       const k = c.weight.slice(2);
       const { stride, padding, dilation } = c.options;
-      const outputPadding = zSize.map((s, i) => s - ((xSize[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + 1));
+      const outputPadding = zSize.map(
+        (s, i) => s - ((xSize[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + 1),
+      );
       const opts: DeformConvTransposeOptions = { ...c.options, outputPadding, offset: off, mask: m };
       const zt = convT[dim](x, w, opts);
       expect(zt.shape).toEqual(z.shape);
@@ -214,7 +282,12 @@ describe.runIf(ready)('structural identities', () => {
         off.grad = null;
         const offU = off.detach().reshape(c.offset.slice(1));
         offU.requiresGrad = true;
-        const unbatched = fn(x.reshape(c.input.slice(1)), w, { ...c.options, offset: offU, mask: m.reshape(c.mask.slice(1)), bias: b });
+        const unbatched = fn(x.reshape(c.input.slice(1)), w, {
+          ...c.options,
+          offset: offU,
+          mask: m.reshape(c.mask.slice(1)),
+          bias: b,
+        });
         expect(unbatched.shape).toEqual(c.output.slice(1));
         expectClose(unbatched, batched, 1e-13);
         sum(mul(unbatched, unbatched)).backward();
@@ -254,7 +327,13 @@ const ref = (t: Tensor | null): RefTensor | null =>
 describe.runIf(ready)('against the float64 loop reference (test/reference)', () => {
   manualSeed(21);
   const variants = [
-    { label: 'offset null, mask null: an ordinary convolution (A1)', offset: false, mask: false, og: 1, mg: 1 },
+    {
+      label: 'offset null, mask null: an ordinary convolution (A1)',
+      offset: false,
+      mask: false,
+      og: 1,
+      mg: 1,
+    },
     { label: 'offset og=2, mask mg=1, bias', offset: true, mask: true, og: 2, mg: 1 },
     { label: 'offset og=1, mask mg=4, bias', offset: true, mask: true, og: 1, mg: 4 },
     { label: 'mask only (masked ordinary convolution)', offset: false, mask: true, og: 1, mg: 2 },

@@ -59,19 +59,44 @@ describe('unary ops: values', () => {
     expect(y.item()).toBe(Math.fround(1 / (1 + Math.exp(-Math.fround(0.3)))));
   });
   it('pow needs a number exponent', () => {
-    expect(() => pow(f64([1]), '2' as unknown as number)).toThrow(/pow\(\): expected exponent to be a number, but got '2' \(string\)/);
+    expect(() => pow(f64([1]), '2' as unknown as number)).toThrow(
+      /pow\(\): expected exponent to be a number, but got '2' \(string\)/,
+    );
   });
 });
 
 describe('binary ops: values and broadcasting', () => {
   it('same shape, [2,3] with [3], [2,1] with [1,3], [4,1,3] with [2,1]', () => {
-    const a = f64([[1, 2, 3], [4, 5, 6]]);
-    expect(add(a, f64([[1, 1, 1], [2, 2, 2]])).toArray()).toEqual([[2, 3, 4], [6, 7, 8]]);
-    expect(sub(a, f64([1, 2, 3])).toArray()).toEqual([[0, 0, 0], [3, 3, 3]]);
-    expect(mul(f64([[1], [2]]), f64([[1, 10, 100]])).toArray()).toEqual([[1, 10, 100], [2, 20, 200]]);
+    const a = f64([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(
+      add(
+        a,
+        f64([
+          [1, 1, 1],
+          [2, 2, 2],
+        ]),
+      ).toArray(),
+    ).toEqual([
+      [2, 3, 4],
+      [6, 7, 8],
+    ]);
+    expect(sub(a, f64([1, 2, 3])).toArray()).toEqual([
+      [0, 0, 0],
+      [3, 3, 3],
+    ]);
+    expect(mul(f64([[1], [2]]), f64([[1, 10, 100]])).toArray()).toEqual([
+      [1, 10, 100],
+      [2, 20, 200],
+    ]);
     const big = mul(zeros([4, 1, 3], { dtype: 'float64' }), f64([[1], [2]]));
     expect(big.shape).toEqual([4, 2, 3]);
-    expect(div(f64([[2], [4]]), f64([1, 2])).toArray()).toEqual([[2, 1], [4, 2]]);
+    expect(div(f64([[2], [4]]), f64([1, 2])).toArray()).toEqual([
+      [2, 1],
+      [4, 2],
+    ]);
   });
 
   it('a general broadcast (strided rows) matches the loop definition', () => {
@@ -98,7 +123,9 @@ describe('binary ops: values and broadcasting', () => {
     expect(mul(2, t).toArray()).toEqual([2, 4, 8]);
     expect(div(t, 4).toArray()).toEqual([0.25, 0.5, 1]);
     expect(div(4, t).toArray()).toEqual([4, 2, 1]);
-    expect(() => add(1, 2)).toThrow(/add\(\): expected input or other to be a Tensor, but got two numbers 1 and 2/);
+    expect(() => add(1, 2)).toThrow(
+      /add\(\): expected input or other to be a Tensor, but got two numbers 1 and 2/,
+    );
   });
 
   it('errors: shapes that do not broadcast, mixed dtypes, non-tensors', () => {
@@ -138,7 +165,13 @@ describe('gradcheck (float64)', () => {
   for (const [name, fn] of unary) {
     it(`${name} x=[2,3]`, () => {
       // Values away from 0, where relu and abs are not differentiable.
-      const x = f64([[-1.3, -0.6, 0.4], [0.9, 1.7, -2.2]], true);
+      const x = f64(
+        [
+          [-1.3, -0.6, 0.4],
+          [0.9, 1.7, -2.2],
+        ],
+        true,
+      );
       expect(gradcheck(fn, [x])).toBe(true);
     });
   }
@@ -150,10 +183,19 @@ describe('gradcheck (float64)', () => {
     ['div', (a, b) => div(a, add(abs(b), 0.5))],
   ];
   const shapes: Array<[number[], number[]]> = [
-    [[2, 3], [2, 3]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
     [[2, 3], [3]],
-    [[2, 1], [1, 3]],
-    [[3, 1, 2], [2, 1]],
+    [
+      [2, 1],
+      [1, 3],
+    ],
+    [
+      [3, 1, 2],
+      [2, 1],
+    ],
     [[2, 3], []],
   ];
   for (const [name, fn] of binary) {

@@ -15,7 +15,11 @@ export function param(shape: readonly number[]): Tensor {
 }
 
 /** Expects every value of `actual` within `tol` (absolute + relative) of `expected`. */
-export function expectClose(actual: Tensor | ArrayLike<number>, expected: Tensor | ArrayLike<number>, tol = 1e-10): void {
+export function expectClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: Tensor | ArrayLike<number>,
+  tol = 1e-10,
+): void {
   const a = 'toTypedArray' in actual ? (actual as Tensor).toTypedArray() : actual;
   const e = 'toTypedArray' in expected ? (expected as Tensor).toTypedArray() : expected;
   expect(a.length).toBe(e.length);

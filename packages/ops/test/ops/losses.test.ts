@@ -2,7 +2,15 @@
 // mseLoss and l1Loss: values per reduction, errors, gradcheck with respect to input and target.
 
 import { describe, expect, it } from 'vitest';
-import { gradcheck, InvalidArgumentError, l1Loss, mseLoss, ShapeMismatchError, tensor, zeros } from '../../src/index.js';
+import {
+  gradcheck,
+  InvalidArgumentError,
+  l1Loss,
+  mseLoss,
+  ShapeMismatchError,
+  tensor,
+  zeros,
+} from '../../src/index.js';
 import { param } from './helpers.js';
 
 describe('losses', () => {
@@ -23,8 +31,12 @@ describe('losses', () => {
 
   it('errors', () => {
     expect(() => mseLoss(input, zeros([3]))).toThrow(ShapeMismatchError);
-    expect(() => mseLoss(input, zeros([3]))).toThrow(/mseLoss\(\): expected target of the input's shape \[2\], but got target with shape \[3\]/);
-    expect(() => l1Loss(input, target, { reduction: 'avg' as 'mean' })).toThrow(/reduction to be 'mean', 'sum' or 'none', but got 'avg'/);
+    expect(() => mseLoss(input, zeros([3]))).toThrow(
+      /mseLoss\(\): expected target of the input's shape \[2\], but got target with shape \[3\]/,
+    );
+    expect(() => l1Loss(input, target, { reduction: 'avg' as 'mean' })).toThrow(
+      /reduction to be 'mean', 'sum' or 'none', but got 'avg'/,
+    );
     expect(() => l1Loss(input, target, { reduce: true } as never)).toThrow(InvalidArgumentError);
   });
 

@@ -92,8 +92,12 @@ describe('tidy()', () => {
 
   it('refuses async functions and non-functions', () => {
     expect(() => tidy(async () => ones([1]))).toThrow(InvalidArgumentError);
-    expect(() => tidy(async () => ones([1]))).toThrow(/tidy\(\): expected fn to be synchronous, but it returned a Promise/);
-    expect(() => tidy(3 as unknown as () => void)).toThrow(/tidy\(\): expected fn to be a function, but got 3 \(number\)/);
+    expect(() => tidy(async () => ones([1]))).toThrow(
+      /tidy\(\): expected fn to be synchronous, but it returned a Promise/,
+    );
+    expect(() => tidy(3 as unknown as () => void)).toThrow(
+      /tidy\(\): expected fn to be a function, but got 3 \(number\)/,
+    );
   });
 
   it('ops dispose their own intermediates', () => {
@@ -139,7 +143,9 @@ describe('graphs and saved tensors', () => {
     y.backward(undefined, { retainGraph: true });
     y.backward();
     expect(() => y.backward()).toThrow(DcnError);
-    expect(() => y.backward()).toThrow(/already freed by a previous backward\(\); pass \{ retainGraph: true \}/);
+    expect(() => y.backward()).toThrow(
+      /already freed by a previous backward\(\); pass \{ retainGraph: true \}/,
+    );
   });
 
   it('backward inside tidy leaves only the gradients', () => {

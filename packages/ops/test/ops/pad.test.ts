@@ -27,7 +27,15 @@ describe('pad values (F.pad semantics)', () => {
   });
 
   it('2D reflect of a 3x3 image', () => {
-    const img = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
+    const img = tensor([
+      [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+      ],
+    ]);
     expect(pad(img, [1, 1, 1, 1], 'reflect').toArray()).toEqual([
       [
         [
@@ -61,11 +69,23 @@ describe('pad values (F.pad semantics)', () => {
 describe('pad errors', () => {
   const x = zeros([1, 3]);
   const cases: Array<[string, () => unknown, RegExp]> = [
-    ['odd length', () => pad(x, [1]), /pad\(\): expected pads to be an array of integers of even length at most 2 \* ndim = 4, but got \[1\]/],
+    [
+      'odd length',
+      () => pad(x, [1]),
+      /pad\(\): expected pads to be an array of integers of even length at most 2 \* ndim = 4, but got \[1\]/,
+    ],
     ['too long', () => pad(x, [1, 1, 1, 1, 1, 1]), /at most 2 \* ndim = 4/],
     ['fractional', () => pad(x, [0.5, 1]), /pads to be an array of integers/],
-    ['unknown mode', () => pad(x, [1, 1], 'zeros' as PadMode), /mode to be one of 'constant', 'reflect', 'replicate', 'circular', but got 'zeros' \(string\)/],
-    ['reflect too wide', () => pad(x, [3, 0], 'reflect'), /reflect pads smaller than the size 3 of dimension 1 of input with shape \[1, 3\], but got \(3, 0\)/],
+    [
+      'unknown mode',
+      () => pad(x, [1, 1], 'zeros' as PadMode),
+      /mode to be one of 'constant', 'reflect', 'replicate', 'circular', but got 'zeros' \(string\)/,
+    ],
+    [
+      'reflect too wide',
+      () => pad(x, [3, 0], 'reflect'),
+      /reflect pads smaller than the size 3 of dimension 1 of input with shape \[1, 3\], but got \(3, 0\)/,
+    ],
     ['circular too wide', () => pad(x, [0, 4], 'circular'), /circular pads at most the size 3/],
     ['negative reflect', () => pad(x, [-1, 0], 'reflect'), /non-negative pads in 'reflect' mode/],
     ['crop below zero', () => pad(x, [-2, -2]), /pads that leave a non-negative size/],

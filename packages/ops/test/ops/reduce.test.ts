@@ -51,7 +51,9 @@ describe('sum and mean', () => {
 
   it('errors name the dimension', () => {
     expect(() => sum(x, 3)).toThrow(InvalidArgumentError);
-    expect(() => sum(x, 3)).toThrow(/sum\(\): expected dim to be an integer in \[-3, 2\] \(for 3 dimensions\), but got 3 \(number\)/);
+    expect(() => sum(x, 3)).toThrow(
+      /sum\(\): expected dim to be an integer in \[-3, 2\] \(for 3 dimensions\), but got 3 \(number\)/,
+    );
     expect(() => sum(x, [1, -2])).toThrow(/dim to list each dimension once/);
     expect(() => mean(x, 1.5)).toThrow(InvalidArgumentError);
   });

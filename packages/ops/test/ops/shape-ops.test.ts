@@ -33,7 +33,11 @@ const m = arange(6).reshape([2, 3]); // [[0, 1, 2], [3, 4, 5]]
 
 describe('reshape family', () => {
   it('view, flatten, squeeze, unsqueeze', () => {
-    expect(view(m, [3, 2]).toArray()).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(view(m, [3, 2]).toArray()).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
     expect(flatten(zeros([2, 3, 4]), 1).shape).toEqual([2, 12]);
     expect(flatten(zeros([2, 3, 4]), 0, 1).shape).toEqual([6, 4]);
     expect(flatten(tensor(1)).shape).toEqual([1]);
@@ -54,7 +58,11 @@ describe('reshape family', () => {
 
 describe('permute and transpose', () => {
   it('values', () => {
-    expect(transpose(m, 0, 1).toArray()).toEqual([[0, 3], [1, 4], [2, 5]]);
+    expect(transpose(m, 0, 1).toArray()).toEqual([
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     const t = arange(24).reshape([2, 3, 4]);
     const p = permute(t, [2, 0, 1]);
     expect(p.shape).toEqual([4, 2, 3]);
@@ -63,7 +71,9 @@ describe('permute and transpose', () => {
     expect(permute(t, [-1, 0, 1]).shape).toEqual([4, 2, 3]);
   });
   it('errors', () => {
-    expect(() => permute(m, [0, 0])).toThrow(/permute\(\): expected dims to be a permutation of the 2 dimensions, but got \[0, 0\]/);
+    expect(() => permute(m, [0, 0])).toThrow(
+      /permute\(\): expected dims to be a permutation of the 2 dimensions, but got \[0, 0\]/,
+    );
     expect(() => permute(m, [0])).toThrow(InvalidArgumentError);
   });
   it('gradcheck', () => {
@@ -75,14 +85,19 @@ describe('permute and transpose', () => {
 describe('narrow and slice', () => {
   it('values', () => {
     expect(narrow(arange(10), 0, 2, 3).toArray()).toEqual([2, 3, 4]);
-    expect(narrow(m, 1, -2, 2).toArray()).toEqual([[1, 2], [4, 5]]);
+    expect(narrow(m, 1, -2, 2).toArray()).toEqual([
+      [1, 2],
+      [4, 5],
+    ]);
     expect(slice(arange(10), 0, 1, 8, 3).toArray()).toEqual([1, 4, 7]);
     expect(slice(arange(10), 0, -3).toArray()).toEqual([7, 8, 9]);
     expect(slice(arange(10), 0, null, 100).numel).toBe(10);
     expect(slice(m, 1, 2, 1).shape).toEqual([2, 0]);
   });
   it('errors', () => {
-    expect(() => narrow(m, 1, 2, 2)).toThrow(/narrow\(\): expected start and length within dimension 1 of size 3, but got start = 2, length = 2/);
+    expect(() => narrow(m, 1, 2, 2)).toThrow(
+      /narrow\(\): expected start and length within dimension 1 of size 3, but got start = 2, length = 2/,
+    );
     expect(() => slice(m, 0, 0, 2, 0)).toThrow(/step to be positive/);
     expect(() => narrow(tensor(1), 0, 0, 1)).toThrow(InvalidArgumentError);
   });
@@ -94,13 +109,33 @@ describe('narrow and slice', () => {
 
 describe('cat, stack, broadcastTo', () => {
   it('values', () => {
-    expect(cat([m, tensor([[6, 7, 8]])]).toArray()).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
-    expect(cat([m, tensor([[9], [9]])], 1).toArray()).toEqual([[0, 1, 2, 9], [3, 4, 5, 9]]);
+    expect(cat([m, tensor([[6, 7, 8]])]).toArray()).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8],
+    ]);
+    expect(cat([m, tensor([[9], [9]])], 1).toArray()).toEqual([
+      [0, 1, 2, 9],
+      [3, 4, 5, 9],
+    ]);
     expect(cat([m, m], -1).shape).toEqual([2, 6]);
-    expect(stack([tensor([1, 2]), tensor([3, 4])]).toArray()).toEqual([[1, 2], [3, 4]]);
-    expect(stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([[1, 3], [2, 4]]);
-    expect(broadcastTo(tensor([1, 2]), [3, 2]).toArray()).toEqual([[1, 2], [1, 2], [1, 2]]);
-    expect(broadcastTo(tensor([[1], [2]]), [2, 2]).toArray()).toEqual([[1, 1], [2, 2]]);
+    expect(stack([tensor([1, 2]), tensor([3, 4])]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
+    expect(broadcastTo(tensor([1, 2]), [3, 2]).toArray()).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
+    expect(broadcastTo(tensor([[1], [2]]), [2, 2]).toArray()).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
   it('errors', () => {
     expect(() => cat([])).toThrow(/cat\(\): expected tensors to be a non-empty array of Tensors/);

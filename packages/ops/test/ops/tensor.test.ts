@@ -27,20 +27,29 @@ import {
 
 describe('factories', () => {
   it('tensor() infers shape and dtype from nested arrays, numbers and typed arrays', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe('float32');
     expect(t.device).toBe('cpu');
     expect(t.ndim).toBe(2);
     expect(t.numel).toBe(6);
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const s = tensor(3.5);
     expect(s.shape).toEqual([]);
     expect(s.item()).toBe(3.5);
     expect(s.toArray()).toBe(3.5);
     const d = tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] });
     expect(d.dtype).toBe('float64');
-    expect(d.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(d.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(tensor([1, 2], { dtype: 'float64' }).dtype).toBe('float64');
     expect(tensor([]).shape).toEqual([0]);
     expect(tensor([[], []]).shape).toEqual([2, 0]);
@@ -61,15 +70,22 @@ describe('factories', () => {
 
   it('tensor() rejects ragged, non-numeric data and mismatched shapes', () => {
     expect(() => tensor([[1, 2], [3]])).toThrow(ShapeMismatchError);
-    expect(() => tensor([[1, 2], [3]])).toThrow(/tensor\(\): expected a rectangular nested array of shape \[2, 2\]: data\[1\] to be an array of length 2/);
+    expect(() => tensor([[1, 2], [3]])).toThrow(
+      /tensor\(\): expected a rectangular nested array of shape \[2, 2\]: data\[1\] to be an array of length 2/,
+    );
     expect(() => tensor([1, 'a' as unknown as number])).toThrow(InvalidArgumentError);
-    expect(() => tensor([1, 'a' as unknown as number])).toThrow(/data\[1\] to be a number, but got 'a' \(string\)/);
+    expect(() => tensor([1, 'a' as unknown as number])).toThrow(
+      /data\[1\] to be a number, but got 'a' \(string\)/,
+    );
     expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow(/shape \[2, 2\] to hold 3 elements/);
     expect(() => tensor('x' as unknown as number)).toThrow(InvalidArgumentError);
   });
 
   it('zeros, ones, full and the *Like variants', () => {
-    expect(zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(ones([3]).toArray()).toEqual([1, 1, 1]);
     expect(full([2], 7, { dtype: 'float64' }).toArray()).toEqual([7, 7]);
     const like = tensor([[1, 2]], { dtype: 'float64' });
@@ -77,7 +93,9 @@ describe('factories', () => {
     expect(onesLike(like).shape).toEqual([1, 2]);
     expect(fullLike(like, 3, { dtype: 'float32' }).dtype).toBe('float32');
     expect(zeros([0, 3]).numel).toBe(0);
-    expect(() => zeros([2, -1])).toThrow(/zeros\(\): expected shape to be an array of non-negative integers, but got \[2, -1\]/);
+    expect(() => zeros([2, -1])).toThrow(
+      /zeros\(\): expected shape to be an array of non-negative integers, but got \[2, -1\]/,
+    );
     expect(() => zeros([1.5])).toThrow(InvalidArgumentError);
   });
 
@@ -148,11 +166,15 @@ describe('reading values', () => {
   it('item() needs exactly one element', () => {
     expect(tensor([[5]]).item()).toBe(5);
     expect(() => tensor([1, 2]).item()).toThrow(ShapeMismatchError);
-    expect(() => tensor([1, 2]).item()).toThrow(/item\(\): expected a tensor with one element, but got shape \[2\] \(2 elements\)/);
+    expect(() => tensor([1, 2]).item()).toThrow(
+      /item\(\): expected a tensor with one element, but got shape \[2\] \(2 elements\)/,
+    );
   });
 
   it('toString summarises', () => {
-    expect(String(zeros([2, 3], { requiresGrad: true }))).toBe('Tensor(shape=[2, 3], dtype=float32, device=cpu, requiresGrad=true)');
+    expect(String(zeros([2, 3], { requiresGrad: true }))).toBe(
+      'Tensor(shape=[2, 3], dtype=float32, device=cpu, requiresGrad=true)',
+    );
     expect(isTensor(zeros([1]))).toBe(true);
     expect(isTensor({ shape: [1] })).toBe(false);
   });
@@ -183,7 +205,10 @@ describe('conversion and views', () => {
     const r = t.reshape([2, -1]);
     expect(r.shape).toEqual([2, 3]);
     t.cpuData()[0] = 9;
-    expect(r.toArray()).toEqual([[9, 1, 2], [3, 4, 5]]);
+    expect(r.toArray()).toEqual([
+      [9, 1, 2],
+      [3, 4, 5],
+    ]);
     const d = t.detach();
     expect(d.requiresGrad).toBe(false);
     d.cpuData()[1] = 8;
@@ -191,7 +216,9 @@ describe('conversion and views', () => {
     const c = t.clone();
     c.cpuData()[2] = 7;
     expect(t.toTypedArray()[2]).toBe(2);
-    expect(() => t.reshape([4, 2])).toThrow(/reshape\(\): expected a shape with 6 elements \(like the input's \[6\]\), but got \[4, 2\] \(8 elements\)/);
+    expect(() => t.reshape([4, 2])).toThrow(
+      /reshape\(\): expected a shape with 6 elements \(like the input's \[6\]\), but got \[4, 2\] \(8 elements\)/,
+    );
     expect(() => t.reshape([-1, -1])).toThrow(InvalidArgumentError);
     expect(() => t.reshape([4, -1])).toThrow(ShapeMismatchError);
   });
@@ -205,7 +232,9 @@ describe('dispose', () => {
     expect(t.isDisposed).toBe(true);
     expect(t.shape).toEqual([2, 2]);
     expect(() => t.toTypedArray()).toThrow(DisposedTensorError);
-    expect(() => t.toTypedArray()).toThrow(/toTypedArray\(\): the tensor was disposed; call keep\(\) on it inside tidy\(\)/);
+    expect(() => t.toTypedArray()).toThrow(
+      /toTypedArray\(\): the tensor was disposed; call keep\(\) on it inside tidy\(\)/,
+    );
     expect(() => sum(t)).toThrow(/sum\(\): expected input to be a live tensor, but it was disposed/);
     expect(() => t.reshape([4])).toThrow(DisposedTensorError);
     return expect(t.data()).rejects.toThrow(DisposedTensorError);
@@ -221,7 +250,10 @@ describe('dispose', () => {
     const t = arange(4);
     const v = t.reshape([2, 2]);
     t.dispose();
-    expect(v.toArray()).toEqual([[0, 1], [2, 3]]);
+    expect(v.toArray()).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
   });
 });
 

@@ -13,8 +13,30 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 describe('coalesce', () => {
   it('merges contiguous dims, drops size-1 dims, keeps broadcast boundaries', () => {
-    expect(coalesce([2, 3, 4], [[12, 4, 1], [12, 4, 1]])).toEqual({ shape: [24], strides: [[1], [1]] });
-    expect(coalesce([2, 1, 4], [[4, 4, 1], [0, 0, 1]])).toEqual({ shape: [2, 4], strides: [[4, 1], [0, 1]] });
+    expect(
+      coalesce(
+        [2, 3, 4],
+        [
+          [12, 4, 1],
+          [12, 4, 1],
+        ],
+      ),
+    ).toEqual({ shape: [24], strides: [[1], [1]] });
+    expect(
+      coalesce(
+        [2, 1, 4],
+        [
+          [4, 4, 1],
+          [0, 0, 1],
+        ],
+      ),
+    ).toEqual({
+      shape: [2, 4],
+      strides: [
+        [4, 1],
+        [0, 1],
+      ],
+    });
     expect(coalesce([1, 1], [[1, 1]])).toEqual({ shape: [1], strides: [[1]] });
   });
 });
@@ -23,9 +45,15 @@ describe('binary broadcasting', () => {
   it('[2,3,1] - [3,4]', () => {
     const a = st(range(6));
     const b = st(range(12).map((v) => v * 10));
-    const out = cpuKernels.binary('sub', { storage: a, shape: [2, 3, 1] }, { storage: b, shape: [3, 4] }, [2, 3, 4]);
+    const out = cpuKernels.binary(
+      'sub',
+      { storage: a, shape: [2, 3, 1] },
+      { storage: b, shape: [3, 4] },
+      [2, 3, 4],
+    );
     const expected: number[] = [];
-    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) expected.push(i * 3 + j - (j * 4 + k) * 10);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) expected.push(i * 3 + j - (j * 4 + k) * 10);
     expect(arr(out)).toEqual(expected);
   });
   it('fused backward kernels', () => {

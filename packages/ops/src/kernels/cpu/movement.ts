@@ -72,7 +72,12 @@ function nextRow(idx: number[], outShape: readonly number[]): void {
 }
 
 /** @internal Index-map gather; see KernelBackend.gather. */
-export function gatherCpu(x: KernelTensor, maps: readonly Int32Array[], outShape: readonly number[], value: number): Storage {
+export function gatherCpu(
+  x: KernelTensor,
+  maps: readonly Int32Array[],
+  outShape: readonly number[],
+  value: number,
+): Storage {
   const out = allocCpu(x.storage.dtype, numelOf(outShape));
   const O = out.data;
   if (O.length === 0) return out;
@@ -102,7 +107,11 @@ export function gatherCpu(x: KernelTensor, maps: readonly Int32Array[], outShape
 }
 
 /** @internal Adjoint of {@link gatherCpu}: accumulates `g` into a zero tensor of `xShape`. */
-export function scatterAddCpu(g: KernelTensor, maps: readonly Int32Array[], xShape: readonly number[]): Storage {
+export function scatterAddCpu(
+  g: KernelTensor,
+  maps: readonly Int32Array[],
+  xShape: readonly number[],
+): Storage {
   const out = allocCpu(g.storage.dtype, numelOf(xShape));
   const X = out.data;
   const G = arrayOf(g.storage);

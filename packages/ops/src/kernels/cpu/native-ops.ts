@@ -66,13 +66,21 @@ export function deformConvBackwardCpu(
   const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
   const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
   const gBias = grad(needsGrad.bias, biasShape);
-  getBinding().deformConvBackward(params, native(input), native(weight), nativeOrNull(offset), nativeOrNull(mask), native(gradOutput), {
-    input: gInput && gInput[1],
-    weight: gWeight && gWeight[1],
-    offset: gOffset && gOffset[1],
-    mask: gMask && gMask[1],
-    bias: gBias && gBias[1],
-  });
+  getBinding().deformConvBackward(
+    params,
+    native(input),
+    native(weight),
+    nativeOrNull(offset),
+    nativeOrNull(mask),
+    native(gradOutput),
+    {
+      input: gInput && gInput[1],
+      weight: gWeight && gWeight[1],
+      offset: gOffset && gOffset[1],
+      mask: gMask && gMask[1],
+      bias: gBias && gBias[1],
+    },
+  );
   return {
     input: gInput && gInput[0],
     weight: gWeight && gWeight[0],
