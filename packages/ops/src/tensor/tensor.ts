@@ -16,6 +16,9 @@ import type { GradNode } from '../autograd/grad-node.js';
 import { backward as runBackward, type BackwardOptions } from '../autograd/tape.js';
 import { getKernels } from '../kernels/registry.js';
 import { cast, clone, toDevice } from '../ops/conversion.js';
+import * as elementwise from '../ops/elementwise.js';
+import * as reduce from '../ops/reduce.js';
+import * as shapeOps from '../ops/shape-ops.js';
 import { reshape } from '../ops/shape-ops.js';
 import { parseDevice, type Device } from './device.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
@@ -349,6 +352,124 @@ export class Tensor {
   clone(): Tensor {
     return clone(this);
   }
+
+  // #region Method forms of the functional ops (as PyTorch's Tensor methods; each is the function of
+  // the same name with this tensor as its first argument, and differentiable like it).
+
+  /** `add(this, other)`: elementwise sum with broadcasting. */
+  add(other: Tensor | number): Tensor {
+    return elementwise.add(this, other);
+  }
+
+  /** `sub(this, other)`: elementwise difference with broadcasting. */
+  sub(other: Tensor | number): Tensor {
+    return elementwise.sub(this, other);
+  }
+
+  /** `mul(this, other)`: elementwise product with broadcasting. */
+  mul(other: Tensor | number): Tensor {
+    return elementwise.mul(this, other);
+  }
+
+  /** `div(this, other)`: elementwise quotient with broadcasting. */
+  div(other: Tensor | number): Tensor {
+    return elementwise.div(this, other);
+  }
+
+  /** `neg(this)`. */
+  neg(): Tensor {
+    return elementwise.neg(this);
+  }
+
+  /** `pow(this, exponent)`. */
+  pow(exponent: number): Tensor {
+    return elementwise.pow(this, exponent);
+  }
+
+  /** `exp(this)`. */
+  exp(): Tensor {
+    return elementwise.exp(this);
+  }
+
+  /** `log(this)`. */
+  log(): Tensor {
+    return elementwise.log(this);
+  }
+
+  /** `abs(this)`. */
+  abs(): Tensor {
+    return elementwise.abs(this);
+  }
+
+  /** `square(this)`. */
+  square(): Tensor {
+    return elementwise.square(this);
+  }
+
+  /** `sqrt(this)`. */
+  sqrt(): Tensor {
+    return elementwise.sqrt(this);
+  }
+
+  /** `sigmoid(this)`. */
+  sigmoid(): Tensor {
+    return elementwise.sigmoid(this);
+  }
+
+  /** `tanh(this)`. */
+  tanh(): Tensor {
+    return elementwise.tanh(this);
+  }
+
+  /** `relu(this)`. */
+  relu(): Tensor {
+    return elementwise.relu(this);
+  }
+
+  /**
+   * `sum(this, dim, keepdim)`: the sum over `dim` (all elements when omitted).
+   * @example `x.sum().backward()` — the usual way to start a backward pass
+   */
+  sum(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    return reduce.sum(this, dim, keepdim);
+  }
+
+  /** `mean(this, dim, keepdim)`: the mean over `dim` (all elements when omitted). */
+  mean(dim?: number | readonly number[] | null, keepdim = false): Tensor {
+    return reduce.mean(this, dim, keepdim);
+  }
+
+  /** `view(this, shape)`: {@link Tensor.reshape} that never copies. */
+  view(shape: readonly number[]): Tensor {
+    return shapeOps.view(this, shape);
+  }
+
+  /** `flatten(this, startDim, endDim)`. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return shapeOps.flatten(this, startDim, endDim);
+  }
+
+  /** `squeeze(this, dim)`: drops size-1 dimensions (only `dim` when given). */
+  squeeze(dim?: number): Tensor {
+    return shapeOps.squeeze(this, dim);
+  }
+
+  /** `unsqueeze(this, dim)`: inserts a size-1 dimension at `dim`. */
+  unsqueeze(dim: number): Tensor {
+    return shapeOps.unsqueeze(this, dim);
+  }
+
+  /** `permute(this, dims)`. */
+  permute(dims: readonly number[]): Tensor {
+    return shapeOps.permute(this, dims);
+  }
+
+  /** `transpose(this, dim0, dim1)`. */
+  transpose(dim0: number, dim1: number): Tensor {
+    return shapeOps.transpose(this, dim0, dim1);
+  }
+
+  // #endregion
 
   /**
    * Computes the gradient of this tensor with respect to every leaf that requires grad, and adds it to
