@@ -3,12 +3,14 @@
 // on (column, kernel point, offset group, mask group) but not on the channel, so each loop builds them
 // once per run of channels sharing both groups (a "segment") and reuses them for every channel in it.
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <vector>
 
 #include "core/parallel.h"
 #include "deform_conv/columns.h"
 #include "deform_conv/cpu/gemm.h"
+#include "deform_conv/cpu/sample_rows.h"
 #include "deform_conv/kernels.h"
 #include "deform_conv/sampling.h"
 
@@ -148,26 +150,123 @@ void im2col_segment(const T* x, int64_t sx, const Corners<kCount, T, int64_t>* c
   }
 }
 
+// Structure-of-arrays corner table of one segment for the vector path: for kernel point kpt, corner j
+// and tile column i, index[(kpt * kCount + j) * ld + i] is the corner's spatial index in its image plane
+// (-1 when invalid) and weight[...] its weight (mask folded in).
+template <int D, typename T, bool kDeform>
+void build_sample_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
+                        int64_t og, int64_t mg, int64_t n0, int64_t nc, int64_t ld, int32_t* index, T* weight) {
+  constexpr int kCount = CornerType<D, kDeform>::kCount;
+  const int64_t K = g.kernel_points, sy = g.y_spatial();
+  for (int64_t i = 0; i < nc; ++i) {
+    int64_t b, q, y[D];
+    decode_column(g, sy, n0 + i, b, q, y);
+    const T* off_q = kDeform ? offset + ((b * g.offset_groups + og) * K * D) * sy + q : nullptr;
+    const T* mask_q = mask ? mask + ((b * g.mask_groups + mg) * K) * sy + q : nullptr;
+    for (int64_t kpt = 0; kpt < K; ++kpt) {
+      int64_t ipos[D];
+      grid_position<D, T, int64_t>(y, kcoords + kpt * D, g.stride, g.padding, g.dilation, ipos);
+      const T scale = mask_q ? mask_q[kpt * sy] : T(1);
+      Corners<kCount, T, int64_t> c;
+      if constexpr (kDeform) {
+        T pos[D];
+        for (int a = 0; a < D; ++a) pos[a] = static_cast<T>(ipos[a]) + off_q[(kpt * D + a) * sy];
+        linear_corners<D, T, int64_t>(pos, g.x_size, scale, c);
+      } else {
+        grid_corner<D, T, int64_t>(ipos, g.x_size, scale, c);
+      }
+      for (int j = 0; j < kCount; ++j) {
+        const int64_t at = (kpt * kCount + j) * ld + i;
+        index[at] = ((c.valid >> j) & 1u) ? static_cast<int32_t>(c.index[j]) : -1;
+        weight[at] = c.weight[j];
+      }
+    }
+  }
+}
+
+// Vector im2col of channels [c0, c1) of one segment from its corner table: runs of columns that stay in
+// one image and one output panel, four channels per call of the row kernel.
+template <int kCount, typename T>
+void im2col_segment_simd(SampleRowsFn<T> rows, const T* x, int64_t sx, int64_t cx, int64_t sy,
+                         const int32_t* index, const T* weight, int64_t ld, int64_t K, int64_t n0, int64_t nc,
+                         int64_t c0, int64_t c1, int64_t c_row0, const ColumnLayout<T>& out) {
+  for (int64_t kpt = 0; kpt < K; ++kpt) {
+    const int32_t* idx_k = index + kpt * kCount * ld;
+    const T* w_k = weight + kpt * kCount * ld;
+    for (int64_t c = c0; c < c1; c += 4) {
+      const int nch = static_cast<int>(std::min<int64_t>(4, c1 - c));
+      const int64_t r = (c - c_row0) * K + kpt;
+      for (int64_t i = 0; i < nc;) {
+        const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
+        const int64_t in_panel = i % out.width;
+        const int64_t len = std::min({nc - i, sy - q, out.width - in_panel});
+        const T* planes[4];
+        T* dst[4];
+        for (int ch = 0; ch < nch; ++ch) {
+          planes[ch] = x + (b * cx + c + ch) * sx;
+          dst[ch] = out.base + (i / out.width) * out.panel_stride + (r + ch * K) * out.row_stride + in_panel;
+        }
+        rows(kCount, planes, nch, idx_k + i, w_k + i, ld, len, dst);
+        i += len;
+      }
+    }
+  }
+}
+
+// Per-thread scratch of im2col_channels: the corners of the current segment, as AoS Corners (portable
+// path) or as the structure-of-arrays table of the vector path, and which segment they belong to.
+template <int D, typename T, bool kDeform>
+struct Im2colScratch {
+  using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
+  std::vector<C> corners;
+  std::vector<int32_t> index;
+  std::vector<T> weight;
+  int64_t og = -1, mg = -1;
+
+  void reserve(bool simd, int64_t K, int64_t cols) {
+    constexpr int kCount = CornerType<D, kDeform>::kCount;
+    if (simd) {
+      index.resize(static_cast<size_t>(K * kCount * cols));
+      weight.resize(static_cast<size_t>(K * kCount * cols));
+    } else {
+      corners.resize(static_cast<size_t>(K * cols));
+    }
+  }
+};
+
 // Rows of the tile's column matrix for channels [c_begin, c_end) (relative rows from c_row0), building
-// corners per segment into `corners` (K * nc entries). Single-threaded.
+// corners per segment into `scratch` (reserved for K * nc columns). Single-threaded. `rows` is the vector
+// row kernel, or null for the portable path.
 template <int D, typename T, bool kDeform>
 void im2col_channels(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* x, const T* offset,
                      const T* mask, int64_t n0, int64_t nc, int64_t c_begin, int64_t c_end, int64_t c_row0,
-                     const ColumnLayout<T>& out,
-                     Corners<CornerType<D, kDeform>::kCount, T, int64_t>* corners, int64_t* cached_og,
-                     int64_t* cached_mg) {
+                     const ColumnLayout<T>& out, SampleRowsFn<T> rows, Im2colScratch<D, T, kDeform>& scratch) {
+  constexpr int kCount = CornerType<D, kDeform>::kCount;
   const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
   for (int64_t c = c_begin; c < c_end;) {
     const int64_t e = segment_end(g, c, c_end);
     const int64_t og = kDeform ? c / per_og : 0, mg = mask ? c / per_mg : 0;
-    if (og != *cached_og || mg != *cached_mg) {
-      build_corners<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc, corners);
-      *cached_og = og;
-      *cached_mg = mg;
+    const bool rebuild = og != scratch.og || mg != scratch.mg;
+    if (rows) {
+      if (rebuild)
+        build_sample_table<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc, nc, scratch.index.data(),
+                                          scratch.weight.data());
+      im2col_segment_simd<kCount, T>(rows, x, g.x_spatial(), g.cx, g.y_spatial(), scratch.index.data(),
+                                     scratch.weight.data(), nc, g.kernel_points, n0, nc, c, e, c_row0, out);
+    } else {
+      if (rebuild) build_corners<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc, scratch.corners.data());
+      im2col_segment(x, g.x_spatial(), scratch.corners.data(), g.kernel_points, nc, c, e, c_row0, out);
     }
-    im2col_segment(x, g.x_spatial(), corners, g.kernel_points, nc, c, e, c_row0, out);
+    scratch.og = og;
+    scratch.mg = mg;
     c = e;
   }
+}
+
+// The vector row kernel, when the CPU has one and every plane index fits in int32.
+template <int D, typename T>
+SampleRowsFn<T> vector_rows(const SamplingGeometry<D>& g) {
+  return g.x_spatial() <= INT32_MAX ? sample_rows_kernel<T>() : nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -206,7 +305,8 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
   // Tile width: a multiple of nr, about 128 columns, smaller when the workspace limit or the number of
   // columns per thread asks for it.
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (kc_max + cyg) + static_cast<int64_t>(sizeof(C)) * K;
-  int64_t nt = std::max<int64_t>(nr, 128 / nr * nr);
+  // About 128 KB of C tile keeps B block + C tile in L2 next to the streamed weight panels.
+  int64_t nt = std::max<int64_t>(nr, std::min<int64_t>(256, (128 * 1024 / (cyg * int64_t(sizeof(T)))) / nr * nr));
   nt = std::min(nt, std::max<int64_t>(nr, ((total + threads - 1) / threads + nr - 1) / nr * nr));
   const int64_t budget_cols = workspace_bytes / (per_column * threads);
   if (budget_cols < nt) nt = std::max<int64_t>(1, budget_cols >= nr ? budget_cols / nr * nr : budget_cols);
@@ -216,14 +316,16 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
 
   const int64_t bsize = kc_max * nt_pad, csize = cyg * nt;
   std::vector<T> scratch(static_cast<size_t>((bsize + csize) * n_threads));
-  std::vector<C> corner_buf(static_cast<size_t>(K * nt * n_threads));
+  const SampleRowsFn<T> rows_fn = vector_rows<D, T>(g);
+  std::vector<Im2colScratch<D, T, kDeform>> corner_scratch(static_cast<size_t>(n_threads));
+  for (auto& cs : corner_scratch) cs.reserve(rows_fn != nullptr, K, nt);
 
   parallel_tasks(n_tiles, [&](int64_t tile, int tid) {
     const int64_t n0 = tile * nt, nc = std::min(nt, total - n0);
     T* bblock = scratch.data() + tid * (bsize + csize);
     T* ctile = bblock + bsize;
-    C* corners = corner_buf.data() + tid * K * nt;
-    int64_t cached_og = -1, cached_mg = -1;
+    Im2colScratch<D, T, kDeform>& cs = corner_scratch[tid];
+    cs.og = cs.mg = -1;  // new columns: the corners of the previous tile are stale
     // Zero the padding columns of the last, partial B panel once per tile.
     if (nc % nr != 0) std::fill(bblock, bblock + bsize, T(0));
     for (int64_t gi = 0; gi < G; ++gi) {
@@ -233,8 +335,9 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
         const int64_t kc = (c_end - c_begin) * K;
         const ColumnLayout<T> layout{bblock, nr, kc * nr, nr};
         im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0, nc, c_begin, c_end, c_begin,
-                                       layout, corners, &cached_og, &cached_mg);
-        macro_kernel(uk, cyg, nc, kc, ag + cb * K * mr, rows * mr, bblock, ctile, nt, cb > 0);
+                                       layout, rows_fn, cs);
+        macro_kernel(uk, cyg, nc, kc, ag + cb * K * mr, rows * mr, bblock, ctile, nt, cb > 0,
+                     MacroOrder::kAPanelInL1);
       }
       // y[b, gi * cyg + o, q] = ctile[o, i] + bias, runs of columns within one image at a time.
       for (int64_t i = 0; i < nc;) {
@@ -263,7 +366,6 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
 template <int D, typename T, bool kDeform>
 void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0,
                  int64_t nc, T* cols) {
-  using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
   const int64_t K = g.kernel_points;
   const std::vector<int64_t> kcoords = kernel_coords(g);
   const int threads = get_num_threads();
@@ -274,15 +376,18 @@ void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, cons
   const int64_t ch_block = std::max<int64_t>(std::min<int64_t>(16, g.cx), (g.cx + want - 1) / want);
   const int64_t n_ch_blocks = (g.cx + ch_block - 1) / ch_block;
   const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_col_blocks * n_ch_blocks));
-  std::vector<C> corner_buf(static_cast<size_t>(K * col_block * n_threads));
+  const SampleRowsFn<T> rows_fn = vector_rows<D, T>(g);
+  std::vector<Im2colScratch<D, T, kDeform>> corner_scratch(static_cast<size_t>(n_threads));
+  for (auto& cs : corner_scratch) cs.reserve(rows_fn != nullptr, K, col_block);
   parallel_tasks(n_col_blocks * n_ch_blocks, [&](int64_t task, int tid) {
     const int64_t cbk = task % n_ch_blocks, colb = task / n_ch_blocks;
     const int64_t i0 = colb * col_block, len = std::min(col_block, nc - i0);
     const int64_t c_begin = cbk * ch_block, c_end = std::min(g.cx, c_begin + ch_block);
-    int64_t cached_og = -1, cached_mg = -1;
+    Im2colScratch<D, T, kDeform>& cs = corner_scratch[tid];
+    cs.og = cs.mg = -1;
     const ColumnLayout<T> layout{cols + i0, nc, 0, nc};
     im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0 + i0, len, c_begin, c_end, 0,
-                                   layout, corner_buf.data() + tid * K * col_block, &cached_og, &cached_mg);
+                                   layout, rows_fn, cs);
   });
 }
 

@@ -292,25 +292,29 @@ void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T*
 
 template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a,
-                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate) {
+                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
-  for (int64_t j0 = 0; j0 < n; j0 += nr) {
-    const int64_t cols = std::min<int64_t>(nr, n - j0);
+  auto tile = [&](int64_t i0, int64_t j0) {
+    const int64_t rows = std::min<int64_t>(mr, m - i0), cols = std::min<int64_t>(nr, n - j0);
+    const T* ap = a + (i0 / mr) * a_panel_stride;
     const T* bp = b + (j0 / nr) * kc * nr;
-    for (int64_t i0 = 0; i0 < m; i0 += mr) {
-      const int64_t rows = std::min<int64_t>(mr, m - i0);
-      const T* ap = a + (i0 / mr) * a_panel_stride;
-      T* cp = c + i0 * ldc + j0;
-      if (rows == mr && cols == nr) {
-        uk.fn(kc, ap, bp, cp, ldc, accumulate);
-      } else {
-        uk.fn(kc, ap, bp, tmp, nr, false);
-        for (int64_t i = 0; i < rows; ++i)
-          for (int64_t j = 0; j < cols; ++j)
-            cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
-      }
+    T* cp = c + i0 * ldc + j0;
+    if (rows == mr && cols == nr) {
+      uk.fn(kc, ap, bp, cp, ldc, accumulate);
+    } else {
+      uk.fn(kc, ap, bp, tmp, nr, false);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
     }
+  };
+  if (order == MacroOrder::kAPanelInL1) {
+    for (int64_t i0 = 0; i0 < m; i0 += mr)
+      for (int64_t j0 = 0; j0 < n; j0 += nr) tile(i0, j0);
+  } else {
+    for (int64_t j0 = 0; j0 < n; j0 += nr)
+      for (int64_t i0 = 0; i0 < m; i0 += mr) tile(i0, j0);
   }
 }
 
@@ -379,7 +383,7 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                    \
   template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                    \
   template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, \
-                                const T*, T*, int64_t, bool);                                        \
+                                const T*, T*, int64_t, bool, MacroOrder);                            \
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, \
                         const T*, const T*, int64_t, int64_t, T*, int64_t, bool);
 DCN_INSTANTIATE_GEMM(float)

@@ -41,11 +41,18 @@ void pack_a(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, int mr, T*
 template <typename T>
 void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T* out);
 
+// Loop order of the macro-kernel: which packed panel stays in L1 while the other kind streams past.
+enum class MacroOrder {
+  kBPanelInL1,  // for each B panel, every A panel (A block in L2): the general GEMM
+  kAPanelInL1,  // for each A panel, every B panel (B block in L2): tall A streamed once, small B block
+};
+
 // C (m x n, ldc) = [C +] A * B over one reduction block of kc, from packed panels: A panel r starts at
 // a + r * a_panel_stride, B panel s at b + s * kc * nr. Single-threaded.
 template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a,
-                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate);
+                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate,
+                  MacroOrder order = MacroOrder::kBPanelInL1);
 
 // C (m x n, ldc) = [C +] A * B with A (i, p) at a[i * rsa + p * csa] and B (p, j) at b[p * rsb + j * csb],
 // parallel over the thread pool. Every element of C is summed in the same order whatever the number of
