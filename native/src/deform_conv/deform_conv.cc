@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/buffer.h"
 #include "core/parallel.h"
 #include "deform_conv/cpu/gemm.h"
 #include "deform_conv/kernels.h"
@@ -63,12 +64,12 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
 
 // W^T of every group as the packed A matrix of dcol = W^T * Y: group gi's (cxg * K) x cyg panels.
 template <int D, typename T>
-std::vector<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight,
+Buffer<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight,
                                       const cpu::MicroKernel<T>& uk, int64_t* group_stride) {
   const int64_t rows = g.cx_per_group() * g.kernel_points, cyg = g.cy_per_group();
   const int64_t m_pad = (rows + uk.mr - 1) / uk.mr * uk.mr;
   *group_stride = m_pad * cyg;
-  std::vector<T> packed(static_cast<size_t>(g.groups * m_pad * cyg));
+  Buffer<T> packed(static_cast<size_t>(g.groups * m_pad * cyg));
   parallel_for(0, g.groups, 1, [&](int64_t b, int64_t e) {
     for (int64_t gi = b; gi < e; ++gi) {
       // A(i, p) = W[gi * cyg + p, i]: row stride 1, column stride rows.
@@ -99,16 +100,16 @@ void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, c
     return;
   }
   int64_t wt_stride = 0;
-  std::vector<T> wt;
+  Buffer<T> wt;
   if (need_dcol) wt = pack_weight_transposed(g, weight, uk, &wt_stride);
 
   // Tiles are sized as if both column matrices were needed, so the tiling (and with it the summation
   // order of every gradient) does not depend on which gradients were requested.
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + 2 * g.cx * K);
   const int64_t nt = tile_columns(total, per_column);
-  std::vector<T> ytile(static_cast<size_t>(g.cy * nt));
-  std::vector<T> cols(need_cols ? static_cast<size_t>(g.cx * K * nt) : 0);
-  std::vector<T> dcol(need_dcol ? static_cast<size_t>(g.cx * K * nt) : 0);
+  Buffer<T> ytile(static_cast<size_t>(g.cy * nt));
+  Buffer<T> cols(need_cols ? static_cast<size_t>(g.cx * K * nt) : 0);
+  Buffer<T> dcol(need_dcol ? static_cast<size_t>(g.cx * K * nt) : 0);
 
   for (int64_t n0 = 0; n0 < total; n0 += nt) {
     const int64_t nc = std::min(nt, total - n0);

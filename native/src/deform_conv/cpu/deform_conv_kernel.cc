@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/buffer.h"
 #include "core/parallel.h"
 #include "deform_conv/columns.h"
 #include "deform_conv/cpu/gemm.h"
@@ -16,6 +17,10 @@
 
 namespace dcn::cpu {
 namespace {
+
+// Channels per inner block of the scatter and coordinate-gradient loops: their planes stay in L1 while
+// one corner set serves all of them.
+constexpr int64_t kChannelBlock = 8;
 
 // Row-major coordinates of every kernel point: kpt -> (k_0, ..., k_{D-1}).
 template <int D>
@@ -219,15 +224,15 @@ template <int D, typename T, bool kDeform>
 struct Im2colScratch {
   using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
   std::vector<C> corners;
-  std::vector<int32_t> index;
-  std::vector<T> weight;
+  Buffer<int32_t> index;
+  Buffer<T> weight;
   int64_t og = -1, mg = -1;
 
   void reserve(bool simd, int64_t K, int64_t cols) {
     constexpr int kCount = CornerType<D, kDeform>::kCount;
     if (simd) {
-      index.resize(static_cast<size_t>(K * kCount * cols));
-      weight.resize(static_cast<size_t>(K * kCount * cols));
+      index = Buffer<int32_t>(static_cast<size_t>(K * kCount * cols));
+      weight = Buffer<T>(static_cast<size_t>(K * kCount * cols));
     } else {
       corners.resize(static_cast<size_t>(K * cols));
     }
@@ -288,7 +293,7 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
 
   // Weight of group gi as the A matrix (cyg x rows), packed once: panels [rows][mr].
   const int64_t m_pad = (cyg + mr - 1) / mr * mr;
-  std::vector<T> apack(static_cast<size_t>(G * m_pad * rows));
+  Buffer<T> apack(static_cast<size_t>(G * m_pad * rows));
   parallel_for(0, G * ((cyg + mr - 1) / mr), 1, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       const int64_t gi = t / ((cyg + mr - 1) / mr), panel = t % ((cyg + mr - 1) / mr);
@@ -315,7 +320,7 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
   const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tiles));
 
   const int64_t bsize = kc_max * nt_pad, csize = cyg * nt;
-  std::vector<T> scratch(static_cast<size_t>((bsize + csize) * n_threads));
+  Buffer<T> scratch(static_cast<size_t>((bsize + csize) * n_threads));
   const SampleRowsFn<T> rows_fn = vector_rows<D, T>(g);
   std::vector<Im2colScratch<D, T, kDeform>> corner_scratch(static_cast<size_t>(n_threads));
   for (auto& cs : corner_scratch) cs.reserve(rows_fn != nullptr, K, nt);
@@ -423,14 +428,20 @@ void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, c
         const int64_t e = segment_end(g, c, c_end);
         build_corners<D, T, kDeform>(g, kcoords.data(), offset, mask, kDeform ? c / per_og : 0,
                                      mask ? c / per_mg : 0, n0 + i0, len, corners);
-        for (; c < e; ++c) {
-          T* plane = x + c * sx;  // corner indices carry the image base
+        // Each corner set is loaded once per kChannelBlock channels, whose planes stay in L1; every
+        // plane still receives its values in (kpt, column) order. Corner indices carry the image base.
+        for (int64_t cb = c; cb < e; cb += kChannelBlock) {
+          const int64_t ce = std::min(e, cb + kChannelBlock);
           for (int64_t kpt = 0; kpt < K; ++kpt) {
-            const T* d = dcol + (c * K + kpt) * nc + i0;
             const C* cr = corners + kpt * len;
-            for (int64_t l = 0; l < len; ++l) col2im_element(plane, cr[l], d[l], add);
+            for (int64_t l = 0; l < len; ++l) {
+              const C cc = cr[l];
+              const T* d = dcol + kpt * nc + i0 + l;
+              for (int64_t ch = cb; ch < ce; ++ch) col2im_element(x + ch * sx, cc, d[ch * K * nc], add);
+            }
           }
         }
+        c = e;
       }
     }
   });
@@ -504,20 +515,27 @@ void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* 
           mval[kpt * len + l] = mask_q ? mask_q[kpt * sy] : T(1);
         }
       });
+      // Sums over the segment's channels in channel order, kChannelBlock channels (planes in L1) per
+      // load of a corner set, carried in registers within a block.
       std::fill(acc_off, acc_off + K * D * len, T(0));
       std::fill(acc_mask, acc_mask + K * len, T(0));
-      for (int64_t ch = c; ch < e; ++ch) {
-        const T* plane = x + ch * sx;
+      for (int64_t cb = c; cb < e; cb += kChannelBlock) {
+        const int64_t ce = std::min(e, cb + kChannelBlock);
         for (int64_t kpt = 0; kpt < K; ++kpt) {
-          const T* d = dcol + (ch * K + kpt) * nc + i0;
-          const CG* cgk = cg + kpt * len;
-          T* ao = acc_off + kpt * D * len;
-          T* am = acc_mask + kpt * len;
           for (int64_t l = 0; l < len; ++l) {
-            T dv[D];
-            const T v = coord_grad_element<D, T, int64_t>(plane, cgk[l], dv);
-            am[l] += d[l] * v;
-            for (int a = 0; a < D; ++a) ao[a * len + l] += d[l] * dv[a];
+            const CG cgk = cg[kpt * len + l];
+            const T* d = dcol + kpt * nc + i0 + l;
+            T sum_v = acc_mask[kpt * len + l], sum_d[D];
+            for (int a = 0; a < D; ++a) sum_d[a] = acc_off[(kpt * D + a) * len + l];
+            for (int64_t ch = cb; ch < ce; ++ch) {
+              T dv[D];
+              const T dc = d[ch * K * nc];
+              const T v = coord_grad_element<D, T, int64_t>(x + ch * sx, cgk, dv);
+              sum_v += dc * v;
+              for (int a = 0; a < D; ++a) sum_d[a] += dc * dv[a];
+            }
+            acc_mask[kpt * len + l] = sum_v;
+            for (int a = 0; a < D; ++a) acc_off[(kpt * D + a) * len + l] = sum_d[a];
           }
         }
       }
@@ -532,6 +550,107 @@ void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* 
           if (grad_mask) grad_mask[((b * MG + mg) * K + kpt) * sy + q] += acc_mask[kpt * len + l];
         }
       });
+      c = e;
+    }
+  });
+}
+
+// The vector version of coord_mask_grad_impl: per segment, a structure-of-arrays table of corner
+// indices and (coordinate) weights; the channel loop only accumulates, per corner j,
+// S_j = sum_c dcol[c] * X_c[corner j] (corner_sums), and the weights are applied once per column:
+// mask gradient sum_j w_j S_j, offset gradient m * sum_j dw_aj S_j (tvdcn-reference §4.3, §4.4).
+template <int D, typename T>
+void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset,
+                          const T* mask, int64_t n0, int64_t nc, T* grad_offset, T* grad_mask,
+                          CornerSumsFn<T> sums_fn) {
+  constexpr int kCount = 1 << D;
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
+  const int64_t OG = g.offset_groups, MG = g.mask_groups;
+  const int64_t per_og = g.cx / OG, per_mg = g.cx / MG;
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+  const int threads = get_num_threads();
+  const int64_t col_block = std::max<int64_t>(1, std::min<int64_t>(128, (nc + 2 * threads - 1) / (2 * threads)));
+  const int64_t n_blocks = (nc + col_block - 1) / col_block;
+  const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_blocks));
+  // Per thread, with ld = col_block: index [K][kCount][ld]; weight [K][kCount][ld]; dweight
+  // [K][D][kCount][ld]; sums [K][kCount][ld]; mask values [K][ld].
+  const int64_t ld = col_block;
+  const int64_t t_values = K * ld * (kCount + D * kCount + kCount + 1);
+  Buffer<int32_t> index_buf(static_cast<size_t>(K * kCount * ld * n_threads));
+  Buffer<T> value_buf(static_cast<size_t>(t_values * n_threads));
+  parallel_tasks(n_blocks, [&](int64_t blk, int tid) {
+    const int64_t i0 = blk * col_block, len = std::min(col_block, nc - i0);
+    int32_t* index = index_buf.data() + tid * K * kCount * ld;
+    T* weight = value_buf.data() + tid * t_values;
+    T* dweight = weight + K * kCount * ld;
+    T* sums = dweight + K * D * kCount * ld;
+    T* mval = sums + K * kCount * ld;
+    for (int64_t l = 0; l < len; ++l) {
+      const int64_t n = n0 + i0 + l, b = n / sy, q = n - b * sy;
+      if (grad_offset)
+        for (int64_t ch = 0; ch < OG * K * D; ++ch) grad_offset[(b * OG * K * D + ch) * sy + q] = T(0);
+      if (grad_mask)
+        for (int64_t ch = 0; ch < MG * K; ++ch) grad_mask[(b * MG * K + ch) * sy + q] = T(0);
+    }
+    for (int64_t c = 0; c < g.cx;) {
+      const int64_t e = segment_end(g, c, g.cx);
+      const int64_t og = c / per_og, mg = c / per_mg;
+      // Corner table of the segment.
+      for (int64_t l = 0; l < len; ++l) {
+        int64_t b, q, y[D];
+        decode_column(g, sy, n0 + i0 + l, b, q, y);
+        const T* off_q = offset ? offset + ((b * OG + og) * K * D) * sy + q : nullptr;
+        const T* mask_q = mask ? mask + ((b * MG + mg) * K) * sy + q : nullptr;
+        for (int64_t kpt = 0; kpt < K; ++kpt) {
+          int64_t ipos[D];
+          grid_position<D, T, int64_t>(y, kcoords.data() + kpt * D, g.stride, g.padding, g.dilation, ipos);
+          T pos[D];
+          for (int a = 0; a < D; ++a)
+            pos[a] = static_cast<T>(ipos[a]) + (off_q ? off_q[(kpt * D + a) * sy] : T(0));
+          CornerGrads<D, T, int64_t> cg;
+          linear_corner_grads<D, T, int64_t>(pos, g.x_size, cg);
+          for (int j = 0; j < kCount; ++j) {
+            const int64_t at = (kpt * kCount + j) * ld + l;
+            index[at] = ((cg.valid >> j) & 1u) ? static_cast<int32_t>(cg.index[j]) : -1;
+            weight[at] = cg.weight[j];
+            sums[at] = T(0);
+            for (int a = 0; a < D; ++a) dweight[((kpt * D + a) * kCount + j) * ld + l] = cg.dweight[a][j];
+          }
+          mval[kpt * ld + l] = mask_q ? mask_q[kpt * sy] : T(1);
+        }
+      }
+      // S_j over the segment's channels, for runs of columns inside one image.
+      for (int64_t kpt = 0; kpt < K; ++kpt) {
+        for (int64_t l0 = 0; l0 < len;) {
+          const int64_t n = n0 + i0 + l0, b = n / sy, q = n - b * sy;
+          const int64_t run = std::min(len - l0, sy - q);
+          sums_fn(kCount, x + (b * g.cx + c) * sx, sx, e - c, dcol + (c * K + kpt) * nc + i0 + l0, K * nc,
+                  index + kpt * kCount * ld + l0, ld, run, sums + kpt * kCount * ld + l0);
+          l0 += run;
+        }
+      }
+      // Apply the weights and add into the outputs.
+      for (int64_t l = 0; l < len; ++l) {
+        const int64_t n = n0 + i0 + l, b = n / sy, q = n - b * sy;
+        for (int64_t kpt = 0; kpt < K; ++kpt) {
+          const T* s_k = sums + kpt * kCount * ld + l;
+          if (grad_mask) {
+            const T* w_k = weight + kpt * kCount * ld + l;
+            T v = 0;
+            for (int j = 0; j < kCount; ++j) v += w_k[j * ld] * s_k[j * ld];
+            grad_mask[((b * MG + mg) * K + kpt) * sy + q] += v;
+          }
+          if (grad_offset) {
+            const T m = mval[kpt * ld + l];
+            for (int a = 0; a < D; ++a) {
+              const T* dw = dweight + (kpt * D + a) * kCount * ld + l;
+              T dv = 0;
+              for (int j = 0; j < kCount; ++j) dv += dw[j * ld] * s_k[j * ld];
+              grad_offset[((b * OG + og) * K * D + kpt * D + a) * sy + q] += m * dv;
+            }
+          }
+        }
+      }
       c = e;
     }
   });
@@ -572,7 +691,11 @@ template <int D, typename T>
 void coord_mask_grad(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset, const T* mask,
                      int64_t n0, int64_t nc, T* grad_offset, T* grad_mask) {
   if (nc <= 0 || (!grad_offset && !grad_mask)) return;
-  coord_mask_grad_impl<D, T>(g, dcol, x, offset, mask, n0, nc, grad_offset, grad_mask);
+  const CornerSumsFn<T> sums_fn = g.x_spatial() <= INT32_MAX ? corner_sums_kernel<T>() : nullptr;
+  if (sums_fn)
+    coord_mask_grad_simd<D, T>(g, dcol, x, offset, mask, n0, nc, grad_offset, grad_mask, sums_fn);
+  else
+    coord_mask_grad_impl<D, T>(g, dcol, x, offset, mask, n0, nc, grad_offset, grad_mask);
 }
 
 #define DCN_INSTANTIATE_KERNELS(D, T)                                                                     \

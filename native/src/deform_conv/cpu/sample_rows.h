@@ -18,4 +18,15 @@ using SampleRowsFn = void (*)(int count, const T* const* planes, int nch, const 
 template <typename T>
 SampleRowsFn<T> sample_rows_kernel();
 
+// Per-corner channel sums of the coordinate gradients: for l < len and corner j < count,
+//   sums[j * ld + l] += sum_{ch < nch} coef[ch * coef_stride + l] * X_ch[index[j * ld + l]]
+// with X_ch = plane0 + ch * plane_stride and invalid corners (index < 0) reading as 0. Channels are
+// added in order, so the result does not depend on how callers split columns.
+template <typename T>
+using CornerSumsFn = void (*)(int count, const T* plane0, int64_t plane_stride, int64_t nch, const T* coef,
+                              int64_t coef_stride, const int32_t* index, int64_t ld, int64_t len, T* sums);
+
+template <typename T>
+CornerSumsFn<T> corner_sums_kernel();
+
 }  // namespace dcn::cpu
