@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
+#include "cuda_runtime/profile.h"
 #include "cuda_runtime/settings.h"
 #include "cuda_runtime/stream.h"
 #include "elementwise/cuda_ops.h"
@@ -547,7 +548,25 @@ Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
   });
 }
 
-// --- test-only event timing ---
+// --- test-only event timing and the phase profiler ---
+
+// _cudaProfile(on): turns the phase profiler on or off; _cudaProfileReport() -> { phase: ms } since the
+// last report (waits for the GPU).
+Napi::Value Profile(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsBoolean()) throw dcn::Error(ErrorKind::kType, "_cudaProfile: expected a boolean");
+    cuda::profile_flag().store(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ProfileReport(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object o = Napi::Object::New(info.Env());
+    for (const auto& [name, ms] : cuda::profile_report()) o.Set(name, Napi::Number::New(info.Env(), ms));
+    return o;
+  });
+}
 
 void destroy_event(Napi::Env, cudaEvent_t* e) {
   cudaEventDestroy(*e);
@@ -612,6 +631,8 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("cudaSetWorkspaceLimit", SetWorkspaceLimit);
   fn("_cudaEventRecord", EventRecord);
   fn("_cudaEventElapsedMs", EventElapsed);
+  fn("_cudaProfile", Profile);
+  fn("_cudaProfileReport", ProfileReport);
 }
 
 }  // namespace dcn::napi

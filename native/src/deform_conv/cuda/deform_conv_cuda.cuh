@@ -21,6 +21,7 @@
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/launch.cuh"
+#include "cuda_runtime/profile.h"
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/settings.h"
 #include "cuda_runtime/stream.h"
@@ -112,6 +113,7 @@ class DeformConvDriver {
     const bool scatter = !tr && grad_input != nullptr;
 
     if (grad_bias != nullptr) {
+      const ScopedPhase phase("grad_bias", s_);
       const int64_t shape[3] = {B_, tr ? cx_ : cy_, tr ? nx_ : ny_};
       const bool reduced[3] = {true, false, true};
       sum(device_, dtype_of<T>(), grad_output, 3, shape, reduced, grad_bias);
@@ -246,6 +248,7 @@ class DeformConvDriver {
   }
 
   void im2col(const Chunk& ch, const T* x, T* cols) const {
+    const ScopedPhase phase("im2col", s_);
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
@@ -255,6 +258,7 @@ class DeformConvDriver {
   }
 
   void col2im(const Chunk& ch, const A* dcol, A* gx) const {
+    const ScopedPhase phase("col2im", s_);
     const ChunkArgs<D> a = args(ch, true);
     if (deterministic()) {
       if (off_ != nullptr) col2im_sorted<D, T, true>(device_, s_, a, dcol, off_, mask_, gx);
@@ -269,6 +273,7 @@ class DeformConvDriver {
   }
 
   void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset) const {
+    const ScopedPhase phase("offset_grad", s_);
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.og * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
@@ -277,6 +282,7 @@ class DeformConvDriver {
   }
 
   void mask_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_mask) const {
+    const ScopedPhase phase("mask_grad", s_);
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.mg * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
@@ -287,6 +293,7 @@ class DeformConvDriver {
 
   // Y[b, g*cyg + o, q0 + ql] = sum_r W[g][o][r] * cols[bl][g*cxgK + r][ql] (+ bias), per (image, group).
   void gemm_forward(const Chunk& ch, const T* cols, T* y, const T* bias) const {
+    const ScopedPhase phase("gemm_forward", s_);
     GemmDesc d;
     d.M = cyg_;
     d.N = ch.qlen;
@@ -308,6 +315,7 @@ class DeformConvDriver {
 
   // dcol[bl][g*cxgK + r][ql] = sum_o W[g][o][r] * Ysrc[b, g*cyg + o, q0 + ql].
   void gemm_dcol(const Chunk& ch, const T* ysrc, A* dcol) const {
+    const ScopedPhase phase("gemm_dcol", s_);
     GemmDesc d;
     d.M = cxgK_;
     d.N = ch.qlen;
@@ -330,6 +338,7 @@ class DeformConvDriver {
   // product per group with the (image, position) reduction folded into K; split over K into partial
   // products (summed in a fixed order) when the output tiles alone would not fill the device.
   void gemm_weight(const Chunk& ch, const T* ysrc, const T* cols, A* gw, bool accumulate) const {
+    const ScopedPhase phase("gemm_weight", s_);
     GemmDesc d;
     d.M = cyg_;
     d.N = cxgK_;
@@ -340,9 +349,16 @@ class DeformConvDriver {
     d.B = cols;
     d.b_sk = 1;
     d.b_sn = ch.qlen;
-    d.kfold = ch.qlen;
-    d.a_kf = cy_ * ny_;
-    d.b_kf = cxK_ * ch.qlen;
+    if (ch.qlen > 1) {
+      d.kfold = ch.qlen;
+      d.a_kf = cy_ * ny_;
+      d.b_kf = cxK_ * ch.qlen;
+    } else {
+      // One position per image: K runs over images alone, no fold needed.
+      d.a_sk = cy_ * ny_;
+      d.b_sk = cxK_;
+      d.b_sn = 1;
+    }
     d.C = gw;
     d.c_sm = cxgK_;
     d.c_sn = 1;
