@@ -108,3 +108,7 @@ export type { DcnErrorCode } from '@tvdcn/shape';
 // #region runtime information
 export * from './native/backend.js';
 // #endregion
+
+// #region CUDA (kernels/cuda/register.ts also registers the CUDA kernel table)
+export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/register.js';
+// #endregion

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+// The TypeScript types of the CUDA exports of tvdcn.node (native/src/napi/cuda_*_binding.cc), present only
+// in the CUDA build. The shared exports (deformConvForward, maskSoftmaxForward, ...) accept device
+// tensors too: a NativeTensor whose `data` is a CudaDeviceBuffer runs on its GPU.
+
+import { NotImplementedError } from '@tvdcn/shape';
+import type { NativeBinding, NativeDeviceBuffer, NativeDType, NativeTensor } from './binding.js';
+import { getLoaded } from './load-binding.js';
+
+/** @internal A block of device memory (DeviceBuffer in C++). Read-only views of its fields. */
+export interface CudaDeviceBuffer extends NativeDeviceBuffer {
+  readonly numel: number;
+  readonly dtype: NativeDType;
+  readonly device: number;
+  readonly byteLength: number;
+  readonly freed: boolean;
+}
+
+/** What `cudaMemoryStats()` reports for one device, in bytes (counts where named). */
+export interface CudaMemoryStats {
+  /** Blocks in use by tensors and workspaces (size-class rounded). */
+  allocated: number;
+  /** Free blocks kept by the caching allocator for reuse (returned by `cudaEmptyCache()`). */
+  cached: number;
+  /** `allocated + cached`: what the process holds from the driver. */
+  reserved: number;
+  /** High-water mark of `allocated` since start or `cudaResetPeakMemory()`. */
+  peakAllocated: number;
+  /** Bytes asked for by the blocks in use, before rounding. */
+  requested: number;
+  /** Blocks in use. */
+  blocks: number;
+  /** Allocations served, and how many of them needed cudaMalloc. */
+  allocCount: number;
+  cudaMallocCount: number;
+}
+
+/** @internal Properties of a CUDA device. */
+export interface CudaDeviceProperties {
+  name: string;
+  major: number;
+  minor: number;
+  multiProcessorCount: number;
+  totalMemory: number;
+  l2CacheSize: number;
+}
+
+/** How float32 matrix products run on CUDA: CUDA cores, tensor cores with 3 TF32 products, or 1. */
+export type CudaFloat32Matmul = 'float32' | 'tf32x3' | 'tf32';
+
+/** @internal An opaque CUDA event (test and benchmark timing only). */
+export interface CudaEvent {
+  readonly __tvdcnCudaEvent: true;
+}
+
+/** @internal The CUDA exports. Every compute call is asynchronous on the device's stream. */
+export interface CudaNativeBinding {
+  cudaBufferAlloc(device: number, dtype: NativeDType, numel: number): CudaDeviceBuffer;
+  cudaBufferFree(buffer: CudaDeviceBuffer): void;
+  /** Copies host values in, converting to the buffer's dtype on the device. */
+  cudaUpload(buffer: CudaDeviceBuffer, data: Float32Array | Float64Array): void;
+  /** A fresh array of the values (Float64Array for float64, Float32Array otherwise); waits for the GPU. */
+  cudaDownload(buffer: CudaDeviceBuffer): Float32Array | Float64Array;
+  /** The same, resolved from a worker thread without blocking the event loop. */
+  cudaDownloadAsync(buffer: CudaDeviceBuffer): Promise<Float32Array | Float64Array>;
+  cudaMemoryStats(device?: number): CudaMemoryStats;
+  cudaEmptyCache(device?: number): void;
+  cudaResetPeakMemory(device?: number): void;
+  cudaSynchronize(device?: number): void;
+  cudaSetDevice(device: number): void;
+  cudaGetDevice(): number;
+  cudaMemGetInfo(device?: number): { free: number; total: number };
+  cudaDeviceProperties(device?: number): CudaDeviceProperties;
+  setDeterministic(on: boolean): void;
+  getDeterministic(): boolean;
+  cudaSetFloat32Matmul(mode: CudaFloat32Matmul): void;
+  cudaGetFloat32Matmul(): CudaFloat32Matmul;
+  cudaSetWorkspaceLimit(bytes: number): void;
+  _cudaEventRecord(device?: number): CudaEvent;
+  _cudaEventElapsedMs(start: CudaEvent, end: CudaEvent): number;
+  /** Phase profiler of the deformable-convolution driver (benchmarks only). */
+  _cudaProfile(on: boolean): void;
+  /** Milliseconds per phase (im2col, gemm_forward, ...) since the last report; waits for the GPU. */
+  _cudaProfileReport(): Record<string, number>;
+
+  cudaFill(buffer: CudaDeviceBuffer, value: number): void;
+  cudaCast(src: CudaDeviceBuffer, dst: CudaDeviceBuffer): void;
+  cudaAddInPlace(dst: CudaDeviceBuffer, src: CudaDeviceBuffer): void;
+  cudaUnary(op: string, x: CudaDeviceBuffer, out: CudaDeviceBuffer, alpha: number): void;
+  cudaBinary(
+    op: string,
+    a: CudaDeviceBuffer,
+    aStrides: readonly number[],
+    b: CudaDeviceBuffer,
+    bStrides: readonly number[],
+    out: CudaDeviceBuffer,
+    shape: readonly number[],
+  ): void;
+  cudaSum(x: CudaDeviceBuffer, shape: readonly number[], dims: readonly number[], out: CudaDeviceBuffer): void;
+  cudaCopyStrided(
+    src: CudaDeviceBuffer,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: CudaDeviceBuffer,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
+  cudaGather(
+    x: CudaDeviceBuffer,
+    xShape: readonly number[],
+    maps: readonly Int32Array[],
+    outShape: readonly number[],
+    value: number,
+    out: CudaDeviceBuffer,
+  ): void;
+  cudaScatterAdd(
+    g: CudaDeviceBuffer,
+    gShape: readonly number[],
+    maps: readonly Int32Array[],
+    xShape: readonly number[],
+    out: CudaDeviceBuffer,
+  ): void;
+}
+
+/** @internal A device tensor as the shared exports take it. */
+export interface CudaNativeTensor extends NativeTensor {
+  readonly data: CudaDeviceBuffer;
+}
+
+/** @internal The loaded binding with its CUDA exports. */
+export type CudaBinding = NativeBinding & CudaNativeBinding;
+
+let checked: CudaBinding | null = null;
+
+/**
+ * @internal The loaded binding, when it can run CUDA kernels (a CUDA build with at least one usable
+ * device). `what` names the request in the error.
+ * @throws {@link NotImplementedError} naming the reason otherwise
+ */
+export function getCudaBinding(what: string): CudaBinding {
+  if (checked !== null) return checked;
+  const loaded = getLoaded();
+  const b = loaded.binding as NativeBinding & Partial<CudaNativeBinding>;
+  let reason: string | null = null;
+  if (loaded.variant !== 'cuda' || typeof b.cudaBufferAlloc !== 'function') {
+    reason = `the loaded binary (${loaded.candidate}) was built without CUDA`;
+  } else if (loaded.cudaDeviceCount === 0) {
+    reason = `no CUDA device is usable (${loaded.cudaUnavailableReason ?? 'unknown reason'})`;
+  }
+  if (reason !== null) {
+    throw new NotImplementedError(
+      `${what}: expected a usable CUDA device, but ${reason}; keep tensors on 'cpu', or install ` +
+        `@tvdcn/linux-x64-gnu-cuda on a machine with an NVIDIA GPU and driver (backendInfo() tells which ` +
+        `binary is loaded and why)`,
+    );
+  }
+  checked = b as CudaBinding;
+  return checked;
+}
+
+/** @internal Forgets the checked binding (tests that reset the loader). */
+export function _resetCudaBindingForTests(): void {
+  checked = null;
+}
