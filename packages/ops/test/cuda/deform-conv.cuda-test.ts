@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+// GPU suite: deformable convolution on CUDA against the CPU kernels (float64 reference on the same
+// rounded inputs) for dims 1-3, regular and transposed, every dtype, with groups, offset/mask groups,
+// unbatched inputs and absent offset/mask/bias; forward and all five gradients, outputs poisoned first.
+// Then float64 gradcheck through the GPU, deterministic mode (bitwise equal across runs), the three
+// float32 matmul modes, and workspace chunking.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  deformConv1d,
+  deformConv2d,
+  deformConv3d,
+  deformConvTranspose1d,
+  deformConvTranspose2d,
+  deformConvTranspose3d,
+  gradcheck,
+  grad,
+  isDeterministic,
+  setCudaFloat32Matmul,
+  setDeterministic,
+  tensor,
+  tidy,
+  type DType,
+  type Tensor,
+} from '../../src/index.js';
+import { getCudaBinding } from '../../src/native/cuda-binding.js';
+import { DEVICE, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+
+type Dim = 1 | 2 | 3;
+
+/** One case: sizes per spatial dim are `size` (cut to `dim` entries). */
+interface Case {
+  name: string;
+  transposed: boolean;
+  batch: number; // 0: unbatched
+  cin: number;
+  cout: number;
+  k: number;
+  stride: number;
+  pad: number;
+  dil: number;
+  groups: number;
+  og: number;
+  mg: number;
+  offset: boolean;
+  mask: boolean;
+  bias: boolean;
+  outPad?: number;
+  size: number[];
+}
+
+const CASES: Case[] = [
+  { name: 'modulated, bias', transposed: false, batch: 2, cin: 4, cout: 6, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: true, mask: true, bias: true, size: [7, 6, 5] },
+  { name: 'groups 2, og 2, stride 2, dilation 2', transposed: false, batch: 3, cin: 4, cout: 6, k: 3, stride: 2, pad: 2, dil: 2, groups: 2, og: 2, mg: 1, offset: true, mask: true, bias: false, size: [9, 8, 7] },
+  { name: 'og 4, mg 2, no mask', transposed: false, batch: 2, cin: 8, cout: 4, k: 2, stride: 1, pad: 0, dil: 1, groups: 1, og: 4, mg: 1, offset: true, mask: false, bias: true, size: [6, 5, 5] },
+  { name: 'mg 2, og 1', transposed: false, batch: 2, cin: 4, cout: 4, k: 3, stride: 1, pad: 1, dil: 1, groups: 2, og: 1, mg: 2, offset: true, mask: true, bias: true, size: [6, 5, 4] },
+  { name: 'mask only (no offset)', transposed: false, batch: 2, cin: 3, cout: 5, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: true, bias: true, size: [6, 5, 4] },
+  { name: 'plain conv (no offset, no mask)', transposed: false, batch: 2, cin: 3, cout: 5, k: 3, stride: 2, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: false, bias: true, size: [7, 6, 5] },
+  { name: 'unbatched', transposed: false, batch: 0, cin: 4, cout: 3, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 2, mg: 2, offset: true, mask: true, bias: false, size: [6, 5, 4] },
+  { name: 'transposed, modulated, bias', transposed: true, batch: 2, cin: 4, cout: 6, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: true, mask: true, bias: true, size: [6, 5, 4] },
+  { name: 'transposed, stride 2, outputPadding 1, groups 2, og 2', transposed: true, batch: 2, cin: 4, cout: 6, k: 3, stride: 2, pad: 1, dil: 1, groups: 2, og: 2, mg: 2, offset: true, mask: true, bias: false, outPad: 1, size: [5, 4, 3] },
+  { name: 'transposed, dilation 2, offset only', transposed: true, batch: 2, cin: 4, cout: 4, k: 2, stride: 1, pad: 0, dil: 2, groups: 1, og: 4, mg: 1, offset: true, mask: false, bias: true, size: [5, 4, 3] },
+  { name: 'transposed plain (no offset, no mask)', transposed: true, batch: 2, cin: 3, cout: 4, k: 3, stride: 2, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: false, bias: true, size: [4, 4, 3] },
+  { name: 'transposed, unbatched', transposed: true, batch: 0, cin: 2, cout: 4, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 2, mg: 1, offset: true, mask: true, bias: true, size: [5, 4, 3] },
+];
+
+const REGULAR = [deformConv1d, deformConv2d, deformConv3d];
+const TRANSPOSED = [deformConvTranspose1d, deformConvTranspose2d, deformConvTranspose3d];
+
+interface Problem {
+  inputs: { name: string; shape: number[]; values: Float64Array; lo: number; hi: number }[];
+  outShape: number[];
+  call(t: (Tensor | null)[]): Tensor;
+}
+
+/** Shapes and random values of a case (tvdcn-reference §3.1, §3.5). */
+function problem(c: Case, dim: Dim, seed: number): Problem {
+  const r = rng(seed);
+  const sp = c.size.slice(0, dim);
+  const K = c.k ** dim;
+  const out = sp.map((s) =>
+    c.transposed
+      ? (s - 1) * c.stride - 2 * c.pad + c.dil * (c.k - 1) + 1 + (c.outPad ?? 0)
+      : Math.floor((s + 2 * c.pad - c.dil * (c.k - 1) - 1) / c.stride) + 1,
+  );
+  const grid = c.transposed ? sp : out; // offsets and masks live here
+  const lead = (ch: number) => (c.batch > 0 ? [c.batch, ch] : [ch]);
+  const kshape = Array(dim).fill(c.k);
+  const wshape = c.transposed ? [c.cin, c.cout / c.groups, ...kshape] : [c.cout, c.cin / c.groups, ...kshape];
+  const specs: [string, number[], number, number, boolean][] = [
+    ['input', [...lead(c.cin), ...sp], -1, 1, true],
+    ['weight', wshape, -0.5, 0.5, true],
+    ['offset', [...lead(c.og * dim * K), ...grid], -2.5, 2.5, c.offset],
+    ['mask', [...lead(c.mg * K), ...grid], 0, 1, c.mask],
+    ['bias', [c.cout], -1, 1, c.bias],
+  ];
+  const inputs = specs.map(([name, shape, lo, hi, present]) => ({
+    name,
+    shape,
+    lo,
+    hi,
+    values: present ? uniformArray(r, shape.reduce((a, b) => a * b, 1), lo, hi) : new Float64Array(0),
+  }));
+  const present = specs.map((s) => s[4]);
+  const fn = (c.transposed ? TRANSPOSED : REGULAR)[dim - 1] as (x: Tensor, w: Tensor, o: object) => Tensor;
+  return {
+    inputs: inputs.filter((_, i) => present[i]),
+    outShape: [...lead(c.cout), ...out],
+    call(t) {
+      const [x, w, offset, mask, bias] = specs.map((_, i) => (present[i] ? t[present.slice(0, i).filter(Boolean).length] : null));
+      const opts: Record<string, unknown> = { offset, mask, bias, stride: c.stride, padding: c.pad, dilation: c.dil, groups: c.groups };
+      if (c.transposed) opts.outputPadding = c.outPad ?? 0;
+      return fn(x as Tensor, w as Tensor, opts);
+    },
+  };
+}
+
+function vals(t: Tensor): Float64Array {
+  return Float64Array.from(t.toTypedArray());
+}
+
+const toGpu = (v: Float64Array, d: DType, shape?: readonly number[]): Tensor =>
+  tensor(d === 'float64' ? v : Float32Array.from(v), { shape: shape ?? [v.length], dtype: d, device: DEVICE });
+
+/** Forward and all gradients on the GPU in `dtype` and on the CPU in float64 on the same values. */
+function compare(c: Case, dim: Dim, dtype: DType, seed: number): Record<string, number> {
+  return tidy(() => {
+    const p = problem(c, dim, seed);
+    const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
+    const cpu = p.inputs.map((i, k) => tensor(values[k], { shape: i.shape, dtype: 'float64', requiresGrad: true }));
+    const gpu = p.inputs.map((i, k) => {
+      const t = toGpu(values[k], dtype, i.shape);
+      t.requiresGrad = true;
+      return t;
+    });
+    const yc = p.call(cpu);
+    const numel = yc.numel;
+    const go = roundTo(uniformArray(rng(seed + 1), numel), dtype, (x, d) => toGpu(x, d));
+    poison(dtype, [numel, ...p.inputs.map((i) => i.values.length)]);
+    const yg = p.call(gpu);
+    assert.deepEqual(yg.shape, p.outShape);
+    const out = vals(yg);
+    const errs: Record<string, number> = {};
+    const tag = `dim=${dim} ${c.name} [${dtype}]`;
+    assert.ok(!hasNaN(out), `${tag}: unwritten (NaN) output elements`);
+    errs.forward = expectClose(`${tag} forward`, out, vals(yc), tolerance(dtype, 'forward'));
+    const gc = grad(yc, cpu, tensor(go, { shape: yc.shape, dtype: 'float64' }));
+    poison(dtype, p.inputs.map((i) => i.values.length));
+    const gg = grad(yg, gpu, toGpu(go, dtype, yc.shape));
+    p.inputs.forEach((inp, k) => {
+      const g = vals(gg[k]);
+      assert.ok(!hasNaN(g), `${tag}: unwritten (NaN) elements of grad ${inp.name}`);
+      errs[inp.name] = expectClose(`${tag} grad ${inp.name}`, g, vals(gc[k]), tolerance(dtype, 'backward'));
+    });
+    return errs;
+  });
+}
+
+const worst: Record<string, number> = {};
+function record(dtype: string, errs: Record<string, number>): void {
+  for (const [k, v] of Object.entries(errs)) {
+    const key = `${dtype} ${k}`;
+    worst[key] = Math.max(worst[key] ?? 0, v);
+  }
+}
+
+describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () => {
+  let seed = 100;
+  for (const dim of [1, 2, 3] as Dim[]) {
+    for (const c of CASES) {
+      for (const dtype of ['float64', 'float32'] as DType[]) {
+        const s = seed++;
+        it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
+      }
+      if (!DRY_RUN && (c.name.startsWith('modulated') || c.name.startsWith('groups') || c.name.startsWith('transposed, stride'))) {
+        for (const dtype of ['float16', 'bfloat16'] as DType[]) {
+          const s = seed++;
+          it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
+        }
+      }
+    }
+  }
+
+  it('float32 matmul modes: tf32x3 within float32 tolerance, tf32 within 5e-3', { skip: DRY_RUN }, () => {
+    const c = CASES[1];
+    try {
+      setCudaFloat32Matmul('tf32x3');
+      record('float32/tf32x3', compare(c, 2, 'float32', 7));
+      setCudaFloat32Matmul('tf32');
+      const p = problem(c, 2, 8);
+      tidy(() => {
+        const values = p.inputs.map((i) => Float64Array.from(i.values, Math.fround));
+        const yc = p.call(p.inputs.map((i, k) => tensor(values[k], { shape: i.shape, dtype: 'float64' })));
+        const yg = p.call(p.inputs.map((i, k) => toGpu(values[k], 'float32', i.shape)));
+        worst['float32/tf32 forward'] = expectClose('tf32 forward', vals(yg), vals(yc), 5e-3);
+      });
+    } finally {
+      setCudaFloat32Matmul('float32');
+    }
+  });
+
+  it('bounded workspace: results do not depend on the chunking', { skip: DRY_RUN }, () => {
+    const b = getCudaBinding('test');
+    const c = { ...CASES[0], batch: 5, cin: 8, cout: 8, size: [12, 11, 5] };
+    try {
+      b.cudaSetWorkspaceLimit(1 << 20); // 1 MiB: chunks of a part of one image
+      record('float64 chunked', compare(c, 2, 'float64', 9));
+      record('float64 chunked transposed', compare({ ...c, transposed: true }, 2, 'float64', 10));
+    } finally {
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+    }
+  });
+
+  it('float64 gradcheck through the GPU (regular and transposed, dims 1-3)', () => {
+    for (const dim of [1, 2, 3] as Dim[]) {
+      for (const c of [CASES[1], CASES[8]]) {
+        const small = { ...c, batch: 1, size: [5, 4, 3] };
+        const p = problem(small, dim, 200 + dim);
+        const cpu = p.inputs.map((i) => tensor(i.values, { shape: i.shape, dtype: 'float64', requiresGrad: true }));
+        const ok = gradcheck((...xs: Tensor[]) => p.call(xs.map((x) => x.to(DEVICE))).cpu(), cpu, {
+          fastMode: true,
+          atol: 1e-6,
+          rtol: 1e-4,
+        });
+        assert.ok(ok, `gradcheck dim=${dim} ${c.name}`);
+      }
+    }
+    // One full (element-by-element) Jacobian on a tiny 2D problem.
+    const tiny = { ...CASES[0], batch: 1, cin: 2, cout: 2, size: [4, 4, 4] };
+    const p = problem(tiny, 2, 300);
+    const cpu = p.inputs.map((i) => tensor(i.values, { shape: i.shape, dtype: 'float64', requiresGrad: true }));
+    assert.ok(gradcheck((...xs: Tensor[]) => p.call(xs.map((x) => x.to(DEVICE))).cpu(), cpu, { atol: 1e-6, rtol: 1e-4 }));
+  });
+
+  it('deterministic mode: bitwise equal across runs, and close to the atomic path', { skip: DRY_RUN }, () => {
+    // Many samples pile onto few input pixels: large offsets towards one corner, many channels.
+    const c: Case = { ...CASES[0], batch: 4, cin: 16, cout: 16, size: [12, 12, 6] };
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      for (const transposed of [false, true]) {
+        const p = problem({ ...c, transposed }, 2, 400);
+        const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
+        const run = (): Float64Array[] =>
+          tidy(() => {
+            const xs = p.inputs.map((i, k) => {
+              const t = toGpu(values[k], dtype, i.shape);
+              t.requiresGrad = true;
+              return t;
+            });
+            const y = p.call(xs);
+            const gs = grad(y, [xs[0]], toGpu(uniformArray(rng(5), y.numel), dtype, y.shape));
+            return [vals(y), vals(gs[0])];
+          });
+        const atomic = run();
+        setDeterministic(true);
+        try {
+          assert.equal(isDeterministic(), true);
+          const a = run();
+          const b2 = run();
+          const b3 = run();
+          for (let k = 0; k < 2; k++) {
+            assert.deepEqual(b2[k], a[k], `deterministic run 2 differs (${dtype}, transposed=${transposed}, ${k ? 'grad' : 'forward'})`);
+            assert.deepEqual(b3[k], a[k], `deterministic run 3 differs (${dtype}, transposed=${transposed}, ${k ? 'grad' : 'forward'})`);
+            expectClose(`deterministic vs atomic (${dtype}, transposed=${transposed})`, a[k], atomic[k], dtype === 'float64' ? 1e-13 : 1e-6);
+          }
+        } finally {
+          setDeterministic(false);
+        }
+      }
+    }
+  });
+
+  it('summary of the worst relative errors', () => {
+    const lines = Object.entries(worst)
+      .sort()
+      .map(([k, v]) => `  ${k.padEnd(36)} ${v.toExponential(2)}`);
+    console.log(`worst norm-wise relative errors against the float64 CPU reference:\n${lines.join('\n')}`);
+  });
+});

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+// GPU suite: the CUDA kernel table against the CPU one, through the public ops: elementwise and
+// broadcast ops with their gradients, sums and means, strided copies (permute, cat, narrow, stack),
+// pad in every mode and its gradient, mask softmax and sigmoid, casts, async reads, memory accounting,
+// and a tensor of more than 2^31 elements. Every dtype; halves against float64 on their rounded inputs.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  abs,
+  add,
+  cat,
+  cudaEmptyCache,
+  cudaMemoryStats,
+  div,
+  exp,
+  full,
+  grad,
+  log,
+  maskSigmoid,
+  maskSoftmax2d,
+  mean,
+  mul,
+  narrow,
+  neg,
+  pad,
+  permute,
+  pow,
+  relu,
+  sigmoid,
+  sqrt,
+  square,
+  stack,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  tidy,
+  type DType,
+  type Tensor,
+} from '../../src/index.js';
+import { cudaKernels } from '../../src/kernels/cuda/cuda-backend.js';
+import { storageOf } from '../../src/tensor/tensor.js';
+import { ALL_DTYPES, DEVICE, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+
+const DTYPES = ALL_DTYPES;
+const toGpu = (v: Float64Array, d: DType, shape?: readonly number[]): Tensor =>
+  tensor(d === 'float64' ? v : Float32Array.from(v), { shape: shape ?? [v.length], dtype: d, device: DEVICE });
+
+/** A GPU tensor of `dtype` and the CPU float64 tensor of the same (rounded) values, both leaves. */
+function pair(r: () => number, shape: readonly number[], dtype: DType, lo = -1, hi = 1): [Tensor, Tensor] {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = roundTo(uniformArray(r, n, lo, hi), dtype, (x, d) => toGpu(x, d));
+  const gpu = toGpu(v, dtype, shape);
+  gpu.requiresGrad = true;
+  const cpu = tensor(v, { shape, dtype: 'float64', requiresGrad: true });
+  return [gpu, cpu];
+}
+
+function vals(t: Tensor): Float64Array {
+  return Float64Array.from(t.toTypedArray());
+}
+
+/** Runs f on both sides with a random output gradient; compares the output and input gradients. */
+function check(what: string, dtype: DType, inputs: [Tensor, Tensor][], f: (...xs: Tensor[]) => Tensor, seed = 1): void {
+  tidy(() => {
+    const r = rng(seed);
+    const gpuIn = inputs.map(([g]) => g);
+    const cpuIn = inputs.map(([, c]) => c);
+    const yc = f(...cpuIn);
+    poison(dtype, [yc.numel, ...cpuIn.map((t) => t.numel)]);
+    const yg = f(...gpuIn);
+    assert.deepEqual(yg.shape, yc.shape, `${what}: shapes`);
+    assert.equal(yg.device, DEVICE);
+    assert.equal(yg.dtype, dtype);
+    const out = vals(yg);
+    assert.ok(!hasNaN(out), `${what}: unwritten (NaN) output elements`);
+    expectClose(`${what} [${dtype}] forward`, out, vals(yc), tolerance(dtype, 'elementwise') * 4);
+    const go = roundTo(uniformArray(r, yc.numel), dtype, (x, d) => toGpu(x, d));
+    const gc = grad(yc, cpuIn, tensor(go, { shape: yc.shape, dtype: 'float64' }), { allowUnused: true });
+    const gg = grad(yg, gpuIn, toGpu(go, dtype, yc.shape), { allowUnused: true });
+    gc.forEach((g, i) => {
+      if (g === null) return;
+      const h = gg[i];
+      assert.ok(h !== null, `${what}: missing gradient ${i}`);
+      expectClose(`${what} [${dtype}] grad ${i}`, vals(h), vals(g), tolerance(dtype, 'elementwise') * 8);
+    });
+  });
+}
+
+describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
+  for (const dtype of DTYPES) {
+    it(`unary ops with gradients [${dtype}]`, () => {
+      const r = rng(11);
+      const ops: [string, (x: Tensor) => Tensor, number, number][] = [
+        ['neg', neg, -2, 2],
+        ['exp', exp, -2, 2],
+        ['log', log, 0.2, 3],
+        ['sigmoid', sigmoid, -4, 4],
+        ['tanh', tanh, -3, 3],
+        ['relu', relu, -2, 2],
+        ['abs', abs, -2, 2],
+        ['square', square, -2, 2],
+        ['sqrt', sqrt, 0.1, 4],
+        ['pow 3', (x) => pow(x, 3), -2, 2],
+        ['pow 0.5', (x) => pow(x, 0.5), 0.1, 4],
+        ['addScalar', (x) => add(x, 1.5), -2, 2],
+        ['mulScalar', (x) => mul(x, -0.75), -2, 2],
+        ['rsubScalar', (x) => sub(2, x), -2, 2],
+        ['rdivScalar', (x) => div(3, x), 0.5, 2],
+      ];
+      for (const [name, f, lo, hi] of ops) check(name, dtype, [pair(r, [3, 5, 7], dtype, lo, hi)], f);
+    });
+
+    it(`broadcast binary ops with gradients [${dtype}]`, () => {
+      const r = rng(12);
+      const shapes: [number[], number[]][] = [
+        [[4, 6], [4, 6]],
+        [[4, 6], [6]],
+        [[3, 1, 5], [1, 4, 1]],
+        [[2, 3, 4, 5], [3, 1, 5]],
+        [[7], []],
+      ];
+      for (const [sa, sb] of shapes) {
+        for (const [name, f] of [
+          ['add', add],
+          ['sub', sub],
+          ['mul', mul],
+          ['div', div],
+        ] as const) {
+          const a = pair(r, sa, dtype);
+          const b = pair(r, sb, dtype, name === 'div' ? 0.5 : -1, name === 'div' ? 2 : 1);
+          check(`${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, dtype, [a, b], (x, y) => f(x, y));
+        }
+      }
+    });
+
+    it(`sums and means over dimensions [${dtype}]`, () => {
+      const r = rng(13);
+      const x = pair(r, [3, 4, 5, 6], dtype);
+      for (const dims of [null, 0, 1, 3, [0, 2], [1, 3], [0, 1, 2], [2, 3], [0, 3]] as const) {
+        check(`sum ${JSON.stringify(dims)}`, dtype, [x], (t) => sum(t, dims as never));
+        check(`mean keepdim ${JSON.stringify(dims)}`, dtype, [x], (t) => mean(t, dims as never, true));
+      }
+      // A long reduction that is split over blocks, and a long kept dim.
+      const y = pair(r, [3, 70000], dtype);
+      check('sum long rows', dtype, [y], (t) => sum(t, 1));
+      check('sum long cols', dtype, [y], (t) => sum(t, 0));
+    });
+
+    it(`strided copies: permute, cat, stack, narrow [${dtype}]`, () => {
+      const r = rng(14);
+      const x = pair(r, [2, 3, 4, 5], dtype);
+      const y = pair(r, [2, 3, 1, 5], dtype);
+      check('permute', dtype, [x], (t) => permute(t, [3, 1, 0, 2]));
+      check('cat', dtype, [x, y], (a, b) => cat([a, b], 2));
+      check('stack', dtype, [x, x], (a, b) => stack([a, b], 1));
+      check('narrow', dtype, [x], (t) => narrow(t, 3, 1, 3));
+    });
+
+    it(`pad in every mode, and its gradient [${dtype}]`, () => {
+      const r = rng(15);
+      const x = pair(r, [2, 3, 6, 7], dtype);
+      for (const mode of ['constant', 'reflect', 'replicate', 'circular'] as const) {
+        check(`pad ${mode}`, dtype, [x], (t) => pad(t, [2, 1, 3, 2], mode, 0.25));
+      }
+    });
+
+    it(`mask softmax and sigmoid [${dtype}]`, () => {
+      const r = rng(16);
+      const m = pair(r, [2, 2 * 9, 5, 6], dtype, -3, 3);
+      check('maskSoftmax2d', dtype, [m], (t) => maskSoftmax2d(t, 3));
+      check('maskSigmoid', dtype, [m], (t) => maskSigmoid(t, 2));
+    });
+
+    it(`casts to every dtype, and async reads [${dtype}]`, async () => {
+      const r = rng(17);
+      // float32-representable values, so float64 -> half rounds once either way.
+      const v = roundTo(Float64Array.from(uniformArray(r, 1000, -100, 100), Math.fround), dtype, (x, d) => toGpu(x, d));
+      const g = toGpu(v, dtype);
+      for (const to of DTYPES) {
+        const c = g.to(to);
+        const expected = roundTo(v, to, (x, d) => toGpu(x, d));
+        assert.deepEqual(Array.from(c.toTypedArray()), Array.from(Float64Array.from(expected, (e) => (to === 'float64' ? e : Math.fround(e)))), `cast ${dtype} -> ${to}`);
+        if (c !== g) c.dispose();
+      }
+      const viaCpu = g.cpu();
+      assert.deepEqual(Array.from(await g.data()), Array.from(viaCpu.toTypedArray()));
+      const storage = storageOf(g, 'test', 'g');
+      if (!DRY_RUN) assert.deepEqual(Array.from(await cudaKernels.readAsync(storage)), Array.from(viaCpu.toTypedArray()));
+      g.dispose();
+      viaCpu.dispose();
+    });
+  }
+
+  it('memory: freed tensors return to the cache, emptyCache returns the cache', { skip: DRY_RUN }, () => {
+    cudaEmptyCache();
+    const before = cudaMemoryStats(DEVICE);
+    const t = full([1 << 20], 3, { device: DEVICE });
+    const during = cudaMemoryStats(DEVICE);
+    assert.ok(during.allocated >= before.allocated + 4 * (1 << 20), 'allocation counted');
+    t.dispose();
+    const after = cudaMemoryStats(DEVICE);
+    assert.equal(after.allocated, before.allocated, 'all returned');
+    assert.ok(after.cached >= 4 * (1 << 20), 'kept for reuse');
+    cudaEmptyCache();
+    assert.equal(cudaMemoryStats(DEVICE).cached, 0, 'cache emptied');
+  });
+
+  it('a float16 tensor of more than 2^31 elements (64-bit indexing)', { skip: DRY_RUN }, () => {
+    const n = 2 ** 31 + 2 ** 20 + 3;
+    tidy(() => {
+      const x = full([n], 1, { device: DEVICE, dtype: 'float16' });
+      const y = mul(x, 0.5); // 64-bit elementwise
+      const z = y.to('float32'); // 64-bit cast
+      const total = sum(z).item(); // split reduction over 2^31+ elements
+      assert.ok(Math.abs(total - n / 2) <= 1e-6 * n, `sum ${total} vs ${n / 2}`);
+      const tail = narrow(z, 0, n - 3, 3).toTypedArray(); // a copy at offsets beyond 2^31
+      assert.deepEqual(Array.from(tail), [0.5, 0.5, 0.5]);
+      const h = sum(narrow(x, 0, n - 1000, 1000)).to('float32').item();
+      assert.equal(h, 1000);
+    });
+    cudaEmptyCache();
+  });
+});
