@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/macros.h"
 #include "core/small_array.h"
 
 namespace dcn {
@@ -28,7 +29,7 @@ struct DeformConvParams {
   bool deformable = false;             // offset given
   bool modulated = false;              // mask given
 
-  int64_t kernel_points() const { return kernel_size.product(); }
+  DCN_HOST_DEVICE int64_t kernel_points() const { return kernel_size.product(); }
 };
 
 // NOTE [ Regular view ]
@@ -58,13 +59,13 @@ struct SamplingGeometry {
   bool deformable;
   bool modulated;
 
-  int64_t x_spatial() const { return x_size.product(); }
-  int64_t y_spatial() const { return y_size.product(); }
-  int64_t cx_per_group() const { return cx / groups; }   // Cx/G
-  int64_t cy_per_group() const { return cy / groups; }   // Cy/G
-  int64_t y_columns() const { return batch * y_spatial(); }  // B * prod(y_size): GEMM columns
-  int64_t offset_group_of(int64_t c) const { return c / (cx / offset_groups); }
-  int64_t mask_group_of(int64_t c) const { return c / (cx / mask_groups); }
+  DCN_HOST_DEVICE int64_t x_spatial() const { return x_size.product(); }
+  DCN_HOST_DEVICE int64_t y_spatial() const { return y_size.product(); }
+  DCN_HOST_DEVICE int64_t cx_per_group() const { return cx / groups; }   // Cx/G
+  DCN_HOST_DEVICE int64_t cy_per_group() const { return cy / groups; }   // Cy/G
+  DCN_HOST_DEVICE int64_t y_columns() const { return batch * y_spatial(); }  // B * prod(y_size): GEMM columns
+  DCN_HOST_DEVICE int64_t offset_group_of(int64_t c) const { return c / (cx / offset_groups); }
+  DCN_HOST_DEVICE int64_t mask_group_of(int64_t c) const { return c / (cx / mask_groups); }
 };
 
 template <int D>
