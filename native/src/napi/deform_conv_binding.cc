@@ -55,12 +55,14 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvForward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
-    const TensorView input = tensor_arg(op, "input", info[1], false);
-    const TensorView weight = tensor_arg(op, "weight", info[2], false);
-    const TensorView offset = tensor_arg(op, "offset", info[3], true);
-    const TensorView mask = tensor_arg(op, "mask", info[4], true);
-    const TensorView bias = tensor_arg(op, "bias", info[5], true);
-    const TensorView output = tensor_arg(op, "output", info[6], false);
+    TensorArgs tensors(op);
+    const TensorView& input = tensors.add("input", info[1], false);
+    const TensorView& weight = tensors.add("weight", info[2], false);
+    const TensorView& offset = tensors.add("offset", info[3], true);
+    const TensorView& mask = tensors.add("mask", info[4], true);
+    const TensorView& bias = tensors.add("bias", info[5], true);
+    const TensorView& output = tensors.add("output", info[6], false);
+    tensors.finalize();  // no JS runs from here on
     DCN_DIM_SWITCH(args.dim, kDim, [&] {
       const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, offset.defined(), mask.defined());
       check_inputs<kDim>(op, p, input, weight, offset, mask);
@@ -86,18 +88,20 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvBackward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
-    const TensorView input = tensor_arg(op, "input", info[1], false);
-    const TensorView weight = tensor_arg(op, "weight", info[2], false);
-    const TensorView offset = tensor_arg(op, "offset", info[3], true);
-    const TensorView mask = tensor_arg(op, "mask", info[4], true);
-    const TensorView grad_output = tensor_arg(op, "gradOutput", info[5], false);
+    TensorArgs tensors(op);
+    const TensorView& input = tensors.add("input", info[1], false);
+    const TensorView& weight = tensors.add("weight", info[2], false);
+    const TensorView& offset = tensors.add("offset", info[3], true);
+    const TensorView& mask = tensors.add("mask", info[4], true);
+    const TensorView& grad_output = tensors.add("gradOutput", info[5], false);
     const Napi::Object grads_obj = object_arg(op, "grads", info[6]);
-    DeformConvGrads grads;
-    grads.input = tensor_arg(op, "grads.input", grads_obj.Get("input"), true);
-    grads.weight = tensor_arg(op, "grads.weight", grads_obj.Get("weight"), true);
-    grads.offset = tensor_arg(op, "grads.offset", grads_obj.Get("offset"), true);
-    grads.mask = tensor_arg(op, "grads.mask", grads_obj.Get("mask"), true);
-    grads.bias = tensor_arg(op, "grads.bias", grads_obj.Get("bias"), true);
+    const TensorView& grad_input = tensors.add("grads.input", grads_obj.Get("input"), true);
+    const TensorView& grad_weight = tensors.add("grads.weight", grads_obj.Get("weight"), true);
+    const TensorView& grad_offset = tensors.add("grads.offset", grads_obj.Get("offset"), true);
+    const TensorView& grad_mask = tensors.add("grads.mask", grads_obj.Get("mask"), true);
+    const TensorView& grad_bias = tensors.add("grads.bias", grads_obj.Get("bias"), true);
+    tensors.finalize();  // no JS runs from here on
+    DeformConvGrads grads{grad_input, grad_weight, grad_offset, grad_mask, grad_bias};
     DCN_CHECK(offset.defined() || !grads.offset.defined(), kValue, op,
               ": expected grads.offset to be null because offset is null, but got a tensor");
     DCN_CHECK(mask.defined() || !grads.mask.defined(), kValue, op,

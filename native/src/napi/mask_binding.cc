@@ -35,10 +35,12 @@ Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
 #endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxForward";
-    const TensorView mask = tensor_arg(op, "mask", info[0], false);
+    TensorArgs tensors(op);
+    const TensorView& mask = tensors.add("mask", info[0], false);
     const int64_t mg = int_arg(op, "maskGroups", info[1], 1, int64_t{1} << 31);
     const int64_t k = int_arg(op, "kernelPoints", info[2], 1, int64_t{1} << 31);
-    const TensorView output = tensor_arg(op, "output", info[3], false);
+    const TensorView& output = tensors.add("output", info[3], false);
+    tensors.finalize();
     check_mask(op, "mask", mask, mg, k);
     check_like(op, "output", output, "mask", mask);
     expect_no_overlap(op, {{"output", &output}}, {{"mask", &mask}});
@@ -53,11 +55,13 @@ Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
 #endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxBackward";
-    const TensorView output = tensor_arg(op, "output", info[0], false);
-    const TensorView grad_output = tensor_arg(op, "gradOutput", info[1], false);
+    TensorArgs tensors(op);
+    const TensorView& output = tensors.add("output", info[0], false);
+    const TensorView& grad_output = tensors.add("gradOutput", info[1], false);
     const int64_t mg = int_arg(op, "maskGroups", info[2], 1, int64_t{1} << 31);
     const int64_t k = int_arg(op, "kernelPoints", info[3], 1, int64_t{1} << 31);
-    const TensorView grad_mask = tensor_arg(op, "gradMask", info[4], false);
+    const TensorView& grad_mask = tensors.add("gradMask", info[4], false);
+    tensors.finalize();
     check_mask(op, "output", output, mg, k);
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);

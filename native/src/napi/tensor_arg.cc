@@ -116,7 +116,8 @@ Napi::Object object_arg(const char* op, const std::string& name, const Napi::Val
   return v.As<Napi::Object>();
 }
 
-TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& v, bool optional) {
+TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& v, bool optional,
+                      Napi::Value* data_out) {
   TensorView t;
   if (optional && (v.IsNull() || v.IsUndefined())) return t;
   DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(), kType, op, ": expected ",
@@ -166,23 +167,50 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
                 detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ",
                                dtype, "), but got ", describe(data_v)));
   }
+  t.device = Device{};
+  bind_data(op, name, data_v, t);
+  if (data_out) *data_out = data_v;
+  return t;
+}
+
+void bind_data(const char* op, const std::string& name, const Napi::Value& data_v, TensorView& t) {
   // napi_get_typedarray_info gives the element count and the data pointer (null when detached).
-  napi_env env = v.Env();
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
   napi_value arraybuffer;
   size_t byte_offset = 0;
   const napi_status status =
-      napi_get_typedarray_info(env, data_v, &type, &length, &data, &arraybuffer, &byte_offset);
+      napi_get_typedarray_info(data_v.Env(), data_v, &type, &length, &data, &arraybuffer, &byte_offset);
   DCN_CHECK(status == napi_ok, kType, op, ": could not read ", name, ".data");
+  const napi_typedarray_type want = t.dtype == DType::kFloat32 ? napi_float32_array : napi_float64_array;
+  DCN_CHECK(type == want, kDType, op, ": expected ", name, ".data to be a ",
+            t.dtype == DType::kFloat32 ? "Float32Array" : "Float64Array");
+  const int64_t numel = t.numel();
   DCN_CHECK(static_cast<int64_t>(length) == numel, kValue, op, ": expected ", name, ".data.length to be ",
             numel, " (the product of ", name, ".shape ", format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)),
             "), but got ", length);
   DCN_CHECK(numel == 0 || data != nullptr, kValue, op, ": ", name, ".data has no memory (a detached buffer?)");
   t.data = data;
-  t.device = Device{};
-  return t;
+}
+
+TensorArgs::TensorArgs(const char* op) : op_(op) {}
+
+const TensorView& TensorArgs::add(const std::string& name, const Napi::Value& value, bool optional) {
+  Entry e;
+  e.name = name;
+  Napi::Value data;
+  e.view = tensor_arg(op_, name, value, optional, &data);
+  if (e.view.defined()) e.data = data;
+  entries_.push_back(std::move(e));
+  return entries_.back().view;
+}
+
+void TensorArgs::finalize() {
+  for (Entry& e : entries_) {
+    if (!e.view.defined()) continue;
+    bind_data(op_, e.name, e.data, e.view);
+  }
 }
 
 DeformConvParamsArg deform_conv_params_arg(const char* op, const Napi::Value& v) {

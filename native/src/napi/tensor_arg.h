@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,32 @@
 namespace dcn::napi {
 
 // A NativeTensor {data, shape, dtype}. With `optional`, null or undefined gives an undefined view.
-TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& value, bool optional);
+// `data_out`, when given, receives the typed array that was read.
+TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& value, bool optional,
+                      Napi::Value* data_out = nullptr);
+
+// (Re)reads the pointer of the typed array `data` into t, checking its length against t's shape.
+void bind_data(const char* op, const std::string& name, const Napi::Value& data, TensorView& t);
+
+// The tensor arguments of one call. Reading an argument can run JS (getters, proxies) that could detach
+// or replace an array read earlier, so every data pointer is read again by finalize(), after the last
+// argument was read and before any native work; no JS runs in between.
+class TensorArgs {
+ public:
+  explicit TensorArgs(const char* op);
+  // Reads and checks one tensor; the reference stays valid (and is updated by finalize()).
+  const TensorView& add(const std::string& name, const Napi::Value& value, bool optional);
+  void finalize();
+
+ private:
+  struct Entry {
+    std::string name;
+    TensorView view;
+    Napi::Value data;  // valid for the duration of the call (the callback's handle scope)
+  };
+  const char* op_;
+  std::deque<Entry> entries_;
+};
 
 // An integer number in [min, max] (no NaN, no fractions).
 int64_t int_arg(const char* op, const std::string& name, const Napi::Value& value, int64_t min,

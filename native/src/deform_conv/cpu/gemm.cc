@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
 
@@ -350,7 +351,7 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   // Scratch per thread, allocated per call so nested or concurrent calls never share it.
   const int64_t a_buf = apacked ? 0 : mc * kc_max;
   const int64_t b_buf = nc * kc_max;
-  std::vector<T> scratch(static_cast<size_t>((a_buf + b_buf) * std::max(n_threads, 1)));
+  Buffer<T> scratch(static_cast<size_t>((a_buf + b_buf) * std::max(n_threads, 1)));
   parallel_tasks(n_tasks, [&](int64_t task, int tid) {
     const int64_t jb = task / m_splits, sb = task % m_splits;
     const int64_t j0 = jb * nc, ncur = std::min(nc, n - j0);

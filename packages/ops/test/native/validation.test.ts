@@ -130,6 +130,22 @@ describe.runIf(addonBuilt)('deformConvForward refuses bad input', () => {
     expect(() => forward(c)).toThrow(/input\.data\.length to be 288 .* but got 0/);
   });
 
+  it('a getter of a later argument that detaches an earlier one is caught, not a use-after-free', () => {
+    const c = valid();
+    const buf = (c.input.data as Float64Array).buffer;
+    const weightData = c.weight.data;
+    c.weight = {
+      get data() {
+        structuredClone(buf, { transfer: [buf] }); // detaches input.data after it was checked
+        return weightData;
+      },
+      shape: [4, 2, 3, 3],
+      dtype: 'float64',
+    };
+    expect(() => forward(c)).toThrow(/input\.data\.length to be 288 .* but got 0/);
+    forward(valid());
+  });
+
   it('no arguments at all', () => {
     expect(() => (b.deformConvForward as Any)()).toThrow(/expected params to be an object, but got undefined/);
   });
