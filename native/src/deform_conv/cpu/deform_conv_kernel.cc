@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// CPU kernels of kernels.h: loops over the element bodies of columns.h. The corners of a sample depend
-// on (column, kernel point, offset group, mask group) but not on the channel, so each loop builds them
-// once per run of channels sharing both groups (a "segment") and reuses them for every channel in it.
+// CPU kernels of kernels.h. The corners of a sample (sampling.h) depend on (column, kernel point, offset
+// group, mask group) but not on the channel, so each loop builds them once per run of channels sharing
+// both groups (a "segment") and reuses them for every channel in it. Two paths: the portable one keeps
+// corners as Corners structs and runs the element bodies of columns.h; the vector one (AVX-512/AVX2,
+// chosen with the GEMM's instruction set, planes of < 2^31 elements) lays them out as tables for the
+// gather kernels of sample_rows.h. col2im is scalar on both paths.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -49,8 +52,8 @@ DCN_INLINE void decode_column(const SamplingGeometry<D>& g, int64_t sy, int64_t 
   }
 }
 
-// End of the segment that starts at channel c: the next change of offset group, mask group or (when
-// `group_size` > 0) weight group.
+// End of the segment that starts at channel c: the next change of offset group or mask group, or c_end
+// (callers bound c_end by weight groups and channel blocks where they need to).
 template <int D>
 int64_t segment_end(const SamplingGeometry<D>& g, int64_t c, int64_t c_end) {
   const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
@@ -448,9 +451,9 @@ void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, c
 }
 
 // ---------------------------------------------------------------------------------------------------
-// coord_mask_grad: tasks own blocks of columns; per segment, the corner gradients are built once and
-// every channel of the segment accumulates into per-task sums, flushed into the outputs at the end of
-// each segment.
+// coord_mask_grad (portable path): tasks own blocks of columns; per segment, the corner gradients are
+// built once and every channel of the segment accumulates into per-task sums, flushed into the outputs
+// at the end of each segment.
 
 template <int D, typename T>
 void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset,

@@ -314,6 +314,6 @@ describe.runIf(addonBuilt)('mask shapes and K', () => {
     expect(prod(t.offset!.shape)).toBe(24 * 8);
     const got = nativeForward(b, c, t);
     expectAllClose(got, reference(c, t).data, 1e-12, 1e-12);
-    expect(toNative(t.input).data.length).toBe(54);
+    expect((toNative(t.input).data as Float64Array).length).toBe(54);
   });
 });

@@ -125,14 +125,14 @@ describe.runIf(addonBuilt)('deformConvForward refuses bad input', () => {
 
   it('a detached buffer is refused, not read', () => {
     const c = valid();
-    const buf = (c.input.data as Float64Array).buffer;
+    const buf = (c.input.data as Float64Array).buffer as ArrayBuffer;
     structuredClone(buf, { transfer: [buf] }); // detaches
     expect(() => forward(c)).toThrow(/input\.data\.length to be 288 .* but got 0/);
   });
 
   it('a getter of a later argument that detaches an earlier one is caught, not a use-after-free', () => {
     const c = valid();
-    const buf = (c.input.data as Float64Array).buffer;
+    const buf = (c.input.data as Float64Array).buffer as ArrayBuffer;
     const weightData = c.weight.data;
     c.weight = {
       get data() {
