@@ -83,6 +83,7 @@ export function smoke(s: BenchShape): BenchShape {
   const ch = (c: number) => Math.max(s.offsetGroups * s.groups, Math.min(c, 8 * s.offsetGroups));
   return {
     ...s,
+    description: `smoke-sized version of ${s.name}`,
     batch: Math.min(s.batch, 2),
     inChannels: ch(s.inChannels),
     outChannels: ch(s.outChannels),
