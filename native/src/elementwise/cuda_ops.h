@@ -18,6 +18,7 @@ enum class UnaryOp {
   kNeg, kExp, kLog, kSigmoid, kTanh, kRelu, kAbs, kSign, kSquare, kSqrt,
   kAddScalar,   // x + alpha
   kMulScalar,   // x * alpha
+  kDivScalar,   // x / alpha
   kRsubScalar,  // alpha - x
   kRdivScalar,  // alpha / x
   kPowScalar,   // x ** alpha

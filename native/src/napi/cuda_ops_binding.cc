@@ -62,6 +62,7 @@ cuda::UnaryOp parse_unary(const std::string& s) {
   if (s == "sqrt") return U::kSqrt;
   if (s == "addScalar") return U::kAddScalar;
   if (s == "mulScalar") return U::kMulScalar;
+  if (s == "divScalar") return U::kDivScalar;
   if (s == "rsubScalar") return U::kRsubScalar;
   if (s == "rdivScalar") return U::kRdivScalar;
   if (s == "powScalar") return U::kPowScalar;

@@ -46,6 +46,7 @@ __device__ __forceinline__ A apply_unary(UnaryOp op, A x, A alpha) {
     case UnaryOp::kSqrt: return d_sqrt(x);
     case UnaryOp::kAddScalar: return x + alpha;
     case UnaryOp::kMulScalar: return x * alpha;
+    case UnaryOp::kDivScalar: return x / alpha;
     case UnaryOp::kRsubScalar: return alpha - x;
     case UnaryOp::kRdivScalar: return alpha / x;
     case UnaryOp::kPowScalar:
