@@ -252,9 +252,19 @@ class DeformConvDriver {
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    if (off_ != nullptr) im2col_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
-    else im2col_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
-    DCN_CUDA_LAUNCH_CHECK("im2col_kernel", grid, kThreads);
+    // See NOTE [ Index type ]: int32 when the thread count, a plane and the grid positions fit.
+    int64_t reach = nx_;
+    for (int ax = 0; ax < D; ++ax) {
+      reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
+    }
+    DCN_INDEX_SWITCH(fits_int32(n + int64_t{kThreads} * grid) && fits_int32(reach) && fits_int32(ny_), [&] {
+      if (off_ != nullptr) {
+        im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
+      } else {
+        im2col_kernel<D, T, false, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
+      }
+      DCN_CUDA_LAUNCH_CHECK("im2col_kernel", grid, kThreads);
+    });
   }
 
   void col2im(const Chunk& ch, const A* dcol, A* gx) const {

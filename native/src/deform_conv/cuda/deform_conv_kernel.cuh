@@ -41,11 +41,11 @@ struct ChunkArgs {
 
 // A sample's value from a plane of storage type T with corners in the accumulator type A. For T == A
 // this is the shared im2col_element; the half types widen each corner on load.
-template <int kCount, typename A, typename T>
+template <int kCount, typename A, typename T, typename I = int64_t>
 __device__ __forceinline__ A sample_value(const T* __restrict__ plane,
-                                          const Corners<kCount, A, int64_t>& c) {
+                                          const Corners<kCount, A, I>& c) {
   if constexpr (std::is_same_v<T, A>) {
-    return im2col_element<kCount, A, int64_t>(plane, c);
+    return im2col_element<kCount, A, I>(plane, c);
   } else {
     A v = 0;
 #pragma unroll
@@ -126,42 +126,83 @@ struct ColumnIndex {
 };
 
 // cols[bl, c, kpt, ql] = mask * Interp(X[b, c], p) for the channels c of one slice (tvdcn-reference
-// §3.4; §4.1 for Interp).
-template <int D, typename T, bool kDeformable>
+// §3.4; §4.1 for Interp). The forward's hot loop, so: index arithmetic in I (int32 whenever the chunk's
+// thread count and a plane fit, see NOTE [ Index type ]), plane and column pointers advanced rather
+// than recomputed, the mask value reloaded only when the mask group changes, and channels taken four at
+// a time so that 4 * 2^D independent corner loads are in flight per thread.
+template <int D, typename T, bool kDeformable, typename I>
 __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x,
                               const T* __restrict__ offset, const T* __restrict__ mask,
                               T* __restrict__ cols) {
   using A = acc_type<T>;
-  const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
-  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const ColumnIndex t(i, a);
-    const int64_t b = a.b0 + t.bl, q = a.q0 + t.ql;
-    int64_t pos[D];
-    base_position<D>(a, q, t.kpt, pos);
-    const int64_t c_begin = t.og * a.cpo + t.slice * a.cper;
-    const int64_t c_end = min(t.og * a.cpo + a.cpo, c_begin + a.cper);
-    T* out = cols + ((t.bl * a.cx + c_begin) * a.K + t.kpt) * a.qlen + t.ql;
-    const int64_t out_step = a.K * a.qlen;
-    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + t.kpt) * a.ny + q;
+  constexpr int kCount = kDeformable ? (1 << D) : 1;
+  const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), slices = static_cast<I>(a.slices);
+  const I og_count = static_cast<I>(a.og);
+  const I n = static_cast<I>(a.nb) * og_count * slices * K * qlen;
+  const I stride = static_cast<I>(blockDim.x) * gridDim.x;
+  SmallArray<int64_t, D> x_size = a.x_size;
+  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    I r = i;
+    const I ql = r % qlen;
+    r /= qlen;
+    const I kpt = r % K;
+    r /= K;
+    const I slice = r % slices;
+    r /= slices;
+    const I og = r % og_count;
+    const I bl = r / og_count;
+    const int64_t b = a.b0 + bl, q = a.q0 + ql;
+    // Integer grid position of the tap (tvdcn-reference §3.3).
+    I pos[D];
+    {
+      I yq = static_cast<I>(q), kk = kpt;
+#pragma unroll
+      for (int ax = D - 1; ax >= 0; --ax) {
+        const I ys = static_cast<I>(a.y_size[ax]), ks = static_cast<I>(a.kernel_size[ax]);
+        const I y = yq % ys, k = kk % ks;
+        yq /= ys;
+        kk /= ks;
+        pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) +
+                  k * static_cast<I>(a.dilation[ax]);
+      }
+    }
+    Corners<kCount, A, I> corners;
     if constexpr (kDeformable) {
+      const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
       A p[D];
-      deformed_position<D, A, T>(a, offset, b, t.og, t.kpt, q, pos, p);
-      Corners<(1 << D), A, int64_t> corners;
-      linear_corners<D, A, int64_t>(p, a.x_size, A(1), corners);
-      for (int64_t c = c_begin; c < c_end; ++c, out += out_step) {
-        A v = sample_value<(1 << D), A, T>(x + (b * a.cx + c) * a.nx, corners);
-        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        *out = convert<T>(v);
-      }
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) p[ax] = static_cast<A>(pos[ax]) + convert<A>(off[ax * a.ny]);
+      linear_corners<D, A, I>(p, x_size, A(1), corners);
     } else {
-      Corners<1, A, int64_t> corners;
-      grid_corner<D, A, int64_t>(pos, a.x_size, A(1), corners);
-      for (int64_t c = c_begin; c < c_end; ++c, out += out_step) {
-        A v = sample_value<1, A, T>(x + (b * a.cx + c) * a.nx, corners);
-        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        *out = convert<T>(v);
+      grid_corner<D, A, I>(pos, x_size, A(1), corners);
+    }
+    const int64_t c_begin = og * a.cpo + static_cast<int64_t>(slice) * a.cper;
+    const int64_t c_end = min(og * a.cpo + a.cpo, c_begin + a.cper);
+    const T* plane = x + (b * a.cx + c_begin) * a.nx;
+    T* out = cols + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    const int64_t out_step = a.K * a.qlen;
+    // Mask value of the current mask group, and the first channel of the next group.
+    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
+    int64_t mg = c_begin / a.cpm, mg_end = (mg + 1) * a.cpm;
+    A mval = m_ptr == nullptr ? A(1) : convert<A>(m_ptr[mg * a.K * a.ny]);
+    auto mask_of = [&](int64_t c) -> A {
+      if (m_ptr != nullptr && c >= mg_end) {
+        mg = c / a.cpm;
+        mg_end = (mg + 1) * a.cpm;
+        mval = convert<A>(m_ptr[mg * a.K * a.ny]);
       }
+      return mval;
+    };
+    int64_t c = c_begin;
+    for (; c + 4 <= c_end; c += 4, plane += 4 * a.nx, out += 4 * out_step) {
+      A v[4];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) v[u] = sample_value<kCount, A, T, I>(plane + u * a.nx, corners);
+#pragma unroll
+      for (int u = 0; u < 4; ++u) out[u * out_step] = convert<T>(v[u] * mask_of(c + u));
+    }
+    for (; c < c_end; ++c, plane += a.nx, out += out_step) {
+      *out = convert<T>(sample_value<kCount, A, T, I>(plane, corners) * mask_of(c));
     }
   }
 }

@@ -287,12 +287,12 @@ struct SmemTile {
   S v[ROWS][COLS + PAD];
 };
 
-template <typename TIn, typename TOut, MmaKind KIND, bool AKC, bool BNC, bool KFOLD>
+template <typename TIn, typename TOut, MmaKind KIND, int BM, bool AKC, bool BNC, bool KFOLD>
 __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
-  constexpr int BM = 128, BN = 128, BK = 32;
+  constexpr int BN = 128, BK = 32;
   constexpr bool kHalf = KIND == MmaKind::kF16 || KIND == MmaKind::kBf16;
   constexpr int KSTEP = kHalf ? 16 : 8;
-  constexpr int MI = 4, NI = 4;  // m16 and n8 tiles per warp (warp tile 64 x 32)
+  constexpr int MI = BM / 32, NI = 4;  // m16 and n8 tiles per warp (warp tile BM/2 x 32)
   using S = TIn;                 // shared-memory element: float, __half or __nv_bfloat16
   // Paddings (in elements): rows along K of 32 + 4 floats / 32 + 8 halves; rows along M/N of 128 + 8.
   constexpr int PADK = kHalf ? 8 : 4;
@@ -316,21 +316,21 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
   const int tid = threadIdx.x;
   const int warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, q = lane % 4;  // groupID and thread-in-group of the mma fragment layouts
-  const int wm = (warp / 4) * 64, wn = (warp % 4) * 32;
+  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * 32;
 
-  constexpr int E = BM * BK / kThreads;  // 16 elements of each operand per thread and K step
-  const Loader<TIn, BM, BK, E, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
-  const Loader<TIn, BN, BK, E, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
-  S ra[E], rb[E];
+  constexpr int EA = BM * BK / kThreads, EB = BN * BK / kThreads;  // elements per thread and K step
+  const Loader<TIn, BM, BK, EA, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const Loader<TIn, BN, BK, EB, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+  S ra[EA], rb[EB];
   auto load = [&](int64_t k0) {
     la.load(k0, t.k_end, ra);
     lb.load(k0, t.k_end, rb);
   };
   auto stash = [&] {
 #pragma unroll
-    for (int i = 0; i < E; ++i) a_at(la.row(i), la.col(i)) = ra[i];
+    for (int i = 0; i < EA; ++i) a_at(la.row(i), la.col(i)) = ra[i];
 #pragma unroll
-    for (int i = 0; i < E; ++i) b_at(lb.col(i), lb.row(i)) = rb[i];
+    for (int i = 0; i < EB; ++i) b_at(lb.col(i), lb.row(i)) = rb[i];
   };
 
   float acc[MI][NI][4];
@@ -440,11 +440,176 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
       }
 }
 
+
+// ---------------------------------------------------------------------------------------------------
+// Tensor-core kernel for float32 operands with a cp.async pipeline
+
+__device__ __forceinline__ void cp_async4(void* smem, const void* gmem, bool valid) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  const int n = valid ? 4 : 0;  // 0: zero-fill, nothing read
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+// The float32-input twin of gemm_mma_kernel: operands go global -> shared with cp.async (4 bytes per
+// element, so any stride and alignment works) through a 3-stage ring, so loads of the next two K steps
+// are in flight while the tensor cores work on the current one, with one barrier per K step and no
+// register staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
+template <typename TOut, MmaKind KIND, int BM, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
+  constexpr int BN = 128, BK = 32, STAGES = 3;
+  constexpr int MI = BM / 32, NI = 4;  // warp tile BM/2 x 32
+  using ATile = std::conditional_t<AKC, SmemTile<float, BM, BK, 4>, SmemTile<float, BK, BM, 8>>;
+  using BTile = std::conditional_t<BNC, SmemTile<float, BK, BN, 8>, SmemTile<float, BN, BK, 4>>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  ATile* As = reinterpret_cast<ATile*>(smem_raw);
+  BTile* Bs = reinterpret_cast<BTile*>(smem_raw + STAGES * sizeof(ATile));
+  auto a_at = [&](int st, int m, int k) -> float& {
+    if constexpr (AKC) return As[st].v[m][k];
+    else return As[st].v[k][m];
+  };
+  auto b_at = [&](int st, int k, int n) -> float& {
+    if constexpr (BNC) return Bs[st].v[k][n];
+    else return Bs[st].v[n][k];
+  };
+
+  const Tile<float, TOut> t(d, BM, BN, BK);
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, q = lane % 4;
+  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * 32;
+  constexpr int EA = BM * BK / kThreads, EB = BN * BK / kThreads;
+  const Loader<float, BM, BK, EA, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const Loader<float, BN, BK, EB, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+
+  // Issues the copies of K step `kt` (from k_begin) into stage `st`; always commits a group, so the
+  // group count per thread stays uniform.
+  const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
+  auto issue = [&](int64_t kt, int st) {
+    if (kt < ktiles) {
+      const int64_t k0 = t.k_begin + kt * BK;
+      if constexpr (AKC) {
+        const int64_t k = k0 + la.k_t;
+        const bool k_ok = k < t.k_end;
+        int64_t koff;
+        if constexpr (KFOLD) koff = (k / la.kfold) * la.s_kf + (k % la.kfold);
+        else koff = k * la.s_k;
+#pragma unroll
+        for (int i = 0; i < EA; ++i) {
+          const bool ok = k_ok && la.row(i) < la.r_lim;
+          cp_async4(&a_at(st, la.row(i), la.k_t), ok ? la.ptr + i * la.step + koff : t.A, ok);
+        }
+      } else {
+        const bool r_ok = la.r_t < la.r_lim;
+#pragma unroll
+        for (int i = 0; i < EA; ++i) {
+          const int64_t k = k0 + la.col(i);
+          const bool ok = r_ok && k < t.k_end;
+          cp_async4(&a_at(st, la.r_t, la.col(i)), ok ? la.ptr + k * la.s_k : t.A, ok);
+        }
+      }
+      if constexpr (!BNC) {
+        const int64_t k = k0 + lb.k_t;
+        const bool k_ok = k < t.k_end;
+        int64_t koff;
+        if constexpr (KFOLD) koff = (k / lb.kfold) * lb.s_kf + (k % lb.kfold);
+        else koff = k * lb.s_k;
+#pragma unroll
+        for (int i = 0; i < EB; ++i) {
+          const bool ok = k_ok && lb.row(i) < lb.r_lim;
+          cp_async4(&b_at(st, lb.k_t, lb.row(i)), ok ? lb.ptr + i * lb.step + koff : t.B, ok);
+        }
+      } else {
+        const bool r_ok = lb.r_t < lb.r_lim;
+#pragma unroll
+        for (int i = 0; i < EB; ++i) {
+          const int64_t k = k0 + lb.col(i);
+          const bool ok = r_ok && k < t.k_end;
+          cp_async4(&b_at(st, lb.col(i), lb.r_t), ok ? lb.ptr + k * lb.s_k : t.B, ok);
+        }
+      }
+    }
+    cp_async_commit();
+  };
+
+  float acc[MI][NI][4];
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
+
+#pragma unroll
+  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
+    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
+    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
+    const int st = static_cast<int>(kt % STAGES);
+#pragma unroll
+    for (int ks = 0; ks < BK; ks += 8) {
+      // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
+      uint32_t bf[NI][2], bs[NI][2];
+#pragma unroll
+      for (int j = 0; j < NI; ++j)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const float v = b_at(st, ks + q + r * 4, wn + j * 8 + g);
+          bf[j][r] = to_tf32(v);
+          if constexpr (KIND == MmaKind::kTf32x3) bs[j][r] = to_tf32(v - __uint_as_float(bf[j][r]));
+        }
+#pragma unroll
+      for (int i = 0; i < MI; ++i) {
+        uint32_t af[4], as[4];
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          const float v = a_at(st, wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
+          af[r] = to_tf32(v);
+          if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
+        }
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+          if constexpr (KIND == MmaKind::kTf32x3) {
+            mma_tf32(acc[i][j], as, bf[j]);
+            mma_tf32(acc[i][j], af, bs[j]);
+          }
+          mma_tf32(acc[i][j], af, bf[j]);
+        }
+      }
+    }
+  }
+  cp_async_wait<0>();
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int64_t m = t.m0 + wm + i * 16 + g + (r >> 1) * 8;
+        const int64_t n = t.n0 + wn + j * 8 + 2 * q + (r & 1);
+        t.store(m, n, acc[i][j][r]);
+      }
+}
+
+// Dynamic shared memory of gemm_mma_async_kernel.
+template <int BM, bool AKC, bool BNC>
+constexpr int async_smem_bytes() {
+  constexpr int a = AKC ? BM * (32 + 4) : 32 * (BM + 8);
+  constexpr int b = BNC ? 32 * (128 + 8) : 128 * (32 + 4);
+  return 3 * 4 * (a + b);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Launch
 
 template <typename Kernel>
-void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name) {
+void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name,
+            int smem = 0) {
   const int64_t tiles = ((d.M + bm - 1) / bm) * ((d.N + bn - 1) / bn);
   const int64_t batches = d.b1.count * d.b2.count;
   DCN_CHECK(tiles < (int64_t{1} << 31) && batches <= 65535 && d.splits <= 65535, kRange,
@@ -452,7 +617,10 @@ void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t strea
             ") too large, please report");
   const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(batches),
                   static_cast<unsigned>(d.splits));
-  kernel<<<grid, kThreads, 0, stream>>>(d);
+  if (smem > 48 * 1024) {
+    DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  }
+  kernel<<<grid, kThreads, smem, stream>>>(d);
   DCN_CUDA_LAUNCH_CHECK(name, grid, dim3(kThreads));
 }
 
@@ -487,12 +655,33 @@ struct SimtPick {
   };
 };
 
+// Tensor-core kernels: 64-row tiles when M <= 64 (half of a 128-row tile would be padding).
 template <typename TIn, typename TOut, MmaKind KIND>
 struct MmaPick {
   template <bool AKC, bool BNC, bool KFOLD>
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
-      launch(gemm_mma_kernel<TIn, TOut, KIND, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_mma_kernel");
+      if (d.M <= 64) {
+        launch(gemm_mma_kernel<TIn, TOut, KIND, 64, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_kernel");
+      } else {
+        launch(gemm_mma_kernel<TIn, TOut, KIND, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_mma_kernel");
+      }
+    }
+  };
+};
+
+template <typename TOut, MmaKind KIND>
+struct MmaAsyncPick {
+  template <bool AKC, bool BNC, bool KFOLD>
+  struct P {
+    static void run(const GemmDesc& d, cudaStream_t s) {
+      if (d.M <= 64) {
+        launch(gemm_mma_async_kernel<TOut, KIND, 64, AKC, BNC, KFOLD>, d, 64, 128, s,
+               "gemm_mma_async_kernel", async_smem_bytes<64, AKC, BNC>());
+      } else {
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
+               "gemm_mma_async_kernel", async_smem_bytes<128, AKC, BNC>());
+      }
     }
   };
 };
@@ -508,10 +697,10 @@ void gemm(const GemmDesc& d, cudaStream_t stream) {
   } else if constexpr (std::is_same_v<TIn, float>) {
     switch (float32_matmul()) {
       case Float32Matmul::kTf32x3:
-        dispatch_layout<MmaPick<TIn, TOut, MmaKind::kTf32x3>::template P>(d, stream);
+        dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32x3>::template P>(d, stream);
         break;
       case Float32Matmul::kTf32:
-        dispatch_layout<MmaPick<TIn, TOut, MmaKind::kTf32>::template P>(d, stream);
+        dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32>::template P>(d, stream);
         break;
       default:
         dispatch_layout<SimtPick<TIn, TOut>::template P>(d, stream);
