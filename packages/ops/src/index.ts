@@ -110,5 +110,5 @@ export * from './native/backend.js';
 // #endregion
 
 // #region CUDA (kernels/cuda/register.ts also registers the CUDA kernel table)
-export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/register.js';
+export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/register.js';
 // #endregion

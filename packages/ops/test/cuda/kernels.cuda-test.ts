@@ -106,6 +106,7 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
         ['pow 0.5', (x) => pow(x, 0.5), 0.1, 4],
         ['addScalar', (x) => add(x, 1.5), -2, 2],
         ['mulScalar', (x) => mul(x, -0.75), -2, 2],
+        ['divScalar', (x) => div(x, 1.75), -2, 2],
         ['rsubScalar', (x) => sub(2, x), -2, 2],
         ['rdivScalar', (x) => div(3, x), 0.5, 2],
       ];
@@ -184,7 +185,7 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
         assert.deepEqual(Array.from(c.toTypedArray()), Array.from(Float64Array.from(expected, (e) => (to === 'float64' ? e : Math.fround(e)))), `cast ${dtype} -> ${to}`);
         if (c !== g) c.dispose();
       }
-      const viaCpu = g.cpu();
+      const viaCpu = g.to({ device: 'cpu', dtype: dtype === 'float64' ? 'float64' : 'float32' });
       assert.deepEqual(Array.from(await g.data()), Array.from(viaCpu.toTypedArray()));
       const storage = storageOf(g, 'test', 'g');
       if (!DRY_RUN) assert.deepEqual(Array.from(await cudaKernels.readAsync(storage)), Array.from(viaCpu.toTypedArray()));

@@ -93,10 +93,11 @@ export function isDeterministic(): boolean {
 }
 
 /**
- * How float32 matrix products run on CUDA: `'float32'` on the CUDA cores (IEEE float32 products, the
- * default), `'tf32x3'` on the tensor cores with each operand split into two TF32 parts (about float32
- * accuracy), `'tf32'` on the tensor cores with TF32 operands (about 1e-3 relative error, fastest; as
- * PyTorch's `allow_tf32`).
+ * How float32 matrix products (the GEMMs of deformable convolution) run on CUDA: `'tf32x3'` (the
+ * default) on the tensor cores with each operand split into a TF32 part and a TF32 remainder, three
+ * products accumulated in float32 (about float32 accuracy); `'float32'` on the CUDA cores (IEEE float32
+ * products, slower); `'tf32'` on the tensor cores with TF32 operands (about 3e-4 relative error,
+ * fastest; as PyTorch's `allow_tf32`).
  */
 export function setCudaFloat32Matmul(mode: CudaFloat32Matmul): void {
   if (mode !== 'float32' && mode !== 'tf32x3' && mode !== 'tf32') {
@@ -106,4 +107,9 @@ export function setCudaFloat32Matmul(mode: CudaFloat32Matmul): void {
     );
   }
   getCudaBinding('setCudaFloat32Matmul()').cudaSetFloat32Matmul(mode);
+}
+
+/** The mode of {@link setCudaFloat32Matmul} in use. */
+export function getCudaFloat32Matmul(): CudaFloat32Matmul {
+  return getCudaBinding('getCudaFloat32Matmul()').cudaGetFloat32Matmul();
 }
