@@ -43,7 +43,7 @@ function ensurePnpm() {
 const task = process.argv[2];
 const tasks = {
   build: ['exec', 'turbo', 'run', 'build'],
-  test: ['exec', 'turbo', 'run', 'test', '--output-logs=full', '--log-order=grouped', '--concurrency=1'],
+  test: ['exec', 'turbo', 'run', 'test', '--output-logs=full', '--log-order=grouped', '--concurrency=1', '--continue'],
   demo: ['--filter', '@tvdcn/example-train-packed-deform-conv2d', 'start'],
   bench: ['--filter', '@tvdcn/bench', 'bench'],
 };
