@@ -63,6 +63,17 @@ check('pack the packages (pnpm pack rewrites workspace: versions)', () => {
   if (!listing.includes('package/bin/tvdcn.node')) throw new Error('the CPU binary package was packed without bin/tvdcn.node');
 });
 
+check('an empty binary package refuses to publish (prepublishOnly)', () => {
+  const shell = join(work, 'empty-shell');
+  mkdirSync(shell);
+  const r = spawnSync(process.execPath, [join(root, 'native', 'scripts', 'copy-binary.mjs'), '--check'], {
+    cwd: shell, encoding: 'utf8',
+  });
+  if (r.status === 0 || !/refusing to publish/.test(r.stderr)) {
+    throw new Error(`expected a refusal, got exit ${r.status}: ${r.stderr}`);
+  }
+});
+
 function project(name, deps) {
   const dir = join(work, name);
   mkdirSync(dir);

@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// `build`: copies the host's native build (native/build/<variant>/Release/*.node) into bin/tvdcn.node.
-// `--check` (prepublishOnly): fails when bin/tvdcn.node is missing, so an empty shell is never published.
+// The build step of the binary packages (packages/bin-*), run from the package folder:
+//   node ../../native/scripts/copy-binary.mjs cpu|cuda   copies native/build/<variant>/Release/*.node to bin/tvdcn.node
+//   node ../../native/scripts/copy-binary.mjs --check    (prepublishOnly) fails when bin/tvdcn.node is missing,
+//                                                        so an empty shell is never published
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = process.cwd();
+const native = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(pkg, 'bin', 'tvdcn.node');
 const arg = process.argv[2];
+if (!['cpu', 'cuda', '--check'].includes(arg)) {
+  console.error('usage: copy-binary.mjs cpu|cuda|--check (run from a binary package folder)');
+  process.exit(2);
+}
 if (arg === '--check') {
   if (!existsSync(target)) {
     console.error(`refusing to publish: ${target} is missing (run the native build first)`);
@@ -17,7 +24,7 @@ if (arg === '--check') {
   process.exit(0);
 }
 const file = arg === 'cuda' ? 'tvdcn_cuda.node' : 'tvdcn_cpu.node';
-const source = join(pkg, '..', '..', 'native', 'build', arg, 'Release', file);
+const source = join(native, 'build', arg, 'Release', file);
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.log(`skipping: this package is for linux-x64, not ${process.platform}-${process.arch}`);
   process.exit(0);
