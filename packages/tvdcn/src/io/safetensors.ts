@@ -188,7 +188,9 @@ function decode(bytes: Uint8Array, start: number, entry: HeaderEntry): Float32Ar
     case 'F32':
     case 'F64': {
       const Ctor = entry.dtype === 'F32' ? Float32Array : Float64Array;
-      if (LITTLE_ENDIAN) return new Ctor(source.slice().buffer); // slice(): an aligned copy
+      // An aligned copy of exactly these bytes. Uint8Array.prototype.slice, not source.slice: on a Node
+      // Buffer the latter is a view of the whole (pooled) backing store.
+      if (LITTLE_ENDIAN) return new Ctor(Uint8Array.prototype.slice.call(source).buffer);
       const out = new Ctor(count);
       const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
       for (let i = 0; i < count; i++) {
