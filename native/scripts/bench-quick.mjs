@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// Quick timing of the CPU addon's 2D deformable-convolution forward (and backward) on the ResNet-50 stage
-// shapes r50-c4 and r50-c5 (B = 4, 3x3, padding 1, offset + mask, 1 offset group), float32, 2 threads by
-// default. Not a test: prints median milliseconds. Set ORT_NODE=/path/to/node_modules/onnxruntime-node to
-// time onnxruntime-node's CPU DeformConv (opset 19) on the same shapes, from a model encoded here.
-//   node native/scripts/bench-quick.mjs [--threads N] [--iters N] [--backward]
+// Quick timing of the CPU addon's deformable convolution, forward and (with --backward) backward with all
+// five gradients, on the shapes of the benchmark suite (bench/src/shapes.ts: r50-c4, r50-c5, edvr-64,
+// tcn-1d, video-3d, up-t2d; offset + mask + bias), float32, 2 threads by default. Not a test: prints
+// median wall milliseconds and median CPU milliseconds (all threads) per call; on a shared machine the
+// CPU time and the fwd+bwd / fwd ratio are the steadier figures. Set ORT_NODE=/path/to/onnxruntime-node
+// to time onnxruntime-node's CPU DeformConv (opset 19) on the 2D shapes with one offset group.
+//   node native/scripts/bench-quick.mjs [--threads N] [--iters N] [--backward] [--only r50-c4,edvr-64]
+//     [--addon path/to/tvdcn_cpu.node]   (another build, e.g. a baseline to compare with)
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +23,21 @@ const threads = opt('--threads', 2);
 const iters = opt('--iters', 15);
 const withBackward = args.includes('--backward');
 
-const b = require(join(root, 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
+const addonIdx = args.indexOf('--addon');
+const b = require(addonIdx >= 0 ? args[addonIdx + 1] : join(root, 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
 b.setNumThreads(threads);
 
-const cases = {
-  'r50-c4': { B: 4, C: 256, O: 256, H: 32, W: 32 },
-  'r50-c5': { B: 4, C: 512, O: 512, H: 16, W: 16 },
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+// B, C_in, C_out, input size, kernel, stride, padding, offset groups (= mask groups), transposed.
+const suite = {
+  'r50-c4': { B: 4, C: 256, O: 256, size: [32, 32], k: [3, 3], s: 1, p: 1, og: 1 },
+  'r50-c5': { B: 4, C: 512, O: 512, size: [16, 16], k: [3, 3], s: 1, p: 1, og: 1 },
+  'edvr-64': { B: 1, C: 64, O: 64, size: [128, 128], k: [3, 3], s: 1, p: 1, og: 8 },
+  'tcn-1d': { B: 4, C: 128, O: 128, size: [2048], k: [3], s: 1, p: 1, og: 1 },
+  'video-3d': { B: 1, C: 64, O: 64, size: [8, 32, 32], k: [3, 3, 3], s: 1, p: 1, og: 1 },
+  'up-t2d': { B: 2, C: 128, O: 64, size: [32, 32], k: [4, 4], s: 2, p: 1, og: 1, transposed: true },
 };
+const cases = Object.fromEntries(Object.entries(suite).filter(([n]) => !only || only.includes(n)));
 
 let seed = 1;
 function rand(n, lo = -1, hi = 1) {
@@ -111,41 +122,49 @@ let ort = null;
 if (process.env.ORT_NODE) ort = require(process.env.ORT_NODE);
 
 console.log(`tvdcn CPU addon, ${threads} thread(s), gemm ${b._gemmIsa?.() ?? '?'}, median of ${iters}`);
+const prod = (a) => a.reduce((x, v) => x * v, 1);
 for (const [name, c] of Object.entries(cases)) {
-  const K = 9;
-  const input = rand(c.B * c.C * c.H * c.W);
-  const weight = rand(c.O * c.C * K, -0.05, 0.05);
-  const offset = rand(c.B * 2 * K * c.H * c.W, -2, 2);
-  const mask = rand(c.B * K * c.H * c.W, 0, 1);
+  const D = c.size.length, K = prod(c.k), tr = !!c.transposed;
+  const outSize = c.size.map((n, a) => tr ? (n - 1) * c.s - 2 * c.p + c.k[a] : Math.floor((n + 2 * c.p - c.k[a]) / c.s) + 1);
+  const grid = tr ? c.size : outSize;  // offsets and masks live here
+  const inShape = [c.B, c.C, ...c.size], outShape = [c.B, c.O, ...outSize];
+  const wShape = tr ? [c.C, c.O, ...c.k] : [c.O, c.C, ...c.k];
+  const offShape = [c.B, c.og * D * K, ...grid], maskShape = [c.B, c.og * K, ...grid];
+  const input = rand(prod(inShape));
+  const weight = rand(prod(wShape), -0.05, 0.05);
+  const offset = rand(prod(offShape), -2, 2);
+  const mask = rand(prod(maskShape), 0, 1);
   const bias = rand(c.O);
   const t = (data, shape) => ({ data, shape, dtype: 'float32' });
+  const rep = (v) => Array.from({ length: D }, () => v);
   const params = {
-    dim: 2, transposed: false, batch: c.B, inChannels: c.C, outChannels: c.O, groups: 1, offsetGroups: 1,
-    maskGroups: 1, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], inSize: [c.H, c.W],
-    outSize: [c.H, c.W],
+    dim: D, transposed: tr, batch: c.B, inChannels: c.C, outChannels: c.O, groups: 1, offsetGroups: c.og,
+    maskGroups: c.og, kernelSize: c.k, stride: rep(c.s), padding: rep(c.p), dilation: rep(1), inSize: c.size,
+    outSize,
   };
-  const out = t(new Float32Array(c.B * c.O * c.H * c.W), [c.B, c.O, c.H, c.W]);
-  const args4 = [params, t(input, [c.B, c.C, c.H, c.W]), t(weight, [c.O, c.C, 3, 3]), t(offset, [c.B, 18, c.H, c.W]),
-    t(mask, [c.B, 9, c.H, c.W])];
+  const out = t(new Float32Array(prod(outShape)), outShape);
+  const args4 = [params, t(input, inShape), t(weight, wShape), t(offset, offShape), t(mask, maskShape)];
   const fwd = median(() => b.deformConvForward(...args4, t(bias, [c.O]), out));
-  const gflop = (2 * c.B * c.O * c.C * K * c.H * c.W) / 1e9;
-  let line = `${name}: forward ${fwd.toFixed(2)} ms (${(gflop / (fwd / 1e3)).toFixed(0)} GFLOP/s, ` +
-    `${cpuTimes.at(-1).toFixed(1)} ms CPU)`;
+  const fwdCpu = cpuTimes.at(-1);
+  const gflop = (2 * c.B * c.O * c.C * K * prod(tr ? c.size : outSize)) / 1e9;
+  let line = `${name}: fwd ${fwd.toFixed(2)} ms (${(gflop / (fwd / 1e3)).toFixed(0)} GFLOP/s, ` +
+    `${fwdCpu.toFixed(1)} ms CPU)`;
   if (withBackward) {
-    const g = (shape) => t(new Float32Array(shape.reduce((a, v) => a * v, 1)), shape);
-    const grads = { input: g([c.B, c.C, c.H, c.W]), weight: g([c.O, c.C, 3, 3]), offset: g([c.B, 18, c.H, c.W]),
-      mask: g([c.B, 9, c.H, c.W]), bias: g([c.O]) };
+    const g = (shape) => t(new Float32Array(prod(shape)), shape);
+    const grads = { input: g(inShape), weight: g(wShape), offset: g(offShape), mask: g(maskShape), bias: g([c.O]) };
     const bwd = median(() => b.deformConvBackward(...args4, out, grads));
-    line += `, backward (all grads) ${bwd.toFixed(2)} ms`;
+    const bwdCpu = cpuTimes.at(-1);
+    line += `, bwd ${bwd.toFixed(2)} ms (${bwdCpu.toFixed(1)} ms CPU); fwd+bwd/fwd ${((fwd + bwd) / fwd).toFixed(2)} wall, ` +
+      `${((fwdCpu + bwdCpu) / fwdCpu).toFixed(2)} CPU`;
   }
-  if (ort) {
-    const sess = await ort.InferenceSession.create(deformConvModel(c), {
+  if (ort && D === 2 && !tr && c.og === 1) {
+    const sess = await ort.InferenceSession.create(deformConvModel({ B: c.B, C: c.C, O: c.O, H: c.size[0], W: c.size[1] }), {
       intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
     });
     const feeds = {
-      X: new ort.Tensor('float32', input, [c.B, c.C, c.H, c.W]), W: new ort.Tensor('float32', weight, [c.O, c.C, 3, 3]),
-      offset: new ort.Tensor('float32', offset, [c.B, 18, c.H, c.W]), B: new ort.Tensor('float32', bias, [c.O]),
-      mask: new ort.Tensor('float32', mask, [c.B, 9, c.H, c.W]),
+      X: new ort.Tensor('float32', input, inShape), W: new ort.Tensor('float32', weight, wShape),
+      offset: new ort.Tensor('float32', offset, offShape), B: new ort.Tensor('float32', bias, [c.O]),
+      mask: new ort.Tensor('float32', mask, maskShape),
     };
     const ortMs = await medianAsync(() => sess.run(feeds));
     const res = await sess.run(feeds);

@@ -11,6 +11,7 @@
 
 #include "core/buffer.h"
 #include "core/parallel.h"
+#include "deform_conv/cpu/column_pass.h"
 #include "deform_conv/cpu/gemm.h"
 #include "deform_conv/kernels.h"
 
@@ -88,6 +89,10 @@ template <int D, typename T>
 void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                  const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
                  T* grad_mask) {
+  // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise.
+  if (cpu::column_pass_channels_last(g, x_src, y_src, weight, offset, mask, x_scatter, grad_weight, grad_offset,
+                                     grad_mask, workspace_limit()))
+    return;
   const bool need_dcol = x_scatter || grad_offset || grad_mask;
   const bool need_cols = grad_weight != nullptr;
   if (!need_dcol && !need_cols) return;

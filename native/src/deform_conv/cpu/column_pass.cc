@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: MIT
+// NOTE [ Channels-last column pass ]
+// The backward (and the transposed forward) spends its sampling time in three loops over the same
+// samples: im2col for the weight gradient, the per-corner channel sums of the offset and mask gradients,
+// and the col2im scatter. In the planar layout (X[b, c, pos], dcol[(c, kpt), n]) each of them gathers
+// or scatters one element per (sample, channel, corner); the scatter cannot be vectorised at all (lanes
+// collide). Here the sampled tensors are transposed to channels-last planes, Xt[b][pos][c] with an extra
+// all-zero row `sx` per image (invalid corners point at it), and both column matrices are produced and
+// consumed transposed, dcolT[n][(kpt, c)] (rows of a weight group ordered kernel point first), so that
+// every corner of a sample touches one contiguous run of channels:
+//   colsT[n][kpt, c]  = m * sum_j w_j Xt[idx_j][c]                 (vector FMAs, no gather)
+//   S_j               = sum_c dcolT[n][kpt, c] * Xt[idx_j][c]      (same loads as the line above)
+//   XGt[idx_j][c]    += m * w_j * dcolT[n][kpt, c]                  (vector read-modify-write, no scatter)
+// The GEMMs take the transposed matrices directly: dcolT = Y_tile^T * W' and grad_weight' += Y_tile * colsT,
+// with W' the weight with its (c, kpt) columns reordered to (kpt, c). The corner table (indices, value
+// weights, coordinate weights) is built once per tile and offset group and shared by all loops.
+// Determinism: each gradient element is written by one task in an order fixed by the geometry (the
+// scatter adds in (column, kernel point, corner) order for any tiling), so results do not depend on the
+// number of threads.
+#include "deform_conv/cpu/column_pass.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/macros.h"
+#include "core/parallel.h"
+#include "deform_conv/cpu/gemm.h"
+#include "deform_conv/sampling.h"
+
+// Vector types wider than the baseline ISA appear in always-inlined helpers only.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace dcn::cpu {
+namespace cl {
+
+// Scratch memory of the calling thread, kept between calls (fresh pages of multi-megabyte buffers cost
+// page faults on every call). Requests above kKeepBytes are freed again at the end of the call.
+class Scratch {
+ public:
+  static constexpr size_t kKeepBytes = size_t{512} << 20;
+  // Pointers into one allocation, each part 64-byte aligned.
+  char* get(size_t bytes) {
+    if (bytes > size_) {
+      data_.reset();
+      data_.reset(new char[bytes + 64]);
+      size_ = bytes;
+    }
+    return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(data_.get()) + 63) & ~uintptr_t{63});
+  }
+  void release_if_huge() {
+    if (size_ > kKeepBytes) {
+      data_.reset();
+      size_ = 0;
+    }
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+};
+
+Scratch& thread_scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+
+// Carves typed, 64-byte aligned arrays out of one block.
+class Carver {
+ public:
+  template <typename U>
+  size_t add(int64_t n) {
+    const size_t at = total_;
+    total_ += (static_cast<size_t>(std::max<int64_t>(n, 0)) * sizeof(U) + 63) / 64 * 64;
+    return at;
+  }
+  size_t total() const { return total_; }
+
+ private:
+  size_t total_ = 0;
+};
+
+// TVDCN_CPU_PHASES=1 prints the wall time of each phase of every call to stderr (a profiling aid).
+bool phases_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("TVDCN_CPU_PHASES");
+    return e && *e && std::strcmp(e, "0") != 0;
+  }();
+  return on;
+}
+
+struct PhaseTimer {
+  bool on = phases_enabled();
+  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+  double ms[8] = {};
+  void lap(int phase) {
+    if (!on) return;
+    const auto now = std::chrono::steady_clock::now();
+    ms[phase] += std::chrono::duration<double, std::milli>(now - t).count();
+    t = now;
+  }
+};
+
+// One sample (column, kernel point, offset group): its 2^D corners as rows of the channels-last plane.
+template <int D, typename T>
+struct Sample {
+  static constexpr int kCount = 1 << D;
+  int32_t idx[kCount];  // position in the image plane, or sx (the zero row) when the corner is invalid
+  T w[kCount];          // value weight without the mask (early-out: 0 outside, NaN for a NaN position)
+  T dw[D][kCount];      // coordinate weights d w / d p_a (no early-out)
+  int32_t live;         // the value is read (not early-out); 0: the column value is 0 and nothing is scattered
+};
+
+// A run of channels with one offset group, one mask group and one weight group.
+struct Segment {
+  int64_t c0, c1, og, mg, gi;
+};
+
+template <int D, typename T>
+struct Ctx {
+  const SamplingGeometry<D>* g;
+  int64_t K, sy, sx, cx, cxg, rows, ldr;  // rows = cxg * K per weight group; ldr = cx * K
+  int64_t n0, nc;
+  const Sample<D, T>* table;  // [og][i][kpt]
+  const T* xt;                // [B][sx + 1][cx]
+  T* xgt;                     // [B][sx + 1][cx]
+  const T* dcol;              // [nc][ldr]
+  T* cols;                    // [nc][ldr]
+  const T* mask;
+  T* grad_offset;
+  T* grad_mask;
+  const Segment* segs;
+  int64_t n_segs;
+};
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define DCN_CL_X86 1
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+namespace isa_avx512 {
+#include "deform_conv/cpu/column_pass_simd.inc"
+}  // namespace isa_avx512
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace isa_avx2 {
+#include "deform_conv/cpu/column_pass_simd.inc"
+}  // namespace isa_avx2
+#pragma GCC pop_options
+#endif
+namespace isa_generic {
+#include "deform_conv/cpu/column_pass_simd.inc"
+}  // namespace isa_generic
+
+enum class Isa { kGeneric, kAvx2, kAvx512 };
+
+Isa current_isa() {
+#if DCN_CL_X86
+  const char* name = gemm_isa_name();
+  if (std::strcmp(name, "avx512") == 0) return Isa::kAvx512;
+  if (std::strcmp(name, "avx2") == 0) return Isa::kAvx2;
+#endif
+  return Isa::kGeneric;
+}
+
+template <int D, typename T>
+void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t i0, int64_t i1) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a<D, T>(c, cols, coord, i0, i1);
+  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a<D, T>(c, cols, coord, i0, i1);
+#endif
+  isa_generic::run_pass_a<D, T>(c, cols, coord, i0, i1);
+}
+
+template <int D, typename T>
+void pass_b(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t i0, int64_t i1) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::pass_b<D, T>(c, b, s, i0, i1);
+  if (isa == Isa::kAvx2) return isa_avx2::pass_b<D, T>(c, b, s, i0, i1);
+#endif
+  isa_generic::pass_b<D, T>(c, b, s, i0, i1);
+}
+
+// Runs of channels sharing offset group, mask group and weight group, in channel order.
+template <int D>
+std::vector<Segment> segments(const SamplingGeometry<D>& g) {
+  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
+  std::vector<Segment> out;
+  for (int64_t c = 0; c < g.cx;) {
+    const int64_t e = std::min({(c / per_og + 1) * per_og, (c / per_mg + 1) * per_mg, (c / cxg + 1) * cxg, g.cx});
+    out.push_back({c, e, c / per_og, c / per_mg, c / cxg});
+    c = e;
+  }
+  return out;
+}
+
+// Xt[b][p][c] = X[b][c][p], and a zero row p = sx per image.
+template <typename T>
+void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) {
+  constexpr int64_t kBlock = 32;
+  const int64_t n_blocks = (sx + kBlock - 1) / kBlock;
+  parallel_for(0, batch * n_blocks, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t b = t / n_blocks, p0 = (t % n_blocks) * kBlock, p1 = std::min(sx, p0 + kBlock);
+      T* dst = xt + b * (sx + 1) * cx;
+      for (int64_t c = 0; c < cx; ++c) {
+        const T* src = x + (b * cx + c) * sx;
+        for (int64_t p = p0; p < p1; ++p) dst[p * cx + c] = src[p];
+      }
+      if (p1 == sx) std::fill(dst + sx * cx, dst + (sx + 1) * cx, T(0));
+    }
+  });
+}
+
+// X[b][c][p] += XGt[b][p][c].
+template <typename T>
+void add_channels_first(const T* xgt, int64_t batch, int64_t cx, int64_t sx, T* x) {
+  constexpr int64_t kChannels = 16;
+  const int64_t n_blocks = (cx + kChannels - 1) / kChannels;
+  parallel_for(0, batch * n_blocks, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t b = t / n_blocks, c0 = (t % n_blocks) * kChannels, c1 = std::min(cx, c0 + kChannels);
+      const T* src = xgt + b * (sx + 1) * cx;
+      T* dst = x + b * cx * sx;
+      for (int64_t p = 0; p < sx; ++p)
+        for (int64_t c = c0; c < c1; ++c) dst[c * sx + p] += src[p * cx + c];
+    }
+  });
+}
+
+// Row-major coordinates of every kernel point.
+template <int D>
+std::vector<int64_t> kernel_coords(const SamplingGeometry<D>& g) {
+  std::vector<int64_t> out(static_cast<size_t>(g.kernel_points * D));
+  for (int64_t kpt = 0; kpt < g.kernel_points; ++kpt) {
+    int64_t rem = kpt;
+    for (int a = D - 1; a >= 0; --a) {
+      out[kpt * D + a] = rem % g.kernel_size[a];
+      rem /= g.kernel_size[a];
+    }
+  }
+  return out;
+}
+
+// The corner table of tile columns [n0, n0 + nc): table[(og * nc + i) * K + kpt].
+template <int D, typename T>
+void build_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, int64_t n0, int64_t nc,
+                 Sample<D, T>* table) {
+  constexpr int kC = 1 << D;
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial(), OG = g.offset_groups;
+  const int32_t zero_row = static_cast<int32_t>(sx);
+  parallel_for(0, OG * nc, 16, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t og = t / nc, i = t % nc;
+      const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
+      int64_t y[D];
+      int64_t rem = q;
+      for (int a = D - 1; a >= 0; --a) {
+        y[a] = rem % g.y_size[a];
+        rem /= g.y_size[a];
+      }
+      const T* off_q = offset ? offset + ((b * OG + og) * K * D) * sy + q : nullptr;
+      Sample<D, T>* out = table + t * K;
+      for (int64_t kpt = 0; kpt < K; ++kpt) {
+        int64_t ipos[D];
+        grid_position<D, T, int64_t>(y, kcoords + kpt * D, g.stride, g.padding, g.dilation, ipos);
+        Sample<D, T>& s = out[kpt];
+        if (off_q) {
+          T pos[D];
+          bool nan = false, outside = false;
+          for (int a = 0; a < D; ++a) {
+            pos[a] = static_cast<T>(ipos[a]) + off_q[(kpt * D + a) * sy];
+            nan = nan || !(pos[a] == pos[a]);
+            outside = outside || pos[a] <= T(-1) || pos[a] >= static_cast<T>(g.x_size[a]);
+          }
+          CornerGrads<D, T, int64_t> cg;
+          linear_corner_grads<D, T, int64_t>(pos, g.x_size, cg);
+          for (int j = 0; j < kC; ++j) {
+            s.idx[j] = ((cg.valid >> j) & 1u) ? static_cast<int32_t>(cg.index[j]) : zero_row;
+            s.w[j] = cg.weight[j];
+            for (int a = 0; a < D; ++a) s.dw[a][j] = cg.dweight[a][j];
+          }
+          s.live = (nan || !outside) ? 1 : 0;
+        } else {
+          // Integer grid: one corner of weight 1 (tvdcn-reference §3.3); the others read the zero row.
+          Corners<1, T, int64_t> c1;
+          grid_corner<D, T, int64_t>(ipos, g.x_size, T(1), c1);
+          for (int j = 0; j < kC; ++j) {
+            s.idx[j] = (j == 0 && c1.valid) ? static_cast<int32_t>(c1.index[0]) : zero_row;
+            s.w[j] = j == 0 ? T(1) : T(0);
+            for (int a = 0; a < D; ++a) s.dw[a][j] = T(0);
+          }
+          s.live = 1;
+        }
+      }
+    }
+  });
+}
+
+// tile[c, i] = y[b, c, q] for the tile's columns n0 + i = b * sy + q.
+template <int D, typename T>
+void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t nc, T* tile) {
+  const int64_t sy = g.y_spatial();
+  parallel_for(0, g.cy, std::max<int64_t>(1, 4096 / nc), [&](int64_t cb, int64_t ce) {
+    for (int64_t c = cb; c < ce; ++c) {
+      for (int64_t i = 0; i < nc;) {
+        const int64_t n = n0 + i, b = n / sy, q = n - b * sy, len = std::min(nc - i, sy - q);
+        std::memcpy(tile + c * nc + i, y + (b * g.cy + c) * sy + q, sizeof(T) * len);
+        i += len;
+      }
+    }
+  });
+}
+
+}  // namespace cl
+
+template <int D, typename T>
+bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
+                               const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
+                               T* grad_mask, int64_t workspace_bytes) {
+  using namespace cl;
+  const int64_t sx = g.x_spatial();
+  if (sx >= INT32_MAX) return false;
+  const bool need_coord = grad_offset || grad_mask;
+  const bool need_dcol = x_scatter || need_coord;
+  const bool need_cols = grad_weight != nullptr;
+  if (!need_dcol && !need_cols) return true;
+  const MicroKernel<T>& uk = micro_kernel<T>();
+  const Isa isa = current_isa();
+  const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;
+  const int64_t cxg = g.cx_per_group(), cyg = g.cy_per_group(), rows = cxg * K, ldr = g.cx * K;
+  const int64_t sy = g.y_spatial(), total = g.y_columns();
+  if (total == 0) {
+    if (grad_weight) std::fill(grad_weight, grad_weight + g.cy * rows, T(0));
+    return true;
+  }
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+  const std::vector<Segment> segs = segments(g);
+
+  // Tiles are sized as if every matrix were needed, so the tiling (and the summation order of the
+  // weight gradient) does not depend on which gradients were requested. At most kMaxTile columns: the
+  // two column matrices of a tile then stay in the last-level cache between the GEMMs and the passes.
+  constexpr int64_t kMaxTile = 256;
+  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + 2 * ldr) +
+                             static_cast<int64_t>(sizeof(Sample<D, T>)) * OG * K;
+  const int64_t nt = std::max<int64_t>(
+      1, std::min({total, kMaxTile, workspace_bytes / std::max<int64_t>(1, per_column)}));
+  const bool need_x = need_cols || need_coord;
+  Carver carve;
+  const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
+  const size_t o_xt = carve.add<T>(need_x ? B * (sx + 1) * g.cx : 0);
+  const size_t o_xgt = carve.add<T>(x_scatter ? B * (sx + 1) * g.cx : 0);
+  const size_t o_gwp = carve.add<T>(need_cols ? g.cy * rows : 0);
+  const size_t o_ytile = carve.add<T>(g.cy * nt);
+  const size_t o_cols = carve.add<T>(need_cols ? ldr * nt : 0);
+  const size_t o_dcol = carve.add<T>(need_dcol ? ldr * nt : 0);
+  const size_t o_table = carve.add<Sample<D, T>>(OG * K * nt);
+  Scratch& scratch = thread_scratch();
+  char* base = scratch.get(carve.total());
+  T* wperm = reinterpret_cast<T*>(base + o_wperm);
+  T* xt = reinterpret_cast<T*>(base + o_xt);
+  T* xgt = reinterpret_cast<T*>(base + o_xgt);
+  T* gwp = reinterpret_cast<T*>(base + o_gwp);  // grad_weight in the W' layout
+  T* ytile = reinterpret_cast<T*>(base + o_ytile);
+  T* cols = reinterpret_cast<T*>(base + o_cols);
+  T* dcol = reinterpret_cast<T*>(base + o_dcol);
+  Sample<D, T>* table = reinterpret_cast<Sample<D, T>*>(base + o_table);
+  PhaseTimer timer;
+
+  // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt]: the B matrix of dcolT = Y^T * W'.
+  if (need_dcol) {
+    parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
+      for (int64_t o = ob; o < oe; ++o)
+        for (int64_t c = 0; c < cxg; ++c)
+          for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
+    });
+  }
+  if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
+  if (x_scatter) {
+    parallel_for(0, B, 1, [&](int64_t bb, int64_t be) {
+      std::fill(xgt + bb * (sx + 1) * g.cx, xgt + be * (sx + 1) * g.cx, T(0));
+    });
+  }
+  timer.lap(0);
+
+  Ctx<D, T> ctx{};
+  ctx.g = &g;
+  ctx.K = K;
+  ctx.sy = sy;
+  ctx.sx = sx;
+  ctx.cx = g.cx;
+  ctx.cxg = cxg;
+  ctx.rows = rows;
+  ctx.ldr = ldr;
+  ctx.table = table;
+  ctx.xt = xt;
+  ctx.xgt = xgt;
+  ctx.dcol = dcol;
+  ctx.cols = cols;
+  ctx.mask = mask;
+  ctx.grad_offset = grad_offset;
+  ctx.grad_mask = grad_mask;
+  ctx.segs = segs.data();
+  ctx.n_segs = static_cast<int64_t>(segs.size());
+
+  // Scatter tasks own (image, chunk of at most 64 bytes of channels inside one segment).
+  std::vector<Segment> chunks;
+  const int64_t chunk = std::max<int64_t>(1, 64 / static_cast<int64_t>(sizeof(T)));
+  for (const Segment& s : segs)
+    for (int64_t c = s.c0; c < s.c1; c += chunk) chunks.push_back({c, std::min(s.c1, c + chunk), s.og, s.mg, s.gi});
+  const int64_t n_chunks = static_cast<int64_t>(chunks.size());
+  constexpr int64_t kColBlock = 32;
+
+  for (int64_t n0 = 0; n0 < total; n0 += nt) {
+    const int64_t nc = std::min(nt, total - n0);
+    ctx.n0 = n0;
+    ctx.nc = nc;
+    gather_y_tile(g, y_src, n0, nc, ytile);
+    build_table<D, T>(g, kcoords.data(), offset, n0, nc, table);
+    timer.lap(1);
+    if (need_dcol) {
+      for (int64_t gi = 0; gi < G; ++gi) {
+        // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows)
+        gemm(uk, nc, rows, cyg, ytile + gi * cyg * nc, int64_t{1}, nc, static_cast<const T*>(nullptr),
+             wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false);
+      }
+    }
+    timer.lap(2);
+    if (need_cols || need_coord) {
+      const int64_t n_blocks = (nc + kColBlock - 1) / kColBlock;
+      parallel_tasks(n_blocks, [&](int64_t blk, int) {
+        const int64_t i0 = blk * kColBlock;
+        pass_a<D, T>(isa, ctx, need_cols, need_coord, i0, std::min(nc, i0 + kColBlock));
+      });
+    }
+    timer.lap(3);
+    if (need_cols) {
+      for (int64_t gi = 0; gi < G; ++gi) {
+        // grad_weight'[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT[gi] (nc x rows)
+        gemm(uk, cyg, rows, nc, ytile + gi * cyg * nc, nc, int64_t{1}, static_cast<const T*>(nullptr),
+             cols + gi * rows, ldr, int64_t{1}, gwp + gi * cyg * rows, rows, n0 > 0);
+      }
+    }
+    timer.lap(4);
+    if (x_scatter) {
+      const int64_t b_first = n0 / sy, n_images = (n0 + nc - 1) / sy - b_first + 1;
+      parallel_tasks(n_images * n_chunks, [&](int64_t task, int) {
+        const int64_t b = b_first + task / n_chunks;
+        const Segment& s = chunks[static_cast<size_t>(task % n_chunks)];
+        const int64_t i0 = std::max(n0, b * sy) - n0, i1 = std::min(n0 + nc, (b + 1) * sy) - n0;
+        pass_b<D, T>(isa, ctx, b, s, i0, i1);
+      });
+    }
+    timer.lap(5);
+  }
+  if (x_scatter) add_channels_first(xgt, B, g.cx, sx, x_scatter);
+  if (need_cols) {
+    parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
+      for (int64_t o = ob; o < oe; ++o)
+        for (int64_t c = 0; c < cxg; ++c)
+          for (int64_t kpt = 0; kpt < K; ++kpt) grad_weight[o * rows + c * K + kpt] = gwp[o * rows + kpt * cxg + c];
+    });
+  }
+  timer.lap(6);
+  scratch.release_if_huge();
+  if (timer.on) {
+    std::fprintf(stderr,
+                 "[tvdcn cpu] column pass D=%d: setup %.2f, y tile + corner table %.2f, dcol GEMM %.2f, "
+                 "cols + offset/mask grads %.2f, weight GEMM %.2f, col2im %.2f, finish %.2f ms (%lld tiles)\n",
+                 D, timer.ms[0], timer.ms[1], timer.ms[2], timer.ms[3], timer.ms[4], timer.ms[5], timer.ms[6],
+                 static_cast<long long>((total + nt - 1) / nt));
+  }
+  return true;
+}
+
+#define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                     \
+  template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,  \
+                                                const T*, const T*, T*, T*, T*, T*, int64_t);
+DCN_INSTANTIATE_COLUMN_PASS(1, float)
+DCN_INSTANTIATE_COLUMN_PASS(2, float)
+DCN_INSTANTIATE_COLUMN_PASS(3, float)
+DCN_INSTANTIATE_COLUMN_PASS(1, double)
+DCN_INSTANTIATE_COLUMN_PASS(2, double)
+DCN_INSTANTIATE_COLUMN_PASS(3, double)
+
+}  // namespace dcn::cpu

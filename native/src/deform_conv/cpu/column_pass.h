@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// The CPU column pass in channels-last form: everything the driver derives from dcol = W^T * Y and from
+// the sampled columns of X (tvdcn-reference §4, §5), with the sampled tensors transposed so that the
+// channels of one sample are contiguous:
+//   x_scatter += col2im(dcol)                  (regular input gradient; transposed forward)
+//   grad_weight = sum_tiles Y * im2col(X)^T     (both ops' weight gradient)
+//   grad_offset, grad_mask from dcol and X      (both ops)
+// See NOTE [ Channels-last column pass ] in column_pass.cc.
+#pragma once
+#include <cstdint>
+
+#include "deform_conv/params.h"
+
+namespace dcn::cpu {
+
+// Same contract as the driver's column pass: x_scatter is initialised by the caller, every other
+// non-null output is overwritten; x_src may be null when only x_scatter is wanted. Returns false, doing
+// nothing, when the path does not apply (a plane of X with 2^31 - 1 or more positions); the caller then
+// runs the planar kernels of kernels.h.
+template <int D, typename T>
+bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
+                               const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
+                               T* grad_mask, int64_t workspace_bytes);
+
+}  // namespace dcn::cpu
