@@ -36,6 +36,14 @@ inline void set_float32_matmul(Float32Matmul m) {
   float32_matmul_flag().store(static_cast<int>(m), std::memory_order_relaxed);
 }
 
+// Whether the float32 tensor-core GEMM may use 128 x 256 tiles (when they fill the device); a switch
+// for benchmarks (_cudaSetGemmWideTiles), on by default.
+inline std::atomic<bool>& gemm_wide_tiles_flag() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+inline bool gemm_wide_tiles() { return gemm_wide_tiles_flag().load(std::memory_order_relaxed); }
+
 // Upper bound of the column workspace of one deformable-convolution chunk, in bytes.
 inline std::atomic<long long>& workspace_limit_flag() {
   static std::atomic<long long> bytes{512LL << 20};

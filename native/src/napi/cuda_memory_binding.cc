@@ -548,7 +548,16 @@ Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
   });
 }
 
-// --- test-only event timing and the phase profiler ---
+// --- test-only event timing, the phase profiler and tile switches ---
+
+// _cudaSetGemmWideTiles(on): allows or forbids the 128 x 256 float32 GEMM tiles (benchmarks).
+Napi::Value SetGemmWideTiles(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsBoolean()) throw dcn::Error(ErrorKind::kType, "_cudaSetGemmWideTiles: expected a boolean");
+    cuda::gemm_wide_tiles_flag().store(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
 
 // _cudaProfile(on): turns the phase profiler on or off; _cudaProfileReport() -> { phase: ms } since the
 // last report (waits for the GPU).
@@ -632,6 +641,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaEventRecord", EventRecord);
   fn("_cudaEventElapsedMs", EventElapsed);
   fn("_cudaProfile", Profile);
+  fn("_cudaSetGemmWideTiles", SetGemmWideTiles);
   fn("_cudaProfileReport", ProfileReport);
 }
 

@@ -459,10 +459,10 @@ __device__ __forceinline__ void cp_async_wait() {
 // element, so any stride and alignment works) through a 3-stage ring, so loads of the next two K steps
 // are in flight while the tensor cores work on the current one, with one barrier per K step and no
 // register staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
-template <typename TOut, MmaKind KIND, int BM, bool AKC, bool BNC, bool KFOLD>
+template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
 __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
-  constexpr int BN = 128, BK = 32, STAGES = 3;
-  constexpr int MI = BM / 32, NI = 4;  // warp tile BM/2 x 32
+  constexpr int BK = 32, STAGES = 3;
+  constexpr int MI = BM / 32, NI = BN / 32;  // warps 2 x 4, warp tile BM/2 x BN/4
   using ATile = std::conditional_t<AKC, SmemTile<float, BM, BK, 4>, SmemTile<float, BK, BM, 8>>;
   using BTile = std::conditional_t<BNC, SmemTile<float, BK, BN, 8>, SmemTile<float, BN, BK, 4>>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
@@ -481,7 +481,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
   const int tid = threadIdx.x;
   const int warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, q = lane % 4;
-  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * 32;
+  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * (BN / 4);
   constexpr int EA = BM * BK / kThreads, EB = BN * BK / kThreads;
   const Loader<float, BM, BK, EA, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
   const Loader<float, BN, BK, EB, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
@@ -572,14 +572,15 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
           af[r] = to_tf32(v);
           if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
         }
+        // Three passes over j, so NI independent accumulators separate dependent products.
+        if constexpr (KIND == MmaKind::kTf32x3) {
 #pragma unroll
-        for (int j = 0; j < NI; ++j) {
-          if constexpr (KIND == MmaKind::kTf32x3) {
-            mma_tf32(acc[i][j], as, bf[j]);
-            mma_tf32(acc[i][j], af, bs[j]);
-          }
-          mma_tf32(acc[i][j], af, bf[j]);
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
         }
+#pragma unroll
+        for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
       }
     }
   }
@@ -597,10 +598,10 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
 }
 
 // Dynamic shared memory of gemm_mma_async_kernel.
-template <int BM, bool AKC, bool BNC>
+template <int BM, int BN, bool AKC, bool BNC>
 constexpr int async_smem_bytes() {
   constexpr int a = AKC ? BM * (32 + 4) : 32 * (BM + 8);
-  constexpr int b = BNC ? 32 * (128 + 8) : 128 * (32 + 4);
+  constexpr int b = BNC ? 32 * (BN + 8) : BN * (32 + 4);
   return 3 * 4 * (a + b);
 }
 
@@ -675,12 +676,21 @@ struct MmaAsyncPick {
   template <bool AKC, bool BNC, bool KFOLD>
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
+      // 128 x 256 tiles (64 x 64 per warp: half the shared-memory reads per product) when they still
+      // give every multiprocessor a block; else 128 x 128; 64 x 128 when M <= 64.
+      int sms = 0, device = 0;
+      cudaGetDevice(&device);
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+      const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       if (d.M <= 64) {
-        launch(gemm_mma_async_kernel<TOut, KIND, 64, AKC, BNC, KFOLD>, d, 64, 128, s,
-               "gemm_mma_async_kernel", async_smem_bytes<64, AKC, BNC>());
+        launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
+               "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC>());
+      } else if (gemm_wide_tiles() && wide >= sms) {
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
+               "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC>());
       } else {
-        launch(gemm_mma_async_kernel<TOut, KIND, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
-               "gemm_mma_async_kernel", async_smem_bytes<128, AKC, BNC>());
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
+               "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC>());
       }
     }
   };
