@@ -204,6 +204,43 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it('float32 GEMM tiles: 128 x 256 tiles (large problems) agree with 128 x 128 tiles', { skip: DRY_RUN }, () => {
+    // Large enough that the forward, input-gradient and weight-gradient products choose wide tiles.
+    const b = getCudaBinding('test');
+    const c: Case = { ...CASES[0], batch: 16, cin: 64, cout: 128, size: [64, 64, 1] };
+    for (const mode of ['tf32x3', 'tf32'] as const) {
+      setCudaFloat32Matmul(mode);
+      try {
+        const p = problem(c, 2, 500);
+        const values = p.inputs.map((i) => Float64Array.from(i.values, Math.fround));
+        const run = (): Float64Array[] =>
+          tidy(() => {
+            const xs = p.inputs.map((i, k) => {
+              const t = toGpu(values[k], 'float32', i.shape);
+              t.requiresGrad = true;
+              return t;
+            });
+            const y = p.call(xs);
+            return [vals(y), ...grad(y, xs, toGpu(uniformArray(rng(6), y.numel), 'float32', y.shape)).map(vals)];
+          });
+        b._cudaSetGemmWideTiles(true);
+        const wide = run();
+        b._cudaSetGemmWideTiles(false);
+        const narrow = run();
+        wide.forEach((w, k) => {
+          assert.ok(!hasNaN(w), `wide tiles (${mode}): NaN in output ${k}`);
+          worst[`float32 wide tiles ${mode}`] = Math.max(
+            worst[`float32 wide tiles ${mode}`] ?? 0,
+            expectClose(`wide vs 128 x 128 tiles (${mode}), output ${k}`, w, narrow[k], mode === 'tf32' ? 1e-3 : 1e-5),
+          );
+        });
+      } finally {
+        b._cudaSetGemmWideTiles(true);
+        setCudaFloat32Matmul('tf32x3');
+      }
+    }
+  });
+
   it('bounded workspace: results do not depend on the chunking', { skip: DRY_RUN }, () => {
     const b = getCudaBinding('test');
     const c = { ...CASES[0], batch: 5, cin: 8, cout: 8, size: [12, 11, 5] };
