@@ -22,15 +22,15 @@ BENCH_ARGS=${BENCH_ARGS:-}
 status=0
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   echo "=== GPU tests"
-  timeout 270 node --test --test-reporter=spec .gpu/cuda-tests.mjs > "$OUT/tests.log" 2>&1
+  timeout 120 node --test --test-reporter=spec .gpu/cuda-tests.mjs > "$OUT/tests.log" 2>&1
   status=$?
   grep -E '^(ℹ|✖)|worst norm-wise|^  (float|bfloat)' "$OUT/tests.log" | head -60
 fi
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
   echo "=== benchmark: ours"
-  timeout 150 node .gpu/cuda-bench.mjs $BENCH_ARGS 2>&1 | tee "$OUT/bench-ours.log"
+  timeout 140 node .gpu/cuda-bench.mjs $BENCH_ARGS 2>&1 | tee "$OUT/bench-ours.log"
   echo "=== benchmark: torchvision and cuDNN"
-  timeout 120 python3 .gpu/torch_bench.py $BENCH_ARGS 2>&1 | tee "$OUT/bench-torch.log"
+  timeout 110 python3 .gpu/torch_bench.py $BENCH_ARGS 2>&1 | tee "$OUT/bench-torch.log"
   echo "=== table"
   python3 .gpu/report.py
 fi
