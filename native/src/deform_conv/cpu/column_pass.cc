@@ -132,7 +132,7 @@ struct Ctx {
   T* xgt;                     // [B][sx + 1][cx]
   const T* dcol;              // [nc][ldr]
   T* cols;                    // [nc][ldr]
-  const T* mask;
+  const T* mtile;             // [mg][i][kpt] mask values of the tile, or null without a mask
   T* grad_offset;
   T* grad_mask;
   const Segment* segs;
@@ -170,12 +170,12 @@ Isa current_isa() {
 }
 
 template <int D, typename T>
-void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t i0, int64_t i1) {
+void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t i0, int64_t i1, T* acc, int64_t ld) {
 #if DCN_CL_X86
-  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a<D, T>(c, cols, coord, i0, i1);
-  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a<D, T>(c, cols, coord, i0, i1);
+  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a<D, T>(c, cols, coord, i0, i1, acc, ld);
+  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a<D, T>(c, cols, coord, i0, i1, acc, ld);
 #endif
-  isa_generic::run_pass_a<D, T>(c, cols, coord, i0, i1);
+  isa_generic::run_pass_a<D, T>(c, cols, coord, i0, i1, acc, ld);
 }
 
 template <int D, typename T>
@@ -248,34 +248,61 @@ std::vector<int64_t> kernel_coords(const SamplingGeometry<D>& g) {
   return out;
 }
 
-// The corner table of tile columns [n0, n0 + nc): table[(og * nc + i) * K + kpt].
+// Column blocks of the table, pass A and the mask tile: at most kColBlock columns inside one image, so
+// that the per-channel rows of offsets, masks and gradients (stride prod(y_size)) are read and written
+// as contiguous runs instead of one element of each of many lines per column.
+constexpr int64_t kColBlock = 32;
+
+struct ColumnBlock {
+  int64_t i0, i1, b, q0;
+};
+
+std::vector<ColumnBlock> column_blocks(int64_t n0, int64_t nc, int64_t sy) {
+  std::vector<ColumnBlock> out;
+  for (int64_t i = 0; i < nc;) {
+    const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
+    const int64_t len = std::min({kColBlock, nc - i, sy - q});
+    out.push_back({i, i + len, b, q});
+    i += len;
+  }
+  return out;
+}
+
+// The corner table of tile columns [n0, n0 + nc): table[(og * nc + i) * K + kpt]. `off_buf` holds
+// kColBlock * K * D values per thread.
 template <int D, typename T>
-void build_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, int64_t n0, int64_t nc,
-                 Sample<D, T>* table) {
+void build_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
+                 const std::vector<ColumnBlock>& blocks, int64_t nc, Sample<D, T>* table, T* off_buf) {
   constexpr int kC = 1 << D;
-  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial(), OG = g.offset_groups;
-  const int32_t zero_row = static_cast<int32_t>(sx);
-  parallel_for(0, OG * nc, 16, [&](int64_t tb, int64_t te) {
-    for (int64_t t = tb; t < te; ++t) {
-      const int64_t og = t / nc, i = t % nc;
-      const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), OG = g.offset_groups;
+  const int32_t zero_row = static_cast<int32_t>(g.x_spatial());
+  const int64_t n_blocks = static_cast<int64_t>(blocks.size());
+  parallel_tasks(OG * n_blocks, [&](int64_t task, int tid) {
+    const int64_t og = task / n_blocks;
+    const ColumnBlock& cb = blocks[static_cast<size_t>(task % n_blocks)];
+    const int64_t len = cb.i1 - cb.i0;
+    T* off_loc = off_buf + tid * kColBlock * K * D;  // [kpt * D + a][l]
+    if (offset) {
+      for (int64_t ch = 0; ch < K * D; ++ch)
+        std::memcpy(off_loc + ch * kColBlock, offset + ((cb.b * OG + og) * K * D + ch) * sy + cb.q0, sizeof(T) * len);
+    }
+    for (int64_t l = 0; l < len; ++l) {
       int64_t y[D];
-      int64_t rem = q;
+      int64_t rem = cb.q0 + l;
       for (int a = D - 1; a >= 0; --a) {
         y[a] = rem % g.y_size[a];
         rem /= g.y_size[a];
       }
-      const T* off_q = offset ? offset + ((b * OG + og) * K * D) * sy + q : nullptr;
-      Sample<D, T>* out = table + t * K;
+      Sample<D, T>* out = table + (og * nc + cb.i0 + l) * K;
       for (int64_t kpt = 0; kpt < K; ++kpt) {
         int64_t ipos[D];
         grid_position<D, T, int64_t>(y, kcoords + kpt * D, g.stride, g.padding, g.dilation, ipos);
         Sample<D, T>& s = out[kpt];
-        if (off_q) {
+        if (offset) {
           T pos[D];
           bool nan = false, outside = false;
           for (int a = 0; a < D; ++a) {
-            pos[a] = static_cast<T>(ipos[a]) + off_q[(kpt * D + a) * sy];
+            pos[a] = static_cast<T>(ipos[a]) + off_loc[(kpt * D + a) * kColBlock + l];
             nan = nan || !(pos[a] == pos[a]);
             outside = outside || pos[a] <= T(-1) || pos[a] >= static_cast<T>(g.x_size[a]);
           }
@@ -298,6 +325,25 @@ void build_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* 
           }
           s.live = 1;
         }
+      }
+    }
+  });
+}
+
+// mtile[(mg * nc + i) * K + kpt] = mask[b, mg * K + kpt, q] for the tile's columns.
+template <int D, typename T>
+void build_mask_tile(const SamplingGeometry<D>& g, const T* mask, const std::vector<ColumnBlock>& blocks,
+                     int64_t nc, T* mtile) {
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), MG = g.mask_groups;
+  const int64_t n_blocks = static_cast<int64_t>(blocks.size());
+  parallel_for(0, MG * n_blocks, 4, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t mg = t / n_blocks;
+      const ColumnBlock& cb = blocks[static_cast<size_t>(t % n_blocks)];
+      for (int64_t kpt = 0; kpt < K; ++kpt) {
+        const T* src = mask + ((cb.b * MG + mg) * K + kpt) * sy + cb.q0;
+        T* dst = mtile + (mg * nc + cb.i0) * K + kpt;
+        for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l * K] = src[l];
       }
     }
   });
@@ -344,13 +390,16 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const std::vector<Segment> segs = segments(g);
 
   // Tiles are sized as if every matrix were needed, so the tiling (and the summation order of the
-  // weight gradient) does not depend on which gradients were requested. At most kMaxTile columns: the
-  // two column matrices of a tile then stay in the last-level cache between the GEMMs and the passes.
-  constexpr int64_t kMaxTile = 256;
+  // weight gradient) does not depend on which gradients were requested. Besides the workspace limit, a
+  // tile's two column matrices and its corner table stay under about kTileBytes, so they are still in
+  // cache when the passes read what the GEMMs wrote (and the reverse), but tiles have at least kMinTile
+  // columns, so small layers do not pay the fixed cost of many parallel regions.
+  constexpr int64_t kTileBytes = int64_t{4} << 20, kMinTile = 128;
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + 2 * ldr) +
                              static_cast<int64_t>(sizeof(Sample<D, T>)) * OG * K;
+  const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
   const int64_t nt = std::max<int64_t>(
-      1, std::min({total, kMaxTile, workspace_bytes / std::max<int64_t>(1, per_column)}));
+      1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
   const bool need_x = need_cols || need_coord;
   Carver carve;
   const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
@@ -361,6 +410,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_cols = carve.add<T>(need_cols ? ldr * nt : 0);
   const size_t o_dcol = carve.add<T>(need_dcol ? ldr * nt : 0);
   const size_t o_table = carve.add<Sample<D, T>>(OG * K * nt);
+  const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
+  const int n_threads = get_num_threads();
+  const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
+  const int64_t acc_per_thread = (OG * K * D + g.mask_groups * K) * kColBlock;
+  const size_t o_acc = carve.add<T>(need_coord ? n_threads * acc_per_thread : 0);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
@@ -371,6 +425,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   T* cols = reinterpret_cast<T*>(base + o_cols);
   T* dcol = reinterpret_cast<T*>(base + o_dcol);
   Sample<D, T>* table = reinterpret_cast<Sample<D, T>*>(base + o_table);
+  T* mtile = reinterpret_cast<T*>(base + o_mtile);
+  T* off_buf = reinterpret_cast<T*>(base + o_offbuf);
+  T* acc_buf = reinterpret_cast<T*>(base + o_acc);
   PhaseTimer timer;
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt]: the B matrix of dcolT = Y^T * W'.
@@ -403,7 +460,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx.xgt = xgt;
   ctx.dcol = dcol;
   ctx.cols = cols;
-  ctx.mask = mask;
+  ctx.mtile = mask ? mtile : nullptr;
   ctx.grad_offset = grad_offset;
   ctx.grad_mask = grad_mask;
   ctx.segs = segs.data();
@@ -415,14 +472,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   for (const Segment& s : segs)
     for (int64_t c = s.c0; c < s.c1; c += chunk) chunks.push_back({c, std::min(s.c1, c + chunk), s.og, s.mg, s.gi});
   const int64_t n_chunks = static_cast<int64_t>(chunks.size());
-  constexpr int64_t kColBlock = 32;
-
   for (int64_t n0 = 0; n0 < total; n0 += nt) {
     const int64_t nc = std::min(nt, total - n0);
     ctx.n0 = n0;
     ctx.nc = nc;
     gather_y_tile(g, y_src, n0, nc, ytile);
-    build_table<D, T>(g, kcoords.data(), offset, n0, nc, table);
+    const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
+    build_table<D, T>(g, kcoords.data(), offset, blocks, nc, table, off_buf);
+    if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
     timer.lap(1);
     if (need_dcol) {
       for (int64_t gi = 0; gi < G; ++gi) {
@@ -433,10 +490,23 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     timer.lap(2);
     if (need_cols || need_coord) {
-      const int64_t n_blocks = (nc + kColBlock - 1) / kColBlock;
-      parallel_tasks(n_blocks, [&](int64_t blk, int) {
-        const int64_t i0 = blk * kColBlock;
-        pass_a<D, T>(isa, ctx, need_cols, need_coord, i0, std::min(nc, i0 + kColBlock));
+      const int64_t MG = g.mask_groups;
+      parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int tid) {
+        const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
+        const int64_t len = cb.i1 - cb.i0;
+        T* acc = acc_buf + tid * acc_per_thread;
+        if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
+        pass_a<D, T>(isa, ctx, need_cols, need_coord, cb.i0, cb.i1, acc, kColBlock);
+        // Every offset / mask gradient element of these columns, written once, channel by channel.
+        if (grad_offset) {
+          for (int64_t ch = 0; ch < OG * K * D; ++ch)
+            std::memcpy(grad_offset + (cb.b * OG * K * D + ch) * sy + cb.q0, acc + ch * kColBlock, sizeof(T) * len);
+        }
+        if (grad_mask) {
+          const T* am = acc + OG * K * D * kColBlock;
+          for (int64_t ch = 0; ch < MG * K; ++ch)
+            std::memcpy(grad_mask + (cb.b * MG * K + ch) * sy + cb.q0, am + ch * kColBlock, sizeof(T) * len);
+        }
       });
     }
     timer.lap(3);
