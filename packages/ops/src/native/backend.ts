@@ -3,6 +3,8 @@
 // plus backendInfo(): which binary was loaded, from where, and why the others were not.
 import { getLoaded, type BackendRequest, type LoadAttempt } from './load-binding.js';
 
+export type { BackendRequest, LoadAttempt } from './load-binding.js';
+
 /** What {@link backendInfo} reports. */
 export interface BackendInfo {
   /** True when a native binary is loaded. */
