@@ -200,20 +200,28 @@ std::vector<Segment> segments(const SamplingGeometry<D>& g) {
   return out;
 }
 
+// Transposes in square blocks of kT x kT elements through a local buffer, so that both sides are read
+// and written along contiguous runs.
+constexpr int64_t kT = 16;
+
 // Xt[b][p][c] = X[b][c][p], and a zero row p = sx per image.
 template <typename T>
 void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) {
-  constexpr int64_t kBlock = 32;
-  const int64_t n_blocks = (sx + kBlock - 1) / kBlock;
-  parallel_for(0, batch * n_blocks, 1, [&](int64_t tb, int64_t te) {
+  const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  parallel_for(0, batch * pb, 1, [&](int64_t tb, int64_t te) {
+    T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
-      const int64_t b = t / n_blocks, p0 = (t % n_blocks) * kBlock, p1 = std::min(sx, p0 + kBlock);
+      const int64_t b = t / pb, p0 = (t % pb) * kT, np = std::min(kT, sx - p0);
       T* dst = xt + b * (sx + 1) * cx;
-      for (int64_t c = 0; c < cx; ++c) {
-        const T* src = x + (b * cx + c) * sx;
-        for (int64_t p = p0; p < p1; ++p) dst[p * cx + c] = src[p];
+      for (int64_t ci = 0; ci < cb; ++ci) {
+        const int64_t c0 = ci * kT, ncn = std::min(kT, cx - c0);
+        for (int64_t c = 0; c < ncn; ++c) {
+          const T* src = x + (b * cx + c0 + c) * sx + p0;
+          for (int64_t p = 0; p < np; ++p) tmp[p][c] = src[p];
+        }
+        for (int64_t p = 0; p < np; ++p) std::memcpy(dst + (p0 + p) * cx + c0, tmp[p], sizeof(T) * ncn);
       }
-      if (p1 == sx) std::fill(dst + sx * cx, dst + (sx + 1) * cx, T(0));
+      if (p0 + np == sx) std::fill(dst + sx * cx, dst + (sx + 1) * cx, T(0));
     }
   });
 }
@@ -221,15 +229,21 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
 // X[b][c][p] += XGt[b][p][c].
 template <typename T>
 void add_channels_first(const T* xgt, int64_t batch, int64_t cx, int64_t sx, T* x) {
-  constexpr int64_t kChannels = 16;
-  const int64_t n_blocks = (cx + kChannels - 1) / kChannels;
-  parallel_for(0, batch * n_blocks, 1, [&](int64_t tb, int64_t te) {
+  const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
+    T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
-      const int64_t b = t / n_blocks, c0 = (t % n_blocks) * kChannels, c1 = std::min(cx, c0 + kChannels);
+      const int64_t b = t / cb, c0 = (t % cb) * kT, ncn = std::min(kT, cx - c0);
       const T* src = xgt + b * (sx + 1) * cx;
       T* dst = x + b * cx * sx;
-      for (int64_t p = 0; p < sx; ++p)
-        for (int64_t c = c0; c < c1; ++c) dst[c * sx + p] += src[p * cx + c];
+      for (int64_t pi = 0; pi < pb; ++pi) {
+        const int64_t p0 = pi * kT, np = std::min(kT, sx - p0);
+        for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
+        for (int64_t c = 0; c < ncn; ++c) {
+          T* d = dst + (c0 + c) * sx + p0;
+          for (int64_t p = 0; p < np; ++p) d[p] += tmp[p][c];
+        }
+      }
     }
   });
 }
