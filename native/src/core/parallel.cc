@@ -3,6 +3,7 @@
 // pool object is never destroyed, so process exit does not wait for (or race with) its threads.
 #include "core/parallel.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -14,6 +15,30 @@ namespace dcn {
 namespace {
 
 thread_local bool tls_in_region = false;
+
+// Before sleeping on a condition variable, a worker waiting for the next region (and the caller waiting
+// for the workers) polls for about this long: kernels run several short regions back to back (one per
+// phase of a column tile), and a futex wake-up costs tens of microseconds on a busy machine.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `ready` for up to kSpin; true as soon as it holds.
+template <typename F>
+bool spin_until(F&& ready) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= until) return ready();
+  }
+}
 
 int default_num_threads() {
   if (const char* env = std::getenv("TVDCN_NUM_THREADS")) {
@@ -51,9 +76,9 @@ class ThreadPool {
       fn_ = fn;
       ctx_ = ctx;
       nthreads_ = n;
-      pending_ = n - 1;
+      pending_.store(n - 1, std::memory_order_relaxed);
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     start_cv_.notify_all();
     tls_in_region = true;
@@ -64,8 +89,9 @@ class ThreadPool {
       mine = std::current_exception();
     }
     tls_in_region = false;
+    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return pending_ == 0; });
+    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
     std::exception_ptr err = mine ? mine : error_;
     error_ = nullptr;
     lock.unlock();
@@ -92,8 +118,8 @@ class ThreadPool {
     uint64_t generation;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      stop_ = false;
-      generation = generation_;
+      stop_.store(false, std::memory_order_relaxed);
+      generation = generation_.load(std::memory_order_relaxed);
     }
     // Each worker starts from the current generation, so it cannot miss a job posted before it runs.
     for (int i = 1; i < size(); ++i)
@@ -105,7 +131,7 @@ class ThreadPool {
     if (workers_.empty()) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
+      stop_.store(true, std::memory_order_relaxed);
     }
     start_cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -118,11 +144,16 @@ class ThreadPool {
       detail::RegionFn fn;
       void* ctx;
       int n;
+      spin_until([&] {
+        return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+      });
       {
         std::unique_lock<std::mutex> lock(mu_);
-        start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+        start_cv_.wait(lock, [&] {
+          return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_relaxed) != seen;
+        });
+        if (stop_.load(std::memory_order_relaxed)) return;
+        seen = generation_.load(std::memory_order_relaxed);
         if (tid >= nthreads_) continue;
         fn = fn_;
         ctx = ctx_;
@@ -136,7 +167,7 @@ class ThreadPool {
       }
       std::lock_guard<std::mutex> lock(mu_);
       if (err && !error_) error_ = err;
-      if (--pending_ == 0) done_cv_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_cv_.notify_one();
     }
   }
 
@@ -146,12 +177,12 @@ class ThreadPool {
 
   std::mutex mu_;  // guards the job fields below
   std::condition_variable start_cv_, done_cv_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};  // written under mu_, also polled without it
   detail::RegionFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int nthreads_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 

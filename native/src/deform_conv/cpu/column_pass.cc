@@ -480,12 +480,23 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx.segs = segs.data();
   ctx.n_segs = static_cast<int64_t>(segs.size());
 
-  // Scatter tasks own (image, chunk of at most 64 bytes of channels inside one segment).
-  std::vector<Segment> chunks;
+  // Scatter tasks own (image, 64-byte aligned run of channels): whole cache lines of the channels-last
+  // gradient rows (when cx * sizeof(T) is a multiple of 64), so two threads never write one line. A run
+  // holds the pieces of the segments that meet it.
   const int64_t chunk = std::max<int64_t>(1, 64 / static_cast<int64_t>(sizeof(T)));
-  for (const Segment& s : segs)
-    for (int64_t c = s.c0; c < s.c1; c += chunk) chunks.push_back({c, std::min(s.c1, c + chunk), s.og, s.mg, s.gi});
-  const int64_t n_chunks = static_cast<int64_t>(chunks.size());
+  const int64_t n_chunks = (g.cx + chunk - 1) / chunk;
+  std::vector<Segment> pieces;
+  std::vector<int64_t> chunk_first(static_cast<size_t>(n_chunks + 1), 0);
+  for (int64_t k = 0; k < n_chunks; ++k) {
+    chunk_first[static_cast<size_t>(k)] = static_cast<int64_t>(pieces.size());
+    const int64_t c0 = k * chunk, c1 = std::min(g.cx, c0 + chunk);
+    for (const Segment& s : segs) {
+      const int64_t a = std::max(c0, s.c0), e = std::min(c1, s.c1);
+      if (a < e) pieces.push_back({a, e, s.og, s.mg, s.gi});
+    }
+  }
+  chunk_first[static_cast<size_t>(n_chunks)] = static_cast<int64_t>(pieces.size());
+
   for (int64_t n0 = 0; n0 < total; n0 += nt) {
     const int64_t nc = std::min(nt, total - n0);
     ctx.n0 = n0;
@@ -536,9 +547,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       const int64_t b_first = n0 / sy, n_images = (n0 + nc - 1) / sy - b_first + 1;
       parallel_tasks(n_images * n_chunks, [&](int64_t task, int) {
         const int64_t b = b_first + task / n_chunks;
-        const Segment& s = chunks[static_cast<size_t>(task % n_chunks)];
+        const int64_t k = task % n_chunks;
         const int64_t i0 = std::max(n0, b * sy) - n0, i1 = std::min(n0 + nc, (b + 1) * sy) - n0;
-        pass_b<D, T>(isa, ctx, b, s, i0, i1);
+        for (int64_t p = chunk_first[static_cast<size_t>(k)]; p < chunk_first[static_cast<size_t>(k + 1)]; ++p)
+          pass_b<D, T>(isa, ctx, b, pieces[static_cast<size_t>(p)], i0, i1);
       });
     }
     timer.lap(5);
