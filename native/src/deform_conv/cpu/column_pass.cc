@@ -575,9 +575,116 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   return true;
 }
 
+// NOTE [ Channels-last forward ]
+// Y = W * im2col(X) with the columns sampled as in the column pass (colsT[n][(kpt, c)] from Xt, corner
+// table per tile) and multiplied transposed: Y_tile^T (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T. Used
+// where the planar forward spends most of its time in vector gathers (2^D = 8 corners: D = 3). Each
+// output element sums over the rows in the GEMM's fixed order, so the tiling never changes the result.
+template <int D, typename T>
+bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
+                           const T* mask, const T* bias, T* y, int64_t workspace_bytes) {
+  using namespace cl;
+  const int64_t sx = g.x_spatial();
+  if (sx >= INT32_MAX) return false;
+  const MicroKernel<T>& uk = micro_kernel<T>();
+  const Isa isa = current_isa();
+  const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;
+  const int64_t cxg = g.cx_per_group(), cyg = g.cy_per_group(), rows = cxg * K, ldr = g.cx * K;
+  const int64_t sy = g.y_spatial(), total = g.y_columns();
+  if (total == 0 || g.cy == 0) return true;
+  const std::vector<int64_t> kcoords = kernel_coords(g);
+  const std::vector<Segment> segs = segments(g);
+
+  constexpr int64_t kTileBytes = int64_t{4} << 20, kMinTile = 128;
+  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr) +
+                             static_cast<int64_t>(sizeof(Sample<D, T>)) * OG * K;
+  const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
+  const int64_t nt = std::max<int64_t>(
+      1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
+  Carver carve;
+  const size_t o_wperm = carve.add<T>(g.cy * rows);
+  const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
+  const size_t o_ctile = carve.add<T>(g.cy * nt);
+  const size_t o_cols = carve.add<T>(ldr * nt);
+  const size_t o_table = carve.add<Sample<D, T>>(OG * K * nt);
+  const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
+  const int n_threads = get_num_threads();
+  const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
+  Scratch& scratch = thread_scratch();
+  char* base = scratch.get(carve.total());
+  T* wperm = reinterpret_cast<T*>(base + o_wperm);
+  T* xt = reinterpret_cast<T*>(base + o_xt);
+  T* ctile = reinterpret_cast<T*>(base + o_ctile);
+  T* cols = reinterpret_cast<T*>(base + o_cols);
+  Sample<D, T>* table = reinterpret_cast<Sample<D, T>*>(base + o_table);
+  T* mtile = reinterpret_cast<T*>(base + o_mtile);
+  T* off_buf = reinterpret_cast<T*>(base + o_offbuf);
+
+  parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
+    for (int64_t o = ob; o < oe; ++o)
+      for (int64_t c = 0; c < cxg; ++c)
+        for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
+  });
+  to_channels_last(x, B, g.cx, sx, xt);
+
+  Ctx<D, T> ctx{};
+  ctx.g = &g;
+  ctx.K = K;
+  ctx.sy = sy;
+  ctx.sx = sx;
+  ctx.cx = g.cx;
+  ctx.cxg = cxg;
+  ctx.rows = rows;
+  ctx.ldr = ldr;
+  ctx.table = table;
+  ctx.xt = xt;
+  ctx.cols = cols;
+  ctx.mtile = mask ? mtile : nullptr;
+  ctx.segs = segs.data();
+  ctx.n_segs = static_cast<int64_t>(segs.size());
+
+  for (int64_t n0 = 0; n0 < total; n0 += nt) {
+    const int64_t nc = std::min(nt, total - n0);
+    ctx.n0 = n0;
+    ctx.nc = nc;
+    const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
+    build_table<D, T>(g, kcoords.data(), offset, blocks, nc, table, off_buf);
+    if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
+    parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int) {
+      const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
+      pass_a<D, T>(isa, ctx, true, false, cb.i0, cb.i1, static_cast<T*>(nullptr), kColBlock);
+    });
+    for (int64_t gi = 0; gi < G; ++gi) {
+      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg)
+      gemm(uk, nc, cyg, rows, cols + gi * rows, ldr, int64_t{1}, static_cast<const T*>(nullptr),
+           wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false);
+    }
+    // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
+    const int64_t n_ob = (g.cy + kT - 1) / kT;
+    parallel_tasks(static_cast<int64_t>(blocks.size()) * n_ob, [&](int64_t task, int) {
+      const ColumnBlock& cb = blocks[static_cast<size_t>(task / n_ob)];
+      const int64_t o0 = (task % n_ob) * kT, o1 = std::min(g.cy, o0 + kT);
+      for (int64_t o = o0; o < o1; ++o) {
+        T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
+        const T bv = bias ? bias[o] : T(0);
+        const T* src = ctile + cb.i0 * g.cy + o;
+        if (bias) {
+          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
+        } else {
+          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
+        }
+      }
+    });
+  }
+  scratch.release_if_huge();
+  return true;
+}
+
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                     \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,  \
-                                                const T*, const T*, T*, T*, T*, T*, int64_t);
+                                                const T*, const T*, T*, T*, T*, T*, int64_t);     \
+  template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,      \
+                                            const T*, const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)
 DCN_INSTANTIATE_COLUMN_PASS(2, float)
 DCN_INSTANTIATE_COLUMN_PASS(3, float)

@@ -22,4 +22,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
                                T* grad_mask, int64_t workspace_bytes);
 
+// The regular forward Y = W * im2col(X) (+ bias) from channels-last samples (NOTE [ Channels-last
+// forward ] in column_pass.cc); same contract as gather_gemm of kernels.h. Returns false, doing nothing,
+// when it does not apply (a plane of X with 2^31 - 1 or more positions).
+template <int D, typename T>
+bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
+                           const T* mask, const T* bias, T* y, int64_t workspace_bytes);
+
 }  // namespace dcn::cpu

@@ -13,6 +13,7 @@
 #include "core/buffer.h"
 #include "core/parallel.h"
 #include "deform_conv/columns.h"
+#include "deform_conv/cpu/column_pass.h"
 #include "deform_conv/cpu/gemm.h"
 #include "deform_conv/cpu/sample_rows.h"
 #include "deform_conv/kernels.h"
@@ -664,6 +665,9 @@ void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* 
 template <int D, typename T>
 void gather_gemm(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
                  const T* bias, T* y, int64_t workspace_bytes) {
+  // 3D: eight corners per sample make the vector gathers of the planar path the bottleneck; the
+  // channels-last forward reads each corner's channels contiguously instead.
+  if (D == 3 && forward_channels_last<D, T>(g, x, weight, offset, mask, bias, y, workspace_bytes)) return;
   if (offset)
     gather_gemm_impl<D, T, true>(g, x, weight, offset, mask, bias, y, workspace_bytes);
   else
