@@ -80,6 +80,11 @@ export interface KernelBackend {
   fromArray(device: Device, dtype: DType, data: TypedArray, adopt: boolean): Storage;
   /** A copy of the values on the CPU (half types widen to float32). */
   read(storage: Storage): TypedArray;
+  /**
+   * {@link KernelBackend.read} without blocking the event loop (devices whose reads wait for the device;
+   * `Tensor.data()` uses `read` where it is absent).
+   */
+  readAsync?(storage: Storage): Promise<TypedArray>;
   /** A copy of `storage` in `dtype` (a plain copy when the dtype is the same). */
   cast(storage: Storage, dtype: DType): Storage;
   /** Sets every element to `value`, in place. */

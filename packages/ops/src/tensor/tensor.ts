@@ -17,6 +17,7 @@ import { backward as runBackward, type BackwardOptions } from '../autograd/tape.
 import { getKernels } from '../kernels/registry.js';
 import { cast, clone, toDevice } from '../ops/conversion.js';
 import * as elementwise from '../ops/elementwise.js';
+import * as inPlace from '../ops/in-place.js';
 import * as reduce from '../ops/reduce.js';
 import * as shapeOps from '../ops/shape-ops.js';
 import { reshape } from '../ops/shape-ops.js';
@@ -219,11 +220,15 @@ export class Tensor {
   }
 
   /**
-   * The same as {@link Tensor.toTypedArray}, as a Promise (for device tensors, without blocking the
-   * event loop once CUDA reads are asynchronous). Rejects with {@link DisposedTensorError} after `dispose()`.
+   * The same as {@link Tensor.toTypedArray}, as a Promise. For CUDA tensors the copy is queued on the
+   * device's stream at once and awaited off the main thread, so the event loop keeps running while the
+   * GPU finishes (disposing the tensor meanwhile is safe). Rejects with {@link DisposedTensorError} after
+   * `dispose()`.
    */
   async data(): Promise<TypedArray> {
-    return this.toTypedArray();
+    const storage = this.#live('data');
+    const kernels = getKernels(this.device, 'data');
+    return kernels.readAsync !== undefined ? kernels.readAsync(storage) : kernels.read(storage);
   }
 
   /**
@@ -275,7 +280,8 @@ export class Tensor {
   /**
    * A copy on another device and/or of another dtype; `this` when nothing changes. Differentiable.
    * @param target - a device (`'cpu'`, `'cuda'`, `'cuda:1'`), a dtype, or both in an object
-   * @throws {@link NotImplementedError} for a device without kernels (CUDA, for now) or a half dtype on the CPU
+   * @throws {@link NotImplementedError} for a device without usable kernels (CUDA without a CUDA build or
+   *   device) or a half dtype on the CPU
    * @example `x.to('float64')`, `x.to({ device: 'cpu', dtype: 'float32' })`
    */
   to(target: Device | DType | { device?: Device; dtype?: DType }): Tensor {
@@ -306,14 +312,19 @@ export class Tensor {
       );
     }
     this.#live('to');
-    let out: Tensor = this;
-    if (device !== undefined && device !== out.device) out = toDevice(out, device);
-    if (dtype !== undefined && dtype !== out.dtype) {
-      const converted = cast(out, dtype);
-      if (out !== this) out.dispose();
-      out = converted;
+    const move = device !== undefined && device !== this.device;
+    const convert = dtype !== undefined && dtype !== this.dtype;
+    if (!move && !convert) return this;
+    if (!move) return cast(this, dtype as DType);
+    if (!convert) return toDevice(this, device as Device);
+    // Convert where both dtypes exist: on the device when leaving it (a half CUDA tensor becomes
+    // float32 there, then moves to the CPU), on the target when coming from the CPU.
+    const first = this.device === 'cpu' ? toDevice(this, device as Device) : cast(this, dtype as DType);
+    try {
+      return this.device === 'cpu' ? cast(first, dtype as DType) : toDevice(first, device as Device);
+    } finally {
+      first.dispose();
     }
-    return out;
   }
 
   /** `to('cpu')`. */
@@ -352,6 +363,74 @@ export class Tensor {
   clone(): Tensor {
     return clone(this);
   }
+
+  // #region In-place ops (PyTorch's trailing-underscore methods). They write into this tensor's memory
+  // through its device's kernels and are not recorded by autograd.
+
+  /**
+   * Copies the values of `src` into this tensor, in place, and returns `this` (PyTorch's `copy_`). `src`
+   * must have this tensor's shape, and may be on another device or of another dtype: the values are
+   * converted (rounded once to this tensor's dtype). Every tensor sharing this one's memory (`reshape()`,
+   * `detach()` results, tensors saved for backward) sees the change.
+   *
+   * Not recorded by autograd: with grad mode on, it throws for a tensor that requires grad (as PyTorch does
+   * for leaves) and for a `src` that requires grad; call it inside {@link noGrad} to update parameters.
+   * @throws {@link ShapeMismatchError} when the shapes differ
+   * @throws {@link InvalidArgumentError} for a tensor (or `src`) that requires grad while grad mode is on
+   * @throws {@link DisposedTensorError} when either tensor was disposed
+   * @example
+   * ```ts
+   * noGrad(() => layer.weight.copy_(loaded));   // loaded may be on the CPU, the weight on CUDA
+   * ```
+   */
+  copy_(src: Tensor): this {
+    inPlace.copyInPlace(this, src);
+    return this;
+  }
+
+  /**
+   * Sets every element to `value` (rounded to the dtype), in place; returns `this` (PyTorch's `fill_`).
+   * Not recorded by autograd (see {@link Tensor.copy_}).
+   * @throws {@link InvalidArgumentError} for a value that is not a number, or a tensor that requires grad
+   *   while grad mode is on
+   */
+  fill_(value: number): this {
+    inPlace.fillInPlace(this, value);
+    return this;
+  }
+
+  /** `fill_(0)` (PyTorch's `zero_`). */
+  zero_(): this {
+    inPlace.fillInPlace(this, 0, 'zero_');
+    return this;
+  }
+
+  /**
+   * `this += alpha * other`, in place; returns `this` (PyTorch's `add_(other, alpha=1)`). `other` is a
+   * number or a tensor of this device and dtype whose shape broadcasts to this one's; `alpha * other` is
+   * rounded to the dtype before the sum (two roundings when `alpha` is not 1). Not recorded by autograd
+   * (see {@link Tensor.copy_}).
+   * @throws {@link ShapeMismatchError}, {@link DeviceMismatchError}, {@link DTypeMismatchError}
+   * @throws {@link InvalidArgumentError} for a tensor that requires grad while grad mode is on
+   * @example `noGrad(() => p.add_(p.grad!, -lr))` — a plain SGD step
+   */
+  add_(other: Tensor | number, alpha = 1): this {
+    inPlace.addInPlace(this, other, alpha);
+    return this;
+  }
+
+  /**
+   * `this *= other`, in place; returns `this` (PyTorch's `mul_`). `other` is a number or a tensor of this
+   * device and dtype whose shape broadcasts to this one's. Not recorded by autograd (see {@link Tensor.copy_}).
+   * @throws {@link ShapeMismatchError}, {@link DeviceMismatchError}, {@link DTypeMismatchError}
+   * @throws {@link InvalidArgumentError} for a tensor that requires grad while grad mode is on
+   */
+  mul_(other: Tensor | number): this {
+    inPlace.mulInPlace(this, other);
+    return this;
+  }
+
+  // #endregion
 
   // #region Method forms of the functional ops (as PyTorch's Tensor methods; each is the function of
   // the same name with this tensor as its first argument, and differentiable like it).

@@ -23,6 +23,7 @@ import {
   mul,
   narrow,
   neg,
+  noGrad,
   pad,
   permute,
   pow,
@@ -191,6 +192,67 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
       if (!DRY_RUN) assert.deepEqual(Array.from(await cudaKernels.readAsync(storage)), Array.from(viaCpu.toTypedArray()));
       g.dispose();
       viaCpu.dispose();
+    });
+  }
+
+  for (const dtype of DTYPES) {
+    it(`in-place ops: copy_ across devices and dtypes, fill_, zero_, add_, mul_ [${dtype}]`, async () => {
+      const r = rng(18);
+      const v = roundTo(Float64Array.from(uniformArray(r, 777, -4, 4), Math.fround), dtype, (x, d) => toGpu(x, d));
+      const w = roundTo(Float64Array.from(uniformArray(r, 777, -4, 4), Math.fround), dtype, (x, d) => toGpu(x, d));
+      tidy(() => {
+        const g = toGpu(v, dtype);
+        // From the CPU (float64 and float32) into the device tensor, and back into CPU tensors.
+        g.zero_();
+        assert.deepEqual(Array.from(g.toTypedArray()), Array(777).fill(0), 'zero_');
+        g.copy_(tensor(w, { dtype: 'float64' }));
+        assert.deepEqual(Array.from(vals(g)), Array.from(w), 'copy_ from the CPU (float64)');
+        const back = tensor(new Float64Array(777), { dtype: 'float64' }).copy_(g);
+        assert.deepEqual(Array.from(vals(back)), Array.from(w), 'copy_ to the CPU');
+        const back32 = tensor(new Float32Array(777)).copy_(g);
+        assert.deepEqual(Array.from(vals(back32)), Array.from(w, Math.fround), 'copy_ to the CPU (float32)');
+        // Same device, another dtype.
+        const other: DType = dtype === 'float32' ? 'float64' : 'float32';
+        const h = toGpu(v, other);
+        g.copy_(h);
+        assert.deepEqual(Array.from(vals(g)), Array.from(v), `copy_ from ${other} on the device`);
+        // fill_, add_ (alpha, broadcast), mul_ against the same ops out of place.
+        g.fill_(0.5);
+        assert.deepEqual(Array.from(vals(g)), Array(777).fill(0.5), 'fill_');
+        g.copy_(toGpu(v, dtype));
+        const ref = add(toGpu(v, dtype), mul(toGpu(w, dtype), -0.25));
+        g.add_(toGpu(w, dtype), -0.25);
+        assert.deepEqual(Array.from(vals(g)), Array.from(vals(ref)), 'add_(other, alpha)');
+        g.mul_(2).add_(1);
+        assert.deepEqual(Array.from(vals(g)), Array.from(vals(add(mul(ref, 2), 1))), 'mul_(2).add_(1)');
+        const m = toGpu(v, dtype, [7, 111]);
+        m.mul_(toGpu(Float64Array.from([2]), dtype));
+        assert.deepEqual(Array.from(vals(m)), Array.from(v, (x) => 2 * x), 'mul_ with a broadcast tensor');
+        // Under grad mode, a parameter is refused; under noGrad it updates in place.
+        const p = toGpu(v, dtype);
+        p.requiresGrad = true;
+        assert.throws(() => p.add_(1), /a leaf that requires grad/);
+        noGrad(() => p.copy_(toGpu(w, dtype)));
+        assert.deepEqual(Array.from(vals(p)), Array.from(w), 'copy_ under noGrad');
+        if (!DRY_RUN) {
+          // cuda:0 -> cuda:0 through copy_ of a detached alias is a no-op.
+          p.detach().copy_(p.detach());
+          assert.deepEqual(Array.from(vals(p)), Array.from(w));
+        }
+      });
+      // to({ device: 'cpu', dtype }) converts on the device first (half types have no CPU dtype).
+      const g = toGpu(v, dtype);
+      for (const target of ['float32', 'float64'] as const) {
+        const c = g.to({ device: 'cpu', dtype: target });
+        assert.equal(c.device, 'cpu');
+        assert.equal(c.dtype, target);
+        assert.deepEqual(Array.from(vals(c)), Array.from(v, target === 'float32' ? Math.fround : (x) => x), `to(cpu, ${target})`);
+        if (c !== g) c.dispose();
+      }
+      // data() resolves from the CUDA backend's readAsync (disposing the tensor meanwhile is safe).
+      const pending = g.data();
+      g.dispose();
+      assert.deepEqual(Array.from(await pending), Array.from(v, dtype === 'float64' ? (x) => x : Math.fround), 'data()');
     });
   }
 

@@ -29,7 +29,7 @@ function alloc(b: CudaBinding, device: Device, dtype: DType, numel: number): Cud
   return CudaStorage.allocate(b, device, dtype, numel);
 }
 
-/** @internal The CUDA kernels, plus `readAsync` (what `Tensor.data()` should await for device tensors). */
+/** @internal The CUDA kernels, with `readAsync` (what `Tensor.data()` awaits for device tensors). */
 export const cudaKernels: KernelBackend & { readAsync(storage: Storage): Promise<TypedArray> } = {
   type: 'cuda',
 
