@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Parameter initialisation with PyTorch's distributions (torch.nn.init): the in-place fills that
-// `_ConvNd.reset_parameters` uses. Random numbers come from @tvdcn/ops' `rand`, so `manualSeed` governs
-// them; the values differ from PyTorch's (another generator), the distributions do not.
+// `_ConvNd.reset_parameters` uses, on any device (written with copy_/fill_ under noGrad). Random numbers
+// come from @tvdcn/ops' `rand` on the CPU, so `manualSeed` governs them on every device; the values differ
+// from PyTorch's (another generator), the distributions do not.
 
 import { type Tensor, rand } from '@tvdcn/ops';
 import { InvalidArgumentError, ShapeMismatchError, formatShape, formatValue } from '@tvdcn/shape';
-import { ownValues } from '../internal/tensor-data.js';
+import { fillValues, writeValues } from '../internal/tensor-data.js';
 
 /** The nonlinearities {@link calculateGain} knows (PyTorch's names). */
 export type Nonlinearity =
@@ -107,7 +108,6 @@ function expectFinite(op: string, argument: string, value: unknown): number {
  * Fills `t` in place with values drawn from U(low, high) (PyTorch's `uniform_`); returns `t`.
  *
  * @throws {@link InvalidArgumentError} for bounds that are not finite or `low > high`
- * @throws {@link NotImplementedError} for a tensor not on the CPU
  */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   expectFinite('uniform_', 'low', low);
@@ -115,31 +115,30 @@ export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   if (low > high) {
     throw new InvalidArgumentError(`uniform_(): expected low <= high, but got low = ${low} and high = ${high}`, 'low');
   }
-  const values = ownValues(t, 'uniform_');
-  if (values.length === 0) return t;
-  const u = rand([values.length], { dtype: 'float64' });
-  const draws = u.toTypedArray();
+  if (t.numel === 0) return t;
+  // Drawn on the CPU in float64 (the same numbers on every device), rounded once to t's dtype on its device.
+  const u = rand([t.numel], { dtype: 'float64' });
+  const draws = u.toTypedArray() as Float64Array;
   u.dispose();
   const width = high - low;
-  for (let i = 0; i < values.length; i++) values[i] = low + width * draws[i];
+  for (let i = 0; i < draws.length; i++) draws[i] = low + width * draws[i];
+  writeValues(t, draws);
   return t;
 }
 
 /**
  * Fills `t` in place with `value` (PyTorch's `constant_`); returns `t`.
- * @throws {@link NotImplementedError} for a tensor not on the CPU
  */
 export function constant_(t: Tensor, value: number): Tensor {
   if (typeof value !== 'number') {
     throw new InvalidArgumentError(`constant_(): expected value to be a number, but got ${formatValue(value)}`, 'value');
   }
-  ownValues(t, 'constant_').fill(value);
+  fillValues(t, value);
   return t;
 }
 
 /**
  * Fills `t` in place with zeros (PyTorch's `zeros_`); returns `t`.
- * @throws {@link NotImplementedError} for a tensor not on the CPU
  */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0);
@@ -155,7 +154,6 @@ export function zeros_(t: Tensor): Tensor {
  * @param t - a weight with at least 2 dimensions
  * @param options - `a` (default 0), `mode` (default `'fan_in'`), `nonlinearity` (default `'leaky_relu'`)
  * @throws {@link ShapeMismatchError} for fewer than 2 dimensions
- * @throws {@link NotImplementedError} for a tensor not on the CPU
  *
  * @example
  * ```ts

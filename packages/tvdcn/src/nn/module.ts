@@ -357,7 +357,7 @@ export abstract class Module {
     for (const [name, p] of own) {
       const value = stateDict[name];
       if (value === undefined || value === p) continue;
-      writeValues(p, value.toTypedArray(), op);
+      writeValues(p, value);
     }
     return { missingKeys, unexpectedKeys };
   }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Adam and AdamW: PyTorch's `torch.optim.Adam` / `AdamW` updates (single-tensor form), written out per
-// element in the same order of operations, with AMSGrad and maximize.
+// Adam and AdamW: PyTorch's `torch.optim.Adam` / `AdamW` updates (single-tensor form), written as
+// tensor ops under noGrad in PyTorch's order of operations, with AMSGrad and maximize. They run on the
+// parameters' device (CPU or CUDA); the moment estimates are tensors of the parameter's dtype there.
 
-import { ownValues, readValues } from '../internal/tensor-data.js';
+import { type Tensor, keep, noGrad, tidy, zerosLike } from '@tvdcn/ops';
 import { Optimizer, type OptimizerParams, type ParamGroup, expectHyper } from './optimizer.js';
 
 /** Hyper-parameters of {@link Adam} and {@link AdamW} (PyTorch's names in camelCase). */
@@ -24,14 +25,19 @@ export interface AdamOptions {
 /** Per-parameter state of Adam. */
 interface AdamState {
   step: number;
-  expAvg: Float32Array | Float64Array;
-  expAvgSq: Float32Array | Float64Array;
-  maxExpAvgSq: Float32Array | Float64Array | null;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+  maxExpAvgSq: Tensor | null;
 }
 
-/** `a + w * (b - a)` as PyTorch's `lerp` computes it (the other form for weights >= 0.5). */
-function lerp(a: number, b: number, w: number): number {
-  return w < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
+/**
+ * `a = lerp(a, b, w)` in place, as PyTorch's `lerp_` computes it: `a + w * (b - a)`, or
+ * `b - (b - a) * (1 - w)` for weights >= 0.5.
+ */
+function lerp_(a: Tensor, b: Tensor, w: number): void {
+  const diff = b.sub(a);
+  if (w < 0.5) a.add_(diff, w);
+  else a.copy_(b.sub(diff.mul(1 - w)));
 }
 
 /** @internal Shared implementation of {@link Adam} and {@link AdamW}. */
@@ -52,44 +58,46 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
     for (const p of group.params) {
-      if (p.grad === null) continue;
-      const values = ownValues(p, `${this.name}.step`);
-      const grad = readValues(p.grad);
+      const grad = p.grad;
+      if (grad === null) continue;
       const raw = this.stateOf(p);
-      if (raw.step === undefined) {
-        const Ctor = values.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
-        Object.assign(raw, {
-          step: 0,
-          expAvg: new Ctor(values.length),
-          expAvgSq: new Ctor(values.length),
-          maxExpAvgSq: amsgrad ? new Ctor(values.length) : null,
-        } satisfies AdamState);
-      }
-      const s = raw as unknown as AdamState;
-      if (amsgrad && s.maxExpAvgSq === null) s.maxExpAvgSq = new (values.constructor as Float64ArrayConstructor)(values.length);
-      s.step += 1;
-      if (this.decoupled && weightDecay !== 0) {
-        const factor = 1 - lr * weightDecay;
-        for (let i = 0; i < values.length; i++) values[i] = values[i] * factor;
-      }
-      const biasCorrection1 = 1 - beta1 ** s.step;
-      const biasCorrection2 = 1 - beta2 ** s.step;
-      const stepSize = lr / biasCorrection1;
-      const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
-      const { expAvg, expAvgSq, maxExpAvgSq } = s;
-      for (let i = 0; i < values.length; i++) {
-        let g = maximize ? -grad[i] : grad[i];
-        if (!this.decoupled && weightDecay !== 0) g = g + weightDecay * values[i];
-        expAvg[i] = lerp(expAvg[i], g, 1 - beta1);
-        expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
-        let second = expAvgSq[i];
-        if (amsgrad && maxExpAvgSq !== null) {
-          maxExpAvgSq[i] = Math.max(maxExpAvgSq[i], expAvgSq[i]);
-          second = maxExpAvgSq[i];
-        }
-        const denom = Math.sqrt(second) / biasCorrection2Sqrt + eps;
-        values[i] = values[i] - stepSize * (expAvg[i] / denom);
-      }
+      tidy(() =>
+        noGrad(() => {
+          if (raw.step === undefined) {
+            Object.assign(raw, {
+              step: 0,
+              expAvg: keep(zerosLike(p)),
+              expAvgSq: keep(zerosLike(p)),
+              maxExpAvgSq: amsgrad ? keep(zerosLike(p)) : null,
+            } satisfies AdamState);
+          }
+          const s = raw as unknown as AdamState;
+          if (amsgrad && s.maxExpAvgSq === null) s.maxExpAvgSq = keep(zerosLike(p));
+          s.step += 1;
+          let g = maximize ? grad.neg() : grad;
+          if (this.decoupled) {
+            if (weightDecay !== 0) p.mul_(1 - lr * weightDecay);
+          } else if (weightDecay !== 0) {
+            g = g.add(p.mul(weightDecay));
+          }
+          const { expAvg, expAvgSq, maxExpAvgSq } = s;
+          lerp_(expAvg, g, 1 - beta1);
+          expAvgSq.mul_(beta2).add_(g.mul(1 - beta2).mul(g));
+          const biasCorrection1 = 1 - beta1 ** s.step;
+          const biasCorrection2 = 1 - beta2 ** s.step;
+          const stepSize = lr / biasCorrection1;
+          const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+          let second = expAvgSq;
+          if (amsgrad && maxExpAvgSq !== null) {
+            // max(vmax, v) as vmax + relu(v - vmax): exact where v <= vmax or vmax >= v / 2, within one
+            // rounding of v otherwise (@tvdcn/ops has no elementwise maximum).
+            maxExpAvgSq.add_(expAvgSq.sub(maxExpAvgSq).relu());
+            second = maxExpAvgSq;
+          }
+          const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
+          p.add_(expAvg.div(denom), -stepSize);
+        }),
+      );
     }
   }
 }

@@ -1,4 +1,4 @@
-import { type Tensor, mul, sum, tensor } from '@tvdcn/ops';
+import { type Tensor, isTensor, memory, mul, sum, tensor, tidy } from '@tvdcn/ops';
 import { describe, expect, it } from 'vitest';
 import { Adam, AdamW } from './adam.js';
 import { SGD } from './sgd.js';
@@ -152,5 +152,63 @@ describe('Adam and AdamW (hand-computed PyTorch updates)', () => {
     ['a negative weight decay', () => new AdamW([param([1])], { weightDecay: -0.1 }), /new AdamW\(\): expected weightDecay/],
   ])('rejects %s', (_, make, message) => {
     expect(make).toThrow(message);
+  });
+});
+
+describe('device-agnostic steps (tensor ops under noGrad)', () => {
+  it('state lives in tensors of the parameter\'s device and dtype, survives tidy(), and leaves the parameter a leaf', () => {
+    const p = tensor([1, -2], { requiresGrad: true });
+    const adam = new Adam([p], { lr: 0.1, amsgrad: true });
+    const sgd = new SGD([p], { lr: 0.1, momentum: 0.9 });
+    for (let i = 0; i < 3; i++) {
+      tidy(() => {
+        p.grad = tensor([0.5, -1]);
+        adam.step();
+        sgd.step();
+      });
+    }
+    const s = adam.state.get(p)!;
+    for (const key of ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const) {
+      const t = s[key] as Tensor;
+      expect(isTensor(t)).toBe(true);
+      expect(t.isDisposed).toBe(false);
+      expect([t.device, t.dtype]).toEqual([p.device, p.dtype]);
+    }
+    expect(s.step).toBe(3);
+    expect((sgd.state.get(p)!.momentumBuffer as Tensor).isDisposed).toBe(false);
+    expect(p.isLeaf).toBe(true);
+    expect(p.requiresGrad).toBe(true);
+  });
+
+  it('a step allocates no tensors beyond the state (intermediates are disposed)', () => {
+    const p = tensor([1, 2, 3], { requiresGrad: true });
+    p.grad = tensor([1, 1, 1]);
+    const opt = new AdamW([p], { lr: 0.01 });
+    opt.step();
+    const before = memory().tensors;
+    opt.step();
+    opt.step();
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('Adam matches a per-element reference in float32 over several steps', () => {
+    const p = tensor([0.3, -1.2, 2.5], { requiresGrad: true });
+    const opt = new Adam([p], { lr: 0.05, weightDecay: 0.01 });
+    const ref = [0.3, -1.2, 2.5].map(Math.fround);
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    const grads = [[0.5, -0.25, 1], [-0.1, 0.3, 0.2], [0.05, 0.05, -0.4]];
+    grads.forEach((g, k) => {
+      p.grad = tensor(g);
+      opt.step();
+      const t = k + 1;
+      for (let i = 0; i < 3; i++) {
+        const gi = g[i] + 0.01 * ref[i];
+        m[i] = m[i] + 0.1 * (gi - m[i]);
+        v[i] = v[i] * 0.999 + 0.001 * gi * gi;
+        ref[i] = ref[i] - (0.05 / (1 - 0.9 ** t)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** t) + 1e-8));
+      }
+      values(p).forEach((x, i) => expect(x).toBeCloseTo(ref[i], 6));
+    });
   });
 });

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Optimizer base (PyTorch's `torch.optim.Optimizer`): parameter groups with per-group hyper-parameters,
-// per-parameter state, zeroGrad(). The update rules are in sgd.ts and adam.ts; they write the parameters'
-// values in place, outside the autograd graph (see internal/tensor-data.ts).
+// per-parameter state, zeroGrad(). The update rules are in sgd.ts and adam.ts: tensor ops under noGrad
+// ending in the parameters' in-place methods (add_, mul_, copy_), on the parameters' own device.
 
 import { type Tensor, isTensor } from '@tvdcn/ops';
 import { InvalidArgumentError, formatValue } from '@tvdcn/shape';
@@ -99,9 +99,9 @@ export abstract class Optimizer<O extends object> {
   }
 
   /**
-   * Updates every parameter that has a gradient, in place.
+   * Updates every parameter that has a gradient, in place, on its device (CPU or CUDA; the state tensors
+   * live there too). Nothing is read back to the host.
    * @param closure - re-evaluates the model and returns the loss (optional; its result is returned)
-   * @throws {@link NotImplementedError} for parameters not on the CPU
    */
   step(closure?: () => number): number | undefined {
     const loss = closure?.();

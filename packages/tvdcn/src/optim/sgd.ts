@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Stochastic gradient descent with momentum, dampening, weight decay and Nesterov momentum: PyTorch's
-// `torch.optim.SGD` update, written out per element in the same order of operations.
+// `torch.optim.SGD` update (single-tensor form), as tensor ops under noGrad in PyTorch's order of
+// operations, so it runs on the parameters' device (CPU or CUDA); the momentum buffer is a tensor there.
 
+import { type Tensor, keep, noGrad, tidy } from '@tvdcn/ops';
 import { InvalidArgumentError } from '@tvdcn/shape';
-import { ownValues, readValues } from '../internal/tensor-data.js';
 import { Optimizer, type OptimizerParams, type ParamGroup, expectHyper } from './optimizer.js';
 
 /** Hyper-parameters of {@link SGD} (PyTorch's names in camelCase). */
@@ -66,25 +67,26 @@ export class SGD extends Optimizer<SGDOptions> {
   protected updateGroup(group: ParamGroup<SGDOptions>): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
     for (const p of group.params) {
-      if (p.grad === null) continue;
-      const values = ownValues(p, 'SGD.step');
-      const grad = readValues(p.grad);
+      const grad = p.grad;
+      if (grad === null) continue;
       const state = this.stateOf(p);
-      const d = new Float64Array(grad.length);
-      for (let i = 0; i < d.length; i++) d[i] = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) for (let i = 0; i < d.length; i++) d[i] = d[i] + weightDecay * values[i];
-      if (momentum !== 0) {
-        let buf = state.momentumBuffer as Float32Array | Float64Array | undefined;
-        if (buf === undefined) {
-          buf = new (values.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(d);
-          state.momentumBuffer = buf;
-        } else {
-          for (let i = 0; i < d.length; i++) buf[i] = buf[i] * momentum + (1 - dampening) * d[i];
-        }
-        if (nesterov) for (let i = 0; i < d.length; i++) d[i] = d[i] + momentum * buf[i];
-        else d.set(buf);
-      }
-      for (let i = 0; i < d.length; i++) values[i] = values[i] - lr * d[i];
+      tidy(() =>
+        noGrad(() => {
+          let d = maximize ? grad.neg() : grad;
+          if (weightDecay !== 0) d = d.add(p.mul(weightDecay));
+          if (momentum !== 0) {
+            let buf = state.momentumBuffer as Tensor | undefined;
+            if (buf === undefined) {
+              buf = keep(d.clone());
+              state.momentumBuffer = buf;
+            } else {
+              buf.mul_(momentum).add_(d, 1 - dampening);
+            }
+            d = nesterov ? d.add(buf.mul(momentum)) : buf;
+          }
+          p.add_(d, -lr);
+        }),
+      );
     }
   }
 }
