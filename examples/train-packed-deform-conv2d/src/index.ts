@@ -4,12 +4,27 @@
 // coordinate channels, so it can learn the position-dependent offsets that map every output pixel back to
 // where its content went. Writes PNGs of input, output, target and the learned sampling offsets.
 //   pnpm --filter @tvdcn/example-train-packed-deform-conv2d start [--steps N] [--device cuda] [--quick] [--check]
-import { mkdirSync } from 'node:fs';
+//     [--out DIR] [--losses FILE] [--fp32-matmul float32|tf32x3|tf32]
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { Adam, type Device, manualSeed, mseLoss, noGrad, PackedDeformConv2d, tensor, backendInfo } from 'tvdcn';
+import {
+  Adam,
+  type CudaFloat32Matmul,
+  type Device,
+  manualSeed,
+  mseLoss,
+  noGrad,
+  NotImplementedError,
+  PackedDeformConv2d,
+  parseDevice,
+  setCudaFloat32Matmul,
+  tensor,
+  backendInfo,
+  zeros,
+} from 'tvdcn';
 import { makeImages, warpImages, warpSource, withCoordinates, type Warp } from './data.js';
 import { Canvas } from './draw.js';
 
@@ -20,8 +35,29 @@ const option = (name: string, fallback: string): string => {
 };
 const quick = args.includes('--quick');
 const steps = Number(option('steps', quick ? '250' : '400'));
-const device = option('device', 'cpu') as Device;
+const device = parseDevice(option('device', 'cpu'), 'demo --device') as Device;
 const outDir = option('out', join(fileURLToPath(new URL('..', import.meta.url)), 'out'));
+// The per-step losses as JSON ({ device, fp32Matmul, steps, losses }), e.g. to compare CPU and CUDA curves.
+const lossesFile = option('losses', '');
+// How float32 matrix products run on CUDA (default 'tf32x3'; 'float32' is IEEE float32, 'tf32' the fastest).
+const fp32Matmul = option('fp32-matmul', '');
+if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps: expected a positive integer, but got ${option('steps', '')}`);
+if (device !== 'cpu') {
+  // Fail with the library's one-line reason (no CUDA build, no usable device) rather than a stack trace.
+  try {
+    zeros([1], { device }).dispose();
+  } catch (e) {
+    if (!(e instanceof NotImplementedError)) throw e;
+    console.error(`demo: cannot train on ${device}: ${e.message}`);
+    process.exit(2);
+  }
+}
+if (fp32Matmul !== '') {
+  if (!['float32', 'tf32x3', 'tf32'].includes(fp32Matmul)) {
+    throw new Error(`--fp32-matmul: expected float32, tf32x3 or tf32, but got ${fp32Matmul}`);
+  }
+  if (device !== 'cpu') setCudaFloat32Matmul(fp32Matmul as CudaFloat32Matmul);
+}
 
 const SIZE = 32;
 const COUNT = 16;
@@ -43,7 +79,7 @@ const layer = new PackedDeformConv2d(3, 1, 3, {
 const optimizer = new Adam(layer.parameters(), { lr: 0.02 });
 
 const identityLoss = mseLoss(tensor(warped, { shape: [COUNT, 1, SIZE, SIZE], device }), target).item();
-console.log(`tvdcn training demo — ${backendInfo().candidate ?? 'no binary'} on ${device}`);
+console.log(`tvdcn training demo — ${backendInfo().candidate ?? 'no binary'} on ${device}${fp32Matmul && device !== 'cpu' ? ` (float32 matmul: ${fp32Matmul})` : ''}`);
 console.log(`warp: rotation ${warp.angleDeg}°, shift (${warp.shiftY}, ${warp.shiftX}) px; ${COUNT} images ${SIZE}×${SIZE}`);
 console.log(`${layer.toString()}`);
 
@@ -71,6 +107,11 @@ const first = losses[0];
 const last = losses[losses.length - 1];
 console.log(`loss ${first.toExponential(3)} → ${last.toExponential(3)} (${(first / last).toFixed(1)}x lower) in ${seconds.toFixed(1)} s`);
 console.log(`for comparison, the warped input itself is at ${identityLoss.toExponential(3)} from the target`);
+if (lossesFile !== '') {
+  const record = { device, fp32Matmul: device === 'cpu' ? null : fp32Matmul || 'tf32x3', steps, seconds, losses };
+  writeFileSync(lossesFile, `${JSON.stringify(record)}\n`);
+  console.log(`wrote the ${steps} per-step losses to ${lossesFile}`);
+}
 
 // Pictures: input | output | target, and where the layer samples the warped input.
 mkdirSync(outDir, { recursive: true });
