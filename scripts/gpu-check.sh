@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: MIT
 # Prepares a GPU run of the CUDA tests and benchmarks, on this machine (which needs no GPU):
 #   1. builds the CUDA addon (sm_90 unless CMAKE_CUDA_ARCHITECTURES says otherwise),
-#   2. bundles the GPU test suite (packages/ops/test/cuda) and the benchmark (bench/cuda) into
-#      self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
+#   2. bundles the GPU test suite (packages/ops/test/cuda), the benchmark (bench/cuda) and the training
+#      demo (examples/train-packed-deform-conv2d, with tvdcn, @tvdcn/ops, pngjs and cli-progress bundled
+#      in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
 #   3. packs this machine's Node into .device/ (../shared/tools/device-node.sh),
 #   4. prints the device-run invocation. On the GPU machine, .gpu/run-on-gpu.sh runs the tests, then the
-#      benchmarks, and leaves logs, JSON and a markdown table in $OUT.
+#      benchmarks, then the demo on the CPU and on CUDA (loss curves compared), and leaves logs, JSON, PNGs
+#      and a markdown table in $OUT.
 # Environment: GPU_CHECK_SKIP_BUILD=1 reuses native/build/cuda; CUDA_NODE=<path> takes that .node instead;
 # DEVICE_NODE_SH=<path> overrides the location of device-node.sh.
 set -euo pipefail
@@ -25,14 +27,26 @@ rm -rf .gpu && mkdir -p .gpu
 cp "$node_file" .gpu/tvdcn_cuda.node
 esbuild=node_modules/.bin/esbuild
 # ESM bundles for Node 20; `require` for the bundled code that loads the .node file.
-bundle() {
-  "$esbuild" "$1" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+bundle() { # entry, outfile, more esbuild flags
+  local entry=$1 outfile=$2
+  shift 2
+  "$esbuild" "$entry" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-    --outfile="$2"
+    --outfile="$outfile" "$@"
 }
 bundle packages/ops/test/cuda/main.ts .gpu/cuda-tests.mjs
 bundle bench/cuda/deform-conv.cuda-bench.ts .gpu/cuda-bench.mjs
-cp bench/cuda/torch_bench.py bench/cuda/report.py bench/cuda/suite.json scripts/gpu/run-on-gpu.sh .gpu/
+# The demo from the sources of the workspace packages (not their dist/, which may be stale); the addon
+# comes from TVDCN_NATIVE_PATH at run time, as in the other bundles.
+bundle examples/train-packed-deform-conv2d/src/index.ts .gpu/train-demo.mjs \
+  --alias:tvdcn=./packages/tvdcn/src/index.ts --alias:@tvdcn/ops=./packages/ops/src/index.ts \
+  --alias:@tvdcn/shape=./packages/shape/src/index.ts
+if grep -qE '^import .* from "(tvdcn|@tvdcn/[a-z-]+|pngjs|cli-progress)"' .gpu/train-demo.mjs; then
+  echo "[gpu-check] .gpu/train-demo.mjs is not self-contained" >&2
+  exit 1
+fi
+cp bench/cuda/torch_bench.py bench/cuda/report.py bench/cuda/suite.json scripts/gpu/run-on-gpu.sh \
+  scripts/gpu/train-demo-on-gpu.sh scripts/gpu/compare-losses.mjs .gpu/
 git rev-parse --short HEAD > .gpu/commit.txt
 git status --porcelain --untracked-files=no | sed 's/^/  /' >> .gpu/commit.txt || true
 
@@ -42,5 +56,7 @@ cat <<'MSG'
 [gpu-check] ready. Run on the GPU machine with the `run` tool:
   carry:   [".device", ".gpu"]
   command: source .device/setup.sh && bash .gpu/run-on-gpu.sh
-  (optional, before `bash`: SKIP_TESTS=1, SKIP_BENCH=1, BENCH_ARGS="--quick" or "--only r50-c3")
+  (optional, before `bash`: GPU_ONLY=demo (or tests, bench, tests,demo), SKIP_TESTS=1, SKIP_BENCH=1,
+   SKIP_DEMO=1, BENCH_ARGS="--quick" or "--only r50-c3", DEMO_STEPS=400, DEMO_MODES="tf32x3 float32 tf32")
+  demo alone: source .device/setup.sh && GPU_ONLY=demo bash .gpu/run-on-gpu.sh
 MSG
