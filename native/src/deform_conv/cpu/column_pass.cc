@@ -107,14 +107,24 @@ struct PhaseTimer {
   }
 };
 
-// One sample (column, kernel point, offset group): its 2^D corners as rows of the channels-last plane.
+// Column blocks of the table, the passes and the mask tile: at most kColBlock columns inside one image,
+// so that the per-channel rows of offsets, masks and gradients (stride prod(y_size)) are read and written
+// as contiguous runs instead of one element of each of many lines per column.
+constexpr int64_t kColBlock = 32;
+
+struct ColumnBlock {
+  int64_t i0, i1, b, q0;  // tile columns [i0, i1) of image b, the first at y position q0
+};
+
+// The samples of one (offset group, column block, kernel point): for each of the 2^D corners of lane l
+// (column i0 + l), structure-of-arrays so that the table is built with vector instructions.
 template <int D, typename T>
-struct Sample {
+struct SampleBlock {
   static constexpr int kCount = 1 << D;
-  int32_t idx[kCount];  // position in the image plane, or sx (the zero row) when the corner is invalid
-  T w[kCount];          // value weight without the mask (early-out: 0 outside, NaN for a NaN position)
-  T dw[D][kCount];      // coordinate weights d w / d p_a (no early-out)
-  int32_t live;         // the value is read (not early-out); 0: the column value is 0 and nothing is scattered
+  int32_t idx[kCount][kColBlock];  // position in the image plane, or sx (the zero row) when invalid
+  T w[kCount][kColBlock];          // value weight without the mask (early-out: 0 outside, NaN for NaN)
+  T dw[D][kCount][kColBlock];      // coordinate weights d w / d p_a (no early-out); backward only
+  int32_t live[kColBlock];         // the value is read (no early-out); 0: column value 0, no scatter
 };
 
 // A run of channels with one offset group, one mask group and one weight group.
@@ -127,7 +137,9 @@ struct Ctx {
   const SamplingGeometry<D>* g;
   int64_t K, sy, sx, cx, cxg, rows, ldr;  // rows = cxg * K per weight group; ldr = cx * K
   int64_t n0, nc;
-  const Sample<D, T>* table;  // [og][i][kpt]
+  const ColumnBlock* blocks;  // the tile's column blocks
+  int64_t n_blocks;
+  const SampleBlock<D, T>* table;  // [og][block][kpt]
   const T* xt;                // [B][sx + 1][cx]
   T* xgt;                     // [B][sx + 1][cx]
   const T* dcol;              // [nc][ldr]
@@ -170,21 +182,31 @@ Isa current_isa() {
 }
 
 template <int D, typename T>
-void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t i0, int64_t i1, T* acc, int64_t ld) {
+void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t bi, T* acc, int64_t ld) {
 #if DCN_CL_X86
-  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a<D, T>(c, cols, coord, i0, i1, acc, ld);
-  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a<D, T>(c, cols, coord, i0, i1, acc, ld);
+  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a<D, T>(c, cols, coord, bi, acc, ld);
+  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a<D, T>(c, cols, coord, bi, acc, ld);
 #endif
-  isa_generic::run_pass_a<D, T>(c, cols, coord, i0, i1, acc, ld);
+  isa_generic::run_pass_a<D, T>(c, cols, coord, bi, acc, ld);
 }
 
 template <int D, typename T>
-void pass_b(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t i0, int64_t i1) {
+void pass_b(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t bi0, int64_t bi1) {
 #if DCN_CL_X86
-  if (isa == Isa::kAvx512) return isa_avx512::pass_b<D, T>(c, b, s, i0, i1);
-  if (isa == Isa::kAvx2) return isa_avx2::pass_b<D, T>(c, b, s, i0, i1);
+  if (isa == Isa::kAvx512) return isa_avx512::pass_b<D, T>(c, b, s, bi0, bi1);
+  if (isa == Isa::kAvx2) return isa_avx2::pass_b<D, T>(c, b, s, bi0, bi1);
 #endif
-  isa_generic::pass_b<D, T>(c, b, s, i0, i1);
+  isa_generic::pass_b<D, T>(c, b, s, bi0, bi1);
+}
+
+template <int D, typename T>
+void table_block(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* off_loc, bool grad,
+                 int64_t q0, int64_t len, SampleBlock<D, T>* out) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
+  if (isa == Isa::kAvx2) return isa_avx2::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
+#endif
+  isa_generic::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
 }
 
 // Runs of channels sharing offset group, mask group and weight group, in channel order.
@@ -262,15 +284,6 @@ std::vector<int64_t> kernel_coords(const SamplingGeometry<D>& g) {
   return out;
 }
 
-// Column blocks of the table, pass A and the mask tile: at most kColBlock columns inside one image, so
-// that the per-channel rows of offsets, masks and gradients (stride prod(y_size)) are read and written
-// as contiguous runs instead of one element of each of many lines per column.
-constexpr int64_t kColBlock = 32;
-
-struct ColumnBlock {
-  int64_t i0, i1, b, q0;
-};
-
 std::vector<ColumnBlock> column_blocks(int64_t n0, int64_t nc, int64_t sy) {
   std::vector<ColumnBlock> out;
   for (int64_t i = 0; i < nc;) {
@@ -282,65 +295,27 @@ std::vector<ColumnBlock> column_blocks(int64_t n0, int64_t nc, int64_t sy) {
   return out;
 }
 
-// The corner table of tile columns [n0, n0 + nc): table[(og * nc + i) * K + kpt]. `off_buf` holds
-// kColBlock * K * D values per thread.
+// The corner table of the tile's column blocks: table[(og * n_blocks + block) * K + kpt]. `off_buf`
+// holds kColBlock * K * D values per thread. `grad`: also the coordinate weights.
 template <int D, typename T>
-void build_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
-                 const std::vector<ColumnBlock>& blocks, int64_t nc, Sample<D, T>* table, T* off_buf) {
-  constexpr int kC = 1 << D;
+void build_table(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
+                 const std::vector<ColumnBlock>& blocks, bool grad, SampleBlock<D, T>* table, T* off_buf) {
   const int64_t K = g.kernel_points, sy = g.y_spatial(), OG = g.offset_groups;
-  const int32_t zero_row = static_cast<int32_t>(g.x_spatial());
   const int64_t n_blocks = static_cast<int64_t>(blocks.size());
   parallel_tasks(OG * n_blocks, [&](int64_t task, int tid) {
-    const int64_t og = task / n_blocks;
-    const ColumnBlock& cb = blocks[static_cast<size_t>(task % n_blocks)];
+    const int64_t og = task / n_blocks, bi = task % n_blocks;
+    const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
     const int64_t len = cb.i1 - cb.i0;
-    T* off_loc = off_buf + tid * kColBlock * K * D;  // [kpt * D + a][l]
+    T* off_loc = nullptr;
     if (offset) {
-      for (int64_t ch = 0; ch < K * D; ++ch)
-        std::memcpy(off_loc + ch * kColBlock, offset + ((cb.b * OG + og) * K * D + ch) * sy + cb.q0, sizeof(T) * len);
-    }
-    for (int64_t l = 0; l < len; ++l) {
-      int64_t y[D];
-      int64_t rem = cb.q0 + l;
-      for (int a = D - 1; a >= 0; --a) {
-        y[a] = rem % g.y_size[a];
-        rem /= g.y_size[a];
-      }
-      Sample<D, T>* out = table + (og * nc + cb.i0 + l) * K;
-      for (int64_t kpt = 0; kpt < K; ++kpt) {
-        int64_t ipos[D];
-        grid_position<D, T, int64_t>(y, kcoords + kpt * D, g.stride, g.padding, g.dilation, ipos);
-        Sample<D, T>& s = out[kpt];
-        if (offset) {
-          T pos[D];
-          bool nan = false, outside = false;
-          for (int a = 0; a < D; ++a) {
-            pos[a] = static_cast<T>(ipos[a]) + off_loc[(kpt * D + a) * kColBlock + l];
-            nan = nan || !(pos[a] == pos[a]);
-            outside = outside || pos[a] <= T(-1) || pos[a] >= static_cast<T>(g.x_size[a]);
-          }
-          CornerGrads<D, T, int64_t> cg;
-          linear_corner_grads<D, T, int64_t>(pos, g.x_size, cg);
-          for (int j = 0; j < kC; ++j) {
-            s.idx[j] = ((cg.valid >> j) & 1u) ? static_cast<int32_t>(cg.index[j]) : zero_row;
-            s.w[j] = cg.weight[j];
-            for (int a = 0; a < D; ++a) s.dw[a][j] = cg.dweight[a][j];
-          }
-          s.live = (nan || !outside) ? 1 : 0;
-        } else {
-          // Integer grid: one corner of weight 1 (tvdcn-reference §3.3); the others read the zero row.
-          Corners<1, T, int64_t> c1;
-          grid_corner<D, T, int64_t>(ipos, g.x_size, T(1), c1);
-          for (int j = 0; j < kC; ++j) {
-            s.idx[j] = (j == 0 && c1.valid) ? static_cast<int32_t>(c1.index[0]) : zero_row;
-            s.w[j] = j == 0 ? T(1) : T(0);
-            for (int a = 0; a < D; ++a) s.dw[a][j] = T(0);
-          }
-          s.live = 1;
-        }
+      off_loc = off_buf + tid * kColBlock * K * D;  // [kpt * D + a][l]
+      for (int64_t ch = 0; ch < K * D; ++ch) {
+        T* dst = off_loc + ch * kColBlock;
+        std::memcpy(dst, offset + ((cb.b * OG + og) * K * D + ch) * sy + cb.q0, sizeof(T) * len);
+        std::fill(dst + len, dst + kColBlock, T(0));
       }
     }
+    table_block<D, T>(isa, g, kcoords, off_loc, grad, cb.q0, len, table + task * K);
   });
 }
 
@@ -410,7 +385,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // columns, so small layers do not pay the fixed cost of many parallel regions.
   constexpr int64_t kTileBytes = int64_t{4} << 20, kMinTile = 128;
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + 2 * ldr) +
-                             static_cast<int64_t>(sizeof(Sample<D, T>)) * OG * K;
+                             static_cast<int64_t>(sizeof(SampleBlock<D, T>)) * OG * K / kColBlock;
   const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
   const int64_t nt = std::max<int64_t>(
       1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
@@ -423,7 +398,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_ytile = carve.add<T>(g.cy * nt);
   const size_t o_cols = carve.add<T>(need_cols ? ldr * nt : 0);
   const size_t o_dcol = carve.add<T>(need_dcol ? ldr * nt : 0);
-  const size_t o_table = carve.add<Sample<D, T>>(OG * K * nt);
+  // Blocks per tile: one per kColBlock columns, plus one per image boundary inside the tile.
+  const int64_t max_blocks = (nt + kColBlock - 1) / kColBlock + (nt + sy - 1) / sy + 1;
+  const size_t o_table = carve.add<SampleBlock<D, T>>(OG * K * max_blocks);
   const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
   const int n_threads = get_num_threads();
   const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
@@ -438,7 +415,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   T* ytile = reinterpret_cast<T*>(base + o_ytile);
   T* cols = reinterpret_cast<T*>(base + o_cols);
   T* dcol = reinterpret_cast<T*>(base + o_dcol);
-  Sample<D, T>* table = reinterpret_cast<Sample<D, T>*>(base + o_table);
+  SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(base + o_table);
   T* mtile = reinterpret_cast<T*>(base + o_mtile);
   T* off_buf = reinterpret_cast<T*>(base + o_offbuf);
   T* acc_buf = reinterpret_cast<T*>(base + o_acc);
@@ -503,7 +480,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     ctx.nc = nc;
     gather_y_tile(g, y_src, n0, nc, ytile);
     const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
-    build_table<D, T>(g, kcoords.data(), offset, blocks, nc, table, off_buf);
+    ctx.blocks = blocks.data();
+    ctx.n_blocks = static_cast<int64_t>(blocks.size());
+    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, need_coord, table, off_buf);
     if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
     timer.lap(1);
     if (need_dcol) {
@@ -521,7 +500,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         const int64_t len = cb.i1 - cb.i0;
         T* acc = acc_buf + tid * acc_per_thread;
         if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-        pass_a<D, T>(isa, ctx, need_cols, need_coord, cb.i0, cb.i1, acc, kColBlock);
+        pass_a<D, T>(isa, ctx, need_cols, need_coord, blk, acc, kColBlock);
         // Every offset / mask gradient element of these columns, written once, channel by channel.
         if (grad_offset) {
           for (int64_t ch = 0; ch < OG * K * D; ++ch)
@@ -544,13 +523,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     timer.lap(4);
     if (x_scatter) {
-      const int64_t b_first = n0 / sy, n_images = (n0 + nc - 1) / sy - b_first + 1;
+      // The blocks of each image of the tile: [image_first[m], image_first[m + 1]).
+      std::vector<int64_t> image_first;
+      for (int64_t bi = 0; bi < static_cast<int64_t>(blocks.size()); ++bi)
+        if (bi == 0 || blocks[static_cast<size_t>(bi)].b != blocks[static_cast<size_t>(bi - 1)].b) image_first.push_back(bi);
+      const int64_t n_images = static_cast<int64_t>(image_first.size());
+      image_first.push_back(static_cast<int64_t>(blocks.size()));
       parallel_tasks(n_images * n_chunks, [&](int64_t task, int) {
-        const int64_t b = b_first + task / n_chunks;
-        const int64_t k = task % n_chunks;
-        const int64_t i0 = std::max(n0, b * sy) - n0, i1 = std::min(n0 + nc, (b + 1) * sy) - n0;
+        const int64_t m = task / n_chunks, k = task % n_chunks;
+        const int64_t bi0 = image_first[static_cast<size_t>(m)], bi1 = image_first[static_cast<size_t>(m + 1)];
+        const int64_t b = blocks[static_cast<size_t>(bi0)].b;
         for (int64_t p = chunk_first[static_cast<size_t>(k)]; p < chunk_first[static_cast<size_t>(k + 1)]; ++p)
-          pass_b<D, T>(isa, ctx, b, pieces[static_cast<size_t>(p)], i0, i1);
+          pass_b<D, T>(isa, ctx, b, pieces[static_cast<size_t>(p)], bi0, bi1);
       });
     }
     timer.lap(5);
@@ -597,7 +581,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
   constexpr int64_t kTileBytes = int64_t{4} << 20, kMinTile = 128;
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr) +
-                             static_cast<int64_t>(sizeof(Sample<D, T>)) * OG * K;
+                             static_cast<int64_t>(sizeof(SampleBlock<D, T>)) * OG * K / kColBlock;
   const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
   const int64_t nt = std::max<int64_t>(
       1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
@@ -606,7 +590,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
   const size_t o_ctile = carve.add<T>(g.cy * nt);
   const size_t o_cols = carve.add<T>(ldr * nt);
-  const size_t o_table = carve.add<Sample<D, T>>(OG * K * nt);
+  // Blocks per tile: one per kColBlock columns, plus one per image boundary inside the tile.
+  const int64_t max_blocks = (nt + kColBlock - 1) / kColBlock + (nt + sy - 1) / sy + 1;
+  const size_t o_table = carve.add<SampleBlock<D, T>>(OG * K * max_blocks);
   const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
   const int n_threads = get_num_threads();
   const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
@@ -616,7 +602,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* ctile = reinterpret_cast<T*>(base + o_ctile);
   T* cols = reinterpret_cast<T*>(base + o_cols);
-  Sample<D, T>* table = reinterpret_cast<Sample<D, T>*>(base + o_table);
+  SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(base + o_table);
   T* mtile = reinterpret_cast<T*>(base + o_mtile);
   T* off_buf = reinterpret_cast<T*>(base + o_offbuf);
 
@@ -648,11 +634,12 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     ctx.n0 = n0;
     ctx.nc = nc;
     const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
-    build_table<D, T>(g, kcoords.data(), offset, blocks, nc, table, off_buf);
+    ctx.blocks = blocks.data();
+    ctx.n_blocks = static_cast<int64_t>(blocks.size());
+    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, false, table, off_buf);
     if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
     parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int) {
-      const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
-      pass_a<D, T>(isa, ctx, true, false, cb.i0, cb.i1, static_cast<T*>(nullptr), kColBlock);
+      pass_a<D, T>(isa, ctx, true, false, blk, static_cast<T*>(nullptr), kColBlock);
     });
     for (int64_t gi = 0; gi < G; ++gi) {
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg)
