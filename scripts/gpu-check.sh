@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Prepares a GPU run of the CUDA tests and benchmarks, on this machine (which needs no GPU):
 #   1. builds the CUDA addon (sm_90 unless CMAKE_CUDA_ARCHITECTURES says otherwise),
-#   2. bundles the GPU test suite (packages/ops/test/cuda), the benchmark (bench/cuda) and the training
-#      demo (examples/train-packed-deform-conv2d, with tvdcn, @tvdcn/ops, pngjs and cli-progress bundled
-#      in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
+#   2. bundles the GPU test suites (packages/ops/test/cuda, packages/tvdcn/test/cuda), the benchmark
+#      (bench/cuda) and the training demo (examples/train-packed-deform-conv2d, with tvdcn, @tvdcn/ops,
+#      pngjs and cli-progress bundled in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
 #   3. packs this machine's Node into .device/ (../shared/tools/device-node.sh),
 #   4. prints the device-run invocation. On the GPU machine, .gpu/run-on-gpu.sh runs the tests, then the
 #      benchmarks, then the demo on the CPU and on CUDA (loss curves compared), and leaves logs, JSON, PNGs
@@ -41,10 +41,15 @@ bundle bench/cuda/deform-conv.cuda-bench.ts .gpu/cuda-bench.mjs
 bundle examples/train-packed-deform-conv2d/src/index.ts .gpu/train-demo.mjs \
   --alias:tvdcn=./packages/tvdcn/src/index.ts --alias:@tvdcn/ops=./packages/ops/src/index.ts \
   --alias:@tvdcn/shape=./packages/shape/src/index.ts
-if grep -qE '^import .* from "(tvdcn|@tvdcn/[a-z-]+|pngjs|cli-progress)"' .gpu/train-demo.mjs; then
-  echo "[gpu-check] .gpu/train-demo.mjs is not self-contained" >&2
-  exit 1
-fi
+# tvdcn's GPU suite (optimizers, loadStateDict, init and a training step on CUDA against the CPU).
+bundle packages/tvdcn/test/cuda/training.cuda-test.ts .gpu/tvdcn-cuda-tests.mjs \
+  --alias:@tvdcn/ops=./packages/ops/src/index.ts --alias:@tvdcn/shape=./packages/shape/src/index.ts
+for f in .gpu/train-demo.mjs .gpu/tvdcn-cuda-tests.mjs; do
+  if grep -qE '^import .* from "(tvdcn|@tvdcn/[a-z-]+|pngjs|cli-progress)"' "$f"; then
+    echo "[gpu-check] $f is not self-contained" >&2
+    exit 1
+  fi
+done
 cp bench/cuda/torch_bench.py bench/cuda/report.py bench/cuda/suite.json scripts/gpu/run-on-gpu.sh \
   scripts/gpu/train-demo-on-gpu.sh scripts/gpu/compare-losses.mjs .gpu/
 git rev-parse --short HEAD > .gpu/commit.txt

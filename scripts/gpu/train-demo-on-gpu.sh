@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs on the GPU machine from the repository root (called by .gpu/run-on-gpu.sh, or alone), after
-# scripts/gpu-check.sh bundled the training demo into .gpu/train-demo.mjs: the same training (same data,
+# scripts/gpu-check.sh bundled the training demo into .gpu/train-demo.mjs: first tvdcn's GPU suite
+# (.gpu/tvdcn-cuda-tests.mjs: SGD/Adam/AdamW steps, loadStateDict, init and a training step of a layer on
+# CUDA against the CPU; log in $OUT/demo/tvdcn-tests.log), then the same training (same data,
 # seed and steps) on the CPU and on CUDA, with the per-step losses as JSON, then compares the curves
 # (relative difference per step against the CPU's). CUDA runs: float32 matmul 'tf32x3' (the default),
 # 'float32' (IEEE), and 'tf32' (one TF32 product). Each run uses --check (the loss must fall by 10x, beat the
@@ -27,6 +29,10 @@ run() { # name, args...
   grep -v '^training |' "$dir/$name.log" | sed 's/^/    /'
   [ "$rc" = 0 ] || { echo "    exit status $rc"; status=1; }
 }
+
+echo "--- tvdcn GPU suite: optimizers, loadStateDict, init, a training step (CUDA against the CPU)"
+timeout 120 node --test --test-reporter=spec .gpu/tvdcn-cuda-tests.mjs > "$dir/tvdcn-tests.log" 2>&1 || status=1
+grep -E '^ *(✔|✖)|^  [A-Za-z].*: [0-9.]+e[-+][0-9]+|^ℹ (tests|pass|fail)' "$dir/tvdcn-tests.log" | sed 's/^/    /' | head -40
 
 run cpu --device cpu
 curves=("$dir/losses-cpu.json")
