@@ -9,6 +9,8 @@
 # 'float32' (IEEE), and 'tf32' (one TF32 product). Each run uses --check (the loss must fall by 10x, beat the
 # warped input, and the sampling must follow the inverse warp). Output in $OUT/demo/.
 #   DEMO_STEPS=400 (default)  DEMO_MODES="tf32x3 float32 tf32" (default)
+# Time limits (40 s for the suite, 45 s a run: at most 220 s) keep tests + bench + demo within one device
+# call of 600 s.
 # Exit status: 0 when every run finished and passed its check.
 set -uo pipefail
 OUT=${OUT:-$PWD/.gpu/out}
@@ -23,7 +25,7 @@ run() { # name, args...
   local name=$1
   shift
   echo "--- demo: $name ($steps steps)"
-  timeout 150 node .gpu/train-demo.mjs --steps "$steps" --check --out "$dir/$name" --losses "$dir/losses-$name.json" "$@" \
+  timeout 45 node .gpu/train-demo.mjs --steps "$steps" --check --out "$dir/$name" --losses "$dir/losses-$name.json" "$@" \
     > "$dir/$name.log" 2>&1
   local rc=$?
   grep -v '^training |' "$dir/$name.log" | sed 's/^/    /'
@@ -31,7 +33,7 @@ run() { # name, args...
 }
 
 echo "--- tvdcn GPU suite: optimizers, loadStateDict, init, a training step (CUDA against the CPU)"
-timeout 120 node --test --test-reporter=spec .gpu/tvdcn-cuda-tests.mjs > "$dir/tvdcn-tests.log" 2>&1 || status=1
+timeout 40 node --test --test-reporter=spec .gpu/tvdcn-cuda-tests.mjs > "$dir/tvdcn-tests.log" 2>&1 || status=1
 grep -E '^ *(✔|✖)|^  [A-Za-z].*: [0-9.]+e[-+][0-9]+|^ℹ (tests|pass|fail)' "$dir/tvdcn-tests.log" | sed 's/^/    /' | head -40
 
 run cpu --device cpu
