@@ -172,7 +172,8 @@ function warnAboutUndocumentedReferencedTypes(app, project) {
     const r = /** @type {any} */ (reflection);
     r.type?.visit(visitor);
     r.default?.visit(visitor);
-    for (const type of [...(r.extendedTypes ?? []), ...(r.implementedTypes ?? [])]) type.visit(visitor);
+    // Not extendedTypes: an @internal base class is fine there, its members are listed on the subclass.
+    for (const type of r.implementedTypes ?? []) type.visit(visitor);
   }
 }
 

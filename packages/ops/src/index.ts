@@ -30,7 +30,7 @@ export { manualSeed } from './tensor/random.js';
 
 // #region memory
 export { keep, memory, tidy } from './tensor/memory.js';
-export type { MemoryInfo } from './tensor/memory.js';
+export type { MemoryInfo, ScopedResource } from './tensor/memory.js';
 // #endregion
 
 // #region autograd
@@ -38,7 +38,7 @@ export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
 export { grad } from './autograd/tape.js';
 export type { BackwardOptions, GradOptions } from './autograd/tape.js';
 export { gradcheck } from './autograd/gradcheck.js';
-export type { GradcheckOptions } from './autograd/gradcheck.js';
+export type { GradcheckFn, GradcheckOptions } from './autograd/gradcheck.js';
 // #endregion
 
 // #region deformable convolution

@@ -16,7 +16,7 @@ export type {
 } from './nn/module.js';
 export { parameter } from './nn/parameter.js';
 export type { Parameter, ParameterFactoryOptions } from './nn/parameter.js';
-export { Conv1d, Conv2d, Conv3d } from './nn/conv.js';
+export { Conv1d, Conv2d, Conv3d, ConvNd } from './nn/conv.js';
 export type { ConvLayerOptions, ConvTransposeLayerOptions, SpatialDims } from './nn/conv.js';
 export { DeformConv1d, DeformConv2d, DeformConv3d } from './nn/deform-conv.js';
 export type { DeformConvLayerOptions } from './nn/deform-conv.js';

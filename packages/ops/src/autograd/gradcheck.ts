@@ -28,7 +28,8 @@ export interface GradcheckOptions {
   fastMode?: boolean;
 }
 
-type Fn = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
+/** The function {@link gradcheck} differentiates: tensors in, one tensor or a list of tensors out. */
+export type GradcheckFn = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
 
 function asList(out: Tensor | readonly Tensor[]): Tensor[] {
   return isTensor(out) ? [out] : [...out];
@@ -38,7 +39,7 @@ function asList(out: Tensor | readonly Tensor[]): Tensor[] {
  * Runs `fn` and returns all outputs' values, concatenated, in float64. Grad mode stays on: `fn` may
  * itself differentiate (a gradient of a gradient); whatever it records is disposed with the scope.
  */
-function evaluate(fn: Fn, inputs: readonly Tensor[]): Float64Array {
+function evaluate(fn: GradcheckFn, inputs: readonly Tensor[]): Float64Array {
   return runInScope(() => {
     const outs = asList(fn(...inputs));
     const total = outs.reduce((n, t) => n + t.numel, 0);
@@ -73,7 +74,7 @@ function evaluate(fn: Fn, inputs: readonly Tensor[]): Float64Array {
  * gradcheck((t) => sum(sigmoid(t)), [x]); // true
  * ```
  */
-export function gradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions = {}): boolean {
+export function gradcheck(fn: GradcheckFn, inputs: readonly Tensor[], options: GradcheckOptions = {}): boolean {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raiseException = true, fastMode = false } = options;
   if (typeof fn !== 'function') {
     throw new InvalidArgumentError(formatExpected('gradcheck', 'fn to be a function', formatValue(fn)), 'fn');

@@ -30,8 +30,9 @@ export interface CudaMemoryStats {
   requested: number;
   /** Blocks in use. */
   blocks: number;
-  /** Allocations served, and how many of them needed cudaMalloc. */
+  /** Allocations served. */
   allocCount: number;
+  /** Allocations that needed a cudaMalloc (the rest came from the cache). */
   cudaMallocCount: number;
 }
 

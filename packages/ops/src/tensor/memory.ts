@@ -5,8 +5,9 @@
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
 import type { Device } from './device.js';
 
-/** @internal What a scope tracks: anything that can be disposed (tensors). */
+/** What `tidy()` scopes track and `keep()` accepts: anything that can be disposed (tensors, modules' parameters). */
 export interface ScopedResource {
+  /** Frees the resource now. */
   dispose(): void;
 }
 
@@ -19,7 +20,15 @@ export interface MemoryInfo {
   /** Bytes of the live storages, all devices together. */
   bytes: number;
   /** Bytes and storages per device (`'cpu'`, `'cuda:0'`, ...); devices never used are absent. */
-  devices: Record<string, { bytes: number; storages: number }>;
+  devices: Record<
+    string,
+    {
+      /** Bytes of the live storages on this device. */
+      bytes: number;
+      /** Live storages on this device. */
+      storages: number;
+    }
+  >;
 }
 
 let liveTensors = 0;

@@ -148,6 +148,7 @@ export class Tensor {
     return this.#requiresGrad;
   }
 
+  /** Sets {@link Tensor.requiresGrad} (see the getter for the rules). */
   set requiresGrad(value: boolean) {
     if (typeof value !== 'boolean') {
       throw new InvalidArgumentError(
@@ -180,6 +181,7 @@ export class Tensor {
     return this.#grad;
   }
 
+  /** Sets or clears {@link Tensor.grad} (see the getter for the checks). */
   set grad(value: Tensor | null) {
     if (value !== null) {
       if (!isTensor(value)) {

@@ -287,8 +287,8 @@ export abstract class ConvNdBase extends Module {
   /**
    * Re-draws the weight and bias in place with PyTorch's initialisation (`_ConvNd.reset_parameters`):
    * weight ~ kaiming_uniform(a = √5) = U(-1/√fanIn, 1/√fanIn), bias ~ U(-1/√fanIn, 1/√fanIn), with
-   * `fanIn = weight.shape[1] * K`.
-   * @throws {@link NotImplementedError} for parameters not on the CPU
+   * `fanIn = weight.shape[1] * K`. The values are drawn on the CPU (so a seed gives the same weights on
+   * every device) and copied into the parameters wherever they live.
    */
   resetParameters(): void {
     this.#initWeight(this.weight);
@@ -296,7 +296,7 @@ export abstract class ConvNdBase extends Module {
     if (bias !== null) this.#initBias(bias, this.weight.shape);
   }
 
-  /** tvdcn's extra repr fields (offset/mask groups, deformable, modulated); none by default. */
+  /** @internal tvdcn's extra repr fields (offset/mask groups, deformable, modulated); none by default. */
   protected reprExtras(): { offsetGroups?: number; maskGroups?: number; deformable?: boolean; modulated?: boolean } {
     return {};
   }
@@ -401,7 +401,8 @@ export abstract class ConvNdBase extends Module {
 }
 
 /**
- * @internal Shared implementation of {@link Conv1d}, {@link Conv2d} and {@link Conv3d}.
+ * The common base of {@link Conv1d}, {@link Conv2d} and {@link Conv3d}: the type of the packed layers'
+ * `offsetGenerator` and `maskGenerator`. Not constructed directly.
  */
 export abstract class ConvNd extends ConvNdBase {
   protected constructor(dim: SpatialDims, inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: ConvLayerOptions) {

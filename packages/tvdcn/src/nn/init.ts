@@ -84,7 +84,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * @param weight - a tensor or a shape, with at least 2 dimensions
  * @throws {@link ShapeMismatchError} for fewer than 2 dimensions
  */
-export function calculateFanInAndFanOut(weight: Tensor | readonly number[]): { fanIn: number; fanOut: number } {
+export function calculateFanInAndFanOut(weight: Tensor | readonly number[]): {
+  /** `b * prod(kernel)` */
+  fanIn: number;
+  /** `a * prod(kernel)` */
+  fanOut: number;
+} {
   const shape = Array.isArray(weight) ? (weight as readonly number[]) : (weight as Tensor).shape;
   if (shape.length < 2) {
     throw new ShapeMismatchError(

@@ -64,7 +64,15 @@ export interface StateDictOptions {
 }
 
 /** The argument of {@link Module.to}: a device, a dtype, or both. */
-export type ModuleTarget = Device | DType | { device?: Device; dtype?: DType };
+export type ModuleTarget =
+  | Device
+  | DType
+  | {
+      /** Where the parameters go (unchanged when omitted). */
+      device?: Device;
+      /** The parameters' new dtype (unchanged when omitted). */
+      dtype?: DType;
+    };
 
 /** Node's `util.inspect.custom` symbol (a registered symbol: no import of node:util needed). */
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');

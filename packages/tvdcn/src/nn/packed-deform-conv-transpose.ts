@@ -122,10 +122,12 @@ export abstract class PackedDeformConvTransposeNd extends ConvNdBase {
     this.#parts.zeroGenerators();
   }
 
+  /** @internal The packed layer's extra repr fields. */
   protected override reprExtras(): { offsetGroups: number; maskGroups: number; deformable: boolean; modulated: boolean } {
     return this.#parts.reprExtras();
   }
 
+  /** @internal The JSON config: the convolution's plus the packed options. */
   protected override config(): { [key: string]: JsonValue } {
     return { ...super.config(), ...this.#parts.config(`${this.typeName}.toJSON`) };
   }

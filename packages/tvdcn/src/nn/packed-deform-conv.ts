@@ -22,7 +22,10 @@ import { type JsonValue, Module } from './module.js';
 export type ActivationFunction = (input: Tensor) => Tensor;
 
 /** An activation given as a module: any {@link Module} whose `forward` maps one tensor to one tensor. */
-export type ActivationModule = Module & { forward(input: Tensor): Tensor };
+export type ActivationModule = Module & {
+  /** The activation applied to the generated offset or mask. */
+  forward(input: Tensor): Tensor;
+};
 
 /** An offset or mask activation: a module (serialisable when it has a JSON form) or a function. */
 export type Activation = ActivationModule | ActivationFunction;
@@ -343,10 +346,12 @@ export abstract class PackedDeformConvNd extends ConvNdBase {
     this.#parts.zeroGenerators();
   }
 
+  /** @internal The packed layer's extra repr fields. */
   protected override reprExtras(): { offsetGroups: number; maskGroups: number; deformable: boolean; modulated: boolean } {
     return this.#parts.reprExtras();
   }
 
+  /** @internal The JSON config: the convolution's plus the packed options. */
   protected override config(): { [key: string]: JsonValue } {
     return { ...super.config(), ...this.#parts.config(`${this.typeName}.toJSON`) };
   }

@@ -7,10 +7,16 @@ import { type Tensor, isTensor } from '@tvdcn/ops';
 import { InvalidArgumentError, formatValue } from '@tvdcn/shape';
 
 /** A group of parameters with its own hyper-parameters (those not given come from the defaults). */
-export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
+export type ParamGroupInput<O> = {
+  /** The parameters of the group. */
+  params: Iterable<Tensor>;
+} & Partial<O>;
 
 /** A parameter group as the optimizer keeps it: every hyper-parameter resolved. */
-export type ParamGroup<O> = { params: Tensor[] } & O;
+export type ParamGroup<O> = {
+  /** The parameters of the group. */
+  params: Tensor[];
+} & O;
 
 /** What optimizers accept: parameters (e.g. `module.parameters()`) or parameter groups. */
 export type OptimizerParams<O> = Iterable<Tensor> | readonly ParamGroupInput<O>[];
