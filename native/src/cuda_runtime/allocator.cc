@@ -6,6 +6,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -70,6 +72,14 @@ PinnedPool& pinned_pool() {
 
 }  // namespace
 
+bool direct_allocation() {
+  static const bool on = [] {
+    const char* v = std::getenv("TVDCN_CUDA_ALLOCATOR");
+    return v != nullptr && std::strcmp(v, "direct") == 0;
+  }();
+  return on;
+}
+
 std::size_t size_class(std::size_t bytes) {
   if (bytes <= 512) return 512;
   // Quarter steps between powers of two: at most 25% waste.
@@ -81,11 +91,12 @@ std::size_t size_class(std::size_t bytes) {
 
 void* allocate(int device, std::size_t bytes) {
   if (bytes == 0) return nullptr;
-  const std::size_t size = size_class(bytes);
+  const bool direct = direct_allocation();
+  const std::size_t size = direct ? bytes : size_class(bytes);
   std::lock_guard<std::mutex> lock(pools_mutex());
   Pool& p = pool_locked(device);
   void* ptr = nullptr;
-  auto it = p.free_blocks.find(size);
+  auto it = direct ? p.free_blocks.end() : p.free_blocks.find(size);
   if (it != p.free_blocks.end() && !it->second.empty()) {
     ptr = it->second.back();
     it->second.pop_back();
@@ -123,18 +134,35 @@ void* allocate(int device, std::size_t bytes) {
 
 void release(int device, void* ptr) {
   if (ptr == nullptr) return;
-  std::lock_guard<std::mutex> lock(pools_mutex());
-  Pool& p = pool_locked(device);
-  auto it = p.used.find(ptr);
-  if (it == p.used.end()) return;  // not ours: never free foreign memory
-  const std::size_t size = it->second.size;
-  p.stats.allocated -= size;
-  p.stats.requested -= it->second.requested;
-  p.stats.blocks_in_use--;
-  p.used.erase(it);
-  p.free_blocks[size].push_back(ptr);
-  p.cached_size.emplace(ptr, size);
-  p.stats.cached += size;
+  {
+    std::lock_guard<std::mutex> lock(pools_mutex());
+    Pool& p = pool_locked(device);
+    auto it = p.used.find(ptr);
+    if (it == p.used.end()) return;  // not ours: never free foreign memory
+    const std::size_t size = it->second.size;
+    p.stats.allocated -= size;
+    p.stats.requested -= it->second.requested;
+    p.stats.blocks_in_use--;
+    p.used.erase(it);
+    if (!direct_allocation()) {
+      p.free_blocks[size].push_back(ptr);
+      p.cached_size.emplace(ptr, size);
+      p.stats.cached += size;
+      return;
+    }
+  }
+  // Direct allocation: work queued on the device's stream may still use the block, so wait for it, then
+  // free it. Errors are ignored (this runs from destructors and at exit).
+  try {
+    int previous = 0;
+    if (cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(device) == cudaSuccess) {
+      cudaStreamSynchronize(stream(device));
+      cudaFree(ptr);
+      cudaSetDevice(previous);
+    }
+  } catch (...) {
+  }
+  cudaGetLastError();
 }
 
 void empty_cache(int device) {

@@ -21,6 +21,12 @@ struct MemoryStats {
   uint64_t blocks_in_use = 0;
 };
 
+// True when TVDCN_CUDA_ALLOCATOR=direct (read once): no caching, every block is cudaMalloc'd at its
+// exact size and freed with cudaFree when released (after the device's stream has finished with it). For
+// compute-sanitizer runs: memcheck then sees each buffer's own bounds (a cached block may be up to a size
+// class larger) and accesses to freed memory, initcheck sees every fresh allocation. Slow; tests only.
+bool direct_allocation();
+
 // Size class of a request (what a block of `bytes` really occupies).
 std::size_t size_class(std::size_t bytes);
 

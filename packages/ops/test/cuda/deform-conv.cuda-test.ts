@@ -26,7 +26,7 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
-import { DEVICE, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+import { DEVICE, DRY_RUN, FULL_ONLY, QUICK, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
 
 type Dim = 1 | 2 | 3;
 
@@ -65,6 +65,9 @@ const CASES: Case[] = [
   { name: 'transposed plain (no offset, no mask)', transposed: true, batch: 2, cin: 3, cout: 4, k: 3, stride: 2, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: false, bias: true, size: [4, 4, 3] },
   { name: 'transposed, unbatched', transposed: true, batch: 0, cin: 2, cout: 4, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 2, mg: 1, offset: true, mask: true, bias: true, size: [5, 4, 3] },
 ];
+
+/** TVDCN_GPU_TESTS=quick: the cases that also run in the half dtypes (regular, grouped, transposed). */
+const QUICK_CASES = new Set(['modulated, bias', 'groups 2, og 2, stride 2, dilation 2', 'transposed, stride 2, outputPadding 1, groups 2, og 2']);
 
 const REGULAR = [deformConv1d, deformConv2d, deformConv3d];
 const TRANSPOSED = [deformConvTranspose1d, deformConvTranspose2d, deformConvTranspose3d];
@@ -170,6 +173,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
   let seed = 100;
   for (const dim of [1, 2, 3] as Dim[]) {
     for (const c of CASES) {
+      if (QUICK && !QUICK_CASES.has(c.name)) continue;
       for (const dtype of ['float64', 'float32'] as DType[]) {
         const s = seed++;
         it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
@@ -204,7 +208,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('float32 GEMM tiles: 128 x 256 tiles (large problems) agree with 128 x 128 tiles', { skip: DRY_RUN }, () => {
+  it('float32 GEMM tiles: 128 x 256 tiles (large problems) agree with 128 x 128 tiles', { skip: DRY_RUN || FULL_ONLY }, () => {
     // Large enough that the forward, input-gradient and weight-gradient products choose wide tiles.
     const b = getCudaBinding('test');
     const c: Case = { ...CASES[0], batch: 16, cin: 64, cout: 128, size: [64, 64, 1] };
@@ -267,7 +271,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         assert.ok(ok, `gradcheck dim=${dim} ${c.name}`);
       }
     }
-    // One full (element-by-element) Jacobian on a tiny 2D problem.
+    // One full (element-by-element) Jacobian on a tiny 2D problem (not in the quick list: a thousand
+    // forward calls of the kernels checked above).
+    if (QUICK) return;
     const tiny = { ...CASES[0], batch: 1, cin: 2, cout: 2, size: [4, 4, 4] };
     const p = problem(tiny, 2, 300);
     const cpu = p.inputs.map((i) => tensor(i.values, { shape: i.shape, dtype: 'float64', requiresGrad: true }));

@@ -21,6 +21,26 @@ export const DEVICE = (DRY_RUN ? 'cpu' : 'cuda:0') as 'cuda:0';
 export const SKIP: string | false =
   DRY_RUN || cuda.isAvailable() ? false : `no usable CUDA device (${backendInfo().cudaUnavailableReason})`;
 
+/**
+ * TVDCN_GPU_TESTS=quick: the reduced case list for slow runs (compute-sanitizer:
+ * scripts/gpu/sanitize-on-gpu.sh). Every op keeps one case per dim and dtype; the >2^31-element tensor
+ * and the benchmark-sized problems are left out. Unset (or anything else): the full suites.
+ */
+export const QUICK = process.env.TVDCN_GPU_TESTS === 'quick';
+
+/** `skip` option of a test that the quick list leaves out (false: run it). */
+export const FULL_ONLY: string | false = QUICK ? 'left out by TVDCN_GPU_TESTS=quick' : false;
+
+/**
+ * TVDCN_CUDA_ALLOCATOR=direct (read by the native allocator too): no caching, every buffer is its own
+ * cudaMalloc, freed when released (compute-sanitizer runs). Checks of the cache are skipped then, and
+ * poison() has no effect (a freed block is not handed out again).
+ */
+export const DIRECT_ALLOCATOR = process.env.TVDCN_CUDA_ALLOCATOR === 'direct';
+
+/** `skip` option of a test of the caching allocator itself (false: run it). */
+export const CACHING_ONLY: string | false = DIRECT_ALLOCATOR ? 'the allocator caches nothing (TVDCN_CUDA_ALLOCATOR=direct)' : false;
+
 /** The dtypes under test (the CPU has no half types). */
 export const ALL_DTYPES: DType[] = DRY_RUN ? ['float32', 'float64'] : ['float32', 'float64', 'float16', 'bfloat16'];
 
@@ -98,22 +118,23 @@ export function hasNaN(a: ArrayLike<number>): boolean {
 }
 
 /**
- * Fills `copies` free blocks of each size with NaN and returns them to the allocator, so the next
- * allocations of those sizes (the outputs of the call under test) start as NaN.
+ * Fills `copies` free blocks of each size with NaN and returns them to the allocator of CUDA device
+ * `device` (default 0), so the next allocations of those sizes there (the outputs of the call under
+ * test) start as NaN.
  */
-export function poison(dtype: DType, numels: readonly number[], copies = 3): void {
+export function poison(dtype: DType, numels: readonly number[], copies = 3, device = 0): void {
   if (DRY_RUN) return;
   const b = getCudaBinding('poison');
   const held = [];
   for (const n of numels) {
     if (n <= 0) continue;
     for (let c = 0; c < copies; c++) {
-      const buf = b.cudaBufferAlloc(0, dtype, n);
+      const buf = b.cudaBufferAlloc(device, dtype, n);
       b.cudaFill(buf, Number.NaN);
       held.push(buf);
     }
   }
-  b.cudaSynchronize(0);
+  b.cudaSynchronize(device);
   for (const buf of held) b.cudaBufferFree(buf);
 }
 

@@ -42,7 +42,7 @@ import {
 } from '../../src/index.js';
 import { cudaKernels } from '../../src/kernels/cuda/cuda-backend.js';
 import { storageOf } from '../../src/tensor/tensor.js';
-import { ALL_DTYPES, DEVICE, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+import { ALL_DTYPES, CACHING_ONLY, DEVICE, DRY_RUN, FULL_ONLY, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
 
 const DTYPES = ALL_DTYPES;
 const toGpu = (v: Float64Array, d: DType, shape?: readonly number[]): Tensor =>
@@ -256,7 +256,7 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     });
   }
 
-  it('memory: freed tensors return to the cache, emptyCache returns the cache', { skip: DRY_RUN }, () => {
+  it('memory: freed tensors return to the cache, emptyCache returns the cache', { skip: DRY_RUN || CACHING_ONLY }, () => {
     cudaEmptyCache();
     const before = cudaMemoryStats(DEVICE);
     const t = full([1 << 20], 3, { device: DEVICE });
@@ -270,7 +270,7 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     assert.equal(cudaMemoryStats(DEVICE).cached, 0, 'cache emptied');
   });
 
-  it('a float16 tensor of more than 2^31 elements (64-bit indexing)', { skip: DRY_RUN }, () => {
+  it('a float16 tensor of more than 2^31 elements (64-bit indexing)', { skip: DRY_RUN || FULL_ONLY }, () => {
     const n = 2 ** 31 + 2 ** 20 + 3;
     tidy(() => {
       const x = full([n], 1, { device: DEVICE, dtype: 'float16' });

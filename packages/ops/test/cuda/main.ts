@@ -15,3 +15,4 @@ if (cuda.isAvailable()) {
 
 await import('./kernels.cuda-test.js');
 await import('./deform-conv.cuda-test.js');
+await import('./multi-gpu.cuda-test.js');
