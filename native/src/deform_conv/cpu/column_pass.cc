@@ -248,9 +248,9 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
   });
 }
 
-// X[b][c][p] += XGt[b][p][c].
+// X[b][c][p] += XGt[b][p][c] (or = with `overwrite`).
 template <typename T>
-void add_channels_first(const T* xgt, int64_t batch, int64_t cx, int64_t sx, T* x) {
+void to_channels_first(const T* xgt, int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
@@ -263,7 +263,11 @@ void add_channels_first(const T* xgt, int64_t batch, int64_t cx, int64_t sx, T* 
         for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
         for (int64_t c = 0; c < ncn; ++c) {
           T* d = dst + (c0 + c) * sx + p0;
-          for (int64_t p = 0; p < np; ++p) d[p] += tmp[p][c];
+          if (overwrite) {
+            for (int64_t p = 0; p < np; ++p) d[p] = tmp[p][c];
+          } else {
+            for (int64_t p = 0; p < np; ++p) d[p] += tmp[p][c];
+          }
         }
       }
     }
@@ -358,7 +362,7 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                               T* grad_mask, int64_t workspace_bytes) {
+                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (sx >= INT32_MAX) return false;
@@ -373,6 +377,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t sy = g.y_spatial(), total = g.y_columns();
   if (total == 0) {
     if (grad_weight) std::fill(grad_weight, grad_weight + g.cy * rows, T(0));
+    if (x_scatter && scatter_overwrite) std::fill(x_scatter, x_scatter + g.batch * g.cx * sx, T(0));
     return true;
   }
   const std::vector<int64_t> kcoords = kernel_coords(g);
@@ -539,7 +544,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     timer.lap(5);
   }
-  if (x_scatter) add_channels_first(xgt, B, g.cx, sx, x_scatter);
+  if (x_scatter) to_channels_first(xgt, B, g.cx, sx, x_scatter, scatter_overwrite);
   if (need_cols) {
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
       for (int64_t o = ob; o < oe; ++o)
@@ -669,7 +674,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                     \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,  \
-                                                const T*, const T*, T*, T*, T*, T*, int64_t);     \
+                                                const T*, const T*, T*, T*, T*, T*, int64_t, bool); \
   template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,      \
                                             const T*, const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)
