@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // GPU suite: two CUDA devices (runs when cuda.deviceCount() >= 2, skips with the reason otherwise).
 // Tensors made on cuda:1 report it, their native buffers live on device 1 and are accounted in its pool
-// only; transfers cuda:0 -> cuda:1 -> cpu keep the values; mixing the devices throws
+// only; transfers cuda:0 -> cuda:1 -> cpu (to(), copy_) keep the values; mixing the devices throws
 // DeviceMismatchError without allocating anything (no implicit copies); deformable convolution forward
 // and backward (offset, mask, bias, groups; regular and transposed) on cuda:1 against cuda:0 and the CPU
 // float64 reference; elementwise ops, sums, pad, copies and mask softmax on cuda:1 against the CPU; a
@@ -333,6 +333,15 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       const p1 = permute(x0, [1, 0]).to(D1);
       const pc = permute(tensor(v, { shape: [30, 40], dtype: 'float64' }), [1, 0]);
       assert.deepEqual(Array.from(vals(p1)), Array.from(vals(pc)), 'permuted, then moved');
+      // copy_ is the explicit copy between devices: into a tensor of cuda:1, and back into one of cuda:0.
+      const into1 = zeros([30, 40], { device: D1, dtype }).copy_(x0);
+      const into0 = full([30, 40], 5, { device: D0, dtype }).copy_(into1);
+      assert.equal(into1.device, D1);
+      if (!DRY_RUN) assert.equal(bufferDevice(into1), 1);
+      assert.deepEqual(Array.from(vals(into1)), Array.from(v), 'copy_ cuda:0 -> cuda:1');
+      assert.deepEqual(Array.from(vals(into0)), Array.from(v), 'copy_ cuda:1 -> cuda:0');
+      into0.dispose();
+      into1.dispose();
       // Asynchronous reads of both devices at once.
       const [a0, a1] = await Promise.all([x0.data(), x1.data()]);
       assert.deepEqual(Array.from(a1), Array.from(a0), 'data() on both devices');
@@ -365,6 +374,8 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       assert.throws(() => cat([a0, b1], 0), DeviceMismatchError);
       assert.throws(() => stack([b1, a0], 0), DeviceMismatchError);
       assert.throws(() => mseLoss(b1, a0), DeviceMismatchError);
+      assert.throws(() => b1.add_(a0), DeviceMismatchError);
+      assert.throws(() => b1.mul_(a0), DeviceMismatchError);
       // Each deformable-convolution input in turn on cuda:0, the others on cuda:1.
       for (let k = 0; k < CONV_INPUTS.length; k++) {
         const xs = conv1.map((t, i) => (i === k ? conv0[i] : t));
