@@ -397,6 +397,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const bool need_x = need_cols || need_coord;
   Carver carve;
   const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
+  const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
+  const size_t o_wpack = carve.add<T>(need_dcol ? G * cyg * rows_pad : 0);
   const size_t o_xt = carve.add<T>(need_x ? B * (sx + 1) * g.cx : 0);
   const size_t o_xgt = carve.add<T>(x_scatter ? B * (sx + 1) * g.cx : 0);
   const size_t o_gwp = carve.add<T>(need_cols ? g.cy * rows : 0);
@@ -414,6 +416,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
+  T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* xgt = reinterpret_cast<T*>(base + o_xgt);
   T* gwp = reinterpret_cast<T*>(base + o_gwp);  // grad_weight in the W' layout
@@ -433,6 +436,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         for (int64_t c = 0; c < cxg; ++c)
           for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
     });
+    // Packed once as the B operand of every tile's dcol GEMM.
+    for (int64_t gi = 0; gi < G; ++gi)
+      pack_b_blocks(cyg, rows, wperm + gi * cyg * rows, rows, int64_t{1}, uk.nr, wpack + gi * cyg * rows_pad);
   }
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
   if (x_scatter) {
@@ -494,7 +500,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       for (int64_t gi = 0; gi < G; ++gi) {
         // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows)
         gemm(uk, nc, rows, cyg, ytile + gi * cyg * nc, int64_t{1}, nc, static_cast<const T*>(nullptr),
-             wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false);
+             wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false, wpack + gi * cyg * rows_pad);
       }
     }
     timer.lap(2);
@@ -592,6 +598,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
   Carver carve;
   const size_t o_wperm = carve.add<T>(g.cy * rows);
+  const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
   const size_t o_ctile = carve.add<T>(g.cy * nt);
   const size_t o_cols = carve.add<T>(ldr * nt);
@@ -604,6 +612,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
+  T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* ctile = reinterpret_cast<T*>(base + o_ctile);
   T* cols = reinterpret_cast<T*>(base + o_cols);
@@ -616,6 +625,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       for (int64_t c = 0; c < cxg; ++c)
         for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
   });
+  // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM.
+  for (int64_t gi = 0; gi < G; ++gi)
+    pack_b_blocks(rows, cyg, wperm + gi * cyg * rows, int64_t{1}, rows, uk.nr, wpack + gi * rows * cyg_pad);
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx{};
@@ -649,7 +661,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     for (int64_t gi = 0; gi < G; ++gi) {
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg)
       gemm(uk, nc, cyg, rows, cols + gi * rows, ldr, int64_t{1}, static_cast<const T*>(nullptr),
-           wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false);
+           wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
     }
     // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
     const int64_t n_ob = (g.cy + kT - 1) / kT;

@@ -321,7 +321,8 @@ void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, co
 
 template <typename T>
 void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
-          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate) {
+          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate,
+          const T* bpacked) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
@@ -350,7 +351,8 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tasks));
   // Scratch per thread, allocated per call so nested or concurrent calls never share it.
   const int64_t a_buf = apacked ? 0 : mc * kc_max;
-  const int64_t b_buf = nc * kc_max;
+  const int64_t b_buf = bpacked ? 0 : nc * kc_max;
+  const int64_t n_pad = (n + nr - 1) / nr * nr;
   Buffer<T> scratch(static_cast<size_t>((a_buf + b_buf) * std::max(n_threads, 1)));
   parallel_tasks(n_tasks, [&](int64_t task, int tid) {
     const int64_t jb = task / m_splits, sb = task % m_splits;
@@ -360,7 +362,11 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
     T* bbuf = abuf + a_buf;
     for (int64_t p0 = 0; p0 < k; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, k - p0);
-      pack_b(kc, ncur, b + p0 * rsb + j0 * csb, rsb, csb, nr, bbuf);
+      const T* bp = bbuf;
+      if (bpacked)
+        bp = bpacked + p0 * n_pad + (j0 / nr) * kc * nr;
+      else
+        pack_b(kc, ncur, b + p0 * rsb + j0 * csb, rsb, csb, nr, bbuf);
       for (int64_t i0 = m_begin; i0 < m_end; i0 += mc) {
         const int64_t mcur = std::min(mc, m_end - i0);
         const T* ap;
@@ -373,9 +379,22 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
           ap = abuf;
           a_stride = kc * mr;
         }
-        macro_kernel(uk, mcur, ncur, kc, ap, a_stride, bbuf, c + i0 * ldc + j0, ldc,
+        macro_kernel(uk, mcur, ncur, kc, ap, a_stride, bp, c + i0 * ldc + j0, ldc,
                      accumulate || p0 > 0);
       }
+    }
+  });
+}
+
+template <typename T>
+void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T* out) {
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, k);
+  const int64_t n_pad = (n + nr - 1) / nr * nr;
+  const int64_t n_blocks = (k + kc_max - 1) / std::max<int64_t>(1, kc_max);
+  parallel_for(0, n_blocks, 1, [&](int64_t bb, int64_t be) {
+    for (int64_t blk = bb; blk < be; ++blk) {
+      const int64_t p0 = blk * kc_max, kc = std::min(kc_max, k - p0);
+      pack_b(kc, n, b + p0 * rs, rs, cs, nr, out + p0 * n_pad);
     }
   });
 }
@@ -386,7 +405,8 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, \
                                 const T*, T*, int64_t, bool, MacroOrder);                            \
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, \
-                        const T*, const T*, int64_t, int64_t, T*, int64_t, bool);
+                        const T*, const T*, int64_t, int64_t, T*, int64_t, bool, const T*);            \
+  template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)
 

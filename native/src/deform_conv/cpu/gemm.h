@@ -57,8 +57,16 @@ void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, co
 // C (m x n, ldc) = [C +] A * B with A (i, p) at a[i * rsa + p * csa] and B (p, j) at b[p * rsb + j * csb],
 // parallel over the thread pool. Every element of C is summed in the same order whatever the number of
 // threads. With `apacked` non-null, A is taken from it instead (pack_a layout over all m x k, mr of `uk`).
+// With `bpacked` non-null, B is taken from it instead (pack_b_blocks layout of all k x n, nr of `uk`).
 template <typename T>
 void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
-          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate);
+          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate,
+          const T* bpacked = nullptr);
+
+// B (k x n, element (p, j) at b[p * rs + j * cs]) packed once for gemm's `bpacked`: for each reduction
+// block of min(kGemmKc, k) rows starting at p0, pack_b of that block at out + p0 * n_pad, n_pad =
+// ceil(n / nr) * nr. `out` holds k * n_pad elements. For a B used by many gemm calls.
+template <typename T>
+void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T* out);
 
 }  // namespace dcn::cpu
