@@ -44,7 +44,7 @@ namespace cl {
 // page faults on every call). Requests above kKeepBytes are freed again at the end of the call.
 class Scratch {
  public:
-  static constexpr size_t kKeepBytes = size_t{512} << 20;
+  static constexpr size_t kKeepBytes = size_t{128} << 20;
   // Pointers into one allocation, each part 64-byte aligned.
   char* get(size_t bytes) {
     if (bytes > size_) {
@@ -209,6 +209,21 @@ void table_block(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, 
   isa_generic::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
 }
 
+// The channels-last kernels index planes and grid positions with int32: every plane below 2^31 - 1
+// positions and every grid position y * stride - padding + k * dilation within +-2^30.
+template <int D>
+bool fits_int32(const SamplingGeometry<D>& g) {
+  constexpr int64_t kLimit = int64_t{1} << 30;
+  if (g.x_spatial() >= INT32_MAX) return false;
+  for (int a = 0; a < D; ++a) {
+    const int64_t reach = g.y_size[a] * g.stride[a] + g.padding[a] + g.kernel_size[a] * g.dilation[a];
+    if (g.y_size[a] > kLimit || g.stride[a] > kLimit || g.padding[a] > kLimit || g.dilation[a] > kLimit ||
+        g.kernel_size[a] > kLimit || reach > kLimit || g.x_size[a] > kLimit)
+      return false;
+  }
+  return true;
+}
+
 // Runs of channels sharing offset group, mask group and weight group, in channel order.
 template <int D>
 std::vector<Segment> segments(const SamplingGeometry<D>& g) {
@@ -365,7 +380,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
-  if (sx >= INT32_MAX) return false;
+  if (!fits_int32(g)) return false;
   const bool need_coord = grad_offset || grad_mask;
   const bool need_dcol = x_scatter || need_coord;
   const bool need_cols = grad_weight != nullptr;
@@ -598,7 +613,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                            const T* mask, const T* bias, T* y, int64_t workspace_bytes) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
-  if (sx >= INT32_MAX) return false;
+  if (!fits_int32(g)) return false;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const Isa isa = current_isa();
   const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;

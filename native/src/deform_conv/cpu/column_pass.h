@@ -16,7 +16,8 @@ namespace dcn::cpu {
 // Same contract as the driver's column pass: x_scatter is initialised by the caller (x_scatter +=
 // col2im), or overwritten when `scatter_overwrite` (x_scatter = col2im); every other non-null output is
 // overwritten; x_src may be null when only x_scatter is wanted. Returns false, doing nothing, when the
-// path does not apply (a plane of X with 2^31 - 1 or more positions); the caller then runs the planar
+// path does not apply (a plane of X with 2^31 - 1 or more positions, or grid
+// positions beyond +-2^30); the caller then runs the planar
 // kernels of kernels.h.
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
@@ -25,7 +26,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 
 // The regular forward Y = W * im2col(X) (+ bias) from channels-last samples (NOTE [ Channels-last
 // forward ] in column_pass.cc); same contract as gather_gemm of kernels.h. Returns false, doing nothing,
-// when it does not apply (a plane of X with 2^31 - 1 or more positions).
+// when it does not apply (see column_pass_channels_last).
 template <int D, typename T>
 bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
                            const T* mask, const T* bias, T* y, int64_t workspace_bytes);
