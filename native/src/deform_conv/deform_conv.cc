@@ -19,6 +19,7 @@ namespace dcn {
 namespace {
 
 std::atomic<int64_t> g_workspace_limit{int64_t{64} << 20};
+std::atomic<bool> g_force_planar{false};
 
 template <typename T>
 const T* ptr_or_null(const TensorView& t) {
@@ -216,6 +217,8 @@ void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const 
 
 void set_workspace_limit(int64_t bytes) { g_workspace_limit.store(std::max<int64_t>(1, bytes)); }
 int64_t workspace_limit() { return g_workspace_limit.load(); }
+void set_force_planar(bool on) { g_force_planar.store(on); }
+bool force_planar() { return g_force_planar.load(); }
 
 template <int D>
 void deform_conv_forward(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,

@@ -31,4 +31,11 @@ void deform_conv_backward(const DeformConvParams<D>& p, const TensorView& input,
 void set_workspace_limit(int64_t bytes);
 int64_t workspace_limit();
 
+// Test hook (napi `_setForcePlanar`): when on, the CPU 3D forward and every CPU column pass (backward,
+// transposed forward) run the planar kernels of kernels.h instead of the channels-last ones of
+// cpu/column_pass.h (otherwise the planar kernels only run for planes of 2^31 - 1 positions or more, or
+// grid positions beyond +-2^30). Default off.
+void set_force_planar(bool on);
+bool force_planar();
+
 }  // namespace dcn

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CPU runtime settings: setNumThreads / getNumThreads, and the `_`-prefixed test hooks
-// _setWorkspaceLimit / _getWorkspaceLimit (column tile size) and _setGemmIsa / _gemmIsa (micro-kernel).
+// _setWorkspaceLimit / _getWorkspaceLimit (column tile size), _setGemmIsa / _gemmIsa (micro-kernel) and
+// _setForcePlanar / _getForcePlanar (planar CPU kernels instead of the channels-last ones).
 #include <string>
 
 #include "core/parallel.h"
@@ -57,6 +58,20 @@ Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), cpu::gemm_isa_name());
 }
 
+// _setForcePlanar(on): the CPU 3D forward and every CPU backward / transposed forward take the planar
+// kernels (otherwise only the fallback for huge planes), so that the tests reach them.
+Napi::Value SetForcePlanar(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    DCN_CHECK(info[0].IsBoolean(), kType, "_setForcePlanar: expected on to be a boolean");
+    set_force_planar(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetForcePlanar(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), force_planar());
+}
+
 }  // namespace
 
 void RegisterRuntime(Napi::Env env, Napi::Object exports) {
@@ -66,6 +81,8 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("_getWorkspaceLimit", Napi::Function::New(env, GetWorkspaceLimit, "_getWorkspaceLimit"));
   exports.Set("_setGemmIsa", Napi::Function::New(env, SetGemmIsa, "_setGemmIsa"));
   exports.Set("_gemmIsa", Napi::Function::New(env, GemmIsa, "_gemmIsa"));
+  exports.Set("_setForcePlanar", Napi::Function::New(env, SetForcePlanar, "_setForcePlanar"));
+  exports.Set("_getForcePlanar", Napi::Function::New(env, GetForcePlanar, "_getForcePlanar"));
 }
 
 }  // namespace dcn::napi

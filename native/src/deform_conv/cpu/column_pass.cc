@@ -32,6 +32,7 @@
 #include "core/macros.h"
 #include "core/parallel.h"
 #include "deform_conv/cpu/gemm.h"
+#include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 
 // Vector types wider than the baseline ISA appear in always-inlined helpers only.
@@ -380,7 +381,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
-  if (!fits_int32(g)) return false;
+  if (force_planar() || !fits_int32(g)) return false;
   const bool need_coord = grad_offset || grad_mask;
   const bool need_dcol = x_scatter || need_coord;
   const bool need_cols = grad_weight != nullptr;
@@ -613,7 +614,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                            const T* mask, const T* bias, T* y, int64_t workspace_bytes) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
-  if (!fits_int32(g)) return false;
+  if (force_planar() || !fits_int32(g)) return false;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const Isa isa = current_isa();
   const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;

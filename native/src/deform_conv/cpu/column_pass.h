@@ -17,8 +17,8 @@ namespace dcn::cpu {
 // col2im), or overwritten when `scatter_overwrite` (x_scatter = col2im); every other non-null output is
 // overwritten; x_src may be null when only x_scatter is wanted. Returns false, doing nothing, when the
 // path does not apply (a plane of X with 2^31 - 1 or more positions, or grid
-// positions beyond +-2^30); the caller then runs the planar
-// kernels of kernels.h.
+// positions beyond +-2^30) or the test hook force_planar() of deform_conv.h is on; the caller then runs
+// the planar kernels of kernels.h.
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,

@@ -2,7 +2,8 @@
 // deformConvBackward of the CPU addon: every gradient (input, weight, offset, mask, bias) against central
 // finite differences of the float64 loop reference, regular and transposed, in each dim; requesting a
 // subset of the gradients gives bit-identical values; results do not depend on the thread count, the
-// column tile size or the GEMM micro-kernel.
+// column tile size or the GEMM micro-kernel. Every suite runs twice: on the channels-last CPU kernels
+// and on the planar ones (_setForcePlanar).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeTensor } from '../../src/native/binding.js';
@@ -15,6 +16,7 @@ import {
   type DType,
   emptyNative,
   expectAllClose,
+  kernelPaths,
   loadNative,
   makeTensors,
   outSizeOf,
@@ -25,6 +27,7 @@ import {
   scaleOf,
   type TestBinding,
   toNative,
+  usePlanarKernels,
 } from './helpers.js';
 
 let b: TestBinding;
@@ -109,7 +112,9 @@ const gradCases: ConvCase[] = [
     kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 1], inSize: [3, 3], outputPadding: [1, 0] },
 ];
 
-describe.runIf(addonBuilt)('deformConvBackward vs finite differences of the reference (float64)', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward vs finite differences of the reference (float64) ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   for (const c of gradCases) {
     for (const n of available(c)) {
       it(`d/d${n}: ${caseName(c)}`, () => {
@@ -123,7 +128,9 @@ describe.runIf(addonBuilt)('deformConvBackward vs finite differences of the refe
   }
 });
 
-describe.runIf(addonBuilt)('deformConvBackward: float32', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward: float32 ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   for (const c of gradCases.filter((_, i) => i % 2 === 0)) {
     it(`matches float64 within float32 rounding: ${caseName(c)}`, () => {
       const t = makeTensors(c, 5);
@@ -136,7 +143,9 @@ describe.runIf(addonBuilt)('deformConvBackward: float32', () => {
   }
 });
 
-describe.runIf(addonBuilt)('deformConvBackward: only the requested gradients', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward: only the requested gradients ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   for (const c of [gradCases[2], gradCases[3], gradCases[5]]) {
     it(`every subset equals the full call bit for bit: ${caseName(c)}`, () => {
       const t = makeTensors(c, 8);
@@ -186,7 +195,9 @@ function runAll(c: ConvCase, t: CaseTensors, r: RefTensor, dtype: DType = 'float
   return { output: Float64Array.from(out.data as Float64Array), ...nativeBackward(c, t, r, available(c), dtype) };
 }
 
-describe.runIf(addonBuilt)('deterministic and independent of the execution strategy', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('deterministic and independent of the execution strategy ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   const defaultLimit = () => b._getWorkspaceLimit();
   let saved = 0;
   beforeAll(() => {

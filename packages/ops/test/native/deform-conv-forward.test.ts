@@ -2,6 +2,7 @@
 // deformConvForward of the CPU addon against the float64 loop reference: random configurations of every
 // dim, regular and transposed, groups, independent offset/mask groups, stride/padding/dilation, optional
 // offset/mask/bias, batch 0; the tvdcn-reference §11 vectors B, C, D, E, G; and the adjoint identity A5.
+// Every suite runs twice: on the channels-last CPU kernels and on the planar ones (_setForcePlanar).
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prod } from '../reference/deform-conv-reference.js';
@@ -11,6 +12,7 @@ import {
   type ConvCase,
   emptyNative,
   expectAllClose,
+  kernelPaths,
   loadNative,
   makeTensors,
   nativeForward,
@@ -22,6 +24,7 @@ import {
   scaleOf,
   type TestBinding,
   toNative,
+  usePlanarKernels,
 } from './helpers.js';
 
 let b: TestBinding;
@@ -109,7 +112,9 @@ const fixedCases: ConvCase[] = [
     kernelSize: [2, 2, 2], stride: [1, 2, 1], padding: [1, 0, 1], dilation: [1, 1, 2], inSize: [3, 4, 4] },
 ];
 
-describe.runIf(addonBuilt)('deformConvForward vs the loop reference', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('deformConvForward vs the loop reference ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   for (const c of [...fixedCases, ...randomCases]) {
     it(`${caseName(c)} float64`, () => {
       const t = makeTensors(c, 7);
@@ -161,7 +166,9 @@ function params2d(over: Partial<Parameters<TestBinding['deformConvForward']>[0]>
   };
 }
 
-describe.runIf(addonBuilt)('tvdcn-reference §11 vectors', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   const img9 = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 
   it('B: 1x1 kernel, img9, uniform offset (dy, dx) = (0.5, 0.25)', () => {
@@ -304,7 +311,9 @@ describe.runIf(addonBuilt)('tvdcn-reference §11 vectors', () => {
   });
 });
 
-describe.runIf(addonBuilt)('mask shapes and K', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('mask shapes and K ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   it('the K of offsets counts every kernel point (3D kernel 2x2x2: 24 offset channels per group)', () => {
     const c: ConvCase = { dim: 3, transposed: false, batch: 1, inChannels: 2, outChannels: 1, groups: 1, og: 1, mg: 1,
       bias: false, kernelSize: [2, 2, 2], stride: [1, 1, 1], padding: [0, 0, 0], dilation: [1, 1, 1], inSize: [3, 3, 3] };

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { NativeBinding, NativeDeformConvParams, NativeTensor } from '../../src/native/binding.js';
 import {
   deformConvReference,
@@ -22,6 +22,33 @@ export interface TestBinding extends NativeBinding {
   _getWorkspaceLimit(): number;
   _setGemmIsa(isa: 'auto' | 'avx512' | 'avx2' | 'generic'): boolean;
   _gemmIsa(): string;
+  /** Planar CPU kernels (kernels.h) instead of the channels-last column pass, for the 3D forward and every backward. */
+  _setForcePlanar(on: boolean): void;
+  _getForcePlanar(): boolean;
+}
+
+/**
+ * The two CPU kernel families a suite can run on: the channels-last column pass (the default) and the
+ * planar kernels of kernels.h (otherwise only the fallback for planes of 2^31 positions or more), forced
+ * with `_setForcePlanar`. For `describe.each(kernelPaths)('... ($label)', ({ planar }) => ...)`.
+ */
+export const kernelPaths = [
+  { planar: false, label: 'channels-last kernels' },
+  { planar: true, label: 'planar kernels' },
+] as const;
+
+/**
+ * Inside a describe: switches the planar kernels on (or off) for the describe's tests and off again after
+ * them. `binding` is read lazily (the suites load the addon in a beforeAll).
+ */
+export function usePlanarKernels(binding: () => TestBinding, planar: boolean): void {
+  beforeAll(() => {
+    binding()._setForcePlanar(planar);
+    expect(binding()._getForcePlanar()).toBe(planar);
+  });
+  afterAll(() => {
+    binding()._setForcePlanar(false);
+  });
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

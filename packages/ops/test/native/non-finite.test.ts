@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Non-finite values: corners outside the input read as exactly 0 even when the input holds Inf or NaN
 // elsewhere, NaN offsets give NaN samples, huge offsets give 0, and nothing crashes — on every
-// micro-kernel path (portable, AVX2, AVX-512).
+// micro-kernel path (portable, AVX2, AVX-512), on the channels-last and on the planar CPU kernels.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addonBuilt, emptyNative, loadNative, type TestBinding } from './helpers.js';
+import { addonBuilt, emptyNative, kernelPaths, loadNative, type TestBinding, usePlanarKernels } from './helpers.js';
 
 let b: TestBinding;
 beforeAll(() => {
@@ -33,7 +33,9 @@ function run(dtype: 'float32' | 'float64', input: number[], offsets: number[]) {
   return { out: Array.from(out.data as Float64Array), gOff: Array.from(gOff.data as Float64Array) };
 }
 
-describe.runIf(addonBuilt)('non-finite values', () => {
+describe.runIf(addonBuilt).each(kernelPaths)('non-finite values ($label)', ({ planar }) => {
+  usePlanarKernels(() => b, planar);
+
   for (const isa of isas) {
     for (const dtype of ['float64', 'float32'] as const) {
       it(`${isa} ${dtype}: outside samples are 0 next to Inf, NaN offsets give NaN, huge offsets give 0`, () => {

@@ -214,6 +214,14 @@ describe.runIf(addonBuilt)('maskSoftmax and runtime functions refuse bad input',
     expect(b._gemmIsa()).toBe('generic');
     expect(b._setGemmIsa('auto')).toBe(true);
   });
+  it('_setForcePlanar', () => {
+    expect(() => b._setForcePlanar(1 as Any)).toThrow(/_setForcePlanar: expected on to be a boolean/);
+    expect(b._getForcePlanar()).toBe(false);
+    b._setForcePlanar(true);
+    expect(b._getForcePlanar()).toBe(true);
+    b._setForcePlanar(false);
+    expect(b._getForcePlanar()).toBe(false);
+  });
   it('info still works', () => {
     expect(b.abiVersion()).toBe(1);
     expect(b.buildInfo().withCuda).toBe(false);

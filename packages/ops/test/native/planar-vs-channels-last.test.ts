@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+// The two CPU kernel families against each other: the channels-last column pass (3D forward, every
+// backward and transposed forward) and the planar kernels of kernels.h that it replaced, which now only
+// run for planes of 2^31 positions or more, reached here with the test hook _setForcePlanar. On random
+// configurations of every dim, regular and transposed, larger than the reference suites can afford
+// (channel runs past the vector widths, several column tiles), with offsets that hit integer positions
+// and the border exactly: the forward output and all five gradients agree to float64 rounding.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NativeTensor } from '../../src/native/binding.js';
+import { prod, type RefTensor } from '../reference/deform-conv-reference.js';
+import {
+  addonBuilt,
+  type CaseTensors,
+  caseName,
+  type ConvCase,
+  type DType,
+  emptyNative,
+  expectAllClose,
+  loadNative,
+  outSizeOf,
+  paramsOf,
+  randTensor,
+  rng,
+  scaleOf,
+  type TestBinding,
+  toNative,
+} from './helpers.js';
+
+let b: TestBinding;
+let savedLimit = 0;
+beforeAll(() => {
+  b = loadNative();
+  b.setNumThreads(2);
+  savedLimit = b._getWorkspaceLimit();
+});
+afterAll(() => {
+  b._setForcePlanar(false);
+  b._setWorkspaceLimit(savedLimit);
+  b._setGemmIsa('auto');
+});
+
+function divisorsOf(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
+  return out;
+}
+
+/**
+ * A random valid case of `dim`, with up to 20 channels per group; `variant` 0-3 picks offset and mask,
+ * offset only, mask only, neither.
+ */
+function randomCase(seed: number, dim: 1 | 2 | 3, transposed: boolean, variant: number): ConvCase {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const groups = pick([1, 1, 2, 3]);
+  const inChannels = groups * pick([1, 2, 3, 5, 8, 9, 17, 20]);
+  const outChannels = groups * pick([1, 2, 4, 7]);
+  const cx = transposed ? outChannels : inChannels;
+  const og = variant === 0 || variant === 1 ? pick(divisorsOf(cx)) : 0;
+  const mg = variant === 0 || variant === 2 ? pick(divisorsOf(cx)) : 0;
+  const maxSide = dim === 3 ? 6 : dim === 2 ? 12 : 40;
+  const kernelSize: number[] = [];
+  const stride: number[] = [];
+  const padding: number[] = [];
+  const dilation: number[] = [];
+  const inSize: number[] = [];
+  const outputPadding: number[] = [];
+  for (let a = 0; a < dim; a++) {
+    kernelSize.push(pick([1, 2, 3]));
+    stride.push(pick([1, 1, 2, 3]));
+    padding.push(pick([0, 1, 2]));
+    dilation.push(pick([1, 1, 2]));
+    const span = dilation[a] * (kernelSize[a] - 1) + 1;
+    const minIn = transposed ? 1 : Math.max(1, span - 2 * padding[a]);
+    inSize.push(minIn + Math.floor(rand() * Math.max(1, maxSide - minIn + 1)));
+    outputPadding.push(transposed ? Math.floor(rand() * Math.max(stride[a], dilation[a])) : 0);
+  }
+  const c: ConvCase = {
+    dim,
+    transposed,
+    batch: pick([1, 2, 3]),
+    inChannels,
+    outChannels,
+    groups,
+    og,
+    mg,
+    bias: rand() < 0.5,
+    kernelSize,
+    stride,
+    padding,
+    dilation,
+    inSize,
+    outputPadding: transposed ? outputPadding : undefined,
+  };
+  while (outSizeOf(c).some((n) => n <= 0)) c.padding = c.padding.map((p) => Math.max(0, p - 1));
+  return c;
+}
+
+/**
+ * Tensors of a case. Offsets: a third fractional in [-4, 4], a third exact integers in [-4, 4] (samples
+ * on grid points and on the border, where the two families must apply the same corner conventions), a
+ * third half-integers.
+ */
+function tensorsOf(c: ConvCase, seed: number): CaseTensors {
+  const rand = rng(seed);
+  const K = prod(c.kernelSize);
+  const grid = c.transposed ? c.inSize : outSizeOf(c);
+  const weightShape = c.transposed
+    ? [c.inChannels, c.outChannels / c.groups, ...c.kernelSize]
+    : [c.outChannels, c.inChannels / c.groups, ...c.kernelSize];
+  let offset: RefTensor | null = null;
+  if (c.og) {
+    const shape = [c.batch, c.og * c.dim * K, ...grid];
+    const data = new Float64Array(prod(shape));
+    for (let i = 0; i < data.length; i++) {
+      const kind = rand();
+      const whole = Math.floor(9 * rand()) - 4;
+      data[i] = kind < 1 / 3 ? -4 + 8 * rand() : kind < 2 / 3 ? whole : whole + 0.5;
+    }
+    offset = { data, shape };
+  }
+  return {
+    input: randTensor([c.batch, c.inChannels, ...c.inSize], rand),
+    weight: randTensor(weightShape, rand),
+    offset,
+    mask: c.mg ? randTensor([c.batch, c.mg * K, ...grid], rand, -0.5, 1.5) : null,
+    bias: c.bias ? randTensor([c.outChannels], rand) : null,
+  };
+}
+
+type Results = Record<string, Float64Array>;
+
+/** Forward output and every available gradient of a case. */
+function runAll(c: ConvCase, t: CaseTensors, r: RefTensor, dtype: DType): Results {
+  const out = emptyNative([c.batch, c.outChannels, ...outSizeOf(c)], dtype);
+  const n = (x: RefTensor | null) => x && toNative(x, dtype);
+  b.deformConvForward(paramsOf(c), n(t.input)!, n(t.weight)!, n(t.offset), n(t.mask), n(t.bias), out);
+  const grads: Record<'input' | 'weight' | 'offset' | 'mask' | 'bias', NativeTensor | null> = {
+    input: emptyNative(t.input.shape, dtype),
+    weight: emptyNative(t.weight.shape, dtype),
+    offset: t.offset && emptyNative(t.offset.shape, dtype),
+    mask: t.mask && emptyNative(t.mask.shape, dtype),
+    bias: emptyNative([c.outChannels], dtype),
+  };
+  b.deformConvBackward(paramsOf(c), n(t.input)!, n(t.weight)!, n(t.offset), n(t.mask), n(r)!, grads);
+  const res: Results = { output: Float64Array.from(out.data as Float32Array | Float64Array) };
+  for (const [k, v] of Object.entries(grads)) if (v) res[k] = Float64Array.from(v.data as Float32Array | Float64Array);
+  return res;
+}
+
+/**
+ * Both kernel families on the same tensors, with each GEMM micro-kernel this CPU has (the planar kernels
+ * pick portable or vector sampling code with it): every result agrees within `tol` (relative, and
+ * `tol` times the largest magnitude absolute).
+ */
+function compare(c: ConvCase, seed: number, dtype: DType, tol: number, limit = savedLimit): void {
+  const t = tensorsOf(c, seed);
+  const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(seed + 1));
+  for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+    if (!b._setGemmIsa(isa)) continue;
+    b._setWorkspaceLimit(limit);
+    b._setForcePlanar(false);
+    const channelsLast = runAll(c, t, r, dtype);
+    b._setForcePlanar(true);
+    const planar = runAll(c, t, r, dtype);
+    b._setForcePlanar(false);
+    b._setWorkspaceLimit(savedLimit);
+    b._setGemmIsa('auto');
+    expect(Object.keys(planar)).toEqual(Object.keys(channelsLast));
+    for (const [k, e] of Object.entries(channelsLast)) {
+      expect(e.every(Number.isFinite), `${k} is finite`).toBe(true);
+      expectAllClose(planar[k], e, tol, tol * scaleOf(e), `${k} (${isa}): planar vs channels-last`);
+    }
+  }
+}
+
+const cases: ConvCase[] = [];
+for (const dim of [1, 2, 3] as const) {
+  for (const transposed of [false, true]) {
+    for (let i = 0; i < 10; i++) {
+      cases.push(randomCase(50_000 + 1000 * dim + 100 * Number(transposed) + i, dim, transposed, i % 4));
+    }
+  }
+}
+// Batch 0 (nothing sampled; the weight and bias gradients are zero).
+cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
+
+describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
+  it('_setForcePlanar switches the planar kernels on and off', () => {
+    expect(b._getForcePlanar()).toBe(false);
+    b._setForcePlanar(true);
+    expect(b._getForcePlanar()).toBe(true);
+    b._setForcePlanar(false);
+    expect(b._getForcePlanar()).toBe(false);
+  });
+
+  for (const [i, c] of cases.entries()) {
+    it(`float64 to 1e-12: ${caseName(c)}`, () => compare(c, 100 + i, 'float64', 1e-12));
+  }
+  for (const [i, c] of cases.entries()) {
+    if (i % 3 !== 0) continue;
+    it(`float64 to 1e-12 with 3000-byte column tiles: ${caseName(c)}`, () => compare(c, 200 + i, 'float64', 1e-12, 3000));
+    it(`float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 300 + i, 'float32', 1e-4));
+  }
+});
+
+// Without the hook: grid positions beyond +-2^30 (padding 2^30, stride 2^31) make the channels-last
+// kernels decline, and the planar fallback gives the exact values of an equivalent small sampling.
+describe.runIf(addonBuilt)('grid positions beyond 2^30 take the planar fallback', () => {
+  const P = 2 ** 30;
+  for (const dim of [1, 2, 3] as const) {
+    it(`dim=${dim}: padding 2^30, stride 2^31, offsets of about 2^30 back into the input`, () => {
+      expect(b._getForcePlanar()).toBe(false);
+      const size = Array<number>(dim).fill(4);
+      const p = { dim, transposed: false, batch: 1, inChannels: 1, outChannels: 1, groups: 1, offsetGroups: 1,
+        maskGroups: 1, kernelSize: Array<number>(dim).fill(1), stride: Array<number>(dim).fill(2 * P),
+        padding: Array<number>(dim).fill(P), dilation: Array<number>(dim).fill(1), inSize: size,
+        outSize: Array<number>(dim).fill(2) };
+      // Output positions 0 and 1 of each axis sit at grid positions -2^30 and 2^30; their offsets move
+      // them to 1.25 and 2.5. X[i] = 1 + sum_a 4^(dim-1-a) i_a, linear, so each sample is exact.
+      const n = 2 ** dim;
+      const strideOf = (a: number) => 4 ** (dim - 1 - a);
+      const x = Float64Array.from({ length: 4 ** dim }, (_, i) => i + 1);
+      const off = new Float64Array(dim * n);
+      const expected = new Float64Array(n);
+      for (let q = 0; q < n; q++) {
+        let v = 1;
+        for (let a = 0; a < dim; a++) {
+          const ya = (q >> (dim - 1 - a)) & 1;
+          off[a * n + q] = ya === 0 ? P + 1.25 : -P + 2.5;
+          v += strideOf(a) * (ya === 0 ? 1.25 : 2.5);
+        }
+        expected[q] = 2 * v;
+      }
+      const f64 = (data: Float64Array, shape: number[]) => ({ data, shape, dtype: 'float64' as const });
+      const input = f64(x, [1, 1, ...size]);
+      const weight = f64(Float64Array.of(2), [1, 1, ...p.kernelSize]);
+      const offset = f64(off, [1, dim, ...p.outSize]);
+      const out = emptyNative([1, 1, ...p.outSize]);
+      b.deformConvForward(p, input, weight, offset, null, null, out);
+      expect(Array.from(out.data as Float64Array)).toEqual(Array.from(expected));
+      // d out / d offset_a = 2 * 4^(dim-1-a); the input gradient spreads 2 per sample.
+      const gIn = emptyNative([1, 1, ...size]);
+      const gOff = emptyNative([1, dim, ...p.outSize]);
+      const gW = emptyNative([1, 1, ...p.kernelSize]);
+      b.deformConvBackward(p, input, weight, offset, null, f64(new Float64Array(n).fill(1), [1, 1, ...p.outSize]),
+        { input: gIn, weight: gW, offset: gOff, mask: null, bias: null });
+      const expectedOff = Array.from({ length: dim * n }, (_, i) => 2 * strideOf(Math.floor(i / n)));
+      expect(Array.from(gOff.data as Float64Array)).toEqual(expectedOff);
+      expect(Array.from(gW.data as Float64Array)).toEqual([expected.reduce((s, v) => s + v, 0) / 2]);
+      expect((gIn.data as Float64Array).reduce((s, v) => s + v, 0)).toBe(2 * n);
+    });
+  }
+});
