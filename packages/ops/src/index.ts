@@ -109,6 +109,6 @@ export type { DcnErrorCode } from '@tvdcn/shape';
 export * from './native/backend.js';
 // #endregion
 
-// #region CUDA (kernels/cuda/register.ts also registers the CUDA kernel table)
-export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/register.js';
+// #region CUDA runtime
+export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/cuda-runtime.js';
 // #endregion

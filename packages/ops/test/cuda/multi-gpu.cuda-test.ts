@@ -366,6 +366,7 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       const xin = full(c.shapes.input, 0.5, { device: 'cuda:1' });
       xin.requiresGrad = true;
       const y1 = deformConv2d(xin, conv1[1], { offset: conv1[2], mask: conv1[3], bias: conv1[4], ...c.opts });
+      const g0 = full(y1.shape, 1, { device: 'cuda:0' }); // a gradient of the output on the other device
       const s0 = cudaMemoryStats('cuda:0');
       const s1 = cudaMemoryStats('cuda:1');
       assert.throws(() => add(a0, b1), (e: unknown) => e instanceof DeviceMismatchError && /no implicit copies/.test(e.message));
@@ -385,8 +386,6 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
           `deformConv2d with ${CONV_INPUTS[k]} on cuda:0`,
         );
       }
-      // A gradient of the output on the other device.
-      const g0 = full(y1.shape, 1, { device: 'cuda:0' });
       assert.throws(() => grad(y1, [xin], g0), DeviceMismatchError);
       assert.throws(() => y1.backward(g0), DeviceMismatchError);
       const e0 = cudaMemoryStats('cuda:0');

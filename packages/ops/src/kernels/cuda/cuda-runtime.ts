@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Registers the CUDA kernel table for 'cuda' devices (imported once by index.ts), and the public CUDA
-// runtime helpers: memory statistics, emptyCache, synchronize, device properties, the determinism
-// switch and the float32 matmul mode. Loading nothing at import: the table checks on first use that the
-// loaded binary has usable CUDA devices (getLoaded().variant / cudaDeviceCount) and says why not.
+// The public CUDA runtime helpers: memory statistics, emptyCache, synchronize, device properties, the
+// determinism switch and the float32 matmul mode. (The CUDA kernel table itself is in registry.ts.)
 
 import { InvalidArgumentError, formatExpected, formatValue } from '@tvdcn/shape';
 import {
@@ -13,10 +11,6 @@ import {
 } from '../../native/cuda-binding.js';
 import { getLoaded } from '../../native/load-binding.js';
 import { deviceIndex, parseDevice, type Device } from '../../tensor/device.js';
-import { registerKernels } from '../registry.js';
-import { cudaKernels } from './cuda-backend.js';
-
-registerKernels(cudaKernels);
 
 export type { CudaDeviceProperties, CudaFloat32Matmul, CudaMemoryStats };
 
