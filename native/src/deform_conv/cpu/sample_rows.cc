@@ -195,18 +195,6 @@ __attribute__((target("avx512f"))) void sums_avx512_f32_block(const float* plane
   }
 }
 
-// Channel blocks outermost, so the planes of one block stay in L1 across all column blocks; each
-// element still sums its channels in order.
-template <int kCount>
-void sums_avx512_f32(const float* plane0, int64_t plane_stride, int64_t nch, const float* coef, int64_t coef_stride,
-            const int32_t* index, int64_t ld, int64_t len, float* sums) {
-  for (int64_t c0 = 0; c0 < nch; c0 += kSumChannelBlock) {
-    const int64_t n = nch - c0 < kSumChannelBlock ? nch - c0 : kSumChannelBlock;
-    sums_avx512_f32_block<kCount>(plane0 + c0 * plane_stride, plane_stride, n, coef + c0 * coef_stride, coef_stride, index,
-                         ld, len, sums);
-  }
-}
-
 template <int kCount>
 __attribute__((target("avx512f"))) void sums_avx512_f64_block(const double* plane0, int64_t plane_stride, int64_t nch,
                                                         const double* coef, int64_t coef_stride,
@@ -244,18 +232,6 @@ __attribute__((target("avx512f"))) void sums_avx512_f64_block(const double* plan
   }
 }
 
-// Channel blocks outermost, so the planes of one block stay in L1 across all column blocks; each
-// element still sums its channels in order.
-template <int kCount>
-void sums_avx512_f64(const double* plane0, int64_t plane_stride, int64_t nch, const double* coef, int64_t coef_stride,
-            const int32_t* index, int64_t ld, int64_t len, double* sums) {
-  for (int64_t c0 = 0; c0 < nch; c0 += kSumChannelBlock) {
-    const int64_t n = nch - c0 < kSumChannelBlock ? nch - c0 : kSumChannelBlock;
-    sums_avx512_f64_block<kCount>(plane0 + c0 * plane_stride, plane_stride, n, coef + c0 * coef_stride, coef_stride, index,
-                         ld, len, sums);
-  }
-}
-
 template <int kCount>
 __attribute__((target("avx2,fma"))) void sums_avx2_f32_block(const float* plane0, int64_t plane_stride, int64_t nch,
                                                        const float* coef, int64_t coef_stride,
@@ -281,18 +257,6 @@ __attribute__((target("avx2,fma"))) void sums_avx2_f32_block(const float* plane0
       }
     }
     for (int j = 0; j < kCount; ++j) _mm256_maskstore_ps(sums + j * ld + l, lanes, acc[j]);
-  }
-}
-
-// Channel blocks outermost, so the planes of one block stay in L1 across all column blocks; each
-// element still sums its channels in order.
-template <int kCount>
-void sums_avx2_f32(const float* plane0, int64_t plane_stride, int64_t nch, const float* coef, int64_t coef_stride,
-            const int32_t* index, int64_t ld, int64_t len, float* sums) {
-  for (int64_t c0 = 0; c0 < nch; c0 += kSumChannelBlock) {
-    const int64_t n = nch - c0 < kSumChannelBlock ? nch - c0 : kSumChannelBlock;
-    sums_avx2_f32_block<kCount>(plane0 + c0 * plane_stride, plane_stride, n, coef + c0 * coef_stride, coef_stride, index,
-                         ld, len, sums);
   }
 }
 
@@ -327,18 +291,6 @@ __attribute__((target("avx2,fma"))) void sums_avx2_f64_block(const double* plane
   }
 }
 
-// Channel blocks outermost, so the planes of one block stay in L1 across all column blocks; each
-// element still sums its channels in order.
-template <int kCount>
-void sums_avx2_f64(const double* plane0, int64_t plane_stride, int64_t nch, const double* coef, int64_t coef_stride,
-            const int32_t* index, int64_t ld, int64_t len, double* sums) {
-  for (int64_t c0 = 0; c0 < nch; c0 += kSumChannelBlock) {
-    const int64_t n = nch - c0 < kSumChannelBlock ? nch - c0 : kSumChannelBlock;
-    sums_avx2_f64_block<kCount>(plane0 + c0 * plane_stride, plane_stride, n, coef + c0 * coef_stride, coef_stride, index,
-                         ld, len, sums);
-  }
-}
-
 #define DCN_CORNER_SUMS_DISPATCH(NAME, T)                                                                  \
   void NAME(int count, const T* plane0, int64_t plane_stride, int64_t nch, const T* coef,                \
             int64_t coef_stride, const int32_t* index, int64_t ld, int64_t len, T* sums) {               \
@@ -349,10 +301,21 @@ void sums_avx2_f64(const double* plane0, int64_t plane_stride, int64_t nch, cons
       default: return NAME##_t<8>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);    \
     }                                                                                                     \
   }
-template <int C> void sums512_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, float* s) { sums_avx512_f32<C>(p, ps, n, c, cs, i, ld, len, s); }
-template <int C> void sums512_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, double* s) { sums_avx512_f64<C>(p, ps, n, c, cs, i, ld, len, s); }
-template <int C> void sums2_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, float* s) { sums_avx2_f32<C>(p, ps, n, c, cs, i, ld, len, s); }
-template <int C> void sums2_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, double* s) { sums_avx2_f64<C>(p, ps, n, c, cs, i, ld, len, s); }
+// Channel blocks outermost, so the planes of one block stay in L1 across all column blocks; each
+// element still sums its channels in order. `Block` is one of the *_block kernels above.
+template <typename T, void (*Block)(const T*, int64_t, int64_t, const T*, int64_t, const int32_t*, int64_t, int64_t, T*)>
+void sums_in_channel_blocks(const T* plane0, int64_t plane_stride, int64_t nch, const T* coef, int64_t coef_stride,
+                            const int32_t* index, int64_t ld, int64_t len, T* sums) {
+  for (int64_t c0 = 0; c0 < nch; c0 += kSumChannelBlock) {
+    const int64_t n = nch - c0 < kSumChannelBlock ? nch - c0 : kSumChannelBlock;
+    Block(plane0 + c0 * plane_stride, plane_stride, n, coef + c0 * coef_stride, coef_stride, index, ld, len, sums);
+  }
+}
+
+template <int C> void sums512_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, float* s) { sums_in_channel_blocks<float, sums_avx512_f32_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
+template <int C> void sums512_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, double* s) { sums_in_channel_blocks<double, sums_avx512_f64_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
+template <int C> void sums2_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, float* s) { sums_in_channel_blocks<float, sums_avx2_f32_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
+template <int C> void sums2_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, double* s) { sums_in_channel_blocks<double, sums_avx2_f64_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
 DCN_CORNER_SUMS_DISPATCH(sums512_f32, float)
 DCN_CORNER_SUMS_DISPATCH(sums512_f64, double)
 DCN_CORNER_SUMS_DISPATCH(sums2_f32, float)
