@@ -9,6 +9,7 @@ import { prod } from '../reference/deform-conv-reference.js';
 import {
   addonBuilt,
   caseName,
+  divisorsOf,
   type ConvCase,
   emptyNative,
   expectAllClose,
@@ -18,6 +19,7 @@ import {
   nativeForward,
   outSizeOf,
   paramsOf,
+  randomConvCase,
   reference,
   rng,
   roundF32,
@@ -33,60 +35,16 @@ beforeAll(() => {
   b.setNumThreads(2);
 });
 
-function divisorsOf(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
-  return out;
-}
-
 /** A random valid case of `dim` (small enough for the loop reference). */
 function randomCase(seed: number, dim: 1 | 2 | 3, transposed: boolean): ConvCase {
-  const rand = rng(seed);
-  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
-  const groups = pick([1, 1, 2, 3]);
-  const inChannels = groups * pick([1, 2, 3]);
-  const outChannels = groups * pick([1, 2]);
-  const cx = transposed ? outChannels : inChannels;
-  const og = pick([0, ...divisorsOf(cx)]);
-  const mg = pick([0, ...divisorsOf(cx)]);
-  const maxSide = dim === 3 ? 4 : dim === 2 ? 6 : 9;
-  const kernelSize: number[] = [];
-  const stride: number[] = [];
-  const padding: number[] = [];
-  const dilation: number[] = [];
-  const inSize: number[] = [];
-  const outputPadding: number[] = [];
-  for (let a = 0; a < dim; a++) {
-    kernelSize.push(pick(dim === 3 ? [1, 2] : [1, 2, 3]));
-    stride.push(pick([1, 1, 2]));
-    padding.push(pick([0, 1, 2]));
-    dilation.push(pick([1, 1, 2]));
-    const span = dilation[a] * (kernelSize[a] - 1) + 1;
-    // Regular: in + 2p >= span; transposed: any in >= 1 with a positive output.
-    const minIn = transposed ? 1 : Math.max(1, span - 2 * padding[a]);
-    inSize.push(minIn + Math.floor(rand() * Math.max(1, maxSide - minIn + 1)));
-    outputPadding.push(transposed ? Math.floor(rand() * Math.max(stride[a], dilation[a])) : 0);
-  }
-  const c: ConvCase = {
-    dim,
-    transposed,
-    batch: pick([1, 2, 3]),
-    inChannels,
-    outChannels,
-    groups,
-    og,
-    mg,
-    bias: rand() < 0.5,
-    kernelSize,
-    stride,
-    padding,
-    dilation,
-    inSize,
-    outputPadding: transposed ? outputPadding : undefined,
-  };
-  // The transposed output must be positive in every dim; shrink padding until it is.
-  while (outSizeOf(c).some((n) => n <= 0)) c.padding = c.padding.map((p) => Math.max(0, p - 1));
-  return c;
+  return randomConvCase(seed, dim, transposed, {
+    inPerGroup: [1, 2, 3],
+    outPerGroup: [1, 2],
+    groupCounts: (pick, cx) => ({ og: pick([0, ...divisorsOf(cx)]), mg: pick([0, ...divisorsOf(cx)]) }),
+    kernelSizes: dim === 3 ? [1, 2] : [1, 2, 3],
+    strides: [1, 1, 2],
+    maxSide: dim === 3 ? 4 : dim === 2 ? 6 : 9,
+  });
 }
 
 const randomCases: ConvCase[] = [];

@@ -248,3 +248,70 @@ export function scaleOf(x: ArrayLike<number>): number {
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
   return m;
 }
+
+/** The divisors of `n`, ascending. */
+export function divisorsOf(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
+  return out;
+}
+
+/** What {@link randomConvCase} draws from; the draws happen in a fixed order, so a seed names a case. */
+export interface RandomCaseSpace {
+  /** Channels per weight group, input and output sides. */
+  inPerGroup: readonly number[];
+  outPerGroup: readonly number[];
+  /** Offset and mask groups (0 = tensor absent), given a picker and the sampled side's channel count. */
+  groupCounts: (pick: <T>(xs: readonly T[]) => T, cx: number) => { og: number; mg: number };
+  kernelSizes: readonly number[];
+  strides: readonly number[];
+  /** Upper bound of a random spatial input size. */
+  maxSide: number;
+}
+
+/** A random valid case of `dim` drawn from `space` with the PRNG seeded by `seed`. */
+export function randomConvCase(seed: number, dim: 1 | 2 | 3, transposed: boolean, space: RandomCaseSpace): ConvCase {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const groups = pick([1, 1, 2, 3]);
+  const inChannels = groups * pick(space.inPerGroup);
+  const outChannels = groups * pick(space.outPerGroup);
+  const { og, mg } = space.groupCounts(pick, transposed ? outChannels : inChannels);
+  const kernelSize: number[] = [];
+  const stride: number[] = [];
+  const padding: number[] = [];
+  const dilation: number[] = [];
+  const inSize: number[] = [];
+  const outputPadding: number[] = [];
+  for (let a = 0; a < dim; a++) {
+    kernelSize.push(pick(space.kernelSizes));
+    stride.push(pick(space.strides));
+    padding.push(pick([0, 1, 2]));
+    dilation.push(pick([1, 1, 2]));
+    const span = dilation[a] * (kernelSize[a] - 1) + 1;
+    // Regular: in + 2p >= span; transposed: any in >= 1 with a positive output.
+    const minIn = transposed ? 1 : Math.max(1, span - 2 * padding[a]);
+    inSize.push(minIn + Math.floor(rand() * Math.max(1, space.maxSide - minIn + 1)));
+    outputPadding.push(transposed ? Math.floor(rand() * Math.max(stride[a], dilation[a])) : 0);
+  }
+  const c: ConvCase = {
+    dim,
+    transposed,
+    batch: pick([1, 2, 3]),
+    inChannels,
+    outChannels,
+    groups,
+    og,
+    mg,
+    bias: rand() < 0.5,
+    kernelSize,
+    stride,
+    padding,
+    dilation,
+    inSize,
+    outputPadding: transposed ? outputPadding : undefined,
+  };
+  // The transposed output must be positive in every dim; shrink padding until it is.
+  while (outSizeOf(c).some((n) => n <= 0)) c.padding = c.padding.map((p) => Math.max(0, p - 1));
+  return c;
+}

@@ -13,6 +13,7 @@ import {
   addonBuilt,
   type CaseTensors,
   caseName,
+  divisorsOf,
   type ConvCase,
   type DType,
   emptyNative,
@@ -20,6 +21,7 @@ import {
   loadNative,
   outSizeOf,
   paramsOf,
+  randomConvCase,
   randTensor,
   rng,
   scaleOf,
@@ -40,61 +42,22 @@ afterAll(() => {
   b._setGemmIsa('auto');
 });
 
-function divisorsOf(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
-  return out;
-}
-
 /**
  * A random valid case of `dim`, with up to 20 channels per group; `variant` 0-3 picks offset and mask,
  * offset only, mask only, neither.
  */
 function randomCase(seed: number, dim: 1 | 2 | 3, transposed: boolean, variant: number): ConvCase {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-  const groups = pick([1, 1, 2, 3]);
-  const inChannels = groups * pick([1, 2, 3, 5, 8, 9, 17, 20]);
-  const outChannels = groups * pick([1, 2, 4, 7]);
-  const cx = transposed ? outChannels : inChannels;
-  const og = variant === 0 || variant === 1 ? pick(divisorsOf(cx)) : 0;
-  const mg = variant === 0 || variant === 2 ? pick(divisorsOf(cx)) : 0;
-  const maxSide = dim === 3 ? 6 : dim === 2 ? 12 : 40;
-  const kernelSize: number[] = [];
-  const stride: number[] = [];
-  const padding: number[] = [];
-  const dilation: number[] = [];
-  const inSize: number[] = [];
-  const outputPadding: number[] = [];
-  for (let a = 0; a < dim; a++) {
-    kernelSize.push(pick([1, 2, 3]));
-    stride.push(pick([1, 1, 2, 3]));
-    padding.push(pick([0, 1, 2]));
-    dilation.push(pick([1, 1, 2]));
-    const span = dilation[a] * (kernelSize[a] - 1) + 1;
-    const minIn = transposed ? 1 : Math.max(1, span - 2 * padding[a]);
-    inSize.push(minIn + Math.floor(rand() * Math.max(1, maxSide - minIn + 1)));
-    outputPadding.push(transposed ? Math.floor(rand() * Math.max(stride[a], dilation[a])) : 0);
-  }
-  const c: ConvCase = {
-    dim,
-    transposed,
-    batch: pick([1, 2, 3]),
-    inChannels,
-    outChannels,
-    groups,
-    og,
-    mg,
-    bias: rand() < 0.5,
-    kernelSize,
-    stride,
-    padding,
-    dilation,
-    inSize,
-    outputPadding: transposed ? outputPadding : undefined,
-  };
-  while (outSizeOf(c).some((n) => n <= 0)) c.padding = c.padding.map((p) => Math.max(0, p - 1));
-  return c;
+  return randomConvCase(seed, dim, transposed, {
+    inPerGroup: [1, 2, 3, 5, 8, 9, 17, 20],
+    outPerGroup: [1, 2, 4, 7],
+    groupCounts: (pick, cx) => ({
+      og: variant === 0 || variant === 1 ? pick(divisorsOf(cx)) : 0,
+      mg: variant === 0 || variant === 2 ? pick(divisorsOf(cx)) : 0,
+    }),
+    kernelSizes: [1, 2, 3],
+    strides: [1, 1, 2, 3],
+    maxSide: dim === 3 ? 6 : dim === 2 ? 12 : 40,
+  });
 }
 
 /**
