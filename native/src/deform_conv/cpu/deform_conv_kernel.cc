@@ -73,19 +73,17 @@ struct CornerType<D, false> {
   static constexpr int kCount = 1;
 };
 
-// Value corners of columns [n0, n0 + nc) for every kernel point, of the segment with offset group og and
-// mask group mg; out[kpt * nc + i]. Indices include the image base b * cx * prod(x_size), so channel c
-// reads plane x + c * prod(x_size). With `unmasked`, the mask is not folded into the weights.
-template <int D, typename T, bool kDeform>
-void build_corners(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
-                   int64_t og, int64_t mg, int64_t n0, int64_t nc,
-                   Corners<CornerType<D, kDeform>::kCount, T, int64_t>* out) {
+// Calls visit(i, b, kpt, corners) for every column i of [n0, n0 + nc) and every kernel point, with the
+// corners of that sample in its image plane (tvdcn-reference §3.3: grid position plus offset; the mask of
+// the sample folded into the weights) for the segment with offset group og and mask group mg.
+template <int D, typename T, bool kDeform, typename Visit>
+inline void for_each_sample(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
+                            int64_t og, int64_t mg, int64_t n0, int64_t nc, Visit&& visit) {
   constexpr int kCount = CornerType<D, kDeform>::kCount;
-  const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
+  const int64_t K = g.kernel_points, sy = g.y_spatial();
   for (int64_t i = 0; i < nc; ++i) {
     int64_t b, q, y[D];
     decode_column(g, sy, n0 + i, b, q, y);
-    const int64_t base = b * g.cx * sx;
     // offset[b, (og * K + kpt) * D + a, q] and mask[b, mg * K + kpt, q]
     const T* off_q = kDeform ? offset + ((b * g.offset_groups + og) * K * D) * sy + q : nullptr;
     const T* mask_q = mask ? mask + ((b * g.mask_groups + mg) * K) * sy + q : nullptr;
@@ -101,10 +99,25 @@ void build_corners(const SamplingGeometry<D>& g, const int64_t* kcoords, const T
       } else {
         grid_corner<D, T, int64_t>(ipos, g.x_size, scale, c);
       }
-      for (int j = 0; j < kCount; ++j) c.index[j] += base;
-      out[kpt * nc + i] = c;
+      visit(i, b, kpt, c);
     }
   }
+}
+
+// Value corners of columns [n0, n0 + nc) for every kernel point, of the segment with offset group og and
+// mask group mg; out[kpt * nc + i]. Indices include the image base b * cx * prod(x_size), so channel c
+// reads plane x + c * prod(x_size).
+template <int D, typename T, bool kDeform>
+void build_corners(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
+                   int64_t og, int64_t mg, int64_t n0, int64_t nc,
+                   Corners<CornerType<D, kDeform>::kCount, T, int64_t>* out) {
+  constexpr int kCount = CornerType<D, kDeform>::kCount;
+  const int64_t image = g.cx * g.x_spatial();
+  for_each_sample<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc,
+                                 [&](int64_t i, int64_t b, int64_t kpt, Corners<kCount, T, int64_t>& c) {
+                                   for (int j = 0; j < kCount; ++j) c.index[j] += b * image;
+                                   out[kpt * nc + i] = c;
+                                 });
 }
 
 // Where im2col writes: element (row, i) at base + (i / width) * panel_stride + row * row_stride + i % width.
@@ -166,31 +179,14 @@ template <int D, typename T, bool kDeform>
 void build_sample_table(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
                         int64_t og, int64_t mg, int64_t n0, int64_t nc, int64_t ld, int32_t* index, T* weight) {
   constexpr int kCount = CornerType<D, kDeform>::kCount;
-  const int64_t K = g.kernel_points, sy = g.y_spatial();
-  for (int64_t i = 0; i < nc; ++i) {
-    int64_t b, q, y[D];
-    decode_column(g, sy, n0 + i, b, q, y);
-    const T* off_q = kDeform ? offset + ((b * g.offset_groups + og) * K * D) * sy + q : nullptr;
-    const T* mask_q = mask ? mask + ((b * g.mask_groups + mg) * K) * sy + q : nullptr;
-    for (int64_t kpt = 0; kpt < K; ++kpt) {
-      int64_t ipos[D];
-      grid_position<D, T, int64_t>(y, kcoords + kpt * D, g.stride, g.padding, g.dilation, ipos);
-      const T scale = mask_q ? mask_q[kpt * sy] : T(1);
-      Corners<kCount, T, int64_t> c;
-      if constexpr (kDeform) {
-        T pos[D];
-        for (int a = 0; a < D; ++a) pos[a] = static_cast<T>(ipos[a]) + off_q[(kpt * D + a) * sy];
-        linear_corners<D, T, int64_t>(pos, g.x_size, scale, c);
-      } else {
-        grid_corner<D, T, int64_t>(ipos, g.x_size, scale, c);
-      }
-      for (int j = 0; j < kCount; ++j) {
-        const int64_t at = (kpt * kCount + j) * ld + i;
-        index[at] = ((c.valid >> j) & 1u) ? static_cast<int32_t>(c.index[j]) : -1;
-        weight[at] = c.weight[j];
-      }
-    }
-  }
+  for_each_sample<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc,
+                                 [&](int64_t i, int64_t, int64_t kpt, const Corners<kCount, T, int64_t>& c) {
+                                   for (int j = 0; j < kCount; ++j) {
+                                     const int64_t at = (kpt * kCount + j) * ld + i;
+                                     index[at] = ((c.valid >> j) & 1u) ? static_cast<int32_t>(c.index[j]) : -1;
+                                     weight[at] = c.weight[j];
+                                   }
+                                 });
 }
 
 // Vector im2col of channels [c0, c1) of one segment from its corner table: runs of columns that stay in
