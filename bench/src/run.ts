@@ -1,36 +1,58 @@
 // SPDX-License-Identifier: MIT
-// CPU benchmark of @tvdcn/ops deformable convolution against ONNX Runtime, in one process with one
-// thread count for both: our forward, our forward+backward (all five gradients), ORT DeformConv
-// forward, and ORT's dense Conv (ConvTranspose for a transposed shape) on the same geometry.
+// CPU benchmark of @tvdcn/ops deformable convolution against ONNX Runtime. Every peer of a shape (our
+// forward, our forward+backward with all five gradients, ORT DeformConv, ORT's dense Conv or
+// ConvTranspose; with --compare also our forward and forward+backward with another revision's addon)
+// runs in its own worker process (worker.ts), all pinned to the same cores with one thread count. The
+// peers are timed in rounds - one block of calls of each peer, back to back, in a rotating order - until
+// the 95% interval of every ratio is within --ci (default +-5%) or the shape's time cap is reached.
 //
-//   tsx src/run.ts [--smoke] [--write] [--threads N] [--seconds S] [--only name,name]
-//
-// --smoke    a tiny version of every shape, 1 warm-up and 2 timed runs (CI: proves everything runs)
-// --write    also write the table as markdown to bench/results/latest-cpu.md
-// --threads  TVDCN_NUM_THREADS and ORT intraOpNumThreads (default os.availableParallelism())
-// --seconds  time budget per measurement, which sets the run count (default 3)
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   tsx src/run.ts [--smoke] [--write] [--threads N] [--only name,name] [--ci 0.05] [--max-seconds S]
+//                  [--block S] [--compare <git ref | path/to/tvdcn_cpu.node>] [--addon path] [--no-pin]
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Tensor } from '@tvdcn/ops';
-import { type BenchShape, describeShape, macs, offsetSize, outSize, SHAPES, smoke } from './shapes.js';
+import { refAddon } from './compare.js';
+import { hasPeer, type PeerKind } from './peers.js';
+import { type BenchShape, describeShape, macs, SHAPES, smoke } from './shapes.js';
+import { formatRatio, median, pairedRatio, type RatioEstimate } from './stats.js';
+import { TAG, type WorkerSpec } from './protocol.js';
 
 // ---------------------------------------------------------------------------------------------------
-// Arguments and environment (the thread count must be in the environment before @tvdcn/ops loads)
+// Arguments
 
 interface Args {
   smoke: boolean;
   write: boolean;
   threads: number;
-  seconds: number;
   only: string[] | null;
+  /** Target relative half-width of every ratio's 95% interval. */
+  ci: number;
+  /** Time cap per shape, seconds (the rounds stop there even if an interval is wider than --ci). */
+  maxSeconds: number;
+  /** Seconds of calls per peer per round. */
+  block: number;
+  compare: string | null;
+  addon: string | null;
+  pin: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { smoke: false, write: false, threads: os.availableParallelism(), seconds: 3, only: null };
+  const args: Args = {
+    smoke: false,
+    write: false,
+    threads: os.availableParallelism(),
+    only: null,
+    ci: 0.05,
+    maxSeconds: 120,
+    block: 0.2,
+    compare: null,
+    addon: null,
+    pin: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -41,333 +63,164 @@ function parseArgs(argv: string[]): Args {
     if (a === '--smoke') args.smoke = true;
     else if (a === '--write') args.write = true;
     else if (a === '--threads') args.threads = Number(value());
-    else if (a === '--seconds') args.seconds = Number(value());
     else if (a === '--only') args.only = value().split(',');
+    else if (a === '--ci') args.ci = Number(value());
+    else if (a === '--max-seconds') args.maxSeconds = Number(value());
+    else if (a === '--block') args.block = Number(value());
+    else if (a === '--compare') args.compare = value();
+    else if (a === '--addon') args.addon = resolve(value());
+    else if (a === '--no-pin') args.pin = false;
     else if (a === '--') continue;
-    else throw new Error(`bench: unknown argument ${a} (expected --smoke, --write, --threads N, --seconds S, --only a,b)`);
+    else
+      throw new Error(
+        `bench: unknown argument ${a} (expected --smoke, --write, --threads N, --only a,b, --ci F, --max-seconds S, --block S, --compare REF, --addon PATH, --no-pin)`,
+      );
   }
-  if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error(`bench: --threads must be a positive integer`);
-  if (!(args.seconds > 0)) throw new Error(`bench: --seconds must be positive`);
+  if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error('bench: --threads must be a positive integer');
+  if (!(args.ci > 0)) throw new Error('bench: --ci must be positive');
+  if (!(args.maxSeconds > 0)) throw new Error('bench: --max-seconds must be positive');
+  if (!(args.block > 0)) throw new Error('bench: --block must be positive');
   return args;
 }
 
 const args = parseArgs(process.argv.slice(2));
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-process.env.TVDCN_NUM_THREADS = String(args.threads);
-
-const ops = await import('@tvdcn/ops');
-const ort = await import('onnxruntime-node');
-const onnx = await import('../../packages/ops/test/onnx/onnx-model.js');
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 
 // ---------------------------------------------------------------------------------------------------
-// Data
+// Workers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A timed column: a peer kind, run with the current addon or with the --compare one. */
+interface Column {
+  key: string;
+  kind: PeerKind;
+  /** TVDCN_NATIVE_PATH for this worker (ours with --addon / --compare), or null for the default. */
+  addon: string | null;
 }
 
-const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function fill(r: () => number, shape: readonly number[], lo: number, hi: number): Float32Array {
-  const a = new Float32Array(numel(shape));
-  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * r();
-  return a;
+interface Worker {
+  column: Column;
+  child: ChildProcessWithoutNullStreams;
+  next: () => Promise<Record<string, unknown>>;
+  warmMs: number;
+  reps: number;
 }
 
-interface Shapes {
-  x: number[];
-  w: number[];
-  offset: number[];
-  mask: number[];
-  bias: number[];
-  y: number[];
-}
-
-function shapesOf(s: BenchShape): Shapes {
-  const K = numel(s.kernel);
-  const grid = offsetSize(s);
-  return {
-    x: [s.batch, s.inChannels, ...s.inSize],
-    w: s.transposed
-      ? [s.inChannels, s.outChannels / s.groups, ...s.kernel]
-      : [s.outChannels, s.inChannels / s.groups, ...s.kernel],
-    offset: [s.batch, s.offsetGroups * K * s.dim, ...grid],
-    mask: [s.batch, s.offsetGroups * K, ...grid],
-    bias: [s.outChannels],
-    y: [s.batch, s.outChannels, ...outSize(s)],
-  };
-}
-
-interface Data {
-  x: Float32Array;
-  w: Float32Array;
-  offset: Float32Array;
-  mask: Float32Array;
-  bias: Float32Array;
-  gy: Float32Array;
-}
-
-function makeData(s: BenchShape, sh: Shapes): Data {
-  const r = rng(7);
-  const bound = 1 / Math.sqrt(sh.w[1] * numel(s.kernel)); // PyTorch's fan-in bound, both layouts
-  return {
-    x: fill(r, sh.x, -1, 1),
-    w: fill(r, sh.w, -bound, bound),
-    offset: fill(r, sh.offset, -2, 2),
-    mask: fill(r, sh.mask, 0, 1),
-    bias: fill(r, sh.bias, -bound, bound),
-    gy: fill(r, sh.y, -1, 1),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Timing
-
-interface Timing {
-  medianMs: number;
-  /** Interquartile range / median: how noisy the machine was during this measurement. */
-  spread: number;
-  runs: number;
-}
-
-const now = (): number => performance.now();
-
-const quantile = (sorted: number[], q: number): number => {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-};
-
-/**
- * Times several functions of one shape. Each is warmed up, and its run count sized from its fastest
- * warm-up so that it takes about `--seconds`; the timed runs are then interleaved round-robin, so a
- * slow phase of a shared machine hits every column alike instead of one. Returns medians.
- */
-async function measureAll(fns: (() => unknown)[]): Promise<Timing[]> {
-  const warmups = args.smoke ? 1 : 3;
-  const runs: number[] = [];
-  for (const fn of fns) {
-    let warmMs = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < warmups; i++) {
-      const t0 = now();
-      await fn();
-      warmMs = Math.min(warmMs, now() - t0); // the first calls allocate and fault pages in
-    }
-    runs.push(args.smoke ? 2 : Math.max(5, Math.min(200, Math.round((args.seconds * 1000) / Math.max(warmMs, 1e-3)))));
+/** The cores the workers are pinned to: the first --threads of those this process may use. */
+function pinnedCpus(): number[] | null {
+  if (!args.pin || process.platform !== 'linux') return null;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return null;
   }
-  const samples: number[][] = fns.map(() => []);
-  for (let round = 0; round < Math.max(...runs); round++) {
-    for (let f = 0; f < fns.length; f++) {
-      // Spread a function's runs evenly over the rounds.
-      if (Math.floor(((round + 1) * runs[f]) / Math.max(...runs)) === samples[f].length) continue;
-      const t0 = now();
-      await fns[f]();
-      samples[f].push(now() - t0);
-    }
-  }
-  return samples.map((xs) => {
-    xs.sort((a, b) => a - b);
-    const medianMs = quantile(xs, 0.5);
-    return { medianMs, spread: (quantile(xs, 0.75) - quantile(xs, 0.25)) / medianMs, runs: xs.length };
+  const cpus = Array.from({ length: os.availableParallelism() }, (_, i) => i);
+  return cpus.slice(0, Math.min(args.threads, cpus.length));
+}
+const PIN = pinnedCpus();
+
+async function startWorker(shape: BenchShape, column: Column, outputFile: string | null): Promise<Worker> {
+  const spec: WorkerSpec = { shape, peer: column.kind, threads: args.threads, warmups: args.smoke ? 1 : 3, outputFile };
+  const nodeArgs = [...process.execArgv, WORKER, JSON.stringify(spec)];
+  const env: NodeJS.ProcessEnv = { ...process.env, TVDCN_NUM_THREADS: String(args.threads) };
+  if (column.addon) env.TVDCN_NATIVE_PATH = column.addon;
+  const child = PIN
+    ? spawn('taskset', ['-c', PIN.join(','), process.execPath, ...nodeArgs], { env, cwd: REPO_ROOT })
+    : spawn(process.execPath, nodeArgs, { env, cwd: REPO_ROOT });
+  child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+  const queue: Record<string, unknown>[] = [];
+  const waiters: ((m: Record<string, unknown>) => void)[] = [];
+  let exited = false;
+  const deliver = (m: Record<string, unknown>) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.startsWith(TAG)) deliver(JSON.parse(line.slice(TAG.length)) as Record<string, unknown>);
+    else process.stdout.write(`${line}\n`);
   });
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Our op
-
-type OpFn = (input: Tensor, weight: Tensor, opts: Record<string, unknown>) => Tensor;
-
-function ourOp(s: BenchShape): OpFn {
-  const table: Record<string, OpFn> = {
-    '1': ops.deformConv1d as OpFn,
-    '2': ops.deformConv2d as OpFn,
-    '3': ops.deformConv3d as OpFn,
-    '1t': ops.deformConvTranspose1d as OpFn,
-    '2t': ops.deformConvTranspose2d as OpFn,
-    '3t': ops.deformConvTranspose3d as OpFn,
-  };
-  return table[`${s.dim}${s.transposed ? 't' : ''}`];
-}
-
-function ourOptions(s: BenchShape, offset: Tensor, mask: Tensor, bias: Tensor): Record<string, unknown> {
-  const opts: Record<string, unknown> = {
-    offset,
-    mask,
-    bias,
-    stride: s.stride,
-    padding: s.padding,
-    dilation: s.dilation,
-    groups: s.groups,
-  };
-  if (s.transposed) opts.outputPadding = s.outputPadding ?? s.inSize.map(() => 0);
-  return opts;
-}
-
-interface OurCase {
-  forward: () => void;
-  forwardBackward: () => void;
-  output: () => Float32Array;
-  dispose: () => void;
-}
-
-function ourCase(s: BenchShape, sh: Shapes, d: Data): OurCase {
-  const op = ourOp(s);
-  const t = (a: Float32Array, shape: number[], requiresGrad = false): Tensor =>
-    ops.tensor(a, { shape, dtype: 'float32', requiresGrad });
-  const plain = [t(d.x, sh.x), t(d.w, sh.w), t(d.offset, sh.offset), t(d.mask, sh.mask), t(d.bias, sh.bias)];
-  const leaves = [
-    t(d.x, sh.x, true),
-    t(d.w, sh.w, true),
-    t(d.offset, sh.offset, true),
-    t(d.mask, sh.mask, true),
-    t(d.bias, sh.bias, true),
-  ];
-  const gy = t(d.gy, sh.y);
-  const plainOpts = ourOptions(s, plain[2], plain[3], plain[4]);
-  const gradOpts = ourOptions(s, leaves[2], leaves[3], leaves[4]);
-  return {
-    forward: () => {
-      op(plain[0], plain[1], plainOpts).dispose();
-    },
-    forwardBackward: () => {
-      const y = op(leaves[0], leaves[1], gradOpts);
-      y.backward(gy);
-      y.dispose();
-      for (const l of leaves) {
-        if (l.grad === null) throw new Error(`bench: a gradient is missing after backward (${s.name})`);
-        l.grad.dispose();
-        l.grad = null;
-      }
-    },
-    output: () => {
-      const y = op(plain[0], plain[1], plainOpts);
-      const values = Float32Array.from(y.toTypedArray());
-      y.dispose();
-      return values;
-    },
-    dispose: () => {
-      for (const x of [...plain, ...leaves, gy]) x.dispose();
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// ONNX Runtime peers
-
-type OrtSession = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
-type OrtTensor = InstanceType<typeof ort.Tensor>;
-
-interface OrtCase {
-  session: OrtSession;
-  feeds: Record<string, OrtTensor>;
-}
-
-const sessionOptions = (): Parameters<typeof ort.InferenceSession.create>[1] => ({
-  intraOpNumThreads: args.threads,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-});
-
-const ortTensor = (a: Float32Array, shape: number[]): OrtTensor => new ort.Tensor('float32', a, shape);
-
-/**
- * ORT DeformConv is 2D only. A 1D shape runs as 2D with H = 1 (kernel [1, k], pads [0, p, 0, p]) and
- * dy = 0 interleaved into the offsets: the same arithmetic. 3D and transposed shapes have no peer.
- */
-async function ortDeformConv(s: BenchShape, sh: Shapes, d: Data): Promise<OrtCase | null> {
-  if (s.transposed || s.dim === 3) return null;
-  const lift = (shape: number[]): number[] => (s.dim === 1 ? [shape[0], shape[1], 1, shape[2]] : shape);
-  const lift1 = (v: number[], fill0: number): number[] => (s.dim === 1 ? [fill0, v[0]] : v);
-  let offset = d.offset;
-  let offsetShape = sh.offset;
-  if (s.dim === 1) {
-    offsetShape = [sh.offset[0], sh.offset[1] * 2, 1, sh.offset[2]];
-    offset = new Float32Array(numel(offsetShape));
-    const L = sh.offset[2];
-    for (let bc = 0; bc < sh.offset[0] * sh.offset[1]; bc++) {
-      offset.set(d.offset.subarray(bc * L, (bc + 1) * L), (2 * bc + 1) * L);
-    }
-  }
-  const model = onnx.deformConvModel({
-    dtype: 'float32',
-    inputShape: lift(sh.x),
-    weightShape: lift(sh.w),
-    stride: lift1(s.stride, 1),
-    padding: lift1(s.padding, 0),
-    dilation: lift1(s.dilation, 1),
-    groups: s.groups,
-    offsetGroups: s.offsetGroups,
-    bias: true,
-    mask: true,
+  child.on('exit', (code) => {
+    exited = true;
+    deliver({ error: `worker ${column.key} exited with code ${code}` });
   });
-  const session = await ort.InferenceSession.create(model, sessionOptions());
-  const feeds = {
-    X: ortTensor(d.x, lift(sh.x)),
-    W: ortTensor(d.w, lift(sh.w)),
-    offset: ortTensor(offset, offsetShape),
-    B: ortTensor(d.bias, sh.bias),
-    mask: ortTensor(d.mask, lift(sh.mask)),
-  };
-  return { session, feeds };
+  const next = (): Promise<Record<string, unknown>> =>
+    new Promise((res, rej) => {
+      const m = queue.shift();
+      const check = (msg: Record<string, unknown>) =>
+        msg.error ? rej(new Error(`bench: ${shape.name} ${column.key}: ${String(msg.error)}`)) : res(msg);
+      if (m) check(m);
+      else if (exited) rej(new Error(`bench: worker ${column.key} is gone`));
+      else waiters.push(check);
+    });
+  const ready = await next();
+  const warmMs = Number(ready.warmMs);
+  const reps = args.smoke ? 1 : Math.max(1, Math.round((args.block * 1000) / Math.max(warmMs, 1e-3)));
+  return { column, child, next, warmMs, reps };
 }
 
-/** ORT's dense Conv (ConvTranspose for a transposed shape) with the same geometry, no offsets. */
-async function ortConv(s: BenchShape, sh: Shapes, d: Data): Promise<OrtCase> {
-  const geometry = {
-    dtype: 'float32' as const,
-    inputShape: sh.x,
-    weightShape: sh.w,
-    stride: s.stride,
-    padding: s.padding,
-    dilation: s.dilation,
-    groups: s.groups,
-    bias: true,
-  };
-  const model = s.transposed
-    ? onnx.convTransposeModel({ ...geometry, outputPadding: s.outputPadding ?? s.inSize.map(() => 0) })
-    : onnx.convModel(geometry);
-  const session = await ort.InferenceSession.create(model, sessionOptions());
-  return { session, feeds: { X: ortTensor(d.x, sh.x), W: ortTensor(d.w, sh.w), B: ortTensor(d.bias, sh.bias) } };
+async function block(w: Worker): Promise<{ times: number[]; cpuMs: number }> {
+  w.child.stdin.write(`${JSON.stringify({ reps: w.reps })}\n`);
+  const m = await w.next();
+  return { times: m.times as number[], cpuMs: Number(m.cpuMs) };
 }
 
-async function ortRun(c: OrtCase): Promise<Float32Array> {
-  const out = await c.session.run(c.feeds);
-  return out.Y.data as Float32Array;
+async function stopWorker(w: Worker): Promise<void> {
+  if (w.child.exitCode !== null) return;
+  const done = new Promise<void>((res) => w.child.on('exit', () => res()));
+  w.child.stdin.write(`${JSON.stringify({ exit: true })}\n`);
+  await done;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------------
-// Suite
+// One shape
+
+/** A ratio reported for every shape: numerator / denominator column keys. */
+interface RatioSpec {
+  name: string;
+  num: string;
+  den: string;
+}
 
 interface Row {
   shape: BenchShape;
-  ours: Timing;
-  oursBackward: Timing;
-  ortDcn: Timing | null;
-  ortConv: Timing;
+  /** Median of the per-round block minima, ms, per column key. */
+  ms: Record<string, number>;
+  ratios: Record<string, RatioEstimate | null>;
+  rounds: number;
+  seconds: number;
   /** max |ours - ORT DeformConv| / max |ORT DeformConv| of the forward output. */
   relDiff: number | null;
+  /** Whether every ratio reached the --ci half-width. */
+  converged: boolean;
+}
+
+let COLUMNS: Column[] = [];
+let RATIOS: RatioSpec[] = [];
+let oursCpuMs = 0;
+
+function readFloats(file: string): Float32Array {
+  const b = readFileSync(file);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
 async function benchShape(s: BenchShape): Promise<Row> {
-  const sh = shapesOf(s);
-  const d = makeData(s, sh);
-  const ours = ourCase(s, sh, d);
-  const dcn = await ortDeformConv(s, sh, d);
-  const conv = await ortConv(s, sh, d);
+  const columns = COLUMNS.filter((c) => hasPeer(s, c.kind));
+  const tmp = mkdtempSync(join(os.tmpdir(), 'tvdcn-bench-out-'));
+  const workers: Worker[] = [];
+  const t0 = performance.now();
   try {
+    // One worker at a time starts and warms up, alone on the cores.
+    for (const c of columns) {
+      const check = c.key === 'ours-fwd' || c.kind === 'ort-dcn';
+      workers.push(await startWorker(s, c, check && hasPeer(s, 'ort-dcn') ? join(tmp, `${c.key}.f32`) : null));
+    }
     let relDiff: number | null = null;
-    if (dcn) {
-      const a = ours.output();
-      const b = await ortRun(dcn);
+    if (hasPeer(s, 'ort-dcn')) {
+      const a = readFloats(join(tmp, 'ours-fwd.f32'));
+      const b = readFloats(join(tmp, 'ort-dcn.f32'));
       let diff = 0;
       let scale = 0;
       for (let i = 0; i < b.length; i++) {
@@ -377,14 +230,40 @@ async function benchShape(s: BenchShape): Promise<Row> {
       relDiff = a.length === b.length ? diff / Math.max(scale, 1e-30) : Number.POSITIVE_INFINITY;
       if (!(relDiff < 1e-4)) throw new Error(`bench: ${s.name}: ours and ORT DeformConv disagree (relative ${relDiff})`);
     }
-    const fns = [ours.forward, ours.forwardBackward, () => ortRun(conv)];
-    if (dcn) fns.push(() => ortRun(dcn));
-    const [fwd, fwdBwd, ortConvTiming, ortDcnTiming] = await measureAll(fns);
-    return { shape: s, ours: fwd, oursBackward: fwdBwd, ortDcn: ortDcnTiming ?? null, ortConv: ortConvTiming, relDiff };
+    const samples: Record<string, number[]> = Object.fromEntries(columns.map((c) => [c.key, []]));
+    const ratios = RATIOS.filter((r) => r.num in samples && r.den in samples);
+    const estimate = () => Object.fromEntries(ratios.map((r) => [r.name, pairedRatio(samples[r.num], samples[r.den])]));
+    const minRounds = args.smoke ? 2 : 8;
+    let rounds = 0;
+    let converged = false;
+    for (;;) {
+      // Rotate the order so that no peer always follows the same one.
+      for (let j = 0; j < workers.length; j++) {
+        const w = workers[(j + rounds) % workers.length];
+        const { times, cpuMs } = await block(w);
+        if (w.column.kind.startsWith('ours')) oursCpuMs += cpuMs;
+        // The block's fastest call: another process can only add time to a call, never take it away.
+        samples[w.column.key].push(Math.min(...times));
+        await sleep(args.smoke ? 0 : 5); // let a spinning pool go to sleep before the next peer
+      }
+      rounds++;
+      if (rounds < minRounds) continue;
+      converged = Object.values(estimate()).every((e) => e.halfWidth <= args.ci);
+      if (args.smoke || converged || (performance.now() - t0) / 1000 > args.maxSeconds) break;
+    }
+    const est = estimate();
+    return {
+      shape: s,
+      ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+      ratios: Object.fromEntries(RATIOS.map((r) => [r.name, est[r.name] ?? null])),
+      rounds,
+      seconds: (performance.now() - t0) / 1000,
+      relDiff,
+      converged,
+    };
   } finally {
-    ours.dispose();
-    await dcn?.session.release();
-    await conv.session.release();
+    for (const w of workers) await stopWorker(w);
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
@@ -414,22 +293,9 @@ function machineBusySeconds(): number | null {
   }
 }
 
-/**
- * CPU used by other processes while the suite ran, as a share of the machine's capacity: timings of a
- * run where this is more than a few percent are unreliable (the benchmark shares the cores).
- */
-function foreignLoad(busyBefore: number | null, cpuBefore: NodeJS.CpuUsage, wallSeconds: number): string {
-  const busyAfter = machineBusySeconds();
-  if (busyBefore === null || busyAfter === null) return 'unknown (no /proc/stat)';
-  const cpu = process.cpuUsage(cpuBefore);
-  const ours = (cpu.user + cpu.system) / 1e6;
-  const foreign = Math.max(0, busyAfter - busyBefore - ours);
-  return `${((100 * foreign) / (wallSeconds * os.availableParallelism())).toFixed(0)}% of ${os.availableParallelism()} cores`;
-}
-
 function gitCommit(): string {
   try {
-    const opts = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const opts = { cwd: REPO_ROOT, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
     return execFileSync('git', ['describe', '--always', '--dirty'], opts).trim();
   } catch {
     return 'unknown';
@@ -441,73 +307,58 @@ function ortVersion(): string {
   return (require('onnxruntime-node/package.json') as { version: string }).version;
 }
 
-const ms = (t: Timing | null): string => (t ? t.medianMs.toFixed(t.medianMs < 10 ? 3 : 1) : 'n/a');
-const ratio = (a: Timing, b: Timing | null): string => (b ? `${(a.medianMs / b.medianMs).toFixed(2)}x` : 'n/a');
+const fmtMs = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(v < 10 ? 3 : 1));
 
-const HEADER = ['shape', 'ours fwd ms', 'ours fwd+bwd ms', 'ORT DeformConv ms', 'ORT Conv ms', 'ours/ORT-DCN', 'ours/ORT-Conv'];
+function header(): string[] {
+  const h = ['shape', 'ours fwd ms', 'ours fwd+bwd ms', 'ORT DeformConv ms', 'ORT Conv ms'];
+  if (args.compare) h.push('base fwd ms', 'base fwd+bwd ms');
+  return [...h, ...RATIOS.map((r) => r.name), 'rounds'];
+}
 
 function cells(r: Row): string[] {
-  return [
-    r.shape.name,
-    ms(r.ours),
-    ms(r.oursBackward),
-    ms(r.ortDcn),
-    `${ms(r.ortConv)}${r.shape.transposed ? '†' : ''}`,
-    ratio(r.ours, r.ortDcn),
-    ratio(r.ours, r.ortConv),
-  ];
+  const c = [r.shape.name, fmtMs(r.ms['ours-fwd']), fmtMs(r.ms['ours-fwdbwd']), fmtMs(r.ms['ort-dcn'])];
+  c.push(`${fmtMs(r.ms['ort-conv'])}${r.shape.transposed ? '†' : ''}`);
+  if (args.compare) c.push(fmtMs(r.ms['base-fwd']), fmtMs(r.ms['base-fwdbwd']));
+  for (const spec of RATIOS) c.push(formatRatio(r.ratios[spec.name]));
+  c.push(`${r.rounds}${r.converged ? '' : '*'}`);
+  return c;
 }
 
 function textTable(rows: Row[]): string {
-  const all = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const h = header();
+  const all = [h, ...rows.map(cells)];
+  const widths = h.map((_, c) => Math.max(...all.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join('\n');
+  return [line(h), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join('\n');
 }
 
 function markdownTable(rows: Row[]): string {
-  const head = `| ${HEADER.join(' | ')} |`;
-  const rule = `|${HEADER.map((_, c) => (c === 0 ? ':---' : '---:')).join('|')}|`;
-  return [head, rule, ...rows.map((r) => `| ${cells(r).join(' | ')} |`)].join('\n');
+  const h = header();
+  return [`| ${h.join(' | ')} |`, `|${h.map((_, c) => (c === 0 ? ':---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${cells(r).join(' | ')} |`)].join('\n');
 }
 
 function shapeList(rows: Row[]): string {
   return rows
     .map((r) => {
       const gmac = (macs(r.shape) / 1e9).toFixed(2);
-      const timings = [r.ours, r.oursBackward, r.ortDcn, r.ortConv];
-      const runs = timings.map((t) => (t ? t.runs : '-')).join('/');
-      const spread = Math.max(...timings.map((t) => (t ? t.spread : 0)));
       const check = r.relDiff === null ? 'no ORT DeformConv peer' : `max|Δ| vs ORT ${r.relDiff.toExponential(1)} (relative)`;
-      return `- \`${r.shape.name}\` ${describeShape(r.shape)}: ${r.shape.description}; ${gmac} GMAC; runs ${runs}; IQR/median <= ${(100 * spread).toFixed(0)}%; ${check}`;
+      return `- \`${r.shape.name}\` ${describeShape(r.shape)}: ${r.shape.description}; ${gmac} GMAC; ${r.rounds} rounds in ${r.seconds.toFixed(0)} s; ${check}`;
     })
     .join('\n');
 }
 
-function environment(): string[] {
-  let backend = 'unknown';
-  try {
-    const info = ops.backendInfo() as { variant?: string; path?: string };
-    backend = `${info.variant ?? '?'} (${info.path ? relative(REPO_ROOT, info.path) : '?'})`;
-  } catch {
-    // older ops without backendInfo(): leave unknown
-  }
+function notes(): string[] {
   return [
-    `date: ${new Date().toISOString()}`,
-    `machine: ${cpuModel()}; nproc ${os.availableParallelism()}; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${os.platform()} ${os.arch()}`,
-    `threads: TVDCN_NUM_THREADS=${args.threads}, ORT intraOpNumThreads=${args.threads} (interOpNumThreads=1)`,
-    `software: node ${process.version}, onnxruntime-node ${ortVersion()}, tvdcn commit ${gitCommit()}, backend ${backend}`,
-    `mode: ${args.smoke ? 'smoke (tiny shapes, 2 runs)' : `full (median of adaptive run count, ~${args.seconds} s per measurement)`}, float32, CPU`,
+    'ms = median over rounds of each peer\'s fastest call in the round (a block of calls of about --block seconds; other processes only ever add time to a call).',
+    `ratio [lo, hi] = median over rounds of the per-round ratio, with its distribution-free 95% interval (order statistics); rounds stop when every interval is within +-${(100 * args.ci).toFixed(0)}% or after ${args.maxSeconds} s per shape (* = an interval is still wider).`,
+    'ours/ORT-DCN and ours/ORT-Conv compare forward times (below 1: we are faster); fwd+bwd/fwd is our forward+backward over our forward.',
+    'Every peer runs in its own process (one thread pool per process), pinned to the same cores; one block of calls of each peer per round, in a rotating order.',
+    'fwd+bwd = forward plus backward producing all five gradients (input, weight, offset, mask, bias).',
+    'ORT DeformConv is 2D only: the 1D shape runs as 2D with H = 1; 3D and transposed shapes have no ORT deformable peer (n/a).',
+    '† ORT ConvTranspose (dense) for the transposed shape. ORT models take W as an input (no weight prepacking).',
+    ...(args.compare ? ['base = our op with the --compare addon (same JS layer); new/base below 1: this tree is faster.'] : []),
   ];
 }
-
-const NOTES = [
-  'ms = median wall time of one call; ratios compare forward times (ours fwd / ORT fwd); lower is better for us.',
-  'runs = timed calls per column (ours fwd / ours fwd+bwd / ORT DeformConv / ORT Conv), interleaved round-robin; IQR/median = the noisiest column.',
-  'fwd+bwd = forward plus backward producing all five gradients (input, weight, offset, mask, bias).',
-  'ORT DeformConv is 2D only: the 1D shape runs as 2D with H = 1; 3D and transposed shapes have no ORT peer (n/a).',
-  '† ORT ConvTranspose (dense) for the transposed shape. ORT models take W as an input (no weight prepacking).',
-];
 
 async function main(): Promise<void> {
   let shapes = SHAPES;
@@ -517,28 +368,62 @@ async function main(): Promise<void> {
     shapes = SHAPES.filter((s) => args.only?.includes(s.name));
   }
   if (args.smoke) shapes = shapes.map(smoke);
+  if (args.addon && !existsSync(args.addon)) throw new Error(`bench: --addon ${args.addon}: no such file`);
+  const base = args.compare ? refAddon(args.compare, REPO_ROOT) : null;
 
-  const env = environment();
+  COLUMNS = [
+    { key: 'ours-fwd', kind: 'ours-fwd', addon: args.addon },
+    { key: 'ours-fwdbwd', kind: 'ours-fwdbwd', addon: args.addon },
+    { key: 'ort-dcn', kind: 'ort-dcn', addon: null },
+    { key: 'ort-conv', kind: 'ort-conv', addon: null },
+  ];
+  RATIOS = [
+    { name: 'ours/ORT-DCN', num: 'ours-fwd', den: 'ort-dcn' },
+    { name: 'ours/ORT-Conv', num: 'ours-fwd', den: 'ort-conv' },
+    { name: 'fwd+bwd/fwd', num: 'ours-fwdbwd', den: 'ours-fwd' },
+  ];
+  if (base) {
+    COLUMNS.push({ key: 'base-fwd', kind: 'ours-fwd', addon: base.path }, { key: 'base-fwdbwd', kind: 'ours-fwdbwd', addon: base.path });
+    RATIOS.push({ name: 'fwd new/base', num: 'ours-fwd', den: 'base-fwd' }, { name: 'fwd+bwd new/base', num: 'ours-fwdbwd', den: 'base-fwdbwd' });
+  }
+
+  const load = () => os.loadavg().map((v) => v.toFixed(2)).join(', ');
+  const env = [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${cpuModel()}; nproc ${os.availableParallelism()}; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${os.platform()} ${os.arch()}`,
+    `threads: TVDCN_NUM_THREADS=${args.threads}, ORT intraOpNumThreads=${args.threads} (interOpNumThreads=1); workers ${PIN ? `pinned to CPUs ${PIN.join(',')} (taskset)` : 'not pinned'}`,
+    `software: node ${process.version}, onnxruntime-node ${ortVersion()}, tvdcn commit ${gitCommit()}${args.addon ? `, addon ${args.addon}` : ''}${base ? `; base: ${base.label}` : ''}`,
+    `mode: ${args.smoke ? 'smoke (tiny shapes, 2 rounds)' : `rounds of ~${args.block} s per peer until every 95% interval is within +-${(100 * args.ci).toFixed(0)}% (cap ${args.maxSeconds} s per shape)`}, float32, CPU`,
+    `load average before: ${load()}`,
+  ];
   for (const line of env) console.log(line);
   console.log('');
 
   const busyBefore = machineBusySeconds();
-  const cpuBefore = process.cpuUsage();
-  const start = now();
+  const start = performance.now();
   const rows: Row[] = [];
   for (const s of shapes) {
-    const t0 = now();
-    rows.push(await benchShape(s));
-    console.log(`  ${s.name}: done in ${((now() - t0) / 1000).toFixed(1)} s`);
+    const row = await benchShape(s);
+    rows.push(row);
+    console.log(`  ${s.name}: ${row.rounds} rounds in ${row.seconds.toFixed(1)} s; ${RATIOS.map((r) => `${r.name} ${formatRatio(row.ratios[r.name])}`).join('; ')}`);
   }
-  env.push(`other processes' CPU use during the run: ${foreignLoad(busyBefore, cpuBefore, (now() - start) / 1000)}`);
+  const busyAfter = machineBusySeconds();
+  const wall = (performance.now() - start) / 1000;
+  // Other processes' CPU: the machine's busy time minus what this process and the workers' timed calls
+  // used (their setup is not counted, so this is an upper bound).
+  const own = oursCpuMs / 1000 + (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+  const foreign =
+    busyBefore === null || busyAfter === null
+      ? 'unknown (no /proc/stat)'
+      : `at most ${((100 * Math.max(0, busyAfter - busyBefore - own)) / (wall * os.availableParallelism())).toFixed(0)}% of ${os.availableParallelism()} cores (ORT workers' time counted as foreign)`;
+  env.push(`load average after: ${load()}; other processes' CPU during the run: ${foreign}`);
   console.log(env[env.length - 1]);
   console.log('');
   console.log(textTable(rows));
   console.log('');
   console.log(shapeList(rows));
   console.log('');
-  for (const n of NOTES) console.log(n);
+  for (const n of notes()) console.log(n);
 
   if (args.write) {
     const md = [
@@ -550,7 +435,7 @@ async function main(): Promise<void> {
       '',
       shapeList(rows),
       '',
-      ...NOTES.map((n) => `- ${n}`),
+      ...notes().map((n) => `- ${n}`),
       '',
     ].join('\n');
     const file = join(REPO_ROOT, 'bench', 'results', 'latest-cpu.md');
