@@ -150,6 +150,10 @@ struct Ctx {
   T* grad_mask;
   const Segment* segs;
   int64_t n_segs;
+  // Forward only: > 0 when pass A writes the column values as packed A panels of mr = panel_mr rows
+  // (gemm's `apacked` layout, one block of panel_gstride elements per weight group) instead of colsT.
+  int64_t panel_mr;
+  int64_t panel_gstride;
 };
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -636,11 +640,14 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
   const size_t o_ctile = carve.add<T>(g.cy * nt);
-  const size_t o_cols = carve.add<T>(ldr * nt);
+  // The sampled matrix of each weight group as the GEMM's packed A panels (pass A writes them directly).
+  const int64_t mr = uk.mr, panel_gstride = (nt + mr - 1) / mr * mr * rows;
+  const size_t o_cols = carve.add<T>(G * panel_gstride);
   // Blocks per tile: one per kColBlock columns, plus one per image boundary inside the tile.
   const int64_t max_blocks = (nt + kColBlock - 1) / kColBlock + (nt + sy - 1) / sy + 1;
   const size_t o_table = carve.add<SampleBlock<D, T>>(OG * K * max_blocks);
   const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
+  // Read once for this call: the per-thread offset buffers are indexed by the task's thread id.
   const int n_threads = get_num_threads();
   const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
   Scratch& scratch = thread_scratch();
@@ -679,6 +686,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   ctx.mtile = mask ? mtile : nullptr;
   ctx.segs = segs.data();
   ctx.n_segs = static_cast<int64_t>(segs.size());
+  ctx.panel_mr = mr;
+  ctx.panel_gstride = panel_gstride;
 
   for (int64_t n0 = 0; n0 < total; n0 += nt) {
     const int64_t nc = std::min(nt, total - n0);
@@ -689,12 +698,19 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     ctx.n_blocks = static_cast<int64_t>(blocks.size());
     build_table<D, T>(isa, g, kcoords.data(), offset, blocks, false, table, off_buf);
     if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
+    // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
+    if (nc % mr != 0) {
+      for (int64_t gi = 0; gi < G; ++gi) {
+        T* last = cols + gi * panel_gstride + (nc / mr) * rows * mr;
+        for (int64_t p = 0; p < rows; ++p) std::fill(last + p * mr + nc % mr, last + (p + 1) * mr, T(0));
+      }
+    }
     parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int) {
       pass_a<D, T>(isa, ctx, true, false, blk, static_cast<T*>(nullptr), kColBlock);
     });
     for (int64_t gi = 0; gi < G; ++gi) {
-      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg)
-      gemm(uk, nc, cyg, rows, cols + gi * rows, ldr, int64_t{1}, static_cast<const T*>(nullptr),
+      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows, packed A panels) * W'[gi]^T (rows x cyg)
+      gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
            wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
     }
     // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.

@@ -661,9 +661,10 @@ void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* 
 template <int D, typename T>
 void gather_gemm(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
                  const T* bias, T* y, int64_t workspace_bytes) {
-  // 3D: eight corners per sample make the vector gathers of the planar path the bottleneck; the
-  // channels-last forward reads each corner's channels contiguously instead.
-  if (D == 3 && forward_channels_last<D, T>(g, x, weight, offset, mask, bias, y, workspace_bytes)) return;
+  // Every rank: the channels-last forward reads each corner's channels contiguously and writes the GEMM's
+  // packed panels directly; the planar gathers below (16-lane gathers per channel, a scalar corner
+  // build per offset group) are the fallback for planes or grid positions beyond int32.
+  if (forward_channels_last<D, T>(g, x, weight, offset, mask, bias, y, workspace_bytes)) return;
   if (offset)
     gather_gemm_impl<D, T, true>(g, x, weight, offset, mask, bias, y, workspace_bytes);
   else
