@@ -159,10 +159,10 @@ async function startWorker(shape: BenchShape, column: Column, outputFile: string
   return { column, child, next, warmMs, reps };
 }
 
-async function block(w: Worker): Promise<{ times: number[]; cpuMs: number }> {
+async function block(w: Worker): Promise<{ times: number[]; cpus: number[] }> {
   w.child.stdin.write(`${JSON.stringify({ reps: w.reps })}\n`);
   const m = await w.next();
-  return { times: m.times as number[], cpuMs: Number(m.cpuMs) };
+  return { times: m.times as number[], cpus: m.cpus as number[] };
 }
 
 async function stopWorker(w: Worker): Promise<void> {
@@ -189,6 +189,9 @@ interface Row {
   /** Median of the per-round block minima, ms, per column key. */
   ms: Record<string, number>;
   ratios: Record<string, RatioEstimate | null>;
+  /** The same from CPU time per call (all threads of the peer's process). */
+  cpuMs: Record<string, number>;
+  cpuRatios: Record<string, RatioEstimate | null>;
   rounds: number;
   seconds: number;
   /** max |ours - ORT DeformConv| / max |ORT DeformConv| of the forward output. */
@@ -231,8 +234,10 @@ async function benchShape(s: BenchShape): Promise<Row> {
       if (!(relDiff < 1e-4)) throw new Error(`bench: ${s.name}: ours and ORT DeformConv disagree (relative ${relDiff})`);
     }
     const samples: Record<string, number[]> = Object.fromEntries(columns.map((c) => [c.key, []]));
+    const cpuSamples: Record<string, number[]> = Object.fromEntries(columns.map((c) => [c.key, []]));
     const ratios = RATIOS.filter((r) => r.num in samples && r.den in samples);
-    const estimate = () => Object.fromEntries(ratios.map((r) => [r.name, pairedRatio(samples[r.num], samples[r.den])]));
+    const estimate = (from = samples) =>
+      Object.fromEntries(ratios.map((r) => [r.name, pairedRatio(from[r.num], from[r.den])]));
     const minRounds = args.smoke ? 2 : 8;
     let rounds = 0;
     let converged = false;
@@ -240,10 +245,11 @@ async function benchShape(s: BenchShape): Promise<Row> {
       // Rotate the order so that no peer always follows the same one.
       for (let j = 0; j < workers.length; j++) {
         const w = workers[(j + rounds) % workers.length];
-        const { times, cpuMs } = await block(w);
-        if (w.column.kind.startsWith('ours')) oursCpuMs += cpuMs;
+        const { times, cpus } = await block(w);
+        oursCpuMs += cpus.reduce((a, b) => a + b, 0);
         // The block's fastest call: another process can only add time to a call, never take it away.
         samples[w.column.key].push(Math.min(...times));
+        cpuSamples[w.column.key].push(Math.min(...cpus));
         await sleep(args.smoke ? 0 : 5); // let a spinning pool go to sleep before the next peer
       }
       rounds++;
@@ -252,10 +258,13 @@ async function benchShape(s: BenchShape): Promise<Row> {
       if (args.smoke || converged || (performance.now() - t0) / 1000 > args.maxSeconds) break;
     }
     const est = estimate();
+    const cpuEst = estimate(cpuSamples);
     return {
       shape: s,
       ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
       ratios: Object.fromEntries(RATIOS.map((r) => [r.name, est[r.name] ?? null])),
+      cpuMs: Object.fromEntries(Object.entries(cpuSamples).map(([k, v]) => [k, median(v)])),
+      cpuRatios: Object.fromEntries(RATIOS.map((r) => [r.name, cpuEst[r.name] ?? null])),
       rounds,
       seconds: (performance.now() - t0) / 1000,
       relDiff,
@@ -324,6 +333,11 @@ function cells(r: Row): string[] {
   return c;
 }
 
+/** The same table from CPU time per call (all threads of each peer's process). */
+function cpuRow(r: Row): Row {
+  return { ...r, ms: r.cpuMs, ratios: r.cpuRatios };
+}
+
 function textTable(rows: Row[]): string {
   const h = header();
   const all = [h, ...rows.map(cells)];
@@ -352,6 +366,7 @@ function notes(): string[] {
     'ms = median over rounds of each peer\'s fastest call in the round (a block of calls of about --block seconds; other processes only ever add time to a call).',
     `ratio [lo, hi] = median over rounds of the per-round ratio, with its distribution-free 95% interval (order statistics); rounds stop when every interval is within +-${(100 * args.ci).toFixed(0)}% or after ${args.maxSeconds} s per shape (* = an interval is still wider).`,
     'ours/ORT-DCN and ours/ORT-Conv compare forward times (below 1: we are faster); fwd+bwd/fwd is our forward+backward over our forward.',
+    'CPU table: the same statistics of each call\'s CPU time (process.cpuUsage, all threads); insensitive to being descheduled, but it counts a pool\'s spinning (ORT spins more than ours) - with --threads 1 there is no pool and it is the cleanest comparison of the kernels on a loaded machine.',
     'Every peer runs in its own process (one thread pool per process), pinned to the same cores; one block of calls of each peer per round, in a rotating order.',
     'fwd+bwd = forward plus backward producing all five gradients (input, weight, offset, mask, bias).',
     'ORT DeformConv is 2D only: the 1D shape runs as 2D with H = 1; 3D and transposed shapes have no ORT deformable peer (n/a).',
@@ -415,11 +430,15 @@ async function main(): Promise<void> {
   const foreign =
     busyBefore === null || busyAfter === null
       ? 'unknown (no /proc/stat)'
-      : `at most ${((100 * Math.max(0, busyAfter - busyBefore - own)) / (wall * os.availableParallelism())).toFixed(0)}% of ${os.availableParallelism()} cores (ORT workers' time counted as foreign)`;
+      : `at most ${((100 * Math.max(0, busyAfter - busyBefore - own)) / (wall * os.availableParallelism())).toFixed(0)}% of ${os.availableParallelism()} cores (the workers' start-up counted as foreign)`;
   env.push(`load average after: ${load()}; other processes' CPU during the run: ${foreign}`);
   console.log(env[env.length - 1]);
   console.log('');
+  console.log('wall time:');
   console.log(textTable(rows));
+  console.log('');
+  console.log('CPU time per call (all threads of the peer\'s process; steadier when the machine is loaded):');
+  console.log(textTable(rows.map(cpuRow)));
   console.log('');
   console.log(shapeList(rows));
   console.log('');
@@ -431,7 +450,13 @@ async function main(): Promise<void> {
       '',
       ...env.map((l) => `- ${l}`),
       '',
+      'Wall time:',
+      '',
       markdownTable(rows),
+      '',
+      'CPU time per call (all threads of the peer\'s process; steadier when the machine is loaded):',
+      '',
+      markdownTable(rows.map(cpuRow)),
       '',
       shapeList(rows),
       '',

@@ -2,8 +2,8 @@
 // One benchmark peer alone in its own process (run.ts starts one per peer, so that no two runtimes'
 // thread pools share a process: ONNX Runtime's pool spins between calls). Protocol, one JSON object per
 // line: the worker prints `{"ready", "warmMs"}` (after warm-up, and after writing its forward output to
-// `outputFile` when asked), then answers each `{"reps": n}` on stdin with `{"times": [ms...], "cpuMs"}`
-// (the process's CPU time over those calls) and exits on `{"exit": true}` or end of input.
+// `outputFile` when asked), then answers each `{"reps": n}` on stdin with `{"times": [ms...], "cpus": [ms...]}`
+// (wall time and the process's CPU time, all threads, of each call) and exits on `{"exit": true}` or end of input.
 //   tsx src/worker.ts '{"shape": {...}, "peer": "ours-fwd", "threads": 2, "warmups": 3, "outputFile": null}'
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -36,14 +36,16 @@ async function main(): Promise<void> {
     const msg = JSON.parse(line) as { reps?: number; exit?: boolean };
     if (msg.exit) break;
     const times: number[] = [];
-    const cpu0 = process.cpuUsage();
+    const cpus: number[] = [];
     for (let i = 0; i < (msg.reps ?? 1); i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await peer.run();
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpus.push((c.user + c.system) / 1e3);
     }
-    const cpu = process.cpuUsage(cpu0);
-    send({ times, cpuMs: (cpu.user + cpu.system) / 1e3 });
+    send({ times, cpus });
   }
   lines.close();
   await peer.dispose();
