@@ -20,6 +20,7 @@
 #include "deform_conv/cpu/column_pass.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -319,6 +320,25 @@ std::vector<ColumnBlock> column_blocks(int64_t n0, int64_t nc, int64_t sy) {
   return out;
 }
 
+// The table entries of one (offset group, column block): out[kpt] for every kernel point. `off_loc` is
+// scratch for kColBlock * K * D values.
+template <int D, typename T>
+void table_entry(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
+                 const ColumnBlock& cb, int64_t og, bool grad, SampleBlock<D, T>* out, T* off_loc) {
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), OG = g.offset_groups;
+  const int64_t len = cb.i1 - cb.i0;
+  if (offset) {
+    for (int64_t ch = 0; ch < K * D; ++ch) {  // off_loc[kpt * D + a][l]
+      T* dst = off_loc + ch * kColBlock;
+      std::memcpy(dst, offset + ((cb.b * OG + og) * K * D + ch) * sy + cb.q0, sizeof(T) * len);
+      std::fill(dst + len, dst + kColBlock, T(0));
+    }
+  } else {
+    off_loc = nullptr;
+  }
+  table_block<D, T>(isa, g, kcoords, off_loc, grad, cb.q0, len, out);
+}
+
 // The corner table of the tile's column blocks: table[(og * n_blocks + block) * K + kpt]. `off_buf`
 // holds kColBlock * K * D values per thread. `grad`: also the coordinate weights.
 template <int D, typename T>
@@ -328,19 +348,21 @@ void build_table(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, 
   const int64_t n_blocks = static_cast<int64_t>(blocks.size());
   parallel_tasks(OG * n_blocks, [&](int64_t task, int tid) {
     const int64_t og = task / n_blocks, bi = task % n_blocks;
-    const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
-    const int64_t len = cb.i1 - cb.i0;
-    T* off_loc = nullptr;
-    if (offset) {
-      off_loc = off_buf + tid * kColBlock * K * D;  // [kpt * D + a][l]
-      for (int64_t ch = 0; ch < K * D; ++ch) {
-        T* dst = off_loc + ch * kColBlock;
-        std::memcpy(dst, offset + ((cb.b * OG + og) * K * D + ch) * sy + cb.q0, sizeof(T) * len);
-        std::fill(dst + len, dst + kColBlock, T(0));
-      }
-    }
-    table_block<D, T>(isa, g, kcoords, off_loc, grad, cb.q0, len, table + task * K);
+    table_entry<D, T>(isa, g, kcoords, offset, blocks[static_cast<size_t>(bi)], og, grad, table + task * K,
+                      off_buf + tid * kColBlock * K * D);
   });
+}
+
+// The mask tile of one (mask group, column block).
+template <int D, typename T>
+void mask_tile_entry(const SamplingGeometry<D>& g, const T* mask, const ColumnBlock& cb, int64_t mg, int64_t nc,
+                     T* mtile) {
+  const int64_t K = g.kernel_points, sy = g.y_spatial(), MG = g.mask_groups;
+  for (int64_t kpt = 0; kpt < K; ++kpt) {
+    const T* src = mask + ((cb.b * MG + mg) * K + kpt) * sy + cb.q0;
+    T* dst = mtile + (mg * nc + cb.i0) * K + kpt;
+    for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l * K] = src[l];
+  }
 }
 
 // mtile[(mg * nc + i) * K + kpt] = mask[b, mg * K + kpt, q] for the tile's columns.
@@ -350,15 +372,8 @@ void build_mask_tile(const SamplingGeometry<D>& g, const T* mask, const std::vec
   const int64_t K = g.kernel_points, sy = g.y_spatial(), MG = g.mask_groups;
   const int64_t n_blocks = static_cast<int64_t>(blocks.size());
   parallel_for(0, MG * n_blocks, 4, [&](int64_t tb, int64_t te) {
-    for (int64_t t = tb; t < te; ++t) {
-      const int64_t mg = t / n_blocks;
-      const ColumnBlock& cb = blocks[static_cast<size_t>(t % n_blocks)];
-      for (int64_t kpt = 0; kpt < K; ++kpt) {
-        const T* src = mask + ((cb.b * MG + mg) * K + kpt) * sy + cb.q0;
-        T* dst = mtile + (mg * nc + cb.i0) * K + kpt;
-        for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l * K] = src[l];
-      }
-    }
+    for (int64_t t = tb; t < te; ++t)
+      mask_tile_entry<D, T>(g, mask, blocks[static_cast<size_t>(t % n_blocks)], t / n_blocks, nc, mtile);
   });
 }
 
@@ -696,8 +711,6 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
     ctx.blocks = blocks.data();
     ctx.n_blocks = static_cast<int64_t>(blocks.size());
-    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, false, table, off_buf);
-    if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
     // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
     if (nc % mr != 0) {
       for (int64_t gi = 0; gi < G; ++gi) {
@@ -705,8 +718,20 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
         for (int64_t p = 0; p < rows; ++p) std::fill(last + p * mr + nc % mr, last + (p + 1) * mr, T(0));
       }
     }
-    parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int) {
-      pass_a<D, T>(isa, ctx, true, false, blk, static_cast<T*>(nullptr), kColBlock);
+    // One region per tile: each task builds the sampling plan of its column block (corner table of every
+    // offset group, mask tile) and samples it into the packed panels while the plan is still in cache.
+    std::atomic<int64_t> next_block{0};
+    parallel_region(n_threads, [&](int tid, int) {
+      T* off_loc = off_buf + tid * kColBlock * K * D;
+      for (int64_t bi = next_block.fetch_add(1); bi < ctx.n_blocks; bi = next_block.fetch_add(1)) {
+        const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
+        for (int64_t og = 0; og < OG; ++og)
+          table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, false, table + (og * ctx.n_blocks + bi) * K,
+                            off_loc);
+        if (mask)
+          for (int64_t mg = 0; mg < g.mask_groups; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
+        pass_a<D, T>(isa, ctx, true, false, bi, static_cast<T*>(nullptr), kColBlock);
+      }
     });
     for (int64_t gi = 0; gi < G; ++gi) {
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows, packed A panels) * W'[gi]^T (rows x cyg)
