@@ -545,8 +545,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
     ctx.blocks = blocks.data();
     ctx.n_blocks = static_cast<int64_t>(blocks.size());
-    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, need_coord, table, off_buf);
-    if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
+    // The sampling plan of the tile (corner table, mask tile): built block by block inside pass A's
+    // region when pass A runs (in cache for it, no extra regions), else here for pass B alone.
+    const bool plan_in_pass_a = need_cols || need_coord;
+    if (!plan_in_pass_a) {
+      build_table<D, T>(isa, g, kcoords.data(), offset, blocks, need_coord, table, off_buf);
+      if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
+    }
     timer.lap(1);
     if (need_dcol) {
       for (int64_t gi = 0; gi < G; ++gi) {
@@ -556,11 +561,19 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       }
     }
     timer.lap(2);
-    if (need_cols || need_coord) {
+    if (plan_in_pass_a) {
       const int64_t MG = g.mask_groups;
-      parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int tid) {
+      // One region, capped at the n_threads that sized the per-thread buffers.
+      std::atomic<int64_t> next_block{0};
+      parallel_region(n_threads, [&](int tid, int) {
+       for (int64_t blk = next_block.fetch_add(1); blk < ctx.n_blocks; blk = next_block.fetch_add(1)) {
         const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
         const int64_t len = cb.i1 - cb.i0;
+        for (int64_t og = 0; og < OG; ++og)
+          table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord,
+                            table + (og * ctx.n_blocks + blk) * K, off_buf + tid * kColBlock * K * D);
+        if (mask)
+          for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
         T* acc = acc_buf + tid * acc_per_thread;
         if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
         pass_a<D, T>(isa, ctx, need_cols, need_coord, blk, acc, kColBlock);
@@ -574,6 +587,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           for (int64_t ch = 0; ch < MG * K; ++ch)
             std::memcpy(grad_mask + (cb.b * MG * K + ch) * sy + cb.q0, am + ch * kColBlock, sizeof(T) * len);
         }
+       }
       });
     }
     timer.lap(3);
@@ -615,8 +629,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   scratch.release_if_huge();
   if (timer.on) {
     std::fprintf(stderr,
-                 "[tvdcn cpu] column pass D=%d: setup %.2f, y tile + corner table %.2f, dcol GEMM %.2f, "
-                 "cols + offset/mask grads %.2f, weight GEMM %.2f, col2im %.2f, finish %.2f ms (%lld tiles)\n",
+                 "[tvdcn cpu] column pass D=%d: setup %.2f, y tile (+ plan without pass A) %.2f, dcol GEMM %.2f, "
+                 "plan + cols + offset/mask grads %.2f, weight GEMM %.2f, col2im %.2f, finish %.2f ms (%lld tiles)\n",
                  D, timer.ms[0], timer.ms[1], timer.ms[2], timer.ms[3], timer.ms[4], timer.ms[5], timer.ms[6],
                  static_cast<long long>((total + nt - 1) / nt));
   }
