@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// N-API entry points of the CUDA kernels (the KernelBackend of @tvdcn/ops, kernels/cuda/): elementwise,
-// sums, copies, gathers, mask softmax and deformable convolution on DeviceBuffers. Each call checks
-// again only what would otherwise read or write out of bounds (sizes against buffer lengths, one device,
-// one dtype); the ops layer validated everything else. All calls are asynchronous on the device's
-// stream. Registers nothing in a CPU-only build.
+// N-API entry points of the CUDA elementwise kernels (the KernelBackend of @tvdcn/ops for CUDA tensors):
+// fills, casts, unary and binary maps, sums, strided copies, gathers and scatters on DeviceBuffers. Each
+// call checks again only what would otherwise read or write out of bounds (sizes against buffer lengths,
+// one device, one dtype); the ops layer validated everything else. All calls are asynchronous on the
+// device's stream. Registers nothing in a CPU-only build. The deformable convolution and the mask softmax
+// on CUDA tensors go through the shared exports (deform_conv_binding.cc, mask_binding.cc).
 #include "napi/register.h"
 
 #ifdef TVDCN_WITH_CUDA
@@ -11,8 +12,6 @@
 #include <vector>
 
 #include "core/error.h"
-#include "deform_conv/deform_conv_cuda.h"
-#include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
 #include "napi/cuda_buffer.h"
 #include "napi/errors.h"
@@ -302,209 +301,9 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   });
 }
 
-// A NativeTensor { data: DeviceBuffer, shape, dtype } argument (null/undefined -> nullptr).
-struct TensorArg {
-  DeviceBuffer* buf = nullptr;
-  std::vector<int64_t> shape;
-  const void* cdata() const { return buf == nullptr ? nullptr : buf->data(); }
-  void* data() const { return buf == nullptr ? nullptr : buf->data(); }
-};
-
-TensorArg tensor_arg(Napi::Value v, const char* what, bool optional, Buffers& bs, const char* op) {
-  TensorArg t;
-  if (v.IsNull() || v.IsUndefined()) {
-    DCN_CHECK(optional, kType, op, ": internal error: ", what, " is required, please report");
-    return t;
-  }
-  if (!v.IsObject()) throw dcn::Error(ErrorKind::kType, std::string(op) + ": expected " + what + " to be a tensor");
-  Napi::Object o = v.As<Napi::Object>();
-  t.buf = DeviceBuffer::From(o.Get("data"), what);
-  t.shape = int_array(o.Get("shape"), what);
-  expect_numel(t.buf, product(t.shape), op, what);
-  bs.add(t.buf, op);
-  return t;
-}
-
-// cudaMaskSoftmaxForward(mask, maskGroups, kernelPoints, out) / Backward(output, gradOutput, G, K, gradMask)
-Napi::Value MaskSoftmaxForwardImpl(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    const char* op = "cudaMaskSoftmaxForward";
-    TensorArg mask = tensor_arg(info[0], "mask", false, bs, op);
-    const int64_t groups = int_value(info[1], "maskGroups");
-    const int64_t K = int_value(info[2], "kernelPoints");
-    TensorArg out = tensor_arg(info[3], "output", false, bs, op);
-    DCN_CHECK(mask.shape.size() >= 2 && mask.shape[1] == groups * K, kValue, op,
-              ": internal error: mask shape does not match maskGroups * K, please report");
-    expect_numel(out.buf, mask.buf->numel(), op, "output");
-    const int64_t spatial = mask.shape[0] == 0 || groups * K == 0 ? 0 : mask.buf->numel() / (mask.shape[0] * groups * K);
-    cuda::mask_softmax_forward(bs.device, bs.dtype, mask.cdata(), out.data(), mask.shape[0], groups, K, spatial);
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value MaskSoftmaxBackwardImpl(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    const char* op = "cudaMaskSoftmaxBackward";
-    TensorArg y = tensor_arg(info[0], "output", false, bs, op);
-    TensorArg g = tensor_arg(info[1], "gradOutput", false, bs, op);
-    const int64_t groups = int_value(info[2], "maskGroups");
-    const int64_t K = int_value(info[3], "kernelPoints");
-    TensorArg gm = tensor_arg(info[4], "gradMask", false, bs, op);
-    DCN_CHECK(y.shape.size() >= 2 && y.shape[1] == groups * K, kValue, op,
-              ": internal error: mask shape does not match maskGroups * K, please report");
-    expect_numel(g.buf, y.buf->numel(), op, "gradOutput");
-    expect_numel(gm.buf, y.buf->numel(), op, "gradMask");
-    const int64_t spatial = y.shape[0] == 0 || groups * K == 0 ? 0 : y.buf->numel() / (y.shape[0] * groups * K);
-    cuda::mask_softmax_backward(bs.device, bs.dtype, y.cdata(), g.cdata(), gm.data(), y.shape[0], groups,
-                                K, spatial);
-    return info.Env().Undefined();
-  });
-}
-
-// NativeDeformConvParams -> DeformConvParams<D>, with the structural checks that guard memory.
-template <int D>
-DeformConvParams<D> parse_params(Napi::Object o, bool deformable, bool modulated) {
-  DeformConvParams<D> p;
-  p.transposed = o.Get("transposed").ToBoolean().Value();
-  p.batch = int_value(o.Get("batch"), "params.batch");
-  p.in_channels = int_value(o.Get("inChannels"), "params.inChannels");
-  p.out_channels = int_value(o.Get("outChannels"), "params.outChannels");
-  p.groups = int_value(o.Get("groups"), "params.groups");
-  p.offset_groups = int_value(o.Get("offsetGroups"), "params.offsetGroups");
-  p.mask_groups = int_value(o.Get("maskGroups"), "params.maskGroups");
-  const char* names[6] = {"kernelSize", "stride", "padding", "dilation", "inSize", "outSize"};
-  SmallArray<int64_t, D>* fields[6] = {&p.kernel_size, &p.stride, &p.padding,
-                                       &p.dilation, &p.in_size, &p.out_size};
-  for (int f = 0; f < 6; ++f) {
-    const auto v = int_array(o.Get(names[f]), names[f]);
-    DCN_CHECK(static_cast<int>(v.size()) == D, kValue, "deformConv: internal error: params.", names[f],
-              " has ", v.size(), " entries for dim ", D, ", please report");
-    for (int a = 0; a < D; ++a) (*fields[f])[a] = v[a];
-  }
-  p.deformable = deformable;
-  p.modulated = modulated;
-  auto positive = [](int64_t v) { return v > 0; };
-  DCN_CHECK(p.batch >= 0 && p.in_channels >= 0 && p.out_channels >= 0 && positive(p.groups) &&
-                positive(p.offset_groups) && positive(p.mask_groups),
-            kValue, "deformConv: internal error: bad channel or group counts, please report");
-  DCN_CHECK(p.in_channels % p.groups == 0 && p.out_channels % p.groups == 0, kValue,
-            "deformConv: internal error: channels not divisible by groups, please report");
-  const int64_t cx = p.transposed ? p.out_channels : p.in_channels;
-  DCN_CHECK(cx % p.offset_groups == 0 && cx % p.mask_groups == 0, kValue,
-            "deformConv: internal error: channels not divisible by offset/mask groups, please report");
-  for (int a = 0; a < D; ++a) {
-    DCN_CHECK(p.kernel_size[a] > 0 && p.stride[a] > 0 && p.dilation[a] > 0 && p.padding[a] >= 0 &&
-                  p.in_size[a] >= 0 && p.out_size[a] >= 0,
-              kValue, "deformConv: internal error: bad geometry, please report");
-  }
-  return p;
-}
-
-// Checks every tensor's element count against the geometry (the kernels index with it).
-template <int D>
-void check_sizes(const DeformConvParams<D>& p, const TensorArg& input, const TensorArg& weight,
-                 const TensorArg& offset, const TensorArg& mask, const char* op) {
-  const int64_t K = p.kernel_points();
-  const int64_t in_sp = p.in_size.product(), out_sp = p.out_size.product();
-  const int64_t grid_sp = p.transposed ? in_sp : out_sp;  // the offset/mask grid
-  expect_numel(input.buf, p.batch * p.in_channels * in_sp, op, "input");
-  const int64_t w = p.transposed ? p.in_channels * (p.out_channels / p.groups) * K
-                                 : p.out_channels * (p.in_channels / p.groups) * K;
-  expect_numel(weight.buf, w, op, "weight");
-  if (offset.buf != nullptr) expect_numel(offset.buf, p.batch * p.offset_groups * D * K * grid_sp, op, "offset");
-  if (mask.buf != nullptr) expect_numel(mask.buf, p.batch * p.mask_groups * K * grid_sp, op, "mask");
-}
-
-// cudaDeformConvForward(params, input, weight, offset, mask, bias, output)
-Napi::Value DeformConvForwardImpl(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    const char* op = "cudaDeformConvForward";
-    if (!info[0].IsObject()) throw dcn::Error(ErrorKind::kType, "cudaDeformConvForward: expected params");
-    Napi::Object po = info[0].As<Napi::Object>();
-    Buffers bs;
-    TensorArg input = tensor_arg(info[1], "input", false, bs, op);
-    TensorArg weight = tensor_arg(info[2], "weight", false, bs, op);
-    TensorArg offset = tensor_arg(info[3], "offset", true, bs, op);
-    TensorArg mask = tensor_arg(info[4], "mask", true, bs, op);
-    TensorArg bias = tensor_arg(info[5], "bias", true, bs, op);
-    TensorArg output = tensor_arg(info[6], "output", false, bs, op);
-    const int64_t dim = int_value(po.Get("dim"), "params.dim");
-    auto run = [&](auto dim_c) {
-      constexpr int D = decltype(dim_c)::value;
-      const auto p = parse_params<D>(po, offset.buf != nullptr, mask.buf != nullptr);
-      check_sizes<D>(p, input, weight, offset, mask, op);
-      expect_numel(output.buf, p.batch * p.out_channels * p.out_size.product(), op, "output");
-      if (bias.buf != nullptr) expect_numel(bias.buf, p.out_channels, op, "bias");
-      cuda::deform_conv_forward<D>(bs.device, bs.dtype, p, input.cdata(), weight.cdata(), offset.cdata(),
-                                   mask.cdata(), bias.cdata(), output.data());
-    };
-    if (dim == 1) run(std::integral_constant<int, 1>{});
-    else if (dim == 2) run(std::integral_constant<int, 2>{});
-    else if (dim == 3) run(std::integral_constant<int, 3>{});
-    else throw dcn::Error(ErrorKind::kRange, "cudaDeformConvForward: expected dim 1, 2 or 3");
-    return info.Env().Undefined();
-  });
-}
-
-// cudaDeformConvBackward(params, input, weight, offset, mask, gradOutput, grads)
-Napi::Value DeformConvBackwardImpl(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    const char* op = "cudaDeformConvBackward";
-    if (!info[0].IsObject() || !info[6].IsObject()) {
-      throw dcn::Error(ErrorKind::kType, "cudaDeformConvBackward: expected params and grads");
-    }
-    Napi::Object po = info[0].As<Napi::Object>();
-    Napi::Object go = info[6].As<Napi::Object>();
-    Buffers bs;
-    TensorArg input = tensor_arg(info[1], "input", false, bs, op);
-    TensorArg weight = tensor_arg(info[2], "weight", false, bs, op);
-    TensorArg offset = tensor_arg(info[3], "offset", true, bs, op);
-    TensorArg mask = tensor_arg(info[4], "mask", true, bs, op);
-    TensorArg grad_out = tensor_arg(info[5], "gradOutput", false, bs, op);
-    TensorArg g_in = tensor_arg(go.Get("input"), "grads.input", true, bs, op);
-    TensorArg g_w = tensor_arg(go.Get("weight"), "grads.weight", true, bs, op);
-    TensorArg g_off = tensor_arg(go.Get("offset"), "grads.offset", true, bs, op);
-    TensorArg g_mask = tensor_arg(go.Get("mask"), "grads.mask", true, bs, op);
-    TensorArg g_bias = tensor_arg(go.Get("bias"), "grads.bias", true, bs, op);
-    const int64_t dim = int_value(po.Get("dim"), "params.dim");
-    auto run = [&](auto dim_c) {
-      constexpr int D = decltype(dim_c)::value;
-      const auto p = parse_params<D>(po, offset.buf != nullptr, mask.buf != nullptr);
-      check_sizes<D>(p, input, weight, offset, mask, op);
-      expect_numel(grad_out.buf, p.batch * p.out_channels * p.out_size.product(), op, "gradOutput");
-      if (g_in.buf != nullptr) expect_numel(g_in.buf, input.buf->numel(), op, "grads.input");
-      if (g_w.buf != nullptr) expect_numel(g_w.buf, weight.buf->numel(), op, "grads.weight");
-      if (g_off.buf != nullptr) {
-        DCN_CHECK(offset.buf != nullptr, kValue, op, ": internal error: grads.offset without offset, please report");
-        expect_numel(g_off.buf, offset.buf->numel(), op, "grads.offset");
-      }
-      if (g_mask.buf != nullptr) {
-        DCN_CHECK(mask.buf != nullptr, kValue, op, ": internal error: grads.mask without mask, please report");
-        expect_numel(g_mask.buf, mask.buf->numel(), op, "grads.mask");
-      }
-      if (g_bias.buf != nullptr) expect_numel(g_bias.buf, p.out_channels, op, "grads.bias");
-      cuda::deform_conv_backward<D>(bs.device, bs.dtype, p, input.cdata(), weight.cdata(),
-                                    offset.cdata(), mask.cdata(), grad_out.cdata(), g_in.data(),
-                                    g_w.data(), g_off.data(), g_mask.data(), g_bias.data());
-    };
-    if (dim == 1) run(std::integral_constant<int, 1>{});
-    else if (dim == 2) run(std::integral_constant<int, 2>{});
-    else if (dim == 3) run(std::integral_constant<int, 3>{});
-    else throw dcn::Error(ErrorKind::kRange, "cudaDeformConvBackward: expected dim 1, 2 or 3");
-    return info.Env().Undefined();
-  });
-}
-
 }  // namespace
 
-Napi::Value CudaDeformConvForward(const Napi::CallbackInfo& info) { return DeformConvForwardImpl(info); }
-Napi::Value CudaDeformConvBackward(const Napi::CallbackInfo& info) { return DeformConvBackwardImpl(info); }
-Napi::Value CudaMaskSoftmaxForward(const Napi::CallbackInfo& info) { return MaskSoftmaxForwardImpl(info); }
-Napi::Value CudaMaskSoftmaxBackward(const Napi::CallbackInfo& info) { return MaskSoftmaxBackwardImpl(info); }
-
-void RegisterCudaOps(Napi::Env env, Napi::Object exports) {
+void RegisterCudaElementwise(Napi::Env env, Napi::Object exports) {
   auto fn = [&](const char* name, Napi::Function::Callback cb) {
     exports.Set(name, Napi::Function::New(env, cb, name));
   };
@@ -517,10 +316,6 @@ void RegisterCudaOps(Napi::Env env, Napi::Object exports) {
   fn("cudaCopyStrided", CopyStrided);
   fn("cudaGather", Gather);
   fn("cudaScatterAdd", ScatterAdd);
-  fn("cudaMaskSoftmaxForward", MaskSoftmaxForwardImpl);
-  fn("cudaMaskSoftmaxBackward", MaskSoftmaxBackwardImpl);
-  fn("cudaDeformConvForward", DeformConvForwardImpl);
-  fn("cudaDeformConvBackward", DeformConvBackwardImpl);
 }
 
 }  // namespace dcn::napi
@@ -528,7 +323,7 @@ void RegisterCudaOps(Napi::Env env, Napi::Object exports) {
 #else  // !TVDCN_WITH_CUDA
 
 namespace dcn::napi {
-void RegisterCudaOps(Napi::Env, Napi::Object) {}
+void RegisterCudaElementwise(Napi::Env, Napi::Object) {}
 }  // namespace dcn::napi
 
 #endif  // TVDCN_WITH_CUDA

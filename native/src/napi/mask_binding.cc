@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// maskSoftmaxForward / maskSoftmaxBackward (packages/ops/src/native/binding.ts).
+// maskSoftmaxForward / maskSoftmaxBackward (packages/ops/src/native/binding.ts), on every device: read and
+// check the arguments once (napi/tensor_arg.h), then call the kernels of the tensors' device.
 #include <string>
 #include <vector>
 
@@ -7,9 +8,6 @@
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
-#ifdef TVDCN_WITH_CUDA
-#include "napi/cuda_buffer.h"
-#endif
 
 namespace dcn::napi {
 namespace {
@@ -29,10 +27,15 @@ void check_like(const char* op, const std::string& name, const TensorView& t, co
   expect_same_dtype(op, name, t, ref_name, ref);
 }
 
-Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
 #ifdef TVDCN_WITH_CUDA
-  if (is_device_tensor(info[0])) return CudaMaskSoftmaxForward(info);  // device tensors: CUDA binding
+// The flattened spatial size S of a mask [B, MG * K, *spatial] (0 when the mask is empty).
+int64_t spatial_of(const TensorView& t, int64_t mask_groups, int64_t kernel_points) {
+  const int64_t rows = t.sizes[0] * mask_groups * kernel_points;
+  return rows == 0 ? 0 : t.numel() / rows;
+}
 #endif
+
+Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxForward";
     TensorArgs tensors(op);
@@ -44,15 +47,20 @@ Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
     check_mask(op, "mask", mask, mg, k);
     check_like(op, "output", output, "mask", mask);
     expect_no_overlap(op, {{"output", &output}}, {{"mask", &mask}});
-    mask_softmax_forward(mask, mg, k, output);
+    const Device& device = tensors.device();
+    if (device.type == DeviceType::kCPU) {
+      mask_softmax_forward(mask, mg, k, output);
+    } else {
+#ifdef TVDCN_WITH_CUDA
+      cuda::mask_softmax_forward(device.index, mask.dtype, mask.data, output.data, mask.sizes[0], mg, k,
+                                 spatial_of(mask, mg, k));
+#endif
+    }
     return info.Env().Undefined();
   });
 }
 
 Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
-#ifdef TVDCN_WITH_CUDA
-  if (is_device_tensor(info[0])) return CudaMaskSoftmaxBackward(info);  // device tensors: CUDA binding
-#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxBackward";
     TensorArgs tensors(op);
@@ -66,7 +74,15 @@ Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);
     expect_no_overlap(op, {{"gradMask", &grad_mask}}, {{"output", &output}, {"gradOutput", &grad_output}});
-    mask_softmax_backward(output, grad_output, mg, k, grad_mask);
+    const Device& device = tensors.device();
+    if (device.type == DeviceType::kCPU) {
+      mask_softmax_backward(output, grad_output, mg, k, grad_mask);
+    } else {
+#ifdef TVDCN_WITH_CUDA
+      cuda::mask_softmax_backward(device.index, output.dtype, output.data, grad_output.data, grad_mask.data,
+                                  output.sizes[0], mg, k, spatial_of(output, mg, k));
+#endif
+    }
     return info.Env().Undefined();
   });
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The driver of the deformable convolution: maps the regular and the transposed op onto the regular view
-// (NOTE [ Regular view ] in params.h), tiles the GEMM columns so the workspace stays under the limit, runs
-// the GEMMs and calls the kernels of kernels.h. Device code lives in cpu/ (and, later, cuda/).
+// The CPU driver of the deformable convolution (cpu::deform_conv_*_driver of deform_conv.h): maps the
+// regular and the transposed op onto the regular view (NOTE [ Regular view ] in params.h), tiles the GEMM
+// columns so the workspace stays under the limit, runs the GEMMs (gemm/cpu) and calls the kernels of
+// cpu/kernels.h. Its CUDA twin is cuda/deform_conv_driver.cu.
 #include "deform_conv/deform_conv.h"
 
 #include <algorithm>
@@ -12,14 +13,22 @@
 #include "core/buffer.h"
 #include "core/parallel.h"
 #include "deform_conv/cpu/column_pass.h"
-#include "deform_conv/cpu/gemm.h"
-#include "deform_conv/kernels.h"
+#include "deform_conv/cpu/kernels.h"
+#include "gemm/cpu/gemm.h"
 
 namespace dcn {
 namespace {
-
 std::atomic<int64_t> g_workspace_limit{int64_t{64} << 20};
 std::atomic<bool> g_force_planar{false};
+}  // namespace
+
+void set_workspace_limit(int64_t bytes) { g_workspace_limit.store(std::max<int64_t>(1, bytes)); }
+int64_t workspace_limit() { return g_workspace_limit.load(); }
+void set_force_planar(bool on) { g_force_planar.store(on); }
+bool force_planar() { return g_force_planar.load(); }
+
+namespace cpu {
+namespace {
 
 template <typename T>
 const T* ptr_or_null(const TensorView& t) {
@@ -215,38 +224,34 @@ void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const 
 
 }  // namespace
 
-void set_workspace_limit(int64_t bytes) { g_workspace_limit.store(std::max<int64_t>(1, bytes)); }
-int64_t workspace_limit() { return g_workspace_limit.load(); }
-void set_force_planar(bool on) { g_force_planar.store(on); }
-bool force_planar() { return g_force_planar.load(); }
-
 template <int D>
-void deform_conv_forward(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                         const TensorView& offset, const TensorView& mask, const TensorView& bias,
-                         const TensorView& output) {
+void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                                const TensorView& offset, const TensorView& mask, const TensorView& bias,
+                                const TensorView& output) {
   DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvForward", [&] {
     forward_impl<D, scalar_t>(p, input, weight, offset, mask, bias, output);
   });
 }
 
 template <int D>
-void deform_conv_backward(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                          const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
-                          const DeformConvGrads& grads) {
+void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                                 const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
+                                 const DeformConvGrads& grads) {
   DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvBackward", [&] {
     backward_impl<D, scalar_t>(p, input, weight, offset, mask, grad_output, grads);
   });
 }
 
-#define DCN_INSTANTIATE_DRIVER(D)                                                                      \
-  template void deform_conv_forward<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
-                                       const TensorView&, const TensorView&, const TensorView&,          \
-                                       const TensorView&);                                               \
-  template void deform_conv_backward<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
-                                        const TensorView&, const TensorView&, const TensorView&,          \
-                                        const DeformConvGrads&);
+#define DCN_INSTANTIATE_DRIVER(D)                                                                            \
+  template void deform_conv_forward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
+                                              const TensorView&, const TensorView&, const TensorView&,          \
+                                              const TensorView&);                                               \
+  template void deform_conv_backward_driver<D>(const DeformConvParams<D>&, const TensorView&,                  \
+                                               const TensorView&, const TensorView&, const TensorView&,         \
+                                               const TensorView&, const DeformConvGrads&);
 DCN_INSTANTIATE_DRIVER(1)
 DCN_INSTANTIATE_DRIVER(2)
 DCN_INSTANTIATE_DRIVER(3)
 
+}  // namespace cpu
 }  // namespace dcn

@@ -2,7 +2,7 @@
 // The CUDA host driver of deformable convolution for one dtype T and dimension D: chunking (bounded
 // workspace), the per-group GEMMs and the column kernels, for the regular op and (through the regular
 // view, NOTE [ Regular view ] in params.h) the transposed one. Included by one instantiation file per
-// dtype (deform_conv_cuda_{f32,f64,f16,bf16}.cu).
+// dtype (deform_conv_driver_{f32,f64,f16,bf16}.cu); deform_conv_driver.cu dispatches on the dtype to it.
 //
 // In the regular view, with X sampled (cx channels) and Y on the offset grid (cy channels):
 //   regular forward:      Y = W @ im2col(X) + bias                      (X = input,   Y = output)
@@ -27,7 +27,7 @@
 #include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/col2im_sorted.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
-#include "deform_conv/cuda/gemm.h"
+#include "gemm/cuda/gemm.h"
 #include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Explicit instantiation of the CUDA deformable-convolution driver for __nv_bfloat16, D = 1, 2, 3 (one file per
 // dtype so nvcc builds them in parallel).
-#include "deform_conv/cuda/deform_conv_cuda.cuh"
+#include "deform_conv/cuda/deform_conv_driver.cuh"
 
 namespace dcn::cuda {
 #define DCN_INSTANTIATE(D)                                                                         \

@@ -2,7 +2,7 @@
 // The CPU GEMM of gemm.h. Micro-kernels are compiled for AVX-512 and AVX2+FMA with function target
 // attributes and picked at run time with __builtin_cpu_supports, so the binary runs on any x86-64;
 // elsewhere only the portable kernel exists.
-#include "deform_conv/cpu/gemm.h"
+#include "gemm/cpu/gemm.h"
 
 #include <algorithm>
 #include <atomic>

@@ -24,7 +24,7 @@
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/settings.h"
-#include "deform_conv/cuda/gemm.h"
+#include "gemm/cuda/gemm.h"
 
 namespace dcn::cuda {
 namespace gemm_detail {

@@ -7,6 +7,7 @@
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/stream.h"
 #include "elementwise/cuda_ops.h"
+#include "mask/mask_softmax.h"
 
 namespace dcn::cuda {
 namespace {
