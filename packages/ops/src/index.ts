@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Public surface of @tvdcn/ops: re-exports only (documentation lives on the definitions).
+// Public surface of @tvdcn/ops: re-exports (documentation lives on the definitions), and the one
+// statement that installs the ops behind the Tensor methods (tensor-methods.ts).
+
+import { installTensorMethods } from './tensor-methods.js';
+
+installTensorMethods();
 
 // #region tensors
 export { Tensor, isTensor } from './tensor/tensor.js';

@@ -1,110 +1,121 @@
 // SPDX-License-Identifier: MIT
-// CPU deformable convolution and mask softmax: thin calls into the native binding (native/binding.ts).
-// CPU storages are passed zero-copy; outputs are allocated here and filled by the native code.
+// Deformable convolution and mask softmax through the native binding, for every device: one adapter
+// that allocates the outputs and hands the tensors over. The shared native exports (deformConvForward,
+// maskSoftmaxForward, ...) take CPU typed arrays and CUDA device buffers alike and dispatch to the
+// device's kernels themselves (native/src/napi/deform_conv_binding.cc); a device brings only how it
+// allocates a storage and how a storage is seen by the binding (cpu/cpu-backend.ts, cuda/cuda-backend.ts).
 
-import type { NativeDeformConvParams, NativeTensor } from '../../native/binding.js';
-import { getBinding } from '../../native/load-binding.js';
-import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelTensor } from '../kernel-backend.js';
-import type { CpuDType } from '../../tensor/dtype.js';
-import type { CpuStorage, Storage } from '../../tensor/storage.js';
-import { allocCpu, arrayOf, numelOf } from './cpu-storage.js';
+import type { NativeBinding, NativeDeformConvParams, NativeTensor } from '../native/binding.js';
+import type { Device } from '../tensor/device.js';
+import type { DType } from '../tensor/dtype.js';
+import type { Storage } from '../tensor/storage.js';
+import { numelOf } from '../tensor/layout.js';
+import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelBackend, KernelTensor } from './kernel-backend.js';
 
-/** The binding's view of a kernel tensor (no copy). */
-function native(t: KernelTensor): NativeTensor {
-  return { data: arrayOf(t.storage), shape: t.shape, dtype: t.storage.dtype };
+/** @internal The binding exports this adapter calls. */
+export type NativeOpsBinding = Pick<
+  NativeBinding,
+  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'
+>;
+
+/** @internal What a device brings to the adapter. */
+export interface NativeOpsDevice {
+  /** The loaded binding, or a clear error naming `what` (the op) when the device cannot run it. */
+  binding(what: string): NativeOpsBinding;
+  /** A new, uninitialised storage of `numel` elements (the native kernels overwrite every element). */
+  alloc(device: Device, dtype: DType, numel: number): Storage;
+  /** How the binding sees `storage` with `shape` (no copy). */
+  view(storage: Storage, shape: readonly number[]): NativeTensor;
 }
 
-function nativeOrNull(t: KernelTensor | null): NativeTensor | null {
-  return t === null ? null : native(t);
-}
+/** @internal The deform-conv and mask-softmax methods of a KernelBackend, on `dev`. */
+export function nativeOps(
+  dev: NativeOpsDevice,
+): Pick<KernelBackend, 'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'> {
+  const view = (t: KernelTensor): NativeTensor => dev.view(t.storage, t.shape);
+  const viewOrNull = (t: KernelTensor | null): NativeTensor | null => (t === null ? null : view(t));
+  const like = (t: KernelTensor, shape: readonly number[]): Storage =>
+    dev.alloc(t.storage.device, t.storage.dtype, numelOf(shape));
 
-/** A new storage of `shape` and its binding view. */
-function output(dtype: CpuDType | string, shape: readonly number[]): [CpuStorage, NativeTensor] {
-  const storage = allocCpu(dtype as CpuDType, numelOf(shape));
-  return [storage, { data: storage.data, shape, dtype: storage.dtype }];
-}
-
-/** @internal See KernelBackend.deformConvForward. */
-export function deformConvForwardCpu(
-  params: NativeDeformConvParams,
-  input: KernelTensor,
-  weight: KernelTensor,
-  offset: KernelTensor | null,
-  mask: KernelTensor | null,
-  bias: KernelTensor | null,
-  outShape: readonly number[],
-): Storage {
-  const [out, outView] = output(input.storage.dtype, outShape);
-  getBinding().deformConvForward(
-    params,
-    native(input),
-    native(weight),
-    nativeOrNull(offset),
-    nativeOrNull(mask),
-    nativeOrNull(bias),
-    outView,
-  );
-  return out;
-}
-
-/** @internal See KernelBackend.deformConvBackward. Gradients not needed are `null`: no work is done for them. */
-export function deformConvBackwardCpu(
-  params: NativeDeformConvParams,
-  input: KernelTensor,
-  weight: KernelTensor,
-  offset: KernelTensor | null,
-  mask: KernelTensor | null,
-  gradOutput: KernelTensor,
-  biasShape: readonly number[] | null,
-  needsGrad: DeformConvNeedsGrad,
-): DeformConvGradStorages {
-  const dtype = input.storage.dtype;
-  const grad = (need: boolean, shape: readonly number[] | null): [CpuStorage, NativeTensor] | null =>
-    need && shape !== null ? output(dtype, shape) : null;
-  const gInput = grad(needsGrad.input, input.shape);
-  const gWeight = grad(needsGrad.weight, weight.shape);
-  const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
-  const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
-  const gBias = grad(needsGrad.bias, biasShape);
-  getBinding().deformConvBackward(
-    params,
-    native(input),
-    native(weight),
-    nativeOrNull(offset),
-    nativeOrNull(mask),
-    native(gradOutput),
-    {
-      input: gInput && gInput[1],
-      weight: gWeight && gWeight[1],
-      offset: gOffset && gOffset[1],
-      mask: gMask && gMask[1],
-      bias: gBias && gBias[1],
-    },
-  );
   return {
-    input: gInput && gInput[0],
-    weight: gWeight && gWeight[0],
-    offset: gOffset && gOffset[0],
-    mask: gMask && gMask[0],
-    bias: gBias && gBias[0],
+    deformConvForward(
+      params: NativeDeformConvParams,
+      input: KernelTensor,
+      weight: KernelTensor,
+      offset: KernelTensor | null,
+      mask: KernelTensor | null,
+      bias: KernelTensor | null,
+      outShape: readonly number[],
+    ): Storage {
+      const b = dev.binding('deformConv');
+      const out = like(input, outShape);
+      b.deformConvForward(
+        params,
+        view(input),
+        view(weight),
+        viewOrNull(offset),
+        viewOrNull(mask),
+        viewOrNull(bias),
+        dev.view(out, outShape),
+      );
+      return out;
+    },
+
+    /** Gradients not needed are `null`: no work is done for them. */
+    deformConvBackward(
+      params: NativeDeformConvParams,
+      input: KernelTensor,
+      weight: KernelTensor,
+      offset: KernelTensor | null,
+      mask: KernelTensor | null,
+      gradOutput: KernelTensor,
+      biasShape: readonly number[] | null,
+      needsGrad: DeformConvNeedsGrad,
+    ): DeformConvGradStorages {
+      const b = dev.binding('deformConv backward');
+      const grad = (need: boolean, shape: readonly number[] | null): [Storage, NativeTensor] | null => {
+        if (!need || shape === null) return null;
+        const s = like(input, shape);
+        return [s, dev.view(s, shape)];
+      };
+      const gInput = grad(needsGrad.input, input.shape);
+      const gWeight = grad(needsGrad.weight, weight.shape);
+      const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
+      const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
+      const gBias = grad(needsGrad.bias, biasShape);
+      b.deformConvBackward(params, view(input), view(weight), viewOrNull(offset), viewOrNull(mask), view(gradOutput), {
+        input: gInput && gInput[1],
+        weight: gWeight && gWeight[1],
+        offset: gOffset && gOffset[1],
+        mask: gMask && gMask[1],
+        bias: gBias && gBias[1],
+      });
+      return {
+        input: gInput && gInput[0],
+        weight: gWeight && gWeight[0],
+        offset: gOffset && gOffset[0],
+        mask: gMask && gMask[0],
+        bias: gBias && gBias[0],
+      };
+    },
+
+    maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage {
+      const b = dev.binding('maskSoftmax');
+      const out = like(mask, mask.shape);
+      b.maskSoftmaxForward(view(mask), maskGroups, kernelPoints, dev.view(out, mask.shape));
+      return out;
+    },
+
+    maskSoftmaxBackward(
+      output: KernelTensor,
+      gradOutput: KernelTensor,
+      maskGroups: number,
+      kernelPoints: number,
+    ): Storage {
+      const b = dev.binding('maskSoftmax backward');
+      const gMask = like(output, output.shape);
+      b.maskSoftmaxBackward(view(output), view(gradOutput), maskGroups, kernelPoints, dev.view(gMask, output.shape));
+      return gMask;
+    },
   };
-}
-
-/** @internal See KernelBackend.maskSoftmaxForward. */
-export function maskSoftmaxForwardCpu(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage {
-  const [out, outView] = output(mask.storage.dtype, mask.shape);
-  getBinding().maskSoftmaxForward(native(mask), maskGroups, kernelPoints, outView);
-  return out;
-}
-
-/** @internal See KernelBackend.maskSoftmaxBackward. */
-export function maskSoftmaxBackwardCpu(
-  outputTensor: KernelTensor,
-  gradOutput: KernelTensor,
-  maskGroups: number,
-  kernelPoints: number,
-): Storage {
-  const [gMask, gView] = output(outputTensor.storage.dtype, outputTensor.shape);
-  getBinding().maskSoftmaxBackward(native(outputTensor), native(gradOutput), maskGroups, kernelPoints, gView);
-  return gMask;
 }

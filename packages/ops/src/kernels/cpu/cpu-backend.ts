@@ -10,12 +10,8 @@ import { CpuStorage, type Storage } from '../../tensor/storage.js';
 import { allocCpu, arrayOf } from './cpu-storage.js';
 import { addInPlaceCpu, binaryCpu, castCpu, unaryCpu } from './elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from './movement.js';
-import {
-  deformConvBackwardCpu,
-  deformConvForwardCpu,
-  maskSoftmaxBackwardCpu,
-  maskSoftmaxForwardCpu,
-} from './native-ops.js';
+import { getBinding } from '../../native/load-binding.js';
+import { nativeOps } from '../native-ops.js';
 import { sumCpu } from './reduce.js';
 
 function checkDevice(device: Device): void {
@@ -51,8 +47,14 @@ export const cpuKernels: KernelBackend = {
   copyStrided: copyStridedCpu,
   gather: gatherCpu,
   scatterAdd: scatterAddCpu,
-  deformConvForward: deformConvForwardCpu,
-  deformConvBackward: deformConvBackwardCpu,
-  maskSoftmaxForward: maskSoftmaxForwardCpu,
-  maskSoftmaxBackward: maskSoftmaxBackwardCpu,
+  // Deformable convolution and mask softmax: the native kernels, on typed arrays (zero-copy).
+  ...nativeOps({
+    binding: () => getBinding(),
+    alloc: (_device, dtype, numel) => allocCpu(dtype, numel),
+    view: (storage, shape) => ({
+      data: arrayOf(storage) as Float32Array | Float64Array,
+      shape,
+      dtype: storage.dtype,
+    }),
+  }),
 };

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuStorage } from '../../tensor/storage.js';
 import { cpuKernels } from './cpu-backend.js';
-import { coalesce } from './cpu-storage.js';
+import { coalesce } from '../../tensor/layout.js';
 
 const st = (values: number[]): CpuStorage => new CpuStorage(Float64Array.from(values));
 const arr = (s: { numel: number }): number[] => Array.from(cpuKernels.read(s as CpuStorage));

@@ -5,7 +5,8 @@
 import type { BinaryOp, KernelTensor, UnaryOp } from '../kernel-backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type { Storage } from '../../tensor/storage.js';
-import { allocCpu, arrayOf, broadcastStrides, coalesce, numelOf } from './cpu-storage.js';
+import { broadcastStrides, coalesce, numelOf } from '../../tensor/layout.js';
+import { allocCpu, arrayOf } from './cpu-storage.js';
 
 /** @internal `out = op(x, alpha)` elementwise. */
 export function unaryCpu(op: UnaryOp, x: Storage, alpha: number): Storage {

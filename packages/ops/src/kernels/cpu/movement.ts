@@ -4,7 +4,8 @@
 
 import type { KernelTensor } from '../kernel-backend.js';
 import type { Storage } from '../../tensor/storage.js';
-import { allocCpu, arrayOf, coalesce, contiguousStrides, numelOf } from './cpu-storage.js';
+import { coalesce, contiguousStrides, numelOf } from '../../tensor/layout.js';
+import { allocCpu, arrayOf } from './cpu-storage.js';
 
 /** @internal Strided copy; see KernelBackend.copyStrided. */
 export function copyStridedCpu(

@@ -3,7 +3,8 @@
 
 import type { KernelTensor } from '../kernel-backend.js';
 import type { Storage } from '../../tensor/storage.js';
-import { allocCpu, arrayOf, numelOf } from './cpu-storage.js';
+import { numelOf } from '../../tensor/layout.js';
+import { allocCpu, arrayOf } from './cpu-storage.js';
 
 /** @internal Sum of `x` over `dims` (sorted, unique); the kept dimensions stay in order. */
 export function sumCpu(x: KernelTensor, dims: readonly number[]): Storage {

@@ -6,20 +6,18 @@
 // loaded binary has usable CUDA devices, and says why not otherwise.
 
 import { getCudaBinding, type CudaBinding } from '../../native/cuda-binding.js';
-import type { NativeDeformConvParams } from '../../native/binding.js';
 import type { Device } from '../../tensor/device.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type { Storage } from '../../tensor/storage.js';
-import { broadcastStrides, coalesce, numelOf } from '../cpu/cpu-storage.js';
+import { broadcastStrides, coalesce, numelOf } from '../../tensor/layout.js';
 import type {
   BinaryOp,
-  DeformConvGradStorages,
-  DeformConvNeedsGrad,
   KernelBackend,
   KernelTensor,
   UnaryOp,
 } from '../kernel-backend.js';
-import { bufferOf, CudaStorage, nativeTensor } from './cuda-storage.js';
+import { nativeOps } from '../native-ops.js';
+import { bufferOf, CudaStorage } from './cuda-storage.js';
 
 function binding(what: string): CudaBinding {
   return getCudaBinding(what);
@@ -133,84 +131,10 @@ export const cudaKernels: KernelBackend & { readAsync(storage: Storage): Promise
     return s;
   },
 
-  deformConvForward(
-    params: NativeDeformConvParams,
-    input: KernelTensor,
-    weight: KernelTensor,
-    offset: KernelTensor | null,
-    mask: KernelTensor | null,
-    bias: KernelTensor | null,
-    outShape: readonly number[],
-  ): Storage {
-    const b = binding('deformConv');
-    const s = alloc(b, input.storage.device, input.storage.dtype, numelOf(outShape));
-    b.deformConvForward(
-      params,
-      nativeTensor(input),
-      nativeTensor(weight),
-      offset && nativeTensor(offset),
-      mask && nativeTensor(mask),
-      bias && nativeTensor(bias),
-      { data: s.buffer, shape: outShape, dtype: s.dtype },
-    );
-    return s;
-  },
-
-  deformConvBackward(
-    params: NativeDeformConvParams,
-    input: KernelTensor,
-    weight: KernelTensor,
-    offset: KernelTensor | null,
-    mask: KernelTensor | null,
-    gradOutput: KernelTensor,
-    biasShape: readonly number[] | null,
-    needsGrad: DeformConvNeedsGrad,
-  ): DeformConvGradStorages {
-    const b = binding('deformConv backward');
-    const device = input.storage.device;
-    const dtype = input.storage.dtype;
-    const grad = (need: boolean, shape: readonly number[] | null): CudaStorage | null =>
-      need && shape !== null ? alloc(b, device, dtype, numelOf(shape)) : null;
-    const gInput = grad(needsGrad.input, input.shape);
-    const gWeight = grad(needsGrad.weight, weight.shape);
-    const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
-    const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
-    const gBias = grad(needsGrad.bias, biasShape);
-    const view = (s: CudaStorage | null, shape: readonly number[] | null) =>
-      s === null ? null : { data: s.buffer, shape: shape as readonly number[], dtype };
-    b.deformConvBackward(
-      params,
-      nativeTensor(input),
-      nativeTensor(weight),
-      offset && nativeTensor(offset),
-      mask && nativeTensor(mask),
-      nativeTensor(gradOutput),
-      {
-        input: view(gInput, input.shape),
-        weight: view(gWeight, weight.shape),
-        offset: view(gOffset, offset?.shape ?? null),
-        mask: view(gMask, mask?.shape ?? null),
-        bias: view(gBias, biasShape),
-      },
-    );
-    return { input: gInput, weight: gWeight, offset: gOffset, mask: gMask, bias: gBias };
-  },
-
-  maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage {
-    const b = binding('maskSoftmax');
-    const s = alloc(b, mask.storage.device, mask.storage.dtype, mask.storage.numel);
-    b.maskSoftmaxForward(nativeTensor(mask), maskGroups, kernelPoints, { data: s.buffer, shape: mask.shape, dtype: s.dtype });
-    return s;
-  },
-
-  maskSoftmaxBackward(output: KernelTensor, gradOutput: KernelTensor, maskGroups: number, kernelPoints: number): Storage {
-    const b = binding('maskSoftmax backward');
-    const s = alloc(b, output.storage.device, output.storage.dtype, output.storage.numel);
-    b.maskSoftmaxBackward(nativeTensor(output), nativeTensor(gradOutput), maskGroups, kernelPoints, {
-      data: s.buffer,
-      shape: output.shape,
-      dtype: s.dtype,
-    });
-    return s;
-  },
+  // Deformable convolution and mask softmax: the shared native exports, on device buffers.
+  ...nativeOps({
+    binding: (what) => binding(what),
+    alloc: (device, dtype, numel) => alloc(binding('deformConv'), device, dtype, numel),
+    view: (storage, shape) => ({ data: bufferOf(storage), shape, dtype: storage.dtype }),
+  }),
 };

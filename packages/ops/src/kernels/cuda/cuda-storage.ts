@@ -3,11 +3,10 @@
 // caching allocator when the last reference goes (dispose, tidy, or the garbage collector's finalizer
 // on the native side as a backstop).
 
-import type { CudaBinding, CudaDeviceBuffer, CudaNativeTensor } from '../../native/cuda-binding.js';
+import type { CudaBinding, CudaDeviceBuffer } from '../../native/cuda-binding.js';
 import { deviceIndex, type Device } from '../../tensor/device.js';
 import type { DType } from '../../tensor/dtype.js';
 import { Storage } from '../../tensor/storage.js';
-import type { KernelTensor } from '../kernel-backend.js';
 
 /** @internal A CUDA storage. */
 export class CudaStorage extends Storage {
@@ -46,9 +45,4 @@ export function bufferOf(storage: Storage): CudaDeviceBuffer {
     throw new Error(`internal error: expected a CUDA storage, but got one on '${storage.device}', please report`);
   }
   return storage.buffer;
-}
-
-/** @internal The binding's view of a kernel tensor (no copy). */
-export function nativeTensor(t: KernelTensor): CudaNativeTensor {
-  return { data: bufferOf(t.storage), shape: t.shape, dtype: t.storage.dtype };
 }
