@@ -115,5 +115,5 @@ export * from './native/backend.js';
 // #endregion
 
 // #region CUDA runtime
-export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/cuda-runtime.js';
+export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './backends/cuda/cuda-runtime.js';
 // #endregion

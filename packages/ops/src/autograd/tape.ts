@@ -12,7 +12,7 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { add } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape-ops.js';
 import { onesLike } from '../tensor/factories.js';

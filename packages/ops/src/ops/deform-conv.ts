@@ -16,7 +16,7 @@ import {
 } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
 import type { NativeDeformConvParams } from '../native/binding.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { numelOf } from '../tensor/layout.js';

@@ -15,7 +15,7 @@ import {
   ShapeMismatchError,
 } from '@tvdcn/shape';
 import { isGradEnabled } from '../autograd/grad-mode.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { contiguousStrides } from '../tensor/layout.js';
 import { expectCpuDType } from '../tensor/dtype.js';
 import type { Storage } from '../tensor/storage.js';

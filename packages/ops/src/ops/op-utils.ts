@@ -12,7 +12,7 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import type { KernelTensor } from '../kernels/kernel-backend.js';
+import type { KernelTensor } from '../backends/kernel-backend.js';
 import { storageOf, type Tensor } from '../tensor/tensor.js';
 
 /** @internal Checks that `value` is a live tensor and returns its kernel view. */

@@ -4,7 +4,7 @@
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, sameShape, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { unaryApply } from './elementwise.js';

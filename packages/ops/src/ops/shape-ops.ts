@@ -11,7 +11,7 @@ import {
   ShapeMismatchError,
 } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { contiguousStrides, numelOf } from '../tensor/layout.js';

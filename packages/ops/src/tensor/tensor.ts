@@ -16,7 +16,7 @@ import {
 } from '@tvdcn/shape';
 import type { GradNode } from '../autograd/grad-node.js';
 import type { BackwardOptions } from '../autograd/tape.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
 import { setTensorPredicate, tensorCreated, tensorReleased } from './memory.js';

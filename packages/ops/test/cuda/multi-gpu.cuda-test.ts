@@ -50,7 +50,7 @@ import {
   type DType,
   type Tensor,
 } from '../../src/index.js';
-import { bufferOf } from '../../src/kernels/cuda/cuda-storage.js';
+import { bufferOf } from '../../src/backends/cuda/cuda-storage.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import { storageOf } from '../../src/tensor/tensor.js';
 import { ALL_DTYPES, DIRECT_ALLOCATOR, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
