@@ -84,18 +84,18 @@ export function nativeOps(
       const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
       const gBias = grad(needsGrad.bias, biasShape);
       b.deformConvBackward(params, view(input), view(weight), viewOrNull(offset), viewOrNull(mask), view(gradOutput), {
-        input: gInput && gInput[1],
-        weight: gWeight && gWeight[1],
-        offset: gOffset && gOffset[1],
-        mask: gMask && gMask[1],
-        bias: gBias && gBias[1],
+        input: gInput?.[1] ?? null,
+        weight: gWeight?.[1] ?? null,
+        offset: gOffset?.[1] ?? null,
+        mask: gMask?.[1] ?? null,
+        bias: gBias?.[1] ?? null,
       });
       return {
-        input: gInput && gInput[0],
-        weight: gWeight && gWeight[0],
-        offset: gOffset && gOffset[0],
-        mask: gMask && gMask[0],
-        bias: gBias && gBias[0],
+        input: gInput?.[0] ?? null,
+        weight: gWeight?.[0] ?? null,
+        offset: gOffset?.[0] ?? null,
+        mask: gMask?.[0] ?? null,
+        bias: gBias?.[0] ?? null,
       };
     },
 

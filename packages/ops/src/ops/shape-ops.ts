@@ -424,7 +424,9 @@ export const stack = defineOp('stack', (op, tensors: readonly Tensor[], dim: num
       'tensors',
     );
   }
-  tensors.forEach((t, i) => expectTensor(op, t, `tensors[${i}]`));
+  tensors.forEach((t, i) => {
+    expectTensor(op, t, `tensors[${i}]`);
+  });
   const first = tensors[0];
   tensors.forEach((t, i) => {
     if (

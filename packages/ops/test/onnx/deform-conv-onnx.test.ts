@@ -212,7 +212,10 @@ function ours(
   const s = shapes(c);
   const t = (v: Float64Array, shape: number[]): Tensor => tensor(typed(v, dtype), { shape, dtype });
   const created: Tensor[] = [];
-  const keep = (x: Tensor): Tensor => (created.push(x), x);
+  const keep = (x: Tensor): Tensor => {
+    created.push(x);
+    return x;
+  };
   try {
     const y = keep(
       deformConv2d(keep(t(d.x, s.x)), keep(t(d.w, s.w)), {
