@@ -111,9 +111,21 @@ export type { DcnErrorCode } from '@tvdcn/shape';
 // #endregion
 
 // #region runtime information
-export * from './native/backend.js';
+export { backendInfo, cuda, cudaArchList, cudaVersion, hasOps, withCuda } from './native/backend.js';
+export type { BackendInfo, BackendRequest, LoadAttempt } from './native/backend.js';
 // #endregion
 
 // #region CUDA runtime
-export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './backends/cuda/cuda-runtime.js';
+export {
+  cudaDeviceProperties,
+  cudaEmptyCache,
+  cudaMemoryStats,
+  cudaResetPeakMemory,
+  cudaSynchronize,
+  getCudaFloat32Matmul,
+  isDeterministic,
+  setCudaFloat32Matmul,
+  setDeterministic,
+} from './backends/cuda/cuda-runtime.js';
+export type { CudaDeviceProperties, CudaFloat32Matmul, CudaMemoryStats } from './backends/cuda/cuda-runtime.js';
 // #endregion
