@@ -41,7 +41,8 @@ export type { MemoryInfo, ScopedResource } from './tensor/memory.js';
 // #region autograd
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
 export { grad } from './autograd/tape.js';
-export type { BackwardOptions, GradOptions } from './autograd/tape.js';
+export type { GradOptions } from './autograd/tape.js';
+export type { BackwardOptions } from './tensor/tensor.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckFn, GradcheckOptions } from './autograd/gradcheck.js';
 // #endregion

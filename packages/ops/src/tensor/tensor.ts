@@ -14,8 +14,6 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import type { GradNode } from '../autograd/grad-node.js';
-import type { BackwardOptions } from '../autograd/tape.js';
 import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
@@ -25,10 +23,33 @@ import { CpuStorage, type Storage } from './storage.js';
 /** A nested array of numbers, as accepted by `tensor()` and returned by `toArray()`. */
 export type NestedArray = readonly (number | NestedArray)[];
 
+/**
+ * @internal What a tensor keeps of the autograd node that produced it: a reference it gives back when it
+ * is disposed. The node itself (autograd/grad-node.ts, a layer above) is opaque here.
+ */
+export interface TensorGradNode {
+  unref(): void;
+}
+
+/** Options of `Tensor.backward()` (the backward engine is autograd/tape.ts). */
+export interface BackwardOptions {
+  /**
+   * Keep the tensors saved for backward, so that backward can run through the same graph again
+   * (default: the value of `createGraph`).
+   */
+  retainGraph?: boolean;
+  /**
+   * Record the backward pass itself, so that the gradients can be differentiated again (default false).
+   * Deformable convolution has no second derivative: differentiating its gradient throws
+   * NotImplementedError.
+   */
+  createGraph?: boolean;
+}
+
 /** What a tensor holds and what the garbage collector must release if the tensor is dropped. */
 interface TensorState {
   storage: Storage | null;
-  node: GradNode | null;
+  node: TensorGradNode | null;
 }
 
 /** Releases the memory and graph of tensors collected without `dispose()`. */
@@ -47,8 +68,8 @@ const TENSOR_MARKER = Symbol.for('tvdcn.Tensor');
 /** @internal Access to a tensor's private state, for ops and autograd (not exported from the package). */
 interface TensorInternals {
   storage(t: Tensor): Storage | null;
-  node(t: Tensor): GradNode | null;
-  setNode(t: Tensor, node: GradNode | null): void;
+  node(t: Tensor): TensorGradNode | null;
+  setNode(t: Tensor, node: TensorGradNode | null): void;
   setGradUnchecked(t: Tensor, grad: Tensor | null): void;
 }
 
@@ -689,12 +710,12 @@ export function storageOf(t: Tensor, op: string, argument: string): Storage {
 }
 
 /** @internal The grad node that produced `t`, or null for a leaf. */
-export function gradNodeOf(t: Tensor): GradNode | null {
+export function gradNodeOf(t: Tensor): TensorGradNode | null {
   return internals.node(t);
 }
 
 /** @internal Attaches the grad node that produced `t` (and marks it as requiring grad). */
-export function setGradNode(t: Tensor, node: GradNode): void {
+export function setGradNode(t: Tensor, node: TensorGradNode): void {
   internals.setNode(t, node);
 }
 
