@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: names a tool of this script, not an input of a turbo task
 const bin = process.env.CLANG_FORMAT ?? 'clang-format';
 
 const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
