@@ -27,13 +27,22 @@ void check_like(const char* op, const std::string& name, const TensorView& t, co
   expect_same_dtype(op, name, t, ref_name, ref);
 }
 
+// Calls the CPU or the CUDA kernels (same signature, mask/mask_softmax.h) for the tensors' device.
+template <typename... Args>
+void forward_on(const Device& device, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::mask_softmax_forward(args...);
 #ifdef TVDCN_WITH_CUDA
-// The flattened spatial size S of a mask [B, MG * K, *spatial] (0 when the mask is empty).
-int64_t spatial_of(const TensorView& t, int64_t mask_groups, int64_t kernel_points) {
-  const int64_t rows = t.sizes[0] * mask_groups * kernel_points;
-  return rows == 0 ? 0 : t.numel() / rows;
-}
+  cuda::mask_softmax_forward(args...);
 #endif
+}
+
+template <typename... Args>
+void backward_on(const Device& device, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::mask_softmax_backward(args...);
+#ifdef TVDCN_WITH_CUDA
+  cuda::mask_softmax_backward(args...);
+#endif
+}
 
 Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -47,15 +56,7 @@ Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
     check_mask(op, "mask", mask, mg, k);
     check_like(op, "output", output, "mask", mask);
     expect_no_overlap(op, {{"output", &output}}, {{"mask", &mask}});
-    const Device& device = tensors.device();
-    if (device.type == DeviceType::kCPU) {
-      mask_softmax_forward(mask, mg, k, output);
-    } else {
-#ifdef TVDCN_WITH_CUDA
-      cuda::mask_softmax_forward(device.index, mask.dtype, mask.data, output.data, mask.sizes[0], mg, k,
-                                 spatial_of(mask, mg, k));
-#endif
-    }
+    forward_on(tensors.device(), mask, mg, k, output);
     return info.Env().Undefined();
   });
 }
@@ -74,15 +75,7 @@ Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);
     expect_no_overlap(op, {{"gradMask", &grad_mask}}, {{"output", &output}, {"gradOutput", &grad_output}});
-    const Device& device = tensors.device();
-    if (device.type == DeviceType::kCPU) {
-      mask_softmax_backward(output, grad_output, mg, k, grad_mask);
-    } else {
-#ifdef TVDCN_WITH_CUDA
-      cuda::mask_softmax_backward(device.index, output.dtype, output.data, grad_output.data, grad_mask.data,
-                                  output.sizes[0], mg, k, spatial_of(output, mg, k));
-#endif
-    }
+    backward_on(tensors.device(), output, grad_output, mg, k, grad_mask);
     return info.Env().Undefined();
   });
 }
