@@ -26,7 +26,10 @@ export function refAddon(ref: string, repoRoot: string): { path: string; label: 
   if (existsSync(addon)) return { path: addon, label };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const archive = spawnSync('sh', ['-c', `git archive ${sha} native | tar -x -C "${dir}"`], { cwd: repoRoot, stdio: 'inherit' });
+  const archive = spawnSync('sh', ['-c', `git archive ${sha} native | tar -x -C "${dir}"`], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
   if (archive.status !== 0) throw new Error(`bench: --compare ${ref}: git archive failed`);
   symlinkSync(join(repoRoot, 'native', 'node_modules'), join(dir, 'native', 'node_modules'));
   console.error(`bench: building the addon of ${label} in ${dir} (CPU only; a few minutes on 2 cores)`);

@@ -150,7 +150,13 @@ async function ourPeer(s: BenchShape, sh: Shapes, d: Data, backward: boolean): P
 // ---------------------------------------------------------------------------------------------------
 // ONNX Runtime peers
 
-async function ortPeer(s: BenchShape, sh: Shapes, d: Data, kind: 'ort-dcn' | 'ort-conv', threads: number): Promise<Peer | null> {
+async function ortPeer(
+  s: BenchShape,
+  sh: Shapes,
+  d: Data,
+  kind: 'ort-dcn' | 'ort-conv',
+  threads: number,
+): Promise<Peer | null> {
   const ort = await import('onnxruntime-node');
   const onnx = await import('../../packages/ops/test/onnx/onnx-model.js');
   const options = {

@@ -76,7 +76,8 @@ function parseArgs(argv: string[]): Args {
         `bench: unknown argument ${a} (expected --smoke, --write, --threads N, --only a,b, --ci F, --max-seconds S, --block S, --compare REF, --addon PATH, --no-pin)`,
       );
   }
-  if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error('bench: --threads must be a positive integer');
+  if (!Number.isInteger(args.threads) || args.threads < 1)
+    throw new Error('bench: --threads must be a positive integer');
   if (!(args.ci > 0)) throw new Error('bench: --ci must be positive');
   if (!(args.maxSeconds > 0)) throw new Error('bench: --max-seconds must be positive');
   if (!(args.block > 0)) throw new Error('bench: --block must be positive');
@@ -231,7 +232,8 @@ async function benchShape(s: BenchShape): Promise<Row> {
         scale = Math.max(scale, Math.abs(b[i]));
       }
       relDiff = a.length === b.length ? diff / Math.max(scale, 1e-30) : Number.POSITIVE_INFINITY;
-      if (!(relDiff < 1e-4)) throw new Error(`bench: ${s.name}: ours and ORT DeformConv disagree (relative ${relDiff})`);
+      if (!(relDiff < 1e-4))
+        throw new Error(`bench: ${s.name}: ours and ORT DeformConv disagree (relative ${relDiff})`);
     }
     const samples: Record<string, number[]> = Object.fromEntries(columns.map((c) => [c.key, []]));
     const cpuSamples: Record<string, number[]> = Object.fromEntries(columns.map((c) => [c.key, []]));
@@ -304,7 +306,11 @@ function machineBusySeconds(): number | null {
 
 function gitCommit(): string {
   try {
-    const opts = { cwd: REPO_ROOT, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const opts = {
+      cwd: REPO_ROOT,
+      encoding: 'utf8' as const,
+      stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'],
+    };
     return execFileSync('git', ['describe', '--always', '--dirty'], opts).trim();
   } catch {
     return 'unknown';
@@ -348,14 +354,19 @@ function textTable(rows: Row[]): string {
 
 function markdownTable(rows: Row[]): string {
   const h = header();
-  return [`| ${h.join(' | ')} |`, `|${h.map((_, c) => (c === 0 ? ':---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${cells(r).join(' | ')} |`)].join('\n');
+  return [
+    `| ${h.join(' | ')} |`,
+    `|${h.map((_, c) => (c === 0 ? ':---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).join(' | ')} |`),
+  ].join('\n');
 }
 
 function shapeList(rows: Row[]): string {
   return rows
     .map((r) => {
       const gmac = (macs(r.shape) / 1e9).toFixed(2);
-      const check = r.relDiff === null ? 'no ORT DeformConv peer' : `max|Δ| vs ORT ${r.relDiff.toExponential(1)} (relative)`;
+      const check =
+        r.relDiff === null ? 'no ORT DeformConv peer' : `max|Δ| vs ORT ${r.relDiff.toExponential(1)} (relative)`;
       return `- \`${r.shape.name}\` ${describeShape(r.shape)}: ${r.shape.description}; ${gmac} GMAC; ${r.rounds} rounds in ${r.seconds.toFixed(0)} s; ${check}`;
     })
     .join('\n');
@@ -363,15 +374,17 @@ function shapeList(rows: Row[]): string {
 
 function notes(): string[] {
   return [
-    'ms = median over rounds of each peer\'s fastest call in the round (a block of calls of about --block seconds; other processes only ever add time to a call).',
+    "ms = median over rounds of each peer's fastest call in the round (a block of calls of about --block seconds; other processes only ever add time to a call).",
     `ratio [lo, hi] = median over rounds of the per-round ratio, with its distribution-free 95% interval (order statistics); rounds stop when every interval is within +-${(100 * args.ci).toFixed(0)}% or after ${args.maxSeconds} s per shape (* = an interval is still wider).`,
     'ours/ORT-DCN and ours/ORT-Conv compare forward times (below 1: we are faster); fwd+bwd/fwd is our forward+backward over our forward.',
-    'CPU table: the same statistics of each call\'s CPU time (process.cpuUsage, all threads); insensitive to being descheduled, but it counts a pool\'s spinning (ORT spins more than ours) - with --threads 1 there is no pool and it is the cleanest comparison of the kernels on a loaded machine.',
+    "CPU table: the same statistics of each call's CPU time (process.cpuUsage, all threads); insensitive to being descheduled, but it counts a pool's spinning (ORT spins more than ours) - with --threads 1 there is no pool and it is the cleanest comparison of the kernels on a loaded machine.",
     'Every peer runs in its own process (one thread pool per process), pinned to the same cores; one block of calls of each peer per round, in a rotating order.',
     'fwd+bwd = forward plus backward producing all five gradients (input, weight, offset, mask, bias).',
     'ORT DeformConv is 2D only: the 1D shape runs as 2D with H = 1; 3D and transposed shapes have no ORT deformable peer (n/a).',
     '† ORT ConvTranspose (dense) for the transposed shape. ORT models take W as an input (no weight prepacking).',
-    ...(args.compare ? ['base = our op with the --compare addon (same JS layer); new/base below 1: this tree is faster.'] : []),
+    ...(args.compare
+      ? ['base = our op with the --compare addon (same JS layer); new/base below 1: this tree is faster.']
+      : []),
   ];
 }
 
@@ -379,7 +392,8 @@ async function main(): Promise<void> {
   let shapes = SHAPES;
   if (args.only) {
     const unknown = args.only.filter((n) => !SHAPES.some((s) => s.name === n));
-    if (unknown.length) throw new Error(`bench: unknown shape ${unknown.join(', ')} (have ${SHAPES.map((s) => s.name).join(', ')})`);
+    if (unknown.length)
+      throw new Error(`bench: unknown shape ${unknown.join(', ')} (have ${SHAPES.map((s) => s.name).join(', ')})`);
     shapes = SHAPES.filter((s) => args.only?.includes(s.name));
   }
   if (args.smoke) shapes = shapes.map(smoke);
@@ -398,11 +412,21 @@ async function main(): Promise<void> {
     { name: 'fwd+bwd/fwd', num: 'ours-fwdbwd', den: 'ours-fwd' },
   ];
   if (base) {
-    COLUMNS.push({ key: 'base-fwd', kind: 'ours-fwd', addon: base.path }, { key: 'base-fwdbwd', kind: 'ours-fwdbwd', addon: base.path });
-    RATIOS.push({ name: 'fwd new/base', num: 'ours-fwd', den: 'base-fwd' }, { name: 'fwd+bwd new/base', num: 'ours-fwdbwd', den: 'base-fwdbwd' });
+    COLUMNS.push(
+      { key: 'base-fwd', kind: 'ours-fwd', addon: base.path },
+      { key: 'base-fwdbwd', kind: 'ours-fwdbwd', addon: base.path },
+    );
+    RATIOS.push(
+      { name: 'fwd new/base', num: 'ours-fwd', den: 'base-fwd' },
+      { name: 'fwd+bwd new/base', num: 'ours-fwdbwd', den: 'base-fwdbwd' },
+    );
   }
 
-  const load = () => os.loadavg().map((v) => v.toFixed(2)).join(', ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(', ');
   const env = [
     `date: ${new Date().toISOString()}`,
     `machine: ${cpuModel()}; nproc ${os.availableParallelism()}; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${os.platform()} ${os.arch()}`,
@@ -420,7 +444,9 @@ async function main(): Promise<void> {
   for (const s of shapes) {
     const row = await benchShape(s);
     rows.push(row);
-    console.log(`  ${s.name}: ${row.rounds} rounds in ${row.seconds.toFixed(1)} s; ${RATIOS.map((r) => `${r.name} ${formatRatio(row.ratios[r.name])}`).join('; ')}`);
+    console.log(
+      `  ${s.name}: ${row.rounds} rounds in ${row.seconds.toFixed(1)} s; ${RATIOS.map((r) => `${r.name} ${formatRatio(row.ratios[r.name])}`).join('; ')}`,
+    );
   }
   const busyAfter = machineBusySeconds();
   const wall = (performance.now() - start) / 1000;
@@ -437,7 +463,7 @@ async function main(): Promise<void> {
   console.log('wall time:');
   console.log(textTable(rows));
   console.log('');
-  console.log('CPU time per call (all threads of the peer\'s process; steadier when the machine is loaded):');
+  console.log("CPU time per call (all threads of the peer's process; steadier when the machine is loaded):");
   console.log(textTable(rows.map(cpuRow)));
   console.log('');
   console.log(shapeList(rows));
@@ -454,7 +480,7 @@ async function main(): Promise<void> {
       '',
       markdownTable(rows),
       '',
-      'CPU time per call (all threads of the peer\'s process; steadier when the machine is loaded):',
+      "CPU time per call (all threads of the peer's process; steadier when the machine is loaded):",
       '',
       markdownTable(rows.map(cpuRow)),
       '',

@@ -32,9 +32,9 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
-#include "gemm/cpu/gemm.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
+#include "gemm/cpu/gemm.h"
 
 // Vector types wider than the baseline ISA appear in always-inlined helpers only.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -323,8 +323,8 @@ std::vector<ColumnBlock> column_blocks(int64_t n0, int64_t nc, int64_t sy) {
 // The table entries of one (offset group, column block): out[kpt] for every kernel point. `off_loc` is
 // scratch for kColBlock * K * D values.
 template <int D, typename T>
-void table_entry(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
-                 const ColumnBlock& cb, int64_t og, bool grad, SampleBlock<D, T>* out, T* off_loc) {
+void table_entry(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const ColumnBlock& cb,
+                 int64_t og, bool grad, SampleBlock<D, T>* out, T* off_loc) {
   const int64_t K = g.kernel_points, sy = g.y_spatial(), OG = g.offset_groups;
   const int64_t len = cb.i1 - cb.i0;
   if (offset) {
@@ -566,28 +566,28 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       // One region, capped at the n_threads that sized the per-thread buffers.
       std::atomic<int64_t> next_block{0};
       parallel_region(n_threads, [&](int tid, int) {
-       for (int64_t blk = next_block.fetch_add(1); blk < ctx.n_blocks; blk = next_block.fetch_add(1)) {
-        const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
-        const int64_t len = cb.i1 - cb.i0;
-        for (int64_t og = 0; og < OG; ++og)
-          table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord,
-                            table + (og * ctx.n_blocks + blk) * K, off_buf + tid * kColBlock * K * D);
-        if (mask)
-          for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
-        T* acc = acc_buf + tid * acc_per_thread;
-        if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-        pass_a<D, T>(isa, ctx, need_cols, need_coord, blk, acc, kColBlock);
-        // Every offset / mask gradient element of these columns, written once, channel by channel.
-        if (grad_offset) {
-          for (int64_t ch = 0; ch < OG * K * D; ++ch)
-            std::memcpy(grad_offset + (cb.b * OG * K * D + ch) * sy + cb.q0, acc + ch * kColBlock, sizeof(T) * len);
+        for (int64_t blk = next_block.fetch_add(1); blk < ctx.n_blocks; blk = next_block.fetch_add(1)) {
+          const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
+          const int64_t len = cb.i1 - cb.i0;
+          for (int64_t og = 0; og < OG; ++og)
+            table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + (og * ctx.n_blocks + blk) * K,
+                              off_buf + tid * kColBlock * K * D);
+          if (mask)
+            for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
+          T* acc = acc_buf + tid * acc_per_thread;
+          if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
+          pass_a<D, T>(isa, ctx, need_cols, need_coord, blk, acc, kColBlock);
+          // Every offset / mask gradient element of these columns, written once, channel by channel.
+          if (grad_offset) {
+            for (int64_t ch = 0; ch < OG * K * D; ++ch)
+              std::memcpy(grad_offset + (cb.b * OG * K * D + ch) * sy + cb.q0, acc + ch * kColBlock, sizeof(T) * len);
+          }
+          if (grad_mask) {
+            const T* am = acc + OG * K * D * kColBlock;
+            for (int64_t ch = 0; ch < MG * K; ++ch)
+              std::memcpy(grad_mask + (cb.b * MG * K + ch) * sy + cb.q0, am + ch * kColBlock, sizeof(T) * len);
+          }
         }
-        if (grad_mask) {
-          const T* am = acc + OG * K * D * kColBlock;
-          for (int64_t ch = 0; ch < MG * K; ++ch)
-            std::memcpy(grad_mask + (cb.b * MG * K + ch) * sy + cb.q0, am + ch * kColBlock, sizeof(T) * len);
-        }
-       }
       });
     }
     timer.lap(3);
@@ -749,8 +749,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     });
     for (int64_t gi = 0; gi < G; ++gi) {
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows, packed A panels) * W'[gi]^T (rows x cyg)
-      gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
-           wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
+      gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride, wperm + gi * cyg * rows,
+           int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
     }
     // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
     const int64_t n_ob = (g.cy + kT - 1) / kT;
