@@ -100,6 +100,7 @@ export {
   InvalidArgumentError,
   NativeLoadError,
   NotImplementedError,
+  OutOfMemoryError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
 export type { DcnErrorCode } from '@tvdcn/shape';

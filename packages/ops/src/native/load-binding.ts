@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeLoadError } from '@tvdcn/shape';
 import { ABI_VERSION, type NativeBinding } from './binding.js';
 import { formatLoadError } from './load-error.js';
+import { withTypedErrors } from './native-errors.js';
 import { platformKey } from './platform.js';
 
 /** Which binary the loader should prefer: `TVDCN_BACKEND` (default `'auto'`). */
@@ -158,7 +159,7 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
     const dc = info.withCuda ? binding.cudaDeviceCount() : { count: 0, error: -1, reason: 'built without CUDA' };
     attempts.push(attempt);
     return {
-      binding,
+      binding: withTypedErrors(binding),
       variant: info.withCuda ? 'cuda' : 'cpu',
       path,
       candidate,

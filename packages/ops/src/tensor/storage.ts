@@ -4,6 +4,7 @@
 // reference; the memory is freed when the last reference goes. Ops never touch storages directly:
 // they go through kernels/ (see kernel-backend.ts), which know the concrete classes.
 
+import { DisposedTensorError } from '@tvdcn/shape';
 import type { Device } from './device.js';
 import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';
 import { storageAllocated, storageFreed } from './memory.js';
@@ -69,10 +70,20 @@ export class CpuStorage extends Storage {
     this.#data = data;
   }
 
-  /** The values; the array itself, not a copy. Throws (an internal error) once freed. */
+  /**
+   * The values; the array itself, not a copy. Throws (an internal error) once freed, and a
+   * {@link DisposedTensorError} when the array's buffer was detached (transferred) behind the tensor's back.
+   */
   get data(): TypedArray {
     const data = this.#data;
     if (data === null) throw new Error('internal error: CPU storage used after it was freed, please report');
+    if (data.length !== this.numel) {
+      throw new DisposedTensorError(
+        `expected a tensor whose memory is attached, but got a tensor of ${this.numel} elements whose ArrayBuffer ` +
+          'was detached (transferred by postMessage or structuredClone): a tensor made with { copy: false } ' +
+          'shares its array, so transfer a copy instead',
+      );
+    }
     return data;
   }
 
