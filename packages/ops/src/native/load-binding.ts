@@ -10,6 +10,7 @@ import { NativeLoadError } from '@tvdcn/shape';
 import { ABI_VERSION, type NativeBinding } from './binding.js';
 import { formatLoadError } from './load-error.js';
 import { withTypedErrors } from './native-errors.js';
+import { resolveNumThreads } from './num-threads.js';
 import { platformKey } from './platform.js';
 
 /** Which binary the loader should prefer: `TVDCN_BACKEND` (default `'auto'`). */
@@ -271,6 +272,8 @@ export function getLoaded(): LoadedBinding {
   if (cachedError) throw cachedError;
   try {
     cached = loadBinding(defaultEnvironment());
+    const { warning } = resolveNumThreads(process.env.TVDCN_NUM_THREADS, cached.binding.buildInfo().hardwareConcurrency);
+    if (warning !== null) process.emitWarning(warning, { code: 'TVDCN_NUM_THREADS' });
     return cached;
   } catch (e) {
     cachedError = e as Error;
