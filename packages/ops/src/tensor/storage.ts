@@ -59,6 +59,9 @@ export abstract class Storage {
 
   /** Returns the memory to its allocator. */
   protected abstract free(): void;
+
+  /** Throws when the memory can no longer be used (a CPU array whose buffer was detached). */
+  assertUsable(): void {}
 }
 
 /** @internal A CPU storage: a typed array of the storage's dtype. */
@@ -85,6 +88,10 @@ export class CpuStorage extends Storage {
       );
     }
     return data;
+  }
+
+  override assertUsable(): void {
+    void this.data;
   }
 
   protected free(): void {

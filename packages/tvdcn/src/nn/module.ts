@@ -5,6 +5,7 @@
 
 import { type Device, type DType, type Tensor, isTensor, keep } from '@tvdcn/ops';
 import {
+  DisposedTensorError,
   InvalidArgumentError,
   NotImplementedError,
   ShapeMismatchError,
@@ -355,6 +356,10 @@ export abstract class Module {
       const value: unknown = stateDict[name];
       if (!isTensor(value)) {
         throw new InvalidArgumentError(`${op}(): expected stateDict['${name}'] to be a Tensor, but got ${formatValue(value)}`, 'stateDict');
+      }
+      if (value.isDisposed) {
+        // Checked before anything is copied: a load either copies every value or none.
+        throw new DisposedTensorError(`${op}(): expected stateDict['${name}'] to be a live tensor, but it was disposed`);
       }
       if (value.shape.length !== p.shape.length || value.shape.some((size, i) => size !== p.shape[i])) {
         mismatches.push(`'${name}' has shape ${formatShape(value.shape)} in the dict but ${formatShape(p.shape)} in the module`);

@@ -31,15 +31,16 @@ export interface ModuleFromJSONOptions {
   modules?: Readonly<Record<string, ModuleFactory>>;
   /**
    * Most parameter elements the JSON may create, over all its modules (default
-   * {@link DEFAULT_MAX_MODULE_ELEMENTS} = 2^28, 1 GiB of float32). The JSON often comes from a file: a few
-   * bytes can declare a layer of billions of weights, so the built-in layers check their weight count
-   * against this budget before allocating anything. `Infinity` turns the check off.
+   * {@link DEFAULT_MAX_MODULE_ELEMENTS} = 2^26, 256 MiB of float32; the largest layers of common DCN
+   * models have a few million). The JSON often comes from a file: a few bytes can declare a layer of
+   * billions of weights, so the built-in layers check an upper bound of their parameter count against
+   * this budget before allocating anything. `Infinity` turns the check off.
    */
   maxElements?: number;
 }
 
-/** Default of {@link ModuleFromJSONOptions.maxElements}: 2^28 parameter elements (1 GiB of float32). */
-export const DEFAULT_MAX_MODULE_ELEMENTS = 2 ** 28;
+/** Default of {@link ModuleFromJSONOptions.maxElements}: 2^26 parameter elements (256 MiB of float32). */
+export const DEFAULT_MAX_MODULE_ELEMENTS = 2 ** 26;
 
 /** Deepest nesting of modules (layers holding activation modules) that {@link moduleFromJSON} decodes. */
 const MAX_MODULE_DEPTH = 32;
@@ -161,7 +162,7 @@ export const BUILT_IN_MODULE_TYPES: readonly string[] = Object.freeze(Object.key
  *
  * @param json - a {@link ModuleJSON} or its JSON text
  * @param options - `device`, `dtype` (overriding the recorded one), `modules`: factories of your own
- *   classes by `type` name, and `maxElements` (default 2^28): the most parameter elements to create
+ *   classes by `type` name, and `maxElements` (default 2^26): the most parameter elements to create
  * @throws {@link InvalidArgumentError} for JSON that is not a module's (unknown `type`, wrong `version`,
  *   malformed config, nesting deeper than 32), for invalid constructor arguments in it, and (argument
  *   `'maxElements'`) for layers with more parameter elements than `options.maxElements`
