@@ -347,6 +347,9 @@ describe('checkDeformConvArgs: hostile hyper-parameters', () => {
       /expected stride to be a positive integer or an array of 2 positive integers, but got \[1, 2, 3\] \(array\)$/,
     );
   });
+  it('rejects stride, padding and dilation above 2^40 (as the kernels)', () => {
+    expectDcnError(() => checkDeformConvArgs(OP, 2, README_2D, { dilation: 2 ** 40 + 1 }), InvalidArgumentError, ARG, /expected dilation to be at most 2\^40 = 1099511627776 in every dimension/);
+  });
   it('rejects holes and integers beyond Number.MAX_SAFE_INTEGER', () => {
     // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
     expectDcnError(() => checkDeformConvArgs(OP, 2, README_2D, { stride: [1, , ] as number[] }), InvalidArgumentError, ARG, /stride/);
@@ -356,7 +359,7 @@ describe('checkDeformConvArgs: hostile hyper-parameters', () => {
   });
   it('rejects an output whose size is not a safe integer', () => {
     expectDcnError(
-      () => checkDeformConvNdArgs('deformConvTranspose1d', 1, { input: [1, 2, 3], weight: [2, 1, 9] }, { dilation: 2 ** 50 }, true),
+      () => checkDeformConvNdArgs('deformConvTranspose1d', 1, { input: [1, 2, 2 ** 20], weight: [2, 1, 9] }, { stride: 2 ** 40 }, true),
       ShapeMismatchError,
       SHAPE,
       /expected an output with at most Number.MAX_SAFE_INTEGER = 9007199254740991 elements, but got an output of shape \[1, 1, \d+\]$/,
