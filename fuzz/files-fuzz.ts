@@ -294,7 +294,7 @@ function moduleJsonCase(rng: Rng, tally: Tally, index: number): void {
       let inner = '{"type":"Tanh","version":1,"config":{}}';
       for (let i = 0; i <= depth; i++) inner = `{"type":"PackedDeformConv1d","version":1,"config":{"inChannels":1,"outChannels":1,"kernelSize":1,"offsetActivation":${inner}}}`;
       deep = inner;
-      bad.type = bad.config = bad.channels = false;
+      bad.type = bad.version = bad.config = bad.channels = false;
       bad.depth = depth + 2 > 32;
       break;
     } else if (r === 6) {

@@ -3,7 +3,7 @@
 # pnpm test:sanitize: builds the CPU addon with ASan + UBSan (native/build/asan) and with TSan
 # (native/build/tsan), then runs under each: the setNumThreads-from-another-thread program, the native
 # test suites (packages/ops/test/native), and the fuzzers (10^4 op calls and 10^3 file inputs by default:
-# FUZZ_OPS, FUZZ_FILES). Node is not instrumented, so it runs with the sanitizer runtime in LD_PRELOAD.
+# FUZZ_OPS, FUZZ_FILES; the race runs RACE_MS=5000 ms). Node is not instrumented, so it runs with the sanitizer runtime in LD_PRELOAD.
 # Suppressions (scripts/sanitizers/*.supp) cover Node/V8 internals only; docs/hardening.md explains each.
 # SANITIZERS="address" or "thread" runs one of the two. Ends with "sanitize-<kind>: 1 passed, 0 failed".
 set -uo pipefail
@@ -39,7 +39,7 @@ for kind in ${SANITIZERS:-address thread}; do
     fi
   }
   rm -f "native/build/$dir-report".*
-  run node packages/ops/test/native/set-num-threads-race.cjs "$addon" 3000
+  run node packages/ops/test/native/set-num-threads-race.cjs "$addon" "${RACE_MS:-5000}"
   run pnpm --filter @tvdcn/ops exec vitest run test/native
   run node fuzz/run.mjs --ops "${FUZZ_OPS:-10000}" --files "${FUZZ_FILES:-1000}"
   # A report file means the sanitizer found something, even where the process exited 0.
