@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # pnpm test:sanitize: builds the CPU addon with ASan + UBSan (native/build/asan) and with TSan
-# (native/build/tsan), then runs under each: the setNumThreads-from-another-thread program, the native
-# test suites (packages/ops/test/native), and the fuzzers (10^4 op calls and 10^3 file inputs by default:
+# (native/build/tsan), then runs under each: the setNumThreads-from-another-thread program (one worker,
+# then two), the native test suites (packages/ops/test/native; ASan only: vitest does not start under
+# TSan), and the fuzzers (10^4 op calls and 10^3 file inputs by default:
 # FUZZ_OPS, FUZZ_FILES; the race runs RACE_MS=5000 ms). Node is not instrumented, so it runs with the sanitizer runtime in LD_PRELOAD.
 # Suppressions (scripts/sanitizers/*.supp) cover Node/V8 internals only; docs/hardening.md explains each.
 # SANITIZERS="address" or "thread" runs one of the two. Ends with "sanitize-<kind>: 1 passed, 0 failed".
@@ -40,7 +41,15 @@ for kind in ${SANITIZERS:-address thread}; do
   }
   rm -f "native/build/$dir-report".*
   run node packages/ops/test/native/set-num-threads-race.cjs "$addon" "${RACE_MS:-5000}"
-  run pnpm --filter @tvdcn/ops exec vitest run test/native
+  # Two JS threads running kernels at once while a third resizes the pool.
+  run node packages/ops/test/native/set-num-threads-race.cjs "$addon" "${RACE_MS:-5000}" 2
+  if [ $kind = address ]; then
+    run pnpm --filter @tvdcn/ops exec vitest run test/native
+  else
+    # vitest itself (its bundler's native threads) crashes with SIGSEGV under the TSan runtime before any
+    # test runs, so under TSan the native code is driven by the programs above and the fuzzers below.
+    echo "[sanitize] thread: native suites skipped (vitest does not start under TSan; see docs/hardening.md)" | tee -a "$log"
+  fi
   run node fuzz/run.mjs --ops "${FUZZ_OPS:-10000}" --files "${FUZZ_FILES:-1000}"
   # A report file means the sanitizer found something, even where the process exited 0.
   if ls "native/build/$dir-report".* >/dev/null 2>&1; then

@@ -4,8 +4,9 @@
 // 5 ms. Before the fix, per-thread scratch was sized from one read of the pool size and the parallel
 // region read it again, so a region could hand out a thread index past the scratch (SIGSEGV or
 // "malloc(): corrupted top size" within a fraction of a second).
-// Usage: node set-num-threads-race.cjs <addon.node> [milliseconds=2000]
-// Exits 0 when the worker finished its loop and every result matched the first one, 1 otherwise.
+// Usage: node set-num-threads-race.cjs <addon.node> [milliseconds=2000] [workers=1]
+// With 2 or more workers, several JS threads also run kernels at once (the pool serves one, the others run
+// serially). Exits 0 when every worker finished its loop and every result matched its first one, 1 otherwise.
 'use strict';
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
 
@@ -13,21 +14,29 @@ if (isMainThread) {
   const addon = process.argv[2];
   const ms = Number(process.argv[3] ?? 2000);
   const b = require(addon);
+  const workers = Number(process.argv[4] ?? 1);
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const w = new Worker(__filename, { workerData: { addon, stop } });
   let n = 0;
   const timer = setInterval(() => b.setNumThreads(1 + (n++ % 2)), 5);
   setTimeout(() => Atomics.store(stop, 0, 1), ms);
-  w.once('message', (m) => {
-    clearInterval(timer);
-    console.log(`iterations ${m.iterations}, setNumThreads calls ${n}, mismatches ${m.mismatches}`);
-    process.exitCode = m.mismatches === 0 && m.iterations > 0 ? 0 : 1;
-  });
-  w.once('error', (e) => {
-    clearInterval(timer);
-    console.error(e);
-    process.exitCode = 1;
-  });
+  const results = [];
+  for (let i = 0; i < workers; i++) {
+    const w = new Worker(__filename, { workerData: { addon, stop } });
+    w.once('message', (m) => {
+      results.push(m);
+      if (results.length < workers) return;
+      clearInterval(timer);
+      const iterations = results.reduce((a, r) => a + r.iterations, 0);
+      const mismatches = results.reduce((a, r) => a + r.mismatches, 0);
+      console.log(`iterations ${iterations}, setNumThreads calls ${n}, mismatches ${mismatches}`);
+      process.exitCode = mismatches === 0 && results.every((r) => r.iterations > 0) ? 0 : 1;
+    });
+    w.once('error', (e) => {
+      clearInterval(timer);
+      console.error(e);
+      process.exitCode = 1;
+    });
+  }
 } else {
   const b = require(workerData.addon);
   const numel = (s) => s.reduce((a, v) => a * v, 1);
