@@ -33,7 +33,7 @@ export interface DeformConvShapes {
 }
 
 /** Hyper-parameters of a deformable convolution: a number (broadcast) or one entry per spatial dimension. */
-export interface DeformConvOptions {
+export interface DeformConvHyperparameters {
   /** Positive integer(s) up to 2^40 (default 1). */
   stride?: number | readonly number[];
   /** Non-negative integer(s) up to 2^40, on both sides (default 0). */
@@ -45,7 +45,7 @@ export interface DeformConvOptions {
 }
 
 /** Hyper-parameters of a transposed deformable convolution. */
-export interface DeformConvTransposeOptions extends DeformConvOptions {
+export interface DeformConvTransposeHyperparameters extends DeformConvHyperparameters {
   /** Non-negative integer(s) smaller than `max(stride, dilation)` in every dimension (default 0). */
   outputPadding?: number | readonly number[];
 }
@@ -119,7 +119,7 @@ export function checkDeformConvNdArgs(
   op: string,
   dim: SpatialDim,
   shapes: DeformConvShapes,
-  options: DeformConvTransposeOptions | undefined,
+  options: DeformConvTransposeHyperparameters | undefined,
   transposed: boolean,
 ): DeformConvParams {
   // --- arguments themselves ---
@@ -142,7 +142,7 @@ export function checkDeformConvNdArgs(
       'options',
     );
   }
-  const opts: DeformConvTransposeOptions = options ?? {};
+  const opts: DeformConvTransposeHyperparameters = options ?? {};
   const n = dim;
   const ks = KERNEL_SYMBOLS[n];
 
@@ -435,10 +435,8 @@ export function checkDeformConvArgs(
   op: string,
   dim: SpatialDim,
   shapes: DeformConvShapes,
-  options?: DeformConvOptions,
+  options?: DeformConvHyperparameters,
 ): DeformConvParams {
   return checkDeformConvNdArgs(op, dim, shapes, options, false);
 }
 
-/** Alias of {@link checkDeformConvArgs}, under the name used in style.md §9.2. */
-export const resolveDeformConvParams: typeof checkDeformConvArgs = checkDeformConvArgs;

@@ -10,7 +10,7 @@ import {
   isShape,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { allocateHostArray, expectCpuDType, parseDType, type DType, type TypedArray } from './dtype.js';
 import { fillNormal, fillUniform } from './random.js';
