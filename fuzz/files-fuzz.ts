@@ -18,25 +18,63 @@ type Tensor = T.Tensor;
 // ---------------------------------------------------------------- prototypes
 
 const PROTOS: readonly [string, object][] = [
-  ['Object', Object.prototype], ['Array', Array.prototype], ['Function', Function.prototype],
-  ['String', String.prototype], ['Number', Number.prototype], ['Map', Map.prototype],
-  ['Float32Array', Float32Array.prototype], ['Uint8Array', Uint8Array.prototype],
+  ['Object', Object.prototype],
+  ['Array', Array.prototype],
+  ['Function', Function.prototype],
+  ['String', String.prototype],
+  ['Number', Number.prototype],
+  ['Map', Map.prototype],
+  ['Float32Array', Float32Array.prototype],
+  ['Uint8Array', Uint8Array.prototype],
 ];
 
 /** Own keys and prototype of each built-in prototype object. */
 function prototypeSnapshot(): string {
-  return PROTOS.map(([name, p]) => `${name}:${Reflect.ownKeys(p).map(String).join(',')}:${String(Object.getPrototypeOf(p) === null)}`).join('|');
+  return PROTOS.map(
+    ([name, p]) => `${name}:${Reflect.ownKeys(p).map(String).join(',')}:${String(Object.getPrototypeOf(p) === null)}`,
+  ).join('|');
 }
 
 // ---------------------------------------------------------------- safetensors (independent validator)
 
-const SIZES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I8: 1, U8: 1, BOOL: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8 };
+const SIZES: Record<string, number> = {
+  F32: 4,
+  F64: 8,
+  F16: 2,
+  BF16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  I16: 2,
+  U16: 2,
+  I32: 4,
+  U32: 4,
+  I64: 8,
+  U64: 8,
+};
 const ALL_KNOWN = new Set([...Object.keys(SIZES), 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
-const KNOWN_SIZE: Record<string, number> = { F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, F4: 1, F6_E2M3: 1, F6_E3M2: 1, C64: 8, ...SIZES };
+const KNOWN_SIZE: Record<string, number> = {
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  F8_E8M0: 1,
+  F4: 1,
+  F6_E2M3: 1,
+  F6_E3M2: 1,
+  C64: 8,
+  ...SIZES,
+};
 const SUPPORTED = new Set(['F32', 'F64', 'F16', 'BF16']);
 
-interface Entry { name: string; dtype: string; shape: number[]; begin: number; end: number }
-type Verdict = { ok: true; entries: Entry[]; metadata: [string, string][]; dataStart: number } | { ok: false; why: string };
+interface Entry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+type Verdict =
+  | { ok: true; entries: Entry[]; metadata: [string, string][]; dataStart: number }
+  | { ok: false; why: string };
 
 const isNNSafe = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
@@ -83,8 +121,16 @@ function validate(bytes: Uint8Array): Verdict {
     const shape = get('shape');
     const offsets = get('data_offsets');
     if (typeof dtype !== 'string' || !ALL_KNOWN.has(dtype)) return { ok: false, why: 'dtype' };
-    if (!Array.isArray(shape) || !Array.from({ length: shape.length }, (_, i) => shape[i]).every(isNNSafe)) return { ok: false, why: 'shape' };
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !isNNSafe(offsets[0]) || !isNNSafe(offsets[1]) || offsets[0] > offsets[1]) return { ok: false, why: 'offsets' };
+    if (!Array.isArray(shape) || !Array.from({ length: shape.length }, (_, i) => shape[i]).every(isNNSafe))
+      return { ok: false, why: 'shape' };
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !isNNSafe(offsets[0]) ||
+      !isNNSafe(offsets[1]) ||
+      offsets[0] > offsets[1]
+    )
+      return { ok: false, why: 'offsets' };
     if (offsets[1] > dataLength) return { ok: false, why: 'beyond data' };
     let numel = 1;
     for (const s of shape as number[]) numel *= s;
@@ -121,8 +167,45 @@ function decodeValue(view: DataView, dtype: string, i: number): number {
   return b.getFloat32(0);
 }
 
-const NAMES = ['weight', 'bias', 'a.b', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', 'é', 'x'.repeat(40), 'offset_generator.weight'];
-const HOSTILE_JSON: readonly unknown[] = [-1, 1.5, 2 ** 53, '2', null, true, [], [1], [[1]], {}, 1e300, [1e9, 1e9], [-1, 2], [2 ** 60], 'F32', '__proto__', 'constructor', 'I8', 'BOOL', 'f32', [0], [0, 2 ** 60], [3, 1]];
+const NAMES = [
+  'weight',
+  'bias',
+  'a.b',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '',
+  'é',
+  'x'.repeat(40),
+  'offset_generator.weight',
+];
+const HOSTILE_JSON: readonly unknown[] = [
+  -1,
+  1.5,
+  2 ** 53,
+  '2',
+  null,
+  true,
+  [],
+  [1],
+  [[1]],
+  {},
+  1e300,
+  [1e9, 1e9],
+  [-1, 2],
+  [2 ** 60],
+  'F32',
+  '__proto__',
+  'constructor',
+  'I8',
+  'BOOL',
+  'f32',
+  [0],
+  [0, 2 ** 60],
+  [3, 1],
+];
 
 /** A safetensors file built by hand (so that every part can be mutated), then mutated. */
 function safetensorsCase(rng: Rng): Uint8Array {
@@ -135,7 +218,11 @@ function safetensorsCase(rng: Rng): Uint8Array {
     const bytes = shape.reduce((a, b) => a * b, 1) * (SIZES[dtype] as number);
     const data = new Uint8Array(bytes);
     for (let i = 0; i < bytes; i++) data[i] = rng.int(0, 255);
-    header[rng.pick(NAMES) + (rng.chance(0.5) ? String(t) : '')] = { dtype, shape, data_offsets: [position, position + bytes] };
+    header[rng.pick(NAMES) + (rng.chance(0.5) ? String(t) : '')] = {
+      dtype,
+      shape,
+      data_offsets: [position, position + bytes],
+    };
     chunks.push(data);
     position += bytes;
   }
@@ -151,7 +238,10 @@ function safetensorsCase(rng: Rng): Uint8Array {
     } else header[key] = structuredClone(rng.pick(HOSTILE_JSON));
   }
   let text = JSON.stringify(header);
-  if (rng.chance(0.1)) text = text.replace('{', `{"__proto__":${JSON.stringify({ dtype: 'F32', shape: [0], data_offsets: [0, 0] })},`).replace(',}', '}');
+  if (rng.chance(0.1))
+    text = text
+      .replace('{', `{"__proto__":${JSON.stringify({ dtype: 'F32', shape: [0], data_offsets: [0, 0] })},`)
+      .replace(',}', '}');
   if (rng.chance(0.05)) text = ` ${text}`;
   if (rng.chance(0.05)) text = text.replace('{', '{"a":1,"a":');
   const textBytes = new TextEncoder().encode(text);
@@ -171,9 +261,16 @@ function safetensorsCase(rng: Rng): Uint8Array {
     const r = rng.int(0, 5);
     if (r === 0 && bytes.length > 0) bytes[rng.int(0, bytes.length - 1)] ^= 1 << rng.int(0, 7);
     else if (r === 1) bytes = bytes.slice(0, rng.int(0, bytes.length));
-    else if (r === 2) bytes = Uint8Array.from([...bytes, ...Array.from({ length: rng.int(1, 9) }, () => rng.int(0, 255))]);
-    else if (r === 3 && bytes.length >= 8) new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(0, BigInt(rng.pick([0, 1, 7, 2 ** 40, 100_000_001, bytes.length])), true);
-    else if (r === 4 && bytes.length > 8) bytes[rng.int(8, Math.min(bytes.length - 1, 8 + padded))] = rng.pick([0x22, 0x7b, 0x7d, 0x00, 0xff, 0x5c]);
+    else if (r === 2)
+      bytes = Uint8Array.from([...bytes, ...Array.from({ length: rng.int(1, 9) }, () => rng.int(0, 255))]);
+    else if (r === 3 && bytes.length >= 8)
+      new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(
+        0,
+        BigInt(rng.pick([0, 1, 7, 2 ** 40, 100_000_001, bytes.length])),
+        true,
+      );
+    else if (r === 4 && bytes.length > 8)
+      bytes[rng.int(8, Math.min(bytes.length - 1, 8 + padded))] = rng.pick([0x22, 0x7b, 0x7d, 0x00, 0xff, 0x5c]);
     else if (bytes.length >= 8) new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, rng.int(1, 0xffffffff), true);
   }
   return bytes;
@@ -182,7 +279,8 @@ function safetensorsCase(rng: Rng): Uint8Array {
 function runSafetensors(rng: Rng, tally: Tally, index: number): void {
   const bytes = safetensorsCase(rng);
   const verdict = validate(bytes);
-  const describe = (): string => `#${index} safetensors ${bytes.length} bytes, header ${show(new TextDecoder().decode(bytes.subarray(8, Math.min(bytes.length, 400))))} (validator: ${verdict.ok ? 'valid' : verdict.why})`;
+  const describe = (): string =>
+    `#${index} safetensors ${bytes.length} bytes, header ${show(new TextDecoder().decode(bytes.subarray(8, Math.min(bytes.length, 400))))} (validator: ${verdict.ok ? 'valid' : verdict.why})`;
   // loadSafetensors
   let dict: Record<string, Tensor> | null = null;
   let error: unknown;
@@ -231,7 +329,8 @@ function runSafetensors(rng: Rng, tally: Tally, index: number): void {
   tally.outcome(verdict.ok, error, threw, describe);
   if (meta && verdict.ok) {
     const got = Object.keys(meta).map((k) => [k, meta?.[k]]);
-    if (JSON.stringify(got) !== JSON.stringify(verdict.metadata)) tally.fail('mismatches', `${describe()}: metadata ${show(got)}`);
+    if (JSON.stringify(got) !== JSON.stringify(verdict.metadata))
+      tally.fail('mismatches', `${describe()}: metadata ${show(got)}`);
   }
 }
 
@@ -253,11 +352,24 @@ function randomModule(rng: Rng): T.Module {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const HOSTILE_TYPES = ['__proto__', 'valueOf', 'hasOwnProperty', 'constructor', 'toString', '', 'Conv4d', 'isPrototypeOf'];
+const HOSTILE_TYPES = [
+  '__proto__',
+  'valueOf',
+  'hasOwnProperty',
+  'constructor',
+  'toString',
+  '',
+  'Conv4d',
+  'isPrototypeOf',
+];
 
 function moduleJsonCase(rng: Rng, tally: Tally, index: number): void {
   const source = randomModule(rng);
-  const json = JSON.parse(JSON.stringify(source.toJSON())) as { type: unknown; version: unknown; config: Record<string, unknown> };
+  const json = JSON.parse(JSON.stringify(source.toJSON())) as {
+    type: unknown;
+    version: unknown;
+    config: Record<string, unknown>;
+  };
   // Which documented rule each mutation broke (a later mutation may repair an earlier one).
   const bad = { type: false, version: false, config: false, channels: false, depth: false, options: false };
   let mutations = 0;
@@ -286,13 +398,15 @@ function moduleJsonCase(rng: Rng, tally: Tally, index: number): void {
       if (v === 1048576 || v === 2 ** 40) options.maxElements = 100_000;
       bad.channels = !(typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || v === 1048576 || v === 2 ** 40;
     } else if (r === 4 && isObject(json.config)) {
-      json.config[rng.pick(['kernelSize', 'stride', 'padding', 'groups', 'dilation', 'bias', 'dtype'])] = structuredClone(rng.pick(HOSTILE_JSON));
+      json.config[rng.pick(['kernelSize', 'stride', 'padding', 'groups', 'dilation', 'bias', 'dtype'])] =
+        structuredClone(rng.pick(HOSTILE_JSON));
     } else if (r === 5) {
       // Deep nesting through offsetActivation: depth + 2 modules in all, at most 32 allowed. Built as
       // text (JSON.stringify of 5000 levels would overflow this fuzzer's own stack).
       const depth = rng.pick([2, 30, 31, 200, 5000]);
       let inner = '{"type":"Tanh","version":1,"config":{}}';
-      for (let i = 0; i <= depth; i++) inner = `{"type":"PackedDeformConv1d","version":1,"config":{"inChannels":1,"outChannels":1,"kernelSize":1,"offsetActivation":${inner}}}`;
+      for (let i = 0; i <= depth; i++)
+        inner = `{"type":"PackedDeformConv1d","version":1,"config":{"inChannels":1,"outChannels":1,"kernelSize":1,"offsetActivation":${inner}}}`;
       deep = inner;
       bad.type = bad.version = bad.config = bad.channels = false;
       bad.depth = depth + 2 > 32;
@@ -304,13 +418,24 @@ function moduleJsonCase(rng: Rng, tally: Tally, index: number): void {
       options.maxElements = rng.pick<unknown>([Number.NaN, -1, 'x']);
       bad.options = true;
     } else {
-      options.modules = rng.pick<unknown>([{}, Object.create(null), JSON.parse('{"__proto__":5}'), { Tanh: 5 }, { Tanh: () => 5 }]);
+      options.modules = rng.pick<unknown>([
+        {},
+        Object.create(null),
+        JSON.parse('{"__proto__":5}'),
+        { Tanh: 5 },
+        { Tanh: () => 5 },
+      ]);
     }
   }
-  const text = deep !== null ? deep :
-    inject !== null && isObject(json.config)
-      ? JSON.stringify(json).replace('"config":{', `"config":{${inject}${Object.keys(json.config).length > 0 ? ',' : ''}`)
-      : null;
+  const text =
+    deep !== null
+      ? deep
+      : inject !== null && isObject(json.config)
+        ? JSON.stringify(json).replace(
+            '"config":{',
+            `"config":{${inject}${Object.keys(json.config).length > 0 ? ',' : ''}`,
+          )
+        : null;
   const mustReject = Object.values(bad).some(Boolean);
   const input = text ?? (rng.chance(0.5) ? JSON.stringify(json) : json);
   const describe = (): string => `#${index} moduleFromJSON(${show(input).slice(0, 400)}, ${show(options)})`;
@@ -325,7 +450,12 @@ function moduleJsonCase(rng: Rng, tally: Tally, index: number): void {
   }
   // Valid: the untouched JSON of a real module under the default budget; invalid: a broken documented rule;
   // otherwise open (a typed rejection or a module that round-trips).
-  tally.outcome(mustReject ? false : mutations === 0 && maxElements === undefined ? true : null, error, threw, describe);
+  tally.outcome(
+    mustReject ? false : mutations === 0 && maxElements === undefined ? true : null,
+    error,
+    threw,
+    describe,
+  );
   if (!module) return;
   if (!(module instanceof T.Module)) {
     tally.fail('mismatches', `${describe()}: not a Module`);
@@ -333,7 +463,8 @@ function moduleJsonCase(rng: Rng, tally: Tally, index: number): void {
   }
   const elements = module.parameters().reduce((a, p) => a + p.numel, 0);
   const limit = typeof options.maxElements === 'number' ? options.maxElements : T.DEFAULT_MAX_MODULE_ELEMENTS;
-  if (elements > limit) tally.fail('mismatches', `${describe()}: ${elements} parameter elements over maxElements ${limit}`);
+  if (elements > limit)
+    tally.fail('mismatches', `${describe()}: ${elements} parameter elements over maxElements ${limit}`);
   const again = JSON.stringify(T.moduleFromJSON(module.toJSON(), { maxElements: Number.POSITIVE_INFINITY }).toJSON());
   if (again !== JSON.stringify(module.toJSON())) tally.fail('mismatches', `${describe()}: toJSON does not round-trip`);
 }
@@ -352,7 +483,13 @@ function stateDictCase(rng: Rng, tally: Tally, index: number): void {
     const r = rng.int(0, 7);
     const key = rng.pick(names);
     if (r === 0) delete dict[key];
-    else if (r === 1) Object.defineProperty(dict, rng.pick(['__proto__', 'constructor', 'extra', 'toString']), { value: T.zeros([1]), enumerable: true, configurable: true, writable: true });
+    else if (r === 1)
+      Object.defineProperty(dict, rng.pick(['__proto__', 'constructor', 'extra', 'toString']), {
+        value: T.zeros([1]),
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
     else if (r === 2) dict[key] = T.zeros([...(own[key] as Tensor).shape, 1]);
     else if (r === 3) dict[key] = rng.pick<unknown>([null, 3, [1], {}, 'x']);
     else if (r === 4) {
@@ -368,8 +505,9 @@ function stateDictCase(rng: Rng, tally: Tally, index: number): void {
     } else dict[key] = T.randn([...(own[key] as Tensor).shape], { dtype: 'float64' });
   }
   // Oracle (loadStateDict's documented rules).
-  const strict = typeof options === 'object' && options !== null ? (options as { strict?: unknown }).strict ?? true : true;
-  let valid = options === undefined || (typeof options === 'object' && options !== null && (typeof strict === 'boolean'));
+  const strict =
+    typeof options === 'object' && options !== null ? ((options as { strict?: unknown }).strict ?? true) : true;
+  let valid = options === undefined || (typeof options === 'object' && options !== null && typeof strict === 'boolean');
   const has = (k: string): boolean => Object.hasOwn(dict, k);
   if (valid) {
     for (const n of names) {
@@ -379,12 +517,17 @@ function stateDictCase(rng: Rng, tally: Tally, index: number): void {
       }
       const v = dict[n];
       if (!T.isTensor(v) || v.isDisposed) valid = false;
-      else if (v.shape.length !== (own[n] as Tensor).shape.length || v.shape.some((s, i) => s !== (own[n] as Tensor).shape[i])) valid = false;
+      else if (
+        v.shape.length !== (own[n] as Tensor).shape.length ||
+        v.shape.some((s, i) => s !== (own[n] as Tensor).shape[i])
+      )
+        valid = false;
     }
     if (strict && Object.keys(dict).some((k) => !names.includes(k))) valid = false;
   }
   const before = names.map((n) => Array.from((own[n] as Tensor).toTypedArray()));
-  const describe = (): string => `#${index} ${module.constructor.name}.loadStateDict(${show(Object.keys(dict))} ${show(Object.values(dict))}, ${show(options)})`;
+  const describe = (): string =>
+    `#${index} ${module.constructor.name}.loadStateDict(${show(Object.keys(dict))} ${show(Object.values(dict))}, ${show(options)})`;
   let error: unknown;
   let threw = false;
   try {
@@ -398,14 +541,20 @@ function stateDictCase(rng: Rng, tally: Tally, index: number): void {
   names.forEach((n, i) => {
     const got = Array.from((fresh[n] as Tensor).toTypedArray());
     const f32 = (fresh[n] as Tensor).dtype === 'float32';
-    const want = !threw && has(n) ? Array.from((dict[n] as Tensor).toTypedArray()).map((v) => (f32 ? Math.fround(v) : v)) : before[i];
-    if (got.some((v, j) => !Object.is(v, (want as number[])[j]))) tally.fail('mismatches', `${describe()}: '${n}' ${threw ? 'changed by a rejected call' : 'not copied'}`);
+    const want =
+      !threw && has(n)
+        ? Array.from((dict[n] as Tensor).toTypedArray()).map((v) => (f32 ? Math.fround(v) : v))
+        : before[i];
+    if (got.some((v, j) => !Object.is(v, (want as number[])[j])))
+      tally.fail('mismatches', `${describe()}: '${n}' ${threw ? 'changed by a rejected call' : 'not copied'}`);
   });
   // A whole model file whose module JSON was mutated.
   if (rng.chance(0.3)) {
     const file = T.saveModule(module);
     const meta = T.readSafetensorsMetadata(file)['tvdcn.module'] as string;
-    const mutated = rng.chance(0.5) ? meta.replace(/"inChannels":\d+/, `"inChannels":${rng.pick([1048576, 0, 2, -1])}`) : meta.replace(/"type":"\w+"/, `"type":"${rng.pick(HOSTILE_TYPES)}"`);
+    const mutated = rng.chance(0.5)
+      ? meta.replace(/"inChannels":\d+/, `"inChannels":${rng.pick([1048576, 0, 2, -1])}`)
+      : meta.replace(/"type":"\w+"/, `"type":"${rng.pick(HOSTILE_TYPES)}"`);
     const sd = module.stateDict();
     const bytes = T.saveSafetensors(sd, { 'tvdcn.module': mutated });
     let loaded: T.Module | null = null;
@@ -418,7 +567,8 @@ function stateDictCase(rng: Rng, tally: Tally, index: number): void {
       error = e;
     }
     tally.outcome(mutated === meta, error, threw, () => `#${index} loadModule(module JSON ${mutated.slice(0, 300)})`);
-    if (loaded && JSON.stringify(loaded.toJSON()) !== JSON.stringify(module.toJSON())) tally.fail('mismatches', `#${index} loadModule round trip`);
+    if (loaded && JSON.stringify(loaded.toJSON()) !== JSON.stringify(module.toJSON()))
+      tally.fail('mismatches', `#${index} loadModule round trip`);
   }
 }
 
@@ -439,8 +589,15 @@ function main(): void {
       else if (kind < 0.75) moduleJsonCase(rng, tally, i);
       else stateDictCase(rng, tally, i);
     });
-    if (Date.now() - t0 > 2000) process.stderr.write(`slow case ${i} (${kind < 0.5 ? 'safetensors' : kind < 0.75 ? 'module JSON' : 'state dict'}): ${Date.now() - t0} ms\n`);
-    if (prototypeSnapshot() !== snapshot || Object.getPrototypeOf({}) !== Object.prototype || ({} as Record<string, unknown>).dtype !== undefined) {
+    if (Date.now() - t0 > 2000)
+      process.stderr.write(
+        `slow case ${i} (${kind < 0.5 ? 'safetensors' : kind < 0.75 ? 'module JSON' : 'state dict'}): ${Date.now() - t0} ms\n`,
+      );
+    if (
+      prototypeSnapshot() !== snapshot ||
+      Object.getPrototypeOf({}) !== Object.prototype ||
+      ({} as Record<string, unknown>).dtype !== undefined
+    ) {
       tally.fail('prototypeChanges', `#${i}: a built-in prototype changed`);
       break;
     }

@@ -63,7 +63,10 @@ export class Tally {
   readonly examples: Record<string, string[]> = {};
 
   /** Records a failure of `kind` with a description of the case. */
-  fail(kind: 'untypedRejections' | 'invalidAccepted' | 'validRejected' | 'mismatches' | 'prototypeChanges', what: string): void {
+  fail(
+    kind: 'untypedRejections' | 'invalidAccepted' | 'validRejected' | 'mismatches' | 'prototypeChanges',
+    what: string,
+  ): void {
     this[kind]++;
     const list = (this.examples[kind] ??= []);
     if (list.length < 5) list.push(what);

@@ -24,12 +24,37 @@ const MAX_HYPER = 2 ** 40;
 
 // Values that are wrong for most arguments (and a few that are right for some).
 const HOSTILE: readonly (() => unknown)[] = [
-  () => 0, () => -1, () => 1.5, () => Number.NaN, () => Number.POSITIVE_INFINITY, () => 1e300, () => 2 ** 40,
-  () => 2 ** 40 + 1, () => 2 ** 53, () => -0, () => '2', () => null, () => true, () => [], () => [1],
-  () => [1, 2, 3], () => [2, 1], // biome-ignore lint/suspicious/noSparseArray: a hole is the point
-  () => [1, , 1], () => Object.assign([1, 1], { constructor: 1 }), () => ({}), () => 1n, () => Symbol('s'),
-  () => () => 1, () => new Float32Array(2), () => [Number.NaN, 1], () => [2 ** 45, 1], () => [1.5],
-  () => ({ length: 2, 0: 1, 1: 1 }), () => 2 ** 45, () => [0], () => [-1, 1],
+  () => 0,
+  () => -1,
+  () => 1.5,
+  () => Number.NaN,
+  () => Number.POSITIVE_INFINITY,
+  () => 1e300,
+  () => 2 ** 40,
+  () => 2 ** 40 + 1,
+  () => 2 ** 53,
+  () => -0,
+  () => '2',
+  () => null,
+  () => true,
+  () => [],
+  () => [1],
+  () => [1, 2, 3],
+  () => [2, 1], // biome-ignore lint/suspicious/noSparseArray: a hole is the point
+  () => [1, , 1],
+  () => Object.assign([1, 1], { constructor: 1 }),
+  () => ({}),
+  () => 1n,
+  () => Symbol('s'),
+  () => () => 1,
+  () => new Float32Array(2),
+  () => [Number.NaN, 1],
+  () => [2 ** 45, 1],
+  () => [1.5],
+  () => ({ length: 2, 0: 1, 1: 1 }),
+  () => 2 ** 45,
+  () => [0],
+  () => [-1, 1],
 ];
 
 /** Tensors made by this case that the oracle must treat as unusable. */
@@ -65,11 +90,26 @@ interface ConvPlan {
 }
 
 /** Oracle for deformConv{N}d / deformConvTranspose{N}d: the output shape, or null for an invalid call. */
-function convOracle(dim: number, transposed: boolean, input: unknown, weight: unknown, options: unknown): number[] | null {
+function convOracle(
+  dim: number,
+  transposed: boolean,
+  input: unknown,
+  weight: unknown,
+  options: unknown,
+): number[] | null {
   let opts: Record<string, unknown> = {};
   if (options !== undefined && options !== null) {
     if (typeof options !== 'object' || Array.isArray(options)) return null;
-    const allowed = ['offset', 'mask', 'bias', 'stride', 'padding', 'dilation', 'groups', ...(transposed ? ['outputPadding'] : [])];
+    const allowed = [
+      'offset',
+      'mask',
+      'bias',
+      'stride',
+      'padding',
+      'dilation',
+      'groups',
+      ...(transposed ? ['outputPadding'] : []),
+    ];
     for (const key of Object.keys(options)) if (!allowed.includes(key)) return null;
     opts = options as Record<string, unknown>;
   }
@@ -114,8 +154,15 @@ function convOracle(dim: number, transposed: boolean, input: unknown, weight: un
   }
   const outSize = inSize.map((s, i) =>
     transposed
-      ? (s - 1) * (stride[i] as number) - 2 * (padding[i] as number) + (dilation[i] as number) * ((k[i] as number) - 1) + 1 + (outputPadding[i] as number)
-      : Math.floor((s + 2 * (padding[i] as number) - (dilation[i] as number) * ((k[i] as number) - 1) - 1) / (stride[i] as number)) + 1,
+      ? (s - 1) * (stride[i] as number) -
+        2 * (padding[i] as number) +
+        (dilation[i] as number) * ((k[i] as number) - 1) +
+        1 +
+        (outputPadding[i] as number)
+      : Math.floor(
+          (s + 2 * (padding[i] as number) - (dilation[i] as number) * ((k[i] as number) - 1) - 1) /
+            (stride[i] as number),
+        ) + 1,
   );
   if (outSize.some((s) => s <= 0)) return null;
   const outShape = batched ? [batch, cout, ...outSize] : [cout, ...outSize];
@@ -174,19 +221,34 @@ function planConv(rng: Rng): ConvPlan {
   const padding = Array.from({ length: dim }, () => rng.int(0, 2));
   const dilation = Array.from({ length: dim }, () => rng.int(1, 2));
   const inSize = Array.from({ length: dim }, (_, i) =>
-    Math.max(rng.int(1, maxIn), transposed ? 1 : (dilation[i] as number) * ((k[i] as number) - 1) + 1 - 2 * (padding[i] as number)),
+    Math.max(
+      rng.int(1, maxIn),
+      transposed ? 1 : (dilation[i] as number) * ((k[i] as number) - 1) + 1 - 2 * (padding[i] as number),
+    ),
   );
-  const outputPadding = stride.map((s, i) => (transposed && rng.chance(0.3) ? rng.int(0, Math.max(s, dilation[i] as number) - 1) : 0));
+  const outputPadding = stride.map((s, i) =>
+    transposed && rng.chance(0.3) ? rng.int(0, Math.max(s, dilation[i] as number) - 1) : 0,
+  );
   const outSize = inSize.map((s, i) =>
     transposed
-      ? (s - 1) * (stride[i] as number) - 2 * (padding[i] as number) + (dilation[i] as number) * ((k[i] as number) - 1) + 1 + (outputPadding[i] as number)
-      : Math.floor((s + 2 * (padding[i] as number) - (dilation[i] as number) * ((k[i] as number) - 1) - 1) / (stride[i] as number)) + 1,
+      ? (s - 1) * (stride[i] as number) -
+        2 * (padding[i] as number) +
+        (dilation[i] as number) * ((k[i] as number) - 1) +
+        1 +
+        (outputPadding[i] as number)
+      : Math.floor(
+          (s + 2 * (padding[i] as number) - (dilation[i] as number) * ((k[i] as number) - 1) - 1) /
+            (stride[i] as number),
+        ) + 1,
   );
   const K = prod(k);
   const grid = transposed ? inSize : outSize;
   const lead = batched ? [B] : [];
   // Shapes first (mutations change them), tensors made at the end.
-  const spec: Record<string, { shape: number[]; dtype: DType; lo: number; hi: number; state: 'ok' | 'disposed' | 'detached' } | null> = {
+  const spec: Record<
+    string,
+    { shape: number[]; dtype: DType; lo: number; hi: number; state: 'ok' | 'disposed' | 'detached' } | null
+  > = {
     input: { shape: [...lead, cin, ...inSize], dtype, lo: -1, hi: 1, state: 'ok' },
     weight: { shape: transposed ? [cin, coutG, ...k] : [cout, cin / G, ...k], dtype, lo: -1, hi: 1, state: 'ok' },
     offset: null,
@@ -194,8 +256,10 @@ function planConv(rng: Rng): ConvPlan {
     bias: null,
   };
   const common = divisors(transposed ? gcd(cin, cout) : cin);
-  if (rng.chance(0.7)) spec.offset = { shape: [...lead, rng.pick(common) * dim * K, ...grid], dtype, lo: -2.5, hi: 2.5, state: 'ok' };
-  if (rng.chance(0.5)) spec.mask = { shape: [...lead, rng.pick(common) * K, ...grid], dtype, lo: 0, hi: 1, state: 'ok' };
+  if (rng.chance(0.7))
+    spec.offset = { shape: [...lead, rng.pick(common) * dim * K, ...grid], dtype, lo: -2.5, hi: 2.5, state: 'ok' };
+  if (rng.chance(0.5))
+    spec.mask = { shape: [...lead, rng.pick(common) * K, ...grid], dtype, lo: 0, hi: 1, state: 'ok' };
   if (rng.chance(0.5)) spec.bias = { shape: [cout], dtype, lo: -1, hi: 1, state: 'ok' };
   const opts: Record<string, unknown> = {
     stride: hyper(rng, stride, 1),
@@ -335,21 +399,50 @@ function convCase(rng: Rng, tally: Tally, index: number): void {
   }
 }
 
+const FACTORIES = { zeros: T.zeros, ones: T.ones, full: T.full, rand: T.rand, randn: T.randn };
+
 /** zeros/ones/full/rand/randn with valid and hostile shapes and options. */
 function factoryCase(rng: Rng, tally: Tally, index: number): void {
   const op = rng.pick(['zeros', 'ones', 'full', 'rand', 'randn'] as const);
   let shape: unknown = Array.from({ length: rng.int(0, 4) }, () => rng.int(0, 3));
   if (rng.chance(0.4)) {
     shape = rng.pick<() => unknown>([
-      () => [1, , 2], () => [1, 1.5], () => [-1], () => [Number.NaN], () => [2 ** 60], () => ['2'], () => [2 ** 30, 2 ** 30, 2 ** 30],
-      () => [[2]], () => null, () => 3, () => Object.assign([2, 2], { constructor: 1 }), () => new Float32Array([2]),
-      () => [2 ** 33], () => [1e300], () => [2 ** 53], () => [Number.POSITIVE_INFINITY], () => ({ length: 1, 0: 2 }),
+      // biome-ignore lint/suspicious/noSparseArray: a hole is the point
+      () => [1, , 2],
+      () => [1, 1.5],
+      () => [-1],
+      () => [Number.NaN],
+      () => [2 ** 60],
+      () => ['2'],
+      () => [2 ** 30, 2 ** 30, 2 ** 30],
+      () => [[2]],
+      () => null,
+      () => 3,
+      () => Object.assign([2, 2], { constructor: 1 }),
+      () => new Float32Array([2]),
+      () => [2 ** 33],
+      () => [1e300],
+      () => [2 ** 53],
+      () => [Number.POSITIVE_INFINITY],
+      () => ({ length: 1, 0: 2 }),
     ])();
   }
-  const value: unknown = rng.chance(0.8) ? rng.next() * 4 - 2 : rng.pick<unknown>(['1', null, Number.NaN, undefined, 1n]);
+  const value: unknown = rng.chance(0.8)
+    ? rng.next() * 4 - 2
+    : rng.pick<unknown>(['1', null, Number.NaN, undefined, 1n]);
   const opts: unknown = rng.chance(0.7)
     ? undefined
-    : rng.pick<unknown>([null, { dtype: 'float64' }, { dtype: 'float16' }, { dtype: 'int8' }, { requiresGrad: 'yes' }, { requiresGrad: true }, { device: 'cpu' }, { device: 'gpu' }, 5]);
+    : rng.pick<unknown>([
+        null,
+        { dtype: 'float64' },
+        { dtype: 'float16' },
+        { dtype: 'int8' },
+        { requiresGrad: 'yes' },
+        { requiresGrad: true },
+        { device: 'cpu' },
+        { device: 'gpu' },
+        5,
+      ]);
   // Oracle: a shape is an array of non-negative safe integers (holes invalid) with a safe product; options
   // absent or an object with a CPU dtype, a boolean requiresGrad and device 'cpu'; full's value a number.
   let valid = Array.isArray(shape);
@@ -372,12 +465,13 @@ function factoryCase(rng: Rng, tally: Tally, index: number): void {
     }
   }
   if (op === 'full' && typeof value !== 'number') valid = false;
-  const describe = (): string => `#${index} ${op}(${show(shape)}${op === 'full' ? `, ${show(value)}` : ''}, ${show(opts)})`;
+  const describe = (): string =>
+    `#${index} ${op}(${show(shape)}${op === 'full' ? `, ${show(value)}` : ''}, ${show(opts)})`;
   let out: Tensor | null = null;
   let error: unknown;
   let threw = false;
   try {
-    const f = T[op] as unknown as (...a: unknown[]) => Tensor;
+    const f = FACTORIES[op] as unknown as (...a: unknown[]) => Tensor;
     out = op === 'full' ? f(shape, value, opts) : f(shape, opts);
   } catch (e) {
     threw = true;
@@ -395,7 +489,15 @@ function factoryCase(rng: Rng, tally: Tally, index: number): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i] as number;
     const ok =
-      op === 'zeros' ? v === 0 : op === 'ones' ? v === 1 : op === 'full' ? Object.is(v, f32(value as number)) || (Number.isNaN(v) && Number.isNaN(value)) : op === 'rand' ? v >= 0 && v <= 1 : Number.isFinite(v);
+      op === 'zeros'
+        ? v === 0
+        : op === 'ones'
+          ? v === 1
+          : op === 'full'
+            ? Object.is(v, f32(value as number)) || (Number.isNaN(v) && Number.isNaN(value))
+            : op === 'rand'
+              ? v >= 0 && v <= 1
+              : Number.isFinite(v);
     if (!ok) {
       tally.fail('mismatches', `${describe()}: element ${i} is ${v}`);
       return;
@@ -419,7 +521,11 @@ function dimsCase(rng: Rng, tally: Tally, index: number): void {
       const j = rng.int(0, i);
       [base[i], base[j]] = [base[j] as number, base[i] as number];
     }
-    dims = rng.chance(0.7) ? base.map((d) => (rng.chance(0.3) ? d - rank : d)) : rng.chance(0.5) ? [...base, 0] : rng.pick(HOSTILE)();
+    dims = rng.chance(0.7)
+      ? base.map((d) => (rng.chance(0.3) ? d - rank : d))
+      : rng.chance(0.5)
+        ? [...base, 0]
+        : rng.pick(HOSTILE)();
     if (Array.isArray(dims) && dims.length === rank) {
       const norm: number[] = [];
       for (let i = 0; i < rank; i++) {
@@ -444,12 +550,15 @@ function dimsCase(rng: Rng, tally: Tally, index: number): void {
       }
     }
   }
-  const describe = (): string => `#${index} ${usePermute ? 'permute' : 'transpose'}(Tensor(${show(shape)}), ${show(dims)})`;
+  const describe = (): string =>
+    `#${index} ${usePermute ? 'permute' : 'transpose'}(Tensor(${show(shape)}), ${show(dims)})`;
   let out: Tensor | null = null;
   let error: unknown;
   let threw = false;
   try {
-    out = usePermute ? T.permute(x, dims as number[]) : T.transpose(x, (dims as unknown[])[0] as number, (dims as unknown[])[1] as number);
+    out = usePermute
+      ? T.permute(x, dims as number[])
+      : T.transpose(x, (dims as unknown[])[0] as number, (dims as unknown[])[1] as number);
   } catch (e) {
     threw = true;
     error = e;

@@ -33,11 +33,25 @@ if (!existsSync(addon)) {
 /** Runs cases [from, to) of one fuzzer in a child; resolves with its tally, or a crash/hang record. */
 function runChunk(kind, from, to) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, `${kind}-fuzz.ts`), '--seed', String(seed), '--from', String(from), '--to', String(to)], {
-      cwd: root,
-      env: { ...process.env, TVDCN_NATIVE_PATH: addon },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(here, `${kind}-fuzz.ts`),
+        '--seed',
+        String(seed),
+        '--from',
+        String(from),
+        '--to',
+        String(to),
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, TVDCN_NATIVE_PATH: addon },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let last = from;
     let tally = null;
     let stderr = '';
@@ -66,7 +80,18 @@ function runChunk(kind, from, to) {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (tally && code === 0) resolve({ tally });
-      else resolve({ failure: { kind: hung ? 'hang' : 'crash', from, to, lastProgress: last, code, signal, stderr: stderr.slice(-1500) } });
+      else
+        resolve({
+          failure: {
+            kind: hung ? 'hang' : 'crash',
+            from,
+            to,
+            lastProgress: last,
+            code,
+            signal,
+            stderr: stderr.slice(-1500),
+          },
+        });
     });
   });
 }
@@ -79,19 +104,38 @@ let failed = false;
 for (const kind of ['ops', 'files']) {
   const n = counts[kind];
   if (!(n > 0)) continue;
-  const total = { calls: 0, valid: 0, accepted: 0, rejected: 0, typedRejections: 0, untypedRejections: 0, invalidAccepted: 0, validRejected: 0, mismatches: 0, prototypeChanges: 0, crashes: 0, hangs: 0, examples: {}, failures: [] };
+  const total = {
+    calls: 0,
+    valid: 0,
+    accepted: 0,
+    rejected: 0,
+    typedRejections: 0,
+    untypedRejections: 0,
+    invalidAccepted: 0,
+    validRejected: 0,
+    mismatches: 0,
+    prototypeChanges: 0,
+    crashes: 0,
+    hangs: 0,
+    examples: {},
+    failures: [],
+  };
   const t0 = Date.now();
   for (let from = 0; from < n; ) {
     const to = Math.min(n, from + chunk);
     const r = await runChunk(kind, from, to);
     if (r.tally) {
-      for (const key of Object.keys(total)) if (typeof total[key] === 'number' && typeof r.tally[key] === 'number') total[key] += r.tally[key];
-      for (const [k, list] of Object.entries(r.tally.examples)) total.examples[k] = [...(total.examples[k] ?? []), ...list].slice(0, 10);
+      for (const key of Object.keys(total))
+        if (typeof total[key] === 'number' && typeof r.tally[key] === 'number') total[key] += r.tally[key];
+      for (const [k, list] of Object.entries(r.tally.examples))
+        total.examples[k] = [...(total.examples[k] ?? []), ...list].slice(0, 10);
       from = to;
     } else {
       total[r.failure.kind === 'hang' ? 'hangs' : 'crashes']++;
       total.failures.push(r.failure);
-      console.error(`[fuzz] ${kind}: ${r.failure.kind} in cases [${r.failure.lastProgress}, ${Math.min(to, r.failure.lastProgress + PROGRESS_EVERY[kind])}) (signal ${r.failure.signal}, code ${r.failure.code})\n${r.failure.stderr}`);
+      console.error(
+        `[fuzz] ${kind}: ${r.failure.kind} in cases [${r.failure.lastProgress}, ${Math.min(to, r.failure.lastProgress + PROGRESS_EVERY[kind])}) (signal ${r.failure.signal}, code ${r.failure.code})\n${r.failure.stderr}`,
+      );
       // Skip the block of cases that failed (between two progress lines), keep going with the rest.
       from = Math.min(to, r.failure.lastProgress + PROGRESS_EVERY[kind]);
     }
@@ -102,7 +146,14 @@ for (const kind of ['ops', 'files']) {
   total.callsPerSecond = Math.round(total.calls / total.seconds);
   total.typedRejectionPercent = total.rejected === 0 ? 100 : (100 * total.typedRejections) / total.rejected;
   summary.fuzzers[kind] = total;
-  const bad = total.crashes + total.hangs + total.untypedRejections + total.invalidAccepted + total.validRejected + total.mismatches + total.prototypeChanges;
+  const bad =
+    total.crashes +
+    total.hangs +
+    total.untypedRejections +
+    total.invalidAccepted +
+    total.validRejected +
+    total.mismatches +
+    total.prototypeChanges;
   if (bad > 0) failed = true;
   console.log(
     `[fuzz] ${kind}: ${total.calls} calls (${total.valid} valid, ${total.rejected} rejected), ${total.crashes} crashes, ${total.hangs} hangs, ` +

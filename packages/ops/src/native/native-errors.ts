@@ -15,7 +15,9 @@ import {
 
 /** The argument a native message names: `... expected <name> to ...` or `<name> must ...`, else `'arguments'`. */
 function argumentOf(message: string): string {
-  const m = /expected (?:the )?([A-Za-z_][\w.]*)/.exec(message) ?? /^(?:[\w.]+\(\): )?([A-Za-z_][\w.]*) (?:must|is|has)/.exec(message);
+  const m =
+    /expected (?:the )?([A-Za-z_][\w.]*)/.exec(message) ??
+    /^(?:[\w.]+\(\): )?([A-Za-z_][\w.]*) (?:must|is|has)/.exec(message);
   return m?.[1] ?? 'arguments';
 }
 

@@ -34,7 +34,10 @@ describe('TVDCN_NUM_THREADS', () => {
   });
   it.each(['10000', '1024', '9'])('%s is capped at the core count with a warning', (value) => {
     const r = resolveNumThreads(value, 8);
-    expect(r).toEqual({ threads: 8, warning: `TVDCN_NUM_THREADS=${value} is more than the 8 cores of this machine: the CPU kernels use 8 threads` });
+    expect(r).toEqual({
+      threads: 8,
+      warning: `TVDCN_NUM_THREADS=${value} is more than the 8 cores of this machine: the CPU kernels use 8 threads`,
+    });
   });
   it('a count within the cores is used as given, silently; unset means all cores', () => {
     expect(resolveNumThreads('3', 8)).toEqual({ threads: 3, warning: null });

@@ -347,7 +347,7 @@ export abstract class Module {
     const own = this.#stateEntries('');
     const ownNames = new Set(own.map(([name]) => name));
     // Own keys only: a dict read from a file may have a null prototype, or keys such as 'constructor'.
-    const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(stateDict, name);
+    const has = (name: string): boolean => Object.hasOwn(stateDict, name);
     const missingKeys = own.map(([name]) => name).filter((name) => !has(name));
     const unexpectedKeys = Object.keys(stateDict).filter((name) => !ownNames.has(name));
     const mismatches: string[] = [];
