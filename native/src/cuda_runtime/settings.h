@@ -44,6 +44,14 @@ inline std::atomic<bool>& gemm_wide_tiles_flag() {
 }
 inline bool gemm_wide_tiles() { return gemm_wide_tiles_flag().load(std::memory_order_relaxed); }
 
+// Whether regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]) where it
+// applies; a switch for tests and benchmarks (_cudaSetFusedConv), on by default.
+inline std::atomic<bool>& fused_conv_flag() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+inline bool fused_conv() { return fused_conv_flag().load(std::memory_order_relaxed); }
+
 // Upper bound of the column workspace of one deformable-convolution chunk, in bytes.
 inline std::atomic<long long>& workspace_limit_flag() {
   static std::atomic<long long> bytes{512LL << 20};

@@ -562,6 +562,15 @@ Napi::Value SetGemmWideTiles(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaSetFusedConv(on): allows (default) or forbids the fused implicit-GEMM forward (tests, benchmarks).
+Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsBoolean()) throw dcn::Error(ErrorKind::kType, "_cudaSetFusedConv: expected a boolean");
+    cuda::fused_conv_flag().store(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
 // _cudaProfile(on): turns the phase profiler on or off; _cudaProfileReport() -> { phase: ms } since the
 // last report (waits for the GPU).
 Napi::Value Profile(const Napi::CallbackInfo& info) {
@@ -645,6 +654,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaEventElapsedMs", EventElapsed);
   fn("_cudaProfile", Profile);
   fn("_cudaSetGemmWideTiles", SetGemmWideTiles);
+  fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);
 }
 

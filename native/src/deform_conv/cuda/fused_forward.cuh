@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+// Host side of the fused forward (NOTE [ Fused forward ] in fused_forward_kernel.cuh): decides whether
+// the fused kernel takes a regular-view forward, picks the tile, permutes the weight and launches.
+// Returns false when it does not apply, and the caller runs the im2col + GEMM path instead:
+//   - float64, or float32 in the '"float32"' (CUDA-core) matmul mode;
+//   - channels per group, per offset group or per mask group not a multiple of 8;
+//   - the fused path switched off (_cudaSetFusedConv(false): tests and benchmarks compare both).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "cuda_runtime/allocator.h"
+#include "cuda_runtime/check.h"
+#include "cuda_runtime/launch.cuh"
+#include "cuda_runtime/profile.h"
+#include "cuda_runtime/settings.h"
+#include "deform_conv/cuda/fused_forward_kernel.cuh"
+#include "deform_conv/params.h"
+
+namespace dcn::cuda {
+
+namespace fused {
+
+template <int D, typename T, Kind KIND, int BM, bool kDef, typename I>
+void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off,
+            const T* mask, const T* wp, const T* wp_small, const T* bias, T* y) {
+  auto kernel = fused_forward_kernel<D, T, KIND, BM, kDef, I>;
+  constexpr int smem = smem_bytes<KIND, BM>();
+  DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  kernel<<<static_cast<unsigned>(blocks), kThreadsF, smem, s>>>(a, x, off, mask, wp, wp_small, bias, y);
+  DCN_CUDA_LAUNCH_CHECK("fused_forward_kernel", static_cast<unsigned>(blocks), kThreadsF);
+  (void)device;
+}
+
+template <int D, typename T, Kind KIND>
+void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* w, const T* off,
+         const T* mask, const T* bias, T* y, bool fits32) {
+  constexpr int kBK = KindTraits<KIND>::kBK;
+  const int BM = a.cyg <= 64 ? 64 : 128;  // shape-keyed tile: no half-empty tiles for small groups
+  a.c_pad = (a.cxg + kBK - 1) / kBK * kBK;
+  a.o_pad = (a.cyg + BM - 1) / BM * BM;
+  a.o_tiles = a.o_pad / BM;
+  a.q_tiles = static_cast<int>((a.ny + kBN - 1) / kBN);
+  const int64_t n_wp = int64_t{a.G} * a.K * a.o_pad * a.c_pad;
+  Workspace wp(device, n_wp * sizeof(T) * (KIND == Kind::kTf32x3 ? 2 : 1));
+  T* wp_big = wp.as<T>();
+  T* wp_small = KIND == Kind::kTf32x3 ? wp_big + n_wp : nullptr;
+  {
+    const ScopedPhase phase("fused_weight", s);
+    const unsigned grid = grid_for(n_wp, device);
+    permute_weight_kernel<T, KIND><<<grid, kThreads, 0, s>>>(w, wp_big, wp_small, a.G, a.K, a.cyg, a.cxg,
+                                                             a.o_pad, a.c_pad);
+    DCN_CUDA_LAUNCH_CHECK("permute_weight_kernel", grid, kThreads);
+  }
+  const ScopedPhase phase("fused_forward", s);
+  const int64_t blocks = B * a.q_tiles * a.G * a.o_tiles;
+  auto go = [&](auto bm, auto def, auto idx) {
+    using I = decltype(idx);
+    launch<D, T, KIND, decltype(bm)::value, decltype(def)::value, I>(device, s, a, blocks, x, off, mask,
+                                                                     wp_big, wp_small, bias, y);
+  };
+  using B64 = std::integral_constant<int, 64>;
+  using B128 = std::integral_constant<int, 128>;
+  using On = std::true_type;
+  using Off = std::false_type;
+  if (fits32) {
+    if (BM == 64) off != nullptr ? go(B64{}, On{}, int32_t{}) : go(B64{}, Off{}, int32_t{});
+    else off != nullptr ? go(B128{}, On{}, int32_t{}) : go(B128{}, Off{}, int32_t{});
+  } else {
+    if (BM == 64) off != nullptr ? go(B64{}, On{}, int64_t{}) : go(B64{}, Off{}, int64_t{});
+    else off != nullptr ? go(B128{}, On{}, int64_t{}) : go(B128{}, Off{}, int64_t{});
+  }
+}
+
+}  // namespace fused
+
+// Y = W @ im2col(X) + bias in the regular view, fused; false when the fused kernel does not apply.
+template <int D, typename T>
+bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, const T* x, const T* w,
+                   const T* off, const T* mask, const T* bias, T* y) {
+  if constexpr (std::is_same_v<T, double>) {
+    return false;
+  } else {
+    if (!fused_conv()) return false;
+    fused::Kind kind;
+    if constexpr (std::is_same_v<T, __half>) {
+      kind = fused::Kind::kF16;
+    } else if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+      kind = fused::Kind::kBf16;
+    } else {
+      const Float32Matmul m = float32_matmul();
+      if (m == Float32Matmul::kFloat32) return false;
+      kind = m == Float32Matmul::kTf32 ? fused::Kind::kTf32 : fused::Kind::kTf32x3;
+    }
+    const int64_t cxg = g.cx / g.groups, cyg = g.cy / g.groups;
+    const int64_t cpo = g.cx / g.offset_groups, cpm = g.cx / g.mask_groups;
+    if (cxg % 8 != 0 || cpo % 8 != 0 || (mask != nullptr && cpm % 8 != 0)) return false;
+    if (g.batch == 0 || g.cx == 0 || g.cy == 0 || g.kernel_points == 0 || g.x_spatial() == 0 ||
+        g.y_spatial() == 0) {
+      return false;
+    }
+    const int64_t q_tiles = (g.y_spatial() + fused::kBN - 1) / fused::kBN;
+    const int64_t blocks = g.batch * q_tiles * g.groups * ((cyg + 63) / 64);
+    if (!fits_int32(blocks) || !fits_int32(g.cx) || !fits_int32(g.cy) || !fits_int32(g.kernel_points) ||
+        !fits_int32(cxg + 128) || !fits_int32(cyg + 128) || !fits_int32(q_tiles)) {
+      return false;
+    }
+    fused::Args<D> a{};
+    a.x_size = g.x_size;
+    a.y_size = g.y_size;
+    a.kernel_size = g.kernel_size;
+    a.stride = g.stride;
+    a.padding = g.padding;
+    a.dilation = g.dilation;
+    a.nx = g.x_spatial();
+    a.ny = g.y_spatial();
+    a.cx = static_cast<int>(g.cx);
+    a.cy = static_cast<int>(g.cy);
+    a.G = static_cast<int>(g.groups);
+    a.cxg = static_cast<int>(cxg);
+    a.cyg = static_cast<int>(cyg);
+    a.K = static_cast<int>(g.kernel_points);
+    a.og = static_cast<int>(g.offset_groups);
+    a.mg = static_cast<int>(g.mask_groups);
+    a.cpo = static_cast<int>(cpo);
+    a.cpm = static_cast<int>(cpm);
+    // See NOTE [ Index type ]: int32 corner indices when a plane and every grid position fit.
+    int64_t reach = a.nx;
+    for (int ax = 0; ax < D; ++ax) {
+      reach = std::max(reach, g.y_size[ax] * g.stride[ax] + g.kernel_size[ax] * g.dilation[ax] + g.padding[ax]);
+    }
+    const bool fits32 = fits_int32(reach) && fits_int32(a.ny);
+    switch (kind) {
+      case fused::Kind::kF16:
+      case fused::Kind::kBf16:
+        if constexpr (is_half_type<T>) {
+          constexpr fused::Kind k = std::is_same_v<T, __half> ? fused::Kind::kF16 : fused::Kind::kBf16;
+          fused::run<D, T, k>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32);
+        }
+        break;
+      case fused::Kind::kTf32:
+        if constexpr (std::is_same_v<T, float>) {
+          fused::run<D, T, fused::Kind::kTf32>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32);
+        }
+        break;
+      case fused::Kind::kTf32x3:
+        if constexpr (std::is_same_v<T, float>) {
+          fused::run<D, T, fused::Kind::kTf32x3>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32);
+        }
+        break;
+    }
+    return true;
+  }
+}
+
+}  // namespace dcn::cuda
