@@ -25,11 +25,13 @@ namespace fused {
 template <int D, typename T, Kind KIND, int BM, bool kDef, typename I>
 void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off,
             const T* mask, const T* wp, const T* wp_small, const T* bias, T* y) {
-  auto kernel = fused_forward_kernel<D, T, KIND, BM, kDef, I>;
+  constexpr int kWarpsM = BM == 256 ? 4 : 2;
+  constexpr int kThreadsCta = kWarpsM * 128;
+  auto kernel = fused_forward_kernel<D, T, KIND, BM, kWarpsM, kDef, I>;
   constexpr int smem = smem_bytes<KIND, BM>();
   DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  kernel<<<static_cast<unsigned>(blocks), kThreadsF, smem, s>>>(a, x, off, mask, wp, wp_small, bias, y);
-  DCN_CUDA_LAUNCH_CHECK("fused_forward_kernel", static_cast<unsigned>(blocks), kThreadsF);
+  kernel<<<static_cast<unsigned>(blocks), kThreadsCta, smem, s>>>(a, x, off, mask, wp, wp_small, bias, y);
+  DCN_CUDA_LAUNCH_CHECK("fused_forward_kernel", static_cast<unsigned>(blocks), kThreadsCta);
   (void)device;
 }
 
@@ -37,7 +39,10 @@ template <int D, typename T, Kind KIND>
 void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* w, const T* off,
          const T* mask, const T* bias, T* y, bool fits32) {
   constexpr int kBK = KindTraits<KIND>::kBK;
-  const int BM = a.cyg <= 64 ? 64 : 128;  // shape-keyed tile: no half-empty tiles for small groups
+  // Shape-keyed tile: no half-empty tiles for small groups; for wide groups (half types) 256 rows, so
+  // that every sampled B tile feeds 256 output channels (float32's two planes would not fit twice).
+  constexpr bool kWide = KIND == Kind::kF16 || KIND == Kind::kBf16;
+  const int BM = a.cyg <= 64 ? 64 : (kWide && a.cyg > 128 ? 256 : 128);
   a.c_pad = (a.cxg + kBK - 1) / kBK * kBK;
   a.o_pad = (a.cyg + BM - 1) / BM * BM;
   a.o_tiles = a.o_pad / BM;
@@ -53,23 +58,42 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
                                                              a.o_pad, a.c_pad);
     DCN_CUDA_LAUNCH_CHECK("permute_weight_kernel", grid, kThreads);
   }
-  const ScopedPhase phase("fused_forward", s);
-  const int64_t blocks = B * a.q_tiles * a.G * a.o_tiles;
-  auto go = [&](auto bm, auto def, auto idx) {
-    using I = decltype(idx);
-    launch<D, T, KIND, decltype(bm)::value, decltype(def)::value, I>(device, s, a, blocks, x, off, mask,
-                                                                     wp_big, wp_small, bias, y);
-  };
+  // Images in chunks whose channels-last copy fits the workspace limit (at least one image).
+  const int64_t per_image = int64_t{a.cx} * a.nx;
+  const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(B, workspace_limit() / (per_image * sizeof(T))));
+  Workspace xt_ws(device, std::min(nb, B) * per_image * sizeof(T));
+  T* xt = xt_ws.as<T>();
   using B64 = std::integral_constant<int, 64>;
   using B128 = std::integral_constant<int, 128>;
+  using B256 = std::integral_constant<int, kWide ? 256 : 128>;
   using On = std::true_type;
   using Off = std::false_type;
-  if (fits32) {
-    if (BM == 64) off != nullptr ? go(B64{}, On{}, int32_t{}) : go(B64{}, Off{}, int32_t{});
-    else off != nullptr ? go(B128{}, On{}, int32_t{}) : go(B128{}, Off{}, int32_t{});
-  } else {
-    if (BM == 64) off != nullptr ? go(B64{}, On{}, int64_t{}) : go(B64{}, Off{}, int64_t{});
-    else off != nullptr ? go(B128{}, On{}, int64_t{}) : go(B128{}, Off{}, int64_t{});
+  for (int64_t b0 = 0; b0 < B; b0 += nb) {
+    const int64_t n_img = std::min(nb, B - b0);
+    {
+      const ScopedPhase phase("fused_channels_last", s);
+      const int64_t p_tiles = (a.nx + 31) / 32, c_tiles = (a.cx + 31) / 32;
+      const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(std::min<int64_t>(n_img, 65535)));
+      to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
+      DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+    }
+    const ScopedPhase phase("fused_forward", s);
+    a.b0 = b0;
+    const int64_t blocks = n_img * a.q_tiles * a.G * a.o_tiles;
+    auto go = [&](auto bm, auto def, auto idx) {
+      using I = decltype(idx);
+      launch<D, T, KIND, decltype(bm)::value, decltype(def)::value, I>(device, s, a, blocks, xt, off, mask,
+                                                                       wp_big, wp_small, bias, y);
+    };
+    if (fits32) {
+      if (BM == 64) off != nullptr ? go(B64{}, On{}, int32_t{}) : go(B64{}, Off{}, int32_t{});
+      else if (BM == 128) off != nullptr ? go(B128{}, On{}, int32_t{}) : go(B128{}, Off{}, int32_t{});
+      else off != nullptr ? go(B256{}, On{}, int32_t{}) : go(B256{}, Off{}, int32_t{});
+    } else {
+      if (BM == 64) off != nullptr ? go(B64{}, On{}, int64_t{}) : go(B64{}, Off{}, int64_t{});
+      else if (BM == 128) off != nullptr ? go(B128{}, On{}, int64_t{}) : go(B128{}, Off{}, int64_t{});
+      else off != nullptr ? go(B256{}, On{}, int64_t{}) : go(B256{}, Off{}, int64_t{});
+    }
   }
 }
 
@@ -102,7 +126,8 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
     }
     const int64_t q_tiles = (g.y_spatial() + fused::kBN - 1) / fused::kBN;
     const int64_t blocks = g.batch * q_tiles * g.groups * ((cyg + 63) / 64);
-    if (!fits_int32(blocks) || !fits_int32(g.cx) || !fits_int32(g.cy) || !fits_int32(g.kernel_points) ||
+    const int64_t tr_tiles = ((g.x_spatial() + 31) / 32) * ((g.cx + 31) / 32);
+    if (!fits_int32(blocks) || !fits_int32(tr_tiles) || !fits_int32(g.cx) || !fits_int32(g.cy) || !fits_int32(g.kernel_points) ||
         !fits_int32(cxg + 128) || !fits_int32(cyg + 128) || !fits_int32(q_tiles)) {
       return false;
     }

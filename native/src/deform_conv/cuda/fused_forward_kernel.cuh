@@ -6,19 +6,23 @@
 // the bilinear (linear, trilinear) values, mask applied, straight into the shared-memory B tile.
 //
 // NOTE [ Fused forward ]
-// - CTA tile BM x 128 x BK (BM = 128, or 64 when a group has at most 64 output channels), 256 threads,
-//   8 warps as 2 (M) x 4 (N), warp tile BM/2 x 32; mma.sync (m16n8k16 for float16/bfloat16, m16n8k8
+// - CTA tile BM x 128 x BK: BM = 64 (at most 64 output channels per group) or 128 with 8 warps as
+//   2 (M) x 4 (N); BM = 256 (half types, more than 128 output channels per group) with 16 warps as
+//   4 x 4, so that each sampled tile feeds twice the output channels; warp tile BM/WARPS_M x 32; mma.sync (m16n8k16 for float16/bfloat16, m16n8k8
 //   TF32 for float32, three products for 3xTF32), operands read with ldmatrix. A shared row holds 64
 //   bytes of K (32 half or 16 float32 elements) plus 16 bytes of padding, so ldmatrix and the sampler's
 //   16-byte stores are free of bank conflicts in both element widths.
 // - The weight is permuted once per call into [G][K][BM-padded o][BK-padded c] (zero padding, float32
 //   split into its TF32 part and remainder here), so the A tiles are unconditional 16-byte cp.async.
-// - Sampler: thread t owns y position n = t % 128 of the tile and channels (t / 128) * BK/2 .. +BK/2 of
-//   each K step, in blocks of 8 channels that lie in one offset and one mask group (the launcher asks
-//   for cx/G, cx/OG and cx/MG to be multiples of 8). The sampling plan (2^D corner indices and weights
-//   with the mask folded in) depends on (position, kernel point, offset group, mask group) only: it is
-//   computed by the shared core of sampling.h when that key changes, so every channel of the group
-//   reuses it. float32 values are split into TF32 big and small parts once, when staged.
+// - X is first copied channels-last (to_channels_last_kernel, per chunk of images): a corner of 8
+//   channels is then one 16-byte load, where the channels-first layout needed 8 scattered 2-byte loads
+//   (the first version, which measured 1.2x faster than im2col + GEMM at best, see docs/cuda.md).
+// - Sampler jobs (position of the tile, octet of 8 channels of the K step): the octets lie in one
+//   offset and one mask group (the launcher asks for cx/G, cx/OG and cx/MG to be multiples of 8). The
+//   sampling plan (2^D corner indices and weights with the mask folded in) depends on (position,
+//   kernel point, offset group, mask group) only: the shared core of sampling.h computes it when that
+//   key changes, and every channel of the group reuses it. float32 values are split into TF32 big and
+//   small parts once, when staged.
 // - Two shared stages: while the warps multiply stage s, they sample and load stage s ^ 1.
 // - Epilogue: bias in float32, rounded once to T, stored to NCHW Y.
 // Indexing: per-plane corner indices in I (int32 when a plane and its reach fit, else int64), image and
@@ -53,6 +57,7 @@ struct Args {
   int cpo, cpm;        // channels per offset / mask group
   int c_pad, o_pad;    // cxg rounded up to BK, cyg rounded up to BM (the permuted weight's extents)
   int o_tiles, q_tiles;
+  int64_t b0;          // first image of the launch (x is the channels-last copy of images b0 ..)
 };
 
 __device__ __forceinline__ uint32_t tf32_bits(float x) {
@@ -175,31 +180,77 @@ __device__ __forceinline__ void store8(unsigned char* big_row, unsigned char* sm
   }
 }
 
+// Eight consecutive elements (16-byte aligned) widened to float.
+template <typename T>
+__device__ __forceinline__ void load8(const T* p, float (&out)[8]) {
+  if constexpr (std::is_same_v<T, float>) {
+    const float4 u = __ldg(reinterpret_cast<const float4*>(p));
+    const float4 w = __ldg(reinterpret_cast<const float4*>(p) + 1);
+    out[0] = u.x, out[1] = u.y, out[2] = u.z, out[3] = u.w;
+    out[4] = w.x, out[5] = w.y, out[6] = w.z, out[7] = w.w;
+  } else {
+    const uint4 u = __ldg(reinterpret_cast<const uint4*>(p));
+    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      if constexpr (std::is_same_v<T, __half>) {
+        const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&w[i]));
+        out[2 * i] = f.x, out[2 * i + 1] = f.y;
+      } else {
+        const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w[i]));
+        out[2 * i] = f.x, out[2 * i + 1] = f.y;
+      }
+    }
+  }
+}
+
+// xt[bl][p][c] = x[b0 + bl][c][p] for nb images (channels-last copy of the sampled tensor), through
+// 32 x 32 shared tiles; blockIdx.x = (position tile, channel tile), blockIdx.y strides over images.
+template <typename T>
+__global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb,
+                                        int64_t c, int64_t np, int64_t p_tiles) {
+  __shared__ T tile[32][33];
+  const int64_t pt = blockIdx.x % p_tiles, ct = blockIdx.x / p_tiles;
+  for (int64_t bl = blockIdx.y; bl < nb; bl += gridDim.y) {
+    const T* src = x + (b0 + bl) * c * np;
+    T* dst = xt + bl * np * c;
+    for (int r = threadIdx.y; r < 32; r += blockDim.y) {
+      const int64_t cc = ct * 32 + r, pp = pt * 32 + threadIdx.x;
+      if (cc < c && pp < np) tile[r][threadIdx.x] = src[cc * np + pp];
+    }
+    __syncthreads();
+    for (int r = threadIdx.y; r < 32; r += blockDim.y) {
+      const int64_t pp = pt * 32 + r, cc = ct * 32 + threadIdx.x;
+      if (cc < c && pp < np) dst[pp * c + cc] = tile[threadIdx.x][r];
+    }
+    __syncthreads();
+  }
+}
+
 // Shared memory of the kernel: [stage][operand A|B][plane][rows][kRowStride bytes].
 template <Kind KIND, int BM>
-constexpr int smem_bytes() {
+constexpr int smem_bytes() {  // BM = 256: 61440 bytes (half types)
   return 2 * KindTraits<KIND>::kPlanes * (BM + kBN) * kRowStride;
 }
 
-template <int D, typename T, Kind KIND, int BM, bool kDeformable, typename I>
-__global__ void __launch_bounds__(kThreadsF, 2)
+template <int D, typename T, Kind KIND, int BM, int WARPS_M, bool kDeformable, typename I>
+__global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
     fused_forward_kernel(const Args<D> a, const T* __restrict__ x, const T* __restrict__ offset,
                          const T* __restrict__ mask, const T* __restrict__ wp,
                          const T* __restrict__ wp_small, const T* __restrict__ bias, T* __restrict__ y) {
   using Tr = KindTraits<KIND>;
   constexpr int kPlanes = Tr::kPlanes;
   constexpr int kBK = Tr::kBK;
-  constexpr int kCpt = kBK / 2;      // channels per sampler thread per step
-  constexpr int kBlocks8 = kCpt / 8;  // 8-channel blocks per sampler thread per step
+  constexpr int kThreads = WARPS_M * 128;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
-  constexpr int kWM = BM / 2, kWN = 32;
+  constexpr int kWM = BM / WARPS_M, kWN = 32;
   constexpr int kMT = kWM / 16, kNT = kWN / 8;
   constexpr int kPlaneA = BM * kRowStride, kPlaneB = kBN * kRowStride;
   constexpr int kStage = kPlanes * (kPlaneA + kPlaneB);
 
   extern __shared__ __align__(128) unsigned char smem[];
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int wm = warp & 1, wn = warp >> 1;
+  const int wm = warp % WARPS_M, wn = warp / WARPS_M;
 
   // Tile of this CTA: output-channel tile fastest (CTAs sampling the same positions run together).
   int64_t blk = blockIdx.x;
@@ -208,30 +259,43 @@ __global__ void __launch_bounds__(kThreadsF, 2)
   const int g = static_cast<int>(blk % a.G);
   blk /= a.G;
   const int64_t qt = blk % a.q_tiles;
-  const int64_t b = blk / a.q_tiles;
+  const int64_t b = a.b0 + blk / a.q_tiles;
 
-  // Sampler identity: y position n of the tile and half h of each K step's channels.
-  const int n = tid & (kBN - 1), h = tid >> 7;
-  const int64_t q = qt * kBN + n;
-  const bool q_ok = q < a.ny;
-  I yq[D];
-  {
-    int64_t r = q_ok ? q : 0;
+  // Sampler jobs: (position n of the tile, octet of 8 channels of the K step); a thread has kJobs of
+  // them, all with the same octet, positions kThreads / kOpp apart. X is channels-last here (xt), so an
+  // octet's corner is one 16-byte (half) or two 16-byte (float32) loads, and the kOpp lanes of one
+  // position read one contiguous run of the step's channels.
+  constexpr int kOpp = kBK / 8;
+  constexpr int kJobs = kBN * kOpp / kThreads;
+  static_assert(kJobs >= 1 && (kBN * kOpp) % kThreads == 0, "whole sampler jobs per thread");
+  const int oct = tid % kOpp;
+  int64_t qj[kJobs];
+  bool qok[kJobs];
+  I yq[kJobs][D];
+#pragma unroll
+  for (int j = 0; j < kJobs; ++j) {
+    const int n = tid / kOpp + j * (kThreads / kOpp);
+    qj[j] = qt * kBN + n;
+    qok[j] = qj[j] < a.ny;
+    int64_t r = qok[j] ? qj[j] : 0;
 #pragma unroll
     for (int ax = D - 1; ax >= 0; --ax) {
-      yq[ax] = static_cast<I>(r % a.y_size[ax]);
+      yq[j][ax] = static_cast<I>(r % a.y_size[ax]);
       r /= a.y_size[ax];
     }
   }
-  const T* xb = x + (b * a.cx) * a.nx;
+  const T* xb = x + (b - a.b0) * a.nx * a.cx;  // channels-last chunk of images b0 ..
 
-  // The cached sampling plan and its key.
-  int key_kpt = -1, key_og = -1, key_mg = -1;
-  I cidx[kCount];
-  float cw[kCount];
-  unsigned cvalid = 0;
+  // The cached sampling plan of each job and its key.
+  int key_kpt[kJobs], key_og[kJobs], key_mg[kJobs];
+  I cidx[kJobs][kCount];
+  float cw[kJobs][kCount];
+  unsigned cvalid[kJobs];
+#pragma unroll
+  for (int j = 0; j < kJobs; ++j) key_kpt[j] = key_og[j] = key_mg[j] = -1;
 
-  auto make_plan = [&](int kpt, int og, int mgi) {
+  auto make_plan = [&](int j, int kpt, int og, int mgi) {
+    const int64_t q = qj[j];
     I pos[D];
     {
       int kk = kpt;
@@ -240,7 +304,7 @@ __global__ void __launch_bounds__(kThreadsF, 2)
         const int ks = static_cast<int>(a.kernel_size[ax]);
         const int k = kk % ks;
         kk /= ks;
-        pos[ax] = yq[ax] * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) +
+        pos[ax] = yq[j][ax] * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) +
                   static_cast<I>(k) * static_cast<I>(a.dilation[ax]);
       }
     }
@@ -258,13 +322,13 @@ __global__ void __launch_bounds__(kThreadsF, 2)
     }
 #pragma unroll
     for (int i = 0; i < kCount; ++i) {
-      cidx[i] = c.index[i];
-      cw[i] = c.weight[i] * m;
+      cidx[j][i] = c.index[i];
+      cw[j][i] = c.weight[i] * m;
     }
-    cvalid = c.valid;
-    key_kpt = kpt;
-    key_og = og;
-    key_mg = mgi;
+    cvalid[j] = c.valid;
+    key_kpt[j] = kpt;
+    key_og[j] = og;
+    key_mg[j] = mgi;
   };
 
   const int c_steps = a.c_pad / kBK;
@@ -281,7 +345,7 @@ __global__ void __launch_bounds__(kThreadsF, 2)
       const T* src = (p == 0 ? wp : wp_small) + base;
       unsigned char* dst = smem + stage * kStage + p * kPlaneA;
 #pragma unroll
-      for (int i = tid; i < kChunks; i += kThreadsF) {
+      for (int i = tid; i < kChunks; i += kThreads) {
         const int r = i / (kRowBytes / 16), ch = i % (kRowBytes / 16);
         cp_async16(smem_addr(dst + r * kRowStride + ch * 16),
                    reinterpret_cast<const unsigned char*>(src + int64_t{r} * a.c_pad) + ch * 16);
@@ -290,36 +354,37 @@ __global__ void __launch_bounds__(kThreadsF, 2)
     cp_async_commit_all();
   };
 
-  // B tile of step it: this thread's kCpt channels at its position.
+  // B tile of step it: this thread's octet of channels at each of its job positions.
   auto sample_b = [&](int it, int stage) {
     const int kpt = it / c_steps, c0 = (it - kpt * c_steps) * kBK;
-    unsigned char* rowB = smem + stage * kStage + kPlanes * kPlaneA + n * kRowStride;
+    const int cl = c0 + oct * 8;  // first channel of the octet, within the group
 #pragma unroll
-    for (int blk8 = 0; blk8 < kBlocks8; ++blk8) {
-      const int cl = c0 + h * kCpt + blk8 * 8;  // channel within the group
+    for (int j = 0; j < kJobs; ++j) {
+      const int n = tid / kOpp + j * (kThreads / kOpp);
       float v[8];
-      if (q_ok && cl < a.cxg) {
+#pragma unroll
+      for (int u = 0; u < 8; ++u) v[u] = 0.0f;
+      if (qok[j] && cl < a.cxg) {
         const int cg = g * a.cxg + cl;
         const int ogi = cg / a.cpo;
         const int mgi = mask != nullptr ? cg / a.cpm : 0;
-        if (kpt != key_kpt || ogi != key_og || mgi != key_mg) make_plan(kpt, ogi, mgi);
-        const T* plane = xb + int64_t{cg} * a.nx;
+        if (kpt != key_kpt[j] || ogi != key_og[j] || mgi != key_mg[j]) make_plan(j, kpt, ogi, mgi);
+        float xv[kCount][8];
 #pragma unroll
-        for (int u = 0; u < 8; ++u) {
-          float s = 0.0f;
+        for (int i = 0; i < kCount; ++i) {
+          if ((cvalid[j] >> i) & 1u) {
+            load8(xb + static_cast<int64_t>(cidx[j][i]) * a.cx + cg, xv[i]);
+          } else {
 #pragma unroll
-          for (int i = 0; i < kCount; ++i) {
-            const float xv = ((cvalid >> i) & 1u) ? convert<float>(plane[cidx[i]]) : 0.0f;
-            s += cw[i] * xv;
+            for (int u = 0; u < 8; ++u) xv[i][u] = 0.0f;
           }
-          v[u] = s;
-          plane += a.nx;
         }
-      } else {
 #pragma unroll
-        for (int u = 0; u < 8; ++u) v[u] = 0.0f;
+        for (int i = 0; i < kCount; ++i)
+#pragma unroll
+          for (int u = 0; u < 8; ++u) v[u] += cw[j][i] * xv[i][u];
       }
-      unsigned char* dst = rowB + (h * kCpt + blk8 * 8) * Tr::kElem;
+      unsigned char* dst = smem + stage * kStage + kPlanes * kPlaneA + n * kRowStride + oct * 8 * Tr::kElem;
       store8<T, KIND>(dst, dst + kPlaneB, v);
     }
   };
