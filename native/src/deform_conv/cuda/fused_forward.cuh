@@ -25,7 +25,8 @@ namespace fused {
 template <int D, typename T, Kind KIND, int BM, bool kDef, typename I>
 void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off,
             const T* mask, const T* wp, const T* wp_small, const T* bias, T* y) {
-  constexpr int kWarpsM = BM == 256 ? 4 : 2;
+  // Half types: 16 warps (one sampler job of 8 channels per thread at BK = 32); float32: 8.
+  constexpr int kWarpsM = (KIND == Kind::kF16 || KIND == Kind::kBf16) ? 4 : 2;
   constexpr int kThreadsCta = kWarpsM * 128;
   auto kernel = fused_forward_kernel<D, T, KIND, BM, kWarpsM, kDef, I>;
   constexpr int smem = smem_bytes<KIND, BM>();

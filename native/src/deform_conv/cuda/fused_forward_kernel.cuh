@@ -6,9 +6,9 @@
 // the bilinear (linear, trilinear) values, mask applied, straight into the shared-memory B tile.
 //
 // NOTE [ Fused forward ]
-// - CTA tile BM x 128 x BK: BM = 64 (at most 64 output channels per group) or 128 with 8 warps as
-//   2 (M) x 4 (N); BM = 256 (half types, more than 128 output channels per group) with 16 warps as
-//   4 x 4, so that each sampled tile feeds twice the output channels; warp tile BM/WARPS_M x 32; mma.sync (m16n8k16 for float16/bfloat16, m16n8k8
+// - CTA tile BM x 128 x BK: BM = 64 (at most 64 output channels per group), 128, or 256 (half types,
+//   more than 128 output channels per group, so that each sampled tile feeds twice the channels);
+//   half types: 16 warps as 4 (M) x 4 (N), float32: 8 warps as 2 x 4; warp tile BM/WARPS_M x 32; mma.sync (m16n8k16 for float16/bfloat16, m16n8k8
 //   TF32 for float32, three products for 3xTF32), operands read with ldmatrix. A shared row holds 64
 //   bytes of K (32 half or 16 float32 elements) plus 16 bytes of padding, so ldmatrix and the sampler's
 //   16-byte stores are free of bank conflicts in both element widths.
@@ -23,7 +23,8 @@
 //   kernel point, offset group, mask group) only: the shared core of sampling.h computes it when that
 //   key changes, and every channel of the group reuses it. float32 values are split into TF32 big and
 //   small parts once, when staged.
-// - Two shared stages: while the warps multiply stage s, they sample and load stage s ^ 1.
+// - Two shared stages: while the warps multiply stage s, they sample and load stage s ^ 1; the corner
+//   loads of stage s ^ 1 are issued before the MMA of stage s and blended after it (kPrefetch).
 // - Epilogue: bias in float32, rounded once to T, stored to NCHW Y.
 // Indexing: per-plane corner indices in I (int32 when a plane and its reach fit, else int64), image and
 // channel base offsets in int64.
@@ -180,17 +181,17 @@ __device__ __forceinline__ void store8(unsigned char* big_row, unsigned char* sm
   }
 }
 
-// Eight consecutive elements (16-byte aligned) widened to float.
-template <typename T>
-__device__ __forceinline__ void load8(const T* p, float (&out)[8]) {
+// Eight elements held as raw 16-byte vectors (one for half types, two for float32), widened to float.
+template <typename T, int V>
+__device__ __forceinline__ void unpack8(const uint4 (&r)[V], float (&out)[8]) {
   if constexpr (std::is_same_v<T, float>) {
-    const float4 u = __ldg(reinterpret_cast<const float4*>(p));
-    const float4 w = __ldg(reinterpret_cast<const float4*>(p) + 1);
-    out[0] = u.x, out[1] = u.y, out[2] = u.z, out[3] = u.w;
-    out[4] = w.x, out[5] = w.y, out[6] = w.z, out[7] = w.w;
+#pragma unroll
+    for (int v = 0; v < V; ++v) {
+      out[4 * v] = __uint_as_float(r[v].x), out[4 * v + 1] = __uint_as_float(r[v].y);
+      out[4 * v + 2] = __uint_as_float(r[v].z), out[4 * v + 3] = __uint_as_float(r[v].w);
+    }
   } else {
-    const uint4 u = __ldg(reinterpret_cast<const uint4*>(p));
-    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+    const uint32_t w[4] = {r[0].x, r[0].y, r[0].z, r[0].w};
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       if constexpr (std::is_same_v<T, __half>) {
@@ -354,39 +355,50 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
     cp_async_commit_all();
   };
 
-  // B tile of step it: this thread's octet of channels at each of its job positions.
-  auto sample_b = [&](int it, int stage) {
+  // B tile of step it, in two halves: gather() computes the plan when its key changes and issues the
+  // corner loads of the thread's octet into registers; finish() blends them and stores the octet to
+  // the shared tile. With kPrefetch the main loop puts the MMA of the current stage between the two,
+  // so the loads' latency overlaps the tensor-core work (without it, about 2-4 us per K step were
+  // spent waiting, measured) when the accumulators and the raw corners fit the register budget
+  // (half types up to BM = 128 in 3D and BM = 256 in 2D; float32 with BM = 64, or in 1D).
+  static_assert(kJobs == 1, "one sampler job per thread");
+  constexpr int kVecs = Tr::kElem / 2;  // 16-byte vectors per corner octet: 1 (half), 2 (float32)
+  constexpr bool kPrefetch = kMT * kNT * 4 + kCount * kVecs * 4 <= 80;  // accumulators + raw corners
+  uint4 raw[kCount][kVecs];
+  bool live = false;
+  auto gather = [&](int it) {
     const int kpt = it / c_steps, c0 = (it - kpt * c_steps) * kBK;
     const int cl = c0 + oct * 8;  // first channel of the octet, within the group
+    live = qok[0] && cl < a.cxg;
+    if (!live) return;
+    const int cg = g * a.cxg + cl;
+    const int ogi = cg / a.cpo;
+    const int mgi = mask != nullptr ? cg / a.cpm : 0;
+    if (kpt != key_kpt[0] || ogi != key_og[0] || mgi != key_mg[0]) make_plan(0, kpt, ogi, mgi);
 #pragma unroll
-    for (int j = 0; j < kJobs; ++j) {
-      const int n = tid / kOpp + j * (kThreads / kOpp);
-      float v[8];
+    for (int i = 0; i < kCount; ++i) {
+      const uint4* src = reinterpret_cast<const uint4*>(xb + static_cast<int64_t>(cidx[0][i]) * a.cx + cg);
+      const bool ok = (cvalid[0] >> i) & 1u;
 #pragma unroll
-      for (int u = 0; u < 8; ++u) v[u] = 0.0f;
-      if (qok[j] && cl < a.cxg) {
-        const int cg = g * a.cxg + cl;
-        const int ogi = cg / a.cpo;
-        const int mgi = mask != nullptr ? cg / a.cpm : 0;
-        if (kpt != key_kpt[j] || ogi != key_og[j] || mgi != key_mg[j]) make_plan(j, kpt, ogi, mgi);
-        float xv[kCount][8];
-#pragma unroll
-        for (int i = 0; i < kCount; ++i) {
-          if ((cvalid[j] >> i) & 1u) {
-            load8(xb + static_cast<int64_t>(cidx[j][i]) * a.cx + cg, xv[i]);
-          } else {
-#pragma unroll
-            for (int u = 0; u < 8; ++u) xv[i][u] = 0.0f;
-          }
-        }
-#pragma unroll
-        for (int i = 0; i < kCount; ++i)
-#pragma unroll
-          for (int u = 0; u < 8; ++u) v[u] += cw[j][i] * xv[i][u];
-      }
-      unsigned char* dst = smem + stage * kStage + kPlanes * kPlaneA + n * kRowStride + oct * 8 * Tr::kElem;
-      store8<T, KIND>(dst, dst + kPlaneB, v);
+      for (int v = 0; v < kVecs; ++v) raw[i][v] = ok ? __ldg(src + v) : make_uint4(0, 0, 0, 0);
     }
+  };
+  auto finish = [&](int stage) {
+    const int n = tid / kOpp;
+    float v[8];
+#pragma unroll
+    for (int u = 0; u < 8; ++u) v[u] = 0.0f;
+    if (live) {
+#pragma unroll
+      for (int i = 0; i < kCount; ++i) {
+        float xv[8];
+        unpack8<T>(raw[i], xv);
+#pragma unroll
+        for (int u = 0; u < 8; ++u) v[u] += cw[0][i] * xv[u];
+      }
+    }
+    unsigned char* dst = smem + stage * kStage + kPlanes * kPlaneA + n * kRowStride + oct * 8 * Tr::kElem;
+    store8<T, KIND>(dst, dst + kPlaneB, v);
   };
 
   float acc[kMT][kNT][4];
@@ -399,16 +411,19 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
 
   if (n_it > 0) {
     load_a(0, 0);
-    sample_b(0, 0);
+    gather(0);
+    finish(0);
     cp_async_wait_all();
   }
   __syncthreads();
 
   for (int it = 0; it < n_it; ++it) {
     const int s = it & 1;
-    if (it + 1 < n_it) {
+    const bool more = it + 1 < n_it;
+    if (more) {
       load_a(it + 1, s ^ 1);
-      sample_b(it + 1, s ^ 1);
+      gather(it + 1);
+      if constexpr (!kPrefetch) finish(s ^ 1);
     }
     const unsigned char* sa = smem + s * kStage;
     const unsigned char* sb = sa + kPlanes * kPlaneA;
@@ -445,6 +460,9 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
           mma<KIND>(acc[mt][nt], af[0], bf[0][nt]);
         }
       }
+    }
+    if constexpr (kPrefetch) {
+      if (more) finish(s ^ 1);
     }
     cp_async_wait_all();
     __syncthreads();
