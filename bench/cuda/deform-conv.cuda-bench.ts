@@ -36,20 +36,21 @@ interface Variant {
   matmul?: CudaFloat32Matmul;
   /** false: only 128 x 128 GEMM tiles. */
   wide?: boolean;
-  /** false: im2col + GEMM instead of the fused forward (NOTE [ Fused forward ]). */
-  fused?: boolean;
+  /** false: im2col + GEMM instead of the fused forward (NOTE [ Fused forward ]); 'force': fused wherever it applies. */
+  fused?: boolean | 'force';
   /** Only with --all (unchanged paths, recorded before). */
   optional?: boolean;
 }
 
 const VARIANTS: Variant[] = [
   { label: 'fp32', dtype: 'float32', matmul: 'tf32x3' },
-  { label: 'fp32 unfused', dtype: 'float32', matmul: 'tf32x3', fused: false },
+  { label: 'fp32 fused', dtype: 'float32', matmul: 'tf32x3', fused: 'force' },
   { label: 'fp32 CUDA cores', dtype: 'float32', matmul: 'float32', optional: true },
   { label: 'tf32', dtype: 'float32', matmul: 'tf32' },
   { label: 'fp16', dtype: 'float16' },
   { label: 'bf16', dtype: 'bfloat16' },
   { label: 'fp16 unfused', dtype: 'float16', fused: false },
+  { label: 'fp16 fused', dtype: 'float16', fused: 'force' },
 ];
 
 const args = process.argv.slice(2);
@@ -167,7 +168,7 @@ const cases: Case[] = [
 ];
 
 /** Variants of the 1D/3D/transposed cases (fewer than the 2D suite's, to fit the device call). */
-const OP_VARIANTS = new Set(['fp32', 'tf32', 'fp16', 'bf16', 'fp16 unfused']);
+const OP_VARIANTS = new Set(['fp32', 'tf32', 'fp16', 'bf16', 'fp16 unfused', 'fp16 fused']);
 const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
 
 for (const s of cases) {
@@ -194,7 +195,7 @@ for (const s of cases) {
     if (v.optional && !args.includes('--all')) continue;
     if (v.matmul) setCudaFloat32Matmul(v.matmul);
     b._cudaSetGemmWideTiles(v.wide !== false);
-    b._cudaSetFusedConv(v.fused !== false);
+    b._cudaSetFusedConv(v.fused !== false, v.fused === 'force');
     const opts = { device: 'cuda:0' as const, dtype: v.dtype };
     // Input sets: enough that together they exceed L2 twice; set k is derived on the GPU from the first.
     const perSet = (hx.length + hoff.length + hmask.length) * (v.dtype === 'float32' ? 4 : 2);

@@ -562,11 +562,17 @@ Napi::Value SetGemmWideTiles(const Napi::CallbackInfo& info) {
   });
 }
 
-// _cudaSetFusedConv(on): allows (default) or forbids the fused implicit-GEMM forward (tests, benchmarks).
+// _cudaSetFusedConv(on, force?): allows (default: where it measured faster) or forbids the fused
+// implicit-GEMM forward; with force, wherever it applies (tests, benchmarks).
 Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    if (!info[0].IsBoolean()) throw dcn::Error(ErrorKind::kType, "_cudaSetFusedConv: expected a boolean");
-    cuda::fused_conv_flag().store(info[0].As<Napi::Boolean>().Value());
+    if (!info[0].IsBoolean() || (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsBoolean())) {
+      throw dcn::Error(ErrorKind::kType, "_cudaSetFusedConv: expected (boolean, boolean?)");
+    }
+    const bool on = info[0].As<Napi::Boolean>().Value();
+    const bool force = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    cuda::fused_conv_flag().store(static_cast<int>(!on ? cuda::FusedConv::kOff
+                                                       : force ? cuda::FusedConv::kForce : cuda::FusedConv::kAuto));
     return info.Env().Undefined();
   });
 }

@@ -2,8 +2,10 @@
 // Host side of the fused forward (NOTE [ Fused forward ] in fused_forward_kernel.cuh): decides whether
 // the fused kernel takes a regular-view forward, picks the tile, permutes the weight and launches.
 // Returns false when it does not apply, and the caller runs the im2col + GEMM path instead:
-//   - float64, or float32 in the '"float32"' (CUDA-core) matmul mode;
+//   - float64, or float32 in the 'float32' (CUDA-core) matmul mode;
 //   - channels per group, per offset group or per mask group not a multiple of 8;
+//   - unless forced (_cudaSetFusedConv(true, true)): float32, and grids of fewer CTAs than SMs, where
+//     the fused kernel measured slower (docs/cuda.md);
 //   - the fused path switched off (_cudaSetFusedConv(false): tests and benchmarks compare both).
 #pragma once
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include "cuda_runtime/launch.cuh"
 #include "cuda_runtime/profile.h"
 #include "cuda_runtime/settings.h"
+#include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/fused_forward_kernel.cuh"
 #include "deform_conv/params.h"
 
@@ -107,7 +110,11 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
   if constexpr (std::is_same_v<T, double>) {
     return false;
   } else {
-    if (!fused_conv()) return false;
+    const FusedConv mode = fused_conv();
+    if (mode == FusedConv::kOff) return false;
+    // float32 (3xTF32 and TF32) measured slower than im2col + GEMM on most of the suite (docs/cuda.md):
+    // only when forced.
+    if (!is_half_type<T> && mode != FusedConv::kForce) return false;
     fused::Kind kind;
     if constexpr (std::is_same_v<T, __half>) {
       kind = fused::Kind::kF16;
@@ -127,6 +134,13 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
     }
     const int64_t q_tiles = (g.y_spatial() + fused::kBN - 1) / fused::kBN;
     const int64_t blocks = g.batch * q_tiles * g.groups * ((cyg + 63) / 64);
+    // A grid smaller than the device (r50-c5: 64 CTAs of 256 rows for 132 SMs) measured slower than
+    // im2col + GEMM: only when forced.
+    {
+      const int64_t bm = cyg <= 64 ? 64 : (is_half_type<T> && cyg > 128 ? 256 : 128);
+      const int64_t ctas = g.batch * q_tiles * g.groups * ((cyg + bm - 1) / bm);
+      if (mode != FusedConv::kForce && ctas < multiprocessor_count(device)) return false;
+    }
     const int64_t tr_tiles = ((g.x_spatial() + 31) / 32) * ((g.cx + 31) / 32);
     if (!fits_int32(blocks) || !fits_int32(tr_tiles) || !fits_int32(g.cx) || !fits_int32(g.cy) || !fits_int32(g.kernel_points) ||
         !fits_int32(cxg + 128) || !fits_int32(cyg + 128) || !fits_int32(q_tiles)) {
