@@ -3,7 +3,7 @@
 // the suite of suite.json (2D shapes, then the 1D, 3D and transposed ops), timed with CUDA events on the addon's stream: warm-up, then the median of many runs,
 // rotating between input sets larger than L2 together. Run on the GPU machine by .gpu/run-on-gpu.sh
 // (scripts/gpu-check.sh bundles this file); writes JSON to $OUT (or the current directory).
-//   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64]
+//   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64] [--variants fp16,bf16]
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? new Set(args[onlyArg + 1].split(',')) : null;
+const variantsArg = args.indexOf('--variants');
+const variantsOnly = variantsArg >= 0 ? new Set(args[variantsArg + 1].split(',')) : null;
 const WARMUP = quick ? 2 : 5;
 const RUNS = quick ? 5 : 25;
 const L2_BYTES = 50e6;
@@ -193,6 +195,7 @@ for (const s of cases) {
   for (const v of VARIANTS) {
     if (!(s.dim === 2 && !s.transposed) && !OP_VARIANTS.has(v.label)) continue;
     if (v.optional && !args.includes('--all')) continue;
+    if (variantsOnly && !variantsOnly.has(v.label)) continue;
     if (v.matmul) setCudaFloat32Matmul(v.matmul);
     b._cudaSetGemmWideTiles(v.wide !== false);
     b._cudaSetFusedConv(v.fused !== false, v.fused === 'force');

@@ -4,7 +4,7 @@
 // Returns false when it does not apply, and the caller runs the im2col + GEMM path instead:
 //   - float64, or float32 in the 'float32' (CUDA-core) matmul mode;
 //   - channels per group, per offset group or per mask group not a multiple of 8;
-//   - unless forced (_cudaSetFusedConv(true, true)): float32, and grids of fewer CTAs than SMs, where
+//   - unless forced (_cudaSetFusedConv(true, true)): float32, and grids of fewer CTAs than half the SMs, where
 //     the fused kernel measured slower (docs/cuda.md);
 //   - the fused path switched off (_cudaSetFusedConv(false): tests and benchmarks compare both).
 #pragma once
@@ -134,12 +134,12 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
     }
     const int64_t q_tiles = (g.y_spatial() + fused::kBN - 1) / fused::kBN;
     const int64_t blocks = g.batch * q_tiles * g.groups * ((cyg + 63) / 64);
-    // A grid smaller than the device (r50-c5: 64 CTAs of 256 rows for 132 SMs) measured slower than
-    // im2col + GEMM: only when forced.
+    // A grid of fewer CTAs than half the SMs (r50-c5: 64 CTAs of 256 rows for 132 SMs) measured slower
+    // than im2col + GEMM; one of 128 (r50-c4) 1.5x faster: below half the SMs only when forced.
     {
       const int64_t bm = cyg <= 64 ? 64 : (is_half_type<T> && cyg > 128 ? 256 : 128);
       const int64_t ctas = g.batch * q_tiles * g.groups * ((cyg + bm - 1) / bm);
-      if (mode != FusedConv::kForce && ctas < multiprocessor_count(device)) return false;
+      if (mode != FusedConv::kForce && 2 * ctas < multiprocessor_count(device)) return false;
     }
     const int64_t tr_tiles = ((g.x_spatial() + 31) / 32) * ((g.cx + 31) / 32);
     if (!fits_int32(blocks) || !fits_int32(tr_tiles) || !fits_int32(g.cx) || !fits_int32(g.cy) || !fits_int32(g.kernel_points) ||
