@@ -15,6 +15,11 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
 
+# From a clean checkout too: pnpm (into .tools/ when missing) and the workspace, esbuild included (a
+# pinned root devDependency).
+node scripts/run.mjs install
+export PATH="$root/.tools/node_modules/.bin:$PATH"
+
 node_file=${CUDA_NODE:-native/build/cuda/Release/tvdcn_cuda.node}
 if [ -z "${CUDA_NODE:-}" ] && [ "${GPU_CHECK_SKIP_BUILD:-0}" != 1 ]; then
   echo "[gpu-check] building the CUDA addon (sm_${CMAKE_CUDA_ARCHITECTURES:-90})"
@@ -26,6 +31,7 @@ fi
 rm -rf .gpu && mkdir -p .gpu
 cp "$node_file" .gpu/tvdcn_cuda.node
 esbuild=node_modules/.bin/esbuild
+[ -x "$esbuild" ] || { echo "[gpu-check] $esbuild is missing (pnpm install should have brought it)" >&2; exit 1; }
 # ESM bundles for Node 20; `require` for the bundled code that loads the .node file.
 bundle() { # entry, outfile, more esbuild flags
   local entry=$1 outfile=$2

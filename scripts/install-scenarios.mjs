@@ -3,7 +3,9 @@
 // Install scenarios as users meet them: pack the packages, install them with npm into fresh directories
 // outside the workspace, and run real work there.
 //   (a) only @tvdcn/ops: a deformConv2d forward and backward;
-//   (b) tvdcn: one PackedDeformConv2d training step.
+//   (b) tvdcn: one PackedDeformConv2d training step;
+//   (c) import and require of @tvdcn/ops and tvdcn in one program: one instance of each (dual packages);
+// then publint and @arethetypeswrong/cli over each packed package.
 // The binary must arrive through @tvdcn/ops' optionalDependencies and nothing may be compiled at install
 // time (npm runs with --ignore-scripts, and no packed package may declare an install script). The
 // packages are not on the registry yet, so npm `overrides` point their names at the packed tarballs.
@@ -126,6 +128,61 @@ console.log('ok', loss0.item(), loss1);
 `);
     const out = sh('node', ['main.cjs'], dir);
     if (!/^ok /m.test(out)) throw new Error(`unexpected output: ${out}`);
+  });
+
+  check('(c) import and require in one program share one instance (one Tensor class, one runtime)', () => {
+    const dir = join(work, 'scenario-tvdcn');
+    writeFileSync(join(dir, 'mixed.mjs'), `
+import { createRequire } from 'node:module';
+import * as esmOps from '@tvdcn/ops';
+import * as esmTvdcn from 'tvdcn';
+import { DcnError } from '@tvdcn/shape';
+const require = createRequire(import.meta.url);
+const cjsOps = require('@tvdcn/ops');
+const cjsTvdcn = require('tvdcn');
+const fail = (m) => { throw new Error(m); };
+if (esmOps.Tensor !== cjsOps.Tensor) fail('two Tensor classes');
+if (esmTvdcn.Tensor !== cjsOps.Tensor) fail('tvdcn re-exports another Tensor class');
+if (esmTvdcn.PackedDeformConv2d !== cjsTvdcn.PackedDeformConv2d) fail('two layer classes');
+// An ESM-made tensor through the CommonJS op, and back: values and gradients.
+const x = esmOps.randn([1, 2, 5, 5], { requiresGrad: true });
+const w = cjsOps.randn([3, 2, 3, 3], { requiresGrad: true });
+const offset = esmOps.zeros([1, 18, 3, 3]);
+const y = cjsOps.deformConv2d(x, w, { offset });
+if (!(y instanceof esmOps.Tensor)) fail('result is not an instance of the ESM Tensor class');
+esmOps.sum(y).backward();
+if (!x.grad || !w.grad) fail('gradients missing');
+// With a zero offset, deformable convolution is a plain convolution: compare one output value.
+const xv = x.toTypedArray(), wv = w.toTypedArray();
+let ref = 0;
+for (let c = 0; c < 2; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) ref += xv[c * 25 + i * 5 + j] * wv[c * 9 + i * 3 + j];
+if (Math.abs(y.toTypedArray()[0] - ref) > 1e-5) fail('value ' + y.toTypedArray()[0] + ' != ' + ref);
+// A layer from require(), a tensor from import; errors from either copy are the same classes.
+const layer = new cjsTvdcn.PackedDeformConv2d(2, 4, 3, { padding: 1 });
+const out = layer.forward(esmOps.randn([1, 2, 6, 6]));
+if (out.shape.join() !== '1,4,6,6') fail('layer output shape ' + out.shape);
+try { cjsOps.deformConv2d(x, w, { offset: esmOps.zeros([1, 4, 3, 3]) }); fail('no error'); }
+catch (e) { if (!(e instanceof DcnError) || !(e instanceof esmOps.ShapeMismatchError)) fail('error class from another copy: ' + e); }
+// One runtime: one memory account and one binding seen from both.
+const before = cjsOps.memory().tensors; const extra = esmOps.zeros([2]); if (cjsOps.memory().tensors !== before + 1) fail('two memory accounts'); extra.dispose();
+if (esmOps.backendInfo().path !== cjsOps.backendInfo().path) fail('two bindings');
+console.log('ok mixed');
+`);
+    const out = sh('node', ['mixed.mjs'], dir);
+    if (!/^ok mixed/m.test(out)) throw new Error(`unexpected output: ${out}`);
+  });
+}
+
+// Metadata lint of the packed packages, as the registry and TypeScript users will see them.
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+for (const [name, file] of Object.entries(files)) {
+  check(`publint --strict ${name}`, () => {
+    const out = sh(bin('publint'), ['run', file, '--strict'], work);
+    if (!/All good!/.test(out)) throw new Error(out);
+  });
+  if (name.startsWith('@tvdcn/linux-')) continue; // a binary package has no types to check
+  check(`attw (are the types wrong) ${name}`, () => {
+    sh(bin('attw'), [file, '--format', 'ascii', '--no-emoji', '--no-color'], work);
   });
 }
 

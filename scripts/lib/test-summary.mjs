@@ -2,7 +2,7 @@
 // The one grand-total line of `npm test` (and of CI): sums every suite's own count line in a log.
 //   vitest:          " Tests  12 passed | 1 failed | 2 skipped (15)"
 //   node --test:     "ℹ pass 7", "ℹ fail 0", "ℹ skipped 0"
-//   our scripts:     "<name>: 3 passed, 0 failed" (native, install-scenarios, demo, bench, ...)
+//   our scripts:     "<name>: 3 passed, 0 failed[, 1 skipped][ (why)]" (native, install-scenarios, demo-check, ...)
 // A bare "N passed, N failed" line (an earlier grand total) is not a suite and is not counted again.
 // Usage as a program: node scripts/lib/test-summary.mjs LOG...  (prints the total line)
 import { readFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ export function summarize(text) {
       else skipped += Number(nodeTest[2]);
       continue;
     }
-    const ours = /^\s*[\w@/.-]+: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(line);
+    const ours = /^\s*[\w@/.-]+: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?(?:\s.*)?$/.exec(line);
     if (ours) {
       suites++;
       passed += Number(ours[1]);
