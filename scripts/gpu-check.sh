@@ -4,7 +4,7 @@
 #   1. builds the CUDA addon (sm_90 unless CMAKE_CUDA_ARCHITECTURES says otherwise),
 #   2. bundles the GPU test suites (packages/ops/test/cuda, packages/tvdcn/test/cuda), the benchmark
 #      (bench/cuda) and the training demo (examples/train-packed-deform-conv2d, with tvdcn, @tvdcn/ops,
-#      pngjs and cli-progress bundled in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
+#      pngjs, js-pixel-fonts and cli-progress bundled in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
 #   3. packs this machine's Node into .device/ (../shared/tools/device-node.sh),
 #   4. prints the device-run invocation. On the GPU machine, .gpu/run-on-gpu.sh runs the tests, then the
 #      benchmarks, then the demo on the CPU and on CUDA (loss curves compared), and leaves logs, JSON, PNGs
