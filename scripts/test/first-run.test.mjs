@@ -161,3 +161,20 @@ test('summarize: one total over vitest, node:test and our own count lines, colou
   assert.equal(totalLine({ passed: 3, failed: 0, skipped: 0 }), '3 passed, 0 failed');
   assert.equal(stripAnsi('\x1b[1m\x1b[32mok\x1b[39m\x1b[22m'), 'ok');
 });
+
+test('every script that takes arguments: --help exits 0, an unknown flag exits 2 with the usage', () => {
+  for (const script of [
+    'native/scripts/build-native.mjs',
+    'native/scripts/copy-binary.mjs',
+    'native/scripts/bench-quick.mjs',
+    'scripts/gpu/compare-losses.mjs',
+    'scripts/build/esm-over-cjs.mjs',
+  ]) {
+    const help = spawnSync(node, [join(root, script), '--help'], { encoding: 'utf8', cwd: root });
+    assert.equal(help.status, 0, `${script} --help: ${help.stderr}`);
+    assert.match(help.stdout, /^usage: /, script);
+    const bad = spawnSync(node, [join(root, script), '--no-such-flag'], { encoding: 'utf8', cwd: root });
+    assert.equal(bad.status, 2, `${script} --no-such-flag`);
+    assert.match(bad.stderr, /Unknown option '--no-such-flag'[\s\S]*usage: /, script);
+  }
+});
