@@ -155,7 +155,7 @@ if (problems.length > 0) {
 // CUDA variant (a machine with nvcc but no GPU does not build it; CI sets TVDCN_CUDA=on).
 const cuda = decideCuda(env);
 if (cuda.error) fail(cuda.error, 2);
-if ((env.TVDCN_CUDA ?? 'auto').toLowerCase() === 'auto') env.TVDCN_CUDA = cuda.build ? 'on' : 'off';
+if (['', 'auto'].includes((env.TVDCN_CUDA ?? '').trim().toLowerCase())) env.TVDCN_CUDA = cuda.build ? 'on' : 'off';
 
 ensurePnpm();
 {
@@ -164,7 +164,9 @@ ensurePnpm();
 }
 if (task === 'install') process.exit(0);
 {
-  say(`building (turbo run build; CUDA variant: ${cuda.build ? 'yes' : 'no'}, ${cuda.why})`);
+  const firstTime = !existsSync(join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
+  say(`building (turbo run build; CUDA variant: ${cuda.build ? 'yes' : 'no'}, ${cuda.why})` +
+    (firstTime ? `; the native addon takes ${cuda.build ? '5-10' : '2-4'} minutes the first time` : ''));
   const { out, seconds } = quiet('the build', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=new-only']);
   const tasksLine = /Tasks:\s+(.*)/.exec(out)?.[1]?.trim();
   const cached = /Cached:\s+(.*)/.exec(out)?.[1]?.trim();
