@@ -168,14 +168,14 @@ if (task === 'install') process.exit(0);
   say(`building (turbo run build; CUDA variant: ${cuda.build ? 'yes' : 'no'}, ${cuda.why})` +
     (firstTime ? `; the native addon takes ${cuda.build ? '5-10' : '2-4'} minutes the first time` : ''));
   const { out, seconds } = quiet('the build', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=new-only']);
-  const tasksLine = /Tasks:\s+(.*)/.exec(out)?.[1]?.trim();
-  const cached = /Cached:\s+(.*)/.exec(out)?.[1]?.trim();
+  const total = /Tasks:\s+\d+ successful, (\d+) total/.exec(out)?.[1] ?? '?';
+  const cached = /Cached:\s+(\d+) cached/.exec(out)?.[1] ?? '?';
   for (const line of out.split('\n')) {
     const m = /\[tvdcn native\].*/.exec(line);
     // (its "CUDA variant not built" line repeats the reason printed above)
     if (m && !verbose && !m[0].includes('CUDA variant not built')) console.log(`  ${m[0]}`);
   }
-  say(`built in ${seconds.toFixed(0)} s (${tasksLine ?? '?'}; ${cached ?? '?'})`);
+  say(`built in ${seconds.toFixed(0)} s (${total} turbo tasks, ${cached} of them from its cache)`);
 }
 
 if (task === 'build') process.exit(0);

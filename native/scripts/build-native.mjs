@@ -62,11 +62,11 @@ function compile(variant, defines) {
   if (r.status !== 0) {
     if (!opts.verbose) process.stderr.write(readFileSync(log, 'utf8'));
     console.error(`[tvdcn native] the ${variant} build failed (exit ${r.status ?? r.signal}); full log above` +
-      (opts.verbose ? '' : ` and in ${relative(process.cwd(), log)}`));
+      (opts.verbose ? '' : ` and in ${relative(join(root, '..'), log)}`));
     process.exit(r.status ?? 1);
   }
   console.log(`[tvdcn native] ${variant} variant built in ${seconds} s` +
-    (opts.verbose ? '' : ` (log: ${relative(process.cwd(), log) || log})`));
+    (opts.verbose ? '' : ` (log: ${relative(join(root, '..'), log)})`));
 }
 
 const cuda = decideCuda(process.env);
