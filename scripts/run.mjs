@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decideCuda } from '../native/scripts/cuda-detect.mjs';
 import { missingPrerequisites } from './lib/prerequisites.mjs';
-import { stripAnsi, summarize, totalLine } from './lib/test-summary.mjs';
+import { isChatter, stripAnsi, summarize, totalLine } from './lib/test-summary.mjs';
 
 const usage = `usage: node scripts/run.mjs <task> [options]   (npm run demo | npm test | npm run bench | npm run build)
 
@@ -106,20 +106,51 @@ function quiet(label, cmd, args) {
   return { out: stripAnsi(out), seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Runs a command, copying its output to ours as it comes (colour codes removed when not a TTY); returns status and text. */
+/**
+ * Runs a command, copying its output to ours line by line as it comes (colour codes removed when not a
+ * TTY, turbo/pnpm chatter dropped: isChatter); returns the status and the full text.
+ */
 function streamed(cmd, args) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
-    const forward = (to) => (chunk) => {
-      const s = chunk.toString('utf8');
-      text += s;
-      to.write(tty ? s : stripAnsi(s));
+    let lastTask = null;
+    const forward = (to) => {
+      let partial = '';
+      const show = (line) => {
+        const plain = stripAnsi(line);
+        if (isChatter(plain)) return;
+        // A blank line between two tasks' blocks (turbo prefixes each line with "<package>:<task>: ").
+        const task = /^(\S+:[\w-]+): /.exec(plain)?.[1] ?? null;
+        if (task !== null && lastTask !== null && task !== lastTask) to.write('\n');
+        if (task !== null) lastTask = task;
+        to.write(`${tty ? line : plain}\n`);
+      };
+      return {
+        data: (chunk) => {
+          const s = chunk.toString('utf8');
+          text += s;
+          const lines = (partial + s).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) show(line);
+        },
+        end: () => {
+          if (partial !== '') show(partial);
+          partial = '';
+        },
+      };
     };
-    child.stdout.on('data', forward(process.stdout));
-    child.stderr.on('data', forward(process.stderr));
-    child.on('error', (e) => resolve({ status: 1, text: `${text}\n${e.message}` }));
-    child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 1 : 0), text }));
+    const out = forward(process.stdout);
+    const err = forward(process.stderr);
+    child.stdout.on('data', out.data);
+    child.stderr.on('data', err.data);
+    const done = (status, extra = '') => {
+      out.end();
+      err.end();
+      resolve({ status, text: text + extra });
+    };
+    child.on('error', (e) => done(1, `\n${e.message}`));
+    child.on('close', (code, signal) => done(code ?? (signal ? 1 : 0)));
   });
 }
 

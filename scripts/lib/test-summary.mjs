@@ -14,6 +14,25 @@ export function stripAnsi(text) {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
 
+/**
+ * Turbo's and pnpm's own chatter in the test run, not the suites' output: turbo's header and footer,
+ * "cache bypass, force executing ..." per task, pnpm's "> pkg@1.0.0 test /path" / "> vitest run" banners,
+ * and lines that are only a task prefix. Hidden from the screen (kept for the total).
+ */
+const CHATTER = [
+  /^\S+:[\w:-]+: cache (bypass|miss|hit)\b/,
+  /^\S+:[\w:-]+: > /,
+  /^\S+:[\w:-]+:\s*$/,
+  /^• /,
+  /^turbo \d+\.\d+/,
+  /^\s*(Tasks|Cached|Time):\s+/,
+];
+
+/** True for a line of {@link CHATTER} (colour codes already removed). */
+export function isChatter(line) {
+  return CHATTER.some((re) => re.test(line));
+}
+
 /** `{ passed, failed, skipped, suites }` summed over the count lines of `text`. */
 export function summarize(text) {
   let passed = 0;

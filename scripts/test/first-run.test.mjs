@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decideCuda, detectGpu } from '../../native/scripts/cuda-detect.mjs';
 import { atLeast, missingPrerequisites, parseVersion } from '../lib/prerequisites.mjs';
-import { stripAnsi, summarize, totalLine } from '../lib/test-summary.mjs';
+import { isChatter, stripAnsi, summarize, totalLine } from '../lib/test-summary.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
@@ -177,4 +177,27 @@ test('every script that takes arguments: --help exits 0, an unknown flag exits 2
     assert.equal(bad.status, 2, `${script} --no-such-flag`);
     assert.match(bad.stderr, /Unknown option '--no-such-flag'[\s\S]*usage: /, script);
   }
+});
+
+test('isChatter: turbo and pnpm chatter is hidden from the test run, suite output is not', () => {
+  for (const line of [
+    'tvdcn:test: cache bypass, force executing c7aa8f880a251446',
+    '@tvdcn/ops:test: > @tvdcn/ops@0.1.0 test /x/packages/ops',
+    '@tvdcn/ops:test: > vitest run',
+    '@tvdcn/ops:test: ',
+    '• Packages in scope: @tvdcn/bench, @tvdcn/ops',
+    '• Running test in 11 packages',
+    'turbo 2.11.11',
+    ' Tasks:    11 successful, 11 total',
+    'Cached:    0 cached, 11 total',
+    '  Time:    5m0.001s ',
+  ]) assert.equal(isChatter(line), true, line);
+  for (const line of [
+    '@tvdcn/ops:test:       Tests  400 passed (400)',
+    '@tvdcn/ops:test:  ✓ test/ops/tensor-inspect.test.ts (9 tests) 55ms',
+    '@tvdcn/native-src:test: native: 1 passed, 0 failed',
+    '  ✓ (c) import and require in one program share one instance (one Tensor class, one runtime)',
+    'ℹ pass 10',
+    'install-scenarios: 15 passed, 0 failed',
+  ]) assert.equal(isChatter(line), false, line);
 });
