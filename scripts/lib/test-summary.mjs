@@ -23,8 +23,8 @@ const CHATTER = [
   /^\S+:[\w:-]+: cache (bypass|miss|hit)\b/,
   /^\S+:[\w:-]+: > /,
   /^\S+:[\w:-]+:\s*$/,
-  /^• /,
-  /^turbo \d+\.\d+/,
+  /^\s*• /,
+  /^\s*turbo \d+\.\d+/,
   /^\s*(Tasks|Cached|Time):\s+/,
 ];
 
