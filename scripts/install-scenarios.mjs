@@ -5,6 +5,8 @@
 //   (a) only @tvdcn/ops: a deformConv2d forward and backward;
 //   (b) tvdcn: one PackedDeformConv2d training step;
 //   (c) import and require of @tvdcn/ops and tvdcn in one program: one instance of each (dual packages);
+//   (d) where the CUDA variant was built and no GPU is usable (CI): the CUDA package installed, and a CUDA
+//       request naming that cause;
 // then publint and @arethetypeswrong/cli over each packed package.
 // The binary must arrive through @tvdcn/ops' optionalDependencies and nothing may be compiled at install
 // time (npm runs with --ignore-scripts, and no packed package may declare an install script). The
@@ -14,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detectGpu } from '../native/scripts/cuda-detect.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'tvdcn-install-'));
@@ -21,6 +24,7 @@ const tarballs = join(work, 'tarballs');
 mkdirSync(tarballs);
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 
 function sh(cmd, args, cwd, extraEnv = {}) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...extraEnv } });
@@ -76,10 +80,10 @@ check('an empty binary package refuses to publish (prepublishOnly)', () => {
   }
 });
 
-function project(name, deps) {
+function project(name, deps, extra = {}) {
   const dir = join(work, name);
   mkdirSync(dir);
-  const overrides = Object.fromEntries(Object.entries(files).map(([n, f]) => [n, `file:${f}`]));
+  const overrides = Object.fromEntries(Object.entries({ ...files, ...extra }).map(([n, f]) => [n, `file:${f}`]));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({
     name, version: '1.0.0', private: true, type: 'module',
     dependencies: Object.fromEntries(deps.map((d) => [d, `file:${files[d]}`])),
@@ -173,6 +177,41 @@ console.log('ok mixed');
   });
 }
 
+// (d) The CUDA package installed on a machine without a usable GPU (CI compiles the CUDA variant and has
+// no GPU): a CUDA request names that cause, not "built without CUDA".
+const cudaBinary = join(root, 'packages', 'bin-linux-x64-gnu-cuda', 'bin', 'tvdcn.node');
+const gpu = detectGpu();
+const dName = '(d) the CUDA package without a usable GPU: a CUDA request names the real cause';
+if (!existsSync(cudaBinary)) {
+  skipped++;
+  console.log(`  - ${dName}: skipped (the CUDA variant was not built here; TVDCN_CUDA=on builds it)`);
+} else if (gpu.usable) {
+  skipped++;
+  console.log(`  - ${dName}: skipped (a GPU is usable here: ${gpu.why})`);
+} else if (files['@tvdcn/ops']) {
+  check(dName, () => {
+    const before = new Set(readdirSync(tarballs));
+    sh('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', 'bin-linux-x64-gnu-cuda'));
+    const cudaTarball = join(tarballs, readdirSync(tarballs).find((f) => !before.has(f)));
+    const dir = project('scenario-cuda', ['@tvdcn/ops'], { '@tvdcn/linux-x64-gnu-cuda': cudaTarball });
+    if (!existsSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu-cuda', 'bin', 'tvdcn.node'))) {
+      throw new Error('the CUDA package did not arrive through optionalDependencies');
+    }
+    writeFileSync(join(dir, 'main.js'), `
+import { backendInfo, zeros } from '@tvdcn/ops';
+try { zeros([1], { device: 'cuda' }); console.log('no error'); }
+catch (e) { console.log(e.name + ': ' + e.message); }
+console.log('reason: ' + backendInfo().cudaUnavailableReason);
+`);
+    const out = sh('node', ['main.js'], dir);
+    if (!/^NotImplementedError: .*expected a usable CUDA device, but @tvdcn\/linux-x64-gnu-cuda is installed, but there is no usable GPU: \S/m.test(out)
+      || /built without CUDA|install @tvdcn/.test(out) || !/^reason: @tvdcn\/linux-x64-gnu-cuda is installed, but there is no usable GPU/m.test(out)) {
+      throw new Error(`unexpected output:\n${out}`);
+    }
+    console.log(out.trim().replace(/^/gm, '      '));
+  });
+}
+
 // Metadata lint of the packed packages, as the registry and TypeScript users will see them.
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 for (const [name, file] of Object.entries(files)) {
@@ -187,5 +226,5 @@ for (const [name, file] of Object.entries(files)) {
 }
 
 if (!process.env.TVDCN_KEEP_INSTALL) rmSync(work, { recursive: true, force: true });
-console.log(`install-scenarios: ${passed} passed, ${failed} failed`);
+console.log(`install-scenarios: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);
