@@ -337,7 +337,7 @@ export class Tensor {
 
   /**
    * `to('cuda:<index>')`.
-   * @throws {@link NotImplementedError} in this version (CUDA tensors are not implemented yet)
+   * @throws {@link NotImplementedError} when CUDA is not usable here (the message names the cause)
    */
   cuda(index = 0): Tensor {
     if (!Number.isInteger(index) || index < 0) {
