@@ -204,8 +204,9 @@ catch (e) { console.log(e.name + ': ' + e.message); }
 console.log('reason: ' + backendInfo().cudaUnavailableReason);
 `);
     const out = sh('node', ['main.js'], dir);
-    if (!/^NotImplementedError: .*expected a usable CUDA device, but @tvdcn\/linux-x64-gnu-cuda is installed, but there is no usable GPU: \S/m.test(out)
-      || /built without CUDA|install @tvdcn/.test(out) || !/^reason: @tvdcn\/linux-x64-gnu-cuda is installed, but there is no usable GPU/m.test(out)) {
+    const cause = /no GPU is usable \(\S.*\), although @tvdcn\/linux-x64-gnu-cuda is installed/;
+    if (!new RegExp(`^NotImplementedError: .*expected a usable CUDA device, but ${cause.source}; check that an NVIDIA GPU`, 'm').test(out)
+      || /built without CUDA|install @tvdcn/.test(out) || !new RegExp(`^reason: ${cause.source}$`, 'm').test(out)) {
       throw new Error(`unexpected output:\n${out}`);
     }
     console.log(out.trim().replace(/^/gm, '      '));

@@ -6,7 +6,7 @@ import type { LoadedBinding } from './load-binding.js';
 
 /** Why CUDA is not usable, and what to do about it. */
 export interface CudaUnavailability {
-  /** The cause, e.g. `no usable GPU: cudaErrorNoDevice: no CUDA-capable device is detected`. */
+  /** The cause, e.g. `no GPU is usable (cudaErrorNoDevice: ...), although @tvdcn/linux-x64-gnu-cuda is installed`. */
   cause: string;
   /** The remedy, e.g. `check the NVIDIA driver and GPU (nvidia-smi)`. */
   remedy: string;
@@ -23,7 +23,7 @@ export function cudaUnavailability(loaded: LoadedBinding): CudaUnavailability | 
   if (loaded.variant === 'cuda') {
     if (loaded.cudaDeviceCount > 0) return null;
     return {
-      cause: `the CUDA binary (${loaded.candidate}) is loaded but no GPU is usable: ${loaded.cudaUnavailableReason ?? 'unknown reason'}`,
+      cause: `no GPU is usable (${loaded.cudaUnavailableReason ?? 'unknown reason'}) for the loaded CUDA binary (${loaded.candidate})`,
       remedy: DRIVER_REMEDY,
     };
   }
@@ -48,7 +48,8 @@ export function cudaUnavailability(loaded: LoadedBinding): CudaUnavailability | 
     };
   }
   if (cuda.reason.startsWith('no usable GPU')) {
-    return { cause: `${cudaPkg} is installed, but there is ${cuda.reason}`, remedy: DRIVER_REMEDY };
+    const detail = cuda.reason.replace(/^no usable GPU:?\s*/, '') || 'unknown reason';
+    return { cause: `no GPU is usable (${detail}), although ${cudaPkg} is installed`, remedy: DRIVER_REMEDY };
   }
   return {
     cause: `${cudaPkg} is installed but could not be used: ${cuda.reason}`,

@@ -204,7 +204,7 @@ describe('CUDA unavailable: the message names the real cause', () => {
     expect(loaded.candidate).toBe('@tvdcn/linux-x64-gnu');
     const why = cudaUnavailability(loaded);
     expect(why?.cause).toBe(
-      '@tvdcn/linux-x64-gnu-cuda is installed, but there is no usable GPU: cudaErrorNoDevice: no CUDA-capable device is detected',
+      'no GPU is usable (cudaErrorNoDevice: no CUDA-capable device is detected), although @tvdcn/linux-x64-gnu-cuda is installed',
     );
     expect(why?.remedy).toMatch(/NVIDIA GPU and driver are visible to this process \(nvidia-smi/);
     expect(`${why?.cause} ${why?.remedy}`).not.toMatch(/built without CUDA|install @tvdcn/);
@@ -213,7 +213,7 @@ describe('CUDA unavailable: the message names the real cause', () => {
   it('only the CUDA package (serving CPU calls), no GPU', () => {
     const loaded = loadBinding(fakeEnv('auto', { '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu }));
     expect(cudaUnavailability(loaded)?.cause).toBe(
-      'the CUDA binary (@tvdcn/linux-x64-gnu-cuda) is loaded but no GPU is usable: cudaErrorNoDevice: no CUDA-capable device is detected',
+      'no GPU is usable (cudaErrorNoDevice: no CUDA-capable device is detected) for the loaded CUDA binary (@tvdcn/linux-x64-gnu-cuda)',
     );
   });
 
