@@ -169,6 +169,7 @@ test('every script that takes arguments: --help exits 0, an unknown flag exits 2
     'native/scripts/bench-quick.mjs',
     'scripts/gpu/compare-losses.mjs',
     'scripts/build/esm-over-cjs.mjs',
+    'scripts/sync-package-metadata.mjs',
   ]) {
     const help = spawnSync(node, [join(root, script), '--help'], { encoding: 'utf8', cwd: root });
     assert.equal(help.status, 0, `${script} --help: ${help.stderr}`);

@@ -2,8 +2,10 @@
 // npm metadata of the workspace: every published package links back to its folder of the repository
 // (so relative README links work on the registry page), has keywords, the license, and the one engines
 // range of the root; the changesets `fixed` group is exactly the published packages (changesets' own
-// parser expands its globs), and private packages are never versioned.
+// parser expands its globs), and private packages are never versioned. `node scripts/sync-package-metadata.mjs`
+// fills in what a new package lacks.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -52,6 +54,11 @@ test('every private package stays private (no engines drift either)', () => {
   for (const { pkg } of all.filter((p) => p.pkg.private)) {
     if (pkg.engines) assert.deepEqual(pkg.engines, { node: rootPkg.engines.node }, pkg.name);
   }
+});
+
+test('sync-package-metadata.mjs --check finds nothing to add', () => {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'sync-package-metadata.mjs'), '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
 test('the changesets fixed group is exactly the published packages; private ones are not versioned', async () => {
