@@ -115,6 +115,7 @@ function streamed(cmd, args) {
     const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     let lastTask = null;
+    let lastBlank = false;
     const forward = (to) => {
       let partial = '';
       const show = (line) => {
@@ -122,8 +123,11 @@ function streamed(cmd, args) {
         if (isChatter(plain)) return;
         // A blank line between two tasks' blocks (turbo prefixes each line with "<package>:<task>: ").
         const task = /^(\S+:[\w-]+): /.exec(plain)?.[1] ?? null;
-        if (task !== null && lastTask !== null && task !== lastTask) to.write('\n');
+        const blank = plain.trim() === '';
+        if (blank && lastBlank) return; // one blank line at most
+        if (task !== null && lastTask !== null && task !== lastTask && !lastBlank) to.write('\n');
         if (task !== null) lastTask = task;
+        lastBlank = blank;
         to.write(`${tty ? line : plain}\n`);
       };
       return {
