@@ -226,6 +226,7 @@ for (const [name, file] of Object.entries(files)) {
   });
 }
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a debugging switch of this script, not an input of a turbo task
 if (!process.env.TVDCN_KEEP_INSTALL) rmSync(work, { recursive: true, force: true });
 console.log(`install-scenarios: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);
