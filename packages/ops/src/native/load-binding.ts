@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { NativeLoadError } from '@tvdcn/shape';
 import { ABI_VERSION, type NativeBinding } from './binding.js';
 import { formatLoadError } from './load-error.js';
+import { withTypedErrors } from './native-errors.js';
+import { resolveNumThreads } from './num-threads.js';
 import { platformKey } from './platform.js';
 
 /** Which binary the loader should prefer: `TVDCN_BACKEND` (default `'auto'`). */
@@ -158,7 +160,7 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
     const dc = info.withCuda ? binding.cudaDeviceCount() : { count: 0, error: -1, reason: 'built without CUDA' };
     attempts.push(attempt);
     return {
-      binding,
+      binding: withTypedErrors(binding),
       variant: info.withCuda ? 'cuda' : 'cpu',
       path,
       candidate,
@@ -270,6 +272,8 @@ export function getLoaded(): LoadedBinding {
   if (cachedError) throw cachedError;
   try {
     cached = loadBinding(defaultEnvironment());
+    const { warning } = resolveNumThreads(process.env.TVDCN_NUM_THREADS, cached.binding.buildInfo().hardwareConcurrency);
+    if (warning !== null) process.emitWarning(warning, { code: 'TVDCN_NUM_THREADS' });
     return cached;
   } catch (e) {
     cachedError = e as Error;

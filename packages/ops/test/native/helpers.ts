@@ -53,8 +53,9 @@ export function usePlanarKernels(binding: () => TestBinding, planar: boolean): v
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** native/build/cpu/Release/tvdcn_cpu.node of this checkout. */
-export const addonPath = join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+/** native/build/cpu/Release/tvdcn_cpu.node of this checkout, or TVDCN_TEST_ADDON (the sanitizer builds). */
+export const addonPath =
+  process.env.TVDCN_TEST_ADDON || join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 export const addonBuilt = existsSync(addonPath);
 
 export function loadNative(): TestBinding {
