@@ -4,7 +4,7 @@
 #   1. builds the CUDA addon (sm_90 unless CMAKE_CUDA_ARCHITECTURES says otherwise),
 #   2. bundles the GPU test suites (packages/ops/test/cuda, packages/tvdcn/test/cuda), the benchmark
 #      (bench/cuda) and the training demo (examples/train-packed-deform-conv2d, with tvdcn, @tvdcn/ops,
-#      pngjs and cli-progress bundled in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
+#      pngjs, js-pixel-fonts and cli-progress bundled in) into self-contained .mjs files under .gpu/ (git-ignored), with the addon and the Python peers,
 #   3. packs this machine's Node into .device/ (../shared/tools/device-node.sh),
 #   4. prints the device-run invocation. On the GPU machine, .gpu/run-on-gpu.sh runs the tests, then the
 #      benchmarks, then the demo on the CPU and on CUDA (loss curves compared), and leaves logs, JSON, PNGs
@@ -14,6 +14,11 @@
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
+
+# From a clean checkout too: pnpm (into .tools/ when missing) and the workspace, esbuild included (a
+# pinned root devDependency).
+node scripts/run.mjs install
+export PATH="$root/.tools/node_modules/.bin:$PATH"
 
 node_file=${CUDA_NODE:-native/build/cuda/Release/tvdcn_cuda.node}
 if [ -z "${CUDA_NODE:-}" ] && [ "${GPU_CHECK_SKIP_BUILD:-0}" != 1 ]; then
@@ -25,10 +30,9 @@ fi
 
 rm -rf .gpu && mkdir -p .gpu
 cp "$node_file" .gpu/tvdcn_cuda.node
-# esbuild comes with tsup (not a direct dependency, so not always linked in node_modules/.bin).
+# esbuild is a root devDependency (pinned to tsup's version).
 esbuild=node_modules/.bin/esbuild
-[ -x "$esbuild" ] || esbuild=$(ls -d node_modules/.pnpm/esbuild@*/node_modules/esbuild/bin/esbuild 2>/dev/null | sort -V | tail -1)
-[ -x "$esbuild" ] || { echo "[gpu-check] esbuild not found (pnpm install first)" >&2; exit 1; }
+[ -x "$esbuild" ] || { echo "[gpu-check] $esbuild is missing (pnpm install should have brought it)" >&2; exit 1; }
 # ESM bundles for Node 20; `require` for the bundled code that loads the .node file.
 bundle() { # entry, outfile, more esbuild flags
   local entry=$1 outfile=$2

@@ -11,23 +11,43 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const threads = opt('--threads', 2);
-const iters = opt('--iters', 15);
-const withBackward = args.includes('--backward');
-
-const addonIdx = args.indexOf('--addon');
-const b = require(addonIdx >= 0 ? args[addonIdx + 1] : join(root, 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
+const usage = `usage: node native/scripts/bench-quick.mjs [--threads N] [--iters N] [--backward] [--only a,b]
+    [--addon path/to/tvdcn_cpu.node]`;
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      threads: { type: 'string', default: '2' },
+      iters: { type: 'string', default: '15' },
+      backward: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      addon: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }));
+  for (const k of ['threads', 'iters']) {
+    if (!/^[1-9]\d*$/.test(values[k])) throw new Error(`--${k}: expected a positive integer, but got '${values[k]}'`);
+  }
+} catch (e) {
+  console.error(`bench-quick: ${e.message}\n${usage}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const threads = Number(values.threads);
+const iters = Number(values.iters);
+const withBackward = values.backward;
+const b = require(values.addon ?? join(root, 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
 b.setNumThreads(threads);
 
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+const only = values.only ? values.only.split(',') : null;
 // B, C_in, C_out, input size, kernel, stride, padding, offset groups (= mask groups), transposed.
 const suite = {
   'r50-c4': { B: 4, C: 256, O: 256, size: [32, 32], k: [3, 3], s: 1, p: 1, og: 1 },

@@ -7,13 +7,29 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const pkg = process.cwd();
 const native = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(pkg, 'bin', 'tvdcn.node');
-const arg = process.argv[2];
-if (!['cpu', 'cuda', '--check'].includes(arg)) {
-  console.error('usage: copy-binary.mjs cpu|cuda|--check (run from a binary package folder)');
+const usage = 'usage: copy-binary.mjs cpu|cuda | --check   (run from a binary package folder)';
+let arg;
+try {
+  const { values, positionals } = parseArgs({
+    options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  arg = values.check ? '--check' : positionals[0];
+  if ((values.check && positionals.length > 0) || positionals.length > 1 || !['cpu', 'cuda', '--check'].includes(arg)) {
+    throw new Error(`expected cpu, cuda or --check, but got ${[...(values.check ? ['--check'] : []), ...positionals].join(' ') || 'nothing'}`);
+  }
+} catch (e) {
+  console.error(`copy-binary: ${e.message}\n${usage}`);
   process.exit(2);
 }
 if (arg === '--check') {

@@ -7,13 +7,29 @@
 // losses; writes the same as JSON to --json <file> when given. Plain Node, no dependencies.
 //   node compare-losses.mjs losses-cpu.json losses-cuda.json [...] [--json summary.json]
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
-const args = process.argv.slice(2);
-const jsonAt = args.indexOf('--json');
-const jsonOut = jsonAt >= 0 ? args[jsonAt + 1] : null;
-const files = args.filter((a, i) => a !== '--json' && (jsonAt < 0 || i !== jsonAt + 1));
+const usage = 'usage: compare-losses.mjs <reference.json> <other.json> [...] [--json summary.json]';
+let files;
+let jsonOut;
+try {
+  const { values, positionals } = parseArgs({
+    options: { json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  files = positionals;
+  jsonOut = values.json ?? null;
+} catch (e) {
+  console.error(`compare-losses: ${e.message}\n${usage}`);
+  process.exit(2);
+}
 if (files.length < 2) {
-  console.error('usage: compare-losses.mjs <reference.json> <other.json> [...] [--json summary.json]');
+  console.error(`compare-losses: expected at least two loss files, but got ${files.length}\n${usage}`);
   process.exit(2);
 }
 

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Minimal raster drawing for the demo's pictures: grey images scaled up, lines, and PNG output (pngjs).
+// Minimal raster drawing for the demo's pictures: grey images scaled up, lines, text, and PNG output
+// (pngjs; text in the 7-pixel "Seven Plus" font of js-pixel-fonts, a small MIT package of glyph bitmaps).
 import { writeFileSync } from 'node:fs';
+import pixelFonts from 'js-pixel-fonts';
 import { PNG } from 'pngjs';
+
+/** Height of a line of {@link Canvas.text} at scale 1, in pixels. */
+export const TEXT_HEIGHT = pixelFonts.fonts.sevenPlus.lineHeight;
 
 /** An RGB canvas. */
 export class Canvas {
@@ -41,6 +46,23 @@ export class Canvas {
   /** A filled square of side `r*2+1` centred at (y, x). */
   dot(y: number, x: number, r: number, rgb: readonly number[]): void {
     for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) this.set(y + dy, x + dx, rgb);
+  }
+
+  /** Width of `text` at `scale`, in pixels. */
+  static textWidth(text: string, scale = 1): number {
+    const rows = pixelFonts.renderPixels(text, pixelFonts.fonts.sevenPlus);
+    return (rows[0]?.length ?? 0) * scale;
+  }
+
+  /** Writes `text` with its top-left corner at (top, left), each font pixel a `scale`×`scale` square. */
+  text(top: number, left: number, text: string, rgb: readonly number[], scale = 2): void {
+    const rows = pixelFonts.renderPixels(text, pixelFonts.fonts.sevenPlus);
+    rows.forEach((row, y) => {
+      row.forEach((on, x) => {
+        if (!on) return;
+        for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) this.set(top + y * scale + dy, left + x * scale + dx, rgb);
+      });
+    });
   }
 
   /** Writes the canvas as a PNG file. */

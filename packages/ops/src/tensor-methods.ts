@@ -9,7 +9,18 @@ import { cast, clone, toDevice } from './ops/conversion.js';
 import { abs, add, div, exp, log, mul, neg, pow, relu, sigmoid, sqrt, square, sub, tanh } from './ops/elementwise.js';
 import { addInPlace, copyInPlace, fillInPlace, mulInPlace } from './ops/in-place.js';
 import { mean, sum } from './ops/reduce.js';
-import { flatten, permute, reshape, squeeze, transpose, unsqueeze, view } from './ops/shape-ops.js';
+import {
+  broadcastTo,
+  flatten,
+  narrow,
+  permute,
+  reshape,
+  slice,
+  squeeze,
+  transpose,
+  unsqueeze,
+  view,
+} from './ops/shape-ops.js';
 import { installTensorMethodOps } from './tensor/tensor.js';
 
 /** @internal Installs the ops behind the Tensor methods (idempotent). */
@@ -45,6 +56,9 @@ export function installTensorMethods(): void {
     unsqueeze,
     permute,
     transpose,
+    narrow,
+    slice,
+    broadcastTo,
     backward,
   });
 }

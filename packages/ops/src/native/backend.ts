@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Runtime information mirroring tvdcn's helpers (has_ops, with_cuda, cuda_version, cuda_arch_list)
 // plus backendInfo(): which binary was loaded, from where, and why the others were not.
+import { cudaUnavailability } from './cuda-availability.js';
 import { getLoaded, type BackendRequest, type LoadAttempt } from './load-binding.js';
 
 export type { BackendRequest, LoadAttempt } from './load-binding.js';
@@ -19,7 +20,10 @@ export interface BackendInfo {
   requested: BackendRequest | null;
   /** Number of usable CUDA devices (0 when CUDA is not usable). */
   cudaDeviceCount: number;
-  /** Why CUDA is not usable, or null when it is. */
+  /**
+   * Why CUDA is not usable, or null when it is: the real cause (the CUDA package is not installed, is
+   * installed but no GPU is usable and why, failed to load, or TVDCN_BACKEND=cpu).
+   */
   cudaUnavailableReason: string | null;
   /** Every candidate looked at, in order, with its outcome. */
   attempts: readonly LoadAttempt[];
@@ -43,7 +47,7 @@ export function backendInfo(): BackendInfo {
       path: l.path,
       requested: l.requested,
       cudaDeviceCount: l.cudaDeviceCount,
-      cudaUnavailableReason: l.cudaUnavailableReason,
+      cudaUnavailableReason: cudaUnavailability(l)?.cause ?? null,
       attempts: l.attempts,
       error: null,
     };

@@ -5,6 +5,7 @@
 
 import { NotImplementedError } from '@tvdcn/shape';
 import type { NativeBinding, NativeDeviceBuffer, NativeDType, NativeTensor } from './binding.js';
+import { cudaUnavailability } from './cuda-availability.js';
 import { getLoaded } from './load-binding.js';
 
 /** @internal A block of device memory (DeviceBuffer in C++). Read-only views of its fields. */
@@ -150,17 +151,13 @@ export function getCudaBinding(what: string): CudaBinding {
   if (checked !== null) return checked;
   const loaded = getLoaded();
   const b = loaded.binding as NativeBinding & Partial<CudaNativeBinding>;
-  let reason: string | null = null;
-  if (loaded.variant !== 'cuda' || typeof b.cudaBufferAlloc !== 'function') {
-    reason = `the loaded binary (${loaded.candidate}) was built without CUDA`;
-  } else if (loaded.cudaDeviceCount === 0) {
-    reason = `no CUDA device is usable (${loaded.cudaUnavailableReason ?? 'unknown reason'})`;
-  }
-  if (reason !== null) {
+  const why = cudaUnavailability(loaded);
+  if (why !== null || typeof b.cudaBufferAlloc !== 'function') {
+    const cause = why?.cause ?? `the loaded binary (${loaded.candidate}) has no CUDA exports`;
+    const remedy = why?.remedy ?? "keep tensors on 'cpu'";
     throw new NotImplementedError(
-      `${what}: expected a usable CUDA device, but ${reason}; keep tensors on 'cpu', or install ` +
-        `@tvdcn/linux-x64-gnu-cuda on a machine with an NVIDIA GPU and driver (backendInfo() tells which ` +
-        `binary is loaded and why)`,
+      `${what}: expected a usable CUDA device, but ${cause}; ${remedy} (backendInfo() tells which binary ` +
+        'is loaded and why)',
     );
   }
   checked = b as CudaBinding;

@@ -17,6 +17,7 @@ import {
 import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
+import { formatTensor, INSPECT_CUSTOM } from './inspect.js';
 import { setTensorPredicate, tensorCreated, tensorReleased } from './memory.js';
 import { CpuStorage, type Storage } from './storage.js';
 
@@ -110,6 +111,9 @@ export interface TensorMethodOps {
   unsqueeze(x: Tensor, dim: number): Tensor;
   permute(x: Tensor, dims: readonly number[]): Tensor;
   transpose(x: Tensor, dim0: number, dim1: number): Tensor;
+  narrow(x: Tensor, dim: number, start: number, length: number): Tensor;
+  slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step?: number): Tensor;
+  broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
   backward(tensors: readonly Tensor[], gradOutputs: readonly (Tensor | null)[], options?: BackwardOptions): void;
 }
 
@@ -408,7 +412,7 @@ export class Tensor {
 
   /**
    * `to('cuda:<index>')`.
-   * @throws {@link NotImplementedError} in this version (CUDA tensors are not implemented yet)
+   * @throws {@link NotImplementedError} when CUDA is not usable here (the message names the cause)
    */
   cuda(index = 0): Tensor {
     if (!Number.isInteger(index) || index < 0) {
@@ -622,6 +626,35 @@ export class Tensor {
     return ops().transpose(this, dim0, dim1);
   }
 
+  /**
+   * `narrow(this, dim, start, length)`: `length` entries of `dim` from `start` (a negative `start` counts
+   * from the end). A copy (PyTorch returns a view).
+   * @throws {@link InvalidArgumentError} for a `dim`, `start` or `length` out of range
+   * @example `x.narrow(1, 0, 2)` — the first two channels
+   */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return ops().narrow(this, dim, start, length);
+  }
+
+  /**
+   * `slice(this, dim, start, end, step)`: Python's `x[..., start:end:step]` along `dim` (negative and
+   * out-of-range bounds clamp as in Python; null or omitted bounds mean the whole axis). A copy.
+   * @throws {@link InvalidArgumentError} for a bad `dim` or a `step` that is not a positive integer
+   * @example `x.slice(-1, 1, null, 2)` — every other column from the second
+   */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    return ops().slice(this, dim, start, end, step);
+  }
+
+  /**
+   * `broadcastTo(this, shape)`: this tensor repeated along size-1 (or missing leading) dimensions to
+   * `shape` (PyTorch's `broadcast_to` / `expand`). A copy.
+   * @throws {@link ShapeMismatchError} when the shapes do not broadcast
+   */
+  broadcastTo(shape: readonly number[]): Tensor {
+    return ops().broadcastTo(this, shape);
+  }
+
   // #endregion
 
   /**
@@ -661,6 +694,20 @@ export class Tensor {
   /** `dispose()`, for `using x = ...` (explicit resource management). */
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /**
+   * What `console.log(t)` and `util.inspect(t)` show: the values as PyTorch prints them (elided to the first
+   * and last 3 entries per dimension above 1000 elements), then shape, dtype, device and requiresGrad.
+   * @example
+   * ```ts
+   * console.log(tensor([[1, 2.5], [3, 4]]));
+   * // tensor([[1.0000, 2.5000],
+   * //         [3.0000, 4.0000]], shape=[2, 2], dtype=float32, device=cpu)
+   * ```
+   */
+  [INSPECT_CUSTOM](_depth?: number, options?: { stylize?: (text: string, styleType: string) => string }): string {
+    return formatTensor(this, {}, options);
   }
 
   /** A one-line summary: `Tensor(shape=[2, 3], dtype=float32, device=cpu)`. */

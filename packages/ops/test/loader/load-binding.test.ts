@@ -12,6 +12,7 @@ import {
   parseBackendRequest,
   type LoaderEnvironment,
 } from '../../src/native/load-binding.js';
+import { cudaUnavailability } from '../../src/native/cuda-availability.js';
 
 const require = createRequire(import.meta.url);
 const root = join(__dirname, '..', '..', '..', '..');
@@ -188,5 +189,57 @@ describe('loader with the real binaries of this checkout', () => {
     const l = loadBinding({ ...defaultEnvironment(), nativePath: undefined, requested: 'cpu' });
     expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
     expect(l.variant).toBe('cpu');
+  });
+});
+
+describe('CUDA unavailable: the message names the real cause', () => {
+  const cpu = fakeBinding({});
+  const cudaNoGpu = fakeBinding({ withCuda: true, devices: 0, reason: 'cudaErrorNoDevice: no CUDA-capable device is detected' });
+
+  it('the CUDA package installed, no usable GPU: says so (not "built without CUDA")', () => {
+    const loaded = loadBinding(fakeEnv('auto', {
+      '@tvdcn/linux-x64-gnu/tvdcn.node': cpu,
+      '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu,
+    }));
+    expect(loaded.candidate).toBe('@tvdcn/linux-x64-gnu');
+    const why = cudaUnavailability(loaded);
+    expect(why?.cause).toBe(
+      'no GPU is usable (cudaErrorNoDevice: no CUDA-capable device is detected), although @tvdcn/linux-x64-gnu-cuda is installed',
+    );
+    expect(why?.remedy).toMatch(/NVIDIA GPU and driver are visible to this process \(nvidia-smi/);
+    expect(`${why?.cause} ${why?.remedy}`).not.toMatch(/built without CUDA|install @tvdcn/);
+  });
+
+  it('only the CUDA package (serving CPU calls), no GPU', () => {
+    const loaded = loadBinding(fakeEnv('auto', { '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu }));
+    expect(cudaUnavailability(loaded)?.cause).toBe(
+      'no GPU is usable (cudaErrorNoDevice: no CUDA-capable device is detected) for the loaded CUDA binary (@tvdcn/linux-x64-gnu-cuda)',
+    );
+  });
+
+  it('the CUDA package not installed: names the package to install', () => {
+    const loaded = loadBinding(fakeEnv('auto', { '@tvdcn/linux-x64-gnu/tvdcn.node': cpu }));
+    const why = cudaUnavailability(loaded);
+    expect(why?.cause).toBe('the loaded binary (@tvdcn/linux-x64-gnu) has no CUDA kernels and @tvdcn/linux-x64-gnu-cuda is not installed');
+    expect(why?.remedy).toMatch(/^install @tvdcn\/linux-x64-gnu-cuda on a machine with an NVIDIA GPU/);
+  });
+
+  it('TVDCN_BACKEND=cpu, a CUDA package that fails to load, an explicit CPU binary', () => {
+    const forced = loadBinding(fakeEnv('cpu', { '@tvdcn/linux-x64-gnu/tvdcn.node': cpu, '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu }));
+    expect(cudaUnavailability(forced)?.cause).toBe('TVDCN_BACKEND=cpu chose the CPU binary');
+    const broken = loadBinding(fakeEnv('auto', {
+      '@tvdcn/linux-x64-gnu/tvdcn.node': cpu,
+      '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': new Error('libcuda.so.1: cannot open shared object file'),
+    }));
+    expect(cudaUnavailability(broken)?.cause).toBe(
+      '@tvdcn/linux-x64-gnu-cuda is installed but could not be used: libcuda.so.1: cannot open shared object file',
+    );
+    const explicit = loadBinding(fakeEnv('auto', { 'x.node': cpu }, '/fake/x.node'));
+    expect(cudaUnavailability(explicit)?.cause).toBe('the binary at TVDCN_NATIVE_PATH (/fake/x.node) was built without CUDA');
+  });
+
+  it('a usable GPU: no cause', () => {
+    const loaded = loadBinding(fakeEnv('auto', { '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': fakeBinding({ withCuda: true, devices: 2 }) }));
+    expect(cudaUnavailability(loaded)).toBeNull();
   });
 });

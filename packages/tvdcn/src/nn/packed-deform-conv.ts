@@ -4,8 +4,15 @@
 // as the plain convolution; and PackedDeformConvBase, the one definition of the regular and the transposed
 // packed layers (packed-deform-conv-transpose.ts adds only the transposed forward).
 
-import type { DType, Tensor } from '@tvdcn/ops';
-import { type IntOrTuple, InvalidArgumentError, expectPositiveInteger, formatValue } from '@tvdcn/shape';
+import { type DType, isTensor, type Tensor } from '@tvdcn/ops';
+import {
+  type IntOrTuple,
+  InvalidArgumentError,
+  ShapeMismatchError,
+  expectPositiveInteger,
+  formatShape,
+  formatValue,
+} from '@tvdcn/shape';
 import {
   CONV_CLASSES,
   CONV_OPTION_KEYS,
@@ -189,15 +196,17 @@ export class PackedParts {
   readonly setup: PackedSetup;
   readonly offsetGenerator: ConvNd | null;
   readonly maskGenerator: ConvNd | null;
+  readonly #owner: ConvNdBase;
 
   constructor(
-    owner: Module,
+    owner: ConvNdBase,
     setup: PackedSetup,
     makeGenerator: (outChannels: number, groups: number) => ConvNd,
     dim: SpatialDim,
     kernelPoints: number,
   ) {
     this.setup = setup;
+    this.#owner = owner;
     this.offsetGenerator = setup.deformable ? makeGenerator(dim * kernelPoints * setup.offsetGroups, setup.offsetGroups) : null;
     this.maskGenerator = setup.modulated ? makeGenerator(kernelPoints * setup.maskGroups, setup.maskGroups) : null;
     owner.registerModule('offset_generator', this.offsetGenerator);
@@ -206,8 +215,36 @@ export class PackedParts {
     if (setup.maskActivation instanceof Module) owner.registerModule('mask_activation', setup.maskActivation);
   }
 
+  /**
+   * Checks `input` against the layer, so that a wrong input is reported as the layer's (not as a
+   * mismatch with the offset generator's weight, which runs first).
+   * @throws {@link InvalidArgumentError} when `input` is not a tensor
+   * @throws {@link ShapeMismatchError} for a wrong number of dimensions or of channels
+   */
+  checkInput(input: Tensor): void {
+    const { typeName, dim, inChannels } = this.#owner;
+    const op = `${typeName}.forward`;
+    if (!isTensor(input)) {
+      throw new InvalidArgumentError(`${op}(): expected input to be a Tensor, but got ${formatValue(input)}`, 'input');
+    }
+    if (input.ndim !== dim + 1 && input.ndim !== dim + 2) {
+      throw new ShapeMismatchError(
+        `${op}(): expected input to have ${dim + 1} (unbatched) or ${dim + 2} (batched) dimensions ` +
+          `[batch?, inChannels, ${['L', 'H, W', 'D, H, W'][dim - 1]}], but got input with shape ${formatShape(input.shape)}`,
+      );
+    }
+    const c = input.ndim === dim + 2 ? 1 : 0;
+    if (input.shape[c] !== inChannels) {
+      throw new ShapeMismatchError(
+        `${op}(): expected input.shape[${c}] (inChannels) to equal ${inChannels}, but got input with shape ` +
+          formatShape(input.shape),
+      );
+    }
+  }
+
   /** The generated offset and mask for `input` (null when not deformable / not modulated). */
   generate(input: Tensor): { offset: Tensor | null; mask: Tensor | null } {
+    this.checkInput(input);
     const { offsetActivation, maskActivation } = this.setup;
     let offset: Tensor | null = null;
     let mask: Tensor | null = null;
