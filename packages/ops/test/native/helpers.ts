@@ -52,8 +52,12 @@ export function usePlanarKernels(binding: () => TestBinding, planar: boolean): v
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** native/build/cpu/Release/tvdcn_cpu.node of this checkout. */
-export const addonPath = join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+/**
+ * TVDCN_NATIVE_PATH when set (a cross-built binary tested under an emulator), else
+ * native/build/cpu/Release/tvdcn_cpu.node of this checkout.
+ */
+export const addonPath =
+  process.env.TVDCN_NATIVE_PATH ?? join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 export const addonBuilt = existsSync(addonPath);
 
 export function loadNative(): TestBinding {
