@@ -153,7 +153,73 @@ describe('loader with fake binaries', () => {
     expect(parseBackendRequest(undefined)).toBe('auto');
     expect(parseBackendRequest(' CPU ')).toBe('cpu');
     expect(parseBackendRequest('cuda')).toBe('cuda');
-    expect(() => parseBackendRequest('gpu')).toThrow(/TVDCN_BACKEND: expected 'auto', 'cpu' or 'cuda', but got 'gpu'/);
+    expect(parseBackendRequest('wasm')).toBe('wasm');
+    expect(() => parseBackendRequest('gpu')).toThrow(/TVDCN_BACKEND: expected 'auto', 'cpu', 'cuda' or 'wasm', but got 'gpu'/);
+  });
+});
+
+describe('platforms without a native package, and the WebAssembly fallback', () => {
+  const wasm = fakeBinding({});
+  const withWasm = (e: LoaderEnvironment, ok = true): LoaderEnvironment => ({
+    ...e,
+    loadWasm: () => {
+      if (!ok) throw Object.assign(new Error("Cannot find module '@tvdcn/wasm32'"), { code: 'MODULE_NOT_FOUND' });
+      return { binding: wasm, location: '/fake/@tvdcn/wasm32/bin/tvdcn.wasm' };
+    },
+  });
+
+  it('an unsupported platform takes the WebAssembly build and says so once, naming the supported ones', () => {
+    const l = loadBinding(withWasm({ ...fakeEnv('auto', {}), platform: 'linux-riscv64-gnu' }));
+    expect(l.binding).toBe(wasm);
+    expect(l.kind).toBe('wasm');
+    expect(l.candidate).toBe('@tvdcn/wasm32');
+    expect(l.attempts[0]).toMatchObject({ status: 'failed', reason: 'no native package is published for linux-riscv64-gnu' });
+    expect(l.fallbackNotice).toMatch(/no native binary serves linux-riscv64-gnu/);
+    expect(l.fallbackNotice).toMatch(/using the WebAssembly build @tvdcn\/wasm32/);
+    expect(l.fallbackNotice).toMatch(/Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/);
+  });
+
+  it('a supported platform whose package is missing falls back too, and keeps the reason', () => {
+    const l = loadBinding(withWasm(fakeEnv('cpu', {})));
+    expect(l.kind).toBe('wasm');
+    expect(l.fallbackNotice).toMatch(/@tvdcn\/linux-x64-gnu: package not installed/);
+  });
+
+  it('a native package that loads is preferred, without notice', () => {
+    const l = loadBinding(withWasm(fakeEnv('auto', { [CPU]: fakeBinding({}) })));
+    expect(l.kind).toBe('native');
+    expect(l.fallbackNotice).toBeNull();
+  });
+
+  it('TVDCN_BACKEND=wasm loads the WebAssembly build even where a native one exists', () => {
+    const l = loadBinding({ ...withWasm(fakeEnv('auto', { [CPU]: fakeBinding({}) })), requested: 'wasm' });
+    expect(l.candidate).toBe('@tvdcn/wasm32');
+    expect(l.attempts).toEqual([expect.objectContaining({ status: 'loaded', reason: 'TVDCN_BACKEND=wasm' })]);
+  });
+
+  it('TVDCN_BACKEND=cuda never falls back to WebAssembly', () => {
+    expect(() => loadBinding(withWasm(fakeEnv('cuda', {})))).toThrow(NativeLoadError);
+  });
+
+  it('macOS without its package: one error naming the platform, the supported ones and why WebAssembly failed', () => {
+    const e = withWasm({ ...fakeEnv('auto', {}), platform: 'darwin-arm64' }, false);
+    let message = '';
+    try {
+      loadBinding(e);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/runtime darwin-arm64/);
+    expect(message).toMatch(/@tvdcn\/darwin-arm64: failed: package not installed/);
+    expect(message).not.toMatch(/darwin-arm64-cuda/);
+    expect(message).toMatch(/@tvdcn\/wasm32: failed: package not installed/);
+    expect(message).toMatch(/Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/);
+  });
+
+  it('Windows resolves the mingw CPU package and the MSVC CUDA package', () => {
+    const l = loadBinding({ ...fakeEnv('auto', { '@tvdcn/win32-x64-gnu/tvdcn.node': fakeBinding({}) }), platform: 'win32-x64' });
+    expect(l.candidate).toBe('@tvdcn/win32-x64-gnu');
+    expect(l.attempts[0]).toMatchObject({ candidate: '@tvdcn/win32-x64-msvc-cuda', reason: 'package not installed' });
   });
 });
 
