@@ -28,7 +28,7 @@ const cmp = (a, b) => {
   return 0;
 };
 const tool = (cmd, args) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
   return r.stdout;
 };
@@ -62,8 +62,12 @@ function checkPe(file) {
   check(/pei-x86-64/.test(tool('objdump', ['-f', file])), 'PE format pei-x86-64');
   const dlls = [...new Set([...out.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1]))];
   console.log(`  DLL imports: ${dlls.join(' ')}`);
-  const extra = dlls.filter((d) => !/^(KERNEL32\.dll|msvcrt\.dll|node\.exe)$/i.test(d));
-  check(extra.length === 0, `imports only KERNEL32, msvcrt, node.exe (others: ${extra.join(' ') || 'none'})`);
+  // mingw builds link everything statically; MSVC builds (the CUDA package) use the Universal CRT.
+  const allowed = pkg.name.includes('-msvc')
+    ? /^(KERNEL32\.dll|ADVAPI32\.dll|node\.exe|VCRUNTIME140(_1)?\.dll|MSVCP140\.dll|api-ms-win-crt-[a-z0-9-]+\.dll)$/i
+    : /^(KERNEL32\.dll|msvcrt\.dll|node\.exe)$/i;
+  const extra = dlls.filter((d) => !allowed.test(d));
+  check(extra.length === 0, `imports only ${allowed.source} (others: ${extra.join(' ') || 'none'})`);
   check(dlls.some((d) => /^node\.exe$/i.test(d)), 'Node-API functions imported from node.exe');
   check(/napi_register_module_v1/.test(out), 'exports napi_register_module_v1');
 }
@@ -84,6 +88,18 @@ function checkWasm(file) {
   check(bytes.includes(Buffer.from([0xfd, 0x00])) && bytes.includes(Buffer.from([0x7b])), 'contains SIMD128 instructions');
 }
 
+function checkMachO(file) {
+  const cpuType = readFileSync(file).readUInt32LE(4);
+  const want = { x64: 0x01000007, arm64: 0x0100000c }[pkg.cpu[0]];
+  check(cpuType === want, `Mach-O cpu type 0x${cpuType.toString(16)} (package cpu ${pkg.cpu[0]})`);
+  if (process.platform === 'darwin') {
+    const libs = [...tool('otool', ['-L', file]).matchAll(/^\s+(\S+)/gm)].map((m) => m[1]);
+    console.log(`  libraries: ${libs.join(' ')}`);
+    const extra = libs.filter((l) => !/^(\/usr\/lib\/(libc\+\+\.1|libSystem\.B)\.dylib|@rpath\/tvdcn_[a-z]+\.node)$/.test(l));
+    check(extra.length === 0, `only system libc++/libSystem linked (others: ${extra.join(' ') || 'none'})`);
+  }
+}
+
 const wasm = join(pkgDir, 'bin', 'tvdcn.wasm');
 const node = join(pkgDir, 'bin', 'tvdcn.node');
 console.log(`linkage of ${pkg.name}:`);
@@ -101,6 +117,7 @@ if (pkg.config?.variant === 'wasm') {
   const magic = readFileSync(node).subarray(0, 4);
   if (magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) checkElf(node);
   else if (magic.subarray(0, 2).toString() === 'MZ') checkPe(node);
+  else if (magic.equals(Buffer.from([0xcf, 0xfa, 0xed, 0xfe]))) checkMachO(node);
   else check(false, `unknown binary format (magic ${magic.toString('hex')})`);
 }
 console.log(`linkage: ${checks - failures.length} passed, ${failures.length} failed`);
