@@ -3,7 +3,9 @@
 // Install scenarios as users meet them: pack the packages, install them with npm into fresh directories
 // outside the workspace, and run real work there.
 //   (a) only @tvdcn/ops: a deformConv2d forward and backward;
-//   (b) tvdcn: one PackedDeformConv2d training step.
+//   (b) tvdcn: one PackedDeformConv2d training step;
+//   (c) when @tvdcn/wasm32 is built (scripts/platforms/build-cross.mjs wasm32): @tvdcn/ops without its
+//       native package, as on a platform that has none: the WebAssembly fallback computes, with one warning.
 // The binary must arrive through @tvdcn/ops' optionalDependencies and nothing may be compiled at install
 // time (npm runs with --ignore-scripts, and no packed package may declare an install script). The
 // packages are not on the registry yet, so npm `overrides` point their names at the packed tarballs.
@@ -45,6 +47,8 @@ const packages = {
   tvdcn: 'packages/tvdcn',
   '@tvdcn/linux-x64-gnu': 'packages/bin-linux-x64-gnu',
 };
+const wasmBuilt = existsSync(join(root, 'packages', 'bin-wasm32', 'bin', 'tvdcn.wasm'));
+if (wasmBuilt) packages['@tvdcn/wasm32'] = 'packages/bin-wasm32';
 const files = {};
 console.log(`install scenarios in ${work}`);
 check('pack the packages (pnpm pack rewrites workspace: versions)', () => {
@@ -127,6 +131,32 @@ console.log('ok', loss0.item(), loss1);
     const out = sh('node', ['main.cjs'], dir);
     if (!/^ok /m.test(out)) throw new Error(`unexpected output: ${out}`);
   });
+
+  if (wasmBuilt) {
+    check('(c) no native package for the platform: the WebAssembly fallback computes, with one warning', () => {
+      const dir = project('scenario-wasm', ['@tvdcn/ops']);
+      if (!existsSync(join(dir, 'node_modules', '@tvdcn', 'wasm32', 'bin', 'tvdcn.wasm'))) {
+        throw new Error('@tvdcn/wasm32 did not arrive through optionalDependencies');
+      }
+      rmSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu'), { recursive: true, force: true });
+      writeFileSync(join(dir, 'main.js'), `
+import { backendInfo, deformConv2d, randn } from '@tvdcn/ops';
+const x = randn([1, 2, 6, 6], { requiresGrad: true });
+const w = randn([3, 2, 3, 3], { requiresGrad: true });
+const y = deformConv2d(x, w, { offset: randn([1, 18, 4, 4]) });
+y.sum().backward();
+if (!x.grad.toTypedArray().some((v) => v !== 0)) throw new Error('missing grad');
+const b = backendInfo();
+console.log('ok', b.candidate, b.binary);
+`);
+      const r = spawnSync('node', ['main.js'], { cwd: dir, encoding: 'utf8' });
+      if (r.status !== 0 || !/^ok @tvdcn\/wasm32 wasm/m.test(r.stdout)) throw new Error(`unexpected: ${r.stdout}\n${r.stderr}`);
+      const warnings = r.stderr.match(/TVDCN_WASM_FALLBACK/g) ?? [];
+      if (warnings.length !== 1 || !/no native binary serves linux-x64-gnu/.test(r.stderr)) {
+        throw new Error(`expected one fallback warning naming the platform, got: ${r.stderr}`);
+      }
+    });
+  }
 }
 
 if (!process.env.TVDCN_KEEP_INSTALL) rmSync(work, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import {
   parseBackendRequest,
   type LoaderEnvironment,
 } from '../../src/native/load-binding.js';
+import { NATIVE_PACKAGES, platformKey } from '../../src/native/platform.js';
 
 const require = createRequire(import.meta.url);
 const root = join(__dirname, '..', '..', '..', '..');
@@ -246,13 +247,14 @@ describe('loader with the real binaries of this checkout', () => {
     const e = { ...defaultEnvironment(), nativePath: undefined, requested: 'auto' as const };
     const l = loadBinding(e);
     expect(l.binding.abiVersion()).toBe(ABI_VERSION);
-    expect(['@tvdcn/linux-x64-gnu', '@tvdcn/linux-x64-gnu-cuda']).toContain(l.candidate);
-    if (l.cudaDeviceCount === 0) expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    const pkgs = NATIVE_PACKAGES[platformKey()]!;
+    expect([pkgs.cpu, pkgs.cuda]).toContain(l.candidate);
+    if (l.cudaDeviceCount === 0) expect(l.candidate).toBe(pkgs.cpu);
   });
 
   it('forced cpu loads the CPU package', () => {
     const l = loadBinding({ ...defaultEnvironment(), nativePath: undefined, requested: 'cpu' });
-    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    expect(l.candidate).toBe(NATIVE_PACKAGES[platformKey()]!.cpu);
     expect(l.variant).toBe('cpu');
   });
 });
