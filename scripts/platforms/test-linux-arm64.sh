@@ -6,7 +6,8 @@
 # called explicitly; vitest runs with --pool=threads (a forked child would exec an arm64 binary without
 # qemu). The workspace's native dependencies of vitest (rolldown) exist only for x64, so the arm64 build
 # of @rolldown/binding is fetched next to it and found through NODE_PATH.
-#   TVDCN_ARM64_SUITES="ops tvdcn" (default) or a subset; extra args go to vitest (file filters).
+#   TVDCN_ARM64_SUITES="ops tvdcn" (default) or a subset; TVDCN_ARM64_OPS_FILES / TVDCN_ARM64_TVDCN_FILES
+#   narrow a suite to some test files (vitest filters); extra args go to every vitest run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -25,10 +26,13 @@ vitest=$(node -p "require('path').join(require('path').dirname(require.resolve('
 status=0
 for suite in ${TVDCN_ARM64_SUITES:-ops tvdcn}; do
   dir=packages/$suite
+  files_var="TVDCN_ARM64_$(echo "$suite" | tr '[:lower:]' '[:upper:]')_FILES"
+  # shellcheck disable=SC2206
+  files=(${!files_var-})
   start=$(date +%s)
   echo "[arm64] $suite suite under qemu-aarch64 ($(qemu-aarch64 --version | head -1))"
   ( cd "$dir" && NODE_PATH=$root/$deps/node_modules TVDCN_NATIVE_PATH=$binary TVDCN_BACKEND=cpu \
-      qemu-aarch64 -L /usr/aarch64-linux-gnu "$node" "$vitest" run --pool=threads "$@" ) || status=1
-  echo "[arm64] $suite suite: $(( $(date +%s) - start )) s"
+      qemu-aarch64 -L /usr/aarch64-linux-gnu "$node" "$vitest" run --pool=threads "${files[@]}" "$@" ) || status=1
+  echo "[arm64] $suite suite${files:+ (files: ${files[*]})}: $(( $(date +%s) - start )) s"
 done
 exit $status
