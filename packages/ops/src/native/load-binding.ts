@@ -60,6 +60,8 @@ export interface LoaderEnvironment {
   loadWasm?: () => LoadedWasm;
 }
 
+// process.getBuiltinModule (Node >= 20.16, hence @tvdcn/ops' engines) reaches Node's modules without an
+// import statement that a browser would try to resolve.
 function nodeRequire(): NodeJS.Require {
   return process.getBuiltinModule('node:module').createRequire(import.meta.url);
 }
