@@ -16,7 +16,8 @@ import { NATIVE_PACKAGES, platformKey } from '../../src/native/platform.js';
 
 const require = createRequire(import.meta.url);
 const root = join(__dirname, '..', '..', '..', '..');
-const cpuBuild = join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+// TVDCN_NATIVE_PATH: a cross-built binary tested under an emulator (scripts/platforms/test-linux-arm64.sh).
+const cpuBuild = process.env.TVDCN_NATIVE_PATH ?? join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 const cudaBuild = join(root, 'native', 'build', 'cuda', 'Release', 'tvdcn_cuda.node');
 
 /** A fake binary with the given ABI and device count. */
