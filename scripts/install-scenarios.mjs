@@ -163,6 +163,7 @@ console.log('ok', b.candidate, b.binary);
   }
 }
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: a debugging switch of this script, not an input of a turbo task
 if (!process.env.TVDCN_KEEP_INSTALL) rmSync(work, { recursive: true, force: true });
 console.log(`install-scenarios: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Host API of the deformable convolution (regular and transposed, D = 1, 2, 3): forward and backward on
-// validated TensorViews. Validation lives in napi/tensor_arg.cc; these functions trust their arguments.
+// Host API of the deformable convolution (regular and transposed, D = 1, 2, 3): one signature, two drivers
+// of the same shape, cpu::deform_conv_*_driver (cpu/deform_conv_driver.cc) and cuda::deform_conv_*_driver
+// (cuda/deform_conv_driver.cu, CUDA build only). The binding (napi/deform_conv_binding.cc) reads and
+// checks the arguments once, then calls the driver of the tensors' device. The drivers trust their
+// arguments: every view is contiguous, of one dtype and on one device, with the shapes params implies.
 #pragma once
 #include <cstdint>
 
@@ -14,25 +17,41 @@ struct DeformConvGrads {
   TensorView input, weight, offset, mask, bias;
 };
 
-// output [B, C_out, *out_size] is fully overwritten. offset, mask, bias may be undefined.
+// The two drivers have the same signature. Forward: output [B, C_out, *out_size] is fully overwritten;
+// offset, mask, bias may be undefined. Backward: every defined gradient is fully overwritten
+// (tvdcn-reference §4, §5).
+namespace cpu {
 template <int D>
-void deform_conv_forward(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                         const TensorView& offset, const TensorView& mask, const TensorView& bias,
-                         const TensorView& output);
-
-// Every defined gradient is fully overwritten (tvdcn-reference §4, §5).
+void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                                const TensorView& offset, const TensorView& mask, const TensorView& bias,
+                                const TensorView& output);
 template <int D>
-void deform_conv_backward(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                          const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
-                          const DeformConvGrads& grads);
+void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                                 const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
+                                 const DeformConvGrads& grads);
+}  // namespace cpu
 
+// Work is enqueued on the stream of the tensors' device; temporary workspace is bounded
+// (cuda_runtime/settings.h). All four dtypes. Defined in the CUDA build only.
+namespace cuda {
+template <int D>
+void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                                const TensorView& offset, const TensorView& mask, const TensorView& bias,
+                                const TensorView& output);
+template <int D>
+void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                                 const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
+                                 const DeformConvGrads& grads);
+}  // namespace cuda
+
+// CPU driver settings.
 // Upper bound, in bytes, of the column workspace of one call (default 64 MiB). Column tiles shrink to fit
 // it, down to one column; results do not depend on it beyond rounding.
 void set_workspace_limit(int64_t bytes);
 int64_t workspace_limit();
 
 // Test hook (napi `_setForcePlanar`): when on, the CPU 3D forward and every CPU column pass (backward,
-// transposed forward) run the planar kernels of kernels.h instead of the channels-last ones of
+// transposed forward) run the planar kernels of cpu/kernels.h instead of the channels-last ones of
 // cpu/column_pass.h (otherwise the planar kernels only run for planes of 2^31 - 1 positions or more, or
 // grid positions beyond +-2^30). Default off.
 void set_force_planar(bool on);

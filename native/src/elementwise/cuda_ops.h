@@ -62,12 +62,4 @@ void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_s
 void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t* g_shape,
                  const std::vector<std::vector<int32_t>>& maps, const int64_t* x_shape, void* out);
 
-// Softmax over the K kernel points of every mask group: mask [batch, groups * K, spatial].
-void mask_softmax_forward(int device, DType dtype, const void* mask, void* out, int64_t batch,
-                          int64_t groups, int64_t kernel_points, int64_t spatial);
-// grad = s * (g - sum_K(g * s)), s the forward output.
-void mask_softmax_backward(int device, DType dtype, const void* output, const void* grad_output,
-                           void* grad_mask, int64_t batch, int64_t groups, int64_t kernel_points,
-                           int64_t spatial);
-
 }  // namespace dcn::cuda

@@ -2,7 +2,7 @@
 // DeviceBuffer: the JS handle of one block of CUDA device memory (a Napi::ObjectWrap carrying a type
 // tag, so forged or foreign objects are refused). Freed by dispose (cudaBufferFree), else by its
 // finalizer, else by the environment's cleanup hook. Also the helpers the CUDA bindings share: dtype
-// parsing and number arrays, and the CUDA entry points of the shared exports. CUDA build only.
+// parsing and number arrays. CUDA build only.
 #pragma once
 #ifdef TVDCN_WITH_CUDA
 #include <napi.h>
@@ -58,17 +58,6 @@ DType parse_dtype(Napi::Value value, const char* what);
 // A JS array of integers -> int64 values; TypeError otherwise.
 std::vector<int64_t> int_array(Napi::Value value, const char* what);
 int64_t int_value(Napi::Value value, const char* what);
-
-// True when `value` is a NativeTensor whose data is a DeviceBuffer: the bindings of deformConv* and
-// maskSoftmax* hand such calls to the CUDA entry points below.
-bool is_device_tensor(Napi::Value value);
-
-// The CUDA implementations of the exports of the same name without `Cuda` (binding.ts): same arguments,
-// with every tensor's data a DeviceBuffer on one device (cuda_ops_binding.cc).
-Napi::Value CudaDeformConvForward(const Napi::CallbackInfo& info);
-Napi::Value CudaDeformConvBackward(const Napi::CallbackInfo& info);
-Napi::Value CudaMaskSoftmaxForward(const Napi::CallbackInfo& info);
-Napi::Value CudaMaskSoftmaxBackward(const Napi::CallbackInfo& info);
 
 }  // namespace dcn::napi
 #endif  // TVDCN_WITH_CUDA

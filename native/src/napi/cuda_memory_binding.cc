@@ -185,10 +185,6 @@ void DeviceBuffer::Free() {
   data_ = nullptr;
 }
 
-bool is_device_tensor(Napi::Value value) {
-  return value.IsObject() && !value.IsTypedArray() && DeviceBuffer::Is(value.As<Napi::Object>().Get("data"));
-}
-
 bool DeviceBuffer::Is(Napi::Value value) {
   return value.IsObject() && value.As<Napi::Object>().CheckTypeTag(&kBufferTag);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// deformConvForward / deformConvBackward (packages/ops/src/native/binding.ts): read and check the
-// arguments, then call the driver for the dimension in params.dim. Synchronous.
+// deformConvForward / deformConvBackward (packages/ops/src/native/binding.ts), on every device: read and
+// check the arguments once (napi/tensor_arg.h), then call the driver of the tensors' device
+// (deform_conv/deform_conv.h: cpu::deform_conv_*_driver, synchronous; cuda::deform_conv_*_driver,
+// asynchronous on the device's stream).
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -10,9 +12,6 @@
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
-#ifdef TVDCN_WITH_CUDA
-#include "napi/cuda_buffer.h"
-#endif
 
 namespace dcn::napi {
 namespace {
@@ -48,10 +47,24 @@ void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView
   expect_same_dtype(op, "weight", weight, "input", input);
 }
 
-Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
+// Calls the CPU or the CUDA driver (same signature) for the device the tensors are on.
+template <int D, typename... Args>
+void forward_on(const Device& device, const DeformConvParams<D>& p, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::deform_conv_forward_driver<D>(p, args...);
 #ifdef TVDCN_WITH_CUDA
-  if (is_device_tensor(info[1])) return CudaDeformConvForward(info);  // device tensors: CUDA binding
+  cuda::deform_conv_forward_driver<D>(p, args...);
 #endif
+}
+
+template <int D, typename... Args>
+void backward_on(const Device& device, const DeformConvParams<D>& p, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::deform_conv_backward_driver<D>(p, args...);
+#ifdef TVDCN_WITH_CUDA
+  cuda::deform_conv_backward_driver<D>(p, args...);
+#endif
+}
+
+Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvForward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
@@ -75,16 +88,13 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
       expect_no_overlap(op, {{"output", &output}},
                         {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask},
                          {"bias", &bias}});
-      deform_conv_forward<kDim>(p, input, weight, offset, mask, bias, output);
+      forward_on<kDim>(tensors.device(), p, input, weight, offset, mask, bias, output);
     });
     return info.Env().Undefined();
   });
 }
 
 Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
-#ifdef TVDCN_WITH_CUDA
-  if (is_device_tensor(info[1])) return CudaDeformConvBackward(info);  // device tensors: CUDA binding
-#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvBackward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
@@ -136,7 +146,7 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
                          {"offset", &offset},
                          {"mask", &mask},
                          {"gradOutput", &grad_output}});
-      deform_conv_backward<kDim>(p, input, weight, offset, mask, grad_output, grads);
+      backward_on<kDim>(tensors.device(), p, input, weight, offset, mask, grad_output, grads);
     });
     return info.Env().Undefined();
   });

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// maskSoftmaxForward / maskSoftmaxBackward (packages/ops/src/native/binding.ts).
+// maskSoftmaxForward / maskSoftmaxBackward (packages/ops/src/native/binding.ts), on every device: read and
+// check the arguments once (napi/tensor_arg.h), then call the kernels of the tensors' device.
 #include <string>
 #include <vector>
 
@@ -7,9 +8,6 @@
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
-#ifdef TVDCN_WITH_CUDA
-#include "napi/cuda_buffer.h"
-#endif
 
 namespace dcn::napi {
 namespace {
@@ -29,10 +27,24 @@ void check_like(const char* op, const std::string& name, const TensorView& t, co
   expect_same_dtype(op, name, t, ref_name, ref);
 }
 
-Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
+// Calls the CPU or the CUDA kernels (same signature, mask/mask_softmax.h) for the tensors' device.
+template <typename... Args>
+void forward_on(const Device& device, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::mask_softmax_forward(args...);
 #ifdef TVDCN_WITH_CUDA
-  if (is_device_tensor(info[0])) return CudaMaskSoftmaxForward(info);  // device tensors: CUDA binding
+  cuda::mask_softmax_forward(args...);
 #endif
+}
+
+template <typename... Args>
+void backward_on(const Device& device, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::mask_softmax_backward(args...);
+#ifdef TVDCN_WITH_CUDA
+  cuda::mask_softmax_backward(args...);
+#endif
+}
+
+Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxForward";
     TensorArgs tensors(op);
@@ -44,15 +56,12 @@ Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
     check_mask(op, "mask", mask, mg, k);
     check_like(op, "output", output, "mask", mask);
     expect_no_overlap(op, {{"output", &output}}, {{"mask", &mask}});
-    mask_softmax_forward(mask, mg, k, output);
+    forward_on(tensors.device(), mask, mg, k, output);
     return info.Env().Undefined();
   });
 }
 
 Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
-#ifdef TVDCN_WITH_CUDA
-  if (is_device_tensor(info[0])) return CudaMaskSoftmaxBackward(info);  // device tensors: CUDA binding
-#endif
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "maskSoftmaxBackward";
     TensorArgs tensors(op);
@@ -66,7 +75,7 @@ Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);
     expect_no_overlap(op, {{"gradMask", &grad_mask}}, {{"output", &output}, {"gradOutput", &grad_output}});
-    mask_softmax_backward(output, grad_output, mg, k, grad_mask);
+    backward_on(tensors.device(), output, grad_output, mg, k, grad_mask);
     return info.Env().Undefined();
   });
 }

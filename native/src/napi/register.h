@@ -9,5 +9,5 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);     // runtime_bindin
 void RegisterDeformConv(Napi::Env env, Napi::Object exports);  // deform_conv_binding.cc
 void RegisterMask(Napi::Env env, Napi::Object exports);        // mask_binding.cc
 void RegisterCudaMemory(Napi::Env env, Napi::Object exports);  // cuda_memory_binding.cc (no-op without CUDA)
-void RegisterCudaOps(Napi::Env env, Napi::Object exports);     // cuda_ops_binding.cc (no-op without CUDA)
+void RegisterCudaElementwise(Napi::Env env, Napi::Object exports);  // cuda_elementwise_binding.cc (no-op without CUDA)
 }  // namespace dcn::napi

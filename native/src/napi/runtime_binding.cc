@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/parallel.h"
-#include "deform_conv/cpu/gemm.h"
+#include "gemm/cpu/gemm.h"
 #include "deform_conv/deform_conv.h"
 #include "napi/errors.h"
 #include "napi/register.h"

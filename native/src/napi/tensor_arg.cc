@@ -8,6 +8,9 @@
 #include <sstream>
 
 #include "core/error.h"
+#ifdef TVDCN_WITH_CUDA
+#include "napi/cuda_buffer.h"
+#endif
 
 namespace dcn::napi {
 namespace {
@@ -85,6 +88,10 @@ std::vector<int64_t> int_array_arg(const char* op, const std::string& name, cons
   return out;
 }
 
+std::string device_name(const Device& d) {
+  return d.type == DeviceType::kCPU ? std::string("cpu") : "cuda:" + std::to_string(d.index);
+}
+
 }  // namespace
 
 std::string format_shape(const std::vector<int64_t>& shape) {
@@ -124,8 +131,14 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
             name, " to be a tensor {data, shape, dtype}", optional ? " or null" : "", ", but got ",
             describe(v));
   const Napi::Object obj = v.As<Napi::Object>();
+  const Napi::Value data_v = obj.Get("data");
+#ifdef TVDCN_WITH_CUDA
+  const bool on_device = DeviceBuffer::Is(data_v);
+#else
+  const bool on_device = false;
+#endif
 
-  // dtype
+  // dtype: float32 and float64 everywhere, float16 and bfloat16 on CUDA devices.
   const Napi::Value dtype_v = obj.Get("dtype");
   DCN_CHECK(dtype_v.IsString(), kType, op, ": expected ", name,
             ".dtype to be 'float32' or 'float64', but got ", describe(dtype_v));
@@ -134,6 +147,10 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
     t.dtype = DType::kFloat32;
   } else if (dtype == "float64") {
     t.dtype = DType::kFloat64;
+  } else if (on_device && dtype == "float16") {
+    t.dtype = DType::kFloat16;
+  } else if (on_device && dtype == "bfloat16") {
+    t.dtype = DType::kBFloat16;
   } else if (dtype == "float16" || dtype == "bfloat16") {
     throw Error(ErrorKind::kNotImplemented,
                 detail::concat(op, ": ", name, ".dtype ", dtype, " is only supported by CUDA kernels"));
@@ -157,23 +174,39 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
     numel = checked_mul(op, numel, t.sizes[i], name);
   }
 
-  // data: the typed array matching dtype, with exactly numel elements.
-  const Napi::Value data_v = obj.Get("data");
-  const napi_typedarray_type want = t.dtype == DType::kFloat32 ? napi_float32_array : napi_float64_array;
-  const char* want_name = t.dtype == DType::kFloat32 ? "Float32Array" : "Float64Array";
-  const bool typed = data_v.IsTypedArray();
-  if (!typed || data_v.As<Napi::TypedArray>().TypedArrayType() != want) {
-    throw Error(typed ? ErrorKind::kDType : ErrorKind::kType,
-                detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ",
-                               dtype, "), but got ", describe(data_v)));
+  // data: a DeviceBuffer (CUDA build), or the typed array matching dtype; exactly numel elements.
+  if (!on_device) {
+    const napi_typedarray_type want = t.dtype == DType::kFloat32 ? napi_float32_array : napi_float64_array;
+    const char* want_name = t.dtype == DType::kFloat32 ? "Float32Array" : "Float64Array";
+    const bool typed = data_v.IsTypedArray();
+    if (!typed || data_v.As<Napi::TypedArray>().TypedArrayType() != want) {
+      throw Error(typed ? ErrorKind::kDType : ErrorKind::kType,
+                  detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ",
+                                 dtype, "), but got ", describe(data_v)));
+    }
   }
-  t.device = Device{};
   bind_data(op, name, data_v, t);
   if (data_out) *data_out = data_v;
   return t;
 }
 
 void bind_data(const char* op, const std::string& name, const Napi::Value& data_v, TensorView& t) {
+  const int64_t numel = t.numel();
+#ifdef TVDCN_WITH_CUDA
+  if (DeviceBuffer::Is(data_v)) {
+    // From() refuses a freed buffer (a getter of a later argument may have disposed it).
+    const DeviceBuffer* b = DeviceBuffer::From(data_v, (std::string(op) + ": " + name + ".data").c_str());
+    DCN_CHECK(b->dtype() == t.dtype, kDType, op, ": expected ", name, ".data to hold ", dtype_name(t.dtype),
+              " (", name, ".dtype), but the device buffer holds ", dtype_name(b->dtype()));
+    DCN_CHECK(b->numel() == numel, kValue, op, ": expected ", name, ".data to have ", numel,
+              " elements (the product of ", name, ".shape ",
+              format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)), "), but the device buffer has ",
+              b->numel());
+    t.device = Device{DeviceType::kCUDA, b->device()};
+    t.data = b->data();
+    return;
+  }
+#endif
   // napi_get_typedarray_info gives the element count and the data pointer (null when detached).
   napi_typedarray_type type;
   size_t length = 0;
@@ -186,11 +219,11 @@ void bind_data(const char* op, const std::string& name, const Napi::Value& data_
   const napi_typedarray_type want = t.dtype == DType::kFloat32 ? napi_float32_array : napi_float64_array;
   DCN_CHECK(type == want, kDType, op, ": expected ", name, ".data to be a ",
             t.dtype == DType::kFloat32 ? "Float32Array" : "Float64Array");
-  const int64_t numel = t.numel();
   DCN_CHECK(static_cast<int64_t>(length) == numel, kValue, op, ": expected ", name, ".data.length to be ",
             numel, " (the product of ", name, ".shape ", format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)),
             "), but got ", length);
   DCN_CHECK(numel == 0 || data != nullptr, kValue, op, ": ", name, ".data has no memory (a detached buffer?)");
+  t.device = Device{};
   t.data = data;
 }
 
@@ -207,10 +240,26 @@ const TensorView& TensorArgs::add(const std::string& name, const Napi::Value& va
 }
 
 void TensorArgs::finalize() {
+  const Entry* first = nullptr;
   for (Entry& e : entries_) {
     if (!e.view.defined()) continue;
     bind_data(op_, e.name, e.data, e.view);
+    if (first == nullptr) {
+      first = &e;
+      continue;
+    }
+    const Device& a = first->view.device;
+    const Device& b = e.view.device;
+    DCN_CHECK(a.type == b.type && a.index == b.index, kValue, op_, ": expected ", e.name, " to be on ",
+              device_name(a), " (the device of ", first->name, "), but it is on ", device_name(b));
   }
+}
+
+const Device& TensorArgs::device() const {
+  static const Device kCpu{};
+  for (const Entry& e : entries_)
+    if (e.view.defined()) return e.view.device;
+  return kCpu;
 }
 
 DeformConvParamsArg deform_conv_params_arg(const char* op, const Napi::Value& v) {
@@ -273,8 +322,10 @@ DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParams
   checked_mul(op, checked_mul(op, p.offset_groups, k, "params.offsetGroups * K"), D * std::max(in_sp, out_sp),
               "the offset");
 
-  // Groups (tvdcn-reference §3.1, §3.5): the kernels need G | C_in, G | C_out, and OG, MG dividing the
-  // channels they partition (regular: input channels; transposed: output channels).
+  // Groups (tvdcn-reference §3.1, §3.5): the kernels index channels and offset/mask groups assuming
+  // G | C_in, G | C_out, and OG, MG dividing the channels they partition (regular: input channels;
+  // transposed: output channels). The output-size rule is @tvdcn/shape's alone: any out_size is in bounds
+  // here, since every tensor's shape is checked against it and sampling checks each corner.
   DCN_CHECK(p.in_channels % p.groups == 0, kValue, op, ": expected params.inChannels (", p.in_channels,
             ") to be divisible by params.groups (", p.groups, ")");
   DCN_CHECK(p.out_channels % p.groups == 0, kValue, op, ": expected params.outChannels (", p.out_channels,
@@ -290,25 +341,6 @@ DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParams
   DCN_CHECK(modulated || p.mask_groups == 1, kValue, op,
             ": expected params.maskGroups to be 1 when mask is null, but got ", p.mask_groups);
 
-  // Output size (tvdcn-reference §3.1, §3.5; floor division as @tvdcn/shape does).
-  for (int i = 0; i < D; ++i) {
-    const int64_t span = p.dilation[i] * (p.kernel_size[i] - 1) + 1;
-    if (!p.transposed) {
-      const int64_t num = p.in_size[i] + 2 * p.padding[i] - span;
-      const int64_t expected = num < 0 ? 0 : num / p.stride[i] + 1;
-      DCN_CHECK(num >= 0 && expected == p.out_size[i], kValue, op, ": expected params.outSize[", i, "] to be ",
-                "floor((inSize + 2 * padding - dilation * (kernelSize - 1) - 1) / stride) + 1 = ", expected,
-                ", but got ", p.out_size[i]);
-    } else {
-      const int64_t base = (p.in_size[i] - 1) * p.stride[i] - 2 * p.padding[i] + span;
-      const int64_t output_padding = p.out_size[i] - base;
-      const int64_t limit = std::max(p.stride[i], p.dilation[i]);
-      DCN_CHECK(output_padding >= 0 && output_padding < limit, kValue, op, ": expected params.outSize[", i,
-                "] to be (inSize - 1) * stride - 2 * padding + dilation * (kernelSize - 1) + 1 + outputPadding = ",
-                base, " + outputPadding with 0 <= outputPadding < max(stride, dilation) = ", limit, ", but got ",
-                p.out_size[i]);
-    }
-  }
   return p;
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// JS arguments -> native values, checked: NativeTensor -> TensorView, NativeDeformConvParams ->
-// DeformConvParams<D>, and the shape checks shared by the binding files. This is the second line of
-// defence after @tvdcn/shape (see style.md §9.9): it refuses anything that could read or write out of
-// bounds or is inconsistent, naming the argument, what was expected and what was got.
+// The one reader of JS arguments for every op binding, on every device: NativeTensor -> TensorView (CPU
+// typed array or CUDA DeviceBuffer), NativeDeformConvParams -> DeformConvParams<D>, and the shape checks
+// shared by the binding files. This is the second line of defence after @tvdcn/shape (see style.md §9.9):
+// it refuses anything that could read or write out of bounds, naming the argument, what was expected and
+// what was got; the full validation stays in @tvdcn/shape.
 #pragma once
 #include <napi.h>
 
@@ -16,23 +17,28 @@
 
 namespace dcn::napi {
 
-// A NativeTensor {data, shape, dtype}. With `optional`, null or undefined gives an undefined view.
+// A NativeTensor {data, shape, dtype}: data is a Float32Array / Float64Array (a CPU view) or, in the CUDA
+// build, a DeviceBuffer (a view on that CUDA device; float16 and bfloat16 allowed). With `optional`, null
+// or undefined gives an undefined view.
 // `data_out`, when given, receives the typed array that was read.
 TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& value, bool optional,
                       Napi::Value* data_out = nullptr);
 
-// (Re)reads the pointer of the typed array `data` into t, checking its length against t's shape.
+// (Re)reads the pointer of `data` (typed array or DeviceBuffer) into t, checking its length against t's
+// shape and setting t.device.
 void bind_data(const char* op, const std::string& name, const Napi::Value& data, TensorView& t);
 
 // The tensor arguments of one call. Reading an argument can run JS (getters, proxies) that could detach
 // or replace an array read earlier, so every data pointer is read again by finalize(), after the last
-// argument was read and before any native work; no JS runs in between.
+// argument was read and before any native work; no JS runs in between. finalize() also checks that every
+// tensor is on one device, which device() then returns (the CPU when no tensor was given).
 class TensorArgs {
  public:
   explicit TensorArgs(const char* op);
   // Reads and checks one tensor; the reference stays valid (and is updated by finalize()).
   const TensorView& add(const std::string& name, const Napi::Value& value, bool optional);
   void finalize();
+  const Device& device() const;
 
  private:
   struct Entry {
@@ -60,7 +66,8 @@ struct DeformConvParamsArg {
 };
 DeformConvParamsArg deform_conv_params_arg(const char* op, const Napi::Value& value);
 
-// Cross-checks of the params (group divisibility, output size formula, overflow) and conversion.
+// The checks of the params that guard memory (group divisibility, overflow) and conversion. Everything
+// else (the output-size rule, kernel/offset consistency) is validated once, by @tvdcn/shape.
 template <int D>
 DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParamsArg& a, bool deformable,
                                           bool modulated);

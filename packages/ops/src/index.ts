@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Public surface of @tvdcn/ops: re-exports only (documentation lives on the definitions).
+// Public surface of @tvdcn/ops: re-exports (documentation lives on the definitions), and the one
+// statement that installs the ops behind the Tensor methods (tensor-methods.ts).
+
+import { installTensorMethods } from './tensor-methods.js';
+
+installTensorMethods();
 
 // #region tensors
 export { Tensor, isTensor } from './tensor/tensor.js';
@@ -36,7 +41,8 @@ export type { MemoryInfo, ScopedResource } from './tensor/memory.js';
 // #region autograd
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
 export { grad } from './autograd/tape.js';
-export type { BackwardOptions, GradOptions } from './autograd/tape.js';
+export type { GradOptions } from './autograd/tape.js';
+export type { BackwardOptions } from './tensor/tensor.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckFn, GradcheckOptions } from './autograd/gradcheck.js';
 // #endregion
@@ -106,9 +112,21 @@ export type { DcnErrorCode } from '@tvdcn/shape';
 // #endregion
 
 // #region runtime information
-export * from './native/backend.js';
+export { backendInfo, cuda, cudaArchList, cudaVersion, hasOps, withCuda } from './native/backend.js';
+export type { BackendInfo, BackendRequest, LoadAttempt } from './native/backend.js';
 // #endregion
 
 // #region CUDA runtime
-export { cudaDeviceProperties, cudaEmptyCache, cudaMemoryStats, cudaResetPeakMemory, cudaSynchronize, getCudaFloat32Matmul, isDeterministic, setCudaFloat32Matmul, setDeterministic, type CudaDeviceProperties, type CudaFloat32Matmul, type CudaMemoryStats } from './kernels/cuda/cuda-runtime.js';
+export {
+  cudaDeviceProperties,
+  cudaEmptyCache,
+  cudaMemoryStats,
+  cudaResetPeakMemory,
+  cudaSynchronize,
+  getCudaFloat32Matmul,
+  isDeterministic,
+  setCudaFloat32Matmul,
+  setDeterministic,
+} from './backends/cuda/cuda-runtime.js';
+export type { CudaDeviceProperties, CudaFloat32Matmul, CudaMemoryStats } from './backends/cuda/cuda-runtime.js';
 // #endregion

@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { expectDcnError } from '../test/expect-error.js';
 import {
   checkDeformConvArgs,
-  type DeformConvOptions,
+  type DeformConvHyperparameters,
   type DeformConvShapes,
-  resolveDeformConvParams,
   type SpatialDim,
 } from './deform-conv-params.js';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
@@ -82,7 +81,7 @@ describe('checkDeformConvArgs: reference vectors (§11.H)', () => {
     expect(p).toMatchObject({ offsetGroups: 2, maskGroups: 1, kernelPoints: 6, kernelSize: [2, 3] });
   });
 
-  it.each<[SpatialDim, DeformConvShapes, DeformConvOptions, number[]]>([
+  it.each<[SpatialDim, DeformConvShapes, DeformConvHyperparameters, number[]]>([
     // [computed] the test_grad config for dim 1 and 3 (reference §9.1)
     [1, { input: [1, 4, 5], weight: [2, 4, 2], offset: [1, 4, 4], mask: [1, 2, 4], bias: [2] }, { stride: 1, padding: 0, dilation: 1 }, [1, 2, 4]],
     [
@@ -166,13 +165,10 @@ describe('checkDeformConvArgs: accepted variants', () => {
     expect(shapes.weight).toEqual([5, 3, 3, 3]);
   });
 
-  it('is also exported as resolveDeformConvParams', () => {
-    expect(resolveDeformConvParams(OP, 2, README_2D).outputShape).toEqual([4, 5, 8, 8]);
-  });
 });
 
 describe('checkDeformConvArgs: shape errors (ShapeMismatchError)', () => {
-  it.each<[string, DeformConvShapes, DeformConvOptions | undefined, RegExp]>([
+  it.each<[string, DeformConvShapes, DeformConvHyperparameters | undefined, RegExp]>([
     // ranks
     ['input rank 2', readme({ input: [3, 10] }), undefined,
       /^deformConv2d\(\): expected input to have 3 \(unbatched\) or 4 \(batched\) dimensions, but got input with shape \[3, 10\]$/],
@@ -272,7 +268,7 @@ describe('checkDeformConvArgs: shape errors (ShapeMismatchError)', () => {
 });
 
 describe('checkDeformConvArgs: argument errors (InvalidArgumentError)', () => {
-  it.each<[keyof DeformConvOptions, unknown, RegExp]>([
+  it.each<[keyof DeformConvHyperparameters, unknown, RegExp]>([
     ['stride', -1, /^deformConv2d\(\): expected stride to be a positive integer or an array of 2 positive integers, but got -1 \(number\)$/],
     ['stride', 0, /expected stride to be a positive integer .*, but got 0 \(number\)$/],
     ['stride', 1.5, /but got 1\.5 \(number\)$/],
@@ -294,7 +290,7 @@ describe('checkDeformConvArgs: argument errors (InvalidArgumentError)', () => {
     ['groups', Number.NaN, /expected groups to be a positive integer, but got NaN \(number\)$/],
     ['groups', [1], /expected groups to be a positive integer, but got \[1\] \(array\)$/],
   ])('%s = %o', (argument, value, pattern) => {
-    const options = { [argument]: value } as DeformConvOptions;
+    const options = { [argument]: value } as DeformConvHyperparameters;
     const e = expectDcnError(() => checkDeformConvArgs(OP, 2, README_2D, options), InvalidArgumentError, ARG, pattern);
     expect(e.argument).toBe(argument);
   });

@@ -33,7 +33,7 @@ export interface DeformConvShapes {
 }
 
 /** Hyper-parameters of a deformable convolution: a number (broadcast) or one entry per spatial dimension. */
-export interface DeformConvOptions {
+export interface DeformConvHyperparameters {
   /** Positive integer(s) (default 1). */
   stride?: number | readonly number[];
   /** Non-negative integer(s), on both sides (default 0). */
@@ -45,7 +45,7 @@ export interface DeformConvOptions {
 }
 
 /** Hyper-parameters of a transposed deformable convolution. */
-export interface DeformConvTransposeOptions extends DeformConvOptions {
+export interface DeformConvTransposeHyperparameters extends DeformConvHyperparameters {
   /** Non-negative integer(s) smaller than `max(stride, dilation)` in every dimension (default 0). */
   outputPadding?: number | readonly number[];
 }
@@ -116,7 +116,7 @@ export function checkDeformConvNdArgs(
   op: string,
   dim: SpatialDim,
   shapes: DeformConvShapes,
-  options: DeformConvTransposeOptions | undefined,
+  options: DeformConvTransposeHyperparameters | undefined,
   transposed: boolean,
 ): DeformConvParams {
   // --- arguments themselves ---
@@ -139,7 +139,7 @@ export function checkDeformConvNdArgs(
       'options',
     );
   }
-  const opts: DeformConvTransposeOptions = options ?? {};
+  const opts: DeformConvTransposeHyperparameters = options ?? {};
   const n = dim;
   const ks = KERNEL_SYMBOLS[n];
 
@@ -411,10 +411,8 @@ export function checkDeformConvArgs(
   op: string,
   dim: SpatialDim,
   shapes: DeformConvShapes,
-  options?: DeformConvOptions,
+  options?: DeformConvHyperparameters,
 ): DeformConvParams {
   return checkDeformConvNdArgs(op, dim, shapes, options, false);
 }
 
-/** Alias of {@link checkDeformConvArgs}, under the name used in style.md §9.2. */
-export const resolveDeformConvParams: typeof checkDeformConvArgs = checkDeformConvArgs;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectDcnError } from '../test/expect-error.js';
-import type { DeformConvShapes, DeformConvTransposeOptions, SpatialDim } from './deform-conv-params.js';
-import { checkDeformConvTransposeArgs, resolveDeformConvTransposeParams } from './deform-conv-transpose-params.js';
+import type { DeformConvShapes, DeformConvTransposeHyperparameters, SpatialDim } from './deform-conv-params.js';
+import { checkDeformConvTransposeArgs } from './deform-conv-transpose-params.js';
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
 
 const SHAPE = 'ERR_DCN_SHAPE_MISMATCH';
@@ -28,7 +28,7 @@ const GRAD_T: DeformConvShapes = {
   mask: [1, 6, 4, 2],
   bias: [2],
 };
-const GRAD_T_OPTIONS: DeformConvTransposeOptions = { stride: [1, 2], padding: [0, 1], dilation: [1, 2], outputPadding: [0, 1] };
+const GRAD_T_OPTIONS: DeformConvTransposeHyperparameters = { stride: [1, 2], padding: [0, 1], dilation: [1, 2], outputPadding: [0, 1] };
 
 describe('checkDeformConvTransposeArgs: reference vectors (§11.H)', () => {
   it('README: input [4,3,8,8] weight [3,5,3,3] offset [4,18,8,8] mask [4,9,8,8] → [4,5,10,10]', () => {
@@ -64,7 +64,7 @@ describe('checkDeformConvTransposeArgs: reference vectors (§11.H)', () => {
     expect(p).toMatchObject({ offsetGroups: 2, maskGroups: 1, outputPadding: [0, 1], inSize: [4, 2], hasBias: true });
   });
 
-  it.each<[SpatialDim, DeformConvShapes, DeformConvTransposeOptions, number[]]>([
+  it.each<[SpatialDim, DeformConvShapes, DeformConvTransposeHyperparameters, number[]]>([
     // [computed] reference §11.G: 1D, C_in = C_out = 1, weight [1,1,3], input [1,2], stride 2
     [1, { input: [1, 1, 2], weight: [1, 1, 3], offset: [1, 3, 2] }, { stride: 2 }, [1, 1, 5]],
     [1, { input: [1, 1, 2], weight: [1, 1, 3], offset: [1, 3, 2] }, { stride: 2, outputPadding: 1 }, [1, 1, 6]],
@@ -106,13 +106,10 @@ describe('checkDeformConvTransposeArgs: accepted variants', () => {
     expect(p).toMatchObject({ offsetGroups: 2, maskGroups: 2, outChannels: 2 });
   });
 
-  it('is also exported as resolveDeformConvTransposeParams', () => {
-    expect(resolveDeformConvTransposeParams(OP, 2, README_T).outputShape).toEqual([4, 5, 10, 10]);
-  });
 });
 
 describe('checkDeformConvTransposeArgs: shape errors (ShapeMismatchError)', () => {
-  it.each<[string, DeformConvShapes, DeformConvTransposeOptions | undefined, RegExp]>([
+  it.each<[string, DeformConvShapes, DeformConvTransposeHyperparameters | undefined, RegExp]>([
     ['weight rank 3', readme({ weight: [3, 5, 3] }), undefined,
       /^deformConvTranspose2d\(\): expected weight to have 4 dimensions \[inChannels, outChannels \/ groups, kH, kW\], but got weight with shape \[3, 5, 3\]$/],
     ['input rank 2', readme({ input: [3, 8] }), undefined, /expected input to have 3 \(unbatched\) or 4 \(batched\) dimensions/],
@@ -151,7 +148,7 @@ describe('checkDeformConvTransposeArgs: shape errors (ShapeMismatchError)', () =
 });
 
 describe('checkDeformConvTransposeArgs: argument errors (InvalidArgumentError)', () => {
-  it.each<[DeformConvTransposeOptions, string, RegExp]>([
+  it.each<[DeformConvTransposeHyperparameters, string, RegExp]>([
     [{ stride: 2, outputPadding: 2 }, 'outputPadding',
       /^deformConvTranspose2d\(\): expected outputPadding to be smaller than max\(stride, dilation\) = \[2, 2\] in every dimension, but got outputPadding = \[2, 2\]$/],
     [{ outputPadding: 1 }, 'outputPadding', /smaller than max\(stride, dilation\) = \[1, 1\] in every dimension, but got outputPadding = \[1, 1\]$/],

@@ -6,7 +6,7 @@ import {
   checkDeformConvNdArgs,
   type DeformConvParams,
   type DeformConvShapes,
-  type DeformConvTransposeOptions,
+  type DeformConvTransposeHyperparameters,
   type SpatialDim,
 } from './deform-conv-params.js';
 
@@ -43,11 +43,8 @@ export function checkDeformConvTransposeArgs(
   op: string,
   dim: SpatialDim,
   shapes: DeformConvShapes,
-  options?: DeformConvTransposeOptions,
+  options?: DeformConvTransposeHyperparameters,
 ): DeformConvParams {
   return checkDeformConvNdArgs(op, dim, shapes, options, true);
 }
 
-/** Alias of {@link checkDeformConvTransposeArgs}, under the naming of style.md §9.2. */
-export const resolveDeformConvTransposeParams: typeof checkDeformConvTransposeArgs =
-  checkDeformConvTransposeArgs;

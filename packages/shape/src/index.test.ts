@@ -17,7 +17,7 @@ describe('index', () => {
       'intTuple', 'isInteger', 'isPositiveInteger', 'isNonNegativeInteger', 'isPositiveNumber', 'isShape',
       'convOutputSize', 'convTransposeOutputSize', 'outputPaddingFor',
       'resolvePadding', 'PADDING_MODES', 'checkPaddingMode', 'isPaddingMode',
-      'checkDeformConvArgs', 'checkDeformConvTransposeArgs', 'resolveDeformConvParams', 'resolveDeformConvTransposeParams',
+      'checkDeformConvArgs', 'checkDeformConvTransposeArgs',
       'checkMaskSoftmaxArgs', 'checkMaskSigmoidScale',
     ];
     for (const name of expected) expect(shape, name).toHaveProperty(name);
@@ -26,6 +26,11 @@ describe('index', () => {
 
   it('does not export the internal implementation', () => {
     expect(shape).not.toHaveProperty('checkDeformConvNdArgs');
+  });
+
+  it('has one name per function (the resolve* aliases are gone)', () => {
+    expect(shape).not.toHaveProperty('resolveDeformConvParams');
+    expect(shape).not.toHaveProperty('resolveDeformConvTransposeParams');
   });
 });
 

@@ -46,18 +46,15 @@ export type { PaddingArg, PaddingMode, PaddingString, ResolvedPadding } from './
 // #endregion
 
 // #region op checks
-export { checkDeformConvArgs, resolveDeformConvParams } from './deform-conv-params.js';
+export { checkDeformConvArgs } from './deform-conv-params.js';
 export type {
-  DeformConvOptions,
+  DeformConvHyperparameters,
   DeformConvParams,
   DeformConvShapes,
-  DeformConvTransposeOptions,
+  DeformConvTransposeHyperparameters,
   SpatialDim,
 } from './deform-conv-params.js';
-export {
-  checkDeformConvTransposeArgs,
-  resolveDeformConvTransposeParams,
-} from './deform-conv-transpose-params.js';
+export { checkDeformConvTransposeArgs } from './deform-conv-transpose-params.js';
 export { checkMaskSigmoidScale, checkMaskSoftmaxArgs } from './mask-params.js';
 export type { MaskSoftmaxParams } from './mask-params.js';
 // #endregion

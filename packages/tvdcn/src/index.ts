@@ -1,8 +1,138 @@
 // SPDX-License-Identifier: MIT
-// Public surface of tvdcn: everything of @tvdcn/ops (tensors, autograd, functional ops, losses), and the
-// layers, initialisation, optimizers and weight I/O of this package. Re-exports only.
+// Public surface of tvdcn: the layers, initialisation, optimizers and weight I/O of this package, and the
+// part of @tvdcn/ops a model author uses (tensors, memory, autograd, functional ops, losses, errors, the
+// runtime queries). Left in @tvdcn/ops only: gradcheck and its types (a testing tool), DTYPES and isDType
+// (helpers for libraries that take dtype strings). Re-exports only.
 
-export * from '@tvdcn/ops';
+// #region from @tvdcn/ops: tensors and memory
+export {
+  arange,
+  full,
+  fullLike,
+  isTensor,
+  keep,
+  manualSeed,
+  memory,
+  normal,
+  ones,
+  onesLike,
+  parseDevice,
+  rand,
+  randLike,
+  randn,
+  randnLike,
+  Tensor,
+  tensor,
+  tidy,
+  uniform,
+  zeros,
+  zerosLike,
+} from '@tvdcn/ops';
+export type {
+  CpuDType,
+  Device,
+  DeviceType,
+  DType,
+  MemoryInfo,
+  NestedArray,
+  ScopedResource,
+  TensorDataOptions,
+  TensorOptions,
+  TypedArray,
+} from '@tvdcn/ops';
+// #endregion
+
+// #region from @tvdcn/ops: autograd and functional ops
+export { enableGrad, grad, isGradEnabled, noGrad } from '@tvdcn/ops';
+export type { BackwardOptions, GradOptions } from '@tvdcn/ops';
+export {
+  deformConv1d,
+  deformConv2d,
+  deformConv3d,
+  deformConvTranspose1d,
+  deformConvTranspose2d,
+  deformConvTranspose3d,
+  maskSigmoid,
+  maskSoftmax1d,
+  maskSoftmax2d,
+  maskSoftmax3d,
+} from '@tvdcn/ops';
+export type { DeformConvOptions, DeformConvTransposeOptions } from '@tvdcn/ops';
+export {
+  abs,
+  add,
+  broadcastTo,
+  cat,
+  div,
+  exp,
+  flatten,
+  l1Loss,
+  log,
+  mean,
+  mseLoss,
+  mul,
+  narrow,
+  neg,
+  pad,
+  permute,
+  pow,
+  relu,
+  reshape,
+  sigmoid,
+  slice,
+  sqrt,
+  square,
+  squeeze,
+  stack,
+  sub,
+  sum,
+  tanh,
+  transpose,
+  unsqueeze,
+  view,
+} from '@tvdcn/ops';
+export type { LossOptions, PadMode, Reduction } from '@tvdcn/ops';
+// #endregion
+
+// #region from @tvdcn/ops: errors and runtime
+export {
+  DcnError,
+  DeviceMismatchError,
+  DisposedTensorError,
+  DTypeMismatchError,
+  ERROR_CODES,
+  InvalidArgumentError,
+  NativeLoadError,
+  NotImplementedError,
+  ShapeMismatchError,
+} from '@tvdcn/ops';
+export type { DcnErrorCode } from '@tvdcn/ops';
+export {
+  backendInfo,
+  cuda,
+  cudaArchList,
+  cudaDeviceProperties,
+  cudaEmptyCache,
+  cudaMemoryStats,
+  cudaResetPeakMemory,
+  cudaSynchronize,
+  cudaVersion,
+  getCudaFloat32Matmul,
+  hasOps,
+  isDeterministic,
+  setCudaFloat32Matmul,
+  setDeterministic,
+  withCuda,
+} from '@tvdcn/ops';
+export type {
+  BackendInfo,
+  BackendRequest,
+  CudaDeviceProperties,
+  CudaFloat32Matmul,
+  CudaMemoryStats,
+  LoadAttempt,
+} from '@tvdcn/ops';
+// #endregion
 
 // #region modules
 export { Module } from './nn/module.js';
@@ -17,7 +147,7 @@ export type {
 export { parameter } from './nn/parameter.js';
 export type { Parameter, ParameterFactoryOptions } from './nn/parameter.js';
 export { Conv1d, Conv2d, Conv3d, ConvNd } from './nn/conv.js';
-export type { ConvLayerOptions, ConvTransposeLayerOptions, SpatialDims } from './nn/conv.js';
+export type { ConvLayerOptions, ConvTransposeLayerOptions } from './nn/conv.js';
 export { DeformConv1d, DeformConv2d, DeformConv3d } from './nn/deform-conv.js';
 export type { DeformConvLayerOptions } from './nn/deform-conv.js';
 export { DeformConvTranspose1d, DeformConvTranspose2d, DeformConvTranspose3d } from './nn/deform-conv-transpose.js';

@@ -171,7 +171,9 @@ describe.runIf(ready).each([1, 2, 3] as const)('dim=%i', (dim) => {
       const out = packed.forward(x());
       const bias = values(packed.bias!);
       const perChannel = out.numel / (2 * 6);
-      out.toTypedArray().forEach((v, i) => expect(v).toBe(bias[Math.floor(i / perChannel) % 6]));
+      out.toTypedArray().forEach((v, i) => {
+        expect(v).toBe(bias[Math.floor(i / perChannel) % 6]);
+      });
     });
   });
 

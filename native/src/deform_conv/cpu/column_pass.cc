@@ -31,7 +31,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
-#include "deform_conv/cpu/gemm.h"
+#include "gemm/cpu/gemm.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 

@@ -14,9 +14,9 @@
 #include "core/parallel.h"
 #include "deform_conv/columns.h"
 #include "deform_conv/cpu/column_pass.h"
-#include "deform_conv/cpu/gemm.h"
+#include "gemm/cpu/gemm.h"
 #include "deform_conv/cpu/sample_rows.h"
-#include "deform_conv/kernels.h"
+#include "deform_conv/cpu/kernels.h"
 #include "deform_conv/sampling.h"
 
 namespace dcn::cpu {

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "deform_conv/cpu/gemm.h"
+#include "gemm/cpu/gemm.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

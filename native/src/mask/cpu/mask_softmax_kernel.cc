@@ -8,7 +8,7 @@
 #include "core/parallel.h"
 #include "mask/mask_softmax.h"
 
-namespace dcn {
+namespace dcn::cpu {
 namespace {
 
 constexpr int64_t kPositionBlock = 256;
@@ -102,4 +102,4 @@ void mask_softmax_backward(const TensorView& output, const TensorView& grad_outp
   });
 }
 
-}  // namespace dcn
+}  // namespace dcn::cpu

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // CUDA mask softmax (tvdcn-reference §6): softmax over the K kernel points of each mask group of a
 // mask [batch, groups * K, spatial], and its backward. One thread per (batch, group, position), looping
-// over K with stride `spatial`, so neighbouring threads read neighbouring positions.
+// over K with stride `spatial`, so neighbouring threads read neighbouring positions. The twin of
+// cpu/mask_softmax_kernel.cc (same signature, mask_softmax.h).
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/launch.cuh"
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/stream.h"
 #include "elementwise/cuda_ops.h"
+#include "mask/mask_softmax.h"
 
 namespace dcn::cuda {
 namespace {
@@ -53,15 +55,27 @@ __global__ void mask_softmax_backward_kernel(const T* __restrict__ y, const T* _
   }
 }
 
+// mask [batch, groups * K, *spatial]: batch and the flattened spatial size S (0 for an empty mask).
+void split(const TensorView& t, int64_t groups, int64_t kernel_points, int64_t* batch, int64_t* spatial) {
+  *batch = t.sizes[0];
+  const int64_t rows = *batch * groups * kernel_points;
+  *spatial = rows == 0 ? 0 : t.numel() / rows;
+}
+
 }  // namespace
 
-void mask_softmax_forward(int device, DType dtype, const void* mask, void* out, int64_t batch,
-                          int64_t groups, int64_t kernel_points, int64_t spatial) {
+void mask_softmax_forward(const TensorView& mask_t, int64_t groups, int64_t kernel_points,
+                          const TensorView& output) {
+  int64_t batch, spatial;
+  split(mask_t, groups, kernel_points, &batch, &spatial);
+  const int device = mask_t.device.index;
+  const void* mask = mask_t.data;
+  void* out = output.data;
   const int64_t n = batch * groups * spatial;
   if (n == 0 || kernel_points == 0) return;
   DeviceGuard guard(device);
   cudaStream_t s = stream(device);
-  DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "maskSoftmax", [&] {
+  DCN_CUDA_DISPATCH_ALL_TYPES(mask_t.dtype, "maskSoftmax", [&] {
     const unsigned grid = grid_for(n, device);
     mask_softmax_forward_kernel<scalar_t><<<grid, kThreads, 0, s>>>(
         static_cast<const scalar_t*>(mask), static_cast<scalar_t*>(out), n, kernel_points, spatial);
@@ -69,14 +83,19 @@ void mask_softmax_forward(int device, DType dtype, const void* mask, void* out, 
   });
 }
 
-void mask_softmax_backward(int device, DType dtype, const void* output, const void* grad_output,
-                           void* grad_mask, int64_t batch, int64_t groups, int64_t kernel_points,
-                           int64_t spatial) {
+void mask_softmax_backward(const TensorView& output_t, const TensorView& grad_output_t, int64_t groups,
+                           int64_t kernel_points, const TensorView& grad_mask_t) {
+  int64_t batch, spatial;
+  split(output_t, groups, kernel_points, &batch, &spatial);
+  const int device = output_t.device.index;
+  const void* output = output_t.data;
+  const void* grad_output = grad_output_t.data;
+  void* grad_mask = grad_mask_t.data;
   const int64_t n = batch * groups * spatial;
   if (n == 0 || kernel_points == 0) return;
   DeviceGuard guard(device);
   cudaStream_t s = stream(device);
-  DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "maskSoftmaxBackward", [&] {
+  DCN_CUDA_DISPATCH_ALL_TYPES(output_t.dtype, "maskSoftmaxBackward", [&] {
     const unsigned grid = grid_for(n, device);
     mask_softmax_backward_kernel<scalar_t><<<grid, kThreads, 0, s>>>(
         static_cast<const scalar_t*>(output), static_cast<const scalar_t*>(grad_output),

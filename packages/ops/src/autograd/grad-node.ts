@@ -11,7 +11,7 @@
 import { DcnError } from '@tvdcn/shape';
 import { isGradEnabled } from './grad-mode.js';
 import type { Storage } from '../tensor/storage.js';
-import { fromStorage, gradNodeOf, setGradNode, storageOf, type Tensor } from '../tensor/tensor.js';
+import { fromStorage, gradNodeOf as storedNodeOf, setGradNode, storageOf, type Tensor } from '../tensor/tensor.js';
 
 /** @internal Where the gradient of one input goes: the input's node, or the input itself when a leaf. */
 export interface Edge {
@@ -83,6 +83,14 @@ export class SavedTensor {
 }
 
 /** @internal One recorded op. */
+/**
+ * @internal The grad node that produced `t`, or null for a leaf. Tensors hold their node opaquely
+ * (tensor.ts's TensorGradNode); only recordOp below ever stores one, always a GradNode.
+ */
+export function gradNodeOf(t: Tensor): GradNode | null {
+  return storedNodeOf(t) as GradNode | null;
+}
+
 export class GradNode {
   /** Key of the op's GradConfig in the gradient registry. */
   readonly opName: string;

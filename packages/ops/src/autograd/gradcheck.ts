@@ -7,7 +7,7 @@ import { DcnError, formatExpected, formatShape, formatValue, InvalidArgumentErro
 import { fillNormal } from '../tensor/random.js';
 import { runInScope } from '../tensor/memory.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { grad } from './tape.js';
 
 /** Options of {@link gradcheck}. */

@@ -12,38 +12,24 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { add } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape-ops.js';
 import { onesLike } from '../tensor/factories.js';
 import { keep, runInScope } from '../tensor/memory.js';
 import {
-  gradNodeOf,
-  isTensor,
+    isTensor,
   sameShape,
   setGradUnchecked,
   storageOf,
+  type BackwardOptions,
   type Tensor,
 } from '../tensor/tensor.js';
-import type { GradNode } from './grad-node.js';
+import { type GradNode, gradNodeOf } from './grad-node.js';
 import { withGradMode } from './grad-mode.js';
 import { getGradient } from './gradient-registry.js';
 import { registerAllGradients } from '../gradients/register-all-gradients.js';
 
-/** Options of `Tensor.backward()`. */
-export interface BackwardOptions {
-  /**
-   * Keep the tensors saved for backward, so that backward can run through the same graph again
-   * (default: the value of `createGraph`).
-   */
-  retainGraph?: boolean;
-  /**
-   * Record the backward pass itself, so that the gradients can be differentiated again (default false).
-   * Deformable convolution has no second derivative: differentiating its gradient throws
-   * NotImplementedError.
-   */
-  createGraph?: boolean;
-}
 
 /** Options of {@link grad}. */
 export interface GradOptions extends BackwardOptions {

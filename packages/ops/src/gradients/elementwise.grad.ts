@@ -5,7 +5,7 @@
 
 import type { GradConfig } from '../autograd/gradient-registry.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import type { BinaryOp } from '../kernels/kernel-backend.js';
+import type { BinaryOp } from '../backends/kernel-backend.js';
 import { binaryApply, div, mul, neg, pow, relu, sign, square, sub } from '../ops/elementwise.js';
 import { sumTo } from '../ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';

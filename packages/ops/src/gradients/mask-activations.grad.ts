@@ -5,7 +5,7 @@
 
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import type { GradConfig } from '../autograd/gradient-registry.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { mul, sub } from '../ops/elementwise.js';
 import type { MaskSoftmaxAttrs } from '../ops/mask-activations.js';
 import { expectTensor } from '../ops/op-utils.js';

@@ -3,7 +3,7 @@
 // Tensor.clone() and Tensor.cpu()/cuda().
 
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import type { Device } from '../tensor/device.js';
 import { expectCpuDType, type DType } from '../tensor/dtype.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';

@@ -16,10 +16,11 @@ import {
 } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
 import type { NativeDeformConvParams } from '../native/binding.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
-import { expectOptions, expectSameDeviceAndDType, expectTensor, numelOf } from './op-utils.js';
+import { numelOf } from '../tensor/layout.js';
+import { expectOptions, expectSameDeviceAndDType, expectTensor } from './op-utils.js';
 import { broadcastApply, reshapeApply } from './shape-ops.js';
 
 /** Options of `deformConv{1,2,3}d`. Numbers broadcast to every spatial dimension. */

@@ -5,8 +5,8 @@
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import type { BinaryOp, UnaryOp } from '../kernels/kernel-backend.js';
-import { getKernels } from '../kernels/registry.js';
+import type { BinaryOp, UnaryOp } from '../backends/kernel-backend.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { broadcastShapes, expectSameDeviceAndDType, expectTensor } from './op-utils.js';

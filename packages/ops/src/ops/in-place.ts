@@ -15,8 +15,8 @@ import {
   ShapeMismatchError,
 } from '@tvdcn/shape';
 import { isGradEnabled } from '../autograd/grad-mode.js';
-import { getKernels } from '../kernels/registry.js';
-import { contiguousStrides } from '../kernels/cpu/cpu-storage.js';
+import { getKernels } from '../backends/registry.js';
+import { contiguousStrides } from '../tensor/layout.js';
 import { expectCpuDType } from '../tensor/dtype.js';
 import type { Storage } from '../tensor/storage.js';
 import { isTensor, sameShape, storageOf, type Tensor } from '../tensor/tensor.js';

@@ -5,7 +5,7 @@
 
 import { checkMaskSigmoidScale, checkMaskSoftmaxArgs, type SpatialDim } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { sigmoid, unaryApply } from './elementwise.js';

@@ -12,7 +12,7 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import type { KernelTensor } from '../kernels/kernel-backend.js';
+import type { KernelTensor } from '../backends/kernel-backend.js';
 import { storageOf, type Tensor } from '../tensor/tensor.js';
 
 /** @internal Checks that `value` is a live tensor and returns its kernel view. */
@@ -131,22 +131,4 @@ export function expectOptions<T extends object>(
     }
   }
   return value;
-}
-
-/** @internal Product of a shape. */
-export function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (let i = 0; i < shape.length; i++) n *= shape[i];
-  return n;
-}
-
-/** @internal Row-major strides of a contiguous tensor. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
 }

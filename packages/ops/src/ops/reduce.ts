@@ -4,11 +4,12 @@
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, sameShape, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { unaryApply } from './elementwise.js';
-import { expectTensor, normalizeDim, numelOf } from './op-utils.js';
+import { numelOf } from '../tensor/layout.js';
+import { expectTensor, normalizeDim } from './op-utils.js';
 import { reshapeApply } from './shape-ops.js';
 
 /** @internal Attributes of a recorded sum. */

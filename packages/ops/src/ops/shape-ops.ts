@@ -11,10 +11,11 @@ import {
   ShapeMismatchError,
 } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
-import { expectSameDeviceAndDType, expectTensor, normalizeDim, numelOf, stridesOf } from './op-utils.js';
+import { contiguousStrides, numelOf } from '../tensor/layout.js';
+import { expectSameDeviceAndDType, expectTensor, normalizeDim } from './op-utils.js';
 
 // #region reshape family
 
@@ -153,7 +154,7 @@ export const squeeze = defineOp('squeeze', (op, input: Tensor, dim?: number): Te
 export function permuteApply(op: string, x: Tensor, dims: readonly number[]): Tensor {
   const kx = expectTensor(op, x, 'input');
   const shape = dims.map((d) => x.shape[d]);
-  const strides = stridesOf(x.shape);
+  const strides = contiguousStrides(x.shape);
   const kernels = getKernels(x.device);
   const storage = kernels.zeros(x.device, x.dtype, x.numel);
   kernels.copyStrided(
@@ -162,7 +163,7 @@ export function permuteApply(op: string, x: Tensor, dims: readonly number[]): Te
     dims.map((d) => strides[d]),
     storage,
     0,
-    stridesOf(shape),
+    contiguousStrides(shape),
     shape,
   );
   const out = fromStorage(storage, shape);
@@ -391,7 +392,7 @@ export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number 
   const sizes = tensors.map((t) => t.shape[d]);
   const shape = [...first.shape];
   shape[d] = sizes.reduce((a, b) => a + b, 0);
-  const outStrides = stridesOf(shape);
+  const outStrides = contiguousStrides(shape);
   const kernels = getKernels(first.device);
   const storage = kernels.zeros(first.device, first.dtype, numelOf(shape));
   let offset = 0;
@@ -399,7 +400,7 @@ export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number 
     kernels.copyStrided(
       ks[i].storage,
       0,
-      stridesOf(t.shape),
+      contiguousStrides(t.shape),
       storage,
       offset * outStrides[d],
       outStrides,
@@ -423,7 +424,9 @@ export const stack = defineOp('stack', (op, tensors: readonly Tensor[], dim: num
       'tensors',
     );
   }
-  tensors.forEach((t, i) => expectTensor(op, t, `tensors[${i}]`));
+  tensors.forEach((t, i) => {
+    expectTensor(op, t, `tensors[${i}]`);
+  });
   const first = tensors[0];
   tensors.forEach((t, i) => {
     if (
@@ -458,13 +461,13 @@ export function broadcastApply(op: string, x: Tensor, shape: readonly number[]):
       formatExpected(op, `a shape that input ${formatShape(x.shape)} broadcasts to`, formatShape(shape)),
     );
   }
-  const own = stridesOf(x.shape);
+  const own = contiguousStrides(x.shape);
   const srcStrides = shape.map((s, i) =>
     i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead],
   );
   const kernels = getKernels(x.device);
   const storage = kernels.zeros(x.device, x.dtype, numelOf(shape));
-  kernels.copyStrided(kx.storage, 0, srcStrides, storage, 0, stridesOf(shape), shape);
+  kernels.copyStrided(kx.storage, 0, srcStrides, storage, 0, contiguousStrides(shape), shape);
   const out = fromStorage(storage, shape);
   if (shouldRecord([x])) recordOp(out, 'broadcastTo', [x], [], null);
   return out;

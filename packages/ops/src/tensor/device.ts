@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Device names: the `Device` type and its canonical form. Which devices are usable is the kernels'
-// business (kernels/registry.ts), not this file's.
+// business (backends/registry.ts), not this file's.
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Element types of a tensor and the typed arrays that hold them on the CPU. Not for conversion
-// between types (see kernels/); this file only names and checks them.
+// between types (see backends/); this file only names and checks them.
 
 import { formatExpected, formatValue, InvalidArgumentError, NotImplementedError } from '@tvdcn/shape';
 

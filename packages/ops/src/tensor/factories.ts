@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import { getKernels } from '../kernels/registry.js';
+import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { DTYPE_TO_ARRAY, expectCpuDType, parseDType, type DType, type TypedArray } from './dtype.js';
 import { fillNormal, fillUniform } from './random.js';

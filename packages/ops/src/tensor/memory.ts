@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Memory bookkeeping: tidy() scopes that dispose the tensors created inside them, keep(), and
-// memory() counters. Not for allocation itself (see storage.ts and kernels/).
+// memory() counters. Not for allocation itself (see storage.ts and backends/).
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
 import type { Device } from './device.js';

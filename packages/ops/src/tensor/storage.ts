@@ -2,7 +2,7 @@
 // The memory behind tensors: a reference-counted `Storage` per device. Tensors (and views that share
 // memory, such as `reshape` and `detach` results, and tensors saved for backward) each hold one
 // reference; the memory is freed when the last reference goes. Ops never touch storages directly:
-// they go through kernels/ (see kernel-backend.ts), which know the concrete classes.
+// they go through backends/ (see kernel-backend.ts), which know the concrete classes.
 
 import type { Device } from './device.js';
 import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The Tensor class: an n-dimensional, contiguous, row-major array of one dtype on one device, with
-// the autograd fields (requiresGrad, grad). Factories are in factories.ts; ops in ../ops/.
+// the autograd fields (requiresGrad, grad). Factories are in factories.ts; ops in ../ops/. The methods
+// that call ops (add, sum, reshape, backward, ...) go through the TensorMethodOps table, which
+// ../tensor-methods.ts (a layer above the ops) installs: this file imports no op and no autograd code.
 
 import {
   DisposedTensorError,
@@ -12,15 +14,7 @@ import {
   InvalidArgumentError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
-import type { GradNode } from '../autograd/grad-node.js';
-import { backward as runBackward, type BackwardOptions } from '../autograd/tape.js';
-import { getKernels } from '../kernels/registry.js';
-import { cast, clone, toDevice } from '../ops/conversion.js';
-import * as elementwise from '../ops/elementwise.js';
-import * as inPlace from '../ops/in-place.js';
-import * as reduce from '../ops/reduce.js';
-import * as shapeOps from '../ops/shape-ops.js';
-import { reshape } from '../ops/shape-ops.js';
+import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
 import { setTensorPredicate, tensorCreated, tensorReleased } from './memory.js';
@@ -29,10 +23,33 @@ import { CpuStorage, type Storage } from './storage.js';
 /** A nested array of numbers, as accepted by `tensor()` and returned by `toArray()`. */
 export type NestedArray = readonly (number | NestedArray)[];
 
+/**
+ * @internal What a tensor keeps of the autograd node that produced it: a reference it gives back when it
+ * is disposed. The node itself (autograd/grad-node.ts, a layer above) is opaque here.
+ */
+export interface TensorGradNode {
+  unref(): void;
+}
+
+/** Options of `Tensor.backward()` (the backward engine is autograd/tape.ts). */
+export interface BackwardOptions {
+  /**
+   * Keep the tensors saved for backward, so that backward can run through the same graph again
+   * (default: the value of `createGraph`).
+   */
+  retainGraph?: boolean;
+  /**
+   * Record the backward pass itself, so that the gradients can be differentiated again (default false).
+   * Deformable convolution has no second derivative: differentiating its gradient throws
+   * NotImplementedError.
+   */
+  createGraph?: boolean;
+}
+
 /** What a tensor holds and what the garbage collector must release if the tensor is dropped. */
 interface TensorState {
   storage: Storage | null;
-  node: GradNode | null;
+  node: TensorGradNode | null;
 }
 
 /** Releases the memory and graph of tensors collected without `dispose()`. */
@@ -51,12 +68,67 @@ const TENSOR_MARKER = Symbol.for('tvdcn.Tensor');
 /** @internal Access to a tensor's private state, for ops and autograd (not exported from the package). */
 interface TensorInternals {
   storage(t: Tensor): Storage | null;
-  node(t: Tensor): GradNode | null;
-  setNode(t: Tensor, node: GradNode | null): void;
+  node(t: Tensor): TensorGradNode | null;
+  setNode(t: Tensor, node: TensorGradNode | null): void;
   setGradUnchecked(t: Tensor, grad: Tensor | null): void;
 }
 
 let internals!: TensorInternals;
+
+/**
+ * @internal The ops behind the Tensor methods, installed by ../tensor-methods.ts from the layers above
+ * (ops, autograd) so that this file needs none of them. Each entry is the function of the same name.
+ */
+export interface TensorMethodOps {
+  cast(x: Tensor, dtype: DType): Tensor;
+  toDevice(x: Tensor, device: Device): Tensor;
+  clone(x: Tensor): Tensor;
+  reshape(x: Tensor, shape: readonly number[]): Tensor;
+  copyInPlace(self: Tensor, src: Tensor): void;
+  fillInPlace(self: Tensor, value: number, op?: string): void;
+  addInPlace(self: Tensor, other: Tensor | number, alpha: number): void;
+  mulInPlace(self: Tensor, other: Tensor | number): void;
+  add(a: Tensor | number, b: Tensor | number): Tensor;
+  sub(a: Tensor | number, b: Tensor | number): Tensor;
+  mul(a: Tensor | number, b: Tensor | number): Tensor;
+  div(a: Tensor | number, b: Tensor | number): Tensor;
+  neg(x: Tensor): Tensor;
+  pow(x: Tensor, exponent: number): Tensor;
+  exp(x: Tensor): Tensor;
+  log(x: Tensor): Tensor;
+  abs(x: Tensor): Tensor;
+  square(x: Tensor): Tensor;
+  sqrt(x: Tensor): Tensor;
+  sigmoid(x: Tensor): Tensor;
+  tanh(x: Tensor): Tensor;
+  relu(x: Tensor): Tensor;
+  sum(x: Tensor, dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+  mean(x: Tensor, dim?: number | readonly number[] | null, keepdim?: boolean): Tensor;
+  view(x: Tensor, shape: readonly number[]): Tensor;
+  flatten(x: Tensor, startDim?: number, endDim?: number): Tensor;
+  squeeze(x: Tensor, dim?: number): Tensor;
+  unsqueeze(x: Tensor, dim: number): Tensor;
+  permute(x: Tensor, dims: readonly number[]): Tensor;
+  transpose(x: Tensor, dim0: number, dim1: number): Tensor;
+  backward(tensors: readonly Tensor[], gradOutputs: readonly (Tensor | null)[], options?: BackwardOptions): void;
+}
+
+let methodOps: TensorMethodOps | null = null;
+
+/** @internal Installs the ops behind the Tensor methods (../tensor-methods.ts; idempotent). */
+export function installTensorMethodOps(ops: TensorMethodOps): void {
+  methodOps = ops;
+}
+
+/** The installed method ops; an internal error when the package entry point was bypassed. */
+function ops(): TensorMethodOps {
+  if (methodOps === null) {
+    throw new Error(
+      "internal error: Tensor methods are installed by @tvdcn/ops's entry point (index.ts), which was not loaded; please report",
+    );
+  }
+  return methodOps;
+}
 
 let nextId = 1;
 
@@ -317,13 +389,13 @@ export class Tensor {
     const move = device !== undefined && device !== this.device;
     const convert = dtype !== undefined && dtype !== this.dtype;
     if (!move && !convert) return this;
-    if (!move) return cast(this, dtype as DType);
-    if (!convert) return toDevice(this, device as Device);
+    if (!move) return ops().cast(this, dtype as DType);
+    if (!convert) return ops().toDevice(this, device as Device);
     // Convert where both dtypes exist: on the device when leaving it (a half CUDA tensor becomes
     // float32 there, then moves to the CPU), on the target when coming from the CPU.
-    const first = this.device === 'cpu' ? toDevice(this, device as Device) : cast(this, dtype as DType);
+    const first = this.device === 'cpu' ? ops().toDevice(this, device as Device) : ops().cast(this, dtype as DType);
     try {
-      return this.device === 'cpu' ? cast(first, dtype as DType) : toDevice(first, device as Device);
+      return this.device === 'cpu' ? ops().cast(first, dtype as DType) : ops().toDevice(first, device as Device);
     } finally {
       first.dispose();
     }
@@ -353,7 +425,7 @@ export class Tensor {
    * @throws {@link ShapeMismatchError} when the element counts differ
    */
   reshape(shape: readonly number[]): Tensor {
-    return reshape(this, shape);
+    return ops().reshape(this, shape);
   }
 
   /** A tensor sharing this one's memory, cut from the graph (`requiresGrad` false). */
@@ -363,7 +435,7 @@ export class Tensor {
 
   /** A copy of the values in new memory (differentiable: gradients flow back to `this`). */
   clone(): Tensor {
-    return clone(this);
+    return ops().clone(this);
   }
 
   // #region In-place ops (PyTorch's trailing-underscore methods). They write into this tensor's memory
@@ -386,7 +458,7 @@ export class Tensor {
    * ```
    */
   copy_(src: Tensor): this {
-    inPlace.copyInPlace(this, src);
+    ops().copyInPlace(this, src);
     return this;
   }
 
@@ -397,13 +469,13 @@ export class Tensor {
    *   while grad mode is on
    */
   fill_(value: number): this {
-    inPlace.fillInPlace(this, value);
+    ops().fillInPlace(this, value);
     return this;
   }
 
   /** `fill_(0)` (PyTorch's `zero_`). */
   zero_(): this {
-    inPlace.fillInPlace(this, 0, 'zero_');
+    ops().fillInPlace(this, 0, 'zero_');
     return this;
   }
 
@@ -417,7 +489,7 @@ export class Tensor {
    * @example `noGrad(() => p.add_(p.grad!, -lr))` — a plain SGD step
    */
   add_(other: Tensor | number, alpha = 1): this {
-    inPlace.addInPlace(this, other, alpha);
+    ops().addInPlace(this, other, alpha);
     return this;
   }
 
@@ -428,7 +500,7 @@ export class Tensor {
    * @throws {@link InvalidArgumentError} for a tensor that requires grad while grad mode is on
    */
   mul_(other: Tensor | number): this {
-    inPlace.mulInPlace(this, other);
+    ops().mulInPlace(this, other);
     return this;
   }
 
@@ -439,72 +511,72 @@ export class Tensor {
 
   /** `add(this, other)`: elementwise sum with broadcasting. */
   add(other: Tensor | number): Tensor {
-    return elementwise.add(this, other);
+    return ops().add(this, other);
   }
 
   /** `sub(this, other)`: elementwise difference with broadcasting. */
   sub(other: Tensor | number): Tensor {
-    return elementwise.sub(this, other);
+    return ops().sub(this, other);
   }
 
   /** `mul(this, other)`: elementwise product with broadcasting. */
   mul(other: Tensor | number): Tensor {
-    return elementwise.mul(this, other);
+    return ops().mul(this, other);
   }
 
   /** `div(this, other)`: elementwise quotient with broadcasting. */
   div(other: Tensor | number): Tensor {
-    return elementwise.div(this, other);
+    return ops().div(this, other);
   }
 
   /** `neg(this)`. */
   neg(): Tensor {
-    return elementwise.neg(this);
+    return ops().neg(this);
   }
 
   /** `pow(this, exponent)`. */
   pow(exponent: number): Tensor {
-    return elementwise.pow(this, exponent);
+    return ops().pow(this, exponent);
   }
 
   /** `exp(this)`. */
   exp(): Tensor {
-    return elementwise.exp(this);
+    return ops().exp(this);
   }
 
   /** `log(this)`. */
   log(): Tensor {
-    return elementwise.log(this);
+    return ops().log(this);
   }
 
   /** `abs(this)`. */
   abs(): Tensor {
-    return elementwise.abs(this);
+    return ops().abs(this);
   }
 
   /** `square(this)`. */
   square(): Tensor {
-    return elementwise.square(this);
+    return ops().square(this);
   }
 
   /** `sqrt(this)`. */
   sqrt(): Tensor {
-    return elementwise.sqrt(this);
+    return ops().sqrt(this);
   }
 
   /** `sigmoid(this)`. */
   sigmoid(): Tensor {
-    return elementwise.sigmoid(this);
+    return ops().sigmoid(this);
   }
 
   /** `tanh(this)`. */
   tanh(): Tensor {
-    return elementwise.tanh(this);
+    return ops().tanh(this);
   }
 
   /** `relu(this)`. */
   relu(): Tensor {
-    return elementwise.relu(this);
+    return ops().relu(this);
   }
 
   /**
@@ -512,42 +584,42 @@ export class Tensor {
    * @example `x.sum().backward()` — the usual way to start a backward pass
    */
   sum(dim?: number | readonly number[] | null, keepdim = false): Tensor {
-    return reduce.sum(this, dim, keepdim);
+    return ops().sum(this, dim, keepdim);
   }
 
   /** `mean(this, dim, keepdim)`: the mean over `dim` (all elements when omitted). */
   mean(dim?: number | readonly number[] | null, keepdim = false): Tensor {
-    return reduce.mean(this, dim, keepdim);
+    return ops().mean(this, dim, keepdim);
   }
 
   /** `view(this, shape)`: {@link Tensor.reshape} that never copies. */
   view(shape: readonly number[]): Tensor {
-    return shapeOps.view(this, shape);
+    return ops().view(this, shape);
   }
 
   /** `flatten(this, startDim, endDim)`. */
   flatten(startDim = 0, endDim = -1): Tensor {
-    return shapeOps.flatten(this, startDim, endDim);
+    return ops().flatten(this, startDim, endDim);
   }
 
   /** `squeeze(this, dim)`: drops size-1 dimensions (only `dim` when given). */
   squeeze(dim?: number): Tensor {
-    return shapeOps.squeeze(this, dim);
+    return ops().squeeze(this, dim);
   }
 
   /** `unsqueeze(this, dim)`: inserts a size-1 dimension at `dim`. */
   unsqueeze(dim: number): Tensor {
-    return shapeOps.unsqueeze(this, dim);
+    return ops().unsqueeze(this, dim);
   }
 
   /** `permute(this, dims)`. */
   permute(dims: readonly number[]): Tensor {
-    return shapeOps.permute(this, dims);
+    return ops().permute(this, dims);
   }
 
   /** `transpose(this, dim0, dim1)`. */
   transpose(dim0: number, dim1: number): Tensor {
-    return shapeOps.transpose(this, dim0, dim1);
+    return ops().transpose(this, dim0, dim1);
   }
 
   // #endregion
@@ -565,7 +637,7 @@ export class Tensor {
    * @throws {@link NotImplementedError} for a second-order gradient through deformable convolution
    */
   backward(gradOutput?: Tensor, options?: BackwardOptions): void {
-    runBackward([this], gradOutput === undefined ? [null] : [gradOutput], options);
+    ops().backward([this], gradOutput === undefined ? [null] : [gradOutput], options);
   }
 
   /**
@@ -638,12 +710,12 @@ export function storageOf(t: Tensor, op: string, argument: string): Storage {
 }
 
 /** @internal The grad node that produced `t`, or null for a leaf. */
-export function gradNodeOf(t: Tensor): GradNode | null {
+export function gradNodeOf(t: Tensor): TensorGradNode | null {
   return internals.node(t);
 }
 
 /** @internal Attaches the grad node that produced `t` (and marks it as requiring grad). */
-export function setGradNode(t: Tensor, node: GradNode): void {
+export function setGradNode(t: Tensor, node: TensorGradNode): void {
   internals.setNode(t, node);
 }
 

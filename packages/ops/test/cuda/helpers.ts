@@ -9,6 +9,7 @@ import { backendInfo, cuda } from '../../src/native/backend.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { rng } from '../seeded-random.js';
 
 /**
  * The device under test. TVDCN_GPU_TEST_DEVICE=cpu dry-runs the suites with the CPU in its place (half
@@ -44,17 +45,8 @@ export const CACHING_ONLY: string | false = DIRECT_ALLOCATOR ? 'the allocator ca
 /** The dtypes under test (the CPU has no half types). */
 export const ALL_DTYPES: DType[] = DRY_RUN ? ['float32', 'float64'] : ['float32', 'float64', 'float16', 'bfloat16'];
 
-/** Mulberry32: a small seeded generator, so a failure reproduces. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the test suites (../seeded-random.ts). */
+export { rng };
 
 /** `n` uniform values in [lo, hi). */
 export function uniformArray(r: () => number, n: number, lo = -1, hi = 1): Float64Array {

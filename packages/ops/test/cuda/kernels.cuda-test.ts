@@ -40,7 +40,7 @@ import {
   type DType,
   type Tensor,
 } from '../../src/index.js';
-import { cudaKernels } from '../../src/kernels/cuda/cuda-backend.js';
+import { cudaKernels } from '../../src/backends/cuda/cuda-backend.js';
 import { storageOf } from '../../src/tensor/tensor.js';
 import { ALL_DTYPES, CACHING_ONLY, DEVICE, DRY_RUN, FULL_ONLY, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
 

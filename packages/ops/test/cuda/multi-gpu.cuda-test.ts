@@ -50,7 +50,7 @@ import {
   type DType,
   type Tensor,
 } from '../../src/index.js';
-import { bufferOf } from '../../src/kernels/cuda/cuda-storage.js';
+import { bufferOf } from '../../src/backends/cuda/cuda-storage.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import { storageOf } from '../../src/tensor/tensor.js';
 import { ALL_DTYPES, DIRECT_ALLOCATOR, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
@@ -507,7 +507,9 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       assert.ok(gpu.losses[4] < gpu.losses[0], `the loss decreases: ${gpu.losses.join(', ')}`);
       const tol = dtype === 'float64' ? 1e-10 : 1e-4;
       expectClose(`losses on ${D1} [${dtype}] vs the CPU`, gpu.losses, cpu.losses, tol);
-      gpu.params.forEach((p, k) => expectClose(`parameter ${k} after 5 steps on ${D1} [${dtype}] vs the CPU`, p, cpu.params[k], tol));
+      gpu.params.forEach((p, k) => {
+        expectClose(`parameter ${k} after 5 steps on ${D1} [${dtype}] vs the CPU`, p, cpu.params[k], tol);
+      });
     }
   });
 });

@@ -15,6 +15,7 @@ import {
   type RefConvOptions,
   type RefTensor,
 } from '../reference/deform-conv-reference.js';
+import { rng } from '../seeded-random.js';
 
 /** The binding plus the `_`-prefixed test hooks of runtime_binding.cc. */
 export interface TestBinding extends NativeBinding {
@@ -65,17 +66,8 @@ export function loadNative(): TestBinding {
   return require(addonPath) as TestBinding;
 }
 
-/** Seeded PRNG (mulberry32) so that every failure reproduces. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the test suites (../seeded-random.ts). */
+export { rng };
 
 export function randTensor(shape: number[], rand: () => number, lo = -1, hi = 1): RefTensor {
   const data = new Float64Array(prod(shape));

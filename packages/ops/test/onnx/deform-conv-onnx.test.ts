@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { deformConv2d, tensor, type Tensor } from '../../src/index.js';
 import { nativeOpsAvailable } from '../ops/native-setup.js';
 import { convModel, convOutputSpatial, deformConvModel, type OnnxDType } from './onnx-model.js';
+import { rng } from '../seeded-random.js';
 
 // Like the other native suites: run when the loaded binary has the kernels (native/ built), else skip.
 const ready = nativeOpsAvailable();
@@ -26,17 +27,6 @@ const TOL = {
 // ---------------------------------------------------------------------------------------------------
 // Seeded data
 
-/** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const uniform = (r: () => number, lo: number, hi: number): number => lo + (hi - lo) * r();
@@ -222,7 +212,10 @@ function ours(
   const s = shapes(c);
   const t = (v: Float64Array, shape: number[]): Tensor => tensor(typed(v, dtype), { shape, dtype });
   const created: Tensor[] = [];
-  const keep = (x: Tensor): Tensor => (created.push(x), x);
+  const keep = (x: Tensor): Tensor => {
+    created.push(x);
+    return x;
+  };
   try {
     const y = keep(
       deformConv2d(keep(t(d.x, s.x)), keep(t(d.w, s.w)), {

@@ -26,7 +26,7 @@ import {
   tensor,
   zeros,
 } from '../../src/index.js';
-import { cpuKernels } from '../../src/kernels/cpu/cpu-backend.js';
+import { cpuKernels } from '../../src/backends/cpu/cpu-backend.js';
 import { expectClose, f64 } from './helpers.js';
 
 afterEach(() => {

@@ -47,7 +47,6 @@ import { nativeOpsAvailable } from './native-setup.js';
 const ready = nativeOpsAvailable();
 const conv = { 1: deformConv1d, 2: deformConv2d, 3: deformConv3d } as const;
 const convT = { 1: deformConvTranspose1d, 2: deformConvTranspose2d, 3: deformConvTranspose3d } as const;
-type Dim = 1 | 2 | 3;
 
 const rnd = (shape: number[]): Tensor => randn(shape, { dtype: 'float64' });
 const dot = (a: Tensor, b: Tensor): number => sum(mul(a, b)).item();

@@ -40,6 +40,8 @@ describe('Tensor methods', () => {
     const x = a();
     x.mul(x).mean().backward();
     const expected = [1, -2, 3, 4, 5, -6].map((v) => (2 * v) / 6);
-    x.grad!.toTypedArray().forEach((g, i) => expect(g).toBeCloseTo(expected[i], 14));
+    x.grad!.toTypedArray().forEach((g, i) => {
+      expect(g).toBeCloseTo(expected[i], 14);
+    });
   });
 });

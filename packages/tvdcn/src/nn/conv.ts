@@ -31,13 +31,12 @@ import {
   intTuple,
   outputPaddingFor,
   resolvePadding,
+  type SpatialDim,
 } from '@tvdcn/shape';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
 import { type JsonValue, Module } from './module.js';
 import { createParameter } from './parameter.js';
 
-/** Number of spatial dimensions of a layer. */
-export type SpatialDims = 1 | 2 | 3;
 
 /**
  * Options of the regular (non-transposed) layers, PyTorch's `_ConvNd` arguments in camelCase.
@@ -81,7 +80,7 @@ export interface ConvTransposeLayerOptions extends Omit<ConvLayerOptions, 'paddi
 export interface ConvSpec {
   /** Class name, e.g. `'DeformConv2d'`. */
   typeName: string;
-  dim: SpatialDims;
+  dim: SpatialDim;
   transposed: boolean;
   /** The option keys the constructor accepts (unknown keys are errors). */
   optionKeys: readonly string[];
@@ -96,9 +95,9 @@ export const CONV_TRANSPOSE_OPTION_KEYS = [...CONV_OPTION_KEYS, 'outputPadding']
 type ForwardFn = (input: Tensor, weight: Tensor, options?: DeformConvOptions) => Tensor;
 type TransposeForwardFn = (input: Tensor, weight: Tensor, options?: DeformConvTransposeOptions) => Tensor;
 
-const DEFORM_CONV: Record<SpatialDims, ForwardFn> = { 1: deformConv1d, 2: deformConv2d, 3: deformConv3d };
+const DEFORM_CONV: Record<SpatialDim, ForwardFn> = { 1: deformConv1d, 2: deformConv2d, 3: deformConv3d };
 
-const DEFORM_CONV_TRANSPOSE: Record<SpatialDims, TransposeForwardFn> = {
+const DEFORM_CONV_TRANSPOSE: Record<SpatialDim, TransposeForwardFn> = {
   1: deformConvTranspose1d,
   2: deformConvTranspose2d,
   3: deformConvTranspose3d,
@@ -144,7 +143,7 @@ export function expectBoolean(op: string, argument: string, value: unknown, fall
  */
 export abstract class ConvNdBase extends Module {
   /** Number of spatial dimensions. */
-  readonly dim: SpatialDims;
+  readonly dim: SpatialDim;
   /** C_in. */
   readonly inChannels: number;
   /** C_out. */
@@ -405,7 +404,7 @@ export abstract class ConvNdBase extends Module {
  * `offsetGenerator` and `maskGenerator`. Not constructed directly.
  */
 export abstract class ConvNd extends ConvNdBase {
-  protected constructor(dim: SpatialDims, inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: ConvLayerOptions) {
+  protected constructor(dim: SpatialDim, inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: ConvLayerOptions) {
     super({ typeName: `Conv${dim}d`, dim, transposed: false, optionKeys: CONV_OPTION_KEYS }, inChannels, outChannels, kernelSize, options);
   }
 

@@ -5,7 +5,8 @@
 
 import type { Tensor } from '@tvdcn/ops';
 import type { IntOrTuple } from '@tvdcn/shape';
-import { CONV_TRANSPOSE_OPTION_KEYS, type ConvTransposeLayerOptions, ConvNdBase, type SpatialDims } from './conv.js';
+import { CONV_TRANSPOSE_OPTION_KEYS, type ConvTransposeLayerOptions, ConvNdBase } from './conv.js';
+import type { SpatialDim } from '@tvdcn/shape';
 
 /** Options of {@link DeformConvTranspose1d}, {@link DeformConvTranspose2d} and {@link DeformConvTranspose3d}. */
 export type DeformConvTransposeLayerOptions = ConvTransposeLayerOptions;
@@ -15,7 +16,7 @@ export type DeformConvTransposeLayerOptions = ConvTransposeLayerOptions;
  */
 export abstract class DeformConvTransposeNd extends ConvNdBase {
   protected constructor(
-    dim: SpatialDims,
+    dim: SpatialDim,
     inChannels: number,
     outChannels: number,
     kernelSize: IntOrTuple,

@@ -4,7 +4,8 @@
 
 import type { Tensor } from '@tvdcn/ops';
 import type { IntOrTuple } from '@tvdcn/shape';
-import { CONV_OPTION_KEYS, type ConvLayerOptions, ConvNdBase, type SpatialDims } from './conv.js';
+import { CONV_OPTION_KEYS, type ConvLayerOptions, ConvNdBase } from './conv.js';
+import type { SpatialDim } from '@tvdcn/shape';
 
 /** Options of {@link DeformConv1d}, {@link DeformConv2d} and {@link DeformConv3d}. */
 export type DeformConvLayerOptions = ConvLayerOptions;
@@ -14,7 +15,7 @@ export type DeformConvLayerOptions = ConvLayerOptions;
  */
 export abstract class DeformConvNd extends ConvNdBase {
   protected constructor(
-    dim: SpatialDims,
+    dim: SpatialDim,
     inChannels: number,
     outChannels: number,
     kernelSize: IntOrTuple,

@@ -5,102 +5,26 @@
 
 import type { Tensor } from '@tvdcn/ops';
 import type { IntOrTuple } from '@tvdcn/shape';
-import {
-  CONV_TRANSPOSE_OPTION_KEYS,
-  type ConvNd,
-  ConvNdBase,
-  type ConvTransposeLayerOptions,
-  type SpatialDims,
-} from './conv.js';
-import type { JsonValue } from './module.js';
-import {
-  type Activation,
-  PACKED_OPTION_KEYS,
-  type PackedOptions,
-  PackedParts,
-  resolvePackedOptions,
-  zeroConv,
-} from './packed-deform-conv.js';
+import type { SpatialDim } from '@tvdcn/shape';
+import type { ConvTransposeLayerOptions } from './conv.js';
+import { PackedDeformConvBase, type PackedOptions } from './packed-deform-conv.js';
 
 /** Options of the PackedDeformConvTranspose layers. */
 export interface PackedDeformConvTransposeLayerOptions extends ConvTransposeLayerOptions, PackedOptions {}
 
-const PACKED_CONV_TRANSPOSE_OPTION_KEYS = [...CONV_TRANSPOSE_OPTION_KEYS, ...PACKED_OPTION_KEYS];
-
 /**
- * @internal Shared implementation of the PackedDeformConvTranspose layers.
+ * @internal Shared implementation of the PackedDeformConvTranspose layers (PackedDeformConvBase with the
+ * transposed forward).
  */
-export abstract class PackedDeformConvTransposeNd extends ConvNdBase {
-  readonly #parts: PackedParts;
-
+export abstract class PackedDeformConvTransposeNd extends PackedDeformConvBase {
   protected constructor(
-    dim: SpatialDims,
+    dim: SpatialDim,
     inChannels: number,
     outChannels: number,
     kernelSize: IntOrTuple,
     options: PackedDeformConvTransposeLayerOptions | undefined,
   ) {
-    super(
-      { typeName: `PackedDeformConvTranspose${dim}d`, dim, transposed: true, optionKeys: PACKED_CONV_TRANSPOSE_OPTION_KEYS },
-      inChannels,
-      outChannels,
-      kernelSize,
-      options,
-    );
-    const setup = resolvePackedOptions(`new ${this.typeName}`, dim, this.inChannels, this.outChannels, this.kernelSize, options ?? {});
-    this.#parts = new PackedParts(
-      this,
-      setup,
-      (generatorOut, groups) =>
-        zeroConv(dim, this.inChannels, generatorOut, 1, {
-          groups,
-          bias: setup.generatorBias,
-          device: options?.device,
-          dtype: options?.dtype,
-        }),
-      dim,
-      this.kernelPoints,
-    );
-  }
-
-  /** Groups of input channels with their own offsets. */
-  get offsetGroups(): number {
-    return this.#parts.setup.offsetGroups;
-  }
-
-  /** Groups of input channels with their own mask. */
-  get maskGroups(): number {
-    return this.#parts.setup.maskGroups;
-  }
-
-  /** Whether offsets are generated. */
-  get deformable(): boolean {
-    return this.#parts.setup.deformable;
-  }
-
-  /** Whether a mask is generated. */
-  get modulated(): boolean {
-    return this.#parts.setup.modulated;
-  }
-
-  /** The offset generator: a pointwise (kernel 1) convolution of the input; null when not deformable. */
-  get offsetGenerator(): ConvNd | null {
-    return this.#parts.offsetGenerator;
-  }
-
-  /** The mask generator: a pointwise convolution of the input; null when not modulated. */
-  get maskGenerator(): ConvNd | null {
-    return this.#parts.maskGenerator;
-  }
-
-  /** The activation applied to the generated offset, or null. */
-  get offsetActivation(): Activation | null {
-    return this.#parts.setup.offsetActivation;
-  }
-
-  /** The activation applied to the generated mask, or null. */
-  get maskActivation(): Activation | null {
-    return this.#parts.setup.maskActivation;
+    super(true, dim, inChannels, outChannels, kernelSize, options);
   }
 
   /**
@@ -112,24 +36,8 @@ export abstract class PackedDeformConvTransposeNd extends ConvNdBase {
    * @throws {@link InvalidArgumentError} for an `outputSize` this layer cannot produce
    */
   forward(input: Tensor, outputSize?: readonly number[] | null): Tensor {
-    const { offset, mask } = this.#parts.generate(input);
+    const { offset, mask } = this.generate(input);
     return this.convTransposeForward(input, offset, mask, outputSize);
-  }
-
-  /** Re-draws weight and bias (PyTorch's initialisation) and zeroes the generators, in place. */
-  override resetParameters(): void {
-    super.resetParameters();
-    this.#parts.zeroGenerators();
-  }
-
-  /** @internal The packed layer's extra repr fields. */
-  protected override reprExtras(): { offsetGroups: number; maskGroups: number; deformable: boolean; modulated: boolean } {
-    return this.#parts.reprExtras();
-  }
-
-  /** @internal The JSON config: the convolution's plus the packed options. */
-  protected override config(): { [key: string]: JsonValue } {
-    return { ...super.config(), ...this.#parts.config(`${this.typeName}.toJSON`) };
   }
 }
 

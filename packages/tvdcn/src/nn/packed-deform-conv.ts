@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: MIT
 // PackedDeformConv1d/2d/3d (tvdcn-reference §7.4): deformable convolution layers that generate their own
 // offset (and mask) with ordinary convolutions of the input, zero-initialised so that a new layer starts
-// as the plain convolution. Also the activation and generator helpers the transposed packed layers share.
+// as the plain convolution; and PackedDeformConvBase, the one definition of the regular and the transposed
+// packed layers (packed-deform-conv-transpose.ts adds only the transposed forward).
 
 import type { DType, Tensor } from '@tvdcn/ops';
 import { type IntOrTuple, InvalidArgumentError, expectPositiveInteger, formatValue } from '@tvdcn/shape';
 import {
   CONV_CLASSES,
   CONV_OPTION_KEYS,
+  CONV_TRANSPOSE_OPTION_KEYS,
   type ConvLayerOptions,
   type ConvNd,
   ConvNdBase,
-  type SpatialDims,
+  type ConvTransposeLayerOptions,
   expectBoolean,
 } from './conv.js';
+import type { SpatialDim } from '@tvdcn/shape';
 import { zeros_ } from './init.js';
 import { MaskSigmoid, MaskSoftmax1d, MaskSoftmax2d, MaskSoftmax3d } from './mask-activations.js';
 import { type JsonValue, Module } from './module.js';
@@ -70,6 +73,7 @@ export const PACKED_OPTION_KEYS = [
 ] as const;
 
 const PACKED_CONV_OPTION_KEYS = [...CONV_OPTION_KEYS, ...PACKED_OPTION_KEYS];
+const PACKED_CONV_TRANSPOSE_OPTION_KEYS = [...CONV_TRANSPOSE_OPTION_KEYS, ...PACKED_OPTION_KEYS];
 
 const MASK_SOFTMAX_CLASSES = { 1: MaskSoftmax1d, 2: MaskSoftmax2d, 3: MaskSoftmax3d } as const;
 
@@ -109,7 +113,7 @@ export interface PackedSetup {
  */
 export function resolvePackedOptions(
   op: string,
-  dim: SpatialDims,
+  dim: SpatialDim,
   inChannels: number,
   outChannels: number,
   kernelSize: readonly number[],
@@ -162,7 +166,7 @@ export function resolvePackedOptions(
  * layer's device and dtype).
  */
 export function zeroConv(
-  dim: SpatialDims,
+  dim: SpatialDim,
   inChannels: number,
   outChannels: number,
   kernelSize: IntOrTuple,
@@ -190,7 +194,7 @@ export class PackedParts {
     owner: Module,
     setup: PackedSetup,
     makeGenerator: (outChannels: number, groups: number) => ConvNd,
-    dim: SpatialDims,
+    dim: SpatialDim,
     kernelPoints: number,
   ) {
     this.setup = setup;
@@ -245,41 +249,51 @@ export class PackedParts {
 }
 
 /**
- * @internal Shared implementation of {@link PackedDeformConv1d}, {@link PackedDeformConv2d} and
- * {@link PackedDeformConv3d}.
+ * @internal The one definition of the packed layers, regular and transposed, 1D to 3D: the generators,
+ * their options, getters, re-initialisation, repr and JSON config. The regular layers' generators are
+ * convolutions with the layer's kernel size, stride, padding and dilation (offset and mask on the output
+ * grid); the transposed layers' are pointwise (kernel 1) convolutions (offset and mask on the input grid).
+ * Subclasses add only `forward`.
  */
-export abstract class PackedDeformConvNd extends ConvNdBase {
+export abstract class PackedDeformConvBase extends ConvNdBase {
   readonly #parts: PackedParts;
 
   protected constructor(
-    dim: SpatialDims,
+    transposed: boolean,
+    dim: SpatialDim,
     inChannels: number,
     outChannels: number,
     kernelSize: IntOrTuple,
-    options: PackedDeformConvLayerOptions | undefined,
+    options: ((ConvLayerOptions | ConvTransposeLayerOptions) & PackedOptions) | undefined,
   ) {
     super(
-      { typeName: `PackedDeformConv${dim}d`, dim, transposed: false, optionKeys: PACKED_CONV_OPTION_KEYS },
+      {
+        typeName: `PackedDeformConv${transposed ? 'Transpose' : ''}${dim}d`,
+        dim,
+        transposed,
+        optionKeys: transposed ? PACKED_CONV_TRANSPOSE_OPTION_KEYS : PACKED_CONV_OPTION_KEYS,
+      },
       inChannels,
       outChannels,
       kernelSize,
       options,
     );
     const setup = resolvePackedOptions(`new ${this.typeName}`, dim, this.inChannels, this.outChannels, this.kernelSize, options ?? {});
+    const common = { bias: setup.generatorBias, device: options?.device, dtype: options?.dtype };
     const padding = typeof this.padding === 'string' ? this.padding : [...this.padding];
     this.#parts = new PackedParts(
       this,
       setup,
       (generatorOut, groups) =>
-        zeroConv(dim, this.inChannels, generatorOut, [...this.kernelSize], {
-          stride: [...this.stride],
-          padding,
-          dilation: [...this.dilation],
-          groups,
-          bias: setup.generatorBias,
-          device: options?.device,
-          dtype: options?.dtype,
-        }),
+        transposed
+          ? zeroConv(dim, this.inChannels, generatorOut, 1, { ...common, groups })
+          : zeroConv(dim, this.inChannels, generatorOut, [...this.kernelSize], {
+              ...common,
+              stride: [...this.stride],
+              padding,
+              dilation: [...this.dilation],
+              groups,
+            }),
       dim,
       this.kernelPoints,
     );
@@ -305,7 +319,10 @@ export abstract class PackedDeformConvNd extends ConvNdBase {
     return this.#parts.setup.modulated;
   }
 
-  /** The offset generator: a convolution with this layer's kernel size, stride, padding and dilation; null when not deformable. */
+  /**
+   * The offset generator, null when not deformable: a convolution with this layer's kernel size, stride,
+   * padding and dilation (regular layers), or a pointwise (kernel 1) convolution (transposed layers).
+   */
   get offsetGenerator(): ConvNd | null {
     return this.#parts.offsetGenerator;
   }
@@ -326,24 +343,17 @@ export abstract class PackedDeformConvNd extends ConvNdBase {
   }
 
   /**
-   * Generates the offset (and mask) from `input` and applies the deformable convolution. The generators
-   * see the unpadded input; the main convolution pads it per `paddingMode`.
-   *
-   * @param input - `[batch, inChannels, *inSize]`, or `[inChannels, *inSize]` unbatched
-   * @returns `[batch, outChannels, *outSize]` (or without `batch`)
-   */
-  forward(input: Tensor): Tensor {
-    const { offset, mask } = this.#parts.generate(input);
-    return this.convForward(input, offset, mask);
-  }
-
-  /**
    * Re-draws weight and bias (PyTorch's initialisation) and zeroes the generators, in place: the layer
-   * then computes the plain convolution (mask 1 with `'sigmoid'`, 1/K with `'softmax'`).
+   * then computes the plain (transposed) convolution (mask 1 with `'sigmoid'`, 1/K with `'softmax'`).
    */
   override resetParameters(): void {
     super.resetParameters();
     this.#parts.zeroGenerators();
+  }
+
+  /** @internal The generated offset and mask for `input`. */
+  protected generate(input: Tensor): { offset: Tensor | null; mask: Tensor | null } {
+    return this.#parts.generate(input);
   }
 
   /** @internal The packed layer's extra repr fields. */
@@ -354,6 +364,34 @@ export abstract class PackedDeformConvNd extends ConvNdBase {
   /** @internal The JSON config: the convolution's plus the packed options. */
   protected override config(): { [key: string]: JsonValue } {
     return { ...super.config(), ...this.#parts.config(`${this.typeName}.toJSON`) };
+  }
+}
+
+/**
+ * @internal Shared implementation of {@link PackedDeformConv1d}, {@link PackedDeformConv2d} and
+ * {@link PackedDeformConv3d}.
+ */
+export abstract class PackedDeformConvNd extends PackedDeformConvBase {
+  protected constructor(
+    dim: SpatialDim,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options: PackedDeformConvLayerOptions | undefined,
+  ) {
+    super(false, dim, inChannels, outChannels, kernelSize, options);
+  }
+
+  /**
+   * Generates the offset (and mask) from `input` and applies the deformable convolution. The generators
+   * see the unpadded input; the main convolution pads it per `paddingMode`.
+   *
+   * @param input - `[batch, inChannels, *inSize]`, or `[inChannels, *inSize]` unbatched
+   * @returns `[batch, outChannels, *outSize]` (or without `batch`)
+   */
+  forward(input: Tensor): Tensor {
+    const { offset, mask } = this.generate(input);
+    return this.convForward(input, offset, mask);
   }
 }
 

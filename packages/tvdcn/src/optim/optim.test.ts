@@ -19,7 +19,9 @@ function values(p: Tensor): number[] {
 
 function expectClose(actual: number[], expected: number[], digits = 12): void {
   expect(actual.length).toBe(expected.length);
-  actual.forEach((a, i) => expect(a).toBeCloseTo(expected[i], digits));
+  actual.forEach((a, i) => {
+    expect(a).toBeCloseTo(expected[i], digits);
+  });
 }
 
 describe('SGD (hand-computed PyTorch updates)', () => {
@@ -208,7 +210,9 @@ describe('device-agnostic steps (tensor ops under noGrad)', () => {
         v[i] = v[i] * 0.999 + 0.001 * gi * gi;
         ref[i] = ref[i] - (0.05 / (1 - 0.9 ** t)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - 0.999 ** t) + 1e-8));
       }
-      values(p).forEach((x, i) => expect(x).toBeCloseTo(ref[i], 6));
+      values(p).forEach((x, i) => {
+        expect(x).toBeCloseTo(ref[i], 6);
+      });
     });
   });
 });

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+// The CUDA host driver of deformable convolution for one dtype T and dimension D: chunking (bounded
+// workspace), the per-group GEMMs and the column kernels, for the regular op and (through the regular
+// view, NOTE [ Regular view ] in params.h) the transposed one. Included by one instantiation file per
+// dtype (deform_conv_driver_{f32,f64,f16,bf16}.cu); deform_conv_driver.cu dispatches on the dtype to it.
+//
+// In the regular view, with X sampled (cx channels) and Y on the offset grid (cy channels):
+//   regular forward:      Y = W @ im2col(X) + bias                      (X = input,   Y = output)
+//   transposed forward:   X = col2im(W^T @ Y) + bias                    (X = output,  Y = input)
+//   regular backward:     dcol = W^T @ gY; gX = col2im(dcol); gOffset, gMask from (dcol, X);
+//                         gW = gY @ im2col(X)^T                         (gY = gradOutput)
+//   transposed backward:  gY = W @ im2col(gX); gW = Y @ im2col(gX)^T; dcol = W^T @ Y;
+//                         gOffset, gMask from (dcol, gX)                (gX = gradOutput)
+// Half types: columns in T (the GEMMs read T), every accumulation (dcol, the scatter target, gW) in
+// float32, rounded to T once at the end.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "cuda_runtime/allocator.h"
+#include "cuda_runtime/check.h"
+#include "cuda_runtime/launch.cuh"
+#include "cuda_runtime/profile.h"
+#include "cuda_runtime/scalar.cuh"
+#include "cuda_runtime/settings.h"
+#include "cuda_runtime/stream.h"
+#include "deform_conv/cuda/col2im_sorted.cuh"
+#include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include "gemm/cuda/gemm.h"
+#include "deform_conv/params.h"
+#include "elementwise/cuda_ops.h"
+
+namespace dcn::cuda {
+
+template <int D, typename T>
+class DeformConvDriver {
+ public:
+  using A = acc_type<T>;
+  static constexpr int kCorners = 1 << D;
+
+  DeformConvDriver(int device, const DeformConvParams<D>& p, const T* weight, const T* offset,
+                   const T* mask)
+      : device_(device), s_(stream(device)), p_(p), w_(weight), off_(p.deformable ? offset : nullptr),
+        mask_(p.modulated ? mask : nullptr) {
+    const SamplingGeometry<D> g = regular_view(p);
+    B_ = g.batch;
+    cx_ = g.cx;
+    cy_ = g.cy;
+    G_ = g.groups;
+    K_ = g.kernel_points;
+    nx_ = g.x_spatial();
+    ny_ = g.y_spatial();
+    cxg_ = cx_ / G_;
+    cyg_ = cy_ / G_;
+    cxK_ = cx_ * K_;
+    cxgK_ = cxg_ * K_;
+    a_.x_size = g.x_size;
+    a_.y_size = g.y_size;
+    a_.kernel_size = g.kernel_size;
+    a_.stride = g.stride;
+    a_.padding = g.padding;
+    a_.dilation = g.dilation;
+    a_.cx = cx_;
+    a_.K = K_;
+    a_.nx = nx_;
+    a_.ny = ny_;
+    a_.og = g.offset_groups;
+    a_.mg = g.mask_groups;
+    a_.cpo = cx_ / g.offset_groups;
+    a_.cpm = cx_ / g.mask_groups;
+    sms_ = multiprocessor_count(device);
+  }
+
+  // output = op(input) + bias.
+  void forward(const T* input, const T* bias, T* output) {
+    if (!p_.transposed) {
+      // Y = W @ im2col(X) + bias: each output element is written once, by the chunk of its (b, q).
+      if (empty()) return zero_fill_y(output, bias);
+      const auto chunks = plan(sizeof(T));
+      Workspace cols(device_, max_cols(chunks) * sizeof(T));
+      for (const Chunk& ch : chunks) {
+        im2col(ch, input, cols.as<T>());
+        gemm_forward(ch, cols.as<T>(), output, bias);
+      }
+    } else {
+      // X = col2im(W^T @ Y) + bias, scattered into a target that starts at bias.
+      const int64_t n_x = B_ * cx_ * nx_;
+      Workspace acc_ws;
+      A* gx = start_x_target(output, bias, acc_ws);
+      if (!empty()) {
+        const auto chunks = plan(sizeof(A) + col2im_bytes());
+        Workspace dcol(device_, max_cols(chunks) * sizeof(A));
+        for (const Chunk& ch : chunks) {
+          gemm_dcol(ch, input, dcol.as<A>());
+          col2im(ch, dcol.as<A>(), gx);
+        }
+      }
+      if constexpr (is_half_type<T>) finish_x_target(output, gx, bias, n_x);
+    }
+  }
+
+  // Fills every non-null gradient (tvdcn-reference §4, §5).
+  void backward(const T* input, const T* grad_output, T* grad_input, T* grad_weight, T* grad_offset,
+                T* grad_mask, T* grad_bias) {
+    const bool tr = p_.transposed;
+    if (off_ == nullptr) grad_offset = nullptr;
+    if (mask_ == nullptr) grad_mask = nullptr;
+    const T* x = tr ? grad_output : input;       // the sampled tensor
+    const T* ysrc = tr ? input : grad_output;    // the y-side tensor of the products
+    const bool need_cols = grad_weight != nullptr || (tr && grad_input != nullptr);
+    const bool need_dcol = (!tr && grad_input != nullptr) || grad_offset != nullptr || grad_mask != nullptr;
+    const bool scatter = !tr && grad_input != nullptr;
+
+    if (grad_bias != nullptr) {
+      const ScopedPhase phase("grad_bias", s_);
+      const int64_t shape[3] = {B_, tr ? cx_ : cy_, tr ? nx_ : ny_};
+      const bool reduced[3] = {true, false, true};
+      sum(device_, dtype_of<T>(), grad_output, 3, shape, reduced, grad_bias);
+    }
+    // Scatter target of the regular input gradient (float32 for the half types).
+    Workspace gx_ws;
+    A* gx = nullptr;
+    if (scatter) {
+      if constexpr (is_half_type<T>) {
+        gx_ws = Workspace(device_, B_ * cx_ * nx_ * sizeof(A));
+        gx = gx_ws.as<A>();
+      } else {
+        gx = grad_input;
+      }
+      DCN_CUDA_CHECK(cudaMemsetAsync(gx, 0, B_ * cx_ * nx_ * sizeof(A), s_));
+    }
+    Workspace gw_ws;
+    A* gw = nullptr;
+    const int64_t n_w = cy_ * cxgK_;
+    if (grad_weight != nullptr) {
+      if constexpr (is_half_type<T>) {
+        gw_ws = Workspace(device_, n_w * sizeof(A));
+        gw = gw_ws.as<A>();
+      } else {
+        gw = grad_weight;
+      }
+      DCN_CUDA_CHECK(cudaMemsetAsync(gw, 0, n_w * sizeof(A), s_));
+    }
+    if (tr && grad_input != nullptr && empty()) {
+      DCN_CUDA_CHECK(cudaMemsetAsync(grad_input, 0, B_ * cy_ * ny_ * sizeof(T), s_));
+    }
+    if (grad_offset != nullptr && empty()) {
+      DCN_CUDA_CHECK(cudaMemsetAsync(grad_offset, 0, B_ * a_.og * K_ * D * ny_ * sizeof(T), s_));
+    }
+    if (grad_mask != nullptr && empty()) {
+      DCN_CUDA_CHECK(cudaMemsetAsync(grad_mask, 0, B_ * a_.mg * K_ * ny_ * sizeof(T), s_));
+    }
+
+    if (!empty() && (need_cols || need_dcol)) {
+      const int64_t per = (need_cols ? sizeof(T) : 0) + (need_dcol ? sizeof(A) : 0) +
+                          (scatter ? col2im_bytes() : 0);
+      const auto chunks = plan(per);
+      const int64_t most = max_cols(chunks);
+      Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
+      Workspace dcol(device_, need_dcol ? most * sizeof(A) : 0);
+      bool first = true;
+      for (const Chunk& ch : chunks) {
+        if (need_cols) {
+          im2col(ch, x, cols.as<T>());
+          if (gw != nullptr) gemm_weight(ch, ysrc, cols.as<T>(), gw, !first);
+          if (tr && grad_input != nullptr) gemm_forward(ch, cols.as<T>(), grad_input, nullptr);
+        }
+        if (need_dcol) {
+          gemm_dcol(ch, ysrc, dcol.as<A>());
+          if (scatter) col2im(ch, dcol.as<A>(), gx);
+          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset);
+          if (grad_mask != nullptr) mask_grad(ch, dcol.as<A>(), x, grad_mask);
+        }
+        first = false;
+      }
+    }
+    if constexpr (is_half_type<T>) {
+      if (scatter) cast(device_, DType::kFloat32, gx, dtype_of<T>(), grad_input, B_ * cx_ * nx_);
+      if (grad_weight != nullptr) cast(device_, DType::kFloat32, gw, dtype_of<T>(), grad_weight, n_w);
+    }
+  }
+
+ private:
+  struct Chunk {
+    int64_t b0, nb, q0, qlen;
+  };
+
+  template <typename U>
+  static constexpr DType dtype_of() {
+    if constexpr (std::is_same_v<U, float>) return DType::kFloat32;
+    else if constexpr (std::is_same_v<U, double>) return DType::kFloat64;
+    else if constexpr (std::is_same_v<U, __half>) return DType::kFloat16;
+    else return DType::kBFloat16;
+  }
+
+  // No column to compute: an empty batch or spatial extent, or no channels.
+  bool empty() const { return B_ == 0 || cx_ == 0 || cy_ == 0 || nx_ == 0 || ny_ == 0 || K_ == 0; }
+
+  int64_t col2im_bytes() const {
+    if (!deterministic()) return 0;
+    return sorted_col2im_bytes<A>(off_ != nullptr ? kCorners : 1);
+  }
+
+  // Chunks of (image, y position) whose columns fit the workspace limit at `bytes` per column element.
+  std::vector<Chunk> plan(int64_t bytes) const {
+    std::vector<Chunk> out;
+    int64_t budget = std::max<int64_t>(1, workspace_limit() / std::max<int64_t>(1, bytes));
+    // The sorted col2im counts its entries in int32.
+    if (deterministic()) budget = std::min<int64_t>(budget, ((int64_t{1} << 31) - 1) / kCorners);
+    const int64_t per_image = cxK_ * ny_;
+    if (per_image <= budget) {
+      // Whole images; the batched GEMMs take at most 65535 (image, group) pairs per launch.
+      const int64_t nb = std::max<int64_t>(1, std::min({B_, budget / per_image, int64_t{65535} / G_}));
+      for (int64_t b0 = 0; b0 < B_; b0 += nb) out.push_back({b0, std::min(nb, B_ - b0), 0, ny_});
+    } else {
+      const int64_t qlen = std::max<int64_t>(1, budget / cxK_);
+      for (int64_t b = 0; b < B_; ++b)
+        for (int64_t q0 = 0; q0 < ny_; q0 += qlen) out.push_back({b, 1, q0, std::min(qlen, ny_ - q0)});
+    }
+    return out;
+  }
+
+  int64_t max_cols(const std::vector<Chunk>& chunks) const {
+    int64_t m = 0;
+    for (const Chunk& c : chunks) m = std::max(m, c.nb * cxK_ * c.qlen);
+    return m;
+  }
+
+  // Kernel arguments of a chunk; with `slice`, channels are split over threads when (image, offset
+  // group, kernel point, position) alone would not fill the device.
+  ChunkArgs<D> args(const Chunk& ch, bool slice) const {
+    ChunkArgs<D> a = a_;
+    a.b0 = ch.b0;
+    a.nb = ch.nb;
+    a.q0 = ch.q0;
+    a.qlen = ch.qlen;
+    a.cper = a.cpo;
+    a.slices = 1;
+    if (slice && a.cpo > 1) {
+      const int64_t base = ch.nb * a.og * K_ * ch.qlen;
+      const int64_t target = static_cast<int64_t>(sms_) * 2048 * 2;
+      const int64_t want = std::clamp<int64_t>((target + base - 1) / base, 1, a.cpo);
+      a.cper = (a.cpo + want - 1) / want;
+      a.slices = (a.cpo + a.cper - 1) / a.cper;
+    }
+    return a;
+  }
+
+  void im2col(const Chunk& ch, const T* x, T* cols) const {
+    const ScopedPhase phase("im2col", s_);
+    const ChunkArgs<D> a = args(ch, true);
+    const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
+    const unsigned grid = grid_for(n, device_);
+    // See NOTE [ Index type ]: int32 when the thread count, a plane and the grid positions fit.
+    int64_t reach = nx_;
+    for (int ax = 0; ax < D; ++ax) {
+      reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
+    }
+    DCN_INDEX_SWITCH(fits_int32(n + int64_t{kThreads} * grid) && fits_int32(reach) && fits_int32(ny_), [&] {
+      if (off_ != nullptr) {
+        im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
+      } else {
+        im2col_kernel<D, T, false, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
+      }
+      DCN_CUDA_LAUNCH_CHECK("im2col_kernel", grid, kThreads);
+    });
+  }
+
+  void col2im(const Chunk& ch, const A* dcol, A* gx) const {
+    const ScopedPhase phase("col2im", s_);
+    const ChunkArgs<D> a = args(ch, true);
+    if (deterministic()) {
+      if (off_ != nullptr) col2im_sorted<D, T, true>(device_, s_, a, dcol, off_, mask_, gx);
+      else col2im_sorted<D, T, false>(device_, s_, a, dcol, off_, mask_, gx);
+      return;
+    }
+    const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
+    const unsigned grid = grid_for(n, device_);
+    if (off_ != nullptr) col2im_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
+    else col2im_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
+    DCN_CUDA_LAUNCH_CHECK("col2im_kernel", grid, kThreads);
+  }
+
+  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset) const {
+    const ScopedPhase phase("offset_grad", s_);
+    const ChunkArgs<D> a = args(ch, false);
+    const int64_t n = a.nb * a.og * a.K * a.qlen;
+    const unsigned grid = grid_for(n, device_);
+    offset_grad_kernel<D, T><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset);
+    DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
+  }
+
+  void mask_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_mask) const {
+    const ScopedPhase phase("mask_grad", s_);
+    const ChunkArgs<D> a = args(ch, false);
+    const int64_t n = a.nb * a.mg * a.K * a.qlen;
+    const unsigned grid = grid_for(n, device_);
+    if (off_ != nullptr) mask_grad_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, grad_mask);
+    else mask_grad_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, grad_mask);
+    DCN_CUDA_LAUNCH_CHECK("mask_grad_kernel", grid, kThreads);
+  }
+
+  // Y[b, g*cyg + o, q0 + ql] = sum_r W[g][o][r] * cols[bl][g*cxgK + r][ql] (+ bias), per (image, group).
+  void gemm_forward(const Chunk& ch, const T* cols, T* y, const T* bias) const {
+    const ScopedPhase phase("gemm_forward", s_);
+    GemmDesc d;
+    d.M = cyg_;
+    d.N = ch.qlen;
+    d.K = cxgK_;
+    d.A = w_;
+    d.a_sm = cxgK_;
+    d.a_sk = 1;
+    d.B = cols;
+    d.b_sk = ch.qlen;
+    d.b_sn = 1;
+    d.C = y + ch.b0 * cy_ * ny_ + ch.q0;
+    d.c_sm = ny_;
+    d.c_sn = 1;
+    d.bias = bias;
+    d.b1 = {ch.nb, 0, cxK_ * ch.qlen, cy_ * ny_, 0};
+    d.b2 = {G_, cyg_ * cxgK_, cxgK_ * ch.qlen, cyg_ * ny_, cyg_};
+    gemm<T, T>(d, s_);
+  }
+
+  // dcol[bl][g*cxgK + r][ql] = sum_o W[g][o][r] * Ysrc[b, g*cyg + o, q0 + ql].
+  void gemm_dcol(const Chunk& ch, const T* ysrc, A* dcol) const {
+    const ScopedPhase phase("gemm_dcol", s_);
+    GemmDesc d;
+    d.M = cxgK_;
+    d.N = ch.qlen;
+    d.K = cyg_;
+    d.A = w_;
+    d.a_sm = 1;
+    d.a_sk = cxgK_;
+    d.B = ysrc + ch.b0 * cy_ * ny_ + ch.q0;
+    d.b_sk = ny_;
+    d.b_sn = 1;
+    d.C = dcol;
+    d.c_sm = ch.qlen;
+    d.c_sn = 1;
+    d.b1 = {ch.nb, 0, cy_ * ny_, cxK_ * ch.qlen, 0};
+    d.b2 = {G_, cyg_ * cxgK_, cyg_ * ny_, cxgK_ * ch.qlen, 0};
+    gemm<T, A>(d, s_);
+  }
+
+  // gW[g][o][r] (+)= sum over (bl, ql) of Ysrc[b, g*cyg + o, q0 + ql] * cols[bl][g*cxgK + r][ql]: one
+  // product per group with the (image, position) reduction folded into K; split over K into partial
+  // products (summed in a fixed order) when the output tiles alone would not fill the device.
+  void gemm_weight(const Chunk& ch, const T* ysrc, const T* cols, A* gw, bool accumulate) const {
+    const ScopedPhase phase("gemm_weight", s_);
+    GemmDesc d;
+    d.M = cyg_;
+    d.N = cxgK_;
+    d.K = ch.nb * ch.qlen;
+    d.A = ysrc + ch.b0 * cy_ * ny_ + ch.q0;
+    d.a_sm = ny_;
+    d.a_sk = 1;
+    d.B = cols;
+    d.b_sk = 1;
+    d.b_sn = ch.qlen;
+    if (ch.qlen > 1) {
+      d.kfold = ch.qlen;
+      d.a_kf = cy_ * ny_;
+      d.b_kf = cxK_ * ch.qlen;
+    } else {
+      // One position per image: K runs over images alone, no fold needed.
+      d.a_sk = cy_ * ny_;
+      d.b_sk = cxK_;
+      d.b_sn = 1;
+    }
+    d.C = gw;
+    d.c_sm = cxgK_;
+    d.c_sn = 1;
+    d.b2 = {G_, cyg_ * ny_, cxgK_ * ch.qlen, cyg_ * cxgK_, 0};
+    const int64_t tiles = gemm_tiles(d.M, d.N) * G_;
+    const int64_t want = (2 * static_cast<int64_t>(sms_) + tiles - 1) / tiles;
+    const int splits = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(want, d.K / 512), 1, 64));
+    if (splits == 1) {
+      d.accumulate = accumulate;
+      gemm<T, A>(d, s_);
+      return;
+    }
+    const int64_t n_w = cy_ * cxgK_;
+    Workspace partial(device_, splits * n_w * sizeof(A));
+    d.C = partial.as<A>();
+    d.splits = splits;
+    d.c_split = n_w;
+    gemm<T, A>(d, s_);
+    const unsigned grid = grid_for(n_w, device_);
+    sum_splits_kernel<A><<<grid, kThreads, 0, s_>>>(gw, partial.as<A>(), n_w, splits, accumulate);
+    DCN_CUDA_LAUNCH_CHECK("sum_splits_kernel", grid, kThreads);
+  }
+
+  // Regular forward with nothing to convolve: output = bias (or 0).
+  void zero_fill_y(T* y, const T* bias) const {
+    const int64_t n = B_ * cy_ * ny_;
+    if (n == 0) return;
+    const unsigned grid = grid_for(n, device_);
+    fill_channels_kernel<T><<<grid, kThreads, 0, s_>>>(y, bias, n, cy_, ny_);
+    DCN_CUDA_LAUNCH_CHECK("fill_channels_kernel", grid, kThreads);
+  }
+
+  // The transposed forward's scatter target: the output itself starting at bias (float32/64), or a
+  // zeroed float32 workspace (half types; bias added when rounding, see finish_x_target).
+  A* start_x_target(T* output, const T* bias, Workspace& ws) const {
+    const int64_t n = B_ * cx_ * nx_;
+    if constexpr (is_half_type<T>) {
+      ws = Workspace(device_, std::max<int64_t>(1, n) * sizeof(A));
+      if (n > 0) DCN_CUDA_CHECK(cudaMemsetAsync(ws.get(), 0, n * sizeof(A), s_));
+      return ws.as<A>();
+    } else {
+      if (n > 0) {
+        const unsigned grid = grid_for(n, device_);
+        fill_channels_kernel<T><<<grid, kThreads, 0, s_>>>(output, bias, n, cx_, nx_);
+        DCN_CUDA_LAUNCH_CHECK("fill_channels_kernel", grid, kThreads);
+      }
+      return output;
+    }
+  }
+
+  void finish_x_target(T* output, const A* gx, const T* bias, int64_t n) const {
+    if (n == 0) return;
+    const unsigned grid = grid_for(n, device_);
+    finalize_channels_kernel<T><<<grid, kThreads, 0, s_>>>(output, gx, bias, n, cx_, nx_);
+    DCN_CUDA_LAUNCH_CHECK("finalize_channels_kernel", grid, kThreads);
+  }
+
+  int device_;
+  cudaStream_t s_;
+  const DeformConvParams<D>& p_;
+  const T* w_;
+  const T* off_;
+  const T* mask_;
+  int64_t B_, cx_, cy_, G_, K_, nx_, ny_, cxg_, cyg_, cxK_, cxgK_;
+  ChunkArgs<D> a_{};
+  int sms_;
+};
+
+template <int D, typename T>
+void deform_conv_forward_impl(int device, const DeformConvParams<D>& p, const T* input,
+                              const T* weight, const T* offset, const T* mask, const T* bias,
+                              T* output) {
+  DeviceGuard guard(device);
+  DeformConvDriver<D, T>(device, p, weight, offset, mask).forward(input, bias, output);
+}
+
+template <int D, typename T>
+void deform_conv_backward_impl(int device, const DeformConvParams<D>& p, const T* input,
+                               const T* weight, const T* offset, const T* mask,
+                               const T* grad_output, T* grad_input, T* grad_weight, T* grad_offset,
+                               T* grad_mask, T* grad_bias) {
+  DeviceGuard guard(device);
+  DeformConvDriver<D, T>(device, p, weight, offset, mask)
+      .backward(input, grad_output, grad_input, grad_weight, grad_offset, grad_mask, grad_bias);
+}
+
+}  // namespace dcn::cuda

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+// The CPU GEMM of gemm.h. Micro-kernels are compiled for AVX-512 and AVX2+FMA with function target
+// attributes and picked at run time with __builtin_cpu_supports, so the binary runs on any x86-64;
+// elsewhere only the portable kernel exists.
+#include "gemm/cpu/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/macros.h"
+#include "core/parallel.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define DCN_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
+namespace dcn::cpu {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------
+// Micro-kernels. Each keeps the MR x NR tile of C in registers and streams the packed panels once.
+
+// Portable kernel: plain loops the compiler vectorizes for the baseline ISA (SSE2 on x86-64).
+template <typename T, int MR, int NR>
+void uk_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
+  T r[MR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int i = 0; i < MR; ++i) {
+      const T ai = a[p * MR + i];
+      for (int j = 0; j < NR; ++j) r[i][j] += ai * b[p * NR + j];
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    T* ci = c + i * ldc;
+    for (int j = 0; j < NR; ++j) ci[j] = accumulate ? ci[j] + r[i][j] : r[i][j];
+  }
+}
+
+#if DCN_GEMM_X86
+// AVX2 + FMA, float: 6 x 16 (12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers).
+__attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a, const float* b, float* c,
+                                                     int64_t ldc, bool accumulate) {
+  constexpr int MR = 6;
+  __m256 r[MR][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      r[i][0] = _mm256_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm256_fmadd_ps(ai, b1, r[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci));
+      r[i][1] = _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, r[i][0]);
+    _mm256_storeu_ps(ci + 8, r[i][1]);
+  }
+}
+
+// AVX2 + FMA, double: 6 x 8.
+__attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a, const double* b,
+                                                     double* c, int64_t ldc, bool accumulate) {
+  constexpr int MR = 6;
+  __m256d r[MR][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm256_setzero_pd();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256d b0 = _mm256_loadu_pd(b);
+    const __m256d b1 = _mm256_loadu_pd(b + 4);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m256d ai = _mm256_broadcast_sd(a + i);
+      r[i][0] = _mm256_fmadd_pd(ai, b0, r[i][0]);
+      r[i][1] = _mm256_fmadd_pd(ai, b1, r[i][1]);
+    }
+    a += MR;
+    b += 8;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    double* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm256_add_pd(r[i][0], _mm256_loadu_pd(ci));
+      r[i][1] = _mm256_add_pd(r[i][1], _mm256_loadu_pd(ci + 4));
+    }
+    _mm256_storeu_pd(ci, r[i][0]);
+    _mm256_storeu_pd(ci + 4, r[i][1]);
+  }
+}
+
+// AVX-512F, float: 12 x 32 (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers).
+__attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a, const float* b,
+                                                      float* c, int64_t ldc, bool accumulate) {
+  constexpr int MR = 12;
+  __m512 r[MR][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+// AVX-512F, double: 12 x 16.
+__attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b,
+                                                      double* c, int64_t ldc, bool accumulate) {
+  constexpr int MR = 12;
+  __m512d r[MR][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm512_setzero_pd();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512d b0 = _mm512_loadu_pd(b);
+    const __m512d b1 = _mm512_loadu_pd(b + 8);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m512d ai = _mm512_set1_pd(a[i]);
+      r[i][0] = _mm512_fmadd_pd(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    double* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
+      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
+    }
+    _mm512_storeu_pd(ci, r[i][0]);
+    _mm512_storeu_pd(ci + 8, r[i][1]);
+  }
+}
+#endif
+
+const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic"};
+const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic"};
+#if DCN_GEMM_X86
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2"};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2"};
+const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512"};
+const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512"};
+#endif
+
+bool cpu_has(GemmIsa isa) {
+#if DCN_GEMM_X86
+  __builtin_cpu_init();
+  switch (isa) {
+    case GemmIsa::kAvx512: return __builtin_cpu_supports("avx512f");
+    case GemmIsa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default: return true;
+  }
+#else
+  return isa == GemmIsa::kGeneric || isa == GemmIsa::kAuto;
+#endif
+}
+
+GemmIsa best_isa() {
+  if (cpu_has(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
+  if (cpu_has(GemmIsa::kAvx2)) return GemmIsa::kAvx2;
+  return GemmIsa::kGeneric;
+}
+
+std::atomic<GemmIsa>& current_isa() {
+  static std::atomic<GemmIsa> isa{best_isa()};
+  return isa;
+}
+
+// Edge tiles run the full micro-kernel into this buffer, then copy the valid part.
+constexpr int kMaxTile = 16 * 32;
+// Bytes of a packed B block meant to stay in the L2 cache.
+constexpr int64_t kL2Bytes = 512 * 1024;
+
+}  // namespace
+
+bool set_gemm_isa(GemmIsa isa) {
+  if (isa == GemmIsa::kAuto) isa = best_isa();
+  if (!cpu_has(isa)) return false;
+  current_isa().store(isa);
+  return true;
+}
+
+const char* gemm_isa_name() {
+  switch (current_isa().load()) {
+    case GemmIsa::kAvx512: return "avx512";
+    case GemmIsa::kAvx2: return "avx2";
+    default: return "generic";
+  }
+}
+
+template <>
+const MicroKernel<float>& micro_kernel<float>() {
+  switch (current_isa().load()) {
+#if DCN_GEMM_X86
+    case GemmIsa::kAvx512: return kAvx512F32;
+    case GemmIsa::kAvx2: return kAvx2F32;
+#endif
+    default: return kGenericF32;
+  }
+}
+
+template <>
+const MicroKernel<double>& micro_kernel<double>() {
+  switch (current_isa().load()) {
+#if DCN_GEMM_X86
+    case GemmIsa::kAvx512: return kAvx512F64;
+    case GemmIsa::kAvx2: return kAvx2F64;
+#endif
+    default: return kGenericF64;
+  }
+}
+
+template <typename T>
+void pack_a(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, int mr, T* out) {
+  for (int64_t i0 = 0; i0 < m; i0 += mr) {
+    const int64_t rows = std::min<int64_t>(mr, m - i0);
+    T* panel = out + (i0 / mr) * k * mr;
+    if (cs == 1) {
+      // Rows of A are contiguous: read along them, write with stride mr.
+      for (int64_t i = 0; i < rows; ++i) {
+        const T* src = a + (i0 + i) * rs;
+        for (int64_t p = 0; p < k; ++p) panel[p * mr + i] = src[p];
+      }
+      for (int64_t i = rows; i < mr; ++i)
+        for (int64_t p = 0; p < k; ++p) panel[p * mr + i] = T(0);
+    } else {
+      for (int64_t p = 0; p < k; ++p) {
+        const T* src = a + p * cs + i0 * rs;
+        T* dst = panel + p * mr;
+        for (int64_t i = 0; i < rows; ++i) dst[i] = src[i * rs];
+        for (int64_t i = rows; i < mr; ++i) dst[i] = T(0);
+      }
+    }
+  }
+}
+
+template <typename T>
+void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T* out) {
+  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+    const int64_t cols = std::min<int64_t>(nr, n - j0);
+    T* panel = out + (j0 / nr) * k * nr;
+    if (cs == 1) {
+      for (int64_t p = 0; p < k; ++p) {
+        const T* src = b + p * rs + j0;
+        T* dst = panel + p * nr;
+        std::memcpy(dst, src, sizeof(T) * cols);
+        for (int64_t j = cols; j < nr; ++j) dst[j] = T(0);
+      }
+    } else {
+      // Columns of B are contiguous (B is a transposed row-major matrix).
+      for (int64_t j = 0; j < cols; ++j) {
+        const T* src = b + (j0 + j) * cs;
+        for (int64_t p = 0; p < k; ++p) panel[p * nr + j] = src[p * rs];
+      }
+      for (int64_t j = cols; j < nr; ++j)
+        for (int64_t p = 0; p < k; ++p) panel[p * nr + j] = T(0);
+    }
+  }
+}
+
+template <typename T>
+void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a,
+                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
+  const int mr = uk.mr, nr = uk.nr;
+  alignas(64) T tmp[kMaxTile];
+  auto tile = [&](int64_t i0, int64_t j0) {
+    const int64_t rows = std::min<int64_t>(mr, m - i0), cols = std::min<int64_t>(nr, n - j0);
+    const T* ap = a + (i0 / mr) * a_panel_stride;
+    const T* bp = b + (j0 / nr) * kc * nr;
+    T* cp = c + i0 * ldc + j0;
+    if (rows == mr && cols == nr) {
+      uk.fn(kc, ap, bp, cp, ldc, accumulate);
+    } else {
+      uk.fn(kc, ap, bp, tmp, nr, false);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
+    }
+  };
+  if (order == MacroOrder::kAPanelInL1) {
+    for (int64_t i0 = 0; i0 < m; i0 += mr)
+      for (int64_t j0 = 0; j0 < n; j0 += nr) tile(i0, j0);
+  } else {
+    for (int64_t j0 = 0; j0 < n; j0 += nr)
+      for (int64_t i0 = 0; i0 < m; i0 += mr) tile(i0, j0);
+  }
+}
+
+template <typename T>
+void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate,
+          const T* bpacked) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  const int mr = uk.mr, nr = uk.nr;
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, k);
+  // Blocking: a packed B block (kc x nc) stays in L2 while every mc-row block of A streams past it;
+  // the kc x nr panel being used stays in L1. Tasks own column blocks of C, split further by rows
+  // when there are fewer column blocks than threads (then B is packed once per split).
+  const int64_t threads = get_num_threads();
+  const int64_t mc = int64_t{mr} * (mr >= 12 ? 12 : 24);
+  const int64_t nc_max = std::max<int64_t>(nr, (kL2Bytes / (kc_max * int64_t(sizeof(T)))) / nr * nr);
+  int64_t nc = std::min<int64_t>(nc_max, (n + nr - 1) / nr * nr);
+  if ((n + nc - 1) / nc < 2 * threads) {
+    nc = std::max<int64_t>(4 * nr, ((n + 2 * threads - 1) / (2 * threads) + nr - 1) / nr * nr);
+    nc = std::min(nc, nc_max);
+  }
+  const int64_t n_blocks = (n + nc - 1) / nc;
+  const int64_t m_panels = (m + mr - 1) / mr;
+  const int64_t m_splits =
+      std::min<int64_t>(m_panels, std::max<int64_t>(1, (2 * threads + n_blocks - 1) / n_blocks));
+  const int64_t split_panels = (m_panels + m_splits - 1) / m_splits;
+  const int64_t n_tasks = n_blocks * m_splits;
+  const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tasks));
+  // Scratch per thread, allocated per call so nested or concurrent calls never share it.
+  const int64_t a_buf = apacked ? 0 : mc * kc_max;
+  const int64_t b_buf = bpacked ? 0 : nc * kc_max;
+  const int64_t n_pad = (n + nr - 1) / nr * nr;
+  Buffer<T> scratch(static_cast<size_t>((a_buf + b_buf) * std::max(n_threads, 1)));
+  parallel_tasks(n_tasks, [&](int64_t task, int tid) {
+    const int64_t jb = task / m_splits, sb = task % m_splits;
+    const int64_t j0 = jb * nc, ncur = std::min(nc, n - j0);
+    const int64_t m_begin = sb * split_panels * mr, m_end = std::min(m, (sb + 1) * split_panels * mr);
+    T* abuf = scratch.data() + static_cast<size_t>(tid) * (a_buf + b_buf);
+    T* bbuf = abuf + a_buf;
+    for (int64_t p0 = 0; p0 < k; p0 += kc_max) {
+      const int64_t kc = std::min(kc_max, k - p0);
+      const T* bp = bbuf;
+      if (bpacked)
+        bp = bpacked + p0 * n_pad + (j0 / nr) * kc * nr;
+      else
+        pack_b(kc, ncur, b + p0 * rsb + j0 * csb, rsb, csb, nr, bbuf);
+      for (int64_t i0 = m_begin; i0 < m_end; i0 += mc) {
+        const int64_t mcur = std::min(mc, m_end - i0);
+        const T* ap;
+        int64_t a_stride;
+        if (apacked) {
+          ap = apacked + (i0 / mr) * k * mr + p0 * mr;
+          a_stride = k * mr;
+        } else {
+          pack_a(mcur, kc, a + i0 * rsa + p0 * csa, rsa, csa, mr, abuf);
+          ap = abuf;
+          a_stride = kc * mr;
+        }
+        macro_kernel(uk, mcur, ncur, kc, ap, a_stride, bp, c + i0 * ldc + j0, ldc,
+                     accumulate || p0 > 0);
+      }
+    }
+  });
+}
+
+template <typename T>
+void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T* out) {
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, k);
+  const int64_t n_pad = (n + nr - 1) / nr * nr;
+  const int64_t n_blocks = (k + kc_max - 1) / std::max<int64_t>(1, kc_max);
+  parallel_for(0, n_blocks, 1, [&](int64_t bb, int64_t be) {
+    for (int64_t blk = bb; blk < be; ++blk) {
+      const int64_t p0 = blk * kc_max, kc = std::min(kc_max, k - p0);
+      pack_b(kc, n, b + p0 * rs, rs, cs, nr, out + p0 * n_pad);
+    }
+  });
+}
+
+#define DCN_INSTANTIATE_GEMM(T)                                                                      \
+  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                    \
+  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                    \
+  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, \
+                                const T*, T*, int64_t, bool, MacroOrder);                            \
+  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, \
+                        const T*, const T*, int64_t, int64_t, T*, int64_t, bool, const T*);            \
+  template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
+DCN_INSTANTIATE_GEMM(float)
+DCN_INSTANTIATE_GEMM(double)
+
+}  // namespace dcn::cpu

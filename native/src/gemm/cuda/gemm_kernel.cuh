@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: MIT
+// The kernels behind gemm.h, and the launcher that picks one. Included by one explicit-instantiation
+// file per input dtype (gemm_{f32,f64,f16,bf16}.cu), so nvcc builds them in parallel.
+//
+// Two kernels share the blocking scheme (one 2-D output tile per block, blocks along M fastest so that
+// neighbouring blocks share the B panel in L2) and the operand loaders:
+// - gemm_simt_kernel: CUDA cores, in the accumulator type (float64 for float64; float32 for the rest).
+//   128 x 128 x 8 tiles (64 x 64 x 8 for float64), 256 threads of 8 x 8 (4 x 4) results, two shared
+//   buffers with register prefetch: one barrier per K step.
+// - gemm_mma_kernel: tensor cores through mma.sync (sm_80+ PTX, runs on Hopper): 128 x 128 x 32 tiles,
+//   8 warps of 64 x 32, float32 accumulators; TF32 (optionally split 3x for float32 accuracy), FP16 and
+//   BF16 operands.
+// Each operand is laid out in shared memory the way it is contiguous in global memory (A as [m][k] when
+// k is contiguous, else [k][m]; likewise B), so the global loads are coalesced and the stores to shared
+// memory conflict-free; the paddings keep the fragment reads conflict-free in either layout.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "cuda_runtime/check.h"
+#include "cuda_runtime/scalar.cuh"
+#include "cuda_runtime/settings.h"
+#include "gemm/cuda/gemm.h"
+
+namespace dcn::cuda {
+namespace gemm_detail {
+
+constexpr int kThreads = 256;
+
+// Per-block view of a GemmDesc: the batch entry and K piece of this block applied.
+template <typename TIn, typename TOut>
+struct Tile {
+  const TIn* A;
+  const TIn* B;
+  TOut* C;
+  const TIn* bias;
+  int64_t M, N, k_begin, k_end, m0, n0, c_sm, c_sn;
+  bool accumulate;
+
+  __device__ __forceinline__ Tile(const GemmDesc& d, int bm, int bn, int bk) {
+    const int64_t tiles_m = (d.M + bm - 1) / bm;
+    const int64_t t = blockIdx.x;
+    m0 = (t % tiles_m) * bm;
+    n0 = (t / tiles_m) * bn;
+    const int64_t z = blockIdx.y;
+    const int64_t z1 = z / d.b2.count, z2 = z % d.b2.count;
+    const int split = blockIdx.z;
+    A = static_cast<const TIn*>(d.A) + z1 * d.b1.a + z2 * d.b2.a;
+    B = static_cast<const TIn*>(d.B) + z1 * d.b1.b + z2 * d.b2.b;
+    C = static_cast<TOut*>(d.C) + z1 * d.b1.c + z2 * d.b2.c + split * d.c_split;
+    bias = (d.bias != nullptr && split == 0)
+               ? static_cast<const TIn*>(d.bias) + z1 * d.b1.bias + z2 * d.b2.bias
+               : nullptr;
+    M = d.M;
+    N = d.N;
+    // Pieces of whole K tiles.
+    const int64_t tiles_k = (d.K + bk - 1) / bk;
+    const int64_t per = (tiles_k + d.splits - 1) / d.splits;
+    k_begin = min(d.K, split * per * bk);
+    k_end = min(d.K, k_begin + per * bk);
+    c_sm = d.c_sm;
+    c_sn = d.c_sn;
+    accumulate = d.accumulate;
+  }
+
+  // Element (m, n) of the result: C = acc + bias [+ C].
+  template <typename Acc>
+  __device__ __forceinline__ void store(int64_t m, int64_t n, Acc v) const {
+    if (m >= M || n >= N) return;
+    TOut* c = C + m * c_sm + n * c_sn;
+    if (bias != nullptr) v += convert<Acc>(bias[m]);
+    if (accumulate) v += convert<Acc>(*c);
+    *c = convert<TOut>(v);
+  }
+};
+
+// One operand's share of a tile: R rows (m of A, n of B) by BK steps of K, E elements per thread.
+// Element (r, k) is at P[r * s_r + k * s_k] (with KFOLD: P[r * s_r + (k / kfold) * s_kf + (k % kfold)],
+// which requires k contiguous). When k is contiguous (KC) a thread keeps one k and walks rows
+// r_t + i * (threads / BK); otherwise it keeps one row and walks k_t + i * (threads / R). Either way its
+// addresses are one base pointer plus i times a constant, and neighbouring threads read neighbouring
+// addresses.
+template <typename TIn, int R, int BK, int E, bool KC, bool KFOLD>
+struct Loader {
+  static_assert(!KFOLD || KC, "a folded K needs k contiguous");
+  static constexpr int kRowStep = kThreads / BK;  // KC: rows between a thread's elements
+  static constexpr int kKStep = kThreads / R;     // !KC: k between a thread's elements
+  const TIn* ptr;   // element (r_t, k = 0)
+  int64_t step;     // KC: address step between a thread's elements (kRowStep rows)
+  int64_t s_k, s_kf, kfold;
+  int r_t, k_t, r_lim;
+
+  __device__ __forceinline__ Loader(const TIn* base, int64_t r0, int64_t rows, int64_t s_r,
+                                    int64_t s_k_, int64_t s_kf_, int64_t kfold_) {
+    const int tid = threadIdx.x;
+    if constexpr (KC) {
+      k_t = tid % BK;
+      r_t = tid / BK;
+    } else {
+      r_t = tid % R;
+      k_t = tid / R;
+    }
+    ptr = base + (r0 + r_t) * s_r;
+    step = static_cast<int64_t>(kRowStep) * s_r;
+    s_k = s_k_;
+    s_kf = s_kf_;
+    kfold = kfold_;
+    r_lim = static_cast<int>(rows - r0 < R ? rows - r0 : R);  // rows of this tile that exist
+  }
+  // Tile coordinates of element i.
+  __device__ __forceinline__ int row(int i) const { return KC ? r_t + i * kRowStep : r_t; }
+  __device__ __forceinline__ int col(int i) const { return KC ? k_t : k_t + i * kKStep; }
+
+  template <typename S>
+  __device__ __forceinline__ void load(int64_t k0, int64_t k_end, S (&v)[E]) const {
+    if constexpr (KC) {
+      const int64_t k = k0 + k_t;
+      const bool k_ok = k < k_end;
+      int64_t koff;
+      if constexpr (KFOLD) koff = (k / kfold) * s_kf + (k % kfold);
+      else koff = k * s_k;
+#pragma unroll
+      for (int i = 0; i < E; ++i) {
+        v[i] = (k_ok && r_t + i * kRowStep < r_lim) ? convert<S>(ptr[i * step + koff]) : convert<S>(0.0f);
+      }
+    } else {
+      const bool r_ok = r_t < r_lim;
+#pragma unroll
+      for (int i = 0; i < E; ++i) {
+        const int64_t k = k0 + k_t + i * kKStep;
+        v[i] = (r_ok && k < k_end) ? convert<S>(ptr[k * s_k]) : convert<S>(0.0f);
+      }
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------
+// CUDA-core kernel
+
+template <typename Acc>
+struct SimtConfig;
+template <>
+struct SimtConfig<float> {
+  static constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8;
+};
+template <>
+struct SimtConfig<double> {
+  static constexpr int BM = 64, BN = 64, BK = 8, TM = 4, TN = 4;
+};
+
+__device__ __forceinline__ void load4(const float* p, float* out) {
+  const float4 v = *reinterpret_cast<const float4*>(p);
+  out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
+}
+__device__ __forceinline__ void load4(const double* p, double* out) {
+  const double2 v0 = *reinterpret_cast<const double2*>(p);
+  const double2 v1 = *reinterpret_cast<const double2*>(p + 2);
+  out[0] = v0.x; out[1] = v0.y; out[2] = v1.x; out[3] = v1.y;
+}
+
+template <typename TIn, typename TOut, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads) gemm_simt_kernel(const GemmDesc d) {
+  using Acc = acc_type<TIn>;
+  using Cfg = SimtConfig<Acc>;
+  constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
+  constexpr int TX = BN / TN;                // threads along n
+  constexpr int RM = TM / 4, RN = TN / 4;    // 4-wide row / column groups per thread
+  constexpr int EA = BM * BK / kThreads;     // A elements loaded per thread and K step
+  constexpr int EB = BN * BK / kThreads;
+  constexpr int PAD = 4;                     // keeps 16-byte alignment and spreads banks
+  static_assert((BM / TM) * (BN / TN) == kThreads, "one result block per thread");
+  __shared__ __align__(16) Acc As[2][BK][BM + PAD];
+  __shared__ __align__(16) Acc Bs[2][BK][BN + PAD];
+
+  const Tile<TIn, TOut> t(d, BM, BN, BK);
+  const int tid = threadIdx.x;
+  const int tx = tid % TX, ty = tid / TX;
+  const Loader<TIn, BM, BK, EA, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const Loader<TIn, BN, BK, EB, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+  Acc ra[EA], rb[EB];
+  auto load = [&](int64_t k0) {
+    la.load(k0, t.k_end, ra);
+    lb.load(k0, t.k_end, rb);
+  };
+  auto stash = [&](int buf) {
+#pragma unroll
+    for (int i = 0; i < EA; ++i) As[buf][la.col(i)][la.row(i)] = ra[i];
+#pragma unroll
+    for (int i = 0; i < EB; ++i) Bs[buf][lb.col(i)][lb.row(i)] = rb[i];
+  };
+
+  Acc acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < TN; ++j) acc[i][j] = 0;
+
+  if (t.k_begin < t.k_end) {
+    load(t.k_begin);
+    stash(0);
+    __syncthreads();
+    int buf = 0;
+    for (int64_t k0 = t.k_begin; k0 < t.k_end; k0 += BK) {
+      const bool next = k0 + BK < t.k_end;
+      if (next) load(k0 + BK);  // in flight during the products below
+#pragma unroll
+      for (int kk = 0; kk < BK; ++kk) {
+        Acc a[TM], b[TN];
+        // Row group r covers rows r * (BM / RM) + ty * 4 + [0, 4): 16-byte reads, broadcast in a warp.
+#pragma unroll
+        for (int r = 0; r < RM; ++r) load4(&As[buf][kk][r * (BM / RM) + ty * 4], a + 4 * r);
+#pragma unroll
+        for (int r = 0; r < RN; ++r) load4(&Bs[buf][kk][r * (BN / RN) + tx * 4], b + 4 * r);
+#pragma unroll
+        for (int i = 0; i < TM; ++i)
+#pragma unroll
+          for (int j = 0; j < TN; ++j) acc[i][j] += a[i] * b[j];
+      }
+      // The other buffer was last read before the previous barrier: safe to overwrite.
+      if (next) stash(buf ^ 1);
+      __syncthreads();
+      buf ^= 1;
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int64_t m = t.m0 + (i / 4) * (BM / RM) + ty * 4 + (i % 4);
+#pragma unroll
+    for (int j = 0; j < TN; ++j) {
+      const int64_t n = t.n0 + (j / 4) * (BN / RN) + tx * 4 + (j % 4);
+      t.store(m, n, acc[i][j]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tensor-core kernel
+
+enum class MmaKind { kTf32, kTf32x3, kF16, kBf16 };
+
+__device__ __forceinline__ uint32_t to_tf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return r;
+}
+
+__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+__device__ __forceinline__ void mma_f16(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// Packs two 16-bit values (lo at the lower address) into one register.
+template <typename H>
+__device__ __forceinline__ uint32_t pack2(H lo, H hi) {
+  const uint16_t l = *reinterpret_cast<const uint16_t*>(&lo);
+  const uint16_t h = *reinterpret_cast<const uint16_t*>(&hi);
+  return static_cast<uint32_t>(l) | (static_cast<uint32_t>(h) << 16);
+}
+
+// Shared tile of one operand, rows x cols stored row-major with padding; `kInner` tells whether its
+// second index is K (then 16-bit pairs along K are one 32-bit word).
+template <typename S, int ROWS, int COLS, int PAD>
+struct SmemTile {
+  S v[ROWS][COLS + PAD];
+};
+
+template <typename TIn, typename TOut, MmaKind KIND, int BM, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
+  constexpr int BN = 128, BK = 32;
+  constexpr bool kHalf = KIND == MmaKind::kF16 || KIND == MmaKind::kBf16;
+  constexpr int KSTEP = kHalf ? 16 : 8;
+  constexpr int MI = BM / 32, NI = 4;  // m16 and n8 tiles per warp (warp tile BM/2 x 32)
+  using S = TIn;                 // shared-memory element: float, __half or __nv_bfloat16
+  // Paddings (in elements): rows along K of 32 + 4 floats / 32 + 8 halves; rows along M/N of 128 + 8.
+  constexpr int PADK = kHalf ? 8 : 4;
+  constexpr int PADMN = 8;
+  // A as [m][k] when k is contiguous in global memory, else [k][m]; B as [k][n] when n is contiguous,
+  // else [n][k].
+  using ATile = std::conditional_t<AKC, SmemTile<S, BM, BK, PADK>, SmemTile<S, BK, BM, PADMN>>;
+  using BTile = std::conditional_t<BNC, SmemTile<S, BK, BN, PADMN>, SmemTile<S, BN, BK, PADK>>;
+  __shared__ __align__(16) ATile As;
+  __shared__ __align__(16) BTile Bs;
+  auto a_at = [&](int m, int k) -> S& {
+    if constexpr (AKC) return As.v[m][k];
+    else return As.v[k][m];
+  };
+  auto b_at = [&](int k, int n) -> S& {
+    if constexpr (BNC) return Bs.v[k][n];
+    else return Bs.v[n][k];
+  };
+
+  const Tile<TIn, TOut> t(d, BM, BN, BK);
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, q = lane % 4;  // groupID and thread-in-group of the mma fragment layouts
+  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * 32;
+
+  constexpr int EA = BM * BK / kThreads, EB = BN * BK / kThreads;  // elements per thread and K step
+  const Loader<TIn, BM, BK, EA, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const Loader<TIn, BN, BK, EB, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+  S ra[EA], rb[EB];
+  auto load = [&](int64_t k0) {
+    la.load(k0, t.k_end, ra);
+    lb.load(k0, t.k_end, rb);
+  };
+  auto stash = [&] {
+#pragma unroll
+    for (int i = 0; i < EA; ++i) a_at(la.row(i), la.col(i)) = ra[i];
+#pragma unroll
+    for (int i = 0; i < EB; ++i) b_at(lb.col(i), lb.row(i)) = rb[i];
+  };
+
+  float acc[MI][NI][4];
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
+
+  if (t.k_begin < t.k_end) load(t.k_begin);
+  for (int64_t k0 = t.k_begin; k0 < t.k_end; k0 += BK) {
+    __syncthreads();  // the previous step's fragment reads are done
+    stash();
+    __syncthreads();
+    if (k0 + BK < t.k_end) load(k0 + BK);  // in flight during the products below
+#pragma unroll
+    for (int ks = 0; ks < BK; ks += KSTEP) {
+      uint32_t af[MI][4], bf[NI][2];
+      if constexpr (kHalf) {
+        // m16n8k16: a0 (g, 2q..2q+1), a1 (g+8, 2q..), a2 (g, 2q+8..), a3 (g+8, 2q+8..);
+        // b0 (k 2q..2q+1, n g), b1 (k 2q+8.., n g).
+#pragma unroll
+        for (int i = 0; i < MI; ++i) {
+          const int m = wm + i * 16 + g;
+#pragma unroll
+          for (int r = 0; r < 4; ++r) {
+            const int mm = m + (r & 1) * 8, kk = ks + 2 * q + (r >> 1) * 8;
+            if constexpr (AKC) af[i][r] = *reinterpret_cast<const uint32_t*>(&a_at(mm, kk));
+            else af[i][r] = pack2(a_at(mm, kk), a_at(mm, kk + 1));
+          }
+        }
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+          const int n = wn + j * 8 + g;
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            const int kk = ks + 2 * q + r * 8;
+            if constexpr (!BNC) bf[j][r] = *reinterpret_cast<const uint32_t*>(&b_at(kk, n));
+            else bf[j][r] = pack2(b_at(kk, n), b_at(kk + 1, n));
+          }
+        }
+#pragma unroll
+        for (int i = 0; i < MI; ++i)
+#pragma unroll
+          for (int j = 0; j < NI; ++j) {
+            if constexpr (KIND == MmaKind::kF16) mma_f16(acc[i][j], af[i], bf[j]);
+            else mma_bf16(acc[i][j], af[i], bf[j]);
+          }
+      } else {
+        // m16n8k8 tf32: a0 (g, q), a1 (g+8, q), a2 (g, q+4), a3 (g+8, q+4); b0 (k q, n g), b1 (k q+4, n g).
+        float av[MI][4], bv[NI][2];
+#pragma unroll
+        for (int i = 0; i < MI; ++i)
+#pragma unroll
+          for (int r = 0; r < 4; ++r)
+            av[i][r] = a_at(wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
+#pragma unroll
+        for (int j = 0; j < NI; ++j)
+#pragma unroll
+          for (int r = 0; r < 2; ++r) bv[j][r] = b_at(ks + q + r * 4, wn + j * 8 + g);
+#pragma unroll
+        for (int i = 0; i < MI; ++i)
+#pragma unroll
+          for (int r = 0; r < 4; ++r) af[i][r] = to_tf32(av[i][r]);
+#pragma unroll
+        for (int j = 0; j < NI; ++j)
+#pragma unroll
+          for (int r = 0; r < 2; ++r) bf[j][r] = to_tf32(bv[j][r]);
+        if constexpr (KIND == MmaKind::kTf32x3) {
+          // x = big + small with big = tf32(x), small = tf32(x - big): a*b ~ big*big + big*small +
+          // small*big (the small*small term is below float32 rounding). Small terms first.
+          uint32_t as[MI][4], bs[NI][2];
+#pragma unroll
+          for (int i = 0; i < MI; ++i)
+#pragma unroll
+            for (int r = 0; r < 4; ++r) as[i][r] = to_tf32(av[i][r] - __uint_as_float(af[i][r]));
+#pragma unroll
+          for (int j = 0; j < NI; ++j)
+#pragma unroll
+            for (int r = 0; r < 2; ++r) bs[j][r] = to_tf32(bv[j][r] - __uint_as_float(bf[j][r]));
+#pragma unroll
+          for (int i = 0; i < MI; ++i)
+#pragma unroll
+            for (int j = 0; j < NI; ++j) {
+              mma_tf32(acc[i][j], as[i], bf[j]);
+              mma_tf32(acc[i][j], af[i], bs[j]);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < MI; ++i)
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af[i], bf[j]);
+      }
+    }
+  }
+  // c0 (g, 2q), c1 (g, 2q+1), c2 (g+8, 2q), c3 (g+8, 2q+1).
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int64_t m = t.m0 + wm + i * 16 + g + (r >> 1) * 8;
+        const int64_t n = t.n0 + wn + j * 8 + 2 * q + (r & 1);
+        t.store(m, n, acc[i][j][r]);
+      }
+}
+
+
+// ---------------------------------------------------------------------------------------------------
+// Tensor-core kernel for float32 operands with a cp.async pipeline
+
+__device__ __forceinline__ void cp_async4(void* smem, const void* gmem, bool valid) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  const int n = valid ? 4 : 0;  // 0: zero-fill, nothing read
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+// The float32-input twin of gemm_mma_kernel: operands go global -> shared with cp.async (4 bytes per
+// element, so any stride and alignment works) through a 3-stage ring, so loads of the next two K steps
+// are in flight while the tensor cores work on the current one, with one barrier per K step and no
+// register staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
+template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
+  constexpr int BK = 32, STAGES = 3;
+  constexpr int MI = BM / 32, NI = BN / 32;  // warps 2 x 4, warp tile BM/2 x BN/4
+  using ATile = std::conditional_t<AKC, SmemTile<float, BM, BK, 4>, SmemTile<float, BK, BM, 8>>;
+  using BTile = std::conditional_t<BNC, SmemTile<float, BK, BN, 8>, SmemTile<float, BN, BK, 4>>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  ATile* As = reinterpret_cast<ATile*>(smem_raw);
+  BTile* Bs = reinterpret_cast<BTile*>(smem_raw + STAGES * sizeof(ATile));
+  auto a_at = [&](int st, int m, int k) -> float& {
+    if constexpr (AKC) return As[st].v[m][k];
+    else return As[st].v[k][m];
+  };
+  auto b_at = [&](int st, int k, int n) -> float& {
+    if constexpr (BNC) return Bs[st].v[k][n];
+    else return Bs[st].v[n][k];
+  };
+
+  const Tile<float, TOut> t(d, BM, BN, BK);
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, q = lane % 4;
+  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * (BN / 4);
+  constexpr int EA = BM * BK / kThreads, EB = BN * BK / kThreads;
+  const Loader<float, BM, BK, EA, AKC, KFOLD> la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const Loader<float, BN, BK, EB, !BNC, KFOLD> lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+
+  // Issues the copies of K step `kt` (from k_begin) into stage `st`; always commits a group, so the
+  // group count per thread stays uniform.
+  const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
+  auto issue = [&](int64_t kt, int st) {
+    if (kt < ktiles) {
+      const int64_t k0 = t.k_begin + kt * BK;
+      if constexpr (AKC) {
+        const int64_t k = k0 + la.k_t;
+        const bool k_ok = k < t.k_end;
+        int64_t koff;
+        if constexpr (KFOLD) koff = (k / la.kfold) * la.s_kf + (k % la.kfold);
+        else koff = k * la.s_k;
+#pragma unroll
+        for (int i = 0; i < EA; ++i) {
+          const bool ok = k_ok && la.row(i) < la.r_lim;
+          cp_async4(&a_at(st, la.row(i), la.k_t), ok ? la.ptr + i * la.step + koff : t.A, ok);
+        }
+      } else {
+        const bool r_ok = la.r_t < la.r_lim;
+#pragma unroll
+        for (int i = 0; i < EA; ++i) {
+          const int64_t k = k0 + la.col(i);
+          const bool ok = r_ok && k < t.k_end;
+          cp_async4(&a_at(st, la.r_t, la.col(i)), ok ? la.ptr + k * la.s_k : t.A, ok);
+        }
+      }
+      if constexpr (!BNC) {
+        const int64_t k = k0 + lb.k_t;
+        const bool k_ok = k < t.k_end;
+        int64_t koff;
+        if constexpr (KFOLD) koff = (k / lb.kfold) * lb.s_kf + (k % lb.kfold);
+        else koff = k * lb.s_k;
+#pragma unroll
+        for (int i = 0; i < EB; ++i) {
+          const bool ok = k_ok && lb.row(i) < lb.r_lim;
+          cp_async4(&b_at(st, lb.k_t, lb.row(i)), ok ? lb.ptr + i * lb.step + koff : t.B, ok);
+        }
+      } else {
+        const bool r_ok = lb.r_t < lb.r_lim;
+#pragma unroll
+        for (int i = 0; i < EB; ++i) {
+          const int64_t k = k0 + lb.col(i);
+          const bool ok = r_ok && k < t.k_end;
+          cp_async4(&b_at(st, lb.col(i), lb.r_t), ok ? lb.ptr + k * lb.s_k : t.B, ok);
+        }
+      }
+    }
+    cp_async_commit();
+  };
+
+  float acc[MI][NI][4];
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
+
+#pragma unroll
+  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
+    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
+    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
+    const int st = static_cast<int>(kt % STAGES);
+#pragma unroll
+    for (int ks = 0; ks < BK; ks += 8) {
+      // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
+      uint32_t bf[NI][2], bs[NI][2];
+#pragma unroll
+      for (int j = 0; j < NI; ++j)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const float v = b_at(st, ks + q + r * 4, wn + j * 8 + g);
+          bf[j][r] = to_tf32(v);
+          if constexpr (KIND == MmaKind::kTf32x3) bs[j][r] = to_tf32(v - __uint_as_float(bf[j][r]));
+        }
+#pragma unroll
+      for (int i = 0; i < MI; ++i) {
+        uint32_t af[4], as[4];
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          const float v = a_at(st, wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
+          af[r] = to_tf32(v);
+          if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
+        }
+        // Three passes over j, so NI independent accumulators separate dependent products.
+        if constexpr (KIND == MmaKind::kTf32x3) {
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
+        }
+#pragma unroll
+        for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
+      }
+    }
+  }
+  cp_async_wait<0>();
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int64_t m = t.m0 + wm + i * 16 + g + (r >> 1) * 8;
+        const int64_t n = t.n0 + wn + j * 8 + 2 * q + (r & 1);
+        t.store(m, n, acc[i][j][r]);
+      }
+}
+
+// Dynamic shared memory of gemm_mma_async_kernel.
+template <int BM, int BN, bool AKC, bool BNC>
+constexpr int async_smem_bytes() {
+  constexpr int a = AKC ? BM * (32 + 4) : 32 * (BM + 8);
+  constexpr int b = BNC ? 32 * (BN + 8) : BN * (32 + 4);
+  return 3 * 4 * (a + b);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Launch
+
+template <typename Kernel>
+void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name,
+            int smem = 0) {
+  const int64_t tiles = ((d.M + bm - 1) / bm) * ((d.N + bn - 1) / bn);
+  const int64_t batches = d.b1.count * d.b2.count;
+  DCN_CHECK(tiles < (int64_t{1} << 31) && batches <= 65535 && d.splits <= 65535, kRange,
+            "gemm: internal error: grid (", tiles, ", ", batches, ", ", d.splits,
+            ") too large, please report");
+  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(batches),
+                  static_cast<unsigned>(d.splits));
+  if (smem > 48 * 1024) {
+    DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  }
+  kernel<<<grid, kThreads, smem, stream>>>(d);
+  DCN_CUDA_LAUNCH_CHECK(name, grid, dim3(kThreads));
+}
+
+// Binds the layout template arguments from the strides. A folded K is only used (and only compiled)
+// with k contiguous in both operands.
+template <template <bool, bool, bool> class Pick>
+void dispatch_layout(const GemmDesc& d, cudaStream_t stream) {
+  const bool akc = d.a_sk == 1, bnc = d.b_sn == 1;
+  if (d.kfold > 0) {
+    DCN_CHECK(akc && d.b_sk == 1 && !bnc, kInternal,
+              "gemm: internal error: a folded K needs k contiguous in A and B, please report");
+    Pick<true, false, true>::run(d, stream);
+  } else if (akc && bnc) {
+    Pick<true, true, false>::run(d, stream);
+  } else if (akc) {
+    Pick<true, false, false>::run(d, stream);
+  } else if (bnc) {
+    Pick<false, true, false>::run(d, stream);
+  } else {
+    Pick<false, false, false>::run(d, stream);
+  }
+}
+
+template <typename TIn, typename TOut>
+struct SimtPick {
+  template <bool AKC, bool BNC, bool KFOLD>
+  struct P {
+    static void run(const GemmDesc& d, cudaStream_t s) {
+      using Cfg = SimtConfig<acc_type<TIn>>;
+      launch(gemm_simt_kernel<TIn, TOut, AKC, BNC, KFOLD>, d, Cfg::BM, Cfg::BN, s, "gemm_simt_kernel");
+    }
+  };
+};
+
+// Tensor-core kernels: 64-row tiles when M <= 64 (half of a 128-row tile would be padding).
+template <typename TIn, typename TOut, MmaKind KIND>
+struct MmaPick {
+  template <bool AKC, bool BNC, bool KFOLD>
+  struct P {
+    static void run(const GemmDesc& d, cudaStream_t s) {
+      if (d.M <= 64) {
+        launch(gemm_mma_kernel<TIn, TOut, KIND, 64, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_kernel");
+      } else {
+        launch(gemm_mma_kernel<TIn, TOut, KIND, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_mma_kernel");
+      }
+    }
+  };
+};
+
+template <typename TOut, MmaKind KIND>
+struct MmaAsyncPick {
+  template <bool AKC, bool BNC, bool KFOLD>
+  struct P {
+    static void run(const GemmDesc& d, cudaStream_t s) {
+      // 128 x 256 tiles (64 x 64 per warp: half the shared-memory reads per product) when they still
+      // give every multiprocessor a block; else 128 x 128; 64 x 128 when M <= 64.
+      int sms = 0, device = 0;
+      cudaGetDevice(&device);
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+      const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
+      if (d.M <= 64) {
+        launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
+               "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC>());
+      } else if (gemm_wide_tiles() && wide >= sms) {
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
+               "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC>());
+      } else {
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
+               "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC>());
+      }
+    }
+  };
+};
+
+}  // namespace gemm_detail
+
+template <typename TIn, typename TOut>
+void gemm(const GemmDesc& d, cudaStream_t stream) {
+  using namespace gemm_detail;
+  if (d.M <= 0 || d.N <= 0 || d.b1.count <= 0 || d.b2.count <= 0) return;
+  if constexpr (std::is_same_v<TIn, double>) {
+    dispatch_layout<SimtPick<TIn, TOut>::template P>(d, stream);
+  } else if constexpr (std::is_same_v<TIn, float>) {
+    switch (float32_matmul()) {
+      case Float32Matmul::kTf32x3:
+        dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32x3>::template P>(d, stream);
+        break;
+      case Float32Matmul::kTf32:
+        dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32>::template P>(d, stream);
+        break;
+      default:
+        dispatch_layout<SimtPick<TIn, TOut>::template P>(d, stream);
+    }
+  } else if constexpr (std::is_same_v<TIn, __half>) {
+    dispatch_layout<MmaPick<TIn, TOut, MmaKind::kF16>::template P>(d, stream);
+  } else {
+    dispatch_layout<MmaPick<TIn, TOut, MmaKind::kBf16>::template P>(d, stream);
+  }
+}
+
+}  // namespace dcn::cuda

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// CudaStorage: device memory behind a tensor, a handle of a native DeviceBuffer. Released to the
+// caching allocator when the last reference goes (dispose, tidy, or the garbage collector's finalizer
+// on the native side as a backstop).
+
+import type { CudaBinding, CudaDeviceBuffer } from '../../native/cuda-binding.js';
+import { deviceIndex, type Device } from '../../tensor/device.js';
+import type { DType } from '../../tensor/dtype.js';
+import { Storage } from '../../tensor/storage.js';
+
+/** @internal A CUDA storage. */
+export class CudaStorage extends Storage {
+  #buffer: CudaDeviceBuffer | null;
+  readonly #binding: CudaBinding;
+
+  private constructor(binding: CudaBinding, device: Device, dtype: DType, numel: number, buffer: CudaDeviceBuffer) {
+    super(device, dtype, numel);
+    this.#buffer = buffer;
+    this.#binding = binding;
+  }
+
+  /** Uninitialized device memory of `numel` elements (allocated before it is counted by memory()). */
+  static allocate(binding: CudaBinding, device: Device, dtype: DType, numel: number): CudaStorage {
+    const buffer = binding.cudaBufferAlloc(deviceIndex(device), dtype, numel);
+    return new CudaStorage(binding, device, dtype, numel, buffer);
+  }
+
+  /** The native buffer. Throws (an internal error) once freed. */
+  get buffer(): CudaDeviceBuffer {
+    const b = this.#buffer;
+    if (b === null) throw new Error('internal error: CUDA storage used after it was freed, please report');
+    return b;
+  }
+
+  protected free(): void {
+    const b = this.#buffer;
+    this.#buffer = null;
+    if (b !== null) this.#binding.cudaBufferFree(b);
+  }
+}
+
+/** @internal The buffer of a CUDA storage. */
+export function bufferOf(storage: Storage): CudaDeviceBuffer {
+  if (!(storage instanceof CudaStorage)) {
+    throw new Error(`internal error: expected a CUDA storage, but got one on '${storage.device}', please report`);
+  }
+  return storage.buffer;
+}

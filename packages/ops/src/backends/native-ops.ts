@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// Deformable convolution and mask softmax through the native binding, for every device: one adapter
+// that allocates the outputs and hands the tensors over. The shared native exports (deformConvForward,
+// maskSoftmaxForward, ...) take CPU typed arrays and CUDA device buffers alike and dispatch to the
+// device's kernels themselves (native/src/napi/deform_conv_binding.cc); a device brings only how it
+// allocates a storage and how a storage is seen by the binding (cpu/cpu-backend.ts, cuda/cuda-backend.ts).
+
+import type { NativeBinding, NativeDeformConvParams, NativeTensor } from '../native/binding.js';
+import type { Device } from '../tensor/device.js';
+import type { DType } from '../tensor/dtype.js';
+import type { Storage } from '../tensor/storage.js';
+import { numelOf } from '../tensor/layout.js';
+import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelBackend, KernelTensor } from './kernel-backend.js';
+
+/** @internal The binding exports this adapter calls. */
+export type NativeOpsBinding = Pick<
+  NativeBinding,
+  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'
+>;
+
+/** @internal What a device brings to the adapter. */
+export interface NativeOpsDevice {
+  /** The loaded binding, or a clear error naming `what` (the op) when the device cannot run it. */
+  binding(what: string): NativeOpsBinding;
+  /** A new, uninitialised storage of `numel` elements (the native kernels overwrite every element). */
+  alloc(device: Device, dtype: DType, numel: number): Storage;
+  /** How the binding sees `storage` with `shape` (no copy). */
+  view(storage: Storage, shape: readonly number[]): NativeTensor;
+}
+
+/** @internal The deform-conv and mask-softmax methods of a KernelBackend, on `dev`. */
+export function nativeOps(
+  dev: NativeOpsDevice,
+): Pick<KernelBackend, 'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'> {
+  const view = (t: KernelTensor): NativeTensor => dev.view(t.storage, t.shape);
+  const viewOrNull = (t: KernelTensor | null): NativeTensor | null => (t === null ? null : view(t));
+  const like = (t: KernelTensor, shape: readonly number[]): Storage =>
+    dev.alloc(t.storage.device, t.storage.dtype, numelOf(shape));
+
+  return {
+    deformConvForward(
+      params: NativeDeformConvParams,
+      input: KernelTensor,
+      weight: KernelTensor,
+      offset: KernelTensor | null,
+      mask: KernelTensor | null,
+      bias: KernelTensor | null,
+      outShape: readonly number[],
+    ): Storage {
+      const b = dev.binding('deformConv');
+      const out = like(input, outShape);
+      b.deformConvForward(
+        params,
+        view(input),
+        view(weight),
+        viewOrNull(offset),
+        viewOrNull(mask),
+        viewOrNull(bias),
+        dev.view(out, outShape),
+      );
+      return out;
+    },
+
+    /** Gradients not needed are `null`: no work is done for them. */
+    deformConvBackward(
+      params: NativeDeformConvParams,
+      input: KernelTensor,
+      weight: KernelTensor,
+      offset: KernelTensor | null,
+      mask: KernelTensor | null,
+      gradOutput: KernelTensor,
+      biasShape: readonly number[] | null,
+      needsGrad: DeformConvNeedsGrad,
+    ): DeformConvGradStorages {
+      const b = dev.binding('deformConv backward');
+      const grad = (need: boolean, shape: readonly number[] | null): [Storage, NativeTensor] | null => {
+        if (!need || shape === null) return null;
+        const s = like(input, shape);
+        return [s, dev.view(s, shape)];
+      };
+      const gInput = grad(needsGrad.input, input.shape);
+      const gWeight = grad(needsGrad.weight, weight.shape);
+      const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
+      const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
+      const gBias = grad(needsGrad.bias, biasShape);
+      b.deformConvBackward(params, view(input), view(weight), viewOrNull(offset), viewOrNull(mask), view(gradOutput), {
+        input: gInput?.[1] ?? null,
+        weight: gWeight?.[1] ?? null,
+        offset: gOffset?.[1] ?? null,
+        mask: gMask?.[1] ?? null,
+        bias: gBias?.[1] ?? null,
+      });
+      return {
+        input: gInput?.[0] ?? null,
+        weight: gWeight?.[0] ?? null,
+        offset: gOffset?.[0] ?? null,
+        mask: gMask?.[0] ?? null,
+        bias: gBias?.[0] ?? null,
+      };
+    },
+
+    maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage {
+      const b = dev.binding('maskSoftmax');
+      const out = like(mask, mask.shape);
+      b.maskSoftmaxForward(view(mask), maskGroups, kernelPoints, dev.view(out, mask.shape));
+      return out;
+    },
+
+    maskSoftmaxBackward(
+      output: KernelTensor,
+      gradOutput: KernelTensor,
+      maskGroups: number,
+      kernelPoints: number,
+    ): Storage {
+      const b = dev.binding('maskSoftmax backward');
+      const gMask = like(output, output.shape);
+      b.maskSoftmaxBackward(view(output), view(gradOutput), maskGroups, kernelPoints, dev.view(gMask, output.shape));
+      return gMask;
+    },
+  };
+}
