@@ -185,7 +185,7 @@ EMSCRIPTEN_KEEPALIVE int tvdcn_deform_conv_forward(const double* params, const d
       expect_no_overlap(op, {{"output", &output}},
                         {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask},
                          {"bias", &bias}});
-      dcn::deform_conv_forward<kDim>(p, input, weight, offset, mask, bias, output);
+      dcn::cpu::deform_conv_forward_driver<kDim>(p, input, weight, offset, mask, bias, output);
     });
   });
 }
@@ -229,7 +229,7 @@ EMSCRIPTEN_KEEPALIVE int tvdcn_deform_conv_backward(const double* params, const 
                          {"grads.bias", &grads.bias}},
                         {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask},
                          {"gradOutput", &grad_output}});
-      dcn::deform_conv_backward<kDim>(p, input, weight, offset, mask, grad_output, grads);
+      dcn::cpu::deform_conv_backward_driver<kDim>(p, input, weight, offset, mask, grad_output, grads);
     });
   });
 }
@@ -243,7 +243,7 @@ EMSCRIPTEN_KEEPALIVE int tvdcn_mask_softmax_forward(const double* slots, double 
     check_mask(op, "mask", mask, mg, k);
     check_like(op, "output", output, "mask", mask);
     expect_no_overlap(op, {{"output", &output}}, {{"mask", &mask}});
-    dcn::mask_softmax_forward(mask, mg, k, output);
+    dcn::cpu::mask_softmax_forward(mask, mg, k, output);
   });
 }
 
@@ -258,7 +258,7 @@ EMSCRIPTEN_KEEPALIVE int tvdcn_mask_softmax_backward(const double* slots, double
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);
     expect_no_overlap(op, {{"gradMask", &grad_mask}}, {{"output", &output}, {"gradOutput", &grad_output}});
-    dcn::mask_softmax_backward(output, grad_output, mg, k, grad_mask);
+    dcn::cpu::mask_softmax_backward(output, grad_output, mg, k, grad_mask);
   });
 }
 
