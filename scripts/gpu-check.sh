@@ -25,7 +25,10 @@ fi
 
 rm -rf .gpu && mkdir -p .gpu
 cp "$node_file" .gpu/tvdcn_cuda.node
+# esbuild comes with tsup (not a direct dependency, so not always linked in node_modules/.bin).
 esbuild=node_modules/.bin/esbuild
+[ -x "$esbuild" ] || esbuild=$(ls -d node_modules/.pnpm/esbuild@*/node_modules/esbuild/bin/esbuild 2>/dev/null | sort -V | tail -1)
+[ -x "$esbuild" ] || { echo "[gpu-check] esbuild not found (pnpm install first)" >&2; exit 1; }
 # ESM bundles for Node 20; `require` for the bundled code that loads the .node file.
 bundle() { # entry, outfile, more esbuild flags
   local entry=$1 outfile=$2

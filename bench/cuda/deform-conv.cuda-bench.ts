@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// GPU benchmark of our deformConv2d (forward, and forward + backward of all five gradients) on the suite
-// of suite.json, timed with CUDA events on the addon's stream: warm-up, then the median of many runs,
+// GPU benchmark of our deformable convolutions (forward, and forward + backward of all five gradients) on
+// the suite of suite.json (2D shapes, then the 1D, 3D and transposed ops), timed with CUDA events on the addon's stream: warm-up, then the median of many runs,
 // rotating between input sets larger than L2 together. Run on the GPU machine by .gpu/run-on-gpu.sh
 // (scripts/gpu-check.sh bundles this file); writes JSON to $OUT (or the current directory).
-//   node .gpu/cuda-bench.mjs [--quick] [--only r50-c3,edvr-64]
+//   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64] [--variants fp16,bf16]
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,12 @@ import {
   cudaDeviceProperties,
   cudaEmptyCache,
   cudaSynchronize,
+  deformConv1d,
   deformConv2d,
+  deformConv3d,
+  deformConvTranspose1d,
+  deformConvTranspose2d,
+  deformConvTranspose3d,
   add,
   grad,
   mul,
@@ -31,21 +36,29 @@ interface Variant {
   matmul?: CudaFloat32Matmul;
   /** false: only 128 x 128 GEMM tiles. */
   wide?: boolean;
+  /** false: im2col + GEMM instead of the fused forward (NOTE [ Fused forward ]); 'force': fused wherever it applies. */
+  fused?: boolean | 'force';
+  /** Only with --all (unchanged paths, recorded before). */
+  optional?: boolean;
 }
 
 const VARIANTS: Variant[] = [
   { label: 'fp32', dtype: 'float32', matmul: 'tf32x3' },
-  { label: 'fp32 128x128', dtype: 'float32', matmul: 'tf32x3', wide: false },
-  { label: 'fp32 CUDA cores', dtype: 'float32', matmul: 'float32' },
+  { label: 'fp32 fused', dtype: 'float32', matmul: 'tf32x3', fused: 'force' },
+  { label: 'fp32 CUDA cores', dtype: 'float32', matmul: 'float32', optional: true },
   { label: 'tf32', dtype: 'float32', matmul: 'tf32' },
   { label: 'fp16', dtype: 'float16' },
   { label: 'bf16', dtype: 'bfloat16' },
+  { label: 'fp16 unfused', dtype: 'float16', fused: false },
+  { label: 'fp16 fused', dtype: 'float16', fused: 'force' },
 ];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? new Set(args[onlyArg + 1].split(',')) : null;
+const variantsArg = args.indexOf('--variants');
+const variantsOnly = variantsArg >= 0 ? new Set(args[variantsArg + 1].split(',')) : null;
 const WARMUP = quick ? 2 : 5;
 const RUNS = quick ? 5 : 25;
 const L2_BYTES = 50e6;
@@ -124,70 +137,106 @@ function hostValues(n: number, lo: number, hi: number, seed: number): Float32Arr
   return out;
 }
 
-for (const s of suite.shapes) {
+/** One benchmark case: a deformable convolution of any dim, regular or transposed (offset + mask + bias). */
+interface Case {
+  name: string;
+  dim: 1 | 2 | 3;
+  transposed: boolean;
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  size: number[];
+  kernel: number;
+  stride: number;
+  padding: number;
+  offsetGroups: number;
+}
+
+const cases: Case[] = [
+  ...suite.shapes.map((s) => ({
+    name: s.name,
+    dim: 2 as const,
+    transposed: false,
+    batch: s.batch,
+    inChannels: s.channels,
+    outChannels: s.channels,
+    size: [s.size, s.size],
+    kernel: 3,
+    stride: 1,
+    padding: 1,
+    offsetGroups: s.offsetGroups,
+  })),
+  ...suite.ops.map((o) => ({ ...o, dim: o.dim as 1 | 2 | 3, offsetGroups: 1 })),
+];
+
+/** Variants of the 1D/3D/transposed cases (fewer than the 2D suite's, to fit the device call). */
+const OP_VARIANTS = new Set(['fp32', 'tf32', 'fp16', 'bf16', 'fp16 unfused', 'fp16 fused']);
+const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
+
+for (const s of cases) {
   if (only && !only.has(s.name)) continue;
-  const { batch: B, channels: C, size: H, offsetGroups: OG } = s;
-  const K = 9;
-  const gflop = (2 * B * C * H * H * C * K) / 1e9;
-  const hx = hostValues(B * C * H * H, -1, 1, 1);
-  const hoff = hostValues(B * OG * 2 * K * H * H, -2, 2, 2);
-  const hmask = hostValues(B * OG * K * H * H, 0, 1, 3);
-  const hw = hostValues(C * C * 9, -0.05, 0.05, 4);
-  const hb = hostValues(C, -1, 1, 5);
+  const { batch: B, inChannels: CI, outChannels: CO, dim, transposed, kernel: k, stride, padding, offsetGroups: OG } = s;
+  const K = k ** dim;
+  const outSize = s.size.map((n) => (transposed ? (n - 1) * stride - 2 * padding + (k - 1) + 1 : Math.floor((n + 2 * padding - (k - 1) - 1) / stride) + 1));
+  const grid = transposed ? s.size : outSize; // where offsets and mask live
+  // Multiply-adds of the product: every (output of the regular view) x (input channel, kernel point).
+  const gflop = (2 * B * K * CI * CO * prod(transposed ? s.size : outSize)) / 1e9;
+  const hx = hostValues(B * CI * prod(s.size), -1, 1, 1);
+  const hoff = hostValues(B * OG * dim * K * prod(grid), -2, 2, 2);
+  const hmask = hostValues(B * OG * K * prod(grid), 0, 1, 3);
+  const hw = hostValues(CI * CO * K, -0.05, 0.05, 4);
+  const hb = hostValues(CO, -1, 1, 5);
+  const wShape = transposed ? [CI, CO, ...Array(dim).fill(k)] : [CO, CI, ...Array(dim).fill(k)];
+  const conv = (x: Tensor, w: Tensor, offset: Tensor, mask: Tensor, bias: Tensor): Tensor => {
+    const o = { offset, mask, bias, stride, padding };
+    if (transposed) return (dim === 1 ? deformConvTranspose1d : dim === 2 ? deformConvTranspose2d : deformConvTranspose3d)(x, w, o);
+    return (dim === 1 ? deformConv1d : dim === 2 ? deformConv2d : deformConv3d)(x, w, o);
+  };
   for (const v of VARIANTS) {
+    if (!(s.dim === 2 && !s.transposed) && !OP_VARIANTS.has(v.label)) continue;
+    if (v.optional && !args.includes('--all')) continue;
+    if (variantsOnly && !variantsOnly.has(v.label)) continue;
     if (v.matmul) setCudaFloat32Matmul(v.matmul);
     b._cudaSetGemmWideTiles(v.wide !== false);
+    b._cudaSetFusedConv(v.fused !== false, v.fused === 'force');
     const opts = { device: 'cuda:0' as const, dtype: v.dtype };
     // Input sets: enough that together they exceed L2 twice; set k is derived on the GPU from the first.
-    const perSet = (B * C * H * H + B * OG * 3 * K * H * H) * (v.dtype === 'float32' ? 4 : 2);
+    const perSet = (hx.length + hoff.length + hmask.length) * (v.dtype === 'float32' ? 4 : 2);
     const sets = Math.max(2, Math.ceil((2 * L2_BYTES) / perSet));
-    const w = tensor(hw, { shape: [C, C, 3, 3], ...opts });
-    const bias = tensor(hb, { shape: [C], ...opts });
+    const w = tensor(hw, { shape: wShape, ...opts });
+    const bias = tensor(hb, { shape: [CO], ...opts });
     const base = {
-      x: tensor(hx, { shape: [B, C, H, H], ...opts }),
-      offset: tensor(hoff, { shape: [B, OG * 2 * K, H, H], ...opts }),
-      mask: tensor(hmask, { shape: [B, OG * K, H, H], ...opts }),
+      x: tensor(hx, { shape: [B, CI, ...s.size], ...opts }),
+      offset: tensor(hoff, { shape: [B, OG * dim * K, ...grid], ...opts }),
+      mask: tensor(hmask, { shape: [B, OG * K, ...grid], ...opts }),
     };
-    const data = Array.from({ length: sets }, (_, k) =>
+    const data = Array.from({ length: sets }, (_, j) =>
       tidy(() => ({
-        x: add(mul(base.x, 1 - 0.03 * k), 0.01 * k),
-        offset: add(mul(base.offset, 1 - 0.02 * k), 0.05 * k),
-        mask: mul(base.mask, 1 - 0.03 * k),
+        x: add(mul(base.x, 1 - 0.03 * j), 0.01 * j),
+        offset: add(mul(base.offset, 1 - 0.02 * j), 0.05 * j),
+        mask: mul(base.mask, 1 - 0.03 * j),
       })),
     );
     for (const t of Object.values(base)) t.dispose();
-    const gOut = mul(data[0].x, 0.5); // output shape = input shape here (in = out channels, 3x3, pad 1)
-    const fwd = timeIt(sets, (i) => {
+    const gOut = tidy(() => mul(conv(data[0].x, w, data[0].offset, data[0].mask, bias), 0.5));
+    const prepF = (i: number) => {
       const d = data[i];
       return () => {
-        deformConv2d(d.x, w, { offset: d.offset, mask: d.mask, bias, padding: 1 });
-      };
-    });
-    const bwd = timeIt(sets, (i) => {
-      const d = data[i];
-      const leaves = [d.x, w, d.offset, d.mask, bias].map((t) => t.detach());
-      for (const t of leaves) t.requiresGrad = true;
-      const y = deformConv2d(leaves[0], leaves[1], { offset: leaves[2], mask: leaves[3], bias: leaves[4], padding: 1 });
-      return () => {
-        grad(y, leaves, gOut);
-      };
-    });
-    const prepF = () => {
-      const d = data[0];
-      return () => {
-        deformConv2d(d.x, w, { offset: d.offset, mask: d.mask, bias, padding: 1 });
+        conv(d.x, w, d.offset, d.mask, bias);
       };
     };
-    const prepB = () => {
-      const d = data[0];
+    const prepB = (i: number) => {
+      const d = data[i];
       const leaves = [d.x, w, d.offset, d.mask, bias].map((t) => t.detach());
       for (const t of leaves) t.requiresGrad = true;
-      const y = deformConv2d(leaves[0], leaves[1], { offset: leaves[2], mask: leaves[3], bias: leaves[4], padding: 1 });
+      const y = conv(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4]);
       return () => {
         grad(y, leaves, gOut);
       };
     };
-    const phases = { forward: phasesOf(prepF), backward: phasesOf(prepB) };
+    const fwd = timeIt(sets, prepF);
+    const bwd = timeIt(sets, prepB);
+    const phases = { forward: phasesOf(() => prepF(0)), backward: phasesOf(() => prepB(0)) };
     const f = median(fwd);
     const row: Row = {
       shape: s.name,
@@ -214,6 +263,7 @@ for (const s of suite.shapes) {
   }
   setCudaFloat32Matmul('tf32x3');
   b._cudaSetGemmWideTiles(true);
+  b._cudaSetFusedConv(true);
 }
 
 const out = join(process.env.OUT ?? '.', 'bench-ours.json');

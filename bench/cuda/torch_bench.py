@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # The peers of deform-conv.cuda-bench.ts on the same suite (suite.json) and with the same method (CUDA
 # events, warm-up, median, rotating input sets larger than L2): torchvision.ops.deform_conv2d (fp32,
-# fp16) and cuDNN's dense conv2d (fp32 with and without TF32, fp16), forward and forward + backward.
+# fp16; 2D regular only) and cuDNN's dense convolution of the same geometry (conv1d/2d/3d,
+# conv_transpose1d/2d/3d; fp32 with and without TF32, fp16, bf16), forward and forward + backward
+# (torchvision: all five gradients; cuDNN: input, weight and bias).
 # Writes $OUT/bench-torch.json.
 import json
 import os
@@ -21,6 +23,21 @@ def median(xs):
     s = sorted(xs)
     m = len(s) // 2
     return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
+def prod(xs):
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+def cases(suite):
+    """The 2D shapes and the 1D/3D/transposed ops of suite.json in one form (as the TS benchmark)."""
+    out = [{"name": s["name"], "dim": 2, "transposed": False, "batch": s["batch"], "inChannels": s["channels"],
+            "outChannels": s["channels"], "size": [s["size"], s["size"]], "kernel": 3, "stride": 1, "padding": 1,
+            "offsetGroups": s["offsetGroups"]} for s in suite["shapes"]]
+    return out + [dict(o, offsetGroups=1) for o in suite["ops"]]
 
 
 def time_it(sets, prepare):
@@ -47,32 +64,44 @@ def main():
           f"{props.name} ({props.multi_processor_count} SMs): warm-up {WARMUP}, median of {RUNS}")
     torch.backends.cuda.matmul.allow_tf32 = False  # torchvision's GEMM in IEEE fp32 (the default)
     rows = []
-    for s in suite["shapes"]:
-        B, C, H, OG = s["batch"], s["channels"], s["size"], s["offsetGroups"]
-        K = 9
-        gflop = 2 * B * C * H * H * C * K / 1e9
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else None
+    for s in cases(suite):
+        if only and s["name"] not in only:
+            continue
+        B, CI, CO, dim, tr = s["batch"], s["inChannels"], s["outChannels"], s["dim"], s["transposed"]
+        k, st, pd, OG = s["kernel"], s["stride"], s["padding"], s["offsetGroups"]
+        K = k ** dim
+        insz = list(s["size"])
+        outsz = [((n - 1) * st - 2 * pd + k) if tr else ((n + 2 * pd - k) // st + 1) for n in insz]
+        grid = insz if tr else outsz
+        gflop = 2 * B * K * CI * CO * prod(insz if tr else outsz) / 1e9
         variants = [
-            ("torchvision fp32", "tv", torch.float32, False),
-            ("torchvision fp16", "tv", torch.float16, False),
             ("cuDNN fp32", "cudnn", torch.float32, False),
             ("cuDNN tf32", "cudnn", torch.float32, True),
             ("cuDNN fp16", "cudnn", torch.float16, False),
+            ("cuDNN bf16", "cudnn", torch.bfloat16, False),
         ]
+        if dim == 2 and not tr:
+            variants = [("torchvision fp32", "tv", torch.float32, False),
+                        ("torchvision fp16", "tv", torch.float16, False)] + variants
+        wshape = [CI, CO] + [k] * dim if tr else [CO, CI] + [k] * dim
+        dense = {(1, False): F.conv1d, (2, False): F.conv2d, (3, False): F.conv3d,
+                 (1, True): F.conv_transpose1d, (2, True): F.conv_transpose2d, (3, True): F.conv_transpose3d}[(dim, tr)]
         for label, kind, dtype, tf32 in variants:
             torch.backends.cudnn.allow_tf32 = tf32
             esize = 4 if dtype == torch.float32 else 2
-            per_set = (B * C * H * H + B * OG * 3 * K * H * H) * esize
+            per_set = (B * CI * prod(insz) + B * OG * (dim + 1) * K * prod(grid)) * esize
             sets = max(2, -(-int(2 * L2) // per_set))
-            w = torch.randn(C, C, 3, 3, device=dev, dtype=dtype)
-            bias = torch.randn(C, device=dev, dtype=dtype)
-            data = [(torch.randn(B, C, H, H, device=dev, dtype=dtype),
-                     torch.randn(B, OG * 2 * K, H, H, device=dev, dtype=dtype),
-                     torch.rand(B, OG * K, H, H, device=dev, dtype=dtype)) for _ in range(sets)]
+            w = torch.randn(*wshape, device=dev, dtype=dtype)
+            bias = torch.randn(CO, device=dev, dtype=dtype)
+            data = [(torch.randn(B, CI, *insz, device=dev, dtype=dtype),
+                     torch.randn(B, OG * dim * K, *grid, device=dev, dtype=dtype),
+                     torch.rand(B, OG * K, *grid, device=dev, dtype=dtype)) for _ in range(sets)]
 
             def fwd(x, off, m, w_, b_):
                 if kind == "tv":
-                    return torchvision.ops.deform_conv2d(x, off, w_, b_, padding=1, mask=m)
-                return F.conv2d(x, w_, b_, padding=1)
+                    return torchvision.ops.deform_conv2d(x, off, w_, b_, padding=pd, mask=m)
+                return dense(x, w_, b_, stride=st, padding=pd)
 
             def prep_f(i):
                 x, off, m = data[i]

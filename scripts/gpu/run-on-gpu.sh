@@ -8,6 +8,7 @@
 #   GPU_ONLY=demo (or tests, bench, or a comma list: tests,demo) runs only those parts
 #   SKIP_TESTS=1  SKIP_BENCH=1  SKIP_DEMO=1  BENCH_ARGS="--quick --only r50-c3,edvr-64"
 #   DEMO_STEPS=400  DEMO_MODES="tf32x3 float32 tf32"
+#   TESTS_TIMEOUT=150  BENCH_TIMEOUT=240  TORCH_TIMEOUT=150 (seconds)
 set -uo pipefail
 OUT=${OUT:-$PWD/.gpu/out}
 mkdir -p "$OUT"
@@ -30,15 +31,15 @@ fi
 status=0
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   echo "=== GPU tests"
-  timeout 120 node --test --test-reporter=spec .gpu/cuda-tests.mjs > "$OUT/tests.log" 2>&1
+  timeout "${TESTS_TIMEOUT:-150}" node --test --test-reporter=spec .gpu/cuda-tests.mjs > "$OUT/tests.log" 2>&1
   status=$?
   grep -E '^(ℹ|✖)|worst norm-wise|^  (float|bfloat)' "$OUT/tests.log" | head -60
 fi
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
   echo "=== benchmark: ours"
-  timeout 140 node .gpu/cuda-bench.mjs $BENCH_ARGS 2>&1 | tee "$OUT/bench-ours.log"
+  timeout "${BENCH_TIMEOUT:-240}" node .gpu/cuda-bench.mjs $BENCH_ARGS 2>&1 | tee "$OUT/bench-ours.log"
   echo "=== benchmark: torchvision and cuDNN"
-  timeout 110 python3 .gpu/torch_bench.py $BENCH_ARGS 2>&1 | tee "$OUT/bench-torch.log"
+  timeout "${TORCH_TIMEOUT:-150}" python3 .gpu/torch_bench.py $BENCH_ARGS 2>&1 | tee "$OUT/bench-torch.log"
   echo "=== table"
   python3 .gpu/report.py
 fi

@@ -40,14 +40,22 @@ bool spin_until(F&& ready) {
   }
 }
 
+// TVDCN_NUM_THREADS when it is a positive decimal integer, capped at the core count (more threads than
+// cores only slow a CPU-bound pool down); else the core count. The TypeScript loader applies the same rule
+// and warns about values it ignores or caps (packages/ops/src/native/num-threads.ts).
 int default_num_threads() {
+  const unsigned hc_raw = std::thread::hardware_concurrency();
+  const int cores = hc_raw == 0 ? 1 : static_cast<int>(std::min(hc_raw, 1024u));
   if (const char* env = std::getenv("TVDCN_NUM_THREADS")) {
-    char* end = nullptr;
-    long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+    bool digits = env[0] != '\0';
+    for (const char* c = env; *c; ++c) digits = digits && *c >= '0' && *c <= '9';
+    if (digits) {
+      char* end = nullptr;
+      const long long v = std::strtoll(env, &end, 10);
+      if (v >= 1) return static_cast<int>(std::min<long long>(v, cores));
+    }
   }
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : static_cast<int>(std::min(hc, 1024u));
+  return cores;
 }
 
 class ThreadPool {

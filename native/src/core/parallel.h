@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 namespace dcn {
 
@@ -32,22 +33,34 @@ void parallel_region(int max_threads, F&& fn) {
 }
 
 // Calls fn(task, tid) for every task in [0, n_tasks), tasks claimed one at a time from a shared
-// counter; tid identifies the thread (for per-thread scratch), 0 <= tid < get_num_threads().
+// counter. tid identifies the thread for per-thread scratch: 0 <= tid < max_threads, where max_threads is
+// the count the caller sized its scratch with. Read get_num_threads() ONCE, size the scratch by it and
+// pass that same value here: another JS thread may call set_num_threads() in between, and the pool never
+// hands out an index >= max_threads whatever its size is now.
 template <typename F>
-void parallel_tasks(int64_t n_tasks, F&& fn) {
+void parallel_tasks(int64_t n_tasks, int max_threads, F&& fn) {
   if (n_tasks <= 0) return;
   if (n_tasks == 1) {
     fn(int64_t{0}, 0);
     return;
   }
   std::atomic<int64_t> next{0};
-  int max_threads = static_cast<int>(std::min<int64_t>(n_tasks, get_num_threads()));
-  parallel_region(max_threads, [&](int tid, int) {
+  const int region_threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_tasks, max_threads)));
+  parallel_region(region_threads, [&](int tid, int) {
     for (int64_t t = next.fetch_add(1, std::memory_order_relaxed); t < n_tasks;
          t = next.fetch_add(1, std::memory_order_relaxed)) {
       fn(t, tid);
     }
   });
+}
+
+// Calls fn(task) for every task in [0, n_tasks) (no thread index: tasks that need per-thread scratch use
+// the overload above, so the scratch and the region agree on one thread count).
+template <typename F>
+void parallel_tasks(int64_t n_tasks, F&& fn) {
+  static_assert(std::is_invocable_v<F&, int64_t>,
+                "parallel_tasks: a task taking a thread index needs parallel_tasks(n_tasks, max_threads, fn)");
+  parallel_tasks(n_tasks, get_num_threads(), [&](int64_t t, int) { fn(t); });
 }
 
 // Calls fn(b, e) on chunks [b, e) of [begin, end), each at least `grain` long (except the last).
@@ -64,7 +77,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& fn) {
     fn(begin, end);
     return;
   }
-  parallel_tasks(n_chunks, [&](int64_t c, int) {
+  parallel_tasks(n_chunks, [&](int64_t c) {
     const int64_t b = begin + c * chunk;
     fn(b, std::min(end, b + chunk));
   });

@@ -558,6 +558,21 @@ Napi::Value SetGemmWideTiles(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaSetFusedConv(on, force?): allows (default: where it measured faster) or forbids the fused
+// implicit-GEMM forward; with force, wherever it applies (tests, benchmarks).
+Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsBoolean() || (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsBoolean())) {
+      throw dcn::Error(ErrorKind::kType, "_cudaSetFusedConv: expected (boolean, boolean?)");
+    }
+    const bool on = info[0].As<Napi::Boolean>().Value();
+    const bool force = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    cuda::fused_conv_flag().store(static_cast<int>(!on ? cuda::FusedConv::kOff
+                                                       : force ? cuda::FusedConv::kForce : cuda::FusedConv::kAuto));
+    return info.Env().Undefined();
+  });
+}
+
 // _cudaProfile(on): turns the phase profiler on or off; _cudaProfileReport() -> { phase: ms } since the
 // last report (waits for the GPU).
 Napi::Value Profile(const Napi::CallbackInfo& info) {
@@ -641,6 +656,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaEventElapsedMs", EventElapsed);
   fn("_cudaProfile", Profile);
   fn("_cudaSetGemmWideTiles", SetGemmWideTiles);
+  fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);
 }
 

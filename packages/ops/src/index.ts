@@ -106,6 +106,7 @@ export {
   InvalidArgumentError,
   NativeLoadError,
   NotImplementedError,
+  OutOfMemoryError,
   ShapeMismatchError,
 } from '@tvdcn/shape';
 export type { DcnErrorCode } from '@tvdcn/shape';

@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { formatExpected, formatOpPrefix, formatShape, formatValue } from './format.js';
 import { type IntOrTuple, ntuple } from './ntuple.js';
-import { intTuple, isNonNegativeInteger } from './validate.js';
+import { everyItem, intTuple, isNonNegativeInteger } from './validate.js';
 
 /** Broadcasts the hyper-parameters of a size computation to the kind of `inSize`. */
 function broadcastArgs(
@@ -199,7 +199,7 @@ export function outputPaddingFor(...args: unknown[]): number[] {
   const rest = typeof args[0] === 'string' ? args.slice(1) : args;
   const op = typeof args[0] === 'string' ? args[0] : '';
   const [outputSize, inSize, kernel, stride = 1, padding = 0, dilation = 1] = rest;
-  if (!Array.isArray(inSize) || !inSize.every(isNonNegativeInteger)) {
+  if (!Array.isArray(inSize) || !everyItem(inSize, isNonNegativeInteger)) {
     throw new InvalidArgumentError(
       formatExpected(op, 'inSize to be an array of non-negative integers', formatValue(inSize)),
       'inSize',
@@ -214,7 +214,7 @@ export function outputPaddingFor(...args: unknown[]): number[] {
     !Array.isArray(outputSize) ||
     outputSize.length < n ||
     outputSize.length > n + 2 ||
-    !outputSize.every(isNonNegativeInteger)
+    !everyItem(outputSize, isNonNegativeInteger)
   ) {
     throw new InvalidArgumentError(
       formatExpected(

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expectDcnError } from '../test/expect-error.js';
 import {
   checkDeformConvArgs,
+  checkDeformConvNdArgs,
   type DeformConvHyperparameters,
   type DeformConvShapes,
   type SpatialDim,
@@ -328,5 +329,42 @@ describe('checkDeformConvArgs: argument errors (InvalidArgumentError)', () => {
     expect(checkDeformConvArgs(OP, 2, README_2D, undefined).stride).toEqual([1, 1]);
     expect(checkDeformConvArgs(OP, 2, README_2D, null as never).stride).toEqual([1, 1]);
     expect(checkDeformConvArgs(OP, 2, README_2D, { stride: undefined }).stride).toEqual([1, 1]);
+  });
+});
+
+// Issue 9, finding 2: odd values end in a typed error naming the argument, before anything is allocated.
+describe('checkDeformConvArgs: hostile hyper-parameters', () => {
+  it('rejects a stride array whose constructor was replaced, with a readable message', () => {
+    const stride = Object.assign([1, 2, 3], { constructor: 1 });
+    expectDcnError(
+      () => checkDeformConvArgs(OP, 2, README_2D, { stride: stride as unknown as number[] }),
+      InvalidArgumentError,
+      ARG,
+      /expected stride to be a positive integer or an array of 2 positive integers, but got \[1, 2, 3\] \(array\)$/,
+    );
+  });
+  it('rejects stride, padding and dilation above 2^40 (as the kernels)', () => {
+    expectDcnError(() => checkDeformConvArgs(OP, 2, README_2D, { dilation: 2 ** 40 + 1 }), InvalidArgumentError, ARG, /expected dilation to be at most 2\^40 = 1099511627776 in every dimension/);
+  });
+  it('rejects holes and integers beyond Number.MAX_SAFE_INTEGER', () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
+    expectDcnError(() => checkDeformConvArgs(OP, 2, README_2D, { stride: [1, , ] as number[] }), InvalidArgumentError, ARG, /stride/);
+    expectDcnError(() => checkDeformConvArgs(OP, 2, README_2D, { padding: 1e300 }), InvalidArgumentError, ARG, /padding/);
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
+    expectDcnError(() => checkDeformConvArgs(OP, 1, { input: [1, , 3] as number[], weight: [2, 1, 3] }), InvalidArgumentError, ARG, /input/);
+  });
+  it('rejects an output whose size is not a safe integer', () => {
+    expectDcnError(
+      () => checkDeformConvNdArgs('deformConvTranspose1d', 1, { input: [1, 2, 2 ** 20], weight: [2, 1, 9] }, { stride: 2 ** 40 }, true),
+      ShapeMismatchError,
+      SHAPE,
+      /expected an output with at most Number.MAX_SAFE_INTEGER = 9007199254740991 elements, but got an output of shape \[1, 1, \d+\]$/,
+    );
+    expectDcnError(
+      () => checkDeformConvNdArgs('deformConvTranspose1d', 1, { input: [2 ** 20, 2 ** 20, 3], weight: [2 ** 20, 2 ** 20, 3] }, { stride: 2 ** 20 }, true),
+      ShapeMismatchError,
+      SHAPE,
+      /at most Number.MAX_SAFE_INTEGER/,
+    );
   });
 });

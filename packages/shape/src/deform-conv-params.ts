@@ -10,7 +10,7 @@
 import { InvalidArgumentError, ShapeMismatchError } from './errors.js';
 import { formatExpected, formatShape, formatValue } from './format.js';
 import { convOutputSize, convTransposeOutputSize } from './conv-output-size.js';
-import { expectPositiveInteger, expectShape, intTuple } from './validate.js';
+import { expectPositiveInteger, expectShape, intTuple, safeProduct } from './validate.js';
 
 /** Number of spatial dimensions N of an op. */
 export type SpatialDim = 1 | 2 | 3;
@@ -34,11 +34,11 @@ export interface DeformConvShapes {
 
 /** Hyper-parameters of a deformable convolution: a number (broadcast) or one entry per spatial dimension. */
 export interface DeformConvHyperparameters {
-  /** Positive integer(s) (default 1). */
+  /** Positive integer(s) up to 2^40 (default 1). */
   stride?: number | readonly number[];
-  /** Non-negative integer(s), on both sides (default 0). */
+  /** Non-negative integer(s) up to 2^40, on both sides (default 0). */
   padding?: number | readonly number[];
-  /** Positive integer(s) (default 1). */
+  /** Positive integer(s) up to 2^40 (default 1). */
   dilation?: number | readonly number[];
   /** Positive integer dividing the channel counts (default 1). */
   groups?: number;
@@ -97,6 +97,9 @@ export interface DeformConvParams {
   /** The shape the op returns: `[B, outChannels, *outSize]`, or `[outChannels, *outSize]` when unbatched. */
   outputShape: number[];
 }
+
+/** Largest stride, padding or dilation (2^40), as the native kernels accept. */
+const MAX_CONV_HYPERPARAMETER = 2 ** 40;
 
 /** Kernel dimension symbols in spatial order: `kW`; `kH, kW`; `kD, kH, kW`. */
 const KERNEL_SYMBOLS: Record<SpatialDim, readonly string[]> = {
@@ -172,6 +175,15 @@ export function checkDeformConvNdArgs(
   const stride = intTuple(op, 'stride', opts.stride ?? 1, n, { min: 1 });
   const padding = intTuple(op, 'padding', opts.padding ?? 0, n, { min: 0 });
   const dilation = intTuple(op, 'dilation', opts.dilation ?? 1, n, { min: 1 });
+  // The kernels index with 64-bit integers: 2^40 keeps every coordinate product exact.
+  for (const [name, values] of [['stride', stride], ['padding', padding], ['dilation', dilation]] as const) {
+    if (values.some((v) => v > MAX_CONV_HYPERPARAMETER)) {
+      throw new InvalidArgumentError(
+        formatExpected(op, `${name} to be at most 2^40 = ${MAX_CONV_HYPERPARAMETER} in every dimension`, `${name} = ${fmt(values)}`),
+        name,
+      );
+    }
+  }
   const groups = expectPositiveInteger(op, 'groups', opts.groups ?? 1);
   let outputPadding = new Array<number>(n).fill(0);
   if (transposed) {
@@ -268,6 +280,18 @@ export function checkDeformConvNdArgs(
         `padding = ${fmt(padding)}, dilation = ${fmt(dilation)}`;
     throw new ShapeMismatchError(
       formatExpected(op, 'a positive output size', `${fmt(outSize)} = ${formula}`),
+    );
+  }
+
+  // Sizes are exact only as safe integers: check them (and the element count) before anything is allocated.
+  const outputShape = batched ? [batch, outChannels, ...outSize] : [outChannels, ...outSize];
+  if (!outSize.every((size) => Number.isSafeInteger(size)) || safeProduct(outputShape) === null) {
+    throw new ShapeMismatchError(
+      formatExpected(
+        op,
+        `an output with at most Number.MAX_SAFE_INTEGER = ${Number.MAX_SAFE_INTEGER} elements`,
+        `an output of shape ${fmt(outputShape)}`,
+      ),
     );
   }
 
@@ -377,7 +401,7 @@ export function checkDeformConvNdArgs(
     modulated: mask !== null,
     hasBias: bias !== null,
     kernelPoints,
-    outputShape: batched ? [batch, outChannels, ...outSize] : [outChannels, ...outSize],
+    outputShape,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   InvalidArgumentError,
   NativeLoadError,
   NotImplementedError,
+  OutOfMemoryError,
   ShapeMismatchError,
 } from './errors.js';
 
@@ -18,6 +19,7 @@ const SUBCLASSES = [
   { cls: DisposedTensorError, name: 'DisposedTensorError', code: 'ERR_DCN_DISPOSED' },
   { cls: NotImplementedError, name: 'NotImplementedError', code: 'ERR_DCN_NOT_IMPLEMENTED' },
   { cls: NativeLoadError, name: 'NativeLoadError', code: 'ERR_DCN_NATIVE_LOAD' },
+  { cls: OutOfMemoryError, name: 'OutOfMemoryError', code: 'ERR_DCN_OUT_OF_MEMORY' },
 ] as const;
 
 describe('DcnError', () => {

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   NotImplementedError: 'ERR_DCN_NOT_IMPLEMENTED',
   /** {@link NativeLoadError}: the native binary could not be loaded. */
   NativeLoadError: 'ERR_DCN_NATIVE_LOAD',
+  /** {@link OutOfMemoryError}: memory for a tensor or native scratch could not be allocated. */
+  OutOfMemoryError: 'ERR_DCN_OUT_OF_MEMORY',
 } as const;
 
 /** Any of the stable error codes in {@link ERROR_CODES}. */
@@ -234,5 +236,27 @@ export class NativeLoadError extends DcnError {
   /** True when `error` is a {@link NativeLoadError}, from any copy of this package. */
   static override isInstance(error: unknown): error is NativeLoadError {
     return hasMarker(error, 'NativeLoadError');
+  }
+}
+
+/**
+ * Memory for a tensor (or for native scratch) could not be allocated: more elements than one typed array
+ * can hold, or the host or the GPU is out of memory. Like PyTorch's `torch.OutOfMemoryError`, the call can
+ * be retried with smaller inputs. Code: `'ERR_DCN_OUT_OF_MEMORY'`.
+ */
+export class OutOfMemoryError extends DcnError {
+  /**
+   * @param message - the full message, naming what was being allocated and how large it was
+   * @param options - standard error options (`cause`)
+   */
+  constructor(message: string, options?: DcnErrorOptions) {
+    super(message, ERROR_CODES.OutOfMemoryError, options);
+    this.name = 'OutOfMemoryError';
+    mark(this, 'OutOfMemoryError');
+  }
+
+  /** True when `error` is an {@link OutOfMemoryError}, from any copy of this package. */
+  static override isInstance(error: unknown): error is OutOfMemoryError {
+    return hasMarker(error, 'OutOfMemoryError');
   }
 }

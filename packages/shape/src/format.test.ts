@@ -46,6 +46,24 @@ describe('formatValue', () => {
     expect(formatValue(long)).toBe('[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, ... 4 more] (array)');
   });
 
+  // Issue 9, finding 2: the formatter itself threw a TypeError on these.
+  it('never throws, whatever the value', () => {
+    const oddCtor = Object.assign([1, 2, 3], { constructor: 1 });
+    expect(formatValue(oddCtor)).toBe('[1, 2, 3] (array)');
+    expect(formatShape(oddCtor)).toBe('[1, 2, 3]');
+    const { proxy, revoke } = Proxy.revocable([1], {});
+    revoke();
+    expect(formatValue(proxy)).toBe('a value that cannot be read (object)');
+    const getter = Object.defineProperty([0], 'length', { value: 2 });
+    expect(formatValue(getter)).toBe('[0, undefined] (array)');
+    const throwing = new Proxy([1, 2], { get: () => { throw new Error('boom'); } });
+    expect(formatValue(throwing)).toBe('a value that cannot be read (object)');
+    const ctorGetter = { get constructor(): never { throw new Error('boom'); } };
+    expect(formatValue(ctorGetter)).toBe('{...} (object)');
+    expect(formatValue(Object.create(null))).toBe('{...} (object)');
+    expect(formatValue('x'.repeat(100))).toBe(`'${'x'.repeat(64)}...' (100 chars) (string)`);
+  });
+
   it('does not recurse forever into nested arrays', () => {
     expect(formatValue([[[[[1]]]]])).toBe('[[[[...]]]] (array)');
   });

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Formatting of shapes and values for error messages. Nothing here throws; the checks are elsewhere.
+// Formatting of shapes and values for error messages. Nothing here throws, whatever the value (arrays with
+// an odd `constructor`, throwing getters, revoked proxies): the checks are elsewhere.
 
 /** Most array elements {@link formatValue} prints before eliding the rest. */
 const MAX_ARRAY_ITEMS = 16;
+/** Most characters of a string {@link formatValue} prints. */
+const MAX_STRING_CHARS = 64;
 
 /**
  * Formats a shape or any list of numbers as `[2, 18, 8, 8]`.
@@ -14,7 +17,20 @@ const MAX_ARRAY_ITEMS = 16;
  * ```
  */
 export function formatShape(shape: readonly number[]): string {
-  return `[${shape.map(formatNumber).join(', ')}]`;
+  try {
+    return formatBare(shape, 0);
+  } catch {
+    return '[?]';
+  }
+}
+
+/** The elements of an array-like, read by index (never through `map`/`slice`, which call `constructor`). */
+function formatItems(value: ArrayLike<unknown>, depth: number): string {
+  const length = value.length;
+  const items: string[] = [];
+  for (let i = 0; i < Math.min(length, MAX_ARRAY_ITEMS); i++) items.push(formatBare(value[i], depth + 1));
+  if (length > MAX_ARRAY_ITEMS) items.push(`... ${length - MAX_ARRAY_ITEMS} more`);
+  return `[${items.join(', ')}]`;
 }
 
 /** Formats a number, keeping `-0` visible. */
@@ -28,24 +44,24 @@ function formatBare(value: unknown, depth: number): string {
     case 'number':
       return formatNumber(value);
     case 'string':
-      return `'${value}'`;
+      return value.length > MAX_STRING_CHARS ? `'${value.slice(0, MAX_STRING_CHARS)}...' (${value.length} chars)` : `'${value}'`;
     case 'bigint':
       return `${value}n`;
     case 'boolean':
     case 'undefined':
     case 'symbol':
       return String(value);
-    case 'function':
-      return value.name ? `function ${value.name}` : 'function';
+    case 'function': {
+      const name: unknown = Object.getOwnPropertyDescriptor(value, 'name')?.value;
+      return typeof name === 'string' && name ? `function ${name}` : 'function';
+    }
     default:
       break;
   }
   if (value === null) return 'null';
   if (Array.isArray(value)) {
     if (depth > 2) return '[...]';
-    const items = value.slice(0, MAX_ARRAY_ITEMS).map((item: unknown) => formatBare(item, depth + 1));
-    if (value.length > MAX_ARRAY_ITEMS) items.push(`... ${value.length - MAX_ARRAY_ITEMS} more`);
-    return `[${items.join(', ')}]`;
+    return formatItems(value, depth);
   }
   const name = constructorName(value as object);
   if (ArrayBuffer.isView(value) && 'length' in value) {
@@ -54,10 +70,15 @@ function formatBare(value: unknown, depth: number): string {
   return name === 'Object' ? '{...}' : `${name} {...}`;
 }
 
-/** The constructor name of an object, or `'Object'`. */
+/** The constructor name of an object, or `'Object'`; never runs getters of `value` or its constructor. */
 function constructorName(value: object): string {
-  const ctor: unknown = (value as { constructor?: unknown }).constructor;
-  return typeof ctor === 'function' && ctor.name ? ctor.name : 'Object';
+  let ctor: unknown;
+  for (let o: object | null = value; o !== null && ctor === undefined; o = Object.getPrototypeOf(o)) {
+    ctor = Object.getOwnPropertyDescriptor(o, 'constructor')?.value;
+  }
+  if (typeof ctor !== 'function') return 'Object';
+  const name: unknown = Object.getOwnPropertyDescriptor(ctor, 'name')?.value;
+  return typeof name === 'string' && name ? name : 'Object';
 }
 
 /** The type word printed after a value. */
@@ -86,7 +107,12 @@ function typeWord(value: unknown): string {
 export function formatValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  return `${formatBare(value, 0)} (${typeWord(value)})`;
+  try {
+    return `${formatBare(value, 0)} (${typeWord(value)})`;
+  } catch {
+    // A proxy trap or a getter threw (a revoked proxy, a length getter): name the type only.
+    return `a value that cannot be read (${typeof value})`;
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ describe('index', () => {
   it('re-exports the public API', () => {
     const expected = [
       'DcnError', 'InvalidArgumentError', 'ShapeMismatchError', 'DeviceMismatchError', 'DTypeMismatchError',
-      'DisposedTensorError', 'NotImplementedError', 'NativeLoadError', 'ERROR_CODES',
+      'DisposedTensorError', 'NotImplementedError', 'NativeLoadError', 'OutOfMemoryError', 'ERROR_CODES',
       'formatShape', 'formatValue', 'formatExpected', 'formatOpPrefix',
       'ntuple', 'single', 'pair', 'triple',
       'expectInteger', 'expectPositiveInteger', 'expectNonNegativeInteger', 'expectPositiveNumber', 'expectShape',

@@ -11,6 +11,7 @@ export {
   InvalidArgumentError,
   NativeLoadError,
   NotImplementedError,
+  OutOfMemoryError,
   ShapeMismatchError,
 } from './errors.js';
 export type { DcnErrorCode, DcnErrorOptions } from './errors.js';

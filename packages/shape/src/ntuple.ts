@@ -4,6 +4,7 @@
 
 import { InvalidArgumentError } from './errors.js';
 import { formatExpected, formatValue } from './format.js';
+import { copyItems, everyItem } from './validate.js';
 
 /** A hyper-parameter given as one number for every dimension, or one number per dimension. */
 export type IntOrTuple = number | readonly number[];
@@ -42,9 +43,9 @@ export function ntuple(x: IntOrTuple, n: number, argName = 'value', op = ''): nu
   if (
     Array.isArray(x) &&
     (x.length === 1 || x.length === n) &&
-    x.every((item: unknown) => typeof item === 'number')
+    everyItem(x, (item) => typeof item === 'number')
   ) {
-    return x.length === n ? [...(x as readonly number[])] : new Array<number>(n).fill(x[0] as number);
+    return x.length === n ? copyItems(x as readonly number[]) : new Array<number>(n).fill(x[0] as number);
   }
   const lengths = n === 1 ? '1' : `1 or ${n}`;
   const noun = n === 1 ? 'number' : 'numbers';

@@ -5,9 +5,46 @@
 import { InvalidArgumentError } from './errors.js';
 import { formatExpected, formatValue } from './format.js';
 
-/** True for a finite number without fractional part (so not NaN, not ±Infinity). */
+/**
+ * True for a safe integer: a number without fractional part whose magnitude is at most
+ * `Number.MAX_SAFE_INTEGER` (so not NaN, not ±Infinity, not 1e300), the range where sizes and their
+ * products stay exact.
+ */
 export function isInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value);
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+/**
+ * @internal True when `value` is an array and `test` holds for each of its `length` elements, holes
+ * included (`Array.prototype.every` skips holes, so `[1, , 2]` would pass it).
+ */
+export function everyItem(value: unknown, test: (item: unknown) => boolean): value is unknown[] {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (!test(value[i])) return false;
+  return true;
+}
+
+/**
+ * @internal A plain copy of an array's elements read by index (spread and `Array.from` would call a
+ * user-supplied `Symbol.iterator`).
+ */
+export function copyItems<T>(value: readonly T[]): T[] {
+  const out = new Array<T>(value.length);
+  for (let i = 0; i < value.length; i++) out[i] = value[i] as T;
+  return out;
+}
+
+/**
+ * @internal The product of `shape`, or `null` when the product (or any factor) is not a safe integer.
+ * Checked before allocating anything of that size.
+ */
+export function safeProduct(shape: readonly number[]): number | null {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    n *= shape[i] as number;
+    if (!Number.isSafeInteger(n)) return null;
+  }
+  return n;
 }
 
 /** True for an integer `> 0`. */
@@ -30,7 +67,7 @@ export function isPositiveNumber(value: unknown): value is number {
  * @example `isShape([2, 3, 0])` → `true`; `isShape([2, -1])` → `false`
  */
 export function isShape(value: unknown): value is readonly number[] {
-  return Array.isArray(value) && value.every(isNonNegativeInteger);
+  return everyItem(value, isNonNegativeInteger);
 }
 
 /** Phrases for a lower bound: `[singular, plural]`, e.g. `['a positive integer', 'positive integers']`. */
@@ -116,7 +153,7 @@ export function expectPositiveNumber(op: string, argument: string, value: unknow
  * @throws {@link InvalidArgumentError} `<op>(): expected input.shape to be an array of non-negative integers, but got ...`
  */
 export function expectShape(op: string, argument: string, value: unknown): number[] {
-  if (isShape(value)) return [...value];
+  if (isShape(value)) return copyItems(value);
   throw new InvalidArgumentError(
     formatExpected(
       op,
@@ -164,9 +201,9 @@ export function intTuple(
   if (
     Array.isArray(value) &&
     (value.length === 1 || value.length === n) &&
-    value.every((item: unknown) => isIntegerAtLeast(item, min))
+    everyItem(value, (item) => isIntegerAtLeast(item, min))
   ) {
-    return value.length === n ? [...(value as number[])] : new Array<number>(n).fill(value[0] as number);
+    return value.length === n ? copyItems(value as number[]) : new Array<number>(n).fill(value[0] as number);
   }
   const [singular, plural] = describeIntegers(min);
   const arrayPart = n === 1 ? `an array of 1 ${singular.replace(/^an? /, '')}` : `an array of ${n} ${plural}`;

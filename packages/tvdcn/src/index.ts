@@ -104,6 +104,7 @@ export {
   InvalidArgumentError,
   NativeLoadError,
   NotImplementedError,
+  OutOfMemoryError,
   ShapeMismatchError,
 } from '@tvdcn/ops';
 export type { DcnErrorCode } from '@tvdcn/ops';
@@ -170,7 +171,7 @@ export {
 export type { PackedDeformConvTransposeLayerOptions } from './nn/packed-deform-conv-transpose.js';
 export { MaskSigmoid, MaskSoftmax1d, MaskSoftmax2d, MaskSoftmax3d } from './nn/mask-activations.js';
 export { ReLU, Sigmoid, Tanh } from './nn/activations.js';
-export { BUILT_IN_MODULE_TYPES, moduleFromJSON } from './nn/serialization.js';
+export { BUILT_IN_MODULE_TYPES, DEFAULT_MAX_MODULE_ELEMENTS, moduleFromJSON } from './nn/serialization.js';
 export type { ModuleFactory, ModuleFromJSONOptions } from './nn/serialization.js';
 // #endregion
 

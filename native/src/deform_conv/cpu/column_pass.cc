@@ -316,13 +316,14 @@ std::vector<ColumnBlock> column_blocks(int64_t n0, int64_t nc, int64_t sy) {
 }
 
 // The corner table of the tile's column blocks: table[(og * n_blocks + block) * K + kpt]. `off_buf`
-// holds kColBlock * K * D values per thread. `grad`: also the coordinate weights.
+// holds kColBlock * K * D values for each of n_threads threads. `grad`: also the coordinate weights.
 template <int D, typename T>
 void build_table(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
-                 const std::vector<ColumnBlock>& blocks, bool grad, SampleBlock<D, T>* table, T* off_buf) {
+                 const std::vector<ColumnBlock>& blocks, bool grad, SampleBlock<D, T>* table, T* off_buf,
+                 int n_threads) {
   const int64_t K = g.kernel_points, sy = g.y_spatial(), OG = g.offset_groups;
   const int64_t n_blocks = static_cast<int64_t>(blocks.size());
-  parallel_tasks(OG * n_blocks, [&](int64_t task, int tid) {
+  parallel_tasks(OG * n_blocks, n_threads, [&](int64_t task, int tid) {
     const int64_t og = task / n_blocks, bi = task % n_blocks;
     const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
     const int64_t len = cb.i1 - cb.i0;
@@ -526,7 +527,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
     ctx.blocks = blocks.data();
     ctx.n_blocks = static_cast<int64_t>(blocks.size());
-    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, need_coord, table, off_buf);
+    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, need_coord, table, off_buf, n_threads);
     if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
     timer.lap(1);
     if (need_dcol) {
@@ -539,7 +540,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     timer.lap(2);
     if (need_cols || need_coord) {
       const int64_t MG = g.mask_groups;
-      parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int tid) {
+      parallel_tasks(static_cast<int64_t>(blocks.size()), n_threads, [&](int64_t blk, int tid) {
         const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
         const int64_t len = cb.i1 - cb.i0;
         T* acc = acc_buf + tid * acc_per_thread;
@@ -574,7 +575,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         if (bi == 0 || blocks[static_cast<size_t>(bi)].b != blocks[static_cast<size_t>(bi - 1)].b) image_first.push_back(bi);
       const int64_t n_images = static_cast<int64_t>(image_first.size());
       image_first.push_back(static_cast<int64_t>(blocks.size()));
-      parallel_tasks(n_images * n_chunks, [&](int64_t task, int) {
+      parallel_tasks(n_images * n_chunks, [&](int64_t task) {
         const int64_t m = task / n_chunks, k = task % n_chunks;
         const int64_t bi0 = image_first[static_cast<size_t>(m)], bi1 = image_first[static_cast<size_t>(m + 1)];
         const int64_t b = blocks[static_cast<size_t>(bi0)].b;
@@ -687,9 +688,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
     ctx.blocks = blocks.data();
     ctx.n_blocks = static_cast<int64_t>(blocks.size());
-    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, false, table, off_buf);
+    build_table<D, T>(isa, g, kcoords.data(), offset, blocks, false, table, off_buf, n_threads);
     if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
-    parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk, int) {
+    parallel_tasks(static_cast<int64_t>(blocks.size()), [&](int64_t blk) {
       pass_a<D, T>(isa, ctx, true, false, blk, static_cast<T*>(nullptr), kColBlock);
     });
     for (int64_t gi = 0; gi < G; ++gi) {
@@ -699,7 +700,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     }
     // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
     const int64_t n_ob = (g.cy + kT - 1) / kT;
-    parallel_tasks(static_cast<int64_t>(blocks.size()) * n_ob, [&](int64_t task, int) {
+    parallel_tasks(static_cast<int64_t>(blocks.size()) * n_ob, [&](int64_t task) {
       const ColumnBlock& cb = blocks[static_cast<size_t>(task / n_ob)];
       const int64_t o0 = (task % n_ob) * kT, o1 = std::min(g.cy, o0 + kT);
       for (int64_t o = o0; o < o1; ++o) {

@@ -325,7 +325,7 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
   std::vector<Im2colScratch<D, T, kDeform>> corner_scratch(static_cast<size_t>(n_threads));
   for (auto& cs : corner_scratch) cs.reserve(rows_fn != nullptr, K, nt);
 
-  parallel_tasks(n_tiles, [&](int64_t tile, int tid) {
+  parallel_tasks(n_tiles, n_threads, [&](int64_t tile, int tid) {
     const int64_t n0 = tile * nt, nc = std::min(nt, total - n0);
     T* bblock = scratch.data() + tid * (bsize + csize);
     T* ctile = bblock + bsize;
@@ -384,7 +384,7 @@ void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, cons
   const SampleRowsFn<T> rows_fn = vector_rows<D, T>(g);
   std::vector<Im2colScratch<D, T, kDeform>> corner_scratch(static_cast<size_t>(n_threads));
   for (auto& cs : corner_scratch) cs.reserve(rows_fn != nullptr, K, col_block);
-  parallel_tasks(n_col_blocks * n_ch_blocks, [&](int64_t task, int tid) {
+  parallel_tasks(n_col_blocks * n_ch_blocks, n_threads, [&](int64_t task, int tid) {
     const int64_t cbk = task % n_ch_blocks, colb = task / n_ch_blocks;
     const int64_t i0 = colb * col_block, len = std::min(col_block, nc - i0);
     const int64_t c_begin = cbk * ch_block, c_end = std::min(g.cx, c_begin + ch_block);
@@ -416,7 +416,7 @@ void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, c
   std::vector<C> corner_buf(static_cast<size_t>(K * col_block * n_threads));
   const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
   auto add = [](T* p, T v) { *p += v; };
-  parallel_tasks(n_images * n_ch_blocks, [&](int64_t task, int tid) {
+  parallel_tasks(n_images * n_ch_blocks, n_threads, [&](int64_t task, int tid) {
     const int64_t b = b_first + task / n_ch_blocks, cbk = task % n_ch_blocks;
     const int64_t c_begin = cbk * ch_block, c_end = std::min(g.cx, c_begin + ch_block);
     // This image's columns inside the tile.
@@ -469,7 +469,7 @@ void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* 
   const int64_t per_thread = K * col_block * (1 + D + 1);
   std::vector<CG> cg_buf(static_cast<size_t>(K * col_block * n_threads));
   std::vector<T> acc_buf(static_cast<size_t>(per_thread * n_threads));
-  parallel_tasks(n_blocks, [&](int64_t blk, int tid) {
+  parallel_tasks(n_blocks, n_threads, [&](int64_t blk, int tid) {
     const int64_t i0 = blk * col_block, len = std::min(col_block, nc - i0);
     CG* cg = cg_buf.data() + tid * K * col_block;
     T* mval = acc_buf.data() + tid * per_thread;
@@ -578,7 +578,7 @@ void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* 
   const int64_t t_values = K * ld * (kCount + D * kCount + kCount + 1);
   Buffer<int32_t> index_buf(static_cast<size_t>(K * kCount * ld * n_threads));
   Buffer<T> value_buf(static_cast<size_t>(t_values * n_threads));
-  parallel_tasks(n_blocks, [&](int64_t blk, int tid) {
+  parallel_tasks(n_blocks, n_threads, [&](int64_t blk, int tid) {
     const int64_t i0 = blk * col_block, len = std::min(col_block, nc - i0);
     int32_t* index = index_buf.data() + tid * K * kCount * ld;
     T* weight = value_buf.data() + tid * t_values;

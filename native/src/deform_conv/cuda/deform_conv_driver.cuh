@@ -27,6 +27,7 @@
 #include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/col2im_sorted.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include "deform_conv/cuda/fused_forward.cuh"
 #include "gemm/cuda/gemm.h"
 #include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
@@ -77,6 +78,7 @@ class DeformConvDriver {
     if (!p_.transposed) {
       // Y = W @ im2col(X) + bias: each output element is written once, by the chunk of its (b, q).
       if (empty()) return zero_fill_y(output, bias);
+      if (fused_forward<D, T>(device_, s_, regular_view(p_), input, w_, off_, mask_, bias, output)) return;
       const auto chunks = plan(sizeof(T));
       Workspace cols(device_, max_cols(chunks) * sizeof(T));
       for (const Chunk& ch : chunks) {

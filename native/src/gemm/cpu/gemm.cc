@@ -354,7 +354,7 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   const int64_t b_buf = bpacked ? 0 : nc * kc_max;
   const int64_t n_pad = (n + nr - 1) / nr * nr;
   Buffer<T> scratch(static_cast<size_t>((a_buf + b_buf) * std::max(n_threads, 1)));
-  parallel_tasks(n_tasks, [&](int64_t task, int tid) {
+  parallel_tasks(n_tasks, n_threads, [&](int64_t task, int tid) {
     const int64_t jb = task / m_splits, sb = task % m_splits;
     const int64_t j0 = jb * nc, ncur = std::min(nc, n - j0);
     const int64_t m_begin = sb * split_panels * mr, m_end = std::min(m, (sb + 1) * split_panels * mr);

@@ -81,6 +81,11 @@ export interface CudaNativeBinding {
   _cudaEventElapsedMs(start: CudaEvent, end: CudaEvent): number;
   /** Allows (default) or forbids the 128 x 256 tiles of the float32 tensor-core GEMM (benchmarks, tests). */
   _cudaSetGemmWideTiles(on: boolean): void;
+  /**
+   * Allows (default: half types on grids that fill the device, where it measured faster) or forbids the
+   * fused implicit-GEMM forward kernel; `force`: wherever it applies, float32 too (benchmarks, tests).
+   */
+  _cudaSetFusedConv(on: boolean, force?: boolean): void;
   /** Phase profiler of the deformable-convolution driver (benchmarks only). */
   _cudaProfile(on: boolean): void;
   /** Milliseconds per phase (im2col, gemm_forward, ...) since the last report; waits for the GPU. */

@@ -8,6 +8,8 @@ import { NativeLoadError } from '@tvdcn/shape';
 import { ABI_VERSION, type NativeBinding } from './binding.js';
 import { formatLoadError } from './load-error.js';
 import { loadWasmAsync, loadWasmSync, type LoadedWasm } from './load-wasm.js';
+import { withTypedErrors } from './native-errors.js';
+import { resolveNumThreads } from './num-threads.js';
 import { NATIVE_PACKAGES, WASM_PACKAGE, isNode, platformKey } from './platform.js';
 
 /** Which binary the loader should prefer: `TVDCN_BACKEND` (default `'auto'`). */
@@ -208,7 +210,7 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
     const dc = info.withCuda ? binding.cudaDeviceCount() : { count: 0, error: -1, reason: 'built without CUDA' };
     attempts.push(attempt);
     return {
-      binding,
+      binding: withTypedErrors(binding),
       variant: info.withCuda ? 'cuda' : 'cpu',
       kind,
       fallbackNotice,
@@ -374,6 +376,8 @@ export function getLoaded(): LoadedBinding {
   }
   try {
     cached = announce(loadBinding(defaultEnvironment()));
+    const { warning } = resolveNumThreads(process.env.TVDCN_NUM_THREADS, cached.binding.buildInfo().hardwareConcurrency);
+    if (warning !== null) process.emitWarning(warning, { code: 'TVDCN_NUM_THREADS' });
     return cached;
   } catch (e) {
     cachedError = e as Error;
@@ -405,7 +409,7 @@ export async function loadBackendAsync(): Promise<LoadedBinding> {
   }
   const attempt: LoadAttempt = { candidate: WASM_PACKAGE, path: wasm.location, status: 'loaded', reason: isNode() ? 'loaded asynchronously' : 'browser' };
   cached = {
-    binding: wasm.binding, variant: 'cpu', kind: 'wasm', fallbackNotice: null, path: wasm.location,
+    binding: withTypedErrors(wasm.binding), variant: 'cpu', kind: 'wasm', fallbackNotice: null, path: wasm.location,
     candidate: WASM_PACKAGE, cudaDeviceCount: 0, cudaUnavailableReason: 'the WebAssembly build has no CUDA',
     requested: isNode() ? parseBackendRequest(process.env.TVDCN_BACKEND) : 'auto', attempts: [attempt],
   };

@@ -18,7 +18,10 @@ import { storageOf, type Tensor } from '../tensor/tensor.js';
 /** @internal Checks that `value` is a live tensor and returns its kernel view. */
 export function expectTensor(op: string, value: unknown, argument: string): KernelTensor {
   const t = value as Tensor;
-  return { storage: storageOf(t, op, argument), shape: t.shape };
+  const storage = storageOf(t, op, argument);
+  // Also when the op computes nothing (an empty output): a detached buffer is an error either way.
+  storage.assertUsable();
+  return { storage, shape: t.shape };
 }
 
 /**

@@ -186,10 +186,13 @@ export const permute = defineOp('permute', (op, input: Tensor, dims: readonly nu
     );
   };
   if (!Array.isArray(dims) || dims.length !== n) bad();
-  const norm = dims.map((d) => {
+  // Read by index: map() skips holes and calls a replaced `constructor`.
+  const norm: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const d: unknown = dims[i];
     if (typeof d !== 'number' || !Number.isInteger(d) || d < -n || d >= n) bad();
-    return d < 0 ? d + n : d;
-  });
+    norm.push((d as number) < 0 ? (d as number) + n : (d as number));
+  }
   if (new Set(norm).size !== n) bad();
   return permuteApply(op, input, norm);
 });
@@ -197,9 +200,10 @@ export const permute = defineOp('permute', (op, input: Tensor, dims: readonly nu
 /** `input` with dimensions `dim0` and `dim1` swapped (a copy). */
 export const transpose = defineOp('transpose', (op, input: Tensor, dim0: number, dim1: number): Tensor => {
   expectTensor(op, input, 'input');
-  if (input.ndim === 0) return reshapeApply(op, input, []);
+  // Checked first, also for a 0-d tensor (which accepts dims -1 and 0, as in PyTorch).
   const a = normalizeDim(op, dim0, input.ndim, 'dim0');
   const b = normalizeDim(op, dim1, input.ndim, 'dim1');
+  if (input.ndim === 0) return reshapeApply(op, input, []);
   const dims = Array.from({ length: input.ndim }, (_, i) => i);
   dims[a] = b;
   dims[b] = a;

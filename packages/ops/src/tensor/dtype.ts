@@ -2,7 +2,7 @@
 // Element types of a tensor and the typed arrays that hold them on the CPU. Not for conversion
 // between types (see backends/); this file only names and checks them.
 
-import { formatExpected, formatValue, InvalidArgumentError, NotImplementedError } from '@tvdcn/shape';
+import { formatExpected, formatOpPrefix, formatValue, InvalidArgumentError, NotImplementedError, OutOfMemoryError } from '@tvdcn/shape';
 
 /**
  * Element type of a tensor. `'float16'` and `'bfloat16'` exist only on CUDA (values read back from
@@ -72,4 +72,26 @@ export function expectCpuDType(op: string, dtype: DType): CpuDType {
 /** @internal The dtype of a typed array. */
 export function dtypeOfArray(data: TypedArray): CpuDType {
   return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+/**
+ * @internal A zero-filled host array of `numel` values of `dtype` (float32 for half types). Sizes the
+ * engine cannot hold (more than a typed array's maximum length, or memory exhausted) throw an
+ * {@link OutOfMemoryError} naming the op and the size, instead of V8's untyped `RangeError`.
+ */
+export function allocateHostArray(op: string, dtype: DType, numel: number): TypedArray {
+  const Ctor = DTYPE_TO_ARRAY[dtype];
+  if (!Number.isSafeInteger(numel) || numel < 0) {
+    throw new OutOfMemoryError(`${formatOpPrefix(op)}cannot allocate a tensor of ${numel} elements`);
+  }
+  try {
+    return new Ctor(numel);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const bytes = numel * Ctor.BYTES_PER_ELEMENT;
+    throw new OutOfMemoryError(
+      `${formatOpPrefix(op)}cannot allocate a ${dtype} tensor of ${numel} elements (${bytes} bytes) on the CPU: ${e.message}`,
+      { cause: e },
+    );
+  }
 }

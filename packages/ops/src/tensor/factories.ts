@@ -7,11 +7,12 @@ import {
   formatShape,
   formatValue,
   InvalidArgumentError,
+  isShape,
   ShapeMismatchError,
 } from '@tvdcn/shape';
 import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
-import { DTYPE_TO_ARRAY, expectCpuDType, parseDType, type DType, type TypedArray } from './dtype.js';
+import { allocateHostArray, expectCpuDType, parseDType, type DType, type TypedArray } from './dtype.js';
 import { fillNormal, fillUniform } from './random.js';
 import { fromStorage, isTensor, storageOf, type NestedArray, type Tensor } from './tensor.js';
 
@@ -38,16 +39,26 @@ export interface TensorDataOptions extends TensorOptions {
 
 /** @internal Checks a shape argument and returns a frozen copy. */
 export function checkShape(op: string, shape: unknown, argument = 'shape'): readonly number[] {
-  if (
-    Array.isArray(shape) &&
-    shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
-  ) {
-    return Object.freeze([...(shape as number[])]);
+  // isShape reads every index, holes included ([1, , 2] is not a shape), and accepts safe integers only.
+  if (!isShape(shape)) {
+    throw new InvalidArgumentError(
+      formatExpected(op, `${argument} to be an array of non-negative integers`, formatValue(shape)),
+      argument,
+    );
   }
-  throw new InvalidArgumentError(
-    formatExpected(op, `${argument} to be an array of non-negative integers`, formatValue(shape)),
-    argument,
-  );
+  const copy = new Array<number>(shape.length);
+  let numel = 1;
+  for (let i = 0; i < shape.length; i++) {
+    copy[i] = shape[i] as number;
+    numel *= copy[i] as number;
+  }
+  if (!Number.isSafeInteger(numel)) {
+    throw new InvalidArgumentError(
+      formatExpected(op, `${argument} to have at most Number.MAX_SAFE_INTEGER elements`, formatValue(shape)),
+      argument,
+    );
+  }
+  return Object.freeze(copy);
 }
 
 function numelOf(shape: readonly number[]): number {
@@ -97,8 +108,8 @@ function finish(
 }
 
 /** A host array for `numel` values of `dtype` (float32 for half types, converted on upload). */
-function hostArray(dtype: DType, numel: number): TypedArray {
-  return new DTYPE_TO_ARRAY[dtype](numel);
+function hostArray(dtype: DType, numel: number, op = 'tensor'): TypedArray {
+  return allocateHostArray(op, dtype, numel);
 }
 
 /** Infers the shape of a nested array from its first elements. */
@@ -266,7 +277,7 @@ function randomTensor(
 ): Tensor {
   const s = checkShape(op, shape);
   const { dtype, device } = resolve(op, opts);
-  const values = hostArray(dtype, numelOf(s));
+  const values = hostArray(dtype, numelOf(s), op);
   fill(values);
   return finish(values, s, dtype, device, opts);
 }

@@ -4,6 +4,7 @@
 // reference; the memory is freed when the last reference goes. Ops never touch storages directly:
 // they go through backends/ (see kernel-backend.ts), which know the concrete classes.
 
+import { DisposedTensorError } from '@tvdcn/shape';
 import type { Device } from './device.js';
 import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';
 import { storageAllocated, storageFreed } from './memory.js';
@@ -58,6 +59,9 @@ export abstract class Storage {
 
   /** Returns the memory to its allocator. */
   protected abstract free(): void;
+
+  /** Throws when the memory can no longer be used (a CPU array whose buffer was detached). */
+  assertUsable(): void {}
 }
 
 /** @internal A CPU storage: a typed array of the storage's dtype. */
@@ -69,11 +73,25 @@ export class CpuStorage extends Storage {
     this.#data = data;
   }
 
-  /** The values; the array itself, not a copy. Throws (an internal error) once freed. */
+  /**
+   * The values; the array itself, not a copy. Throws (an internal error) once freed, and a
+   * {@link DisposedTensorError} when the array's buffer was detached (transferred) behind the tensor's back.
+   */
   get data(): TypedArray {
     const data = this.#data;
     if (data === null) throw new Error('internal error: CPU storage used after it was freed, please report');
+    if (data.length !== this.numel) {
+      throw new DisposedTensorError(
+        `expected a tensor whose memory is attached, but got a tensor of ${this.numel} elements whose ArrayBuffer ` +
+          'was detached (transferred by postMessage or structuredClone): a tensor made with { copy: false } ' +
+          'shares its array, so transfer a copy instead',
+      );
+    }
     return data;
+  }
+
+  override assertUsable(): void {
+    void this.data;
   }
 
   protected free(): void {

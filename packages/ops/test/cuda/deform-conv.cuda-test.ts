@@ -64,10 +64,25 @@ const CASES: Case[] = [
   { name: 'transposed, dilation 2, offset only', transposed: true, batch: 2, cin: 4, cout: 4, k: 2, stride: 1, pad: 0, dil: 2, groups: 1, og: 4, mg: 1, offset: true, mask: false, bias: true, size: [5, 4, 3] },
   { name: 'transposed plain (no offset, no mask)', transposed: true, batch: 2, cin: 3, cout: 4, k: 3, stride: 2, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: false, bias: true, size: [4, 4, 3] },
   { name: 'transposed, unbatched', transposed: true, batch: 0, cin: 2, cout: 4, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 2, mg: 1, offset: true, mask: true, bias: true, size: [5, 4, 3] },
+  // Channels per group, offset group and mask group multiples of 8: the fused forward (NOTE [ Fused
+  // forward ]) runs in float32/float16/bfloat16. The first has more than 128 positions (several position
+  // tiles, the last partial), 136 output channels (two 128-row tiles, the second partial) and 40 input
+  // channels (K padded to the step); the others take the 64-row tile.
+  { name: 'fused: 40 -> 136, og 5, mg 5, bias', transposed: false, batch: 2, cin: 40, cout: 136, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 5, mg: 5, offset: true, mask: true, bias: true, size: [140, 3, 2] },
+  { name: 'fused: groups 2, og 2, mg 4, stride 2, dilation 2', transposed: false, batch: 3, cin: 32, cout: 48, k: 3, stride: 2, pad: 2, dil: 2, groups: 2, og: 2, mg: 4, offset: true, mask: true, bias: false, size: [9, 8, 7] },
+  { name: 'fused: mask only', transposed: false, batch: 2, cin: 16, cout: 16, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 2, offset: false, mask: true, bias: true, size: [6, 5, 4] },
 ];
 
+/** The cases the fused forward takes (channels in multiples of 8). */
+const FUSED_CASES = CASES.filter((c) => c.name.startsWith('fused'));
+
 /** TVDCN_GPU_TESTS=quick: the cases that also run in the half dtypes (regular, grouped, transposed). */
-const QUICK_CASES = new Set(['modulated, bias', 'groups 2, og 2, stride 2, dilation 2', 'transposed, stride 2, outputPadding 1, groups 2, og 2']);
+const QUICK_CASES = new Set([
+  'modulated, bias',
+  'groups 2, og 2, stride 2, dilation 2',
+  'transposed, stride 2, outputPadding 1, groups 2, og 2',
+  ...FUSED_CASES.map((c) => c.name),
+]);
 
 const REGULAR = [deformConv1d, deformConv2d, deformConv3d];
 const TRANSPOSED = [deformConvTranspose1d, deformConvTranspose2d, deformConvTranspose3d];
@@ -178,7 +193,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         const s = seed++;
         it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
       }
-      if (!DRY_RUN && (c.name.startsWith('modulated') || c.name.startsWith('groups') || c.name.startsWith('transposed, stride'))) {
+      if (!DRY_RUN && (c.name.startsWith('modulated') || c.name.startsWith('groups') || c.name.startsWith('transposed, stride') || c.name.startsWith('fused'))) {
         for (const dtype of ['float16', 'bfloat16'] as DType[]) {
           const s = seed++;
           it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
@@ -241,6 +256,38 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       } finally {
         b._cudaSetGemmWideTiles(true);
         setCudaFloat32Matmul('tf32x3');
+      }
+    }
+  });
+
+  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', { skip: DRY_RUN }, () => {
+    const b = getCudaBinding('test');
+    const forward = (c: Case, dim: Dim, dtype: DType, values: Float64Array[]): Float64Array =>
+      tidy(() => {
+        const p = problem(c, dim, 0);
+        poison(dtype, [p.outShape.reduce((x, y) => x * y, 1)]);
+        return vals(p.call(p.inputs.map((i, k) => toGpu(values[k], dtype, i.shape))));
+      });
+    for (const c of FUSED_CASES) {
+      for (const dim of [1, 2, 3] as Dim[]) {
+        for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+          const p = problem(c, dim, 600 + dim);
+          const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
+          try {
+            b._cudaSetFusedConv(false);
+            const unfused = forward(c, dim, dtype, values);
+            b._cudaSetFusedConv(true, true); // forced: float32 and these small grids too
+            const fusedOut = forward(c, dim, dtype, values);
+            assert.ok(!hasNaN(fusedOut) && !hasNaN(unfused), `dim=${dim} ${c.name} [${dtype}]: NaN`);
+            const key = `${dtype} fused vs unfused forward`;
+            worst[key] = Math.max(
+              worst[key] ?? 0,
+              expectClose(`dim=${dim} ${c.name} [${dtype}] fused vs unfused`, fusedOut, unfused, tolerance(dtype, 'forward')),
+            );
+          } finally {
+            b._cudaSetFusedConv(true);
+          }
+        }
       }
     }
   });

@@ -54,11 +54,13 @@ export function usePlanarKernels(binding: () => TestBinding, planar: boolean): v
 
 const here = dirname(fileURLToPath(import.meta.url));
 /**
- * TVDCN_NATIVE_PATH when set (a cross-built binary tested under an emulator), else
- * native/build/cpu/Release/tvdcn_cpu.node of this checkout.
+ * native/build/cpu/Release/tvdcn_cpu.node of this checkout, or TVDCN_TEST_ADDON (the sanitizer builds), or
+ * TVDCN_NATIVE_PATH (a cross-built binary tested under an emulator).
  */
 export const addonPath =
-  process.env.TVDCN_NATIVE_PATH ?? join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+  process.env.TVDCN_TEST_ADDON ||
+  process.env.TVDCN_NATIVE_PATH ||
+  join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 export const addonBuilt = existsSync(addonPath);
 
 export function loadNative(): TestBinding {

@@ -103,7 +103,8 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw corrupt('the header is not a JSON object');
   }
-  const metadata: Record<string, string> = {};
+  // Keys come from the file: null-prototype objects, so a key such as "__proto__" stays a plain key.
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const entries: HeaderEntry[] = [];
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
@@ -143,8 +144,11 @@ function parseEntry(name: string, value: unknown, dataLength: number): HeaderEnt
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw corrupt(`the header entry of tensor '${name}' is ${formatValue(value)}, not an object`);
   }
-  const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in KNOWN_DTYPE_SIZE)) {
+  const own = (key: string): unknown => (Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const dtype = own('dtype');
+  const shape = own('shape');
+  const offsets = own('data_offsets');
+  if (typeof dtype !== 'string' || !Object.hasOwn(KNOWN_DTYPE_SIZE, dtype)) {
     throw corrupt(`tensor '${name}' has the unknown dtype ${formatValue(dtype)}`);
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeSafeInteger)) {
@@ -162,15 +166,16 @@ function parseEntry(name: string, value: unknown, dataLength: number): HeaderEnt
   if (end > dataLength) {
     throw corrupt(`tensor '${name}' ends at byte ${end} of a data buffer of ${dataLength} bytes (truncated file?)`);
   }
-  const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-  const expectedBytes = numel * KNOWN_DTYPE_SIZE[dtype];
+  let numel = 1;
+  for (const size of shape as number[]) numel *= size;
+  const expectedBytes = numel * (KNOWN_DTYPE_SIZE[dtype] as number);
   if (end - begin !== expectedBytes) {
     throw corrupt(
       `tensor '${name}' (${dtype}, shape ${formatShape(shape as number[])}) has ${end - begin} bytes, ` +
         `but numel * ${KNOWN_DTYPE_SIZE[dtype]} = ${expectedBytes}`,
     );
   }
-  if (!(dtype in DTYPE_SIZE)) {
+  if (!Object.hasOwn(DTYPE_SIZE, dtype)) {
     throw new NotImplementedError(
       `${OP_LOAD}(): expected tensors of dtype F32, F64, F16 or BF16, but tensor '${name}' has dtype ${dtype}; ` +
         'convert it in Python before saving (e.g. `t.float()`)',
@@ -217,7 +222,8 @@ function decode(bytes: Uint8Array, start: number, entry: HeaderEntry): Float32Ar
  *
  * @param bytes - the whole file (e.g. `fs.readFileSync('model.safetensors')`)
  * @param options - `device` of the returned tensors (default `'cpu'`)
- * @returns one tensor per stored name (`requiresGrad` false)
+ * @returns one tensor per stored name (`requiresGrad` false), in an object with a null prototype (names
+ *   come from the file, so `'__proto__'` or `'constructor'` are ordinary keys)
  * @throws {@link InvalidArgumentError} (argument `'bytes'`) for a truncated or malformed file: a header
  *   length beyond the file, invalid JSON, an unknown dtype, offsets out of range, overlapping or leaving
  *   gaps, or a byte count other than `numel * size`
@@ -236,17 +242,27 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
       'bytes',
     );
   }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${OP_LOAD}(): expected options to be an object { device? }, but got ${formatValue(options)}`, 'options');
+  }
   const { entries, dataStart } = parseHeader(bytes);
-  const out: Record<string, Tensor> = {};
-  for (const entry of entries) {
-    const values = decode(bytes, dataStart + entry.begin, entry);
-    out[entry.name] = tensor(values, { shape: entry.shape, device: options.device ?? 'cpu' });
+  // Keyed by names from the file: a null prototype, so a tensor named "__proto__" is an ordinary key.
+  const out: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
+  try {
+    for (const entry of entries) {
+      const values = decode(bytes, dataStart + entry.begin, entry);
+      out[entry.name] = tensor(values, { shape: entry.shape, device: options.device ?? 'cpu' });
+    }
+  } catch (e) {
+    for (const t of Object.values(out)) t.dispose();
+    throw e;
   }
   return out;
 }
 
 /**
- * Reads only the `__metadata__` strings of a safetensors file (validating the whole header).
+ * Reads only the `__metadata__` strings of a safetensors file (validating the whole header), in an object
+ * with a null prototype.
  *
  * @throws {@link InvalidArgumentError} as {@link loadSafetensors}
  */
@@ -329,9 +345,10 @@ export function saveSafetensors(
       'tensors',
     );
   }
-  const header: Record<string, unknown> = {};
+  // Null prototypes: a name such as "__proto__" must be written as an ordinary key.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined && metadata !== null) {
-    const meta: Record<string, string> = {};
+    const meta: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') {
         throw new InvalidArgumentError(

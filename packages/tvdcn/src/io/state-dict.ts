@@ -64,7 +64,8 @@ export function saveModule(module: Module, options?: SaveSafetensorsOptions): Ui
  * weights (strict). The result gives the same outputs as the saved module.
  *
  * @param bytes - the file
- * @param options - `device`, `dtype`, and factories of your own module classes (as {@link moduleFromJSON})
+ * @param options - `device`, `dtype`, factories of your own module classes and `maxElements` (default 2^26,
+ *   the most parameter elements the file may declare), as {@link moduleFromJSON}
  * @throws {@link InvalidArgumentError} for a file without `'tvdcn.module'` metadata, or as
  *   {@link moduleFromJSON} and {@link loadStateDictFromSafetensors}
  */

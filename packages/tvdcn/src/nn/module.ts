@@ -5,6 +5,7 @@
 
 import { type Device, type DType, type Tensor, isTensor, keep } from '@tvdcn/ops';
 import {
+  DisposedTensorError,
   InvalidArgumentError,
   NotImplementedError,
   ShapeMismatchError,
@@ -336,17 +337,29 @@ export abstract class Module {
     if (typeof stateDict !== 'object' || stateDict === null) {
       throw new InvalidArgumentError(`${op}(): expected stateDict to be an object of tensors by name, but got ${formatValue(stateDict)}`, 'stateDict');
     }
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`${op}(): expected options to be an object { strict? }, but got ${formatValue(options)}`, 'options');
+    }
+    if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+      throw new InvalidArgumentError(`${op}(): expected options.strict to be a boolean, but got ${formatValue(options.strict)}`, 'strict');
+    }
     const strict = options.strict ?? true;
     const own = this.#stateEntries('');
     const ownNames = new Set(own.map(([name]) => name));
-    const missingKeys = own.map(([name]) => name).filter((name) => !(name in stateDict));
+    // Own keys only: a dict read from a file may have a null prototype, or keys such as 'constructor'.
+    const has = (name: string): boolean => Object.hasOwn(stateDict, name);
+    const missingKeys = own.map(([name]) => name).filter((name) => !has(name));
     const unexpectedKeys = Object.keys(stateDict).filter((name) => !ownNames.has(name));
     const mismatches: string[] = [];
     for (const [name, p] of own) {
-      if (!(name in stateDict)) continue;
+      if (!has(name)) continue;
       const value: unknown = stateDict[name];
       if (!isTensor(value)) {
         throw new InvalidArgumentError(`${op}(): expected stateDict['${name}'] to be a Tensor, but got ${formatValue(value)}`, 'stateDict');
+      }
+      if (value.isDisposed) {
+        // Checked before anything is copied: a load either copies every value or none.
+        throw new DisposedTensorError(`${op}(): expected stateDict['${name}'] to be a live tensor, but it was disposed`);
       }
       if (value.shape.length !== p.shape.length || value.shape.some((size, i) => size !== p.shape[i])) {
         mismatches.push(`'${name}' has shape ${formatShape(value.shape)} in the dict but ${formatShape(p.shape)} in the module`);
@@ -363,7 +376,7 @@ export abstract class Module {
       throw mismatches.length > 0 ? new ShapeMismatchError(message) : new InvalidArgumentError(message, 'stateDict');
     }
     for (const [name, p] of own) {
-      const value = stateDict[name];
+      const value = has(name) ? stateDict[name] : undefined;
       if (value === undefined || value === p) continue;
       writeValues(p, value);
     }
@@ -415,9 +428,17 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Sets every parameter's `grad` to null (PyTorch's `zero_grad(set_to_none=True)`). */
+  /**
+   * Sets every parameter's `grad` to null and disposes the gradient tensors it drops (PyTorch's
+   * `zero_grad(set_to_none=True)`; without the dispose, each training step would leak the gradients that
+   * `backward()` kept). Clone a gradient first if you need it afterwards.
+   */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) {
+      const g = p.grad;
+      p.grad = null;
+      g?.dispose();
+    }
   }
 
   // #endregion

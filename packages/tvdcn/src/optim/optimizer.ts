@@ -99,9 +99,19 @@ export abstract class Optimizer<O extends object> {
   /** Validates one group's hyper-parameters. */
   protected abstract checkHyperParameters(options: O): void;
 
-  /** Sets the gradient of every parameter to null (PyTorch's `zero_grad(set_to_none=True)`). */
+  /**
+   * Sets the gradient of every parameter to null and disposes the gradient tensors it drops (PyTorch's
+   * `zero_grad(set_to_none=True)`; without the dispose, each step would leak the gradients that
+   * `backward()` kept). Clone a gradient first if you need it afterwards.
+   */
   zeroGrad(): void {
-    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const g = p.grad;
+        p.grad = null;
+        g?.dispose();
+      }
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // Allocation helpers shared by the CPU kernels: typed arrays wrapped in CpuStorage. Layout arithmetic
 // (strides, element counts) is in ../../tensor/layout.ts.
 
-import { expectCpuDType, DTYPE_TO_ARRAY, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { allocateHostArray, expectCpuDType, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { CpuStorage, type Storage } from '../../tensor/storage.js';
 
 /** @internal The typed array of a CPU storage. */
@@ -12,5 +12,5 @@ export function arrayOf(storage: Storage): TypedArray {
 
 /** @internal A zero-filled CPU storage. */
 export function allocCpu(dtype: DType, numel: number): CpuStorage {
-  return new CpuStorage(new DTYPE_TO_ARRAY[expectCpuDType('zeros', dtype)](numel));
+  return new CpuStorage(allocateHostArray('', expectCpuDType('zeros', dtype), numel));
 }
