@@ -7,6 +7,8 @@
 //   (c) import and require of @tvdcn/ops and tvdcn in one program: one instance of each (dual packages);
 //   (d) where the CUDA variant was built and no GPU is usable (CI): the CUDA package installed, and a CUDA
 //       request naming that cause;
+//   (e) when @tvdcn/wasm32 is built (scripts/platforms/build-cross.mjs wasm32): @tvdcn/ops without its
+//       native package, as on a platform that has none: the WebAssembly fallback computes, with one warning.
 // then publint and @arethetypeswrong/cli over each packed package.
 // The binary must arrive through @tvdcn/ops' optionalDependencies and nothing may be compiled at install
 // time (npm runs with --ignore-scripts, and no packed package may declare an install script). The
@@ -34,7 +36,11 @@ function sh(cmd, args, cwd, extraEnv = {}) {
   return r.stdout;
 }
 
+// TVDCN_SCENARIOS_ONLY_WASM=1 (.ci/platforms.sh, after the wasm build): packing and scenario (c) only.
+const onlyWasm = Boolean(process.env.TVDCN_SCENARIOS_ONLY_WASM);
+
 function check(name, fn) {
+  if (onlyWasm && !/^(pack|\(c\))/.test(name)) return;
   try {
     fn();
     passed++;
@@ -51,6 +57,8 @@ const packages = {
   tvdcn: 'packages/tvdcn',
   '@tvdcn/linux-x64-gnu': 'packages/bin-linux-x64-gnu',
 };
+const wasmBuilt = existsSync(join(root, 'packages', 'bin-wasm32', 'bin', 'tvdcn.wasm'));
+if (wasmBuilt) packages['@tvdcn/wasm32'] = 'packages/bin-wasm32';
 const files = {};
 console.log(`install scenarios in ${work}`);
 check('pack the packages (pnpm pack rewrites workspace: versions)', () => {
@@ -175,6 +183,31 @@ console.log('ok mixed');
     const out = sh('node', ['mixed.mjs'], dir);
     if (!/^ok mixed/m.test(out)) throw new Error(`unexpected output: ${out}`);
   });
+  if (wasmBuilt) {
+    check('(e) no native package for the platform: the WebAssembly fallback computes, with one warning', () => {
+      const dir = project('scenario-wasm', ['@tvdcn/ops']);
+      if (!existsSync(join(dir, 'node_modules', '@tvdcn', 'wasm32', 'bin', 'tvdcn.wasm'))) {
+        throw new Error('@tvdcn/wasm32 did not arrive through optionalDependencies');
+      }
+      rmSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu'), { recursive: true, force: true });
+      writeFileSync(join(dir, 'main.js'), `
+import { backendInfo, deformConv2d, randn } from '@tvdcn/ops';
+const x = randn([1, 2, 6, 6], { requiresGrad: true });
+const w = randn([3, 2, 3, 3], { requiresGrad: true });
+const y = deformConv2d(x, w, { offset: randn([1, 18, 4, 4]) });
+y.sum().backward();
+if (!x.grad.toTypedArray().some((v) => v !== 0)) throw new Error('missing grad');
+const b = backendInfo();
+console.log('ok', b.candidate, b.binary);
+`);
+      const r = spawnSync('node', ['main.js'], { cwd: dir, encoding: 'utf8' });
+      if (r.status !== 0 || !/^ok @tvdcn\/wasm32 wasm/m.test(r.stdout)) throw new Error(`unexpected: ${r.stdout}\n${r.stderr}`);
+      const warnings = r.stderr.match(/TVDCN_WASM_FALLBACK/g) ?? [];
+      if (warnings.length !== 1 || !/no native binary serves linux-x64-gnu/.test(r.stderr)) {
+        throw new Error(`expected one fallback warning naming the platform, got: ${r.stderr}`);
+      }
+    });
+  }
 }
 
 // (d) The CUDA package installed on a machine without a usable GPU (CI compiles the CUDA variant and has
@@ -220,7 +253,7 @@ for (const [name, file] of Object.entries(files)) {
     const out = sh(bin('publint'), ['run', file, '--strict'], work);
     if (!/All good!/.test(out)) throw new Error(out);
   });
-  if (name.startsWith('@tvdcn/linux-')) continue; // a binary package has no types to check
+  if (name.startsWith('@tvdcn/linux-') || name === '@tvdcn/wasm32') continue; // a binary package has no types to check
   check(`attw (are the types wrong) ${name}`, () => {
     sh(bin('attw'), [file, '--format', 'ascii', '--no-emoji', '--no-color'], work);
   });

@@ -4,7 +4,7 @@
 //   node ../../native/scripts/copy-binary.mjs cpu|cuda   copies native/build/<variant>/Release/*.node to bin/tvdcn.node
 //   node ../../native/scripts/copy-binary.mjs --check    (prepublishOnly) fails when bin/tvdcn.node is missing,
 //                                                        so an empty shell is never published
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,8 +41,10 @@ if (arg === '--check') {
 }
 const file = arg === 'cuda' ? 'tvdcn_cuda.node' : 'tvdcn_cpu.node';
 const source = join(native, 'build', arg, 'Release', file);
-if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.log(`skipping: this package is for linux-x64, not ${process.platform}-${process.arch}`);
+// The package's own os/cpu fields say which host builds it (linux-x64, darwin-arm64, win32-x64, ...).
+const meta = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+if (!meta.os?.includes(process.platform) || !meta.cpu?.includes(process.arch)) {
+  console.log(`skipping: this package is for ${meta.os}-${meta.cpu}, not ${process.platform}-${process.arch}`);
   process.exit(0);
 }
 if (!existsSync(source)) {

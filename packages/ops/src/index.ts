@@ -113,7 +113,7 @@ export type { DcnErrorCode } from '@tvdcn/shape';
 // #endregion
 
 // #region runtime information
-export { backendInfo, cuda, cudaArchList, cudaVersion, hasOps, withCuda } from './native/backend.js';
+export { backendInfo, cuda, cudaArchList, cudaVersion, hasOps, loadBackend, withCuda } from './native/backend.js';
 export type { BackendInfo, BackendRequest, LoadAttempt } from './native/backend.js';
 // #endregion
 

@@ -121,6 +121,7 @@ export {
   getCudaFloat32Matmul,
   hasOps,
   isDeterministic,
+  loadBackend,
   setCudaFloat32Matmul,
   setDeterministic,
   withCuda,

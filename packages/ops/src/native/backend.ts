@@ -2,7 +2,7 @@
 // Runtime information mirroring tvdcn's helpers (has_ops, with_cuda, cuda_version, cuda_arch_list)
 // plus backendInfo(): which binary was loaded, from where, and why the others were not.
 import { cudaUnavailability } from './cuda-availability.js';
-import { getLoaded, type BackendRequest, type LoadAttempt } from './load-binding.js';
+import { getLoaded, loadBackendAsync, type BackendRequest, type LoadAttempt, type LoadedBinding } from './load-binding.js';
 
 export type { BackendRequest, LoadAttempt } from './load-binding.js';
 
@@ -12,7 +12,12 @@ export interface BackendInfo {
   loaded: boolean;
   /** `'cuda'` when the CUDA binary is loaded (it may still run on the CPU only), `'cpu'` otherwise. */
   variant: 'cpu' | 'cuda' | null;
-  /** Package name (`@tvdcn/linux-x64-gnu`, ...) or `TVDCN_NATIVE_PATH`. */
+  /**
+   * Which build serves: `'native'` (a `.node` addon of this platform) or `'wasm'` (`@tvdcn/wasm32`: the
+   * browser backend, and Node's fallback where no native package loads).
+   */
+  binary: 'native' | 'wasm' | null;
+  /** Package name (`@tvdcn/linux-x64-gnu`, `@tvdcn/wasm32`, ...) or `TVDCN_NATIVE_PATH`. */
   candidate: string | null;
   /** The `.node` file in use. */
   path: string | null;
@@ -29,6 +34,37 @@ export interface BackendInfo {
   attempts: readonly LoadAttempt[];
   /** When nothing could be loaded: the full error message. */
   error: string | null;
+  /** When the WebAssembly build serves because no native binary could: why (also emitted once as a warning). */
+  fallbackNotice: string | null;
+}
+
+function infoOf(l: LoadedBinding): BackendInfo {
+  return {
+    loaded: true,
+    variant: l.variant,
+    binary: l.kind,
+    candidate: l.candidate,
+    path: l.path,
+    requested: l.requested,
+    cudaDeviceCount: l.cudaDeviceCount,
+    cudaUnavailableReason: cudaUnavailability(l)?.cause ?? null,
+    attempts: l.attempts,
+    error: null,
+    fallbackNotice: l.fallbackNotice,
+  };
+}
+
+/**
+ * Loads the backend ahead of the first operation. Required once in browsers, where the WebAssembly
+ * build (`@tvdcn/wasm32`) is fetched and compiled asynchronously; optional in Node, where the first
+ * operation loads a native binary (or the WebAssembly fallback) synchronously. Rejects with a
+ * `NativeLoadError` when nothing loads.
+ * @example
+ * const info = await loadBackend();
+ * console.log(info.binary, info.candidate); // 'wasm' '@tvdcn/wasm32' in a browser
+ */
+export async function loadBackend(): Promise<BackendInfo> {
+  return infoOf(await loadBackendAsync());
 }
 
 /**
@@ -39,23 +75,12 @@ export interface BackendInfo {
  */
 export function backendInfo(): BackendInfo {
   try {
-    const l = getLoaded();
-    return {
-      loaded: true,
-      variant: l.variant,
-      candidate: l.candidate,
-      path: l.path,
-      requested: l.requested,
-      cudaDeviceCount: l.cudaDeviceCount,
-      cudaUnavailableReason: cudaUnavailability(l)?.cause ?? null,
-      attempts: l.attempts,
-      error: null,
-    };
+    return infoOf(getLoaded());
   } catch (e) {
     return {
-      loaded: false, variant: null, candidate: null, path: null, requested: null,
+      loaded: false, variant: null, binary: null, candidate: null, path: null, requested: null,
       cudaDeviceCount: 0, cudaUnavailableReason: 'no native binary loaded', attempts: [],
-      error: e instanceof Error ? e.message : String(e),
+      error: e instanceof Error ? e.message : String(e), fallbackNotice: null,
     };
   }
 }

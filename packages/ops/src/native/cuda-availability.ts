@@ -27,6 +27,12 @@ export function cudaUnavailability(loaded: LoadedBinding): CudaUnavailability | 
       remedy: DRIVER_REMEDY,
     };
   }
+  if (loaded.kind === 'wasm') {
+    return {
+      cause: `the WebAssembly build (${loaded.candidate}) serves this process, and it has no CUDA`,
+      remedy: `install the CUDA package of a supported platform, or keep tensors on 'cpu'`,
+    };
+  }
   if (loaded.candidate === 'TVDCN_NATIVE_PATH') {
     return {
       cause: `the binary at TVDCN_NATIVE_PATH (${loaded.path}) was built without CUDA`,

@@ -13,10 +13,12 @@ import {
   type LoaderEnvironment,
 } from '../../src/native/load-binding.js';
 import { cudaUnavailability } from '../../src/native/cuda-availability.js';
+import { NATIVE_PACKAGES, platformKey } from '../../src/native/platform.js';
 
 const require = createRequire(import.meta.url);
 const root = join(__dirname, '..', '..', '..', '..');
-const cpuBuild = join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+// TVDCN_NATIVE_PATH: a cross-built binary tested under an emulator (scripts/platforms/test-linux-arm64.sh).
+const cpuBuild = process.env.TVDCN_NATIVE_PATH ?? join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 const cudaBuild = join(root, 'native', 'build', 'cuda', 'Release', 'tvdcn_cuda.node');
 
 /** A fake binary with the given ABI and device count. */
@@ -154,7 +156,73 @@ describe('loader with fake binaries', () => {
     expect(parseBackendRequest(undefined)).toBe('auto');
     expect(parseBackendRequest(' CPU ')).toBe('cpu');
     expect(parseBackendRequest('cuda')).toBe('cuda');
-    expect(() => parseBackendRequest('gpu')).toThrow(/TVDCN_BACKEND: expected 'auto', 'cpu' or 'cuda', but got 'gpu'/);
+    expect(parseBackendRequest('wasm')).toBe('wasm');
+    expect(() => parseBackendRequest('gpu')).toThrow(/TVDCN_BACKEND: expected 'auto', 'cpu', 'cuda' or 'wasm', but got 'gpu'/);
+  });
+});
+
+describe('platforms without a native package, and the WebAssembly fallback', () => {
+  const wasm = fakeBinding({});
+  const withWasm = (e: LoaderEnvironment, ok = true): LoaderEnvironment => ({
+    ...e,
+    loadWasm: () => {
+      if (!ok) throw Object.assign(new Error("Cannot find module '@tvdcn/wasm32'"), { code: 'MODULE_NOT_FOUND' });
+      return { binding: wasm, location: '/fake/@tvdcn/wasm32/bin/tvdcn.wasm' };
+    },
+  });
+
+  it('an unsupported platform takes the WebAssembly build and says so once, naming the supported ones', () => {
+    const l = loadBinding(withWasm({ ...fakeEnv('auto', {}), platform: 'linux-riscv64-gnu' }));
+    expect(l.binding.buildInfo().compiler).toBe('fake'); // the fake wasm binding, wrapped for typed errors
+    expect(l.kind).toBe('wasm');
+    expect(l.candidate).toBe('@tvdcn/wasm32');
+    expect(l.attempts[0]).toMatchObject({ status: 'failed', reason: 'no native package is published for linux-riscv64-gnu' });
+    expect(l.fallbackNotice).toMatch(/no native binary serves linux-riscv64-gnu/);
+    expect(l.fallbackNotice).toMatch(/using the WebAssembly build @tvdcn\/wasm32/);
+    expect(l.fallbackNotice).toMatch(/Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/);
+  });
+
+  it('a supported platform whose package is missing falls back too, and keeps the reason', () => {
+    const l = loadBinding(withWasm(fakeEnv('cpu', {})));
+    expect(l.kind).toBe('wasm');
+    expect(l.fallbackNotice).toMatch(/@tvdcn\/linux-x64-gnu: package not installed/);
+  });
+
+  it('a native package that loads is preferred, without notice', () => {
+    const l = loadBinding(withWasm(fakeEnv('auto', { [CPU]: fakeBinding({}) })));
+    expect(l.kind).toBe('native');
+    expect(l.fallbackNotice).toBeNull();
+  });
+
+  it('TVDCN_BACKEND=wasm loads the WebAssembly build even where a native one exists', () => {
+    const l = loadBinding({ ...withWasm(fakeEnv('auto', { [CPU]: fakeBinding({}) })), requested: 'wasm' });
+    expect(l.candidate).toBe('@tvdcn/wasm32');
+    expect(l.attempts).toEqual([expect.objectContaining({ status: 'loaded', reason: 'TVDCN_BACKEND=wasm' })]);
+  });
+
+  it('TVDCN_BACKEND=cuda never falls back to WebAssembly', () => {
+    expect(() => loadBinding(withWasm(fakeEnv('cuda', {})))).toThrow(NativeLoadError);
+  });
+
+  it('macOS without its package: one error naming the platform, the supported ones and why WebAssembly failed', () => {
+    const e = withWasm({ ...fakeEnv('auto', {}), platform: 'darwin-arm64' }, false);
+    let message = '';
+    try {
+      loadBinding(e);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/runtime darwin-arm64/);
+    expect(message).toMatch(/@tvdcn\/darwin-arm64: failed: package not installed/);
+    expect(message).not.toMatch(/darwin-arm64-cuda/);
+    expect(message).toMatch(/@tvdcn\/wasm32: failed: package not installed/);
+    expect(message).toMatch(/Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/);
+  });
+
+  it('Windows resolves the mingw CPU package and the MSVC CUDA package', () => {
+    const l = loadBinding({ ...fakeEnv('auto', { '@tvdcn/win32-x64-gnu/tvdcn.node': fakeBinding({}) }), platform: 'win32-x64' });
+    expect(l.candidate).toBe('@tvdcn/win32-x64-gnu');
+    expect(l.attempts[0]).toMatchObject({ candidate: '@tvdcn/win32-x64-msvc-cuda', reason: 'package not installed' });
   });
 });
 
@@ -165,7 +233,8 @@ describe('loader with the real binaries of this checkout', () => {
     expect(l.binding.abiVersion()).toBe(ABI_VERSION);
   });
 
-  it.runIf(existsSync(cudaBuild))('the CUDA build loads without a GPU and says why CUDA is unusable', () => {
+  // The CUDA build of this checkout is for the build host (linux-x64); an emulated arm64 run cannot load it.
+  it.runIf(existsSync(cudaBuild) && platformKey() === 'linux-x64-gnu')('the CUDA build loads without a GPU and says why CUDA is unusable', () => {
     const b = require(cudaBuild) as NativeBinding;
     expect(b.buildInfo().withCuda).toBe(true);
     const dc = b.cudaDeviceCount();
@@ -181,13 +250,14 @@ describe('loader with the real binaries of this checkout', () => {
     const e = { ...defaultEnvironment(), nativePath: undefined, requested: 'auto' as const };
     const l = loadBinding(e);
     expect(l.binding.abiVersion()).toBe(ABI_VERSION);
-    expect(['@tvdcn/linux-x64-gnu', '@tvdcn/linux-x64-gnu-cuda']).toContain(l.candidate);
-    if (l.cudaDeviceCount === 0) expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    const pkgs = NATIVE_PACKAGES[platformKey()]!;
+    expect([pkgs.cpu, pkgs.cuda]).toContain(l.candidate);
+    if (l.cudaDeviceCount === 0) expect(l.candidate).toBe(pkgs.cpu);
   });
 
   it('forced cpu loads the CPU package', () => {
     const l = loadBinding({ ...defaultEnvironment(), nativePath: undefined, requested: 'cpu' });
-    expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
+    expect(l.candidate).toBe(NATIVE_PACKAGES[platformKey()]!.cpu);
     expect(l.variant).toBe('cpu');
   });
 });

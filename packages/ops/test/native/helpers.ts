@@ -53,9 +53,14 @@ export function usePlanarKernels(binding: () => TestBinding, planar: boolean): v
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** native/build/cpu/Release/tvdcn_cpu.node of this checkout, or TVDCN_TEST_ADDON (the sanitizer builds). */
+/**
+ * native/build/cpu/Release/tvdcn_cpu.node of this checkout, or TVDCN_TEST_ADDON (the sanitizer builds), or
+ * TVDCN_NATIVE_PATH (a cross-built binary tested under an emulator).
+ */
 export const addonPath =
-  process.env.TVDCN_TEST_ADDON || join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+  process.env.TVDCN_TEST_ADDON ||
+  process.env.TVDCN_NATIVE_PATH ||
+  join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 export const addonBuilt = existsSync(addonPath);
 
 export function loadNative(): TestBinding {

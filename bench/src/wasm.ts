@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+// The WebAssembly build (@tvdcn/wasm32) against the native CPU binary: float32 forward on reduced versions
+// of the CPU shapes (batch 1, at most 64 channels, spatial sides halved: wasm runs one thread). Every
+// measurement runs in its own process (never two runtimes' thread pools in one), alternating
+// native 1 thread / native N threads / wasm, R rounds; the table gives the minimum over rounds of each
+// process's median, the spread (max/min of those medians) and the ratios.
+//
+//   tsx src/wasm.ts [--rounds R] [--seconds S] [--only name,name]
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type BenchShape, SHAPES, describeShape, offsetSize, outSize } from './shapes.js';
+
+type Backend = 'native-1' | 'native-n' | 'wasm';
+
+function reduced(s: BenchShape): BenchShape {
+  const ch = (c: number) => Math.max(s.offsetGroups * s.groups, Math.min(c, 64));
+  return {
+    ...s,
+    batch: 1,
+    inChannels: ch(s.inChannels),
+    outChannels: ch(s.outChannels),
+    inSize: s.inSize.map((n) => Math.max(4, Math.ceil(n / 2))),
+  };
+}
+
+async function child(backend: Backend, name: string, seconds: number): Promise<void> {
+  const ops = await import('@tvdcn/ops');
+  const s = reduced(SHAPES.find((x) => x.name === name)!);
+  const K = s.kernel.reduce((a, b) => a * b, 1);
+  ops.manualSeed(1);
+  const f32 = { dtype: 'float32' as const };
+  const x = ops.randn([s.batch, s.inChannels, ...s.inSize], f32);
+  const w = ops.randn(s.transposed ? [s.inChannels, s.outChannels / s.groups, ...s.kernel] : [s.outChannels, s.inChannels / s.groups, ...s.kernel], f32);
+  const offset = ops.randn([s.batch, s.offsetGroups * s.dim * K, ...offsetSize(s)], f32);
+  const mask = ops.randn([s.batch, s.offsetGroups * K, ...offsetSize(s)], f32).sigmoid();
+  const opts: Record<string, unknown> = { offset, mask, stride: s.stride, padding: s.padding, dilation: s.dilation, groups: s.groups };
+  if (s.transposed) opts.outputPadding = s.outputPadding ?? s.inSize.map(() => 0);
+  const op = (s.transposed
+    ? { 1: ops.deformConvTranspose1d, 2: ops.deformConvTranspose2d, 3: ops.deformConvTranspose3d }
+    : { 1: ops.deformConv1d, 2: ops.deformConv2d, 3: ops.deformConv3d })[s.dim] as (a: unknown, b: unknown, o: unknown) => { dispose(): void };
+  op(x, w, opts).dispose(); // warm-up (and load)
+  const times: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  while (times.length < 3 || (performance.now() < until && times.length < 200)) {
+    const t0 = performance.now();
+    op(x, w, opts).dispose();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const info = ops.backendInfo();
+  console.log(JSON.stringify({ median: times[times.length >> 1], runs: times.length, binary: info.binary, candidate: info.candidate, outSize: outSize(s) }));
+}
+
+async function parent(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
+  const rounds = Number(opt('--rounds', '2'));
+  const seconds = Number(opt('--seconds', '1.5'));
+  const only = opt('--only', '') ? opt('--only', '').split(',') : null;
+  const threads = os.availableParallelism();
+  const self = fileURLToPath(import.meta.url);
+  const env: Record<Backend, NodeJS.ProcessEnv> = {
+    'native-1': { ...process.env, TVDCN_BACKEND: 'cpu', TVDCN_NUM_THREADS: '1' },
+    'native-n': { ...process.env, TVDCN_BACKEND: 'cpu', TVDCN_NUM_THREADS: String(threads) },
+    wasm: { ...process.env, TVDCN_BACKEND: 'wasm' },
+  };
+  console.log(`wasm vs native, float32 forward, reduced CPU shapes; ${rounds} rounds, ${seconds} s per process; ` +
+    `${os.cpus()[0]?.model ?? 'cpu'} x${threads}, load ${os.loadavg()[0]!.toFixed(1)}`);
+  const rows: string[][] = [];
+  for (const s of SHAPES.filter((x) => !only || only.includes(x.name))) {
+    const med: Record<Backend, number[]> = { 'native-1': [], 'native-n': [], wasm: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const b of ['native-1', 'native-n', 'wasm'] as Backend[]) {
+        const out = spawnSync(process.execPath, [...process.execArgv, self, '--child', b, s.name, String(seconds)],
+          { env: env[b], encoding: 'utf8' });
+        const line = out.stdout.trim().split('\n').at(-1) ?? '';
+        try {
+          const res = JSON.parse(line) as { median: number; binary: string };
+          if ((b === 'wasm') !== (res.binary === 'wasm')) throw new Error(`${b} ran on ${res.binary}`);
+          med[b].push(res.median);
+        } catch (e) {
+          throw new Error(`bench ${s.name} ${b} failed: ${(e as Error).message}\n${out.stderr}`);
+        }
+      }
+    }
+    const min = (b: Backend) => Math.min(...med[b]);
+    const spread = (b: Backend) => Math.max(...med[b]) / min(b);
+    rows.push([s.name, describeShape(reduced(s)), min('native-1').toFixed(2), min('native-n').toFixed(2), min('wasm').toFixed(2),
+      (min('wasm') / min('native-1')).toFixed(2), (min('wasm') / min('native-n')).toFixed(2),
+      `${spread('native-1').toFixed(2)}/${spread('native-n').toFixed(2)}/${spread('wasm').toFixed(2)}`]);
+  }
+  const head = ['shape', 'geometry (reduced)', 'native 1T ms', `native ${threads}T ms`, 'wasm ms', 'wasm/native 1T', `wasm/native ${threads}T`, 'spread n1/nN/wasm'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3] as Backend, process.argv[4]!, Number(process.argv[5]));
+else await parent();
