@@ -158,7 +158,9 @@ function warnAboutUndocumentedReferencedTypes(app, project) {
     reference(type) {
       if (type.reflection || type.externalUrl || type.isIntentionallyBroken()) return;
       if (!type.package || !packages.has(type.package) || intentional.has(type.qualifiedName)) return;
-      const key = type.symbolId ? `${type.symbolId.packageName}/${type.symbolId.packagePath}:${type.qualifiedName}` : type.qualifiedName;
+      const key = type.symbolId
+        ? `${type.symbolId.packageName}/${type.symbolId.packagePath}:${type.qualifiedName}`
+        : type.qualifiedName;
       if (warned.has(key)) return;
       warned.add(key);
       const where = type.symbolId ? `${type.symbolId.packageName}/${type.symbolId.packagePath}` : type.package;

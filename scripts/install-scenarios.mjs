@@ -74,14 +74,16 @@ check('pack the packages (pnpm pack rewrites workspace: versions)', () => {
     files[name] = join(tarballs, made[0]);
   }
   const listing = sh('tar', ['-tzf', files['@tvdcn/linux-x64-gnu']], work);
-  if (!listing.includes('package/bin/tvdcn.node')) throw new Error('the CPU binary package was packed without bin/tvdcn.node');
+  if (!listing.includes('package/bin/tvdcn.node'))
+    throw new Error('the CPU binary package was packed without bin/tvdcn.node');
 });
 
 check('an empty binary package refuses to publish (prepublishOnly)', () => {
   const shell = join(work, 'empty-shell');
   mkdirSync(shell);
   const r = spawnSync(process.execPath, [join(root, 'native', 'scripts', 'copy-binary.mjs'), '--check'], {
-    cwd: shell, encoding: 'utf8',
+    cwd: shell,
+    encoding: 'utf8',
   });
   if (r.status === 0 || !/refusing to publish/.test(r.stderr)) {
     throw new Error(`expected a refusal, got exit ${r.status}: ${r.stderr}`);
@@ -92,11 +94,21 @@ function project(name, deps, extra = {}) {
   const dir = join(work, name);
   mkdirSync(dir);
   const overrides = Object.fromEntries(Object.entries({ ...files, ...extra }).map(([n, f]) => [n, `file:${f}`]));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({
-    name, version: '1.0.0', private: true, type: 'module',
-    dependencies: Object.fromEntries(deps.map((d) => [d, `file:${files[d]}`])),
-    overrides,
-  }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name,
+        version: '1.0.0',
+        private: true,
+        type: 'module',
+        dependencies: Object.fromEntries(deps.map((d) => [d, `file:${files[d]}`])),
+        overrides,
+      },
+      null,
+      2,
+    ),
+  );
   sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], dir);
   return dir;
 }
@@ -107,7 +119,9 @@ if (Object.keys(files).length === Object.keys(packages).length) {
     if (!existsSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu', 'bin', 'tvdcn.node'))) {
       throw new Error('the binary package did not arrive through optionalDependencies');
     }
-    writeFileSync(join(dir, 'main.js'), `
+    writeFileSync(
+      join(dir, 'main.js'),
+      `
 import { backendInfo, deformConv2d, randn, zeros } from '@tvdcn/ops';
 const x = randn([2, 4, 9, 9], { requiresGrad: true });
 const w = randn([8, 4, 3, 3], { requiresGrad: true });
@@ -117,14 +131,17 @@ y.sum().backward();
 if (y.shape.join() !== '2,8,7,7') throw new Error('bad output shape ' + y.shape);
 for (const t of [x, w, offset]) if (!t.grad || !t.grad.toTypedArray().some((v) => v !== 0)) throw new Error('missing grad');
 console.log('ok', backendInfo().candidate);
-`);
+`,
+    );
     const out = sh('node', ['main.js'], dir);
     if (!/^ok @tvdcn\/linux-x64-gnu/m.test(out)) throw new Error(`unexpected output: ${out}`);
   });
 
   check('(b) tvdcn: a PackedDeformConv2d training step', () => {
     const dir = project('scenario-tvdcn', ['tvdcn']);
-    writeFileSync(join(dir, 'main.cjs'), `
+    writeFileSync(
+      join(dir, 'main.cjs'),
+      `
 const { PackedDeformConv2d, Adam, mseLoss, randn } = require('tvdcn');
 const layer = new PackedDeformConv2d(3, 4, 3, { padding: 1, modulated: true });
 const opt = new Adam(layer.parameters(), { lr: 1e-2 });
@@ -137,14 +154,17 @@ opt.step();
 const loss1 = mseLoss(layer.forward(x), target).item();
 if (!(loss1 < loss0.item())) throw new Error('loss did not fall: ' + loss0.item() + ' -> ' + loss1);
 console.log('ok', loss0.item(), loss1);
-`);
+`,
+    );
     const out = sh('node', ['main.cjs'], dir);
     if (!/^ok /m.test(out)) throw new Error(`unexpected output: ${out}`);
   });
 
   check('(c) import and require in one program share one instance (one Tensor class, one runtime)', () => {
     const dir = join(work, 'scenario-tvdcn');
-    writeFileSync(join(dir, 'mixed.mjs'), `
+    writeFileSync(
+      join(dir, 'mixed.mjs'),
+      `
 import { createRequire } from 'node:module';
 import * as esmOps from '@tvdcn/ops';
 import * as esmTvdcn from 'tvdcn';
@@ -179,7 +199,8 @@ catch (e) { if (!(e instanceof DcnError) || !(e instanceof esmOps.ShapeMismatchE
 const before = cjsOps.memory().tensors; const extra = esmOps.zeros([2]); if (cjsOps.memory().tensors !== before + 1) fail('two memory accounts'); extra.dispose();
 if (esmOps.backendInfo().path !== cjsOps.backendInfo().path) fail('two bindings');
 console.log('ok mixed');
-`);
+`,
+    );
     const out = sh('node', ['mixed.mjs'], dir);
     if (!/^ok mixed/m.test(out)) throw new Error(`unexpected output: ${out}`);
   });
@@ -190,7 +211,9 @@ console.log('ok mixed');
         throw new Error('@tvdcn/wasm32 did not arrive through optionalDependencies');
       }
       rmSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu'), { recursive: true, force: true });
-      writeFileSync(join(dir, 'main.js'), `
+      writeFileSync(
+        join(dir, 'main.js'),
+        `
 import { backendInfo, deformConv2d, randn } from '@tvdcn/ops';
 const x = randn([1, 2, 6, 6], { requiresGrad: true });
 const w = randn([3, 2, 3, 3], { requiresGrad: true });
@@ -199,9 +222,11 @@ y.sum().backward();
 if (!x.grad.toTypedArray().some((v) => v !== 0)) throw new Error('missing grad');
 const b = backendInfo();
 console.log('ok', b.candidate, b.binary);
-`);
+`,
+      );
       const r = spawnSync('node', ['main.js'], { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0 || !/^ok @tvdcn\/wasm32 wasm/m.test(r.stdout)) throw new Error(`unexpected: ${r.stdout}\n${r.stderr}`);
+      if (r.status !== 0 || !/^ok @tvdcn\/wasm32 wasm/m.test(r.stdout))
+        throw new Error(`unexpected: ${r.stdout}\n${r.stderr}`);
       const warnings = r.stderr.match(/TVDCN_WASM_FALLBACK/g) ?? [];
       if (warnings.length !== 1 || !/no native binary serves linux-x64-gnu/.test(r.stderr)) {
         throw new Error(`expected one fallback warning naming the platform, got: ${r.stderr}`);
@@ -225,21 +250,33 @@ if (!existsSync(cudaBinary)) {
   check(dName, () => {
     const before = new Set(readdirSync(tarballs));
     sh('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', 'bin-linux-x64-gnu-cuda'));
-    const cudaTarball = join(tarballs, readdirSync(tarballs).find((f) => !before.has(f)));
+    const cudaTarball = join(
+      tarballs,
+      readdirSync(tarballs).find((f) => !before.has(f)),
+    );
     const dir = project('scenario-cuda', ['@tvdcn/ops'], { '@tvdcn/linux-x64-gnu-cuda': cudaTarball });
     if (!existsSync(join(dir, 'node_modules', '@tvdcn', 'linux-x64-gnu-cuda', 'bin', 'tvdcn.node'))) {
       throw new Error('the CUDA package did not arrive through optionalDependencies');
     }
-    writeFileSync(join(dir, 'main.js'), `
+    writeFileSync(
+      join(dir, 'main.js'),
+      `
 import { backendInfo, zeros } from '@tvdcn/ops';
 try { zeros([1], { device: 'cuda' }); console.log('no error'); }
 catch (e) { console.log(e.name + ': ' + e.message); }
 console.log('reason: ' + backendInfo().cudaUnavailableReason);
-`);
+`,
+    );
     const out = sh('node', ['main.js'], dir);
     const cause = /no GPU is usable \(\S.*\), although @tvdcn\/linux-x64-gnu-cuda is installed/;
-    if (!new RegExp(`^NotImplementedError: .*expected a usable CUDA device, but ${cause.source}; check that an NVIDIA GPU`, 'm').test(out)
-      || /built without CUDA|install @tvdcn/.test(out) || !new RegExp(`^reason: ${cause.source}$`, 'm').test(out)) {
+    if (
+      !new RegExp(
+        `^NotImplementedError: .*expected a usable CUDA device, but ${cause.source}; check that an NVIDIA GPU`,
+        'm',
+      ).test(out) ||
+      /built without CUDA|install @tvdcn/.test(out) ||
+      !new RegExp(`^reason: ${cause.source}$`, 'm').test(out)
+    ) {
       throw new Error(`unexpected output:\n${out}`);
     }
     console.log(out.trim().replace(/^/gm, '      '));

@@ -94,14 +94,20 @@ if (task === 'demo' || task === 'bench') {
 function quiet(label, cmd, args) {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, {
-    cwd: root, env, encoding: 'utf8', stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'],
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error) fail(`${label}: could not run ${cmd}: ${r.error.message}`);
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status !== 0) {
     if (!verbose) process.stderr.write(tty ? out : stripAnsi(out));
-    fail(`${label} failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(' ')}; its output is above`, r.status ?? 1);
+    fail(
+      `${label} failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(' ')}; its output is above`,
+      r.status ?? 1,
+    );
   }
   return { out: stripAnsi(out), seconds: (performance.now() - t0) / 1000 };
 }
@@ -169,7 +175,16 @@ function ensurePnpm() {
   if (pnpmOnPath() === pnpmVersion) return;
   if (!existsSync(join(bin, 'pnpm'))) {
     say(`installing pnpm ${pnpmVersion} into .tools/ (one time)`);
-    quiet('installing pnpm', 'npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', tools, `pnpm@${pnpmVersion}`]);
+    quiet('installing pnpm', 'npm', [
+      'install',
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      '--prefix',
+      tools,
+      `pnpm@${pnpmVersion}`,
+    ]);
   }
   env.PATH = `${bin}${delimiter}${env.PATH ?? ''}`;
   if (pnpmOnPath() !== pnpmVersion) fail(`could not get pnpm ${pnpmVersion} onto PATH`);
@@ -200,8 +215,10 @@ ensurePnpm();
 if (task === 'install') process.exit(0);
 {
   const firstTime = !existsSync(join(root, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
-  say(`building (turbo run build; CUDA variant: ${cuda.build ? 'yes' : 'no'}, ${cuda.why})` +
-    (firstTime ? `; the native addon takes ${cuda.build ? '5-10' : '2-4'} minutes the first time` : ''));
+  say(
+    `building (turbo run build; CUDA variant: ${cuda.build ? 'yes' : 'no'}, ${cuda.why})` +
+      (firstTime ? `; the native addon takes ${cuda.build ? '5-10' : '2-4'} minutes the first time` : ''),
+  );
   const { out, seconds } = quiet('the build', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=new-only']);
   const total = /Tasks:\s+\d+ successful, (\d+) total/.exec(out)?.[1] ?? '?';
   const cached = /Cached:\s+(\d+) cached/.exec(out)?.[1] ?? '?';
@@ -217,7 +234,11 @@ if (task === 'build') process.exit(0);
 if (task === 'demo' || task === 'bench') {
   const pkg = task === 'demo' ? '@tvdcn/example-train-packed-deform-conv2d' : '@tvdcn/bench';
   const script = task === 'demo' ? 'start' : 'bench';
-  const r = spawnSync('pnpm', ['--silent', '--filter', pkg, 'run', script, ...passThrough], { cwd: root, env, stdio: 'inherit' });
+  const r = spawnSync('pnpm', ['--silent', '--filter', pkg, 'run', script, ...passThrough], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
   process.exit(r.status ?? 1);
 }
 
@@ -225,7 +246,11 @@ if (task === 'demo' || task === 'bench') {
 let status = 0;
 let text = '';
 for (const [label, cmd, args] of [
-  ['package suites', 'pnpm', ['exec', 'turbo', 'run', 'test', '--output-logs=new-only', '--log-order=grouped', '--concurrency=1', '--continue']],
+  [
+    'package suites',
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', '--output-logs=new-only', '--log-order=grouped', '--concurrency=1', '--continue'],
+  ],
   ['install scenarios', process.execPath, [join(root, 'scripts', 'install-scenarios.mjs')]],
   ['script checks', process.execPath, ['--test', '--test-reporter=spec', join(root, 'scripts', 'test')]],
 ]) {

@@ -16,7 +16,10 @@ const usage = `usage: node scripts/sync-package-metadata.mjs [--check]
   -h, --help  this text`;
 let check = false;
 try {
-  const { values } = parseArgs({ options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     console.log(usage);
     process.exit(0);
@@ -33,10 +36,16 @@ const repoUrl = rootPkg.repository.url;
 const web = repoUrl.replace(/^git\+/, '').replace(/\.git$/, '');
 
 const dirs = readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')
-  .split('\n').map((l) => /^\s+-\s+(\S+)/.exec(l)?.[1]).filter(Boolean)
-  .flatMap((g) => (g.endsWith('/*')
-    ? readdirSync(join(root, g.slice(0, -2)), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, g.slice(0, -2), e.name))
-    : [join(root, g)]))
+  .split('\n')
+  .map((l) => /^\s+-\s+(\S+)/.exec(l)?.[1])
+  .filter(Boolean)
+  .flatMap((g) =>
+    g.endsWith('/*')
+      ? readdirSync(join(root, g.slice(0, -2)), { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => join(root, g.slice(0, -2), e.name))
+      : [join(root, g)],
+  )
   .filter((d) => existsSync(join(d, 'package.json')));
 
 const changes = [];
@@ -50,9 +59,14 @@ for (const dir of dirs) {
   const platform = basename(dir).replace(/^bin-/, '');
   const want = {
     license: 'MIT',
-    keywords: pkg.keywords?.length >= 3 && pkg.keywords.includes('tvdcn')
-      ? pkg.keywords
-      : ['tvdcn', 'deformable-convolution', ...(rel.startsWith('packages/bin-') ? ['prebuilt', 'node-api', platform] : ['dcn'])],
+    keywords:
+      pkg.keywords?.length >= 3 && pkg.keywords.includes('tvdcn')
+        ? pkg.keywords
+        : [
+            'tvdcn',
+            'deformable-convolution',
+            ...(rel.startsWith('packages/bin-') ? ['prebuilt', 'node-api', platform] : ['dcn']),
+          ],
     homepage: `${web}/tree/main/${rel}#readme`,
     bugs: { url: `${web}/issues` },
     repository: { type: 'git', url: repoUrl, directory: rel },
@@ -77,7 +91,9 @@ for (const dir of dirs) {
 
 const configFile = join(root, '.changeset', 'config.json');
 const config = JSON.parse(readFileSync(configFile, 'utf8'));
-const fixed = [...published].sort((a, b) => (a.startsWith('@tvdcn/') === b.startsWith('@tvdcn/') ? a.localeCompare(b) : a.startsWith('@tvdcn/') ? -1 : 1));
+const fixed = [...published].sort((a, b) =>
+  a.startsWith('@tvdcn/') === b.startsWith('@tvdcn/') ? a.localeCompare(b) : a.startsWith('@tvdcn/') ? -1 : 1,
+);
 const current = (config.fixed?.[0] ?? []).join();
 const globbed = (config.fixed?.[0] ?? []).some((p) => p.includes('*'));
 if (!globbed && current !== fixed.join()) {

@@ -175,9 +175,23 @@ const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
 
 for (const s of cases) {
   if (only && !only.has(s.name)) continue;
-  const { batch: B, inChannels: CI, outChannels: CO, dim, transposed, kernel: k, stride, padding, offsetGroups: OG } = s;
+  const {
+    batch: B,
+    inChannels: CI,
+    outChannels: CO,
+    dim,
+    transposed,
+    kernel: k,
+    stride,
+    padding,
+    offsetGroups: OG,
+  } = s;
   const K = k ** dim;
-  const outSize = s.size.map((n) => (transposed ? (n - 1) * stride - 2 * padding + (k - 1) + 1 : Math.floor((n + 2 * padding - (k - 1) - 1) / stride) + 1));
+  const outSize = s.size.map((n) =>
+    transposed
+      ? (n - 1) * stride - 2 * padding + (k - 1) + 1
+      : Math.floor((n + 2 * padding - (k - 1) - 1) / stride) + 1,
+  );
   const grid = transposed ? s.size : outSize; // where offsets and mask live
   // Multiply-adds of the product: every (output of the regular view) x (input channel, kernel point).
   const gflop = (2 * B * K * CI * CO * prod(transposed ? s.size : outSize)) / 1e9;
@@ -189,7 +203,8 @@ for (const s of cases) {
   const wShape = transposed ? [CI, CO, ...Array(dim).fill(k)] : [CO, CI, ...Array(dim).fill(k)];
   const conv = (x: Tensor, w: Tensor, offset: Tensor, mask: Tensor, bias: Tensor): Tensor => {
     const o = { offset, mask, bias, stride, padding };
-    if (transposed) return (dim === 1 ? deformConvTranspose1d : dim === 2 ? deformConvTranspose2d : deformConvTranspose3d)(x, w, o);
+    if (transposed)
+      return (dim === 1 ? deformConvTranspose1d : dim === 2 ? deformConvTranspose2d : deformConvTranspose3d)(x, w, o);
     return (dim === 1 ? deformConv1d : dim === 2 ? deformConv2d : deformConv3d)(x, w, o);
   };
   for (const v of VARIANTS) {

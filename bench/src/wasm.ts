@@ -24,21 +24,35 @@ function reduced(s: BenchShape): BenchShape {
   };
 }
 
-async function child(backend: Backend, name: string, seconds: number): Promise<void> {
+async function child(_backend: Backend, name: string, seconds: number): Promise<void> {
   const ops = await import('@tvdcn/ops');
   const s = reduced(SHAPES.find((x) => x.name === name)!);
   const K = s.kernel.reduce((a, b) => a * b, 1);
   ops.manualSeed(1);
   const f32 = { dtype: 'float32' as const };
   const x = ops.randn([s.batch, s.inChannels, ...s.inSize], f32);
-  const w = ops.randn(s.transposed ? [s.inChannels, s.outChannels / s.groups, ...s.kernel] : [s.outChannels, s.inChannels / s.groups, ...s.kernel], f32);
+  const w = ops.randn(
+    s.transposed
+      ? [s.inChannels, s.outChannels / s.groups, ...s.kernel]
+      : [s.outChannels, s.inChannels / s.groups, ...s.kernel],
+    f32,
+  );
   const offset = ops.randn([s.batch, s.offsetGroups * s.dim * K, ...offsetSize(s)], f32);
   const mask = ops.randn([s.batch, s.offsetGroups * K, ...offsetSize(s)], f32).sigmoid();
-  const opts: Record<string, unknown> = { offset, mask, stride: s.stride, padding: s.padding, dilation: s.dilation, groups: s.groups };
+  const opts: Record<string, unknown> = {
+    offset,
+    mask,
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    groups: s.groups,
+  };
   if (s.transposed) opts.outputPadding = s.outputPadding ?? s.inSize.map(() => 0);
-  const op = (s.transposed
-    ? { 1: ops.deformConvTranspose1d, 2: ops.deformConvTranspose2d, 3: ops.deformConvTranspose3d }
-    : { 1: ops.deformConv1d, 2: ops.deformConv2d, 3: ops.deformConv3d })[s.dim] as (a: unknown, b: unknown, o: unknown) => { dispose(): void };
+  const op = (
+    s.transposed
+      ? { 1: ops.deformConvTranspose1d, 2: ops.deformConvTranspose2d, 3: ops.deformConvTranspose3d }
+      : { 1: ops.deformConv1d, 2: ops.deformConv2d, 3: ops.deformConv3d }
+  )[s.dim] as (a: unknown, b: unknown, o: unknown) => { dispose(): void };
   op(x, w, opts).dispose(); // warm-up (and load)
   const times: number[] = [];
   const until = performance.now() + seconds * 1000;
@@ -49,7 +63,15 @@ async function child(backend: Backend, name: string, seconds: number): Promise<v
   }
   times.sort((a, b) => a - b);
   const info = ops.backendInfo();
-  console.log(JSON.stringify({ median: times[times.length >> 1], runs: times.length, binary: info.binary, candidate: info.candidate, outSize: outSize(s) }));
+  console.log(
+    JSON.stringify({
+      median: times[times.length >> 1],
+      runs: times.length,
+      binary: info.binary,
+      candidate: info.candidate,
+      outSize: outSize(s),
+    }),
+  );
 }
 
 async function parent(): Promise<void> {
@@ -65,15 +87,19 @@ async function parent(): Promise<void> {
     'native-n': { ...process.env, TVDCN_BACKEND: 'cpu', TVDCN_NUM_THREADS: String(threads) },
     wasm: { ...process.env, TVDCN_BACKEND: 'wasm' },
   };
-  console.log(`wasm vs native, float32 forward, reduced CPU shapes; ${rounds} rounds, ${seconds} s per process; ` +
-    `${os.cpus()[0]?.model ?? 'cpu'} x${threads}, load ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `wasm vs native, float32 forward, reduced CPU shapes; ${rounds} rounds, ${seconds} s per process; ` +
+      `${os.cpus()[0]?.model ?? 'cpu'} x${threads}, load ${os.loadavg()[0]!.toFixed(1)}`,
+  );
   const rows: string[][] = [];
   for (const s of SHAPES.filter((x) => !only || only.includes(x.name))) {
     const med: Record<Backend, number[]> = { 'native-1': [], 'native-n': [], wasm: [] };
     for (let r = 0; r < rounds; r++) {
       for (const b of ['native-1', 'native-n', 'wasm'] as Backend[]) {
-        const out = spawnSync(process.execPath, [...process.execArgv, self, '--child', b, s.name, String(seconds)],
-          { env: env[b], encoding: 'utf8' });
+        const out = spawnSync(process.execPath, [...process.execArgv, self, '--child', b, s.name, String(seconds)], {
+          env: env[b],
+          encoding: 'utf8',
+        });
         const line = out.stdout.trim().split('\n').at(-1) ?? '';
         try {
           const res = JSON.parse(line) as { median: number; binary: string };
@@ -86,11 +112,27 @@ async function parent(): Promise<void> {
     }
     const min = (b: Backend) => Math.min(...med[b]);
     const spread = (b: Backend) => Math.max(...med[b]) / min(b);
-    rows.push([s.name, describeShape(reduced(s)), min('native-1').toFixed(2), min('native-n').toFixed(2), min('wasm').toFixed(2),
-      (min('wasm') / min('native-1')).toFixed(2), (min('wasm') / min('native-n')).toFixed(2),
-      `${spread('native-1').toFixed(2)}/${spread('native-n').toFixed(2)}/${spread('wasm').toFixed(2)}`]);
+    rows.push([
+      s.name,
+      describeShape(reduced(s)),
+      min('native-1').toFixed(2),
+      min('native-n').toFixed(2),
+      min('wasm').toFixed(2),
+      (min('wasm') / min('native-1')).toFixed(2),
+      (min('wasm') / min('native-n')).toFixed(2),
+      `${spread('native-1').toFixed(2)}/${spread('native-n').toFixed(2)}/${spread('wasm').toFixed(2)}`,
+    ]);
   }
-  const head = ['shape', 'geometry (reduced)', 'native 1T ms', `native ${threads}T ms`, 'wasm ms', 'wasm/native 1T', `wasm/native ${threads}T`, 'spread n1/nN/wasm'];
+  const head = [
+    'shape',
+    'geometry (reduced)',
+    'native 1T ms',
+    `native ${threads}T ms`,
+    'wasm ms',
+    'wasm/native 1T',
+    `wasm/native ${threads}T`,
+    'spread n1/nN/wasm',
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 }

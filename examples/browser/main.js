@@ -50,7 +50,8 @@ async function main() {
   drawInput(inCtx);
   const x = toTensor(inCtx.getImageData(0, 0, size, size).data);
 
-  const k = 5, centre = 12; // 5x5 kernel, centre point index
+  const k = 5,
+    centre = 12; // 5x5 kernel, centre point index
   const layer = new PackedDeformConv2d(3, 3, k, { padding: 2, modulated: false, dtype: 'float32' });
   noGrad(() => {
     // Main kernel: output channel c copies input channel c at the centre tap.
@@ -64,8 +65,10 @@ async function main() {
     const tap = (o, c, v) => {
       for (let i = 0; i < k * k; i++) g[(o * 3 + c) * k * k + i] = v / (k * k);
     };
-    tap(2 * centre, 0, 14); tap(2 * centre, 2, -14);
-    tap(2 * centre + 1, 1, 14); tap(2 * centre + 1, 0, -14);
+    tap(2 * centre, 0, 14);
+    tap(2 * centre, 2, -14);
+    tap(2 * centre + 1, 1, 14);
+    tap(2 * centre + 1, 0, -14);
     layer.offsetGenerator.bias?.cpuData().fill(0);
   });
   const t0 = performance.now();

@@ -127,15 +127,29 @@ function valueInfo(name, shape) {
 function deformConvModel(c) {
   const x = [c.B, c.C, c.H, c.W];
   const node = [
-    ...['X', 'W', 'offset', 'B', 'mask'].flatMap((n) => str(1, n)), ...str(2, 'Y'), ...str(4, 'DeformConv'),
-    ...bytes(5, attrInts('kernel_shape', [3, 3])), ...bytes(5, attrInts('strides', [1, 1])),
-    ...bytes(5, attrInts('pads', [1, 1, 1, 1])), ...bytes(5, attrInts('dilations', [1, 1])),
-    ...bytes(5, attrInt('group', 1)), ...bytes(5, attrInt('offset_group', 1)),
+    ...['X', 'W', 'offset', 'B', 'mask'].flatMap((n) => str(1, n)),
+    ...str(2, 'Y'),
+    ...str(4, 'DeformConv'),
+    ...bytes(5, attrInts('kernel_shape', [3, 3])),
+    ...bytes(5, attrInts('strides', [1, 1])),
+    ...bytes(5, attrInts('pads', [1, 1, 1, 1])),
+    ...bytes(5, attrInts('dilations', [1, 1])),
+    ...bytes(5, attrInt('group', 1)),
+    ...bytes(5, attrInt('offset_group', 1)),
   ];
-  const inputs = [valueInfo('X', x), valueInfo('W', [c.O, c.C, 3, 3]), valueInfo('offset', [c.B, 18, c.H, c.W]),
-    valueInfo('B', [c.O]), valueInfo('mask', [c.B, 9, c.H, c.W])];
-  const graph = [...bytes(1, node), ...str(2, 'g'), ...inputs.flatMap((v) => bytes(11, v)),
-    ...bytes(12, valueInfo('Y', [c.B, c.O, c.H, c.W]))];
+  const inputs = [
+    valueInfo('X', x),
+    valueInfo('W', [c.O, c.C, 3, 3]),
+    valueInfo('offset', [c.B, 18, c.H, c.W]),
+    valueInfo('B', [c.O]),
+    valueInfo('mask', [c.B, 9, c.H, c.W]),
+  ];
+  const graph = [
+    ...bytes(1, node),
+    ...str(2, 'g'),
+    ...inputs.flatMap((v) => bytes(11, v)),
+    ...bytes(12, valueInfo('Y', [c.B, c.O, c.H, c.W])),
+  ];
   return Uint8Array.from([...vint(1, 9), ...bytes(8, [...str(1, ''), ...vint(2, 19)]), ...bytes(7, graph)]);
 }
 let ort = null;
@@ -144,12 +158,18 @@ if (process.env.ORT_NODE) ort = require(process.env.ORT_NODE);
 console.log(`tvdcn CPU addon, ${threads} thread(s), gemm ${b._gemmIsa?.() ?? '?'}, median of ${iters}`);
 const prod = (a) => a.reduce((x, v) => x * v, 1);
 for (const [name, c] of Object.entries(cases)) {
-  const D = c.size.length, K = prod(c.k), tr = !!c.transposed;
-  const outSize = c.size.map((n, a) => tr ? (n - 1) * c.s - 2 * c.p + c.k[a] : Math.floor((n + 2 * c.p - c.k[a]) / c.s) + 1);
-  const grid = tr ? c.size : outSize;  // offsets and masks live here
-  const inShape = [c.B, c.C, ...c.size], outShape = [c.B, c.O, ...outSize];
+  const D = c.size.length,
+    K = prod(c.k),
+    tr = !!c.transposed;
+  const outSize = c.size.map((n, a) =>
+    tr ? (n - 1) * c.s - 2 * c.p + c.k[a] : Math.floor((n + 2 * c.p - c.k[a]) / c.s) + 1,
+  );
+  const grid = tr ? c.size : outSize; // offsets and masks live here
+  const inShape = [c.B, c.C, ...c.size],
+    outShape = [c.B, c.O, ...outSize];
   const wShape = tr ? [c.C, c.O, ...c.k] : [c.O, c.C, ...c.k];
-  const offShape = [c.B, c.og * D * K, ...grid], maskShape = [c.B, c.og * K, ...grid];
+  const offShape = [c.B, c.og * D * K, ...grid],
+    maskShape = [c.B, c.og * K, ...grid];
   const input = rand(prod(inShape));
   const weight = rand(prod(wShape), -0.05, 0.05);
   const offset = rand(prod(offShape), -2, 2);
@@ -158,8 +178,19 @@ for (const [name, c] of Object.entries(cases)) {
   const t = (data, shape) => ({ data, shape, dtype: 'float32' });
   const rep = (v) => Array.from({ length: D }, () => v);
   const params = {
-    dim: D, transposed: tr, batch: c.B, inChannels: c.C, outChannels: c.O, groups: 1, offsetGroups: c.og,
-    maskGroups: c.og, kernelSize: c.k, stride: rep(c.s), padding: rep(c.p), dilation: rep(1), inSize: c.size,
+    dim: D,
+    transposed: tr,
+    batch: c.B,
+    inChannels: c.C,
+    outChannels: c.O,
+    groups: 1,
+    offsetGroups: c.og,
+    maskGroups: c.og,
+    kernelSize: c.k,
+    stride: rep(c.s),
+    padding: rep(c.p),
+    dilation: rep(1),
+    inSize: c.size,
     outSize,
   };
   const out = t(new Float32Array(prod(outShape)), outShape);
@@ -167,23 +198,31 @@ for (const [name, c] of Object.entries(cases)) {
   const fwd = median(() => b.deformConvForward(...args4, t(bias, [c.O]), out));
   const fwdCpu = cpuTimes.at(-1);
   const gflop = (2 * c.B * c.O * c.C * K * prod(tr ? c.size : outSize)) / 1e9;
-  let line = `${name}: fwd ${fwd.toFixed(2)} ms (${(gflop / (fwd / 1e3)).toFixed(0)} GFLOP/s, ` +
-    `${fwdCpu.toFixed(1)} ms CPU)`;
+  let line =
+    `${name}: fwd ${fwd.toFixed(2)} ms (${(gflop / (fwd / 1e3)).toFixed(0)} GFLOP/s, ` + `${fwdCpu.toFixed(1)} ms CPU)`;
   if (withBackward) {
     const g = (shape) => t(new Float32Array(prod(shape)), shape);
     const grads = { input: g(inShape), weight: g(wShape), offset: g(offShape), mask: g(maskShape), bias: g([c.O]) };
     const bwd = median(() => b.deformConvBackward(...args4, out, grads));
     const bwdCpu = cpuTimes.at(-1);
-    line += `, bwd ${bwd.toFixed(2)} ms (${bwdCpu.toFixed(1)} ms CPU); fwd+bwd/fwd ${((fwd + bwd) / fwd).toFixed(2)} wall, ` +
+    line +=
+      `, bwd ${bwd.toFixed(2)} ms (${bwdCpu.toFixed(1)} ms CPU); fwd+bwd/fwd ${((fwd + bwd) / fwd).toFixed(2)} wall, ` +
       `${((fwdCpu + bwdCpu) / fwdCpu).toFixed(2)} CPU`;
   }
   if (ort && D === 2 && !tr && c.og === 1) {
-    const sess = await ort.InferenceSession.create(deformConvModel({ B: c.B, C: c.C, O: c.O, H: c.size[0], W: c.size[1] }), {
-      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
-    });
+    const sess = await ort.InferenceSession.create(
+      deformConvModel({ B: c.B, C: c.C, O: c.O, H: c.size[0], W: c.size[1] }),
+      {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      },
+    );
     const feeds = {
-      X: new ort.Tensor('float32', input, inShape), W: new ort.Tensor('float32', weight, wShape),
-      offset: new ort.Tensor('float32', offset, offShape), B: new ort.Tensor('float32', bias, [c.O]),
+      X: new ort.Tensor('float32', input, inShape),
+      W: new ort.Tensor('float32', weight, wShape),
+      offset: new ort.Tensor('float32', offset, offShape),
+      B: new ort.Tensor('float32', bias, [c.O]),
       mask: new ort.Tensor('float32', mask, maskShape),
     };
     const ortMs = await medianAsync(() => sess.run(feeds));

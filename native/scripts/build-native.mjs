@@ -39,8 +39,16 @@ const require = createRequire(join(root, 'package.json'));
 const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
 
 function compile(variant, defines) {
-  const args = [cmakeJs, 'compile', '-d', root, '-O', join(root, 'build', variant), '-p',
-    String(process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? 2)];
+  const args = [
+    cmakeJs,
+    'compile',
+    '-d',
+    root,
+    '-O',
+    join(root, 'build', variant),
+    '-p',
+    String(process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? 2),
+  ];
   for (const [k, v] of Object.entries(defines)) args.push(`--CD${k}=${v}`);
   const log = join(root, 'build', `${variant}.log`);
   mkdirSync(dirname(log), { recursive: true });
@@ -61,12 +69,16 @@ function compile(variant, defines) {
   }
   if (r.status !== 0) {
     if (!opts.verbose) process.stderr.write(readFileSync(log, 'utf8'));
-    console.error(`[tvdcn native] the ${variant} build failed (exit ${r.status ?? r.signal}); full log above` +
-      (opts.verbose ? '' : ` and in ${relative(join(root, '..'), log)}`));
+    console.error(
+      `[tvdcn native] the ${variant} build failed (exit ${r.status ?? r.signal}); full log above` +
+        (opts.verbose ? '' : ` and in ${relative(join(root, '..'), log)}`),
+    );
     process.exit(r.status ?? 1);
   }
-  console.log(`[tvdcn native] ${variant} variant built in ${seconds} s` +
-    (opts.verbose ? '' : ` (log: ${relative(join(root, '..'), log)})`));
+  console.log(
+    `[tvdcn native] ${variant} variant built in ${seconds} s` +
+      (opts.verbose ? '' : ` (log: ${relative(join(root, '..'), log)})`),
+  );
 }
 
 const cuda = decideCuda(process.env);

@@ -10,16 +10,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 let passed = 0;
 let failed = 0;
-for (const [variant, file] of [['cpu', 'tvdcn_cpu.node'], ['cuda', 'tvdcn_cuda.node']]) {
+for (const [variant, file] of [
+  ['cpu', 'tvdcn_cpu.node'],
+  ['cuda', 'tvdcn_cuda.node'],
+]) {
   const path = join(root, 'build', variant, 'Release', file);
   if (!existsSync(path)) {
-    if (variant === 'cpu') { console.error(`missing ${path}`); failed++; }
+    if (variant === 'cpu') {
+      console.error(`missing ${path}`);
+      failed++;
+    }
     continue;
   }
   try {
     const b = require(path);
     const info = b.buildInfo();
-    console.log(`${variant}: abi ${b.abiVersion()} ${JSON.stringify(info)} devices ${JSON.stringify(b.cudaDeviceCount())}`);
+    console.log(
+      `${variant}: abi ${b.abiVersion()} ${JSON.stringify(info)} devices ${JSON.stringify(b.cudaDeviceCount())}`,
+    );
     passed++;
   } catch (e) {
     console.error(`${variant}: failed to load: ${e.message}`);

@@ -26,7 +26,9 @@ try {
   }
   arg = values.check ? '--check' : positionals[0];
   if ((values.check && positionals.length > 0) || positionals.length > 1 || !['cpu', 'cuda', '--check'].includes(arg)) {
-    throw new Error(`expected cpu, cuda or --check, but got ${[...(values.check ? ['--check'] : []), ...positionals].join(' ') || 'nothing'}`);
+    throw new Error(
+      `expected cpu, cuda or --check, but got ${[...(values.check ? ['--check'] : []), ...positionals].join(' ') || 'nothing'}`,
+    );
   }
 } catch (e) {
   console.error(`copy-binary: ${e.message}\n${usage}`);

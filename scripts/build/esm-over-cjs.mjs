@@ -23,7 +23,10 @@ import { parseArgs } from 'node:util';
 const usage = 'usage: node scripts/build/esm-over-cjs.mjs [--dir PACKAGE_DIR]   (default: the current folder)';
 let dir;
 try {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    options: { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     console.log(usage);
     process.exit(0);
@@ -46,7 +49,9 @@ for (const f of [cjs, dcts]) {
 // The export names, read from the module itself (loading it has no side effects: the native binary is
 // loaded on first use only).
 const mod = createRequire(join(dir, 'package.json'))(cjs);
-const names = Object.keys(mod).filter((n) => n !== 'default' && n !== '__esModule').sort();
+const names = Object.keys(mod)
+  .filter((n) => n !== 'default' && n !== '__esModule')
+  .sort();
 if (names.length === 0) {
   console.error(`esm-over-cjs: ${cjs} exports nothing`);
   process.exit(1);

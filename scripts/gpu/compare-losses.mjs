@@ -41,7 +41,10 @@ const read = (f) => {
 const [ref, ...others] = files.map(read);
 const fmt = (x) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
 
-const summary = { reference: { file: ref.file, label: ref.label, steps: ref.losses.length, seconds: ref.seconds }, curves: [] };
+const summary = {
+  reference: { file: ref.file, label: ref.label, steps: ref.losses.length, seconds: ref.seconds },
+  curves: [],
+};
 for (const c of others) {
   const n = Math.min(ref.losses.length, c.losses.length);
   const rel = Array.from({ length: n }, (_, i) => Math.abs(c.losses[i] - ref.losses[i]) / Math.abs(ref.losses[i]));
@@ -58,7 +61,9 @@ for (const c of others) {
   const marks = [];
   for (let m = 1; m <= n; m *= 10) for (const k of [1, 2, 5]) if (m * k <= n) marks.push(m * k);
   if (marks[marks.length - 1] !== n) marks.push(n);
-  console.log(`\n${c.label} vs ${ref.label} (${n} steps${n !== ref.losses.length || n !== c.losses.length ? ', lengths differ' : ''}):`);
+  console.log(
+    `\n${c.label} vs ${ref.label} (${n} steps${n !== ref.losses.length || n !== c.losses.length ? ', lengths differ' : ''}):`,
+  );
   console.log('   step   loss (ref)    loss        rel. diff   max rel. diff so far');
   for (const s of marks) {
     const i = s - 1;
@@ -70,7 +75,9 @@ for (const c of others) {
   console.log(
     `  max relative difference ${fmt(worst)} at step ${worstStep}; final losses ${ref.losses[n - 1].toExponential(4)} (ref) ` +
       `vs ${c.losses[n - 1].toExponential(4)}; ${finite ? 'all finite' : 'NON-FINITE LOSSES'}` +
-      (c.seconds !== undefined && ref.seconds !== undefined ? `; ${c.seconds.toFixed(2)} s vs ${ref.seconds.toFixed(2)} s` : ''),
+      (c.seconds !== undefined && ref.seconds !== undefined
+        ? `; ${c.seconds.toFixed(2)} s vs ${ref.seconds.toFixed(2)} s`
+        : ''),
   );
   summary.curves.push({
     file: c.file,

@@ -33,7 +33,9 @@ export function missingPrerequisites({ env = process.env, nodeVersion = process.
   const min = parseVersion(engines);
   const node = parseVersion(nodeVersion);
   if (min && node && !atLeast(node, min)) {
-    problems.push(`Node ${engines.replace(/^>=\s*/, '')} or newer is needed, but this is Node ${nodeVersion} (https://nodejs.org)`);
+    problems.push(
+      `Node ${engines.replace(/^>=\s*/, '')} or newer is needed, but this is Node ${nodeVersion} (https://nodejs.org)`,
+    );
   }
   if (needNpm && probe('npm', ['--version'], env) === null) {
     problems.push('npm is needed to fetch pnpm (it comes with Node), but `npm --version` failed');
@@ -41,12 +43,16 @@ export function missingPrerequisites({ env = process.env, nodeVersion = process.
   const cmake = probe('cmake', ['--version'], env);
   const cmakeVersion = parseVersion(cmake);
   if (cmake === null) {
-    problems.push('cmake 3.18 or newer is needed to build the native addon, but `cmake` was not found on PATH (Debian/Ubuntu: apt-get install cmake)');
+    problems.push(
+      'cmake 3.18 or newer is needed to build the native addon, but `cmake` was not found on PATH (Debian/Ubuntu: apt-get install cmake)',
+    );
   } else if (!cmakeVersion || !atLeast(cmakeVersion, [3, 18, 0])) {
     problems.push(`cmake 3.18 or newer is needed, but \`cmake --version\` says ${cmake.split('\n')[0]}`);
   }
   if (probe('make', ['--version'], env) === null && probe('ninja', ['--version'], env) === null) {
-    problems.push('make (or ninja) is needed by cmake, but neither was found on PATH (Debian/Ubuntu: apt-get install make)');
+    problems.push(
+      'make (or ninja) is needed by cmake, but neither was found on PATH (Debian/Ubuntu: apt-get install make)',
+    );
   }
   const compilers = env.CXX ? [env.CXX] : ['c++', 'g++', 'clang++'];
   if (!compilers.some((cxx) => probe(cxx, ['--version'], env) !== null)) {

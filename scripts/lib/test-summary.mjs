@@ -54,8 +54,10 @@ export function summarize(text) {
     }
     const nodeTest = /^ℹ (pass|fail|skipped|todo) (\d+)\s*$/.exec(line);
     if (nodeTest) {
-      if (nodeTest[1] === 'pass') { passed += Number(nodeTest[2]); suites++; }
-      else if (nodeTest[1] === 'fail') failed += Number(nodeTest[2]);
+      if (nodeTest[1] === 'pass') {
+        passed += Number(nodeTest[2]);
+        suites++;
+      } else if (nodeTest[1] === 'fail') failed += Number(nodeTest[2]);
       else skipped += Number(nodeTest[2]);
       continue;
     }
@@ -76,6 +78,9 @@ export function totalLine({ passed, failed, skipped }) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = process.argv.slice(2).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const text = process.argv
+    .slice(2)
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
   console.log(totalLine(summarize(text)));
 }

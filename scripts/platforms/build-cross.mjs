@@ -7,7 +7,7 @@
 // Headers come from node-api-headers and node-addon-api (workspace devDependencies of native/): nothing is
 // downloaded. The native addon's own CMakeLists.txt is used with a toolchain file (wasm32: native/wasm/).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const native = join(root, 'native');
 const require = createRequire(join(native, 'package.json'));
 // node-api-headers is cmake-js' dependency: resolve it from there (the version cmake-js builds with).
-const headersDir = dirname(createRequire(require.resolve('cmake-js/package.json')).resolve('node-api-headers/package.json'));
+const headersDir = dirname(
+  createRequire(require.resolve('cmake-js/package.json')).resolve('node-api-headers/package.json'),
+);
 const napiHeaders = join(headersDir, 'include');
 const napiDef = join(headersDir, 'def', 'node_api.def');
 const addonApi = dirname(require.resolve('node-addon-api/package.json'));
@@ -40,9 +42,15 @@ function need(tool, apt) {
 }
 
 function cmakeBuild(buildDir, sourceDir, defines, wrapper = null) {
-  const args = ['-S', sourceDir, '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release',
+  const args = [
+    '-S',
+    sourceDir,
+    '-B',
+    buildDir,
+    '-DCMAKE_BUILD_TYPE=Release',
     `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${join(buildDir, 'Release')}`,
-    `-DCMAKE_RUNTIME_OUTPUT_DIRECTORY=${join(buildDir, 'Release')}`];
+    `-DCMAKE_RUNTIME_OUTPUT_DIRECTORY=${join(buildDir, 'Release')}`,
+  ];
   if (spawnSync('sh', ['-c', 'command -v ninja']).status === 0) args.push('-G', 'Ninja');
   for (const [k, v] of Object.entries(defines)) args.push(`-D${k}=${v}`);
   if (wrapper) run(wrapper, ['cmake', ...args]);
@@ -66,7 +74,8 @@ if (target === 'linux-arm64-gnu') {
   const dir = join(native, 'build', 'linux-arm64-gnu');
   cmakeBuild(dir, native, {
     CMAKE_TOOLCHAIN_FILE: join(native, 'cmake', 'toolchains', 'aarch64-linux-gnu.cmake'),
-    CMAKE_JS_INC: inc, TVDCN_WITH_CUDA: 'OFF',
+    CMAKE_JS_INC: inc,
+    TVDCN_WITH_CUDA: 'OFF',
   });
   install([[join(dir, 'Release', 'tvdcn_cpu.node'), 'tvdcn.node']], 'bin-linux-arm64-gnu');
 } else if (target === 'win32-x64-gnu') {
@@ -78,7 +87,9 @@ if (target === 'linux-arm64-gnu') {
   run('x86_64-w64-mingw32-dlltool', ['-d', napiDef, '-l', importLib, '-D', 'node.exe', '-m', 'i386:x86-64']);
   cmakeBuild(dir, native, {
     CMAKE_TOOLCHAIN_FILE: join(native, 'cmake', 'toolchains', 'x86_64-w64-mingw32.cmake'),
-    CMAKE_JS_INC: inc, CMAKE_JS_LIB: importLib, TVDCN_WITH_CUDA: 'OFF',
+    CMAKE_JS_INC: inc,
+    CMAKE_JS_LIB: importLib,
+    TVDCN_WITH_CUDA: 'OFF',
   });
   install([[join(dir, 'Release', 'tvdcn_cpu.node'), 'tvdcn.node']], 'bin-win32-x64-gnu');
 } else if (target === 'wasm32') {
@@ -95,7 +106,10 @@ if (target === 'linux-arm64-gnu') {
     console.error(`[cross] expected tvdcn.mjs and tvdcn.wasm in ${dir}, found ${out.join(', ')}`);
     process.exit(1);
   }
-  install(out.map((f) => [join(dir, f), f]), 'bin-wasm32');
+  install(
+    out.map((f) => [join(dir, f), f]),
+    'bin-wasm32',
+  );
 } else {
   console.error('usage: build-cross.mjs linux-arm64-gnu|win32-x64-gnu|wasm32');
   process.exit(2);

@@ -23,8 +23,10 @@ const check = (ok, what) => {
   if (!ok) failures.push(what);
 };
 const cmp = (a, b) => {
-  const x = a.split('.').map(Number), y = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  const x = a.split('.').map(Number),
+    y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++)
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
   return 0;
 };
 const tool = (cmd, args) => {
@@ -39,8 +41,12 @@ function checkElf(file) {
   const want = { x64: 'Advanced Micro Devices X86-64', arm64: 'AArch64' }[pkg.cpu[0]];
   check(machine === want, `ELF machine ${machine} (package cpu ${pkg.cpu[0]})`);
   const versions = [...new Set(tool('readelf', ['-V', '--wide', file]).match(/Name: [A-Z]+_[0-9.]+/g) ?? [])]
-    .map((s) => s.slice(6)).sort();
-  const glibc = versions.filter((v) => v.startsWith('GLIBC_')).map((v) => v.slice(6)).sort(cmp);
+    .map((s) => s.slice(6))
+    .sort();
+  const glibc = versions
+    .filter((v) => v.startsWith('GLIBC_'))
+    .map((v) => v.slice(6))
+    .sort(cmp);
   const floor = /^>=\s*([0-9.]+)$/.exec(pkg.config?.glibc ?? '')?.[1];
   const needed = [...tool('readelf', ['-d', file]).matchAll(/\(NEEDED\).*\[(.*)\]/g)].map((m) => m[1]);
   console.log(`  versions needed: ${versions.join(' ')}`);
@@ -68,7 +74,10 @@ function checkPe(file) {
     : /^(KERNEL32\.dll|msvcrt\.dll|node\.exe)$/i;
   const extra = dlls.filter((d) => !allowed.test(d));
   check(extra.length === 0, `imports only ${allowed.source} (others: ${extra.join(' ') || 'none'})`);
-  check(dlls.some((d) => /^node\.exe$/i.test(d)), 'Node-API functions imported from node.exe');
+  check(
+    dlls.some((d) => /^node\.exe$/i.test(d)),
+    'Node-API functions imported from node.exe',
+  );
   check(/napi_register_module_v1/.test(out), 'exports napi_register_module_v1');
 }
 
@@ -80,12 +89,23 @@ function checkWasm(file) {
   console.log(`  import modules: ${imports.join(' ')} (names minified by emscripten -O3)`);
   check(imports.length === 1, 'one import module (the emscripten glue, no WASI host needed)');
   const glue = readFileSync(join(pkgDir, 'bin', 'tvdcn.mjs'), 'utf8');
-  const api = ['tvdcn_abi_version', 'tvdcn_deform_conv_forward', 'tvdcn_deform_conv_backward',
-    'tvdcn_mask_softmax_forward', 'tvdcn_mask_softmax_backward'];
-  check(api.every((f) => glue.includes(`_${f}`)), `the glue exports ${api.join(', ')}`);
+  const api = [
+    'tvdcn_abi_version',
+    'tvdcn_deform_conv_forward',
+    'tvdcn_deform_conv_backward',
+    'tvdcn_mask_softmax_forward',
+    'tvdcn_mask_softmax_backward',
+  ];
+  check(
+    api.every((f) => glue.includes(`_${f}`)),
+    `the glue exports ${api.join(', ')}`,
+  );
   check(!/\brequire\(/.test(glue), 'the glue calls no require() (runs in browsers as an ES module)');
   // 0xfd is the SIMD opcode prefix; a build without -msimd128 has none of its v128 loads (0xfd 0x00).
-  check(bytes.includes(Buffer.from([0xfd, 0x00])) && bytes.includes(Buffer.from([0x7b])), 'contains SIMD128 instructions');
+  check(
+    bytes.includes(Buffer.from([0xfd, 0x00])) && bytes.includes(Buffer.from([0x7b])),
+    'contains SIMD128 instructions',
+  );
 }
 
 function checkMachO(file) {
@@ -95,7 +115,9 @@ function checkMachO(file) {
   if (process.platform === 'darwin') {
     const libs = [...tool('otool', ['-L', file]).matchAll(/^\s+(\S+)/gm)].map((m) => m[1]);
     console.log(`  libraries: ${libs.join(' ')}`);
-    const extra = libs.filter((l) => !/^(\/usr\/lib\/(libc\+\+\.1|libSystem\.B)\.dylib|@rpath\/tvdcn_[a-z]+\.node)$/.test(l));
+    const extra = libs.filter(
+      (l) => !/^(\/usr\/lib\/(libc\+\+\.1|libSystem\.B)\.dylib|@rpath\/tvdcn_[a-z]+\.node)$/.test(l),
+    );
     check(extra.length === 0, `only system libc++/libSystem linked (others: ${extra.join(' ') || 'none'})`);
   }
 }

@@ -18,7 +18,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [mode, a, b, label = 'compute'] = process.argv.slice(2);
 
 function encode(arr) {
-  return { dtype: arr instanceof Float32Array ? 'float32' : 'float64', b64: Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength).toString('base64') };
+  return {
+    dtype: arr instanceof Float32Array ? 'float32' : 'float64',
+    b64: Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength).toString('base64'),
+  };
 }
 function decode(e) {
   const buf = Buffer.from(e.b64, 'base64');

@@ -82,7 +82,11 @@ test('missingPrerequisites: Node older than engines, cmake too old, CXX that doe
   assert.match(problems[1], /cmake 3\.18 or newer is needed, but `cmake --version` says cmake version 3\.10\.2/);
   assert.match(problems[2], /CXX=\/nonexistent\/c\+\+ does not run/);
   assert.deepEqual(
-    missingPrerequisites({ env: { PATH: fakePath(['sh', 'make', 'g++'], { cmake: 'echo cmake version 3.31.6' }) }, nodeVersion: 'v22.1.0', engines: '>=20.19.0' }),
+    missingPrerequisites({
+      env: { PATH: fakePath(['sh', 'make', 'g++'], { cmake: 'echo cmake version 3.31.6' }) },
+      nodeVersion: 'v22.1.0',
+      engines: '>=20.19.0',
+    }),
     [],
   );
   assert.deepEqual(parseVersion('cmake version 3.25.1'), [3, 25, 1]);
@@ -107,7 +111,8 @@ test('TVDCN_CUDA=auto builds the CUDA variant only with nvcc and a usable GPU; o
   assert.equal(b.build, true);
   assert.match(b.why, /1 GPU\(s\) listed by nvidia-smi/);
   assert.deepEqual(detectGpu({ PATH: empty, TVDCN_PROC_NVIDIA_GPUS: noProc }), {
-    usable: false, why: 'no NVIDIA driver (nvidia-smi not found)',
+    usable: false,
+    why: 'no NVIDIA driver (nvidia-smi not found)',
   });
   const procWithGpu = mkdtempSync(join(tmpdir(), 'tvdcn-proc-'));
   mkdirSync(join(procWithGpu, '0000:01:00.0'));
@@ -195,7 +200,8 @@ test('isChatter: turbo and pnpm chatter is hidden from the test run, suite outpu
     ' Tasks:    11 successful, 11 total',
     'Cached:    0 cached, 11 total',
     '  Time:    5m0.001s ',
-  ]) assert.equal(isChatter(line), true, line);
+  ])
+    assert.equal(isChatter(line), true, line);
   for (const line of [
     '@tvdcn/ops:test:       Tests  400 passed (400)',
     '@tvdcn/ops:test:  ✓ test/ops/tensor-inspect.test.ts (9 tests) 55ms',
@@ -203,5 +209,6 @@ test('isChatter: turbo and pnpm chatter is hidden from the test run, suite outpu
     '  ✓ (c) import and require in one program share one instance (one Tensor class, one runtime)',
     'ℹ pass 10',
     'install-scenarios: 15 passed, 0 failed',
-  ]) assert.equal(isChatter(line), false, line);
+  ])
+    assert.equal(isChatter(line), false, line);
 });

@@ -19,11 +19,19 @@ const rootPkg = read(join(root, 'package.json'));
 /** Every workspace package: `{ dir, pkg }` (pnpm-workspace.yaml's globs are `a/*` or a folder). */
 function workspacePackages() {
   const globs = readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')
-    .split('\n').map((l) => /^\s+-\s+(\S+)/.exec(l)?.[1]).filter(Boolean);
-  const dirs = globs.flatMap((g) => (g.endsWith('/*')
-    ? readdirSync(join(root, g.slice(0, -2)), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, g.slice(0, -2), e.name))
-    : [join(root, g)]));
-  return dirs.filter((d) => existsSync(join(d, 'package.json'))).map((dir) => ({ dir: relative(root, dir), pkg: read(join(dir, 'package.json')) }));
+    .split('\n')
+    .map((l) => /^\s+-\s+(\S+)/.exec(l)?.[1])
+    .filter(Boolean);
+  const dirs = globs.flatMap((g) =>
+    g.endsWith('/*')
+      ? readdirSync(join(root, g.slice(0, -2)), { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => join(root, g.slice(0, -2), e.name))
+      : [join(root, g)],
+  );
+  return dirs
+    .filter((d) => existsSync(join(d, 'package.json')))
+    .map((dir) => ({ dir: relative(root, dir), pkg: read(join(dir, 'package.json')) }));
 }
 
 const all = workspacePackages();
@@ -46,7 +54,10 @@ test('every published package: repository with directory, homepage, bugs, keywor
     assert.equal(pkg.license, 'MIT', where);
     assert.deepEqual(pkg.engines, { node: rootPkg.engines.node }, where);
     assert.ok(pkg.description?.length > 20, where);
-    assert.ok(existsSync(join(root, dir, 'README.md')) && existsSync(join(root, dir, 'LICENSE.txt')), `${where}: README.md and LICENSE.txt`);
+    assert.ok(
+      existsSync(join(root, dir, 'README.md')) && existsSync(join(root, dir, 'LICENSE.txt')),
+      `${where}: README.md and LICENSE.txt`,
+    );
   }
 });
 
@@ -57,7 +68,9 @@ test('every private package stays private (no engines drift either)', () => {
 });
 
 test('sync-package-metadata.mjs --check finds nothing to add', () => {
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'sync-package-metadata.mjs'), '--check'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'sync-package-metadata.mjs'), '--check'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 

@@ -69,9 +69,14 @@ try {
   await page.goto(`${server.url}/examples/browser/readme.html`);
   await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 120_000 });
   const backend = await page.evaluate(() => window.backend);
-  check(backend.binary === 'wasm' && backend.candidate === '@tvdcn/wasm32',
-    `the page runs on ${backend.candidate} (${backend.binary}); cross-origin isolated: ${backend.isolated}`);
-  for (const [dtype, tol] of [['float32', 1e-5], ['float64', 1e-12]]) {
+  check(
+    backend.binary === 'wasm' && backend.candidate === '@tvdcn/wasm32',
+    `the page runs on ${backend.candidate} (${backend.binary}); cross-origin isolated: ${backend.isolated}`,
+  );
+  for (const [dtype, tol] of [
+    ['float32', 1e-5],
+    ['float64', 1e-12],
+  ]) {
     const r = await page.evaluate((d) => window.runReadme(d), dtype);
     const ref = reference[dtype];
     const Arr = dtype === 'float32' ? Float32Array : Float64Array;
@@ -110,11 +115,20 @@ try {
       lo = Math.min(lo, b[i], b[i + 1], b[i + 2]);
       hi = Math.max(hi, b[i], b[i + 1], b[i + 2]);
     }
-    return { done: document.body.dataset.done, changed: changed / (a.length / 4), lo, hi, status: document.getElementById('status').textContent };
+    return {
+      done: document.body.dataset.done,
+      changed: changed / (a.length / 4),
+      lo,
+      hi,
+      status: document.getElementById('status').textContent,
+    };
   });
   console.log(`  demo: ${state.status.replace(/\n/g, ' | ')}`);
   check(state.done === '1', 'the image demo finished');
-  check(state.changed > 0.05 && state.changed < 0.95, `the deformed image differs from the input in ${(100 * state.changed).toFixed(1)}% of pixels`);
+  check(
+    state.changed > 0.05 && state.changed < 0.95,
+    `the deformed image differs from the input in ${(100 * state.changed).toFixed(1)}% of pixels`,
+  );
   check(state.hi - state.lo > 100, `the deformed image has contrast (${state.lo}..${state.hi})`);
   const out = join(here, '..', 'out');
   mkdirSync(out, { recursive: true });

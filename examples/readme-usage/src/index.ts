@@ -27,13 +27,20 @@ console.log('Compiled with Cuda:', withCuda(), withCuda() ? `(CUDA ${cudaVersion
   const mask = rand([4, kh * kw, 8, 8]);
   const bias = rand([5]);
   const output = deformConv2d(input, weight, {
-    offset, mask, bias, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1,
+    offset,
+    mask,
+    bias,
+    stride: [1, 1],
+    padding: [0, 0],
+    dilation: [1, 1],
+    groups: 1,
   });
   console.log('deformConv2d:', output.shape);
 
   // The transposed op: weight is [inChannels, outChannels / groups, kh, kw]; offset lives on the input grid.
   const up = deformConvTranspose2d(rand([4, 3, 8, 8]), rand([3, 5, kh, kw]), {
-    offset: rand([4, 2 * kh * kw, 8, 8]), mask: rand([4, kh * kw, 8, 8]),
+    offset: rand([4, 2 * kh * kw, 8, 8]),
+    mask: rand([4, kh * kw, 8, 8]),
   });
   console.log('deformConvTranspose2d:', up.shape);
 }

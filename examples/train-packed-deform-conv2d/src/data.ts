@@ -20,7 +20,10 @@ export function makeImages(count: number, size: number, seed = 1): Float32Array 
   const out = new Float32Array(count * size * size);
   for (let n = 0; n < count; n++) {
     const blobs = Array.from({ length: 5 }, () => ({
-      y: rand() * size, x: rand() * size, s: 2.5 + rand() * 3.5, a: 0.5 + rand() * 0.5,
+      y: rand() * size,
+      x: rand() * size,
+      s: 2.5 + rand() * 3.5,
+      a: 0.5 + rand() * 0.5,
     }));
     const fy = 0.15 + rand() * 0.2;
     const fx = 0.15 + rand() * 0.2;
@@ -66,8 +69,14 @@ export function warpImages(images: Float32Array, count: number, size: number, wa
         const y0 = Math.floor(sy);
         const x0 = Math.floor(sx);
         let v = 0;
-        for (const [yy, wy] of [[y0, 1 - (sy - y0)], [y0 + 1, sy - y0]] as const) {
-          for (const [xx, wx] of [[x0, 1 - (sx - x0)], [x0 + 1, sx - x0]] as const) {
+        for (const [yy, wy] of [
+          [y0, 1 - (sy - y0)],
+          [y0 + 1, sy - y0],
+        ] as const) {
+          for (const [xx, wx] of [
+            [x0, 1 - (sx - x0)],
+            [x0 + 1, sx - x0],
+          ] as const) {
             if (yy >= 0 && yy < size && xx >= 0 && xx < size) v += wy * wx * src[yy * size + xx];
           }
         }

@@ -12,7 +12,10 @@ export const TEXT_HEIGHT = pixelFonts.fonts.sevenPlus.lineHeight;
 export class Canvas {
   readonly png: PNG;
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.png = new PNG({ width, height });
     this.png.data.fill(255);
   }
@@ -60,7 +63,8 @@ export class Canvas {
     rows.forEach((row, y) => {
       row.forEach((on, x) => {
         if (!on) return;
-        for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) this.set(top + y * scale + dy, left + x * scale + dx, rgb);
+        for (let dy = 0; dy < scale; dy++)
+          for (let dx = 0; dx < scale; dx++) this.set(top + y * scale + dy, left + x * scale + dx, rgb);
       });
     });
   }

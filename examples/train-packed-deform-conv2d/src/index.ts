@@ -76,7 +76,9 @@ const optimizer = new Adam(layer.parameters(), { lr: 0.02 });
 const identityLoss = mseLoss(tensor(warped, { shape: [COUNT, 1, SIZE, SIZE], device }), target).item();
 const matmul = opts.fp32Matmul && device !== 'cpu' ? ` (float32 matmul: ${opts.fp32Matmul})` : '';
 console.log(`tvdcn training demo — ${backendInfo().candidate ?? 'no binary'} on ${device}${matmul}`);
-console.log(`warp: rotation ${warp.angleDeg}°, shift (${warp.shiftY}, ${warp.shiftX}) px; ${COUNT} images ${SIZE}×${SIZE}`);
+console.log(
+  `warp: rotation ${warp.angleDeg}°, shift (${warp.shiftY}, ${warp.shiftX}) px; ${COUNT} images ${SIZE}×${SIZE}`,
+);
 console.log(`${layer.toString()}`);
 
 // A live bar on a terminal; otherwise (a log, CI) a plain line at each quarter of the run.
@@ -107,10 +109,18 @@ const seconds = (performance.now() - t0) / 1000;
 
 const first = losses[0];
 const last = losses[losses.length - 1];
-console.log(`loss ${first.toExponential(3)} → ${last.toExponential(3)} (${(first / last).toFixed(1)}x lower) in ${seconds.toFixed(1)} s`);
+console.log(
+  `loss ${first.toExponential(3)} → ${last.toExponential(3)} (${(first / last).toFixed(1)}x lower) in ${seconds.toFixed(1)} s`,
+);
 console.log(`for comparison, the warped input itself is at ${identityLoss.toExponential(3)} from the target`);
 if (opts.losses !== null) {
-  const record = { device, fp32Matmul: device === 'cpu' ? null : opts.fp32Matmul ?? 'tf32x3', steps, seconds, losses };
+  const record = {
+    device,
+    fp32Matmul: device === 'cpu' ? null : (opts.fp32Matmul ?? 'tf32x3'),
+    steps,
+    seconds,
+    losses,
+  };
   writeFileSync(opts.losses, `${JSON.stringify(record)}\n`);
   console.log(`wrote the ${steps} per-step losses to ${opts.losses}`);
 }
@@ -133,7 +143,9 @@ const error = errors.reduce((a, b) => a + b, 0) / samples;
 mkdirSync(outDir, { recursive: true });
 const picture = join(outDir, 'demo.png');
 drawPicture(learned, samples, SIZE, warp, errors).save(picture);
-console.log(`effective sampling positions are ${error.toFixed(2)} px from the true inverse warp on average (${samples} images)`);
+console.log(
+  `effective sampling positions are ${error.toFixed(2)} px from the true inverse warp on average (${samples} images)`,
+);
 console.log(`wrote ${picture} (${samples} images: warped input, output, target, and where the layer samples)`);
 
 if (opts.check) {

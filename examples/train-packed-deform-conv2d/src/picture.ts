@@ -116,10 +116,13 @@ export function drawPicture(l: Learned, samples: number, size: number, warp: War
   const x = margin + labelW;
   const entries: [string, (yy: number) => void][] = [
     ['blue: an output pixel (every 4th row, column)', (yy) => c.dot(yy, x + 10, 2, BLUE)],
-    ['red: where the layer samples it from (9 taps, mean)', (yy) => {
-      c.line(yy, x + 2, yy, x + 18, RED);
-      c.dot(yy, x + 18, 1, RED);
-    }],
+    [
+      'red: where the layer samples it from (9 taps, mean)',
+      (yy) => {
+        c.line(yy, x + 2, yy, x + 18, RED);
+        c.dot(yy, x + 18, 1, RED);
+      },
+    ],
     ['green: where the true inverse warp says', (yy) => c.dot(yy, x + 10, 2, GREEN)],
   ];
   for (const [label, mark] of entries) {
@@ -127,6 +130,12 @@ export function drawPicture(l: Learned, samples: number, size: number, warp: War
     c.text(y, x + 30, label, INK, 2);
     y += TEXT_HEIGHT * 2 + 8;
   }
-  c.text(y + 2, margin, `px: mean red-green distance. warp: ${warp.angleDeg} deg, shift (${warp.shiftY}, ${warp.shiftX})`, GREY, 2);
+  c.text(
+    y + 2,
+    margin,
+    `px: mean red-green distance. warp: ${warp.angleDeg} deg, shift (${warp.shiftY}, ${warp.shiftX})`,
+    GREY,
+    2,
+  );
   return c;
 }

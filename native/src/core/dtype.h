@@ -31,20 +31,20 @@ inline std::size_t dtype_size(DType t) {
 }  // namespace dcn
 
 // Runs the lambda body with `scalar_t` bound to the C++ type of DTYPE (float32 and float64 only).
-#define DCN_DISPATCH_FLOATING_TYPES(DTYPE, NAME, ...)                                         \
-  [&] {                                                                                       \
-    switch (DTYPE) {                                                                          \
-      case ::dcn::DType::kFloat32: {                                                          \
-        using scalar_t = float;                                                               \
-        return __VA_ARGS__();                                                                 \
-      }                                                                                       \
-      case ::dcn::DType::kFloat64: {                                                          \
-        using scalar_t = double;                                                              \
-        return __VA_ARGS__();                                                                 \
-      }                                                                                       \
-      default:                                                                                \
-        throw ::dcn::Error(::dcn::ErrorKind::kNotImplemented,                                 \
-                           ::dcn::detail::concat(NAME, ": dtype ", ::dcn::dtype_name(DTYPE),  \
-                                                 " is not supported on the CPU"));            \
-    }                                                                                         \
+#define DCN_DISPATCH_FLOATING_TYPES(DTYPE, NAME, ...)                                                           \
+  [&] {                                                                                                         \
+    switch (DTYPE) {                                                                                            \
+      case ::dcn::DType::kFloat32: {                                                                            \
+        using scalar_t = float;                                                                                 \
+        return __VA_ARGS__();                                                                                   \
+      }                                                                                                         \
+      case ::dcn::DType::kFloat64: {                                                                            \
+        using scalar_t = double;                                                                                \
+        return __VA_ARGS__();                                                                                   \
+      }                                                                                                         \
+      default:                                                                                                  \
+        throw ::dcn::Error(                                                                                     \
+            ::dcn::ErrorKind::kNotImplemented,                                                                  \
+            ::dcn::detail::concat(NAME, ": dtype ", ::dcn::dtype_name(DTYPE), " is not supported on the CPU")); \
+    }                                                                                                           \
   }()

@@ -42,9 +42,9 @@ std::string concat(const Parts&... parts) {
 
 // Throws dcn::Error(ErrorKind::KIND, message) when COND is false; the message parts are streamed
 // together only on failure.
-#define DCN_CHECK(COND, KIND, ...)                                                        \
-  do {                                                                                    \
-    if (!(COND)) {                                                                        \
-      throw ::dcn::Error(::dcn::ErrorKind::KIND, ::dcn::detail::concat(__VA_ARGS__));     \
-    }                                                                                     \
+#define DCN_CHECK(COND, KIND, ...)                                                    \
+  do {                                                                                \
+    if (!(COND)) {                                                                    \
+      throw ::dcn::Error(::dcn::ErrorKind::KIND, ::dcn::detail::concat(__VA_ARGS__)); \
+    }                                                                                 \
   } while (0)

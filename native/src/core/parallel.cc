@@ -130,8 +130,7 @@ class ThreadPool {
       generation = generation_.load(std::memory_order_relaxed);
     }
     // Each worker starts from the current generation, so it cannot miss a job posted before it runs.
-    for (int i = 1; i < size(); ++i)
-      workers_.emplace_back([this, i, generation] { worker_loop(i, generation); });
+    for (int i = 1; i < size(); ++i) workers_.emplace_back([this, i, generation] { worker_loop(i, generation); });
   }
 
   // Called with dispatch_ held.
@@ -152,9 +151,8 @@ class ThreadPool {
       detail::RegionFn fn;
       void* ctx;
       int n;
-      spin_until([&] {
-        return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
-      });
+      spin_until(
+          [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
         start_cv_.wait(lock, [&] {

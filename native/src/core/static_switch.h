@@ -5,23 +5,21 @@
 #include "core/error.h"
 
 // Runs the lambda body with `constexpr int NAME` equal to DIM (1, 2 or 3).
-#define DCN_DIM_SWITCH(DIM, NAME, ...)                                                          \
-  [&] {                                                                                         \
-    switch (DIM) {                                                                              \
-      case 1: {                                                                                 \
-        constexpr int NAME = 1;                                                                 \
-        return __VA_ARGS__();                                                                   \
-      }                                                                                         \
-      case 2: {                                                                                 \
-        constexpr int NAME = 2;                                                                 \
-        return __VA_ARGS__();                                                                   \
-      }                                                                                         \
-      case 3: {                                                                                 \
-        constexpr int NAME = 3;                                                                 \
-        return __VA_ARGS__();                                                                   \
-      }                                                                                         \
-      default:                                                                                  \
-        throw ::dcn::Error(::dcn::ErrorKind::kInternal,                                         \
-                           ::dcn::detail::concat("unsupported dimension ", DIM));               \
-    }                                                                                           \
+#define DCN_DIM_SWITCH(DIM, NAME, ...)                                                                                \
+  [&] {                                                                                                               \
+    switch (DIM) {                                                                                                    \
+      case 1: {                                                                                                       \
+        constexpr int NAME = 1;                                                                                       \
+        return __VA_ARGS__();                                                                                         \
+      }                                                                                                               \
+      case 2: {                                                                                                       \
+        constexpr int NAME = 2;                                                                                       \
+        return __VA_ARGS__();                                                                                         \
+      }                                                                                                               \
+      case 3: {                                                                                                       \
+        constexpr int NAME = 3;                                                                                       \
+        return __VA_ARGS__();                                                                                         \
+      }                                                                                                               \
+      default: throw ::dcn::Error(::dcn::ErrorKind::kInternal, ::dcn::detail::concat("unsupported dimension ", DIM)); \
+    }                                                                                                                 \
   }()

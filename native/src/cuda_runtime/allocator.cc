@@ -3,8 +3,6 @@
 #ifdef TVDCN_WITH_CUDA
 #include "cuda_runtime/allocator.h"
 
-#include <cuda_runtime.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +10,8 @@
 #include <mutex>
 #include <unordered_map>
 #include <vector>
+
+#include <cuda_runtime.h>
 
 #include "core/error.h"
 #include "cuda_runtime/check.h"
@@ -116,10 +116,9 @@ void* allocate(int device, std::size_t bytes) {
       cudaMemGetInfo(&free_b, &total_b);
       cudaGetLastError();
       throw Error(ErrorKind::kRange,
-                  detail::concat("CUDA out of memory: could not allocate ", bytes, " bytes on cuda:",
-                                 device, " (", cudaGetErrorName(err), "); in use by tvdcn: ",
-                                 p.stats.allocated, " bytes, device free: ", free_b, " of ",
-                                 total_b, " bytes"));
+                  detail::concat("CUDA out of memory: could not allocate ", bytes, " bytes on cuda:", device, " (",
+                                 cudaGetErrorName(err), "); in use by tvdcn: ", p.stats.allocated,
+                                 " bytes, device free: ", free_b, " of ", total_b, " bytes"));
     }
     p.stats.cuda_malloc_count++;
   }
@@ -160,8 +159,7 @@ void release(int device, void* ptr) {
       cudaFree(ptr);
       cudaSetDevice(previous);
     }
-  } catch (...) {
-  }
+  } catch (...) {}
   cudaGetLastError();
 }
 

@@ -12,11 +12,11 @@
 namespace dcn::cuda {
 
 struct MemoryStats {
-  uint64_t allocated = 0;       // bytes of blocks in use (size-class rounded)
-  uint64_t cached = 0;          // bytes of free blocks kept for reuse
-  uint64_t peak_allocated = 0;  // high-water mark of `allocated`
-  uint64_t requested = 0;       // bytes asked for by the blocks in use (before rounding)
-  uint64_t alloc_count = 0;     // allocate() calls served
+  uint64_t allocated = 0;          // bytes of blocks in use (size-class rounded)
+  uint64_t cached = 0;             // bytes of free blocks kept for reuse
+  uint64_t peak_allocated = 0;     // high-water mark of `allocated`
+  uint64_t requested = 0;          // bytes asked for by the blocks in use (before rounding)
+  uint64_t alloc_count = 0;        // allocate() calls served
   uint64_t cuda_malloc_count = 0;  // of which went to cudaMalloc
   uint64_t blocks_in_use = 0;
 };

@@ -11,8 +11,7 @@ DeviceCountResult device_count() {
   cudaError_t err = cudaGetDeviceCount(&n);
   if (err != cudaSuccess) {
     cudaGetLastError();  // clear the sticky-free error state
-    return {0, static_cast<int>(err),
-            std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err)};
+    return {0, static_cast<int>(err), std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err)};
   }
   return {n, 0, ""};
 }

@@ -5,9 +5,9 @@
 
 namespace dcn::cuda {
 struct DeviceCountResult {
-  int count;          // usable devices, 0 on error
-  int error;          // cudaError_t value, 0 on success
-  std::string reason; // cudaGetErrorName: cudaGetErrorString, empty on success
+  int count;           // usable devices, 0 on error
+  int error;           // cudaError_t value, 0 on success
+  std::string reason;  // cudaGetErrorName: cudaGetErrorString, empty on success
 };
 // Defined only in the CUDA build (device_info.cu).
 DeviceCountResult device_count();

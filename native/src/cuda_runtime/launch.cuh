@@ -2,10 +2,10 @@
 // Launch helpers shared by the CUDA kernels: 1-D grid sizing for grid-stride loops, and the index-type
 // switch. CUDA sources only.
 #pragma once
-#include <cuda_runtime.h>
-
 #include <algorithm>
 #include <cstdint>
+
+#include <cuda_runtime.h>
 
 #include "cuda_runtime/stream.h"
 
@@ -31,12 +31,12 @@ inline bool fits_int32(int64_t n) { return n < (int64_t{1} << 31) - 1; }
 // integer division and multiplication are several times cheaper) and with int64 otherwise, so tensors
 // of more than 2^31 elements work. DCN_INDEX_SWITCH binds `index_t` accordingly; it doubles the number
 // of kernel instantiations, so only the elementwise and movement kernels use it.
-#define DCN_INDEX_SWITCH(FITS32, ...)   \
-  [&] {                                 \
-    if (FITS32) {                       \
-      using index_t = int32_t;          \
-      return __VA_ARGS__();             \
-    }                                   \
-    using index_t = int64_t;            \
-    return __VA_ARGS__();               \
+#define DCN_INDEX_SWITCH(FITS32, ...) \
+  [&] {                               \
+    if (FITS32) {                     \
+      using index_t = int32_t;        \
+      return __VA_ARGS__();           \
+    }                                 \
+    using index_t = int64_t;          \
+    return __VA_ARGS__();             \
   }()

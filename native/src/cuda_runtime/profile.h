@@ -4,13 +4,13 @@
 // them and sums the milliseconds per phase name. Off by default, then a ScopedPhase costs one load.
 // Host code of the CUDA build only.
 #pragma once
-#include <cuda_runtime.h>
-
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <cuda_runtime.h>
 
 namespace dcn::cuda {
 

@@ -3,11 +3,11 @@
 // accumulator type (float for the half types: they are widened on load and rounded once on store),
 // conversions, and the dtype switch that binds `scalar_t` for host launch code. CUDA sources only.
 #pragma once
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
 #include <cstdint>
 #include <type_traits>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include "core/dtype.h"
 #include "core/error.h"
@@ -43,11 +43,15 @@ __device__ __forceinline__ To convert(From x) {
   } else if constexpr (std::is_same_v<From, __nv_bfloat16>) {
     return static_cast<To>(__bfloat162float(x));
   } else if constexpr (std::is_same_v<To, __half>) {
-    if constexpr (std::is_same_v<From, double>) return __double2half(x);
-    else return __float2half_rn(static_cast<float>(x));
+    if constexpr (std::is_same_v<From, double>)
+      return __double2half(x);
+    else
+      return __float2half_rn(static_cast<float>(x));
   } else if constexpr (std::is_same_v<To, __nv_bfloat16>) {
-    if constexpr (std::is_same_v<From, double>) return __double2bfloat16(x);
-    else return __float2bfloat16_rn(static_cast<float>(x));
+    if constexpr (std::is_same_v<From, double>)
+      return __double2bfloat16(x);
+    else
+      return __float2bfloat16_rn(static_cast<float>(x));
   } else {
     return static_cast<To>(x);
   }
@@ -66,26 +70,25 @@ __device__ __forceinline__ void atomic_add(double* p, double v) { atomicAdd(p, v
 }  // namespace dcn::cuda
 
 // Runs the lambda with `scalar_t` bound to the CUDA storage type of DTYPE (all four dtypes).
-#define DCN_CUDA_DISPATCH_ALL_TYPES(DTYPE, NAME, ...)                                          \
-  [&] {                                                                                        \
-    switch (DTYPE) {                                                                           \
-      case ::dcn::DType::kFloat32: {                                                           \
-        using scalar_t = float;                                                                \
-        return __VA_ARGS__();                                                                  \
-      }                                                                                        \
-      case ::dcn::DType::kFloat64: {                                                           \
-        using scalar_t = double;                                                               \
-        return __VA_ARGS__();                                                                  \
-      }                                                                                        \
-      case ::dcn::DType::kFloat16: {                                                           \
-        using scalar_t = __half;                                                               \
-        return __VA_ARGS__();                                                                  \
-      }                                                                                        \
-      case ::dcn::DType::kBFloat16: {                                                          \
-        using scalar_t = __nv_bfloat16;                                                        \
-        return __VA_ARGS__();                                                                  \
-      }                                                                                        \
-    }                                                                                          \
-    throw ::dcn::Error(::dcn::ErrorKind::kInternal,                                            \
-                       ::dcn::detail::concat(NAME, ": unknown dtype, please report"));         \
+#define DCN_CUDA_DISPATCH_ALL_TYPES(DTYPE, NAME, ...)                                                               \
+  [&] {                                                                                                             \
+    switch (DTYPE) {                                                                                                \
+      case ::dcn::DType::kFloat32: {                                                                                \
+        using scalar_t = float;                                                                                     \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+      case ::dcn::DType::kFloat64: {                                                                                \
+        using scalar_t = double;                                                                                    \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+      case ::dcn::DType::kFloat16: {                                                                                \
+        using scalar_t = __half;                                                                                    \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+      case ::dcn::DType::kBFloat16: {                                                                               \
+        using scalar_t = __nv_bfloat16;                                                                             \
+        return __VA_ARGS__();                                                                                       \
+      }                                                                                                             \
+    }                                                                                                               \
+    throw ::dcn::Error(::dcn::ErrorKind::kInternal, ::dcn::detail::concat(NAME, ": unknown dtype, please report")); \
   }()

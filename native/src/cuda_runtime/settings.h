@@ -46,7 +46,8 @@ inline bool gemm_wide_tiles() { return gemm_wide_tiles_flag().load(std::memory_o
 
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
 // kAuto (default) where it measured faster than im2col + GEMM (half types, a grid of at least
-// half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks (_cudaSetFusedConv).
+// half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks
+// (_cudaSetFusedConv).
 enum class FusedConv { kOff = 0, kAuto = 1, kForce = 2 };
 inline std::atomic<int>& fused_conv_flag() {
   static std::atomic<int> mode{static_cast<int>(FusedConv::kAuto)};

@@ -38,8 +38,8 @@ int device_count_or_zero() {
 
 void check_device_index(int device) {
   const int n = device_count_or_zero();
-  DCN_CHECK(device >= 0 && device < n, kRange, "expected a CUDA device index in [0, ", n,
-            "), but got ", device, n == 0 ? " (no CUDA device is usable)" : "");
+  DCN_CHECK(device >= 0 && device < n, kRange, "expected a CUDA device index in [0, ", n, "), but got ", device,
+            n == 0 ? " (no CUDA device is usable)" : "");
 }
 
 cudaStream_t stream(int device) {

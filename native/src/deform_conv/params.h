@@ -43,15 +43,15 @@ struct DeformConvParams {
 // and its input gradient is the regular forward applied to gradOutput.
 template <int D>
 struct SamplingGeometry {
-  int64_t batch;                    // B
-  int64_t cx;                       // channels of X (regular: C_in; transposed: C_out)
-  int64_t cy;                       // channels of Y (regular: C_out; transposed: C_in)
-  int64_t groups;                   // G
-  int64_t offset_groups;            // OG, partitions the cx channels
-  int64_t mask_groups;              // MG, partitions the cx channels
-  int64_t kernel_points;            // K = prod(kernel_size)
-  SmallArray<int64_t, D> x_size;    // spatial size of X
-  SmallArray<int64_t, D> y_size;    // spatial size of Y (the offset/mask grid)
+  int64_t batch;                  // B
+  int64_t cx;                     // channels of X (regular: C_in; transposed: C_out)
+  int64_t cy;                     // channels of Y (regular: C_out; transposed: C_in)
+  int64_t groups;                 // G
+  int64_t offset_groups;          // OG, partitions the cx channels
+  int64_t mask_groups;            // MG, partitions the cx channels
+  int64_t kernel_points;          // K = prod(kernel_size)
+  SmallArray<int64_t, D> x_size;  // spatial size of X
+  SmallArray<int64_t, D> y_size;  // spatial size of Y (the offset/mask grid)
   SmallArray<int64_t, D> kernel_size;
   SmallArray<int64_t, D> stride;
   SmallArray<int64_t, D> padding;
@@ -61,8 +61,8 @@ struct SamplingGeometry {
 
   DCN_HOST_DEVICE int64_t x_spatial() const { return x_size.product(); }
   DCN_HOST_DEVICE int64_t y_spatial() const { return y_size.product(); }
-  DCN_HOST_DEVICE int64_t cx_per_group() const { return cx / groups; }   // Cx/G
-  DCN_HOST_DEVICE int64_t cy_per_group() const { return cy / groups; }   // Cy/G
+  DCN_HOST_DEVICE int64_t cx_per_group() const { return cx / groups; }       // Cx/G
+  DCN_HOST_DEVICE int64_t cy_per_group() const { return cy / groups; }       // Cy/G
   DCN_HOST_DEVICE int64_t y_columns() const { return batch * y_spatial(); }  // B * prod(y_size): GEMM columns
   DCN_HOST_DEVICE int64_t offset_group_of(int64_t c) const { return c / (cx / offset_groups); }
   DCN_HOST_DEVICE int64_t mask_group_of(int64_t c) const { return c / (cx / mask_groups); }

@@ -57,8 +57,7 @@ struct CornerGrads {
 // Sampling position of kernel point k at y-grid position y (tvdcn-reference §3.3):
 //   p_a = y_a * stride_a - padding_a + k_a * dilation_a (+ offset_a)
 template <int D, typename scalar_t, typename index_t>
-DCN_HOST_DEVICE DCN_INLINE void grid_position(const index_t* y, const index_t* k,
-                                              const SmallArray<int64_t, D>& stride,
+DCN_HOST_DEVICE DCN_INLINE void grid_position(const index_t* y, const index_t* k, const SmallArray<int64_t, D>& stride,
                                               const SmallArray<int64_t, D>& padding,
                                               const SmallArray<int64_t, D>& dilation, index_t* pos) {
   for (int a = 0; a < D; ++a) {
@@ -69,8 +68,8 @@ DCN_HOST_DEVICE DCN_INLINE void grid_position(const index_t* y, const index_t* k
 
 // Integer-grid sampling (offset == null): one corner, weight `scale`, valid iff inside the plane.
 template <int D, typename scalar_t, typename index_t>
-DCN_HOST_DEVICE DCN_INLINE void grid_corner(const index_t* pos, const SmallArray<int64_t, D>& size,
-                                            scalar_t scale, Corners<1, scalar_t, index_t>& out) {
+DCN_HOST_DEVICE DCN_INLINE void grid_corner(const index_t* pos, const SmallArray<int64_t, D>& size, scalar_t scale,
+                                            Corners<1, scalar_t, index_t>& out) {
   bool ok = true;
   index_t idx = 0;
   for (int a = 0; a < D; ++a) {
@@ -86,8 +85,7 @@ DCN_HOST_DEVICE DCN_INLINE void grid_corner(const index_t* pos, const SmallArray
 // Value corners of a continuous position, with the forward early-out; every weight is multiplied by
 // `scale` (the modulation mask, or 1). See NOTE [ Linear interpolation ].
 template <int D, typename scalar_t, typename index_t>
-DCN_HOST_DEVICE DCN_INLINE void linear_corners(const scalar_t* pos, const SmallArray<int64_t, D>& size,
-                                               scalar_t scale,
+DCN_HOST_DEVICE DCN_INLINE void linear_corners(const scalar_t* pos, const SmallArray<int64_t, D>& size, scalar_t scale,
                                                Corners<(1 << D), scalar_t, index_t>& out) {
   constexpr int kCount = 1 << D;
   index_t lo[D];

@@ -15,7 +15,16 @@ namespace dcn::cuda {
 constexpr int kMaxStridedDims = 16;
 
 enum class UnaryOp {
-  kNeg, kExp, kLog, kSigmoid, kTanh, kRelu, kAbs, kSign, kSquare, kSqrt,
+  kNeg,
+  kExp,
+  kLog,
+  kSigmoid,
+  kTanh,
+  kRelu,
+  kAbs,
+  kSign,
+  kSquare,
+  kSqrt,
   kAddScalar,   // x + alpha
   kMulScalar,   // x * alpha
   kDivScalar,   // x / alpha
@@ -25,7 +34,10 @@ enum class UnaryOp {
 };
 
 enum class BinaryOp {
-  kAdd, kSub, kMul, kDiv,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
   kSigmoidBackward,  // a * b * (1 - b)
   kTanhBackward,     // a * (1 - b * b)
   kReluBackward,     // b > 0 ? a : 0
@@ -41,22 +53,19 @@ void add_inplace(int device, DType dtype, void* dst, const void* src, int64_t n)
 // out[i] = op(x[i], alpha) for i < n.
 void unary(int device, DType dtype, UnaryOp op, const void* x, void* out, int64_t n, double alpha);
 // out (contiguous, `shape`) = op(a, b), a and b read through their strides (0 along broadcast dims).
-void binary(int device, DType dtype, BinaryOp op, const void* a, const int64_t* a_strides,
-            const void* b, const int64_t* b_strides, void* out, int ndim, const int64_t* shape);
+void binary(int device, DType dtype, BinaryOp op, const void* a, const int64_t* a_strides, const void* b,
+            const int64_t* b_strides, void* out, int ndim, const int64_t* shape);
 // dst[dst_offset + sum_d i_d * dst_strides[d]] = src[src_offset + sum_d i_d * src_strides[d]].
-void copy_strided(int device, DType dtype, const void* src, int64_t src_offset,
-                  const int64_t* src_strides, void* dst, int64_t dst_offset,
-                  const int64_t* dst_strides, int ndim, const int64_t* shape);
+void copy_strided(int device, DType dtype, const void* src, int64_t src_offset, const int64_t* src_strides, void* dst,
+                  int64_t dst_offset, const int64_t* dst_strides, int ndim, const int64_t* shape);
 // out = x (contiguous, `shape`) summed over the dims with reduced[d] true; kept dims stay in order.
 // Deterministic: every output is summed in one fixed order (accumulating in float64 for float64, float32
 // otherwise).
-void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape,
-         const bool* reduced, void* out);
+void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape, const bool* reduced, void* out);
 // out[o] = x[maps_0[o_0], ..., maps_n[o_n]], or `value` where a map entry is -1. `maps[d]` has
 // out_shape[d] entries indexing x_shape[d].
 void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_shape,
-            const std::vector<std::vector<int32_t>>& maps, const int64_t* out_shape, double value,
-            void* out);
+            const std::vector<std::vector<int32_t>>& maps, const int64_t* out_shape, double value, void* out);
 // The adjoint of gather: out (x_shape, fully written) = sum over o with map(o) = i of g[o]. Atomic-free
 // and deterministic: each output sums its sources, found through inverted maps, in a fixed order.
 void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t* g_shape,

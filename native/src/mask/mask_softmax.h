@@ -14,15 +14,13 @@ namespace dcn {
 // binding). output = softmax over K of mask; grad_mask = s * (g - sum_K(g * s)), s = the forward output,
 // g = its gradient.
 namespace cpu {
-void mask_softmax_forward(const TensorView& mask, int64_t mask_groups, int64_t kernel_points,
-                          const TensorView& output);
+void mask_softmax_forward(const TensorView& mask, int64_t mask_groups, int64_t kernel_points, const TensorView& output);
 void mask_softmax_backward(const TensorView& output, const TensorView& grad_output, int64_t mask_groups,
                            int64_t kernel_points, const TensorView& grad_mask);
 }  // namespace cpu
 
 namespace cuda {
-void mask_softmax_forward(const TensorView& mask, int64_t mask_groups, int64_t kernel_points,
-                          const TensorView& output);
+void mask_softmax_forward(const TensorView& mask, int64_t mask_groups, int64_t kernel_points, const TensorView& output);
 void mask_softmax_backward(const TensorView& output, const TensorView& grad_output, int64_t mask_groups,
                            int64_t kernel_points, const TensorView& grad_mask);
 }  // namespace cuda

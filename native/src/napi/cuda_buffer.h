@@ -5,10 +5,10 @@
 // parsing and number arrays. CUDA build only.
 #pragma once
 #ifdef TVDCN_WITH_CUDA
-#include <napi.h>
-
 #include <cstdint>
 #include <vector>
+
+#include <napi.h>
 
 #include "core/dtype.h"
 

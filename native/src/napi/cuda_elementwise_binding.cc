@@ -37,14 +37,14 @@ struct Buffers {
     }
     DCN_CHECK(b->device() == device, kValue, op, ": internal error: buffers on cuda:", device,
               " and cuda:", b->device(), ", please report");
-    DCN_CHECK(b->dtype() == dtype, kDType, op, ": internal error: buffers of dtype ",
-              dtype_name(dtype), " and ", dtype_name(b->dtype()), ", please report");
+    DCN_CHECK(b->dtype() == dtype, kDType, op, ": internal error: buffers of dtype ", dtype_name(dtype), " and ",
+              dtype_name(b->dtype()), ", please report");
   }
 };
 
 void expect_numel(const DeviceBuffer* b, int64_t n, const char* op, const char* what) {
-  DCN_CHECK(b->numel() == n, kValue, op, ": internal error: ", what, " has ", b->numel(),
-            " elements where ", n, " are needed, please report");
+  DCN_CHECK(b->numel() == n, kValue, op, ": internal error: ", what, " has ", b->numel(), " elements where ", n,
+            " are needed, please report");
 }
 
 cuda::UnaryOp parse_unary(const std::string& s) {
@@ -147,8 +147,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     bs.add(x, "cudaUnary");
     bs.add(out, "cudaUnary");
     expect_numel(out, x->numel(), "cudaUnary", "out");
-    cuda::unary(bs.device, bs.dtype, op, x->data(), out->data(), x->numel(),
-                number(info[3], "cudaUnary alpha"));
+    cuda::unary(bs.device, bs.dtype, op, x->data(), out->data(), x->numel(), number(info[3], "cudaUnary alpha"));
     return info.Env().Undefined();
   });
 }
@@ -184,8 +183,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       DCN_CHECK(reach(as) < a->numel() && reach(bst) < b->numel(), kValue,
                 "cudaBinary: internal error: strides reach outside an operand, please report");
     }
-    cuda::binary(bs.device, bs.dtype, op, a->data(), as.data(), b->data(), bst.data(), out->data(),
-                 nd, shape.data());
+    cuda::binary(bs.device, bs.dtype, op, a->data(), as.data(), b->data(), bst.data(), out->data(), nd, shape.data());
     return info.Env().Undefined();
   });
 }
@@ -203,8 +201,8 @@ Napi::Value Sum(const Napi::CallbackInfo& info) {
     expect_numel(x, product(shape), "cudaSum", "x");
     std::vector<char> reduced(shape.size(), 0);
     for (int64_t d : dims) {
-      DCN_CHECK(d >= 0 && d < static_cast<int64_t>(shape.size()), kRange,
-                "cudaSum: internal error: dim ", d, " out of range, please report");
+      DCN_CHECK(d >= 0 && d < static_cast<int64_t>(shape.size()), kRange, "cudaSum: internal error: dim ", d,
+                " out of range, please report");
       reduced[d] = 1;
     }
     int64_t n_out = 1;
@@ -215,8 +213,7 @@ Napi::Value Sum(const Napi::CallbackInfo& info) {
     DCN_CHECK(shape.size() <= static_cast<size_t>(cuda::kMaxStridedDims), kRange, "cudaSum: expected at most ",
               cuda::kMaxStridedDims, " dimensions");
     for (size_t d = 0; d < shape.size(); ++d) red[d] = reduced[d] != 0;
-    cuda::sum(bs.device, bs.dtype, x->data(), static_cast<int>(shape.size()), shape.data(), red,
-              out->data());
+    cuda::sum(bs.device, bs.dtype, x->data(), static_cast<int>(shape.size()), shape.data(), red, out->data());
     return info.Env().Undefined();
   });
 }
@@ -247,8 +244,7 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
       DCN_CHECK(lo_s >= 0 && hi_s < src->numel() && lo_d >= 0 && hi_d < dst->numel(), kValue,
                 "cudaCopyStrided: internal error: the copy reaches outside a buffer, please report");
     }
-    cuda::copy_strided(bs.device, bs.dtype, src->data(), so, ss.data(), dst->data(), dof, ds.data(),
-                       nd, shape.data());
+    cuda::copy_strided(bs.device, bs.dtype, src->data(), so, ss.data(), dst->data(), dof, ds.data(), nd, shape.data());
     return info.Env().Undefined();
   });
 }
@@ -271,8 +267,8 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
       cuda::cast(bs.device, bs.dtype, x->data(), bs.dtype, out->data(), 1);
       return info.Env().Undefined();
     }
-    cuda::gather(bs.device, bs.dtype, x->data(), static_cast<int>(xs.size()), xs.data(), maps,
-                 os.data(), number(info[4], "cudaGather value"), out->data());
+    cuda::gather(bs.device, bs.dtype, x->data(), static_cast<int>(xs.size()), xs.data(), maps, os.data(),
+                 number(info[4], "cudaGather value"), out->data());
     return info.Env().Undefined();
   });
 }
@@ -295,8 +291,8 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
       cuda::cast(bs.device, bs.dtype, g->data(), bs.dtype, out->data(), 1);
       return info.Env().Undefined();
     }
-    cuda::scatter_add(bs.device, bs.dtype, g->data(), static_cast<int>(gs.size()), gs.data(), maps,
-                      xs.data(), out->data());
+    cuda::scatter_add(bs.device, bs.dtype, g->data(), static_cast<int>(gs.size()), gs.data(), maps, xs.data(),
+                      out->data());
     return info.Env().Undefined();
   });
 }

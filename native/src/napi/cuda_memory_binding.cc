@@ -6,13 +6,13 @@
 #include "napi/register.h"
 
 #ifdef TVDCN_WITH_CUDA
-#include <cuda_runtime.h>
-
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <cuda_runtime.h>
 
 #include "core/error.h"
 #include "cuda_runtime/allocator.h"
@@ -80,8 +80,7 @@ DType parse_dtype(Napi::Value value, const char* what) {
     if (s == "float16") return DType::kFloat16;
     if (s == "bfloat16") return DType::kBFloat16;
   }
-  throw dcn::Error(ErrorKind::kType,
-                   detail::concat(what, ": expected 'float32', 'float64', 'float16' or 'bfloat16'"));
+  throw dcn::Error(ErrorKind::kType, detail::concat(what, ": expected 'float32', 'float64', 'float16' or 'bfloat16'"));
 }
 
 int64_t int_value(Napi::Value value, const char* what) {
@@ -110,8 +109,7 @@ std::vector<int64_t> int_array(Napi::Value value, const char* what) {
 void DeviceBuffer::Init(Napi::Env env) {
   Napi::Function ctor = DefineClass(
       env, "DeviceBuffer",
-      {InstanceAccessor<&DeviceBuffer::GetNumel>("numel"),
-       InstanceAccessor<&DeviceBuffer::GetDType>("dtype"),
+      {InstanceAccessor<&DeviceBuffer::GetNumel>("numel"), InstanceAccessor<&DeviceBuffer::GetDType>("dtype"),
        InstanceAccessor<&DeviceBuffer::GetDevice>("device"),
        InstanceAccessor<&DeviceBuffer::GetByteLength>("byteLength"),
        InstanceAccessor<&DeviceBuffer::GetFreed>("freed")});
@@ -191,14 +189,13 @@ bool DeviceBuffer::Is(Napi::Value value) {
 
 DeviceBuffer* DeviceBuffer::From(Napi::Value value, const char* what) {
   if (!Is(value)) {
-    throw dcn::Error(ErrorKind::kType,
-                     detail::concat(what, ": expected a CUDA device buffer of this addon"));
+    throw dcn::Error(ErrorKind::kType, detail::concat(what, ": expected a CUDA device buffer of this addon"));
   }
   DeviceBuffer* b = Unwrap(value.As<Napi::Object>());
   if (b == nullptr || b->freed_) {
-    throw dcn::Error(ErrorKind::kValue,
-                     detail::concat(what, ": the device buffer was already freed (a disposed "
-                                          "tensor?); internal error, please report"));
+    throw dcn::Error(ErrorKind::kValue, detail::concat(what,
+                                                       ": the device buffer was already freed (a disposed "
+                                                       "tensor?); internal error, please report"));
   }
   return b;
 }
@@ -209,15 +206,11 @@ Napi::Value DeviceBuffer::GetNumel(const Napi::CallbackInfo& info) {
 Napi::Value DeviceBuffer::GetDType(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), dtype_name(dtype_));
 }
-Napi::Value DeviceBuffer::GetDevice(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), device_);
-}
+Napi::Value DeviceBuffer::GetDevice(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
 Napi::Value DeviceBuffer::GetByteLength(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(bytes()));
 }
-Napi::Value DeviceBuffer::GetFreed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), freed_);
-}
+Napi::Value DeviceBuffer::GetFreed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), freed_); }
 
 namespace {
 
@@ -259,11 +252,14 @@ Napi::Value Upload(const Napi::CallbackInfo& info) {
     if (!info[1].IsTypedArray()) throw dcn::Error(ErrorKind::kType, "cudaUpload: expected a typed array");
     Napi::TypedArray arr = info[1].As<Napi::TypedArray>();
     DType src_t;
-    if (arr.TypedArrayType() == napi_float32_array) src_t = DType::kFloat32;
-    else if (arr.TypedArrayType() == napi_float64_array) src_t = DType::kFloat64;
-    else throw dcn::Error(ErrorKind::kType, "cudaUpload: expected a Float32Array or Float64Array");
-    DCN_CHECK(static_cast<int64_t>(arr.ElementLength()) == b->numel(), kValue,
-              "cudaUpload: expected ", b->numel(), " values, but got ", arr.ElementLength());
+    if (arr.TypedArrayType() == napi_float32_array)
+      src_t = DType::kFloat32;
+    else if (arr.TypedArrayType() == napi_float64_array)
+      src_t = DType::kFloat64;
+    else
+      throw dcn::Error(ErrorKind::kType, "cudaUpload: expected a Float32Array or Float64Array");
+    DCN_CHECK(static_cast<int64_t>(arr.ElementLength()) == b->numel(), kValue, "cudaUpload: expected ", b->numel(),
+              " values, but got ", arr.ElementLength());
     if (b->numel() == 0) return info.Env().Undefined();
     const void* host = static_cast<const char*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
     cuda::DeviceGuard guard(b->device());
@@ -315,8 +311,7 @@ Napi::Value Download(const Napi::CallbackInfo& info) {
 // Waits on a worker thread for a copy into pinned memory, then moves it into the JS array.
 class DownloadWorker : public Napi::AsyncWorker {
  public:
-  DownloadWorker(Napi::Env env, Napi::TypedArray out, void* pinned, std::size_t bytes,
-                 cudaEvent_t done, int device)
+  DownloadWorker(Napi::Env env, Napi::TypedArray out, void* pinned, std::size_t bytes, cudaEvent_t done, int device)
       : Napi::AsyncWorker(env, "tvdcn:cudaDownloadAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         out_(Napi::Persistent(static_cast<Napi::Object>(out))),
@@ -521,10 +516,14 @@ Napi::Value GetDeterministic(const Napi::CallbackInfo& info) {
 Napi::Value SetFloat32Matmul(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const std::string s = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-    if (s == "float32") cuda::set_float32_matmul(cuda::Float32Matmul::kFloat32);
-    else if (s == "tf32x3") cuda::set_float32_matmul(cuda::Float32Matmul::kTf32x3);
-    else if (s == "tf32") cuda::set_float32_matmul(cuda::Float32Matmul::kTf32);
-    else throw dcn::Error(ErrorKind::kType, "cudaSetFloat32Matmul: expected 'float32', 'tf32x3' or 'tf32'");
+    if (s == "float32")
+      cuda::set_float32_matmul(cuda::Float32Matmul::kFloat32);
+    else if (s == "tf32x3")
+      cuda::set_float32_matmul(cuda::Float32Matmul::kTf32x3);
+    else if (s == "tf32")
+      cuda::set_float32_matmul(cuda::Float32Matmul::kTf32);
+    else
+      throw dcn::Error(ErrorKind::kType, "cudaSetFloat32Matmul: expected 'float32', 'tf32x3' or 'tf32'");
     return info.Env().Undefined();
   });
 }
@@ -567,8 +566,9 @@ Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
     }
     const bool on = info[0].As<Napi::Boolean>().Value();
     const bool force = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
-    cuda::fused_conv_flag().store(static_cast<int>(!on ? cuda::FusedConv::kOff
-                                                       : force ? cuda::FusedConv::kForce : cuda::FusedConv::kAuto));
+    cuda::fused_conv_flag().store(static_cast<int>(!on     ? cuda::FusedConv::kOff
+                                                   : force ? cuda::FusedConv::kForce
+                                                           : cuda::FusedConv::kAuto));
     return info.Env().Undefined();
   });
 }

@@ -25,8 +25,8 @@ std::vector<int64_t> shape_of(std::initializer_list<int64_t> head, const SmallAr
 
 // Shapes of the tensors both directions share (tvdcn-reference §3.1, §3.5 and binding.ts).
 template <int D>
-void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView& input,
-                  const TensorView& weight, const TensorView& offset, const TensorView& mask) {
+void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+                  const TensorView& offset, const TensorView& mask) {
   const int64_t K = p.kernel_points();
   expect_shape(op, "input", input, shape_of<D>({p.batch, p.in_channels}, p.in_size));
   if (!p.transposed) {
@@ -85,9 +85,9 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
       }
       expect_shape(op, "output", output, shape_of<kDim>({p.batch, p.out_channels}, p.out_size));
       expect_same_dtype(op, "output", output, "input", input);
-      expect_no_overlap(op, {{"output", &output}},
-                        {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask},
-                         {"bias", &bias}});
+      expect_no_overlap(
+          op, {{"output", &output}},
+          {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
       forward_on<kDim>(tensors.device(), p, input, weight, offset, mask, bias, output);
     });
     return info.Env().Undefined();
@@ -135,17 +135,14 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
         expect_shape(op, "grads.bias", grads.bias, {p.out_channels});
         expect_same_dtype(op, "grads.bias", grads.bias, "input", input);
       }
-      expect_no_overlap(op,
-                        {{"grads.input", &grads.input},
-                         {"grads.weight", &grads.weight},
-                         {"grads.offset", &grads.offset},
-                         {"grads.mask", &grads.mask},
-                         {"grads.bias", &grads.bias}},
-                        {{"input", &input},
-                         {"weight", &weight},
-                         {"offset", &offset},
-                         {"mask", &mask},
-                         {"gradOutput", &grad_output}});
+      expect_no_overlap(
+          op,
+          {{"grads.input", &grads.input},
+           {"grads.weight", &grads.weight},
+           {"grads.offset", &grads.offset},
+           {"grads.mask", &grads.mask},
+           {"grads.bias", &grads.bias}},
+          {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"gradOutput", &grad_output}});
       backward_on<kDim>(tensors.device(), p, input, weight, offset, mask, grad_output, grads);
     });
     return info.Env().Undefined();

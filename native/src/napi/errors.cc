@@ -36,9 +36,7 @@ Napi::Error to_js_error(Napi::Env env, const dcn::Error& e) {
       err = Napi::Error::New(env, e.what());
       code = "ERR_DCN_NOT_IMPLEMENTED";
       break;
-    case ErrorKind::kInternal:
-      err = Napi::Error::New(env, e.what());
-      break;
+    case ErrorKind::kInternal: err = Napi::Error::New(env, e.what()); break;
   }
   err.Set("code", Napi::String::New(env, code));
   return err;

@@ -2,10 +2,10 @@
 // Turns dcn::Error (and anything else C++ throws) into a JS error with a stable `code`, so bad input
 // from JS never crashes the process. Every exported function body runs inside guarded().
 #pragma once
-#include <napi.h>
-
 #include <exception>
 #include <new>
+
+#include <napi.h>
 
 #include "core/error.h"
 

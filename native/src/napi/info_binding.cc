@@ -12,9 +12,7 @@
 
 namespace dcn::napi {
 namespace {
-Napi::Value AbiVersion(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), kAbiVersion);
-}
+Napi::Value AbiVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), kAbiVersion); }
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -28,8 +26,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("cudaVersion", Napi::Number::New(env, -1));
   out.Set("cudaArchList", Napi::String::New(env, ""));
 #endif
-  out.Set("hardwareConcurrency",
-          Napi::Number::New(env, static_cast<double>(std::thread::hardware_concurrency())));
+  out.Set("hardwareConcurrency", Napi::Number::New(env, static_cast<double>(std::thread::hardware_concurrency())));
   out.Set("compiler", Napi::String::New(env, __VERSION__));
   return out;
 }

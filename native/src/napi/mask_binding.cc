@@ -17,8 +17,8 @@ void check_mask(const char* op, const std::string& name, const TensorView& t, in
                 int64_t kernel_points) {
   std::vector<int64_t> got(t.sizes, t.sizes + t.ndim);
   DCN_CHECK(t.ndim >= 2 && t.sizes[1] == mask_groups * kernel_points, kValue, op, ": expected ", name,
-            ".shape to be [B, maskGroups * kernelPoints = ", mask_groups * kernel_points,
-            ", ...spatial], but got ", format_shape(got));
+            ".shape to be [B, maskGroups * kernelPoints = ", mask_groups * kernel_points, ", ...spatial], but got ",
+            format_shape(got));
 }
 
 void check_like(const char* op, const std::string& name, const TensorView& t, const std::string& ref_name,

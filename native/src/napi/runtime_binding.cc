@@ -5,8 +5,8 @@
 #include <string>
 
 #include "core/parallel.h"
-#include "gemm/cpu/gemm.h"
 #include "deform_conv/deform_conv.h"
+#include "gemm/cpu/gemm.h"
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
@@ -21,9 +21,7 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), get_num_threads());
-}
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), get_num_threads()); }
 
 Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -39,24 +37,25 @@ Napi::Value GetWorkspaceLimit(const Napi::CallbackInfo& info) {
 // _setGemmIsa('auto' | 'avx512' | 'avx2' | 'generic') -> whether this CPU supports it (then it is used).
 Napi::Value SetGemmIsa(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    DCN_CHECK(info[0].IsString(), kType,
-              "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic'");
+    DCN_CHECK(info[0].IsString(), kType, "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic'");
     const std::string name = info[0].As<Napi::String>().Utf8Value();
     cpu::GemmIsa isa;
-    if (name == "auto") isa = cpu::GemmIsa::kAuto;
-    else if (name == "avx512") isa = cpu::GemmIsa::kAvx512;
-    else if (name == "avx2") isa = cpu::GemmIsa::kAvx2;
-    else if (name == "generic") isa = cpu::GemmIsa::kGeneric;
+    if (name == "auto")
+      isa = cpu::GemmIsa::kAuto;
+    else if (name == "avx512")
+      isa = cpu::GemmIsa::kAvx512;
+    else if (name == "avx2")
+      isa = cpu::GemmIsa::kAvx2;
+    else if (name == "generic")
+      isa = cpu::GemmIsa::kGeneric;
     else
-      throw Error(ErrorKind::kType, "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic', but got \"" +
-                                        name + "\"");
+      throw Error(ErrorKind::kType,
+                  "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic', but got \"" + name + "\"");
     return Napi::Boolean::New(info.Env(), cpu::set_gemm_isa(isa));
   });
 }
 
-Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), cpu::gemm_isa_name());
-}
+Napi::Value GemmIsa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), cpu::gemm_isa_name()); }
 
 // _setForcePlanar(on): the CPU 3D forward and every CPU backward / transposed forward take the planar
 // kernels (otherwise only the fallback for huge planes), so that the tests reach them.
@@ -68,9 +67,7 @@ Napi::Value SetForcePlanar(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value GetForcePlanar(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), force_planar());
-}
+Napi::Value GetForcePlanar(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), force_planar()); }
 
 }  // namespace
 

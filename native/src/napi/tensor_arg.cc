@@ -76,11 +76,11 @@ int64_t checked_mul(const char* op, int64_t a, int64_t b, const std::string& wha
 std::vector<int64_t> int_array_arg(const char* op, const std::string& name, const Napi::Value& v, int dim,
                                    int64_t min) {
   const char* what = min >= 1 ? "positive integers" : "non-negative integers";
-  DCN_CHECK(v.IsArray(), kType, op, ": expected ", name, " to be an array of ", dim, " ", what,
-            ", but got ", describe(v));
+  DCN_CHECK(v.IsArray(), kType, op, ": expected ", name, " to be an array of ", dim, " ", what, ", but got ",
+            describe(v));
   const Napi::Array arr = v.As<Napi::Array>();
-  DCN_CHECK(arr.Length() == static_cast<uint32_t>(dim), kType, op, ": expected ", name, " to be an array of ",
-            dim, " ", what, ", but got ", describe(v));
+  DCN_CHECK(arr.Length() == static_cast<uint32_t>(dim), kType, op, ": expected ", name, " to be an array of ", dim, " ",
+            what, ", but got ", describe(v));
   std::vector<int64_t> out(dim);
   for (int i = 0; i < dim; ++i) {
     out[i] = int_arg(op, name + "[" + std::to_string(i) + "]", arr.Get(static_cast<uint32_t>(i)), min);
@@ -108,8 +108,9 @@ int64_t int_arg(const char* op, const std::string& name, const Napi::Value& v, i
   const bool ok = is_number && std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) &&
                   d <= static_cast<double>(max);
   if (!ok) {
-    std::string range = min == 0 ? "a non-negative integer" : min == 1 ? "a positive integer"
-                                                                       : "an integer >= " + std::to_string(min);
+    std::string range = min == 0   ? "a non-negative integer"
+                        : min == 1 ? "a positive integer"
+                                   : "an integer >= " + std::to_string(min);
     if (max < kMaxSafeInteger) range += " <= " + std::to_string(max);
     throw Error(is_number && std::isfinite(d) && std::floor(d) == d ? ErrorKind::kRange : ErrorKind::kType,
                 detail::concat(op, ": expected ", name, " to be ", range, ", but got ", describe(v)));
@@ -127,9 +128,8 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
                       Napi::Value* data_out) {
   TensorView t;
   if (optional && (v.IsNull() || v.IsUndefined())) return t;
-  DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(), kType, op, ": expected ",
-            name, " to be a tensor {data, shape, dtype}", optional ? " or null" : "", ", but got ",
-            describe(v));
+  DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(), kType, op, ": expected ", name,
+            " to be a tensor {data, shape, dtype}", optional ? " or null" : "", ", but got ", describe(v));
   const Napi::Object obj = v.As<Napi::Object>();
   const Napi::Value data_v = obj.Get("data");
 #ifdef TVDCN_WITH_CUDA
@@ -140,8 +140,8 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
 
   // dtype: float32 and float64 everywhere, float16 and bfloat16 on CUDA devices.
   const Napi::Value dtype_v = obj.Get("dtype");
-  DCN_CHECK(dtype_v.IsString(), kType, op, ": expected ", name,
-            ".dtype to be 'float32' or 'float64', but got ", describe(dtype_v));
+  DCN_CHECK(dtype_v.IsString(), kType, op, ": expected ", name, ".dtype to be 'float32' or 'float64', but got ",
+            describe(dtype_v));
   const std::string dtype = dtype_v.As<Napi::String>().Utf8Value();
   if (dtype == "float32") {
     t.dtype = DType::kFloat32;
@@ -156,8 +156,7 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
                 detail::concat(op, ": ", name, ".dtype ", dtype, " is only supported by CUDA kernels"));
   } else {
     throw Error(ErrorKind::kType, detail::concat(op, ": expected ", name,
-                                                 ".dtype to be 'float32' or 'float64', but got ",
-                                                 describe(dtype_v)));
+                                                 ".dtype to be 'float32' or 'float64', but got ", describe(dtype_v)));
   }
 
   // shape
@@ -181,8 +180,8 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
     const bool typed = data_v.IsTypedArray();
     if (!typed || data_v.As<Napi::TypedArray>().TypedArrayType() != want) {
       throw Error(typed ? ErrorKind::kDType : ErrorKind::kType,
-                  detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ",
-                                 dtype, "), but got ", describe(data_v)));
+                  detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ", dtype,
+                                 "), but got ", describe(data_v)));
     }
   }
   bind_data(op, name, data_v, t);
@@ -196,8 +195,8 @@ void bind_data(const char* op, const std::string& name, const Napi::Value& data_
   if (DeviceBuffer::Is(data_v)) {
     // From() refuses a freed buffer (a getter of a later argument may have disposed it).
     const DeviceBuffer* b = DeviceBuffer::From(data_v, (std::string(op) + ": " + name + ".data").c_str());
-    DCN_CHECK(b->dtype() == t.dtype, kDType, op, ": expected ", name, ".data to hold ", dtype_name(t.dtype),
-              " (", name, ".dtype), but the device buffer holds ", dtype_name(b->dtype()));
+    DCN_CHECK(b->dtype() == t.dtype, kDType, op, ": expected ", name, ".data to hold ", dtype_name(t.dtype), " (", name,
+              ".dtype), but the device buffer holds ", dtype_name(b->dtype()));
     DCN_CHECK(b->numel() == numel, kValue, op, ": expected ", name, ".data to have ", numel,
               " elements (the product of ", name, ".shape ",
               format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)), "), but the device buffer has ",
@@ -219,8 +218,8 @@ void bind_data(const char* op, const std::string& name, const Napi::Value& data_
   const napi_typedarray_type want = t.dtype == DType::kFloat32 ? napi_float32_array : napi_float64_array;
   DCN_CHECK(type == want, kDType, op, ": expected ", name, ".data to be a ",
             t.dtype == DType::kFloat32 ? "Float32Array" : "Float64Array");
-  DCN_CHECK(static_cast<int64_t>(length) == numel, kValue, op, ": expected ", name, ".data.length to be ",
-            numel, " (the product of ", name, ".shape ", format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)),
+  DCN_CHECK(static_cast<int64_t>(length) == numel, kValue, op, ": expected ", name, ".data.length to be ", numel,
+            " (the product of ", name, ".shape ", format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)),
             "), but got ", length);
   DCN_CHECK(numel == 0 || data != nullptr, kValue, op, ": ", name, ".data has no memory (a detached buffer?)");
   t.device = Device{};
@@ -250,8 +249,8 @@ void TensorArgs::finalize() {
     }
     const Device& a = first->view.device;
     const Device& b = e.view.device;
-    DCN_CHECK(a.type == b.type && a.index == b.index, kValue, op_, ": expected ", e.name, " to be on ",
-              device_name(a), " (the device of ", first->name, "), but it is on ", device_name(b));
+    DCN_CHECK(a.type == b.type && a.index == b.index, kValue, op_, ": expected ", e.name, " to be on ", device_name(a),
+              " (the device of ", first->name, "), but it is on ", device_name(b));
   }
 }
 
@@ -311,13 +310,13 @@ DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParams
     k = checked_mul(op, k, p.kernel_size[i], "params.kernelSize");
     in_sp = checked_mul(op, in_sp, p.in_size[i], "params.inSize");
     out_sp = checked_mul(op, out_sp, p.out_size[i], "params.outSize");
-    DCN_CHECK(p.padding[i] <= (int64_t{1} << 40) && p.stride[i] <= (int64_t{1} << 40) &&
-                  p.dilation[i] <= (int64_t{1} << 40),
-              kRange, op, ": expected params.stride, params.padding and params.dilation to be at most 2^40");
+    DCN_CHECK(
+        p.padding[i] <= (int64_t{1} << 40) && p.stride[i] <= (int64_t{1} << 40) && p.dilation[i] <= (int64_t{1} << 40),
+        kRange, op, ": expected params.stride, params.padding and params.dilation to be at most 2^40");
   }
   const int64_t cmax = std::max(p.in_channels, p.out_channels);
-  const int64_t cols = checked_mul(op, checked_mul(op, cmax, k, "channels * K"), std::max(in_sp, out_sp),
-                                   "channels * K * spatial size");
+  const int64_t cols =
+      checked_mul(op, checked_mul(op, cmax, k, "channels * K"), std::max(in_sp, out_sp), "channels * K * spatial size");
   checked_mul(op, cols, std::max<int64_t>(p.batch, 1), "the column matrix");
   checked_mul(op, checked_mul(op, p.offset_groups, k, "params.offsetGroups * K"), D * std::max(in_sp, out_sp),
               "the offset");
@@ -348,17 +347,16 @@ template DeformConvParams<1> to_deform_conv_params<1>(const char*, const DeformC
 template DeformConvParams<2> to_deform_conv_params<2>(const char*, const DeformConvParamsArg&, bool, bool);
 template DeformConvParams<3> to_deform_conv_params<3>(const char*, const DeformConvParamsArg&, bool, bool);
 
-void expect_shape(const char* op, const std::string& name, const TensorView& t,
-                  const std::vector<int64_t>& shape) {
+void expect_shape(const char* op, const std::string& name, const TensorView& t, const std::vector<int64_t>& shape) {
   const std::vector<int64_t> got(t.sizes, t.sizes + t.ndim);
   DCN_CHECK(got == shape, kValue, op, ": expected ", name, ".shape to be ", format_shape(shape), ", but got ",
             format_shape(got));
 }
 
-void expect_same_dtype(const char* op, const std::string& name, const TensorView& t,
-                       const std::string& reference_name, const TensorView& reference) {
-  DCN_CHECK(t.dtype == reference.dtype, kDType, op, ": expected ", name, ".dtype to be ",
-            dtype_name(reference.dtype), " (the dtype of ", reference_name, "), but got ", dtype_name(t.dtype));
+void expect_same_dtype(const char* op, const std::string& name, const TensorView& t, const std::string& reference_name,
+                       const TensorView& reference) {
+  DCN_CHECK(t.dtype == reference.dtype, kDType, op, ": expected ", name, ".dtype to be ", dtype_name(reference.dtype),
+            " (the dtype of ", reference_name, "), but got ", dtype_name(t.dtype));
 }
 
 void expect_no_overlap(const char* op, const std::vector<NamedTensor>& outputs,
@@ -377,8 +375,8 @@ void expect_no_overlap(const char* op, const std::vector<NamedTensor>& outputs,
       if (!t.defined() || t.numel() == 0) return;
       uintptr_t tb, te;
       range(t, &tb, &te);
-      DCN_CHECK(oe <= tb || te <= ob, kValue, op, ": expected ", outputs[i].name,
-                " not to share memory with ", other.name, ", but their buffers overlap");
+      DCN_CHECK(oe <= tb || te <= ob, kValue, op, ": expected ", outputs[i].name, " not to share memory with ",
+                other.name, ", but their buffers overlap");
     };
     for (const auto& in : inputs) check(in);
     for (size_t j = i + 1; j < outputs.size(); ++j) check(outputs[j]);

@@ -5,12 +5,12 @@
 // it refuses anything that could read or write out of bounds, naming the argument, what was expected and
 // what was got; the full validation stays in @tvdcn/shape.
 #pragma once
-#include <napi.h>
-
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
+
+#include <napi.h>
 
 #include "core/tensor_view.h"
 #include "deform_conv/params.h"
@@ -73,11 +73,10 @@ DeformConvParams<D> to_deform_conv_params(const char* op, const DeformConvParams
                                           bool modulated);
 
 // Throws "<op>: expected <name>.shape to be [..], but got [..]" unless t has exactly `shape`.
-void expect_shape(const char* op, const std::string& name, const TensorView& t,
-                  const std::vector<int64_t>& shape);
+void expect_shape(const char* op, const std::string& name, const TensorView& t, const std::vector<int64_t>& shape);
 // Throws a dtype mismatch error unless t has the dtype of `reference` (named `reference_name`).
-void expect_same_dtype(const char* op, const std::string& name, const TensorView& t,
-                       const std::string& reference_name, const TensorView& reference);
+void expect_same_dtype(const char* op, const std::string& name, const TensorView& t, const std::string& reference_name,
+                       const TensorView& reference);
 
 // A tensor with its name, for the aliasing check.
 struct NamedTensor {
@@ -85,8 +84,7 @@ struct NamedTensor {
   const TensorView* view;
 };
 // Throws unless no output shares memory with any other tensor (outputs are written while inputs are read).
-void expect_no_overlap(const char* op, const std::vector<NamedTensor>& outputs,
-                       const std::vector<NamedTensor>& inputs);
+void expect_no_overlap(const char* op, const std::vector<NamedTensor>& outputs, const std::vector<NamedTensor>& inputs);
 
 std::string format_shape(const std::vector<int64_t>& shape);
 

@@ -59,7 +59,12 @@ describe('convOutputSize', () => {
   });
 
   it('rejects an inSize that is neither a number nor an array', () => {
-    expectDcnError(() => convOutputSize('10' as never, 3), InvalidArgumentError, CODE, /expected inSize to be a number or an array of numbers, but got '10' \(string\)/);
+    expectDcnError(
+      () => convOutputSize('10' as never, 3),
+      InvalidArgumentError,
+      CODE,
+      /expected inSize to be a number or an array of numbers, but got '10' \(string\)/,
+    );
   });
 });
 
@@ -88,7 +93,11 @@ describe('convTransposeOutputSize', () => {
 
   it('is the inverse of convOutputSize up to outputPadding', () => {
     for (let inSize = 1; inSize < 12; inSize++) {
-      for (const [k, s, p, d] of [[3, 2, 1, 1], [2, 3, 0, 1], [3, 1, 2, 2]] as const) {
+      for (const [k, s, p, d] of [
+        [3, 2, 1, 1],
+        [2, 3, 0, 1],
+        [3, 1, 2, 2],
+      ] as const) {
         const out = convTransposeOutputSize(inSize, k, s, p, 0, d);
         if (out > 0) expect(convOutputSize(out, k, s, p, d)).toBe(inSize);
       }
@@ -109,11 +118,26 @@ describe('outputPaddingFor', () => {
   const OP = 'deformConvTranspose2d';
 
   it.each<[number[], number[]]>([
-    [[9, 10], [0, 1]],
-    [[3, 9, 10], [0, 1]],
-    [[4, 3, 9, 10], [0, 1]],
-    [[9, 9], [0, 0]],
-    [[10, 10], [1, 1]],
+    [
+      [9, 10],
+      [0, 1],
+    ],
+    [
+      [3, 9, 10],
+      [0, 1],
+    ],
+    [
+      [4, 3, 9, 10],
+      [0, 1],
+    ],
+    [
+      [9, 9],
+      [0, 0],
+    ],
+    [
+      [10, 10],
+      [1, 1],
+    ],
   ])('outputSize %j → outputPadding %j (in [5, 5], k 3, s 2, p 1)', (outputSize, expected) => {
     expect(outputPaddingFor(OP, outputSize, [5, 5], 3, 2, 1)).toEqual(expected);
   });

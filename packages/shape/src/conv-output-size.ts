@@ -88,9 +88,7 @@ export function convOutputSize(
     ['dilation', dilation],
   ]);
   const [k, s, p, d] = b.args as [number[], number[], number[], number[]];
-  const out = b.inSize.map(
-    (size, i) => Math.floor((size + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1,
-  );
+  const out = b.inSize.map((size, i) => Math.floor((size + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1);
   return b.scalar ? (out[0] as number) : out;
 }
 

@@ -128,19 +128,12 @@ export function checkDeformConvNdArgs(
   }
   if (typeof shapes !== 'object' || shapes === null) {
     throw new InvalidArgumentError(
-      formatExpected(
-        op,
-        'shapes to be an object { input, weight, offset?, mask?, bias? }',
-        formatValue(shapes),
-      ),
+      formatExpected(op, 'shapes to be an object { input, weight, offset?, mask?, bias? }', formatValue(shapes)),
       'shapes',
     );
   }
   if (options !== undefined && options !== null && typeof options !== 'object') {
-    throw new InvalidArgumentError(
-      formatExpected(op, 'options to be an object', formatValue(options)),
-      'options',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'options to be an object', formatValue(options)), 'options');
   }
   const opts: DeformConvTransposeHyperparameters = options ?? {};
   const n = dim;
@@ -176,10 +169,18 @@ export function checkDeformConvNdArgs(
   const padding = intTuple(op, 'padding', opts.padding ?? 0, n, { min: 0 });
   const dilation = intTuple(op, 'dilation', opts.dilation ?? 1, n, { min: 1 });
   // The kernels index with 64-bit integers: 2^40 keeps every coordinate product exact.
-  for (const [name, values] of [['stride', stride], ['padding', padding], ['dilation', dilation]] as const) {
+  for (const [name, values] of [
+    ['stride', stride],
+    ['padding', padding],
+    ['dilation', dilation],
+  ] as const) {
     if (values.some((v) => v > MAX_CONV_HYPERPARAMETER)) {
       throw new InvalidArgumentError(
-        formatExpected(op, `${name} to be at most 2^40 = ${MAX_CONV_HYPERPARAMETER} in every dimension`, `${name} = ${fmt(values)}`),
+        formatExpected(
+          op,
+          `${name} to be at most 2^40 = ${MAX_CONV_HYPERPARAMETER} in every dimension`,
+          `${name} = ${fmt(values)}`,
+        ),
         name,
       );
     }
@@ -228,8 +229,7 @@ export function checkDeformConvNdArgs(
       throw new ShapeMismatchError(
         formatExpected(
           op,
-          `${inChannelsName} to equal weight.shape[1] * groups = ` +
-            `${weight[1]} * ${groups} = ${weight[1] * groups}`,
+          `${inChannelsName} to equal weight.shape[1] * groups = ` + `${weight[1]} * ${groups} = ${weight[1] * groups}`,
           `input with shape ${fmt(input)} and weight with shape ${fmt(weight)}`,
         ),
       );
@@ -278,9 +278,7 @@ export function checkDeformConvNdArgs(
       : `floor((inSize + 2 * padding - dilation * (kernelSize - 1) - 1) / stride) + 1 with ` +
         `inSize = ${fmt(inSize)}, kernelSize = ${fmt(kernelSize)}, stride = ${fmt(stride)}, ` +
         `padding = ${fmt(padding)}, dilation = ${fmt(dilation)}`;
-    throw new ShapeMismatchError(
-      formatExpected(op, 'a positive output size', `${fmt(outSize)} = ${formula}`),
-    );
+    throw new ShapeMismatchError(formatExpected(op, 'a positive output size', `${fmt(outSize)} = ${formula}`));
   }
 
   // Sizes are exact only as safe integers: check them (and the element count) before anything is allocated.
@@ -337,8 +335,7 @@ export function checkDeformConvNdArgs(
     const groupCount = channels / factor;
     const groupName = name === 'offset' ? 'offsetGroups' : 'maskGroups';
     const derivation =
-      `${groupName} = ${name}.shape[${cAxis}] / (${factorText}) = ` +
-      `${channels} / ${factor} = ${groupCount}`;
+      `${groupName} = ${name}.shape[${cAxis}] / (${factorText}) = ` + `${channels} / ${factor} = ${groupCount}`;
     const counts: Array<[string, number]> = [['inChannels', inChannels]];
     if (transposed) counts.push(['outChannels', outChannels]);
     for (const [countName, count] of counts) {
@@ -371,11 +368,7 @@ export function checkDeformConvNdArgs(
   // --- bias ---
   if (bias !== null && (bias.length !== 1 || bias[0] !== outChannels)) {
     throw new ShapeMismatchError(
-      formatExpected(
-        op,
-        `bias to have shape [${outChannels}] ([outChannels])`,
-        `bias with shape ${fmt(bias)}`,
-      ),
+      formatExpected(op, `bias to have shape [${outChannels}] ([outChannels])`, `bias with shape ${fmt(bias)}`),
     );
   }
 
@@ -439,4 +432,3 @@ export function checkDeformConvArgs(
 ): DeformConvParams {
   return checkDeformConvNdArgs(op, dim, shapes, options, false);
 }
-

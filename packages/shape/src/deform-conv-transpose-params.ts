@@ -47,4 +47,3 @@ export function checkDeformConvTransposeArgs(
 ): DeformConvParams {
   return checkDeformConvNdArgs(op, dim, shapes, options, true);
 }
-

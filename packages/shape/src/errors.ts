@@ -37,9 +37,7 @@ export type DcnErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 /** `Symbol.for` key of the marker a given error class sets on its instances. */
 function markerOf(className: string): symbol {
-  return className === 'DcnError'
-    ? Symbol.for(DCN_ERROR_MARKER)
-    : Symbol.for(`${DCN_ERROR_MARKER}.${className}`);
+  return className === 'DcnError' ? Symbol.for(DCN_ERROR_MARKER) : Symbol.for(`${DCN_ERROR_MARKER}.${className}`);
 }
 
 /** Sets a non-enumerable `true` marker property. */
@@ -55,9 +53,7 @@ function mark(target: object, className: string): void {
 /** True when `value` is an object carrying the marker of `className`. */
 function hasMarker(value: unknown, className: string): boolean {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[markerOf(className)] === true
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[markerOf(className)] === true
   );
 }
 

@@ -56,9 +56,17 @@ describe('formatValue', () => {
     expect(formatValue(proxy)).toBe('a value that cannot be read (object)');
     const getter = Object.defineProperty([0], 'length', { value: 2 });
     expect(formatValue(getter)).toBe('[0, undefined] (array)');
-    const throwing = new Proxy([1, 2], { get: () => { throw new Error('boom'); } });
+    const throwing = new Proxy([1, 2], {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     expect(formatValue(throwing)).toBe('a value that cannot be read (object)');
-    const ctorGetter = { get constructor(): never { throw new Error('boom'); } };
+    const ctorGetter = {
+      get constructor(): never {
+        throw new Error('boom');
+      },
+    };
     expect(formatValue(ctorGetter)).toBe('{...} (object)');
     expect(formatValue(Object.create(null))).toBe('{...} (object)');
     expect(formatValue('x'.repeat(100))).toBe(`'${'x'.repeat(64)}...' (100 chars) (string)`);

@@ -44,7 +44,9 @@ function formatBare(value: unknown, depth: number): string {
     case 'number':
       return formatNumber(value);
     case 'string':
-      return value.length > MAX_STRING_CHARS ? `'${value.slice(0, MAX_STRING_CHARS)}...' (${value.length} chars)` : `'${value}'`;
+      return value.length > MAX_STRING_CHARS
+        ? `'${value.slice(0, MAX_STRING_CHARS)}...' (${value.length} chars)`
+        : `'${value}'`;
     case 'bigint':
       return `${value}n`;
     case 'boolean':

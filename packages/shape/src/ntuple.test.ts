@@ -76,8 +76,23 @@ describe('single / pair / triple', () => {
   });
 
   it('reject the wrong length, naming the argument', () => {
-    expectDcnError(() => single([1, 2], 'kernelSize'), InvalidArgumentError, CODE, /expected kernelSize to be a number or an array of 1 number/);
-    expectDcnError(() => pair([1, 2, 3], 'stride'), InvalidArgumentError, CODE, /expected stride to be a number or an array of 1 or 2 numbers/);
-    expectDcnError(() => triple([1, 2], 'dilation', 'deformConv3d'), InvalidArgumentError, CODE, /^deformConv3d\(\): expected dilation to be a number or an array of 1 or 3 numbers, but got \[1, 2\] \(array\)$/);
+    expectDcnError(
+      () => single([1, 2], 'kernelSize'),
+      InvalidArgumentError,
+      CODE,
+      /expected kernelSize to be a number or an array of 1 number/,
+    );
+    expectDcnError(
+      () => pair([1, 2, 3], 'stride'),
+      InvalidArgumentError,
+      CODE,
+      /expected stride to be a number or an array of 1 or 2 numbers/,
+    );
+    expectDcnError(
+      () => triple([1, 2], 'dilation', 'deformConv3d'),
+      InvalidArgumentError,
+      CODE,
+      /^deformConv3d\(\): expected dilation to be a number or an array of 1 or 3 numbers, but got \[1, 2\] \(array\)$/,
+    );
   });
 });

@@ -34,17 +34,10 @@ export type IntOrTuple = number | readonly number[];
  */
 export function ntuple(x: IntOrTuple, n: number, argName = 'value', op = ''): number[] {
   if (!Number.isInteger(n) || n < 0) {
-    throw new InvalidArgumentError(
-      formatExpected(op, 'n to be a non-negative integer', formatValue(n)),
-      'n',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'n to be a non-negative integer', formatValue(n)), 'n');
   }
   if (typeof x === 'number') return new Array<number>(n).fill(x);
-  if (
-    Array.isArray(x) &&
-    (x.length === 1 || x.length === n) &&
-    everyItem(x, (item) => typeof item === 'number')
-  ) {
+  if (Array.isArray(x) && (x.length === 1 || x.length === n) && everyItem(x, (item) => typeof item === 'number')) {
     return x.length === n ? copyItems(x as readonly number[]) : new Array<number>(n).fill(x[0] as number);
   }
   const lengths = n === 1 ? '1' : `1 or ${n}`;

@@ -35,7 +35,12 @@ describe('resolvePadding', () => {
   });
 
   it("'same' splits d * (k - 1) into floor(total / 2) left and the rest right (PyTorch)", () => {
-    expect(resolvePadding(OP, 'same', 3, 1, 1, 2)).toMatchObject({ padding: [1, 1], left: [1, 1], right: [1, 1], symmetric: true });
+    expect(resolvePadding(OP, 'same', 3, 1, 1, 2)).toMatchObject({
+      padding: [1, 1],
+      left: [1, 1],
+      right: [1, 1],
+      symmetric: true,
+    });
     expect(resolvePadding(OP, 'same', [3, 4], 1, 1, 2)).toEqual({
       padding: [1, 1],
       left: [1, 1],
@@ -62,19 +67,40 @@ describe('resolvePadding', () => {
   });
 
   it.each<[unknown, RegExp]>([
-    ['full', /expected padding to be 'same', 'valid', a non-negative integer or an array of 2 non-negative integers, but got 'full' \(string\)$/],
-    [-1, /expected padding to be a non-negative integer or an array of 2 non-negative integers, but got -1 \(number\)$/],
+    [
+      'full',
+      /expected padding to be 'same', 'valid', a non-negative integer or an array of 2 non-negative integers, but got 'full' \(string\)$/,
+    ],
+    [
+      -1,
+      /expected padding to be a non-negative integer or an array of 2 non-negative integers, but got -1 \(number\)$/,
+    ],
     [1.5, /but got 1\.5 \(number\)$/],
     [[1, 2, 3], /but got \[1, 2, 3\] \(array\)$/],
     [Number.NaN, /but got NaN \(number\)$/],
   ])('rejects padding %o', (padding, pattern) => {
-    const e = expectDcnError(() => resolvePadding(OP, padding as never, 3, 1, 1, 2), InvalidArgumentError, CODE, pattern);
+    const e = expectDcnError(
+      () => resolvePadding(OP, padding as never, 3, 1, 1, 2),
+      InvalidArgumentError,
+      CODE,
+      pattern,
+    );
     expect(e.argument).toBe('padding');
   });
 
   it("validates kernel and dilation for 'same'", () => {
-    expectDcnError(() => resolvePadding(OP, 'same', 0, 1, 1, 2), InvalidArgumentError, CODE, /expected kernelSize to be a positive integer/);
-    expectDcnError(() => resolvePadding(OP, 'same', 3, [1, 1, 1], 1, 2), InvalidArgumentError, CODE, /expected dilation/);
+    expectDcnError(
+      () => resolvePadding(OP, 'same', 0, 1, 1, 2),
+      InvalidArgumentError,
+      CODE,
+      /expected kernelSize to be a positive integer/,
+    );
+    expectDcnError(
+      () => resolvePadding(OP, 'same', 3, [1, 1, 1], 1, 2),
+      InvalidArgumentError,
+      CODE,
+      /expected dilation/,
+    );
   });
 });
 
@@ -99,7 +125,9 @@ describe('padding modes', () => {
       () => checkPaddingMode(OP, mode),
       InvalidArgumentError,
       CODE,
-      new RegExp(`^new DeformConv2d\\(\\): expected paddingMode to be one of 'zeros', 'reflect', 'replicate', 'circular', but got ${got}$`),
+      new RegExp(
+        `^new DeformConv2d\\(\\): expected paddingMode to be one of 'zeros', 'reflect', 'replicate', 'circular', but got ${got}$`,
+      ),
     );
     expect(e.argument).toBe('paddingMode');
   });

@@ -122,11 +122,7 @@ export function isPaddingMode(value: unknown): value is PaddingMode {
 export function checkPaddingMode(op: string, mode: unknown): PaddingMode {
   if (isPaddingMode(mode)) return mode;
   throw new InvalidArgumentError(
-    formatExpected(
-      op,
-      `paddingMode to be one of ${PADDING_MODES.map((m) => `'${m}'`).join(', ')}`,
-      formatValue(mode),
-    ),
+    formatExpected(op, `paddingMode to be one of ${PADDING_MODES.map((m) => `'${m}'`).join(', ')}`, formatValue(mode)),
     'paddingMode',
   );
 }

@@ -144,7 +144,9 @@ describe('expectShape', () => {
       () => expectShape(OP, 'input', value),
       InvalidArgumentError,
       CODE,
-      new RegExp(`^deformConv2d\\(\\): expected input\\.shape to be an array of non-negative integers, but got ${got}$`),
+      new RegExp(
+        `^deformConv2d\\(\\): expected input\\.shape to be an array of non-negative integers, but got ${got}$`,
+      ),
     );
     expect(e.argument).toBe('input');
   });

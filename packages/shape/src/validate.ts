@@ -84,18 +84,10 @@ function isIntegerAtLeast(value: unknown, min: number | undefined): value is num
 }
 
 /** Shared body of the scalar `expect*Integer` checks. */
-function expectIntegerAtLeast(
-  op: string,
-  argument: string,
-  value: unknown,
-  min: number | undefined,
-): number {
+function expectIntegerAtLeast(op: string, argument: string, value: unknown, min: number | undefined): number {
   if (isIntegerAtLeast(value, min)) return value;
   const [singular] = describeIntegers(min);
-  throw new InvalidArgumentError(
-    formatExpected(op, `${argument} to be ${singular}`, formatValue(value)),
-    argument,
-  );
+  throw new InvalidArgumentError(formatExpected(op, `${argument} to be ${singular}`, formatValue(value)), argument);
 }
 
 /**
@@ -155,11 +147,7 @@ export function expectPositiveNumber(op: string, argument: string, value: unknow
 export function expectShape(op: string, argument: string, value: unknown): number[] {
   if (isShape(value)) return copyItems(value);
   throw new InvalidArgumentError(
-    formatExpected(
-      op,
-      `${argument}.shape to be an array of non-negative integers`,
-      formatValue(value),
-    ),
+    formatExpected(op, `${argument}.shape to be an array of non-negative integers`, formatValue(value)),
     argument,
   );
 }

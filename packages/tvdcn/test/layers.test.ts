@@ -47,12 +47,20 @@ type Dim = 1 | 2 | 3;
 type Op = typeof deformConv2d;
 type TransposeOp = typeof deformConvTranspose2d;
 const OPS: Record<Dim, Op> = { 1: deformConv1d, 2: deformConv2d, 3: deformConv3d };
-const TRANSPOSE_OPS: Record<Dim, TransposeOp> = { 1: deformConvTranspose1d, 2: deformConvTranspose2d, 3: deformConvTranspose3d };
+const TRANSPOSE_OPS: Record<Dim, TransposeOp> = {
+  1: deformConvTranspose1d,
+  2: deformConvTranspose2d,
+  3: deformConvTranspose3d,
+};
 const MASK_SOFTMAX = { 1: maskSoftmax1d, 2: maskSoftmax2d, 3: maskSoftmax3d } as const;
 const DEFORM = { 1: DeformConv1d, 2: DeformConv2d, 3: DeformConv3d } as const;
 const TRANSPOSED = { 1: DeformConvTranspose1d, 2: DeformConvTranspose2d, 3: DeformConvTranspose3d } as const;
 const PACKED = { 1: PackedDeformConv1d, 2: PackedDeformConv2d, 3: PackedDeformConv3d } as const;
-const PACKED_TRANSPOSED = { 1: PackedDeformConvTranspose1d, 2: PackedDeformConvTranspose2d, 3: PackedDeformConvTranspose3d } as const;
+const PACKED_TRANSPOSED = {
+  1: PackedDeformConvTranspose1d,
+  2: PackedDeformConvTranspose2d,
+  3: PackedDeformConvTranspose3d,
+} as const;
 
 /** Spatial sizes per dim, small enough for 3D. */
 const SIZES: Record<Dim, number[]> = { 1: [9], 2: [7, 8], 3: [5, 6, 5] };
@@ -85,16 +93,45 @@ describe.runIf(ready).each([1, 2, 3] as const)('dim=%i', (dim) => {
   const opts = { dtype: 'float64' as const };
 
   it(`DeformConv${dim}d = deformConv${dim}d with its weight, bias and hyper-parameters`, () => {
-    const conv = new DEFORM[dim](4, 6, k, { stride: 2, padding: 1, dilation: [1, 2, 1].slice(0, dim), groups: 2, ...opts });
+    const conv = new DEFORM[dim](4, 6, k, {
+      stride: 2,
+      padding: 1,
+      dilation: [1, 2, 1].slice(0, dim),
+      groups: 2,
+      ...opts,
+    });
     const x = randn([2, 4, ...inSize], opts);
     const outSize = inSize.map((s, i) => Math.floor((s + 2 - conv.dilation[i] * (k[i] - 1) - 1) / 2) + 1);
     const offset = randn([2, 2 * dim * K, ...outSize], opts);
     const mask = rand([2, K, ...outSize], opts);
-    const expected = OPS[dim](x, conv.weight, { offset, mask, bias: conv.bias, stride: 2, padding: 1, dilation: [...conv.dilation], groups: 2 });
+    const expected = OPS[dim](x, conv.weight, {
+      offset,
+      mask,
+      bias: conv.bias,
+      stride: 2,
+      padding: 1,
+      dilation: [...conv.dilation],
+      groups: 2,
+    });
     expect(values(conv.forward(x, offset, mask))).toEqual(values(expected));
     // offset only, and nothing (the ordinary convolution)
-    expect(values(conv.forward(x, offset))).toEqual(values(OPS[dim](x, conv.weight, { offset, bias: conv.bias, stride: 2, padding: 1, dilation: [...conv.dilation], groups: 2 })));
-    expect(values(conv.forward(x))).toEqual(values(OPS[dim](x, conv.weight, { bias: conv.bias, stride: 2, padding: 1, dilation: [...conv.dilation], groups: 2 })));
+    expect(values(conv.forward(x, offset))).toEqual(
+      values(
+        OPS[dim](x, conv.weight, {
+          offset,
+          bias: conv.bias,
+          stride: 2,
+          padding: 1,
+          dilation: [...conv.dilation],
+          groups: 2,
+        }),
+      ),
+    );
+    expect(values(conv.forward(x))).toEqual(
+      values(
+        OPS[dim](x, conv.weight, { bias: conv.bias, stride: 2, padding: 1, dilation: [...conv.dilation], groups: 2 }),
+      ),
+    );
   });
 
   it(`DeformConvTranspose${dim}d = deformConvTranspose${dim}d, with outputPadding and outputSize`, () => {
@@ -102,23 +139,49 @@ describe.runIf(ready).each([1, 2, 3] as const)('dim=%i', (dim) => {
     const x = randn([2, 4, ...inSize], opts);
     const offset = randn([2, dim * K, ...inSize], opts);
     const mask = rand([2, K, ...inSize], opts);
-    const expected = TRANSPOSE_OPS[dim](x, conv.weight, { offset, mask, bias: conv.bias, stride: 2, padding: 1, outputPadding: 1, groups: 2 });
+    const expected = TRANSPOSE_OPS[dim](x, conv.weight, {
+      offset,
+      mask,
+      bias: conv.bias,
+      stride: 2,
+      padding: 1,
+      outputPadding: 1,
+      groups: 2,
+    });
     expect(values(conv.forward(x, offset, mask))).toEqual(values(expected));
     // outputSize picks the output padding: the smallest size means outputPadding 0
     const smallest = inSize.map((s, i) => (s - 1) * 2 - 2 + (k[i] - 1) + 1);
     const out = conv.forward(x, offset, mask, smallest);
     expect(out.shape).toEqual([2, 6, ...smallest]);
-    expect(values(out)).toEqual(values(TRANSPOSE_OPS[dim](x, conv.weight, { offset, mask, bias: conv.bias, stride: 2, padding: 1, groups: 2 })));
+    expect(values(out)).toEqual(
+      values(TRANSPOSE_OPS[dim](x, conv.weight, { offset, mask, bias: conv.bias, stride: 2, padding: 1, groups: 2 })),
+    );
     expect(conv.forward(x, offset, mask, [2, 6, ...smallest]).shape).toEqual([2, 6, ...smallest]);
-    expect(() => conv.forward(x, offset, mask, smallest.map((s) => s + 2))).toThrow(
-      new RegExp(`DeformConvTranspose${dim}d\\.forward\\(\\): requested an output size of .*, but valid sizes range from`),
+    expect(() =>
+      conv.forward(
+        x,
+        offset,
+        mask,
+        smallest.map((s) => s + 2),
+      ),
+    ).toThrow(
+      new RegExp(
+        `DeformConvTranspose${dim}d\\.forward\\(\\): requested an output size of .*, but valid sizes range from`,
+      ),
     );
   });
 
   it(`PackedDeformConv${dim}d = deformConv${dim}d with the generated offset and mask`, () => {
     const conv = new PACKED[dim](4, 6, k, {
-      padding: 1, groups: 2, offsetGroups: 2, maskGroups: 1, modulated: true, generatorBias: true,
-      offsetActivation: new Tanh(), maskActivation: 'softmax', ...opts,
+      padding: 1,
+      groups: 2,
+      offsetGroups: 2,
+      maskGroups: 1,
+      modulated: true,
+      generatorBias: true,
+      offsetActivation: new Tanh(),
+      maskActivation: 'softmax',
+      ...opts,
     });
     randomise(conv.parameters());
     const x = randn([2, 4, ...inSize], opts);
@@ -130,7 +193,13 @@ describe.runIf(ready).each([1, 2, 3] as const)('dim=%i', (dim) => {
   });
 
   it(`PackedDeformConvTranspose${dim}d = deformConvTranspose${dim}d with pointwise-generated offset and mask`, () => {
-    const conv = new PACKED_TRANSPOSED[dim](4, 2, k, { stride: 2, modulated: true, maskGroups: 2, offsetActivation: (t) => tanh(t), ...opts });
+    const conv = new PACKED_TRANSPOSED[dim](4, 2, k, {
+      stride: 2,
+      modulated: true,
+      maskGroups: 2,
+      offsetActivation: (t) => tanh(t),
+      ...opts,
+    });
     randomise(conv.parameters());
     const x = randn([1, 4, ...inSize], opts);
     const offset = tanh(OPS[dim](x, conv.offsetGenerator!.weight));
@@ -154,10 +223,13 @@ describe.runIf(ready).each([1, 2, 3] as const)('dim=%i', (dim) => {
       const plain = OPS[dim](input, packed.weight, { bias: packed.bias, padding: 1 });
       expectClose(packed.forward(input), plain);
       const transposed = new PACKED_TRANSPOSED[dim](4, 6, k, { stride: 2, ...extra, ...opts });
-      expectClose(transposed.forward(input), TRANSPOSE_OPS[dim](input, transposed.weight, { bias: transposed.bias, stride: 2 }));
+      expectClose(
+        transposed.forward(input),
+        TRANSPOSE_OPS[dim](input, transposed.weight, { bias: transposed.bias, stride: 2 }),
+      );
     });
 
-    it("modulated, softmax: mask 1/K, the plain convolution scaled by 1/K (plus bias)", () => {
+    it('modulated, softmax: mask 1/K, the plain convolution scaled by 1/K (plus bias)', () => {
       const input = x();
       const packed = new PACKED[dim](4, 6, k, { modulated: true, maskActivation: 'softmax', bias: false, ...opts });
       const plain = OPS[dim](input, packed.weight);
@@ -189,18 +261,26 @@ describe.runIf(ready).each([1, 2, 3] as const)('dim=%i', (dim) => {
 });
 
 describe.runIf(ready)('padding', () => {
-  it.each(['reflect', 'replicate', 'circular'] as const)('paddingMode %s pads the input, then convolves without padding', (mode) => {
-    const conv = new DeformConv2d(3, 4, 3, { padding: [1, 2], paddingMode: mode, dtype: 'float64' });
-    const x = randn([2, 3, 6, 7], { dtype: 'float64' });
-    const offset = randn([2, 18, 6, 9], { dtype: 'float64' });
-    const expected = deformConv2d(pad(x, [2, 2, 1, 1], mode), conv.weight, { offset, bias: conv.bias });
-    const out = conv.forward(x, offset);
-    expect(out.shape).toEqual([2, 4, 6, 9]);
-    expect(values(out)).toEqual(values(expected));
-  });
+  it.each(['reflect', 'replicate', 'circular'] as const)(
+    'paddingMode %s pads the input, then convolves without padding',
+    (mode) => {
+      const conv = new DeformConv2d(3, 4, 3, { padding: [1, 2], paddingMode: mode, dtype: 'float64' });
+      const x = randn([2, 3, 6, 7], { dtype: 'float64' });
+      const offset = randn([2, 18, 6, 9], { dtype: 'float64' });
+      const expected = deformConv2d(pad(x, [2, 2, 1, 1], mode), conv.weight, { offset, bias: conv.bias });
+      const out = conv.forward(x, offset);
+      expect(out.shape).toEqual([2, 4, 6, 9]);
+      expect(values(out)).toEqual(values(expected));
+    },
+  );
 
-  it("packed layers: the generators pad with zeros, the main convolution per paddingMode", () => {
-    const conv = new PackedDeformConv2d(3, 4, 3, { padding: 1, paddingMode: 'replicate', modulated: true, dtype: 'float64' });
+  it('packed layers: the generators pad with zeros, the main convolution per paddingMode', () => {
+    const conv = new PackedDeformConv2d(3, 4, 3, {
+      padding: 1,
+      paddingMode: 'replicate',
+      modulated: true,
+      dtype: 'float64',
+    });
     randomise(conv.parameters());
     const x = randn([1, 3, 5, 5], { dtype: 'float64' });
     const offset = deformConv2d(x, conv.offsetGenerator!.weight, { padding: 1 });
@@ -220,7 +300,11 @@ describe.runIf(ready)('padding', () => {
     const total = k.map((size, i) => d[i] * (size - 1));
     const left = total.map((t) => Math.floor(t / 2));
     const right = total.map((t, i) => t - left[i]);
-    const expected = deformConv2d(pad(x, [left[1], right[1], left[0], right[0]]), conv.weight, { offset, bias: conv.bias, dilation: d });
+    const expected = deformConv2d(pad(x, [left[1], right[1], left[0], right[0]]), conv.weight, {
+      offset,
+      bias: conv.bias,
+      dilation: d,
+    });
     const out = conv.forward(x, offset);
     expect(out.shape).toEqual([2, 3, 7, 8]);
     expectClose(out, expected);
@@ -232,7 +316,9 @@ describe.runIf(ready)('padding', () => {
   it("'same' with a non-zeros padding mode pads the input asymmetrically with that mode", () => {
     const conv = new DeformConv1d(2, 2, 4, { padding: 'same', paddingMode: 'circular', dtype: 'float64' });
     const x = randn([1, 2, 6], { dtype: 'float64' });
-    expect(values(conv.forward(x))).toEqual(values(deformConv1d(pad(x, [1, 2], 'circular'), conv.weight, { bias: conv.bias })));
+    expect(values(conv.forward(x))).toEqual(
+      values(deformConv1d(pad(x, [1, 2], 'circular'), conv.weight, { bias: conv.bias })),
+    );
   });
 
   it("'valid' is no padding", () => {

@@ -29,7 +29,9 @@ describe('packed layers: errors about the input name the layer', () => {
     expect(() => new PackedDeformConv1d(2, 2, 3).forward(randn([1, 2, 3, 9]))).toThrow(
       'PackedDeformConv1d.forward(): expected input to have 2 (unbatched) or 3 (batched) dimensions [batch?, inChannels, L], but got input with shape [1, 2, 3, 9]',
     );
-    expect(() => new PackedDeformConv3d(2, 2, 1).forward(randn([2, 5]))).toThrow(/^PackedDeformConv3d\.forward\(\): expected input to have 4 \(unbatched\) or 5 \(batched\) dimensions \[batch\?, inChannels, D, H, W\]/);
+    expect(() => new PackedDeformConv3d(2, 2, 1).forward(randn([2, 5]))).toThrow(
+      /^PackedDeformConv3d\.forward\(\): expected input to have 4 \(unbatched\) or 5 \(batched\) dimensions \[batch\?, inChannels, D, H, W\]/,
+    );
     const notTensor = () => new PackedDeformConv2d(3, 8, 3).forward([1, 2, 3] as never);
     expect(notTensor).toThrow(InvalidArgumentError);
     expect(notTensor).toThrow(/^PackedDeformConv2d\.forward\(\): expected input to be a Tensor, but got/);

@@ -21,8 +21,23 @@ describe('public surface', () => {
   });
 
   it('exports the layers, the functional ops and the runtime queries a model author uses', () => {
-    for (const name of ['Tensor', 'tensor', 'randn', 'tidy', 'noGrad', 'deformConv2d', 'mseLoss', 'backendInfo',
-      'cuda', 'PackedDeformConv2d', 'DeformConvTranspose3d', 'Adam', 'SGD', 'saveSafetensors', 'DcnError']) {
+    for (const name of [
+      'Tensor',
+      'tensor',
+      'randn',
+      'tidy',
+      'noGrad',
+      'deformConv2d',
+      'mseLoss',
+      'backendInfo',
+      'cuda',
+      'PackedDeformConv2d',
+      'DeformConvTranspose3d',
+      'Adam',
+      'SGD',
+      'saveSafetensors',
+      'DcnError',
+    ]) {
       expect(tvdcn, name).toHaveProperty(name);
     }
   });

@@ -176,7 +176,11 @@ describe.runIf(ready)('PyTorch fixtures: our modules reproduce PyTorch', () => {
     const again = new Cls(info.args[0], info.args[1], info.args[2], info.options);
     const result = loadStateDictFromSafetensors(again, bytes, { strict: false });
     expect(result.missingKeys).toEqual([]);
-    expect([...result.unexpectedKeys].sort()).toEqual(Object.keys(dict).filter((k) => DATA_KEYS.includes(k)).sort());
+    expect([...result.unexpectedKeys].sort()).toEqual(
+      Object.keys(dict)
+        .filter((k) => DATA_KEYS.includes(k))
+        .sort(),
+    );
 
     const output = noGrad(() => {
       if (info.module.startsWith('Packed')) {
@@ -194,7 +198,9 @@ describe.runIf(ready)('PyTorch fixtures: our modules reproduce PyTorch', () => {
     });
     expect(output.dtype).toBe('float32');
     const { maxAbs, worst } = compare(output, dict.expected_output);
-    report.push(`  ${info.name.padEnd(32)} ${maxAbs.toExponential(2)}  (${info.module}, torch ${info.torch}, torchvision ${info.torchvision})`);
+    report.push(
+      `  ${info.name.padEnd(32)} ${maxAbs.toExponential(2)}  (${info.module}, torch ${info.torch}, torchvision ${info.torchvision})`,
+    );
     expect(worst, `${file}: max |ours - PyTorch| = ${maxAbs}`).toBeLessThanOrEqual(ATOL);
     for (const t of Object.values(dict)) t.dispose();
     output.dispose();

@@ -142,11 +142,11 @@ struct Ctx {
   const ColumnBlock* blocks;  // the tile's column blocks
   int64_t n_blocks;
   const SampleBlock<D, T>* table;  // [og][block][kpt]
-  const T* xt;                // [B][sx + 1][cx]
-  T* xgt;                     // [B][sx + 1][cx]
-  const T* dcol;              // [nc][ldr]
-  T* cols;                    // [nc][ldr]
-  const T* mtile;             // [mg][i][kpt] mask values of the tile, or null without a mask
+  const T* xt;                     // [B][sx + 1][cx]
+  T* xgt;                          // [B][sx + 1][cx]
+  const T* dcol;                   // [nc][ldr]
+  T* cols;                         // [nc][ldr]
+  const T* mtile;                  // [mg][i][kpt] mask values of the tile, or null without a mask
   T* grad_offset;
   T* grad_mask;
   const Segment* segs;
@@ -206,8 +206,8 @@ void pass_b(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t bi
 }
 
 template <int D, typename T>
-void table_block(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* off_loc, bool grad,
-                 int64_t q0, int64_t len, SampleBlock<D, T>* out) {
+void table_block(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* off_loc, bool grad, int64_t q0,
+                 int64_t len, SampleBlock<D, T>* out) {
 #if DCN_CL_X86
   if (isa == Isa::kAvx512) return isa_avx512::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
   if (isa == Isa::kAvx2) return isa_avx2::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
@@ -368,8 +368,8 @@ void mask_tile_entry(const SamplingGeometry<D>& g, const T* mask, const ColumnBl
 
 // mtile[(mg * nc + i) * K + kpt] = mask[b, mg * K + kpt, q] for the tile's columns.
 template <int D, typename T>
-void build_mask_tile(const SamplingGeometry<D>& g, const T* mask, const std::vector<ColumnBlock>& blocks,
-                     int64_t nc, T* mtile) {
+void build_mask_tile(const SamplingGeometry<D>& g, const T* mask, const std::vector<ColumnBlock>& blocks, int64_t nc,
+                     T* mtile) {
   const int64_t MG = g.mask_groups;
   const int64_t n_blocks = static_cast<int64_t>(blocks.size());
   parallel_for(0, MG * n_blocks, 4, [&](int64_t tb, int64_t te) {
@@ -428,8 +428,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + 2 * ldr) +
                              static_cast<int64_t>(sizeof(SampleBlock<D, T>)) * OG * K / kColBlock;
   const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
-  const int64_t nt = std::max<int64_t>(
-      1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
+  const int64_t nt =
+      std::max<int64_t>(1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
   // The weight-gradient GEMM reads and writes all of grad_weight (cy x rows) once per GEMM. When that
   // is larger than a tile's columns (r50-c5: 9.4 MB against 2.4 MB), the columns and Y of several
   // consecutive tiles are kept and multiplied together, one GEMM per window of about grad_weight's size
@@ -438,9 +438,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   constexpr int64_t kWindowBytes = int64_t{16} << 20;
   const int64_t tile_col_bytes = nt * ldr * static_cast<int64_t>(sizeof(T));
   const int64_t gw_bytes = g.cy * rows * static_cast<int64_t>(sizeof(T));
-  const int64_t window_tiles = std::max<int64_t>(
-      1, std::min({gw_bytes / tile_col_bytes, kWindowBytes / tile_col_bytes,
-                   workspace_bytes / std::max<int64_t>(1, nt * per_column)}));
+  const int64_t window_tiles =
+      std::max<int64_t>(1, std::min({gw_bytes / tile_col_bytes, kWindowBytes / tile_col_bytes,
+                                     workspace_bytes / std::max<int64_t>(1, nt * per_column)}));
   const int64_t nw = window_tiles * nt;  // columns of one window
   const bool need_x = need_cols || need_coord;
   Carver carve;
@@ -596,8 +596,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       const int64_t kw = co + nc;  // columns in this window
       for (int64_t gi = 0; gi < G; ++gi) {
         // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows)
-        gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr),
-             cols + gi * rows, ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w0 > 0);
+        gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr), cols + gi * rows,
+             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w0 > 0);
       }
     }
     timer.lap(4);
@@ -605,7 +605,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       // The blocks of each image of the tile: [image_first[m], image_first[m + 1]).
       std::vector<int64_t> image_first;
       for (int64_t bi = 0; bi < static_cast<int64_t>(blocks.size()); ++bi)
-        if (bi == 0 || blocks[static_cast<size_t>(bi)].b != blocks[static_cast<size_t>(bi - 1)].b) image_first.push_back(bi);
+        if (bi == 0 || blocks[static_cast<size_t>(bi)].b != blocks[static_cast<size_t>(bi - 1)].b)
+          image_first.push_back(bi);
       const int64_t n_images = static_cast<int64_t>(image_first.size());
       image_first.push_back(static_cast<int64_t>(blocks.size()));
       parallel_tasks(n_images * n_chunks, [&](int64_t task) {
@@ -644,8 +645,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 // where the planar forward spends most of its time in vector gathers (2^D = 8 corners: D = 3). Each
 // output element sums over the rows in the GEMM's fixed order, so the tiling never changes the result.
 template <int D, typename T>
-bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
-                           const T* mask, const T* bias, T* y, int64_t workspace_bytes) {
+bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
+                           const T* bias, T* y, int64_t workspace_bytes) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (force_planar() || !fits_int32(g)) return false;
@@ -662,8 +663,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr) +
                              static_cast<int64_t>(sizeof(SampleBlock<D, T>)) * OG * K / kColBlock;
   const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
-  const int64_t nt = std::max<int64_t>(
-      1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
+  const int64_t nt =
+      std::max<int64_t>(1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
   Carver carve;
   const size_t o_wperm = carve.add<T>(g.cy * rows);
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
@@ -774,11 +775,11 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   return true;
 }
 
-#define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                     \
-  template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,  \
-                                                const T*, const T*, T*, T*, T*, T*, int64_t, bool); \
-  template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*,      \
-                                            const T*, const T*, T*, int64_t);
+#define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                           \
+  template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
+                                                const T*, T*, T*, T*, T*, int64_t, bool);                           \
+  template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
+                                            const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)
 DCN_INSTANTIATE_COLUMN_PASS(2, float)
 DCN_INSTANTIATE_COLUMN_PASS(3, float)

@@ -28,7 +28,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 // forward ] in column_pass.cc); same contract as gather_gemm of kernels.h. Returns false, doing nothing,
 // when it does not apply (see column_pass_channels_last).
 template <int D, typename T>
-bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
-                           const T* mask, const T* bias, T* y, int64_t workspace_bytes);
+bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
+                           const T* bias, T* y, int64_t workspace_bytes);
 
 }  // namespace dcn::cpu

@@ -3,8 +3,6 @@
 // regular and the transposed op onto the regular view (NOTE [ Regular view ] in params.h), tiles the GEMM
 // columns so the workspace stays under the limit, runs the GEMMs (gemm/cpu) and calls the kernels of
 // cpu/kernels.h. Its CUDA twin is cuda/deform_conv_driver.cu.
-#include "deform_conv/deform_conv.h"
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -14,6 +12,7 @@
 #include "core/parallel.h"
 #include "deform_conv/cpu/column_pass.h"
 #include "deform_conv/cpu/kernels.h"
+#include "deform_conv/deform_conv.h"
 #include "gemm/cpu/gemm.h"
 
 namespace dcn {
@@ -75,8 +74,8 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
 
 // W^T of every group as the packed A matrix of dcol = W^T * Y: group gi's (cxg * K) x cyg panels.
 template <int D, typename T>
-Buffer<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight,
-                                      const cpu::MicroKernel<T>& uk, int64_t* group_stride) {
+Buffer<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight, const cpu::MicroKernel<T>& uk,
+                                 int64_t* group_stride) {
   const int64_t rows = g.cx_per_group() * g.kernel_points, cyg = g.cy_per_group();
   const int64_t m_pad = (rows + uk.mr - 1) / uk.mr * uk.mr;
   *group_stride = m_pad * cyg;
@@ -97,9 +96,9 @@ Buffer<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight,
 // Y is `y_src` (y side), X is `x_src` (x side). x_scatter must be initialised by the caller, unless
 // `scatter_overwrite`: then it is overwritten (x_scatter = col2im(dcol)).
 template <int D, typename T>
-void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
-                 const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                 T* grad_mask, bool scatter_overwrite = false) {
+void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight, const T* offset,
+                 const T* mask, T* x_scatter, T* grad_weight, T* grad_offset, T* grad_mask,
+                 bool scatter_overwrite = false) {
   // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise.
   if (cpu::column_pass_channels_last(g, x_src, y_src, weight, offset, mask, x_scatter, grad_weight, grad_offset,
                                      grad_mask, workspace_limit(), scatter_overwrite))
@@ -175,14 +174,13 @@ void bias_grad(const T* grad, int64_t batch, int64_t channels, int64_t spatial, 
 
 template <int D, typename T>
 void forward_impl(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                  const TensorView& offset, const TensorView& mask, const TensorView& bias,
-                  const TensorView& output) {
+                  const TensorView& offset, const TensorView& mask, const TensorView& bias, const TensorView& output) {
   const SamplingGeometry<D> g = regular_view(p);
   const T* off = ptr_or_null<T>(offset);
   const T* msk = ptr_or_null<T>(mask);
   if (!p.transposed) {
-    cpu::gather_gemm(g, input.data_ptr<T>(), weight.data_ptr<T>(), off, msk, ptr_or_null<T>(bias),
-                     output.data_ptr<T>(), workspace_limit());
+    cpu::gather_gemm(g, input.data_ptr<T>(), weight.data_ptr<T>(), off, msk, ptr_or_null<T>(bias), output.data_ptr<T>(),
+                     workspace_limit());
   } else {
     // The output is the x side: start from the bias, then scatter W^T * input into it.
     T* out = output.data_ptr<T>();
@@ -228,27 +226,25 @@ template <int D>
 void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                                 const TensorView& offset, const TensorView& mask, const TensorView& bias,
                                 const TensorView& output) {
-  DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvForward", [&] {
-    forward_impl<D, scalar_t>(p, input, weight, offset, mask, bias, output);
-  });
+  DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvForward",
+                              [&] { forward_impl<D, scalar_t>(p, input, weight, offset, mask, bias, output); });
 }
 
 template <int D>
 void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                                  const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
                                  const DeformConvGrads& grads) {
-  DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvBackward", [&] {
-    backward_impl<D, scalar_t>(p, input, weight, offset, mask, grad_output, grads);
-  });
+  DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvBackward",
+                              [&] { backward_impl<D, scalar_t>(p, input, weight, offset, mask, grad_output, grads); });
 }
 
-#define DCN_INSTANTIATE_DRIVER(D)                                                                            \
-  template void deform_conv_forward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
-                                              const TensorView&, const TensorView&, const TensorView&,          \
-                                              const TensorView&);                                               \
-  template void deform_conv_backward_driver<D>(const DeformConvParams<D>&, const TensorView&,                  \
-                                               const TensorView&, const TensorView&, const TensorView&,         \
-                                               const TensorView&, const DeformConvGrads&);
+#define DCN_INSTANTIATE_DRIVER(D)                                                                                \
+  template void deform_conv_forward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&,  \
+                                              const TensorView&, const TensorView&, const TensorView&,           \
+                                              const TensorView&);                                                \
+  template void deform_conv_backward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
+                                               const TensorView&, const TensorView&, const TensorView&,          \
+                                               const DeformConvGrads&);
 DCN_INSTANTIATE_DRIVER(1)
 DCN_INSTANTIATE_DRIVER(2)
 DCN_INSTANTIATE_DRIVER(3)

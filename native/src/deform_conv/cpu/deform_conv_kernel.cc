@@ -14,10 +14,10 @@
 #include "core/parallel.h"
 #include "deform_conv/columns.h"
 #include "deform_conv/cpu/column_pass.h"
-#include "gemm/cpu/gemm.h"
-#include "deform_conv/cpu/sample_rows.h"
 #include "deform_conv/cpu/kernels.h"
+#include "deform_conv/cpu/sample_rows.h"
 #include "deform_conv/sampling.h"
+#include "gemm/cpu/gemm.h"
 
 namespace dcn::cpu {
 namespace {
@@ -42,8 +42,7 @@ std::vector<int64_t> kernel_coords(const SamplingGeometry<D>& g) {
 
 // Column n -> image b, flat y position q and its coordinates.
 template <int D>
-DCN_INLINE void decode_column(const SamplingGeometry<D>& g, int64_t sy, int64_t n, int64_t& b, int64_t& q,
-                              int64_t* y) {
+DCN_INLINE void decode_column(const SamplingGeometry<D>& g, int64_t sy, int64_t n, int64_t& b, int64_t& q, int64_t* y) {
   b = n / sy;
   q = n - b * sy;
   int64_t rem = q;
@@ -108,9 +107,8 @@ inline void for_each_sample(const SamplingGeometry<D>& g, const int64_t* kcoords
 // mask group mg; out[kpt * nc + i]. Indices include the image base b * cx * prod(x_size), so channel c
 // reads plane x + c * prod(x_size).
 template <int D, typename T, bool kDeform>
-void build_corners(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask,
-                   int64_t og, int64_t mg, int64_t n0, int64_t nc,
-                   Corners<CornerType<D, kDeform>::kCount, T, int64_t>* out) {
+void build_corners(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset, const T* mask, int64_t og,
+                   int64_t mg, int64_t n0, int64_t nc, Corners<CornerType<D, kDeform>::kCount, T, int64_t>* out) {
   constexpr int kCount = CornerType<D, kDeform>::kCount;
   const int64_t image = g.cx * g.x_spatial();
   for_each_sample<D, T, kDeform>(g, kcoords, offset, mask, og, mg, n0, nc,
@@ -132,8 +130,8 @@ struct ColumnLayout {
 
 // Writes rows (c - c_row0) * K + kpt of the column matrix for channels [c0, c1) of one segment.
 template <int kCount, typename T>
-void im2col_segment(const T* x, int64_t sx, const Corners<kCount, T, int64_t>* corners, int64_t K,
-                    int64_t nc, int64_t c0, int64_t c1, int64_t c_row0, const ColumnLayout<T>& out) {
+void im2col_segment(const T* x, int64_t sx, const Corners<kCount, T, int64_t>* corners, int64_t K, int64_t nc,
+                    int64_t c0, int64_t c1, int64_t c_row0, const ColumnLayout<T>& out) {
   using C = Corners<kCount, T, int64_t>;
   for (int64_t kpt = 0; kpt < K; ++kpt) {
     const C* DCN_RESTRICT cr = corners + kpt * nc;
@@ -192,9 +190,9 @@ void build_sample_table(const SamplingGeometry<D>& g, const int64_t* kcoords, co
 // Vector im2col of channels [c0, c1) of one segment from its corner table: runs of columns that stay in
 // one image and one output panel, four channels per call of the row kernel.
 template <int kCount, typename T>
-void im2col_segment_simd(SampleRowsFn<T> rows, const T* x, int64_t sx, int64_t cx, int64_t sy,
-                         const int32_t* index, const T* weight, int64_t ld, int64_t K, int64_t n0, int64_t nc,
-                         int64_t c0, int64_t c1, int64_t c_row0, const ColumnLayout<T>& out) {
+void im2col_segment_simd(SampleRowsFn<T> rows, const T* x, int64_t sx, int64_t cx, int64_t sy, const int32_t* index,
+                         const T* weight, int64_t ld, int64_t K, int64_t n0, int64_t nc, int64_t c0, int64_t c1,
+                         int64_t c_row0, const ColumnLayout<T>& out) {
   for (int64_t kpt = 0; kpt < K; ++kpt) {
     const int32_t* idx_k = index + kpt * kCount * ld;
     const T* w_k = weight + kpt * kCount * ld;
@@ -243,9 +241,9 @@ struct Im2colScratch {
 // corners per segment into `scratch` (reserved for K * nc columns). Single-threaded. `rows` is the vector
 // row kernel, or null for the portable path.
 template <int D, typename T, bool kDeform>
-void im2col_channels(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* x, const T* offset,
-                     const T* mask, int64_t n0, int64_t nc, int64_t c_begin, int64_t c_end, int64_t c_row0,
-                     const ColumnLayout<T>& out, SampleRowsFn<T> rows, Im2colScratch<D, T, kDeform>& scratch) {
+void im2col_channels(const SamplingGeometry<D>& g, const int64_t* kcoords, const T* x, const T* offset, const T* mask,
+                     int64_t n0, int64_t nc, int64_t c_begin, int64_t c_end, int64_t c_row0, const ColumnLayout<T>& out,
+                     SampleRowsFn<T> rows, Im2colScratch<D, T, kDeform>& scratch) {
   constexpr int kCount = CornerType<D, kDeform>::kCount;
   const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups;
   for (int64_t c = c_begin; c < c_end;) {
@@ -280,8 +278,8 @@ SampleRowsFn<T> vector_rows(const SamplingGeometry<D>& g) {
 // by the pre-packed weight; the C tile is then copied out with the bias.
 
 template <int D, typename T, bool kDeform>
-void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset,
-                      const T* mask, const T* bias, T* y, int64_t workspace_bytes) {
+void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
+                      const T* bias, T* y, int64_t workspace_bytes) {
   using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const int64_t mr = uk.mr, nr = uk.nr;
@@ -339,10 +337,9 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
         const int64_t c_begin = gi * cxg + cb, c_end = std::min(c_begin + ch_block, (gi + 1) * cxg);
         const int64_t kc = (c_end - c_begin) * K;
         const ColumnLayout<T> layout{bblock, nr, kc * nr, nr};
-        im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0, nc, c_begin, c_end, c_begin,
-                                       layout, rows_fn, cs);
-        macro_kernel(uk, cyg, nc, kc, ag + cb * K * mr, rows * mr, bblock, ctile, nt, cb > 0,
-                     MacroOrder::kAPanelInL1);
+        im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0, nc, c_begin, c_end, c_begin, layout,
+                                       rows_fn, cs);
+        macro_kernel(uk, cyg, nc, kc, ag + cb * K * mr, rows * mr, bblock, ctile, nt, cb > 0, MacroOrder::kAPanelInL1);
       }
       // y[b, gi * cyg + o, q] = ctile[o, i] + bias, runs of columns within one image at a time.
       for (int64_t i = 0; i < nc;) {
@@ -369,8 +366,8 @@ void gather_gemm_impl(const SamplingGeometry<D>& g, const T* x, const T* weight,
 // im2col into a row-major tile: tasks over (column block, channel block).
 
 template <int D, typename T, bool kDeform>
-void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0,
-                 int64_t nc, T* cols) {
+void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0, int64_t nc,
+                 T* cols) {
   const int64_t K = g.kernel_points;
   const std::vector<int64_t> kcoords = kernel_coords(g);
   const int threads = get_num_threads();
@@ -391,8 +388,8 @@ void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, cons
     Im2colScratch<D, T, kDeform>& cs = corner_scratch[tid];
     cs.og = cs.mg = -1;
     const ColumnLayout<T> layout{cols + i0, nc, 0, nc};
-    im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0 + i0, len, c_begin, c_end, 0,
-                                   layout, rows_fn, cs);
+    im2col_channels<D, T, kDeform>(g, kcoords.data(), x, offset, mask, n0 + i0, len, c_begin, c_end, 0, layout, rows_fn,
+                                   cs);
   });
 }
 
@@ -400,8 +397,8 @@ void im2col_impl(const SamplingGeometry<D>& g, const T* x, const T* offset, cons
 // col2im: tasks own (image, channel block) pairs, so no two tasks write the same plane of X.
 
 template <int D, typename T, bool kDeform>
-void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0,
-                 int64_t nc, T* x) {
+void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0, int64_t nc,
+                 T* x) {
   using C = Corners<CornerType<D, kDeform>::kCount, T, int64_t>;
   const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
   const std::vector<int64_t> kcoords = kernel_coords(g);
@@ -426,8 +423,8 @@ void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, c
       const int64_t len = std::min(col_block, i_end - i0);
       for (int64_t c = c_begin; c < c_end;) {
         const int64_t e = segment_end(g, c, c_end);
-        build_corners<D, T, kDeform>(g, kcoords.data(), offset, mask, kDeform ? c / per_og : 0,
-                                     mask ? c / per_mg : 0, n0 + i0, len, corners);
+        build_corners<D, T, kDeform>(g, kcoords.data(), offset, mask, kDeform ? c / per_og : 0, mask ? c / per_mg : 0,
+                                     n0 + i0, len, corners);
         // Each corner set is loaded once per kChannelBlock channels, whose planes stay in L1; every
         // plane still receives its values in (kpt, column) order. Corner indices carry the image base.
         for (int64_t cb = c; cb < e; cb += kChannelBlock) {
@@ -453,8 +450,8 @@ void col2im_impl(const SamplingGeometry<D>& g, const T* dcol, const T* offset, c
 // at the end of each segment.
 
 template <int D, typename T>
-void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset,
-                          const T* mask, int64_t n0, int64_t nc, T* grad_offset, T* grad_mask) {
+void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset, const T* mask,
+                          int64_t n0, int64_t nc, T* grad_offset, T* grad_mask) {
   using CG = CornerGrads<D, T, int64_t>;
   const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
   const int64_t OG = g.offset_groups, MG = g.mask_groups;
@@ -507,8 +504,7 @@ void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* 
           int64_t ipos[D];
           grid_position<D, T, int64_t>(y, kcoords.data() + kpt * D, g.stride, g.padding, g.dilation, ipos);
           T pos[D];
-          for (int a = 0; a < D; ++a)
-            pos[a] = static_cast<T>(ipos[a]) + (off_q ? off_q[(kpt * D + a) * sy] : T(0));
+          for (int a = 0; a < D; ++a) pos[a] = static_cast<T>(ipos[a]) + (off_q ? off_q[(kpt * D + a) * sy] : T(0));
           CG& cgk = cg[kpt * len + l];
           linear_corner_grads<D, T, int64_t>(pos, g.x_size, cgk);
           for (int j = 0; j < (1 << D); ++j) cgk.index[j] += base;
@@ -560,9 +556,8 @@ void coord_mask_grad_impl(const SamplingGeometry<D>& g, const T* dcol, const T* 
 // S_j = sum_c dcol[c] * X_c[corner j] (corner_sums), and the weights are applied once per column:
 // mask gradient sum_j w_j S_j, offset gradient m * sum_j dw_aj S_j (tvdcn-reference §4.3, §4.4).
 template <int D, typename T>
-void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset,
-                          const T* mask, int64_t n0, int64_t nc, T* grad_offset, T* grad_mask,
-                          CornerSumsFn<T> sums_fn) {
+void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* x, const T* offset, const T* mask,
+                          int64_t n0, int64_t nc, T* grad_offset, T* grad_mask, CornerSumsFn<T> sums_fn) {
   constexpr int kCount = 1 << D;
   const int64_t K = g.kernel_points, sy = g.y_spatial(), sx = g.x_spatial();
   const int64_t OG = g.offset_groups, MG = g.mask_groups;
@@ -605,8 +600,7 @@ void coord_mask_grad_simd(const SamplingGeometry<D>& g, const T* dcol, const T* 
           int64_t ipos[D];
           grid_position<D, T, int64_t>(y, kcoords.data() + kpt * D, g.stride, g.padding, g.dilation, ipos);
           T pos[D];
-          for (int a = 0; a < D; ++a)
-            pos[a] = static_cast<T>(ipos[a]) + (off_q ? off_q[(kpt * D + a) * sy] : T(0));
+          for (int a = 0; a < D; ++a) pos[a] = static_cast<T>(ipos[a]) + (off_q ? off_q[(kpt * D + a) * sy] : T(0));
           CornerGrads<D, T, int64_t> cg;
           linear_corner_grads<D, T, int64_t>(pos, g.x_size, cg);
           for (int j = 0; j < kCount; ++j) {
@@ -672,8 +666,7 @@ void gather_gemm(const SamplingGeometry<D>& g, const T* x, const T* weight, cons
 }
 
 template <int D, typename T>
-void im2col(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0, int64_t nc,
-            T* cols) {
+void im2col(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0, int64_t nc, T* cols) {
   if (nc <= 0) return;
   if (offset)
     im2col_impl<D, T, true>(g, x, offset, mask, n0, nc, cols);
@@ -682,8 +675,7 @@ void im2col(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* 
 }
 
 template <int D, typename T>
-void col2im(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0,
-            int64_t nc, T* x) {
+void col2im(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0, int64_t nc, T* x) {
   if (nc <= 0) return;
   if (offset)
     col2im_impl<D, T, true>(g, dcol, offset, mask, n0, nc, x);
@@ -702,15 +694,13 @@ void coord_mask_grad(const SamplingGeometry<D>& g, const T* dcol, const T* x, co
     coord_mask_grad_impl<D, T>(g, dcol, x, offset, mask, n0, nc, grad_offset, grad_mask);
 }
 
-#define DCN_INSTANTIATE_KERNELS(D, T)                                                                     \
-  template void gather_gemm<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,    \
-                                  const T*, T*, int64_t);                                                 \
-  template void im2col<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, \
-                             T*);                                                                         \
-  template void col2im<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, \
-                             T*);                                                                         \
-  template void coord_mask_grad<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
-                                      int64_t, int64_t, T*, T*);
+#define DCN_INSTANTIATE_KERNELS(D, T)                                                                               \
+  template void gather_gemm<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, const T*, T*, \
+                                  int64_t);                                                                         \
+  template void im2col<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, T*);       \
+  template void col2im<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, T*);       \
+  template void coord_mask_grad<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, int64_t,  \
+                                      int64_t, T*, T*);
 DCN_INSTANTIATE_KERNELS(1, float)
 DCN_INSTANTIATE_KERNELS(2, float)
 DCN_INSTANTIATE_KERNELS(3, float)

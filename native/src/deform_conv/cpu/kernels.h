@@ -19,14 +19,12 @@ void gather_gemm(const SamplingGeometry<D>& g, const T* x, const T* weight, cons
 
 // cols[(c * K + kpt) * nc + i] = mask * Interp(X[b, c], p) for column n0 + i, all cx channels.
 template <int D, typename T>
-void im2col(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0,
-            int64_t nc, T* cols);
+void im2col(const SamplingGeometry<D>& g, const T* x, const T* offset, const T* mask, int64_t n0, int64_t nc, T* cols);
 
 // X[b, c] += scatter of dcol (same layout as im2col's cols) onto the corners (tvdcn-reference §4.2).
 // Tasks own (image, channel) planes of X: race-free and deterministic.
 template <int D, typename T>
-void col2im(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0,
-            int64_t nc, T* x);
+void col2im(const SamplingGeometry<D>& g, const T* dcol, const T* offset, const T* mask, int64_t n0, int64_t nc, T* x);
 
 // The offset and mask gradients of the tile's columns (tvdcn-reference §4.3, §4.4), from dcol and the
 // sampled tensor X. Overwrites their elements of grad_offset / grad_mask (either may be null).

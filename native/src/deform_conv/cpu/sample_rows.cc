@@ -119,7 +119,8 @@ __attribute__((target("avx2,fma"))) void rows_avx2_f64(const double* const* plan
                                                        double* const* dst) {
   for (int64_t l = 0; l < len; l += 4) {
     const int64_t rem = len - l;
-    const __m128i lanes32 = _mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(rem < 4 ? rem : 4)), _mm_setr_epi32(0, 1, 2, 3));
+    const __m128i lanes32 =
+        _mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(rem < 4 ? rem : 4)), _mm_setr_epi32(0, 1, 2, 3));
     const __m256i lanes64 = _mm256_cvtepi32_epi64(lanes32);
     __m128i idx[kCount];
     __m256d w[kCount];
@@ -144,18 +145,34 @@ __attribute__((target("avx2,fma"))) void rows_avx2_f64(const double* const* plan
 // Runtime corner count -> template.
 #define DCN_SAMPLE_ROWS_DISPATCH(NAME, T)                                                                  \
   void NAME(int count, const T* const* planes, int nch, const int32_t* index, const T* weight, int64_t ld, \
-            int64_t len, T* const* dst) {                                                                 \
-    switch (count) {                                                                                      \
-      case 1: return NAME##_t<1>(planes, nch, index, weight, ld, len, dst);                               \
-      case 2: return NAME##_t<2>(planes, nch, index, weight, ld, len, dst);                               \
-      case 4: return NAME##_t<4>(planes, nch, index, weight, ld, len, dst);                               \
-      default: return NAME##_t<8>(planes, nch, index, weight, ld, len, dst);                              \
-    }                                                                                                     \
+            int64_t len, T* const* dst) {                                                                  \
+    switch (count) {                                                                                       \
+      case 1: return NAME##_t<1>(planes, nch, index, weight, ld, len, dst);                                \
+      case 2: return NAME##_t<2>(planes, nch, index, weight, ld, len, dst);                                \
+      case 4: return NAME##_t<4>(planes, nch, index, weight, ld, len, dst);                                \
+      default: return NAME##_t<8>(planes, nch, index, weight, ld, len, dst);                               \
+    }                                                                                                      \
   }
-template <int C> void avx512_f32_t(const float* const* p, int n, const int32_t* i, const float* w, int64_t ld, int64_t len, float* const* d) { rows_avx512_f32<C>(p, n, i, w, ld, len, d); }
-template <int C> void avx512_f64_t(const double* const* p, int n, const int32_t* i, const double* w, int64_t ld, int64_t len, double* const* d) { rows_avx512_f64<C>(p, n, i, w, ld, len, d); }
-template <int C> void avx2_f32_t(const float* const* p, int n, const int32_t* i, const float* w, int64_t ld, int64_t len, float* const* d) { rows_avx2_f32<C>(p, n, i, w, ld, len, d); }
-template <int C> void avx2_f64_t(const double* const* p, int n, const int32_t* i, const double* w, int64_t ld, int64_t len, double* const* d) { rows_avx2_f64<C>(p, n, i, w, ld, len, d); }
+template <int C>
+void avx512_f32_t(const float* const* p, int n, const int32_t* i, const float* w, int64_t ld, int64_t len,
+                  float* const* d) {
+  rows_avx512_f32<C>(p, n, i, w, ld, len, d);
+}
+template <int C>
+void avx512_f64_t(const double* const* p, int n, const int32_t* i, const double* w, int64_t ld, int64_t len,
+                  double* const* d) {
+  rows_avx512_f64<C>(p, n, i, w, ld, len, d);
+}
+template <int C>
+void avx2_f32_t(const float* const* p, int n, const int32_t* i, const float* w, int64_t ld, int64_t len,
+                float* const* d) {
+  rows_avx2_f32<C>(p, n, i, w, ld, len, d);
+}
+template <int C>
+void avx2_f64_t(const double* const* p, int n, const int32_t* i, const double* w, int64_t ld, int64_t len,
+                double* const* d) {
+  rows_avx2_f64<C>(p, n, i, w, ld, len, d);
+}
 DCN_SAMPLE_ROWS_DISPATCH(avx512_f32, float)
 DCN_SAMPLE_ROWS_DISPATCH(avx512_f64, double)
 DCN_SAMPLE_ROWS_DISPATCH(avx2_f32, float)
@@ -167,9 +184,9 @@ constexpr int64_t kSumChannelBlock = 16;
 
 template <int kCount>
 __attribute__((target("avx512f"))) void sums_avx512_f32_block(const float* plane0, int64_t plane_stride, int64_t nch,
-                                                        const float* coef, int64_t coef_stride,
-                                                        const int32_t* index, int64_t ld, int64_t len,
-                                                        float* sums) {
+                                                              const float* coef, int64_t coef_stride,
+                                                              const int32_t* index, int64_t ld, int64_t len,
+                                                              float* sums) {
   const __m512i zero_i = _mm512_setzero_si512();
   for (int64_t l = 0; l < len; l += 16) {
     const int64_t rem = len - l;
@@ -197,9 +214,9 @@ __attribute__((target("avx512f"))) void sums_avx512_f32_block(const float* plane
 
 template <int kCount>
 __attribute__((target("avx512f"))) void sums_avx512_f64_block(const double* plane0, int64_t plane_stride, int64_t nch,
-                                                        const double* coef, int64_t coef_stride,
-                                                        const int32_t* index, int64_t ld, int64_t len,
-                                                        double* sums) {
+                                                              const double* coef, int64_t coef_stride,
+                                                              const int32_t* index, int64_t ld, int64_t len,
+                                                              double* sums) {
   for (int64_t l = 0; l < len; l += 8) {
     const int64_t rem = len - l;
     const __mmask8 lanes = rem >= 8 ? __mmask8(0xFF) : __mmask8((1u << rem) - 1);
@@ -234,9 +251,9 @@ __attribute__((target("avx512f"))) void sums_avx512_f64_block(const double* plan
 
 template <int kCount>
 __attribute__((target("avx2,fma"))) void sums_avx2_f32_block(const float* plane0, int64_t plane_stride, int64_t nch,
-                                                       const float* coef, int64_t coef_stride,
-                                                       const int32_t* index, int64_t ld, int64_t len,
-                                                       float* sums) {
+                                                             const float* coef, int64_t coef_stride,
+                                                             const int32_t* index, int64_t ld, int64_t len,
+                                                             float* sums) {
   for (int64_t l = 0; l < len; l += 8) {
     const __m256i lanes = tail_mask8(len - l);
     __m256i idx[kCount];
@@ -262,12 +279,13 @@ __attribute__((target("avx2,fma"))) void sums_avx2_f32_block(const float* plane0
 
 template <int kCount>
 __attribute__((target("avx2,fma"))) void sums_avx2_f64_block(const double* plane0, int64_t plane_stride, int64_t nch,
-                                                       const double* coef, int64_t coef_stride,
-                                                       const int32_t* index, int64_t ld, int64_t len,
-                                                       double* sums) {
+                                                             const double* coef, int64_t coef_stride,
+                                                             const int32_t* index, int64_t ld, int64_t len,
+                                                             double* sums) {
   for (int64_t l = 0; l < len; l += 4) {
     const int64_t rem = len - l;
-    const __m128i lanes32 = _mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(rem < 4 ? rem : 4)), _mm_setr_epi32(0, 1, 2, 3));
+    const __m128i lanes32 =
+        _mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(rem < 4 ? rem : 4)), _mm_setr_epi32(0, 1, 2, 3));
     const __m256i lanes64 = _mm256_cvtepi32_epi64(lanes32);
     __m128i idx[kCount];
     __m256d ok[kCount];
@@ -291,19 +309,20 @@ __attribute__((target("avx2,fma"))) void sums_avx2_f64_block(const double* plane
   }
 }
 
-#define DCN_CORNER_SUMS_DISPATCH(NAME, T)                                                                  \
-  void NAME(int count, const T* plane0, int64_t plane_stride, int64_t nch, const T* coef,                \
-            int64_t coef_stride, const int32_t* index, int64_t ld, int64_t len, T* sums) {               \
-    switch (count) {                                                                                      \
-      case 1: return NAME##_t<1>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);     \
-      case 2: return NAME##_t<2>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);     \
-      case 4: return NAME##_t<4>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);     \
-      default: return NAME##_t<8>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);    \
-    }                                                                                                     \
+#define DCN_CORNER_SUMS_DISPATCH(NAME, T)                                                                      \
+  void NAME(int count, const T* plane0, int64_t plane_stride, int64_t nch, const T* coef, int64_t coef_stride, \
+            const int32_t* index, int64_t ld, int64_t len, T* sums) {                                          \
+    switch (count) {                                                                                           \
+      case 1: return NAME##_t<1>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);          \
+      case 2: return NAME##_t<2>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);          \
+      case 4: return NAME##_t<4>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);          \
+      default: return NAME##_t<8>(plane0, plane_stride, nch, coef, coef_stride, index, ld, len, sums);         \
+    }                                                                                                          \
   }
 // Channel blocks outermost, so the planes of one block stay in L1 across all column blocks; each
 // element still sums its channels in order. `Block` is one of the *_block kernels above.
-template <typename T, void (*Block)(const T*, int64_t, int64_t, const T*, int64_t, const int32_t*, int64_t, int64_t, T*)>
+template <typename T,
+          void (*Block)(const T*, int64_t, int64_t, const T*, int64_t, const int32_t*, int64_t, int64_t, T*)>
 void sums_in_channel_blocks(const T* plane0, int64_t plane_stride, int64_t nch, const T* coef, int64_t coef_stride,
                             const int32_t* index, int64_t ld, int64_t len, T* sums) {
   for (int64_t c0 = 0; c0 < nch; c0 += kSumChannelBlock) {
@@ -312,10 +331,26 @@ void sums_in_channel_blocks(const T* plane0, int64_t plane_stride, int64_t nch, 
   }
 }
 
-template <int C> void sums512_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, float* s) { sums_in_channel_blocks<float, sums_avx512_f32_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
-template <int C> void sums512_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, double* s) { sums_in_channel_blocks<double, sums_avx512_f64_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
-template <int C> void sums2_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, float* s) { sums_in_channel_blocks<float, sums_avx2_f32_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
-template <int C> void sums2_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld, int64_t len, double* s) { sums_in_channel_blocks<double, sums_avx2_f64_block<C>>(p, ps, n, c, cs, i, ld, len, s); }
+template <int C>
+void sums512_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld,
+                   int64_t len, float* s) {
+  sums_in_channel_blocks<float, sums_avx512_f32_block<C>>(p, ps, n, c, cs, i, ld, len, s);
+}
+template <int C>
+void sums512_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld,
+                   int64_t len, double* s) {
+  sums_in_channel_blocks<double, sums_avx512_f64_block<C>>(p, ps, n, c, cs, i, ld, len, s);
+}
+template <int C>
+void sums2_f32_t(const float* p, int64_t ps, int64_t n, const float* c, int64_t cs, const int32_t* i, int64_t ld,
+                 int64_t len, float* s) {
+  sums_in_channel_blocks<float, sums_avx2_f32_block<C>>(p, ps, n, c, cs, i, ld, len, s);
+}
+template <int C>
+void sums2_f64_t(const double* p, int64_t ps, int64_t n, const double* c, int64_t cs, const int32_t* i, int64_t ld,
+                 int64_t len, double* s) {
+  sums_in_channel_blocks<double, sums_avx2_f64_block<C>>(p, ps, n, c, cs, i, ld, len, s);
+}
 DCN_CORNER_SUMS_DISPATCH(sums512_f32, float)
 DCN_CORNER_SUMS_DISPATCH(sums512_f64, double)
 DCN_CORNER_SUMS_DISPATCH(sums2_f32, float)

@@ -6,14 +6,13 @@
 // floating-point atomics, so results are bitwise reproducible. Costs about kCount * 24 bytes of
 // workspace per column element (the driver sizes chunks for it).
 #pragma once
-#include <cub/device/device_radix_sort.cuh>
-
 #include <cstdint>
 
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/launch.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include <cub/device/device_radix_sort.cuh>
 
 namespace dcn::cuda {
 
@@ -22,8 +21,7 @@ namespace dcn::cuda {
 template <int D, typename T, bool kDeformable>
 __global__ void col2im_entries_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
                                       const T* __restrict__ offset, const T* __restrict__ mask,
-                                      uint64_t* __restrict__ keys, acc_type<T>* __restrict__ vals,
-                                      uint64_t sentinel) {
+                                      uint64_t* __restrict__ keys, acc_type<T>* __restrict__ vals, uint64_t sentinel) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
@@ -61,8 +59,8 @@ __global__ void col2im_entries_kernel(const ChunkArgs<D> a, const acc_type<T>* _
 
 // The first slot of each key group adds the group's sum (in slot order) to gx[key].
 template <typename A>
-__global__ void segment_sum_kernel(const uint64_t* __restrict__ keys, const A* __restrict__ vals,
-                                   int64_t n, uint64_t sentinel, A* __restrict__ gx) {
+__global__ void segment_sum_kernel(const uint64_t* __restrict__ keys, const A* __restrict__ vals, int64_t n,
+                                   uint64_t sentinel, A* __restrict__ gx) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < n; j += stride) {
     const uint64_t key = keys[j];
@@ -81,8 +79,8 @@ constexpr int64_t sorted_col2im_bytes(int corners) {
 
 // gx[b0 .. b0+nb) += col2im(dcol) of one chunk, deterministically. gx is the full [B, cx, nx] target.
 template <int D, typename T, bool kDeformable>
-void col2im_sorted(int device, cudaStream_t s, const ChunkArgs<D>& a, const acc_type<T>* dcol,
-                   const T* offset, const T* mask, acc_type<T>* gx) {
+void col2im_sorted(int device, cudaStream_t s, const ChunkArgs<D>& a, const acc_type<T>* dcol, const T* offset,
+                   const T* mask, acc_type<T>* gx) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   const int64_t cols = a.nb * a.cx * a.K * a.qlen;
@@ -97,20 +95,20 @@ void col2im_sorted(int device, cudaStream_t s, const ChunkArgs<D>& a, const acc_
   Workspace vals_in(device, n * sizeof(A)), vals_out(device, n * sizeof(A));
   const int64_t threads = a.nb * a.og * a.slices * a.K * a.qlen;
   const unsigned grid = grid_for(threads, device);
-  col2im_entries_kernel<D, T, kDeformable><<<grid, kThreads, 0, s>>>(
-      a, dcol, offset, mask, keys_in.as<uint64_t>(), vals_in.as<A>(), sentinel);
+  col2im_entries_kernel<D, T, kDeformable>
+      <<<grid, kThreads, 0, s>>>(a, dcol, offset, mask, keys_in.as<uint64_t>(), vals_in.as<A>(), sentinel);
   DCN_CUDA_LAUNCH_CHECK("col2im_entries_kernel", grid, kThreads);
   std::size_t temp_bytes = 0;
-  DCN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys_in.as<uint64_t>(),
-                                                 keys_out.as<uint64_t>(), vals_in.as<A>(),
-                                                 vals_out.as<A>(), static_cast<int>(n), 0, end_bit, s));
+  DCN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys_in.as<uint64_t>(), keys_out.as<uint64_t>(),
+                                                 vals_in.as<A>(), vals_out.as<A>(), static_cast<int>(n), 0, end_bit,
+                                                 s));
   Workspace temp(device, temp_bytes);
   DCN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.get(), temp_bytes, keys_in.as<uint64_t>(),
-                                                 keys_out.as<uint64_t>(), vals_in.as<A>(),
-                                                 vals_out.as<A>(), static_cast<int>(n), 0, end_bit, s));
+                                                 keys_out.as<uint64_t>(), vals_in.as<A>(), vals_out.as<A>(),
+                                                 static_cast<int>(n), 0, end_bit, s));
   const unsigned grid2 = grid_for(n, device);
-  segment_sum_kernel<A><<<grid2, kThreads, 0, s>>>(keys_out.as<uint64_t>(), vals_out.as<A>(), n,
-                                                   sentinel, gx + a.b0 * a.cx * a.nx);
+  segment_sum_kernel<A>
+      <<<grid2, kThreads, 0, s>>>(keys_out.as<uint64_t>(), vals_out.as<A>(), n, sentinel, gx + a.b0 * a.cx * a.nx);
   DCN_CUDA_LAUNCH_CHECK("segment_sum_kernel", grid2, kThreads);
 }
 

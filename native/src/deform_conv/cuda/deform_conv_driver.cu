@@ -16,8 +16,8 @@ void deform_conv_forward_impl(int device, const DeformConvParams<D>& p, const T*
                               const T* offset, const T* mask, const T* bias, T* output);
 template <int D, typename T>
 void deform_conv_backward_impl(int device, const DeformConvParams<D>& p, const T* input, const T* weight,
-                               const T* offset, const T* mask, const T* grad_output, T* grad_input,
-                               T* grad_weight, T* grad_offset, T* grad_mask, T* grad_bias);
+                               const T* offset, const T* mask, const T* grad_output, T* grad_input, T* grad_weight,
+                               T* grad_offset, T* grad_mask, T* grad_bias);
 
 namespace {
 template <typename T>
@@ -33,8 +33,8 @@ void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& 
   DCN_CUDA_DISPATCH_ALL_TYPES(input.dtype, "deformConvForward", [&] {
     using T = scalar_t;
     deform_conv_forward_impl<D, T>(input.device.index, p, input.data_ptr<const T>(), weight.data_ptr<const T>(),
-                                   ptr_or_null<const T>(offset), ptr_or_null<const T>(mask),
-                                   ptr_or_null<const T>(bias), output.data_ptr<T>());
+                                   ptr_or_null<const T>(offset), ptr_or_null<const T>(mask), ptr_or_null<const T>(bias),
+                                   output.data_ptr<T>());
   });
 }
 
@@ -52,13 +52,13 @@ void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView&
   });
 }
 
-#define DCN_INSTANTIATE(D)                                                                                    \
-  template void deform_conv_forward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
-                                              const TensorView&, const TensorView&, const TensorView&,          \
-                                              const TensorView&);                                               \
-  template void deform_conv_backward_driver<D>(const DeformConvParams<D>&, const TensorView&,                  \
-                                               const TensorView&, const TensorView&, const TensorView&,         \
-                                               const TensorView&, const DeformConvGrads&);
+#define DCN_INSTANTIATE(D)                                                                                       \
+  template void deform_conv_forward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&,  \
+                                              const TensorView&, const TensorView&, const TensorView&,           \
+                                              const TensorView&);                                                \
+  template void deform_conv_backward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
+                                               const TensorView&, const TensorView&, const TensorView&,          \
+                                               const DeformConvGrads&);
 DCN_INSTANTIATE(1)
 DCN_INSTANTIATE(2)
 DCN_INSTANTIATE(3)

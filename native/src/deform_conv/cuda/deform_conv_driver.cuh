@@ -28,9 +28,9 @@
 #include "deform_conv/cuda/col2im_sorted.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
-#include "gemm/cuda/gemm.h"
 #include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
+#include "gemm/cuda/gemm.h"
 
 namespace dcn::cuda {
 
@@ -40,9 +40,12 @@ class DeformConvDriver {
   using A = acc_type<T>;
   static constexpr int kCorners = 1 << D;
 
-  DeformConvDriver(int device, const DeformConvParams<D>& p, const T* weight, const T* offset,
-                   const T* mask)
-      : device_(device), s_(stream(device)), p_(p), w_(weight), off_(p.deformable ? offset : nullptr),
+  DeformConvDriver(int device, const DeformConvParams<D>& p, const T* weight, const T* offset, const T* mask)
+      : device_(device),
+        s_(stream(device)),
+        p_(p),
+        w_(weight),
+        off_(p.deformable ? offset : nullptr),
         mask_(p.modulated ? mask : nullptr) {
     const SamplingGeometry<D> g = regular_view(p);
     B_ = g.batch;
@@ -103,13 +106,13 @@ class DeformConvDriver {
   }
 
   // Fills every non-null gradient (tvdcn-reference §4, §5).
-  void backward(const T* input, const T* grad_output, T* grad_input, T* grad_weight, T* grad_offset,
-                T* grad_mask, T* grad_bias) {
+  void backward(const T* input, const T* grad_output, T* grad_input, T* grad_weight, T* grad_offset, T* grad_mask,
+                T* grad_bias) {
     const bool tr = p_.transposed;
     if (off_ == nullptr) grad_offset = nullptr;
     if (mask_ == nullptr) grad_mask = nullptr;
-    const T* x = tr ? grad_output : input;       // the sampled tensor
-    const T* ysrc = tr ? input : grad_output;    // the y-side tensor of the products
+    const T* x = tr ? grad_output : input;     // the sampled tensor
+    const T* ysrc = tr ? input : grad_output;  // the y-side tensor of the products
     const bool need_cols = grad_weight != nullptr || (tr && grad_input != nullptr);
     const bool need_dcol = (!tr && grad_input != nullptr) || grad_offset != nullptr || grad_mask != nullptr;
     const bool scatter = !tr && grad_input != nullptr;
@@ -155,8 +158,7 @@ class DeformConvDriver {
     }
 
     if (!empty() && (need_cols || need_dcol)) {
-      const int64_t per = (need_cols ? sizeof(T) : 0) + (need_dcol ? sizeof(A) : 0) +
-                          (scatter ? col2im_bytes() : 0);
+      const int64_t per = (need_cols ? sizeof(T) : 0) + (need_dcol ? sizeof(A) : 0) + (scatter ? col2im_bytes() : 0);
       const auto chunks = plan(per);
       const int64_t most = max_cols(chunks);
       Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
@@ -190,10 +192,14 @@ class DeformConvDriver {
 
   template <typename U>
   static constexpr DType dtype_of() {
-    if constexpr (std::is_same_v<U, float>) return DType::kFloat32;
-    else if constexpr (std::is_same_v<U, double>) return DType::kFloat64;
-    else if constexpr (std::is_same_v<U, __half>) return DType::kFloat16;
-    else return DType::kBFloat16;
+    if constexpr (std::is_same_v<U, float>)
+      return DType::kFloat32;
+    else if constexpr (std::is_same_v<U, double>)
+      return DType::kFloat64;
+    else if constexpr (std::is_same_v<U, __half>)
+      return DType::kFloat16;
+    else
+      return DType::kBFloat16;
   }
 
   // No column to compute: an empty batch or spatial extent, or no channels.
@@ -273,14 +279,18 @@ class DeformConvDriver {
     const ScopedPhase phase("col2im", s_);
     const ChunkArgs<D> a = args(ch, true);
     if (deterministic()) {
-      if (off_ != nullptr) col2im_sorted<D, T, true>(device_, s_, a, dcol, off_, mask_, gx);
-      else col2im_sorted<D, T, false>(device_, s_, a, dcol, off_, mask_, gx);
+      if (off_ != nullptr)
+        col2im_sorted<D, T, true>(device_, s_, a, dcol, off_, mask_, gx);
+      else
+        col2im_sorted<D, T, false>(device_, s_, a, dcol, off_, mask_, gx);
       return;
     }
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    if (off_ != nullptr) col2im_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
-    else col2im_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
+    if (off_ != nullptr)
+      col2im_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
+    else
+      col2im_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
     DCN_CUDA_LAUNCH_CHECK("col2im_kernel", grid, kThreads);
   }
 
@@ -298,8 +308,10 @@ class DeformConvDriver {
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.mg * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    if (off_ != nullptr) mask_grad_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, grad_mask);
-    else mask_grad_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, grad_mask);
+    if (off_ != nullptr)
+      mask_grad_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, grad_mask);
+    else
+      mask_grad_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, grad_mask);
     DCN_CUDA_LAUNCH_CHECK("mask_grad_kernel", grid, kThreads);
   }
 
@@ -440,18 +452,16 @@ class DeformConvDriver {
 };
 
 template <int D, typename T>
-void deform_conv_forward_impl(int device, const DeformConvParams<D>& p, const T* input,
-                              const T* weight, const T* offset, const T* mask, const T* bias,
-                              T* output) {
+void deform_conv_forward_impl(int device, const DeformConvParams<D>& p, const T* input, const T* weight,
+                              const T* offset, const T* mask, const T* bias, T* output) {
   DeviceGuard guard(device);
   DeformConvDriver<D, T>(device, p, weight, offset, mask).forward(input, bias, output);
 }
 
 template <int D, typename T>
-void deform_conv_backward_impl(int device, const DeformConvParams<D>& p, const T* input,
-                               const T* weight, const T* offset, const T* mask,
-                               const T* grad_output, T* grad_input, T* grad_weight, T* grad_offset,
-                               T* grad_mask, T* grad_bias) {
+void deform_conv_backward_impl(int device, const DeformConvParams<D>& p, const T* input, const T* weight,
+                               const T* offset, const T* mask, const T* grad_output, T* grad_input, T* grad_weight,
+                               T* grad_offset, T* grad_mask, T* grad_bias) {
   DeviceGuard guard(device);
   DeformConvDriver<D, T>(device, p, weight, offset, mask)
       .backward(input, grad_output, grad_input, grad_weight, grad_offset, grad_mask, grad_bias);

@@ -4,13 +4,12 @@
 #include "deform_conv/cuda/deform_conv_driver.cuh"
 
 namespace dcn::cuda {
-#define DCN_INSTANTIATE(D)                                                                         \
-  template void deform_conv_forward_impl<D, __half>(int, const DeformConvParams<D>&, const __half*,       \
-                                                 const __half*, const __half*, const __half*, const __half*,    \
-                                                 __half*);                                              \
-  template void deform_conv_backward_impl<D, __half>(int, const DeformConvParams<D>&, const __half*,      \
-                                                  const __half*, const __half*, const __half*, const __half*,   \
-                                                  __half*, __half*, __half*, __half*, __half*);
+#define DCN_INSTANTIATE(D)                                                                                          \
+  template void deform_conv_forward_impl<D, __half>(int, const DeformConvParams<D>&, const __half*, const __half*,  \
+                                                    const __half*, const __half*, const __half*, __half*);          \
+  template void deform_conv_backward_impl<D, __half>(int, const DeformConvParams<D>&, const __half*, const __half*, \
+                                                     const __half*, const __half*, const __half*, __half*, __half*, \
+                                                     __half*, __half*, __half*);
 DCN_INSTANTIATE(1)
 DCN_INSTANTIATE(2)
 DCN_INSTANTIATE(3)

@@ -4,13 +4,12 @@
 #include "deform_conv/cuda/deform_conv_driver.cuh"
 
 namespace dcn::cuda {
-#define DCN_INSTANTIATE(D)                                                                         \
-  template void deform_conv_forward_impl<D, float>(int, const DeformConvParams<D>&, const float*,       \
-                                                 const float*, const float*, const float*, const float*,    \
-                                                 float*);                                              \
-  template void deform_conv_backward_impl<D, float>(int, const DeformConvParams<D>&, const float*,      \
-                                                  const float*, const float*, const float*, const float*,   \
-                                                  float*, float*, float*, float*, float*);
+#define DCN_INSTANTIATE(D)                                                                                            \
+  template void deform_conv_forward_impl<D, float>(int, const DeformConvParams<D>&, const float*, const float*,       \
+                                                   const float*, const float*, const float*, float*);                 \
+  template void deform_conv_backward_impl<D, float>(int, const DeformConvParams<D>&, const float*, const float*,      \
+                                                    const float*, const float*, const float*, float*, float*, float*, \
+                                                    float*, float*);
 DCN_INSTANTIATE(1)
 DCN_INSTANTIATE(2)
 DCN_INSTANTIATE(3)

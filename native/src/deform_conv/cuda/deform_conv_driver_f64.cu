@@ -4,13 +4,12 @@
 #include "deform_conv/cuda/deform_conv_driver.cuh"
 
 namespace dcn::cuda {
-#define DCN_INSTANTIATE(D)                                                                         \
-  template void deform_conv_forward_impl<D, double>(int, const DeformConvParams<D>&, const double*,       \
-                                                 const double*, const double*, const double*, const double*,    \
-                                                 double*);                                              \
-  template void deform_conv_backward_impl<D, double>(int, const DeformConvParams<D>&, const double*,      \
-                                                  const double*, const double*, const double*, const double*,   \
-                                                  double*, double*, double*, double*, double*);
+#define DCN_INSTANTIATE(D)                                                                                          \
+  template void deform_conv_forward_impl<D, double>(int, const DeformConvParams<D>&, const double*, const double*,  \
+                                                    const double*, const double*, const double*, double*);          \
+  template void deform_conv_backward_impl<D, double>(int, const DeformConvParams<D>&, const double*, const double*, \
+                                                     const double*, const double*, const double*, double*, double*, \
+                                                     double*, double*, double*);
 DCN_INSTANTIATE(1)
 DCN_INSTANTIATE(2)
 DCN_INSTANTIATE(3)

@@ -42,8 +42,7 @@ struct ChunkArgs {
 // A sample's value from a plane of storage type T with corners in the accumulator type A. For T == A
 // this is the shared im2col_element; the half types widen each corner on load.
 template <int kCount, typename A, typename T, typename I = int64_t>
-__device__ __forceinline__ A sample_value(const T* __restrict__ plane,
-                                          const Corners<kCount, A, I>& c) {
+__device__ __forceinline__ A sample_value(const T* __restrict__ plane, const Corners<kCount, A, I>& c) {
   if constexpr (std::is_same_v<T, A>) {
     return im2col_element<kCount, A, I>(plane, c);
   } else {
@@ -59,8 +58,7 @@ __device__ __forceinline__ A sample_value(const T* __restrict__ plane,
 
 // Value and coordinate derivatives of a sample (see coord_grad_element), for any storage type.
 template <int D, typename A, typename T>
-__device__ __forceinline__ A sample_grad(const T* __restrict__ plane,
-                                         const CornerGrads<D, A, int64_t>& c, A* dvalue) {
+__device__ __forceinline__ A sample_grad(const T* __restrict__ plane, const CornerGrads<D, A, int64_t>& c, A* dvalue) {
   if constexpr (std::is_same_v<T, A>) {
     return coord_grad_element<D, A, int64_t>(plane, c, dvalue);
   } else {
@@ -91,8 +89,7 @@ __device__ __forceinline__ void unravel(int64_t flat, const SmallArray<int64_t, 
 
 // The integer grid position p0 of kernel point kpt at y position q (tvdcn-reference §3.3, no offset).
 template <int D>
-__device__ __forceinline__ void base_position(const ChunkArgs<D>& a, int64_t q, int64_t kpt,
-                                              int64_t* pos) {
+__device__ __forceinline__ void base_position(const ChunkArgs<D>& a, int64_t q, int64_t kpt, int64_t* pos) {
   int64_t y[D], k[D];
   unravel<D>(q, a.y_size, y);
   unravel<D>(kpt, a.kernel_size, k);
@@ -101,9 +98,8 @@ __device__ __forceinline__ void base_position(const ChunkArgs<D>& a, int64_t q, 
 
 // Continuous sampling position: p0 + offset[b, (og * K + kpt) * D + axis, q].
 template <int D, typename A, typename T>
-__device__ __forceinline__ void deformed_position(const ChunkArgs<D>& a, const T* __restrict__ offset,
-                                                  int64_t b, int64_t og, int64_t kpt, int64_t q,
-                                                  const int64_t* pos, A* p) {
+__device__ __forceinline__ void deformed_position(const ChunkArgs<D>& a, const T* __restrict__ offset, int64_t b,
+                                                  int64_t og, int64_t kpt, int64_t q, const int64_t* pos, A* p) {
   const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll
   for (int ax = 0; ax < D; ++ax) p[ax] = static_cast<A>(pos[ax]) + convert<A>(off[ax * a.ny]);
@@ -131,9 +127,8 @@ struct ColumnIndex {
 // than recomputed, the mask value reloaded only when the mask group changes, and channels taken four at
 // a time so that 4 * 2^D independent corner loads are in flight per thread.
 template <int D, typename T, bool kDeformable, typename I>
-__global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x,
-                              const T* __restrict__ offset, const T* __restrict__ mask,
-                              T* __restrict__ cols) {
+__global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, const T* __restrict__ offset,
+                              const T* __restrict__ mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), slices = static_cast<I>(a.slices);
@@ -162,8 +157,7 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x,
         const I y = yq % ys, k = kk % ks;
         yq /= ys;
         kk /= ks;
-        pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) +
-                  k * static_cast<I>(a.dilation[ax]);
+        pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
       }
     }
     Corners<kCount, A, I> corners;
@@ -217,9 +211,8 @@ struct AtomicAddOp {
 // X[b, c, corner] += weight * mask * dcol[bl, c, kpt, ql] over the valid corners (tvdcn-reference §4.2;
 // also the transposed op's forward, §5). gx is the full [B, cx, nx] accumulator.
 template <int D, typename T, bool kDeformable>
-__global__ void col2im_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
-                              const T* __restrict__ offset, const T* __restrict__ mask,
-                              acc_type<T>* __restrict__ gx) {
+__global__ void col2im_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ offset,
+                              const T* __restrict__ mask, acc_type<T>* __restrict__ gx) {
   using A = acc_type<T>;
   const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
@@ -261,9 +254,9 @@ __global__ void col2im_kernel(const ChunkArgs<D> a, const acc_type<T>* __restric
 //   dcol[bl, c, kpt, ql] * mask * d Interp(X[b, c], p) / d p_axis   (tvdcn-reference §4.3).
 // One thread per (image, offset group, kernel point, y position); no atomics.
 template <int D, typename T>
-__global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
-                                   const T* __restrict__ x, const T* __restrict__ offset,
-                                   const T* __restrict__ mask, T* __restrict__ grad_offset) {
+__global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
+                                   const T* __restrict__ offset, const T* __restrict__ mask,
+                                   T* __restrict__ grad_offset) {
   using A = acc_type<T>;
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
@@ -306,9 +299,8 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
 // (tvdcn-reference §4.4: value with the forward's early-out; integer sampling when not deformable).
 // One thread per (image, mask group, kernel point, y position); no atomics.
 template <int D, typename T, bool kDeformable>
-__global__ void mask_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
-                                 const T* __restrict__ x, const T* __restrict__ offset,
-                                 T* __restrict__ grad_mask) {
+__global__ void mask_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
+                                 const T* __restrict__ offset, T* __restrict__ grad_mask) {
   using A = acc_type<T>;
   const int64_t n = a.nb * a.mg * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
@@ -354,8 +346,8 @@ __global__ void mask_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __rest
 
 // out[b, c, s] = bias[c] (or 0): the starting value of the transposed op's scatter target.
 template <typename T>
-__global__ void fill_channels_kernel(T* __restrict__ out, const T* __restrict__ bias, int64_t n,
-                                     int64_t channels, int64_t spatial) {
+__global__ void fill_channels_kernel(T* __restrict__ out, const T* __restrict__ bias, int64_t n, int64_t channels,
+                                     int64_t spatial) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     out[i] = bias == nullptr ? convert<T>(0.0f) : bias[(i / spatial) % channels];
@@ -366,8 +358,7 @@ __global__ void fill_channels_kernel(T* __restrict__ out, const T* __restrict__ 
 // rounded once.
 template <typename T>
 __global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>* __restrict__ src,
-                                         const T* __restrict__ bias, int64_t n, int64_t channels,
-                                         int64_t spatial) {
+                                         const T* __restrict__ bias, int64_t n, int64_t channels, int64_t spatial) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     acc_type<T> v = src[i];
@@ -378,8 +369,8 @@ __global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>*
 
 // out[i] (=, or += when accumulate) sum over s < splits, in order, of partial[s * n + i].
 template <typename A>
-__global__ void sum_splits_kernel(A* __restrict__ out, const A* __restrict__ partial, int64_t n,
-                                  int splits, bool accumulate) {
+__global__ void sum_splits_kernel(A* __restrict__ out, const A* __restrict__ partial, int64_t n, int splits,
+                                  bool accumulate) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     A v = accumulate ? out[i] : A(0);

@@ -26,8 +26,8 @@ namespace dcn::cuda {
 namespace fused {
 
 template <int D, typename T, Kind KIND, int BM, bool kDef, typename I>
-void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off,
-            const T* mask, const T* wp, const T* wp_small, const T* bias, T* y) {
+void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off, const T* mask,
+            const T* wp, const T* wp_small, const T* bias, T* y) {
   // Half types: 16 warps (one sampler job of 8 channels per thread at BK = 32); float32: 8.
   constexpr int kWarpsM = (KIND == Kind::kF16 || KIND == Kind::kBf16) ? 4 : 2;
   constexpr int kThreadsCta = kWarpsM * 128;
@@ -40,8 +40,8 @@ void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const 
 }
 
 template <int D, typename T, Kind KIND>
-void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* w, const T* off,
-         const T* mask, const T* bias, T* y, bool fits32) {
+void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* w, const T* off, const T* mask,
+         const T* bias, T* y, bool fits32) {
   constexpr int kBK = KindTraits<KIND>::kBK;
   // Shape-keyed tile: no half-empty tiles for small groups; for wide groups (half types) 256 rows, so
   // that every sampled B tile feeds 256 output channels (float32's two planes would not fit twice).
@@ -58,8 +58,8 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   {
     const ScopedPhase phase("fused_weight", s);
     const unsigned grid = grid_for(n_wp, device);
-    permute_weight_kernel<T, KIND><<<grid, kThreads, 0, s>>>(w, wp_big, wp_small, a.G, a.K, a.cyg, a.cxg,
-                                                             a.o_pad, a.c_pad);
+    permute_weight_kernel<T, KIND>
+        <<<grid, kThreads, 0, s>>>(w, wp_big, wp_small, a.G, a.K, a.cyg, a.cxg, a.o_pad, a.c_pad);
     DCN_CUDA_LAUNCH_CHECK("permute_weight_kernel", grid, kThreads);
   }
   // Images in chunks whose channels-last copy fits the workspace limit (at least one image).
@@ -86,17 +86,23 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
     const int64_t blocks = n_img * a.q_tiles * a.G * a.o_tiles;
     auto go = [&](auto bm, auto def, auto idx) {
       using I = decltype(idx);
-      launch<D, T, KIND, decltype(bm)::value, decltype(def)::value, I>(device, s, a, blocks, xt, off, mask,
-                                                                       wp_big, wp_small, bias, y);
+      launch<D, T, KIND, decltype(bm)::value, decltype(def)::value, I>(device, s, a, blocks, xt, off, mask, wp_big,
+                                                                       wp_small, bias, y);
     };
     if (fits32) {
-      if (BM == 64) off != nullptr ? go(B64{}, On{}, int32_t{}) : go(B64{}, Off{}, int32_t{});
-      else if (BM == 128) off != nullptr ? go(B128{}, On{}, int32_t{}) : go(B128{}, Off{}, int32_t{});
-      else off != nullptr ? go(B256{}, On{}, int32_t{}) : go(B256{}, Off{}, int32_t{});
+      if (BM == 64)
+        off != nullptr ? go(B64{}, On{}, int32_t{}) : go(B64{}, Off{}, int32_t{});
+      else if (BM == 128)
+        off != nullptr ? go(B128{}, On{}, int32_t{}) : go(B128{}, Off{}, int32_t{});
+      else
+        off != nullptr ? go(B256{}, On{}, int32_t{}) : go(B256{}, Off{}, int32_t{});
     } else {
-      if (BM == 64) off != nullptr ? go(B64{}, On{}, int64_t{}) : go(B64{}, Off{}, int64_t{});
-      else if (BM == 128) off != nullptr ? go(B128{}, On{}, int64_t{}) : go(B128{}, Off{}, int64_t{});
-      else off != nullptr ? go(B256{}, On{}, int64_t{}) : go(B256{}, Off{}, int64_t{});
+      if (BM == 64)
+        off != nullptr ? go(B64{}, On{}, int64_t{}) : go(B64{}, Off{}, int64_t{});
+      else if (BM == 128)
+        off != nullptr ? go(B128{}, On{}, int64_t{}) : go(B128{}, Off{}, int64_t{});
+      else
+        off != nullptr ? go(B256{}, On{}, int64_t{}) : go(B256{}, Off{}, int64_t{});
     }
   }
 }
@@ -105,8 +111,8 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
 
 // Y = W @ im2col(X) + bias in the regular view, fused; false when the fused kernel does not apply.
 template <int D, typename T>
-bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, const T* x, const T* w,
-                   const T* off, const T* mask, const T* bias, T* y) {
+bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, const T* x, const T* w, const T* off,
+                   const T* mask, const T* bias, T* y) {
   if constexpr (std::is_same_v<T, double>) {
     return false;
   } else {
@@ -128,8 +134,7 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
     const int64_t cxg = g.cx / g.groups, cyg = g.cy / g.groups;
     const int64_t cpo = g.cx / g.offset_groups, cpm = g.cx / g.mask_groups;
     if (cxg % 8 != 0 || cpo % 8 != 0 || (mask != nullptr && cpm % 8 != 0)) return false;
-    if (g.batch == 0 || g.cx == 0 || g.cy == 0 || g.kernel_points == 0 || g.x_spatial() == 0 ||
-        g.y_spatial() == 0) {
+    if (g.batch == 0 || g.cx == 0 || g.cy == 0 || g.kernel_points == 0 || g.x_spatial() == 0 || g.y_spatial() == 0) {
       return false;
     }
     const int64_t q_tiles = (g.y_spatial() + fused::kBN - 1) / fused::kBN;
@@ -142,8 +147,8 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
       if (mode != FusedConv::kForce && 2 * ctas < multiprocessor_count(device)) return false;
     }
     const int64_t tr_tiles = ((g.x_spatial() + 31) / 32) * ((g.cx + 31) / 32);
-    if (!fits_int32(blocks) || !fits_int32(tr_tiles) || !fits_int32(g.cx) || !fits_int32(g.cy) || !fits_int32(g.kernel_points) ||
-        !fits_int32(cxg + 128) || !fits_int32(cyg + 128) || !fits_int32(q_tiles)) {
+    if (!fits_int32(blocks) || !fits_int32(tr_tiles) || !fits_int32(g.cx) || !fits_int32(g.cy) ||
+        !fits_int32(g.kernel_points) || !fits_int32(cxg + 128) || !fits_int32(cyg + 128) || !fits_int32(q_tiles)) {
       return false;
     }
     fused::Args<D> a{};

@@ -8,9 +8,9 @@
 // NOTE [ Fused forward ]
 // - CTA tile BM x 128 x BK: BM = 64 (at most 64 output channels per group), 128, or 256 (half types,
 //   more than 128 output channels per group, so that each sampled tile feeds twice the channels);
-//   half types: 16 warps as 4 (M) x 4 (N), float32: 8 warps as 2 x 4; warp tile BM/WARPS_M x 32; mma.sync (m16n8k16 for float16/bfloat16, m16n8k8
-//   TF32 for float32, three products for 3xTF32), operands read with ldmatrix. A shared row holds 64
-//   bytes of K (32 half or 16 float32 elements) plus 16 bytes of padding, so ldmatrix and the sampler's
+//   half types: 16 warps as 4 (M) x 4 (N), float32: 8 warps as 2 x 4; warp tile BM/WARPS_M x 32; mma.sync (m16n8k16 for
+//   float16/bfloat16, m16n8k8 TF32 for float32, three products for 3xTF32), operands read with ldmatrix. A shared row
+//   holds 64 bytes of K (32 half or 16 float32 elements) plus 16 bytes of padding, so ldmatrix and the sampler's
 //   16-byte stores are free of bank conflicts in both element widths.
 // - The weight is permuted once per call into [G][K][BM-padded o][BK-padded c] (zero padding, float32
 //   split into its TF32 part and remainder here), so the A tiles are unconditional 16-byte cp.async.
@@ -39,9 +39,9 @@
 namespace dcn::cuda::fused {
 
 constexpr int kThreadsF = 256;
-constexpr int kBN = 128;          // y positions per CTA tile
-constexpr int kRowBytes = 64;     // bytes of K per shared row (one K step of the tile)
-constexpr int kRowPad = 16;       // padding bytes per shared row
+constexpr int kBN = 128;       // y positions per CTA tile
+constexpr int kRowBytes = 64;  // bytes of K per shared row (one K step of the tile)
+constexpr int kRowPad = 16;    // padding bytes per shared row
 constexpr int kRowStride = kRowBytes + kRowPad;
 
 enum class Kind { kF16, kBf16, kTf32, kTf32x3 };
@@ -50,15 +50,15 @@ enum class Kind { kF16, kBf16, kTf32, kTf32x3 };
 template <int D>
 struct Args {
   SmallArray<int64_t, D> x_size, y_size, kernel_size, stride, padding, dilation;
-  int64_t nx, ny;      // prod(x_size), prod(y_size)
-  int cx, cy, G;       // channels of X and Y, groups
-  int cxg, cyg;        // per group
-  int K;               // kernel points
-  int og, mg;          // offset and mask groups
-  int cpo, cpm;        // channels per offset / mask group
-  int c_pad, o_pad;    // cxg rounded up to BK, cyg rounded up to BM (the permuted weight's extents)
+  int64_t nx, ny;    // prod(x_size), prod(y_size)
+  int cx, cy, G;     // channels of X and Y, groups
+  int cxg, cyg;      // per group
+  int K;             // kernel points
+  int og, mg;        // offset and mask groups
+  int cpo, cpm;      // channels per offset / mask group
+  int c_pad, o_pad;  // cxg rounded up to BK, cyg rounded up to BM (the permuted weight's extents)
   int o_tiles, q_tiles;
-  int64_t b0;          // first image of the launch (x is the channels-last copy of images b0 ..)
+  int64_t b0;  // first image of the launch (x is the channels-last copy of images b0 ..)
 };
 
 __device__ __forceinline__ uint32_t tf32_bits(float x) {
@@ -77,8 +77,8 @@ __device__ __forceinline__ void tf32_split(float x, float& big, float& small) {
 // W[(g*cyg + o)][c][kpt] -> wp[((g*K + kpt)*o_pad + o)*c_pad + c], zero padded; for 3xTF32 the
 // remainder goes to wp_small at the same place.
 template <typename T, Kind KIND>
-__global__ void permute_weight_kernel(const T* __restrict__ w, T* __restrict__ wp, T* __restrict__ wp_small,
-                                      int G, int K, int cyg, int cxg, int o_pad, int c_pad) {
+__global__ void permute_weight_kernel(const T* __restrict__ w, T* __restrict__ wp, T* __restrict__ wp_small, int G,
+                                      int K, int cyg, int cxg, int o_pad, int c_pad) {
   const int64_t n = int64_t{G} * K * o_pad * c_pad;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
@@ -208,8 +208,8 @@ __device__ __forceinline__ void unpack8(const uint4 (&r)[V], float (&out)[8]) {
 // xt[bl][p][c] = x[b0 + bl][c][p] for nb images (channels-last copy of the sampled tensor), through
 // 32 x 32 shared tiles; blockIdx.x = (position tile, channel tile), blockIdx.y strides over images.
 template <typename T>
-__global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb,
-                                        int64_t c, int64_t np, int64_t p_tiles) {
+__global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb, int64_t c,
+                                        int64_t np, int64_t p_tiles) {
   __shared__ T tile[32][33];
   const int64_t pt = blockIdx.x % p_tiles, ct = blockIdx.x / p_tiles;
   for (int64_t bl = blockIdx.y; bl < nb; bl += gridDim.y) {
@@ -237,8 +237,8 @@ constexpr int smem_bytes() {  // BM = 256: 61440 bytes (half types)
 template <int D, typename T, Kind KIND, int BM, int WARPS_M, bool kDeformable, typename I>
 __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
     fused_forward_kernel(const Args<D> a, const T* __restrict__ x, const T* __restrict__ offset,
-                         const T* __restrict__ mask, const T* __restrict__ wp,
-                         const T* __restrict__ wp_small, const T* __restrict__ bias, T* __restrict__ y) {
+                         const T* __restrict__ mask, const T* __restrict__ wp, const T* __restrict__ wp_small,
+                         const T* __restrict__ bias, T* __restrict__ y) {
   using Tr = KindTraits<KIND>;
   constexpr int kPlanes = Tr::kPlanes;
   constexpr int kBK = Tr::kBK;

@@ -100,16 +100,15 @@ __global__ void add_inplace_kernel(T* dst, const T* __restrict__ src, index_t n)
 }
 
 template <typename T, typename index_t>
-__global__ void unary_kernel(UnaryOp op, const T* __restrict__ x, T* __restrict__ out, index_t n,
-                             acc_type<T> alpha) {
+__global__ void unary_kernel(UnaryOp op, const T* __restrict__ x, T* __restrict__ out, index_t n, acc_type<T> alpha) {
   for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     out[i] = convert<T>(apply_unary(op, load_acc(x + i), alpha));
   }
 }
 
 template <typename T, typename index_t>
-__global__ void binary_kernel(BinaryOp op, const T* __restrict__ a, const T* __restrict__ b,
-                              T* __restrict__ out, index_t n, Indexer<index_t, 2> ix) {
+__global__ void binary_kernel(BinaryOp op, const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ out,
+                              index_t n, Indexer<index_t, 2> ix) {
   for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     index_t off[2];
     ix.offsets(i, off);
@@ -119,17 +118,15 @@ __global__ void binary_kernel(BinaryOp op, const T* __restrict__ a, const T* __r
 
 // The common case: one coalesced dimension, each operand contiguous (stride 1) or a scalar (stride 0).
 template <typename T, typename index_t>
-__global__ void binary_flat_kernel(BinaryOp op, const T* __restrict__ a, index_t sa,
-                                   const T* __restrict__ b, index_t sb, T* __restrict__ out,
-                                   index_t n) {
+__global__ void binary_flat_kernel(BinaryOp op, const T* __restrict__ a, index_t sa, const T* __restrict__ b,
+                                   index_t sb, T* __restrict__ out, index_t n) {
   for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     out[i] = convert<T>(apply_binary(op, load_acc(a + i * sa), load_acc(b + i * sb)));
   }
 }
 
 template <typename T, typename index_t>
-__global__ void copy_strided_kernel(const T* __restrict__ src, T* __restrict__ dst, index_t n,
-                                    Indexer<index_t, 2> ix) {
+__global__ void copy_strided_kernel(const T* __restrict__ src, T* __restrict__ dst, index_t n, Indexer<index_t, 2> ix) {
   for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
     index_t off[2];
     ix.offsets(i, off);
@@ -144,8 +141,8 @@ int64_t numel_of(int ndim, const int64_t* shape) {
 }
 
 void check_ndim(int ndim, const char* op) {
-  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, op, ": expected at most ",
-            kMaxStridedDims, " dimensions after merging contiguous ones, but got ", ndim);
+  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, op, ": expected at most ", kMaxStridedDims,
+            " dimensions after merging contiguous ones, but got ", ndim);
 }
 
 }  // namespace
@@ -157,9 +154,8 @@ void fill(int device, DType dtype, void* data, int64_t n, double value) {
   DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "fill", [&] {
     DCN_INDEX_SWITCH(fits32(n), [&] {
       const unsigned grid = grid_for(n, device);
-      fill_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(
-          static_cast<scalar_t*>(data), static_cast<index_t>(n),
-          static_cast<acc_type<scalar_t>>(value));
+      fill_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(static_cast<scalar_t*>(data), static_cast<index_t>(n),
+                                                               static_cast<acc_type<scalar_t>>(value));
       DCN_CUDA_LAUNCH_CHECK("fill_kernel", grid, kThreads);
     });
   });
@@ -170,8 +166,8 @@ void cast(int device, DType src_dtype, const void* src, DType dst_dtype, void* d
   DeviceGuard guard(device);
   cudaStream_t s = stream(device);
   if (src_dtype == dst_dtype) {
-    DCN_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * dtype_size(src_dtype),
-                                   cudaMemcpyDeviceToDevice, s));
+    DCN_CUDA_CHECK(
+        cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * dtype_size(src_dtype), cudaMemcpyDeviceToDevice, s));
     return;
   }
   DCN_CUDA_DISPATCH_ALL_TYPES(src_dtype, "cast", [&] {
@@ -180,8 +176,8 @@ void cast(int device, DType src_dtype, const void* src, DType dst_dtype, void* d
       using dst_t = scalar_t;
       DCN_INDEX_SWITCH(fits32(n), [&] {
         const unsigned grid = grid_for(n, device);
-        cast_kernel<src_t, dst_t, index_t><<<grid, kThreads, 0, s>>>(
-            static_cast<const src_t*>(src), static_cast<dst_t*>(dst), static_cast<index_t>(n));
+        cast_kernel<src_t, dst_t, index_t><<<grid, kThreads, 0, s>>>(static_cast<const src_t*>(src),
+                                                                     static_cast<dst_t*>(dst), static_cast<index_t>(n));
         DCN_CUDA_LAUNCH_CHECK("cast_kernel", grid, kThreads);
       });
     });
@@ -209,25 +205,24 @@ void unary(int device, DType dtype, UnaryOp op, const void* x, void* out, int64_
   DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "unary", [&] {
     DCN_INDEX_SWITCH(fits32(n), [&] {
       const unsigned grid = grid_for(n, device);
-      unary_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(
-          op, static_cast<const scalar_t*>(x), static_cast<scalar_t*>(out),
-          static_cast<index_t>(n), static_cast<acc_type<scalar_t>>(alpha));
+      unary_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(op, static_cast<const scalar_t*>(x),
+                                                                static_cast<scalar_t*>(out), static_cast<index_t>(n),
+                                                                static_cast<acc_type<scalar_t>>(alpha));
       DCN_CUDA_LAUNCH_CHECK("unary_kernel", grid, kThreads);
     });
   });
 }
 
-void binary(int device, DType dtype, BinaryOp op, const void* a, const int64_t* a_strides,
-            const void* b, const int64_t* b_strides, void* out, int ndim, const int64_t* shape) {
+void binary(int device, DType dtype, BinaryOp op, const void* a, const int64_t* a_strides, const void* b,
+            const int64_t* b_strides, void* out, int ndim, const int64_t* shape) {
   check_ndim(ndim, "binary");
   const int64_t n = numel_of(ndim, shape);
   if (n <= 0) return;
   DeviceGuard guard(device);
   cudaStream_t s = stream(device);
-  const bool small = fits32(n) && fits32(max_offset(0, ndim, shape, a_strides)) &&
-                     fits32(max_offset(0, ndim, shape, b_strides));
-  const bool flat = ndim == 1 && (a_strides[0] == 0 || a_strides[0] == 1) &&
-                    (b_strides[0] == 0 || b_strides[0] == 1);
+  const bool small =
+      fits32(n) && fits32(max_offset(0, ndim, shape, a_strides)) && fits32(max_offset(0, ndim, shape, b_strides));
+  const bool flat = ndim == 1 && (a_strides[0] == 0 || a_strides[0] == 1) && (b_strides[0] == 0 || b_strides[0] == 1);
   DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "binary", [&] {
     DCN_INDEX_SWITCH(small, [&] {
       const unsigned grid = grid_for(n, device);
@@ -235,40 +230,38 @@ void binary(int device, DType dtype, BinaryOp op, const void* a, const int64_t* 
       const auto* pb = static_cast<const scalar_t*>(b);
       auto* po = static_cast<scalar_t*>(out);
       if (flat) {
-        binary_flat_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(
-            op, pa, static_cast<index_t>(a_strides[0]), pb, static_cast<index_t>(b_strides[0]), po,
-            static_cast<index_t>(n));
+        binary_flat_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(op, pa, static_cast<index_t>(a_strides[0]), pb,
+                                                                        static_cast<index_t>(b_strides[0]), po,
+                                                                        static_cast<index_t>(n));
         DCN_CUDA_LAUNCH_CHECK("binary_flat_kernel", grid, kThreads);
       } else {
         const int64_t* strides[2] = {a_strides, b_strides};
         auto ix = make_indexer<index_t, 2>(ndim, shape, strides);
-        binary_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(op, pa, pb, po,
-                                                                   static_cast<index_t>(n), ix);
+        binary_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(op, pa, pb, po, static_cast<index_t>(n), ix);
         DCN_CUDA_LAUNCH_CHECK("binary_kernel", grid, kThreads);
       }
     });
   });
 }
 
-void copy_strided(int device, DType dtype, const void* src, int64_t src_offset,
-                  const int64_t* src_strides, void* dst, int64_t dst_offset,
-                  const int64_t* dst_strides, int ndim, const int64_t* shape) {
+void copy_strided(int device, DType dtype, const void* src, int64_t src_offset, const int64_t* src_strides, void* dst,
+                  int64_t dst_offset, const int64_t* dst_strides, int ndim, const int64_t* shape) {
   check_ndim(ndim, "copyStrided");
   const int64_t n = numel_of(ndim, shape);
   if (n <= 0) return;
   DeviceGuard guard(device);
   cudaStream_t s = stream(device);
   // The offsets are folded into the base pointers, so the indexer only sees strides.
-  const bool small = fits32(n) && fits32(max_offset(0, ndim, shape, src_strides)) &&
-                     fits32(max_offset(0, ndim, shape, dst_strides));
+  const bool small =
+      fits32(n) && fits32(max_offset(0, ndim, shape, src_strides)) && fits32(max_offset(0, ndim, shape, dst_strides));
   DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "copyStrided", [&] {
     DCN_INDEX_SWITCH(small, [&] {
       const unsigned grid = grid_for(n, device);
       const int64_t* strides[2] = {src_strides, dst_strides};
       auto ix = make_indexer<index_t, 2>(ndim, shape, strides);
-      copy_strided_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(
-          static_cast<const scalar_t*>(src) + src_offset, static_cast<scalar_t*>(dst) + dst_offset,
-          static_cast<index_t>(n), ix);
+      copy_strided_kernel<scalar_t, index_t><<<grid, kThreads, 0, s>>>(static_cast<const scalar_t*>(src) + src_offset,
+                                                                       static_cast<scalar_t*>(dst) + dst_offset,
+                                                                       static_cast<index_t>(n), ix);
       DCN_CUDA_LAUNCH_CHECK("copy_strided_kernel", grid, kThreads);
     });
   });

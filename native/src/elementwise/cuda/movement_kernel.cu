@@ -17,15 +17,15 @@ namespace {
 
 struct MapSet {
   int ndim;
-  int64_t out_sizes[kMaxStridedDims];  // gather: output shape; scatter: x shape
-  int64_t in_strides[kMaxStridedDims]; // gather: x strides; scatter: g strides
-  int64_t map_start[kMaxStridedDims];  // gather: start of map d; scatter: start of the CSR offsets of d
-  int64_t list_start[kMaxStridedDims]; // scatter: start of the CSR list of d
+  int64_t out_sizes[kMaxStridedDims];   // gather: output shape; scatter: x shape
+  int64_t in_strides[kMaxStridedDims];  // gather: x strides; scatter: g strides
+  int64_t map_start[kMaxStridedDims];   // gather: start of map d; scatter: start of the CSR offsets of d
+  int64_t list_start[kMaxStridedDims];  // scatter: start of the CSR list of d
 };
 
 template <typename T>
-__global__ void gather_kernel(const T* __restrict__ x, const int32_t* __restrict__ maps,
-                              T* __restrict__ out, int64_t n, MapSet m, acc_type<T> value) {
+__global__ void gather_kernel(const T* __restrict__ x, const int32_t* __restrict__ maps, T* __restrict__ out, int64_t n,
+                              MapSet m, acc_type<T> value) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     int64_t lin = i, off = 0;
@@ -43,8 +43,8 @@ __global__ void gather_kernel(const T* __restrict__ x, const int32_t* __restrict
 
 // One thread per x element: sums g over the product of the per-dimension source lists.
 template <typename T>
-__global__ void scatter_add_kernel(const T* __restrict__ g, const int32_t* __restrict__ csr,
-                                   T* __restrict__ out, int64_t n, MapSet m) {
+__global__ void scatter_add_kernel(const T* __restrict__ g, const int32_t* __restrict__ csr, T* __restrict__ out,
+                                   int64_t n, MapSet m) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     int32_t begin[kMaxStridedDims], end[kMaxStridedDims], cur[kMaxStridedDims];
@@ -95,10 +95,9 @@ int64_t numel_of(int ndim, const int64_t* shape) {
 }  // namespace
 
 void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_shape,
-            const std::vector<std::vector<int32_t>>& maps, const int64_t* out_shape, double value,
-            void* out) {
-  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, "gather: expected at most ",
-            kMaxStridedDims, " dimensions, but got ", ndim);
+            const std::vector<std::vector<int32_t>>& maps, const int64_t* out_shape, double value, void* out) {
+  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, "gather: expected at most ", kMaxStridedDims,
+            " dimensions, but got ", ndim);
   const int64_t n = numel_of(ndim, out_shape);
   if (n == 0) return;
   DeviceGuard guard(device);
@@ -108,12 +107,11 @@ void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_s
   const auto xs = contiguous_strides(ndim, x_shape);
   std::vector<int32_t> all;
   for (int d = 0; d < ndim; ++d) {
-    DCN_CHECK(static_cast<int64_t>(maps[d].size()) == out_shape[d], kValue,
-              "gather: internal error: map ", d, " has ", maps[d].size(), " entries for size ",
-              out_shape[d], ", please report");
+    DCN_CHECK(static_cast<int64_t>(maps[d].size()) == out_shape[d], kValue, "gather: internal error: map ", d, " has ",
+              maps[d].size(), " entries for size ", out_shape[d], ", please report");
     for (int32_t v : maps[d]) {
-      DCN_CHECK(v >= -1 && v < x_shape[d], kRange, "gather: internal error: map ", d,
-                " entry ", v, " outside [-1, ", x_shape[d], "), please report");
+      DCN_CHECK(v >= -1 && v < x_shape[d], kRange, "gather: internal error: map ", d, " entry ", v, " outside [-1, ",
+                x_shape[d], "), please report");
     }
     m.out_sizes[d] = out_shape[d];
     m.in_strides[d] = xs[d];
@@ -122,14 +120,13 @@ void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_s
   }
   Workspace dmaps(device, std::max<size_t>(1, all.size()) * sizeof(int32_t));
   if (!all.empty()) {
-    DCN_CUDA_CHECK(cudaMemcpyAsync(dmaps.get(), all.data(), all.size() * sizeof(int32_t),
-                                   cudaMemcpyHostToDevice, s));
+    DCN_CUDA_CHECK(cudaMemcpyAsync(dmaps.get(), all.data(), all.size() * sizeof(int32_t), cudaMemcpyHostToDevice, s));
   }
   DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "gather", [&] {
     const unsigned grid = grid_for(n, device);
-    gather_kernel<scalar_t><<<grid, kThreads, 0, s>>>(
-        static_cast<const scalar_t*>(x), dmaps.as<int32_t>(), static_cast<scalar_t*>(out), n, m,
-        static_cast<acc_type<scalar_t>>(value));
+    gather_kernel<scalar_t><<<grid, kThreads, 0, s>>>(static_cast<const scalar_t*>(x), dmaps.as<int32_t>(),
+                                                      static_cast<scalar_t*>(out), n, m,
+                                                      static_cast<acc_type<scalar_t>>(value));
     DCN_CUDA_LAUNCH_CHECK("gather_kernel", grid, kThreads);
   });
   // The pageable host->device copy above completed before cudaMemcpyAsync returned, so `all` may go.
@@ -137,8 +134,8 @@ void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_s
 
 void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t* g_shape,
                  const std::vector<std::vector<int32_t>>& maps, const int64_t* x_shape, void* out) {
-  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, "scatterAdd: expected at most ",
-            kMaxStridedDims, " dimensions, but got ", ndim);
+  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, "scatterAdd: expected at most ", kMaxStridedDims,
+            " dimensions, but got ", ndim);
   const int64_t n = numel_of(ndim, x_shape);
   if (n == 0) return;
   DeviceGuard guard(device);
@@ -151,14 +148,13 @@ void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t
   std::vector<int32_t> lists;
   std::vector<int64_t> list_base(ndim);
   for (int d = 0; d < ndim; ++d) {
-    DCN_CHECK(static_cast<int64_t>(maps[d].size()) == g_shape[d], kValue,
-              "scatterAdd: internal error: map ", d, " has ", maps[d].size(),
-              " entries for size ", g_shape[d], ", please report");
+    DCN_CHECK(static_cast<int64_t>(maps[d].size()) == g_shape[d], kValue, "scatterAdd: internal error: map ", d,
+              " has ", maps[d].size(), " entries for size ", g_shape[d], ", please report");
     const int64_t xs = x_shape[d];
     std::vector<int32_t> count(xs + 1, 0);
     for (int32_t v : maps[d]) {
-      DCN_CHECK(v >= -1 && v < xs, kRange, "scatterAdd: internal error: map ", d, " entry ", v,
-                " outside [-1, ", xs, "), please report");
+      DCN_CHECK(v >= -1 && v < xs, kRange, "scatterAdd: internal error: map ", d, " entry ", v, " outside [-1, ", xs,
+                "), please report");
       if (v >= 0) count[v + 1]++;
     }
     for (int64_t i = 0; i < xs; ++i) count[i + 1] += count[i];
@@ -179,13 +175,12 @@ void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t
   csr.insert(csr.end(), lists.begin(), lists.end());
   Workspace dcsr(device, std::max<size_t>(1, csr.size()) * sizeof(int32_t));
   if (!csr.empty()) {
-    DCN_CUDA_CHECK(cudaMemcpyAsync(dcsr.get(), csr.data(), csr.size() * sizeof(int32_t),
-                                   cudaMemcpyHostToDevice, s));
+    DCN_CUDA_CHECK(cudaMemcpyAsync(dcsr.get(), csr.data(), csr.size() * sizeof(int32_t), cudaMemcpyHostToDevice, s));
   }
   DCN_CUDA_DISPATCH_ALL_TYPES(dtype, "scatterAdd", [&] {
     const unsigned grid = grid_for(n, device);
-    scatter_add_kernel<scalar_t><<<grid, kThreads, 0, s>>>(
-        static_cast<const scalar_t*>(g), dcsr.as<int32_t>(), static_cast<scalar_t*>(out), n, m);
+    scatter_add_kernel<scalar_t><<<grid, kThreads, 0, s>>>(static_cast<const scalar_t*>(g), dcsr.as<int32_t>(),
+                                                           static_cast<scalar_t*>(out), n, m);
     DCN_CUDA_LAUNCH_CHECK("scatter_add_kernel", grid, kThreads);
   });
 }

@@ -60,9 +60,9 @@ __device__ __forceinline__ A block_sum(A v) {
 // Innermost dim reduced. Block (o, split): reduced flat indices [split * chunk, ...) of output o. The
 // reduced set is (outer reduced dims) x inner, the inner dim of length `inner` and stride 1.
 template <typename T>
-__global__ void sum_rows_kernel(const T* __restrict__ x, acc_type<T>* __restrict__ partial,
-                                T* __restrict__ out, DimSet kept, DimSet outer, int64_t inner,
-                                int64_t n_out, int64_t reduced, int64_t chunk, int splits) {
+__global__ void sum_rows_kernel(const T* __restrict__ x, acc_type<T>* __restrict__ partial, T* __restrict__ out,
+                                DimSet kept, DimSet outer, int64_t inner, int64_t n_out, int64_t reduced, int64_t chunk,
+                                int splits) {
   using A = acc_type<T>;
   for (int64_t o = blockIdx.x; o < n_out; o += gridDim.x) {
     const int64_t base = kept.offset(o);
@@ -85,8 +85,10 @@ __global__ void sum_rows_kernel(const T* __restrict__ x, acc_type<T>* __restrict
     }
     acc = block_sum(acc);
     if (threadIdx.x == 0) {
-      if (splits == 1) out[o] = convert<T>(acc);
-      else partial[static_cast<int64_t>(blockIdx.y) * n_out + o] = acc;
+      if (splits == 1)
+        out[o] = convert<T>(acc);
+      else
+        partial[static_cast<int64_t>(blockIdx.y) * n_out + o] = acc;
     }
   }
 }
@@ -94,13 +96,11 @@ __global__ void sum_rows_kernel(const T* __restrict__ x, acc_type<T>* __restrict
 // Innermost dim kept. Thread (o, split) sums the reduced flat indices [split * chunk, ...) of output o,
 // walking the reduced dims with an odometer (no division per element).
 template <typename T>
-__global__ void sum_cols_kernel(const T* __restrict__ x, acc_type<T>* __restrict__ partial,
-                                T* __restrict__ out, DimSet kept, DimSet red, int64_t n_out,
-                                int64_t reduced, int64_t chunk, int splits) {
+__global__ void sum_cols_kernel(const T* __restrict__ x, acc_type<T>* __restrict__ partial, T* __restrict__ out,
+                                DimSet kept, DimSet red, int64_t n_out, int64_t reduced, int64_t chunk, int splits) {
   using A = acc_type<T>;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n_out;
-       o += stride) {
+  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n_out; o += stride) {
     const int64_t base = kept.offset(o);
     const int64_t r0 = static_cast<int64_t>(blockIdx.y) * chunk;
     const int64_t r1 = min(reduced, r0 + chunk);
@@ -123,19 +123,20 @@ __global__ void sum_cols_kernel(const T* __restrict__ x, acc_type<T>* __restrict
         }
       }
     }
-    if (splits == 1) out[o] = convert<T>(acc);
-    else partial[static_cast<int64_t>(blockIdx.y) * n_out + o] = acc;
+    if (splits == 1)
+      out[o] = convert<T>(acc);
+    else
+      partial[static_cast<int64_t>(blockIdx.y) * n_out + o] = acc;
   }
 }
 
 // out[o] = sum over s (in order) of partial[s][o], in float64: the partials of a long reduction are
 // large and many, and a float32 running sum of them would lose their low bits.
 template <typename T>
-__global__ void sum_partials_kernel(const acc_type<T>* __restrict__ partial, T* __restrict__ out,
-                                    int64_t n_out, int splits) {
+__global__ void sum_partials_kernel(const acc_type<T>* __restrict__ partial, T* __restrict__ out, int64_t n_out,
+                                    int splits) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n_out;
-       o += stride) {
+  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n_out; o += stride) {
     double acc = 0;
     for (int s = 0; s < splits; ++s) acc += partial[static_cast<int64_t>(s) * n_out + o];
     out[o] = convert<T>(acc);
@@ -144,10 +145,9 @@ __global__ void sum_partials_kernel(const acc_type<T>* __restrict__ partial, T* 
 
 }  // namespace
 
-void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape,
-         const bool* reduced_dims, void* out) {
-  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, "sum: expected at most ",
-            kMaxStridedDims, " dimensions, but got ", ndim);
+void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape, const bool* reduced_dims, void* out) {
+  DCN_CHECK(ndim >= 0 && ndim <= kMaxStridedDims, kRange, "sum: expected at most ", kMaxStridedDims,
+            " dimensions, but got ", ndim);
   // Merge neighbouring dims of the same kind, dropping size-1 dims.
   std::vector<int64_t> sizes;
   std::vector<bool> red;
@@ -156,7 +156,8 @@ void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape,
     n_in *= shape[d];
     if (!reduced_dims[d]) n_out *= shape[d];
     if (shape[d] == 1) continue;
-    if (!sizes.empty() && red.back() == reduced_dims[d]) sizes.back() *= shape[d];
+    if (!sizes.empty() && red.back() == reduced_dims[d])
+      sizes.back() *= shape[d];
     else {
       sizes.push_back(shape[d]);
       red.push_back(reduced_dims[d]);
@@ -212,14 +213,13 @@ void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape,
       const int64_t inner = outer.sizes[outer.n - 1];
       outer.n--;
       const dim3 grid(static_cast<unsigned>(std::min<int64_t>(n_out, 65535 * 16)), splits);
-      sum_rows_kernel<scalar_t><<<grid, kThreads, 0, s>>>(xi, partial, o, kept, outer, inner, n_out,
-                                                          reduced, chunk, splits);
+      sum_rows_kernel<scalar_t>
+          <<<grid, kThreads, 0, s>>>(xi, partial, o, kept, outer, inner, n_out, reduced, chunk, splits);
       DCN_CUDA_LAUNCH_CHECK("sum_rows_kernel", grid, kThreads);
     } else {
       const int64_t blocks = std::min<int64_t>((n_out + kThreads - 1) / kThreads, 65535 * 16);
       const dim3 grid(static_cast<unsigned>(blocks), splits);
-      sum_cols_kernel<scalar_t><<<grid, kThreads, 0, s>>>(xi, partial, o, kept, rset, n_out, reduced,
-                                                          chunk, splits);
+      sum_cols_kernel<scalar_t><<<grid, kThreads, 0, s>>>(xi, partial, o, kept, rset, n_out, reduced, chunk, splits);
       DCN_CUDA_LAUNCH_CHECK("sum_cols_kernel", grid, kThreads);
     }
     if (splits > 1) {

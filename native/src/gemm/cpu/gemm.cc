@@ -42,8 +42,8 @@ void uk_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accu
 
 #if DCN_GEMM_X86
 // AVX2 + FMA, float: 6 x 16 (12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers).
-__attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a, const float* b, float* c,
-                                                     int64_t ldc, bool accumulate) {
+__attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                                     bool accumulate) {
   constexpr int MR = 6;
   __m256 r[MR][2];
   DCN_UNROLL_FULL
@@ -73,8 +73,8 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a,
 }
 
 // AVX2 + FMA, double: 6 x 8.
-__attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a, const double* b,
-                                                     double* c, int64_t ldc, bool accumulate) {
+__attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a, const double* b, double* c,
+                                                     int64_t ldc, bool accumulate) {
   constexpr int MR = 6;
   __m256d r[MR][2];
   DCN_UNROLL_FULL
@@ -104,8 +104,8 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a
 }
 
 // AVX-512F, float: 12 x 32 (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers).
-__attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a, const float* b,
-                                                      float* c, int64_t ldc, bool accumulate) {
+__attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                                      bool accumulate) {
   constexpr int MR = 12;
   __m512 r[MR][2];
   DCN_UNROLL_FULL
@@ -135,8 +135,8 @@ __attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a
 }
 
 // AVX-512F, double: 12 x 16.
-__attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b,
-                                                      double* c, int64_t ldc, bool accumulate) {
+__attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b, double* c,
+                                                      int64_t ldc, bool accumulate) {
   constexpr int MR = 12;
   __m512d r[MR][2];
   DCN_UNROLL_FULL
@@ -292,8 +292,8 @@ void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T*
 }
 
 template <typename T>
-void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a,
-                  int64_t a_panel_stride, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
+void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
+                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
   auto tile = [&](int64_t i0, int64_t j0) {
@@ -344,8 +344,7 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   }
   const int64_t n_blocks = (n + nc - 1) / nc;
   const int64_t m_panels = (m + mr - 1) / mr;
-  const int64_t m_splits =
-      std::min<int64_t>(m_panels, std::max<int64_t>(1, (2 * threads + n_blocks - 1) / n_blocks));
+  const int64_t m_splits = std::min<int64_t>(m_panels, std::max<int64_t>(1, (2 * threads + n_blocks - 1) / n_blocks));
   const int64_t split_panels = (m_panels + m_splits - 1) / m_splits;
   const int64_t n_tasks = n_blocks * m_splits;
   const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tasks));
@@ -379,8 +378,7 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
           ap = abuf;
           a_stride = kc * mr;
         }
-        macro_kernel(uk, mcur, ncur, kc, ap, a_stride, bp, c + i0 * ldc + j0, ldc,
-                     accumulate || p0 > 0);
+        macro_kernel(uk, mcur, ncur, kc, ap, a_stride, bp, c + i0 * ldc + j0, ldc, accumulate || p0 > 0);
       }
     }
   });
@@ -399,13 +397,13 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   });
 }
 
-#define DCN_INSTANTIATE_GEMM(T)                                                                      \
-  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                    \
-  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                    \
-  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, \
-                                const T*, T*, int64_t, bool, MacroOrder);                            \
-  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, \
-                        const T*, const T*, int64_t, int64_t, T*, int64_t, bool, const T*);            \
+#define DCN_INSTANTIATE_GEMM(T)                                                                                    \
+  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
+  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
+  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*, \
+                                int64_t, bool, MacroOrder);                                                        \
+  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
+                        const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)

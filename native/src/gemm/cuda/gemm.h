@@ -4,9 +4,9 @@
 // arbitrary element strides, two levels of batching, an optional folded K dimension (to reduce over
 // images and positions at once) and split-K into separate partial outputs. Host declarations only.
 #pragma once
-#include <cuda_runtime.h>
-
 #include <cstdint>
+
+#include <cuda_runtime.h>
 
 namespace dcn::cuda {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Explicit instantiation of gemm() for __nv_bfloat16 inputs, with __nv_bfloat16 or float32 results (one file per dtype so
-// nvcc builds them in parallel).
+// Explicit instantiation of gemm() for __nv_bfloat16 inputs, with __nv_bfloat16 or float32 results (one file per dtype
+// so nvcc builds them in parallel).
 #include "gemm/cuda/gemm_kernel.cuh"
 
 namespace dcn::cuda {

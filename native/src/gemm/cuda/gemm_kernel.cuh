@@ -14,12 +14,12 @@
 // k is contiguous, else [k][m]; likewise B), so the global loads are coalesced and the stores to shared
 // memory conflict-free; the paddings keep the fragment reads conflict-free in either layout.
 #pragma once
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/scalar.cuh"
@@ -52,9 +52,8 @@ struct Tile {
     A = static_cast<const TIn*>(d.A) + z1 * d.b1.a + z2 * d.b2.a;
     B = static_cast<const TIn*>(d.B) + z1 * d.b1.b + z2 * d.b2.b;
     C = static_cast<TOut*>(d.C) + z1 * d.b1.c + z2 * d.b2.c + split * d.c_split;
-    bias = (d.bias != nullptr && split == 0)
-               ? static_cast<const TIn*>(d.bias) + z1 * d.b1.bias + z2 * d.b2.bias
-               : nullptr;
+    bias =
+        (d.bias != nullptr && split == 0) ? static_cast<const TIn*>(d.bias) + z1 * d.b1.bias + z2 * d.b2.bias : nullptr;
     M = d.M;
     N = d.N;
     // Pieces of whole K tiles.
@@ -89,13 +88,13 @@ struct Loader {
   static_assert(!KFOLD || KC, "a folded K needs k contiguous");
   static constexpr int kRowStep = kThreads / BK;  // KC: rows between a thread's elements
   static constexpr int kKStep = kThreads / R;     // !KC: k between a thread's elements
-  const TIn* ptr;   // element (r_t, k = 0)
-  int64_t step;     // KC: address step between a thread's elements (kRowStep rows)
+  const TIn* ptr;                                 // element (r_t, k = 0)
+  int64_t step;                                   // KC: address step between a thread's elements (kRowStep rows)
   int64_t s_k, s_kf, kfold;
   int r_t, k_t, r_lim;
 
-  __device__ __forceinline__ Loader(const TIn* base, int64_t r0, int64_t rows, int64_t s_r,
-                                    int64_t s_k_, int64_t s_kf_, int64_t kfold_) {
+  __device__ __forceinline__ Loader(const TIn* base, int64_t r0, int64_t rows, int64_t s_r, int64_t s_k_, int64_t s_kf_,
+                                    int64_t kfold_) {
     const int tid = threadIdx.x;
     if constexpr (KC) {
       k_t = tid % BK;
@@ -121,8 +120,10 @@ struct Loader {
       const int64_t k = k0 + k_t;
       const bool k_ok = k < k_end;
       int64_t koff;
-      if constexpr (KFOLD) koff = (k / kfold) * s_kf + (k % kfold);
-      else koff = k * s_k;
+      if constexpr (KFOLD)
+        koff = (k / kfold) * s_kf + (k % kfold);
+      else
+        koff = k * s_k;
 #pragma unroll
       for (int i = 0; i < E; ++i) {
         v[i] = (k_ok && r_t + i * kRowStep < r_lim) ? convert<S>(ptr[i * step + koff]) : convert<S>(0.0f);
@@ -154,12 +155,18 @@ struct SimtConfig<double> {
 
 __device__ __forceinline__ void load4(const float* p, float* out) {
   const float4 v = *reinterpret_cast<const float4*>(p);
-  out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
+  out[0] = v.x;
+  out[1] = v.y;
+  out[2] = v.z;
+  out[3] = v.w;
 }
 __device__ __forceinline__ void load4(const double* p, double* out) {
   const double2 v0 = *reinterpret_cast<const double2*>(p);
   const double2 v1 = *reinterpret_cast<const double2*>(p + 2);
-  out[0] = v0.x; out[1] = v0.y; out[2] = v1.x; out[3] = v1.y;
+  out[0] = v0.x;
+  out[1] = v0.y;
+  out[2] = v1.x;
+  out[3] = v1.y;
 }
 
 template <typename TIn, typename TOut, bool AKC, bool BNC, bool KFOLD>
@@ -167,11 +174,11 @@ __global__ void __launch_bounds__(kThreads) gemm_simt_kernel(const GemmDesc d) {
   using Acc = acc_type<TIn>;
   using Cfg = SimtConfig<Acc>;
   constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
-  constexpr int TX = BN / TN;                // threads along n
-  constexpr int RM = TM / 4, RN = TN / 4;    // 4-wide row / column groups per thread
-  constexpr int EA = BM * BK / kThreads;     // A elements loaded per thread and K step
+  constexpr int TX = BN / TN;              // threads along n
+  constexpr int RM = TM / 4, RN = TN / 4;  // 4-wide row / column groups per thread
+  constexpr int EA = BM * BK / kThreads;   // A elements loaded per thread and K step
   constexpr int EB = BN * BK / kThreads;
-  constexpr int PAD = 4;                     // keeps 16-byte alignment and spreads banks
+  constexpr int PAD = 4;  // keeps 16-byte alignment and spreads banks
   static_assert((BM / TM) * (BN / TN) == kThreads, "one result block per thread");
   __shared__ __align__(16) Acc As[2][BK][BM + PAD];
   __shared__ __align__(16) Acc Bs[2][BK][BN + PAD];
@@ -293,7 +300,7 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
   constexpr bool kHalf = KIND == MmaKind::kF16 || KIND == MmaKind::kBf16;
   constexpr int KSTEP = kHalf ? 16 : 8;
   constexpr int MI = BM / 32, NI = 4;  // m16 and n8 tiles per warp (warp tile BM/2 x 32)
-  using S = TIn;                 // shared-memory element: float, __half or __nv_bfloat16
+  using S = TIn;                       // shared-memory element: float, __half or __nv_bfloat16
   // Paddings (in elements): rows along K of 32 + 4 floats / 32 + 8 halves; rows along M/N of 128 + 8.
   constexpr int PADK = kHalf ? 8 : 4;
   constexpr int PADMN = 8;
@@ -304,12 +311,16 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
   __shared__ __align__(16) ATile As;
   __shared__ __align__(16) BTile Bs;
   auto a_at = [&](int m, int k) -> S& {
-    if constexpr (AKC) return As.v[m][k];
-    else return As.v[k][m];
+    if constexpr (AKC)
+      return As.v[m][k];
+    else
+      return As.v[k][m];
   };
   auto b_at = [&](int k, int n) -> S& {
-    if constexpr (BNC) return Bs.v[k][n];
-    else return Bs.v[n][k];
+    if constexpr (BNC)
+      return Bs.v[k][n];
+    else
+      return Bs.v[n][k];
   };
 
   const Tile<TIn, TOut> t(d, BM, BN, BK);
@@ -359,8 +370,10 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
 #pragma unroll
           for (int r = 0; r < 4; ++r) {
             const int mm = m + (r & 1) * 8, kk = ks + 2 * q + (r >> 1) * 8;
-            if constexpr (AKC) af[i][r] = *reinterpret_cast<const uint32_t*>(&a_at(mm, kk));
-            else af[i][r] = pack2(a_at(mm, kk), a_at(mm, kk + 1));
+            if constexpr (AKC)
+              af[i][r] = *reinterpret_cast<const uint32_t*>(&a_at(mm, kk));
+            else
+              af[i][r] = pack2(a_at(mm, kk), a_at(mm, kk + 1));
           }
         }
 #pragma unroll
@@ -369,16 +382,20 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
 #pragma unroll
           for (int r = 0; r < 2; ++r) {
             const int kk = ks + 2 * q + r * 8;
-            if constexpr (!BNC) bf[j][r] = *reinterpret_cast<const uint32_t*>(&b_at(kk, n));
-            else bf[j][r] = pack2(b_at(kk, n), b_at(kk + 1, n));
+            if constexpr (!BNC)
+              bf[j][r] = *reinterpret_cast<const uint32_t*>(&b_at(kk, n));
+            else
+              bf[j][r] = pack2(b_at(kk, n), b_at(kk + 1, n));
           }
         }
 #pragma unroll
         for (int i = 0; i < MI; ++i)
 #pragma unroll
           for (int j = 0; j < NI; ++j) {
-            if constexpr (KIND == MmaKind::kF16) mma_f16(acc[i][j], af[i], bf[j]);
-            else mma_bf16(acc[i][j], af[i], bf[j]);
+            if constexpr (KIND == MmaKind::kF16)
+              mma_f16(acc[i][j], af[i], bf[j]);
+            else
+              mma_bf16(acc[i][j], af[i], bf[j]);
           }
       } else {
         // m16n8k8 tf32: a0 (g, q), a1 (g+8, q), a2 (g, q+4), a3 (g+8, q+4); b0 (k q, n g), b1 (k q+4, n g).
@@ -386,8 +403,7 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
 #pragma unroll
         for (int i = 0; i < MI; ++i)
 #pragma unroll
-          for (int r = 0; r < 4; ++r)
-            av[i][r] = a_at(wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
+          for (int r = 0; r < 4; ++r) av[i][r] = a_at(wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
 #pragma unroll
         for (int j = 0; j < NI; ++j)
 #pragma unroll
@@ -440,7 +456,6 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
       }
 }
 
-
 // ---------------------------------------------------------------------------------------------------
 // Tensor-core kernel for float32 operands with a cp.async pipeline
 
@@ -469,12 +484,16 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
   ATile* As = reinterpret_cast<ATile*>(smem_raw);
   BTile* Bs = reinterpret_cast<BTile*>(smem_raw + STAGES * sizeof(ATile));
   auto a_at = [&](int st, int m, int k) -> float& {
-    if constexpr (AKC) return As[st].v[m][k];
-    else return As[st].v[k][m];
+    if constexpr (AKC)
+      return As[st].v[m][k];
+    else
+      return As[st].v[k][m];
   };
   auto b_at = [&](int st, int k, int n) -> float& {
-    if constexpr (BNC) return Bs[st].v[k][n];
-    else return Bs[st].v[n][k];
+    if constexpr (BNC)
+      return Bs[st].v[k][n];
+    else
+      return Bs[st].v[n][k];
   };
 
   const Tile<float, TOut> t(d, BM, BN, BK);
@@ -496,8 +515,10 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
         const int64_t k = k0 + la.k_t;
         const bool k_ok = k < t.k_end;
         int64_t koff;
-        if constexpr (KFOLD) koff = (k / la.kfold) * la.s_kf + (k % la.kfold);
-        else koff = k * la.s_k;
+        if constexpr (KFOLD)
+          koff = (k / la.kfold) * la.s_kf + (k % la.kfold);
+        else
+          koff = k * la.s_k;
 #pragma unroll
         for (int i = 0; i < EA; ++i) {
           const bool ok = k_ok && la.row(i) < la.r_lim;
@@ -516,8 +537,10 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
         const int64_t k = k0 + lb.k_t;
         const bool k_ok = k < t.k_end;
         int64_t koff;
-        if constexpr (KFOLD) koff = (k / lb.kfold) * lb.s_kf + (k % lb.kfold);
-        else koff = k * lb.s_k;
+        if constexpr (KFOLD)
+          koff = (k / lb.kfold) * lb.s_kf + (k % lb.kfold);
+        else
+          koff = k * lb.s_k;
 #pragma unroll
         for (int i = 0; i < EB; ++i) {
           const bool ok = k_ok && lb.row(i) < lb.r_lim;
@@ -609,15 +632,12 @@ constexpr int async_smem_bytes() {
 // Launch
 
 template <typename Kernel>
-void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name,
-            int smem = 0) {
+void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name, int smem = 0) {
   const int64_t tiles = ((d.M + bm - 1) / bm) * ((d.N + bn - 1) / bn);
   const int64_t batches = d.b1.count * d.b2.count;
-  DCN_CHECK(tiles < (int64_t{1} << 31) && batches <= 65535 && d.splits <= 65535, kRange,
-            "gemm: internal error: grid (", tiles, ", ", batches, ", ", d.splits,
-            ") too large, please report");
-  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(batches),
-                  static_cast<unsigned>(d.splits));
+  DCN_CHECK(tiles < (int64_t{1} << 31) && batches <= 65535 && d.splits <= 65535, kRange, "gemm: internal error: grid (",
+            tiles, ", ", batches, ", ", d.splits, ") too large, please report");
+  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(batches), static_cast<unsigned>(d.splits));
   if (smem > 48 * 1024) {
     DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   }
@@ -683,14 +703,14 @@ struct MmaAsyncPick {
       cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       if (d.M <= 64) {
-        launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
-               "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC>());
+        launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_async_kernel",
+               async_smem_bytes<64, 128, AKC, BNC>());
       } else if (gemm_wide_tiles() && wide >= sms) {
-        launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
-               "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC>());
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s, "gemm_mma_async_kernel",
+               async_smem_bytes<128, 256, AKC, BNC>());
       } else {
-        launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
-               "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC>());
+        launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_mma_async_kernel",
+               async_smem_bytes<128, 128, AKC, BNC>());
       }
     }
   };
@@ -706,14 +726,9 @@ void gemm(const GemmDesc& d, cudaStream_t stream) {
     dispatch_layout<SimtPick<TIn, TOut>::template P>(d, stream);
   } else if constexpr (std::is_same_v<TIn, float>) {
     switch (float32_matmul()) {
-      case Float32Matmul::kTf32x3:
-        dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32x3>::template P>(d, stream);
-        break;
-      case Float32Matmul::kTf32:
-        dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32>::template P>(d, stream);
-        break;
-      default:
-        dispatch_layout<SimtPick<TIn, TOut>::template P>(d, stream);
+      case Float32Matmul::kTf32x3: dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32x3>::template P>(d, stream); break;
+      case Float32Matmul::kTf32: dispatch_layout<MmaAsyncPick<TOut, MmaKind::kTf32>::template P>(d, stream); break;
+      default: dispatch_layout<SimtPick<TIn, TOut>::template P>(d, stream);
     }
   } else if constexpr (std::is_same_v<TIn, __half>) {
     dispatch_layout<MmaPick<TIn, TOut, MmaKind::kF16>::template P>(d, stream);

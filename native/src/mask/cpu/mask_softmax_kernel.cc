@@ -97,8 +97,8 @@ void mask_softmax_backward(const TensorView& output, const TensorView& grad_outp
   int64_t outer, spatial;
   split(output, mask_groups, kernel_points, &outer, &spatial);
   DCN_DISPATCH_FLOATING_TYPES(output.dtype, "maskSoftmaxBackward", [&] {
-    softmax_backward(output.data_ptr<scalar_t>(), grad_output.data_ptr<scalar_t>(),
-                     grad_mask.data_ptr<scalar_t>(), outer, kernel_points, spatial);
+    softmax_backward(output.data_ptr<scalar_t>(), grad_output.data_ptr<scalar_t>(), grad_mask.data_ptr<scalar_t>(),
+                     outer, kernel_points, spatial);
   });
 }
 

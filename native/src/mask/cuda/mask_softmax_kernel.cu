@@ -17,8 +17,8 @@ __device__ __forceinline__ float d_exp(float x) { return expf(x); }
 __device__ __forceinline__ double d_exp(double x) { return exp(x); }
 
 template <typename T>
-__global__ void mask_softmax_forward_kernel(const T* __restrict__ mask, T* __restrict__ out,
-                                            int64_t n, int64_t K, int64_t S) {
+__global__ void mask_softmax_forward_kernel(const T* __restrict__ mask, T* __restrict__ out, int64_t n, int64_t K,
+                                            int64_t S) {
   using A = acc_type<T>;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -39,8 +39,8 @@ __global__ void mask_softmax_forward_kernel(const T* __restrict__ mask, T* __res
 }
 
 template <typename T>
-__global__ void mask_softmax_backward_kernel(const T* __restrict__ y, const T* __restrict__ g,
-                                             T* __restrict__ gx, int64_t n, int64_t K, int64_t S) {
+__global__ void mask_softmax_backward_kernel(const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ gx,
+                                             int64_t n, int64_t K, int64_t S) {
   using A = acc_type<T>;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -64,8 +64,7 @@ void split(const TensorView& t, int64_t groups, int64_t kernel_points, int64_t* 
 
 }  // namespace
 
-void mask_softmax_forward(const TensorView& mask_t, int64_t groups, int64_t kernel_points,
-                          const TensorView& output) {
+void mask_softmax_forward(const TensorView& mask_t, int64_t groups, int64_t kernel_points, const TensorView& output) {
   int64_t batch, spatial;
   split(mask_t, groups, kernel_points, &batch, &spatial);
   const int device = mask_t.device.index;
@@ -97,9 +96,9 @@ void mask_softmax_backward(const TensorView& output_t, const TensorView& grad_ou
   cudaStream_t s = stream(device);
   DCN_CUDA_DISPATCH_ALL_TYPES(output_t.dtype, "maskSoftmaxBackward", [&] {
     const unsigned grid = grid_for(n, device);
-    mask_softmax_backward_kernel<scalar_t><<<grid, kThreads, 0, s>>>(
-        static_cast<const scalar_t*>(output), static_cast<const scalar_t*>(grad_output),
-        static_cast<scalar_t*>(grad_mask), n, kernel_points, spatial);
+    mask_softmax_backward_kernel<scalar_t>
+        <<<grid, kThreads, 0, s>>>(static_cast<const scalar_t*>(output), static_cast<const scalar_t*>(grad_output),
+                                   static_cast<scalar_t*>(grad_mask), n, kernel_points, spatial);
     DCN_CUDA_LAUNCH_CHECK("mask_softmax_backward_kernel", grid, kThreads);
   });
 }

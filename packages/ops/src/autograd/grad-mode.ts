@@ -28,11 +28,7 @@ function checkSync<T>(op: string, fn: () => T): () => T {
   }
   return () => {
     const result = fn();
-    if (
-      typeof result === 'object' &&
-      result !== null &&
-      typeof (result as { then?: unknown }).then === 'function'
-    ) {
+    if (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function') {
       throw new InvalidArgumentError(
         `${op}(): expected fn to be synchronous, but it returned a Promise; ` +
           `the mode would end before the awaited code runs: call ${op}() around each synchronous part`,

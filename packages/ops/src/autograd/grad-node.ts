@@ -167,7 +167,7 @@ export class GradNode {
  */
 export function shouldRecord(inputs: readonly (Tensor | null | undefined)[]): boolean {
   if (!isGradEnabled()) return false;
-  for (const t of inputs) if (t != null && t.requiresGrad) return true;
+  for (const t of inputs) if (t?.requiresGrad) return true;
   return false;
 }
 

@@ -160,9 +160,7 @@ export function gradcheck(fn: GradcheckFn, inputs: readonly Tensor[], options: G
   const analytic = runInScope(() => {
     const outs = asList(fn(...inputs));
     const total = outs.reduce((n, o) => n + o.numel, 0);
-    const rows: Float64Array[][] = wrt.map(([t]) =>
-      Array.from({ length: total }, () => new Float64Array(t.numel)),
-    );
+    const rows: Float64Array[][] = wrt.map(([t]) => Array.from({ length: total }, () => new Float64Array(t.numel)));
     let row = 0;
     for (let o = 0; o < outs.length; o++) {
       for (let e = 0; e < outs[o].numel; e++, row++) {

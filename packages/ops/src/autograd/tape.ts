@@ -18,7 +18,7 @@ import { reshape } from '../ops/shape-ops.js';
 import { onesLike } from '../tensor/factories.js';
 import { keep, runInScope } from '../tensor/memory.js';
 import {
-    isTensor,
+  isTensor,
   sameShape,
   setGradUnchecked,
   storageOf,
@@ -29,7 +29,6 @@ import { type GradNode, gradNodeOf } from './grad-node.js';
 import { withGradMode } from './grad-mode.js';
 import { getGradient } from './gradient-registry.js';
 import { registerAllGradients } from '../gradients/register-all-gradients.js';
-
 
 /** Options of {@link grad}. */
 export interface GradOptions extends BackwardOptions {
@@ -102,13 +101,7 @@ function plan(
 }
 
 /** Checks a root and its gradient; returns the gradient or null (meaning ones). */
-function checkRoot(
-  op: string,
-  root: unknown,
-  gradOutput: unknown,
-  index: number,
-  many: boolean,
-): Tensor | null {
+function checkRoot(op: string, root: unknown, gradOutput: unknown, index: number, many: boolean): Tensor | null {
   const name = many ? `outputs[${index}]` : 'tensor';
   if (!isTensor(root)) {
     throw new InvalidArgumentError(formatExpected(op, `${name} to be a Tensor`, formatValue(root)), name);
@@ -140,19 +133,12 @@ function checkRoot(
     return null;
   }
   if (!isTensor(gradOutput)) {
-    throw new InvalidArgumentError(
-      formatExpected(op, `${gName} to be a Tensor`, formatValue(gradOutput)),
-      gName,
-    );
+    throw new InvalidArgumentError(formatExpected(op, `${gName} to be a Tensor`, formatValue(gradOutput)), gName);
   }
   storageOf(gradOutput, op, gName);
   if (!sameShape(gradOutput.shape, root.shape)) {
     throw new ShapeMismatchError(
-      formatExpected(
-        op,
-        `${gName} to have shape ${formatShape(root.shape)}`,
-        `shape ${formatShape(gradOutput.shape)}`,
-      ),
+      formatExpected(op, `${gName} to have shape ${formatShape(root.shape)}`, `shape ${formatShape(gradOutput.shape)}`),
     );
   }
   if (gradOutput.dtype !== root.dtype) {
@@ -345,10 +331,7 @@ function accumulateGrad(leaf: Tensor, g: Tensor, createGraph: boolean): void {
     return;
   }
   if (!createGraph && gradNodeOf(current) === null) {
-    getKernels(current.device).addInPlace(
-      storageOf(current, 'backward', 'grad'),
-      storageOf(g, 'backward', 'grad'),
-    );
+    getKernels(current.device).addInPlace(storageOf(current, 'backward', 'grad'), storageOf(g, 'backward', 'grad'));
     g.dispose();
     return;
   }
@@ -414,10 +397,7 @@ export function grad(
   else if (isTensor(gradOutputs)) gs = [gradOutputs];
   else gs = gradOutputs;
   if (!Array.isArray(outs) || outs.length === 0) {
-    throw new InvalidArgumentError(
-      formatExpected('grad', 'at least one output', formatValue(outputs)),
-      'outputs',
-    );
+    throw new InvalidArgumentError(formatExpected('grad', 'at least one output', formatValue(outputs)), 'outputs');
   }
   if (gs.length !== outs.length) {
     throw new InvalidArgumentError(
@@ -443,7 +423,7 @@ export function grad(
   });
   const results = run(outs, checked, options, ins);
   if (!options.allowUnused) {
-    const unused = results.findIndex((r) => r === null);
+    const unused = results.indexOf(null);
     if (unused >= 0) {
       for (const r of results) r?.dispose();
       throw new InvalidArgumentError(

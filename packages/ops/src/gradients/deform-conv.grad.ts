@@ -70,8 +70,7 @@ export function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs
   // With createGraph, the gradients join the graph through a node whose own backward refuses.
   if (isGradEnabled() && shouldRecord([g, input, weight, offset, mask])) {
     for (const t of grads) {
-      if (t !== null)
-        recordOp(t, 'deformConvDoubleBackward', [g, input, weight, offset, mask], [], { op: a.op });
+      if (t !== null) recordOp(t, 'deformConvDoubleBackward', [g, input, weight, offset, mask], [], { op: a.op });
     }
   }
   return grads;

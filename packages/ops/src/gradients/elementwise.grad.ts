@@ -85,9 +85,7 @@ const sqrtGrad = unary<ScalarAttrs>('sqrt', (g, y) => div(g, mul(y, 2)));
 const sigmoidGrad = unary<ScalarAttrs>('sigmoid', (g, s) =>
   fusedOr('sigmoidBackward', g, s, () => mul(g, mul(s, sub(1, s)))),
 );
-const tanhGrad = unary<ScalarAttrs>('tanh', (g, t) =>
-  fusedOr('tanhBackward', g, t, () => mul(g, sub(1, square(t)))),
-);
+const tanhGrad = unary<ScalarAttrs>('tanh', (g, t) => fusedOr('tanhBackward', g, t, () => mul(g, sub(1, square(t)))));
 // The derivative of relu and abs is piecewise constant: the step is a constant of the graph.
 const reluGrad = unary<ScalarAttrs>('relu', (g, x) =>
   fusedOr('reluBackward', g, x, () =>

@@ -24,6 +24,4 @@ const sumGrad: GradConfig<SumAttrs> = {
 };
 
 /** @internal */
-export const reduceGradients: readonly GradConfig<never>[] = [
-  sumGrad,
-] as unknown as readonly GradConfig<never>[];
+export const reduceGradients: readonly GradConfig<never>[] = [sumGrad] as unknown as readonly GradConfig<never>[];

@@ -16,9 +16,7 @@ import {
 
 const reshapeGrad: GradConfig<null> = {
   opName: 'reshape',
-  backward: (g, { needsGrad, inputShapes }) => [
-    needsGrad[0] ? reshapeApply('reshape', g, inputShapes[0]) : null,
-  ],
+  backward: (g, { needsGrad, inputShapes }) => [needsGrad[0] ? reshapeApply('reshape', g, inputShapes[0]) : null],
 };
 
 const permuteGrad: GradConfig<{ dims: readonly number[] }> = {

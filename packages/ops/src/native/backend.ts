@@ -2,7 +2,13 @@
 // Runtime information mirroring tvdcn's helpers (has_ops, with_cuda, cuda_version, cuda_arch_list)
 // plus backendInfo(): which binary was loaded, from where, and why the others were not.
 import { cudaUnavailability } from './cuda-availability.js';
-import { getLoaded, loadBackendAsync, type BackendRequest, type LoadAttempt, type LoadedBinding } from './load-binding.js';
+import {
+  getLoaded,
+  loadBackendAsync,
+  type BackendRequest,
+  type LoadAttempt,
+  type LoadedBinding,
+} from './load-binding.js';
 
 export type { BackendRequest, LoadAttempt } from './load-binding.js';
 
@@ -78,9 +84,17 @@ export function backendInfo(): BackendInfo {
     return infoOf(getLoaded());
   } catch (e) {
     return {
-      loaded: false, variant: null, binary: null, candidate: null, path: null, requested: null,
-      cudaDeviceCount: 0, cudaUnavailableReason: 'no native binary loaded', attempts: [],
-      error: e instanceof Error ? e.message : String(e), fallbackNotice: null,
+      loaded: false,
+      variant: null,
+      binary: null,
+      candidate: null,
+      path: null,
+      requested: null,
+      cudaDeviceCount: 0,
+      cudaUnavailableReason: 'no native binary loaded',
+      attempts: [],
+      error: e instanceof Error ? e.message : String(e),
+      fallbackNotice: null,
     };
   }
 }

@@ -13,7 +13,7 @@ export interface CudaUnavailability {
 }
 
 const DRIVER_REMEDY =
-  "check that an NVIDIA GPU and driver are visible to this process (nvidia-smi; in a container, its GPU " +
+  'check that an NVIDIA GPU and driver are visible to this process (nvidia-smi; in a container, its GPU ' +
   "options), or keep tensors on 'cpu'";
 
 /**

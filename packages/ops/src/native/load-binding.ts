@@ -93,9 +93,7 @@ export function parseBackendRequest(value: string | undefined): BackendRequest {
   const v = (value ?? 'auto').trim().toLowerCase();
   if (v === '' || v === 'auto') return 'auto';
   if (v === 'cpu' || v === 'cuda' || v === 'wasm') return v;
-  throw new NativeLoadError(
-    `TVDCN_BACKEND: expected 'auto', 'cpu', 'cuda' or 'wasm', but got '${value}'`,
-  );
+  throw new NativeLoadError(`TVDCN_BACKEND: expected 'auto', 'cpu', 'cuda' or 'wasm', but got '${value}'`);
 }
 
 /** @internal The loader's view of this process (Node only). */
@@ -125,7 +123,8 @@ function errorText(e: unknown): string {
 
 function isBinding(x: unknown): x is NativeBinding {
   return (
-    typeof x === 'object' && x !== null &&
+    typeof x === 'object' &&
+    x !== null &&
     typeof (x as NativeBinding).abiVersion === 'function' &&
     typeof (x as NativeBinding).cudaDeviceCount === 'function'
   );
@@ -180,18 +179,21 @@ function tryWasm(env: LoaderEnvironment, attempts: LoadAttempt[]): LoadedWasm | 
     loaded = env.loadWasm();
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    const reason = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND'
-      ? 'package not installed'
-      : code === 'ERR_REQUIRE_ESM'
-        ? `loading it on first use needs Node >= 20.19 (require of an ES module); call \`await loadBackend()\` once first`
-        : errorText(e);
+    const reason =
+      code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND'
+        ? 'package not installed'
+        : code === 'ERR_REQUIRE_ESM'
+          ? `loading it on first use needs Node >= 20.19 (require of an ES module); call \`await loadBackend()\` once first`
+          : errorText(e);
     attempts.push({ candidate: WASM_PACKAGE, status: 'failed', reason });
     return null;
   }
   const abi = loaded.binding.abiVersion();
   if (abi !== ABI_VERSION) {
     attempts.push({
-      candidate: WASM_PACKAGE, path: loaded.location, status: 'failed',
+      candidate: WASM_PACKAGE,
+      path: loaded.location,
+      status: 'failed',
       reason: `binary ABI version ${abi} does not match @tvdcn/ops ABI version ${ABI_VERSION}`,
     });
     return null;
@@ -203,8 +205,12 @@ function tryWasm(env: LoaderEnvironment, attempts: LoadAttempt[]): LoadedWasm | 
 export function loadBinding(env: LoaderEnvironment): LoadedBinding {
   const attempts: LoadAttempt[] = [];
   const finish = (
-    binding: NativeBinding, path: string, candidate: string, attempt: LoadAttempt,
-    kind: 'native' | 'wasm' = 'native', fallbackNotice: string | null = null,
+    binding: NativeBinding,
+    path: string,
+    candidate: string,
+    attempt: LoadAttempt,
+    kind: 'native' | 'wasm' = 'native',
+    fallbackNotice: string | null = null,
   ): LoadedBinding => {
     const info = binding.buildInfo();
     const dc = info.withCuda ? binding.cudaDeviceCount() : { count: 0, error: -1, reason: 'built without CUDA' };
@@ -229,9 +235,18 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
   if (env.requested === 'wasm') {
     const wasm = tryWasm(env, attempts);
     if (!wasm) return fail();
-    return finish(wasm.binding, wasm.location, WASM_PACKAGE, {
-      candidate: WASM_PACKAGE, path: wasm.location, status: 'loaded', reason: 'TVDCN_BACKEND=wasm',
-    }, 'wasm');
+    return finish(
+      wasm.binding,
+      wasm.location,
+      WASM_PACKAGE,
+      {
+        candidate: WASM_PACKAGE,
+        path: wasm.location,
+        status: 'loaded',
+        reason: 'TVDCN_BACKEND=wasm',
+      },
+      'wasm',
+    );
   }
 
   if (env.nativePath) {
@@ -247,14 +262,18 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
       return fail();
     }
     return finish(loaded, env.nativePath, candidate, {
-      candidate, path: env.nativePath, status: 'loaded', reason: 'explicit path',
+      candidate,
+      path: env.nativePath,
+      status: 'loaded',
+      reason: 'explicit path',
     });
   }
 
   const packages = NATIVE_PACKAGES[env.platform];
   if (!packages) {
     attempts.push({
-      candidate: `@tvdcn/${env.platform}`, status: 'failed',
+      candidate: `@tvdcn/${env.platform}`,
+      status: 'failed',
       reason: `no native package is published for ${env.platform}`,
     });
     return wasmFallback(env, attempts, finish, fail);
@@ -265,7 +284,11 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
 
   if (!cudaPkg) {
     if (env.requested === 'cuda') {
-      attempts.push({ candidate: `@tvdcn/${env.platform}-cuda`, status: 'failed', reason: `no CUDA package is published for ${env.platform}` });
+      attempts.push({
+        candidate: `@tvdcn/${env.platform}-cuda`,
+        status: 'failed',
+        reason: `no CUDA package is published for ${env.platform}`,
+      });
       return fail();
     }
   } else if (env.requested !== 'cpu') {
@@ -280,7 +303,10 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
         const dc = loaded.cudaDeviceCount();
         if (dc.count > 0) {
           return finish(loaded, found.path, cudaPkg, {
-            candidate: cudaPkg, path: found.path, status: 'loaded', reason: `${dc.count} CUDA device(s) usable`,
+            candidate: cudaPkg,
+            path: found.path,
+            status: 'loaded',
+            reason: `${dc.count} CUDA device(s) usable`,
           });
         }
         const why = `no usable GPU: ${dc.reason}`;
@@ -305,10 +331,17 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
       attempts.push({ candidate: cpuPkg, path: found.path, status: 'failed', reason: loaded });
     } else {
       if (cudaFallback) {
-        attempts.push({ candidate: cudaPkg ?? '', path: cudaFallback.path, status: 'skipped', reason: cudaFallback.why });
+        attempts.push({
+          candidate: cudaPkg ?? '',
+          path: cudaFallback.path,
+          status: 'skipped',
+          reason: cudaFallback.why,
+        });
       }
       return finish(loaded, found.path, cpuPkg, {
-        candidate: cpuPkg, path: found.path, status: 'loaded',
+        candidate: cpuPkg,
+        path: found.path,
+        status: 'loaded',
         reason: env.requested === 'cpu' ? 'TVDCN_BACKEND=cpu' : 'CPU binary',
       });
     }
@@ -316,7 +349,9 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
   if (cudaFallback && cudaPkg) {
     // The CUDA binary is a superset: it serves CPU calls when no device is usable.
     return finish(cudaFallback.binding, cudaFallback.path, cudaPkg, {
-      candidate: cudaPkg, path: cudaFallback.path, status: 'loaded',
+      candidate: cudaPkg,
+      path: cudaFallback.path,
+      status: 'loaded',
       reason: `CPU kernels of the CUDA binary (${cudaFallback.why})`,
     });
   }
@@ -328,7 +363,10 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
       if (typeof loaded !== 'string') {
         attempts.splice(0, 1);
         return finish(loaded, cuda.path, cudaPkg, {
-          candidate: cudaPkg, path: cuda.path, status: 'loaded', reason: 'CPU kernels of the CUDA binary (TVDCN_BACKEND=cpu)',
+          candidate: cudaPkg,
+          path: cuda.path,
+          status: 'loaded',
+          reason: 'CPU kernels of the CUDA binary (TVDCN_BACKEND=cpu)',
         });
       }
     }
@@ -340,7 +378,14 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
 function wasmFallback(
   env: LoaderEnvironment,
   attempts: LoadAttempt[],
-  finish: (b: NativeBinding, path: string, c: string, a: LoadAttempt, k: 'native' | 'wasm', n: string | null) => LoadedBinding,
+  finish: (
+    b: NativeBinding,
+    path: string,
+    c: string,
+    a: LoadAttempt,
+    k: 'native' | 'wasm',
+    n: string | null,
+  ) => LoadedBinding,
   fail: () => never,
 ): LoadedBinding {
   if (env.requested === 'cuda') return fail();
@@ -351,9 +396,19 @@ function wasmFallback(
   const notice =
     `tvdcn: no native binary serves ${env.platform} (${why}); using the WebAssembly build ${WASM_PACKAGE} ` +
     `(CPU kernels, one thread, several times slower). Native packages exist for: ${supported}.`;
-  return finish(wasm.binding, wasm.location, WASM_PACKAGE, {
-    candidate: WASM_PACKAGE, path: wasm.location, status: 'loaded', reason: 'fallback: no native binary loaded',
-  }, 'wasm', notice);
+  return finish(
+    wasm.binding,
+    wasm.location,
+    WASM_PACKAGE,
+    {
+      candidate: WASM_PACKAGE,
+      path: wasm.location,
+      status: 'loaded',
+      reason: 'fallback: no native binary loaded',
+    },
+    'wasm',
+    notice,
+  );
 }
 
 let cached: LoadedBinding | null = null;
@@ -376,7 +431,10 @@ export function getLoaded(): LoadedBinding {
   }
   try {
     cached = announce(loadBinding(defaultEnvironment()));
-    const { warning } = resolveNumThreads(process.env.TVDCN_NUM_THREADS, cached.binding.buildInfo().hardwareConcurrency);
+    const { warning } = resolveNumThreads(
+      process.env.TVDCN_NUM_THREADS,
+      cached.binding.buildInfo().hardwareConcurrency,
+    );
     if (warning !== null) process.emitWarning(warning, { code: 'TVDCN_NUM_THREADS' });
     return cached;
   } catch (e) {
@@ -397,7 +455,8 @@ export async function loadBackendAsync(): Promise<LoadedBinding> {
       return getLoaded();
     } catch (e) {
       const requested = parseBackendRequest(process.env.TVDCN_BACKEND);
-      if (requested === 'cuda' || !(e instanceof NativeLoadError) || !/require of an ES module/.test(e.message)) throw e;
+      if (requested === 'cuda' || !(e instanceof NativeLoadError) || !/require of an ES module/.test(e.message))
+        throw e;
       cachedError = null;
     }
   }
@@ -407,11 +466,23 @@ export async function loadBackendAsync(): Promise<LoadedBinding> {
       `${WASM_PACKAGE}: binary ABI version ${wasm.binding.abiVersion()} does not match @tvdcn/ops ABI version ${ABI_VERSION}`,
     );
   }
-  const attempt: LoadAttempt = { candidate: WASM_PACKAGE, path: wasm.location, status: 'loaded', reason: isNode() ? 'loaded asynchronously' : 'browser' };
+  const attempt: LoadAttempt = {
+    candidate: WASM_PACKAGE,
+    path: wasm.location,
+    status: 'loaded',
+    reason: isNode() ? 'loaded asynchronously' : 'browser',
+  };
   cached = {
-    binding: withTypedErrors(wasm.binding), variant: 'cpu', kind: 'wasm', fallbackNotice: null, path: wasm.location,
-    candidate: WASM_PACKAGE, cudaDeviceCount: 0, cudaUnavailableReason: 'the WebAssembly build has no CUDA',
-    requested: isNode() ? parseBackendRequest(process.env.TVDCN_BACKEND) : 'auto', attempts: [attempt],
+    binding: withTypedErrors(wasm.binding),
+    variant: 'cpu',
+    kind: 'wasm',
+    fallbackNotice: null,
+    path: wasm.location,
+    candidate: WASM_PACKAGE,
+    cudaDeviceCount: 0,
+    cudaUnavailableReason: 'the WebAssembly build has no CUDA',
+    requested: isNode() ? parseBackendRequest(process.env.TVDCN_BACKEND) : 'auto',
+    attempts: [attempt],
   };
   return cached;
 }

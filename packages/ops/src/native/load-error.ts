@@ -21,7 +21,9 @@ export function formatLoadError(key: string, requested: string, attempts: readon
       '    (with pnpm, check `supportedArchitectures` and `ignoredOptionalDependencies` in pnpm-workspace.yaml)',
     );
   } else {
-    lines.push(`  - Install ${WASM_PACKAGE} (an optional dependency of @tvdcn/ops): npm install --include=optional @tvdcn/ops`);
+    lines.push(
+      `  - Install ${WASM_PACKAGE} (an optional dependency of @tvdcn/ops): npm install --include=optional @tvdcn/ops`,
+    );
   }
   if (attempts.some((a) => /GLIBC_|GLIBCXX_|CXXABI_/.test(a.reason))) {
     lines.push('  - This system C/C++ library is older than the prebuilt binary needs (glibc >= 2.28).');

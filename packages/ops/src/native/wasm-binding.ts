@@ -80,7 +80,8 @@ class CallFrame {
     if (t !== null) {
       const a = cpuArray(t, name);
       const g = this.#groups.get(a.buffer);
-      const lo = a.byteOffset, hi = a.byteOffset + a.byteLength;
+      const lo = a.byteOffset,
+        hi = a.byteOffset + a.byteLength;
       if (g) {
         g.lo = Math.min(g.lo, lo);
         g.hi = Math.max(g.hi, hi);
@@ -153,8 +154,20 @@ class CallFrame {
 
 function paramsArray(p: NativeDeformConvParams): number[] {
   return [
-    p.dim, p.transposed ? 1 : 0, p.batch, p.inChannels, p.outChannels, p.groups, p.offsetGroups, p.maskGroups,
-    ...p.kernelSize, ...p.stride, ...p.padding, ...p.dilation, ...p.inSize, ...p.outSize,
+    p.dim,
+    p.transposed ? 1 : 0,
+    p.batch,
+    p.inChannels,
+    p.outChannels,
+    p.groups,
+    p.offsetGroups,
+    p.maskGroups,
+    ...p.kernelSize,
+    ...p.stride,
+    ...p.padding,
+    ...p.dilation,
+    ...p.inSize,
+    ...p.outSize,
   ];
 }
 
@@ -210,28 +223,56 @@ export function createWasmBinding(mod: TvdcnWasmModule, hardwareConcurrency: num
     getNumThreads: () => mod._tvdcn_get_num_threads(),
     deformConvForward(params, input, weight, offset, mask, bias, output): void {
       call(
-        [[input, false, 'input'], [weight, false, 'weight'], [offset, false, 'offset'], [mask, false, 'mask'],
-          [bias, false, 'bias'], [output, true, 'output']],
+        [
+          [input, false, 'input'],
+          [weight, false, 'weight'],
+          [offset, false, 'offset'],
+          [mask, false, 'mask'],
+          [bias, false, 'bias'],
+          [output, true, 'output'],
+        ],
         paramsArray(params),
         (p, s) => mod._tvdcn_deform_conv_forward(p, s),
       );
     },
     deformConvBackward(params, input, weight, offset, mask, gradOutput, grads: NativeDeformConvGrads): void {
       call(
-        [[input, false, 'input'], [weight, false, 'weight'], [offset, false, 'offset'], [mask, false, 'mask'],
-          [gradOutput, false, 'gradOutput'], [grads.input, true, 'grads.input'], [grads.weight, true, 'grads.weight'],
-          [grads.offset, true, 'grads.offset'], [grads.mask, true, 'grads.mask'], [grads.bias, true, 'grads.bias']],
+        [
+          [input, false, 'input'],
+          [weight, false, 'weight'],
+          [offset, false, 'offset'],
+          [mask, false, 'mask'],
+          [gradOutput, false, 'gradOutput'],
+          [grads.input, true, 'grads.input'],
+          [grads.weight, true, 'grads.weight'],
+          [grads.offset, true, 'grads.offset'],
+          [grads.mask, true, 'grads.mask'],
+          [grads.bias, true, 'grads.bias'],
+        ],
         paramsArray(params),
         (p, s) => mod._tvdcn_deform_conv_backward(p, s),
       );
     },
     maskSoftmaxForward(mask, maskGroups, kernelPoints, output): void {
-      call([[mask, false, 'mask'], [output, true, 'output']], null,
-        (_p, s) => mod._tvdcn_mask_softmax_forward(s, maskGroups, kernelPoints));
+      call(
+        [
+          [mask, false, 'mask'],
+          [output, true, 'output'],
+        ],
+        null,
+        (_p, s) => mod._tvdcn_mask_softmax_forward(s, maskGroups, kernelPoints),
+      );
     },
     maskSoftmaxBackward(output, gradOutput, maskGroups, kernelPoints, gradMask): void {
-      call([[output, false, 'output'], [gradOutput, false, 'gradOutput'], [gradMask, true, 'gradMask']], null,
-        (_p, s) => mod._tvdcn_mask_softmax_backward(s, maskGroups, kernelPoints));
+      call(
+        [
+          [output, false, 'output'],
+          [gradOutput, false, 'gradOutput'],
+          [gradMask, true, 'gradMask'],
+        ],
+        null,
+        (_p, s) => mod._tvdcn_mask_softmax_backward(s, maskGroups, kernelPoints),
+      );
     },
   };
 }

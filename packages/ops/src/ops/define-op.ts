@@ -8,10 +8,7 @@ import { runInScope } from '../tensor/memory.js';
  * @internal Wraps `impl` as the public op `name`: `impl` receives the name (the prefix of its error
  * messages, style.md §9.9) and the caller's arguments.
  */
-export function defineOp<A extends unknown[], R>(
-  name: string,
-  impl: (op: string, ...args: A) => R,
-): (...args: A) => R {
+export function defineOp<A extends unknown[], R>(name: string, impl: (op: string, ...args: A) => R): (...args: A) => R {
   const op = (...args: A): R => runInScope(() => impl(name, ...args));
   Object.defineProperty(op, 'name', { value: name });
   return op;

@@ -153,15 +153,8 @@ export function deformConvNd(
     // Nothing to convolve: the output is the bias (or zeros). No kernel call.
     out =
       bias === null
-        ? fromStorage(
-            getKernels(input.device).zeros(input.device, input.dtype, numelOf(batchedShape)),
-            batchedShape,
-          )
-        : broadcastApply(
-            op,
-            reshapeApply(op, bias, [1, p.outChannels, ...p.outSize.map(() => 1)]),
-            batchedShape,
-          );
+        ? fromStorage(getKernels(input.device).zeros(input.device, input.dtype, numelOf(batchedShape)), batchedShape)
+        : broadcastApply(op, reshapeApply(op, bias, [1, p.outChannels, ...p.outSize.map(() => 1)]), batchedShape);
   } else {
     const kernels = getKernels(input.device, op);
     const storage = kernels.deformConvForward(

@@ -47,11 +47,7 @@ export function binaryApply(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, 
 }
 
 /** Splits `(a, b)` where either may be a number; both numbers is an error. */
-function operands(
-  op: string,
-  a: Tensor | number,
-  b: Tensor | number,
-): [Tensor, number, boolean] | [Tensor, Tensor] {
+function operands(op: string, a: Tensor | number, b: Tensor | number): [Tensor, number, boolean] | [Tensor, Tensor] {
   const aIsNumber = typeof a === 'number';
   const bIsNumber = typeof b === 'number';
   if (aIsNumber && bIsNumber) {
@@ -63,10 +59,7 @@ function operands(
   if (bIsNumber) return [a as Tensor, b, false];
   if (aIsNumber) return [b as Tensor, a, true];
   if (!isTensor(a))
-    throw new InvalidArgumentError(
-      formatExpected(op, 'input to be a Tensor or a number', formatValue(a)),
-      'input',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'input to be a Tensor or a number', formatValue(a)), 'input');
   return [a, b];
 }
 
@@ -87,9 +80,7 @@ export const add = defineOp('add', (op, input: Tensor | number, other: Tensor | 
 export const sub = defineOp('sub', (op, input: Tensor | number, other: Tensor | number): Tensor => {
   const p = operands(op, input, other);
   if (typeof p[1] === 'number') {
-    return p[2]
-      ? unaryApply(op, 'rsubScalar', p[0], p[1], 'none')
-      : unaryApply(op, 'addScalar', p[0], -p[1], 'none');
+    return p[2] ? unaryApply(op, 'rsubScalar', p[0], p[1], 'none') : unaryApply(op, 'addScalar', p[0], -p[1], 'none');
   }
   return binaryApply(op, 'sub', p[0], p[1]);
 });
@@ -105,9 +96,7 @@ export const mul = defineOp('mul', (op, input: Tensor | number, other: Tensor | 
 export const div = defineOp('div', (op, input: Tensor | number, other: Tensor | number): Tensor => {
   const p = operands(op, input, other);
   if (typeof p[1] === 'number') {
-    return p[2]
-      ? unaryApply(op, 'rdivScalar', p[0], p[1], 'input')
-      : unaryApply(op, 'divScalar', p[0], p[1], 'none');
+    return p[2] ? unaryApply(op, 'rdivScalar', p[0], p[1], 'input') : unaryApply(op, 'divScalar', p[0], p[1], 'none');
   }
   return binaryApply(op, 'div', p[0], p[1]);
 });
@@ -128,31 +117,19 @@ export const sigmoid = defineOp(
 );
 
 /** Hyperbolic tangent. */
-export const tanh = defineOp(
-  'tanh',
-  (op, input: Tensor): Tensor => unaryApply(op, 'tanh', input, 0, 'output'),
-);
+export const tanh = defineOp('tanh', (op, input: Tensor): Tensor => unaryApply(op, 'tanh', input, 0, 'output'));
 
 /** `max(input, 0)`; the gradient at 0 is 0 (as PyTorch). */
-export const relu = defineOp(
-  'relu',
-  (op, input: Tensor): Tensor => unaryApply(op, 'relu', input, 0, 'input'),
-);
+export const relu = defineOp('relu', (op, input: Tensor): Tensor => unaryApply(op, 'relu', input, 0, 'input'));
 
 /** `|input|`; the gradient at 0 is 0 (as PyTorch). */
 export const abs = defineOp('abs', (op, input: Tensor): Tensor => unaryApply(op, 'abs', input, 0, 'input'));
 
 /** `input * input`. */
-export const square = defineOp(
-  'square',
-  (op, input: Tensor): Tensor => unaryApply(op, 'square', input, 0, 'input'),
-);
+export const square = defineOp('square', (op, input: Tensor): Tensor => unaryApply(op, 'square', input, 0, 'input'));
 
 /** Square root (NaN below 0). */
-export const sqrt = defineOp(
-  'sqrt',
-  (op, input: Tensor): Tensor => unaryApply(op, 'sqrt', input, 0, 'output'),
-);
+export const sqrt = defineOp('sqrt', (op, input: Tensor): Tensor => unaryApply(op, 'sqrt', input, 0, 'output'));
 
 /**
  * `input ** exponent` for a number `exponent`.
@@ -161,10 +138,7 @@ export const sqrt = defineOp(
  */
 export const pow = defineOp('pow', (op, input: Tensor, exponent: number): Tensor => {
   if (typeof exponent !== 'number' || Number.isNaN(exponent)) {
-    throw new InvalidArgumentError(
-      formatExpected(op, 'exponent to be a number', formatValue(exponent)),
-      'exponent',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'exponent to be a number', formatValue(exponent)), 'exponent');
   }
   return unaryApply(op, 'powScalar', input, exponent, 'input');
 });

@@ -34,7 +34,9 @@ function target(self: Tensor, op: string): Storage {
       self.isLeaf
         ? `${op}(): expected a tensor that does not require grad while grad mode is on, but got a leaf that ` +
             'requires grad (a leaf that requires grad cannot be changed in place, as in PyTorch); ' +
-            'call it inside noGrad(), e.g. noGrad(() => param.' + op + '(...))'
+            'call it inside noGrad(), e.g. noGrad(() => param.' +
+            op +
+            '(...))'
         : `${op}(): expected a tensor outside the autograd graph, but got the result of a recorded op; ` +
             'in-place ops are not recorded by autograd: call it inside noGrad(), or on detach()',
       'self',
@@ -161,12 +163,20 @@ function checkOperand(self: Tensor, other: unknown, op: string): Storage {
   const o = source(other, op, 'other');
   if (other.device !== self.device) {
     throw new DeviceMismatchError(
-      formatExpected(op, `other on ${self.device}`, `${other.device} (no implicit copies: move it with to(), or use copy_())`),
+      formatExpected(
+        op,
+        `other on ${self.device}`,
+        `${other.device} (no implicit copies: move it with to(), or use copy_())`,
+      ),
     );
   }
   if (other.dtype !== self.dtype) {
     throw new DTypeMismatchError(
-      formatExpected(op, `other of dtype ${self.dtype}`, `${other.dtype} (no implicit conversion: convert it with to())`),
+      formatExpected(
+        op,
+        `other of dtype ${self.dtype}`,
+        `${other.dtype} (no implicit conversion: convert it with to())`,
+      ),
     );
   }
   const shape = broadcastShapes(op, self.shape, other.shape, ['self', 'other']);

@@ -2,13 +2,7 @@
 // Regression losses: mseLoss and l1Loss (PyTorch's F.mse_loss and F.l1_loss), composed from the
 // elementwise ops and reductions, so their gradients come from those.
 
-import {
-  formatExpected,
-  formatShape,
-  formatValue,
-  InvalidArgumentError,
-  ShapeMismatchError,
-} from '@tvdcn/shape';
+import { formatExpected, formatShape, formatValue, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
 import { sameShape, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { abs, square, sub } from './elementwise.js';
@@ -66,8 +60,7 @@ function lossBody(
  */
 export const mseLoss = defineOp(
   'mseLoss',
-  (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor =>
-    lossBody(op, input, target, options, square),
+  (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor => lossBody(op, input, target, options, square),
 );
 
 /**
@@ -76,6 +69,5 @@ export const mseLoss = defineOp(
  */
 export const l1Loss = defineOp(
   'l1Loss',
-  (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor =>
-    lossBody(op, input, target, options, abs),
+  (op, input: Tensor, target: Tensor, options?: LossOptions): Tensor => lossBody(op, input, target, options, abs),
 );

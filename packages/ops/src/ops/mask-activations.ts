@@ -56,8 +56,7 @@ export function maskSoftmaxNd(
  */
 export const maskSoftmax1d = defineOp(
   'maskSoftmax1d',
-  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
-    maskSoftmaxNd(op, 1, mask, kernelSize),
+  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor => maskSoftmaxNd(op, 1, mask, kernelSize),
 );
 
 /**
@@ -72,8 +71,7 @@ export const maskSoftmax1d = defineOp(
  */
 export const maskSoftmax2d = defineOp(
   'maskSoftmax2d',
-  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
-    maskSoftmaxNd(op, 2, mask, kernelSize),
+  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor => maskSoftmaxNd(op, 2, mask, kernelSize),
 );
 
 /**
@@ -88,8 +86,7 @@ export const maskSoftmax2d = defineOp(
  */
 export const maskSoftmax3d = defineOp(
   'maskSoftmax3d',
-  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor =>
-    maskSoftmaxNd(op, 3, mask, kernelSize),
+  (op, mask: Tensor, kernelSize: number | readonly number[]): Tensor => maskSoftmaxNd(op, 3, mask, kernelSize),
 );
 
 /**

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the shared argument checks (device and dtype agreement, broadcasting, dims, options).
 
-import {
-  DeviceMismatchError,
-  DTypeMismatchError,
-  InvalidArgumentError,
-  ShapeMismatchError,
-} from '@tvdcn/shape';
+import { DeviceMismatchError, DTypeMismatchError, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, expectOptions, expectSameDeviceAndDType, normalizeDim } from './op-utils.js';

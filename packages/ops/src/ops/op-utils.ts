@@ -100,11 +100,7 @@ export function normalizeDim(op: string, dim: unknown, ndim: number, argument = 
     return dim < 0 ? dim + Math.max(ndim, 1) : dim;
   }
   throw new InvalidArgumentError(
-    formatExpected(
-      op,
-      `${argument} to be an integer in [${lo}, ${hi}] (for ${ndim} dimensions)`,
-      formatValue(dim),
-    ),
+    formatExpected(op, `${argument} to be an integer in [${lo}, ${hi}] (for ${ndim} dimensions)`, formatValue(dim)),
     argument,
   );
 }
@@ -120,17 +116,11 @@ export function expectOptions<T extends object>(
 ): Partial<T> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(
-      formatExpected(op, 'options to be an object', formatValue(value)),
-      'options',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'options to be an object', formatValue(value)), 'options');
   }
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      throw new InvalidArgumentError(
-        formatExpected(op, `options among ${allowed.join(', ')}`, `'${key}'`),
-        key,
-      );
+      throw new InvalidArgumentError(formatExpected(op, `options among ${allowed.join(', ')}`, `'${key}'`), key);
     }
   }
   return value;

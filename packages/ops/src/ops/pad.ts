@@ -62,11 +62,7 @@ export const pad = defineOp(
     expectTensor(op, input, 'input');
     if (!PAD_MODES.includes(mode)) {
       throw new InvalidArgumentError(
-        formatExpected(
-          op,
-          `mode to be one of 'constant', 'reflect', 'replicate', 'circular'`,
-          formatValue(mode),
-        ),
+        formatExpected(op, `mode to be one of 'constant', 'reflect', 'replicate', 'circular'`, formatValue(mode)),
         'mode',
       );
     }
@@ -110,11 +106,7 @@ export const pad = defineOp(
       }
       if (mode === 'reflect' && (before >= size || after >= size)) {
         throw new InvalidArgumentError(
-          formatExpected(
-            op,
-            `reflect pads smaller than the size ${size} of ${where}`,
-            `(${before}, ${after})`,
-          ),
+          formatExpected(op, `reflect pads smaller than the size ${size} of ${where}`, `(${before}, ${after})`),
           'pads',
         );
       }

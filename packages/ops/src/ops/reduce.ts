@@ -32,10 +32,7 @@ function reducedDims(op: string, dim: number | readonly number[] | null | undefi
   const dims = list.map((d) => normalizeDim(op, d, ndim));
   const unique = [...new Set(dims)].sort((a, b) => a - b);
   if (unique.length !== dims.length) {
-    throw new InvalidArgumentError(
-      formatExpected(op, 'dim to list each dimension once', formatValue(dim)),
-      'dim',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'dim to list each dimension once', formatValue(dim)), 'dim');
   }
   // A scalar reduces over nothing.
   return ndim === 0 ? [] : unique;

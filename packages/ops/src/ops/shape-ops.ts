@@ -3,13 +3,7 @@
 // permute/transpose, narrow/slice (copies: tensors are always contiguous), cat/stack and broadcastTo,
 // plus the internal index-map gather/scatter-add pair behind narrow, slice and pad.
 
-import {
-  formatExpected,
-  formatShape,
-  formatValue,
-  InvalidArgumentError,
-  ShapeMismatchError,
-} from '@tvdcn/shape';
+import { formatExpected, formatShape, formatValue, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
 import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
@@ -31,11 +25,7 @@ export function reshapeApply(op: string, x: Tensor, shape: readonly number[]): T
 function resolveShape(op: string, x: Tensor, shape: unknown): number[] {
   const bad = (): never => {
     throw new InvalidArgumentError(
-      formatExpected(
-        op,
-        'shape to be an array of non-negative integers with at most one -1',
-        formatValue(shape),
-      ),
+      formatExpected(op, 'shape to be an array of non-negative integers with at most one -1', formatValue(shape)),
       'shape',
     );
   };
@@ -95,27 +85,20 @@ export const view = defineOp('view', (op, input: Tensor, shape: readonly number[
  * Merges dimensions `startDim..endDim` into one (default: all), sharing memory.
  * @example `flatten(zeros([2, 3, 4]), 1).shape` → `[2, 12]`
  */
-export const flatten = defineOp(
-  'flatten',
-  (op, input: Tensor, startDim: number = 0, endDim: number = -1): Tensor => {
-    expectTensor(op, input, 'input');
-    if (input.ndim === 0) return reshapeApply(op, input, [1]);
-    const s = normalizeDim(op, startDim, input.ndim, 'startDim');
-    const e = normalizeDim(op, endDim, input.ndim, 'endDim');
-    if (s > e) {
-      throw new InvalidArgumentError(
-        formatExpected(op, 'startDim <= endDim', `startDim = ${startDim}, endDim = ${endDim}`),
-        'startDim',
-      );
-    }
-    const shape = [
-      ...input.shape.slice(0, s),
-      numelOf(input.shape.slice(s, e + 1)),
-      ...input.shape.slice(e + 1),
-    ];
-    return reshapeApply(op, input, shape);
-  },
-);
+export const flatten = defineOp('flatten', (op, input: Tensor, startDim: number = 0, endDim: number = -1): Tensor => {
+  expectTensor(op, input, 'input');
+  if (input.ndim === 0) return reshapeApply(op, input, [1]);
+  const s = normalizeDim(op, startDim, input.ndim, 'startDim');
+  const e = normalizeDim(op, endDim, input.ndim, 'endDim');
+  if (s > e) {
+    throw new InvalidArgumentError(
+      formatExpected(op, 'startDim <= endDim', `startDim = ${startDim}, endDim = ${endDim}`),
+      'startDim',
+    );
+  }
+  const shape = [...input.shape.slice(0, s), numelOf(input.shape.slice(s, e + 1)), ...input.shape.slice(e + 1)];
+  return reshapeApply(op, input, shape);
+});
 
 /**
  * Inserts a dimension of size 1 at `dim` (in `[-ndim - 1, ndim]`), sharing memory.
@@ -259,10 +242,7 @@ export function identityMaps(shape: readonly number[]): Int32Array[] {
 
 function expectInt(op: string, argument: string, value: unknown): number {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
-  throw new InvalidArgumentError(
-    formatExpected(op, `${argument} to be an integer`, formatValue(value)),
-    argument,
-  );
+  throw new InvalidArgumentError(formatExpected(op, `${argument} to be an integer`, formatValue(value)), argument);
 }
 
 /**
@@ -271,40 +251,34 @@ function expectInt(op: string, argument: string, value: unknown): number {
  * @throws {@link InvalidArgumentError} when the range does not fit in the dimension
  * @example `narrow(arange(10), 0, 2, 3).toArray()` → `[2, 3, 4]`
  */
-export const narrow = defineOp(
-  'narrow',
-  (op, input: Tensor, dim: number, start: number, length: number): Tensor => {
-    expectTensor(op, input, 'input');
-    if (input.ndim === 0) {
-      throw new InvalidArgumentError(
-        formatExpected(op, 'a tensor with at least one dimension', 'a scalar'),
-        'input',
-      );
-    }
-    const d = normalizeDim(op, dim, input.ndim);
-    const size = input.shape[d];
-    let s = expectInt(op, 'start', start);
-    const len = expectInt(op, 'length', length);
-    if (s < 0) s += size;
-    if (s < 0 || len < 0 || s + len > size) {
-      throw new InvalidArgumentError(
-        formatExpected(
-          op,
-          `start and length within dimension ${d} of size ${size}`,
-          `start = ${start}, length = ${length}`,
-        ),
-        'start',
-      );
-    }
-    const maps = identityMaps(input.shape);
-    const m = new Int32Array(len);
-    for (let i = 0; i < len; i++) m[i] = s + i;
-    maps[d] = m;
-    const shape = [...input.shape];
-    shape[d] = len;
-    return gatherApply(op, input, maps, shape, 0);
-  },
-);
+export const narrow = defineOp('narrow', (op, input: Tensor, dim: number, start: number, length: number): Tensor => {
+  expectTensor(op, input, 'input');
+  if (input.ndim === 0) {
+    throw new InvalidArgumentError(formatExpected(op, 'a tensor with at least one dimension', 'a scalar'), 'input');
+  }
+  const d = normalizeDim(op, dim, input.ndim);
+  const size = input.shape[d];
+  let s = expectInt(op, 'start', start);
+  const len = expectInt(op, 'length', length);
+  if (s < 0) s += size;
+  if (s < 0 || len < 0 || s + len > size) {
+    throw new InvalidArgumentError(
+      formatExpected(
+        op,
+        `start and length within dimension ${d} of size ${size}`,
+        `start = ${start}, length = ${length}`,
+      ),
+      'start',
+    );
+  }
+  const maps = identityMaps(input.shape);
+  const m = new Int32Array(len);
+  for (let i = 0; i < len; i++) m[i] = s + i;
+  maps[d] = m;
+  const shape = [...input.shape];
+  shape[d] = len;
+  return gatherApply(op, input, maps, shape, 0);
+});
 
 /**
  * Entries `start, start + step, ...` before `end` along `dim`, with Python slice semantics (negative
@@ -319,16 +293,12 @@ export const slice = defineOp(
   (op, input: Tensor, dim: number, start?: number | null, end?: number | null, step: number = 1): Tensor => {
     expectTensor(op, input, 'input');
     if (input.ndim === 0) {
-      throw new InvalidArgumentError(
-        formatExpected(op, 'a tensor with at least one dimension', 'a scalar'),
-        'input',
-      );
+      throw new InvalidArgumentError(formatExpected(op, 'a tensor with at least one dimension', 'a scalar'), 'input');
     }
     const d = normalizeDim(op, dim, input.ndim);
     const size = input.shape[d];
     const st = expectInt(op, 'step', step);
-    if (st <= 0)
-      throw new InvalidArgumentError(formatExpected(op, 'step to be positive', formatValue(step)), 'step');
+    if (st <= 0) throw new InvalidArgumentError(formatExpected(op, 'step to be positive', formatValue(step)), 'step');
     const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
     const s = start == null ? 0 : clamp(expectInt(op, 'start', start));
     const e = end == null ? size : clamp(expectInt(op, 'end', end));
@@ -381,8 +351,7 @@ export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number 
   }
   const d = normalizeDim(op, dim, first.ndim);
   tensors.forEach((t, i) => {
-    const fits =
-      t.ndim === first.ndim && t.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
+    const fits = t.ndim === first.ndim && t.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
     if (!fits) {
       throw new ShapeMismatchError(
         formatExpected(
@@ -433,10 +402,7 @@ export const stack = defineOp('stack', (op, tensors: readonly Tensor[], dim: num
   });
   const first = tensors[0];
   tensors.forEach((t, i) => {
-    if (
-      t.shape.length !== first.shape.length ||
-      t.shape.some((s: number, k: number) => s !== first.shape[k])
-    ) {
+    if (t.shape.length !== first.shape.length || t.shape.some((s: number, k: number) => s !== first.shape[k])) {
       throw new ShapeMismatchError(
         formatExpected(
           op,
@@ -466,9 +432,7 @@ export function broadcastApply(op: string, x: Tensor, shape: readonly number[]):
     );
   }
   const own = contiguousStrides(x.shape);
-  const srcStrides = shape.map((s, i) =>
-    i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead],
-  );
+  const srcStrides = shape.map((s, i) => (i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead]));
   const kernels = getKernels(x.device);
   const storage = kernels.zeros(x.device, x.dtype, numelOf(shape));
   kernels.copyStrided(kx.storage, 0, srcStrides, storage, 0, contiguousStrides(shape), shape);

@@ -2,7 +2,14 @@
 // Element types of a tensor and the typed arrays that hold them on the CPU. Not for conversion
 // between types (see backends/); this file only names and checks them.
 
-import { formatExpected, formatOpPrefix, formatValue, InvalidArgumentError, NotImplementedError, OutOfMemoryError } from '@tvdcn/shape';
+import {
+  formatExpected,
+  formatOpPrefix,
+  formatValue,
+  InvalidArgumentError,
+  NotImplementedError,
+  OutOfMemoryError,
+} from '@tvdcn/shape';
 
 /**
  * Element type of a tensor. `'float16'` and `'bfloat16'` exist only on CUDA (values read back from

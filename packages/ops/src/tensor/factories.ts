@@ -74,10 +74,7 @@ function resolve(
   defaultDType: DType = 'float32',
 ): { dtype: DType; device: Device } {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw new InvalidArgumentError(
-      formatExpected(op, 'options to be an object', formatValue(opts)),
-      'options',
-    );
+    throw new InvalidArgumentError(formatExpected(op, 'options to be an object', formatValue(opts)), 'options');
   }
   const dtype = opts?.dtype === undefined ? defaultDType : parseDType(op, opts.dtype);
   const device = opts?.device === undefined ? 'cpu' : parseDevice(opts.device, op);
@@ -261,10 +258,7 @@ export function ones(shape: readonly number[], opts?: TensorOptions): Tensor {
  */
 export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
   if (typeof value !== 'number') {
-    throw new InvalidArgumentError(
-      formatExpected('full', 'value to be a number', formatValue(value)),
-      'value',
-    );
+    throw new InvalidArgumentError(formatExpected('full', 'value to be a number', formatValue(value)), 'value');
   }
   return filled('full', shape, value, opts);
 }
@@ -284,10 +278,7 @@ function randomTensor(
 
 function expectFinite(op: string, argument: string, value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new InvalidArgumentError(
-    formatExpected(op, `${argument} to be a finite number`, formatValue(value)),
-    argument,
-  );
+  throw new InvalidArgumentError(formatExpected(op, `${argument} to be a finite number`, formatValue(value)), argument);
 }
 
 /**
@@ -311,10 +302,7 @@ export function uniform(shape: readonly number[], low: number, high: number, opt
   const lo = expectFinite('uniform', 'low', low);
   const hi = expectFinite('uniform', 'high', high);
   if (lo > hi) {
-    throw new InvalidArgumentError(
-      formatExpected('uniform', 'low <= high', `low = ${lo}, high = ${hi}`),
-      'low',
-    );
+    throw new InvalidArgumentError(formatExpected('uniform', 'low <= high', `low = ${lo}, high = ${hi}`), 'low');
   }
   return randomTensor('uniform', shape, opts, (a) => fillUniform(a, lo, hi));
 }

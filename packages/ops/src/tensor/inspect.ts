@@ -57,7 +57,11 @@ function formatNumber(v: number, mode: Mode, precision: number): string {
 /** The indices shown along a dimension of `size`: all, or the first and last `edge` (null marks "..."). */
 function shownIndices(size: number, summarize: boolean, edge: number): (number | null)[] {
   if (!summarize || size <= 2 * edge) return Array.from({ length: size }, (_, i) => i);
-  return [...Array.from({ length: edge }, (_, i) => i), null, ...Array.from({ length: edge }, (_, i) => size - edge + i)];
+  return [
+    ...Array.from({ length: edge }, (_, i) => i),
+    null,
+    ...Array.from({ length: edge }, (_, i) => size - edge + i),
+  ];
 }
 
 /**

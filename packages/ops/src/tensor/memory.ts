@@ -128,8 +128,7 @@ function collect(
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
-    for (const key of Object.keys(value))
-      collect((value as Record<string, unknown>)[key], isResource, out, seen);
+    for (const key of Object.keys(value)) collect((value as Record<string, unknown>)[key], isResource, out, seen);
   }
 }
 
@@ -141,9 +140,7 @@ export function setTensorPredicate(predicate: (x: unknown) => x is ScopedResourc
 }
 
 function isPromiseLike(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**

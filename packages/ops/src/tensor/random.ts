@@ -88,10 +88,7 @@ export function fillNormal(out: Float32Array | Float64Array, mean: number, std: 
  */
 export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed)) {
-    throw new InvalidArgumentError(
-      formatExpected('manualSeed', 'seed to be an integer', formatValue(seed)),
-      'seed',
-    );
+    throw new InvalidArgumentError(formatExpected('manualSeed', 'seed to be an integer', formatValue(seed)), 'seed');
   }
   seedState(Number(BigInt.asUintN(32, BigInt(seed))));
 }

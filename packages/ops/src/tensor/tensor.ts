@@ -227,10 +227,7 @@ export class Tensor {
   /** Sets {@link Tensor.requiresGrad} (see the getter for the rules). */
   set requiresGrad(value: boolean) {
     if (typeof value !== 'boolean') {
-      throw new InvalidArgumentError(
-        formatExpected('requiresGrad', 'a boolean', formatValue(value)),
-        'requiresGrad',
-      );
+      throw new InvalidArgumentError(formatExpected('requiresGrad', 'a boolean', formatValue(value)), 'requiresGrad');
     }
     if (!value && this.#state.node !== null) {
       throw new InvalidArgumentError(
@@ -261,24 +258,15 @@ export class Tensor {
   set grad(value: Tensor | null) {
     if (value !== null) {
       if (!isTensor(value)) {
-        throw new InvalidArgumentError(
-          formatExpected('grad', 'a Tensor or null', formatValue(value)),
-          'grad',
-        );
+        throw new InvalidArgumentError(formatExpected('grad', 'a Tensor or null', formatValue(value)), 'grad');
       }
       if (!sameShape(value.shape, this.shape)) {
         throw new ShapeMismatchError(
-          formatExpected(
-            'grad',
-            `a gradient of shape ${formatShape(this.shape)}`,
-            `shape ${formatShape(value.shape)}`,
-          ),
+          formatExpected('grad', `a gradient of shape ${formatShape(this.shape)}`, `shape ${formatShape(value.shape)}`),
         );
       }
       if (value.dtype !== this.dtype) {
-        throw new DTypeMismatchError(
-          formatExpected('grad', `a gradient of dtype ${this.dtype}`, value.dtype),
-        );
+        throw new DTypeMismatchError(formatExpected('grad', `a gradient of dtype ${this.dtype}`, value.dtype));
       }
       if (value.device !== this.device) {
         throw new DeviceMismatchError(formatExpected('grad', `a gradient on ${this.device}`, value.device));
@@ -730,9 +718,7 @@ export class Tensor {
  * True when `value` is a {@link Tensor} (also one from another copy of this package).
  */
 export function isTensor(value: unknown): value is Tensor {
-  return (
-    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TENSOR_MARKER] === true
-  );
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TENSOR_MARKER] === true;
 }
 
 /**
@@ -742,10 +728,7 @@ export function isTensor(value: unknown): value is Tensor {
  */
 export function storageOf(t: Tensor, op: string, argument: string): Storage {
   if (!isTensor(t)) {
-    throw new InvalidArgumentError(
-      formatExpected(op, `${argument} to be a Tensor`, formatValue(t)),
-      argument,
-    );
+    throw new InvalidArgumentError(formatExpected(op, `${argument} to be a Tensor`, formatValue(t)), argument);
   }
   const storage = internals.storage(t);
   if (storage === null) {

@@ -26,7 +26,20 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
-import { DEVICE, DRY_RUN, FULL_ONLY, QUICK, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+import {
+  DEVICE,
+  DRY_RUN,
+  FULL_ONLY,
+  QUICK,
+  SKIP,
+  expectClose,
+  hasNaN,
+  poison,
+  rng,
+  roundTo,
+  tolerance,
+  uniformArray,
+} from './helpers.js';
 
 type Dim = 1 | 2 | 3;
 
@@ -52,25 +65,281 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'modulated, bias', transposed: false, batch: 2, cin: 4, cout: 6, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: true, mask: true, bias: true, size: [7, 6, 5] },
-  { name: 'groups 2, og 2, stride 2, dilation 2', transposed: false, batch: 3, cin: 4, cout: 6, k: 3, stride: 2, pad: 2, dil: 2, groups: 2, og: 2, mg: 1, offset: true, mask: true, bias: false, size: [9, 8, 7] },
-  { name: 'og 4, no mask', transposed: false, batch: 2, cin: 8, cout: 4, k: 2, stride: 1, pad: 0, dil: 1, groups: 1, og: 4, mg: 1, offset: true, mask: false, bias: true, size: [6, 5, 5] },
-  { name: 'mg 2, og 1', transposed: false, batch: 2, cin: 4, cout: 4, k: 3, stride: 1, pad: 1, dil: 1, groups: 2, og: 1, mg: 2, offset: true, mask: true, bias: true, size: [6, 5, 4] },
-  { name: 'mask only (no offset)', transposed: false, batch: 2, cin: 3, cout: 5, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: true, bias: true, size: [6, 5, 4] },
-  { name: 'plain conv (no offset, no mask)', transposed: false, batch: 2, cin: 3, cout: 5, k: 3, stride: 2, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: false, bias: true, size: [7, 6, 5] },
-  { name: 'unbatched', transposed: false, batch: 0, cin: 4, cout: 3, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 2, mg: 2, offset: true, mask: true, bias: false, size: [6, 5, 4] },
-  { name: 'transposed, modulated, bias', transposed: true, batch: 2, cin: 4, cout: 6, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: true, mask: true, bias: true, size: [6, 5, 4] },
-  { name: 'transposed, stride 2, outputPadding 1, groups 2, og 2', transposed: true, batch: 2, cin: 4, cout: 6, k: 3, stride: 2, pad: 1, dil: 1, groups: 2, og: 2, mg: 2, offset: true, mask: true, bias: false, outPad: 1, size: [5, 4, 3] },
-  { name: 'transposed, dilation 2, offset only', transposed: true, batch: 2, cin: 4, cout: 4, k: 2, stride: 1, pad: 0, dil: 2, groups: 1, og: 4, mg: 1, offset: true, mask: false, bias: true, size: [5, 4, 3] },
-  { name: 'transposed plain (no offset, no mask)', transposed: true, batch: 2, cin: 3, cout: 4, k: 3, stride: 2, pad: 1, dil: 1, groups: 1, og: 1, mg: 1, offset: false, mask: false, bias: true, size: [4, 4, 3] },
-  { name: 'transposed, unbatched', transposed: true, batch: 0, cin: 2, cout: 4, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 2, mg: 1, offset: true, mask: true, bias: true, size: [5, 4, 3] },
+  {
+    name: 'modulated, bias',
+    transposed: false,
+    batch: 2,
+    cin: 4,
+    cout: 6,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [7, 6, 5],
+  },
+  {
+    name: 'groups 2, og 2, stride 2, dilation 2',
+    transposed: false,
+    batch: 3,
+    cin: 4,
+    cout: 6,
+    k: 3,
+    stride: 2,
+    pad: 2,
+    dil: 2,
+    groups: 2,
+    og: 2,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: false,
+    size: [9, 8, 7],
+  },
+  {
+    name: 'og 4, no mask',
+    transposed: false,
+    batch: 2,
+    cin: 8,
+    cout: 4,
+    k: 2,
+    stride: 1,
+    pad: 0,
+    dil: 1,
+    groups: 1,
+    og: 4,
+    mg: 1,
+    offset: true,
+    mask: false,
+    bias: true,
+    size: [6, 5, 5],
+  },
+  {
+    name: 'mg 2, og 1',
+    transposed: false,
+    batch: 2,
+    cin: 4,
+    cout: 4,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 2,
+    og: 1,
+    mg: 2,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [6, 5, 4],
+  },
+  {
+    name: 'mask only (no offset)',
+    transposed: false,
+    batch: 2,
+    cin: 3,
+    cout: 5,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: false,
+    mask: true,
+    bias: true,
+    size: [6, 5, 4],
+  },
+  {
+    name: 'plain conv (no offset, no mask)',
+    transposed: false,
+    batch: 2,
+    cin: 3,
+    cout: 5,
+    k: 3,
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: false,
+    mask: false,
+    bias: true,
+    size: [7, 6, 5],
+  },
+  {
+    name: 'unbatched',
+    transposed: false,
+    batch: 0,
+    cin: 4,
+    cout: 3,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 2,
+    mg: 2,
+    offset: true,
+    mask: true,
+    bias: false,
+    size: [6, 5, 4],
+  },
+  {
+    name: 'transposed, modulated, bias',
+    transposed: true,
+    batch: 2,
+    cin: 4,
+    cout: 6,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [6, 5, 4],
+  },
+  {
+    name: 'transposed, stride 2, outputPadding 1, groups 2, og 2',
+    transposed: true,
+    batch: 2,
+    cin: 4,
+    cout: 6,
+    k: 3,
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 2,
+    og: 2,
+    mg: 2,
+    offset: true,
+    mask: true,
+    bias: false,
+    outPad: 1,
+    size: [5, 4, 3],
+  },
+  {
+    name: 'transposed, dilation 2, offset only',
+    transposed: true,
+    batch: 2,
+    cin: 4,
+    cout: 4,
+    k: 2,
+    stride: 1,
+    pad: 0,
+    dil: 2,
+    groups: 1,
+    og: 4,
+    mg: 1,
+    offset: true,
+    mask: false,
+    bias: true,
+    size: [5, 4, 3],
+  },
+  {
+    name: 'transposed plain (no offset, no mask)',
+    transposed: true,
+    batch: 2,
+    cin: 3,
+    cout: 4,
+    k: 3,
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: false,
+    mask: false,
+    bias: true,
+    size: [4, 4, 3],
+  },
+  {
+    name: 'transposed, unbatched',
+    transposed: true,
+    batch: 0,
+    cin: 2,
+    cout: 4,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [5, 4, 3],
+  },
   // Channels per group, offset group and mask group multiples of 8: the fused forward (NOTE [ Fused
   // forward ]) runs in float32/float16/bfloat16. The first has more than 128 positions (several position
   // tiles, the last partial), 136 output channels (two 128-row tiles, the second partial) and 40 input
   // channels (K padded to the step); the others take the 64-row tile.
-  { name: 'fused: 40 -> 136, og 5, mg 5, bias', transposed: false, batch: 2, cin: 40, cout: 136, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 5, mg: 5, offset: true, mask: true, bias: true, size: [140, 3, 2] },
-  { name: 'fused: groups 2, og 2, mg 4, stride 2, dilation 2', transposed: false, batch: 3, cin: 32, cout: 48, k: 3, stride: 2, pad: 2, dil: 2, groups: 2, og: 2, mg: 4, offset: true, mask: true, bias: false, size: [9, 8, 7] },
-  { name: 'fused: mask only', transposed: false, batch: 2, cin: 16, cout: 16, k: 3, stride: 1, pad: 1, dil: 1, groups: 1, og: 1, mg: 2, offset: false, mask: true, bias: true, size: [6, 5, 4] },
+  {
+    name: 'fused: 40 -> 136, og 5, mg 5, bias',
+    transposed: false,
+    batch: 2,
+    cin: 40,
+    cout: 136,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 5,
+    mg: 5,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [140, 3, 2],
+  },
+  {
+    name: 'fused: groups 2, og 2, mg 4, stride 2, dilation 2',
+    transposed: false,
+    batch: 3,
+    cin: 32,
+    cout: 48,
+    k: 3,
+    stride: 2,
+    pad: 2,
+    dil: 2,
+    groups: 2,
+    og: 2,
+    mg: 4,
+    offset: true,
+    mask: true,
+    bias: false,
+    size: [9, 8, 7],
+  },
+  {
+    name: 'fused: mask only',
+    transposed: false,
+    batch: 2,
+    cin: 16,
+    cout: 16,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 2,
+    offset: false,
+    mask: true,
+    bias: true,
+    size: [6, 5, 4],
+  },
 ];
 
 /** The cases the fused forward takes (channels in multiples of 8). */
@@ -119,7 +388,14 @@ function problem(c: Case, dim: Dim, seed: number): Problem {
     shape,
     lo,
     hi,
-    values: present ? uniformArray(r, shape.reduce((a, b) => a * b, 1), lo, hi) : new Float64Array(0),
+    values: present
+      ? uniformArray(
+          r,
+          shape.reduce((a, b) => a * b, 1),
+          lo,
+          hi,
+        )
+      : new Float64Array(0),
   }));
   const present = specs.map((s) => s[4]);
   const fn = (c.transposed ? TRANSPOSED : REGULAR)[dim - 1] as (x: Tensor, w: Tensor, o: object) => Tensor;
@@ -127,8 +403,18 @@ function problem(c: Case, dim: Dim, seed: number): Problem {
     inputs: inputs.filter((_, i) => present[i]),
     outShape: [...lead(c.cout), ...out],
     call(t) {
-      const [x, w, offset, mask, bias] = specs.map((_, i) => (present[i] ? t[present.slice(0, i).filter(Boolean).length] : null));
-      const opts: Record<string, unknown> = { offset, mask, bias, stride: c.stride, padding: c.pad, dilation: c.dil, groups: c.groups };
+      const [x, w, offset, mask, bias] = specs.map((_, i) =>
+        present[i] ? t[present.slice(0, i).filter(Boolean).length] : null,
+      );
+      const opts: Record<string, unknown> = {
+        offset,
+        mask,
+        bias,
+        stride: c.stride,
+        padding: c.pad,
+        dilation: c.dil,
+        groups: c.groups,
+      };
       if (c.transposed) opts.outputPadding = c.outPad ?? 0;
       return fn(x as Tensor, w as Tensor, opts);
     },
@@ -165,7 +451,10 @@ function compare(c: Case, dim: Dim, dtype: DType, seed: number): Record<string, 
     assert.ok(!hasNaN(out), `${tag}: unwritten (NaN) output elements`);
     errs.forward = expectClose(`${tag} forward`, out, vals(yc), tolerance(dtype, 'forward'));
     const gc = grad(yc, cpu, tensor(go, { shape: yc.shape, dtype: 'float64' }));
-    poison(dtype, p.inputs.map((i) => i.values.length));
+    poison(
+      dtype,
+      p.inputs.map((i) => i.values.length),
+    );
     const gg = grad(yg, gpu, toGpu(go, dtype, yc.shape));
     p.inputs.forEach((inp, k) => {
       const g = vals(gg[k]);
@@ -193,7 +482,13 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         const s = seed++;
         it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
       }
-      if (!DRY_RUN && (c.name.startsWith('modulated') || c.name.startsWith('groups') || c.name.startsWith('transposed, stride') || c.name.startsWith('fused'))) {
+      if (
+        !DRY_RUN &&
+        (c.name.startsWith('modulated') ||
+          c.name.startsWith('groups') ||
+          c.name.startsWith('transposed, stride') ||
+          c.name.startsWith('fused'))
+      ) {
         for (const dtype of ['float16', 'bfloat16'] as DType[]) {
           const s = seed++;
           it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
@@ -202,7 +497,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   }
 
-  it('float32 matmul modes: tf32x3 (default) and float32 within float32 tolerance, tf32 within 5e-3', { skip: DRY_RUN }, () => {
+  it('float32 matmul modes: tf32x3 (default) and float32 within float32 tolerance, tf32 within 5e-3', {
+    skip: DRY_RUN,
+  }, () => {
     const c = CASES[1];
     assert.equal(getCudaFloat32Matmul(), 'tf32x3');
     try {
@@ -223,7 +520,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('float32 GEMM tiles: 128 x 256 tiles (large problems) agree with 128 x 128 tiles', { skip: DRY_RUN || FULL_ONLY }, () => {
+  it('float32 GEMM tiles: 128 x 256 tiles (large problems) agree with 128 x 128 tiles', {
+    skip: DRY_RUN || FULL_ONLY,
+  }, () => {
     // Large enough that the forward, input-gradient and weight-gradient products choose wide tiles.
     const b = getCudaBinding('test');
     const c: Case = { ...CASES[0], batch: 16, cin: 64, cout: 128, size: [64, 64, 1] };
@@ -260,7 +559,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', { skip: DRY_RUN }, () => {
+  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
+    skip: DRY_RUN,
+  }, () => {
     const b = getCudaBinding('test');
     const forward = (c: Case, dim: Dim, dtype: DType, values: Float64Array[]): Float64Array =>
       tidy(() => {
@@ -282,7 +583,12 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             const key = `${dtype} fused vs unfused forward`;
             worst[key] = Math.max(
               worst[key] ?? 0,
-              expectClose(`dim=${dim} ${c.name} [${dtype}] fused vs unfused`, fusedOut, unfused, tolerance(dtype, 'forward')),
+              expectClose(
+                `dim=${dim} ${c.name} [${dtype}] fused vs unfused`,
+                fusedOut,
+                unfused,
+                tolerance(dtype, 'forward'),
+              ),
             );
           } finally {
             b._cudaSetFusedConv(true);
@@ -324,7 +630,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const tiny = { ...CASES[0], batch: 1, cin: 2, cout: 2, size: [4, 4, 4] };
     const p = problem(tiny, 2, 300);
     const cpu = p.inputs.map((i) => tensor(i.values, { shape: i.shape, dtype: 'float64', requiresGrad: true }));
-    assert.ok(gradcheck((...xs: Tensor[]) => p.call(xs.map((x) => x.to(DEVICE))).cpu(), cpu, { atol: 1e-6, rtol: 1e-4 }));
+    assert.ok(
+      gradcheck((...xs: Tensor[]) => p.call(xs.map((x) => x.to(DEVICE))).cpu(), cpu, { atol: 1e-6, rtol: 1e-4 }),
+    );
   });
 
   it('deterministic mode: bitwise equal across runs, and close to the atomic path', { skip: DRY_RUN }, () => {
@@ -353,9 +661,22 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           const b2 = run();
           const b3 = run();
           for (let k = 0; k < 2; k++) {
-            assert.deepEqual(b2[k], a[k], `deterministic run 2 differs (${dtype}, transposed=${transposed}, ${k ? 'grad' : 'forward'})`);
-            assert.deepEqual(b3[k], a[k], `deterministic run 3 differs (${dtype}, transposed=${transposed}, ${k ? 'grad' : 'forward'})`);
-            expectClose(`deterministic vs atomic (${dtype}, transposed=${transposed})`, a[k], atomic[k], dtype === 'float64' ? 1e-13 : 1e-6);
+            assert.deepEqual(
+              b2[k],
+              a[k],
+              `deterministic run 2 differs (${dtype}, transposed=${transposed}, ${k ? 'grad' : 'forward'})`,
+            );
+            assert.deepEqual(
+              b3[k],
+              a[k],
+              `deterministic run 3 differs (${dtype}, transposed=${transposed}, ${k ? 'grad' : 'forward'})`,
+            );
+            expectClose(
+              `deterministic vs atomic (${dtype}, transposed=${transposed})`,
+              a[k],
+              atomic[k],
+              dtype === 'float64' ? 1e-13 : 1e-6,
+            );
           }
         } finally {
           setDeterministic(false);

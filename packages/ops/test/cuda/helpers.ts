@@ -40,7 +40,9 @@ export const FULL_ONLY: string | false = QUICK ? 'left out by TVDCN_GPU_TESTS=qu
 export const DIRECT_ALLOCATOR = process.env.TVDCN_CUDA_ALLOCATOR === 'direct';
 
 /** `skip` option of a test of the caching allocator itself (false: run it). */
-export const CACHING_ONLY: string | false = DIRECT_ALLOCATOR ? 'the allocator caches nothing (TVDCN_CUDA_ALLOCATOR=direct)' : false;
+export const CACHING_ONLY: string | false = DIRECT_ALLOCATOR
+  ? 'the allocator caches nothing (TVDCN_CUDA_ALLOCATOR=direct)'
+  : false;
 
 /** The dtypes under test (the CPU has no half types). */
 export const ALL_DTYPES: DType[] = DRY_RUN ? ['float32', 'float64'] : ['float32', 'float64', 'float16', 'bfloat16'];
@@ -94,7 +96,11 @@ export function tolerance(dtype: DType, kind: 'forward' | 'backward' | 'elementw
 }
 
 /** Rounds values to the dtype (what the GPU tensor will hold), through the GPU for the half types. */
-export function roundTo(values: Float64Array, dtype: DType, toDevice: (v: Float64Array, d: DType) => Tensor): Float64Array {
+export function roundTo(
+  values: Float64Array,
+  dtype: DType,
+  toDevice: (v: Float64Array, d: DType) => Tensor,
+): Float64Array {
   if (dtype === 'float64') return values;
   if (dtype === 'float32') return Float64Array.from(values, Math.fround);
   const t = toDevice(values, dtype);

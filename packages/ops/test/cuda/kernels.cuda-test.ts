@@ -42,7 +42,21 @@ import {
 } from '../../src/index.js';
 import { cudaKernels } from '../../src/backends/cuda/cuda-backend.js';
 import { storageOf } from '../../src/tensor/tensor.js';
-import { ALL_DTYPES, CACHING_ONLY, DEVICE, DRY_RUN, FULL_ONLY, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+import {
+  ALL_DTYPES,
+  CACHING_ONLY,
+  DEVICE,
+  DRY_RUN,
+  FULL_ONLY,
+  SKIP,
+  expectClose,
+  hasNaN,
+  poison,
+  rng,
+  roundTo,
+  tolerance,
+  uniformArray,
+} from './helpers.js';
 
 const DTYPES = ALL_DTYPES;
 const toGpu = (v: Float64Array, d: DType, shape?: readonly number[]): Tensor =>
@@ -117,10 +131,19 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     it(`broadcast binary ops with gradients [${dtype}]`, () => {
       const r = rng(12);
       const shapes: [number[], number[]][] = [
-        [[4, 6], [4, 6]],
+        [
+          [4, 6],
+          [4, 6],
+        ],
         [[4, 6], [6]],
-        [[3, 1, 5], [1, 4, 1]],
-        [[2, 3, 4, 5], [3, 1, 5]],
+        [
+          [3, 1, 5],
+          [1, 4, 1],
+        ],
+        [
+          [2, 3, 4, 5],
+          [3, 1, 5],
+        ],
         [[7], []],
       ];
       for (const [sa, sb] of shapes) {
@@ -183,13 +206,18 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
       for (const to of DTYPES) {
         const c = g.to(to);
         const expected = roundTo(v, to, (x, d) => toGpu(x, d));
-        assert.deepEqual(Array.from(c.toTypedArray()), Array.from(Float64Array.from(expected, (e) => (to === 'float64' ? e : Math.fround(e)))), `cast ${dtype} -> ${to}`);
+        assert.deepEqual(
+          Array.from(c.toTypedArray()),
+          Array.from(Float64Array.from(expected, (e) => (to === 'float64' ? e : Math.fround(e)))),
+          `cast ${dtype} -> ${to}`,
+        );
         if (c !== g) c.dispose();
       }
       const viaCpu = g.to(dtype === 'float64' ? 'float64' : 'float32').cpu();
       assert.deepEqual(Array.from(await g.data()), Array.from(viaCpu.toTypedArray()));
       const storage = storageOf(g, 'test', 'g');
-      if (!DRY_RUN) assert.deepEqual(Array.from(await cudaKernels.readAsync(storage)), Array.from(viaCpu.toTypedArray()));
+      if (!DRY_RUN)
+        assert.deepEqual(Array.from(await cudaKernels.readAsync(storage)), Array.from(viaCpu.toTypedArray()));
       g.dispose();
       viaCpu.dispose();
     });
@@ -227,7 +255,11 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
         assert.deepEqual(Array.from(vals(g)), Array.from(vals(add(mul(ref, 2), 1))), 'mul_(2).add_(1)');
         const m = toGpu(v, dtype, [7, 111]);
         m.mul_(toGpu(Float64Array.from([2]), dtype));
-        assert.deepEqual(Array.from(vals(m)), Array.from(v, (x) => 2 * x), 'mul_ with a broadcast tensor');
+        assert.deepEqual(
+          Array.from(vals(m)),
+          Array.from(v, (x) => 2 * x),
+          'mul_ with a broadcast tensor',
+        );
         // Under grad mode, a parameter is refused; under noGrad it updates in place.
         const p = toGpu(v, dtype);
         p.requiresGrad = true;
@@ -246,17 +278,27 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
         const c = g.to({ device: 'cpu', dtype: target });
         assert.equal(c.device, 'cpu');
         assert.equal(c.dtype, target);
-        assert.deepEqual(Array.from(vals(c)), Array.from(v, target === 'float32' ? Math.fround : (x) => x), `to(cpu, ${target})`);
+        assert.deepEqual(
+          Array.from(vals(c)),
+          Array.from(v, target === 'float32' ? Math.fround : (x) => x),
+          `to(cpu, ${target})`,
+        );
         if (c !== g) c.dispose();
       }
       // data() resolves from the CUDA backend's readAsync (disposing the tensor meanwhile is safe).
       const pending = g.data();
       g.dispose();
-      assert.deepEqual(Array.from(await pending), Array.from(v, dtype === 'float64' ? (x) => x : Math.fround), 'data()');
+      assert.deepEqual(
+        Array.from(await pending),
+        Array.from(v, dtype === 'float64' ? (x) => x : Math.fround),
+        'data()',
+      );
     });
   }
 
-  it('memory: freed tensors return to the cache, emptyCache returns the cache', { skip: DRY_RUN || CACHING_ONLY }, () => {
+  it('memory: freed tensors return to the cache, emptyCache returns the cache', {
+    skip: DRY_RUN || CACHING_ONLY,
+  }, () => {
     cudaEmptyCache();
     const before = cudaMemoryStats(DEVICE);
     const t = full([1 << 20], 3, { device: DEVICE });

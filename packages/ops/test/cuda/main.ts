@@ -8,7 +8,9 @@ const info = backendInfo();
 console.log(`binary: ${info.candidate} (${info.path}), CUDA devices: ${info.cudaDeviceCount}`);
 if (cuda.isAvailable()) {
   const p = cudaDeviceProperties(0);
-  console.log(`device: ${p.name}, sm_${p.major}${p.minor}, ${p.multiProcessorCount} SMs, ${(p.totalMemory / 2 ** 30).toFixed(1)} GiB`);
+  console.log(
+    `device: ${p.name}, sm_${p.major}${p.minor}, ${p.multiProcessorCount} SMs, ${(p.totalMemory / 2 ** 30).toFixed(1)} GiB`,
+  );
 } else {
   console.log(`CUDA not available: ${info.cudaUnavailableReason}`);
 }

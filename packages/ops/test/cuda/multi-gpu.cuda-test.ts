@@ -53,7 +53,19 @@ import {
 import { bufferOf } from '../../src/backends/cuda/cuda-storage.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import { storageOf } from '../../src/tensor/tensor.js';
-import { ALL_DTYPES, DIRECT_ALLOCATOR, DRY_RUN, SKIP, expectClose, hasNaN, poison, rng, roundTo, tolerance, uniformArray } from './helpers.js';
+import {
+  ALL_DTYPES,
+  DIRECT_ALLOCATOR,
+  DRY_RUN,
+  SKIP,
+  expectClose,
+  hasNaN,
+  poison,
+  rng,
+  roundTo,
+  tolerance,
+  uniformArray,
+} from './helpers.js';
 
 /** The two devices under test (the CPU for both in a dry run). */
 const D0 = (DRY_RUN ? 'cpu' : 'cuda:0') as Device;
@@ -109,7 +121,13 @@ const CONV_CASES: ConvCase[] = [
     // output floor((9 + 2 * 2 - 2 * 2 - 1) / 2) + 1 = 5 by floor((8 + 4 - 4 - 1) / 2) + 1 = 4
     name: 'deformConv2d, groups 2, og 2, mg 2, stride 2, dilation 2, bias',
     transposed: false,
-    shapes: { input: [2, 4, 9, 8], weight: [6, 2, 3, 3], offset: [2, 2 * 2 * 9, 5, 4], mask: [2, 2 * 9, 5, 4], bias: [6] },
+    shapes: {
+      input: [2, 4, 9, 8],
+      weight: [6, 2, 3, 3],
+      offset: [2, 2 * 2 * 9, 5, 4],
+      mask: [2, 2 * 9, 5, 4],
+      bias: [6],
+    },
     opts: { stride: 2, padding: 2, dilation: 2, groups: 2 },
   },
   {
@@ -117,7 +135,13 @@ const CONV_CASES: ConvCase[] = [
     // output (5 - 1) * 2 - 2 + 3 + 1 = 10 by (4 - 1) * 2 - 2 + 3 + 1 = 8
     name: 'deformConvTranspose2d, groups 2, og 2, mg 2, stride 2, outputPadding 1, bias',
     transposed: true,
-    shapes: { input: [2, 4, 5, 4], weight: [4, 3, 3, 3], offset: [2, 2 * 2 * 9, 5, 4], mask: [2, 2 * 9, 5, 4], bias: [6] },
+    shapes: {
+      input: [2, 4, 5, 4],
+      weight: [4, 3, 3, 3],
+      offset: [2, 2 * 2 * 9, 5, 4],
+      mask: [2, 2 * 9, 5, 4],
+      bias: [6],
+    },
     opts: { stride: 2, padding: 1, dilation: 1, groups: 2, outputPadding: 1 },
   },
 ];
@@ -150,7 +174,11 @@ function runConv(c: ConvCase, device: Device, dtype: DType, values: Float64Array
     poisonOn(device, dtype, [outNumel]);
     const y = fn(x, w, { offset, mask, bias, ...c.opts });
     const g = toDev(gradOut, dtype, device, y.shape);
-    poisonOn(device, dtype, values.map((v) => v.length));
+    poisonOn(
+      device,
+      dtype,
+      values.map((v) => v.length),
+    );
     const gs = grad(y, xs, g);
     return {
       out: vals(y),
@@ -163,10 +191,27 @@ function runConv(c: ConvCase, device: Device, dtype: DType, values: Float64Array
 // --- elementwise ops, sums, pad and copies, with gradients ---
 
 /** Runs `f` on `device` in `dtype` and on the CPU in float64; compares the output and the input gradients. */
-function checkOn(device: Device, what: string, dtype: DType, shapes: [number[], number, number][], f: (...xs: Tensor[]) => Tensor, seed: number): void {
+function checkOn(
+  device: Device,
+  what: string,
+  dtype: DType,
+  shapes: [number[], number, number][],
+  f: (...xs: Tensor[]) => Tensor,
+  seed: number,
+): void {
   tidy(() => {
     const r = rng(seed);
-    const values = shapes.map(([shape, lo, hi]) => rounded(uniformArray(r, shape.reduce((a, b) => a * b, 1), lo, hi), dtype));
+    const values = shapes.map(([shape, lo, hi]) =>
+      rounded(
+        uniformArray(
+          r,
+          shape.reduce((a, b) => a * b, 1),
+          lo,
+          hi,
+        ),
+        dtype,
+      ),
+    );
     const cpuIn = shapes.map(([shape], k) => tensor(values[k], { shape, dtype: 'float64', requiresGrad: true }));
     const devIn = shapes.map(([shape], k) => {
       const t = toDev(values[k], dtype, device, shape);
@@ -255,7 +300,9 @@ function train(device: Device, dtype: DType, between: (step: number) => void = (
 }
 
 describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULTI }, () => {
-  it('tensors made on cuda:1 report it, live in device 1 buffers and are accounted on device 1 only', { skip: TWO_DEVICES }, () => {
+  it('tensors made on cuda:1 report it, live in device 1 buffers and are accounted on device 1 only', {
+    skip: TWO_DEVICES,
+  }, () => {
     cudaSynchronize();
     cudaEmptyCache();
     const before = currentDevice();
@@ -267,7 +314,9 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
     const s1 = cudaMemoryStats('cuda:1');
     assert.ok(DIRECT_ALLOCATOR || s0.cached > 0, 'a cached block on cuda:0');
     const props = [cudaDeviceProperties(0), cudaDeviceProperties(1)];
-    console.log(`cuda:0 ${props[0].name} (${props[0].multiProcessorCount} SMs), cuda:1 ${props[1].name} (${props[1].multiProcessorCount} SMs)`);
+    console.log(
+      `cuda:0 ${props[0].name} (${props[0].multiProcessorCount} SMs), cuda:1 ${props[1].name} (${props[1].multiProcessorCount} SMs)`,
+    );
     const n = 1 << 20;
     const made = [
       full([n], 2, { device: 'cuda:1' }),
@@ -287,11 +336,17 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       assert.equal(t.device, 'cuda:1');
       assert.equal(bufferDevice(t), 1);
     }
-    assert.equal(tidy(() => sum(derived[0]).item()), 6 * n);
+    assert.equal(
+      tidy(() => sum(derived[0]).item()),
+      6 * n,
+    );
     assert.deepEqual(Array.from(made[4].toTypedArray()), [1, 2, 3]);
     const during1 = cudaMemoryStats('cuda:1');
     const during0 = cudaMemoryStats('cuda:0');
-    assert.ok(during1.allocated >= s1.allocated + bytes, `cuda:1 allocated ${during1.allocated} < ${s1.allocated} + ${bytes}`);
+    assert.ok(
+      during1.allocated >= s1.allocated + bytes,
+      `cuda:1 allocated ${during1.allocated} < ${s1.allocated} + ${bytes}`,
+    );
     assert.ok(during1.blocks >= s1.blocks + made.length + derived.length, 'blocks counted on cuda:1');
     assert.equal(during0.allocCount, s0.allocCount, 'nothing allocated on cuda:0');
     assert.ok(during0.allocated <= s0.allocated, 'nothing allocated on cuda:0');
@@ -355,7 +410,9 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
     });
   }
 
-  it('mixing cuda:0 and cuda:1 inputs throws DeviceMismatchError and allocates nothing (no implicit copy)', { skip: TWO_DEVICES }, () => {
+  it('mixing cuda:0 and cuda:1 inputs throws DeviceMismatchError and allocates nothing (no implicit copy)', {
+    skip: TWO_DEVICES,
+  }, () => {
     tidy(() => {
       const a0 = full([4, 5], 1, { device: 'cuda:0' });
       const b1 = full([4, 5], 2, { device: 'cuda:1' });
@@ -369,7 +426,10 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       const g0 = full(y1.shape, 1, { device: 'cuda:0' }); // a gradient of the output on the other device
       const s0 = cudaMemoryStats('cuda:0');
       const s1 = cudaMemoryStats('cuda:1');
-      assert.throws(() => add(a0, b1), (e: unknown) => e instanceof DeviceMismatchError && /no implicit copies/.test(e.message));
+      assert.throws(
+        () => add(a0, b1),
+        (e: unknown) => e instanceof DeviceMismatchError && /no implicit copies/.test(e.message),
+      );
       assert.throws(() => mul(b1, a0), DeviceMismatchError);
       assert.throws(() => div(a0, b1), DeviceMismatchError);
       assert.throws(() => cat([a0, b1], 0), DeviceMismatchError);
@@ -403,7 +463,15 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
         const r = rng(c.transposed ? 31 : 30);
         const values = CONV_INPUTS.map((name) => {
           const [lo, hi] = CONV_RANGES[name];
-          return rounded(uniformArray(r, c.shapes[name].reduce((a, b) => a * b, 1), lo, hi), dtype);
+          return rounded(
+            uniformArray(
+              r,
+              c.shapes[name].reduce((a, b) => a * b, 1),
+              lo,
+              hi,
+            ),
+            dtype,
+          );
         });
         const outNumel = c.transposed ? 2 * 6 * 10 * 8 : 2 * 6 * 5 * 4;
         const go = rounded(uniformArray(r, outNumel), dtype);
@@ -417,12 +485,22 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
           [res.out, ...res.grads].forEach((got, k) => {
             assert.ok(!hasNaN(got), `cuda:${dev} ${names[k]}: unwritten (NaN) elements`);
             const want = k === 0 ? ref.out : ref.grads[k - 1];
-            expectClose(`cuda:${dev} ${c.name} ${names[k]} [${dtype}]`, got, want, tolerance(dtype, k === 0 ? 'forward' : 'backward'));
+            expectClose(
+              `cuda:${dev} ${c.name} ${names[k]} [${dtype}]`,
+              got,
+              want,
+              tolerance(dtype, k === 0 ? 'forward' : 'backward'),
+            );
           });
         });
         [on1.out, ...on1.grads].forEach((got, k) => {
           const want = k === 0 ? on0.out : on0.grads[k - 1];
-          expectClose(`cuda:1 vs cuda:0 ${c.name} ${names[k]} [${dtype}]`, got, want, tolerance(dtype, k === 0 ? 'forward' : 'backward'));
+          expectClose(
+            `cuda:1 vs cuda:0 ${c.name} ${names[k]} [${dtype}]`,
+            got,
+            want,
+            tolerance(dtype, k === 0 ? 'forward' : 'backward'),
+          );
         });
         // The regular forward has no atomics: on two devices of one model it is the same bits.
         if (!c.transposed && !DRY_RUN) {
@@ -447,8 +525,22 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       check('relu', [x], relu);
       check('pow 3', [x], (t) => pow(t, 3));
       check('mulScalar', [x], (t) => mul(t, -0.75));
-      check('add broadcast', [[[3, 1, 5], -1, 1], [[1, 4, 1], -1, 1]], add);
-      check('mul broadcast', [[[2, 3, 4, 5], -1, 1], [[3, 1, 5], -1, 1]], mul);
+      check(
+        'add broadcast',
+        [
+          [[3, 1, 5], -1, 1],
+          [[1, 4, 1], -1, 1],
+        ],
+        add,
+      );
+      check(
+        'mul broadcast',
+        [
+          [[2, 3, 4, 5], -1, 1],
+          [[3, 1, 5], -1, 1],
+        ],
+        mul,
+      );
       check('div', [x, pos], div);
       check('sum all', [x], (t) => sum(t));
       check('sum [0, 2]', [x], (t) => sum(t, [0, 2]));
@@ -481,11 +573,17 @@ describe('two CUDA devices: cuda:1 alone, and next to cuda:0', { skip: SKIP_MULT
       let between0 = 0; // allocations on cuda:0 by the work between the steps
       const gpu = train(D1, dtype, (step) => {
         const a = DRY_RUN ? 0 : cudaMemoryStats('cuda:0').allocCount;
-        const next = tidy(() => keep(add(narrow(narrow(pad(resident, [1, 1, 1, 1], 'replicate'), 0, 1, 256), 1, 1, 256), 1)));
+        const next = tidy(() =>
+          keep(add(narrow(narrow(pad(resident, [1, 1, 1, 1], 'replicate'), 0, 1, 256), 1, 1, 256), 1)),
+        );
         resident.dispose();
         resident = next;
         assert.equal(resident.device, D0);
-        assert.equal(tidy(() => sum(held).item()), 7 * (1 << 18), `cuda:0 tensor intact after step ${step}`);
+        assert.equal(
+          tidy(() => sum(held).item()),
+          7 * (1 << 18),
+          `cuda:0 tensor intact after step ${step}`,
+        );
         if (!DRY_RUN) between0 += cudaMemoryStats('cuda:0').allocCount - a;
       });
       if (s0 !== null && s1 !== null) {

@@ -51,7 +51,8 @@ function fakeEnv(
     nativePath,
     platform: 'linux-x64-gnu',
     resolve: (spec) => {
-      if (!(spec in files)) throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'MODULE_NOT_FOUND' });
+      if (!(spec in files))
+        throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'MODULE_NOT_FOUND' });
       return `/fake/${spec}`;
     },
     exists: (path) => path.slice('/fake/'.length) in files,
@@ -98,7 +99,11 @@ describe('loader with fake binaries', () => {
   it('cpu: never looks at CUDA', () => {
     const l = loadBinding(env('cpu', { [CUDA]: fakeBinding({ withCuda: true, devices: 1 }), [CPU]: fakeBinding({}) }));
     expect(l.candidate).toBe('@tvdcn/linux-x64-gnu');
-    expect(l.attempts[0]).toMatchObject({ candidate: '@tvdcn/linux-x64-gnu-cuda', status: 'skipped', reason: 'TVDCN_BACKEND=cpu' });
+    expect(l.attempts[0]).toMatchObject({
+      candidate: '@tvdcn/linux-x64-gnu-cuda',
+      status: 'skipped',
+      reason: 'TVDCN_BACKEND=cpu',
+    });
   });
 
   it('cuda without a GPU: a clear error naming the reason and the remedy', () => {
@@ -157,7 +162,9 @@ describe('loader with fake binaries', () => {
     expect(parseBackendRequest(' CPU ')).toBe('cpu');
     expect(parseBackendRequest('cuda')).toBe('cuda');
     expect(parseBackendRequest('wasm')).toBe('wasm');
-    expect(() => parseBackendRequest('gpu')).toThrow(/TVDCN_BACKEND: expected 'auto', 'cpu', 'cuda' or 'wasm', but got 'gpu'/);
+    expect(() => parseBackendRequest('gpu')).toThrow(
+      /TVDCN_BACKEND: expected 'auto', 'cpu', 'cuda' or 'wasm', but got 'gpu'/,
+    );
   });
 });
 
@@ -176,10 +183,15 @@ describe('platforms without a native package, and the WebAssembly fallback', () 
     expect(l.binding.buildInfo().compiler).toBe('fake'); // the fake wasm binding, wrapped for typed errors
     expect(l.kind).toBe('wasm');
     expect(l.candidate).toBe('@tvdcn/wasm32');
-    expect(l.attempts[0]).toMatchObject({ status: 'failed', reason: 'no native package is published for linux-riscv64-gnu' });
+    expect(l.attempts[0]).toMatchObject({
+      status: 'failed',
+      reason: 'no native package is published for linux-riscv64-gnu',
+    });
     expect(l.fallbackNotice).toMatch(/no native binary serves linux-riscv64-gnu/);
     expect(l.fallbackNotice).toMatch(/using the WebAssembly build @tvdcn\/wasm32/);
-    expect(l.fallbackNotice).toMatch(/Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/);
+    expect(l.fallbackNotice).toMatch(
+      /Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/,
+    );
   });
 
   it('a supported platform whose package is missing falls back too, and keeps the reason', () => {
@@ -216,11 +228,16 @@ describe('platforms without a native package, and the WebAssembly fallback', () 
     expect(message).toMatch(/@tvdcn\/darwin-arm64: failed: package not installed/);
     expect(message).not.toMatch(/darwin-arm64-cuda/);
     expect(message).toMatch(/@tvdcn\/wasm32: failed: package not installed/);
-    expect(message).toMatch(/Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/);
+    expect(message).toMatch(
+      /Native packages exist for: linux-x64-gnu, linux-arm64-gnu, darwin-arm64, darwin-x64, win32-x64/,
+    );
   });
 
   it('Windows resolves the mingw CPU package and the MSVC CUDA package', () => {
-    const l = loadBinding({ ...fakeEnv('auto', { '@tvdcn/win32-x64-gnu/tvdcn.node': fakeBinding({}) }), platform: 'win32-x64' });
+    const l = loadBinding({
+      ...fakeEnv('auto', { '@tvdcn/win32-x64-gnu/tvdcn.node': fakeBinding({}) }),
+      platform: 'win32-x64',
+    });
     expect(l.candidate).toBe('@tvdcn/win32-x64-gnu');
     expect(l.attempts[0]).toMatchObject({ candidate: '@tvdcn/win32-x64-msvc-cuda', reason: 'package not installed' });
   });
@@ -234,17 +251,20 @@ describe('loader with the real binaries of this checkout', () => {
   });
 
   // The CUDA build of this checkout is for the build host (linux-x64); an emulated arm64 run cannot load it.
-  it.runIf(existsSync(cudaBuild) && platformKey() === 'linux-x64-gnu')('the CUDA build loads without a GPU and says why CUDA is unusable', () => {
-    const b = require(cudaBuild) as NativeBinding;
-    expect(b.buildInfo().withCuda).toBe(true);
-    const dc = b.cudaDeviceCount();
-    if (dc.count === 0) {
-      expect(dc.error).toBeGreaterThan(0);
-      expect(dc.reason).toMatch(/^cuda[A-Za-z]+: /);
-      const e = { ...defaultEnvironment(), requested: 'cuda' as const, nativePath: cudaBuild };
-      expect(() => loadBinding(e)).toThrow(/no usable GPU/);
-    }
-  });
+  it.runIf(existsSync(cudaBuild) && platformKey() === 'linux-x64-gnu')(
+    'the CUDA build loads without a GPU and says why CUDA is unusable',
+    () => {
+      const b = require(cudaBuild) as NativeBinding;
+      expect(b.buildInfo().withCuda).toBe(true);
+      const dc = b.cudaDeviceCount();
+      if (dc.count === 0) {
+        expect(dc.error).toBeGreaterThan(0);
+        expect(dc.reason).toMatch(/^cuda[A-Za-z]+: /);
+        const e = { ...defaultEnvironment(), requested: 'cuda' as const, nativePath: cudaBuild };
+        expect(() => loadBinding(e)).toThrow(/no usable GPU/);
+      }
+    },
+  );
 
   it('the default environment loads a binary from the workspace packages', () => {
     const e = { ...defaultEnvironment(), nativePath: undefined, requested: 'auto' as const };
@@ -264,13 +284,19 @@ describe('loader with the real binaries of this checkout', () => {
 
 describe('CUDA unavailable: the message names the real cause', () => {
   const cpu = fakeBinding({});
-  const cudaNoGpu = fakeBinding({ withCuda: true, devices: 0, reason: 'cudaErrorNoDevice: no CUDA-capable device is detected' });
+  const cudaNoGpu = fakeBinding({
+    withCuda: true,
+    devices: 0,
+    reason: 'cudaErrorNoDevice: no CUDA-capable device is detected',
+  });
 
   it('the CUDA package installed, no usable GPU: says so (not "built without CUDA")', () => {
-    const loaded = loadBinding(fakeEnv('auto', {
-      '@tvdcn/linux-x64-gnu/tvdcn.node': cpu,
-      '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu,
-    }));
+    const loaded = loadBinding(
+      fakeEnv('auto', {
+        '@tvdcn/linux-x64-gnu/tvdcn.node': cpu,
+        '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu,
+      }),
+    );
     expect(loaded.candidate).toBe('@tvdcn/linux-x64-gnu');
     const why = cudaUnavailability(loaded);
     expect(why?.cause).toBe(
@@ -290,26 +316,36 @@ describe('CUDA unavailable: the message names the real cause', () => {
   it('the CUDA package not installed: names the package to install', () => {
     const loaded = loadBinding(fakeEnv('auto', { '@tvdcn/linux-x64-gnu/tvdcn.node': cpu }));
     const why = cudaUnavailability(loaded);
-    expect(why?.cause).toBe('the loaded binary (@tvdcn/linux-x64-gnu) has no CUDA kernels and @tvdcn/linux-x64-gnu-cuda is not installed');
+    expect(why?.cause).toBe(
+      'the loaded binary (@tvdcn/linux-x64-gnu) has no CUDA kernels and @tvdcn/linux-x64-gnu-cuda is not installed',
+    );
     expect(why?.remedy).toMatch(/^install @tvdcn\/linux-x64-gnu-cuda on a machine with an NVIDIA GPU/);
   });
 
   it('TVDCN_BACKEND=cpu, a CUDA package that fails to load, an explicit CPU binary', () => {
-    const forced = loadBinding(fakeEnv('cpu', { '@tvdcn/linux-x64-gnu/tvdcn.node': cpu, '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu }));
+    const forced = loadBinding(
+      fakeEnv('cpu', { '@tvdcn/linux-x64-gnu/tvdcn.node': cpu, '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': cudaNoGpu }),
+    );
     expect(cudaUnavailability(forced)?.cause).toBe('TVDCN_BACKEND=cpu chose the CPU binary');
-    const broken = loadBinding(fakeEnv('auto', {
-      '@tvdcn/linux-x64-gnu/tvdcn.node': cpu,
-      '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': new Error('libcuda.so.1: cannot open shared object file'),
-    }));
+    const broken = loadBinding(
+      fakeEnv('auto', {
+        '@tvdcn/linux-x64-gnu/tvdcn.node': cpu,
+        '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': new Error('libcuda.so.1: cannot open shared object file'),
+      }),
+    );
     expect(cudaUnavailability(broken)?.cause).toBe(
       '@tvdcn/linux-x64-gnu-cuda is installed but could not be used: libcuda.so.1: cannot open shared object file',
     );
     const explicit = loadBinding(fakeEnv('auto', { 'x.node': cpu }, '/fake/x.node'));
-    expect(cudaUnavailability(explicit)?.cause).toBe('the binary at TVDCN_NATIVE_PATH (/fake/x.node) was built without CUDA');
+    expect(cudaUnavailability(explicit)?.cause).toBe(
+      'the binary at TVDCN_NATIVE_PATH (/fake/x.node) was built without CUDA',
+    );
   });
 
   it('a usable GPU: no cause', () => {
-    const loaded = loadBinding(fakeEnv('auto', { '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': fakeBinding({ withCuda: true, devices: 2 }) }));
+    const loaded = loadBinding(
+      fakeEnv('auto', { '@tvdcn/linux-x64-gnu-cuda/tvdcn.node': fakeBinding({ withCuda: true, devices: 2 }) }),
+    );
     expect(cudaUnavailability(loaded)).toBeNull();
   });
 });

@@ -55,7 +55,13 @@ function nativeBackward(
   want: GradName[],
   dtype: DType = 'float64',
 ): Partial<Record<GradName, Float64Array>> {
-  const grads: Record<GradName, NativeTensor | null> = { input: null, weight: null, offset: null, mask: null, bias: null };
+  const grads: Record<GradName, NativeTensor | null> = {
+    input: null,
+    weight: null,
+    offset: null,
+    mask: null,
+    bias: null,
+  };
   for (const n of want) grads[n] = emptyNative(shapeOfGrad(c, t, n), dtype);
   b.deformConvBackward(
     paramsOf(c),
@@ -73,7 +79,8 @@ function nativeBackward(
 
 /** dL/dθ for L = <reference(θ), R> by central differences, one element at a time. */
 function finiteDifference(c: ConvCase, t: CaseTensors, r: RefTensor, n: GradName, h = 1e-6): Float64Array {
-  const base = n === 'bias' && !t.bias ? { data: new Float64Array(c.outChannels), shape: [c.outChannels] } : (t[n] as RefTensor);
+  const base =
+    n === 'bias' && !t.bias ? { data: new Float64Array(c.outChannels), shape: [c.outChannels] } : (t[n] as RefTensor);
   const loss = (tt: CaseTensors) => {
     const y = reference(c, tt).data;
     let s = 0;
@@ -92,41 +99,159 @@ function finiteDifference(c: ConvCase, t: CaseTensors, r: RefTensor, n: GradName
 }
 
 const gradCases: ConvCase[] = [
-  { dim: 1, transposed: false, batch: 2, inChannels: 4, outChannels: 2, groups: 2, og: 2, mg: 4, bias: true,
-    kernelSize: [3], stride: [2], padding: [1], dilation: [1], inSize: [7] },
-  { dim: 1, transposed: true, batch: 2, inChannels: 2, outChannels: 4, groups: 2, og: 4, mg: 2, bias: true,
-    kernelSize: [3], stride: [2], padding: [1], dilation: [2], inSize: [4], outputPadding: [1] },
-  { dim: 2, transposed: false, batch: 2, inChannels: 4, outChannels: 2, groups: 1, og: 2, mg: 1, bias: true,
-    kernelSize: [2, 3], stride: [1, 2], padding: [0, 1], dilation: [1, 2], inSize: [5, 6] },
-  { dim: 2, transposed: true, batch: 1, inChannels: 4, outChannels: 2, groups: 2, og: 1, mg: 2, bias: true,
-    kernelSize: [2, 3], stride: [1, 2], padding: [0, 1], dilation: [1, 2], inSize: [4, 2], outputPadding: [0, 1] },
-  { dim: 3, transposed: false, batch: 1, inChannels: 2, outChannels: 2, groups: 1, og: 2, mg: 1, bias: true,
-    kernelSize: [2, 2, 2], stride: [1, 1, 2], padding: [0, 1, 0], dilation: [1, 1, 1], inSize: [3, 3, 4] },
-  { dim: 3, transposed: true, batch: 1, inChannels: 2, outChannels: 2, groups: 1, og: 1, mg: 2, bias: false,
-    kernelSize: [2, 1, 2], stride: [2, 1, 1], padding: [0, 0, 1], dilation: [1, 1, 1], inSize: [2, 3, 2],
-    outputPadding: [1, 0, 0] },
+  {
+    dim: 1,
+    transposed: false,
+    batch: 2,
+    inChannels: 4,
+    outChannels: 2,
+    groups: 2,
+    og: 2,
+    mg: 4,
+    bias: true,
+    kernelSize: [3],
+    stride: [2],
+    padding: [1],
+    dilation: [1],
+    inSize: [7],
+  },
+  {
+    dim: 1,
+    transposed: true,
+    batch: 2,
+    inChannels: 2,
+    outChannels: 4,
+    groups: 2,
+    og: 4,
+    mg: 2,
+    bias: true,
+    kernelSize: [3],
+    stride: [2],
+    padding: [1],
+    dilation: [2],
+    inSize: [4],
+    outputPadding: [1],
+  },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 4,
+    outChannels: 2,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    bias: true,
+    kernelSize: [2, 3],
+    stride: [1, 2],
+    padding: [0, 1],
+    dilation: [1, 2],
+    inSize: [5, 6],
+  },
+  {
+    dim: 2,
+    transposed: true,
+    batch: 1,
+    inChannels: 4,
+    outChannels: 2,
+    groups: 2,
+    og: 1,
+    mg: 2,
+    bias: true,
+    kernelSize: [2, 3],
+    stride: [1, 2],
+    padding: [0, 1],
+    dilation: [1, 2],
+    inSize: [4, 2],
+    outputPadding: [0, 1],
+  },
+  {
+    dim: 3,
+    transposed: false,
+    batch: 1,
+    inChannels: 2,
+    outChannels: 2,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    bias: true,
+    kernelSize: [2, 2, 2],
+    stride: [1, 1, 2],
+    padding: [0, 1, 0],
+    dilation: [1, 1, 1],
+    inSize: [3, 3, 4],
+  },
+  {
+    dim: 3,
+    transposed: true,
+    batch: 1,
+    inChannels: 2,
+    outChannels: 2,
+    groups: 1,
+    og: 1,
+    mg: 2,
+    bias: false,
+    kernelSize: [2, 1, 2],
+    stride: [2, 1, 1],
+    padding: [0, 0, 1],
+    dilation: [1, 1, 1],
+    inSize: [2, 3, 2],
+    outputPadding: [1, 0, 0],
+  },
   // Mask without offset (masked ordinary convolution), and neither.
-  { dim: 2, transposed: false, batch: 2, inChannels: 2, outChannels: 3, groups: 1, og: 0, mg: 2, bias: true,
-    kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], inSize: [4, 3] },
-  { dim: 2, transposed: true, batch: 2, inChannels: 3, outChannels: 2, groups: 1, og: 0, mg: 0, bias: true,
-    kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 1], inSize: [3, 3], outputPadding: [1, 0] },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 2,
+    outChannels: 3,
+    groups: 1,
+    og: 0,
+    mg: 2,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [4, 3],
+  },
+  {
+    dim: 2,
+    transposed: true,
+    batch: 2,
+    inChannels: 3,
+    outChannels: 2,
+    groups: 1,
+    og: 0,
+    mg: 0,
+    bias: true,
+    kernelSize: [3, 2],
+    stride: [2, 1],
+    padding: [1, 0],
+    dilation: [1, 1],
+    inSize: [3, 3],
+    outputPadding: [1, 0],
+  },
 ];
 
-describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward vs finite differences of the reference (float64) ($label)', ({ planar }) => {
-  usePlanarKernels(() => b, planar);
+describe.runIf(addonBuilt).each(kernelPaths)(
+  'deformConvBackward vs finite differences of the reference (float64) ($label)',
+  ({ planar }) => {
+    usePlanarKernels(() => b, planar);
 
-  for (const c of gradCases) {
-    for (const n of available(c)) {
-      it(`d/d${n}: ${caseName(c)}`, () => {
-        const t = makeTensors(c, 21);
-        const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(99));
-        const got = nativeBackward(c, t, r, [n])[n]!;
-        const expected = finiteDifference(c, t, r, n);
-        expectAllClose(got, expected, 1e-6, 1e-7 * scaleOf(expected), `grad ${n}`);
-      });
+    for (const c of gradCases) {
+      for (const n of available(c)) {
+        it(`d/d${n}: ${caseName(c)}`, () => {
+          const t = makeTensors(c, 21);
+          const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(99));
+          const got = nativeBackward(c, t, r, [n])[n]!;
+          const expected = finiteDifference(c, t, r, n);
+          expectAllClose(got, expected, 1e-6, 1e-7 * scaleOf(expected), `grad ${n}`);
+        });
+      }
     }
-  }
-});
+  },
+);
 
 describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward: float32 ($label)', ({ planar }) => {
   usePlanarKernels(() => b, planar);
@@ -143,138 +268,213 @@ describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward: float32 ($labe
   }
 });
 
-describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward: only the requested gradients ($label)', ({ planar }) => {
-  usePlanarKernels(() => b, planar);
+describe.runIf(addonBuilt).each(kernelPaths)(
+  'deformConvBackward: only the requested gradients ($label)',
+  ({ planar }) => {
+    usePlanarKernels(() => b, planar);
 
-  for (const c of [gradCases[2], gradCases[3], gradCases[5]]) {
-    it(`every subset equals the full call bit for bit: ${caseName(c)}`, () => {
-      const t = makeTensors(c, 8);
-      const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(9));
-      const names = available(c);
-      const full = nativeBackward(c, t, r, names);
-      for (let mask = 1; mask < 1 << names.length; mask++) {
-        const subset = names.filter((_, i) => (mask >> i) & 1);
-        const part = nativeBackward(c, t, r, subset);
-        for (const n of subset) expect(part[n], `${n} of {${subset}}`).toEqual(full[n]);
-      }
+    for (const c of [gradCases[2], gradCases[3], gradCases[5]]) {
+      it(`every subset equals the full call bit for bit: ${caseName(c)}`, () => {
+        const t = makeTensors(c, 8);
+        const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(9));
+        const names = available(c);
+        const full = nativeBackward(c, t, r, names);
+        for (let mask = 1; mask < 1 << names.length; mask++) {
+          const subset = names.filter((_, i) => (mask >> i) & 1);
+          const part = nativeBackward(c, t, r, subset);
+          for (const n of subset) expect(part[n], `${n} of {${subset}}`).toEqual(full[n]);
+        }
+      });
+    }
+
+    it('an all-null grads object does nothing and throws nothing', () => {
+      const c = gradCases[2];
+      const t = makeTensors(c, 1);
+      expect(nativeBackward(c, t, randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(2)), [])).toEqual({});
     });
-  }
 
-  it('an all-null grads object does nothing and throws nothing', () => {
-    const c = gradCases[2];
-    const t = makeTensors(c, 1);
-    expect(nativeBackward(c, t, randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(2)), [])).toEqual({});
-  });
-
-  it('batch 0: weight and bias gradients are zero', () => {
-    const c: ConvCase = { ...gradCases[2], batch: 0 };
-    const t = makeTensors(c, 1);
-    const g = nativeBackward(c, t, { data: new Float64Array(0), shape: [0, c.outChannels, ...outSizeOf(c)] }, available(c));
-    expect(Array.from(g.weight!).every((v) => v === 0)).toBe(true);
-    expect(Array.from(g.bias!)).toEqual([0, 0]);
-    expect(g.input!.length).toBe(0);
-  });
-});
+    it('batch 0: weight and bias gradients are zero', () => {
+      const c: ConvCase = { ...gradCases[2], batch: 0 };
+      const t = makeTensors(c, 1);
+      const g = nativeBackward(
+        c,
+        t,
+        { data: new Float64Array(0), shape: [0, c.outChannels, ...outSizeOf(c)] },
+        available(c),
+      );
+      expect(Array.from(g.weight!).every((v) => v === 0)).toBe(true);
+      expect(Array.from(g.bias!)).toEqual([0, 0]);
+      expect(g.input!.length).toBe(0);
+    });
+  },
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Results independent of threads, tiles and micro-kernels.
 
 const bigCases: ConvCase[] = [
-  { dim: 2, transposed: false, batch: 3, inChannels: 24, outChannels: 20, groups: 2, og: 4, mg: 3, bias: true,
-    kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], inSize: [19, 17] },
-  { dim: 2, transposed: true, batch: 2, inChannels: 16, outChannels: 12, groups: 2, og: 2, mg: 6, bias: true,
-    kernelSize: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], inSize: [9, 11], outputPadding: [1, 0] },
-  { dim: 3, transposed: false, batch: 2, inChannels: 8, outChannels: 6, groups: 1, og: 2, mg: 1, bias: false,
-    kernelSize: [3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1], inSize: [6, 7, 5] },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 3,
+    inChannels: 24,
+    outChannels: 20,
+    groups: 2,
+    og: 4,
+    mg: 3,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [19, 17],
+  },
+  {
+    dim: 2,
+    transposed: true,
+    batch: 2,
+    inChannels: 16,
+    outChannels: 12,
+    groups: 2,
+    og: 2,
+    mg: 6,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [2, 2],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [9, 11],
+    outputPadding: [1, 0],
+  },
+  {
+    dim: 3,
+    transposed: false,
+    batch: 2,
+    inChannels: 8,
+    outChannels: 6,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    bias: false,
+    kernelSize: [3, 3, 3],
+    stride: [1, 1, 1],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+    inSize: [6, 7, 5],
+  },
 ];
 
 function runAll(c: ConvCase, t: CaseTensors, r: RefTensor, dtype: DType = 'float64') {
   const out = emptyNative([c.batch, c.outChannels, ...outSizeOf(c)], dtype);
-  b.deformConvForward(paramsOf(c), toNative(t.input, dtype), toNative(t.weight, dtype), t.offset && toNative(t.offset, dtype),
-    t.mask && toNative(t.mask, dtype), t.bias && toNative(t.bias, dtype), out);
+  b.deformConvForward(
+    paramsOf(c),
+    toNative(t.input, dtype),
+    toNative(t.weight, dtype),
+    t.offset && toNative(t.offset, dtype),
+    t.mask && toNative(t.mask, dtype),
+    t.bias && toNative(t.bias, dtype),
+    out,
+  );
   return { output: Float64Array.from(out.data as Float64Array), ...nativeBackward(c, t, r, available(c), dtype) };
 }
 
-describe.runIf(addonBuilt).each(kernelPaths)('deterministic and independent of the execution strategy ($label)', ({ planar }) => {
-  usePlanarKernels(() => b, planar);
+describe.runIf(addonBuilt).each(kernelPaths)(
+  'deterministic and independent of the execution strategy ($label)',
+  ({ planar }) => {
+    usePlanarKernels(() => b, planar);
 
-  const defaultLimit = () => b._getWorkspaceLimit();
-  let saved = 0;
-  beforeAll(() => {
-    saved = defaultLimit();
-  });
-  afterAll(() => {
-    b._setWorkspaceLimit(saved);
-    b._setGemmIsa('auto');
-    b.setNumThreads(2);
-  });
-
-  for (const c of bigCases) {
-    it(`tiny column tiles give the default-tile result: ${caseName(c)}`, () => {
-      const t = makeTensors(c, 3);
-      const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(4));
-      b._setWorkspaceLimit(saved);
-      const ref = runAll(c, t, r);
-      for (const limit of [1, 5000, 100_000]) {
-        b._setWorkspaceLimit(limit);
-        const got = runAll(c, t, r);
-        for (const [k, v] of Object.entries(got)) {
-          const e = ref[k as keyof typeof ref]!;
-          expectAllClose(v, e, 1e-12, 1e-12 * scaleOf(e), `${k} with a ${limit}-byte workspace`);
-        }
-        // Regular forward: the tiling never changes the summation order.
-        if (!c.transposed) expect(got.output).toEqual(ref.output);
-      }
-      b._setWorkspaceLimit(saved);
+    const defaultLimit = () => b._getWorkspaceLimit();
+    let saved = 0;
+    beforeAll(() => {
+      saved = defaultLimit();
     });
-
-    it(`1 and 2 threads give bit-identical results: ${caseName(c)}`, () => {
-      const t = makeTensors(c, 5);
-      const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(6));
-      b.setNumThreads(1);
-      const one = runAll(c, t, r);
-      b.setNumThreads(2);
-      const two = runAll(c, t, r);
-      const again = runAll(c, t, r);
-      expect(two).toEqual(one);
-      expect(again).toEqual(one);
-    });
-
-    it(`every GEMM micro-kernel gives the same result: ${caseName(c)}`, () => {
-      const t = makeTensors(c, 7);
-      const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(8));
+    afterAll(() => {
+      b._setWorkspaceLimit(saved);
       b._setGemmIsa('auto');
-      const ref = runAll(c, t, r);
-      for (const isa of ['generic', 'avx2', 'avx512'] as const) {
-        if (!b._setGemmIsa(isa)) continue;
-        expect(b._gemmIsa()).toBe(isa);
-        for (const dtype of ['float64', 'float32'] as const) {
-          const got = runAll(c, t, r, dtype);
-          const tol = dtype === 'float64' ? 1e-12 : 2e-4;
+      b.setNumThreads(2);
+    });
+
+    for (const c of bigCases) {
+      it(`tiny column tiles give the default-tile result: ${caseName(c)}`, () => {
+        const t = makeTensors(c, 3);
+        const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(4));
+        b._setWorkspaceLimit(saved);
+        const ref = runAll(c, t, r);
+        for (const limit of [1, 5000, 100_000]) {
+          b._setWorkspaceLimit(limit);
+          const got = runAll(c, t, r);
           for (const [k, v] of Object.entries(got)) {
             const e = ref[k as keyof typeof ref]!;
-            expectAllClose(v, e, tol, tol * scaleOf(e), `${k} with ${isa} ${dtype}`);
+            expectAllClose(v, e, 1e-12, 1e-12 * scaleOf(e), `${k} with a ${limit}-byte workspace`);
+          }
+          // Regular forward: the tiling never changes the summation order.
+          if (!c.transposed) expect(got.output).toEqual(ref.output);
+        }
+        b._setWorkspaceLimit(saved);
+      });
+
+      it(`1 and 2 threads give bit-identical results: ${caseName(c)}`, () => {
+        const t = makeTensors(c, 5);
+        const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(6));
+        b.setNumThreads(1);
+        const one = runAll(c, t, r);
+        b.setNumThreads(2);
+        const two = runAll(c, t, r);
+        const again = runAll(c, t, r);
+        expect(two).toEqual(one);
+        expect(again).toEqual(one);
+      });
+
+      it(`every GEMM micro-kernel gives the same result: ${caseName(c)}`, () => {
+        const t = makeTensors(c, 7);
+        const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(8));
+        b._setGemmIsa('auto');
+        const ref = runAll(c, t, r);
+        for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+          if (!b._setGemmIsa(isa)) continue;
+          expect(b._gemmIsa()).toBe(isa);
+          for (const dtype of ['float64', 'float32'] as const) {
+            const got = runAll(c, t, r, dtype);
+            const tol = dtype === 'float64' ? 1e-12 : 2e-4;
+            for (const [k, v] of Object.entries(got)) {
+              const e = ref[k as keyof typeof ref]!;
+              expectAllClose(v, e, tol, tol * scaleOf(e), `${k} with ${isa} ${dtype}`);
+            }
           }
         }
-      }
-      b._setGemmIsa('auto');
-    });
-  }
-
-  it('a column workspace far smaller than the columns of one image (16 KB for a 2.4 MB im2col)', () => {
-    const c: ConvCase = { dim: 2, transposed: false, batch: 2, inChannels: 32, outChannels: 16, groups: 1, og: 1, mg: 1,
-      bias: true, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], inSize: [32, 32] };
-    const t = makeTensors(c, 3);
-    const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(4));
-    expect(c.inChannels * 9 * prod(outSizeOf(c)) * 8).toBeGreaterThan(2_000_000);
-    b._setWorkspaceLimit(saved);
-    const ref = runAll(c, t, r);
-    b._setWorkspaceLimit(16 * 1024);
-    const got = runAll(c, t, r);
-    b._setWorkspaceLimit(saved);
-    for (const [k, v] of Object.entries(got)) {
-      const e = ref[k as keyof typeof ref]!;
-      expectAllClose(v, e, 1e-12, 1e-12 * scaleOf(e), k);
+        b._setGemmIsa('auto');
+      });
     }
-  });
-});
+
+    it('a column workspace far smaller than the columns of one image (16 KB for a 2.4 MB im2col)', () => {
+      const c: ConvCase = {
+        dim: 2,
+        transposed: false,
+        batch: 2,
+        inChannels: 32,
+        outChannels: 16,
+        groups: 1,
+        og: 1,
+        mg: 1,
+        bias: true,
+        kernelSize: [3, 3],
+        stride: [1, 1],
+        padding: [1, 1],
+        dilation: [1, 1],
+        inSize: [32, 32],
+      };
+      const t = makeTensors(c, 3);
+      const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(4));
+      expect(c.inChannels * 9 * prod(outSizeOf(c)) * 8).toBeGreaterThan(2_000_000);
+      b._setWorkspaceLimit(saved);
+      const ref = runAll(c, t, r);
+      b._setWorkspaceLimit(16 * 1024);
+      const got = runAll(c, t, r);
+      b._setWorkspaceLimit(saved);
+      for (const [k, v] of Object.entries(got)) {
+        const e = ref[k as keyof typeof ref]!;
+        expectAllClose(v, e, 1e-12, 1e-12 * scaleOf(e), k);
+      }
+    });
+  },
+);

@@ -17,7 +17,6 @@ import {
   loadNative,
   makeTensors,
   nativeForward,
-  outSizeOf,
   paramsOf,
   randomConvCase,
   reference,
@@ -50,24 +49,110 @@ function randomCase(seed: number, dim: 1 | 2 | 3, transposed: boolean): ConvCase
 const randomCases: ConvCase[] = [];
 for (const dim of [1, 2, 3] as const) {
   for (const transposed of [false, true]) {
-    for (let i = 0; i < 12; i++) randomCases.push(randomCase(1000 * dim + 100 * Number(transposed) + i, dim, transposed));
+    for (let i = 0; i < 12; i++)
+      randomCases.push(randomCase(1000 * dim + 100 * Number(transposed) + i, dim, transposed));
   }
 }
 
 // Hand-picked cases: everything on at once, batch 0, and a 1x1 kernel.
 const fixedCases: ConvCase[] = [
-  { dim: 2, transposed: false, batch: 2, inChannels: 6, outChannels: 4, groups: 2, og: 3, mg: 2, bias: true,
-    kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [2, 1], inSize: [5, 4] },
-  { dim: 2, transposed: true, batch: 2, inChannels: 4, outChannels: 6, groups: 2, og: 3, mg: 2, bias: true,
-    kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [2, 1], inSize: [3, 4], outputPadding: [1, 0] },
-  { dim: 2, transposed: false, batch: 0, inChannels: 4, outChannels: 2, groups: 1, og: 2, mg: 1, bias: true,
-    kernelSize: [2, 3], stride: [1, 2], padding: [0, 1], dilation: [1, 2], inSize: [5, 6] },
-  { dim: 3, transposed: true, batch: 0, inChannels: 2, outChannels: 2, groups: 1, og: 1, mg: 1, bias: true,
-    kernelSize: [2, 2, 2], stride: [1, 1, 1], padding: [0, 0, 0], dilation: [1, 1, 1], inSize: [2, 2, 2] },
-  { dim: 1, transposed: false, batch: 3, inChannels: 5, outChannels: 7, groups: 1, og: 5, mg: 1, bias: false,
-    kernelSize: [1], stride: [1], padding: [0], dilation: [1], inSize: [11] },
-  { dim: 3, transposed: false, batch: 2, inChannels: 4, outChannels: 4, groups: 2, og: 2, mg: 4, bias: true,
-    kernelSize: [2, 2, 2], stride: [1, 2, 1], padding: [1, 0, 1], dilation: [1, 1, 2], inSize: [3, 4, 4] },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 6,
+    outChannels: 4,
+    groups: 2,
+    og: 3,
+    mg: 2,
+    bias: true,
+    kernelSize: [3, 2],
+    stride: [2, 1],
+    padding: [1, 0],
+    dilation: [2, 1],
+    inSize: [5, 4],
+  },
+  {
+    dim: 2,
+    transposed: true,
+    batch: 2,
+    inChannels: 4,
+    outChannels: 6,
+    groups: 2,
+    og: 3,
+    mg: 2,
+    bias: true,
+    kernelSize: [3, 2],
+    stride: [2, 1],
+    padding: [1, 0],
+    dilation: [2, 1],
+    inSize: [3, 4],
+    outputPadding: [1, 0],
+  },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 0,
+    inChannels: 4,
+    outChannels: 2,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    bias: true,
+    kernelSize: [2, 3],
+    stride: [1, 2],
+    padding: [0, 1],
+    dilation: [1, 2],
+    inSize: [5, 6],
+  },
+  {
+    dim: 3,
+    transposed: true,
+    batch: 0,
+    inChannels: 2,
+    outChannels: 2,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [2, 2, 2],
+    stride: [1, 1, 1],
+    padding: [0, 0, 0],
+    dilation: [1, 1, 1],
+    inSize: [2, 2, 2],
+  },
+  {
+    dim: 1,
+    transposed: false,
+    batch: 3,
+    inChannels: 5,
+    outChannels: 7,
+    groups: 1,
+    og: 5,
+    mg: 1,
+    bias: false,
+    kernelSize: [1],
+    stride: [1],
+    padding: [0],
+    dilation: [1],
+    inSize: [11],
+  },
+  {
+    dim: 3,
+    transposed: false,
+    batch: 2,
+    inChannels: 4,
+    outChannels: 4,
+    groups: 2,
+    og: 2,
+    mg: 4,
+    bias: true,
+    kernelSize: [2, 2, 2],
+    stride: [1, 2, 1],
+    padding: [1, 0, 1],
+    dilation: [1, 1, 2],
+    inSize: [3, 4, 4],
+  },
 ];
 
 describe.runIf(addonBuilt).each(kernelPaths)('deformConvForward vs the loop reference ($label)', ({ planar }) => {
@@ -98,8 +183,22 @@ describe.runIf(addonBuilt).each(kernelPaths)('deformConvForward vs the loop refe
   }
 
   it('offset = 0 and mask = 1 give the offset = null, mask = null result (A1)', () => {
-    const c: ConvCase = { dim: 2, transposed: false, batch: 2, inChannels: 4, outChannels: 3, groups: 1, og: 2, mg: 2,
-      bias: true, kernelSize: [3, 3], stride: [1, 2], padding: [1, 1], dilation: [1, 1], inSize: [7, 6] };
+    const c: ConvCase = {
+      dim: 2,
+      transposed: false,
+      batch: 2,
+      inChannels: 4,
+      outChannels: 3,
+      groups: 1,
+      og: 2,
+      mg: 2,
+      bias: true,
+      kernelSize: [3, 3],
+      stride: [1, 2],
+      padding: [1, 1],
+      dilation: [1, 1],
+      inSize: [7, 6],
+    };
     const t = makeTensors(c, 3);
     t.offset!.data.fill(0);
     t.mask!.data.fill(1);
@@ -118,9 +217,21 @@ function f64(data: number[], shape: number[]) {
 
 function params2d(over: Partial<Parameters<TestBinding['deformConvForward']>[0]>) {
   return {
-    dim: 2 as const, transposed: false, batch: 1, inChannels: 1, outChannels: 1, groups: 1, offsetGroups: 1,
-    maskGroups: 1, kernelSize: [3, 3], stride: [1, 1], padding: [0, 0], dilation: [1, 1], inSize: [4, 4],
-    outSize: [2, 2], ...over,
+    dim: 2 as const,
+    transposed: false,
+    batch: 1,
+    inChannels: 1,
+    outChannels: 1,
+    groups: 1,
+    offsetGroups: 1,
+    maskGroups: 1,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [0, 0],
+    dilation: [1, 1],
+    inSize: [4, 4],
+    outSize: [2, 2],
+    ...over,
   };
 }
 
@@ -132,8 +243,15 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
   it('B: 1x1 kernel, img9, uniform offset (dy, dx) = (0.5, 0.25)', () => {
     const off = new Array(18).fill(0).map((_, i) => (i < 9 ? 0.5 : 0.25));
     const out = emptyNative([1, 1, 3, 3]);
-    b.deformConvForward(params2d({ kernelSize: [1, 1], inSize: [3, 3], outSize: [3, 3] }), f64(img9, [1, 1, 3, 3]),
-      f64([1], [1, 1, 1, 1]), f64(off, [1, 2, 3, 3]), null, null, out);
+    b.deformConvForward(
+      params2d({ kernelSize: [1, 1], inSize: [3, 3], outSize: [3, 3] }),
+      f64(img9, [1, 1, 3, 3]),
+      f64([1], [1, 1, 1, 1]),
+      f64(off, [1, 2, 3, 3]),
+      null,
+      null,
+      out,
+    );
     expect(Array.from(out.data as Float64Array)).toEqual([1.75, 2.75, 2.625, 4.75, 5.75, 4.875, 3.125, 3.625, 3.0]);
   });
 
@@ -151,7 +269,10 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
   for (const [y, x, value, dy, dx] of cRows) {
     it(`C: sample (${y}, ${x}) of img9+1 = ${value}, d/dy = ${dy}, d/dx = ${dx}`, () => {
       const p = params2d({ kernelSize: [1, 1], inSize: [3, 3], outSize: [3, 3] });
-      const input = f64(img9.map((v) => v + 1), [1, 1, 3, 3]);
+      const input = f64(
+        img9.map((v) => v + 1),
+        [1, 1, 3, 3],
+      );
       const weight = f64([1], [1, 1, 1, 1]);
       const off = new Array(18).fill(0);
       off[0] = y; // channel 0 (dy) at position (0, 0)
@@ -163,8 +284,13 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
       const gOut = new Array(9).fill(0);
       gOut[0] = 1;
       const gOff = emptyNative([1, 2, 3, 3]);
-      b.deformConvBackward(p, input, weight, offset, null, f64(gOut, [1, 1, 3, 3]),
-        { input: null, weight: null, offset: gOff, mask: null, bias: null });
+      b.deformConvBackward(p, input, weight, offset, null, f64(gOut, [1, 1, 3, 3]), {
+        input: null,
+        weight: null,
+        offset: gOff,
+        mask: null,
+        bias: null,
+      });
       expect([(gOff.data as Float64Array)[0], (gOff.data as Float64Array)[9]]).toEqual([dy, dx]);
     });
   }
@@ -198,19 +324,50 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
 
   it('D: padding 0, zero offset, mask 0.5, bias 1', () => {
     const out = emptyNative([1, 1, 2, 2]);
-    b.deformConvForward(params2d({}), arange16, w9, f64(new Array(72).fill(0), [1, 18, 2, 2]),
-      f64(new Array(36).fill(0.5), [1, 9, 2, 2]), f64([1], [1]), out);
+    b.deformConvForward(
+      params2d({}),
+      arange16,
+      w9,
+      f64(new Array(72).fill(0), [1, 18, 2, 2]),
+      f64(new Array(36).fill(0.5), [1, 9, 2, 2]),
+      f64([1], [1]),
+      out,
+    );
     expect(Array.from(out.data as Float64Array)).toEqual([130, 148, 202, 220]);
   });
 
-  const p1d = { dim: 1 as const, transposed: false, batch: 1, inChannels: 1, outChannels: 1, groups: 1,
-    offsetGroups: 1, maskGroups: 1, kernelSize: [1], stride: [1], padding: [0], dilation: [1], inSize: [4], outSize: [4] };
+  const p1d = {
+    dim: 1 as const,
+    transposed: false,
+    batch: 1,
+    inChannels: 1,
+    outChannels: 1,
+    groups: 1,
+    offsetGroups: 1,
+    maskGroups: 1,
+    kernelSize: [1],
+    stride: [1],
+    padding: [0],
+    dilation: [1],
+    inSize: [4],
+    outSize: [4],
+  };
 
-  for (const [shift, expected] of [[0.5, [1.5, 2.5, 3.5, 2.0]], [-0.5, [0.5, 1.5, 2.5, 3.5]]] as const) {
+  for (const [shift, expected] of [
+    [0.5, [1.5, 2.5, 3.5, 2.0]],
+    [-0.5, [0.5, 1.5, 2.5, 3.5]],
+  ] as const) {
     it(`E: 1D input [1, 2, 3, 4], offset ${shift}`, () => {
       const out = emptyNative([1, 1, 4]);
-      b.deformConvForward(p1d, f64([1, 2, 3, 4], [1, 1, 4]), f64([1], [1, 1, 1]), f64(new Array(4).fill(shift), [1, 1, 4]),
-        null, null, out);
+      b.deformConvForward(
+        p1d,
+        f64([1, 2, 3, 4], [1, 1, 4]),
+        f64([1], [1, 1, 1]),
+        f64(new Array(4).fill(shift), [1, 1, 4]),
+        null,
+        null,
+        out,
+      );
       expect(Array.from(out.data as Float64Array)).toEqual(expected);
     });
   }
@@ -220,14 +377,33 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
     for (const frac of [0, 0.25, 0.75]) {
       const off = f64([frac, frac, frac, frac], [1, 1, 4]);
       const g = emptyNative([1, 1, 4]);
-      b.deformConvBackward(p1d, input, f64([1], [1, 1, 1]), off, null, f64([1, 1, 1, 1], [1, 1, 4]),
-        { input: null, weight: null, offset: g, mask: null, bias: null });
+      b.deformConvBackward(p1d, input, f64([1], [1, 1, 1]), off, null, f64([1, 1, 1, 1], [1, 1, 4]), {
+        input: null,
+        weight: null,
+        offset: g,
+        mask: null,
+        bias: null,
+      });
       expect(Array.from(g.data as Float64Array)).toEqual([1, 2, 4, -8]);
     }
   });
 
-  const pG = { dim: 1 as const, transposed: true, batch: 1, inChannels: 1, outChannels: 1, groups: 1, offsetGroups: 1,
-    maskGroups: 1, kernelSize: [3], stride: [2], padding: [0], dilation: [1], inSize: [2], outSize: [5] };
+  const pG = {
+    dim: 1 as const,
+    transposed: true,
+    batch: 1,
+    inChannels: 1,
+    outChannels: 1,
+    groups: 1,
+    offsetGroups: 1,
+    maskGroups: 1,
+    kernelSize: [3],
+    stride: [2],
+    padding: [0],
+    dilation: [1],
+    inSize: [2],
+    outSize: [5],
+  };
   const gCases: [string, number[] | null, number, number[]][] = [
     ['no offset', null, 5, [1, 1, 3, 2, 2]],
     ['offset +0.5', new Array(6).fill(0.5), 5, [0.5, 1, 2, 2.5, 2]],
@@ -236,8 +412,15 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
   for (const [label, off, len, expected] of gCases) {
     it(`G: 1D transposed, ${label}`, () => {
       const out = emptyNative([1, 1, len]);
-      b.deformConvForward({ ...pG, outSize: [len] }, f64([1, 2], [1, 1, 2]), f64([1, 1, 1], [1, 1, 3]),
-        off && f64(off, [1, 3, 2]), null, null, out);
+      b.deformConvForward(
+        { ...pG, outSize: [len] },
+        f64([1, 2], [1, 1, 2]),
+        f64([1, 1, 1], [1, 1, 3]),
+        off && f64(off, [1, 3, 2]),
+        null,
+        null,
+        out,
+      );
       expect(Array.from(out.data as Float64Array)).toEqual(expected);
     });
   }
@@ -246,21 +429,51 @@ describe.runIf(addonBuilt).each(kernelPaths)('tvdcn-reference §11 vectors ($lab
     const rand = rng(5);
     const r = (n: number, lo = -1, hi = 1) => Float64Array.from({ length: n }, () => lo + (hi - lo) * rand());
     // Transposed: input x [2, 2, 4], weight [2, 3, 3], output [2, 3, 8]; offsets/masks on the 4-grid.
-    const B = 2, L = 4, Lout = (L - 1) * 2 - 2 + 2 + 1 + 1;
+    const B = 2,
+      L = 4,
+      Lout = (L - 1) * 2 - 2 + 2 + 1 + 1;
     const W = r(2 * 3 * 3);
     const off = r(B * 3 * L, -2, 2);
     const m = r(B * 3 * L, 0, 1);
     const x = r(B * 2 * L);
     const z = r(B * 3 * Lout);
-    const tp = { dim: 1 as const, transposed: true, batch: B, inChannels: 2, outChannels: 3, groups: 1, offsetGroups: 1,
-      maskGroups: 1, kernelSize: [3], stride: [2], padding: [1], dilation: [1], inSize: [L], outSize: [Lout] };
+    const tp = {
+      dim: 1 as const,
+      transposed: true,
+      batch: B,
+      inChannels: 2,
+      outChannels: 3,
+      groups: 1,
+      offsetGroups: 1,
+      maskGroups: 1,
+      kernelSize: [3],
+      stride: [2],
+      padding: [1],
+      dilation: [1],
+      inSize: [L],
+      outSize: [Lout],
+    };
     const rp = { ...tp, transposed: false, inChannels: 3, outChannels: 2, inSize: [Lout], outSize: [L] };
     const yT = emptyNative([B, 3, Lout]);
-    b.deformConvForward(tp, f64([...x], [B, 2, L]), f64([...W], [2, 3, 3]), f64([...off], [B, 3, L]), f64([...m], [B, 3, L]),
-      null, yT);
+    b.deformConvForward(
+      tp,
+      f64([...x], [B, 2, L]),
+      f64([...W], [2, 3, 3]),
+      f64([...off], [B, 3, L]),
+      f64([...m], [B, 3, L]),
+      null,
+      yT,
+    );
     const yR = emptyNative([B, 2, L]);
-    b.deformConvForward(rp, f64([...z], [B, 3, Lout]), f64([...W], [2, 3, 3]), f64([...off], [B, 3, L]), f64([...m], [B, 3, L]),
-      null, yR);
+    b.deformConvForward(
+      rp,
+      f64([...z], [B, 3, Lout]),
+      f64([...W], [2, 3, 3]),
+      f64([...off], [B, 3, L]),
+      f64([...m], [B, 3, L]),
+      null,
+      yR,
+    );
     let lhs = 0;
     let rhs = 0;
     for (let i = 0; i < x.length; i++) lhs += (yR.data as Float64Array)[i] * x[i];
@@ -273,8 +486,22 @@ describe.runIf(addonBuilt).each(kernelPaths)('mask shapes and K ($label)', ({ pl
   usePlanarKernels(() => b, planar);
 
   it('the K of offsets counts every kernel point (3D kernel 2x2x2: 24 offset channels per group)', () => {
-    const c: ConvCase = { dim: 3, transposed: false, batch: 1, inChannels: 2, outChannels: 1, groups: 1, og: 1, mg: 1,
-      bias: false, kernelSize: [2, 2, 2], stride: [1, 1, 1], padding: [0, 0, 0], dilation: [1, 1, 1], inSize: [3, 3, 3] };
+    const c: ConvCase = {
+      dim: 3,
+      transposed: false,
+      batch: 1,
+      inChannels: 2,
+      outChannels: 1,
+      groups: 1,
+      og: 1,
+      mg: 1,
+      bias: false,
+      kernelSize: [2, 2, 2],
+      stride: [1, 1, 1],
+      padding: [0, 0, 0],
+      dilation: [1, 1, 1],
+      inSize: [3, 3, 3],
+    };
     expect(paramsOf(c).outSize).toEqual([2, 2, 2]);
     const t = makeTensors(c, 1);
     expect(t.offset!.shape[1]).toBe(24);

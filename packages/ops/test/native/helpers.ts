@@ -140,7 +140,11 @@ export function caseName(c: ConvCase): string {
 export function outSizeOf(c: ConvCase): number[] {
   return c.inSize.map((n, a) =>
     c.transposed
-      ? (n - 1) * c.stride[a] - 2 * c.padding[a] + c.dilation[a] * (c.kernelSize[a] - 1) + 1 + (c.outputPadding?.[a] ?? 0)
+      ? (n - 1) * c.stride[a] -
+        2 * c.padding[a] +
+        c.dilation[a] * (c.kernelSize[a] - 1) +
+        1 +
+        (c.outputPadding?.[a] ?? 0)
       : Math.floor((n + 2 * c.padding[a] - c.dilation[a] * (c.kernelSize[a] - 1) - 1) / c.stride[a]) + 1,
   );
 }
@@ -165,7 +169,13 @@ export function paramsOf(c: ConvCase): NativeDeformConvParams {
 }
 
 export function optionsOf(c: ConvCase): RefConvOptions {
-  return { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, outputPadding: c.outputPadding };
+  return {
+    stride: c.stride,
+    padding: c.padding,
+    dilation: c.dilation,
+    groups: c.groups,
+    outputPadding: c.outputPadding,
+  };
 }
 
 /** The reference tensors of a case (float64), with offsets kept off integer positions. */

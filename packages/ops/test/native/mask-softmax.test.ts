@@ -5,7 +5,16 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maskSoftmaxReference, prod } from '../reference/deform-conv-reference.js';
-import { addonBuilt, emptyNative, expectAllClose, loadNative, randTensor, rng, type TestBinding, toNative } from './helpers.js';
+import {
+  addonBuilt,
+  emptyNative,
+  expectAllClose,
+  loadNative,
+  randTensor,
+  rng,
+  type TestBinding,
+  toNative,
+} from './helpers.js';
 
 let b: TestBinding;
 beforeAll(() => {
@@ -24,14 +33,28 @@ describe.runIf(addonBuilt)('maskSoftmax', () => {
     expectAllClose(o.data as Float64Array, [0.090031, 0.244728, 0.665241], 0, 1e-6);
   });
 
-  for (const [shape, mg, k] of [[[2, 18, 5, 7], 2, 9], [[3, 27, 4, 3, 2], 1, 27], [[1, 12, 300], 4, 3], [[0, 9, 4], 1, 9]] as const) {
+  for (const [shape, mg, k] of [
+    [[2, 18, 5, 7], 2, 9],
+    [[3, 27, 4, 3, 2], 1, 27],
+    [[1, 12, 300], 4, 3],
+    [[0, 9, 4], 1, 9],
+  ] as const) {
     for (const dtype of ['float64', 'float32'] as const) {
       it(`forward matches the reference: shape [${shape}] maskGroups ${mg} K ${k} ${dtype}`, () => {
         const m = randTensor([...shape], rng(3), -30, 30);
         const out = emptyNative([...shape], dtype);
         b.maskSoftmaxForward(toNative(m, dtype), mg, k, out);
-        const ref = maskSoftmaxReference(dtype === 'float32' ? { data: Float64Array.from(Float32Array.from(m.data)), shape: m.shape } : m, mg, k);
-        expectAllClose(out.data as Float64Array, ref.data, dtype === 'float64' ? 1e-14 : 1e-6, dtype === 'float64' ? 1e-15 : 1e-7);
+        const ref = maskSoftmaxReference(
+          dtype === 'float32' ? { data: Float64Array.from(Float32Array.from(m.data)), shape: m.shape } : m,
+          mg,
+          k,
+        );
+        expectAllClose(
+          out.data as Float64Array,
+          ref.data,
+          dtype === 'float64' ? 1e-14 : 1e-6,
+          dtype === 'float64' ? 1e-15 : 1e-7,
+        );
       });
     }
   }

@@ -20,16 +20,37 @@ function run(dtype: 'float32' | 'float64', input: number[], offsets: number[]) {
   // 1D, one channel, k = 1: output[i] = Interp(input, i + offsets[i]).
   const n = input.length;
   const A = dtype === 'float32' ? Float32Array : Float64Array;
-  const p = { dim: 1 as const, transposed: false, batch: 1, inChannels: 1, outChannels: 1, groups: 1, offsetGroups: 1,
-    maskGroups: 1, kernelSize: [1], stride: [1], padding: [0], dilation: [1], inSize: [n], outSize: [n] };
+  const p = {
+    dim: 1 as const,
+    transposed: false,
+    batch: 1,
+    inChannels: 1,
+    outChannels: 1,
+    groups: 1,
+    offsetGroups: 1,
+    maskGroups: 1,
+    kernelSize: [1],
+    stride: [1],
+    padding: [0],
+    dilation: [1],
+    inSize: [n],
+    outSize: [n],
+  };
   const out = emptyNative([1, 1, n], dtype);
   const x = { data: A.from(input), shape: [1, 1, n], dtype };
   const w = { data: A.from([1]), shape: [1, 1, 1], dtype };
   const off = { data: A.from(offsets), shape: [1, 1, n], dtype };
   b.deformConvForward(p, x, w, off, null, null, out);
   const gOff = emptyNative([1, 1, n], dtype);
-  b.deformConvBackward(p, x, w, off, null, { data: A.from(input.map(() => 1)), shape: [1, 1, n], dtype },
-    { input: null, weight: null, offset: gOff, mask: null, bias: null });
+  b.deformConvBackward(
+    p,
+    x,
+    w,
+    off,
+    null,
+    { data: A.from(input.map(() => 1)), shape: [1, 1, n], dtype },
+    { input: null, weight: null, offset: gOff, mask: null, bias: null },
+  );
   return { out: Array.from(out.data as Float64Array), gOff: Array.from(gOff.data as Float64Array) };
 }
 

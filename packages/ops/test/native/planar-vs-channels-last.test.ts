@@ -163,7 +163,8 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   }
   for (const [i, c] of cases.entries()) {
     if (i % 3 !== 0) continue;
-    it(`float64 to 1e-12 with 3000-byte column tiles: ${caseName(c)}`, () => compare(c, 200 + i, 'float64', 1e-12, 3000));
+    it(`float64 to 1e-12 with 3000-byte column tiles: ${caseName(c)}`, () =>
+      compare(c, 200 + i, 'float64', 1e-12, 3000));
     it(`float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 300 + i, 'float32', 1e-4));
   }
 });
@@ -176,10 +177,22 @@ describe.runIf(addonBuilt)('grid positions beyond 2^30 take the planar fallback'
     it(`dim=${dim}: padding 2^30, stride 2^31, offsets of about 2^30 back into the input`, () => {
       expect(b._getForcePlanar()).toBe(false);
       const size = Array<number>(dim).fill(4);
-      const p = { dim, transposed: false, batch: 1, inChannels: 1, outChannels: 1, groups: 1, offsetGroups: 1,
-        maskGroups: 1, kernelSize: Array<number>(dim).fill(1), stride: Array<number>(dim).fill(2 * P),
-        padding: Array<number>(dim).fill(P), dilation: Array<number>(dim).fill(1), inSize: size,
-        outSize: Array<number>(dim).fill(2) };
+      const p = {
+        dim,
+        transposed: false,
+        batch: 1,
+        inChannels: 1,
+        outChannels: 1,
+        groups: 1,
+        offsetGroups: 1,
+        maskGroups: 1,
+        kernelSize: Array<number>(dim).fill(1),
+        stride: Array<number>(dim).fill(2 * P),
+        padding: Array<number>(dim).fill(P),
+        dilation: Array<number>(dim).fill(1),
+        inSize: size,
+        outSize: Array<number>(dim).fill(2),
+      };
       // Output positions 0 and 1 of each axis sit at grid positions -2^30 and 2^30; their offsets move
       // them to 1.25 and 2.5. X[i] = 1 + sum_a 4^(dim-1-a) i_a, linear, so each sample is exact.
       const n = 2 ** dim;
@@ -207,8 +220,13 @@ describe.runIf(addonBuilt)('grid positions beyond 2^30 take the planar fallback'
       const gIn = emptyNative([1, 1, ...size]);
       const gOff = emptyNative([1, dim, ...p.outSize]);
       const gW = emptyNative([1, 1, ...p.kernelSize]);
-      b.deformConvBackward(p, input, weight, offset, null, f64(new Float64Array(n).fill(1), [1, 1, ...p.outSize]),
-        { input: gIn, weight: gW, offset: gOff, mask: null, bias: null });
+      b.deformConvBackward(p, input, weight, offset, null, f64(new Float64Array(n).fill(1), [1, 1, ...p.outSize]), {
+        input: gIn,
+        weight: gW,
+        offset: gOff,
+        mask: null,
+        bias: null,
+      });
       const expectedOff = Array.from({ length: dim * n }, (_, i) => 2 * strideOf(Math.floor(i / n)));
       expect(Array.from(gOff.data as Float64Array)).toEqual(expectedOff);
       expect(Array.from(gW.data as Float64Array)).toEqual([expected.reduce((s, v) => s + v, 0) / 2]);

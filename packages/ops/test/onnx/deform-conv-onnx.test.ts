@@ -27,7 +27,6 @@ const TOL = {
 // ---------------------------------------------------------------------------------------------------
 // Seeded data
 
-
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const uniform = (r: () => number, lo: number, hi: number): number => lo + (hi - lo) * r();
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
@@ -107,7 +106,7 @@ const divisors = (n: number, max: number): number[] =>
 function randomCases(count: number, seed: number): Case[] {
   const r = rng(seed);
   const cases: Case[] = [];
-  for (let i = 0; cases.length < count; i++) {
+  for (let _i = 0; cases.length < count; _i++) {
     const groups = pick(r, [1, 1, 2, 2, 3, 4]);
     const inChannels = groups * pick(r, [1, 2, 3]);
     const outChannels = groups * pick(r, [1, 2, 3]);
@@ -139,23 +138,63 @@ function randomCases(count: number, seed: number): Case[] {
 const fixedCases: Case[] = [
   // The style guide's example name.
   {
-    batch: 2, inChannels: 4, outChannels: 8, inSize: [9, 9], kernel: [3, 3], stride: [2, 2], padding: [1, 1],
-    dilation: [1, 1], groups: 2, offsetGroups: 2, mask: true, bias: true,
+    batch: 2,
+    inChannels: 4,
+    outChannels: 8,
+    inSize: [9, 9],
+    kernel: [3, 3],
+    stride: [2, 2],
+    padding: [1, 1],
+    dilation: [1, 1],
+    groups: 2,
+    offsetGroups: 2,
+    mask: true,
+    bias: true,
   },
   // tvdcn's speed-test geometry (spec §9.4): stride (1, 2), padding (0, 1), dilation (1, 2), groups 2.
   {
-    batch: 1, inChannels: 4, outChannels: 2, inSize: [32, 32], kernel: [5, 5], stride: [1, 2], padding: [0, 1],
-    dilation: [1, 2], groups: 2, offsetGroups: 1, mask: true, bias: true,
+    batch: 1,
+    inChannels: 4,
+    outChannels: 2,
+    inSize: [32, 32],
+    kernel: [5, 5],
+    stride: [1, 2],
+    padding: [0, 1],
+    dilation: [1, 2],
+    groups: 2,
+    offsetGroups: 1,
+    mask: true,
+    bias: true,
   },
   // Offset groups = channels (one offset field per channel), depthwise-like weight groups.
   {
-    batch: 3, inChannels: 4, outChannels: 4, inSize: [7, 6], kernel: [3, 3], stride: [1, 1], padding: [1, 1],
-    dilation: [1, 1], groups: 4, offsetGroups: 4, mask: false, bias: true,
+    batch: 3,
+    inChannels: 4,
+    outChannels: 4,
+    inSize: [7, 6],
+    kernel: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    groups: 4,
+    offsetGroups: 4,
+    mask: false,
+    bias: true,
   },
   // 1x1 kernel: pure bilinear resampling.
   {
-    batch: 1, inChannels: 3, outChannels: 2, inSize: [6, 8], kernel: [1, 1], stride: [1, 1], padding: [0, 0],
-    dilation: [1, 1], groups: 1, offsetGroups: 3, mask: true, bias: false,
+    batch: 1,
+    inChannels: 3,
+    outChannels: 2,
+    inSize: [6, 8],
+    kernel: [1, 1],
+    stride: [1, 1],
+    padding: [0, 0],
+    dilation: [1, 1],
+    groups: 1,
+    offsetGroups: 3,
+    mask: true,
+    bias: false,
   },
 ];
 

@@ -89,9 +89,7 @@ describe('backward()', () => {
     expect(() => mul(x, 2).backward()).toThrow(
       /gradOutput for a tensor with 2 elements \(shape \[2\]\); it may be omitted only for one-element tensors/,
     );
-    expect(() => mul(x, 2).backward(ones([3]))).toThrow(
-      /expected gradOutput to have shape \[2\], but got shape \[3\]/,
-    );
+    expect(() => mul(x, 2).backward(ones([3]))).toThrow(/expected gradOutput to have shape \[2\], but got shape \[3\]/);
     expect(() => mul(x, 2).backward(ones([2], { dtype: 'float64' }))).toThrow(/gradOutput of dtype float32/);
   });
 });
@@ -177,9 +175,9 @@ describe('createGraph', () => {
 
   it('gradcheck of a gradient (double backward of elementwise ops)', () => {
     const x = f64([0.4, -0.7, 1.1], true);
-    expect(
-      gradcheck((t) => grad(sum(mul(sigmoid(t), square(t))), [t], null, { createGraph: true })[0], [x]),
-    ).toBe(true);
+    expect(gradcheck((t) => grad(sum(mul(sigmoid(t), square(t))), [t], null, { createGraph: true })[0], [x])).toBe(
+      true,
+    );
   });
 });
 

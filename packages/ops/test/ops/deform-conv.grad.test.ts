@@ -106,31 +106,24 @@ describe.runIf(ready)('gradcheck of the deformable convolutions (float64)', () =
 describe.runIf(ready)('gradcheck of the mask activations (float64)', () => {
   manualSeed(5);
   it('maskSoftmax1d mask=[2,6,4] k=3 (two groups)', () => {
-    expect(
-      gradcheck((m) => maskSoftmax1d(m, 3), [randn([2, 6, 4], { dtype: 'float64', requiresGrad: true })]),
-    ).toBe(true);
+    expect(gradcheck((m) => maskSoftmax1d(m, 3), [randn([2, 6, 4], { dtype: 'float64', requiresGrad: true })])).toBe(
+      true,
+    );
   });
   it('maskSoftmax2d mask=[12,2,3] k=[2,3] unbatched', () => {
     expect(
-      gradcheck(
-        (m) => maskSoftmax2d(m, [2, 3]),
-        [randn([12, 2, 3], { dtype: 'float64', requiresGrad: true })],
-      ),
+      gradcheck((m) => maskSoftmax2d(m, [2, 3]), [randn([12, 2, 3], { dtype: 'float64', requiresGrad: true })]),
     ).toBe(true);
   });
   it('maskSoftmax3d mask=[1,16,2,1,2] k=2 (two groups)', () => {
     expect(
-      gradcheck(
-        (m) => maskSoftmax3d(m, 2),
-        [randn([1, 16, 2, 1, 2], { dtype: 'float64', requiresGrad: true })],
-      ),
+      gradcheck((m) => maskSoftmax3d(m, 2), [randn([1, 16, 2, 1, 2], { dtype: 'float64', requiresGrad: true })]),
     ).toBe(true);
   });
   it('maskSoftmax2d mask=[1,8,2,2] k=2: gradient of the gradient (the createGraph formula)', () => {
     const m = randn([1, 8, 2, 2], { dtype: 'float64', requiresGrad: true });
     const v = randn([1, 8, 2, 2], { dtype: 'float64' });
-    const first = (t: Tensor): Tensor =>
-      grad(sum(mul(maskSoftmax2d(t, 2), v)), [t], null, { createGraph: true })[0];
+    const first = (t: Tensor): Tensor => grad(sum(mul(maskSoftmax2d(t, 2), v)), [t], null, { createGraph: true })[0];
     expect(gradcheck(first, [m])).toBe(true);
   });
   it('maskSigmoid scale 2 and 0.5', () => {

@@ -129,11 +129,7 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
     });
     it('offset +0.5, outputPadding 1: the padded tail receives mass', () => {
       const offset = full([1, 3, 2], 0.5, { dtype: 'float64' });
-      expectClose(
-        deformConvTranspose1d(x, w, { stride: 2, outputPadding: 1, offset }),
-        [0.5, 1, 2, 2.5, 2, 1],
-        1e-14,
-      );
+      expectClose(deformConvTranspose1d(x, w, { stride: 2, outputPadding: 1, offset }), [0.5, 1, 2, 2.5, 2, 1], 1e-14);
     });
   });
 
@@ -152,26 +148,15 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
       }).shape,
     ).toEqual([4, 5, 10, 10]);
     expect(
-      deformConv3d(randn([4, 3, 10, 10, 10]), randn([5, 3, 3, 3, 3]), { offset: randn([4, 81, 8, 8, 8]) })
-        .shape,
+      deformConv3d(randn([4, 3, 10, 10, 10]), randn([5, 3, 3, 3, 3]), { offset: randn([4, 81, 8, 8, 8]) }).shape,
     ).toEqual([4, 5, 8, 8, 8]);
-    expect(deformConv1d(randn([4, 3, 10]), randn([5, 3, 3]), { offset: randn([4, 3, 8]) }).shape).toEqual([
-      4, 5, 8,
-    ]);
-    expect(deformConvTranspose1d(randn([2, 3, 8]), randn([3, 5, 3]), { stride: 2 }).shape).toEqual([
-      2, 5, 17,
-    ]);
-    expect(deformConvTranspose3d(randn([1, 2, 4, 4, 4]), randn([2, 3, 3, 3, 3])).shape).toEqual([
-      1, 3, 6, 6, 6,
-    ]);
+    expect(deformConv1d(randn([4, 3, 10]), randn([5, 3, 3]), { offset: randn([4, 3, 8]) }).shape).toEqual([4, 5, 8]);
+    expect(deformConvTranspose1d(randn([2, 3, 8]), randn([3, 5, 3]), { stride: 2 }).shape).toEqual([2, 5, 17]);
+    expect(deformConvTranspose3d(randn([1, 2, 4, 4, 4]), randn([2, 3, 3, 3, 3])).shape).toEqual([1, 3, 6, 6, 6]);
   });
 
   it('A7: mask activations', () => {
-    expectClose(
-      maskSoftmax2d(zeros([1, 9, 2, 2], { dtype: 'float64' }), 3),
-      new Array(36).fill(1 / 9),
-      1e-14,
-    );
+    expectClose(maskSoftmax2d(zeros([1, 9, 2, 2], { dtype: 'float64' }), 3), new Array(36).fill(1 / 9), 1e-14);
     expectClose(
       maskSoftmax1d(f64([[[0], [1], [2]]]), 3),
       [0.0900305731703805, 0.2447284710547976, 0.6652409557748218],
@@ -194,11 +179,7 @@ describe.runIf(ready)('test vectors (tvdcn-reference §11)', () => {
     expect(m[0][2][1] + m[0][3][1]).toBeCloseTo(1, 14);
     expect(m[0][0][1]).toBeCloseTo(0.5, 14);
     // Unbatched, 3D.
-    expectClose(
-      maskSoftmax3d(zeros([8, 1, 2, 1], { dtype: 'float64' }), 2),
-      new Array(16).fill(1 / 8),
-      1e-14,
-    );
+    expectClose(maskSoftmax3d(zeros([8, 1, 2, 1], { dtype: 'float64' }), 2), new Array(16).fill(1 / 8), 1e-14);
   });
 });
 

@@ -123,9 +123,7 @@ describe('binary ops: values and broadcasting', () => {
     expect(mul(2, t).toArray()).toEqual([2, 4, 8]);
     expect(div(t, 4).toArray()).toEqual([0.25, 0.5, 1]);
     expect(div(4, t).toArray()).toEqual([4, 2, 1]);
-    expect(() => add(1, 2)).toThrow(
-      /add\(\): expected input or other to be a Tensor, but got two numbers 1 and 2/,
-    );
+    expect(() => add(1, 2)).toThrow(/add\(\): expected input or other to be a Tensor, but got two numbers 1 and 2/);
   });
 
   it('errors: shapes that do not broadcast, mixed dtypes, non-tensors', () => {

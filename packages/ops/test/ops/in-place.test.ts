@@ -20,8 +20,18 @@ describe('copy_', () => {
   it('copies in place and returns this; views of the memory see it', () => {
     const t = zeros([2, 2]);
     const view = t.reshape([4]);
-    expect(t.copy_(tensor([[1, 2], [3, 4]]))).toBe(t);
-    expect(t.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(
+      t.copy_(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toBe(t);
+    expect(t.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(values(view)).toEqual([1, 2, 3, 4]);
   });
 
@@ -98,15 +108,50 @@ describe('fill_ and zero_', () => {
 
 describe('add_ and mul_', () => {
   it('add_(tensor, alpha), add_(number, alpha), with broadcasting of other', () => {
-    const t = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
-    t.add_(tensor([[10, 20], [30, 40]], { dtype: 'float64' }));
-    expect(t.toArray()).toEqual([[11, 22], [33, 44]]);
+    const t = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
+    t.add_(
+      tensor(
+        [
+          [10, 20],
+          [30, 40],
+        ],
+        { dtype: 'float64' },
+      ),
+    );
+    expect(t.toArray()).toEqual([
+      [11, 22],
+      [33, 44],
+    ]);
     t.add_(tensor([1, 2], { dtype: 'float64' }), -2);
-    expect(t.toArray()).toEqual([[9, 18], [31, 40]]);
+    expect(t.toArray()).toEqual([
+      [9, 18],
+      [31, 40],
+    ]);
     t.add_(1, 0.5);
-    expect(t.toArray()).toEqual([[9.5, 18.5], [31.5, 40.5]]);
-    t.add_(tensor([[1, 1], [1, 1]], { dtype: 'float64' }), 0.5);
-    expect(t.toArray()).toEqual([[10, 19], [32, 41]]);
+    expect(t.toArray()).toEqual([
+      [9.5, 18.5],
+      [31.5, 40.5],
+    ]);
+    t.add_(
+      tensor(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        { dtype: 'float64' },
+      ),
+      0.5,
+    );
+    expect(t.toArray()).toEqual([
+      [10, 19],
+      [32, 41],
+    ]);
   });
 
   it('mul_(number) and mul_(tensor)', () => {

@@ -143,9 +143,7 @@ describe('graphs and saved tensors', () => {
     y.backward(undefined, { retainGraph: true });
     y.backward();
     expect(() => y.backward()).toThrow(DcnError);
-    expect(() => y.backward()).toThrow(
-      /already freed by a previous backward\(\); pass \{ retainGraph: true \}/,
-    );
+    expect(() => y.backward()).toThrow(/already freed by a previous backward\(\); pass \{ retainGraph: true \}/);
   });
 
   it('backward inside tidy leaves only the gradients', () => {

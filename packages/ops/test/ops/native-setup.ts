@@ -6,18 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBinding } from '../../src/native/load-binding.js';
 
-const localBuild = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  'native',
-  'build',
-  'cpu',
-  'Release',
-  'tvdcn_cpu.node',
-);
+const localBuild = join(__dirname, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 if (!process.env.TVDCN_NATIVE_PATH && existsSync(localBuild)) {
   let packaged = false;
   try {

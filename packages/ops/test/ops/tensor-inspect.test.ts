@@ -7,10 +7,12 @@ import { arange, ones, tensor, zeros } from '../../src/index.js';
 
 describe('util.inspect(tensor)', () => {
   it('a small float tensor, PyTorch-style (4 decimals, aligned, continuation indented)', () => {
-    const t = tensor([[1, -2.5], [3.25, 4]]);
+    const t = tensor([
+      [1, -2.5],
+      [3.25, 4],
+    ]);
     expect(inspect(t)).toBe(
-      'tensor([[ 1.0000, -2.5000],\n' +
-        '        [ 3.2500,  4.0000]], shape=[2, 2], dtype=float32, device=cpu)',
+      'tensor([[ 1.0000, -2.5000],\n' + '        [ 3.2500,  4.0000]], shape=[2, 2], dtype=float32, device=cpu)',
     );
   });
 

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { add, mean, mul, permute, sum, tensor } from '../../src/index.js';
 
 describe('Tensor methods', () => {
-  const a = () => tensor([[1, -2, 3], [4, 5, -6]], { dtype: 'float64', requiresGrad: true });
+  const a = () =>
+    tensor(
+      [
+        [1, -2, 3],
+        [4, 5, -6],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
 
   it('x.sum().backward() fills x.grad with ones', () => {
     const x = a();
@@ -17,11 +24,26 @@ describe('Tensor methods', () => {
     const y = tensor([10, 20, 30], { dtype: 'float64' });
     expect(x.add(y).toArray()).toEqual(add(x, y).toArray());
     expect(x.mul(2).toArray()).toEqual(mul(x, 2).toArray());
-    expect(x.sub(1).toArray()).toEqual([[0, -3, 2], [3, 4, -7]]);
-    expect(x.div(2).toArray()).toEqual([[0.5, -1, 1.5], [2, 2.5, -3]]);
-    expect(x.neg().abs().toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
-    expect(x.relu().toArray()).toEqual([[1, 0, 3], [4, 5, 0]]);
-    expect(x.square().sqrt().toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(x.sub(1).toArray()).toEqual([
+      [0, -3, 2],
+      [3, 4, -7],
+    ]);
+    expect(x.div(2).toArray()).toEqual([
+      [0.5, -1, 1.5],
+      [2, 2.5, -3],
+    ]);
+    expect(x.neg().abs().toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(x.relu().toArray()).toEqual([
+      [1, 0, 3],
+      [4, 5, 0],
+    ]);
+    expect(x.square().sqrt().toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(x.pow(2).toArray()).toEqual(x.square().toArray());
     expect(x.exp().log().toTypedArray()[4]).toBeCloseTo(5, 12);
     expect(x.sigmoid().toTypedArray()[0]).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);

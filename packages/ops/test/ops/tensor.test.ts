@@ -74,9 +74,7 @@ describe('factories', () => {
       /tensor\(\): expected a rectangular nested array of shape \[2, 2\]: data\[1\] to be an array of length 2/,
     );
     expect(() => tensor([1, 'a' as unknown as number])).toThrow(InvalidArgumentError);
-    expect(() => tensor([1, 'a' as unknown as number])).toThrow(
-      /data\[1\] to be a number, but got 'a' \(string\)/,
-    );
+    expect(() => tensor([1, 'a' as unknown as number])).toThrow(/data\[1\] to be a number, but got 'a' \(string\)/);
     expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow(/shape \[2, 2\] to hold 3 elements/);
     expect(() => tensor('x' as unknown as number)).toThrow(InvalidArgumentError);
   });

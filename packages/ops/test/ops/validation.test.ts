@@ -9,7 +9,7 @@ import {
   deformConv2d,
   deformConv3d,
   deformConvTranspose2d,
-  DeviceMismatchError,
+  type DeviceMismatchError,
   DisposedTensorError,
   DTypeMismatchError,
   InvalidArgumentError,

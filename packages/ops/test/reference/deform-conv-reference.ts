@@ -46,7 +46,10 @@ export function flatten(coords: readonly number[], size: readonly number[]): num
  * The 2^D integer corners around a continuous position, with their linear weights (tvdcn-reference §4.1),
  * WITHOUT any early-out; corners outside the grid are included and flagged `inside: false`.
  */
-export function corners(pos: readonly number[], size: readonly number[]): { coords: number[]; weight: number; inside: boolean }[] {
+export function corners(
+  pos: readonly number[],
+  size: readonly number[],
+): { coords: number[]; weight: number; inside: boolean }[] {
   const d = pos.length;
   const lo = pos.map(Math.floor);
   const t = pos.map((p, a) => p - lo[a]);
@@ -72,7 +75,12 @@ export function corners(pos: readonly number[], size: readonly number[]): { coor
  * continuous position `pos`: exactly 0 if on any axis `p <= -1` or `p >= S`, else the multilinear
  * combination of the corners inside the grid (outside corners count as 0, weights not renormalized).
  */
-export function interpolate(plane: Float64Array, planeOffset: number, size: readonly number[], pos: readonly number[]): number {
+export function interpolate(
+  plane: Float64Array,
+  planeOffset: number,
+  size: readonly number[],
+  pos: readonly number[],
+): number {
   for (let a = 0; a < pos.length; a++) if (pos[a] <= -1 || pos[a] >= size[a]) return 0;
   let v = 0;
   for (const c of corners(pos, size)) if (c.inside) v += c.weight * plane[planeOffset + flatten(c.coords, size)];
@@ -137,7 +145,8 @@ export function deformConvReference(
           for (let kpt = 0; kpt < K; kpt++) {
             const kc = unflatten(kpt, k);
             const pos = oc.map((y, a) => y * options.stride[a] - options.padding[a] + kc[a] * options.dilation[a]);
-            if (offset) for (let a = 0; a < d; a++) pos[a] += offset.data[(b * OG * K * d + (og * K + kpt) * d + a) * S + q];
+            if (offset)
+              for (let a = 0; a < d; a++) pos[a] += offset.data[(b * OG * K * d + (og * K + kpt) * d + a) * S + q];
             const m = mask ? mask.data[(b * MG * K + mg * K + kpt) * S + q] : 1;
             const v = interpolate(input.data, (b * cin + c) * sIn, inSize, pos);
             acc += weight.data[(o * cinG + cl) * K + kpt] * m * v;
@@ -208,7 +217,8 @@ export function deformConvTransposeReference(
           v *= mask ? mask.data[(b * MG * K + mg * K + kpt) * sIn + q] : 1;
           const kc = unflatten(kpt, k);
           const pos = ic.map((y, a) => y * options.stride[a] - options.padding[a] + kc[a] * options.dilation[a]);
-          if (offset) for (let a = 0; a < d; a++) pos[a] += offset.data[(b * OG * K * d + (og * K + kpt) * d + a) * sIn + q];
+          if (offset)
+            for (let a = 0; a < d; a++) pos[a] += offset.data[(b * OG * K * d + (og * K + kpt) * d + a) * sIn + q];
           for (const c of corners(pos, outSize)) {
             if (c.inside) out[(b * cout + o) * S + flatten(c.coords, outSize)] += c.weight * v;
           }
@@ -216,7 +226,9 @@ export function deformConvTransposeReference(
       }
     }
   }
-  if (bias) for (let b = 0; b < B; b++) for (let o = 0; o < cout; o++) for (let q = 0; q < S; q++) out[(b * cout + o) * S + q] += bias.data[o];
+  if (bias)
+    for (let b = 0; b < B; b++)
+      for (let o = 0; o < cout; o++) for (let q = 0; q < S; q++) out[(b * cout + o) * S + q] += bias.data[o];
   return { data: out, shape: [B, cout, ...outSize] };
 }
 

@@ -54,33 +54,71 @@ function randomCase(seed: number, dim: 1 | 2 | 3, transposed: boolean): ConvCase
 const cases: ConvCase[] = [];
 for (const dim of [1, 2, 3] as const) {
   for (const transposed of [false, true]) {
-    for (let i = 0; i < 4; i++) cases.push(randomCase(7000 + 1000 * dim + 100 * Number(transposed) + i, dim, transposed));
+    for (let i = 0; i < 4; i++)
+      cases.push(randomCase(7000 + 1000 * dim + 100 * Number(transposed) + i, dim, transposed));
   }
 }
 
 /** Backward of one case; returns every gradient as float64 (null when the tensor is absent). */
 function backward(b: NativeBinding, c: ConvCase, seed: number, dtype: 'float32' | 'float64') {
   const t = makeTensors(c, seed);
-  const go = makeTensors({ ...c, inChannels: c.outChannels, outChannels: c.outChannels, inSize: outSizeOf(c) }, seed + 1);
+  const go = makeTensors(
+    { ...c, inChannels: c.outChannels, outChannels: c.outChannels, inSize: outSizeOf(c) },
+    seed + 1,
+  );
   const outShape = [c.batch, c.outChannels, ...outSizeOf(c)];
-  const gradOutput = toNative({ shape: outShape, data: go.input.data.slice(0, outShape.reduce((x, y) => x * y, 1)) }, dtype);
+  const gradOutput = toNative(
+    {
+      shape: outShape,
+      data: go.input.data.slice(
+        0,
+        outShape.reduce((x, y) => x * y, 1),
+      ),
+    },
+    dtype,
+  );
   const like = (x: { shape: number[] } | null): NativeTensor | null => (x ? emptyNative(x.shape, dtype) : null);
-  const grads = { input: like(t.input), weight: like(t.weight), offset: like(t.offset), mask: like(t.mask), bias: like(t.bias) };
-  b.deformConvBackward(paramsOf(c), toNative(t.input, dtype), toNative(t.weight, dtype),
-    t.offset && toNative(t.offset, dtype), t.mask && toNative(t.mask, dtype), gradOutput, grads);
+  const grads = {
+    input: like(t.input),
+    weight: like(t.weight),
+    offset: like(t.offset),
+    mask: like(t.mask),
+    bias: like(t.bias),
+  };
+  b.deformConvBackward(
+    paramsOf(c),
+    toNative(t.input, dtype),
+    toNative(t.weight, dtype),
+    t.offset && toNative(t.offset, dtype),
+    t.mask && toNative(t.mask, dtype),
+    gradOutput,
+    grads,
+  );
   const f = (x: NativeTensor | null) => (x ? Float64Array.from(x.data as Float32Array | Float64Array) : null);
-  return { input: f(grads.input), weight: f(grads.weight), offset: f(grads.offset), mask: f(grads.mask), bias: f(grads.bias) };
+  return {
+    input: f(grads.input),
+    weight: f(grads.weight),
+    offset: f(grads.offset),
+    mask: f(grads.mask),
+    bias: f(grads.bias),
+  };
 }
 
 describe.runIf(ready)('WebAssembly build vs native CPU build', () => {
   it('reports itself', () => {
-    expect(wasm.buildInfo()).toMatchObject({ withCuda: false, compiler: expect.stringMatching(/emscripten wasm32 simd128/) });
+    expect(wasm.buildInfo()).toMatchObject({
+      withCuda: false,
+      compiler: expect.stringMatching(/emscripten wasm32 simd128/),
+    });
     expect(wasm.cudaDeviceCount().count).toBe(0);
     expect(wasm.getNumThreads()).toBe(1);
   });
 
   for (const c of cases) {
-    for (const [dtype, tol] of [['float64', 1e-12], ['float32', 1e-5]] as const) {
+    for (const [dtype, tol] of [
+      ['float64', 1e-12],
+      ['float32', 1e-5],
+    ] as const) {
       it(`forward ${dtype} ${caseName(c)}`, () => {
         const t = makeTensors(c, 11);
         const want = nativeForward(native, c, t, dtype);
@@ -101,8 +139,16 @@ describe.runIf(ready)('WebAssembly build vs native CPU build', () => {
   it('mask softmax forward and backward', () => {
     const shape = [2, 3 * 4, 5, 6];
     const n = shape.reduce((x, y) => x * y, 1);
-    const mask = { data: Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 3), shape, dtype: 'float64' as const };
-    const g = { data: Float64Array.from({ length: n }, (_, i) => Math.cos(i * 0.11)), shape, dtype: 'float64' as const };
+    const mask = {
+      data: Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 3),
+      shape,
+      dtype: 'float64' as const,
+    };
+    const g = {
+      data: Float64Array.from({ length: n }, (_, i) => Math.cos(i * 0.11)),
+      shape,
+      dtype: 'float64' as const,
+    };
     const outs = [native, wasm].map((b) => {
       const out = emptyNative(shape, 'float64');
       b.maskSoftmaxForward(mask, 3, 4, out);
@@ -121,18 +167,38 @@ describe.runIf(ready)('WebAssembly build vs native CPU build', () => {
     badWeight.data = new Float64Array(badWeight.shape.reduce((x, y) => x * y, 1));
     const run = (b: NativeBinding) => {
       try {
-        b.deformConvForward(paramsOf(c), toNative(t.input), badWeight, t.offset && toNative(t.offset),
-          t.mask && toNative(t.mask), null, emptyNative([c.batch, c.outChannels, ...outSizeOf(c)]));
+        b.deformConvForward(
+          paramsOf(c),
+          toNative(t.input),
+          badWeight,
+          t.offset && toNative(t.offset),
+          t.mask && toNative(t.mask),
+          null,
+          emptyNative([c.batch, c.outChannels, ...outSizeOf(c)]),
+        );
       } catch (e) {
-        return { ctor: (e as Error).constructor.name, code: (e as { code?: string }).code, message: (e as Error).message };
+        return {
+          ctor: (e as Error).constructor.name,
+          code: (e as { code?: string }).code,
+          message: (e as Error).message,
+        };
       }
       return null;
     };
     const want = run(native);
     expect(want).not.toBeNull();
     expect(run(wasm)).toEqual(want);
-    expect(() => wasm.deformConvForward({ ...paramsOf(c), dim: 4 as 1 }, toNative(t.input), toNative(t.weight), null, null, null,
-      emptyNative([1]))).toThrow(expect.objectContaining({ code: 'ERR_DCN_INVALID_ARGUMENT' }));
+    expect(() =>
+      wasm.deformConvForward(
+        { ...paramsOf(c), dim: 4 as 1 },
+        toNative(t.input),
+        toNative(t.weight),
+        null,
+        null,
+        null,
+        emptyNative([1]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_DCN_INVALID_ARGUMENT' }));
   });
 
   it('an output aliasing an input is refused, as natively', () => {

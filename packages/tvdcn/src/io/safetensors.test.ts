@@ -39,7 +39,9 @@ describe('saveSafetensors / loadSafetensors', () => {
   ] as const)('round-trips %s', (stored, loadedDType, values, option) => {
     const source = tensor(values, { shape: [2, 2], dtype: stored === 'F64' ? 'float64' : 'float32' });
     const bytes = saveSafetensors({ t: source }, null, option ? { dtype: option } : {});
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))));
+    const header = JSON.parse(
+      new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))),
+    );
     expect(header.t.dtype).toBe(stored);
     const loaded = loadSafetensors(bytes).t;
     expect(loaded.dtype).toBe(loadedDType);
@@ -65,7 +67,10 @@ describe('saveSafetensors / loadSafetensors', () => {
 
   it('reads tensors at unaligned offsets', () => {
     const data = new Uint8Array([1, 0, ...f32Bytes([2.5])]);
-    const bytes = build({ h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] }, f: { dtype: 'F32', shape: [1], data_offsets: [2, 6] } }, data);
+    const bytes = build(
+      { h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] }, f: { dtype: 'F32', shape: [1], data_offsets: [2, 6] } },
+      data,
+    );
     const loaded = loadSafetensors(bytes);
     expect(loaded.h.item()).toBe(2 ** -24);
     expect(loaded.f.item()).toBe(2.5);
@@ -91,31 +96,73 @@ describe('loadSafetensors on corrupt or truncated files', () => {
   it.each<[string, Uint8Array, RegExp]>([
     ['fewer than 8 bytes', new Uint8Array([1, 2, 3]), /3 bytes, fewer than the 8/],
     ['an empty file', new Uint8Array(0), /0 bytes, fewer than the 8/],
-    ['a header length beyond the file', build(ok, data, 10_000n), /header length is 10000 bytes, more than the \d+ bytes after it/],
+    [
+      'a header length beyond the file',
+      build(ok, data, 10_000n),
+      /header length is 10000 bytes, more than the \d+ bytes after it/,
+    ],
     ['a huge header length', build(ok, data, 2n ** 63n), /header length is \d+ bytes, more than/],
     ['a truncated data buffer', valid.subarray(0, valid.length - 3), /ends at byte 8 of a data buffer of 5 bytes/],
     ['a header cut inside the JSON', build('{"a": {"dtype"', new Uint8Array(0)), /not valid JSON/],
     ['a header that is not JSON', build('{nonsense}', data), /not valid JSON/],
     ['a header that is an array', build('[1, 2]', data), /does not start with '\{'/],
     ['a header with leading spaces', build('  {}'), /does not start with '\{'/],
-    ['a header that is not UTF-8', build(new TextDecoder('latin1').decode(new Uint8Array([0x7b, 0xff, 0x7d])), data), /JSON|UTF-8/],
+    [
+      'a header that is not UTF-8',
+      build(new TextDecoder('latin1').decode(new Uint8Array([0x7b, 0xff, 0x7d])), data),
+      /JSON|UTF-8/,
+    ],
     ['an entry that is not an object', build({ a: 5 }, data), /header entry of tensor 'a' is 5/],
     ['an unknown dtype', build({ a: { dtype: 'F99', shape: [2], data_offsets: [0, 8] } }, data), /unknown dtype 'F99'/],
     ['a missing dtype', build({ a: { shape: [2], data_offsets: [0, 8] } }, data), /unknown dtype undefined/],
     ['a negative shape', build({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, data), /shape \[-2\]/],
-    ['a fractional shape', build({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, data), /not an array of non-negative integers/],
-    ['reversed offsets', build({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, data), /data_offsets \[8, 0\]/],
+    [
+      'a fractional shape',
+      build({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, data),
+      /not an array of non-negative integers/,
+    ],
+    [
+      'reversed offsets',
+      build({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, data),
+      /data_offsets \[8, 0\]/,
+    ],
     ['three offsets', build({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4, 8] } }, data), /not \[begin, end\]/],
-    ['offsets past the end', build({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data), /ends at byte 16 of a data buffer of 8 bytes/],
-    ['a byte count other than numel * size', build({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data), /has 8 bytes, but numel \* 4 = 12/],
+    [
+      'offsets past the end',
+      build({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data),
+      /ends at byte 16 of a data buffer of 8 bytes/,
+    ],
+    [
+      'a byte count other than numel * size',
+      build({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data),
+      /has 8 bytes, but numel \* 4 = 12/,
+    ],
     [
       'overlapping tensors',
-      build({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data),
+      build(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+        },
+        data,
+      ),
       /overlaps the tensor before it/,
     ],
-    ['a gap before a tensor', build({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data), /gap of 4 bytes before tensor 'a'/],
-    ['bytes after the last tensor', build(ok, new Uint8Array([...data, 0, 0])), /cover 8 bytes of the data buffer, but it has 10/],
-    ['metadata that is not strings', build({ __metadata__: { n: 1 }, ...ok }, data), /"__metadata__"."n" is 1 \(number\), not a string/],
+    [
+      'a gap before a tensor',
+      build({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data),
+      /gap of 4 bytes before tensor 'a'/,
+    ],
+    [
+      'bytes after the last tensor',
+      build(ok, new Uint8Array([...data, 0, 0])),
+      /cover 8 bytes of the data buffer, but it has 10/,
+    ],
+    [
+      'metadata that is not strings',
+      build({ __metadata__: { n: 1 }, ...ok }, data),
+      /"__metadata__"."n" is 1 \(number\), not a string/,
+    ],
     ['metadata that is not an object', build({ __metadata__: 'x', ...ok }, data), /"__metadata__" is not an object/],
   ])('%s', (_, bytes, message) => {
     let error: unknown;

@@ -22,8 +22,26 @@ const DTYPE_SIZE: Readonly<Record<SafetensorsDType, number>> = { F32: 4, F64: 8,
 
 /** Every dtype of the safetensors specification, with its size in bytes (to validate files we cannot load). */
 const KNOWN_DTYPE_SIZE: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, F4: 1, F6_E2M3: 1, F6_E3M2: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8, C64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  F8_E8M0: 1,
+  F4: 1,
+  F6_E2M3: 1,
+  F6_E3M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
+  C64: 8,
 };
 
 /** Header lengths above this are refused, as the reference implementation does (100 MB). */
@@ -73,14 +91,20 @@ function isNonNegativeSafeInteger(value: unknown): value is number {
 }
 
 /** Parses and validates the header of a safetensors file. */
-function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
+function parseHeader(bytes: Uint8Array): {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+} {
   if (bytes.byteLength < 8) {
     throw corrupt(`the file has ${bytes.byteLength} bytes, fewer than the 8 of the header length`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(bytes.byteLength - 8)) {
-    throw corrupt(`the header length is ${headerLength} bytes, more than the ${bytes.byteLength - 8} bytes after it (truncated file?)`);
+    throw corrupt(
+      `the header length is ${headerLength} bytes, more than the ${bytes.byteLength - 8} bytes after it (truncated file?)`,
+    );
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw corrupt(`the header length is ${headerLength} bytes, more than the limit of ${MAX_HEADER_BYTES}`);
@@ -93,7 +117,8 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
   } catch {
     throw corrupt('the header is not valid UTF-8');
   }
-  if (!text.startsWith('{')) throw corrupt(`the header does not start with '{' (got ${formatValue(text.slice(0, 16))})`);
+  if (!text.startsWith('{'))
+    throw corrupt(`the header does not start with '{' (got ${formatValue(text.slice(0, 16))})`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -134,7 +159,9 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
   }
   const dataLength = bytes.byteLength - dataStart;
   if (position !== dataLength) {
-    throw corrupt(`the tensors cover ${position} bytes of the data buffer, but it has ${dataLength} (extra bytes at the end)`);
+    throw corrupt(
+      `the tensors cover ${position} bytes of the data buffer, but it has ${dataLength} (extra bytes at the end)`,
+    );
   }
   return { entries, metadata, dataStart };
 }
@@ -144,7 +171,8 @@ function parseEntry(name: string, value: unknown, dataLength: number): HeaderEnt
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw corrupt(`the header entry of tensor '${name}' is ${formatValue(value)}, not an object`);
   }
-  const own = (key: string): unknown => (Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const own = (key: string): unknown =>
+    Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
   const dtype = own('dtype');
   const shape = own('shape');
   const offsets = own('data_offsets');
@@ -160,7 +188,9 @@ function parseEntry(name: string, value: unknown, dataLength: number): HeaderEnt
     !offsets.every(isNonNegativeSafeInteger) ||
     (offsets[0] as number) > (offsets[1] as number)
   ) {
-    throw corrupt(`tensor '${name}' has the data_offsets ${formatValue(offsets)}, not [begin, end] with 0 <= begin <= end`);
+    throw corrupt(
+      `tensor '${name}' has the data_offsets ${formatValue(offsets)}, not [begin, end] with 0 <= begin <= end`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   if (end > dataLength) {
@@ -243,7 +273,10 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
     );
   }
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(`${OP_LOAD}(): expected options to be an object { device? }, but got ${formatValue(options)}`, 'options');
+    throw new InvalidArgumentError(
+      `${OP_LOAD}(): expected options to be an object { device? }, but got ${formatValue(options)}`,
+      'options',
+    );
   }
   const { entries, dataStart } = parseHeader(bytes);
   // Keyed by names from the file: a null prototype, so a tensor named "__proto__" is an ordinary key.

@@ -5,7 +5,12 @@
 import { InvalidArgumentError } from '@tvdcn/shape';
 import type { LoadStateDictOptions, LoadStateDictResult, Module } from '../nn/module.js';
 import { type ModuleFromJSONOptions, moduleFromJSON } from '../nn/serialization.js';
-import { loadSafetensors, readSafetensorsMetadata, type SaveSafetensorsOptions, saveSafetensors } from './safetensors.js';
+import {
+  loadSafetensors,
+  readSafetensorsMetadata,
+  type SaveSafetensorsOptions,
+  saveSafetensors,
+} from './safetensors.js';
 
 /** The `__metadata__` key under which {@link saveModule} stores the module's JSON form. */
 export const MODULE_METADATA_KEY = 'tvdcn.module';
@@ -39,7 +44,11 @@ export function stateDictToSafetensors(
  * @throws {@link InvalidArgumentError} for a malformed file, or (strict) missing / unexpected keys
  * @throws {@link ShapeMismatchError} for a tensor whose shape differs from its parameter's
  */
-export function loadStateDictFromSafetensors(module: Module, bytes: Uint8Array, options?: LoadStateDictOptions): LoadStateDictResult {
+export function loadStateDictFromSafetensors(
+  module: Module,
+  bytes: Uint8Array,
+  options?: LoadStateDictOptions,
+): LoadStateDictResult {
   const dict = loadSafetensors(bytes);
   try {
     return module.loadStateDict(dict, options);

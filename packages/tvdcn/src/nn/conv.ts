@@ -37,7 +37,6 @@ import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
 import { type JsonValue, Module } from './module.js';
 import { createParameter } from './parameter.js';
 
-
 /**
  * Options of the regular (non-transposed) layers, PyTorch's `_ConvNd` arguments in camelCase.
  */
@@ -87,7 +86,16 @@ export interface ConvSpec {
 }
 
 /** The option keys of {@link ConvLayerOptions}. */
-export const CONV_OPTION_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'] as const;
+export const CONV_OPTION_KEYS = [
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'bias',
+  'paddingMode',
+  'device',
+  'dtype',
+] as const;
 
 /** The option keys of {@link ConvTransposeLayerOptions}. */
 export const CONV_TRANSPOSE_OPTION_KEYS = [...CONV_OPTION_KEYS, 'outputPadding'] as const;
@@ -115,7 +123,10 @@ export function pythonTuple(values: readonly number[]): string {
 export function checkOptionKeys(op: string, options: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidArgumentError(`${op}(): expected options to be an object, but got ${formatValue(options)}`, 'options');
+    throw new InvalidArgumentError(
+      `${op}(): expected options to be an object, but got ${formatValue(options)}`,
+      'options',
+    );
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
@@ -132,7 +143,10 @@ export function checkOptionKeys(op: string, options: unknown, allowed: readonly 
 export function expectBoolean(op: string, argument: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') {
-    throw new InvalidArgumentError(`${op}(): expected ${argument} to be a boolean, but got ${formatValue(value)}`, argument);
+    throw new InvalidArgumentError(
+      `${op}(): expected ${argument} to be a boolean, but got ${formatValue(value)}`,
+      argument,
+    );
   }
   return value;
 }
@@ -223,8 +237,16 @@ export abstract class ConvNdBase extends Module {
       }
       this.outputPadding = Object.freeze(outputPadding);
     } else {
-      this.#resolved = resolvePadding(op, padding as IntOrTuple | 'same' | 'valid', this.kernelSize, this.dilation, this.stride, dim);
-      this.padding = typeof padding === 'string' ? (padding as 'same' | 'valid') : Object.freeze([...this.#resolved.left]);
+      this.#resolved = resolvePadding(
+        op,
+        padding as IntOrTuple | 'same' | 'valid',
+        this.kernelSize,
+        this.dilation,
+        this.stride,
+        dim,
+      );
+      this.padding =
+        typeof padding === 'string' ? (padding as 'same' | 'valid') : Object.freeze([...this.#resolved.left]);
       this.outputPadding = Object.freeze(new Array<number>(dim).fill(0));
     }
     this.paddingMode = checkPaddingMode(op, o.paddingMode ?? 'zeros');
@@ -239,8 +261,14 @@ export abstract class ConvNdBase extends Module {
     const weightShape = transposed
       ? [this.inChannels, this.outChannels / this.groups, ...this.kernelSize]
       : [this.outChannels, this.inChannels / this.groups, ...this.kernelSize];
-    this.registerParameter('weight', createParameter(weightShape, (t) => this.#initWeight(t), factory));
-    this.registerParameter('bias', bias ? createParameter([this.outChannels], (t) => this.#initBias(t, weightShape), factory) : null);
+    this.registerParameter(
+      'weight',
+      createParameter(weightShape, (t) => this.#initWeight(t), factory),
+    );
+    this.registerParameter(
+      'bias',
+      bias ? createParameter([this.outChannels], (t) => this.#initBias(t, weightShape), factory) : null,
+    );
   }
 
   override get typeName(): string {
@@ -384,7 +412,15 @@ export abstract class ConvNdBase extends Module {
             `but got input with shape ${formatShape(input.shape)}`,
         );
       }
-      outputPadding = outputPaddingFor(op, outputSize, input.shape.slice(-this.dim), this.kernelSize, this.stride, this.padding as readonly number[], this.dilation);
+      outputPadding = outputPaddingFor(
+        op,
+        outputSize,
+        input.shape.slice(-this.dim),
+        this.kernelSize,
+        this.stride,
+        this.padding as readonly number[],
+        this.dilation,
+      );
     }
     return DEFORM_CONV_TRANSPOSE[this.dim](input, this.weight, {
       offset,
@@ -404,8 +440,20 @@ export abstract class ConvNdBase extends Module {
  * `offsetGenerator` and `maskGenerator`. Not constructed directly.
  */
 export abstract class ConvNd extends ConvNdBase {
-  protected constructor(dim: SpatialDim, inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: ConvLayerOptions) {
-    super({ typeName: `Conv${dim}d`, dim, transposed: false, optionKeys: CONV_OPTION_KEYS }, inChannels, outChannels, kernelSize, options);
+  protected constructor(
+    dim: SpatialDim,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: ConvLayerOptions,
+  ) {
+    super(
+      { typeName: `Conv${dim}d`, dim, transposed: false, optionKeys: CONV_OPTION_KEYS },
+      inChannels,
+      outChannels,
+      kernelSize,
+      options,
+    );
   }
 
   /**

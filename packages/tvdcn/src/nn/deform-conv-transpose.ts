@@ -43,7 +43,12 @@ export abstract class DeformConvTransposeNd extends ConvNdBase {
    * @throws {@link InvalidArgumentError} for an `outputSize` outside the sizes this layer can produce
    * @throws {@link ShapeMismatchError} for tensors whose shapes do not fit
    */
-  forward(input: Tensor, offset: Tensor | null = null, mask: Tensor | null = null, outputSize?: readonly number[] | null): Tensor {
+  forward(
+    input: Tensor,
+    offset: Tensor | null = null,
+    mask: Tensor | null = null,
+    outputSize?: readonly number[] | null,
+  ): Tensor {
     return this.convTransposeForward(input, offset, mask, outputSize);
   }
 }
@@ -66,7 +71,12 @@ export class DeformConvTranspose1d extends DeformConvTransposeNd {
    * @param options - stride, padding, outputPadding, dilation, groups, bias, device, dtype
    * @throws {@link InvalidArgumentError} for invalid hyper-parameters (and a `paddingMode` other than `'zeros'`)
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: DeformConvTransposeLayerOptions) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: DeformConvTransposeLayerOptions,
+  ) {
     super(1, inChannels, outChannels, kernelSize, options);
   }
 }
@@ -89,7 +99,12 @@ export class DeformConvTranspose2d extends DeformConvTransposeNd {
    * @param options - stride, padding, outputPadding, dilation, groups, bias, device, dtype
    * @throws {@link InvalidArgumentError} for invalid hyper-parameters (and a `paddingMode` other than `'zeros'`)
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: DeformConvTransposeLayerOptions) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: DeformConvTransposeLayerOptions,
+  ) {
     super(2, inChannels, outChannels, kernelSize, options);
   }
 }
@@ -106,7 +121,12 @@ export class DeformConvTranspose3d extends DeformConvTransposeNd {
    * @param options - stride, padding, outputPadding, dilation, groups, bias, device, dtype
    * @throws {@link InvalidArgumentError} for invalid hyper-parameters (and a `paddingMode` other than `'zeros'`)
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: DeformConvTransposeLayerOptions) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: DeformConvTransposeLayerOptions,
+  ) {
     super(3, inChannels, outChannels, kernelSize, options);
   }
 }

@@ -21,7 +21,13 @@ export abstract class DeformConvNd extends ConvNdBase {
     kernelSize: IntOrTuple,
     options: DeformConvLayerOptions | undefined,
   ) {
-    super({ typeName: `DeformConv${dim}d`, dim, transposed: false, optionKeys: CONV_OPTION_KEYS }, inChannels, outChannels, kernelSize, options);
+    super(
+      { typeName: `DeformConv${dim}d`, dim, transposed: false, optionKeys: CONV_OPTION_KEYS },
+      inChannels,
+      outChannels,
+      kernelSize,
+      options,
+    );
   }
 
   /**

@@ -104,7 +104,10 @@ export function calculateFanInAndFanOut(weight: Tensor | readonly number[]): {
 /** Checks a finite bound of a distribution. */
 function expectFinite(op: string, argument: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`${op}(): expected ${argument} to be a finite number, but got ${formatValue(value)}`, argument);
+    throw new InvalidArgumentError(
+      `${op}(): expected ${argument} to be a finite number, but got ${formatValue(value)}`,
+      argument,
+    );
   }
   return value;
 }
@@ -136,7 +139,10 @@ export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
  */
 export function constant_(t: Tensor, value: number): Tensor {
   if (typeof value !== 'number') {
-    throw new InvalidArgumentError(`constant_(): expected value to be a number, but got ${formatValue(value)}`, 'value');
+    throw new InvalidArgumentError(
+      `constant_(): expected value to be a number, but got ${formatValue(value)}`,
+      'value',
+    );
   }
   fillValues(t, value);
   return t;
@@ -168,7 +174,10 @@ export function zeros_(t: Tensor): Tensor {
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
   const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
   if (mode !== 'fan_in' && mode !== 'fan_out') {
-    throw new InvalidArgumentError(`kaimingUniform_(): expected mode to be 'fan_in' or 'fan_out', but got ${formatValue(mode)}`, 'mode');
+    throw new InvalidArgumentError(
+      `kaimingUniform_(): expected mode to be 'fan_in' or 'fan_out', but got ${formatValue(mode)}`,
+      'mode',
+    );
   }
   if (t.numel === 0) return t;
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);

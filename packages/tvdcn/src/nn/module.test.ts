@@ -26,7 +26,7 @@ class Net extends Module {
   }
 }
 
-describe('state dict keys are tvdcn\'s', () => {
+describe("state dict keys are tvdcn's", () => {
   it.each<[string, () => Module, string[]]>([
     ['DeformConv2d', () => new DeformConv2d(3, 5, 3), ['weight', 'bias']],
     ['DeformConv1d without bias', () => new DeformConv1d(3, 5, 3, { bias: false }), ['weight']],
@@ -38,13 +38,40 @@ describe('state dict keys are tvdcn\'s', () => {
     [
       'PackedDeformConv2d modulated with generator bias',
       () => new PackedDeformConv2d(3, 5, 3, { modulated: true, generatorBias: true }),
-      ['weight', 'bias', 'offset_generator.weight', 'offset_generator.bias', 'mask_generator.weight', 'mask_generator.bias'],
+      [
+        'weight',
+        'bias',
+        'offset_generator.weight',
+        'offset_generator.bias',
+        'mask_generator.weight',
+        'mask_generator.bias',
+      ],
     ],
-    ['PackedDeformConv1d not deformable, modulated', () => new PackedDeformConv1d(3, 5, 3, { deformable: false, modulated: true }), ['weight', 'bias', 'mask_generator.weight']],
-    ['PackedDeformConv3d', () => new PackedDeformConv3d(3, 5, 3, { bias: false }), ['weight', 'offset_generator.weight']],
-    ['PackedDeformConvTranspose1d', () => new PackedDeformConvTranspose1d(3, 5, 3, { modulated: true }), ['weight', 'bias', 'offset_generator.weight', 'mask_generator.weight']],
-    ['PackedDeformConvTranspose2d', () => new PackedDeformConvTranspose2d(3, 5, 3, { generatorBias: true }), ['weight', 'bias', 'offset_generator.weight', 'offset_generator.bias']],
-    ['PackedDeformConvTranspose3d', () => new PackedDeformConvTranspose3d(3, 5, 3), ['weight', 'bias', 'offset_generator.weight']],
+    [
+      'PackedDeformConv1d not deformable, modulated',
+      () => new PackedDeformConv1d(3, 5, 3, { deformable: false, modulated: true }),
+      ['weight', 'bias', 'mask_generator.weight'],
+    ],
+    [
+      'PackedDeformConv3d',
+      () => new PackedDeformConv3d(3, 5, 3, { bias: false }),
+      ['weight', 'offset_generator.weight'],
+    ],
+    [
+      'PackedDeformConvTranspose1d',
+      () => new PackedDeformConvTranspose1d(3, 5, 3, { modulated: true }),
+      ['weight', 'bias', 'offset_generator.weight', 'mask_generator.weight'],
+    ],
+    [
+      'PackedDeformConvTranspose2d',
+      () => new PackedDeformConvTranspose2d(3, 5, 3, { generatorBias: true }),
+      ['weight', 'bias', 'offset_generator.weight', 'offset_generator.bias'],
+    ],
+    [
+      'PackedDeformConvTranspose3d',
+      () => new PackedDeformConvTranspose3d(3, 5, 3),
+      ['weight', 'bias', 'offset_generator.weight'],
+    ],
     ['MaskSigmoid', () => new MaskSigmoid(), []],
     ['MaskSoftmax2d', () => new MaskSoftmax2d(3), []],
   ])('%s', (_, make, keys) => {
@@ -60,7 +87,12 @@ describe('state dict keys are tvdcn\'s', () => {
       'offset_generator.weight': [2 * 15 * 2, 2, 3, 5],
       'mask_generator.weight': [15, 4, 3, 5],
     });
-    const transposed = new PackedDeformConvTranspose3d(4, 6, 2, { groups: 2, offsetGroups: 2, modulated: true, maskGroups: 2 });
+    const transposed = new PackedDeformConvTranspose3d(4, 6, 2, {
+      groups: 2,
+      offsetGroups: 2,
+      modulated: true,
+      maskGroups: 2,
+    });
     const tShapes = Object.fromEntries(Object.entries(transposed.stateDict()).map(([k, t]) => [k, t.shape]));
     expect(tShapes).toEqual({
       weight: [4, 3, 2, 2, 2],
@@ -169,9 +201,13 @@ describe('Module', () => {
     const load = (strict: boolean) => conv.loadStateDict({ weight: zeros([5, 3, 2, 2]), bias: zeros([5]) }, { strict });
     for (const strict of [true, false]) {
       expect(() => load(strict)).toThrow(ShapeMismatchError);
-      expect(() => load(strict)).toThrow(/size mismatch: 'weight' has shape \[5, 3, 2, 2\] in the dict but \[5, 3, 3, 3\] in the module/);
+      expect(() => load(strict)).toThrow(
+        /size mismatch: 'weight' has shape \[5, 3, 2, 2\] in the dict but \[5, 3, 3, 3\] in the module/,
+      );
     }
-    expect(() => conv.loadStateDict({ weight: [1] as never, bias: zeros([5]) })).toThrow(/stateDict\['weight'\] to be a Tensor/);
+    expect(() => conv.loadStateDict({ weight: [1] as never, bias: zeros([5]) })).toThrow(
+      /stateDict\['weight'\] to be a Tensor/,
+    );
   });
 
   it('to() converts every parameter and its gradient, keeping requiresGrad', () => {

@@ -153,7 +153,10 @@ export abstract class Module {
       throw new InvalidArgumentError(`${op}(): expected a name not used by a submodule, but got '${name}'`, 'name');
     }
     if (param !== null && !isTensor(param)) {
-      throw new InvalidArgumentError(`${op}(): expected param to be a Tensor or null, but got ${formatValue(param)}`, 'param');
+      throw new InvalidArgumentError(
+        `${op}(): expected param to be a Tensor or null, but got ${formatValue(param)}`,
+        'param',
+      );
     }
     // A module owns its parameters: no tidy() scope may dispose them (a module made inside tidy() lives on).
     if (param !== null) keep(param);
@@ -176,7 +179,10 @@ export abstract class Module {
       throw new InvalidArgumentError(`${op}(): expected a name not used by a parameter, but got '${name}'`, 'name');
     }
     if (module !== null && !(module instanceof Module)) {
-      throw new InvalidArgumentError(`${op}(): expected module to be a Module or null, but got ${formatValue(module)}`, 'module');
+      throw new InvalidArgumentError(
+        `${op}(): expected module to be a Module or null, but got ${formatValue(module)}`,
+        'module',
+      );
     }
     this.#modules.set(name, module);
     return module;
@@ -335,13 +341,22 @@ export abstract class Module {
   loadStateDict(stateDict: Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const op = `${this.typeName}.loadStateDict`;
     if (typeof stateDict !== 'object' || stateDict === null) {
-      throw new InvalidArgumentError(`${op}(): expected stateDict to be an object of tensors by name, but got ${formatValue(stateDict)}`, 'stateDict');
+      throw new InvalidArgumentError(
+        `${op}(): expected stateDict to be an object of tensors by name, but got ${formatValue(stateDict)}`,
+        'stateDict',
+      );
     }
     if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError(`${op}(): expected options to be an object { strict? }, but got ${formatValue(options)}`, 'options');
+      throw new InvalidArgumentError(
+        `${op}(): expected options to be an object { strict? }, but got ${formatValue(options)}`,
+        'options',
+      );
     }
     if (options.strict !== undefined && typeof options.strict !== 'boolean') {
-      throw new InvalidArgumentError(`${op}(): expected options.strict to be a boolean, but got ${formatValue(options.strict)}`, 'strict');
+      throw new InvalidArgumentError(
+        `${op}(): expected options.strict to be a boolean, but got ${formatValue(options.strict)}`,
+        'strict',
+      );
     }
     const strict = options.strict ?? true;
     const own = this.#stateEntries('');
@@ -355,19 +370,27 @@ export abstract class Module {
       if (!has(name)) continue;
       const value: unknown = stateDict[name];
       if (!isTensor(value)) {
-        throw new InvalidArgumentError(`${op}(): expected stateDict['${name}'] to be a Tensor, but got ${formatValue(value)}`, 'stateDict');
+        throw new InvalidArgumentError(
+          `${op}(): expected stateDict['${name}'] to be a Tensor, but got ${formatValue(value)}`,
+          'stateDict',
+        );
       }
       if (value.isDisposed) {
         // Checked before anything is copied: a load either copies every value or none.
-        throw new DisposedTensorError(`${op}(): expected stateDict['${name}'] to be a live tensor, but it was disposed`);
+        throw new DisposedTensorError(
+          `${op}(): expected stateDict['${name}'] to be a live tensor, but it was disposed`,
+        );
       }
       if (value.shape.length !== p.shape.length || value.shape.some((size, i) => size !== p.shape[i])) {
-        mismatches.push(`'${name}' has shape ${formatShape(value.shape)} in the dict but ${formatShape(p.shape)} in the module`);
+        mismatches.push(
+          `'${name}' has shape ${formatShape(value.shape)} in the dict but ${formatShape(p.shape)} in the module`,
+        );
       }
     }
     const problems: string[] = [];
     if (strict && missingKeys.length > 0) problems.push(`missing keys ${missingKeys.map((k) => `'${k}'`).join(', ')}`);
-    if (strict && unexpectedKeys.length > 0) problems.push(`unexpected keys ${unexpectedKeys.map((k) => `'${k}'`).join(', ')}`);
+    if (strict && unexpectedKeys.length > 0)
+      problems.push(`unexpected keys ${unexpectedKeys.map((k) => `'${k}'`).join(', ')}`);
     if (mismatches.length > 0) problems.push(`size mismatch: ${mismatches.join('; ')}`);
     if (problems.length > 0) {
       const message =

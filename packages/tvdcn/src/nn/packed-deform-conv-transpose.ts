@@ -60,7 +60,12 @@ export class PackedDeformConvTranspose1d extends PackedDeformConvTransposeNd {
    *   deformable, modulated, offsetActivation, maskActivation
    * @throws {@link InvalidArgumentError} for invalid hyper-parameters or activations
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: PackedDeformConvTransposeLayerOptions) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: PackedDeformConvTransposeLayerOptions,
+  ) {
     super(1, inChannels, outChannels, kernelSize, options);
   }
 }
@@ -84,7 +89,12 @@ export class PackedDeformConvTranspose2d extends PackedDeformConvTransposeNd {
    *   deformable, modulated, offsetActivation, maskActivation
    * @throws {@link InvalidArgumentError} for invalid hyper-parameters or activations
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: PackedDeformConvTransposeLayerOptions) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: PackedDeformConvTransposeLayerOptions,
+  ) {
     super(2, inChannels, outChannels, kernelSize, options);
   }
 }
@@ -102,7 +112,12 @@ export class PackedDeformConvTranspose3d extends PackedDeformConvTransposeNd {
    *   deformable, modulated, offsetActivation, maskActivation
    * @throws {@link InvalidArgumentError} for invalid hyper-parameters or activations
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrTuple, options?: PackedDeformConvTransposeLayerOptions) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntOrTuple,
+    options?: PackedDeformConvTransposeLayerOptions,
+  ) {
     super(3, inChannels, outChannels, kernelSize, options);
   }
 }

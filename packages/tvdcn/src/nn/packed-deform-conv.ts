@@ -128,8 +128,14 @@ export function resolvePackedOptions(
 ): PackedSetup {
   const offsetGroups = expectPositiveInteger(op, 'offsetGroups', options.offsetGroups ?? 1);
   const maskGroups = expectPositiveInteger(op, 'maskGroups', options.maskGroups ?? 1);
-  for (const [argument, groups] of [['offsetGroups', offsetGroups], ['maskGroups', maskGroups]] as const) {
-    for (const [name, channels] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+  for (const [argument, groups] of [
+    ['offsetGroups', offsetGroups],
+    ['maskGroups', maskGroups],
+  ] as const) {
+    for (const [name, channels] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
       if (channels % groups !== 0) {
         throw new InvalidArgumentError(
           `${op}(): expected ${name} to be divisible by ${argument} = ${groups}, but got ${name} = ${channels}`,
@@ -150,7 +156,8 @@ export function resolvePackedOptions(
   let maskActivation: Activation | null;
   if (requested === 'sigmoid') maskActivation = new MaskSigmoid(2);
   else if (requested === 'softmax') maskActivation = new MASK_SOFTMAX_CLASSES[dim](kernelSize);
-  else if (requested === null || typeof requested === 'function' || requested instanceof Module) maskActivation = requested;
+  else if (requested === null || typeof requested === 'function' || requested instanceof Module)
+    maskActivation = requested;
   else {
     throw new InvalidArgumentError(
       `${op}(): expected maskActivation to be 'sigmoid', 'softmax', a Module, a function or null, but got ${formatValue(requested)}`,
@@ -207,7 +214,9 @@ export class PackedParts {
   ) {
     this.setup = setup;
     this.#owner = owner;
-    this.offsetGenerator = setup.deformable ? makeGenerator(dim * kernelPoints * setup.offsetGroups, setup.offsetGroups) : null;
+    this.offsetGenerator = setup.deformable
+      ? makeGenerator(dim * kernelPoints * setup.offsetGroups, setup.offsetGroups)
+      : null;
     this.maskGenerator = setup.modulated ? makeGenerator(kernelPoints * setup.maskGroups, setup.maskGroups) : null;
     owner.registerModule('offset_generator', this.offsetGenerator);
     owner.registerModule('mask_generator', this.maskGenerator);
@@ -272,7 +281,8 @@ export class PackedParts {
   }
 
   config(op: string): { [key: string]: JsonValue } {
-    const { offsetGroups, maskGroups, generatorBias, deformable, modulated, offsetActivation, maskActivation } = this.setup;
+    const { offsetGroups, maskGroups, generatorBias, deformable, modulated, offsetActivation, maskActivation } =
+      this.setup;
     return {
       offsetGroups,
       maskGroups,
@@ -315,7 +325,14 @@ export abstract class PackedDeformConvBase extends ConvNdBase {
       kernelSize,
       options,
     );
-    const setup = resolvePackedOptions(`new ${this.typeName}`, dim, this.inChannels, this.outChannels, this.kernelSize, options ?? {});
+    const setup = resolvePackedOptions(
+      `new ${this.typeName}`,
+      dim,
+      this.inChannels,
+      this.outChannels,
+      this.kernelSize,
+      options ?? {},
+    );
     const common = { bias: setup.generatorBias, device: options?.device, dtype: options?.dtype };
     const padding = typeof this.padding === 'string' ? this.padding : [...this.padding];
     this.#parts = new PackedParts(
@@ -394,7 +411,12 @@ export abstract class PackedDeformConvBase extends ConvNdBase {
   }
 
   /** @internal The packed layer's extra repr fields. */
-  protected override reprExtras(): { offsetGroups: number; maskGroups: number; deformable: boolean; modulated: boolean } {
+  protected override reprExtras(): {
+    offsetGroups: number;
+    maskGroups: number;
+    deformable: boolean;
+    modulated: boolean;
+  } {
     return this.#parts.reprExtras();
   }
 

@@ -97,7 +97,12 @@ function charge(type: string, elements: number): void {
   }
 }
 
-type ConvCtor = new (inChannels: number, outChannels: number, kernelSize: number | number[], options?: object) => Module;
+type ConvCtor = new (
+  inChannels: number,
+  outChannels: number,
+  kernelSize: number | number[],
+  options?: object,
+) => Module;
 
 /** The factory of a convolution layer: positional channel and kernel arguments, the rest as options. */
 function convFactory(ctor: ConvCtor, dim: number, packed = false): ModuleFactory {
@@ -105,8 +110,10 @@ function convFactory(ctor: ConvCtor, dim: number, packed = false): ModuleFactory
     charge(ctor.name, convElements(config, dim, packed));
     const { inChannels, outChannels, kernelSize, offsetActivation, maskActivation, ...rest } = config;
     const layerOptions: Record<string, unknown> = { ...rest };
-    if (offsetActivation !== undefined) layerOptions.offsetActivation = activationFromJSON(offsetActivation, options, 'offsetActivation');
-    if (maskActivation !== undefined) layerOptions.maskActivation = activationFromJSON(maskActivation, options, 'maskActivation');
+    if (offsetActivation !== undefined)
+      layerOptions.offsetActivation = activationFromJSON(offsetActivation, options, 'offsetActivation');
+    if (maskActivation !== undefined)
+      layerOptions.maskActivation = activationFromJSON(maskActivation, options, 'maskActivation');
     if (options.dtype !== undefined) layerOptions.dtype = options.dtype;
     if (options.device !== undefined) layerOptions.device = options.device;
     return new ctor(inChannels as number, outChannels as number, kernelSize as number[], layerOptions);
@@ -176,7 +183,10 @@ export const BUILT_IN_MODULE_TYPES: readonly string[] = Object.freeze(Object.key
  */
 export function moduleFromJSON(json: ModuleJSON | string, options: ModuleFromJSONOptions = {}): Module {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(`${OP}(): expected options to be an object, but got ${formatValue(options)}`, 'options');
+    throw new InvalidArgumentError(
+      `${OP}(): expected options to be an object, but got ${formatValue(options)}`,
+      'options',
+    );
   }
   const outer = active;
   if (outer === null) {
@@ -218,9 +228,13 @@ function decodeModule(json: ModuleJSON | string, options: ModuleFromJSONOptions)
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidArgumentError(`${OP}(): expected json to be { type, version, config }, but got ${formatValue(value)}`, 'json');
+    throw new InvalidArgumentError(
+      `${OP}(): expected json to be { type, version, config }, but got ${formatValue(value)}`,
+      'json',
+    );
   }
-  const own = (key: string): unknown => (Object.hasOwn(value as object, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const own = (key: string): unknown =>
+    Object.hasOwn(value as object, key) ? (value as Record<string, unknown>)[key] : undefined;
   const type = own('type');
   const version = own('version');
   const config = own('config');
@@ -228,7 +242,10 @@ function decodeModule(json: ModuleJSON | string, options: ModuleFromJSONOptions)
     throw new InvalidArgumentError(`${OP}(): expected json.version to be 1, but got ${formatValue(version)}`, 'json');
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new InvalidArgumentError(`${OP}(): expected json.config to be an object, but got ${formatValue(config)}`, 'json');
+    throw new InvalidArgumentError(
+      `${OP}(): expected json.config to be an object, but got ${formatValue(config)}`,
+      'json',
+    );
   }
   // Own properties only: a type such as '__proto__', 'valueOf' or 'hasOwnProperty' names no factory.
   const modules: unknown = options.modules;
@@ -249,7 +266,10 @@ function decodeModule(json: ModuleJSON | string, options: ModuleFromJSONOptions)
   }
   const module: unknown = (factory as ModuleFactory)(config as { [key: string]: JsonValue }, options);
   if (!(module instanceof Module)) {
-    throw new InvalidArgumentError(`${OP}(): expected the factory of '${String(type)}' to return a Module, but got ${formatValue(module)}`, 'modules');
+    throw new InvalidArgumentError(
+      `${OP}(): expected the factory of '${String(type)}' to return a Module, but got ${formatValue(module)}`,
+      'modules',
+    );
   }
   return module;
 }

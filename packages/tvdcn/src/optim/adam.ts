@@ -125,7 +125,15 @@ export class Adam extends AdamBase {
    * @throws {@link InvalidArgumentError} for out-of-range hyper-parameters
    */
   constructor(params: OptimizerParams<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options });
+    super('Adam', params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: false,
+      maximize: false,
+      ...options,
+    });
   }
 
   protected get decoupled(): boolean {
@@ -145,7 +153,15 @@ export class AdamW extends AdamBase {
    * @throws {@link InvalidArgumentError} for out-of-range hyper-parameters
    */
   constructor(params: OptimizerParams<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options });
+    super('AdamW', params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 1e-2,
+      amsgrad: false,
+      maximize: false,
+      ...options,
+    });
   }
 
   protected get decoupled(): boolean {

@@ -98,8 +98,19 @@ describe('SGD (hand-computed PyTorch updates)', () => {
   it.each<[string, () => unknown, RegExp]>([
     ['an empty list', () => new SGD([]), /new SGD\(\): expected at least one parameter/],
     ['a negative lr', () => new SGD([param([1])], { lr: -1 }), /expected lr to be a number >= 0, but got -1/],
-    ['nesterov without momentum', () => new SGD([param([1])], { nesterov: true }), /momentum > 0 and dampening = 0 with nesterov/],
-    ['a parameter twice', () => { const p = param([1]); return new SGD([{ params: [p] }, { params: [p] }]); }, /every parameter in one group only/],
+    [
+      'nesterov without momentum',
+      () => new SGD([param([1])], { nesterov: true }),
+      /momentum > 0 and dampening = 0 with nesterov/,
+    ],
+    [
+      'a parameter twice',
+      () => {
+        const p = param([1]);
+        return new SGD([{ params: [p] }, { params: [p] }]);
+      },
+      /every parameter in one group only/,
+    ],
     ['a non-leaf', () => new SGD([mul(param([1]), 2)]), /expected leaf tensors/],
   ])('rejects %s', (_, make, message) => {
     expect(make).toThrow(message);
@@ -144,21 +155,36 @@ describe('Adam and AdamW (hand-computed PyTorch updates)', () => {
 
   it('keeps the defaults of PyTorch', () => {
     const p = param([1]);
-    expect(new Adam([p]).defaults).toEqual({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false });
+    expect(new Adam([p]).defaults).toEqual({
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: false,
+      maximize: false,
+    });
     expect(new AdamW([p]).defaults.weightDecay).toBe(1e-2);
   });
 
   it.each<[string, () => unknown, RegExp]>([
-    ['beta1 = 1', () => new Adam([param([1])], { betas: [1, 0.999] }), /expected betas\[0\] to be a number in \[0, 1\), but got 1/],
+    [
+      'beta1 = 1',
+      () => new Adam([param([1])], { betas: [1, 0.999] }),
+      /expected betas\[0\] to be a number in \[0, 1\), but got 1/,
+    ],
     ['a negative eps', () => new Adam([param([1])], { eps: -1 }), /expected eps to be a number >= 0/],
-    ['a negative weight decay', () => new AdamW([param([1])], { weightDecay: -0.1 }), /new AdamW\(\): expected weightDecay/],
+    [
+      'a negative weight decay',
+      () => new AdamW([param([1])], { weightDecay: -0.1 }),
+      /new AdamW\(\): expected weightDecay/,
+    ],
   ])('rejects %s', (_, make, message) => {
     expect(make).toThrow(message);
   });
 });
 
 describe('device-agnostic steps (tensor ops under noGrad)', () => {
-  it('state lives in tensors of the parameter\'s device and dtype, survives tidy(), and leaves the parameter a leaf', () => {
+  it("state lives in tensors of the parameter's device and dtype, survives tidy(), and leaves the parameter a leaf", () => {
     const p = tensor([1, -2], { requiresGrad: true });
     const adam = new Adam([p], { lr: 0.1, amsgrad: true });
     const sgd = new SGD([p], { lr: 0.1, momentum: 0.9 });
@@ -199,7 +225,11 @@ describe('device-agnostic steps (tensor ops under noGrad)', () => {
     const ref = [0.3, -1.2, 2.5].map(Math.fround);
     const m = [0, 0, 0];
     const v = [0, 0, 0];
-    const grads = [[0.5, -0.25, 1], [-0.1, 0.3, 0.2], [0.05, 0.05, -0.4]];
+    const grads = [
+      [0.5, -0.25, 1],
+      [-0.1, 0.3, 0.2],
+      [0.05, 0.05, -0.4],
+    ];
     grads.forEach((g, k) => {
       p.grad = tensor(g);
       opt.step();

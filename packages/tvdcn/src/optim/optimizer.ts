@@ -60,7 +60,9 @@ export abstract class Optimizer<O extends object> {
         'params',
       );
     }
-    const groups: ParamGroupInput<O>[] = isTensor(list[0]) ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>] : (list as ParamGroupInput<O>[]);
+    const groups: ParamGroupInput<O>[] = isTensor(list[0])
+      ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>]
+      : (list as ParamGroupInput<O>[]);
     for (const group of groups) this.addParamGroup(group);
   }
 
@@ -71,7 +73,10 @@ export abstract class Optimizer<O extends object> {
   addParamGroup(group: ParamGroupInput<O>): void {
     const op = `${this.name}.addParamGroup`;
     if (typeof group !== 'object' || group === null || isTensor(group) || !('params' in group)) {
-      throw new InvalidArgumentError(`${op}(): expected a parameter group { params, ... }, but got ${formatValue(group)}`, 'params');
+      throw new InvalidArgumentError(
+        `${op}(): expected a parameter group { params, ... }, but got ${formatValue(group)}`,
+        'params',
+      );
     }
     const params = isTensor(group.params) ? [group.params as Tensor] : [...group.params];
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
@@ -86,7 +91,10 @@ export abstract class Optimizer<O extends object> {
         );
       }
       if (seen.has(p)) {
-        throw new InvalidArgumentError(`${op}(): expected every parameter in one group only, but got ${p.toString()} twice`, 'params');
+        throw new InvalidArgumentError(
+          `${op}(): expected every parameter in one group only, but got ${p.toString()} twice`,
+          'params',
+        );
       }
       seen.add(p);
     }
@@ -143,7 +151,10 @@ export abstract class Optimizer<O extends object> {
 export function expectHyper(op: string, argument: string, value: unknown, min: number, below?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (below !== undefined && value >= below)) {
     const range = below === undefined ? `a number >= ${min}` : `a number in [${min}, ${below})`;
-    throw new InvalidArgumentError(`${op}(): expected ${argument} to be ${range}, but got ${formatValue(value)}`, argument);
+    throw new InvalidArgumentError(
+      `${op}(): expected ${argument} to be ${range}, but got ${formatValue(value)}`,
+      argument,
+    );
   }
   return value;
 }

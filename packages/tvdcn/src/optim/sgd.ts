@@ -47,7 +47,15 @@ export class SGD extends Optimizer<SGDOptions> {
    *   with dampening
    */
   constructor(params: OptimizerParams<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super('SGD', params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super('SGD', params, {
+      lr: 1e-3,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      maximize: false,
+      ...options,
+    });
   }
 
   protected checkHyperParameters(o: SGDOptions): void {

@@ -58,7 +58,10 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 type MakeOptimizer = (p: Tensor) => Optimizer<object>;
 const OPTIMIZERS: [string, MakeOptimizer][] = [
-  ['SGD momentum, dampening, weight decay', (p) => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 })],
+  [
+    'SGD momentum, dampening, weight decay',
+    (p) => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
+  ],
   ['SGD nesterov, maximize', (p) => new SGD([p], { lr: 0.05, momentum: 0.8, nesterov: true, maximize: true })],
   ['Adam with L2 weight decay and AMSGrad', (p) => new Adam([p], { lr: 0.01, weightDecay: 0.1, amsgrad: true })],
   ['Adam maximize, betas (0.4, 0.9)', (p) => new Adam([p], { lr: 0.02, betas: [0.4, 0.9], maximize: true })],
@@ -86,7 +89,8 @@ describe('training on CUDA against the CPU', { skip: SKIP }, () => {
         assert.equal(onGpu.device, DEVICE);
         assert.ok(onGpu.isLeaf && onGpu.requiresGrad);
         for (const value of Object.values(gpuOpt.state.get(onGpu) ?? {})) {
-          if (typeof value === 'object' && value !== null) assert.equal((value as Tensor).device, DEVICE, 'state on the device');
+          if (typeof value === 'object' && value !== null)
+            assert.equal((value as Tensor).device, DEVICE, 'state on the device');
         }
         const err = relErr(onGpu.toTypedArray(), onCpu.toTypedArray());
         console.log(`  ${name} [${dtype}]: ${err.toExponential(2)}`);

@@ -45,12 +45,7 @@ describe('binary broadcasting', () => {
   it('[2,3,1] - [3,4]', () => {
     const a = st(range(6));
     const b = st(range(12).map((v) => v * 10));
-    const out = cpuKernels.binary(
-      'sub',
-      { storage: a, shape: [2, 3, 1] },
-      { storage: b, shape: [3, 4] },
-      [2, 3, 4],
-    );
+    const out = cpuKernels.binary('sub', { storage: a, shape: [2, 3, 1] }, { storage: b, shape: [3, 4] }, [2, 3, 4]);
     const expected: number[] = [];
     for (let i = 0; i < 2; i++)
       for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) expected.push(i * 3 + j - (j * 4 + k) * 10);

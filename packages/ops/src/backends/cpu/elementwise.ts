@@ -136,12 +136,7 @@ function binaryRow(
 }
 
 /** @internal `op(a, b)` with NumPy broadcasting to `outShape`. */
-export function binaryCpu(
-  op: BinaryOp,
-  a: KernelTensor,
-  b: KernelTensor,
-  outShape: readonly number[],
-): Storage {
+export function binaryCpu(op: BinaryOp, a: KernelTensor, b: KernelTensor, outShape: readonly number[]): Storage {
   const n = numelOf(outShape);
   const out = allocCpu(a.storage.dtype, n);
   if (n === 0) return out;

@@ -108,11 +108,7 @@ export function gatherCpu(
 }
 
 /** @internal Adjoint of {@link gatherCpu}: accumulates `g` into a zero tensor of `xShape`. */
-export function scatterAddCpu(
-  g: KernelTensor,
-  maps: readonly Int32Array[],
-  xShape: readonly number[],
-): Storage {
+export function scatterAddCpu(g: KernelTensor, maps: readonly Int32Array[], xShape: readonly number[]): Storage {
   const out = allocCpu(g.storage.dtype, numelOf(xShape));
   const X = out.data;
   const G = arrayOf(g.storage);

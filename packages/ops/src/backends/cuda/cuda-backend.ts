@@ -10,12 +10,7 @@ import type { Device } from '../../tensor/device.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type { Storage } from '../../tensor/storage.js';
 import { broadcastStrides, coalesce, numelOf } from '../../tensor/layout.js';
-import type {
-  BinaryOp,
-  KernelBackend,
-  KernelTensor,
-  UnaryOp,
-} from '../kernel-backend.js';
+import type { BinaryOp, KernelBackend, KernelTensor, UnaryOp } from '../kernel-backend.js';
 import { nativeOps } from '../native-ops.js';
 import { bufferOf, CudaStorage } from './cuda-storage.js';
 
@@ -111,7 +106,15 @@ export const cudaKernels: KernelBackend & { readAsync(storage: Storage): Promise
   ): void {
     if (numelOf(shape) === 0) return;
     const c = coalesce(shape, [srcStrides, dstStrides]);
-    binding('copy').cudaCopyStrided(bufferOf(src), srcOffset, c.strides[0], bufferOf(dst), dstOffset, c.strides[1], c.shape);
+    binding('copy').cudaCopyStrided(
+      bufferOf(src),
+      srcOffset,
+      c.strides[0],
+      bufferOf(dst),
+      dstOffset,
+      c.strides[1],
+      c.shape,
+    );
   },
 
   gather(x: KernelTensor, maps: readonly Int32Array[], outShape: readonly number[], value: number): Storage {

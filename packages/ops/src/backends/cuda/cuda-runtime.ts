@@ -18,7 +18,10 @@ function indexOf(op: string, device: Device | number | undefined): number | unde
   if (device === undefined) return undefined;
   if (typeof device === 'number') {
     if (Number.isInteger(device) && device >= 0) return device;
-    throw new InvalidArgumentError(formatExpected(op, 'device to be a non-negative integer', formatValue(device)), 'device');
+    throw new InvalidArgumentError(
+      formatExpected(op, 'device to be a non-negative integer', formatValue(device)),
+      'device',
+    );
   }
   const d = parseDevice(device, op);
   if (d === 'cpu') {
