@@ -15,6 +15,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseCliArgs } from 'node:util';
 import { refAddon } from './compare.js';
 import { hasPeer, type PeerKind } from './peers.js';
 import { type BenchShape, describeShape, macs, SHAPES, smoke } from './shapes.js';
@@ -40,47 +41,70 @@ interface Args {
   pin: boolean;
 }
 
+const OPTIONS = {
+  smoke: { type: 'boolean' },
+  write: { type: 'boolean' },
+  threads: { type: 'string' },
+  only: { type: 'string' },
+  ci: { type: 'string' },
+  'max-seconds': { type: 'string' },
+  block: { type: 'string' },
+  compare: { type: 'string' },
+  addon: { type: 'string' },
+  'no-pin': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const USAGE = `usage: pnpm bench [options]   (tsx src/run.ts [options])
+  --smoke              one tiny round of every shape (CI)
+  --write              write bench/results/latest-cpu.md
+  --threads N          threads of every peer (default: all cores)
+  --only a,b           only these shapes (names in src/shapes.ts)
+  --ci F               target half-width of each ratio's 95% interval (default 0.05)
+  --max-seconds S      time cap per shape (default 120)
+  --block S            seconds of calls per peer per round (default 0.2)
+  --compare REF        also time another revision's addon (git ref, or a tvdcn_cpu.node path)
+  --addon PATH         the .node that "ours" uses
+  --no-pin             do not pin the workers to cores
+  -h, --help           this text`;
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    smoke: false,
-    write: false,
-    threads: os.availableParallelism(),
-    only: null,
-    ci: 0.05,
-    maxSeconds: 120,
-    block: 0.2,
-    compare: null,
-    addon: null,
-    pin: true,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`bench: ${a} needs a value`);
-      return v;
-    };
-    if (a === '--smoke') args.smoke = true;
-    else if (a === '--write') args.write = true;
-    else if (a === '--threads') args.threads = Number(value());
-    else if (a === '--only') args.only = value().split(',');
-    else if (a === '--ci') args.ci = Number(value());
-    else if (a === '--max-seconds') args.maxSeconds = Number(value());
-    else if (a === '--block') args.block = Number(value());
-    else if (a === '--compare') args.compare = value();
-    else if (a === '--addon') args.addon = resolve(value());
-    else if (a === '--no-pin') args.pin = false;
-    else if (a === '--') continue;
-    else
-      throw new Error(
-        `bench: unknown argument ${a} (expected --smoke, --write, --threads N, --only a,b, --ci F, --max-seconds S, --block S, --compare REF, --addon PATH, --no-pin)`,
-      );
+  let v: ReturnType<typeof parseCliArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+  try {
+    v = parseCliArgs({
+      args: argv.filter((a) => a !== '--'),
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
   }
-  if (!Number.isInteger(args.threads) || args.threads < 1)
-    throw new Error('bench: --threads must be a positive integer');
-  if (!(args.ci > 0)) throw new Error('bench: --ci must be positive');
-  if (!(args.maxSeconds > 0)) throw new Error('bench: --max-seconds must be positive');
-  if (!(args.block > 0)) throw new Error('bench: --block must be positive');
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const args: Args = {
+    smoke: v.smoke ?? false,
+    write: v.write ?? false,
+    threads: v.threads === undefined ? os.availableParallelism() : Number(v.threads),
+    only: v.only === undefined ? null : v.only.split(','),
+    ci: Number(v.ci ?? 0.05),
+    maxSeconds: Number(v['max-seconds'] ?? 120),
+    block: Number(v.block ?? 0.2),
+    compare: v.compare ?? null,
+    addon: v.addon === undefined ? null : resolve(v.addon),
+    pin: !(v['no-pin'] ?? false),
+  };
+  const bad = (m: string): never => {
+    console.error(`bench: ${m}\n${USAGE}`);
+    process.exit(2);
+  };
+  if (!Number.isInteger(args.threads) || args.threads < 1) bad('--threads must be a positive integer');
+  if (!(args.ci > 0)) bad('--ci must be positive');
+  if (!(args.maxSeconds > 0)) bad('--max-seconds must be positive');
+  if (!(args.block > 0)) bad('--block must be positive');
   return args;
 }
 

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { type BenchShape, SHAPES, describeShape, offsetSize, outSize } from './shapes.js';
 
 type Backend = 'native-1' | 'native-n' | 'wasm';
@@ -75,11 +76,37 @@ async function child(_backend: Backend, name: string, seconds: number): Promise<
 }
 
 async function parent(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
-  const rounds = Number(opt('--rounds', '2'));
-  const seconds = Number(opt('--seconds', '1.5'));
-  const only = opt('--only', '') ? opt('--only', '').split(',') : null;
+  const usage =
+    'usage: tsx src/wasm.ts [--rounds N] [--seconds S] [--only a,b]\n' +
+    '  wasm vs native forward, each backend in its own process (defaults: 2 rounds, 1.5 s per process)';
+  let values: { rounds?: string; seconds?: string; only?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2).filter((a) => a !== '--'),
+      options: {
+        rounds: { type: 'string' },
+        seconds: { type: 'string' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    console.error(`bench-wasm: ${(e as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const rounds = Number(values.rounds ?? '2');
+  const seconds = Number(values.seconds ?? '1.5');
+  if (!Number.isInteger(rounds) || rounds < 1 || !(seconds > 0)) {
+    console.error(`bench-wasm: --rounds must be a positive integer and --seconds positive\n${usage}`);
+    process.exit(2);
+  }
+  const only = values.only ? values.only.split(',') : null;
   const threads = os.availableParallelism();
   const self = fileURLToPath(import.meta.url);
   const env: Record<Backend, NodeJS.ProcessEnv> = {

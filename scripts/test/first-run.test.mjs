@@ -185,6 +185,18 @@ test('every script that takes arguments: --help exits 0, an unknown flag exits 2
   }
 });
 
+test('the benchmarks (TypeScript, run by tsx): --help exits 0, an unknown flag exits 2 with the usage', () => {
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  for (const script of ['bench/src/run.ts', 'bench/src/wasm.ts']) {
+    const help = spawnSync(tsx, [join(root, script), '--help'], { encoding: 'utf8', cwd: root });
+    assert.equal(help.status, 0, `${script} --help: ${help.stderr}`);
+    assert.match(help.stdout, /^usage: /, script);
+    const bad = spawnSync(tsx, [join(root, script), '--no-such-flag'], { encoding: 'utf8', cwd: root });
+    assert.equal(bad.status, 2, `${script} --no-such-flag`);
+    assert.match(bad.stderr, /Unknown option '--no-such-flag'[\s\S]*usage: /, script);
+  }
+});
+
 test('isChatter: turbo and pnpm chatter is hidden from the test run, suite output is not', () => {
   for (const line of [
     'tvdcn:test: cache bypass, force executing c7aa8f880a251446',
