@@ -6,7 +6,9 @@
 // through process.getBuiltinModule, so this module loads in browsers.
 import { NativeLoadError } from '@tvdcn/shape';
 import { ABI_VERSION, type NativeBinding } from './binding.js';
-import { formatLoadError } from './load-error.js';
+import { formatLoadError, type LoadAttempt } from './load-error.js';
+
+export type { LoadAttempt } from './load-error.js';
 import { loadWasmAsync, loadWasmSync, type LoadedWasm } from './load-wasm.js';
 import { withTypedErrors } from './native-errors.js';
 import { resolveNumThreads } from './num-threads.js';
@@ -14,18 +16,6 @@ import { NATIVE_PACKAGES, WASM_PACKAGE, isNode, platformKey } from './platform.j
 
 /** Which binary the loader should prefer: `TVDCN_BACKEND` (default `'auto'`). */
 export type BackendRequest = 'auto' | 'cpu' | 'cuda' | 'wasm';
-
-/** One candidate the loader looked at, and what happened. */
-export interface LoadAttempt {
-  /** Package name, or `TVDCN_NATIVE_PATH`. */
-  candidate: string;
-  /** Resolved `.node` file, when one was found. */
-  path?: string;
-  /** `'loaded'`: in use; `'skipped'`: found or not, deliberately not used; `'failed'`: could not be used. */
-  status: 'loaded' | 'skipped' | 'failed';
-  /** Why (empty reason never: each status says what happened). */
-  reason: string;
-}
 
 /** @internal A loaded binary and what it can do here. */
 export interface LoadedBinding {

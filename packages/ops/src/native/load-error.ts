@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: MIT
 // The one multi-line message shown when no native binary could be loaded: every attempt, then remedies.
-import type { LoadAttempt } from './load-binding.js';
 import { NATIVE_PACKAGES, WASM_PACKAGE } from './platform.js';
+
+/** One candidate the loader looked at, and what happened. */
+export interface LoadAttempt {
+  /** Package name, or `TVDCN_NATIVE_PATH`. */
+  candidate: string;
+  /** Resolved `.node` file, when one was found. */
+  path?: string;
+  /** `'loaded'`: in use; `'skipped'`: found or not, deliberately not used; `'failed'`: could not be used. */
+  status: 'loaded' | 'skipped' | 'failed';
+  /** Why (empty reason never: each status says what happened). */
+  reason: string;
+}
 
 /** @internal Builds the "could not load" message from the attempts made. */
 export function formatLoadError(key: string, requested: string, attempts: readonly LoadAttempt[]): string {
