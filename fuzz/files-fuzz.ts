@@ -10,7 +10,7 @@
 //
 // Usage: node --import tsx fuzz/files-fuzz.ts --seed 1 --from 0 --to 1000
 
-import * as T from '../packages/tvdcn/dist/index.js';
+import * as T from '../packages/tvdcn/dist/index.cjs';
 import { args, Rng, show, Tally } from './lib.js';
 
 type Tensor = T.Tensor;

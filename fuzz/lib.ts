@@ -2,7 +2,7 @@
 // Shared parts of the fuzzers: a seeded generator, the library's error classes by code, and the tally
 // every fuzzer prints as one JSON line at the end (read by run.mjs).
 
-import { DcnError, ERROR_CODES } from '../packages/tvdcn/dist/index.js';
+import { DcnError, ERROR_CODES } from '../packages/tvdcn/dist/index.cjs';
 
 /** mulberry32: a small seeded generator; one per case, seeded from (run seed, case index). */
 export class Rng {

@@ -9,7 +9,7 @@
 // Usage: node --import tsx fuzz/ops-fuzz.ts --seed 1 --from 0 --to 10000
 // Prints "progress <i>" every 1000 calls and one JSON line (the tally) at the end.
 
-import * as T from '../packages/tvdcn/dist/index.js';
+import * as T from '../packages/tvdcn/dist/index.cjs';
 import {
   deformConvReference,
   deformConvTransposeReference,
