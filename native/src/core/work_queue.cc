@@ -71,6 +71,33 @@ uint64_t WorkQueue::submit(Task task) {
   return seq;
 }
 
+uint64_t WorkQueue::run_if_idle(Task& task) {
+  uint64_t seq;
+  std::shared_ptr<const TaskError> error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || !pending_.empty() || completed_.load(std::memory_order_relaxed) != submitted_.load(std::memory_order_relaxed)) {
+      return 0;
+    }
+    // The executor is idle and only this thread submits: nothing else runs until this task is done.
+    seq = submitted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    error = poisoned_input(task);
+  }
+  if (!error) error = run(task);
+  task.fn = nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error) {
+    for (uint64_t id : task.writes) {
+      if (id == 0) continue;
+      poison_[id] = error;
+      new_poison_.emplace_back(id, error);
+    }
+  }
+  if (task.completion) finished_.push_back({std::move(task.completion), error});
+  completed_.store(seq, std::memory_order_release);
+  return seq;
+}
+
 uint64_t WorkQueue::wait(uint64_t seq) {
   seq = std::min(seq, submitted());  // a number never handed out would never complete
   if (completed() >= seq) return completed();

@@ -64,6 +64,12 @@ class WorkQueue {
   // Queues `task`; returns its sequence number (1, 2, ...). Starts the executor on first use.
   uint64_t submit(Task task);
 
+  // When the queue is idle (every task submitted ran), runs `task` here, on the calling thread, with the
+  // bookkeeping of a queued task (a sequence number, poison in and out; its completion comes back from
+  // take_finished()) and returns its sequence number; otherwise returns 0 and leaves `task` untouched.
+  // Only the thread that submits may call it (it is then not submitting anything else).
+  uint64_t run_if_idle(Task& task);
+
   // Blocks until every task with sequence number <= seq ran (or was dropped); returns completed().
   uint64_t wait(uint64_t seq);
   // Blocks until every task submitted so far ran.
