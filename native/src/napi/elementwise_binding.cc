@@ -1,325 +1,490 @@
 // SPDX-License-Identifier: MIT
-// N-API entry points of the CUDA elementwise kernels (the KernelBackend of @tvdcn/ops for CUDA tensors):
-// fills, casts, unary and binary maps, sums, strided copies, gathers and scatters on DeviceBuffers. Each
-// call checks again only what would otherwise read or write out of bounds (sizes against buffer lengths,
-// one device, one dtype); the ops layer validated everything else. All calls are asynchronous on the
-// device's stream. Registers nothing in a CPU-only build. The deformable convolution and the mask softmax
-// on CUDA tensors go through the shared exports (deform_conv_binding.cc, mask_binding.cc).
-#include "napi/register.h"
-
-#ifdef TVDCN_WITH_CUDA
+// fill, cast, addInPlace, unary, binary, sum, copyStrided, gather, scatterAdd (packages/ops/src/native/
+// binding.ts): the tensor kernels of the KernelBackend of @tvdcn/ops, on every device. Each export reads
+// and checks all its arguments first (tensors through napi/tensor_arg.h: CPU typed arrays or CUDA
+// DeviceBuffers), then makes ONE kernel call on the tensors' device (elementwise/cpu_ops.h, synchronous
+// on the CPU thread pool; elementwise/cuda_ops.h, asynchronous on the device's stream), with every value
+// it needs captured by value. Tensors are seen flat: their `shape` only has to match their data's length;
+// the geometry of a call (iteration shape, strides, offsets, maps) comes in plain integer arrays. The
+// checks are those that guard memory (see style.md §9.9): sizes against lengths, strides and offsets
+// inside the buffers, map entries in range, dtypes, one device, outputs not overlapping what they read.
+// The ops layer validated everything else, so a failure here names an internal inconsistency.
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
-#include "elementwise/cuda_ops.h"
-#include "napi/cuda_buffer.h"
+#include "elementwise/cpu_ops.h"
+#include "elementwise/elementwise_ops.h"
 #include "napi/errors.h"
+#include "napi/register.h"
+#include "napi/tensor_arg.h"
+#ifdef TVDCN_WITH_CUDA
+#include "elementwise/cuda_ops.h"
+#endif
 
 namespace dcn::napi {
 namespace {
 
-int64_t product(const std::vector<int64_t>& v) {
-  int64_t p = 1;
-  for (int64_t x : v) p *= x;
-  return p;
+constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;
+// Dimensions of an iteration shape: the CPU kernels take any number, CUDA's index arithmetic at most
+// kMaxStridedDims (shapes arrive merged, cuda/cuda-backend.ts).
+constexpr int kMaxCpuDims = 64;
+
+// Runs the kernel of the tensors' device: cpu() on the CPU, cuda(index) on a CUDA device. The lambdas
+// own everything they read besides the tensors' memory (captured by value).
+template <typename Cpu, typename Cuda>
+void launch(const Device& device, Cpu&& cpu, Cuda&& cuda) {
+  if (device.type == DeviceType::kCPU) return cpu();
+#ifdef TVDCN_WITH_CUDA
+  cuda(device.index);
+#else
+  (void)cuda;
+#endif
 }
 
-// Buffers of one call: all on one device, of one dtype (checked).
-struct Buffers {
-  int device = -1;
-  DType dtype = DType::kFloat32;
-  void add(const DeviceBuffer* b, const char* op) {
-    if (device < 0) {
-      device = b->device();
-      dtype = b->dtype();
-      return;
-    }
-    DCN_CHECK(b->device() == device, kValue, op, ": internal error: buffers on cuda:", device,
-              " and cuda:", b->device(), ", please report");
-    DCN_CHECK(b->dtype() == dtype, kDType, op, ": internal error: buffers of dtype ", dtype_name(dtype), " and ",
-              dtype_name(b->dtype()), ", please report");
-  }
-};
-
-void expect_numel(const DeviceBuffer* b, int64_t n, const char* op, const char* what) {
-  DCN_CHECK(b->numel() == n, kValue, op, ": internal error: ", what, " has ", b->numel(), " elements where ", n,
-            " are needed, please report");
-}
-
-cuda::UnaryOp parse_unary(const std::string& s) {
-  using U = cuda::UnaryOp;
-  if (s == "neg") return U::kNeg;
-  if (s == "exp") return U::kExp;
-  if (s == "log") return U::kLog;
-  if (s == "sigmoid") return U::kSigmoid;
-  if (s == "tanh") return U::kTanh;
-  if (s == "relu") return U::kRelu;
-  if (s == "abs") return U::kAbs;
-  if (s == "sign") return U::kSign;
-  if (s == "square") return U::kSquare;
-  if (s == "sqrt") return U::kSqrt;
-  if (s == "addScalar") return U::kAddScalar;
-  if (s == "mulScalar") return U::kMulScalar;
-  if (s == "divScalar") return U::kDivScalar;
-  if (s == "rsubScalar") return U::kRsubScalar;
-  if (s == "rdivScalar") return U::kRdivScalar;
-  if (s == "powScalar") return U::kPowScalar;
-  throw dcn::Error(ErrorKind::kType, "cudaUnary: unknown op '" + s + "'");
-}
-
-cuda::BinaryOp parse_binary(const std::string& s) {
-  using B = cuda::BinaryOp;
-  if (s == "add") return B::kAdd;
-  if (s == "sub") return B::kSub;
-  if (s == "mul") return B::kMul;
-  if (s == "div") return B::kDiv;
-  if (s == "sigmoidBackward") return B::kSigmoidBackward;
-  if (s == "tanhBackward") return B::kTanhBackward;
-  if (s == "reluBackward") return B::kReluBackward;
-  if (s == "absBackward") return B::kAbsBackward;
-  throw dcn::Error(ErrorKind::kType, "cudaBinary: unknown op '" + s + "'");
-}
-
-double number(Napi::Value v, const char* what) {
-  if (!v.IsNumber()) throw dcn::Error(ErrorKind::kType, std::string(what) + ": expected a number");
+double number_arg(const char* op, const char* name, const Napi::Value& v) {
+  DCN_CHECK(v.IsNumber(), kType, op, ": expected ", name, " to be a number");
   return v.As<Napi::Number>().DoubleValue();
 }
 
-std::vector<std::vector<int32_t>> int32_maps(Napi::Value v, size_t ndim, const char* what) {
-  if (!v.IsArray()) throw dcn::Error(ErrorKind::kType, std::string(what) + ": expected an array of Int32Array");
-  Napi::Array a = v.As<Napi::Array>();
-  DCN_CHECK(a.Length() == ndim, kValue, what, ": expected ", ndim, " maps, but got ", a.Length());
-  std::vector<std::vector<int32_t>> maps(ndim);
-  for (uint32_t d = 0; d < ndim; ++d) {
-    Napi::Value m = a.Get(d);
-    if (!m.IsTypedArray() || m.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-      throw dcn::Error(ErrorKind::kType, std::string(what) + ": expected Int32Array maps");
+// An array of at most `max_len` integers in [min, 2^53 - 1].
+std::vector<int64_t> int_list(const char* op, const std::string& name, const Napi::Value& v, int64_t min, int max_len) {
+  DCN_CHECK(v.IsArray(), kType, op, ": expected ", name, " to be an array of integers");
+  const Napi::Array a = v.As<Napi::Array>();
+  DCN_CHECK(a.Length() <= static_cast<uint32_t>(max_len), kRange, op, ": expected ", name, " to have at most ", max_len,
+            " entries, but got ", a.Length());
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    out[i] = int_arg(op, name + "[" + std::to_string(i) + "]", a.Get(i), min);
+  }
+  return out;
+}
+
+// The product of `shape`, or an error when it exceeds 2^53 - 1.
+int64_t numel_of(const char* op, const char* name, const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) {
+    DCN_CHECK(!__builtin_mul_overflow(n, s, &n) && n <= kMaxSafe, kRange, op, ": expected ", name,
+              " to have at most 2^53 - 1 elements, but it overflows");
+  }
+  return n;
+}
+
+void expect_numel(const char* op, const char* name, const TensorView& t, int64_t n) {
+  DCN_CHECK(t.numel() == n, kValue, op, ": expected ", name, " to have ", n, " elements, but got ", t.numel());
+}
+
+void expect_rank(const char* op, const char* name, const Device& device, size_t ndim) {
+  const int max = device.type == DeviceType::kCPU ? kMaxCpuDims : kMaxStridedDims;
+  DCN_CHECK(ndim <= static_cast<size_t>(max), kRange, op, ": expected ", name, " to have at most ", max,
+            " dimensions on this device, but got ", ndim);
+}
+
+// Throws unless the strided walk of `shape` from `offset` stays inside [0, t.numel()). An empty shape
+// reaches nothing.
+void expect_inside(const char* op, const char* name, const TensorView& t, int64_t offset,
+                   const std::vector<int64_t>& strides, const std::vector<int64_t>& shape) {
+  DCN_CHECK(strides.size() == shape.size(), kValue, op, ": expected ", name, "Strides to have ", shape.size(),
+            " entries (one per dimension of shape), but got ", strides.size());
+  for (int64_t s : shape)
+    if (s == 0) return;
+  int64_t lo = offset, hi = offset;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    int64_t step = 0;
+    bool bad = __builtin_mul_overflow(shape[d] - 1, strides[d], &step);
+    bad = bad || __builtin_add_overflow(step < 0 ? lo : hi, step, step < 0 ? &lo : &hi);
+    DCN_CHECK(!bad, kRange, op, ": expected the walk over ", name, " to stay inside it, but its offsets overflow");
+  }
+  DCN_CHECK(lo >= 0 && hi < t.numel(), kRange, op, ": expected the walk over ", name, " (offsets ", lo, " to ", hi,
+            ") to stay inside its ", t.numel(), " elements");
+}
+
+// Elementwise in place: `out` is either exactly `in` or shares no memory with it.
+void expect_same_or_disjoint(const char* op, const std::string& out_name, const TensorView& out,
+                             const std::string& in_name, const TensorView& in) {
+  if (out.data == in.data && out.dtype == in.dtype && out.numel() == in.numel()) return;
+  expect_no_overlap(op, {{out_name, &out}}, {{in_name, &in}});
+}
+
+// The op names of kernel-backend.ts.
+UnaryOp parse_unary(const char* op, const Napi::Value& v) {
+  static const std::pair<const char*, UnaryOp> kNames[] = {
+      {"neg", UnaryOp::kNeg},
+      {"exp", UnaryOp::kExp},
+      {"log", UnaryOp::kLog},
+      {"sigmoid", UnaryOp::kSigmoid},
+      {"tanh", UnaryOp::kTanh},
+      {"relu", UnaryOp::kRelu},
+      {"abs", UnaryOp::kAbs},
+      {"sign", UnaryOp::kSign},
+      {"square", UnaryOp::kSquare},
+      {"sqrt", UnaryOp::kSqrt},
+      {"addScalar", UnaryOp::kAddScalar},
+      {"mulScalar", UnaryOp::kMulScalar},
+      {"divScalar", UnaryOp::kDivScalar},
+      {"rsubScalar", UnaryOp::kRsubScalar},
+      {"rdivScalar", UnaryOp::kRdivScalar},
+      {"powScalar", UnaryOp::kPowScalar},
+  };
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  for (const auto& [name, code] : kNames)
+    if (s == name) return code;
+  throw Error(ErrorKind::kType, detail::concat(op, ": expected op to be a unary op name, but got '", s, "'"));
+}
+
+BinaryOp parse_binary(const char* op, const Napi::Value& v) {
+  static const std::pair<const char*, BinaryOp> kNames[] = {
+      {"add", BinaryOp::kAdd},
+      {"sub", BinaryOp::kSub},
+      {"mul", BinaryOp::kMul},
+      {"div", BinaryOp::kDiv},
+      {"sigmoidBackward", BinaryOp::kSigmoidBackward},
+      {"tanhBackward", BinaryOp::kTanhBackward},
+      {"reluBackward", BinaryOp::kReluBackward},
+      {"absBackward", BinaryOp::kAbsBackward},
+  };
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  for (const auto& [name, code] : kNames)
+    if (s == name) return code;
+  throw Error(ErrorKind::kType, detail::concat(op, ": expected op to be a binary op name, but got '", s, "'"));
+}
+
+// `count` Int32Array maps; map d has lengths[d] entries in [-1, bounds[d]).
+std::vector<std::vector<int32_t>> maps_arg(const char* op, const Napi::Value& v, const std::vector<int64_t>& lengths,
+                                           const std::vector<int64_t>& bounds) {
+  DCN_CHECK(v.IsArray(), kType, op, ": expected maps to be an array of Int32Array");
+  const Napi::Array a = v.As<Napi::Array>();
+  DCN_CHECK(a.Length() == lengths.size(), kValue, op, ": expected maps to have ", lengths.size(),
+            " entries (one per dimension), but got ", a.Length());
+  std::vector<std::vector<int32_t>> maps(lengths.size());
+  for (uint32_t d = 0; d < a.Length(); ++d) {
+    const Napi::Value m = a.Get(d);
+    DCN_CHECK(m.IsTypedArray() && m.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array, kType, op,
+              ": expected maps[", d, "] to be an Int32Array");
+    const Napi::Int32Array arr = m.As<Napi::Int32Array>();
+    DCN_CHECK(static_cast<int64_t>(arr.ElementLength()) == lengths[d], kValue, op, ": expected maps[", d, "] to have ",
+              lengths[d], " entries, but got ", arr.ElementLength());
+    DCN_CHECK(lengths[d] == 0 || arr.Data() != nullptr, kValue, op, ": maps[", d, "] has no memory (detached?)");
+    maps[d].assign(arr.Data(), arr.Data() + arr.ElementLength());  // a copy: no JS array is read later
+    for (int32_t e : maps[d]) {
+      DCN_CHECK(e >= -1 && e < bounds[d], kRange, op, ": expected the entries of maps[", d, "] to be in [-1, ",
+                bounds[d], "), but got ", e);
     }
-    Napi::Int32Array arr = m.As<Napi::Int32Array>();
-    maps[d].assign(arr.Data(), arr.Data() + arr.ElementLength());
   }
   return maps;
 }
 
-// cudaFill(buffer, value)
+// fill(out, value)
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    DeviceBuffer* b = DeviceBuffer::From(info[0], "cudaFill");
-    cuda::fill(b->device(), b->dtype(), b->data(), b->numel(), number(info[1], "cudaFill value"));
+    const char* op = "fill";
+    TensorArgs tensors(op);
+    const TensorView& out = tensors.add("out", info[0], false);
+    const double value = number_arg(op, "value", info[1]);
+    tensors.finalize();
+    const DType dt = out.dtype;
+    void* p = out.data;
+    const int64_t n = out.numel();
+    launch(
+        tensors.device(), [=] { cpu::fill(dt, p, n, value); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          cuda::fill(dev, dt, p, n, value);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaCast(src, dst): dst = src converted to dst's dtype (same element count).
+// cast(src, dst): dst = src converted to dst's dtype (same element count).
 Napi::Value Cast(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    DeviceBuffer* src = DeviceBuffer::From(info[0], "cudaCast src");
-    DeviceBuffer* dst = DeviceBuffer::From(info[1], "cudaCast dst");
-    DCN_CHECK(src->device() == dst->device(), kValue, "cudaCast: internal error: two devices, please report");
-    expect_numel(dst, src->numel(), "cudaCast", "dst");
-    cuda::cast(src->device(), src->dtype(), src->data(), dst->dtype(), dst->data(), src->numel());
+    const char* op = "cast";
+    TensorArgs tensors(op);
+    const TensorView& src = tensors.add("src", info[0], false);
+    const TensorView& dst = tensors.add("dst", info[1], false);
+    tensors.finalize();
+    expect_numel(op, "dst", dst, src.numel());
+    expect_same_or_disjoint(op, "dst", dst, "src", src);
+    const DType sd = src.dtype, dd = dst.dtype;
+    const void* s = src.data;
+    void* d = dst.data;
+    const int64_t n = src.numel();
+    launch(
+        tensors.device(), [=] { cpu::cast(sd, s, dd, d, n); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          cuda::cast(dev, sd, s, dd, d, n);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaAddInPlace(dst, src)
+// addInPlace(dst, src): dst += src.
 Napi::Value AddInPlace(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    DeviceBuffer* dst = DeviceBuffer::From(info[0], "cudaAddInPlace dst");
-    DeviceBuffer* src = DeviceBuffer::From(info[1], "cudaAddInPlace src");
-    bs.add(dst, "cudaAddInPlace");
-    bs.add(src, "cudaAddInPlace");
-    expect_numel(src, dst->numel(), "cudaAddInPlace", "src");
-    cuda::add_inplace(bs.device, bs.dtype, dst->data(), src->data(), dst->numel());
+    const char* op = "addInPlace";
+    TensorArgs tensors(op);
+    const TensorView& dst = tensors.add("dst", info[0], false);
+    const TensorView& src = tensors.add("src", info[1], false);
+    tensors.finalize();
+    expect_same_dtype(op, "src", src, "dst", dst);
+    expect_numel(op, "src", src, dst.numel());
+    expect_same_or_disjoint(op, "dst", dst, "src", src);
+    const DType dt = dst.dtype;
+    void* d = dst.data;
+    const void* s = src.data;
+    const int64_t n = dst.numel();
+    launch(
+        tensors.device(), [=] { cpu::add_inplace(dt, d, s, n); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          cuda::add_inplace(dev, dt, d, s, n);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaUnary(op, x, out, alpha)
+// unary(op, x, out, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const auto op = parse_unary(info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "");
-    Buffers bs;
-    DeviceBuffer* x = DeviceBuffer::From(info[1], "cudaUnary x");
-    DeviceBuffer* out = DeviceBuffer::From(info[2], "cudaUnary out");
-    bs.add(x, "cudaUnary");
-    bs.add(out, "cudaUnary");
-    expect_numel(out, x->numel(), "cudaUnary", "out");
-    cuda::unary(bs.device, bs.dtype, op, x->data(), out->data(), x->numel(), number(info[3], "cudaUnary alpha"));
+    const char* op = "unary";
+    const UnaryOp code = parse_unary(op, info[0]);
+    TensorArgs tensors(op);
+    const TensorView& x = tensors.add("x", info[1], false);
+    const TensorView& out = tensors.add("out", info[2], false);
+    const double alpha = number_arg(op, "alpha", info[3]);
+    tensors.finalize();
+    expect_same_dtype(op, "out", out, "x", x);
+    expect_numel(op, "out", out, x.numel());
+    expect_same_or_disjoint(op, "out", out, "x", x);
+    const DType dt = x.dtype;
+    const void* xp = x.data;
+    void* op_ = out.data;
+    const int64_t n = x.numel();
+    launch(
+        tensors.device(), [=] { cpu::unary(dt, code, xp, op_, n, alpha); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          cuda::unary(dev, dt, code, xp, op_, n, alpha);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaBinary(op, a, aStrides, b, bStrides, out, shape): strides in elements, 0 along broadcast dims.
+// binary(op, a, aStrides, b, bStrides, out, shape): out (contiguous, shape) = op(a, b), the operands read
+// through their strides (in elements, 0 along broadcast dims).
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const auto op = parse_binary(info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "");
-    Buffers bs;
-    DeviceBuffer* a = DeviceBuffer::From(info[1], "cudaBinary a");
-    const auto as = int_array(info[2], "cudaBinary aStrides");
-    DeviceBuffer* b = DeviceBuffer::From(info[3], "cudaBinary b");
-    const auto bst = int_array(info[4], "cudaBinary bStrides");
-    DeviceBuffer* out = DeviceBuffer::From(info[5], "cudaBinary out");
-    const auto shape = int_array(info[6], "cudaBinary shape");
-    bs.add(a, "cudaBinary");
-    bs.add(b, "cudaBinary");
-    bs.add(out, "cudaBinary");
+    const char* op = "binary";
+    const BinaryOp code = parse_binary(op, info[0]);
+    TensorArgs tensors(op);
+    const TensorView& a = tensors.add("a", info[1], false);
+    std::vector<int64_t> as = int_list(op, "aStrides", info[2], 0, kMaxCpuDims);
+    const TensorView& b = tensors.add("b", info[3], false);
+    std::vector<int64_t> bs = int_list(op, "bStrides", info[4], 0, kMaxCpuDims);
+    const TensorView& out = tensors.add("out", info[5], false);
+    std::vector<int64_t> shape = int_list(op, "shape", info[6], 0, kMaxCpuDims);
+    tensors.finalize();
+    expect_rank(op, "shape", tensors.device(), shape.size());
+    expect_same_dtype(op, "b", b, "a", a);
+    expect_same_dtype(op, "out", out, "a", a);
+    expect_numel(op, "out", out, numel_of(op, "shape", shape));
+    expect_inside(op, "a", a, 0, as, shape);
+    expect_inside(op, "b", b, 0, bs, shape);
+    expect_no_overlap(op, {{"out", &out}}, {{"a", &a}, {"b", &b}});
+    const DType dt = a.dtype;
+    const void *ap = a.data, *bp = b.data;
+    void* o = out.data;
     const int nd = static_cast<int>(shape.size());
-    DCN_CHECK(as.size() == shape.size() && bst.size() == shape.size(), kValue,
-              "cudaBinary: internal error: stride arrays do not match the shape, please report");
-    expect_numel(out, product(shape), "cudaBinary", "out");
-    // Bounds: the largest offset each operand reaches must be inside it.
-    auto reach = [&](const std::vector<int64_t>& st) {
-      int64_t m = 0;
-      for (int d = 0; d < nd; ++d) {
-        DCN_CHECK(st[d] >= 0, kValue, "cudaBinary: internal error: negative stride, please report");
-        if (shape[d] > 0) m += (shape[d] - 1) * st[d];
-      }
-      return m;
-    };
-    if (product(shape) > 0) {
-      DCN_CHECK(reach(as) < a->numel() && reach(bst) < b->numel(), kValue,
-                "cudaBinary: internal error: strides reach outside an operand, please report");
-    }
-    cuda::binary(bs.device, bs.dtype, op, a->data(), as.data(), b->data(), bst.data(), out->data(), nd, shape.data());
+    launch(
+        tensors.device(), [=] { cpu::binary(dt, code, ap, as.data(), bp, bs.data(), o, nd, shape.data()); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          cuda::binary(dev, dt, code, ap, as.data(), bp, bs.data(), o, nd, shape.data());
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaSum(x, shape, dims, out)
+// sum(x, shape, dims, out): x (contiguous, shape) summed over dims; out has the kept dims.
 Napi::Value Sum(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    DeviceBuffer* x = DeviceBuffer::From(info[0], "cudaSum x");
-    const auto shape = int_array(info[1], "cudaSum shape");
-    const auto dims = int_array(info[2], "cudaSum dims");
-    DeviceBuffer* out = DeviceBuffer::From(info[3], "cudaSum out");
-    bs.add(x, "cudaSum");
-    bs.add(out, "cudaSum");
-    expect_numel(x, product(shape), "cudaSum", "x");
+    const char* op = "sum";
+    TensorArgs tensors(op);
+    const TensorView& x = tensors.add("x", info[0], false);
+    const std::vector<int64_t> shape = int_list(op, "shape", info[1], 0, kMaxCpuDims);
+    const std::vector<int64_t> dims = int_list(op, "dims", info[2], 0, kMaxCpuDims);
+    const TensorView& out = tensors.add("out", info[3], false);
+    tensors.finalize();
+    expect_rank(op, "shape", tensors.device(), shape.size());
+    expect_same_dtype(op, "out", out, "x", x);
+    expect_numel(op, "x", x, numel_of(op, "shape", shape));
     std::vector<char> reduced(shape.size(), 0);
+    int64_t n_out = 1;
     for (int64_t d : dims) {
-      DCN_CHECK(d >= 0 && d < static_cast<int64_t>(shape.size()), kRange, "cudaSum: internal error: dim ", d,
-                " out of range, please report");
+      DCN_CHECK(d < static_cast<int64_t>(shape.size()), kRange, op, ": expected dims to be < ", shape.size(),
+                " (the rank of shape), but got ", d);
       reduced[d] = 1;
     }
-    int64_t n_out = 1;
     for (size_t d = 0; d < shape.size(); ++d)
       if (!reduced[d]) n_out *= shape[d];
-    expect_numel(out, n_out, "cudaSum", "out");
-    bool red[cuda::kMaxStridedDims] = {};
-    DCN_CHECK(shape.size() <= static_cast<size_t>(cuda::kMaxStridedDims), kRange, "cudaSum: expected at most ",
-              cuda::kMaxStridedDims, " dimensions");
-    for (size_t d = 0; d < shape.size(); ++d) red[d] = reduced[d] != 0;
-    cuda::sum(bs.device, bs.dtype, x->data(), static_cast<int>(shape.size()), shape.data(), red, out->data());
+    expect_numel(op, "out", out, n_out);
+    expect_no_overlap(op, {{"out", &out}}, {{"x", &x}});
+    const DType dt = x.dtype;
+    const void* xp = x.data;
+    void* o = out.data;
+    const int nd = static_cast<int>(shape.size());
+    const std::vector<int64_t> sh = shape;
+    const std::vector<char> rc = reduced;
+    launch(
+        tensors.device(),
+        [=] {
+          bool rb[kMaxCpuDims] = {};
+          for (int d = 0; d < nd; ++d) rb[d] = rc[d] != 0;
+          cpu::sum(dt, xp, nd, sh.data(), rb, o);
+        },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          bool rb[kMaxStridedDims] = {};
+          for (int d = 0; d < nd; ++d) rb[d] = rc[d] != 0;
+          cuda::sum(dev, dt, xp, nd, sh.data(), rb, o);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaCopyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape)
+// copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape)
 Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    DeviceBuffer* src = DeviceBuffer::From(info[0], "cudaCopyStrided src");
-    const int64_t so = int_value(info[1], "cudaCopyStrided srcOffset");
-    const auto ss = int_array(info[2], "cudaCopyStrided srcStrides");
-    DeviceBuffer* dst = DeviceBuffer::From(info[3], "cudaCopyStrided dst");
-    const int64_t dof = int_value(info[4], "cudaCopyStrided dstOffset");
-    const auto ds = int_array(info[5], "cudaCopyStrided dstStrides");
-    const auto shape = int_array(info[6], "cudaCopyStrided shape");
-    bs.add(src, "cudaCopyStrided");
-    bs.add(dst, "cudaCopyStrided");
+    const char* op = "copyStrided";
+    TensorArgs tensors(op);
+    const TensorView& src = tensors.add("src", info[0], false);
+    const int64_t so = int_arg(op, "srcOffset", info[1], 0);
+    std::vector<int64_t> ss = int_list(op, "srcStrides", info[2], -kMaxSafe, kMaxCpuDims);
+    const TensorView& dst = tensors.add("dst", info[3], false);
+    const int64_t dof = int_arg(op, "dstOffset", info[4], 0);
+    std::vector<int64_t> ds = int_list(op, "dstStrides", info[5], -kMaxSafe, kMaxCpuDims);
+    std::vector<int64_t> shape = int_list(op, "shape", info[6], 0, kMaxCpuDims);
+    tensors.finalize();
+    expect_rank(op, "shape", tensors.device(), shape.size());
+    expect_same_dtype(op, "dst", dst, "src", src);
+    numel_of(op, "shape", shape);
+    expect_inside(op, "src", src, so, ss, shape);
+    expect_inside(op, "dst", dst, dof, ds, shape);
+    // The CPU kernel copies overlapping ranges through a temporary; CUDA buffers never overlap unless equal.
+    if (tensors.device().type != DeviceType::kCPU) expect_same_or_disjoint(op, "dst", dst, "src", src);
+    const DType dt = src.dtype;
+    const void* sp = src.data;
+    void* dp = dst.data;
     const int nd = static_cast<int>(shape.size());
-    DCN_CHECK(ss.size() == shape.size() && ds.size() == shape.size(), kValue,
-              "cudaCopyStrided: internal error: stride arrays do not match the shape, please report");
-    if (product(shape) > 0) {
-      int64_t lo_s = so, hi_s = so, lo_d = dof, hi_d = dof;
-      for (int d = 0; d < nd; ++d) {
-        const int64_t e = shape[d] - 1;
-        (ss[d] < 0 ? lo_s : hi_s) += e * ss[d];
-        (ds[d] < 0 ? lo_d : hi_d) += e * ds[d];
-      }
-      DCN_CHECK(lo_s >= 0 && hi_s < src->numel() && lo_d >= 0 && hi_d < dst->numel(), kValue,
-                "cudaCopyStrided: internal error: the copy reaches outside a buffer, please report");
-    }
-    cuda::copy_strided(bs.device, bs.dtype, src->data(), so, ss.data(), dst->data(), dof, ds.data(), nd, shape.data());
+    launch(
+        tensors.device(), [=] { cpu::copy_strided(dt, sp, so, ss.data(), dp, dof, ds.data(), nd, shape.data()); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          cuda::copy_strided(dev, dt, sp, so, ss.data(), dp, dof, ds.data(), nd, shape.data());
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaGather(x, xShape, maps, outShape, value, out)
+// gather(x, xShape, maps, outShape, value, out)
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    DeviceBuffer* x = DeviceBuffer::From(info[0], "cudaGather x");
-    const auto xs = int_array(info[1], "cudaGather xShape");
-    const auto os = int_array(info[3], "cudaGather outShape");
-    DCN_CHECK(xs.size() == os.size(), kValue, "cudaGather: internal error: ranks differ, please report");
-    const auto maps = int32_maps(info[2], xs.size(), "cudaGather maps");
-    DeviceBuffer* out = DeviceBuffer::From(info[5], "cudaGather out");
-    bs.add(x, "cudaGather");
-    bs.add(out, "cudaGather");
-    expect_numel(x, product(xs), "cudaGather", "x");
-    expect_numel(out, product(os), "cudaGather", "out");
-    if (xs.empty()) {  // a scalar: out = x
-      cuda::cast(bs.device, bs.dtype, x->data(), bs.dtype, out->data(), 1);
-      return info.Env().Undefined();
-    }
-    cuda::gather(bs.device, bs.dtype, x->data(), static_cast<int>(xs.size()), xs.data(), maps, os.data(),
-                 number(info[4], "cudaGather value"), out->data());
+    const char* op = "gather";
+    TensorArgs tensors(op);
+    const TensorView& x = tensors.add("x", info[0], false);
+    std::vector<int64_t> xs = int_list(op, "xShape", info[1], 0, kMaxCpuDims);
+    std::vector<int64_t> os = int_list(op, "outShape", info[3], 0, kMaxCpuDims);
+    DCN_CHECK(xs.size() == os.size(), kValue, op, ": expected outShape to have ", xs.size(),
+              " dimensions (the rank of xShape), but got ", os.size());
+    std::vector<std::vector<int32_t>> maps = maps_arg(op, info[2], os, xs);
+    const double value = number_arg(op, "value", info[4]);
+    const TensorView& out = tensors.add("out", info[5], false);
+    tensors.finalize();
+    expect_rank(op, "xShape", tensors.device(), xs.size());
+    expect_same_dtype(op, "out", out, "x", x);
+    expect_numel(op, "x", x, numel_of(op, "xShape", xs));
+    expect_numel(op, "out", out, numel_of(op, "outShape", os));
+    expect_no_overlap(op, {{"out", &out}}, {{"x", &x}});
+    const DType dt = x.dtype;
+    const void* xp = x.data;
+    void* o = out.data;
+    const int nd = static_cast<int>(xs.size());
+    [[maybe_unused]] const int64_t n_out = out.numel();
+    launch(
+        tensors.device(), [=] { cpu::gather(dt, xp, nd, xs.data(), maps, os.data(), value, o); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          if (nd == 0) return cuda::cast(dev, dt, xp, dt, o, n_out);  // a scalar: out = x
+          cuda::gather(dev, dt, xp, nd, xs.data(), maps, os.data(), value, o);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
-// cudaScatterAdd(g, gShape, maps, xShape, out): out is fully written.
+// scatterAdd(g, gShape, maps, xShape, out): out (xShape, fully written) = the adjoint of gather of g.
 Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Buffers bs;
-    DeviceBuffer* g = DeviceBuffer::From(info[0], "cudaScatterAdd g");
-    const auto gs = int_array(info[1], "cudaScatterAdd gShape");
-    const auto xs = int_array(info[3], "cudaScatterAdd xShape");
-    DCN_CHECK(xs.size() == gs.size(), kValue, "cudaScatterAdd: internal error: ranks differ, please report");
-    const auto maps = int32_maps(info[2], gs.size(), "cudaScatterAdd maps");
-    DeviceBuffer* out = DeviceBuffer::From(info[4], "cudaScatterAdd out");
-    bs.add(g, "cudaScatterAdd");
-    bs.add(out, "cudaScatterAdd");
-    expect_numel(g, product(gs), "cudaScatterAdd", "g");
-    expect_numel(out, product(xs), "cudaScatterAdd", "out");
-    if (xs.empty()) {
-      cuda::cast(bs.device, bs.dtype, g->data(), bs.dtype, out->data(), 1);
-      return info.Env().Undefined();
-    }
-    cuda::scatter_add(bs.device, bs.dtype, g->data(), static_cast<int>(gs.size()), gs.data(), maps, xs.data(),
-                      out->data());
+    const char* op = "scatterAdd";
+    TensorArgs tensors(op);
+    const TensorView& g = tensors.add("g", info[0], false);
+    std::vector<int64_t> gs = int_list(op, "gShape", info[1], 0, kMaxCpuDims);
+    std::vector<int64_t> xs = int_list(op, "xShape", info[3], 0, kMaxCpuDims);
+    DCN_CHECK(xs.size() == gs.size(), kValue, op, ": expected xShape to have ", gs.size(),
+              " dimensions (the rank of gShape), but got ", xs.size());
+    std::vector<std::vector<int32_t>> maps = maps_arg(op, info[2], gs, xs);
+    const TensorView& out = tensors.add("out", info[4], false);
+    tensors.finalize();
+    expect_rank(op, "gShape", tensors.device(), gs.size());
+    expect_same_dtype(op, "out", out, "g", g);
+    expect_numel(op, "g", g, numel_of(op, "gShape", gs));
+    expect_numel(op, "out", out, numel_of(op, "xShape", xs));
+    expect_no_overlap(op, {{"out", &out}}, {{"g", &g}});
+    const DType dt = g.dtype;
+    const void* gp = g.data;
+    void* o = out.data;
+    const int nd = static_cast<int>(gs.size());
+    [[maybe_unused]] const int64_t ng = g.numel();
+    [[maybe_unused]] const int64_t n_out = out.numel();
+    launch(
+        tensors.device(), [=] { cpu::scatter_add(dt, gp, nd, gs.data(), maps, xs.data(), o); },
+        [=](int dev) {
+#ifdef TVDCN_WITH_CUDA
+          if (n_out == 0) return;
+          if (ng == 0) return cuda::fill(dev, dt, o, n_out, 0.0);
+          if (nd == 0) return cuda::cast(dev, dt, gp, dt, o, 1);
+          cuda::scatter_add(dev, dt, gp, nd, gs.data(), maps, xs.data(), o);
+#endif
+        });
     return info.Env().Undefined();
   });
 }
 
 }  // namespace
 
-void RegisterCudaElementwise(Napi::Env env, Napi::Object exports) {
+void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   auto fn = [&](const char* name, Napi::Function::Callback cb) {
     exports.Set(name, Napi::Function::New(env, cb, name));
   };
-  fn("cudaFill", Fill);
-  fn("cudaCast", Cast);
-  fn("cudaAddInPlace", AddInPlace);
-  fn("cudaUnary", Unary);
-  fn("cudaBinary", Binary);
-  fn("cudaSum", Sum);
-  fn("cudaCopyStrided", CopyStrided);
-  fn("cudaGather", Gather);
-  fn("cudaScatterAdd", ScatterAdd);
+  fn("fill", Fill);
+  fn("cast", Cast);
+  fn("addInPlace", AddInPlace);
+  fn("unary", Unary);
+  fn("binary", Binary);
+  fn("sum", Sum);
+  fn("copyStrided", CopyStrided);
+  fn("gather", Gather);
+  fn("scatterAdd", ScatterAdd);
 }
 
 }  // namespace dcn::napi
-
-#else  // !TVDCN_WITH_CUDA
-
-namespace dcn::napi {
-void RegisterCudaElementwise(Napi::Env, Napi::Object) {}
-}  // namespace dcn::napi
-
-#endif  // TVDCN_WITH_CUDA

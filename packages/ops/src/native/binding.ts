@@ -4,7 +4,7 @@
 // native/src/core/version.h whenever a signature changes.
 
 /** @internal Binary interface version; must equal `abiVersion()` of the loaded `.node`. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** @internal Element types the native code knows. Half types exist only on CUDA. */
 export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
@@ -80,12 +80,111 @@ export interface NativeDeviceCount {
   reason: string;
 }
 
+/** @internal The op names of the `unary` export (kernel-backend.ts's UnaryOp). */
+export type NativeUnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'abs'
+  | 'sign'
+  | 'square'
+  | 'sqrt'
+  | 'addScalar'
+  | 'mulScalar'
+  | 'divScalar'
+  | 'rsubScalar'
+  | 'rdivScalar'
+  | 'powScalar';
+
+/** @internal The op names of the `binary` export (kernel-backend.ts's BinaryOp). */
+export type NativeBinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'sigmoidBackward'
+  | 'tanhBackward'
+  | 'reluBackward'
+  | 'absBackward';
+
+/**
+ * @internal The tensor kernels of the KernelBackend (native/src/napi/elementwise_binding.cc), on every
+ * device: CPU typed arrays (the native thread pool, synchronous) and CUDA device buffers (asynchronous on
+ * the device's stream). Tensors are read flat (only their element count matters); shapes, strides (in
+ * elements) and offsets come as plain arrays, at most 64 dimensions on the CPU and 16 on CUDA (merge
+ * them first). All tensors of a call share one device and, except for `cast`, one dtype. Outputs must not
+ * overlap what the call reads (`fill`, `cast`, `addInPlace` and `unary` may work exactly in place;
+ * `copyStrided` on the CPU copies overlapping ranges through a temporary). Every element of an output is
+ * written, except where a strided copy does not reach.
+ */
+export interface NativeTensorKernels {
+  /** `out[i] = value`. */
+  fill(out: NativeTensor, value: number): void;
+  /** `dst[i] = src[i]` converted to `dst.dtype` (same element count). */
+  cast(src: NativeTensor, dst: NativeTensor): void;
+  /** `dst[i] += src[i]`. */
+  addInPlace(dst: NativeTensor, src: NativeTensor): void;
+  /** `out[i] = op(x[i], alpha)`, computed in float64 and rounded once to the dtype on the CPU. */
+  unary(op: NativeUnaryOp, x: NativeTensor, out: NativeTensor, alpha: number): void;
+  /**
+   * `out` (contiguous, `shape`) `= op(a, b)`, the operands read through `aStrides` / `bStrides` (one per
+   * dimension of `shape`, 0 along broadcast dimensions, never negative).
+   */
+  binary(
+    op: NativeBinaryOp,
+    a: NativeTensor,
+    aStrides: readonly number[],
+    b: NativeTensor,
+    bStrides: readonly number[],
+    out: NativeTensor,
+    shape: readonly number[],
+  ): void;
+  /**
+   * `out` = `x` (contiguous, `shape`) summed over `dims`; the kept dimensions stay in order. Accumulates
+   * in float64 (CPU) in an order fixed by the shape: identical results for every thread count.
+   */
+  sum(x: NativeTensor, shape: readonly number[], dims: readonly number[], out: NativeTensor): void;
+  /** Copies `shape` elements from `src` (at `srcOffset`, by `srcStrides`) to `dst` (at `dstOffset`, by `dstStrides`). */
+  copyStrided(
+    src: NativeTensor,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: NativeTensor,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
+  /** `out[o] = x[maps_0[o_0], ..., maps_n[o_n]]`, or `value` where an entry is -1 (`maps[d]` has `outShape[d]` entries). */
+  gather(
+    x: NativeTensor,
+    xShape: readonly number[],
+    maps: readonly Int32Array[],
+    outShape: readonly number[],
+    value: number,
+    out: NativeTensor,
+  ): void;
+  /**
+   * The adjoint of `gather`: `out` (`xShape`, fully written) `[i] = sum of g[o] over map(o) = i`, each in
+   * increasing `o` (deterministic).
+   */
+  scatterAdd(
+    g: NativeTensor,
+    gShape: readonly number[],
+    maps: readonly Int32Array[],
+    xShape: readonly number[],
+    out: NativeTensor,
+  ): void;
+}
+
 /**
  * @internal The addon's exports. All compute functions are synchronous, write every element of their
  * output tensors (outputs need not be zeroed), and throw an `Error` (never crash) on inconsistent
  * arguments.
  */
-export interface NativeBinding {
+export interface NativeBinding extends Partial<NativeTensorKernels> {
   abiVersion(): number;
   buildInfo(): NativeBuildInfo;
   cudaDeviceCount(): NativeDeviceCount;
@@ -120,4 +219,22 @@ export interface NativeBinding {
     kernelPoints: number,
     gradMask: NativeTensor,
   ): void;
+}
+
+/**
+ * @internal True when `binding` has the tensor kernels (the Node-API addon; the WebAssembly build may
+ * not): the CPU backend runs its TypeScript loops otherwise.
+ */
+export function hasTensorKernels(binding: NativeBinding): binding is NativeBinding & NativeTensorKernels {
+  return (
+    typeof binding.fill === 'function' &&
+    typeof binding.cast === 'function' &&
+    typeof binding.addInPlace === 'function' &&
+    typeof binding.unary === 'function' &&
+    typeof binding.binary === 'function' &&
+    typeof binding.sum === 'function' &&
+    typeof binding.copyStrided === 'function' &&
+    typeof binding.gather === 'function' &&
+    typeof binding.scatterAdd === 'function'
+  );
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The CPU kernel table: elementwise, reduction and data-movement kernels written in TypeScript over
-// typed arrays, and deformable convolution / mask softmax through the native binding.
+// The CPU kernel table over typed arrays: the elementwise, reduction and data-movement kernels run
+// natively (native/src/elementwise/cpu/, multithreaded) when the loaded binding has them (the Node-API
+// addon), else as the TypeScript loops of this folder (the WebAssembly build, or before any binding
+// loads); deformable convolution and mask softmax always go through the native binding.
 
 import { formatExpected, InvalidArgumentError } from '@tvdcn/shape';
 import type { KernelBackend } from '../kernel-backend.js';
@@ -10,8 +12,10 @@ import { CpuStorage, type Storage } from '../../tensor/storage.js';
 import { allocCpu, arrayOf } from './cpu-storage.js';
 import { addInPlaceCpu, binaryCpu, castCpu, unaryCpu } from './elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from './movement.js';
+import { hasTensorKernels, type NativeTensor, type NativeTensorKernels } from '../../native/binding.js';
 import { getBinding } from '../../native/load-binding.js';
 import { nativeOps } from '../native-ops.js';
+import { nativeTensorOps } from '../native-tensor-ops.js';
 import { sumCpu } from './reduce.js';
 
 function checkDevice(device: Device): void {
@@ -19,6 +23,34 @@ function checkDevice(device: Device): void {
     throw new InvalidArgumentError(formatExpected('cpuKernels', "device 'cpu'", `'${device}'`), 'device');
   }
 }
+
+/**
+ * The native tensor kernels when the loaded binding has them, else null (then the TypeScript loops run).
+ * A binding that cannot load yet (a browser before `loadBackend()`) is no error here: the loops serve.
+ */
+function tensorKernels(): NativeTensorKernels | null {
+  try {
+    const b = getBinding();
+    return hasTensorKernels(b) ? b : null;
+  } catch {
+    return null;
+  }
+}
+
+function view(storage: Storage, shape: readonly number[]): NativeTensor {
+  return { data: arrayOf(storage) as Float32Array | Float64Array, shape, dtype: storage.dtype };
+}
+
+/** The native path, used only when tensorKernels() is not null. */
+const native = nativeTensorOps({
+  binding: (what) => {
+    const b = tensorKernels();
+    if (b === null) throw new Error(`internal error: ${what}: no native tensor kernels, please report`);
+    return b;
+  },
+  alloc: (_device, dtype, numel) => allocCpu(dtype, numel),
+  view,
+});
 
 /** @internal The CPU kernels. */
 export const cpuKernels: KernelBackend = {
@@ -36,25 +68,27 @@ export const cpuKernels: KernelBackend = {
   read(storage: Storage): TypedArray {
     return arrayOf(storage).slice();
   },
-  cast: castCpu,
+  cast: (storage, dtype) => (tensorKernels() ? native.cast(storage, dtype) : castCpu(storage, dtype)),
   fill(storage: Storage, value: number): void {
-    arrayOf(storage).fill(value);
+    if (tensorKernels()) native.fill(storage, value);
+    else arrayOf(storage).fill(value);
   },
-  addInPlace: addInPlaceCpu,
-  unary: unaryCpu,
-  binary: binaryCpu,
-  sum: sumCpu,
-  copyStrided: copyStridedCpu,
-  gather: gatherCpu,
-  scatterAdd: scatterAddCpu,
+  addInPlace: (dst, src) => (tensorKernels() ? native.addInPlace(dst, src) : addInPlaceCpu(dst, src)),
+  unary: (op, x, alpha) => (tensorKernels() ? native.unary(op, x, alpha) : unaryCpu(op, x, alpha)),
+  binary: (op, a, b, outShape) => (tensorKernels() ? native.binary(op, a, b, outShape) : binaryCpu(op, a, b, outShape)),
+  sum: (x, dims) => (tensorKernels() ? native.sum(x, dims) : sumCpu(x, dims)),
+  copyStrided: (src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape) =>
+    tensorKernels()
+      ? native.copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape)
+      : copyStridedCpu(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape),
+  gather: (x, maps, outShape, value) =>
+    tensorKernels() ? native.gather(x, maps, outShape, value) : gatherCpu(x, maps, outShape, value),
+  scatterAdd: (g, maps, xShape) =>
+    tensorKernels() ? native.scatterAdd(g, maps, xShape) : scatterAddCpu(g, maps, xShape),
   // Deformable convolution and mask softmax: the native kernels, on typed arrays (zero-copy).
   ...nativeOps({
     binding: () => getBinding(),
     alloc: (_device, dtype, numel) => allocCpu(dtype, numel),
-    view: (storage, shape) => ({
-      data: arrayOf(storage) as Float32Array | Float64Array,
-      shape,
-      dtype: storage.dtype,
-    }),
+    view,
   }),
 };
