@@ -430,3 +430,68 @@ describe.runIf(addonBuilt)('native tensor kernels refuse bad arguments', () => {
     }
   });
 });
+
+describe.runIf(addonBuilt)('native tensor kernels survive random garbage', () => {
+  it('2000 calls with one mutated argument each either succeed or throw an Error', () => {
+    const rand = rng(99);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+    const t = (n: number, dtype: DType = 'float32'): NativeTensor => ({
+      data: dtype === 'float32' ? new Float32Array(n) : new Float64Array(n),
+      shape: [n],
+      dtype,
+    });
+    const garbage: unknown[] = [
+      null,
+      undefined,
+      0,
+      -1,
+      1.5,
+      Number.NaN,
+      2 ** 60,
+      -(2 ** 60),
+      'x',
+      'exp',
+      true,
+      [],
+      [1, 2],
+      [-1, 3],
+      [2 ** 40, 2 ** 40],
+      {},
+      t(3),
+      t(0),
+      t(5, 'float64'),
+      { data: new Float32Array(2), shape: [3], dtype: 'float32' },
+      { data: new Int32Array(3), shape: [3], dtype: 'float32' },
+      [Int32Array.of(-5, 9)],
+      [new Int32Array(0), new Int32Array(0)],
+      Symbol('s'),
+      () => 1,
+      10n,
+    ];
+    // A valid call of every export; the fuzzer replaces one argument.
+    const valid = (): [keyof NativeTensorKernels, unknown[]][] => [
+      ['fill', [t(4), 1]],
+      ['cast', [t(4), t(4, 'float64')]],
+      ['addInPlace', [t(4), t(4)]],
+      ['unary', ['exp', t(4), t(4), 0]],
+      ['binary', ['add', t(6), [3, 1], t(3), [0, 1], t(6), [2, 3]]],
+      ['sum', [t(6), [2, 3], [1], t(2)]],
+      ['copyStrided', [t(6), 0, [1, 2], t(6), 0, [3, 1], [2, 3]]],
+      ['gather', [t(6), [2, 3], [Int32Array.of(0, 1, -1), Int32Array.of(2, 0)], [3, 2], 0, t(6)]],
+      ['scatterAdd', [t(6), [3, 2], [Int32Array.of(0, 1, -1), Int32Array.of(2, 0)], [2, 3], t(6)]],
+    ];
+    for (const [name, args] of valid()) (binding[name] as (...a: unknown[]) => void)(...args);
+    let threw = 0;
+    for (let i = 0; i < 2000; i++) {
+      const [name, args] = pick(valid());
+      args[Math.floor(rand() * args.length)] = pick(garbage);
+      try {
+        (binding[name] as (...a: unknown[]) => void)(...args);
+      } catch (e) {
+        expect(e).toBeInstanceOf(Error);
+        threw++;
+      }
+    }
+    expect(threw).toBeGreaterThan(1000);
+  });
+});
