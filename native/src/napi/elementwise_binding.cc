@@ -57,7 +57,15 @@ std::vector<int64_t> int_list(const char* op, const std::string& name, const Nap
             " entries, but got ", a.Length());
   std::vector<int64_t> out(a.Length());
   for (uint32_t i = 0; i < a.Length(); ++i) {
-    out[i] = int_arg(op, name + "[" + std::to_string(i) + "]", a.Get(i), min);
+    const Napi::Value e = a.Get(i);
+    // The common case without building the entry's name; int_arg words the error otherwise.
+    const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1e300;
+    if (d >= static_cast<double>(min) && d <= static_cast<double>(kMaxSafe) &&
+        d == static_cast<double>(static_cast<int64_t>(d))) {
+      out[i] = static_cast<int64_t>(d);
+    } else {
+      out[i] = int_arg(op, name + "[" + std::to_string(i) + "]", e, min);
+    }
   }
   return out;
 }
