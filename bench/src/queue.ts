@@ -33,11 +33,25 @@ export interface LoopDelayRow {
   max: number;
 }
 
+/** Forward and forward+backward times, blocking (cpuData), queue on vs off, alternating rounds. */
+export interface ForwardRow {
+  pass: 'forward' | 'forward+backward';
+  /** Median over rounds of the round's fastest call, ms. */
+  queueMs: number;
+  syncMs: number;
+  /** Median over rounds of queue/sync, and its range over the rounds. */
+  ratio: number;
+  ratioMin: number;
+  ratioMax: number;
+  rounds: number;
+}
+
 export interface QueueReport {
   shape: string;
   threads: number;
   tiny: TinyOpRow[];
   loop: LoopDelayRow[];
+  forward: ForwardRow[];
 }
 
 const { values: opts } = parseArgs({
@@ -130,18 +144,75 @@ function tinyOps(n: number): TinyOpRow[] {
 
 // --- event-loop delay during forwards ---
 
-async function loopDelay(shapeName: string, smokeRun: boolean, seconds: number): Promise<LoopDelayRow[]> {
+function convCase(shapeName: string, smokeRun: boolean, requiresGrad = false) {
   let s = SHAPES.find((x) => x.name === shapeName);
   if (!s) throw new Error(`bench queue: no shape ${shapeName}`);
   if (smokeRun) s = smoke(s);
   const K = s.kernel.reduce((p, v) => p * v, 1);
   const out = offsetSize(s);
-  const x = ops.randn([s.batch, s.inChannels, ...s.inSize]);
-  const w = ops.randn([s.outChannels, s.inChannels / s.groups, ...s.kernel]).mul(0.05);
-  const offset = ops.randn([s.batch, s.offsetGroups * 2 * K, ...out]);
-  const mask = ops.rand([s.batch, s.offsetGroups * K, ...out]);
-  const bias = ops.randn([s.outChannels]);
+  const o = { requiresGrad };
+  const x = ops.randn([s.batch, s.inChannels, ...s.inSize], o);
+  const w = ops.randn([s.outChannels, s.inChannels / s.groups, ...s.kernel], o);
+  const offset = ops.randn([s.batch, s.offsetGroups * 2 * K, ...out], o);
+  const mask = ops.rand([s.batch, s.offsetGroups * K, ...out], o);
+  const bias = ops.randn([s.outChannels], o);
   const opts = { offset, mask, bias, stride: s.stride, padding: s.padding, dilation: s.dilation, groups: s.groups };
+  return { x, w, opts, leaves: [x, w, offset, mask, bias] };
+}
+
+function forwardTimes(shapeName: string, smokeRun: boolean, rounds: number): ForwardRow[] {
+  const rows: ForwardRow[] = [];
+  for (const pass of ['forward', 'forward+backward'] as const) {
+    const backward = pass === 'forward+backward';
+    const { x, w, opts, leaves } = convCase(shapeName, smokeRun, backward);
+    const call = (): number => {
+      const t0 = performance.now();
+      const y = ops.deformConv2d(x, w, opts);
+      if (backward) {
+        y.sum().backward();
+        for (const l of leaves) {
+          l.grad?.cpuData(); // waits for the queued work
+          l.grad?.dispose();
+          l.grad = null;
+        }
+      } else {
+        y.cpuData();
+      }
+      y.dispose();
+      return performance.now() - t0;
+    };
+    const best = (on: boolean): number => {
+      setQueue(on);
+      call(); // warm-up after the switch
+      return Math.min(call(), call(), call());
+    };
+    const q: number[] = [];
+    const sy: number[] = [];
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which mode goes first, so that a drift in the machine's load favours neither.
+      const [a, c] = r % 2 === 0 ? [best(true), best(false)] : ((v) => [v[1], v[0]])([best(false), best(true)]);
+      q.push(a);
+      sy.push(c);
+      ratios.push(a / c);
+    }
+    const med = (xs: number[]): number => [...xs].sort((u, v) => u - v)[Math.floor(xs.length / 2)];
+    rows.push({
+      pass,
+      queueMs: med(q),
+      syncMs: med(sy),
+      ratio: med(ratios),
+      ratioMin: Math.min(...ratios),
+      ratioMax: Math.max(...ratios),
+      rounds,
+    });
+  }
+  setQueue(true);
+  return rows;
+}
+
+async function loopDelay(shapeName: string, smokeRun: boolean, seconds: number): Promise<LoopDelayRow[]> {
+  const { x, w, opts } = convCase(shapeName, smokeRun);
   const rows: LoopDelayRow[] = [];
   for (const mode of ['queue', 'sync'] as const) {
     setQueue(mode === 'queue');
@@ -181,6 +252,7 @@ const report: QueueReport = {
   threads: b.getNumThreads(),
   tiny: tinyOps(smokeRun ? 200 : 5000),
   loop: await loopDelay('r50-c4', smokeRun, smokeRun ? 0.2 : 5),
+  forward: forwardTimes('r50-c4', smokeRun, smokeRun ? 1 : 7),
 };
 
 console.log(`CPU queue (threads ${report.threads}): µs per tiny op`);
@@ -193,6 +265,13 @@ console.log('  mode | forwards | ms/forward | p50 | p99 | max');
 for (const r of report.loop) {
   console.log(
     `  ${r.mode} | ${r.forwards} | ${r.msPerForward.toFixed(1)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)}`,
+  );
+}
+console.log(`${report.shape} on the CPU, blocking (cpuData), queue on vs off in alternating rounds (ms)`);
+console.log('  pass | queue | sync | queue/sync median [min, max] over rounds');
+for (const r of report.forward) {
+  console.log(
+    `  ${r.pass} | ${r.queueMs.toFixed(1)} | ${r.syncMs.toFixed(1)} | ${r.ratio.toFixed(3)} [${r.ratioMin.toFixed(3)}, ${r.ratioMax.toFixed(3)}] (${r.rounds} rounds)`,
   );
 }
 process.stdout.write(`${TAG}${JSON.stringify(report)}\n`);
