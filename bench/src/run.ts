@@ -124,7 +124,9 @@ function queueFigures(): QueueReport | null {
   const nodeArgs = [...process.execArgv, QUEUE, ...(args.smoke ? ['--smoke'] : []), '--threads', String(args.threads)];
   const env: NodeJS.ProcessEnv = { ...process.env, TVDCN_NUM_THREADS: String(args.threads) };
   if (args.addon) env.TVDCN_NATIVE_PATH = args.addon;
-  const [cmd, argv] = PIN ? ['taskset', ['-c', PIN.join(','), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [cmd, argv] = PIN
+    ? ['taskset', ['-c', PIN.join(','), process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   const out = execFileSync(cmd, argv, { env, cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   let report: QueueReport | null = null;
   for (const line of out.split('\n')) {
@@ -140,7 +142,9 @@ function queueMarkdown(q: QueueReport): string[] {
     '',
     '| op | queued, back to back | queued + cpuData() each | synchronous (queue off) |',
     '|:---|---:|---:|---:|',
-    ...q.tiny.map((r) => `| ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)} |`),
+    ...q.tiny.map(
+      (r) => `| ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)} |`,
+    ),
     '',
     `Event-loop delay (monitorEventLoopDelay, ms) while CPU forwards of ${q.shape} run, each awaited with data(), a 1 ms interval on the loop (bar: p99 < 20 ms with the queue):`,
     '',

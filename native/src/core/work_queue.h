@@ -30,10 +30,10 @@ namespace dcn {
 
 // The error of a task that threw (or of the task that poisoned its inputs).
 struct TaskError {
-  std::string op;           // the op that failed
-  ErrorKind kind;           // of a dcn::Error; kInternal for other exceptions
-  bool out_of_memory;       // std::bad_alloc
-  std::string message;      // "<op> failed in queued CPU work: <what>"
+  std::string op;       // the op that failed
+  ErrorKind kind;       // of a dcn::Error; kInternal for other exceptions
+  bool out_of_memory;   // std::bad_alloc
+  std::string message;  // "<op> failed in queued CPU work: <what>"
 };
 
 // What the owner attaches to a task and gets back once it ran or was dropped.
@@ -53,12 +53,12 @@ class WorkQueue {
   WorkQueue& operator=(const WorkQueue&) = delete;
 
   struct Task {
-    const char* op = "";                // static string, for errors
-    std::vector<uint64_t> reads;        // storage ids read
-    std::vector<uint64_t> writes;       // storage ids written (in-place targets too)
-    std::function<void()> fn;           // the work
+    const char* op = "";           // static string, for errors
+    std::vector<uint64_t> reads;   // storage ids read
+    std::vector<uint64_t> writes;  // storage ids written (in-place targets too)
+    std::function<void()> fn;      // the work
     std::unique_ptr<TaskCompletion> completion;
-    bool notify = false;                // call `notify` when this task finished
+    bool notify = false;  // call `notify` when this task finished
   };
 
   // Queues `task`; returns its sequence number (1, 2, ...). Starts the executor on first use.

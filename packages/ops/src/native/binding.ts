@@ -38,6 +38,7 @@ export interface NativeTensor {
  * it queued on the environment's CPU queue (`cpuQueueSync` waits for it); nothing where it ran at once
  * (CUDA, which queues on its stream; the WebAssembly build; the queue switched off).
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: the WebAssembly binding's compute functions return void
 export type NativeTaskResult = number | undefined | void;
 
 /** @internal A storage poisoned by a failed queued task, as `cpuQueueSync` reports it. */

@@ -35,7 +35,6 @@ function worker(body: string): Worker {
   });
 }
 
-
 describe.runIf(queueAvailable)('worker_threads', () => {
   it('several workers compute at once, each result equal to the main thread one', async () => {
     const seeds = [11, 12, 13, 14];

@@ -16,7 +16,6 @@ import { addInPlaceCpu, binaryCpu, castCpu, unaryCpu } from './elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from './movement.js';
 import {
   hasTensorKernels,
-  type NativeBinding,
   type NativeTaskResult,
   type NativeTensor,
   type NativeTensorKernels,
@@ -100,7 +99,7 @@ export const cpuKernels: KernelBackend = {
     if (hasPendingCpuWork(s)) {
       const b = getBinding();
       if (b.cpuQueueRead !== undefined) {
-        const dst = new (DTYPE_TO_ARRAY[expectCpuDType('data', s.dtype)])(s.numel) as Float32Array | Float64Array;
+        const dst = new DTYPE_TO_ARRAY[expectCpuDType('data', s.dtype)](s.numel) as Float32Array | Float64Array;
         try {
           return await b.cpuQueueRead(view(s, [s.numel]), dst);
         } catch (e) {
