@@ -12,7 +12,12 @@ import { CpuStorage, type Storage } from '../../tensor/storage.js';
 import { allocCpu, arrayOf } from './cpu-storage.js';
 import { addInPlaceCpu, binaryCpu, castCpu, unaryCpu } from './elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from './movement.js';
-import { hasTensorKernels, type NativeTensor, type NativeTensorKernels } from '../../native/binding.js';
+import {
+  hasTensorKernels,
+  type NativeBinding,
+  type NativeTensor,
+  type NativeTensorKernels,
+} from '../../native/binding.js';
 import { getBinding } from '../../native/load-binding.js';
 import { nativeOps } from '../native-ops.js';
 import { nativeTensorOps } from '../native-tensor-ops.js';
@@ -24,17 +29,26 @@ function checkDevice(device: Device): void {
   }
 }
 
+// The binding tensorKernels() looked at last, and what it found.
+let checkedBinding: NativeBinding | null = null;
+let checkedKernels: NativeTensorKernels | null = null;
+
 /**
  * The native tensor kernels when the loaded binding has them, else null (then the TypeScript loops run).
  * A binding that cannot load yet (a browser before `loadBackend()`) is no error here: the loops serve.
  */
 function tensorKernels(): NativeTensorKernels | null {
+  let b: NativeBinding;
   try {
-    const b = getBinding();
-    return hasTensorKernels(b) ? b : null;
+    b = getBinding();
   } catch {
     return null;
   }
+  if (b !== checkedBinding) {
+    checkedBinding = b;
+    checkedKernels = hasTensorKernels(b) ? b : null;
+  }
+  return checkedKernels;
 }
 
 function view(storage: Storage, shape: readonly number[]): NativeTensor {
