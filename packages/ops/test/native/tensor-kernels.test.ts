@@ -19,7 +19,7 @@ import { numelOf } from '../../src/tensor/layout.js';
 import { CpuStorage, type Storage } from '../../src/tensor/storage.js';
 import { addonBuilt, loadNative, rng, type TestBinding } from './helpers.js';
 
-const DTYPES: DType[] = ['float32', 'float64'];
+const DTYPES = ['float32', 'float64'] as const;
 const UNARY: UnaryOp[] = [
   'neg',
   'exp',
@@ -68,7 +68,7 @@ beforeAll(() => {
 });
 
 /** Random values in [lo, hi) with a few specials (0, -0, NaN, +-Infinity) when `specials`. */
-function values(dtype: DType, n: number, rand: () => number, lo = -3, hi = 3, specials = false): Storage {
+function values(dtype: DType, n: number, rand: () => number, lo = -3, hi = 3, specials = false): CpuStorage {
   const s = allocCpu(dtype, n);
   const a = s.data;
   for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
