@@ -34,8 +34,9 @@ void copy_strided(DType dtype, const void* src, int64_t src_offset, const int64_
                   int64_t dst_offset, const int64_t* dst_strides, int ndim, const int64_t* shape);
 // out = x (contiguous, `shape`) summed over the dims with reduced[d] true; kept dims stay in order.
 // Accumulates in float64 for both dtypes. Deterministic: each output is summed in one order that depends
-// on the shape only (row-major over the reduced elements; a whole-tensor sum adds fixed blocks of
-// kSumBlock elements, each in 8 interleaved partial sums, then the blocks in order).
+// on the shape only (row-major over the reduced elements, contiguous runs in 8 interleaved partial sums;
+// a whole-tensor sum adds fixed blocks of kSumBlock elements, then the blocks in order; a few long
+// columns are cut into slices fixed by the shape, then added slice by slice; see cpu/reduce.cc).
 void sum(DType dtype, const void* x, int ndim, const int64_t* shape, const bool* reduced, void* out);
 // out[o] = x[maps_0[o_0], ..., maps_n[o_n]], or `value` where a map entry is -1. `maps[d]` has
 // out_shape[d] entries in [-1, x_shape[d]).

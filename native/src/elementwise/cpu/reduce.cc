@@ -7,7 +7,8 @@
 // - the last dimension reduced: each output (one task each, in chunks) adds its rows in row-major order,
 //   each row in 8 interleaved partial sums (vectorised) combined in a fixed order;
 // - the last dimension kept: each task owns a run of up to kColumns outputs along it and adds the input
-//   rows into a local float64 accumulator in row-major order (vectorised along the run).
+//   rows into a local float64 accumulator in row-major order (vectorised along the run); when there are
+//   few such runs, the rows are cut into slices fixed by the shape, summed apart, then slice by slice.
 // No order depends on the number of threads, so results are identical for every thread count.
 #include <algorithm>
 #include <vector>
@@ -21,6 +22,11 @@ namespace {
 
 constexpr int64_t kColumns = 512;             // outputs per task when the last dimension is kept
 constexpr int64_t kGrain = int64_t{1} << 15;  // input elements per task, roughly
+// Last dimension kept with fewer than kMinTasks column tasks: the reduction is split too, into at most
+// kMaxSlices slices of at least kMinSliceRows rows (numbers of the shape, never of the thread count).
+constexpr int64_t kMinTasks = 16;
+constexpr int64_t kMaxSlices = 64;
+constexpr int64_t kMinSliceRows = 256;
 
 // Sum of p[0, n) in float64: 8 interleaved partial sums, then combined pairwise in a fixed order.
 template <typename T>
@@ -125,22 +131,49 @@ void sum_impl(const T* x, int ndim, const int64_t* shape, const bool* reduced, T
   const int64_t chunks_per_row = (last + kColumns - 1) / kColumns;
   const int64_t tasks = (n_out / last) * chunks_per_row;
   const int64_t cost = std::min(last, kColumns) * n_red;
-  parallel_for(0, tasks, std::max<int64_t>(1, kGrain / cost), [&](int64_t b, int64_t e) {
-    double acc[kColumns];
-    for (int64_t t = b; t < e; ++t) {
+  // Few long columns (e.g. [1e6, 3] over dim 0): the reduced rows are also cut into `slices` fixed by the
+  // shape alone; each (task, slice) writes its partial sums, which are then added slice by slice.
+  const int64_t slices = tasks >= kMinTasks ? 1 : std::min<int64_t>(kMaxSlices, n_red / kMinSliceRows);
+  if (slices <= 1) {
+    parallel_for(0, tasks, std::max<int64_t>(1, kGrain / cost), [&](int64_t b, int64_t e) {
+      double acc[kColumns];
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t row = t / chunks_per_row;
+        const int64_t c0 = (t % chunks_per_row) * kColumns;
+        const int64_t len = std::min(kColumns, last - c0);
+        const T* base = x + offset_of(row, kept_outer) + c0;
+        std::fill(acc, acc + len, 0.0);
+        for (int64_t r = 0; r < n_red; ++r) {
+          const T* p = base + offset_of(r, red);
+          for (int64_t i = 0; i < len; ++i) acc[i] += static_cast<double>(p[i]);
+        }
+        T* o = out + row * last + c0;
+        for (int64_t i = 0; i < len; ++i) o[i] = static_cast<T>(acc[i]);
+      }
+    });
+    return;
+  }
+  const int64_t slice_rows = (n_red + slices - 1) / slices;
+  std::vector<double> partial(static_cast<size_t>(slices * n_out), 0.0);
+  parallel_for(0, tasks * slices, 1, [&](int64_t b, int64_t e) {
+    for (int64_t ts = b; ts < e; ++ts) {
+      const int64_t t = ts / slices, s = ts % slices;
       const int64_t row = t / chunks_per_row;
       const int64_t c0 = (t % chunks_per_row) * kColumns;
       const int64_t len = std::min(kColumns, last - c0);
       const T* base = x + offset_of(row, kept_outer) + c0;
-      std::fill(acc, acc + len, 0.0);
-      for (int64_t r = 0; r < n_red; ++r) {
+      double* acc = partial.data() + s * n_out + row * last + c0;
+      for (int64_t r = s * slice_rows; r < std::min(n_red, (s + 1) * slice_rows); ++r) {
         const T* p = base + offset_of(r, red);
         for (int64_t i = 0; i < len; ++i) acc[i] += static_cast<double>(p[i]);
       }
-      T* o = out + row * last + c0;
-      for (int64_t i = 0; i < len; ++i) o[i] = static_cast<T>(acc[i]);
     }
   });
+  for (int64_t o = 0; o < n_out; ++o) {
+    double acc = 0;
+    for (int64_t s = 0; s < slices; ++s) acc += partial[s * n_out + o];
+    out[o] = static_cast<T>(acc);
+  }
 }
 
 }  // namespace

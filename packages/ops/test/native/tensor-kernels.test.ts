@@ -19,7 +19,7 @@ import { numelOf } from '../../src/tensor/layout.js';
 import { CpuStorage, type Storage } from '../../src/tensor/storage.js';
 import { addonBuilt, loadNative, rng, type TestBinding } from './helpers.js';
 
-const DTYPES: DType[] = ['float32', 'float64'];
+const DTYPES = ['float32', 'float64'] as const;
 const UNARY: UnaryOp[] = [
   'neg',
   'exp',
@@ -68,7 +68,7 @@ beforeAll(() => {
 });
 
 /** Random values in [lo, hi) with a few specials (0, -0, NaN, +-Infinity) when `specials`. */
-function values(dtype: DType, n: number, rand: () => number, lo = -3, hi = 3, specials = false): Storage {
+function values(dtype: DType, n: number, rand: () => number, lo = -3, hi = 3, specials = false): CpuStorage {
   const s = allocCpu(dtype, n);
   const a = s.data;
   for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
@@ -249,6 +249,8 @@ describe.runIf(addonBuilt)('native tensor kernels vs the TypeScript loops', () =
         [9, 1000],
         [1000, 9],
         [2, 70_000],
+        [70_000, 3],
+        [3000, 2, 5],
       ];
       for (const shape of shapes) {
         const x = kt(values(dtype, numelOf(shape), rand), shape);
@@ -354,6 +356,8 @@ describe.runIf(addonBuilt)('native tensor kernels vs the TypeScript loops', () =
       arrayOf(native.sum(big, [0])),
       arrayOf(native.sum(cube, [0, 2])),
       arrayOf(native.sum(cube, [1])),
+      arrayOf(native.sum(kt(big.storage, [200_000, 3]), [0])),
+      arrayOf(native.sum(kt(big.storage, [50_000, 4, 3]), [0, 1])),
       arrayOf(native.binary('sigmoidBackward', cube, row, cube.shape)),
       arrayOf(native.unary('tanh', cube.storage, 0)),
       arrayOf(native.scatterAdd(g, maps, xShape)),

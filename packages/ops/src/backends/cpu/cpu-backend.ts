@@ -16,6 +16,7 @@ import { addInPlaceCpu, binaryCpu, castCpu, unaryCpu } from './elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from './movement.js';
 import {
   hasTensorKernels,
+  type NativeBinding,
   type NativeTaskResult,
   type NativeTensor,
   type NativeTensorKernels,
@@ -33,17 +34,26 @@ function checkDevice(device: Device): void {
   }
 }
 
+// The binding tensorKernels() looked at last, and what it found.
+let checkedBinding: NativeBinding | null = null;
+let checkedKernels: NativeTensorKernels | null = null;
+
 /**
  * The native tensor kernels when the loaded binding has them, else null (then the TypeScript loops run).
  * A binding that cannot load yet (a browser before `loadBackend()`) is no error here: the loops serve.
  */
 function tensorKernels(): NativeTensorKernels | null {
+  let b: NativeBinding;
   try {
-    const b = getBinding();
-    return hasTensorKernels(b) ? b : null;
+    b = getBinding();
   } catch {
     return null;
   }
+  if (b !== checkedBinding) {
+    checkedBinding = b;
+    checkedKernels = hasTensorKernels(b) ? b : null;
+  }
+  return checkedKernels;
 }
 
 /**
