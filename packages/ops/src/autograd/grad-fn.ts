@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Gradient functions by op name: each gradients/<family>.grad.ts exports GradConfigs, and
-// register-all-gradients.ts installs them (explicitly, on the first backward: the package is
-// side-effect free, so registration cannot ride on imports).
+// What a gradient is (PyTorch's grad_fn): the backward of one op, defined beside the op in its ops/ file
+// and handed to recordOp() when the op records itself. The graph node keeps it; the backward engine
+// (tape.ts) calls it. No registry and no registration: nothing depends on a module having been loaded.
 
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -18,23 +18,8 @@ export interface GradContext<A> {
 }
 
 /** @internal The backward of one op: one gradient per input, null where not needed. */
-export interface GradConfig<A = never> {
+export interface GradFn<A> {
+  /** The recorded op's name, for messages (`'mul'`, `'deformConv'`). */
   readonly opName: string;
   backward(gradOutput: Tensor, ctx: GradContext<A>): readonly (Tensor | null)[];
-}
-
-const registry = new Map<string, GradConfig<unknown>>();
-
-/** @internal Registers a gradient; a second registration under the same name replaces the first. */
-export function registerGradient<A>(config: GradConfig<A>): void {
-  registry.set(config.opName, config as unknown as GradConfig<unknown>);
-}
-
-/** @internal The gradient of `opName`; an internal error when missing. */
-export function getGradient(opName: string): GradConfig<unknown> {
-  const config = registry.get(opName);
-  if (config === undefined) {
-    throw new Error(`internal error: no gradient registered for op '${opName}', please report`);
-  }
-  return config;
 }
