@@ -141,7 +141,11 @@ export function formatValues(
  * values elided to the first and last 3 per dimension above 1000 elements. A disposed tensor shows
  * `<disposed>` instead of values.
  */
-export function formatTensor(t: PrintableTensor, options: TensorPrintOptions = {}, inspectOptions?: InspectOptionsLike): string {
+export function formatTensor(
+  t: PrintableTensor,
+  options: TensorPrintOptions = {},
+  inspectOptions?: InspectOptionsLike,
+): string {
   const stylize = inspectOptions?.stylize;
   const number = stylize ? (s: string): string => stylize(s, 'number') : undefined;
   const prefix = 'tensor(';

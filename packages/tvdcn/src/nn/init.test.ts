@@ -129,6 +129,8 @@ describe('init functions', () => {
       expect(v).toBeCloseTo(scaled[i], 6);
     });
     expect(values(uniform_(zeros([8]), -1, 1, new Generator().manualSeed(5)))).toEqual(values(a));
-    expect(() => uniform_(zeros([2]), 0, 1, {} as Generator)).toThrow(/uniform_\(\): expected generator to be a Generator/);
+    expect(() => uniform_(zeros([2]), 0, 1, {} as Generator)).toThrow(
+      /uniform_\(\): expected generator to be a Generator/,
+    );
   });
 });
