@@ -13,6 +13,7 @@ import {
 import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { allocateHostArray, expectCpuDType, parseDType, type DType, type TypedArray } from './dtype.js';
+import { numelOf } from './layout.js';
 import { fillNormal, fillUniform, type Generator, resolveGenerator } from './random.js';
 import { fromStorage, isTensor, storageOf, type NestedArray, type Tensor } from './tensor.js';
 
@@ -65,12 +66,6 @@ export function checkShape(op: string, shape: unknown, argument = 'shape'): read
     );
   }
   return Object.freeze(copy);
-}
-
-function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Resolved options: dtype, device and the CPU array type to fill. */
