@@ -30,6 +30,9 @@ function checkSeed(op: string, seed: unknown): number {
   return Number(BigInt.asUintN(32, BigInt(seed)));
 }
 
+/** A uniform number in [0, 1) from a generator's stream (the module's access to its private state). */
+let nextDouble: (gen: Generator) => number;
+
 /**
  * A seedable stream of random numbers (PyTorch's `torch.Generator`): pass it as `generator` to
  * {@link rand}, {@link randn}, {@link uniform}, {@link normal}, {@link randLike} or {@link randnLike} to
@@ -79,8 +82,12 @@ export class Generator {
     if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
   }
 
-  /** @internal Next 32 random bits (xoshiro128**). */
-  nextUint32(): number {
+  static {
+    nextDouble = (gen) => gen.#nextDouble();
+  }
+
+  /** Next 32 random bits (xoshiro128**). */
+  #nextUint32(): number {
     const s = this.#state;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = (s[1] << 9) >>> 0;
@@ -93,10 +100,10 @@ export class Generator {
     return result;
   }
 
-  /** @internal A uniform number in [0, 1) with 53 random bits. */
-  nextDouble(): number {
-    const a = this.nextUint32() >>> 5;
-    const b = this.nextUint32() >>> 6;
+  /** A uniform number in [0, 1) with 53 random bits. */
+  #nextDouble(): number {
+    const a = this.#nextUint32() >>> 5;
+    const b = this.#nextUint32() >>> 6;
     return (a * 67108864 + b) * (1 / 9007199254740992);
   }
 }
@@ -124,7 +131,7 @@ export function resolveGenerator(op: string, generator: unknown): Generator {
 export function fillUniform(out: Float32Array | Float64Array, low: number, high: number, gen = defaultGenerator): void {
   const span = high - low;
   const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = low + span * gen.nextDouble();
+  for (let i = 0; i < n; i++) out[i] = low + span * nextDouble(gen);
   if (out instanceof Float32Array && span > 0) {
     const top = Math.fround(high);
     for (let i = 0; i < n; i++) if (out[i] >= top) out[i] = low;
@@ -135,8 +142,8 @@ export function fillUniform(out: Float32Array | Float64Array, low: number, high:
 export function fillNormal(out: Float32Array | Float64Array, mean: number, std: number, gen = defaultGenerator): void {
   const n = out.length;
   for (let i = 0; i < n; i += 2) {
-    const u1 = 1 - gen.nextDouble(); // (0, 1]: log is finite
-    const u2 = gen.nextDouble();
+    const u1 = 1 - nextDouble(gen); // (0, 1]: log is finite
+    const u2 = nextDouble(gen);
     const r = Math.sqrt(-2 * Math.log(u1));
     const theta = 2 * Math.PI * u2;
     out[i] = mean + std * r * Math.cos(theta);
