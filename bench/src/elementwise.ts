@@ -11,6 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { allocCpu, arrayOf } from '../../packages/ops/src/backends/cpu/cpu-storage.js';
 import { binaryCpu, unaryCpu } from '../../packages/ops/src/backends/cpu/elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from '../../packages/ops/src/backends/cpu/movement.js';
@@ -125,8 +127,14 @@ function cases(): Case[] {
   return out;
 }
 
-/** The fastest call of a block of about `seconds`. */
+// A full collection before each block (the 4-8 MB outputs of the large cases otherwise make the minima
+// depend on when V8 collects): gc() exposed at run time, so the script needs no node flag.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** The fastest call of a block of about `seconds`, after a full collection. */
 function block(fn: () => void, seconds: number): number {
+  gc();
   let best = Number.POSITIVE_INFINITY;
   const end = performance.now() + seconds * 1000;
   do {

@@ -3,6 +3,7 @@
 // (pad in every mode) and their scatter-add adjoint. Rows along the last dimension are the unit of
 // work; each task writes its own rows only, so results never depend on the thread count.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -41,7 +42,8 @@ void copy_impl(const T* src, int64_t so, const int64_t* ss, T* dst, int64_t dof,
   reach(ndim, shape, ss, so, &slo, &shi);
   reach(ndim, shape, ds, dof, &dlo, &dhi);
   std::vector<T> tmp;
-  if (src + slo <= dst + dhi && dst + dlo <= src + shi) {
+  const auto addr = [](const T* p) { return reinterpret_cast<uintptr_t>(p); };
+  if (addr(src + slo) <= addr(dst + dhi) && addr(dst + dlo) <= addr(src + shi)) {
     tmp.assign(src + slo, src + shi + 1);
     src = tmp.data() - slo;
   }

@@ -88,7 +88,7 @@ void sum_impl(const T* x, int ndim, const int64_t* shape, const bool* reduced, T
   if (n_out == 1) {  // everything reduced: x is one contiguous run
     const int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
     std::vector<double> partial(blocks);
-    parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
+    parallel_for(0, blocks, 4, [&](int64_t b, int64_t e) {  // tasks of >= 4 blocks (64K elements)
       for (int64_t k = b; k < e; ++k) {
         const int64_t lo = k * kSumBlock;
         partial[k] = sum_run(x + lo, std::min(n, lo + kSumBlock) - lo);
