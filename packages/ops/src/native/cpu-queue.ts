@@ -58,11 +58,6 @@ export function syncCpuStorage(s: QueuedStorage): void {
   }
 }
 
-/** @internal Waits until every task queued so far is done (errors stay with their storages). */
-export function syncCpuQueue(): void {
-  if (queue !== null) waitForTask(Number.MAX_SAFE_INTEGER);
-}
-
 function waitForTask(seq: number): void {
   if (queue?.cpuQueueSync === undefined) return;
   const r = queue.cpuQueueSync(seq);
