@@ -121,7 +121,8 @@ void expect_same_or_disjoint(const char* op, const std::string& out_name, const 
 }
 
 // The op names of kernel-backend.ts.
-UnaryOp parse_unary(const char* op, const Napi::Value& v) {
+// `name` receives the op's name (a string literal), which names a failed queued task.
+UnaryOp parse_unary(const char* op, const Napi::Value& v, const char** name) {
   static const std::pair<const char*, UnaryOp> kNames[] = {
       {"neg", UnaryOp::kNeg},
       {"exp", UnaryOp::kExp},
@@ -141,12 +142,17 @@ UnaryOp parse_unary(const char* op, const Napi::Value& v) {
       {"powScalar", UnaryOp::kPowScalar},
   };
   const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  for (const auto& [name, code] : kNames)
-    if (s == name) return code;
+  for (const auto& [n, code] : kNames) {
+    if (s == n) {
+      *name = n;
+      return code;
+    }
+  }
   throw Error(ErrorKind::kType, detail::concat(op, ": expected op to be a unary op name, but got '", s, "'"));
 }
 
-BinaryOp parse_binary(const char* op, const Napi::Value& v) {
+// `name` receives the op's name (a string literal), which names a failed queued task.
+BinaryOp parse_binary(const char* op, const Napi::Value& v, const char** name) {
   static const std::pair<const char*, BinaryOp> kNames[] = {
       {"add", BinaryOp::kAdd},
       {"sub", BinaryOp::kSub},
@@ -158,8 +164,12 @@ BinaryOp parse_binary(const char* op, const Napi::Value& v) {
       {"absBackward", BinaryOp::kAbsBackward},
   };
   const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  for (const auto& [name, code] : kNames)
-    if (s == name) return code;
+  for (const auto& [n, code] : kNames) {
+    if (s == n) {
+      *name = n;
+      return code;
+    }
+  }
   throw Error(ErrorKind::kType, detail::concat(op, ": expected op to be a binary op name, but got '", s, "'"));
 }
 
@@ -262,8 +272,10 @@ Napi::Value AddInPlace(const Napi::CallbackInfo& info) {
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "unary";
-    const UnaryOp code = parse_unary(op, info[0]);
+    const char* name = op;
+    const UnaryOp code = parse_unary(op, info[0], &name);
     TensorArgs tensors(op);
+    tensors.set_task_name(name);
     const TensorView& x = tensors.add("x", info[1], false);
     const TensorView& out = tensors.add("out", info[2], false, true);
     const double alpha = number_arg(op, "alpha", info[3]);
@@ -290,8 +302,10 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "binary";
-    const BinaryOp code = parse_binary(op, info[0]);
+    const char* name = op;
+    const BinaryOp code = parse_binary(op, info[0], &name);
     TensorArgs tensors(op);
+    tensors.set_task_name(name);
     const TensorView& a = tensors.add("a", info[1], false);
     std::vector<int64_t> as = int_list(op, "aStrides", info[2], 0, kMaxCpuDims);
     const TensorView& b = tensors.add("b", info[3], false);

@@ -281,8 +281,8 @@ Napi::Value TensorArgs::run(Napi::Env env, std::function<void()> fn, double cost
     (e.written ? writes : reads).push_back(e.id);
     elements += static_cast<double>(e.view.numel());
   }
-  return CpuQueue::of(env).run(env, op_, arrays, std::move(reads), std::move(writes), std::move(fn),
-                               cost >= 0 ? cost : elements);
+  return CpuQueue::of(env).run(env, task_name_ != nullptr ? task_name_ : op_, arrays, std::move(reads),
+                               std::move(writes), std::move(fn), cost >= 0 ? cost : elements);
 }
 
 const Device& TensorArgs::device() const {

@@ -50,6 +50,8 @@ class TensorArgs {
   // sequence number. Call after finalize() and every check, as the binding's last step. `cost` estimates
   // the work (CpuQueue::run); by default the number of elements of all tensors.
   Napi::Value run(Napi::Env env, std::function<void()> fn, double cost = -1);
+  // The name of the queued task (errors of queued work name it); the op by default.
+  void set_task_name(const char* name) { task_name_ = name; }
   // The typed array and storage id of the i-th tensor added.
   napi_value data_of(size_t i) const { return entries_[i].data; }
   uint64_t id_of(size_t i) const { return entries_[i].id; }
@@ -63,6 +65,7 @@ class TensorArgs {
     bool written = false;
   };
   const char* op_;
+  const char* task_name_ = nullptr;
   std::deque<Entry> entries_;
 };
 
