@@ -20,7 +20,7 @@ if(TVDCN_PORTABLE_LINK AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_sources(${TVDCN_NAME} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/platform/glibc_compat.cc)
     set(TVDCN_GLIBC_WRAPPED
       pthread_create pthread_join pthread_detach pthread_once pthread_key_create __pthread_key_create
-      pthread_key_delete pthread_getspecific pthread_setspecific pthread_mutex_trylock exp
+      pthread_key_delete pthread_getspecific pthread_setspecific pthread_mutex_trylock exp log pow
       arc4random arc4random_buf arc4random_uniform _dl_find_object __libc_single_threaded)
     list(TRANSFORM TVDCN_GLIBC_WRAPPED PREPEND "-Wl,--wrap=")
     target_link_options(${TVDCN_NAME} PRIVATE -static-libstdc++ -static-libgcc -s ${TVDCN_GLIBC_WRAPPED})

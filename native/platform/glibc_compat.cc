@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Keeps the Linux (glibc) addon loadable on glibc 2.28 (Debian 10, Ubuntu 20.04, RHEL 8) although it is
 // built against a newer glibc. libstdc++ and libgcc are linked statically (cmake/link-portable.cmake), and
-// their objects reference a few libc symbols at versions newer than 2.28: pthread_* moved into libc in 2.34
-// (new symbol versions), exp got a 2.29 version, __libc_single_threaded (2.32), _dl_find_object (2.35) and
-// arc4random (2.36) are new. The linker's --wrap=SYM turns every reference to SYM into __wrap_SYM; the
-// functions below forward to the oldest version of SYM (present in every glibc since the architecture's
-// first release) or re-implement it with interfaces every glibc has. .symver in our own objects is the
+// their objects (and our float64 math) reference a few libc symbols at versions newer than 2.28: pthread_*
+// moved into libc in 2.34 (new symbol versions), exp, log and pow got 2.29 versions,
+// __libc_single_threaded (2.32), _dl_find_object (2.35) and arc4random (2.36) are new. The linker's
+// --wrap=SYM turns every reference to SYM into __wrap_SYM; the functions below forward to the oldest
+// version of SYM (present in every glibc since the architecture's first release) or re-implement it with
+// interfaces every glibc has. .symver in our own objects is the
 // only way to pick a version: it cannot be applied to objects inside libstdc++.a, hence --wrap.
 // scripts/platforms/check-linkage.mjs fails when the built .node needs more than GLIBC_2.28.
 #include <features.h>  // defines __GLIBC__
@@ -43,6 +44,8 @@ TVDCN_OLD(void*, pthread_getspecific, (pthread_key_t))
 TVDCN_OLD(int, pthread_setspecific, (pthread_key_t, const void*))
 TVDCN_OLD(int, pthread_mutex_trylock, (pthread_mutex_t*))
 TVDCN_OLD(double, exp, (double))
+TVDCN_OLD(double, log, (double))
+TVDCN_OLD(double, pow, (double, double))
 
 extern "C" {
 int __wrap_pthread_create(pthread_t* t, const pthread_attr_t* a, void* (*f)(void*), void* arg) {
@@ -59,6 +62,9 @@ void* __wrap_pthread_getspecific(pthread_key_t k) { return old_pthread_getspecif
 int __wrap_pthread_setspecific(pthread_key_t k, const void* v) { return old_pthread_setspecific(k, v); }
 int __wrap_pthread_mutex_trylock(pthread_mutex_t* m) { return old_pthread_mutex_trylock(m); }
 double __wrap_exp(double x) { return old_exp(x); }
+// log and pow: the float64 math of the tensor kernels (native/src/elementwise/cpu/elementwise.cc).
+double __wrap_log(double x) { return old_log(x); }
+double __wrap_pow(double x, double y) { return old_pow(x, y); }
 
 // 0: "not known to be single-threaded", so libstdc++ always uses atomic reference counts (always correct).
 char __wrap___libc_single_threaded = 0;

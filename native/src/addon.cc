@@ -6,12 +6,13 @@
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  dcn::napi::RegisterCpuQueue(env, exports);
   dcn::napi::RegisterInfo(env, exports);
   dcn::napi::RegisterRuntime(env, exports);
   dcn::napi::RegisterDeformConv(env, exports);
   dcn::napi::RegisterMask(env, exports);
   dcn::napi::RegisterCudaMemory(env, exports);
-  dcn::napi::RegisterCudaElementwise(env, exports);
+  dcn::napi::RegisterElementwise(env, exports);
   return exports;
 }
 }  // namespace

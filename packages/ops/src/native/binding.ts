@@ -4,7 +4,7 @@
 // native/src/core/version.h whenever a signature changes.
 
 /** @internal Binary interface version; must equal `abiVersion()` of the loaded `.node`. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 3;
 
 /** @internal Element types the native code knows. Half types exist only on CUDA. */
 export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
@@ -26,6 +26,41 @@ export interface NativeTensor {
   readonly data: Float32Array | Float64Array | NativeDeviceBuffer;
   readonly shape: readonly number[];
   readonly dtype: NativeDType;
+  /**
+   * The storage's id (never reused; see `Storage.id`): the CPU queue orders and poisons work by it. Absent
+   * or 0: untracked.
+   */
+  readonly id?: number;
+}
+
+/**
+ * @internal What a compute function returns: on the CPU of the Node addon, the sequence number of the task
+ * it queued on the environment's CPU queue (`cpuQueueSync` waits for it); nothing where it ran at once
+ * (CUDA, which queues on its stream; the WebAssembly build; the queue switched off).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: the WebAssembly binding's compute functions return void
+export type NativeTaskResult = number | undefined | void;
+
+/** @internal A storage poisoned by a failed queued task, as `cpuQueueSync` reports it. */
+export interface NativePoisoned {
+  id: number;
+  /** The error of the failed task (message "<op> failed in queued CPU work: ...", `code` as thrown errors). */
+  error: Error;
+}
+
+/** @internal What `_cpuQueueStats()` reports (tests and benchmarks). */
+export interface NativeCpuQueueStats {
+  submitted: number;
+  completed: number;
+  /** References to typed arrays held by queued work in this environment. */
+  refs: number;
+  pendingPromises: number;
+  poisoned: number;
+  /** CPU queues alive in the process (one per environment: main thread and workers). */
+  processQueues: number;
+  /** References held by queued work in the whole process. */
+  processRefs: number;
+  enabled: boolean;
 }
 
 /**
@@ -80,12 +115,113 @@ export interface NativeDeviceCount {
   reason: string;
 }
 
+/** @internal The op names of the `unary` export (kernel-backend.ts's UnaryOp). */
+export type NativeUnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'abs'
+  | 'sign'
+  | 'square'
+  | 'sqrt'
+  | 'addScalar'
+  | 'mulScalar'
+  | 'divScalar'
+  | 'rsubScalar'
+  | 'rdivScalar'
+  | 'powScalar';
+
+/** @internal The op names of the `binary` export (kernel-backend.ts's BinaryOp). */
+export type NativeBinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'sigmoidBackward'
+  | 'tanhBackward'
+  | 'reluBackward'
+  | 'absBackward';
+
 /**
- * @internal The addon's exports. All compute functions are synchronous, write every element of their
- * output tensors (outputs need not be zeroed), and throw an `Error` (never crash) on inconsistent
- * arguments.
+ * @internal The tensor kernels of the KernelBackend (native/src/napi/elementwise_binding.cc), on every
+ * device: CPU typed arrays (the native thread pool, synchronous) and CUDA device buffers (asynchronous on
+ * the device's stream). Tensors are read flat (only their element count matters); shapes, strides (in
+ * elements) and offsets come as plain arrays, at most 64 dimensions on the CPU and 16 on CUDA (merge
+ * them first). All tensors of a call share one device and, except for `cast`, one dtype. Outputs must not
+ * overlap what the call reads (`fill`, `cast`, `addInPlace` and `unary` may work exactly in place;
+ * `copyStrided` on the CPU copies overlapping ranges through a temporary). Every element of an output is
+ * written, except where a strided copy does not reach.
  */
-export interface NativeBinding {
+export interface NativeTensorKernels {
+  /** `out[i] = value`. */
+  fill(out: NativeTensor, value: number): NativeTaskResult;
+  /** `dst[i] = src[i]` converted to `dst.dtype` (same element count). */
+  cast(src: NativeTensor, dst: NativeTensor): NativeTaskResult;
+  /** `dst[i] += src[i]`. */
+  addInPlace(dst: NativeTensor, src: NativeTensor): NativeTaskResult;
+  /** `out[i] = op(x[i], alpha)`, computed in float64 and rounded once to the dtype on the CPU. */
+  unary(op: NativeUnaryOp, x: NativeTensor, out: NativeTensor, alpha: number): NativeTaskResult;
+  /**
+   * `out` (contiguous, `shape`) `= op(a, b)`, the operands read through `aStrides` / `bStrides` (one per
+   * dimension of `shape`, 0 along broadcast dimensions, never negative).
+   */
+  binary(
+    op: NativeBinaryOp,
+    a: NativeTensor,
+    aStrides: readonly number[],
+    b: NativeTensor,
+    bStrides: readonly number[],
+    out: NativeTensor,
+    shape: readonly number[],
+  ): NativeTaskResult;
+  /**
+   * `out` = `x` (contiguous, `shape`) summed over `dims`; the kept dimensions stay in order. Accumulates
+   * in float64 (CPU) in an order fixed by the shape: identical results for every thread count.
+   */
+  sum(x: NativeTensor, shape: readonly number[], dims: readonly number[], out: NativeTensor): NativeTaskResult;
+  /** Copies `shape` elements from `src` (at `srcOffset`, by `srcStrides`) to `dst` (at `dstOffset`, by `dstStrides`). */
+  copyStrided(
+    src: NativeTensor,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: NativeTensor,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): NativeTaskResult;
+  /** `out[o] = x[maps_0[o_0], ..., maps_n[o_n]]`, or `value` where an entry is -1 (`maps[d]` has `outShape[d]` entries). */
+  gather(
+    x: NativeTensor,
+    xShape: readonly number[],
+    maps: readonly Int32Array[],
+    outShape: readonly number[],
+    value: number,
+    out: NativeTensor,
+  ): NativeTaskResult;
+  /**
+   * The adjoint of `gather`: `out` (`xShape`, fully written) `[i] = sum of g[o] over map(o) = i`, each in
+   * increasing `o` (deterministic).
+   */
+  scatterAdd(
+    g: NativeTensor,
+    gShape: readonly number[],
+    maps: readonly Int32Array[],
+    xShape: readonly number[],
+    out: NativeTensor,
+  ): NativeTaskResult;
+}
+
+/**
+ * @internal The addon's exports. All compute functions check every argument at the call and throw an
+ * `Error` (never crash) on inconsistent ones; then they run or queue the work (see
+ * {@link NativeTaskResult}) and write every element of their output tensors (outputs need not be zeroed).
+ * The `cpuQueue*` exports exist in the Node addon only (not in the WebAssembly build, whose CPU work is
+ * synchronous).
+ */
+export interface NativeBinding extends Partial<NativeTensorKernels> {
   abiVersion(): number;
   buildInfo(): NativeBuildInfo;
   cudaDeviceCount(): NativeDeviceCount;
@@ -100,7 +236,7 @@ export interface NativeBinding {
     mask: NativeTensor | null,
     bias: NativeTensor | null,
     output: NativeTensor,
-  ): void;
+  ): NativeTaskResult;
   deformConvBackward(
     params: NativeDeformConvParams,
     input: NativeTensor,
@@ -109,9 +245,14 @@ export interface NativeBinding {
     mask: NativeTensor | null,
     gradOutput: NativeTensor,
     grads: NativeDeformConvGrads,
-  ): void;
+  ): NativeTaskResult;
   /** Softmax over the K kernel points of each mask group: mask [B, maskGroups*K, ...spatial]. */
-  maskSoftmaxForward(mask: NativeTensor, maskGroups: number, kernelPoints: number, output: NativeTensor): void;
+  maskSoftmaxForward(
+    mask: NativeTensor,
+    maskGroups: number,
+    kernelPoints: number,
+    output: NativeTensor,
+  ): NativeTaskResult;
   /** gradMask = s * (g - sum_K(g * s)) with s the forward output. */
   maskSoftmaxBackward(
     output: NativeTensor,
@@ -119,5 +260,44 @@ export interface NativeBinding {
     maskGroups: number,
     kernelPoints: number,
     gradMask: NativeTensor,
-  ): void;
+  ): NativeTaskResult;
+
+  // --- the CPU queue (Node addon only; native/src/napi/cpu_queue.h) ---
+  /**
+   * Blocks until CPU task `seq` (and every task before it) ran; returns the number of tasks completed,
+   * or that number with the storages poisoned since the last call.
+   */
+  cpuQueueSync?(seq: number): number | { completed: number; poisoned: NativePoisoned[] };
+  /**
+   * Queues a copy of `src` into `dst` (same dtype and length) after the work queued before; the promise
+   * resolves with `dst`, or rejects with the error poisoning `src`.
+   */
+  cpuQueueRead?<T extends Float32Array | Float64Array>(src: NativeTensor, dst: T): Promise<T>;
+  /** Drops the poison record of storage `id` (freed). */
+  cpuQueueForget?(id: number): void;
+  /** Switches the queue off (CPU work runs at the call, after draining) or on; returns the previous state. */
+  _setCpuQueue?(on: boolean): boolean;
+  /** The most work (about elements touched) run at the call on an idle queue; -1: none (benchmarks). */
+  _setCpuInlineCost?(cost: number): void;
+  /** The next `count` queued tasks of `op` ('*': any) fail with an out-of-memory error (tests only). */
+  _injectCpuFault?(op: string, count: number): void;
+  _cpuQueueStats?(): NativeCpuQueueStats;
+}
+
+/**
+ * @internal True when `binding` has the tensor kernels (the Node-API addon; the WebAssembly build may
+ * not): the CPU backend runs its TypeScript loops otherwise.
+ */
+export function hasTensorKernels(binding: NativeBinding): binding is NativeBinding & NativeTensorKernels {
+  return (
+    typeof binding.fill === 'function' &&
+    typeof binding.cast === 'function' &&
+    typeof binding.addInPlace === 'function' &&
+    typeof binding.unary === 'function' &&
+    typeof binding.binary === 'function' &&
+    typeof binding.sum === 'function' &&
+    typeof binding.copyStrided === 'function' &&
+    typeof binding.gather === 'function' &&
+    typeof binding.scatterAdd === 'function'
+  );
 }

@@ -8,12 +8,17 @@ import { DisposedTensorError } from '@tvdcn/shape';
 import type { Device } from './device.js';
 import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';
 import { storageAllocated, storageFreed } from './memory.js';
+import { cpuStorageFreed, type QueuedStorage, syncCpuStorage } from '../native/cpu-queue.js';
+
+let nextStorageId = 1;
 
 /**
  * @internal Memory of `numel` elements of one dtype on one device. Created with no reference; the
  * first holder calls {@link Storage.retain}.
  */
 export abstract class Storage {
+  /** Unique id (a counter, never reused): how the native CPU queue tracks the work on this memory. */
+  readonly id: number = nextStorageId++;
   /** Number of holders (tensors and saved tensors). */
   #refs = 0;
   #freed = false;
@@ -64,9 +69,15 @@ export abstract class Storage {
   assertUsable(): void {}
 }
 
-/** @internal A CPU storage: a typed array of the storage's dtype. */
-export class CpuStorage extends Storage {
+/**
+ * @internal A CPU storage: a typed array of the storage's dtype. With the Node addon, CPU kernels run on
+ * the native CPU queue (../native/cpu-queue.ts): `data` waits for the queued work on this storage, and the
+ * queued work keeps the array alive after `free()` until it ran.
+ */
+export class CpuStorage extends Storage implements QueuedStorage {
   #data: TypedArray | null;
+  /** Sequence number of the last queued CPU task reading or writing this storage (0: none). */
+  lastTask = 0;
 
   constructor(data: TypedArray) {
     super('cpu', data instanceof Float64Array ? 'float64' : 'float32', data.length);
@@ -74,10 +85,21 @@ export class CpuStorage extends Storage {
   }
 
   /**
-   * The values; the array itself, not a copy. Throws (an internal error) once freed, and a
-   * {@link DisposedTensorError} when the array's buffer was detached (transferred) behind the tensor's back.
+   * The values; the array itself, not a copy, after the queued work on it ran (this blocks the JS thread
+   * while it runs). Throws the typed error of a failed queued task that wrote it, an internal error once
+   * freed, and a {@link DisposedTensorError} when the array's buffer was detached (transferred) behind the
+   * tensor's back.
    */
   get data(): TypedArray {
+    if (this.lastTask !== 0) syncCpuStorage(this);
+    return this.queuedData;
+  }
+
+  /**
+   * The array without waiting for queued work: only for handing it to the native queue, which orders the
+   * work itself. Same errors as {@link CpuStorage.data} for freed and detached memory.
+   */
+  get queuedData(): TypedArray {
     const data = this.#data;
     if (data === null) throw new Error('internal error: CPU storage used after it was freed, please report');
     if (data.length !== this.numel) {
@@ -91,10 +113,11 @@ export class CpuStorage extends Storage {
   }
 
   override assertUsable(): void {
-    void this.data;
+    void this.queuedData;
   }
 
   protected free(): void {
     this.#data = null;
+    if (this.lastTask !== 0) cpuStorageFreed(this);
   }
 }
