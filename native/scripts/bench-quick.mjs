@@ -45,6 +45,7 @@ const threads = Number(values.threads);
 const iters = Number(values.iters);
 const withBackward = values.backward;
 const b = require(values.addon ?? join(root, 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
+b._setCpuQueue?.(false); // time the kernels at the call, as before the CPU queue
 b.setNumThreads(threads);
 
 const only = values.only ? values.only.split(',') : null;

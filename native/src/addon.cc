@@ -6,6 +6,7 @@
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  dcn::napi::RegisterCpuQueue(env, exports);
   dcn::napi::RegisterInfo(env, exports);
   dcn::napi::RegisterRuntime(env, exports);
   dcn::napi::RegisterDeformConv(env, exports);

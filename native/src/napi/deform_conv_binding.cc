@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // deformConvForward / deformConvBackward (packages/ops/src/native/binding.ts), on every device: read and
 // check the arguments once (napi/tensor_arg.h), then call the driver of the tensors' device
-// (deform_conv/deform_conv.h: cpu::deform_conv_*_driver, synchronous; cuda::deform_conv_*_driver,
-// asynchronous on the device's stream).
+// (deform_conv/deform_conv.h: cpu::deform_conv_*_driver, queued on the environment's CPU queue;
+// cuda::deform_conv_*_driver, asynchronous on the device's stream).
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -74,8 +74,9 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
     const TensorView& offset = tensors.add("offset", info[3], true);
     const TensorView& mask = tensors.add("mask", info[4], true);
     const TensorView& bias = tensors.add("bias", info[5], true);
-    const TensorView& output = tensors.add("output", info[6], false);
+    const TensorView& output = tensors.add("output", info[6], false, true);
     tensors.finalize();  // no JS runs from here on
+    Napi::Value result;
     DCN_DIM_SWITCH(args.dim, kDim, [&] {
       const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, offset.defined(), mask.defined());
       check_inputs<kDim>(op, p, input, weight, offset, mask);
@@ -88,9 +89,11 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
       expect_no_overlap(
           op, {{"output", &output}},
           {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
-      forward_on<kDim>(tensors.device(), p, input, weight, offset, mask, bias, output);
+      result = tensors.run(info.Env(), [=, device = tensors.device()] {
+        forward_on<kDim>(device, p, input, weight, offset, mask, bias, output);
+      });
     });
-    return info.Env().Undefined();
+    return result;
   });
 }
 
@@ -105,13 +108,14 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
     const TensorView& mask = tensors.add("mask", info[4], true);
     const TensorView& grad_output = tensors.add("gradOutput", info[5], false);
     const Napi::Object grads_obj = object_arg(op, "grads", info[6]);
-    const TensorView& grad_input = tensors.add("grads.input", grads_obj.Get("input"), true);
-    const TensorView& grad_weight = tensors.add("grads.weight", grads_obj.Get("weight"), true);
-    const TensorView& grad_offset = tensors.add("grads.offset", grads_obj.Get("offset"), true);
-    const TensorView& grad_mask = tensors.add("grads.mask", grads_obj.Get("mask"), true);
-    const TensorView& grad_bias = tensors.add("grads.bias", grads_obj.Get("bias"), true);
+    const TensorView& grad_input = tensors.add("grads.input", grads_obj.Get("input"), true, true);
+    const TensorView& grad_weight = tensors.add("grads.weight", grads_obj.Get("weight"), true, true);
+    const TensorView& grad_offset = tensors.add("grads.offset", grads_obj.Get("offset"), true, true);
+    const TensorView& grad_mask = tensors.add("grads.mask", grads_obj.Get("mask"), true, true);
+    const TensorView& grad_bias = tensors.add("grads.bias", grads_obj.Get("bias"), true, true);
     tensors.finalize();  // no JS runs from here on
-    DeformConvGrads grads{grad_input, grad_weight, grad_offset, grad_mask, grad_bias};
+    const DeformConvGrads grads{grad_input, grad_weight, grad_offset, grad_mask, grad_bias};
+    Napi::Value result;
     DCN_CHECK(offset.defined() || !grads.offset.defined(), kValue, op,
               ": expected grads.offset to be null because offset is null, but got a tensor");
     DCN_CHECK(mask.defined() || !grads.mask.defined(), kValue, op,
@@ -143,9 +147,11 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
            {"grads.mask", &grads.mask},
            {"grads.bias", &grads.bias}},
           {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"gradOutput", &grad_output}});
-      backward_on<kDim>(tensors.device(), p, input, weight, offset, mask, grad_output, grads);
+      result = tensors.run(info.Env(), [=, device = tensors.device()] {
+        backward_on<kDim>(device, p, input, weight, offset, mask, grad_output, grads);
+      });
     });
-    return info.Env().Undefined();
+    return result;
   });
 }
 

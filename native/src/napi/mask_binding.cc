@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // maskSoftmaxForward / maskSoftmaxBackward (packages/ops/src/native/binding.ts), on every device: read and
-// check the arguments once (napi/tensor_arg.h), then call the kernels of the tensors' device.
+// check the arguments once (napi/tensor_arg.h), then call the kernels of the tensors' device (on the CPU
+// through the environment's CPU queue, napi/cpu_queue.h).
 #include <string>
 #include <vector>
 
@@ -51,13 +52,12 @@ Napi::Value MaskSoftmaxForward(const Napi::CallbackInfo& info) {
     const TensorView& mask = tensors.add("mask", info[0], false);
     const int64_t mg = int_arg(op, "maskGroups", info[1], 1, int64_t{1} << 31);
     const int64_t k = int_arg(op, "kernelPoints", info[2], 1, int64_t{1} << 31);
-    const TensorView& output = tensors.add("output", info[3], false);
+    const TensorView& output = tensors.add("output", info[3], false, true);
     tensors.finalize();
     check_mask(op, "mask", mask, mg, k);
     check_like(op, "output", output, "mask", mask);
     expect_no_overlap(op, {{"output", &output}}, {{"mask", &mask}});
-    forward_on(tensors.device(), mask, mg, k, output);
-    return info.Env().Undefined();
+    return tensors.run(info.Env(), [=, device = tensors.device()] { forward_on(device, mask, mg, k, output); });
   });
 }
 
@@ -69,14 +69,15 @@ Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
     const TensorView& grad_output = tensors.add("gradOutput", info[1], false);
     const int64_t mg = int_arg(op, "maskGroups", info[2], 1, int64_t{1} << 31);
     const int64_t k = int_arg(op, "kernelPoints", info[3], 1, int64_t{1} << 31);
-    const TensorView& grad_mask = tensors.add("gradMask", info[4], false);
+    const TensorView& grad_mask = tensors.add("gradMask", info[4], false, true);
     tensors.finalize();
     check_mask(op, "output", output, mg, k);
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);
     expect_no_overlap(op, {{"gradMask", &grad_mask}}, {{"output", &output}, {"gradOutput", &grad_output}});
-    backward_on(tensors.device(), output, grad_output, mg, k, grad_mask);
-    return info.Env().Undefined();
+    return tensors.run(info.Env(), [=, device = tensors.device()] {
+      backward_on(device, output, grad_output, mg, k, grad_mask);
+    });
   });
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // CPU runtime settings: setNumThreads / getNumThreads, and the `_`-prefixed test hooks
 // _setWorkspaceLimit / _getWorkspaceLimit (column tile size), _setGemmIsa / _gemmIsa (micro-kernel) and
-// _setForcePlanar / _getForcePlanar (planar CPU kernels instead of the channels-last ones).
+// _setForcePlanar / _getForcePlanar (planar CPU kernels instead of the channels-last ones). The setters drain
+// the environment's CPU queue first, so that ops queued before a change run with the old setting.
 #include <string>
 
 #include "core/parallel.h"
 #include "deform_conv/deform_conv.h"
 #include "gemm/cpu/gemm.h"
+#include "napi/cpu_queue.h"
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
@@ -16,6 +18,7 @@ namespace {
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
+    CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
     set_num_threads(static_cast<int>(int_arg("setNumThreads", "n", info[0], 1, 1024)));
     return info.Env().Undefined();
   });
@@ -25,6 +28,7 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number:
 
 Napi::Value SetWorkspaceLimit(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
+    CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
     set_workspace_limit(int_arg("_setWorkspaceLimit", "bytes", info[0], 1));
     return info.Env().Undefined();
   });
@@ -51,6 +55,7 @@ Napi::Value SetGemmIsa(const Napi::CallbackInfo& info) {
     else
       throw Error(ErrorKind::kType,
                   "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic', but got \"" + name + "\"");
+    CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
     return Napi::Boolean::New(info.Env(), cpu::set_gemm_isa(isa));
   });
 }
@@ -62,6 +67,7 @@ Napi::Value GemmIsa(const Napi::CallbackInfo& info) { return Napi::String::New(i
 Napi::Value SetForcePlanar(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     DCN_CHECK(info[0].IsBoolean(), kType, "_setForcePlanar: expected on to be a boolean");
+    CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
     set_force_planar(info[0].As<Napi::Boolean>().Value());
     return info.Env().Undefined();
   });

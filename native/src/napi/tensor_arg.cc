@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "napi/cpu_queue.h"
 #ifdef TVDCN_WITH_CUDA
 #include "napi/cuda_buffer.h"
 #endif
@@ -125,7 +126,7 @@ Napi::Object object_arg(const char* op, const std::string& name, const Napi::Val
 }
 
 TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& v, bool optional,
-                      Napi::Value* data_out) {
+                      Napi::Value* data_out, uint64_t* id_out) {
   TensorView t;
   if (optional && (v.IsNull() || v.IsUndefined())) return t;
   DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(), kType, op, ": expected ", name,
@@ -186,6 +187,17 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
   }
   bind_data(op, name, data_v, t);
   if (data_out) *data_out = data_v;
+  if (id_out) {
+    const Napi::Value id_v = obj.Get("id");
+    const double d = id_v.IsNumber() ? id_v.As<Napi::Number>().DoubleValue() : -1.0;
+    if (id_v.IsUndefined()) {
+      *id_out = 0;
+    } else if (d >= 0 && d <= static_cast<double>(kMaxSafeInteger) && std::floor(d) == d) {
+      *id_out = static_cast<uint64_t>(d);
+    } else {
+      *id_out = static_cast<uint64_t>(int_arg(op, name + ".id", id_v, 0));  // throws, naming the argument
+    }
+  }
   return t;
 }
 
@@ -228,11 +240,12 @@ void bind_data(const char* op, const std::string& name, const Napi::Value& data_
 
 TensorArgs::TensorArgs(const char* op) : op_(op) {}
 
-const TensorView& TensorArgs::add(const std::string& name, const Napi::Value& value, bool optional) {
+const TensorView& TensorArgs::add(const std::string& name, const Napi::Value& value, bool optional, bool written) {
   Entry e;
   e.name = name;
+  e.written = written;
   Napi::Value data;
-  e.view = tensor_arg(op_, name, value, optional, &data);
+  e.view = tensor_arg(op_, name, value, optional, &data, &e.id);
   if (e.view.defined()) e.data = data;
   entries_.push_back(std::move(e));
   return entries_.back().view;
@@ -252,6 +265,21 @@ void TensorArgs::finalize() {
     DCN_CHECK(a.type == b.type && a.index == b.index, kValue, op_, ": expected ", e.name, " to be on ", device_name(a),
               " (the device of ", first->name, "), but it is on ", device_name(b));
   }
+}
+
+Napi::Value TensorArgs::run(Napi::Env env, std::function<void()> fn) {
+  if (device().type != DeviceType::kCPU) {
+    fn();
+    return env.Undefined();
+  }
+  std::vector<napi_value> arrays;
+  std::vector<uint64_t> reads, writes;
+  for (const Entry& e : entries_) {
+    if (!e.view.defined()) continue;
+    arrays.push_back(e.data);
+    (e.written ? writes : reads).push_back(e.id);
+  }
+  return CpuQueue::of(env).run(env, op_, arrays, std::move(reads), std::move(writes), std::move(fn));
 }
 
 const Device& TensorArgs::device() const {

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,12 +18,13 @@
 
 namespace dcn::napi {
 
-// A NativeTensor {data, shape, dtype}: data is a Float32Array / Float64Array (a CPU view) or, in the CUDA
-// build, a DeviceBuffer (a view on that CUDA device; float16 and bfloat16 allowed). With `optional`, null
-// or undefined gives an undefined view.
-// `data_out`, when given, receives the typed array that was read.
+// A NativeTensor {data, shape, dtype, id?}: data is a Float32Array / Float64Array (a CPU view) or, in the
+// CUDA build, a DeviceBuffer (a view on that CUDA device; float16 and bfloat16 allowed). With `optional`,
+// null or undefined gives an undefined view.
+// `data_out`, when given, receives the typed array that was read; `id_out` the storage id (0 when absent),
+// which the CPU queue uses to order and poison work (napi/cpu_queue.h).
 TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& value, bool optional,
-                      Napi::Value* data_out = nullptr);
+                      Napi::Value* data_out = nullptr, uint64_t* id_out = nullptr);
 
 // (Re)reads the pointer of `data` (typed array or DeviceBuffer) into t, checking its length against t's
 // shape and setting t.device.
@@ -32,19 +34,32 @@ void bind_data(const char* op, const std::string& name, const Napi::Value& data,
 // or replace an array read earlier, so every data pointer is read again by finalize(), after the last
 // argument was read and before any native work; no JS runs in between. finalize() also checks that every
 // tensor is on one device, which device() then returns (the CPU when no tensor was given).
+//
+// run() then does the work: at once on a CUDA device (the drivers queue on the device's stream), and on the
+// CPU through this environment's CPU queue (napi/cpu_queue.h), which keeps every tensor's array alive until
+// the work ran. The function must capture what it uses BY VALUE (views, params): it may run after the
+// binding returned. Tensors added with `written` are the ones the work writes (poisoned if it fails).
 class TensorArgs {
  public:
   explicit TensorArgs(const char* op);
   // Reads and checks one tensor; the reference stays valid (and is updated by finalize()).
-  const TensorView& add(const std::string& name, const Napi::Value& value, bool optional);
+  const TensorView& add(const std::string& name, const Napi::Value& value, bool optional, bool written = false);
   void finalize();
   const Device& device() const;
+  // Runs (CUDA) or queues (CPU) `fn`; returns what the binding returns: undefined, or the CPU task's
+  // sequence number. Call after finalize() and every check, as the binding's last step.
+  Napi::Value run(Napi::Env env, std::function<void()> fn);
+  // The typed array and storage id of the i-th tensor added.
+  napi_value data_of(size_t i) const { return entries_[i].data; }
+  uint64_t id_of(size_t i) const { return entries_[i].id; }
 
  private:
   struct Entry {
     std::string name;
     TensorView view;
     Napi::Value data;  // valid for the duration of the call (the callback's handle scope)
+    uint64_t id = 0;
+    bool written = false;
   };
   const char* op_;
   std::deque<Entry> entries_;

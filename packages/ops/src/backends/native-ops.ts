@@ -5,7 +5,7 @@
 // device's kernels themselves (native/src/napi/deform_conv_binding.cc); a device brings only how it
 // allocates a storage and how a storage is seen by the binding (cpu/cpu-backend.ts, cuda/cuda-backend.ts).
 
-import type { NativeBinding, NativeDeformConvParams, NativeTensor } from '../native/binding.js';
+import type { NativeBinding, NativeDeformConvParams, NativeTaskResult, NativeTensor } from '../native/binding.js';
 import type { Device } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Storage } from '../tensor/storage.js';
@@ -15,7 +15,7 @@ import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelBackend, Kernel
 /** @internal The binding exports this adapter calls. */
 export type NativeOpsBinding = Pick<
   NativeBinding,
-  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'
+  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward' | 'cpuQueueSync' | 'cpuQueueForget'
 >;
 
 /** @internal What a device brings to the adapter. */
@@ -26,6 +26,11 @@ export interface NativeOpsDevice {
   alloc(device: Device, dtype: DType, numel: number): Storage;
   /** How the binding sees `storage` with `shape` (no copy). */
   view(storage: Storage, shape: readonly number[]): NativeTensor;
+  /**
+   * Called after each binding call with what it returned and every storage it reads or writes (the CPU
+   * records its queued task on them; see ../native/cpu-queue.ts).
+   */
+  called?(binding: NativeOpsBinding, result: NativeTaskResult, storages: readonly (Storage | null)[]): void;
 }
 
 /** @internal The deform-conv and mask-softmax methods of a KernelBackend, on `dev`. */
@@ -36,6 +41,7 @@ export function nativeOps(
   const viewOrNull = (t: KernelTensor | null): NativeTensor | null => (t === null ? null : view(t));
   const like = (t: KernelTensor, shape: readonly number[]): Storage =>
     dev.alloc(t.storage.device, t.storage.dtype, numelOf(shape));
+  const storageOf = (t: KernelTensor | null): Storage | null => (t === null ? null : t.storage);
 
   return {
     deformConvForward(
@@ -49,7 +55,7 @@ export function nativeOps(
     ): Storage {
       const b = dev.binding('deformConv');
       const out = like(input, outShape);
-      b.deformConvForward(
+      const r = b.deformConvForward(
         params,
         view(input),
         view(weight),
@@ -58,6 +64,7 @@ export function nativeOps(
         viewOrNull(bias),
         dev.view(out, outShape),
       );
+      dev.called?.(b, r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out]);
       return out;
     },
 
@@ -83,13 +90,33 @@ export function nativeOps(
       const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
       const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
       const gBias = grad(needsGrad.bias, biasShape);
-      b.deformConvBackward(params, view(input), view(weight), viewOrNull(offset), viewOrNull(mask), view(gradOutput), {
-        input: gInput?.[1] ?? null,
-        weight: gWeight?.[1] ?? null,
-        offset: gOffset?.[1] ?? null,
-        mask: gMask?.[1] ?? null,
-        bias: gBias?.[1] ?? null,
-      });
+      const r = b.deformConvBackward(
+        params,
+        view(input),
+        view(weight),
+        viewOrNull(offset),
+        viewOrNull(mask),
+        view(gradOutput),
+        {
+          input: gInput?.[1] ?? null,
+          weight: gWeight?.[1] ?? null,
+          offset: gOffset?.[1] ?? null,
+          mask: gMask?.[1] ?? null,
+          bias: gBias?.[1] ?? null,
+        },
+      );
+      dev.called?.(b, r, [
+        input.storage,
+        weight.storage,
+        storageOf(offset),
+        storageOf(mask),
+        gradOutput.storage,
+        gInput?.[0] ?? null,
+        gWeight?.[0] ?? null,
+        gOffset?.[0] ?? null,
+        gMask?.[0] ?? null,
+        gBias?.[0] ?? null,
+      ]);
       return {
         input: gInput?.[0] ?? null,
         weight: gWeight?.[0] ?? null,
@@ -102,7 +129,8 @@ export function nativeOps(
     maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage {
       const b = dev.binding('maskSoftmax');
       const out = like(mask, mask.shape);
-      b.maskSoftmaxForward(view(mask), maskGroups, kernelPoints, dev.view(out, mask.shape));
+      const r = b.maskSoftmaxForward(view(mask), maskGroups, kernelPoints, dev.view(out, mask.shape));
+      dev.called?.(b, r, [mask.storage, out]);
       return out;
     },
 
@@ -114,7 +142,14 @@ export function nativeOps(
     ): Storage {
       const b = dev.binding('maskSoftmax backward');
       const gMask = like(output, output.shape);
-      b.maskSoftmaxBackward(view(output), view(gradOutput), maskGroups, kernelPoints, dev.view(gMask, output.shape));
+      const r = b.maskSoftmaxBackward(
+        view(output),
+        view(gradOutput),
+        maskGroups,
+        kernelPoints,
+        dev.view(gMask, output.shape),
+      );
+      dev.called?.(b, r, [output.storage, gradOutput.storage, gMask]);
       return gMask;
     },
   };

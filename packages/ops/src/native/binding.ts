@@ -4,7 +4,7 @@
 // native/src/core/version.h whenever a signature changes.
 
 /** @internal Binary interface version; must equal `abiVersion()` of the loaded `.node`. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** @internal Element types the native code knows. Half types exist only on CUDA. */
 export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
@@ -26,6 +26,40 @@ export interface NativeTensor {
   readonly data: Float32Array | Float64Array | NativeDeviceBuffer;
   readonly shape: readonly number[];
   readonly dtype: NativeDType;
+  /**
+   * The storage's id (never reused; see `Storage.id`): the CPU queue orders and poisons work by it. Absent
+   * or 0: untracked.
+   */
+  readonly id?: number;
+}
+
+/**
+ * @internal What a compute function returns: on the CPU of the Node addon, the sequence number of the task
+ * it queued on the environment's CPU queue (`cpuQueueSync` waits for it); nothing where it ran at once
+ * (CUDA, which queues on its stream; the WebAssembly build; the queue switched off).
+ */
+export type NativeTaskResult = number | undefined | void;
+
+/** @internal A storage poisoned by a failed queued task, as `cpuQueueSync` reports it. */
+export interface NativePoisoned {
+  id: number;
+  /** The error of the failed task (message "<op> failed in queued CPU work: ...", `code` as thrown errors). */
+  error: Error;
+}
+
+/** @internal What `_cpuQueueStats()` reports (tests and benchmarks). */
+export interface NativeCpuQueueStats {
+  submitted: number;
+  completed: number;
+  /** References to typed arrays held by queued work in this environment. */
+  refs: number;
+  pendingPromises: number;
+  poisoned: number;
+  /** CPU queues alive in the process (one per environment: main thread and workers). */
+  processQueues: number;
+  /** References held by queued work in the whole process. */
+  processRefs: number;
+  enabled: boolean;
 }
 
 /**
@@ -81,9 +115,11 @@ export interface NativeDeviceCount {
 }
 
 /**
- * @internal The addon's exports. All compute functions are synchronous, write every element of their
- * output tensors (outputs need not be zeroed), and throw an `Error` (never crash) on inconsistent
- * arguments.
+ * @internal The addon's exports. All compute functions check every argument at the call and throw an
+ * `Error` (never crash) on inconsistent ones; then they run or queue the work (see
+ * {@link NativeTaskResult}) and write every element of their output tensors (outputs need not be zeroed).
+ * The `cpuQueue*` exports exist in the Node addon only (not in the WebAssembly build, whose CPU work is
+ * synchronous).
  */
 export interface NativeBinding {
   abiVersion(): number;
@@ -100,7 +136,7 @@ export interface NativeBinding {
     mask: NativeTensor | null,
     bias: NativeTensor | null,
     output: NativeTensor,
-  ): void;
+  ): NativeTaskResult;
   deformConvBackward(
     params: NativeDeformConvParams,
     input: NativeTensor,
@@ -109,9 +145,14 @@ export interface NativeBinding {
     mask: NativeTensor | null,
     gradOutput: NativeTensor,
     grads: NativeDeformConvGrads,
-  ): void;
+  ): NativeTaskResult;
   /** Softmax over the K kernel points of each mask group: mask [B, maskGroups*K, ...spatial]. */
-  maskSoftmaxForward(mask: NativeTensor, maskGroups: number, kernelPoints: number, output: NativeTensor): void;
+  maskSoftmaxForward(
+    mask: NativeTensor,
+    maskGroups: number,
+    kernelPoints: number,
+    output: NativeTensor,
+  ): NativeTaskResult;
   /** gradMask = s * (g - sum_K(g * s)) with s the forward output. */
   maskSoftmaxBackward(
     output: NativeTensor,
@@ -119,5 +160,24 @@ export interface NativeBinding {
     maskGroups: number,
     kernelPoints: number,
     gradMask: NativeTensor,
-  ): void;
+  ): NativeTaskResult;
+
+  // --- the CPU queue (Node addon only; native/src/napi/cpu_queue.h) ---
+  /**
+   * Blocks until CPU task `seq` (and every task before it) ran; returns the number of tasks completed,
+   * or that number with the storages poisoned since the last call.
+   */
+  cpuQueueSync?(seq: number): number | { completed: number; poisoned: NativePoisoned[] };
+  /**
+   * Queues a copy of `src` into `dst` (same dtype and length) after the work queued before; the promise
+   * resolves with `dst`, or rejects with the error poisoning `src`.
+   */
+  cpuQueueRead?<T extends Float32Array | Float64Array>(src: NativeTensor, dst: T): Promise<T>;
+  /** Drops the poison record of storage `id` (freed). */
+  cpuQueueForget?(id: number): void;
+  /** Switches the queue off (CPU work runs at the call, after draining) or on; returns the previous state. */
+  _setCpuQueue?(on: boolean): boolean;
+  /** The next `count` queued tasks of `op` ('*': any) fail with an out-of-memory error (tests only). */
+  _injectCpuFault?(op: string, count: number): void;
+  _cpuQueueStats?(): NativeCpuQueueStats;
 }

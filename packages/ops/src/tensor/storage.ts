@@ -8,6 +8,9 @@ import { DisposedTensorError } from '@tvdcn/shape';
 import type { Device } from './device.js';
 import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';
 import { storageAllocated, storageFreed } from './memory.js';
+import { cpuStorageFreed, type QueuedStorage, syncCpuStorage } from '../native/cpu-queue.js';
+
+let nextStorageId = 1;
 
 /**
  * @internal The reference count and the accounting of one storage, kept apart from its memory: what a
@@ -63,6 +66,8 @@ const collected = new FinalizationRegistry<StorageRecord>((record) => record.mar
  * first holder calls {@link Storage.retain}.
  */
 export abstract class Storage {
+  /** Unique id (a counter, never reused): how the native CPU queue tracks the work on this memory. */
+  readonly id: number = nextStorageId++;
   readonly #record: StorageRecord;
 
   protected constructor(
@@ -119,20 +124,40 @@ export abstract class Storage {
   assertUsable(): void {}
 }
 
-/** @internal A CPU storage: a typed array of the storage's dtype. */
-export class CpuStorage extends Storage {
+/**
+ * @internal A CPU storage: a typed array of the storage's dtype. With the Node addon, CPU kernels run on
+ * the native CPU queue (../native/cpu-queue.ts): `data` waits for the queued work on this storage, and the
+ * queued work keeps the array alive after `free()` until it ran.
+ */
+export class CpuStorage extends Storage implements QueuedStorage {
   #data: TypedArray | null;
+  /** Sequence number of the last queued CPU task reading or writing this storage (0: none). */
+  lastTask = 0;
 
   constructor(data: TypedArray) {
     super('cpu', data instanceof Float64Array ? 'float64' : 'float32', data.length);
     this.#data = data;
+    // A storage collected without free() must also forget its poison (captures the id, not the storage).
+    const id = this.id;
+    this.record.releaseMemory = () => cpuStorageFreed({ id, lastTask: 0 });
   }
 
   /**
-   * The values; the array itself, not a copy. Throws (an internal error) once freed, and a
-   * {@link DisposedTensorError} when the array's buffer was detached (transferred) behind the tensor's back.
+   * The values; the array itself, not a copy, after the queued work on it ran (this blocks the JS thread
+   * while it runs). Throws the typed error of a failed queued task that wrote it, an internal error once
+   * freed, and a {@link DisposedTensorError} when the array's buffer was detached (transferred) behind the
+   * tensor's back.
    */
   get data(): TypedArray {
+    if (this.lastTask !== 0) syncCpuStorage(this);
+    return this.queuedData;
+  }
+
+  /**
+   * The array without waiting for queued work: only for handing it to the native queue, which orders the
+   * work itself. Same errors as {@link CpuStorage.data} for freed and detached memory.
+   */
+  get queuedData(): TypedArray {
     const data = this.#data;
     if (data === null) throw new Error('internal error: CPU storage used after it was freed, please report');
     if (data.length !== this.numel) {
@@ -146,10 +171,10 @@ export class CpuStorage extends Storage {
   }
 
   override assertUsable(): void {
-    void this.data;
+    void this.queuedData;
   }
 
   protected free(): void {
-    this.#data = null;
+    this.#data = null; // its poison, if any, was forgotten by the record's releaseMemory
   }
 }

@@ -26,7 +26,11 @@ const offset = t([2, 36, 24, 20], (i) => Math.sin(i * 0.37) * 2);
 const mask = t([2, 9, 24, 20], (i) => (i % 7) / 7);
 const out = t([2, 8, 24, 20], () => 0);
 function run(reps) {
-  for (let r = 0; r < reps; r++) b.deformConvForward(p, input, weight, offset, mask, null, out);
+  // Queued on the CPU queue of the caller's environment (off on the main thread, see helpers.ts; on in
+  // the workers): wait for the last call before reading.
+  let task;
+  for (let r = 0; r < reps; r++) task = b.deformConvForward(p, input, weight, offset, mask, null, out);
+  if (typeof task === 'number') b.cpuQueueSync(task);
   return Array.from(out.data);
 }`;
 

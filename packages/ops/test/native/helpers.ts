@@ -63,9 +63,15 @@ export const addonPath =
   join(here, '..', '..', '..', '..', 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
 export const addonBuilt = existsSync(addonPath);
 
+/**
+ * The addon, with its CPU queue switched off: these suites test the kernels, reading outputs right after
+ * each call (the queue has its own suites, test/ops/cpu-queue.test.ts and test/ops/workers.test.ts).
+ */
 export function loadNative(): TestBinding {
   const require = createRequire(import.meta.url);
-  return require(addonPath) as TestBinding;
+  const b = require(addonPath) as TestBinding;
+  b._setCpuQueue?.(false);
+  return b;
 }
 
 /** The seeded generator of the test suites (../seeded-random.ts). */

@@ -57,7 +57,7 @@ if (isMainThread) {
   let mismatches = 0;
   while (Atomics.load(workerData.stop, 0) === 0) {
     b.deformConvForward(p, input, weight, offset, mask, null, out);
-    b.deformConvBackward(p, input, weight, offset, mask, gy, grads);
+    b.cpuQueueSync(b.deformConvBackward(p, input, weight, offset, mask, gy, grads)); // queued: wait for it
     // Results do not depend on the thread count, up to the order of floating-point sums.
     const sig = [out.data, grads.input.data, grads.weight.data, grads.offset.data, grads.mask.data].map((a) =>
       a.reduce((s, v) => s + v, 0));

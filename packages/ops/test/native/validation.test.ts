@@ -594,7 +594,7 @@ describe.runIf(addonBuilt)('maskSoftmax and runtime functions refuse bad input',
     expect(b._getForcePlanar()).toBe(false);
   });
   it('info still works', () => {
-    expect(b.abiVersion()).toBe(1);
+    expect(b.abiVersion()).toBe(2);
     expect(b.buildInfo().withCuda).toBe(false);
     expect(b.cudaDeviceCount().count).toBe(0);
   });

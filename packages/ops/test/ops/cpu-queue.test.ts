@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+// The CPU as an asynchronous device (native/src/napi/cpu_queue.h, src/native/cpu-queue.ts): CPU ops of the
+// Node addon queue their kernels and return at once. Ordering against reads and in-place writes, deferred
+// free of disposed inputs, errors from queued work (typed, naming the op, poisoning only dependent work),
+// data() that does not block the event loop, and a process that exits with work still queued.
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  deformConv2d,
+  maskSoftmax2d,
+  OutOfMemoryError,
+  randn,
+  manualSeed,
+  type Tensor,
+  tensor,
+} from '../../src/index.js';
+import type { NativeBinding } from '../../src/native/binding.js';
+import { getBinding } from '../../src/native/load-binding.js';
+import { nativeOpsAvailable } from './native-setup.js';
+
+const queueAvailable = nativeOpsAvailable() && typeof getBinding().cpuQueueSync === 'function';
+const b = (): Required<NativeBinding> => getBinding() as Required<NativeBinding>;
+
+/** Runs `fn` with the CPU queue switched off (the synchronous path, as before the queue). */
+function synchronously<T>(fn: () => T): T {
+  const was = b()._setCpuQueue(false);
+  try {
+    return fn();
+  } finally {
+    b()._setCpuQueue(was);
+  }
+}
+
+/** A 2D deformable convolution with offsets and masks, on fixed seeded inputs. */
+function convCase(seed: number, batch = 2, c = 8, size = 12) {
+  manualSeed(seed);
+  const x = randn([batch, c, size, size], { dtype: 'float64' });
+  const w = randn([c, c, 3, 3], { dtype: 'float64' }).mul(0.1);
+  const offset = randn([batch, 18, size, size], { dtype: 'float64' });
+  const mask = randn([batch, 9, size, size], { dtype: 'float64' }).sigmoid();
+  return { x, w, offset, mask };
+}
+const conv = (x: Tensor, w: Tensor, offset: Tensor, mask: Tensor): Tensor =>
+  deformConv2d(x, w, { offset, mask, padding: 1 });
+
+afterEach(() => {
+  if (queueAvailable) b()._injectCpuFault('*', 0);
+});
+
+describe.runIf(queueAvailable)('the CPU queue', () => {
+  it('queues native CPU ops: they return before the work ran', () => {
+    const { x, w, offset, mask } = convCase(1, 4, 16, 32);
+    const before = b()._cpuQueueStats();
+    const y = conv(x, w, offset, mask);
+    const after = b()._cpuQueueStats();
+    expect(after.submitted).toBe(before.submitted + 1);
+    expect(after.enabled).toBe(true);
+    expect(y.toTypedArray().length).toBe(4 * 16 * 32 * 32); // the synchronising read waits
+    expect(b()._cpuQueueStats().completed).toBe(after.submitted);
+  });
+
+  it('gives the sequential result for chains, in-place writes and reads interleaved', () => {
+    const { x, w, offset, mask } = convCase(2);
+    const run = (): number[][] => {
+      const xi = x.clone();
+      const y1 = conv(xi, w, offset, mask); // queued: reads xi
+      xi.add_(1); // in place on the JS thread: must wait for y1's read of xi
+      const y2 = conv(xi, w, offset, mask); // reads the updated xi
+      const y3 = conv(y1, w, offset, mask); // depends on y1
+      const m = maskSoftmax2d(y3.narrow(1, 0, 1).broadcastTo([2, 9, 12, 12]), 3); // native, queued after y3
+      const y4 = conv(y2, w, offset, m);
+      y1.fill_(0); // in place after y3 and y4 read y1
+      return [y1, y2, y3, y4, xi].map((t) => Array.from(t.toTypedArray()));
+    };
+    const sequential = synchronously(run);
+    const queued = run();
+    expect(queued).toEqual(sequential);
+    expect(sequential[3].some((v) => v !== 0)).toBe(true);
+  });
+
+  it('frees a disposed input only after the queued work that reads it ran', () => {
+    const ref = (() => {
+      const { x, w, offset, mask } = convCase(3, 2, 16, 24);
+      return synchronously(() => Array.from(conv(x, w, offset, mask).toTypedArray()));
+    })();
+    const { x, w, offset, mask } = convCase(3, 2, 16, 24);
+    const y = conv(x, w, offset, mask);
+    for (const t of [x, w, offset, mask]) t.dispose();
+    expect(Array.from(y.toTypedArray())).toEqual(ref);
+    // The references that kept the disposed arrays alive are released once the work is done.
+    b().cpuQueueSync(Number.MAX_SAFE_INTEGER);
+    expect(b()._cpuQueueStats().refs).toBe(0);
+  });
+
+  it('reports an error of queued work at the next synchronising call, typed and naming the op', async () => {
+    const { x, w, offset, mask } = convCase(4);
+    const good = synchronously(() => Array.from(conv(x, w, offset, mask).toTypedArray()));
+    b()._injectCpuFault('deformConvForward', 1);
+    const y = conv(x, w, offset, mask); // fails in the queue, not here
+    const z = conv(y, w, offset, mask); // depends on y: must not run
+    const u = conv(x, w, offset, mask); // independent: runs
+    expect(Array.from(u.toTypedArray())).toEqual(good);
+    for (const t of [y, z]) {
+      let error: unknown;
+      try {
+        t.toTypedArray();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(OutOfMemoryError);
+      expect((error as Error).message).toMatch(/deformConvForward failed in queued CPU work/);
+    }
+    expect(() => z.cpuData()).toThrow(OutOfMemoryError);
+    await expect(z.data()).rejects.toThrow(/deformConvForward failed in queued CPU work/);
+    // Later work on healthy tensors is unaffected.
+    expect(Array.from(conv(x, w, offset, mask).toTypedArray())).toEqual(good);
+    const poisonedBefore = b()._cpuQueueStats().poisoned;
+    y.dispose();
+    z.dispose();
+    expect(b()._cpuQueueStats().poisoned).toBeLessThan(poisonedBefore);
+  });
+
+  it('data() of queued work does not block the event loop', async () => {
+    const { x, w, offset, mask } = convCase(5, 4, 32, 48);
+    const t0 = performance.now();
+    const y = conv(x, w, offset, mask);
+    const queuedIn = performance.now() - t0;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 2);
+    let resolved = false;
+    const pending = y.data().then((v) => {
+      resolved = true;
+      return v;
+    });
+    // The promise is pending while the kernel runs; the event loop turns meanwhile.
+    await new Promise((r) => setImmediate(r));
+    const values = await pending;
+    const total = performance.now() - t0;
+    clearInterval(timer);
+    expect(resolved).toBe(true);
+    expect(values.length).toBe(4 * 32 * 48 * 48);
+    expect(Array.from(values.subarray(0, 64))).toEqual(Array.from(y.toTypedArray().subarray(0, 64)));
+    // The op call itself returned long before the work was done, and timers ran while it was.
+    expect(queuedIn).toBeLessThan(total);
+    if (total > 50) expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('reads of tensors without queued work resolve from the array itself', async () => {
+    const t = tensor([1, 2, 3]);
+    expect(Array.from(await t.data())).toEqual([1, 2, 3]);
+  });
+
+  it('a process that queues work and exits, exits cleanly; a pending data() keeps it alive', () => {
+    const entry = join(__dirname, '..', '..', 'dist', 'index.cjs');
+    const script = (tail: string) => `
+      const ops = require(${JSON.stringify(entry)});
+      const x = ops.randn([4, 32, 48, 48]);
+      const w = ops.randn([32, 32, 3, 3]);
+      const offset = ops.randn([4, 18, 48, 48]);
+      const y = ops.deformConv2d(x, w, { offset, padding: 1 });
+      ${tail}`;
+    const env = { ...process.env };
+    const exit = spawnSync(process.execPath, ['-e', script("for (let i = 0; i < 5; i++) ops.deformConv2d(x, w, { offset, padding: 1 });")], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(exit.stderr).toBe('');
+    expect(exit.status).toBe(0);
+    const waits = spawnSync(
+      process.execPath,
+      ['-e', script("y.data().then((v) => console.log('len', v.length, Number.isFinite(v[0])));")],
+      { env, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(waits.stderr).toBe('');
+    expect(waits.stdout.trim()).toBe(`len ${4 * 32 * 48 * 48} true`);
+    expect(waits.status).toBe(0);
+  });
+});
