@@ -120,8 +120,12 @@ async function ourPeer(s: BenchShape, sh: Shapes, d: Data, backward: boolean): P
   );
   const opts = options(ins[2], ins[3], ins[4]);
   const gy = t(d.gy, sh.y);
+  // CPU ops return once their work is queued (the CPU queue): cpuData() waits for it without a copy, so a
+  // timed call is the whole computation, as ORT's synchronous run is.
   const forward = (): void => {
-    op(ins[0], ins[1], opts).dispose();
+    const y = op(ins[0], ins[1], opts);
+    y.cpuData();
+    y.dispose();
   };
   const forwardBackward = (): void => {
     const y = op(ins[0], ins[1], opts);
@@ -129,6 +133,7 @@ async function ourPeer(s: BenchShape, sh: Shapes, d: Data, backward: boolean): P
     y.dispose();
     for (const l of ins) {
       if (l.grad === null) throw new Error(`bench: a gradient is missing after backward (${s.name})`);
+      l.grad.cpuData();
       l.grad.dispose();
       l.grad = null;
     }

@@ -21,6 +21,7 @@ import { hasPeer, type PeerKind } from './peers.js';
 import { type BenchShape, describeShape, macs, SHAPES, smoke } from './shapes.js';
 import { formatRatio, median, pairedRatio, type RatioEstimate } from './stats.js';
 import { TAG, type WorkerSpec } from './protocol.js';
+import type { QueueReport } from './queue.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Arguments
@@ -39,6 +40,8 @@ interface Args {
   compare: string | null;
   addon: string | null;
   pin: boolean;
+  /** Also run the CPU queue's figures (queue.ts). */
+  queue: boolean;
 }
 
 const OPTIONS = {
@@ -52,6 +55,7 @@ const OPTIONS = {
   compare: { type: 'string' },
   addon: { type: 'string' },
   'no-pin': { type: 'boolean' },
+  'no-queue': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,6 +70,7 @@ const USAGE = `usage: pnpm bench [options]   (tsx src/run.ts [options])
   --compare REF        also time another revision's addon (git ref, or a tvdcn_cpu.node path)
   --addon PATH         the .node that "ours" uses
   --no-pin             do not pin the workers to cores
+  --no-queue           skip the CPU queue's figures (queue.ts: µs per tiny op, event-loop delay)
   -h, --help           this text`;
 
 function parseArgs(argv: string[]): Args {
@@ -96,6 +101,7 @@ function parseArgs(argv: string[]): Args {
     compare: v.compare ?? null,
     addon: v.addon === undefined ? null : resolve(v.addon),
     pin: !(v['no-pin'] ?? false),
+    queue: !(v['no-queue'] ?? false),
   };
   const bad = (m: string): never => {
     console.error(`bench: ${m}\n${USAGE}`);
@@ -111,6 +117,54 @@ function parseArgs(argv: string[]): Args {
 const args = parseArgs(process.argv.slice(2));
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+const QUEUE = join(dirname(fileURLToPath(import.meta.url)), 'queue.ts');
+
+/** Runs queue.ts in its own process (same threads and pinning as the workers); its report, or null. */
+function queueFigures(): QueueReport | null {
+  const nodeArgs = [...process.execArgv, QUEUE, ...(args.smoke ? ['--smoke'] : []), '--threads', String(args.threads)];
+  const env: NodeJS.ProcessEnv = { ...process.env, TVDCN_NUM_THREADS: String(args.threads) };
+  if (args.addon) env.TVDCN_NATIVE_PATH = args.addon;
+  const [cmd, argv] = PIN
+    ? ['taskset', ['-c', PIN.join(','), process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  const out = execFileSync(cmd, argv, { env, cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  let report: QueueReport | null = null;
+  for (const line of out.split('\n')) {
+    if (line.startsWith(TAG)) report = JSON.parse(line.slice(TAG.length)) as QueueReport;
+    else if (line.trim() !== '') console.log(line);
+  }
+  return report;
+}
+
+function queueMarkdown(q: QueueReport): string[] {
+  return [
+    `CPU queue (threads ${q.threads}): µs per tiny op (queue.ts; median of 5 runs):`,
+    '',
+    '| op | queued, back to back | queued + cpuData() each | synchronous (queue off) |',
+    '|:---|---:|---:|---:|',
+    ...q.tiny.map(
+      (r) => `| ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)} |`,
+    ),
+    '',
+    `Event-loop delay (monitorEventLoopDelay, ms) while CPU forwards of ${q.shape} run, each awaited with data(), a 1 ms interval on the loop (bar: p99 < 20 ms with the queue):`,
+    '',
+    '| mode | forwards | ms/forward | p50 | p99 | max |',
+    '|:---|---:|---:|---:|---:|---:|',
+    ...q.loop.map(
+      (r) =>
+        `| ${r.mode} | ${r.forwards} | ${r.msPerForward.toFixed(1)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(2)} |`,
+    ),
+    '',
+    `${q.shape}, blocking (cpuData), queue on vs off in alternating rounds (the queue's cost on a whole pass):`,
+    '',
+    '| pass | queue ms | sync ms | queue/sync median [min, max] | rounds |',
+    '|:---|---:|---:|---:|---:|',
+    ...q.forward.map(
+      (r) =>
+        `| ${r.pass} | ${r.queueMs.toFixed(1)} | ${r.syncMs.toFixed(1)} | ${r.ratio.toFixed(3)} [${r.ratioMin.toFixed(3)}, ${r.ratioMax.toFixed(3)}] | ${r.rounds} |`,
+    ),
+  ];
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Workers
@@ -472,6 +526,11 @@ async function main(): Promise<void> {
       `  ${s.name}: ${row.rounds} rounds in ${row.seconds.toFixed(1)} s; ${RATIOS.map((r) => `${r.name} ${formatRatio(row.ratios[r.name])}`).join('; ')}`,
     );
   }
+  let queue: QueueReport | null = null;
+  if (args.queue) {
+    console.log('');
+    queue = queueFigures();
+  }
   const busyAfter = machineBusySeconds();
   const wall = (performance.now() - start) / 1000;
   // Other processes' CPU: the machine's busy time minus what this process and the workers' timed calls
@@ -510,6 +569,7 @@ async function main(): Promise<void> {
       '',
       shapeList(rows),
       '',
+      ...(queue ? [...queueMarkdown(queue), ''] : []),
       ...notes().map((n) => `- ${n}`),
       '',
     ].join('\n');

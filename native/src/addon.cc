@@ -12,7 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dcn::napi::RegisterDeformConv(env, exports);
   dcn::napi::RegisterMask(env, exports);
   dcn::napi::RegisterCudaMemory(env, exports);
-  dcn::napi::RegisterCudaElementwise(env, exports);
+  dcn::napi::RegisterElementwise(env, exports);
   return exports;
 }
 }  // namespace

@@ -4,5 +4,5 @@
 #pragma once
 
 namespace dcn {
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 }  // namespace dcn

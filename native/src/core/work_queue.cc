@@ -57,8 +57,8 @@ uint64_t WorkQueue::submit(Task task) {
     if (stop_) {
       // After shutdown nothing runs: the completion comes back as a dropped task.
       seq = submitted_.fetch_add(1, std::memory_order_acq_rel) + 1;
-      finished_.push_back({std::move(task.completion), make_error(task.op, ErrorKind::kInternal, false,
-                                                                   "the environment is shutting down")});
+      finished_.push_back({std::move(task.completion),
+                           make_error(task.op, ErrorKind::kInternal, false, "the environment is shutting down")});
       completed_.store(seq, std::memory_order_release);
       return seq;
     }
@@ -68,6 +68,34 @@ uint64_t WorkQueue::submit(Task task) {
     wake = executor_sleeping_.load(std::memory_order_relaxed);
   }
   if (wake) work_cv_.notify_one();
+  return seq;
+}
+
+uint64_t WorkQueue::run_if_idle(Task& task) {
+  uint64_t seq;
+  std::shared_ptr<const TaskError> error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || !pending_.empty() ||
+        completed_.load(std::memory_order_relaxed) != submitted_.load(std::memory_order_relaxed)) {
+      return 0;
+    }
+    // The executor is idle and only this thread submits: nothing else runs until this task is done.
+    seq = submitted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    error = poisoned_input(task);
+  }
+  if (!error) error = run(task);
+  task.fn = nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error) {
+    for (uint64_t id : task.writes) {
+      if (id == 0) continue;
+      poison_[id] = error;
+      new_poison_.emplace_back(id, error);
+    }
+  }
+  if (task.completion) finished_.push_back({std::move(task.completion), error});
+  completed_.store(seq, std::memory_order_release);
   return seq;
 }
 
@@ -119,7 +147,7 @@ void WorkQueue::shutdown() {
     while (!pending_.empty()) {
       Task& t = pending_.front();
       finished_.push_back({std::move(t.completion), make_error(t.op, ErrorKind::kInternal, false,
-                                                                "dropped because the environment is shutting down")});
+                                                               "dropped because the environment is shutting down")});
       pending_.pop_front();
     }
     executor = std::move(executor_);
@@ -164,9 +192,7 @@ std::shared_ptr<const TaskError> WorkQueue::run(Task& task) {
 void WorkQueue::loop() {
   for (;;) {
     // Poll briefly for the next task before sleeping (see kSpin).
-    spin_until([&] {
-      return completed_.load(std::memory_order_acquire) < submitted_.load(std::memory_order_acquire);
-    });
+    spin_until([&] { return completed_.load(std::memory_order_acquire) < submitted_.load(std::memory_order_acquire); });
     Task task;
     std::shared_ptr<const TaskError> error;
     {

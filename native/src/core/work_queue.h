@@ -30,10 +30,10 @@ namespace dcn {
 
 // The error of a task that threw (or of the task that poisoned its inputs).
 struct TaskError {
-  std::string op;           // the op that failed
-  ErrorKind kind;           // of a dcn::Error; kInternal for other exceptions
-  bool out_of_memory;       // std::bad_alloc
-  std::string message;      // "<op> failed in queued CPU work: <what>"
+  std::string op;       // the op that failed
+  ErrorKind kind;       // of a dcn::Error; kInternal for other exceptions
+  bool out_of_memory;   // std::bad_alloc
+  std::string message;  // "<op> failed in queued CPU work: <what>"
 };
 
 // What the owner attaches to a task and gets back once it ran or was dropped.
@@ -53,16 +53,22 @@ class WorkQueue {
   WorkQueue& operator=(const WorkQueue&) = delete;
 
   struct Task {
-    const char* op = "";                // static string, for errors
-    std::vector<uint64_t> reads;        // storage ids read
-    std::vector<uint64_t> writes;       // storage ids written (in-place targets too)
-    std::function<void()> fn;           // the work
+    const char* op = "";           // static string, for errors
+    std::vector<uint64_t> reads;   // storage ids read
+    std::vector<uint64_t> writes;  // storage ids written (in-place targets too)
+    std::function<void()> fn;      // the work
     std::unique_ptr<TaskCompletion> completion;
-    bool notify = false;                // call `notify` when this task finished
+    bool notify = false;  // call `notify` when this task finished
   };
 
   // Queues `task`; returns its sequence number (1, 2, ...). Starts the executor on first use.
   uint64_t submit(Task task);
+
+  // When the queue is idle (every task submitted ran), runs `task` here, on the calling thread, with the
+  // bookkeeping of a queued task (a sequence number, poison in and out; its completion comes back from
+  // take_finished()) and returns its sequence number; otherwise returns 0 and leaves `task` untouched.
+  // Only the thread that submits may call it (it is then not submitting anything else).
+  uint64_t run_if_idle(Task& task);
 
   // Blocks until every task with sequence number <= seq ran (or was dropped); returns completed().
   uint64_t wait(uint64_t seq);

@@ -9,40 +9,14 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "elementwise/elementwise_ops.h"
 
 namespace dcn::cuda {
 
-constexpr int kMaxStridedDims = 16;
-
-enum class UnaryOp {
-  kNeg,
-  kExp,
-  kLog,
-  kSigmoid,
-  kTanh,
-  kRelu,
-  kAbs,
-  kSign,
-  kSquare,
-  kSqrt,
-  kAddScalar,   // x + alpha
-  kMulScalar,   // x * alpha
-  kDivScalar,   // x / alpha
-  kRsubScalar,  // alpha - x
-  kRdivScalar,  // alpha / x
-  kPowScalar,   // x ** alpha
-};
-
-enum class BinaryOp {
-  kAdd,
-  kSub,
-  kMul,
-  kDiv,
-  kSigmoidBackward,  // a * b * (1 - b)
-  kTanhBackward,     // a * (1 - b * b)
-  kReluBackward,     // b > 0 ? a : 0
-  kAbsBackward,      // a * sign(b)
-};
+// The op codes and the rank limit are shared with the CPU twin (cpu_ops.h).
+using ::dcn::BinaryOp;
+using ::dcn::kMaxStridedDims;
+using ::dcn::UnaryOp;
 
 // data[i] = value for i < n.
 void fill(int device, DType dtype, void* data, int64_t n, double value);

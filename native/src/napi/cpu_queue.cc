@@ -118,7 +118,8 @@ void CpuQueue::settle(napi_env env, bool teardown) {
 }
 
 Napi::Value CpuQueue::run(Napi::Env env, const char* op, const std::vector<napi_value>& arrays,
-                          std::vector<uint64_t> reads, std::vector<uint64_t> writes, std::function<void()> fn) {
+                          std::vector<uint64_t> reads, std::vector<uint64_t> writes, std::function<void()> fn,
+                          double cost) {
   settle(env, false);
   if (!enabled_) {
     // The synchronous path: after everything queued before, and never on poisoned data.
@@ -136,6 +137,19 @@ Napi::Value CpuQueue::run(Napi::Env env, const char* op, const std::vector<napi_
   if (fault_count_ > 0 && (fault_op_ == "*" || fault_op_ == op)) {
     --fault_count_;
     fn = [] { throw std::bad_alloc(); };
+  }
+  if (cost <= kInlineCost && fault_count_ == 0) {
+    // Tiny work on an idle queue: here, now (the arrays are alive for the call; no references needed).
+    WorkQueue::Task task;
+    task.op = op;
+    task.reads = std::move(reads);
+    task.writes = std::move(writes);
+    task.fn = std::move(fn);
+    const uint64_t seq = queue_.run_if_idle(task);
+    if (seq != 0) return Napi::Number::New(env, static_cast<double>(seq));
+    reads = std::move(task.reads);  // not idle: queue it after all
+    writes = std::move(task.writes);
+    fn = std::move(task.fn);
   }
   auto c = std::make_unique<Completion>();
   c->refs.reserve(arrays.size());

@@ -31,8 +31,13 @@ class CpuQueue {
   // queued, returning its sequence number, or (queue disabled) at once after draining the queue,
   // returning undefined. `arrays` are the typed arrays fn reads or writes; `reads`/`writes` the ids of
   // their storages (0: untracked). When the queue is disabled and an input is poisoned, throws its error.
+  //
+  // `cost` estimates the work (about one unit per element touched or multiply-add): work of at most
+  // kInlineCost runs at the call when the queue is idle, because handing a few microseconds of work to the
+  // executor costs more than doing it (and delays the event loop by no more than that).
   Napi::Value run(Napi::Env env, const char* op, const std::vector<napi_value>& arrays, std::vector<uint64_t> reads,
-                  std::vector<uint64_t> writes, std::function<void()> fn);
+                  std::vector<uint64_t> writes, std::function<void()> fn, double cost);
+  static constexpr double kInlineCost = 1 << 15;
 
   // Queues a copy of `bytes` bytes from `src` (storage `src_id`) into `dst`; the promise resolves with
   // `dst` after every task queued before it ran, or rejects with the error poisoning src.

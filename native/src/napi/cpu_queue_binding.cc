@@ -37,8 +37,9 @@ Napi::Value CpuQueueRead(const Napi::CallbackInfo& info) {
     DCN_CHECK(src.device.type == DeviceType::kCPU, kValue, op, ": expected src to be on the CPU");
     bind_data(op, "dst", dst_v, dst);  // again: reading src may have run JS
     expect_no_overlap(op, {{"dst", &dst}}, {{"src", &src}});
-    return CpuQueue::of(info.Env()).read_async(info.Env(), tensors.data_of(0), tensors.id_of(0), src.data, dst_v,
-                                               dst.data, static_cast<size_t>(src.numel()) * dtype_size(src.dtype));
+    return CpuQueue::of(info.Env())
+        .read_async(info.Env(), tensors.data_of(0), tensors.id_of(0), src.data, dst_v, dst.data,
+                    static_cast<size_t>(src.numel()) * dtype_size(src.dtype));
   });
 }
 

@@ -3,6 +3,7 @@
 // check the arguments once (napi/tensor_arg.h), then call the driver of the tensors' device
 // (deform_conv/deform_conv.h: cpu::deform_conv_*_driver, queued on the environment's CPU queue;
 // cuda::deform_conv_*_driver, asynchronous on the device's stream).
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -47,6 +48,18 @@ void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView
   expect_same_dtype(op, "weight", weight, "input", input);
 }
 
+// The work of one forward for the CPU queue's estimate (napi/cpu_queue.h): the GEMM's multiply-adds
+// (output elements * input channels per group * kernel points) plus the tensors' elements.
+template <int D>
+double cost_of(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
+               const TensorView& output) {
+  const double macs = static_cast<double>(output.numel()) * static_cast<double>(p.in_channels / p.groups) *
+                      static_cast<double>(p.kernel_points());
+  const double in_macs = static_cast<double>(input.numel()) * static_cast<double>(p.out_channels / p.groups) *
+                         static_cast<double>(p.kernel_points());  // the transposed op's GEMM
+  return std::max(macs, in_macs) + static_cast<double>(input.numel() + weight.numel() + output.numel());
+}
+
 // Calls the CPU or the CUDA driver (same signature) for the device the tensors are on.
 template <int D, typename... Args>
 void forward_on(const Device& device, const DeformConvParams<D>& p, const Args&... args) {
@@ -89,9 +102,10 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
       expect_no_overlap(
           op, {{"output", &output}},
           {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
-      result = tensors.run(info.Env(), [=, device = tensors.device()] {
-        forward_on<kDim>(device, p, input, weight, offset, mask, bias, output);
-      });
+      result = tensors.run(
+          info.Env(),
+          [=, device = tensors.device()] { forward_on<kDim>(device, p, input, weight, offset, mask, bias, output); },
+          cost_of(p, input, weight, output));
     });
     return result;
   });
@@ -147,9 +161,12 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
            {"grads.mask", &grads.mask},
            {"grads.bias", &grads.bias}},
           {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"gradOutput", &grad_output}});
-      result = tensors.run(info.Env(), [=, device = tensors.device()] {
-        backward_on<kDim>(device, p, input, weight, offset, mask, grad_output, grads);
-      });
+      result = tensors.run(
+          info.Env(),
+          [=, device = tensors.device()] {
+            backward_on<kDim>(device, p, input, weight, offset, mask, grad_output, grads);
+          },
+          3 * cost_of(p, input, weight, grad_output));
     });
     return result;
   });

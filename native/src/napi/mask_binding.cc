@@ -75,9 +75,8 @@ Napi::Value MaskSoftmaxBackward(const Napi::CallbackInfo& info) {
     check_like(op, "gradOutput", grad_output, "output", output);
     check_like(op, "gradMask", grad_mask, "output", output);
     expect_no_overlap(op, {{"gradMask", &grad_mask}}, {{"output", &output}, {"gradOutput", &grad_output}});
-    return tensors.run(info.Env(), [=, device = tensors.device()] {
-      backward_on(device, output, grad_output, mg, k, grad_mask);
-    });
+    return tensors.run(info.Env(),
+                       [=, device = tensors.device()] { backward_on(device, output, grad_output, mg, k, grad_mask); });
   });
 }
 

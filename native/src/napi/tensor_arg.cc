@@ -267,19 +267,22 @@ void TensorArgs::finalize() {
   }
 }
 
-Napi::Value TensorArgs::run(Napi::Env env, std::function<void()> fn) {
+Napi::Value TensorArgs::run(Napi::Env env, std::function<void()> fn, double cost) {
   if (device().type != DeviceType::kCPU) {
     fn();
     return env.Undefined();
   }
   std::vector<napi_value> arrays;
   std::vector<uint64_t> reads, writes;
+  double elements = 0;
   for (const Entry& e : entries_) {
     if (!e.view.defined()) continue;
     arrays.push_back(e.data);
     (e.written ? writes : reads).push_back(e.id);
+    elements += static_cast<double>(e.view.numel());
   }
-  return CpuQueue::of(env).run(env, op_, arrays, std::move(reads), std::move(writes), std::move(fn));
+  return CpuQueue::of(env).run(env, op_, arrays, std::move(reads), std::move(writes), std::move(fn),
+                               cost >= 0 ? cost : elements);
 }
 
 const Device& TensorArgs::device() const {

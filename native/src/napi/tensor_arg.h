@@ -47,8 +47,9 @@ class TensorArgs {
   void finalize();
   const Device& device() const;
   // Runs (CUDA) or queues (CPU) `fn`; returns what the binding returns: undefined, or the CPU task's
-  // sequence number. Call after finalize() and every check, as the binding's last step.
-  Napi::Value run(Napi::Env env, std::function<void()> fn);
+  // sequence number. Call after finalize() and every check, as the binding's last step. `cost` estimates
+  // the work (CpuQueue::run); by default the number of elements of all tensors.
+  Napi::Value run(Napi::Env env, std::function<void()> fn, double cost = -1);
   // The typed array and storage id of the i-th tensor added.
   napi_value data_of(size_t i) const { return entries_[i].data; }
   uint64_t id_of(size_t i) const { return entries_[i].id; }

@@ -15,7 +15,7 @@ import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelBackend, Kernel
 /** @internal The binding exports this adapter calls. */
 export type NativeOpsBinding = Pick<
   NativeBinding,
-  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward' | 'cpuQueueSync' | 'cpuQueueForget'
+  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'
 >;
 
 /** @internal What a device brings to the adapter. */
@@ -30,7 +30,7 @@ export interface NativeOpsDevice {
    * Called after each binding call with what it returned and every storage it reads or writes (the CPU
    * records its queued task on them; see ../native/cpu-queue.ts).
    */
-  called?(binding: NativeOpsBinding, result: NativeTaskResult, storages: readonly (Storage | null)[]): void;
+  called?(result: NativeTaskResult, storages: readonly (Storage | null)[]): void;
 }
 
 /** @internal The deform-conv and mask-softmax methods of a KernelBackend, on `dev`. */
@@ -64,7 +64,7 @@ export function nativeOps(
         viewOrNull(bias),
         dev.view(out, outShape),
       );
-      dev.called?.(b, r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out]);
+      dev.called?.(r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out]);
       return out;
     },
 
@@ -105,7 +105,7 @@ export function nativeOps(
           bias: gBias?.[1] ?? null,
         },
       );
-      dev.called?.(b, r, [
+      dev.called?.(r, [
         input.storage,
         weight.storage,
         storageOf(offset),
@@ -130,7 +130,7 @@ export function nativeOps(
       const b = dev.binding('maskSoftmax');
       const out = like(mask, mask.shape);
       const r = b.maskSoftmaxForward(view(mask), maskGroups, kernelPoints, dev.view(out, mask.shape));
-      dev.called?.(b, r, [mask.storage, out]);
+      dev.called?.(r, [mask.storage, out]);
       return out;
     },
 
@@ -149,7 +149,7 @@ export function nativeOps(
         kernelPoints,
         dev.view(gMask, output.shape),
       );
-      dev.called?.(b, r, [output.storage, gradOutput.storage, gMask]);
+      dev.called?.(r, [output.storage, gradOutput.storage, gMask]);
       return gMask;
     },
   };

@@ -4,7 +4,7 @@
 // native/src/core/version.h whenever a signature changes.
 
 /** @internal Binary interface version; must equal `abiVersion()` of the loaded `.node`. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** @internal Element types the native code knows. Half types exist only on CUDA. */
 export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
@@ -38,6 +38,7 @@ export interface NativeTensor {
  * it queued on the environment's CPU queue (`cpuQueueSync` waits for it); nothing where it ran at once
  * (CUDA, which queues on its stream; the WebAssembly build; the queue switched off).
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: the WebAssembly binding's compute functions return void
 export type NativeTaskResult = number | undefined | void;
 
 /** @internal A storage poisoned by a failed queued task, as `cpuQueueSync` reports it. */
@@ -114,6 +115,105 @@ export interface NativeDeviceCount {
   reason: string;
 }
 
+/** @internal The op names of the `unary` export (kernel-backend.ts's UnaryOp). */
+export type NativeUnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'abs'
+  | 'sign'
+  | 'square'
+  | 'sqrt'
+  | 'addScalar'
+  | 'mulScalar'
+  | 'divScalar'
+  | 'rsubScalar'
+  | 'rdivScalar'
+  | 'powScalar';
+
+/** @internal The op names of the `binary` export (kernel-backend.ts's BinaryOp). */
+export type NativeBinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'sigmoidBackward'
+  | 'tanhBackward'
+  | 'reluBackward'
+  | 'absBackward';
+
+/**
+ * @internal The tensor kernels of the KernelBackend (native/src/napi/elementwise_binding.cc), on every
+ * device: CPU typed arrays (the native thread pool, synchronous) and CUDA device buffers (asynchronous on
+ * the device's stream). Tensors are read flat (only their element count matters); shapes, strides (in
+ * elements) and offsets come as plain arrays, at most 64 dimensions on the CPU and 16 on CUDA (merge
+ * them first). All tensors of a call share one device and, except for `cast`, one dtype. Outputs must not
+ * overlap what the call reads (`fill`, `cast`, `addInPlace` and `unary` may work exactly in place;
+ * `copyStrided` on the CPU copies overlapping ranges through a temporary). Every element of an output is
+ * written, except where a strided copy does not reach.
+ */
+export interface NativeTensorKernels {
+  /** `out[i] = value`. */
+  fill(out: NativeTensor, value: number): NativeTaskResult;
+  /** `dst[i] = src[i]` converted to `dst.dtype` (same element count). */
+  cast(src: NativeTensor, dst: NativeTensor): NativeTaskResult;
+  /** `dst[i] += src[i]`. */
+  addInPlace(dst: NativeTensor, src: NativeTensor): NativeTaskResult;
+  /** `out[i] = op(x[i], alpha)`, computed in float64 and rounded once to the dtype on the CPU. */
+  unary(op: NativeUnaryOp, x: NativeTensor, out: NativeTensor, alpha: number): NativeTaskResult;
+  /**
+   * `out` (contiguous, `shape`) `= op(a, b)`, the operands read through `aStrides` / `bStrides` (one per
+   * dimension of `shape`, 0 along broadcast dimensions, never negative).
+   */
+  binary(
+    op: NativeBinaryOp,
+    a: NativeTensor,
+    aStrides: readonly number[],
+    b: NativeTensor,
+    bStrides: readonly number[],
+    out: NativeTensor,
+    shape: readonly number[],
+  ): NativeTaskResult;
+  /**
+   * `out` = `x` (contiguous, `shape`) summed over `dims`; the kept dimensions stay in order. Accumulates
+   * in float64 (CPU) in an order fixed by the shape: identical results for every thread count.
+   */
+  sum(x: NativeTensor, shape: readonly number[], dims: readonly number[], out: NativeTensor): NativeTaskResult;
+  /** Copies `shape` elements from `src` (at `srcOffset`, by `srcStrides`) to `dst` (at `dstOffset`, by `dstStrides`). */
+  copyStrided(
+    src: NativeTensor,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: NativeTensor,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): NativeTaskResult;
+  /** `out[o] = x[maps_0[o_0], ..., maps_n[o_n]]`, or `value` where an entry is -1 (`maps[d]` has `outShape[d]` entries). */
+  gather(
+    x: NativeTensor,
+    xShape: readonly number[],
+    maps: readonly Int32Array[],
+    outShape: readonly number[],
+    value: number,
+    out: NativeTensor,
+  ): NativeTaskResult;
+  /**
+   * The adjoint of `gather`: `out` (`xShape`, fully written) `[i] = sum of g[o] over map(o) = i`, each in
+   * increasing `o` (deterministic).
+   */
+  scatterAdd(
+    g: NativeTensor,
+    gShape: readonly number[],
+    maps: readonly Int32Array[],
+    xShape: readonly number[],
+    out: NativeTensor,
+  ): NativeTaskResult;
+}
+
 /**
  * @internal The addon's exports. All compute functions check every argument at the call and throw an
  * `Error` (never crash) on inconsistent ones; then they run or queue the work (see
@@ -121,7 +221,7 @@ export interface NativeDeviceCount {
  * The `cpuQueue*` exports exist in the Node addon only (not in the WebAssembly build, whose CPU work is
  * synchronous).
  */
-export interface NativeBinding {
+export interface NativeBinding extends Partial<NativeTensorKernels> {
   abiVersion(): number;
   buildInfo(): NativeBuildInfo;
   cudaDeviceCount(): NativeDeviceCount;
@@ -180,4 +280,22 @@ export interface NativeBinding {
   /** The next `count` queued tasks of `op` ('*': any) fail with an out-of-memory error (tests only). */
   _injectCpuFault?(op: string, count: number): void;
   _cpuQueueStats?(): NativeCpuQueueStats;
+}
+
+/**
+ * @internal True when `binding` has the tensor kernels (the Node-API addon; the WebAssembly build may
+ * not): the CPU backend runs its TypeScript loops otherwise.
+ */
+export function hasTensorKernels(binding: NativeBinding): binding is NativeBinding & NativeTensorKernels {
+  return (
+    typeof binding.fill === 'function' &&
+    typeof binding.cast === 'function' &&
+    typeof binding.addInPlace === 'function' &&
+    typeof binding.unary === 'function' &&
+    typeof binding.binary === 'function' &&
+    typeof binding.sum === 'function' &&
+    typeof binding.copyStrided === 'function' &&
+    typeof binding.gather === 'function' &&
+    typeof binding.scatterAdd === 'function'
+  );
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The TypeScript types of the CUDA exports of tvdcn.node (native/src/napi/cuda_*_binding.cc), present only
-// in the CUDA build. The shared exports (deformConvForward, maskSoftmaxForward, ...) accept device
-// tensors too: a NativeTensor whose `data` is a CudaDeviceBuffer runs on its GPU.
+// in the CUDA build. The shared exports (deformConvForward, maskSoftmaxForward, the tensor kernels fill,
+// unary, binary, sum, ... of binding.ts) accept device tensors too: a NativeTensor whose `data` is a CudaDeviceBuffer runs on its GPU.
 
 import { NotImplementedError } from '@tvdcn/shape';
 import type { NativeBinding, NativeDeviceBuffer, NativeDType, NativeTensor } from './binding.js';
@@ -91,45 +91,6 @@ export interface CudaNativeBinding {
   _cudaProfile(on: boolean): void;
   /** Milliseconds per phase (im2col, gemm_forward, ...) since the last report; waits for the GPU. */
   _cudaProfileReport(): Record<string, number>;
-
-  cudaFill(buffer: CudaDeviceBuffer, value: number): void;
-  cudaCast(src: CudaDeviceBuffer, dst: CudaDeviceBuffer): void;
-  cudaAddInPlace(dst: CudaDeviceBuffer, src: CudaDeviceBuffer): void;
-  cudaUnary(op: string, x: CudaDeviceBuffer, out: CudaDeviceBuffer, alpha: number): void;
-  cudaBinary(
-    op: string,
-    a: CudaDeviceBuffer,
-    aStrides: readonly number[],
-    b: CudaDeviceBuffer,
-    bStrides: readonly number[],
-    out: CudaDeviceBuffer,
-    shape: readonly number[],
-  ): void;
-  cudaSum(x: CudaDeviceBuffer, shape: readonly number[], dims: readonly number[], out: CudaDeviceBuffer): void;
-  cudaCopyStrided(
-    src: CudaDeviceBuffer,
-    srcOffset: number,
-    srcStrides: readonly number[],
-    dst: CudaDeviceBuffer,
-    dstOffset: number,
-    dstStrides: readonly number[],
-    shape: readonly number[],
-  ): void;
-  cudaGather(
-    x: CudaDeviceBuffer,
-    xShape: readonly number[],
-    maps: readonly Int32Array[],
-    outShape: readonly number[],
-    value: number,
-    out: CudaDeviceBuffer,
-  ): void;
-  cudaScatterAdd(
-    g: CudaDeviceBuffer,
-    gShape: readonly number[],
-    maps: readonly Int32Array[],
-    xShape: readonly number[],
-    out: CudaDeviceBuffer,
-  ): void;
 }
 
 /** @internal A device tensor as the shared exports take it. */

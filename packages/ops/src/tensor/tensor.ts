@@ -284,7 +284,12 @@ export class Tensor {
   /**
    * A copy of the values in row-major order (half types widen to float32). Writing to it does not
    * change the tensor; {@link Tensor.cpuData} gives the tensor's own array.
+   *
+   * A synchronising call: it waits for the work queued on this tensor (CPU ops of the Node addon and CUDA
+   * ops return before their kernels ran), blocking the JS thread meanwhile; {@link Tensor.data} does not.
    * @throws {@link DisposedTensorError} after `dispose()`
+   * @throws the library's typed error (e.g. `OutOfMemoryError`) of a queued CPU op that failed while
+   *   computing this tensor or a tensor it was computed from; the message names that op
    */
   toTypedArray(): TypedArray {
     const storage = this.#live('toTypedArray');
@@ -292,10 +297,17 @@ export class Tensor {
   }
 
   /**
-   * The same as {@link Tensor.toTypedArray}, as a Promise. For CUDA tensors the copy is queued on the
-   * device's stream at once and awaited off the main thread, so the event loop keeps running while the
-   * GPU finishes (disposing the tensor meanwhile is safe). Rejects with {@link DisposedTensorError} after
-   * `dispose()`.
+   * The same as {@link Tensor.toTypedArray}, as a Promise that never blocks the event loop. The copy is
+   * queued behind the tensor's pending work (on the CPU queue for CPU tensors, on the device's stream for
+   * CUDA tensors) and awaited off the main thread, so the event loop keeps running while the kernels finish
+   * (disposing the tensor meanwhile is safe). A pending `data()` keeps the process alive until it settles.
+   * Rejects with {@link DisposedTensorError} after `dispose()`, and with the typed error of a failed queued op
+   * (see {@link Tensor.toTypedArray}).
+   * @example
+   * ```ts
+   * const y = layer.forward(x);  // returns at once
+   * const out = await y.data();  // the event loop serves other requests meanwhile
+   * ```
    */
   async data(): Promise<TypedArray> {
     const storage = this.#live('data');
@@ -308,6 +320,10 @@ export class Tensor {
    * every tensor sharing its memory (`reshape()` and `detach()` results, tensors saved for a backward
    * pass). Changing values saved for backward gives wrong gradients. Meant for optimizers, data loading
    * and interop; prefer {@link Tensor.toTypedArray} otherwise.
+   *
+   * A synchronising call (see {@link Tensor.toTypedArray}): it waits for the queued work on the tensor,
+   * without a copy. Do not keep the array to read or write later while ops on the tensor are queued: take
+   * it again (cheap) after queuing them.
    * @throws {@link DisposedTensorError} after `dispose()`
    * @throws {@link InvalidArgumentError} for a tensor not on the CPU (use `cpu()` first)
    */
@@ -323,7 +339,7 @@ export class Tensor {
   }
 
   /**
-   * The values as nested arrays (a number for a scalar).
+   * The values as nested arrays (a number for a scalar). A synchronising call (see {@link Tensor.toTypedArray}).
    * @example `tensor([[1, 2], [3, 4]]).toArray()` → `[[1, 2], [3, 4]]`
    */
   toArray(): number | NestedArray {
@@ -333,7 +349,7 @@ export class Tensor {
   }
 
   /**
-   * The single value of a one-element tensor.
+   * The single value of a one-element tensor. A synchronising call (see {@link Tensor.toTypedArray}).
    * @throws {@link ShapeMismatchError} when `numel !== 1`
    */
   item(): number {
@@ -669,8 +685,9 @@ export class Tensor {
 
   /**
    * Frees the tensor's memory now (unless other tensors share it, or a backward pass still needs it:
-   * then when they are gone). Later use throws {@link DisposedTensorError}; `shape`, `dtype` and `device`
-   * stay readable. Disposing twice does nothing.
+   * then when they are gone; or queued work still reads or writes it: then when that work is done). Later
+   * use throws {@link DisposedTensorError}; `shape`, `dtype` and `device` stay readable. Disposing twice
+   * does nothing.
    */
   dispose(): void {
     const state = this.#state;

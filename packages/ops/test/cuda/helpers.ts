@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { backendInfo, cuda } from '../../src/native/backend.js';
+import { hasTensorKernels } from '../../src/native/binding.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -123,12 +124,13 @@ export function hasNaN(a: ArrayLike<number>): boolean {
 export function poison(dtype: DType, numels: readonly number[], copies = 3, device = 0): void {
   if (DRY_RUN) return;
   const b = getCudaBinding('poison');
+  assert.ok(hasTensorKernels(b), 'the CUDA binary has the tensor kernels');
   const held = [];
   for (const n of numels) {
     if (n <= 0) continue;
     for (let c = 0; c < copies; c++) {
       const buf = b.cudaBufferAlloc(device, dtype, n);
-      b.cudaFill(buf, Number.NaN);
+      b.fill({ data: buf, shape: [n], dtype }, Number.NaN);
       held.push(buf);
     }
   }

@@ -162,11 +162,15 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
       const y = ops.deformConv2d(x, w, { offset, padding: 1 });
       ${tail}`;
     const env = { ...process.env };
-    const exit = spawnSync(process.execPath, ['-e', script("for (let i = 0; i < 5; i++) ops.deformConv2d(x, w, { offset, padding: 1 });")], {
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const exit = spawnSync(
+      process.execPath,
+      ['-e', script('for (let i = 0; i < 5; i++) ops.deformConv2d(x, w, { offset, padding: 1 });')],
+      {
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(exit.stderr).toBe('');
     expect(exit.status).toBe(0);
     const waits = spawnSync(
