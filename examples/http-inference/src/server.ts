@@ -5,11 +5,14 @@
 //   GET  /stats     the event loop's delay since the last reset (perf_hooks.monitorEventLoopDelay), in ms
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
+// `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
+// call, on the main thread, as before the queue. For the load test's baseline only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { DcnError, InvalidArgumentError, tensor } from 'tvdcn';
+import { backendInfo, DcnError, InvalidArgumentError, tensor } from 'tvdcn';
 import { loadModel, type LoadedModel } from './model.js';
 
 /** The largest request body accepted (bytes): 64 images of 32×64×64 float32. */
@@ -104,7 +107,25 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(JSON.stringify(value));
 }
 
+/** Switches the native CPU queue on or off (the addon's test hook); false where the addon has none. */
+function setCpuQueue(on: boolean): boolean {
+  const path = backendInfo().path;
+  if (path === null) return false;
+  const addon = createRequire(import.meta.url)(path) as { _setCpuQueue?: (on: boolean) => boolean };
+  if (typeof addon._setCpuQueue !== 'function') return false;
+  addon._setCpuQueue(on);
+  return true;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { port } = await startServer(Number(process.env.PORT ?? 8080));
+  const model = loadModel(); // loads the addon
+  model.layer
+    .forward(tensor(new Float32Array(model.inputChw.reduce((a, b) => a * b)), { shape: [1, ...model.inputChw] }))
+    .toTypedArray();
+  if (process.env.CPU_QUEUE === 'off' && !setCpuQueue(false)) {
+    console.error('server: CPU_QUEUE=off, but the loaded addon has no CPU queue to switch off');
+    process.exit(2);
+  }
+  const { port } = await startServer(Number(process.env.PORT ?? 8080), model);
   console.log(`listening on http://127.0.0.1:${port}`);
 }
