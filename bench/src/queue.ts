@@ -21,6 +21,9 @@ export interface TinyOpRow {
   queuedRoundTrip: number;
   /** Queue off: the kernel runs at the call. */
   sync: number;
+  /** Queue on, nothing run at the call (every op handed to the executor thread): back to back, round trip. */
+  handedOff: number;
+  handedOffRoundTrip: number;
 }
 
 /** Event-loop delay while forwards run, ms. */
@@ -66,6 +69,7 @@ const ops = await import('@tvdcn/ops');
 type Tensor = import('@tvdcn/ops').Tensor;
 interface QueueHooks {
   _setCpuQueue?(on: boolean): boolean;
+  _setCpuInlineCost?(cost: number): void;
   getNumThreads(): number;
 }
 
@@ -137,7 +141,12 @@ function tinyOps(n: number): TinyOpRow[] {
     timeLoop(Math.ceil(n / 10), once);
     const sync = medianOf(5, () => timeLoop(n, roundTrip));
     setQueue(true);
-    rows.push({ op: name, queued, queuedRoundTrip, sync });
+    b._setCpuInlineCost?.(-1);
+    timeLoop(Math.ceil(n / 10), once);
+    const handedOff = medianOf(5, throughput);
+    const handedOffRoundTrip = medianOf(5, () => timeLoop(n, roundTrip));
+    b._setCpuInlineCost?.(32768);
+    rows.push({ op: name, queued, queuedRoundTrip, sync, handedOff, handedOffRoundTrip });
   }
   return rows;
 }
@@ -256,9 +265,13 @@ const report: QueueReport = {
 };
 
 console.log(`CPU queue (threads ${report.threads}): µs per tiny op`);
-console.log('  op | queued (back to back) | queued + cpuData() each | synchronous path (queue off)');
+console.log(
+  '  op | queue: back to back | queue: + cpuData() each | handed off: back to back | handed off: + cpuData() each | synchronous (queue off)',
+);
 for (const r of report.tiny) {
-  console.log(`  ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)}`);
+  console.log(
+    `  ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.handedOff.toFixed(2)} | ${r.handedOffRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)}`,
+  );
 }
 console.log(`event-loop delay while CPU forwards of ${report.shape} run, awaited with data() (ms)`);
 console.log('  mode | forwards | ms/forward | p50 | p99 | max');

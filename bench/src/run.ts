@@ -140,10 +140,13 @@ function queueMarkdown(q: QueueReport): string[] {
   return [
     `CPU queue (threads ${q.threads}): µs per tiny op (queue.ts; median of 5 runs):`,
     '',
-    '| op | queued, back to back | queued + cpuData() each | synchronous (queue off) |',
-    '|:---|---:|---:|---:|',
+    '"queue": as shipped (tiny work on an idle queue runs at the call); "handed off": every op goes to the executor thread (the full per-op cost of the queue); "back to back": N calls, then one wait; "+ cpuData()": a wait after each call.',
+    '',
+    '| op | queue, back to back | queue + cpuData() | handed off, back to back | handed off + cpuData() | synchronous (queue off) |',
+    '|:---|---:|---:|---:|---:|---:|',
     ...q.tiny.map(
-      (r) => `| ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)} |`,
+      (r) =>
+        `| ${r.op} | ${r.queued.toFixed(2)} | ${r.queuedRoundTrip.toFixed(2)} | ${r.handedOff.toFixed(2)} | ${r.handedOffRoundTrip.toFixed(2)} | ${r.sync.toFixed(2)} |`,
     ),
     '',
     `Event-loop delay (monitorEventLoopDelay, ms) while CPU forwards of ${q.shape} run, each awaited with data(), a 1 ms interval on the loop (bar: p99 < 20 ms with the queue):`,

@@ -138,7 +138,7 @@ Napi::Value CpuQueue::run(Napi::Env env, const char* op, const std::vector<napi_
     --fault_count_;
     fn = [] { throw std::bad_alloc(); };
   }
-  if (cost <= kInlineCost && fault_count_ == 0) {
+  if (cost <= inline_cost_ && fault_count_ == 0) {
     // Tiny work on an idle queue: here, now (the arrays are alive for the call; no references needed).
     WorkQueue::Task task;
     task.op = op;

@@ -38,6 +38,8 @@ class CpuQueue {
   Napi::Value run(Napi::Env env, const char* op, const std::vector<napi_value>& arrays, std::vector<uint64_t> reads,
                   std::vector<uint64_t> writes, std::function<void()> fn, double cost);
   static constexpr double kInlineCost = 1 << 15;
+  // The inline limit in use (kInlineCost; -1: never inline), for benchmarks.
+  void set_inline_cost(double cost) { inline_cost_ = cost; }
 
   // Queues a copy of `bytes` bytes from `src` (storage `src_id`) into `dst`; the promise resolves with
   // `dst` after every task queued before it ran, or rejects with the error poisoning src.
@@ -75,6 +77,7 @@ class CpuQueue {
   napi_threadsafe_function tsfn_ = nullptr;
   bool dead_ = false;  // after the cleanup hook
   bool enabled_ = true;
+  double inline_cost_ = kInlineCost;
   int pending_promises_ = 0;  // JS thread only
   std::string fault_op_;      // JS thread only
   int fault_count_ = 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The JS exports of the CPU execution queue (napi/cpu_queue.h; typed in packages/ops/src/native/binding.ts):
 // cpuQueueSync, cpuQueueRead, cpuQueueForget, and the `_`-prefixed hooks of tests and benchmarks
-// _setCpuQueue, _injectCpuFault, _cpuQueueStats.
+// _setCpuQueue, _setCpuInlineCost, _injectCpuFault, _cpuQueueStats.
 #include <string>
 
 #include "napi/cpu_queue.h"
@@ -64,6 +64,16 @@ Napi::Value SetCpuQueue(const Napi::CallbackInfo& info) {
   });
 }
 
+// _setCpuInlineCost(cost): the most work run at the call on an idle queue (CpuQueue::kInlineCost by default;
+// -1: hand everything to the executor). Benchmarks only.
+Napi::Value SetCpuInlineCost(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    DCN_CHECK(info[0].IsNumber(), kType, "_setCpuInlineCost: expected cost to be a number");
+    CpuQueue::of(info.Env()).set_inline_cost(info[0].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
+  });
+}
+
 // _injectCpuFault(op, count): the next `count` queued tasks of `op` ('*': any) fail with std::bad_alloc
 // instead of running. Tests only.
 Napi::Value InjectCpuFault(const Napi::CallbackInfo& info) {
@@ -87,6 +97,7 @@ void RegisterCpuQueue(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuQueueRead", Napi::Function::New(env, CpuQueueRead, "cpuQueueRead"));
   exports.Set("cpuQueueForget", Napi::Function::New(env, CpuQueueForget, "cpuQueueForget"));
   exports.Set("_setCpuQueue", Napi::Function::New(env, SetCpuQueue, "_setCpuQueue"));
+  exports.Set("_setCpuInlineCost", Napi::Function::New(env, SetCpuInlineCost, "_setCpuInlineCost"));
   exports.Set("_injectCpuFault", Napi::Function::New(env, InjectCpuFault, "_injectCpuFault"));
   exports.Set("_cpuQueueStats", Napi::Function::New(env, CpuQueueStats, "_cpuQueueStats"));
 }

@@ -277,6 +277,8 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   cpuQueueForget?(id: number): void;
   /** Switches the queue off (CPU work runs at the call, after draining) or on; returns the previous state. */
   _setCpuQueue?(on: boolean): boolean;
+  /** The most work (about elements touched) run at the call on an idle queue; -1: none (benchmarks). */
+  _setCpuInlineCost?(cost: number): void;
   /** The next `count` queued tasks of `op` ('*': any) fail with an out-of-memory error (tests only). */
   _injectCpuFault?(op: string, count: number): void;
   _cpuQueueStats?(): NativeCpuQueueStats;

@@ -13,6 +13,7 @@ import {
   OutOfMemoryError,
   randn,
   manualSeed,
+  noGrad,
   type Tensor,
   tensor,
 } from '../../src/index.js';
@@ -120,6 +121,41 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
     y.dispose();
     z.dispose();
     expect(b()._cpuQueueStats().poisoned).toBeLessThan(poisonedBefore);
+  });
+
+  it('a training loop (forward, backward, in-place updates) gives the sequential values', () => {
+    const run = (): number[][] => {
+      const { x, w, offset, mask } = convCase(6, 2, 8, 16);
+      const wp = w.detach();
+      wp.requiresGrad = true;
+      const losses: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const y = conv(x, wp, offset, mask).relu();
+        const loss = y.mul(y).mean();
+        loss.backward();
+        losses.push(loss.item());
+        noGrad(() => wp.add_(wp.grad as Tensor, -0.1)); // queued in place, behind the backward
+        wp.grad = null;
+      }
+      return [losses, Array.from(wp.toTypedArray())];
+    };
+    const sequential = synchronously(run);
+    expect(run()).toEqual(sequential);
+    expect(sequential[0][2]).toBeLessThan(sequential[0][0]);
+  });
+
+  it('an error in a queued elementwise kernel poisons what is computed from it, and only that', () => {
+    const x = randn([64, 1024], { dtype: 'float64' }); // large enough to be queued, not run at the call
+    const good = synchronously(() => Array.from(x.exp().add(1).toTypedArray()));
+    b()._injectCpuFault('unary', 1);
+    const y = x.exp(); // fails in the queue
+    const z = y.add(1); // binary on y: does not run
+    const u = x.add(1); // independent
+    expect(() => z.toTypedArray()).toThrow(OutOfMemoryError);
+    expect(() => z.toTypedArray()).toThrow(/unary failed in queued CPU work/);
+    expect(() => y.sum().item()).toThrow(OutOfMemoryError);
+    expect(Array.from(u.toTypedArray())).toEqual(Array.from(x.toTypedArray(), (v) => v + 1));
+    expect(Array.from(x.exp().add(1).toTypedArray())).toEqual(good);
   });
 
   it('data() of queued work does not block the event loop', async () => {
