@@ -17,6 +17,8 @@ options:
   --losses FILE          also write the per-step losses as JSON
   --fp32-matmul M        float32, tf32x3 or tf32: how float32 products run on CUDA (default tf32x3)
   --quick                fewer steps (CI)
+  --tidy                 wrap each training step in tidy() (for comparison: the default loop frees its
+                         memory without it, as in PyTorch; docs/perf/memory.md)
   --check                exit 1 unless the loss fell 10x, beats the warped input, and the sampling
                          positions are within 0.75 px of the true inverse warp
   -h, --help             this text`;
@@ -32,6 +34,7 @@ export interface DemoOptions {
   fp32Matmul: 'float32' | 'tf32x3' | 'tf32' | null;
   quick: boolean;
   check: boolean;
+  tidy: boolean;
 }
 
 /** A usage error: the message, to be printed with {@link USAGE}. */
@@ -63,6 +66,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
         'fp32-matmul': { type: 'string' },
         quick: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
+        tidy: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -88,5 +92,6 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
     fp32Matmul: (fp32 as DemoOptions['fp32Matmul']) ?? null,
     quick,
     check: values.check === true,
+    tidy: values.tidy === true,
   };
 }

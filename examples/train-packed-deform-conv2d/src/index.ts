@@ -21,6 +21,7 @@ import {
   parseDevice,
   setCudaFloat32Matmul,
   tensor,
+  tidy,
   zeros,
 } from 'tvdcn';
 import { parseDemoArgs, USAGE, UsageError, type DemoOptions } from './cli.js';
@@ -91,14 +92,18 @@ const bar = process.stdout.isTTY
 const losses: number[] = [];
 const t0 = performance.now();
 bar?.start(steps, 0, { loss: '-' });
-for (let step = 0; step < steps; step++) {
+// The training step, as in PyTorch: no tidy() needed. backward() frees the graph's saved tensors, and the
+// intermediate tensors nobody disposes are reclaimed by the garbage collector (docs/perf/memory.md).
+function trainStep(): number {
   optimizer.zeroGrad();
   const loss = mseLoss(layer.forward(x), target);
   loss.backward();
   optimizer.step();
-  const value = loss.item();
+  return loss.item();
+}
+for (let step = 0; step < steps; step++) {
+  const value = opts.tidy ? tidy(trainStep) : trainStep();
   losses.push(value);
-  loss.dispose();
   bar?.update(step + 1, { loss: value.toExponential(3) });
   if (bar === null && ((step + 1) % Math.ceil(steps / 4) === 0 || step + 1 === steps)) {
     console.log(`  step ${String(step + 1).padStart(String(steps).length)}/${steps}  loss ${value.toExponential(3)}`);

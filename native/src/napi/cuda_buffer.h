@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // DeviceBuffer: the JS handle of one block of CUDA device memory (a Napi::ObjectWrap carrying a type
 // tag, so forged or foreign objects are refused). Freed by dispose (cudaBufferFree), else by its
-// finalizer, else by the environment's cleanup hook. Also the helpers the CUDA bindings share: dtype
+// finalizer, else by the environment's cleanup hook. Its bytes are reported to V8 as external memory
+// while it lives (napi_adjust_external_memory), so that V8 collects dropped tensors under device-memory
+// pressure as it does under typed-array pressure. Also the helpers the CUDA bindings share: dtype
 // parsing and number arrays. CUDA build only.
 #pragma once
 #ifdef TVDCN_WITH_CUDA
@@ -35,8 +37,9 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   int64_t numel() const { return numel_; }
   std::size_t bytes() const { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
   bool freed() const { return freed_; }
-  // Returns the memory to the caching allocator; later use throws. Idempotent.
-  void Free();
+  // Returns the memory to the caching allocator; later use throws. Idempotent. `report` false skips
+  // telling V8 (the environment is being torn down).
+  void Free(bool report = true);
 
  private:
   Napi::Value GetNumel(const Napi::CallbackInfo& info);
@@ -50,6 +53,7 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   DType dtype_ = DType::kFloat32;
   int64_t numel_ = 0;
   bool freed_ = true;
+  bool reported_ = false;  // bytes() was added to V8's external memory
   napi_env env_ = nullptr;
 };
 

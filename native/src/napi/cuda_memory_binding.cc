@@ -62,7 +62,7 @@ void cleanup_env(void* arg) {
     state = it->second;
     env_states().erase(it);
   }
-  for (DeviceBuffer* b : state->live) b->Free();
+  for (DeviceBuffer* b : state->live) b->Free(/*report=*/false);
   state->live.clear();
   // Return the cached blocks to the driver as well (they are free: safe for other environments), so that
   // no device memory of ours is held at exit (compute-sanitizer --leak-check full reports what is).
@@ -162,6 +162,8 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   numel_ = args->numel;
   freed_ = false;
   env_ = env;
+  int64_t external = 0;
+  reported_ = napi_adjust_external_memory(env, static_cast<int64_t>(bytes()), &external) == napi_ok;
   std::lock_guard<std::mutex> lock(env_mutex());
   auto it = env_states().find(env);
   if (it != env_states().end()) it->second->live.insert(this);
@@ -176,11 +178,16 @@ DeviceBuffer::~DeviceBuffer() {
   Free();
 }
 
-void DeviceBuffer::Free() {
+void DeviceBuffer::Free(bool report) {
   if (freed_) return;
   freed_ = true;
   cuda::release(device_, data_);
   data_ = nullptr;
+  if (reported_ && report) {
+    int64_t external = 0;
+    napi_adjust_external_memory(env_, -static_cast<int64_t>(bytes()), &external);
+  }
+  reported_ = false;
 }
 
 bool DeviceBuffer::Is(Napi::Value value) {

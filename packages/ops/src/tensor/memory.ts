@@ -88,7 +88,8 @@ function untrack(t: ScopedResource): boolean {
  * Live tensor and memory counters, for finding leaks: compare two calls around the code under suspicion.
  *
  * Counts are exact while code runs synchronously. Tensors dropped without `dispose()` are counted until
- * the garbage collector finalizes them (CPU memory is then returned as usual).
+ * their finalizers run, between event-loop turns (never inside a synchronous loop); their memory does not
+ * wait for that: the garbage collector reclaims it when it collects them.
  *
  * @example
  * ```ts

@@ -13,22 +13,70 @@ import { cpuStorageFreed, type QueuedStorage, syncCpuStorage } from '../native/c
 let nextStorageId = 1;
 
 /**
+ * @internal The reference count and the accounting of one storage, kept apart from its memory: what a
+ * garbage-collected tensor's finalizer releases. It must not reference the memory (a CPU storage's typed
+ * array), or the memory would live until finalizers run, which a synchronous loop never lets happen.
+ */
+export class StorageRecord {
+  /** Number of holders (tensors and saved tensors). */
+  refs = 0;
+  /** True once the memory was freed (or collected) and counted as such. */
+  freed = false;
+  /** Returns memory that the garbage collector cannot reclaim by itself (a CUDA buffer); null for none. */
+  releaseMemory: (() => void) | null = null;
+
+  constructor(
+    readonly device: Device,
+    readonly bytes: number,
+  ) {
+    storageAllocated(device, bytes);
+  }
+
+  /** Removes a holder; at zero, counts the memory freed and returns it. True when this freed it. */
+  release(): boolean {
+    if (this.freed) return false;
+    if (--this.refs > 0) return false;
+    this.markFreed();
+    return true;
+  }
+
+  /** Counts the memory freed and returns it (once). */
+  markFreed(): void {
+    if (this.freed) return;
+    this.freed = true;
+    storageFreed(this.device, this.bytes);
+    const releaseMemory = this.releaseMemory;
+    this.releaseMemory = null;
+    releaseMemory?.();
+  }
+}
+
+// NOTE [ Storages the garbage collector reclaims ]
+// A tensor dropped without dispose() is collected by V8 together with its storage when nothing else
+// holds the storage: a CPU storage's typed array is ordinary V8 memory (its ArrayBuffer backing store is
+// counted by V8 as external memory, so allocation pressure triggers collections), and a CUDA buffer is
+// reported to V8 by the addon (napi_adjust_external_memory). Finalizers only fix the counters afterwards:
+// they run as tasks between event-loop turns, never inside a synchronous training loop, so nothing that
+// holds memory may wait for them. This registry counts collected storages as freed and returns what
+// the collector cannot (releaseMemory).
+const collected = new FinalizationRegistry<StorageRecord>((record) => record.markFreed());
+
+/**
  * @internal Memory of `numel` elements of one dtype on one device. Created with no reference; the
  * first holder calls {@link Storage.retain}.
  */
 export abstract class Storage {
   /** Unique id (a counter, never reused): how the native CPU queue tracks the work on this memory. */
   readonly id: number = nextStorageId++;
-  /** Number of holders (tensors and saved tensors). */
-  #refs = 0;
-  #freed = false;
+  readonly #record: StorageRecord;
 
   protected constructor(
     readonly device: Device,
     readonly dtype: DType,
     readonly numel: number,
   ) {
-    storageAllocated(device, this.byteLength);
+    this.#record = new StorageRecord(device, this.byteLength);
+    collected.register(this, this.#record, this.#record);
   }
 
   /** Size in bytes. */
@@ -38,31 +86,38 @@ export abstract class Storage {
 
   /** Number of holders. */
   get refCount(): number {
-    return this.#refs;
+    return this.#record.refs;
   }
 
   /** True once the memory was freed. */
   get freed(): boolean {
-    return this.#freed;
+    return this.#record.freed;
+  }
+
+  /** The reference count without the memory (what a tensor's finalizer holds). */
+  get record(): StorageRecord {
+    return this.#record;
   }
 
   /** Adds a holder. */
   retain(): this {
-    this.#refs++;
+    this.#record.refs++;
     return this;
   }
 
   /** Removes a holder; frees the memory when none is left. */
   release(): void {
-    if (this.#freed) return;
-    if (--this.#refs <= 0) {
-      this.#freed = true;
-      storageFreed(this.device, this.byteLength);
+    if (this.#record.release()) {
+      collected.unregister(this.#record);
       this.free();
     }
   }
 
-  /** Returns the memory to its allocator. */
+  /**
+   * Drops this object's reference to the memory once freed (its releaseMemory, if any, has run). Memory
+   * the garbage collector cannot see goes in {@link StorageRecord.releaseMemory}, which must not capture
+   * the storage.
+   */
   protected abstract free(): void;
 
   /** Throws when the memory can no longer be used (a CPU array whose buffer was detached). */
@@ -82,6 +137,9 @@ export class CpuStorage extends Storage implements QueuedStorage {
   constructor(data: TypedArray) {
     super('cpu', data instanceof Float64Array ? 'float64' : 'float32', data.length);
     this.#data = data;
+    // A storage collected without free() must also forget its poison (captures the id, not the storage).
+    const id = this.id;
+    this.record.releaseMemory = () => cpuStorageFreed({ id, lastTask: 0 });
   }
 
   /**
@@ -117,7 +175,6 @@ export class CpuStorage extends Storage implements QueuedStorage {
   }
 
   protected free(): void {
-    this.#data = null;
-    if (this.lastTask !== 0) cpuStorageFreed(this);
+    this.#data = null; // its poison, if any, was forgotten by the record's releaseMemory
   }
 }

@@ -19,7 +19,7 @@ import { parseDevice, type Device } from './device.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
 import { formatTensor, INSPECT_CUSTOM } from './inspect.js';
 import { setTensorPredicate, tensorCreated, tensorReleased } from './memory.js';
-import { CpuStorage, type Storage } from './storage.js';
+import { CpuStorage, type Storage, type StorageRecord } from './storage.js';
 
 /** A nested array of numbers, as accepted by `tensor()` and returned by `toArray()`. */
 export type NestedArray = readonly (number | NestedArray)[];
@@ -47,18 +47,22 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-/** What a tensor holds and what the garbage collector must release if the tensor is dropped. */
+/**
+ * What the garbage collector must release if the tensor is dropped: its reference on the storage (the
+ * record, not the memory: see storage.ts's NOTE [ Storages the garbage collector reclaims ]) and its node.
+ */
 interface TensorState {
-  storage: Storage | null;
+  record: StorageRecord | null;
   node: TensorGradNode | null;
 }
 
-/** Releases the memory and graph of tensors collected without `dispose()`. */
+/** Releases the storage reference and graph of tensors collected without `dispose()`. */
 const finalizer = new FinalizationRegistry<TensorState>((state) => {
-  if (state.storage === null) return;
+  const record = state.record;
+  if (record === null) return;
+  state.record = null;
   tensorReleased(null);
-  state.storage.release();
-  state.storage = null;
+  record.release();
   const node = state.node;
   state.node = null;
   node?.unref();
@@ -169,6 +173,7 @@ export class Tensor {
   /** Unique id, for debugging. */
   readonly id: number;
 
+  #storage: Storage | null;
   readonly #state: TensorState;
   #requiresGrad = false;
   #grad: Tensor | null = null;
@@ -185,14 +190,15 @@ export class Tensor {
     for (let i = 0; i < shape.length; i++) n *= shape[i];
     this.numel = n;
     this.id = nextId++;
-    this.#state = { storage: storage.retain(), node: null };
+    this.#storage = storage.retain();
+    this.#state = { record: storage.record, node: null };
     finalizer.register(this, this.#state, this);
     tensorCreated(this);
   }
 
   static {
     internals = {
-      storage: (t) => t.#state.storage,
+      storage: (t) => t.#storage,
       node: (t) => t.#state.node,
       setNode: (t, node) => {
         t.#state.node = node;
@@ -212,7 +218,7 @@ export class Tensor {
 
   /** True once `dispose()` was called. */
   get isDisposed(): boolean {
-    return this.#state.storage === null;
+    return this.#storage === null;
   }
 
   /**
@@ -685,10 +691,11 @@ export class Tensor {
    */
   dispose(): void {
     const state = this.#state;
-    const storage = state.storage;
+    const storage = this.#storage;
     if (storage === null) return;
     finalizer.unregister(this);
-    state.storage = null;
+    this.#storage = null;
+    state.record = null;
     tensorReleased(this);
     storage.release();
     const node = state.node;
@@ -723,7 +730,7 @@ export class Tensor {
 
   /** The storage, or a DisposedTensorError naming `op`. */
   #live(op: string): Storage {
-    const storage = this.#state.storage;
+    const storage = this.#storage;
     if (storage === null) {
       throw new DisposedTensorError(`${op}(): the tensor was disposed; ${DISPOSED_HINT}`);
     }

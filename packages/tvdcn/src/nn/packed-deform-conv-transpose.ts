@@ -7,7 +7,7 @@ import type { Tensor } from '@tvdcn/ops';
 import type { IntOrTuple } from '@tvdcn/shape';
 import type { SpatialDim } from '@tvdcn/shape';
 import type { ConvTransposeLayerOptions } from './conv.js';
-import { PackedDeformConvBase, type PackedOptions } from './packed-deform-conv.js';
+import { PackedDeformConvBase, type PackedOptions, withGenerated } from './packed-deform-conv.js';
 
 /** Options of the PackedDeformConvTranspose layers. */
 export interface PackedDeformConvTransposeLayerOptions extends ConvTransposeLayerOptions, PackedOptions {}
@@ -36,8 +36,9 @@ export abstract class PackedDeformConvTransposeNd extends PackedDeformConvBase {
    * @throws {@link InvalidArgumentError} for an `outputSize` this layer cannot produce
    */
   forward(input: Tensor, outputSize?: readonly number[] | null): Tensor {
-    const { offset, mask } = this.generate(input);
-    return this.convTransposeForward(input, offset, mask, outputSize);
+    return withGenerated(this.generate(input), (offset, mask) =>
+      this.convTransposeForward(input, offset, mask, outputSize),
+    );
   }
 }
 

@@ -89,6 +89,32 @@ export function applyActivation(activation: Activation, input: Tensor): Tensor {
   return typeof activation === 'function' ? activation(input) : activation.forward(input);
 }
 
+/**
+ * Applies `activation` to `raw`, a tensor of the layer's own, then disposes `raw` unless the activation
+ * returned it. Intermediate tensors are disposed at once rather than left to the garbage collector: what
+ * autograd saved or queued work still uses keeps its memory until then, and a forward leaves less garbage
+ * (a server's event loop pays for every collection).
+ */
+function activateAndRelease(activation: Activation, raw: Tensor): Tensor {
+  const out = applyActivation(activation, raw);
+  if (out !== raw) raw.dispose();
+  return out;
+}
+
+/** @internal Runs `conv` on the generated offset and mask, then disposes them (see activateAndRelease). */
+export function withGenerated(
+  generated: { offset: Tensor | null; mask: Tensor | null },
+  conv: (offset: Tensor | null, mask: Tensor | null) => Tensor,
+): Tensor {
+  const { offset, mask } = generated;
+  try {
+    return conv(offset, mask);
+  } finally {
+    offset?.dispose();
+    mask?.dispose();
+  }
+}
+
 /** @internal The JSON form of an activation; functions have none. */
 export function activationJSON(op: string, argument: string, activation: Activation | null): JsonValue {
   if (activation === null) return null;
@@ -259,11 +285,11 @@ export class PackedParts {
     let mask: Tensor | null = null;
     if (this.offsetGenerator !== null) {
       offset = this.offsetGenerator.forward(input);
-      if (offsetActivation !== null) offset = applyActivation(offsetActivation, offset);
+      if (offsetActivation !== null) offset = activateAndRelease(offsetActivation, offset);
     }
     if (this.maskGenerator !== null) {
       mask = this.maskGenerator.forward(input);
-      if (maskActivation !== null) mask = applyActivation(maskActivation, mask);
+      if (maskActivation !== null) mask = activateAndRelease(maskActivation, mask);
     }
     return { offset, mask };
   }
@@ -449,8 +475,7 @@ export abstract class PackedDeformConvNd extends PackedDeformConvBase {
    * @returns `[batch, outChannels, *outSize]` (or without `batch`)
    */
   forward(input: Tensor): Tensor {
-    const { offset, mask } = this.generate(input);
-    return this.convForward(input, offset, mask);
+    return withGenerated(this.generate(input), (offset, mask) => this.convForward(input, offset, mask));
   }
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // CudaStorage: device memory behind a tensor, a handle of a native DeviceBuffer. Released to the
-// caching allocator when the last reference goes (dispose, tidy, or the garbage collector's finalizer
-// on the native side as a backstop).
+// caching allocator when the last reference goes (dispose, tidy, a collected tensor's finalizer), or when
+// the storage itself is collected (storage.ts's registry; the DeviceBuffer's native finalizer as a
+// backstop). The addon reports the buffer's bytes to V8 as external memory, so that collection keeps pace.
 
 import type { CudaBinding, CudaDeviceBuffer } from '../../native/cuda-binding.js';
 import { deviceIndex, type Device } from '../../tensor/device.js';
@@ -11,12 +12,12 @@ import { Storage } from '../../tensor/storage.js';
 /** @internal A CUDA storage. */
 export class CudaStorage extends Storage {
   #buffer: CudaDeviceBuffer | null;
-  readonly #binding: CudaBinding;
 
   private constructor(binding: CudaBinding, device: Device, dtype: DType, numel: number, buffer: CudaDeviceBuffer) {
     super(device, dtype, numel);
     this.#buffer = buffer;
-    this.#binding = binding;
+    // Captures the buffer, not the storage: a collected storage's buffer is freed by the storage finalizer.
+    this.record.releaseMemory = () => binding.cudaBufferFree(buffer);
   }
 
   /** Uninitialized device memory of `numel` elements (allocated before it is counted by memory()). */
@@ -33,9 +34,7 @@ export class CudaStorage extends Storage {
   }
 
   protected free(): void {
-    const b = this.#buffer;
-    this.#buffer = null;
-    if (b !== null) this.#binding.cudaBufferFree(b);
+    this.#buffer = null; // returned to the allocator by the record's releaseMemory
   }
 }
 

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Load test of the inference server with autocannon: starts the server in its own process, then for each
+// connection count posts one input image for `--duration` seconds and reports requests/s, the p50/p99
+// latency, and the server's event-loop delay (perf_hooks.monitorEventLoopDelay) over that run. Each mode
+// gets a fresh server: `queue` (the CPU queue on, the default) and `sync` (CPU_QUEUE=off: the same server
+// with synchronous calls, the baseline), alternated for `--rounds` rounds so both see the same machine load.
+//   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { backendInfo } from 'tvdcn';
+import { INPUT_CHW } from './model.js';
+
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '1,4,16' },
+    duration: { type: 'string', default: '10' },
+    modes: { type: 'string', default: 'sync,queue' },
+    rounds: { type: 'string', default: '1' },
+    json: { type: 'string' },
+  },
+});
+const connectionCounts = (values.connections as string).split(',').map(Number);
+const duration = Number(values.duration);
+const modes = (values.modes as string).split(',');
+for (const m of modes)
+  if (m !== 'sync' && m !== 'queue') throw new Error(`--modes: expected sync and/or queue, got ${m}`);
+const rounds = Number(values.rounds);
+
+/** Starts `tsx src/server.ts` on a free port; resolves with its URL once it listens. */
+function startServer(mode: string): Promise<{ child: ChildProcess; url: string }> {
+  const server = fileURLToPath(new URL('server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+    env: { ...process.env, PORT: '0', CPU_QUEUE: mode === 'sync' ? 'off' : 'on' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
+  });
+}
+
+interface Row {
+  mode: string;
+  round: number;
+  connections: number;
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  errors: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
+}
+
+const loadBefore = loadavg()[0];
+const [c, h, w] = INPUT_CHW;
+const input = new Float32Array(c * h * w);
+for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
+const body = Buffer.from(input.buffer);
+const rows: Row[] = [];
+for (let round = 1; round <= rounds; round++) {
+  for (const mode of modes) {
+    const { child, url } = await startServer(mode);
+    try {
+      // Warm-up (first calls load the addon and size the thread pool's scratch).
+      for (let i = 0; i < 3; i++) await fetch(`${url}/predict`, { method: 'POST', body });
+      for (const connections of connectionCounts) {
+        await fetch(`${url}/stats/reset`, { method: 'POST' });
+        const result = await autocannon({ url: `${url}/predict`, method: 'POST', body, connections, duration });
+        const stats = (await (await fetch(`${url}/stats`)).json()) as { eventLoopDelayMs: Row['eventLoopDelayMs'] };
+        rows.push({
+          mode,
+          round,
+          connections,
+          requestsPerSecond: result.requests.average,
+          latencyP50Ms: result.latency.p50,
+          latencyP99Ms: result.latency.p99,
+          errors: result.errors + result.non2xx + result.timeouts,
+          eventLoopDelayMs: stats.eventLoopDelayMs,
+        });
+        console.error(`  round ${round}, ${mode}, ${connections} connections: ${result.requests.average} req/s`);
+      }
+    } finally {
+      child.kill();
+    }
+  }
+}
+const info = backendInfo();
+const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${info.candidate ?? 'no binary'}`;
+const load = `${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)}`;
+console.log(`\nmachine: ${machine}; 1-minute load average before / after: ${load}`);
+console.log(`input 1×${c}×${h}×${w} float32 per request, ${duration} s per row; sync = CPU queue off (the baseline)\n`);
+console.log(
+  '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | errors |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(
+    `| ${r.mode} | ${r.round} | ${r.connections} | ${r.requestsPerSecond.toFixed(1)} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ` +
+      `${r.eventLoopDelayMs.p99} / ${r.eventLoopDelayMs.max} | ${r.errors} |`,
+  );
+}
+if (values.json)
+  writeFileSync(values.json as string, `${JSON.stringify({ machine, load, duration, rows }, null, 2)}\n`);

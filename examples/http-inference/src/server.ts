@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// The inference server: node:http, one PackedDeformConv2d loaded from safetensors.
+//   POST /predict   body: N images of INPUT_CHW as float32 little-endian; reply: the output, same encoding,
+//                   its shape in the x-shape header
+//   GET  /stats     the event loop's delay since the last reset (perf_hooks.monitorEventLoopDelay), in ms
+//   POST /stats/reset
+// `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
+// `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
+// call, on the main thread, as before the queue. For the load test's baseline only.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { backendInfo, DcnError, InvalidArgumentError, tensor } from 'tvdcn';
+import { loadModel, type LoadedModel } from './model.js';
+
+/** The largest request body accepted (bytes): 64 images of 32×64×64 float32. */
+const MAX_BODY = 64 * 32 * 64 * 64 * 4;
+
+/** Reads the whole body, or throws a 413-worthy error past `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The handler of POST /predict: the library call is the two lines in the middle. */
+async function predict(model: LoadedModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req, MAX_BODY);
+  const [c, h, w] = model.inputChw;
+  const per = c * h * w * 4;
+  if (body.byteLength === 0 || body.byteLength % per !== 0) {
+    throw new HttpError(
+      400,
+      `expected N × ${c}×${h}×${w} float32 values (a multiple of ${per} bytes), got ${body.byteLength} bytes`,
+    );
+  }
+  const values = new Float32Array(body.byteLength / 4);
+  body.copy(Buffer.from(values.buffer)); // aligned copy: a Buffer's offset need not be a multiple of 4
+  const x = tensor(values, { shape: [body.byteLength / per, c, h, w], copy: false });
+  const y = model.layer.forward(x);
+  const out = await y.data(); // the event loop serves other requests while this waits
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-shape': y.shape.join(',') });
+  res.end(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+  x.dispose();
+  y.dispose();
+}
+
+/** Starts the server on `port` (0: a free one); resolves once it listens. */
+export async function startServer(port: number, model = loadModel()): Promise<{ server: Server; port: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let served = 0;
+  const server = createServer((req, res) => {
+    const route = `${req.method} ${req.url}`;
+    const work =
+      route === 'POST /predict'
+        ? predict(model, req, res).then(() => void served++)
+        : route === 'GET /stats'
+          ? Promise.resolve(sendJson(res, 200, stats(delay, served)))
+          : route === 'POST /stats/reset'
+            ? Promise.resolve(delay.reset()).then(() => sendJson(res, 200, { reset: true }))
+            : Promise.reject(new HttpError(404, `no route ${route}`));
+    work.catch((e: unknown) => {
+      // Our typed errors name what was wrong with the input; anything else is the server's fault.
+      const status = e instanceof HttpError ? e.status : e instanceof InvalidArgumentError ? 400 : 500;
+      const message = e instanceof HttpError || e instanceof DcnError ? e.message : 'internal error';
+      if (status === 500) console.error(e);
+      if (!res.headersSent) sendJson(res, status, { error: message });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function stats(delay: ReturnType<typeof monitorEventLoopDelay>, served: number) {
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  return {
+    served,
+    eventLoopDelayMs: {
+      p50: ms(delay.percentile(50)),
+      p99: ms(delay.percentile(99)),
+      max: ms(delay.max),
+      mean: ms(delay.mean),
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+/** Switches the native CPU queue on or off (the addon's test hook); false where the addon has none. */
+function setCpuQueue(on: boolean): boolean {
+  const path = backendInfo().path;
+  if (path === null) return false;
+  const addon = createRequire(import.meta.url)(path) as { _setCpuQueue?: (on: boolean) => boolean };
+  if (typeof addon._setCpuQueue !== 'function') return false;
+  addon._setCpuQueue(on);
+  return true;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const model = loadModel(); // loads the addon
+  model.layer
+    .forward(tensor(new Float32Array(model.inputChw.reduce((a, b) => a * b)), { shape: [1, ...model.inputChw] }))
+    .toTypedArray();
+  if (process.env.CPU_QUEUE === 'off' && !setCpuQueue(false)) {
+    console.error('server: CPU_QUEUE=off, but the loaded addon has no CPU queue to switch off');
+    process.exit(2);
+  }
+  const { port } = await startServer(Number(process.env.PORT ?? 8080), model);
+  console.log(`listening on http://127.0.0.1:${port}`);
+}

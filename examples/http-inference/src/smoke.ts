@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// CI smoke test of the inference server: starts it in this process on a free port, posts a few inputs and
+// checks each reply against a direct forward of the same model; checks that a malformed body gets a 400.
+// Ends with one "http-inference-smoke: N passed, N failed" line.
+import { INPUT_CHW, loadModel } from './model.js';
+import { startServer } from './server.js';
+import { tensor } from 'tvdcn';
+
+const { server, port } = await startServer(0);
+const url = `http://127.0.0.1:${port}`;
+const reference = loadModel();
+const [c, h, w] = INPUT_CHW;
+let passed = 0;
+let failed = 0;
+function check(name: string, ok: boolean, detail = ''): void {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
+}
+
+try {
+  for (const [n, seed] of [
+    [1, 1],
+    [2, 2],
+    [1, 3],
+  ] as const) {
+    const input = new Float32Array(n * c * h * w);
+    for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.013 * seed + seed);
+    const res = await fetch(`${url}/predict`, { method: 'POST', body: Buffer.from(input.buffer) });
+    const got = new Float32Array(await res.arrayBuffer());
+    const expected = reference.layer.forward(tensor(input, { shape: [n, c, h, w] }));
+    const want = expected.toTypedArray();
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    const shapeOk = res.headers.get('x-shape') === expected.shape.join(',');
+    check(
+      `POST /predict (${n} image${n > 1 ? 's' : ''}) equals a direct forward`,
+      res.status === 200 && got.length === want.length && shapeOk && maxDiff <= 1e-5,
+      `status ${res.status}, ${got.length} values, shape ${res.headers.get('x-shape')}, max |diff| ${maxDiff}`,
+    );
+  }
+  const bad = await fetch(`${url}/predict`, { method: 'POST', body: Buffer.alloc(12) });
+  check('a malformed body gets 400 with a message', bad.status === 400 && /float32/.test(await bad.text()));
+  const stats = (await (await fetch(`${url}/stats`)).json()) as { served: number; eventLoopDelayMs: { max: number } };
+  check('GET /stats counts the requests', stats.served === 3, JSON.stringify(stats));
+} catch (e) {
+  check('the server answers', false, String(e));
+} finally {
+  server.close();
+}
+console.log(`http-inference-smoke: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
