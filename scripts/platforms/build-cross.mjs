@@ -108,7 +108,27 @@ if (target === 'linux-arm64-gnu') {
   ];
   if (spawnSync('sh', ['-c', 'command -v ninja']).status === 0) args.push('-G', 'Ninja');
   run('emcmake', ['cmake', ...args], { env });
-  run('cmake', ['--build', dir, '--parallel', jobs], { env });
+  // The link leaves undefined only the napi_* functions that tensor_arg.cc's Napi readers reference and the
+  // WebAssembly API never calls (-sERROR_ON_UNDEFINED_SYMBOLS=0 keeps them from failing the link, warnings on):
+  // any other undefined symbol (a function of native/src this build lacks) would abort at run time, so it
+  // fails the build here.
+  console.log(`[cross] cmake --build ${dir} --parallel ${jobs}`);
+  const built = spawnSync('cmake', ['--build', dir, '--parallel', jobs], { cwd: root, env, encoding: 'utf8' });
+  process.stdout.write(built.stdout ?? '');
+  process.stderr.write(built.stderr ?? '');
+  if (built.status !== 0) {
+    console.error(`[cross] failed (exit ${built.status}): cmake --build ${dir}`);
+    process.exit(built.status ?? 1);
+  }
+  const undefinedSymbols = [
+    ...new Set([...`${built.stdout}${built.stderr}`.matchAll(/undefined symbol: (\S+)/g)].map((m) => m[1])),
+  ];
+  const unexpected = undefinedSymbols.filter((name) => !name.startsWith('napi_'));
+  console.log(`[cross] undefined at link: ${undefinedSymbols.length} symbols, all napi_* but ${unexpected.length}`);
+  if (unexpected.length > 0) {
+    console.error(`[cross] undefined symbols other than napi_*: ${unexpected.join(', ')}`);
+    process.exit(1);
+  }
   // Two variants (native/wasm/CMakeLists.txt): one thread, and pthreads (its .mjs starts tvdcn-threads.worker.js).
   const want = ['tvdcn.mjs', 'tvdcn.wasm', 'tvdcn-threads.mjs', 'tvdcn-threads.wasm', 'tvdcn-threads.worker.js'];
   const out = readdirSync(dir);

@@ -445,11 +445,15 @@ export function getLoaded(): LoadedBinding {
  * require an ES module.
  */
 export async function loadBackendAsync(): Promise<LoadedBinding> {
-  if (cached) return cached;
+  // The WebAssembly build's Workers start once the event loop turns: wait for them here, also when the
+  // first op has loaded it already.
+  if (cached) {
+    await cached.wasm?.whenRunning();
+    return cached;
+  }
   if (isNode()) {
     try {
       const l = getLoaded();
-      // The WebAssembly build's Workers start once the event loop turns: wait for them here.
       await l.wasm?.whenRunning();
       return l;
     } catch (e) {
