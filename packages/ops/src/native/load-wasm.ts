@@ -7,8 +7,8 @@
 // Two variants: tvdcn-threads (pthreads on Web Workers; shared memory) where the host allows it — Node
 // (worker_threads, through a Web-Worker facade), and browsers on a cross-origin-isolated page — else
 // tvdcn (one thread). The thread count is fixed when the module loads (TVDCN_NUM_THREADS or every core in
-// Node, navigator.hardwareConcurrency up to 16 in browsers); setNumThreads() can lower it and raise it
-// back. The Workers start while the loader returns: a kernel uses those already running
+// Node, navigator.hardwareConcurrency up to 16 in browsers); the binding's setNumThreads() can lower it
+// and raise it back. The Workers start while the loader returns: a kernel uses those already running
 // (native/wasm/parallel_wasm.cc), and `loadBackend()` waits for all of them.
 import type { NativeBinding } from './binding.js';
 import { resolveNumThreads } from './num-threads.js';
