@@ -177,7 +177,8 @@ async function parent(): Promise<void> {
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const load = os.loadavg().map((l) => l.toFixed(1));
+  console.log(`load average at the end: ${load.join(' ')}`);
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3] as Backend, process.argv[4]!, Number(process.argv[5]));
