@@ -24,7 +24,7 @@ export interface WasmPackage {
   nodeWorkerUrl: URL;
 }
 
-/** Which build of `@tvdcn/wasm32` serves, and with how many threads (part of {@link BackendInfo}). */
+/** Which build of `@tvdcn/wasm32` serves, and with how many threads (`backendInfo().wasm`). */
 export interface WasmBackendInfo {
   /**
    * `'threads'`: `tvdcn-threads.wasm`, pthreads on Web Workers (worker_threads in Node) sharing one
