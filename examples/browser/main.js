@@ -80,7 +80,8 @@ async function main() {
   status.textContent =
     `backend: ${b.binary} (${b.candidate}), ${b.path}\n` +
     `forward of [1, 3, ${size}, ${size}] with a 5x5 PackedDeformConv2d: ${ms.toFixed(1)} ms\n` +
-    `cross-origin isolated: ${self.crossOriginIsolated}; loaded via ${info.attempts.map((a) => a.reason).join(', ')}`;
+    `cross-origin isolated: ${self.crossOriginIsolated}; loaded via ${info.attempts.map((a) => a.reason).join(', ')}\n` +
+    `build: ${b.wasm?.variant ?? 'native'}, ${b.wasm?.numThreads ?? '?'} thread(s): ${b.wasm?.reason ?? ''}`;
   document.body.dataset.done = '1';
 }
 

@@ -24,6 +24,12 @@
 #include "mask/mask_softmax.h"
 #include "napi/tensor_arg.h"
 
+namespace dcn::wasm {
+int start_threads(int n);  // parallel_wasm.cc
+int running_threads();
+double worker_runs();
+}  // namespace dcn::wasm
+
 namespace {
 
 using dcn::ErrorKind;
@@ -155,6 +161,12 @@ EMSCRIPTEN_KEEPALIVE int tvdcn_get_num_threads() { return dcn::get_num_threads()
 EMSCRIPTEN_KEEPALIVE int tvdcn_set_num_threads(int n) {
   return guarded([&] { dcn::set_num_threads(n); });
 }
+// Creates the worker threads (n - 1 of them, once; parallel_wasm.cc) and returns how many were created.
+EMSCRIPTEN_KEEPALIVE int tvdcn_start_threads(int n) { return dcn::wasm::start_threads(n); }
+// How many of them run already (each joins the pool when its Worker has started).
+EMSCRIPTEN_KEEPALIVE int tvdcn_running_threads() { return dcn::wasm::running_threads(); }
+// How many times a worker thread has run its part of a parallel region (for tests).
+EMSCRIPTEN_KEEPALIVE double tvdcn_worker_runs() { return dcn::wasm::worker_runs(); }
 EMSCRIPTEN_KEEPALIVE int tvdcn_threads_enabled() {
 #ifdef __EMSCRIPTEN_PTHREADS__
   return 1;

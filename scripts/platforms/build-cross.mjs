@@ -3,7 +3,7 @@
 // Cross-builds one binary package on this (x86-64 Debian) machine and copies the result into the package:
 //   node scripts/platforms/build-cross.mjs linux-arm64-gnu   g++-aarch64-linux-gnu  -> packages/bin-linux-arm64-gnu/bin/tvdcn.node
 //   node scripts/platforms/build-cross.mjs win32-x64-gnu     mingw-w64 (posix)      -> packages/bin-win32-x64-gnu/bin/tvdcn.node
-//   node scripts/platforms/build-cross.mjs wasm32            emscripten             -> packages/bin-wasm32/bin/tvdcn.{mjs,wasm}
+//   node scripts/platforms/build-cross.mjs wasm32            emscripten             -> packages/bin-wasm32/bin/tvdcn{,-threads}.{mjs,wasm}
 // Headers come from node-api-headers and node-addon-api (workspace devDependencies of native/): nothing is
 // downloaded. The native addon's own CMakeLists.txt is used with a toolchain file (wasm32: native/wasm/).
 import { spawnSync } from 'node:child_process';
@@ -97,17 +97,48 @@ if (target === 'linux-arm64-gnu') {
   const dir = join(native, 'build', 'wasm32');
   // Debian's emscripten needs its bundled JS modules on NODE_PATH (else "Cannot find module 'acorn'").
   const env = { ...process.env, NODE_PATH: ['/usr/share/nodejs', process.env.NODE_PATH].filter(Boolean).join(':') };
-  const args = ['-S', join(native, 'wasm'), '-B', dir, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_JS_INC=${inc}`];
+  const args = [
+    '-S',
+    join(native, 'wasm'),
+    '-B',
+    dir,
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DTVDCN_WASM_THREADS=ON',
+    `-DCMAKE_JS_INC=${inc}`,
+  ];
   if (spawnSync('sh', ['-c', 'command -v ninja']).status === 0) args.push('-G', 'Ninja');
   run('emcmake', ['cmake', ...args], { env });
-  run('cmake', ['--build', dir, '--parallel', jobs], { env });
-  const out = readdirSync(dir).filter((f) => /^tvdcn\.(mjs|wasm)$/.test(f));
-  if (out.length !== 2) {
-    console.error(`[cross] expected tvdcn.mjs and tvdcn.wasm in ${dir}, found ${out.join(', ')}`);
+  // The link leaves undefined only the napi_* functions that tensor_arg.cc's Napi readers reference and the
+  // WebAssembly API never calls (-sERROR_ON_UNDEFINED_SYMBOLS=0 keeps them from failing the link, warnings on):
+  // any other undefined symbol (a function of native/src this build lacks) would abort at run time, so it
+  // fails the build here.
+  console.log(`[cross] cmake --build ${dir} --parallel ${jobs}`);
+  const built = spawnSync('cmake', ['--build', dir, '--parallel', jobs], { cwd: root, env, encoding: 'utf8' });
+  process.stdout.write(built.stdout ?? '');
+  process.stderr.write(built.stderr ?? '');
+  if (built.status !== 0) {
+    console.error(`[cross] failed (exit ${built.status}): cmake --build ${dir}`);
+    process.exit(built.status ?? 1);
+  }
+  const undefinedSymbols = [
+    ...new Set([...`${built.stdout}${built.stderr}`.matchAll(/undefined symbol: (\S+)/g)].map((m) => m[1])),
+  ];
+  const unexpected = undefinedSymbols.filter((name) => !name.startsWith('napi_'));
+  console.log(`[cross] undefined at link: ${undefinedSymbols.length} symbols, all napi_* but ${unexpected.length}`);
+  if (unexpected.length > 0) {
+    console.error(`[cross] undefined symbols other than napi_*: ${unexpected.join(', ')}`);
+    process.exit(1);
+  }
+  // Two variants (native/wasm/CMakeLists.txt): one thread, and pthreads (its .mjs starts tvdcn-threads.worker.js).
+  const want = ['tvdcn.mjs', 'tvdcn.wasm', 'tvdcn-threads.mjs', 'tvdcn-threads.wasm', 'tvdcn-threads.worker.js'];
+  const out = readdirSync(dir);
+  const missing = want.filter((f) => !out.includes(f));
+  if (missing.length > 0) {
+    console.error(`[cross] expected ${want.join(', ')} in ${dir}; missing ${missing.join(', ')}`);
     process.exit(1);
   }
   install(
-    out.map((f) => [join(dir, f), f]),
+    want.map((f) => [join(dir, f), f]),
     'bin-wasm32',
   );
 } else {

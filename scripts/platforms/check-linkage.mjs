@@ -6,7 +6,9 @@
 //     in `config.glibc` (">=2.28"); it needs no GLIBCXX_/CXXABI_/GCC_ version and no libstdc++/libgcc_s
 //     (both linked statically); only libc, libm, libpthread, libdl, ld-linux are NEEDED.
 //   PE (Windows): x86-64, and the DLL imports only KERNEL32, msvcrt and node.exe (mingw runtime static).
-//   WebAssembly: tvdcn.wasm is a wasm module, imports only from "env"/"wasi_snapshot_preview1", and uses SIMD128.
+//   WebAssembly: tvdcn.wasm and tvdcn-threads.wasm are wasm modules with one import module, SIMD128, the
+//     exports the loader calls, no require() in the glue; the threads build imports a shared memory and
+//     starts its worker script from next to itself.
 // Prints the versions and imports it found, then "linkage: N passed, M failed" (or "skipped" when the
 // package has no binary on this machine: cross-built packages are filled by scripts/platforms/build-cross.mjs).
 import { spawnSync } from 'node:child_process';
@@ -81,31 +83,46 @@ function checkPe(file) {
   check(/napi_register_module_v1/.test(out), 'exports napi_register_module_v1');
 }
 
-function checkWasm(file) {
+function checkWasm(file, threads) {
+  const name = file.split('/').at(-1);
   const bytes = readFileSync(file);
-  check(WebAssembly.validate(bytes), 'a valid WebAssembly module (SIMD128 validated by this V8)');
+  check(WebAssembly.validate(bytes), `${name}: a valid WebAssembly module (SIMD128 validated by this V8)`);
   const mod = new WebAssembly.Module(bytes);
-  const imports = [...new Set(WebAssembly.Module.imports(mod).map((i) => i.module))];
-  console.log(`  import modules: ${imports.join(' ')} (names minified by emscripten -O3)`);
-  check(imports.length === 1, 'one import module (the emscripten glue, no WASI host needed)');
-  const glue = readFileSync(join(pkgDir, 'bin', 'tvdcn.mjs'), 'utf8');
+  const imports = WebAssembly.Module.imports(mod);
+  const modules = [...new Set(imports.map((i) => i.module))];
+  console.log(`  ${name} import modules: ${modules.join(' ')} (names minified by emscripten -O3)`);
+  check(modules.length === 1, `${name}: one import module (the emscripten glue, no WASI host needed)`);
+  // The pthreads build imports its (shared) memory from the glue; the one-thread build defines its own.
+  const memory = imports.some((i) => i.kind === 'memory');
+  check(memory === threads, `${name}: ${threads ? 'imports its shared memory' : 'defines its own memory'}`);
+  const glue = readFileSync(file.replace(/\.wasm$/, '.mjs'), 'utf8');
   const api = [
     'tvdcn_abi_version',
     'tvdcn_deform_conv_forward',
     'tvdcn_deform_conv_backward',
     'tvdcn_mask_softmax_forward',
     'tvdcn_mask_softmax_backward',
+    'tvdcn_start_threads',
+    'tvdcn_running_threads',
   ];
   check(
     api.every((f) => glue.includes(`_${f}`)),
-    `the glue exports ${api.join(', ')}`,
+    `${name}: the glue exports ${api.join(', ')}`,
   );
-  check(!/\brequire\(/.test(glue), 'the glue calls no require() (runs in browsers as an ES module)');
+  check(!/\brequire\(/.test(glue), `${name}: the glue calls no require() (runs in browsers as an ES module)`);
   // 0xfd is the SIMD opcode prefix; a build without -msimd128 has none of its v128 loads (0xfd 0x00).
   check(
     bytes.includes(Buffer.from([0xfd, 0x00])) && bytes.includes(Buffer.from([0x7b])),
-    'contains SIMD128 instructions',
+    `${name}: contains SIMD128 instructions`,
   );
+  if (threads) {
+    const worker = readFileSync(file.replace(/\.wasm$/, '.worker.js'), 'utf8');
+    check(!/\brequire\(/.test(worker), `${name}: its worker script calls no require()`);
+    check(
+      /new Worker\(new URL\("tvdcn-threads\.worker\.js",import\.meta\.url\)\)/.test(glue),
+      `${name}: the glue starts tvdcn-threads.worker.js next to itself (new URL(..., import.meta.url))`,
+    );
+  }
 }
 
 function checkMachO(file) {
@@ -130,7 +147,8 @@ if (pkg.config?.variant === 'wasm') {
     console.log(`linkage: skipped (${wasm} not built here: node scripts/platforms/build-cross.mjs wasm32)`);
     process.exit(0);
   }
-  checkWasm(wasm);
+  checkWasm(wasm, false);
+  checkWasm(join(pkgDir, 'bin', 'tvdcn-threads.wasm'), true);
 } else {
   if (!existsSync(node)) {
     console.log(`linkage: skipped (${node} not built on this machine)`);

@@ -114,7 +114,7 @@ export type { DcnErrorCode } from '@tvdcn/shape';
 
 // #region runtime information
 export { backendInfo, cuda, cudaArchList, cudaVersion, hasOps, loadBackend, withCuda } from './native/backend.js';
-export type { BackendInfo, BackendRequest, LoadAttempt } from './native/backend.js';
+export type { BackendInfo, BackendRequest, LoadAttempt, WasmBackendInfo } from './native/backend.js';
 // #endregion
 
 // #region CUDA runtime

@@ -135,6 +135,7 @@ export type {
   CudaFloat32Matmul,
   CudaMemoryStats,
   LoadAttempt,
+  WasmBackendInfo,
 } from '@tvdcn/ops';
 // #endregion
 

@@ -10,7 +10,10 @@ import {
   type LoadedBinding,
 } from './load-binding.js';
 
+import type { WasmBackendInfo } from './load-wasm.js';
+
 export type { BackendRequest, LoadAttempt } from './load-binding.js';
+export type { WasmBackendInfo } from './load-wasm.js';
 
 /** What {@link backendInfo} reports. */
 export interface BackendInfo {
@@ -42,6 +45,11 @@ export interface BackendInfo {
   error: string | null;
   /** When the WebAssembly build serves because no native binary could: why (also emitted once as a warning). */
   fallbackNotice: string | null;
+  /**
+   * When the WebAssembly build serves: which of its variants (`'threads'` or `'single'`), why, and how
+   * many threads serve now; null for a native binary.
+   */
+  wasm: WasmBackendInfo | null;
 }
 
 function infoOf(l: LoadedBinding): BackendInfo {
@@ -57,6 +65,7 @@ function infoOf(l: LoadedBinding): BackendInfo {
     attempts: l.attempts,
     error: null,
     fallbackNotice: l.fallbackNotice,
+    wasm: l.wasm?.info() ?? null,
   };
 }
 
@@ -95,6 +104,7 @@ export function backendInfo(): BackendInfo {
       attempts: [],
       error: e instanceof Error ? e.message : String(e),
       fallbackNotice: null,
+      wasm: null,
     };
   }
 }

@@ -31,6 +31,8 @@ export interface LoadedBinding {
   cudaUnavailableReason: string | null;
   requested: BackendRequest;
   attempts: LoadAttempt[];
+  /** The WebAssembly build when kind is 'wasm' (its variant and threads), else null. */
+  wasm: LoadedWasm | null;
 }
 
 /** @internal Everything the loader reads from its surroundings, injectable for tests. */
@@ -216,6 +218,7 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
       cudaUnavailableReason: dc.count > 0 ? null : dc.reason,
       requested: env.requested,
       attempts,
+      wasm: null,
     };
   };
   const fail = (): never => {
@@ -225,7 +228,7 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
   if (env.requested === 'wasm') {
     const wasm = tryWasm(env, attempts);
     if (!wasm) return fail();
-    return finish(
+    const l = finish(
       wasm.binding,
       wasm.location,
       WASM_PACKAGE,
@@ -237,6 +240,7 @@ export function loadBinding(env: LoaderEnvironment): LoadedBinding {
       },
       'wasm',
     );
+    return { ...l, wasm };
   }
 
   if (env.nativePath) {
@@ -385,8 +389,9 @@ function wasmFallback(
   const why = attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ');
   const notice =
     `tvdcn: no native binary serves ${env.platform} (${why}); using the WebAssembly build ${WASM_PACKAGE} ` +
-    `(CPU kernels, one thread, several times slower). Native packages exist for: ${supported}.`;
-  return finish(
+    `(CPU kernels, ${wasm.info().variant === 'threads' ? `${wasm.info().workers + 1} threads` : 'one thread'}, ` +
+    `several times slower). Native packages exist for: ${supported}.`;
+  const l = finish(
     wasm.binding,
     wasm.location,
     WASM_PACKAGE,
@@ -399,6 +404,7 @@ function wasmFallback(
     'wasm',
     notice,
   );
+  return { ...l, wasm };
 }
 
 let cached: LoadedBinding | null = null;
@@ -439,10 +445,17 @@ export function getLoaded(): LoadedBinding {
  * require an ES module.
  */
 export async function loadBackendAsync(): Promise<LoadedBinding> {
-  if (cached) return cached;
+  // The WebAssembly build's Workers start once the event loop turns: wait for them here, also when the
+  // first op has loaded it already.
+  if (cached) {
+    await cached.wasm?.whenRunning();
+    return cached;
+  }
   if (isNode()) {
     try {
-      return getLoaded();
+      const l = getLoaded();
+      await l.wasm?.whenRunning();
+      return l;
     } catch (e) {
       const requested = parseBackendRequest(process.env.TVDCN_BACKEND);
       if (requested === 'cuda' || !(e instanceof NativeLoadError) || !/require of an ES module/.test(e.message))
@@ -473,6 +486,7 @@ export async function loadBackendAsync(): Promise<LoadedBinding> {
     cudaUnavailableReason: 'the WebAssembly build has no CUDA',
     requested: isNode() ? parseBackendRequest(process.env.TVDCN_BACKEND) : 'auto',
     attempts: [attempt],
+    wasm,
   };
   return cached;
 }

@@ -24,11 +24,25 @@ export interface TvdcnWasmModule {
   _tvdcn_get_num_threads(): number;
   _tvdcn_set_num_threads(n: number): number;
   _tvdcn_threads_enabled(): number;
+  _tvdcn_start_threads(n: number): number;
+  _tvdcn_running_threads(): number;
+  _tvdcn_worker_runs(): number;
   _tvdcn_deform_conv_forward(params: number, slots: number): number;
   _tvdcn_deform_conv_backward(params: number, slots: number): number;
   _tvdcn_mask_softmax_forward(slots: number, maskGroups: number, kernelPoints: number): number;
   _tvdcn_mask_softmax_backward(slots: number, maskGroups: number, kernelPoints: number): number;
   UTF8ToString(pointer: number): string;
+  /**
+   * The pthreads build's shared memory (load-wasm.ts sets it). A Worker that grows it leaves `HEAPU8` of
+   * this thread on the old, shorter buffer, so views are taken from here.
+   */
+  tvdcnMemory?: { readonly buffer: ArrayBufferLike };
+}
+
+/** This module's memory as bytes, as long as it is now. */
+function heapOf(mod: TvdcnWasmModule): Uint8Array {
+  const buffer = mod.tvdcnMemory?.buffer;
+  return buffer === undefined || buffer === mod.HEAPU8.buffer ? mod.HEAPU8 : new Uint8Array(buffer);
 }
 
 const SLOT = 12; // doubles per tensor slot: present, pointer, dtype, ndim, sizes x8 (wasm_api.cc)
@@ -102,7 +116,7 @@ class CallFrame {
     }
     const slotsPtr = this.#alloc(this.#entries.length * SLOT * 8);
     const paramsPtr = params ? this.#alloc(params.length * 8) : 0;
-    const heap = this.#mod.HEAPU8; // read after the last allocation (memory growth replaces it)
+    const heap = heapOf(this.#mod); // read after the last allocation (memory growth replaces it)
     for (const [buffer, g] of this.#groups) {
       const needsIn = this.#entries.some((e) => e.t && !e.output && cpuArray(e.t, '').buffer === buffer);
       if (needsIn) heap.set(new Uint8Array(buffer, g.lo, g.hi - g.lo), g.ptr);
@@ -136,7 +150,7 @@ class CallFrame {
 
   /** Copies the outputs back into their JS arrays. */
   finish(): void {
-    const heap = this.#mod.HEAPU8;
+    const heap = heapOf(this.#mod); // the kernels' threads may have grown the memory
     for (const e of this.#entries) {
       if (!e.t || !e.output) continue;
       const a = cpuArray(e.t, '');
@@ -172,9 +186,10 @@ function paramsArray(p: NativeDeformConvParams): number[] {
 }
 
 /**
- * @internal A NativeBinding running the WebAssembly kernels of `mod` (an instantiated tvdcn.mjs).
- * `hardwareConcurrency` is what the host reports (navigator / os); the build uses one thread unless it
- * was compiled with pthreads.
+ * @internal A NativeBinding running the WebAssembly kernels of `mod` (an instantiated tvdcn.mjs or
+ * tvdcn-threads.mjs). `hardwareConcurrency` is what the host reports (navigator / os). tvdcn.mjs runs on
+ * the calling thread whatever setNumThreads asks; tvdcn-threads.mjs uses at most the threads it started
+ * with (load-wasm.ts), and setNumThreads(n) above that count uses that count.
  */
 export function createWasmBinding(mod: TvdcnWasmModule, hardwareConcurrency: number): NativeBinding {
   const check = (status: number): void => {

@@ -174,7 +174,14 @@ describe('platforms without a native package, and the WebAssembly fallback', () 
     ...e,
     loadWasm: () => {
       if (!ok) throw Object.assign(new Error("Cannot find module '@tvdcn/wasm32'"), { code: 'MODULE_NOT_FOUND' });
-      return { binding: wasm, location: '/fake/@tvdcn/wasm32/bin/tvdcn.wasm' };
+      const info = { variant: 'single' as const, reason: 'fake', numThreads: 1, workers: 0, runningWorkers: 0 };
+      return {
+        binding: wasm,
+        location: '/fake/@tvdcn/wasm32/bin/tvdcn.wasm',
+        info: () => info,
+        whenRunning: async () => {},
+        workerRuns: () => 0,
+      };
     },
   });
 

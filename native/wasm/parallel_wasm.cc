@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+// core/parallel.h for the WebAssembly builds (replaces core/parallel.cc there). With pthreads (the
+// tvdcn-threads variant) each thread is a Web Worker (worker_threads in Node), and Workers differ from
+// native threads in ways the native pool cannot absorb:
+//  - A Worker starts running only after the JS event loop of the main thread has turned (emscripten posts
+//    the "run" message when the Worker reports "loaded"). Node loads this module synchronously on the first
+//    op, so that op comes before any Worker runs. Workers therefore join the pool when they start
+//    (tid = order of arrival) and a region uses only those already running: until then the caller runs it
+//    alone. parallel.h promises results that do not depend on the thread count, so this changes no value.
+//  - A Worker returns to emscripten's pool only through the event loop, so threads are created once
+//    (tvdcn_start_threads, called by the loader with the count it chose) and never stopped;
+//    set_num_threads(n) only changes how many of them take part (at most the number started + 1).
+//  - The host's core count is the loader's business (navigator.hardwareConcurrency does not exist in Node
+//    20; TVDCN_NUM_THREADS is read from process.env by the loader), so nothing here reads either.
+// Without pthreads (tvdcn.wasm) everything runs on the caller.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+
+#include "core/parallel.h"
+
+#ifdef __EMSCRIPTEN_PTHREADS__
+#include <pthread.h>
+#endif
+
+namespace dcn {
+namespace {
+
+thread_local bool tls_in_region = false;
+
+void run_serial(detail::RegionFn fn, void* ctx) {
+  const bool was = tls_in_region;
+  tls_in_region = true;
+  try {
+    fn(ctx, 0, 1);
+  } catch (...) {
+    tls_in_region = was;
+    throw;
+  }
+  tls_in_region = was;
+}
+
+#ifdef __EMSCRIPTEN_PTHREADS__
+
+// As in core/parallel.cc: poll for about this long before sleeping (regions come back to back).
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+template <typename F>
+bool spin_until(F&& ready) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+    }
+    if (std::chrono::steady_clock::now() >= until) return ready();
+  }
+}
+
+class WorkerPool {
+ public:
+  // Creates n - 1 threads once; returns how many were created (pthread_create fails when emscripten's
+  // pre-loaded Worker pool is smaller).
+  int start(int n) {
+    std::lock_guard<std::mutex> dispatch(dispatch_);
+    if (started_) return spawned_;
+    started_ = true;
+    for (int i = 1; i < n; ++i) {
+      pthread_t t;
+      if (pthread_create(&t, nullptr, &WorkerPool::entry, this) != 0) break;
+      pthread_detach(t);
+      ++spawned_;
+    }
+    size_.store(spawned_ + 1, std::memory_order_relaxed);
+    return spawned_;
+  }
+
+  int size() const { return size_.load(std::memory_order_relaxed); }
+
+  void resize(int n) {
+    std::lock_guard<std::mutex> dispatch(dispatch_);
+    size_.store(std::max(1, std::min(n, spawned_ + 1)), std::memory_order_relaxed);
+  }
+
+  int running() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return running_;
+  }
+
+  // Regions (or parts of one) run by the workers so far: lets tests see that the threads take part.
+  double worker_runs() const { return static_cast<double>(worker_runs_.load(std::memory_order_relaxed)); }
+
+  void run(int max_threads, detail::RegionFn fn, void* ctx) {
+    std::unique_lock<std::mutex> dispatch(dispatch_, std::try_to_lock);
+    // Nested regions and concurrent callers run serially on the caller, as in core/parallel.cc.
+    if (!dispatch.owns_lock() || tls_in_region || max_threads <= 1 || size() <= 1) {
+      run_serial(fn, ctx);
+      return;
+    }
+    int n;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      n = std::min({max_threads, size(), running_ + 1});
+      if (n > 1) {
+        fn_ = fn;
+        ctx_ = ctx;
+        nthreads_ = n;
+        pending_.store(n - 1, std::memory_order_relaxed);
+        error_ = nullptr;
+        generation_.fetch_add(1, std::memory_order_release);
+      }
+    }
+    if (n <= 1) {
+      run_serial(fn, ctx);
+      return;
+    }
+    start_cv_.notify_all();
+    tls_in_region = true;
+    std::exception_ptr mine;
+    try {
+      fn(ctx, 0, n);
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    tls_in_region = false;
+    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
+    std::exception_ptr err = mine ? mine : error_;
+    error_ = nullptr;
+    lock.unlock();
+    if (err) std::rethrow_exception(err);
+  }
+
+ private:
+  static void* entry(void* self) {
+    static_cast<WorkerPool*>(self)->worker_loop();
+    return nullptr;
+  }
+
+  void worker_loop() {
+    tls_in_region = true;
+    int tid;
+    uint64_t seen;
+    {
+      // Arrival order gives the ids 1, 2, ...: a region of n threads uses ids < n, all of them running.
+      std::lock_guard<std::mutex> lock(mu_);
+      tid = ++running_;
+      seen = generation_.load(std::memory_order_relaxed);
+    }
+    for (;;) {
+      detail::RegionFn fn;
+      void* ctx;
+      int n;
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_cv_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        seen = generation_.load(std::memory_order_relaxed);
+        if (tid >= nthreads_) continue;
+        fn = fn_;
+        ctx = ctx_;
+        n = nthreads_;
+      }
+      std::exception_ptr err;
+      try {
+        fn(ctx, tid, n);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      worker_runs_.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (err && !error_) error_ = err;
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_cv_.notify_one();
+    }
+  }
+
+  std::mutex dispatch_;  // held by the one caller that owns the workers
+  bool started_ = false;
+  int spawned_ = 0;
+  std::atomic<int> size_{1};
+
+  std::mutex mu_;  // guards the job fields and running_
+  std::condition_variable start_cv_, done_cv_;
+  int running_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  detail::RegionFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int nthreads_ = 0;
+  std::atomic<int> pending_{0};
+  std::exception_ptr error_;
+  std::atomic<uint64_t> worker_runs_{0};
+};
+
+WorkerPool& pool() {
+  static WorkerPool* p = new WorkerPool();  // never destroyed: its threads live as long as the module
+  return *p;
+}
+
+#endif  // __EMSCRIPTEN_PTHREADS__
+
+}  // namespace
+
+#ifdef __EMSCRIPTEN_PTHREADS__
+int get_num_threads() { return pool().size(); }
+void set_num_threads(int n) { pool().resize(n); }
+namespace detail {
+void run_region(int max_threads, RegionFn fn, void* ctx) { pool().run(max_threads, fn, ctx); }
+}  // namespace detail
+namespace wasm {
+int start_threads(int n) { return pool().start(n); }
+int running_threads() { return pool().running(); }
+double worker_runs() { return pool().worker_runs(); }
+}  // namespace wasm
+#else
+int get_num_threads() { return 1; }
+void set_num_threads(int) {}
+namespace detail {
+void run_region(int, RegionFn fn, void* ctx) { run_serial(fn, ctx); }
+}  // namespace detail
+namespace wasm {
+int start_threads(int) { return 0; }
+int running_threads() { return 0; }
+double worker_runs() { return 0; }
+}  // namespace wasm
+#endif
+
+bool in_parallel_region() { return tls_in_region; }
+
+}  // namespace dcn
