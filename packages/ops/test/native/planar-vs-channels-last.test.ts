@@ -146,8 +146,8 @@ for (const dim of [1, 2, 3] as const) {
     }
   }
 }
-// Wide channel runs (>= 64 channels in every segment of offset, mask and weight group): the regular
-// forward samples them in kernel-point-major order (NOTE [ Forward panels, kernel point major ]).
+// Wide channel runs (>= 64 channels per segment of offset, mask and weight group, several segments): the
+// 64-byte vector spans of the sampler and the packed panels of the forward, over several column tiles.
 const wideCases: ConvCase[] = [];
 for (const dim of [1, 2, 3] as const) {
   for (let i = 0; i < 3; i++) {
