@@ -181,7 +181,7 @@ void uk_neon_f32(int64_t kc, const float* a, const float* b, float* c, int64_t l
   for (int64_t p = 0; p < kc; ++p) {
     const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
     const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
-#define DCN_NEON_ROW(i, av, lane)                     \
+#define DCN_NEON_ROW(i, av, lane)                   \
   r[i][0] = vfmaq_laneq_f32(r[i][0], b0, av, lane); \
   r[i][1] = vfmaq_laneq_f32(r[i][1], b1, av, lane); \
   r[i][2] = vfmaq_laneq_f32(r[i][2], b2, av, lane);
@@ -216,7 +216,7 @@ void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_
   for (int64_t p = 0; p < kc; ++p) {
     const float64x2_t b0 = vld1q_f64(b), b1 = vld1q_f64(b + 2), b2 = vld1q_f64(b + 4), b3 = vld1q_f64(b + 6);
     const float64x2_t a0 = vld1q_f64(a), a1 = vld1q_f64(a + 2), a2 = vld1q_f64(a + 4);
-#define DCN_NEON_ROW(i, av, lane)                     \
+#define DCN_NEON_ROW(i, av, lane)                   \
   r[i][0] = vfmaq_laneq_f64(r[i][0], b0, av, lane); \
   r[i][1] = vfmaq_laneq_f64(r[i][1], b1, av, lane); \
   r[i][2] = vfmaq_laneq_f64(r[i][2], b2, av, lane); \

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Our blocked, packed CPU GEMM (BLIS-style): register-blocked micro-kernels chosen at run time (AVX-512,
-// AVX2+FMA, NEON on AArch64, or portable C++), packing routines, a macro-kernel for callers that produce their own packed
-// panels (the fused im2col of the forward), and a parallel general GEMM. Row-major C throughout.
+// AVX2+FMA, NEON on AArch64, or portable C++), packing routines, a macro-kernel for callers that produce
+// their own packed panels (the fused im2col of the forward), and a parallel general GEMM. Row-major C
+// throughout.
 #pragma once
 #include <cstdint>
 
