@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The CPU GEMM of gemm.h. Micro-kernels are compiled for AVX-512 and AVX2+FMA with function target
-// attributes and picked at run time with __builtin_cpu_supports, so the binary runs on any x86-64;
-// elsewhere only the portable kernel exists.
+// attributes and picked at run time with __builtin_cpu_supports, so the binary runs on any x86-64; on
+// AArch64 (where Advanced SIMD is part of the base ISA) NEON kernels are the default; elsewhere only the
+// portable kernel exists.
 #include "gemm/cpu/gemm.h"
 
 #include <algorithm>
@@ -16,6 +17,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #define DCN_GEMM_X86 1
 #include <immintrin.h>
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define DCN_GEMM_NEON 1
+#include <arm_neon.h>
 #endif
 
 namespace dcn::cpu {
@@ -166,6 +171,78 @@ __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* 
 }
 #endif
 
+#if DCN_GEMM_NEON
+// AArch64 NEON, float: 8 x 12 (24 accumulators + 3 B vectors + 2 A vectors of 32 q registers); each A
+// element is used through its lane (fmla by element), so A needs no broadcast.
+void uk_neon_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  float32x4_t r[8][3];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < 8; ++i) r[i][0] = r[i][1] = r[i][2] = vdupq_n_f32(0.0f);
+  for (int64_t p = 0; p < kc; ++p) {
+    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
+    const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
+#define DCN_NEON_ROW(i, av, lane)                   \
+  r[i][0] = vfmaq_laneq_f32(r[i][0], b0, av, lane); \
+  r[i][1] = vfmaq_laneq_f32(r[i][1], b1, av, lane); \
+  r[i][2] = vfmaq_laneq_f32(r[i][2], b2, av, lane);
+    DCN_NEON_ROW(0, a0, 0)
+    DCN_NEON_ROW(1, a0, 1)
+    DCN_NEON_ROW(2, a0, 2)
+    DCN_NEON_ROW(3, a0, 3)
+    DCN_NEON_ROW(4, a1, 0)
+    DCN_NEON_ROW(5, a1, 1)
+    DCN_NEON_ROW(6, a1, 2)
+    DCN_NEON_ROW(7, a1, 3)
+#undef DCN_NEON_ROW
+    a += 8;
+    b += 12;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < 8; ++i) {
+    float* ci = c + i * ldc;
+    DCN_UNROLL_FULL
+    for (int j = 0; j < 3; ++j) {
+      if (accumulate) r[i][j] = vaddq_f32(r[i][j], vld1q_f32(ci + 4 * j));
+      vst1q_f32(ci + 4 * j, r[i][j]);
+    }
+  }
+}
+
+// AArch64 NEON, double: 6 x 8 (24 accumulators + 4 B vectors + 3 A vectors).
+void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool accumulate) {
+  float64x2_t r[6][4];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < 6; ++i) r[i][0] = r[i][1] = r[i][2] = r[i][3] = vdupq_n_f64(0.0);
+  for (int64_t p = 0; p < kc; ++p) {
+    const float64x2_t b0 = vld1q_f64(b), b1 = vld1q_f64(b + 2), b2 = vld1q_f64(b + 4), b3 = vld1q_f64(b + 6);
+    const float64x2_t a0 = vld1q_f64(a), a1 = vld1q_f64(a + 2), a2 = vld1q_f64(a + 4);
+#define DCN_NEON_ROW(i, av, lane)                   \
+  r[i][0] = vfmaq_laneq_f64(r[i][0], b0, av, lane); \
+  r[i][1] = vfmaq_laneq_f64(r[i][1], b1, av, lane); \
+  r[i][2] = vfmaq_laneq_f64(r[i][2], b2, av, lane); \
+  r[i][3] = vfmaq_laneq_f64(r[i][3], b3, av, lane);
+    DCN_NEON_ROW(0, a0, 0)
+    DCN_NEON_ROW(1, a0, 1)
+    DCN_NEON_ROW(2, a1, 0)
+    DCN_NEON_ROW(3, a1, 1)
+    DCN_NEON_ROW(4, a2, 0)
+    DCN_NEON_ROW(5, a2, 1)
+#undef DCN_NEON_ROW
+    a += 6;
+    b += 8;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < 6; ++i) {
+    double* ci = c + i * ldc;
+    DCN_UNROLL_FULL
+    for (int j = 0; j < 4; ++j) {
+      if (accumulate) r[i][j] = vaddq_f64(r[i][j], vld1q_f64(ci + 2 * j));
+      vst1q_f64(ci + 2 * j, r[i][j]);
+    }
+  }
+}
+#endif
+
 const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic"};
 const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic"};
 #if DCN_GEMM_X86
@@ -173,6 +250,10 @@ const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2"};
 const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2"};
 const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512"};
 const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512"};
+#endif
+#if DCN_GEMM_NEON
+const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon"};
+const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon"};
 #endif
 
 bool cpu_has(GemmIsa isa) {
@@ -183,6 +264,8 @@ bool cpu_has(GemmIsa isa) {
     case GemmIsa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     default: return true;
   }
+#elif DCN_GEMM_NEON
+  return isa == GemmIsa::kGeneric || isa == GemmIsa::kAuto || isa == GemmIsa::kNeon;
 #else
   return isa == GemmIsa::kGeneric || isa == GemmIsa::kAuto;
 #endif
@@ -191,7 +274,11 @@ bool cpu_has(GemmIsa isa) {
 GemmIsa best_isa() {
   if (cpu_has(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
   if (cpu_has(GemmIsa::kAvx2)) return GemmIsa::kAvx2;
+#if DCN_GEMM_NEON
+  return GemmIsa::kNeon;
+#else
   return GemmIsa::kGeneric;
+#endif
 }
 
 std::atomic<GemmIsa>& current_isa() {
@@ -217,6 +304,7 @@ const char* gemm_isa_name() {
   switch (current_isa().load()) {
     case GemmIsa::kAvx512: return "avx512";
     case GemmIsa::kAvx2: return "avx2";
+    case GemmIsa::kNeon: return "neon";
     default: return "generic";
   }
 }
@@ -228,6 +316,9 @@ const MicroKernel<float>& micro_kernel<float>() {
     case GemmIsa::kAvx512: return kAvx512F32;
     case GemmIsa::kAvx2: return kAvx2F32;
 #endif
+#if DCN_GEMM_NEON
+    case GemmIsa::kNeon: return kNeonF32;
+#endif
     default: return kGenericF32;
   }
 }
@@ -238,6 +329,9 @@ const MicroKernel<double>& micro_kernel<double>() {
 #if DCN_GEMM_X86
     case GemmIsa::kAvx512: return kAvx512F64;
     case GemmIsa::kAvx2: return kAvx2F64;
+#endif
+#if DCN_GEMM_NEON
+    case GemmIsa::kNeon: return kNeonF64;
 #endif
     default: return kGenericF64;
   }

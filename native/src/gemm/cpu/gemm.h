@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Our blocked, packed CPU GEMM (BLIS-style): register-blocked micro-kernels chosen at run time (AVX-512,
-// AVX2+FMA, or portable C++), packing routines, a macro-kernel for callers that produce their own packed
-// panels (the fused im2col of the forward), and a parallel general GEMM. Row-major C throughout.
+// AVX2+FMA, NEON on AArch64, or portable C++), packing routines, a macro-kernel for callers that produce
+// their own packed panels (the fused im2col of the forward), and a parallel general GEMM. Row-major C
+// throughout.
 #pragma once
 #include <cstdint>
 
@@ -17,12 +18,12 @@ struct MicroKernel {
   const char* isa;
 };
 
-enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512 };
+enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512, kNeon };
 
 // Selects the micro-kernels (kAuto: the best this CPU supports). Returns false, changing nothing, when
 // the CPU lacks the instruction set. A test hook: kernels read the choice once per call.
 bool set_gemm_isa(GemmIsa isa);
-// "avx512", "avx2" or "generic": the micro-kernels in use.
+// "avx512", "avx2", "neon" or "generic": the micro-kernels in use.
 const char* gemm_isa_name();
 
 template <typename T>

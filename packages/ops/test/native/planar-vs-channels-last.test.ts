@@ -146,6 +146,27 @@ for (const dim of [1, 2, 3] as const) {
     }
   }
 }
+// Wide channel runs (>= 64 channels per segment of offset, mask and weight group, several segments): the
+// 64-byte vector spans of the sampler and the packed panels of the forward, over several column tiles.
+const wideCases: ConvCase[] = [];
+for (const dim of [1, 2, 3] as const) {
+  for (let i = 0; i < 3; i++) {
+    const variant = i === 2 ? 3 : i;
+    wideCases.push(
+      randomConvCase(60_000 + 1000 * dim + i, dim, false, {
+        inPerGroup: [64, 67, 80, 130],
+        outPerGroup: [1, 2, 5],
+        groupCounts: (pick, cx) => {
+          const wide = divisorsOf(cx).filter((d) => cx / d >= 64);
+          return { og: variant <= 1 ? pick(wide) : 0, mg: variant === 0 ? pick(wide) : 0 };
+        },
+        kernelSizes: [1, 2, 3],
+        strides: [1, 1, 2],
+        maxSide: dim === 3 ? 5 : dim === 2 ? 9 : 30,
+      }),
+    );
+  }
+}
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -166,6 +187,12 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`float64 to 1e-12 with 3000-byte column tiles: ${caseName(c)}`, () =>
       compare(c, 200 + i, 'float64', 1e-12, 3000));
     it(`float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 300 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of wideCases.entries()) {
+    it(`wide channel runs, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 400 + i, 'float64', 1e-12));
+    it(`wide channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
+      compare(c, 500 + i, 'float64', 1e-12, 20000));
+    it(`wide channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 600 + i, 'float32', 1e-4));
   }
 });
 
