@@ -25,9 +25,12 @@
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/settings.h"
 #include "cuda_runtime/stream.h"
+#include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
+#include "deform_conv/cuda/coord_grads_channels_last.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
+#include "deform_conv/cuda/im2col_channels_last.cuh"
 #include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
 #include "gemm/cuda/gemm.h"
@@ -84,14 +87,30 @@ class DeformConvDriver {
       if (fused_forward<D, T>(device_, s_, regular_view(p_), input, w_, off_, mask_, bias, output)) return;
       const auto chunks = plan(sizeof(T));
       Workspace cols(device_, max_cols(chunks) * sizeof(T));
+      Workspace xl;
+      if (channels_last_fits()) xl = channels_last_copy(input);
       for (const Chunk& ch : chunks) {
-        im2col(ch, input, cols.as<T>());
+        im2col(ch, input, xl.as<T>(), cols.as<T>());
         gemm_forward(ch, cols.as<T>(), output, bias);
       }
     } else {
-      // X = col2im(W^T @ Y) + bias, scattered into a target that starts at bias.
+      // X = col2im(W^T @ Y) + bias, scattered into a target that starts at bias (deterministic mode),
+      // or into a zeroed channels-last target turned into X + bias at the end (NOTE [ Channels-last
+      // col2im ]).
       const int64_t n_x = B_ * cx_ * nx_;
       Workspace acc_ws;
+      if (!deterministic()) {
+        A* gxl = start_channels_last_target(acc_ws);
+        if (!empty()) {
+          const auto chunks = plan(sizeof(A));
+          Workspace dcol(device_, max_cols(chunks) * sizeof(A));
+          for (const Chunk& ch : chunks) {
+            gemm_dcol(ch, input, dcol.as<A>());
+            col2im(ch, dcol.as<A>(), gxl);
+          }
+        }
+        return finish_channels_last_target(output, gxl, bias);
+      }
       A* gx = start_x_target(output, bias, acc_ws);
       if (!empty()) {
         const auto chunks = plan(sizeof(A) + col2im_bytes());
@@ -126,7 +145,10 @@ class DeformConvDriver {
     // Scatter target of the regular input gradient (float32 for the half types).
     Workspace gx_ws;
     A* gx = nullptr;
-    if (scatter) {
+    const bool scatter_cl = scatter && !deterministic();  // NOTE [ Channels-last col2im ]
+    if (scatter_cl) {
+      gx = start_channels_last_target(gx_ws);
+    } else if (scatter) {
       if constexpr (is_half_type<T>) {
         gx_ws = Workspace(device_, B_ * cx_ * nx_ * sizeof(A));
         gx = gx_ws.as<A>();
@@ -163,24 +185,36 @@ class DeformConvDriver {
       const int64_t most = max_cols(chunks);
       Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
       Workspace dcol(device_, need_dcol ? most * sizeof(A) : 0);
+      // The offset gradient, and the mask gradient when mask groups are offset groups, from a
+      // channels-last copy of X (NOTE [ Channels-last coordinate gradients ]) when it fits the workspace.
+      const bool use_xl = (need_cols || grad_offset != nullptr) && channels_last_fits();
+      const bool coord_cl = grad_offset != nullptr && use_xl;
+      const bool mask_cl = coord_cl && grad_mask != nullptr && a_.mg == a_.og;
+      Workspace xl_ws;
+      if (use_xl) xl_ws = channels_last_copy(x);
       bool first = true;
       for (const Chunk& ch : chunks) {
         if (need_cols) {
-          im2col(ch, x, cols.as<T>());
+          im2col(ch, x, xl_ws.as<T>(), cols.as<T>());
           if (gw != nullptr) gemm_weight(ch, ysrc, cols.as<T>(), gw, !first);
           if (tr && grad_input != nullptr) gemm_forward(ch, cols.as<T>(), grad_input, nullptr);
         }
         if (need_dcol) {
           gemm_dcol(ch, ysrc, dcol.as<A>());
           if (scatter) col2im(ch, dcol.as<A>(), gx);
-          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset);
-          if (grad_mask != nullptr) mask_grad(ch, dcol.as<A>(), x, grad_mask);
+          if (coord_cl) {
+            coord_grads(ch, dcol.as<A>(), xl_ws.as<T>(), grad_offset, mask_cl ? grad_mask : nullptr);
+          } else if (grad_offset != nullptr) {
+            offset_grad(ch, dcol.as<A>(), x, grad_offset);
+          }
+          if (grad_mask != nullptr && !mask_cl) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         first = false;
       }
     }
+    if (scatter_cl) finish_channels_last_target(grad_input, gx, nullptr);
     if constexpr (is_half_type<T>) {
-      if (scatter) cast(device_, DType::kFloat32, gx, dtype_of<T>(), grad_input, B_ * cx_ * nx_);
+      if (scatter && !scatter_cl) cast(device_, DType::kFloat32, gx, dtype_of<T>(), grad_input, B_ * cx_ * nx_);
       if (grad_weight != nullptr) cast(device_, DType::kFloat32, gw, dtype_of<T>(), grad_weight, n_w);
     }
   }
@@ -255,8 +289,26 @@ class DeformConvDriver {
     return a;
   }
 
-  void im2col(const Chunk& ch, const T* x, T* cols) const {
+  // X copied channels-last (channels_last_copy) when the copy fits the workspace limit: the column
+  // kernels then read it (NOTE [ Channels-last im2col ], NOTE [ Channels-last coordinate gradients ]).
+  bool channels_last_fits() const {
+    return !empty() && B_ * cx_ * nx_ * static_cast<int64_t>(sizeof(T)) <= workspace_limit();
+  }
+
+  // Columns of a chunk, from the channels-last copy xl when not null, else from x.
+  void im2col(const Chunk& ch, const T* x, const T* xl, T* cols) const {
     const ScopedPhase phase("im2col", s_);
+    if (xl != nullptr) {
+      const ChunkArgs<D> a = args(ch, false);
+      const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kIm2colPositions - 1) / kIm2colPositions);
+      const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
+      if (off_ != nullptr)
+        im2col_channels_last_kernel<D, T, true><<<grid, kIm2colThreads, 0, s_>>>(a, xl, off_, mask_, cols, blocks);
+      else
+        im2col_channels_last_kernel<D, T, false><<<grid, kIm2colThreads, 0, s_>>>(a, xl, off_, mask_, cols, blocks);
+      DCN_CUDA_LAUNCH_CHECK("im2col_channels_last_kernel", grid, kIm2colThreads);
+      return;
+    }
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
@@ -285,13 +337,33 @@ class DeformConvDriver {
         col2im_sorted<D, T, false>(device_, s_, a, dcol, off_, mask_, gx);
       return;
     }
-    const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
-    const unsigned grid = grid_for(n, device_);
+    // gx is the channels-last target here (NOTE [ Channels-last col2im ]).
+    const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
+    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
     if (off_ != nullptr)
-      col2im_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
+      col2im_channels_last_kernel<D, T, true><<<grid, kCol2imThreads, 0, s_>>>(a, dcol, off_, mask_, gx, blocks);
     else
-      col2im_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
-    DCN_CUDA_LAUNCH_CHECK("col2im_kernel", grid, kThreads);
+      col2im_channels_last_kernel<D, T, false><<<grid, kCol2imThreads, 0, s_>>>(a, dcol, off_, mask_, gx, blocks);
+    DCN_CUDA_LAUNCH_CHECK("col2im_channels_last_kernel", grid, kCol2imThreads);
+  }
+
+  // A zeroed channels-last scatter target gxl[B][nx][cx] in the accumulator type.
+  A* start_channels_last_target(Workspace& ws) const {
+    const int64_t n = B_ * cx_ * nx_;
+    ws = Workspace(device_, std::max<int64_t>(1, n) * sizeof(A));
+    if (n > 0) DCN_CUDA_CHECK(cudaMemsetAsync(ws.get(), 0, n * sizeof(A), s_));
+    return ws.as<A>();
+  }
+
+  // out[b][c][s] = T(gxl[b][s][c] (+ bias[c])).
+  void finish_channels_last_target(T* out, const A* gxl, const T* bias) const {
+    const int64_t n = B_ * cx_ * nx_;
+    if (n == 0) return;
+    const ScopedPhase phase("channels_first", s_);
+    const int64_t tiles = B_ * ((cx_ + 31) / 32) * ((nx_ + 31) / 32);
+    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(tiles, static_cast<int64_t>(sms_) * 32));
+    channels_first_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(out, gxl, bias, B_, cx_, nx_);
+    DCN_CUDA_LAUNCH_CHECK("channels_first_kernel", grid, 256);
   }
 
   void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset) const {
@@ -301,6 +373,32 @@ class DeformConvDriver {
     const unsigned grid = grid_for(n, device_);
     offset_grad_kernel<D, T><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset);
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
+  }
+
+  // xl[b][s][c] = x[b][c][s], every image.
+  Workspace channels_last_copy(const T* x) const {
+    Workspace ws(device_, std::max<int64_t>(1, B_ * cx_ * nx_) * sizeof(T));
+    const ScopedPhase phase("channels_last", s_);
+    const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
+    const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(std::min<int64_t>(B_, 65535)));
+    fused::to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(x, ws.as<T>(), 0, B_, cx_, nx_, p_tiles);
+    DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+    return ws;
+  }
+
+  // grad_offset (and grad_mask when not null) of a chunk from the channels-last X.
+  void coord_grads(const Chunk& ch, const A* dcol, const T* xl, T* grad_offset, T* grad_mask) const {
+    const ScopedPhase phase("coord_grads", s_);
+    const ChunkArgs<D> a = args(ch, false);
+    const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kCoordPositions - 1) / kCoordPositions);
+    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
+    if (grad_mask != nullptr)
+      coord_grads_channels_last_kernel<D, T, true, true>
+          <<<grid, kCoordThreads, 0, s_>>>(a, dcol, xl, off_, mask_, grad_offset, grad_mask, blocks);
+    else
+      coord_grads_channels_last_kernel<D, T, true, false>
+          <<<grid, kCoordThreads, 0, s_>>>(a, dcol, xl, off_, mask_, grad_offset, grad_mask, blocks);
+    DCN_CUDA_LAUNCH_CHECK("coord_grads_channels_last_kernel", grid, kCoordThreads);
   }
 
   void mask_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_mask) const {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The CUDA column kernels of deformable convolution, in the regular view (see NOTE [ Regular view ] in
-// params.h): im2col (sample X into columns), col2im (scatter column gradients into X, with atomics),
-// and the offset and mask gradients. Each is a grid-stride loop over one chunk of (image, y position)
+// params.h): im2col (sample X into columns) and the offset and mask gradients (col2im, the scatter of
+// column gradients into X, is col2im_channels_last.cuh, or col2im_sorted.cuh in deterministic mode). Each is a grid-stride loop over one chunk of (image, y position)
 // pairs and calls the element bodies of columns.h and the corners of sampling.h, which the CPU kernels
 // share; this file only maps threads to elements.
 //
@@ -197,55 +197,6 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
     }
     for (; c < c_end; ++c, plane += a.nx, out += out_step) {
       *out = convert<T>(sample_value<kCount, A, T, I>(plane, corners) * mask_of(c));
-    }
-  }
-}
-
-struct AtomicAddOp {
-  template <typename A>
-  __device__ __forceinline__ void operator()(A* p, A v) const {
-    atomic_add(p, v);
-  }
-};
-
-// X[b, c, corner] += weight * mask * dcol[bl, c, kpt, ql] over the valid corners (tvdcn-reference §4.2;
-// also the transposed op's forward, §5). gx is the full [B, cx, nx] accumulator.
-template <int D, typename T, bool kDeformable>
-__global__ void col2im_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ offset,
-                              const T* __restrict__ mask, acc_type<T>* __restrict__ gx) {
-  using A = acc_type<T>;
-  const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
-  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const ColumnIndex t(i, a);
-    const int64_t b = a.b0 + t.bl, q = a.q0 + t.ql;
-    int64_t pos[D];
-    base_position<D>(a, q, t.kpt, pos);
-    const int64_t c_begin = t.og * a.cpo + t.slice * a.cper;
-    const int64_t c_end = min(t.og * a.cpo + a.cpo, c_begin + a.cper);
-    const A* in = dcol + ((t.bl * a.cx + c_begin) * a.K + t.kpt) * a.qlen + t.ql;
-    const int64_t in_step = a.K * a.qlen;
-    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + t.kpt) * a.ny + q;
-    if constexpr (kDeformable) {
-      A p[D];
-      deformed_position<D, A, T>(a, offset, b, t.og, t.kpt, q, pos, p);
-      Corners<(1 << D), A, int64_t> corners;
-      linear_corners<D, A, int64_t>(p, a.x_size, A(1), corners);
-      if (corners.valid == 0) continue;
-      for (int64_t c = c_begin; c < c_end; ++c, in += in_step) {
-        A v = *in;
-        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        col2im_element<(1 << D), A, int64_t>(gx + (b * a.cx + c) * a.nx, corners, v, AtomicAddOp{});
-      }
-    } else {
-      Corners<1, A, int64_t> corners;
-      grid_corner<D, A, int64_t>(pos, a.x_size, A(1), corners);
-      if (corners.valid == 0) continue;
-      for (int64_t c = c_begin; c < c_end; ++c, in += in_step) {
-        A v = *in;
-        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        col2im_element<1, A, int64_t>(gx + (b * a.cx + c) * a.nx, corners, v, AtomicAddOp{});
-      }
     }
   }
 }

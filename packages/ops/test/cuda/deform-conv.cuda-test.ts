@@ -340,6 +340,46 @@ const CASES: Case[] = [
     bias: true,
     size: [6, 5, 4],
   },
+  // More than 32 channels per offset group: the channels-last col2im (NOTE [ Channels-last col2im ]) adds
+  // them in slices of 32 (here 32 + 32 + 8, mask groups changing inside a slice) over tiles of 32
+  // positions, the last partial; the input gradient of the first, the forward of the second.
+  {
+    name: 'col2im: 72 channels in one offset group, mg 3',
+    transposed: false,
+    batch: 2,
+    cin: 72,
+    cout: 16,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 3,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [37, 6, 3],
+  },
+  {
+    name: 'col2im transposed: 16 -> 72, groups 2, og 1, stride 2',
+    transposed: true,
+    batch: 2,
+    cin: 16,
+    cout: 72,
+    k: 3,
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 2,
+    og: 1,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    outPad: 1,
+    size: [19, 4, 3],
+  },
 ];
 
 /** The cases the fused forward takes (channels in multiples of 8). */
@@ -351,6 +391,7 @@ const QUICK_CASES = new Set([
   'groups 2, og 2, stride 2, dilation 2',
   'transposed, stride 2, outputPadding 1, groups 2, og 2',
   ...FUSED_CASES.map((c) => c.name),
+  ...CASES.filter((c) => c.name.startsWith('col2im')).map((c) => c.name),
 ]);
 
 const REGULAR = [deformConv1d, deformConv2d, deformConv3d];
@@ -487,7 +528,8 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         (c.name.startsWith('modulated') ||
           c.name.startsWith('groups') ||
           c.name.startsWith('transposed, stride') ||
-          c.name.startsWith('fused'))
+          c.name.startsWith('fused') ||
+          c.name.startsWith('col2im'))
       ) {
         for (const dtype of ['float16', 'bfloat16'] as DType[]) {
           const s = seed++;
