@@ -27,10 +27,8 @@
 #include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
-#include "deform_conv/cuda/coord_grads_channels_last.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
-#include "deform_conv/cuda/im2col_channels_last.cuh"
 #include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
 #include "gemm/cuda/gemm.h"
@@ -87,10 +85,8 @@ class DeformConvDriver {
       if (fused_forward<D, T>(device_, s_, regular_view(p_), input, w_, off_, mask_, bias, output)) return;
       const auto chunks = plan(sizeof(T));
       Workspace cols(device_, max_cols(chunks) * sizeof(T));
-      Workspace xl;
-      if (channels_last_fits()) xl = channels_last_copy(input);
       for (const Chunk& ch : chunks) {
-        im2col(ch, input, xl.as<T>(), cols.as<T>());
+        im2col(ch, input, cols.as<T>());
         gemm_forward(ch, cols.as<T>(), output, bias);
       }
     } else {
@@ -185,29 +181,18 @@ class DeformConvDriver {
       const int64_t most = max_cols(chunks);
       Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
       Workspace dcol(device_, need_dcol ? most * sizeof(A) : 0);
-      // The offset gradient, and the mask gradient when mask groups are offset groups, from a
-      // channels-last copy of X (NOTE [ Channels-last coordinate gradients ]) when it fits the workspace.
-      const bool use_xl = (need_cols || grad_offset != nullptr) && channels_last_fits();
-      const bool coord_cl = grad_offset != nullptr && use_xl;
-      const bool mask_cl = coord_cl && grad_mask != nullptr && a_.mg == a_.og;
-      Workspace xl_ws;
-      if (use_xl) xl_ws = channels_last_copy(x);
       bool first = true;
       for (const Chunk& ch : chunks) {
         if (need_cols) {
-          im2col(ch, x, xl_ws.as<T>(), cols.as<T>());
+          im2col(ch, x, cols.as<T>());
           if (gw != nullptr) gemm_weight(ch, ysrc, cols.as<T>(), gw, !first);
           if (tr && grad_input != nullptr) gemm_forward(ch, cols.as<T>(), grad_input, nullptr);
         }
         if (need_dcol) {
           gemm_dcol(ch, ysrc, dcol.as<A>());
           if (scatter) col2im(ch, dcol.as<A>(), gx);
-          if (coord_cl) {
-            coord_grads(ch, dcol.as<A>(), xl_ws.as<T>(), grad_offset, mask_cl ? grad_mask : nullptr);
-          } else if (grad_offset != nullptr) {
-            offset_grad(ch, dcol.as<A>(), x, grad_offset);
-          }
-          if (grad_mask != nullptr && !mask_cl) mask_grad(ch, dcol.as<A>(), x, grad_mask);
+          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset);
+          if (grad_mask != nullptr) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         first = false;
       }
@@ -289,26 +274,8 @@ class DeformConvDriver {
     return a;
   }
 
-  // X copied channels-last (channels_last_copy) when the copy fits the workspace limit: the column
-  // kernels then read it (NOTE [ Channels-last im2col ], NOTE [ Channels-last coordinate gradients ]).
-  bool channels_last_fits() const {
-    return !empty() && B_ * cx_ * nx_ * static_cast<int64_t>(sizeof(T)) <= workspace_limit();
-  }
-
-  // Columns of a chunk, from the channels-last copy xl when not null, else from x.
-  void im2col(const Chunk& ch, const T* x, const T* xl, T* cols) const {
+  void im2col(const Chunk& ch, const T* x, T* cols) const {
     const ScopedPhase phase("im2col", s_);
-    if (xl != nullptr) {
-      const ChunkArgs<D> a = args(ch, false);
-      const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kIm2colPositions - 1) / kIm2colPositions);
-      const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
-      if (off_ != nullptr)
-        im2col_channels_last_kernel<D, T, true><<<grid, kIm2colThreads, 0, s_>>>(a, xl, off_, mask_, cols, blocks);
-      else
-        im2col_channels_last_kernel<D, T, false><<<grid, kIm2colThreads, 0, s_>>>(a, xl, off_, mask_, cols, blocks);
-      DCN_CUDA_LAUNCH_CHECK("im2col_channels_last_kernel", grid, kIm2colThreads);
-      return;
-    }
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
@@ -373,32 +340,6 @@ class DeformConvDriver {
     const unsigned grid = grid_for(n, device_);
     offset_grad_kernel<D, T><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset);
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
-  }
-
-  // xl[b][s][c] = x[b][c][s], every image.
-  Workspace channels_last_copy(const T* x) const {
-    Workspace ws(device_, std::max<int64_t>(1, B_ * cx_ * nx_) * sizeof(T));
-    const ScopedPhase phase("channels_last", s_);
-    const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
-    const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(std::min<int64_t>(B_, 65535)));
-    fused::to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(x, ws.as<T>(), 0, B_, cx_, nx_, p_tiles);
-    DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
-    return ws;
-  }
-
-  // grad_offset (and grad_mask when not null) of a chunk from the channels-last X.
-  void coord_grads(const Chunk& ch, const A* dcol, const T* xl, T* grad_offset, T* grad_mask) const {
-    const ScopedPhase phase("coord_grads", s_);
-    const ChunkArgs<D> a = args(ch, false);
-    const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kCoordPositions - 1) / kCoordPositions);
-    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
-    if (grad_mask != nullptr)
-      coord_grads_channels_last_kernel<D, T, true, true>
-          <<<grid, kCoordThreads, 0, s_>>>(a, dcol, xl, off_, mask_, grad_offset, grad_mask, blocks);
-    else
-      coord_grads_channels_last_kernel<D, T, true, false>
-          <<<grid, kCoordThreads, 0, s_>>>(a, dcol, xl, off_, mask_, grad_offset, grad_mask, blocks);
-    DCN_CUDA_LAUNCH_CHECK("coord_grads_channels_last_kernel", grid, kCoordThreads);
   }
 
   void mask_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_mask) const {
