@@ -3,6 +3,7 @@
 // transposed op's forward. See NOTE [ Channels-last col2im ].
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "cuda_runtime/scalar.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
@@ -23,8 +24,29 @@ namespace dcn::cuda {
 // transposed (lanes along channels). channels_first_kernel turns gxl into [b][c][s] (+ bias, rounded to
 // T) at the end. The number and the values of the additions are those of col2im_element; only their order
 // differs, which atomics leave unspecified anyway (setDeterministic(true) keeps the sorted col2im).
+// With float32 targets and channels per offset group and channels of X multiples of 4, each lane adds
+// four consecutive channels with one vector atomic (red.global.add.v4.f32, sm_90; 16-byte aligned since
+// cx, the offset group's first channel and the slice's lane offsets are multiples of 4): a quarter of
+// the atomic instructions, the same additions.
 constexpr int kCol2imPositions = 32;
 constexpr int kCol2imThreads = 256;
+
+__device__ __forceinline__ void red_add_v4(float* p, float a, float b, float c, float d) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("red.global.add.v4.f32 [%0], {%1, %2, %3, %4};" ::"l"(p), "f"(a), "f"(b), "f"(c), "f"(d) : "memory");
+#else
+  atomicAdd(p, a);
+  atomicAdd(p + 1, b);
+  atomicAdd(p + 2, c);
+  atomicAdd(p + 3, d);
+#endif
+}
+__device__ __forceinline__ void red_add_v4(double* p, double a, double b, double c, double d) {
+  atomicAdd(p, a);
+  atomicAdd(p + 1, b);
+  atomicAdd(p + 2, c);
+  atomicAdd(p + 3, d);
+}
 
 template <int D, typename T, bool kDeformable>
 __global__ void __launch_bounds__(kCol2imThreads)
@@ -44,6 +66,10 @@ __global__ void __launch_bounds__(kCol2imThreads)
   int shift = 0;
   while ((1 << shift) < slice_max) ++shift;
   const int width = 1 << shift;
+  constexpr bool kVector4 = std::is_same_v<A, float>;
+  // Four lanes' channels per lane: every slice is then whole quads (cpo % 4 == 0) and every target
+  // address 16-byte aligned (cx % 4 == 0); width >= 4 follows from cpo >= 4.
+  const bool vec4 = a.cpo % 4 == 0 && a.cx % 4 == 0;
   const int64_t qtiles = (a.qlen + TQ - 1) / TQ;
   for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
     int64_t r = blk;
@@ -94,16 +120,35 @@ __global__ void __launch_bounds__(kCol2imThreads)
         }
       }
       __syncthreads();
-      for (int u = tid; u < (TQ << shift); u += kCol2imThreads) {
-        const int j = u >> shift, cl = u & (width - 1);
-        if (cl >= cc || j >= tq) continue;
-        const unsigned valid = s_valid[j];
-        if (valid == 0) continue;
-        const A v = s_val[cl][j];
-        A* dst = gxl + c_og + c0 + cl;
+      if (kVector4 && vec4) {
+        // Four channels per lane, one 16-byte red.global.add.v4.f32 per corner (sm_90).
+        for (int u = tid; u < (TQ << shift) / 4; u += kCol2imThreads) {
+          const int j = (u * 4) >> shift, cl = (u * 4) & (width - 1);
+          if (cl >= cc || j >= tq) continue;
+          const unsigned valid = s_valid[j];
+          if (valid == 0) continue;
+          const A v0 = s_val[cl][j], v1 = s_val[cl + 1][j], v2 = s_val[cl + 2][j], v3 = s_val[cl + 3][j];
+          A* dst = gxl + c_og + c0 + cl;
 #pragma unroll
-        for (int i = 0; i < kCount; ++i) {
-          if ((valid >> i) & 1u) atomic_add(dst + s_base[i][j], s_weight[i][j] * v);
+          for (int i = 0; i < kCount; ++i) {
+            if ((valid >> i) & 1u) {
+              const A w = s_weight[i][j];
+              red_add_v4(dst + s_base[i][j], w * v0, w * v1, w * v2, w * v3);
+            }
+          }
+        }
+      } else {
+        for (int u = tid; u < (TQ << shift); u += kCol2imThreads) {
+          const int j = u >> shift, cl = u & (width - 1);
+          if (cl >= cc || j >= tq) continue;
+          const unsigned valid = s_valid[j];
+          if (valid == 0) continue;
+          const A v = s_val[cl][j];
+          A* dst = gxl + c_og + c0 + cl;
+#pragma unroll
+          for (int i = 0; i < kCount; ++i) {
+            if ((valid >> i) & 1u) atomic_add(dst + s_base[i][j], s_weight[i][j] * v);
+          }
         }
       }
     }

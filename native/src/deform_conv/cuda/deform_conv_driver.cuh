@@ -191,8 +191,10 @@ class DeformConvDriver {
         if (need_dcol) {
           gemm_dcol(ch, ysrc, dcol.as<A>());
           if (scatter) col2im(ch, dcol.as<A>(), gx);
-          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset);
-          if (grad_mask != nullptr) mask_grad(ch, dcol.as<A>(), x, grad_mask);
+          // With mask groups = offset groups the offset kernel computes the mask gradient too.
+          const bool mask_in_offset = grad_offset != nullptr && grad_mask != nullptr && a_.mg == a_.og;
+          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr);
+          if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         first = false;
       }
@@ -333,12 +335,16 @@ class DeformConvDriver {
     DCN_CUDA_LAUNCH_CHECK("channels_first_kernel", grid, 256);
   }
 
-  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset) const {
-    const ScopedPhase phase("offset_grad", s_);
+  // grad_offset of a chunk, and grad_mask when not null (mask groups = offset groups).
+  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask) const {
+    const ScopedPhase phase(grad_mask != nullptr ? "offset_mask_grad" : "offset_grad", s_);
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.og * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    offset_grad_kernel<D, T><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset);
+    if (grad_mask != nullptr)
+      offset_grad_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask);
+    else
+      offset_grad_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, nullptr);
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
   }
 

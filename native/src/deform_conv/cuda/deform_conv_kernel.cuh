@@ -202,13 +202,19 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
 }
 
 // grad_offset[b, (og * K + kpt) * D + axis, q] = sum over c in offset group og of
-//   dcol[bl, c, kpt, ql] * mask * d Interp(X[b, c], p) / d p_axis   (tvdcn-reference §4.3).
+//   dcol[bl, c, kpt, ql] * mask * d Interp(X[b, c], p) / d p_axis   (tvdcn-reference §4.3), and with
+// kMaskGrad (mask groups = offset groups) in the same pass
+// grad_mask[b, og * K + kpt, q] = sum over the same channels of dcol[bl, c, kpt, ql] * Interp(X[b, c], p)
+// (§4.4): each corner is loaded once for both. The mask gradient's value uses the corners of
+// linear_corners (the forward's early-out, as mask_grad_kernel); where they are valid they are the corners
+// of linear_corner_grads (same floor and fractions), so their values are the ones loaded here.
 // One thread per (image, offset group, kernel point, y position); no atomics.
-template <int D, typename T>
+template <int D, typename T, bool kMaskGrad>
 __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
                                    const T* __restrict__ offset, const T* __restrict__ mask,
-                                   T* __restrict__ grad_offset) {
+                                   T* __restrict__ grad_offset, T* __restrict__ grad_mask) {
   using A = acc_type<T>;
+  constexpr int kCount = 1 << D;
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -226,23 +232,39 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
     CornerGrads<D, A, int64_t> cg;
     linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+    Corners<kCount, A, int64_t> cv;
+    if constexpr (kMaskGrad) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
     A total[D];
 #pragma unroll
     for (int ax = 0; ax < D; ++ax) total[ax] = 0;
+    A total_mask = 0;
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
     const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
     const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
     for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+      const T* plane = x + (b * a.cx + c) * a.nx;
       A dv[D];
-      sample_grad<D, A, T>(x + (b * a.cx + c) * a.nx, cg, dv);
-      A w = *in;
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
+      A v = 0;
+#pragma unroll
+      for (int k = 0; k < kCount; ++k) {
+        const A xk = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
+#pragma unroll
+        for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk;
+        if constexpr (kMaskGrad) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
+      }
+      const A g = *in;
+      A w = g;
       if (m_ptr != nullptr) w *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
+      if constexpr (kMaskGrad) total_mask += g * v;
     }
     T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll
     for (int ax = 0; ax < D; ++ax) out[ax * a.ny] = convert<T>(total[ax]);
+    if constexpr (kMaskGrad) grad_mask[((b * a.mg + og) * a.K + kpt) * a.ny + q] = convert<T>(total_mask);
   }
 }
 
