@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MIT
 // Fails when the TypeScript sources of a package import each other in a loop. Reads every .ts file under
 // the given folders (default: packages/*/src) with the TypeScript parser, follows relative imports and
-// re-exports that exist at run time (`import type` / `export type` and type-only specifiers are erased by
-// the compiler and do not count), and reports every strongly connected component of more than one file.
+// re-exports (type-only ones too: `import type` is erased at run time, but a loop of types is still a loop
+// between layers), and reports every strongly connected component of more than one file.
 // Used by `pnpm lint` and CI (.ci/run). No dependency beyond `typescript`, which the workspace has.
 //   node scripts/check-import-cycles.mjs [folder ...]
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -38,32 +38,15 @@ function resolveImport(from, spec) {
   return null;
 }
 
-// The relative modules `file` needs at run time.
-function runtimeImports(file) {
+// The relative modules `file` imports or re-exports, type-only imports included: a loop of types is a
+// loop of layers too.
+function imports(file) {
   const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
   const deps = [];
   for (const st of src.statements) {
     let spec = null;
-    if (ts.isImportDeclaration(st)) {
-      const clause = st.importClause;
-      const typeOnly =
-        clause &&
-        (clause.isTypeOnly ||
-          (!clause.name &&
-            clause.namedBindings &&
-            ts.isNamedImports(clause.namedBindings) &&
-            clause.namedBindings.elements.length > 0 &&
-            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
-      if (!typeOnly) spec = st.moduleSpecifier.text;
-    } else if (ts.isExportDeclaration(st) && st.moduleSpecifier) {
-      const typeOnly =
-        st.isTypeOnly ||
-        (st.exportClause &&
-          ts.isNamedExports(st.exportClause) &&
-          st.exportClause.elements.length > 0 &&
-          st.exportClause.elements.every((e) => e.isTypeOnly));
-      if (!typeOnly) spec = st.moduleSpecifier.text;
-    }
+    if (ts.isImportDeclaration(st)) spec = st.moduleSpecifier.text;
+    else if (ts.isExportDeclaration(st) && st.moduleSpecifier) spec = st.moduleSpecifier.text;
     const target = spec && resolveImport(file, spec);
     if (target) deps.push(target);
   }
@@ -107,7 +90,7 @@ function cycles(graph) {
 let failed = 0;
 for (const folder of folders) {
   const graph = new Map();
-  for (const f of tsFiles(folder)) graph.set(f, runtimeImports(f));
+  for (const f of tsFiles(folder)) graph.set(f, imports(f));
   for (const scc of cycles(graph)) {
     failed++;
     console.error(`import cycle of ${scc.length} files in ${relative(root, folder)}:`);

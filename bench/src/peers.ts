@@ -19,24 +19,7 @@ export interface Peer {
 // ---------------------------------------------------------------------------------------------------
 // Data
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function fill(r: () => number, shape: readonly number[], lo: number, hi: number): Float32Array {
-  const a = new Float32Array(numel(shape));
-  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * r();
-  return a;
-}
 
 interface Shapes {
   x: number[];
@@ -71,16 +54,28 @@ interface Data {
   gy: Float32Array;
 }
 
-function makeData(s: BenchShape, sh: Shapes): Data {
-  const r = rng(7);
+/**
+ * The inputs of every peer, drawn from one seeded generator of @tvdcn/ops, so that each worker process
+ * makes the same numbers. Drawing runs no kernel of the addon (the numbers are made in TypeScript and the
+ * CPU tensor adopts them), so an ORT peer's process stays free of our runtime apart from the module.
+ */
+async function makeData(s: BenchShape, sh: Shapes): Promise<Data> {
+  const { Generator, uniform } = await import('@tvdcn/ops');
+  const generator = new Generator().manualSeed(7);
+  const fill = (shape: readonly number[], lo: number, hi: number): Float32Array => {
+    const t = uniform(shape, lo, hi, { generator });
+    const a = t.toTypedArray() as Float32Array;
+    t.dispose();
+    return a;
+  };
   const bound = 1 / Math.sqrt(sh.w[1] * numel(s.kernel)); // PyTorch's fan-in bound, both layouts
   return {
-    x: fill(r, sh.x, -1, 1),
-    w: fill(r, sh.w, -bound, bound),
-    offset: fill(r, sh.offset, -2, 2),
-    mask: fill(r, sh.mask, 0, 1),
-    bias: fill(r, sh.bias, -bound, bound),
-    gy: fill(r, sh.y, -1, 1),
+    x: fill(sh.x, -1, 1),
+    w: fill(sh.w, -bound, bound),
+    offset: fill(sh.offset, -2, 2),
+    mask: fill(sh.mask, 0, 1),
+    bias: fill(sh.bias, -bound, bound),
+    gy: fill(sh.y, -1, 1),
   };
 }
 
@@ -231,7 +226,7 @@ async function ortPeer(
 /** The peer `kind` of shape `s` with `threads` threads, or null when it has no such peer. */
 export async function makePeer(s: BenchShape, kind: PeerKind, threads: number): Promise<Peer | null> {
   const sh = shapesOf(s);
-  const d = makeData(s, sh);
+  const d = await makeData(s, sh);
   if (kind === 'ours-fwd' || kind === 'ours-fwdbwd') return ourPeer(s, sh, d, kind === 'ours-fwdbwd');
   return ortPeer(s, sh, d, kind, threads);
 }

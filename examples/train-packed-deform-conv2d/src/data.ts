@@ -2,31 +2,31 @@
 // Synthetic data: smooth random images, and a known affine warp (rotation about the centre plus a shift)
 // applied with bilinear sampling and zero padding.
 
-/** A deterministic PRNG (mulberry32), so every run sees the same images. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Generator, rand } from 'tvdcn';
 
-/** `count` images of `size`×`size`: a few Gaussian blobs and a soft stripe pattern, values in [0, 1]. */
+const BLOBS = 5;
+
+/**
+ * `count` images of `size`×`size`: a few Gaussian blobs and a soft stripe pattern, values in [0, 1]. The
+ * random parameters come from a generator of their own, so every run sees the same images whatever else
+ * draws random numbers.
+ */
 export function makeImages(count: number, size: number, seed = 1): Float32Array {
-  const rand = rng(seed);
+  const generator = new Generator().manualSeed(seed);
   const out = new Float32Array(count * size * size);
   for (let n = 0; n < count; n++) {
-    const blobs = Array.from({ length: 5 }, () => ({
-      y: rand() * size,
-      x: rand() * size,
-      s: 2.5 + rand() * 3.5,
-      a: 0.5 + rand() * 0.5,
+    // Per image, uniform in [0, 1): 5 blobs × (y, x, width, amplitude), then the stripes' 2 frequencies.
+    const draw = rand([BLOBS * 4 + 2], { dtype: 'float64', generator });
+    const u = draw.toTypedArray();
+    draw.dispose();
+    const blobs = Array.from({ length: BLOBS }, (_, b) => ({
+      y: u[4 * b] * size,
+      x: u[4 * b + 1] * size,
+      s: 2.5 + u[4 * b + 2] * 3.5,
+      a: 0.5 + u[4 * b + 3] * 0.5,
     }));
-    const fy = 0.15 + rand() * 0.2;
-    const fx = 0.15 + rand() * 0.2;
+    const fy = 0.15 + u[BLOBS * 4] * 0.2;
+    const fx = 0.15 + u[BLOBS * 4 + 1] * 0.2;
     const img = out.subarray(n * size * size, (n + 1) * size * size);
     let max = 0;
     for (let y = 0; y < size; y++) {

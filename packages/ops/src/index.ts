@@ -29,8 +29,8 @@ export {
   zeros,
   zerosLike,
 } from './tensor/factories.js';
-export type { TensorDataOptions, TensorOptions } from './tensor/factories.js';
-export { manualSeed } from './tensor/random.js';
+export type { RandomOptions, TensorDataOptions, TensorOptions } from './tensor/factories.js';
+export { Generator, manualSeed } from './tensor/random.js';
 // #endregion
 
 // #region memory

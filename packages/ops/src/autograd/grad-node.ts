@@ -9,6 +9,7 @@
 // reference to the node goes (its output and everything computed from it disposed or collected).
 
 import { DcnError } from '@tvdcn/shape';
+import type { GradFn } from './grad-fn.js';
 import { isGradEnabled } from './grad-mode.js';
 import type { Storage } from '../tensor/storage.js';
 import { fromStorage, gradNodeOf as storedNodeOf, setGradNode, storageOf, type Tensor } from '../tensor/tensor.js';
@@ -61,7 +62,7 @@ export class SavedTensor {
     const edge = this.#edge;
     if (edge !== null && isGradEnabled()) {
       const source = edge === 'self' ? { node: owner, leaf: null } : edge;
-      const node = new GradNode('identity', [source], [this.shape], [], null, this.shape);
+      const node = new GradNode(identityGrad, [source], [this.shape], [], null, this.shape);
       node.retain();
       setGradNode(t, node);
     }
@@ -82,7 +83,12 @@ export class SavedTensor {
   }
 }
 
-/** @internal One recorded op. */
+/** The link from an unpacked saved tensor to its origin: the gradient passes through. */
+const identityGrad: GradFn<null> = {
+  opName: 'identity',
+  backward: (g, { needsGrad }) => [needsGrad[0] ? g : null],
+};
+
 /**
  * @internal The grad node that produced `t`, or null for a leaf. Tensors hold their node opaquely
  * (tensor.ts's TensorGradNode); only recordOp below ever stores one, always a GradNode.
@@ -91,8 +97,11 @@ export function gradNodeOf(t: Tensor): GradNode | null {
   return storedNodeOf(t) as GradNode | null;
 }
 
+/** @internal One recorded op. */
 export class GradNode {
-  /** Key of the op's GradConfig in the gradient registry. */
+  /** The op's gradient (defined beside the op, handed over by recordOp). */
+  readonly gradFn: GradFn<unknown>;
+  /** The op's name, for messages. */
   readonly opName: string;
   /** One per input; null where the input needs no gradient. */
   readonly edges: readonly (Edge | null)[];
@@ -106,14 +115,15 @@ export class GradNode {
   #refs = 0;
 
   constructor(
-    opName: string,
+    gradFn: GradFn<unknown>,
     edges: readonly (Edge | null)[],
     inputShapes: readonly (readonly number[])[],
     saved: readonly (SavedTensor | null)[],
     attrs: unknown,
     outputShape: readonly number[],
   ) {
-    this.opName = opName;
+    this.gradFn = gradFn;
+    this.opName = gradFn.opName;
     this.edges = edges;
     this.inputShapes = inputShapes;
     this.#saved = saved;
@@ -172,15 +182,16 @@ export function shouldRecord(inputs: readonly (Tensor | null | undefined)[]): bo
 }
 
 /**
- * @internal Records that `output` was computed by `opName` from `inputs`, saving `saved` for the
- * backward. Call only when {@link shouldRecord} is true. Returns `output`.
+ * @internal Records that `output` was computed from `inputs` by the op whose gradient is `gradFn`,
+ * saving `saved` and `attrs` for that gradient. Call only when {@link shouldRecord} is true. Returns
+ * `output`.
  */
-export function recordOp(
+export function recordOp<A>(
   output: Tensor,
-  opName: string,
+  gradFn: GradFn<A>,
   inputs: readonly (Tensor | null | undefined)[],
   saved: readonly (Tensor | null | undefined)[],
-  attrs: unknown = null,
+  attrs: A,
 ): Tensor {
   const edges = inputs.map((t): Edge | null => {
     if (t == null || !t.requiresGrad) return null;
@@ -188,10 +199,10 @@ export function recordOp(
     return node === null ? { node: null, leaf: t } : { node, leaf: null };
   });
   const node = new GradNode(
-    opName,
+    gradFn as GradFn<unknown>,
     edges,
     inputs.map((t) => (t == null ? [] : t.shape)),
-    saved.map((t) => (t == null ? null : new SavedTensor(t, opName, t === output))),
+    saved.map((t) => (t == null ? null : new SavedTensor(t, gradFn.opName, t === output))),
     attrs,
     output.shape,
   );

@@ -27,8 +27,6 @@ import {
 } from '../tensor/tensor.js';
 import { type GradNode, gradNodeOf } from './grad-node.js';
 import { withGradMode } from './grad-mode.js';
-import { getGradient } from './gradient-registry.js';
-import { registerAllGradients } from '../gradients/register-all-gradients.js';
 
 /** Options of {@link grad}. */
 export interface GradOptions extends BackwardOptions {
@@ -160,7 +158,6 @@ function run(
   options: GradOptions,
   targets: readonly Tensor[] | null,
 ): (Tensor | null)[] {
-  registerAllGradients();
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
   const targetLeaves = targets === null ? null : new Map<Tensor, number>();
@@ -263,7 +260,7 @@ function run(
             if (edge.leaf !== null) return targetLeaves === null || targetLeaves.has(edge.leaf);
             return receives.has(edge.node as GradNode);
           });
-          const config = getGradient(node.opName);
+          const config = node.gradFn;
           const grads = runInScope(() =>
             config.backward(g, {
               saved: node.unpackSaved(),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // deformConvTranspose1d/2d/3d: one-line wrappers over deformConvNd (ops/deform-conv.ts) with
-// transposed = true. The gradient is in gradients/deform-conv-transpose.grad.ts.
+// transposed = true, which records the transposed gradient of deform-conv.grad.ts.
 
 import type { Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';

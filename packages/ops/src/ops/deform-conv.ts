@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // deformConv1d/2d/3d and the dim-generic deformConvNd behind them and behind the transposed ops:
 // check the arguments (all checks live in @tvdcn/shape), make unbatched inputs batched, call the
-// device's kernel, record the graph, undo the reshape. The gradient is in gradients/deform-conv.grad.ts.
+// device's kernel, record the graph, undo the reshape. The gradient is in deform-conv.grad.ts (beside this
+// file: one native backward call for both the regular and the transposed op).
 //
 // NOTE [ Unbatched inputs ]
 // An input with N + 1 dimensions is unbatched: input, offset and mask are viewed with a leading batch of
@@ -21,7 +22,8 @@ import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { numelOf } from '../tensor/layout.js';
 import { expectOptions, expectSameDeviceAndDType, expectTensor } from './op-utils.js';
-import { broadcastApply, reshapeApply } from './shape-ops.js';
+import { type DeformConvAttrs, deformConvGrad, deformConvTransposeGrad } from './deform-conv.grad.js';
+import { broadcastApply, reshapeApply } from './primitives.js';
 
 /** Options of `deformConv{1,2,3}d`. Numbers broadcast to every spatial dimension. */
 export interface DeformConvOptions {
@@ -52,18 +54,6 @@ export interface DeformConvTransposeOptions extends DeformConvOptions {
    * (default 0). Offset and mask live on the input grid: `[batch, ..., ...inSize]`.
    */
   outputPadding?: number | readonly number[];
-}
-
-/** @internal What the deformable convolution backward needs besides the saved tensors. */
-export interface DeformConvAttrs {
-  /** Public op name, for messages (`'deformConv2d'`). */
-  op: string;
-  /** The batched geometry handed to the kernels. */
-  params: NativeDeformConvParams;
-  /** `[outChannels]` when a bias was given. */
-  biasShape: readonly number[] | null;
-  /** True when the output is only the bias (no elements to convolve): no kernel call at all. */
-  empty: boolean;
 }
 
 const OPTION_KEYS = ['offset', 'mask', 'bias', 'stride', 'padding', 'dilation', 'groups'] as const;
@@ -172,7 +162,7 @@ export function deformConvNd(
     const attrs: DeformConvAttrs = { op, params, biasShape: bias?.shape ?? null, empty };
     recordOp(
       out,
-      transposed ? 'deformConvTranspose' : 'deformConv',
+      transposed ? deformConvTransposeGrad : deformConvGrad,
       [x, weight, off, msk, bias],
       [x, weight, off, msk],
       attrs,

@@ -1,34 +1,46 @@
 // SPDX-License-Identifier: MIT
 // Elementwise ops with gradients: add, sub, mul, div (NumPy/PyTorch broadcasting, numbers accepted),
 // neg, exp, log, sigmoid, tanh, relu, abs, square, sqrt, pow. The loops are the device's kernels; the
-// gradients are in gradients/elementwise.grad.ts.
+// gradients are at the end of this file, one per recorded kernel.
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
+import type { GradFn } from '../autograd/grad-fn.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
 import type { BinaryOp, UnaryOp } from '../backends/kernel-backend.js';
 import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { broadcastShapes, expectSameDeviceAndDType, expectTensor } from './op-utils.js';
+import { sumTo } from './primitives.js';
 
 /** What a unary op saves for its backward. */
 type Save = 'input' | 'output' | 'none';
 
+/** The unary kernels that are recorded (each has a gradient below); `sign` is not differentiable. */
+type DifferentiableUnaryOp = Exclude<UnaryOp, 'sign'>;
+
+/** The binary kernels that are recorded (the fused `*Backward` kernels are not). */
+type DifferentiableBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
 /** @internal `kernel(x, alpha)` elementwise, recorded as op `kernel` with attrs `{ alpha }`. */
-export function unaryApply(op: string, kernel: UnaryOp, x: Tensor, alpha: number, save: Save): Tensor {
+export function unaryApply(op: string, kernel: DifferentiableUnaryOp, x: Tensor, alpha: number, save: Save): Tensor {
   const kx = expectTensor(op, x, 'input');
   const out = fromStorage(getKernels(x.device).unary(kernel, kx.storage, alpha), x.shape);
   if (shouldRecord([x])) {
-    recordOp(out, kernel, [x], save === 'input' ? [x] : save === 'output' ? [out] : [], { alpha });
+    const saved = save === 'input' ? [x] : save === 'output' ? [out] : [];
+    recordOp(out, unaryGradients[kernel], [x], saved, { alpha });
   }
   return out;
 }
 
 /**
- * @internal `kernel(a, b)` with broadcasting, recorded as op `kernel` when `record`; saves the inputs
- * that the other input's gradient needs (mul, div).
+ * `kernel(a, b)` with broadcasting, recorded as op `kernel` when `record`; saves the inputs
+ * that the other input's gradient needs (mul, div). Only the differentiable kernels may be recorded.
  */
-export function binaryApply(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, record = true): Tensor {
+function binaryApply(op: string, kernel: DifferentiableBinaryOp, a: Tensor, b: Tensor): Tensor;
+function binaryApply(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, record: false): Tensor;
+function binaryApply(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, record = true): Tensor {
   const ka = expectTensor(op, a, 'input');
   const kb = expectTensor(op, b, 'other');
   expectSameDeviceAndDType(op, [
@@ -41,7 +53,7 @@ export function binaryApply(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, 
     let saved: (Tensor | null)[] = [];
     if (kernel === 'mul') saved = [b.requiresGrad ? a : null, a.requiresGrad ? b : null];
     else if (kernel === 'div') saved = [b.requiresGrad ? a : null, b];
-    recordOp(out, kernel, [a, b], saved, null);
+    recordOp(out, binaryGradients[kernel as DifferentiableBinaryOp], [a, b], saved, null);
   }
   return out;
 }
@@ -148,3 +160,100 @@ export function sign(input: Tensor): Tensor {
   const kx = expectTensor('sign', input, 'input');
   return fromStorage(getKernels(input.device).unary('sign', kx.storage, 0), input.shape);
 }
+
+// #region gradients
+// Each is written with differentiable ops, so that a backward with createGraph can be differentiated
+// again; when the graph is not recorded, the activations use fused kernels instead (one pass, not three).
+
+/** `composed()` while recording a graph (createGraph), else the fused kernel `kernel(g, s)`. */
+function fusedOr(kernel: BinaryOp, g: Tensor, s: Tensor, composed: () => Tensor): Tensor {
+  return isGradEnabled() ? composed() : binaryApply('backward', kernel, g, s, false);
+}
+
+const binaryGradients: Readonly<Record<DifferentiableBinaryOp, GradFn<null>>> = {
+  add: {
+    opName: 'add',
+    backward: (g, { needsGrad, inputShapes }) => [
+      needsGrad[0] ? sumTo(g, inputShapes[0]) : null,
+      needsGrad[1] ? sumTo(g, inputShapes[1]) : null,
+    ],
+  },
+  sub: {
+    opName: 'sub',
+    backward: (g, { needsGrad, inputShapes }) => [
+      needsGrad[0] ? sumTo(g, inputShapes[0]) : null,
+      needsGrad[1] ? sumTo(neg(g), inputShapes[1]) : null,
+    ],
+  },
+  mul: {
+    opName: 'mul',
+    backward: (g, { needsGrad, inputShapes, saved }) => {
+      const [a, b] = saved;
+      return [
+        needsGrad[0] ? sumTo(mul(g, b as Tensor), inputShapes[0]) : null,
+        needsGrad[1] ? sumTo(mul(g, a as Tensor), inputShapes[1]) : null,
+      ];
+    },
+  },
+  div: {
+    opName: 'div',
+    backward: (g, { needsGrad, inputShapes, saved }) => {
+      const [a, b] = saved as [Tensor | null, Tensor];
+      return [
+        needsGrad[0] ? sumTo(div(g, b), inputShapes[0]) : null,
+        // d(a / b)/db = -a / b²
+        needsGrad[1] ? sumTo(neg(mul(g, div(a as Tensor, square(b)))), inputShapes[1]) : null,
+      ];
+    },
+  },
+};
+
+interface ScalarAttrs {
+  alpha: number;
+}
+
+/** The gradient of a unary kernel: `f(g, saved, attrs)`, computed only when needed. */
+function unary(opName: string, f: (g: Tensor, saved: Tensor, attrs: ScalarAttrs) => Tensor): GradFn<ScalarAttrs> {
+  return {
+    opName,
+    backward: (g, { needsGrad, saved, attrs }) => [needsGrad[0] ? f(g, saved[0] as Tensor, attrs) : null],
+  };
+}
+
+const unaryGradients: Readonly<Record<DifferentiableUnaryOp, GradFn<ScalarAttrs>>> = {
+  neg: unary('neg', (g) => neg(g)),
+  addScalar: unary('addScalar', (g) => g),
+  mulScalar: unary('mulScalar', (g, _, { alpha }) => mul(g, alpha)),
+  divScalar: unary('divScalar', (g, _, { alpha }) => div(g, alpha)),
+  rsubScalar: unary('rsubScalar', (g) => neg(g)),
+  // d(alpha / x)/dx = -alpha / x²
+  rdivScalar: unary('rdivScalar', (g, x, { alpha }) => mul(div(g, square(x)), -alpha)),
+  // d(x ** p)/dx = p * x ** (p - 1)
+  powScalar: unary('powScalar', (g, x, { alpha }) => (alpha === 0 ? mul(g, 0) : mul(g, mul(pow(x, alpha - 1), alpha)))),
+  exp: unary('exp', (g, y) => mul(g, y)),
+  log: unary('log', (g, x) => div(g, x)),
+  square: unary('square', (g, x) => mul(g, mul(x, 2))),
+  sqrt: unary('sqrt', (g, y) => div(g, mul(y, 2))),
+  // sigmoid' = s (1 - s); tanh' = 1 - t²
+  sigmoid: unary('sigmoid', (g, s) => fusedOr('sigmoidBackward', g, s, () => mul(g, mul(s, sub(1, s))))),
+  tanh: unary('tanh', (g, t) => fusedOr('tanhBackward', g, t, () => mul(g, sub(1, square(t))))),
+  // The derivative of relu and abs is piecewise constant: the step is a constant of the graph.
+  relu: unary('relu', (g, x) =>
+    fusedOr('reluBackward', g, x, () =>
+      mul(
+        g,
+        noGrad(() => sign(relu(x))),
+      ),
+    ),
+  ),
+  abs: unary('abs', (g, x) =>
+    fusedOr('absBackward', g, x, () =>
+      mul(
+        g,
+        noGrad(() => sign(x)),
+      ),
+    ),
+  ),
+};
+
+// #endregion

@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: MIT
 // The mask activations of tvdcn-reference §6: maskSoftmax1d/2d/3d (softmax over each mask group's K
-// kernel points, through the native kernel) and maskSigmoid (scale * sigmoid). Gradients in
-// gradients/mask-activations.grad.ts.
+// kernel points, through the native kernel, with its gradient) and maskSigmoid (scale * sigmoid, composed
+// of differentiable ops: no gradient of its own).
 
 import { checkMaskSigmoidScale, checkMaskSoftmaxArgs, type SpatialDim } from '@tvdcn/shape';
+import type { GradFn } from '../autograd/grad-fn.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
 import { getKernels } from '../backends/registry.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
-import { sigmoid, unaryApply } from './elementwise.js';
+import { mul, sigmoid, sub, unaryApply } from './elementwise.js';
 import { expectTensor } from './op-utils.js';
-import { reshapeApply } from './shape-ops.js';
+import { reshapeApply, sumApply } from './primitives.js';
 
-/** @internal What the mask softmax backward needs. */
-export interface MaskSoftmaxAttrs {
+/** What the mask softmax backward needs. */
+interface MaskSoftmaxAttrs {
   maskGroups: number;
   kernelPoints: number;
 }
@@ -37,10 +39,44 @@ export function maskSoftmaxNd(
   const out = fromStorage(storage, m.shape);
   if (shouldRecord([m])) {
     const attrs: MaskSoftmaxAttrs = { maskGroups: p.maskGroups, kernelPoints: p.kernelPoints };
-    recordOp(out, 'maskSoftmax', [m], [out], attrs);
+    recordOp(out, maskSoftmaxGrad, [m], [out], attrs);
   }
   return p.batched ? out : reshapeApply(op, out, mask.shape);
 }
+
+/**
+ * maskSoftmax → `s * (g - sum_K(g * s))` per group and position, through the native kernel; with
+ * createGraph, the same formula from differentiable ops.
+ */
+const maskSoftmaxGrad: GradFn<MaskSoftmaxAttrs> = {
+  opName: 'maskSoftmax',
+  backward: (g, { needsGrad, saved, attrs }) => {
+    if (!needsGrad[0]) return [null];
+    const s = saved[0] as Tensor;
+    const kernels = getKernels(g.device, 'maskSoftmax');
+    if (g.numel === 0) return [fromStorage(kernels.zeros(g.device, g.dtype, 0), g.shape)];
+    if (isGradEnabled()) {
+      // [B, MG * K, ...] viewed as [B, MG, K, rest]: reduce over K.
+      const grouped = [
+        g.shape[0],
+        attrs.maskGroups,
+        attrs.kernelPoints,
+        g.numel / (g.shape[0] * attrs.maskGroups * attrs.kernelPoints),
+      ];
+      const gs = reshapeApply('maskSoftmax', g, grouped);
+      const ss = reshapeApply('maskSoftmax', s, grouped);
+      const dot = sumApply('maskSoftmax', mul(gs, ss), [2], true);
+      return [reshapeApply('maskSoftmax', mul(ss, sub(gs, dot)), g.shape)];
+    }
+    const out = kernels.maskSoftmaxBackward(
+      expectTensor('maskSoftmax', s, 'saved'),
+      expectTensor('maskSoftmax', g, 'gradOutput'),
+      attrs.maskGroups,
+      attrs.kernelPoints,
+    );
+    return [fromStorage(out, g.shape)];
+  },
+};
 
 /**
  * Softmax of a 1D deformable-convolution mask over each mask group's kernel points (DCNv3-style

@@ -1,23 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Reductions with gradients: sum and mean over all or some dimensions, and the internal sumTo() that
-// reduces a broadcast gradient back to an input's shape.
+// Reductions: sum and mean over all or some dimensions. Both record the primitive sum (primitives.ts,
+// with its gradient); mean divides after it.
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
-import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import { getKernels } from '../backends/registry.js';
-import { fromStorage, sameShape, type Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { unaryApply } from './elementwise.js';
 import { numelOf } from '../tensor/layout.js';
 import { expectTensor, normalizeDim } from './op-utils.js';
-import { reshapeApply } from './shape-ops.js';
-
-/** @internal Attributes of a recorded sum. */
-export interface SumAttrs {
-  /** Reduced dimensions, sorted, non-negative. */
-  dims: readonly number[];
-  keepdim: boolean;
-}
+import { sumApply } from './primitives.js';
 
 /** The reduced dimensions: all when `dim` is undefined or null. */
 function reducedDims(op: string, dim: number | readonly number[] | null | undefined, ndim: number): number[] {
@@ -36,43 +27,6 @@ function reducedDims(op: string, dim: number | readonly number[] | null | undefi
   }
   // A scalar reduces over nothing.
   return ndim === 0 ? [] : unique;
-}
-
-/** The result shape of reducing `dims`. */
-function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
-  const out: number[] = [];
-  for (let d = 0; d < shape.length; d++) {
-    if (dims.includes(d)) {
-      if (keepdim) out.push(1);
-    } else {
-      out.push(shape[d]);
-    }
-  }
-  return out;
-}
-
-/** @internal Sum over `dims` (sorted, unique), recorded as op 'sum'. */
-export function sumApply(op: string, x: Tensor, dims: readonly number[], keepdim: boolean): Tensor {
-  const kx = expectTensor(op, x, 'input');
-  const shape = reducedShape(x.shape, dims, keepdim);
-  const out = fromStorage(getKernels(x.device).sum(kx, dims), shape);
-  if (shouldRecord([x])) recordOp(out, 'sum', [x], [], { dims, keepdim } satisfies SumAttrs);
-  return out;
-}
-
-/**
- * @internal Sums a gradient of a broadcast result back to `shape` (the dimensions that were added or
- * were 1). Returns `g` itself when the shapes match.
- */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  const dims: number[] = [];
-  for (let d = 0; d < g.ndim; d++) {
-    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) dims.push(d);
-  }
-  const summed = sumApply('sumTo', g, dims, false);
-  return sameShape(summed.shape, shape) ? summed : reshapeApply('sumTo', summed, shape);
 }
 
 /**

@@ -1,25 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Shape and layout ops with gradients: reshape/view/flatten/squeeze/unsqueeze (sharing memory),
+// Shape and layout ops with their gradients: reshape/view/flatten/squeeze/unsqueeze (sharing memory),
 // permute/transpose, narrow/slice (copies: tensors are always contiguous), cat/stack and broadcastTo,
-// plus the internal index-map gather/scatter-add pair behind narrow, slice and pad.
+// plus the internal index-map gather/scatter-add pair behind narrow, slice and pad. The reshape and
+// broadcast primitives (and their gradients) are in primitives.ts.
 
 import { formatExpected, formatShape, formatValue, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
+import type { GradFn } from '../autograd/grad-fn.js';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
 import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { contiguousStrides, numelOf } from '../tensor/layout.js';
 import { expectSameDeviceAndDType, expectTensor, normalizeDim } from './op-utils.js';
+import { broadcastApply, reshapeApply } from './primitives.js';
 
 // #region reshape family
-
-/** @internal A tensor sharing `x`'s memory with `shape` (same element count, checked by the caller). */
-export function reshapeApply(op: string, x: Tensor, shape: readonly number[]): Tensor {
-  const kx = expectTensor(op, x, 'input');
-  const out = fromStorage(kx.storage, shape);
-  if (shouldRecord([x])) recordOp(out, 'reshape', [x], [], null);
-  return out;
-}
 
 /** Resolves a requested shape with at most one -1 against `numel`. */
 function resolveShape(op: string, x: Tensor, shape: unknown): number[] {
@@ -150,9 +145,22 @@ export function permuteApply(op: string, x: Tensor, dims: readonly number[]): Te
     shape,
   );
   const out = fromStorage(storage, shape);
-  if (shouldRecord([x])) recordOp(out, 'permute', [x], [], { dims });
+  if (shouldRecord([x])) recordOp(out, permuteGrad, [x], [], { dims });
   return out;
 }
+
+/** permute → the inverse permutation. */
+const permuteGrad: GradFn<{ dims: readonly number[] }> = {
+  opName: 'permute',
+  backward: (g, { needsGrad, attrs }) => {
+    if (!needsGrad[0]) return [null];
+    const inverse = new Array<number>(attrs.dims.length);
+    attrs.dims.forEach((d, i) => {
+      inverse[d] = i;
+    });
+    return [permuteApply('permute', g, inverse)];
+  },
+};
 
 /**
  * The dimensions of `input` reordered: result dimension `i` is input dimension `dims[i]` (a copy).
@@ -197,8 +205,8 @@ export const transpose = defineOp('transpose', (op, input: Tensor, dim0: number,
 
 // #region gather / scatter-add
 
-/** @internal Attributes of the gather/scatter-add pair. */
-export interface GatherAttrs {
+/** Attributes of the gather/scatter-add pair. */
+interface GatherAttrs {
   maps: readonly Int32Array[];
   /** Shape of the gather's output (the scatter's input). */
   outShape: readonly number[];
@@ -218,18 +226,31 @@ export function gatherApply(
   const kx = expectTensor(op, x, 'input');
   const out = fromStorage(getKernels(x.device).gather(kx, maps, outShape, value), outShape);
   if (shouldRecord([x])) {
-    recordOp(out, 'gather', [x], [], { maps, outShape, inShape: x.shape, value } satisfies GatherAttrs);
+    recordOp(out, gatherGrad, [x], [], { maps, outShape, inShape: x.shape, value } satisfies GatherAttrs);
   }
   return out;
 }
 
-/** @internal The adjoint of {@link gatherApply}, recorded as 'scatterAdd'. */
-export function scatterAddApply(op: string, g: Tensor, attrs: GatherAttrs): Tensor {
+/** The adjoint of {@link gatherApply}, recorded as 'scatterAdd'. */
+function scatterAddApply(op: string, g: Tensor, attrs: GatherAttrs): Tensor {
   const kg = expectTensor(op, g, 'gradOutput');
   const out = fromStorage(getKernels(g.device).scatterAdd(kg, attrs.maps, attrs.inShape), attrs.inShape);
-  if (shouldRecord([g])) recordOp(out, 'scatterAdd', [g], [], attrs);
+  if (shouldRecord([g])) recordOp(out, scatterAddGrad, [g], [], attrs);
   return out;
 }
+
+/** gather → scatter-add (and back: each is the other's gradient). */
+const gatherGrad: GradFn<GatherAttrs> = {
+  opName: 'gather',
+  backward: (g, { needsGrad, attrs }) => [needsGrad[0] ? scatterAddApply('gather', g, attrs) : null],
+};
+
+const scatterAddGrad: GradFn<GatherAttrs> = {
+  opName: 'scatterAdd',
+  backward: (g, { needsGrad, attrs }) => [
+    needsGrad[0] ? gatherApply('scatterAdd', g, attrs.maps, attrs.outShape, 0) : null,
+  ],
+};
 
 /** @internal Identity index maps for `shape`. */
 export function identityMaps(shape: readonly number[]): Int32Array[] {
@@ -317,8 +338,8 @@ export const slice = defineOp(
 
 // #region cat, stack, broadcastTo
 
-/** @internal Attributes of a recorded cat. */
-export interface CatAttrs {
+/** Attributes of a recorded cat. */
+interface CatAttrs {
   dim: number;
   sizes: readonly number[];
 }
@@ -382,9 +403,27 @@ export const cat = defineOp('cat', (op, tensors: readonly Tensor[], dim: number 
     offset += sizes[i];
   });
   const out = fromStorage(storage, shape);
-  if (shouldRecord(tensors)) recordOp(out, 'cat', tensors, [], { dim: d, sizes } satisfies CatAttrs);
+  if (shouldRecord(tensors)) recordOp(out, catGrad, tensors, [], { dim: d, sizes } satisfies CatAttrs);
   return out;
 });
+
+/** cat → the pieces of the gradient. */
+const catGrad: GradFn<CatAttrs> = {
+  opName: 'cat',
+  backward: (g, { needsGrad, attrs, inputShapes }) => {
+    let offset = 0;
+    return attrs.sizes.map((size, i) => {
+      const start = offset;
+      offset += size;
+      if (!needsGrad[i]) return null;
+      const maps = identityMaps(g.shape);
+      const m = new Int32Array(size);
+      for (let k = 0; k < size; k++) m[k] = start + k;
+      maps[attrs.dim] = m;
+      return gatherApply('cat', g, maps, inputShapes[i], 0);
+    });
+  },
+};
 
 /**
  * Stacks tensors of one shape along a new dimension `dim` (default 0).
@@ -420,26 +459,6 @@ export const stack = defineOp('stack', (op, tensors: readonly Tensor[], dim: num
     d,
   );
 });
-
-/** @internal `x` broadcast to `shape` (a copy), recorded as 'broadcastTo'. */
-export function broadcastApply(op: string, x: Tensor, shape: readonly number[]): Tensor {
-  const kx = expectTensor(op, x, 'input');
-  const lead = shape.length - x.ndim;
-  const ok = lead >= 0 && x.shape.every((s, i) => s === 1 || s === shape[i + lead]);
-  if (!ok) {
-    throw new ShapeMismatchError(
-      formatExpected(op, `a shape that input ${formatShape(x.shape)} broadcasts to`, formatShape(shape)),
-    );
-  }
-  const own = contiguousStrides(x.shape);
-  const srcStrides = shape.map((s, i) => (i < lead || (x.shape[i - lead] === 1 && s !== 1) ? 0 : own[i - lead]));
-  const kernels = getKernels(x.device);
-  const storage = kernels.zeros(x.device, x.dtype, numelOf(shape));
-  kernels.copyStrided(kx.storage, 0, srcStrides, storage, 0, contiguousStrides(shape), shape);
-  const out = fromStorage(storage, shape);
-  if (shouldRecord([x])) recordOp(out, 'broadcastTo', [x], [], null);
-  return out;
-}
 
 /**
  * `input` repeated along its size-1 (and missing leading) dimensions to `shape` (a copy; PyTorch's

@@ -13,7 +13,8 @@ import {
 import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
 import { allocateHostArray, expectCpuDType, parseDType, type DType, type TypedArray } from './dtype.js';
-import { fillNormal, fillUniform } from './random.js';
+import { numelOf } from './layout.js';
+import { fillNormal, fillUniform, type Generator, resolveGenerator } from './random.js';
 import { fromStorage, isTensor, storageOf, type NestedArray, type Tensor } from './tensor.js';
 
 /** Options of every factory. */
@@ -24,6 +25,12 @@ export interface TensorOptions {
   device?: Device;
   /** Make the result a leaf that accumulates gradients (default false). */
   requiresGrad?: boolean;
+}
+
+/** Options of the random factories ({@link rand}, {@link randn}, {@link uniform}, {@link normal}, ...). */
+export interface RandomOptions extends TensorOptions {
+  /** The generator to draw from (default: the default generator, which {@link manualSeed} seeds). */
+  generator?: Generator;
 }
 
 /** Options of {@link tensor}. */
@@ -59,12 +66,6 @@ export function checkShape(op: string, shape: unknown, argument = 'shape'): read
     );
   }
   return Object.freeze(copy);
-}
-
-function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Resolved options: dtype, device and the CPU array type to fill. */
@@ -266,13 +267,14 @@ export function full(shape: readonly number[], value: number, opts?: TensorOptio
 function randomTensor(
   op: string,
   shape: unknown,
-  opts: TensorOptions | undefined,
-  fill: (a: TypedArray) => void,
+  opts: RandomOptions | undefined,
+  fill: (a: TypedArray, gen: Generator) => void,
 ): Tensor {
   const s = checkShape(op, shape);
   const { dtype, device } = resolve(op, opts);
+  const gen = resolveGenerator(op, opts?.generator);
   const values = hostArray(dtype, numelOf(s), op);
-  fill(values);
+  fill(values, gen);
   return finish(values, s, dtype, device, opts);
 }
 
@@ -282,40 +284,40 @@ function expectFinite(op: string, argument: string, value: unknown): number {
 }
 
 /**
- * Uniform random numbers in [0, 1) (seed with {@link manualSeed}).
+ * Uniform random numbers in [0, 1) (seed with {@link manualSeed}, or draw from a {@link Generator}).
  * @example `rand([2, 3]).shape` → `[2, 3]`
  */
-export function rand(shape: readonly number[], opts?: TensorOptions): Tensor {
-  return randomTensor('rand', shape, opts, (a) => fillUniform(a, 0, 1));
+export function rand(shape: readonly number[], opts?: RandomOptions): Tensor {
+  return randomTensor('rand', shape, opts, (a, gen) => fillUniform(a, 0, 1, gen));
 }
 
-/** Standard normal random numbers, N(0, 1) (seed with {@link manualSeed}). */
-export function randn(shape: readonly number[], opts?: TensorOptions): Tensor {
-  return randomTensor('randn', shape, opts, (a) => fillNormal(a, 0, 1));
+/** Standard normal random numbers, N(0, 1) (seed with {@link manualSeed}, or draw from a {@link Generator}). */
+export function randn(shape: readonly number[], opts?: RandomOptions): Tensor {
+  return randomTensor('randn', shape, opts, (a, gen) => fillNormal(a, 0, 1, gen));
 }
 
 /**
  * Uniform random numbers in [low, high) (PyTorch's `uniform_`, as used by layer initialisation).
  * @throws {@link InvalidArgumentError} when `low > high` or either is not finite
  */
-export function uniform(shape: readonly number[], low: number, high: number, opts?: TensorOptions): Tensor {
+export function uniform(shape: readonly number[], low: number, high: number, opts?: RandomOptions): Tensor {
   const lo = expectFinite('uniform', 'low', low);
   const hi = expectFinite('uniform', 'high', high);
   if (lo > hi) {
     throw new InvalidArgumentError(formatExpected('uniform', 'low <= high', `low = ${lo}, high = ${hi}`), 'low');
   }
-  return randomTensor('uniform', shape, opts, (a) => fillUniform(a, lo, hi));
+  return randomTensor('uniform', shape, opts, (a, gen) => fillUniform(a, lo, hi, gen));
 }
 
 /**
  * Normal random numbers N(mean, std²).
  * @throws {@link InvalidArgumentError} for a negative `std` or non-finite arguments
  */
-export function normal(shape: readonly number[], mean = 0, std = 1, opts?: TensorOptions): Tensor {
+export function normal(shape: readonly number[], mean = 0, std = 1, opts?: RandomOptions): Tensor {
   const m = expectFinite('normal', 'mean', mean);
   const s = expectFinite('normal', 'std', std);
   if (s < 0) throw new InvalidArgumentError(formatExpected('normal', 'std >= 0', formatValue(std)), 'std');
-  return randomTensor('normal', shape, opts, (a) => fillNormal(a, m, s));
+  return randomTensor('normal', shape, opts, (a, gen) => fillNormal(a, m, s, gen));
 }
 
 /**
@@ -351,12 +353,12 @@ export function arange(start: number, end?: number, step = 1, opts?: TensorOptio
 }
 
 /** Shape, dtype and device of `like`, overridden by `opts`. */
-function likeOptions(op: string, like: Tensor, opts: TensorOptions | undefined): TensorOptions {
+function likeOptions<O extends TensorOptions>(op: string, like: Tensor, opts: O | undefined): O {
   if (!isTensor(like)) {
     throw new InvalidArgumentError(formatExpected(op, 'a Tensor', formatValue(like)), 'tensor');
   }
   storageOf(like, op, 'tensor');
-  return { dtype: like.dtype, device: like.device, ...opts };
+  return { dtype: like.dtype, device: like.device, ...opts } as O;
 }
 
 /** Zeros of the shape, dtype and device of `like` (overridable by `opts`). */
@@ -375,11 +377,11 @@ export function fullLike(like: Tensor, value: number, opts?: TensorOptions): Ten
 }
 
 /** Uniform [0, 1) numbers with the shape, dtype and device of `like`. */
-export function randLike(like: Tensor, opts?: TensorOptions): Tensor {
+export function randLike(like: Tensor, opts?: RandomOptions): Tensor {
   return rand(like.shape, likeOptions('randLike', like, opts));
 }
 
 /** Standard normal numbers with the shape, dtype and device of `like`. */
-export function randnLike(like: Tensor, opts?: TensorOptions): Tensor {
+export function randnLike(like: Tensor, opts?: RandomOptions): Tensor {
   return randn(like.shape, likeOptions('randnLike', like, opts));
 }

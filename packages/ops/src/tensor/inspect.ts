@@ -4,7 +4,19 @@
 // 3 entries per dimension), then shape, dtype, device and requiresGrad. Browser-safe: the hook is the
 // well-known `Symbol.for('nodejs.util.inspect.custom')`, no import of node:util.
 
-import type { Tensor } from './tensor.js';
+import type { Device } from './device.js';
+import type { DType, TypedArray } from './dtype.js';
+
+/** What the formatter reads of a tensor (a structural type: tensor.ts imports this file, not the reverse). */
+interface PrintableTensor {
+  readonly isDisposed: boolean;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device;
+  readonly requiresGrad: boolean;
+  cpuData(): TypedArray;
+  toTypedArray(): TypedArray;
+}
 
 /** The symbol `util.inspect` looks for on an object (Node's `util.inspect.custom`). */
 export const INSPECT_CUSTOM: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
@@ -129,7 +141,11 @@ export function formatValues(
  * values elided to the first and last 3 per dimension above 1000 elements. A disposed tensor shows
  * `<disposed>` instead of values.
  */
-export function formatTensor(t: Tensor, options: TensorPrintOptions = {}, inspectOptions?: InspectOptionsLike): string {
+export function formatTensor(
+  t: PrintableTensor,
+  options: TensorPrintOptions = {},
+  inspectOptions?: InspectOptionsLike,
+): string {
   const stylize = inspectOptions?.stylize;
   const number = stylize ? (s: string): string => stylize(s, 'number') : undefined;
   const prefix = 'tensor(';

@@ -7,6 +7,7 @@ import {
   DisposedTensorError,
   full,
   fullLike,
+  Generator,
   InvalidArgumentError,
   isTensor,
   manualSeed,
@@ -15,7 +16,9 @@ import {
   ones,
   onesLike,
   rand,
+  randLike,
   randn,
+  randnLike,
   ShapeMismatchError,
   sum,
   tensor,
@@ -129,6 +132,35 @@ describe('factories', () => {
     expect(Array.from(rand([4]).toTypedArray())).not.toEqual(Array.from(c));
     expect(() => manualSeed(1.5)).toThrow(InvalidArgumentError);
     expect(() => uniform([2], 1, 0)).toThrow(/low <= high/);
+  });
+
+  it('a Generator is a stream of its own: reproducible from its seed, independent of manualSeed', () => {
+    const values = (t: { toTypedArray(): ArrayLike<number> }): number[] => Array.from(t.toTypedArray());
+    const g = new Generator().manualSeed(7);
+    const a = values(rand([6], { generator: g, dtype: 'float64' }));
+    expect(values(rand([6], { generator: new Generator().manualSeed(7), dtype: 'float64' }))).toEqual(a);
+    expect(values(rand([6], { generator: new Generator().manualSeed(8), dtype: 'float64' }))).not.toEqual(a);
+    // Drawing from g leaves the default generator where it was.
+    manualSeed(1);
+    const d = values(randn([5]));
+    manualSeed(1);
+    randn([50], { generator: g });
+    expect(values(randn([5]))).toEqual(d);
+    // manualSeed returns the default generator: passing it draws the same numbers as passing nothing.
+    expect(values(randn([5], { generator: manualSeed(1) }))).toEqual(d);
+    // Every random factory takes it, and restarting the seed restarts the stream.
+    const draw = (gen: Generator): number[][] => [
+      values(uniform([3], -2, 2, { generator: gen })),
+      values(normal([3], 1, 2, { generator: gen })),
+      values(randLike(zeros([2]), { generator: gen })),
+      values(randnLike(zeros([2]), { generator: gen })),
+    ];
+    const first = draw(g.manualSeed(3));
+    expect(draw(g.manualSeed(3))).toEqual(first);
+    expect(g.initialSeed()).toBe(3);
+    expect(new Generator().manualSeed(-1).initialSeed()).toBe(4294967295);
+    expect(() => g.manualSeed(0.5)).toThrow(InvalidArgumentError);
+    expect(() => rand([2], { generator: {} as Generator })).toThrow(/rand\(\): expected generator to be a Generator/);
   });
 
   it('half dtypes and CUDA are refused clearly without a usable GPU', () => {

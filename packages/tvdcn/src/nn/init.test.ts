@@ -1,4 +1,4 @@
-import { manualSeed, zeros } from '@tvdcn/ops';
+import { Generator, manualSeed, rand, zeros } from '@tvdcn/ops';
 import { describe, expect, it } from 'vitest';
 import { DeformConv2d } from './deform-conv.js';
 import { DeformConvTranspose2d } from './deform-conv-transpose.js';
@@ -113,5 +113,24 @@ describe('init functions', () => {
     expect(t.toTypedArray().every((v) => v === 0)).toBe(true);
     expect(() => uniform_(t, 1, 0)).toThrow(/expected low <= high, but got low = 1 and high = 0/);
     expect(() => uniform_(t, 0, Infinity)).toThrow(/expected high to be a finite number/);
+  });
+
+  it('uniform_ and kaimingUniform_ draw from the generator given, leaving the default one alone', () => {
+    const values = (t: ReturnType<typeof zeros>): number[] => Array.from(t.toTypedArray());
+    manualSeed(13);
+    const next = values(rand([4]));
+    manualSeed(13);
+    const a = uniform_(zeros([8]), -1, 1, new Generator().manualSeed(5));
+    const b = kaimingUniform_(zeros([4, 2]), { a: Math.sqrt(5), generator: new Generator().manualSeed(5) });
+    expect(values(rand([4]))).toEqual(next);
+    // The same draws, scaled: U(-1, 1) and U(-1/sqrt(2), 1/sqrt(2)) (fanIn = 2, gain = sqrt(1/3)).
+    const scaled = values(a).map((v) => Math.fround(v / Math.SQRT2));
+    values(b).forEach((v, i) => {
+      expect(v).toBeCloseTo(scaled[i], 6);
+    });
+    expect(values(uniform_(zeros([8]), -1, 1, new Generator().manualSeed(5)))).toEqual(values(a));
+    expect(() => uniform_(zeros([2]), 0, 1, {} as Generator)).toThrow(
+      /uniform_\(\): expected generator to be a Generator/,
+    );
   });
 });

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Parameter initialisation with PyTorch's distributions (torch.nn.init): the in-place fills that
 // `_ConvNd.reset_parameters` uses, on any device (written with copy_/fill_ under noGrad). Random numbers
-// come from @tvdcn/ops' `rand` on the CPU, so `manualSeed` governs them on every device; the values differ
-// from PyTorch's (another generator), the distributions do not.
+// come from @tvdcn/ops' `rand` on the CPU, so `manualSeed` (or the `generator` given) governs them on every
+// device; the values differ from PyTorch's (another generator), the distributions do not.
 
-import { type Tensor, rand } from '@tvdcn/ops';
+import { Generator, type Tensor, rand } from '@tvdcn/ops';
 import { InvalidArgumentError, ShapeMismatchError, formatShape, formatValue } from '@tvdcn/shape';
 import { fillValues, writeValues } from '../internal/tensor-data.js';
 
@@ -31,6 +31,8 @@ export interface KaimingOptions {
   mode?: 'fan_in' | 'fan_out';
   /** The nonlinearity after this layer (default `'leaky_relu'`). */
   nonlinearity?: Nonlinearity;
+  /** The generator to draw from (default: the default generator, which `manualSeed` seeds). */
+  generator?: Generator;
 }
 
 /**
@@ -115,17 +117,25 @@ function expectFinite(op: string, argument: string, value: unknown): number {
 /**
  * Fills `t` in place with values drawn from U(low, high) (PyTorch's `uniform_`); returns `t`.
  *
- * @throws {@link InvalidArgumentError} for bounds that are not finite or `low > high`
+ * @param generator - the generator to draw from (default: the default generator, which `manualSeed` seeds)
+ * @throws {@link InvalidArgumentError} for bounds that are not finite or `low > high`, or a `generator`
+ *   that is not a `Generator`
  */
-export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
+export function uniform_(t: Tensor, low = 0, high = 1, generator?: Generator): Tensor {
   expectFinite('uniform_', 'low', low);
   expectFinite('uniform_', 'high', high);
   if (low > high) {
     throw new InvalidArgumentError(`uniform_(): expected low <= high, but got low = ${low} and high = ${high}`, 'low');
   }
+  if (generator !== undefined && !(generator instanceof Generator)) {
+    throw new InvalidArgumentError(
+      `uniform_(): expected generator to be a Generator, but got ${formatValue(generator)}`,
+      'generator',
+    );
+  }
   if (t.numel === 0) return t;
   // Drawn on the CPU in float64 (the same numbers on every device), rounded once to t's dtype on its device.
-  const u = rand([t.numel], { dtype: 'float64' });
+  const u = rand([t.numel], { dtype: 'float64', generator });
   const draws = u.toTypedArray() as Float64Array;
   u.dispose();
   const width = high - low;
@@ -163,7 +173,8 @@ export function zeros_(t: Tensor): Tensor {
  * elements is left alone.
  *
  * @param t - a weight with at least 2 dimensions
- * @param options - `a` (default 0), `mode` (default `'fan_in'`), `nonlinearity` (default `'leaky_relu'`)
+ * @param options - `a` (default 0), `mode` (default `'fan_in'`), `nonlinearity` (default `'leaky_relu'`),
+ *   `generator` (default: the default generator)
  * @throws {@link ShapeMismatchError} for fewer than 2 dimensions
  *
  * @example
@@ -172,7 +183,7 @@ export function zeros_(t: Tensor): Tensor {
  * ```
  */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu', generator } = options;
   if (mode !== 'fan_in' && mode !== 'fan_out') {
     throw new InvalidArgumentError(
       `kaimingUniform_(): expected mode to be 'fan_in' or 'fan_out', but got ${formatValue(mode)}`,
@@ -184,5 +195,5 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
   const fan = mode === 'fan_in' ? fanIn : fanOut;
   const gain = calculateGain(nonlinearity, a);
   const bound = Math.sqrt(3) * (gain / Math.sqrt(fan));
-  return uniform_(t, -bound, bound);
+  return uniform_(t, -bound, bound, generator);
 }

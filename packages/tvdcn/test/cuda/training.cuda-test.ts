@@ -12,6 +12,7 @@ import {
   AdamW,
   type DType,
   DeformConv2d,
+  Generator,
   type Optimizer,
   PackedDeformConv2d,
   SGD,
@@ -22,6 +23,7 @@ import {
   mseLoss,
   randn,
   tensor,
+  uniform,
 } from '../../src/index.js';
 
 const DRY_RUN = process.env.TVDCN_GPU_TEST_DEVICE === 'cpu';
@@ -29,20 +31,12 @@ const DEVICE = DRY_RUN ? 'cpu' : 'cuda:0';
 const SKIP: string | false =
   DRY_RUN || cuda.isAvailable() ? false : `no usable CUDA device (${backendInfo().cudaUnavailableReason})`;
 
-/** Mulberry32, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(r: () => number, n: number): Float64Array {
-  return Float64Array.from({ length: n }, () => 2 * r() - 1);
+/** `n` numbers uniform in [-1, 1) from `generator` (seeded, so a failure reproduces), as a CPU array. */
+function randomArray(generator: Generator, n: number): Float64Array {
+  const t = uniform([n], -1, 1, { dtype: 'float64', generator });
+  const a = t.toTypedArray() as Float64Array;
+  t.dispose();
+  return a;
 }
 
 /** ||a - b|| / ||b||. */
@@ -72,15 +66,15 @@ describe('training on CUDA against the CPU', { skip: SKIP }, () => {
   for (const dtype of ['float64', 'float32'] as DType[]) {
     for (const [name, make] of OPTIMIZERS) {
       it(`${name}: 6 steps [${dtype}]`, () => {
-        const r = rng(7);
+        const generator = new Generator().manualSeed(7);
         const n = 4099;
-        const init = randomArray(r, n);
+        const init = randomArray(generator, n);
         const onCpu = tensor(init, { dtype, requiresGrad: true });
         const onGpu = tensor(init, { dtype, device: DEVICE, requiresGrad: true });
         const cpuOpt = make(onCpu);
         const gpuOpt = make(onGpu);
         for (let step = 0; step < 6; step++) {
-          const g = randomArray(r, n);
+          const g = randomArray(generator, n);
           onCpu.grad = tensor(g, { dtype });
           onGpu.grad = tensor(g, { dtype, device: DEVICE });
           cpuOpt.step();

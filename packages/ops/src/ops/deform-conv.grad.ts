@@ -1,18 +1,31 @@
 // SPDX-License-Identifier: MIT
-// Gradient of the deformable convolution (regular and, through deformConvNdBackward, transposed): one
-// native backward call that computes only the gradients in the needsGrad mask (null buffers cost no
-// work), and the node that refuses double backward, as tvdcn does (tvdcn-reference §8).
+// Gradient of the deformable convolution of deform-conv.ts, regular and transposed: one native backward
+// call that computes only the gradients in the needsGrad mask (null buffers cost no work; for the
+// transposed op, params.transposed selects the transposed formulas, tvdcn-reference §5), and the node
+// that refuses double backward, as tvdcn does (tvdcn-reference §8).
 
 import { NotImplementedError } from '@tvdcn/shape';
+import type { GradContext, GradFn } from '../autograd/grad-fn.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import type { GradConfig, GradContext } from '../autograd/gradient-registry.js';
 import type { KernelTensor } from '../backends/kernel-backend.js';
 import { getKernels } from '../backends/registry.js';
-import type { DeformConvAttrs } from '../ops/deform-conv.js';
-import { expectTensor } from '../ops/op-utils.js';
-import { sumApply } from '../ops/reduce.js';
+import type { NativeDeformConvParams } from '../native/binding.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
+import { expectTensor } from './op-utils.js';
+import { sumApply } from './primitives.js';
+
+/** @internal What the deformable convolution backward needs besides the saved tensors. */
+export interface DeformConvAttrs {
+  /** Public op name, for messages (`'deformConv2d'`). */
+  op: string;
+  /** The batched geometry handed to the kernels. */
+  params: NativeDeformConvParams;
+  /** `[outChannels]` when a bias was given. */
+  biasShape: readonly number[] | null;
+  /** True when the output is only the bias (no elements to convolve): no kernel call at all. */
+  empty: boolean;
+}
 
 /** @internal The saved inputs, in the op's order. */
 type Saved = [Tensor, Tensor, Tensor | null, Tensor | null];
@@ -21,10 +34,8 @@ function kernelView(t: Tensor | null): KernelTensor | null {
   return t === null ? null : expectTensor('backward', t, 'saved');
 }
 
-/**
- * @internal Gradients `[input, weight, offset, mask, bias]` of a (transposed) deformable convolution.
- */
-export function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs>): (Tensor | null)[] {
+/** Gradients `[input, weight, offset, mask, bias]` of a (transposed) deformable convolution. */
+function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs>): (Tensor | null)[] {
   const [input, weight, offset, mask] = ctx.saved as Saved;
   const need = ctx.needsGrad;
   const a = ctx.attrs;
@@ -70,18 +81,26 @@ export function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs
   // With createGraph, the gradients join the graph through a node whose own backward refuses.
   if (isGradEnabled() && shouldRecord([g, input, weight, offset, mask])) {
     for (const t of grads) {
-      if (t !== null) recordOp(t, 'deformConvDoubleBackward', [g, input, weight, offset, mask], [], { op: a.op });
+      if (t !== null) recordOp(t, doubleBackwardGrad, [g, input, weight, offset, mask], [], { op: a.op });
     }
   }
   return grads;
 }
 
-const deformConvGrad: GradConfig<DeformConvAttrs> = {
+/** @internal The gradient of deformConv{1,2,3}d. */
+export const deformConvGrad: GradFn<DeformConvAttrs> = {
   opName: 'deformConv',
   backward: deformConvNdBackward,
 };
 
-const doubleBackwardGrad: GradConfig<{ op: string }> = {
+/** @internal The gradient of deformConvTranspose{1,2,3}d: the same native backward. */
+export const deformConvTransposeGrad: GradFn<DeformConvAttrs> = {
+  opName: 'deformConvTranspose',
+  backward: deformConvNdBackward,
+};
+
+/** Where the gradients join the graph under createGraph: differentiating them again is refused. */
+const doubleBackwardGrad: GradFn<{ op: string }> = {
   opName: 'deformConvDoubleBackward',
   backward: (_g, { attrs }) => {
     throw new NotImplementedError(
@@ -91,9 +110,3 @@ const doubleBackwardGrad: GradConfig<{ op: string }> = {
     );
   },
 };
-
-/** @internal */
-export const deformConvGradients: readonly GradConfig<never>[] = [
-  deformConvGrad,
-  doubleBackwardGrad,
-] as unknown as readonly GradConfig<never>[];
