@@ -31,6 +31,14 @@ namespace dcn::cuda {
 constexpr int kCol2imPositions = 32;
 constexpr int kCol2imThreads = 256;
 
+// The samples that one warp instruction adds for, spread over the tile: the g samples of an instruction
+// (consecutive `sub`) are kCol2imPositions / g positions apart instead of neighbours. Neighbouring
+// positions share corners (with small offsets), and atomics of one instruction to one address
+// serialise. A bijection of [0, kCol2imPositions) for g a power of two <= kCol2imPositions.
+__device__ __forceinline__ int spread(int sub, int g) {
+  return (sub % g) * (kCol2imPositions / g) + sub / g;
+}
+
 __device__ __forceinline__ void red_add_v4(float* p, float a, float b, float c, float d) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("red.global.add.v4.f32 [%0], {%1, %2, %3, %4};" ::"l"(p), "f"(a), "f"(b), "f"(c), "f"(d) : "memory");
@@ -69,7 +77,9 @@ __global__ void __launch_bounds__(kCol2imThreads)
   constexpr bool kVector4 = std::is_same_v<A, float>;
   // Four lanes' channels per lane: every slice is then whole quads (cpo % 4 == 0) and every target
   // address 16-byte aligned (cx % 4 == 0); width >= 4 follows from cpo >= 4.
-  const bool vec4 = a.cpo % 4 == 0 && a.cx % 4 == 0;
+  // Only with 32 lanes per sample (cpo >= 32), where a warp instruction covers 4 samples: with fewer
+  // lanes per sample the samples of one instruction collide more often (measured, run 8).
+  const bool vec4 = a.cpo % 4 == 0 && a.cx % 4 == 0 && width == 32;
   const int64_t qtiles = (a.qlen + TQ - 1) / TQ;
   for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
     int64_t r = blk;
@@ -121,9 +131,11 @@ __global__ void __launch_bounds__(kCol2imThreads)
       }
       __syncthreads();
       if (kVector4 && vec4) {
-        // Four channels per lane, one 16-byte red.global.add.v4.f32 per corner (sm_90).
+        // Four channels per lane, one 16-byte red.global.add.v4.f32 per corner (sm_90); a warp
+        // instruction covers g = 128 / width samples, spread over the tile (see spread()).
+        const int g = 128 >> shift;
         for (int u = tid; u < (TQ << shift) / 4; u += kCol2imThreads) {
-          const int j = (u * 4) >> shift, cl = (u * 4) & (width - 1);
+          const int j = spread((u * 4) >> shift, g), cl = (u * 4) & (width - 1);
           if (cl >= cc || j >= tq) continue;
           const unsigned valid = s_valid[j];
           if (valid == 0) continue;
@@ -138,8 +150,9 @@ __global__ void __launch_bounds__(kCol2imThreads)
           }
         }
       } else {
+        const int g = 32 >> shift;  // samples per warp instruction
         for (int u = tid; u < (TQ << shift); u += kCol2imThreads) {
-          const int j = u >> shift, cl = u & (width - 1);
+          const int j = spread(u >> shift, g), cl = u & (width - 1);
           if (cl >= cc || j >= tq) continue;
           const unsigned valid = s_valid[j];
           if (valid == 0) continue;
