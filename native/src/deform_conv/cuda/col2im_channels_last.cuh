@@ -24,6 +24,9 @@ namespace dcn::cuda {
 // transposed (lanes along channels). channels_first_kernel turns gxl into [b][c][s] (+ bias, rounded to
 // T) at the end. The number and the values of the additions are those of col2im_element; only their order
 // differs, which atomics leave unspecified anyway (setDeterministic(true) keeps the sorted col2im).
+// When a warp instruction covers several samples (fewer than 32 channels per offset group, or the
+// four-channel vector atomics below), they are spread over the tile (spread()): neighbouring positions
+// share corners, and atomics of one instruction to one address serialise (measured, docs/cuda.md).
 // With float32 targets and channels per offset group and channels of X multiples of 4, each lane adds
 // four consecutive channels with one vector atomic (red.global.add.v4.f32, sm_90; 16-byte aligned since
 // cx, the offset group's first channel and the slice's lane offsets are multiples of 4): a quarter of
@@ -35,9 +38,7 @@ constexpr int kCol2imThreads = 256;
 // (consecutive `sub`) are kCol2imPositions / g positions apart instead of neighbours. Neighbouring
 // positions share corners (with small offsets), and atomics of one instruction to one address
 // serialise. A bijection of [0, kCol2imPositions) for g a power of two <= kCol2imPositions.
-__device__ __forceinline__ int spread(int sub, int g) {
-  return (sub % g) * (kCol2imPositions / g) + sub / g;
-}
+__device__ __forceinline__ int spread(int sub, int g) { return (sub % g) * (kCol2imPositions / g) + sub / g; }
 
 __device__ __forceinline__ void red_add_v4(float* p, float a, float b, float c, float d) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

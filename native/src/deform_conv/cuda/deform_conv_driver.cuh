@@ -193,7 +193,8 @@ class DeformConvDriver {
           if (scatter) col2im(ch, dcol.as<A>(), gx);
           // With mask groups = offset groups the offset kernel computes the mask gradient too.
           const bool mask_in_offset = grad_offset != nullptr && grad_mask != nullptr && a_.mg == a_.og;
-          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr);
+          if (grad_offset != nullptr)
+            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr);
           if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         first = false;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The CUDA column kernels of deformable convolution, in the regular view (see NOTE [ Regular view ] in
 // params.h): im2col (sample X into columns) and the offset and mask gradients (col2im, the scatter of
-// column gradients into X, is col2im_channels_last.cuh, or col2im_sorted.cuh in deterministic mode). Each is a grid-stride loop over one chunk of (image, y position)
-// pairs and calls the element bodies of columns.h and the corners of sampling.h, which the CPU kernels
-// share; this file only maps threads to elements.
+// column gradients into X, is col2im_channels_last.cuh, or col2im_sorted.cuh in deterministic mode). Each is a
+// grid-stride loop over one chunk of (image, y position) pairs and calls the element bodies of columns.h and the
+// corners of sampling.h, which the CPU kernels share; this file only maps threads to elements.
 //
 // Thread mapping: one thread per (image, offset group, channel slice, kernel point, y position), y
 // position fastest (coalesced offset/mask/column accesses, neighbouring samples). The sampling
