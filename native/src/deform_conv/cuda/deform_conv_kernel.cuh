@@ -241,15 +241,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
     const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
     const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
-    // The mask value of the current mask group, reloaded when the group changes (no division per channel).
-    int64_t mg_end = m_ptr == nullptr ? c_end : (c_begin / a.cpm + 1) * a.cpm;
-    A mval = m_ptr == nullptr ? A(1) : convert<A>(m_ptr[(c_begin / a.cpm) * a.K * a.ny]);
-#pragma unroll 4
     for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
-      if (c >= mg_end) {
-        mval = convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        mg_end = (c / a.cpm + 1) * a.cpm;
-      }
       const T* plane = x + (b * a.cx + c) * a.nx;
       A dv[D];
 #pragma unroll
@@ -264,7 +256,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
       }
       const A g = *in;
       A w = g;
-      if (m_ptr != nullptr) w *= mval;
+      if (m_ptr != nullptr) w *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
       if constexpr (kMaskGrad) total_mask += g * v;
