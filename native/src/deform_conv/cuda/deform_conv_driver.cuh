@@ -25,6 +25,7 @@
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/settings.h"
 #include "cuda_runtime/stream.h"
+#include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
@@ -89,9 +90,23 @@ class DeformConvDriver {
         gemm_forward(ch, cols.as<T>(), output, bias);
       }
     } else {
-      // X = col2im(W^T @ Y) + bias, scattered into a target that starts at bias.
+      // X = col2im(W^T @ Y) + bias, scattered into a target that starts at bias (deterministic mode),
+      // or into a zeroed channels-last target turned into X + bias at the end (NOTE [ Channels-last
+      // col2im ]).
       const int64_t n_x = B_ * cx_ * nx_;
       Workspace acc_ws;
+      if (!deterministic()) {
+        A* gxl = start_channels_last_target(acc_ws);
+        if (!empty()) {
+          const auto chunks = plan(sizeof(A));
+          Workspace dcol(device_, max_cols(chunks) * sizeof(A));
+          for (const Chunk& ch : chunks) {
+            gemm_dcol(ch, input, dcol.as<A>());
+            col2im(ch, dcol.as<A>(), gxl);
+          }
+        }
+        return finish_channels_last_target(output, gxl, bias);
+      }
       A* gx = start_x_target(output, bias, acc_ws);
       if (!empty()) {
         const auto chunks = plan(sizeof(A) + col2im_bytes());
@@ -126,7 +141,10 @@ class DeformConvDriver {
     // Scatter target of the regular input gradient (float32 for the half types).
     Workspace gx_ws;
     A* gx = nullptr;
-    if (scatter) {
+    const bool scatter_cl = scatter && !deterministic();  // NOTE [ Channels-last col2im ]
+    if (scatter_cl) {
+      gx = start_channels_last_target(gx_ws);
+    } else if (scatter) {
       if constexpr (is_half_type<T>) {
         gx_ws = Workspace(device_, B_ * cx_ * nx_ * sizeof(A));
         gx = gx_ws.as<A>();
@@ -173,14 +191,18 @@ class DeformConvDriver {
         if (need_dcol) {
           gemm_dcol(ch, ysrc, dcol.as<A>());
           if (scatter) col2im(ch, dcol.as<A>(), gx);
-          if (grad_offset != nullptr) offset_grad(ch, dcol.as<A>(), x, grad_offset);
-          if (grad_mask != nullptr) mask_grad(ch, dcol.as<A>(), x, grad_mask);
+          // With mask groups = offset groups the offset kernel computes the mask gradient too.
+          const bool mask_in_offset = grad_offset != nullptr && grad_mask != nullptr && a_.mg == a_.og;
+          if (grad_offset != nullptr)
+            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr);
+          if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         first = false;
       }
     }
+    if (scatter_cl) finish_channels_last_target(grad_input, gx, nullptr);
     if constexpr (is_half_type<T>) {
-      if (scatter) cast(device_, DType::kFloat32, gx, dtype_of<T>(), grad_input, B_ * cx_ * nx_);
+      if (scatter && !scatter_cl) cast(device_, DType::kFloat32, gx, dtype_of<T>(), grad_input, B_ * cx_ * nx_);
       if (grad_weight != nullptr) cast(device_, DType::kFloat32, gw, dtype_of<T>(), grad_weight, n_w);
     }
   }
@@ -285,21 +307,45 @@ class DeformConvDriver {
         col2im_sorted<D, T, false>(device_, s_, a, dcol, off_, mask_, gx);
       return;
     }
-    const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
-    const unsigned grid = grid_for(n, device_);
+    // gx is the channels-last target here (NOTE [ Channels-last col2im ]).
+    const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
+    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
     if (off_ != nullptr)
-      col2im_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
+      col2im_channels_last_kernel<D, T, true><<<grid, kCol2imThreads, 0, s_>>>(a, dcol, off_, mask_, gx, blocks);
     else
-      col2im_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, off_, mask_, gx);
-    DCN_CUDA_LAUNCH_CHECK("col2im_kernel", grid, kThreads);
+      col2im_channels_last_kernel<D, T, false><<<grid, kCol2imThreads, 0, s_>>>(a, dcol, off_, mask_, gx, blocks);
+    DCN_CUDA_LAUNCH_CHECK("col2im_channels_last_kernel", grid, kCol2imThreads);
   }
 
-  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset) const {
-    const ScopedPhase phase("offset_grad", s_);
+  // A zeroed channels-last scatter target gxl[B][nx][cx] in the accumulator type.
+  A* start_channels_last_target(Workspace& ws) const {
+    const int64_t n = B_ * cx_ * nx_;
+    ws = Workspace(device_, std::max<int64_t>(1, n) * sizeof(A));
+    if (n > 0) DCN_CUDA_CHECK(cudaMemsetAsync(ws.get(), 0, n * sizeof(A), s_));
+    return ws.as<A>();
+  }
+
+  // out[b][c][s] = T(gxl[b][s][c] (+ bias[c])).
+  void finish_channels_last_target(T* out, const A* gxl, const T* bias) const {
+    const int64_t n = B_ * cx_ * nx_;
+    if (n == 0) return;
+    const ScopedPhase phase("channels_first", s_);
+    const int64_t tiles = B_ * ((cx_ + 31) / 32) * ((nx_ + 31) / 32);
+    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(tiles, static_cast<int64_t>(sms_) * 32));
+    channels_first_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(out, gxl, bias, B_, cx_, nx_);
+    DCN_CUDA_LAUNCH_CHECK("channels_first_kernel", grid, 256);
+  }
+
+  // grad_offset of a chunk, and grad_mask when not null (mask groups = offset groups).
+  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask) const {
+    const ScopedPhase phase(grad_mask != nullptr ? "offset_mask_grad" : "offset_grad", s_);
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.og * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    offset_grad_kernel<D, T><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset);
+    if (grad_mask != nullptr)
+      offset_grad_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask);
+    else
+      offset_grad_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, nullptr);
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
   }
 

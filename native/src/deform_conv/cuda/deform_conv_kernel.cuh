@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The CUDA column kernels of deformable convolution, in the regular view (see NOTE [ Regular view ] in
-// params.h): im2col (sample X into columns), col2im (scatter column gradients into X, with atomics),
-// and the offset and mask gradients. Each is a grid-stride loop over one chunk of (image, y position)
-// pairs and calls the element bodies of columns.h and the corners of sampling.h, which the CPU kernels
-// share; this file only maps threads to elements.
+// params.h): im2col (sample X into columns) and the offset and mask gradients (col2im, the scatter of
+// column gradients into X, is col2im_channels_last.cuh, or col2im_sorted.cuh in deterministic mode). Each is a
+// grid-stride loop over one chunk of (image, y position) pairs and calls the element bodies of columns.h and the
+// corners of sampling.h, which the CPU kernels share; this file only maps threads to elements.
 //
 // Thread mapping: one thread per (image, offset group, channel slice, kernel point, y position), y
 // position fastest (coalesced offset/mask/column accesses, neighbouring samples). The sampling
@@ -201,63 +201,20 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
   }
 }
 
-struct AtomicAddOp {
-  template <typename A>
-  __device__ __forceinline__ void operator()(A* p, A v) const {
-    atomic_add(p, v);
-  }
-};
-
-// X[b, c, corner] += weight * mask * dcol[bl, c, kpt, ql] over the valid corners (tvdcn-reference §4.2;
-// also the transposed op's forward, §5). gx is the full [B, cx, nx] accumulator.
-template <int D, typename T, bool kDeformable>
-__global__ void col2im_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ offset,
-                              const T* __restrict__ mask, acc_type<T>* __restrict__ gx) {
-  using A = acc_type<T>;
-  const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
-  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const ColumnIndex t(i, a);
-    const int64_t b = a.b0 + t.bl, q = a.q0 + t.ql;
-    int64_t pos[D];
-    base_position<D>(a, q, t.kpt, pos);
-    const int64_t c_begin = t.og * a.cpo + t.slice * a.cper;
-    const int64_t c_end = min(t.og * a.cpo + a.cpo, c_begin + a.cper);
-    const A* in = dcol + ((t.bl * a.cx + c_begin) * a.K + t.kpt) * a.qlen + t.ql;
-    const int64_t in_step = a.K * a.qlen;
-    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + t.kpt) * a.ny + q;
-    if constexpr (kDeformable) {
-      A p[D];
-      deformed_position<D, A, T>(a, offset, b, t.og, t.kpt, q, pos, p);
-      Corners<(1 << D), A, int64_t> corners;
-      linear_corners<D, A, int64_t>(p, a.x_size, A(1), corners);
-      if (corners.valid == 0) continue;
-      for (int64_t c = c_begin; c < c_end; ++c, in += in_step) {
-        A v = *in;
-        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        col2im_element<(1 << D), A, int64_t>(gx + (b * a.cx + c) * a.nx, corners, v, AtomicAddOp{});
-      }
-    } else {
-      Corners<1, A, int64_t> corners;
-      grid_corner<D, A, int64_t>(pos, a.x_size, A(1), corners);
-      if (corners.valid == 0) continue;
-      for (int64_t c = c_begin; c < c_end; ++c, in += in_step) {
-        A v = *in;
-        if (m_ptr != nullptr) v *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
-        col2im_element<1, A, int64_t>(gx + (b * a.cx + c) * a.nx, corners, v, AtomicAddOp{});
-      }
-    }
-  }
-}
-
 // grad_offset[b, (og * K + kpt) * D + axis, q] = sum over c in offset group og of
-//   dcol[bl, c, kpt, ql] * mask * d Interp(X[b, c], p) / d p_axis   (tvdcn-reference §4.3).
+//   dcol[bl, c, kpt, ql] * mask * d Interp(X[b, c], p) / d p_axis   (tvdcn-reference §4.3), and with
+// kMaskGrad (mask groups = offset groups) in the same pass
+// grad_mask[b, og * K + kpt, q] = sum over the same channels of dcol[bl, c, kpt, ql] * Interp(X[b, c], p)
+// (§4.4): each corner is loaded once for both. The mask gradient's value uses the corners of
+// linear_corners (the forward's early-out, as mask_grad_kernel); where they are valid they are the corners
+// of linear_corner_grads (same floor and fractions), so their values are the ones loaded here.
 // One thread per (image, offset group, kernel point, y position); no atomics.
-template <int D, typename T>
+template <int D, typename T, bool kMaskGrad>
 __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
                                    const T* __restrict__ offset, const T* __restrict__ mask,
-                                   T* __restrict__ grad_offset) {
+                                   T* __restrict__ grad_offset, T* __restrict__ grad_mask) {
   using A = acc_type<T>;
+  constexpr int kCount = 1 << D;
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -275,23 +232,39 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
     CornerGrads<D, A, int64_t> cg;
     linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+    Corners<kCount, A, int64_t> cv;
+    if constexpr (kMaskGrad) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
     A total[D];
 #pragma unroll
     for (int ax = 0; ax < D; ++ax) total[ax] = 0;
+    A total_mask = 0;
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
     const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
     const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
     for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+      const T* plane = x + (b * a.cx + c) * a.nx;
       A dv[D];
-      sample_grad<D, A, T>(x + (b * a.cx + c) * a.nx, cg, dv);
-      A w = *in;
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
+      A v = 0;
+#pragma unroll
+      for (int k = 0; k < kCount; ++k) {
+        const A xk = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
+#pragma unroll
+        for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk;
+        if constexpr (kMaskGrad) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
+      }
+      const A g = *in;
+      A w = g;
       if (m_ptr != nullptr) w *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
+      if constexpr (kMaskGrad) total_mask += g * v;
     }
     T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll
     for (int ax = 0; ax < D; ++ax) out[ax * a.ny] = convert<T>(total[ax]);
+    if constexpr (kMaskGrad) grad_mask[((b * a.mg + og) * a.K + kpt) * a.ny + q] = convert<T>(total_mask);
   }
 }
 

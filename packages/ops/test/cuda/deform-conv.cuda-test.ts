@@ -342,6 +342,52 @@ const CASES: Case[] = [
   },
 ];
 
+/**
+ * More than 32 channels per offset group: the channels-last col2im (NOTE [ Channels-last col2im ]) adds
+ * them in slices of 32 (here 32 + 32 + 8, mask groups changing inside a slice) over tiles of 32 positions,
+ * the last partial; the input gradient of the first, the forward of the second. Seeded apart from CASES,
+ * whose seeds (and hence sample positions) stay as they were.
+ */
+const COL2IM_CASES: Case[] = [
+  {
+    name: 'col2im: 72 channels in one offset group, mg 3',
+    transposed: false,
+    batch: 2,
+    cin: 72,
+    cout: 16,
+    k: 2, // 72 x 8 products per output: within the float32 tolerance of tf32x3 (72 x 27 measured 1.3e-5)
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 3,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [37, 6, 3],
+  },
+  {
+    name: 'col2im transposed: 16 -> 72, groups 2, og 1, stride 2',
+    transposed: true,
+    batch: 2,
+    cin: 16,
+    cout: 72,
+    k: 3,
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 2,
+    og: 1,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    outPad: 1,
+    size: [19, 4, 3],
+  },
+];
+
 /** The cases the fused forward takes (channels in multiples of 8). */
 const FUSED_CASES = CASES.filter((c) => c.name.startsWith('fused'));
 
@@ -493,6 +539,17 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           const s = seed++;
           it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
         }
+      }
+    }
+  }
+  // Seeds by (dim, case, dtype), the same in a dry run (which has no half types).
+  const col2imDtypes: DType[] = ['float64', 'float32', 'float16', 'bfloat16'];
+  for (const dim of [1, 2, 3] as Dim[]) {
+    for (const [k, c] of COL2IM_CASES.entries()) {
+      for (const [j, dtype] of col2imDtypes.entries()) {
+        if (DRY_RUN && j >= 2) continue;
+        const s = 900 + (dim * COL2IM_CASES.length + k) * col2imDtypes.length + j;
+        it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
       }
     }
   }
