@@ -25,11 +25,20 @@ void check(napi_env env, napi_status status, const char* what) {
   if (status != napi_ok) throw Error(ErrorKind::kInternal, std::string("cpu queue: ") + what + " failed");
 }
 
+// Bytes of a typed array (0 for anything else).
+size_t typed_array_bytes(napi_env env, napi_value a) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  if (napi_get_typedarray_info(env, a, &type, &length, nullptr, nullptr, nullptr) != napi_ok) return 0;
+  return length * (type == napi_float64_array ? 8 : 4);
+}
+
 }  // namespace
 
 // What a task keeps alive until it ran: references to its typed arrays, and the promise of a data() read.
 struct CpuQueue::Completion : TaskCompletion {
   std::vector<napi_ref> refs;
+  size_t bytes = 0;  // of the arrays behind refs (counted once per reference)
   napi_deferred deferred = nullptr;
   napi_ref result = nullptr;  // what the promise resolves with
 };
@@ -97,6 +106,7 @@ void CpuQueue::settle(napi_env env, bool teardown) {
     auto* c = static_cast<Completion*>(f.completion.get());
     if (c == nullptr) continue;
     for (napi_ref r : c->refs) napi_delete_reference(env, r);
+    held_bytes_ -= c->bytes;
     live_refs_ -= static_cast<int64_t>(c->refs.size());
     g_live_refs.fetch_sub(static_cast<int64_t>(c->refs.size()));
     if (c->deferred != nullptr) {
@@ -153,11 +163,20 @@ Napi::Value CpuQueue::run(Napi::Env env, const char* op, const std::vector<napi_
   }
   auto c = std::make_unique<Completion>();
   c->refs.reserve(arrays.size());
+  for (napi_value a : arrays) c->bytes += typed_array_bytes(env, a);
+  // Back-pressure (as a GPU's launch queue): a producer that never waits must not keep unbounded memory
+  // alive through queued work. Block until the oldest work is done while too much is in flight.
+  while (queue_.completed() < queue_.submitted() &&
+         (held_bytes_ + c->bytes > kMaxHeldBytes || queue_.submitted() - queue_.completed() >= kMaxPendingTasks)) {
+    queue_.wait(queue_.completed() + 1);
+    settle(env, false);
+  }
   for (napi_value a : arrays) {
     napi_ref r;
     check(env, napi_create_reference(env, a, 1, &r), "napi_create_reference");
     c->refs.push_back(r);
   }
+  held_bytes_ += c->bytes;
   live_refs_ += static_cast<int64_t>(c->refs.size());
   g_live_refs.fetch_add(static_cast<int64_t>(c->refs.size()));
   WorkQueue::Task task;
@@ -179,6 +198,8 @@ Napi::Value CpuQueue::read_async(Napi::Env env, napi_value src_array, uint64_t s
   napi_ref r;
   check(env, napi_create_reference(env, src_array, 1, &r), "napi_create_reference");
   c->refs.push_back(r);
+  c->bytes = bytes;
+  held_bytes_ += bytes;
   check(env, napi_create_reference(env, dst_array, 1, &c->result), "napi_create_reference");
   live_refs_ += 1;
   g_live_refs.fetch_add(1);
@@ -239,6 +260,7 @@ Napi::Object CpuQueue::stats(Napi::Env env) const {
   o.Set("submitted", Napi::Number::New(env, static_cast<double>(queue_.submitted())));
   o.Set("completed", Napi::Number::New(env, static_cast<double>(queue_.completed())));
   o.Set("refs", Napi::Number::New(env, static_cast<double>(live_refs_)));
+  o.Set("heldBytes", Napi::Number::New(env, static_cast<double>(held_bytes_)));
   o.Set("pendingPromises", Napi::Number::New(env, pending_promises_));
   o.Set("processQueues", Napi::Number::New(env, static_cast<double>(live_cpu_queues())));
   o.Set("processRefs", Napi::Number::New(env, static_cast<double>(live_cpu_queue_refs())));

@@ -38,6 +38,11 @@ class CpuQueue {
   Napi::Value run(Napi::Env env, const char* op, const std::vector<napi_value>& arrays, std::vector<uint64_t> reads,
                   std::vector<uint64_t> writes, std::function<void()> fn, double cost);
   static constexpr double kInlineCost = 1 << 15;
+  // Back-pressure: run() blocks while queued work holds more than kMaxHeldBytes of arrays or
+  // kMaxPendingTasks tasks are in flight, until the oldest work is done (a loop that never reads a result
+  // then runs at the executor's pace instead of keeping every iteration's arrays alive).
+  static constexpr size_t kMaxHeldBytes = size_t{256} << 20;
+  static constexpr uint64_t kMaxPendingTasks = 1024;
   // The inline limit in use (kInlineCost; -1: never inline), for benchmarks.
   void set_inline_cost(double cost) { inline_cost_ = cost; }
 
@@ -82,6 +87,7 @@ class CpuQueue {
   std::string fault_op_;      // JS thread only
   int fault_count_ = 0;
   int64_t live_refs_ = 0;  // references held by queued work (JS thread only)
+  size_t held_bytes_ = 0;  // bytes of the arrays those references hold (JS thread only)
 };
 
 // Process-wide counters, for leak tests across worker_threads: live queues and live references.

@@ -54,6 +54,8 @@ export interface NativeCpuQueueStats {
   completed: number;
   /** References to typed arrays held by queued work in this environment. */
   refs: number;
+  /** Bytes of the typed arrays those references hold (bounded: submitting waits above 256 MiB). */
+  heldBytes: number;
   pendingPromises: number;
   poisoned: number;
   /** CPU queues alive in the process (one per environment: main thread and workers). */

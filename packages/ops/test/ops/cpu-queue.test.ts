@@ -95,6 +95,22 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
     expect(b()._cpuQueueStats().refs).toBe(0);
   });
 
+  it('bounds the memory queued work keeps alive when results are never read (back-pressure)', () => {
+    // 64 MiB of arrays per iteration (input and output of 8M float32): without a bound, a loop that never
+    // reads falls behind the executor and keeps every iteration's arrays alive.
+    let maxHeld = 0;
+    for (let i = 0; i < 40; i++) {
+      const x = tensor(new Float32Array(1 << 23), { copy: false });
+      const y = x.add(1);
+      maxHeld = Math.max(maxHeld, b()._cpuQueueStats().heldBytes);
+      void y;
+    }
+    b().cpuQueueSync(Number.MAX_SAFE_INTEGER);
+    expect(maxHeld).toBeGreaterThan(0);
+    expect(maxHeld).toBeLessThanOrEqual(256 * 2 ** 20 + 2 * 2 ** 26);
+    expect(b()._cpuQueueStats().heldBytes).toBe(0);
+  });
+
   it('reports an error of queued work at the next synchronising call, typed and naming the op', async () => {
     const { x, w, offset, mask } = convCase(4);
     const good = synchronously(() => Array.from(conv(x, w, offset, mask).toTypedArray()));
