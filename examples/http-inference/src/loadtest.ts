@@ -14,7 +14,9 @@ import autocannon from 'autocannon';
 import { backendInfo } from 'tvdcn';
 import { INPUT_CHW } from './model.js';
 
+// `pnpm ... loadtest -- --rounds 2` passes the `--` through: skip it.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--')),
   options: {
     connections: { type: 'string', default: '1,4,16' },
     duration: { type: 'string', default: '10' },
