@@ -671,9 +671,12 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
   const size_t o_ctile = carve.add<T>(g.cy * nt);
-  // The sampled matrix of each weight group as the GEMM's packed A panels (pass A writes them directly).
-  const int64_t mr = uk.mr, panel_gstride = (nt + mr - 1) / mr * mr * rows;
-  const size_t o_cols = carve.add<T>(G * panel_gstride);
+  // The sampled matrix: where the micro-kernel reads A in place (uk.fn_rows), colsT (nc x ldr, row-major,
+  // rows up to a multiple of mr) written with contiguous vector stores; else each weight group's packed A
+  // panels, which pass A writes element by element (mr apart).
+  const bool rows_a = uk.fn_rows != nullptr;
+  const int64_t mr = uk.mr, nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
+  const size_t o_cols = carve.add<T>(rows_a ? nt_pad * ldr : G * panel_gstride);
   // Blocks per tile: one per kColBlock columns, plus one per image boundary inside the tile.
   const int64_t max_blocks = (nt + kColBlock - 1) / kColBlock + (nt + sy - 1) / sy + 1;
   const size_t o_table = carve.add<SampleBlock<D, T>>(OG * K * max_blocks);
@@ -717,7 +720,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   ctx.mtile = mask ? mtile : nullptr;
   ctx.segs = segs.data();
   ctx.n_segs = static_cast<int64_t>(segs.size());
-  ctx.panel_mr = mr;
+  ctx.panel_mr = rows_a ? 0 : mr;
   ctx.panel_gstride = panel_gstride;
 
   for (int64_t n0 = 0; n0 < total; n0 += nt) {
@@ -728,7 +731,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     ctx.blocks = blocks.data();
     ctx.n_blocks = static_cast<int64_t>(blocks.size());
     // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
-    if (nc % mr != 0) {
+    if (rows_a) {
+      std::fill(cols + nc * ldr, cols + (nc + mr - 1) / mr * mr * ldr, T(0));
+    } else if (nc % mr != 0) {
       for (int64_t gi = 0; gi < G; ++gi) {
         T* last = cols + gi * panel_gstride + (nc / mr) * rows * mr;
         for (int64_t p = 0; p < rows; ++p) std::fill(last + p * mr + nc % mr, last + (p + 1) * mr, T(0));
@@ -750,9 +755,14 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       }
     });
     for (int64_t gi = 0; gi < G; ++gi) {
-      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows, packed A panels) * W'[gi]^T (rows x cyg)
-      gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride, wperm + gi * cyg * rows,
-           int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
+      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg)
+      if (rows_a) {
+        gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
+                    false);
+      } else {
+        gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
+             wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
+      }
     }
     // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
     const int64_t n_ob = (g.cy + kT - 1) / kT;
