@@ -554,8 +554,8 @@ void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const 
           ap = abuf;
           a_stride = kc * mr;
         }
-        macro_kernel_impl(uk, mcur, ncur, kc, ap, a_stride, lda_rows, bp, c + i0 * ldc + j0, ldc,
-                          accumulate || p0 > 0, MacroOrder::kBPanelInL1);
+        macro_kernel_impl(uk, mcur, ncur, kc, ap, a_stride, lda_rows, bp, c + i0 * ldc + j0, ldc, accumulate || p0 > 0,
+                          MacroOrder::kBPanelInL1);
       }
     }
   });
@@ -602,7 +602,7 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
                                 int64_t, bool, MacroOrder);                                                        \
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
                         const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
-  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,    \
+  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
                                int64_t, bool);                                                                     \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
