@@ -155,6 +155,9 @@ struct Ctx {
   // (gemm's `apacked` layout, one block of panel_gstride elements per weight group) instead of colsT.
   int64_t panel_mr;
   int64_t panel_gstride;
+  // The table holds the current column block only, [og][kpt] (the forward's per-thread plan), instead of
+  // [og][block][kpt] for the whole tile.
+  bool table_one_block;
 };
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -641,9 +644,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 
 // NOTE [ Channels-last forward ]
 // Y = W * im2col(X) with the columns sampled as in the column pass (colsT[n][(kpt, c)] from Xt, corner
-// table per tile) and multiplied transposed: Y_tile^T (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T. Used
-// where the planar forward spends most of its time in vector gathers (2^D = 8 corners: D = 3). Each
-// output element sums over the rows in the GEMM's fixed order, so the tiling never changes the result.
+// table per column block) and multiplied transposed: Y_tile^T (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T.
+// Each thread takes whole tiles of columns and runs all of a tile itself (plan, sampling, GEMM, output),
+// in buffers of its own: what one step writes, the next reads from the same core's cache. (Splitting every
+// step of a tile over the threads made each step read what the other core had just written; on two cores
+// the forwards of the sampling-bound shapes then ran slower than on one.) The tiles are sized for one
+// core's L2 cache and their number is a multiple of the thread count. Each output element sums over the
+// rows in the GEMM's fixed order, so neither the tiling nor the number of threads changes the result.
 template <int D, typename T>
 bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* weight, const T* offset, const T* mask,
                            const T* bias, T* y, int64_t workspace_bytes) {
@@ -652,45 +659,55 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   if (force_planar() || !fits_int32(g)) return false;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const Isa isa = current_isa();
-  const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;
+  const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups, MG = g.mask_groups;
   const int64_t cxg = g.cx_per_group(), cyg = g.cy_per_group(), rows = cxg * K, ldr = g.cx * K;
   const int64_t sy = g.y_spatial(), total = g.y_columns();
   if (total == 0 || g.cy == 0) return true;
   const std::vector<int64_t> kcoords = kernel_coords(g);
   const std::vector<Segment> segs = segments(g);
+  // Read once for this call: the per-thread buffers are indexed by the task's thread id.
+  const int n_threads = get_num_threads();
+  // The sampled matrix: where the micro-kernel reads A in place (uk.fn_rows), colsT (nc x ldr, row-major,
+  // rows up to a multiple of mr) written with contiguous vector stores; else each weight group's packed A
+  // panels, which pass A writes element by element (mr apart).
+  const bool rows_a = uk.fn_rows != nullptr;
+  const int64_t mr = uk.mr;
 
-  constexpr int64_t kTileBytes = int64_t{4} << 20, kMinTile = 128;
-  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr) +
-                             static_cast<int64_t>(sizeof(SampleBlock<D, T>)) * OG * K / kColBlock;
-  const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
-  const int64_t nt =
-      std::max<int64_t>(1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
+  // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
+  // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
+  // threads' tiles together; then evened out so that the tile count is a multiple of the thread count.
+  constexpr int64_t kThreadTileBytes = int64_t{768} << 10, kMinTile = 48;
+  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr + (mask ? MG * K : 0));
+  int64_t nt = std::max(kMinTile, kThreadTileBytes / per_column);
+  nt = std::min({nt, total, workspace_bytes / std::max<int64_t>(1, per_column * n_threads)});
+  nt = std::max<int64_t>(1, nt);
+  {
+    int64_t n_tiles = (total + nt - 1) / nt;
+    n_tiles = (n_tiles + n_threads - 1) / n_threads * n_threads;
+    const int64_t even = ((total + n_tiles - 1) / n_tiles + mr - 1) / mr * mr;
+    nt = std::max<int64_t>(1, std::min(nt, even));
+  }
+  const int64_t n_tiles = (total + nt - 1) / nt;
+  const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
   const size_t o_wperm = carve.add<T>(g.cy * rows);
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
-  const size_t o_ctile = carve.add<T>(g.cy * nt);
-  // The sampled matrix of each weight group as the GEMM's packed A panels (pass A writes them directly).
-  const int64_t mr = uk.mr, panel_gstride = (nt + mr - 1) / mr * mr * rows;
-  const size_t o_cols = carve.add<T>(G * panel_gstride);
-  // Blocks per tile: one per kColBlock columns, plus one per image boundary inside the tile.
-  const int64_t max_blocks = (nt + kColBlock - 1) / kColBlock + (nt + sy - 1) / sy + 1;
-  const size_t o_table = carve.add<SampleBlock<D, T>>(OG * K * max_blocks);
-  const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
-  // Read once for this call: the per-thread offset buffers are indexed by the task's thread id.
-  const int n_threads = get_num_threads();
-  const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
+  // Each thread's own buffers: colsT or panels, output tile, the plan of one column block (corner table of
+  // every offset group), mask tile, offsets of one block.
+  Carver mine;
+  const size_t m_cols = mine.add<T>(rows_a ? nt_pad * ldr : G * panel_gstride);
+  const size_t m_ctile = mine.add<T>(g.cy * nt);
+  const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
+  const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
+  const size_t m_off = mine.add<T>(kColBlock * K * D);
+  const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
   T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
-  T* ctile = reinterpret_cast<T*>(base + o_ctile);
-  T* cols = reinterpret_cast<T*>(base + o_cols);
-  SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(base + o_table);
-  T* mtile = reinterpret_cast<T*>(base + o_mtile);
-  T* off_buf = reinterpret_cast<T*>(base + o_offbuf);
 
   parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
     for (int64_t o = ob; o < oe; ++o)
@@ -702,75 +719,89 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     pack_b_blocks(rows, cyg, wperm + gi * cyg * rows, int64_t{1}, rows, uk.nr, wpack + gi * rows * cyg_pad);
   to_channels_last(x, B, g.cx, sx, xt);
 
-  Ctx<D, T> ctx{};
-  ctx.g = &g;
-  ctx.K = K;
-  ctx.sy = sy;
-  ctx.sx = sx;
-  ctx.cx = g.cx;
-  ctx.cxg = cxg;
-  ctx.rows = rows;
-  ctx.ldr = ldr;
-  ctx.table = table;
-  ctx.xt = xt;
-  ctx.cols = cols;
-  ctx.mtile = mask ? mtile : nullptr;
-  ctx.segs = segs.data();
-  ctx.n_segs = static_cast<int64_t>(segs.size());
-  ctx.panel_mr = mr;
-  ctx.panel_gstride = panel_gstride;
+  Ctx<D, T> ctx0{};
+  ctx0.g = &g;
+  ctx0.K = K;
+  ctx0.sy = sy;
+  ctx0.sx = sx;
+  ctx0.cx = g.cx;
+  ctx0.cxg = cxg;
+  ctx0.rows = rows;
+  ctx0.ldr = ldr;
+  ctx0.xt = xt;
+  ctx0.segs = segs.data();
+  ctx0.n_segs = static_cast<int64_t>(segs.size());
+  ctx0.panel_mr = rows_a ? 0 : mr;
+  ctx0.panel_gstride = panel_gstride;
+  ctx0.table_one_block = true;
 
-  for (int64_t n0 = 0; n0 < total; n0 += nt) {
-    const int64_t nc = std::min(nt, total - n0);
-    ctx.n0 = n0;
-    ctx.nc = nc;
-    const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
-    ctx.blocks = blocks.data();
-    ctx.n_blocks = static_cast<int64_t>(blocks.size());
-    // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
-    if (nc % mr != 0) {
-      for (int64_t gi = 0; gi < G; ++gi) {
-        T* last = cols + gi * panel_gstride + (nc / mr) * rows * mr;
-        for (int64_t p = 0; p < rows; ++p) std::fill(last + p * mr + nc % mr, last + (p + 1) * mr, T(0));
-      }
-    }
-    // One region per tile: each task builds the sampling plan of its column block (corner table of every
-    // offset group, mask tile) and samples it into the packed panels while the plan is still in cache.
-    std::atomic<int64_t> next_block{0};
-    parallel_region(n_threads, [&](int tid, int) {
-      T* off_loc = off_buf + tid * kColBlock * K * D;
-      for (int64_t bi = next_block.fetch_add(1); bi < ctx.n_blocks; bi = next_block.fetch_add(1)) {
-        const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
-        for (int64_t og = 0; og < OG; ++og)
-          table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, false, table + (og * ctx.n_blocks + bi) * K,
-                            off_loc);
-        if (mask)
-          for (int64_t mg = 0; mg < g.mask_groups; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
-        pass_a<D, T>(isa, ctx, true, false, bi, static_cast<T*>(nullptr), kColBlock);
-      }
-    });
-    for (int64_t gi = 0; gi < G; ++gi) {
-      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows, packed A panels) * W'[gi]^T (rows x cyg)
-      gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride, wperm + gi * cyg * rows,
-           int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
-    }
-    // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
-    const int64_t n_ob = (g.cy + kT - 1) / kT;
-    parallel_tasks(static_cast<int64_t>(blocks.size()) * n_ob, [&](int64_t task) {
-      const ColumnBlock& cb = blocks[static_cast<size_t>(task / n_ob)];
-      const int64_t o0 = (task % n_ob) * kT, o1 = std::min(g.cy, o0 + kT);
-      for (int64_t o = o0; o < o1; ++o) {
-        T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
-        const T bv = bias ? bias[o] : T(0);
-        const T* src = ctile + cb.i0 * g.cy + o;
-        if (bias) {
-          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
-        } else {
-          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
+  std::atomic<int64_t> next_tile{0};
+  parallel_region(n_threads, [&](int tid, int) {
+    char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
+    T* cols = reinterpret_cast<T*>(own + m_cols);
+    T* ctile = reinterpret_cast<T*>(own + m_ctile);
+    SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
+    T* mtile = reinterpret_cast<T*>(own + m_mtile);
+    T* off_loc = reinterpret_cast<T*>(own + m_off);
+    Ctx<D, T> ctx = ctx0;
+    ctx.table = table;
+    ctx.cols = cols;
+    ctx.mtile = mask ? mtile : nullptr;
+    for (int64_t t = next_tile.fetch_add(1); t < n_tiles; t = next_tile.fetch_add(1)) {
+      const int64_t n0 = t * nt, nc = std::min(nt, total - n0);
+      ctx.n0 = n0;
+      ctx.nc = nc;
+      const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
+      ctx.blocks = blocks.data();
+      ctx.n_blocks = static_cast<int64_t>(blocks.size());
+      // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
+      if (rows_a) {
+        std::fill(cols + nc * ldr, cols + (nc + mr - 1) / mr * mr * ldr, T(0));
+      } else if (nc % mr != 0) {
+        for (int64_t gi = 0; gi < G; ++gi) {
+          T* last = cols + gi * panel_gstride + (nc / mr) * rows * mr;
+          for (int64_t p = 0; p < rows; ++p) std::fill(last + p * mr + nc % mr, last + (p + 1) * mr, T(0));
         }
       }
-    });
-  }
+      // Block by block: the sampling plan (corner table of every offset group, mask tile), then the
+      // samples, while the plan is in L1.
+      for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+        const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
+        for (int64_t og = 0; og < OG; ++og)
+          table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, false, table + og * K, off_loc);
+        if (mask)
+          for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
+        pass_a<D, T>(isa, ctx, true, false, bi, static_cast<T*>(nullptr), kColBlock);
+      }
+      // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg); inside the region the
+      // GEMM runs on this thread alone.
+      for (int64_t gi = 0; gi < G; ++gi) {
+        if (rows_a) {
+          gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
+                      false);
+        } else {
+          gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
+               wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
+        }
+      }
+      // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
+      for (const ColumnBlock& cb : blocks) {
+        for (int64_t o0 = 0; o0 < g.cy; o0 += kT) {
+          const int64_t o1 = std::min(g.cy, o0 + kT);
+          for (int64_t o = o0; o < o1; ++o) {
+            T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
+            const T bv = bias ? bias[o] : T(0);
+            const T* src = ctile + cb.i0 * g.cy + o;
+            if (bias) {
+              for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
+            } else {
+              for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
+            }
+          }
+        }
+      }
+    }
+  });
   scratch.release_if_huge();
   return true;
 }

@@ -139,6 +139,42 @@ __attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a
   }
 }
 
+// The AVX-512 float kernel with A read in place from 12 rows of a row-major matrix (stride lda): the same
+// loads per step (two B vectors, one broadcast per row; a packed panel is also read by broadcasts) and the
+// same order of operations, so the results equal uk_avx512_f32's on the packed copy of those rows.
+__attribute__((target("avx512f"))) void uk_avx512_f32_rows(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                           float* c, int64_t ldc, bool accumulate) {
+  constexpr int MR = 12;
+  __m512 r[MR][2];
+  const float* ar[MR];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    r[i][0] = r[i][1] = _mm512_setzero_ps();
+    ar[i] = a + i * lda;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(ar[i][p]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    b += 32;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
 // AVX-512F, double: 12 x 16.
 __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b, double* c,
                                                       int64_t ldc, bool accumulate) {
@@ -156,6 +192,39 @@ __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* 
       r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
     }
     a += MR;
+    b += 16;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    double* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
+      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
+    }
+    _mm512_storeu_pd(ci, r[i][0]);
+    _mm512_storeu_pd(ci + 8, r[i][1]);
+  }
+}
+// The AVX-512 double kernel reading A in place (see uk_avx512_f32_rows).
+__attribute__((target("avx512f"))) void uk_avx512_f64_rows(int64_t kc, const double* a, int64_t lda, const double* b,
+                                                           double* c, int64_t ldc, bool accumulate) {
+  constexpr int MR = 12;
+  __m512d r[MR][2];
+  const double* ar[MR];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    r[i][0] = r[i][1] = _mm512_setzero_pd();
+    ar[i] = a + i * lda;
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512d b0 = _mm512_loadu_pd(b);
+    const __m512d b1 = _mm512_loadu_pd(b + 8);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m512d ai = _mm512_set1_pd(ar[i][p]);
+      r[i][0] = _mm512_fmadd_pd(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
+    }
     b += 16;
   }
   DCN_UNROLL_FULL
@@ -243,17 +312,17 @@ void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_
 }
 #endif
 
-const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic"};
-const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic"};
+const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr};
+const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2"};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2"};
-const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512"};
-const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512"};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr};
+const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows};
+const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows};
 #endif
 #if DCN_GEMM_NEON
-const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon"};
-const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon"};
+const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr};
+const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr};
 #endif
 
 bool cpu_has(GemmIsa isa) {
@@ -385,9 +454,12 @@ void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T*
   }
 }
 
+namespace {
+// macro_kernel, or with lda > 0 the same over A read in place by uk.fn_rows (A panel r = the mr rows
+// starting at a + r * a_panel_stride, row stride lda).
 template <typename T>
-void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
-                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
+void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
+                       int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
   auto tile = [&](int64_t i0, int64_t j0) {
@@ -396,9 +468,15 @@ void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, co
     const T* bp = b + (j0 / nr) * kc * nr;
     T* cp = c + i0 * ldc + j0;
     if (rows == mr && cols == nr) {
-      uk.fn(kc, ap, bp, cp, ldc, accumulate);
+      if (lda > 0)
+        uk.fn_rows(kc, ap, lda, bp, cp, ldc, accumulate);
+      else
+        uk.fn(kc, ap, bp, cp, ldc, accumulate);
     } else {
-      uk.fn(kc, ap, bp, tmp, nr, false);
+      if (lda > 0)
+        uk.fn_rows(kc, ap, lda, bp, tmp, nr, false);
+      else
+        uk.fn(kc, ap, bp, tmp, nr, false);
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < cols; ++j)
           cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
@@ -413,10 +491,11 @@ void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, co
   }
 }
 
+// gemm, or with lda_rows > 0 gemm_rows_a (A read in place from a, row stride lda_rows).
 template <typename T>
-void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
-          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate,
-          const T* bpacked) {
+void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+               const T* apacked, int64_t lda_rows, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc,
+               bool accumulate, const T* bpacked) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
@@ -443,7 +522,7 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
   const int64_t n_tasks = n_blocks * m_splits;
   const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tasks));
   // Scratch per thread, allocated per call so nested or concurrent calls never share it.
-  const int64_t a_buf = apacked ? 0 : mc * kc_max;
+  const int64_t a_buf = apacked || lda_rows > 0 ? 0 : mc * kc_max;
   const int64_t b_buf = bpacked ? 0 : nc * kc_max;
   const int64_t n_pad = (n + nr - 1) / nr * nr;
   Buffer<T> scratch(static_cast<size_t>((a_buf + b_buf) * std::max(n_threads, 1)));
@@ -464,7 +543,10 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
         const int64_t mcur = std::min(mc, m_end - i0);
         const T* ap;
         int64_t a_stride;
-        if (apacked) {
+        if (lda_rows > 0) {
+          ap = a + i0 * lda_rows + p0;
+          a_stride = mr * lda_rows;
+        } else if (apacked) {
           ap = apacked + (i0 / mr) * k * mr + p0 * mr;
           a_stride = k * mr;
         } else {
@@ -472,10 +554,32 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
           ap = abuf;
           a_stride = kc * mr;
         }
-        macro_kernel(uk, mcur, ncur, kc, ap, a_stride, bp, c + i0 * ldc + j0, ldc, accumulate || p0 > 0);
+        macro_kernel_impl(uk, mcur, ncur, kc, ap, a_stride, lda_rows, bp, c + i0 * ldc + j0, ldc, accumulate || p0 > 0,
+                          MacroOrder::kBPanelInL1);
       }
     }
   });
+}
+}  // namespace
+
+template <typename T>
+void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
+                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
+  macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order);
+}
+
+template <typename T>
+void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
+          const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate,
+          const T* bpacked) {
+  gemm_impl(uk, m, n, k, a, rsa, csa, apacked, int64_t{0}, b, rsb, csb, c, ldc, accumulate, bpacked);
+}
+
+template <typename T>
+void gemm_rows_a(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bpacked,
+                 T* c, int64_t ldc, bool accumulate) {
+  gemm_impl(uk, m, n, k, a, lda, int64_t{1}, static_cast<const T*>(nullptr), lda, static_cast<const T*>(nullptr),
+            int64_t{0}, int64_t{0}, c, ldc, accumulate, bpacked);
 }
 
 template <typename T>
@@ -498,6 +602,8 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
                                 int64_t, bool, MacroOrder);                                                        \
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
                         const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
+  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
+                               int64_t, bool);                                                                     \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)

@@ -16,6 +16,10 @@ struct MicroKernel {
   int nr;
   void (*fn)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
   const char* isa;
+  // The same product with A read in place from mr rows of a row-major matrix, A(i, k) at a[i * lda + k],
+  // summed in the same order as `fn` (identical results). Null where the instruction set has none; then
+  // callers pack A.
+  void (*fn_rows)(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate);
 };
 
 enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512, kNeon };
@@ -62,6 +66,14 @@ template <typename T>
 void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
           const T* apacked, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate,
           const T* bpacked = nullptr);
+
+// C (m x n, ldc) = [C +] A * B with A row-major, A(i, p) at a[i * lda + p], read by the micro-kernel in
+// place (uk.fn_rows, which must be non-null: no packing of A at all), and B from pack_b_blocks. Rows m up
+// to ceil(m / mr) * mr of A must be readable (their results are dropped). Parallel like gemm, and every
+// element of C is summed in the same order as gemm with a packed A (identical results).
+template <typename T>
+void gemm_rows_a(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bpacked,
+                 T* c, int64_t ldc, bool accumulate);
 
 // B (k x n, element (p, j) at b[p * rs + j * cs]) packed once for gemm's `bpacked`: for each reduction
 // block of min(kGemmKc, k) rows starting at p0, pack_b of that block at out + p0 * n_pad, n_pad =
