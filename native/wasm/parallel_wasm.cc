@@ -12,16 +12,18 @@
 //    set_num_threads(n) only changes how many of them take part (at most the number started + 1).
 //  - The host's core count is the loader's business (navigator.hardwareConcurrency does not exist in Node
 //    20; TVDCN_NUM_THREADS is read from process.env by the loader), so nothing here reads either.
-// Without pthreads (tvdcn.wasm) everything runs on the caller.
+// Without pthreads (tvdcn.wasm) everything runs on the caller. What a region does once posted (the caller's
+// share, the wait for the workers, the first exception) is core/region_join.h, shared with core/parallel.cc.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
 
 #include "core/parallel.h"
+#include "core/region_join.h"
+#include "core/spin_wait.h"
 
 #ifdef __EMSCRIPTEN_PTHREADS__
 #include <pthread.h>
@@ -32,33 +34,7 @@ namespace {
 
 thread_local bool tls_in_region = false;
 
-void run_serial(detail::RegionFn fn, void* ctx) {
-  const bool was = tls_in_region;
-  tls_in_region = true;
-  try {
-    fn(ctx, 0, 1);
-  } catch (...) {
-    tls_in_region = was;
-    throw;
-  }
-  tls_in_region = was;
-}
-
 #ifdef __EMSCRIPTEN_PTHREADS__
-
-// As in core/parallel.cc: poll for about this long before sleeping (regions come back to back).
-constexpr auto kSpin = std::chrono::microseconds(50);
-
-template <typename F>
-bool spin_until(F&& ready) {
-  const auto until = std::chrono::steady_clock::now() + kSpin;
-  for (;;) {
-    for (int i = 0; i < 64; ++i) {
-      if (ready()) return true;
-    }
-    if (std::chrono::steady_clock::now() >= until) return ready();
-  }
-}
 
 class WorkerPool {
  public:
@@ -97,7 +73,7 @@ class WorkerPool {
     std::unique_lock<std::mutex> dispatch(dispatch_, std::try_to_lock);
     // Nested regions and concurrent callers run serially on the caller, as in core/parallel.cc.
     if (!dispatch.owns_lock() || tls_in_region || max_threads <= 1 || size() <= 1) {
-      run_serial(fn, ctx);
+      detail::run_serial(fn, ctx, tls_in_region);
       return;
     }
     int n;
@@ -108,31 +84,16 @@ class WorkerPool {
         fn_ = fn;
         ctx_ = ctx;
         nthreads_ = n;
-        pending_.store(n - 1, std::memory_order_relaxed);
-        error_ = nullptr;
+        join_.arm(n - 1);
         generation_.fetch_add(1, std::memory_order_release);
       }
     }
     if (n <= 1) {
-      run_serial(fn, ctx);
+      detail::run_serial(fn, ctx, tls_in_region);
       return;
     }
     start_cv_.notify_all();
-    tls_in_region = true;
-    std::exception_ptr mine;
-    try {
-      fn(ctx, 0, n);
-    } catch (...) {
-      mine = std::current_exception();
-    }
-    tls_in_region = false;
-    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
-    std::exception_ptr err = mine ? mine : error_;
-    error_ = nullptr;
-    lock.unlock();
-    if (err) std::rethrow_exception(err);
+    join_.caller_join(fn, ctx, n, tls_in_region);
   }
 
  private:
@@ -155,7 +116,7 @@ class WorkerPool {
       detail::RegionFn fn;
       void* ctx;
       int n;
-      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
+      detail::spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
         start_cv_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
@@ -165,16 +126,9 @@ class WorkerPool {
         ctx = ctx_;
         n = nthreads_;
       }
-      std::exception_ptr err;
-      try {
-        fn(ctx, tid, n);
-      } catch (...) {
-        err = std::current_exception();
-      }
+      std::exception_ptr err = detail::call_share(fn, ctx, tid, n);
       worker_runs_.fetch_add(1, std::memory_order_relaxed);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (err && !error_) error_ = err;
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_cv_.notify_one();
+      join_.worker_done(err);
     }
   }
 
@@ -184,14 +138,13 @@ class WorkerPool {
   std::atomic<int> size_{1};
 
   std::mutex mu_;  // guards the job fields and running_
-  std::condition_variable start_cv_, done_cv_;
+  std::condition_variable start_cv_;
   int running_ = 0;
   std::atomic<uint64_t> generation_{0};
   detail::RegionFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int nthreads_ = 0;
-  std::atomic<int> pending_{0};
-  std::exception_ptr error_;
+  detail::RegionJoin join_{mu_};  // as in core/parallel.cc
   std::atomic<uint64_t> worker_runs_{0};
 };
 
@@ -219,7 +172,7 @@ double worker_runs() { return pool().worker_runs(); }
 int get_num_threads() { return 1; }
 void set_num_threads(int) {}
 namespace detail {
-void run_region(int, RegionFn fn, void* ctx) { run_serial(fn, ctx); }
+void run_region(int, RegionFn fn, void* ctx) { run_serial(fn, ctx, tls_in_region); }
 }  // namespace detail
 namespace wasm {
 int start_threads(int) { return 0; }

@@ -1,44 +1,23 @@
 // SPDX-License-Identifier: MIT
 // The thread pool behind core/parallel.h. Workers sleep on a condition variable between regions; the
 // pool object is never destroyed, so process exit does not wait for (or race with) its threads.
+// The region join (the caller's share, the wait for the workers, the first exception) is core/region_join.h,
+// shared with the WebAssembly pool (native/wasm/parallel_wasm.cc).
 #include "core/parallel.h"
 
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "core/region_join.h"
+#include "core/spin_wait.h"
 
 namespace dcn {
 namespace {
 
 thread_local bool tls_in_region = false;
-
-// Before sleeping on a condition variable, a worker waiting for the next region (and the caller waiting
-// for the workers) polls for about this long: kernels run several short regions back to back (one per
-// phase of a column tile), and a futex wake-up costs tens of microseconds on a busy machine.
-constexpr auto kSpin = std::chrono::microseconds(50);
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-// Polls `ready` for up to kSpin; true as soon as it holds.
-template <typename F>
-bool spin_until(F&& ready) {
-  const auto until = std::chrono::steady_clock::now() + kSpin;
-  for (;;) {
-    for (int i = 0; i < 64; ++i) {
-      if (ready()) return true;
-      cpu_relax();
-    }
-    if (std::chrono::steady_clock::now() >= until) return ready();
-  }
-}
 
 // TVDCN_NUM_THREADS when it is a positive decimal integer, capped at the core count (more threads than
 // cores only slow a CPU-bound pool down); else the core count. The TypeScript loader applies the same rule
@@ -74,7 +53,7 @@ class ThreadPool {
     std::unique_lock<std::mutex> dispatch(dispatch_, std::try_to_lock);
     // Nested regions and concurrent callers (another JS thread) run serially on the caller.
     if (!dispatch.owns_lock() || tls_in_region || max_threads <= 1 || size() <= 1) {
-      run_serial(fn, ctx);
+      detail::run_serial(fn, ctx, tls_in_region);
       return;
     }
     const int n = std::min(max_threads, size());
@@ -84,41 +63,14 @@ class ThreadPool {
       fn_ = fn;
       ctx_ = ctx;
       nthreads_ = n;
-      pending_.store(n - 1, std::memory_order_relaxed);
-      error_ = nullptr;
+      join_.arm(n - 1);
       generation_.fetch_add(1, std::memory_order_release);
     }
     start_cv_.notify_all();
-    tls_in_region = true;
-    std::exception_ptr mine;
-    try {
-      fn(ctx, 0, n);
-    } catch (...) {
-      mine = std::current_exception();
-    }
-    tls_in_region = false;
-    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
-    std::exception_ptr err = mine ? mine : error_;
-    error_ = nullptr;
-    lock.unlock();
-    if (err) std::rethrow_exception(err);
+    join_.caller_join(fn, ctx, n, tls_in_region);
   }
 
  private:
-  static void run_serial(detail::RegionFn fn, void* ctx) {
-    const bool was = tls_in_region;
-    tls_in_region = true;
-    try {
-      fn(ctx, 0, 1);
-    } catch (...) {
-      tls_in_region = was;
-      throw;
-    }
-    tls_in_region = was;
-  }
-
   // Called with dispatch_ held.
   void start_workers() {
     if (static_cast<int>(workers_.size()) == size() - 1) return;
@@ -151,7 +103,7 @@ class ThreadPool {
       detail::RegionFn fn;
       void* ctx;
       int n;
-      spin_until(
+      detail::spin_until(
           [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -165,15 +117,7 @@ class ThreadPool {
         ctx = ctx_;
         n = nthreads_;
       }
-      std::exception_ptr err;
-      try {
-        fn(ctx, tid, n);
-      } catch (...) {
-        err = std::current_exception();
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (err && !error_) error_ = err;
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_cv_.notify_one();
+      join_.worker_done(detail::call_share(fn, ctx, tid, n));
     }
   }
 
@@ -182,14 +126,13 @@ class ThreadPool {
   std::vector<std::thread> workers_;
 
   std::mutex mu_;  // guards the job fields below
-  std::condition_variable start_cv_, done_cv_;
+  std::condition_variable start_cv_;
   std::atomic<uint64_t> generation_{0};  // written under mu_, also polled without it
   detail::RegionFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int nthreads_ = 0;
-  std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  std::exception_ptr error_;
+  detail::RegionJoin join_{mu_};  // the caller's share, the wait for the workers, their first exception
 };
 
 ThreadPool& pool() {

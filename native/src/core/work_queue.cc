@@ -3,36 +3,14 @@
 #include "core/work_queue.h"
 
 #include <algorithm>
-#include <chrono>
 #include <exception>
 #include <new>
 #include <utility>
 
+#include "core/spin_wait.h"
+
 namespace dcn {
 namespace {
-
-// Before sleeping, the executor (waiting for the next task) and a waiter (waiting for a task to finish)
-// poll for about this long: small ops come in bursts, and a futex wake-up costs tens of microseconds on a
-// busy machine (the same reasoning as the thread pool's spin, core/parallel.cc).
-constexpr auto kSpin = std::chrono::microseconds(50);
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-template <typename F>
-bool spin_until(F&& ready) {
-  const auto until = std::chrono::steady_clock::now() + kSpin;
-  for (;;) {
-    for (int i = 0; i < 64; ++i) {
-      if (ready()) return true;
-      cpu_relax();
-    }
-    if (std::chrono::steady_clock::now() >= until) return ready();
-  }
-}
 
 std::shared_ptr<const TaskError> make_error(const char* op, ErrorKind kind, bool oom, const char* what) {
   auto e = std::make_shared<TaskError>();
@@ -102,7 +80,7 @@ uint64_t WorkQueue::run_if_idle(Task& task) {
 uint64_t WorkQueue::wait(uint64_t seq) {
   seq = std::min(seq, submitted());  // a number never handed out would never complete
   if (completed() >= seq) return completed();
-  spin_until([&] { return completed() >= seq; });
+  detail::spin_until([&] { return completed() >= seq; });
   std::unique_lock<std::mutex> lock(mu_);
   ++waiters_;
   done_cv_.wait(lock, [&] { return completed_.load(std::memory_order_relaxed) >= seq; });
@@ -191,8 +169,9 @@ std::shared_ptr<const TaskError> WorkQueue::run(Task& task) {
 
 void WorkQueue::loop() {
   for (;;) {
-    // Poll briefly for the next task before sleeping (see kSpin).
-    spin_until([&] { return completed_.load(std::memory_order_acquire) < submitted_.load(std::memory_order_acquire); });
+    // Poll briefly for the next task before sleeping (core/spin_wait.h).
+    detail::spin_until(
+        [&] { return completed_.load(std::memory_order_acquire) < submitted_.load(std::memory_order_acquire); });
     Task task;
     std::shared_ptr<const TaskError> error;
     {

@@ -40,13 +40,13 @@ void copy_strided(DType dtype, const void* src, int64_t src_offset, const int64_
 void sum(DType dtype, const void* x, int ndim, const int64_t* shape, const bool* reduced, void* out);
 // out[o] = x[maps_0[o_0], ..., maps_n[o_n]], or `value` where a map entry is -1. `maps[d]` has
 // out_shape[d] entries in [-1, x_shape[d]).
-void gather(DType dtype, const void* x, int ndim, const int64_t* x_shape, const std::vector<std::vector<int32_t>>& maps,
+void gather(DType dtype, const void* x, int ndim, const int64_t* x_shape, const IndexMaps& maps,
             const int64_t* out_shape, double value, void* out);
 // The adjoint of gather: out (x_shape, fully written) = sum over o with map(o) = i of g[o], in the dtype.
 // Deterministic: each output adds its sources in increasing o (inverted maps), starting from 0, which is
 // the order of a serial loop over g.
-void scatter_add(DType dtype, const void* g, int ndim, const int64_t* g_shape,
-                 const std::vector<std::vector<int32_t>>& maps, const int64_t* x_shape, void* out);
+void scatter_add(DType dtype, const void* g, int ndim, const int64_t* g_shape, const IndexMaps& maps,
+                 const int64_t* x_shape, void* out);
 
 // Elements of one block of a whole-tensor sum.
 constexpr int64_t kSumBlock = 1 << 14;

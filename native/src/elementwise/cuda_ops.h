@@ -38,11 +38,11 @@ void copy_strided(int device, DType dtype, const void* src, int64_t src_offset, 
 void sum(int device, DType dtype, const void* x, int ndim, const int64_t* shape, const bool* reduced, void* out);
 // out[o] = x[maps_0[o_0], ..., maps_n[o_n]], or `value` where a map entry is -1. `maps[d]` has
 // out_shape[d] entries indexing x_shape[d].
-void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_shape,
-            const std::vector<std::vector<int32_t>>& maps, const int64_t* out_shape, double value, void* out);
+void gather(int device, DType dtype, const void* x, int ndim, const int64_t* x_shape, const IndexMaps& maps,
+            const int64_t* out_shape, double value, void* out);
 // The adjoint of gather: out (x_shape, fully written) = sum over o with map(o) = i of g[o]. Atomic-free
 // and deterministic: each output sums its sources, found through inverted maps, in a fixed order.
-void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t* g_shape,
-                 const std::vector<std::vector<int32_t>>& maps, const int64_t* x_shape, void* out);
+void scatter_add(int device, DType dtype, const void* g, int ndim, const int64_t* g_shape, const IndexMaps& maps,
+                 const int64_t* x_shape, void* out);
 
 }  // namespace dcn::cuda

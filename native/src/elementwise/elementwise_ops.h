@@ -2,8 +2,12 @@
 // What the tensor kernels of every device share (device-neutral): the elementwise op codes of the
 // KernelBackend of @tvdcn/ops (packages/ops/src/backends/kernel-backend.ts, UnaryOp and BinaryOp) and
 // the rank limit of strided index arithmetic. The host APIs are cpu_ops.h (dcn::cpu) and cuda_ops.h
-// (dcn::cuda); the N-API binding, napi/elementwise_binding.cc, parses op names into these codes.
+// (dcn::cuda); the N-API binding, napi/elementwise_binding.cc, parses op names into these codes. Also
+// the index maps of gather and scatter_add.
 #pragma once
+#include <cstdint>
+#include <variant>
+#include <vector>
 
 namespace dcn {
 
@@ -41,5 +45,12 @@ enum class BinaryOp {
   kReluBackward,     // b > 0 ? a : 0, b = relu input
   kAbsBackward,      // a * sign(b), b = abs input
 };
+
+// Per-dimension index maps of gather and scatter_add: maps[d][o] is the index that position o of
+// dimension d reads (or -1). int32 entries while every dimension of the call has at most INT32_MAX
+// entries (the common case: half the bytes of the maps and of their inverses), int64 otherwise.
+template <typename I>
+using IndexMapsOf = std::vector<std::vector<I>>;
+using IndexMaps = std::variant<IndexMapsOf<int32_t>, IndexMapsOf<int64_t>>;
 
 }  // namespace dcn

@@ -11,8 +11,11 @@
 // inside the buffers, map entries in range, dtypes, one device, outputs not overlapping what they read.
 // The ops layer validated everything else, so a failure here names an internal inconsistency.
 #include <cstdint>
+#include <limits>
+#include <sstream>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/error.h"
@@ -173,29 +176,73 @@ BinaryOp parse_binary(const char* op, const Napi::Value& v, const char** name) {
   throw Error(ErrorKind::kType, detail::concat(op, ": expected op to be a binary op name, but got '", s, "'"));
 }
 
-// `count` Int32Array maps; map d has lengths[d] entries in [-1, bounds[d]).
-std::vector<std::vector<int32_t>> maps_arg(const char* op, const Napi::Value& v, const std::vector<int64_t>& lengths,
-                                           const std::vector<int64_t>& bounds) {
-  DCN_CHECK(v.IsArray(), kType, op, ": expected maps to be an array of Int32Array");
-  const Napi::Array a = v.As<Napi::Array>();
-  DCN_CHECK(a.Length() == lengths.size(), kValue, op, ": expected maps to have ", lengths.size(),
-            " entries (one per dimension), but got ", a.Length());
-  std::vector<std::vector<int32_t>> maps(lengths.size());
-  for (uint32_t d = 0; d < a.Length(); ++d) {
-    const Napi::Value m = a.Get(d);
-    DCN_CHECK(m.IsTypedArray() && m.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array, kType, op,
-              ": expected maps[", d, "] to be an Int32Array");
-    const Napi::Int32Array arr = m.As<Napi::Int32Array>();
-    DCN_CHECK(static_cast<int64_t>(arr.ElementLength()) == lengths[d], kValue, op, ": expected maps[", d, "] to have ",
-              lengths[d], " entries, but got ", arr.ElementLength());
-    DCN_CHECK(lengths[d] == 0 || arr.Data() != nullptr, kValue, op, ": maps[", d, "] has no memory (detached?)");
-    maps[d].assign(arr.Data(), arr.Data() + arr.ElementLength());  // a copy: no JS array is read later
-    for (int32_t e : maps[d]) {
-      DCN_CHECK(e >= -1 && e < bounds[d], kRange, op, ": expected the entries of maps[", d, "] to be in [-1, ",
-                bounds[d], "), but got ", e);
+// A map entry for an error message: every digit of a whole number up to 2^53, fractions to 17 digits.
+template <typename E>
+std::string entry_text(E e) {
+  std::ostringstream os;
+  os.precision(17);
+  os << e;
+  return os.str();
+}
+
+// Map d of `maps` (an Int32Array or a Float64Array of whole numbers, checked by maps_arg) as I, checked to
+// have lengths[d] entries in [-1, bounds[d]). A copy: no JS array is read later.
+template <typename I, typename E>
+std::vector<I> map_entries(const char* op, uint32_t d, const Napi::TypedArrayOf<E>& arr, int64_t length,
+                           int64_t bound) {
+  DCN_CHECK(static_cast<int64_t>(arr.ElementLength()) == length, kValue, op, ": expected maps[", d, "] to have ",
+            length, " entries, but got ", arr.ElementLength());
+  DCN_CHECK(length == 0 || arr.Data() != nullptr, kValue, op, ": maps[", d, "] has no memory (detached?)");
+  std::vector<I> out(static_cast<size_t>(length));
+  for (int64_t o = 0; o < length; ++o) {
+    const E e = arr.Data()[o];
+    // NaN fails the range test; a fraction fails the whole-number test (E = double only).
+    DCN_CHECK(e >= -1 && e < bound && e == static_cast<E>(static_cast<int64_t>(e)), kRange, op,
+              ": expected the entries of maps[", d, "] to be whole numbers in [-1, ", bound, "), but got ",
+              entry_text(e));
+    out[o] = static_cast<I>(e);
+  }
+  return out;
+}
+
+template <typename I>
+IndexMapsOf<I> map_list(const char* op, const std::vector<Napi::TypedArray>& arrays,
+                        const std::vector<int64_t>& lengths, const std::vector<int64_t>& bounds) {
+  IndexMapsOf<I> maps(arrays.size());
+  for (uint32_t d = 0; d < arrays.size(); ++d) {
+    const Napi::TypedArray& m = arrays[d];
+    if (m.TypedArrayType() == napi_int32_array) {
+      maps[d] = map_entries<I>(op, d, m.As<Napi::Int32Array>(), lengths[d], bounds[d]);
+    } else {
+      maps[d] = map_entries<I>(op, d, m.As<Napi::Float64Array>(), lengths[d], bounds[d]);
     }
   }
   return maps;
+}
+
+// `count` maps, each an Int32Array or (for dimensions longer than 2^31) a Float64Array of whole numbers;
+// map d has lengths[d] entries in [-1, bounds[d]). int32 maps for the kernels while every length and bound
+// fits in int32 and every map is an Int32Array, else int64 (IndexMaps, elementwise_ops.h).
+IndexMaps maps_arg(const char* op, const Napi::Value& v, const std::vector<int64_t>& lengths,
+                   const std::vector<int64_t>& bounds) {
+  DCN_CHECK(v.IsArray(), kType, op, ": expected maps to be an array of Int32Array or Float64Array");
+  const Napi::Array a = v.As<Napi::Array>();
+  DCN_CHECK(a.Length() == lengths.size(), kValue, op, ": expected maps to have ", lengths.size(),
+            " entries (one per dimension), but got ", a.Length());
+  constexpr int64_t kMax32 = std::numeric_limits<int32_t>::max();
+  bool wide = false;
+  std::vector<Napi::TypedArray> arrays;  // each entry read once (a getter could answer differently later)
+  for (uint32_t d = 0; d < lengths.size(); ++d) {
+    const Napi::Value m = a.Get(d);
+    const bool typed = m.IsTypedArray();
+    const napi_typedarray_type type = typed ? m.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+    DCN_CHECK(typed && (type == napi_int32_array || type == napi_float64_array), kType, op, ": expected maps[", d,
+              "] to be an Int32Array or a Float64Array");
+    arrays.push_back(m.As<Napi::TypedArray>());
+    wide = wide || type == napi_float64_array || lengths[d] > kMax32 || bounds[d] > kMax32;
+  }
+  if (wide) return map_list<int64_t>(op, arrays, lengths, bounds);
+  return map_list<int32_t>(op, arrays, lengths, bounds);
 }
 
 // fill(out, value)
@@ -425,7 +472,7 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
     std::vector<int64_t> os = int_list(op, "outShape", info[3], 0, kMaxCpuDims);
     DCN_CHECK(xs.size() == os.size(), kValue, op, ": expected outShape to have ", xs.size(),
               " dimensions (the rank of xShape), but got ", os.size());
-    std::vector<std::vector<int32_t>> maps = maps_arg(op, info[2], os, xs);
+    IndexMaps maps = maps_arg(op, info[2], os, xs);
     const double value = number_arg(op, "value", info[4]);
     const TensorView& out = tensors.add("out", info[5], false, true);
     tensors.finalize();
@@ -460,7 +507,7 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
     std::vector<int64_t> xs = int_list(op, "xShape", info[3], 0, kMaxCpuDims);
     DCN_CHECK(xs.size() == gs.size(), kValue, op, ": expected xShape to have ", gs.size(),
               " dimensions (the rank of gShape), but got ", xs.size());
-    std::vector<std::vector<int32_t>> maps = maps_arg(op, info[2], gs, xs);
+    IndexMaps maps = maps_arg(op, info[2], gs, xs);
     const TensorView& out = tensors.add("out", info[4], false, true);
     tensors.finalize();
     expect_rank(op, "gShape", tensors.device(), gs.size());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <variant>
 #include <vector>
 
 #include "core/dtype.h"
@@ -76,9 +77,9 @@ std::vector<int64_t> contiguous_strides(int ndim, const int64_t* shape) {
   return s;
 }
 
-template <typename T>
-void gather_impl(const T* x, int ndim, const int64_t* x_shape, const std::vector<std::vector<int32_t>>& maps,
-                 const int64_t* out_shape, double value, T* out) {
+template <typename T, typename I>
+void gather_impl(const T* x, int ndim, const int64_t* x_shape, const IndexMapsOf<I>& maps, const int64_t* out_shape,
+                 double value, T* out) {
   int64_t n = 1;
   for (int d = 0; d < ndim; ++d) n *= out_shape[d];
   if (n <= 0) return;
@@ -89,13 +90,13 @@ void gather_impl(const T* x, int ndim, const int64_t* x_shape, const std::vector
   const T fill = static_cast<T>(value);
   const std::vector<int64_t> xs = contiguous_strides(ndim, x_shape);
   const int64_t inner = out_shape[ndim - 1];
-  const int32_t* last = maps[ndim - 1].data();
+  const I* last = maps[ndim - 1].data();
   parallel_for(0, n / inner, std::max<int64_t>(1, kGrain / inner), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       // Input offset of the row's outer coordinates, or -1 when one maps outside.
       int64_t base = 0, rest = r;
       for (int d = ndim - 2; d >= 0 && base >= 0; --d) {
-        const int32_t m = maps[d][rest % out_shape[d]];
+        const I m = maps[d][rest % out_shape[d]];
         rest /= out_shape[d];
         base = m < 0 ? -1 : base + m * xs[d];
       }
@@ -106,16 +107,16 @@ void gather_impl(const T* x, int ndim, const int64_t* x_shape, const std::vector
       }
       const T* xr = x + base;
       for (int64_t i = 0; i < inner; ++i) {
-        const int32_t m = last[i];
+        const I m = last[i];
         o[i] = m < 0 ? fill : xr[m];
       }
     }
   });
 }
 
-template <typename T>
-void scatter_add_impl(const T* g, int ndim, const int64_t* g_shape, const std::vector<std::vector<int32_t>>& maps,
-                      const int64_t* x_shape, T* out) {
+template <typename T, typename I>
+void scatter_add_impl(const T* g, int ndim, const int64_t* g_shape, const IndexMapsOf<I>& maps, const int64_t* x_shape,
+                      T* out) {
   int64_t nx = 1, ng = 1;
   for (int d = 0; d < ndim; ++d) {
     nx *= x_shape[d];
@@ -132,21 +133,21 @@ void scatter_add_impl(const T* g, int ndim, const int64_t* g_shape, const std::v
   for (int d = 0; d < outer; ++d) {
     starts[d].assign(x_shape[d] + 1, 0);
     for (int64_t o = 0; o < g_shape[d]; ++o) {
-      const int32_t m = maps[d][o];
+      const I m = maps[d][o];
       if (m >= 0) ++starts[d][m + 1];
     }
     for (int64_t j = 0; j < x_shape[d]; ++j) starts[d][j + 1] += starts[d][j];
     lists[d].resize(starts[d][x_shape[d]]);
     std::vector<int64_t> fill(starts[d].begin(), starts[d].end() - 1);
     for (int64_t o = 0; o < g_shape[d]; ++o) {
-      const int32_t m = maps[d][o];
+      const I m = maps[d][o];
       if (m >= 0) lists[d][fill[m]++] = o;
     }
   }
   const std::vector<int64_t> gs = contiguous_strides(ndim, g_shape);
   const int64_t x_inner = x_shape[ndim - 1];
   const int64_t g_inner = g_shape[ndim - 1];
-  const int32_t* last = maps[ndim - 1].data();
+  const I* last = maps[ndim - 1].data();
   const int64_t rows = nx / x_inner;
   const int64_t per_row = std::max<int64_t>(1, (ng + nx) / std::max<int64_t>(rows, 1));
   parallel_for(0, rows, std::max<int64_t>(1, kGrain / per_row), [&](int64_t r0, int64_t r1) {
@@ -172,7 +173,7 @@ void scatter_add_impl(const T* g, int ndim, const int64_t* g_shape, const std::v
         for (int d = 0; d < outer; ++d) goff += lists[d][k[d]] * gs[d];
         const T* gr = g + goff;
         for (int64_t i = 0; i < g_inner; ++i) {
-          const int32_t m = last[i];
+          const I m = last[i];
           if (m >= 0) xr[m] += gr[i];
         }
         int d = outer - 1;
@@ -196,17 +197,25 @@ void copy_strided(DType dtype, const void* src, int64_t src_offset, const int64_
   });
 }
 
-void gather(DType dtype, const void* x, int ndim, const int64_t* x_shape, const std::vector<std::vector<int32_t>>& maps,
+void gather(DType dtype, const void* x, int ndim, const int64_t* x_shape, const IndexMaps& maps,
             const int64_t* out_shape, double value, void* out) {
   DCN_DISPATCH_FLOATING_TYPES(dtype, "gather", [&] {
-    gather_impl(static_cast<const scalar_t*>(x), ndim, x_shape, maps, out_shape, value, static_cast<scalar_t*>(out));
+    std::visit(
+        [&](const auto& m) {
+          gather_impl(static_cast<const scalar_t*>(x), ndim, x_shape, m, out_shape, value, static_cast<scalar_t*>(out));
+        },
+        maps);
   });
 }
 
-void scatter_add(DType dtype, const void* g, int ndim, const int64_t* g_shape,
-                 const std::vector<std::vector<int32_t>>& maps, const int64_t* x_shape, void* out) {
+void scatter_add(DType dtype, const void* g, int ndim, const int64_t* g_shape, const IndexMaps& maps,
+                 const int64_t* x_shape, void* out) {
   DCN_DISPATCH_FLOATING_TYPES(dtype, "scatterAdd", [&] {
-    scatter_add_impl(static_cast<const scalar_t*>(g), ndim, g_shape, maps, x_shape, static_cast<scalar_t*>(out));
+    std::visit(
+        [&](const auto& m) {
+          scatter_add_impl(static_cast<const scalar_t*>(g), ndim, g_shape, m, x_shape, static_cast<scalar_t*>(out));
+        },
+        maps);
   });
 }
 

@@ -42,6 +42,13 @@ export type BinaryOp =
   | 'reluBackward' // b > 0 ? a : 0, b = relu input
   | 'absBackward'; // a * sign(b), b = abs input
 
+/**
+ * @internal An index map of {@link KernelBackend.gather}: entry `o` is the index that output index `o` reads
+ * along one dimension, or -1. An Int32Array while the indexed dimension has at most 2^31 entries, a
+ * Float64Array (whole numbers, exact up to 2^53) for a longer one; see `indexMap` in ops/shape-ops.ts.
+ */
+export type IndexMap = Int32Array | Float64Array;
+
 /** @internal A tensor as kernels see it: contiguous, row-major. */
 export interface KernelTensor {
   readonly storage: Storage;
@@ -117,9 +124,9 @@ export interface KernelBackend {
    * Gathers `out[o] = x[map_0[o_0], ..., map_n[o_n]]`, or `value` where any map entry is -1. `maps[d]`
    * has `outShape[d]` entries indexing `x.shape[d]`.
    */
-  gather(x: KernelTensor, maps: readonly Int32Array[], outShape: readonly number[], value: number): Storage;
+  gather(x: KernelTensor, maps: readonly IndexMap[], outShape: readonly number[], value: number): Storage;
   /** The adjoint of {@link KernelBackend.gather}: `gx[map(o)] += g[o]` into a zero tensor of `xShape`. */
-  scatterAdd(g: KernelTensor, maps: readonly Int32Array[], xShape: readonly number[]): Storage;
+  scatterAdd(g: KernelTensor, maps: readonly IndexMap[], xShape: readonly number[]): Storage;
 
   // --- deformable convolution and mask activations (tvdcn-reference §3 to §6) ---
   deformConvForward(

@@ -11,7 +11,7 @@ import type { Device } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Storage } from '../tensor/storage.js';
 import { broadcastStrides, coalesce, numelOf } from '../tensor/layout.js';
-import type { BinaryOp, KernelBackend, KernelTensor, UnaryOp } from './kernel-backend.js';
+import type { BinaryOp, IndexMap, KernelBackend, KernelTensor, UnaryOp } from './kernel-backend.js';
 
 /** @internal The KernelBackend methods this adapter provides. */
 export type NativeTensorOps = Pick<
@@ -102,7 +102,7 @@ export function nativeTensorOps(dev: NativeTensorDevice): NativeTensorOps {
       called(r, [src, dst]);
     },
 
-    gather(x: KernelTensor, maps: readonly Int32Array[], outShape: readonly number[], value: number): Storage {
+    gather(x: KernelTensor, maps: readonly IndexMap[], outShape: readonly number[], value: number): Storage {
       const b = dev.binding('pad()');
       const out = dev.alloc(x.storage.device, x.storage.dtype, numelOf(outShape));
       if (out.numel > 0) {
@@ -111,7 +111,7 @@ export function nativeTensorOps(dev: NativeTensorDevice): NativeTensorOps {
       return out;
     },
 
-    scatterAdd(g: KernelTensor, maps: readonly Int32Array[], xShape: readonly number[]): Storage {
+    scatterAdd(g: KernelTensor, maps: readonly IndexMap[], xShape: readonly number[]): Storage {
       const b = dev.binding('pad() backward');
       const out = dev.alloc(g.storage.device, g.storage.dtype, numelOf(xShape));
       if (out.numel > 0) {

@@ -4,7 +4,7 @@
 // native/src/core/version.h whenever a signature changes.
 
 /** @internal Binary interface version; must equal `abiVersion()` of the loaded `.node`. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** @internal Element types the native code knows. Half types exist only on CUDA. */
 export type NativeDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
@@ -194,11 +194,14 @@ export interface NativeTensorKernels {
     dstStrides: readonly number[],
     shape: readonly number[],
   ): NativeTaskResult;
-  /** `out[o] = x[maps_0[o_0], ..., maps_n[o_n]]`, or `value` where an entry is -1 (`maps[d]` has `outShape[d]` entries). */
+  /**
+   * `out[o] = x[maps_0[o_0], ..., maps_n[o_n]]`, or `value` where an entry is -1 (`maps[d]` has `outShape[d]`
+   * entries; Float64Array maps, whole numbers, for dimensions longer than 2^31).
+   */
   gather(
     x: NativeTensor,
     xShape: readonly number[],
-    maps: readonly Int32Array[],
+    maps: readonly (Int32Array | Float64Array)[],
     outShape: readonly number[],
     value: number,
     out: NativeTensor,
@@ -210,7 +213,7 @@ export interface NativeTensorKernels {
   scatterAdd(
     g: NativeTensor,
     gShape: readonly number[],
-    maps: readonly Int32Array[],
+    maps: readonly (Int32Array | Float64Array)[],
     xShape: readonly number[],
     out: NativeTensor,
   ): NativeTaskResult;

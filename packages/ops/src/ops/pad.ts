@@ -3,10 +3,11 @@
 // index-map gather (its gradient is the matching scatter-add). The layers use it for paddingMode.
 
 import { formatExpected, formatShape, formatValue, InvalidArgumentError } from '@tvdcn/shape';
+import type { IndexMap } from '../backends/kernel-backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
 import { expectTensor } from './op-utils.js';
-import { gatherApply, identityMaps } from './shape-ops.js';
+import { gatherApply, identityMap, indexMap } from './shape-ops.js';
 
 /** How {@link pad} fills the border. */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
@@ -14,16 +15,16 @@ export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 const PAD_MODES: readonly PadMode[] = ['constant', 'reflect', 'replicate', 'circular'];
 
 /**
- * The index map of one padded dimension: output position `o` reads input index `map[o]` (-1: the
+ * @internal The index map of one padded dimension: output position `o` reads input index `map[o]` (-1: the
  * constant). Positions run over `[-before, size + after)` of the input's coordinates.
  *
  * - reflect: mirror about the edge without repeating it (`-1 → 1`, `size → size - 2`)
  * - replicate: clamp to `[0, size - 1]`
  * - circular: wrap modulo `size`
  */
-function padMap(mode: PadMode, size: number, before: number, after: number): Int32Array {
+export function padMap(mode: PadMode, size: number, before: number, after: number): IndexMap {
   const n = size + before + after;
-  const map = new Int32Array(n);
+  const map = indexMap(n, size);
   for (let o = 0; o < n; o++) {
     const i = o - before;
     let j: number;
@@ -84,7 +85,8 @@ export const pad = defineOp(
     if (typeof value !== 'number') {
       throw new InvalidArgumentError(formatExpected(op, 'value to be a number', formatValue(value)), 'value');
     }
-    const maps = identityMaps(input.shape);
+    // The padded dimensions' maps; the others get identity maps below.
+    const maps: (IndexMap | undefined)[] = input.shape.map(() => undefined);
     const shape = [...input.shape];
     for (let k = 0; k < pads.length / 2; k++) {
       const d = input.ndim - 1 - k;
@@ -127,6 +129,7 @@ export const pad = defineOp(
       maps[d] = padMap(mode, size, before, after);
       shape[d] = size + before + after;
     }
-    return gatherApply(op, input, maps, shape, mode === 'constant' ? value : 0);
+    const all = maps.map((m, d) => m ?? identityMap(input.shape[d]));
+    return gatherApply(op, input, all, shape, mode === 'constant' ? value : 0);
   },
 );

@@ -7,6 +7,7 @@
 import { formatExpected, formatShape, formatValue, InvalidArgumentError, ShapeMismatchError } from '@tvdcn/shape';
 import type { GradFn } from '../autograd/grad-fn.js';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
+import type { IndexMap } from '../backends/kernel-backend.js';
 import { getKernels } from '../backends/registry.js';
 import { fromStorage, isTensor, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
@@ -207,7 +208,7 @@ export const transpose = defineOp('transpose', (op, input: Tensor, dim0: number,
 
 /** Attributes of the gather/scatter-add pair. */
 interface GatherAttrs {
-  maps: readonly Int32Array[];
+  maps: readonly IndexMap[];
   /** Shape of the gather's output (the scatter's input). */
   outShape: readonly number[];
   /** Shape of the gather's input (the scatter's output). */
@@ -219,7 +220,7 @@ interface GatherAttrs {
 export function gatherApply(
   op: string,
   x: Tensor,
-  maps: readonly Int32Array[],
+  maps: readonly IndexMap[],
   outShape: readonly number[],
   value: number,
 ): Tensor {
@@ -252,13 +253,33 @@ const scatterAddGrad: GradFn<GatherAttrs> = {
   ],
 };
 
-/** @internal Identity index maps for `shape`. */
-export function identityMaps(shape: readonly number[]): Int32Array[] {
-  return shape.map((size) => {
-    const m = new Int32Array(size);
-    for (let i = 0; i < size; i++) m[i] = i;
-    return m;
-  });
+/**
+ * @internal A zeroed index map of `length` entries into a dimension of `size`: an Int32Array while every
+ * entry (at most `size - 1`) fits in one, else a Float64Array (exact to 2^53; the native kernels then index
+ * with int64). The common case keeps 4 bytes an entry; only a dimension longer than 2^31 pays 8.
+ */
+export function indexMap(length: number, size: number): IndexMap {
+  return size <= 2 ** 31 ? new Int32Array(length) : new Float64Array(length);
+}
+
+/** @internal The map `start, start + step, ...` (`length` entries) into a dimension of `size`. */
+export function rangeMap(length: number, start: number, step: number, size: number): IndexMap {
+  const m = indexMap(length, size);
+  for (let i = 0; i < length; i++) m[i] = start + i * step;
+  return m;
+}
+
+/** @internal The identity map of a dimension of `size`. */
+export function identityMap(size: number): IndexMap {
+  return rangeMap(size, 0, 1, size);
+}
+
+/**
+ * @internal The maps of a gather that reads `map` along `dim` of `shape` and everything along the other
+ * dimensions (no identity map is built for `dim`: it may be the long one).
+ */
+export function mapsAlong(shape: readonly number[], dim: number, map: IndexMap): IndexMap[] {
+  return shape.map((size, d) => (d === dim ? map : identityMap(size)));
 }
 
 function expectInt(op: string, argument: string, value: unknown): number {
@@ -292,10 +313,7 @@ export const narrow = defineOp('narrow', (op, input: Tensor, dim: number, start:
       'start',
     );
   }
-  const maps = identityMaps(input.shape);
-  const m = new Int32Array(len);
-  for (let i = 0; i < len; i++) m[i] = s + i;
-  maps[d] = m;
+  const maps = mapsAlong(input.shape, d, rangeMap(len, s, 1, size));
   const shape = [...input.shape];
   shape[d] = len;
   return gatherApply(op, input, maps, shape, 0);
@@ -324,10 +342,7 @@ export const slice = defineOp(
     const s = start == null ? 0 : clamp(expectInt(op, 'start', start));
     const e = end == null ? size : clamp(expectInt(op, 'end', end));
     const len = Math.max(0, Math.ceil((e - s) / st));
-    const maps = identityMaps(input.shape);
-    const m = new Int32Array(len);
-    for (let i = 0; i < len; i++) m[i] = s + i * st;
-    maps[d] = m;
+    const maps = mapsAlong(input.shape, d, rangeMap(len, s, st, size));
     const shape = [...input.shape];
     shape[d] = len;
     return gatherApply(op, input, maps, shape, 0);
@@ -416,10 +431,7 @@ const catGrad: GradFn<CatAttrs> = {
       const start = offset;
       offset += size;
       if (!needsGrad[i]) return null;
-      const maps = identityMaps(g.shape);
-      const m = new Int32Array(size);
-      for (let k = 0; k < size; k++) m[k] = start + k;
-      maps[attrs.dim] = m;
+      const maps = mapsAlong(g.shape, attrs.dim, rangeMap(size, start, 1, g.shape[attrs.dim]));
       return gatherApply('cat', g, maps, inputShapes[i], 0);
     });
   },

@@ -320,7 +320,10 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
       const z = y.to('float32'); // 64-bit cast
       const total = sum(z).item(); // split reduction over 2^31+ elements
       assert.ok(Math.abs(total - n / 2) <= 1e-6 * n, `sum ${total} vs ${n / 2}`);
-      // Strided copies at offsets beyond 2^31 (through the kernel table: narrow() maps indices with int32).
+      // narrow() and pad() reading beyond 2^31: Float64Array maps, the int64 gather kernel.
+      assert.deepEqual(Array.from(narrow(z, 0, n - 3, 3).toTypedArray()), [0.5, 0.5, 0.5]);
+      assert.deepEqual(Array.from(pad(z, [-(n - 2), 1], 'constant', 7).toTypedArray()), [0.5, 0.5, 7]);
+      // Strided copies at offsets beyond 2^31 (through the kernel table).
       const tail = (src: Tensor, dtype: DType, count: number): number[] => {
         const dst = cudaKernels.zeros(DEVICE, dtype, count).retain();
         cudaKernels.copyStrided(storageOf(src, 'test', 'src'), n - count, [1], dst, 0, [1], [count]);

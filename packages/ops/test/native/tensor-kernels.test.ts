@@ -336,6 +336,13 @@ describe.runIf(addonBuilt)('native tensor kernels vs the TypeScript loops', () =
           arrayOf(scatterAddCpu(g, maps, xShape)),
           `scatterAdd ${JSON.stringify([xShape, outShape])}`,
         );
+        // Float64Array maps (what dimensions longer than 2^31 get) take the int64 kernels: the same bits.
+        const wide = maps.map((m) => Float64Array.from(m));
+        const what = `${JSON.stringify([xShape, outShape])}, Float64Array maps`;
+        expectSame(arrayOf(native.gather(x, wide, outShape, 0.5)), arrayOf(gatherCpu(x, maps, outShape, 0.5)), what);
+        expectSame(arrayOf(gatherCpu(x, wide, outShape, 0.5)), arrayOf(gatherCpu(x, maps, outShape, 0.5)), what);
+        expectSame(arrayOf(native.scatterAdd(g, wide, xShape)), arrayOf(scatterAddCpu(g, maps, xShape)), what);
+        expectSame(arrayOf(scatterAddCpu(g, wide, xShape)), arrayOf(scatterAddCpu(g, maps, xShape)), what);
       }
     });
   });
@@ -349,6 +356,7 @@ describe.runIf(addonBuilt)('native tensor kernels vs the TypeScript loops', () =
     const xShape = [16, 30, 30];
     const outShape = [16, 40, 40];
     const maps = randomMaps(xShape, outShape, rand);
+    const wide = maps.map((m) => Float64Array.from(m));
     const g = kt(values(dtype, numelOf(outShape), rand), outShape);
     const runs = withThreads([1, 2, 3, 7], () => [
       arrayOf(native.sum(big, [0, 1])),
@@ -362,6 +370,8 @@ describe.runIf(addonBuilt)('native tensor kernels vs the TypeScript loops', () =
       arrayOf(native.unary('tanh', cube.storage, 0)),
       arrayOf(native.scatterAdd(g, maps, xShape)),
       arrayOf(native.gather(kt(native.scatterAdd(g, maps, xShape), xShape), maps, outShape, 0)),
+      arrayOf(native.scatterAdd(g, wide, xShape)),
+      arrayOf(native.gather(kt(native.scatterAdd(g, wide, xShape), xShape), wide, outShape, 0)),
     ]);
     for (const run of runs.slice(1)) {
       run.forEach((r, k) => {
@@ -419,6 +429,28 @@ describe.runIf(addonBuilt)('native tensor kernels refuse bad arguments', () => {
       /Int32Array/,
     ],
     ['scatter map entry', () => binding.scatterAdd(f32(2), [2], [Int32Array.of(-2, 0)], [4], f32(4)), /maps\[0\]/],
+    // Float64Array maps: entries above 2^31 are read whole (not wrapped to int32), fractions and NaN refused.
+    [
+      'gather map entry above 2^31',
+      () => binding.gather(f32(4), [4], [Float64Array.of(0, 2 ** 31 + 1)], [2], 0, f32(2)),
+      /maps\[0\] to be whole numbers in \[-1, 4\), but got 2147483649\b/,
+    ],
+    [
+      'gather map entry 2^32',
+      () => binding.gather(f32(4), [4], [Float64Array.of(0, 2 ** 32)], [2], 0, f32(2)),
+      /but got 4294967296\b/,
+    ],
+    [
+      'scatter map fraction',
+      () => binding.scatterAdd(f32(2), [2], [Float64Array.of(0, 1.5)], [4], f32(4)),
+      /whole numbers in \[-1, 4\), but got 1\.5\b/,
+    ],
+    ['gather map NaN', () => binding.gather(f32(4), [4], [Float64Array.of(0, NaN)], [2], 0, f32(2)), /got nan\b/],
+    [
+      'gather map Float32Array',
+      () => binding.gather(f32(4), [4], [Float32Array.of(0, 1) as unknown as Int32Array], [2], 0, f32(2)),
+      /maps\[0\] to be an Int32Array or a Float64Array/,
+    ],
     ['scatter ranks', () => binding.scatterAdd(f32(2), [2], [Int32Array.of(0, 0)], [4, 1], f32(4)), /xShape/],
     ['fill length', () => binding.fill({ data: new Float32Array(2), shape: [3], dtype: 'float32' }, 0), /length/],
     ['cast count', () => binding.cast(f32(3), f64(2)), /dst to have 3/],

@@ -27,6 +27,8 @@ import {
   DeviceMismatchError,
   DTypeMismatchError,
 } from '../../src/index.js';
+import { padMap } from '../../src/ops/pad.js';
+import { identityMap, indexMap, mapsAlong, rangeMap } from '../../src/ops/shape-ops.js';
 import { param } from './helpers.js';
 
 const m = arange(6).reshape([2, 3]); // [[0, 1, 2], [3, 4, 5]]
@@ -104,6 +106,39 @@ describe('narrow and slice', () => {
   it('gradcheck', () => {
     expect(gradcheck((t) => narrow(t, 1, 1, 2), [param([2, 4])])).toBe(true);
     expect(gradcheck((t) => slice(t, 0, 0, 5, 2), [param([5, 2])])).toBe(true);
+  });
+});
+
+// The maps of narrow, slice, pad and cat's gradient for dimensions longer than 2^31 (a tensor that long does
+// not fit in CI's memory, so the maps are built here without one; the int64 kernels they select are
+// checked on small tensors in test/native/tensor-kernels.test.ts).
+describe('index maps of the gather ops', () => {
+  it('Int32Array up to 2^31 entries in the indexed dimension, Float64Array beyond', () => {
+    expect(indexMap(3, 2 ** 31)).toBeInstanceOf(Int32Array);
+    expect(indexMap(3, 2 ** 31 + 1)).toBeInstanceOf(Float64Array);
+    expect([...identityMap(3)]).toEqual([0, 1, 2]);
+    // narrow(x, 1, 2^32, 2) of x with shape [2, 2^33]: no identity map of 2^33 entries is built
+    const maps = mapsAlong([2, 2 ** 33], 1, rangeMap(2, 2 ** 32, 1, 2 ** 33));
+    expect(maps.map((m) => [m.constructor, [...m]])).toEqual([
+      [Int32Array, [0, 1]],
+      [Float64Array, [2 ** 32, 2 ** 32 + 1]],
+    ]);
+  });
+  it('entries next to and above 2^31 keep their exact values', () => {
+    const top = rangeMap(3, 2 ** 31 - 3, 1, 2 ** 31);
+    expect(top).toBeInstanceOf(Int32Array);
+    expect([...top]).toEqual([2 ** 31 - 3, 2 ** 31 - 2, 2 ** 31 - 1]);
+    // narrow(x, d, 2^32 + 5, 3) and slice(x, d, 2^32 + 5, null, 7) of a dimension of 2^33
+    expect([...rangeMap(3, 2 ** 32 + 5, 1, 2 ** 33)]).toEqual([2 ** 32 + 5, 2 ** 32 + 6, 2 ** 32 + 7]);
+    const stepped = rangeMap(3, 2 ** 32 + 5, 7, 2 ** 33);
+    expect(stepped).toBeInstanceOf(Float64Array);
+    expect([...stepped]).toEqual([2 ** 32 + 5, 2 ** 32 + 12, 2 ** 32 + 19]);
+    // pad(x, [-(size - 2), 1]) of a last dimension of 3e9: the two last entries, then the constant
+    const crop = padMap('constant', 3e9, -(3e9 - 2), 1);
+    expect(crop).toBeInstanceOf(Float64Array);
+    expect([...crop]).toEqual([3e9 - 2, 3e9 - 1, -1]);
+    // Near 2^53 (the largest whole numbers a Float64Array holds exactly)
+    expect([...rangeMap(2, 2 ** 53 - 3, 1, 2 ** 53 - 1)]).toEqual([2 ** 53 - 3, 2 ** 53 - 2]);
   });
 });
 

@@ -2,7 +2,7 @@
 // CPU data movement: strided copies (permute, narrow, cat, broadcast) and index-map gathers with their
 // scatter-add adjoint (pad in every mode, and its gradient).
 
-import type { KernelTensor } from '../kernel-backend.js';
+import type { IndexMap, KernelTensor } from '../kernel-backend.js';
 import type { Storage } from '../../tensor/storage.js';
 import { coalesce, contiguousStrides, numelOf } from '../../tensor/layout.js';
 import { allocCpu, arrayOf } from './cpu-storage.js';
@@ -54,7 +54,7 @@ export function copyStridedCpu(
  * Input offset of the outer coordinates `idx` (all but the last dimension), or -1 when one of them maps
  * outside the input.
  */
-function rowBase(maps: readonly Int32Array[], idx: readonly number[], xStrides: readonly number[]): number {
+function rowBase(maps: readonly IndexMap[], idx: readonly number[], xStrides: readonly number[]): number {
   let base = 0;
   for (let d = 0; d < idx.length; d++) {
     const m = maps[d][idx[d]];
@@ -75,7 +75,7 @@ function nextRow(idx: number[], outShape: readonly number[]): void {
 /** @internal Index-map gather; see KernelBackend.gather. */
 export function gatherCpu(
   x: KernelTensor,
-  maps: readonly Int32Array[],
+  maps: readonly IndexMap[],
   outShape: readonly number[],
   value: number,
 ): Storage {
@@ -108,7 +108,7 @@ export function gatherCpu(
 }
 
 /** @internal Adjoint of {@link gatherCpu}: accumulates `g` into a zero tensor of `xShape`. */
-export function scatterAddCpu(g: KernelTensor, maps: readonly Int32Array[], xShape: readonly number[]): Storage {
+export function scatterAddCpu(g: KernelTensor, maps: readonly IndexMap[], xShape: readonly number[]): Storage {
   const out = allocCpu(g.storage.dtype, numelOf(xShape));
   const X = out.data;
   const G = arrayOf(g.storage);
