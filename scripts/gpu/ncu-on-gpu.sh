@@ -28,6 +28,8 @@ prof() { # name shape kernel-regex skip count
   fi
   echo "== $1 rc=$rc $(grep -c 'Section: GPU Speed' $R/$1.txt) kernels"
   grep -E '^  [a-z_ ]*(void|fused|gemm|col2im|offset)|Duration|Registers Per|Achieved Occ|Warp Cycles Per Issued|Compute \(SM\) Th|Memory Throughput  |Local Memory Spill|L1/TEX Hit|L2 Hit|Issue Slots Busy|No Eligible|Executed Ipc A' $R/$1.txt | head -40
+  # with --export ncu prints nothing: the details pages come from the report
+  $NCU --import $R/$1.ncu-rep --print-details all > $R/$1-details.txt 2>&1 || true
   $NCU --import $R/$1.ncu-rep --page source --csv --print-source sass > $R/$1-sass.csv 2>&1 || true
 }
 prof fwd-r50c4 r50-c4 fused_forward_kernel 2 1
