@@ -811,7 +811,7 @@ struct MmaPick {
   template <bool AKC, bool BNC, bool KFOLD>
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
-      if (vector_ok(d, AKC, BNC)) {
+      if (gemm_vector_loads() && vector_ok(d, AKC, BNC)) {
         if (d.M <= 64) {
           launch(gemm_mma_kernel<TIn, TOut, KIND, 64, AKC, BNC, KFOLD, true>, d, 64, 128, s, "gemm_mma_kernel");
         } else {
