@@ -171,7 +171,8 @@ __global__ void __launch_bounds__(kCol2imThreads)
           if (cl >= cc || j >= tq) continue;
           const unsigned valid = s_valid[j];
           if (valid == 0) continue;
-          const A v0 = s_val[buf][cl][j], v1 = s_val[buf][cl + 1][j], v2 = s_val[buf][cl + 2][j], v3 = s_val[buf][cl + 3][j];
+          const A v0 = s_val[buf][cl][j], v1 = s_val[buf][cl + 1][j], v2 = s_val[buf][cl + 2][j],
+                  v3 = s_val[buf][cl + 3][j];
           A* dst = gxl + c_og + c0 + cl;
 #pragma unroll
           for (int i = 0; i < kCount; ++i) {

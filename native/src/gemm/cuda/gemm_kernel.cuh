@@ -150,8 +150,8 @@ template <typename TIn, int R, int BK, bool KC, bool KFOLD>
 struct VecLoader {
   static_assert(sizeof(TIn) == 2, "16-bit elements");
   static_assert(!KFOLD || KC, "a folded K needs k contiguous");
-  static constexpr int kV = 8;                          // elements per vector
-  static constexpr int kVecs = R * BK / kV / kThreads;  // vectors per thread and K step
+  static constexpr int kV = 8;                           // elements per vector
+  static constexpr int kVecs = R * BK / kV / kThreads;   // vectors per thread and K step
   static constexpr int kRowStep = kThreads / (BK / kV);  // KC: rows between a thread's vectors
   static constexpr int kKStep = kThreads / (R / kV);     // !KC: k between a thread's vectors
   static_assert(kVecs >= 1 && (R * BK) % (kV * kThreads) == 0, "whole vectors per thread");
@@ -212,7 +212,8 @@ struct VecLoader {
         } else {
           uint16_t e[kV];
 #pragma unroll
-          for (int j = 0; j < kV; ++j) e[j] = (k < k_end && r_t + j < r_lim) ? reinterpret_cast<const uint16_t*>(p)[j] : 0;
+          for (int j = 0; j < kV; ++j)
+            e[j] = (k < k_end && r_t + j < r_lim) ? reinterpret_cast<const uint16_t*>(p)[j] : 0;
           v[i] = pack8(e);
         }
       }

@@ -635,7 +635,12 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         for (const dim of [2, 3] as Dim[]) {
           for (const dtype of ['float16', 'bfloat16'] as DType[]) {
             const p = problem(c, dim, 950 + k * 4 + dim);
-            const gy = uniformArray(rng(951 + k * 4 + dim), p.outShape.reduce((a, v) => a * v, 1), -1, 1);
+            const gy = uniformArray(
+              rng(951 + k * 4 + dim),
+              p.outShape.reduce((a, v) => a * v, 1),
+              -1,
+              1,
+            );
             const run = (): Float64Array[] =>
               tidy(() => {
                 const xs = p.inputs.map((i) => {
@@ -653,7 +658,10 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             vec.forEach((v, i) => {
               const tag = `${c.name}, dim=${dim}, ${dtype}, output ${i}`;
               assert.ok(!hasNaN(v), `${tag}: NaN`);
-              assert.ok(v.some((x) => x !== 0), `${tag}: all zero`);
+              assert.ok(
+                v.some((x) => x !== 0),
+                `${tag}: all zero`,
+              );
               assert.deepEqual(v, scalar[i], `${tag}: vector and element loads differ`);
             });
           }
