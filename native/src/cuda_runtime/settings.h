@@ -44,6 +44,15 @@ inline std::atomic<bool>& gemm_wide_tiles_flag() {
 }
 inline bool gemm_wide_tiles() { return gemm_wide_tiles_flag().load(std::memory_order_relaxed); }
 
+// Whether the 16-bit tensor-core GEMM may load its operands as 16-byte vectors where strides and bases
+// allow (VecLoader in gemm_kernel.cuh); a switch for tests (_cudaSetGemmVectorLoads), on by default. The
+// two loaders fill the same shared tiles, so the results are bitwise the same (tested).
+inline std::atomic<bool>& gemm_vector_loads_flag() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+inline bool gemm_vector_loads() { return gemm_vector_loads_flag().load(std::memory_order_relaxed); }
+
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
 // kAuto (default) where it measured faster than im2col + GEMM (half types, a grid of at least
 // half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks

@@ -564,6 +564,15 @@ Napi::Value SetGemmWideTiles(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaSetGemmVectorLoads(on): allows or forbids the 16-bit GEMM's vector loads (tests).
+Napi::Value SetGemmVectorLoads(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsBoolean()) throw dcn::Error(ErrorKind::kType, "_cudaSetGemmVectorLoads: expected a boolean");
+    cuda::gemm_vector_loads_flag().store(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
 // _cudaSetFusedConv(on, force?): allows (default: where it measured faster) or forbids the fused
 // implicit-GEMM forward; with force, wherever it applies (tests, benchmarks).
 Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
@@ -663,6 +672,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaEventElapsedMs", EventElapsed);
   fn("_cudaProfile", Profile);
   fn("_cudaSetGemmWideTiles", SetGemmWideTiles);
+  fn("_cudaSetGemmVectorLoads", SetGemmVectorLoads);
   fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);
 }

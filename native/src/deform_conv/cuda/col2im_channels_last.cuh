@@ -68,8 +68,12 @@ __global__ void __launch_bounds__(kCol2imThreads)
   __shared__ int64_t s_base[kCount][TQ];  // (b * nx + corner) * cx
   __shared__ A s_weight[kCount][TQ];
   __shared__ unsigned s_valid[TQ];
-  __shared__ A s_val[32][TQ + 1];
+  __shared__ A s_val[2][32][TQ + 1];  // two slices: the next is staged while the current is added
   const int tid = static_cast<int>(threadIdx.x);
+  // Staging: thread tid loads channels cl0 + kRows * t (t < kPer) of position j of a slice.
+  constexpr int kRows = kCol2imThreads / TQ, kPer = 32 / kRows;
+  static_assert(kCol2imThreads % TQ == 0 && 32 % kRows == 0, "whole staging rows per thread");
+  const int j_st = tid % TQ, cl0 = tid / TQ;
   // Lanes per sample: the channels of one slice (at most 32) rounded up to a power of two.
   const int slice_max = static_cast<int>(a.cpo < 32 ? a.cpo : 32);
   int shift = 0;
@@ -118,19 +122,46 @@ __global__ void __launch_bounds__(kCol2imThreads)
       s_valid[tid] = valid;
     }
     const int64_t c_og = og * a.cpo;
-    for (int64_t c0 = 0; c0 < a.cpo; c0 += 32) {
+    // dcol * mask of slice c0 for this thread's (channel, position) pairs, into registers. The mask is
+    // one value per position while the slice lies in one mask group (the usual case: one load per
+    // thread and slice, no division per element); the same products as before either way.
+    const int64_t kq = a.K * a.qlen;
+    const A* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
+    const T* msrc = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + a.q0 + ql0 + j_st;
+    A vals[kPer];
+    auto load_slice = [&](int64_t c0) {
       const int cc = static_cast<int>(a.cpo - c0 < 32 ? a.cpo - c0 : 32);
-      if (c0 > 0) __syncthreads();  // the previous slice's readers of s_val are done
-      for (int u = tid; u < 32 * TQ; u += kCol2imThreads) {
-        const int cl = u / TQ, j = u % TQ;
-        if (cl < cc && j < tq) {
-          const int64_t c = c_og + c0 + cl;
-          A v = dcol[((bl * a.cx + c) * a.K + kpt) * a.qlen + ql0 + j];
-          if (mask != nullptr) v *= convert<A>(mask[((b * a.mg + c / a.cpm) * a.K + kpt) * a.ny + a.q0 + ql0 + j]);
-          s_val[cl][j] = v;
+      if (j_st >= tq) return;
+      const int64_t cfirst = c_og + c0;
+      // Channel indices fit int32 (cx does): 32-bit divisions, once per slice.
+      const int cpm = static_cast<int>(a.cpm), cf = static_cast<int>(cfirst);
+      const int64_t mg_first = msrc == nullptr ? 0 : cf / cpm;
+      const bool uniform = msrc == nullptr || mg_first == (cf + cc - 1) / cpm;
+      const A mv = (msrc != nullptr && uniform) ? convert<A>(msrc[mg_first * a.K * a.ny]) : A(1);
+#pragma unroll
+      for (int t = 0; t < kPer; ++t) {
+        const int cl = cl0 + t * kRows;
+        if (cl < cc) {
+          A v = dsrc[(c0 + t * kRows) * kq];
+          if (msrc != nullptr) v *= uniform ? mv : convert<A>(msrc[int64_t{(cf + cl) / cpm} * a.K * a.ny]);
+          vals[t] = v;
         }
       }
+    };
+    load_slice(0);
+    int buf = 0;
+    for (int64_t c0 = 0; c0 < a.cpo; c0 += 32, buf ^= 1) {
+      const int cc = static_cast<int>(a.cpo - c0 < 32 ? a.cpo - c0 : 32);
+      if (j_st < tq) {
+#pragma unroll
+        for (int t = 0; t < kPer; ++t) {
+          if (cl0 + t * kRows < cc) s_val[buf][cl0 + t * kRows][j_st] = vals[t];
+        }
+      }
+      // The slice (and, for the first, the plan) is visible; with two buffers, every thread here has
+      // finished adding the slice before last, whose buffer the next store reuses.
       __syncthreads();
+      if (c0 + 32 < a.cpo) load_slice(c0 + 32);  // in flight while this slice's atomics issue
       if (kVector4 && vec4) {
         // Four channels per lane, one 16-byte red.global.add.v4.f32 per corner (sm_90); a warp
         // instruction covers g = 128 / width samples, spread over the tile (see spread()).
@@ -140,7 +171,8 @@ __global__ void __launch_bounds__(kCol2imThreads)
           if (cl >= cc || j >= tq) continue;
           const unsigned valid = s_valid[j];
           if (valid == 0) continue;
-          const A v0 = s_val[cl][j], v1 = s_val[cl + 1][j], v2 = s_val[cl + 2][j], v3 = s_val[cl + 3][j];
+          const A v0 = s_val[buf][cl][j], v1 = s_val[buf][cl + 1][j], v2 = s_val[buf][cl + 2][j],
+                  v3 = s_val[buf][cl + 3][j];
           A* dst = gxl + c_og + c0 + cl;
 #pragma unroll
           for (int i = 0; i < kCount; ++i) {
@@ -157,7 +189,7 @@ __global__ void __launch_bounds__(kCol2imThreads)
           if (cl >= cc || j >= tq) continue;
           const unsigned valid = s_valid[j];
           if (valid == 0) continue;
-          const A v = s_val[cl][j];
+          const A v = s_val[buf][cl][j];
           A* dst = gxl + c_og + c0 + cl;
 #pragma unroll
           for (int i = 0; i < kCount; ++i) {

@@ -241,6 +241,10 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
     const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
     const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    // The mask value of the current mask group, reloaded when the channel leaves it (no division per
+    // channel; the same value as m_ptr[(c / cpm) * K * ny]).
+    int64_t mg_end = c_begin;
+    A mval = A(1);
     for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
       const T* plane = x + (b * a.cx + c) * a.nx;
       A dv[D];
@@ -256,7 +260,14 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
       }
       const A g = *in;
       A w = g;
-      if (m_ptr != nullptr) w *= convert<A>(m_ptr[(c / a.cpm) * a.K * a.ny]);
+      if (m_ptr != nullptr) {
+        if (c >= mg_end) {
+          const int64_t mg = c / a.cpm;
+          mg_end = (mg + 1) * a.cpm;
+          mval = convert<A>(m_ptr[mg * a.K * a.ny]);
+        }
+        w *= mval;
+      }
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
       if constexpr (kMaskGrad) total_mask += g * v;

@@ -336,9 +336,8 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
   const int n_it = a.K * c_steps;
   const int64_t w_group = int64_t{g} * a.K * a.o_pad * a.c_pad;
 
-  // A tile of step it: rows ot*BM .. +BM of the permuted weight at (g, kpt), columns c0 .. c0+kBK.
-  auto load_a = [&](int it, int stage) {
-    const int kpt = it / c_steps, c0 = (it - kpt * c_steps) * kBK;
+  // A tile of step (kpt, c0): rows ot*BM .. +BM of the permuted weight at (g, kpt), columns c0 .. c0+kBK.
+  auto load_a = [&](int kpt, int c0, int stage) {
     const int64_t base = w_group + (int64_t{kpt} * a.o_pad + int64_t{ot} * BM) * a.c_pad + c0;
     constexpr int kChunks = BM * (kRowBytes / 16);
 #pragma unroll
@@ -366,14 +365,20 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
   constexpr bool kPrefetch = kMT * kNT * 4 + kCount * kVecs * 4 <= 80;  // accumulators + raw corners
   uint4 raw[kCount][kVecs];
   bool live = false;
-  auto gather = [&](int it) {
-    const int kpt = it / c_steps, c0 = (it - kpt * c_steps) * kBK;
+  auto gather = [&](int kpt, int c0) {
     const int cl = c0 + oct * 8;  // first channel of the octet, within the group
     live = qok[0] && cl < a.cxg;
     if (!live) return;
     const int cg = g * a.cxg + cl;
-    const int ogi = cg / a.cpo;
-    const int mgi = mask != nullptr ? cg / a.cpm : 0;
+    // Offset and mask group of channel cg: the cached key's group while cg lies in it (no division in
+    // the steady state; the key is -1 before the first plan, which never matches).
+    int ogi = key_og[0];
+    if (static_cast<unsigned>(cg - ogi * a.cpo) >= static_cast<unsigned>(a.cpo)) ogi = cg / a.cpo;
+    int mgi = 0;
+    if (mask != nullptr) {
+      mgi = key_mg[0];
+      if (static_cast<unsigned>(cg - mgi * a.cpm) >= static_cast<unsigned>(a.cpm)) mgi = cg / a.cpm;
+    }
     if (kpt != key_kpt[0] || ogi != key_og[0] || mgi != key_mg[0]) make_plan(0, kpt, ogi, mgi);
 #pragma unroll
     for (int i = 0; i < kCount; ++i) {
@@ -409,9 +414,16 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
 #pragma unroll
       for (int e = 0; e < 4; ++e) acc[i][j][e] = 0.0f;
 
+  // (kernel point, first channel) of the next step to load: counters instead of a division per step.
+  int nk = 0, nc = 0;
+  auto advance = [&]() {
+    nc += kBK;
+    if (nc >= a.c_pad) nc = 0, ++nk;
+  };
   if (n_it > 0) {
-    load_a(0, 0);
-    gather(0);
+    load_a(nk, nc, 0);
+    gather(nk, nc);
+    advance();
     finish(0);
     cp_async_wait_all();
   }
@@ -421,8 +433,9 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
     const int s = it & 1;
     const bool more = it + 1 < n_it;
     if (more) {
-      load_a(it + 1, s ^ 1);
-      gather(it + 1);
+      load_a(nk, nc, s ^ 1);
+      gather(nk, nc);
+      advance();
       if constexpr (!kPrefetch) finish(s ^ 1);
     }
     const unsigned char* sa = smem + s * kStage;

@@ -82,6 +82,8 @@ export interface CudaNativeBinding {
   _cudaEventElapsedMs(start: CudaEvent, end: CudaEvent): number;
   /** Allows (default) or forbids the 128 x 256 tiles of the float32 tensor-core GEMM (benchmarks, tests). */
   _cudaSetGemmWideTiles(on: boolean): void;
+  /** Test switch: allows (default) or forbids the 16-bit GEMM's 16-byte vector loads. */
+  _cudaSetGemmVectorLoads(on: boolean): void;
   /**
    * Allows (default: half types on grids that fill the device, where it measured faster) or forbids the
    * fused implicit-GEMM forward kernel; `force`: wherever it applies, float32 too (benchmarks, tests).

@@ -616,6 +616,64 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it('16-bit GEMM: vector and element-by-element operand loads give bitwise the same results', {
+    skip: DRY_RUN,
+  }, () => {
+    // Channels and positions multiples of 8 (the vector loads apply; 20 output channels leave partial
+    // row and K tiles), regular and transposed, im2col + GEMM forward and every gradient; deterministic
+    // mode, so that the scatter's order cannot differ between the two runs.
+    const b = getCudaBinding('test');
+    const cases: Case[] = [
+      { ...CASES[0], batch: 2, cin: 16, cout: 20, size: [8, 8, 4] },
+      { ...CASES[7], batch: 2, cin: 16, cout: 24, size: [8, 8, 4] },
+    ];
+    const wasDeterministic = isDeterministic();
+    try {
+      b._cudaSetFusedConv(false);
+      setDeterministic(true);
+      for (const [k, c] of cases.entries()) {
+        for (const dim of [2, 3] as Dim[]) {
+          for (const dtype of ['float16', 'bfloat16'] as DType[]) {
+            const p = problem(c, dim, 950 + k * 4 + dim);
+            const gy = uniformArray(
+              rng(951 + k * 4 + dim),
+              p.outShape.reduce((a, v) => a * v, 1),
+              -1,
+              1,
+            );
+            const run = (): Float64Array[] =>
+              tidy(() => {
+                const xs = p.inputs.map((i) => {
+                  const t = toGpu(i.values, dtype, i.shape);
+                  t.requiresGrad = true;
+                  return t;
+                });
+                const y = p.call(xs);
+                return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
+              });
+            b._cudaSetGemmVectorLoads(true);
+            const vec = run();
+            b._cudaSetGemmVectorLoads(false);
+            const scalar = run();
+            vec.forEach((v, i) => {
+              const tag = `${c.name}, dim=${dim}, ${dtype}, output ${i}`;
+              assert.ok(!hasNaN(v), `${tag}: NaN`);
+              assert.ok(
+                v.some((x) => x !== 0),
+                `${tag}: all zero`,
+              );
+              assert.deepEqual(v, scalar[i], `${tag}: vector and element loads differ`);
+            });
+          }
+        }
+      }
+    } finally {
+      b._cudaSetGemmVectorLoads(true);
+      b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
   it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
     skip: DRY_RUN,
   }, () => {
