@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_name.h"
+
 namespace dcn {
 namespace {
 
@@ -146,6 +148,7 @@ class ThreadPool {
   }
 
   void worker_loop(int tid, uint64_t seen) {
+    set_current_thread_name("tvdcn-pool");
     tls_in_region = true;
     for (;;) {
       detail::RegionFn fn;

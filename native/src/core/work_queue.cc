@@ -8,6 +8,8 @@
 #include <new>
 #include <utility>
 
+#include "core/thread_name.h"
+
 namespace dcn {
 namespace {
 
@@ -190,6 +192,7 @@ std::shared_ptr<const TaskError> WorkQueue::run(Task& task) {
 }
 
 void WorkQueue::loop() {
+  set_current_thread_name("tvdcn-queue");
   for (;;) {
     // Poll briefly for the next task before sleeping (see kSpin).
     spin_until([&] { return completed_.load(std::memory_order_acquire) < submitted_.load(std::memory_order_acquire); });
