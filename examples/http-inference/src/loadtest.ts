@@ -4,15 +4,20 @@
 // latency, and the server's event-loop delay (perf_hooks.monitorEventLoopDelay) over that run. Each mode
 // gets a fresh server: `queue` (the CPU queue on, the default) and `sync` (CPU_QUEUE=off: the same server
 // with synchronous calls, the baseline), alternated for `--rounds` rounds so both see the same machine load.
+// On Linux it also reports where the CPU went during each row (threads.ts: the server's threads and this
+// process, which runs autocannon). `--node-args` passes flags to the server's node (`--trace-gc`,
+// `--cpu-prof`); the server inherits the environment (TVDCN_NUM_THREADS=1, ...).
 //   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
+//                       [--node-args "--trace-gc"] [--server-log PREFIX (the server's stdout to PREFIX-MODE-ROUND.log)]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { backendInfo } from 'tvdcn';
 import { INPUT_CHW } from './model.js';
+import { type CpuSplit, cpuSplit, formatSplit, sampleThreads } from './threads.js';
 
 // `pnpm ... loadtest -- --rounds 2` passes the `--` through: skip it.
 const { values } = parseArgs({
@@ -23,6 +28,8 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'sync,queue' },
     rounds: { type: 'string', default: '1' },
     json: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    'server-log': { type: 'string' },
   },
 });
 const connectionCounts = (values.connections as string).split(',').map(Number);
@@ -31,17 +38,20 @@ const modes = (values.modes as string).split(',');
 for (const m of modes)
   if (m !== 'sync' && m !== 'queue') throw new Error(`--modes: expected sync and/or queue, got ${m}`);
 const rounds = Number(values.rounds);
+const nodeArgs = (values['node-args'] as string).split(' ').filter((a) => a !== '');
 
 /** Starts `tsx src/server.ts` on a free port; resolves with its URL once it listens. */
-function startServer(mode: string): Promise<{ child: ChildProcess; url: string }> {
+function startServer(mode: string, round: number): Promise<{ child: ChildProcess; url: string }> {
   const server = fileURLToPath(new URL('server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', server], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', server], {
     env: { ...process.env, PORT: '0', CPU_QUEUE: mode === 'sync' ? 'off' : 'on' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  if (values['server-log']) child.stdout?.pipe(createWriteStream(`${values['server-log']}-${mode}-${round}.log`));
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
+      if (out.includes('listening on')) return;
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve({ child, url: m[1] });
@@ -59,6 +69,8 @@ interface Row {
   latencyP99Ms: number;
   errors: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
+  /** Where the CPU went (Linux only). */
+  cpu: CpuSplit | null;
 }
 
 const loadBefore = loadavg()[0];
@@ -69,13 +81,15 @@ const body = Buffer.from(input.buffer);
 const rows: Row[] = [];
 for (let round = 1; round <= rounds; round++) {
   for (const mode of modes) {
-    const { child, url } = await startServer(mode);
+    const { child, url } = await startServer(mode, round);
     try {
       // Warm-up (first calls load the addon and size the thread pool's scratch).
       for (let i = 0; i < 3; i++) await fetch(`${url}/predict`, { method: 'POST', body });
       for (const connections of connectionCounts) {
         await fetch(`${url}/stats/reset`, { method: 'POST' });
+        const before = sampleThreads(child.pid);
         const result = await autocannon({ url: `${url}/predict`, method: 'POST', body, connections, duration });
+        const cpu = cpuSplit(before, sampleThreads(child.pid));
         const stats = (await (await fetch(`${url}/stats`)).json()) as { eventLoopDelayMs: Row['eventLoopDelayMs'] };
         rows.push({
           mode,
@@ -86,6 +100,7 @@ for (let round = 1; round <= rounds; round++) {
           latencyP99Ms: result.latency.p99,
           errors: result.errors + result.non2xx + result.timeouts,
           eventLoopDelayMs: stats.eventLoopDelayMs,
+          cpu,
         });
         console.error(`  round ${round}, ${mode}, ${connections} connections: ${result.requests.average} req/s`);
       }
@@ -108,6 +123,18 @@ for (const r of rows) {
     `| ${r.mode} | ${r.round} | ${r.connections} | ${r.requestsPerSecond.toFixed(1)} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ` +
       `${r.eventLoopDelayMs.p99} / ${r.eventLoopDelayMs.max} | ${r.errors} |`,
   );
+}
+if (rows.some((r) => r.cpu !== null)) {
+  console.log(
+    '\nCPU per row, in % of one core over the row (run = on a CPU; wait = runnable but not running, from ' +
+      "/proc/<pid>/task/<tid>/schedstat): the server's main thread, its tvdcn queue executor, its pool " +
+      'workers, its other threads (V8, libuv), and autocannon (this process); machine = all CPUs busy\n',
+  );
+  console.log(
+    '| mode | round | connections | main run / wait | queue run / wait | pool run / wait | other | autocannon run / wait | machine busy |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) if (r.cpu) console.log(`| ${r.mode} | ${r.round} | ${r.connections} | ${formatSplit(r.cpu)} |`);
 }
 if (values.json)
   writeFileSync(values.json as string, `${JSON.stringify({ machine, load, duration, rows }, null, 2)}\n`);

@@ -4,7 +4,23 @@
 // Ends with one "http-inference-smoke: N passed, N failed" line.
 import { INPUT_CHW, loadModel } from './model.js';
 import { startServer } from './server.js';
+import { request } from 'node:http';
 import { tensor } from 'tvdcn';
+
+/** POSTs `body` in two chunks with Transfer-Encoding: chunked (no Content-Length); the status and reply. */
+function postChunked(url: string, body: Buffer): Promise<{ status: number; bytes: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(parts) }));
+    });
+    req.on('error', reject);
+    const cut = 12_345; // not a multiple of 4: the server must reassemble the floats
+    req.write(body.subarray(0, cut));
+    req.end(body.subarray(cut));
+  });
+}
 
 const { server, port } = await startServer(0);
 const url = `http://127.0.0.1:${port}`;
@@ -39,10 +55,24 @@ try {
       `status ${res.status}, ${got.length} values, shape ${res.headers.get('x-shape')}, max |diff| ${maxDiff}`,
     );
   }
+  {
+    const input = new Float32Array(c * h * w);
+    for (let i = 0; i < input.length; i++) input[i] = Math.cos(i * 0.021);
+    const { status, bytes } = await postChunked(`${url}/predict`, Buffer.from(input.buffer));
+    const got = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const want = reference.layer.forward(tensor(input, { shape: [1, c, h, w] })).toTypedArray();
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    check(
+      'POST /predict with a chunked body (no Content-Length) equals a direct forward',
+      status === 200 && got.length === want.length && maxDiff <= 1e-5,
+      `status ${status}, ${got.length} values, max |diff| ${maxDiff}`,
+    );
+  }
   const bad = await fetch(`${url}/predict`, { method: 'POST', body: Buffer.alloc(12) });
   check('a malformed body gets 400 with a message', bad.status === 400 && /float32/.test(await bad.text()));
   const stats = (await (await fetch(`${url}/stats`)).json()) as { served: number; eventLoopDelayMs: { max: number } };
-  check('GET /stats counts the requests', stats.served === 3, JSON.stringify(stats));
+  check('GET /stats counts the requests', stats.served === 4, JSON.stringify(stats));
 } catch (e) {
   check('the server answers', false, String(e));
 } finally {

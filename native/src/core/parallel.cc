@@ -13,6 +13,7 @@
 
 #include "core/region_join.h"
 #include "core/spin_wait.h"
+#include "core/thread_name.h"
 
 namespace dcn {
 namespace {
@@ -98,6 +99,7 @@ class ThreadPool {
   }
 
   void worker_loop(int tid, uint64_t seen) {
+    set_current_thread_name("tvdcn-pool");
     tls_in_region = true;
     for (;;) {
       detail::RegionFn fn;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/spin_wait.h"
+#include "core/thread_name.h"
 
 namespace dcn {
 namespace {
@@ -168,6 +169,7 @@ std::shared_ptr<const TaskError> WorkQueue::run(Task& task) {
 }
 
 void WorkQueue::loop() {
+  set_current_thread_name("tvdcn-queue");
   for (;;) {
     // Poll briefly for the next task before sleeping (core/spin_wait.h).
     detail::spin_until(

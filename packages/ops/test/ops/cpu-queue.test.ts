@@ -5,6 +5,7 @@
 // data() that does not block the event loop, and a process that exits with work still queued.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -234,4 +235,18 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
     expect(waits.stdout.trim()).toBe(`len ${4 * 32 * 48 * 48} true`);
     expect(waits.status).toBe(0);
   });
+
+  it.runIf(existsSync('/proc/self/task'))(
+    'names its threads: the executor tvdcn-queue, pool workers tvdcn-pool (Linux)',
+    () => {
+      const { x, w, offset, mask } = convCase(5, 4, 16, 32);
+      conv(x, w, offset, mask).toTypedArray(); // the executor runs it, with the pool's workers when there are some
+      const names = readdirSync('/proc/self/task').map((tid) =>
+        readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+      );
+      expect(names.filter((n) => n === 'tvdcn-queue')).toHaveLength(1); // one queue per environment
+      const workers = names.filter((n) => n === 'tvdcn-pool').length;
+      expect(workers).toBe(b().getNumThreads() - 1); // the caller is the region's thread 0
+    },
+  );
 });
