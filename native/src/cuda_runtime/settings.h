@@ -4,6 +4,8 @@
 // host code of the CUDA build.
 #pragma once
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 namespace dcn::cuda {
 
@@ -36,8 +38,9 @@ inline void set_float32_matmul(Float32Matmul m) {
   float32_matmul_flag().store(static_cast<int>(m), std::memory_order_relaxed);
 }
 
-// Whether the float32 tensor-core GEMM may use 128 x 256 tiles (when they fill the device); a switch
-// for benchmarks (_cudaSetGemmWideTiles), on by default.
+// Whether the tensor-core GEMMs with a cp.async ring (float32, and 16-bit where the vector loads apply)
+// may use 128 x 256 tiles (when they fill the device); a switch for tests and benchmarks
+// (_cudaSetGemmWideTiles), on by default.
 inline std::atomic<bool>& gemm_wide_tiles_flag() {
   static std::atomic<bool> on{true};
   return on;
@@ -52,6 +55,18 @@ inline std::atomic<bool>& gemm_vector_loads_flag() {
   return on;
 }
 inline bool gemm_vector_loads() { return gemm_vector_loads_flag().load(std::memory_order_relaxed); }
+
+// Which 16-bit tensor-core GEMM runs where the vector loads apply: the cp.async ring of
+// gemm_mma16_async_kernel (the default), or, with the environment variable TVDCN_CUDA_GEMM16=regs, the
+// register-staged gemm_mma_kernel it replaced (read once; an A/B switch for benchmarks of one binary on
+// one machine). Both give bitwise the same results (the same shared tiles and products in the same order).
+inline bool gemm16_register_staged() {
+  static const bool on = [] {
+    const char* e = std::getenv("TVDCN_CUDA_GEMM16");
+    return e != nullptr && std::strcmp(e, "regs") == 0;
+  }();
+  return on;
+}
 
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
 // kAuto (default) where it measured faster than im2col + GEMM (half types, a grid of at least

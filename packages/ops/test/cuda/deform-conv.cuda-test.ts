@@ -674,6 +674,65 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it('16-bit GEMM: 128 x 256, 128 x 128 and 64 x 128 cp.async tiles and the element-by-element kernel give bitwise the same results', {
+    skip: DRY_RUN,
+  }, () => {
+    // Large enough that the forward (M = 136: a full and a partial 128-row tile; 1936 positions per
+    // image: a partial 256-column tile) and the input-gradient product (M = 16 * 9 = 144) choose 128 x 256
+    // tiles (at least one block per multiprocessor), and the weight-gradient product 128 x 128; with the
+    // wide tiles off all take 128 x 128 (NOTE [ 16-bit GEMM pipeline ]); with the vector loads off
+    // the register-staged element-by-element kernel. Deterministic mode: the scatter's order is fixed.
+    const b = getCudaBinding('test');
+    const c: Case = { ...CASES[0], batch: 10, cin: 16, cout: 136, size: [44, 44, 4] };
+    const wasDeterministic = isDeterministic();
+    try {
+      b._cudaSetFusedConv(false);
+      setDeterministic(true);
+      for (const dtype of ['float16', 'bfloat16'] as DType[]) {
+        const p = problem(c, 2, 970);
+        const gy = uniformArray(
+          rng(971),
+          p.outShape.reduce((a, v) => a * v, 1),
+          -1,
+          1,
+        );
+        const run = (): Float64Array[] =>
+          tidy(() => {
+            const xs = p.inputs.map((i) => {
+              const t = toGpu(i.values, dtype, i.shape);
+              t.requiresGrad = true;
+              return t;
+            });
+            const y = p.call(xs);
+            return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
+          });
+        b._cudaSetGemmWideTiles(true);
+        const wide = run();
+        b._cudaSetGemmWideTiles(false);
+        const narrow = run();
+        b._cudaSetGemmVectorLoads(false);
+        const scalar = run();
+        b._cudaSetGemmVectorLoads(true);
+        b._cudaSetGemmWideTiles(true);
+        wide.forEach((v, i) => {
+          const tag = `${dtype}, output ${i}`;
+          assert.ok(!hasNaN(v), `${tag}: NaN`);
+          assert.ok(
+            v.some((x) => x !== 0),
+            `${tag}: all zero`,
+          );
+          assert.deepEqual(v, narrow[i], `${tag}: 128 x 256 and 128 x 128 tiles differ`);
+          assert.deepEqual(v, scalar[i], `${tag}: cp.async and element-by-element kernels differ`);
+        });
+      }
+    } finally {
+      b._cudaSetGemmVectorLoads(true);
+      b._cudaSetGemmWideTiles(true);
+      b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
   it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
     skip: DRY_RUN,
   }, () => {
