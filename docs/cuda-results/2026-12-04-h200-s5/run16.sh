@@ -10,6 +10,10 @@ source .device/setup.sh >/dev/null
 export TVDCN_NATIVE_PATH=$PWD/.gpu/tvdcn_cuda.node PYTHONUNBUFFERED=1
 REAL_OUT=$OUT; export OUT=/tmp/o; mkdir -p $OUT
 t0=$SECONDS
+CUOBJ=$(command -v cuobjdump || ls /usr/local/cuda/bin/cuobjdump 2>/dev/null | head -1)
+$CUOBJ --dump-resource-usage .gpu/tvdcn_cuda.node 2>&1 | grep -A1 -E 'gemm_mma16_async_kernel|gemm_mma_kernel' \
+  | grep -oE 'gemm_mma[a-z0-9_]*kernel[^(]*|REG:[0-9]+|STACK:[0-9]+|SHARED:[0-9]+|LOCAL:[0-9]+' | paste -d' ' - - - - - > $OUT/resource-usage.txt
+grep mma16 $OUT/resource-usage.txt | head -4
 GPU_ONLY=tests TESTS_TIMEOUT=150 bash .gpu/run-on-gpu.sh > $OUT/run.log 2>&1
 grep -E '^ℹ (tests|pass|fail)|✖' $OUT/run.log | head -12
 grep -E '2\^31|16-bit GEMM' $OUT/tests.log | head -6
