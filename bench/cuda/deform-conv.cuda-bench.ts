@@ -51,7 +51,6 @@ const VARIANTS: Variant[] = [
   { label: 'bf16', dtype: 'bfloat16' },
   { label: 'fp16 unfused', dtype: 'float16', fused: false },
   { label: 'fp16 fused', dtype: 'float16', fused: 'force' },
-  { label: 'fp16 128x128', dtype: 'float16', wide: false },
 ];
 
 const args = process.argv.slice(2);
@@ -171,7 +170,7 @@ const cases: Case[] = [
 ];
 
 /** Variants of the 1D/3D/transposed cases (fewer than the 2D suite's, to fit the device call). */
-const OP_VARIANTS = new Set(['fp32', 'tf32', 'fp16', 'bf16', 'fp16 unfused', 'fp16 fused', 'fp16 128x128']);
+const OP_VARIANTS = new Set(['fp32', 'tf32', 'fp16', 'bf16', 'fp16 unfused', 'fp16 fused']);
 const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
 
 for (const s of cases) {

@@ -38,9 +38,8 @@ inline void set_float32_matmul(Float32Matmul m) {
   float32_matmul_flag().store(static_cast<int>(m), std::memory_order_relaxed);
 }
 
-// Whether the tensor-core GEMMs with a cp.async ring (float32, and 16-bit where the vector loads apply)
-// may use 128 x 256 tiles (when they fill the device); a switch for tests and benchmarks
-// (_cudaSetGemmWideTiles), on by default.
+// Whether the float32 tensor-core GEMM may use 128 x 256 tiles (when they fill the device); a switch
+// for benchmarks (_cudaSetGemmWideTiles), on by default.
 inline std::atomic<bool>& gemm_wide_tiles_flag() {
   static std::atomic<bool> on{true};
   return on;
@@ -69,7 +68,7 @@ inline bool gemm16_register_staged() {
 }
 
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
-// kAuto (default) where it measured faster than im2col + GEMM (half types, a grid of at least
+// kAuto (default) where it measured faster than im2col + GEMM (half types in 3D, a grid of at least
 // half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks
 // (_cudaSetFusedConv).
 enum class FusedConv { kOff = 0, kAuto = 1, kForce = 2 };

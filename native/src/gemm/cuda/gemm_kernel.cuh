@@ -14,7 +14,8 @@
 //   element by element (Loader).
 // Two more keep the operands out of registers, global -> shared by cp.async through a ring of K steps:
 // gemm_mma_async_kernel (float32 inputs, TF32 / 3xTF32) and gemm_mma16_async_kernel (16-bit inputs where
-// VecLoader applies; NOTE [ 16-bit GEMM pipeline ]), both with 128 x 256 tiles when they fill the device.
+// VecLoader applies; NOTE [ 16-bit GEMM pipeline ]); the float32 one with 128 x 256 tiles when they fill
+// the device.
 // Each operand is laid out in shared memory the way it is contiguous in global memory (A as [m][k] when
 // k is contiguous, else [k][m]; likewise B), so the global loads are coalesced and the stores to shared
 // memory conflict-free; the paddings keep the fragment reads conflict-free in either layout.
@@ -818,8 +819,9 @@ struct alignas(2 * sizeof(T)) Pair {
 // vectors of VecLoader go global -> shared by cp.async into a ring of STAGES K steps (three steps in
 // flight while the tensor cores work on the fourth), one barrier per K step, no staging registers; the
 // fragments of every layout come from ldmatrix (.trans for the [k][m] / [k][n] tiles). 8 warps of
-// BM/2 x BN/4: 128 x 128 tiles (64 x 32 per warp), 128 x 256 (64 x 64 per warp: half the fragment
-// reads per product) when they still give every multiprocessor a block, 64 x 128 when M <= 64. The shared
+// BM/2 x BN/4: 128 x 128 tiles (64 x 32 per warp, two blocks per SM), 64 x 128 when M <= 64. (128 x 256
+// tiles, 64 x 64 per warp, needed 238 registers, one block per SM, and measured 1.2-1.4x slower on every
+// benchmark shape: docs/cuda.md, run 16; the kernel still takes BN = 256.) The shared
 // tiles hold the same elements as gemm_mma_kernel's and every accumulator receives the same products in
 // the same K order, so the results are bitwise those of gemm_mma_kernel, whatever the tile (tested).
 template <typename TIn, typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
@@ -1034,17 +1036,10 @@ struct MmaPick {
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
       if (gemm_vector_loads() && vector_ok(d, AKC, BNC) && !gemm16_register_staged()) {
-        // NOTE [ 16-bit GEMM pipeline ]: 128 x 256 tiles when they still give every multiprocessor a block.
-        int sms = 0, device = 0;
-        DCN_CUDA_CHECK(cudaGetDevice(&device));
-        DCN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-        const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
+        // NOTE [ 16-bit GEMM pipeline ]: 128 x 128 tiles (128 x 256 measured slower), 64 x 128 when M <= 64.
         if (d.M <= 64) {
           launch(gemm_mma16_async_kernel<TIn, TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
                  "gemm_mma16_async_kernel", async16_smem_bytes<64, 128, AKC, BNC>());
-        } else if (gemm_wide_tiles() && wide >= sms) {
-          launch(gemm_mma16_async_kernel<TIn, TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
-                 "gemm_mma16_async_kernel", async16_smem_bytes<128, 256, AKC, BNC>());
         } else {
           launch(gemm_mma16_async_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
                  "gemm_mma16_async_kernel", async16_smem_bytes<128, 128, AKC, BNC>());

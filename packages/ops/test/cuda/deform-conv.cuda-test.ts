@@ -674,14 +674,14 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('16-bit GEMM: 128 x 256, 128 x 128 and 64 x 128 cp.async tiles and the element-by-element kernel give bitwise the same results', {
+  it('16-bit GEMM: the cp.async kernel on full and partial 128 x 128 tiles and the element-by-element kernel give bitwise the same results', {
     skip: DRY_RUN,
   }, () => {
-    // Large enough that the forward (M = 136: a full and a partial 128-row tile; 1936 positions per
-    // image: a partial 256-column tile) and the input-gradient product (M = 16 * 9 = 144) choose 128 x 256
-    // tiles (at least one block per multiprocessor), and the weight-gradient product 128 x 128; with the
-    // wide tiles off all take 128 x 128 (NOTE [ 16-bit GEMM pipeline ]); with the vector loads off
-    // the register-staged element-by-element kernel. Deterministic mode: the scatter's order is fixed.
+    // More than one wave of blocks, full and partial 128 x 128 tiles in every product (forward and weight
+    // gradient M = 136, input gradient M = 16 * 9 = 144, 1936 positions per image) through the cp.async
+    // kernel (NOTE [ 16-bit GEMM pipeline ]; the 64 x 128 tiles: the test above); with the vector loads
+    // off, the register-staged element-by-element kernel. Deterministic mode: the scatter's order is fixed.
+    // (The wide-tile switch is toggled too: it must not change anything for 16-bit products.)
     const b = getCudaBinding('test');
     const c: Case = { ...CASES[0], batch: 10, cin: 16, cout: 136, size: [44, 44, 4] };
     const wasDeterministic = isDeterministic();
@@ -721,7 +721,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             v.some((x) => x !== 0),
             `${tag}: all zero`,
           );
-          assert.deepEqual(v, narrow[i], `${tag}: 128 x 256 and 128 x 128 tiles differ`);
+          assert.deepEqual(v, narrow[i], `${tag}: the wide-tile switch changed a 16-bit product`);
           assert.deepEqual(v, scalar[i], `${tag}: cp.async and element-by-element kernels differ`);
         });
       }
