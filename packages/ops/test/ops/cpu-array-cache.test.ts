@@ -229,45 +229,51 @@ describe.runIf(native)('outputs in reused arrays', () => {
     });
   }
 
-  it.runIf(queueAvailable)('disposing tensors that queued work reads or writes, then reusing their arrays, changes no value', () => {
-    // Per step: ops queued on x, their inputs and outputs disposed at once (before the work ran), so each next
-    // op's output reuses arrays that earlier queued tasks still read or write. Values: as without the cache.
-    const steps = (): number[][] => {
-      manualSeed(5);
-      let x = randn([4, 16, 24, 24], { dtype: 'float64' });
-      const w = randn([16, 16, 3, 3], { dtype: 'float64' }).mul(0.05);
-      const offset = randn([4, 18, 24, 24], { dtype: 'float64' });
-      const out: number[][] = [];
-      for (let step = 0; step < 6; step++) {
-        const y = deformConv2d(x, w, { offset, padding: 1 });
-        const s = y.sigmoid();
-        y.dispose(); // s's kernel still reads y
-        const next = s.mul(x).add(step);
-        s.dispose();
-        x.dispose(); // the convolution and mul still read x
-        x = next;
-        if (step % 2 === 1) out.push(Array.from(x.toTypedArray()));
-      }
-      out.push(Array.from(x.toTypedArray()));
-      return out;
-    };
-    const reference = withoutCache(steps);
-    const before = b()._cpuQueueStats().submitted;
-    expect(steps()).toEqual(reference);
-    expect(b()._cpuQueueStats().submitted).toBeGreaterThan(before); // the work was queued
-  });
+  it.runIf(queueAvailable)(
+    'disposing tensors that queued work reads or writes, then reusing their arrays, changes no value',
+    () => {
+      // Per step: ops queued on x, their inputs and outputs disposed at once (before the work ran), so each next
+      // op's output reuses arrays that earlier queued tasks still read or write. Values: as without the cache.
+      const steps = (): number[][] => {
+        manualSeed(5);
+        let x = randn([4, 16, 24, 24], { dtype: 'float64' });
+        const w = randn([16, 16, 3, 3], { dtype: 'float64' }).mul(0.05);
+        const offset = randn([4, 18, 24, 24], { dtype: 'float64' });
+        const out: number[][] = [];
+        for (let step = 0; step < 6; step++) {
+          const y = deformConv2d(x, w, { offset, padding: 1 });
+          const s = y.sigmoid();
+          y.dispose(); // s's kernel still reads y
+          const next = s.mul(x).add(step);
+          s.dispose();
+          x.dispose(); // the convolution and mul still read x
+          x = next;
+          if (step % 2 === 1) out.push(Array.from(x.toTypedArray()));
+        }
+        out.push(Array.from(x.toTypedArray()));
+        return out;
+      };
+      const reference = withoutCache(steps);
+      const before = b()._cpuQueueStats().submitted;
+      expect(steps()).toEqual(reference);
+      expect(b()._cpuQueueStats().submitted).toBeGreaterThan(before); // the work was queued
+    },
+  );
 
-  it.runIf(queueAvailable)('data() of a tensor whose array is reused right after resolves with its own values', async () => {
-    const x = randn([8, 64, 64]);
-    const expected = Array.from(x.toTypedArray(), (v) => Math.fround(Math.fround(v * 2) + 1));
-    const results: Promise<Float32Array | Float64Array>[] = [];
-    for (let i = 0; i < 4; i++) {
-      const y = x.mul(2).add(1);
-      results.push(y.data());
-      y.dispose(); // the queued copy reads it; the next iteration's outputs reuse it
-      const z = x.neg();
-      z.dispose();
-    }
-    for (const r of await Promise.all(results)) expect(Array.from(r)).toEqual(expected);
-  });
+  it.runIf(queueAvailable)(
+    'data() of a tensor whose array is reused right after resolves with its own values',
+    async () => {
+      const x = randn([8, 64, 64]);
+      const expected = Array.from(x.toTypedArray(), (v) => Math.fround(Math.fround(v * 2) + 1));
+      const results: Promise<Float32Array | Float64Array>[] = [];
+      for (let i = 0; i < 4; i++) {
+        const y = x.mul(2).add(1);
+        results.push(y.data());
+        y.dispose(); // the queued copy reads it; the next iteration's outputs reuse it
+        const z = x.neg();
+        z.dispose();
+      }
+      for (const r of await Promise.all(results)) expect(Array.from(r)).toEqual(expected);
+    },
+  );
 });
