@@ -2,8 +2,9 @@
 // The inference server: node:http, one PackedDeformConv2d loaded from safetensors.
 //   POST /predict   body: N images of INPUT_CHW as float32 little-endian; reply: the output, same encoding,
 //                   its shape in the x-shape header
-//   GET  /stats     since the last reset: the event loop's delay (perf_hooks.monitorEventLoopDelay) and the
-//                   garbage collections (a 'gc' PerformanceObserver: count and longest pause per kind), in ms
+//   GET  /stats     since the last reset: the event loop's delay (perf_hooks.monitorEventLoopDelay), the
+//                   garbage collections (a 'gc' PerformanceObserver: count and longest pause per kind), in ms,
+//                   and the stalls over 20 ms (a 5 ms timer's lateness): how many, how many during a GC
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
 // `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
@@ -118,10 +119,42 @@ interface GcCounts {
   major: { count: number; maxMs: number };
   /** Incremental marking steps and weak-callback processing. */
   other: { count: number; maxMs: number };
+  /** When each collection paused the main thread ([start, end], performance.now() ms). */
+  pauses: [number, number][];
 }
 
 function newGcCounts(): GcCounts {
-  return { minor: { count: 0, maxMs: 0 }, major: { count: 0, maxMs: 0 }, other: { count: 0, maxMs: 0 } };
+  return {
+    minor: { count: 0, maxMs: 0 },
+    major: { count: 0, maxMs: 0 },
+    other: { count: 0, maxMs: 0 },
+    pauses: [],
+  };
+}
+
+/** Stalls of the event loop longer than {@link STALL_MS}: a 5 ms timer that fired that much late. */
+const STALL_MS = 20;
+
+/**
+ * Records each stall of the event loop over {@link STALL_MS} as [start, end] (performance.now() ms) into
+ * `stalls.current`: so that /stats can tell the stalls during which a garbage collection ran from the others
+ * (on a busy machine: the main thread runnable but descheduled, or its own work).
+ */
+function watchStalls(stalls: { current: [number, number][] }): NodeJS.Timeout {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 5 + STALL_MS) stalls.current.push([last + 5, now]);
+    last = now;
+  }, 5);
+  timer.unref();
+  return timer;
+}
+
+/** Stalls and how many of them overlap a GC pause. */
+function stallSummary(stalls: [number, number][], pauses: [number, number][]) {
+  const withGc = stalls.filter(([a, b]) => pauses.some(([s, e]) => s < b && e > a)).length;
+  return { over20ms: stalls.length, over20msWithGc: withGc };
 }
 
 /** Counts the process's garbage collections into `gc.current` (reset by replacing it). */
@@ -137,6 +170,8 @@ function observeGc(gc: { current: GcCounts }): PerformanceObserver {
             : gc.current.other;
       c.count++;
       c.maxMs = Math.max(c.maxMs, Math.round(entry.duration * 100) / 100);
+      if (gc.current.pauses.length < 100_000)
+        gc.current.pauses.push([entry.startTime, entry.startTime + entry.duration]);
     }
   });
   observer.observe({ entryTypes: ['gc'] });
@@ -149,6 +184,8 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
   delay.enable();
   const gc = { current: newGcCounts() };
   const gcObserver = observeGc(gc);
+  const stalls = { current: [] as [number, number][] };
+  const stallTimer = watchStalls(stalls);
   let served = 0;
   const server = createServer((req, res) => {
     const route = `${req.method} ${req.url}`;
@@ -156,10 +193,13 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
       route === 'POST /predict'
         ? predict(model, req, res).then(() => void served++)
         : route === 'GET /stats'
-          ? Promise.resolve(sendJson(res, 200, stats(delay, served, gc.current)))
+          ? Promise.resolve(sendJson(res, 200, stats(delay, served, gc.current, stalls.current)))
           : route === 'POST /stats/reset'
             ? Promise.resolve(delay.reset())
-                .then(() => void (gc.current = newGcCounts()))
+                .then(() => {
+                  gc.current = newGcCounts();
+                  stalls.current = [];
+                })
                 .then(() => sendJson(res, 200, { reset: true }))
             : Promise.reject(new HttpError(404, `no route ${route}`));
     work.catch((e: unknown) => {
@@ -171,12 +211,20 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
       else res.destroy();
     });
   });
-  server.on('close', () => gcObserver.disconnect());
+  server.on('close', () => {
+    gcObserver.disconnect();
+    clearInterval(stallTimer);
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-function stats(delay: ReturnType<typeof monitorEventLoopDelay>, served: number, gc: GcCounts) {
+function stats(
+  delay: ReturnType<typeof monitorEventLoopDelay>,
+  served: number,
+  gc: GcCounts,
+  stalls: [number, number][],
+) {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   return {
     served,
@@ -186,7 +234,8 @@ function stats(delay: ReturnType<typeof monitorEventLoopDelay>, served: number, 
       max: ms(delay.max),
       mean: ms(delay.mean),
     },
-    gc,
+    stalls: stallSummary(stalls, gc.pauses),
+    gc: { minor: gc.minor, major: gc.major, other: gc.other },
   };
 }
 
