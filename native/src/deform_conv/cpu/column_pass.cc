@@ -32,6 +32,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "deform_conv/cpu/forward_small_groups.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 #include "gemm/cpu/gemm.h"
@@ -672,6 +673,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // panels, which pass A writes element by element (mr apart).
   const bool rows_a = uk.fn_rows != nullptr;
   const int64_t mr = uk.mr;
+  // Few channels per offset group: the plan and samples of NOTE [ Small-group forward sampler ] (same values).
+  const bool small_groups = rows_a && small_groups_applies<D, T>(g);
 
   // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
   // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
@@ -765,7 +768,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       }
       // Block by block: the sampling plan (corner table of every offset group, mask tile), then the
       // samples, while the plan is in L1.
-      for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+      if (small_groups) sample_small_groups<D, T>(g, xt, offset, mask, n0, nc, cols);
+      for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
         const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
         for (int64_t og = 0; og < OG; ++og)
           table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, false, table + og * K, off_loc);
