@@ -36,7 +36,7 @@ namespace {
 // Columns per lane block: one plan vector of float lanes in a 512-bit register.
 constexpr int kLanes = 16;
 // Columns whose offsets and masks are copied together.
-constexpr int64_t kChunk = 64;
+constexpr int64_t kChunk = 256;
 
 // Per-thread plan storage, kept between calls.
 std::vector<char>& plan_storage() {
