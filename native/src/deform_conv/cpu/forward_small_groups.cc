@@ -25,14 +25,22 @@
 #include "core/macros.h"
 #include "gemm/cpu/gemm.h"
 
+
+// GCC on x86-64 only (the AVX-512 code is compiled under `#pragma GCC target`); elsewhere
+// small_groups_applies is false and the general path runs.
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__) && !defined(__clang__)
+#define DCN_SG_X86 1
+#include <immintrin.h>
 // Vector types wider than the baseline ISA appear in always-inlined helpers only.
 #pragma GCC diagnostic ignored "-Wpsabi"
 // GCC 12 warns about the undefined pass-through operand inside the AVX-512 conversion intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace dcn::cpu {
 namespace {
 
+#if DCN_SG_X86
 // Columns per lane block: one plan vector of float lanes in a 512-bit register.
 constexpr int kLanes = 16;
 // Columns whose offsets and masks are copied together.
@@ -43,10 +51,6 @@ std::vector<char>& plan_storage() {
   static thread_local std::vector<char> s;
   return s;
 }
-
-#if defined(__x86_64__) || defined(_M_X64)
-#define DCN_SG_X86 1
-#include <immintrin.h>
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
