@@ -43,8 +43,9 @@ namespace {
 #if DCN_SG_X86
 // Columns per lane block: one plan vector of float lanes in a 512-bit register.
 constexpr int kLanes = 16;
-// Columns whose offsets and masks are copied together.
+// Columns whose offsets and masks are copied together (fewer when that copy would exceed kChunkBytes).
 constexpr int64_t kChunk = 256;
+constexpr int64_t kChunkBytes = int64_t{512} << 10;
 
 // Per-thread plan storage, kept between calls.
 std::vector<char>& plan_storage() {
@@ -84,11 +85,11 @@ struct Seg {
 
 // One lane block: columns [i0, i0 + len) of the tile, image b, y positions q0 + l.
 // off_loc / m_loc: the block's offsets and masks, row r (channel of the offset / mask tensor of image b)
-// at r * kChunk, lanes past len zero.
+// at r * ck, lanes past len zero.
 template <int D, typename T, int Bytes>
 void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, const T* m_loc, const Seg* segs,
                 int64_t n_segs, int64_t i0, int64_t len, int64_t b, int64_t q0, T* cols, int32_t* plan_off,
-                T* plan_w) {
+                T* plan_w, int64_t ck) {
   using V = typename Lane<T>::V;
   using I = typename Lane<T>::I;
   using M = decltype(V{} < V{});
@@ -144,7 +145,7 @@ void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, con
     for (int64_t s = 0; s < n_segs; ++s) {
       const Seg& sg = segs[s];
       V m = V{} + T(1);
-      if (m_loc) m = load_as<V>(m_loc + (sg.mg * K + kpt) * kChunk);
+      if (m_loc) m = load_as<V>(m_loc + (sg.mg * K + kpt) * ck);
       int32_t* so = plan_off + s * kC * kLanes;
       T* sw = plan_w + s * kC * kLanes;
       const I zr = I{} + zero_row, c0 = I{} + static_cast<int32_t>(sg.c0);
@@ -173,7 +174,7 @@ void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, con
         __m512i lo[D];
         for (int a = 0; a < D; ++a) {
           const __m512 pa = _mm512_add_ps(_mm512_cvtepi32_ps(load_as<__m512i>(&pint[a])),
-                                          _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * kChunk));
+                                          _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
           const __mmask16 is_nan = _mm512_cmp_ps_mask(pa, pa, _CMP_UNORD_Q);
           const __m512 fs = _mm512_set1_ps(fsize[a]);
           const __mmask16 out_m =
@@ -218,7 +219,7 @@ void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, con
       }
       V p[D];
       for (int a = 0; a < D; ++a) {
-        p[a] = __builtin_convertvector(pint[a], V) + load_as<V>(off_loc + ((sg.og * K + kpt) * D + a) * kChunk);
+        p[a] = __builtin_convertvector(pint[a], V) + load_as<V>(off_loc + ((sg.og * K + kpt) * D + a) * ck);
       }
       // Per axis (as axis_lanes in column_pass_simd.inc).
       M nan = M{}, outside = M{}, dead = M{};
@@ -287,9 +288,11 @@ void sample_tile(const SamplingGeometry<D>& g, const T* xt, const T* offset, con
   const size_t seg_bytes = static_cast<size_t>(n_segs) * sizeof(Seg);
   const size_t off_bytes = static_cast<size_t>(n_segs * kC * kLanes) * sizeof(int32_t);
   const size_t w_bytes = static_cast<size_t>(n_segs * kC * kLanes) * sizeof(T);
-  const size_t loc_bytes =
-      static_cast<size_t>(((offset ? g.offset_groups * g.kernel_points * D : 0) + (mask ? g.mask_groups * g.kernel_points : 0)) *
-                          kChunk) * sizeof(T);
+  const int64_t loc_rows =
+      (offset ? g.offset_groups * g.kernel_points * D : 0) + (mask ? g.mask_groups * g.kernel_points : 0);
+  const int64_t ck = std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(1, loc_rows * int64_t(sizeof(T))) / kLanes * kLanes,
+                                         kLanes, kChunk);
+  const size_t loc_bytes = static_cast<size_t>(loc_rows * ck) * sizeof(T);
   const size_t need = seg_bytes + off_bytes + w_bytes + loc_bytes + kLanes * sizeof(T) + 3 * 64;
   if (store.size() < need) store.resize(need);
   auto align = [](char* p) { return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63}); };
@@ -300,21 +303,21 @@ void sample_tile(const SamplingGeometry<D>& g, const T* xt, const T* offset, con
     const int64_t c0 = s * W, gi = c0 / cxg;
     segs[s] = Seg{c0, c0 / per_og, c0 / per_mg, gi * rows + (c0 - gi * cxg)};
   }
-  // Chunks of up to kChunk columns within one image: their offsets and masks copied to contiguous rows
+  // Chunks of up to ck columns within one image: their offsets and masks copied to contiguous rows
   // first (the rows of one image are prod(y_size) apart, for edvr-64 64 KB: all in one cache set, so
   // reading them in place missed L2 on nearly every sample plan); then lane blocks ending at multiples of
   // kLanes of the y positions.
   const int64_t OG = g.offset_groups, MG = g.mask_groups, K = g.kernel_points;
   const int64_t off_rows = offset ? OG * K * D : 0, m_rows = mask ? MG * K : 0;
   T* off_loc = plan_w + n_segs * kC * kLanes;
-  T* m_loc = off_loc + off_rows * kChunk;
+  T* m_loc = off_loc + off_rows * ck;
   for (int64_t i = 0; i < nc;) {
     const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
-    const int64_t clen = std::min({kChunk - q % kChunk, nc - i, sy - q});
+    const int64_t clen = std::min({ck - q % ck, nc - i, sy - q});
     auto copy_rows = [&](const T* src, int64_t n_rows, T* dst) {
       for (int64_t r = 0; r < n_rows; ++r) {
-        std::memcpy(dst + r * kChunk, src + r * sy + q, sizeof(T) * clen);
-        if (clen < kChunk) std::fill(dst + r * kChunk + clen, dst + (r + 1) * kChunk, T(0));
+        std::memcpy(dst + r * ck, src + r * sy + q, sizeof(T) * clen);
+        if (clen < ck) std::fill(dst + r * ck + clen, dst + (r + 1) * ck, T(0));
       }
     };
     if (offset) copy_rows(offset + b * off_rows * sy, off_rows, off_loc);
@@ -322,7 +325,7 @@ void sample_tile(const SamplingGeometry<D>& g, const T* xt, const T* offset, con
     for (int64_t k = 0; k < clen;) {
       const int64_t len = std::min(kLanes - (q + k) % kLanes, clen - k);
       lane_block<D, T, Bytes>(g, xt, offset ? off_loc + k : nullptr, mask ? m_loc + k : nullptr, segs, n_segs, i + k,
-                              len, b, q + k, cols, plan_off, plan_w);
+                              len, b, q + k, cols, plan_off, plan_w, ck);
       k += len;
     }
     i += clen;
