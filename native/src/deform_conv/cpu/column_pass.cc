@@ -32,6 +32,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "deform_conv/cpu/forward_small_groups.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 #include "gemm/cpu/gemm.h"
@@ -672,6 +673,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // panels, which pass A writes element by element (mr apart).
   const bool rows_a = uk.fn_rows != nullptr;
   const int64_t mr = uk.mr;
+  // Few channels per offset group: the plan and samples of NOTE [ Small-group forward sampler ] (same values).
+  const bool small_groups = rows_a && small_groups_applies<D, T>(g);
 
   // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
   // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
@@ -690,7 +693,6 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const int64_t n_tiles = (total + nt - 1) / nt;
   const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
-  const size_t o_wperm = carve.add<T>(g.cy * rows);
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
@@ -705,18 +707,33 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
-  T* wperm = reinterpret_cast<T*>(base + o_wperm);
   T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
 
-  parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-    for (int64_t o = ob; o < oe; ++o)
-      for (int64_t c = 0; c < cxg; ++c)
-        for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
-  });
-  // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM.
-  for (int64_t gi = 0; gi < G; ++gi)
-    pack_b_blocks(rows, cyg, wperm + gi * cyg * rows, int64_t{1}, rows, uk.nr, wpack + gi * rows * cyg_pad);
+  // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
+  // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
+  // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
+  // it: two passes, 12 % of r50-c5's forward at 1 thread; now one, ~7 %, bound by reading the weight.)
+  {
+    const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
+    parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
+      for (int64_t task = tb; task < te; ++task) {
+        const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
+        const T* wrows = weight + (gi * cyg + j0) * rows;
+        T* gpack = wpack + gi * rows * cyg_pad;
+        // Channel outermost: the K weights of (j, c) are contiguous, so every weight line is used whole.
+        for (int64_t c = 0; c < cxg; ++c) {
+          for (int64_t kpt = 0; kpt < K; ++kpt) {
+            const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+            T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
+            const T* src = wrows + c * K + kpt;
+            for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * rows];
+            for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
+          }
+        }
+      }
+    });
+  }
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx0{};
@@ -765,7 +782,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       }
       // Block by block: the sampling plan (corner table of every offset group, mask tile), then the
       // samples, while the plan is in L1.
-      for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+      if (small_groups) sample_small_groups<D, T>(g, xt, offset, mask, n0, nc, cols);
+      for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
         const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
         for (int64_t og = 0; og < OG; ++og)
           table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, false, table + og * K, off_loc);
@@ -781,7 +799,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                       false);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
-               wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
+               static_cast<const T*>(nullptr), int64_t{1}, rows, ctile + gi * cyg, g.cy, false,
+               wpack + gi * rows * cyg_pad);
         }
       }
       // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
