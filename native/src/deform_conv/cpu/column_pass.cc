@@ -271,26 +271,39 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
   });
 }
 
+// Chunks of positions of the slot accumulators of the backward (NOTE [ Channels-last backward tiles ]),
+// a multiple of kT.
+constexpr int64_t kChunk = 64;
+
 // X[b][c][p] += sum_s XGt_s[b][p][c] (or = with `overwrite`) over the n_slots accumulators XGt_s at
-// xgt + s * slot_elems, summed in slot order.
+// xgt + s * slot_elems, summed in slot order; an accumulator counts only in the chunks it marked in use,
+// touched[(s * batch + b) * cpi + p / kChunk] (elsewhere it is not zeroed and adds nothing).
 template <typename T>
-void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, int64_t batch, int64_t cx, int64_t sx, T* x,
-                       bool overwrite) {
+void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const uint8_t* touched, int64_t cpi,
+                       int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
       const int64_t b = t / cb, c0 = (t % cb) * kT, ncn = std::min(kT, cx - c0);
-      const T* src = xgt + b * (sx + 1) * cx;
       T* dst = x + b * cx * sx;
       for (int64_t pi = 0; pi < pb; ++pi) {
         const int64_t p0 = pi * kT, np = std::min(kT, sx - p0);
-        for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
-        for (int64_t s = 1; s < n_slots; ++s) {
-          const T* ss = src + s * slot_elems;
-          for (int64_t p = 0; p < np; ++p)
-            for (int64_t c = 0; c < ncn; ++c) tmp[p][c] += ss[(p0 + p) * cx + c0 + c];
+        bool any = false;
+        for (int64_t s = 0; s < n_slots; ++s) {
+          if (!touched[(s * batch + b) * cpi + p0 / kChunk]) continue;
+          const T* src = xgt + s * slot_elems + b * (sx + 1) * cx;
+          if (!any) {
+            for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
+          } else {
+            for (int64_t p = 0; p < np; ++p)
+              for (int64_t c = 0; c < ncn; ++c) tmp[p][c] += src[(p0 + p) * cx + c0 + c];
+          }
+          any = true;
         }
+        if (!any && !overwrite) continue;
+        if (!any)
+          for (int64_t p = 0; p < np; ++p) std::fill(tmp[p], tmp[p] + ncn, T(0));
         for (int64_t c = 0; c < ncn; ++c) {
           T* d = dst + (c0 + c) * sx + p0;
           if (overwrite) {
@@ -410,17 +423,20 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // (splitting each step over the threads, as before, made every step read what the other core had just
   // written: on two cores edvr-64's backward was slower than on one). Results must not depend on the
   // number of threads (nor on timing), so the work is cut by the geometry alone:
-  //  - windows: consecutive runs of nw columns (independent of the thread count). Their colsT and Y are
-  //    kept (shared buffers) and the weight gradient takes one GEMM per window, parallel over its
-  //    output, gwp += Y_window * colsT_window, in window order: each element's sum is fixed.
-  //  - slots: each window is cut into kSlots equal column ranges; a thread claims a whole slot and runs its
-  //    tiles in order. Slot s scatters into its own channels-last X-gradient accumulator XGt_s (for every
-  //    window), so each accumulator element receives its terms in (column, kernel point, corner) order,
-  //    whoever runs the slot; at the end X = ((XGt_0 + XGt_1) + XGt_2) + ..., a fixed order.
+  //  - slots: the columns are cut into kSlots equal consecutive ranges. Slot s scatters into its own
+  //    channels-last X-gradient accumulator XGt_s, so each accumulator element receives its terms in
+  //    (column, kernel point, corner) order whoever runs the slot; at the end X = ((XGt_0 + XGt_1) +
+  //    XGt_2) + ..., a fixed order. A slot's columns are a band of the output grid and sample a band of X:
+  //    XGt_s is zeroed (and later summed) only in the chunks of kChunk positions that its samples touch.
+  //  - windows: window w takes the w-th run of nw / kSlots columns of every slot. A thread claims one
+  //    slot's piece of the window and runs its tiles in order; the pieces' colsT and Y are kept (shared
+  //    buffers) and the weight gradient takes one GEMM per window, parallel over its output, gwp +=
+  //    Y_window * colsT_window, in window order: each element's sum is fixed.
   //  - the offset and mask gradients of a column come from its own samples only (written once).
   // Tile sizes only change how the work is split, never a sum. Memory: Xt and the slot accumulators are
-  // O(input) (kSlots + 1 copies of X, fewer when the workspace limit is small); the windows' colsT and Y
-  // and every thread's tile buffers stay within the workspace limit.
+  // O(input) (kSlots + 1 copies of X reserved, fewer when the workspace limit is small; about one copy's
+  // worth touched); the windows' colsT and Y and every thread's tile buffers stay within the workspace
+  // limit.
   const int64_t MG = g.mask_groups;
   const int n_threads = get_num_threads();  // read once: sizes the per-thread buffers and caps the regions
   constexpr int64_t kSlots = 4;
@@ -443,6 +459,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   nw = std::max(nw, n_slots * kMinTile);
   nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
   nw = std::max<int64_t>(1, nw);
+  nw = (nw + n_slots - 1) / n_slots * n_slots;  // nw / n_slots columns of each slot per window
   // Tiles: dcolT, colsT and the Y tile within one core's L2 budget, at least kMinTile columns, all
   // threads' tile buffers within half the workspace limit.
   const int64_t tile_col_bytes = ts * (2 * ldr + g.cy + (mask ? MG * K : 0));
@@ -494,11 +511,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       pack_b_blocks(cyg, rows, wperm + gi * cyg * rows, rows, int64_t{1}, uk.nr, wpack + gi * cyg * rows_pad);
   }
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
-  if (x_scatter) {
-    parallel_for(0, n_slots * B, 1, [&](int64_t bb, int64_t be) {
-      std::fill(xgt + bb * (sx + 1) * g.cx, xgt + be * (sx + 1) * g.cx, T(0));
-    });
-  }
+  // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
+  const int64_t cpi = (sx + 1 + kChunk - 1) / kChunk;
+  std::vector<uint8_t> touched(x_scatter ? static_cast<size_t>(n_slots * B * cpi) : 0, 0);
   timer.lap(0);
 
   Ctx<D, T> ctx0{};
@@ -520,8 +535,25 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // pass B.
   double own_ms[3] = {0, 0, 0};
 
-  for (int64_t w0 = 0; w0 < total; w0 += nw) {
-    const int64_t kw = std::min(nw, total - w0);  // columns in this window
+  // Slot s: columns [slot_first[s], slot_first[s + 1]); window w takes nws of them from each slot.
+  std::vector<int64_t> slot_first(static_cast<size_t>(n_slots + 1));
+  int64_t longest = 0;
+  for (int64_t s = 0; s <= n_slots; ++s) slot_first[static_cast<size_t>(s)] = s * total / n_slots;
+  for (int64_t s = 0; s < n_slots; ++s)
+    longest = std::max(longest, slot_first[static_cast<size_t>(s + 1)] - slot_first[static_cast<size_t>(s)]);
+  const int64_t nws = nw / n_slots;
+  const int64_t n_windows = (longest + nws - 1) / nws;
+  std::vector<int64_t> piece_at(static_cast<size_t>(n_slots + 1));  // window columns of each slot's piece
+
+  for (int64_t w = 0; w < n_windows; ++w) {
+    // The pieces of this window, packed one after another in the window buffers.
+    piece_at[0] = 0;
+    for (int64_t s = 0; s < n_slots; ++s) {
+      const int64_t a = std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+      const int64_t e = std::min(a + nws, slot_first[static_cast<size_t>(s + 1)]);
+      piece_at[static_cast<size_t>(s + 1)] = piece_at[static_cast<size_t>(s)] + (e - a);
+    }
+    const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
     std::atomic<int64_t> next_slot{0};
     parallel_region(n_threads, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
@@ -537,10 +569,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       ctx.dcol = dcol;
       ctx.mtile = mask ? mtile : nullptr;
       for (int64_t s = next_slot.fetch_add(1); s < n_slots; s = next_slot.fetch_add(1)) {
-        const int64_t s0 = w0 + s * kw / n_slots, s1 = w0 + (s + 1) * kw / n_slots;
-        ctx.xgt = x_scatter ? xgt + s * xgt_elems : nullptr;
+        const int64_t s0 = std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+        const int64_t s1 = std::min(s0 + nws, slot_first[static_cast<size_t>(s + 1)]);
+        T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
+        uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
+        ctx.xgt = xg;
         for (int64_t n0 = s0; n0 < s1; n0 += nt) {
-          const int64_t nc = std::min(nt, s1 - n0), co = n0 - w0;
+          const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
           ctx.n0 = n0;
           ctx.nc = nc;
           ctx.cols = need_cols ? cols + co * ldr : nullptr;
@@ -582,7 +617,30 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             }
             if (timed) local.lap(1);
             if (x_scatter) {
-              for (int64_t si = 0; si < ctx.n_segs; ++si) pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
+              // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
+              // (writes to the zero row sx land anywhere in its chunk and are never read).
+              int32_t lo = INT32_MAX, hi = -1;
+              const int32_t zero_row = static_cast<int32_t>(sx);
+              for (int64_t e = 0; e < OG * K; ++e)
+                for (int j = 0; j < (1 << D); ++j) {
+                  const int32_t* ix = table[e].idx[j];
+                  for (int64_t l = 0; l < len; ++l) {
+                    const int32_t v = ix[l];
+                    lo = v != zero_row && v < lo ? v : lo;
+                    hi = v != zero_row && v > hi ? v : hi;
+                  }
+                }
+              if (hi >= 0) {
+                uint8_t* mk = marks + cb.b * cpi;
+                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
+                  if (mk[k]) continue;
+                  mk[k] = 1;
+                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
+                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
+                }
+              }
+              for (int64_t si = 0; si < ctx.n_segs; ++si)
+                pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
             }
             if (timed) local.lap(2);
           }
@@ -596,12 +654,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       for (int64_t gi = 0; gi < G; ++gi) {
         // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows)
         gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr), cols + gi * rows,
-             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w0 > 0);
+             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w > 0);
       }
     }
     timer.lap(2);
   }
-  if (x_scatter) to_channels_first(xgt, n_slots, xgt_elems, B, g.cx, sx, x_scatter, scatter_overwrite);
+  if (x_scatter) to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
   if (need_cols) {
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
       for (int64_t o = ob; o < oe; ++o)
@@ -617,7 +675,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                  "plan + cols + offset/mask grads %.2f, col2im %.2f), weight GEMM %.2f, finish %.2f ms (%lld windows, "
                  "%lld slots, tile %lld columns)\n",
                  D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], timer.ms[2], timer.ms[3],
-                 static_cast<long long>((total + nw - 1) / nw), static_cast<long long>(n_slots),
+                 static_cast<long long>(n_windows), static_cast<long long>(n_slots),
                  static_cast<long long>(nt));
   }
   return true;
