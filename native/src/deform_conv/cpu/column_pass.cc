@@ -217,6 +217,15 @@ void table_block(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, 
   isa_generic::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
 }
 
+template <int D, typename T>
+void idx_range(Isa isa, const SampleBlock<D, T>* tab, int64_t n, int32_t zero_row, int32_t* lo, int32_t* hi) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::idx_range<D, T>(tab, n, zero_row, lo, hi);
+  if (isa == Isa::kAvx2) return isa_avx2::idx_range<D, T>(tab, n, zero_row, lo, hi);
+#endif
+  isa_generic::idx_range<D, T>(tab, n, zero_row, lo, hi);
+}
+
 // The channels-last kernels index planes and grid positions with int32: every plane below 2^31 - 1
 // positions and every grid position y * stride - padding + k * dilation within +-2^30.
 template <int D>
@@ -619,17 +628,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (x_scatter) {
               // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
               // (writes to the zero row sx land anywhere in its chunk and are never read).
-              int32_t lo = INT32_MAX, hi = -1;
-              const int32_t zero_row = static_cast<int32_t>(sx);
-              for (int64_t e = 0; e < OG * K; ++e)
-                for (int j = 0; j < (1 << D); ++j) {
-                  const int32_t* ix = table[e].idx[j];
-                  for (int64_t l = 0; l < len; ++l) {
-                    const int32_t v = ix[l];
-                    lo = v != zero_row && v < lo ? v : lo;
-                    hi = v != zero_row && v > hi ? v : hi;
-                  }
-                }
+              int32_t lo = 0, hi = -1;
+              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
               if (hi >= 0) {
                 uint8_t* mk = marks + cb.b * cpi;
                 for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
