@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Load test of the inference server with autocannon: starts the server in its own process, then for each
 // connection count posts one input image for `--duration` seconds and reports requests/s, the p50/p99
-// latency, and the server's event-loop delay (perf_hooks.monitorEventLoopDelay) over that run. Each mode
+// latency, the server's event-loop delay (perf_hooks.monitorEventLoopDelay) and its garbage collections
+// (count and longest pause of scavenges and mark-compacts) over that run, and how many times its event loop
+// stalled for more than 20 ms, and of those how many during a garbage collection. Each mode
 // gets a fresh server: `queue` (the CPU queue on, the default) and `sync` (CPU_QUEUE=off: the same server
 // with synchronous calls, the baseline), alternated for `--rounds` rounds so both see the same machine load.
 // On Linux it also reports where the CPU went during each row (threads.ts: the server's threads and this
@@ -60,6 +62,11 @@ function startServer(mode: string, round: number): Promise<{ child: ChildProcess
   });
 }
 
+interface GcKind {
+  count: number;
+  maxMs: number;
+}
+
 interface Row {
   mode: string;
   round: number;
@@ -69,6 +76,10 @@ interface Row {
   latencyP99Ms: number;
   errors: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
+  /** The server's garbage collections over the row: count and longest pause (ms) per kind. */
+  gc: { minor: GcKind; major: GcKind; other: GcKind };
+  /** Stalls of the server's event loop over 20 ms, and how many of them overlapped a garbage collection. */
+  stalls: { over20ms: number; over20msWithGc: number };
   /** Where the CPU went (Linux only). */
   cpu: CpuSplit | null;
 }
@@ -90,7 +101,7 @@ for (let round = 1; round <= rounds; round++) {
         const before = sampleThreads(child.pid);
         const result = await autocannon({ url: `${url}/predict`, method: 'POST', body, connections, duration });
         const cpu = cpuSplit(before, sampleThreads(child.pid));
-        const stats = (await (await fetch(`${url}/stats`)).json()) as { eventLoopDelayMs: Row['eventLoopDelayMs'] };
+        const stats = (await (await fetch(`${url}/stats`)).json()) as Pick<Row, 'eventLoopDelayMs' | 'gc' | 'stalls'>;
         rows.push({
           mode,
           round,
@@ -100,6 +111,8 @@ for (let round = 1; round <= rounds; round++) {
           latencyP99Ms: result.latency.p99,
           errors: result.errors + result.non2xx + result.timeouts,
           eventLoopDelayMs: stats.eventLoopDelayMs,
+          gc: stats.gc,
+          stalls: stats.stalls,
           cpu,
         });
         console.error(`  round ${round}, ${mode}, ${connections} connections: ${result.requests.average} req/s`);
@@ -115,13 +128,16 @@ const load = `${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)}`;
 console.log(`\nmachine: ${machine}; 1-minute load average before / after: ${load}`);
 console.log(`input 1×${c}×${h}×${w} float32 per request, ${duration} s per row; sync = CPU queue off (the baseline)\n`);
 console.log(
-  '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | errors |',
+  '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | ' +
+    'stalls > 20 ms (during a GC) | scavenges (max ms) | mark-compacts (max ms) | errors |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
     `| ${r.mode} | ${r.round} | ${r.connections} | ${r.requestsPerSecond.toFixed(1)} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ` +
-      `${r.eventLoopDelayMs.p99} / ${r.eventLoopDelayMs.max} | ${r.errors} |`,
+      `${r.eventLoopDelayMs.p99} / ${r.eventLoopDelayMs.max} | ${r.stalls.over20ms} (${r.stalls.over20msWithGc}) | ` +
+      `${r.gc.minor.count} (${r.gc.minor.maxMs}) | ` +
+      `${r.gc.major.count} (${r.gc.major.maxMs}) | ${r.errors} |`,
   );
 }
 if (rows.some((r) => r.cpu !== null)) {

@@ -2,14 +2,17 @@
 // The inference server: node:http, one PackedDeformConv2d loaded from safetensors.
 //   POST /predict   body: N images of INPUT_CHW as float32 little-endian; reply: the output, same encoding,
 //                   its shape in the x-shape header
-//   GET  /stats     the event loop's delay since the last reset (perf_hooks.monitorEventLoopDelay), in ms
+//   GET  /stats     since the last reset: the event loop's delay (perf_hooks.monitorEventLoopDelay), the
+//                   garbage collections (a 'gc' PerformanceObserver: count and longest pause per kind), in ms,
+//                   and the stalls over 20 ms (a 5 ms timer's lateness): how many, how many during a GC
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
 // `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
-// call, on the main thread, as before the queue. For the load test's baseline only.
+// call, on the main thread, as before the queue. For the load test's baseline only. `REUSE_BODY=off` reads
+// every body into a new buffer (to measure what reusing them saves).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { backendInfo, DcnError, InvalidArgumentError, tensor } from 'tvdcn';
@@ -19,16 +22,38 @@ import { loadModel, type LoadedModel } from './model.js';
 const MAX_BODY = 64 * 32 * 64 * 64 * 4;
 
 /**
+ * Buffers of finished requests' bodies, by size, for the next requests of that size: a server whose requests
+ * each allocate a new 512 KiB body leaves that much garbage per request, which V8 frees only in collections
+ * that pause the event loop (more so while requests wait behind each other on the CPU queue and their
+ * buffers survive into the old generation; docs/perf/http-inference.md). A body goes back only once nothing
+ * reads it any more: after `await y.data()`, every op queued before (the forward reading the input) ran.
+ */
+const freeBodies = new Map<number, Uint8Array[]>();
+const MAX_FREE_BODIES = 16;
+const reuseBodies = process.env.REUSE_BODY !== 'off';
+
+function newBody(size: number): Uint8Array {
+  return (reuseBodies ? freeBodies.get(size)?.pop() : undefined) ?? new Uint8Array(size);
+}
+
+function recycleBody(bytes: Uint8Array): void {
+  if (!reuseBodies) return;
+  let list = freeBodies.get(bytes.byteLength);
+  if (list === undefined) freeBodies.set(bytes.byteLength, (list = []));
+  if (list.length < MAX_FREE_BODIES) list.push(bytes);
+}
+
+/**
  * Reads the whole body into one ArrayBuffer of its own (offset 0, so a Float32Array can view it without a
  * copy), or throws a 413-worthy error past `limit` bytes. With a Content-Length (what clients send for a
- * binary body) each chunk is copied once, into a buffer of that size: no list of chunks to concatenate and
- * copy again, one 512 KiB array less per request for the garbage collector (docs/perf/http-inference.md).
+ * binary body) each chunk is copied once, into a buffer of that size (a finished request's, when one is
+ * free): no list of chunks to concatenate and copy again.
  */
 async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const declared = req.headers['content-length'] === undefined ? Number.NaN : Number(req.headers['content-length']);
   if (Number.isSafeInteger(declared) && declared >= 0) {
     if (declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
-    const bytes = new Uint8Array(declared);
+    const bytes = newBody(declared);
     let size = 0;
     for await (const chunk of req) {
       const c = chunk as Buffer;
@@ -79,16 +104,88 @@ async function predict(model: LoadedModel, req: IncomingMessage, res: ServerResp
   const x = tensor(values, { shape: [body.byteLength / per, c, h, w], copy: false });
   const y = model.layer.forward(x);
   const out = await y.data(); // the event loop serves other requests while this waits
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-shape': y.shape.join(',') });
-  res.end(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   x.dispose();
   y.dispose();
+  recycleBody(body); // the forward that read it has run
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-shape': y.shape.join(',') });
+  res.end(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+}
+
+/** Garbage collections since the last reset: count and longest pause (ms) per kind. */
+interface GcCounts {
+  /** Scavenges (young generation). */
+  minor: { count: number; maxMs: number };
+  /** Mark-compacts (the whole heap): the pauses that stall the event loop longest. */
+  major: { count: number; maxMs: number };
+  /** Incremental marking steps and weak-callback processing. */
+  other: { count: number; maxMs: number };
+  /** When each collection paused the main thread ([start, end], performance.now() ms). */
+  pauses: [number, number][];
+}
+
+function newGcCounts(): GcCounts {
+  return {
+    minor: { count: 0, maxMs: 0 },
+    major: { count: 0, maxMs: 0 },
+    other: { count: 0, maxMs: 0 },
+    pauses: [],
+  };
+}
+
+/** Stalls of the event loop longer than {@link STALL_MS}: a 5 ms timer that fired that much late. */
+const STALL_MS = 20;
+
+/**
+ * Records each stall of the event loop over {@link STALL_MS} as [start, end] (performance.now() ms) into
+ * `stalls.current`: so that /stats can tell the stalls during which a garbage collection ran from the others
+ * (on a busy machine: the main thread runnable but descheduled, or its own work).
+ */
+function watchStalls(stalls: { current: [number, number][] }): NodeJS.Timeout {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 5 + STALL_MS) stalls.current.push([last + 5, now]);
+    last = now;
+  }, 5);
+  timer.unref();
+  return timer;
+}
+
+/** Stalls and how many of them overlap a GC pause. */
+function stallSummary(stalls: [number, number][], pauses: [number, number][]) {
+  const withGc = stalls.filter(([a, b]) => pauses.some(([s, e]) => s < b && e > a)).length;
+  return { over20ms: stalls.length, over20msWithGc: withGc };
+}
+
+/** Counts the process's garbage collections into `gc.current` (reset by replacing it). */
+function observeGc(gc: { current: GcCounts }): PerformanceObserver {
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry.detail as { kind?: number } | null)?.kind;
+      const c =
+        kind === perfConstants.NODE_PERFORMANCE_GC_MINOR
+          ? gc.current.minor
+          : kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR
+            ? gc.current.major
+            : gc.current.other;
+      c.count++;
+      c.maxMs = Math.max(c.maxMs, Math.round(entry.duration * 100) / 100);
+      if (gc.current.pauses.length < 100_000)
+        gc.current.pauses.push([entry.startTime, entry.startTime + entry.duration]);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return observer;
 }
 
 /** Starts the server on `port` (0: a free one); resolves once it listens. */
 export async function startServer(port: number, model = loadModel()): Promise<{ server: Server; port: number }> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
+  const gc = { current: newGcCounts() };
+  const gcObserver = observeGc(gc);
+  const stalls = { current: [] as [number, number][] };
+  const stallTimer = watchStalls(stalls);
   let served = 0;
   const server = createServer((req, res) => {
     const route = `${req.method} ${req.url}`;
@@ -96,9 +193,14 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
       route === 'POST /predict'
         ? predict(model, req, res).then(() => void served++)
         : route === 'GET /stats'
-          ? Promise.resolve(sendJson(res, 200, stats(delay, served)))
+          ? Promise.resolve(sendJson(res, 200, stats(delay, served, gc.current, stalls.current)))
           : route === 'POST /stats/reset'
-            ? Promise.resolve(delay.reset()).then(() => sendJson(res, 200, { reset: true }))
+            ? Promise.resolve(delay.reset())
+                .then(() => {
+                  gc.current = newGcCounts();
+                  stalls.current = [];
+                })
+                .then(() => sendJson(res, 200, { reset: true }))
             : Promise.reject(new HttpError(404, `no route ${route}`));
     work.catch((e: unknown) => {
       // Our typed errors name what was wrong with the input; anything else is the server's fault.
@@ -109,11 +211,20 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
       else res.destroy();
     });
   });
+  server.on('close', () => {
+    gcObserver.disconnect();
+    clearInterval(stallTimer);
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-function stats(delay: ReturnType<typeof monitorEventLoopDelay>, served: number) {
+function stats(
+  delay: ReturnType<typeof monitorEventLoopDelay>,
+  served: number,
+  gc: GcCounts,
+  stalls: [number, number][],
+) {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   return {
     served,
@@ -123,6 +234,8 @@ function stats(delay: ReturnType<typeof monitorEventLoopDelay>, served: number) 
       max: ms(delay.max),
       mean: ms(delay.mean),
     },
+    stalls: stallSummary(stalls, gc.pauses),
+    gc: { minor: gc.minor, major: gc.major, other: gc.other },
   };
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CI smoke test of the inference server: starts it in this process on a free port, posts a few inputs and
-// checks each reply against a direct forward of the same model; checks that a malformed body gets a 400.
+// checks each reply against a direct forward of the same model (one at a time and 8 at once); checks that a
+// malformed body gets a 400.
 // Ends with one "http-inference-smoke: N passed, N failed" line.
 import { INPUT_CHW, loadModel } from './model.js';
 import { startServer } from './server.js';
@@ -69,10 +70,47 @@ try {
       `status ${status}, ${got.length} values, max |diff| ${maxDiff}`,
     );
   }
+  {
+    // Concurrent requests, each with its own input: their bodies and the library's arrays are reused from
+    // request to request (disposed tensors, recycled bodies) while others' work is still queued.
+    const inputs = Array.from({ length: 8 }, (_, k) => {
+      const input = new Float32Array(c * h * w);
+      for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.007 * (k + 1) - k);
+      return input;
+    });
+    const replies = await Promise.all(
+      inputs.map(async (input) => {
+        const res = await fetch(`${url}/predict`, { method: 'POST', body: Buffer.from(input.buffer) });
+        return { status: res.status, got: new Float32Array(await res.arrayBuffer()) };
+      }),
+    );
+    let maxDiff = 0;
+    let ok = true;
+    for (const [k, input] of inputs.entries()) {
+      const want = reference.layer.forward(tensor(input, { shape: [1, c, h, w] })).toTypedArray();
+      const { status, got } = replies[k];
+      ok &&= status === 200 && got.length === want.length;
+      for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    }
+    check(
+      '8 concurrent POST /predict each equal a direct forward of their own input',
+      ok && maxDiff <= 1e-5,
+      `max |diff| ${maxDiff}`,
+    );
+  }
   const bad = await fetch(`${url}/predict`, { method: 'POST', body: Buffer.alloc(12) });
   check('a malformed body gets 400 with a message', bad.status === 400 && /float32/.test(await bad.text()));
-  const stats = (await (await fetch(`${url}/stats`)).json()) as { served: number; eventLoopDelayMs: { max: number } };
-  check('GET /stats counts the requests', stats.served === 4, JSON.stringify(stats));
+  const stats = (await (await fetch(`${url}/stats`)).json()) as {
+    served: number;
+    eventLoopDelayMs: { max: number };
+    gc: { minor: { count: number }; major: { count: number } };
+  };
+  check('GET /stats counts the requests', stats.served === 12, JSON.stringify(stats));
+  check(
+    'GET /stats counts garbage collections',
+    Number.isInteger(stats.gc?.minor?.count) && Number.isInteger(stats.gc?.major?.count),
+    JSON.stringify(stats.gc),
+  );
 } catch (e) {
   check('the server answers', false, String(e));
 } finally {

@@ -35,6 +35,7 @@ export { Generator, manualSeed } from './tensor/random.js';
 
 // #region memory
 export { keep, memory, tidy } from './tensor/memory.js';
+export { cpuEmptyCache } from './tensor/cpu-array-cache.js';
 export type { MemoryInfo, ScopedResource } from './tensor/memory.js';
 // #endregion
 

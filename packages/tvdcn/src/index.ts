@@ -7,6 +7,7 @@
 // #region from @tvdcn/ops: tensors and memory
 export {
   arange,
+  cpuEmptyCache,
   full,
   fullLike,
   Generator,

@@ -47,6 +47,16 @@ export function hasPendingCpuWork(s: QueuedStorage): boolean {
 }
 
 /**
+ * @internal True when every task up to `seq` is done: without waiting, asking the queue for its count when
+ * the last one known here is older.
+ */
+export function cpuTaskDone(seq: number): boolean {
+  if (seq <= completed) return true;
+  waitForTask(0);
+  return seq <= completed;
+}
+
+/**
  * @internal Waits until the queued work on `s` is done (blocking the JS thread, like a CUDA synchronise).
  * @throws the typed error (a DcnError naming the op) of the failed queued task that poisoned `s`
  */

@@ -3,6 +3,7 @@
 // memory() counters. Not for allocation itself (see storage.ts and backends/).
 
 import { formatExpected, formatValue, InvalidArgumentError } from '@tvdcn/shape';
+import { cpuCachedBytes } from './cpu-array-cache.js';
 import type { Device } from './device.js';
 
 /** What `tidy()` scopes track and `keep()` accepts: anything that can be disposed (tensors, modules' parameters). */
@@ -19,6 +20,11 @@ export interface MemoryInfo {
   storages: number;
   /** Bytes of the live storages, all devices together. */
   bytes: number;
+  /**
+   * Bytes of the arrays of disposed CPU tensors kept for reuse by later CPU tensors of the same size (not in
+   * `bytes`; at most `TVDCN_CPU_CACHE_MB`, default 64 MiB; `cpuEmptyCache()` drops them).
+   */
+  cpuCachedBytes: number;
   /** Bytes and storages per device (`'cpu'`, `'cuda:0'`, ...); devices never used are absent. */
   devices: Record<
     string,
@@ -103,7 +109,7 @@ export function memory(): MemoryInfo {
   for (const [name, d] of perDevice) {
     if (d.storages > 0) devices[name] = { bytes: d.bytes, storages: d.storages };
   }
-  return { tensors: liveTensors, storages: liveStorages, bytes: liveBytes, devices };
+  return { tensors: liveTensors, storages: liveStorages, bytes: liveBytes, cpuCachedBytes: cpuCachedBytes(), devices };
 }
 
 /** Collects the scoped resources reachable from `value` through arrays and plain objects. */

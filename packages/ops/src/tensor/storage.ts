@@ -9,6 +9,7 @@ import type { Device } from './device.js';
 import { DTYPE_BYTES, type DType, type TypedArray } from './dtype.js';
 import { storageAllocated, storageFreed } from './memory.js';
 import { cpuStorageFreed, type QueuedStorage, syncCpuStorage } from '../native/cpu-queue.js';
+import { cacheArray } from './cpu-array-cache.js';
 
 let nextStorageId = 1;
 
@@ -124,24 +125,63 @@ export abstract class Storage {
   assertUsable(): void {}
 }
 
+// NOTE [ Reusing the arrays of disposed CPU tensors ]
+// Every CPU op's output is a typed array; were each a new ArrayBuffer, only V8's garbage collector would
+// return them, and an inference server whose requests' arrays wait behind others' work on the CPU queue
+// keeps them alive across scavenges: they are promoted, and only mark-compacts (pauses of tens of ms on the
+// event loop) free them (docs/perf/http-inference.md). So the array of a storage freed by dispose() (or
+// tidy(), or backward releasing what it saved) goes to a cache (cpu-array-cache.ts) from which the next
+// allocation of the same dtype and length takes it, if the array is the library's alone:
+// - only arrays the library allocated (`reusable`): never an array a user passed with `{ copy: false }`,
+//   and never one handed out by `cpuData()` (share() clears the flag), since a user may read or write it
+//   later. A storage collected by V8 (a tensor dropped without dispose()) takes its array with it.
+// - queued CPU work may still read or write the array: the new storage inherits the last task
+//   (`lastTask`), so reading it on the JS thread waits for that work first, and the queue runs every task
+//   in submission order, so the new storage's own kernels write it only after the old work is done.
+// - its values are the old tensor's: only kernels that write every element of their output get a cached
+//   array uninitialised (cpu-storage.ts: allocCpuUninit); zero-filled allocations are cleared first.
+
 /**
  * @internal A CPU storage: a typed array of the storage's dtype. With the Node addon, CPU kernels run on
  * the native CPU queue (../native/cpu-queue.ts): `data` waits for the queued work on this storage, and the
- * queued work keeps the array alive after `free()` until it ran.
+ * queued work keeps the array alive after `free()` until it ran. A storage of an array only the library
+ * references (`reusable`) gives it back to the cache of reusable arrays when freed (NOTE above).
  */
 export class CpuStorage extends Storage implements QueuedStorage {
   #data: TypedArray | null;
+  #reusable: boolean;
   /** Sequence number of the last queued CPU task reading or writing this storage (0: none). */
-  lastTask = 0;
+  lastTask: number;
 
-  constructor(data: TypedArray) {
+  /**
+   * @param data - the values (the storage keeps the array itself)
+   * @param options - `reusable`: only the library references `data`, so it may be reused once freed
+   *   (default false); `lastTask`: queued work that may still read or write `data` (a cached array's)
+   */
+  constructor(data: TypedArray, options?: { reusable?: boolean; lastTask?: number }) {
     super('cpu', data instanceof Float64Array ? 'float64' : 'float32', data.length);
     this.#data = data;
+    this.#reusable = options?.reusable ?? false;
+    this.lastTask = options?.lastTask ?? 0;
     // A storage collected without free() must also forget its poison (captures the id, not the storage).
     const id = this.id;
     this.record.releaseMemory = () => cpuStorageFreed({ id, lastTask: 0 });
   }
 
+  /** True while the array may go back to the cache when this storage is freed. */
+  get reusable(): boolean {
+    return this.#reusable;
+  }
+
+  /**
+   * {@link CpuStorage.data} for code outside the library (`cpuData()`), which may keep the array: it is then
+   * never reused for another tensor.
+   */
+  share(): TypedArray {
+    const data = this.data;
+    this.#reusable = false;
+    return data;
+  }
   /**
    * The values; the array itself, not a copy, after the queued work on it ran (this blocks the JS thread
    * while it runs). Throws the typed error of a failed queued task that wrote it, an internal error once
@@ -175,6 +215,9 @@ export class CpuStorage extends Storage implements QueuedStorage {
   }
 
   protected free(): void {
-    this.#data = null; // its poison, if any, was forgotten by the record's releaseMemory
+    // Its poison, if any, was forgotten by the record's releaseMemory.
+    const data = this.#data;
+    this.#data = null;
+    if (this.#reusable && data !== null && data.length === this.numel) cacheArray(data, this.lastTask);
   }
 }

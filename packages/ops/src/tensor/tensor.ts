@@ -323,7 +323,9 @@ export class Tensor {
    *
    * A synchronising call (see {@link Tensor.toTypedArray}): it waits for the queued work on the tensor,
    * without a copy. Do not keep the array to read or write later while ops on the tensor are queued: take
-   * it again (cheap) after queuing them.
+   * it again (cheap) after queuing them. The array stays this tensor's: once handed out it is never reused
+   * for another tensor after `dispose()` (unlike the arrays of disposed tensors never read this way, which the
+   * CPU reuses; see `cpuEmptyCache()`).
    * @throws {@link DisposedTensorError} after `dispose()`
    * @throws {@link InvalidArgumentError} for a tensor not on the CPU (use `cpu()` first)
    */
@@ -335,7 +337,7 @@ export class Tensor {
         'tensor',
       );
     }
-    return storage.data;
+    return storage.share();
   }
 
   /**

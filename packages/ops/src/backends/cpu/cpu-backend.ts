@@ -5,13 +5,14 @@
 // loads); deformable convolution and mask softmax always go through the native binding. With the Node
 // addon every native CPU kernel is queued on its CPU queue and returns at once (../../native/cpu-queue.ts);
 // the TypeScript loops read their arrays through CpuStorage.data, which waits for the queued work first.
+// Outputs reuse the arrays of disposed tensors when sizes match (cpu-storage.ts).
 
 import { formatExpected, InvalidArgumentError } from '@tvdcn/shape';
 import type { KernelBackend } from '../kernel-backend.js';
 import type { Device } from '../../tensor/device.js';
 import { DTYPE_TO_ARRAY, expectCpuDType, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { CpuStorage, type Storage } from '../../tensor/storage.js';
-import { allocCpu, arrayOf } from './cpu-storage.js';
+import { allocCpuUninit, arrayOf, newCpuStorage, takeCpuStorage } from './cpu-storage.js';
 import { addInPlaceCpu, binaryCpu, castCpu, unaryCpu } from './elementwise.js';
 import { copyStridedCpu, gatherCpu, scatterAddCpu } from './movement.js';
 import {
@@ -21,7 +22,7 @@ import {
   type NativeTensor,
   type NativeTensorKernels,
 } from '../../native/binding.js';
-import { hasPendingCpuWork, noteCpuTask } from '../../native/cpu-queue.js';
+import { cpuTaskDone, hasPendingCpuWork, noteCpuTask } from '../../native/cpu-queue.js';
 import { getBinding } from '../../native/load-binding.js';
 import { fromNativeError } from '../../native/native-errors.js';
 import { nativeOps } from '../native-ops.js';
@@ -81,7 +82,8 @@ const native = nativeTensorOps({
     if (b === null) throw new Error(`internal error: ${what}: no native tensor kernels, please report`);
     return b;
   },
-  alloc: (_device, dtype, numel) => allocCpu(dtype, numel),
+  // The native kernels write every element of their outputs: a cached array needs no clearing.
+  alloc: (_device, dtype, numel) => allocCpuUninit(dtype, numel),
   view,
   called,
 });
@@ -91,13 +93,26 @@ export const cpuKernels: KernelBackend = {
   type: 'cpu',
   zeros(device: Device, dtype: DType, numel: number): Storage {
     checkDevice(device);
-    return allocCpu(dtype, numel);
+    const s = takeCpuStorage(dtype, numel);
+    if (s === null) return newCpuStorage(dtype, numel);
+    // A cached array: cleared after the queued work on it (natively, in queue order), or here.
+    cpuKernels.fill(s, 0);
+    return s;
   },
   fromArray(device: Device, dtype: DType, data: TypedArray, adopt: boolean): Storage {
     checkDevice(device);
     const Ctor = DTYPE_TO_ARRAY[expectCpuDType('tensor', dtype)];
-    if (adopt && data instanceof Ctor) return new CpuStorage(data);
-    return new CpuStorage(new Ctor(data));
+    if (adopt && data instanceof Ctor) return new CpuStorage(data); // the caller's array: never reused
+    // A copy the library owns: into a cached array when its queued work is done (written here, on the JS thread).
+    const s = takeCpuStorage(dtype, data.length);
+    if (s !== null) {
+      if (cpuTaskDone(s.lastTask)) {
+        (s.queuedData as Float32Array | Float64Array).set(data);
+        return s;
+      }
+      s.release(); // back to the cache (not yet retained: released at once)
+    }
+    return new CpuStorage(new Ctor(data), { reusable: true });
   },
   read(storage: Storage): TypedArray {
     return arrayOf(storage).slice();
@@ -139,7 +154,7 @@ export const cpuKernels: KernelBackend = {
   // Deformable convolution and mask softmax: the native kernels, on typed arrays (zero-copy).
   ...nativeOps({
     binding: () => getBinding(),
-    alloc: (_device, dtype, numel) => allocCpu(dtype, numel),
+    alloc: (_device, dtype, numel) => allocCpuUninit(dtype, numel),
     view,
     called,
   }),
