@@ -14,9 +14,8 @@
 // The GEMMs take the transposed matrices directly: dcolT = Y_tile^T * W' and grad_weight' += Y_tile * colsT,
 // with W' the weight with its (c, kpt) columns reordered to (kpt, c). The corner table (indices, value
 // weights, coordinate weights) is built once per tile and offset group and shared by all loops.
-// Determinism: each gradient element is written by one task in an order fixed by the geometry (the
-// scatter adds in (column, kernel point, corner) order for any tiling), so results do not depend on the
-// number of threads.
+// Determinism: each gradient element is summed in an order fixed by the geometry (windows and slots of
+// columns, NOTE [ Channels-last backward tiles ]), so results do not depend on the number of threads.
 #include "deform_conv/cpu/column_pass.h"
 
 #include <algorithm>
@@ -32,6 +31,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "deform_conv/cpu/forward_small_groups.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 #include "gemm/cpu/gemm.h"
@@ -155,8 +155,8 @@ struct Ctx {
   // (gemm's `apacked` layout, one block of panel_gstride elements per weight group) instead of colsT.
   int64_t panel_mr;
   int64_t panel_gstride;
-  // The table holds the current column block only, [og][kpt] (the forward's per-thread plan), instead of
-  // [og][block][kpt] for the whole tile.
+  // The table holds the current column block only, [og][kpt] (the per-thread plan of the forward and the
+  // backward), instead of [og][block][kpt] for the whole tile.
   bool table_one_block;
 };
 
@@ -218,6 +218,15 @@ void table_block(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, 
   isa_generic::run_table_block<D, T>(g, kcoords, off_loc, grad, q0, len, out);
 }
 
+template <int D, typename T>
+void idx_range(Isa isa, const SampleBlock<D, T>* tab, int64_t n, int32_t zero_row, int32_t* lo, int32_t* hi) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::idx_range<D, T>(tab, n, zero_row, lo, hi);
+  if (isa == Isa::kAvx2) return isa_avx2::idx_range<D, T>(tab, n, zero_row, lo, hi);
+#endif
+  isa_generic::idx_range<D, T>(tab, n, zero_row, lo, hi);
+}
+
 // The channels-last kernels index planes and grid positions with int32: every plane below 2^31 - 1
 // positions and every grid position y * stride - padding + k * dilation within +-2^30.
 template <int D>
@@ -272,19 +281,39 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
   });
 }
 
-// X[b][c][p] += XGt[b][p][c] (or = with `overwrite`).
+// Chunks of positions of the slot accumulators of the backward (NOTE [ Channels-last backward tiles ]),
+// a multiple of kT.
+constexpr int64_t kChunk = 64;
+
+// X[b][c][p] += sum_s XGt_s[b][p][c] (or = with `overwrite`) over the n_slots accumulators XGt_s at
+// xgt + s * slot_elems, summed in slot order; an accumulator counts only in the chunks it marked in use,
+// touched[(s * batch + b) * cpi + p / kChunk] (elsewhere it is not zeroed and adds nothing).
 template <typename T>
-void to_channels_first(const T* xgt, int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
+void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const uint8_t* touched, int64_t cpi,
+                       int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
       const int64_t b = t / cb, c0 = (t % cb) * kT, ncn = std::min(kT, cx - c0);
-      const T* src = xgt + b * (sx + 1) * cx;
       T* dst = x + b * cx * sx;
       for (int64_t pi = 0; pi < pb; ++pi) {
         const int64_t p0 = pi * kT, np = std::min(kT, sx - p0);
-        for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
+        bool any = false;
+        for (int64_t s = 0; s < n_slots; ++s) {
+          if (!touched[(s * batch + b) * cpi + p0 / kChunk]) continue;
+          const T* src = xgt + s * slot_elems + b * (sx + 1) * cx;
+          if (!any) {
+            for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
+          } else {
+            for (int64_t p = 0; p < np; ++p)
+              for (int64_t c = 0; c < ncn; ++c) tmp[p][c] += src[(p0 + p) * cx + c0 + c];
+          }
+          any = true;
+        }
+        if (!any && !overwrite) continue;
+        if (!any)
+          for (int64_t p = 0; p < np; ++p) std::fill(tmp[p], tmp[p] + ncn, T(0));
         for (int64_t c = 0; c < ncn; ++c) {
           T* d = dst + (c0 + c) * sx + p0;
           if (overwrite) {
@@ -342,21 +371,6 @@ void table_entry(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, 
   table_block<D, T>(isa, g, kcoords, off_loc, grad, cb.q0, len, out);
 }
 
-// The corner table of the tile's column blocks: table[(og * n_blocks + block) * K + kpt]. `off_buf`
-// holds kColBlock * K * D values for each of n_threads threads. `grad`: also the coordinate weights.
-template <int D, typename T>
-void build_table(Isa isa, const SamplingGeometry<D>& g, const int64_t* kcoords, const T* offset,
-                 const std::vector<ColumnBlock>& blocks, bool grad, SampleBlock<D, T>* table, T* off_buf,
-                 int n_threads) {
-  const int64_t K = g.kernel_points, OG = g.offset_groups;
-  const int64_t n_blocks = static_cast<int64_t>(blocks.size());
-  parallel_tasks(OG * n_blocks, n_threads, [&](int64_t task, int tid) {
-    const int64_t og = task / n_blocks, bi = task % n_blocks;
-    table_entry<D, T>(isa, g, kcoords, offset, blocks[static_cast<size_t>(bi)], og, grad, table + task * K,
-                      off_buf + tid * kColBlock * K * D);
-  });
-}
-
 // The mask tile of one (mask group, column block).
 template <int D, typename T>
 void mask_tile_entry(const SamplingGeometry<D>& g, const T* mask, const ColumnBlock& cb, int64_t mg, int64_t nc,
@@ -367,18 +381,6 @@ void mask_tile_entry(const SamplingGeometry<D>& g, const T* mask, const ColumnBl
     T* dst = mtile + (mg * nc + cb.i0) * K + kpt;
     for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l * K] = src[l];
   }
-}
-
-// mtile[(mg * nc + i) * K + kpt] = mask[b, mg * K + kpt, q] for the tile's columns.
-template <int D, typename T>
-void build_mask_tile(const SamplingGeometry<D>& g, const T* mask, const std::vector<ColumnBlock>& blocks, int64_t nc,
-                     T* mtile) {
-  const int64_t MG = g.mask_groups;
-  const int64_t n_blocks = static_cast<int64_t>(blocks.size());
-  parallel_for(0, MG * n_blocks, 4, [&](int64_t tb, int64_t te) {
-    for (int64_t t = tb; t < te; ++t)
-      mask_tile_entry<D, T>(g, mask, blocks[static_cast<size_t>(t % n_blocks)], t / n_blocks, nc, mtile);
-  });
 }
 
 // tile[c * ld + i] = y[b, c, q] for the tile's columns n0 + i = b * sy + q.
@@ -422,48 +424,80 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const std::vector<int64_t> kcoords = kernel_coords(g);
   const std::vector<Segment> segs = segments(g);
 
-  // Tiles are sized as if every matrix were needed, so the tiling (and the summation order of the
-  // weight gradient) does not depend on which gradients were requested. Besides the workspace limit, a
-  // tile's two column matrices and its corner table stay under about kTileBytes, so they are still in
-  // cache when the passes read what the GEMMs wrote (and the reverse), but tiles have at least kMinTile
-  // columns, so small layers do not pay the fixed cost of many parallel regions.
-  constexpr int64_t kTileBytes = int64_t{4} << 20, kMinTile = 128;
-  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + 2 * ldr) +
-                             static_cast<int64_t>(sizeof(SampleBlock<D, T>)) * OG * K / kColBlock;
-  const int64_t cache_cols = std::max(kMinTile, kTileBytes / per_column);
-  const int64_t nt =
-      std::max<int64_t>(1, std::min({total, cache_cols, workspace_bytes / std::max<int64_t>(1, per_column)}));
-  // The weight-gradient GEMM reads and writes all of grad_weight (cy x rows) once per GEMM. When that
-  // is larger than a tile's columns (r50-c5: 9.4 MB against 2.4 MB), the columns and Y of several
-  // consecutive tiles are kept and multiplied together, one GEMM per window of about grad_weight's size
-  // (at most kWindowBytes of columns, within the workspace limit); otherwise every tile's columns are
-  // multiplied while they are still in cache.
-  constexpr int64_t kWindowBytes = int64_t{16} << 20;
-  const int64_t tile_col_bytes = nt * ldr * static_cast<int64_t>(sizeof(T));
-  const int64_t gw_bytes = g.cy * rows * static_cast<int64_t>(sizeof(T));
-  const int64_t window_tiles =
-      std::max<int64_t>(1, std::min({gw_bytes / tile_col_bytes, kWindowBytes / tile_col_bytes,
-                                     workspace_bytes / std::max<int64_t>(1, nt * per_column)}));
-  const int64_t nw = window_tiles * nt;  // columns of one window
+  // NOTE [ Channels-last backward tiles ]
+  // Each thread runs whole tiles of columns, like the forward (NOTE [ Channels-last forward ]): the Y tile,
+  // dcolT = Y_tile^T W' (the GEMM serial on the thread), then block by block the sampling plan (corner table
+  // of one column block, mask tile), pass A (the weight-gradient columns colsT, the offset and mask
+  // gradients of the block's columns, written once) and pass B (the block's scatter into the X gradient),
+  // all in buffers of its own sized for its L2 cache. Nothing a step writes is read by the other core
+  // (splitting each step over the threads, as before, made every step read what the other core had just
+  // written: on two cores edvr-64's backward was slower than on one). Results must not depend on the
+  // number of threads (nor on timing), so the work is cut by the geometry alone:
+  //  - slots: the columns are cut into kSlots equal consecutive ranges. Slot s scatters into its own
+  //    channels-last X-gradient accumulator XGt_s, so each accumulator element receives its terms in
+  //    (column, kernel point, corner) order whoever runs the slot; at the end X = ((XGt_0 + XGt_1) +
+  //    XGt_2) + ..., a fixed order. A slot's columns are a band of the output grid and sample a band of X:
+  //    XGt_s is zeroed (and later summed) only in the chunks of kChunk positions that its samples touch.
+  //  - windows: window w takes the w-th run of nw / kSlots columns of every slot. A thread claims one
+  //    slot's piece of the window and runs its tiles in order; the pieces' colsT and Y are kept (shared
+  //    buffers) and the weight gradient takes one GEMM per window, parallel over its output, gwp +=
+  //    Y_window * colsT_window, in window order: each element's sum is fixed.
+  //  - the offset and mask gradients of a column come from its own samples only (written once).
+  // Tile sizes only change how the work is split, never a sum. Memory: Xt and the slot accumulators are
+  // O(input) (kSlots + 1 copies of X reserved, fewer when the workspace limit is small; about one copy's
+  // worth touched); the windows' colsT and Y and every thread's tile buffers stay within the workspace
+  // limit.
+  const int64_t MG = g.mask_groups;
+  const int n_threads = get_num_threads();  // read once: sizes the per-thread buffers and caps the regions
+  constexpr int64_t kSlots = 4;
+  const int64_t xgt_elems = B * (sx + 1) * g.cx;
+  const int64_t xgt_bytes = xgt_elems * static_cast<int64_t>(sizeof(T));
+  const int64_t n_slots =
+      x_scatter ? std::max<int64_t>(1, std::min<int64_t>(kSlots, workspace_bytes / std::max<int64_t>(1, 2 * xgt_bytes)))
+                : kSlots;
+  // Windows: at least kWindowBytes of colsT, or grad_weight's size when larger (the weight GEMM reads and
+  // writes all of grad_weight once per window: r50-c5's is 9.4 MB), at most kMaxWindowBytes, within the
+  // workspace limit, and at least kMinTile columns per slot.
+  constexpr int64_t kThreadTileBytes = int64_t{768} << 10, kMinTile = 48;
+  constexpr int64_t kWindowBytes = int64_t{4} << 20, kMaxWindowBytes = int64_t{16} << 20;
+  const int64_t ts = static_cast<int64_t>(sizeof(T));
+  // Sized as if every gradient were requested: the slots (and with them the summation order of the X
+  // gradient) do not depend on which gradients were requested.
+  const int64_t gw_bytes = g.cy * rows * ts;
+  const int64_t window_col_bytes = ts * (g.cy + ldr);
+  int64_t nw = std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes) / std::max<int64_t>(1, ts * ldr);
+  nw = std::max(nw, n_slots * kMinTile);
+  nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
+  nw = std::max<int64_t>(1, nw);
+  nw = (nw + n_slots - 1) / n_slots * n_slots;  // nw / n_slots columns of each slot per window
+  // Tiles: dcolT, colsT and the Y tile within one core's L2 budget, at least kMinTile columns, all
+  // threads' tile buffers within half the workspace limit.
+  const int64_t tile_col_bytes = ts * (2 * ldr + g.cy + (mask ? MG * K : 0));
+  const int64_t own_col_bytes = ts * ((need_dcol ? ldr : 0) + (mask ? MG * K : 0));
+  int64_t nt = std::max(kMinTile, kThreadTileBytes / tile_col_bytes);
+  nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_threads)});
+  nt = std::max<int64_t>(1, nt);
+
   const bool need_x = need_cols || need_coord;
   Carver carve;
   const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
   const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(need_dcol ? G * cyg * rows_pad : 0);
-  const size_t o_xt = carve.add<T>(need_x ? B * (sx + 1) * g.cx : 0);
-  const size_t o_xgt = carve.add<T>(x_scatter ? B * (sx + 1) * g.cx : 0);
+  const size_t o_xt = carve.add<T>(need_x ? xgt_elems : 0);
+  const size_t o_xgt = carve.add<T>(x_scatter ? n_slots * xgt_elems : 0);
   const size_t o_gwp = carve.add<T>(need_cols ? g.cy * rows : 0);
   const size_t o_ytile = carve.add<T>(g.cy * nw);
   const size_t o_cols = carve.add<T>(need_cols ? ldr * nw : 0);
-  const size_t o_dcol = carve.add<T>(need_dcol ? ldr * nt : 0);
-  // Blocks per tile: one per kColBlock columns, plus one per image boundary inside the tile.
-  const int64_t max_blocks = (nt + kColBlock - 1) / kColBlock + (nt + sy - 1) / sy + 1;
-  const size_t o_table = carve.add<SampleBlock<D, T>>(OG * K * max_blocks);
-  const size_t o_mtile = carve.add<T>(mask ? g.mask_groups * K * nt : 0);
-  const int n_threads = get_num_threads();
-  const size_t o_offbuf = carve.add<T>(n_threads * kColBlock * K * D);
-  const int64_t acc_per_thread = (OG * K * D + g.mask_groups * K) * kColBlock;
-  const size_t o_acc = carve.add<T>(need_coord ? n_threads * acc_per_thread : 0);
+  // Each thread's own buffers: dcolT of a tile, the plan of one column block (corner table of every offset
+  // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
+  const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
+  Carver mine;
+  const size_t m_dcol = mine.add<T>(need_dcol ? nt * ldr : 0);
+  const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
+  const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
+  const size_t m_off = mine.add<T>(kColBlock * K * D);
+  const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
+  const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
@@ -473,11 +507,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   T* gwp = reinterpret_cast<T*>(base + o_gwp);  // grad_weight in the W' layout
   T* ytile = reinterpret_cast<T*>(base + o_ytile);
   T* cols = reinterpret_cast<T*>(base + o_cols);
-  T* dcol = reinterpret_cast<T*>(base + o_dcol);
-  SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(base + o_table);
-  T* mtile = reinterpret_cast<T*>(base + o_mtile);
-  T* off_buf = reinterpret_cast<T*>(base + o_offbuf);
-  T* acc_buf = reinterpret_cast<T*>(base + o_acc);
   PhaseTimer timer;
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt]: the B matrix of dcolT = Y^T * W'.
@@ -492,137 +521,146 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       pack_b_blocks(cyg, rows, wperm + gi * cyg * rows, rows, int64_t{1}, uk.nr, wpack + gi * cyg * rows_pad);
   }
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
-  if (x_scatter) {
-    parallel_for(0, B, 1, [&](int64_t bb, int64_t be) {
-      std::fill(xgt + bb * (sx + 1) * g.cx, xgt + be * (sx + 1) * g.cx, T(0));
-    });
-  }
+  // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
+  const int64_t cpi = (sx + 1 + kChunk - 1) / kChunk;
+  std::vector<uint8_t> touched(x_scatter ? static_cast<size_t>(n_slots * B * cpi) : 0, 0);
   timer.lap(0);
 
-  Ctx<D, T> ctx{};
-  ctx.g = &g;
-  ctx.K = K;
-  ctx.sy = sy;
-  ctx.sx = sx;
-  ctx.cx = g.cx;
-  ctx.cxg = cxg;
-  ctx.rows = rows;
-  ctx.ldr = ldr;
-  ctx.table = table;
-  ctx.xt = xt;
-  ctx.xgt = xgt;
-  ctx.dcol = dcol;
-  ctx.cols = cols;
-  ctx.mtile = mask ? mtile : nullptr;
-  ctx.grad_offset = grad_offset;
-  ctx.grad_mask = grad_mask;
-  ctx.segs = segs.data();
-  ctx.n_segs = static_cast<int64_t>(segs.size());
+  Ctx<D, T> ctx0{};
+  ctx0.g = &g;
+  ctx0.K = K;
+  ctx0.sy = sy;
+  ctx0.sx = sx;
+  ctx0.cx = g.cx;
+  ctx0.cxg = cxg;
+  ctx0.rows = rows;
+  ctx0.ldr = ldr;
+  ctx0.xt = xt;
+  ctx0.grad_offset = grad_offset;
+  ctx0.grad_mask = grad_mask;
+  ctx0.segs = segs.data();
+  ctx0.n_segs = static_cast<int64_t>(segs.size());
+  ctx0.table_one_block = true;
+  // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
+  // pass B.
+  double own_ms[3] = {0, 0, 0};
 
-  // Scatter tasks own (image, 64-byte aligned run of channels): whole cache lines of the channels-last
-  // gradient rows (when cx * sizeof(T) is a multiple of 64), so two threads never write one line. A run
-  // holds the pieces of the segments that meet it.
-  const int64_t chunk = std::max<int64_t>(1, 64 / static_cast<int64_t>(sizeof(T)));
-  const int64_t n_chunks = (g.cx + chunk - 1) / chunk;
-  std::vector<Segment> pieces;
-  std::vector<int64_t> chunk_first(static_cast<size_t>(n_chunks + 1), 0);
-  for (int64_t k = 0; k < n_chunks; ++k) {
-    chunk_first[static_cast<size_t>(k)] = static_cast<int64_t>(pieces.size());
-    const int64_t c0 = k * chunk, c1 = std::min(g.cx, c0 + chunk);
-    for (const Segment& s : segs) {
-      const int64_t a = std::max(c0, s.c0), e = std::min(c1, s.c1);
-      if (a < e) pieces.push_back({a, e, s.og, s.mg, s.gi});
-    }
-  }
-  chunk_first[static_cast<size_t>(n_chunks)] = static_cast<int64_t>(pieces.size());
+  // Slot s: columns [slot_first[s], slot_first[s + 1]); window w takes nws of them from each slot.
+  std::vector<int64_t> slot_first(static_cast<size_t>(n_slots + 1));
+  int64_t longest = 0;
+  for (int64_t s = 0; s <= n_slots; ++s) slot_first[static_cast<size_t>(s)] = s * total / n_slots;
+  for (int64_t s = 0; s < n_slots; ++s)
+    longest = std::max(longest, slot_first[static_cast<size_t>(s + 1)] - slot_first[static_cast<size_t>(s)]);
+  const int64_t nws = nw / n_slots;
+  const int64_t n_windows = (longest + nws - 1) / nws;
+  std::vector<int64_t> piece_at(static_cast<size_t>(n_slots + 1));  // window columns of each slot's piece
 
-  for (int64_t n0 = 0; n0 < total; n0 += nt) {
-    const int64_t nc = std::min(nt, total - n0);
-    // This tile's place in its window: columns [co, co + nc) of ytile (row stride nw) and of cols.
-    const int64_t slot = (n0 / nt) % window_tiles, co = slot * nt, w0 = n0 - co;
-    const bool window_end = slot == window_tiles - 1 || n0 + nc == total;
-    ctx.n0 = n0;
-    ctx.nc = nc;
-    ctx.cols = cols + co * ldr;
-    T* yt = ytile + co;
-    gather_y_tile(g, y_src, n0, nc, yt, nw);
-    const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
-    ctx.blocks = blocks.data();
-    ctx.n_blocks = static_cast<int64_t>(blocks.size());
-    // The sampling plan of the tile (corner table, mask tile): built block by block inside pass A's
-    // region when pass A runs (in cache for it, no extra regions), else here for pass B alone.
-    const bool plan_in_pass_a = need_cols || need_coord;
-    if (!plan_in_pass_a) {
-      build_table<D, T>(isa, g, kcoords.data(), offset, blocks, need_coord, table, off_buf, n_threads);
-      if (mask) build_mask_tile<D, T>(g, mask, blocks, nc, mtile);
+  for (int64_t w = 0; w < n_windows; ++w) {
+    // The pieces of this window, packed one after another in the window buffers.
+    piece_at[0] = 0;
+    for (int64_t s = 0; s < n_slots; ++s) {
+      const int64_t a = std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+      const int64_t e = std::min(a + nws, slot_first[static_cast<size_t>(s + 1)]);
+      piece_at[static_cast<size_t>(s + 1)] = piece_at[static_cast<size_t>(s)] + (e - a);
     }
-    timer.lap(1);
-    if (need_dcol) {
-      for (int64_t gi = 0; gi < G; ++gi) {
-        // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows)
-        gemm(uk, nc, rows, cyg, yt + gi * cyg * nw, int64_t{1}, nw, static_cast<const T*>(nullptr),
-             wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false, wpack + gi * cyg * rows_pad);
-      }
-    }
-    timer.lap(2);
-    if (plan_in_pass_a) {
-      const int64_t MG = g.mask_groups;
-      // One region, capped at the n_threads that sized the per-thread buffers.
-      std::atomic<int64_t> next_block{0};
-      parallel_region(n_threads, [&](int tid, int) {
-        for (int64_t blk = next_block.fetch_add(1); blk < ctx.n_blocks; blk = next_block.fetch_add(1)) {
-          const ColumnBlock& cb = blocks[static_cast<size_t>(blk)];
-          const int64_t len = cb.i1 - cb.i0;
-          for (int64_t og = 0; og < OG; ++og)
-            table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + (og * ctx.n_blocks + blk) * K,
-                              off_buf + tid * kColBlock * K * D);
-          if (mask)
-            for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
-          T* acc = acc_buf + tid * acc_per_thread;
-          if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-          pass_a<D, T>(isa, ctx, need_cols, need_coord, blk, acc, kColBlock);
-          // Every offset / mask gradient element of these columns, written once, channel by channel.
-          if (grad_offset) {
-            for (int64_t ch = 0; ch < OG * K * D; ++ch)
-              std::memcpy(grad_offset + (cb.b * OG * K * D + ch) * sy + cb.q0, acc + ch * kColBlock, sizeof(T) * len);
+    const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
+    std::atomic<int64_t> next_slot{0};
+    parallel_region(n_threads, [&](int tid, int) {
+      char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
+      T* dcol = reinterpret_cast<T*>(own + m_dcol);
+      SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
+      T* mtile = reinterpret_cast<T*>(own + m_mtile);
+      T* off_loc = reinterpret_cast<T*>(own + m_off);
+      T* acc = reinterpret_cast<T*>(own + m_acc);
+      const bool timed = timer.on && tid == 0;
+      PhaseTimer local;
+      Ctx<D, T> ctx = ctx0;
+      ctx.table = table;
+      ctx.dcol = dcol;
+      ctx.mtile = mask ? mtile : nullptr;
+      for (int64_t s = next_slot.fetch_add(1); s < n_slots; s = next_slot.fetch_add(1)) {
+        const int64_t s0 = std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+        const int64_t s1 = std::min(s0 + nws, slot_first[static_cast<size_t>(s + 1)]);
+        T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
+        uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
+        ctx.xgt = xg;
+        for (int64_t n0 = s0; n0 < s1; n0 += nt) {
+          const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
+          ctx.n0 = n0;
+          ctx.nc = nc;
+          ctx.cols = need_cols ? cols + co * ldr : nullptr;
+          T* yt = ytile + co;
+          gather_y_tile(g, y_src, n0, nc, yt, nw);  // inside the region: serial, on this thread
+          const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
+          ctx.blocks = blocks.data();
+          ctx.n_blocks = static_cast<int64_t>(blocks.size());
+          if (need_dcol) {
+            for (int64_t gi = 0; gi < G; ++gi) {
+              // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows)
+              gemm(uk, nc, rows, cyg, yt + gi * cyg * nw, int64_t{1}, nw, static_cast<const T*>(nullptr),
+                   wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false,
+                   wpack + gi * cyg * rows_pad);
+            }
           }
-          if (grad_mask) {
-            const T* am = acc + OG * K * D * kColBlock;
-            for (int64_t ch = 0; ch < MG * K; ++ch)
-              std::memcpy(grad_mask + (cb.b * MG * K + ch) * sy + cb.q0, am + ch * kColBlock, sizeof(T) * len);
+          if (timed) local.lap(0);
+          for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+            const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
+            const int64_t len = cb.i1 - cb.i0;
+            for (int64_t og = 0; og < OG; ++og)
+              table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
+            if (mask)
+              for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
+            if (need_cols || need_coord) {
+              if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
+              pass_a<D, T>(isa, ctx, need_cols, need_coord, bi, acc, kColBlock);
+              // Every offset / mask gradient element of these columns, written once, channel by channel.
+              if (grad_offset) {
+                for (int64_t ch = 0; ch < OG * K * D; ++ch)
+                  std::memcpy(grad_offset + (cb.b * OG * K * D + ch) * sy + cb.q0, acc + ch * kColBlock,
+                              sizeof(T) * len);
+              }
+              if (grad_mask) {
+                const T* am = acc + OG * K * D * kColBlock;
+                for (int64_t ch = 0; ch < MG * K; ++ch)
+                  std::memcpy(grad_mask + (cb.b * MG * K + ch) * sy + cb.q0, am + ch * kColBlock, sizeof(T) * len);
+              }
+            }
+            if (timed) local.lap(1);
+            if (x_scatter) {
+              // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
+              // (writes to the zero row sx land anywhere in its chunk and are never read).
+              int32_t lo = 0, hi = -1;
+              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
+              if (hi >= 0) {
+                uint8_t* mk = marks + cb.b * cpi;
+                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
+                  if (mk[k]) continue;
+                  mk[k] = 1;
+                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
+                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
+                }
+              }
+              for (int64_t si = 0; si < ctx.n_segs; ++si)
+                pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
+            }
+            if (timed) local.lap(2);
           }
         }
-      });
-    }
-    timer.lap(3);
-    if (need_cols && window_end) {
-      const int64_t kw = co + nc;  // columns in this window
+      }
+      if (timed)
+        for (int k = 0; k < 3; ++k) own_ms[k] += local.ms[k];
+    });
+    timer.lap(1);
+    if (need_cols) {
       for (int64_t gi = 0; gi < G; ++gi) {
         // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows)
         gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr), cols + gi * rows,
-             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w0 > 0);
+             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w > 0);
       }
     }
-    timer.lap(4);
-    if (x_scatter) {
-      // The blocks of each image of the tile: [image_first[m], image_first[m + 1]).
-      std::vector<int64_t> image_first;
-      for (int64_t bi = 0; bi < static_cast<int64_t>(blocks.size()); ++bi)
-        if (bi == 0 || blocks[static_cast<size_t>(bi)].b != blocks[static_cast<size_t>(bi - 1)].b)
-          image_first.push_back(bi);
-      const int64_t n_images = static_cast<int64_t>(image_first.size());
-      image_first.push_back(static_cast<int64_t>(blocks.size()));
-      parallel_tasks(n_images * n_chunks, [&](int64_t task) {
-        const int64_t m = task / n_chunks, k = task % n_chunks;
-        const int64_t bi0 = image_first[static_cast<size_t>(m)], bi1 = image_first[static_cast<size_t>(m + 1)];
-        const int64_t b = blocks[static_cast<size_t>(bi0)].b;
-        for (int64_t p = chunk_first[static_cast<size_t>(k)]; p < chunk_first[static_cast<size_t>(k + 1)]; ++p)
-          pass_b<D, T>(isa, ctx, b, pieces[static_cast<size_t>(p)], bi0, bi1);
-      });
-    }
-    timer.lap(5);
+    timer.lap(2);
   }
-  if (x_scatter) to_channels_first(xgt, B, g.cx, sx, x_scatter, scatter_overwrite);
+  if (x_scatter) to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
   if (need_cols) {
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
       for (int64_t o = ob; o < oe; ++o)
@@ -630,14 +668,16 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           for (int64_t kpt = 0; kpt < K; ++kpt) grad_weight[o * rows + c * K + kpt] = gwp[o * rows + kpt * cxg + c];
     });
   }
-  timer.lap(6);
+  timer.lap(3);
   scratch.release_if_huge();
   if (timer.on) {
     std::fprintf(stderr,
-                 "[tvdcn cpu] column pass D=%d: setup %.2f, y tile (+ plan without pass A) %.2f, dcol GEMM %.2f, "
-                 "plan + cols + offset/mask grads %.2f, weight GEMM %.2f, col2im %.2f, finish %.2f ms (%lld tiles)\n",
-                 D, timer.ms[0], timer.ms[1], timer.ms[2], timer.ms[3], timer.ms[4], timer.ms[5], timer.ms[6],
-                 static_cast<long long>((total + nt - 1) / nt));
+                 "[tvdcn cpu] column pass D=%d: setup %.2f, tiles %.2f (calling thread: y tile + dcol GEMM %.2f, "
+                 "plan + cols + offset/mask grads %.2f, col2im %.2f), weight GEMM %.2f, finish %.2f ms (%lld windows, "
+                 "%lld slots, tile %lld columns)\n",
+                 D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], timer.ms[2], timer.ms[3],
+                 static_cast<long long>(n_windows), static_cast<long long>(n_slots),
+                 static_cast<long long>(nt));
   }
   return true;
 }
@@ -672,6 +712,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // panels, which pass A writes element by element (mr apart).
   const bool rows_a = uk.fn_rows != nullptr;
   const int64_t mr = uk.mr;
+  // Few channels per offset group: the plan and samples of NOTE [ Small-group forward sampler ] (same values).
+  const bool small_groups = rows_a && small_groups_applies<D, T>(g);
 
   // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
   // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
@@ -690,7 +732,6 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const int64_t n_tiles = (total + nt - 1) / nt;
   const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
-  const size_t o_wperm = carve.add<T>(g.cy * rows);
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
   const size_t o_xt = carve.add<T>(B * (sx + 1) * g.cx);
@@ -705,18 +746,33 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
-  T* wperm = reinterpret_cast<T*>(base + o_wperm);
   T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
 
-  parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-    for (int64_t o = ob; o < oe; ++o)
-      for (int64_t c = 0; c < cxg; ++c)
-        for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
-  });
-  // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM.
-  for (int64_t gi = 0; gi < G; ++gi)
-    pack_b_blocks(rows, cyg, wperm + gi * cyg * rows, int64_t{1}, rows, uk.nr, wpack + gi * rows * cyg_pad);
+  // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
+  // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
+  // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
+  // it: two passes, 12 % of r50-c5's forward at 1 thread; now one, ~7 %, bound by reading the weight.)
+  {
+    const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
+    parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
+      for (int64_t task = tb; task < te; ++task) {
+        const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
+        const T* wrows = weight + (gi * cyg + j0) * rows;
+        T* gpack = wpack + gi * rows * cyg_pad;
+        // Channel outermost: the K weights of (j, c) are contiguous, so every weight line is used whole.
+        for (int64_t c = 0; c < cxg; ++c) {
+          for (int64_t kpt = 0; kpt < K; ++kpt) {
+            const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+            T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
+            const T* src = wrows + c * K + kpt;
+            for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * rows];
+            for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
+          }
+        }
+      }
+    });
+  }
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx0{};
@@ -765,7 +821,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       }
       // Block by block: the sampling plan (corner table of every offset group, mask tile), then the
       // samples, while the plan is in L1.
-      for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+      if (small_groups) sample_small_groups<D, T>(g, xt, offset, mask, n0, nc, cols);
+      for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
         const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
         for (int64_t og = 0; og < OG; ++og)
           table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, false, table + og * K, off_loc);
@@ -781,7 +838,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                       false);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
-               wperm + gi * cyg * rows, int64_t{1}, rows, ctile + gi * cyg, g.cy, false, wpack + gi * rows * cyg_pad);
+               static_cast<const T*>(nullptr), int64_t{1}, rows, ctile + gi * cyg, g.cy, false,
+               wpack + gi * rows * cyg_pad);
         }
       }
       // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.

@@ -425,6 +425,25 @@ describe.runIf(addonBuilt).each(kernelPaths)(
         expect(again).toEqual(one);
       });
 
+      it(`1 and 2 threads give bit-identical results with many column windows and slots: ${caseName(c)}`, () => {
+        // Small workspaces cut the columns into several windows (and, at 2 MB, X-gradient slots), whose
+        // partial sums must be added in the same order whatever the thread count.
+        const t = makeTensors(c, 9);
+        const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(10));
+        try {
+          for (const limit of [300_000, 2_000_000]) {
+            b._setWorkspaceLimit(limit);
+            b.setNumThreads(1);
+            const one = runAll(c, t, r);
+            b.setNumThreads(2);
+            expect(runAll(c, t, r), `${limit}-byte workspace`).toEqual(one);
+            expect(runAll(c, t, r), `${limit}-byte workspace, again`).toEqual(one);
+          }
+        } finally {
+          b._setWorkspaceLimit(saved);
+        }
+      });
+
       it(`every GEMM micro-kernel gives the same result: ${caseName(c)}`, () => {
         const t = makeTensors(c, 7);
         const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(8));

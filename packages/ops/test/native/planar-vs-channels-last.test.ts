@@ -167,6 +167,29 @@ for (const dim of [1, 2, 3] as const) {
     );
   }
 }
+// Short channel runs (2 to 16 channels per offset and mask group, edvr-style): with the AVX-512 kernels the
+// forward (and the transposed op's input gradient) samples these with the small-group sampler
+// (forward_small_groups.cc) instead of the general corner table; the planar kernels are the independent
+// reference. Regular and transposed, with and without offsets and masks, over several column tiles.
+const shortRunCases: ConvCase[] = [];
+for (const dim of [1, 2, 3] as const) {
+  for (let i = 0; i < 5; i++) {
+    const transposed = i === 4;
+    shortRunCases.push(
+      randomConvCase(70_000 + 1000 * dim + i, dim, transposed, {
+        inPerGroup: transposed ? [1, 3, 8] : [8, 16, 32, 64],
+        outPerGroup: transposed ? [8, 16, 32] : [1, 3, 8],
+        groupCounts: (pick, cx) => {
+          const short = divisorsOf(cx).filter((d) => [2, 4, 8, 16].includes(cx / d));
+          return { og: i === 2 ? 0 : pick(short), mg: i === 1 ? 0 : pick(short) };
+        },
+        kernelSizes: [1, 2, 3],
+        strides: [1, 1, 2],
+        maxSide: dim === 3 ? 6 : dim === 2 ? 14 : 60,
+      }),
+    );
+  }
+}
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -187,6 +210,12 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`float64 to 1e-12 with 3000-byte column tiles: ${caseName(c)}`, () =>
       compare(c, 200 + i, 'float64', 1e-12, 3000));
     it(`float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 300 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of shortRunCases.entries()) {
+    it(`short channel runs, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 700 + i, 'float64', 1e-12));
+    it(`short channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
+      compare(c, 800 + i, 'float64', 1e-12, 20000));
+    it(`short channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 900 + i, 'float32', 1e-4));
   }
   for (const [i, c] of wideCases.entries()) {
     it(`wide channel runs, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 400 + i, 'float64', 1e-12));
