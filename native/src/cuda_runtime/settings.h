@@ -4,6 +4,8 @@
 // host code of the CUDA build.
 #pragma once
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 namespace dcn::cuda {
 
@@ -53,8 +55,20 @@ inline std::atomic<bool>& gemm_vector_loads_flag() {
 }
 inline bool gemm_vector_loads() { return gemm_vector_loads_flag().load(std::memory_order_relaxed); }
 
+// Which 16-bit tensor-core GEMM runs where the vector loads apply: the cp.async ring of
+// gemm_mma16_async_kernel (the default), or, with the environment variable TVDCN_CUDA_GEMM16=regs, the
+// register-staged gemm_mma_kernel it replaced (read once; an A/B switch for benchmarks of one binary on
+// one machine). Both give bitwise the same results (the same shared tiles and products in the same order).
+inline bool gemm16_register_staged() {
+  static const bool on = [] {
+    const char* e = std::getenv("TVDCN_CUDA_GEMM16");
+    return e != nullptr && std::strcmp(e, "regs") == 0;
+  }();
+  return on;
+}
+
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
-// kAuto (default) where it measured faster than im2col + GEMM (half types, a grid of at least
+// kAuto (default) where it measured faster than im2col + GEMM (half types in 3D, a grid of at least
 // half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks
 // (_cudaSetFusedConv).
 enum class FusedConv { kOff = 0, kAuto = 1, kForce = 2 };

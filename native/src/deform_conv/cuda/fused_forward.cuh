@@ -119,8 +119,10 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
     const FusedConv mode = fused_conv();
     if (mode == FusedConv::kOff) return false;
     // float32 (3xTF32 and TF32) measured slower than im2col + GEMM on most of the suite (docs/cuda.md):
-    // only when forced.
-    if (!is_half_type<T> && mode != FusedConv::kForce) return false;
+    // only when forced. Since the 16-bit GEMM runs a cp.async ring (NOTE [ 16-bit GEMM pipeline ]),
+    // im2col + GEMM is also faster for the half types in 1D and 2D (run 16: 1.03-1.27x on every 1D/2D
+    // benchmark shape) and the fused kernel only in 3D (1.5x): by default 3D only.
+    if (mode != FusedConv::kForce && (!is_half_type<T> || D != 3)) return false;
     fused::Kind kind;
     if constexpr (std::is_same_v<T, __half>) {
       kind = fused::Kind::kF16;

@@ -9,8 +9,13 @@
 //   buffers with register prefetch: one barrier per K step.
 // - gemm_mma_kernel: tensor cores through mma.sync (sm_80+ PTX, runs on Hopper): 128 x 128 x 32 tiles,
 //   8 warps of 64 x 32, float32 accumulators; TF32 (optionally split 3x for float32 accuracy), FP16 and
-//   BF16 operands. 16-bit operands are loaded as 16-byte vectors along their contiguous index when the
-//   strides and bases allow (VecLoader, vector_ok), else element by element (Loader).
+//   BF16 operands, register-staged with one K step of prefetch. 16-bit operands are loaded as 16-byte
+//   vectors along their contiguous index when the strides and bases allow (VecLoader, vector_ok), else
+//   element by element (Loader).
+// Two more keep the operands out of registers, global -> shared by cp.async through a ring of K steps:
+// gemm_mma_async_kernel (float32 inputs, TF32 / 3xTF32) and gemm_mma16_async_kernel (16-bit inputs where
+// VecLoader applies; NOTE [ 16-bit GEMM pipeline ]); the float32 one with 128 x 256 tiles when they fill
+// the device.
 // Each operand is laid out in shared memory the way it is contiguous in global memory (A as [m][k] when
 // k is contiguous, else [k][m]; likewise B), so the global loads are coalesced and the stores to shared
 // memory conflict-free; the paddings keep the fragment reads conflict-free in either layout.
@@ -219,6 +224,29 @@ struct VecLoader {
       }
     }
   }
+  // For a cp.async of vector i of the K step at k0 (gemm_mma16_async_kernel): its first element and the
+  // number of bytes to read, the elements that exist (a prefix of the vector: it runs along the
+  // contiguous index); the copy zero-fills the rest of the 16 bytes. 0 bytes: nothing is read.
+  __device__ __forceinline__ const TIn* src(int64_t k0, int64_t k_end, int i, int& bytes) const {
+    if constexpr (KC) {
+      const int64_t k = k0 + k_t;
+      int64_t koff;
+      if constexpr (KFOLD)
+        koff = (k / kfold) * s_kf + (k % kfold);
+      else
+        koff = k;
+      const int64_t left = k_end - k;
+      const int n = (r_t + i * kRowStep < r_lim && left > 0) ? static_cast<int>(left < kV ? left : kV) : 0;
+      bytes = n * static_cast<int>(sizeof(TIn));
+      return ptr + i * step + koff;
+    } else {
+      const int64_t k = k0 + k_t + i * kKStep;
+      const int rows = r_lim - r_t;
+      const int n = (k < k_end && rows > 0) ? (rows < kV ? rows : kV) : 0;
+      bytes = n * static_cast<int>(sizeof(TIn));
+      return ptr + k * s_k;
+    }
+  }
   __device__ __forceinline__ static uint4 pack8(const uint16_t (&e)[kV]) {
     return make_uint4(e[0] | (uint32_t{e[1]} << 16), e[2] | (uint32_t{e[3]} << 16), e[4] | (uint32_t{e[5]} << 16),
                       e[6] | (uint32_t{e[7]} << 16));
@@ -386,6 +414,15 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
 __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
   const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+
+// The same without .trans: register j of lane l receives elements (row l / 4, columns 2 * (l % 4) and
+// 2 * (l % 4) + 1) of matrix j, the lower column in the low half.
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(a));
 }
@@ -759,6 +796,192 @@ constexpr int async_smem_bytes() {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Tensor-core kernel for 16-bit operands with a cp.async pipeline
+
+// 16 bytes global -> shared of which the first `bytes` (0..16) are read and the rest zero-filled; both
+// addresses 16-byte aligned.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int bytes) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+}
+
+// Two adjacent output elements, stored as one access.
+template <typename T>
+struct alignas(2 * sizeof(T)) Pair {
+  T x, y;
+};
+
+// NOTE [ 16-bit GEMM pipeline ]
+// The float16/bfloat16 product where VecLoader applies (vector_ok: every benchmark shape's forward,
+// dcol and weight products). gemm_mma_kernel staged each K step through registers with one step of
+// prefetch, and ncu found it waiting on those loads (big-b32 dcol product: long scoreboard 36%, 126
+// registers; weight product 164 registers, one block per SM; docs/cuda.md, runs 11-12). Here the 16-byte
+// vectors of VecLoader go global -> shared by cp.async into a ring of STAGES K steps (three steps in
+// flight while the tensor cores work on the fourth), one barrier per K step, no staging registers; the
+// fragments of every layout come from ldmatrix (.trans for the [k][m] / [k][n] tiles). 8 warps of
+// BM/2 x BN/4: 128 x 128 tiles (64 x 32 per warp, two blocks per SM), 64 x 128 when M <= 64. (128 x 256
+// tiles, 64 x 64 per warp, needed 238 registers, one block per SM, and measured 1.2-1.4x slower on every
+// benchmark shape: docs/cuda.md, run 16; the kernel still takes BN = 256.) The shared
+// tiles hold the same elements as gemm_mma_kernel's and every accumulator receives the same products in
+// the same K order, so the results are bitwise those of gemm_mma_kernel, whatever the tile (tested).
+template <typename TIn, typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads, BN > 128 ? 1 : 2) gemm_mma16_async_kernel(const GemmDesc d) {
+  constexpr int BK = 32, STAGES = 4, PAD = 8;
+  constexpr int MI = BM / 32, NI = BN / 32;  // m16 and n8 tiles per warp
+  static_assert(KIND == MmaKind::kF16 || KIND == MmaKind::kBf16, "16-bit operands");
+  static_assert(NI % 2 == 0, "B fragments come in pairs of n8 tiles");
+  using S = TIn;
+  using ATile = std::conditional_t<AKC, SmemTile<S, BM, BK, PAD>, SmemTile<S, BK, BM, PAD>>;
+  using BTile = std::conditional_t<BNC, SmemTile<S, BK, BN, PAD>, SmemTile<S, BN, BK, PAD>>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  ATile* As = reinterpret_cast<ATile*>(smem_raw);
+  BTile* Bs = reinterpret_cast<BTile*>(smem_raw + STAGES * sizeof(ATile));
+  auto a_at = [&](int st, int m, int k) -> S& {
+    if constexpr (AKC)
+      return As[st].v[m][k];
+    else
+      return As[st].v[k][m];
+  };
+  auto b_at = [&](int st, int k, int n) -> S& {
+    if constexpr (BNC)
+      return Bs[st].v[k][n];
+    else
+      return Bs[st].v[n][k];
+  };
+
+  const Tile<TIn, TOut> t(d, BM, BN, BK);
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, q = lane % 4;
+  const int lm = lane >> 3, lr = lane & 7;  // ldmatrix: the matrix and row this lane addresses
+  const int wm = (warp / 4) * (BM / 2), wn = (warp % 4) * (BN / 4);
+  using LA = VecLoader<TIn, BM, BK, AKC, KFOLD>;
+  using LB = VecLoader<TIn, BN, BK, !BNC, KFOLD>;
+  const LA la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const LB lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+
+  // Issues the copies of K step `kt` (from k_begin) into stage `st`; always commits a group, so the
+  // group count per thread stays uniform.
+  const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
+  auto issue = [&](int64_t kt, int st) {
+    if (kt < ktiles) {
+      const int64_t k0 = t.k_begin + kt * BK;
+#pragma unroll
+      for (int i = 0; i < LA::kVecs; ++i) {
+        int bytes;
+        const TIn* p = la.src(k0, t.k_end, i, bytes);
+        cp_async16(&a_at(st, la.row(i), la.col(i)), bytes > 0 ? p : t.A, bytes);
+      }
+#pragma unroll
+      for (int i = 0; i < LB::kVecs; ++i) {
+        int bytes;
+        const TIn* p = lb.src(k0, t.k_end, i, bytes);
+        cp_async16(&b_at(st, lb.col(i), lb.row(i)), bytes > 0 ? p : t.B, bytes);
+      }
+    }
+    cp_async_commit();
+  };
+
+  float acc[MI][NI][4];
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
+
+#pragma unroll
+  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
+    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
+    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
+    const int st = static_cast<int>(kt % STAGES);
+#pragma unroll
+    for (int ks = 0; ks < BK; ks += 16) {
+      // m16n8k16 fragments as in gemm_mma_kernel. A: matrix j of the x4 is (m + (j % 2) * 8, k + (j / 2) * 8);
+      // B: matrices (n tile j, k), (j, k + 8), (j + 1, k), (j + 1, k + 8).
+      uint32_t bf[NI][2];
+#pragma unroll
+      for (int j = 0; j < NI; j += 2) {
+        uint32_t r[4];
+        if constexpr (BNC)
+          ldsm_x4_trans(r, &b_at(st, ks + (lm & 1) * 8 + lr, wn + (j + (lm >> 1)) * 8));
+        else
+          ldsm_x4(r, &b_at(st, ks + (lm & 1) * 8, wn + (j + (lm >> 1)) * 8 + lr));
+        bf[j][0] = r[0];
+        bf[j][1] = r[1];
+        bf[j + 1][0] = r[2];
+        bf[j + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int i = 0; i < MI; ++i) {
+        uint32_t af[4];
+        if constexpr (AKC)
+          ldsm_x4(af, &a_at(st, wm + i * 16 + (lm & 1) * 8 + lr, ks + (lm >> 1) * 8));
+        else
+          ldsm_x4_trans(af, &a_at(st, wm + i * 16 + (lm & 1) * 8, ks + (lm >> 1) * 8 + lr));
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+          if constexpr (KIND == MmaKind::kF16)
+            mma_f16(acc[i][j], af, bf[j]);
+          else
+            mma_bf16(acc[i][j], af, bf[j]);
+        }
+      }
+    }
+  }
+  cp_async_wait<0>();
+  // c0 (g, 2q), c1 (g, 2q+1), c2 (g+8, 2q), c3 (g+8, 2q+1). Per row one base address and bias; the pair
+  // (2q, 2q+1) as one 2-element store where n is contiguous and the address aligned (ncu: with K = 128-256
+  // the element-wise epilogue of Tile::store was as many instructions as the main loop). The same values
+  // as Tile::store: (acc + bias) [+ C], rounded once.
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t m = t.m0 + wm + i * 16 + g + h * 8;
+      if (m >= t.M) continue;
+      TOut* row = t.C + m * t.c_sm;
+      const float b = t.bias != nullptr ? convert<float>(t.bias[m]) : 0.f;
+#pragma unroll
+      for (int j = 0; j < NI; ++j) {
+        const int64_t n = t.n0 + wn + j * 8 + 2 * q;
+        float v0 = acc[i][j][2 * h], v1 = acc[i][j][2 * h + 1];
+        if (t.bias != nullptr) {
+          v0 += b;
+          v1 += b;
+        }
+        if (t.c_sn == 1 && n + 1 < t.N && reinterpret_cast<uintptr_t>(row + n) % (2 * sizeof(TOut)) == 0) {
+          TOut* c = row + n;
+          if (t.accumulate) {
+            v0 += convert<float>(c[0]);
+            v1 += convert<float>(c[1]);
+          }
+          *reinterpret_cast<Pair<TOut>*>(c) = Pair<TOut>{convert<TOut>(v0), convert<TOut>(v1)};
+        } else {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            if (n + e >= t.N) continue;
+            TOut* c = row + (n + e) * t.c_sn;
+            float v = e == 0 ? v0 : v1;
+            if (t.accumulate) v += convert<float>(*c);
+            *c = convert<TOut>(v);
+          }
+        }
+      }
+    }
+}
+
+// Dynamic shared memory of gemm_mma16_async_kernel (4 stages of 16-bit tiles, padding 8).
+template <int BM, int BN, bool AKC, bool BNC>
+constexpr int async16_smem_bytes() {
+  constexpr int a = AKC ? BM * (32 + 8) : 32 * (BM + 8);
+  constexpr int b = BNC ? 32 * (BN + 8) : BN * (32 + 8);
+  return 4 * 2 * (a + b);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Launch
 
 template <typename Kernel>
@@ -812,7 +1035,16 @@ struct MmaPick {
   template <bool AKC, bool BNC, bool KFOLD>
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
-      if (gemm_vector_loads() && vector_ok(d, AKC, BNC)) {
+      if (gemm_vector_loads() && vector_ok(d, AKC, BNC) && !gemm16_register_staged()) {
+        // NOTE [ 16-bit GEMM pipeline ]: 128 x 128 tiles (128 x 256 measured slower), 64 x 128 when M <= 64.
+        if (d.M <= 64) {
+          launch(gemm_mma16_async_kernel<TIn, TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
+                 "gemm_mma16_async_kernel", async16_smem_bytes<64, 128, AKC, BNC>());
+        } else {
+          launch(gemm_mma16_async_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
+                 "gemm_mma16_async_kernel", async16_smem_bytes<128, 128, AKC, BNC>());
+        }
+      } else if (gemm_vector_loads() && vector_ok(d, AKC, BNC)) {
         if (d.M <= 64) {
           launch(gemm_mma_kernel<TIn, TOut, KIND, 64, AKC, BNC, KFOLD, true>, d, 64, 128, s, "gemm_mma_kernel");
         } else {

@@ -674,6 +674,65 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it('16-bit GEMM: the cp.async kernel on full and partial 128 x 128 tiles and the element-by-element kernel give bitwise the same results', {
+    skip: DRY_RUN,
+  }, () => {
+    // More than one wave of blocks, full and partial 128 x 128 tiles in every product (forward and weight
+    // gradient M = 136, input gradient M = 16 * 9 = 144, 1936 positions per image) through the cp.async
+    // kernel (NOTE [ 16-bit GEMM pipeline ]; the 64 x 128 tiles: the test above); with the vector loads
+    // off, the register-staged element-by-element kernel. Deterministic mode: the scatter's order is fixed.
+    // (The wide-tile switch is toggled too: it must not change anything for 16-bit products.)
+    const b = getCudaBinding('test');
+    const c: Case = { ...CASES[0], batch: 10, cin: 16, cout: 136, size: [44, 44, 4] };
+    const wasDeterministic = isDeterministic();
+    try {
+      b._cudaSetFusedConv(false);
+      setDeterministic(true);
+      for (const dtype of ['float16', 'bfloat16'] as DType[]) {
+        const p = problem(c, 2, 970);
+        const gy = uniformArray(
+          rng(971),
+          p.outShape.reduce((a, v) => a * v, 1),
+          -1,
+          1,
+        );
+        const run = (): Float64Array[] =>
+          tidy(() => {
+            const xs = p.inputs.map((i) => {
+              const t = toGpu(i.values, dtype, i.shape);
+              t.requiresGrad = true;
+              return t;
+            });
+            const y = p.call(xs);
+            return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
+          });
+        b._cudaSetGemmWideTiles(true);
+        const wide = run();
+        b._cudaSetGemmWideTiles(false);
+        const narrow = run();
+        b._cudaSetGemmVectorLoads(false);
+        const scalar = run();
+        b._cudaSetGemmVectorLoads(true);
+        b._cudaSetGemmWideTiles(true);
+        wide.forEach((v, i) => {
+          const tag = `${dtype}, output ${i}`;
+          assert.ok(!hasNaN(v), `${tag}: NaN`);
+          assert.ok(
+            v.some((x) => x !== 0),
+            `${tag}: all zero`,
+          );
+          assert.deepEqual(v, narrow[i], `${tag}: the wide-tile switch changed a 16-bit product`);
+          assert.deepEqual(v, scalar[i], `${tag}: cp.async and element-by-element kernels differ`);
+        });
+      }
+    } finally {
+      b._cudaSetGemmVectorLoads(true);
+      b._cudaSetGemmWideTiles(true);
+      b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
   it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
     skip: DRY_RUN,
   }, () => {
