@@ -579,7 +579,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       ctx.dcol = dcol;
       ctx.mtile = mask ? mtile : nullptr;
       for (int64_t s = next_slot.fetch_add(1); s < n_slots; s = next_slot.fetch_add(1)) {
-        const int64_t s0 = std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+        const int64_t s0 =
+            std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
         const int64_t s1 = std::min(s0 + nws, slot_first[static_cast<size_t>(s + 1)]);
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
@@ -660,7 +661,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     timer.lap(2);
   }
-  if (x_scatter) to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
+  if (x_scatter)
+    to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
   if (need_cols) {
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
       for (int64_t o = ob; o < oe; ++o)
@@ -676,8 +678,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                  "plan + cols + offset/mask grads %.2f, col2im %.2f), weight GEMM %.2f, finish %.2f ms (%lld windows, "
                  "%lld slots, tile %lld columns)\n",
                  D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], timer.ms[2], timer.ms[3],
-                 static_cast<long long>(n_windows), static_cast<long long>(n_slots),
-                 static_cast<long long>(nt));
+                 static_cast<long long>(n_windows), static_cast<long long>(n_slots), static_cast<long long>(nt));
   }
   return true;
 }

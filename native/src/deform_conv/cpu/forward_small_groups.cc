@@ -25,7 +25,6 @@
 #include "core/macros.h"
 #include "gemm/cpu/gemm.h"
 
-
 // GCC on x86-64 only (the AVX-512 code is compiled under `#pragma GCC target`); elsewhere
 // small_groups_applies is false and the general path runs.
 #if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__) && !defined(__clang__)
@@ -88,8 +87,8 @@ struct Seg {
 // at r * ck, lanes past len zero.
 template <int D, typename T, int Bytes>
 void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, const T* m_loc, const Seg* segs,
-                int64_t n_segs, int64_t i0, int64_t len, int64_t b, int64_t q0, T* cols, int32_t* plan_off,
-                T* plan_w, int64_t ck) {
+                int64_t n_segs, int64_t i0, int64_t len, int64_t b, int64_t q0, T* cols, int32_t* plan_off, T* plan_w,
+                int64_t ck) {
   using V = typename Lane<T>::V;
   using I = typename Lane<T>::I;
   using M = decltype(V{} < V{});
@@ -290,8 +289,8 @@ void sample_tile(const SamplingGeometry<D>& g, const T* xt, const T* offset, con
   const size_t w_bytes = static_cast<size_t>(n_segs * kC * kLanes) * sizeof(T);
   const int64_t loc_rows =
       (offset ? g.offset_groups * g.kernel_points * D : 0) + (mask ? g.mask_groups * g.kernel_points : 0);
-  const int64_t ck = std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(1, loc_rows * int64_t(sizeof(T))) / kLanes * kLanes,
-                                         kLanes, kChunk);
+  const int64_t ck = std::clamp<int64_t>(
+      kChunkBytes / std::max<int64_t>(1, loc_rows * int64_t(sizeof(T))) / kLanes * kLanes, kLanes, kChunk);
   const size_t loc_bytes = static_cast<size_t>(loc_rows * ck) * sizeof(T);
   const size_t need = seg_bytes + off_bytes + w_bytes + loc_bytes + kLanes * sizeof(T) + 3 * 64;
   if (store.size() < need) store.resize(need);
@@ -370,10 +369,10 @@ void sample_small_groups(const SamplingGeometry<D>& g, const T* xt, const T* off
 #endif
 }
 
-#define DCN_INSTANTIATE_SMALL_GROUPS(D, T)                                                                  \
-  template bool small_groups_applies<D, T>(const SamplingGeometry<D>&);                                     \
-  template void sample_small_groups<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, \
-                                          int64_t, T*);
+#define DCN_INSTANTIATE_SMALL_GROUPS(D, T)                                                                            \
+  template bool small_groups_applies<D, T>(const SamplingGeometry<D>&);                                               \
+  template void sample_small_groups<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, int64_t, int64_t, \
+                                          T*);
 DCN_INSTANTIATE_SMALL_GROUPS(1, float)
 DCN_INSTANTIATE_SMALL_GROUPS(2, float)
 DCN_INSTANTIATE_SMALL_GROUPS(3, float)
