@@ -160,6 +160,26 @@ struct Ctx {
   bool table_one_block;
 };
 
+// The fields of a Ctx that the forward and the backward set alike: the geometry, the sizes, the
+// channels-last input and the segments; the rest stays zero until a tile fills it.
+template <int D, typename T>
+Ctx<D, T> base_ctx(const SamplingGeometry<D>& g, int64_t K, int64_t sy, int64_t sx, int64_t cxg, int64_t rows,
+                   int64_t ldr, const T* xt, const std::vector<Segment>& segs) {
+  Ctx<D, T> c{};
+  c.g = &g;
+  c.K = K;
+  c.sy = sy;
+  c.sx = sx;
+  c.cx = g.cx;
+  c.cxg = cxg;
+  c.rows = rows;
+  c.ldr = ldr;
+  c.xt = xt;
+  c.segs = segs.data();
+  c.n_segs = static_cast<int64_t>(segs.size());
+  return c;
+}
+
 #if defined(__x86_64__) || defined(_M_X64)
 #define DCN_CL_X86 1
 #pragma GCC push_options
@@ -526,20 +546,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   std::vector<uint8_t> touched(x_scatter ? static_cast<size_t>(n_slots * B * cpi) : 0, 0);
   timer.lap(0);
 
-  Ctx<D, T> ctx0{};
-  ctx0.g = &g;
-  ctx0.K = K;
-  ctx0.sy = sy;
-  ctx0.sx = sx;
-  ctx0.cx = g.cx;
-  ctx0.cxg = cxg;
-  ctx0.rows = rows;
-  ctx0.ldr = ldr;
-  ctx0.xt = xt;
+  Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
   ctx0.grad_offset = grad_offset;
   ctx0.grad_mask = grad_mask;
-  ctx0.segs = segs.data();
-  ctx0.n_segs = static_cast<int64_t>(segs.size());
   ctx0.table_one_block = true;
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B.
@@ -776,18 +785,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   }
   to_channels_last(x, B, g.cx, sx, xt);
 
-  Ctx<D, T> ctx0{};
-  ctx0.g = &g;
-  ctx0.K = K;
-  ctx0.sy = sy;
-  ctx0.sx = sx;
-  ctx0.cx = g.cx;
-  ctx0.cxg = cxg;
-  ctx0.rows = rows;
-  ctx0.ldr = ldr;
-  ctx0.xt = xt;
-  ctx0.segs = segs.data();
-  ctx0.n_segs = static_cast<int64_t>(segs.size());
+  Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
   ctx0.panel_mr = rows_a ? 0 : mr;
   ctx0.panel_gstride = panel_gstride;
   ctx0.table_one_block = true;
