@@ -826,7 +826,22 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
     }
   }
   cp_async_wait<0>();
-  store_pairs<MI, NI>(t, acc, wm, wn, g, q);
+  if constexpr (KIND == MmaKind::kTf32x3 && BN > 128) {
+    // Element by element: with the pair epilogue this instantiation (254 registers) spills in the main
+    // loop, and its products with K = 128-512 measured 1.02-1.07x slower (docs/cuda.md, Session 6).
+#pragma unroll
+    for (int i = 0; i < MI; ++i)
+#pragma unroll
+      for (int j = 0; j < NI; ++j)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          const int64_t m = t.m0 + wm + i * 16 + g + (r >> 1) * 8;
+          const int64_t n = t.n0 + wn + j * 8 + 2 * q + (r & 1);
+          t.store(m, n, acc[i][j][r]);
+        }
+  } else {
+    store_pairs<MI, NI>(t, acc, wm, wn, g, q);
+  }
 }
 
 // Dynamic shared memory of gemm_mma_async_kernel.
