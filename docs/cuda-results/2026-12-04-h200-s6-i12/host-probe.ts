@@ -1,13 +1,7 @@
 // Host time per call on CUDA (issue 12, session 6): where the transposed forward's host time goes.
 // Bundle: node_modules/.bin/esbuild host-probe.ts --bundle --platform=node --format=esm --outfile=probe.mjs
 //   --external:@tvdcn/wasm32 (with the createRequire banner of scripts/gpu-check.sh); run with TVDCN_NATIVE_PATH set.
-import {
-  add,
-  cudaSynchronize,
-  deformConvTranspose2d,
-  tensor,
-  tidy,
-} from '../../../packages/ops/src/index.js';
+import { add, cudaSynchronize, deformConvTranspose2d, tensor, tidy } from '../../../packages/ops/src/index.js';
 const dev = { device: 'cuda:0' as const, dtype: 'float16' as const };
 const mk = (shape: number[]) => {
   const n = shape.reduce((a, b) => a * b, 1);
