@@ -40,6 +40,8 @@ interface Variant {
   fused?: boolean | 'force';
   /** Only with --all (unchanged paths, recorded before). */
   optional?: boolean;
+  /** Column workspace limit in bytes (cudaSetWorkspaceLimit) instead of the default 512 MiB. */
+  workspace?: number;
 }
 
 const VARIANTS: Variant[] = [
@@ -51,6 +53,9 @@ const VARIANTS: Variant[] = [
   { label: 'bf16', dtype: 'bfloat16' },
   { label: 'fp16 unfused', dtype: 'float16', fused: false },
   { label: 'fp16 fused', dtype: 'float16', fused: 'force' },
+  { label: 'tf32 128x128', dtype: 'float32', matmul: 'tf32', wide: false, optional: true },
+  { label: 'fp16 ws16M', dtype: 'float16', workspace: 16 << 20, optional: true },
+  { label: 'tf32 ws16M', dtype: 'float32', matmul: 'tf32', workspace: 16 << 20, optional: true },
 ];
 
 const args = process.argv.slice(2);
@@ -62,6 +67,7 @@ const variantsOnly = variantsArg >= 0 ? new Set(args[variantsArg + 1].split(',')
 const WARMUP = quick ? 2 : 5;
 const RUNS = quick ? 5 : 25;
 const L2_BYTES = 50e6;
+const DEFAULT_WORKSPACE = 512 * 2 ** 20; // cudaSetWorkspaceLimit's default (docs/cuda.md)
 
 const b = getCudaBinding('bench');
 
@@ -71,15 +77,22 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Host milliseconds of the last timeIt's runs: from the first event until the timed part returned. */
+let hostMs: number[] = [];
+
 /** Milliseconds of `fn` between two events on the stream, median over runs (after warm-up). */
 function timeIt(sets: number, fn: (set: number) => () => void): number[] {
   const ms: number[] = [];
+  hostMs = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     tidy(() => {
       const run = fn(i % sets); // prepares (untimed), returns the timed part
       cudaSynchronize(0);
       const e0 = b._cudaEventRecord(0);
+      const h0 = performance.now();
       run();
+      const h1 = performance.now();
+      if (i >= WARMUP) hostMs.push(h1 - h0);
       const e1 = b._cudaEventRecord(0);
       const t = b._cudaEventElapsedMs(e0, e1);
       if (i >= WARMUP) ms.push(t);
@@ -94,6 +107,8 @@ interface Row {
   dtype: DType;
   forwardMs: number;
   forwardSpread: [number, number];
+  /** Host time of the forward call (median): when it nears forwardMs, the host bounds the forward. */
+  forwardHostMs: number;
   backwardMs: number;
   gflop: number;
   tflops: number;
@@ -170,7 +185,17 @@ const cases: Case[] = [
 ];
 
 /** Variants of the 1D/3D/transposed cases (fewer than the 2D suite's, to fit the device call). */
-const OP_VARIANTS = new Set(['fp32', 'tf32', 'fp16', 'bf16', 'fp16 unfused', 'fp16 fused']);
+const OP_VARIANTS = new Set([
+  'fp32',
+  'tf32',
+  'fp16',
+  'bf16',
+  'fp16 unfused',
+  'fp16 fused',
+  'tf32 128x128',
+  'fp16 ws16M',
+  'tf32 ws16M',
+]);
 const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
 
 for (const s of cases) {
@@ -214,6 +239,7 @@ for (const s of cases) {
     if (v.matmul) setCudaFloat32Matmul(v.matmul);
     b._cudaSetGemmWideTiles(v.wide !== false);
     b._cudaSetFusedConv(v.fused !== false, v.fused === 'force');
+    b.cudaSetWorkspaceLimit(v.workspace ?? DEFAULT_WORKSPACE);
     const opts = { device: 'cuda:0' as const, dtype: v.dtype };
     // Input sets: enough that together they exceed L2 twice; set k is derived on the GPU from the first.
     const perSet = (hx.length + hoff.length + hmask.length) * (v.dtype === 'float32' ? 4 : 2);
@@ -250,6 +276,7 @@ for (const s of cases) {
       };
     };
     const fwd = timeIt(sets, prepF);
+    const fwdHost = median(hostMs);
     const bwd = timeIt(sets, prepB);
     const phases = { forward: phasesOf(() => prepF(0)), backward: phasesOf(() => prepB(0)) };
     const f = median(fwd);
@@ -259,6 +286,7 @@ for (const s of cases) {
       dtype: v.dtype,
       forwardMs: f,
       forwardSpread: [Math.min(...fwd), Math.max(...fwd)],
+      forwardHostMs: fwdHost,
       backwardMs: median(bwd),
       gflop,
       tflops: gflop / f,
@@ -267,7 +295,7 @@ for (const s of cases) {
     rows.push(row);
     console.log(
       `${s.name.padEnd(8)} ${v.label.padEnd(14)} fwd ${f.toFixed(3)} ms (${row.forwardSpread.map((x) => x.toFixed(3)).join('-')})` +
-        `  bwd ${row.backwardMs.toFixed(3)} ms  ${row.tflops.toFixed(1)} TFLOP/s fwd\n` +
+        `  bwd ${row.backwardMs.toFixed(3)} ms  ${row.tflops.toFixed(1)} TFLOP/s fwd  host ${fwdHost.toFixed(3)} ms\n` +
         `           fwd phases: ${fmtPhases(phases.forward)}\n           bwd phases: ${fmtPhases(phases.backward)}`,
     );
     for (const d of data) for (const t of Object.values(d) as Tensor[]) t.dispose();

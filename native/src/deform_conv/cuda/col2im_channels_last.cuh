@@ -142,7 +142,8 @@ __global__ void __launch_bounds__(kCol2imThreads)
       for (int t = 0; t < kPer; ++t) {
         const int cl = cl0 + t * kRows;
         if (cl < cc) {
-          A v = dsrc[(c0 + t * kRows) * kq];
+          // Read once: streamed past L2 (evict-first), where the scatter target's lines should stay.
+          A v = __ldcs(dsrc + (c0 + t * kRows) * kq);
           if (msrc != nullptr) v *= uniform ? mv : convert<A>(msrc[int64_t{(cf + cl) / cpm} * a.K * a.ny]);
           vals[t] = v;
         }

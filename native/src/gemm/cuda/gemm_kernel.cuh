@@ -623,6 +623,57 @@ __global__ void __launch_bounds__(kThreads) gemm_mma_kernel(const GemmDesc d) {
       }
 }
 
+// Two adjacent output elements, stored as one access.
+template <typename T>
+struct alignas(2 * sizeof(T)) Pair {
+  T x, y;
+};
+
+// The epilogue of the cp.async kernels: the accumulators of a warp tile (MI x NI m16n8 tiles at (wm, wn))
+// into C. Fragment layout: c0 (g, 2q), c1 (g, 2q+1), c2 (g+8, 2q), c3 (g+8, 2q+1). Per row one base
+// address and bias; the pair (2q, 2q+1) as one 2-element store where n is contiguous and the address
+// aligned (ncu: with K = 128-256 the element-wise epilogue of Tile::store was as many instructions as the
+// main loop). The same values as Tile::store: (acc + bias) [+ C], rounded once.
+template <int MI, int NI, typename TIn, typename TOut>
+__device__ __forceinline__ void store_pairs(const Tile<TIn, TOut>& t, const float (&acc)[MI][NI][4], int wm, int wn,
+                                            int g, int q) {
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t m = t.m0 + wm + i * 16 + g + h * 8;
+      if (m >= t.M) continue;
+      TOut* row = t.C + m * t.c_sm;
+      const float b = t.bias != nullptr ? convert<float>(t.bias[m]) : 0.f;
+#pragma unroll
+      for (int j = 0; j < NI; ++j) {
+        const int64_t n = t.n0 + wn + j * 8 + 2 * q;
+        float v0 = acc[i][j][2 * h], v1 = acc[i][j][2 * h + 1];
+        if (t.bias != nullptr) {
+          v0 += b;
+          v1 += b;
+        }
+        if (t.c_sn == 1 && n + 1 < t.N && reinterpret_cast<uintptr_t>(row + n) % (2 * sizeof(TOut)) == 0) {
+          TOut* c = row + n;
+          if (t.accumulate) {
+            v0 += convert<float>(c[0]);
+            v1 += convert<float>(c[1]);
+          }
+          *reinterpret_cast<Pair<TOut>*>(c) = Pair<TOut>{convert<TOut>(v0), convert<TOut>(v1)};
+        } else {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            if (n + e >= t.N) continue;
+            TOut* c = row + (n + e) * t.c_sn;
+            float v = e == 0 ? v0 : v1;
+            if (t.accumulate) v += convert<float>(*c);
+            *c = convert<TOut>(v);
+          }
+        }
+      }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Tensor-core kernel for float32 operands with a cp.async pipeline
 
@@ -775,16 +826,22 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
     }
   }
   cp_async_wait<0>();
+  if constexpr (KIND == MmaKind::kTf32x3 && BN > 128) {
+    // Element by element: with the pair epilogue this instantiation (254 registers) spills in the main
+    // loop, and its products with K = 128-512 measured 1.02-1.07x slower (docs/cuda.md, Session 6).
 #pragma unroll
-  for (int i = 0; i < MI; ++i)
+    for (int i = 0; i < MI; ++i)
 #pragma unroll
-    for (int j = 0; j < NI; ++j)
+      for (int j = 0; j < NI; ++j)
 #pragma unroll
-      for (int r = 0; r < 4; ++r) {
-        const int64_t m = t.m0 + wm + i * 16 + g + (r >> 1) * 8;
-        const int64_t n = t.n0 + wn + j * 8 + 2 * q + (r & 1);
-        t.store(m, n, acc[i][j][r]);
-      }
+        for (int r = 0; r < 4; ++r) {
+          const int64_t m = t.m0 + wm + i * 16 + g + (r >> 1) * 8;
+          const int64_t n = t.n0 + wn + j * 8 + 2 * q + (r & 1);
+          t.store(m, n, acc[i][j][r]);
+        }
+  } else {
+    store_pairs<MI, NI>(t, acc, wm, wn, g, q);
+  }
 }
 
 // Dynamic shared memory of gemm_mma_async_kernel.
@@ -804,12 +861,6 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int byt
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }
-
-// Two adjacent output elements, stored as one access.
-template <typename T>
-struct alignas(2 * sizeof(T)) Pair {
-  T x, y;
-};
 
 // NOTE [ 16-bit GEMM pipeline ]
 // The float16/bfloat16 product where VecLoader applies (vector_ok: every benchmark shape's forward,
@@ -932,45 +983,7 @@ __global__ void __launch_bounds__(kThreads, BN > 128 ? 1 : 2) gemm_mma16_async_k
     }
   }
   cp_async_wait<0>();
-  // c0 (g, 2q), c1 (g, 2q+1), c2 (g+8, 2q), c3 (g+8, 2q+1). Per row one base address and bias; the pair
-  // (2q, 2q+1) as one 2-element store where n is contiguous and the address aligned (ncu: with K = 128-256
-  // the element-wise epilogue of Tile::store was as many instructions as the main loop). The same values
-  // as Tile::store: (acc + bias) [+ C], rounded once.
-#pragma unroll
-  for (int i = 0; i < MI; ++i)
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t m = t.m0 + wm + i * 16 + g + h * 8;
-      if (m >= t.M) continue;
-      TOut* row = t.C + m * t.c_sm;
-      const float b = t.bias != nullptr ? convert<float>(t.bias[m]) : 0.f;
-#pragma unroll
-      for (int j = 0; j < NI; ++j) {
-        const int64_t n = t.n0 + wn + j * 8 + 2 * q;
-        float v0 = acc[i][j][2 * h], v1 = acc[i][j][2 * h + 1];
-        if (t.bias != nullptr) {
-          v0 += b;
-          v1 += b;
-        }
-        if (t.c_sn == 1 && n + 1 < t.N && reinterpret_cast<uintptr_t>(row + n) % (2 * sizeof(TOut)) == 0) {
-          TOut* c = row + n;
-          if (t.accumulate) {
-            v0 += convert<float>(c[0]);
-            v1 += convert<float>(c[1]);
-          }
-          *reinterpret_cast<Pair<TOut>*>(c) = Pair<TOut>{convert<TOut>(v0), convert<TOut>(v1)};
-        } else {
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            if (n + e >= t.N) continue;
-            TOut* c = row + (n + e) * t.c_sn;
-            float v = e == 0 ? v0 : v1;
-            if (t.accumulate) v += convert<float>(*c);
-            *c = convert<TOut>(v);
-          }
-        }
-      }
-    }
+  store_pairs<MI, NI>(t, acc, wm, wn, g, q);
 }
 
 // Dynamic shared memory of gemm_mma16_async_kernel (4 stages of 16-bit tiles, padding 8).
