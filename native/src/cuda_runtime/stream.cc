@@ -3,35 +3,58 @@
 #ifdef TVDCN_WITH_CUDA
 #include "cuda_runtime/stream.h"
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <mutex>
-#include <vector>
+#include <unordered_map>
+#include <utility>
 
 #include "core/error.h"
 #include "cuda_runtime/check.h"
 
 namespace dcn::cuda {
 namespace {
+// The device count, the streams and the SM counts are filled once (under g_mutex) and then only read:
+// the per-launch path (stream(), multiprocessor_count(), check_device_index()) takes no lock once they
+// are set (issue 12: the host time of each op call). g_device_count is published with release order
+// after the arrays are allocated; the entries are atomics, set once each.
 std::mutex g_mutex;
-std::vector<cudaStream_t> g_streams;  // index: device; nullptr until first use
-std::vector<int> g_sm_count;          // index: device; 0 until first use
-int g_device_count = -1;
+std::atomic<int> g_device_count{-1};
+std::unique_ptr<std::atomic<cudaStream_t>[]> g_streams;  // index: device; nullptr until first use
+std::unique_ptr<std::atomic<int>[]> g_sm_count;          // index: device; 0 until first use
 
 int device_count_locked() {
-  if (g_device_count < 0) {
-    int n = 0;
+  int n = g_device_count.load(std::memory_order_relaxed);
+  if (n < 0) {
+    n = 0;
     if (cudaGetDeviceCount(&n) != cudaSuccess) {
       cudaGetLastError();
       n = 0;
     }
-    g_device_count = n;
-    g_streams.assign(n, nullptr);
-    g_sm_count.assign(n, 0);
+    g_streams.reset(new std::atomic<cudaStream_t>[std::max(n, 1)]);
+    g_sm_count.reset(new std::atomic<int>[std::max(n, 1)]);
+    for (int d = 0; d < n; ++d) {
+      g_streams[d].store(nullptr, std::memory_order_relaxed);
+      g_sm_count[d].store(0, std::memory_order_relaxed);
+    }
+    g_device_count.store(n, std::memory_order_release);
   }
-  return g_device_count;
+  return n;
 }
+
+// Hashes a (function, device) pair for the attribute cache.
+struct FuncDeviceHash {
+  std::size_t operator()(const std::pair<const void*, int>& k) const {
+    return std::hash<const void*>()(k.first) ^ (static_cast<std::size_t>(k.second) * 0x9e3779b97f4a7c15ULL);
+  }
+};
 }  // namespace
 
 int device_count_or_zero() {
+  const int n = g_device_count.load(std::memory_order_acquire);
+  if (n >= 0) return n;
   std::lock_guard<std::mutex> lock(g_mutex);
   return device_count_locked();
 }
@@ -44,8 +67,10 @@ void check_device_index(int device) {
 
 cudaStream_t stream(int device) {
   check_device_index(device);
+  cudaStream_t cached = g_streams[device].load(std::memory_order_acquire);
+  if (cached != nullptr) return cached;
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (g_streams[device] == nullptr) {
+  if (g_streams[device].load(std::memory_order_relaxed) == nullptr) {
     int previous = 0;
     DCN_CUDA_CHECK(cudaGetDevice(&previous));
     DCN_CUDA_CHECK(cudaSetDevice(device));
@@ -53,20 +78,31 @@ cudaStream_t stream(int device) {
     const cudaError_t err = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
     cudaSetDevice(previous);
     if (err != cudaSuccess) throw_cuda_error(err, "cudaStreamCreateWithFlags");
-    g_streams[device] = s;
+    g_streams[device].store(s, std::memory_order_release);
   }
-  return g_streams[device];
+  return g_streams[device].load(std::memory_order_relaxed);
 }
 
 int multiprocessor_count(int device) {
   check_device_index(device);
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (g_sm_count[device] == 0) {
-    int n = 0;
-    DCN_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
-    g_sm_count[device] = n;
-  }
-  return g_sm_count[device];
+  const int cached = g_sm_count[device].load(std::memory_order_relaxed);
+  if (cached != 0) return cached;
+  int n = 0;
+  DCN_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
+  g_sm_count[device].store(n, std::memory_order_relaxed);
+  return n;
+}
+
+void ensure_max_dynamic_smem(const void* func, int bytes) {
+  int device = 0;
+  DCN_CUDA_CHECK(cudaGetDevice(&device));
+  static std::mutex mutex;
+  static auto* set = new std::unordered_map<std::pair<const void*, int>, int, FuncDeviceHash>();  // leaked on purpose
+  std::lock_guard<std::mutex> lock(mutex);
+  int& done = (*set)[{func, device}];
+  if (done >= bytes) return;
+  DCN_CUDA_CHECK(cudaFuncSetAttribute(func, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  done = bytes;
 }
 
 DeviceGuard::DeviceGuard(int device) : device_(device) {

@@ -33,4 +33,9 @@ class DeviceGuard {
 // Multiprocessor count of `device` (cached).
 int multiprocessor_count(int device);
 
+// Raises cudaFuncAttributeMaxDynamicSharedMemorySize of the kernel `func` to `bytes` on the current
+// device, calling cudaFuncSetAttribute (checked) only the first time per (kernel, device) and size: the
+// attribute stays set, so launches after the first skip the driver call.
+void ensure_max_dynamic_smem(const void* func, int bytes);
+
 }  // namespace dcn::cuda

@@ -194,6 +194,12 @@ bool DeviceBuffer::Is(Napi::Value value) {
   return value.IsObject() && value.As<Napi::Object>().CheckTypeTag(&kBufferTag);
 }
 
+DeviceBuffer* DeviceBuffer::Live(Napi::Value value) {
+  if (!Is(value)) return nullptr;
+  DeviceBuffer* b = Unwrap(value.As<Napi::Object>());
+  return b == nullptr || b->freed_ ? nullptr : b;
+}
+
 DeviceBuffer* DeviceBuffer::From(Napi::Value value, const char* what) {
   if (!Is(value)) {
     throw dcn::Error(ErrorKind::kType, detail::concat(what, ": expected a CUDA device buffer of this addon"));

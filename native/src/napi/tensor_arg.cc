@@ -74,6 +74,18 @@ int64_t checked_mul(const char* op, int64_t a, int64_t b, const std::string& wha
   return r;
 }
 
+// True (and *out set) when `v` is a whole number in [min, 2^53 - 1]: int_arg's test, without its
+// message.
+bool fast_int(const Napi::Value& v, int64_t min, int64_t* out) {
+  if (!v.IsNumber()) return false;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(kMaxSafeInteger) && std::floor(d) == d)) {
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
 std::vector<int64_t> int_array_arg(const char* op, const std::string& name, const Napi::Value& v, int dim,
                                    int64_t min) {
   const char* what = min >= 1 ? "positive integers" : "non-negative integers";
@@ -84,7 +96,11 @@ std::vector<int64_t> int_array_arg(const char* op, const std::string& name, cons
             what, ", but got ", describe(v));
   std::vector<int64_t> out(dim);
   for (int i = 0; i < dim; ++i) {
-    out[i] = int_arg(op, name + "[" + std::to_string(i) + "]", arr.Get(static_cast<uint32_t>(i)), min);
+    const Napi::Value e = arr.Get(static_cast<uint32_t>(i));
+    int64_t value = 0;
+    // The common case without building the entry's name (a string per entry per call); int_arg words
+    // the error otherwise.
+    out[i] = fast_int(e, min, &value) ? value : int_arg(op, name + "[" + std::to_string(i) + "]", e, min);
   }
   return out;
 }
@@ -170,7 +186,9 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
   t.ndim = static_cast<int>(shape.Length());
   int64_t numel = 1;
   for (int i = 0; i < t.ndim; ++i) {
-    t.sizes[i] = int_arg(op, name + ".shape[" + std::to_string(i) + "]", shape.Get(static_cast<uint32_t>(i)), 0);
+    const Napi::Value e = shape.Get(static_cast<uint32_t>(i));
+    int64_t size = 0;
+    t.sizes[i] = fast_int(e, 0, &size) ? size : int_arg(op, name + ".shape[" + std::to_string(i) + "]", e, 0);
     numel = checked_mul(op, numel, t.sizes[i], name);
   }
 
@@ -205,8 +223,10 @@ void bind_data(const char* op, const std::string& name, const Napi::Value& data_
   const int64_t numel = t.numel();
 #ifdef TVDCN_WITH_CUDA
   if (DeviceBuffer::Is(data_v)) {
-    // From() refuses a freed buffer (a getter of a later argument may have disposed it).
-    const DeviceBuffer* b = DeviceBuffer::From(data_v, (std::string(op) + ": " + name + ".data").c_str());
+    // From() refuses a freed buffer (a getter of a later argument may have disposed it); the name of
+    // its message is only built when it fails.
+    const DeviceBuffer* b = DeviceBuffer::Live(data_v);
+    if (b == nullptr) b = DeviceBuffer::From(data_v, (std::string(op) + ": " + name + ".data").c_str());
     DCN_CHECK(b->dtype() == t.dtype, kDType, op, ": expected ", name, ".data to hold ", dtype_name(t.dtype), " (", name,
               ".dtype), but the device buffer holds ", dtype_name(b->dtype()));
     DCN_CHECK(b->numel() == numel, kValue, op, ": expected ", name, ".data to have ", numel,

@@ -33,7 +33,7 @@ void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const 
   constexpr int kThreadsCta = kWarpsM * 128;
   auto kernel = fused_forward_kernel<D, T, KIND, BM, kWarpsM, kDef, I>;
   constexpr int smem = smem_bytes<KIND, BM>();
-  DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   kernel<<<static_cast<unsigned>(blocks), kThreadsCta, smem, s>>>(a, x, off, mask, wp, wp_small, bias, y);
   DCN_CUDA_LAUNCH_CHECK("fused_forward_kernel", static_cast<unsigned>(blocks), kThreadsCta);
   (void)device;

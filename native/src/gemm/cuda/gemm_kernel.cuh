@@ -30,6 +30,7 @@
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/settings.h"
+#include "cuda_runtime/stream.h"
 #include "gemm/cuda/gemm.h"
 
 namespace dcn::cuda {
@@ -1005,7 +1006,7 @@ void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t strea
             tiles, ", ", batches, ", ", d.splits, ") too large, please report");
   const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(batches), static_cast<unsigned>(d.splits));
   if (smem > 48 * 1024) {
-    DCN_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   }
   kernel<<<grid, kThreads, smem, stream>>>(d);
   DCN_CUDA_LAUNCH_CHECK(name, grid, dim3(kThreads));
@@ -1079,9 +1080,9 @@ struct MmaAsyncPick {
     static void run(const GemmDesc& d, cudaStream_t s) {
       // 128 x 256 tiles (64 x 64 per warp: half the shared-memory reads per product) when they still
       // give every multiprocessor a block; else 128 x 128; 64 x 128 when M <= 64.
-      int sms = 0, device = 0;
-      cudaGetDevice(&device);
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+      int device = 0;
+      DCN_CUDA_CHECK(cudaGetDevice(&device));
+      const int sms = multiprocessor_count(device);
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       if (d.M <= 64) {
         launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_async_kernel",
