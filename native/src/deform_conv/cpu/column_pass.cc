@@ -475,12 +475,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t n_slots =
       x_scatter ? std::max<int64_t>(1, std::min<int64_t>(kSlots, workspace_bytes / std::max<int64_t>(1, 2 * xgt_bytes)))
                 : kSlots;
-  // Windows: kWindowBytes of colsT, within the workspace limit, and at least kMinTile columns per slot.
-  // Few large windows: each one is a parallel region whose slower thread the other waits for, then a
-  // weight GEMM over all of grad_weight (r50-c4 at 2 threads: 4 MB windows, 9 per call, fwd+bwd min
-  // ~64 ms; 16 MB windows, 3 per call, ~56 ms; docs/perf/cpu.md "Session 6 (issue 13): the backward").
+  // Windows: at least kWindowBytes of colsT, or grad_weight's size when larger (the weight GEMM reads and
+  // writes all of grad_weight once per window: r50-c5's is 9.4 MB), at most kMaxWindowBytes, within the
+  // workspace limit, and at least kMinTile columns per slot.
   constexpr int64_t kThreadTileBytes = int64_t{768} << 10, kMinTile = 48;
-  constexpr int64_t kWindowBytes = int64_t{16} << 20, kMaxWindowBytes = int64_t{16} << 20;
+  constexpr int64_t kWindowBytes = int64_t{4} << 20, kMaxWindowBytes = int64_t{16} << 20;
   const int64_t ts = static_cast<int64_t>(sizeof(T));
   // Sized as if every gradient were requested: the slots (and with them the summation order of the X
   // gradient) do not depend on which gradients were requested.
@@ -488,12 +487,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t window_col_bytes = ts * (g.cy + ldr);
   int64_t nw = std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes) / std::max<int64_t>(1, ts * ldr);
   nw = std::max(nw, n_slots * kMinTile);
-  // Whole reduction blocks of the weight GEMM per window (r50-c4: 455 columns were blocks of 256 + 199,
-  // 18 passes over grad_weight' per call instead of 16).
-  if (nw > kGemmKc) {
-    const int64_t up = (nw + kGemmKc - 1) / kGemmKc * kGemmKc;
-    nw = up * ts * ldr <= kMaxWindowBytes ? up : nw / kGemmKc * kGemmKc;
-  }
   nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
   nw = std::max<int64_t>(1, nw);
   nw = (nw + n_slots - 1) / n_slots * n_slots;  // nw / n_slots columns of each slot per window
@@ -669,20 +662,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     });
     timer.lap(1);
     if (need_cols) {
-      // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows), cut into
-      // n_threads equal column ranges (whole nr-panels), one serial GEMM each: the parallel GEMM's own
-      // split of r50's 2304 columns into blocks of 512 gave one thread 3 blocks, the other 2. Every element
-      // is summed as in one GEMM call (same kc blocks, same micro-kernel tiles), whatever the split.
-      const int64_t panels = (rows + uk.nr - 1) / uk.nr;
-      const int64_t parts = std::min<int64_t>(n_threads, panels);
-      parallel_tasks(parts * G, n_threads, [&](int64_t task, int) {
-        const int64_t gi = task / parts, part = task % parts;
-        const int64_t j0 = std::min(rows, part * panels / parts * uk.nr);
-        const int64_t j1 = std::min(rows, (part + 1) * panels / parts * uk.nr);
-        if (j1 > j0)
-          gemm(uk, cyg, j1 - j0, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr),
-               cols + gi * rows + j0, ldr, int64_t{1}, gwp + gi * cyg * rows + j0, rows, w > 0);
-      });
+      for (int64_t gi = 0; gi < G; ++gi) {
+        // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows)
+        gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr), cols + gi * rows,
+             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w > 0);
+      }
     }
     timer.lap(2);
   }
