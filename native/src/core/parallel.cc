@@ -14,6 +14,7 @@
 #include "core/region_join.h"
 #include "core/spin_wait.h"
 #include "core/thread_name.h"
+#include "core/thread_priority.h"
 
 namespace dcn {
 namespace {
@@ -100,6 +101,7 @@ class ThreadPool {
 
   void worker_loop(int tid, uint64_t seen) {
     set_current_thread_name("tvdcn-pool");
+    lower_current_thread_priority();
     tls_in_region = true;
     for (;;) {
       detail::RegionFn fn;

@@ -9,6 +9,7 @@
 
 #include "core/spin_wait.h"
 #include "core/thread_name.h"
+#include "core/thread_priority.h"
 
 namespace dcn {
 namespace {
@@ -170,6 +171,7 @@ std::shared_ptr<const TaskError> WorkQueue::run(Task& task) {
 
 void WorkQueue::loop() {
   set_current_thread_name("tvdcn-queue");
+  lower_current_thread_priority();
   for (;;) {
     // Poll briefly for the next task before sleeping (core/spin_wait.h).
     detail::spin_until(
