@@ -728,9 +728,17 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
   // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
   // threads' tiles together; then evened out so that the tile count is a multiple of the thread count.
-  constexpr int64_t kThreadTileBytes = int64_t{768} << 10, kMinTile = 48;
+  // Where the packed weight outgrows L2 (r50-c4: 2.4 MB, r50-c5: 9.4 MB) every tile streams all of it from
+  // L3 once (perf: the micro-kernel's stalls sat on its B loads), so the tiles are made kBigWeightTileBytes
+  // instead: 2-3x the columns per pass over the weight, at the price of colsT spilling partly out of L2
+  // (its rows are read once per reduction block, the weight's once per tile). Session 6 measurements
+  // in docs/perf/cpu.md.
+  constexpr int64_t kThreadTileBytes = int64_t{768} << 10, kBigWeightTileBytes = int64_t{2560} << 10;
+  constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kMinTile = 48;
+  const int64_t weight_bytes = static_cast<int64_t>(sizeof(T)) * rows * g.cy;
+  const int64_t tile_bytes = weight_bytes > kL2WeightBytes ? kBigWeightTileBytes : kThreadTileBytes;
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr + (mask ? MG * K : 0));
-  int64_t nt = std::max(kMinTile, kThreadTileBytes / per_column);
+  int64_t nt = std::max(kMinTile, tile_bytes / per_column);
   nt = std::min({nt, total, workspace_bytes / std::max<int64_t>(1, per_column * n_threads)});
   nt = std::max<int64_t>(1, nt);
   {
