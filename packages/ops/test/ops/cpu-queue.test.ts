@@ -249,4 +249,40 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
       expect(workers).toBe(b().getNumThreads() - 1); // the caller is the region's thread 0
     },
   );
+
+  it.runIf(existsSync('/proc/self/task'))(
+    'TVDCN_THREAD_NICE lowers the priority of the executor and the pool workers only (Linux)',
+    () => {
+      const entry = join(__dirname, '..', '..', 'dist', 'index.cjs');
+      // Each thread's name and nice value (field 19 of /proc/<pid>/task/<tid>/stat: the 17th after "comm)").
+      const script = `
+        const fs = require('node:fs');
+        const ops = require(${JSON.stringify(entry)});
+        ops.deformConv2d(ops.randn([2, 8, 12, 12]), ops.randn([8, 8, 3, 3]), { offset: ops.randn([2, 18, 12, 12]), padding: 1 }).toTypedArray();
+        const threads = fs.readdirSync('/proc/self/task').map((tid) => {
+          const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
+          return [fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+        });
+        console.log(JSON.stringify(threads));`;
+      const run = (nice: string) => {
+        const r = spawnSync(process.execPath, ['-e', script], {
+          env: { ...process.env, TVDCN_THREAD_NICE: nice, TVDCN_NUM_THREADS: '2' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(r.stderr).toBe('');
+        return JSON.parse(r.stdout) as [string, number][];
+      };
+      const ours = (threads: [string, number][]) => threads.filter(([n]) => n === 'tvdcn-queue' || n === 'tvdcn-pool');
+      const main = (threads: [string, number][]) => threads[0]?.[1] ?? Number.NaN; // the first task is the main thread
+      const niced = run('7');
+      expect(ours(niced).map(([n]) => n).sort()).toEqual(['tvdcn-pool', 'tvdcn-queue']);
+      for (const [, nice] of ours(niced)) expect(nice).toBe(Math.max(7, main(niced)));
+      for (const [name, nice] of niced) if (!name.startsWith('tvdcn-')) expect(nice).toBe(main(niced));
+      for (const bad of ['', '0', 'abc', '25', '-3']) {
+        const plain = run(bad);
+        for (const [, nice] of ours(plain)) expect(nice).toBe(main(plain));
+      }
+    },
+  );
 });
