@@ -276,7 +276,11 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
       const ours = (threads: [string, number][]) => threads.filter(([n]) => n === 'tvdcn-queue' || n === 'tvdcn-pool');
       const main = (threads: [string, number][]) => threads[0]?.[1] ?? Number.NaN; // the first task is the main thread
       const niced = run('7');
-      expect(ours(niced).map(([n]) => n).sort()).toEqual(['tvdcn-pool', 'tvdcn-queue']);
+      expect(
+        ours(niced)
+          .map(([n]) => n)
+          .sort(),
+      ).toEqual(['tvdcn-pool', 'tvdcn-queue']);
       for (const [, nice] of ours(niced)) expect(nice).toBe(Math.max(7, main(niced)));
       for (const [name, nice] of niced) if (!name.startsWith('tvdcn-')) expect(nice).toBe(main(niced));
       for (const bad of ['', '0', 'abc', '25', '-3']) {
