@@ -9,7 +9,7 @@
 //   tsx src/run.ts [--smoke] [--write] [--threads N] [--only name,name] [--ci 0.05] [--max-seconds S]
 //                  [--block S] [--compare <git ref | path/to/tvdcn_cpu.node>] [--addon path] [--no-pin]
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -469,6 +469,22 @@ function notes(): string[] {
   ];
 }
 
+/**
+ * A warning when "ours" would load the installed binary package while a newer addon sits in native/build:
+ * `pnpm --filter @tvdcn/native-src build` rebuilds the addon without refreshing the package's copy (`npm run
+ * build` does both), and a bench run after it times the old kernels (this cost two before/after runs in
+ * session 6). Null when --addon or TVDCN_NATIVE_PATH picks the addon, or when the copy has the same bytes.
+ */
+function staleAddonWarning(): string | null {
+  if (args.addon || process.env.TVDCN_NATIVE_PATH) return null;
+  const built = join(REPO_ROOT, 'native', 'build', 'cpu', 'Release', 'tvdcn_cpu.node');
+  const installed = join(REPO_ROOT, 'packages', `bin-${os.platform()}-${os.arch()}-gnu`, 'bin', 'tvdcn.node');
+  if (!existsSync(built) || !existsSync(installed)) return null;
+  if (statSync(built).mtimeMs <= statSync(installed).mtimeMs) return null;
+  if (readFileSync(built).equals(readFileSync(installed))) return null; // rebuilt, same bytes
+  return `WARNING: ${built} is newer than ${installed}, which "ours" loads: run \`npm run build\` (or pass --addon ${built}) to time the new kernels`;
+}
+
 async function main(): Promise<void> {
   let shapes = SHAPES;
   if (args.only) {
@@ -516,6 +532,8 @@ async function main(): Promise<void> {
     `mode: ${args.smoke ? 'smoke (tiny shapes, 2 rounds)' : `rounds of ~${args.block} s per peer until every 95% interval is within +-${(100 * args.ci).toFixed(0)}% (cap ${args.maxSeconds} s per shape)`}, float32, CPU`,
     `load average before: ${load()}`,
   ];
+  const stale = staleAddonWarning();
+  if (stale) env.push(stale);
   for (const line of env) console.log(line);
   console.log('');
 
