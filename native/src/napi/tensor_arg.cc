@@ -74,12 +74,13 @@ int64_t checked_mul(const char* op, int64_t a, int64_t b, const std::string& wha
   return r;
 }
 
-// True (and *out set) when `v` is a whole number in [min, 2^53 - 1]: int_arg's test, without its
-// message.
-bool fast_int(const Napi::Value& v, int64_t min, int64_t* out) {
+// True (and *out set) when `v` is a whole number in [min, max]: the test of int_arg, which words the
+// error otherwise. Callers on a per-call path test first, so that they build an argument's name (a string)
+// only for the message.
+bool whole_number(const Napi::Value& v, int64_t min, int64_t max, int64_t* out) {
   if (!v.IsNumber()) return false;
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(kMaxSafeInteger) && std::floor(d) == d)) {
+  if (!(std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) && d <= static_cast<double>(max))) {
     return false;
   }
   *out = static_cast<int64_t>(d);
@@ -100,7 +101,8 @@ std::vector<int64_t> int_array_arg(const char* op, const std::string& name, cons
     int64_t value = 0;
     // The common case without building the entry's name (a string per entry per call); int_arg words
     // the error otherwise.
-    out[i] = fast_int(e, min, &value) ? value : int_arg(op, name + "[" + std::to_string(i) + "]", e, min);
+    out[i] = whole_number(e, min, kMaxSafeInteger, &value) ? value
+                                                           : int_arg(op, name + "[" + std::to_string(i) + "]", e, min);
   }
   return out;
 }
@@ -120,11 +122,10 @@ std::string format_shape(const std::vector<int64_t>& shape) {
 }
 
 int64_t int_arg(const char* op, const std::string& name, const Napi::Value& v, int64_t min, int64_t max) {
-  const bool is_number = v.IsNumber();
-  const double d = is_number ? v.As<Napi::Number>().DoubleValue() : 0.0;
-  const bool ok = is_number && std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) &&
-                  d <= static_cast<double>(max);
-  if (!ok) {
+  int64_t value = 0;
+  if (!whole_number(v, min, max, &value)) {
+    const bool is_number = v.IsNumber();
+    const double d = is_number ? v.As<Napi::Number>().DoubleValue() : 0.0;
     std::string range = min == 0   ? "a non-negative integer"
                         : min == 1 ? "a positive integer"
                                    : "an integer >= " + std::to_string(min);
@@ -132,7 +133,7 @@ int64_t int_arg(const char* op, const std::string& name, const Napi::Value& v, i
     throw Error(is_number && std::isfinite(d) && std::floor(d) == d ? ErrorKind::kRange : ErrorKind::kType,
                 detail::concat(op, ": expected ", name, " to be ", range, ", but got ", describe(v)));
   }
-  return static_cast<int64_t>(d);
+  return value;
 }
 
 Napi::Object object_arg(const char* op, const std::string& name, const Napi::Value& v) {
@@ -188,7 +189,9 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
   for (int i = 0; i < t.ndim; ++i) {
     const Napi::Value e = shape.Get(static_cast<uint32_t>(i));
     int64_t size = 0;
-    t.sizes[i] = fast_int(e, 0, &size) ? size : int_arg(op, name + ".shape[" + std::to_string(i) + "]", e, 0);
+    t.sizes[i] = whole_number(e, 0, kMaxSafeInteger, &size)
+                     ? size
+                     : int_arg(op, name + ".shape[" + std::to_string(i) + "]", e, 0);
     numel = checked_mul(op, numel, t.sizes[i], name);
   }
 
@@ -207,11 +210,11 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
   if (data_out) *data_out = data_v;
   if (id_out) {
     const Napi::Value id_v = obj.Get("id");
-    const double d = id_v.IsNumber() ? id_v.As<Napi::Number>().DoubleValue() : -1.0;
+    int64_t id = 0;
     if (id_v.IsUndefined()) {
       *id_out = 0;
-    } else if (d >= 0 && d <= static_cast<double>(kMaxSafeInteger) && std::floor(d) == d) {
-      *id_out = static_cast<uint64_t>(d);
+    } else if (whole_number(id_v, 0, kMaxSafeInteger, &id)) {
+      *id_out = static_cast<uint64_t>(id);
     } else {
       *id_out = static_cast<uint64_t>(int_arg(op, name + ".id", id_v, 0));  // throws, naming the argument
     }
