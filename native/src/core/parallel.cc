@@ -8,9 +8,11 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "core/env.h"
 #include "core/region_join.h"
 #include "core/spin_wait.h"
 #include "core/thread_name.h"
@@ -27,15 +29,8 @@ thread_local bool tls_in_region = false;
 int default_num_threads() {
   const unsigned hc_raw = std::thread::hardware_concurrency();
   const int cores = hc_raw == 0 ? 1 : static_cast<int>(std::min(hc_raw, 1024u));
-  if (const char* env = std::getenv("TVDCN_NUM_THREADS")) {
-    bool digits = env[0] != '\0';
-    for (const char* c = env; *c; ++c) digits = digits && *c >= '0' && *c <= '9';
-    if (digits) {
-      char* end = nullptr;
-      const long long v = std::strtoll(env, &end, 10);
-      if (v >= 1) return static_cast<int>(std::min<long long>(v, cores));
-    }
-  }
+  const std::optional<long long> v = env_decimal("TVDCN_NUM_THREADS");
+  if (v && *v >= 1) return static_cast<int>(std::min<long long>(*v, cores));
   return cores;
 }
 

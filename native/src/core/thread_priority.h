@@ -6,7 +6,9 @@
 // queued kernels (docs/perf/http-inference.md, "Session 6"). Best effort: Linux only (there, nice is per
 // thread); elsewhere, and where the call fails, the thread keeps its priority.
 #pragma once
-#include <cstdlib>
+#include <optional>
+
+#include "core/env.h"
 #if defined(__linux__)
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -17,14 +19,8 @@ namespace dcn {
 
 // TVDCN_THREAD_NICE when it is a decimal integer in 1..19, else 0.
 inline int thread_nice_from_env() {
-  const char* env = std::getenv("TVDCN_THREAD_NICE");
-  if (env == nullptr || env[0] == '\0') return 0;
-  int v = 0;
-  for (const char* c = env; *c; ++c) {
-    if (*c < '0' || *c > '9' || v > 19) return 0;
-    v = v * 10 + (*c - '0');
-  }
-  return v >= 1 && v <= 19 ? v : 0;
+  const std::optional<long long> v = env_decimal("TVDCN_THREAD_NICE");
+  return v && *v >= 1 && *v <= 19 ? static_cast<int>(*v) : 0;
 }
 
 inline void lower_current_thread_priority() {
