@@ -112,14 +112,16 @@ class WorkerPool {
       tid = ++running_;
       seen = generation_.load(std::memory_order_relaxed);
     }
+    detail::SpinBudget spin;
     for (;;) {
       detail::RegionFn fn;
       void* ctx;
       int n;
-      detail::spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
+      const bool polled = spin.spin([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
         start_cv_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        if (!polled) spin.slept();
         seen = generation_.load(std::memory_order_relaxed);
         if (tid >= nthreads_) continue;
         fn = fn_;

@@ -98,17 +98,19 @@ class ThreadPool {
     set_current_thread_name("tvdcn-pool");
     lower_current_thread_priority();
     tls_in_region = true;
+    detail::SpinBudget spin;
     for (;;) {
       detail::RegionFn fn;
       void* ctx;
       int n;
-      detail::spin_until(
+      const bool polled = spin.spin(
           [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
         start_cv_.wait(lock, [&] {
           return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_relaxed) != seen;
         });
+        if (!polled) spin.slept();
         if (stop_.load(std::memory_order_relaxed)) return;
         seen = generation_.load(std::memory_order_relaxed);
         if (tid >= nthreads_) continue;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // RegionJoin: the part of a parallel region that the native pool (core/parallel.cc) and the WebAssembly
 // pool (native/wasm/parallel_wasm.cc) share once a region is posted: the caller runs its share (tid 0),
-// waits until the other n - 1 threads are done (spin_until, then a condition variable) and rethrows the
+// waits until the other n - 1 threads are done (a SpinBudget poll, then a condition variable) and rethrows the
 // first exception (its own before any worker's, else the first a worker recorded). Each pool keeps its
 // own way of starting threads and handing them the region; both guard the region's fields with one mutex,
 // which RegionJoin shares. Also run_serial, the one-thread path of both pools.
@@ -57,9 +57,12 @@ class RegionJoin {
     in_region = true;
     const std::exception_ptr mine = call_share(fn, ctx, 0, n);
     in_region = false;
-    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
+    // One poll budget per calling thread (NOTE [ Adaptive spin ]).
+    static thread_local SpinBudget spin;
+    const bool polled = spin.spin([&] { return pending_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mu_);
     done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) == 0; });
+    if (!polled) spin.slept();
     std::exception_ptr err = mine ? mine : error_;
     error_ = nullptr;
     lock.unlock();

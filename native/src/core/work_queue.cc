@@ -82,11 +82,14 @@ uint64_t WorkQueue::run_if_idle(Task& task) {
 uint64_t WorkQueue::wait(uint64_t seq) {
   seq = std::min(seq, submitted());  // a number never handed out would never complete
   if (completed() >= seq) return completed();
-  detail::spin_until([&] { return completed() >= seq; });
+  // One poll budget per waiting thread (NOTE [ Adaptive spin ]).
+  static thread_local detail::SpinBudget spin;
+  if (spin.spin([&] { return completed() >= seq; })) return completed();
   std::unique_lock<std::mutex> lock(mu_);
   ++waiters_;
   done_cv_.wait(lock, [&] { return completed_.load(std::memory_order_relaxed) >= seq; });
   --waiters_;
+  spin.slept();
   return completed_.load(std::memory_order_relaxed);
 }
 
@@ -173,8 +176,8 @@ void WorkQueue::loop() {
   set_current_thread_name("tvdcn-queue");
   lower_current_thread_priority();
   for (;;) {
-    // Poll briefly for the next task before sleeping (core/spin_wait.h).
-    detail::spin_until(
+    // Poll for the next task before sleeping (NOTE [ Adaptive spin ] in core/spin_wait.h).
+    const bool polled = executor_spin_.spin(
         [&] { return completed_.load(std::memory_order_acquire) < submitted_.load(std::memory_order_acquire); });
     Task task;
     std::shared_ptr<const TaskError> error;
@@ -185,6 +188,7 @@ void WorkQueue::loop() {
         work_cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
         executor_sleeping_.store(false, std::memory_order_relaxed);
       }
+      if (!polled) executor_spin_.slept();
       if (stop_) return;
       task = std::move(pending_.front());
       pending_.pop_front();

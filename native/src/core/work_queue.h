@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/spin_wait.h"
 
 namespace dcn {
 
@@ -86,6 +87,8 @@ class WorkQueue {
   void forget(uint64_t id);
   // How many storages are poisoned.
   size_t poisoned_count() const;
+  // How long the executor polls for the next task before it sleeps, now (NOTE [ Adaptive spin ]; tests).
+  int64_t executor_spin_ns() const { return executor_spin_.budget().count(); }
 
   struct Finished {
     std::unique_ptr<TaskCompletion> completion;
@@ -111,6 +114,7 @@ class WorkQueue {
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> completed_{0};
   std::atomic<bool> executor_sleeping_{false};
+  detail::SpinBudget executor_spin_;  // the executor's poll for the next task
   int waiters_ = 0;
   bool stop_ = false;
   bool notified_ = false;  // a notify call is outstanding

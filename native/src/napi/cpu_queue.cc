@@ -266,6 +266,7 @@ Napi::Object CpuQueue::stats(Napi::Env env) const {
   o.Set("processRefs", Napi::Number::New(env, static_cast<double>(live_cpu_queue_refs())));
   o.Set("poisoned", Napi::Number::New(env, static_cast<double>(queue_.poisoned_count())));
   o.Set("enabled", Napi::Boolean::New(env, enabled_));
+  o.Set("executorSpinNs", Napi::Number::New(env, static_cast<double>(queue_.executor_spin_ns())));
   return o;
 }
 

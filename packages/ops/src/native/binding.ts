@@ -63,6 +63,8 @@ export interface NativeCpuQueueStats {
   /** References held by queued work in the whole process. */
   processRefs: number;
   enabled: boolean;
+  /** How long the queue's executor now polls for the next task before sleeping, in ns (adaptive: 500-50000). */
+  executorSpinNs: number;
 }
 
 /**

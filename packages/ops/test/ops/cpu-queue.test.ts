@@ -200,6 +200,26 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
     if (total > 50) expect(ticks).toBeGreaterThan(0);
   });
 
+  it('the executor polls briefly after idle gaps and 50 µs again in a burst of work (adaptive spin)', async () => {
+    const { x, w, offset, mask } = convCase(1, 4, 8, 8);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Each wait of the executor for its next task outlasts 50 µs: each halves its poll, down to 0.5 µs.
+    for (let i = 0; i < 12; i++) {
+      conv(x, w, offset, mask).toTypedArray();
+      await sleep(4);
+    }
+    const idle = b()._cpuQueueStats().executorSpinNs;
+    // Tasks queued back to back: the next one is there when the executor looks; each wait doubles the poll.
+    const ys: Tensor[] = [];
+    for (let i = 0; i < 64; i++) ys.push(conv(x, w, offset, mask));
+    ys[ys.length - 1]!.toTypedArray();
+    const busy = b()._cpuQueueStats().executorSpinNs;
+    expect(idle).toBeLessThanOrEqual(2_000);
+    expect(idle).toBeGreaterThanOrEqual(500);
+    expect(busy).toBeGreaterThanOrEqual(12_500);
+    expect(busy).toBeLessThanOrEqual(50_000);
+  });
+
   it('reads of tensors without queued work resolve from the array itself', async () => {
     const t = tensor([1, 2, 3]);
     expect(Array.from(await t.data())).toEqual([1, 2, 3]);
