@@ -8,10 +8,13 @@
 // with synchronous calls, the baseline), alternated for `--rounds` rounds so both see the same machine load.
 // On Linux it also reports where the CPU went during each row (threads.ts: the server's threads and this
 // process, which runs autocannon). `--node-args` passes flags to the server's node (`--trace-gc`,
-// `--cpu-prof`); the server inherits the environment (TVDCN_NUM_THREADS=1, ...).
+// `--cpu-prof`); the server inherits the environment (TVDCN_NUM_THREADS=1, ...). `--client-cpus` pins this
+// process (autocannon, the stand-in for clients on other machines) to those CPUs and `--server-cpus` the
+// server (default: all CPUs), in taskset's list syntax (Linux).
 //   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
 //                       [--node-args "--trace-gc"] [--server-log PREFIX (the server's stdout to PREFIX-MODE-ROUND.log)]
-import { type ChildProcess, spawn } from 'node:child_process';
+//                       [--client-cpus 1] [--server-cpus 0-1]
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +35,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     'server-log': { type: 'string' },
+    'client-cpus': { type: 'string' },
+    'server-cpus': { type: 'string' },
   },
 });
 const connectionCounts = (values.connections as string).split(',').map(Number);
@@ -41,11 +46,19 @@ for (const m of modes)
   if (m !== 'sync' && m !== 'queue') throw new Error(`--modes: expected sync and/or queue, got ${m}`);
 const rounds = Number(values.rounds);
 const nodeArgs = (values['node-args'] as string).split(' ').filter((a) => a !== '');
+const clientCpus = values['client-cpus'] as string | undefined;
+// A server spawned by a pinned process would inherit its affinity: give it its own (all CPUs by default).
+const serverCpus = (values['server-cpus'] as string | undefined) ?? (clientCpus ? `0-${cpus().length - 1}` : undefined);
+if (clientCpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', clientCpus, String(process.pid)]);
 
 /** Starts `tsx src/server.ts` on a free port; resolves with its URL once it listens. */
 function startServer(mode: string, round: number): Promise<{ child: ChildProcess; url: string }> {
   const server = fileURLToPath(new URL('server.ts', import.meta.url));
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', server], {
+  const argv = [...nodeArgs, '--import', 'tsx', server];
+  const [command, args] = serverCpus
+    ? ['taskset', ['-c', serverCpus, process.execPath, ...argv]]
+    : [process.execPath, argv];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: '0', CPU_QUEUE: mode === 'sync' ? 'off' : 'on' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -78,8 +91,9 @@ interface Row {
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
   /** The server's garbage collections over the row: count and longest pause (ms) per kind. */
   gc: { minor: GcKind; major: GcKind; other: GcKind };
-  /** Stalls of the server's event loop over 20 ms, and how many of them overlapped a garbage collection. */
-  stalls: { over20ms: number; over20msWithGc: number };
+  /** Stalls of the server's event loop over 20 ms, how many of them overlapped a garbage collection, and the
+   * first ones: start (ms into the row), length and the GC pause time inside them (ms). */
+  stalls: { over20ms: number; over20msWithGc: number; list: { atMs: number; ms: number; gcMs: number }[] };
   /** Where the CPU went (Linux only). */
   cpu: CpuSplit | null;
 }
@@ -126,7 +140,10 @@ const info = backendInfo();
 const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${info.candidate ?? 'no binary'}`;
 const load = `${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)}`;
 console.log(`\nmachine: ${machine}; 1-minute load average before / after: ${load}`);
-console.log(`input 1×${c}×${h}×${w} float32 per request, ${duration} s per row; sync = CPU queue off (the baseline)\n`);
+const pinning = clientCpus ? `; autocannon on CPUs ${clientCpus}, the server on ${serverCpus}` : '';
+console.log(
+  `input 1×${c}×${h}×${w} float32 per request, ${duration} s per row; sync = CPU queue off (the baseline)${pinning}\n`,
+);
 console.log(
   '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | ' +
     'stalls > 20 ms (during a GC) | scavenges (max ms) | mark-compacts (max ms) | errors |',
@@ -139,6 +156,16 @@ for (const r of rows) {
       `${r.gc.minor.count} (${r.gc.minor.maxMs}) | ` +
       `${r.gc.major.count} (${r.gc.major.maxMs}) | ${r.errors} |`,
   );
+}
+if (rows.some((r) => r.stalls.list.length > 0)) {
+  console.log('\nStalls over 20 ms per row: start (s into the row) / length (ms), with the GC pause inside it (ms)\n');
+  for (const r of rows) {
+    if (r.stalls.list.length === 0) continue;
+    const list = r.stalls.list.map(
+      (s) => `${(s.atMs / 1000).toFixed(2)}/${s.ms}${s.gcMs > 0 ? ` (gc ${s.gcMs})` : ''}`,
+    );
+    console.log(`- ${r.mode}, round ${r.round}, ${r.connections} connections: ${list.join(', ')}`);
+  }
 }
 if (rows.some((r) => r.cpu !== null)) {
   console.log(

@@ -4,7 +4,8 @@
 //                   its shape in the x-shape header
 //   GET  /stats     since the last reset: the event loop's delay (perf_hooks.monitorEventLoopDelay), the
 //                   garbage collections (a 'gc' PerformanceObserver: count and longest pause per kind), in ms,
-//                   and the stalls over 20 ms (a 5 ms timer's lateness): how many, how many during a GC
+//                   and the stalls over 20 ms (a 5 ms timer's lateness): how many, how many during a GC, and
+//                   each one's start (ms after the reset), length and overlapping GC pause
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
 // `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
@@ -151,11 +152,30 @@ function watchStalls(stalls: { current: [number, number][] }): NodeJS.Timeout {
   return timer;
 }
 
-/** Stalls and how many of them overlap a GC pause. */
-function stallSummary(stalls: [number, number][], pauses: [number, number][]) {
-  const withGc = stalls.filter(([a, b]) => pauses.some(([s, e]) => s < b && e > a)).length;
-  return { over20ms: stalls.length, over20msWithGc: withGc };
+/** One stall over {@link STALL_MS}: when it began (ms after the last reset), how long it lasted, and how long
+ * the garbage collections that overlapped it paused the main thread (0: none). */
+interface Stall {
+  atMs: number;
+  ms: number;
+  gcMs: number;
 }
+
+/** Stalls, how many of them overlap a GC pause, and the first {@link MAX_LISTED_STALLS} of them. */
+function stallSummary(stalls: [number, number][], pauses: [number, number][], resetAt: number) {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const list: Stall[] = stalls.slice(0, MAX_LISTED_STALLS).map(([a, b]) => ({
+    atMs: round(a - resetAt),
+    ms: round(b - a),
+    gcMs: round(
+      pauses.filter(([s, e]) => s < b && e > a).reduce((sum, [s, e]) => sum + (Math.min(e, b) - Math.max(s, a)), 0),
+    ),
+  }));
+  const withGc = stalls.filter(([a, b]) => pauses.some(([s, e]) => s < b && e > a)).length;
+  return { over20ms: stalls.length, over20msWithGc: withGc, list };
+}
+
+/** How many stalls /stats lists one by one. */
+const MAX_LISTED_STALLS = 50;
 
 /** Counts the process's garbage collections into `gc.current` (reset by replacing it). */
 function observeGc(gc: { current: GcCounts }): PerformanceObserver {
@@ -186,6 +206,7 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
   const gcObserver = observeGc(gc);
   const stalls = { current: [] as [number, number][] };
   const stallTimer = watchStalls(stalls);
+  let resetAt = performance.now();
   let served = 0;
   const server = createServer((req, res) => {
     const route = `${req.method} ${req.url}`;
@@ -193,12 +214,13 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
       route === 'POST /predict'
         ? predict(model, req, res).then(() => void served++)
         : route === 'GET /stats'
-          ? Promise.resolve(sendJson(res, 200, stats(delay, served, gc.current, stalls.current)))
+          ? Promise.resolve(sendJson(res, 200, stats(delay, served, gc.current, stalls.current, resetAt)))
           : route === 'POST /stats/reset'
             ? Promise.resolve(delay.reset())
                 .then(() => {
                   gc.current = newGcCounts();
                   stalls.current = [];
+                  resetAt = performance.now();
                 })
                 .then(() => sendJson(res, 200, { reset: true }))
             : Promise.reject(new HttpError(404, `no route ${route}`));
@@ -224,6 +246,7 @@ function stats(
   served: number,
   gc: GcCounts,
   stalls: [number, number][],
+  resetAt: number,
 ) {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   return {
@@ -234,7 +257,7 @@ function stats(
       max: ms(delay.max),
       mean: ms(delay.mean),
     },
-    stalls: stallSummary(stalls, gc.pauses),
+    stalls: stallSummary(stalls, gc.pauses, resetAt),
     gc: { minor: gc.minor, major: gc.major, other: gc.other },
   };
 }
