@@ -267,7 +267,7 @@ const CASES: Case[] = [
   // 40 output channels (two channel tiles, the second partial) and an even output of 18 x 16 (x 14)
   // positions: the vector channels-first pass over several tiles (NOTE in col2im_channels_last.cuh).
   {
-    name: 'transposed, 40 output channels, outputPadding 1, bias',
+    name: 'transposed, stride 2, 40 output channels, outputPadding 1, bias',
     transposed: true,
     batch: 2,
     cin: 8,
