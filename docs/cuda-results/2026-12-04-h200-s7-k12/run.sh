@@ -3,7 +3,7 @@
 # device tool sends that checkout): a.node.xz = main's addon (facb3ad, the merged tree of session 6),
 # b.node.xz = this branch's; cuda-bench-a.mjs = main's bench bundle, cuda-bench.mjs / cuda-tests.mjs =
 # this branch's; probe-a.mjs / probe-b.mjs = probe.ts bundled from main's and this branch's ops layer.
-# carry [".device", ".gpu-k12"]; command: bash .gpu-k12/run.sh   (K12_PARTS=probe,tests,bench)
+# carry [".device", ".gpu-k12"]; command: bash .gpu-k12/run.sh   (K12_PARTS=probe,tests,bench K12_ROUNDS=3 K12_SIDES="A S B")
 set -u
 source .device/setup.sh >/dev/null
 G=$PWD/.gpu-k12
@@ -29,19 +29,36 @@ if [[ ,$PARTS, == *,tests,* ]]; then
   xz -c $T/tests.log > $R/tests.log.xz
 fi
 if [[ ,$PARTS, == *,bench,* ]]; then
-  bench() { # tag, bundle, addon
+  # Sides alternate per round: A = main (bundle + addon), S = this branch with TVDCN_CUDA_CHANNELS_FIRST=scalar
+  # (the old last pass), B = this branch. cuDNN (torch_bench) before and after.
+  bench() { # tag, bundle, addon, channels_first mode
     mkdir -p $T/$1
-    TVDCN_NATIVE_PATH=$G/$3 OUT=$T/$1 timeout 150 node $G/$2 --only "$ONLY" --variants "$VARS" > $T/bench-$1.log 2>&1
+    TVDCN_CUDA_CHANNELS_FIRST=$4 TVDCN_NATIVE_PATH=$G/$3 OUT=$T/$1 timeout 150 node $G/$2 --only "$ONLY" --variants "$VARS" > $T/bench-$1.log 2>&1
     echo "bench $1 rc=$? at $((SECONDS - t0)) s"
   }
-  bench A1 cuda-bench-a.mjs a.node
-  bench B1 cuda-bench.mjs b.node
-  bench A2 cuda-bench-a.mjs a.node
-  bench B2 cuda-bench.mjs b.node
-  (cd $T && OUT=$T timeout 150 python3 $G/torch_bench.py --only "$ONLY" > $T/bench-torch.log 2>&1); echo "torch rc=$? at $((SECONDS - t0)) s"
-  python3 $G/ab.py $T/bench-A1.log,$T/bench-A2.log $T/bench-B1.log,$T/bench-B2.log > $R/ab.md 2>&1
-  tail -30 $T/bench-torch.log > $R/torch.txt
+  torch() {
+    (cd $T && OUT=$T timeout 150 python3 $G/torch_bench.py --only "$ONLY" > $T/bench-torch$1.log 2>&1); echo "torch$1 rc=$? at $((SECONDS - t0)) s"
+  }
+  torch 1
+  SIDES=${K12_SIDES:-A S B}
+  for r in $(seq 1 ${K12_ROUNDS:-3}); do
+    for side in $SIDES; do
+      case $side in
+        A) bench A$r cuda-bench-a.mjs a.node vector ;;
+        S) bench S$r cuda-bench.mjs b.node scalar ;;
+        B) bench B$r cuda-bench.mjs b.node vector ;;
+      esac
+    done
+  done
+  torch 2
+  list() { local o=; for r in $(seq 1 ${K12_ROUNDS:-3}); do o=$o${o:+,}$T/bench-$1$r.log; done; echo $o; }
+  { echo "## A = main, B = this branch"; python3 $G/ab.py $(list A) $(list B)
+    if [[ " $SIDES " == *" S "* ]]; then
+      echo; echo "## S = this branch with the scalar channels_first, B = this branch"; python3 $G/ab.py $(list S) $(list B)
+    fi; } > $R/ab.md 2>&1
+  { for f in $T/bench-torch1.log $T/bench-torch2.log; do grep -E 'cuDNN' $f; echo; done
+    grep -h -E 'fwd .* ms' $T/bench-[ASB]*.log; } > $R/torch.txt
   (cd $T && tar -cJf $R/bench-logs.tar.xz bench-*.log */bench-ours.json *.json 2>/dev/null)
-  cat $R/ab.md; cat $R/torch.txt
+  grep -E '\| fwd \||fwd:host|channels_first' $R/ab.md; cat $R/torch.txt
 fi
 echo "all done at $((SECONDS - t0)) s"
