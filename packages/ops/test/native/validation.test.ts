@@ -467,6 +467,10 @@ describe.runIf(addonBuilt)('deformConvForward refuses bad input', () => {
 // The ops layer passes the params packed in a Float64Array (no property read per field): the same
 // results, and the same checks with the same messages and codes.
 describe.runIf(addonBuilt)('deformConvForward with packed params', () => {
+  const set = (f: Float64Array, i: number, v: number): Float64Array => {
+    f[i] = v;
+    return f;
+  };
   const run = (c: Call, params: NativeDeformConvParams | Float64Array) =>
     b.deformConvForward(params, c.input, c.weight, c.offset, c.mask, c.bias, c.output);
   it('computes what the params object computes, bit for bit', () => {
@@ -489,35 +493,30 @@ describe.runIf(addonBuilt)('deformConvForward with packed params', () => {
       /params to be a Float64Array of 20 numbers/,
       'ERR_DCN_INVALID_ARGUMENT',
     ],
-    [
-      'dim 4',
-      (f) => ((f[0] = 4), f),
-      /params\.dim to be a positive integer <= 3, but got 4/,
-      'ERR_DCN_INVALID_ARGUMENT',
-    ],
-    ['transposed 2', (f) => ((f[1] = 2), f), /params\.transposed to be 0 or 1, but got 2/, 'ERR_DCN_INVALID_ARGUMENT'],
+    ['dim 4', (f) => set(f, 0, 4), /params\.dim to be a positive integer <= 3, but got 4/, 'ERR_DCN_INVALID_ARGUMENT'],
+    ['transposed 2', (f) => set(f, 1, 2), /params\.transposed to be 0 or 1, but got 2/, 'ERR_DCN_INVALID_ARGUMENT'],
     [
       'batch 1.5',
-      (f) => ((f[2] = 1.5), f),
+      (f) => set(f, 2, 1.5),
       /params\.batch to be a non-negative integer, but got 1\.5/,
       'ERR_DCN_INVALID_ARGUMENT',
     ],
-    ['groups NaN', (f) => ((f[5] = Number.NaN), f), /params\.groups .* but got NaN/, 'ERR_DCN_INVALID_ARGUMENT'],
+    ['groups NaN', (f) => set(f, 5, Number.NaN), /params\.groups .* but got NaN/, 'ERR_DCN_INVALID_ARGUMENT'],
     [
       'stride[1] 0',
-      (f) => ((f[11] = 0), f),
+      (f) => set(f, 11, 0),
       /params\.stride\[1\] to be a positive integer, but got 0/,
       'ERR_DCN_INVALID_ARGUMENT',
     ],
     [
       'padding[0] -1',
-      (f) => ((f[12] = -1), f),
+      (f) => set(f, 12, -1),
       /params\.padding\[0\] to be a non-negative integer, but got -1/,
       'ERR_DCN_INVALID_ARGUMENT',
     ],
     [
       'outSize not the shape of the tensors',
-      (f) => ((f[18] = 5), f),
+      (f) => set(f, 18, 5),
       /expected offset\.shape to be/,
       'ERR_DCN_SHAPE_MISMATCH',
     ],
