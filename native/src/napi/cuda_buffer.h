@@ -29,6 +29,9 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   static DeviceBuffer* Live(Napi::Value value);
   // True when `value` is a DeviceBuffer of this addon (live or freed).
   static bool Is(Napi::Value value);
+  // The buffer behind `value` when it is a DeviceBuffer of this addon (live or freed: test freed()),
+  // else nullptr: one type-tag check and one unwrap (Is() + Live() took two of each).
+  static DeviceBuffer* Tagged(Napi::Value value);
 
   explicit DeviceBuffer(const Napi::CallbackInfo& info);
   ~DeviceBuffer() override;

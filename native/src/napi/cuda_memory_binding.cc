@@ -194,6 +194,8 @@ bool DeviceBuffer::Is(Napi::Value value) {
   return value.IsObject() && value.As<Napi::Object>().CheckTypeTag(&kBufferTag);
 }
 
+DeviceBuffer* DeviceBuffer::Tagged(Napi::Value value) { return Is(value) ? Unwrap(value.As<Napi::Object>()) : nullptr; }
+
 DeviceBuffer* DeviceBuffer::Live(Napi::Value value) {
   if (!Is(value)) return nullptr;
   DeviceBuffer* b = Unwrap(value.As<Napi::Object>());

@@ -142,34 +142,71 @@ Napi::Object object_arg(const char* op, const std::string& name, const Napi::Val
   return v.As<Napi::Object>();
 }
 
-TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& v, bool optional,
-                      Napi::Value* data_out, uint64_t* id_out) {
+namespace {
+
+#ifdef TVDCN_WITH_CUDA
+// t.data and t.device from a DeviceBuffer (live: a getter of a later argument may have disposed it),
+// its dtype and element count checked against t's.
+void bind_device(const char* op, const std::string& name, const DeviceBuffer* b, TensorView& t) {
+  DCN_CHECK(!b->freed(), kValue, op, ": ", name,
+            ".data: the device buffer was already freed (a disposed tensor?); internal error, please report");
+  const int64_t numel = t.numel();
+  DCN_CHECK(b->dtype() == t.dtype, kDType, op, ": expected ", name, ".data to hold ", dtype_name(t.dtype), " (", name,
+            ".dtype), but the device buffer holds ", dtype_name(b->dtype()));
+  DCN_CHECK(b->numel() == numel, kValue, op, ": expected ", name, ".data to have ", numel, " elements (the product of ",
+            name, ".shape ", format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)),
+            "), but the device buffer has ", b->numel());
+  t.device = Device{DeviceType::kCUDA, b->device()};
+  t.data = b->data();
+}
+#endif
+
+// obj[key] through a key made once per call (keys != nullptr), or by name.
+Napi::Value get(const Napi::Object& obj, const napi_value* keys, int i, const char* name) {
+  if (keys == nullptr) return obj.Get(name);
+  napi_value r = nullptr;
+  const napi_status status = napi_get_property(obj.Env(), obj, keys[i], &r);
+  if (status != napi_ok) throw Napi::Error::New(obj.Env());  // a throwing getter: rethrown as it is
+  return Napi::Value(obj.Env(), r);
+}
+
+// The tensor reader of tensor_arg and TensorArgs::add. `buffer_out` receives the DeviceBuffer behind
+// `data` (nullptr for a typed array); device tensors read no `id` (the CPU queue's, unused on a device).
+TensorView read_tensor(const char* op, const std::string& name, const Napi::Value& v, bool optional,
+                       const napi_value* keys, Napi::Value* data_out, uint64_t* id_out, DeviceBuffer** buffer_out) {
   TensorView t;
   if (optional && (v.IsNull() || v.IsUndefined())) return t;
   DCN_CHECK(v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(), kType, op, ": expected ", name,
             " to be a tensor {data, shape, dtype}", optional ? " or null" : "", ", but got ", describe(v));
   const Napi::Object obj = v.As<Napi::Object>();
-  const Napi::Value data_v = obj.Get("data");
+  const Napi::Value data_v = get(obj, keys, 0, "data");
 #ifdef TVDCN_WITH_CUDA
-  const bool on_device = DeviceBuffer::Is(data_v);
+  DeviceBuffer* buffer = data_v.IsTypedArray() ? nullptr : DeviceBuffer::Tagged(data_v);
 #else
-  const bool on_device = false;
+  DeviceBuffer* buffer = nullptr;
 #endif
+  const bool on_device = buffer != nullptr;
 
-  // dtype: float32 and float64 everywhere, float16 and bfloat16 on CUDA devices.
-  const Napi::Value dtype_v = obj.Get("dtype");
+  // dtype: float32 and float64 everywhere, float16 and bfloat16 on CUDA devices. Read into a small
+  // buffer (no string allocated per call); a longer string is none of them.
+  const Napi::Value dtype_v = get(obj, keys, 1, "dtype");
   DCN_CHECK(dtype_v.IsString(), kType, op, ": expected ", name, ".dtype to be 'float32' or 'float64', but got ",
             describe(dtype_v));
-  const std::string dtype = dtype_v.As<Napi::String>().Utf8Value();
-  if (dtype == "float32") {
+  char dtype[16] = {0};
+  size_t dtype_len = 0;
+  if (napi_get_value_string_utf8(v.Env(), dtype_v, dtype, sizeof dtype, &dtype_len) != napi_ok ||
+      dtype_len >= sizeof dtype - 1) {
+    dtype[0] = '\0';  // too long for a known dtype: the TypeError below
+  }
+  if (std::strcmp(dtype, "float32") == 0) {
     t.dtype = DType::kFloat32;
-  } else if (dtype == "float64") {
+  } else if (std::strcmp(dtype, "float64") == 0) {
     t.dtype = DType::kFloat64;
-  } else if (on_device && dtype == "float16") {
+  } else if (on_device && std::strcmp(dtype, "float16") == 0) {
     t.dtype = DType::kFloat16;
-  } else if (on_device && dtype == "bfloat16") {
+  } else if (on_device && std::strcmp(dtype, "bfloat16") == 0) {
     t.dtype = DType::kBFloat16;
-  } else if (dtype == "float16" || dtype == "bfloat16") {
+  } else if (std::strcmp(dtype, "float16") == 0 || std::strcmp(dtype, "bfloat16") == 0) {
     throw Error(ErrorKind::kNotImplemented,
                 detail::concat(op, ": ", name, ".dtype ", dtype, " is only supported by CUDA kernels"));
   } else {
@@ -178,7 +215,7 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
   }
 
   // shape
-  const Napi::Value shape_v = obj.Get("shape");
+  const Napi::Value shape_v = get(obj, keys, 2, "shape");
   DCN_CHECK(shape_v.IsArray(), kType, op, ": expected ", name,
             ".shape to be an array of non-negative integers, but got ", describe(shape_v));
   const Napi::Array shape = shape_v.As<Napi::Array>();
@@ -205,13 +242,19 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
                   detail::concat(op, ": expected ", name, ".data to be a ", want_name, " (", name, ".dtype is ", dtype,
                                  "), but got ", describe(data_v)));
     }
+    bind_data(op, name, data_v, t);
+  } else {
+#ifdef TVDCN_WITH_CUDA
+    bind_device(op, name, buffer, t);
+#endif
   }
-  bind_data(op, name, data_v, t);
   if (data_out) *data_out = data_v;
+  if (buffer_out) *buffer_out = buffer;
   if (id_out) {
-    const Napi::Value id_v = obj.Get("id");
+    *id_out = 0;
+    const Napi::Value id_v = on_device ? Napi::Value() : get(obj, keys, 3, "id");
     int64_t id = 0;
-    if (id_v.IsUndefined()) {
+    if (on_device || id_v.IsUndefined()) {
       *id_out = 0;
     } else if (whole_number(id_v, 0, kMaxSafeInteger, &id)) {
       *id_out = static_cast<uint64_t>(id);
@@ -222,23 +265,18 @@ TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value
   return t;
 }
 
+}  // namespace
+
+TensorView tensor_arg(const char* op, const std::string& name, const Napi::Value& v, bool optional,
+                      Napi::Value* data_out, uint64_t* id_out) {
+  return read_tensor(op, name, v, optional, nullptr, data_out, id_out, nullptr);
+}
+
 void bind_data(const char* op, const std::string& name, const Napi::Value& data_v, TensorView& t) {
   const int64_t numel = t.numel();
 #ifdef TVDCN_WITH_CUDA
-  if (DeviceBuffer::Is(data_v)) {
-    // From() refuses a freed buffer (a getter of a later argument may have disposed it); the name of
-    // its message is only built when it fails.
-    const DeviceBuffer* b = DeviceBuffer::Live(data_v);
-    if (b == nullptr) b = DeviceBuffer::From(data_v, (std::string(op) + ": " + name + ".data").c_str());
-    DCN_CHECK(b->dtype() == t.dtype, kDType, op, ": expected ", name, ".data to hold ", dtype_name(t.dtype), " (", name,
-              ".dtype), but the device buffer holds ", dtype_name(b->dtype()));
-    DCN_CHECK(b->numel() == numel, kValue, op, ": expected ", name, ".data to have ", numel,
-              " elements (the product of ", name, ".shape ",
-              format_shape(std::vector<int64_t>(t.sizes, t.sizes + t.ndim)), "), but the device buffer has ",
-              b->numel());
-    t.device = Device{DeviceType::kCUDA, b->device()};
-    t.data = b->data();
-    return;
+  if (!data_v.IsTypedArray()) {
+    if (const DeviceBuffer* b = DeviceBuffer::Tagged(data_v)) return bind_device(op, name, b, t);
   }
 #endif
   // napi_get_typedarray_info gives the element count and the data pointer (null when detached).
@@ -268,7 +306,13 @@ const TensorView& TensorArgs::add(const std::string& name, const Napi::Value& va
   e.name = name;
   e.written = written;
   Napi::Value data;
-  e.view = tensor_arg(op_, name, value, optional, &data, &e.id);
+  if (keys_[0] == nullptr) {
+    const char* names[4] = {"data", "dtype", "shape", "id"};
+    for (int i = 0; i < 4; ++i)
+      if (napi_create_string_utf8(value.Env(), names[i], NAPI_AUTO_LENGTH, &keys_[i]) != napi_ok)
+        throw Napi::Error::New(value.Env());
+  }
+  e.view = read_tensor(op_, name, value, optional, keys_, &data, &e.id, &e.buffer);
   if (e.view.defined()) e.data = data;
   entries_.push_back(std::move(e));
   return entries_.back().view;
@@ -278,7 +322,15 @@ void TensorArgs::finalize() {
   const Entry* first = nullptr;
   for (Entry& e : entries_) {
     if (!e.view.defined()) continue;
+#ifdef TVDCN_WITH_CUDA
+    if (e.buffer != nullptr) {
+      bind_device(op_, e.name, e.buffer, e.view);  // the same object: only its state can have changed
+    } else {
+      bind_data(op_, e.name, e.data, e.view);
+    }
+#else
     bind_data(op_, e.name, e.data, e.view);
+#endif
     if (first == nullptr) {
       first = &e;
       continue;
@@ -315,7 +367,64 @@ const Device& TensorArgs::device() const {
   return kCpu;
 }
 
+namespace {
+
+// The packed form of deform_conv_params_arg: the same checks and messages as the object's, no property read.
+DeformConvParamsArg packed_params_arg(const char* op, const Napi::Value& v) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value arraybuffer;
+  size_t byte_offset = 0;
+  DCN_CHECK(napi_get_typedarray_info(v.Env(), v, &type, &length, &data, &arraybuffer, &byte_offset) == napi_ok &&
+                type == napi_float64_array && (length == 0 || data != nullptr),
+            kType, op, ": expected params to be an object or a Float64Array, but got ", describe(v));
+  const double* f = static_cast<const double*>(data);
+  // One whole number in [min, max] from f[i]; the message names the field.
+  auto at = [&](size_t i, const char* field, int64_t min, int64_t max = kMaxSafeInteger) -> int64_t {
+    int64_t out = 0;
+    const double d = i < length ? f[i] : std::nan("");
+    if (std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) && d <= static_cast<double>(max))
+      return static_cast<int64_t>(d);
+    out = int_arg(op, std::string("params.") + field, Napi::Number::New(v.Env(), d), min, max);  // throws
+    return out;
+  };
+  DeformConvParamsArg a;
+  DCN_CHECK(length >= 8, kType, op, ": expected params to be a Float64Array of 8 + 6 * dim numbers, but got ",
+            describe(v));
+  a.dim = static_cast<int>(at(0, "dim", 1, 3));
+  DCN_CHECK(length == static_cast<size_t>(8 + 6 * a.dim), kType, op, ": expected params to be a Float64Array of ",
+            8 + 6 * a.dim, " numbers (8 + 6 * dim), but got ", describe(v));
+  DCN_CHECK(f[1] == 0 || f[1] == 1, kType, op, ": expected params.transposed to be 0 or 1, but got ", f[1]);
+  a.transposed = f[1] == 1;
+  a.batch = at(2, "batch", 0);
+  a.in_channels = at(3, "inChannels", 1);
+  a.out_channels = at(4, "outChannels", 1);
+  a.groups = at(5, "groups", 1);
+  a.offset_groups = at(6, "offsetGroups", 1);
+  a.mask_groups = at(7, "maskGroups", 1);
+  std::vector<int64_t>* arrays[] = {&a.kernel_size, &a.stride, &a.padding, &a.dilation, &a.in_size, &a.out_size};
+  const char* names[] = {"kernelSize", "stride", "padding", "dilation", "inSize", "outSize"};
+  const int64_t mins[] = {1, 1, 0, 1, 1, 1};
+  size_t i = 8;
+  for (int k = 0; k < 6; ++k) {
+    arrays[k]->resize(a.dim);
+    for (int j = 0; j < a.dim; ++j, ++i) {
+      const double d = f[i];
+      if (std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(mins[k]) && d <= kMaxSafeInteger) {
+        (*arrays[k])[j] = static_cast<int64_t>(d);
+      } else {
+        (*arrays[k])[j] = at(i, (std::string(names[k]) + "[" + std::to_string(j) + "]").c_str(), mins[k]);
+      }
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
 DeformConvParamsArg deform_conv_params_arg(const char* op, const Napi::Value& v) {
+  if (v.IsTypedArray()) return packed_params_arg(op, v);
   const Napi::Object obj = object_arg(op, "params", v);
   DeformConvParamsArg a;
   a.dim = static_cast<int>(int_arg(op, "params.dim", obj.Get("dim"), 1, 3));

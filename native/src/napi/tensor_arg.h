@@ -18,6 +18,8 @@
 
 namespace dcn::napi {
 
+class DeviceBuffer;  // napi/cuda_buffer.h (CUDA build only)
+
 // A NativeTensor {data, shape, dtype, id?}: data is a Float32Array / Float64Array (a CPU view) or, in the
 // CUDA build, a DeviceBuffer (a view on that CUDA device; float16 and bfloat16 allowed). With `optional`,
 // null or undefined gives an undefined view.
@@ -63,10 +65,16 @@ class TensorArgs {
     Napi::Value data;  // valid for the duration of the call (the callback's handle scope)
     uint64_t id = 0;
     bool written = false;
+    // The DeviceBuffer behind `data` (CUDA build), or nullptr for a typed array: finalize() re-checks it
+    // (freed since?) without going through N-API again.
+    DeviceBuffer* buffer = nullptr;
   };
   const char* op_;
   const char* task_name_ = nullptr;
   std::deque<Entry> entries_;
+  // The property keys of a NativeTensor, made once per call (not once per property read) on the first
+  // add(): "data", "dtype", "shape", "id".
+  napi_value keys_[4] = {nullptr, nullptr, nullptr, nullptr};
 };
 
 // An integer number in [min, max] (no NaN, no fractions).
@@ -76,7 +84,11 @@ int64_t int_arg(const char* op, const std::string& name, const Napi::Value& valu
 // The object argument `name`, or a TypeError.
 Napi::Object object_arg(const char* op, const std::string& name, const Napi::Value& value);
 
-// NativeDeformConvParams, with every field read and range-checked; arrays kept as vectors.
+// NativeDeformConvParams, with every field read and range-checked; arrays kept as vectors. `value` is the
+// object {dim, transposed, batch, ...} or the same fields packed in a Float64Array of 8 + 6 * dim numbers
+// (the ops layer's per-call form: no property reads): [dim, transposed (0 or 1), batch, inChannels,
+// outChannels, groups, offsetGroups, maskGroups, kernelSize..., stride..., padding..., dilation...,
+// inSize..., outSize...], the layout of the WebAssembly build's params.
 struct DeformConvParamsArg {
   int dim = 0;
   bool transposed = false;

@@ -3,6 +3,8 @@
 // transposed op's forward. See NOTE [ Channels-last col2im ].
 #pragma once
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include "cuda_runtime/scalar.cuh"
@@ -227,6 +229,78 @@ __global__ void __launch_bounds__(256)
         A v = tile[tx][k];
         if (bias != nullptr) v += convert<A>(bias[c]);
         out[(b * channels + c) * spatial + s] = convert<T>(v);
+      }
+    }
+  }
+}
+
+// channels_first_kernel for float32 sources with channels a multiple of 4 and an even spatial size (the
+// half types' and float32's scatter targets): tiles of kChannelsFirstPositions positions x 32 channels,
+// read as float4 along channels (four per thread in flight) and written as pairs of positions (one 4-byte
+// store of two half values, or 8 bytes of two floats, per lane). The values are those of
+// channels_first_kernel: T(src (+ bias)), rounded once.
+// TVDCN_CUDA_CHANNELS_FIRST=scalar keeps channels_first_kernel (the A/B switch, read once per process).
+constexpr int kChannelsFirstPositions = 128;
+inline bool channels_first_vector() {
+  static const bool on = [] {
+    const char* e = std::getenv("TVDCN_CUDA_CHANNELS_FIRST");
+    return e == nullptr || std::strcmp(e, "scalar") != 0;
+  }();
+  return on;
+}
+
+template <typename T>
+struct alignas(2 * sizeof(T)) ValuePair {
+  T v[2];
+};
+
+template <typename T>
+__global__ void __launch_bounds__(256, 4)
+    channels_first_v4_kernel(T* __restrict__ out, const float* __restrict__ src, const T* __restrict__ bias,
+                             int64_t batch, int64_t channels, int64_t spatial) {
+  constexpr int P = kChannelsFirstPositions;
+  __shared__ float tile[32][P + 1];  // [channel][position]; the +1 spreads the float4 rows over banks
+  const int64_t ts = (spatial + P - 1) / P, tc = (channels + 31) / 32;
+  const int64_t tiles = batch * tc * ts;
+  const int t = static_cast<int>(threadIdx.x);
+  for (int64_t tile_id = blockIdx.x; tile_id < tiles; tile_id += gridDim.x) {
+    const int64_t s0 = (tile_id % ts) * P, c0 = ((tile_id / ts) % tc) * 32, b = tile_id / (ts * tc);
+    const float* sb = src + (b * spatial + s0) * channels + c0;
+    __syncthreads();
+    // P positions x 8 float4 = P * 8 vectors; 256 threads: P / 32 each, all loads first.
+    float4 v[P / 32];
+#pragma unroll
+    for (int i = 0; i < P / 32; ++i) {
+      const int idx = t + i * 256, sl = idx >> 3, cq = (idx & 7) * 4;
+      v[i] = (s0 + sl < spatial && c0 + cq < channels)
+                 ? __ldcs(reinterpret_cast<const float4*>(sb + static_cast<int64_t>(sl) * channels + cq))
+                 : make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+#pragma unroll
+    for (int i = 0; i < P / 32; ++i) {
+      const int idx = t + i * 256, sl = idx >> 3, cq = (idx & 7) * 4;
+      tile[cq][sl] = v[i].x;
+      tile[cq + 1][sl] = v[i].y;
+      tile[cq + 2][sl] = v[i].z;
+      tile[cq + 3][sl] = v[i].w;
+    }
+    __syncthreads();
+    // 32 channels x P / 2 pairs: a warp stores 32 consecutive pairs of one channel (128 bytes in half).
+#pragma unroll
+    for (int i = 0; i < P / 16; ++i) {
+      const int idx = t + i * 256, cl = idx / (P / 2), pr = (idx % (P / 2)) * 2;
+      const int64_t c = c0 + cl, s = s0 + pr;
+      if (c < channels && s < spatial) {  // spatial is even: s + 1 < spatial too
+        float a0 = tile[cl][pr], a1 = tile[cl][pr + 1];
+        if (bias != nullptr) {
+          const float bc = convert<float>(bias[c]);
+          a0 += bc;
+          a1 += bc;
+        }
+        ValuePair<T> pair;
+        pair.v[0] = convert<T>(a0);
+        pair.v[1] = convert<T>(a1);
+        *reinterpret_cast<ValuePair<T>*>(out + (b * channels + c) * spatial + s) = pair;
       }
     }
   }

@@ -330,6 +330,16 @@ class DeformConvDriver {
     const int64_t n = B_ * cx_ * nx_;
     if (n == 0) return;
     const ScopedPhase phase("channels_first", s_);
+    if constexpr (std::is_same_v<A, float>) {
+      // Vector loads and pair stores (16-byte aligned rows: cx % 4 == 0; pairs: nx even).
+      if (cx_ % 4 == 0 && nx_ % 2 == 0 && channels_first_vector()) {
+        const int64_t tiles = B_ * ((cx_ + 31) / 32) * ((nx_ + kChannelsFirstPositions - 1) / kChannelsFirstPositions);
+        const unsigned grid = static_cast<unsigned>(std::min<int64_t>(tiles, static_cast<int64_t>(sms_) * 16));
+        channels_first_v4_kernel<T><<<grid, 256, 0, s_>>>(out, gxl, bias, B_, cx_, nx_);
+        DCN_CUDA_LAUNCH_CHECK("channels_first_v4_kernel", grid, 256);
+        return;
+      }
+    }
     const int64_t tiles = B_ * ((cx_ + 31) / 32) * ((nx_ + 31) / 32);
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(tiles, static_cast<int64_t>(sms_) * 32));
     channels_first_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(out, gxl, bias, B_, cx_, nx_);

@@ -6,6 +6,7 @@
 // allocates a storage and how a storage is seen by the binding (cpu/cpu-backend.ts, cuda/cuda-backend.ts).
 
 import type { NativeBinding, NativeDeformConvParams, NativeTaskResult, NativeTensor } from '../native/binding.js';
+import { packDeformConvParams } from '../native/binding.js';
 import type { Device } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Storage } from '../tensor/storage.js';
@@ -56,7 +57,7 @@ export function nativeOps(
       const b = dev.binding('deformConv');
       const out = like(input, outShape);
       const r = b.deformConvForward(
-        params,
+        packDeformConvParams(params),
         view(input),
         view(weight),
         viewOrNull(offset),
@@ -91,7 +92,7 @@ export function nativeOps(
       const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
       const gBias = grad(needsGrad.bias, biasShape);
       const r = b.deformConvBackward(
-        params,
+        packDeformConvParams(params),
         view(input),
         view(weight),
         viewOrNull(offset),

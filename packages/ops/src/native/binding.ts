@@ -94,6 +94,34 @@ export interface NativeDeformConvParams {
   outSize: readonly number[];
 }
 
+/**
+ * @internal {@link NativeDeformConvParams} packed in 8 + 6 * dim numbers, the form the ops layer passes
+ * (the binding then reads no property per field): `[dim, transposed ? 1 : 0, batch, inChannels,
+ * outChannels, groups, offsetGroups, maskGroups, ...kernelSize, ...stride, ...padding, ...dilation,
+ * ...inSize, ...outSize]` (see {@link packDeformConvParams}). The binding checks it as it checks the object.
+ */
+export type NativePackedDeformConvParams = Float64Array;
+
+/** @internal `p` packed (see {@link NativePackedDeformConvParams}). */
+export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDeformConvParams {
+  const d = p.dim;
+  const out = new Float64Array(8 + 6 * d);
+  out[0] = d;
+  out[1] = p.transposed ? 1 : 0;
+  out[2] = p.batch;
+  out[3] = p.inChannels;
+  out[4] = p.outChannels;
+  out[5] = p.groups;
+  out[6] = p.offsetGroups;
+  out[7] = p.maskGroups;
+  const arrays = [p.kernelSize, p.stride, p.padding, p.dilation, p.inSize, p.outSize];
+  for (let k = 0; k < 6; k++) {
+    const a = arrays[k]!;
+    for (let i = 0; i < d; i++) out[8 + k * d + i] = a[i]!;
+  }
+  return out;
+}
+
 /** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
 export interface NativeDeformConvGrads {
   input: NativeTensor | null;
@@ -236,7 +264,7 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   deformConvForward(
-    params: NativeDeformConvParams,
+    params: NativeDeformConvParams | NativePackedDeformConvParams,
     input: NativeTensor,
     weight: NativeTensor,
     offset: NativeTensor | null,
@@ -245,7 +273,7 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
     output: NativeTensor,
   ): NativeTaskResult;
   deformConvBackward(
-    params: NativeDeformConvParams,
+    params: NativeDeformConvParams | NativePackedDeformConvParams,
     input: NativeTensor,
     weight: NativeTensor,
     offset: NativeTensor | null,

@@ -10,6 +10,7 @@ import type {
   NativeBuildInfo,
   NativeDeformConvGrads,
   NativeDeformConvParams,
+  NativePackedDeformConvParams,
   NativeDeviceCount,
   NativeTensor,
 } from './binding.js';
@@ -166,7 +167,19 @@ class CallFrame {
   }
 }
 
-function paramsArray(p: NativeDeformConvParams): number[] {
+function paramsArray(p: NativeDeformConvParams | NativePackedDeformConvParams): readonly number[] {
+  // The packed form is already this layout.
+  if (p instanceof Float64Array) {
+    // The C++ side reads 8 + 6 * dim numbers: refuse any other length here (the Node-API binding checks it).
+    if (p.length !== 8 + 6 * (p[0] ?? 0)) {
+      const err = new TypeError(
+        `deformConv: expected params to be a Float64Array of 8 + 6 * dim numbers, but got ${p.length}`,
+      );
+      (err as { code?: string }).code = 'ERR_DCN_INVALID_ARGUMENT';
+      throw err;
+    }
+    return Array.from(p);
+  }
   return [
     p.dim,
     p.transposed ? 1 : 0,

@@ -264,6 +264,27 @@ const CASES: Case[] = [
     bias: true,
     size: [4, 4, 3],
   },
+  // 40 output channels (two channel tiles, the second partial) and an even output of 18 x 16 (x 14)
+  // positions: the vector channels-first pass over several tiles (NOTE in col2im_channels_last.cuh).
+  {
+    name: 'transposed, stride 2, 40 output channels, outputPadding 1, bias',
+    transposed: true,
+    batch: 2,
+    cin: 8,
+    cout: 40,
+    k: 3,
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    outPad: 1,
+    size: [9, 8, 7],
+  },
   {
     name: 'transposed, unbatched',
     transposed: true,

@@ -3,7 +3,12 @@
 // throws a JS error naming the argument, with a stable code, and the process survives to run a valid call.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ABI_VERSION, type NativeDeformConvParams, type NativeTensor } from '../../src/native/binding.js';
+import {
+  ABI_VERSION,
+  type NativeDeformConvParams,
+  type NativeTensor,
+  packDeformConvParams,
+} from '../../src/native/binding.js';
 import { addonBuilt, emptyNative, loadNative, type TestBinding } from './helpers.js';
 
 let b: TestBinding;
@@ -457,6 +462,86 @@ describe.runIf(addonBuilt)('deformConvForward refuses bad input', () => {
   it('no arguments at all', () => {
     expect(() => (b.deformConvForward as Any)()).toThrow(/expected params to be an object, but got undefined/);
   });
+});
+
+// The ops layer passes the params packed in a Float64Array (no property read per field): the same
+// results, and the same checks with the same messages and codes.
+describe.runIf(addonBuilt)('deformConvForward with packed params', () => {
+  const set = (f: Float64Array, i: number, v: number): Float64Array => {
+    f[i] = v;
+    return f;
+  };
+  const run = (c: Call, params: NativeDeformConvParams | Float64Array) =>
+    b.deformConvForward(params, c.input, c.weight, c.offset, c.mask, c.bias, c.output);
+  it('computes what the params object computes, bit for bit', () => {
+    const a = valid();
+    const p = valid();
+    run(a, a.params);
+    run(p, packDeformConvParams(p.params)); // the queue is off (loadNative): the work ran at the call
+    expect(Array.from(p.output.data as Float64Array)).toEqual(Array.from(a.output.data as Float64Array));
+  });
+  const cases: [string, (f: Float64Array) => Float64Array, RegExp, string][] = [
+    [
+      'too short',
+      (f) => f.subarray(0, 7),
+      /params to be a Float64Array of 8 \+ 6 \* dim numbers/,
+      'ERR_DCN_INVALID_ARGUMENT',
+    ],
+    [
+      'one number too many',
+      (f) => Float64Array.of(...f, 1),
+      /params to be a Float64Array of 20 numbers/,
+      'ERR_DCN_INVALID_ARGUMENT',
+    ],
+    ['dim 4', (f) => set(f, 0, 4), /params\.dim to be a positive integer <= 3, but got 4/, 'ERR_DCN_INVALID_ARGUMENT'],
+    ['transposed 2', (f) => set(f, 1, 2), /params\.transposed to be 0 or 1, but got 2/, 'ERR_DCN_INVALID_ARGUMENT'],
+    [
+      'batch 1.5',
+      (f) => set(f, 2, 1.5),
+      /params\.batch to be a non-negative integer, but got 1\.5/,
+      'ERR_DCN_INVALID_ARGUMENT',
+    ],
+    ['groups NaN', (f) => set(f, 5, Number.NaN), /params\.groups .* but got NaN/, 'ERR_DCN_INVALID_ARGUMENT'],
+    [
+      'stride[1] 0',
+      (f) => set(f, 11, 0),
+      /params\.stride\[1\] to be a positive integer, but got 0/,
+      'ERR_DCN_INVALID_ARGUMENT',
+    ],
+    [
+      'padding[0] -1',
+      (f) => set(f, 12, -1),
+      /params\.padding\[0\] to be a non-negative integer, but got -1/,
+      'ERR_DCN_INVALID_ARGUMENT',
+    ],
+    [
+      'outSize not the shape of the tensors',
+      (f) => set(f, 18, 5),
+      /expected offset\.shape to be/,
+      'ERR_DCN_SHAPE_MISMATCH',
+    ],
+    [
+      'a Float32Array',
+      (f) => Float32Array.from(f) as Any,
+      /params to be an object or a Float64Array, but got Float32Array/,
+      'ERR_DCN_INVALID_ARGUMENT',
+    ],
+  ];
+  for (const [name, mutate, message, code] of cases) {
+    it(name, () => {
+      const c = valid();
+      let err: Any;
+      try {
+        run(c, mutate(packDeformConvParams(c.params)));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, 'should throw').toBeInstanceOf(Error);
+      expect(err.message).toMatch(message);
+      expect(err.message.startsWith('deformConvForward: ')).toBe(true);
+      expect(err.code).toBe(code);
+    });
+  }
 });
 
 const backwardCases: [string, (c: Call) => void, RegExp][] = [
