@@ -10,10 +10,12 @@
 // process, which runs autocannon). `--node-args` passes flags to the server's node (`--trace-gc`,
 // `--cpu-prof`); the server inherits the environment (TVDCN_NUM_THREADS=1, ...). `--client-cpus` pins this
 // process (autocannon, the stand-in for clients on other machines) to those CPUs and `--server-cpus` the
-// server (default: all CPUs), in taskset's list syntax (Linux).
+// server (default: all CPUs), in taskset's list syntax (Linux). Before each row the same load runs for
+// `--warmup` seconds (default 2; 0: none) and the server's statistics are reset after it, so that a row measures
+// the steady state (not the first collections of a young heap growing under the first burst of load).
 //   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
 //                       [--node-args "--trace-gc"] [--server-log PREFIX (the server's stdout to PREFIX-MODE-ROUND.log)]
-//                       [--client-cpus 1] [--server-cpus 0-1]
+//                       [--client-cpus 1] [--server-cpus 0-1] [--warmup 2]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
   options: {
     connections: { type: 'string', default: '1,4,16' },
     duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
     modes: { type: 'string', default: 'sync,queue' },
     rounds: { type: 'string', default: '1' },
     json: { type: 'string' },
@@ -45,6 +48,7 @@ const modes = (values.modes as string).split(',');
 for (const m of modes)
   if (m !== 'sync' && m !== 'queue') throw new Error(`--modes: expected sync and/or queue, got ${m}`);
 const rounds = Number(values.rounds);
+const warmup = Number(values.warmup);
 const nodeArgs = (values['node-args'] as string).split(' ').filter((a) => a !== '');
 const clientCpus = values['client-cpus'] as string | undefined;
 // A server spawned by a pinned process would inherit its affinity: give it its own (all CPUs by default).
@@ -111,6 +115,8 @@ for (let round = 1; round <= rounds; round++) {
       // Warm-up (first calls load the addon and size the thread pool's scratch).
       for (let i = 0; i < 3; i++) await fetch(`${url}/predict`, { method: 'POST', body });
       for (const connections of connectionCounts) {
+        if (warmup > 0)
+          await autocannon({ url: `${url}/predict`, method: 'POST', body, connections, duration: warmup });
         await fetch(`${url}/stats/reset`, { method: 'POST' });
         const before = sampleThreads(child.pid);
         const result = await autocannon({ url: `${url}/predict`, method: 'POST', body, connections, duration });
@@ -142,7 +148,8 @@ const load = `${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)}`;
 console.log(`\nmachine: ${machine}; 1-minute load average before / after: ${load}`);
 const pinning = clientCpus ? `; autocannon on CPUs ${clientCpus}, the server on ${serverCpus}` : '';
 console.log(
-  `input 1×${c}×${h}×${w} float32 per request, ${duration} s per row; sync = CPU queue off (the baseline)${pinning}\n`,
+  `input 1×${c}×${h}×${w} float32 per request, ${duration} s per row after ${warmup} s of the same load; ` +
+    `sync = CPU queue off (the baseline)${pinning}\n`,
 );
 console.log(
   '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | ' +
