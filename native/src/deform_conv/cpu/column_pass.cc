@@ -724,6 +724,15 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const int64_t mr = uk.mr;
   // Few channels per offset group: the plan and samples of NOTE [ Small-group forward sampler ] (same values).
   const bool small_groups = rows_a && small_groups_applies<D, T>(g);
+  // colsT's row stride. The micro-kernel broadcasts from mr rows of it at once while a B panel of
+  // kGemmKc x nr stays in L1 (48 KB, 12-way, 4 KB per way on the development machine). A stride that is a
+  // multiple of 2 KB (r50-c5: 18 KB) puts those rows into the same half of the L1 sets, 6 lines per set
+  // beside the panel's 8: the panel is evicted on every call and reloaded. One more KB (a quarter way)
+  // spreads the rows over all sets, 3 per set. (r50-c4's 9 KB stride is already spread.) The small-group
+  // sampler writes colsT at cx * K itself.
+  int64_t lda = ldr;
+  if (rows_a && !small_groups && ldr * static_cast<int64_t>(sizeof(T)) % 2048 == 0)
+    lda = ldr + 1024 / static_cast<int64_t>(sizeof(T));
 
   // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
   // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
@@ -737,7 +746,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kMinTile = 48;
   const int64_t weight_bytes = static_cast<int64_t>(sizeof(T)) * rows * g.cy;
   const int64_t tile_bytes = weight_bytes > kL2WeightBytes ? kBigWeightTileBytes : kThreadTileBytes;
-  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr + (mask ? MG * K : 0));
+  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + lda + (mask ? MG * K : 0));
   int64_t nt = std::max(kMinTile, tile_bytes / per_column);
   nt = std::min({nt, total, workspace_bytes / std::max<int64_t>(1, per_column * n_threads)});
   nt = std::max<int64_t>(1, nt);
@@ -756,7 +765,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // Each thread's own buffers: colsT or panels, output tile, the plan of one column block (corner table of
   // every offset group), mask tile, offsets of one block.
   Carver mine;
-  const size_t m_cols = mine.add<T>(rows_a ? nt_pad * ldr : G * panel_gstride);
+  const size_t m_cols = mine.add<T>(rows_a ? nt_pad * lda : G * panel_gstride);
   const size_t m_ctile = mine.add<T>(g.cy * nt);
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
@@ -770,22 +779,34 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
   // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
-  // it: two passes, 12 % of r50-c5's forward at 1 thread; now one, ~7 %, bound by reading the weight.)
+  // it: two passes, 12 % of r50-c5's forward at 1 thread; then one, ~7 %; see the chunks below.)
   {
     const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
-    parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
-      for (int64_t task = tb; task < te; ++task) {
+    // Channels per chunk: about 24 KB of chunk (L1).
+    const int64_t cb = std::max<int64_t>(1, (int64_t{24} << 10) / static_cast<int64_t>(sizeof(T) * nr * K));
+    std::vector<T> chunks(static_cast<size_t>(n_threads * nr * cb * K));
+    parallel_tasks(G * n_panels, n_threads, [&](int64_t task, int tid) {
+      {  // one panel of nr output channels of group gi
         const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
         const T* wrows = weight + (gi * cyg + j0) * rows;
         T* gpack = wpack + gi * rows * cyg_pad;
-        // Channel outermost: the K weights of (j, c) are contiguous, so every weight line is used whole.
-        for (int64_t c = 0; c < cxg; ++c) {
-          for (int64_t kpt = 0; kpt < K; ++kpt) {
-            const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
-            T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
-            const T* src = wrows + c * K + kpt;
-            for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * rows];
-            for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
+        // In chunks of cb channels: the chunk's cb * K contiguous weights of each of the panel's output
+        // channels copied to `chunk` (sequential reads), then transposed from there. (Reading the nr rows
+        // in place, 18 KB apart on r50-c5, kept 16 lines per L1 set live: every read missed L1; 7 % of the
+        // forward.)
+        for (int64_t c0 = 0; c0 < cxg; c0 += cb) {
+          const int64_t cn = std::min(cb, cxg - c0);
+          T* chunk = chunks.data() + static_cast<size_t>(tid) * nr * cb * K;
+          for (int64_t j = 0; j < ncols; ++j)
+            std::memcpy(chunk + j * cn * K, wrows + j * rows + c0 * K, sizeof(T) * static_cast<size_t>(cn * K));
+          for (int64_t c = 0; c < cn; ++c) {
+            for (int64_t kpt = 0; kpt < K; ++kpt) {
+              const int64_t p = kpt * cxg + c0 + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+              T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
+              const T* src = chunk + c * K + kpt;
+              for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * cn * K];
+              for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
+            }
           }
         }
       }
@@ -794,6 +815,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
+  ctx0.ldr = lda;  // pass A writes column i at cols + i * ldr
   ctx0.panel_mr = rows_a ? 0 : mr;
   ctx0.panel_gstride = panel_gstride;
   ctx0.table_one_block = true;
@@ -819,7 +841,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       ctx.n_blocks = static_cast<int64_t>(blocks.size());
       // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
       if (rows_a) {
-        std::fill(cols + nc * ldr, cols + (nc + mr - 1) / mr * mr * ldr, T(0));
+        std::fill(cols + nc * lda, cols + (nc + mr - 1) / mr * mr * lda, T(0));
       } else if (nc % mr != 0) {
         for (int64_t gi = 0; gi < G; ++gi) {
           T* last = cols + gi * panel_gstride + (nc / mr) * rows * mr;
@@ -841,7 +863,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       // GEMM runs on this thread alone.
       for (int64_t gi = 0; gi < G; ++gi) {
         if (rows_a) {
-          gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
+          gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, lda, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
                       false);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
