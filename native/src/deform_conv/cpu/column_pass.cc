@@ -724,15 +724,6 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const int64_t mr = uk.mr;
   // Few channels per offset group: the plan and samples of NOTE [ Small-group forward sampler ] (same values).
   const bool small_groups = rows_a && small_groups_applies<D, T>(g);
-  // colsT's row stride. The micro-kernel broadcasts from mr rows of it at once while a B panel of
-  // kGemmKc x nr stays in L1 (48 KB, 12-way, 4 KB per way on the development machine). A stride that is a
-  // multiple of 2 KB (r50-c5: 18 KB) puts those rows into the same half of the L1 sets, 6 lines per set
-  // beside the panel's 8: the panel is evicted on every call and reloaded. One more KB (a quarter way)
-  // spreads the rows over all sets, 3 per set. (r50-c4's 9 KB stride is already spread.) The small-group
-  // sampler writes colsT at cx * K itself.
-  int64_t lda = ldr;
-  if (rows_a && !small_groups && ldr * static_cast<int64_t>(sizeof(T)) % 2048 == 0)
-    lda = ldr + 1024 / static_cast<int64_t>(sizeof(T));
 
   // Columns per tile: the tile's colsT, output tile and mask tile within kThreadTileBytes (one core's L2
   // with room for the plan and the rows of Xt), at least kMinTile, within the workspace limit for all
@@ -746,7 +737,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kMinTile = 48;
   const int64_t weight_bytes = static_cast<int64_t>(sizeof(T)) * rows * g.cy;
   const int64_t tile_bytes = weight_bytes > kL2WeightBytes ? kBigWeightTileBytes : kThreadTileBytes;
-  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + lda + (mask ? MG * K : 0));
+  const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr + (mask ? MG * K : 0));
   int64_t nt = std::max(kMinTile, tile_bytes / per_column);
   nt = std::min({nt, total, workspace_bytes / std::max<int64_t>(1, per_column * n_threads)});
   nt = std::max<int64_t>(1, nt);
@@ -765,7 +756,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // Each thread's own buffers: colsT or panels, output tile, the plan of one column block (corner table of
   // every offset group), mask tile, offsets of one block.
   Carver mine;
-  const size_t m_cols = mine.add<T>(rows_a ? nt_pad * lda : G * panel_gstride);
+  const size_t m_cols = mine.add<T>(rows_a ? nt_pad * ldr : G * panel_gstride);
   const size_t m_ctile = mine.add<T>(g.cy * nt);
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
@@ -815,7 +806,6 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
-  ctx0.ldr = lda;  // pass A writes column i at cols + i * ldr
   ctx0.panel_mr = rows_a ? 0 : mr;
   ctx0.panel_gstride = panel_gstride;
   ctx0.table_one_block = true;
@@ -841,7 +831,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       ctx.n_blocks = static_cast<int64_t>(blocks.size());
       // Rows nc.. of a partial last panel: zero (the micro-kernel reads them; their results are dropped).
       if (rows_a) {
-        std::fill(cols + nc * lda, cols + (nc + mr - 1) / mr * mr * lda, T(0));
+        std::fill(cols + nc * ldr, cols + (nc + mr - 1) / mr * mr * ldr, T(0));
       } else if (nc % mr != 0) {
         for (int64_t gi = 0; gi < G; ++gi) {
           T* last = cols + gi * panel_gstride + (nc / mr) * rows * mr;
@@ -863,7 +853,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       // GEMM runs on this thread alone.
       for (int64_t gi = 0; gi < G; ++gi) {
         if (rows_a) {
-          gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, lda, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
+          gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
                       false);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,

@@ -457,14 +457,9 @@ void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T*
 namespace {
 // macro_kernel, or with lda > 0 the same over A read in place by uk.fn_rows (A panel r = the mr rows
 // starting at a + r * a_panel_stride, row stride lda).
-// With `prefetch` (kBPanelInL1 only), while a B panel serves the A panels one after the other, the next B
-// panel (the one after the last: b_after, or none where null) is prefetched into L2 in as many parts as
-// there are A panels: a B panel is read from L3 once and then from L1, and without this its first
-// micro-kernel call waited on L3 (perf: the stalls of r50-c5's forward sat on the B loads).
 template <typename T>
 void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
-                       int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order,
-                       bool prefetch = false, const T* b_after = nullptr) {
+                       int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
   auto tile = [&](int64_t i0, int64_t j0) {
@@ -490,19 +485,6 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
   if (order == MacroOrder::kAPanelInL1) {
     for (int64_t i0 = 0; i0 < m; i0 += mr)
       for (int64_t j0 = 0; j0 < n; j0 += nr) tile(i0, j0);
-  } else if (prefetch) {
-    constexpr int64_t kLine = 64;
-    const int64_t m_panels = (m + mr - 1) / mr;
-    const int64_t panel_bytes = kc * nr * static_cast<int64_t>(sizeof(T));
-    const int64_t part = (panel_bytes / kLine + m_panels - 1) / m_panels * kLine;
-    for (int64_t j0 = 0; j0 < n; j0 += nr) {
-      const char* next = reinterpret_cast<const char*>(j0 + nr < n ? b + (j0 / nr + 1) * kc * nr : b_after);
-      for (int64_t i0 = 0, q = 0; i0 < m; i0 += mr, q += part) {
-        if (next)
-          for (int64_t o = q; o < std::min(q + part, panel_bytes); o += kLine) __builtin_prefetch(next + o, 0, 2);
-        tile(i0, j0);
-      }
-    }
   } else {
     for (int64_t j0 = 0; j0 < n; j0 += nr)
       for (int64_t i0 = 0; i0 < m; i0 += mr) tile(i0, j0);
@@ -574,13 +556,8 @@ void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const 
           ap = abuf;
           a_stride = kc * mr;
         }
-        // Prefetch over a pre-packed B (the forward's weight): after this block's panels, the first panel of
-        // the next reduction block (after the last row block only; the others walk this block again).
-        const T* b_after = nullptr;
-        if (bpacked && i0 + mc >= m_end && p0 + kc < k)
-          b_after = bpacked + (p0 + kc) * n_pad + (j0 / nr) * std::min(kc_max, k - p0 - kc) * nr;
         macro_kernel_impl(uk, mcur, ncur, kc, ap, a_stride, lda_rows, bp, c + i0 * ldc + j0, ldc, accumulate || p0 > 0,
-                          MacroOrder::kBPanelInL1, bpacked != nullptr, b_after);
+                          MacroOrder::kBPanelInL1);
       }
     }
   });
