@@ -770,34 +770,22 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
   // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
-  // it: two passes, 12 % of r50-c5's forward at 1 thread; then one, ~7 %; see the chunks below.)
+  // it: two passes, 12 % of r50-c5's forward at 1 thread; now one, ~7 %, bound by reading the weight.)
   {
     const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
-    // Channels per chunk: about 24 KB of chunk (L1).
-    const int64_t cb = std::max<int64_t>(1, (int64_t{24} << 10) / static_cast<int64_t>(sizeof(T) * nr * K));
-    std::vector<T> chunks(static_cast<size_t>(n_threads * nr * cb * K));
-    parallel_tasks(G * n_panels, n_threads, [&](int64_t task, int tid) {
-      {  // one panel of nr output channels of group gi
+    parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
+      for (int64_t task = tb; task < te; ++task) {
         const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
         const T* wrows = weight + (gi * cyg + j0) * rows;
         T* gpack = wpack + gi * rows * cyg_pad;
-        // In chunks of cb channels: the chunk's cb * K contiguous weights of each of the panel's output
-        // channels copied to `chunk` (sequential reads), then transposed from there. (Reading the nr rows
-        // in place, 18 KB apart on r50-c5, kept 16 lines per L1 set live: every read missed L1; 7 % of the
-        // forward.)
-        for (int64_t c0 = 0; c0 < cxg; c0 += cb) {
-          const int64_t cn = std::min(cb, cxg - c0);
-          T* chunk = chunks.data() + static_cast<size_t>(tid) * nr * cb * K;
-          for (int64_t j = 0; j < ncols; ++j)
-            std::memcpy(chunk + j * cn * K, wrows + j * rows + c0 * K, sizeof(T) * static_cast<size_t>(cn * K));
-          for (int64_t c = 0; c < cn; ++c) {
-            for (int64_t kpt = 0; kpt < K; ++kpt) {
-              const int64_t p = kpt * cxg + c0 + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
-              T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
-              const T* src = chunk + c * K + kpt;
-              for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * cn * K];
-              for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
-            }
+        // Channel outermost: the K weights of (j, c) are contiguous, so every weight line is used whole.
+        for (int64_t c = 0; c < cxg; ++c) {
+          for (int64_t kpt = 0; kpt < K; ++kpt) {
+            const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+            T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
+            const T* src = wrows + c * K + kpt;
+            for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * rows];
+            for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
           }
         }
       }

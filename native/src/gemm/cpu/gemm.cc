@@ -506,14 +506,12 @@ void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const 
   const int64_t kc_max = std::min<int64_t>(kGemmKc, k);
   // Blocking: a packed B block (kc x nc) stays in L2 while every mc-row block of A streams past it;
   // the kc x nr panel being used stays in L1. Tasks own column blocks of C, split further by rows
-  // when there are fewer column blocks than threads (then B is packed once per split). Inside a parallel
-  // region the tasks run serially on the caller, so the split would only re-read A once per extra column
-  // block (the channels-last forward: its whole tile of colsT, which outgrows L2, from L3 per block).
-  const int64_t threads = in_parallel_region() ? 1 : get_num_threads();
+  // when there are fewer column blocks than threads (then B is packed once per split).
+  const int64_t threads = get_num_threads();
   const int64_t mc = int64_t{mr} * (mr >= 12 ? 12 : 24);
   const int64_t nc_max = std::max<int64_t>(nr, (kL2Bytes / (kc_max * int64_t(sizeof(T)))) / nr * nr);
   int64_t nc = std::min<int64_t>(nc_max, (n + nr - 1) / nr * nr);
-  if (threads > 1 && (n + nc - 1) / nc < 2 * threads) {
+  if ((n + nc - 1) / nc < 2 * threads) {
     nc = std::max<int64_t>(4 * nr, ((n + 2 * threads - 1) / (2 * threads) + nr - 1) / nr * nr);
     nc = std::min(nc, nc_max);
   }
