@@ -31,6 +31,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "deform_conv/cpu/backward_small_groups.h"
 #include "deform_conv/cpu/forward_small_groups.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
@@ -469,6 +470,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // limit.
   const int64_t MG = g.mask_groups;
   const int n_threads = get_num_threads();  // read once: sizes the per-thread buffers and caps the regions
+  // Few channels per offset group: the fused plan and samples of NOTE [ Small-group backward sampler ].
+  const bool small_groups = small_groups_backward_applies<D, T>(g, offset != nullptr);
   constexpr int64_t kSlots = 4;
   const int64_t xgt_elems = B * (sx + 1) * g.cx;
   const int64_t xgt_bytes = xgt_elems * static_cast<int64_t>(sizeof(T));
@@ -495,7 +498,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t tile_col_bytes = ts * (2 * ldr + g.cy + (mask ? MG * K : 0));
   const int64_t own_col_bytes = ts * ((need_dcol ? ldr : 0) + (mask ? MG * K : 0));
   int64_t nt = std::max(kMinTile, kThreadTileBytes / tile_col_bytes);
-  nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_threads)});
+  // At most n_slots threads have work in a window. The tile bound counts n_slots threads whatever the
+  // thread count, so that the tiles (whose boundaries fix the order of the X gradient's sums: column
+  // blocks in pass B, lane blocks of NOTE [ Small-group backward sampler ]) do not depend on it.
+  const int n_workers = static_cast<int>(std::min<int64_t>(n_threads, n_slots));
+  nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
 
   const bool need_x = need_cols || need_coord;
@@ -517,7 +524,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
-  const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
+  const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
@@ -574,7 +581,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
     std::atomic<int64_t> next_slot{0};
-    parallel_region(n_threads, [&](int tid, int) {
+    parallel_region(n_workers, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
       SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
@@ -613,7 +620,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             }
           }
           if (timed) local.lap(0);
-          for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+          if (small_groups) {
+            backward_small_groups<D, T>(g, need_x ? xt : nullptr, need_dcol ? dcol : nullptr, offset, mask, n0, nc,
+                                        ctx.cols, grad_offset, grad_mask, xg, marks, cpi, kChunk);
+            if (timed) local.lap(1);
+          }
+          for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
             const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
             const int64_t len = cb.i1 - cb.i0;
             for (int64_t og = 0; og < OG; ++og)
