@@ -653,23 +653,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
               for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
-            if (x_scatter) {
-              // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
-              // (writes to the zero row sx land anywhere in its chunk and are never read).
-              int32_t lo = 0, hi = -1;
-              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
-              if (hi >= 0) {
-                uint8_t* mk = marks + cb.b * cpi;
-                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
-                  if (mk[k]) continue;
-                  mk[k] = 1;
-                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
-                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
-                }
-              }
-            }
             if (need_cols || need_coord) {
-              // With the offset / mask gradients, pass A also does pass B's scatter (ctx.xgt).
               if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
               pass_a<D, T>(isa, ctx, need_cols, need_coord, bi, acc, kColBlock);
               // Every offset / mask gradient element of these columns, written once, channel by channel.
@@ -685,7 +669,20 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               }
             }
             if (timed) local.lap(1);
-            if (x_scatter && !need_coord) {
+            if (x_scatter) {
+              // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
+              // (writes to the zero row sx land anywhere in its chunk and are never read).
+              int32_t lo = 0, hi = -1;
+              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
+              if (hi >= 0) {
+                uint8_t* mk = marks + cb.b * cpi;
+                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
+                  if (mk[k]) continue;
+                  mk[k] = 1;
+                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
+                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
+                }
+              }
               for (int64_t si = 0; si < ctx.n_segs; ++si)
                 pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
             }
