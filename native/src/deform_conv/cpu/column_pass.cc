@@ -487,8 +487,21 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // Sized as if every gradient were requested: the slots (and with them the summation order of the X
   // gradient) do not depend on which gradients were requested.
   const int64_t gw_bytes = g.cy * rows * ts;
+  // Weight gradient per slot (NOTE [ Channels-last backward tiles ]): where kSlots copies of grad_weight
+  // are small, each tile's weight GEMM runs on its thread right after the tile's sampling (colsT still in
+  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile, tiles in column order; the
+  // copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
+  constexpr int64_t kSlotGwBytes = int64_t{4} << 20;
+  // (Decided by the geometry, so that the windows below do not depend on which gradients were requested.)
+  const bool small_gw = kSlots * gw_bytes <= std::min(kSlotGwBytes, workspace_bytes / 4);
+  const bool slot_gw = need_cols && small_gw;
+  const int64_t gw_elems = g.cy * rows;
   const int64_t window_col_bytes = ts * (g.cy + ldr);
-  int64_t nw = std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes) / std::max<int64_t>(1, ts * ldr);
+  // With a per-slot weight gradient the windows only balance the threads (no shared weight GEMM waits on
+  // them): kMaxWindowBytes worth of columns, so fewer region joins.
+  const int64_t window_bytes =
+      small_gw ? kMaxWindowBytes : std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes);
+  int64_t nw = window_bytes / std::max<int64_t>(1, ts * ldr);
   nw = std::max(nw, n_slots * kMinTile);
   nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
   nw = std::max<int64_t>(1, nw);
@@ -507,13 +520,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
 
-  // Weight gradient per slot (NOTE [ Channels-last backward tiles ]): where kSlots copies of grad_weight
-  // are small, each tile's weight GEMM runs on its thread right after the tile's sampling (colsT still in
-  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile, tiles in column order; the
-  // copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
-  constexpr int64_t kSlotGwBytes = int64_t{4} << 20;
-  const bool slot_gw = need_cols && kSlots * gw_bytes <= std::min(kSlotGwBytes, workspace_bytes / 4);
-  const int64_t gw_elems = g.cy * rows;
   const int64_t cyg_pad = (cyg + uk.mr - 1) / uk.mr * uk.mr;
 
   const bool need_x = need_cols || need_coord;
