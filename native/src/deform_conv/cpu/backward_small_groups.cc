@@ -98,9 +98,7 @@ DCN_INLINE __m128 sum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
   return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
-DCN_INLINE __m256 halves(__m512 a) {
-  return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
-}
+DCN_INLINE __m256 halves(__m512 a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
 DCN_INLINE __m128 sum4(__m512 a, __m512 b, __m512 c, __m512 d) {
   return sum4(halves(a), halves(b), halves(c), halves(d));
 }
@@ -190,8 +188,8 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
       __m512 bad_w = zero, t[D], f0[D];
       __m512i lo[D];
       for (int a = 0; a < D; ++a) {
-        const __m512 pa = _mm512_add_ps(_mm512_cvtepi32_ps(pint[a]),
-                                        _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
+        const __m512 pa =
+            _mm512_add_ps(_mm512_cvtepi32_ps(pint[a]), _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
         const __mmask16 is_nan = _mm512_cmp_ps_mask(pa, pa, _CMP_UNORD_Q);
         const __m512 fs = _mm512_set1_ps(fsize[a]);
         const __mmask16 out_m =
@@ -343,7 +341,8 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
         _mm512_mask_storeu_ps(dst, lanes, v);
     };
     if (grad_offset)
-      for (int64_t ch = 0; ch < OG * K * D; ++ch) put(grad_offset + (b * OG * K * D + ch) * sy + q0, acc_off + ch * kLanes);
+      for (int64_t ch = 0; ch < OG * K * D; ++ch)
+        put(grad_offset + (b * OG * K * D + ch) * sy + q0, acc_off + ch * kLanes);
     if (grad_mask)
       for (int64_t ch = 0; ch < MG * K; ++ch) put(grad_mask + (b * MG * K + ch) * sy + q0, acc_mask + ch * kLanes);
   }
@@ -411,11 +410,11 @@ void sample_tile_any(const SamplingGeometry<D>& g, const float* xt, const float*
                      float* xgt, uint8_t* marks, int64_t cpi, int64_t chunk) {
   const bool coord = grad_offset || grad_mask;
   if (coord)
-    sample_tile<D, Bytes, true, true>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks,
-                                      cpi, chunk);
+    sample_tile<D, Bytes, true, true>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks, cpi,
+                                      chunk);
   else if (cols)
-    sample_tile<D, Bytes, true, false>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks,
-                                       cpi, chunk);
+    sample_tile<D, Bytes, true, false>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks, cpi,
+                                       chunk);
   else
     sample_tile<D, Bytes, false, false>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks,
                                         cpi, chunk);
@@ -454,14 +453,14 @@ void backward_small_groups(const SamplingGeometry<D>& g, const T* xt, const T* d
     const int64_t W = std::min({g.cx / g.offset_groups, g.cx / g.mask_groups, g.cx_per_group()});
     switch (W * static_cast<int64_t>(sizeof(T))) {
       case 16:
-        return isa_avx512::sample_tile_any<D, 16>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask,
-                                                  xgt, marks, cpi, chunk);
+        return isa_avx512::sample_tile_any<D, 16>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt,
+                                                  marks, cpi, chunk);
       case 32:
-        return isa_avx512::sample_tile_any<D, 32>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask,
-                                                  xgt, marks, cpi, chunk);
+        return isa_avx512::sample_tile_any<D, 32>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt,
+                                                  marks, cpi, chunk);
       default:
-        return isa_avx512::sample_tile_any<D, 64>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask,
-                                                  xgt, marks, cpi, chunk);
+        return isa_avx512::sample_tile_any<D, 64>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt,
+                                                  marks, cpi, chunk);
     }
   }
 #endif
@@ -469,9 +468,9 @@ void backward_small_groups(const SamplingGeometry<D>& g, const T* xt, const T* d
   (void)grad_mask, (void)xgt, (void)marks, (void)cpi, (void)chunk;
 }
 
-#define DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(D, T)                                                                 \
-  template bool small_groups_backward_applies<D, T>(const SamplingGeometry<D>&, bool);                              \
-  template void backward_small_groups<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
+#define DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(D, T)                                                             \
+  template bool small_groups_backward_applies<D, T>(const SamplingGeometry<D>&, bool);                          \
+  template void backward_small_groups<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
                                             int64_t, int64_t, T*, T*, T*, T*, uint8_t*, int64_t, int64_t);
 DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(1, float)
 DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(2, float)

@@ -499,8 +499,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t window_col_bytes = ts * (g.cy + ldr);
   // With a per-slot weight gradient the windows only balance the threads (no shared weight GEMM waits on
   // them): kMaxWindowBytes worth of columns, so fewer region joins.
-  const int64_t window_bytes =
-      small_gw ? kMaxWindowBytes : std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes);
+  const int64_t window_bytes = small_gw ? kMaxWindowBytes : std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes);
   int64_t nw = window_bytes / std::max<int64_t>(1, ts * ldr);
   nw = std::max(nw, n_slots * kMinTile);
   nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
@@ -755,7 +754,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   if (timer.on) {
     std::fprintf(stderr,
                  "[tvdcn cpu] column pass D=%d: setup %.2f, tiles %.2f (calling thread: y tile + dcol GEMM %.2f, "
-                 "plan + cols + offset/mask grads %.2f, col2im %.2f, tile weight GEMM %.2f), weight GEMM %.2f, finish %.2f ms (%lld windows, "
+                 "plan + cols + offset/mask grads %.2f, col2im %.2f, tile weight GEMM %.2f), weight GEMM %.2f, finish "
+                 "%.2f ms (%lld windows, "
                  "%lld slots, tile %lld columns)\n",
                  D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], own_ms[3], timer.ms[2], timer.ms[3],
                  static_cast<long long>(n_windows), static_cast<long long>(n_slots), static_cast<long long>(nt));
