@@ -31,6 +31,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "deform_conv/cpu/backward_small_groups.h"
 #include "deform_conv/cpu/forward_small_groups.h"
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
@@ -469,6 +470,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // limit.
   const int64_t MG = g.mask_groups;
   const int n_threads = get_num_threads();  // read once: sizes the per-thread buffers and caps the regions
+  // Few channels per offset group: the fused plan and samples of NOTE [ Small-group backward sampler ].
+  const bool small_groups = small_groups_backward_applies<D, T>(g, offset != nullptr);
   constexpr int64_t kSlots = 4;
   const int64_t xgt_elems = B * (sx + 1) * g.cx;
   const int64_t xgt_bytes = xgt_elems * static_cast<int64_t>(sizeof(T));
@@ -484,8 +487,20 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // Sized as if every gradient were requested: the slots (and with them the summation order of the X
   // gradient) do not depend on which gradients were requested.
   const int64_t gw_bytes = g.cy * rows * ts;
+  // Weight gradient per slot (NOTE [ Channels-last backward tiles ]): where kSlots copies of grad_weight
+  // are small, each tile's weight GEMM runs on its thread right after the tile's sampling (colsT still in
+  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile, tiles in column order; the
+  // copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
+  constexpr int64_t kSlotGwBytes = int64_t{4} << 20;
+  // (Decided by the geometry, so that the windows below do not depend on which gradients were requested.)
+  const bool small_gw = kSlots * gw_bytes <= std::min(kSlotGwBytes, workspace_bytes / 4);
+  const bool slot_gw = need_cols && small_gw;
+  const int64_t gw_elems = g.cy * rows;
   const int64_t window_col_bytes = ts * (g.cy + ldr);
-  int64_t nw = std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes) / std::max<int64_t>(1, ts * ldr);
+  // With a per-slot weight gradient the windows only balance the threads (no shared weight GEMM waits on
+  // them): kMaxWindowBytes worth of columns, so fewer region joins.
+  const int64_t window_bytes = small_gw ? kMaxWindowBytes : std::min(std::max(kWindowBytes, gw_bytes), kMaxWindowBytes);
+  int64_t nw = window_bytes / std::max<int64_t>(1, ts * ldr);
   nw = std::max(nw, n_slots * kMinTile);
   nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
   nw = std::max<int64_t>(1, nw);
@@ -493,10 +508,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // Tiles: dcolT, colsT and the Y tile within one core's L2 budget, at least kMinTile columns, all
   // threads' tile buffers within half the workspace limit.
   const int64_t tile_col_bytes = ts * (2 * ldr + g.cy + (mask ? MG * K : 0));
-  const int64_t own_col_bytes = ts * ((need_dcol ? ldr : 0) + (mask ? MG * K : 0));
+  // Bounded as if every gradient were requested (dcolT and the thread's own colsT): the tiles, and with them
+  // the order of the X gradient's and the per-slot weight gradient's sums, do not depend on the request.
+  const int64_t own_col_bytes = ts * (2 * ldr + (mask ? MG * K : 0));
   int64_t nt = std::max(kMinTile, kThreadTileBytes / tile_col_bytes);
-  nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_threads)});
+  // At most n_slots threads have work in a window. The tile bound counts n_slots threads whatever the
+  // thread count, so that the tiles (whose boundaries fix the order of the X gradient's sums: column
+  // blocks in pass B, lane blocks of NOTE [ Small-group backward sampler ]) do not depend on it.
+  const int n_workers = static_cast<int>(std::min<int64_t>(n_threads, n_slots));
+  nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
+
+  const int64_t cyg_pad = (cyg + uk.mr - 1) / uk.mr * uk.mr;
 
   const bool need_x = need_cols || need_coord;
   Carver carve;
@@ -505,9 +528,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_wpack = carve.add<T>(need_dcol ? G * cyg * rows_pad : 0);
   const size_t o_xt = carve.add<T>(need_x ? xgt_elems : 0);
   const size_t o_xgt = carve.add<T>(x_scatter ? n_slots * xgt_elems : 0);
-  const size_t o_gwp = carve.add<T>(need_cols ? g.cy * rows : 0);
+  const size_t o_gwp = carve.add<T>(need_cols && !slot_gw ? g.cy * rows : 0);
+  const size_t o_gws = carve.add<T>(slot_gw ? n_slots * gw_elems : 0);
   const size_t o_ytile = carve.add<T>(g.cy * nw);
-  const size_t o_cols = carve.add<T>(need_cols ? ldr * nw : 0);
+  const size_t o_cols = carve.add<T>(need_cols && !slot_gw ? ldr * nw : 0);
   // Each thread's own buffers: dcolT of a tile, the plan of one column block (corner table of every offset
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
@@ -517,7 +541,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
-  const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
+  // With slot_gw: the tile's colsT and the weight GEMM's packed operands (Y tile, colsT of one group).
+  const size_t m_cols = mine.add<T>(slot_gw ? nt * ldr : 0);
+  const size_t m_apack = mine.add<T>(slot_gw ? cyg_pad * nt : 0);
+  const size_t m_bpack = mine.add<T>(slot_gw ? nt * rows_pad : 0);
+  const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
   T* wperm = reinterpret_cast<T*>(base + o_wperm);
@@ -525,6 +553,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* xgt = reinterpret_cast<T*>(base + o_xgt);
   T* gwp = reinterpret_cast<T*>(base + o_gwp);  // grad_weight in the W' layout
+  T* gws = reinterpret_cast<T*>(base + o_gws);  // with slot_gw: one such copy per slot
+  std::vector<uint8_t> slot_started(static_cast<size_t>(n_slots), 0);
   T* ytile = reinterpret_cast<T*>(base + o_ytile);
   T* cols = reinterpret_cast<T*>(base + o_cols);
   PhaseTimer timer;
@@ -552,7 +582,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.table_one_block = true;
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B.
-  double own_ms[3] = {0, 0, 0};
+  double own_ms[4] = {0, 0, 0, 0};
 
   // Slot s: columns [slot_first[s], slot_first[s + 1]); window w takes nws of them from each slot.
   std::vector<int64_t> slot_first(static_cast<size_t>(n_slots + 1));
@@ -574,13 +604,16 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
     std::atomic<int64_t> next_slot{0};
-    parallel_region(n_threads, [&](int tid, int) {
+    parallel_region(n_workers, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
       SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
       T* mtile = reinterpret_cast<T*>(own + m_mtile);
       T* off_loc = reinterpret_cast<T*>(own + m_off);
       T* acc = reinterpret_cast<T*>(own + m_acc);
+      T* own_cols = reinterpret_cast<T*>(own + m_cols);
+      T* apack = reinterpret_cast<T*>(own + m_apack);
+      T* bpack = reinterpret_cast<T*>(own + m_bpack);
       const bool timed = timer.on && tid == 0;
       PhaseTimer local;
       Ctx<D, T> ctx = ctx0;
@@ -598,7 +631,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
           ctx.n0 = n0;
           ctx.nc = nc;
-          ctx.cols = need_cols ? cols + co * ldr : nullptr;
+          ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : nullptr;
           T* yt = ytile + co;
           gather_y_tile(g, y_src, n0, nc, yt, nw);  // inside the region: serial, on this thread
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
@@ -613,7 +646,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             }
           }
           if (timed) local.lap(0);
-          for (int64_t bi = 0; bi < ctx.n_blocks; ++bi) {
+          if (small_groups) {
+            backward_small_groups<D, T>(g, need_x ? xt : nullptr, need_dcol ? dcol : nullptr, offset, mask, n0, nc,
+                                        ctx.cols, grad_offset, grad_mask, xg, marks, cpi, kChunk);
+            if (timed) local.lap(1);
+          }
+          for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
             const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
             const int64_t len = cb.i1 - cb.i0;
             for (int64_t og = 0; og < OG; ++og)
@@ -655,13 +693,26 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             }
             if (timed) local.lap(2);
           }
+          if (slot_gw) {
+            // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
+            T* gw_s = gws + s * gw_elems;
+            const bool started = slot_started[static_cast<size_t>(s)] != 0;
+            for (int64_t gi = 0; gi < G; ++gi) {
+              pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
+              pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
+              gemm(uk, cyg, rows, nc, static_cast<const T*>(nullptr), 0, 0, apack, static_cast<const T*>(nullptr), 0, 0,
+                   gw_s + gi * cyg * rows, rows, started, bpack);
+            }
+            slot_started[static_cast<size_t>(s)] = 1;
+            if (timed) local.lap(3);
+          }
         }
       }
       if (timed)
-        for (int k = 0; k < 3; ++k) own_ms[k] += local.ms[k];
+        for (int k = 0; k < 4; ++k) own_ms[k] += local.ms[k];
     });
     timer.lap(1);
-    if (need_cols) {
+    if (need_cols && !slot_gw) {
       for (int64_t gi = 0; gi < G; ++gi) {
         // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows)
         gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr), cols + gi * rows,
@@ -672,11 +723,30 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   }
   if (x_scatter)
     to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
-  if (need_cols) {
+  if (need_cols && !slot_gw) {
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
       for (int64_t o = ob; o < oe; ++o)
         for (int64_t c = 0; c < cxg; ++c)
           for (int64_t kpt = 0; kpt < K; ++kpt) grad_weight[o * rows + c * K + kpt] = gwp[o * rows + kpt * cxg + c];
+    });
+  } else if (slot_gw) {
+    // grad_weight = ((gws_0 + gws_1) + gws_2) + ..., over the slots that had columns, reordered to (c, kpt).
+    parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
+      for (int64_t o = ob; o < oe; ++o) {
+        T* dst = grad_weight + o * rows;
+        std::fill(dst, dst + rows, T(0));
+        bool first = true;
+        for (int64_t s = 0; s < n_slots; ++s) {
+          if (!slot_started[static_cast<size_t>(s)]) continue;
+          const T* src = gws + s * gw_elems + o * rows;
+          for (int64_t c = 0; c < cxg; ++c)
+            for (int64_t kpt = 0; kpt < K; ++kpt) {
+              T& d = dst[c * K + kpt];
+              d = first ? src[kpt * cxg + c] : d + src[kpt * cxg + c];
+            }
+          first = false;
+        }
+      }
     });
   }
   timer.lap(3);
@@ -684,9 +754,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   if (timer.on) {
     std::fprintf(stderr,
                  "[tvdcn cpu] column pass D=%d: setup %.2f, tiles %.2f (calling thread: y tile + dcol GEMM %.2f, "
-                 "plan + cols + offset/mask grads %.2f, col2im %.2f), weight GEMM %.2f, finish %.2f ms (%lld windows, "
+                 "plan + cols + offset/mask grads %.2f, col2im %.2f, tile weight GEMM %.2f), weight GEMM %.2f, finish "
+                 "%.2f ms (%lld windows, "
                  "%lld slots, tile %lld columns)\n",
-                 D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], timer.ms[2], timer.ms[3],
+                 D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], own_ms[3], timer.ms[2], timer.ms[3],
                  static_cast<long long>(n_windows), static_cast<long long>(n_slots), static_cast<long long>(nt));
   }
   return true;

@@ -497,3 +497,44 @@ describe.runIf(addonBuilt).each(kernelPaths)(
     });
   },
 );
+
+// Short channel runs in float32 (8 channels per offset and mask group, edvr-style): with the AVX-512
+// kernels the backward takes the fused small-group sampler (backward_small_groups.cc), whose X-gradient
+// sums follow the column tiles; those must not depend on the thread count either.
+describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () => {
+  const c: ConvCase = {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 32,
+    outChannels: 16,
+    groups: 1,
+    og: 4,
+    mg: 4,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [23, 29],
+  };
+  it('1, 2 and 3 threads give bit-identical results, with the default and small workspaces', () => {
+    const saved = b._getWorkspaceLimit();
+    const t = makeTensors(c, 11);
+    const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(12));
+    try {
+      for (const limit of [saved, 300_000, 2_000_000]) {
+        b._setWorkspaceLimit(limit);
+        b.setNumThreads(1);
+        const one = runAll(c, t, r, 'float32');
+        for (const threads of [2, 3]) {
+          b.setNumThreads(threads);
+          expect(runAll(c, t, r, 'float32'), `${threads} threads, ${limit}-byte workspace`).toEqual(one);
+        }
+      }
+    } finally {
+      b._setWorkspaceLimit(saved);
+      b.setNumThreads(2);
+    }
+  });
+});

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: MIT
+// NOTE [ Small-group backward sampler ]
+// The backward's twin of NOTE [ Small-group forward sampler ] (forward_small_groups.cc). With few channels
+// per offset group (edvr-64: 8 offset groups of 8 channels) every sample of the backward is one short
+// vector per corner, and the general path's costs are per sample: pass A and pass B (column_pass_simd.inc)
+// each walk column, segment, kernel point over a corner table of 157 KB per column block (edvr-64), so
+// every sample reads ~17 of its cache lines from L2 twice, and pass A reduces each corner's channel sum
+// with a scalar tail. Here, as in the forward, the plan is made per (lane block of 16 columns, kernel
+// point) for every segment in a few KB that stay in L1 (element offsets of the corners in the
+// channels-last input, weights with the mask folded in, the unmasked weights and the coordinate weights
+// for the offset and mask gradients), and each sample is then done once, all three loops fused: 2^D
+// vector loads of W channels give the column value (colsT of the weight gradient) and the corner sums
+// S_j = sum_c dcol_c x_j,c (four at a time by a horizontal-add tree), and the 2^D read-modify-writes of
+// the X-gradient accumulator use the same offsets and weights. The offset and mask gradients are then
+// formed from S for all 16 lanes at once.
+// Values: the conventions of table_block (NOTE [ Linear interpolation ] in sampling.h); colsT is
+// bit-identical to pass A's. The X gradient receives the same terms as pass B in (kernel point, column,
+// corner) order instead of (column, kernel point, corner), and the corner sums are added in a different
+// order than pass A's halving: both are fixed by the geometry (not by the tiling or the thread count), so
+// results stay deterministic, and agree with the general path to rounding.
+#include "deform_conv/cpu/backward_small_groups.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "core/macros.h"
+#include "gemm/cpu/gemm.h"
+
+// GCC on x86-64 only (the AVX-512 code is compiled under `#pragma GCC target`); elsewhere
+// small_groups_backward_applies is false and the general path runs.
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__) && !defined(__clang__)
+#define DCN_SGB_X86 1
+#include <immintrin.h>
+// Vector types wider than the baseline ISA appear in always-inlined helpers only.
+#pragma GCC diagnostic ignored "-Wpsabi"
+// GCC 12 warns about the undefined pass-through operand inside the AVX-512 conversion intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace dcn::cpu {
+namespace {
+
+#if DCN_SGB_X86
+// Columns per lane block: one plan vector of float lanes in a 512-bit register.
+constexpr int kLanes = 16;
+// Columns whose offsets and masks are copied together (fewer when that copy would exceed kChunkBytes).
+constexpr int64_t kColChunk = 256;
+constexpr int64_t kChunkBytes = int64_t{512} << 10;
+
+// Per-thread plan storage, kept between calls.
+std::vector<char>& plan_storage() {
+  static thread_local std::vector<char> s;
+  return s;
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+namespace isa_avx512 {
+
+template <typename U, typename P>
+DCN_INLINE U load_as(const P* p) {
+  U v;
+  std::memcpy(&v, p, sizeof(U));
+  return v;
+}
+
+template <typename U, typename P>
+DCN_INLINE void store_as(P* p, U v) {
+  std::memcpy(p, &v, sizeof(U));
+}
+
+struct Seg {
+  int64_t c0, og, mg, dst;  // first channel, offset group, mask group, place in a colsT row (without kpt)
+};
+
+// The plan of one segment for one (lane block, kernel point), and the corner sums of its samples.
+template <int D>
+struct SegPlan {
+  static constexpr int kC = 1 << D;
+  int32_t off[kC][kLanes];   // idx * cx + c0, idx as table_block's (the zero row when invalid or bad)
+  int32_t soff[kC][kLanes];  // the same with the zero row also where the sample is not live: the scatter
+  float wv[kC][kLanes];      // live ? m * w_j : 0
+  float wu[kC][kLanes];      // w_j (table_block's w, no mask)
+  float dw[D][kC][kLanes];   // table_block's coordinate weights
+  float m[kLanes];           // the mask (1 without one)
+  int32_t live[kLanes];      // 1: the value is read; 0: column value 0, no scatter
+  float S[kC][kLanes];       // sum_c dcol_c * x_j,c of the lane's sample
+};
+
+// Four horizontal sums at once: [sum a, sum b, sum c, sum d].
+DCN_INLINE __m128 sum4(__m128 a, __m128 b, __m128 c, __m128 d) {
+  return _mm_hadd_ps(_mm_hadd_ps(a, b), _mm_hadd_ps(c, d));
+}
+DCN_INLINE __m128 sum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+DCN_INLINE __m256 halves(__m512 a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
+DCN_INLINE __m128 sum4(__m512 a, __m512 b, __m512 c, __m512 d) {
+  return sum4(halves(a), halves(b), halves(c), halves(d));
+}
+
+template <int Bytes>
+struct Chan;
+template <>
+struct Chan<16> {
+  using type = __m128;
+};
+template <>
+struct Chan<32> {
+  using type = __m256;
+};
+template <>
+struct Chan<64> {
+  using type = __m512;
+};
+
+// One lane block: columns [i0, i0 + len) of the tile, image b (xb / xgb: its planes), y positions q0 + l.
+// off_loc / m_loc: the block's offsets and masks, row r at r * ck, lanes past len zero. acc: the offset and
+// mask gradients of the block, [OG * K * D + MG * K][kLanes], zeroed here.
+template <int D, int Bytes, bool kX, bool kCoord>
+void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol, float* cols, float* grad_offset,
+                float* grad_mask, float* xgb, uint8_t* mk, int64_t chunk, const float* off_loc, const float* m_loc,
+                const Seg* segs, int64_t n_segs, int64_t i0, int64_t len, int64_t b, int64_t q0, SegPlan<D>* plan,
+                float* acc, int64_t ck) {
+  using C = typename Chan<Bytes>::type;
+  using V = float __attribute__((vector_size(kLanes * 4)));
+  constexpr int kC = 1 << D;
+  const int64_t K = g.kernel_points, sx = g.x_spatial(), cx = g.cx, sy = g.y_spatial();
+  const int64_t cxg = g.cx_per_group(), ldr = cx * K, OG = g.offset_groups, MG = g.mask_groups;
+  const int32_t zero_row = static_cast<int32_t>(sx);
+  float* acc_off = acc;
+  float* acc_mask = acc + OG * K * D * kLanes;
+  if constexpr (kCoord) std::fill(acc, acc + (OG * K * D + MG * K) * kLanes, 0.0f);
+
+  // Grid coordinates of the lanes (lanes past len repeat the last column).
+  __m512i yc[D];
+  {
+    int32_t tmp[D][kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      int64_t rem = q0 + std::min<int64_t>(l, len - 1);
+      for (int a = D - 1; a >= 0; --a) {
+        tmp[a][l] = static_cast<int32_t>(rem % g.y_size[a]);
+        rem /= g.y_size[a];
+      }
+    }
+    for (int a = 0; a < D; ++a) yc[a] = _mm512_loadu_si512(tmp[a]);
+  }
+  int32_t size[D], pstride[D];
+  float fsize[D];
+  {
+    int32_t st = 1;
+    for (int a = D - 1; a >= 0; --a) {
+      size[a] = static_cast<int32_t>(g.x_size[a]);
+      fsize[a] = static_cast<float>(g.x_size[a]);
+      pstride[a] = st;
+      st *= size[a];
+    }
+  }
+  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  const __m512i zri = _mm512_set1_epi32(zero_row), cxi = _mm512_set1_epi32(static_cast<int32_t>(cx));
+  for (int64_t kpt = 0; kpt < K; ++kpt) {
+    __m512i pint[D];
+    {
+      int64_t rem = kpt;
+      int64_t kc[D];
+      for (int a = D - 1; a >= 0; --a) {
+        kc[a] = rem % g.kernel_size[a];
+        rem /= g.kernel_size[a];
+      }
+      for (int a = 0; a < D; ++a) {
+        const int32_t step = static_cast<int32_t>(g.stride[a]);
+        const int32_t base = static_cast<int32_t>(kc[a] * g.dilation[a] - g.padding[a]);
+        pint[a] = _mm512_add_epi32(_mm512_mullo_epi32(yc[a], _mm512_set1_epi32(step)), _mm512_set1_epi32(base));
+      }
+    }
+    // The plan of every segment (the operations of table_block, with AVX-512 masks), and the range of
+    // positions the scatter reaches.
+    __m512i pmin = _mm512_set1_epi32(INT32_MAX), pmax = _mm512_set1_epi32(-1);
+    for (int64_t s = 0; s < n_segs; ++s) {
+      const Seg& sg = segs[s];
+      SegPlan<D>& p = plan[s];
+      const __m512 mv = m_loc ? _mm512_loadu_ps(m_loc + (sg.mg * K + kpt) * ck) : one;
+      __mmask16 nan = 0, outside = 0, dead = 0;
+      __m512 bad_w = zero, t[D], f0[D];
+      __m512i lo[D];
+      for (int a = 0; a < D; ++a) {
+        const __m512 pa =
+            _mm512_add_ps(_mm512_cvtepi32_ps(pint[a]), _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
+        const __mmask16 is_nan = _mm512_cmp_ps_mask(pa, pa, _CMP_UNORD_Q);
+        const __m512 fs = _mm512_set1_ps(fsize[a]);
+        const __mmask16 out_m =
+            _mm512_cmp_ps_mask(pa, _mm512_set1_ps(-1.0f), _CMP_LE_OQ) | _mm512_cmp_ps_mask(pa, fs, _CMP_GE_OQ);
+        const __mmask16 in =
+            _mm512_cmp_ps_mask(pa, _mm512_set1_ps(-2.0f), _CMP_GT_OQ) & _mm512_cmp_ps_mask(pa, fs, _CMP_LT_OQ);
+        nan |= is_nan;
+        outside |= out_m;
+        dead |= static_cast<__mmask16>(~in & ~is_nan);
+        bad_w = _mm512_mask_mov_ps(bad_w, is_nan, pa);
+        const __m512 pc = _mm512_maskz_mov_ps(in, pa);
+        const __m512 ft = _mm512_cvtepi32_ps(_mm512_cvttps_epi32(pc));
+        const __m512 f = _mm512_mask_sub_ps(ft, _mm512_cmp_ps_mask(ft, pc, _CMP_GT_OQ), ft, one);
+        lo[a] = _mm512_cvttps_epi32(f);
+        t[a] = _mm512_sub_ps(pc, f);
+        f0[a] = _mm512_sub_ps(one, t[a]);
+      }
+      const __mmask16 bad = nan | dead;
+      const __mmask16 live = nan | static_cast<__mmask16>(~outside);
+      const __mmask16 keep = static_cast<__mmask16>(~bad & live);
+      const __m512i c0i = _mm512_set1_epi32(static_cast<int32_t>(sg.c0));
+      _mm512_storeu_ps(p.m, mv);
+      _mm512_storeu_si512(p.live, _mm512_maskz_mov_epi32(live, _mm512_set1_epi32(1)));
+      for (int j = 0; j < kC; ++j) {
+        __m512i idx = _mm512_setzero_si512();
+        __mmask16 ok = 0xFFFF;
+        __m512 w = one;
+        for (int a = 0; a < D; ++a) {
+          const int up = (j >> a) & 1;
+          const __m512i jj = _mm512_add_epi32(lo[a], _mm512_set1_epi32(up));
+          ok &= _mm512_cmpge_epi32_mask(jj, _mm512_setzero_si512()) &
+                _mm512_cmplt_epi32_mask(jj, _mm512_set1_epi32(size[a]));
+          idx = _mm512_add_epi32(idx, _mm512_mullo_epi32(jj, _mm512_set1_epi32(pstride[a])));
+          w = _mm512_mul_ps(w, up ? t[a] : f0[a]);
+        }
+        const __m512i tidx = _mm512_mask_mov_epi32(zri, ok & static_cast<__mmask16>(~bad), idx);
+        const __mmask16 sok = ok & keep;
+        const __m512i sidx = _mm512_mask_mov_epi32(zri, sok, idx);
+        pmin = _mm512_min_epi32(pmin, sidx);
+        pmax = _mm512_mask_max_epi32(pmax, sok, pmax, sidx);
+        w = _mm512_mask_mov_ps(_mm512_maskz_mov_ps(static_cast<__mmask16>(~outside), w), bad, bad_w);
+        _mm512_storeu_si512(p.off[j], _mm512_add_epi32(_mm512_mullo_epi32(tidx, cxi), c0i));
+        _mm512_storeu_si512(p.soff[j], _mm512_add_epi32(_mm512_mullo_epi32(sidx, cxi), c0i));
+        _mm512_storeu_ps(p.wv[j], _mm512_maskz_mul_ps(live, mv, w));
+        if constexpr (kCoord) {
+          _mm512_storeu_ps(p.wu[j], w);
+          for (int a = 0; a < D; ++a) {
+            __m512 dw = ((j >> a) & 1) ? one : _mm512_set1_ps(-1.0f);
+            for (int b2 = 0; b2 < D; ++b2) {
+              if (b2 == a) continue;
+              dw = _mm512_mul_ps(dw, ((j >> b2) & 1) ? t[b2] : f0[b2]);
+            }
+            _mm512_storeu_ps(p.dw[a][j], _mm512_mask_mov_ps(dw, bad, bad_w));
+          }
+        }
+      }
+    }
+    // Zero the chunks of the accumulator that this kernel point's scatter reaches before the first write
+    // into them (writes to the zero row land anywhere in its chunk and are never read).
+    if (xgb) {
+      const int32_t hi = _mm512_reduce_max_epi32(pmax);
+      if (hi >= 0) {
+        const int32_t lo = _mm512_reduce_min_epi32(pmin);
+        for (int64_t k = lo / chunk; k <= hi / chunk; ++k) {
+          if (mk[k]) continue;
+          mk[k] = 1;
+          float* z = xgb + k * chunk * cx;
+          std::fill(z, z + std::min(chunk, sx + 1 - k * chunk) * cx, 0.0f);
+        }
+      }
+    }
+    // The samples: per column and segment, 2^D loads of W channels for the column value and the corner
+    // sums, and 2^D read-modify-writes of the X gradient.
+    for (int64_t l = 0; l < len; ++l) {
+      const float* drow = dcol ? dcol + (i0 + l) * ldr + kpt * cxg : nullptr;
+      float* crow = cols ? cols + (i0 + l) * ldr + kpt * cxg : nullptr;
+      for (int64_t s = 0; s < n_segs; ++s) {
+        SegPlan<D>& p = plan[s];
+        const int64_t dst = segs[s].dst;
+        C d{};
+        if (kCoord || xgb) d = load_as<C>(drow + dst);
+        if constexpr (kX) {
+          C x[kC < 4 ? 4 : kC];
+          DCN_UNROLL_FULL
+          for (int j = 0; j < kC; ++j) x[j] = load_as<C>(xb + p.off[j][l]);
+          if (crow) {
+            C v{};
+            DCN_UNROLL_FULL
+            for (int j = 0; j < kC; ++j) v += p.wv[j][l] * x[j];
+            store_as(crow + dst, p.live[l] ? v : C{});
+          }
+          if constexpr (kCoord) {
+            DCN_UNROLL_FULL
+            for (int j0 = 0; j0 < kC; j0 += 4) {
+              C q[4];
+              DCN_UNROLL_FULL
+              for (int j = 0; j < 4; ++j) q[j] = j0 + j < kC ? d * x[j0 + j] : C{};  // x has >= 4 entries
+              const __m128 r = sum4(q[0], q[1], q[2], q[3]);
+              DCN_UNROLL_FULL
+              for (int j = 0; j < 4; ++j)
+                if (j0 + j < kC) p.S[j0 + j][l] = r[j];
+            }
+          }
+        }
+        if (xgb) {
+          DCN_UNROLL_FULL
+          for (int j = 0; j < kC; ++j) {
+            float* tgt = xgb + p.soff[j][l];
+            store_as(tgt, load_as<C>(tgt) + p.wv[j][l] * d);
+          }
+        }
+      }
+    }
+    // The offset and mask gradients of the lanes: in segment order, as pass A.
+    if constexpr (kCoord) {
+      for (int64_t s = 0; s < n_segs; ++s) {
+        const Seg& sg = segs[s];
+        const SegPlan<D>& p = plan[s];
+        V S[kC];
+        for (int j = 0; j < kC; ++j) S[j] = load_as<V>(p.S[j]);
+        if (grad_mask) {
+          V v = V{};
+          for (int j = 0; j < kC; ++j) v += load_as<V>(p.wu[j]) * S[j];
+          float* am = acc_mask + (sg.mg * K + kpt) * kLanes;
+          store_as(am, load_as<V>(am) + v);
+        }
+        if (grad_offset) {
+          const V m = load_as<V>(p.m);
+          for (int a = 0; a < D; ++a) {
+            V dv = V{};
+            for (int j = 0; j < kC; ++j) dv += load_as<V>(p.dw[a][j]) * S[j];
+            float* ao = acc_off + ((sg.og * K + kpt) * D + a) * kLanes;
+            store_as(ao, load_as<V>(ao) + m * dv);
+          }
+        }
+      }
+    }
+  }
+  if constexpr (kCoord) {
+    // One (masked) vector store per gradient channel: a memcpy of 64 bytes compiled to `rep movsq` was ~10 %
+    // of this function (perf, edvr-64). Whole aligned lines are streamed past the cache (the rows are 4 *
+    // prod(y_size) bytes apart, for edvr-64 64 KB: all in one L1 set, and nothing here reads them again).
+    const __mmask16 lanes = static_cast<__mmask16>((1u << len) - 1u);
+    auto put = [&](float* dst, const float* src) {
+      const __m512 v = _mm512_load_ps(src);
+      if (len == kLanes && (reinterpret_cast<uintptr_t>(dst) & 63) == 0)
+        _mm512_stream_ps(dst, v);
+      else
+        _mm512_mask_storeu_ps(dst, lanes, v);
+    };
+    if (grad_offset)
+      for (int64_t ch = 0; ch < OG * K * D; ++ch)
+        put(grad_offset + (b * OG * K * D + ch) * sy + q0, acc_off + ch * kLanes);
+    if (grad_mask)
+      for (int64_t ch = 0; ch < MG * K; ++ch) put(grad_mask + (b * MG * K + ch) * sy + q0, acc_mask + ch * kLanes);
+  }
+}
+
+template <int D, int Bytes, bool kX, bool kCoord>
+void sample_tile(const SamplingGeometry<D>& g, const float* xt, const float* dcol, const float* offset,
+                 const float* mask, int64_t n0, int64_t nc, float* cols, float* grad_offset, float* grad_mask,
+                 float* xgt, uint8_t* marks, int64_t cpi, int64_t chunk) {
+  const int64_t W = Bytes / 4;
+  const int64_t n_segs = g.cx / W, sy = g.y_spatial(), sx = g.x_spatial(), cx = g.cx;
+  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
+  const int64_t K = g.kernel_points, OG = g.offset_groups, MG = g.mask_groups, rows = cxg * K;
+  const int64_t off_rows = OG * K * D, m_rows = mask ? MG * K : 0;
+  const int64_t ck = std::clamp<int64_t>(
+      kChunkBytes / std::max<int64_t>(1, (off_rows + m_rows) * int64_t(sizeof(float))) / kLanes * kLanes, kLanes,
+      kColChunk);
+  std::vector<char>& store = plan_storage();
+  const size_t seg_bytes = static_cast<size_t>(n_segs) * sizeof(Seg);
+  const size_t plan_bytes = static_cast<size_t>(n_segs) * sizeof(SegPlan<D>);
+  const size_t acc_bytes = static_cast<size_t>((OG * K * D + MG * K) * kLanes) * sizeof(float);
+  const size_t loc_bytes = static_cast<size_t>((off_rows + m_rows) * ck) * sizeof(float);
+  const size_t need = seg_bytes + plan_bytes + acc_bytes + loc_bytes + 5 * 64;
+  if (store.size() < need) store.resize(need);
+  auto align = [](char* p) { return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63}); };
+  Seg* segs = reinterpret_cast<Seg*>(align(store.data()));
+  SegPlan<D>* plan = reinterpret_cast<SegPlan<D>*>(align(reinterpret_cast<char*>(segs) + seg_bytes));
+  float* acc = reinterpret_cast<float*>(align(reinterpret_cast<char*>(plan) + plan_bytes));
+  float* off_loc = reinterpret_cast<float*>(align(reinterpret_cast<char*>(acc) + acc_bytes));
+  float* m_loc = off_loc + off_rows * ck;
+  for (int64_t s = 0; s < n_segs; ++s) {
+    const int64_t c0 = s * W, gi = c0 / cxg;
+    segs[s] = Seg{c0, c0 / per_og, c0 / per_mg, gi * rows + (c0 - gi * cxg)};
+  }
+  // Chunks of up to ck columns within one image, their offsets and masks copied to contiguous rows first
+  // (as the forward's sampler), then lane blocks ending at multiples of kLanes of the y positions.
+  for (int64_t i = 0; i < nc;) {
+    const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
+    const int64_t clen = std::min({ck - q % ck, nc - i, sy - q});
+    auto copy_rows = [&](const float* src, int64_t n_rows, float* dst) {
+      for (int64_t r = 0; r < n_rows; ++r) {
+        std::memcpy(dst + r * ck, src + r * sy + q, sizeof(float) * clen);
+        if (clen < ck) std::fill(dst + r * ck + clen, dst + (r + 1) * ck, 0.0f);
+      }
+    };
+    copy_rows(offset + b * off_rows * sy, off_rows, off_loc);
+    if (mask) copy_rows(mask + b * m_rows * sy, m_rows, m_loc);
+    const float* xb = xt ? xt + b * (sx + 1) * cx : nullptr;
+    float* xgb = xgt ? xgt + b * (sx + 1) * cx : nullptr;
+    uint8_t* mk = xgt ? marks + b * cpi : nullptr;
+    for (int64_t k = 0; k < clen;) {
+      const int64_t len = std::min(kLanes - (q + k) % kLanes, clen - k);
+      lane_block<D, Bytes, kX, kCoord>(g, xb, dcol, cols, grad_offset, grad_mask, xgb, mk, chunk, off_loc + k,
+                                       mask ? m_loc + k : nullptr, segs, n_segs, i + k, len, b, q + k, plan, acc, ck);
+      k += len;
+    }
+    i += clen;
+  }
+  _mm_sfence();  // the streamed gradient stores are ordered before anything that follows
+}
+
+template <int D, int Bytes>
+void sample_tile_any(const SamplingGeometry<D>& g, const float* xt, const float* dcol, const float* offset,
+                     const float* mask, int64_t n0, int64_t nc, float* cols, float* grad_offset, float* grad_mask,
+                     float* xgt, uint8_t* marks, int64_t cpi, int64_t chunk) {
+  const bool coord = grad_offset || grad_mask;
+  if (coord)
+    sample_tile<D, Bytes, true, true>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks, cpi,
+                                      chunk);
+  else if (cols)
+    sample_tile<D, Bytes, true, false>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks, cpi,
+                                       chunk);
+  else
+    sample_tile<D, Bytes, false, false>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt, marks,
+                                        cpi, chunk);
+}
+
+}  // namespace isa_avx512
+#pragma GCC pop_options
+#endif
+
+}  // namespace
+
+template <int D, typename T>
+bool small_groups_backward_applies(const SamplingGeometry<D>& g, bool has_offset) {
+#if DCN_SGB_X86
+  if (!std::is_same_v<T, float> || !has_offset) return false;
+  if (std::strcmp(gemm_isa_name(), "avx512") != 0) return false;
+  if (g.cx <= 0 || g.offset_groups <= 0 || g.mask_groups <= 0 || g.groups <= 0) return false;
+  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
+  const int64_t W = std::min({per_og, per_mg, cxg});
+  if (W <= 0 || per_og % W != 0 || per_mg % W != 0 || cxg % W != 0) return false;
+  const int64_t bytes = W * static_cast<int64_t>(sizeof(T));
+  if (bytes != 16 && bytes != 32 && bytes != 64) return false;
+  return (g.x_spatial() + 1) * g.cx < INT32_MAX;
+#else
+  (void)g, (void)has_offset;
+  return false;
+#endif
+}
+
+template <int D, typename T>
+void backward_small_groups(const SamplingGeometry<D>& g, const T* xt, const T* dcol, const T* offset, const T* mask,
+                           int64_t n0, int64_t nc, T* cols, T* grad_offset, T* grad_mask, T* xgt, uint8_t* marks,
+                           int64_t cpi, int64_t chunk) {
+#if DCN_SGB_X86
+  if constexpr (std::is_same_v<T, float>) {
+    const int64_t W = std::min({g.cx / g.offset_groups, g.cx / g.mask_groups, g.cx_per_group()});
+    switch (W * static_cast<int64_t>(sizeof(T))) {
+      case 16:
+        return isa_avx512::sample_tile_any<D, 16>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt,
+                                                  marks, cpi, chunk);
+      case 32:
+        return isa_avx512::sample_tile_any<D, 32>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt,
+                                                  marks, cpi, chunk);
+      default:
+        return isa_avx512::sample_tile_any<D, 64>(g, xt, dcol, offset, mask, n0, nc, cols, grad_offset, grad_mask, xgt,
+                                                  marks, cpi, chunk);
+    }
+  }
+#endif
+  (void)g, (void)xt, (void)dcol, (void)offset, (void)mask, (void)n0, (void)nc, (void)cols, (void)grad_offset;
+  (void)grad_mask, (void)xgt, (void)marks, (void)cpi, (void)chunk;
+}
+
+#define DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(D, T)                                                             \
+  template bool small_groups_backward_applies<D, T>(const SamplingGeometry<D>&, bool);                          \
+  template void backward_small_groups<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
+                                            int64_t, int64_t, T*, T*, T*, T*, uint8_t*, int64_t, int64_t);
+DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(1, float)
+DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(2, float)
+DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(3, float)
+DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(1, double)
+DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(2, double)
+DCN_INSTANTIATE_SMALL_GROUPS_BACKWARD(3, double)
+
+}  // namespace dcn::cpu
