@@ -177,6 +177,9 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
 void RegisterDeformConv(Napi::Env env, Napi::Object exports) {
   exports.Set("deformConvForward", Napi::Function::New(env, DeformConvForward, "deformConvForward"));
   exports.Set("deformConvBackward", Napi::Function::New(env, DeformConvBackward, "deformConvBackward"));
+  // The ops layer passes the params packed (a Float64Array) only to addons that say they read them; an
+  // older addon (the benchmark's --compare) gets the object.
+  exports.Set("packedDeformConvParams", Napi::Boolean::New(env, true));
 }
 
 }  // namespace dcn::napi

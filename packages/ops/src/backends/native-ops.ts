@@ -16,8 +16,13 @@ import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelBackend, Kernel
 /** @internal The binding exports this adapter calls. */
 export type NativeOpsBinding = Pick<
   NativeBinding,
-  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'
+  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward' | 'packedDeformConvParams'
 >;
+
+/** The params as `b` reads them: packed where it says so, else the object (an older addon: bench --compare). */
+function paramsFor(b: NativeOpsBinding, params: NativeDeformConvParams) {
+  return b.packedDeformConvParams === true ? packDeformConvParams(params) : params;
+}
 
 /** @internal What a device brings to the adapter. */
 export interface NativeOpsDevice {
@@ -57,7 +62,7 @@ export function nativeOps(
       const b = dev.binding('deformConv');
       const out = like(input, outShape);
       const r = b.deformConvForward(
-        packDeformConvParams(params),
+        paramsFor(b, params),
         view(input),
         view(weight),
         viewOrNull(offset),
@@ -92,7 +97,7 @@ export function nativeOps(
       const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
       const gBias = grad(needsGrad.bias, biasShape);
       const r = b.deformConvBackward(
-        packDeformConvParams(params),
+        paramsFor(b, params),
         view(input),
         view(weight),
         viewOrNull(offset),

@@ -263,6 +263,8 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   /** Threads used by CPU kernels (default: hardware concurrency, or TVDCN_NUM_THREADS). */
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** True where deformConvForward/Backward read packed params ({@link NativePackedDeformConvParams}). */
+  packedDeformConvParams?: boolean;
   deformConvForward(
     params: NativeDeformConvParams | NativePackedDeformConvParams,
     input: NativeTensor,

@@ -231,6 +231,7 @@ export function createWasmBinding(mod: TvdcnWasmModule, hardwareConcurrency: num
   if (!threaded) check(mod._tvdcn_set_num_threads(1));
   return {
     abiVersion: () => mod._tvdcn_abi_version(),
+    packedDeformConvParams: true, // paramsArray reads both forms
     buildInfo: (): NativeBuildInfo => ({
       withCuda: false,
       cudaVersion: -1,

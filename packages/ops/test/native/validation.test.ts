@@ -480,6 +480,9 @@ describe.runIf(addonBuilt)('deformConvForward with packed params', () => {
     run(p, packDeformConvParams(p.params)); // the queue is off (loadNative): the work ran at the call
     expect(Array.from(p.output.data as Float64Array)).toEqual(Array.from(a.output.data as Float64Array));
   });
+  it('says it reads packed params (the ops layer packs them only for an addon that does)', () => {
+    expect(b.packedDeformConvParams).toBe(true);
+  });
   const cases: [string, (f: Float64Array) => Float64Array, RegExp, string][] = [
     [
       'too short',
