@@ -67,6 +67,23 @@ inline bool gemm16_register_staged() {
   return on;
 }
 
+// How the float32 tensor-core GEMM converts its operands to TF32 (NOTE [ TF32 split at staging ] in
+// gemm_kernel.cuh), from the environment variable TVDCN_CUDA_TF32_SPLIT (read once; an A/B switch for
+// benchmarks of one binary on one machine): kOn (default) once per K step into a shared fragment buffer,
+// 3xTF32 at 128 x 128 tiles; kWide (`wide`) the same with 3xTF32 at 128 x 256 tiles and a 2-stage ring;
+// kOff (`off`) in every warp at each fragment read, as before. All give bitwise the same results for
+// the same tile (the same TF32 values and products in the same order).
+enum class Tf32Split { kOff = 0, kOn = 1, kWide = 2 };
+inline Tf32Split gemm_tf32_split() {
+  static const Tf32Split mode = [] {
+    const char* e = std::getenv("TVDCN_CUDA_TF32_SPLIT");
+    if (e != nullptr && std::strcmp(e, "off") == 0) return Tf32Split::kOff;
+    if (e != nullptr && std::strcmp(e, "wide") == 0) return Tf32Split::kWide;
+    return Tf32Split::kOn;
+  }();
+  return mode;
+}
+
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
 // kAuto (default) where it measured faster than im2col + GEMM (half types in 3D, a grid of at least
 // half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks

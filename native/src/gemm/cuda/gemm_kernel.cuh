@@ -690,18 +690,39 @@ __device__ __forceinline__ void cp_async_wait() {
 }
 
 // The float32-input twin of gemm_mma_kernel: operands go global -> shared with cp.async (4 bytes per
-// element, so any stride and alignment works) through a 3-stage ring, so loads of the next two K steps
-// are in flight while the tensor cores work on the current one, with one barrier per K step and no
-// register staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
-template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
+// element, so any stride and alignment works) through a ring of STAGES K steps, so loads of the next
+// STAGES - 1 K steps are in flight while the tensor cores work on the current one, with no register
+// staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
+// NOTE [ TF32 split at staging ]
+// Without SPLIT every warp converts the elements of its fragments when it reads them (2 cvt + 1
+// subtract per element in 3xTF32, 1 cvt in TF32), and each element of A is read by 4 warps, of B by 2:
+// ncu found the TF32 products bound by instruction issue and latency in that path (docs/cuda.md,
+// session 6). With SPLIT the block converts each landed K step once, into a second shared buffer in
+// fragment order: for every m16 x k8 piece of A, lane l's four TF32 words (a0..a3) as one 16-byte
+// entry (and in 3xTF32 the four remainders in a second plane); for every k8 x n8 piece of B, lane l's
+// (b0, b1) [and their remainders] as one 8-byte [16-byte] entry. The fragment reads are then one
+// 16-byte load per A piece and plane and one 8/16-byte load per B piece, no conversions; the values,
+// and the products in their order, are the same as without SPLIT (bitwise the same results). It costs
+// one more barrier per K step (the fragment buffer is single: written after everyone has finished the
+// previous step) and (BM + BN) x 128 bytes of shared memory per plane.
+template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD, int STAGES = 3,
+          bool SPLIT = false>
 __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
-  constexpr int BK = 32, STAGES = 3;
+  constexpr int BK = 32;
   constexpr int MI = BM / 32, NI = BN / 32;  // warps 2 x 4, warp tile BM/2 x BN/4
+  constexpr bool X3 = KIND == MmaKind::kTf32x3;
   using ATile = std::conditional_t<AKC, SmemTile<float, BM, BK, 4>, SmemTile<float, BK, BM, 8>>;
   using BTile = std::conditional_t<BNC, SmemTile<float, BK, BN, 8>, SmemTile<float, BN, BK, 4>>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   ATile* As = reinterpret_cast<ATile*>(smem_raw);
   BTile* Bs = reinterpret_cast<BTile*>(smem_raw + STAGES * sizeof(ATile));
+  // SPLIT: the fragment buffer after the ring. KS k8 pieces per K step; piece (mt, ks) of A is entry
+  // mt * KS + ks (32 lanes each), piece (nt, ks) of B likewise.
+  constexpr int KS = BK / 8, UA = BM / 16 * KS, UB = BN / 8 * KS;
+  using BFrag = std::conditional_t<X3, uint4, uint2>;  // (b0, b1[, small b0, small b1])
+  [[maybe_unused]] uint4* Fa = reinterpret_cast<uint4*>(smem_raw + STAGES * (sizeof(ATile) + sizeof(BTile)));
+  [[maybe_unused]] uint4* Fas = Fa + UA * 32;  // 3xTF32: the remainders of A
+  [[maybe_unused]] BFrag* Fb = reinterpret_cast<BFrag*>(Fa + (X3 ? 2 : 1) * UA * 32);
   auto a_at = [&](int st, int m, int k) -> float& {
     if constexpr (AKC)
       return As[st].v[m][k];
@@ -793,6 +814,68 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
     __syncthreads();              // everyone's have, and everyone is done with step kt - 1
     issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
     const int st = static_cast<int>(kt % STAGES);
+    if constexpr (SPLIT) {
+      // NOTE [ TF32 split at staging ]: warp w converts pieces w, w + 8, ... of A and of B; the reads
+      // follow the fragment pattern (conflict-free through the paddings), the writes are lane-contiguous.
+#pragma unroll
+      for (int p = 0; p < UA / 8; ++p) {
+        const int u = warp + p * 8, m = (u / KS) * 16 + g, k = (u % KS) * 8 + q;
+        const float v0 = a_at(st, m, k), v1 = a_at(st, m + 8, k), v2 = a_at(st, m, k + 4),
+                    v3 = a_at(st, m + 8, k + 4);
+        const uint4 big = make_uint4(to_tf32(v0), to_tf32(v1), to_tf32(v2), to_tf32(v3));
+        Fa[u * 32 + lane] = big;
+        if constexpr (X3) {
+          Fas[u * 32 + lane] =
+              make_uint4(to_tf32(v0 - __uint_as_float(big.x)), to_tf32(v1 - __uint_as_float(big.y)),
+                         to_tf32(v2 - __uint_as_float(big.z)), to_tf32(v3 - __uint_as_float(big.w)));
+        }
+      }
+#pragma unroll
+      for (int p = 0; p < UB / 8; ++p) {
+        const int u = warp + p * 8, n = (u / KS) * 8 + g, k = (u % KS) * 8 + q;
+        const float v0 = b_at(st, k, n), v1 = b_at(st, k + 4, n);
+        const uint32_t b0 = to_tf32(v0), b1 = to_tf32(v1);
+        if constexpr (X3) {
+          Fb[u * 32 + lane] =
+              make_uint4(b0, b1, to_tf32(v0 - __uint_as_float(b0)), to_tf32(v1 - __uint_as_float(b1)));
+        } else {
+          Fb[u * 32 + lane] = make_uint2(b0, b1);
+        }
+      }
+      __syncthreads();  // the pieces are written; the ring stage st is no longer read
+#pragma unroll
+      for (int ks = 0; ks < KS; ++ks) {
+        uint32_t bf[NI][2], bs[NI][2];
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+          const BFrag e = Fb[((wn / 8 + j) * KS + ks) * 32 + lane];
+          bf[j][0] = e.x;
+          bf[j][1] = e.y;
+          if constexpr (X3) {
+            bs[j][0] = e.z;
+            bs[j][1] = e.w;
+          }
+        }
+#pragma unroll
+        for (int i = 0; i < MI; ++i) {
+          const int u = (wm / 16 + i) * KS + ks;
+          const uint4 ea = Fa[u * 32 + lane];
+          const uint32_t af[4] = {ea.x, ea.y, ea.z, ea.w};
+          if constexpr (X3) {
+            const uint4 es = Fas[u * 32 + lane];
+            const uint32_t as[4] = {es.x, es.y, es.z, es.w};
+            // The order of gemm_mma_async_kernel without SPLIT: small x big, big x small, big x big.
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
+          }
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
+        }
+      }
+      continue;
+    }
 #pragma unroll
     for (int ks = 0; ks < BK; ks += 8) {
       // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
@@ -827,7 +910,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
     }
   }
   cp_async_wait<0>();
-  if constexpr (KIND == MmaKind::kTf32x3 && BN > 128) {
+  if constexpr (KIND == MmaKind::kTf32x3 && BN > 128 && !SPLIT) {
     // Element by element: with the pair epilogue this instantiation (254 registers) spills in the main
     // loop, and its products with K = 128-512 measured 1.02-1.07x slower (docs/cuda.md, Session 6).
 #pragma unroll
@@ -845,12 +928,13 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
   }
 }
 
-// Dynamic shared memory of gemm_mma_async_kernel.
-template <int BM, int BN, bool AKC, bool BNC>
+// Dynamic shared memory of gemm_mma_async_kernel: the ring, and with SPLIT the fragment buffer (one
+// 4-byte word per element and plane: two planes in 3xTF32).
+template <int BM, int BN, bool AKC, bool BNC, int STAGES = 3, bool SPLIT = false, bool X3 = false>
 constexpr int async_smem_bytes() {
   constexpr int a = AKC ? BM * (32 + 4) : 32 * (BM + 8);
   constexpr int b = BNC ? 32 * (BN + 8) : BN * (32 + 4);
-  return 3 * 4 * (a + b);
+  return STAGES * 4 * (a + b) + (SPLIT ? (X3 ? 2 : 1) * 4 * 32 * (BM + BN) : 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1084,7 +1168,23 @@ struct MmaAsyncPick {
       DCN_CUDA_CHECK(cudaGetDevice(&device));
       const int sms = multiprocessor_count(device);
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
-      if (d.M <= 64) {
+      const Tf32Split split = gemm_tf32_split();
+      constexpr bool X3 = KIND == MmaKind::kTf32x3;
+      if (split != Tf32Split::kOff) {
+        // NOTE [ TF32 split at staging ]. TF32: the tiles below with a 3-stage ring (128 x 256: 210 KB).
+        // 3xTF32 (two planes): 128 x 128 with 3 stages, or (kWide) 128 x 256 with 2 stages (204 KB).
+        if (d.M <= 64) {
+          launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD, 3, true>, d, 64, 128, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC, 3, true, X3>());
+        } else if (gemm_wide_tiles() && wide >= sms && (!X3 || split == Tf32Split::kWide)) {
+          constexpr int kStages = X3 ? 2 : 3;
+          launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD, kStages, true>, d, 128, 256, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC, kStages, true, X3>());
+        } else {
+          launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD, 3, true>, d, 128, 128, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC, 3, true, X3>());
+        }
+      } else if (d.M <= 64) {
         launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_async_kernel",
                async_smem_bytes<64, 128, AKC, BNC>());
       } else if (gemm_wide_tiles() && wide >= sms) {
