@@ -702,9 +702,10 @@ __device__ __forceinline__ void cp_async_wait() {
 // entry (and in 3xTF32 the four remainders in a second plane); for every k8 x n8 piece of B, lane l's
 // (b0, b1) [and their remainders] as one 8-byte [16-byte] entry. The fragment reads are then one
 // 16-byte load per A piece and plane and one 8/16-byte load per B piece, no conversions; the values,
-// and the products in their order, are the same as without SPLIT (bitwise the same results). It costs
-// one more barrier per K step (the fragment buffer is single: written after everyone has finished the
-// previous step) and (BM + BN) x 128 bytes of shared memory per plane.
+// and the products in their order, are the same as without SPLIT (bitwise the same results). The ring
+// has 2 stages and there are two fragment buffers, so step kt + 1 is converted while step kt's products
+// run, with one barrier per K step; 2 x (BM + BN) x 128 bytes of shared memory per plane. Off by default:
+// measured slower than converting at each read (docs/cuda.md, session 7, helper k12b).
 template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD, int STAGES = 3,
           bool SPLIT = false>
 __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
@@ -720,9 +721,12 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
   // mt * KS + ks (32 lanes each), piece (nt, ks) of B likewise.
   constexpr int KS = BK / 8, UA = BM / 16 * KS, UB = BN / 8 * KS;
   using BFrag = std::conditional_t<X3, uint4, uint2>;  // (b0, b1[, small b0, small b1])
-  [[maybe_unused]] uint4* Fa = reinterpret_cast<uint4*>(smem_raw + STAGES * (sizeof(ATile) + sizeof(BTile)));
-  [[maybe_unused]] uint4* Fas = Fa + UA * 32;  // 3xTF32: the remainders of A
-  [[maybe_unused]] BFrag* Fb = reinterpret_cast<BFrag*>(Fa + (X3 ? 2 : 1) * UA * 32);
+  // Two fragment buffers (K steps kt and kt + 1), each: A's big parts, [A's remainders,] B's entries.
+  constexpr int kFragBytes = (X3 ? 2 : 1) * UA * 32 * 16 + UB * 32 * static_cast<int>(sizeof(BFrag));
+  unsigned char* const frag_base = smem_raw + STAGES * (sizeof(ATile) + sizeof(BTile));
+  auto fa = [&](int buf) { return reinterpret_cast<uint4*>(frag_base + buf * kFragBytes); };
+  auto fas = [&](int buf) { return fa(buf) + UA * 32; };
+  auto fb = [&](int buf) { return reinterpret_cast<BFrag*>(fa(buf) + (X3 ? 2 : 1) * UA * 32); };
   auto a_at = [&](int st, int m, int k) -> float& {
     if constexpr (AKC)
       return As[st].v[m][k];
@@ -807,16 +811,19 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
 #pragma unroll
       for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
 
-#pragma unroll
-  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
-  for (int64_t kt = 0; kt < ktiles; ++kt) {
-    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
-    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
-    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
-    const int st = static_cast<int>(kt % STAGES);
-    if constexpr (SPLIT) {
-      // NOTE [ TF32 split at staging ]: warp w converts pieces w, w + 8, ... of A and of B; the reads
-      // follow the fragment pattern (conflict-free through the paddings), the writes are lane-contiguous.
+  if constexpr (SPLIT) {
+    // NOTE [ TF32 split at staging ]: a 2-stage ring and two fragment buffers, one barrier per K step.
+    // In step kt: K step kt + 1 has landed (wait + barrier), K step kt + 2 is issued into the ring stage
+    // that step kt occupied (converted in step kt - 1), step kt + 1 is converted into the other fragment
+    // buffer while (in other warps, and after it in this one) the products of step kt run on this one.
+    static_assert(STAGES == 2, "the split pipeline converts one step ahead of a 2-stage ring");
+    // Warp w converts pieces w, w + 8, ... of A and of B of ring stage st into fragment buffer buf; the
+    // reads follow the fragment pattern (conflict-free through the paddings), the writes are
+    // lane-contiguous.
+    auto convert = [&](int st, int buf) {
+      uint4* Fa = fa(buf);
+      uint4* Fas = fas(buf);
+      BFrag* Fb = fb(buf);
 #pragma unroll
       for (int p = 0; p < UA / 8; ++p) {
         const int u = warp + p * 8, m = (u / KS) * 16 + g, k = (u % KS) * 8 + q;
@@ -842,7 +849,23 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
           Fb[u * 32 + lane] = make_uint2(b0, b1);
         }
       }
-      __syncthreads();  // the pieces are written; the ring stage st is no longer read
+    };
+    issue(0, 0);
+    issue(1, 1);
+    if (ktiles > 0) {
+      cp_async_wait<1>();
+      __syncthreads();
+      convert(0, 0);
+    }
+    for (int64_t kt = 0; kt < ktiles; ++kt) {
+      const int buf = static_cast<int>(kt & 1);
+      cp_async_wait<0>();  // this thread's copies of step kt + 1 have landed
+      __syncthreads();     // everyone's have; fragments of kt are written; everyone is done with kt - 1
+      issue(kt + 2, buf);  // into the stage of step kt, converted in step kt - 1
+      if (kt + 1 < ktiles) convert(buf ^ 1, buf ^ 1);
+      const uint4* Fa = fa(buf);
+      const uint4* Fas = fas(buf);
+      const BFrag* Fb = fb(buf);
 #pragma unroll
       for (int ks = 0; ks < KS; ++ks) {
         uint32_t bf[NI][2], bs[NI][2];
@@ -864,7 +887,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
           if constexpr (X3) {
             const uint4 es = Fas[u * 32 + lane];
             const uint32_t as[4] = {es.x, es.y, es.z, es.w};
-            // The order of gemm_mma_async_kernel without SPLIT: small x big, big x small, big x big.
+            // The order of the kernel without SPLIT: small x big, big x small, big x big.
 #pragma unroll
             for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
 #pragma unroll
@@ -874,8 +897,15 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
           for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
         }
       }
-      continue;
     }
+  } else {
+#pragma unroll
+  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
+    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
+    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
+    const int st = static_cast<int>(kt % STAGES);
 #pragma unroll
     for (int ks = 0; ks < BK; ks += 8) {
       // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
@@ -909,6 +939,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
       }
     }
   }
+  }
   cp_async_wait<0>();
   if constexpr (KIND == MmaKind::kTf32x3 && BN > 128 && !SPLIT) {
     // Element by element: with the pair epilogue this instantiation (254 registers) spills in the main
@@ -934,7 +965,7 @@ template <int BM, int BN, bool AKC, bool BNC, int STAGES = 3, bool SPLIT = false
 constexpr int async_smem_bytes() {
   constexpr int a = AKC ? BM * (32 + 4) : 32 * (BM + 8);
   constexpr int b = BNC ? 32 * (BN + 8) : BN * (32 + 4);
-  return STAGES * 4 * (a + b) + (SPLIT ? (X3 ? 2 : 1) * 4 * 32 * (BM + BN) : 0);
+  return STAGES * 4 * (a + b) + (SPLIT ? 2 * (X3 ? 2 : 1) * 4 * 32 * (BM + BN) : 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1171,18 +1202,22 @@ struct MmaAsyncPick {
       const Tf32Split split = gemm_tf32_split();
       constexpr bool X3 = KIND == MmaKind::kTf32x3;
       if (split != Tf32Split::kOff) {
-        // NOTE [ TF32 split at staging ]. TF32: the tiles below with a 3-stage ring (128 x 256: 210 KB).
-        // 3xTF32 (two planes): 128 x 128 with 3 stages, or (kWide) 128 x 256 with 2 stages (204 KB).
+        // NOTE [ TF32 split at staging ]: a 2-stage ring and two fragment buffers. TF32 at 128 x 256
+        // (206 KB) where the wide tiles apply, unless kNarrow; 3xTF32 (two planes) at 128 x 128 (200 KB).
         if (d.M <= 64) {
-          launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD, 3, true>, d, 64, 128, s,
-                 "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC, 3, true, X3>());
-        } else if (gemm_wide_tiles() && wide >= sms && (!X3 || split == Tf32Split::kWide)) {
-          constexpr int kStages = X3 ? 2 : 3;
-          launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD, kStages, true>, d, 128, 256, s,
-                 "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC, kStages, true, X3>());
+          launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD, 2, true>, d, 64, 128, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC, 2, true, X3>());
+        } else if constexpr (!X3) {
+          if (gemm_wide_tiles() && wide >= sms && split != Tf32Split::kNarrow) {
+            launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD, 2, true>, d, 128, 256, s,
+                   "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC, 2, true, X3>());
+          } else {
+            launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2, true>, d, 128, 128, s,
+                   "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC, 2, true, X3>());
+          }
         } else {
-          launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD, 3, true>, d, 128, 128, s,
-                 "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC, 3, true, X3>());
+          launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2, true>, d, 128, 128, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC, 2, true, X3>());
         }
       } else if (d.M <= 64) {
         launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_async_kernel",
