@@ -704,9 +704,10 @@ __device__ __forceinline__ void cp_async_wait() {
 // 16-byte load per A piece and plane and one 8/16-byte load per B piece, no conversions; the values,
 // and the products in their order, are the same as without SPLIT (bitwise the same results). The ring
 // has 2 stages and there are two fragment buffers, so step kt + 1 is converted while step kt's products
-// run, with one barrier per K step; 2 x (BM + BN) x 128 bytes of shared memory per plane. Used by default
-// only for the 3xTF32 products where it measured faster (Tf32Split::kAuto: the weight gradient's, and
-// K <= 64); elsewhere slower than converting at each read (docs/cuda.md, session 7, helper k12b).
+// run, with one barrier per K step; 2 x (BM + BN) x 128 bytes of shared memory per plane. Off by default
+// (TVDCN_CUDA_TF32_SPLIT=on|narrow): measured slower than converting at each read for TF32 (0.66-0.92x)
+// and, for 3xTF32, no faster than the same kernel without it at the same tile (docs/cuda.md, session 7,
+// helper k12b).
 template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD, int STAGES = 3,
           bool SPLIT = false>
 __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
@@ -1202,10 +1203,10 @@ struct MmaAsyncPick {
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       const Tf32Split split = gemm_tf32_split();
       constexpr bool X3 = KIND == MmaKind::kTf32x3;
-      // kAuto: 3xTF32 products with M > 64 and a folded K (the weight gradient) or K <= 64, where the
-      // split at 128 x 128 measured 1.10-1.31x faster than the old kernel (docs/cuda.md, session 7, k12b).
-      const bool auto_split = X3 && d.M > 64 && (KFOLD || d.K <= 64);
-      if (split == Tf32Split::kOn || split == Tf32Split::kNarrow || (split == Tf32Split::kAuto && auto_split)) {
+      // 3xTF32 with a folded K (the weight gradient) or K <= 128: 128 x 128 tiles measured 1.06-1.33x
+      // faster than 128 x 256 (docs/cuda.md, session 7, helper k12b, run 3).
+      const bool narrow_x3 = X3 && (KFOLD || d.K <= 128);
+      if (split != Tf32Split::kOff) {
         // NOTE [ TF32 split at staging ]: a 2-stage ring and two fragment buffers. TF32 at 128 x 256
         // (206 KB) where the wide tiles apply, unless kNarrow; 3xTF32 (two planes) at 128 x 128 (200 KB).
         if (d.M <= 64) {
@@ -1226,7 +1227,7 @@ struct MmaAsyncPick {
       } else if (d.M <= 64) {
         launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_async_kernel",
                async_smem_bytes<64, 128, AKC, BNC>());
-      } else if (gemm_wide_tiles() && wide >= sms) {
+      } else if (gemm_wide_tiles() && wide >= sms && !narrow_x3) {
         launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s, "gemm_mma_async_kernel",
                async_smem_bytes<128, 256, AKC, BNC>());
       } else {
