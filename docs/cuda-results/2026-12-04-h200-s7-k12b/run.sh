@@ -4,7 +4,8 @@
 # cuda-tests.mjs = this branch's bundles (scripts/gpu-check.sh), torch_bench.py, ab.py, sanitize-on-gpu.sh.
 # One binary, sides by TVDCN_CUDA_TF32_SPLIT: O = off (the old fragment-path conversion), S = on (split at
 # staging), W = wide (run 1's binary: 3xTF32 at 128 x 256 with a 2-stage ring), N = narrow (run 2's binary:
-# TF32 at 128 x 128 too), A = auto (run 3's binary: the default). Tests and memcheck run with K12B_TEST_SPLIT (default on).
+# TF32 at 128 x 128 too), A = auto (run 3's binary: the default), F = the final tree (run 4), X = F with
+# TVDCN_CUDA_GEMM_X3_TILES=wide (main's tile choice). Tests and memcheck run with K12B_TEST_SPLIT (default on).
 # carry [".device", ".gpu-k12b"]; command: bash .gpu-k12b/run.sh
 #   K12B_PARTS=tests,bench,torch,memcheck  K12B_SIDES="O S W O S"  K12B_ONLY=<shapes>  K12B_VARIANTS=fp32,tf32
 set -u
@@ -29,15 +30,16 @@ if [[ ,$PARTS, == *,bench,* ]]; then
   declare -A n
   for side in $SIDES; do
     n[$side]=$(( ${n[$side]:-0} + 1 )); tag=$side${n[$side]}
-    case $side in O) m=off ;; S) m=on ;; W) m=wide ;; N) m=narrow ;; A) m=auto ;; esac
+    x=default; case $side in O) m=off ;; S) m=on ;; W) m=wide ;; N) m=narrow ;; A) m=auto ;; F) m=off ;; X) m=off; x=wide ;; esac
     mkdir -p $T/$tag
-    TVDCN_CUDA_TF32_SPLIT=$m OUT=$T/$tag timeout ${K12B_BENCH_LIMIT:-100} node $G/cuda-bench.mjs --only "$ONLY" --variants "$VARS" ${K12B_BENCH_ARGS:-} > $T/bench-$tag.log 2>&1
+    TVDCN_CUDA_GEMM_X3_TILES=$x TVDCN_CUDA_TF32_SPLIT=$m OUT=$T/$tag timeout ${K12B_BENCH_LIMIT:-100} node $G/cuda-bench.mjs --only "$ONLY" --variants "$VARS" ${K12B_BENCH_ARGS:-} > $T/bench-$tag.log 2>&1
     echo "bench $tag ($m) rc=$? at $((SECONDS - t0)) s"
   done
   list() { ls $T/bench-$1[0-9].log 2>/dev/null | paste -sd, ; }
   { echo "## O = split off (old kernel), S = split on (default)"; python3 $G/ab.py $(list O) $(list S)
     if [[ " $SIDES " == *" W "* ]]; then echo; echo "## O = split off, W = split wide"; python3 $G/ab.py $(list O) $(list W); fi
     if [[ " $SIDES " == *" A "* ]]; then echo; echo "## O = split off, A = auto (the default of run 3's binary)"; python3 $G/ab.py $(list O) $(list A); fi
+    if [[ " $SIDES " == *" F "* ]]; then echo; echo "## X = final tree with TVDCN_CUDA_GEMM_X3_TILES=wide (main's tiles), F = final tree"; python3 $G/ab.py $(list X) $(list F); fi
     if [[ " $SIDES " == *" N "* ]]; then echo; echo "## O = split off, N = split narrow"; python3 $G/ab.py $(list O) $(list N); fi
   } > $R/ab.md 2>&1
   grep -E '\| fwd \||gemm' $R/ab.md | head -80

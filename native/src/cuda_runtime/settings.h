@@ -85,6 +85,16 @@ inline Tf32Split gemm_tf32_split() {
   return mode;
 }
 
+// Whether the 3xTF32 products with a folded K or K <= 128 keep 128 x 256 tiles (as before session 7)
+// instead of 128 x 128: the environment variable TVDCN_CUDA_GEMM_X3_TILES=wide (read once; an A/B switch).
+inline bool gemm_x3_wide_always() {
+  static const bool on = [] {
+    const char* e = std::getenv("TVDCN_CUDA_GEMM_X3_TILES");
+    return e != nullptr && std::strcmp(e, "wide") == 0;
+  }();
+  return on;
+}
+
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
 // kAuto (default) where it measured faster than im2col + GEMM (half types in 3D, a grid of at least
 // half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks

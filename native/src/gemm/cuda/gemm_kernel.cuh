@@ -1205,7 +1205,8 @@ struct MmaAsyncPick {
       constexpr bool X3 = KIND == MmaKind::kTf32x3;
       // 3xTF32 with a folded K (the weight gradient) or K <= 128: 128 x 128 tiles measured 1.06-1.33x
       // faster than 128 x 256 (docs/cuda.md, session 7, helper k12b, run 3).
-      const bool narrow_x3 = X3 && (KFOLD || d.K <= 128);
+      // (TVDCN_CUDA_GEMM_X3_TILES=wide: 128 x 256 for these too, as before; an A/B switch.)
+      const bool narrow_x3 = X3 && (KFOLD || d.K <= 128) && !gemm_x3_wide_always();
       if (split != Tf32Split::kOff) {
         // NOTE [ TF32 split at staging ]: a 2-stage ring and two fragment buffers. TF32 at 128 x 256
         // (206 KB) where the wide tiles apply, unless kNarrow; 3xTF32 (two planes) at 128 x 128 (200 KB).
