@@ -829,14 +829,12 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
 #pragma unroll
       for (int p = 0; p < UA / 8; ++p) {
         const int u = warp + p * 8, m = (u / KS) * 16 + g, k = (u % KS) * 8 + q;
-        const float v0 = a_at(st, m, k), v1 = a_at(st, m + 8, k), v2 = a_at(st, m, k + 4),
-                    v3 = a_at(st, m + 8, k + 4);
+        const float v0 = a_at(st, m, k), v1 = a_at(st, m + 8, k), v2 = a_at(st, m, k + 4), v3 = a_at(st, m + 8, k + 4);
         const uint4 big = make_uint4(to_tf32(v0), to_tf32(v1), to_tf32(v2), to_tf32(v3));
         Fa[u * 32 + lane] = big;
         if constexpr (X3) {
-          Fas[u * 32 + lane] =
-              make_uint4(to_tf32(v0 - __uint_as_float(big.x)), to_tf32(v1 - __uint_as_float(big.y)),
-                         to_tf32(v2 - __uint_as_float(big.z)), to_tf32(v3 - __uint_as_float(big.w)));
+          Fas[u * 32 + lane] = make_uint4(to_tf32(v0 - __uint_as_float(big.x)), to_tf32(v1 - __uint_as_float(big.y)),
+                                          to_tf32(v2 - __uint_as_float(big.z)), to_tf32(v3 - __uint_as_float(big.w)));
         }
       }
 #pragma unroll
@@ -845,8 +843,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
         const float v0 = b_at(st, k, n), v1 = b_at(st, k + 4, n);
         const uint32_t b0 = to_tf32(v0), b1 = to_tf32(v1);
         if constexpr (X3) {
-          Fb[u * 32 + lane] =
-              make_uint4(b0, b1, to_tf32(v0 - __uint_as_float(b0)), to_tf32(v1 - __uint_as_float(b1)));
+          Fb[u * 32 + lane] = make_uint4(b0, b1, to_tf32(v0 - __uint_as_float(b0)), to_tf32(v1 - __uint_as_float(b1)));
         } else {
           Fb[u * 32 + lane] = make_uint2(b0, b1);
         }
@@ -902,45 +899,45 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
     }
   } else {
 #pragma unroll
-  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
-  for (int64_t kt = 0; kt < ktiles; ++kt) {
-    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
-    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
-    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
-    const int st = static_cast<int>(kt % STAGES);
+    for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
+    for (int64_t kt = 0; kt < ktiles; ++kt) {
+      cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
+      __syncthreads();              // everyone's have, and everyone is done with step kt - 1
+      issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
+      const int st = static_cast<int>(kt % STAGES);
 #pragma unroll
-    for (int ks = 0; ks < BK; ks += 8) {
-      // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
-      uint32_t bf[NI][2], bs[NI][2];
+      for (int ks = 0; ks < BK; ks += 8) {
+        // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
+        uint32_t bf[NI][2], bs[NI][2];
 #pragma unroll
-      for (int j = 0; j < NI; ++j)
+        for (int j = 0; j < NI; ++j)
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          const float v = b_at(st, ks + q + r * 4, wn + j * 8 + g);
-          bf[j][r] = to_tf32(v);
-          if constexpr (KIND == MmaKind::kTf32x3) bs[j][r] = to_tf32(v - __uint_as_float(bf[j][r]));
+          for (int r = 0; r < 2; ++r) {
+            const float v = b_at(st, ks + q + r * 4, wn + j * 8 + g);
+            bf[j][r] = to_tf32(v);
+            if constexpr (KIND == MmaKind::kTf32x3) bs[j][r] = to_tf32(v - __uint_as_float(bf[j][r]));
+          }
+#pragma unroll
+        for (int i = 0; i < MI; ++i) {
+          uint32_t af[4], as[4];
+#pragma unroll
+          for (int r = 0; r < 4; ++r) {
+            const float v = a_at(st, wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
+            af[r] = to_tf32(v);
+            if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
+          }
+          // Three passes over j, so NI independent accumulators separate dependent products.
+          if constexpr (KIND == MmaKind::kTf32x3) {
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
+          }
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
         }
-#pragma unroll
-      for (int i = 0; i < MI; ++i) {
-        uint32_t af[4], as[4];
-#pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          const float v = a_at(st, wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
-          af[r] = to_tf32(v);
-          if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
-        }
-        // Three passes over j, so NI independent accumulators separate dependent products.
-        if constexpr (KIND == MmaKind::kTf32x3) {
-#pragma unroll
-          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
-#pragma unroll
-          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
-        }
-#pragma unroll
-        for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
       }
     }
-  }
   }
   cp_async_wait<0>();
   if constexpr (KIND == MmaKind::kTf32x3 && BN > 128 && !SPLIT) {
