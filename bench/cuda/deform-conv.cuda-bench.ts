@@ -56,6 +56,7 @@ const VARIANTS: Variant[] = [
   { label: 'fp16 unfused', dtype: 'float16', fused: false },
   { label: 'fp16 fused', dtype: 'float16', fused: 'force' },
   { label: 'tf32 128x128', dtype: 'float32', matmul: 'tf32', wide: false, optional: true },
+  { label: 'fp32 128x128', dtype: 'float32', matmul: 'tf32x3', wide: false, optional: true },
   { label: 'fp16 ws16M', dtype: 'float16', workspace: 16 << 20, optional: true },
   { label: 'tf32 ws16M', dtype: 'float32', matmul: 'tf32', workspace: 16 << 20, optional: true },
 ];

@@ -67,6 +67,34 @@ inline bool gemm16_register_staged() {
   return on;
 }
 
+// How the float32 tensor-core GEMM converts its operands to TF32 (NOTE [ TF32 split at staging ] in
+// gemm_kernel.cuh), from the environment variable TVDCN_CUDA_TF32_SPLIT (read once; an A/B switch for
+// benchmarks of one binary on one machine): kOff (default, or `off`) in every warp at each fragment
+// read; kOn (`on`) once per K step into shared fragment buffers (TF32 at 128 x 256 tiles where the wide
+// tiles apply, 3xTF32 at 128 x 128); kNarrow (`narrow`) the same with TF32 at 128 x 128 too. Off by
+// default: measured slower (docs/cuda.md, session 7, helper k12b). All give bitwise the same results for
+// the same tile (the same TF32 values and products in the same order).
+enum class Tf32Split { kOff = 0, kOn = 1, kNarrow = 2 };
+inline Tf32Split gemm_tf32_split() {
+  static const Tf32Split mode = [] {
+    const char* e = std::getenv("TVDCN_CUDA_TF32_SPLIT");
+    if (e != nullptr && std::strcmp(e, "on") == 0) return Tf32Split::kOn;
+    if (e != nullptr && std::strcmp(e, "narrow") == 0) return Tf32Split::kNarrow;
+    return Tf32Split::kOff;
+  }();
+  return mode;
+}
+
+// Whether the 3xTF32 products with a folded K or K <= 128 keep 128 x 256 tiles (as before session 7)
+// instead of 128 x 128: the environment variable TVDCN_CUDA_GEMM_X3_TILES=wide (read once; an A/B switch).
+inline bool gemm_x3_wide_always() {
+  static const bool on = [] {
+    const char* e = std::getenv("TVDCN_CUDA_GEMM_X3_TILES");
+    return e != nullptr && std::strcmp(e, "wide") == 0;
+  }();
+  return on;
+}
+
 // When regular-view forwards run the fused implicit-GEMM kernel (NOTE [ Fused forward ]): kOff never,
 // kAuto (default) where it measured faster than im2col + GEMM (half types in 3D, a grid of at least
 // half as many CTAs as SMs), kForce wherever it applies (float32 too); a switch for tests and benchmarks

@@ -690,18 +690,45 @@ __device__ __forceinline__ void cp_async_wait() {
 }
 
 // The float32-input twin of gemm_mma_kernel: operands go global -> shared with cp.async (4 bytes per
-// element, so any stride and alignment works) through a 3-stage ring, so loads of the next two K steps
-// are in flight while the tensor cores work on the current one, with one barrier per K step and no
-// register staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
-template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
+// element, so any stride and alignment works) through a ring of STAGES K steps, so loads of the next
+// STAGES - 1 K steps are in flight while the tensor cores work on the current one, with no register
+// staging. TF32 products, or 3xTF32 (see gemm_mma_kernel) for float32 accuracy.
+// NOTE [ TF32 split at staging ]
+// Without SPLIT every warp converts the elements of its fragments when it reads them (2 cvt + 1
+// subtract per element in 3xTF32, 1 cvt in TF32), and each element of A is read by 4 warps, of B by 2:
+// ncu found the TF32 products bound by instruction issue and latency in that path (docs/cuda.md,
+// session 6). With SPLIT the block converts each landed K step once, into a second shared buffer in
+// fragment order: for every m16 x k8 piece of A, lane l's four TF32 words (a0..a3) as one 16-byte
+// entry (and in 3xTF32 the four remainders in a second plane); for every k8 x n8 piece of B, lane l's
+// (b0, b1) [and their remainders] as one 8-byte [16-byte] entry. The fragment reads are then one
+// 16-byte load per A piece and plane and one 8/16-byte load per B piece, no conversions; the values,
+// and the products in their order, are the same as without SPLIT (bitwise the same results). The ring
+// has 2 stages and there are two fragment buffers, so step kt + 1 is converted while step kt's products
+// run, with one barrier per K step; 2 x (BM + BN) x 128 bytes of shared memory per plane. Off by default
+// (TVDCN_CUDA_TF32_SPLIT=on|narrow): measured slower than converting at each read for TF32 (0.66-0.92x)
+// and, for 3xTF32, no faster than the same kernel without it at the same tile (docs/cuda.md, session 7,
+// helper k12b).
+template <typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD, int STAGES = 3,
+          bool SPLIT = false>
 __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmDesc d) {
-  constexpr int BK = 32, STAGES = 3;
+  constexpr int BK = 32;
   constexpr int MI = BM / 32, NI = BN / 32;  // warps 2 x 4, warp tile BM/2 x BN/4
+  constexpr bool X3 = KIND == MmaKind::kTf32x3;
   using ATile = std::conditional_t<AKC, SmemTile<float, BM, BK, 4>, SmemTile<float, BK, BM, 8>>;
   using BTile = std::conditional_t<BNC, SmemTile<float, BK, BN, 8>, SmemTile<float, BN, BK, 4>>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   ATile* As = reinterpret_cast<ATile*>(smem_raw);
   BTile* Bs = reinterpret_cast<BTile*>(smem_raw + STAGES * sizeof(ATile));
+  // SPLIT: the fragment buffer after the ring. KS k8 pieces per K step; piece (mt, ks) of A is entry
+  // mt * KS + ks (32 lanes each), piece (nt, ks) of B likewise.
+  constexpr int KS = BK / 8, UA = BM / 16 * KS, UB = BN / 8 * KS;
+  using BFrag = std::conditional_t<X3, uint4, uint2>;  // (b0, b1[, small b0, small b1])
+  // Two fragment buffers (K steps kt and kt + 1), each: A's big parts, [A's remainders,] B's entries.
+  constexpr int kFragBytes = (X3 ? 2 : 1) * UA * 32 * 16 + UB * 32 * static_cast<int>(sizeof(BFrag));
+  unsigned char* const frag_base = smem_raw + STAGES * (sizeof(ATile) + sizeof(BTile));
+  auto fa = [&](int buf) { return reinterpret_cast<uint4*>(frag_base + buf * kFragBytes); };
+  auto fas = [&](int buf) { return fa(buf) + UA * 32; };
+  auto fb = [&](int buf) { return reinterpret_cast<BFrag*>(fa(buf) + (X3 ? 2 : 1) * UA * 32); };
   auto a_at = [&](int st, int m, int k) -> float& {
     if constexpr (AKC)
       return As[st].v[m][k];
@@ -786,48 +813,134 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
 #pragma unroll
       for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.f;
 
+  if constexpr (SPLIT) {
+    // NOTE [ TF32 split at staging ]: a 2-stage ring and two fragment buffers, one barrier per K step.
+    // In step kt: K step kt + 1 has landed (wait + barrier), K step kt + 2 is issued into the ring stage
+    // that step kt occupied (converted in step kt - 1), step kt + 1 is converted into the other fragment
+    // buffer while (in other warps, and after it in this one) the products of step kt run on this one.
+    static_assert(STAGES == 2, "the split pipeline converts one step ahead of a 2-stage ring");
+    // Warp w converts pieces w, w + 8, ... of A and of B of ring stage st into fragment buffer buf; the
+    // reads follow the fragment pattern (conflict-free through the paddings), the writes are
+    // lane-contiguous.
+    auto convert = [&](int st, int buf) {
+      uint4* Fa = fa(buf);
+      uint4* Fas = fas(buf);
+      BFrag* Fb = fb(buf);
 #pragma unroll
-  for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
-  for (int64_t kt = 0; kt < ktiles; ++kt) {
-    cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
-    __syncthreads();              // everyone's have, and everyone is done with step kt - 1
-    issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
-    const int st = static_cast<int>(kt % STAGES);
+      for (int p = 0; p < UA / 8; ++p) {
+        const int u = warp + p * 8, m = (u / KS) * 16 + g, k = (u % KS) * 8 + q;
+        const float v0 = a_at(st, m, k), v1 = a_at(st, m + 8, k), v2 = a_at(st, m, k + 4), v3 = a_at(st, m + 8, k + 4);
+        const uint4 big = make_uint4(to_tf32(v0), to_tf32(v1), to_tf32(v2), to_tf32(v3));
+        Fa[u * 32 + lane] = big;
+        if constexpr (X3) {
+          Fas[u * 32 + lane] = make_uint4(to_tf32(v0 - __uint_as_float(big.x)), to_tf32(v1 - __uint_as_float(big.y)),
+                                          to_tf32(v2 - __uint_as_float(big.z)), to_tf32(v3 - __uint_as_float(big.w)));
+        }
+      }
 #pragma unroll
-    for (int ks = 0; ks < BK; ks += 8) {
-      // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
-      uint32_t bf[NI][2], bs[NI][2];
+      for (int p = 0; p < UB / 8; ++p) {
+        const int u = warp + p * 8, n = (u / KS) * 8 + g, k = (u % KS) * 8 + q;
+        const float v0 = b_at(st, k, n), v1 = b_at(st, k + 4, n);
+        const uint32_t b0 = to_tf32(v0), b1 = to_tf32(v1);
+        if constexpr (X3) {
+          Fb[u * 32 + lane] = make_uint4(b0, b1, to_tf32(v0 - __uint_as_float(b0)), to_tf32(v1 - __uint_as_float(b1)));
+        } else {
+          Fb[u * 32 + lane] = make_uint2(b0, b1);
+        }
+      }
+    };
+    issue(0, 0);
+    issue(1, 1);
+    if (ktiles > 0) {
+      cp_async_wait<1>();
+      __syncthreads();
+      convert(0, 0);
+    }
+    for (int64_t kt = 0; kt < ktiles; ++kt) {
+      const int buf = static_cast<int>(kt & 1);
+      cp_async_wait<0>();  // this thread's copies of step kt + 1 have landed
+      __syncthreads();     // everyone's have; fragments of kt are written; everyone is done with kt - 1
+      issue(kt + 2, buf);  // into the stage of step kt, converted in step kt - 1
+      if (kt + 1 < ktiles) convert(buf ^ 1, buf ^ 1);
+      const uint4* Fa = fa(buf);
+      const uint4* Fas = fas(buf);
+      const BFrag* Fb = fb(buf);
 #pragma unroll
-      for (int j = 0; j < NI; ++j)
+      for (int ks = 0; ks < KS; ++ks) {
+        uint32_t bf[NI][2], bs[NI][2];
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          const float v = b_at(st, ks + q + r * 4, wn + j * 8 + g);
-          bf[j][r] = to_tf32(v);
-          if constexpr (KIND == MmaKind::kTf32x3) bs[j][r] = to_tf32(v - __uint_as_float(bf[j][r]));
+        for (int j = 0; j < NI; ++j) {
+          const BFrag e = Fb[((wn / 8 + j) * KS + ks) * 32 + lane];
+          bf[j][0] = e.x;
+          bf[j][1] = e.y;
+          if constexpr (X3) {
+            bs[j][0] = e.z;
+            bs[j][1] = e.w;
+          }
         }
 #pragma unroll
-      for (int i = 0; i < MI; ++i) {
-        uint32_t af[4], as[4];
+        for (int i = 0; i < MI; ++i) {
+          const int u = (wm / 16 + i) * KS + ks;
+          const uint4 ea = Fa[u * 32 + lane];
+          const uint32_t af[4] = {ea.x, ea.y, ea.z, ea.w};
+          if constexpr (X3) {
+            const uint4 es = Fas[u * 32 + lane];
+            const uint32_t as[4] = {es.x, es.y, es.z, es.w};
+            // The order of the kernel without SPLIT: small x big, big x small, big x big.
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          const float v = a_at(st, wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
-          af[r] = to_tf32(v);
-          if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
+          }
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
         }
-        // Three passes over j, so NI independent accumulators separate dependent products.
-        if constexpr (KIND == MmaKind::kTf32x3) {
+      }
+    }
+  } else {
 #pragma unroll
-          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+    for (int st = 0; st < STAGES - 1; ++st) issue(st, st);
+    for (int64_t kt = 0; kt < ktiles; ++kt) {
+      cp_async_wait<STAGES - 2>();  // this thread's copies of step kt have landed
+      __syncthreads();              // everyone's have, and everyone is done with step kt - 1
+      issue(kt + STAGES - 1, static_cast<int>((kt + STAGES - 1) % STAGES));
+      const int st = static_cast<int>(kt % STAGES);
 #pragma unroll
-          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
+      for (int ks = 0; ks < BK; ks += 8) {
+        // m16n8k8 tf32 fragments, as in gemm_mma_kernel.
+        uint32_t bf[NI][2], bs[NI][2];
+#pragma unroll
+        for (int j = 0; j < NI; ++j)
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            const float v = b_at(st, ks + q + r * 4, wn + j * 8 + g);
+            bf[j][r] = to_tf32(v);
+            if constexpr (KIND == MmaKind::kTf32x3) bs[j][r] = to_tf32(v - __uint_as_float(bf[j][r]));
+          }
+#pragma unroll
+        for (int i = 0; i < MI; ++i) {
+          uint32_t af[4], as[4];
+#pragma unroll
+          for (int r = 0; r < 4; ++r) {
+            const float v = a_at(st, wm + i * 16 + g + (r & 1) * 8, ks + q + (r >> 1) * 4);
+            af[r] = to_tf32(v);
+            if constexpr (KIND == MmaKind::kTf32x3) as[r] = to_tf32(v - __uint_as_float(af[r]));
+          }
+          // Three passes over j, so NI independent accumulators separate dependent products.
+          if constexpr (KIND == MmaKind::kTf32x3) {
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], as, bf[j]);
+#pragma unroll
+            for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bs[j]);
+          }
+#pragma unroll
+          for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
         }
-#pragma unroll
-        for (int j = 0; j < NI; ++j) mma_tf32(acc[i][j], af, bf[j]);
       }
     }
   }
   cp_async_wait<0>();
-  if constexpr (KIND == MmaKind::kTf32x3 && BN > 128) {
+  if constexpr (KIND == MmaKind::kTf32x3 && BN > 128 && !SPLIT) {
     // Element by element: with the pair epilogue this instantiation (254 registers) spills in the main
     // loop, and its products with K = 128-512 measured 1.02-1.07x slower (docs/cuda.md, Session 6).
 #pragma unroll
@@ -845,12 +958,13 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_async_kernel(const GemmD
   }
 }
 
-// Dynamic shared memory of gemm_mma_async_kernel.
-template <int BM, int BN, bool AKC, bool BNC>
+// Dynamic shared memory of gemm_mma_async_kernel: the ring, and with SPLIT the fragment buffer (one
+// 4-byte word per element and plane: two planes in 3xTF32).
+template <int BM, int BN, bool AKC, bool BNC, int STAGES = 3, bool SPLIT = false, bool X3 = false>
 constexpr int async_smem_bytes() {
   constexpr int a = AKC ? BM * (32 + 4) : 32 * (BM + 8);
   constexpr int b = BNC ? 32 * (BN + 8) : BN * (32 + 4);
-  return 3 * 4 * (a + b);
+  return STAGES * 4 * (a + b) + (SPLIT ? 2 * (X3 ? 2 : 1) * 4 * 32 * (BM + BN) : 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1084,10 +1198,34 @@ struct MmaAsyncPick {
       DCN_CUDA_CHECK(cudaGetDevice(&device));
       const int sms = multiprocessor_count(device);
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
-      if (d.M <= 64) {
+      const Tf32Split split = gemm_tf32_split();
+      constexpr bool X3 = KIND == MmaKind::kTf32x3;
+      // 3xTF32 with a folded K (the weight gradient) or K <= 128: 128 x 128 tiles measured 1.06-1.33x
+      // faster than 128 x 256 (docs/cuda.md, session 7, helper k12b, run 3).
+      // (TVDCN_CUDA_GEMM_X3_TILES=wide: 128 x 256 for these too, as before; an A/B switch.)
+      const bool narrow_x3 = X3 && (KFOLD || d.K <= 128) && !gemm_x3_wide_always();
+      if (split != Tf32Split::kOff) {
+        // NOTE [ TF32 split at staging ]: a 2-stage ring and two fragment buffers. TF32 at 128 x 256
+        // (206 KB) where the wide tiles apply, unless kNarrow; 3xTF32 (two planes) at 128 x 128 (200 KB).
+        if (d.M <= 64) {
+          launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD, 2, true>, d, 64, 128, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<64, 128, AKC, BNC, 2, true, X3>());
+        } else if constexpr (!X3) {
+          if (gemm_wide_tiles() && wide >= sms && split != Tf32Split::kNarrow) {
+            launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD, 2, true>, d, 128, 256, s,
+                   "gemm_mma_async_kernel", async_smem_bytes<128, 256, AKC, BNC, 2, true, X3>());
+          } else {
+            launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2, true>, d, 128, 128, s,
+                   "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC, 2, true, X3>());
+          }
+        } else {
+          launch(gemm_mma_async_kernel<TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2, true>, d, 128, 128, s,
+                 "gemm_mma_async_kernel", async_smem_bytes<128, 128, AKC, BNC, 2, true, X3>());
+        }
+      } else if (d.M <= 64) {
         launch(gemm_mma_async_kernel<TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_mma_async_kernel",
                async_smem_bytes<64, 128, AKC, BNC>());
-      } else if (gemm_wide_tiles() && wide >= sms) {
+      } else if (gemm_wide_tiles() && wide >= sms && !narrow_x3) {
         launch(gemm_mma_async_kernel<TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s, "gemm_mma_async_kernel",
                async_smem_bytes<128, 256, AKC, BNC>());
       } else {
