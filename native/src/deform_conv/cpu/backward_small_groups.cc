@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/macros.h"
+#include "deform_conv/cpu/small_groups_common.h"
 #include "gemm/cpu/gemm.h"
 
 // GCC on x86-64 only (the AVX-512 code is compiled under `#pragma GCC target`); elsewhere
@@ -44,37 +45,14 @@ namespace dcn::cpu {
 namespace {
 
 #if DCN_SGB_X86
-// Columns per lane block: one plan vector of float lanes in a 512-bit register.
-constexpr int kLanes = 16;
-// Columns whose offsets and masks are copied together (fewer when that copy would exceed kChunkBytes).
-constexpr int64_t kColChunk = 256;
-constexpr int64_t kChunkBytes = int64_t{512} << 10;
-
-// Per-thread plan storage, kept between calls.
-std::vector<char>& plan_storage() {
-  static thread_local std::vector<char> s;
-  return s;
-}
+using small_groups::kLanes;
+using small_groups::load_as;
+using small_groups::Seg;
+using small_groups::store_as;
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
-
-template <typename U, typename P>
-DCN_INLINE U load_as(const P* p) {
-  U v;
-  std::memcpy(&v, p, sizeof(U));
-  return v;
-}
-
-template <typename U, typename P>
-DCN_INLINE void store_as(P* p, U v) {
-  std::memcpy(p, &v, sizeof(U));
-}
-
-struct Seg {
-  int64_t c0, og, mg, dst;  // first channel, offset group, mask group, place in a colsT row (without kpt)
-};
 
 // The plan of one segment for one (lane block, kernel point), and the corner sums of its samples.
 template <int D>
@@ -353,54 +331,34 @@ void sample_tile(const SamplingGeometry<D>& g, const float* xt, const float* dco
                  const float* mask, int64_t n0, int64_t nc, float* cols, float* grad_offset, float* grad_mask,
                  float* xgt, uint8_t* marks, int64_t cpi, int64_t chunk) {
   const int64_t W = Bytes / 4;
-  const int64_t n_segs = g.cx / W, sy = g.y_spatial(), sx = g.x_spatial(), cx = g.cx;
-  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
-  const int64_t K = g.kernel_points, OG = g.offset_groups, MG = g.mask_groups, rows = cxg * K;
+  const int64_t n_segs = g.cx / W, sx = g.x_spatial(), cx = g.cx;
+  const int64_t K = g.kernel_points, OG = g.offset_groups, MG = g.mask_groups;
   const int64_t off_rows = OG * K * D, m_rows = mask ? MG * K : 0;
-  const int64_t ck = std::clamp<int64_t>(
-      kChunkBytes / std::max<int64_t>(1, (off_rows + m_rows) * int64_t(sizeof(float))) / kLanes * kLanes, kLanes,
-      kColChunk);
-  std::vector<char>& store = plan_storage();
+  const int64_t ck = small_groups::chunk_columns(off_rows + m_rows, int64_t(sizeof(float)));
+  std::vector<char>& store = small_groups::plan_storage();
   const size_t seg_bytes = static_cast<size_t>(n_segs) * sizeof(Seg);
   const size_t plan_bytes = static_cast<size_t>(n_segs) * sizeof(SegPlan<D>);
   const size_t acc_bytes = static_cast<size_t>((OG * K * D + MG * K) * kLanes) * sizeof(float);
   const size_t loc_bytes = static_cast<size_t>((off_rows + m_rows) * ck) * sizeof(float);
   const size_t need = seg_bytes + plan_bytes + acc_bytes + loc_bytes + 5 * 64;
   if (store.size() < need) store.resize(need);
-  auto align = [](char* p) { return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63}); };
-  Seg* segs = reinterpret_cast<Seg*>(align(store.data()));
-  SegPlan<D>* plan = reinterpret_cast<SegPlan<D>*>(align(reinterpret_cast<char*>(segs) + seg_bytes));
-  float* acc = reinterpret_cast<float*>(align(reinterpret_cast<char*>(plan) + plan_bytes));
-  float* off_loc = reinterpret_cast<float*>(align(reinterpret_cast<char*>(acc) + acc_bytes));
+  using small_groups::align64;
+  Seg* segs = reinterpret_cast<Seg*>(align64(store.data()));
+  SegPlan<D>* plan = reinterpret_cast<SegPlan<D>*>(align64(reinterpret_cast<char*>(segs) + seg_bytes));
+  float* acc = reinterpret_cast<float*>(align64(reinterpret_cast<char*>(plan) + plan_bytes));
+  float* off_loc = reinterpret_cast<float*>(align64(reinterpret_cast<char*>(acc) + acc_bytes));
   float* m_loc = off_loc + off_rows * ck;
-  for (int64_t s = 0; s < n_segs; ++s) {
-    const int64_t c0 = s * W, gi = c0 / cxg;
-    segs[s] = Seg{c0, c0 / per_og, c0 / per_mg, gi * rows + (c0 - gi * cxg)};
-  }
-  // Chunks of up to ck columns within one image, their offsets and masks copied to contiguous rows first
-  // (as the forward's sampler), then lane blocks ending at multiples of kLanes of the y positions.
-  for (int64_t i = 0; i < nc;) {
-    const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
-    const int64_t clen = std::min({ck - q % ck, nc - i, sy - q});
-    auto copy_rows = [&](const float* src, int64_t n_rows, float* dst) {
-      for (int64_t r = 0; r < n_rows; ++r) {
-        std::memcpy(dst + r * ck, src + r * sy + q, sizeof(float) * clen);
-        if (clen < ck) std::fill(dst + r * ck + clen, dst + (r + 1) * ck, 0.0f);
-      }
-    };
-    copy_rows(offset + b * off_rows * sy, off_rows, off_loc);
-    if (mask) copy_rows(mask + b * m_rows * sy, m_rows, m_loc);
-    const float* xb = xt ? xt + b * (sx + 1) * cx : nullptr;
-    float* xgb = xgt ? xgt + b * (sx + 1) * cx : nullptr;
-    uint8_t* mk = xgt ? marks + b * cpi : nullptr;
-    for (int64_t k = 0; k < clen;) {
-      const int64_t len = std::min(kLanes - (q + k) % kLanes, clen - k);
-      lane_block<D, Bytes, kX, kCoord>(g, xb, dcol, cols, grad_offset, grad_mask, xgb, mk, chunk, off_loc + k,
-                                       mask ? m_loc + k : nullptr, segs, n_segs, i + k, len, b, q + k, plan, acc, ck);
-      k += len;
-    }
-    i += clen;
-  }
+  small_groups::make_segments(g, W, segs);
+  // Chunks of columns with their offsets and masks copied to contiguous rows first, as in the forward.
+  small_groups::for_each_lane_block(g, offset, mask, off_rows, m_rows, n0, nc, ck, off_loc, m_loc,
+                                    [&](int64_t i, int64_t len, int64_t b, int64_t q, int64_t k) {
+                                      const float* xb = xt ? xt + b * (sx + 1) * cx : nullptr;
+                                      float* xgb = xgt ? xgt + b * (sx + 1) * cx : nullptr;
+                                      uint8_t* mk = xgt ? marks + b * cpi : nullptr;
+                                      lane_block<D, Bytes, kX, kCoord>(
+                                          g, xb, dcol, cols, grad_offset, grad_mask, xgb, mk, chunk, off_loc + k,
+                                          mask ? m_loc + k : nullptr, segs, n_segs, i, len, b, q, plan, acc, ck);
+                                    });
   _mm_sfence();  // the streamed gradient stores are ordered before anything that follows
 }
 
@@ -431,13 +389,7 @@ bool small_groups_backward_applies(const SamplingGeometry<D>& g, bool has_offset
 #if DCN_SGB_X86
   if (!std::is_same_v<T, float> || !has_offset) return false;
   if (std::strcmp(gemm_isa_name(), "avx512") != 0) return false;
-  if (g.cx <= 0 || g.offset_groups <= 0 || g.mask_groups <= 0 || g.groups <= 0) return false;
-  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
-  const int64_t W = std::min({per_og, per_mg, cxg});
-  if (W <= 0 || per_og % W != 0 || per_mg % W != 0 || cxg % W != 0) return false;
-  const int64_t bytes = W * static_cast<int64_t>(sizeof(T));
-  if (bytes != 16 && bytes != 32 && bytes != 64) return false;
-  return (g.x_spatial() + 1) * g.cx < INT32_MAX;
+  return small_groups::segment_bytes(g, int64_t(sizeof(T))) != 0;
 #else
   (void)g, (void)has_offset;
   return false;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/macros.h"
+#include "deform_conv/cpu/small_groups_common.h"
 #include "gemm/cpu/gemm.h"
 
 // GCC on x86-64 only (the AVX-512 code is compiled under `#pragma GCC target`); elsewhere
@@ -40,17 +41,11 @@ namespace dcn::cpu {
 namespace {
 
 #if DCN_SG_X86
-// Columns per lane block: one plan vector of float lanes in a 512-bit register.
-constexpr int kLanes = 16;
-// Columns whose offsets and masks are copied together (fewer when that copy would exceed kChunkBytes).
-constexpr int64_t kChunk = 256;
-constexpr int64_t kChunkBytes = int64_t{512} << 10;
+using small_groups::kLanes;
+using small_groups::load_as;
+using small_groups::Seg;
+using small_groups::store_as;
 
-// Per-thread plan storage, kept between calls.
-std::vector<char>& plan_storage() {
-  static thread_local std::vector<char> s;
-  return s;
-}
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
@@ -64,22 +59,6 @@ template <typename T>
 struct Lane {
   typedef T V __attribute__((vector_size(kLanes * sizeof(T))));
   typedef int32_t I __attribute__((vector_size(kLanes * 4)));
-};
-
-template <typename U, typename P>
-DCN_INLINE U load_as(const P* p) {
-  U v;
-  std::memcpy(&v, p, sizeof(U));
-  return v;
-}
-
-template <typename U, typename P>
-DCN_INLINE void store_as(P* p, U v) {
-  std::memcpy(p, &v, sizeof(U));
-}
-
-struct Seg {
-  int64_t c0, og, mg, dst;  // first channel, offset group, mask group, place in a colsT row (without kpt)
 };
 
 // One lane block: columns [i0, i0 + len) of the tile, image b, y positions q0 + l.
@@ -280,55 +259,29 @@ void sample_tile(const SamplingGeometry<D>& g, const T* xt, const T* offset, con
                  T* cols) {
   constexpr int kC = 1 << D;
   const int64_t W = Bytes / static_cast<int64_t>(sizeof(T));
-  const int64_t n_segs = g.cx / W, sy = g.y_spatial();
-  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
-  const int64_t rows = cxg * g.kernel_points;
-  std::vector<char>& store = plan_storage();
+  const int64_t n_segs = g.cx / W;
+  std::vector<char>& store = small_groups::plan_storage();
   const size_t seg_bytes = static_cast<size_t>(n_segs) * sizeof(Seg);
   const size_t off_bytes = static_cast<size_t>(n_segs * kC * kLanes) * sizeof(int32_t);
   const size_t w_bytes = static_cast<size_t>(n_segs * kC * kLanes) * sizeof(T);
-  const int64_t loc_rows =
-      (offset ? g.offset_groups * g.kernel_points * D : 0) + (mask ? g.mask_groups * g.kernel_points : 0);
-  const int64_t ck = std::clamp<int64_t>(
-      kChunkBytes / std::max<int64_t>(1, loc_rows * int64_t(sizeof(T))) / kLanes * kLanes, kLanes, kChunk);
-  const size_t loc_bytes = static_cast<size_t>(loc_rows * ck) * sizeof(T);
-  const size_t need = seg_bytes + off_bytes + w_bytes + loc_bytes + kLanes * sizeof(T) + 3 * 64;
-  if (store.size() < need) store.resize(need);
-  auto align = [](char* p) { return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63}); };
-  Seg* segs = reinterpret_cast<Seg*>(align(store.data()));
-  int32_t* plan_off = reinterpret_cast<int32_t*>(align(reinterpret_cast<char*>(segs) + seg_bytes));
-  T* plan_w = reinterpret_cast<T*>(align(reinterpret_cast<char*>(plan_off) + off_bytes));
-  for (int64_t s = 0; s < n_segs; ++s) {
-    const int64_t c0 = s * W, gi = c0 / cxg;
-    segs[s] = Seg{c0, c0 / per_og, c0 / per_mg, gi * rows + (c0 - gi * cxg)};
-  }
-  // Chunks of up to ck columns within one image: their offsets and masks copied to contiguous rows
-  // first (the rows of one image are prod(y_size) apart, for edvr-64 64 KB: all in one cache set, so
-  // reading them in place missed L2 on nearly every sample plan); then lane blocks ending at multiples of
-  // kLanes of the y positions.
   const int64_t OG = g.offset_groups, MG = g.mask_groups, K = g.kernel_points;
   const int64_t off_rows = offset ? OG * K * D : 0, m_rows = mask ? MG * K : 0;
+  const int64_t ck = small_groups::chunk_columns(off_rows + m_rows, int64_t(sizeof(T)));
+  const size_t loc_bytes = static_cast<size_t>((off_rows + m_rows) * ck) * sizeof(T);
+  const size_t need = seg_bytes + off_bytes + w_bytes + loc_bytes + kLanes * sizeof(T) + 3 * 64;
+  if (store.size() < need) store.resize(need);
+  Seg* segs = reinterpret_cast<Seg*>(small_groups::align64(store.data()));
+  int32_t* plan_off = reinterpret_cast<int32_t*>(small_groups::align64(reinterpret_cast<char*>(segs) + seg_bytes));
+  T* plan_w = reinterpret_cast<T*>(small_groups::align64(reinterpret_cast<char*>(plan_off) + off_bytes));
+  small_groups::make_segments(g, W, segs);
   T* off_loc = plan_w + n_segs * kC * kLanes;
   T* m_loc = off_loc + off_rows * ck;
-  for (int64_t i = 0; i < nc;) {
-    const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
-    const int64_t clen = std::min({ck - q % ck, nc - i, sy - q});
-    auto copy_rows = [&](const T* src, int64_t n_rows, T* dst) {
-      for (int64_t r = 0; r < n_rows; ++r) {
-        std::memcpy(dst + r * ck, src + r * sy + q, sizeof(T) * clen);
-        if (clen < ck) std::fill(dst + r * ck + clen, dst + (r + 1) * ck, T(0));
-      }
-    };
-    if (offset) copy_rows(offset + b * off_rows * sy, off_rows, off_loc);
-    if (mask) copy_rows(mask + b * m_rows * sy, m_rows, m_loc);
-    for (int64_t k = 0; k < clen;) {
-      const int64_t len = std::min(kLanes - (q + k) % kLanes, clen - k);
-      lane_block<D, T, Bytes>(g, xt, offset ? off_loc + k : nullptr, mask ? m_loc + k : nullptr, segs, n_segs, i + k,
-                              len, b, q + k, cols, plan_off, plan_w, ck);
-      k += len;
-    }
-    i += clen;
-  }
+  small_groups::for_each_lane_block(g, offset, mask, off_rows, m_rows, n0, nc, ck, off_loc, m_loc,
+                                    [&](int64_t i, int64_t len, int64_t b, int64_t q, int64_t k) {
+                                      lane_block<D, T, Bytes>(g, xt, offset ? off_loc + k : nullptr,
+                                                              mask ? m_loc + k : nullptr, segs, n_segs, i, len, b, q,
+                                                              cols, plan_off, plan_w, ck);
+                                    });
 }
 
 }  // namespace isa_avx512
@@ -341,13 +294,7 @@ template <int D, typename T>
 bool small_groups_applies(const SamplingGeometry<D>& g) {
 #if DCN_SG_X86
   if (std::strcmp(gemm_isa_name(), "avx512") != 0 || micro_kernel<T>().fn_rows == nullptr) return false;
-  if (g.cx <= 0 || g.offset_groups <= 0 || g.mask_groups <= 0 || g.groups <= 0) return false;
-  const int64_t per_og = g.cx / g.offset_groups, per_mg = g.cx / g.mask_groups, cxg = g.cx_per_group();
-  const int64_t W = std::min({per_og, per_mg, cxg});
-  if (W <= 0 || per_og % W != 0 || per_mg % W != 0 || cxg % W != 0) return false;
-  const int64_t bytes = W * static_cast<int64_t>(sizeof(T));
-  if (bytes != 16 && bytes != 32 && bytes != 64) return false;
-  return (g.x_spatial() + 1) * g.cx < INT32_MAX;
+  return small_groups::segment_bytes(g, int64_t(sizeof(T))) != 0;
 #else
   (void)g;
   return false;
