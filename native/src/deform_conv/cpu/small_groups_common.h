@@ -85,8 +85,8 @@ inline int64_t chunk_columns(int64_t loc_rows, int64_t elem_size) {
 // blocks of the chunk, which end at multiples of kLanes of the y positions: columns n0 + i .. n0 + i + len
 // of image b, the first at y position q and at lane k of the copied rows.
 template <int D, typename T, typename Block>
-void for_each_lane_block(const SamplingGeometry<D>& g, const T* offset, const T* mask, int64_t off_rows,
-                         int64_t m_rows, int64_t n0, int64_t nc, int64_t ck, T* off_loc, T* m_loc, Block&& block) {
+void for_each_lane_block(const SamplingGeometry<D>& g, const T* offset, const T* mask, int64_t off_rows, int64_t m_rows,
+                         int64_t n0, int64_t nc, int64_t ck, T* off_loc, T* m_loc, Block&& block) {
   const int64_t sy = g.y_spatial();
   for (int64_t i = 0; i < nc;) {
     const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
