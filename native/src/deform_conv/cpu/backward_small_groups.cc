@@ -54,6 +54,8 @@ using small_groups::store_as;
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
 
+#include "deform_conv/cpu/small_groups_lanes.inc"
+
 // The plan of one segment for one (lane block, kernel point), and the corner sums of its samples.
 template <int D>
 struct SegPlan {
@@ -138,7 +140,7 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
       st *= size[a];
     }
   }
-  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  const __m512 one = _mm512_set1_ps(1.0f);
   const __m512i zri = _mm512_set1_epi32(zero_row), cxi = _mm512_set1_epi32(static_cast<int32_t>(cx));
   for (int64_t kpt = 0; kpt < K; ++kpt) {
     __m512i pint[D];
@@ -162,29 +164,13 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
       const Seg& sg = segs[s];
       SegPlan<D>& p = plan[s];
       const __m512 mv = m_loc ? _mm512_loadu_ps(m_loc + (sg.mg * K + kpt) * ck) : one;
-      __mmask16 nan = 0, outside = 0, dead = 0;
-      __m512 bad_w = zero, t[D], f0[D];
+      __mmask16 nan, outside, dead;
+      __m512 pa[D], bad_w, t[D], f0[D];
       __m512i lo[D];
       for (int a = 0; a < D; ++a) {
-        const __m512 pa =
-            _mm512_add_ps(_mm512_cvtepi32_ps(pint[a]), _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
-        const __mmask16 is_nan = _mm512_cmp_ps_mask(pa, pa, _CMP_UNORD_Q);
-        const __m512 fs = _mm512_set1_ps(fsize[a]);
-        const __mmask16 out_m =
-            _mm512_cmp_ps_mask(pa, _mm512_set1_ps(-1.0f), _CMP_LE_OQ) | _mm512_cmp_ps_mask(pa, fs, _CMP_GE_OQ);
-        const __mmask16 in =
-            _mm512_cmp_ps_mask(pa, _mm512_set1_ps(-2.0f), _CMP_GT_OQ) & _mm512_cmp_ps_mask(pa, fs, _CMP_LT_OQ);
-        nan |= is_nan;
-        outside |= out_m;
-        dead |= static_cast<__mmask16>(~in & ~is_nan);
-        bad_w = _mm512_mask_mov_ps(bad_w, is_nan, pa);
-        const __m512 pc = _mm512_maskz_mov_ps(in, pa);
-        const __m512 ft = _mm512_cvtepi32_ps(_mm512_cvttps_epi32(pc));
-        const __m512 f = _mm512_mask_sub_ps(ft, _mm512_cmp_ps_mask(ft, pc, _CMP_GT_OQ), ft, one);
-        lo[a] = _mm512_cvttps_epi32(f);
-        t[a] = _mm512_sub_ps(pc, f);
-        f0[a] = _mm512_sub_ps(one, t[a]);
+        pa[a] = _mm512_add_ps(_mm512_cvtepi32_ps(pint[a]), _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
       }
+      lane_coordinates<D>(pa, fsize, nan, outside, dead, bad_w, lo, t, f0);
       const __mmask16 bad = nan | dead;
       const __mmask16 live = nan | static_cast<__mmask16>(~outside);
       const __mmask16 keep = static_cast<__mmask16>(~bad & live);

@@ -50,6 +50,8 @@ using small_groups::store_as;
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
 
+#include "deform_conv/cpu/small_groups_lanes.inc"
+
 template <int Bytes, typename T>
 struct Chan {
   typedef T type __attribute__((vector_size(Bytes)));
@@ -147,29 +149,14 @@ void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, con
         // The same operations with AVX-512 masks (the vector-extension form below compiles its mask
         // selects into scalar code).
         const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
-        __mmask16 nan = 0, outside = 0, dead = 0;
-        __m512 bad_w = zero, t[D], f0[D];
+        __mmask16 nan, outside, dead;
+        __m512 pa[D], bad_w, t[D], f0[D];
         __m512i lo[D];
         for (int a = 0; a < D; ++a) {
-          const __m512 pa = _mm512_add_ps(_mm512_cvtepi32_ps(load_as<__m512i>(&pint[a])),
-                                          _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
-          const __mmask16 is_nan = _mm512_cmp_ps_mask(pa, pa, _CMP_UNORD_Q);
-          const __m512 fs = _mm512_set1_ps(fsize[a]);
-          const __mmask16 out_m =
-              _mm512_cmp_ps_mask(pa, _mm512_set1_ps(-1.0f), _CMP_LE_OQ) | _mm512_cmp_ps_mask(pa, fs, _CMP_GE_OQ);
-          const __mmask16 in =
-              _mm512_cmp_ps_mask(pa, _mm512_set1_ps(-2.0f), _CMP_GT_OQ) & _mm512_cmp_ps_mask(pa, fs, _CMP_LT_OQ);
-          nan |= is_nan;
-          outside |= out_m;
-          dead |= static_cast<__mmask16>(~in & ~is_nan);
-          bad_w = _mm512_mask_mov_ps(bad_w, is_nan, pa);
-          const __m512 pc = _mm512_maskz_mov_ps(in, pa);
-          const __m512 ft = _mm512_cvtepi32_ps(_mm512_cvttps_epi32(pc));
-          const __m512 f = _mm512_mask_sub_ps(ft, _mm512_cmp_ps_mask(ft, pc, _CMP_GT_OQ), ft, one);
-          lo[a] = _mm512_cvttps_epi32(f);
-          t[a] = _mm512_sub_ps(pc, f);
-          f0[a] = _mm512_sub_ps(one, t[a]);
+          pa[a] = _mm512_add_ps(_mm512_cvtepi32_ps(load_as<__m512i>(&pint[a])),
+                                _mm512_loadu_ps(off_loc + ((sg.og * K + kpt) * D + a) * ck));
         }
+        lane_coordinates<D>(pa, fsize, nan, outside, dead, bad_w, lo, t, f0);
         const __mmask16 bad = nan | dead;
         const __mmask16 live = nan | static_cast<__mmask16>(~outside);
         const __mmask16 keep = static_cast<__mmask16>(~bad & live);
