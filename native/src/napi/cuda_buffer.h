@@ -25,12 +25,10 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   // The live buffer behind `value`; throws a JS TypeError naming `what` for anything else, and an
   // Error for a freed buffer.
   static DeviceBuffer* From(Napi::Value value, const char* what);
-  // The live buffer behind `value`, or nullptr (not one of ours, or freed): From() without the error.
-  static DeviceBuffer* Live(Napi::Value value);
   // True when `value` is a DeviceBuffer of this addon (live or freed).
   static bool Is(Napi::Value value);
   // The buffer behind `value` when it is a DeviceBuffer of this addon (live or freed: test freed()),
-  // else nullptr: one type-tag check and one unwrap (Is() + Live() took two of each).
+  // else nullptr: one type-tag check and one unwrap.
   static DeviceBuffer* Tagged(Napi::Value value);
 
   explicit DeviceBuffer(const Napi::CallbackInfo& info);

@@ -196,12 +196,6 @@ bool DeviceBuffer::Is(Napi::Value value) {
 
 DeviceBuffer* DeviceBuffer::Tagged(Napi::Value value) { return Is(value) ? Unwrap(value.As<Napi::Object>()) : nullptr; }
 
-DeviceBuffer* DeviceBuffer::Live(Napi::Value value) {
-  if (!Is(value)) return nullptr;
-  DeviceBuffer* b = Unwrap(value.As<Napi::Object>());
-  return b == nullptr || b->freed_ ? nullptr : b;
-}
-
 DeviceBuffer* DeviceBuffer::From(Napi::Value value, const char* what) {
   if (!Is(value)) {
     throw dcn::Error(ErrorKind::kType, detail::concat(what, ": expected a CUDA device buffer of this addon"));
