@@ -77,14 +77,15 @@ int64_t checked_mul(const char* op, int64_t a, int64_t b, const std::string& wha
 // True (and *out set) when `v` is a whole number in [min, max]: the test of int_arg, which words the
 // error otherwise. Callers on a per-call path test first, so that they build an argument's name (a string)
 // only for the message.
-bool whole_number(const Napi::Value& v, int64_t min, int64_t max, int64_t* out) {
-  if (!v.IsNumber()) return false;
-  const double d = v.As<Napi::Number>().DoubleValue();
+bool whole_number(double d, int64_t min, int64_t max, int64_t* out) {
   if (!(std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) && d <= static_cast<double>(max))) {
     return false;
   }
   *out = static_cast<int64_t>(d);
   return true;
+}
+bool whole_number(const Napi::Value& v, int64_t min, int64_t max, int64_t* out) {
+  return v.IsNumber() && whole_number(v.As<Napi::Number>().DoubleValue(), min, max, out);
 }
 
 std::vector<int64_t> int_array_arg(const char* op, const std::string& name, const Napi::Value& v, int dim,
@@ -384,10 +385,8 @@ DeformConvParamsArg packed_params_arg(const char* op, const Napi::Value& v) {
   auto at = [&](size_t i, const char* field, int64_t min, int64_t max = kMaxSafeInteger) -> int64_t {
     int64_t out = 0;
     const double d = i < length ? f[i] : std::nan("");
-    if (std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(min) && d <= static_cast<double>(max))
-      return static_cast<int64_t>(d);
-    out = int_arg(op, std::string("params.") + field, Napi::Number::New(v.Env(), d), min, max);  // throws
-    return out;
+    if (whole_number(d, min, max, &out)) return out;
+    return int_arg(op, std::string("params.") + field, Napi::Number::New(v.Env(), d), min, max);  // throws
   };
   DeformConvParamsArg a;
   DCN_CHECK(length >= 8, kType, op, ": expected params to be a Float64Array of 8 + 6 * dim numbers, but got ",
@@ -410,12 +409,11 @@ DeformConvParamsArg packed_params_arg(const char* op, const Napi::Value& v) {
   for (int k = 0; k < 6; ++k) {
     arrays[k]->resize(a.dim);
     for (int j = 0; j < a.dim; ++j, ++i) {
-      const double d = f[i];
-      if (std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(mins[k]) && d <= kMaxSafeInteger) {
-        (*arrays[k])[j] = static_cast<int64_t>(d);
-      } else {
-        (*arrays[k])[j] = at(i, (std::string(names[k]) + "[" + std::to_string(j) + "]").c_str(), mins[k]);
-      }
+      // The entry's name (a string) is built only for the message.
+      int64_t value = 0;
+      (*arrays[k])[j] = whole_number(f[i], mins[k], kMaxSafeInteger, &value)
+                            ? value
+                            : at(i, (std::string(names[k]) + "[" + std::to_string(j) + "]").c_str(), mins[k]);
     }
   }
   return a;

@@ -5,8 +5,13 @@
 // device's kernels themselves (native/src/napi/deform_conv_binding.cc); a device brings only how it
 // allocates a storage and how a storage is seen by the binding (cpu/cpu-backend.ts, cuda/cuda-backend.ts).
 
-import type { NativeBinding, NativeDeformConvParams, NativeTaskResult, NativeTensor } from '../native/binding.js';
-import { packDeformConvParams } from '../native/binding.js';
+import {
+  type NativeBinding,
+  type NativeDeformConvParams,
+  type NativeTaskResult,
+  type NativeTensor,
+  packDeformConvParams,
+} from '../native/binding.js';
 import type { Device } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Storage } from '../tensor/storage.js';
