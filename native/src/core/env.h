@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The library's numeric environment variables (TVDCN_NUM_THREADS, TVDCN_THREAD_NICE): one reading rule.
+// The library's environment variables: one reading rule for the numeric ones (TVDCN_NUM_THREADS,
+// TVDCN_THREAD_NICE) and one for the switches that name a value (the A/B switches of the kernels).
 #pragma once
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 namespace dcn {
@@ -15,6 +17,12 @@ inline std::optional<long long> env_decimal(const char* name) {
     if (*c < '0' || *c > '9') return std::nullopt;
   }
   return std::strtoll(env, nullptr, 10);
+}
+
+// Whether the environment variable `name` is set to exactly `value`.
+inline bool env_is(const char* name, const char* value) {
+  const char* env = std::getenv(name);
+  return env != nullptr && std::strcmp(env, value) == 0;
 }
 
 }  // namespace dcn

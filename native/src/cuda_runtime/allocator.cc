@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -13,6 +12,7 @@
 
 #include <cuda_runtime.h>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/stream.h"
@@ -73,10 +73,7 @@ PinnedPool& pinned_pool() {
 }  // namespace
 
 bool direct_allocation() {
-  static const bool on = [] {
-    const char* v = std::getenv("TVDCN_CUDA_ALLOCATOR");
-    return v != nullptr && std::strcmp(v, "direct") == 0;
-  }();
+  static const bool on = env_is("TVDCN_CUDA_ALLOCATOR", "direct");
   return on;
 }
 

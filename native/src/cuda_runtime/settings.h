@@ -4,8 +4,8 @@
 // host code of the CUDA build.
 #pragma once
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
+
+#include "core/env.h"
 
 namespace dcn::cuda {
 
@@ -60,10 +60,7 @@ inline bool gemm_vector_loads() { return gemm_vector_loads_flag().load(std::memo
 // register-staged gemm_mma_kernel it replaced (read once; an A/B switch for benchmarks of one binary on
 // one machine). Both give bitwise the same results (the same shared tiles and products in the same order).
 inline bool gemm16_register_staged() {
-  static const bool on = [] {
-    const char* e = std::getenv("TVDCN_CUDA_GEMM16");
-    return e != nullptr && std::strcmp(e, "regs") == 0;
-  }();
+  static const bool on = env_is("TVDCN_CUDA_GEMM16", "regs");
   return on;
 }
 
@@ -76,22 +73,16 @@ inline bool gemm16_register_staged() {
 // the same tile (the same TF32 values and products in the same order).
 enum class Tf32Split { kOff = 0, kOn = 1, kNarrow = 2 };
 inline Tf32Split gemm_tf32_split() {
-  static const Tf32Split mode = [] {
-    const char* e = std::getenv("TVDCN_CUDA_TF32_SPLIT");
-    if (e != nullptr && std::strcmp(e, "on") == 0) return Tf32Split::kOn;
-    if (e != nullptr && std::strcmp(e, "narrow") == 0) return Tf32Split::kNarrow;
-    return Tf32Split::kOff;
-  }();
+  static const Tf32Split mode = env_is("TVDCN_CUDA_TF32_SPLIT", "on")       ? Tf32Split::kOn
+                                : env_is("TVDCN_CUDA_TF32_SPLIT", "narrow") ? Tf32Split::kNarrow
+                                                                            : Tf32Split::kOff;
   return mode;
 }
 
 // Whether the 3xTF32 products with a folded K or K <= 128 keep 128 x 256 tiles (as before session 7)
 // instead of 128 x 128: the environment variable TVDCN_CUDA_GEMM_X3_TILES=wide (read once; an A/B switch).
 inline bool gemm_x3_wide_always() {
-  static const bool on = [] {
-    const char* e = std::getenv("TVDCN_CUDA_GEMM_X3_TILES");
-    return e != nullptr && std::strcmp(e, "wide") == 0;
-  }();
+  static const bool on = env_is("TVDCN_CUDA_GEMM_X3_TILES", "wide");
   return on;
 }
 

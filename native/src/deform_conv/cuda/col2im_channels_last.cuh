@@ -3,10 +3,9 @@
 // transposed op's forward. See NOTE [ Channels-last col2im ].
 #pragma once
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <type_traits>
 
+#include "core/env.h"
 #include "cuda_runtime/scalar.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/sampling.h"
@@ -242,10 +241,7 @@ __global__ void __launch_bounds__(256)
 // TVDCN_CUDA_CHANNELS_FIRST=scalar keeps channels_first_kernel (the A/B switch, read once per process).
 constexpr int kChannelsFirstPositions = 128;
 inline bool channels_first_vector() {
-  static const bool on = [] {
-    const char* e = std::getenv("TVDCN_CUDA_CHANNELS_FIRST");
-    return e == nullptr || std::strcmp(e, "scalar") != 0;
-  }();
+  static const bool on = !env_is("TVDCN_CUDA_CHANNELS_FIRST", "scalar");
   return on;
 }
 
