@@ -148,7 +148,7 @@ void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, con
       if constexpr (std::is_same_v<T, float>) {
         // The same operations with AVX-512 masks (the vector-extension form below compiles its mask
         // selects into scalar code).
-        const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+        const __m512 one = _mm512_set1_ps(1.0f);
         __mmask16 nan, outside, dead;
         __m512 pa[D], bad_w, t[D], f0[D];
         __m512i lo[D];
