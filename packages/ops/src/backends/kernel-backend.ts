@@ -89,9 +89,10 @@ export interface KernelBackend {
   read(storage: Storage): TypedArray;
   /**
    * {@link KernelBackend.read} without blocking the event loop (devices whose reads wait for the device;
-   * `Tensor.data()` uses `read` where it is absent).
+   * `Tensor.data()` uses `read` where it is absent); into `out` when given (the storage's array type and
+   * numel, sharing no memory with it: checked by the caller), resolving with `out`.
    */
-  readAsync?(storage: Storage): Promise<TypedArray>;
+  readAsync?(storage: Storage, out?: TypedArray): Promise<TypedArray>;
   /** A copy of `storage` in `dtype` (a plain copy when the dtype is the same). */
   cast(storage: Storage, dtype: DType): Storage;
   /** Sets every element to `value`, in place. */

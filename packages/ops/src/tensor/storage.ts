@@ -182,6 +182,15 @@ export class CpuStorage extends Storage implements QueuedStorage {
     this.#reusable = false;
     return data;
   }
+  /** True when `array` views any byte of this storage's ArrayBuffer range (without waiting for queued work). */
+  sharesMemoryWith(array: TypedArray): boolean {
+    const data = this.queuedData;
+    if (array.buffer !== data.buffer) return false;
+    const start = data.byteOffset;
+    const end = start + data.byteLength;
+    return array.byteOffset < end && array.byteOffset + array.byteLength > start;
+  }
+
   /**
    * The values; the array itself, not a copy, after the queued work on it ran (this blocks the JS thread
    * while it runs). Throws the typed error of a failed queued task that wrote it, an internal error once

@@ -16,7 +16,7 @@ import {
 } from '@tvdcn/shape';
 import { getKernels } from '../backends/registry.js';
 import { parseDevice, type Device } from './device.js';
-import { isDType, type DType, type TypedArray } from './dtype.js';
+import { DTYPE_TO_ARRAY, isDType, type DType, type TypedArray } from './dtype.js';
 import { formatTensor, INSPECT_CUSTOM } from './inspect.js';
 import { setTensorPredicate, tensorCreated, tensorReleased } from './memory.js';
 import { CpuStorage, type Storage, type StorageRecord } from './storage.js';
@@ -301,18 +301,34 @@ export class Tensor {
    * queued behind the tensor's pending work (on the CPU queue for CPU tensors, on the device's stream for
    * CUDA tensors) and awaited off the main thread, so the event loop keeps running while the kernels finish
    * (disposing the tensor meanwhile is safe). A pending `data()` keeps the process alive until it settles.
-   * Rejects with {@link DisposedTensorError} after `dispose()`, and with the typed error of a failed queued op
-   * (see {@link Tensor.toTypedArray}).
+   *
+   * With `out`, the values are written into that array instead of a new one, and the Promise resolves with
+   * `out` (a server that reuses its response buffers allocates nothing per request; like the
+   * `copyTo(destination)` of WebCodecs' frames). `out` must be the array type of the tensor's dtype
+   * (Float64Array for float64, Float32Array otherwise) with exactly `numel` elements, and must not share
+   * memory with the tensor; do not read or write it until the Promise settles. (CUDA tensors are
+   * downloaded into a staging array first.)
+   *
+   * Rejects with {@link DisposedTensorError} after `dispose()`, with {@link InvalidArgumentError} for an
+   * unsuitable `out`, and with the typed error of a failed queued op (see {@link Tensor.toTypedArray}).
    * @example
    * ```ts
    * const y = layer.forward(x);  // returns at once
    * const out = await y.data();  // the event loop serves other requests meanwhile
+   * await y.data(reused);        // the same values, written into an array of your own
    * ```
    */
-  async data(): Promise<TypedArray> {
+  data(): Promise<TypedArray>;
+  data<T extends TypedArray>(out: T): Promise<T>;
+  async data(out?: TypedArray): Promise<TypedArray> {
     const storage = this.#live('data');
+    if (out !== undefined) checkReadTarget(out, storage, this.numel);
     const kernels = getKernels(this.device, 'data');
-    return kernels.readAsync !== undefined ? kernels.readAsync(storage) : kernels.read(storage);
+    if (kernels.readAsync !== undefined) return kernels.readAsync(storage, out);
+    const values = kernels.read(storage);
+    if (out === undefined) return values;
+    out.set(values);
+    return out;
   }
 
   /**
@@ -803,4 +819,23 @@ function nest(values: TypedArray, shape: readonly number[], dim: number, offset:
   for (let d = dim + 1; d < shape.length; d++) stride *= shape[d];
   for (let i = 0; i < size; i++) out[i] = nest(values, shape, dim + 1, offset + i * stride);
   return out;
+}
+
+/** Checks the `out` array of `data(out)`: the dtype's array type, `numel` elements, no memory shared with the tensor. */
+function checkReadTarget(out: unknown, storage: Storage, numel: number): asserts out is TypedArray {
+  const Ctor = DTYPE_TO_ARRAY[storage.dtype];
+  const expected = `a ${Ctor.name} of ${numel} elements (the tensor's ${storage.dtype} values)`;
+  if (!(out instanceof Ctor) || out.length !== numel) {
+    const got =
+      out instanceof Float32Array || out instanceof Float64Array
+        ? `a ${out.constructor.name} of ${out.length} elements`
+        : formatValue(out);
+    throw new InvalidArgumentError(formatExpected('data', expected, got), 'out');
+  }
+  if (storage instanceof CpuStorage && storage.sharesMemoryWith(out)) {
+    throw new InvalidArgumentError(
+      formatExpected('data', 'an out array that shares no memory with the tensor', "the tensor's own memory"),
+      'out',
+    );
+  }
 }

@@ -200,6 +200,23 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
     if (total > 50) expect(ticks).toBeGreaterThan(0);
   });
 
+  it('data(out) of queued work writes into out once the work ran, without blocking the event loop', async () => {
+    const { x, w, offset, mask } = convCase(6, 4, 16, 32);
+    const expected = synchronously(() => conv(x, w, offset, mask).toTypedArray());
+    const before = b()._cpuQueueStats().submitted;
+    const y = conv(x, w, offset, mask);
+    expect(b()._cpuQueueStats().submitted).toBe(before + 1); // queued, not run at the call
+    const out = new Float64Array(y.numel).fill(Number.NaN);
+    const pending = y.data(out);
+    y.dispose(); // safe: the queued read keeps the storage until it ran
+    expect(await pending).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(expected));
+    // The same array again, for the next result (what a server does with its response buffers).
+    const z = conv(x, w, offset, mask).mul(2);
+    await z.data(out);
+    expect(Array.from(out)).toEqual(Array.from(expected, (v) => v * 2));
+  });
+
   it('the executor polls briefly after idle gaps and 50 µs again in a burst of work (adaptive spin)', async () => {
     const { x, w, offset, mask } = convCase(1, 4, 8, 8);
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

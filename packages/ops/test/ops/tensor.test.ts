@@ -193,6 +193,37 @@ describe('reading values', () => {
     expect(Array.from(values)).toEqual([1, 2]);
   });
 
+  it('data(out) writes the values into out and resolves with out', async () => {
+    const t = tensor([1, 2, 3], { dtype: 'float64' });
+    const out = new Float64Array(3).fill(-7);
+    const values = await t.data(out);
+    expect(values).toBe(out);
+    expect(Array.from(out)).toEqual([1, 2, 3]);
+    // A view of a larger buffer is fine, and the rest of the buffer is left alone.
+    const big = new Float32Array(5).fill(9);
+    await tensor([4, 5, 6]).data(big.subarray(1, 4));
+    expect(Array.from(big)).toEqual([9, 4, 5, 6, 9]);
+  });
+
+  it('data(out) rejects an out of the wrong type, length or memory, naming out', async () => {
+    const t = tensor([1, 2, 3]);
+    await expect(t.data(new Float64Array(3))).rejects.toThrow(InvalidArgumentError);
+    await expect(t.data(new Float64Array(3))).rejects.toThrow(
+      /data\(\): expected a Float32Array of 3 elements \(the tensor's float32 values\), but got a Float64Array of 3 elements/,
+    );
+    await expect(t.data(new Float32Array(4))).rejects.toThrow(/but got a Float32Array of 4 elements/);
+    await expect(t.data([1, 2, 3] as unknown as Float32Array)).rejects.toThrow(InvalidArgumentError);
+    await expect(t.data(t.cpuData() as Float32Array)).rejects.toThrow(/shares no memory with the tensor/);
+    const own = tensor([1, 2, 3, 4]).reshape([2, 2]);
+    await expect(own.data(new Float32Array(4))).resolves.toBeInstanceOf(Float32Array);
+    try {
+      await t.data(new Float32Array(2));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as InvalidArgumentError).argument).toBe('out');
+    }
+  });
+
   it('item() needs exactly one element', () => {
     expect(tensor([[5]]).item()).toBe(5);
     expect(() => tensor([1, 2]).item()).toThrow(ShapeMismatchError);

@@ -118,13 +118,13 @@ export const cpuKernels: KernelBackend = {
     return arrayOf(storage).slice();
   },
   // A copy queued behind the work on the storage (never blocking the event loop), or at once when none is
-  // pending (or the binding has no queue: the WebAssembly build).
-  async readAsync(storage: Storage): Promise<TypedArray> {
+  // pending (or the binding has no queue: the WebAssembly build); into `out` when given (checked by the caller).
+  async readAsync(storage: Storage, out?: TypedArray): Promise<TypedArray> {
     const s = storage as CpuStorage;
     if (hasPendingCpuWork(s)) {
       const b = getBinding();
       if (b.cpuQueueRead !== undefined) {
-        const dst = new DTYPE_TO_ARRAY[expectCpuDType('data', s.dtype)](s.numel) as Float32Array | Float64Array;
+        const dst = out ?? (new DTYPE_TO_ARRAY[expectCpuDType('data', s.dtype)](s.numel) as Float32Array | Float64Array);
         try {
           return await b.cpuQueueRead(view(s, [s.numel]), dst);
         } catch (e) {
@@ -132,7 +132,9 @@ export const cpuKernels: KernelBackend = {
         }
       }
     }
-    return arrayOf(storage).slice();
+    if (out === undefined) return arrayOf(storage).slice();
+    out.set(arrayOf(storage));
+    return out;
   },
   cast: (storage, dtype) => (tensorKernels() ? native.cast(storage, dtype) : castCpu(storage, dtype)),
   fill(storage: Storage, value: number): void {

@@ -36,16 +36,15 @@ function alloc(b: CudaBinding, device: Device, dtype: DType, numel: number): Cud
 }
 
 /** @internal The CUDA kernels, with `readAsync` (what `Tensor.data()` awaits for device tensors). */
-export const cudaKernels: KernelBackend & { readAsync(storage: Storage): Promise<TypedArray> } = {
+export const cudaKernels: KernelBackend & { readAsync(storage: Storage, out?: TypedArray): Promise<TypedArray> } = {
   type: 'cuda',
 
-  /** The values as a Promise: the copy is enqueued now and awaited on a worker thread. */
-  readAsync(storage: Storage): Promise<TypedArray> {
-    try {
-      return binding('data()').cudaDownloadAsync(bufferOf(storage));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /** The values as a Promise: the copy is enqueued now and awaited on a worker thread (then into `out`). */
+  async readAsync(storage: Storage, out?: TypedArray): Promise<TypedArray> {
+    const values = await binding('data()').cudaDownloadAsync(bufferOf(storage));
+    if (out === undefined) return values;
+    out.set(values);
+    return out;
   },
 
   zeros(device: Device, dtype: DType, numel: number): Storage {
