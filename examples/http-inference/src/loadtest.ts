@@ -164,6 +164,35 @@ for (const r of rows) {
       `${r.gc.major.count} (${r.gc.major.maxMs}) | ${r.errors} |`,
   );
 }
+// Side by side: per connection count, the rounds in which both modes ran (queue ÷ sync requests/s), and the
+// queued server's worst event-loop delay and stalls over all its rows: issue 10's two bars at 4 connections.
+if (modes.includes('sync') && modes.includes('queue')) {
+  console.log('\nQueue against sync, per connection count, over the rounds (requests/s ratio per round)\n');
+  console.log(
+    '| connections | rounds | queue ahead in | ratio median [min, max] | queue max loop delay (ms) | queue rows with a stall > 20 ms |',
+  );
+  console.log('|---:|---:|---:|---|---:|---:|');
+  for (const connections of connectionCounts) {
+    const ratios: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const of = (mode: string) =>
+        rows.find((r) => r.mode === mode && r.round === round && r.connections === connections);
+      const [q, s] = [of('queue'), of('sync')];
+      if (q && s) ratios.push(q.requestsPerSecond / s.requestsPerSecond);
+    }
+    const queued = rows.filter((r) => r.mode === 'queue' && r.connections === connections);
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const median =
+      sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    const ahead = ratios.filter((r) => r > 1).length;
+    const maxDelay = Math.max(...queued.map((r) => r.eventLoopDelayMs.max));
+    const stalled = queued.filter((r) => r.stalls.over20ms > 0).length;
+    console.log(
+      `| ${connections} | ${ratios.length} | ${ahead} | ${median.toFixed(3)} [${sorted[0].toFixed(3)}, ${sorted[sorted.length - 1].toFixed(3)}] | ` +
+        `${maxDelay} | ${stalled} of ${queued.length} |`,
+    );
+  }
+}
 if (rows.some((r) => r.stalls.list.length > 0)) {
   console.log('\nStalls over 20 ms per row: start (s into the row) / length (ms), with the GC pause inside it (ms)\n');
   for (const r of rows) {

@@ -8,9 +8,11 @@
 //                   each one's start (ms after the reset), length and overlapping GC pause
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
+// `TVDCN_THREAD_NICE` defaults to 10 here (the library's threads yield to the event loop; 0: they do not).
 // `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
 // call, on the main thread, as before the queue. For the load test's baseline only. `REUSE_BODY=off` reads
-// every body into a new buffer (to measure what reusing them saves).
+// every body into a new buffer, `REUSE_OUTPUT=off` every output into a new array (to measure what reusing
+// them saves).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -23,25 +25,26 @@ import { loadModel, type LoadedModel } from './model.js';
 const MAX_BODY = 64 * 32 * 64 * 64 * 4;
 
 /**
- * Buffers of finished requests' bodies, by size, for the next requests of that size: a server whose requests
- * each allocate a new 512 KiB body leaves that much garbage per request, which V8 frees only in collections
- * that pause the event loop (more so while requests wait behind each other on the CPU queue and their
- * buffers survive into the old generation; docs/perf/http-inference.md). A body goes back only once nothing
- * reads it any more: after `await y.data()`, every op queued before (the forward reading the input) ran.
+ * Buffers of finished requests, by size, for the next requests of that size: their bodies and their
+ * responses' values. A server whose requests each allocate a new 512 KiB body and a new 512 KiB output leaves
+ * that much garbage per request, which V8 frees only in collections that pause the event loop (more so while
+ * requests wait behind each other on the CPU queue and their buffers survive into the old generation;
+ * docs/perf/http-inference.md). A body goes back once nothing reads it any more: after `await y.data(out)`,
+ * every op queued before (the forward reading the input) ran; an output once the response is sent.
  */
-const freeBodies = new Map<number, Uint8Array[]>();
-const MAX_FREE_BODIES = 16;
+const freeBuffers = new Map<number, ArrayBuffer[]>();
+const MAX_FREE_BUFFERS = 16;
 const reuseBodies = process.env.REUSE_BODY !== 'off';
+const reuseOutputs = process.env.REUSE_OUTPUT !== 'off';
 
-function newBody(size: number): Uint8Array {
-  return (reuseBodies ? freeBodies.get(size)?.pop() : undefined) ?? new Uint8Array(size);
+function takeBuffer(size: number, reuse: boolean): ArrayBuffer {
+  return (reuse ? freeBuffers.get(size)?.pop() : undefined) ?? new ArrayBuffer(size);
 }
 
-function recycleBody(bytes: Uint8Array): void {
-  if (!reuseBodies) return;
-  let list = freeBodies.get(bytes.byteLength);
-  if (list === undefined) freeBodies.set(bytes.byteLength, (list = []));
-  if (list.length < MAX_FREE_BODIES) list.push(bytes);
+function recycleBuffer(buffer: ArrayBuffer): void {
+  let list = freeBuffers.get(buffer.byteLength);
+  if (list === undefined) freeBuffers.set(buffer.byteLength, (list = []));
+  if (list.length < MAX_FREE_BUFFERS) list.push(buffer);
 }
 
 /**
@@ -54,7 +57,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array
   const declared = req.headers['content-length'] === undefined ? Number.NaN : Number(req.headers['content-length']);
   if (Number.isSafeInteger(declared) && declared >= 0) {
     if (declared > limit) throw new HttpError(413, `body larger than ${limit} bytes`);
-    const bytes = newBody(declared);
+    const bytes = new Uint8Array(takeBuffer(declared, reuseBodies));
     let size = 0;
     for await (const chunk of req) {
       const c = chunk as Buffer;
@@ -104,12 +107,20 @@ async function predict(model: LoadedModel, req: IncomingMessage, res: ServerResp
   const values = new Float32Array(body.buffer, 0, body.byteLength / 4); // the body's own buffer: no copy
   const x = tensor(values, { shape: [body.byteLength / per, c, h, w], copy: false });
   const y = model.layer.forward(x);
-  const out = await y.data(); // the event loop serves other requests while this waits
+  // The event loop serves other requests while this waits; the values land in a finished response's buffer.
+  const out = await y.data(new Float32Array(takeBuffer(y.numel * 4, reuseOutputs)));
   x.dispose();
   y.dispose();
-  recycleBody(body); // the forward that read it has run
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-shape': y.shape.join(',') });
-  res.end(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+  if (reuseBodies) recycleBuffer(body.buffer as ArrayBuffer); // the forward that read it has run
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': out.byteLength,
+    'x-shape': y.shape.join(','),
+  });
+  // Back to the free list once the response is written out (socket writes may still read it until then).
+  res.end(Buffer.from(out.buffer, out.byteOffset, out.byteLength), () => {
+    if (reuseOutputs) recycleBuffer(out.buffer as ArrayBuffer);
+  });
 }
 
 /** Garbage collections since the last reset: count and longest pause (ms) per kind. */
@@ -278,6 +289,10 @@ function setCpuQueue(on: boolean): boolean {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // The library's compute threads (the CPU queue's executor, the pool's workers) yield to the event loop when
+  // it wakes, where the cores are all busy (Linux; read when they start, so before the addon loads). Set
+  // TVDCN_THREAD_NICE=0 to keep them at the process's priority.
+  process.env.TVDCN_THREAD_NICE ??= '10';
   const model = loadModel(); // loads the addon
   model.layer
     .forward(tensor(new Float32Array(model.inputChw.reduce((a, b) => a * b)), { shape: [1, ...model.inputChw] }))
