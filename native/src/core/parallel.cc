@@ -5,6 +5,7 @@
 // shared with the WebAssembly pool (native/wasm/parallel_wasm.cc).
 #include "core/parallel.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -64,8 +65,13 @@ class ThreadPool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     start_cv_.notify_all();
-    join_.caller_join(fn, ctx, n, tls_in_region);
+    const int taken = join_.caller_join(fn, ctx, n, tls_in_region, /*take_late_shares=*/true);
+    if (taken > 0) late_shares_.fetch_add(static_cast<uint64_t>(taken), std::memory_order_relaxed);
   }
+
+  uint64_t late_shares() const { return late_shares_.load(std::memory_order_relaxed); }
+
+  void set_worker_delay_us(int us) { worker_delay_us_.store(std::max(0, us), std::memory_order_relaxed); }
 
  private:
   // Called with dispatch_ held.
@@ -79,7 +85,11 @@ class ThreadPool {
       generation = generation_.load(std::memory_order_relaxed);
     }
     // Each worker starts from the current generation, so it cannot miss a job posted before it runs.
-    for (int i = 1; i < size(); ++i) workers_.emplace_back([this, i, generation] { worker_loop(i, generation); });
+    for (int i = 1; i < size(); ++i) workers_.emplace_back([this, generation] { worker_loop(generation); });
+    // Until each has named itself and set its priority: a region's caller may run every share itself (NOTE
+    // [ Late shares ]), so a worker could otherwise still carry its creator's name and priority afterwards.
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_cv_.wait(lock, [&] { return ready_ == static_cast<int>(workers_.size()); });
   }
 
   // Called with dispatch_ held.
@@ -92,12 +102,18 @@ class ThreadPool {
     start_cv_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
+    ready_ = 0;
   }
 
-  void worker_loop(int tid, uint64_t seen) {
+  void worker_loop(uint64_t seen) {
     set_current_thread_name("tvdcn-pool");
     lower_current_thread_priority();
     tls_in_region = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++ready_;
+    }
+    ready_cv_.notify_all();
     detail::SpinBudget spin;
     for (;;) {
       detail::RegionFn fn;
@@ -105,6 +121,10 @@ class ThreadPool {
       int n;
       const bool polled = spin.spin(
           [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; });
+      // Tests only: a worker that wakes late (_setPoolWorkerDelay).
+      if (const int delay = worker_delay_us_.load(std::memory_order_relaxed); delay > 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(delay));
+      int share;
       {
         std::unique_lock<std::mutex> lock(mu_);
         start_cv_.wait(lock, [&] {
@@ -113,12 +133,13 @@ class ThreadPool {
         if (!polled) spin.slept();
         if (stop_.load(std::memory_order_relaxed)) return;
         seen = generation_.load(std::memory_order_relaxed);
-        if (tid >= nthreads_) continue;
+        share = join_.claim();  // NOTE [ Late shares ]: the caller may have run them all
+        if (share >= nthreads_) continue;
         fn = fn_;
         ctx = ctx_;
         n = nthreads_;
       }
-      join_.worker_done(detail::call_share(fn, ctx, tid, n));
+      join_.worker_done(detail::call_share(fn, ctx, share, n));
     }
   }
 
@@ -128,11 +149,15 @@ class ThreadPool {
 
   std::mutex mu_;  // guards the job fields below
   std::condition_variable start_cv_;
+  std::condition_variable ready_cv_;  // a started worker has named itself (start_workers waits for all)
+  int ready_ = 0;                     // workers started so far (guarded by mu_)
   std::atomic<uint64_t> generation_{0};  // written under mu_, also polled without it
   detail::RegionFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int nthreads_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> late_shares_{0};  // workers' shares the callers ran (NOTE [ Late shares ])
+  std::atomic<int> worker_delay_us_{0};   // tests only
   detail::RegionJoin join_{mu_};  // the caller's share, the wait for the workers, their first exception
 };
 
@@ -151,6 +176,8 @@ bool in_parallel_region() { return tls_in_region; }
 
 namespace detail {
 void run_region(int max_threads, RegionFn fn, void* ctx) { pool().run(max_threads, fn, ctx); }
+uint64_t pool_late_shares() { return pool().late_shares(); }
+void set_pool_worker_delay_us(int us) { pool().set_worker_delay_us(us); }
 }  // namespace detail
 
 }  // namespace dcn

@@ -267,6 +267,7 @@ Napi::Object CpuQueue::stats(Napi::Env env) const {
   o.Set("poisoned", Napi::Number::New(env, static_cast<double>(queue_.poisoned_count())));
   o.Set("enabled", Napi::Boolean::New(env, enabled_));
   o.Set("executorSpinNs", Napi::Number::New(env, static_cast<double>(queue_.executor_spin_ns())));
+  o.Set("poolLateShares", Napi::Number::New(env, static_cast<double>(detail::pool_late_shares())));
   return o;
 }
 

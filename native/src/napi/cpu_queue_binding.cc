@@ -4,6 +4,7 @@
 // _setCpuQueue, _setCpuInlineCost, _injectCpuFault, _cpuQueueStats.
 #include <string>
 
+#include "core/parallel.h"
 #include "napi/cpu_queue.h"
 #include "napi/errors.h"
 #include "napi/register.h"
@@ -74,6 +75,16 @@ Napi::Value SetCpuInlineCost(const Napi::CallbackInfo& info) {
   });
 }
 
+// _setPoolWorkerDelay(us): each pool worker sleeps `us` microseconds after it wakes for a region, so that
+// the region's caller runs the workers' shares (NOTE [ Late shares ] in core/region_join.h). Tests only.
+Napi::Value SetPoolWorkerDelay(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int64_t us = int_arg("_setPoolWorkerDelay", "us", info[0], 0, 10'000'000);
+    detail::set_pool_worker_delay_us(static_cast<int>(us));
+    return info.Env().Undefined();
+  });
+}
+
 // _injectCpuFault(op, count): the next `count` queued tasks of `op` ('*': any) fail with std::bad_alloc
 // instead of running. Tests only.
 Napi::Value InjectCpuFault(const Napi::CallbackInfo& info) {
@@ -99,6 +110,7 @@ void RegisterCpuQueue(Napi::Env env, Napi::Object exports) {
   exports.Set("_setCpuQueue", Napi::Function::New(env, SetCpuQueue, "_setCpuQueue"));
   exports.Set("_setCpuInlineCost", Napi::Function::New(env, SetCpuInlineCost, "_setCpuInlineCost"));
   exports.Set("_injectCpuFault", Napi::Function::New(env, InjectCpuFault, "_injectCpuFault"));
+  exports.Set("_setPoolWorkerDelay", Napi::Function::New(env, SetPoolWorkerDelay, "_setPoolWorkerDelay"));
   exports.Set("_cpuQueueStats", Napi::Function::New(env, CpuQueueStats, "_cpuQueueStats"));
 }
 

@@ -65,6 +65,8 @@ export interface NativeCpuQueueStats {
   enabled: boolean;
   /** How long the queue's executor now polls for the next task before sleeping, in ns (adaptive: 500-50000). */
   executorSpinNs: number;
+  /** Shares of the thread pool's workers that their region's caller ran because no worker had taken them yet (native/src/core/region_join.h, NOTE [ Late shares ]). */
+  poolLateShares: number;
 }
 
 /**
@@ -318,6 +320,8 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   _setCpuInlineCost?(cost: number): void;
   /** The next `count` queued tasks of `op` ('*': any) fail with an out-of-memory error (tests only). */
   _injectCpuFault?(op: string, count: number): void;
+  /** Each pool worker sleeps `us` microseconds after it wakes for a region (tests only; 0: none). */
+  _setPoolWorkerDelay?(us: number): void;
   _cpuQueueStats?(): NativeCpuQueueStats;
 }
 

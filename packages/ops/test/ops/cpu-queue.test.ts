@@ -242,6 +242,23 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
     expect(busy).toBeLessThanOrEqual(50_000);
   });
 
+  it('a region whose pool worker wakes late is run by its caller: same values, the late shares counted', () => {
+    if (b().getNumThreads() < 2) return; // one thread: no worker to be late
+    const { x, w, offset, mask } = convCase(3, 4, 16, 32);
+    const expected = conv(x, w, offset, mask).toTypedArray();
+    b()._setPoolWorkerDelay(20_000); // each worker sleeps 20 ms after it wakes for a region
+    try {
+      const before = b()._cpuQueueStats().poolLateShares;
+      const got = conv(x, w, offset, mask).toTypedArray();
+      expect(b()._cpuQueueStats().poolLateShares).toBeGreaterThan(before);
+      expect(Array.from(got)).toEqual(Array.from(expected));
+    } finally {
+      b()._setPoolWorkerDelay(0);
+    }
+    // Once the workers are prompt again, they take part again (each region's shares are taken by whoever runs).
+    expect(Array.from(conv(x, w, offset, mask).toTypedArray())).toEqual(Array.from(expected));
+  });
+
   it('reads of tensors without queued work resolve from the array itself', async () => {
     const t = tensor([1, 2, 3]);
     expect(Array.from(await t.data())).toEqual([1, 2, 3]);
