@@ -6,8 +6,8 @@
 
 #include "core/env.h"
 #include "cuda_runtime/check.h"
-#include "cuda_runtime/stream.h"
 #include "cuda_runtime/scalar.cuh"
+#include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/sampling.h"
 
@@ -32,18 +32,27 @@ namespace dcn::cuda {
 // the samples' corners. The flush reads lanes over (element, channel), conflict-free by the padding of
 // ep (see col2im_window_pitch). The products are those of col2im_element (weight * (dcol * mask)); only
 // the order of the additions differs, which the atomics leave unspecified anyway. Deterministic mode
-// keeps the sorted col2im. TVDCN_CUDA_COL2IM=window / =atomic chooses this kernel or the channels-last
-// one (read once per process; the A/B switch); kCol2imWindowDefault is the choice without it.
+// keeps the sorted col2im.
+// Measured (docs/cuda.md, session 8): on sm_90 a float atomic add to shared memory is a compare-and-swap
+// loop (ATOMS.CAST.SPIN), about one add per clock per SM here, slower than the L2's global float adds
+// (red.global.add) wherever those do not collide within a warp instruction: 2-3.7x slower than the
+// channels-last kernel with 32 or more channels per offset group (r50-c3, big-b32, 3d-c64, tr2d, tr3d),
+// but faster with 16 or 8 in 1D and 2D (1.2-2.8x: there a warp instruction of the channels-last kernel
+// adds for 2 or 4 neighbouring samples, whose corners collide), and no faster in 3D (1.0-1.1x). So by
+// default (kAuto) it runs in 1D and 2D with at most 16 channels per offset group;
+// TVDCN_CUDA_COL2IM=window runs it wherever it applies, =atomic never (read once per process; the A/B
+// switch).
 constexpr int kWinThreads = 256;
 constexpr int kWinMargin = 2;
-constexpr int kWinMaxSmem = 74 * 1024;  // three blocks per SM
-constexpr bool kCol2imWindowDefault = false;
+constexpr int kWinMaxSmem = 74 * 1024;   // three blocks per SM
+constexpr int kWinAutoMaxChannels = 16;  // kAuto: D <= 2 and channels per offset group <= this
 
-inline bool col2im_window_enabled() {
-  static const bool on = env_is("TVDCN_CUDA_COL2IM", "window")   ? true
-                         : env_is("TVDCN_CUDA_COL2IM", "atomic") ? false
-                                                                 : kCol2imWindowDefault;
-  return on;
+enum class Col2imWindow { kAuto, kAlways, kNever };
+inline Col2imWindow col2im_window_mode() {
+  static const Col2imWindow m = env_is("TVDCN_CUDA_COL2IM", "window")   ? Col2imWindow::kAlways
+                                : env_is("TVDCN_CUDA_COL2IM", "atomic") ? Col2imWindow::kNever
+                                                                        : Col2imWindow::kAuto;
+  return m;
 }
 
 // TVDCN_CUDA_COL2IM_CW=32, 16 or 8: the channels per window, where they fit, instead of the choice of
@@ -76,10 +85,10 @@ __host__ __device__ constexpr int win_tile_positions() {
 
 template <int D>
 struct WinGeom {
-  int ext[D];       // window extent along each axis
+  int ext[D];        // window extent along each axis
   int64_t tiles[D];  // tiles along each axis
-  int elems;        // prod(ext)
-  int pitch;        // floats per channel row of the window (>= elems)
+  int elems;         // prod(ext)
+  int pitch;         // floats per channel row of the window (>= elems)
 };
 
 // Floats per channel row: at least `elems`, and (32 / cw) times an odd number, so that the flush's lanes
@@ -262,20 +271,24 @@ __global__ void __launch_bounds__(kWinThreads)
   }
 }
 
-// Launches col2im_window_kernel for a chunk of whole images where it applies (float accumulators, with
-// offsets; CW = 32, 16 or 8 channels dividing the channels per offset group and per mask group, and a
-// window of CW channels within kWinMaxSmem); false: the caller runs the channels-last kernel. CW is the
-// largest that fits, halved (down to 8) while the grid has fewer than 4 blocks per SM (or forced, above).
+// Launches col2im_window_kernel for a chunk of whole images where it applies and is chosen
+// (col2im_window_mode; float accumulators, with offsets; CW = 32, 16 or 8 channels dividing the channels
+// per offset group and per mask group, and a window of CW channels within kWinMaxSmem); false: the caller
+// runs the channels-last kernel. CW is the largest that fits, halved (down to 8) while the grid has fewer
+// than 4 blocks per SM (or forced, above).
 template <int D, typename T>
 bool col2im_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, const float* dcol, const T* offset,
                    const T* mask, float* gxl) {
   constexpr int P = win_tile_positions<D>();
+  const Col2imWindow mode = col2im_window_mode();
+  if (mode == Col2imWindow::kNever || (mode == Col2imWindow::kAuto && (D == 3 || a.cpo > kWinAutoMaxChannels)))
+    return false;
   if (offset == nullptr || a.K > (int64_t{1} << 30) / P) return false;
   WinGeom<D> g;
   int64_t elems = 1, tiles = 1;
   for (int ax = 0; ax < D; ++ax) {
-    const int64_t ext = (win_tile<D>(ax) - 1) * a.stride[ax] + (a.kernel_size[ax] - 1) * a.dilation[ax] + 1 +
-                        2 * kWinMargin;
+    const int64_t ext =
+        (win_tile<D>(ax) - 1) * a.stride[ax] + (a.kernel_size[ax] - 1) * a.dilation[ax] + 1 + 2 * kWinMargin;
     if (ext > (int64_t{1} << 16)) return false;
     elems *= ext;
     if (elems > (int64_t{1} << 16)) return false;

@@ -311,9 +311,7 @@ class DeformConvDriver {
     // gx is the channels-last target here (NOTE [ Channels-last col2im ]); the windowed kernel where it
     // applies and is chosen (NOTE [ Windowed col2im, one thread per sample ]; whole images per chunk).
     if constexpr (std::is_same_v<A, float>) {
-      if (col2im_window_enabled() && ch.q0 == 0 && ch.qlen == ny_ &&
-          col2im_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx))
-        return;
+      if (ch.q0 == 0 && ch.qlen == ny_ && col2im_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx)) return;
     }
     const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
