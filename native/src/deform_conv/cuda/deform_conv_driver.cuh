@@ -27,6 +27,7 @@
 #include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
+#include "deform_conv/cuda/col2im_window.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
 #include "deform_conv/params.h"
@@ -307,7 +308,11 @@ class DeformConvDriver {
         col2im_sorted<D, T, false>(device_, s_, a, dcol, off_, mask_, gx);
       return;
     }
-    // gx is the channels-last target here (NOTE [ Channels-last col2im ]).
+    // gx is the channels-last target here (NOTE [ Channels-last col2im ]); the windowed kernel where it
+    // applies and is chosen (NOTE [ Windowed col2im, one thread per sample ]; whole images per chunk).
+    if constexpr (std::is_same_v<A, float>) {
+      if (ch.q0 == 0 && ch.qlen == ny_ && col2im_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx)) return;
+    }
     const int64_t blocks = a.nb * a.og * a.K * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
     if (off_ != nullptr)

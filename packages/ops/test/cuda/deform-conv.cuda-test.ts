@@ -409,6 +409,71 @@ const COL2IM_CASES: Case[] = [
   },
 ];
 
+/**
+ * Channels per offset group and per mask group multiples of 8, with offsets: the windowed col2im (NOTE
+ * [ Windowed col2im, one thread per sample ], TVDCN_CUDA_COL2IM=window) takes these, in windows of 32, 16 or
+ * 8 channels (TVDCN_CUDA_COL2IM_CW forces one), over partial tiles of positions; offsets up to 2.5 put some
+ * corners outside the window (added directly). The input gradient of the first and third, the forward of
+ * the second. The results do not depend on the kernel:
+ * the same tolerances against the CPU float64 reference with either. Seeded apart from the other lists.
+ */
+const WINDOW_CASES: Case[] = [
+  {
+    name: 'col2im window: 64 channels, og 2, mg 1',
+    transposed: false,
+    batch: 2,
+    cin: 64,
+    cout: 16,
+    k: 2, // 64 x 8 products per output in 3D: within the float32 tolerance of tf32x3 (64 x 27: 1.2e-5)
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [21, 10, 9],
+  },
+  {
+    name: 'col2im window transposed: 24 -> 48, og 3, mg 3, k 2, stride 2',
+    transposed: true,
+    batch: 2,
+    cin: 24,
+    cout: 48,
+    k: 2, // the input gradient's 48 x 8 products (48 x 64 in 3D with k 4: 2.2e-5)
+    stride: 2,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 3,
+    mg: 3,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [11, 5, 3],
+  },
+  {
+    name: 'col2im window: 40 channels, no mask, stride 2, dilation 2',
+    transposed: false,
+    batch: 1,
+    cin: 40,
+    cout: 8,
+    k: 3,
+    stride: 2,
+    pad: 2,
+    dil: 2,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: true,
+    mask: false,
+    bias: false,
+    size: [19, 11, 6],
+  },
+];
+
 /** The cases the fused forward takes (channels in multiples of 8). */
 const FUSED_CASES = CASES.filter((c) => c.name.startsWith('fused'));
 
@@ -570,6 +635,17 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       for (const [j, dtype] of col2imDtypes.entries()) {
         if (DRY_RUN && j >= 2) continue;
         const s = 900 + (dim * COL2IM_CASES.length + k) * col2imDtypes.length + j;
+        it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
+      }
+    }
+  }
+
+  const windowDtypes: DType[] = ['float32', 'float16', 'bfloat16'];
+  for (const dim of [1, 2, 3] as Dim[]) {
+    for (const [k, c] of WINDOW_CASES.entries()) {
+      for (const [j, dtype] of windowDtypes.entries()) {
+        if (DRY_RUN && j >= 1) continue;
+        const s = 1300 + (dim * WINDOW_CASES.length + k) * windowDtypes.length + j;
         it(`dim=${dim} ${c.name} [${dtype}]`, () => record(dtype, compare(c, dim, dtype, s)));
       }
     }
