@@ -293,6 +293,13 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
         Array.from(v, dtype === 'float64' ? (x) => x : Math.fround),
         'data()',
       );
+      // data(out): the same values, into an array of the dtype's array type (Float32Array for the half types).
+      const g2 = toGpu(v, dtype);
+      const out = dtype === 'float64' ? new Float64Array(v.length) : new Float32Array(v.length);
+      const filled = await g2.data(out);
+      g2.dispose();
+      assert.equal(filled, out);
+      assert.deepEqual(Array.from(out), Array.from(v, dtype === 'float64' ? (x) => x : Math.fround), 'data(out)');
     });
   }
 
