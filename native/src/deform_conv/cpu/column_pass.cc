@@ -789,9 +789,8 @@ void pack_weight_panel_scalar(const T* wrows, int64_t rows, int64_t cxg, int64_t
 // 16 weight rows (16 streams), transposed in registers, stored as 16 runs of 16 panel columns (one row p each).
 // Partial blocks (ncols, rows not multiples of 16) go through the scalar packer.
 __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wrows, int64_t rows, int64_t cxg,
-                                                                 int64_t K, int64_t kc_max, int64_t cyg_pad,
-                                                                 int64_t nr, int64_t jp, int64_t ncols,
-                                                                 float* gpack) {
+                                                                 int64_t K, int64_t kc_max, int64_t cyg_pad, int64_t nr,
+                                                                 int64_t jp, int64_t ncols, float* gpack) {
   const int64_t q_vec = rows / 16 * 16;
   for (int64_t h = 0; h < nr; h += 16) {
     if (h + 16 > ncols) {
@@ -816,8 +815,8 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
       }
       // r[4 * i + m] holds, in its 128-bit lane l, column q0 + 4 l + m of channels h + 4 i .. h + 4 i + 3.
       for (int m = 0; m < 4; ++m) {
-        t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);       // lanes 0, 2 of r[m], r[4 + m]
-        t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);   // lanes 1, 3
+        t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);      // lanes 0, 2 of r[m], r[4 + m]
+        t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);  // lanes 1, 3
         t[8 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
         t[12 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
       }
