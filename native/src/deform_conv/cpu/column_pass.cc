@@ -882,8 +882,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   constexpr int64_t kThreadTileBytes = int64_t{768} << 10, kBigWeightTileBytes = int64_t{2560} << 10;
   constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kMinTile = 48;
   const int64_t weight_bytes = static_cast<int64_t>(sizeof(T)) * rows * g.cy;
-  const bool big_weight = weight_bytes > kL2WeightBytes;
-  const int64_t tile_bytes = big_weight ? kBigWeightTileBytes : kThreadTileBytes;
+  const int64_t tile_bytes = weight_bytes > kL2WeightBytes ? kBigWeightTileBytes : kThreadTileBytes;
   const int64_t per_column = static_cast<int64_t>(sizeof(T)) * (g.cy + ldr + (mask ? MG * K : 0));
   int64_t nt = std::max(kMinTile, tile_bytes / per_column);
   nt = std::min({nt, total, workspace_bytes / std::max<int64_t>(1, per_column * n_threads)});
@@ -989,7 +988,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       for (int64_t gi = 0; gi < G; ++gi) {
         if (rows_a) {
           gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
-                      false, kGemmKc, big_weight);
+                      false);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
                static_cast<const T*>(nullptr), int64_t{1}, rows, ctile + gi * cyg, g.cy, false,

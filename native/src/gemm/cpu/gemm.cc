@@ -495,7 +495,7 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
 template <typename T>
 void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
                const T* apacked, int64_t lda_rows, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc,
-               bool accumulate, const T* bpacked, int64_t kc_block = kGemmKc, bool one_block = false) {
+               bool accumulate, const T* bpacked) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
@@ -503,24 +503,21 @@ void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const 
     return;
   }
   const int mr = uk.mr, nr = uk.nr;
-  const int64_t kc_max = std::min<int64_t>(kc_block, k);
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, k);
   // Blocking: a packed B block (kc x nc) stays in L2 while every mc-row block of A streams past it;
   // the kc x nr panel being used stays in L1. Tasks own column blocks of C, split further by rows
   // when there are fewer column blocks than threads (then B is packed once per split).
-  const int64_t threads = one_block ? 1 : get_num_threads();
-  const int64_t mc = one_block ? (m + mr - 1) / mr * mr : int64_t{mr} * (mr >= 12 ? 12 : 24);
+  const int64_t threads = get_num_threads();
+  const int64_t mc = int64_t{mr} * (mr >= 12 ? 12 : 24);
   const int64_t nc_max = std::max<int64_t>(nr, (kL2Bytes / (kc_max * int64_t(sizeof(T)))) / nr * nr);
   int64_t nc = std::min<int64_t>(nc_max, (n + nr - 1) / nr * nr);
-  if (one_block) {
-    nc = (n + nr - 1) / nr * nr;
-  } else if ((n + nc - 1) / nc < 2 * threads) {
+  if ((n + nc - 1) / nc < 2 * threads) {
     nc = std::max<int64_t>(4 * nr, ((n + 2 * threads - 1) / (2 * threads) + nr - 1) / nr * nr);
     nc = std::min(nc, nc_max);
   }
   const int64_t n_blocks = (n + nc - 1) / nc;
   const int64_t m_panels = (m + mr - 1) / mr;
-  const int64_t m_splits =
-      one_block ? 1 : std::min<int64_t>(m_panels, std::max<int64_t>(1, (2 * threads + n_blocks - 1) / n_blocks));
+  const int64_t m_splits = std::min<int64_t>(m_panels, std::max<int64_t>(1, (2 * threads + n_blocks - 1) / n_blocks));
   const int64_t split_panels = (m_panels + m_splits - 1) / m_splits;
   const int64_t n_tasks = n_blocks * m_splits;
   const int n_threads = static_cast<int>(std::min<int64_t>(threads, n_tasks));
@@ -580,9 +577,9 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
 
 template <typename T>
 void gemm_rows_a(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bpacked,
-                 T* c, int64_t ldc, bool accumulate, int64_t kc, bool one_block) {
+                 T* c, int64_t ldc, bool accumulate) {
   gemm_impl(uk, m, n, k, a, lda, int64_t{1}, static_cast<const T*>(nullptr), lda, static_cast<const T*>(nullptr),
-            int64_t{0}, int64_t{0}, c, ldc, accumulate, bpacked, kc, one_block);
+            int64_t{0}, int64_t{0}, c, ldc, accumulate, bpacked);
 }
 
 template <typename T>
@@ -606,7 +603,7 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
                         const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
   template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
-                               int64_t, bool, int64_t, bool);                                                      \
+                               int64_t, bool);                                                                     \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)

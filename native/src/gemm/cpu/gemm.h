@@ -71,14 +71,9 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
 // place (uk.fn_rows, which must be non-null: no packing of A at all), and B from pack_b_blocks. Rows m up
 // to ceil(m / mr) * mr of A must be readable (their results are dropped). Parallel like gemm, and every
 // element of C is summed in the same order as gemm with a packed A (identical results).
-//
-// `kc` is the reduction block of bpacked's layout (pack_b_blocks packs with kGemmKc). `one_block`: the caller
-// runs inside a parallel region (this thread alone): C is one column block, and for each reduction block
-// every B panel is read from memory once and then serves all the row panels of A from L1, A's reduction
-// slice staying in L2 (no split of C's columns, which would walk A once per column block).
 template <typename T>
 void gemm_rows_a(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bpacked,
-                 T* c, int64_t ldc, bool accumulate, int64_t kc = kGemmKc, bool one_block = false);
+                 T* c, int64_t ldc, bool accumulate);
 
 // B (k x n, element (p, j) at b[p * rs + j * cs]) packed once for gemm's `bpacked`: for each reduction
 // block of min(kGemmKc, k) rows starting at p0, pack_b of that block at out + p0 * n_pad, n_pad =
