@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "core/buffer.h"
@@ -183,6 +184,7 @@ Ctx<D, T> base_ctx(const SamplingGeometry<D>& g, int64_t K, int64_t sy, int64_t 
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define DCN_CL_X86 1
+#include <immintrin.h>
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
@@ -763,6 +765,79 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   return true;
 }
 
+namespace cl {
+// The forward's packed weight panel jp of one weight group (its output channels jp * nr.., whose weight rows
+// start at wrows, row length `rows`): element (p, j), p = kpt * cxg + c, is wrows[j * rows + c * K + kpt], stored
+// at gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + j for the reduction block p0 = p / kc_max * kc_max
+// of kc = min(kc_max, rows - p0) rows; columns j >= ncols zero. Plain copies: every ISA packs the same values.
+// This one packs panel columns [j_begin, j_end) from weight columns q = c * K + kpt >= q_begin, q in order,
+// so that every line of a weight row is used whole.
+template <typename T>
+void pack_weight_panel_scalar(const T* wrows, int64_t rows, int64_t cxg, int64_t K, int64_t kc_max, int64_t cyg_pad,
+                              int64_t nr, int64_t jp, int64_t ncols, int64_t j_begin, int64_t j_end, int64_t q_begin,
+                              T* gpack) {
+  for (int64_t q = q_begin; q < rows; ++q) {
+    const int64_t c = q / K, kpt = q - c * K;
+    const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+    T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
+    for (int64_t j = j_begin; j < j_end; ++j) dst[j] = j < ncols ? wrows[j * rows + q] : T(0);
+  }
+}
+
+#if DCN_CL_X86
+// The whole panel for float with AVX-512: blocks of 16 output channels x 16 weight columns q loaded along the
+// 16 weight rows (16 streams), transposed in registers, stored as 16 runs of 16 panel columns (one row p each).
+// Partial blocks (ncols, rows not multiples of 16) go through the scalar packer.
+__attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wrows, int64_t rows, int64_t cxg,
+                                                                 int64_t K, int64_t kc_max, int64_t cyg_pad, int64_t nr,
+                                                                 int64_t jp, int64_t ncols, float* gpack) {
+  const int64_t q_vec = rows / 16 * 16;
+  for (int64_t h = 0; h < nr; h += 16) {
+    if (h + 16 > ncols) {
+      pack_weight_panel_scalar<float>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, h, h + 16, 0, gpack);
+      continue;
+    }
+    const float* src = wrows + h * rows;
+    for (int64_t q0 = 0; q0 < q_vec; q0 += 16) {
+      __m512 r[16], t[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * rows + q0);
+      for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+      }
+      for (int i = 0; i < 4; ++i) {
+        const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+      }
+      // r[4 * i + m] holds, in its 128-bit lane l, column q0 + 4 l + m of channels h + 4 i .. h + 4 i + 3.
+      for (int m = 0; m < 4; ++m) {
+        t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);      // lanes 0, 2 of r[m], r[4 + m]
+        t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);  // lanes 1, 3
+        t[8 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
+        t[12 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
+      }
+      for (int m = 0; m < 4; ++m) {
+        r[m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0x88);            // column q0 + m: channels h .. h + 15
+        r[8 + m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0xdd);        // column q0 + 8 + m
+        r[4 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0x88);   // column q0 + 4 + m
+        r[12 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0xdd);  // column q0 + 12 + m
+      }
+      for (int i = 0; i < 16; ++i) {
+        const int64_t q = q0 + i, c = q / K, kpt = q - c * K;
+        const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+        _mm512_storeu_ps(gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + h, r[i]);
+      }
+    }
+    pack_weight_panel_scalar<float>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, h, h + 16, q_vec, gpack);
+  }
+}
+#endif
+}  // namespace cl
+
 // NOTE [ Channels-last forward ]
 // Y = W * im2col(X) with the columns sampled as in the column pass (colsT[n][(kpt, c)] from Xt, corner
 // table per column block) and multiplied transposed: Y_tile^T (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T.
@@ -841,7 +916,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
   // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
-  // it: two passes, 12 % of r50-c5's forward at 1 thread; now one, ~7 %, bound by reading the weight.)
+  // it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32 weight rows element by
+  // element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %: docs/perf/cpu.md, session 8.)
   {
     const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
     parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
@@ -849,16 +925,15 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
         const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
         const T* wrows = weight + (gi * cyg + j0) * rows;
         T* gpack = wpack + gi * rows * cyg_pad;
-        // Channel outermost: the K weights of (j, c) are contiguous, so every weight line is used whole.
-        for (int64_t c = 0; c < cxg; ++c) {
-          for (int64_t kpt = 0; kpt < K; ++kpt) {
-            const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
-            T* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr;
-            const T* src = wrows + c * K + kpt;
-            for (int64_t j = 0; j < ncols; ++j) dst[j] = src[j * rows];
-            for (int64_t j = ncols; j < nr; ++j) dst[j] = T(0);
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (isa == Isa::kAvx512 && nr == 32) {
+            pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
+            continue;
           }
         }
+#endif
+        pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
       }
     });
   }
