@@ -489,7 +489,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t gw_bytes = g.cy * rows * ts;
   // Weight gradient per slot (NOTE [ Channels-last backward tiles ]): where kSlots copies of grad_weight
   // are small, each tile's weight GEMM runs on its thread right after the tile's sampling (colsT still in
-  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile, tiles in column order; the
+  // that core's L2) into its slot's own copy, gwsT_s += colsT_tile^T * Y_tile^T, tiles in column order; the
   // copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
   constexpr int64_t kSlotGwBytes = int64_t{4} << 20;
   // (Decided by the geometry, so that the windows below do not depend on which gradients were requested.)
@@ -519,8 +519,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
 
-  const int64_t cyg_pad = (cyg + uk.mr - 1) / uk.mr * uk.mr;
-
   const bool need_x = need_cols || need_coord;
   Carver carve;
   const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
@@ -543,8 +541,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
   // With slot_gw: the tile's colsT and the weight GEMM's packed operands (Y tile, colsT of one group).
   const size_t m_cols = mine.add<T>(slot_gw ? nt * ldr : 0);
-  const size_t m_apack = mine.add<T>(slot_gw ? cyg_pad * nt : 0);
-  const size_t m_bpack = mine.add<T>(slot_gw ? nt * rows_pad : 0);
+  // (Transposed product, below: A = colsT_tile^T in mr-row panels, B = Y_tile^T in nr-column panels.)
+  const int64_t rows_pad_mr = (rows + uk.mr - 1) / uk.mr * uk.mr, cyg_pad_nr = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  const size_t m_apack = mine.add<T>(slot_gw ? rows_pad_mr * nt : 0);
+  const size_t m_bpack = mine.add<T>(slot_gw ? nt * cyg_pad_nr : 0);
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
@@ -694,14 +694,23 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (timed) local.lap(2);
           }
           if (slot_gw) {
-            // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
+            // gwsT_s[gi] (rows x cyg) += colsT_tile[gi]^T (rows x nc) * Y_tile[gi]^T (nc x cyg), on this thread:
+            // the transposed product, so that the micro-kernel's mr-row panels run over the rows (576 of
+            // edvr-64, 1728 of video-3d: whole panels of 12) and its nr columns over the output channels (64:
+            // two panels of 32) instead of 64 output channels padded to 72 rows. Each element is the same sum
+            // in the same order as Y_tile * colsT_tile (same k, same blocks): bit-identical. A panel at a time
+            // stays in L1 while the small B block (Y_tile^T) is reused from L1 (MacroOrder::kAPanelInL1).
             T* gw_s = gws + s * gw_elems;
             const bool started = slot_started[static_cast<size_t>(s)] != 0;
+            const int64_t kc_max = std::min<int64_t>(kGemmKc, nc);
             for (int64_t gi = 0; gi < G; ++gi) {
-              pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
-              pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
-              gemm(uk, cyg, rows, nc, static_cast<const T*>(nullptr), 0, 0, apack, static_cast<const T*>(nullptr), 0, 0,
-                   gw_s + gi * cyg * rows, rows, started, bpack);
+              pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);  // A(r, i) = colsT[i][r]
+              pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
+              for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
+                const int64_t kc = std::min(kc_max, nc - p0);
+                macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
+                             gw_s + gi * rows * cyg, cyg, started || p0 > 0, MacroOrder::kAPanelInL1);
+              }
             }
             slot_started[static_cast<size_t>(s)] = 1;
             if (timed) local.lap(3);
@@ -748,11 +757,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         bool first = true;
         for (int64_t s = 0; s < n_slots; ++s) {
           if (!slot_started[static_cast<size_t>(s)]) continue;
-          const T* src = gws + s * gw_elems + o * rows;
+          // gwsT_s[gi][kpt * cxg + c][o % cyg]
+          const T* src = gws + s * gw_elems + (o / cyg) * rows * cyg + o % cyg;
           for (int64_t c = 0; c < cxg; ++c)
             for (int64_t kpt = 0; kpt < K; ++kpt) {
               T& d = dst[c * K + kpt];
-              d = first ? src[kpt * cxg + c] : d + src[kpt * cxg + c];
+              const T v = src[(kpt * cxg + c) * cyg];
+              d = first ? v : d + v;
             }
           first = false;
         }
