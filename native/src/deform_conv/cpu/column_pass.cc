@@ -419,43 +419,43 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
   });
 }
 
-// The macro-kernel (B panel in L1, every A panel past it) over C = [C +] A * B from packed panels (A panel
-// r at a + r * kc * mr, B panel s at b + s * kc * nr), with the next tile's rows of C prefetched while the
-// micro-kernel runs: for a C that lives in L3 (the backward's shared weight gradient, 2.4-9.4 MB), whose
-// tiles the micro-kernel would otherwise load and store cold at the end of every call. Same micro-kernel
-// calls and the same edge handling as gemm's macro-kernel: identical results.
+// The macro-kernel over C = [C +] A * B from packed panels (A panel r at a + r * a_stride, B panel s at
+// b + s * kc * nr; kBPanelInL1: every A panel past one B panel, kAPanelInL1: every B panel past one A panel),
+// with the next tile's rows of C prefetched while the micro-kernel runs. The backward's C are cold: the
+// shared weight gradient (2.4-9.4 MB, in L3 at best), a slot's weight gradient, dcolT (written fresh);
+// gemm's macro-kernel loads and stores them at the end of every micro-kernel call, after the FMAs. Same
+// micro-kernel calls and the same edge handling as gemm's macro-kernel: identical results.
 template <typename T>
-void c_prefetch_macro(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, const T* b, T* c,
-                      int64_t ldc, bool accumulate) {
-  const int mr = uk.mr, nr = uk.nr;
+void c_prefetch_macro(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_stride,
+                      const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order = MacroOrder::kBPanelInL1) {
+  const int64_t mr = uk.mr, nr = uk.nr;
   constexpr int kMaxTile = 16 * 32;
   alignas(64) T tmp[kMaxTile];
   constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
-  for (int64_t j0 = 0; j0 < n; j0 += nr) {
-    const int64_t cols = std::min<int64_t>(nr, n - j0);
-    for (int64_t i0 = 0; i0 < m; i0 += mr) {
-      int64_t pi = i0 + mr, pj = j0;
-      if (pi >= m) {
-        pi = 0;
-        pj = j0 + nr;
-      }
-      if (pj < n) {
-        const int64_t prow = std::min<int64_t>(mr, m - pi), pcol = std::min<int64_t>(nr, n - pj);
-        for (int64_t r = 0; r < prow; ++r)
-          for (int64_t e = 0; e < pcol; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
-      }
-      const int64_t rows = std::min<int64_t>(mr, m - i0);
-      const T* ap = a + (i0 / mr) * kc * mr;
-      const T* bp = b + (j0 / nr) * kc * nr;
-      T* cp = c + i0 * ldc + j0;
-      if (rows == mr && cols == nr) {
-        uk.fn(kc, ap, bp, cp, ldc, accumulate);
-      } else {
-        uk.fn(kc, ap, bp, tmp, nr, false);
-        for (int64_t i = 0; i < rows; ++i)
-          for (int64_t j = 0; j < cols; ++j)
-            cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
-      }
+  const bool a_outer = order == MacroOrder::kAPanelInL1;
+  const int64_t mt = (m + mr - 1) / mr, ntl = (n + nr - 1) / nr, count = mt * ntl;
+  for (int64_t t = 0; t < count; ++t) {
+    // Tile t and t + 1 in the loop order.
+    const int64_t ti = a_outer ? t / ntl : t % mt, tj = a_outer ? t % ntl : t / mt;
+    if (t + 1 < count) {
+      const int64_t pi = (a_outer ? (t + 1) / ntl : (t + 1) % mt) * mr;
+      const int64_t pj = (a_outer ? (t + 1) % ntl : (t + 1) / mt) * nr;
+      const int64_t prow = std::min(mr, m - pi), pcol = std::min(nr, n - pj);
+      for (int64_t r = 0; r < prow; ++r)
+        for (int64_t e = 0; e < pcol; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
+    }
+    const int64_t i0 = ti * mr, j0 = tj * nr;
+    const int64_t rows = std::min(mr, m - i0), cols = std::min(nr, n - j0);
+    const T* ap = a + ti * a_stride;
+    const T* bp = b + tj * kc * nr;
+    T* cp = c + i0 * ldc + j0;
+    if (rows == mr && cols == nr) {
+      uk.fn(kc, ap, bp, cp, ldc, accumulate);
+    } else {
+      uk.fn(kc, ap, bp, tmp, nr, false);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
     }
   }
 }
@@ -581,6 +581,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
   Carver mine;
   const size_t m_dcol = mine.add<T>(need_dcol ? nt * ldr : 0);
+  const size_t m_dapack = mine.add<T>(need_dcol ? (nt + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y_tile^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
@@ -661,6 +662,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     parallel_region(n_workers, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
+      T* dapack = reinterpret_cast<T*>(own + m_dapack);
       SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
       T* mtile = reinterpret_cast<T*>(own + m_mtile);
       T* off_loc = reinterpret_cast<T*>(own + m_off);
@@ -692,11 +694,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           ctx.blocks = blocks.data();
           ctx.n_blocks = static_cast<int64_t>(blocks.size());
           if (need_dcol) {
+            // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows): Y_tile^T packed once per
+            // tile and group, W' pre-packed, the fresh rows of dcolT prefetched a tile ahead.
+            const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
             for (int64_t gi = 0; gi < G; ++gi) {
-              // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows)
-              gemm(uk, nc, rows, cyg, yt + gi * cyg * nw, int64_t{1}, nw, static_cast<const T*>(nullptr),
-                   wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false,
-                   wpack + gi * cyg * rows_pad);
+              pack_a(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.mr, dapack);
+              for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
+                c_prefetch_macro(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
+                                 wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0);
             }
           }
           if (timed) local.lap(0);
@@ -750,12 +755,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           if (slot_gw) {
             T* gw_s = gws + s * gw_elems;
             const bool started = slot_started[static_cast<size_t>(s)] != 0;
+            const int64_t kc_max = std::min<int64_t>(kGemmKc, nc);
             if (gw_t) {
               // gwsT_s[gi] (rows x cyg) += colsT_tile[gi]^T (rows x nc) * Y_tile[gi]^T (nc x cyg), on this
               // thread: see gw_t. Where the B block (Y_tile^T, video-3d: 55 x 64) fits in L1 beside an A panel,
               // each A panel is streamed once past it (MacroOrder::kAPanelInL1); else (edvr-64: 148 x 64) B
               // panel by panel, as the general GEMM.
-              const int64_t kc_max = std::min<int64_t>(kGemmKc, nc);
               constexpr int64_t kL1BBytes = int64_t{24} << 10;
               const MacroOrder order = kc_max * cyg_pad_nr * static_cast<int64_t>(sizeof(T)) <= kL1BBytes
                                            ? MacroOrder::kAPanelInL1
@@ -765,8 +770,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                 pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
-                  macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
-                               gw_s + gi * rows * cyg, cyg, started || p0 > 0, order);
+                  c_prefetch_macro(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
+                                   gw_s + gi * rows * cyg, cyg, started || p0 > 0, order);
                 }
               }
             } else {
@@ -774,8 +779,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               for (int64_t gi = 0; gi < G; ++gi) {
                 pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
                 pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
-                gemm(uk, cyg, rows, nc, static_cast<const T*>(nullptr), 0, 0, apack, static_cast<const T*>(nullptr), 0,
-                     0, gw_s + gi * cyg * rows, rows, started, bpack);
+                for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
+                  c_prefetch_macro(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
+                                   bpack + p0 * rows_pad, gw_s + gi * cyg * rows, rows, started || p0 > 0);
               }
             }
             slot_started[static_cast<size_t>(s)] = 1;
@@ -810,7 +816,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             for (int64_t jb = j0; jb < j1; jb += kWgNc) {
               const int64_t ncur = std::min(kWgNc, j1 - jb);
               pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
-              c_prefetch_macro(uk, cyg, ncur, kc, abuf, bbuf, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0);
+              c_prefetch_macro(uk, cyg, ncur, kc, abuf, kc * uk.mr, bbuf, gwp + gi * cyg * rows + jb, rows,
+                               w > 0 || k0 > 0);
             }
           }
         }
