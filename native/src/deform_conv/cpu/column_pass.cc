@@ -530,8 +530,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t gw_bytes = g.cy * rows * ts;
   // Weight gradient per slot (NOTE [ Channels-last backward tiles ]): where kSlots copies of grad_weight
   // are small, each tile's weight GEMM runs on its thread right after the tile's sampling (colsT still in
-  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile (or transposed, gw_t), tiles in column order; the
-  // copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
+  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile (or transposed, gw_t), tiles in column
+  // order; the copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
   constexpr int64_t kSlotGwBytes = int64_t{4} << 20;
   // (Decided by the geometry, so that the windows below do not depend on which gradients were requested.)
   const bool small_gw = kSlots * gw_bytes <= std::min(kSlotGwBytes, workspace_bytes / 4);
@@ -766,7 +766,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                            ? MacroOrder::kAPanelInL1
                                            : MacroOrder::kBPanelInL1;
               for (int64_t gi = 0; gi < G; ++gi) {
-                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);  // A(r, i) = colsT[i][r]
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);     // A(r, i) = colsT[i][r]
                 pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
