@@ -421,6 +421,47 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
   });
 }
 
+// The macro-kernel over C = [C +] A * B from packed panels (A panel r at a + r * a_stride, B panel s at
+// b + s * kc * nr; kBPanelInL1: every A panel past one B panel, kAPanelInL1: every B panel past one A panel),
+// with the next tile's rows of C prefetched while the micro-kernel runs. The backward's C are cold: the
+// shared weight gradient (2.4-9.4 MB, in L3 at best), a slot's weight gradient, dcolT (written fresh);
+// gemm's macro-kernel loads and stores them at the end of every micro-kernel call, after the FMAs. Same
+// micro-kernel calls and the same edge handling as gemm's macro-kernel: identical results.
+template <typename T>
+void c_prefetch_macro(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_stride,
+                      const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order = MacroOrder::kBPanelInL1) {
+  const int64_t mr = uk.mr, nr = uk.nr;
+  constexpr int kMaxTile = 16 * 32;
+  alignas(64) T tmp[kMaxTile];
+  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
+  const bool a_outer = order == MacroOrder::kAPanelInL1;
+  const int64_t mt = (m + mr - 1) / mr, ntl = (n + nr - 1) / nr, count = mt * ntl;
+  for (int64_t t = 0; t < count; ++t) {
+    // Tile t and t + 1 in the loop order.
+    const int64_t ti = a_outer ? t / ntl : t % mt, tj = a_outer ? t % ntl : t / mt;
+    if (t + 1 < count) {
+      const int64_t pi = (a_outer ? (t + 1) / ntl : (t + 1) % mt) * mr;
+      const int64_t pj = (a_outer ? (t + 1) % ntl : (t + 1) / mt) * nr;
+      const int64_t prow = std::min(mr, m - pi), pcol = std::min(nr, n - pj);
+      for (int64_t r = 0; r < prow; ++r)
+        for (int64_t e = 0; e < pcol; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
+    }
+    const int64_t i0 = ti * mr, j0 = tj * nr;
+    const int64_t rows = std::min(mr, m - i0), cols = std::min(nr, n - j0);
+    const T* ap = a + ti * a_stride;
+    const T* bp = b + tj * kc * nr;
+    T* cp = c + i0 * ldc + j0;
+    if (rows == mr && cols == nr) {
+      uk.fn(kc, ap, bp, cp, ldc, accumulate);
+    } else {
+      uk.fn(kc, ap, bp, tmp, nr, false);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
+    }
+  }
+}
+
 }  // namespace cl
 
 template <int D, typename T>
@@ -491,8 +532,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t gw_bytes = g.cy * rows * ts;
   // Weight gradient per slot (NOTE [ Channels-last backward tiles ]): where kSlots copies of grad_weight
   // are small, each tile's weight GEMM runs on its thread right after the tile's sampling (colsT still in
-  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile, tiles in column order; the
-  // copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
+  // that core's L2) into its slot's own copy, gws_s += Y_tile * colsT_tile (or transposed, gw_t), tiles in column
+  // order; the copies are summed in slot order at the end. Otherwise one shared GEMM per window, as before.
   constexpr int64_t kSlotGwBytes = int64_t{4} << 20;
   // (Decided by the geometry, so that the windows below do not depend on which gradients were requested.)
   const bool small_gw = kSlots * gw_bytes <= std::min(kSlotGwBytes, workspace_bytes / 4);
@@ -521,8 +562,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
 
-  const int64_t cyg_pad = (cyg + uk.mr - 1) / uk.mr * uk.mr;
-
   const bool need_x = need_cols || need_coord;
   Carver carve;
   const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
@@ -534,19 +573,34 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_gws = carve.add<T>(slot_gw ? n_slots * gw_elems : 0);
   const size_t o_ytile = carve.add<T>(g.cy * nw);
   const size_t o_cols = carve.add<T>(need_cols && !slot_gw ? ldr * nw : 0);
+  // The shared weight GEMM's packed blocks, per thread: Y (cyg x kWgKc), colsT (kWgKc x kWgNc).
+  constexpr int64_t kWgKc = kGemmKc, kWgNc = 256;
+  const int64_t cyg_pad_mr = (cyg + uk.mr - 1) / uk.mr * uk.mr;
+  const int64_t wg_thread_elems = need_cols && !slot_gw ? (cyg_pad_mr + kWgNc) * kWgKc + 64 : 0;
+  const size_t o_wg = carve.add<T>(wg_thread_elems * n_threads);
   // Each thread's own buffers: dcolT of a tile, the plan of one column block (corner table of every offset
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
   Carver mine;
   const size_t m_dcol = mine.add<T>(need_dcol ? nt * ldr : 0);
+  const size_t m_dapack = mine.add<T>(need_dcol ? (nt + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y_tile^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
   // With slot_gw: the tile's colsT and the weight GEMM's packed operands (Y tile, colsT of one group).
   const size_t m_cols = mine.add<T>(slot_gw ? nt * ldr : 0);
-  const size_t m_apack = mine.add<T>(slot_gw ? cyg_pad * nt : 0);
-  const size_t m_bpack = mine.add<T>(slot_gw ? nt * rows_pad : 0);
+  // gw_t: the per-slot weight GEMM transposed, gwsT_s (rows x cyg) += colsT_tile^T * Y_tile^T, where the
+  // output channels of a group fill the micro-kernel's mr-row panels poorly (edvr-64, video-3d: 64 channels
+  // padded to 72 rows, 12.5 % of its work wasted, the last panel of every call through the edge buffer):
+  // the mr-row panels then run over the rows (576, 1728: whole panels) and the nr columns over the output
+  // channels (64: two panels of 32). Each element is the same sum in the same order (same k, same blocks,
+  // the product commutes): bit-identical either way. (tcn-1d's 128 channels waste 3 %: measured no gain.)
+  const int64_t rows_pad_mr = (rows + uk.mr - 1) / uk.mr * uk.mr;
+  const int64_t cyg_pad_nr = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
+  const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
+  const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
@@ -559,6 +613,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   std::vector<uint8_t> slot_started(static_cast<size_t>(n_slots), 0);
   T* ytile = reinterpret_cast<T*>(base + o_ytile);
   T* cols = reinterpret_cast<T*>(base + o_cols);
+  T* wgbuf = reinterpret_cast<T*>(base + o_wg);
   PhaseTimer timer;
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt]: the B matrix of dcolT = Y^T * W'.
@@ -609,6 +664,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     parallel_region(n_workers, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
+      T* dapack = reinterpret_cast<T*>(own + m_dapack);
       SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
       T* mtile = reinterpret_cast<T*>(own + m_mtile);
       T* off_loc = reinterpret_cast<T*>(own + m_off);
@@ -640,11 +696,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           ctx.blocks = blocks.data();
           ctx.n_blocks = static_cast<int64_t>(blocks.size());
           if (need_dcol) {
+            // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows): Y_tile^T packed once per
+            // tile and group, W' pre-packed, the fresh rows of dcolT prefetched a tile ahead.
+            const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
             for (int64_t gi = 0; gi < G; ++gi) {
-              // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows)
-              gemm(uk, nc, rows, cyg, yt + gi * cyg * nw, int64_t{1}, nw, static_cast<const T*>(nullptr),
-                   wperm + gi * cyg * rows, rows, int64_t{1}, dcol + gi * rows, ldr, false,
-                   wpack + gi * cyg * rows_pad);
+              pack_a(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.mr, dapack);
+              for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
+                c_prefetch_macro(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
+                                 wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0);
             }
           }
           if (timed) local.lap(0);
@@ -696,14 +755,36 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (timed) local.lap(2);
           }
           if (slot_gw) {
-            // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
             T* gw_s = gws + s * gw_elems;
             const bool started = slot_started[static_cast<size_t>(s)] != 0;
-            for (int64_t gi = 0; gi < G; ++gi) {
-              pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
-              pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
-              gemm(uk, cyg, rows, nc, static_cast<const T*>(nullptr), 0, 0, apack, static_cast<const T*>(nullptr), 0, 0,
-                   gw_s + gi * cyg * rows, rows, started, bpack);
+            const int64_t kc_max = std::min<int64_t>(kGemmKc, nc);
+            if (gw_t) {
+              // gwsT_s[gi] (rows x cyg) += colsT_tile[gi]^T (rows x nc) * Y_tile[gi]^T (nc x cyg), on this
+              // thread: see gw_t. Where the B block (Y_tile^T, video-3d: 55 x 64) fits in L1 beside an A panel,
+              // each A panel is streamed once past it (MacroOrder::kAPanelInL1); else (edvr-64: 148 x 64) B
+              // panel by panel, as the general GEMM.
+              constexpr int64_t kL1BBytes = int64_t{24} << 10;
+              const MacroOrder order = kc_max * cyg_pad_nr * static_cast<int64_t>(sizeof(T)) <= kL1BBytes
+                                           ? MacroOrder::kAPanelInL1
+                                           : MacroOrder::kBPanelInL1;
+              for (int64_t gi = 0; gi < G; ++gi) {
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);     // A(r, i) = colsT[i][r]
+                pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
+                for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
+                  const int64_t kc = std::min(kc_max, nc - p0);
+                  c_prefetch_macro(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
+                                   gw_s + gi * rows * cyg, cyg, started || p0 > 0, order);
+                }
+              }
+            } else {
+              // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
+              for (int64_t gi = 0; gi < G; ++gi) {
+                pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
+                pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
+                for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
+                  c_prefetch_macro(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
+                                   bpack + p0 * rows_pad, gw_s + gi * cyg * rows, rows, started || p0 > 0);
+              }
             }
             slot_started[static_cast<size_t>(s)] = 1;
             if (timed) local.lap(3);
@@ -715,11 +796,34 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     });
     timer.lap(1);
     if (need_cols && !slot_gw) {
-      for (int64_t gi = 0; gi < G; ++gi) {
-        // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows)
-        gemm(uk, cyg, rows, kw, ytile + gi * cyg * nw, nw, int64_t{1}, static_cast<const T*>(nullptr), cols + gi * rows,
-             ldr, int64_t{1}, gwp + gi * cyg * rows, rows, w > 0);
-      }
+      // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows), each thread
+      // on one fixed, equal range of nr-column panels of every group: per reduction block of kGemmKc window
+      // columns, Y's block packed once per thread, then B blocks of kWgNc columns of colsT packed and
+      // multiplied (B panel in L1, the packed Y in L2). The parallel GEMM cut r50-c4's 2304 columns into 4.5
+      // blocks of 512 claimed dynamically (2.5 : 2 on two threads), packed Y once per block (5 times per
+      // reduction block), and moved a block's rows of grad_weight' between the cores' caches from window to
+      // window. Bit-identical to it: the same reduction blocks, each a micro-kernel sum added to C. The C
+      // tiles (rows of the 2.4 / 9.4 MB grad_weight', in L3 at best) are prefetched one tile ahead.
+      const int64_t n_panels = (rows + uk.nr - 1) / uk.nr, kc_max = std::min<int64_t>(kGemmKc, kw);
+      parallel_region(n_threads, [&](int tid, int nth) {
+        const int64_t p0 = n_panels * tid / nth, p1 = n_panels * (tid + 1) / nth;
+        const int64_t j0 = p0 * uk.nr, j1 = std::min(rows, p1 * uk.nr);
+        if (j1 <= j0) return;
+        T* abuf = wgbuf + static_cast<size_t>(tid) * wg_thread_elems;
+        T* bbuf = abuf + cyg_pad_mr * kWgKc;
+        for (int64_t gi = 0; gi < G; ++gi) {
+          for (int64_t k0 = 0; k0 < kw; k0 += kc_max) {
+            const int64_t kc = std::min(kc_max, kw - k0);
+            pack_a(cyg, kc, ytile + gi * cyg * nw + k0, nw, int64_t{1}, uk.mr, abuf);
+            for (int64_t jb = j0; jb < j1; jb += kWgNc) {
+              const int64_t ncur = std::min(kWgNc, j1 - jb);
+              pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
+              c_prefetch_macro(uk, cyg, ncur, kc, abuf, kc * uk.mr, bbuf, gwp + gi * cyg * rows + jb, rows,
+                               w > 0 || k0 > 0);
+            }
+          }
+        }
+      });
     }
     timer.lap(2);
   }
@@ -733,23 +837,48 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     });
   } else if (slot_gw) {
     // grad_weight = ((gws_0 + gws_1) + gws_2) + ..., over the slots that had columns, reordered to (c, kpt).
-    parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-      for (int64_t o = ob; o < oe; ++o) {
-        T* dst = grad_weight + o * rows;
-        std::fill(dst, dst + rows, T(0));
-        bool first = true;
-        for (int64_t s = 0; s < n_slots; ++s) {
-          if (!slot_started[static_cast<size_t>(s)]) continue;
-          const T* src = gws + s * gw_elems + o * rows;
+    if (gw_t) {
+      // From gwsT_s[gi][kpt * cxg + c][o]: blocks of kT output channels, so that every read of a slot's row
+      // is one contiguous run and the kT rows of grad_weight being written stay in L1.
+      const int64_t nob = (cyg + kT - 1) / kT;
+      parallel_for(0, G * nob, 1, [&](int64_t tb, int64_t te) {
+        T acc[kT];
+        for (int64_t t = tb; t < te; ++t) {
+          const int64_t gi = t / nob, o0 = (t % nob) * kT, on = std::min(kT, cyg - o0);
+          T* dst = grad_weight + (gi * cyg + o0) * rows;
           for (int64_t c = 0; c < cxg; ++c)
             for (int64_t kpt = 0; kpt < K; ++kpt) {
-              T& d = dst[c * K + kpt];
-              d = first ? src[kpt * cxg + c] : d + src[kpt * cxg + c];
+              std::fill(acc, acc + kT, T(0));
+              bool first = true;
+              for (int64_t s = 0; s < n_slots; ++s) {
+                if (!slot_started[static_cast<size_t>(s)]) continue;
+                const T* src = gws + s * gw_elems + (gi * rows + kpt * cxg + c) * cyg + o0;
+                for (int64_t j = 0; j < on; ++j) acc[j] = first ? src[j] : acc[j] + src[j];
+                first = false;
+              }
+              for (int64_t j = 0; j < on; ++j) dst[j * rows + c * K + kpt] = acc[j];
             }
-          first = false;
         }
-      }
-    });
+      });
+    } else {
+      parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
+        for (int64_t o = ob; o < oe; ++o) {
+          T* dst = grad_weight + o * rows;
+          std::fill(dst, dst + rows, T(0));
+          bool first = true;
+          for (int64_t s = 0; s < n_slots; ++s) {
+            if (!slot_started[static_cast<size_t>(s)]) continue;
+            const T* src = gws + s * gw_elems + o * rows;
+            for (int64_t c = 0; c < cxg; ++c)
+              for (int64_t kpt = 0; kpt < K; ++kpt) {
+                T& d = dst[c * K + kpt];
+                d = first ? src[kpt * cxg + c] : d + src[kpt * cxg + c];
+              }
+            first = false;
+          }
+        }
+      });
+    }
   }
   timer.lap(3);
   scratch.release_if_huge();
