@@ -8,7 +8,7 @@
 //                   each one's start (ms after the reset), length and overlapping GC pause
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
-// `TVDCN_THREAD_NICE` defaults to 10 here (the library's threads yield to the event loop; 0: they do not).
+// `TVDCN_THREAD_NICE` defaults to idle here (the library's threads yield to the event loop; 0: they do not).
 // `CPU_QUEUE=off` switches the addon's CPU queue off (the addon's test hook): CPU ops then compute at the
 // call, on the main thread, as before the queue. For the load test's baseline only. `REUSE_BODY=off` reads
 // every body into a new buffer, `REUSE_OUTPUT=off` every output into a new array (to measure what reusing
@@ -289,10 +289,10 @@ function setCpuQueue(on: boolean): boolean {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // The library's compute threads (the CPU queue's executor, the pool's workers) yield to the event loop when
-  // it wakes, where the cores are all busy (Linux; read when they start, so before the addon loads). Set
-  // TVDCN_THREAD_NICE=0 to keep them at the process's priority.
-  process.env.TVDCN_THREAD_NICE ??= '10';
+  // The library's compute threads (the CPU queue's executor, the pool's workers) run as SCHED_IDLE: the event
+  // loop preempts them as soon as it wakes, where the cores are all busy (Linux; read when they start, so
+  // before the addon loads). Set TVDCN_THREAD_NICE=0 to keep them at the process's priority, or 1-19.
+  process.env.TVDCN_THREAD_NICE ??= 'idle';
   const model = loadModel(); // loads the addon
   model.layer
     .forward(tensor(new Float32Array(model.inputChw.reduce((a, b) => a * b)), { shape: [1, ...model.inputChw] }))

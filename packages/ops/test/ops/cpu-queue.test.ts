@@ -310,7 +310,7 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
   );
 
   it.runIf(existsSync('/proc/self/task'))(
-    'TVDCN_THREAD_NICE lowers the priority of the executor and the pool workers only (Linux)',
+    'TVDCN_THREAD_NICE lowers the priority of the executor and the pool workers only, or makes them SCHED_IDLE (Linux)',
     () => {
       const entry = join(__dirname, '..', '..', 'dist', 'index.cjs');
       // Each thread's name and nice value (field 19 of /proc/<pid>/task/<tid>/stat: the 17th after "comm)").
@@ -320,7 +320,8 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
         ops.deformConv2d(ops.randn([2, 8, 12, 12]), ops.randn([8, 8, 3, 3]), { offset: ops.randn([2, 18, 12, 12]), padding: 1 }).toTypedArray();
         const threads = fs.readdirSync('/proc/self/task').map((tid) => {
           const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
-          return [fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return [fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), Number(fields[16]), Number(fields[38])];
         });
         console.log(JSON.stringify(threads));`;
       const run = (nice: string) => {
@@ -330,10 +331,11 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
           timeout: 60_000,
         });
         expect(r.stderr).toBe('');
-        return JSON.parse(r.stdout) as [string, number][];
+        return JSON.parse(r.stdout) as [string, number, number][];
       };
-      const ours = (threads: [string, number][]) => threads.filter(([n]) => n === 'tvdcn-queue' || n === 'tvdcn-pool');
-      const main = (threads: [string, number][]) => threads[0]?.[1] ?? Number.NaN; // the first task is the main thread
+      type Threads = [string, number, number][]; // name, nice, scheduling policy (0: normal, 5: SCHED_IDLE)
+      const ours = (threads: Threads) => threads.filter(([n]) => n === 'tvdcn-queue' || n === 'tvdcn-pool');
+      const main = (threads: Threads) => threads[0]?.[1] ?? Number.NaN; // the first task is the main thread
       const niced = run('7');
       expect(
         ours(niced)
@@ -342,10 +344,18 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
       ).toEqual(['tvdcn-pool', 'tvdcn-queue']);
       for (const [, nice] of ours(niced)) expect(nice).toBe(Math.max(7, main(niced)));
       for (const [name, nice] of niced) if (!name.startsWith('tvdcn-')) expect(nice).toBe(main(niced));
-      for (const bad of ['', '0', 'abc', '25', '-3']) {
+      for (const bad of ['', '0', 'abc', '25', '-3', 'IDLE']) {
         const plain = run(bad);
-        for (const [, nice] of ours(plain)) expect(nice).toBe(main(plain));
+        for (const [, nice, policy] of ours(plain)) {
+          expect(nice).toBe(main(plain));
+          expect(policy).toBe(0);
+        }
       }
+      // 'idle': SCHED_IDLE for ours only, so that any other thread preempts them at once.
+      const idle = run('idle');
+      expect(ours(idle)).toHaveLength(2);
+      for (const [, , policy] of ours(idle)) expect(policy).toBe(5);
+      for (const [name, , policy] of idle) if (!name.startsWith('tvdcn-')) expect(policy).toBe(0);
     },
   );
 });
