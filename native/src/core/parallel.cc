@@ -149,8 +149,8 @@ class ThreadPool {
 
   std::mutex mu_;  // guards the job fields below
   std::condition_variable start_cv_;
-  std::condition_variable ready_cv_;  // a started worker has named itself (start_workers waits for all)
-  int ready_ = 0;                     // workers started so far (guarded by mu_)
+  std::condition_variable ready_cv_;     // a started worker has named itself (start_workers waits for all)
+  int ready_ = 0;                        // workers started so far (guarded by mu_)
   std::atomic<uint64_t> generation_{0};  // written under mu_, also polled without it
   detail::RegionFn fn_ = nullptr;
   void* ctx_ = nullptr;
@@ -158,7 +158,7 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> late_shares_{0};  // workers' shares the callers ran (NOTE [ Late shares ])
   std::atomic<int> worker_delay_us_{0};   // tests only
-  detail::RegionJoin join_{mu_};  // the caller's share, the wait for the workers, their first exception
+  detail::RegionJoin join_{mu_};          // the caller's share, the wait for the workers, their first exception
 };
 
 ThreadPool& pool() {

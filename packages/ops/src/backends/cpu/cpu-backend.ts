@@ -124,7 +124,8 @@ export const cpuKernels: KernelBackend = {
     if (hasPendingCpuWork(s)) {
       const b = getBinding();
       if (b.cpuQueueRead !== undefined) {
-        const dst = out ?? (new DTYPE_TO_ARRAY[expectCpuDType('data', s.dtype)](s.numel) as Float32Array | Float64Array);
+        const dst =
+          out ?? (new DTYPE_TO_ARRAY[expectCpuDType('data', s.dtype)](s.numel) as Float32Array | Float64Array);
         try {
           return await b.cpuQueueRead(view(s, [s.numel]), dst);
         } catch (e) {
