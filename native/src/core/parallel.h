@@ -24,7 +24,7 @@ using RegionFn = void (*)(void* ctx, int tid, int nthreads);
 void run_region(int max_threads, RegionFn fn, void* ctx);
 // The native pool only (core/parallel.cc; not the WebAssembly one): how many workers' shares their callers
 // ran because no worker had taken them yet (NOTE [ Late shares ] in core/region_join.h), and a test hook that
-// makes each worker sleep `us` microseconds after it wakes for a region (0: none).
+// makes each worker sleep `us` microseconds before it takes up each region (0: none).
 uint64_t pool_late_shares();
 void set_pool_worker_delay_us(int us);
 }  // namespace detail

@@ -75,7 +75,7 @@ Napi::Value SetCpuInlineCost(const Napi::CallbackInfo& info) {
   });
 }
 
-// _setPoolWorkerDelay(us): each pool worker sleeps `us` microseconds after it wakes for a region, so that
+// _setPoolWorkerDelay(us): each pool worker sleeps `us` microseconds before it takes up each region, so that
 // the region's caller runs the workers' shares (NOTE [ Late shares ] in core/region_join.h). Tests only.
 Napi::Value SetPoolWorkerDelay(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {

@@ -320,7 +320,7 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   _setCpuInlineCost?(cost: number): void;
   /** The next `count` queued tasks of `op` ('*': any) fail with an out-of-memory error (tests only). */
   _injectCpuFault?(op: string, count: number): void;
-  /** Each pool worker sleeps `us` microseconds after it wakes for a region (tests only; 0: none). */
+  /** Each pool worker sleeps `us` microseconds before it takes up each region (tests only; 0: none). */
   _setPoolWorkerDelay?(us: number): void;
   _cpuQueueStats?(): NativeCpuQueueStats;
 }
