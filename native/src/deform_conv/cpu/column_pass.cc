@@ -28,6 +28,14 @@
 #include <memory>
 #include <type_traits>
 #include <vector>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 warns about the undefined pass-through operand inside the AVX-512 unpack intrinsics (as in
+// forward_small_groups.cc).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#endif
 
 #include "core/buffer.h"
 #include "core/macros.h"
@@ -184,7 +192,6 @@ Ctx<D, T> base_ctx(const SamplingGeometry<D>& g, int64_t K, int64_t sy, int64_t 
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define DCN_CL_X86 1
-#include <immintrin.h>
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
 namespace isa_avx512 {
