@@ -428,47 +428,6 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
   });
 }
 
-// The macro-kernel over C = [C +] A * B from packed panels (A panel r at a + r * a_stride, B panel s at
-// b + s * kc * nr; kBPanelInL1: every A panel past one B panel, kAPanelInL1: every B panel past one A panel),
-// with the next tile's rows of C prefetched while the micro-kernel runs. The backward's C are cold: the
-// shared weight gradient (2.4-9.4 MB, in L3 at best), a slot's weight gradient, dcolT (written fresh);
-// gemm's macro-kernel loads and stores them at the end of every micro-kernel call, after the FMAs. Same
-// micro-kernel calls and the same edge handling as gemm's macro-kernel: identical results.
-template <typename T>
-void c_prefetch_macro(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_stride,
-                      const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order = MacroOrder::kBPanelInL1) {
-  const int64_t mr = uk.mr, nr = uk.nr;
-  constexpr int kMaxTile = 16 * 32;
-  alignas(64) T tmp[kMaxTile];
-  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
-  const bool a_outer = order == MacroOrder::kAPanelInL1;
-  const int64_t mt = (m + mr - 1) / mr, ntl = (n + nr - 1) / nr, count = mt * ntl;
-  for (int64_t t = 0; t < count; ++t) {
-    // Tile t and t + 1 in the loop order.
-    const int64_t ti = a_outer ? t / ntl : t % mt, tj = a_outer ? t % ntl : t / mt;
-    if (t + 1 < count) {
-      const int64_t pi = (a_outer ? (t + 1) / ntl : (t + 1) % mt) * mr;
-      const int64_t pj = (a_outer ? (t + 1) % ntl : (t + 1) / mt) * nr;
-      const int64_t prow = std::min(mr, m - pi), pcol = std::min(nr, n - pj);
-      for (int64_t r = 0; r < prow; ++r)
-        for (int64_t e = 0; e < pcol; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
-    }
-    const int64_t i0 = ti * mr, j0 = tj * nr;
-    const int64_t rows = std::min(mr, m - i0), cols = std::min(nr, n - j0);
-    const T* ap = a + ti * a_stride;
-    const T* bp = b + tj * kc * nr;
-    T* cp = c + i0 * ldc + j0;
-    if (rows == mr && cols == nr) {
-      uk.fn(kc, ap, bp, cp, ldc, accumulate);
-    } else {
-      uk.fn(kc, ap, bp, tmp, nr, false);
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < cols; ++j)
-          cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
-    }
-  }
-}
-
 }  // namespace cl
 
 template <int D, typename T>
@@ -709,8 +668,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             for (int64_t gi = 0; gi < G; ++gi) {
               pack_a(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.mr, dapack);
               for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
-                c_prefetch_macro(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
-                                 wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0);
+                macro_kernel(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
+                             wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0,
+                             MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
             }
           }
           if (timed) local.lap(0);
@@ -779,8 +739,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                 pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
-                  c_prefetch_macro(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
-                                   gw_s + gi * rows * cyg, cyg, started || p0 > 0, order);
+                  macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
+                               gw_s + gi * rows * cyg, cyg, started || p0 > 0, order, /*prefetch_c=*/true);
                 }
               }
             } else {
@@ -789,8 +749,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                 pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
                 pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
-                  c_prefetch_macro(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
-                                   bpack + p0 * rows_pad, gw_s + gi * cyg * rows, rows, started || p0 > 0);
+                  macro_kernel(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
+                               bpack + p0 * rows_pad, gw_s + gi * cyg * rows, rows, started || p0 > 0,
+                               MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
               }
             }
             slot_started[static_cast<size_t>(s)] = 1;
@@ -825,8 +786,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             for (int64_t jb = j0; jb < j1; jb += kWgNc) {
               const int64_t ncur = std::min(kWgNc, j1 - jb);
               pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
-              c_prefetch_macro(uk, cyg, ncur, kc, abuf, kc * uk.mr, bbuf, gwp + gi * cyg * rows + jb, rows,
-                               w > 0 || k0 > 0);
+              macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bbuf, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
+                           MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
             }
           }
         }

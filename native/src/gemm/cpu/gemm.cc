@@ -459,10 +459,24 @@ namespace {
 // starting at a + r * a_panel_stride, row stride lda).
 template <typename T>
 void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
-                       int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
+                       int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order,
+                       bool prefetch_c = false) {
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
+  const bool a_outer = order == MacroOrder::kAPanelInL1;
   auto tile = [&](int64_t i0, int64_t j0) {
+    if (prefetch_c) {
+      // The next tile in the loop order below.
+      const bool wrap = a_outer ? j0 + nr >= n : i0 + mr >= m;
+      const int64_t pi = a_outer ? (wrap ? i0 + mr : i0) : (wrap ? 0 : i0 + mr);
+      const int64_t pj = a_outer ? (wrap ? 0 : j0 + nr) : (wrap ? j0 + nr : j0);
+      if (pi < m && pj < n) {
+        constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
+        const int64_t prows = std::min<int64_t>(mr, m - pi), pcols = std::min<int64_t>(nr, n - pj);
+        for (int64_t r = 0; r < prows; ++r)
+          for (int64_t e = 0; e < pcols; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
+      }
+    }
     const int64_t rows = std::min<int64_t>(mr, m - i0), cols = std::min<int64_t>(nr, n - j0);
     const T* ap = a + (i0 / mr) * a_panel_stride;
     const T* bp = b + (j0 / nr) * kc * nr;
@@ -482,7 +496,7 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
           cp[i * ldc + j] = accumulate ? cp[i * ldc + j] + tmp[i * nr + j] : tmp[i * nr + j];
     }
   };
-  if (order == MacroOrder::kAPanelInL1) {
+  if (a_outer) {
     for (int64_t i0 = 0; i0 < m; i0 += mr)
       for (int64_t j0 = 0; j0 < n; j0 += nr) tile(i0, j0);
   } else {
@@ -564,8 +578,8 @@ void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const 
 
 template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
-                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order) {
-  macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order);
+                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order, bool prefetch_c) {
+  macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order, prefetch_c);
 }
 
 template <typename T>
@@ -599,7 +613,7 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
   template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
   template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*, \
-                                int64_t, bool, MacroOrder);                                                        \
+                                int64_t, bool, MacroOrder, bool);                                                  \
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
                         const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
   template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \

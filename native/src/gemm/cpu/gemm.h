@@ -53,10 +53,13 @@ enum class MacroOrder {
 };
 
 // C (m x n, ldc) = [C +] A * B over one reduction block of kc, from packed panels: A panel r starts at
-// a + r * a_panel_stride, B panel s at b + s * kc * nr. Single-threaded.
+// a + r * a_panel_stride, B panel s at b + s * kc * nr. Single-threaded. With `prefetch_c`, the rows of the
+// next tile of C are prefetched before each micro-kernel call: for a C that is cold (in L3 at best, or
+// written fresh), which the micro-kernel otherwise loads and stores after its FMAs. Same results either way.
 template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
-                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order = MacroOrder::kBPanelInL1);
+                  const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order = MacroOrder::kBPanelInL1,
+                  bool prefetch_c = false);
 
 // C (m x n, ldc) = [C +] A * B with A (i, p) at a[i * rsa + p * csa] and B (p, j) at b[p * rsb + j * csb],
 // parallel over the thread pool. Every element of C is summed in the same order whatever the number of
