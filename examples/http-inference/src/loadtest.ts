@@ -134,7 +134,11 @@ interface Row {
   gc: { minor: GcKind; major: GcKind; other: GcKind };
   /** Stalls of the server's event loop over 20 ms, how many of them overlapped a garbage collection, and the
    * first ones: start (ms into the row), length and the GC pause time inside them (ms). */
-  stalls: { over20ms: number; over20msWithGc: number; list: { atMs: number; ms: number; gcMs: number }[] };
+  stalls: {
+    over20ms: number;
+    over20msWithGc: number;
+    list: { atMs: number; ms: number; gcMs: number; runMs: number; waitMs: number }[];
+  };
   /** Where the CPU went (Linux only). */
   cpu: CpuSplit | null;
 }
@@ -241,11 +245,17 @@ if (modes.includes('sync') && modes.includes('queue')) {
   }
 }
 if (rows.some((r) => r.stalls.list.length > 0)) {
-  console.log('\nStalls over 20 ms per row: start (s into the row) / length (ms), with the GC pause inside it (ms)\n');
+  console.log(
+    '\nStalls over 20 ms per row: start (s into the row) / length (ms), with the GC pause inside it (ms) and, on ' +
+      "Linux, the server's main thread from the timer's previous tick to the late one (the stall + 5 ms): ms on a " +
+      'CPU / ms runnable but waiting for one (the rest it slept: in epoll, or blocked)\n',
+  );
   for (const r of rows) {
     if (r.stalls.list.length === 0) continue;
     const list = r.stalls.list.map(
-      (s) => `${(s.atMs / 1000).toFixed(2)}/${s.ms}${s.gcMs > 0 ? ` (gc ${s.gcMs})` : ''}`,
+      (s) =>
+        `${(s.atMs / 1000).toFixed(2)}/${s.ms}${s.gcMs > 0 ? ` (gc ${s.gcMs})` : ''}` +
+        (s.runMs + s.waitMs > 0 ? ` [run ${s.runMs} / wait ${s.waitMs}]` : ''),
     );
     console.log(`- ${r.mode}, round ${r.round}, ${r.connections} connections: ${list.join(', ')}`);
   }

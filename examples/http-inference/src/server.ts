@@ -5,7 +5,8 @@
 //   GET  /stats     since the last reset: the event loop's delay (perf_hooks.monitorEventLoopDelay), the
 //                   garbage collections (a 'gc' PerformanceObserver: count and longest pause per kind), in ms,
 //                   and the stalls over 20 ms (a 5 ms timer's lateness): how many, how many during a GC, and
-//                   each one's start (ms after the reset), length and overlapping GC pause
+//                   each one's start (ms after the reset), length and overlapping GC pause, and (Linux) the
+//                   main thread's time on a CPU and waiting for one during it
 //   POST /stats/reset
 // `PORT` (default 8080; 0 picks a free one). Prints `listening on http://127.0.0.1:PORT` when ready.
 // `TVDCN_THREAD_NICE` defaults to idle here (the library's threads yield to the event loop; 0: they do not).
@@ -14,6 +15,7 @@
 // every body into a new buffer, `REUSE_OUTPUT=off` every output into a new array (to measure what reusing
 // them saves).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { openSync, readSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
@@ -147,39 +149,75 @@ function newGcCounts(): GcCounts {
 /** Stalls of the event loop longer than {@link STALL_MS}: a 5 ms timer that fired that much late. */
 const STALL_MS = 20;
 
+/** A stall of the event loop: [start, end] (performance.now() ms) and, on Linux, what the main thread did
+ * from the timer's previous tick to the late one: ms on a CPU and ms runnable but waiting for one (the rest of
+ * the interval it slept: in epoll, for the 5 ms the timer asks, or blocked on a lock or on V8's GC helpers). */
+type StallRecord = [start: number, end: number, runMs: number, waitMs: number];
+
 /**
- * Records each stall of the event loop over {@link STALL_MS} as [start, end] (performance.now() ms) into
- * `stalls.current`: so that /stats can tell the stalls during which a garbage collection ran from the others
- * (on a busy machine: the main thread runnable but descheduled, or its own work).
+ * The main thread's scheduler counters (Linux: /proc/thread-self/schedstat, run and run-queue wait in ns,
+ * read through one descriptor kept open), or null where there are none. About 10 µs per reading.
  */
-function watchStalls(stalls: { current: [number, number][] }): NodeJS.Timeout {
+function schedstatReader(): (() => [number, number]) | null {
+  let fd: number;
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return null;
+  }
+  const buffer = Buffer.alloc(128);
+  return () => {
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    const [run, wait] = buffer.toString('latin1', 0, n).split(' ');
+    return [Number(run) / 1e6, Number(wait) / 1e6];
+  };
+}
+
+/**
+ * Records each stall of the event loop over {@link STALL_MS} into `stalls.current`, with the main thread's run
+ * and run-queue wait over it where the system has them: so that /stats can tell the stalls during which a
+ * garbage collection ran from the others, and a stall of the thread's own work (run) from one where it was
+ * descheduled (wait) or blocked (neither).
+ */
+function watchStalls(stalls: { current: StallRecord[] }): NodeJS.Timeout {
+  const readSchedstat = schedstatReader();
   let last = performance.now();
+  let [lastRun, lastWait] = readSchedstat?.() ?? [0, 0];
   const timer = setInterval(() => {
     const now = performance.now();
-    if (now - last > 5 + STALL_MS) stalls.current.push([last + 5, now]);
+    const [run, wait] = readSchedstat?.() ?? [0, 0];
+    if (now - last > 5 + STALL_MS) stalls.current.push([last + 5, now, run - lastRun, wait - lastWait]);
     last = now;
+    lastRun = run;
+    lastWait = wait;
   }, 5);
   timer.unref();
   return timer;
 }
 
-/** One stall over {@link STALL_MS}: when it began (ms after the last reset), how long it lasted, and how long
- * the garbage collections that overlapped it paused the main thread (0: none). */
+/** One stall over {@link STALL_MS}: when it began (ms after the last reset), how long it lasted, how long the
+ * garbage collections that overlapped it paused the main thread (0: none), and (Linux; else 0) how long the
+ * main thread ran and waited for a CPU from the timer's previous tick to the late one (the stall plus the
+ * timer's 5 ms; the rest of that interval it slept). */
 interface Stall {
   atMs: number;
   ms: number;
   gcMs: number;
+  runMs: number;
+  waitMs: number;
 }
 
 /** Stalls, how many of them overlap a GC pause, and the first {@link MAX_LISTED_STALLS} of them. */
-function stallSummary(stalls: [number, number][], pauses: [number, number][], resetAt: number) {
+function stallSummary(stalls: StallRecord[], pauses: [number, number][], resetAt: number) {
   const round = (ms: number) => Math.round(ms * 10) / 10;
-  const list: Stall[] = stalls.slice(0, MAX_LISTED_STALLS).map(([a, b]) => ({
+  const list: Stall[] = stalls.slice(0, MAX_LISTED_STALLS).map(([a, b, run, wait]) => ({
     atMs: round(a - resetAt),
     ms: round(b - a),
     gcMs: round(
       pauses.filter(([s, e]) => s < b && e > a).reduce((sum, [s, e]) => sum + (Math.min(e, b) - Math.max(s, a)), 0),
     ),
+    runMs: round(run),
+    waitMs: round(wait),
   }));
   const withGc = stalls.filter(([a, b]) => pauses.some(([s, e]) => s < b && e > a)).length;
   return { over20ms: stalls.length, over20msWithGc: withGc, list };
@@ -215,7 +253,7 @@ export async function startServer(port: number, model = loadModel()): Promise<{ 
   delay.enable();
   const gc = { current: newGcCounts() };
   const gcObserver = observeGc(gc);
-  const stalls = { current: [] as [number, number][] };
+  const stalls = { current: [] as StallRecord[] };
   const stallTimer = watchStalls(stalls);
   let resetAt = performance.now();
   let served = 0;
@@ -256,7 +294,7 @@ function stats(
   delay: ReturnType<typeof monitorEventLoopDelay>,
   served: number,
   gc: GcCounts,
-  stalls: [number, number][],
+  stalls: StallRecord[],
   resetAt: number,
 ) {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
