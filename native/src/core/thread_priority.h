@@ -27,6 +27,15 @@ inline int thread_nice_from_env() {
   return v && *v >= 1 && *v <= 19 ? static_cast<int>(*v) : 0;
 }
 
+// Whether lower_current_thread_priority() lowers anything here (Linux with TVDCN_THREAD_NICE idle or 1..19).
+inline bool thread_priority_lowered() {
+#if defined(__linux__)
+  return env_is("TVDCN_THREAD_NICE", "idle") || thread_nice_from_env() != 0;
+#else
+  return false;
+#endif
+}
+
 inline void lower_current_thread_priority() {
 #if defined(__linux__)
   // TVDCN_THREAD_NICE=idle: SCHED_IDLE, so that any other thread that wakes preempts this one at once (a nice

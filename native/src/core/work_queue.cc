@@ -197,6 +197,7 @@ void WorkQueue::loop() {
     if (!error) error = run(task);
     task.fn = nullptr;  // drop the captures on this thread, before the completion goes back
     bool call_notify = false;
+    bool wake_waiters = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (error) {
@@ -208,12 +209,15 @@ void WorkQueue::loop() {
       }
       finished_.push_back({std::move(task.completion), error});
       completed_.fetch_add(1, std::memory_order_acq_rel);
-      if (waiters_ > 0) done_cv_.notify_all();
+      wake_waiters = waiters_ > 0;
       if (!notified_ && (task.notify || pending_.empty())) {
         notified_ = true;
         call_notify = true;
       }
     }
+    // Outside the mutex: a waiter woken inside it would preempt a low-priority executor there and then block on
+    // the mutex until the executor gets a CPU again (NOTE [ Wake relay ] in core/wake_relay.h).
+    if (wake_waiters) done_cv_.notify_all();
     if (call_notify && notify_) notify_();
   }
 }

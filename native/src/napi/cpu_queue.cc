@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/parallel.h"
+#include "core/thread_priority.h"
 #include "napi/errors.h"
 
 namespace dcn::napi {
@@ -47,10 +48,7 @@ int64_t live_cpu_queues() { return g_live_queues.load(); }
 int64_t live_cpu_queue_refs() { return g_live_refs.load(); }
 
 CpuQueue::CpuQueue(napi_env env)
-    : queue_([this] {
-        // Executor thread: wake the JS thread to release references / settle promises.
-        if (tsfn_ != nullptr) napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
-      }) {
+    : queue_([this] { wake_js(); }) {
   g_live_queues.fetch_add(1);
 }
 
@@ -80,6 +78,27 @@ void CpuQueue::Register(Napi::Env env) {
   q->env_ = env;
 }
 
+void CpuQueue::wake_js() {
+  // Executor thread: wake the JS thread to release references / settle promises.
+  if (tsfn_ == nullptr) return;
+  if (use_relay_.load(std::memory_order_acquire)) {
+    relay_.post();
+  } else {
+    napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+  }
+}
+
+uint64_t CpuQueue::submit(WorkQueue::Task task) {
+  if (!relay_decided_) {
+    relay_decided_ = true;
+    if (thread_priority_lowered()) {
+      relay_.start();  // here, on the JS thread: the relay runs at its priority
+      use_relay_.store(true, std::memory_order_release);
+    }
+  }
+  return queue_.submit(std::move(task));
+}
+
 void CpuQueue::call_js(napi_env env, napi_value, void* context, void*) {
   if (env == nullptr) return;  // being torn down
   auto* q = static_cast<CpuQueue*>(context);
@@ -90,6 +109,7 @@ void CpuQueue::cleanup(void* arg) {
   auto* q = static_cast<CpuQueue*>(arg);
   // The running task finishes; the rest is dropped. Then nothing calls the threadsafe function anymore.
   q->queue_.shutdown();
+  q->relay_.stop();  // its last call, if any, is made before the function is released below
   q->settle(q->env_, true);
   q->dead_ = true;
   napi_release_threadsafe_function(q->tsfn_, napi_tsfn_abort);
@@ -185,7 +205,7 @@ Napi::Value CpuQueue::run(Napi::Env env, const char* op, const std::vector<napi_
   task.writes = std::move(writes);
   task.fn = std::move(fn);
   task.completion = std::move(c);
-  const uint64_t seq = queue_.submit(std::move(task));
+  const uint64_t seq = submit(std::move(task));
   return Napi::Number::New(env, static_cast<double>(seq));
 }
 
@@ -218,7 +238,7 @@ Napi::Value CpuQueue::read_async(Napi::Env env, napi_value src_array, uint64_t s
     });
   };
   task.completion = std::move(c);
-  queue_.submit(std::move(task));
+  submit(std::move(task));
   return Napi::Value(env, promise);
 }
 

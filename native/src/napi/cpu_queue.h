@@ -18,6 +18,7 @@
 
 #include <napi.h>
 
+#include "core/wake_relay.h"
 #include "core/work_queue.h"
 
 namespace dcn::napi {
@@ -76,8 +77,17 @@ class CpuQueue {
   static void call_js(napi_env env, napi_value js_cb, void* context, void* data);
   static void cleanup(void* arg);
   static void finalize(napi_env env, void* data, void* hint);
+  // Submits to the queue (JS thread); the first time, starts the wake relay if the executor's priority will be
+  // lowered (NOTE [ Wake relay ] in core/wake_relay.h).
+  uint64_t submit(WorkQueue::Task task);
+  // The executor's wake-up of the JS thread: the threadsafe function's call, directly or through the relay.
+  void wake_js();
 
   napi_env env_ = nullptr;
+  // Before queue_, so that it is destroyed after the executor stopped.
+  WakeRelay relay_{[this] { napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking); }};
+  bool relay_decided_ = false;          // JS thread only
+  std::atomic<bool> use_relay_{false};  // set before the first task is submitted; read by the executor
   WorkQueue queue_;
   napi_threadsafe_function tsfn_ = nullptr;
   bool dead_ = false;  // after the cleanup hook

@@ -310,7 +310,7 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
   );
 
   it.runIf(existsSync('/proc/self/task'))(
-    'TVDCN_THREAD_NICE lowers the priority of the executor and the pool workers only, or makes them SCHED_IDLE (Linux)',
+    'TVDCN_THREAD_NICE lowers the priority of the executor and the pool workers only, or makes them SCHED_IDLE, and then a wake relay at the main priority wakes the JS thread (Linux)',
     () => {
       const entry = join(__dirname, '..', '..', 'dist', 'index.cjs');
       // Each thread's name and nice value (field 19 of /proc/<pid>/task/<tid>/stat: the 17th after "comm)").
@@ -344,18 +344,23 @@ describe.runIf(queueAvailable)('the CPU queue', () => {
       ).toEqual(['tvdcn-pool', 'tvdcn-queue']);
       for (const [, nice] of ours(niced)) expect(nice).toBe(Math.max(7, main(niced)));
       for (const [name, nice] of niced) if (!name.startsWith('tvdcn-')) expect(nice).toBe(main(niced));
+      // The wake relay (NOTE [ Wake relay ]): one thread at the process's priority, only when ours are lowered.
+      const relay = (threads: Threads) => threads.filter(([n]) => n === 'tvdcn-wake');
+      expect(relay(niced)).toEqual([['tvdcn-wake', main(niced), 0]]);
       for (const bad of ['', '0', 'abc', '25', '-3', 'IDLE']) {
         const plain = run(bad);
         for (const [, nice, policy] of ours(plain)) {
           expect(nice).toBe(main(plain));
           expect(policy).toBe(0);
         }
+        expect(relay(plain)).toEqual([]);
       }
       // 'idle': SCHED_IDLE for ours only, so that any other thread preempts them at once.
       const idle = run('idle');
       expect(ours(idle)).toHaveLength(2);
       for (const [, , policy] of ours(idle)) expect(policy).toBe(5);
       for (const [name, , policy] of idle) if (!name.startsWith('tvdcn-')) expect(policy).toBe(0);
+      expect(relay(idle)).toEqual([['tvdcn-wake', main(idle), 0]]);
     },
   );
 });
