@@ -47,10 +47,7 @@ struct CpuQueue::Completion : TaskCompletion {
 int64_t live_cpu_queues() { return g_live_queues.load(); }
 int64_t live_cpu_queue_refs() { return g_live_refs.load(); }
 
-CpuQueue::CpuQueue(napi_env env)
-    : queue_([this] { wake_js(); }) {
-  g_live_queues.fetch_add(1);
-}
+CpuQueue::CpuQueue(napi_env env) : queue_([this] { wake_js(); }) { g_live_queues.fetch_add(1); }
 
 CpuQueue::~CpuQueue() { g_live_queues.fetch_sub(1); }
 
