@@ -15,7 +15,7 @@
 // the steady state (not the first collections of a young heap growing under the first burst of load).
 //   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
 //                       [--node-args "--trace-gc"] [--server-log PREFIX (the server's stdout to PREFIX-MODE-ROUND.log)]
-//                       [--client-cpus 1] [--server-cpus 0-1] [--warmup 2] [--keep-bodies] [--client-nice 10]
+//                       [--client-cpus 1] [--server-cpus 0-1] [--warmup 2] [--keep-bodies] [--client-nice 10|idle]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -74,21 +74,27 @@ function dropBodies(client: unknown): void {
 const setupClient = values['keep-bodies'] ? undefined : dropBodies;
 
 /**
- * `--client-nice N` (Linux, 0-19): autocannon (this process's main thread) runs at that nice value while it
- * loads the server, so that the server's threads get the CPUs first, as with clients on other machines; it
- * goes back to the default priority before the next server starts (which would inherit it), which needs
- * root or CAP_SYS_NICE.
+ * `--client-nice N` (Linux, 0-19, or `idle`): autocannon (this process's main thread) runs at that nice value, or
+ * as SCHED_IDLE (`idle`, through util-linux's `chrt`: any thread of the server that wakes preempts it at once),
+ * while it loads the server (warm-up and measured run), so that the server's threads get the CPUs first, as
+ * with clients on other machines; it goes back to the default priority before the next server starts (which
+ * would inherit it), which needs root or CAP_SYS_NICE.
  */
-const clientNice = Number(values['client-nice']);
-if (!Number.isInteger(clientNice) || clientNice < 0 || clientNice > 19)
-  throw new Error(`--client-nice: expected an integer in 0..19, got ${values['client-nice']}`);
+const clientNiceArg = values['client-nice'] as string;
+const clientIdle = clientNiceArg === 'idle';
+const clientNice = clientIdle ? 0 : Number(clientNiceArg);
+if (!clientIdle && (!Number.isInteger(clientNice) || clientNice < 0 || clientNice > 19))
+  throw new Error(`--client-nice: expected an integer in 0..19 or idle, got ${clientNiceArg}`);
+const chrt = (policy: '--idle' | '--other') => execFileSync('chrt', [policy, '-p', '0', String(process.pid)]);
 async function asClient<T>(run: () => Promise<T>): Promise<T> {
-  if (clientNice === 0) return run();
-  setPriority(0, clientNice);
+  if (clientNice === 0 && !clientIdle) return run();
+  if (clientIdle) chrt('--idle');
+  else setPriority(0, clientNice);
   try {
     return await run();
   } finally {
-    setPriority(0, 0);
+    if (clientIdle) chrt('--other');
+    else setPriority(0, 0);
   }
 }
 
@@ -162,14 +168,9 @@ for (let round = 1; round <= rounds; round++) {
           );
         await fetch(`${url}/stats/reset`, { method: 'POST' });
         const before = sampleThreads(child.pid);
-        const result = await autocannon({
-          url: `${url}/predict`,
-          method: 'POST',
-          body,
-          connections,
-          duration,
-          setupClient,
-        });
+        const result = await asClient(() =>
+          autocannon({ url: `${url}/predict`, method: 'POST', body, connections, duration, setupClient }),
+        );
         const cpu = cpuSplit(before, sampleThreads(child.pid));
         const stats = (await (await fetch(`${url}/stats`)).json()) as Pick<Row, 'eventLoopDelayMs' | 'gc' | 'stalls'>;
         rows.push({
@@ -200,7 +201,7 @@ const pinning = clientCpus ? `; autocannon on CPUs ${clientCpus}, the server on 
 console.log(
   `input 1×${c}×${h}×${w} float32 per request, ${duration} s per row after ${warmup} s of the same load; ` +
     `sync = CPU queue off (the baseline)${pinning}; response bodies ${values['keep-bodies'] ? 'kept (autocannon default)' : 'dropped by the client'}` +
-    `${clientNice ? `; autocannon at nice ${clientNice}` : ''}\n`,
+    `${clientIdle ? '; autocannon as SCHED_IDLE' : clientNice ? `; autocannon at nice ${clientNice}` : ''}\n`,
 );
 console.log(
   '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | ' +
