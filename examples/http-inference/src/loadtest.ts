@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { backendInfo } from 'tvdcn';
 import { INPUT_CHW } from './model.js';
+import { median, medianInterval, signTestP } from './ratio-stats.js';
 import { type CpuSplit, cpuSplit, formatSplit, sampleThreads } from './threads.js';
 
 // `pnpm ... loadtest -- --rounds 2` passes the `--` through: skip it.
@@ -221,9 +222,9 @@ for (const r of rows) {
 if (modes.includes('sync') && modes.includes('queue')) {
   console.log('\nQueue against sync, per connection count, over the rounds (requests/s ratio per round)\n');
   console.log(
-    '| connections | rounds | queue ahead in | ratio median [min, max] | queue max loop delay (ms) | queue rows with a stall > 20 ms |',
+    '| connections | rounds | queue ahead in (sign test p) | ratio median [min, max] | median 95 % interval (bootstrap) | queue max loop delay (ms) | queue rows with a stall > 20 ms |',
   );
-  console.log('|---:|---:|---:|---|---:|---:|');
+  console.log('|---:|---:|---:|---|---|---:|---:|');
   for (const connections of connectionCounts) {
     const ratios: number[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -233,15 +234,16 @@ if (modes.includes('sync') && modes.includes('queue')) {
       if (q && s) ratios.push(q.requestsPerSecond / s.requestsPerSecond);
     }
     const queued = rows.filter((r) => r.mode === 'queue' && r.connections === connections);
+    if (ratios.length === 0) continue;
     const sorted = [...ratios].sort((a, b) => a - b);
-    const median =
-      sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    const [low, high] = medianInterval(ratios);
     const ahead = ratios.filter((r) => r > 1).length;
     const maxDelay = Math.max(...queued.map((r) => r.eventLoopDelayMs.max));
     const stalled = queued.filter((r) => r.stalls.over20ms > 0).length;
     console.log(
-      `| ${connections} | ${ratios.length} | ${ahead} | ${median.toFixed(3)} [${sorted[0].toFixed(3)}, ${sorted[sorted.length - 1].toFixed(3)}] | ` +
-        `${maxDelay} | ${stalled} of ${queued.length} |`,
+      `| ${connections} | ${ratios.length} | ${ahead} (${signTestP(ahead, ratios.length).toFixed(3)}) | ` +
+        `${median(ratios).toFixed(3)} [${sorted[0].toFixed(3)}, ${sorted[sorted.length - 1].toFixed(3)}] | ` +
+        `[${low.toFixed(3)}, ${high.toFixed(3)}] | ${maxDelay} | ${stalled} of ${queued.length} |`,
     );
   }
 }

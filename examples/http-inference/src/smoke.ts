@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // CI smoke test of the inference server: starts it in this process on a free port, posts a few inputs and
 // checks each reply against a direct forward of the same model (one at a time and 8 at once); checks that a
-// malformed body gets a 400.
+// malformed body gets a 400; and the load test's ratio statistics on values worked out by hand.
 // Ends with one "http-inference-smoke: N passed, N failed" line.
 import { INPUT_CHW, loadModel } from './model.js';
+import { median, medianInterval, signTestP } from './ratio-stats.js';
 import { startServer } from './server.js';
 import { request } from 'node:http';
 import { tensor } from 'tvdcn';
@@ -110,6 +111,23 @@ try {
     'GET /stats counts garbage collections',
     Number.isInteger(stats.gc?.minor?.count) && Number.isInteger(stats.gc?.major?.count),
     JSON.stringify(stats.gc),
+  );
+  // The load test's statistics of per-round ratios (ratio-stats.ts), on values worked out by hand.
+  const ratios = [0.9, 1.1, 1.05, 0.97, 1.2, 1.02];
+  const [low, high] = medianInterval(ratios);
+  check(
+    "the load test's ratio statistics",
+    median([3, 1, 2]) === 2 &&
+      Math.abs(median(ratios) - 1.035) < 1e-12 &&
+      signTestP(6, 6) === 1 / 64 &&
+      signTestP(0, 6) === 1 &&
+      Math.abs(signTestP(4, 6) - 22 / 64) < 1e-15 &&
+      low >= 0.9 &&
+      low <= median(ratios) &&
+      high >= median(ratios) &&
+      high <= 1.2 &&
+      medianInterval(ratios).join() === [low, high].join(),
+    `median ${median(ratios)}, interval [${low}, ${high}], p(4 of 6) ${signTestP(4, 6)}`,
   );
 } catch (e) {
   check('the server answers', false, String(e));
