@@ -38,11 +38,6 @@ class WakeRelay {
     thread_ = std::thread([this] { loop(); });
   }
 
-  bool started() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return thread_.joinable();
-  }
-
   // Asks the thread to call `wake` (once for any number of posts before it gets to it). Any thread.
   void post() {
     {

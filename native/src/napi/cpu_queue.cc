@@ -81,7 +81,7 @@ void CpuQueue::wake_js() {
   if (use_relay_.load(std::memory_order_acquire)) {
     relay_.post();
   } else {
-    napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    call_threadsafe_function();
   }
 }
 

@@ -82,10 +82,12 @@ class CpuQueue {
   uint64_t submit(WorkQueue::Task task);
   // The executor's wake-up of the JS thread: the threadsafe function's call, directly or through the relay.
   void wake_js();
+  // The threadsafe function's call (non-blocking): settle() runs on the JS thread soon after.
+  void call_threadsafe_function() { napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking); }
 
   napi_env env_ = nullptr;
   // Before queue_, so that it is destroyed after the executor stopped.
-  WakeRelay relay_{[this] { napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking); }};
+  WakeRelay relay_{[this] { call_threadsafe_function(); }};
   bool relay_decided_ = false;          // JS thread only
   std::atomic<bool> use_relay_{false};  // set before the first task is submitted; read by the executor
   WorkQueue queue_;
