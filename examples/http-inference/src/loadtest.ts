@@ -16,6 +16,7 @@
 //   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
 //                       [--node-args "--trace-gc"] [--server-log PREFIX (the server's stdout to PREFIX-MODE-ROUND.log)]
 //                       [--client-cpus 1] [--server-cpus 0-1] [--warmup 2] [--keep-bodies] [--client-nice 10|idle]
+//                       [--malloc-trim-mb 32 (0: glibc's default)]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'server-cpus': { type: 'string' },
     'keep-bodies': { type: 'boolean', default: false },
     'client-nice': { type: 'string', default: '0' },
+    'malloc-trim-mb': { type: 'string', default: '32' },
   },
 });
 const connectionCounts = (values.connections as string).split(',').map(Number);
@@ -99,6 +101,27 @@ async function asClient<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * `--malloc-trim-mb N` (Linux with glibc; default 32, 0: glibc's default): both modes' servers start with
+ * `GLIBC_TUNABLES=glibc.malloc.trim_threshold=N MiB`, unless the environment already sets a trim threshold.
+ * node's HTTP parser copies every body chunk into a new 64 KiB buffer; V8 frees them in batches, and with
+ * glibc's default threshold (2-4 MB once adjusted) free() hands the top of the heap back to the system each
+ * time and the next requests fault it back in, page by page: 13-17 thousand page faults per second on the main
+ * thread at 4 connections, in either mode, on some runs and not others (docs/perf/http-inference.md, "Session
+ * 10"). The advice of the README for servers on glibc; the same setting for both modes.
+ */
+const mallocTrimMb = Number(values['malloc-trim-mb']);
+if (!Number.isInteger(mallocTrimMb) || mallocTrimMb < 0)
+  throw new Error(`--malloc-trim-mb: expected a non-negative integer, got ${values['malloc-trim-mb']}`);
+const glibc =
+  (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+    ?.glibcVersionRuntime !== undefined;
+const userTunables = process.env.GLIBC_TUNABLES ?? '';
+const mallocTunables =
+  glibc && mallocTrimMb > 0 && !userTunables.includes('trim_threshold')
+    ? [userTunables, `glibc.malloc.trim_threshold=${mallocTrimMb * 1024 * 1024}`].filter((t) => t !== '').join(':')
+    : undefined;
+
 /** Starts `tsx src/server.ts` on a free port; resolves with its URL once it listens. */
 function startServer(mode: string, round: number): Promise<{ child: ChildProcess; url: string }> {
   const server = fileURLToPath(new URL('server.ts', import.meta.url));
@@ -107,7 +130,12 @@ function startServer(mode: string, round: number): Promise<{ child: ChildProcess
     ? ['taskset', ['-c', serverCpus, process.execPath, ...argv]]
     : [process.execPath, argv];
   const child = spawn(command, args, {
-    env: { ...process.env, PORT: '0', CPU_QUEUE: mode === 'sync' ? 'off' : 'on' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      CPU_QUEUE: mode === 'sync' ? 'off' : 'on',
+      ...(mallocTunables === undefined ? {} : { GLIBC_TUNABLES: mallocTunables }),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (values['server-log']) child.stdout?.pipe(createWriteStream(`${values['server-log']}-${mode}-${round}.log`));
@@ -202,7 +230,8 @@ const pinning = clientCpus ? `; autocannon on CPUs ${clientCpus}, the server on 
 console.log(
   `input 1×${c}×${h}×${w} float32 per request, ${duration} s per row after ${warmup} s of the same load; ` +
     `sync = CPU queue off (the baseline)${pinning}; response bodies ${values['keep-bodies'] ? 'kept (autocannon default)' : 'dropped by the client'}` +
-    `${clientIdle ? '; autocannon as SCHED_IDLE' : clientNice ? `; autocannon at nice ${clientNice}` : ''}\n`,
+    `${clientIdle ? '; autocannon as SCHED_IDLE' : clientNice ? `; autocannon at nice ${clientNice}` : ''}` +
+    `; the servers' GLIBC_TUNABLES: ${mallocTunables ?? (userTunables || 'unset')}\n`,
 );
 console.log(
   '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | ' +
@@ -267,13 +296,16 @@ if (rows.some((r) => r.cpu !== null)) {
   console.log(
     '\nCPU per row, in % of one core over the row (run = on a CPU; wait = runnable but not running, from ' +
       "/proc/<pid>/task/<tid>/schedstat): the server's main thread, its tvdcn queue executor, its pool " +
-      'workers, its other threads (V8, libuv), and autocannon (this process); machine = all CPUs busy\n',
+      'workers, its other threads (V8, libuv), and autocannon (this process); machine = all CPUs busy; the ' +
+      "server's CPU per request (all its threads) and its page faults per second\n",
   );
   console.log(
-    '| mode | round | connections | main run / wait | queue run / wait | pool run / wait | other | autocannon run / wait | machine busy |',
+    '| mode | round | connections | main run / wait | queue run / wait | pool run / wait | other | autocannon run / wait | machine busy | server CPU / request (ms) | page faults / s |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows) if (r.cpu) console.log(`| ${r.mode} | ${r.round} | ${r.connections} | ${formatSplit(r.cpu)} |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows)
+    if (r.cpu)
+      console.log(`| ${r.mode} | ${r.round} | ${r.connections} | ${formatSplit(r.cpu, r.requestsPerSecond)} |`);
 }
 if (values.json)
   writeFileSync(values.json as string, `${JSON.stringify({ machine, load, duration, rows }, null, 2)}\n`);

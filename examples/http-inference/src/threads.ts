@@ -3,7 +3,9 @@
 // time it was runnable but waited for a CPU (/proc/<pid>/task/<tid>/schedstat: run ns, run-queue wait ns),
 // grouped by role: the main thread (the event loop), the tvdcn CPU queue's executor (`tvdcn-queue`), the
 // thread pool's workers (`tvdcn-pool`), and the rest (V8's platform threads, libuv's); the same for this
-// process (autocannon runs in it), and how busy the whole machine was (/proc/stat).
+// process (autocannon runs in it), how busy the whole machine was (/proc/stat), and the server's page faults
+// (/proc/<pid>/stat: minor faults, which a heap that glibc keeps handing back to the system makes by the
+// thousand per second; docs/perf/http-inference.md, "Session 10").
 import { readdirSync, readFileSync } from 'node:fs';
 
 interface ThreadTimes {
@@ -19,6 +21,8 @@ export interface ThreadSample {
   threads: Map<number, ThreadTimes>;
   self: { runNs: number; waitNs: number };
   machine: { busy: number; total: number };
+  /** The server's minor page faults so far. */
+  minorFaults: number;
 }
 
 /** CPU use over an interval in % of one core: run and run-queue wait per role; the machine's busy %. */
@@ -30,6 +34,8 @@ export interface CpuSplit {
   client: [number, number];
   /** All CPUs busy, in % of the whole machine. */
   machine: number;
+  /** The server's minor page faults per second. */
+  faultsPerSecond: number;
 }
 
 function readThreads(pid: number): Map<number, ThreadTimes> {
@@ -53,6 +59,12 @@ function readMachine(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** Minor page faults of process `pid` (field 10 of /proc/<pid>/stat, counted after the command's closing parenthesis). */
+function readMinorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
 /** Reads the counters of process `pid` and of this process; null where /proc has no schedstat (not Linux). */
 export function sampleThreads(pid: number | undefined): ThreadSample | null {
   if (pid === undefined) return null;
@@ -62,7 +74,14 @@ export function sampleThreads(pid: number | undefined): ThreadSample | null {
       self.runNs += t.runNs;
       self.waitNs += t.waitNs;
     }
-    return { atNs: process.hrtime.bigint(), pid, threads: readThreads(pid), self, machine: readMachine() };
+    return {
+      atNs: process.hrtime.bigint(),
+      pid,
+      threads: readThreads(pid),
+      self,
+      machine: readMachine(),
+      minorFaults: readMinorFaults(pid),
+    };
   } catch {
     return null;
   }
@@ -94,11 +113,26 @@ export function cpuSplit(a: ThreadSample | null, b: ThreadSample | null): CpuSpl
     other: pct(sum.other[0]),
     client: [pct(b.self.runNs - a.self.runNs), pct(b.self.waitNs - a.self.waitNs)],
     machine: Math.round((1000 * (b.machine.busy - a.machine.busy)) / (b.machine.total - a.machine.total)) / 10,
+    faultsPerSecond: Math.round(((b.minorFaults - a.minorFaults) * 1e9) / wallNs),
   };
 }
 
-/** The split as table cells: `run / wait` per role, then the machine's busy %. */
-export function formatSplit(s: CpuSplit): string {
+/**
+ * The split as table cells: `run / wait` per role, the machine's busy %, the server's CPU per request (ms, all
+ * its threads' run time over `requestsPerSecond`) and its page faults per second.
+ */
+export function formatSplit(s: CpuSplit, requestsPerSecond: number): string {
   const rw = ([run, wait]: [number, number]) => `${run} / ${wait}`;
-  return [rw(s.main), rw(s.queue), rw(s.pool), String(s.other), rw(s.client), `${s.machine}`].join(' | ');
+  const serverPct = s.main[0] + s.queue[0] + s.pool[0] + s.other;
+  const msPerRequest = requestsPerSecond > 0 ? ((10 * serverPct) / requestsPerSecond).toFixed(2) : '–';
+  return [
+    rw(s.main),
+    rw(s.queue),
+    rw(s.pool),
+    String(s.other),
+    rw(s.client),
+    `${s.machine}`,
+    msPerRequest,
+    String(s.faultsPerSecond),
+  ].join(' | ');
 }
