@@ -16,7 +16,7 @@
 //   tsx src/loadtest.ts [--connections 1,4,16] [--duration 10] [--modes sync,queue] [--rounds 1] [--json FILE]
 //                       [--node-args "--trace-gc"] [--server-log PREFIX (the server's stdout to PREFIX-MODE-ROUND.log)]
 //                       [--client-cpus 1] [--server-cpus 0-1] [--warmup 2] [--keep-bodies] [--client-nice 10|idle]
-//                       [--malloc-trim-mb 32 (0: glibc's default)]
+//                       [--malloc-trim-mb 32 (0: glibc's default)] [--initial-heap-mb 128 (0: V8's default)]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     'keep-bodies': { type: 'boolean', default: false },
     'client-nice': { type: 'string', default: '0' },
     'malloc-trim-mb': { type: 'string', default: '32' },
+    'initial-heap-mb': { type: 'string', default: '128' },
   },
 });
 const connectionCounts = (values.connections as string).split(',').map(Number);
@@ -122,10 +123,26 @@ const mallocTunables =
     ? [userTunables, `glibc.malloc.trim_threshold=${mallocTrimMb * 1024 * 1024}`].filter((t) => t !== '').join(':')
     : undefined;
 
+/**
+ * `--initial-heap-mb N` (default 128, 0: V8's default): both modes' servers start with node's
+ * `--initial-heap-size=N` (unless `--node-args` sets one). With V8's default, a server with many requests in
+ * flight can fall into a loop of full collections: their objects are promoted, V8 sets the old generation's
+ * limit just above its live size (~21 MB here), and every ~100 ms a mark-compact frees 1-2 MB (95-132 per 8 s
+ * row at 16 connections, 1.3-2.7 ms more CPU per request; docs/perf/http-inference.md, "Session 10"). The
+ * README's advice for servers, the same setting for both modes; the example's `start` script uses it too.
+ */
+const initialHeapMb = Number(values['initial-heap-mb']);
+if (!Number.isInteger(initialHeapMb) || initialHeapMb < 0)
+  throw new Error(`--initial-heap-mb: expected a non-negative integer, got ${values['initial-heap-mb']}`);
+const heapArgs =
+  initialHeapMb > 0 && !nodeArgs.some((a) => a.startsWith('--initial-heap-size'))
+    ? [`--initial-heap-size=${initialHeapMb}`]
+    : [];
+
 /** Starts `tsx src/server.ts` on a free port; resolves with its URL once it listens. */
 function startServer(mode: string, round: number): Promise<{ child: ChildProcess; url: string }> {
   const server = fileURLToPath(new URL('server.ts', import.meta.url));
-  const argv = [...nodeArgs, '--import', 'tsx', server];
+  const argv = [...heapArgs, ...nodeArgs, '--import', 'tsx', server];
   const [command, args] = serverCpus
     ? ['taskset', ['-c', serverCpus, process.execPath, ...argv]]
     : [process.execPath, argv];
@@ -231,7 +248,8 @@ console.log(
   `input 1×${c}×${h}×${w} float32 per request, ${duration} s per row after ${warmup} s of the same load; ` +
     `sync = CPU queue off (the baseline)${pinning}; response bodies ${values['keep-bodies'] ? 'kept (autocannon default)' : 'dropped by the client'}` +
     `${clientIdle ? '; autocannon as SCHED_IDLE' : clientNice ? `; autocannon at nice ${clientNice}` : ''}` +
-    `; the servers' GLIBC_TUNABLES: ${mallocTunables ?? (userTunables || 'unset')}\n`,
+    `; the servers' GLIBC_TUNABLES: ${mallocTunables ?? (userTunables || 'unset')}` +
+    `; their node flags: ${[...heapArgs, ...nodeArgs].join(' ') || 'none'}\n`,
 );
 console.log(
   '| mode | round | connections | requests/s | latency p50 (ms) | latency p99 (ms) | event-loop delay p99 / max (ms) | ' +
