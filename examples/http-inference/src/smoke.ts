@@ -1,13 +1,26 @@
 // SPDX-License-Identifier: MIT
 // CI smoke test of the inference server: starts it in this process on a free port, posts a few inputs and
 // checks each reply against a direct forward of the same model (one at a time and 8 at once); checks that a
-// malformed body gets a 400; and the load test's ratio statistics on values worked out by hand.
+// malformed body gets a 400; the load test's ratio statistics on values worked out by hand; and one second of
+// the load test itself (its own server process, the queued mode, one connection).
 // Ends with one "http-inference-smoke: N passed, N failed" line.
 import { INPUT_CHW, loadModel } from './model.js';
 import { median, medianInterval, signTestP } from './ratio-stats.js';
 import { startServer } from './server.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tensor } from 'tvdcn';
+
+/** What the smoke test reads of a load-test row (src/loadtest.ts writes more). */
+interface LoadRow {
+  requestsPerSecond: number;
+  errors: number;
+  cpu: { faultsPerSecond: number } | null;
+}
 
 /** POSTs `body` in two chunks with Transfer-Encoding: chunked (no Content-Length); the status and reply. */
 function postChunked(url: string, body: Buffer): Promise<{ status: number; bytes: Buffer }> {
@@ -129,6 +142,32 @@ try {
       medianInterval(ratios).join() === [low, high].join(),
     `median ${median(ratios)}, interval [${low}, ${high}], p(4 of 6) ${signTestP(4, 6)}`,
   );
+  // The load test, briefly: its server starts with the settings it prints, serves, and the row is complete.
+  const dir = mkdtempSync(join(tmpdir(), 'http-inference-smoke-'));
+  try {
+    const json = join(dir, 'loadtest.json');
+    const loadtest = fileURLToPath(new URL('loadtest.ts', import.meta.url));
+    const args = ['--modes', 'queue', '--connections', '1', '--duration', '1', '--warmup', '0', '--json', json];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', loadtest, ...args], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    const out = r.status === 0 ? (JSON.parse(readFileSync(json, 'utf8')) as { rows: LoadRow[] }) : { rows: [] };
+    const row = out.rows[0];
+    check(
+      'the load test runs (1 s, queued, 1 connection)',
+      r.status === 0 &&
+        out.rows.length === 1 &&
+        row !== undefined &&
+        row.requestsPerSecond > 0 &&
+        row.errors === 0 &&
+        /their node flags: --initial-heap-size=128/.test(r.stdout) &&
+        (process.platform !== 'linux' || (row.cpu !== null && Number.isInteger(row.cpu.faultsPerSecond))),
+      r.status === 0 ? JSON.stringify(row) : `exit ${r.status}: ${r.stderr.slice(-2000)}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 } catch (e) {
   check('the server answers', false, String(e));
 } finally {
