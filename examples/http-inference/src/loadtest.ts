@@ -282,14 +282,13 @@ if (modes.includes('sync') && modes.includes('queue')) {
     }
     const queued = rows.filter((r) => r.mode === 'queue' && r.connections === connections);
     if (ratios.length === 0) continue;
-    const sorted = [...ratios].sort((a, b) => a - b);
     const [low, high] = medianInterval(ratios);
     const ahead = ratios.filter((r) => r > 1).length;
     const maxDelay = Math.max(...queued.map((r) => r.eventLoopDelayMs.max));
     const stalled = queued.filter((r) => r.stalls.over20ms > 0).length;
     console.log(
       `| ${connections} | ${ratios.length} | ${ahead} (${signTestP(ahead, ratios.length).toFixed(3)}) | ` +
-        `${median(ratios).toFixed(3)} [${sorted[0].toFixed(3)}, ${sorted[sorted.length - 1].toFixed(3)}] | ` +
+        `${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}, ${Math.max(...ratios).toFixed(3)}] | ` +
         `[${low.toFixed(3)}, ${high.toFixed(3)}] | ${maxDelay} | ${stalled} of ${queued.length} |`,
     );
   }
