@@ -209,10 +209,18 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
 // linear_corners (the forward's early-out, as mask_grad_kernel); where they are valid they are the corners
 // of linear_corner_grads (same floor and fractions), so their values are the ones loaded here.
 // One thread per (image, offset group, kernel point, y position); no atomics.
-template <int D, typename T, bool kMaskGrad>
+//
+// NOTE [ Columns from the offset pass ]: with kCols the same pass also writes the chunk's columns,
+// cols[bl, c, kpt, ql] = T(mask * Interp(X[b, c], p)), which the backward's weight gradient (and the
+// transposed op's input gradient) read, instead of a separate im2col over the same samples. The value is
+// the one im2col_kernel computes: the corners of linear_corners (the same position p, built the same
+// way), the same products summed in the same corner order (v += w_k * x_k), times the same mask value,
+// rounded once; so the columns, and every product of them, are bitwise those of im2col. The column
+// layout is dcol's, so the write goes through the dcol read's offset.
+template <int D, typename T, bool kMaskGrad, bool kCols = false>
 __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
                                    const T* __restrict__ offset, const T* __restrict__ mask,
-                                   T* __restrict__ grad_offset, T* __restrict__ grad_mask) {
+                                   T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = 1 << D;
   const int64_t n = a.nb * a.og * a.K * a.qlen;
@@ -232,20 +240,24 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
     CornerGrads<D, A, int64_t> cg;
     linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+    constexpr bool kValue = kMaskGrad || kCols;
     Corners<kCount, A, int64_t> cv;
-    if constexpr (kMaskGrad) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
+    if constexpr (kValue) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
     A total[D];
 #pragma unroll
     for (int ax = 0; ax < D; ++ax) total[ax] = 0;
     A total_mask = 0;
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
     const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
-    const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    const int64_t first = ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    const A* in = dcol + first;
+    T* col_out = kCols ? cols + first : nullptr;
+    const int64_t step = a.K * a.qlen;
     // The mask value of the current mask group, reloaded when the channel leaves it (no division per
     // channel; the same value as m_ptr[(c / cpm) * K * ny]).
     int64_t mg_end = c_begin;
     A mval = A(1);
-    for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+    for (int64_t c = c_begin; c < c_end; ++c, in += step) {
       const T* plane = x + (b * a.cx + c) * a.nx;
       A dv[D];
 #pragma unroll
@@ -256,7 +268,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
         const A xk = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
 #pragma unroll
         for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk;
-        if constexpr (kMaskGrad) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
+        if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
       }
       const A g = *in;
       A w = g;
@@ -271,6 +283,10 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
       if constexpr (kMaskGrad) total_mask += g * v;
+      if constexpr (kCols) {
+        *col_out = convert<T>(v * mval);
+        col_out += step;
+      }
     }
     T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll

@@ -830,6 +830,91 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it("backward: the columns written by the offset pass give bitwise the im2col path's gradients", {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ Columns from the offset pass ]: with the offset gradient requested, the offset pass writes the
+    // columns that the weight gradient (and the transposed op's input gradient) read; without it, im2col
+    // does. Both must give the same columns, so the gradients of the input, weight and bias are bitwise
+    // the same either way.
+    // Regular and transposed, mask groups equal to and different from the offset groups, no mask, dims
+    // 1-3, every dtype; deterministic mode (the scatter's order is fixed); and once with a 1 MiB workspace
+    // (chunks of part of an image).
+    const b = getCudaBinding('test');
+    const cases = [CASES[0], CASES[1], CASES[2], CASES[3], CASES[7], CASES[8], CASES[9]];
+    const wasDeterministic = isDeterministic();
+    const check = (c: Case, dim: Dim, dtype: DType, seed: number): void => {
+      const p = problem(c, dim, seed);
+      const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
+      const gy = roundTo(
+        uniformArray(
+          rng(seed + 1),
+          p.outShape.reduce((a, v) => a * v, 1),
+          -1,
+          1,
+        ),
+        dtype,
+        (x, d) => toGpu(x, d),
+      );
+      const off = p.inputs.findIndex((i) => i.name === 'offset');
+      assert.ok(off >= 0, 'the case has an offset');
+      // All gradients, or all but the offset's: gradients by input name.
+      const run = (withOffset: boolean): Map<string, Float64Array> =>
+        tidy(() => {
+          const xs = p.inputs.map((i, k) => {
+            const t = toGpu(values[k], dtype, i.shape);
+            t.requiresGrad = withOffset || k !== off;
+            return t;
+          });
+          const want = xs.filter((t) => t.requiresGrad);
+          poison(
+            dtype,
+            p.inputs.map((i) => i.values.length),
+          );
+          const y = p.call(xs);
+          const gs = grad(y, want, toGpu(gy, dtype, y.shape));
+          const names = p.inputs.filter((_, k) => withOffset || k !== off).map((i) => i.name);
+          return new Map(names.map((n, k) => [n, vals(gs[k] as Tensor)]));
+        });
+      const fromOffset = run(true);
+      const fromIm2col = run(false);
+      const tag = `dim=${dim} ${c.name} [${dtype}]`;
+      assert.equal(fromIm2col.size, fromOffset.size - 1, `${tag}: gradients`);
+      for (const [name, g] of fromIm2col) {
+        // The mask gradient comes from the offset pass in one run and from its own kernel in the other
+        // (mask groups = offset groups): not a product of the columns.
+        if (name === 'mask') continue;
+        const o = fromOffset.get(name) as Float64Array;
+        assert.ok(!hasNaN(o), `${tag} grad ${name}: NaN`);
+        assert.ok(
+          o.some((x) => x !== 0),
+          `${tag} grad ${name}: all zero`,
+        );
+        assert.deepEqual(o, g, `${tag} grad ${name}: columns from the offset pass and from im2col differ`);
+      }
+    };
+    try {
+      setDeterministic(true);
+      let seed = 1700;
+      for (const c of cases) {
+        for (const dim of [1, 2, 3] as Dim[]) {
+          for (const dtype of ['float64', 'float32', 'float16', 'bfloat16'] as DType[]) {
+            check(c, dim, dtype, (seed += 2));
+          }
+        }
+      }
+      b.cudaSetWorkspaceLimit(1 << 20);
+      const big = { ...CASES[0], batch: 3, cin: 8, cout: 8, size: [40, 36, 5] };
+      for (const dtype of ['float32', 'float16'] as DType[]) {
+        check(big, 2, dtype, (seed += 2));
+        check({ ...big, transposed: true }, 2, dtype, (seed += 2));
+      }
+    } finally {
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
   it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
     skip: DRY_RUN,
   }, () => {
