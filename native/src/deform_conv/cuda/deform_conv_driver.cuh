@@ -134,12 +134,7 @@ class DeformConvDriver {
     const bool need_dcol = (!tr && grad_input != nullptr) || grad_offset != nullptr || grad_mask != nullptr;
     const bool scatter = !tr && grad_input != nullptr;
 
-    if (grad_bias != nullptr) {
-      const ScopedPhase phase("grad_bias", s_);
-      const int64_t shape[3] = {B_, tr ? cx_ : cy_, tr ? nx_ : ny_};
-      const bool reduced[3] = {true, false, true};
-      sum(device_, dtype_of<T>(), grad_output, 3, shape, reduced, grad_bias);
-    }
+    if (grad_bias != nullptr) bias_grad(grad_output, grad_bias, tr ? cx_ : cy_, tr ? nx_ : ny_);
     // Scatter target of the regular input gradient (float32 for the half types).
     Workspace gx_ws;
     A* gx = nullptr;
@@ -354,6 +349,38 @@ class DeformConvDriver {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(tiles, static_cast<int64_t>(sms_) * 32));
     channels_first_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(out, gxl, bias, B_, cx_, nx_);
     DCN_CUDA_LAUNCH_CHECK("channels_first_kernel", grid, 256);
+  }
+
+  // grad_bias[c] = sum over (b, s) of g[b, c, s]: NOTE [ Bias gradient rows ] where the rows are whole
+  // 16-byte vectors (not float64), at least two per multiprocessor (one block each) and at most 64K
+  // elements long (so that no few blocks carry the whole sum); else the generic sum, which splits rows.
+  void bias_grad(const T* g, T* grad_bias, int64_t channels, int64_t n) const {
+    const ScopedPhase phase("grad_bias", s_);
+    constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+    const int64_t rows = B_ * channels;
+    if constexpr (!std::is_same_v<T, double>) {
+      const bool shape_ok = rows >= 2 * static_cast<int64_t>(sms_) && n > 0 && n <= 65536 && n % kVec == 0;
+      if (shape_ok && reinterpret_cast<uintptr_t>(g) % 16 == 0 && bias_rows()) {
+        Workspace row_sum(device_, rows * sizeof(A));
+        const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows, int64_t{1} << 30));
+        bias_rows_kernel<T><<<grid, kBiasRowThreads, 0, s_>>>(g, row_sum.as<A>(), rows, n);
+        DCN_CUDA_LAUNCH_CHECK("bias_rows_kernel", grid, kBiasRowThreads);
+        const unsigned grid2 = grid_for(channels, device_);
+        bias_finish_kernel<T><<<grid2, kThreads, 0, s_>>>(row_sum.as<A>(), grad_bias, B_, channels);
+        DCN_CUDA_LAUNCH_CHECK("bias_finish_kernel", grid2, kThreads);
+        return;
+      }
+    }
+    const int64_t shape[3] = {B_, channels, n};
+    const bool reduced[3] = {true, false, true};
+    sum(device_, dtype_of<T>(), g, 3, shape, reduced, grad_bias);
+  }
+
+  // With the environment variable TVDCN_CUDA_BIAS_GRAD=sum the bias gradient always takes the generic
+  // sum (read once; an A/B switch for benchmarks of one binary).
+  static bool bias_rows() {
+    static const bool sum_only = env_is("TVDCN_CUDA_BIAS_GRAD", "sum");
+    return !sum_only;
   }
 
   // The backward's products of the columns of a chunk: the weight gradient (gw not null) and the

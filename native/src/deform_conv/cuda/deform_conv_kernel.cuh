@@ -367,6 +367,59 @@ __global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>*
   }
 }
 
+// NOTE [ Bias gradient rows ]
+// grad_bias[c] = sum over (b, s) of grad_output[b, c, s], in two fixed-order passes (no atomics, so
+// deterministic always): bias_rows_kernel sums each row (b, c) of n elements into row_sum[b * C + c] in
+// the accumulator type, one block per row, each thread adding 16-byte vectors (8 half or 4 float
+// elements) at a stride of the block, then the threads' sums in a fixed tree; bias_finish_kernel adds
+// the B row sums of each channel in order, in float64 (as the generic sum adds its partials). Used when
+// the rows are whole vectors (n a multiple of the vector, the base 16-byte aligned); the generic strided
+// sum (elementwise/cuda) otherwise.
+constexpr int kBiasRowThreads = 128;
+
+template <typename T>
+__global__ void __launch_bounds__(kBiasRowThreads)
+    bias_rows_kernel(const T* __restrict__ g, acc_type<T>* __restrict__ row_sum, int64_t rows, int64_t n) {
+  using A = acc_type<T>;
+  constexpr int kVec = 16 / static_cast<int>(sizeof(T));
+  struct alignas(16) Vec {
+    T v[kVec];
+  };
+  __shared__ A warp_sums[kBiasRowThreads / 32];
+  const int64_t vecs = n / kVec;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const Vec* row = reinterpret_cast<const Vec*>(g + r * n);
+    A acc = 0;
+    for (int64_t i = threadIdx.x; i < vecs; i += kBiasRowThreads) {
+      const Vec v = row[i];
+#pragma unroll
+      for (int k = 0; k < kVec; ++k) acc += convert<A>(v.v[k]);
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, o);
+    if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = acc;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      A total = 0;
+#pragma unroll
+      for (int w = 0; w < kBiasRowThreads / 32; ++w) total += warp_sums[w];
+      row_sum[r] = total;
+    }
+    __syncthreads();
+  }
+}
+
+template <typename T>
+__global__ void bias_finish_kernel(const acc_type<T>* __restrict__ row_sum, T* __restrict__ out, int64_t batch,
+                                   int64_t channels) {
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels; c += stride) {
+    double acc = 0;
+    for (int64_t b = 0; b < batch; ++b) acc += row_sum[b * channels + c];
+    out[c] = convert<T>(acc);
+  }
+}
+
 // out[i] (=, or += when accumulate) sum over s < splits, in order, of partial[s * n + i].
 template <typename A>
 __global__ void sum_splits_kernel(A* __restrict__ out, const A* __restrict__ partial, int64_t n, int splits,

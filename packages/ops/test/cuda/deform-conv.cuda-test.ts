@@ -838,8 +838,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // does. Both must give the same columns, so the gradients of the input, weight and bias are bitwise
     // the same either way.
     // Regular and transposed, mask groups equal to and different from the offset groups, no mask, dims
-    // 1-3, every dtype; deterministic mode (the scatter's order is fixed); and once with a 1 MiB workspace
-    // (chunks of part of an image).
+    // 1-3, every dtype; deterministic mode (the scatter's order is fixed); a problem with enough (image,
+    // channel) rows for the bias gradient's row kernel; and once with a 1 MiB workspace (chunks of part of
+    // an image). The bias gradient is checked against the float64 sum of the output gradient.
     const b = getCudaBinding('test');
     const cases = [CASES[0], CASES[1], CASES[2], CASES[3], CASES[7], CASES[8], CASES[9]];
     const wasDeterministic = isDeterministic();
@@ -879,6 +880,16 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       const fromOffset = run(true);
       const fromIm2col = run(false);
       const tag = `dim=${dim} ${c.name} [${dtype}]`;
+      // The bias gradient (NOTE [ Bias gradient rows ] where the rows are whole 16-byte vectors) against
+      // the float64 sum of the same output gradient.
+      const gb = fromOffset.get('bias');
+      if (gb !== undefined) {
+        const [nb, nc] = p.outShape;
+        const n = gy.length / (nb * nc);
+        const ref = new Float64Array(nc);
+        for (let i = 0; i < gy.length; i++) ref[Math.floor(i / n) % nc] += gy[i];
+        expectClose(`${tag} grad bias`, gb, ref, tolerance(dtype, 'backward'));
+      }
       assert.equal(fromIm2col.size, fromOffset.size - 1, `${tag}: gradients`);
       for (const [name, g] of fromIm2col) {
         // The mask gradient comes from the offset pass in one run and from its own kernel in the other
@@ -902,6 +913,12 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             check(c, dim, dtype, (seed += 2));
           }
         }
+      }
+      // 8 x 48 rows of 256 positions: the bias gradient's row kernel (it needs two rows per multiprocessor).
+      const rows = { ...CASES[0], batch: 8, cin: 8, cout: 48, size: [16, 16, 4] };
+      for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+        check(rows, 2, dtype, (seed += 2));
+        check({ ...rows, transposed: true }, 2, dtype, (seed += 2));
       }
       b.cudaSetWorkspaceLimit(1 << 20);
       const big = { ...CASES[0], batch: 3, cin: 8, cout: 8, size: [40, 36, 5] };
