@@ -873,10 +873,33 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             p.inputs.map((i) => i.values.length),
           );
           const y = p.call(xs);
-          const gs = grad(y, want, toGpu(gy, dtype, y.shape));
+          // Which path the backward took, from its profiled phases: without this a run with
+          // TVDCN_CUDA_BWD_COLS=im2col in the environment would compare im2col with itself and pass.
+          b?._cudaProfileReport();
+          b?._cudaProfile(true);
+          let gs: Tensor[];
+          let phases: Record<string, number> = {};
+          try {
+            gs = grad(y, want, toGpu(gy, dtype, y.shape)) as Tensor[];
+            if (b !== null) phases = b._cudaProfileReport();
+          } finally {
+            b?._cudaProfile(false);
+          }
+          if (b !== null) {
+            const im2col = 'im2col' in phases;
+            const expected = !withOffset || process.env.TVDCN_CUDA_BWD_COLS === 'im2col';
+            assert.equal(
+              im2col,
+              expected,
+              `dim=${dim} ${c.name} [${dtype}] ${withOffset ? 'with' : 'without'} the offset gradient: ` +
+                `the backward ${im2col ? 'ran' : 'did not run'} im2col (phases: ${Object.keys(phases).join(', ')})`,
+            );
+          }
           const names = p.inputs.filter((_, k) => withOffset || k !== off).map((i) => i.name);
           return new Map(names.map((n, k) => [n, vals(gs[k] as Tensor)]));
         });
+      // The offset pass first: its columns land in a workspace block that held another problem's values, so a
+      // column it failed to write would show as a difference (the im2col run after it writes every column).
       const fromOffset = run(true);
       const fromIm2col = run(false);
       const tag = `dim=${dim} ${c.name} [${dtype}]`;
