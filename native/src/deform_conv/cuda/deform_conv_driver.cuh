@@ -16,6 +16,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "cuda_runtime/allocator.h"
@@ -133,12 +134,7 @@ class DeformConvDriver {
     const bool need_dcol = (!tr && grad_input != nullptr) || grad_offset != nullptr || grad_mask != nullptr;
     const bool scatter = !tr && grad_input != nullptr;
 
-    if (grad_bias != nullptr) {
-      const ScopedPhase phase("grad_bias", s_);
-      const int64_t shape[3] = {B_, tr ? cx_ : cy_, tr ? nx_ : ny_};
-      const bool reduced[3] = {true, false, true};
-      sum(device_, dtype_of<T>(), grad_output, 3, shape, reduced, grad_bias);
-    }
+    if (grad_bias != nullptr) bias_grad(grad_output, grad_bias, tr ? cx_ : cy_, tr ? nx_ : ny_);
     // Scatter target of the regular input gradient (float32 for the half types).
     Workspace gx_ws;
     A* gx = nullptr;
@@ -182,12 +178,14 @@ class DeformConvDriver {
       const int64_t most = max_cols(chunks);
       Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
       Workspace dcol(device_, need_dcol ? most * sizeof(A) : 0);
+      // NOTE [ Columns from the offset pass ] (deform_conv_kernel.cuh): when the offset gradient is
+      // computed, its pass writes the columns too, and the products that read them run after it.
+      const bool cols_from_offset = need_cols && grad_offset != nullptr && !backward_im2col();
       bool first = true;
       for (const Chunk& ch : chunks) {
-        if (need_cols) {
+        if (need_cols && !cols_from_offset) {
           im2col(ch, x, cols.as<T>());
-          if (gw != nullptr) gemm_weight(ch, ysrc, cols.as<T>(), gw, !first);
-          if (tr && grad_input != nullptr) gemm_forward(ch, cols.as<T>(), grad_input, nullptr);
+          cols_products(ch, ysrc, cols.as<T>(), gw, tr ? grad_input : nullptr, first);
         }
         if (need_dcol) {
           gemm_dcol(ch, ysrc, dcol.as<A>());
@@ -195,9 +193,11 @@ class DeformConvDriver {
           // With mask groups = offset groups the offset kernel computes the mask gradient too.
           const bool mask_in_offset = grad_offset != nullptr && grad_mask != nullptr && a_.mg == a_.og;
           if (grad_offset != nullptr)
-            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr);
+            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr,
+                        cols_from_offset ? cols.as<T>() : nullptr);
           if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
+        if (cols_from_offset) cols_products(ch, ysrc, cols.as<T>(), gw, tr ? grad_input : nullptr, first);
         first = false;
       }
     }
@@ -351,16 +351,77 @@ class DeformConvDriver {
     DCN_CUDA_LAUNCH_CHECK("channels_first_kernel", grid, 256);
   }
 
-  // grad_offset of a chunk, and grad_mask when not null (mask groups = offset groups).
-  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask) const {
+  // grad_bias[c] = sum over (b, s) of g[b, c, s]: NOTE [ Bias gradient rows ] where the rows are whole
+  // 16-byte vectors (not float64), at least two per multiprocessor (one block each) and at most 64K
+  // elements long (so that no few blocks carry the whole sum); else the generic sum, which splits rows.
+  void bias_grad(const T* g, T* grad_bias, int64_t channels, int64_t n) const {
+    const ScopedPhase phase("grad_bias", s_);
+    constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+    const int64_t rows = B_ * channels;
+    if constexpr (!std::is_same_v<T, double>) {
+      const bool shape_ok = rows >= 2 * static_cast<int64_t>(sms_) && n > 0 && n <= 65536 && n % kVec == 0;
+      if (shape_ok && reinterpret_cast<uintptr_t>(g) % 16 == 0 && bias_rows()) {
+        Workspace row_sum(device_, rows * sizeof(A));
+        const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows, int64_t{1} << 30));
+        bias_rows_kernel<T><<<grid, kBiasRowThreads, 0, s_>>>(g, row_sum.as<A>(), rows, n);
+        DCN_CUDA_LAUNCH_CHECK("bias_rows_kernel", grid, kBiasRowThreads);
+        const unsigned grid2 = grid_for(channels, device_);
+        bias_finish_kernel<T><<<grid2, kThreads, 0, s_>>>(row_sum.as<A>(), grad_bias, B_, channels);
+        DCN_CUDA_LAUNCH_CHECK("bias_finish_kernel", grid2, kThreads);
+        return;
+      }
+    }
+    const int64_t shape[3] = {B_, channels, n};
+    const bool reduced[3] = {true, false, true};
+    sum(device_, dtype_of<T>(), g, 3, shape, reduced, grad_bias);
+  }
+
+  // With the environment variable TVDCN_CUDA_BIAS_GRAD=sum the bias gradient always takes the generic
+  // sum (read once; an A/B switch for benchmarks of one binary).
+  static bool bias_rows() {
+    static const bool sum_only = env_is("TVDCN_CUDA_BIAS_GRAD", "sum");
+    return !sum_only;
+  }
+
+  // The backward's products of the columns of a chunk: the weight gradient (gw not null) and the
+  // transposed op's input gradient (grad_input not null).
+  void cols_products(const Chunk& ch, const T* ysrc, const T* cols, A* gw, T* grad_input, bool first) const {
+    if (gw != nullptr) gemm_weight(ch, ysrc, cols, gw, !first);
+    if (grad_input != nullptr) gemm_forward(ch, cols, grad_input, nullptr);
+  }
+
+  // With the environment variable TVDCN_CUDA_BWD_COLS=im2col the backward computes its columns with
+  // im2col even when the offset pass could write them (NOTE [ Columns from the offset pass ]); read once,
+  // an A/B switch for benchmarks of one binary (the results are bitwise the same either way).
+  static bool backward_im2col() {
+    static const bool on = env_is("TVDCN_CUDA_BWD_COLS", "im2col");
+    return on;
+  }
+
+  // grad_offset of a chunk, grad_mask when not null (mask groups = offset groups), and the chunk's
+  // columns when cols is not null (NOTE [ Columns from the offset pass ]).
+  void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask, T* cols) const {
     const ScopedPhase phase(grad_mask != nullptr ? "offset_mask_grad" : "offset_grad", s_);
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.og * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    if (grad_mask != nullptr)
-      offset_grad_kernel<D, T, true><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask);
-    else
-      offset_grad_kernel<D, T, false><<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, nullptr);
+    auto launch = [&](auto mask_grad, auto with_cols) {
+      offset_grad_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
+          <<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask, cols);
+    };
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (grad_mask != nullptr) {
+      if (cols != nullptr)
+        launch(Yes{}, Yes{});
+      else
+        launch(Yes{}, No{});
+    } else {
+      if (cols != nullptr)
+        launch(No{}, Yes{});
+      else
+        launch(No{}, No{});
+    }
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
   }
 

@@ -209,10 +209,18 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
 // linear_corners (the forward's early-out, as mask_grad_kernel); where they are valid they are the corners
 // of linear_corner_grads (same floor and fractions), so their values are the ones loaded here.
 // One thread per (image, offset group, kernel point, y position); no atomics.
-template <int D, typename T, bool kMaskGrad>
+//
+// NOTE [ Columns from the offset pass ]: with kCols the same pass also writes the chunk's columns,
+// cols[bl, c, kpt, ql] = T(mask * Interp(X[b, c], p)), which the backward's weight gradient (and the
+// transposed op's input gradient) read, instead of a separate im2col over the same samples. The value is
+// the one im2col_kernel computes: the corners of linear_corners (the same position p, built the same
+// way), the same products summed in the same corner order (v += w_k * x_k), times the same mask value,
+// rounded once; so the columns, and every product of them, are bitwise those of im2col. The column
+// layout is dcol's, so the write goes through the dcol read's offset.
+template <int D, typename T, bool kMaskGrad, bool kCols = false>
 __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
                                    const T* __restrict__ offset, const T* __restrict__ mask,
-                                   T* __restrict__ grad_offset, T* __restrict__ grad_mask) {
+                                   T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = 1 << D;
   const int64_t n = a.nb * a.og * a.K * a.qlen;
@@ -232,20 +240,24 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
     CornerGrads<D, A, int64_t> cg;
     linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+    constexpr bool kValue = kMaskGrad || kCols;
     Corners<kCount, A, int64_t> cv;
-    if constexpr (kMaskGrad) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
+    if constexpr (kValue) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
     A total[D];
 #pragma unroll
     for (int ax = 0; ax < D; ++ax) total[ax] = 0;
     A total_mask = 0;
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
     const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
-    const A* in = dcol + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    const int64_t first = ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    const A* in = dcol + first;
+    T* col_out = kCols ? cols + first : nullptr;
+    const int64_t step = a.K * a.qlen;
     // The mask value of the current mask group, reloaded when the channel leaves it (no division per
     // channel; the same value as m_ptr[(c / cpm) * K * ny]).
     int64_t mg_end = c_begin;
     A mval = A(1);
-    for (int64_t c = c_begin; c < c_end; ++c, in += a.K * a.qlen) {
+    for (int64_t c = c_begin; c < c_end; ++c, in += step) {
       const T* plane = x + (b * a.cx + c) * a.nx;
       A dv[D];
 #pragma unroll
@@ -256,7 +268,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
         const A xk = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
 #pragma unroll
         for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk;
-        if constexpr (kMaskGrad) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
+        if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
       }
       const A g = *in;
       A w = g;
@@ -271,6 +283,10 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
       if constexpr (kMaskGrad) total_mask += g * v;
+      if constexpr (kCols) {
+        *col_out = convert<T>(v * mval);
+        col_out += step;
+      }
     }
     T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll
@@ -348,6 +364,59 @@ __global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>*
     acc_type<T> v = src[i];
     if (bias != nullptr) v += convert<acc_type<T>>(bias[(i / spatial) % channels]);
     out[i] = convert<T>(v);
+  }
+}
+
+// NOTE [ Bias gradient rows ]
+// grad_bias[c] = sum over (b, s) of grad_output[b, c, s], in two fixed-order passes (no atomics, so
+// deterministic always): bias_rows_kernel sums each row (b, c) of n elements into row_sum[b * C + c] in
+// the accumulator type, one block per row, each thread adding 16-byte vectors (8 half or 4 float
+// elements) at a stride of the block, then the threads' sums in a fixed tree; bias_finish_kernel adds
+// the B row sums of each channel in order, in float64 (as the generic sum adds its partials). Used when
+// the rows are whole vectors (n a multiple of the vector, the base 16-byte aligned); the generic strided
+// sum (elementwise/cuda) otherwise.
+constexpr int kBiasRowThreads = 128;
+
+template <typename T>
+__global__ void __launch_bounds__(kBiasRowThreads)
+    bias_rows_kernel(const T* __restrict__ g, acc_type<T>* __restrict__ row_sum, int64_t rows, int64_t n) {
+  using A = acc_type<T>;
+  constexpr int kVec = 16 / static_cast<int>(sizeof(T));
+  struct alignas(16) Vec {
+    T v[kVec];
+  };
+  __shared__ A warp_sums[kBiasRowThreads / 32];
+  const int64_t vecs = n / kVec;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const Vec* row = reinterpret_cast<const Vec*>(g + r * n);
+    A acc = 0;
+    for (int64_t i = threadIdx.x; i < vecs; i += kBiasRowThreads) {
+      const Vec v = row[i];
+#pragma unroll
+      for (int k = 0; k < kVec; ++k) acc += convert<A>(v.v[k]);
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, o);
+    if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = acc;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      A total = 0;
+#pragma unroll
+      for (int w = 0; w < kBiasRowThreads / 32; ++w) total += warp_sums[w];
+      row_sum[r] = total;
+    }
+    __syncthreads();
+  }
+}
+
+template <typename T>
+__global__ void bias_finish_kernel(const acc_type<T>* __restrict__ row_sum, T* __restrict__ out, int64_t batch,
+                                   int64_t channels) {
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels; c += stride) {
+    double acc = 0;
+    for (int64_t b = 0; b < batch; ++b) acc += row_sum[b * channels + c];
+    out[c] = convert<T>(acc);
   }
 }
 

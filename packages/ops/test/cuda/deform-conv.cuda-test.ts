@@ -27,6 +27,7 @@ import {
 } from '../../src/index.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import {
+  ALL_DTYPES,
   DEVICE,
   DRY_RUN,
   FULL_ONLY,
@@ -826,6 +827,130 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       b._cudaSetGemmVectorLoads(true);
       b._cudaSetGemmWideTiles(true);
       b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
+  it("backward: the columns written by the offset pass give bitwise the im2col path's gradients", () => {
+    // NOTE [ Columns from the offset pass ]: with the offset gradient requested, the offset pass writes the
+    // columns that the weight gradient (and the transposed op's input gradient) read; without it, im2col
+    // does. Both must give the same columns, so the gradients of the input, weight and bias are bitwise
+    // the same either way.
+    // Regular and transposed, mask groups equal to and different from the offset groups, no mask, dims
+    // 1-3, every dtype; deterministic mode (the scatter's order is fixed); a problem with enough (image,
+    // channel) rows for the bias gradient's row kernel; and once with a 1 MiB workspace (chunks of part of
+    // an image). The bias gradient is checked against the float64 sum of the output gradient. (In a dry run,
+    // float32 and float64 on the CPU: a check of the test itself.)
+    const b = DRY_RUN ? null : getCudaBinding('test');
+    const cases = [CASES[0], CASES[1], CASES[2], CASES[3], CASES[7], CASES[8], CASES[9]];
+    const wasDeterministic = isDeterministic();
+    const check = (c: Case, dim: Dim, dtype: DType, seed: number): void => {
+      const p = problem(c, dim, seed);
+      const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
+      const gy = roundTo(
+        uniformArray(
+          rng(seed + 1),
+          p.outShape.reduce((a, v) => a * v, 1),
+          -1,
+          1,
+        ),
+        dtype,
+        (x, d) => toGpu(x, d),
+      );
+      const off = p.inputs.findIndex((i) => i.name === 'offset');
+      assert.ok(off >= 0, 'the case has an offset');
+      // All gradients, or all but the offset's: gradients by input name.
+      const run = (withOffset: boolean): Map<string, Float64Array> =>
+        tidy(() => {
+          const xs = p.inputs.map((i, k) => {
+            const t = toGpu(values[k], dtype, i.shape);
+            t.requiresGrad = withOffset || k !== off;
+            return t;
+          });
+          const want = xs.filter((t) => t.requiresGrad);
+          poison(
+            dtype,
+            p.inputs.map((i) => i.values.length),
+          );
+          const y = p.call(xs);
+          // Which path the backward took, from its profiled phases: without this a run with
+          // TVDCN_CUDA_BWD_COLS=im2col in the environment would compare im2col with itself and pass.
+          b?._cudaProfileReport();
+          b?._cudaProfile(true);
+          let gs: Tensor[];
+          let phases: Record<string, number> = {};
+          try {
+            gs = grad(y, want, toGpu(gy, dtype, y.shape)) as Tensor[];
+            if (b !== null) phases = b._cudaProfileReport();
+          } finally {
+            b?._cudaProfile(false);
+          }
+          if (b !== null) {
+            const im2col = 'im2col' in phases;
+            const expected = !withOffset || process.env.TVDCN_CUDA_BWD_COLS === 'im2col';
+            assert.equal(
+              im2col,
+              expected,
+              `dim=${dim} ${c.name} [${dtype}] ${withOffset ? 'with' : 'without'} the offset gradient: ` +
+                `the backward ${im2col ? 'ran' : 'did not run'} im2col (phases: ${Object.keys(phases).join(', ')})`,
+            );
+          }
+          const names = p.inputs.filter((_, k) => withOffset || k !== off).map((i) => i.name);
+          return new Map(names.map((n, k) => [n, vals(gs[k] as Tensor)]));
+        });
+      // The offset pass first: its columns land in a workspace block that held another problem's values, so a
+      // column it failed to write would show as a difference (the im2col run after it writes every column).
+      const fromOffset = run(true);
+      const fromIm2col = run(false);
+      const tag = `dim=${dim} ${c.name} [${dtype}]`;
+      // The bias gradient (NOTE [ Bias gradient rows ] where the rows are whole 16-byte vectors) against
+      // the float64 sum of the same output gradient.
+      const gb = fromOffset.get('bias');
+      if (gb !== undefined) {
+        const [nb, nc] = p.outShape;
+        const n = gy.length / (nb * nc);
+        const ref = new Float64Array(nc);
+        for (let i = 0; i < gy.length; i++) ref[Math.floor(i / n) % nc] += gy[i];
+        expectClose(`${tag} grad bias`, gb, ref, tolerance(dtype, 'backward'));
+      }
+      assert.equal(fromIm2col.size, fromOffset.size - 1, `${tag}: gradients`);
+      for (const [name, g] of fromIm2col) {
+        // The mask gradient comes from the offset pass in one run and from its own kernel in the other
+        // (mask groups = offset groups): not a product of the columns.
+        if (name === 'mask') continue;
+        const o = fromOffset.get(name) as Float64Array;
+        assert.ok(!hasNaN(o), `${tag} grad ${name}: NaN`);
+        assert.ok(
+          o.some((x) => x !== 0),
+          `${tag} grad ${name}: all zero`,
+        );
+        assert.deepEqual(o, g, `${tag} grad ${name}: columns from the offset pass and from im2col differ`);
+      }
+    };
+    try {
+      setDeterministic(true);
+      let seed = 1700;
+      for (const c of cases) {
+        for (const dim of [1, 2, 3] as Dim[]) {
+          for (const dtype of ALL_DTYPES) {
+            check(c, dim, dtype, (seed += 2));
+          }
+        }
+      }
+      // 8 x 48 rows of 256 positions: the bias gradient's row kernel (it needs two rows per multiprocessor).
+      const rows = { ...CASES[0], batch: 8, cin: 8, cout: 48, size: [16, 16, 4] };
+      for (const dtype of ALL_DTYPES.filter((d) => d !== 'float64')) {
+        check(rows, 2, dtype, (seed += 2));
+        check({ ...rows, transposed: true }, 2, dtype, (seed += 2));
+      }
+      b?.cudaSetWorkspaceLimit(1 << 20);
+      const big = { ...CASES[0], batch: 3, cin: 8, cout: 8, size: [40, 36, 5] };
+      for (const dtype of ALL_DTYPES.filter((d) => d === 'float32' || d === 'float16')) {
+        check(big, 2, dtype, (seed += 2));
+        check({ ...big, transposed: true }, 2, dtype, (seed += 2));
+      }
+    } finally {
+      b?.cudaSetWorkspaceLimit(512 * 2 ** 20);
       setDeterministic(wasDeterministic);
     }
   });
