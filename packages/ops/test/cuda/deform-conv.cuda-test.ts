@@ -830,7 +830,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
+  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles, 64- and 128-position tiles, both channels-last copies)', {
     skip: DRY_RUN,
   }, () => {
     const b = getCudaBinding('test');
@@ -849,19 +849,28 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             b._cudaSetFusedConv(false);
             const unfused = forward(c, dim, dtype, values);
             b._cudaSetFusedConv(true, true); // forced: float32 and these small grids too
-            const fusedOut = forward(c, dim, dtype, values);
-            assert.ok(!hasNaN(fusedOut) && !hasNaN(unfused), `dim=${dim} ${c.name} [${dtype}]: NaN`);
-            const key = `${dtype} fused vs unfused forward`;
-            worst[key] = Math.max(
-              worst[key] ?? 0,
-              expectClose(
-                `dim=${dim} ${c.name} [${dtype}] fused vs unfused`,
-                fusedOut,
-                unfused,
-                tolerance(dtype, 'forward'),
-              ),
-            );
+            // Both position tiles (NOTE [ Fused forward, narrow tile ]; the narrow one in 1D and 2D) and both
+            // channels-last copies (the vector one where rows are whole 16-byte vectors).
+            for (const [tile, copy] of [
+              ['wide', 'scalar'],
+              ['narrow', 'scalar'],
+              ['wide', 'vector'],
+              ['narrow', 'vector'],
+            ]) {
+              process.env.TVDCN_CUDA_FUSED_TILE = tile;
+              process.env.TVDCN_CUDA_FUSED_CL = copy;
+              const fusedOut = forward(c, dim, dtype, values);
+              const what = `dim=${dim} ${c.name} [${dtype}] fused (${tile} tile, ${copy} copy)`;
+              assert.ok(!hasNaN(fusedOut) && !hasNaN(unfused), `${what}: NaN`);
+              const key = `${dtype} fused vs unfused forward`;
+              worst[key] = Math.max(
+                worst[key] ?? 0,
+                expectClose(`${what} vs unfused`, fusedOut, unfused, tolerance(dtype, 'forward')),
+              );
+            }
           } finally {
+            delete process.env.TVDCN_CUDA_FUSED_TILE;
+            delete process.env.TVDCN_CUDA_FUSED_CL;
             b._cudaSetFusedConv(true);
           }
         }
