@@ -5,7 +5,7 @@
 # torch_bench.py, suite.json, ab.py. carry [".device", ".gpu-k12d"]; command: bash .gpu-k12d/run.sh
 # Sides: M = main's addon, W = this branch with TVDCN_CUDA_FUSED_TILE=wide, N = =narrow, V = narrow with
 # TVDCN_CUDA_FUSED_CL=vector, C = wide with the vector copy, B = this branch's defaults (both unset).
-#   K12D_PARTS=tests,bench,torch,memcheck  K12D_SIDES="W N V W N V"  K12D_ONLY=<shapes>  K12D_VARIANTS=<labels>
+#   K12D_PARTS=tests,bench,torch,memcheck,ncu  K12D_SIDES="W N V W N V"  K12D_ONLY=<shapes>  K12D_VARIANTS=<labels>
 set -u
 source .device/setup.sh >/dev/null
 G=$PWD/.gpu-k12d
@@ -60,5 +60,20 @@ if [[ ,$PARTS, == *,memcheck,* ]]; then
   TVDCN_CUDA_FUSED_TILE=${K12D_SAN_TILE:-} SANITIZE_TOOLS=memcheck SANITIZE_TOOL_LIMIT=${K12D_MEMCHECK_LIMIT:-120} SANITIZE_BUDGET=150 \
     SANITIZE_PATTERN=${K12D_SAN_PATTERN:-fused} OUT=$T/san bash $G/sanitize-on-gpu.sh 2>&1 | tail -8
   (cd $T/san && tar -cJf $R/sanitizer.tar.xz . 2>/dev/null)
+fi
+if [[ ,$PARTS, == *,ncu,* ]]; then
+  # One launch of the fused kernel per tile, r50-c3, bf16 and tf32 forced fused (stall reasons, occupancy).
+  NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  for v in "bf16 fused" "tf32 fused"; do
+    for tile in wide narrow; do
+      tag=$(echo "$v-$tile" | tr ' ' '-')
+      TVDCN_CUDA_FUSED_TILE=$tile TVDCN_NATIVE_PATH=$T/new.node OUT=$T timeout 60 $NCU --clock-control none \
+        -k regex:fused_forward_kernel -c 1 --section SpeedOfLight --section WarpStateStats --section Occupancy \
+        --section LaunchStats --section SchedulerStats node $G/cuda-bench.mjs --quick --all --forward-only \
+        --only r50-c3 --variants "$v" > $T/ncu-$tag.txt 2>&1
+      log "ncu $tag rc=$? $(grep -E 'Duration|Registers Per|Achieved Occupancy|Warp Cycles Per Issued' $T/ncu-$tag.txt | tr -s ' ' | tr '\n' ';')"
+    done
+  done
+  cp $T/ncu-*.txt $R/ 2>/dev/null
 fi
 log "all done"
