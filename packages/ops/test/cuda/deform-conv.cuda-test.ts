@@ -850,7 +850,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             const unfused = forward(c, dim, dtype, values);
             b._cudaSetFusedConv(true, true); // forced: float32 and these small grids too
             // Both position tiles (NOTE [ Fused forward, narrow tile ]; the narrow one in 1D and 2D) and both
-            // channels-last copies (the vector one where rows are whole 16-byte vectors).
+            // channels-last copies (the vector one where rows are whole 16-byte vectors): the same products in
+            // the same order, so bitwise the same output as the first (wide tile, scalar copy).
+            let first: Float64Array | undefined;
             for (const [tile, copy] of [
               ['wide', 'scalar'],
               ['narrow', 'scalar'],
@@ -867,6 +869,8 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
                 worst[key] ?? 0,
                 expectClose(`${what} vs unfused`, fusedOut, unfused, tolerance(dtype, 'forward')),
               );
+              if (first === undefined) first = fusedOut;
+              else assert.deepEqual(fusedOut, first, `${what}: differs from the wide tile with the scalar copy`);
             }
           } finally {
             delete process.env.TVDCN_CUDA_FUSED_TILE;
