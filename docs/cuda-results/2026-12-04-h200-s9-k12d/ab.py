@@ -34,4 +34,4 @@ for key in B:
     for k, bv in B[key].items():
         av = a.get(k)
         print(f'| {key[0]} | {key[1]} | {k} | ' + ('—' if av is None else f'{av:.3f}') + f' | {bv:.3f} | ' +
-              ('—' if av is None else f'{av / bv:.2f}x') + ' |')
+              ('—' if av is None or bv == 0 else f'{av / bv:.2f}x') + ' |')  # bwd is 0 with --forward-only

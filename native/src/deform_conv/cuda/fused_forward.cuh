@@ -75,7 +75,8 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   // The channels-last copy with 16-byte accesses (to_channels_last_vec_kernel) when TVDCN_CUDA_FUSED_CL=vector
   // and rows of X are whole vectors (read at each call, as fused_tile()).
   constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
-  const bool cl_vector = env_is("TVDCN_CUDA_FUSED_CL", "vector") && a.nx % kVec == 0 && a.cx % kVec == 0;
+  const bool cl_vector = env_is("TVDCN_CUDA_FUSED_CL", "vector") && a.nx % kVec == 0 && a.cx % kVec == 0 &&
+                         reinterpret_cast<uintptr_t>(x) % 16 == 0;
   using B64 = std::integral_constant<int, 64>;
   using B128 = std::integral_constant<int, 128>;
   using B256 = std::integral_constant<int, kWide ? 256 : 128>;
@@ -84,7 +85,8 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   for (int64_t b0 = 0; b0 < B; b0 += nb) {
     const int64_t n_img = std::min(nb, B - b0);
     {
-      const ScopedPhase phase("fused_channels_last", s);
+      // Its own phase name per copy, so that a test can tell which one ran.
+      const ScopedPhase phase(cl_vector ? "fused_channels_last_vector" : "fused_channels_last", s);
       const unsigned images = static_cast<unsigned>(std::min<int64_t>(n_img, 65535));
       if (cl_vector) {
         constexpr int64_t kTile = 8 * kVec;
@@ -99,7 +101,7 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
         DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
       }
     }
-    const ScopedPhase phase("fused_forward", s);
+    const ScopedPhase phase(narrow ? "fused_forward_narrow" : "fused_forward", s);  // which tile ran (tests)
     a.b0 = b0;
     const int64_t blocks = n_img * a.q_tiles * a.G * a.o_tiles;
     auto go = [&](auto bm, auto bn, auto def, auto idx) {
@@ -132,7 +134,7 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
 }  // namespace fused
 
 // The position tile of the fused kernel: TVDCN_CUDA_FUSED_TILE=narrow (kBNNarrow positions, 1D and 2D) or
-// =wide (kBN) forces one; otherwise the shape-keyed choice of fused_forward. Read at each call (tests
+// =wide (kBN) forces one; otherwise the wide tile. Read at each call (tests
 // switch it in-process).
 enum class FusedTile { kAuto, kNarrow, kWide };
 inline FusedTile fused_tile() {

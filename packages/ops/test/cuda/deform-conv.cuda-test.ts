@@ -840,6 +840,17 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         poison(dtype, [p.outShape.reduce((x, y) => x * y, 1)]);
         return vals(p.call(p.inputs.map((i, k) => toGpu(values[k], dtype, i.shape))));
       });
+    // The switches are read at each call; whatever the process started with is put back at the end.
+    const wasTile = process.env.TVDCN_CUDA_FUSED_TILE;
+    const wasCopy = process.env.TVDCN_CUDA_FUSED_CL;
+    const restore = (name: string, v: string | undefined): void => {
+      if (v === undefined) delete process.env[name];
+      else process.env[name] = v;
+    };
+    // Which tile and copy ran, from the profiled phases: a switch that was ignored would otherwise compare a
+    // path with itself. The vector copy applies only where rows are whole 16-byte vectors: each dtype must
+    // have taken it somewhere.
+    const vectorCopies = new Map<DType, number>();
     for (const c of FUSED_CASES) {
       for (const dim of [1, 2, 3] as Dim[]) {
         for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
@@ -861,8 +872,24 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             ]) {
               process.env.TVDCN_CUDA_FUSED_TILE = tile;
               process.env.TVDCN_CUDA_FUSED_CL = copy;
-              const fusedOut = forward(c, dim, dtype, values);
+              b._cudaProfileReport();
+              b._cudaProfile(true);
+              let fusedOut: Float64Array;
+              let phases: Record<string, number>;
+              try {
+                fusedOut = forward(c, dim, dtype, values);
+                phases = b._cudaProfileReport();
+              } finally {
+                b._cudaProfile(false);
+              }
               const what = `dim=${dim} ${c.name} [${dtype}] fused (${tile} tile, ${copy} copy)`;
+              const ran = Object.keys(phases).join(', ');
+              const narrowRan = 'fused_forward_narrow' in phases;
+              assert.ok(narrowRan || 'fused_forward' in phases, `${what}: the fused kernel did not run (${ran})`);
+              assert.equal(narrowRan, tile === 'narrow' && dim <= 2, `${what}: tile (${ran})`);
+              const vectorRan = 'fused_channels_last_vector' in phases;
+              assert.ok(copy === 'vector' || !vectorRan, `${what}: the vector copy ran unasked (${ran})`);
+              if (vectorRan) vectorCopies.set(dtype, (vectorCopies.get(dtype) ?? 0) + 1);
               assert.ok(!hasNaN(fusedOut) && !hasNaN(unfused), `${what}: NaN`);
               const key = `${dtype} fused vs unfused forward`;
               worst[key] = Math.max(
@@ -873,12 +900,15 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               else assert.deepEqual(fusedOut, first, `${what}: differs from the wide tile with the scalar copy`);
             }
           } finally {
-            delete process.env.TVDCN_CUDA_FUSED_TILE;
-            delete process.env.TVDCN_CUDA_FUSED_CL;
+            restore('TVDCN_CUDA_FUSED_TILE', wasTile);
+            restore('TVDCN_CUDA_FUSED_CL', wasCopy);
             b._cudaSetFusedConv(true);
           }
         }
       }
+    }
+    for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+      assert.ok((vectorCopies.get(dtype) ?? 0) > 0, `[${dtype}]: the vector channels-last copy never ran`);
     }
   });
 
