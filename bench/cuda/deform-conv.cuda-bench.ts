@@ -3,7 +3,8 @@
 // the suite of suite.json (2D shapes, then the 1D, 3D and transposed ops), timed with CUDA events on the addon's stream: warm-up, then the median of many runs,
 // rotating between input sets larger than L2 together. Run on the GPU machine by .gpu/run-on-gpu.sh
 // (scripts/gpu-check.sh bundles this file); writes JSON to $OUT (or the current directory).
-//   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64] [--variants fp16,bf16]
+//   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64] [--variants fp16,bf16] [--forward-only]
+// (--forward-only: the backward is not timed, its median and phases read 0; for forward A/B runs.)
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,10 @@ const VARIANTS: Variant[] = [
   { label: 'bf16', dtype: 'bfloat16' },
   { label: 'fp16 unfused', dtype: 'float16', fused: false },
   { label: 'fp16 fused', dtype: 'float16', fused: 'force' },
+  { label: 'bf16 unfused', dtype: 'bfloat16', fused: false, optional: true },
+  { label: 'bf16 fused', dtype: 'bfloat16', fused: 'force', optional: true },
+  { label: 'tf32 unfused', dtype: 'float32', matmul: 'tf32', fused: false, optional: true },
+  { label: 'tf32 fused', dtype: 'float32', matmul: 'tf32', fused: 'force', optional: true },
   { label: 'tf32 128x128', dtype: 'float32', matmul: 'tf32', wide: false, optional: true },
   { label: 'fp32 128x128', dtype: 'float32', matmul: 'tf32x3', wide: false, optional: true },
   { label: 'fp16 ws16M', dtype: 'float16', workspace: 16 << 20, optional: true },
@@ -63,6 +68,7 @@ const VARIANTS: Variant[] = [
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const forwardOnly = args.includes('--forward-only');
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? new Set(args[onlyArg + 1].split(',')) : null;
 const variantsArg = args.indexOf('--variants');
@@ -268,8 +274,8 @@ for (const s of cases) {
     };
     const fwd = timeIt(sets, prepF);
     const fwdHost = median(hostMs);
-    const bwd = timeIt(sets, prepB);
-    const phases = { forward: phasesOf(() => prepF(0)), backward: phasesOf(() => prepB(0)) };
+    const bwd = forwardOnly ? [0] : timeIt(sets, prepB);
+    const phases = { forward: phasesOf(() => prepF(0)), backward: forwardOnly ? {} : phasesOf(() => prepB(0)) };
     const f = median(fwd);
     const row: Row = {
       shape: s.name,

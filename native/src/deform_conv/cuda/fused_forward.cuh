@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/env.h"
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/launch.cuh"
@@ -25,14 +26,15 @@ namespace dcn::cuda {
 
 namespace fused {
 
-template <int D, typename T, Kind KIND, int BM, bool kDef, typename I>
+template <int D, typename T, Kind KIND, int BM, int BN, bool kDef, typename I>
 void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off, const T* mask,
             const T* wp, const T* wp_small, const T* bias, T* y) {
-  // Half types: 16 warps (one sampler job of 8 channels per thread at BK = 32); float32: 8.
-  constexpr int kWarpsM = (KIND == Kind::kF16 || KIND == Kind::kBf16) ? 4 : 2;
-  constexpr int kThreadsCta = kWarpsM * 128;
-  auto kernel = fused_forward_kernel<D, T, KIND, BM, kWarpsM, kDef, I>;
-  constexpr int smem = smem_bytes<KIND, BM>();
+  // Half types: 4 warps over M (one sampler job of 8 channels per thread at BK = 32); float32: 2 (jobs of 8
+  // channels at BK = 16), or 4 with the narrow tile (jobs of 4 channels: 8 warps, warp tile BM/4 x 32).
+  constexpr int kWarpsM = (KIND == Kind::kF16 || KIND == Kind::kBf16 || BN == kBNNarrow) ? 4 : 2;
+  constexpr int kThreadsCta = fused_threads<BN, kWarpsM>();
+  auto kernel = fused_forward_kernel<D, T, KIND, BM, BN, kWarpsM, kDef, I>;
+  constexpr int smem = smem_bytes<KIND, BM, BN>();
   ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   kernel<<<static_cast<unsigned>(blocks), kThreadsCta, smem, s>>>(a, x, off, mask, wp, wp_small, bias, y);
   DCN_CUDA_LAUNCH_CHECK("fused_forward_kernel", static_cast<unsigned>(blocks), kThreadsCta);
@@ -41,8 +43,11 @@ void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const 
 
 template <int D, typename T, Kind KIND>
 void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* w, const T* off, const T* mask,
-         const T* bias, T* y, bool fits32) {
+         const T* bias, T* y, bool fits32, bool narrow) {
   constexpr int kBK = KindTraits<KIND>::kBK;
+  // The narrow tile (kBNNarrow positions) is built for 1D and 2D with int32 indices only.
+  narrow = narrow && D <= 2 && fits32;
+  const int BN = narrow ? kBNNarrow : kBN;
   // Shape-keyed tile: no half-empty tiles for small groups; for wide groups (half types) 256 rows, so
   // that every sampled B tile feeds 256 output channels (float32's two planes would not fit twice).
   constexpr bool kWide = KIND == Kind::kF16 || KIND == Kind::kBf16;
@@ -50,7 +55,7 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   a.c_pad = (a.cxg + kBK - 1) / kBK * kBK;
   a.o_pad = (a.cyg + BM - 1) / BM * BM;
   a.o_tiles = a.o_pad / BM;
-  a.q_tiles = static_cast<int>((a.ny + kBN - 1) / kBN);
+  a.q_tiles = static_cast<int>((a.ny + BN - 1) / BN);
   const int64_t n_wp = int64_t{a.G} * a.K * a.o_pad * a.c_pad;
   Workspace wp(device, n_wp * sizeof(T) * (KIND == Kind::kTf32x3 ? 2 : 1));
   T* wp_big = wp.as<T>();
@@ -67,6 +72,11 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(B, workspace_limit() / (per_image * sizeof(T))));
   Workspace xt_ws(device, std::min(nb, B) * per_image * sizeof(T));
   T* xt = xt_ws.as<T>();
+  // The channels-last copy with 16-byte accesses (to_channels_last_vec_kernel) when TVDCN_CUDA_FUSED_CL=vector
+  // and rows of X are whole vectors (read at each call, as fused_tile()).
+  constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+  const bool cl_vector = env_is("TVDCN_CUDA_FUSED_CL", "vector") && a.nx % kVec == 0 && a.cx % kVec == 0 &&
+                         reinterpret_cast<uintptr_t>(x) % 16 == 0;
   using B64 = std::integral_constant<int, 64>;
   using B128 = std::integral_constant<int, 128>;
   using B256 = std::integral_constant<int, kWide ? 256 : 128>;
@@ -75,39 +85,63 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   for (int64_t b0 = 0; b0 < B; b0 += nb) {
     const int64_t n_img = std::min(nb, B - b0);
     {
-      const ScopedPhase phase("fused_channels_last", s);
-      const int64_t p_tiles = (a.nx + 31) / 32, c_tiles = (a.cx + 31) / 32;
-      const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(std::min<int64_t>(n_img, 65535)));
-      to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
-      DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+      // Its own phase name per copy, so that a test can tell which one ran.
+      const ScopedPhase phase(cl_vector ? "fused_channels_last_vector" : "fused_channels_last", s);
+      const unsigned images = static_cast<unsigned>(std::min<int64_t>(n_img, 65535));
+      if (cl_vector) {
+        constexpr int64_t kTile = 8 * kVec;
+        const int64_t p_tiles = (a.nx + kTile - 1) / kTile, c_tiles = (a.cx + kTile - 1) / kTile;
+        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), images);
+        to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
+        DCN_CUDA_LAUNCH_CHECK("to_channels_last_vec_kernel", grid.x, 256);
+      } else {
+        const int64_t p_tiles = (a.nx + 31) / 32, c_tiles = (a.cx + 31) / 32;
+        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), images);
+        to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
+        DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+      }
     }
-    const ScopedPhase phase("fused_forward", s);
+    const ScopedPhase phase(narrow ? "fused_forward_narrow" : "fused_forward", s);  // which tile ran (tests)
     a.b0 = b0;
     const int64_t blocks = n_img * a.q_tiles * a.G * a.o_tiles;
-    auto go = [&](auto bm, auto def, auto idx) {
+    auto go = [&](auto bm, auto bn, auto def, auto idx) {
       using I = decltype(idx);
-      launch<D, T, KIND, decltype(bm)::value, decltype(def)::value, I>(device, s, a, blocks, xt, off, mask, wp_big,
-                                                                       wp_small, bias, y);
+      launch<D, T, KIND, decltype(bm)::value, decltype(bn)::value, decltype(def)::value, I>(
+          device, s, a, blocks, xt, off, mask, wp_big, wp_small, bias, y);
     };
-    if (fits32) {
+    auto by_bm = [&](auto bn, auto idx) {
       if (BM == 64)
-        off != nullptr ? go(B64{}, On{}, int32_t{}) : go(B64{}, Off{}, int32_t{});
+        off != nullptr ? go(B64{}, bn, On{}, idx) : go(B64{}, bn, Off{}, idx);
       else if (BM == 128)
-        off != nullptr ? go(B128{}, On{}, int32_t{}) : go(B128{}, Off{}, int32_t{});
+        off != nullptr ? go(B128{}, bn, On{}, idx) : go(B128{}, bn, Off{}, idx);
       else
-        off != nullptr ? go(B256{}, On{}, int32_t{}) : go(B256{}, Off{}, int32_t{});
-    } else {
-      if (BM == 64)
-        off != nullptr ? go(B64{}, On{}, int64_t{}) : go(B64{}, Off{}, int64_t{});
-      else if (BM == 128)
-        off != nullptr ? go(B128{}, On{}, int64_t{}) : go(B128{}, Off{}, int64_t{});
-      else
-        off != nullptr ? go(B256{}, On{}, int64_t{}) : go(B256{}, Off{}, int64_t{});
+        off != nullptr ? go(B256{}, bn, On{}, idx) : go(B256{}, bn, Off{}, idx);
+    };
+    using NWide = std::integral_constant<int, kBN>;
+    if constexpr (D <= 2) {
+      if (narrow) {
+        by_bm(std::integral_constant<int, kBNNarrow>{}, int32_t{});
+        continue;
+      }
     }
+    if (fits32)
+      by_bm(NWide{}, int32_t{});
+    else
+      by_bm(NWide{}, int64_t{});
   }
 }
 
 }  // namespace fused
+
+// The position tile of the fused kernel: TVDCN_CUDA_FUSED_TILE=narrow (kBNNarrow positions, 1D and 2D) or
+// =wide (kBN) forces one; otherwise the wide tile. Read at each call (tests
+// switch it in-process).
+enum class FusedTile { kAuto, kNarrow, kWide };
+inline FusedTile fused_tile() {
+  if (env_is("TVDCN_CUDA_FUSED_TILE", "narrow")) return FusedTile::kNarrow;
+  if (env_is("TVDCN_CUDA_FUSED_TILE", "wide")) return FusedTile::kWide;
+  return FusedTile::kAuto;
+}
 
 // Y = W @ im2col(X) + bias in the regular view, fused; false when the fused kernel does not apply.
 template <int D, typename T>
@@ -139,7 +173,10 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
     if (g.batch == 0 || g.cx == 0 || g.cy == 0 || g.kernel_points == 0 || g.x_spatial() == 0 || g.y_spatial() == 0) {
       return false;
     }
-    const int64_t q_tiles = (g.y_spatial() + fused::kBN - 1) / fused::kBN;
+    const FusedTile tile = fused_tile();
+    const bool narrow = D <= 2 && tile == FusedTile::kNarrow;
+    const int64_t bn = narrow ? fused::kBNNarrow : fused::kBN;
+    const int64_t q_tiles = (g.y_spatial() + bn - 1) / bn;
     const int64_t blocks = g.batch * q_tiles * g.groups * ((cyg + 63) / 64);
     // A grid of fewer CTAs than half the SMs (r50-c5: 64 CTAs of 256 rows for 132 SMs) measured slower
     // than im2col + GEMM; one of 128 (r50-c4) 1.5x faster: below half the SMs only when forced.
@@ -183,17 +220,17 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
       case fused::Kind::kBf16:
         if constexpr (is_half_type<T>) {
           constexpr fused::Kind k = std::is_same_v<T, __half> ? fused::Kind::kF16 : fused::Kind::kBf16;
-          fused::run<D, T, k>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32);
+          fused::run<D, T, k>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow);
         }
         break;
       case fused::Kind::kTf32:
         if constexpr (std::is_same_v<T, float>) {
-          fused::run<D, T, fused::Kind::kTf32>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32);
+          fused::run<D, T, fused::Kind::kTf32>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow);
         }
         break;
       case fused::Kind::kTf32x3:
         if constexpr (std::is_same_v<T, float>) {
-          fused::run<D, T, fused::Kind::kTf32x3>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32);
+          fused::run<D, T, fused::Kind::kTf32x3>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow);
         }
         break;
     }

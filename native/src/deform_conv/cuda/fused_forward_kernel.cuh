@@ -26,10 +26,22 @@
 // - Two shared stages: while the warps multiply stage s, they sample and load stage s ^ 1; the corner
 //   loads of stage s ^ 1 are issued before the MMA of stage s and blended after it (kPrefetch).
 // - Epilogue: bias in float32, rounded once to T, stored to NCHW Y.
-// Indexing: per-plane corner indices in I (int32 when a plane and its reach fit, else int64), image and
-// channel base offsets in int64.
+//
+// NOTE [ Fused forward, narrow tile ]
+// In 1D and 2D the position tile can be BN = 64 (kBNNarrow) instead of 128, in 8 warps (4 x 2), so two CTAs
+// fit an SM at <= 128 registers, each with its own barriers: one can sample while the other multiplies,
+// where the 16 warps of a wide half-type CTA all sample, then all multiply. Half types keep their warp tile
+// (BM/4 x 32) and jobs of 8 channels. float32 (wide: 8 warps as 2 x 4, warp tile BM/2 x 32, 64
+// accumulators at BM = 128, which spill 144 bytes in TF32 and 328 in 3xTF32 and leave no registers for the
+// corner prefetch) gets the half types' warp tile BM/4 x 32 and jobs of 4 channels (one 16-byte load per
+// corner), so that each of the 256 threads still has one job: 32 accumulators at BM = 128, and the corner
+// prefetch (kPrefetch) fits. The weight tile is loaded twice as often per position. TVDCN_CUDA_FUSED_TILE=narrow|wide
+// forces either (fused_tile()); docs/cuda.md (session 9, k12d) has the measurements and the default. Indexing:
+// per-plane corner indices in I (int32 when a plane and its reach fit, else int64), image and channel base offsets in
+// int64.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "cuda_runtime/scalar.cuh"
@@ -39,7 +51,8 @@
 namespace dcn::cuda::fused {
 
 constexpr int kThreadsF = 256;
-constexpr int kBN = 128;       // y positions per CTA tile
+constexpr int kBN = 128;       // y positions per CTA tile (the wide tile; NOTE [ Fused forward, narrow tile ])
+constexpr int kBNNarrow = 64;  // y positions per CTA tile, narrow
 constexpr int kRowBytes = 64;  // bytes of K per shared row (one K step of the tile)
 constexpr int kRowPad = 16;    // padding bytes per shared row
 constexpr int kRowStride = kRowBytes + kRowPad;
@@ -150,10 +163,12 @@ struct KindTraits {
   static constexpr int kBK = kRowBytes / kElem;  // K elements per step: 32 (half) or 16 (float32)
 };
 
-// Packs 8 float values as 8 elements of the shared type into 16 (half) or 32 (float32) bytes.
-template <typename T, Kind KIND>
-__device__ __forceinline__ void store8(unsigned char* big_row, unsigned char* small_row, const float (&v)[8]) {
+// Packs N float values as N elements of the shared type into 2N (half, N = 8) or 4N (float32, N = 8 or 4)
+// bytes.
+template <typename T, Kind KIND, int N>
+__device__ __forceinline__ void store_n(unsigned char* big_row, unsigned char* small_row, const float (&v)[N]) {
   if constexpr (KIND == Kind::kF16 || KIND == Kind::kBf16) {
+    static_assert(N == 8, "half types: jobs of 8 channels");
     uint32_t w[4];
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
@@ -163,34 +178,39 @@ __device__ __forceinline__ void store8(unsigned char* big_row, unsigned char* sm
     }
     *reinterpret_cast<uint4*>(big_row) = make_uint4(w[0], w[1], w[2], w[3]);
   } else {
-    float b[8], s[8];
+    static_assert(N % 4 == 0, "float32: whole 16-byte vectors");
+    float b[N], s[N];
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < N; ++i) {
       if constexpr (KIND == Kind::kTf32x3) {
         tf32_split(v[i], b[i], s[i]);
       } else {
         b[i] = __uint_as_float(tf32_bits(v[i]));
       }
     }
-    reinterpret_cast<float4*>(big_row)[0] = make_float4(b[0], b[1], b[2], b[3]);
-    reinterpret_cast<float4*>(big_row)[1] = make_float4(b[4], b[5], b[6], b[7]);
-    if constexpr (KIND == Kind::kTf32x3) {
-      reinterpret_cast<float4*>(small_row)[0] = make_float4(s[0], s[1], s[2], s[3]);
-      reinterpret_cast<float4*>(small_row)[1] = make_float4(s[4], s[5], s[6], s[7]);
+#pragma unroll
+    for (int q = 0; q < N / 4; ++q) {
+      reinterpret_cast<float4*>(big_row)[q] = make_float4(b[4 * q], b[4 * q + 1], b[4 * q + 2], b[4 * q + 3]);
+      if constexpr (KIND == Kind::kTf32x3) {
+        reinterpret_cast<float4*>(small_row)[q] = make_float4(s[4 * q], s[4 * q + 1], s[4 * q + 2], s[4 * q + 3]);
+      }
     }
   }
 }
 
-// Eight elements held as raw 16-byte vectors (one for half types, two for float32), widened to float.
-template <typename T, int V>
-__device__ __forceinline__ void unpack8(const uint4 (&r)[V], float (&out)[8]) {
+// N elements held as raw 16-byte vectors (V = 1 for half types, N = 8; V = N / 4 for float32), widened to
+// float.
+template <typename T, int V, int N>
+__device__ __forceinline__ void unpack_n(const uint4 (&r)[V], float (&out)[N]) {
   if constexpr (std::is_same_v<T, float>) {
+    static_assert(N == 4 * V, "float32: four elements per vector");
 #pragma unroll
     for (int v = 0; v < V; ++v) {
       out[4 * v] = __uint_as_float(r[v].x), out[4 * v + 1] = __uint_as_float(r[v].y);
       out[4 * v + 2] = __uint_as_float(r[v].z), out[4 * v + 3] = __uint_as_float(r[v].w);
     }
   } else {
+    static_assert(N == 8 && V == 1, "half types: eight elements in one vector");
     const uint32_t w[4] = {r[0].x, r[0].y, r[0].z, r[0].w};
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
@@ -228,25 +248,73 @@ __global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__
   }
 }
 
-// Shared memory of the kernel: [stage][operand A|B][plane][rows][kRowStride bytes].
-template <Kind KIND, int BM>
-constexpr int smem_bytes() {  // BM = 256: 61440 bytes (half types)
-  return 2 * KindTraits<KIND>::kPlanes * (BM + kBN) * kRowStride;
+// The same copy with 16-byte accesses on both sides (TVDCN_CUDA_FUSED_CL=vector; needs np % V == 0, with
+// V = 16 / sizeof(T) elements per vector, and c % V == 0): a tile of TC = 8V channels x TP = 8V positions
+// (half types 64 x 64, float32 32 x 32) is read as rows of V positions of one channel (a warp: 32
+// channels' rows) and stored transposed, element by element, to a [position][channel] shared tile (a
+// warp's stores: 32 consecutive channels of one position, no bank conflict), then written as vectors of V
+// channels of one position (a quarter warp: 128 contiguous bytes of one xt row; its shared reads likewise).
+template <typename T>
+__global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb,
+                                            int64_t c, int64_t np, int64_t p_tiles) {
+  constexpr int V = 16 / static_cast<int>(sizeof(T));
+  constexpr int TC = 8 * V, TP = 8 * V;
+  constexpr int RS = TC + V;  // row stride of the shared tile in elements (16-byte rows)
+  __shared__ __align__(16) T tile[TP * RS];
+  const int64_t pt = blockIdx.x % p_tiles, ct = blockIdx.x / p_tiles;
+  const int64_t p0 = pt * TP, c0 = ct * TC;
+  for (int64_t bl = blockIdx.y; bl < nb; bl += gridDim.y) {
+    const T* src = x + (b0 + bl) * c * np;
+    T* dst = xt + bl * np * c;
+    for (int i = threadIdx.x; i < TC * TP / V; i += blockDim.x) {
+      const int cc = i % TC, pv = i / TC;
+      const int64_t gc = c0 + cc, gp = p0 + int64_t{pv} * V;
+      if (gc < c && gp < np) {
+        const uint4 r = __ldg(reinterpret_cast<const uint4*>(src + gc * np + gp));
+        T e[V];
+        memcpy(e, &r, sizeof(r));
+#pragma unroll
+        for (int u = 0; u < V; ++u) tile[(pv * V + u) * RS + cc] = e[u];
+      }
+    }
+    __syncthreads();
+    for (int j = threadIdx.x; j < TP * TC / V; j += blockDim.x) {
+      const int cv = j % (TC / V), p = j / (TC / V);
+      const int64_t gc = c0 + int64_t{cv} * V, gp = p0 + p;
+      if (gc < c && gp < np) {
+        *reinterpret_cast<uint4*>(dst + gp * c + gc) = *reinterpret_cast<const uint4*>(&tile[p * RS + cv * V]);
+      }
+    }
+    __syncthreads();
+  }
 }
 
-template <int D, typename T, Kind KIND, int BM, int WARPS_M, bool kDeformable, typename I>
-__global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
+// Shared memory of the kernel: [stage][operand A|B][plane][rows][kRowStride bytes].
+template <Kind KIND, int BM, int BN>
+constexpr int smem_bytes() {  // BM = 256, BN = 128: 61440 bytes (half types)
+  return 2 * KindTraits<KIND>::kPlanes * (BM + BN) * kRowStride;
+}
+
+// Threads of a CTA: WARPS_M x (BN / 32) warps; every variant is launched with at most 128 registers per
+// thread (512 threads per SM at least).
+template <int BN, int WARPS_M>
+__host__ __device__ constexpr int fused_threads() {
+  return WARPS_M * (BN / 32) * 32;
+}
+
+template <int D, typename T, Kind KIND, int BM, int BN, int WARPS_M, bool kDeformable, typename I>
+__global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_threads<BN, WARPS_M>())
     fused_forward_kernel(const Args<D> a, const T* __restrict__ x, const T* __restrict__ offset,
                          const T* __restrict__ mask, const T* __restrict__ wp, const T* __restrict__ wp_small,
                          const T* __restrict__ bias, T* __restrict__ y) {
   using Tr = KindTraits<KIND>;
   constexpr int kPlanes = Tr::kPlanes;
   constexpr int kBK = Tr::kBK;
-  constexpr int kThreads = WARPS_M * 128;
+  constexpr int kThreads = fused_threads<BN, WARPS_M>();
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   constexpr int kWM = BM / WARPS_M, kWN = 32;
   constexpr int kMT = kWM / 16, kNT = kWN / 8;
-  constexpr int kPlaneA = BM * kRowStride, kPlaneB = kBN * kRowStride;
+  constexpr int kPlaneA = BM * kRowStride, kPlaneB = BN * kRowStride;
   constexpr int kStage = kPlanes * (kPlaneA + kPlaneB);
 
   extern __shared__ __align__(128) unsigned char smem[];
@@ -266,9 +334,13 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
   // them, all with the same octet, positions kThreads / kOpp apart. X is channels-last here (xt), so an
   // octet's corner is one 16-byte (half) or two 16-byte (float32) loads, and the kOpp lanes of one
   // position read one contiguous run of the step's channels.
-  constexpr int kOpp = kBK / 8;
-  constexpr int kJobs = kBN * kOpp / kThreads;
-  static_assert(kJobs >= 1 && (kBN * kOpp) % kThreads == 0, "whole sampler jobs per thread");
+  // Channels per job: 8, or 4 for the float32 narrow tile (8 warps at 16 channels per K step; NOTE
+  // [ Fused forward, narrow tile ]), so that every thread has one job.
+  constexpr int kJW = kBK * BN / kThreads;
+  static_assert(kJW == 8 || (kJW == 4 && Tr::kElem == 4), "jobs of 8 channels, or 4 in float32");
+  constexpr int kOpp = kBK / kJW;
+  constexpr int kJobs = BN * kOpp / kThreads;
+  static_assert(kJobs >= 1 && (BN * kOpp) % kThreads == 0, "whole sampler jobs per thread");
   const int oct = tid % kOpp;
   int64_t qj[kJobs];
   bool qok[kJobs];
@@ -276,7 +348,7 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
 #pragma unroll
   for (int j = 0; j < kJobs; ++j) {
     const int n = tid / kOpp + j * (kThreads / kOpp);
-    qj[j] = qt * kBN + n;
+    qj[j] = qt * BN + n;
     qok[j] = qj[j] < a.ny;
     int64_t r = qok[j] ? qj[j] : 0;
 #pragma unroll
@@ -361,12 +433,12 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
   // fit the register budget (half types up to BM = 128 in 3D and BM = 256 in 2D; float32 with BM = 64,
   // or in 1D). Measured: 3D float16 1.7x faster, 2D half types unchanged (docs/cuda.md).
   static_assert(kJobs == 1, "one sampler job per thread");
-  constexpr int kVecs = Tr::kElem / 2;  // 16-byte vectors per corner octet: 1 (half), 2 (float32)
+  constexpr int kVecs = kJW * Tr::kElem / 16;  // 16-byte vectors per corner and job: 1 (half), 2 or 1 (float32)
   constexpr bool kPrefetch = kMT * kNT * 4 + kCount * kVecs * 4 <= 80;  // accumulators + raw corners
   uint4 raw[kCount][kVecs];
   bool live = false;
   auto gather = [&](int kpt, int c0) {
-    const int cl = c0 + oct * 8;  // first channel of the octet, within the group
+    const int cl = c0 + oct * kJW;  // first channel of the job, within the group
     live = qok[0] && cl < a.cxg;
     if (!live) return;
     const int cg = g * a.cxg + cl;
@@ -390,20 +462,20 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
   };
   auto finish = [&](int stage) {
     const int n = tid / kOpp;
-    float v[8];
+    float v[kJW];
 #pragma unroll
-    for (int u = 0; u < 8; ++u) v[u] = 0.0f;
+    for (int u = 0; u < kJW; ++u) v[u] = 0.0f;
     if (live) {
 #pragma unroll
       for (int i = 0; i < kCount; ++i) {
-        float xv[8];
-        unpack8<T>(raw[i], xv);
+        float xv[kJW];
+        unpack_n<T, kVecs, kJW>(raw[i], xv);
 #pragma unroll
-        for (int u = 0; u < 8; ++u) v[u] += cw[0][i] * xv[u];
+        for (int u = 0; u < kJW; ++u) v[u] += cw[0][i] * xv[u];
       }
     }
-    unsigned char* dst = smem + stage * kStage + kPlanes * kPlaneA + n * kRowStride + oct * 8 * Tr::kElem;
-    store8<T, KIND>(dst, dst + kPlaneB, v);
+    unsigned char* dst = smem + stage * kStage + kPlanes * kPlaneA + n * kRowStride + oct * kJW * Tr::kElem;
+    store_n<T, KIND, kJW>(dst, dst + kPlaneB, v);
   };
 
   float acc[kMT][kNT][4];
@@ -482,7 +554,7 @@ __global__ void __launch_bounds__(WARPS_M * 128, 4 / WARPS_M)
   }
 
   // Epilogue: C fragment (row lane/4 (+8), columns 2*(lane%4) + {0, 1}) of each 16 x 8 tile.
-  const int64_t q_base = qt * kBN + wn * kWN;
+  const int64_t q_base = qt * BN + wn * kWN;
 #pragma unroll
   for (int mt = 0; mt < kMT; ++mt) {
 #pragma unroll

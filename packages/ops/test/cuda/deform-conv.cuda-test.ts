@@ -955,7 +955,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles)', {
+  it('fused forward: results do not depend on the kernel or tile (fused vs im2col + GEMM, 64- and 128-row tiles, 64- and 128-position tiles, both channels-last copies)', {
     skip: DRY_RUN,
   }, () => {
     const b = getCudaBinding('test');
@@ -965,6 +965,17 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         poison(dtype, [p.outShape.reduce((x, y) => x * y, 1)]);
         return vals(p.call(p.inputs.map((i, k) => toGpu(values[k], dtype, i.shape))));
       });
+    // The switches are read at each call; whatever the process started with is put back at the end.
+    const wasTile = process.env.TVDCN_CUDA_FUSED_TILE;
+    const wasCopy = process.env.TVDCN_CUDA_FUSED_CL;
+    const restore = (name: string, v: string | undefined): void => {
+      if (v === undefined) delete process.env[name];
+      else process.env[name] = v;
+    };
+    // Which tile and copy ran, from the profiled phases: a switch that was ignored would otherwise compare a
+    // path with itself. The vector copy applies only where rows are whole 16-byte vectors: each dtype must
+    // have taken it somewhere.
+    const vectorCopies = new Map<DType, number>();
     for (const c of FUSED_CASES) {
       for (const dim of [1, 2, 3] as Dim[]) {
         for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
@@ -974,23 +985,55 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             b._cudaSetFusedConv(false);
             const unfused = forward(c, dim, dtype, values);
             b._cudaSetFusedConv(true, true); // forced: float32 and these small grids too
-            const fusedOut = forward(c, dim, dtype, values);
-            assert.ok(!hasNaN(fusedOut) && !hasNaN(unfused), `dim=${dim} ${c.name} [${dtype}]: NaN`);
-            const key = `${dtype} fused vs unfused forward`;
-            worst[key] = Math.max(
-              worst[key] ?? 0,
-              expectClose(
-                `dim=${dim} ${c.name} [${dtype}] fused vs unfused`,
-                fusedOut,
-                unfused,
-                tolerance(dtype, 'forward'),
-              ),
-            );
+            // Both position tiles (NOTE [ Fused forward, narrow tile ]; the narrow one in 1D and 2D) and both
+            // channels-last copies (the vector one where rows are whole 16-byte vectors): the same products in
+            // the same order, so bitwise the same output as the first (wide tile, scalar copy).
+            let first: Float64Array | undefined;
+            for (const [tile, copy] of [
+              ['wide', 'scalar'],
+              ['narrow', 'scalar'],
+              ['wide', 'vector'],
+              ['narrow', 'vector'],
+            ]) {
+              process.env.TVDCN_CUDA_FUSED_TILE = tile;
+              process.env.TVDCN_CUDA_FUSED_CL = copy;
+              b._cudaProfileReport();
+              b._cudaProfile(true);
+              let fusedOut: Float64Array;
+              let phases: Record<string, number>;
+              try {
+                fusedOut = forward(c, dim, dtype, values);
+                phases = b._cudaProfileReport();
+              } finally {
+                b._cudaProfile(false);
+              }
+              const what = `dim=${dim} ${c.name} [${dtype}] fused (${tile} tile, ${copy} copy)`;
+              const ran = Object.keys(phases).join(', ');
+              const narrowRan = 'fused_forward_narrow' in phases;
+              assert.ok(narrowRan || 'fused_forward' in phases, `${what}: the fused kernel did not run (${ran})`);
+              assert.equal(narrowRan, tile === 'narrow' && dim <= 2, `${what}: tile (${ran})`);
+              const vectorRan = 'fused_channels_last_vector' in phases;
+              assert.ok(copy === 'vector' || !vectorRan, `${what}: the vector copy ran unasked (${ran})`);
+              if (vectorRan) vectorCopies.set(dtype, (vectorCopies.get(dtype) ?? 0) + 1);
+              assert.ok(!hasNaN(fusedOut) && !hasNaN(unfused), `${what}: NaN`);
+              const key = `${dtype} fused vs unfused forward`;
+              worst[key] = Math.max(
+                worst[key] ?? 0,
+                expectClose(`${what} vs unfused`, fusedOut, unfused, tolerance(dtype, 'forward')),
+              );
+              if (first === undefined) first = fusedOut;
+              else assert.deepEqual(fusedOut, first, `${what}: differs from the wide tile with the scalar copy`);
+            }
           } finally {
+            restore('TVDCN_CUDA_FUSED_TILE', wasTile);
+            restore('TVDCN_CUDA_FUSED_CL', wasCopy);
             b._cudaSetFusedConv(true);
           }
         }
       }
+    }
+    for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+      assert.ok((vectorCopies.get(dtype) ?? 0) > 0, `[${dtype}]: the vector channels-last copy never ran`);
     }
   });
 
