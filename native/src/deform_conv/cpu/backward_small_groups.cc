@@ -60,15 +60,38 @@ namespace isa_avx512 {
 template <int D>
 struct SegPlan {
   static constexpr int kC = 1 << D;
-  int32_t off[kC][kLanes];   // idx * cx + c0, idx as table_block's (the zero row when invalid or bad)
+  static constexpr int kTrees = (kC + 3) / 4;  // sum4 trees per sample
+  int32_t off[kC][kLanes];                     // idx * cx + c0, idx as table_block's (the zero row when invalid or bad)
   int32_t soff[kC][kLanes];  // the same with the zero row also where the sample is not live: the scatter
   float wv[kC][kLanes];      // live ? m * w_j : 0
   float wu[kC][kLanes];      // w_j (table_block's w, no mask)
   float dw[D][kC][kLanes];   // table_block's coordinate weights
   float m[kLanes];           // the mask (1 without one)
   int32_t live[kLanes];      // 1: the value is read; 0: column value 0, no scatter
-  float S[kC][kLanes];       // sum_c dcol_c * x_j,c of the lane's sample
+  // sum_c dcol_c * x_j,c of the lane's sample, corners 4t .. 4t + 3 at S4[t][lane]: each tree's four sums
+  // leave in one 16-byte store (four scalar stores, three of them vextractps, were ~6 of the ~70 micro-ops of
+  // a sample), and are turned into lane vectors once per lane block (corner_sums).
+  float S4[kTrees][kLanes][4];
 };
+
+// The corner sums of a segment's 16 lanes as one vector per corner: a 16 x 4 transposition of each tree's block.
+template <int D>
+DCN_INLINE void corner_sums(const SegPlan<D>& p, float (*S)[kLanes]) {
+  // lo / hi: corners {0, 1} / {2, 3} of 8 lanes (4 from each source), lanes in order.
+  alignas(64) static constexpr int32_t kLo[16] = {0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29};
+  alignas(64) static constexpr int32_t kHi[16] = {2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31};
+  const __m512i lo = _mm512_load_si512(kLo), hi = _mm512_load_si512(kHi);
+  for (int t = 0; t < SegPlan<D>::kTrees; ++t) {
+    const float* b = &p.S4[t][0][0];
+    const __m512 z0 = _mm512_loadu_ps(b), z1 = _mm512_loadu_ps(b + 16), z2 = _mm512_loadu_ps(b + 32),
+                 z3 = _mm512_loadu_ps(b + 48);
+    const __m512 a = _mm512_permutex2var_ps(z0, lo, z1), c = _mm512_permutex2var_ps(z2, lo, z3);
+    const __m512 bb = _mm512_permutex2var_ps(z0, hi, z1), d = _mm512_permutex2var_ps(z2, hi, z3);
+    const __m512 out[4] = {_mm512_shuffle_f32x4(a, c, 0x44), _mm512_shuffle_f32x4(a, c, 0xEE),
+                           _mm512_shuffle_f32x4(bb, d, 0x44), _mm512_shuffle_f32x4(bb, d, 0xEE)};
+    for (int j = 0; j < 4 && 4 * t + j < SegPlan<D>::kC; ++j) _mm512_storeu_ps(S[4 * t + j], out[j]);
+  }
+}
 
 // Four horizontal sums at once: [sum a, sum b, sum c, sum d].
 DCN_INLINE __m128 sum4(__m128 a, __m128 b, __m128 c, __m128 d) {
@@ -253,10 +276,7 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
               C q[4];
               DCN_UNROLL_FULL
               for (int j = 0; j < 4; ++j) q[j] = j0 + j < kC ? d * x[j0 + j] : C{};  // x has >= 4 entries
-              const __m128 r = sum4(q[0], q[1], q[2], q[3]);
-              DCN_UNROLL_FULL
-              for (int j = 0; j < 4; ++j)
-                if (j0 + j < kC) p.S[j0 + j][l] = r[j];
+              _mm_storeu_ps(p.S4[j0 / 4][l], sum4(q[0], q[1], q[2], q[3]));
             }
           }
         }
@@ -274,8 +294,10 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
       for (int64_t s = 0; s < n_segs; ++s) {
         const Seg& sg = segs[s];
         const SegPlan<D>& p = plan[s];
+        alignas(64) float St[kC][kLanes];
+        corner_sums(p, St);
         V S[kC];
-        for (int j = 0; j < kC; ++j) S[j] = load_as<V>(p.S[j]);
+        for (int j = 0; j < kC; ++j) S[j] = load_as<V>(St[j]);
         if (grad_mask) {
           V v = V{};
           for (int j = 0; j < kC; ++j) v += load_as<V>(p.wu[j]) * S[j];
