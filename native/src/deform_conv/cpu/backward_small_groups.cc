@@ -60,8 +60,9 @@ namespace isa_avx512 {
 template <int D>
 struct SegPlan {
   static constexpr int kC = 1 << D;
-  static constexpr int kTrees = (kC + 3) / 4;  // sum4 trees per sample
-  int32_t off[kC][kLanes];                     // idx * cx + c0, idx as table_block's (the zero row when invalid or bad)
+  // sum4 trees per sample
+  static constexpr int kTrees = (kC + 3) / 4;
+  int32_t off[kC][kLanes];   // idx * cx + c0, idx as table_block's (the zero row when invalid or bad)
   int32_t soff[kC][kLanes];  // the same with the zero row also where the sample is not live: the scatter
   float wv[kC][kLanes];      // live ? m * w_j : 0
   float wu[kC][kLanes];      // w_j (table_block's w, no mask)
@@ -327,7 +328,8 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
 // 16 lanes as it finished (one unaligned masked store over two lines, each line fetched for ownership twice,
 // by two blocks) was ~29 % of this sampler's time (perf, edvr-64). Here the whole lines of a run are
 // streamed past the cache and only its first and last partial lines are stored (the neighbouring chunk,
-// maybe on another thread, stores the rest of those lines: disjoint bytes).
+// maybe on another thread, stores the rest of those lines: disjoint bytes). dst is a float, so 4-byte aligned:
+// the head ends on a line boundary.
 DCN_INLINE void write_row(float* dst, const float* src, int64_t n) {
   int64_t e = 0;
   const int64_t head = std::min<int64_t>(n, ((64 - (reinterpret_cast<uintptr_t>(dst) & 63)) & 63) / 4);
