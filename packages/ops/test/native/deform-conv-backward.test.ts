@@ -537,4 +537,58 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
       b.setNumThreads(2);
     }
   });
+  // The small-group sampler streams whole cache lines of the offset and mask gradient rows and stores the
+  // two partial lines at each end of a row normally (backward_small_groups.cc): gradients written into
+  // views at each 4-byte phase of a cache line must be bitwise those written into fresh arrays, and no
+  // element outside the view may change (two threads' chunks can share an edge line).
+  it('offset and mask gradients in views at every 4-byte phase of a cache line: same values, nothing outside written', () => {
+    const t = makeTensors(c, 13);
+    const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(14));
+    const offShape = (t.offset as RefTensor).shape;
+    const maskShape = (t.mask as RefTensor).shape;
+    const SENTINEL = 12345;
+    const inputs = [t.input, t.weight, t.offset, t.mask, r].map((x) => toNative(x, 'float32'));
+    const call = (offset: NativeTensor, mask: NativeTensor): void =>
+      b.deformConvBackward(paramsOf(c), inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], {
+        input: null,
+        weight: null,
+        offset,
+        mask,
+        bias: null,
+      });
+    const sameBits = (x: Float32Array, y: Float32Array): boolean =>
+      Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+    try {
+      for (const threads of [1, 2, 3]) {
+        b.setNumThreads(threads);
+        const refOffset = emptyNative(offShape, 'float32');
+        const refMask = emptyNative(maskShape, 'float32');
+        call(refOffset, refMask);
+        for (let phase = 0; phase < 16; phase++) {
+          const view = (shape: number[]) => {
+            const n = prod(shape);
+            const backing = new Float32Array(n + 48).fill(SENTINEL);
+            return {
+              backing,
+              t: { data: backing.subarray(16 + phase, 16 + phase + n), shape, dtype: 'float32' as const },
+            };
+          };
+          const o = view(offShape);
+          const m = view(maskShape);
+          call(o.t, m.t);
+          const where = `${threads} threads, phase ${phase}`;
+          expect(sameBits(o.t.data, refOffset.data as Float32Array), `offset, ${where}`).toBe(true);
+          expect(sameBits(m.t.data, refMask.data as Float32Array), `mask, ${where}`).toBe(true);
+          for (const { backing, t: v } of [o, m]) {
+            const written = backing.findIndex(
+              (x, i) => x !== SENTINEL && (i < 16 + phase || i >= 16 + phase + v.data.length),
+            );
+            expect(written, `an element outside the view was written, ${where}`).toBe(-1);
+          }
+        }
+      }
+    } finally {
+      b.setNumThreads(2);
+    }
+  });
 });
