@@ -547,8 +547,10 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
     const offShape = (t.offset as RefTensor).shape;
     const maskShape = (t.mask as RefTensor).shape;
     const SENTINEL = 12345;
-    const inputs = [t.input, t.weight, t.offset, t.mask, r].map((x) => toNative(x, 'float32'));
-    const call = (offset: NativeTensor, mask: NativeTensor): void =>
+    const inputs = [t.input, t.weight, t.offset as RefTensor, t.mask as RefTensor, r].map((x) =>
+      toNative(x, 'float32'),
+    );
+    const call = (offset: NativeTensor, mask: NativeTensor) =>
       b.deformConvBackward(paramsOf(c), inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], {
         input: null,
         weight: null,
