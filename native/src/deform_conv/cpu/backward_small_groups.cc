@@ -377,9 +377,9 @@ void sample_tile(const SamplingGeometry<D>& g, const float* xt, const float* dco
     float* xgb = xgt ? xgt + b * (sx + 1) * cx : nullptr;
     uint8_t* mk = xgt ? marks + b * cpi : nullptr;
     if (k == 0) phase = q % kLanes;
-    lane_block<D, Bytes, kX, kCoord>(g, xb, dcol, cols, grad_offset, grad_mask, xgb, mk, chunk, off_loc + k,
-                                     mask ? m_loc + k : nullptr, segs, n_segs, i, len, q, plan, acc + phase + k, lda,
-                                     ck);
+    lane_block<D, Bytes, kX, kCoord>(g, xb, dcol, cols, grad_offset != nullptr, grad_mask != nullptr, xgb, mk, chunk,
+                                     off_loc + k, mask ? m_loc + k : nullptr, segs, n_segs, i, len, q, plan,
+                                     acc + phase + k, lda, ck);
   };
   auto chunk_end = [&](int64_t, int64_t clen, int64_t b, int64_t q) {
     if constexpr (kCoord) {
