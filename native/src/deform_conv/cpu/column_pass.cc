@@ -428,6 +428,77 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
   });
 }
 
+// NOTE [ dcol GEMM groups ]
+// Each tile's dcol GEMM, dcolT (nt x rows) = Y_tile^T W', streams all of the packed W' through the core's
+// caches. Where W' outgrows L2 (r50-c4: 2.4 MB, r50-c5: 9.4 MB: in L3 at best) the tiles are small for it
+// (48 columns: each B panel of kGemmKc x nr fetched from L3 served 4 micro-panels of mr = 12 rows, and the
+// GEMM ran at ~150-160 GFLOP/s per thread against ~180 for the forward's, whose tiles are larger for the
+// same reason). There the dcol GEMM runs once for a group of consecutive tiles of a slot's piece of the
+// window (up to kDcolGroupBytes of dcolT, the whole piece at most) into a buffer whose rows the group's tiles
+// then read; the sampling still runs tile by tile. Every element of dcolT has the same value whatever the
+// group (dcol_gemm) and the tiles do not change, so every gradient is bit-identical to one GEMM per tile.
+// Returns the group's columns, a multiple of nt (nt itself where W' fits L2 or dcol is not needed).
+int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_bytes, int64_t nt, int64_t nws,
+                           int64_t n_slots, int64_t workspace_bytes) {
+  constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kDcolGroupBytes = int64_t{4} << 20;
+  if (!need_dcol || wperm_bytes <= kL2WeightBytes) return nt;
+  const int64_t tile_bytes = std::max<int64_t>(1, col_bytes * nt);
+  int64_t tiles = kDcolGroupBytes / tile_bytes;
+  tiles = std::min(tiles, (nws + nt - 1) / nt);  // a piece at most
+  // All workers' groups within a quarter of the workspace limit.
+  tiles = std::min(tiles, workspace_bytes / (4 * std::max<int64_t>(1, n_slots) * tile_bytes));
+  return std::max<int64_t>(1, tiles) * nt;
+}
+
+// dcolT[gi] (nc x rows, row stride ldr) = Y[gi]^T (nc x cyg) * W'[gi] (cyg x rows) for every weight group,
+// serial on the calling thread: Y (columns i of output channel o at yt[o * ldy + i]) packed once per group into
+// dapack, W' pre-packed (pack_b_blocks layout, wpack), the fresh rows of dcolT prefetched a tile ahead. Each
+// element of dcolT is one micro-kernel sum per reduction block of kGemmKc channels, added in block order:
+// its value does not depend on nc nor on which rows are computed together.
+template <typename T>
+void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows, int64_t rows_pad,
+               const T* yt, int64_t ldy, const T* wpack, T* dapack, T* dcol, int64_t ldr) {
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
+  for (int64_t gi = 0; gi < G; ++gi) {
+    pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
+    for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
+      macro_kernel(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
+                   wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0, MacroOrder::kBPanelInL1,
+                   /*prefetch_c=*/true);
+  }
+}
+
+// The B operand of every tile's dcol GEMM: W'[gi] (cyg x rows), element (o, j = kpt * cxg + c) =
+// weight[(gi * cyg + o) * rows + c * K + kpt], packed as pack_b_blocks(cyg, rows, W'[gi], rows, 1, nr,
+// wpack + gi * cyg * rows_pad) packs it, straight from the weight in one parallel pass, one weight row (its
+// 18 KB on r50-c5, in L1) per task. (Was a reordered copy W', then pack_b_blocks of it on the calling thread:
+// r50-c5 0.9 + 0.4 ms of its 1.9 ms setup at 2 threads. Gathering the row with AVX-512 was slower: docs/perf/
+// cpu.md, session 12.) The same values either way.
+template <typename T>
+void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int64_t K, int64_t nr, T* wpack) {
+  const int64_t rows = cxg * K, rows_pad = (rows + nr - 1) / nr * nr, kc_max = std::min<int64_t>(kGemmKc, cyg);
+  parallel_for(0, G * cyg, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t gi = t / cyg, o = t - gi * cyg, p0 = o / kc_max * kc_max, kc = std::min(kc_max, cyg - p0);
+      const T* src = weight + t * rows;
+      // Row o of the block's panels: panel jp at d0 + jp * kc * nr, nr elements each.
+      T* const d0 = wpack + (gi * cyg + p0) * rows_pad + (o - p0) * nr;
+      T* d = d0;
+      int64_t jj = 0;
+      for (int64_t kpt = 0; kpt < K; ++kpt) {
+        for (int64_t c = 0; c < cxg; ++c) {
+          *d++ = src[c * K + kpt];
+          if (++jj == nr) {
+            jj = 0;
+            d += (kc - 1) * nr;
+          }
+        }
+      }
+      if (jj > 0) std::fill(d, d + (nr - jj), T(0));
+    }
+  });
+}
+
 }  // namespace cl
 
 template <int D, typename T>
@@ -527,10 +598,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int n_workers = static_cast<int>(std::min<int64_t>(n_threads, n_slots));
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
+  // dcol GEMM groups (NOTE [ dcol GEMM groups ]): ndg columns, a multiple of nt.
+  const int64_t ndg = dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots,
+                                         workspace_bytes);
 
   const bool need_x = need_cols || need_coord;
   Carver carve;
-  const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
   const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(need_dcol ? G * cyg * rows_pad : 0);
   const size_t o_xt = carve.add<T>(need_x ? xgt_elems : 0);
@@ -548,8 +621,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
   Carver mine;
-  const size_t m_dcol = mine.add<T>(need_dcol ? nt * ldr : 0);
-  const size_t m_dapack = mine.add<T>(need_dcol ? (nt + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y_tile^T packed
+  const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldr : 0);  // dcolT of a group of tiles
+  const size_t m_dapack = mine.add<T>(need_dcol ? (ndg + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
@@ -570,7 +643,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
-  T* wperm = reinterpret_cast<T*>(base + o_wperm);
   T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* xgt = reinterpret_cast<T*>(base + o_xgt);
@@ -582,17 +654,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   T* wgbuf = reinterpret_cast<T*>(base + o_wg);
   PhaseTimer timer;
 
-  // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt]: the B matrix of dcolT = Y^T * W'.
-  if (need_dcol) {
-    parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-      for (int64_t o = ob; o < oe; ++o)
-        for (int64_t c = 0; c < cxg; ++c)
-          for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
-    });
-    // Packed once as the B operand of every tile's dcol GEMM.
-    for (int64_t gi = 0; gi < G; ++gi)
-      pack_b_blocks(cyg, rows, wperm + gi * cyg * rows, rows, int64_t{1}, uk.nr, wpack + gi * cyg * rows_pad);
-  }
+  // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
+  if (need_dcol) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
   // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
   const int64_t cpi = (sx + 1 + kChunk - 1) / kChunk;
@@ -642,7 +705,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       PhaseTimer local;
       Ctx<D, T> ctx = ctx0;
       ctx.table = table;
-      ctx.dcol = dcol;
       ctx.mtile = mask ? mtile : nullptr;
       for (int64_t s = next_slot.fetch_add(1); s < n_slots; s = next_slot.fetch_add(1)) {
         const int64_t s0 =
@@ -657,25 +719,21 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           ctx.nc = nc;
           ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : nullptr;
           T* yt = ytile + co;
-          gather_y_tile(g, y_src, n0, nc, yt, nw);  // inside the region: serial, on this thread
+          // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
+          const int64_t in_group = (n0 - s0) % ndg;
+          if (in_group == 0) {
+            const int64_t ng = std::min(ndg, s1 - n0);
+            gather_y_tile(g, y_src, n0, ng, yt, nw);  // inside the region: serial, on this thread
+            if (need_dcol) dcol_gemm(uk, ng, G, cyg, rows, rows_pad, yt, nw, wpack, dapack, dcol, ldr);
+          }
+          T* const dtile = dcol + in_group * ldr;  // this tile's rows of dcolT
+          ctx.dcol = dtile;
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
           ctx.blocks = blocks.data();
           ctx.n_blocks = static_cast<int64_t>(blocks.size());
-          if (need_dcol) {
-            // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows): Y_tile^T packed once per
-            // tile and group, W' pre-packed, the fresh rows of dcolT prefetched a tile ahead.
-            const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
-            for (int64_t gi = 0; gi < G; ++gi) {
-              pack_a(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.mr, dapack);
-              for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
-                macro_kernel(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
-                             wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0,
-                             MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
-            }
-          }
           if (timed) local.lap(0);
           if (small_groups) {
-            backward_small_groups<D, T>(g, need_x ? xt : nullptr, need_dcol ? dcol : nullptr, offset, mask, n0, nc,
+            backward_small_groups<D, T>(g, need_x ? xt : nullptr, need_dcol ? dtile : nullptr, offset, mask, n0, nc,
                                         ctx.cols, grad_offset, grad_mask, xg, marks, cpi, kChunk);
             if (timed) local.lap(1);
           }
