@@ -289,10 +289,76 @@ std::vector<Segment> segments(const SamplingGeometry<D>& g) {
 // and written along contiguous runs.
 constexpr int64_t kT = 16;
 
+#if DCN_CL_X86
+// r[i] (16 floats j) becomes r[j] (16 floats i): the 16 x 16 block transposed in registers.
+__attribute__((target("avx512f"), always_inline)) inline void transpose16_avx512(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
+    const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+  }
+  // r[4 * i + m] holds, in its 128-bit lane l, element 4 l + m of rows 4 i .. 4 i + 3.
+  for (int m = 0; m < 4; ++m) {
+    t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);
+    t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);
+    t[8 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
+    t[12 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
+  }
+  for (int m = 0; m < 4; ++m) {
+    r[m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0x88);
+    r[8 + m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0xdd);
+    r[4 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0x88);
+    r[12 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0xdd);
+  }
+}
+
+// to_channels_last's whole 16 x 16 block: dst[p * ldd + c] = src[c * lds + p].
+__attribute__((target("avx512f"))) void transpose_block_avx512(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  __m512 r[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+  transpose16_avx512(r);
+  for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+
+// to_channels_first's whole 16 x 16 block: t = the n_src blocks src[s] (element (p, c) at src[s][p * lds + c])
+// summed in order, ((src[0] + src[1]) + src[2]) + ..., then dst[c * ldd + p] = t(p, c), or += with !overwrite
+// (the same additions as the scalar loop, so the same values).
+__attribute__((target("avx512f"))) void sum_transpose_block_avx512(const float* const* src, int n_src, int64_t lds,
+                                                                   float* dst, int64_t ldd, bool overwrite) {
+  __m512 r[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src[0] + i * lds);
+  for (int s = 1; s < n_src; ++s)
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_add_ps(r[i], _mm512_loadu_ps(src[s] + i * lds));
+  transpose16_avx512(r);
+  for (int i = 0; i < 16; ++i) {
+    float* d = dst + i * ldd;
+    _mm512_storeu_ps(d, overwrite ? r[i] : _mm512_add_ps(_mm512_loadu_ps(d), r[i]));
+  }
+}
+#endif
+
+// Whole 16 x 16 blocks of the transposes below go through registers (AVX-512, float).
+template <typename T>
+bool transpose_blocks_avx512() {
+#if DCN_CL_X86
+  if constexpr (std::is_same_v<T, float>) return kT == 16 && std::strcmp(gemm_isa_name(), "avx512") == 0;
+#endif
+  return false;
+}
+
 // Xt[b][p][c] = X[b][c][p], and a zero row p = sx per image.
 template <typename T>
 void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  const bool vec = transpose_blocks_avx512<T>();
   parallel_for(0, batch * pb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
@@ -300,6 +366,14 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
       T* dst = xt + b * (sx + 1) * cx;
       for (int64_t ci = 0; ci < cb; ++ci) {
         const int64_t c0 = ci * kT, ncn = std::min(kT, cx - c0);
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (vec && np == kT && ncn == kT) {
+            transpose_block_avx512(x + (b * cx + c0) * sx + p0, sx, dst + p0 * cx + c0, cx);
+            continue;
+          }
+        }
+#endif
         for (int64_t c = 0; c < ncn; ++c) {
           const T* src = x + (b * cx + c0 + c) * sx + p0;
           for (int64_t p = 0; p < np; ++p) tmp[p][c] = src[p];
@@ -322,6 +396,7 @@ template <typename T>
 void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const uint8_t* touched, int64_t cpi,
                        int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  const bool vec = transpose_blocks_avx512<T>() && n_slots <= 64;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
@@ -329,6 +404,21 @@ void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const 
       T* dst = x + b * cx * sx;
       for (int64_t pi = 0; pi < pb; ++pi) {
         const int64_t p0 = pi * kT, np = std::min(kT, sx - p0);
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (vec && np == kT && ncn == kT) {
+            const float* src[64];
+            int n_src = 0;
+            for (int64_t s = 0; s < n_slots; ++s)
+              if (touched[(s * batch + b) * cpi + p0 / kChunk])
+                src[n_src++] = xgt + s * slot_elems + b * (sx + 1) * cx + p0 * cx + c0;
+            if (n_src > 0) {
+              sum_transpose_block_avx512(src, n_src, cx, dst + c0 * sx + p0, sx, overwrite);
+              continue;
+            }
+          }
+        }
+#endif
         bool any = false;
         for (int64_t s = 0; s < n_slots; ++s) {
           if (!touched[(s * batch + b) * cpi + p0 / kChunk]) continue;
