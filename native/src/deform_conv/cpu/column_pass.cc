@@ -343,6 +343,18 @@ __attribute__((target("avx512f"))) void sum_transpose_block_avx512(const float* 
     _mm512_storeu_ps(d, overwrite ? r[i] : _mm512_add_ps(_mm512_loadu_ps(d), r[i]));
   }
 }
+
+// The weight gradient's row back from the W' layout with AVX-512: dst[c * K + kpt] = src[kpt * cxg + c], cxg a
+// multiple of 16, K <= 16: blocks of K x 16 transposed in registers, each channel's K values one masked store.
+__attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, int64_t cxg, int64_t K, float* dst) {
+  const __mmask16 mk = static_cast<__mmask16>((1u << K) - 1u);
+  __m512 r[16];
+  for (int64_t c0 = 0; c0 < cxg; c0 += 16) {
+    for (int i = 0; i < 16; ++i) r[i] = i < K ? _mm512_loadu_ps(src + i * cxg + c0) : _mm512_setzero_ps();
+    transpose16_avx512(r);
+    for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
+  }
+}
 #endif
 
 // Whole 16 x 16 blocks of the transposes below go through registers (AVX-512, float).
@@ -358,7 +370,7 @@ bool transpose_blocks_avx512() {
 template <typename T>
 void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
-  const bool vec = transpose_blocks_avx512<T>();
+  [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>();
   parallel_for(0, batch * pb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
@@ -396,7 +408,7 @@ template <typename T>
 void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const uint8_t* touched, int64_t cpi,
                        int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
-  const bool vec = transpose_blocks_avx512<T>() && n_slots <= 64;
+  [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && n_slots <= 64;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
@@ -562,8 +574,8 @@ void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int
 // weight[(gi * cyg + o) * rows + c * K + kpt], packed as pack_b_blocks(cyg, rows, W'[gi], rows, 1, nr,
 // wpack + gi * cyg * rows_pad) packs it, straight from the weight in one parallel pass, one weight row (its
 // 18 KB on r50-c5, in L1) per task. (Was a reordered copy W', then pack_b_blocks of it on the calling thread:
-// r50-c5 0.9 + 0.4 ms of its 1.9 ms setup at 2 threads. Gathering the row with AVX-512 was slower: docs/perf/
-// cpu.md, session 12.) The same values either way.
+// r50-c5 0.9 + 0.4 ms of its 1.9 ms setup at 2 threads. With AVX-512, gathers along the row were slower and
+// 16 x 16 register transposes no faster: docs/perf/cpu.md, session 12.) The same values either way.
 template <typename T>
 void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int64_t K, int64_t nr, T* wpack) {
   const int64_t rows = cxg * K, rows_pad = (rows + nr - 1) / nr * nr, kc_max = std::min<int64_t>(kGemmKc, cyg);
@@ -946,10 +958,22 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   if (x_scatter)
     to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
   if (need_cols && !slot_gw) {
+    // grad_weight[o][c * K + kpt] = gwp[o][kpt * cxg + c]; with AVX-512 by register transposes (r50-c5: 0.85 ->
+    // 0.72 ms at 2 threads, docs/perf/cpu.md, session 12).
+    [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && cxg % 16 == 0 && K <= 16;
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-      for (int64_t o = ob; o < oe; ++o)
+      for (int64_t o = ob; o < oe; ++o) {
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (vec) {
+            unpermute_row_avx512(gwp + o * rows, cxg, K, grad_weight + o * rows);
+            continue;
+          }
+        }
+#endif
         for (int64_t c = 0; c < cxg; ++c)
           for (int64_t kpt = 0; kpt < K; ++kpt) grad_weight[o * rows + c * K + kpt] = gwp[o * rows + kpt * cxg + c];
+      }
     });
   } else if (slot_gw) {
     // grad_weight = ((gws_0 + gws_1) + gws_2) + ..., over the slots that had columns, reordered to (c, kpt).
