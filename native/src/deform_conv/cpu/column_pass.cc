@@ -533,12 +533,13 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
 // NOTE [ dcol GEMM groups ]
 // Each tile's dcol GEMM, dcolT (nt x rows) = Y_tile^T W', streams all of the packed W' through the core's
 // caches. Where W' outgrows L2 (r50-c4: 2.4 MB, r50-c5: 9.4 MB: in L3 at best) the tiles are small for it
-// (48 columns: each B panel of kGemmKc x nr fetched from L3 served 4 micro-panels of mr = 12 rows, and the
-// GEMM ran at ~150-160 GFLOP/s per thread against ~180 for the forward's, whose tiles are larger for the
-// same reason). There the dcol GEMM runs once for a group of consecutive tiles of a slot's piece of the
-// window (up to kDcolGroupBytes of dcolT, the whole piece at most) into a buffer whose rows the group's tiles
-// then read; the sampling still runs tile by tile. Every element of dcolT has the same value whatever the
-// group (dcol_gemm) and the tiles do not change, so every gradient is bit-identical to one GEMM per tile.
+// (48 columns: each B panel of kGemmKc x nr fetched from L3 serves 4 micro-panels of mr = 12 rows; the
+// forward's tiles are larger for the same reason). There the dcol GEMM runs once for a group of consecutive
+// tiles of a slot's piece of the window (up to kDcolGroupBytes of dcolT, the whole piece at most: r50-c5 128
+// columns, r50-c4 114) into a buffer whose rows the group's tiles then read; the sampling still runs tile by
+// tile. Every element of dcolT has the same value whatever the group (dcol_gemm) and the tiles do not change,
+// so every gradient is bit-identical to one GEMM per tile. Measured (docs/perf/cpu.md, session 12): r50-c5's
+// tiles -1.5 to -2.5 ms at 2 threads; r50-c4 (W' 2.4 MB) no change.
 // Returns the group's columns, a multiple of nt (nt itself where W' fits L2 or dcol is not needed).
 int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_bytes, int64_t nt, int64_t nws,
                            int64_t n_slots, int64_t workspace_bytes) {
@@ -701,8 +702,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
   // dcol GEMM groups (NOTE [ dcol GEMM groups ]): ndg columns, a multiple of nt.
-  const int64_t ndg = dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots,
-                                         workspace_bytes);
+  const int64_t ndg =
+      dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots, workspace_bytes);
 
   const bool need_x = need_cols || need_coord;
   Carver carve;
