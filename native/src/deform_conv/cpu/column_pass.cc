@@ -629,10 +629,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
   // With slot_gw (or y_forward without the weight gradient): the tile's colsT; with slot_gw the weight GEMM's
   // packed operands (Y tile, colsT of one group).
+  // With y_forward the buffer starts with `fhead` elements of room for the previous tiles' rows whose y columns
+  // are still to come (fewer than mr rows, see the y_forward step), so that own_cols stays 64-byte aligned.
   const bool own_cols_buf = slot_gw || (need_fwd && !need_cols);
-  const size_t m_cols = mine.add<T>(own_cols_buf ? nt * ldr : 0);
-  // With y_forward: the tile's y columns (nt x cy) and forward_tile_gemm's tail rows.
-  const size_t m_ftile = mine.add<T>(need_fwd ? nt * g.cy : 0);
+  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * ldr * ts + 63) / 64 * 64 / ts : 0;
+  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * ldr : 0);
+  // With y_forward: the y columns of a tile and the rows carried into it (nt + mr - 1 x cy), and
+  // forward_tile_gemm's tail rows.
+  const size_t m_ftile = mine.add<T>(need_fwd ? (nt + uk.mr) * g.cy : 0);
   const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * ldr : 0);
   // gw_t: the per-slot weight GEMM transposed, gwsT_s (rows x cyg) += colsT_tile^T * Y_tile^T, where the
   // output channels of a group fill the micro-kernel's mr-row panels poorly (edvr-64, video-3d: 64 channels
@@ -718,7 +722,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       T* mtile = reinterpret_cast<T*>(own + m_mtile);
       T* off_loc = reinterpret_cast<T*>(own + m_off);
       T* acc = reinterpret_cast<T*>(own + m_acc);
-      T* own_cols = reinterpret_cast<T*>(own + m_cols);
+      T* own_cols = reinterpret_cast<T*>(own + m_cols) + fhead;
       T* ftile = reinterpret_cast<T*>(own + m_ftile);
       T* ftail = reinterpret_cast<T*>(own + m_ftail);
       T* apack = reinterpret_cast<T*>(own + m_apack);
@@ -736,6 +740,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
+        int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
         for (int64_t n0 = s0; n0 < s1; n0 += nt) {
           const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
           ctx.n0 = n0;
@@ -808,9 +813,24 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (timed) local.lap(2);
           }
           if (need_fwd) {
-            // y_forward's columns of this tile (NOTE [ Forward from the backward's columns ]).
-            forward_tile_gemm<T>(uk, nc, G, cyg, rows, ldr, ctx.cols, wfpack, ftail, ftile, g.cy);
-            write_y_tile<D, T>(g, blocks, ftile, static_cast<const T*>(nullptr), y_forward);
+            // y_forward's columns (NOTE [ Forward from the backward's columns ]): those of the rows carried from
+            // the slot piece's previous tiles and of this tile's, in whole panels of mr rows except at the
+            // piece's end (a tile's rows beyond the last whole panel wait for the next tile: the tiles' nc % mr
+            // padding rows cost ~8 % of this GEMM on up-t2d). Each row's y is the same sum whichever GEMM
+            // call holds it. The carried rows lie just before the tile's colsT: in the shared window buffer
+            // they are already there (the piece's previous rows, this thread's); own_cols keeps them in its
+            // head room.
+            const T* a = ctx.cols - fcarry * ldr;
+            const int64_t avail = fcarry + nc;
+            const int64_t m = n0 + nc == s1 ? avail : avail / uk.mr * uk.mr;
+            if (m > 0) {
+              forward_tile_gemm<T>(uk, m, G, cyg, rows, ldr, a, wfpack, ftail, ftile, g.cy);
+              write_y_tile<D, T>(g, column_blocks(n0 - fcarry, m, sy), ftile, static_cast<const T*>(nullptr),
+                                 y_forward);
+            }
+            fcarry = avail - m;
+            if (fcarry > 0 && ctx.cols == own_cols)
+              std::memmove(own_cols - fcarry * ldr, a + m * ldr, sizeof(T) * fcarry * ldr);
             if (timed) local.lap(4);
           }
           if (slot_gw) {
