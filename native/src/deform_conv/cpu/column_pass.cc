@@ -509,8 +509,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // just sampled (still in its core's L2) by the forward's packed W'^T, y_tile^T = colsT_tile * W'^T per
   // weight group (forward_tile_gemm), and writes its columns of y_forward (write_y_tile). Same values, same
   // GEMM and order as forward_channels_last: bit-identical to the separate forward it replaces, which
-  // transposed X to channels-last, planned and sampled the same columns once more. Each element of y_forward
-  // is written once, by the one tile that holds its column. colsT is sampled whenever y_forward is wanted.
+  // transposed X to channels-last, planned and sampled the same columns once more. Each y_forward element is
+  // written once (by its tile's call, or the next tile's: see the y_forward step). colsT is always sampled.
   const bool need_fwd = y_forward != nullptr;
   const bool sample_cols = need_cols || need_fwd;
   if (!need_dcol && !need_cols && !need_fwd) return true;
