@@ -602,19 +602,92 @@ void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int6
   });
 }
 
+// The regular forward's packed weight: W'[gi]^T (rows x cyg, element (p, j) with p = kpt * cxg + c the weight's
+// [gi * cyg + j][c][kpt]) of every weight group, the B operand of the tile GEMMs in pack_b_blocks' layout
+// (cyg_pad = ceil(cyg / nr) * nr columns, rows * cyg_pad elements per group). Defined below, after the panel
+// packers.
+template <typename T>
+void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
+                         int64_t K, T* wpack);
+
+// The regular forward's tile GEMM over the tile's colsT, on the calling thread (inside a parallel region):
+// ctile[i][gi * cyg + o] (row stride ldc) = colsT[i][gi] (nc x rows, row stride ldr) * W'[gi]^T (wpack of
+// pack_forward_weight) for i < nc. Each element sums over the rows in the GEMM's fixed order, as
+// forward_channels_last's GEMM does: the same values. Where the micro-kernel reads A in place, the last
+// nc % mr rows go through `tail` (mr * ldr elements, zero-padded to mr rows), so that no row beyond the
+// tile's is read (in the backward's window buffer they belong to another thread's tile).
+template <typename T>
+void forward_tile_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows, int64_t ldr,
+                       const T* cols, const T* wpack, T* tail, T* ctile, int64_t ldc) {
+  const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  if (uk.fn_rows == nullptr) {
+    for (int64_t gi = 0; gi < G; ++gi)
+      gemm(uk, nc, cyg, rows, cols + gi * rows, ldr, int64_t{1}, static_cast<const T*>(nullptr),
+           static_cast<const T*>(nullptr), int64_t{0}, int64_t{0}, ctile + gi * cyg, ldc, false,
+           wpack + gi * rows * cyg_pad);
+    return;
+  }
+  const int64_t mr = uk.mr, full = nc / mr * mr, rest = nc - full;
+  if (rest > 0) {
+    std::memcpy(tail, cols + full * ldr, sizeof(T) * rest * ldr);
+    std::fill(tail + rest * ldr, tail + mr * ldr, T(0));
+  }
+  for (int64_t gi = 0; gi < G; ++gi) {
+    if (full > 0)
+      gemm_rows_a(uk, full, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, ldc,
+                  false);
+    if (rest > 0)
+      gemm_rows_a(uk, rest, cyg, rows, tail + gi * rows, ldr, wpack + gi * rows * cyg_pad,
+                  ctile + full * ldc + gi * cyg, ldc, false);
+  }
+}
+
+// y[b, o, q] = ctile[i, o] (+ bias[o]) for the tile's columns (row stride of ctile: cy), in blocks of kT
+// channels.
+template <int D, typename T>
+void write_y_tile(const SamplingGeometry<D>& g, const std::vector<ColumnBlock>& blocks, const T* ctile, const T* bias,
+                  T* y) {
+  const int64_t sy = g.y_spatial();
+  for (const ColumnBlock& cb : blocks) {
+    for (int64_t o0 = 0; o0 < g.cy; o0 += kT) {
+      const int64_t o1 = std::min(g.cy, o0 + kT);
+      for (int64_t o = o0; o < o1; ++o) {
+        T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
+        const T bv = bias ? bias[o] : T(0);
+        const T* src = ctile + cb.i0 * g.cy + o;
+        if (bias) {
+          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
+        } else {
+          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace cl
 
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite) {
+                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (force_planar() || !fits_int32(g)) return false;
   const bool need_coord = grad_offset || grad_mask;
   const bool need_dcol = x_scatter || need_coord;
   const bool need_cols = grad_weight != nullptr;
-  if (!need_dcol && !need_cols) return true;
+  // NOTE [ Forward from the backward's columns ]
+  // y_forward = W * im2col(X) (the transposed op's input gradient, the regular forward of its grad_output)
+  // reads the same masked samples of X as the weight gradient's colsT: each tile multiplies the colsT it has
+  // just sampled (still in its core's L2) by the forward's packed W'^T, y_tile^T = colsT_tile * W'^T per
+  // weight group (forward_tile_gemm), and writes its columns of y_forward (write_y_tile). Same values, same
+  // GEMM and order as forward_channels_last: bit-identical to the separate forward it replaces, which
+  // transposed X to channels-last, planned and sampled the same columns once more. Each y_forward element is
+  // written once (by its tile's call, or the next tile's: see the y_forward step). colsT is always sampled.
+  const bool need_fwd = y_forward != nullptr;
+  const bool sample_cols = need_cols || need_fwd;
+  if (!need_dcol && !need_cols && !need_fwd) return true;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const Isa isa = current_isa();
   const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;
@@ -705,7 +778,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t ndg =
       dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots, workspace_bytes);
 
-  const bool need_x = need_cols || need_coord;
+  const bool need_x = sample_cols || need_coord;
   Carver carve;
   const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(need_dcol ? G * cyg * rows_pad : 0);
@@ -730,8 +803,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
-  // With slot_gw: the tile's colsT and the weight GEMM's packed operands (Y tile, colsT of one group).
-  const size_t m_cols = mine.add<T>(slot_gw ? nt * ldr : 0);
+  // With slot_gw (or y_forward without the weight gradient): the tile's colsT; with slot_gw the weight GEMM's
+  // packed operands (Y tile, colsT of one group).
+  // With y_forward the buffer starts with `fhead` elements of room for the previous tiles' rows whose y columns
+  // are still to come (fewer than mr rows, see the y_forward step), so that own_cols stays 64-byte aligned.
+  const bool own_cols_buf = slot_gw || (need_fwd && !need_cols);
+  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * ldr * ts + 63) / 64 * 64 / ts : 0;
+  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * ldr : 0);
+  // With y_forward: the y columns of a tile and the rows carried into it (nt + mr - 1 x cy), and
+  // forward_tile_gemm's tail rows.
+  const size_t m_ftile = mine.add<T>(need_fwd ? (nt + uk.mr) * g.cy : 0);
+  const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * ldr : 0);
   // gw_t: the per-slot weight GEMM transposed, gwsT_s (rows x cyg) += colsT_tile^T * Y_tile^T, where the
   // output channels of a group fill the micro-kernel's mr-row panels poorly (edvr-64, video-3d: 64 channels
   // padded to 72 rows, 12.5 % of its work wasted, the last panel of every call through the edge buffer):
@@ -743,9 +825,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
+  // With y_forward: the forward's packed W'^T (pack_forward_weight).
+  const int64_t cyg_pad_fwd = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  const size_t o_wfpack = carve.add<T>(need_fwd ? G * rows * cyg_pad_fwd : 0);
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
+  T* wfpack = reinterpret_cast<T*>(base + o_wfpack);
   T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* xgt = reinterpret_cast<T*>(base + o_xgt);
@@ -759,6 +845,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
   if (need_dcol) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
+  if (need_fwd) pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wfpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
   // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
   const int64_t cpi = (sx + 1 + kChunk - 1) / kChunk;
@@ -770,8 +857,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.grad_mask = grad_mask;
   ctx0.table_one_block = true;
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
-  // pass B.
-  double own_ms[4] = {0, 0, 0, 0};
+  // pass B, tile weight GEMM, y_forward's GEMM and write.
+  double own_ms[5] = {0, 0, 0, 0, 0};
 
   // Slot s: columns [slot_first[s], slot_first[s + 1]); window w takes nws of them from each slot.
   std::vector<int64_t> slot_first(static_cast<size_t>(n_slots + 1));
@@ -801,7 +888,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       T* mtile = reinterpret_cast<T*>(own + m_mtile);
       T* off_loc = reinterpret_cast<T*>(own + m_off);
       T* acc = reinterpret_cast<T*>(own + m_acc);
-      T* own_cols = reinterpret_cast<T*>(own + m_cols);
+      T* own_cols = reinterpret_cast<T*>(own + m_cols) + fhead;
+      T* ftile = reinterpret_cast<T*>(own + m_ftile);
+      T* ftail = reinterpret_cast<T*>(own + m_ftail);
       T* apack = reinterpret_cast<T*>(own + m_apack);
       T* bpack = reinterpret_cast<T*>(own + m_bpack);
       const bool timed = timer.on && tid == 0;
@@ -816,17 +905,19 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
+        int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
         for (int64_t n0 = s0; n0 < s1; n0 += nt) {
           const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
           ctx.n0 = n0;
           ctx.nc = nc;
-          ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : nullptr;
+          ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : (need_fwd ? own_cols : nullptr);
           T* yt = ytile + co;
           // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
           const int64_t in_group = (n0 - s0) % ndg;
           if (in_group == 0) {
             const int64_t ng = std::min(ndg, s1 - n0);
-            gather_y_tile(g, y_src, n0, ng, yt, nw);  // inside the region: serial, on this thread
+            // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
+            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, nw);
             if (need_dcol) dcol_gemm(uk, ng, G, cyg, rows, rows_pad, yt, nw, wpack, dapack, dcol, ldr);
           }
           T* const dtile = dcol + in_group * ldr;  // this tile's rows of dcolT
@@ -847,9 +938,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
               for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
-            if (need_cols || need_coord) {
+            if (sample_cols || need_coord) {
               if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-              pass_a<D, T>(isa, ctx, need_cols, need_coord, bi, acc, kColBlock);
+              pass_a<D, T>(isa, ctx, sample_cols, need_coord, bi, acc, kColBlock);
               // Every offset / mask gradient element of these columns, written once, channel by channel.
               if (grad_offset) {
                 for (int64_t ch = 0; ch < OG * K * D; ++ch)
@@ -881,6 +972,27 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                 pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
             }
             if (timed) local.lap(2);
+          }
+          if (need_fwd) {
+            // y_forward's columns (NOTE [ Forward from the backward's columns ]): those of the rows carried from
+            // the slot piece's previous tiles and of this tile's, in whole panels of mr rows except at the
+            // piece's end (a tile's rows beyond the last whole panel wait for the next tile: the tiles' nc % mr
+            // padding rows cost ~8 % of this GEMM on up-t2d). Each row's y is the same sum whichever GEMM
+            // call holds it. The carried rows lie just before the tile's colsT: in the shared window buffer
+            // they are already there (the piece's previous rows, this thread's); own_cols keeps them in its
+            // head room.
+            const T* a = ctx.cols - fcarry * ldr;
+            const int64_t avail = fcarry + nc;
+            const int64_t m = n0 + nc == s1 ? avail : avail / uk.mr * uk.mr;
+            if (m > 0) {
+              forward_tile_gemm<T>(uk, m, G, cyg, rows, ldr, a, wfpack, ftail, ftile, g.cy);
+              write_y_tile<D, T>(g, column_blocks(n0 - fcarry, m, sy), ftile, static_cast<const T*>(nullptr),
+                                 y_forward);
+            }
+            fcarry = avail - m;
+            if (fcarry > 0 && ctx.cols == own_cols)
+              std::memmove(own_cols - fcarry * ldr, a + m * ldr, sizeof(T) * fcarry * ldr);
+            if (timed) local.lap(4);
           }
           if (slot_gw) {
             T* gw_s = gws + s * gw_elems;
@@ -921,7 +1033,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         }
       }
       if (timed)
-        for (int k = 0; k < 4; ++k) own_ms[k] += local.ms[k];
+        for (int k = 0; k < 5; ++k) own_ms[k] += local.ms[k];
     });
     timer.lap(1);
     if (need_cols && !slot_gw) {
@@ -1031,6 +1143,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                  "%lld slots, tile %lld columns)\n",
                  D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], own_ms[3], timer.ms[2], timer.ms[3],
                  static_cast<long long>(n_windows), static_cast<long long>(n_slots), static_cast<long long>(nt));
+    if (need_fwd)
+      std::fprintf(stderr, "[tvdcn cpu] column pass D=%d: of the tiles, y_forward GEMM + write %.2f ms\n", D,
+                   own_ms[4]);
   }
   return true;
 }
@@ -1106,6 +1221,35 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
   }
 }
 #endif
+
+// pack_forward_weight (declared above): one task per panel of nr output channels. (Was a reordered copy of the
+// weight, then pack_b_blocks of it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32
+// weight rows element by element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %:
+// docs/perf/cpu.md, session 8.)
+template <typename T>
+void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
+                         int64_t K, T* wpack) {
+  const int64_t rows = cxg * K, nr = uk.nr, cyg_pad = (cyg + nr - 1) / nr * nr;
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), n_panels = cyg_pad / nr;
+  parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t task = tb; task < te; ++task) {
+      const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
+      const T* wrows = weight + (gi * cyg + j0) * rows;
+      T* gpack = wpack + gi * rows * cyg_pad;
+#if DCN_CL_X86
+      if constexpr (std::is_same_v<T, float>) {
+        if (isa == Isa::kAvx512 && nr == 32) {
+          pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
+          continue;
+        }
+      }
+#else
+      (void)isa;
+#endif
+      pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
+    }
+  });
+}
 }  // namespace cl
 
 // NOTE [ Channels-last forward ]
@@ -1185,28 +1329,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
-  // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
-  // it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32 weight rows element by
-  // element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %: docs/perf/cpu.md, session 8.)
-  {
-    const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
-    parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
-      for (int64_t task = tb; task < te; ++task) {
-        const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
-        const T* wrows = weight + (gi * cyg + j0) * rows;
-        T* gpack = wpack + gi * rows * cyg_pad;
-#if DCN_CL_X86
-        if constexpr (std::is_same_v<T, float>) {
-          if (isa == Isa::kAvx512 && nr == 32) {
-            pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
-            continue;
-          }
-        }
-#endif
-        pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
-      }
-    });
-  }
+  pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack);
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
@@ -1265,22 +1388,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                wpack + gi * rows * cyg_pad);
         }
       }
-      // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
-      for (const ColumnBlock& cb : blocks) {
-        for (int64_t o0 = 0; o0 < g.cy; o0 += kT) {
-          const int64_t o1 = std::min(g.cy, o0 + kT);
-          for (int64_t o = o0; o < o1; ++o) {
-            T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
-            const T bv = bias ? bias[o] : T(0);
-            const T* src = ctile + cb.i0 * g.cy + o;
-            if (bias) {
-              for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
-            } else {
-              for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
-            }
-          }
-        }
-      }
+      write_y_tile<D, T>(g, blocks, ctile, bias, y);
     }
   });
   scratch.release_if_huge();
@@ -1289,7 +1397,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                           \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
-                                                const T*, T*, T*, T*, T*, int64_t, bool);                           \
+                                                const T*, T*, T*, T*, T*, int64_t, bool, T*);                       \
   template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
                                             const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)
