@@ -1184,33 +1184,9 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
     }
     const float* src = wrows + h * rows;
     for (int64_t q0 = 0; q0 < q_vec; q0 += 16) {
-      __m512 r[16], t[16];
+      __m512 r[16];
       for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * rows + q0);
-      for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-      }
-      for (int i = 0; i < 4; ++i) {
-        const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-      }
-      // r[4 * i + m] holds, in its 128-bit lane l, column q0 + 4 l + m of channels h + 4 i .. h + 4 i + 3.
-      for (int m = 0; m < 4; ++m) {
-        t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);      // lanes 0, 2 of r[m], r[4 + m]
-        t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);  // lanes 1, 3
-        t[8 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
-        t[12 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
-      }
-      for (int m = 0; m < 4; ++m) {
-        r[m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0x88);            // column q0 + m: channels h .. h + 15
-        r[8 + m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0xdd);        // column q0 + 8 + m
-        r[4 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0x88);   // column q0 + 4 + m
-        r[12 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0xdd);  // column q0 + 12 + m
-      }
+      transpose16_avx512(r);  // r[i]: column q0 + i of channels h .. h + 15
       for (int i = 0; i < 16; ++i) {
         const int64_t q = q0 + i, c = q / K, kpt = q - c * K;
         const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
