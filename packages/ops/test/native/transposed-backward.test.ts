@@ -9,19 +9,21 @@
 // micro-kernel; and its other gradients must not depend on the thread count. Both kernel families run.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NativeTensor } from '../../src/native/binding.js';
 import type { RefTensor } from '../reference/deform-conv-reference.js';
 import {
   addonBuilt,
+  availableGrads,
   type CaseTensors,
   caseName,
   type ConvCase,
   type DType,
   emptyNative,
   expectAllClose,
+  type GradName,
   kernelPaths,
   loadNative,
   makeTensors,
+  nativeBackward,
   outSizeOf,
   paramsOf,
   randTensor,
@@ -37,9 +39,6 @@ beforeAll(() => {
   b = loadNative();
   b.setNumThreads(2);
 });
-
-type GradName = 'input' | 'weight' | 'offset' | 'mask' | 'bias';
-const ALL: GradName[] = ['input', 'weight', 'offset', 'mask', 'bias'];
 
 const cases: ConvCase[] = [
   {
@@ -159,43 +158,6 @@ function regularOf(c: ConvCase): ConvCase {
   };
 }
 
-function available(c: ConvCase): GradName[] {
-  return ALL.filter((n) => (n !== 'offset' || c.og) && (n !== 'mask' || c.mg));
-}
-
-function shapeOf(c: ConvCase, t: CaseTensors, n: GradName): number[] {
-  return n === 'bias' ? [c.outChannels] : (t[n] as RefTensor).shape;
-}
-
-function backward(
-  c: ConvCase,
-  t: CaseTensors,
-  gradOutput: RefTensor,
-  want: GradName[],
-  dtype: DType,
-): Partial<Record<GradName, Float32Array | Float64Array>> {
-  const grads: Record<GradName, NativeTensor | null> = {
-    input: null,
-    weight: null,
-    offset: null,
-    mask: null,
-    bias: null,
-  };
-  for (const n of want) grads[n] = emptyNative(shapeOf(c, t, n), dtype); // NaN-poisoned: must be overwritten
-  b.deformConvBackward(
-    paramsOf(c),
-    toNative(t.input, dtype),
-    toNative(t.weight, dtype),
-    t.offset && toNative(t.offset, dtype),
-    t.mask && toNative(t.mask, dtype),
-    toNative(gradOutput, dtype),
-    grads,
-  );
-  const out: Partial<Record<GradName, Float32Array | Float64Array>> = {};
-  for (const n of want) out[n] = grads[n]!.data as Float32Array | Float64Array;
-  return out;
-}
-
 /** The regular forward of grad_output with the transposed case's weight, offsets and masks. */
 function forwardOfGradOutput(c: ConvCase, t: CaseTensors, gradOutput: RefTensor, dtype: DType) {
   const r = regularOf(c);
@@ -235,7 +197,7 @@ describe.runIf(addonBuilt).each(kernelPaths)(
         it(`bit for bit at 1, 2 and 3 threads and any column tile, other gradients thread-independent: ${dtype} ${caseName(c)}`, () => {
           const t = makeTensors(c, 31);
           const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(32));
-          const names = available(c);
+          const names = availableGrads(c);
           try {
             b.setNumThreads(2);
             b._setWorkspaceLimit(savedLimit);
@@ -245,7 +207,7 @@ describe.runIf(addonBuilt).each(kernelPaths)(
               let one: Partial<Record<GradName, Float32Array | Float64Array>> = {};
               for (const threads of [1, 2, 3]) {
                 b.setNumThreads(threads);
-                const got = backward(c, t, r, names, dtype);
+                const got = nativeBackward(b, c, t, r, names, dtype);
                 const where = `${threads} threads, ${limit}-byte workspace`;
                 expect(sameBits(got.input!, expected), `input gradient, ${where}`).toBe(true);
                 if (threads === 1) one = got;
@@ -264,17 +226,17 @@ describe.runIf(addonBuilt).each(kernelPaths)(
         // in the thread's own colsT buffer when the weight gradient is not requested.
         const t = makeTensors(c, 41);
         const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(42));
-        const names = available(c);
+        const names = availableGrads(c);
         try {
           for (const limit of [savedLimit, 5000]) {
             b._setWorkspaceLimit(limit);
             for (const dtype of ['float32', 'float64'] as const) {
-              const full = backward(c, t, r, names, dtype);
+              const full = nativeBackward(b, c, t, r, names, dtype);
               const where = `${dtype}, ${limit}-byte workspace`;
               expect(sameBits(full.input!, forwardOfGradOutput(c, t, r, dtype)), `input, ${where}`).toBe(true);
               for (let m = 1; m < 1 << names.length; m++) {
                 const subset = names.filter((_, i) => (m >> i) & 1);
-                const part = backward(c, t, r, subset, dtype);
+                const part = nativeBackward(b, c, t, r, subset, dtype);
                 for (const n of subset)
                   expect(sameBits(part[n]!, full[n]!), `${n} of {${subset}}, ${where}`).toBe(true);
               }
@@ -292,8 +254,8 @@ describe.runIf(addonBuilt).each(kernelPaths)(
           for (const isa of ['generic', 'avx2', 'avx512'] as const) {
             if (!b._setGemmIsa(isa)) continue;
             expect(b._gemmIsa()).toBe(isa);
-            const g64 = backward(c, t, r, ['input', 'weight'], 'float64');
-            const g32 = backward(c, t, r, ['input', 'weight'], 'float32');
+            const g64 = nativeBackward(b, c, t, r, ['input', 'weight'], 'float64');
+            const g32 = nativeBackward(b, c, t, r, ['input', 'weight'], 'float32');
             expect(sameBits(g64.input!, forwardOfGradOutput(c, t, r, 'float64')), `${isa} float64`).toBe(true);
             expect(sameBits(g32.input!, forwardOfGradOutput(c, t, r, 'float32')), `${isa} float32`).toBe(true);
             const e = Float64Array.from(g64.input!);
