@@ -410,8 +410,8 @@ const MicroKernel<double>& micro_kernel<double>() {
 #if DCN_GEMM_X86
 // pack_a's panel from `rows` <= mr <= 16 contiguous rows of A (row stride rs): 16 columns at a time transposed in
 // registers, each column's mr values (zeros beyond `rows`) one masked store; the last k % 16 columns one by one.
-__attribute__((target("avx512f"))) void pack_a_panel_avx512(int64_t k, const float* a, int64_t rs, int64_t rows,
-                                                            int mr, float* panel) {
+__attribute__((target("avx512f"))) void pack_a_panel_avx512(int64_t k, const float* a, int64_t rs, int64_t rows, int mr,
+                                                            float* panel) {
   const __mmask16 mk = static_cast<__mmask16>((1u << mr) - 1u);
   __m512 r[16], t[16];
   int64_t p0 = 0;
