@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 #if defined(__x86_64__) || defined(_M_X64)
@@ -126,6 +127,75 @@ constexpr int64_t kColBlock = 32;
 
 struct ColumnBlock {
   int64_t i0, i1, b, q0;  // tile columns [i0, i1) of image b, the first at y position q0
+};
+
+// NOTE [ Slot pieces handed over ]
+// The threads of the backward's tile region claim a window's slot pieces (NOTE [ Channels-last backward tiles ])
+// here. A piece's tiles must run in column order (they accumulate into the slot's own X-gradient and
+// weight-gradient copies), but not all on one thread: the state a piece carries from tile to tile is in shared
+// memory (XGt_s and its chunk marks, gws_s and its started flag, the window's Y and colsT), except the current
+// dcol group's dcolT and the y_forward rows carried to the next tile, both in the running thread's own buffers;
+// so at the end of a dcol group, with the carried rows flushed, another thread can go on with the piece. Without
+// hand-overs, 4 pieces on 2 threads split 2 : 2 whatever the threads' speeds, and on the shared 2-vCPU machine
+// one vCPU at a time ran 10-30 % slower (docs/perf/cpu.md, session 12, k13v): the other thread idled up to 2 ms of
+// up-t2d's 7 ms region. Rule: a thread claims the first untaken piece, else the first piece another thread has
+// left (at the column where it was left); a thread leaves its piece at a group end when an untaken piece
+// remains and another thread has claimed more pieces than it has (it is behind: the other finished a piece
+// while it still has tiles left). Which thread runs a tile never changes a sum.
+class PieceScheduler {
+ public:
+  PieceScheduler(int64_t n_pieces, int n_threads)
+      : resume_(static_cast<size_t>(n_pieces), -1),
+        left_(static_cast<size_t>(n_pieces), 0),
+        claims_(new std::atomic<int>[static_cast<size_t>(std::max(n_threads, 1))]()),
+        untaken_(n_pieces),
+        n_threads_(std::max(n_threads, 1)) {}
+  // The next piece for thread tid (-1: none left) and the column to start at (-1: the piece's start).
+  int64_t claim(int tid, int64_t* at) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t piece = -1;
+    if (next_ < static_cast<int64_t>(left_.size())) {
+      piece = next_++;
+      untaken_.fetch_sub(1, std::memory_order_relaxed);
+      *at = -1;
+    } else {
+      for (size_t p = 0; p < left_.size(); ++p)
+        if (left_[p]) {
+          left_[p] = 0;
+          piece = static_cast<int64_t>(p);
+          *at = resume_[p];
+          break;
+        }
+    }
+    if (piece >= 0) claims_[tid].fetch_add(1, std::memory_order_relaxed);
+    return piece;
+  }
+  // Whether tid should leave its piece at this group end (a hint: leave() checks again).
+  bool behind(int tid) const {
+    if (untaken_.load(std::memory_order_relaxed) <= 0) return false;
+    if (force_handover()) return true;  // test hook (deform_conv.h)
+    const int mine = claims_[tid].load(std::memory_order_relaxed);
+    for (int t = 0; t < n_threads_; ++t)
+      if (t != tid && claims_[t].load(std::memory_order_relaxed) > mine) return true;
+    return false;
+  }
+  // Leaves `piece` to resume at column `at` if an untaken piece remains; true if left.
+  bool leave(int64_t piece, int64_t at) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (next_ >= static_cast<int64_t>(left_.size())) return false;
+    left_[static_cast<size_t>(piece)] = 1;
+    resume_[static_cast<size_t>(piece)] = at;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  int64_t next_ = 0;  // pieces [0, next_) were taken (guarded by mu_)
+  std::vector<int64_t> resume_;
+  std::vector<uint8_t> left_;
+  std::unique_ptr<std::atomic<int>[]> claims_;  // pieces each thread has claimed (taken or resumed)
+  std::atomic<int64_t> untaken_;
+  int n_threads_;
 };
 
 // The samples of one (offset group, column block, kernel point): for each of the 2^D corners of lane l
@@ -716,7 +786,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   //    XGt_2) + ..., a fixed order. A slot's columns are a band of the output grid and sample a band of X:
   //    XGt_s is zeroed (and later summed) only in the chunks of kChunk positions that its samples touch.
   //  - windows: window w takes the w-th run of nw / kSlots columns of every slot. A thread claims one
-  //    slot's piece of the window and runs its tiles in order; the pieces' colsT and Y are kept (shared
+  //    slot's piece of the window and runs its tiles in order (a thread that falls behind may leave the rest
+  //    to another at a group end: NOTE [ Slot pieces handed over ]); the pieces' colsT and Y are kept (shared
   //    buffers) and the weight gradient takes one GEMM per window, parallel over its output, gwp +=
   //    Y_window * colsT_window, in window order: each element's sum is fixed.
   //  - the offset and mask gradients of a column come from its own samples only (written once).
@@ -879,7 +950,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       piece_at[static_cast<size_t>(s + 1)] = piece_at[static_cast<size_t>(s)] + (e - a);
     }
     const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
-    std::atomic<int64_t> next_slot{0};
+    PieceScheduler pieces(n_slots, n_workers);                  // NOTE [ Slot pieces handed over ]
     parallel_region(n_workers, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
@@ -898,7 +969,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       Ctx<D, T> ctx = ctx0;
       ctx.table = table;
       ctx.mtile = mask ? mtile : nullptr;
-      for (int64_t s = next_slot.fetch_add(1); s < n_slots; s = next_slot.fetch_add(1)) {
+      int64_t resume_at = -1;
+      for (int64_t s = pieces.claim(tid, &resume_at); s >= 0; s = pieces.claim(tid, &resume_at)) {
         const int64_t s0 =
             std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
         const int64_t s1 = std::min(s0 + nws, slot_first[static_cast<size_t>(s + 1)]);
@@ -906,8 +978,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
         int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
-        for (int64_t n0 = s0; n0 < s1; n0 += nt) {
+        for (int64_t n0 = resume_at >= 0 ? resume_at : s0; n0 < s1; n0 += nt) {
           const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
+          // A group end before the piece's end: this thread may leave the piece here (NOTE [ Slot pieces handed
+          // over ]); it then flushes the carried y_forward rows below.
+          const bool leaving = n0 + nc < s1 && (n0 + nc - s0) % ndg == 0 && pieces.behind(tid);
           ctx.n0 = n0;
           ctx.nc = nc;
           ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : (need_fwd ? own_cols : nullptr);
@@ -983,7 +1058,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             // head room.
             const T* a = ctx.cols - fcarry * ldr;
             const int64_t avail = fcarry + nc;
-            const int64_t m = n0 + nc == s1 ? avail : avail / uk.mr * uk.mr;
+            const int64_t m = n0 + nc == s1 || leaving ? avail : avail / uk.mr * uk.mr;
             if (m > 0) {
               forward_tile_gemm<T>(uk, m, G, cyg, rows, ldr, a, wfpack, ftail, ftile, g.cy);
               write_y_tile<D, T>(g, column_blocks(n0 - fcarry, m, sy), ftile, static_cast<const T*>(nullptr),
@@ -1030,6 +1105,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             slot_started[static_cast<size_t>(s)] = 1;
             if (timed) local.lap(3);
           }
+          if (leaving && pieces.leave(s, n0 + nc)) break;
         }
       }
       if (timed)

@@ -25,6 +25,9 @@ void set_workspace_limit(int64_t bytes) { g_workspace_limit.store(std::max<int64
 int64_t workspace_limit() { return g_workspace_limit.load(); }
 void set_force_planar(bool on) { g_force_planar.store(on); }
 bool force_planar() { return g_force_planar.load(); }
+std::atomic<bool> g_force_handover{false};
+void set_force_handover(bool on) { g_force_handover.store(on); }
+bool force_handover() { return g_force_handover.load(); }
 
 namespace cpu {
 namespace {

@@ -503,12 +503,18 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
         b._setWorkspaceLimit(limit);
         b.setNumThreads(1);
         const one = runAll(c, t, r, 'float32');
-        for (const threads of [2, 3]) {
-          b.setNumThreads(threads);
-          expect(runAll(c, t, r, 'float32'), `${threads} threads, ${limit}-byte workspace`).toEqual(one);
+        // Also with the slot pieces handed between threads at every group end (NOTE [ Slot pieces handed over ]).
+        for (const handover of [false, true]) {
+          b._setForceHandover(handover);
+          for (const threads of [1, 2, 3]) {
+            b.setNumThreads(threads);
+            const where = `${threads} threads, ${limit}-byte workspace, forced hand-overs ${handover}`;
+            expect(runAll(c, t, r, 'float32'), where).toEqual(one);
+          }
         }
       }
     } finally {
+      b._setForceHandover(false);
       b._setWorkspaceLimit(saved);
       b.setNumThreads(2);
     }

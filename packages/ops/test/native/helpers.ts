@@ -26,6 +26,7 @@ export interface TestBinding extends NativeBinding {
   /** Planar CPU kernels (kernels.h) instead of the channels-last column pass, for the 3D forward and every backward. */
   _setForcePlanar(on: boolean): void;
   _getForcePlanar(): boolean;
+  _setForceHandover(on: boolean): void;
 }
 
 /**

@@ -283,16 +283,26 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`large weights, float32: 1, 2 and 3 threads give bit-identical results: ${caseName(c)}`, () => {
       const t = tensorsOf(c, 1200 + i);
       const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(1201 + i));
-      const byThreads = [1, 2, 3].map((n) => {
-        b.setNumThreads(n);
-        return runAll(c, t, r, 'float32');
-      });
+      // 1, 2, 3 threads, then the same with the slot pieces handed between threads at every group end (NOTE
+      // [ Slot pieces handed over ] in column_pass.cc).
+      const runs = [false, true].flatMap((handover) =>
+        [1, 2, 3].map((n) => {
+          b._setForceHandover(handover);
+          b.setNumThreads(n);
+          try {
+            return runAll(c, t, r, 'float32');
+          } finally {
+            b._setForceHandover(false);
+          }
+        }),
+      );
       b.setNumThreads(2);
       const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-      for (const n of [1, 2]) {
-        expect(Object.keys(byThreads[n])).toEqual(Object.keys(byThreads[0]));
-        for (const [k, e] of Object.entries(byThreads[0]))
-          expect(bits(byThreads[n][k]).equals(bits(e)), `${k}: ${n + 1} threads vs 1`).toBe(true);
+      for (let n = 1; n < runs.length; n++) {
+        const where = `${(n % 3) + 1} threads${n >= 3 ? ', forced hand-overs' : ''} vs 1`;
+        expect(Object.keys(runs[n])).toEqual(Object.keys(runs[0]));
+        for (const [k, e] of Object.entries(runs[0]))
+          expect(bits(runs[n][k]).equals(bits(e)), `${k}: ${where}`).toBe(true);
       }
     });
   }

@@ -205,16 +205,22 @@ describe.runIf(addonBuilt).each(kernelPaths)(
             for (const limit of [savedLimit, 300_000, 5000, 1]) {
               b._setWorkspaceLimit(limit);
               let one: Partial<Record<GradName, Float32Array | Float64Array>> = {};
-              for (const threads of [1, 2, 3]) {
-                b.setNumThreads(threads);
-                const got = nativeBackward(b, c, t, r, names, dtype);
-                const where = `${threads} threads, ${limit}-byte workspace`;
-                expect(sameBits(got.input!, expected), `input gradient, ${where}`).toBe(true);
-                if (threads === 1) one = got;
-                for (const n of names) expect(sameBits(got[n]!, one[n]!), `${n}, ${where}`).toBe(true);
+              // Also with the slot pieces handed between threads at every group end (NOTE [ Slot pieces handed
+              // over ] in column_pass.cc): the carried input-gradient rows flushed, the slot's sums unchanged.
+              for (const handover of [false, true]) {
+                b._setForceHandover(handover);
+                for (const threads of [1, 2, 3]) {
+                  b.setNumThreads(threads);
+                  const got = nativeBackward(b, c, t, r, names, dtype);
+                  const where = `${threads} threads, ${limit}-byte workspace, forced hand-overs ${handover}`;
+                  expect(sameBits(got.input!, expected), `input gradient, ${where}`).toBe(true);
+                  if (threads === 1 && !handover) one = got;
+                  for (const n of names) expect(sameBits(got[n]!, one[n]!), `${n}, ${where}`).toBe(true);
+                }
               }
             }
           } finally {
+            b._setForceHandover(false);
             b._setWorkspaceLimit(savedLimit);
             b.setNumThreads(2);
           }
