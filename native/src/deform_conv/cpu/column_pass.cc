@@ -46,6 +46,7 @@
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 #include "gemm/cpu/gemm.h"
+#include "gemm/cpu/transpose_avx512.h"
 
 // Vector types wider than the baseline ISA appear in always-inlined helpers only.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -360,36 +361,6 @@ std::vector<Segment> segments(const SamplingGeometry<D>& g) {
 constexpr int64_t kT = 16;
 
 #if DCN_CL_X86
-// r[i] (16 floats j) becomes r[j] (16 floats i): the 16 x 16 block transposed in registers.
-__attribute__((target("avx512f"), always_inline)) inline void transpose16_avx512(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
-    const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
-    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-  }
-  // r[4 * i + m] holds, in its 128-bit lane l, element 4 l + m of rows 4 i .. 4 i + 3.
-  for (int m = 0; m < 4; ++m) {
-    t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);
-    t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);
-    t[8 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
-    t[12 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
-  }
-  for (int m = 0; m < 4; ++m) {
-    r[m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0x88);
-    r[8 + m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0xdd);
-    r[4 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0x88);
-    r[12 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0xdd);
-  }
-}
-
 // to_channels_last's whole 16 x 16 block: dst[p * ldd + c] = src[c * lds + p].
 __attribute__((target("avx512f"))) void transpose_block_avx512(const float* src, int64_t lds, float* dst, int64_t ldd) {
   __m512 r[16];

@@ -14,6 +14,7 @@
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "gemm/cpu/transpose_avx512.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define DCN_GEMM_X86 1
@@ -413,35 +414,11 @@ const MicroKernel<double>& micro_kernel<double>() {
 __attribute__((target("avx512f"))) void pack_a_panel_avx512(int64_t k, const float* a, int64_t rs, int64_t rows, int mr,
                                                             float* panel) {
   const __mmask16 mk = static_cast<__mmask16>((1u << mr) - 1u);
-  __m512 r[16], t[16];
+  __m512 r[16];
   int64_t p0 = 0;
   for (; p0 + 16 <= k; p0 += 16) {
     for (int i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_loadu_ps(a + i * rs + p0) : _mm512_setzero_ps();
-    // r[i] (16 floats j) becomes r[j] (16 floats i).
-    for (int i = 0; i < 8; ++i) {
-      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-      const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
-      const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
-      r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-      r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-      r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-      r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-    }
-    for (int q = 0; q < 4; ++q) {
-      t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
-      t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xdd);
-      t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
-      t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xdd);
-    }
-    for (int q = 0; q < 4; ++q) {
-      r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
-      r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xdd);
-      r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
-      r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xdd);
-    }
+    transpose16_avx512(r);
     for (int j = 0; j < 16; ++j) _mm512_mask_storeu_ps(panel + (p0 + j) * mr, mk, r[j]);
   }
   for (; p0 < k; ++p0)
