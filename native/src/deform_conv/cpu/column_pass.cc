@@ -401,10 +401,7 @@ __attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, i
 // Whole 16 x 16 blocks of the transposes below go through registers (AVX-512, float).
 template <typename T>
 bool transpose_blocks_avx512() {
-#if DCN_CL_X86
-  if constexpr (std::is_same_v<T, float>) return kT == 16 && std::strcmp(gemm_isa_name(), "avx512") == 0;
-#endif
-  return false;
+  return std::is_same_v<T, float> && kT == 16 && current_isa() == Isa::kAvx512;
 }
 
 // Xt[b][p][c] = X[b][c][p], and a zero row p = sx per image.

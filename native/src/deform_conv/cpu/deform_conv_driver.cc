@@ -19,13 +19,13 @@ namespace dcn {
 namespace {
 std::atomic<int64_t> g_workspace_limit{int64_t{64} << 20};
 std::atomic<bool> g_force_planar{false};
+std::atomic<bool> g_force_handover{false};
 }  // namespace
 
 void set_workspace_limit(int64_t bytes) { g_workspace_limit.store(std::max<int64_t>(1, bytes)); }
 int64_t workspace_limit() { return g_workspace_limit.load(); }
 void set_force_planar(bool on) { g_force_planar.store(on); }
 bool force_planar() { return g_force_planar.load(); }
-std::atomic<bool> g_force_handover{false};
 void set_force_handover(bool on) { g_force_handover.store(on); }
 bool force_handover() { return g_force_handover.load(); }
 
