@@ -57,4 +57,10 @@ int64_t workspace_limit();
 void set_force_planar(bool on);
 bool force_planar();
 
+// Test hook (napi `_setForceHandover`): when on, every thread of the channels-last backward's tile region leaves
+// its slot piece at each dcol group end while an untaken piece remains (NOTE [ Slot pieces handed over ] in
+// cpu/column_pass.cc), so that the tests reach the hand-overs at any thread count. Default off.
+void set_force_handover(bool on);
+bool force_handover();
+
 }  // namespace dcn

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // CPU runtime settings: setNumThreads / getNumThreads, and the `_`-prefixed test hooks
 // _setWorkspaceLimit / _getWorkspaceLimit (column tile size), _setGemmIsa / _gemmIsa (micro-kernel) and
-// _setForcePlanar / _getForcePlanar (planar CPU kernels instead of the channels-last ones). The setters drain
+// _setForcePlanar / _getForcePlanar (planar CPU kernels instead of the channels-last ones) and _setForceHandover
+// (the backward's slot pieces handed between threads at every group end). The setters drain
 // the environment's CPU queue first, so that ops queued before a change run with the old setting.
 #include <string>
 
@@ -75,6 +76,17 @@ Napi::Value SetForcePlanar(const Napi::CallbackInfo& info) {
 
 Napi::Value GetForcePlanar(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), force_planar()); }
 
+// _setForceHandover(on): the channels-last backward's threads leave their slot pieces at every dcol group end
+// while an untaken piece remains (NOTE [ Slot pieces handed over ]), so that the tests reach the hand-overs.
+Napi::Value SetForceHandover(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    DCN_CHECK(info[0].IsBoolean(), kType, "_setForceHandover: expected on to be a boolean");
+    CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
+    set_force_handover(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void RegisterRuntime(Napi::Env env, Napi::Object exports) {
@@ -86,6 +98,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("_gemmIsa", Napi::Function::New(env, GemmIsa, "_gemmIsa"));
   exports.Set("_setForcePlanar", Napi::Function::New(env, SetForcePlanar, "_setForcePlanar"));
   exports.Set("_getForcePlanar", Napi::Function::New(env, GetForcePlanar, "_getForcePlanar"));
+  exports.Set("_setForceHandover", Napi::Function::New(env, SetForceHandover, "_setForceHandover"));
 }
 
 }  // namespace dcn::napi

@@ -60,6 +60,8 @@ namespace isa_avx512 {
 template <int D>
 struct SegPlan {
   static constexpr int kC = 1 << D;
+  // sum4 trees per sample
+  static constexpr int kTrees = (kC + 3) / 4;
   int32_t off[kC][kLanes];   // idx * cx + c0, idx as table_block's (the zero row when invalid or bad)
   int32_t soff[kC][kLanes];  // the same with the zero row also where the sample is not live: the scatter
   float wv[kC][kLanes];      // live ? m * w_j : 0
@@ -67,8 +69,30 @@ struct SegPlan {
   float dw[D][kC][kLanes];   // table_block's coordinate weights
   float m[kLanes];           // the mask (1 without one)
   int32_t live[kLanes];      // 1: the value is read; 0: column value 0, no scatter
-  float S[kC][kLanes];       // sum_c dcol_c * x_j,c of the lane's sample
+  // sum_c dcol_c * x_j,c of the lane's sample, corners 4t .. 4t + 3 at S4[t][lane]: each tree's four sums
+  // leave in one 16-byte store (four scalar stores, three of them vextractps, were ~6 of the ~70 micro-ops of
+  // a sample), and are turned into lane vectors once per lane block (corner_sums).
+  float S4[kTrees][kLanes][4];
 };
+
+// The corner sums of a segment's 16 lanes as one vector per corner: a 16 x 4 transposition of each tree's block.
+template <int D>
+DCN_INLINE void corner_sums(const SegPlan<D>& p, float (*S)[kLanes]) {
+  // lo / hi: corners {0, 1} / {2, 3} of 8 lanes (4 from each source), lanes in order.
+  alignas(64) static constexpr int32_t kLo[16] = {0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29};
+  alignas(64) static constexpr int32_t kHi[16] = {2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31};
+  const __m512i lo = _mm512_load_si512(kLo), hi = _mm512_load_si512(kHi);
+  for (int t = 0; t < SegPlan<D>::kTrees; ++t) {
+    const float* b = &p.S4[t][0][0];
+    const __m512 z0 = _mm512_loadu_ps(b), z1 = _mm512_loadu_ps(b + 16), z2 = _mm512_loadu_ps(b + 32),
+                 z3 = _mm512_loadu_ps(b + 48);
+    const __m512 a = _mm512_permutex2var_ps(z0, lo, z1), c = _mm512_permutex2var_ps(z2, lo, z3);
+    const __m512 bb = _mm512_permutex2var_ps(z0, hi, z1), d = _mm512_permutex2var_ps(z2, hi, z3);
+    const __m512 out[4] = {_mm512_shuffle_f32x4(a, c, 0x44), _mm512_shuffle_f32x4(a, c, 0xEE),
+                           _mm512_shuffle_f32x4(bb, d, 0x44), _mm512_shuffle_f32x4(bb, d, 0xEE)};
+    for (int j = 0; j < 4 && 4 * t + j < SegPlan<D>::kC; ++j) _mm512_storeu_ps(S[4 * t + j], out[j]);
+  }
+}
 
 // Four horizontal sums at once: [sum a, sum b, sum c, sum d].
 DCN_INLINE __m128 sum4(__m128 a, __m128 b, __m128 c, __m128 d) {
@@ -98,23 +122,25 @@ struct Chan<64> {
   using type = __m512;
 };
 
-// One lane block: columns [i0, i0 + len) of the tile, image b (xb / xgb: its planes), y positions q0 + l.
-// off_loc / m_loc: the block's offsets and masks, row r at r * ck, lanes past len zero. acc: the offset and
-// mask gradients of the block, [OG * K * D + MG * K][kLanes], zeroed here.
+// One lane block: columns [i0, i0 + len) of the tile (xb / xgb: the planes of their image), y positions
+// q0 + l. off_loc / m_loc: the block's offsets and masks, row r at r * ck, lanes past len zero. acc: the
+// offset and mask gradients of the block's kLanes lanes, rows [OG * K * D + MG * K] at r * lda, zeroed here
+// (lanes past len are overwritten by the next block or never written out: NOTE [ Coordinate gradient rows ]).
 template <int D, int Bytes, bool kX, bool kCoord>
-void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol, float* cols, float* grad_offset,
-                float* grad_mask, float* xgb, uint8_t* mk, int64_t chunk, const float* off_loc, const float* m_loc,
-                const Seg* segs, int64_t n_segs, int64_t i0, int64_t len, int64_t b, int64_t q0, SegPlan<D>* plan,
-                float* acc, int64_t ck) {
+void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol, float* cols, bool grad_offset,
+                bool grad_mask, float* xgb, uint8_t* mk, int64_t chunk, const float* off_loc, const float* m_loc,
+                const Seg* segs, int64_t n_segs, int64_t i0, int64_t len, int64_t q0, SegPlan<D>* plan, float* acc,
+                int64_t lda, int64_t ck) {
   using C = typename Chan<Bytes>::type;
   using V = float __attribute__((vector_size(kLanes * 4)));
   constexpr int kC = 1 << D;
-  const int64_t K = g.kernel_points, sx = g.x_spatial(), cx = g.cx, sy = g.y_spatial();
+  const int64_t K = g.kernel_points, sx = g.x_spatial(), cx = g.cx;
   const int64_t cxg = g.cx_per_group(), ldr = cx * K, OG = g.offset_groups, MG = g.mask_groups;
   const int32_t zero_row = static_cast<int32_t>(sx);
   float* acc_off = acc;
-  float* acc_mask = acc + OG * K * D * kLanes;
-  if constexpr (kCoord) std::fill(acc, acc + (OG * K * D + MG * K) * kLanes, 0.0f);
+  float* acc_mask = acc + OG * K * D * lda;
+  if constexpr (kCoord)
+    for (int64_t r = 0; r < OG * K * D + MG * K; ++r) _mm512_storeu_ps(acc + r * lda, _mm512_setzero_ps());
 
   // Grid coordinates of the lanes (lanes past len repeat the last column).
   __m512i yc[D];
@@ -251,10 +277,7 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
               C q[4];
               DCN_UNROLL_FULL
               for (int j = 0; j < 4; ++j) q[j] = j0 + j < kC ? d * x[j0 + j] : C{};  // x has >= 4 entries
-              const __m128 r = sum4(q[0], q[1], q[2], q[3]);
-              DCN_UNROLL_FULL
-              for (int j = 0; j < 4; ++j)
-                if (j0 + j < kC) p.S[j0 + j][l] = r[j];
+              _mm_storeu_ps(p.S4[j0 / 4][l], sum4(q[0], q[1], q[2], q[3]));
             }
           }
         }
@@ -272,12 +295,14 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
       for (int64_t s = 0; s < n_segs; ++s) {
         const Seg& sg = segs[s];
         const SegPlan<D>& p = plan[s];
+        alignas(64) float St[kC][kLanes];
+        corner_sums(p, St);
         V S[kC];
-        for (int j = 0; j < kC; ++j) S[j] = load_as<V>(p.S[j]);
+        for (int j = 0; j < kC; ++j) S[j] = load_as<V>(St[j]);
         if (grad_mask) {
           V v = V{};
           for (int j = 0; j < kC; ++j) v += load_as<V>(p.wu[j]) * S[j];
-          float* am = acc_mask + (sg.mg * K + kpt) * kLanes;
+          float* am = acc_mask + (sg.mg * K + kpt) * lda;
           store_as(am, load_as<V>(am) + v);
         }
         if (grad_offset) {
@@ -285,30 +310,38 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
           for (int a = 0; a < D; ++a) {
             V dv = V{};
             for (int j = 0; j < kC; ++j) dv += load_as<V>(p.dw[a][j]) * S[j];
-            float* ao = acc_off + ((sg.og * K + kpt) * D + a) * kLanes;
+            float* ao = acc_off + ((sg.og * K + kpt) * D + a) * lda;
             store_as(ao, load_as<V>(ao) + m * dv);
           }
         }
       }
     }
   }
-  if constexpr (kCoord) {
-    // One (masked) vector store per gradient channel: a memcpy of 64 bytes compiled to `rep movsq` was ~10 %
-    // of this function (perf, edvr-64). Whole aligned lines are streamed past the cache (the rows are 4 *
-    // prod(y_size) bytes apart, for edvr-64 64 KB: all in one L1 set, and nothing here reads them again).
-    const __mmask16 lanes = static_cast<__mmask16>((1u << len) - 1u);
-    auto put = [&](float* dst, const float* src) {
-      const __m512 v = _mm512_load_ps(src);
-      if (len == kLanes && (reinterpret_cast<uintptr_t>(dst) & 63) == 0)
-        _mm512_stream_ps(dst, v);
-      else
-        _mm512_mask_storeu_ps(dst, lanes, v);
-    };
-    if (grad_offset)
-      for (int64_t ch = 0; ch < OG * K * D; ++ch)
-        put(grad_offset + (b * OG * K * D + ch) * sy + q0, acc_off + ch * kLanes);
-    if (grad_mask)
-      for (int64_t ch = 0; ch < MG * K; ++ch) put(grad_mask + (b * MG * K + ch) * sy + q0, acc_mask + ch * kLanes);
+}
+
+// NOTE [ Coordinate gradient rows ]
+// The offset and mask gradients of a chunk of columns (one image, at most ck of them) are accumulated lane
+// block by lane block in acc ([rows][lda], the chunk's y position q at lane q % kLanes, so every block but the
+// first is one aligned vector per row) and each row is written out once at the chunk's end, one contiguous
+// run per row. The rows are 4 * prod(y_size) bytes apart (edvr-64: 64 KB, all 216 rows of a block in one L1
+// and two L2 sets) and the tensors come from the caller, usually not 64-byte aligned: storing each block's
+// 16 lanes as it finished (one unaligned masked store over two lines, each line fetched for ownership twice,
+// by two blocks) was ~29 % of this sampler's time (perf, edvr-64). Here the whole lines of a run are
+// streamed past the cache and only its first and last partial lines are stored (the neighbouring chunk,
+// maybe on another thread, stores the rest of those lines: disjoint bytes). dst is a float, so 4-byte aligned:
+// the head ends on a line boundary.
+DCN_INLINE void write_row(float* dst, const float* src, int64_t n) {
+  int64_t e = 0;
+  const int64_t head = std::min<int64_t>(n, ((64 - (reinterpret_cast<uintptr_t>(dst) & 63)) & 63) / 4);
+  if (head > 0) {
+    const __mmask16 mh = static_cast<__mmask16>((1u << head) - 1u);
+    _mm512_mask_storeu_ps(dst, mh, _mm512_maskz_loadu_ps(mh, src));
+    e = head;
+  }
+  for (; e + kLanes <= n; e += kLanes) _mm512_stream_ps(dst + e, _mm512_loadu_ps(src + e));
+  if (e < n) {
+    const __mmask16 mt = static_cast<__mmask16>((1u << (n - e)) - 1u);
+    _mm512_mask_storeu_ps(dst + e, mt, _mm512_maskz_loadu_ps(mt, src + e));
   }
 }
 
@@ -321,10 +354,13 @@ void sample_tile(const SamplingGeometry<D>& g, const float* xt, const float* dco
   const int64_t K = g.kernel_points, OG = g.offset_groups, MG = g.mask_groups;
   const int64_t off_rows = OG * K * D, m_rows = mask ? MG * K : 0;
   const int64_t ck = small_groups::chunk_columns(off_rows + m_rows, int64_t(sizeof(float)));
+  // The chunk's gradient rows (NOTE [ Coordinate gradient rows ]): ck lanes from the first block's phase, one
+  // more vector for it; rows ck / 16 + 1 lines apart (17 for ck = 256), so a block's rows spread over the L1 sets.
+  const int64_t acc_rows = OG * K * D + MG * K, lda = ck + kLanes;
   std::vector<char>& store = small_groups::plan_storage();
   const size_t seg_bytes = static_cast<size_t>(n_segs) * sizeof(Seg);
   const size_t plan_bytes = static_cast<size_t>(n_segs) * sizeof(SegPlan<D>);
-  const size_t acc_bytes = static_cast<size_t>((OG * K * D + MG * K) * kLanes) * sizeof(float);
+  const size_t acc_bytes = kCoord ? static_cast<size_t>(acc_rows * lda) * sizeof(float) : 0;
   const size_t loc_bytes = static_cast<size_t>((off_rows + m_rows) * ck) * sizeof(float);
   const size_t need = seg_bytes + plan_bytes + acc_bytes + loc_bytes + 5 * 64;
   if (store.size() < need) store.resize(need);
@@ -335,16 +371,29 @@ void sample_tile(const SamplingGeometry<D>& g, const float* xt, const float* dco
   float* off_loc = reinterpret_cast<float*>(align64(reinterpret_cast<char*>(acc) + acc_bytes));
   float* m_loc = off_loc + off_rows * ck;
   small_groups::make_segments(g, W, segs);
+  int64_t phase = 0;  // the lane of acc that holds the chunk's first column
+  auto block = [&](int64_t i, int64_t len, int64_t b, int64_t q, int64_t k) {
+    const float* xb = xt ? xt + b * (sx + 1) * cx : nullptr;
+    float* xgb = xgt ? xgt + b * (sx + 1) * cx : nullptr;
+    uint8_t* mk = xgt ? marks + b * cpi : nullptr;
+    if (k == 0) phase = q % kLanes;
+    lane_block<D, Bytes, kX, kCoord>(g, xb, dcol, cols, grad_offset != nullptr, grad_mask != nullptr, xgb, mk, chunk,
+                                     off_loc + k, mask ? m_loc + k : nullptr, segs, n_segs, i, len, q, plan,
+                                     acc + phase + k, lda, ck);
+  };
+  auto chunk_end = [&](int64_t, int64_t clen, int64_t b, int64_t q) {
+    if constexpr (kCoord) {
+      const int64_t sy = g.y_spatial();
+      if (grad_offset)
+        for (int64_t r = 0; r < OG * K * D; ++r)
+          write_row(grad_offset + (b * OG * K * D + r) * sy + q, acc + r * lda + phase, clen);
+      if (grad_mask)
+        for (int64_t r = 0; r < MG * K; ++r)
+          write_row(grad_mask + (b * MG * K + r) * sy + q, acc + (OG * K * D + r) * lda + phase, clen);
+    }
+  };
   // Chunks of columns with their offsets and masks copied to contiguous rows first, as in the forward.
-  small_groups::for_each_lane_block(g, offset, mask, off_rows, m_rows, n0, nc, ck, off_loc, m_loc,
-                                    [&](int64_t i, int64_t len, int64_t b, int64_t q, int64_t k) {
-                                      const float* xb = xt ? xt + b * (sx + 1) * cx : nullptr;
-                                      float* xgb = xgt ? xgt + b * (sx + 1) * cx : nullptr;
-                                      uint8_t* mk = xgt ? marks + b * cpi : nullptr;
-                                      lane_block<D, Bytes, kX, kCoord>(
-                                          g, xb, dcol, cols, grad_offset, grad_mask, xgb, mk, chunk, off_loc + k,
-                                          mask ? m_loc + k : nullptr, segs, n_segs, i, len, b, q, plan, acc, ck);
-                                    });
+  small_groups::for_each_lane_block(g, offset, mask, off_rows, m_rows, n0, nc, ck, off_loc, m_loc, block, chunk_end);
   _mm_sfence();  // the streamed gradient stores are ordered before anything that follows
 }
 

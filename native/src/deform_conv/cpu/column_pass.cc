@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 #if defined(__x86_64__) || defined(_M_X64)
@@ -45,6 +46,7 @@
 #include "deform_conv/deform_conv.h"
 #include "deform_conv/sampling.h"
 #include "gemm/cpu/gemm.h"
+#include "gemm/cpu/transpose_avx512.h"
 
 // Vector types wider than the baseline ISA appear in always-inlined helpers only.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -126,6 +128,75 @@ constexpr int64_t kColBlock = 32;
 
 struct ColumnBlock {
   int64_t i0, i1, b, q0;  // tile columns [i0, i1) of image b, the first at y position q0
+};
+
+// NOTE [ Slot pieces handed over ]
+// The threads of the backward's tile region claim a window's slot pieces (NOTE [ Channels-last backward tiles ])
+// here. A piece's tiles must run in column order (they accumulate into the slot's own X-gradient and
+// weight-gradient copies), but not all on one thread: the state a piece carries from tile to tile is in shared
+// memory (XGt_s and its chunk marks, gws_s and its started flag, the window's Y and colsT), except the current
+// dcol group's dcolT and the y_forward rows carried to the next tile, both in the running thread's own buffers;
+// so at the end of a dcol group, with the carried rows flushed, another thread can go on with the piece. Without
+// hand-overs, 4 pieces on 2 threads split 2 : 2 whatever the threads' speeds, and on the shared 2-vCPU machine
+// one vCPU at a time ran 10-30 % slower (docs/perf/cpu.md, session 12, k13v): the other thread idled up to 2 ms of
+// up-t2d's 7 ms region. Rule: a thread claims the first untaken piece, else the first piece another thread has
+// left (at the column where it was left); a thread leaves its piece at a group end when an untaken piece
+// remains and another thread has claimed more pieces than it has (it is behind: the other finished a piece
+// while it still has tiles left). Which thread runs a tile never changes a sum.
+class PieceScheduler {
+ public:
+  PieceScheduler(int64_t n_pieces, int n_threads)
+      : resume_(static_cast<size_t>(n_pieces), -1),
+        left_(static_cast<size_t>(n_pieces), 0),
+        claims_(new std::atomic<int>[static_cast<size_t>(std::max(n_threads, 1))]()),
+        untaken_(n_pieces),
+        n_threads_(std::max(n_threads, 1)) {}
+  // The next piece for thread tid (-1: none left) and the column to start at (-1: the piece's start).
+  int64_t claim(int tid, int64_t* at) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t piece = -1;
+    if (next_ < static_cast<int64_t>(left_.size())) {
+      piece = next_++;
+      untaken_.fetch_sub(1, std::memory_order_relaxed);
+      *at = -1;
+    } else {
+      for (size_t p = 0; p < left_.size(); ++p)
+        if (left_[p]) {
+          left_[p] = 0;
+          piece = static_cast<int64_t>(p);
+          *at = resume_[p];
+          break;
+        }
+    }
+    if (piece >= 0) claims_[tid].fetch_add(1, std::memory_order_relaxed);
+    return piece;
+  }
+  // Whether tid should leave its piece at this group end (a hint: leave() checks again).
+  bool behind(int tid) const {
+    if (untaken_.load(std::memory_order_relaxed) <= 0) return false;
+    if (force_handover()) return true;  // test hook (deform_conv.h)
+    const int mine = claims_[tid].load(std::memory_order_relaxed);
+    for (int t = 0; t < n_threads_; ++t)
+      if (t != tid && claims_[t].load(std::memory_order_relaxed) > mine) return true;
+    return false;
+  }
+  // Leaves `piece` to resume at column `at` if an untaken piece remains; true if left.
+  bool leave(int64_t piece, int64_t at) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (next_ >= static_cast<int64_t>(left_.size())) return false;
+    left_[static_cast<size_t>(piece)] = 1;
+    resume_[static_cast<size_t>(piece)] = at;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  int64_t next_ = 0;  // pieces [0, next_) were taken (guarded by mu_)
+  std::vector<int64_t> resume_;
+  std::vector<uint8_t> left_;
+  std::unique_ptr<std::atomic<int>[]> claims_;  // pieces each thread has claimed (taken or resumed)
+  std::atomic<int64_t> untaken_;
+  int n_threads_;
 };
 
 // The samples of one (offset group, column block, kernel point): for each of the 2^D corners of lane l
@@ -289,10 +360,55 @@ std::vector<Segment> segments(const SamplingGeometry<D>& g) {
 // and written along contiguous runs.
 constexpr int64_t kT = 16;
 
+#if DCN_CL_X86
+// to_channels_last's whole 16 x 16 block: dst[p * ldd + c] = src[c * lds + p].
+__attribute__((target("avx512f"))) void transpose_block_avx512(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  __m512 r[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+  transpose16_avx512(r);
+  for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+
+// to_channels_first's whole 16 x 16 block: t = the n_src blocks src[s] (element (p, c) at src[s][p * lds + c])
+// summed in order, ((src[0] + src[1]) + src[2]) + ..., then dst[c * ldd + p] = t(p, c), or += with !overwrite
+// (the same additions as the scalar loop, so the same values).
+__attribute__((target("avx512f"))) void sum_transpose_block_avx512(const float* const* src, int n_src, int64_t lds,
+                                                                   float* dst, int64_t ldd, bool overwrite) {
+  __m512 r[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src[0] + i * lds);
+  for (int s = 1; s < n_src; ++s)
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_add_ps(r[i], _mm512_loadu_ps(src[s] + i * lds));
+  transpose16_avx512(r);
+  for (int i = 0; i < 16; ++i) {
+    float* d = dst + i * ldd;
+    _mm512_storeu_ps(d, overwrite ? r[i] : _mm512_add_ps(_mm512_loadu_ps(d), r[i]));
+  }
+}
+
+// The weight gradient's row back from the W' layout with AVX-512: dst[c * K + kpt] = src[kpt * cxg + c], cxg a
+// multiple of 16, K <= 16: blocks of K x 16 transposed in registers, each channel's K values one masked store.
+__attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, int64_t cxg, int64_t K, float* dst) {
+  const __mmask16 mk = static_cast<__mmask16>((1u << K) - 1u);
+  __m512 r[16];
+  for (int64_t c0 = 0; c0 < cxg; c0 += 16) {
+    for (int i = 0; i < 16; ++i) r[i] = i < K ? _mm512_loadu_ps(src + i * cxg + c0) : _mm512_setzero_ps();
+    transpose16_avx512(r);
+    for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
+  }
+}
+#endif
+
+// Whole 16 x 16 blocks of the transposes below go through registers (AVX-512, float).
+template <typename T>
+bool transpose_blocks_avx512() {
+  return std::is_same_v<T, float> && kT == 16 && current_isa() == Isa::kAvx512;
+}
+
 // Xt[b][p][c] = X[b][c][p], and a zero row p = sx per image.
 template <typename T>
 void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>();
   parallel_for(0, batch * pb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
@@ -300,6 +416,14 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
       T* dst = xt + b * (sx + 1) * cx;
       for (int64_t ci = 0; ci < cb; ++ci) {
         const int64_t c0 = ci * kT, ncn = std::min(kT, cx - c0);
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (vec && np == kT && ncn == kT) {
+            transpose_block_avx512(x + (b * cx + c0) * sx + p0, sx, dst + p0 * cx + c0, cx);
+            continue;
+          }
+        }
+#endif
         for (int64_t c = 0; c < ncn; ++c) {
           const T* src = x + (b * cx + c0 + c) * sx + p0;
           for (int64_t p = 0; p < np; ++p) tmp[p][c] = src[p];
@@ -322,6 +446,7 @@ template <typename T>
 void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const uint8_t* touched, int64_t cpi,
                        int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && n_slots <= 64;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
@@ -329,6 +454,21 @@ void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const 
       T* dst = x + b * cx * sx;
       for (int64_t pi = 0; pi < pb; ++pi) {
         const int64_t p0 = pi * kT, np = std::min(kT, sx - p0);
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (vec && np == kT && ncn == kT) {
+            const float* src[64];
+            int n_src = 0;
+            for (int64_t s = 0; s < n_slots; ++s)
+              if (touched[(s * batch + b) * cpi + p0 / kChunk])
+                src[n_src++] = xgt + s * slot_elems + b * (sx + 1) * cx + p0 * cx + c0;
+            if (n_src > 0) {
+              sum_transpose_block_avx512(src, n_src, cx, dst + c0 * sx + p0, sx, overwrite);
+              continue;
+            }
+          }
+        }
+#endif
         bool any = false;
         for (int64_t s = 0; s < n_slots; ++s) {
           if (!touched[(s * batch + b) * cpi + p0 / kChunk]) continue;
@@ -428,19 +568,164 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
   });
 }
 
+// NOTE [ dcol GEMM groups ]
+// Each tile's dcol GEMM, dcolT (nt x rows) = Y_tile^T W', streams all of the packed W' through the core's
+// caches. Where W' outgrows L2 (r50-c4: 2.4 MB, r50-c5: 9.4 MB: in L3 at best) the tiles are small for it
+// (48 columns: each B panel of kGemmKc x nr fetched from L3 serves 4 micro-panels of mr = 12 rows; the
+// forward's tiles are larger for the same reason). There the dcol GEMM runs once for a group of consecutive
+// tiles of a slot's piece of the window (up to kDcolGroupBytes of dcolT, the whole piece at most: r50-c5 128
+// columns, r50-c4 114) into a buffer whose rows the group's tiles then read; the sampling still runs tile by
+// tile. Every element of dcolT has the same value whatever the group (dcol_gemm) and the tiles do not change,
+// so every gradient is bit-identical to one GEMM per tile. Measured (docs/perf/cpu.md, session 12): r50-c5's
+// tiles -1.5 to -2.5 ms at 2 threads; r50-c4 (W' 2.4 MB) no change.
+// Returns the group's columns, a multiple of nt (nt itself where W' fits L2 or dcol is not needed).
+int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_bytes, int64_t nt, int64_t nws,
+                           int64_t n_slots, int64_t workspace_bytes) {
+  constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kDcolGroupBytes = int64_t{4} << 20;
+  if (!need_dcol || wperm_bytes <= kL2WeightBytes) return nt;
+  const int64_t tile_bytes = std::max<int64_t>(1, col_bytes * nt);
+  int64_t tiles = kDcolGroupBytes / tile_bytes;
+  tiles = std::min(tiles, (nws + nt - 1) / nt);  // a piece at most
+  // All workers' groups within a quarter of the workspace limit.
+  tiles = std::min(tiles, workspace_bytes / (4 * std::max<int64_t>(1, n_slots) * tile_bytes));
+  return std::max<int64_t>(1, tiles) * nt;
+}
+
+// dcolT[gi] (nc x rows, row stride ldr) = Y[gi]^T (nc x cyg) * W'[gi] (cyg x rows) for every weight group,
+// serial on the calling thread: Y (columns i of output channel o at yt[o * ldy + i]) packed once per group into
+// dapack, W' pre-packed (pack_b_blocks layout, wpack), the fresh rows of dcolT prefetched a tile ahead. Each
+// element of dcolT is one micro-kernel sum per reduction block of kGemmKc channels, added in block order:
+// its value does not depend on nc nor on which rows are computed together.
+template <typename T>
+void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows, int64_t rows_pad,
+               const T* yt, int64_t ldy, const T* wpack, T* dapack, T* dcol, int64_t ldr) {
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
+  for (int64_t gi = 0; gi < G; ++gi) {
+    pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
+    for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
+      macro_kernel(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
+                   wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0, MacroOrder::kBPanelInL1,
+                   /*prefetch_c=*/true);
+  }
+}
+
+// The B operand of every tile's dcol GEMM: W'[gi] (cyg x rows), element (o, j = kpt * cxg + c) =
+// weight[(gi * cyg + o) * rows + c * K + kpt], packed as pack_b_blocks(cyg, rows, W'[gi], rows, 1, nr,
+// wpack + gi * cyg * rows_pad) packs it, straight from the weight in one parallel pass, one weight row (its
+// 18 KB on r50-c5, in L1) per task. (Was a reordered copy W', then pack_b_blocks of it on the calling thread:
+// r50-c5 0.9 + 0.4 ms of its 1.9 ms setup at 2 threads. With AVX-512, gathers along the row were slower and
+// 16 x 16 register transposes no faster: docs/perf/cpu.md, session 12.) The same values either way.
+template <typename T>
+void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int64_t K, int64_t nr, T* wpack) {
+  const int64_t rows = cxg * K, rows_pad = (rows + nr - 1) / nr * nr, kc_max = std::min<int64_t>(kGemmKc, cyg);
+  parallel_for(0, G * cyg, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t gi = t / cyg, o = t - gi * cyg, p0 = o / kc_max * kc_max, kc = std::min(kc_max, cyg - p0);
+      const T* src = weight + t * rows;
+      // Row o of the block's panels: panel jp at d0 + jp * kc * nr, nr elements each.
+      T* const d0 = wpack + (gi * cyg + p0) * rows_pad + (o - p0) * nr;
+      T* d = d0;
+      int64_t jj = 0;
+      for (int64_t kpt = 0; kpt < K; ++kpt) {
+        for (int64_t c = 0; c < cxg; ++c) {
+          *d++ = src[c * K + kpt];
+          if (++jj == nr) {
+            jj = 0;
+            d += (kc - 1) * nr;
+          }
+        }
+      }
+      if (jj > 0) std::fill(d, d + (nr - jj), T(0));
+    }
+  });
+}
+
+// The regular forward's packed weight: W'[gi]^T (rows x cyg, element (p, j) with p = kpt * cxg + c the weight's
+// [gi * cyg + j][c][kpt]) of every weight group, the B operand of the tile GEMMs in pack_b_blocks' layout
+// (cyg_pad = ceil(cyg / nr) * nr columns, rows * cyg_pad elements per group). Defined below, after the panel
+// packers.
+template <typename T>
+void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
+                         int64_t K, T* wpack);
+
+// The regular forward's tile GEMM over the tile's colsT, on the calling thread (inside a parallel region):
+// ctile[i][gi * cyg + o] (row stride ldc) = colsT[i][gi] (nc x rows, row stride ldr) * W'[gi]^T (wpack of
+// pack_forward_weight) for i < nc. Each element sums over the rows in the GEMM's fixed order, as
+// forward_channels_last's GEMM does: the same values. Where the micro-kernel reads A in place, the last
+// nc % mr rows go through `tail` (mr * ldr elements, zero-padded to mr rows), so that no row beyond the
+// tile's is read (in the backward's window buffer they belong to another thread's tile).
+template <typename T>
+void forward_tile_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows, int64_t ldr,
+                       const T* cols, const T* wpack, T* tail, T* ctile, int64_t ldc) {
+  const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  if (uk.fn_rows == nullptr) {
+    for (int64_t gi = 0; gi < G; ++gi)
+      gemm(uk, nc, cyg, rows, cols + gi * rows, ldr, int64_t{1}, static_cast<const T*>(nullptr),
+           static_cast<const T*>(nullptr), int64_t{0}, int64_t{0}, ctile + gi * cyg, ldc, false,
+           wpack + gi * rows * cyg_pad);
+    return;
+  }
+  const int64_t mr = uk.mr, full = nc / mr * mr, rest = nc - full;
+  if (rest > 0) {
+    std::memcpy(tail, cols + full * ldr, sizeof(T) * rest * ldr);
+    std::fill(tail + rest * ldr, tail + mr * ldr, T(0));
+  }
+  for (int64_t gi = 0; gi < G; ++gi) {
+    if (full > 0)
+      gemm_rows_a(uk, full, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, ldc,
+                  false);
+    if (rest > 0)
+      gemm_rows_a(uk, rest, cyg, rows, tail + gi * rows, ldr, wpack + gi * rows * cyg_pad,
+                  ctile + full * ldc + gi * cyg, ldc, false);
+  }
+}
+
+// y[b, o, q] = ctile[i, o] (+ bias[o]) for the tile's columns (row stride of ctile: cy), in blocks of kT
+// channels.
+template <int D, typename T>
+void write_y_tile(const SamplingGeometry<D>& g, const std::vector<ColumnBlock>& blocks, const T* ctile, const T* bias,
+                  T* y) {
+  const int64_t sy = g.y_spatial();
+  for (const ColumnBlock& cb : blocks) {
+    for (int64_t o0 = 0; o0 < g.cy; o0 += kT) {
+      const int64_t o1 = std::min(g.cy, o0 + kT);
+      for (int64_t o = o0; o < o1; ++o) {
+        T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
+        const T bv = bias ? bias[o] : T(0);
+        const T* src = ctile + cb.i0 * g.cy + o;
+        if (bias) {
+          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
+        } else {
+          for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace cl
 
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite) {
+                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (force_planar() || !fits_int32(g)) return false;
   const bool need_coord = grad_offset || grad_mask;
   const bool need_dcol = x_scatter || need_coord;
   const bool need_cols = grad_weight != nullptr;
-  if (!need_dcol && !need_cols) return true;
+  // NOTE [ Forward from the backward's columns ]
+  // y_forward = W * im2col(X) (the transposed op's input gradient, the regular forward of its grad_output)
+  // reads the same masked samples of X as the weight gradient's colsT: each tile multiplies the colsT it has
+  // just sampled (still in its core's L2) by the forward's packed W'^T, y_tile^T = colsT_tile * W'^T per
+  // weight group (forward_tile_gemm), and writes its columns of y_forward (write_y_tile). Same values, same
+  // GEMM and order as forward_channels_last: bit-identical to the separate forward it replaces, which
+  // transposed X to channels-last, planned and sampled the same columns once more. Each y_forward element is
+  // written once (by its tile's call, or the next tile's: see the y_forward step). colsT is always sampled.
+  const bool need_fwd = y_forward != nullptr;
+  const bool sample_cols = need_cols || need_fwd;
+  if (!need_dcol && !need_cols && !need_fwd) return true;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const Isa isa = current_isa();
   const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;
@@ -469,7 +754,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   //    XGt_2) + ..., a fixed order. A slot's columns are a band of the output grid and sample a band of X:
   //    XGt_s is zeroed (and later summed) only in the chunks of kChunk positions that its samples touch.
   //  - windows: window w takes the w-th run of nw / kSlots columns of every slot. A thread claims one
-  //    slot's piece of the window and runs its tiles in order; the pieces' colsT and Y are kept (shared
+  //    slot's piece of the window and runs its tiles in order (a thread that falls behind may leave the rest
+  //    to another at a group end: NOTE [ Slot pieces handed over ]); the pieces' colsT and Y are kept (shared
   //    buffers) and the weight gradient takes one GEMM per window, parallel over its output, gwp +=
   //    Y_window * colsT_window, in window order: each element's sum is fixed.
   //  - the offset and mask gradients of a column come from its own samples only (written once).
@@ -527,10 +813,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int n_workers = static_cast<int>(std::min<int64_t>(n_threads, n_slots));
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
+  // dcol GEMM groups (NOTE [ dcol GEMM groups ]): ndg columns, a multiple of nt.
+  const int64_t ndg =
+      dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots, workspace_bytes);
 
-  const bool need_x = need_cols || need_coord;
+  const bool need_x = sample_cols || need_coord;
   Carver carve;
-  const size_t o_wperm = carve.add<T>(need_dcol ? g.cy * rows : 0);
   const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(need_dcol ? G * cyg * rows_pad : 0);
   const size_t o_xt = carve.add<T>(need_x ? xgt_elems : 0);
@@ -548,14 +836,23 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
   Carver mine;
-  const size_t m_dcol = mine.add<T>(need_dcol ? nt * ldr : 0);
-  const size_t m_dapack = mine.add<T>(need_dcol ? (nt + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y_tile^T packed
+  const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldr : 0);  // dcolT of a group of tiles
+  const size_t m_dapack = mine.add<T>(need_dcol ? (ndg + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
-  // With slot_gw: the tile's colsT and the weight GEMM's packed operands (Y tile, colsT of one group).
-  const size_t m_cols = mine.add<T>(slot_gw ? nt * ldr : 0);
+  // With slot_gw (or y_forward without the weight gradient): the tile's colsT; with slot_gw the weight GEMM's
+  // packed operands (Y tile, colsT of one group).
+  // With y_forward the buffer starts with `fhead` elements of room for the previous tiles' rows whose y columns
+  // are still to come (fewer than mr rows, see the y_forward step), so that own_cols stays 64-byte aligned.
+  const bool own_cols_buf = slot_gw || (need_fwd && !need_cols);
+  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * ldr * ts + 63) / 64 * 64 / ts : 0;
+  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * ldr : 0);
+  // With y_forward: the y columns of a tile and the rows carried into it (nt + mr - 1 x cy), and
+  // forward_tile_gemm's tail rows.
+  const size_t m_ftile = mine.add<T>(need_fwd ? (nt + uk.mr) * g.cy : 0);
+  const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * ldr : 0);
   // gw_t: the per-slot weight GEMM transposed, gwsT_s (rows x cyg) += colsT_tile^T * Y_tile^T, where the
   // output channels of a group fill the micro-kernel's mr-row panels poorly (edvr-64, video-3d: 64 channels
   // padded to 72 rows, 12.5 % of its work wasted, the last panel of every call through the edge buffer):
@@ -567,10 +864,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
+  // With y_forward: the forward's packed W'^T (pack_forward_weight).
+  const int64_t cyg_pad_fwd = (cyg + uk.nr - 1) / uk.nr * uk.nr;
+  const size_t o_wfpack = carve.add<T>(need_fwd ? G * rows * cyg_pad_fwd : 0);
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_workers);
   Scratch& scratch = thread_scratch();
   char* base = scratch.get(carve.total());
-  T* wperm = reinterpret_cast<T*>(base + o_wperm);
+  T* wfpack = reinterpret_cast<T*>(base + o_wfpack);
   T* wpack = reinterpret_cast<T*>(base + o_wpack);
   T* xt = reinterpret_cast<T*>(base + o_xt);
   T* xgt = reinterpret_cast<T*>(base + o_xgt);
@@ -582,17 +882,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   T* wgbuf = reinterpret_cast<T*>(base + o_wg);
   PhaseTimer timer;
 
-  // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt]: the B matrix of dcolT = Y^T * W'.
-  if (need_dcol) {
-    parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-      for (int64_t o = ob; o < oe; ++o)
-        for (int64_t c = 0; c < cxg; ++c)
-          for (int64_t kpt = 0; kpt < K; ++kpt) wperm[o * rows + kpt * cxg + c] = weight[o * rows + c * K + kpt];
-    });
-    // Packed once as the B operand of every tile's dcol GEMM.
-    for (int64_t gi = 0; gi < G; ++gi)
-      pack_b_blocks(cyg, rows, wperm + gi * cyg * rows, rows, int64_t{1}, uk.nr, wpack + gi * cyg * rows_pad);
-  }
+  // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
+  if (need_dcol) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
+  if (need_fwd) pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wfpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
   // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
   const int64_t cpi = (sx + 1 + kChunk - 1) / kChunk;
@@ -604,8 +896,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.grad_mask = grad_mask;
   ctx0.table_one_block = true;
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
-  // pass B.
-  double own_ms[4] = {0, 0, 0, 0};
+  // pass B, tile weight GEMM, y_forward's GEMM and write.
+  double own_ms[5] = {0, 0, 0, 0, 0};
 
   // Slot s: columns [slot_first[s], slot_first[s + 1]); window w takes nws of them from each slot.
   std::vector<int64_t> slot_first(static_cast<size_t>(n_slots + 1));
@@ -626,7 +918,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       piece_at[static_cast<size_t>(s + 1)] = piece_at[static_cast<size_t>(s)] + (e - a);
     }
     const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
-    std::atomic<int64_t> next_slot{0};
+    PieceScheduler pieces(n_slots, n_workers);                  // NOTE [ Slot pieces handed over ]
     parallel_region(n_workers, [&](int tid, int) {
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
@@ -635,47 +927,50 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       T* mtile = reinterpret_cast<T*>(own + m_mtile);
       T* off_loc = reinterpret_cast<T*>(own + m_off);
       T* acc = reinterpret_cast<T*>(own + m_acc);
-      T* own_cols = reinterpret_cast<T*>(own + m_cols);
+      T* own_cols = reinterpret_cast<T*>(own + m_cols) + fhead;
+      T* ftile = reinterpret_cast<T*>(own + m_ftile);
+      T* ftail = reinterpret_cast<T*>(own + m_ftail);
       T* apack = reinterpret_cast<T*>(own + m_apack);
       T* bpack = reinterpret_cast<T*>(own + m_bpack);
       const bool timed = timer.on && tid == 0;
       PhaseTimer local;
       Ctx<D, T> ctx = ctx0;
       ctx.table = table;
-      ctx.dcol = dcol;
       ctx.mtile = mask ? mtile : nullptr;
-      for (int64_t s = next_slot.fetch_add(1); s < n_slots; s = next_slot.fetch_add(1)) {
+      int64_t resume_at = -1;
+      for (int64_t s = pieces.claim(tid, &resume_at); s >= 0; s = pieces.claim(tid, &resume_at)) {
         const int64_t s0 =
             std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
         const int64_t s1 = std::min(s0 + nws, slot_first[static_cast<size_t>(s + 1)]);
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
-        for (int64_t n0 = s0; n0 < s1; n0 += nt) {
+        int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
+        for (int64_t n0 = resume_at >= 0 ? resume_at : s0; n0 < s1; n0 += nt) {
           const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
+          // A group end before the piece's end: this thread may leave the piece here (NOTE [ Slot pieces handed
+          // over ]); it then flushes the carried y_forward rows below.
+          const bool leaving = n0 + nc < s1 && (n0 + nc - s0) % ndg == 0 && pieces.behind(tid);
           ctx.n0 = n0;
           ctx.nc = nc;
-          ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : nullptr;
+          ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : (need_fwd ? own_cols : nullptr);
           T* yt = ytile + co;
-          gather_y_tile(g, y_src, n0, nc, yt, nw);  // inside the region: serial, on this thread
+          // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
+          const int64_t in_group = (n0 - s0) % ndg;
+          if (in_group == 0) {
+            const int64_t ng = std::min(ndg, s1 - n0);
+            // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
+            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, nw);
+            if (need_dcol) dcol_gemm(uk, ng, G, cyg, rows, rows_pad, yt, nw, wpack, dapack, dcol, ldr);
+          }
+          T* const dtile = dcol + in_group * ldr;  // this tile's rows of dcolT
+          ctx.dcol = dtile;
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
           ctx.blocks = blocks.data();
           ctx.n_blocks = static_cast<int64_t>(blocks.size());
-          if (need_dcol) {
-            // dcolT[gi] (nc x rows) = Y_tile[gi]^T (nc x cyg) * W'[gi] (cyg x rows): Y_tile^T packed once per
-            // tile and group, W' pre-packed, the fresh rows of dcolT prefetched a tile ahead.
-            const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
-            for (int64_t gi = 0; gi < G; ++gi) {
-              pack_a(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.mr, dapack);
-              for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
-                macro_kernel(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
-                             wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0,
-                             MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
-            }
-          }
           if (timed) local.lap(0);
           if (small_groups) {
-            backward_small_groups<D, T>(g, need_x ? xt : nullptr, need_dcol ? dcol : nullptr, offset, mask, n0, nc,
+            backward_small_groups<D, T>(g, need_x ? xt : nullptr, need_dcol ? dtile : nullptr, offset, mask, n0, nc,
                                         ctx.cols, grad_offset, grad_mask, xg, marks, cpi, kChunk);
             if (timed) local.lap(1);
           }
@@ -686,9 +981,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
               for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
-            if (need_cols || need_coord) {
+            if (sample_cols || need_coord) {
               if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-              pass_a<D, T>(isa, ctx, need_cols, need_coord, bi, acc, kColBlock);
+              pass_a<D, T>(isa, ctx, sample_cols, need_coord, bi, acc, kColBlock);
               // Every offset / mask gradient element of these columns, written once, channel by channel.
               if (grad_offset) {
                 for (int64_t ch = 0; ch < OG * K * D; ++ch)
@@ -720,6 +1015,27 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                 pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
             }
             if (timed) local.lap(2);
+          }
+          if (need_fwd) {
+            // y_forward's columns (NOTE [ Forward from the backward's columns ]): those of the rows carried from
+            // the slot piece's previous tiles and of this tile's, in whole panels of mr rows except at the
+            // piece's end (a tile's rows beyond the last whole panel wait for the next tile: the tiles' nc % mr
+            // padding rows cost ~8 % of this GEMM on up-t2d). Each row's y is the same sum whichever GEMM
+            // call holds it. The carried rows lie just before the tile's colsT: in the shared window buffer
+            // they are already there (the piece's previous rows, this thread's); own_cols keeps them in its
+            // head room.
+            const T* a = ctx.cols - fcarry * ldr;
+            const int64_t avail = fcarry + nc;
+            const int64_t m = n0 + nc == s1 || leaving ? avail : avail / uk.mr * uk.mr;
+            if (m > 0) {
+              forward_tile_gemm<T>(uk, m, G, cyg, rows, ldr, a, wfpack, ftail, ftile, g.cy);
+              write_y_tile<D, T>(g, column_blocks(n0 - fcarry, m, sy), ftile, static_cast<const T*>(nullptr),
+                                 y_forward);
+            }
+            fcarry = avail - m;
+            if (fcarry > 0 && ctx.cols == own_cols)
+              std::memmove(own_cols - fcarry * ldr, a + m * ldr, sizeof(T) * fcarry * ldr);
+            if (timed) local.lap(4);
           }
           if (slot_gw) {
             T* gw_s = gws + s * gw_elems;
@@ -757,10 +1073,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             slot_started[static_cast<size_t>(s)] = 1;
             if (timed) local.lap(3);
           }
+          if (leaving && pieces.leave(s, n0 + nc)) break;
         }
       }
       if (timed)
-        for (int k = 0; k < 4; ++k) own_ms[k] += local.ms[k];
+        for (int k = 0; k < 5; ++k) own_ms[k] += local.ms[k];
     });
     timer.lap(1);
     if (need_cols && !slot_gw) {
@@ -798,10 +1115,22 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   if (x_scatter)
     to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
   if (need_cols && !slot_gw) {
+    // grad_weight[o][c * K + kpt] = gwp[o][kpt * cxg + c]; with AVX-512 by register transposes (r50-c5: 0.85 ->
+    // 0.72 ms at 2 threads, docs/perf/cpu.md, session 12).
+    [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && cxg % 16 == 0 && K <= 16;
     parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
-      for (int64_t o = ob; o < oe; ++o)
+      for (int64_t o = ob; o < oe; ++o) {
+#if DCN_CL_X86
+        if constexpr (std::is_same_v<T, float>) {
+          if (vec) {
+            unpermute_row_avx512(gwp + o * rows, cxg, K, grad_weight + o * rows);
+            continue;
+          }
+        }
+#endif
         for (int64_t c = 0; c < cxg; ++c)
           for (int64_t kpt = 0; kpt < K; ++kpt) grad_weight[o * rows + c * K + kpt] = gwp[o * rows + kpt * cxg + c];
+      }
     });
   } else if (slot_gw) {
     // grad_weight = ((gws_0 + gws_1) + gws_2) + ..., over the slots that had columns, reordered to (c, kpt).
@@ -858,6 +1187,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                  "%lld slots, tile %lld columns)\n",
                  D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], own_ms[3], timer.ms[2], timer.ms[3],
                  static_cast<long long>(n_windows), static_cast<long long>(n_slots), static_cast<long long>(nt));
+    if (need_fwd)
+      std::fprintf(stderr, "[tvdcn cpu] column pass D=%d: of the tiles, y_forward GEMM + write %.2f ms\n", D,
+                   own_ms[4]);
   }
   return true;
 }
@@ -896,33 +1228,9 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
     }
     const float* src = wrows + h * rows;
     for (int64_t q0 = 0; q0 < q_vec; q0 += 16) {
-      __m512 r[16], t[16];
+      __m512 r[16];
       for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * rows + q0);
-      for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-      }
-      for (int i = 0; i < 4; ++i) {
-        const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-      }
-      // r[4 * i + m] holds, in its 128-bit lane l, column q0 + 4 l + m of channels h + 4 i .. h + 4 i + 3.
-      for (int m = 0; m < 4; ++m) {
-        t[m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88);      // lanes 0, 2 of r[m], r[4 + m]
-        t[4 + m] = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xdd);  // lanes 1, 3
-        t[8 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88);
-        t[12 + m] = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xdd);
-      }
-      for (int m = 0; m < 4; ++m) {
-        r[m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0x88);            // column q0 + m: channels h .. h + 15
-        r[8 + m] = _mm512_shuffle_f32x4(t[m], t[8 + m], 0xdd);        // column q0 + 8 + m
-        r[4 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0x88);   // column q0 + 4 + m
-        r[12 + m] = _mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0xdd);  // column q0 + 12 + m
-      }
+      transpose16_avx512(r);  // r[i]: column q0 + i of channels h .. h + 15
       for (int i = 0; i < 16; ++i) {
         const int64_t q = q0 + i, c = q / K, kpt = q - c * K;
         const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
@@ -933,6 +1241,35 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
   }
 }
 #endif
+
+// pack_forward_weight (declared above): one task per panel of nr output channels. (Was a reordered copy of the
+// weight, then pack_b_blocks of it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32
+// weight rows element by element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %:
+// docs/perf/cpu.md, session 8.)
+template <typename T>
+void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
+                         int64_t K, T* wpack) {
+  const int64_t rows = cxg * K, nr = uk.nr, cyg_pad = (cyg + nr - 1) / nr * nr;
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), n_panels = cyg_pad / nr;
+  parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t task = tb; task < te; ++task) {
+      const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
+      const T* wrows = weight + (gi * cyg + j0) * rows;
+      T* gpack = wpack + gi * rows * cyg_pad;
+#if DCN_CL_X86
+      if constexpr (std::is_same_v<T, float>) {
+        if (isa == Isa::kAvx512 && nr == 32) {
+          pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
+          continue;
+        }
+      }
+#else
+      (void)isa;
+#endif
+      pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
+    }
+  });
+}
 }  // namespace cl
 
 // NOTE [ Channels-last forward ]
@@ -1012,28 +1349,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
-  // One task per panel of nr output channels. (Was a reordered copy of the weight, then pack_b_blocks of
-  // it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32 weight rows element by
-  // element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %: docs/perf/cpu.md, session 8.)
-  {
-    const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), nr = uk.nr, n_panels = cyg_pad / nr;
-    parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
-      for (int64_t task = tb; task < te; ++task) {
-        const int64_t gi = task / n_panels, jp = task % n_panels, j0 = jp * nr, ncols = std::min(nr, cyg - j0);
-        const T* wrows = weight + (gi * cyg + j0) * rows;
-        T* gpack = wpack + gi * rows * cyg_pad;
-#if DCN_CL_X86
-        if constexpr (std::is_same_v<T, float>) {
-          if (isa == Isa::kAvx512 && nr == 32) {
-            pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
-            continue;
-          }
-        }
-#endif
-        pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
-      }
-    });
-  }
+  pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack);
   to_channels_last(x, B, g.cx, sx, xt);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
@@ -1092,22 +1408,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                wpack + gi * rows * cyg_pad);
         }
       }
-      // y[b, o, q] = ctile[i, o] + bias[o], in blocks of kT columns x kT channels.
-      for (const ColumnBlock& cb : blocks) {
-        for (int64_t o0 = 0; o0 < g.cy; o0 += kT) {
-          const int64_t o1 = std::min(g.cy, o0 + kT);
-          for (int64_t o = o0; o < o1; ++o) {
-            T* dst = y + (cb.b * g.cy + o) * sy + cb.q0;
-            const T bv = bias ? bias[o] : T(0);
-            const T* src = ctile + cb.i0 * g.cy + o;
-            if (bias) {
-              for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy] + bv;
-            } else {
-              for (int64_t l = 0; l < cb.i1 - cb.i0; ++l) dst[l] = src[l * g.cy];
-            }
-          }
-        }
-      }
+      write_y_tile<D, T>(g, blocks, ctile, bias, y);
     }
   });
   scratch.release_if_huge();
@@ -1116,7 +1417,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                           \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
-                                                const T*, T*, T*, T*, T*, int64_t, bool);                           \
+                                                const T*, T*, T*, T*, T*, int64_t, bool, T*);                       \
   template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
                                             const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)

@@ -15,14 +15,18 @@ namespace dcn::cpu {
 
 // Same contract as the driver's column pass: x_scatter is initialised by the caller (x_scatter +=
 // col2im), or overwritten when `scatter_overwrite` (x_scatter = col2im); every other non-null output is
-// overwritten; x_src may be null when only x_scatter is wanted. Returns false, doing nothing, when the
-// path does not apply (a plane of X with 2^31 - 1 or more positions, or grid
-// positions beyond +-2^30) or the test hook force_planar() of deform_conv.h is on; the caller then runs
-// the planar kernels of kernels.h.
+// overwritten; x_src may be null when only x_scatter is wanted. With `y_forward` non-null the pass also
+// writes the regular forward of X without bias, y_forward = W * im2col(X) ([B, cy, prod(y_size)],
+// overwritten; the transposed op's input gradient), from the sampled columns its tiles take for the
+// weight gradient: the same values, summed in the same order, as forward_channels_last below. Returns
+// false, doing nothing, when the path does not apply (a plane of X with 2^31 - 1 or more positions, or
+// grid positions beyond +-2^30) or the test hook force_planar() of deform_conv.h is on; the caller then
+// runs the planar kernels of kernels.h (and gather_gemm for y_forward).
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite = false);
+                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite = false,
+                               T* y_forward = nullptr);
 
 // The regular forward Y = W * im2col(X) (+ bias) from channels-last samples (NOTE [ Channels-last
 // forward ] in column_pass.cc); same contract as gather_gemm of kernels.h. Returns false, doing nothing,

@@ -19,12 +19,15 @@ namespace dcn {
 namespace {
 std::atomic<int64_t> g_workspace_limit{int64_t{64} << 20};
 std::atomic<bool> g_force_planar{false};
+std::atomic<bool> g_force_handover{false};
 }  // namespace
 
 void set_workspace_limit(int64_t bytes) { g_workspace_limit.store(std::max<int64_t>(1, bytes)); }
 int64_t workspace_limit() { return g_workspace_limit.load(); }
 void set_force_planar(bool on) { g_force_planar.store(on); }
 bool force_planar() { return g_force_planar.load(); }
+void set_force_handover(bool on) { g_force_handover.store(on); }
+bool force_handover() { return g_force_handover.load(); }
 
 namespace cpu {
 namespace {
@@ -94,15 +97,19 @@ Buffer<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight, 
 //   grad_weight = sum_tiles Y * im2col(X)^T    (both ops' weight gradient)
 //   grad_offset, grad_mask from dcol and X     (both ops)
 // Y is `y_src` (y side), X is `x_src` (x side). x_scatter must be initialised by the caller, unless
-// `scatter_overwrite`: then it is overwritten (x_scatter = col2im(dcol)).
+// `scatter_overwrite`: then it is overwritten (x_scatter = col2im(dcol)). With `y_forward` non-null, also
+// y_forward = W * im2col(X) without bias (overwritten; the transposed op's input gradient): the channels-last
+// pass takes it from the columns it samples for the weight gradient; the planar path runs gather_gemm.
 template <int D, typename T>
 void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight, const T* offset,
                  const T* mask, T* x_scatter, T* grad_weight, T* grad_offset, T* grad_mask,
-                 bool scatter_overwrite = false) {
+                 bool scatter_overwrite = false, T* y_forward = nullptr) {
   // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise.
   if (cpu::column_pass_channels_last(g, x_src, y_src, weight, offset, mask, x_scatter, grad_weight, grad_offset,
-                                     grad_mask, workspace_limit(), scatter_overwrite))
+                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward))
     return;
+  if (y_forward)
+    cpu::gather_gemm(g, x_src, weight, offset, mask, static_cast<const T*>(nullptr), y_forward, workspace_limit());
   if (x_scatter && scatter_overwrite)
     fill_channels(x_scatter, g.batch, g.cx, g.x_spatial(), static_cast<const T*>(nullptr));
   const bool need_dcol = x_scatter || grad_offset || grad_mask;
@@ -211,12 +218,11 @@ void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const 
     T* gin = mut_or_null<T>(grads.input);
     column_pass(g, input.data_ptr<T>(), go, w, off, msk, gin, gw, goff, gmask, /*scatter_overwrite=*/true);
   } else {
-    // X = grad_output, Y = input; the input gradient is the regular forward of grad_output.
-    if (grads.input.defined()) {
-      cpu::gather_gemm(g, go, w, off, msk, static_cast<const T*>(nullptr), grads.input.data_ptr<T>(),
-                       workspace_limit());
-    }
-    column_pass(g, go, input.data_ptr<T>(), w, off, msk, static_cast<T*>(nullptr), gw, goff, gmask);
+    // X = grad_output, Y = input; the input gradient is the regular forward of grad_output, taken by the
+    // column pass from the columns it samples anyway (NOTE [ Forward from the backward's columns ] in
+    // column_pass.cc).
+    column_pass(g, go, input.data_ptr<T>(), w, off, msk, static_cast<T*>(nullptr), gw, goff, gmask,
+                /*scatter_overwrite=*/false, mut_or_null<T>(grads.input));
   }
 }
 

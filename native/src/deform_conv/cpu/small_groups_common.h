@@ -83,10 +83,12 @@ inline int64_t chunk_columns(int64_t loc_rows, int64_t elem_size) {
 // zero (the rows of one image are prod(y_size) apart, for edvr-64 64 KB: all in one cache set, so reading
 // them in place missed L2 on nearly every sample plan), then calls block(i, len, b, q, k) for the lane
 // blocks of the chunk, which end at multiples of kLanes of the y positions: columns n0 + i .. n0 + i + len
-// of image b, the first at y position q and at lane k of the copied rows.
-template <int D, typename T, typename Block>
+// of image b, the first at y position q and at lane k of the copied rows. After the chunk's last block,
+// chunk_end(i, clen, b, q) (the backward writes the chunk's offset and mask gradient rows there).
+template <int D, typename T, typename Block, typename ChunkEnd>
 void for_each_lane_block(const SamplingGeometry<D>& g, const T* offset, const T* mask, int64_t off_rows, int64_t m_rows,
-                         int64_t n0, int64_t nc, int64_t ck, T* off_loc, T* m_loc, Block&& block) {
+                         int64_t n0, int64_t nc, int64_t ck, T* off_loc, T* m_loc, Block&& block,
+                         ChunkEnd&& chunk_end) {
   const int64_t sy = g.y_spatial();
   for (int64_t i = 0; i < nc;) {
     const int64_t n = n0 + i, b = n / sy, q = n - b * sy;
@@ -104,8 +106,16 @@ void for_each_lane_block(const SamplingGeometry<D>& g, const T* offset, const T*
       block(i + k, len, b, q + k, k);
       k += len;
     }
+    chunk_end(i, clen, b, q);
     i += clen;
   }
+}
+
+template <int D, typename T, typename Block>
+void for_each_lane_block(const SamplingGeometry<D>& g, const T* offset, const T* mask, int64_t off_rows, int64_t m_rows,
+                         int64_t n0, int64_t nc, int64_t ck, T* off_loc, T* m_loc, Block&& block) {
+  for_each_lane_block(g, offset, mask, off_rows, m_rows, n0, nc, ck, off_loc, m_loc, block,
+                      [](int64_t, int64_t, int64_t, int64_t) {});
 }
 
 }  // namespace dcn::cpu::small_groups

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "core/buffer.h"
 #include "core/macros.h"
 #include "core/parallel.h"
+#include "gemm/cpu/transpose_avx512.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define DCN_GEMM_X86 1
@@ -406,8 +408,35 @@ const MicroKernel<double>& micro_kernel<double>() {
   }
 }
 
+#if DCN_GEMM_X86
+// pack_a's panel from `rows` <= mr <= 16 contiguous rows of A (row stride rs): 16 columns at a time transposed in
+// registers, each column's mr values (zeros beyond `rows`) one masked store; the last k % 16 columns one by one.
+__attribute__((target("avx512f"))) void pack_a_panel_avx512(int64_t k, const float* a, int64_t rs, int64_t rows, int mr,
+                                                            float* panel) {
+  const __mmask16 mk = static_cast<__mmask16>((1u << mr) - 1u);
+  __m512 r[16];
+  int64_t p0 = 0;
+  for (; p0 + 16 <= k; p0 += 16) {
+    for (int i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_loadu_ps(a + i * rs + p0) : _mm512_setzero_ps();
+    transpose16_avx512(r);
+    for (int j = 0; j < 16; ++j) _mm512_mask_storeu_ps(panel + (p0 + j) * mr, mk, r[j]);
+  }
+  for (; p0 < k; ++p0)
+    for (int i = 0; i < mr; ++i) panel[p0 * mr + i] = i < rows ? a[i * rs + p0] : 0.0f;
+}
+#endif
+
 template <typename T>
 void pack_a(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, int mr, T* out) {
+#if DCN_GEMM_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (cs == 1 && mr <= 16 && k >= 16 && current_isa().load(std::memory_order_relaxed) == GemmIsa::kAvx512) {
+      for (int64_t i0 = 0; i0 < m; i0 += mr)
+        pack_a_panel_avx512(k, a + i0 * rs, rs, std::min<int64_t>(mr, m - i0), mr, out + (i0 / mr) * k * mr);
+      return;
+    }
+  }
+#endif
   for (int64_t i0 = 0; i0 < m; i0 += mr) {
     const int64_t rows = std::min<int64_t>(mr, m - i0);
     T* panel = out + (i0 / mr) * k * mr;

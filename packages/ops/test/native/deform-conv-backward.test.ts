@@ -10,15 +10,18 @@ import type { NativeTensor } from '../../src/native/binding.js';
 import { prod, type RefTensor } from '../reference/deform-conv-reference.js';
 import {
   addonBuilt,
+  availableGrads,
   type CaseTensors,
   caseName,
   type ConvCase,
   type DType,
   emptyNative,
   expectAllClose,
+  type GradName,
   kernelPaths,
   loadNative,
   makeTensors,
+  nativeBackward,
   outSizeOf,
   paramsOf,
   randTensor,
@@ -36,44 +39,17 @@ beforeAll(() => {
   b.setNumThreads(2);
 });
 
-type GradName = 'input' | 'weight' | 'offset' | 'mask' | 'bias';
-const ALL: GradName[] = ['input', 'weight', 'offset', 'mask', 'bias'];
-
-function available(c: ConvCase): GradName[] {
-  return ALL.filter((n) => (n !== 'offset' || c.og) && (n !== 'mask' || c.mg));
-}
-
-function shapeOfGrad(c: ConvCase, t: CaseTensors, n: GradName): number[] {
-  return n === 'bias' ? [c.outChannels] : (t[n] as RefTensor).shape;
-}
-
 /** Native backward; returns the requested gradients as float64 arrays. */
-function nativeBackward(
+function backward64(
   c: ConvCase,
   t: CaseTensors,
   gradOutput: RefTensor,
   want: GradName[],
   dtype: DType = 'float64',
 ): Partial<Record<GradName, Float64Array>> {
-  const grads: Record<GradName, NativeTensor | null> = {
-    input: null,
-    weight: null,
-    offset: null,
-    mask: null,
-    bias: null,
-  };
-  for (const n of want) grads[n] = emptyNative(shapeOfGrad(c, t, n), dtype);
-  b.deformConvBackward(
-    paramsOf(c),
-    toNative(t.input, dtype),
-    toNative(t.weight, dtype),
-    t.offset && toNative(t.offset, dtype),
-    t.mask && toNative(t.mask, dtype),
-    toNative(gradOutput, dtype),
-    grads,
-  );
+  const raw = nativeBackward(b, c, t, gradOutput, want, dtype);
   const out: Partial<Record<GradName, Float64Array>> = {};
-  for (const n of want) out[n] = Float64Array.from(grads[n]!.data as Float32Array | Float64Array);
+  for (const n of want) out[n] = Float64Array.from(raw[n] as Float32Array | Float64Array);
   return out;
 }
 
@@ -240,11 +216,11 @@ describe.runIf(addonBuilt).each(kernelPaths)(
     usePlanarKernels(() => b, planar);
 
     for (const c of gradCases) {
-      for (const n of available(c)) {
+      for (const n of availableGrads(c)) {
         it(`d/d${n}: ${caseName(c)}`, () => {
           const t = makeTensors(c, 21);
           const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(99));
-          const got = nativeBackward(c, t, r, [n])[n]!;
+          const got = backward64(c, t, r, [n])[n]!;
           const expected = finiteDifference(c, t, r, n);
           expectAllClose(got, expected, 1e-6, 1e-7 * scaleOf(expected), `grad ${n}`);
         });
@@ -260,9 +236,9 @@ describe.runIf(addonBuilt).each(kernelPaths)('deformConvBackward: float32 ($labe
     it(`matches float64 within float32 rounding: ${caseName(c)}`, () => {
       const t = makeTensors(c, 5);
       const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(6));
-      const want = available(c);
-      const g64 = nativeBackward(c, t, r, want, 'float64');
-      const g32 = nativeBackward(c, t, r, want, 'float32');
+      const want = availableGrads(c);
+      const g64 = backward64(c, t, r, want, 'float64');
+      const g32 = backward64(c, t, r, want, 'float32');
       for (const n of want) expectAllClose(g32[n]!, g64[n]!, 1e-4, 1e-4 * scaleOf(g64[n]!), `grad ${n}`);
     });
   }
@@ -277,11 +253,11 @@ describe.runIf(addonBuilt).each(kernelPaths)(
       it(`every subset equals the full call bit for bit: ${caseName(c)}`, () => {
         const t = makeTensors(c, 8);
         const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(9));
-        const names = available(c);
-        const full = nativeBackward(c, t, r, names);
+        const names = availableGrads(c);
+        const full = backward64(c, t, r, names);
         for (let mask = 1; mask < 1 << names.length; mask++) {
           const subset = names.filter((_, i) => (mask >> i) & 1);
-          const part = nativeBackward(c, t, r, subset);
+          const part = backward64(c, t, r, subset);
           for (const n of subset) expect(part[n], `${n} of {${subset}}`).toEqual(full[n]);
         }
       });
@@ -290,17 +266,17 @@ describe.runIf(addonBuilt).each(kernelPaths)(
     it('an all-null grads object does nothing and throws nothing', () => {
       const c = gradCases[2];
       const t = makeTensors(c, 1);
-      expect(nativeBackward(c, t, randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(2)), [])).toEqual({});
+      expect(backward64(c, t, randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(2)), [])).toEqual({});
     });
 
     it('batch 0: weight and bias gradients are zero', () => {
       const c: ConvCase = { ...gradCases[2], batch: 0 };
       const t = makeTensors(c, 1);
-      const g = nativeBackward(
+      const g = backward64(
         c,
         t,
         { data: new Float64Array(0), shape: [0, c.outChannels, ...outSizeOf(c)] },
-        available(c),
+        availableGrads(c),
       );
       expect(Array.from(g.weight!).every((v) => v === 0)).toBe(true);
       expect(Array.from(g.bias!)).toEqual([0, 0]);
@@ -375,7 +351,7 @@ function runAll(c: ConvCase, t: CaseTensors, r: RefTensor, dtype: DType = 'float
     t.bias && toNative(t.bias, dtype),
     out,
   );
-  return { output: Float64Array.from(out.data as Float64Array), ...nativeBackward(c, t, r, available(c), dtype) };
+  return { output: Float64Array.from(out.data as Float64Array), ...backward64(c, t, r, availableGrads(c), dtype) };
 }
 
 describe.runIf(addonBuilt).each(kernelPaths)(
@@ -527,13 +503,75 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
         b._setWorkspaceLimit(limit);
         b.setNumThreads(1);
         const one = runAll(c, t, r, 'float32');
-        for (const threads of [2, 3]) {
-          b.setNumThreads(threads);
-          expect(runAll(c, t, r, 'float32'), `${threads} threads, ${limit}-byte workspace`).toEqual(one);
+        // Also with the slot pieces handed between threads at every group end (NOTE [ Slot pieces handed over ]).
+        for (const handover of [false, true]) {
+          b._setForceHandover(handover);
+          for (const threads of [1, 2, 3]) {
+            b.setNumThreads(threads);
+            const where = `${threads} threads, ${limit}-byte workspace, forced hand-overs ${handover}`;
+            expect(runAll(c, t, r, 'float32'), where).toEqual(one);
+          }
         }
       }
     } finally {
+      b._setForceHandover(false);
       b._setWorkspaceLimit(saved);
+      b.setNumThreads(2);
+    }
+  });
+  // The small-group sampler streams whole cache lines of the offset and mask gradient rows and stores the
+  // two partial lines at each end of a row normally (backward_small_groups.cc): gradients written into
+  // views at each 4-byte phase of a cache line must be bitwise those written into fresh arrays, and no
+  // element outside the view may change (two threads' chunks can share an edge line).
+  it('offset and mask gradients in views at every 4-byte phase of a cache line: same values, nothing outside written', () => {
+    const t = makeTensors(c, 13);
+    const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(14));
+    const offShape = (t.offset as RefTensor).shape;
+    const maskShape = (t.mask as RefTensor).shape;
+    const SENTINEL = 12345;
+    const inputs = [t.input, t.weight, t.offset as RefTensor, t.mask as RefTensor, r].map((x) =>
+      toNative(x, 'float32'),
+    );
+    const call = (offset: NativeTensor, mask: NativeTensor) =>
+      b.deformConvBackward(paramsOf(c), inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], {
+        input: null,
+        weight: null,
+        offset,
+        mask,
+        bias: null,
+      });
+    const sameBits = (x: Float32Array, y: Float32Array): boolean =>
+      Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+    try {
+      for (const threads of [1, 2, 3]) {
+        b.setNumThreads(threads);
+        const refOffset = emptyNative(offShape, 'float32');
+        const refMask = emptyNative(maskShape, 'float32');
+        call(refOffset, refMask);
+        for (let phase = 0; phase < 16; phase++) {
+          const view = (shape: number[]) => {
+            const n = prod(shape);
+            const backing = new Float32Array(n + 48).fill(SENTINEL);
+            return {
+              backing,
+              t: { data: backing.subarray(16 + phase, 16 + phase + n), shape, dtype: 'float32' as const },
+            };
+          };
+          const o = view(offShape);
+          const m = view(maskShape);
+          call(o.t, m.t);
+          const where = `${threads} threads, phase ${phase}`;
+          expect(sameBits(o.t.data, refOffset.data as Float32Array), `offset, ${where}`).toBe(true);
+          expect(sameBits(m.t.data, refMask.data as Float32Array), `mask, ${where}`).toBe(true);
+          for (const { backing, t: v } of [o, m]) {
+            const written = backing.findIndex(
+              (x, i) => x !== SENTINEL && (i < 16 + phase || i >= 16 + phase + v.data.length),
+            );
+            expect(written, `an element outside the view was written, ${where}`).toBe(-1);
+          }
+        }
+      }
+    } finally {
       b.setNumThreads(2);
     }
   });

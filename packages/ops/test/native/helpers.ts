@@ -26,6 +26,7 @@ export interface TestBinding extends NativeBinding {
   /** Planar CPU kernels (kernels.h) instead of the channels-last column pass, for the 3D forward and every backward. */
   _setForcePlanar(on: boolean): void;
   _getForcePlanar(): boolean;
+  _setForceHandover(on: boolean): void;
 }
 
 /**
@@ -228,6 +229,53 @@ export function nativeForward(b: NativeBinding, c: ConvCase, t: CaseTensors, dty
     out,
   );
   return Float64Array.from(out.data as Float32Array | Float64Array);
+}
+
+/** The five gradients of the backward. */
+export type GradName = 'input' | 'weight' | 'offset' | 'mask' | 'bias';
+export const GRAD_NAMES: readonly GradName[] = ['input', 'weight', 'offset', 'mask', 'bias'];
+
+/** The gradients a case has (no offset or mask gradient where the case has none). */
+export function availableGrads(c: ConvCase): GradName[] {
+  return GRAD_NAMES.filter((n) => (n !== 'offset' || c.og) && (n !== 'mask' || c.mg));
+}
+
+function gradShape(c: ConvCase, t: CaseTensors, n: GradName): number[] {
+  return n === 'bias' ? [c.outChannels] : (t[n] as RefTensor).shape;
+}
+
+/**
+ * Runs the native backward of a case in `dtype` with the gradients `want` requested (each written into a
+ * NaN-poisoned array, so every element must be overwritten); returns them as the addon wrote them.
+ */
+export function nativeBackward(
+  b: NativeBinding,
+  c: ConvCase,
+  t: CaseTensors,
+  gradOutput: RefTensor,
+  want: readonly GradName[],
+  dtype: DType = 'float64',
+): Partial<Record<GradName, Float32Array | Float64Array>> {
+  const grads: Record<GradName, NativeTensor | null> = {
+    input: null,
+    weight: null,
+    offset: null,
+    mask: null,
+    bias: null,
+  };
+  for (const n of want) grads[n] = emptyNative(gradShape(c, t, n), dtype);
+  b.deformConvBackward(
+    paramsOf(c),
+    toNative(t.input, dtype),
+    toNative(t.weight, dtype),
+    t.offset && toNative(t.offset, dtype),
+    t.mask && toNative(t.mask, dtype),
+    toNative(gradOutput, dtype),
+    grads,
+  );
+  const out: Partial<Record<GradName, Float32Array | Float64Array>> = {};
+  for (const n of want) out[n] = grads[n]?.data as Float32Array | Float64Array;
+  return out;
 }
 
 /** Asserts |actual - expected| <= atol + rtol * |expected| elementwise, naming the first failure. */

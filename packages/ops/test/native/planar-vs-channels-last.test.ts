@@ -190,6 +190,60 @@ for (const dim of [1, 2, 3] as const) {
     );
   }
 }
+// Weights past 1 MB in the backward's dcol layout (r50-style): the dcol GEMM runs once per group of several
+// column tiles (NOTE [ dcol GEMM groups ] in column_pass.cc), the weight gradient takes the shared weight GEMM
+// and goes back from the W' layout by register transposes (float32, AVX-512), and the channels-last transposes
+// of the input and of the input gradient's slot sums run whole 16 x 16 blocks.
+const largeWeightCases: ConvCase[] = [
+  {
+    dim: 2,
+    transposed: false,
+    batch: 1,
+    inChannels: 176,
+    outChannels: 176,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [24, 24],
+  },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 288,
+    outChannels: 288,
+    groups: 2,
+    og: 2,
+    mg: 0,
+    bias: false,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [12, 12],
+  },
+  {
+    dim: 1,
+    transposed: false,
+    batch: 2,
+    inChannels: 256,
+    outChannels: 256,
+    groups: 1,
+    og: 4,
+    mg: 4,
+    bias: true,
+    kernelSize: [5],
+    stride: [1],
+    padding: [2],
+    dilation: [1],
+    inSize: [150],
+  },
+];
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -222,6 +276,35 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`wide channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
       compare(c, 500 + i, 'float64', 1e-12, 20000));
     it(`wide channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 600 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of largeWeightCases.entries()) {
+    it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
+    it(`large weights, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 1100 + i, 'float64', 1e-12));
+    it(`large weights, float32: 1, 2 and 3 threads give bit-identical results: ${caseName(c)}`, () => {
+      const t = tensorsOf(c, 1200 + i);
+      const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(1201 + i));
+      // 1, 2, 3 threads, then the same with the slot pieces handed between threads at every group end (NOTE
+      // [ Slot pieces handed over ] in column_pass.cc).
+      const runs = [false, true].flatMap((handover) =>
+        [1, 2, 3].map((n) => {
+          b._setForceHandover(handover);
+          b.setNumThreads(n);
+          try {
+            return runAll(c, t, r, 'float32');
+          } finally {
+            b._setForceHandover(false);
+          }
+        }),
+      );
+      b.setNumThreads(2);
+      const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      for (let n = 1; n < runs.length; n++) {
+        const where = `${(n % 3) + 1} threads${n >= 3 ? ', forced hand-overs' : ''} vs 1`;
+        expect(Object.keys(runs[n])).toEqual(Object.keys(runs[0]));
+        for (const [k, e] of Object.entries(runs[0]))
+          expect(bits(runs[n][k]).equals(bits(e)), `${k}: ${where}`).toBe(true);
+      }
+    });
   }
 });
 
