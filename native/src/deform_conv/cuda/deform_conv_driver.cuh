@@ -179,8 +179,9 @@ class DeformConvDriver {
       Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
       Workspace dcol(device_, need_dcol ? most * sizeof(A) : 0);
       // NOTE [ Columns from the offset pass ] (deform_conv_kernel.cuh): when the offset gradient is
-      // computed, its pass writes the columns too, and the products that read them run after it.
-      const bool cols_from_offset = need_cols && grad_offset != nullptr && !backward_im2col();
+      // computed, its pass may write the columns too (columns_from_offset_pass()), and the products that
+      // read them then run after it.
+      const bool cols_from_offset = need_cols && grad_offset != nullptr && columns_from_offset_pass();
       bool first = true;
       for (const Chunk& ch : chunks) {
         if (need_cols && !cols_from_offset) {
@@ -390,12 +391,16 @@ class DeformConvDriver {
     if (grad_input != nullptr) gemm_forward(ch, cols, grad_input, nullptr);
   }
 
-  // With the environment variable TVDCN_CUDA_BWD_COLS=im2col the backward computes its columns with
-  // im2col even when the offset pass could write them (NOTE [ Columns from the offset pass ]); read once,
-  // an A/B switch for benchmarks of one binary (the results are bitwise the same either way).
-  static bool backward_im2col() {
-    static const bool on = env_is("TVDCN_CUDA_BWD_COLS", "im2col");
-    return on;
+  // Where the offset pass also writes the columns (NOTE [ Columns from the offset pass ]): by default in 1D
+  // only, where it measured faster (H100, session 13: 1d-c256 backward 1.12-1.16x); in 2D and 3D the extra
+  // writes made the offset pass ~1.8x slower and the backward 0.84-0.97x on r50-c3/c4/c5 and big-b32 (edvr-64
+  // 1.01-1.04x, 3d-c64 0.99-1.01x), so im2col stays there. The environment variable TVDCN_CUDA_BWD_COLS
+  // (read once; an A/B switch for benchmarks and tests of one binary) forces it: =im2col never, =offset
+  // always. The results are bitwise the same either way.
+  static bool columns_from_offset_pass() {
+    static const bool force_im2col = env_is("TVDCN_CUDA_BWD_COLS", "im2col");
+    static const bool force_offset = env_is("TVDCN_CUDA_BWD_COLS", "offset");
+    return force_offset || (!force_im2col && D == 1);
   }
 
   // grad_offset of a chunk, grad_mask when not null (mask groups = offset groups), and the chunk's
