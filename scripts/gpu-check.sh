@@ -59,7 +59,7 @@ for f in .gpu/train-demo.mjs .gpu/tvdcn-cuda-tests.mjs; do
   fi
 done
 cp bench/cuda/torch_bench.py bench/cuda/report.py bench/cuda/suite.json scripts/gpu/run-on-gpu.sh \
-  scripts/gpu/train-demo-on-gpu.sh scripts/gpu/compare-losses.mjs .gpu/
+  scripts/gpu/train-demo-on-gpu.sh scripts/gpu/compare-losses.mjs scripts/gpu/ab.py .gpu/
 git rev-parse --short HEAD > .gpu/commit.txt
 git status --porcelain --untracked-files=no | sed 's/^/  /' >> .gpu/commit.txt || true
 

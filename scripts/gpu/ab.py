@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Summarises a same-machine A/B of bench/cuda logs: per shape and variant, the minimum over the A logs and
-# over the B logs of the forward and backward medians and of every phase, and B / A.
+# Summarises a same-machine A/B of bench/cuda logs (scripts/gpu-check.sh copies it to .gpu/): per shape and
+# variant, the minimum over the A logs and over the B logs of the forward and backward medians and of every
+# phase, and B / A.
 # usage: ab.py A1.log[,A2.log] B1.log[,B2.log]
 import re, sys
 def parse(path):
@@ -34,4 +35,4 @@ for key in B:
     for k, bv in B[key].items():
         av = a.get(k)
         print(f'| {key[0]} | {key[1]} | {k} | ' + ('—' if av is None else f'{av:.3f}') + f' | {bv:.3f} | ' +
-              ('—' if av is None else f'{av / bv:.2f}x') + ' |')
+              ('—' if av is None or bv == 0 else f'{av / bv:.2f}x') + ' |')  # bwd is 0 with --forward-only
