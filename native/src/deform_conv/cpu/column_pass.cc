@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -249,6 +250,7 @@ class SlotChains {
     std::unique_lock<std::mutex> lock(mu_);
     Thread& me = thr_[static_cast<size_t>(tid)];
     for (;;) {
+      if (aborted_) return -1;
       const bool tail = in_tail();
       int64_t best = -1;
       for (int64_t p = lo_; p < n_pieces_; ++p) {
@@ -326,6 +328,26 @@ class SlotChains {
     me.piece = -1;
     cv_.notify_all();
     return true;
+  }
+  // Held by each thread of the region: if the thread leaves it by an exception, the pieces it held will never be
+  // done, so no thread may wait for them (the region then rethrows the exception).
+  class AbortOnThrow {
+   public:
+    explicit AbortOnThrow(SlotChains& c) : c_(c), uncaught_(std::uncaught_exceptions()) {}
+    ~AbortOnThrow() {
+      if (std::uncaught_exceptions() > uncaught_) c_.abort();
+    }
+    AbortOnThrow(const AbortOnThrow&) = delete;
+    AbortOnThrow& operator=(const AbortOnThrow&) = delete;
+
+   private:
+    SlotChains& c_;
+    int uncaught_;
+  };
+  void abort() {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborted_ = true;
+    cv_.notify_all();
   }
   // tid has run piece p to its end.
   void done(int tid, int64_t p) {
@@ -409,6 +431,7 @@ class SlotChains {
   std::condition_variable cv_;
   int64_t n_slots_, n_pieces_, tile_;
   int64_t lo_ = 0;  // pieces [0, lo_) are done
+  bool aborted_ = false;
   std::vector<uint8_t> state_;
   std::vector<int64_t> resume_, size_, first_;
   std::vector<Thread> thr_;
@@ -1140,6 +1163,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     PieceScheduler pieces(n_slots, n_workers);                  // NOTE [ Slot pieces handed over ]
     SlotChains chains(across ? n_windows : 0, n_slots, slot_first, nws, nt, n_workers);
     parallel_region(n_workers, [&](int tid, int) {
+      const SlotChains::AbortOnThrow abort_on_throw(chains);
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
       T* dapack = reinterpret_cast<T*>(own + m_dapack);
