@@ -22,9 +22,11 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -197,6 +199,243 @@ class PieceScheduler {
   std::unique_ptr<std::atomic<int>[]> claims_;  // pieces each thread has claimed (taken or resumed)
   std::atomic<int64_t> untaken_;
   int n_threads_;
+};
+
+// NOTE [ One region over all windows ]
+// Where no shared weight GEMM runs between the windows (the per-slot weight gradient, slot_gw, or no weight
+// gradient at all: NOTE [ Channels-last backward tiles ]), the windows only bound the Y buffer, and a join per
+// window made the threads split every window's kSlots pieces 2 : 2 on two threads whatever their speeds (one
+// vCPU of the shared machine often runs 10-30 % slower: docs/perf/cpu.md, sessions 12 and 13). Here one region
+// runs the pieces of all windows: piece p = (w, s) = w * n_slots + s, claimable once piece (w - 1, s) is done
+// (a slot's accumulators take its tiles in column order, so every sum keeps its order whoever runs a piece: the
+// state a piece hands on is in shared memory, as for NOTE [ Slot pieces handed over ]). Slot s keeps its Y
+// columns at s * nws of the window buffer in every window (a piece has at most nws columns).
+// Claims: the lowest claimable piece (untaken and ready, or left by another thread), which keeps the slots in
+// step. The tail (every untaken piece ready, so what is left is a set of pieces that can all run at once) is a
+// small scheduling problem: there a thread claims the piece with the most columns left, and at a group end it
+// leaves its piece for the largest other one when that shortens the estimated end of the region by more than
+// half a tile of its own: the end is estimated by placing the remaining pieces, largest first, on the thread
+// that frees up first, each thread at its own measured rate (ns per column, from its tiles so far). Timing only
+// decides which thread runs a tile, never a sum. (A discrete simulation of the four slot_gw bench shapes, two
+// threads, one 10-30 % slower: the idle time at the end fell to 0.1-1.4 tile-times from 1-8 with per-window
+// regions and the hand-over of NOTE [ Slot pieces handed over ], docs/perf/cpu.md, session 13.)
+class SlotChains {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Pieces (w, s): columns [a, min(a + nws, end of slot s)) from a = min(slot_first[s] + w * nws, end of slot s);
+  // `tile` columns per tile.
+  SlotChains(int64_t n_windows, int64_t n_slots, const std::vector<int64_t>& slot_first, int64_t nws, int64_t tile,
+             int n_threads)
+      : n_slots_(n_slots),
+        n_pieces_(n_windows * n_slots),
+        tile_(tile),
+        state_(static_cast<size_t>(n_pieces_), kUntaken),
+        resume_(static_cast<size_t>(n_pieces_), 0),
+        size_(static_cast<size_t>(n_pieces_), 0),
+        first_(static_cast<size_t>(n_pieces_), 0),
+        thr_(static_cast<size_t>(std::max(n_threads, 1))),
+        untaken_(n_pieces_) {
+    for (int64_t p = 0; p < n_pieces_; ++p) {
+      const int64_t s = p % n_slots, w = p / n_slots;
+      const int64_t a = std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+      const int64_t e = std::min(a + nws, slot_first[static_cast<size_t>(s + 1)]);
+      size_[static_cast<size_t>(p)] = e - a;
+      first_[static_cast<size_t>(p)] = a;
+      resume_[static_cast<size_t>(p)] = a;
+    }
+  }
+  // The next piece for thread tid (-1: none left) and the column to start at; waits while every piece left
+  // to take waits on its slot's previous piece.
+  int64_t claim(int tid, int64_t* at) {
+    std::unique_lock<std::mutex> lock(mu_);
+    Thread& me = thr_[static_cast<size_t>(tid)];
+    for (;;) {
+      if (aborted_) return -1;
+      const bool tail = in_tail();
+      int64_t best = -1;
+      for (int64_t p = lo_; p < n_pieces_; ++p) {
+        if (!claimable(p)) continue;
+        if (p == me.left && best >= 0) continue;
+        if (best < 0 || best == me.left || (tail && left_cols(p) > left_cols(best))) best = p;
+        if (!tail && best != me.left) break;
+      }
+      if (best >= 0) {
+        const size_t b = static_cast<size_t>(best);
+        if (state_[b] == kUntaken) untaken_.fetch_sub(1, std::memory_order_relaxed);
+        state_[b] = kRunning;
+        *at = resume_[b];
+        me.left = -1;
+        me.piece = best;
+        me.end_col = end_of(best);
+        me.last = Clock::now();
+        me.last_cols = 0;
+        return best;
+      }
+      if (untaken_.load(std::memory_order_relaxed) == 0) {
+        me.piece = -1;
+        me.gone = true;
+        return -1;
+      }
+      me.piece = -1;
+      cv_.wait(lock);
+    }
+  }
+  // At the start of a tile [n0, n0 + nc) of tid's piece (n0 + nc a group end before the piece's end when
+  // `may_leave`): records the thread's progress and rate; true if tid should leave its piece after the tile.
+  bool tile(int tid, int64_t n0, int64_t nc, bool may_leave) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Thread& me = thr_[static_cast<size_t>(tid)];
+    const Clock::time_point now = Clock::now();
+    if (me.last_cols > 0) {
+      const double ns =
+          std::chrono::duration<double, std::nano>(now - me.last).count() / static_cast<double>(me.last_cols);
+      me.ns_per_col = me.ns_per_col > 0 ? 0.75 * me.ns_per_col + 0.25 * ns : ns;
+    }
+    me.last = now;
+    me.last_cols = nc;
+    me.next_col = n0;
+    if (!may_leave) return false;
+    if (force_handover()) return any_claimable(me.piece);  // test hook (deform_conv.h)
+    if (untaken_.load(std::memory_order_relaxed) > n_slots_ || !in_tail()) return false;
+    // Estimated end of the region with tid keeping its piece, and with tid leaving it after this tile for the
+    // largest claimable one (its rest then claimable by any thread).
+    std::vector<int64_t> items;
+    int64_t largest = -1;
+    for (int64_t p = lo_; p < n_pieces_; ++p)
+      if (claimable(p)) {
+        items.push_back(left_cols(p));
+        if (largest < 0 || items.back() > items[static_cast<size_t>(largest)])
+          largest = static_cast<int64_t>(items.size()) - 1;
+      }
+    if (largest < 0) return false;
+    const double v = rate(tid);
+    if (v <= 0) return false;
+    const int64_t rest = me.end_col - n0 - nc;
+    const double keep = estimate(tid, now, static_cast<double>(me.end_col - n0) * v, items);
+    const int64_t x = items[static_cast<size_t>(largest)];
+    items[static_cast<size_t>(largest)] = rest;
+    const double leave = estimate(tid, now, static_cast<double>(nc + x) * v, items);
+    return leave < keep - 0.5 * static_cast<double>(std::min(tile_, me.end_col - n0)) * v;
+  }
+  // Leaves tid's piece p to resume at column `at`; false (the thread goes on) if nothing else is claimable.
+  bool leave(int tid, int64_t p, int64_t at) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!any_claimable(p)) return false;
+    state_[static_cast<size_t>(p)] = kLeft;
+    resume_[static_cast<size_t>(p)] = at;
+    Thread& me = thr_[static_cast<size_t>(tid)];
+    me.left = p;
+    me.piece = -1;
+    cv_.notify_all();
+    return true;
+  }
+  // Held by each thread of the region: if the thread leaves it by an exception, the pieces it held will never be
+  // done, so no thread may wait for them (the region then rethrows the exception).
+  class AbortOnThrow {
+   public:
+    explicit AbortOnThrow(SlotChains& c) : c_(c), uncaught_(std::uncaught_exceptions()) {}
+    ~AbortOnThrow() {
+      if (std::uncaught_exceptions() > uncaught_) c_.abort();
+    }
+    AbortOnThrow(const AbortOnThrow&) = delete;
+    AbortOnThrow& operator=(const AbortOnThrow&) = delete;
+
+   private:
+    SlotChains& c_;
+    int uncaught_;
+  };
+  void abort() {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborted_ = true;
+    cv_.notify_all();
+  }
+  // tid has run piece p to its end.
+  void done(int tid, int64_t p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_[static_cast<size_t>(p)] = kDone;
+    while (lo_ < n_pieces_ && state_[static_cast<size_t>(lo_)] == kDone) ++lo_;
+    thr_[static_cast<size_t>(tid)].piece = -1;
+    cv_.notify_all();
+  }
+
+ private:
+  enum : uint8_t { kUntaken, kRunning, kLeft, kDone };
+  struct Thread {
+    int64_t piece = -1, left = -1;  // running piece; the piece it has just left (not claimed back while others wait)
+    int64_t end_col = 0, next_col = 0, last_cols = 0;
+    Clock::time_point last{};
+    double ns_per_col = 0;
+    bool gone = false;
+  };
+  int64_t left_cols(int64_t p) const {
+    const size_t q = static_cast<size_t>(p);
+    if (state_[q] != kLeft) return size_[q];
+    // A left piece: from its resume column to its end (resume_ holds its first column until then).
+    return end_of(p) - resume_[q];
+  }
+  int64_t end_of(int64_t p) const { return first_[static_cast<size_t>(p)] + size_[static_cast<size_t>(p)]; }
+  bool ready(int64_t p) const { return p < n_slots_ || state_[static_cast<size_t>(p - n_slots_)] == kDone; }
+  bool claimable(int64_t p) const {
+    const uint8_t st = state_[static_cast<size_t>(p)];
+    return st == kLeft || (st == kUntaken && ready(p));
+  }
+  bool any_claimable(int64_t except) const {
+    for (int64_t p = lo_; p < n_pieces_; ++p)
+      if (p != except && claimable(p)) return true;
+    return false;
+  }
+  // Every untaken piece ready (at most n_slots of them can be).
+  bool in_tail() const {
+    if (untaken_.load(std::memory_order_relaxed) > n_slots_) return false;
+    for (int64_t p = lo_; p < n_pieces_; ++p)
+      if (state_[static_cast<size_t>(p)] == kUntaken && !ready(p)) return false;
+    return true;
+  }
+  double rate(int tid) const {
+    double v = thr_[static_cast<size_t>(tid)].ns_per_col;
+    if (v > 0) return v;
+    for (const Thread& t : thr_)
+      if (t.ns_per_col > 0) return t.ns_per_col;
+    return 0;
+  }
+  // The region's end (ns from now) with tid busy for `mine` ns and the items (columns) placed largest first on
+  // the thread that frees up first.
+  double estimate(int tid, Clock::time_point now, double mine, std::vector<int64_t> items) const {
+    double free_at[8], ns[8];
+    const int n = static_cast<int>(std::min<size_t>(thr_.size(), 8));
+    int m = 0;
+    for (int t = 0; t < n; ++t) {
+      const Thread& th = thr_[static_cast<size_t>(t)];
+      if (th.gone) continue;
+      double f = 0;
+      if (t == tid) {
+        f = mine;
+      } else if (th.piece >= 0) {
+        const double since = std::chrono::duration<double, std::nano>(now - th.last).count();
+        f = std::max(0.0, static_cast<double>(th.end_col - th.next_col) * rate(t) - since);
+      }
+      ns[m] = rate(t);
+      free_at[m++] = f;
+    }
+    std::sort(items.begin(), items.end(), [](int64_t a, int64_t b) { return a > b; });
+    for (const int64_t c : items) {
+      int j = 0;
+      for (int k = 1; k < m; ++k)
+        if (free_at[k] < free_at[j]) j = k;
+      free_at[j] += static_cast<double>(c) * ns[j];
+    }
+    return *std::max_element(free_at, free_at + m);
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t n_slots_, n_pieces_, tile_;
+  int64_t lo_ = 0;  // pieces [0, lo_) are done
+  bool aborted_ = false;
+  std::vector<uint8_t> state_;
+  std::vector<int64_t> resume_, size_, first_;
+  std::vector<Thread> thr_;
+  std::atomic<int64_t> untaken_;
 };
 
 // The samples of one (offset group, column block, kernel point): for each of the 2^D corners of lane l
@@ -909,7 +1148,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t n_windows = (longest + nws - 1) / nws;
   std::vector<int64_t> piece_at(static_cast<size_t>(n_slots + 1));  // window columns of each slot's piece
 
-  for (int64_t w = 0; w < n_windows; ++w) {
+  // One region over all windows where no shared weight GEMM runs between them (NOTE [ One region over all
+  // windows ]); otherwise one region per window.
+  const bool across = !(need_cols && !slot_gw);
+  for (int64_t w = 0; w < (across ? 1 : n_windows); ++w) {
     // The pieces of this window, packed one after another in the window buffers.
     piece_at[0] = 0;
     for (int64_t s = 0; s < n_slots; ++s) {
@@ -919,7 +1161,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     }
     const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
     PieceScheduler pieces(n_slots, n_workers);                  // NOTE [ Slot pieces handed over ]
+    SlotChains chains(across ? n_windows : 0, n_slots, slot_first, nws, nt, n_workers);
     parallel_region(n_workers, [&](int tid, int) {
+      const SlotChains::AbortOnThrow abort_on_throw(chains);
       char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
       T* dapack = reinterpret_cast<T*>(own + m_dapack);
@@ -938,19 +1182,25 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       ctx.table = table;
       ctx.mtile = mask ? mtile : nullptr;
       int64_t resume_at = -1;
-      for (int64_t s = pieces.claim(tid, &resume_at); s >= 0; s = pieces.claim(tid, &resume_at)) {
+      const auto claim = [&] { return across ? chains.claim(tid, &resume_at) : pieces.claim(tid, &resume_at); };
+      for (int64_t p = claim(); p >= 0; p = claim()) {
+        // Piece p: slot s of window pw.
+        const int64_t s = across ? p % n_slots : p, pw = across ? p / n_slots : w;
         const int64_t s0 =
-            std::min(slot_first[static_cast<size_t>(s)] + w * nws, slot_first[static_cast<size_t>(s + 1)]);
+            std::min(slot_first[static_cast<size_t>(s)] + pw * nws, slot_first[static_cast<size_t>(s + 1)]);
         const int64_t s1 = std::min(s0 + nws, slot_first[static_cast<size_t>(s + 1)]);
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
         int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
+        bool left = false;
         for (int64_t n0 = resume_at >= 0 ? resume_at : s0; n0 < s1; n0 += nt) {
-          const int64_t nc = std::min(nt, s1 - n0), co = piece_at[static_cast<size_t>(s)] + (n0 - s0);
+          const int64_t nc = std::min(nt, s1 - n0);
+          const int64_t co = (across ? s * nws : piece_at[static_cast<size_t>(s)]) + (n0 - s0);
           // A group end before the piece's end: this thread may leave the piece here (NOTE [ Slot pieces handed
-          // over ]); it then flushes the carried y_forward rows below.
-          const bool leaving = n0 + nc < s1 && (n0 + nc - s0) % ndg == 0 && pieces.behind(tid);
+          // over ], NOTE [ One region over all windows ]); it then flushes the carried y_forward rows below.
+          const bool group_end = n0 + nc < s1 && (n0 + nc - s0) % ndg == 0;
+          const bool leaving = across ? chains.tile(tid, n0, nc, group_end) : group_end && pieces.behind(tid);
           ctx.n0 = n0;
           ctx.nc = nc;
           ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : (need_fwd ? own_cols : nullptr);
@@ -1073,8 +1323,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             slot_started[static_cast<size_t>(s)] = 1;
             if (timed) local.lap(3);
           }
-          if (leaving && pieces.leave(s, n0 + nc)) break;
+          if (leaving && (across ? chains.leave(tid, p, n0 + nc) : pieces.leave(s, n0 + nc))) {
+            left = true;
+            break;
+          }
         }
+        if (across && !left) chains.done(tid, p);
       }
       if (timed)
         for (int k = 0; k < 5; ++k) own_ms[k] += local.ms[k];
