@@ -1009,9 +1009,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   constexpr int64_t kSlots = 4;
   const int64_t xgt_elems = B * (sx + 1) * g.cx;
   const int64_t xgt_bytes = xgt_elems * static_cast<int64_t>(sizeof(T));
+  // Sized as if the input gradient were requested (its accumulators set the bound), also when it is not: the
+  // slots fix the summation order of the weight gradient (per-slot copies, summed in slot order) and the
+  // windows below, so a call for a subset of the gradients gives the same bits as a call for all of them.
   const int64_t n_slots =
-      x_scatter ? std::max<int64_t>(1, std::min<int64_t>(kSlots, workspace_bytes / std::max<int64_t>(1, 2 * xgt_bytes)))
-                : kSlots;
+      std::max<int64_t>(1, std::min<int64_t>(kSlots, workspace_bytes / std::max<int64_t>(1, 2 * xgt_bytes)));
   // Windows: at least kWindowBytes of colsT, or grad_weight's size when larger (the weight GEMM reads and
   // writes all of grad_weight once per window: r50-c5's is 9.4 MB), at most kMaxWindowBytes, within the
   // workspace limit, and at least kMinTile columns per slot.
