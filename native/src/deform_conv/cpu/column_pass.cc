@@ -239,6 +239,13 @@ struct Ctx {
   // The table holds the current column block only, [og][kpt] (the per-thread plan of the forward and the
   // backward), instead of [og][block][kpt] for the whole tile.
   bool table_one_block;
+  // Backward only: > 0 when pass A writes colsT straight into the shared weight GEMM's packed B blocks of the
+  // window buffer `cols` (NOTE [ colsT packed by pass A ]): panels of bp_nr = 2^bp_shift columns, reduction
+  // blocks of bp_kc of the window's bp_kw columns, bp_G weight groups; the tile's column 0 is window column
+  // bp_col0.
+  int64_t bp_nr;
+  int bp_shift;
+  int64_t bp_kc, bp_kw, bp_G, bp_col0;
 };
 
 // The fields of a Ctx that the forward and the backward set alike: the geometry, the sizes, the
@@ -817,6 +824,22 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t ndg =
       dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots, workspace_bytes);
 
+  // NOTE [ colsT packed by pass A ]
+  // With the shared weight GEMM, pass A writes colsT straight into the GEMM's packed B layout in the window
+  // buffer, so that the GEMM reads its B panels in place instead of packing kWgNc-column blocks of colsT rows
+  // (18 KB apart on r50-c5) per reduction block and thread: per reduction block k0 (kc = min(kGemmKc, kw - k0)
+  // window columns; the blocks before it are whole, so it starts at k0 * G * rows), per group gi (kc * rows
+  // elements), nr-column panels of [kc][nr] (pack_b's layout), element (window column iw, gi, p) at
+  // k0 * G * rows + gi * kc * rows + (p / nr) * kc * nr + (iw - k0) * nr + p % nr. The same values in the same
+  // GEMM: bit-identical. Where every panel is whole (rows % nr == 0) and pass A's channel vectors (64 bytes)
+  // never straddle a panel (nr a power of two and a multiple of the vector's lanes, every segment's channels
+  // whole vectors); not with y_forward (which reads colsT rows) nor the small-group sampler.
+  const int64_t lanes64 = 64 / ts;
+  bool packed_cols = need_cols && !slot_gw && !need_fwd && !small_groups && (uk.nr & (uk.nr - 1)) == 0 &&
+                     uk.nr % lanes64 == 0 && rows % uk.nr == 0;
+  for (const Segment& sg : segs)
+    packed_cols = packed_cols && (sg.c0 - sg.gi * cxg) % lanes64 == 0 && (sg.c1 - sg.c0) % lanes64 == 0;
+
   const bool need_x = sample_cols || need_coord;
   Carver carve;
   const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
@@ -895,6 +918,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.grad_offset = grad_offset;
   ctx0.grad_mask = grad_mask;
   ctx0.table_one_block = true;
+  if (packed_cols) {
+    ctx0.bp_nr = uk.nr;
+    ctx0.bp_shift = __builtin_ctz(static_cast<unsigned>(uk.nr));
+    ctx0.bp_G = G;
+  }
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B, tile weight GEMM, y_forward's GEMM and write.
   double own_ms[5] = {0, 0, 0, 0, 0};
@@ -937,6 +965,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       Ctx<D, T> ctx = ctx0;
       ctx.table = table;
       ctx.mtile = mask ? mtile : nullptr;
+      ctx.bp_kc = std::min<int64_t>(kGemmKc, kw);  // the weight GEMM's reduction blocks of this window
+      ctx.bp_kw = kw;
       int64_t resume_at = -1;
       for (int64_t s = pieces.claim(tid, &resume_at); s >= 0; s = pieces.claim(tid, &resume_at)) {
         const int64_t s0 =
@@ -954,6 +984,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           ctx.n0 = n0;
           ctx.nc = nc;
           ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : (need_fwd ? own_cols : nullptr);
+          if (packed_cols) {
+            ctx.cols = cols;
+            ctx.bp_col0 = co;
+          }
           T* yt = ytile + co;
           // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
           const int64_t in_group = (n0 - s0) % ndg;
@@ -1102,8 +1136,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             pack_a(cyg, kc, ytile + gi * cyg * nw + k0, nw, int64_t{1}, uk.mr, abuf);
             for (int64_t jb = j0; jb < j1; jb += kWgNc) {
               const int64_t ncur = std::min(kWgNc, j1 - jb);
-              pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
-              macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bbuf, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
+              // B: colsT's block as packed by pass A (NOTE [ colsT packed by pass A ]), or packed here.
+              const T* bsrc = cols + k0 * G * rows + gi * kc * rows + jb * kc;
+              if (!packed_cols) {
+                pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
+                bsrc = bbuf;
+              }
+              macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
                            MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
             }
           }
