@@ -854,8 +854,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // packs colsT.
   constexpr int64_t kWgKc = kGemmKc, kWgNc = 256;
   const int64_t cyg_pad_mr = (cyg + uk.mr - 1) / uk.mr * uk.mr;
-  const int64_t wg_thread_elems =
-      need_cols && !slot_gw ? (cyg_pad_mr + (packed_cols ? 0 : kWgNc)) * kWgKc + 64 : 0;
+  const int64_t wg_thread_elems = need_cols && !slot_gw ? (cyg_pad_mr + (packed_cols ? 0 : kWgNc)) * kWgKc + 64 : 0;
   const size_t o_wg = carve.add<T>(wg_thread_elems * n_threads);
   // Each thread's own buffers: dcolT of a tile, the plan of one column block (corner table of every offset
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.

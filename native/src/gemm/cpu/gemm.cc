@@ -173,8 +173,7 @@ __attribute__((target("avx512f"))) void uk_avx512_f32_part_r(int64_t kc, const f
   }
 }
 
-void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                        bool accumulate) {
+void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
   switch (rows) {
     case 1: return uk_avx512_f32_part_r<1>(kc, a, b, c, ldc, accumulate);
     case 2: return uk_avx512_f32_part_r<2>(kc, a, b, c, ldc, accumulate);
