@@ -921,7 +921,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.table_one_block = true;
   if (packed_cols) {
     ctx0.bp_nr = uk.nr;
-    ctx0.bp_shift = __builtin_ctz(static_cast<unsigned>(uk.nr));
+    while ((int64_t{1} << ctx0.bp_shift) < uk.nr) ++ctx0.bp_shift;  // nr = 2^bp_shift
     ctx0.bp_G = G;
   }
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
