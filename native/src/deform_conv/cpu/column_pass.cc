@@ -478,6 +478,17 @@ struct Ctx {
   // The table holds the current column block only, [og][kpt] (the per-thread plan of the forward and the
   // backward), instead of [og][block][kpt] for the whole tile.
   bool table_one_block;
+  // Backward only: > 0 when pass A writes colsT straight into the shared weight GEMM's packed B blocks of the
+  // window buffer `cols` (NOTE [ colsT packed by pass A ]): panels of bp_nr = 2^bp_shift columns, reduction
+  // blocks of bp_kc of the window's bp_kw columns, bp_G weight groups; the tile's column 0 is window column
+  // bp_col0.
+  int64_t bp_nr;
+  int bp_shift;
+  int64_t bp_kc, bp_kw, bp_G, bp_col0;
+  // dcolT's element (column i, group gi, kernel point kpt, channel c of the group) at
+  // dcol[i * dld + (gi * K + kpt) * dks + c]: rows of ldr (dld = ldr, dks = cxg), or per kernel point (NOTE
+  // [ dcolT by kernel point ]: dld = cxg, dks = the group's rows * cxg).
+  int64_t dld, dks;
 };
 
 // The fields of a Ctx that the forward and the backward set alike: the geometry, the sizes, the
@@ -494,6 +505,8 @@ Ctx<D, T> base_ctx(const SamplingGeometry<D>& g, int64_t K, int64_t sy, int64_t 
   c.cxg = cxg;
   c.rows = rows;
   c.ldr = ldr;
+  c.dld = ldr;
+  c.dks = cxg;
   c.xt = xt;
   c.segs = segs.data();
   c.n_segs = static_cast<int64_t>(segs.size());
@@ -848,6 +861,29 @@ void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int
   }
 }
 
+// NOTE [ dcolT by kernel point ]
+// With the shared weight GEMM's packed colsT (NOTE [ colsT packed by pass A ]) and cxg a multiple of nr, the dcol
+// GEMM writes each kernel point's columns of dcolT as their own block, dcol[((gi * K + kpt) * ndg + i) * cxg + c]
+// (one macro-kernel per kernel point over its cxg / nr B panels, C's row stride cxg): the same C tiles, the same
+// sums, only where they are stored. Pass A and pass B then read a kernel point's samples of consecutive columns
+// from consecutive runs of cxg values instead of rows ldr apart (18 KB on r50-c5; the group's 2.4 MB of dcolT
+// is past L2).
+template <typename T>
+void dcol_gemm_kpt(const MicroKernel<T>& uk, int64_t nc, int64_t ndg, int64_t G, int64_t cyg, int64_t cxg, int64_t K,
+                   int64_t rows_pad, const T* yt, int64_t ldy, const T* wpack, T* dapack, T* dcol) {
+  const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
+  for (int64_t gi = 0; gi < G; ++gi) {
+    pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
+    for (int64_t p0 = 0; p0 < cyg; p0 += kc_max) {
+      const int64_t kc = std::min(kc_max, cyg - p0);
+      for (int64_t kpt = 0; kpt < K; ++kpt)
+        macro_kernel(uk, nc, cxg, kc, dapack + p0 * uk.mr, cyg * uk.mr,
+                     wpack + gi * cyg * rows_pad + p0 * rows_pad + kpt * cxg * kc, dcol + (gi * K + kpt) * ndg * cxg,
+                     cxg, p0 > 0, MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
+    }
+  }
+}
+
 // The B operand of every tile's dcol GEMM: W'[gi] (cyg x rows), element (o, j = kpt * cxg + c) =
 // weight[(gi * cyg + o) * rows + c * K + kpt], packed as pack_b_blocks(cyg, rows, W'[gi], rows, 1, nr,
 // wpack + gi * cyg * rows_pad) packs it, straight from the weight in one parallel pass, one weight row (its
@@ -1058,6 +1094,22 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t ndg =
       dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots, workspace_bytes);
 
+  // NOTE [ colsT packed by pass A ]
+  // With the shared weight GEMM, pass A writes colsT straight into the GEMM's packed B layout in the window
+  // buffer, so that the GEMM reads its B panels in place instead of packing kWgNc-column blocks of colsT rows
+  // (18 KB apart on r50-c5) per reduction block and thread: per reduction block k0 (kc = min(kGemmKc, kw - k0)
+  // window columns; the blocks before it are whole, so it starts at k0 * G * rows), per group gi (kc * rows
+  // elements), nr-column panels of [kc][nr] (pack_b's layout), element (window column iw, gi, p) at
+  // k0 * G * rows + gi * kc * rows + (p / nr) * kc * nr + (iw - k0) * nr + p % nr. The same values in the same
+  // GEMM: bit-identical. Where every panel is whole (rows % nr == 0) and pass A's channel vectors (64 bytes)
+  // never straddle a panel (nr a power of two and a multiple of the vector's lanes, every segment's channels
+  // whole vectors); not with y_forward (which reads colsT rows) nor the small-group sampler.
+  const int64_t lanes64 = 64 / ts;
+  bool packed_cols = need_cols && !slot_gw && !need_fwd && !small_groups && (uk.nr & (uk.nr - 1)) == 0 &&
+                     uk.nr % lanes64 == 0 && rows % uk.nr == 0;
+  for (const Segment& sg : segs)
+    packed_cols = packed_cols && (sg.c0 - sg.gi * cxg) % lanes64 == 0 && (sg.c1 - sg.c0) % lanes64 == 0;
+
   const bool need_x = sample_cols || need_coord;
   Carver carve;
   const int64_t rows_pad = (rows + uk.nr - 1) / uk.nr * uk.nr;
@@ -1068,10 +1120,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_gws = carve.add<T>(slot_gw ? n_slots * gw_elems : 0);
   const size_t o_ytile = carve.add<T>(g.cy * nw);
   const size_t o_cols = carve.add<T>(need_cols && !slot_gw ? ldr * nw : 0);
-  // The shared weight GEMM's packed blocks, per thread: Y (cyg x kWgKc), colsT (kWgKc x kWgNc).
+  // The shared weight GEMM's packed blocks, per thread: Y (cyg x kWgKc), colsT (kWgKc x kWgNc) unless pass A
+  // packs colsT.
   constexpr int64_t kWgKc = kGemmKc, kWgNc = 256;
   const int64_t cyg_pad_mr = (cyg + uk.mr - 1) / uk.mr * uk.mr;
-  const int64_t wg_thread_elems = need_cols && !slot_gw ? (cyg_pad_mr + kWgNc) * kWgKc + 64 : 0;
+  const int64_t wg_thread_elems = need_cols && !slot_gw ? (cyg_pad_mr + (packed_cols ? 0 : kWgNc)) * kWgKc + 64 : 0;
   const size_t o_wg = carve.add<T>(wg_thread_elems * n_threads);
   // Each thread's own buffers: dcolT of a tile, the plan of one column block (corner table of every offset
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
@@ -1136,6 +1189,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.grad_offset = grad_offset;
   ctx0.grad_mask = grad_mask;
   ctx0.table_one_block = true;
+  // NOTE [ dcolT by kernel point ]
+  const bool dcol_kpt = need_dcol && packed_cols && cxg % uk.nr == 0;
+  if (dcol_kpt) {
+    ctx0.dld = cxg;
+    ctx0.dks = ndg * cxg;
+  }
+  if (packed_cols) {
+    ctx0.bp_nr = uk.nr;
+    while ((int64_t{1} << ctx0.bp_shift) < uk.nr) ++ctx0.bp_shift;  // nr = 2^bp_shift
+    ctx0.bp_G = G;
+  }
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B, tile weight GEMM, y_forward's GEMM and write.
   double own_ms[5] = {0, 0, 0, 0, 0};
@@ -1183,6 +1247,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       Ctx<D, T> ctx = ctx0;
       ctx.table = table;
       ctx.mtile = mask ? mtile : nullptr;
+      ctx.bp_kc = std::min<int64_t>(kGemmKc, kw);  // the weight GEMM's reduction blocks of this window
+      ctx.bp_kw = kw;
       int64_t resume_at = -1;
       const auto claim = [&] { return across ? chains.claim(tid, &resume_at) : pieces.claim(tid, &resume_at); };
       for (int64_t p = claim(); p >= 0; p = claim()) {
@@ -1206,6 +1272,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           ctx.n0 = n0;
           ctx.nc = nc;
           ctx.cols = need_cols ? (slot_gw ? own_cols : cols + co * ldr) : (need_fwd ? own_cols : nullptr);
+          if (packed_cols) {
+            ctx.cols = cols;
+            ctx.bp_col0 = co;
+          }
           T* yt = ytile + co;
           // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
           const int64_t in_group = (n0 - s0) % ndg;
@@ -1213,9 +1283,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             const int64_t ng = std::min(ndg, s1 - n0);
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
             if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, nw);
-            if (need_dcol) dcol_gemm(uk, ng, G, cyg, rows, rows_pad, yt, nw, wpack, dapack, dcol, ldr);
+            if (dcol_kpt)
+              dcol_gemm_kpt(uk, ng, ndg, G, cyg, cxg, K, rows_pad, yt, nw, wpack, dapack, dcol);
+            else if (need_dcol)
+              dcol_gemm(uk, ng, G, cyg, rows, rows_pad, yt, nw, wpack, dapack, dcol, ldr);
           }
-          T* const dtile = dcol + in_group * ldr;  // this tile's rows of dcolT
+          T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
           ctx.dcol = dtile;
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
           ctx.blocks = blocks.data();
@@ -1358,8 +1431,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             pack_a(cyg, kc, ytile + gi * cyg * nw + k0, nw, int64_t{1}, uk.mr, abuf);
             for (int64_t jb = j0; jb < j1; jb += kWgNc) {
               const int64_t ncur = std::min(kWgNc, j1 - jb);
-              pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
-              macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bbuf, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
+              // B: colsT's block as packed by pass A (NOTE [ colsT packed by pass A ]), or packed here.
+              const T* bsrc = cols + k0 * G * rows + gi * kc * rows + jb * kc;
+              if (!packed_cols) {
+                pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
+                bsrc = bbuf;
+              }
+              macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
                            MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
             }
           }

@@ -141,6 +141,54 @@ __attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a
   }
 }
 
+// uk_avx512_f32's first R < 12 rows (MicroKernel::fn_part): the same loads of the packed panels (A's panel
+// stride stays 12), the same FMA chain per element from zero, the same addition to C.
+template <int R>
+__attribute__((target("avx512f"))) void uk_avx512_f32_part_r(int64_t kc, const float* a, const float* b, float* c,
+                                                             int64_t ldc, bool accumulate) {
+  __m512 r[R][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < R; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    a += 12;
+    b += 32;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  switch (rows) {
+    case 1: return uk_avx512_f32_part_r<1>(kc, a, b, c, ldc, accumulate);
+    case 2: return uk_avx512_f32_part_r<2>(kc, a, b, c, ldc, accumulate);
+    case 3: return uk_avx512_f32_part_r<3>(kc, a, b, c, ldc, accumulate);
+    case 4: return uk_avx512_f32_part_r<4>(kc, a, b, c, ldc, accumulate);
+    case 5: return uk_avx512_f32_part_r<5>(kc, a, b, c, ldc, accumulate);
+    case 6: return uk_avx512_f32_part_r<6>(kc, a, b, c, ldc, accumulate);
+    case 7: return uk_avx512_f32_part_r<7>(kc, a, b, c, ldc, accumulate);
+    case 8: return uk_avx512_f32_part_r<8>(kc, a, b, c, ldc, accumulate);
+    case 9: return uk_avx512_f32_part_r<9>(kc, a, b, c, ldc, accumulate);
+    case 10: return uk_avx512_f32_part_r<10>(kc, a, b, c, ldc, accumulate);
+    default: return uk_avx512_f32_part_r<11>(kc, a, b, c, ldc, accumulate);
+  }
+}
+
 // The AVX-512 float kernel with A read in place from 12 rows of a row-major matrix (stride lda): the same
 // loads per step (two B vectors, one broadcast per row; a packed panel is also read by broadcasts) and the
 // same order of operations, so the results equal uk_avx512_f32's on the packed copy of those rows.
@@ -314,17 +362,17 @@ void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_
 }
 #endif
 
-const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr};
-const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr};
+const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr};
+const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr};
-const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows};
-const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr};
+const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part};
+const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr};
 #endif
 #if DCN_GEMM_NEON
-const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr};
-const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr};
+const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr};
+const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr, nullptr};
 #endif
 
 bool cpu_has(GemmIsa isa) {
@@ -515,6 +563,8 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
         uk.fn_rows(kc, ap, lda, bp, cp, ldc, accumulate);
       else
         uk.fn(kc, ap, bp, cp, ldc, accumulate);
+    } else if (lda == 0 && cols == nr && uk.fn_part != nullptr) {
+      uk.fn_part(static_cast<int>(rows), kc, ap, bp, cp, ldc, accumulate);  // the panel's last rows only
     } else {
       if (lda > 0)
         uk.fn_rows(kc, ap, lda, bp, tmp, nr, false);

@@ -20,6 +20,11 @@ struct MicroKernel {
   // summed in the same order as `fn` (identical results). Null where the instruction set has none; then
   // callers pack A.
   void (*fn_rows)(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate);
+  // The first `rows` < mr rows of fn's product, all nr columns (a packed panel's last rows, m % mr of them),
+  // each element the same sum as fn's, then added to C the same way (identical results), without the
+  // FMAs of the panel's zero rows. Null where the instruction set has none; then the macro-kernel runs fn
+  // into a buffer and copies the rows.
+  void (*fn_part)(int rows, int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
 };
 
 enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512, kNeon };

@@ -193,7 +193,11 @@ for (const dim of [1, 2, 3] as const) {
 // Weights past 1 MB in the backward's dcol layout (r50-style): the dcol GEMM runs once per group of several
 // column tiles (NOTE [ dcol GEMM groups ] in column_pass.cc), the weight gradient takes the shared weight GEMM
 // and goes back from the W' layout by register transposes (float32, AVX-512), and the channels-last transposes
-// of the input and of the input gradient's slot sums run whole 16 x 16 blocks.
+// of the input and of the input gradient's slot sums run whole 16 x 16 blocks. Where every weight group's rows
+// (channels x kernel points) fill whole 32-column panels, pass A writes the weight-gradient columns straight
+// into the shared weight GEMM's packed blocks (NOTE [ colsT packed by pass A ]): the 1D case (one group) and
+// the 256-channel 2D case (two groups, a last reduction block of 136 columns) in float32, the 288-channel
+// case in float64.
 const largeWeightCases: ConvCase[] = [
   {
     dim: 2,
@@ -242,6 +246,22 @@ const largeWeightCases: ConvCase[] = [
     padding: [2],
     dilation: [1],
     inSize: [150],
+  },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 256,
+    outChannels: 256,
+    groups: 2,
+    og: 2,
+    mg: 2,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [14, 14],
   },
 ];
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
