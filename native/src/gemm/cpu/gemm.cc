@@ -110,42 +110,13 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a
   }
 }
 
-// AVX-512F, float: 12 x 32 (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers).
-__attribute__((target("avx512f"))) void uk_avx512_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                                      bool accumulate) {
-  constexpr int MR = 12;
-  __m512 r[MR][2];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
-      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
-    }
-    a += MR;
-    b += 32;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
-      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
-    }
-    _mm512_storeu_ps(ci, r[i][0]);
-    _mm512_storeu_ps(ci + 16, r[i][1]);
-  }
-}
-
-// uk_avx512_f32's first R < 12 rows (MicroKernel::fn_part): the same loads of the packed panels (A's panel
-// stride stays 12), the same FMA chain per element from zero, the same addition to C.
+// AVX-512F, float: 12 x 32 (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers): uk_avx512_f32 =
+// uk_avx512_f32_first_rows<12>. With R < 12 it computes a packed panel's first R rows only (MicroKernel::fn_part):
+// the same loads of the packed panels (A's panel stride stays 12), the same FMA chain per element from zero, the
+// same addition to C, so each row's result is the full kernel's.
 template <int R>
-__attribute__((target("avx512f"))) void uk_avx512_f32_part_r(int64_t kc, const float* a, const float* b, float* c,
-                                                             int64_t ldc, bool accumulate) {
+__attribute__((target("avx512f"))) void uk_avx512_f32_first_rows(int64_t kc, const float* a, const float* b, float* c,
+                                                                 int64_t ldc, bool accumulate) {
   __m512 r[R][2];
   DCN_UNROLL_FULL
   for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
@@ -173,19 +144,21 @@ __attribute__((target("avx512f"))) void uk_avx512_f32_part_r(int64_t kc, const f
   }
 }
 
+constexpr auto uk_avx512_f32 = uk_avx512_f32_first_rows<12>;
+
 void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
   switch (rows) {
-    case 1: return uk_avx512_f32_part_r<1>(kc, a, b, c, ldc, accumulate);
-    case 2: return uk_avx512_f32_part_r<2>(kc, a, b, c, ldc, accumulate);
-    case 3: return uk_avx512_f32_part_r<3>(kc, a, b, c, ldc, accumulate);
-    case 4: return uk_avx512_f32_part_r<4>(kc, a, b, c, ldc, accumulate);
-    case 5: return uk_avx512_f32_part_r<5>(kc, a, b, c, ldc, accumulate);
-    case 6: return uk_avx512_f32_part_r<6>(kc, a, b, c, ldc, accumulate);
-    case 7: return uk_avx512_f32_part_r<7>(kc, a, b, c, ldc, accumulate);
-    case 8: return uk_avx512_f32_part_r<8>(kc, a, b, c, ldc, accumulate);
-    case 9: return uk_avx512_f32_part_r<9>(kc, a, b, c, ldc, accumulate);
-    case 10: return uk_avx512_f32_part_r<10>(kc, a, b, c, ldc, accumulate);
-    default: return uk_avx512_f32_part_r<11>(kc, a, b, c, ldc, accumulate);
+    case 1: return uk_avx512_f32_first_rows<1>(kc, a, b, c, ldc, accumulate);
+    case 2: return uk_avx512_f32_first_rows<2>(kc, a, b, c, ldc, accumulate);
+    case 3: return uk_avx512_f32_first_rows<3>(kc, a, b, c, ldc, accumulate);
+    case 4: return uk_avx512_f32_first_rows<4>(kc, a, b, c, ldc, accumulate);
+    case 5: return uk_avx512_f32_first_rows<5>(kc, a, b, c, ldc, accumulate);
+    case 6: return uk_avx512_f32_first_rows<6>(kc, a, b, c, ldc, accumulate);
+    case 7: return uk_avx512_f32_first_rows<7>(kc, a, b, c, ldc, accumulate);
+    case 8: return uk_avx512_f32_first_rows<8>(kc, a, b, c, ldc, accumulate);
+    case 9: return uk_avx512_f32_first_rows<9>(kc, a, b, c, ldc, accumulate);
+    case 10: return uk_avx512_f32_first_rows<10>(kc, a, b, c, ldc, accumulate);
+    default: return uk_avx512_f32_first_rows<11>(kc, a, b, c, ldc, accumulate);
   }
 }
 
