@@ -843,24 +843,14 @@ int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_byte
   return std::max<int64_t>(1, tiles) * nt;
 }
 
-// dcolT[gi] (nc x rows, row stride ldr) = Y[gi]^T (nc x cyg) * W'[gi] (cyg x rows) for every weight group,
-// serial on the calling thread: Y (columns i of output channel o at yt[o * ldy + i]) packed once per group into
-// dapack, W' pre-packed (pack_b_blocks layout, wpack), the fresh rows of dcolT prefetched a tile ahead. Each
-// element of dcolT is one micro-kernel sum per reduction block of kGemmKc channels, added in block order:
-// its value does not depend on nc nor on which rows are computed together.
-template <typename T>
-void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows, int64_t rows_pad,
-               const T* yt, int64_t ldy, const T* wpack, T* dapack, T* dcol, int64_t ldr) {
-  const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
-  for (int64_t gi = 0; gi < G; ++gi) {
-    pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
-    for (int64_t p0 = 0; p0 < cyg; p0 += kc_max)
-      macro_kernel(uk, nc, rows, std::min(kc_max, cyg - p0), dapack + p0 * uk.mr, cyg * uk.mr,
-                   wpack + gi * cyg * rows_pad + p0 * rows_pad, dcol + gi * rows, ldr, p0 > 0, MacroOrder::kBPanelInL1,
-                   /*prefetch_c=*/true);
-  }
-}
-
+// dcolT[gi] (nc x rows) = Y[gi]^T (nc x cyg) * W'[gi] (cyg x rows) for every weight group, serial on the calling
+// thread: Y (columns i of output channel o at yt[o * ldy + i]) packed once per group into dapack, W' pre-packed
+// (pack_b_blocks layout, wpack), the fresh rows of dcolT prefetched a tile ahead. Each element of dcolT is one
+// micro-kernel sum per reduction block of kGemmKc channels, added in block order: its value does not depend on
+// nc, on which rows are computed together nor on where it is stored. The layout: `blocks` column blocks of
+// `block_cols` (a multiple of nr) per group, block k of group gi at dcol + gi * group_stride + k * block_stride,
+// row stride ld: one block of rows, rows ldr apart (dcol + gi * rows), or one per kernel point (below).
+//
 // NOTE [ dcolT by kernel point ]
 // With the shared weight GEMM's packed colsT (NOTE [ colsT packed by pass A ]) and cxg a multiple of nr, the dcol
 // GEMM writes each kernel point's columns of dcolT as their own block, dcol[((gi * K + kpt) * ndg + i) * cxg + c]
@@ -869,17 +859,19 @@ void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int
 // from consecutive runs of cxg values instead of rows ldr apart (18 KB on r50-c5; the group's 2.4 MB of dcolT
 // is past L2).
 template <typename T>
-void dcol_gemm_kpt(const MicroKernel<T>& uk, int64_t nc, int64_t ndg, int64_t G, int64_t cyg, int64_t cxg, int64_t K,
-                   int64_t rows_pad, const T* yt, int64_t ldy, const T* wpack, T* dapack, T* dcol) {
+void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows_pad, const T* yt, int64_t ldy,
+               const T* wpack, T* dapack, int64_t blocks, int64_t block_cols, T* dcol, int64_t group_stride,
+               int64_t block_stride, int64_t ld) {
   const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
   for (int64_t gi = 0; gi < G; ++gi) {
     pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
     for (int64_t p0 = 0; p0 < cyg; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, cyg - p0);
-      for (int64_t kpt = 0; kpt < K; ++kpt)
-        macro_kernel(uk, nc, cxg, kc, dapack + p0 * uk.mr, cyg * uk.mr,
-                     wpack + gi * cyg * rows_pad + p0 * rows_pad + kpt * cxg * kc, dcol + (gi * K + kpt) * ndg * cxg,
-                     cxg, p0 > 0, MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
+      for (int64_t k = 0; k < blocks; ++k)
+        macro_kernel(uk, nc, block_cols, kc, dapack + p0 * uk.mr, cyg * uk.mr,
+                     wpack + gi * cyg * rows_pad + p0 * rows_pad + k * block_cols * kc,
+                     dcol + gi * group_stride + k * block_stride, ld, p0 > 0, MacroOrder::kBPanelInL1,
+                     /*prefetch_c=*/true);
     }
   }
 }
@@ -1284,9 +1276,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
             if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, nw);
             if (dcol_kpt)
-              dcol_gemm_kpt(uk, ng, ndg, G, cyg, cxg, K, rows_pad, yt, nw, wpack, dapack, dcol);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, nw, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
             else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows, rows_pad, yt, nw, wpack, dapack, dcol, ldr);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, nw, wpack, dapack, 1, rows, dcol, rows, 0, ldr);
           }
           T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
           ctx.dcol = dtile;

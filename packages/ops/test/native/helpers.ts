@@ -233,7 +233,7 @@ export function nativeForward(b: NativeBinding, c: ConvCase, t: CaseTensors, dty
 
 /** The five gradients of the backward. */
 export type GradName = 'input' | 'weight' | 'offset' | 'mask' | 'bias';
-export const GRAD_NAMES: readonly GradName[] = ['input', 'weight', 'offset', 'mask', 'bias'];
+const GRAD_NAMES: readonly GradName[] = ['input', 'weight', 'offset', 'mask', 'bias'];
 
 /** The gradients a case has (no offset or mask gradient where the case has none). */
 export function availableGrads(c: ConvCase): GradName[] {
