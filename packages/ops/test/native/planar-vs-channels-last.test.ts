@@ -190,6 +190,65 @@ for (const dim of [1, 2, 3] as const) {
     );
   }
 }
+// Eight channels per offset and mask group with offsets, float32 (edvr-64's runs): the backward's small-group
+// sampler takes the corner sums of two columns at a time (NOTE [ Corner sums of two columns ] in
+// backward_small_groups.cc) and a lane block's odd last column alone; odd output sizes in 1D, 2D and 3D, with and
+// without a mask.
+const base8 = { transposed: false, batch: 2, groups: 1, bias: true } as const;
+const eightChannelCases: ConvCase[] = [
+  {
+    ...base8,
+    dim: 1,
+    inChannels: 16,
+    outChannels: 8,
+    og: 2,
+    mg: 2,
+    kernelSize: [3],
+    stride: [1],
+    padding: [1],
+    dilation: [1],
+    inSize: [37],
+  },
+  {
+    ...base8,
+    dim: 2,
+    inChannels: 24,
+    outChannels: 8,
+    og: 3,
+    mg: 3,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [9, 13],
+  },
+  {
+    ...base8,
+    dim: 2,
+    inChannels: 16,
+    outChannels: 16,
+    og: 2,
+    mg: 0,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [11, 7],
+  },
+  {
+    ...base8,
+    dim: 3,
+    inChannels: 16,
+    outChannels: 8,
+    og: 2,
+    mg: 2,
+    kernelSize: [2, 3, 3],
+    stride: [1, 1, 1],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+    inSize: [3, 5, 7],
+  },
+];
 // Weights past 1 MB in the backward's dcol layout (r50-style): the dcol GEMM runs once per group of several
 // column tiles (NOTE [ dcol GEMM groups ] in column_pass.cc), the weight gradient takes the shared weight GEMM
 // and goes back from the W' layout by register transposes (float32, AVX-512), and the channels-last transposes
@@ -290,6 +349,9 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`short channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
       compare(c, 800 + i, 'float64', 1e-12, 20000));
     it(`short channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 900 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of eightChannelCases.entries()) {
+    it(`eight-channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1100 + i, 'float32', 1e-4));
   }
   for (const [i, c] of wideCases.entries()) {
     it(`wide channel runs, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 400 + i, 'float64', 1e-12));
