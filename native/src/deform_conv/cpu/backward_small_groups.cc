@@ -347,17 +347,27 @@ void lane_block(const SamplingGeometry<D>& g, const float* xb, const float* dcol
             d[u] = load_as<C>(drow + u * ldr + dst);
             DCN_UNROLL_FULL
             for (int j = 0; j < kC; ++j) x[u][j] = load_as<C>(xb + p.off[j][lu]);
+            // The plan's weights and scatter offsets of the sample read before its stores (which may alias
+            // them for the compiler): one broadcast per weight serves the column value and the scatter.
+            C wb[kC];
+            int32_t so[kC];
+            DCN_UNROLL_FULL
+            for (int j = 0; j < kC; ++j) {
+              wb[j] = _mm256_broadcast_ss(&p.wv[j][lu]);
+              so[j] = p.soff[j][lu];
+            }
+            const int32_t live = p.live[lu];
             if (crow) {
               C v{};
               DCN_UNROLL_FULL
-              for (int j = 0; j < kC; ++j) v += p.wv[j][lu] * x[u][j];
-              store_as(crow + u * ldr + dst, p.live[lu] ? v : C{});
+              for (int j = 0; j < kC; ++j) v += wb[j] * x[u][j];
+              store_as(crow + u * ldr + dst, live ? v : C{});
             }
             if (xgb) {
               DCN_UNROLL_FULL
               for (int j = 0; j < kC; ++j) {
-                float* tgt = xgb + p.soff[j][lu];
-                store_as(tgt, load_as<C>(tgt) + p.wv[j][lu] * d[u]);
+                float* tgt = xgb + so[j];
+                store_as(tgt, load_as<C>(tgt) + wb[j] * d[u]);
               }
             }
           }
