@@ -1653,7 +1653,26 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     const int64_t even = ((total + n_tiles - 1) / n_tiles + mr - 1) / mr * mr;
     nt = std::max<int64_t>(1, std::min(nt, even));
   }
-  const int64_t n_tiles = (total + nt - 1) / nt;
+  // Tile t's columns [tile_begin(t), tile_begin(t + 1)): where whole row panels of mr columns fit (nt >= mr),
+  // the fewest tiles of at most nt columns whose count is a multiple of the thread count, the panels (the
+  // last one partial) dealt out evenly, so that the tiles differ by at most one panel instead of the last
+  // taking what is left (r50-c5: 9 tiles of 108 columns and one of 52, i.e. 540 columns on one thread and
+  // 484 on the other; now 96-108 each, 516 and 508). Else tiles of nt as before. The tiling changes no sum
+  // (NOTE [ Channels-last forward ]).
+  const int64_t n_panels = (total + mr - 1) / mr, panels_max = nt / mr;
+  int64_t n_tiles = (total + nt - 1) / nt;
+  bool panel_tiles = false;
+  if (panels_max > 0) {
+    int64_t n = (n_panels + panels_max - 1) / panels_max;
+    n = (n + n_threads - 1) / n_threads * n_threads;
+    if (n <= n_panels) {
+      n_tiles = n;
+      panel_tiles = true;
+    }
+  }
+  const auto tile_begin = [&](int64_t t) {
+    return panel_tiles ? std::min(total, t * n_panels / n_tiles * mr) : std::min(total, t * nt);
+  };
   const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
@@ -1675,8 +1694,14 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
+  PhaseTimer timer;
   pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack);
+  timer.lap(0);
   to_channels_last(x, B, g.cx, sx, xt);
+  timer.lap(1);
+  double th_ms[4][4] = {};
+  int th_tiles[4] = {};
+  const auto t_region = std::chrono::steady_clock::now();
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
   ctx0.panel_mr = rows_a ? 0 : mr;
@@ -1695,8 +1720,10 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     ctx.table = table;
     ctx.cols = cols;
     ctx.mtile = mask ? mtile : nullptr;
+    PhaseTimer local;
     for (int64_t t = next_tile.fetch_add(1); t < n_tiles; t = next_tile.fetch_add(1)) {
-      const int64_t n0 = t * nt, nc = std::min(nt, total - n0);
+      if (local.on && tid < 4) th_tiles[tid]++;
+      const int64_t n0 = tile_begin(t), nc = tile_begin(t + 1) - n0;
       ctx.n0 = n0;
       ctx.nc = nc;
       const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
@@ -1722,6 +1749,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
           for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
         pass_a<D, T>(isa, ctx, true, false, bi, static_cast<T*>(nullptr), kColBlock);
       }
+      local.lap(0);
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg); inside the region the
       // GEMM runs on this thread alone.
       for (int64_t gi = 0; gi < G; ++gi) {
@@ -1734,9 +1762,24 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                wpack + gi * rows * cyg_pad);
         }
       }
+      local.lap(1);
       write_y_tile<D, T>(g, blocks, ctile, bias, y);
+      local.lap(2);
+    }
+    if (local.on && tid < 4) {
+      for (int k = 0; k < 3; ++k) th_ms[tid][k] = local.ms[k];
+      th_ms[tid][3] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_region).count();
     }
   });
+  timer.lap(2);
+  if (timer.on) {
+    std::fprintf(stderr, "[tvdcn cpu] forward D=%d: pack %.2f xt %.2f region %.2f ms (tiles %lld x %lld)", D,
+                 timer.ms[0], timer.ms[1], timer.ms[2], static_cast<long long>(n_tiles), static_cast<long long>(nt));
+    for (int k = 0; k < std::min(n_threads, 4); ++k)
+      std::fprintf(stderr, " | t%d: %d tiles sample %.2f gemm %.2f write %.2f done %.2f", k, th_tiles[k], th_ms[k][0],
+                   th_ms[k][1], th_ms[k][2], th_ms[k][3]);
+    std::fprintf(stderr, "\n");
+  }
   scratch.release_if_huge();
   return true;
 }
