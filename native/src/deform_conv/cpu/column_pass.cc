@@ -910,10 +910,12 @@ void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int6
 // The regular forward's packed weight: W'[gi]^T (rows x cyg, element (p, j) with p = kpt * cxg + c the weight's
 // [gi * cyg + j][c][kpt]) of every weight group, the B operand of the tile GEMMs in pack_b_blocks' layout
 // (cyg_pad = ceil(cyg / nr) * nr columns, rows * cyg_pad elements per group). Defined below, after the panel
-// packers.
+// packers. With `stream`, the AVX-512 float packer writes wpack with non-temporal stores (for a weight larger
+// than L2, which the GEMM then reads from memory or L3 anyway): no read of wpack's old lines before each write.
+// The same values either way.
 template <typename T>
 void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
-                         int64_t K, T* wpack);
+                         int64_t K, T* wpack, bool stream = false);
 
 // The regular forward's tile GEMM over the tile's colsT, on the calling thread (inside a parallel region):
 // ctile[i][gi * cyg + o] (row stride ldc) = colsT[i][gi] (nc x rows, row stride ldr) * W'[gi]^T (wpack of
@@ -1545,7 +1547,7 @@ void pack_weight_panel_scalar(const T* wrows, int64_t rows, int64_t cxg, int64_t
 // Partial blocks (ncols, rows not multiples of 16) go through the scalar packer.
 __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wrows, int64_t rows, int64_t cxg,
                                                                  int64_t K, int64_t kc_max, int64_t cyg_pad, int64_t nr,
-                                                                 int64_t jp, int64_t ncols, float* gpack) {
+                                                                 int64_t jp, int64_t ncols, float* gpack, bool stream) {
   const int64_t q_vec = rows / 16 * 16;
   for (int64_t h = 0; h < nr; h += 16) {
     if (h + 16 > ncols) {
@@ -1560,21 +1562,27 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
       for (int i = 0; i < 16; ++i) {
         const int64_t q = q0 + i, c = q / K, kpt = q - c * K;
         const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
-        _mm512_storeu_ps(gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + h, r[i]);
+        float* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + h;
+        if (stream)
+          _mm512_stream_ps(dst, r[i]);
+        else
+          _mm512_storeu_ps(dst, r[i]);
       }
     }
     pack_weight_panel_scalar<float>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, h, h + 16, q_vec, gpack);
   }
+  if (stream) _mm_sfence();
 }
 #endif
 
 // pack_forward_weight (declared above): one task per panel of nr output channels. (Was a reordered copy of the
 // weight, then pack_b_blocks of it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32
 // weight rows element by element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %:
-// docs/perf/cpu.md, session 8.)
+// docs/perf/cpu.md, session 8; non-temporal stores for weights over 1 MB, r50-c5's pack 1.1-1.3 -> 0.5-0.6 ms at 2
+// threads: session 14.)
 template <typename T>
 void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
-                         int64_t K, T* wpack) {
+                         int64_t K, T* wpack, bool stream) {
   const int64_t rows = cxg * K, nr = uk.nr, cyg_pad = (cyg + nr - 1) / nr * nr;
   const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), n_panels = cyg_pad / nr;
   parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
@@ -1585,12 +1593,13 @@ void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int
 #if DCN_CL_X86
       if constexpr (std::is_same_v<T, float>) {
         if (isa == Isa::kAvx512 && nr == 32) {
-          pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
+          pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack, stream);
           continue;
         }
       }
 #else
       (void)isa;
+      (void)stream;
 #endif
       pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
     }
@@ -1695,7 +1704,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
   PhaseTimer timer;
-  pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack);
+  // A weight larger than L2 (r50-c4, r50-c5) is packed with non-temporal stores: wpack's lines are not read in
+  // before being overwritten, which halved r50-c5's pack (docs/perf/cpu.md, session 14).
+  pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack, weight_bytes > kL2WeightBytes);
   timer.lap(0);
   to_channels_last(x, B, g.cx, sx, xt);
   timer.lap(1);
