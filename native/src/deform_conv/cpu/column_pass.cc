@@ -910,10 +910,12 @@ void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int6
 // The regular forward's packed weight: W'[gi]^T (rows x cyg, element (p, j) with p = kpt * cxg + c the weight's
 // [gi * cyg + j][c][kpt]) of every weight group, the B operand of the tile GEMMs in pack_b_blocks' layout
 // (cyg_pad = ceil(cyg / nr) * nr columns, rows * cyg_pad elements per group). Defined below, after the panel
-// packers.
+// packers. With `stream`, the AVX-512 float packer writes wpack with non-temporal stores (for a weight larger
+// than L2, which the GEMM then reads from memory or L3 anyway): no read of wpack's old lines before each write.
+// The same values either way.
 template <typename T>
 void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
-                         int64_t K, T* wpack);
+                         int64_t K, T* wpack, bool stream = false);
 
 // The regular forward's tile GEMM over the tile's colsT, on the calling thread (inside a parallel region):
 // ctile[i][gi * cyg + o] (row stride ldc) = colsT[i][gi] (nc x rows, row stride ldr) * W'[gi]^T (wpack of
@@ -1545,7 +1547,7 @@ void pack_weight_panel_scalar(const T* wrows, int64_t rows, int64_t cxg, int64_t
 // Partial blocks (ncols, rows not multiples of 16) go through the scalar packer.
 __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wrows, int64_t rows, int64_t cxg,
                                                                  int64_t K, int64_t kc_max, int64_t cyg_pad, int64_t nr,
-                                                                 int64_t jp, int64_t ncols, float* gpack) {
+                                                                 int64_t jp, int64_t ncols, float* gpack, bool stream) {
   const int64_t q_vec = rows / 16 * 16;
   for (int64_t h = 0; h < nr; h += 16) {
     if (h + 16 > ncols) {
@@ -1560,21 +1562,27 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
       for (int i = 0; i < 16; ++i) {
         const int64_t q = q0 + i, c = q / K, kpt = q - c * K;
         const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
-        _mm512_storeu_ps(gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + h, r[i]);
+        float* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + h;
+        if (stream)
+          _mm512_stream_ps(dst, r[i]);
+        else
+          _mm512_storeu_ps(dst, r[i]);
       }
     }
     pack_weight_panel_scalar<float>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, h, h + 16, q_vec, gpack);
   }
+  if (stream) _mm_sfence();
 }
 #endif
 
 // pack_forward_weight (declared above): one task per panel of nr output channels. (Was a reordered copy of the
 // weight, then pack_b_blocks of it: two passes, 12 % of r50-c5's forward at 1 thread; then one pass reading 32
 // weight rows element by element, ~7 %; with AVX-512, 16 x 16 blocks transposed in registers, ~2 %:
-// docs/perf/cpu.md, session 8.)
+// docs/perf/cpu.md, session 8; non-temporal stores for weights over 1 MB, r50-c5's pack 1.1-1.3 -> 0.5-0.6 ms at 2
+// threads: session 14.)
 template <typename T>
 void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int64_t G, int64_t cyg, int64_t cxg,
-                         int64_t K, T* wpack) {
+                         int64_t K, T* wpack, bool stream) {
   const int64_t rows = cxg * K, nr = uk.nr, cyg_pad = (cyg + nr - 1) / nr * nr;
   const int64_t kc_max = std::min<int64_t>(kGemmKc, rows), n_panels = cyg_pad / nr;
   parallel_for(0, G * n_panels, 1, [&](int64_t tb, int64_t te) {
@@ -1585,12 +1593,13 @@ void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int
 #if DCN_CL_X86
       if constexpr (std::is_same_v<T, float>) {
         if (isa == Isa::kAvx512 && nr == 32) {
-          pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack);
+          pack_weight_panel_avx512(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, gpack, stream);
           continue;
         }
       }
 #else
       (void)isa;
+      (void)stream;
 #endif
       pack_weight_panel_scalar<T>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, 0, nr, 0, gpack);
     }
@@ -1653,7 +1662,26 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     const int64_t even = ((total + n_tiles - 1) / n_tiles + mr - 1) / mr * mr;
     nt = std::max<int64_t>(1, std::min(nt, even));
   }
-  const int64_t n_tiles = (total + nt - 1) / nt;
+  // Tile t's columns [tile_begin(t), tile_begin(t + 1)): where whole row panels of mr columns fit (nt >= mr),
+  // the fewest tiles of at most nt columns whose count is a multiple of the thread count, the panels (the
+  // last one partial) dealt out evenly, so that the tiles differ by at most one panel instead of the last
+  // taking what is left (r50-c5: 9 tiles of 108 columns and one of 52, i.e. 540 columns on one thread and
+  // 484 on the other; now 96-108 each, 516 and 508). Else tiles of nt as before. The tiling changes no sum
+  // (NOTE [ Channels-last forward ]).
+  const int64_t n_panels = (total + mr - 1) / mr, panels_max = nt / mr;
+  int64_t n_tiles = (total + nt - 1) / nt;
+  bool panel_tiles = false;
+  if (panels_max > 0) {
+    int64_t n = (n_panels + panels_max - 1) / panels_max;
+    n = (n + n_threads - 1) / n_threads * n_threads;
+    if (n <= n_panels) {
+      n_tiles = n;
+      panel_tiles = true;
+    }
+  }
+  const auto tile_begin = [&](int64_t t) {
+    return panel_tiles ? std::min(total, t * n_panels / n_tiles * mr) : std::min(total, t * nt);
+  };
   const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
@@ -1675,8 +1703,16 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
   // W'[gi]^T (rows x cyg), packed once as the B operand of every tile's GEMM (pack_b_blocks' layout),
   // straight from the weight: element (p, j), p = kpt * cxg + c, is weight[(gi * cyg + j) * rows + c * K + kpt].
-  pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack);
+  PhaseTimer timer;
+  // A weight larger than L2 (r50-c4, r50-c5) is packed with non-temporal stores: wpack's lines are not read in
+  // before being overwritten, which halved r50-c5's pack (docs/perf/cpu.md, session 14).
+  pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wpack, weight_bytes > kL2WeightBytes);
+  timer.lap(0);
   to_channels_last(x, B, g.cx, sx, xt);
+  timer.lap(1);
+  double th_ms[4][4] = {};
+  int th_tiles[4] = {};
+  const auto t_region = std::chrono::steady_clock::now();
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
   ctx0.panel_mr = rows_a ? 0 : mr;
@@ -1695,8 +1731,10 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     ctx.table = table;
     ctx.cols = cols;
     ctx.mtile = mask ? mtile : nullptr;
+    PhaseTimer local;
     for (int64_t t = next_tile.fetch_add(1); t < n_tiles; t = next_tile.fetch_add(1)) {
-      const int64_t n0 = t * nt, nc = std::min(nt, total - n0);
+      if (local.on && tid < 4) th_tiles[tid]++;
+      const int64_t n0 = tile_begin(t), nc = tile_begin(t + 1) - n0;
       ctx.n0 = n0;
       ctx.nc = nc;
       const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
@@ -1722,6 +1760,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
           for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
         pass_a<D, T>(isa, ctx, true, false, bi, static_cast<T*>(nullptr), kColBlock);
       }
+      local.lap(0);
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg); inside the region the
       // GEMM runs on this thread alone.
       for (int64_t gi = 0; gi < G; ++gi) {
@@ -1734,9 +1773,24 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
                wpack + gi * rows * cyg_pad);
         }
       }
+      local.lap(1);
       write_y_tile<D, T>(g, blocks, ctile, bias, y);
+      local.lap(2);
+    }
+    if (local.on && tid < 4) {
+      for (int k = 0; k < 3; ++k) th_ms[tid][k] = local.ms[k];
+      th_ms[tid][3] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_region).count();
     }
   });
+  timer.lap(2);
+  if (timer.on) {
+    std::fprintf(stderr, "[tvdcn cpu] forward D=%d: pack %.2f xt %.2f region %.2f ms (tiles %lld x %lld)", D,
+                 timer.ms[0], timer.ms[1], timer.ms[2], static_cast<long long>(n_tiles), static_cast<long long>(nt));
+    for (int k = 0; k < std::min(n_threads, 4); ++k)
+      std::fprintf(stderr, " | t%d: %d tiles sample %.2f gemm %.2f write %.2f done %.2f", k, th_tiles[k], th_ms[k][0],
+                   th_ms[k][1], th_ms[k][2], th_ms[k][3]);
+    std::fprintf(stderr, "\n");
+  }
   scratch.release_if_huge();
   return true;
 }
