@@ -31,6 +31,7 @@
 #include "deform_conv/cuda/col2im_window.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
+#include "deform_conv/cuda/im2col_warp.cuh"
 #include "deform_conv/params.h"
 #include "elementwise/cuda_ops.h"
 #include "gemm/cuda/gemm.h"
@@ -279,7 +280,70 @@ class DeformConvDriver {
     return a;
   }
 
+  // NOTE [ Warp im2col from channels-last X ] (im2col_warp.cuh): the chunk's images copied channels-last,
+  // then one warp per (image, offset group, 32 positions, kernel point). Taken for float32 and the half types
+  // when the chunk holds whole images whose copy fits the workspace limit; TVDCN_CUDA_IM2COL=thread (read at
+  // each call: an A/B switch for benchmarks and tests) keeps im2col_kernel. Returns false where it does not
+  // apply. Same columns, bitwise, as im2col_kernel.
+  bool im2col_warp(const Chunk& ch, const T* x, T* cols) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return false;
+    } else {
+      if (env_is("TVDCN_CUDA_IM2COL", "thread")) return false;
+      if (ch.q0 != 0 || ch.qlen != ny_) return false;
+      const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
+      if (copy_bytes > workspace_limit()) return false;
+      Workspace xt_ws(device_, copy_bytes);
+      T* xt = xt_ws.as<T>();
+      {
+        const ScopedPhase phase("im2col_channels_last", s_);
+        const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
+        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(std::min<int64_t>(ch.nb, 65535)));
+        fused::to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(x, xt, ch.b0, ch.nb, cx_, nx_, p_tiles);
+        DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+      }
+      const ScopedPhase phase("im2col", s_);
+      const ChunkArgs<D> a = args(ch, false);
+      const int64_t q_tiles = (ch.qlen + 31) / 32;
+      const int64_t tasks = ch.nb * a.og * q_tiles * K_;
+      const int64_t needed = (tasks + kWarpIm2colWarps - 1) / kWarpIm2colWarps;
+      const unsigned grid =
+          static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{sms_} * 32)));
+      constexpr int kBlock = 32 * kWarpIm2colWarps;
+      const bool per_channel = mask_ != nullptr && a.cpm % a.cpo != 0;
+      // Two channels per lane for the half types where every group's channels come in even pairs (aligned).
+      const bool pairs = is_half_type<T> && a.cpo % 2 == 0 && cx_ % 2 == 0;
+      int64_t reach = nx_ * cx_;
+      for (int ax = 0; ax < D; ++ax) {
+        reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
+      }
+      auto go = [&](auto def, auto idx, auto vec) {
+        using I = decltype(idx);
+        im2col_warp_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
+            <<<grid, kBlock, 0, s_>>>(a, xt, off_, mask_, cols, q_tiles, per_channel);
+        DCN_CUDA_LAUNCH_CHECK("im2col_warp_kernel", grid, kBlock);
+      };
+      using On = std::true_type;
+      using Off = std::false_type;
+      using V1 = std::integral_constant<int, 1>;
+      using V2 = std::integral_constant<int, 2>;
+      auto by_vec = [&](auto def, auto idx) {
+        if constexpr (is_half_type<T>) {
+          if (pairs) return go(def, idx, V2{});
+        }
+        go(def, idx, V1{});
+      };
+      auto by_def = [&](auto idx) { off_ != nullptr ? by_vec(On{}, idx) : by_vec(Off{}, idx); };
+      if (fits_int32(reach) && fits_int32(ny_))
+        by_def(int32_t{});
+      else
+        by_def(int64_t{});
+      return true;
+    }
+  }
+
   void im2col(const Chunk& ch, const T* x, T* cols) const {
+    if (im2col_warp(ch, x, cols)) return;
     const ScopedPhase phase("im2col", s_);
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
