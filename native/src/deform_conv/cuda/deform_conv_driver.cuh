@@ -33,6 +33,7 @@
 #include "deform_conv/cuda/fused_forward.cuh"
 #include "deform_conv/cuda/im2col_warp.cuh"
 #include "deform_conv/params.h"
+#include "elementwise/cuda/sum_partials.cuh"
 #include "elementwise/cuda_ops.h"
 #include "gemm/cuda/gemm.h"
 
@@ -298,7 +299,8 @@ class DeformConvDriver {
       {
         const ScopedPhase phase("im2col_channels_last", s_);
         const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
-        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(std::min<int64_t>(ch.nb, 65535)));
+        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles),
+                        static_cast<unsigned>(std::min<int64_t>(ch.nb, 65535)));
         fused::to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(x, xt, ch.b0, ch.nb, cx_, nx_, p_tiles);
         DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
       }
@@ -307,8 +309,7 @@ class DeformConvDriver {
       const int64_t q_tiles = (ch.qlen + 31) / 32;
       const int64_t tasks = ch.nb * a.og * q_tiles * K_;
       const int64_t needed = (tasks + kWarpIm2colWarps - 1) / kWarpIm2colWarps;
-      const unsigned grid =
-          static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{sms_} * 32)));
+      const unsigned grid = static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{sms_} * 32)));
       constexpr int kBlock = 32 * kWarpIm2colWarps;
       const bool per_channel = mask_ != nullptr && a.cpm % a.cpo != 0;
       // Two channels per lane for the half types where every group's channels come in even pairs (aligned).
@@ -431,8 +432,9 @@ class DeformConvDriver {
         bias_rows_kernel<T><<<grid, kBiasRowThreads, 0, s_>>>(g, row_sum.as<A>(), rows, n);
         DCN_CUDA_LAUNCH_CHECK("bias_rows_kernel", grid, kBiasRowThreads);
         const unsigned grid2 = grid_for(channels, device_);
-        bias_finish_kernel<T><<<grid2, kThreads, 0, s_>>>(row_sum.as<A>(), grad_bias, B_, channels);
-        DCN_CUDA_LAUNCH_CHECK("bias_finish_kernel", grid2, kThreads);
+        // Per channel, the images' row sums in order (the generic sum's second pass).
+        sum_partials_kernel<T><<<grid2, kThreads, 0, s_>>>(row_sum.as<A>(), grad_bias, channels, B_);
+        DCN_CUDA_LAUNCH_CHECK("sum_partials_kernel", grid2, kThreads);
         return;
       }
     }

@@ -371,10 +371,10 @@ __global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>*
 // grad_bias[c] = sum over (b, s) of grad_output[b, c, s], in two fixed-order passes (no atomics, so
 // deterministic always): bias_rows_kernel sums each row (b, c) of n elements into row_sum[b * C + c] in
 // the accumulator type, one block per row, each thread adding 16-byte vectors (8 half or 4 float
-// elements) at a stride of the block, then the threads' sums in a fixed tree; bias_finish_kernel adds
-// the B row sums of each channel in order, in float64 (as the generic sum adds its partials). Used when
-// the rows are whole vectors (n a multiple of the vector, the base 16-byte aligned); the generic strided
-// sum (elementwise/cuda) otherwise.
+// elements) at a stride of the block, then the threads' sums in a fixed tree; then sum_partials_kernel (the generic
+// sum's second pass, elementwise/cuda/sum_partials.cuh) adds the B row sums of each channel in order, in float64. Used
+// when the rows are whole vectors (n a multiple of the vector, the base 16-byte aligned); the generic strided sum
+// (elementwise/cuda) otherwise.
 constexpr int kBiasRowThreads = 128;
 
 template <typename T>
@@ -406,17 +406,6 @@ __global__ void __launch_bounds__(kBiasRowThreads)
       row_sum[r] = total;
     }
     __syncthreads();
-  }
-}
-
-template <typename T>
-__global__ void bias_finish_kernel(const acc_type<T>* __restrict__ row_sum, T* __restrict__ out, int64_t batch,
-                                   int64_t channels) {
-  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels; c += stride) {
-    double acc = 0;
-    for (int64_t b = 0; b < batch; ++b) acc += row_sum[b * channels + c];
-    out[c] = convert<T>(acc);
   }
 }
 

@@ -99,7 +99,8 @@ __global__ void __launch_bounds__(32 * kWarpIm2colWarps)
           const I y = yq % ys, k = kk % ks;
           yq /= ys;
           kk /= ks;
-          pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
+          pos[ax] =
+              y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
         }
       }
       Corners<kCount, A, I> corners;
