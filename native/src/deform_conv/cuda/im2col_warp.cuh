@@ -88,31 +88,10 @@ __global__ void __launch_bounds__(32 * kWarpIm2colWarps)
     const bool live = ql < a.qlen;
     const int64_t q = a.q0 + (live ? ql : 0);
     const int64_t c_first = og * a.cpo;
-    // The plan of position `lane` (im2col_kernel's builders, in I as there).
+    // The plan of position `lane` (im2col_kernel's corners, in I as there).
     {
-      I pos[D];
-      {
-        I yq = static_cast<I>(q), kk = static_cast<I>(kpt);
-#pragma unroll
-        for (int ax = D - 1; ax >= 0; --ax) {
-          const I ys = static_cast<I>(a.y_size[ax]), ks = static_cast<I>(a.kernel_size[ax]);
-          const I y = yq % ys, k = kk % ks;
-          yq /= ys;
-          kk /= ks;
-          pos[ax] =
-              y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
-        }
-      }
       Corners<kCount, A, I> corners;
-      if constexpr (kDeformable) {
-        const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
-        A p[D];
-#pragma unroll
-        for (int ax = 0; ax < D; ++ax) p[ax] = static_cast<A>(pos[ax]) + convert<A>(off[ax * a.ny]);
-        linear_corners<D, A, I>(p, a.x_size, A(1), corners);
-      } else {
-        grid_corner<D, A, I>(pos, a.x_size, A(1), corners);
-      }
+      im2col_corners<D, T, kDeformable, I>(a, a.x_size, offset, b, og, static_cast<I>(kpt), q, corners);
 #pragma unroll
       for (int i = 0; i < kCount; ++i) {
         sm.offset[i][lane] = corners.index[i] * cx;

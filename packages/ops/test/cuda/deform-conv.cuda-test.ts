@@ -554,6 +554,12 @@ function problem(c: Case, dim: Dim, seed: number): Problem {
   };
 }
 
+/** An output gradient for `p`: uniform in [-1, 1), rounded to `dtype`. */
+function outputGrad(p: Problem, dtype: DType, seed: number): Float64Array {
+  const n = p.outShape.reduce((a, v) => a * v, 1);
+  return roundTo(uniformArray(rng(seed), n, -1, 1), dtype, (x, d) => toGpu(x, d));
+}
+
 function vals(t: Tensor): Float64Array {
   return Float64Array.from(t.toTypedArray());
 }
@@ -848,16 +854,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const check = (c: Case, dim: Dim, dtype: DType, seed: number): void => {
       const p = problem(c, dim, seed);
       const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
-      const gy = roundTo(
-        uniformArray(
-          rng(seed + 1),
-          p.outShape.reduce((a, v) => a * v, 1),
-          -1,
-          1,
-        ),
-        dtype,
-        (x, d) => toGpu(x, d),
-      );
+      const gy = outputGrad(p, dtype, seed + 1);
       const off = p.inputs.findIndex((i) => i.name === 'offset');
       assert.ok(off >= 0, 'the case has an offset');
       // All gradients, or all but the offset's: gradients by input name.
@@ -1091,16 +1088,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           t.requiresGrad = true;
           return t;
         });
-        const gy = roundTo(
-          uniformArray(
-            rng(seed + 1),
-            p.outShape.reduce((a, v) => a * v, 1),
-            -1,
-            1,
-          ),
-          dtype,
-          (x, d) => toGpu(x, d),
-        );
+        const gy = outputGrad(p, dtype, seed + 1);
         poison(
           dtype,
           p.inputs.map((i) => i.values.length),
