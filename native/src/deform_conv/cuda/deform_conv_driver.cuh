@@ -281,29 +281,37 @@ class DeformConvDriver {
     return a;
   }
 
-  // NOTE [ Warp im2col from channels-last X ] (im2col_warp.cuh): the chunk's images copied channels-last,
-  // then one warp per (image, offset group, 32 positions, kernel point). Taken for float32 and the half types
-  // when the chunk holds whole images whose copy fits the workspace limit; TVDCN_CUDA_IM2COL=thread (read at
-  // each call: an A/B switch for benchmarks and tests) keeps im2col_kernel. Returns false where it does not
+  // NOTE [ Warp im2col from channels-last X ] (im2col_warp.cuh): the chunk's images copied channels-last (once
+  // for all the chunks of one image), then one warp per (image, offset group, 32 positions, kernel point). Taken by
+  // default in 3D only, for float32 and the half types, where one image's copy fits the workspace limit: in 1D and
+  // 2D it measured slower than im2col_kernel (docs/cuda.md, "Session 14"). TVDCN_CUDA_IM2COL=warp takes it in every
+  // dim, =thread in none (read at each call: A/B switches for benchmarks and tests). Returns false where it does not
   // apply. Same columns, bitwise, as im2col_kernel.
   bool im2col_warp(const Chunk& ch, const T* x, T* cols) const {
     if constexpr (std::is_same_v<T, double>) {
       return false;
     } else {
-      if (env_is("TVDCN_CUDA_IM2COL", "thread")) return false;
-      if (ch.q0 != 0 || ch.qlen != ny_) return false;
+      if (env_is("TVDCN_CUDA_IM2COL", "thread") || (D != 3 && !env_is("TVDCN_CUDA_IM2COL", "warp"))) return false;
       const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
       if (copy_bytes > workspace_limit()) return false;
-      Workspace xt_ws(device_, copy_bytes);
-      T* xt = xt_ws.as<T>();
-      {
+      if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb) {
+        if (xt_bytes_ < copy_bytes) {
+          xt_ws_ = Workspace();  // the old block back to the pool first
+          xt_ws_ = Workspace(device_, copy_bytes);
+          xt_bytes_ = copy_bytes;
+        }
         const ScopedPhase phase("im2col_channels_last", s_);
         const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
         const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles),
                         static_cast<unsigned>(std::min<int64_t>(ch.nb, 65535)));
-        fused::to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s_>>>(x, xt, ch.b0, ch.nb, cx_, nx_, p_tiles);
+        fused::to_channels_last_kernel<T>
+            <<<grid, dim3(32, 8), 0, s_>>>(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, p_tiles);
         DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+        xt_src_ = x;
+        xt_b0_ = ch.b0;
+        xt_nb_ = ch.nb;
       }
+      const T* xt = xt_ws_.as<T>();
       const ScopedPhase phase("im2col", s_);
       const ChunkArgs<D> a = args(ch, false);
       const int64_t q_tiles = (ch.qlen + 31) / 32;
@@ -642,6 +650,10 @@ class DeformConvDriver {
   int64_t B_, cx_, cy_, G_, K_, nx_, ny_, cxg_, cyg_, cxK_, cxgK_;
   ChunkArgs<D> a_{};
   int sms_;
+  // im2col_warp's channels-last copy: images xt_b0_ .. xt_b0_ + xt_nb_ - 1 of xt_src_, kept for the next chunk.
+  mutable Workspace xt_ws_;
+  mutable int64_t xt_bytes_ = 0, xt_b0_ = -1, xt_nb_ = 0;
+  mutable const T* xt_src_ = nullptr;
 };
 
 template <int D, typename T>

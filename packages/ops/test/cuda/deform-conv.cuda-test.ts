@@ -1040,9 +1040,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
   it("im2col: the warp kernel from a channels-last copy gives bitwise the thread kernel's output and gradients", {
     skip: DRY_RUN,
   }, () => {
-    // NOTE [ Warp im2col from channels-last X ]: TVDCN_CUDA_IM2COL=thread (read at each call) keeps im2col_kernel.
-    // The regular forward (fused off, so that im2col + GEMM runs in every dtype) and every gradient (the weight
-    // gradient's columns; the transposed op's input gradient) must be bitwise the same either way. Cases: the
+    // NOTE [ Warp im2col from channels-last X ]: TVDCN_CUDA_IM2COL=warp takes the warp kernel in every dim (by
+    // default 3D only), =thread keeps im2col_kernel (both read at each call). The regular forward (fused off, so
+    // that im2col + GEMM runs in every dtype) and every gradient (the weight gradient's columns; the transposed
+    // op's input gradient) must be bitwise the same either way; in deterministic mode, so that the scatter into
+    // the input gradient adds in a fixed order. Cases: the
     // suite's regular and transposed ones with offsets, plus mask groups finer than the offset groups (the mask
     // read per channel), an odd channel count per offset group (one channel per lane in the half types), 8
     // channels per offset group (lanes over several positions) and more than 32 * 2 channels in one group, on
@@ -1075,8 +1077,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const cases = [...CASES.filter((c) => !QUICK || QUICK_CASES.has(c.name)), ...extra];
     const counts = { warp: 0, thread: 0 };
     const run = (c: Case, dim: Dim, dtype: DType, mode: 'warp' | 'thread', seed: number): Float64Array[] => {
-      if (mode === 'thread') process.env.TVDCN_CUDA_IM2COL = 'thread';
-      else delete process.env.TVDCN_CUDA_IM2COL;
+      process.env.TVDCN_CUDA_IM2COL = mode;
       return tidy(() => {
         const p = problem(c, dim, seed);
         const xs = p.inputs.map((i) => {
@@ -1116,34 +1117,44 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         return out;
       });
     };
+    const wasDeterministic = isDeterministic();
     try {
+      setDeterministic(true);
       b._cudaSetFusedConv(false);
       let seed = 2300;
-      for (const c of cases) {
-        for (const dim of [1, 2, 3] as Dim[]) {
-          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
-            seed += 2;
-            const thread = run(c, dim, dtype, 'thread', seed);
-            const warp = run(c, dim, dtype, 'warp', seed);
-            assert.equal(warp.length, thread.length);
-            for (const [k, v] of warp.entries()) {
-              assert.ok(
-                v.some((x) => x !== 0),
-                `dim=${dim} ${c.name} [${dtype}] result ${k}: all zero`,
-              );
-              assert.deepEqual(
-                v,
-                thread[k],
-                `dim=${dim} ${c.name} [${dtype}] result ${k}: warp and thread im2col differ`,
-              );
-            }
-          }
+      const both = (c: Case, dim: Dim, dtype: DType): void => {
+        seed += 2;
+        const thread = run(c, dim, dtype, 'thread', seed);
+        const warp = run(c, dim, dtype, 'warp', seed);
+        assert.equal(warp.length, thread.length);
+        for (const [k, v] of warp.entries()) {
+          assert.ok(
+            v.some((x) => x !== 0),
+            `dim=${dim} ${c.name} [${dtype}] result ${k}: all zero`,
+          );
+          assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] result ${k}: warp and thread im2col differ`);
         }
-      }
+      };
+      for (const c of cases)
+        for (const dim of [1, 2, 3] as Dim[])
+          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) both(c, dim, dtype);
+      // Chunks of part of an image (a 1 MiB column workspace): one channels-last copy per image, read by its chunks.
+      b.cudaSetWorkspaceLimit(1 << 20);
+      const big = {
+        ...CASES[0],
+        name: 'warp im2col: chunks of part of an image',
+        batch: 3,
+        cin: 8,
+        cout: 8,
+        size: [40, 36, 5],
+      };
+      for (const dim of [2, 3] as Dim[]) for (const dtype of ['float32', 'float16'] as DType[]) both(big, dim, dtype);
     } finally {
       if (was === undefined) delete process.env.TVDCN_CUDA_IM2COL;
       else process.env.TVDCN_CUDA_IM2COL = was;
       b._cudaSetFusedConv(true);
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      setDeterministic(wasDeterministic);
     }
     assert.ok(counts.warp >= cases.length * 6 && counts.warp === counts.thread, `runs: ${JSON.stringify(counts)}`);
   });
