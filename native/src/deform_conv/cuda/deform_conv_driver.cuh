@@ -31,7 +31,9 @@
 #include "deform_conv/cuda/col2im_window.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
+#include "deform_conv/cuda/im2col_warp.cuh"
 #include "deform_conv/params.h"
+#include "elementwise/cuda/sum_partials.cuh"
 #include "elementwise/cuda_ops.h"
 #include "gemm/cuda/gemm.h"
 
@@ -279,7 +281,78 @@ class DeformConvDriver {
     return a;
   }
 
+  // NOTE [ Warp im2col from channels-last X ] (im2col_warp.cuh): the chunk's images copied channels-last (once
+  // for all the chunks of one image), then one warp per (image, offset group, 32 positions, kernel point). Taken by
+  // default in 3D only, for float32 and the half types, where one image's copy fits the workspace limit: in 1D and
+  // 2D it measured slower than im2col_kernel (docs/cuda.md, "Session 14"). TVDCN_CUDA_IM2COL=warp takes it in every
+  // dim, =thread in none (read at each call: A/B switches for benchmarks and tests). Returns false where it does not
+  // apply. Same columns, bitwise, as im2col_kernel.
+  bool im2col_warp(const Chunk& ch, const T* x, T* cols) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return false;
+    } else {
+      if (env_is("TVDCN_CUDA_IM2COL", "thread") || (D != 3 && !env_is("TVDCN_CUDA_IM2COL", "warp"))) return false;
+      const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
+      if (copy_bytes > workspace_limit()) return false;
+      if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb) {
+        if (xt_bytes_ < copy_bytes) {
+          xt_ws_ = Workspace();  // the old block back to the pool first
+          xt_ws_ = Workspace(device_, copy_bytes);
+          xt_bytes_ = copy_bytes;
+        }
+        const ScopedPhase phase("im2col_channels_last", s_);
+        const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
+        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles),
+                        static_cast<unsigned>(std::min<int64_t>(ch.nb, 65535)));
+        fused::to_channels_last_kernel<T>
+            <<<grid, dim3(32, 8), 0, s_>>>(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, p_tiles);
+        DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+        xt_src_ = x;
+        xt_b0_ = ch.b0;
+        xt_nb_ = ch.nb;
+      }
+      const T* xt = xt_ws_.as<T>();
+      const ScopedPhase phase("im2col", s_);
+      const ChunkArgs<D> a = args(ch, false);
+      const int64_t q_tiles = (ch.qlen + 31) / 32;
+      const int64_t tasks = ch.nb * a.og * q_tiles * K_;
+      const int64_t needed = (tasks + kWarpIm2colWarps - 1) / kWarpIm2colWarps;
+      const unsigned grid = static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(needed, int64_t{sms_} * 32)));
+      constexpr int kBlock = 32 * kWarpIm2colWarps;
+      const bool per_channel = mask_ != nullptr && a.cpm % a.cpo != 0;
+      // Two channels per lane for the half types where every group's channels come in even pairs (aligned).
+      const bool pairs = is_half_type<T> && a.cpo % 2 == 0 && cx_ % 2 == 0;
+      int64_t reach = nx_ * cx_;
+      for (int ax = 0; ax < D; ++ax) {
+        reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
+      }
+      auto go = [&](auto def, auto idx, auto vec) {
+        using I = decltype(idx);
+        im2col_warp_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
+            <<<grid, kBlock, 0, s_>>>(a, xt, off_, mask_, cols, q_tiles, per_channel);
+        DCN_CUDA_LAUNCH_CHECK("im2col_warp_kernel", grid, kBlock);
+      };
+      using On = std::true_type;
+      using Off = std::false_type;
+      using V1 = std::integral_constant<int, 1>;
+      using V2 = std::integral_constant<int, 2>;
+      auto by_vec = [&](auto def, auto idx) {
+        if constexpr (is_half_type<T>) {
+          if (pairs) return go(def, idx, V2{});
+        }
+        go(def, idx, V1{});
+      };
+      auto by_def = [&](auto idx) { off_ != nullptr ? by_vec(On{}, idx) : by_vec(Off{}, idx); };
+      if (fits_int32(reach) && fits_int32(ny_))
+        by_def(int32_t{});
+      else
+        by_def(int64_t{});
+      return true;
+    }
+  }
+
   void im2col(const Chunk& ch, const T* x, T* cols) const {
+    if (im2col_warp(ch, x, cols)) return;
     const ScopedPhase phase("im2col", s_);
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
@@ -367,8 +440,9 @@ class DeformConvDriver {
         bias_rows_kernel<T><<<grid, kBiasRowThreads, 0, s_>>>(g, row_sum.as<A>(), rows, n);
         DCN_CUDA_LAUNCH_CHECK("bias_rows_kernel", grid, kBiasRowThreads);
         const unsigned grid2 = grid_for(channels, device_);
-        bias_finish_kernel<T><<<grid2, kThreads, 0, s_>>>(row_sum.as<A>(), grad_bias, B_, channels);
-        DCN_CUDA_LAUNCH_CHECK("bias_finish_kernel", grid2, kThreads);
+        // Per channel, the images' row sums in order (the generic sum's second pass).
+        sum_partials_kernel<T><<<grid2, kThreads, 0, s_>>>(row_sum.as<A>(), grad_bias, channels, B_);
+        DCN_CUDA_LAUNCH_CHECK("sum_partials_kernel", grid2, kThreads);
         return;
       }
     }
@@ -576,6 +650,10 @@ class DeformConvDriver {
   int64_t B_, cx_, cy_, G_, K_, nx_, ny_, cxg_, cyg_, cxK_, cxgK_;
   ChunkArgs<D> a_{};
   int sms_;
+  // im2col_warp's channels-last copy: images xt_b0_ .. xt_b0_ + xt_nb_ - 1 of xt_src_, kept for the next chunk.
+  mutable Workspace xt_ws_;
+  mutable int64_t xt_bytes_ = 0, xt_b0_ = -1, xt_nb_ = 0;
+  mutable const T* xt_src_ = nullptr;
 };
 
 template <int D, typename T>

@@ -121,6 +121,37 @@ struct ColumnIndex {
   }
 };
 
+// The corners of one im2col sample (image b, offset group og, kernel point kpt, y position q): the tap's
+// integer grid position (tvdcn-reference §3.3) in I, moved by its offset (linear_corners) or not
+// (grid_corner). im2col_kernel and im2col_warp_kernel share it, so that their columns are bitwise equal.
+template <int D, typename T, bool kDeformable, typename I>
+__device__ __forceinline__ void im2col_corners(const ChunkArgs<D>& a, const SmallArray<int64_t, D>& x_size,
+                                               const T* __restrict__ offset, int64_t b, int64_t og, I kpt, int64_t q,
+                                               Corners<kDeformable ? (1 << D) : 1, acc_type<T>, I>& corners) {
+  using A = acc_type<T>;
+  I pos[D];
+  {
+    I yq = static_cast<I>(q), kk = kpt;
+#pragma unroll
+    for (int ax = D - 1; ax >= 0; --ax) {
+      const I ys = static_cast<I>(a.y_size[ax]), ks = static_cast<I>(a.kernel_size[ax]);
+      const I y = yq % ys, k = kk % ks;
+      yq /= ys;
+      kk /= ks;
+      pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
+    }
+  }
+  if constexpr (kDeformable) {
+    const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
+    A p[D];
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) p[ax] = static_cast<A>(pos[ax]) + convert<A>(off[ax * a.ny]);
+    linear_corners<D, A, I>(p, x_size, A(1), corners);
+  } else {
+    grid_corner<D, A, I>(pos, x_size, A(1), corners);
+  }
+}
+
 // cols[bl, c, kpt, ql] = mask * Interp(X[b, c], p) for the channels c of one slice (tvdcn-reference
 // §3.4; §4.1 for Interp). The forward's hot loop, so: index arithmetic in I (int32 whenever the chunk's
 // thread count and a plane fit, see NOTE [ Index type ]), plane and column pointers advanced rather
@@ -147,29 +178,8 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
     const I og = r % og_count;
     const I bl = r / og_count;
     const int64_t b = a.b0 + bl, q = a.q0 + ql;
-    // Integer grid position of the tap (tvdcn-reference §3.3).
-    I pos[D];
-    {
-      I yq = static_cast<I>(q), kk = kpt;
-#pragma unroll
-      for (int ax = D - 1; ax >= 0; --ax) {
-        const I ys = static_cast<I>(a.y_size[ax]), ks = static_cast<I>(a.kernel_size[ax]);
-        const I y = yq % ys, k = kk % ks;
-        yq /= ys;
-        kk /= ks;
-        pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
-      }
-    }
     Corners<kCount, A, I> corners;
-    if constexpr (kDeformable) {
-      const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
-      A p[D];
-#pragma unroll
-      for (int ax = 0; ax < D; ++ax) p[ax] = static_cast<A>(pos[ax]) + convert<A>(off[ax * a.ny]);
-      linear_corners<D, A, I>(p, x_size, A(1), corners);
-    } else {
-      grid_corner<D, A, I>(pos, x_size, A(1), corners);
-    }
+    im2col_corners<D, T, kDeformable, I>(a, x_size, offset, b, og, kpt, q, corners);
     const int64_t c_begin = og * a.cpo + static_cast<int64_t>(slice) * a.cper;
     const int64_t c_end = min(og * a.cpo + a.cpo, c_begin + a.cper);
     const T* plane = x + (b * a.cx + c_begin) * a.nx;
@@ -371,10 +381,10 @@ __global__ void finalize_channels_kernel(T* __restrict__ out, const acc_type<T>*
 // grad_bias[c] = sum over (b, s) of grad_output[b, c, s], in two fixed-order passes (no atomics, so
 // deterministic always): bias_rows_kernel sums each row (b, c) of n elements into row_sum[b * C + c] in
 // the accumulator type, one block per row, each thread adding 16-byte vectors (8 half or 4 float
-// elements) at a stride of the block, then the threads' sums in a fixed tree; bias_finish_kernel adds
-// the B row sums of each channel in order, in float64 (as the generic sum adds its partials). Used when
-// the rows are whole vectors (n a multiple of the vector, the base 16-byte aligned); the generic strided
-// sum (elementwise/cuda) otherwise.
+// elements) at a stride of the block, then the threads' sums in a fixed tree; then sum_partials_kernel (the generic
+// sum's second pass, elementwise/cuda/sum_partials.cuh) adds the B row sums of each channel in order, in float64. Used
+// when the rows are whole vectors (n a multiple of the vector, the base 16-byte aligned); the generic strided sum
+// (elementwise/cuda) otherwise.
 constexpr int kBiasRowThreads = 128;
 
 template <typename T>
@@ -406,17 +416,6 @@ __global__ void __launch_bounds__(kBiasRowThreads)
       row_sum[r] = total;
     }
     __syncthreads();
-  }
-}
-
-template <typename T>
-__global__ void bias_finish_kernel(const acc_type<T>* __restrict__ row_sum, T* __restrict__ out, int64_t batch,
-                                   int64_t channels) {
-  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels; c += stride) {
-    double acc = 0;
-    for (int64_t b = 0; b < batch; ++b) acc += row_sum[b * channels + c];
-    out[c] = convert<T>(acc);
   }
 }
 

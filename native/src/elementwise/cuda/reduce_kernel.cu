@@ -12,6 +12,7 @@
 #include "cuda_runtime/launch.cuh"
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/stream.h"
+#include "elementwise/cuda/sum_partials.cuh"
 #include "elementwise/cuda_ops.h"
 
 namespace dcn::cuda {
@@ -127,19 +128,6 @@ __global__ void sum_cols_kernel(const T* __restrict__ x, acc_type<T>* __restrict
       out[o] = convert<T>(acc);
     else
       partial[static_cast<int64_t>(blockIdx.y) * n_out + o] = acc;
-  }
-}
-
-// out[o] = sum over s (in order) of partial[s][o], in float64: the partials of a long reduction are
-// large and many, and a float32 running sum of them would lose their low bits.
-template <typename T>
-__global__ void sum_partials_kernel(const acc_type<T>* __restrict__ partial, T* __restrict__ out, int64_t n_out,
-                                    int splits) {
-  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n_out; o += stride) {
-    double acc = 0;
-    for (int s = 0; s < splits; ++s) acc += partial[static_cast<int64_t>(s) * n_out + o];
-    out[o] = convert<T>(acc);
   }
 }
 

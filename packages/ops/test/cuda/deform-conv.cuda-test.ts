@@ -554,6 +554,12 @@ function problem(c: Case, dim: Dim, seed: number): Problem {
   };
 }
 
+/** An output gradient for `p`: uniform in [-1, 1), rounded to `dtype`. */
+function outputGrad(p: Problem, dtype: DType, seed: number): Float64Array {
+  const n = p.outShape.reduce((a, v) => a * v, 1);
+  return roundTo(uniformArray(rng(seed), n, -1, 1), dtype, (x, d) => toGpu(x, d));
+}
+
 function vals(t: Tensor): Float64Array {
   return Float64Array.from(t.toTypedArray());
 }
@@ -848,16 +854,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const check = (c: Case, dim: Dim, dtype: DType, seed: number): void => {
       const p = problem(c, dim, seed);
       const values = p.inputs.map((i) => roundTo(i.values, dtype, (x, d) => toGpu(x, d)));
-      const gy = roundTo(
-        uniformArray(
-          rng(seed + 1),
-          p.outShape.reduce((a, v) => a * v, 1),
-          -1,
-          1,
-        ),
-        dtype,
-        (x, d) => toGpu(x, d),
-      );
+      const gy = outputGrad(p, dtype, seed + 1);
       const off = p.inputs.findIndex((i) => i.name === 'offset');
       assert.ok(off >= 0, 'the case has an offset');
       // All gradients, or all but the offset's: gradients by input name.
@@ -1038,6 +1035,128 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
       assert.ok((vectorCopies.get(dtype) ?? 0) > 0, `[${dtype}]: the vector channels-last copy never ran`);
     }
+  });
+
+  it("im2col: the warp kernel from a channels-last copy gives bitwise the thread kernel's output and gradients", {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ Warp im2col from channels-last X ]: TVDCN_CUDA_IM2COL=warp takes the warp kernel in every dim (by
+    // default 3D only), =thread keeps im2col_kernel (both read at each call). The regular forward (fused off, so
+    // that im2col + GEMM runs in every dtype) and every gradient (the weight gradient's columns; the transposed
+    // op's input gradient) must be bitwise the same either way; in deterministic mode, so that the scatter into
+    // the input gradient adds in a fixed order. Cases: the
+    // suite's regular and transposed ones with offsets, plus mask groups finer than the offset groups (the mask
+    // read per channel), an odd channel count per offset group (one channel per lane in the half types), 8
+    // channels per offset group (lanes over several positions) and more than 32 * 2 channels in one group, on
+    // grids with more than one tile of 32 positions and a partial last tile.
+    const b = getCudaBinding('test');
+    const was = process.env.TVDCN_CUDA_IM2COL;
+    const extra: Case[] = [
+      { ...CASES[0], name: 'warp im2col: 72 channels, og 1, mg 3', cin: 72, cout: 8, mg: 3, size: [37, 9, 5] },
+      { ...CASES[0], name: 'warp im2col: 6 channels, og 2, mg 6', cin: 6, cout: 4, og: 2, mg: 6, size: [35, 7, 4] },
+      {
+        ...CASES[0],
+        name: 'warp im2col: 40 channels, og 5, mg 5, stride 2',
+        cin: 40,
+        cout: 8,
+        og: 5,
+        mg: 5,
+        stride: 2,
+        size: [70, 9, 5],
+      },
+      {
+        ...CASES[0],
+        name: 'warp im2col: 130 channels, og 1, no mask',
+        cin: 130,
+        cout: 4,
+        mask: false,
+        size: [33, 5, 4],
+      },
+    ];
+    // The quick list (the sanitizer's) takes its cases and the extra ones.
+    const cases = [...CASES.filter((c) => !QUICK || QUICK_CASES.has(c.name)), ...extra];
+    const counts = { warp: 0, thread: 0 };
+    const run = (c: Case, dim: Dim, dtype: DType, mode: 'warp' | 'thread', seed: number): Float64Array[] => {
+      process.env.TVDCN_CUDA_IM2COL = mode;
+      return tidy(() => {
+        const p = problem(c, dim, seed);
+        const xs = p.inputs.map((i) => {
+          const t = toGpu(
+            roundTo(i.values, dtype, (x, d) => toGpu(x, d)),
+            dtype,
+            i.shape,
+          );
+          t.requiresGrad = true;
+          return t;
+        });
+        const gy = outputGrad(p, dtype, seed + 1);
+        poison(
+          dtype,
+          p.inputs.map((i) => i.values.length),
+        );
+        b._cudaProfileReport();
+        b._cudaProfile(true);
+        let phases: Record<string, number>;
+        let out: Float64Array[];
+        try {
+          const y = p.call(xs);
+          const gs = grad(y, xs, toGpu(gy, dtype, y.shape)) as Tensor[];
+          out = [vals(y), ...gs.map((g) => vals(g))];
+          phases = b._cudaProfileReport();
+        } finally {
+          b._cudaProfile(false);
+        }
+        const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
+        // Where im2col runs (not in the 1D transposed op with an offset: its columns come from the offset pass),
+        // the warp kernel runs wherever it is asked for (whole images fit the default workspace).
+        const ran = 'im2col' in phases;
+        const warpRan = 'im2col_channels_last' in phases;
+        assert.equal(warpRan, ran && mode === 'warp', `${tag}: the warp kernel ${warpRan ? 'ran' : 'did not run'}`);
+        if (ran) counts[mode]++;
+        for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in result ${k}`);
+        return out;
+      });
+    };
+    const wasDeterministic = isDeterministic();
+    try {
+      setDeterministic(true);
+      b._cudaSetFusedConv(false);
+      let seed = 2300;
+      const both = (c: Case, dim: Dim, dtype: DType): void => {
+        seed += 2;
+        const thread = run(c, dim, dtype, 'thread', seed);
+        const warp = run(c, dim, dtype, 'warp', seed);
+        assert.equal(warp.length, thread.length);
+        for (const [k, v] of warp.entries()) {
+          assert.ok(
+            v.some((x) => x !== 0),
+            `dim=${dim} ${c.name} [${dtype}] result ${k}: all zero`,
+          );
+          assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] result ${k}: warp and thread im2col differ`);
+        }
+      };
+      for (const c of cases)
+        for (const dim of [1, 2, 3] as Dim[])
+          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) both(c, dim, dtype);
+      // Chunks of part of an image (a 1 MiB column workspace): one channels-last copy per image, read by its chunks.
+      b.cudaSetWorkspaceLimit(1 << 20);
+      const big = {
+        ...CASES[0],
+        name: 'warp im2col: chunks of part of an image',
+        batch: 3,
+        cin: 8,
+        cout: 8,
+        size: [40, 36, 5],
+      };
+      for (const dim of [2, 3] as Dim[]) for (const dtype of ['float32', 'float16'] as DType[]) both(big, dim, dtype);
+    } finally {
+      if (was === undefined) delete process.env.TVDCN_CUDA_IM2COL;
+      else process.env.TVDCN_CUDA_IM2COL = was;
+      b._cudaSetFusedConv(true);
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      setDeterministic(wasDeterministic);
+    }
+    assert.ok(counts.warp >= cases.length * 6 && counts.warp === counts.thread, `runs: ${JSON.stringify(counts)}`);
   });
 
   it('bounded workspace: results do not depend on the chunking', { skip: DRY_RUN }, () => {
