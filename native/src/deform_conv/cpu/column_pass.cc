@@ -1672,6 +1672,7 @@ class ForwardTiles {
   // tid's share of the `left` panels (at most c).
   int64_t share(int tid, Clock::time_point now, int64_t left, int64_t c) const {
     const double v_me = rate(thr_[static_cast<size_t>(tid)]);
+    if (!(v_me > 0)) return c;
     double free_at[8], v[8];
     int m = 0;
     bool others = false;
