@@ -1625,9 +1625,11 @@ namespace cl {
 class ForwardTiles {
  public:
   using Clock = std::chrono::steady_clock;
-  ForwardTiles(int64_t n_panels, int64_t n_tiles, int n_threads, double overhead)
+  // cap: the most panels one chunk may take (at least a tile).
+  ForwardTiles(int64_t n_panels, int64_t n_tiles, int64_t cap, int n_threads, double overhead)
       : n_panels_(n_panels),
         n_tiles_(std::max<int64_t>(1, n_tiles)),
+        cap_(cap),
         overhead_(overhead),
         thr_(static_cast<size_t>(std::max(n_threads, 1))) {}
   // The next chunk of panels for thread tid, [*p0, *p0 + n); n = 0: none for this thread (it leaves the region).
@@ -1702,11 +1704,14 @@ class ForwardTiles {
       (panels_by(mid) < need ? lo : hi) = mid;
     }
     const double x = hi / v_me - overhead_;
-    if (x >= static_cast<double>(c) - 0.5 || !others) return c;
-    return std::min(c, static_cast<int64_t>(std::llround(std::max(0.0, x))));
+    // More than `cap` each: not the last round yet, whole tiles. Else this thread's share, up to `cap` panels,
+    // which may be more than a tile: the last round then balances without an extra chunk.
+    const int64_t cap = std::min(left, std::max(c, cap_));
+    if (!others || x > static_cast<double>(cap) + 0.5) return c;
+    return std::min(cap, static_cast<int64_t>(std::llround(std::max(0.0, x))));
   }
   std::mutex mu_;
-  const int64_t n_panels_, n_tiles_;
+  const int64_t n_panels_, n_tiles_, cap_;
   const double overhead_;
   int64_t pos_ = 0;  // panels [0, pos_) claimed (guarded by mu_)
   std::vector<Thread> thr_;
@@ -1788,7 +1793,16 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const auto tile_begin = [&](int64_t t) {
     return panel_tiles ? std::min(total, t * n_panels / n_tiles * mr) : std::min(total, t * nt);
   };
-  const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
+  // The tail's chunks may take up to half a tile more than a tile (NOTE [ Forward tail by thread rates ]): each
+  // thread's buffers hold nt_buf columns, within the same workspace limit as the tiles.
+  int64_t cap_panels = 0, nt_buf = nt;
+  if (panel_tiles && n_threads > 1) {
+    const int64_t tile_panels = (n_panels + n_tiles - 1) / n_tiles;
+    const int64_t ws_panels = workspace_bytes / std::max<int64_t>(1, per_column * n_threads) / mr;
+    cap_panels = std::max(tile_panels, std::min(tile_panels * 3 / 2, ws_panels));
+    nt_buf = std::max(nt, std::min(total, cap_panels * mr));
+  }
+  const int64_t nt_pad = (nt_buf + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
@@ -1797,9 +1811,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // every offset group), mask tile, offsets of one block.
   Carver mine;
   const size_t m_cols = mine.add<T>(rows_a ? nt_pad * ldr : G * panel_gstride);
-  const size_t m_ctile = mine.add<T>(g.cy * nt);
+  const size_t m_ctile = mine.add<T>(g.cy * nt_buf);
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
-  const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
+  const size_t m_mtile = mine.add<T>(mask ? MG * K * nt_buf : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
   Scratch& scratch = thread_scratch();
@@ -1828,7 +1842,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   std::atomic<int64_t> next_tile{0};
   // Panel tiles: claimed through the rate-balanced tail (NOTE [ Forward tail by thread rates ]); a chunk costs
   // ~1.8 panels more where the weight is streamed from L3 (r50-c4, r50-c5), little where it stays in L2.
-  ForwardTiles chunks(n_panels, n_tiles, n_threads, weight_bytes > kL2WeightBytes ? 1.8 : 0.25);
+  ForwardTiles chunks(n_panels, n_tiles, cap_panels, n_threads, weight_bytes > kL2WeightBytes ? 1.8 : 0.25);
   const auto next_chunk = [&](int tid, int64_t* n0, int64_t* n1) {
     if (!panel_tiles) {
       const int64_t t = next_tile.fetch_add(1);
