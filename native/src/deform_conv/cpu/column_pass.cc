@@ -1793,10 +1793,11 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const auto tile_begin = [&](int64_t t) {
     return panel_tiles ? std::min(total, t * n_panels / n_tiles * mr) : std::min(total, t * nt);
   };
-  // The tail's chunks may take up to half a tile more than a tile (NOTE [ Forward tail by thread rates ]): each
-  // thread's buffers hold nt_buf columns, within the same workspace limit as the tiles.
+  // Where the weight is streamed per chunk (few, long tiles), the tail's chunks may take up to half a tile more
+  // than a tile (NOTE [ Forward tail by thread rates ]): each thread's buffers hold nt_buf columns, within the
+  // same workspace limit as the tiles. Elsewhere a chunk costs little and the buffers stay as they were.
   int64_t cap_panels = 0, nt_buf = nt;
-  if (panel_tiles && n_threads > 1) {
+  if (panel_tiles && n_threads > 1 && weight_bytes > kL2WeightBytes) {
     const int64_t tile_panels = (n_panels + n_tiles - 1) / n_tiles;
     const int64_t ws_panels = workspace_bytes / std::max<int64_t>(1, per_column * n_threads) / mr;
     cap_panels = std::max(tile_panels, std::min(tile_panels * 3 / 2, ws_panels));
