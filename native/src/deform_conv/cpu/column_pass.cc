@@ -1615,9 +1615,9 @@ namespace cl {
 // ~1.3 ms each one thread then waited ~0.9 ms for the other. So each claim estimates, from the threads' measured
 // rates (ns per panel over their chunks so far) and when the other threads' running chunks will end, the time T
 // at which all threads would end if the panels left were shared out now; a thread takes a whole tile while its
-// share is at least that, else only its share (whole panels), and leaves the region when its share is nothing
-// (another thread is still running and will claim what is left). A chunk costs `overhead` panels beyond its own
-// (a weight larger than L2 is streamed once per chunk: r50-c5's 52-column tile ran ~15 % slower per column than
+// share is above `cap` panels, else its share (whole panels, up to cap: 1.5 tiles for a streamed weight, so the
+// last round resizes chunks rather than adding one), or leaves when it is nothing. A chunk costs `overhead` more
+// panels (a weight over L2 is streamed once per chunk: r50-c5's 52-column tile ran ~15 % slower per column than
 // its 108-column ones), which the estimate charges to every thread that takes a share. Timing decides only which
 // thread runs which columns: every output element sums over the rows in the GEMM's fixed order within one chunk,
 // as within one tile, so the result does not change. With the test hook force_handover() (which the tests of
