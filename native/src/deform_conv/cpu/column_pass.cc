@@ -1607,6 +1607,117 @@ void pack_forward_weight(Isa isa, const MicroKernel<T>& uk, const T* weight, int
 }
 }  // namespace cl
 
+namespace cl {
+// NOTE [ Forward tail by thread rates ]
+// The forward's tiles (NOTE [ Channels-last forward ]) are whole row panels of mr columns; a thread claims the
+// next tile until what is left is about what the threads can finish together. On the shared 2-vCPU machine the
+// two threads often run a few percent apart (r50-c5: 6 %, docs/perf/cpu.md, session 14), and with ten tiles of
+// ~1.3 ms each one thread then waited ~0.9 ms for the other. So each claim estimates, from the threads' measured
+// rates (ns per panel over their chunks so far) and when the other threads' running chunks will end, the time T
+// at which all threads would end if the panels left were shared out now; a thread takes a whole tile while its
+// share is above `cap` panels, else its share (whole panels, up to cap: 1.5 tiles for a streamed weight, so the
+// last round resizes chunks rather than adding one), or leaves when it is nothing. A chunk costs `overhead` more
+// panels (a weight over L2 is streamed once per chunk: r50-c5's 52-column tile ran ~15 % slower per column than
+// its 108-column ones), which the estimate charges to every thread that takes a share. Timing decides only which
+// thread runs which columns: every output element sums over the rows in the GEMM's fixed order within one chunk,
+// as within one tile, so the result does not change. With the test hook force_handover() (which the tests of
+// the backward's hand-overs set) chunks are split at arbitrary panels on any number of threads.
+class ForwardTiles {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // cap: the most panels one chunk may take (at least a tile).
+  ForwardTiles(int64_t n_panels, int64_t n_tiles, int64_t cap, int n_threads, double overhead)
+      : n_panels_(n_panels),
+        n_tiles_(std::max<int64_t>(1, n_tiles)),
+        cap_(cap),
+        overhead_(overhead),
+        thr_(static_cast<size_t>(std::max(n_threads, 1))) {}
+  // The next chunk of panels for thread tid, [*p0, *p0 + n); n = 0: none for this thread (it leaves the region).
+  int64_t claim(int tid, int64_t* p0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Clock::time_point now = Clock::now();
+    Thread& me = thr_[static_cast<size_t>(tid)];
+    if (me.running) {
+      me.sum_ns += std::chrono::duration<double, std::nano>(now - me.start).count();
+      me.sum_panels += static_cast<double>(me.panels) + overhead_;
+      me.running = false;
+    }
+    const int64_t left = n_panels_ - pos_;
+    if (left <= 0) return 0;
+    // The tile at pos_ where the claims so far took whole tiles, else as many panels as the largest tile.
+    const int64_t t_next = ((pos_ + 1) * n_tiles_ + n_panels_ - 1) / n_panels_;
+    const bool at_tile = (t_next - 1) * n_panels_ / n_tiles_ == pos_;
+    const int64_t c =
+        std::min(left, at_tile ? t_next * n_panels_ / n_tiles_ - pos_ : (n_panels_ + n_tiles_ - 1) / n_tiles_);
+    // Test hook (deform_conv.h): after its first chunk a thread takes half of what it could, so that chunk
+    // boundaries fall inside tiles, also on one thread.
+    const int64_t n = force_handover() && me.sum_panels > 0  ? std::max<int64_t>(1, c / 2)
+                      : thr_.size() > 1 && me.sum_panels > 0 ? share(tid, now, left, c)
+                                                             : c;
+    if (n <= 0) return 0;
+    me.running = true;
+    me.start = now;
+    me.panels = n;
+    *p0 = pos_;
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  struct Thread {
+    bool running = false;
+    Clock::time_point start{};
+    int64_t panels = 0;
+    double sum_ns = 0, sum_panels = 0;  // time of the finished chunks, and their panels plus overheads
+  };
+  double rate(const Thread& t) const { return t.sum_panels > 0 ? t.sum_ns / t.sum_panels : 0; }
+  // tid's share of the `left` panels (at most c).
+  int64_t share(int tid, Clock::time_point now, int64_t left, int64_t c) const {
+    const double v_me = rate(thr_[static_cast<size_t>(tid)]);
+    if (!(v_me > 0)) return c;
+    double free_at[8], v[8];
+    int m = 0;
+    bool others = false;
+    for (size_t t = 0; t < thr_.size() && m < 8; ++t) {
+      const Thread& th = thr_[t];
+      if (static_cast<int>(t) == tid) {
+        free_at[m] = 0;
+        v[m++] = v_me;
+      } else if (th.running) {
+        const double vt = rate(th) > 0 ? rate(th) : v_me;
+        const double since = std::chrono::duration<double, std::nano>(now - th.start).count();
+        free_at[m] = std::max(0.0, (static_cast<double>(th.panels) + overhead_) * vt - since);
+        v[m++] = vt;
+        others = true;
+      }
+    }
+    // T: the panels the participants can run by T (each paying one overhead) equal `left`.
+    const double need = static_cast<double>(left);
+    const auto panels_by = [&](double T) {
+      double s = 0;
+      for (int j = 0; j < m; ++j) s += std::max(0.0, (T - free_at[j]) / v[j] - overhead_);
+      return s;
+    };
+    double lo = 0, hi = (need + overhead_) * v_me;
+    for (int it = 0; it < 48; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (panels_by(mid) < need ? lo : hi) = mid;
+    }
+    const double x = hi / v_me - overhead_;
+    // More than `cap` each: not the last round yet, whole tiles. Else this thread's share, up to `cap` panels,
+    // which may be more than a tile: the last round then balances without an extra chunk.
+    const int64_t cap = std::min(left, std::max(c, cap_));
+    if (!others || x > static_cast<double>(cap) + 0.5) return c;
+    return std::min(cap, static_cast<int64_t>(std::llround(std::max(0.0, x))));
+  }
+  std::mutex mu_;
+  const int64_t n_panels_, n_tiles_, cap_;
+  const double overhead_;
+  int64_t pos_ = 0;  // panels [0, pos_) claimed (guarded by mu_)
+  std::vector<Thread> thr_;
+};
+}  // namespace cl
+
 // NOTE [ Channels-last forward ]
 // Y = W * im2col(X) with the columns sampled as in the column pass (colsT[n][(kpt, c)] from Xt, corner
 // table per column block) and multiplied transposed: Y_tile^T (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T.
@@ -1682,7 +1793,17 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const auto tile_begin = [&](int64_t t) {
     return panel_tiles ? std::min(total, t * n_panels / n_tiles * mr) : std::min(total, t * nt);
   };
-  const int64_t nt_pad = (nt + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
+  // Where the weight is streamed per chunk (few, long tiles), the tail's chunks may take up to half a tile more
+  // than a tile (NOTE [ Forward tail by thread rates ]): each thread's buffers hold nt_buf columns, within the
+  // same workspace limit as the tiles. Elsewhere a chunk costs little and the buffers stay as they were.
+  int64_t cap_panels = 0, nt_buf = nt;
+  if (panel_tiles && n_threads > 1 && weight_bytes > kL2WeightBytes) {
+    const int64_t tile_panels = (n_panels + n_tiles - 1) / n_tiles;
+    const int64_t ws_panels = workspace_bytes / std::max<int64_t>(1, per_column * n_threads) / mr;
+    cap_panels = std::max(tile_panels, std::min(tile_panels * 3 / 2, ws_panels));
+    nt_buf = std::max(nt, std::min(total, cap_panels * mr));
+  }
+  const int64_t nt_pad = (nt_buf + mr - 1) / mr * mr, panel_gstride = rows_a ? 0 : nt_pad * rows;
   Carver carve;
   const int64_t cyg_pad = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wpack = carve.add<T>(G * rows * cyg_pad);
@@ -1691,9 +1812,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   // every offset group), mask tile, offsets of one block.
   Carver mine;
   const size_t m_cols = mine.add<T>(rows_a ? nt_pad * ldr : G * panel_gstride);
-  const size_t m_ctile = mine.add<T>(g.cy * nt);
+  const size_t m_ctile = mine.add<T>(g.cy * nt_buf);
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
-  const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
+  const size_t m_mtile = mine.add<T>(mask ? MG * K * nt_buf : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t o_threads = carve.add<char>(static_cast<int64_t>(mine.total()) * n_threads);
   Scratch& scratch = thread_scratch();
@@ -1720,6 +1841,22 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   ctx0.table_one_block = true;
 
   std::atomic<int64_t> next_tile{0};
+  // Panel tiles: claimed through the rate-balanced tail (NOTE [ Forward tail by thread rates ]); a chunk costs
+  // ~1.8 panels more where the weight is streamed from L3 (r50-c4, r50-c5), little where it stays in L2.
+  ForwardTiles chunks(n_panels, n_tiles, cap_panels, n_threads, weight_bytes > kL2WeightBytes ? 1.8 : 0.25);
+  const auto next_chunk = [&](int tid, int64_t* n0, int64_t* n1) {
+    if (!panel_tiles) {
+      const int64_t t = next_tile.fetch_add(1);
+      *n0 = tile_begin(t);
+      *n1 = tile_begin(t + 1);
+      return t < n_tiles;
+    }
+    int64_t p0 = 0;
+    const int64_t np = chunks.claim(tid, &p0);
+    *n0 = p0 * mr;
+    *n1 = std::min(total, (p0 + np) * mr);
+    return np > 0;
+  };
   parallel_region(n_threads, [&](int tid, int) {
     char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
     T* cols = reinterpret_cast<T*>(own + m_cols);
@@ -1732,9 +1869,9 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     ctx.cols = cols;
     ctx.mtile = mask ? mtile : nullptr;
     PhaseTimer local;
-    for (int64_t t = next_tile.fetch_add(1); t < n_tiles; t = next_tile.fetch_add(1)) {
+    for (int64_t n0 = 0, n1 = 0; next_chunk(tid, &n0, &n1);) {
       if (local.on && tid < 4) th_tiles[tid]++;
-      const int64_t n0 = tile_begin(t), nc = tile_begin(t + 1) - n0;
+      const int64_t nc = n1 - n0;
       ctx.n0 = n0;
       ctx.nc = nc;
       const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
