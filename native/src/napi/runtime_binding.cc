@@ -77,7 +77,9 @@ Napi::Value SetForcePlanar(const Napi::CallbackInfo& info) {
 Napi::Value GetForcePlanar(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), force_planar()); }
 
 // _setForceHandover(on): the channels-last backward's threads leave their slot pieces at every dcol group end
-// while an untaken piece remains (NOTE [ Slot pieces handed over ]), so that the tests reach the hand-overs.
+// while an untaken piece remains (NOTE [ Slot pieces handed over ]), and the channels-last forward's claims after a
+// thread's first take half of what they could (NOTE [ Forward tail by thread rates ]), so that the tests reach the
+// hand-overs and the split tiles.
 Napi::Value SetForceHandover(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     DCN_CHECK(info[0].IsBoolean(), kType, "_setForceHandover: expected on to be a boolean");
