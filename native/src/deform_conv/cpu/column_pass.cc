@@ -1773,12 +1773,12 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
     const int64_t even = ((total + n_tiles - 1) / n_tiles + mr - 1) / mr * mr;
     nt = std::max<int64_t>(1, std::min(nt, even));
   }
-  // Tile t's columns [tile_begin(t), tile_begin(t + 1)): where whole row panels of mr columns fit (nt >= mr),
-  // the fewest tiles of at most nt columns whose count is a multiple of the thread count, the panels (the
-  // last one partial) dealt out evenly, so that the tiles differ by at most one panel instead of the last
-  // taking what is left (r50-c5: 9 tiles of 108 columns and one of 52, i.e. 540 columns on one thread and
-  // 484 on the other; now 96-108 each, 516 and 508). Else tiles of nt as before. The tiling changes no sum
-  // (NOTE [ Channels-last forward ]).
+  // The tiles: where whole row panels of mr columns fit (nt >= mr), the fewest tiles of at most nt columns whose
+  // count is a multiple of the thread count, the panels (the last one partial) dealt out evenly by ForwardTiles
+  // (tile t: panels [t * n_panels / n_tiles, (t + 1) * n_panels / n_tiles)), so that the tiles differ by at most
+  // one panel instead of the last taking what is left (r50-c5: 9 tiles of 108 columns and one of 52, i.e. 540
+  // columns on one thread and 484 on the other; now 96-108 each, 516 and 508). Else tiles of nt as before. The
+  // tiling changes no sum (NOTE [ Channels-last forward ]).
   const int64_t n_panels = (total + mr - 1) / mr, panels_max = nt / mr;
   int64_t n_tiles = (total + nt - 1) / nt;
   bool panel_tiles = false;
@@ -1790,9 +1790,6 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       panel_tiles = true;
     }
   }
-  const auto tile_begin = [&](int64_t t) {
-    return panel_tiles ? std::min(total, t * n_panels / n_tiles * mr) : std::min(total, t * nt);
-  };
   // Where the weight is streamed per chunk (few, long tiles), the tail's chunks may take up to half a tile more
   // than a tile (NOTE [ Forward tail by thread rates ]): each thread's buffers hold nt_buf columns, within the
   // same workspace limit as the tiles. Elsewhere a chunk costs little and the buffers stay as they were.
@@ -1847,8 +1844,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
   const auto next_chunk = [&](int tid, int64_t* n0, int64_t* n1) {
     if (!panel_tiles) {
       const int64_t t = next_tile.fetch_add(1);
-      *n0 = tile_begin(t);
-      *n1 = tile_begin(t + 1);
+      *n0 = std::min(total, t * nt);
+      *n1 = std::min(total, (t + 1) * nt);
       return t < n_tiles;
     }
     int64_t p0 = 0;
