@@ -64,6 +64,18 @@ inline bool gemm16_register_staged() {
   return on;
 }
 
+// Which tiles the Hopper warpgroup GEMM takes (NOTE [ Hopper warpgroup GEMM ] in gemm/cuda/gemm_wgmma.cuh), or
+// kOff where it cannot run (a build without sm_90a code, a device other than compute capability 9.0) or the
+// environment variable TVDCN_CUDA_GEMM16 asks for `mma` (gemm_mma16_async_kernel); `wgmma128` / `wgmma256`
+// force 128 x 128 / 128 x 256 tiles (read at each call: A/B switches and tests).
+enum class Wgmma16Tiles { kOff = 0, kAuto = 1, kNarrow = 2, kWide = 3 };
+Wgmma16Tiles wgmma16_tiles();
+// The number of launches of the warpgroup kernel so far (tests check that it ran).
+inline std::atomic<int64_t>& wgmma16_launches() {
+  static std::atomic<int64_t> n{0};
+  return n;
+}
+
 // How the float32 tensor-core GEMM converts its operands to TF32 (NOTE [ TF32 split at staging ] in
 // gemm_kernel.cuh), from the environment variable TVDCN_CUDA_TF32_SPLIT (read once; an A/B switch for
 // benchmarks of one binary on one machine): kOff (default, or `off`) in every warp at each fragment

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "cuda_runtime/check.h"
+#include "cuda_runtime/settings.h"
 
 namespace dcn::cuda {
 namespace {
@@ -91,6 +92,29 @@ int multiprocessor_count(int device) {
   DCN_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
   g_sm_count[device].store(n, std::memory_order_relaxed);
   return n;
+}
+
+Wgmma16Tiles wgmma16_tiles() {
+#if defined(TVDCN_CUDA_SM90A)
+  // NOTE [ Hopper warpgroup GEMM ]: sm_90a machine code runs on compute capability 9.0 only.
+  static std::atomic<int> g_cc{-1};  // of device 0..: the addon's devices are one kind in practice, but check each
+  int device = 0;
+  DCN_CUDA_CHECK(cudaGetDevice(&device));
+  int cc = device == 0 ? g_cc.load(std::memory_order_relaxed) : -1;
+  if (cc < 0) {
+    int major = 0, minor = 0;
+    DCN_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+    DCN_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+    cc = major * 10 + minor;
+    if (device == 0) g_cc.store(cc, std::memory_order_relaxed);
+  }
+  if (cc != 90 || env_is("TVDCN_CUDA_GEMM16", "mma")) return Wgmma16Tiles::kOff;
+  if (env_is("TVDCN_CUDA_GEMM16", "wgmma128")) return Wgmma16Tiles::kNarrow;
+  if (env_is("TVDCN_CUDA_GEMM16", "wgmma256")) return Wgmma16Tiles::kWide;
+  return Wgmma16Tiles::kAuto;
+#else
+  return Wgmma16Tiles::kOff;
+#endif
 }
 
 void ensure_max_dynamic_smem(const void* func, int bytes) {

@@ -575,6 +575,13 @@ Napi::Value SetGemmVectorLoads(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaWgmmaLaunches(): how many times the Hopper warpgroup GEMM has been launched (tests).
+Napi::Value WgmmaLaunches(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(cuda::wgmma16_launches().load()));
+  });
+}
+
 // _cudaSetFusedConv(on, force?): allows (default: where it measured faster) or forbids the fused
 // implicit-GEMM forward; with force, wherever it applies (tests, benchmarks).
 Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
@@ -675,6 +682,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaProfile", Profile);
   fn("_cudaSetGemmWideTiles", SetGemmWideTiles);
   fn("_cudaSetGemmVectorLoads", SetGemmVectorLoads);
+  fn("_cudaWgmmaLaunches", WgmmaLaunches);
   fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);
 }

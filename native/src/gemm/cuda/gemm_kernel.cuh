@@ -1109,6 +1109,14 @@ constexpr int async16_smem_bytes() {
   return 4 * 2 * (a + b);
 }
 
+}  // namespace gemm_detail
+}  // namespace dcn::cuda
+
+#include "gemm/cuda/gemm_wgmma.cuh"
+
+namespace dcn::cuda {
+namespace gemm_detail {
+
 // ---------------------------------------------------------------------------------------------------
 // Launch
 
@@ -1164,6 +1172,25 @@ struct MmaPick {
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
       if (gemm_vector_loads() && vector_ok(d, AKC, BNC) && !gemm16_register_staged()) {
+        if (const Wgmma16Tiles w = wgmma16_tiles(); w != Wgmma16Tiles::kOff) {
+          // NOTE [ Hopper warpgroup GEMM ]: 64 x 256 tiles when M <= 64; else 128 x 256 where they give every
+          // multiprocessor a block, 128 x 128 otherwise (or as forced).
+          int device = 0;
+          DCN_CUDA_CHECK(cudaGetDevice(&device));
+          const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
+          if (d.M <= 64) {
+            launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s,
+                   "gemm_wgmma16_kernel", wgmma16_smem_bytes<64, 256>());
+          } else if (w == Wgmma16Tiles::kWide || (w == Wgmma16Tiles::kAuto && wide >= multiprocessor_count(device))) {
+            launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
+                   "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 256>());
+          } else {
+            launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
+                   "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 128>());
+          }
+          wgmma16_launches().fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
         // NOTE [ 16-bit GEMM pipeline ]: 128 x 128 tiles (128 x 256 measured slower), 64 x 128 when M <= 64.
         if (d.M <= 64) {
           launch(gemm_mma16_async_kernel<TIn, TOut, KIND, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,

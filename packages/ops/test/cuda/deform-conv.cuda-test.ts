@@ -837,6 +837,85 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it('16-bit GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel\'s results, at every tile width', {
+    skip: DRY_RUN,
+  }, (t) => {
+    // NOTE [ Hopper warpgroup GEMM ]: on a device of compute capability 9.0 (with the sm_90a build) the 16-bit
+    // products where the vector loads apply run on gemm_wgmma16_kernel; TVDCN_CUDA_GEMM16=mma keeps the cp.async
+    // mma.sync kernel, =wgmma128 / =wgmma256 force the tile width (read at each call). Every product's layout is
+    // here: the forward (A k-major, B n-major), the input gradient's columns (A m-major), the weight gradient (B
+    // k-major, K folded over images), the transposed op's; M <= 64 (64 x 256 tiles) and M = 136 / 144 (partial
+    // 128-row tiles), partial column and K tiles. Deterministic mode: the scatter's order is fixed.
+    const b = getCudaBinding('test');
+    const props = b.cudaDeviceProperties();
+    if (props.major !== 9 || props.minor !== 0) {
+      t.skip(`compute capability ${props.major}.${props.minor}: the warpgroup kernel is for 9.0`);
+      return;
+    }
+    const cases: Case[] = [
+      { ...CASES[0], name: 'wgmma: 136 out channels', batch: 6, cin: 16, cout: 136, size: [44, 44, 4] },
+      { ...CASES[0], name: 'wgmma: 24 out channels, 72 in', batch: 2, cin: 72, cout: 24, size: [20, 18, 4] },
+      { ...CASES[7], name: 'wgmma: transposed', batch: 2, cin: 16, cout: 24, size: [8, 8, 4] },
+    ];
+    const was = process.env.TVDCN_CUDA_GEMM16;
+    const wasDeterministic = isDeterministic();
+    try {
+      b._cudaSetFusedConv(false);
+      setDeterministic(true);
+      for (const [k, c] of cases.entries()) {
+        for (const dim of [2, 3] as Dim[]) {
+          for (const dtype of ['float16', 'bfloat16'] as DType[]) {
+            const p = problem(c, dim, 1990 + k * 4 + dim);
+            const gy = uniformArray(
+              rng(1991 + k * 4 + dim),
+              p.outShape.reduce((a, v) => a * v, 1),
+              -1,
+              1,
+            );
+            const run = (mode: string): Float64Array[] => {
+              process.env.TVDCN_CUDA_GEMM16 = mode;
+              const before = b._cudaWgmmaLaunches();
+              const out = tidy(() => {
+                const xs = p.inputs.map((i) => {
+                  const x = toGpu(i.values, dtype, i.shape);
+                  x.requiresGrad = true;
+                  return x;
+                });
+                const y = p.call(xs);
+                return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
+              });
+              const launched = b._cudaWgmmaLaunches() - before;
+              const tag = `${c.name}, dim=${dim}, ${dtype}, ${mode}`;
+              if (mode === 'mma') assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
+              else assert.ok(launched >= 2, `${tag}: the warpgroup kernel ran ${launched} times`);
+              return out;
+            };
+            const ref = run('mma');
+            for (const mode of ['wgmma128', 'wgmma256', 'auto']) {
+              const got = run(mode);
+              got.forEach((v, i) => {
+                const tag = `${c.name}, dim=${dim}, ${dtype}, ${mode}, output ${i}`;
+                assert.ok(!hasNaN(v), `${tag}: NaN`);
+                assert.ok(
+                  v.some((x) => x !== 0),
+                  `${tag}: all zero`,
+                );
+                let worstDiff = 0;
+                for (let e = 0; e < v.length; e++) worstDiff = Math.max(worstDiff, Math.abs(v[e] - ref[i][e]));
+                assert.equal(worstDiff, 0, `${tag}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`);
+              });
+            }
+          }
+        }
+      }
+    } finally {
+      if (was === undefined) delete process.env.TVDCN_CUDA_GEMM16;
+      else process.env.TVDCN_CUDA_GEMM16 = was;
+      b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
   it("backward: the columns written by the offset pass give bitwise the im2col path's gradients", () => {
     // NOTE [ Columns from the offset pass ]: with the offset gradient requested, the offset pass writes the
     // columns that the weight gradient (and the transposed op's input gradient) read (by default in 1D only;

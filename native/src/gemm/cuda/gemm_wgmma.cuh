@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// The 16-bit matrix product on Hopper's warpgroup tensor-core instructions (wgmma, sm_90a). Included by
+// gemm_kernel.cuh, whose loaders (VecLoader), block view (Tile) and epilogue (store_pairs) it shares.
+//
+// NOTE [ Hopper warpgroup GEMM ]
+// On Hopper, mma.sync (gemm_mma16_async_kernel) reaches about a quarter of the 16-bit tensor-core peak on our
+// products (docs/cuda.md: r50-c5's forward product ~160 TFLOP/s, big-b32's ~240); the rest of the peak is
+// only reachable with wgmma, which multiplies a 64-row slice of A by up to 256 columns of B per instruction,
+// both read straight from shared memory by the tensor cores (no ldmatrix, no fragment registers), and runs
+// asynchronously to the issuing warps. Here: 256 threads, two warpgroups. A block computes a BM x BN tile
+// (128 x 128, 128 x 256, or 64 x 256 when M <= 64); warpgroup w takes rows 64w.. (BM = 128) or half of the
+// columns (BM = 64), in m64 n128 k16 instructions. Every thread copies 16-byte vectors global -> shared by
+// cp.async (VecLoader's addresses, zero-filled beyond the edges) into a ring of STAGES K steps of 64; the
+// tiles are laid out as wgmma reads them with the 128-byte swizzle: K-major (k contiguous in global memory)
+// as rows of 64 k (128 bytes) whose 16-byte chunks are permuted by the row's index mod 8, MN-major (m or n
+// contiguous) as blocks of 64 rows, each a stack of 64 k lines of 128 bytes permuted by k mod 8 (wgmma's
+// transpose flags take the 16-bit MN-major operands). Per K step: wait for its copies, fence them into the
+// async proxy, one barrier, issue the copies of the step two ahead into the slot of the step two behind (whose
+// products are complete), then the step's products as one wgmma group, leaving one group in flight. Each
+// accumulator receives the k16 products in increasing k, as in the mma.sync kernels, and split-K pieces are
+// cut at the same multiples of 32; whether the tensor cores round the k16 sums as mma.sync does is measured
+// (tests compare the two kernels). Only built for sm_90a (CMakeLists.txt maps 90 to 90a) and chosen on
+// devices of compute capability 9.0; TVDCN_CUDA_GEMM16=mma keeps gemm_mma16_async_kernel, =wgmma128 /
+// =wgmma256 force the tile width (all read at each call).
+#pragma once
+#include <cstdint>
+
+namespace dcn::cuda::gemm_detail {
+
+// Byte offset of the 16-byte chunk that holds element (r, k) (r: the row of A or B, k within the K step of
+// 64) in a tile with the 128-byte swizzle: K-major when KC (k contiguous), else MN-major.
+template <bool KC>
+__device__ __forceinline__ uint32_t wg_chunk(int r, int k) {
+  if constexpr (KC) {
+    return static_cast<uint32_t>(r * 128 + (((k >> 3) ^ (r & 7)) << 4));
+  } else {
+    return static_cast<uint32_t>((r >> 6) * 8192 + k * 128 + ((((r & 63) >> 3) ^ (k & 7)) << 4));
+  }
+}
+
+// Shared-memory matrix descriptor (128-byte swizzle): start address, leading and stride byte offsets.
+__device__ __forceinline__ uint64_t wg_desc(uint32_t start, uint32_t lbo, uint32_t sbo) {
+  return static_cast<uint64_t>((start & 0x3FFFF) >> 4) | (static_cast<uint64_t>((lbo >> 4) & 0x3FFF) << 16) |
+         (static_cast<uint64_t>((sbo >> 4) & 0x3FFF) << 32) | (uint64_t{1} << 62);
+}
+
+// The descriptor of rows [r0, r0 + 64 or 128) and the k16 slice kk (0-3) of a tile at shared address
+// `tile`: K-major, 8-row groups 1024 bytes apart and the slice 32 bytes further along the row; MN-major,
+// 64-row blocks 8192 bytes apart, 8-k groups 1024 bytes apart and the slice 16 lines down.
+template <bool KC>
+__device__ __forceinline__ uint64_t wg_operand(uint32_t tile, int r0, int kk) {
+  if constexpr (KC) {
+    return wg_desc(tile + r0 * 128 + kk * 32, 16, 1024);
+  } else {
+    return wg_desc(tile + (r0 >> 6) * 8192 + kk * 2048, 8192, 1024);
+  }
+}
+
+#define DCN_WGMMA_M64N128K16(TY)                                                                    \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"                                        \
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32." TY "." TY " {" \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15," \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31," \
+  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47," \
+  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63" "}, %64, %65, p, 1, 1, %66, %67;\n}\n" \
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
+      "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), \
+      "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), \
+      "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), \
+      "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), \
+      "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), \
+      "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), \
+      "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])                                                                                \
+               : "l"(desc_a), "l"(desc_b), "n"(TA), "n"(TB))
+
+// D (64 x 128 float32: thread (warp w of the group, lane l) holds rows 16w + l / 4 (+ 8) and columns
+// 8j + 2 (l % 4) (+ 1), entry 4j + 2 * (row half) + column) += A (64 x 16) * B (16 x 128), from shared memory.
+// TA / TB: 1 when the operand is MN-major.
+template <MmaKind KIND, int TA, int TB>
+__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], uint64_t desc_a, uint64_t desc_b) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  if constexpr (KIND == MmaKind::kF16) {
+    DCN_WGMMA_M64N128K16("f16");
+  } else {
+    DCN_WGMMA_M64N128K16("bf16");
+  }
+#endif
+}
+#undef DCN_WGMMA_M64N128K16
+
+__device__ __forceinline__ void wgmma_fence() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wgmma_commit() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+#endif
+}
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+#endif
+}
+// Keeps the compiler from moving accesses of the accumulators across the asynchronous products.
+template <int N>
+__device__ __forceinline__ void wgmma_fence_registers(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+__device__ __forceinline__ void cp_async16_to(uint32_t smem, const void* gmem, int bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(bytes));
+}
+
+template <int BM, int BN>
+constexpr int wgmma16_stages() {
+  return BN > 128 && BM > 64 ? 4 : 5;
+}
+// Dynamic shared memory of gemm_wgmma16_kernel: the ring plus 1 KB to align it to the swizzle's 1024 bytes.
+template <int BM, int BN>
+constexpr int wgmma16_smem_bytes() {
+  return wgmma16_stages<BM, BN>() * (BM + BN) * 64 * 2 + 1024;
+}
+
+template <typename TIn, typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads, 1) gemm_wgmma16_kernel(const GemmDesc d) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int BK = 64, STAGES = wgmma16_stages<BM, BN>();
+  constexpr int WN = BM == 128 ? BN : BN / 2;  // columns per warpgroup
+  constexpr int NW = WN / 128;                 // n128 products per warpgroup and k16 slice
+  constexpr uint32_t A_BYTES = BM * BK * 2, STAGE_BYTES = (BM + BN) * BK * 2;
+  static_assert(KIND == MmaKind::kF16 || KIND == MmaKind::kBf16, "16-bit operands");
+  static_assert((BM == 128 || BM == 64) && WN % 128 == 0, "tile shape");
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  const uint32_t raw = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
+  const uint32_t ring = (raw + 1023u) & ~1023u;
+
+  const Tile<TIn, TOut> t(d, BM, BN, 32);  // split-K pieces at the mma.sync kernels' multiples of 32
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32, wg = warp / 4;
+  const int wg_m = BM == 128 ? wg * 64 : 0, wg_n = BM == 128 ? 0 : wg * WN;
+  using LA = VecLoader<TIn, BM, BK, AKC, KFOLD>;
+  using LB = VecLoader<TIn, BN, BK, !BNC, KFOLD>;
+  const LA la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const LB lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+
+  const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
+  auto issue = [&](int64_t kt, int st) {
+    if (kt < ktiles) {
+      const int64_t k0 = t.k_begin + kt * BK;
+      const uint32_t a_tile = ring + st * STAGE_BYTES, b_tile = a_tile + A_BYTES;
+#pragma unroll
+      for (int i = 0; i < LA::kVecs; ++i) {
+        int bytes;
+        const TIn* p = la.src(k0, t.k_end, i, bytes);
+        cp_async16_to(a_tile + wg_chunk<AKC>(la.row(i), la.col(i)), bytes > 0 ? p : t.A, bytes);
+      }
+#pragma unroll
+      for (int i = 0; i < LB::kVecs; ++i) {
+        int bytes;
+        const TIn* p = lb.src(k0, t.k_end, i, bytes);
+        cp_async16_to(b_tile + wg_chunk<!BNC>(lb.row(i), lb.col(i)), bytes > 0 ? p : t.B, bytes);
+      }
+    }
+    cp_async_commit();
+  };
+
+  float acc[NW][64];
+#pragma unroll
+  for (int j = 0; j < NW; ++j) {
+#pragma unroll
+    for (int r = 0; r < 64; ++r) acc[j][r] = 0.f;
+    wgmma_fence_registers(acc[j]);
+  }
+
+#pragma unroll
+  for (int st = 0; st < STAGES - 2; ++st) issue(st, st);
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<STAGES - 3>();  // this thread's copies of step kt have landed
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // visible to the tensor cores' reads
+    __syncthreads();  // everyone's have, and every warpgroup's products of step kt - 2 are complete
+    issue(kt + STAGES - 2, static_cast<int>((kt + STAGES - 2) % STAGES));
+    const uint32_t a_tile = ring + static_cast<uint32_t>(kt % STAGES) * STAGE_BYTES, b_tile = a_tile + A_BYTES;
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < BK / 16; ++kk) {
+      const uint64_t da = wg_operand<AKC>(a_tile, wg_m, kk);
+#pragma unroll
+      for (int j = 0; j < NW; ++j)
+        wgmma_m64n128k16<KIND, AKC ? 0 : 1, BNC ? 1 : 0>(acc[j], da, wg_operand<!BNC>(b_tile, wg_n + j * 128, kk));
+    }
+    wgmma_commit();
+    wgmma_wait<1>();  // the products of step kt - 1 are complete
+  }
+  wgmma_wait<0>();
+#pragma unroll
+  for (int j = 0; j < NW; ++j) wgmma_fence_registers(acc[j]);
+  cp_async_wait<0>();
+  const int g = lane / 4, q = lane % 4;
+#pragma unroll
+  for (int j = 0; j < NW; ++j)
+    store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[j]), wg_m + (warp % 4) * 16,
+                       wg_n + j * 128, g, q);
+#endif
+}
+
+}  // namespace dcn::cuda::gemm_detail
