@@ -8,8 +8,8 @@
 // only reachable with wgmma, which multiplies a 64-row slice of A by up to 256 columns of B per instruction,
 // both read straight from shared memory by the tensor cores (no ldmatrix, no fragment registers), and runs
 // asynchronously to the issuing warps. Here: 256 threads, two warpgroups. A block computes a BM x BN tile
-// (128 x 128, 128 x 256, or 64 x 256 when M <= 64); warpgroup w takes rows 64w.. (BM = 128) or half of the
-// columns (BM = 64), in m64 n128 k16 instructions. Every thread copies 16-byte vectors global -> shared by
+// (128 x 128, 128 x 256, or 64 x 256 when M <= 64; 128 x 128 at two blocks per multiprocessor when K is short);
+// warpgroup w takes rows 64w.. (BM = 128) or half of the columns (BM = 64), in m64 n128 k16 instructions. Every thread copies 16-byte vectors global -> shared by
 // cp.async (VecLoader's addresses, zero-filled beyond the edges) into a ring of STAGES K steps of 64; the
 // tiles are laid out as wgmma reads them with the 128-byte swizzle: K-major (k contiguous in global memory)
 // as rows of 64 k (128 bytes) whose 16-byte chunks are permuted by the row's index mod 8, MN-major (m or n
@@ -21,7 +21,8 @@
 // cut at the same multiples of 32; whether the tensor cores round the k16 sums as mma.sync does is measured
 // (tests compare the two kernels). Only built for sm_90a (CMakeLists.txt maps 90 to 90a) and chosen on
 // devices of compute capability 9.0; TVDCN_CUDA_GEMM16=mma keeps gemm_mma16_async_kernel, =wgmma128 /
-// =wgmma256 force the tile width (all read at each call).
+// =wgmma256 / =wgmma2 force the tile (128 x 128, 128 x 256, 128 x 128 two per multiprocessor), =wgmma1 the rule
+// without the two-block tiles (all read at each call).
 #pragma once
 #include <cstdint>
 
@@ -115,20 +116,27 @@ __device__ __forceinline__ void cp_async16_to(uint32_t smem, const void* gmem, i
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(bytes));
 }
 
-template <int BM, int BN>
+// The ring's depth: one block per multiprocessor (BLOCKS = 1) takes 4-5 K steps (up to 193 KB) and keeps one
+// wgmma group in flight, so the copies run two steps ahead; two blocks per multiprocessor (128 x 128 tiles only,
+// for short K, where one block's epilogue and prologue would leave the tensor cores idle) take 3 steps (97 KB each)
+// and wait for each step's products, so the copies still run two steps ahead.
+template <int BM, int BN, int BLOCKS>
 constexpr int wgmma16_stages() {
-  return BN > 128 && BM > 64 ? 4 : 5;
+  return BLOCKS == 2 ? 3 : BN > 128 && BM > 64 ? 4 : 5;
 }
 // Dynamic shared memory of gemm_wgmma16_kernel: the ring plus 1 KB to align it to the swizzle's 1024 bytes.
-template <int BM, int BN>
+template <int BM, int BN, int BLOCKS = 1>
 constexpr int wgmma16_smem_bytes() {
-  return wgmma16_stages<BM, BN>() * (BM + BN) * 64 * 2 + 1024;
+  return wgmma16_stages<BM, BN, BLOCKS>() * (BM + BN) * 64 * 2 + 1024;
 }
 
-template <typename TIn, typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
-__global__ void __launch_bounds__(kThreads, 1) gemm_wgmma16_kernel(const GemmDesc d) {
+template <typename TIn, typename TOut, MmaKind KIND, int BM, int BN, bool AKC, bool BNC, bool KFOLD, int BLOCKS = 1>
+__global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const GemmDesc d) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  constexpr int BK = 64, STAGES = wgmma16_stages<BM, BN>();
+  constexpr int BK = 64, STAGES = wgmma16_stages<BM, BN, BLOCKS>();
+  constexpr int KEEP = BLOCKS == 2 ? 0 : 1;  // wgmma groups left in flight at the end of a K step
+  constexpr int AHEAD = STAGES - 1 - KEEP;   // K steps whose copies are in flight
+  static_assert(BLOCKS == 1 || (BM == 128 && BN == 128), "two blocks per multiprocessor: 128 x 128 tiles");
   constexpr int WN = BM == 128 ? BN : BN / 2;  // columns per warpgroup
   constexpr int NW = WN / 128;                 // n128 products per warpgroup and k16 slice
   constexpr uint32_t A_BYTES = BM * BK * 2, STAGE_BYTES = (BM + BN) * BK * 2;
@@ -177,12 +185,12 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma16_kernel(const GemmDes
   }
 
 #pragma unroll
-  for (int st = 0; st < STAGES - 2; ++st) issue(st, st);
+  for (int st = 0; st < AHEAD; ++st) issue(st, st);
   for (int64_t kt = 0; kt < ktiles; ++kt) {
-    cp_async_wait<STAGES - 3>();  // this thread's copies of step kt have landed
+    cp_async_wait<AHEAD - 1>();  // this thread's copies of step kt have landed
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // visible to the tensor cores' reads
-    __syncthreads();  // everyone's have, and every warpgroup's products of step kt - 2 are complete
-    issue(kt + STAGES - 2, static_cast<int>((kt + STAGES - 2) % STAGES));
+    __syncthreads();  // everyone's have, and every warpgroup's products of step kt - 1 - KEEP are complete
+    issue(kt + AHEAD, static_cast<int>((kt + AHEAD) % STAGES));
     const uint32_t a_tile = ring + static_cast<uint32_t>(kt % STAGES) * STAGE_BYTES, b_tile = a_tile + A_BYTES;
     wgmma_fence();
 #pragma unroll
@@ -193,7 +201,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma16_kernel(const GemmDes
         wgmma_m64n128k16<KIND, AKC ? 0 : 1, BNC ? 1 : 0>(acc[j], da, wg_operand<!BNC>(b_tile, wg_n + j * 128, kk));
     }
     wgmma_commit();
-    wgmma_wait<1>();  // the products of step kt - 1 are complete
+    wgmma_wait<KEEP>();  // the products of step kt - KEEP are complete
   }
   wgmma_wait<0>();
 #pragma unroll
