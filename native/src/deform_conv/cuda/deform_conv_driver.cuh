@@ -301,12 +301,7 @@ class DeformConvDriver {
           xt_bytes_ = copy_bytes;
         }
         const ScopedPhase phase("im2col_channels_last", s_);
-        const int64_t p_tiles = (nx_ + 31) / 32, c_tiles = (cx_ + 31) / 32;
-        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles),
-                        static_cast<unsigned>(std::min<int64_t>(ch.nb, 65535)));
-        fused::to_channels_last_kernel<T>
-            <<<grid, dim3(32, 8), 0, s_>>>(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, p_tiles);
-        DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+        fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
         xt_src_ = x;
         xt_b0_ = ch.b0;
         xt_nb_ = ch.nb;

@@ -267,20 +267,18 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     // channel; the same value as m_ptr[(c / cpm) * K * ny]).
     int64_t mg_end = c_begin;
     A mval = A(1);
-    for (int64_t c = c_begin; c < c_end; ++c, in += step) {
-      const T* plane = x + (b * a.cx + c) * a.nx;
+    // One channel's terms, from its corner values xk and its dcol value g, added in channel order.
+    auto add_channel = [&](int64_t c, const A (&xk)[kCount], A g) {
       A dv[D];
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
       A v = 0;
 #pragma unroll
       for (int k = 0; k < kCount; ++k) {
-        const A xk = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
 #pragma unroll
-        for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk;
-        if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk : A(0));
+        for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk[k];
+        if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk[k] : A(0));
       }
-      const A g = *in;
       A w = g;
       if (m_ptr != nullptr) {
         if (c >= mg_end) {
@@ -297,6 +295,30 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
         *col_out = convert<T>(v * mval);
         col_out += step;
       }
+    };
+    auto load_channel = [&](const T* plane, A (&xk)[kCount]) {
+#pragma unroll
+      for (int k = 0; k < kCount; ++k) xk[k] = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
+    };
+    // Channels four at a time: their 4 * (2^D + 1) loads are issued before any is used (the threads are
+    // few where the grid is small: r50-c5 has 9 warps per multiprocessor), then added in channel order, so
+    // the sums are the one-at-a-time loop's.
+    const T* plane = x + (b * a.cx + c_begin) * a.nx;
+    int64_t c = c_begin;
+    for (; c + 4 <= c_end; c += 4, in += 4 * step, plane += 4 * a.nx) {
+      A xk[4][kCount], g[4];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) {
+        load_channel(plane + u * a.nx, xk[u]);
+        g[u] = in[u * step];
+      }
+#pragma unroll
+      for (int u = 0; u < 4; ++u) add_channel(c + u, xk[u], g[u]);
+    }
+    for (; c < c_end; ++c, in += step, plane += a.nx) {
+      A xk[kCount];
+      load_channel(plane, xk);
+      add_channel(c, xk, *in);
     }
     T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll

@@ -95,10 +95,7 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
         to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
         DCN_CUDA_LAUNCH_CHECK("to_channels_last_vec_kernel", grid.x, 256);
       } else {
-        const int64_t p_tiles = (a.nx + 31) / 32, c_tiles = (a.cx + 31) / 32;
-        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), images);
-        to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
-        DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
+        launch_to_channels_last(x, xt, b0, n_img, a.cx, a.nx, s);
       }
     }
     const ScopedPhase phase(narrow ? "fused_forward_narrow" : "fused_forward", s);  // which tile ran (tests)

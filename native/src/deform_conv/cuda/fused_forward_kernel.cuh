@@ -44,6 +44,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "cuda_runtime/check.h"
 #include "cuda_runtime/scalar.cuh"
 #include "deform_conv/params.h"
 #include "deform_conv/sampling.h"
@@ -246,6 +247,16 @@ __global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__
     }
     __syncthreads();
   }
+}
+
+// Launches to_channels_last_kernel on stream s for images [b0, b0 + nb) of x (c channels of np positions) into xt
+// (the fused forward's copy and the warp im2col's).
+template <typename T>
+inline void launch_to_channels_last(const T* x, T* xt, int64_t b0, int64_t nb, int64_t c, int64_t np, cudaStream_t s) {
+  const int64_t p_tiles = (np + 31) / 32, c_tiles = (c + 31) / 32;
+  const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(nb < 65535 ? nb : 65535));
+  to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, nb, c, np, p_tiles);
+  DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
 }
 
 // The same copy with 16-byte accesses on both sides (TVDCN_CUDA_FUSED_CL=vector; needs np % V == 0, with
