@@ -479,9 +479,21 @@ class DeformConvDriver {
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.og * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
+    // NOTE [ Offset pass loads ahead ]
+    // One thread per (image, offset group, kernel point, position) walks the group's channels: where the grid
+    // is small (r50-c5: 9 warps per multiprocessor) the loads of one channel at a time leave it latency-bound.
+    // Loading four channels ahead measured (H100, session 15, docs/cuda.md) 1.4-2.2x faster on r50-c4 / r50-c5 /
+    // 1d-c256, 1.1-1.3x on r50-c3 / big-b32 / tr2d-256, but 0.88-0.91x on edvr-64 (8 channels per group) and
+    // 0.77-0.85x in 3D (8 corners: the registers cost occupancy where the grid is large); so only in 1D and 2D
+    // with at least 32 channels per offset group. The sums are the same either way (bitwise, measured).
+    const bool ahead = D <= 2 && a.cpo >= 32;
     auto launch = [&](auto mask_grad, auto with_cols) {
-      offset_grad_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
-          <<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask, cols);
+      if (ahead)
+        offset_grad_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value, true>
+            <<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask, cols);
+      else
+        offset_grad_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value, false>
+            <<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask, cols);
     };
     using Yes = std::true_type;
     using No = std::false_type;

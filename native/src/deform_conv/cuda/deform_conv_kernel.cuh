@@ -227,7 +227,7 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
 // way), the same products summed in the same corner order (v += w_k * x_k), times the same mask value,
 // rounded once; so the columns, and every product of them, are bitwise those of im2col. The column
 // layout is dcol's, so the write goes through the dcol read's offset.
-template <int D, typename T, bool kMaskGrad, bool kCols = false>
+template <int D, typename T, bool kMaskGrad, bool kCols = false, bool kAhead = false>
 __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
                                    const T* __restrict__ offset, const T* __restrict__ mask,
                                    T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols) {
@@ -300,12 +300,11 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
 #pragma unroll
       for (int k = 0; k < kCount; ++k) xk[k] = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
     };
-    // Channels four at a time: their 4 * (2^D + 1) loads are issued before any is used (the threads are
-    // few where the grid is small: r50-c5 has 9 warps per multiprocessor), then added in channel order, so
-    // the sums are the one-at-a-time loop's.
+    // With kAhead, channels four at a time: their 4 * (2^D + 1) loads are issued before any is used, then
+    // added in channel order, so the sums are the one-at-a-time loop's (NOTE [ Offset pass loads ahead ]).
     const T* plane = x + (b * a.cx + c_begin) * a.nx;
     int64_t c = c_begin;
-    for (; c + 4 <= c_end; c += 4, in += 4 * step, plane += 4 * a.nx) {
+    for (; kAhead && c + 4 <= c_end; c += 4, in += 4 * step, plane += 4 * a.nx) {
       A xk[4][kCount], g[4];
 #pragma unroll
       for (int u = 0; u < 4; ++u) {
