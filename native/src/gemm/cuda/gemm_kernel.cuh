@@ -15,7 +15,8 @@
 // Two more keep the operands out of registers, global -> shared by cp.async through a ring of K steps:
 // gemm_mma_async_kernel (float32 inputs, TF32 / 3xTF32) and gemm_mma16_async_kernel (16-bit inputs where
 // VecLoader applies; NOTE [ 16-bit GEMM pipeline ]); the float32 one with 128 x 256 tiles when they fill
-// the device.
+// the device. On compute capability 9.0 the 16-bit products where VecLoader applies run on
+// gemm_wgmma16_kernel (gemm_wgmma.cuh, NOTE [ Hopper warpgroup GEMM ]) instead.
 // Each operand is laid out in shared memory the way it is contiguous in global memory (A as [m][k] when
 // k is contiguous, else [k][m]; likewise B), so the global loads are coalesced and the stores to shared
 // memory conflict-free; the paddings keep the fragment reads conflict-free in either layout.
