@@ -7,17 +7,12 @@
 //   - lane l builds the sampling plan of position l (the corners of linear_corners or grid_corner, the
 //     same builders as im2col_kernel, and the mask value when a whole offset group shares one mask group)
 //     and leaves it in the warp's shared memory: each plan is built once for every channel of the group;
-//   - the channels of the offset group are taken in blocks of 256 (half types; 128 for float32): for each of
-//     the 32 positions in turn (one position for the whole warp, so its plan is read once, as a shared-memory
-//     broadcast, for the whole block), lanes over the block's channels, V = 2 channels per lane for the half
-//     types where the group's channel count is even: each corner of a position is one contiguous load of up
-//     to 128 bytes for the warp. With fewer channels than 32 * V, the lanes cover several positions at once
-//     (edvr-64, 8 channels per offset group: 8 positions of 4 lanes);
-//   - each value goes to a [position][channel] tile in the warp's shared memory (V values as one store), and
-//     the warp writes the tile out one column row at a time, lanes over positions: 32 consecutive elements of
-//     a row per store.
-// (Session 14's first version took 32 * V channels per step and every (position, channel vector) item read its
-// plan from shared memory and divided its index: ncu found it issue-bound, slower than im2col_kernel in 2D.)
+//   - the channels of the offset group are taken 32 * V at a time (V = 2 channels per lane for the half
+//     types where the group's channel count is even): lanes over channels, so each corner of a position is
+//     one contiguous load of up to 128 bytes for the whole warp. With fewer channels than 32 * V, the lanes
+//     cover several positions at once (edvr-64, 8 channels per offset group: 8 positions of 4 lanes);
+//   - each value goes to a [position][channel] tile in the warp's shared memory, and the warp writes the
+//     tile out one column row at a time, lanes over positions: 32 consecutive elements of a row per store.
 // Only __syncwarp between the phases, no block barrier.
 //
 // Why (docs/cuda.md, "Session 14"): im2col_kernel runs lanes over positions, so with offsets that move
@@ -39,7 +34,7 @@
 
 namespace dcn::cuda {
 
-constexpr int kWarpIm2colWarps = 2;  // warps per block (each one independent)
+constexpr int kWarpIm2colWarps = 4;  // warps per block (each one independent)
 
 // Two consecutive channels of a half-type channels-last row as float (one 32-bit load).
 template <typename T>
@@ -52,11 +47,10 @@ __device__ __forceinline__ float2 load_pair(const T* p) {
 }
 
 // Shared memory of one warp: the 32 plans (corner offsets into the image's channels-last rows, weights,
-// validity bits, mask value) and the [position][channel] tile of a block of kBlockChannels channels (16 KB).
+// validity bits, mask value) and the [position][channel] tile of 32 * V channels.
 template <int kCount, typename T, typename I, int V>
 struct WarpIm2colSmem {
-  static constexpr int kBlockChannels = 512 / static_cast<int>(sizeof(T));  // 256 half, 128 float
-  static constexpr int kRow = kBlockChannels + (V == 1 ? 1 : 2);  // tile row stride in elements (odd in 32-bit words)
+  static constexpr int kRow = 32 * V + (V == 1 ? 1 : 2);  // tile row stride in elements (odd in 32-bit words)
   I offset[kCount][32];
   acc_type<T> weight[kCount][32];
   unsigned valid[32];
@@ -116,90 +110,44 @@ __global__ void __launch_bounds__(32 * kWarpIm2colWarps)
     const int64_t row_step = a.K * a.qlen;
     T* out = cols + ((bl * a.cx + c_first) * a.K + kpt) * a.qlen + ql;
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + a.q0 + qt * 32;
-    const I p_end = static_cast<I>(min(int64_t{32}, a.qlen - qt * 32));  // positions of this tile
-    // The value of channel vector c (V channels from c) at position p of the tile into the tile row of p, at column
-    // c - c_tile; the plan of p read from the warp's shared memory.
-    auto sample = [&](I p, I c, I c_tile, const I (&off)[kCount], const A (&w)[kCount], unsigned valid, A m_plan) {
-      const T* src = img + c;
-      A v[V];
-#pragma unroll
-      for (int u = 0; u < V; ++u) v[u] = 0;
-#pragma unroll
-      for (int i = 0; i < kCount; ++i) {
-        const bool ok = (valid >> i) & 1u;
-        if constexpr (V == 2) {
-          const float2 x = load_pair<T>(src + off[i]);
-          v[0] += w[i] * (ok ? x.x : A(0));
-          v[1] += w[i] * (ok ? x.y : A(0));
-        } else {
-          const A x = convert<A>(src[off[i]]);
-          v[0] += w[i] * (ok ? x : A(0));
-        }
-      }
-      T r[V];
-#pragma unroll
-      for (int u = 0; u < V; ++u) {
-        A m = m_plan;
-        if (mask_per_channel) {
-          const int64_t cg = c_first + c + u;
-          m = convert<A>(m_ptr[(cg / a.cpm) * a.K * a.ny + p]);
-        }
-        r[u] = convert<T>(v[u] * m);
-      }
-      T* dst = &sm.tile[p * kRow + c - c_tile];
-      if constexpr (V == 2) {
-        using T2 = std::conditional_t<std::is_same_v<T, __half>, __half2, __nv_bfloat162>;
-        T2 pair;
-        pair.x = r[0];
-        pair.y = r[1];
-        *reinterpret_cast<T2*>(dst) = pair;  // even element offsets (kRow, c and c_tile even)
-      } else {
-        dst[0] = r[0];
-      }
-    };
-    auto plan_of = [&](I p, I (&off)[kCount], A (&w)[kCount]) {
-#pragma unroll
-      for (int i = 0; i < kCount; ++i) {
-        off[i] = sm.offset[i][p];
-        w[i] = sm.weight[i][p];
-      }
-    };
-    if (cpo >= 32 * V) {
-      // Blocks of up to kBlockChannels channels: for each position of the tile (the same for the whole warp, so
-      // its plan is read once, as a broadcast, for all the block's channels), lanes over the block's channel
-      // vectors; then the block's rows written out.
-      constexpr I kBlock = Smem::kBlockChannels;
-      for (I cb = 0; cb < cpo; cb += kBlock, out += static_cast<int64_t>(kBlock) * row_step) {
-        const I cn = min(kBlock, cpo - cb);
-        for (I p = 0; p < p_end; ++p) {
-          I off[kCount];
-          A w[kCount];
-          plan_of(p, off, w);
-          const unsigned valid = sm.valid[p];
-          const A m_plan = sm.mask[p];
-          for (I cv = lane * V; cv < cn; cv += 32 * V) sample(p, cb + cv, cb, off, w, valid, m_plan);
-        }
-        __syncwarp();
-        if (live) {
-          for (I rr = 0; rr < cn; ++rr) out[rr * row_step] = sm.tile[lane * kRow + rr];
-        }
-        __syncwarp();
-      }
-    } else {
-      // Fewer channels than lanes x V: the lanes cover several positions at once, items (position, channel
-      // vector) with the vectors fastest (edvr-64: 8 positions of 4 lanes).
-      const I nv = cpo / V;  // channel vectors (cpo % V == 0)
+    for (I c0 = 0; c0 < cpo; c0 += 32 * V, out += static_cast<int64_t>(32 * V) * row_step) {
+      const I nv = min(I(32), (cpo - c0) / V);  // channel vectors of this step (cpo % V == 0)
+      // Items (position, channel vector), channel vectors fastest: lane + 32 j.
       for (I it = lane; it < 32 * nv; it += 32) {
         const I p = it / nv, cv = it - p * nv;
-        if (p >= p_end) continue;
-        I off[kCount];
-        A w[kCount];
-        plan_of(p, off, w);
-        sample(p, cv * V, 0, off, w, sm.valid[p], sm.mask[p]);
+        if (qt * 32 + p >= a.qlen) continue;
+        const I c = c0 + cv * V;
+        const T* src = img + c;
+        A v[V];
+#pragma unroll
+        for (int u = 0; u < V; ++u) v[u] = 0;
+        const unsigned valid = sm.valid[p];
+#pragma unroll
+        for (int i = 0; i < kCount; ++i) {
+          const A w = sm.weight[i][p];
+          const bool ok = (valid >> i) & 1u;
+          if constexpr (V == 2) {
+            const float2 x = load_pair<T>(src + sm.offset[i][p]);
+            v[0] += w * (ok ? x.x : A(0));
+            v[1] += w * (ok ? x.y : A(0));
+          } else {
+            const A x = convert<A>(src[sm.offset[i][p]]);
+            v[0] += w * (ok ? x : A(0));
+          }
+        }
+#pragma unroll
+        for (int u = 0; u < V; ++u) {
+          A m = sm.mask[p];
+          if (mask_per_channel) {
+            const int64_t cg = c_first + c + u;
+            m = convert<A>(m_ptr[(cg / a.cpm) * a.K * a.ny + p]);
+          }
+          sm.tile[p * kRow + c + u - c0] = convert<T>(v[u] * m);
+        }
       }
       __syncwarp();
       if (live) {
-        for (I rr = 0; rr < cpo; ++rr) out[rr * row_step] = sm.tile[lane * kRow + rr];
+        for (I rr = 0; rr < nv * V; ++rr) out[rr * row_step] = sm.tile[lane * kRow + rr];
       }
       __syncwarp();
     }
