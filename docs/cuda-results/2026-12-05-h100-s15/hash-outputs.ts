@@ -24,7 +24,18 @@ function vals(n: number, lo: number, hi: number, seed: number): Float32Array {
   return out;
 }
 const prod = (a: number[]) => a.reduce((x, v) => x * v, 1);
-interface C { name: string; dim: 1 | 2 | 3; tr?: boolean; B: number; ci: number; co: number; size: number[]; k: number; og: number; s?: number }
+interface C {
+  name: string;
+  dim: 1 | 2 | 3;
+  tr?: boolean;
+  B: number;
+  ci: number;
+  co: number;
+  size: number[];
+  k: number;
+  og: number;
+  s?: number;
+}
 const cases: C[] = [
   { name: 'r50-c5ish', dim: 2, B: 2, ci: 512, co: 512, size: [16, 16], k: 3, og: 1 },
   { name: 'r50-c3ish', dim: 2, B: 2, ci: 128, co: 128, size: [40, 36], k: 3, og: 1 },
@@ -38,7 +49,9 @@ setDeterministic(true);
 for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
   for (const c of cases) {
     tidy(() => {
-      const K = c.k ** c.dim, st = c.s ?? 1, p = 1;
+      const K = c.k ** c.dim,
+        st = c.s ?? 1,
+        p = 1;
       const out = c.size.map((n) => (c.tr ? (n - 1) * st - 2 * p + c.k : Math.floor((n + 2 * p - c.k) / st) + 1));
       const grid = c.tr ? c.size : out;
       const o = { device: 'cuda:0' as const, dtype };
@@ -59,7 +72,10 @@ for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
       const gs = grad(y, xs, gy) as Tensor[];
       const h = (t: Tensor) => {
         const a = t.toTypedArray();
-        return createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 12);
+        return createHash('sha256')
+          .update(Buffer.from(a.buffer, a.byteOffset, a.byteLength))
+          .digest('hex')
+          .slice(0, 12);
       };
       console.log(`${c.name} ${dtype} y ${h(y)} ${gs.map(h).join(' ')}`);
     });

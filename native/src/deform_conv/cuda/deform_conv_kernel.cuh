@@ -268,7 +268,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     int64_t mg_end = c_begin;
     A mval = A(1);
     // One channel's terms, from its corner values xk and its dcol value g, added in channel order.
-    auto add_channel = [&](int64_t c, const A (&xk)[kCount], A g) {
+    auto add_channel = [&](int64_t c, const A(&xk)[kCount], A g) {
       A dv[D];
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
@@ -296,7 +296,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
         col_out += step;
       }
     };
-    auto load_channel = [&](const T* plane, A (&xk)[kCount]) {
+    auto load_channel = [&](const T* plane, A(&xk)[kCount]) {
 #pragma unroll
       for (int k = 0; k < kCount; ++k) xk[k] = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
     };

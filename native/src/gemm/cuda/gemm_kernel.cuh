@@ -1182,13 +1182,13 @@ struct MmaPick {
           const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
           const int64_t k_piece = (d.K + d.splits - 1) / d.splits;
           if (d.M <= 64) {
-            launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s,
-                   "gemm_wgmma16_kernel", wgmma16_smem_bytes<64, 256>());
+            launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s, "gemm_wgmma16_kernel",
+                   wgmma16_smem_bytes<64, 256>());
           } else if (w == Wgmma16Tiles::kTwoPerSm || (w == Wgmma16Tiles::kAuto && k_piece <= 1024)) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2>, d, 128, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 128, 2>());
-          } else if (w == Wgmma16Tiles::kWide ||
-                     ((w == Wgmma16Tiles::kAuto || w == Wgmma16Tiles::kOneBlock) && wide >= multiprocessor_count(device))) {
+          } else if (w == Wgmma16Tiles::kWide || ((w == Wgmma16Tiles::kAuto || w == Wgmma16Tiles::kOneBlock) &&
+                                                  wide >= multiprocessor_count(device))) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 256>());
           } else {

@@ -9,20 +9,19 @@
 // both read straight from shared memory by the tensor cores (no ldmatrix, no fragment registers), and runs
 // asynchronously to the issuing warps. Here: 256 threads, two warpgroups. A block computes a BM x BN tile
 // (128 x 128, 128 x 256, or 64 x 256 when M <= 64; 128 x 128 at two blocks per multiprocessor when K is short);
-// warpgroup w takes rows 64w.. (BM = 128) or half of the columns (BM = 64), in m64 n128 k16 instructions. Every thread copies 16-byte vectors global -> shared by
-// cp.async (VecLoader's addresses, zero-filled beyond the edges) into a ring of STAGES K steps of 64; the
-// tiles are laid out as wgmma reads them with the 128-byte swizzle: K-major (k contiguous in global memory)
-// as rows of 64 k (128 bytes) whose 16-byte chunks are permuted by the row's index mod 8, MN-major (m or n
-// contiguous) as blocks of 64 rows, each a stack of 64 k lines of 128 bytes permuted by k mod 8 (wgmma's
-// transpose flags take the 16-bit MN-major operands). Per K step: wait for its copies, fence them into the
-// async proxy, one barrier, issue the copies of the step two ahead into the slot of the step two behind (whose
-// products are complete), then the step's products as one wgmma group, leaving one group in flight. Each
-// accumulator receives the k16 products in increasing k, as in the mma.sync kernels, and split-K pieces are
-// cut at the same multiples of 32; whether the tensor cores round the k16 sums as mma.sync does is measured
-// (tests compare the two kernels). Only built for sm_90a (CMakeLists.txt maps 90 to 90a) and chosen on
-// devices of compute capability 9.0; TVDCN_CUDA_GEMM16=mma keeps gemm_mma16_async_kernel, =wgmma128 /
-// =wgmma256 / =wgmma2 force the tile (128 x 128, 128 x 256, 128 x 128 two per multiprocessor), =wgmma1 the rule
-// without the two-block tiles (all read at each call).
+// warpgroup w takes rows 64w.. (BM = 128) or half of the columns (BM = 64), in m64 n128 k16 instructions. Every thread
+// copies 16-byte vectors global -> shared by cp.async (VecLoader's addresses, zero-filled beyond the edges) into a ring
+// of STAGES K steps of 64; the tiles are laid out as wgmma reads them with the 128-byte swizzle: K-major (k contiguous
+// in global memory) as rows of 64 k (128 bytes) whose 16-byte chunks are permuted by the row's index mod 8, MN-major (m
+// or n contiguous) as blocks of 64 rows, each a stack of 64 k lines of 128 bytes permuted by k mod 8 (wgmma's transpose
+// flags take the 16-bit MN-major operands). Per K step: wait for its copies, fence them into the async proxy, one
+// barrier, issue the copies of the step two ahead into the slot of the step two behind (whose products are complete),
+// then the step's products as one wgmma group, leaving one group in flight. Each accumulator receives the k16 products
+// in increasing k, as in the mma.sync kernels, and split-K pieces are cut at the same multiples of 32; whether the
+// tensor cores round the k16 sums as mma.sync does is measured (tests compare the two kernels). Only built for sm_90a
+// (CMakeLists.txt maps 90 to 90a) and chosen on devices of compute capability 9.0; TVDCN_CUDA_GEMM16=mma keeps
+// gemm_mma16_async_kernel, =wgmma128 / =wgmma256 / =wgmma2 force the tile (128 x 128, 128 x 256, 128 x 128 two per
+// multiprocessor), =wgmma1 the rule without the two-block tiles (all read at each call).
 #pragma once
 #include <cstdint>
 
@@ -57,22 +56,25 @@ __device__ __forceinline__ uint64_t wg_operand(uint32_t tile, int r0, int kk) {
   }
 }
 
-#define DCN_WGMMA_M64N128K16(TY)                                                                    \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"                                        \
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32." TY "." TY " {" \
-  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15," \
-  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31," \
-  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47," \
-  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63" "}, %64, %65, p, 1, 1, %66, %67;\n}\n" \
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
-      "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), \
-      "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), \
-      "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), \
-      "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), \
-      "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), \
-      "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), \
-      "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])                                                                                \
-               : "l"(desc_a), "l"(desc_b), "n"(TA), "n"(TB))
+#define DCN_WGMMA_M64N128K16(TY)                                                                                    \
+  asm volatile(                                                                                                     \
+      "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"                                                                    \
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32." TY "." TY                                                      \
+      " {"                                                                                                          \
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"                                       \
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"                             \
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"                             \
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"                              \
+      "}, %64, %65, p, 1, 1, %66, %67;\n}\n"                                                                        \
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
+        "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),      \
+        "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),     \
+        "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]),     \
+        "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),     \
+        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]),     \
+        "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]),     \
+        "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])                   \
+      : "l"(desc_a), "l"(desc_b), "n"(TA), "n"(TB))
 
 // D (64 x 128 float32: thread (warp w of the group, lane l) holds rows 16w + l / 4 (+ 8) and columns
 // 8j + 2 (l % 4) (+ 1), entry 4j + 2 * (row half) + column) += A (64 x 16) * B (16 x 128), from shared memory.
@@ -187,7 +189,7 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
 #pragma unroll
   for (int st = 0; st < AHEAD; ++st) issue(st, st);
   for (int64_t kt = 0; kt < ktiles; ++kt) {
-    cp_async_wait<AHEAD - 1>();  // this thread's copies of step kt have landed
+    cp_async_wait<AHEAD - 1>();                                     // this thread's copies of step kt have landed
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // visible to the tensor cores' reads
     __syncthreads();  // everyone's have, and every warpgroup's products of step kt - 1 - KEEP are complete
     issue(kt + AHEAD, static_cast<int>((kt + AHEAD) % STAGES));
@@ -210,8 +212,8 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
   const int g = lane / 4, q = lane % 4;
 #pragma unroll
   for (int j = 0; j < NW; ++j)
-    store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[j]), wg_m + (warp % 4) * 16,
-                       wg_n + j * 128, g, q);
+    store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[j]), wg_m + (warp % 4) * 16, wg_n + j * 128,
+                       g, q);
 #endif
 }
 

@@ -837,7 +837,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it('16-bit GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel\'s results, at every tile width', {
+  it("16-bit GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel's results, at every tile width", {
     skip: DRY_RUN,
   }, (t) => {
     // NOTE [ Hopper warpgroup GEMM ]: on a device of compute capability 9.0 (with the sm_90a build) the 16-bit
@@ -903,7 +903,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
                 );
                 let worstDiff = 0;
                 for (let e = 0; e < v.length; e++) worstDiff = Math.max(worstDiff, Math.abs(v[e] - ref[i][e]));
-                assert.equal(worstDiff, 0, `${tag}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`);
+                assert.equal(
+                  worstDiff,
+                  0,
+                  `${tag}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`,
+                );
               });
             }
           }
