@@ -564,6 +564,19 @@ function vals(t: Tensor): Float64Array {
   return Float64Array.from(t.toTypedArray());
 }
 
+/** The output and the five gradients (for output gradient `gy`) of problem `p` run on the GPU in `dtype`. */
+function forwardAndGrads(p: Problem, dtype: DType, gy: Float64Array): Float64Array[] {
+  return tidy(() => {
+    const xs = p.inputs.map((i) => {
+      const t = toGpu(i.values, dtype, i.shape);
+      t.requiresGrad = true;
+      return t;
+    });
+    const y = p.call(xs);
+    return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
+  });
+}
+
 const toGpu = (v: Float64Array, d: DType, shape?: readonly number[]): Tensor =>
   tensor(d === 'float64' ? v : Float32Array.from(v), { shape: shape ?? [v.length], dtype: d, device: DEVICE });
 
@@ -745,16 +758,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               -1,
               1,
             );
-            const run = (): Float64Array[] =>
-              tidy(() => {
-                const xs = p.inputs.map((i) => {
-                  const t = toGpu(i.values, dtype, i.shape);
-                  t.requiresGrad = true;
-                  return t;
-                });
-                const y = p.call(xs);
-                return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
-              });
+            const run = (): Float64Array[] => forwardAndGrads(p, dtype, gy);
             b._cudaSetGemmVectorLoads(true);
             const vec = run();
             b._cudaSetGemmVectorLoads(false);
@@ -800,16 +804,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           -1,
           1,
         );
-        const run = (): Float64Array[] =>
-          tidy(() => {
-            const xs = p.inputs.map((i) => {
-              const t = toGpu(i.values, dtype, i.shape);
-              t.requiresGrad = true;
-              return t;
-            });
-            const y = p.call(xs);
-            return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
-          });
+        const run = (): Float64Array[] => forwardAndGrads(p, dtype, gy);
         b._cudaSetGemmWideTiles(true);
         const wide = run();
         b._cudaSetGemmWideTiles(false);
@@ -876,15 +871,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             const run = (mode: string): Float64Array[] => {
               process.env.TVDCN_CUDA_GEMM16 = mode;
               const before = b._cudaWgmmaLaunches();
-              const out = tidy(() => {
-                const xs = p.inputs.map((i) => {
-                  const x = toGpu(i.values, dtype, i.shape);
-                  x.requiresGrad = true;
-                  return x;
-                });
-                const y = p.call(xs);
-                return [vals(y), ...grad(y, xs, toGpu(gy, dtype, y.shape)).map(vals)];
-              });
+              const out = forwardAndGrads(p, dtype, gy);
               const launched = b._cudaWgmmaLaunches() - before;
               const tag = `${c.name}, dim=${dim}, ${dtype}, ${mode}`;
               if (mode === 'mma') assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
