@@ -438,6 +438,169 @@ class SlotChains {
   std::atomic<int64_t> untaken_;
 };
 
+// NOTE [ Weight GEMM after the pieces ]
+// With the shared weight GEMM (NOTE [ Channels-last backward tiles ]), a window's slot pieces and its weight GEMM,
+// grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows), run in one region: a
+// thread that finds no piece left to claim goes on with the GEMM, block by block (weight group gi, reduction block
+// kb of kGemmKc window columns), in chunks of columns [j0, j1) of grad_weight' (whole nr panels but at the end of
+// a row). A chunk waits for the pieces whose window columns its reduction block covers (they write its Y columns
+// and colsT) and for its columns' previous reduction block (every element adds its blocks in block order, the
+// windows in window order: the region's join orders those). In each block every thread has its own range of the
+// columns, as the fixed split before (each thread's columns of grad_weight' stay in its core's caches from block
+// to block: chunks dealt out in order to whichever thread came cost r50's GEMM ~5 % more thread time), which it
+// runs in kWgNc-column chunks, threads of even index from the range's start, odd ones from its end; a thread
+// whose range is done takes half of what is left of the largest other range in that block (from the end its
+// owner reaches last, next to its own range: the columns a faster thread takes stay the same from block to
+// block), then goes on to the next block. In a window's last block the chunks shrink to half of what is left.
+// Before, the pieces' region joined, then each thread ran a fixed, equal half of the GEMM: on the shared 2-vCPU
+// machine the worker ran its pieces and its half ~5 % slower and the calling thread idled ~2 ms per r50-c5 call
+// (docs/perf/cpu.md, session 15). Each element of grad_weight' is still one micro-kernel sum per reduction block,
+// added to C in block order, whichever thread runs its chunk: bit-identical.
+class WindowGemm {
+ public:
+  struct Chunk {
+    int64_t gi = 0, kb = 0, j0 = 0, j1 = 0;
+  };
+  // Reduction blocks of kc window columns (the last one shorter); piece s holds window columns
+  // [piece_at[s], piece_at[s + 1]); chunks of at most `wide` columns (a multiple of nr).
+  WindowGemm(int64_t G, int64_t rows, int64_t nr, int64_t kw, int64_t kc, int64_t wide,
+             const std::vector<int64_t>& piece_at, int n_threads)
+      : rows_(rows),
+        nr_(std::max<int64_t>(1, nr)),
+        n_panels_((rows + nr_ - 1) / nr_),
+        n_kb_(kc > 0 ? (kw + kc - 1) / kc : 0),
+        n_blocks_(rows > 0 ? G * n_kb_ : 0),
+        kc_(kc),
+        wide_(std::max(nr_, wide / nr_ * nr_)),
+        n_threads_(std::max(n_threads, 1)),
+        piece_at_(piece_at),
+        missing_(static_cast<size_t>(n_kb_), 0),
+        done_(static_cast<size_t>(G * n_panels_), 0),
+        block_(static_cast<size_t>(n_threads_), 0),
+        lo_(static_cast<size_t>(n_blocks_ * n_threads_)),
+        hi_(static_cast<size_t>(n_blocks_ * n_threads_)) {
+    for (int64_t kb = 0; kb < n_kb_; ++kb)
+      for (size_t s = 0; s + 1 < piece_at_.size(); ++s)
+        if (overlaps(static_cast<int64_t>(s), kb)) ++missing_[static_cast<size_t>(kb)];
+    // Thread t's range in every block: panels [n_panels * t / n, n_panels * (t + 1) / n).
+    for (int64_t b = 0; b < n_blocks_; ++b)
+      for (int64_t t = 0; t < n_threads_; ++t) {
+        lo_[static_cast<size_t>(b * n_threads_ + t)] = std::min(rows_, n_panels_ * t / n_threads_ * nr_);
+        hi_[static_cast<size_t>(b * n_threads_ + t)] = std::min(rows_, n_panels_ * (t + 1) / n_threads_ * nr_);
+      }
+  }
+  // Piece s has run to its end (its Y columns and colsT are written).
+  void piece_done(int64_t s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int64_t kb = 0; kb < n_kb_; ++kb)
+      if (overlaps(s, kb)) --missing_[static_cast<size_t>(kb)];
+    if (waiting_ > 0) cv_.notify_all();
+  }
+  // Thread tid's next chunk; false when none is left for it.
+  bool claim(int tid, Chunk* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (tid >= n_threads_) return false;
+    int64_t& b = block_[static_cast<size_t>(tid)];
+    for (; b < n_blocks_; ++b) {
+      const bool last = b % n_kb_ == n_kb_ - 1;  // a window's last block of this group: smaller chunks
+      int64_t t = tid;
+      bool own = true;
+      if (left(b, tid) == 0) {
+        own = false;
+        t = -1;
+        for (int64_t v = 0; v < n_threads_; ++v)
+          if (left(b, v) > 0 && (t < 0 || left(b, v) > left(b, t))) t = v;
+        if (t < 0) continue;  // the block is done or being done: the next one
+      }
+      const size_t r = static_cast<size_t>(b * n_threads_ + t);
+      const int64_t rem = hi_[r] - lo_[r];
+      int64_t width = own && !last ? wide_ : std::min(wide_, rem / 2 / nr_ * nr_);
+      width = std::max(width, nr_);
+      // Even threads run their range forward, odd ones backward; a thief takes the other end.
+      const bool from_lo = (t % 2 == 0) == own;
+      c->gi = b / n_kb_;
+      c->kb = b % n_kb_;
+      if (from_lo) {
+        c->j0 = lo_[r];
+        c->j1 = std::min(hi_[r], lo_[r] + width);
+        lo_[r] = c->j1;
+      } else {
+        // Whole panels from the end, the last one possibly partial (at the end of a row).
+        const int64_t j0 = std::max(lo_[r], (hi_[r] - width + nr_ - 1) / nr_ * nr_);
+        c->j0 = j0 < hi_[r] ? j0 : lo_[r];
+        c->j1 = hi_[r];
+        hi_[r] = c->j0;
+      }
+      return true;
+    }
+    return false;
+  }
+  // Waits until chunk c may run; false if the region is being abandoned (another thread threw).
+  bool wait_ready(const Chunk& c) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto ready = [&] {
+      if (aborted_ || missing_[static_cast<size_t>(c.kb)] > 0) return aborted_;
+      for (int64_t p = c.j0 / nr_; p * nr_ < c.j1; ++p)
+        if (done_[static_cast<size_t>(c.gi * n_panels_ + p)] < c.kb) return false;
+      return true;
+    };
+    if (!ready()) {
+      ++waiting_;
+      cv_.wait(lock, ready);
+      --waiting_;
+    }
+    return !aborted_;
+  }
+  // Chunk c has been added to grad_weight'.
+  void done(const Chunk& c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int64_t p = c.j0 / nr_; p * nr_ < c.j1; ++p) ++done_[static_cast<size_t>(c.gi * n_panels_ + p)];
+    if (waiting_ > 0) cv_.notify_all();
+  }
+  // Held by each thread of the region: a thread that leaves by an exception leaves pieces or chunks that will
+  // never be done, so no thread may wait for them (the region then rethrows the exception).
+  class AbortOnThrow {
+   public:
+    explicit AbortOnThrow(WindowGemm& g) : g_(g), uncaught_(std::uncaught_exceptions()) {}
+    ~AbortOnThrow() {
+      if (std::uncaught_exceptions() > uncaught_) {
+        std::lock_guard<std::mutex> lock(g_.mu_);
+        g_.aborted_ = true;
+        g_.cv_.notify_all();
+      }
+    }
+    AbortOnThrow(const AbortOnThrow&) = delete;
+    AbortOnThrow& operator=(const AbortOnThrow&) = delete;
+
+   private:
+    WindowGemm& g_;
+    int uncaught_;
+  };
+
+ private:
+  bool overlaps(int64_t s, int64_t kb) const {
+    const int64_t a = piece_at_[static_cast<size_t>(s)], e = piece_at_[static_cast<size_t>(s + 1)];
+    return a < e && a < (kb + 1) * kc_ && e > kb * kc_;
+  }
+
+  int64_t left(int64_t b, int64_t t) const {
+    const size_t r = static_cast<size_t>(b * n_threads_ + t);
+    return hi_[r] - lo_[r];
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const int64_t rows_, nr_, n_panels_, n_kb_, n_blocks_, kc_, wide_;
+  const int64_t n_threads_;
+  const std::vector<int64_t> piece_at_;
+  std::vector<int64_t> missing_;  // per reduction block: pieces it reads that are not done yet
+  std::vector<int64_t> done_;     // per (gi, panel): reduction blocks added so far
+  std::vector<int64_t> block_;    // per thread: the block (gi * n_kb + kb) it takes chunks from
+  std::vector<int64_t> lo_, hi_;  // per (block, thread): the columns of its range not yet taken
+  int waiting_ = 0;
+  bool aborted_ = false;
+};
+
 // The samples of one (offset group, column block, kernel point): for each of the 2^D corners of lane l
 // (column i0 + l), structure-of-arrays so that the table is built with vector instructions.
 template <int D, typename T>
@@ -1172,6 +1335,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
   if (need_dcol) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
+  timer.lap(4);
   if (need_fwd) pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wfpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
   // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
@@ -1197,6 +1361,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B, tile weight GEMM, y_forward's GEMM and write.
   double own_ms[5] = {0, 0, 0, 0, 0};
+  // With the shared weight GEMM, the calling thread's time in its chunks and waiting for chunks to be ready
+  // (NOTE [ Weight GEMM after the pieces ]).
+  double own_wg_ms[2] = {0, 0};
+  // TVDCN_CPU_PHASES: each thread's time inside the regions of the tiles (ms; their wall time less it is the
+  // thread's wait at the joins).
+  std::vector<double> busy_ms(timer.on ? static_cast<size_t>(n_threads) : 0, 0.0);
+  std::vector<double> piece_ms(timer.on ? static_cast<size_t>(n_threads) : 0, 0.0);  // of it, in the pieces
+  double region_ms = 0;
+  const auto since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
 
   // Slot s: columns [slot_first[s], slot_first[s + 1]); window w takes nws of them from each slot.
   std::vector<int64_t> slot_first(static_cast<size_t>(n_slots + 1));
@@ -1222,9 +1397,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     const int64_t kw = piece_at[static_cast<size_t>(n_slots)];  // columns in this window
     PieceScheduler pieces(n_slots, n_workers);                  // NOTE [ Slot pieces handed over ]
     SlotChains chains(across ? n_windows : 0, n_slots, slot_first, nws, nt, n_workers);
-    parallel_region(n_workers, [&](int tid, int) {
+    // With the shared weight GEMM: this window's GEMM, in chunks after the pieces (NOTE [ Weight GEMM after the
+    // pieces ]), in the same region.
+    const int64_t kc_max = std::min<int64_t>(kGemmKc, kw);  // the weight GEMM's reduction blocks of this window
+    WindowGemm wg(across ? 0 : G, rows, uk.nr, kw, kc_max, kWgNc, piece_at, n_threads);
+    const auto tiles_t0 = std::chrono::steady_clock::now();
+    parallel_region(across ? n_workers : n_threads, [&](int tid, int) {
+      const auto thread_t0 = std::chrono::steady_clock::now();
       const SlotChains::AbortOnThrow abort_on_throw(chains);
-      char* own = base + o_threads + static_cast<size_t>(tid) * mine.total();
+      const WindowGemm::AbortOnThrow abort_gemm(wg);
+      // (Threads beyond n_workers run only weight GEMM chunks and use none of these.)
+      char* own = base + o_threads + static_cast<size_t>(std::min(tid, n_workers - 1)) * mine.total();
       T* dcol = reinterpret_cast<T*>(own + m_dcol);
       T* dapack = reinterpret_cast<T*>(own + m_dapack);
       SampleBlock<D, T>* table = reinterpret_cast<SampleBlock<D, T>*>(own + m_table);
@@ -1241,10 +1424,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       Ctx<D, T> ctx = ctx0;
       ctx.table = table;
       ctx.mtile = mask ? mtile : nullptr;
-      ctx.bp_kc = std::min<int64_t>(kGemmKc, kw);  // the weight GEMM's reduction blocks of this window
+      ctx.bp_kc = kc_max;
       ctx.bp_kw = kw;
       int64_t resume_at = -1;
-      const auto claim = [&] { return across ? chains.claim(tid, &resume_at) : pieces.claim(tid, &resume_at); };
+      const auto claim = [&] {
+        if (tid >= n_workers) return int64_t{-1};  // the shared weight GEMM's extra threads: chunks only
+        return across ? chains.claim(tid, &resume_at) : pieces.claim(tid, &resume_at);
+      };
       for (int64_t p = claim(); p >= 0; p = claim()) {
         // Piece p: slot s of window pw.
         const int64_t s = across ? p % n_slots : p, pw = across ? p / n_slots : w;
@@ -1398,47 +1584,54 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           }
         }
         if (across && !left) chains.done(tid, p);
+        if (!across && !left) wg.piece_done(p);
       }
       if (timed)
         for (int k = 0; k < 5; ++k) own_ms[k] += local.ms[k];
-    });
-    timer.lap(1);
-    if (need_cols && !slot_gw) {
-      // grad_weight'[gi] (cyg x rows) += Y_window[gi] (cyg x kw) * colsT_window[gi] (kw x rows), each thread
-      // on one fixed, equal range of nr-column panels of every group: per reduction block of kGemmKc window
-      // columns, Y's block packed once per thread, then B blocks of kWgNc columns of colsT packed and
-      // multiplied (B panel in L1, the packed Y in L2). The parallel GEMM cut r50-c4's 2304 columns into 4.5
-      // blocks of 512 claimed dynamically (2.5 : 2 on two threads), packed Y once per block (5 times per
-      // reduction block), and moved a block's rows of grad_weight' between the cores' caches from window to
-      // window. Bit-identical to it: the same reduction blocks, each a micro-kernel sum added to C. The C
-      // tiles (rows of the 2.4 / 9.4 MB grad_weight', in L3 at best) are prefetched one tile ahead.
-      const int64_t n_panels = (rows + uk.nr - 1) / uk.nr, kc_max = std::min<int64_t>(kGemmKc, kw);
-      parallel_region(n_threads, [&](int tid, int nth) {
-        const int64_t p0 = n_panels * tid / nth, p1 = n_panels * (tid + 1) / nth;
-        const int64_t j0 = p0 * uk.nr, j1 = std::min(rows, p1 * uk.nr);
-        if (j1 <= j0) return;
+      if (timer.on) piece_ms[static_cast<size_t>(tid)] += since(thread_t0);
+      if (!across) {
+        // The window's weight GEMM (NOTE [ Weight GEMM after the pieces ]): per chunk, Y's reduction block packed
+        // (a thread takes its chunks block by block, so once per block and thread), then B blocks of kWgNc columns
+        // of colsT as packed by pass A (NOTE [ colsT packed by pass A ]) or packed here, multiplied with the B
+        // panel in L1 and the packed Y in L2. (An earlier parallel GEMM that claimed blocks of 512 columns packed
+        // Y once per block and moved a block's rows of grad_weight' between the cores' caches from window to
+        // window.) The C tiles (rows of the 2.4 / 9.4 MB grad_weight', in L3 at best) are prefetched one tile
+        // ahead.
         T* abuf = wgbuf + static_cast<size_t>(tid) * wg_thread_elems;
         T* bbuf = abuf + cyg_pad_mr * kWgKc;
-        for (int64_t gi = 0; gi < G; ++gi) {
-          for (int64_t k0 = 0; k0 < kw; k0 += kc_max) {
-            const int64_t kc = std::min(kc_max, kw - k0);
+        int64_t packed = -1;  // the (group, reduction block) whose Y block abuf holds
+        WindowGemm::Chunk c;
+        while (wg.claim(tid, &c)) {
+          if (timed) local.lap(6);
+          if (!wg.wait_ready(c)) break;
+          if (timed) local.lap(7);
+          const int64_t gi = c.gi, k0 = c.kb * kc_max, kc = std::min(kc_max, kw - k0);
+          if (gi * kw + k0 != packed) {
             pack_a(cyg, kc, ytile + gi * cyg * nw + k0, nw, int64_t{1}, uk.mr, abuf);
-            for (int64_t jb = j0; jb < j1; jb += kWgNc) {
-              const int64_t ncur = std::min(kWgNc, j1 - jb);
-              // B: colsT's block as packed by pass A (NOTE [ colsT packed by pass A ]), or packed here.
-              const T* bsrc = cols + k0 * G * rows + gi * kc * rows + jb * kc;
-              if (!packed_cols) {
-                pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
-                bsrc = bbuf;
-              }
-              macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
-                           MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
-            }
+            packed = gi * kw + k0;
           }
+          for (int64_t jb = c.j0; jb < c.j1; jb += kWgNc) {
+            const int64_t ncur = std::min(kWgNc, c.j1 - jb);
+            const T* bsrc = cols + k0 * G * rows + gi * kc * rows + jb * kc;
+            if (!packed_cols) {
+              pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
+              bsrc = bbuf;
+            }
+            macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
+                         MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
+          }
+          wg.done(c);
         }
-      });
-    }
-    timer.lap(2);
+        if (timed) {
+          local.lap(6);
+          own_wg_ms[0] += local.ms[6];
+          own_wg_ms[1] += local.ms[7];
+        }
+      }
+      if (timer.on) busy_ms[static_cast<size_t>(tid)] += since(thread_t0);
+    });
+    if (timer.on) region_ms += since(tiles_t0);
+    timer.lap(1);
   }
   if (x_scatter)
     to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
@@ -1508,16 +1701,24 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   timer.lap(3);
   scratch.release_if_huge();
   if (timer.on) {
-    std::fprintf(stderr,
-                 "[tvdcn cpu] column pass D=%d: setup %.2f, tiles %.2f (calling thread: y tile + dcol GEMM %.2f, "
-                 "plan + cols + offset/mask grads %.2f, col2im %.2f, tile weight GEMM %.2f), weight GEMM %.2f, finish "
-                 "%.2f ms (%lld windows, "
-                 "%lld slots, tile %lld columns)\n",
-                 D, timer.ms[0], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], own_ms[3], timer.ms[2], timer.ms[3],
-                 static_cast<long long>(n_windows), static_cast<long long>(n_slots), static_cast<long long>(nt));
+    // tiles: the regions of the tiles, with the shared weight GEMM's chunks where it runs (NOTE [ Weight GEMM after
+    // the pieces ]); waits: each thread's time in those regions outside its work (at the joins).
+    std::fprintf(
+        stderr,
+        "[tvdcn cpu] column pass D=%d: setup %.2f (W' pack %.2f), tiles %.2f (calling thread: y tile + dcol GEMM %.2f, "
+        "plan + cols + offset/mask grads %.2f, col2im %.2f, tile weight GEMM %.2f, weight GEMM %.2f, waiting "
+        "for its chunks %.2f), finish %.2f ms (%lld windows, %lld slots, tile %lld columns)\n",
+        D, timer.ms[0] + timer.ms[4], timer.ms[4], timer.ms[1], own_ms[0], own_ms[1], own_ms[2], own_ms[3],
+        own_wg_ms[0], own_wg_ms[1], timer.ms[3], static_cast<long long>(n_windows), static_cast<long long>(n_slots),
+        static_cast<long long>(nt));
     if (need_fwd)
       std::fprintf(stderr, "[tvdcn cpu] column pass D=%d: of the tiles, y_forward GEMM + write %.2f ms\n", D,
                    own_ms[4]);
+    std::fprintf(stderr, "[tvdcn cpu] column pass D=%d: waits at the joins (ms, thread 0..%d):", D, n_threads - 1);
+    for (int t = 0; t < n_threads; ++t) std::fprintf(stderr, " %.2f", region_ms - busy_ms[static_cast<size_t>(t)]);
+    std::fprintf(stderr, "; in the pieces:");
+    for (int t = 0; t < n_threads; ++t) std::fprintf(stderr, " %.2f", piece_ms[static_cast<size_t>(t)]);
+    std::fprintf(stderr, "\n");
   }
   return true;
 }

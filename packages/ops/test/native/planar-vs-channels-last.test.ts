@@ -362,13 +362,15 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
     it(`large weights, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 1100 + i, 'float64', 1e-12));
-    it(`large weights, float32: 1, 2 and 3 threads give bit-identical results: ${caseName(c)}`, () => {
+    it(`large weights, float32: 1, 2, 3 and 6 threads give bit-identical results: ${caseName(c)}`, () => {
       const t = tensorsOf(c, 1200 + i);
       const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(1201 + i));
-      // 1, 2, 3 threads, then the same with the slot pieces handed between threads at every group end (NOTE
-      // [ Slot pieces handed over ] in column_pass.cc).
+      // 1, 2, 3 and 6 threads (more than the backward's 4 slots: two threads then run only weight GEMM chunks, NOTE
+      // [ Weight GEMM after the pieces ] in column_pass.cc), then the same with the slot pieces handed between
+      // threads at every group end (NOTE [ Slot pieces handed over ]).
+      const threads = [1, 2, 3, 6];
       const runs = [false, true].flatMap((handover) =>
-        [1, 2, 3].map((n) => {
+        threads.map((n) => {
           b._setForceHandover(handover);
           b.setNumThreads(n);
           try {
@@ -381,7 +383,7 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
       b.setNumThreads(2);
       const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
       for (let n = 1; n < runs.length; n++) {
-        const where = `${(n % 3) + 1} threads${n >= 3 ? ', forced hand-overs' : ''} vs 1`;
+        const where = `${threads[n % threads.length]} threads${n >= threads.length ? ', forced hand-overs' : ''} vs 1`;
         expect(Object.keys(runs[n])).toEqual(Object.keys(runs[0]));
         for (const [k, e] of Object.entries(runs[0]))
           expect(bits(runs[n][k]).equals(bits(e)), `${k}: ${where}`).toBe(true);
