@@ -67,9 +67,9 @@ inline bool gemm16_register_staged() {
 // Which tiles the Hopper warpgroup GEMM takes (NOTE [ Hopper warpgroup GEMM ] in gemm/cuda/gemm_wgmma.cuh), or
 // kOff where it cannot run (a build without sm_90a code, a device other than compute capability 9.0) or the
 // environment variable TVDCN_CUDA_GEMM16 asks for `mma` (gemm_mma16_async_kernel); `wgmma128` / `wgmma256` /
-// `wgmma2` force 128 x 128 / 128 x 256 / 128 x 128 two per multiprocessor tiles, `wgmma1` the rule without the
-// last (read at each call: A/B switches and tests).
-enum class Wgmma16Tiles { kOff = 0, kAuto = 1, kNarrow = 2, kWide = 3, kTwoPerSm = 4, kOneBlock = 5 };
+// `wgmma256m` / `wgmma2` force 128 x 128 / 128 x 256 / 256 x 128 / 128 x 128 two per multiprocessor tiles (where
+// M > 64), `wgmma1` the rule without the last (read at each call: A/B switches and tests).
+enum class Wgmma16Tiles { kOff = 0, kAuto = 1, kNarrow = 2, kWide = 3, kTwoPerSm = 4, kOneBlock = 5, kTall = 6 };
 Wgmma16Tiles wgmma16_tiles();
 // The number of launches of the warpgroup kernel so far (tests check that it ran).
 inline std::atomic<int64_t>& wgmma16_launches() {

@@ -111,6 +111,7 @@ Wgmma16Tiles wgmma16_tiles() {
   if (cc != 90 || env_is("TVDCN_CUDA_GEMM16", "mma")) return Wgmma16Tiles::kOff;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma128")) return Wgmma16Tiles::kNarrow;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma256")) return Wgmma16Tiles::kWide;
+  if (env_is("TVDCN_CUDA_GEMM16", "wgmma256m")) return Wgmma16Tiles::kTall;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma2")) return Wgmma16Tiles::kTwoPerSm;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma1")) return Wgmma16Tiles::kOneBlock;
   return Wgmma16Tiles::kAuto;

@@ -8,8 +8,9 @@
 // only reachable with wgmma, which multiplies a 64-row slice of A by up to 256 columns of B per instruction,
 // both read straight from shared memory by the tensor cores (no ldmatrix, no fragment registers), and runs
 // asynchronously to the issuing warps. Here: 256 threads, two warpgroups. A block computes a BM x BN tile
-// (128 x 128, 128 x 256, or 64 x 256 when M <= 64; 128 x 128 at two blocks per multiprocessor when K is short);
-// warpgroup w takes rows 64w.. (BM = 128) or half of the columns (BM = 64), in m64 n128 k16 instructions. Every thread
+// (128 x 128, 128 x 256, 256 x 128, or 64 x 256 when M <= 64; 128 x 128 at two blocks per multiprocessor when K
+// is short); warpgroup w takes rows 64w.. (BM = 128), 128w.. as two m64 slices (BM = 256) or half of the columns
+// (BM = 64), in m64 n128 k16 instructions. Every thread
 // copies 16-byte vectors global -> shared by cp.async (VecLoader's addresses, zero-filled beyond the edges) into a ring
 // of STAGES K steps of 64; the tiles are laid out as wgmma reads them with the 128-byte swizzle: K-major (k contiguous
 // in global memory) as rows of 64 k (128 bytes) whose 16-byte chunks are permuted by the row's index mod 8, MN-major (m
@@ -20,8 +21,9 @@
 // in increasing k, as in the mma.sync kernels, and split-K pieces are cut at the same multiples of 32; whether the
 // tensor cores round the k16 sums as mma.sync does is measured (tests compare the two kernels). Only built for sm_90a
 // (CMakeLists.txt maps 90 to 90a) and chosen on devices of compute capability 9.0; TVDCN_CUDA_GEMM16=mma keeps
-// gemm_mma16_async_kernel, =wgmma128 / =wgmma256 / =wgmma2 force the tile (128 x 128, 128 x 256, 128 x 128 two per
-// multiprocessor), =wgmma1 the rule without the two-block tiles (all read at each call).
+// gemm_mma16_async_kernel, =wgmma128 / =wgmma256 / =wgmma256m / =wgmma2 force the tile (128 x 128, 128 x 256,
+// 256 x 128 where M > 64, 128 x 128 two per multiprocessor), =wgmma1 the rule without the two-block tiles (all read
+// at each call).
 #pragma once
 #include <cstdint>
 
@@ -124,7 +126,7 @@ __device__ __forceinline__ void cp_async16_to(uint32_t smem, const void* gmem, i
 // and wait for each step's products, so the copies still run two steps ahead.
 template <int BM, int BN, int BLOCKS>
 constexpr int wgmma16_stages() {
-  return BLOCKS == 2 ? 3 : BN > 128 && BM > 64 ? 4 : 5;
+  return BLOCKS == 2 ? 3 : BM + BN > 320 ? 4 : 5;
 }
 // Dynamic shared memory of gemm_wgmma16_kernel: the ring plus 1 KB to align it to the swizzle's 1024 bytes.
 template <int BM, int BN, int BLOCKS = 1>
@@ -139,11 +141,12 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
   constexpr int KEEP = BLOCKS == 2 ? 0 : 1;  // wgmma groups left in flight at the end of a K step
   constexpr int AHEAD = STAGES - 1 - KEEP;   // K steps whose copies are in flight
   static_assert(BLOCKS == 1 || (BM == 128 && BN == 128), "two blocks per multiprocessor: 128 x 128 tiles");
-  constexpr int WN = BM == 128 ? BN : BN / 2;  // columns per warpgroup
-  constexpr int NW = WN / 128;                 // n128 products per warpgroup and k16 slice
+  constexpr int MS = BM == 256 ? 2 : 1;       // m64 slices per warpgroup
+  constexpr int WN = BM == 64 ? BN / 2 : BN;  // columns per warpgroup
+  constexpr int NW = WN / 128;                // n128 products per warpgroup, m64 slice and k16 slice
   constexpr uint32_t A_BYTES = BM * BK * 2, STAGE_BYTES = (BM + BN) * BK * 2;
   static_assert(KIND == MmaKind::kF16 || KIND == MmaKind::kBf16, "16-bit operands");
-  static_assert((BM == 128 || BM == 64) && WN % 128 == 0, "tile shape");
+  static_assert((BM == 256 || BM == 128 || BM == 64) && WN % 128 == 0 && MS * NW <= 2, "tile shape");
   extern __shared__ __align__(16) unsigned char smem_raw[];
   const uint32_t raw = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
   const uint32_t ring = (raw + 1023u) & ~1023u;
@@ -151,7 +154,7 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
   const Tile<TIn, TOut> t(d, BM, BN, 32);  // split-K pieces at the mma.sync kernels' multiples of 32
   const int tid = threadIdx.x;
   const int warp = tid / 32, lane = tid % 32, wg = warp / 4;
-  const int wg_m = BM == 128 ? wg * 64 : 0, wg_n = BM == 128 ? 0 : wg * WN;
+  const int wg_m = BM == 64 ? 0 : wg * 64 * MS, wg_n = BM == 64 ? wg * WN : 0;
   using LA = VecLoader<TIn, BM, BK, AKC, KFOLD>;
   using LB = VecLoader<TIn, BN, BK, !BNC, KFOLD>;
   const LA la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
@@ -178,9 +181,9 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
     cp_async_commit();
   };
 
-  float acc[NW][64];
+  float acc[MS * NW][64];  // slice (m, j) at m * NW + j
 #pragma unroll
-  for (int j = 0; j < NW; ++j) {
+  for (int j = 0; j < MS * NW; ++j) {
 #pragma unroll
     for (int r = 0; r < 64; ++r) acc[j][r] = 0.f;
     wgmma_fence_registers(acc[j]);
@@ -197,23 +200,29 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BK / 16; ++kk) {
-      const uint64_t da = wg_operand<AKC>(a_tile, wg_m, kk);
 #pragma unroll
-      for (int j = 0; j < NW; ++j)
-        wgmma_m64n128k16<KIND, AKC ? 0 : 1, BNC ? 1 : 0>(acc[j], da, wg_operand<!BNC>(b_tile, wg_n + j * 128, kk));
+      for (int m = 0; m < MS; ++m) {
+        const uint64_t da = wg_operand<AKC>(a_tile, wg_m + m * 64, kk);
+#pragma unroll
+        for (int j = 0; j < NW; ++j)
+          wgmma_m64n128k16<KIND, AKC ? 0 : 1, BNC ? 1 : 0>(acc[m * NW + j], da,
+                                                           wg_operand<!BNC>(b_tile, wg_n + j * 128, kk));
+      }
     }
     wgmma_commit();
     wgmma_wait<KEEP>();  // the products of step kt - KEEP are complete
   }
   wgmma_wait<0>();
 #pragma unroll
-  for (int j = 0; j < NW; ++j) wgmma_fence_registers(acc[j]);
+  for (int j = 0; j < MS * NW; ++j) wgmma_fence_registers(acc[j]);
   cp_async_wait<0>();
   const int g = lane / 4, q = lane % 4;
 #pragma unroll
-  for (int j = 0; j < NW; ++j)
-    store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[j]), wg_m + (warp % 4) * 16, wg_n + j * 128,
-                       g, q);
+  for (int m = 0; m < MS; ++m)
+#pragma unroll
+    for (int j = 0; j < NW; ++j)
+      store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[m * NW + j]),
+                         wg_m + m * 64 + (warp % 4) * 16, wg_n + j * 128, g, q);
 #endif
 }
 

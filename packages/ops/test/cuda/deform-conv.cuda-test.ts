@@ -837,8 +837,8 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
   }, (t) => {
     // NOTE [ Hopper warpgroup GEMM ]: on a device of compute capability 9.0 (with the sm_90a build) the 16-bit
     // products where the vector loads apply run on gemm_wgmma16_kernel; TVDCN_CUDA_GEMM16=mma keeps the cp.async
-    // mma.sync kernel, =wgmma128 / =wgmma256 / =wgmma2 force the tile (the last two blocks per multiprocessor;
-    // read at each call). Every product's layout is
+    // mma.sync kernel, =wgmma128 / =wgmma256 / =wgmma256m / =wgmma2 force the tile (128 x 128, 128 x 256, 256 x 128,
+    // 128 x 128 two blocks per SM; read at each call). Every product's layout is
     // here: the forward (A k-major, B n-major), the input gradient's columns (A m-major), the weight gradient (B
     // k-major, K folded over images), the transposed op's; M <= 64 (64 x 256 tiles) and M = 136 / 144 (partial
     // 128-row tiles), partial column and K tiles. Deterministic mode: the scatter's order is fixed.
@@ -879,7 +879,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               return out;
             };
             const ref = run('mma');
-            for (const mode of ['wgmma128', 'wgmma256', 'wgmma2', 'auto']) {
+            for (const mode of ['wgmma128', 'wgmma256', 'wgmma256m', 'wgmma2', 'auto']) {
               const got = run(mode);
               got.forEach((v, i) => {
                 const tag = `${c.name}, dim=${dim}, ${dtype}, ${mode}, output ${i}`;
