@@ -1175,16 +1175,14 @@ struct MmaPick {
       if (gemm_vector_loads() && vector_ok(d, AKC, BNC) && !gemm16_register_staged()) {
         if (const Wgmma16Tiles w = wgmma16_tiles(); w != Wgmma16Tiles::kOff) {
           // NOTE [ Hopper warpgroup GEMM ]: 64 x 256 tiles when M <= 64; else 128 x 128 two per multiprocessor
-          // when each block's K is short (at most 16 steps of 64); else, where the tiles (nearly) fill the device,
-          // 256 x 128 when M >= 256 and B is the larger operand (N >= M: B read from memory half as often; the
-          // forward's columns exceed L2 on big-b32 and r50-c4) or 128 x 256 where they give every multiprocessor
-          // a block; 128 x 128 otherwise (or as forced).
+          // when each block's K is short (at most 16 steps of 64), 128 x 256 where they give every
+          // multiprocessor a block, 128 x 128 otherwise (or as forced; 256 x 128 only when forced: it measured no
+          // faster where it reads the columns half as often, docs/cuda.md, session 15).
           int device = 0;
           DCN_CUDA_CHECK(cudaGetDevice(&device));
           const int sms = multiprocessor_count(device);
           const int64_t batches = d.b1.count * d.b2.count * d.splits;
           const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * batches;
-          const int64_t tall = ((d.M + 255) / 256) * ((d.N + 127) / 128) * batches;
           const int64_t k_piece = (d.K + d.splits - 1) / d.splits;
           const bool auto_rule = w == Wgmma16Tiles::kAuto || w == Wgmma16Tiles::kOneBlock;
           if (d.M <= 64) {
@@ -1193,7 +1191,7 @@ struct MmaPick {
           } else if (w == Wgmma16Tiles::kTwoPerSm || (w == Wgmma16Tiles::kAuto && k_piece <= 1024)) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2>, d, 128, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 128, 2>());
-          } else if (w == Wgmma16Tiles::kTall || (auto_rule && d.M >= 256 && d.N >= d.M && 10 * tall >= 9 * sms)) {
+          } else if (w == Wgmma16Tiles::kTall) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 256, 128, AKC, BNC, KFOLD>, d, 256, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<256, 128>());
           } else if (w == Wgmma16Tiles::kWide || (auto_rule && wide >= sms)) {
