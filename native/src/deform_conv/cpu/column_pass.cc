@@ -1896,11 +1896,13 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       }
       local.lap(0);
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg); inside the region the
-      // GEMM runs on this thread alone.
+      // GEMM runs on this thread alone. A packed weight larger than L2 comes from L3 or memory, one B panel
+      // at a time: each micro-kernel call prefetches its share of the next panel into L2 (prefetch_b; ~8 % of
+      // r50-c5's tile GEMM was the first call on each panel waiting for it: docs/perf/cpu.md, session 15).
       for (int64_t gi = 0; gi < G; ++gi) {
         if (rows_a) {
           gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
-                      false);
+                      false, weight_bytes > kL2WeightBytes);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
                static_cast<const T*>(nullptr), int64_t{1}, rows, ctile + gi * cyg, g.cy, false,
