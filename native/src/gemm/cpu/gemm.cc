@@ -420,9 +420,10 @@ const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic",
 #if DCN_GEMM_X86
 const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr, nullptr};
 const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr, nullptr};
-const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part,
-                                    uk_avx512_f32_rows_pf};
-const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr, uk_avx512_f64_rows_pf};
+const MicroKernel<float> kAvx512F32{
+    12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf};
+const MicroKernel<double> kAvx512F64{
+    12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr, uk_avx512_f64_rows_pf};
 #endif
 #if DCN_GEMM_NEON
 const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr, nullptr};
@@ -771,7 +772,7 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
                         const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
   template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
-                               int64_t, bool, bool);                                                                     \
+                               int64_t, bool, bool);                                                               \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)
