@@ -1135,6 +1135,71 @@ void write_y_tile(const SamplingGeometry<D>& g, const std::vector<ColumnBlock>& 
   }
 }
 
+// The forward's output write (write_y_tile's values) for float with AVX-512: per column block, 16 columns x 16
+// channels of the tile loaded along its rows, transposed in registers, the bias added, and stored as 16 channel rows
+// of up to 16 positions (masked). The same additions, so the same values. Only where the 16 channel rows of a block
+// fall into at least 4 L1 sets (y rows of sy floats: r50-c5's 1 KB apart, yes; rows 4 KB apart, as r50-c4's, would
+// put all 16 stores into one set: session 14 measured that slower), else write_y_tile.
+#if DCN_CL_X86
+__attribute__((target("avx512f"))) void write_y_tile_avx512(int64_t cy, int64_t sy,
+                                                            const std::vector<ColumnBlock>& blocks, const float* ctile,
+                                                            const float* bias, float* y) {
+  const int64_t o_vec = cy / 16 * 16;
+  for (const ColumnBlock& cb : blocks) {
+    const int64_t len = cb.i1 - cb.i0;
+    for (int64_t o0 = 0; o0 < o_vec; o0 += 16) {
+      for (int64_t l0 = 0; l0 < len; l0 += 16) {
+        const int64_t n = std::min<int64_t>(16, len - l0);
+        const __mmask16 mk = static_cast<__mmask16>((1u << n) - 1u);
+        __m512 r[16];
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < n ? _mm512_loadu_ps(ctile + (cb.i0 + l0 + i) * cy + o0) : _mm512_setzero_ps();
+        transpose16_avx512(r);  // r[j]: channel o0 + j of columns l0 ..
+        float* dst = y + (cb.b * cy + o0) * sy + cb.q0 + l0;
+        for (int j = 0; j < 16; ++j) {
+          const __m512 v = bias ? _mm512_add_ps(r[j], _mm512_set1_ps(bias[o0 + j])) : r[j];
+          _mm512_mask_storeu_ps(dst + j * sy, mk, v);
+        }
+      }
+    }
+    for (int64_t o = o_vec; o < cy; ++o) {
+      float* dst = y + (cb.b * cy + o) * sy + cb.q0;
+      const float* src = ctile + cb.i0 * cy + o;
+      for (int64_t l = 0; l < len; ++l) dst[l] = bias ? src[l * cy] + bias[o] : src[l * cy];
+    }
+  }
+}
+#endif
+
+template <int D, typename T>
+void write_y_tile_forward(Isa isa, const SamplingGeometry<D>& g, const std::vector<ColumnBlock>& blocks, const T* ctile,
+                          const T* bias, T* y) {
+#if DCN_CL_X86
+  if constexpr (std::is_same_v<T, float>) {
+    const int64_t sy = g.y_spatial(), row_bytes = sy * static_cast<int64_t>(sizeof(T));
+    // L1 sets (64 of 64-byte lines) that the 16 rows of a block map to.
+    int64_t sets = 16;
+    if (row_bytes % 64 == 0) {
+      const int64_t stride = (row_bytes / 64) % 64;
+      int64_t a = stride, b = 64;
+      while (a != 0) {
+        const int64_t t = b % a;
+        b = a;
+        a = t;
+      }
+      sets = stride == 0 ? 1 : 64 / b;
+    }
+    if (isa == Isa::kAvx512 && sets >= 4 && g.cy >= 16) {
+      write_y_tile_avx512(g.cy, sy, blocks, ctile, bias, y);
+      return;
+    }
+  }
+#else
+  (void)isa;
+#endif
+  write_y_tile<D, T>(g, blocks, ctile, bias, y);
+}
+
 }  // namespace cl
 
 template <int D, typename T>
@@ -2097,11 +2162,13 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
       }
       local.lap(0);
       // ctile[:, gi] (nc x cyg) = colsT[gi] (nc x rows) * W'[gi]^T (rows x cyg); inside the region the
-      // GEMM runs on this thread alone.
+      // GEMM runs on this thread alone. A packed weight larger than L2 comes from L3 or memory, one B panel
+      // at a time: each micro-kernel call prefetches its share of the next panel into L2 (prefetch_b; ~8 % of
+      // r50-c5's tile GEMM was the first call on each panel waiting for it: docs/perf/cpu.md, session 15).
       for (int64_t gi = 0; gi < G; ++gi) {
         if (rows_a) {
           gemm_rows_a(uk, nc, cyg, rows, cols + gi * rows, ldr, wpack + gi * rows * cyg_pad, ctile + gi * cyg, g.cy,
-                      false);
+                      false, weight_bytes > kL2WeightBytes);
         } else {
           gemm(uk, nc, cyg, rows, static_cast<const T*>(nullptr), 0, 0, cols + gi * panel_gstride,
                static_cast<const T*>(nullptr), int64_t{1}, rows, ctile + gi * cyg, g.cy, false,
@@ -2109,7 +2176,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
         }
       }
       local.lap(1);
-      write_y_tile<D, T>(g, blocks, ctile, bias, y);
+      write_y_tile_forward<D, T>(isa, g, blocks, ctile, bias, y);
       local.lap(2);
     }
     if (local.on && tid < 4) {

@@ -198,6 +198,47 @@ __attribute__((target("avx512f"))) void uk_avx512_f32_rows(int64_t kc, const flo
   }
 }
 
+// uk_avx512_f32_rows, which meanwhile prefetches pf_lines lines from pf into L2, one every 4 steps
+// (MicroKernel::fn_rows_pf): the same loads, FMAs and stores in the same order, so the same results.
+__attribute__((target("avx512f"))) void uk_avx512_f32_rows_pf(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                              float* c, int64_t ldc, bool accumulate, const float* pf,
+                                                              int64_t pf_lines) {
+  constexpr int MR = 12;
+  __m512 r[MR][2];
+  const float* ar[MR];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    r[i][0] = r[i][1] = _mm512_setzero_ps();
+    ar[i] = a + i * lda;
+  }
+  const float* pf_end = pf + pf_lines * 16;
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(ar[i][p]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    b += 32;
+    if ((p & 3) == 3 && pf < pf_end) {
+      _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
+      pf += 16;
+    }
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
 // AVX-512F, double: 12 x 16.
 __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b, double* c,
                                                       int64_t ldc, bool accumulate) {
@@ -249,6 +290,45 @@ __attribute__((target("avx512f"))) void uk_avx512_f64_rows(int64_t kc, const dou
       r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
     }
     b += 16;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    double* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
+      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
+    }
+    _mm512_storeu_pd(ci, r[i][0]);
+    _mm512_storeu_pd(ci + 8, r[i][1]);
+  }
+}
+// The AVX-512 double kernel reading A in place with a prefetch (see uk_avx512_f32_rows_pf).
+__attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const double* a, int64_t lda, const double* b,
+                                                              double* c, int64_t ldc, bool accumulate, const double* pf,
+                                                              int64_t pf_lines) {
+  constexpr int MR = 12;
+  __m512d r[MR][2];
+  const double* ar[MR];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < MR; ++i) {
+    r[i][0] = r[i][1] = _mm512_setzero_pd();
+    ar[i] = a + i * lda;
+  }
+  const double* pf_end = pf + pf_lines * 8;
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512d b0 = _mm512_loadu_pd(b);
+    const __m512d b1 = _mm512_loadu_pd(b + 8);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < MR; ++i) {
+      const __m512d ai = _mm512_set1_pd(ar[i][p]);
+      r[i][0] = _mm512_fmadd_pd(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
+    }
+    b += 16;
+    if ((p & 3) == 3 && pf < pf_end) {
+      _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
+      pf += 8;
+    }
   }
   DCN_UNROLL_FULL
   for (int i = 0; i < MR; ++i) {
@@ -335,17 +415,19 @@ void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_
 }
 #endif
 
-const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr};
-const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr};
+const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr, nullptr};
+const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr, nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr};
-const MicroKernel<float> kAvx512F32{12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part};
-const MicroKernel<double> kAvx512F64{12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr, nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr, nullptr};
+const MicroKernel<float> kAvx512F32{
+    12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf};
+const MicroKernel<double> kAvx512F64{
+    12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr, uk_avx512_f64_rows_pf};
 #endif
 #if DCN_GEMM_NEON
-const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr};
-const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr, nullptr};
+const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr, nullptr};
+const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr, nullptr, nullptr};
 #endif
 
 bool cpu_has(GemmIsa isa) {
@@ -506,14 +588,21 @@ void pack_b(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int nr, T*
 
 namespace {
 // macro_kernel, or with lda > 0 the same over A read in place by uk.fn_rows (A panel r = the mr rows
-// starting at a + r * a_panel_stride, row stride lda).
+// starting at a + r * a_panel_stride, row stride lda). With lda > 0, the order kBPanelInL1 and prefetch_b
+// (gemm_rows_a's), the full tiles run uk.fn_rows_pf: the calls on B panel s prefetch panel s + 1
+// into L2, each call its share of the panel's lines, and those on the last panel the b_next_lines lines at
+// b_next (the next reduction block's first panel; none where b_next is null).
 template <typename T>
 void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
                        int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order,
-                       bool prefetch_c = false) {
+                       bool prefetch_c = false, bool prefetch_b = false, const T* b_next = nullptr,
+                       int64_t b_next_lines = 0) {
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
   const bool a_outer = order == MacroOrder::kAPanelInL1;
+  prefetch_b = prefetch_b && lda > 0 && !a_outer && uk.fn_rows_pf != nullptr;
+  constexpr int64_t kLineElems = 64 / static_cast<int64_t>(sizeof(T));
+  const int64_t m_panels = (m + mr - 1) / mr, panel_lines = (kc * nr + kLineElems - 1) / kLineElems;
   auto tile = [&](int64_t i0, int64_t j0) {
     if (prefetch_c) {
       // The next tile in the loop order below.
@@ -532,7 +621,15 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
     const T* bp = b + (j0 / nr) * kc * nr;
     T* cp = c + i0 * ldc + j0;
     if (rows == mr && cols == nr) {
-      if (lda > 0)
+      if (prefetch_b) {
+        // This call's share of the next panel's lines, at most kc / 4 (the kernel prefetches one every 4 steps).
+        const bool last = j0 + nr >= n;
+        const T* next = last ? b_next : bp + kc * nr;
+        const int64_t lines = last ? b_next_lines : panel_lines, r = i0 / mr;
+        const int64_t l0 = r * lines / m_panels, l1 = std::min((r + 1) * lines / m_panels, l0 + kc / 4);
+        uk.fn_rows_pf(kc, ap, lda, bp, cp, ldc, accumulate, next ? next + l0 * kLineElems : nullptr,
+                      next ? l1 - l0 : 0);
+      } else if (lda > 0)
         uk.fn_rows(kc, ap, lda, bp, cp, ldc, accumulate);
       else
         uk.fn(kc, ap, bp, cp, ldc, accumulate);
@@ -561,7 +658,7 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
 template <typename T>
 void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t rsa, int64_t csa,
                const T* apacked, int64_t lda_rows, const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc,
-               bool accumulate, const T* bpacked) {
+               bool accumulate, const T* bpacked, bool prefetch_b = false) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
@@ -620,8 +717,14 @@ void gemm_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const 
           ap = abuf;
           a_stride = kc * mr;
         }
+        // With prefetch_b (gemm_rows_a, bpacked): the B panels of this block in turn, after the last one the
+        // next block's first panel of this task's columns.
+        const int64_t kc_next = std::min(kc_max, k - p0 - kc);
+        const bool pf = prefetch_b && lda_rows > 0 && bpacked != nullptr;
+        const T* b_next = pf && kc_next > 0 ? bpacked + (p0 + kc) * n_pad + (j0 / nr) * kc_next * nr : nullptr;
+        const int64_t b_next_lines = b_next ? (kc_next * nr * static_cast<int64_t>(sizeof(T)) + 63) / 64 : 0;
         macro_kernel_impl(uk, mcur, ncur, kc, ap, a_stride, lda_rows, bp, c + i0 * ldc + j0, ldc, accumulate || p0 > 0,
-                          MacroOrder::kBPanelInL1);
+                          MacroOrder::kBPanelInL1, false, pf, b_next, b_next_lines);
       }
     }
   });
@@ -643,9 +746,9 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
 
 template <typename T>
 void gemm_rows_a(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bpacked,
-                 T* c, int64_t ldc, bool accumulate) {
+                 T* c, int64_t ldc, bool accumulate, bool prefetch_b) {
   gemm_impl(uk, m, n, k, a, lda, int64_t{1}, static_cast<const T*>(nullptr), lda, static_cast<const T*>(nullptr),
-            int64_t{0}, int64_t{0}, c, ldc, accumulate, bpacked);
+            int64_t{0}, int64_t{0}, c, ldc, accumulate, bpacked, prefetch_b);
 }
 
 template <typename T>
@@ -669,7 +772,7 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
                         const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
   template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
-                               int64_t, bool);                                                                     \
+                               int64_t, bool, bool);                                                               \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)

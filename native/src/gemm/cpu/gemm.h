@@ -25,6 +25,11 @@ struct MicroKernel {
   // FMAs of the panel's zero rows. Null where the instruction set has none; then the macro-kernel runs fn
   // into a buffer and copies the rows.
   void (*fn_part)(int rows, int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate);
+  // fn_rows, which meanwhile prefetches `pf_lines` (at most kc / 4) cache lines from `pf` on into L2, one every 4
+  // steps: the same loads, FMAs and stores, so the same results. For a B that streams from beyond L2 (the next
+  // panel comes in while this one is used). Null where fn_rows is.
+  void (*fn_rows_pf)(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf,
+                     int64_t pf_lines);
 };
 
 enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512, kNeon };
@@ -78,10 +83,12 @@ void gemm(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a,
 // C (m x n, ldc) = [C +] A * B with A row-major, A(i, p) at a[i * lda + p], read by the micro-kernel in
 // place (uk.fn_rows, which must be non-null: no packing of A at all), and B from pack_b_blocks. Rows m up
 // to ceil(m / mr) * mr of A must be readable (their results are dropped). Parallel like gemm, and every
-// element of C is summed in the same order as gemm with a packed A (identical results).
+// element of C is summed in the same order as gemm with a packed A (identical results). With `prefetch_b`
+// (for a packed B larger than L2, read from L3 or memory), each micro-kernel call on a B panel also prefetches
+// its share of the next panel into L2 (uk.fn_rows_pf): the same results.
 template <typename T>
 void gemm_rows_a(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bpacked,
-                 T* c, int64_t ldc, bool accumulate);
+                 T* c, int64_t ldc, bool accumulate, bool prefetch_b = false);
 
 // B (k x n, element (p, j) at b[p * rs + j * cs]) packed once for gemm's `bpacked`: for each reduction
 // block of min(kGemmKc, k) rows starting at p0, pack_b of that block at out + p0 * n_pad, n_pad =

@@ -323,6 +323,65 @@ const largeWeightCases: ConvCase[] = [
     inSize: [14, 14],
   },
 ];
+// The forward's output written through 16 x 16 register transposes (write_y_tile_forward in column_pass.cc, float32
+// with AVX-512, where a block's 16 channel rows fall into at least 4 L1 sets): channel counts with a remainder past the
+// last 16, column blocks with a partial last 16 columns, columns across images, with and without bias; and a case
+// whose output rows are 4 KB apart (the scalar write).
+const baseWrite = { transposed: false, groups: 1, og: 1, mg: 1 } as const;
+const writeCases: ConvCase[] = [
+  {
+    ...baseWrite,
+    dim: 2,
+    batch: 1,
+    inChannels: 8,
+    outChannels: 40,
+    bias: false,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [9, 13],
+  },
+  {
+    ...baseWrite,
+    dim: 2,
+    batch: 1,
+    inChannels: 8,
+    outChannels: 40,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [9, 13],
+  },
+  {
+    ...baseWrite,
+    dim: 2,
+    batch: 3,
+    inChannels: 8,
+    outChannels: 24,
+    bias: false,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [16, 16],
+  },
+  {
+    ...baseWrite,
+    dim: 1,
+    batch: 2,
+    inChannels: 8,
+    outChannels: 16,
+    bias: true,
+    kernelSize: [3],
+    stride: [1],
+    padding: [1],
+    dilation: [1],
+    inSize: [1024],
+  },
+];
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -358,6 +417,9 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`wide channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
       compare(c, 500 + i, 'float64', 1e-12, 20000));
     it(`wide channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 600 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of writeCases.entries()) {
+    it(`output write, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1300 + i, 'float32', 1e-4));
   }
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
