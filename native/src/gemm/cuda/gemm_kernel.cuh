@@ -1175,14 +1175,16 @@ struct MmaPick {
       if (gemm_vector_loads() && vector_ok(d, AKC, BNC) && !gemm16_register_staged()) {
         if (const Wgmma16Tiles w = wgmma16_tiles(); w != Wgmma16Tiles::kOff) {
           // NOTE [ Hopper warpgroup GEMM ]: 64 x 256 tiles when M <= 64; else 128 x 128 two per multiprocessor
-          // when each block's K is short (at most 16 steps of 64), 128 x 256 where they give every
-          // multiprocessor a block, 128 x 128 otherwise (or as forced; 256 x 128 only when forced: it measured no
-          // faster where it reads the columns half as often, docs/cuda.md, session 15).
+          // when each block's K is short (at most 16 steps of 64); else 128 x 128 or 128 x 256 at one block per
+          // multiprocessor by their waves: a wide tile does twice the work at ~4 % less time per product (big-b32's
+          // forward, many waves), so wide when waves(wide) * 1.92 < waves(128 x 128) (docs/cuda.md, session 15,
+          // run 6: this picks the faster tile on 7 of its 8 measured products); 256 x 128 only when forced.
           int device = 0;
           DCN_CUDA_CHECK(cudaGetDevice(&device));
           const int sms = multiprocessor_count(device);
           const int64_t batches = d.b1.count * d.b2.count * d.splits;
           const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * batches;
+          const int64_t narrow = ((d.M + 127) / 128) * ((d.N + 127) / 128) * batches;
           const int64_t k_piece = (d.K + d.splits - 1) / d.splits;
           const bool auto_rule = w == Wgmma16Tiles::kAuto || w == Wgmma16Tiles::kOneBlock;
           if (d.M <= 64) {
@@ -1194,7 +1196,8 @@ struct MmaPick {
           } else if (w == Wgmma16Tiles::kTall) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 256, 128, AKC, BNC, KFOLD>, d, 256, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<256, 128>());
-          } else if (w == Wgmma16Tiles::kWide || (auto_rule && wide >= sms)) {
+          } else if (w == Wgmma16Tiles::kWide ||
+                     (auto_rule && 192 * ((wide + sms - 1) / sms) < 100 * ((narrow + sms - 1) / sms))) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 256>());
           } else {
