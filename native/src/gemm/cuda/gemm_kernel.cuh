@@ -1176,9 +1176,10 @@ struct MmaPick {
         if (const Wgmma16Tiles w = wgmma16_tiles(); w != Wgmma16Tiles::kOff) {
           // NOTE [ Hopper warpgroup GEMM ]: 64 x 256 tiles when M <= 64; else 128 x 128 two per multiprocessor
           // when each block's K is short (at most 16 steps of 64); else 128 x 128 or 128 x 256 at one block per
-          // multiprocessor by their waves: a wide tile does twice the work at ~4 % less time per product (big-b32's
-          // forward, many waves), so wide when waves(wide) * 1.92 < waves(128 x 128) (docs/cuda.md, session 15,
-          // run 6: this picks the faster tile on 7 of its 8 measured products); 256 x 128 only when forced.
+          // multiprocessor by their waves: a wide tile does twice the work in ~1.8x the time (big-b32's forward: 7
+          // waves of wide tiles 0.309 ms against 13 of 128 x 128 0.320), so wide when waves(wide) * 1.8 <
+          // waves(128 x 128) (docs/cuda.md, session 15, runs 6-7: the faster tile on 8 of the 9 measured products,
+          // not on r50-c3's forward); 256 x 128 only when forced.
           int device = 0;
           DCN_CUDA_CHECK(cudaGetDevice(&device));
           const int sms = multiprocessor_count(device);
@@ -1197,7 +1198,7 @@ struct MmaPick {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 256, 128, AKC, BNC, KFOLD>, d, 256, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<256, 128>());
           } else if (w == Wgmma16Tiles::kWide ||
-                     (auto_rule && 192 * ((wide + sms - 1) / sms) < 100 * ((narrow + sms - 1) / sms))) {
+                     (auto_rule && 180 * ((wide + sms - 1) / sms) < 100 * ((narrow + sms - 1) / sms))) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 256, AKC, BNC, KFOLD>, d, 128, 256, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 256>());
           } else {
