@@ -12,7 +12,7 @@ import {
   tidy,
   type DType,
   type Tensor,
-} from '../../packages/ops/src/index.js';
+} from '../../../packages/ops/src/index.js';
 
 function vals(n: number, lo: number, hi: number, seed: number): Float32Array {
   const out = new Float32Array(n);

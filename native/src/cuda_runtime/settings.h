@@ -71,8 +71,13 @@ inline bool gemm16_register_staged() {
 // M > 64), `wgmma1` the rule without the last (read at each call: A/B switches and tests).
 enum class Wgmma16Tiles { kOff = 0, kAuto = 1, kNarrow = 2, kWide = 3, kTwoPerSm = 4, kOneBlock = 5, kTall = 6 };
 Wgmma16Tiles wgmma16_tiles();
-// The number of launches of the warpgroup kernel so far (tests check that it ran).
-inline std::atomic<int64_t>& wgmma16_launches() {
+// Whether the float32 products (TF32 and 3xTF32) run on the Hopper warpgroup GEMM where its vector loads apply
+// (NOTE [ Hopper warpgroup GEMM, 32-bit operands ] in gemm/cuda/gemm_wgmma.cuh): a build with sm_90a code on a
+// device of compute capability 9.0, unless the environment variable TVDCN_CUDA_GEMM32 is `mma` (read at each call:
+// A/B switches and tests).
+bool wgmma32_enabled();
+// The number of launches of the warpgroup kernels (16- and 32-bit) so far (tests check that they ran).
+inline std::atomic<int64_t>& wgmma_launches() {
   static std::atomic<int64_t> n{0};
   return n;
 }

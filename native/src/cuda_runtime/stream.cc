@@ -94,9 +94,10 @@ int multiprocessor_count(int device) {
   return n;
 }
 
-Wgmma16Tiles wgmma16_tiles() {
 #if defined(TVDCN_CUDA_SM90A)
-  // NOTE [ Hopper warpgroup GEMM ]: sm_90a machine code runs on compute capability 9.0 only.
+namespace {
+// Whether the current device runs the build's sm_90a machine code (compute capability 9.0 only).
+bool sm90a_device() {
   static std::atomic<int> g_cc{-1};  // of device 0..: the addon's devices are one kind in practice, but check each
   int device = 0;
   DCN_CUDA_CHECK(cudaGetDevice(&device));
@@ -108,7 +109,24 @@ Wgmma16Tiles wgmma16_tiles() {
     cc = major * 10 + minor;
     if (device == 0) g_cc.store(cc, std::memory_order_relaxed);
   }
-  if (cc != 90 || env_is("TVDCN_CUDA_GEMM16", "mma")) return Wgmma16Tiles::kOff;
+  return cc == 90;
+}
+}  // namespace
+#endif
+
+bool wgmma32_enabled() {
+#if defined(TVDCN_CUDA_SM90A)
+  // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]
+  return sm90a_device() && !env_is("TVDCN_CUDA_GEMM32", "mma");
+#else
+  return false;
+#endif
+}
+
+Wgmma16Tiles wgmma16_tiles() {
+#if defined(TVDCN_CUDA_SM90A)
+  // NOTE [ Hopper warpgroup GEMM ]: sm_90a machine code runs on compute capability 9.0 only.
+  if (!sm90a_device() || env_is("TVDCN_CUDA_GEMM16", "mma")) return Wgmma16Tiles::kOff;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma128")) return Wgmma16Tiles::kNarrow;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma256")) return Wgmma16Tiles::kWide;
   if (env_is("TVDCN_CUDA_GEMM16", "wgmma256m")) return Wgmma16Tiles::kTall;

@@ -578,7 +578,7 @@ Napi::Value SetGemmVectorLoads(const Napi::CallbackInfo& info) {
 // _cudaWgmmaLaunches(): how many times the Hopper warpgroup GEMM has been launched (tests).
 Napi::Value WgmmaLaunches(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(cuda::wgmma16_launches().load()));
+    return Napi::Number::New(info.Env(), static_cast<double>(cuda::wgmma_launches().load()));
   });
 }
 

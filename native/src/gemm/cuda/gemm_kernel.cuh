@@ -155,9 +155,9 @@ struct Loader {
 // loads were ~40% of the instructions of gemm_mma_kernel, docs/cuda.md run 11).
 template <typename TIn, int R, int BK, bool KC, bool KFOLD>
 struct VecLoader {
-  static_assert(sizeof(TIn) == 2, "16-bit elements");
+  static_assert(sizeof(TIn) == 2 || sizeof(TIn) == 4, "16- or 32-bit elements (32-bit: src() only)");
   static_assert(!KFOLD || KC, "a folded K needs k contiguous");
-  static constexpr int kV = 8;                           // elements per vector
+  static constexpr int kV = 16 / static_cast<int>(sizeof(TIn));  // elements per vector
   static constexpr int kVecs = R * BK / kV / kThreads;   // vectors per thread and K step
   static constexpr int kRowStep = kThreads / (BK / kV);  // KC: rows between a thread's vectors
   static constexpr int kKStep = kThreads / (R / kV);     // !KC: k between a thread's vectors
@@ -188,6 +188,7 @@ struct VecLoader {
   __device__ __forceinline__ int col(int i) const { return KC ? k_t : k_t + i * kKStep; }
 
   __device__ __forceinline__ void load(int64_t k0, int64_t k_end, uint4 (&v)[kVecs]) const {
+    static_assert(sizeof(TIn) == 2, "register-staged vectors: 16-bit elements");
     if constexpr (KC) {
       const int64_t k = k0 + k_t;
       int64_t koff;  // a vector never crosses a fold (kfold % 8 == 0, k % 8 == 0)
@@ -255,10 +256,11 @@ struct VecLoader {
   }
 };
 
-// Whether VecLoader can read both operands of d (16-bit inputs): the contiguous index of each operand
-// has stride 1, and every other stride, the bases and the batch offsets are multiples of 8 elements.
-inline bool vector_ok(const GemmDesc& d, bool akc, bool bnc) {
-  const auto m8 = [](int64_t x) { return x % 8 == 0; };
+// Whether VecLoader can read both operands of d: the contiguous index of each operand has stride 1, and
+// every other stride, the bases and the batch offsets are multiples of `vec` elements (16 bytes: 8 16-bit
+// or 4 32-bit elements), so no vector crosses a row, a fold or a 16-byte boundary.
+inline bool vector_ok(const GemmDesc& d, bool akc, bool bnc, int64_t vec = 8) {
+  const auto m8 = [vec](int64_t x) { return x % vec == 0; };
   const auto al = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
   if (!al(d.A) || !al(d.B)) return false;
   if (!m8(d.b1.a) || !m8(d.b2.a) || !m8(d.b1.b) || !m8(d.b2.b)) return false;
@@ -1205,7 +1207,7 @@ struct MmaPick {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 128>());
           }
-          wgmma16_launches().fetch_add(1, std::memory_order_relaxed);
+          wgmma_launches().fetch_add(1, std::memory_order_relaxed);
           return;
         }
         // NOTE [ 16-bit GEMM pipeline ]: 128 x 128 tiles (128 x 256 measured slower), 64 x 128 when M <= 64.
@@ -1244,6 +1246,23 @@ struct MmaAsyncPick {
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       const Tf32Split split = gemm_tf32_split();
       constexpr bool X3 = KIND == MmaKind::kTf32x3;
+      if (vector_ok(d, AKC, BNC, 4) && (!X3 || d.M > 64) && wgmma32_enabled()) {
+        // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]
+        bool done = false;
+        if constexpr (!X3) {
+          if (d.M <= 64) {
+            launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s,
+                   "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<64, 256, X3>());
+            done = true;
+          }
+        }
+        if (!done) {
+          launch(gemm_wgmma_tf32_kernel<TOut, X3, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_wgmma_tf32_kernel",
+                 wgmma_tf32_smem_bytes<128, 128, X3>());
+        }
+        wgmma_launches().fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
       // 3xTF32 with a folded K (the weight gradient) or K <= 128: 128 x 128 tiles measured 1.06-1.33x
       // faster than 128 x 256 (docs/cuda.md, session 7, helper k12b, run 3).
       // (TVDCN_CUDA_GEMM_X3_TILES=wide: 128 x 256 for these too, as before; an A/B switch.)

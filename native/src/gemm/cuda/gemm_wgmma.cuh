@@ -226,4 +226,211 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
 #endif
 }
 
+// NOTE [ Hopper warpgroup GEMM, 32-bit operands ]
+// The float32 products (TF32, and 3xTF32, the default accurate mode) on wgmma. TF32 wgmma reads both operands
+// K-major from shared memory (no transpose flags for 32-bit types), and our products have every layout (the
+// forward's columns and the input gradient's operands are MN-major), and the values must be the mma.sync kernels'
+// (cvt.rna to TF32, in 3xTF32 the remainder split as well). So the operands go global -> shared raw, by cp.async
+// of 16-byte vectors (VecLoader's addresses, any layout) into a ring of 3 K steps of 32; then the block converts
+// each landed step once into planes in the layout wgmma reads (K-major, rows of 32 TF32 words = 128 bytes with the
+// 128-byte swizzle: the TF32 values, and in 3xTF32 a second plane of remainders), double-buffered, so step kt is
+// converted while the tensor cores run step kt - 1. Raw layouts: a K-major operand as rows of 128 bytes (a thread
+// converts one 16-byte chunk to one chunk); an MN-major one as lines of one k, their 16-byte chunks permuted by
+// (k / 4) mod 8 so that a thread's four reads (lines 4 kb .. 4 kb + 3 at one chunk of 4 rows) and its four
+// writes after a 4 x 4 transpose in registers (rows 4 rb .. 4 rb + 3 at chunk kb) are free of bank conflicts. Per K
+// step, per k8 slice: in 3xTF32 small(A) x big(B), big(A) x small(B), then big x big, the order of the mma.sync
+// kernels; split-K pieces at the same multiples of 32. Two barriers per step. 128 x 128 tiles (3xTF32: 225 KB of
+// shared memory), TF32 also 64 x 256 where M <= 64 (3xTF32 there keeps the mma.sync kernel). TVDCN_CUDA_GEMM32=mma
+// keeps gemm_mma_async_kernel (read at each call).
+
+#define DCN_WGMMA_M64N128K8_TF32()                                                                                  \
+  asm volatile(                                                                                                     \
+      "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"                                                                    \
+      "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32"                                                        \
+      " {"                                                                                                          \
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"                                       \
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"                             \
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"                             \
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"                              \
+      "}, %64, %65, p, 1, 1;\n}\n"                                                                                  \
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
+        "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),      \
+        "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),     \
+        "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]),     \
+        "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),     \
+        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]),     \
+        "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]),     \
+        "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])                   \
+      : "l"(desc_a), "l"(desc_b))
+
+// D (64 x 128 float32, the layout of wgmma_m64n128k16) += A (64 x 8 TF32) * B (8 x 128 TF32), both K-major in
+// shared memory.
+__device__ __forceinline__ void wgmma_m64n128k8_tf32(float (&d)[64], uint64_t desc_a, uint64_t desc_b) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  DCN_WGMMA_M64N128K8_TF32();
+#endif
+}
+#undef DCN_WGMMA_M64N128K8_TF32
+
+// Shared memory of gemm_wgmma_tf32_kernel: two plane sets (TF32 values [and remainders] of A and B, K-major,
+// 128 bytes a row), the raw ring of 3 K steps of 32 float32, and 1 KB to align the planes to the swizzle.
+template <int BM, int BN, bool X3>
+constexpr int wgmma_tf32_smem_bytes() {
+  return 2 * (BM + BN) * 128 * (X3 ? 2 : 1) + 3 * (BM + BN) * 128 + 1024;
+}
+
+// Converts the raw rows [0, R) x k [0, 32) of one operand (K-major raw when KC, else MN-major) into its
+// plane(s) at `big` [and `small`, X3], K-major with the 128-byte swizzle.
+template <int R, bool KC, bool X3>
+__device__ __forceinline__ void wg_convert_tf32(uint32_t raw, uint32_t big, uint32_t small) {
+  constexpr int kTotal = KC ? R * 8 : R * 2;  // 16-byte chunks (KC) or 4 x 4 blocks in R x 32
+  constexpr int kItems = (kTotal + kThreads - 1) / kThreads;
+  static_assert(kTotal % kThreads == 0 || kTotal < kThreads, "whole items per thread, or fewer than threads");
+  const auto split = [](float v, uint32_t& b, uint32_t& s) {
+    b = to_tf32(v);
+    if constexpr (X3) s = to_tf32(v - __uint_as_float(b));
+  };
+  const auto store = [&](int r, int c, const float (&v)[4]) {
+    uint32_t b[4], sm[4] = {0, 0, 0, 0};
+#pragma unroll
+    for (int e = 0; e < 4; ++e) split(v[e], b[e], sm[e]);
+    const uint32_t off = static_cast<uint32_t>(r * 128 + ((c ^ (r & 7)) << 4));
+    asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(big + off), "r"(b[0]), "r"(b[1]), "r"(b[2]),
+                 "r"(b[3]));
+    if constexpr (X3)
+      asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(small + off), "r"(sm[0]), "r"(sm[1]),
+                   "r"(sm[2]), "r"(sm[3]));
+  };
+  const auto load = [](uint32_t addr, float (&v)[4]) {
+    asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=f"(v[0]), "=f"(v[1]), "=f"(v[2]), "=f"(v[3])
+                 : "r"(addr));
+  };
+#pragma unroll
+  for (int it = 0; it < kItems; ++it) {
+    const int item = threadIdx.x + it * kThreads;
+    if (kTotal < kThreads && item >= kTotal) break;
+    if constexpr (KC) {
+      const int c = item % 8, r = item / 8;  // chunk c (k 4c .. 4c + 3) of row r
+      float v[4];
+      load(raw + static_cast<uint32_t>(r * 128 + c * 16), v);
+      store(r, c, v);
+    } else {
+      const int kb = item % 8, rb = item / 8;  // k 4 kb .. 4 kb + 3, rows 4 rb .. 4 rb + 3
+      float v[4][4];                           // v[i][j]: k = 4 kb + i, row 4 rb + j
+#pragma unroll
+      for (int i = 0; i < 4; ++i) load(raw + static_cast<uint32_t>((4 * kb + i) * R * 4 + ((rb ^ kb) << 4)), v[i]);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const float row[4] = {v[0][j], v[1][j], v[2][j], v[3][j]};
+        store(4 * rb + j, kb, row);
+      }
+    }
+  }
+}
+
+// Raw byte offset of the 16-byte vector whose first element is (r, k) (VecLoader's row and column) in the
+// ring: K-major rows of 128 bytes; MN-major lines of R elements with chunks permuted by (k / 4) mod 8.
+template <int R, bool KC>
+__device__ __forceinline__ uint32_t wg_raw_chunk(int r, int k) {
+  if constexpr (KC) {
+    return static_cast<uint32_t>(r * 128 + k * 4);
+  } else {
+    return static_cast<uint32_t>(k * R * 4 + (((r >> 2) ^ ((k >> 2) & 7)) << 4));
+  }
+}
+
+template <typename TOut, bool X3, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
+__global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const GemmDesc d) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int BK = 32, STAGES = 3, AHEAD = 2;
+  constexpr int WN = BM == 64 ? BN / 2 : BN;  // columns per warpgroup
+  constexpr int NW = WN / 128;                // n128 products per warpgroup and k8 slice
+  static_assert((BM == 128 || BM == 64) && WN % 128 == 0 && NW <= 2, "tile shape");
+  constexpr uint32_t PLANE_A = BM * 128, PLANE_B = BN * 128;
+  constexpr uint32_t SET = (PLANE_A + PLANE_B) * (X3 ? 2 : 1), RAW_A = BM * BK * 4, RAW = (BM + BN) * BK * 4;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  const uint32_t planes = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + 1023u) & ~1023u;
+  const uint32_t ring = planes + 2 * SET;
+
+  const Tile<float, TOut> t(d, BM, BN, 32);  // split-K pieces at the mma.sync kernels' multiples of 32
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32, wg = warp / 4;
+  const int wg_m = BM == 64 ? 0 : wg * 64, wg_n = BM == 64 ? wg * WN : 0;
+  using LA = VecLoader<float, BM, BK, AKC, KFOLD>;
+  using LB = VecLoader<float, BN, BK, !BNC, KFOLD>;
+  const LA la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
+  const LB lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+
+  const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
+  auto issue = [&](int64_t kt, int st) {
+    if (kt < ktiles) {
+      const int64_t k0 = t.k_begin + kt * BK;
+      const uint32_t a_raw = ring + st * RAW, b_raw = a_raw + RAW_A;
+#pragma unroll
+      for (int i = 0; i < LA::kVecs; ++i) {
+        int bytes;
+        const float* p = la.src(k0, t.k_end, i, bytes);
+        cp_async16_to(a_raw + wg_raw_chunk<BM, AKC>(la.row(i), la.col(i)), bytes > 0 ? p : t.A, bytes);
+      }
+#pragma unroll
+      for (int i = 0; i < LB::kVecs; ++i) {
+        int bytes;
+        const float* p = lb.src(k0, t.k_end, i, bytes);
+        cp_async16_to(b_raw + wg_raw_chunk<BN, !BNC>(lb.row(i), lb.col(i)), bytes > 0 ? p : t.B, bytes);
+      }
+    }
+    cp_async_commit();
+  };
+
+  float acc[NW][64];
+#pragma unroll
+  for (int j = 0; j < NW; ++j) {
+#pragma unroll
+    for (int r = 0; r < 64; ++r) acc[j][r] = 0.f;
+    wgmma_fence_registers(acc[j]);
+  }
+
+#pragma unroll
+  for (int st = 0; st < AHEAD; ++st) issue(st, st);
+  for (int64_t kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<AHEAD - 1>();  // this thread's copies of step kt have landed
+    __syncthreads();  // everyone's have; step kt - 1 is converted; the products of step kt - 2 are complete
+    issue(kt + AHEAD, static_cast<int>((kt + AHEAD) % STAGES));  // into the slot of step kt - 1
+    const uint32_t a_raw = ring + static_cast<uint32_t>(kt % STAGES) * RAW, b_raw = a_raw + RAW_A;
+    const uint32_t set = planes + static_cast<uint32_t>(kt % 2) * SET;  // the planes of step kt - 2
+    const uint32_t a_big = set, b_big = set + PLANE_A, a_small = b_big + PLANE_B, b_small = a_small + PLANE_A;
+    wg_convert_tf32<BM, AKC, X3>(a_raw, a_big, a_small);
+    wg_convert_tf32<BN, !BNC, X3>(b_raw, b_big, b_small);
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // visible to the tensor cores' reads
+    __syncthreads();
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < BK / 8; ++kk) {
+      const uint64_t da = wg_operand<true>(a_big, wg_m, kk);
+#pragma unroll
+      for (int j = 0; j < NW; ++j) {
+        const uint64_t db = wg_operand<true>(b_big, wg_n + j * 128, kk);
+        if constexpr (X3) {
+          wgmma_m64n128k8_tf32(acc[j], wg_operand<true>(a_small, wg_m, kk), db);
+          wgmma_m64n128k8_tf32(acc[j], da, wg_operand<true>(b_small, wg_n + j * 128, kk));
+        }
+        wgmma_m64n128k8_tf32(acc[j], da, db);
+      }
+    }
+    wgmma_commit();
+    wgmma_wait<1>();  // the products of step kt - 1 are complete
+  }
+  wgmma_wait<0>();
+#pragma unroll
+  for (int j = 0; j < NW; ++j) wgmma_fence_registers(acc[j]);
+  cp_async_wait<0>();
+  const int g = lane / 4, q = lane % 4;
+#pragma unroll
+  for (int j = 0; j < NW; ++j)
+    store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[j]), wg_m + (warp % 4) * 16, wg_n + j * 128,
+                       g, q);
+#endif
+}
+
 }  // namespace dcn::cuda::gemm_detail

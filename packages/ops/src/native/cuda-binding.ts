@@ -84,7 +84,7 @@ export interface CudaNativeBinding {
   _cudaSetGemmWideTiles(on: boolean): void;
   /** Test switch: allows (default) or forbids the 16-bit GEMM's 16-byte vector loads. */
   _cudaSetGemmVectorLoads(on: boolean): void;
-  /** Test counter: how many times the Hopper warpgroup (wgmma) 16-bit GEMM has been launched. */
+  /** Test counter: how many times the Hopper warpgroup (wgmma) GEMM kernels (16- and 32-bit) have been launched. */
   _cudaWgmmaLaunches(): number;
   /**
    * Allows (default: half types on grids that fill the device, where it measured faster) or forbids the

@@ -908,6 +908,78 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  it("float32 GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel's results, in tf32x3 and tf32", {
+    skip: DRY_RUN,
+  }, (t) => {
+    // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]: on a device of compute capability 9.0 the float32 products
+    // where 16-byte vector loads apply run on gemm_wgmma_tf32_kernel (operands staged raw, converted to TF32 [and
+    // the 3xTF32 remainders] once per K step); TVDCN_CUDA_GEMM32=mma keeps gemm_mma_async_kernel (read at each
+    // call). Every layout of our products: the forward (B n-major), the input gradient (A and B m/n-major), the
+    // weight gradient (both k-major, K folded over images), the transposed op's; M <= 64 (TF32: 64 x 256 tiles;
+    // 3xTF32 keeps the mma.sync kernel there) and M = 136 / 144 (partial 128-row tiles); partial K steps.
+    const b = getCudaBinding('test');
+    const props = b.cudaDeviceProperties();
+    if (props.major !== 9 || props.minor !== 0) {
+      t.skip(`compute capability ${props.major}.${props.minor}: the warpgroup kernel is for 9.0`);
+      return;
+    }
+    const cases: Case[] = [
+      { ...CASES[0], name: 'wgmma32: 136 out channels', batch: 6, cin: 16, cout: 136, size: [44, 44, 4] },
+      { ...CASES[0], name: 'wgmma32: 24 out channels, 72 in', batch: 2, cin: 72, cout: 24, size: [20, 18, 4] },
+      { ...CASES[7], name: 'wgmma32: transposed', batch: 2, cin: 16, cout: 24, size: [8, 8, 4] },
+    ];
+    const was = process.env.TVDCN_CUDA_GEMM32;
+    const wasDeterministic = isDeterministic();
+    try {
+      b._cudaSetFusedConv(false);
+      setDeterministic(true);
+      for (const mode of ['tf32x3', 'tf32'] as const) {
+        setCudaFloat32Matmul(mode);
+        for (const [k, c] of cases.entries()) {
+          for (const dim of [2, 3] as Dim[]) {
+            const p = problem(c, dim, 2090 + k * 4 + dim);
+            const gy = uniformArray(
+              rng(2091 + k * 4 + dim),
+              p.outShape.reduce((a, v) => a * v, 1),
+              -1,
+              1,
+            );
+            const run = (kernel: string): Float64Array[] => {
+              if (kernel === 'mma') process.env.TVDCN_CUDA_GEMM32 = 'mma';
+              else delete process.env.TVDCN_CUDA_GEMM32;
+              const before = b._cudaWgmmaLaunches();
+              const out = forwardAndGrads(p, 'float32', gy);
+              const launched = b._cudaWgmmaLaunches() - before;
+              const tag = `${c.name}, dim=${dim}, ${mode}, ${kernel}`;
+              if (kernel === 'mma') assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
+              else assert.ok(launched >= 2, `${tag}: the warpgroup kernel ran ${launched} times`);
+              return out;
+            };
+            const ref = run('mma');
+            const got = run('wgmma');
+            got.forEach((v, i) => {
+              const tag = `${c.name}, dim=${dim}, ${mode}, output ${i}`;
+              assert.ok(!hasNaN(v), `${tag}: NaN`);
+              assert.ok(
+                v.some((x) => x !== 0),
+                `${tag}: all zero`,
+              );
+              let worstDiff = 0;
+              for (let e = 0; e < v.length; e++) worstDiff = Math.max(worstDiff, Math.abs(v[e] - ref[i][e]));
+              assert.equal(worstDiff, 0, `${tag}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`);
+            });
+          }
+        }
+      }
+    } finally {
+      if (was === undefined) delete process.env.TVDCN_CUDA_GEMM32;
+      else process.env.TVDCN_CUDA_GEMM32 = was;
+      setCudaFloat32Matmul('tf32x3');
+      b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  });
+
   it("backward: the columns written by the offset pass give bitwise the im2col path's gradients", () => {
     // NOTE [ Columns from the offset pass ]: with the offset gradient requested, the offset pass writes the
     // columns that the weight gradient (and the transposed op's input gradient) read (by default in 1D only;
