@@ -951,8 +951,10 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               const out = forwardAndGrads(p, 'float32', gy);
               const launched = b._cudaWgmmaLaunches() - before;
               const tag = `${c.name}, dim=${dim}, ${mode}, ${kernel}`;
+              // 3xTF32 with M <= 64 keeps mma.sync (the products with 24 rows here).
+              const least = mode === 'tf32x3' ? 1 : 2;
               if (kernel === 'mma') assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
-              else assert.ok(launched >= 2, `${tag}: the warpgroup kernel ran ${launched} times`);
+              else assert.ok(launched >= least, `${tag}: the warpgroup kernel ran ${launched} times`);
               return out;
             };
             const ref = run('mma');
