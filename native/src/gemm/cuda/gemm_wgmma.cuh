@@ -340,6 +340,57 @@ __device__ __forceinline__ uint32_t wg_raw_chunk(int r, int k) {
   }
 }
 
+// The cp.async copies of one operand's K steps in gemm_wgmma_tf32_kernel: VecLoader's vectors (float32, 4 a
+// vector), but in the whole K steps of an unfolded K each vector's address is a running pointer plus a constant
+// and its byte count is fixed, instead of being recomputed in 64-bit arithmetic per vector and step (ncu found the
+// kernel bound by instruction issue with 2 warps per scheduler); the last, partial step and a folded K go through
+// VecLoader::src.
+template <int R, bool KC, bool KFOLD>
+struct RawSteps32 {
+  using V = VecLoader<float, R, 32, KC, KFOLD>;
+  static constexpr int kVecs = V::kVecs;
+  V v;
+  const float* p0;       // vector 0's first element in K step 0 (unfolded K)
+  int64_t istep, kstep;  // elements between vectors i and i + 1, and between K steps
+  uint32_t rows;         // KC: bit i set when vector i's row exists; else the bytes of each vector in a whole step
+
+  __device__ __forceinline__ RawSteps32(const V& loader, int64_t k_begin) : v(loader) {
+    if constexpr (KC) {
+      p0 = v.ptr + k_begin + v.k_t;
+      istep = v.step;
+      kstep = 32;
+      rows = 0;
+#pragma unroll
+      for (int i = 0; i < kVecs; ++i) rows |= (v.r_t + i * V::kRowStep < v.r_lim ? 1u : 0u) << i;
+    } else {
+      p0 = v.ptr + (k_begin + v.k_t) * v.s_k;
+      istep = V::kKStep * v.s_k;
+      kstep = 32 * v.s_k;
+      const int n = v.r_lim - v.r_t;
+      rows = static_cast<uint32_t>(n <= 0 ? 0 : n >= 4 ? 16 : 4 * n);
+    }
+  }
+  // Copies K step kt (from k0) into the stage at shared address `stage` (raw layout: wg_raw_chunk).
+  __device__ __forceinline__ void issue(uint32_t stage, int64_t kt, int64_t k0, int64_t k_end,
+                                        const float* any) const {
+    if (KFOLD || k0 + 32 > k_end) {
+#pragma unroll
+      for (int i = 0; i < kVecs; ++i) {
+        int bytes;
+        const float* p = v.src(k0, k_end, i, bytes);
+        cp_async16_to(stage + wg_raw_chunk<R, KC>(v.row(i), v.col(i)), bytes > 0 ? p : any, bytes);
+      }
+    } else {
+      const float* p = p0 + kt * kstep;
+#pragma unroll
+      for (int i = 0; i < kVecs; ++i) {
+        const int bytes = KC ? static_cast<int>((rows >> i) & 1u) * 16 : static_cast<int>(rows);
+        cp_async16_to(stage + wg_raw_chunk<R, KC>(v.row(i), v.col(i)), bytes > 0 ? p + i * istep : any, bytes);
+      }
+    }
+  }
+};
+
 template <typename TOut, bool X3, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
 __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const GemmDesc d) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -359,26 +410,16 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   const int wg_m = BM == 64 ? 0 : wg * 64, wg_n = BM == 64 ? wg * WN : 0;
   using LA = VecLoader<float, BM, BK, AKC, KFOLD>;
   using LB = VecLoader<float, BN, BK, !BNC, KFOLD>;
-  const LA la(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold);
-  const LB lb(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold);
+  const RawSteps32<BM, AKC, KFOLD> la(LA(t.A, t.m0, t.M, d.a_sm, d.a_sk, d.a_kf, d.kfold), t.k_begin);
+  const RawSteps32<BN, !BNC, KFOLD> lb(LB(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold), t.k_begin);
 
   const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
   auto issue = [&](int64_t kt, int st) {
     if (kt < ktiles) {
       const int64_t k0 = t.k_begin + kt * BK;
-      const uint32_t a_raw = ring + st * RAW, b_raw = a_raw + RAW_A;
-#pragma unroll
-      for (int i = 0; i < LA::kVecs; ++i) {
-        int bytes;
-        const float* p = la.src(k0, t.k_end, i, bytes);
-        cp_async16_to(a_raw + wg_raw_chunk<BM, AKC>(la.row(i), la.col(i)), bytes > 0 ? p : t.A, bytes);
-      }
-#pragma unroll
-      for (int i = 0; i < LB::kVecs; ++i) {
-        int bytes;
-        const float* p = lb.src(k0, t.k_end, i, bytes);
-        cp_async16_to(b_raw + wg_raw_chunk<BN, !BNC>(lb.row(i), lb.col(i)), bytes > 0 ? p : t.B, bytes);
-      }
+      const uint32_t a_raw = ring + st * RAW;
+      la.issue(a_raw, kt, k0, t.k_end, t.A);
+      lb.issue(a_raw + RAW_A, kt, k0, t.k_end, t.B);
     }
     cp_async_commit();
   };
@@ -393,27 +434,32 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
 
 #pragma unroll
   for (int st = 0; st < AHEAD; ++st) issue(st, st);
+  int st = 0;  // kt % STAGES (the ring slot of step kt), kept in 32 bits
   for (int64_t kt = 0; kt < ktiles; ++kt) {
     cp_async_wait<AHEAD - 1>();  // this thread's copies of step kt have landed
     __syncthreads();  // everyone's have; step kt - 1 is converted; the products of step kt - 2 are complete
-    issue(kt + AHEAD, static_cast<int>((kt + AHEAD) % STAGES));  // into the slot of step kt - 1
-    const uint32_t a_raw = ring + static_cast<uint32_t>(kt % STAGES) * RAW, b_raw = a_raw + RAW_A;
-    const uint32_t set = planes + static_cast<uint32_t>(kt % 2) * SET;  // the planes of step kt - 2
+    issue(kt + AHEAD, st == 0 ? STAGES - 1 : st - 1);  // into the slot of step kt - 1
+    const uint32_t a_raw = ring + static_cast<uint32_t>(st) * RAW, b_raw = a_raw + RAW_A;
+    st = st == STAGES - 1 ? 0 : st + 1;
+    const uint32_t set = planes + (static_cast<uint32_t>(kt) & 1u) * SET;  // the planes of step kt - 2
     const uint32_t a_big = set, b_big = set + PLANE_A, a_small = b_big + PLANE_B, b_small = a_small + PLANE_A;
     wg_convert_tf32<BM, AKC, X3>(a_raw, a_big, a_small);
     wg_convert_tf32<BN, !BNC, X3>(b_raw, b_big, b_small);
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // visible to the tensor cores' reads
     __syncthreads();
     wgmma_fence();
+    // Descriptors of the k8 slice kk: the slice 0's plus kk * 32 bytes (2 in the descriptor's address field, which
+    // does not carry: shared addresses stay below 2^18).
+    const uint64_t da0 = wg_operand<true>(a_big, wg_m, 0), das0 = wg_operand<true>(a_small, wg_m, 0);
 #pragma unroll
     for (int kk = 0; kk < BK / 8; ++kk) {
-      const uint64_t da = wg_operand<true>(a_big, wg_m, kk);
+      const uint64_t da = da0 + 2 * kk;
 #pragma unroll
       for (int j = 0; j < NW; ++j) {
-        const uint64_t db = wg_operand<true>(b_big, wg_n + j * 128, kk);
+        const uint64_t db = wg_operand<true>(b_big, wg_n + j * 128, 0) + 2 * kk;
         if constexpr (X3) {
-          wgmma_m64n128k8_tf32(acc[j], wg_operand<true>(a_small, wg_m, kk), db);
-          wgmma_m64n128k8_tf32(acc[j], da, wg_operand<true>(b_small, wg_n + j * 128, kk));
+          wgmma_m64n128k8_tf32(acc[j], das0 + 2 * kk, db);
+          wgmma_m64n128k8_tf32(acc[j], da, wg_operand<true>(b_small, wg_n + j * 128, 0) + 2 * kk);
         }
         wgmma_m64n128k8_tf32(acc[j], da, db);
       }
