@@ -1246,7 +1246,10 @@ struct MmaAsyncPick {
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       const Tf32Split split = gemm_tf32_split();
       constexpr bool X3 = KIND == MmaKind::kTf32x3;
-      if (vector_ok(d, AKC, BNC, 4) && (!X3 || d.M > 64) && wgmma32_enabled()) {
+      // 64-row products: 3xTF32 keeps mma.sync (no 64-row tile fits its shared memory), TF32 too when N < 1024
+      // (edvr-64's weight gradient, 576 columns: 0.84x on 64 x 256 tiles, a quarter of them padding; docs/cuda.md,
+      // session 16, run 1).
+      if (vector_ok(d, AKC, BNC, 4) && (d.M > 64 || (!X3 && d.N >= 1024)) && wgmma32_enabled()) {
         // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]
         bool done = false;
         if constexpr (!X3) {

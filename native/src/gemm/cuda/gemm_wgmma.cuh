@@ -240,8 +240,8 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
 // writes after a 4 x 4 transpose in registers (rows 4 rb .. 4 rb + 3 at chunk kb) are free of bank conflicts. Per K
 // step, per k8 slice: in 3xTF32 small(A) x big(B), big(A) x small(B), then big x big, the order of the mma.sync
 // kernels; split-K pieces at the same multiples of 32. Two barriers per step. 128 x 128 tiles (3xTF32: 225 KB of
-// shared memory), TF32 also 64 x 256 where M <= 64 (3xTF32 there keeps the mma.sync kernel). TVDCN_CUDA_GEMM32=mma
-// keeps gemm_mma_async_kernel (read at each call).
+// shared memory), TF32 also 64 x 256 where M <= 64 and N >= 1024 (the other 64-row products keep the mma.sync
+// kernel). TVDCN_CUDA_GEMM32=mma keeps gemm_mma_async_kernel (read at each call).
 
 #define DCN_WGMMA_M64N128K8_TF32()                                                                                  \
   asm volatile(                                                                                                     \
