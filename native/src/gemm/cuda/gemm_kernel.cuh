@@ -1177,7 +1177,10 @@ struct MmaPick {
       if (gemm_vector_loads() && vector_ok(d, AKC, BNC) && !gemm16_register_staged()) {
         if (const Wgmma16Tiles w = wgmma16_tiles(); w != Wgmma16Tiles::kOff) {
           // NOTE [ Hopper warpgroup GEMM ]: 64 x 256 tiles when M <= 64; else 128 x 128 two per multiprocessor
-          // when each block's K is short (at most 16 steps of 64); else 128 x 128 or 128 x 256 at one block per
+          // when each block's K is short (at most 16 steps of 64), or at most 40 steps with more 128 x 128 tiles than
+          // multiprocessors (session 16, run 6: r50-c3's forward 1.14x, the 2D weight gradients 1.03-1.11x, r50-c4's
+          // and big-b32's forwards 1.04x; slower with one wave, r50-c5's forward 0.84x, and with K ~3000, 1d-c256's
+          // weight gradient 0.91x); else 128 x 128 or 128 x 256 at one block per
           // multiprocessor by their waves: a wide tile does twice the work in ~1.8x the time (big-b32's forward: 7
           // waves of wide tiles 0.309 ms against 13 of 128 x 128 0.320), so wide when waves(wide) * 1.8 <
           // waves(128 x 128) (docs/cuda.md, session 15, runs 6-7: the faster tile on 8 of the 9 measured products,
@@ -1193,7 +1196,8 @@ struct MmaPick {
           if (d.M <= 64) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s, "gemm_wgmma16_kernel",
                    wgmma16_smem_bytes<64, 256>());
-          } else if (w == Wgmma16Tiles::kTwoPerSm || (w == Wgmma16Tiles::kAuto && k_piece <= 1024)) {
+          } else if (w == Wgmma16Tiles::kTwoPerSm ||
+                     (w == Wgmma16Tiles::kAuto && (k_piece <= 1024 || (narrow > sms && k_piece <= 2560)))) {
             launch(gemm_wgmma16_kernel<TIn, TOut, KIND, 128, 128, AKC, BNC, KFOLD, 2>, d, 128, 128, s,
                    "gemm_wgmma16_kernel", wgmma16_smem_bytes<128, 128, 2>());
           } else if (w == Wgmma16Tiles::kTall) {
