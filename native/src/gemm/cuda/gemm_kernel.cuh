@@ -1250,16 +1250,22 @@ struct MmaAsyncPick {
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       const Tf32Split split = gemm_tf32_split();
       constexpr bool X3 = KIND == MmaKind::kTf32x3;
-      // 64-row products: 3xTF32 keeps mma.sync (no 64-row tile fits its shared memory), TF32 too when N < 1024
-      // (edvr-64's weight gradient, 576 columns: 0.84x on 64 x 256 tiles, a quarter of them padding; docs/cuda.md,
-      // session 16, run 1).
-      if (vector_ok(d, AKC, BNC, 4) && (d.M > 64 || (!X3 && d.N >= 1024)) && wgmma32_enabled()) {
-        // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]
+      if (vector_ok(d, AKC, BNC, 4) && wgmma32_enabled()) {
+        // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]: 64-row products on 64 x 128 tiles (two warpgroups of
+        // n64), in TF32 on 64 x 256 when N >= 1024 (edvr-64's weight gradient, 576 columns, measured 0.84x on 64 x
+        // 256 tiles, a quarter of them padding: docs/cuda.md, session 16, run 1); 3xTF32 has no room for 64 x 256.
         bool done = false;
-        if constexpr (!X3) {
-          if (d.M <= 64) {
-            launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s,
-                   "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<64, 256, X3>());
+        if (d.M <= 64) {
+          if constexpr (!X3) {
+            if (d.N >= 1024) {
+              launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s,
+                     "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<64, 256, X3>());
+              done = true;
+            }
+          }
+          if (!done) {
+            launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
+                   "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<64, 128, X3>());
             done = true;
           }
         }

@@ -240,8 +240,8 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
 // writes after a 4 x 4 transpose in registers (rows 4 rb .. 4 rb + 3 at chunk kb) are free of bank conflicts. Per K
 // step, per k8 slice: in 3xTF32 small(A) x big(B), big(A) x small(B), then big x big, the order of the mma.sync
 // kernels; split-K pieces at the same multiples of 32. Two barriers per step. 128 x 128 tiles (3xTF32: 225 KB of
-// shared memory), TF32 also 64 x 256 where M <= 64 and N >= 1024 (the other 64-row products keep the mma.sync
-// kernel). TVDCN_CUDA_GEMM32=mma keeps gemm_mma_async_kernel (read at each call).
+// shared memory); where M <= 64, 64 x 128 (each warpgroup 64 columns, m64n64k8), in TF32 64 x 256 when N >= 1024.
+// TVDCN_CUDA_GEMM32=mma keeps gemm_mma_async_kernel (read at each call).
 
 #define DCN_WGMMA_M64N128K8_TF32()                                                                                  \
   asm volatile(                                                                                                     \
@@ -263,14 +263,35 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
         "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])                   \
       : "l"(desc_a), "l"(desc_b))
 
-// D (64 x 128 float32, the layout of wgmma_m64n128k16) += A (64 x 8 TF32) * B (8 x 128 TF32), both K-major in
-// shared memory.
-__device__ __forceinline__ void wgmma_m64n128k8_tf32(float (&d)[64], uint64_t desc_a, uint64_t desc_b) {
+#define DCN_WGMMA_M64N64K8_TF32()                                                                                   \
+  asm volatile(                                                                                                     \
+      "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"                                                                    \
+      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32"                                                         \
+      " {"                                                                                                          \
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"                                       \
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"                              \
+      "}, %32, %33, p, 1, 1;\n}\n"                                                                                  \
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
+        "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),      \
+        "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),     \
+        "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])                   \
+      : "l"(desc_a), "l"(desc_b))
+
+// D (64 x NI float32, the layout of wgmma_m64n128k16 cut to NI columns) += A (64 x 8 TF32) * B (8 x NI TF32), both
+// K-major in shared memory; NI = 128 or 64.
+template <int NI>
+__device__ __forceinline__ void wgmma_m64k8_tf32(float (&d)[NI / 2], uint64_t desc_a, uint64_t desc_b) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  DCN_WGMMA_M64N128K8_TF32();
+  static_assert(NI == 128 || NI == 64, "n128 or n64");
+  if constexpr (NI == 128) {
+    DCN_WGMMA_M64N128K8_TF32();
+  } else {
+    DCN_WGMMA_M64N64K8_TF32();
+  }
 #endif
 }
 #undef DCN_WGMMA_M64N128K8_TF32
+#undef DCN_WGMMA_M64N64K8_TF32
 
 // Shared memory of gemm_wgmma_tf32_kernel: two plane sets (TF32 values [and remainders] of A and B, K-major,
 // 128 bytes a row), the raw ring of 3 K steps of 32 float32, and 1 KB to align the planes to the swizzle.
@@ -396,8 +417,9 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int BK = 32, STAGES = 3, AHEAD = 2;
   constexpr int WN = BM == 64 ? BN / 2 : BN;  // columns per warpgroup
-  constexpr int NW = WN / 128;                // n128 products per warpgroup and k8 slice
-  static_assert((BM == 128 || BM == 64) && WN % 128 == 0 && NW <= 2, "tile shape");
+  constexpr int NI = WN >= 128 ? 128 : 64;    // columns per instruction
+  constexpr int NW = WN / NI;                 // products per warpgroup and k8 slice
+  static_assert((BM == 128 || BM == 64) && WN % NI == 0 && NW <= 2, "tile shape");
   constexpr uint32_t PLANE_A = BM * 128, PLANE_B = BN * 128;
   constexpr uint32_t SET = (PLANE_A + PLANE_B) * (X3 ? 2 : 1), RAW_A = BM * BK * 4, RAW = (BM + BN) * BK * 4;
   extern __shared__ __align__(16) unsigned char smem_raw[];
@@ -424,11 +446,11 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
     cp_async_commit();
   };
 
-  float acc[NW][64];
+  float acc[NW][NI / 2];
 #pragma unroll
   for (int j = 0; j < NW; ++j) {
 #pragma unroll
-    for (int r = 0; r < 64; ++r) acc[j][r] = 0.f;
+    for (int r = 0; r < NI / 2; ++r) acc[j][r] = 0.f;
     wgmma_fence_registers(acc[j]);
   }
 
@@ -456,12 +478,12 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
       const uint64_t da = da0 + 2 * kk;
 #pragma unroll
       for (int j = 0; j < NW; ++j) {
-        const uint64_t db = wg_operand<true>(b_big, wg_n + j * 128, 0) + 2 * kk;
+        const uint64_t db = wg_operand<true>(b_big, wg_n + j * NI, 0) + 2 * kk;
         if constexpr (X3) {
-          wgmma_m64n128k8_tf32(acc[j], das0 + 2 * kk, db);
-          wgmma_m64n128k8_tf32(acc[j], da, wg_operand<true>(b_small, wg_n + j * 128, 0) + 2 * kk);
+          wgmma_m64k8_tf32<NI>(acc[j], das0 + 2 * kk, db);
+          wgmma_m64k8_tf32<NI>(acc[j], da, wg_operand<true>(b_small, wg_n + j * NI, 0) + 2 * kk);
         }
-        wgmma_m64n128k8_tf32(acc[j], da, db);
+        wgmma_m64k8_tf32<NI>(acc[j], da, db);
       }
     }
     wgmma_commit();
@@ -474,7 +496,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   const int g = lane / 4, q = lane % 4;
 #pragma unroll
   for (int j = 0; j < NW; ++j)
-    store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[j]), wg_m + (warp % 4) * 16, wg_n + j * 128,
+    store_pairs<1, NI / 8>(t, *reinterpret_cast<const float(*)[1][NI / 8][4]>(acc[j]), wg_m + (warp % 4) * 16, wg_n + j * NI,
                        g, q);
 #endif
 }
