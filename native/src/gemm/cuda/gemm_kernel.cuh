@@ -158,9 +158,9 @@ struct VecLoader {
   static_assert(sizeof(TIn) == 2 || sizeof(TIn) == 4, "16- or 32-bit elements (32-bit: src() only)");
   static_assert(!KFOLD || KC, "a folded K needs k contiguous");
   static constexpr int kV = 16 / static_cast<int>(sizeof(TIn));  // elements per vector
-  static constexpr int kVecs = R * BK / kV / kThreads;   // vectors per thread and K step
-  static constexpr int kRowStep = kThreads / (BK / kV);  // KC: rows between a thread's vectors
-  static constexpr int kKStep = kThreads / (R / kV);     // !KC: k between a thread's vectors
+  static constexpr int kVecs = R * BK / kV / kThreads;           // vectors per thread and K step
+  static constexpr int kRowStep = kThreads / (BK / kV);          // KC: rows between a thread's vectors
+  static constexpr int kKStep = kThreads / (R / kV);             // !KC: k between a thread's vectors
   static_assert(kVecs >= 1 && (R * BK) % (kV * kThreads) == 0, "whole vectors per thread");
   const TIn* ptr;  // KC: element (r_t, k = 0); !KC: element (r_t, k = 0), r_t .. r_t + 7 contiguous
   int64_t step, s_k, s_kf, kfold;
@@ -1264,8 +1264,8 @@ struct MmaAsyncPick {
             }
           }
           if (!done) {
-            launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s,
-                   "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<64, 128, X3>());
+            launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_wgmma_tf32_kernel",
+                   wgmma_tf32_smem_bytes<64, 128, X3>());
             done = true;
           }
         }

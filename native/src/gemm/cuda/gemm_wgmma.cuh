@@ -311,7 +311,7 @@ __device__ __forceinline__ void wg_convert_tf32(uint32_t raw, uint32_t big, uint
     b = to_tf32(v);
     if constexpr (X3) s = to_tf32(v - __uint_as_float(b));
   };
-  const auto store = [&](int r, int c, const float (&v)[4]) {
+  const auto store = [&](int r, int c, const float(&v)[4]) {
     uint32_t b[4], sm[4] = {0, 0, 0, 0};
 #pragma unroll
     for (int e = 0; e < 4; ++e) split(v[e], b[e], sm[e]);
@@ -319,10 +319,10 @@ __device__ __forceinline__ void wg_convert_tf32(uint32_t raw, uint32_t big, uint
     asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(big + off), "r"(b[0]), "r"(b[1]), "r"(b[2]),
                  "r"(b[3]));
     if constexpr (X3)
-      asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(small + off), "r"(sm[0]), "r"(sm[1]),
-                   "r"(sm[2]), "r"(sm[3]));
+      asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(small + off), "r"(sm[0]), "r"(sm[1]), "r"(sm[2]),
+                   "r"(sm[3]));
   };
-  const auto load = [](uint32_t addr, float (&v)[4]) {
+  const auto load = [](uint32_t addr, float(&v)[4]) {
     asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n"
                  : "=f"(v[0]), "=f"(v[1]), "=f"(v[2]), "=f"(v[3])
                  : "r"(addr));
@@ -392,8 +392,7 @@ struct RawSteps32 {
     }
   }
   // Copies K step kt (from k0) into the stage at shared address `stage` (raw layout: wg_raw_chunk).
-  __device__ __forceinline__ void issue(uint32_t stage, int64_t kt, int64_t k0, int64_t k_end,
-                                        const float* any) const {
+  __device__ __forceinline__ void issue(uint32_t stage, int64_t kt, int64_t k0, int64_t k_end, const float* any) const {
     if (KFOLD || k0 + 32 > k_end) {
 #pragma unroll
       for (int i = 0; i < kVecs; ++i) {
@@ -459,7 +458,7 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   int st = 0;  // kt % STAGES (the ring slot of step kt), kept in 32 bits
   for (int64_t kt = 0; kt < ktiles; ++kt) {
     cp_async_wait<AHEAD - 1>();  // this thread's copies of step kt have landed
-    __syncthreads();  // everyone's have; step kt - 1 is converted; the products of step kt - 2 are complete
+    __syncthreads();             // everyone's have; step kt - 1 is converted; the products of step kt - 2 are complete
     issue(kt + AHEAD, st == 0 ? STAGES - 1 : st - 1);  // into the slot of step kt - 1
     const uint32_t a_raw = ring + static_cast<uint32_t>(st) * RAW, b_raw = a_raw + RAW_A;
     st = st == STAGES - 1 ? 0 : st + 1;
@@ -496,8 +495,8 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   const int g = lane / 4, q = lane % 4;
 #pragma unroll
   for (int j = 0; j < NW; ++j)
-    store_pairs<1, NI / 8>(t, *reinterpret_cast<const float(*)[1][NI / 8][4]>(acc[j]), wg_m + (warp % 4) * 16, wg_n + j * NI,
-                       g, q);
+    store_pairs<1, NI / 8>(t, *reinterpret_cast<const float(*)[1][NI / 8][4]>(acc[j]), wg_m + (warp % 4) * 16,
+                           wg_n + j * NI, g, q);
 #endif
 }
 
