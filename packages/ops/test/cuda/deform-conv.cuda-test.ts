@@ -832,6 +832,52 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  /** The cases of the warpgroup-kernel tests: partial 128-row tiles, 24 rows (64-row tiles), transposed. */
+  const wgmmaCases = (prefix: string): Case[] => [
+    { ...CASES[0], name: `${prefix}: 136 out channels`, batch: 6, cin: 16, cout: 136, size: [44, 44, 4] },
+    { ...CASES[0], name: `${prefix}: 24 out channels, 72 in`, batch: 2, cin: 72, cout: 24, size: [20, 18, 4] },
+    { ...CASES[7], name: `${prefix}: transposed`, batch: 2, cin: 16, cout: 24, size: [8, 8, 4] },
+  ];
+  /** Runs `fn` with environment variable `name` set to `value` (deleted when undefined), then restores it. */
+  const withEnv = <T>(name: string, value: string | undefined, fn: () => T): T => {
+    const was = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+    try {
+      return fn();
+    } finally {
+      if (was === undefined) delete process.env[name];
+      else process.env[name] = was;
+    }
+  };
+  /** Forward and all gradients, asserting how often the warpgroup kernels ran (none, or at least `least`). */
+  const runCountingWgmma = (p: Problem, dtype: DType, gy: Float64Array, least: number, tag: string) => {
+    const b = getCudaBinding('test');
+    const before = b._cudaWgmmaLaunches();
+    const out = forwardAndGrads(p, dtype, gy);
+    const launched = b._cudaWgmmaLaunches() - before;
+    if (least === 0) assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
+    else assert.ok(launched >= least, `${tag}: the warpgroup kernel ran ${launched} times`);
+    return out;
+  };
+  /** Asserts that every output of `got` is finite, not all zero, and bitwise `ref`'s. */
+  const expectBitwiseKernels = (got: Float64Array[], ref: Float64Array[], tag: string): void => {
+    got.forEach((v, i) => {
+      assert.ok(!hasNaN(v), `${tag}, output ${i}: NaN`);
+      assert.ok(
+        v.some((x) => x !== 0),
+        `${tag}, output ${i}: all zero`,
+      );
+      let worstDiff = 0;
+      for (let e = 0; e < v.length; e++) worstDiff = Math.max(worstDiff, Math.abs(v[e] - ref[i][e]));
+      assert.equal(
+        worstDiff,
+        0,
+        `${tag}, output ${i}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`,
+      );
+    });
+  };
+
   it("16-bit GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel's results, at every tile width", {
     skip: DRY_RUN,
   }, (t) => {
@@ -848,17 +894,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       t.skip(`compute capability ${props.major}.${props.minor}: the warpgroup kernel is for 9.0`);
       return;
     }
-    const cases: Case[] = [
-      { ...CASES[0], name: 'wgmma: 136 out channels', batch: 6, cin: 16, cout: 136, size: [44, 44, 4] },
-      { ...CASES[0], name: 'wgmma: 24 out channels, 72 in', batch: 2, cin: 72, cout: 24, size: [20, 18, 4] },
-      { ...CASES[7], name: 'wgmma: transposed', batch: 2, cin: 16, cout: 24, size: [8, 8, 4] },
-    ];
-    const was = process.env.TVDCN_CUDA_GEMM16;
     const wasDeterministic = isDeterministic();
     try {
       b._cudaSetFusedConv(false);
       setDeterministic(true);
-      for (const [k, c] of cases.entries()) {
+      for (const [k, c] of wgmmaCases('wgmma').entries()) {
         for (const dim of [2, 3] as Dim[]) {
           for (const dtype of ['float16', 'bfloat16'] as DType[]) {
             const p = problem(c, dim, 1990 + k * 4 + dim);
@@ -868,41 +908,18 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               -1,
               1,
             );
-            const run = (mode: string): Float64Array[] => {
-              process.env.TVDCN_CUDA_GEMM16 = mode;
-              const before = b._cudaWgmmaLaunches();
-              const out = forwardAndGrads(p, dtype, gy);
-              const launched = b._cudaWgmmaLaunches() - before;
-              const tag = `${c.name}, dim=${dim}, ${dtype}, ${mode}`;
-              if (mode === 'mma') assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
-              else assert.ok(launched >= 2, `${tag}: the warpgroup kernel ran ${launched} times`);
-              return out;
-            };
+            const run = (mode: string): Float64Array[] =>
+              withEnv('TVDCN_CUDA_GEMM16', mode, () =>
+                runCountingWgmma(p, dtype, gy, mode === 'mma' ? 0 : 2, `${c.name}, dim=${dim}, ${dtype}, ${mode}`),
+              );
             const ref = run('mma');
             for (const mode of ['wgmma128', 'wgmma256', 'wgmma256m', 'wgmma2', 'auto']) {
-              const got = run(mode);
-              got.forEach((v, i) => {
-                const tag = `${c.name}, dim=${dim}, ${dtype}, ${mode}, output ${i}`;
-                assert.ok(!hasNaN(v), `${tag}: NaN`);
-                assert.ok(
-                  v.some((x) => x !== 0),
-                  `${tag}: all zero`,
-                );
-                let worstDiff = 0;
-                for (let e = 0; e < v.length; e++) worstDiff = Math.max(worstDiff, Math.abs(v[e] - ref[i][e]));
-                assert.equal(
-                  worstDiff,
-                  0,
-                  `${tag}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`,
-                );
-              });
+              expectBitwiseKernels(run(mode), ref, `${c.name}, dim=${dim}, ${dtype}, ${mode}`);
             }
           }
         }
       }
     } finally {
-      if (was === undefined) delete process.env.TVDCN_CUDA_GEMM16;
-      else process.env.TVDCN_CUDA_GEMM16 = was;
       b._cudaSetFusedConv(true);
       setDeterministic(wasDeterministic);
     }
@@ -923,19 +940,13 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       t.skip(`compute capability ${props.major}.${props.minor}: the warpgroup kernel is for 9.0`);
       return;
     }
-    const cases: Case[] = [
-      { ...CASES[0], name: 'wgmma32: 136 out channels', batch: 6, cin: 16, cout: 136, size: [44, 44, 4] },
-      { ...CASES[0], name: 'wgmma32: 24 out channels, 72 in', batch: 2, cin: 72, cout: 24, size: [20, 18, 4] },
-      { ...CASES[7], name: 'wgmma32: transposed', batch: 2, cin: 16, cout: 24, size: [8, 8, 4] },
-    ];
-    const was = process.env.TVDCN_CUDA_GEMM32;
     const wasDeterministic = isDeterministic();
     try {
       b._cudaSetFusedConv(false);
       setDeterministic(true);
       for (const mode of ['tf32x3', 'tf32'] as const) {
         setCudaFloat32Matmul(mode);
-        for (const [k, c] of cases.entries()) {
+        for (const [k, c] of wgmmaCases('wgmma32').entries()) {
           for (const dim of [2, 3] as Dim[]) {
             const p = problem(c, dim, 2090 + k * 4 + dim);
             const gy = uniformArray(
@@ -944,37 +955,16 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               -1,
               1,
             );
-            const run = (kernel: string): Float64Array[] => {
-              if (kernel === 'mma') process.env.TVDCN_CUDA_GEMM32 = 'mma';
-              else delete process.env.TVDCN_CUDA_GEMM32;
-              const before = b._cudaWgmmaLaunches();
-              const out = forwardAndGrads(p, 'float32', gy);
-              const launched = b._cudaWgmmaLaunches() - before;
-              const tag = `${c.name}, dim=${dim}, ${mode}, ${kernel}`;
-              const least = 2;
-              if (kernel === 'mma') assert.equal(launched, 0, `${tag}: the warpgroup kernel ran`);
-              else assert.ok(launched >= least, `${tag}: the warpgroup kernel ran ${launched} times`);
-              return out;
-            };
-            const ref = run('mma');
-            const got = run('wgmma');
-            got.forEach((v, i) => {
-              const tag = `${c.name}, dim=${dim}, ${mode}, output ${i}`;
-              assert.ok(!hasNaN(v), `${tag}: NaN`);
-              assert.ok(
-                v.some((x) => x !== 0),
-                `${tag}: all zero`,
-              );
-              let worstDiff = 0;
-              for (let e = 0; e < v.length; e++) worstDiff = Math.max(worstDiff, Math.abs(v[e] - ref[i][e]));
-              assert.equal(worstDiff, 0, `${tag}: the warpgroup and mma.sync kernels differ (max |diff| ${worstDiff})`);
-            });
+            const tag = `${c.name}, dim=${dim}, ${mode}`;
+            const ref = withEnv('TVDCN_CUDA_GEMM32', 'mma', () => runCountingWgmma(p, 'float32', gy, 0, `${tag}, mma`));
+            const got = withEnv('TVDCN_CUDA_GEMM32', undefined, () =>
+              runCountingWgmma(p, 'float32', gy, 2, `${tag}, wgmma`),
+            );
+            expectBitwiseKernels(got, ref, tag);
           }
         }
       }
     } finally {
-      if (was === undefined) delete process.env.TVDCN_CUDA_GEMM32;
-      else process.env.TVDCN_CUDA_GEMM32 = was;
       setCudaFloat32Matmul('tf32x3');
       b._cudaSetFusedConv(true);
       setDeterministic(wasDeterministic);
