@@ -811,6 +811,27 @@ __attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, i
     for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
   }
 }
+
+// The per-slot weight gradients' sum, one row: dst[c * K + kpt] = ((src[0] + src[1]) + src[2]) + ... at
+// kpt * cxg + c (the same additions as the scalar loop of the slot sum, so the same values), then unpermuted as
+// unpermute_row_avx512 does.
+__attribute__((target("avx512f"))) void sum_unpermute_row_avx512(const float* const* src, int n_src, int64_t cxg,
+                                                                 int64_t K, float* dst) {
+  const __mmask16 mk = static_cast<__mmask16>((1u << K) - 1u);
+  __m512 r[16];
+  for (int64_t c0 = 0; c0 < cxg; c0 += 16) {
+    for (int i = 0; i < 16; ++i) {
+      if (i >= K) {
+        r[i] = _mm512_setzero_ps();
+        continue;
+      }
+      r[i] = _mm512_loadu_ps(src[0] + i * cxg + c0);
+      for (int s = 1; s < n_src; ++s) r[i] = _mm512_add_ps(r[i], _mm512_loadu_ps(src[s] + i * cxg + c0));
+    }
+    transpose16_avx512(r);
+    for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
+  }
+}
 #endif
 
 // Whole 16 x 16 blocks of the transposes below go through registers (AVX-512, float).
@@ -1378,6 +1399,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t rows_pad_mr = (rows + uk.mr - 1) / uk.mr * uk.mr;
   const int64_t cyg_pad_nr = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
+  // NOTE [ Per-slot weight GEMM with colsT in place ]
+  // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride ldr), which
+  // pack_b_blocks copied into nr-column panels (tcn-1d: 335 KB per tile, ~0.2 ms a call at 2 threads, and one
+  // more tile-sized buffer in L2). With the AVX-512 float kernels (nr = 32, mr = 12) and rows a multiple of 32,
+  // gemm_b_rows_f32 reads colsT's rows in place instead: the same micro-kernel sums, bit-identical. Not where
+  // ldr is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets.
+  const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
+                         uk.nr == 32 && rows % 32 == 0 && (ldr * ts) % 4096 != 0;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
   // With y_forward: the forward's packed W'^T (pack_forward_weight).
@@ -1633,6 +1662,16 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
               for (int64_t gi = 0; gi < G; ++gi) {
                 pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
+                if (gw_b_rows) {
+                  // NOTE [ Per-slot weight GEMM with colsT in place ]
+                  bool done = true;
+                  for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
+                    done = gemm_b_rows_f32(cyg, rows, std::min(kc_max, nc - p0),
+                                           reinterpret_cast<const float*>(apack + p0 * uk.mr), nc * uk.mr,
+                                           reinterpret_cast<const float*>(own_cols + p0 * ldr + gi * rows), ldr,
+                                           reinterpret_cast<float*>(gw_s + gi * cyg * rows), rows, started || p0 > 0);
+                  if (done) continue;
+                }
                 pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
                   macro_kernel(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
@@ -1744,9 +1783,26 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         }
       });
     } else {
+      // With AVX-512 (float, whole blocks of 16 channels, K <= 16) each row's sum in registers, unpermuted by
+      // register transposes (tcn-1d: 4 slots of 128 x 384, ~0.14 ms at 2 threads in the scalar loop below).
+      [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && cxg % 16 == 0 && K <= 16 && n_slots <= 64;
       parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
         for (int64_t o = ob; o < oe; ++o) {
           T* dst = grad_weight + o * rows;
+#if DCN_CL_X86
+          if constexpr (std::is_same_v<T, float>) {
+            if (vec) {
+              const float* src[64];
+              int n_src = 0;
+              for (int64_t s = 0; s < n_slots; ++s)
+                if (slot_started[static_cast<size_t>(s)]) src[n_src++] = gws + s * gw_elems + o * rows;
+              if (n_src > 0) {
+                sum_unpermute_row_avx512(src, n_src, cxg, K, dst);
+                continue;
+              }
+            }
+          }
+#endif
           std::fill(dst, dst + rows, T(0));
           bool first = true;
           for (int64_t s = 0; s < n_slots; ++s) {

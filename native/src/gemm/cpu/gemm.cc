@@ -162,6 +162,58 @@ void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, fl
   }
 }
 
+// The AVX-512 float kernel with B read in place: step p's 32 values at b + p * ldb (a row-major matrix's
+// columns j0..j0 + 31) instead of a packed panel's b + p * 32. The same loads, the same FMA chain per element from
+// zero and the same addition to C as uk_avx512_f32_first_rows<R> on the packed copy of those columns, so the same
+// results. (gemm_b_rows_f32.)
+template <int R>
+__attribute__((target("avx512f"))) void uk_avx512_f32_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb,
+                                                             float* c, int64_t ldc, bool accumulate) {
+  __m512 r[R][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < R; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    a += 12;
+    b += ldb;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+void uk_avx512_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
+                               int64_t ldc, bool accumulate) {
+  switch (rows) {
+    case 1: return uk_avx512_f32_b_rows<1>(kc, a, b, ldb, c, ldc, accumulate);
+    case 2: return uk_avx512_f32_b_rows<2>(kc, a, b, ldb, c, ldc, accumulate);
+    case 3: return uk_avx512_f32_b_rows<3>(kc, a, b, ldb, c, ldc, accumulate);
+    case 4: return uk_avx512_f32_b_rows<4>(kc, a, b, ldb, c, ldc, accumulate);
+    case 5: return uk_avx512_f32_b_rows<5>(kc, a, b, ldb, c, ldc, accumulate);
+    case 6: return uk_avx512_f32_b_rows<6>(kc, a, b, ldb, c, ldc, accumulate);
+    case 7: return uk_avx512_f32_b_rows<7>(kc, a, b, ldb, c, ldc, accumulate);
+    case 8: return uk_avx512_f32_b_rows<8>(kc, a, b, ldb, c, ldc, accumulate);
+    case 9: return uk_avx512_f32_b_rows<9>(kc, a, b, ldb, c, ldc, accumulate);
+    case 10: return uk_avx512_f32_b_rows<10>(kc, a, b, ldb, c, ldc, accumulate);
+    case 11: return uk_avx512_f32_b_rows<11>(kc, a, b, ldb, c, ldc, accumulate);
+    default: return uk_avx512_f32_b_rows<12>(kc, a, b, ldb, c, ldc, accumulate);
+  }
+}
+
 // The AVX-512 float kernel with A read in place from 12 rows of a row-major matrix (stride lda): the same
 // loads per step (two B vectors, one broadcast per row; a packed panel is also read by broadcasts) and the
 // same order of operations, so the results equal uk_avx512_f32's on the packed copy of those rows.
@@ -735,6 +787,33 @@ template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
                   const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order, bool prefetch_c) {
   macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order, prefetch_c);
+}
+
+bool gemm_b_rows_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b,
+                     int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+#if DCN_GEMM_X86
+  if (current_isa().load() != GemmIsa::kAvx512 || n % 32 != 0) return false;
+  // A panel by A panel (the panel, 12 x kc, stays in L1 while B's rows stream past it), the next C tile
+  // prefetched as macro_kernel's prefetch_c does.
+  for (int64_t i0 = 0; i0 < m; i0 += 12) {
+    const int rows = static_cast<int>(std::min<int64_t>(12, m - i0));
+    const float* ap = a + (i0 / 12) * a_panel_stride;
+    for (int64_t j0 = 0; j0 < n; j0 += 32) {
+      const bool wrap = j0 + 32 >= n;
+      const int64_t pi = wrap ? i0 + 12 : i0, pj = wrap ? 0 : j0 + 32;
+      if (pi < m)
+        for (int64_t r = 0; r < std::min<int64_t>(12, m - pi); ++r) {
+          __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
+          __builtin_prefetch(c + (pi + r) * ldc + pj + 16, 1, 3);
+        }
+      uk_avx512_f32_b_rows_part(rows, kc, ap, b + j0, ldb, c + i0 * ldc + j0, ldc, accumulate);
+    }
+  }
+  return true;
+#else
+  (void)m, (void)n, (void)kc, (void)a, (void)a_panel_stride, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate;
+  return false;
+#endif
 }
 
 template <typename T>
