@@ -1045,9 +1045,19 @@ int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_byte
 template <typename T>
 void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows_pad, const T* yt, int64_t ldy,
                const T* wpack, T* dapack, int64_t blocks, int64_t block_cols, T* dcol, int64_t group_stride,
-               int64_t block_stride, int64_t ld) {
+               int64_t block_stride, int64_t ld, bool a_in_place = false) {
   const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
   for (int64_t gi = 0; gi < G; ++gi) {
+    if constexpr (std::is_same_v<T, float>) {
+      // NOTE [ dcol GEMM with Y read in place ]: A = Y^T straight from the Y tile's rows, no packed copy.
+      bool done = a_in_place;
+      for (int64_t p0 = 0; p0 < cyg && done; p0 += kc_max)
+        for (int64_t k = 0; k < blocks && done; ++k)
+          done = gemm_a_cols_f32(nc, block_cols, std::min(kc_max, cyg - p0), yt + (gi * cyg + p0) * ldy, ldy,
+                                 wpack + gi * cyg * rows_pad + p0 * rows_pad + k * block_cols * std::min(kc_max, cyg - p0),
+                                 dcol + gi * group_stride + k * block_stride, ld, p0 > 0);
+      if (done) continue;
+    }
     pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
     for (int64_t p0 = 0; p0 < cyg; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, cyg - p0);
@@ -1361,7 +1371,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_xgt = carve.add<T>(x_scatter ? n_slots * xgt_elems : 0);
   const size_t o_gwp = carve.add<T>(need_cols && !slot_gw ? g.cy * rows : 0);
   const size_t o_gws = carve.add<T>(slot_gw ? n_slots * gw_elems : 0);
-  const size_t o_ytile = carve.add<T>(g.cy * nw);
+  // NOTE [ dcol GEMM with Y read in place ]
+  // With the per-slot weight gradient (dcol groups are then single tiles: W' <= 1 MB), Y is read only inside its
+  // tile (the dcol GEMM and the per-slot weight GEMM), so each thread gathers its tile's Y into a buffer of its
+  // own (an L2-sized tile, rows ldy_own apart: not a multiple of 4 KB) instead of the window buffer. With the
+  // AVX-512 float kernels (mr = 12, nr = 32) and rows a multiple of 32, the dcol GEMM then reads A = Y^T in
+  // place, 12 columns of the Y tile per step (gemm_a_cols_f32), instead of packing it first (pack_a of nc x cyg
+  // per tile): the same micro-kernel sums, bit-identical. tcn-1d among the bench shapes.
+  const bool dcol_a_cols = slot_gw && need_dcol && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
+                           uk.nr == 32 && rows % 32 == 0;
+  int64_t ldy_own = (nt + 15) / 16 * 16 + 16;
+  if ((ldy_own * ts) % 4096 == 0) ldy_own += 16;
+  const size_t o_ytile = carve.add<T>(dcol_a_cols ? 0 : g.cy * nw);
   const size_t o_cols = carve.add<T>(need_cols && !slot_gw ? ldr * nw : 0);
   // The shared weight GEMM's packed blocks, per thread: Y (cyg x kWgKc), colsT (kWgKc x kWgNc) unless pass A
   // packs colsT.
@@ -1409,6 +1430,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                          uk.nr == 32 && rows % 32 == 0 && (ldr * ts) % 4096 != 0;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
+  const size_t m_ytile = mine.add<T>(dcol_a_cols ? g.cy * ldy_own : 0);  // NOTE [ dcol GEMM with Y read in place ]
   // With y_forward: the forward's packed W'^T (pack_forward_weight).
   const int64_t cyg_pad_fwd = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wfpack = carve.add<T>(need_fwd ? G * rows * cyg_pad_fwd : 0);
@@ -1513,6 +1535,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       T* ftail = reinterpret_cast<T*>(own + m_ftail);
       T* apack = reinterpret_cast<T*>(own + m_apack);
       T* bpack = reinterpret_cast<T*>(own + m_bpack);
+      T* own_y = reinterpret_cast<T*>(own + m_ytile);
       const bool timed = timer.on && tid == 0;
       PhaseTimer local;
       Ctx<D, T> ctx = ctx0;
@@ -1550,17 +1573,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             ctx.cols = cols;
             ctx.bp_col0 = co;
           }
-          T* yt = ytile + co;
+          T* yt = dcol_a_cols ? own_y : ytile + co;
+          const int64_t ldy = dcol_a_cols ? ldy_own : nw;
           // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
           const int64_t in_group = (n0 - s0) % ndg;
           if (in_group == 0) {
             const int64_t ng = std::min(ndg, s1 - n0);
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
-            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, nw);
+            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, ldy);
             if (dcol_kpt)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, nw, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
             else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, nw, wpack, dapack, 1, rows, dcol, rows, 0, ldr);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldr, dcol_a_cols);
           }
           T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
           ctx.dcol = dtile;
@@ -1651,7 +1675,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                            : MacroOrder::kBPanelInL1;
               for (int64_t gi = 0; gi < G; ++gi) {
                 pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);     // A(r, i) = colsT[i][r]
-                pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
+                pack_b_blocks(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.nr, bpack);  // B(i, o) = Y[o][i]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
                   macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
@@ -1661,7 +1685,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             } else {
               // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
               for (int64_t gi = 0; gi < G; ++gi) {
-                pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
+                pack_a(cyg, nc, yt + gi * cyg * ldy, ldy, int64_t{1}, uk.mr, apack);
                 if (gw_b_rows) {
                   // NOTE [ Per-slot weight GEMM with colsT in place ]
                   bool done = true;
