@@ -1054,9 +1054,10 @@ void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int
       bool done = a_in_place;
       for (int64_t p0 = 0; p0 < cyg && done; p0 += kc_max)
         for (int64_t k = 0; k < blocks && done; ++k)
-          done = gemm_a_cols_f32(nc, block_cols, std::min(kc_max, cyg - p0), yt + (gi * cyg + p0) * ldy, ldy,
-                                 wpack + gi * cyg * rows_pad + p0 * rows_pad + k * block_cols * std::min(kc_max, cyg - p0),
-                                 dcol + gi * group_stride + k * block_stride, ld, p0 > 0);
+          done =
+              gemm_a_cols_f32(nc, block_cols, std::min(kc_max, cyg - p0), yt + (gi * cyg + p0) * ldy, ldy,
+                              wpack + gi * cyg * rows_pad + p0 * rows_pad + k * block_cols * std::min(kc_max, cyg - p0),
+                              dcol + gi * group_stride + k * block_stride, ld, p0 > 0);
       if (done) continue;
     }
     pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
@@ -1675,7 +1676,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                            ? MacroOrder::kAPanelInL1
                                            : MacroOrder::kBPanelInL1;
               for (int64_t gi = 0; gi < G; ++gi) {
-                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);     // A(r, i) = colsT[i][r]
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);       // A(r, i) = colsT[i][r]
                 pack_b_blocks(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.nr, bpack);  // B(i, o) = Y[o][i]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);

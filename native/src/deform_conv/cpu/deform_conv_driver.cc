@@ -211,8 +211,8 @@ __attribute__((target("avx512f,avx512vl"), always_inline)) inline __m512d bias_l
 
 template <typename T>
 __attribute__((target("avx512f,avx512vl"))) void bias_grad_channels_avx512(const T* grad, int64_t batch,
-                                                                          int64_t channels, int64_t spatial,
-                                                                          int64_t cb, int64_t ce, T* out) {
+                                                                           int64_t channels, int64_t spatial,
+                                                                           int64_t cb, int64_t ce, T* out) {
   constexpr int kCh = 4;
   const int64_t tail = spatial % 8, body = spatial - tail;
   const __mmask8 tm = static_cast<__mmask8>((1u << tail) - 1u);

@@ -229,8 +229,8 @@ __attribute__((target("avx512f"))) void uk_avx512_f32_a_cols(int64_t kc, const f
   }
 }
 
-void uk_avx512_f32_a_cols_part(int rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
-                               int64_t ldc, bool accumulate) {
+void uk_avx512_f32_a_cols_part(int rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                               bool accumulate) {
   switch (rows) {
     case 1: return uk_avx512_f32_a_cols<1>(kc, a, lda, b, c, ldc, accumulate);
     case 2: return uk_avx512_f32_a_cols<2>(kc, a, lda, b, c, ldc, accumulate);
@@ -247,8 +247,8 @@ void uk_avx512_f32_a_cols_part(int rows, int64_t kc, const float* a, int64_t lda
   }
 }
 
-void uk_avx512_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
-                               int64_t ldc, bool accumulate) {
+void uk_avx512_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                               bool accumulate) {
   switch (rows) {
     case 1: return uk_avx512_f32_b_rows<1>(kc, a, b, ldb, c, ldc, accumulate);
     case 2: return uk_avx512_f32_b_rows<2>(kc, a, b, ldb, c, ldc, accumulate);
@@ -856,8 +856,8 @@ bool gemm_a_cols_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t l
           __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
           __builtin_prefetch(c + (pi + r) * ldc + pj + 16, 1, 3);
         }
-      uk_avx512_f32_a_cols_part(static_cast<int>(std::min<int64_t>(12, m - i0)), kc, a + i0, lda, bp,
-                                c + i0 * ldc + j0, ldc, accumulate);
+      uk_avx512_f32_a_cols_part(static_cast<int>(std::min<int64_t>(12, m - i0)), kc, a + i0, lda, bp, c + i0 * ldc + j0,
+                                ldc, accumulate);
     }
   }
   return true;
