@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <type_traits>
+#include <utility>
 #include <vector>
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -811,6 +812,27 @@ __attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, i
     for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
   }
 }
+
+// The per-slot weight gradients' sum, one row: dst[c * K + kpt] = ((src[0] + src[1]) + src[2]) + ... at
+// kpt * cxg + c (the same additions as the scalar loop of the slot sum, so the same values), then unpermuted as
+// unpermute_row_avx512 does.
+__attribute__((target("avx512f"))) void sum_unpermute_row_avx512(const float* const* src, int n_src, int64_t cxg,
+                                                                 int64_t K, float* dst) {
+  const __mmask16 mk = static_cast<__mmask16>((1u << K) - 1u);
+  __m512 r[16];
+  for (int64_t c0 = 0; c0 < cxg; c0 += 16) {
+    for (int i = 0; i < 16; ++i) {
+      if (i >= K) {
+        r[i] = _mm512_setzero_ps();
+        continue;
+      }
+      r[i] = _mm512_loadu_ps(src[0] + i * cxg + c0);
+      for (int s = 1; s < n_src; ++s) r[i] = _mm512_add_ps(r[i], _mm512_loadu_ps(src[s] + i * cxg + c0));
+    }
+    transpose16_avx512(r);
+    for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
+  }
+}
 #endif
 
 // Whole 16 x 16 blocks of the transposes below go through registers (AVX-512, float).
@@ -1024,9 +1046,20 @@ int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_byte
 template <typename T>
 void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows_pad, const T* yt, int64_t ldy,
                const T* wpack, T* dapack, int64_t blocks, int64_t block_cols, T* dcol, int64_t group_stride,
-               int64_t block_stride, int64_t ld) {
+               int64_t block_stride, int64_t ld, bool a_in_place = false) {
   const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
   for (int64_t gi = 0; gi < G; ++gi) {
+    if constexpr (std::is_same_v<T, float>) {
+      // NOTE [ dcol GEMM with Y read in place ]: A = Y^T straight from the Y tile's rows, no packed copy.
+      bool done = a_in_place;
+      for (int64_t p0 = 0; p0 < cyg && done; p0 += kc_max)
+        for (int64_t k = 0; k < blocks && done; ++k)
+          done =
+              gemm_a_cols_f32(nc, block_cols, std::min(kc_max, cyg - p0), yt + (gi * cyg + p0) * ldy, ldy,
+                              wpack + gi * cyg * rows_pad + p0 * rows_pad + k * block_cols * std::min(kc_max, cyg - p0),
+                              dcol + gi * group_stride + k * block_stride, ld, p0 > 0);
+      if (done) continue;
+    }
     pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
     for (int64_t p0 = 0; p0 < cyg; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, cyg - p0);
@@ -1340,7 +1373,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t o_xgt = carve.add<T>(x_scatter ? n_slots * xgt_elems : 0);
   const size_t o_gwp = carve.add<T>(need_cols && !slot_gw ? g.cy * rows : 0);
   const size_t o_gws = carve.add<T>(slot_gw ? n_slots * gw_elems : 0);
-  const size_t o_ytile = carve.add<T>(g.cy * nw);
+  // NOTE [ dcol GEMM with Y read in place ]
+  // With the per-slot weight gradient (dcol groups are then single tiles: W' <= 1 MB), Y is read only inside its
+  // tile (the dcol GEMM and the per-slot weight GEMM), so each thread gathers its tile's Y into a buffer of its
+  // own (an L2-sized tile, rows ldy_own apart: not a multiple of 4 KB) instead of the window buffer. With the
+  // AVX-512 float kernels (mr = 12, nr = 32) and rows a multiple of 32, the dcol GEMM then reads A = Y^T in
+  // place, 12 columns of the Y tile per step (gemm_a_cols_f32), instead of packing it first (pack_a of nc x cyg
+  // per tile): the same micro-kernel sums, bit-identical. tcn-1d among the bench shapes.
+  const bool dcol_a_cols = slot_gw && need_dcol && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
+                           uk.nr == 32 && rows % 32 == 0;
+  int64_t ldy_own = (nt + 15) / 16 * 16 + 16;
+  if ((ldy_own * ts) % 4096 == 0) ldy_own += 16;
+  const size_t o_ytile = carve.add<T>(dcol_a_cols ? 0 : g.cy * nw);
   const size_t o_cols = carve.add<T>(need_cols && !slot_gw ? ldr * nw : 0);
   // The shared weight GEMM's packed blocks, per thread: Y (cyg x kWgKc), colsT (kWgKc x kWgNc) unless pass A
   // packs colsT.
@@ -1378,8 +1422,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t rows_pad_mr = (rows + uk.mr - 1) / uk.mr * uk.mr;
   const int64_t cyg_pad_nr = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
+  // NOTE [ Per-slot weight GEMM with colsT in place ]
+  // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride ldr), which
+  // pack_b_blocks copied into nr-column panels (tcn-1d: 335 KB per tile, ~0.2 ms a call at 2 threads, and one
+  // more tile-sized buffer in L2). With the AVX-512 float kernels (nr = 32, mr = 12) and rows a multiple of 32,
+  // gemm_b_rows_f32 reads colsT's rows in place instead: the same micro-kernel sums, bit-identical. Not where
+  // ldr is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets.
+  const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
+                         uk.nr == 32 && rows % 32 == 0 && (ldr * ts) % 4096 != 0;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
+  const size_t m_ytile = mine.add<T>(dcol_a_cols ? g.cy * ldy_own : 0);  // NOTE [ dcol GEMM with Y read in place ]
   // With y_forward: the forward's packed W'^T (pack_forward_weight).
   const int64_t cyg_pad_fwd = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const size_t o_wfpack = carve.add<T>(need_fwd ? G * rows * cyg_pad_fwd : 0);
@@ -1484,6 +1537,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       T* ftail = reinterpret_cast<T*>(own + m_ftail);
       T* apack = reinterpret_cast<T*>(own + m_apack);
       T* bpack = reinterpret_cast<T*>(own + m_bpack);
+      T* own_y = reinterpret_cast<T*>(own + m_ytile);
       const bool timed = timer.on && tid == 0;
       PhaseTimer local;
       Ctx<D, T> ctx = ctx0;
@@ -1521,17 +1575,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             ctx.cols = cols;
             ctx.bp_col0 = co;
           }
-          T* yt = ytile + co;
+          T* yt = dcol_a_cols ? own_y : ytile + co;
+          const int64_t ldy = dcol_a_cols ? ldy_own : nw;
           // The first tile of a group (NOTE [ dcol GEMM groups ]): the Y columns and dcolT of the whole group.
           const int64_t in_group = (n0 - s0) % ndg;
           if (in_group == 0) {
             const int64_t ng = std::min(ndg, s1 - n0);
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
-            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, nw);
+            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, ldy);
             if (dcol_kpt)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, nw, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
             else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, nw, wpack, dapack, 1, rows, dcol, rows, 0, ldr);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldr, dcol_a_cols);
           }
           T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
           ctx.dcol = dtile;
@@ -1621,8 +1676,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                            ? MacroOrder::kAPanelInL1
                                            : MacroOrder::kBPanelInL1;
               for (int64_t gi = 0; gi < G; ++gi) {
-                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);     // A(r, i) = colsT[i][r]
-                pack_b_blocks(nc, cyg, yt + gi * cyg * nw, int64_t{1}, nw, uk.nr, bpack);  // B(i, o) = Y[o][i]
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);       // A(r, i) = colsT[i][r]
+                pack_b_blocks(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.nr, bpack);  // B(i, o) = Y[o][i]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
                   macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
@@ -1632,7 +1687,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             } else {
               // gws_s[gi] (cyg x rows) += Y_tile[gi] (cyg x nc) * colsT_tile[gi] (nc x rows), on this thread.
               for (int64_t gi = 0; gi < G; ++gi) {
-                pack_a(cyg, nc, yt + gi * cyg * nw, nw, int64_t{1}, uk.mr, apack);
+                pack_a(cyg, nc, yt + gi * cyg * ldy, ldy, int64_t{1}, uk.mr, apack);
+                if (gw_b_rows) {
+                  // NOTE [ Per-slot weight GEMM with colsT in place ]
+                  bool done = true;
+                  for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
+                    done = gemm_b_rows_f32(cyg, rows, std::min(kc_max, nc - p0),
+                                           reinterpret_cast<const float*>(apack + p0 * uk.mr), nc * uk.mr,
+                                           reinterpret_cast<const float*>(own_cols + p0 * ldr + gi * rows), ldr,
+                                           reinterpret_cast<float*>(gw_s + gi * cyg * rows), rows, started || p0 > 0);
+                  if (done) continue;
+                }
                 pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
                   macro_kernel(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
@@ -1744,9 +1809,26 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         }
       });
     } else {
+      // With AVX-512 (float, whole blocks of 16 channels, K <= 16) each row's sum in registers, unpermuted by
+      // register transposes (tcn-1d: 4 slots of 128 x 384, ~0.14 ms at 2 threads in the scalar loop below).
+      [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && cxg % 16 == 0 && K <= 16 && n_slots <= 64;
       parallel_for(0, g.cy, 1, [&](int64_t ob, int64_t oe) {
         for (int64_t o = ob; o < oe; ++o) {
           T* dst = grad_weight + o * rows;
+#if DCN_CL_X86
+          if constexpr (std::is_same_v<T, float>) {
+            if (vec) {
+              const float* src[64];
+              int n_src = 0;
+              for (int64_t s = 0; s < n_slots; ++s)
+                if (slot_started[static_cast<size_t>(s)]) src[n_src++] = gws + s * gw_elems + o * rows;
+              if (n_src > 0) {
+                sum_unpermute_row_avx512(src, n_src, cxg, K, dst);
+                continue;
+              }
+            }
+          }
+#endif
           std::fill(dst, dst + rows, T(0));
           bool first = true;
           for (int64_t s = 0; s < n_slots; ++s) {

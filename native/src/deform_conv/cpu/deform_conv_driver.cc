@@ -6,7 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <type_traits>
 #include <vector>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 #include "core/buffer.h"
 #include "core/parallel.h"
@@ -159,23 +164,90 @@ void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, c
   }
 }
 
-// grad_bias[c] = sum over images and positions of grad[b, c, :], summed in double.
+// grad_bias[c] = sum over images and positions of grad[b, c, :], summed in double: eight interleaved partial
+// sums (lane k takes the elements i % 8 == k of every image's row, images in order; vectorisable), added in a
+// fixed order at the end.
+inline double bias_lane_sum(const double part[8]) {
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+template <typename T>
+void bias_grad_channels(const T* grad, int64_t batch, int64_t channels, int64_t spatial, int64_t cb, int64_t ce,
+                        T* out) {
+  for (int64_t c = cb; c < ce; ++c) {
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t b = 0; b < batch; ++b) {
+      const T* p = grad + (b * channels + c) * spatial;
+      int64_t i = 0;
+      for (; i + 8 <= spatial; i += 8)
+        for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(p[i + k]);
+      for (; i < spatial; ++i) part[i % 8] += static_cast<double>(p[i]);
+    }
+    out[c] = static_cast<T>(bias_lane_sum(part));
+  }
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+// The same sums with AVX-512: a channel's eight partial sums are the lanes of one vector (each lane takes the same
+// additions in the same order; a row's tail is a masked add into its first lanes, as the scalar tail adds element
+// i into lane i % 8), four channels at a time, so that their chains of additions overlap (one channel's chain
+// alone waits on the adder's latency at every step: tcn-1d's 128 channels of 8192 values took ~0.15 ms at 2
+// threads). The same values as bias_grad_channels.
+template <typename T>
+__attribute__((target("avx512f,avx512vl"), always_inline)) inline __m512d bias_load8(const T* p) {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cvtps_pd(_mm256_loadu_ps(p));
+  else
+    return _mm512_loadu_pd(p);
+}
+
+template <typename T>
+__attribute__((target("avx512f,avx512vl"), always_inline)) inline __m512d bias_load8(const T* p, __mmask8 m) {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p));
+  else
+    return _mm512_maskz_loadu_pd(m, p);
+}
+
+template <typename T>
+__attribute__((target("avx512f,avx512vl"))) void bias_grad_channels_avx512(const T* grad, int64_t batch,
+                                                                           int64_t channels, int64_t spatial,
+                                                                           int64_t cb, int64_t ce, T* out) {
+  constexpr int kCh = 4;
+  const int64_t tail = spatial % 8, body = spatial - tail;
+  const __mmask8 tm = static_cast<__mmask8>((1u << tail) - 1u);
+  int64_t c = cb;
+  for (; c + kCh <= ce; c += kCh) {
+    __m512d acc[kCh];
+    for (int j = 0; j < kCh; ++j) acc[j] = _mm512_setzero_pd();
+    for (int64_t b = 0; b < batch; ++b) {
+      const T* p = grad + (b * channels + c) * spatial;
+      for (int64_t i = 0; i < body; i += 8)
+        for (int j = 0; j < kCh; ++j) acc[j] = _mm512_add_pd(acc[j], bias_load8(p + j * spatial + i));
+      if (tail)
+        for (int j = 0; j < kCh; ++j)
+          acc[j] = _mm512_mask_add_pd(acc[j], tm, acc[j], bias_load8(p + j * spatial + body, tm));
+    }
+    for (int j = 0; j < kCh; ++j) {
+      double part[8];
+      _mm512_storeu_pd(part, acc[j]);
+      out[c + j] = static_cast<T>(bias_lane_sum(part));
+    }
+  }
+  bias_grad_channels(grad, batch, channels, spatial, c, ce, out);
+}
+#endif
+
 template <typename T>
 void bias_grad(const T* grad, int64_t batch, int64_t channels, int64_t spatial, T* out) {
+#if defined(__x86_64__) || defined(_M_X64)
+  const bool vec = std::strcmp(gemm_isa_name(), "avx512") == 0;
+#endif
   parallel_for(0, channels, 1, [&](int64_t cb, int64_t ce) {
-    for (int64_t c = cb; c < ce; ++c) {
-      // Eight interleaved partial sums (vectorisable), added in a fixed order at the end.
-      double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      for (int64_t b = 0; b < batch; ++b) {
-        const T* p = grad + (b * channels + c) * spatial;
-        int64_t i = 0;
-        for (; i + 8 <= spatial; i += 8)
-          for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(p[i + k]);
-        for (; i < spatial; ++i) part[i % 8] += static_cast<double>(p[i]);
-      }
-      const double s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-      out[c] = static_cast<T>(s);
-    }
+#if defined(__x86_64__) || defined(_M_X64)
+    if (vec) return bias_grad_channels_avx512(grad, batch, channels, spatial, cb, ce, out);
+#endif
+    bias_grad_channels(grad, batch, channels, spatial, cb, ce, out);
   });
 }
 

@@ -162,6 +162,109 @@ void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, fl
   }
 }
 
+// The AVX-512 float kernel with B read in place: step p's 32 values at b + p * ldb (a row-major matrix's
+// columns j0..j0 + 31) instead of a packed panel's b + p * 32. The same loads, the same FMA chain per element from
+// zero and the same addition to C as uk_avx512_f32_first_rows<R> on the packed copy of those columns, so the same
+// results. (gemm_b_rows_f32.)
+template <int R>
+__attribute__((target("avx512f"))) void uk_avx512_f32_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb,
+                                                             float* c, int64_t ldc, bool accumulate) {
+  __m512 r[R][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < R; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    a += 12;
+    b += ldb;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+// The AVX-512 float kernel with A read in place as the columns of a row-major matrix: step p's 12 (R) values at
+// a + p * lda (rows i0..i0 + 11 of A = the row-major matrix's transpose) instead of a packed panel's a + 12 p. The same
+// broadcasts, FMA chains and addition to C as uk_avx512_f32_first_rows<R> on the packed panel. (gemm_a_cols_f32.)
+template <int R>
+__attribute__((target("avx512f"))) void uk_avx512_f32_a_cols(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                             float* c, int64_t ldc, bool accumulate) {
+  __m512 r[R][2];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < R; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
+      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
+    }
+    a += lda;
+    b += 32;
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
+      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r[i][0]);
+    _mm512_storeu_ps(ci + 16, r[i][1]);
+  }
+}
+
+void uk_avx512_f32_a_cols_part(int rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                               bool accumulate) {
+  switch (rows) {
+    case 1: return uk_avx512_f32_a_cols<1>(kc, a, lda, b, c, ldc, accumulate);
+    case 2: return uk_avx512_f32_a_cols<2>(kc, a, lda, b, c, ldc, accumulate);
+    case 3: return uk_avx512_f32_a_cols<3>(kc, a, lda, b, c, ldc, accumulate);
+    case 4: return uk_avx512_f32_a_cols<4>(kc, a, lda, b, c, ldc, accumulate);
+    case 5: return uk_avx512_f32_a_cols<5>(kc, a, lda, b, c, ldc, accumulate);
+    case 6: return uk_avx512_f32_a_cols<6>(kc, a, lda, b, c, ldc, accumulate);
+    case 7: return uk_avx512_f32_a_cols<7>(kc, a, lda, b, c, ldc, accumulate);
+    case 8: return uk_avx512_f32_a_cols<8>(kc, a, lda, b, c, ldc, accumulate);
+    case 9: return uk_avx512_f32_a_cols<9>(kc, a, lda, b, c, ldc, accumulate);
+    case 10: return uk_avx512_f32_a_cols<10>(kc, a, lda, b, c, ldc, accumulate);
+    case 11: return uk_avx512_f32_a_cols<11>(kc, a, lda, b, c, ldc, accumulate);
+    default: return uk_avx512_f32_a_cols<12>(kc, a, lda, b, c, ldc, accumulate);
+  }
+}
+
+void uk_avx512_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                               bool accumulate) {
+  switch (rows) {
+    case 1: return uk_avx512_f32_b_rows<1>(kc, a, b, ldb, c, ldc, accumulate);
+    case 2: return uk_avx512_f32_b_rows<2>(kc, a, b, ldb, c, ldc, accumulate);
+    case 3: return uk_avx512_f32_b_rows<3>(kc, a, b, ldb, c, ldc, accumulate);
+    case 4: return uk_avx512_f32_b_rows<4>(kc, a, b, ldb, c, ldc, accumulate);
+    case 5: return uk_avx512_f32_b_rows<5>(kc, a, b, ldb, c, ldc, accumulate);
+    case 6: return uk_avx512_f32_b_rows<6>(kc, a, b, ldb, c, ldc, accumulate);
+    case 7: return uk_avx512_f32_b_rows<7>(kc, a, b, ldb, c, ldc, accumulate);
+    case 8: return uk_avx512_f32_b_rows<8>(kc, a, b, ldb, c, ldc, accumulate);
+    case 9: return uk_avx512_f32_b_rows<9>(kc, a, b, ldb, c, ldc, accumulate);
+    case 10: return uk_avx512_f32_b_rows<10>(kc, a, b, ldb, c, ldc, accumulate);
+    case 11: return uk_avx512_f32_b_rows<11>(kc, a, b, ldb, c, ldc, accumulate);
+    default: return uk_avx512_f32_b_rows<12>(kc, a, b, ldb, c, ldc, accumulate);
+  }
+}
+
 // The AVX-512 float kernel with A read in place from 12 rows of a row-major matrix (stride lda): the same
 // loads per step (two B vectors, one broadcast per row; a packed panel is also read by broadcasts) and the
 // same order of operations, so the results equal uk_avx512_f32's on the packed copy of those rows.
@@ -735,6 +838,60 @@ template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
                   const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order, bool prefetch_c) {
   macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order, prefetch_c);
+}
+
+bool gemm_a_cols_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                     int64_t ldc, bool accumulate) {
+#if DCN_GEMM_X86
+  if (current_isa().load() != GemmIsa::kAvx512 || n % 32 != 0) return false;
+  // B panel by B panel (kc x 32 packed, in L1 while A's columns stream past it), as macro_kernel's kBPanelInL1,
+  // the next C tile prefetched as its prefetch_c does.
+  for (int64_t j0 = 0; j0 < n; j0 += 32) {
+    const float* bp = b + (j0 / 32) * kc * 32;
+    for (int64_t i0 = 0; i0 < m; i0 += 12) {
+      const bool wrap = i0 + 12 >= m;
+      const int64_t pi = wrap ? 0 : i0 + 12, pj = wrap ? j0 + 32 : j0;
+      if (pj < n)
+        for (int64_t r = 0; r < std::min<int64_t>(12, m - pi); ++r) {
+          __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
+          __builtin_prefetch(c + (pi + r) * ldc + pj + 16, 1, 3);
+        }
+      uk_avx512_f32_a_cols_part(static_cast<int>(std::min<int64_t>(12, m - i0)), kc, a + i0, lda, bp, c + i0 * ldc + j0,
+                                ldc, accumulate);
+    }
+  }
+  return true;
+#else
+  (void)m, (void)n, (void)kc, (void)a, (void)lda, (void)b, (void)c, (void)ldc, (void)accumulate;
+  return false;
+#endif
+}
+
+bool gemm_b_rows_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b,
+                     int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+#if DCN_GEMM_X86
+  if (current_isa().load() != GemmIsa::kAvx512 || n % 32 != 0) return false;
+  // A panel by A panel (the panel, 12 x kc, stays in L1 while B's rows stream past it), the next C tile
+  // prefetched as macro_kernel's prefetch_c does.
+  for (int64_t i0 = 0; i0 < m; i0 += 12) {
+    const int rows = static_cast<int>(std::min<int64_t>(12, m - i0));
+    const float* ap = a + (i0 / 12) * a_panel_stride;
+    for (int64_t j0 = 0; j0 < n; j0 += 32) {
+      const bool wrap = j0 + 32 >= n;
+      const int64_t pi = wrap ? i0 + 12 : i0, pj = wrap ? 0 : j0 + 32;
+      if (pi < m)
+        for (int64_t r = 0; r < std::min<int64_t>(12, m - pi); ++r) {
+          __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
+          __builtin_prefetch(c + (pi + r) * ldc + pj + 16, 1, 3);
+        }
+      uk_avx512_f32_b_rows_part(rows, kc, ap, b + j0, ldb, c + i0 * ldc + j0, ldc, accumulate);
+    }
+  }
+  return true;
+#else
+  (void)m, (void)n, (void)kc, (void)a, (void)a_panel_stride, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate;
+  return false;
+#endif
 }
 
 template <typename T>

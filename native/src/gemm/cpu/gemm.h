@@ -46,6 +46,21 @@ const MicroKernel<T>& micro_kernel();
 // Cache blocking of the reduction dimension (rows of a packed B block).
 constexpr int64_t kGemmKc = 256;
 
+// C (m x n, row stride ldc) = A * B, or C += A * B with `accumulate`, for one reduction block of kc: A packed by
+// pack_a with mr = 12 (panel stride a_panel_stride), B read in place, element (p, j) at b[p * ldb + j], n a multiple
+// of 32. With the AVX-512 float micro-kernels only (returns false, doing nothing, under any other ISA): each
+// element is the same sum as macro_kernel's with B packed by pack_b (the same FMA chain from zero, then one addition
+// to C), without the copy of B.
+bool gemm_b_rows_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b,
+                     int64_t ldb, float* c, int64_t ldc, bool accumulate);
+
+// C (m x n) = A * B, or C += A * B with `accumulate`, for one reduction block of kc: A read in place as the columns
+// of a row-major matrix, element (i, p) at a[p * lda + i], B packed by pack_b with nr = 32 (panel j at b + j * kc *
+// 32), n a multiple of 32. AVX-512 float only (returns false, doing nothing, under any other ISA): each element is
+// the same sum as macro_kernel's with A packed by pack_a, without the copy of A.
+bool gemm_a_cols_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                     int64_t ldc, bool accumulate);
+
 // Packs the m x k matrix A (element (i, p) at a[i * rs + p * cs]) into ceil(m / mr) panels of [k][mr],
 // panel stride k * mr, rows beyond m zero-filled. `out` holds ceil(m / mr) * mr * k elements.
 template <typename T>

@@ -576,3 +576,80 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
     }
   });
 });
+
+// The bias gradient alone (the other gradients null): with AVX-512 four channels at a time, each channel's eight
+// partial sums in one vector (deform_conv_driver.cc), with the portable loop otherwise; both must give the bits of
+// the same double-precision sums: lane k takes the elements i % 8 == k of every image's row, images in order, and
+// the lanes are added ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)). Rows of 8 n + 0, 1, 5 and 7 positions, channel
+// counts with whole blocks of four and remainders.
+describe.runIf(addonBuilt)('bias gradient: every GEMM instruction set gives the lane sums bit for bit', () => {
+  function laneSums(g: Float64Array, batch: number, channels: number, spatial: number, f32: boolean): Float64Array {
+    const out = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const part = new Float64Array(8);
+      for (let bi = 0; bi < batch; bi++)
+        for (let i = 0; i < spatial; i++) part[i % 8] += g[(bi * channels + c) * spatial + i];
+      const s = part[0] + part[1] + (part[2] + part[3]) + (part[4] + part[5] + (part[6] + part[7]));
+      out[c] = f32 ? Math.fround(s) : s;
+    }
+    return out;
+  }
+  // Enough channels that the two threads' chunks hold whole blocks of four and a remainder (40: chunks of 5; 67:
+  // chunks of 9, the last of 4).
+  const shapes: [number, number, number][] = [
+    [1, 40, 16],
+    [2, 40, 17],
+    [3, 67, 21],
+    [2, 64, 15],
+    [1, 128, 63],
+  ];
+  for (const [batch, channels, len] of shapes) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      it(`batch ${batch}, ${channels} channels, length ${len}, ${dtype}`, () => {
+        const c: ConvCase = {
+          dim: 1,
+          transposed: false,
+          batch,
+          inChannels: 2,
+          outChannels: channels,
+          groups: 1,
+          og: 1,
+          mg: 1,
+          bias: true,
+          kernelSize: [1],
+          stride: [1],
+          padding: [0],
+          dilation: [1],
+          inSize: [len],
+        };
+        const t = makeTensors(c, 31 + len);
+        const r = randTensor([batch, channels, len], rng(32 + len), -1e3, 1e3);
+        const n = (x: RefTensor | null) => x && toNative(x, dtype);
+        const gy = n(r)!;
+        const want = laneSums(
+          Float64Array.from(gy.data as Float32Array | Float64Array),
+          batch,
+          channels,
+          len,
+          dtype === 'float32',
+        );
+        try {
+          for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+            if (!b._setGemmIsa(isa)) continue;
+            const bias = emptyNative([channels], dtype);
+            b.deformConvBackward(paramsOf(c), n(t.input)!, n(t.weight)!, n(t.offset), n(t.mask), gy, {
+              input: null,
+              weight: null,
+              offset: null,
+              mask: null,
+              bias,
+            });
+            expect(Array.from(bias.data as Float32Array | Float64Array), `${isa}`).toEqual(Array.from(want));
+          }
+        } finally {
+          b._setGemmIsa('auto');
+        }
+      });
+    }
+  }
+});

@@ -382,6 +382,55 @@ const writeCases: ConvCase[] = [
     inSize: [1024],
   },
 ];
+// The per-slot weight GEMM with the tile's colsT read in place (NOTE [ Per-slot weight GEMM with colsT in place ] in
+// column_pass.cc: float32, AVX-512, small weights, no gw_t, rows = channels per group x kernel points a multiple of
+// 32): a last row panel of 7 output channels and tiles of 350 columns (two reduction blocks, 256 + 94); two weight
+// groups (B starts at group gi's columns of colsT) with a 3-row last panel and two offset groups; a 2D case.
+const baseInPlace = { transposed: false as const, stride: [1], padding: [0], dilation: [1] };
+const inPlaceColsCases: ConvCase[] = [
+  {
+    ...baseInPlace,
+    dim: 1,
+    batch: 2,
+    inChannels: 32,
+    outChannels: 7,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [1],
+    inSize: [700],
+  },
+  {
+    ...baseInPlace,
+    dim: 1,
+    batch: 2,
+    inChannels: 64,
+    outChannels: 30,
+    groups: 2,
+    og: 2,
+    mg: 1,
+    bias: false,
+    kernelSize: [1],
+    inSize: [300],
+  },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 64,
+    outChannels: 12,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [1, 1],
+    stride: [1, 1],
+    padding: [0, 0],
+    dilation: [1, 1],
+    inSize: [9, 11],
+  },
+];
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -420,6 +469,10 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   }
   for (const [i, c] of writeCases.entries()) {
     it(`output write, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1300 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of inPlaceColsCases.entries()) {
+    it(`per-slot weight GEMM, colsT in place, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1400 + i, 'float32', 1e-4));
   }
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
