@@ -110,339 +110,168 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a
   }
 }
 
-// AVX-512F, float: 12 x 32 (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers): uk_avx512_f32 =
-// uk_avx512_f32_first_rows<12>. With R < 12 it computes a packed panel's first R rows only (MicroKernel::fn_part):
-// the same loads of the packed panels (A's panel stride stays 12), the same FMA chain per element from zero, the
-// same addition to C, so each row's result is the full kernel's.
+// The AVX-512F micro-kernels: 12 x 32 floats (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers) or
+// 12 x 16 doubles, one body (uk_avx512_body) for every way they read their operands. Per step p: B's two vectors, then
+// for each row i a broadcast of A's (i, p) and two FMAs; the first R rows of the tile; at the end C (+ C) stored. Where
+// A and B come from (packed panels, or read in place) and whether the kernel prefetches changes only addresses, so
+// every variant computes each element by the same FMA chain from zero as the packed kernel on the packed copy of its
+// operands: the same results.
+// - A: a packed panel (step p's 12 values at a + 12 p), the columns of a row-major matrix (rows i0.. of its transpose:
+//   a + p * lda; gemm_a_cols_f32), or 12 rows of a row-major matrix (row i at a + i * lda; gemm_rows_a).
+// - B: a packed panel (b + p * 2 vectors) or the rows of a row-major matrix (b + p * ldb; gemm_b_rows_f32).
+// - PF: meanwhile pf_lines 64-byte lines from pf are prefetched into L2, one every 4 steps (MicroKernel::fn_rows_pf:
+//   the forward's next weight panel, docs/perf/cpu.md session 15).
+template <typename T>
+struct Avx512;
+template <>
+struct Avx512<float> {
+  using V = __m512;
+  static constexpr int kLanes = 16;
+  __attribute__((target("avx512f"))) static V zero() { return _mm512_setzero_ps(); }
+  __attribute__((target("avx512f"))) static V load(const float* p) { return _mm512_loadu_ps(p); }
+  __attribute__((target("avx512f"))) static V set1(float x) { return _mm512_set1_ps(x); }
+  __attribute__((target("avx512f"))) static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  __attribute__((target("avx512f"))) static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  __attribute__((target("avx512f"))) static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+};
+template <>
+struct Avx512<double> {
+  using V = __m512d;
+  static constexpr int kLanes = 8;
+  __attribute__((target("avx512f"))) static V zero() { return _mm512_setzero_pd(); }
+  __attribute__((target("avx512f"))) static V load(const double* p) { return _mm512_loadu_pd(p); }
+  __attribute__((target("avx512f"))) static V set1(double x) { return _mm512_set1_pd(x); }
+  __attribute__((target("avx512f"))) static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  __attribute__((target("avx512f"))) static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  __attribute__((target("avx512f"))) static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+};
+
+enum class AIn { kPanel, kCols, kRows };
+
+template <typename T, int R, AIn A_IN, bool B_ROWS, bool PF>
+__attribute__((target("avx512f"), always_inline)) inline void uk_avx512_body(int64_t kc, const T* a, int64_t lda,
+                                                                             const T* b, int64_t ldb, T* c, int64_t ldc,
+                                                                             bool accumulate, const T* pf,
+                                                                             int64_t pf_lines) {
+  using X = Avx512<T>;
+  constexpr int L = X::kLanes;
+  typename X::V r[R][2];
+  const T* ar[R];
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) {
+    r[i][0] = r[i][1] = X::zero();
+    if constexpr (A_IN == AIn::kRows) ar[i] = a + i * lda;
+  }
+  const T* pf_end = PF ? pf + pf_lines * L : nullptr;
+  for (int64_t p = 0; p < kc; ++p) {
+    const typename X::V b0 = X::load(b);
+    const typename X::V b1 = X::load(b + L);
+    DCN_UNROLL_FULL
+    for (int i = 0; i < R; ++i) {
+      const typename X::V ai = X::set1(A_IN == AIn::kRows ? ar[i][p] : a[i]);
+      r[i][0] = X::fmadd(ai, b0, r[i][0]);
+      r[i][1] = X::fmadd(ai, b1, r[i][1]);
+    }
+    if constexpr (A_IN == AIn::kPanel) a += 12;
+    if constexpr (A_IN == AIn::kCols) a += lda;
+    b += B_ROWS ? ldb : 2 * L;
+    if constexpr (PF) {
+      if ((p & 3) == 3 && pf < pf_end) {
+        _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
+        pf += L;
+      }
+    }
+  }
+  DCN_UNROLL_FULL
+  for (int i = 0; i < R; ++i) {
+    T* ci = c + i * ldc;
+    if (accumulate) {
+      r[i][0] = X::add(r[i][0], X::load(ci));
+      r[i][1] = X::add(r[i][1], X::load(ci + L));
+    }
+    X::store(ci, r[i][0]);
+    X::store(ci + L, r[i][1]);
+  }
+}
+
+// Calls f(std::integral_constant<int, rows>{}) for rows in 1..12 (beyond: 12).
+template <typename F>
+decltype(auto) with_rows(int rows, F&& f) {
+  switch (rows) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    case 4: return f(std::integral_constant<int, 4>{});
+    case 5: return f(std::integral_constant<int, 5>{});
+    case 6: return f(std::integral_constant<int, 6>{});
+    case 7: return f(std::integral_constant<int, 7>{});
+    case 8: return f(std::integral_constant<int, 8>{});
+    case 9: return f(std::integral_constant<int, 9>{});
+    case 10: return f(std::integral_constant<int, 10>{});
+    case 11: return f(std::integral_constant<int, 11>{});
+    default: return f(std::integral_constant<int, 12>{});
+  }
+}
+
+// Packed A and B: uk_avx512_f32 = uk_avx512_f32_first_rows<12>; with R < 12 a packed panel's first R rows only
+// (MicroKernel::fn_part: A's panel stride stays 12), each row's result the full kernel's.
 template <int R>
 __attribute__((target("avx512f"))) void uk_avx512_f32_first_rows(int64_t kc, const float* a, const float* b, float* c,
                                                                  int64_t ldc, bool accumulate) {
-  __m512 r[R][2];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < R; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
-      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
-    }
-    a += 12;
-    b += 32;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < R; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
-      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
-    }
-    _mm512_storeu_ps(ci, r[i][0]);
-    _mm512_storeu_ps(ci + 16, r[i][1]);
-  }
+  uk_avx512_body<float, R, AIn::kPanel, false, false>(kc, a, 0, b, 0, c, ldc, accumulate, nullptr, 0);
 }
-
 constexpr auto uk_avx512_f32 = uk_avx512_f32_first_rows<12>;
-
 void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
-  switch (rows) {
-    case 1: return uk_avx512_f32_first_rows<1>(kc, a, b, c, ldc, accumulate);
-    case 2: return uk_avx512_f32_first_rows<2>(kc, a, b, c, ldc, accumulate);
-    case 3: return uk_avx512_f32_first_rows<3>(kc, a, b, c, ldc, accumulate);
-    case 4: return uk_avx512_f32_first_rows<4>(kc, a, b, c, ldc, accumulate);
-    case 5: return uk_avx512_f32_first_rows<5>(kc, a, b, c, ldc, accumulate);
-    case 6: return uk_avx512_f32_first_rows<6>(kc, a, b, c, ldc, accumulate);
-    case 7: return uk_avx512_f32_first_rows<7>(kc, a, b, c, ldc, accumulate);
-    case 8: return uk_avx512_f32_first_rows<8>(kc, a, b, c, ldc, accumulate);
-    case 9: return uk_avx512_f32_first_rows<9>(kc, a, b, c, ldc, accumulate);
-    case 10: return uk_avx512_f32_first_rows<10>(kc, a, b, c, ldc, accumulate);
-    default: return uk_avx512_f32_first_rows<11>(kc, a, b, c, ldc, accumulate);
-  }
+  with_rows(std::min(rows, 11),
+            [&](auto r) { uk_avx512_f32_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
 }
 
-// The AVX-512 float kernel with B read in place: step p's 32 values at b + p * ldb (a row-major matrix's
-// columns j0..j0 + 31) instead of a packed panel's b + p * 32. The same loads, the same FMA chain per element from
-// zero and the same addition to C as uk_avx512_f32_first_rows<R> on the packed copy of those columns, so the same
-// results. (gemm_b_rows_f32.)
+// B read in place as the rows of a row-major matrix (columns j0..j0 + 31: step p at b + p * ldb). (gemm_b_rows_f32.)
 template <int R>
 __attribute__((target("avx512f"))) void uk_avx512_f32_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb,
                                                              float* c, int64_t ldc, bool accumulate) {
-  __m512 r[R][2];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < R; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
-      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
-    }
-    a += 12;
-    b += ldb;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < R; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
-      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
-    }
-    _mm512_storeu_ps(ci, r[i][0]);
-    _mm512_storeu_ps(ci + 16, r[i][1]);
-  }
+  uk_avx512_body<float, R, AIn::kPanel, true, false>(kc, a, 0, b, ldb, c, ldc, accumulate, nullptr, 0);
+}
+void uk_avx512_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                               bool accumulate) {
+  with_rows(rows, [&](auto r) { uk_avx512_f32_b_rows<decltype(r)::value>(kc, a, b, ldb, c, ldc, accumulate); });
 }
 
-// The AVX-512 float kernel with A read in place as the columns of a row-major matrix: step p's 12 (R) values at
-// a + p * lda (rows i0..i0 + 11 of A = the row-major matrix's transpose) instead of a packed panel's a + 12 p. The same
-// broadcasts, FMA chains and addition to C as uk_avx512_f32_first_rows<R> on the packed panel. (gemm_a_cols_f32.)
+// A read in place as the columns of a row-major matrix (step p's R values at a + p * lda). (gemm_a_cols_f32.)
 template <int R>
 __attribute__((target("avx512f"))) void uk_avx512_f32_a_cols(int64_t kc, const float* a, int64_t lda, const float* b,
                                                              float* c, int64_t ldc, bool accumulate) {
-  __m512 r[R][2];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < R; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
-      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
-    }
-    a += lda;
-    b += 32;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < R; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
-      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
-    }
-    _mm512_storeu_ps(ci, r[i][0]);
-    _mm512_storeu_ps(ci + 16, r[i][1]);
-  }
+  uk_avx512_body<float, R, AIn::kCols, false, false>(kc, a, lda, b, 0, c, ldc, accumulate, nullptr, 0);
 }
-
 void uk_avx512_f32_a_cols_part(int rows, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                                bool accumulate) {
-  switch (rows) {
-    case 1: return uk_avx512_f32_a_cols<1>(kc, a, lda, b, c, ldc, accumulate);
-    case 2: return uk_avx512_f32_a_cols<2>(kc, a, lda, b, c, ldc, accumulate);
-    case 3: return uk_avx512_f32_a_cols<3>(kc, a, lda, b, c, ldc, accumulate);
-    case 4: return uk_avx512_f32_a_cols<4>(kc, a, lda, b, c, ldc, accumulate);
-    case 5: return uk_avx512_f32_a_cols<5>(kc, a, lda, b, c, ldc, accumulate);
-    case 6: return uk_avx512_f32_a_cols<6>(kc, a, lda, b, c, ldc, accumulate);
-    case 7: return uk_avx512_f32_a_cols<7>(kc, a, lda, b, c, ldc, accumulate);
-    case 8: return uk_avx512_f32_a_cols<8>(kc, a, lda, b, c, ldc, accumulate);
-    case 9: return uk_avx512_f32_a_cols<9>(kc, a, lda, b, c, ldc, accumulate);
-    case 10: return uk_avx512_f32_a_cols<10>(kc, a, lda, b, c, ldc, accumulate);
-    case 11: return uk_avx512_f32_a_cols<11>(kc, a, lda, b, c, ldc, accumulate);
-    default: return uk_avx512_f32_a_cols<12>(kc, a, lda, b, c, ldc, accumulate);
-  }
+  with_rows(rows, [&](auto r) { uk_avx512_f32_a_cols<decltype(r)::value>(kc, a, lda, b, c, ldc, accumulate); });
 }
 
-void uk_avx512_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-                               bool accumulate) {
-  switch (rows) {
-    case 1: return uk_avx512_f32_b_rows<1>(kc, a, b, ldb, c, ldc, accumulate);
-    case 2: return uk_avx512_f32_b_rows<2>(kc, a, b, ldb, c, ldc, accumulate);
-    case 3: return uk_avx512_f32_b_rows<3>(kc, a, b, ldb, c, ldc, accumulate);
-    case 4: return uk_avx512_f32_b_rows<4>(kc, a, b, ldb, c, ldc, accumulate);
-    case 5: return uk_avx512_f32_b_rows<5>(kc, a, b, ldb, c, ldc, accumulate);
-    case 6: return uk_avx512_f32_b_rows<6>(kc, a, b, ldb, c, ldc, accumulate);
-    case 7: return uk_avx512_f32_b_rows<7>(kc, a, b, ldb, c, ldc, accumulate);
-    case 8: return uk_avx512_f32_b_rows<8>(kc, a, b, ldb, c, ldc, accumulate);
-    case 9: return uk_avx512_f32_b_rows<9>(kc, a, b, ldb, c, ldc, accumulate);
-    case 10: return uk_avx512_f32_b_rows<10>(kc, a, b, ldb, c, ldc, accumulate);
-    case 11: return uk_avx512_f32_b_rows<11>(kc, a, b, ldb, c, ldc, accumulate);
-    default: return uk_avx512_f32_b_rows<12>(kc, a, b, ldb, c, ldc, accumulate);
-  }
-}
-
-// The AVX-512 float kernel with A read in place from 12 rows of a row-major matrix (stride lda): the same
-// loads per step (two B vectors, one broadcast per row; a packed panel is also read by broadcasts) and the
-// same order of operations, so the results equal uk_avx512_f32's on the packed copy of those rows.
+// A read in place from 12 rows of a row-major matrix (stride lda), with and without the prefetch (gemm_rows_a).
 __attribute__((target("avx512f"))) void uk_avx512_f32_rows(int64_t kc, const float* a, int64_t lda, const float* b,
                                                            float* c, int64_t ldc, bool accumulate) {
-  constexpr int MR = 12;
-  __m512 r[MR][2];
-  const float* ar[MR];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    r[i][0] = r[i][1] = _mm512_setzero_ps();
-    ar[i] = a + i * lda;
-  }
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(ar[i][p]);
-      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
-    }
-    b += 32;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
-      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
-    }
-    _mm512_storeu_ps(ci, r[i][0]);
-    _mm512_storeu_ps(ci + 16, r[i][1]);
-  }
+  uk_avx512_body<float, 12, AIn::kRows, false, false>(kc, a, lda, b, 0, c, ldc, accumulate, nullptr, 0);
 }
-
-// uk_avx512_f32_rows, which meanwhile prefetches pf_lines lines from pf into L2, one every 4 steps
-// (MicroKernel::fn_rows_pf): the same loads, FMAs and stores in the same order, so the same results.
 __attribute__((target("avx512f"))) void uk_avx512_f32_rows_pf(int64_t kc, const float* a, int64_t lda, const float* b,
                                                               float* c, int64_t ldc, bool accumulate, const float* pf,
                                                               int64_t pf_lines) {
-  constexpr int MR = 12;
-  __m512 r[MR][2];
-  const float* ar[MR];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    r[i][0] = r[i][1] = _mm512_setzero_ps();
-    ar[i] = a + i * lda;
-  }
-  const float* pf_end = pf + pf_lines * 16;
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(ar[i][p]);
-      r[i][0] = _mm512_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_ps(ai, b1, r[i][1]);
-    }
-    b += 32;
-    if ((p & 3) == 3 && pf < pf_end) {
-      _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
-      pf += 16;
-    }
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_ps(r[i][0], _mm512_loadu_ps(ci));
-      r[i][1] = _mm512_add_ps(r[i][1], _mm512_loadu_ps(ci + 16));
-    }
-    _mm512_storeu_ps(ci, r[i][0]);
-    _mm512_storeu_ps(ci + 16, r[i][1]);
-  }
+  uk_avx512_body<float, 12, AIn::kRows, false, true>(kc, a, lda, b, 0, c, ldc, accumulate, pf, pf_lines);
 }
 
-// AVX-512F, double: 12 x 16.
+// The double kernels: packed, and A's rows in place with and without the prefetch.
 __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b, double* c,
                                                       int64_t ldc, bool accumulate) {
-  constexpr int MR = 12;
-  __m512d r[MR][2];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm512_setzero_pd();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512d b0 = _mm512_loadu_pd(b);
-    const __m512d b1 = _mm512_loadu_pd(b + 8);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m512d ai = _mm512_set1_pd(a[i]);
-      r[i][0] = _mm512_fmadd_pd(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
-    }
-    a += MR;
-    b += 16;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    double* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
-      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
-    }
-    _mm512_storeu_pd(ci, r[i][0]);
-    _mm512_storeu_pd(ci + 8, r[i][1]);
-  }
+  uk_avx512_body<double, 12, AIn::kPanel, false, false>(kc, a, 0, b, 0, c, ldc, accumulate, nullptr, 0);
 }
-// The AVX-512 double kernel reading A in place (see uk_avx512_f32_rows).
 __attribute__((target("avx512f"))) void uk_avx512_f64_rows(int64_t kc, const double* a, int64_t lda, const double* b,
                                                            double* c, int64_t ldc, bool accumulate) {
-  constexpr int MR = 12;
-  __m512d r[MR][2];
-  const double* ar[MR];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    r[i][0] = r[i][1] = _mm512_setzero_pd();
-    ar[i] = a + i * lda;
-  }
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512d b0 = _mm512_loadu_pd(b);
-    const __m512d b1 = _mm512_loadu_pd(b + 8);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m512d ai = _mm512_set1_pd(ar[i][p]);
-      r[i][0] = _mm512_fmadd_pd(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
-    }
-    b += 16;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    double* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
-      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
-    }
-    _mm512_storeu_pd(ci, r[i][0]);
-    _mm512_storeu_pd(ci + 8, r[i][1]);
-  }
+  uk_avx512_body<double, 12, AIn::kRows, false, false>(kc, a, lda, b, 0, c, ldc, accumulate, nullptr, 0);
 }
-// The AVX-512 double kernel reading A in place with a prefetch (see uk_avx512_f32_rows_pf).
 __attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const double* a, int64_t lda, const double* b,
                                                               double* c, int64_t ldc, bool accumulate, const double* pf,
                                                               int64_t pf_lines) {
-  constexpr int MR = 12;
-  __m512d r[MR][2];
-  const double* ar[MR];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    r[i][0] = r[i][1] = _mm512_setzero_pd();
-    ar[i] = a + i * lda;
-  }
-  const double* pf_end = pf + pf_lines * 8;
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512d b0 = _mm512_loadu_pd(b);
-    const __m512d b1 = _mm512_loadu_pd(b + 8);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m512d ai = _mm512_set1_pd(ar[i][p]);
-      r[i][0] = _mm512_fmadd_pd(ai, b0, r[i][0]);
-      r[i][1] = _mm512_fmadd_pd(ai, b1, r[i][1]);
-    }
-    b += 16;
-    if ((p & 3) == 3 && pf < pf_end) {
-      _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
-      pf += 8;
-    }
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    double* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm512_add_pd(r[i][0], _mm512_loadu_pd(ci));
-      r[i][1] = _mm512_add_pd(r[i][1], _mm512_loadu_pd(ci + 8));
-    }
-    _mm512_storeu_pd(ci, r[i][0]);
-    _mm512_storeu_pd(ci + 8, r[i][1]);
-  }
+  uk_avx512_body<double, 12, AIn::kRows, false, true>(kc, a, lda, b, 0, c, ldc, accumulate, pf, pf_lines);
 }
 #endif
 
