@@ -878,16 +878,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     });
   };
 
-  it("16-bit GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel's results, at every tile width", {
-    skip: DRY_RUN,
-  }, (t) => {
-    // NOTE [ Hopper warpgroup GEMM ]: on a device of compute capability 9.0 (with the sm_90a build) the 16-bit
-    // products where the vector loads apply run on gemm_wgmma16_kernel; TVDCN_CUDA_GEMM16=mma keeps the cp.async
-    // mma.sync kernel, =wgmma128 / =wgmma256 / =wgmma256m / =wgmma2 force the tile (128 x 128, 128 x 256, 256 x 128,
-    // 128 x 128 two blocks per SM; read at each call). Every product's layout is
-    // here: the forward (A k-major, B n-major), the input gradient's columns (A m-major), the weight gradient (B
-    // k-major, K folded over images), the transposed op's; M <= 64 (64 x 256 tiles) and M = 136 / 144 (partial
-    // 128-row tiles), partial column and K tiles. Deterministic mode: the scatter's order is fixed.
+  /**
+   * Runs `fn` on a device of compute capability 9.0 (else skips `t`) with the fused forward off and deterministic
+   * mode on (the scatter's order fixed), then restores both.
+   */
+  const onHopper = (t: { skip(message: string): void }, fn: () => void): void => {
     const b = getCudaBinding('test');
     const props = b.cudaDeviceProperties();
     if (props.major !== 9 || props.minor !== 0) {
@@ -898,6 +893,24 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     try {
       b._cudaSetFusedConv(false);
       setDeterministic(true);
+      fn();
+    } finally {
+      b._cudaSetFusedConv(true);
+      setDeterministic(wasDeterministic);
+    }
+  };
+
+  it("16-bit GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel's results, at every tile width", {
+    skip: DRY_RUN,
+  }, (t) => {
+    // NOTE [ Hopper warpgroup GEMM ]: on a device of compute capability 9.0 (with the sm_90a build) the 16-bit
+    // products where the vector loads apply run on gemm_wgmma16_kernel; TVDCN_CUDA_GEMM16=mma keeps the cp.async
+    // mma.sync kernel, =wgmma128 / =wgmma256 / =wgmma256m / =wgmma2 force the tile (128 x 128, 128 x 256, 256 x 128,
+    // 128 x 128 two blocks per SM; read at each call). Every product's layout is
+    // here: the forward (A k-major, B n-major), the input gradient's columns (A m-major), the weight gradient (B
+    // k-major, K folded over images), the transposed op's; M <= 64 (64 x 256 tiles) and M = 136 / 144 (partial
+    // 128-row tiles), partial column and K tiles. Deterministic mode: the scatter's order is fixed.
+    onHopper(t, () => {
       for (const [k, c] of wgmmaCases('wgmma').entries()) {
         for (const dim of [2, 3] as Dim[]) {
           for (const dtype of ['float16', 'bfloat16'] as DType[]) {
@@ -919,10 +932,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           }
         }
       }
-    } finally {
-      b._cudaSetFusedConv(true);
-      setDeterministic(wasDeterministic);
-    }
+    });
   });
 
   it("float32 GEMM: the Hopper warpgroup kernel gives bitwise the mma.sync kernel's results, in tf32x3 and tf32", {
@@ -934,41 +944,34 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // call). Every layout of our products: the forward (B n-major), the input gradient (A and B m/n-major), the
     // weight gradient (both k-major, K folded over images), the transposed op's; M <= 64 (64 x 128 tiles of two n64
     // warpgroups; TF32 with N >= 1024 64 x 256) and M = 136 / 144 (partial 128-row tiles); partial K steps.
-    const b = getCudaBinding('test');
-    const props = b.cudaDeviceProperties();
-    if (props.major !== 9 || props.minor !== 0) {
-      t.skip(`compute capability ${props.major}.${props.minor}: the warpgroup kernel is for 9.0`);
-      return;
-    }
-    const wasDeterministic = isDeterministic();
-    try {
-      b._cudaSetFusedConv(false);
-      setDeterministic(true);
-      for (const mode of ['tf32x3', 'tf32'] as const) {
-        setCudaFloat32Matmul(mode);
-        for (const [k, c] of wgmmaCases('wgmma32').entries()) {
-          for (const dim of [2, 3] as Dim[]) {
-            const p = problem(c, dim, 2090 + k * 4 + dim);
-            const gy = uniformArray(
-              rng(2091 + k * 4 + dim),
-              p.outShape.reduce((a, v) => a * v, 1),
-              -1,
-              1,
-            );
-            const tag = `${c.name}, dim=${dim}, ${mode}`;
-            const ref = withEnv('TVDCN_CUDA_GEMM32', 'mma', () => runCountingWgmma(p, 'float32', gy, 0, `${tag}, mma`));
-            const got = withEnv('TVDCN_CUDA_GEMM32', undefined, () =>
-              runCountingWgmma(p, 'float32', gy, 2, `${tag}, wgmma`),
-            );
-            expectBitwiseKernels(got, ref, tag);
+    onHopper(t, () => {
+      try {
+        for (const mode of ['tf32x3', 'tf32'] as const) {
+          setCudaFloat32Matmul(mode);
+          for (const [k, c] of wgmmaCases('wgmma32').entries()) {
+            for (const dim of [2, 3] as Dim[]) {
+              const p = problem(c, dim, 2090 + k * 4 + dim);
+              const gy = uniformArray(
+                rng(2091 + k * 4 + dim),
+                p.outShape.reduce((a, v) => a * v, 1),
+                -1,
+                1,
+              );
+              const tag = `${c.name}, dim=${dim}, ${mode}`;
+              const ref = withEnv('TVDCN_CUDA_GEMM32', 'mma', () =>
+                runCountingWgmma(p, 'float32', gy, 0, `${tag}, mma`),
+              );
+              const got = withEnv('TVDCN_CUDA_GEMM32', undefined, () =>
+                runCountingWgmma(p, 'float32', gy, 2, `${tag}, wgmma`),
+              );
+              expectBitwiseKernels(got, ref, tag);
+            }
           }
         }
+      } finally {
+        setCudaFloat32Matmul('tf32x3');
       }
-    } finally {
-      setCudaFloat32Matmul('tf32x3');
-      b._cudaSetFusedConv(true);
-      setDeterministic(wasDeterministic);
-    }
+    });
   });
 
   it("backward: the columns written by the offset pass give bitwise the im2col path's gradients", () => {
