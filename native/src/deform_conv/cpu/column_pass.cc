@@ -1430,6 +1430,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // ldr is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets.
   const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
                          uk.nr == 32 && rows % 32 == 0 && (ldr * ts) % 4096 != 0;
+  // With gw_t the same for A: A(r, i) = colsT[i][r] is read in place as the columns of colsT (gemm_a_cols_f32, 12
+  // values of a colsT row per step) instead of packed by pack_a; the same sums (docs/perf/cpu.md, session 16, lead).
+  const bool gw_t_a_cols = slot_gw && gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
+                           uk.nr == 32 && cyg % 32 == 0 && (ldr * ts) % 4096 != 0;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
   const size_t m_ytile = mine.add<T>(dcol_a_cols ? g.cy * ldy_own : 0);  // NOTE [ dcol GEMM with Y read in place ]
@@ -1676,8 +1680,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                                            ? MacroOrder::kAPanelInL1
                                            : MacroOrder::kBPanelInL1;
               for (int64_t gi = 0; gi < G; ++gi) {
-                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);       // A(r, i) = colsT[i][r]
                 pack_b_blocks(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.nr, bpack);  // B(i, o) = Y[o][i]
+                if constexpr (std::is_same_v<T, float>) {
+                  if (gw_t_a_cols) {
+                    // NOTE [ Per-slot weight GEMM with colsT in place ], the transposed form.
+                    bool done = true;
+                    for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
+                      done = gemm_a_cols_f32(rows, cyg, std::min(kc_max, nc - p0), own_cols + gi * rows + p0 * ldr, ldr,
+                                             bpack + p0 * cyg_pad_nr, gw_s + gi * rows * cyg, cyg, started || p0 > 0);
+                    if (done) continue;
+                  }
+                }
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);  // A(r, i) = colsT[i][r]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
                   macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
