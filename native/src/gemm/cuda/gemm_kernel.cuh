@@ -1242,6 +1242,24 @@ struct MmaAsyncPick {
   template <bool AKC, bool BNC, bool KFOLD>
   struct P {
     static void run(const GemmDesc& d, cudaStream_t s) {
+      constexpr bool X3 = KIND == MmaKind::kTf32x3;
+      if (vector_ok(d, AKC, BNC, 4) && wgmma32_enabled()) {
+        // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]: 64-row products on 64 x 128 tiles (two warpgroups of
+        // n64), in TF32 on 64 x 256 when N >= 1024 (edvr-64's weight gradient, 576 columns, measured 0.84x on 64 x
+        // 256 tiles, a quarter of them padding: docs/cuda.md, session 16, run 1); 3xTF32 has no room for 64 x 256.
+        if (d.M > 64) {
+          launch(gemm_wgmma_tf32_kernel<TOut, X3, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_wgmma_tf32_kernel",
+                 wgmma_tf32_smem_bytes<128, 128, X3>());
+        } else if (X3 || d.N < 1024) {
+          launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_wgmma_tf32_kernel",
+                 wgmma_tf32_smem_bytes<64, 128, X3>());
+        } else if constexpr (!X3) {
+          launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s, "gemm_wgmma_tf32_kernel",
+                 wgmma_tf32_smem_bytes<64, 256, X3>());
+        }
+        wgmma_launches().fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
       // 128 x 256 tiles (64 x 64 per warp: half the shared-memory reads per product) when they still
       // give every multiprocessor a block; else 128 x 128; 64 x 128 when M <= 64.
       int device = 0;
@@ -1249,33 +1267,6 @@ struct MmaAsyncPick {
       const int sms = multiprocessor_count(device);
       const int64_t wide = ((d.M + 127) / 128) * ((d.N + 255) / 256) * d.b1.count * d.b2.count * d.splits;
       const Tf32Split split = gemm_tf32_split();
-      constexpr bool X3 = KIND == MmaKind::kTf32x3;
-      if (vector_ok(d, AKC, BNC, 4) && wgmma32_enabled()) {
-        // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]: 64-row products on 64 x 128 tiles (two warpgroups of
-        // n64), in TF32 on 64 x 256 when N >= 1024 (edvr-64's weight gradient, 576 columns, measured 0.84x on 64 x
-        // 256 tiles, a quarter of them padding: docs/cuda.md, session 16, run 1); 3xTF32 has no room for 64 x 256.
-        bool done = false;
-        if (d.M <= 64) {
-          if constexpr (!X3) {
-            if (d.N >= 1024) {
-              launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s,
-                     "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<64, 256, X3>());
-              done = true;
-            }
-          }
-          if (!done) {
-            launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_wgmma_tf32_kernel",
-                   wgmma_tf32_smem_bytes<64, 128, X3>());
-            done = true;
-          }
-        }
-        if (!done) {
-          launch(gemm_wgmma_tf32_kernel<TOut, X3, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_wgmma_tf32_kernel",
-                 wgmma_tf32_smem_bytes<128, 128, X3>());
-        }
-        wgmma_launches().fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
       // 3xTF32 with a folded K (the weight gradient) or K <= 128: 128 x 128 tiles measured 1.06-1.33x
       // faster than 128 x 256 (docs/cuda.md, session 7, helper k12b, run 3).
       // (TVDCN_CUDA_GEMM_X3_TILES=wide: 128 x 256 for these too, as before; an A/B switch.)

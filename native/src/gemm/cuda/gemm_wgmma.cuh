@@ -58,21 +58,27 @@ __device__ __forceinline__ uint64_t wg_operand(uint32_t tile, int r0, int kk) {
   }
 }
 
-// The 64 accumulator registers of an m64n128 wgmma: their placeholders and their operands (float d[64]).
+// The accumulator registers of an m64n64 (32) and an m64n128 (64) wgmma: their placeholders and their operands
+// (float d[32] / d[64]).
+#define DCN_WGMMA_REGS32                                                  \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15," \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
 #define DCN_WGMMA_REGS64                                                            \
-  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"           \
-  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31," \
+  DCN_WGMMA_REGS32                                                                  \
+  ","                                                                               \
   "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47," \
   "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
-#define DCN_WGMMA_OUT64                                                                                       \
+#define DCN_WGMMA_OUT32                                                                                       \
   "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
       "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),  \
       "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), \
-      "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), \
-      "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), \
-      "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), \
-      "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), \
-      "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+#define DCN_WGMMA_OUT64                                                                                       \
+  DCN_WGMMA_OUT32, "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), \
+      "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), \
+      "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), \
+      "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), \
+      "+f"(d[63])
 
 #define DCN_WGMMA_M64N128K16(TY)                                                     \
   asm volatile(                                                                      \
@@ -255,18 +261,12 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
       : DCN_WGMMA_OUT64                                      \
       : "l"(desc_a), "l"(desc_b))
 
-#define DCN_WGMMA_M64N64K8_TF32()                                                                                   \
-  asm volatile(                                                                                                     \
-      "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"                                                                    \
-      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32"                                                         \
-      " {"                                                                                                          \
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"                                       \
-      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"                              \
-      "}, %32, %33, p, 1, 1;\n}\n"                                                                                  \
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
-        "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),      \
-        "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),     \
-        "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])                   \
+#define DCN_WGMMA_M64N64K8_TF32()                           \
+  asm volatile(                                             \
+      "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"            \
+      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32" \
+      " {" DCN_WGMMA_REGS32 "}, %32, %33, p, 1, 1;\n}\n"    \
+      : DCN_WGMMA_OUT32                                     \
       : "l"(desc_a), "l"(desc_b))
 
 // D (64 x NI float32, the layout of wgmma_m64n128k16 cut to NI columns) += A (64 x 8 TF32) * B (8 x NI TF32), both
@@ -492,7 +492,9 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
 #endif
 }
 
+#undef DCN_WGMMA_REGS32
 #undef DCN_WGMMA_REGS64
+#undef DCN_WGMMA_OUT32
 #undef DCN_WGMMA_OUT64
 
 }  // namespace dcn::cuda::gemm_detail
