@@ -81,6 +81,15 @@ inline std::atomic<int64_t>& wgmma_launches() {
   static std::atomic<int64_t> n{0};
   return n;
 }
+// Whether the TF32 warpgroup GEMM makes A's TF32 planes once per product where they pay (NOTE [ TF32 planes of A
+// made once per product ] in gemm/cuda/gemm_wgmma.cuh), unless the environment variable TVDCN_CUDA_GEMM32 is `raw`
+// (A converted in every block, as before; read at each call: an A/B switch and tests).
+inline bool wgmma32_a_planes() { return !env_is("TVDCN_CUDA_GEMM32", "raw"); }
+// The number of launches of the kernel that makes them so far (tests check that it ran).
+inline std::atomic<int64_t>& tf32_planes_launches() {
+  static std::atomic<int64_t> n{0};
+  return n;
+}
 
 // How the float32 tensor-core GEMM converts its operands to TF32 (NOTE [ TF32 split at staging ] in
 // gemm_kernel.cuh), from the environment variable TVDCN_CUDA_TF32_SPLIT (read once; an A/B switch for

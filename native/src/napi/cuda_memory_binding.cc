@@ -582,6 +582,13 @@ Napi::Value WgmmaLaunches(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaTf32PlanesLaunches(): how many times the TF32 warpgroup GEMM's A planes were made before a product (tests).
+Napi::Value Tf32PlanesLaunches(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(cuda::tf32_planes_launches().load()));
+  });
+}
+
 // _cudaSetFusedConv(on, force?): allows (default: where it measured faster) or forbids the fused
 // implicit-GEMM forward; with force, wherever it applies (tests, benchmarks).
 Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
@@ -683,6 +690,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaSetGemmWideTiles", SetGemmWideTiles);
   fn("_cudaSetGemmVectorLoads", SetGemmVectorLoads);
   fn("_cudaWgmmaLaunches", WgmmaLaunches);
+  fn("_cudaTf32PlanesLaunches", Tf32PlanesLaunches);
   fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);
 }

@@ -28,6 +28,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/scalar.cuh"
 #include "cuda_runtime/settings.h"
@@ -1123,8 +1124,9 @@ namespace gemm_detail {
 // ---------------------------------------------------------------------------------------------------
 // Launch
 
-template <typename Kernel>
-void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name, int smem = 0) {
+template <typename Kernel, typename... Extra>
+void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t stream, const char* name, int smem = 0,
+            const Extra&... extra) {
   const int64_t tiles = ((d.M + bm - 1) / bm) * ((d.N + bn - 1) / bn);
   const int64_t batches = d.b1.count * d.b2.count;
   DCN_CHECK(tiles < (int64_t{1} << 31) && batches <= 65535 && d.splits <= 65535, kRange, "gemm: internal error: grid (",
@@ -1133,8 +1135,33 @@ void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t strea
   if (smem > 48 * 1024) {
     ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   }
-  kernel<<<grid, kThreads, smem, stream>>>(d);
+  kernel<<<grid, kThreads, smem, stream>>>(d, extra...);
   DCN_CUDA_LAUNCH_CHECK(name, grid, dim3(kThreads));
+}
+
+// NOTE [ TF32 planes of A made once per product ]: A's planes for BM-row tiles where A serves at least two column
+// tiles of BN (or batch entries that share it) and they fit the workspace limit; else {} (A converted in the
+// kernel). `ws` holds them until the end of the caller's scope (stream order makes the release safe).
+template <int BM, bool X3>
+Tf32Planes tf32_planes(const GemmDesc& d, int bn, cudaStream_t stream, Workspace& ws) {
+  if (!wgmma32_a_planes()) return {};
+  const int64_t c1 = d.b1.a != 0 ? d.b1.count : 1, c2 = d.b2.a != 0 ? d.b2.count : 1;
+  const int64_t uses = ((d.N + bn - 1) / bn) * (d.b1.count / c1) * (d.b2.count / c2);
+  Tf32Planes ap;
+  ap.tiles_m = (d.M + BM - 1) / BM;
+  ap.ksteps = (d.K + 31) / 32;
+  ap.c2 = c2;
+  const int64_t bytes = c1 * c2 * ap.tiles_m * ap.ksteps * tf32_plane_words(BM, X3) * 4;
+  if (uses < 2 || bytes > workspace_limit() || ap.tiles_m * ap.ksteps >= (int64_t{1} << 31) || c1 * c2 > 65535) return {};
+  int device = 0;
+  DCN_CUDA_CHECK(cudaGetDevice(&device));
+  ws = Workspace(device, static_cast<std::size_t>(bytes));
+  ap.p = ws.as<float>();
+  const dim3 grid(static_cast<unsigned>(ap.tiles_m * ap.ksteps), static_cast<unsigned>(c1 * c2));
+  wgmma_tf32_planes_kernel<BM, X3><<<grid, kThreads, 0, stream>>>(d, ap);
+  DCN_CUDA_LAUNCH_CHECK("wgmma_tf32_planes_kernel", grid, dim3(kThreads));
+  tf32_planes_launches().fetch_add(1, std::memory_order_relaxed);
+  return ap;
 }
 
 // Binds the layout template arguments from the strides. A folded K is only used (and only compiled)
@@ -1247,15 +1274,24 @@ struct MmaAsyncPick {
         // NOTE [ Hopper warpgroup GEMM, 32-bit operands ]: 64-row products on 64 x 128 tiles (two warpgroups of
         // n64), in TF32 on 64 x 256 when N >= 1024 (edvr-64's weight gradient, 576 columns, measured 0.84x on 64 x
         // 256 tiles, a quarter of them padding: docs/cuda.md, session 16, run 1); 3xTF32 has no room for 64 x 256.
+        // NOTE [ TF32 planes of A made once per product ]: A's planes made before the product where they pay.
+        Workspace ws;
+        const auto run = [&](auto bm_c, auto bn_c) {
+          constexpr int BM = decltype(bm_c)::value, BN = decltype(bn_c)::value;
+          if (const Tf32Planes ap = tf32_planes<BM, X3>(d, BN, s, ws); ap.p != nullptr) {
+            launch(gemm_wgmma_tf32_kernel<TOut, X3, BM, BN, AKC, BNC, KFOLD, true>, d, BM, BN, s,
+                   "gemm_wgmma_tf32_kernel", wgmma_tf32_smem_bytes<BM, BN, X3, true>(), ap);
+          } else {
+            launch(gemm_wgmma_tf32_kernel<TOut, X3, BM, BN, AKC, BNC, KFOLD>, d, BM, BN, s, "gemm_wgmma_tf32_kernel",
+                   wgmma_tf32_smem_bytes<BM, BN, X3>(), Tf32Planes{});
+          }
+        };
         if (d.M > 64) {
-          launch(gemm_wgmma_tf32_kernel<TOut, X3, 128, 128, AKC, BNC, KFOLD>, d, 128, 128, s, "gemm_wgmma_tf32_kernel",
-                 wgmma_tf32_smem_bytes<128, 128, X3>());
+          run(std::integral_constant<int, 128>{}, std::integral_constant<int, 128>{});
         } else if (X3 || d.N < 1024) {
-          launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 128, AKC, BNC, KFOLD>, d, 64, 128, s, "gemm_wgmma_tf32_kernel",
-                 wgmma_tf32_smem_bytes<64, 128, X3>());
+          run(std::integral_constant<int, 64>{}, std::integral_constant<int, 128>{});
         } else if constexpr (!X3) {
-          launch(gemm_wgmma_tf32_kernel<TOut, X3, 64, 256, AKC, BNC, KFOLD>, d, 64, 256, s, "gemm_wgmma_tf32_kernel",
-                 wgmma_tf32_smem_bytes<64, 256, X3>());
+          run(std::integral_constant<int, 64>{}, std::integral_constant<int, 256>{});
         }
         wgmma_launches().fetch_add(1, std::memory_order_relaxed);
         return;

@@ -286,10 +286,70 @@ __device__ __forceinline__ void wgmma_m64k8_tf32(float (&d)[NI / 2], uint64_t de
 #undef DCN_WGMMA_M64N64K8_TF32
 
 // Shared memory of gemm_wgmma_tf32_kernel: two plane sets (TF32 values [and remainders] of A and B, K-major,
-// 128 bytes a row), the raw ring of 3 K steps of 32 float32, and 1 KB to align the planes to the swizzle.
-template <int BM, int BN, bool X3>
+// 128 bytes a row), the raw ring of 3 K steps of 32 float32, and 1 KB to align the planes to the swizzle. With A's
+// planes made before the product (APRE): two plane sets of B, a ring of 3 K steps of A's planes, B's raw ring.
+template <int BM, int BN, bool X3, bool APRE = false>
 constexpr int wgmma_tf32_smem_bytes() {
-  return 2 * (BM + BN) * 128 * (X3 ? 2 : 1) + 3 * (BM + BN) * 128 + 1024;
+  constexpr int x = X3 ? 2 : 1;
+  return APRE ? 2 * BN * 128 * x + 3 * BM * 128 * x + 3 * BN * 128 + 1024
+              : 2 * (BM + BN) * 128 * x + 3 * (BM + BN) * 128 + 1024;
+}
+
+// NOTE [ TF32 planes of A made once per product ]
+// In gemm_wgmma_tf32_kernel every block converts the raw K steps of its A rows, so A's rows are converted once per
+// column tile of the product (the forward's weight once per 128 columns). Where A is used by at least two column
+// tiles (or batch entries that share it) and its planes fit the workspace limit, wgmma_tf32_planes_kernel first
+// writes them once into global memory, in the exact bytes the kernel's shared planes hold (per BM-row tile and K
+// step of 32: BM rows of 32 TF32 words with the 128-byte swizzle, then in 3xTF32 the remainders; zeros beyond M and
+// K), and the product copies each step's planes by cp.async into a ring of 3 (16-byte chunks at consecutive
+// addresses) instead of converting: the same TF32 values, so the same results bit for bit. A's planes of step kt + 2
+// are copied after the products of step kt - 1 are complete (the slot they overwrite). TVDCN_CUDA_GEMM32=raw keeps
+// the conversion in the kernel (read at each call: an A/B switch and tests).
+struct Tf32Planes {
+  float* p = nullptr;  // [entry][BM-row tile][K step][words of a step], or nullptr: A is converted in the kernel
+  int64_t tiles_m = 0, ksteps = 0;
+  int64_t c2 = 1;  // A's distinct entries along the second batch level (b2.count where b2.a != 0, else 1)
+};
+
+// 32-bit words of one BM-row tile's planes for one K step of 32.
+constexpr int tf32_plane_words(int bm, bool x3) { return bm * 32 * (x3 ? 2 : 1); }
+
+// The entry of A's planes that batch index z reads (batch entries with the same A share planes).
+__device__ __forceinline__ int64_t tf32_planes_entry(const GemmDesc& d, const Tf32Planes& ap, int64_t z) {
+  const int64_t z1 = z / d.b2.count, z2 = z % d.b2.count;
+  return (d.b1.a != 0 ? z1 : 0) * ap.c2 + (d.b2.a != 0 ? z2 : 0);
+}
+
+// Writes A's planes (NOTE [ TF32 planes of A made once per product ]): block (x, y) the BM-row tile x % tiles_m, K
+// step x / tiles_m of entry y; a thread per 16-byte chunk (4 k of one row), neighbouring threads along A's
+// contiguous index.
+template <int BM, bool X3>
+__global__ void __launch_bounds__(kThreads) wgmma_tf32_planes_kernel(const GemmDesc d, const Tf32Planes ap) {
+  const int64_t e = blockIdx.y, e1 = e / ap.c2, e2 = e % ap.c2;
+  const float* a = static_cast<const float*>(d.A) + e1 * d.b1.a + e2 * d.b2.a;
+  const int64_t mt = blockIdx.x % ap.tiles_m, ks = blockIdx.x / ap.tiles_m;
+  const int64_t m0 = mt * BM, k0 = ks * 32;
+  uint32_t* out = reinterpret_cast<uint32_t*>(ap.p) + ((e * ap.tiles_m + mt) * ap.ksteps + ks) * tf32_plane_words(BM, X3);
+  const bool kc = d.a_sk == 1;
+  for (int item = threadIdx.x; item < BM * 8; item += kThreads) {
+    const int r = kc ? item / 8 : item % BM, c = kc ? item % 8 : item / BM;  // chunk c (k 4c .. 4c + 3) of row r
+    const int64_t m = m0 + r;
+    uint32_t big[4], small[4] = {0, 0, 0, 0};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int64_t k = k0 + 4 * c + j;
+      float v = 0.f;
+      if (m < d.M && k < d.K) {
+        const int64_t ko = d.kfold > 0 ? (k / d.kfold) * d.a_kf + (k % d.kfold) * d.a_sk : k * d.a_sk;
+        v = a[m * d.a_sm + ko];
+      }
+      big[j] = to_tf32(v);  // as wg_convert_tf32
+      if constexpr (X3) small[j] = to_tf32(v - __uint_as_float(big[j]));
+    }
+    const int off = r * 32 + ((c ^ (r & 7)) << 2);
+    *reinterpret_cast<uint4*>(out + off) = make_uint4(big[0], big[1], big[2], big[3]);
+    if constexpr (X3) *reinterpret_cast<uint4*>(out + BM * 32 + off) = make_uint4(small[0], small[1], small[2], small[3]);
+  }
 }
 
 // Converts the raw rows [0, R) x k [0, 32) of one operand (K-major raw when KC, else MN-major) into its
@@ -403,19 +463,22 @@ struct RawSteps32 {
   }
 };
 
-template <typename TOut, bool X3, int BM, int BN, bool AKC, bool BNC, bool KFOLD>
-__global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const GemmDesc d) {
+template <typename TOut, bool X3, int BM, int BN, bool AKC, bool BNC, bool KFOLD, bool APRE = false>
+__global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const GemmDesc d, const Tf32Planes ap) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int BK = 32, STAGES = 3, AHEAD = 2;
   constexpr int WN = BM == 64 ? BN / 2 : BN;  // columns per warpgroup
   constexpr int NI = WN >= 128 ? 128 : 64;    // columns per instruction
   constexpr int NW = WN / NI;                 // products per warpgroup and k8 slice
   static_assert((BM == 128 || BM == 64) && WN % NI == 0 && NW <= 2, "tile shape");
-  constexpr uint32_t PLANE_A = BM * 128, PLANE_B = BN * 128;
-  constexpr uint32_t SET = (PLANE_A + PLANE_B) * (X3 ? 2 : 1), RAW_A = BM * BK * 4, RAW = (BM + BN) * BK * 4;
+  constexpr uint32_t PLANE_A = BM * 128, PLANE_B = BN * 128, X = X3 ? 2 : 1;
+  // Converted planes per set (double-buffered; with APRE B's only), a slot of A's ring of planes (APRE), raw bytes.
+  constexpr uint32_t SET = (APRE ? PLANE_B : PLANE_A + PLANE_B) * X, ASLOT = PLANE_A * X;
+  constexpr uint32_t RAW_A = APRE ? 0 : BM * BK * 4, RAW = RAW_A + BN * BK * 4;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   const uint32_t planes = (static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw)) + 1023u) & ~1023u;
-  const uint32_t ring = planes + 2 * SET;
+  const uint32_t aring = planes + 2 * SET;  // APRE
+  const uint32_t ring = aring + (APRE ? STAGES * ASLOT : 0);
 
   const Tile<float, TOut> t(d, BM, BN, 32);  // split-K pieces at the mma.sync kernels' multiples of 32
   const int tid = threadIdx.x;
@@ -427,15 +490,31 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   const RawSteps32<BN, !BNC, KFOLD> lb(LB(t.B, t.n0, t.N, d.b_sn, d.b_sk, d.b_kf, d.kfold), t.k_begin);
 
   const int64_t ktiles = (t.k_end - t.k_begin + BK - 1) / BK;
-  auto issue = [&](int64_t kt, int st) {
+  // The raw copies of step kt into ring slot st (A's only without APRE); committed by the caller.
+  auto issue_raw = [&](int64_t kt, int st) {
     if (kt < ktiles) {
       const int64_t k0 = t.k_begin + kt * BK;
       const uint32_t a_raw = ring + st * RAW;
-      la.issue(a_raw, kt, k0, t.k_end, t.A);
+      if constexpr (!APRE) la.issue(a_raw, kt, k0, t.k_end, t.A);
       lb.issue(a_raw + RAW_A, kt, k0, t.k_end, t.B);
     }
-    cp_async_commit();
   };
+  // APRE: the copies of A's planes of step kt into its ring slot st (16-byte chunks at consecutive addresses).
+  const uint32_t* a_planes = nullptr;
+  if constexpr (APRE)
+    a_planes = reinterpret_cast<const uint32_t*>(ap.p) +
+               ((tf32_planes_entry(d, ap, blockIdx.y) * ap.tiles_m + t.m0 / BM) * ap.ksteps + t.k_begin / BK) *
+                   (ASLOT / 4);
+  auto issue_planes = [&](int64_t kt, int st) {
+    if (kt < ktiles) {
+      const uint32_t* src = a_planes + kt * (ASLOT / 4) + tid * 4;
+      const uint32_t dst = aring + static_cast<uint32_t>(st) * ASLOT + tid * 16;
+#pragma unroll
+      for (int j = 0; j < static_cast<int>(ASLOT / 16 / kThreads); ++j)
+        cp_async16_to(dst + j * kThreads * 16, src + j * kThreads * 4, 16);
+    }
+  };
+  static_assert(ASLOT % (16 * kThreads) == 0, "whole chunks per thread");
 
   float acc[NW][NI / 2];
 #pragma unroll
@@ -446,17 +525,35 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   }
 
 #pragma unroll
-  for (int st = 0; st < AHEAD; ++st) issue(st, st);
+  for (int st = 0; st < AHEAD; ++st) {
+    if constexpr (APRE) issue_planes(st, st);
+    issue_raw(st, st);
+    cp_async_commit();
+  }
   int st = 0;  // kt % STAGES (the ring slot of step kt), kept in 32 bits
   for (int64_t kt = 0; kt < ktiles; ++kt) {
     cp_async_wait<AHEAD - 1>();  // this thread's copies of step kt have landed
     __syncthreads();             // everyone's have; step kt - 1 is converted; the products of step kt - 2 are complete
-    issue(kt + AHEAD, st == 0 ? STAGES - 1 : st - 1);  // into the slot of step kt - 1
+    const int behind = st == 0 ? STAGES - 1 : st - 1;  // the slot of step kt - 1, which step kt + 2 takes
+    issue_raw(kt + AHEAD, behind);
+    if constexpr (!APRE) cp_async_commit();
     const uint32_t a_raw = ring + static_cast<uint32_t>(st) * RAW, b_raw = a_raw + RAW_A;
+    const uint32_t a_slot = aring + static_cast<uint32_t>(st) * ASLOT;  // APRE: A's planes of step kt
     st = st == STAGES - 1 ? 0 : st + 1;
     const uint32_t set = planes + (static_cast<uint32_t>(kt) & 1u) * SET;  // the planes of step kt - 2
-    const uint32_t a_big = set, b_big = set + PLANE_A, a_small = b_big + PLANE_B, b_small = a_small + PLANE_A;
-    wg_convert_tf32<BM, AKC, X3>(a_raw, a_big, a_small);
+    uint32_t a_big, a_small, b_big, b_small;
+    if constexpr (APRE) {
+      a_big = a_slot;
+      a_small = a_slot + PLANE_A;
+      b_big = set;
+      b_small = set + PLANE_B;
+    } else {
+      a_big = set;
+      b_big = set + PLANE_A;
+      a_small = b_big + PLANE_B;
+      b_small = a_small + PLANE_A;
+      wg_convert_tf32<BM, AKC, X3>(a_raw, a_big, a_small);
+    }
     wg_convert_tf32<BN, !BNC, X3>(b_raw, b_big, b_small);
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // visible to the tensor cores' reads
     __syncthreads();
@@ -479,6 +576,10 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
     }
     wgmma_commit();
     wgmma_wait<1>();  // the products of step kt - 1 are complete
+    if constexpr (APRE) {
+      issue_planes(kt + AHEAD, behind);  // A's slot of step kt - 1: its products are complete
+      cp_async_commit();
+    }
   }
   wgmma_wait<0>();
 #pragma unroll

@@ -87,6 +87,11 @@ export interface CudaNativeBinding {
   /** Test counter: how many times the Hopper warpgroup (wgmma) GEMM kernels (16- and 32-bit) have been launched. */
   _cudaWgmmaLaunches(): number;
   /**
+   * Test counter: how many times the float32 warpgroup GEMM's TF32 planes of A were made once before a product
+   * (instead of in every block; `TVDCN_CUDA_GEMM32=raw` turns that off).
+   */
+  _cudaTf32PlanesLaunches(): number;
+  /**
    * Allows (default: half types on grids that fill the device, where it measured faster) or forbids the
    * fused implicit-GEMM forward kernel; `force`: wherever it applies, float32 too (benchmarks, tests).
    */

@@ -943,7 +943,10 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // the 3xTF32 remainders] once per K step); TVDCN_CUDA_GEMM32=mma keeps gemm_mma_async_kernel (read at each
     // call). Every layout of our products: the forward (B n-major), the input gradient (A and B m/n-major), the
     // weight gradient (both k-major, K folded over images), the transposed op's; M <= 64 (64 x 128 tiles of two n64
-    // warpgroups; TF32 with N >= 1024 64 x 256) and M = 136 / 144 (partial 128-row tiles); partial K steps.
+    // warpgroups; TF32 with N >= 1024 64 x 256) and M = 136 / 144 (partial 128-row tiles); partial K steps. By
+    // default A's TF32 planes are made once per product where A serves several column tiles (NOTE [ TF32 planes of A
+    // made once per product ]); TVDCN_CUDA_GEMM32=raw converts A in every block: both must equal mma.sync.
+    const planesLaunches = (): number => getCudaBinding('test')._cudaTf32PlanesLaunches();
     onHopper(t, () => {
       try {
         for (const mode of ['tf32x3', 'tf32'] as const) {
@@ -961,10 +964,18 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               const ref = withEnv('TVDCN_CUDA_GEMM32', 'mma', () =>
                 runCountingWgmma(p, 'float32', gy, 0, `${tag}, mma`),
               );
+              const planesBefore = planesLaunches();
               const got = withEnv('TVDCN_CUDA_GEMM32', undefined, () =>
                 runCountingWgmma(p, 'float32', gy, 2, `${tag}, wgmma`),
               );
+              assert.ok(planesLaunches() > planesBefore, `${tag}: A's planes were never made before a product`);
               expectBitwiseKernels(got, ref, tag);
+              const rawBefore = planesLaunches();
+              const raw = withEnv('TVDCN_CUDA_GEMM32', 'raw', () =>
+                runCountingWgmma(p, 'float32', gy, 2, `${tag}, wgmma raw`),
+              );
+              assert.equal(planesLaunches(), rawBefore, `${tag}, raw: A's planes were made`);
+              expectBitwiseKernels(raw, ref, `${tag}, raw`);
             }
           }
         }
