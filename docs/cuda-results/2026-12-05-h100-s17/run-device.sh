@@ -56,4 +56,6 @@ fi
 if [[ ,$PARTS, == *,bench,* ]]; then
   BENCH_ARGS="${S17_BENCH_ARGS:-}" BENCH_TIMEOUT=${BENCH_TIMEOUT:-200} TORCH_TIMEOUT=${TORCH_TIMEOUT:-120} GPU_ONLY=bench bash .gpu/run-on-gpu.sh 2>&1 | grep -vE '^\s*$' | tail -40; log "bench rc=${PIPESTATUS[0]}"
 fi
+# The call returns at most 8 files: everything but bench.md and hash.txt packed into one archive.
+(cd $OUT && tar -cJf results.tar.xz --exclude=results.tar.xz --exclude=bench.md --exclude=hash.txt . && find . -mindepth 1 ! -name results.tar.xz ! -name bench.md ! -name hash.txt -delete)
 log "all done"

@@ -1139,9 +1139,13 @@ void launch(Kernel kernel, const GemmDesc& d, int bm, int bn, cudaStream_t strea
   DCN_CUDA_LAUNCH_CHECK(name, grid, dim3(kThreads));
 }
 
-// NOTE [ TF32 planes of A made once per product ]: A's planes for BM-row tiles where A serves at least two column
-// tiles of BN (or batch entries that share it) and they fit the workspace limit; else {} (A converted in the
-// kernel). `ws` holds them until the end of the caller's scope (stream order makes the release safe).
+// NOTE [ TF32 planes of A made once per product ]: A's planes for BM-row tiles where A serves at least 8 column tiles
+// of BN (or batch entries that share it), K has at least 4 steps of 32, the tiles have 128 rows or the product is
+// 3xTF32, and the planes fit the workspace limit; else {} (A converted in the kernel). Measured (docs/cuda.md,
+// session 17, run 1): 1.13-1.29x on the forwards and 2D weight gradients; slower where A served 5-6 column tiles
+// (edvr-64's and 1d-c256's weight gradients, 0.89-0.94x), where K had 2 steps (3d-c64's and edvr-64's input-gradient
+// columns, 0.95-0.99x) and on 64-row TF32 tiles (0.96x). `ws` holds the planes until the end of the caller's scope
+// (stream order makes the release safe).
 template <int BM, bool X3>
 Tf32Planes tf32_planes(const GemmDesc& d, int bn, cudaStream_t stream, Workspace& ws) {
   if (!wgmma32_a_planes()) return {};
@@ -1152,7 +1156,7 @@ Tf32Planes tf32_planes(const GemmDesc& d, int bn, cudaStream_t stream, Workspace
   ap.ksteps = (d.K + 31) / 32;
   ap.c2 = c2;
   const int64_t bytes = c1 * c2 * ap.tiles_m * ap.ksteps * tf32_plane_words(BM, X3) * 4;
-  if (uses < 2 || bytes > workspace_limit() || ap.tiles_m * ap.ksteps >= (int64_t{1} << 31) || c1 * c2 > 65535) return {};
+  if (uses < 8 || ap.ksteps < 4 || (BM == 64 && !X3) || bytes > workspace_limit() || ap.tiles_m * ap.ksteps >= (int64_t{1} << 31) || c1 * c2 > 65535) return {};
   int device = 0;
   DCN_CUDA_CHECK(cudaGetDevice(&device));
   ws = Workspace(device, static_cast<std::size_t>(bytes));

@@ -968,7 +968,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               const got = withEnv('TVDCN_CUDA_GEMM32', undefined, () =>
                 runCountingWgmma(p, 'float32', gy, 2, `${tag}, wgmma`),
               );
-              assert.ok(planesLaunches() > planesBefore, `${tag}: A's planes were never made before a product`);
+              // The first case's products (136 rows, K >= 4 steps of 32, many column tiles) make them; the others
+              // (24 rows or K of 1-2 steps) may not.
+              if (k === 0) assert.ok(planesLaunches() > planesBefore, `${tag}: A's planes were never made`);
               expectBitwiseKernels(got, ref, tag);
               const rawBefore = planesLaunches();
               const raw = withEnv('TVDCN_CUDA_GEMM32', 'raw', () =>
