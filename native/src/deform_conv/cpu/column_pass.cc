@@ -1771,6 +1771,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         // Y once per block and moved a block's rows of grad_weight' between the cores' caches from window to
         // window.) The C tiles (rows of the 2.4 / 9.4 MB grad_weight', in L3 at best) are prefetched one tile
         // ahead.
+        // NOTE [ Weight GEMM's B prefetched ]
+        // With colsT packed by pass A, the B panels of a chunk lie one after another in the window buffer (2.4-9.4 MB,
+        // written by either core's pass A: from L3 at best): each micro-kernel call on a panel also prefetches its
+        // share of the next panel into L2 (macro_kernel_pf; the same sums as macro_kernel, bit-identical).
         T* abuf = wgbuf + static_cast<size_t>(tid) * wg_thread_elems;
         T* bbuf = abuf + cyg_pad_mr * kWgKc;
         int64_t packed = -1;  // the (group, reduction block) whose Y block abuf holds
@@ -1790,6 +1794,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (!packed_cols) {
               pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
               bsrc = bbuf;
+            }
+            if (packed_cols) {
+              // NOTE [ Weight GEMM's B prefetched ]
+              const T* next = jb + kWgNc < c.j1 ? bsrc + ncur * kc : nullptr;
+              macro_kernel_pf(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows,
+                              w > 0 || k0 > 0, next,
+                              next ? (kc * uk.nr * static_cast<int64_t>(sizeof(T)) + 63) / 64 : int64_t{0});
+              continue;
             }
             macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
                          MacroOrder::kBPanelInL1, /*prefetch_c=*/true);
