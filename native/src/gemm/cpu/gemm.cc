@@ -773,17 +773,17 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   });
 }
 
-#define DCN_INSTANTIATE_GEMM(T)                                                                                    \
-  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
-  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
-  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*, \
-                                int64_t, bool, MacroOrder, bool);                                                  \
-  template void macro_kernel_pf<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*,   \
-                                   T*, int64_t, bool, const T*, int64_t);                                          \
-  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
-                        const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
-  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
-                               int64_t, bool, bool);                                                               \
+#define DCN_INSTANTIATE_GEMM(T)                                                                                       \
+  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                     \
+  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                     \
+  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,    \
+                                int64_t, bool, MacroOrder, bool);                                                     \
+  template void macro_kernel_pf<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*, \
+                                   int64_t, bool, const T*, int64_t);                                                 \
+  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,       \
+                        const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                     \
+  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,     \
+                               int64_t, bool, bool);                                                                  \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)
