@@ -1016,10 +1016,11 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
 // so every gradient is bit-identical to one GEMM per tile. Measured (docs/perf/cpu.md, session 12): r50-c5's
 // tiles -1.5 to -2.5 ms at 2 threads; r50-c4 (W' 2.4 MB) no change.
 // Returns the group's columns, a multiple of nt (nt itself where W' fits L2 or dcol is not needed).
+constexpr int64_t kDcolL2WeightBytes = int64_t{1} << 20;  // W' beyond L2
 int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_bytes, int64_t nt, int64_t nws,
                            int64_t n_slots, int64_t workspace_bytes) {
-  constexpr int64_t kL2WeightBytes = int64_t{1} << 20, kDcolGroupBytes = int64_t{4} << 20;
-  if (!need_dcol || wperm_bytes <= kL2WeightBytes) return nt;
+  constexpr int64_t kDcolGroupBytes = int64_t{4} << 20;
+  if (!need_dcol || wperm_bytes <= kDcolL2WeightBytes) return nt;
   const int64_t tile_bytes = std::max<int64_t>(1, col_bytes * nt);
   int64_t tiles = kDcolGroupBytes / tile_bytes;
   tiles = std::min(tiles, (nws + nt - 1) / nt);  // a piece at most
@@ -1043,10 +1044,18 @@ int64_t dcol_group_columns(bool need_dcol, int64_t wperm_bytes, int64_t col_byte
 // sums, only where they are stored. Pass A and pass B then read a kernel point's samples of consecutive columns
 // from consecutive runs of cxg values instead of rows ldr apart (18 KB on r50-c5; the group's 2.4 MB of dcolT
 // is past L2).
+//
+// NOTE [ dcol GEMM's W' prefetched ]
+// With `stream_w` (W' larger than L2: r50-c4 2.4 MB, r50-c5 9.4 MB, each B panel fetched from L3 and used by only
+// the ~10 micro-panels of a group), every micro-kernel call also prefetches its share of the next B panel into L2
+// (macro_kernel_pf, as the forward's GEMM does since session 15), and the loops run column block by column block,
+// each block's reduction blocks in turn (so the block's C, a kernel point's nc x cxg of dcolT, stays in L2 between
+// them instead of the whole group's dcolT being written and read back from L3): the B panels in the order they are
+// read, each element's reduction blocks in the same order, the same micro-kernel sums: bit-identical.
 template <typename T>
 void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int64_t rows_pad, const T* yt, int64_t ldy,
                const T* wpack, T* dapack, int64_t blocks, int64_t block_cols, T* dcol, int64_t group_stride,
-               int64_t block_stride, int64_t ld, bool a_in_place = false) {
+               int64_t block_stride, int64_t ld, bool a_in_place = false, bool stream_w = false) {
   const int64_t kc_max = std::min<int64_t>(kGemmKc, cyg);
   for (int64_t gi = 0; gi < G; ++gi) {
     if constexpr (std::is_same_v<T, float>) {
@@ -1061,6 +1070,23 @@ void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int
       if (done) continue;
     }
     pack_a(nc, cyg, yt + gi * cyg * ldy, int64_t{1}, ldy, uk.mr, dapack);
+    if (stream_w) {
+      // NOTE [ dcol GEMM's W' prefetched ]
+      const auto bpanels = [&](int64_t k, int64_t p0) {
+        return wpack + gi * cyg * rows_pad + p0 * rows_pad + k * block_cols * std::min(kc_max, cyg - p0);
+      };
+      for (int64_t k = 0; k < blocks; ++k)
+        for (int64_t p0 = 0; p0 < cyg; p0 += kc_max) {
+          const int64_t kc = std::min(kc_max, cyg - p0);
+          // The next call's B panels: this block's next reduction block, else the next block's first.
+          const T* next = p0 + kc < cyg ? bpanels(k, p0 + kc) : k + 1 < blocks ? bpanels(k + 1, 0) : nullptr;
+          const int64_t next_kc = p0 + kc < cyg ? std::min(kc_max, cyg - p0 - kc) : kc_max;
+          macro_kernel_pf(uk, nc, block_cols, kc, dapack + p0 * uk.mr, cyg * uk.mr, bpanels(k, p0),
+                          dcol + gi * group_stride + k * block_stride, ld, p0 > 0, next,
+                          next ? (next_kc * uk.nr * static_cast<int64_t>(sizeof(T)) + 63) / 64 : int64_t{0});
+        }
+      continue;
+    }
     for (int64_t p0 = 0; p0 < cyg; p0 += kc_max) {
       const int64_t kc = std::min(kc_max, cyg - p0);
       for (int64_t k = 0; k < blocks; ++k)
@@ -1345,6 +1371,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int n_workers = static_cast<int>(std::min<int64_t>(n_threads, n_slots));
   nt = std::min({nt, nw, workspace_bytes / std::max<int64_t>(1, 2 * own_col_bytes * n_slots)});
   nt = std::max<int64_t>(1, nt);
+  // NOTE [ dcol GEMM's W' prefetched ]: where W' is larger than L2 (as for the dcol GEMM groups).
+  const bool stream_w = need_dcol && ts * G * cyg * rows > kDcolL2WeightBytes;
   // dcol GEMM groups (NOTE [ dcol GEMM groups ]): ndg columns, a multiple of nt.
   const int64_t ndg =
       dcol_group_columns(need_dcol, ts * G * cyg * rows, ts * ldr, nt, nw / n_slots, n_slots, workspace_bytes);
@@ -1588,9 +1616,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
             if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, ldy);
             if (dcol_kpt)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg,
+                        false, stream_w);
             else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldr, dcol_a_cols);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldr, dcol_a_cols,
+                        stream_w);
           }
           T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
           ctx.dcol = dtile;
@@ -1741,6 +1771,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         // Y once per block and moved a block's rows of grad_weight' between the cores' caches from window to
         // window.) The C tiles (rows of the 2.4 / 9.4 MB grad_weight', in L3 at best) are prefetched one tile
         // ahead.
+        // NOTE [ Weight GEMM's B prefetched ]
+        // With colsT packed by pass A, the B panels of a chunk lie one after another in the window buffer (2.4-9.4 MB,
+        // written by either core's pass A: from L3 at best): each micro-kernel call on a panel also prefetches its
+        // share of the next panel into L2 (macro_kernel_pf; the same sums as macro_kernel, bit-identical).
         T* abuf = wgbuf + static_cast<size_t>(tid) * wg_thread_elems;
         T* bbuf = abuf + cyg_pad_mr * kWgKc;
         int64_t packed = -1;  // the (group, reduction block) whose Y block abuf holds
@@ -1760,6 +1794,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (!packed_cols) {
               pack_b(kc, ncur, cols + k0 * ldr + gi * rows + jb, ldr, int64_t{1}, uk.nr, bbuf);
               bsrc = bbuf;
+            }
+            if (packed_cols) {
+              // NOTE [ Weight GEMM's B prefetched ]
+              const T* next = jb + kWgNc < c.j1 ? bsrc + ncur * kc : nullptr;
+              macro_kernel_pf(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows,
+                              w > 0 || k0 > 0, next,
+                              next ? (kc * uk.nr * static_cast<int64_t>(sizeof(T)) + 63) / 64 : int64_t{0});
+              continue;
             }
             macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,
                          MacroOrder::kBPanelInL1, /*prefetch_c=*/true);

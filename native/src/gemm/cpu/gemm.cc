@@ -259,10 +259,22 @@ __attribute__((target("avx512f"))) void uk_avx512_f32_rows_pf(int64_t kc, const 
   uk_avx512_body<float, 12, AIn::kRows, false, true>(kc, a, lda, b, 0, c, ldc, accumulate, pf, pf_lines);
 }
 
-// The double kernels: packed, and A's rows in place with and without the prefetch.
+// Packed A and B with the prefetch (macro_kernel_pf: the dcol GEMM's W', docs/perf/cpu.md session 17).
+__attribute__((target("avx512f"))) void uk_avx512_f32_pf(int64_t kc, const float* a, const float* b, float* c,
+                                                         int64_t ldc, bool accumulate, const float* pf,
+                                                         int64_t pf_lines) {
+  uk_avx512_body<float, 12, AIn::kPanel, false, true>(kc, a, 0, b, 0, c, ldc, accumulate, pf, pf_lines);
+}
+
+// The double kernels: packed (with and without the prefetch), and A's rows in place with and without the prefetch.
 __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* a, const double* b, double* c,
                                                       int64_t ldc, bool accumulate) {
   uk_avx512_body<double, 12, AIn::kPanel, false, false>(kc, a, 0, b, 0, c, ldc, accumulate, nullptr, 0);
+}
+__attribute__((target("avx512f"))) void uk_avx512_f64_pf(int64_t kc, const double* a, const double* b, double* c,
+                                                         int64_t ldc, bool accumulate, const double* pf,
+                                                         int64_t pf_lines) {
+  uk_avx512_body<double, 12, AIn::kPanel, false, true>(kc, a, 0, b, 0, c, ldc, accumulate, pf, pf_lines);
 }
 __attribute__((target("avx512f"))) void uk_avx512_f64_rows(int64_t kc, const double* a, int64_t lda, const double* b,
                                                            double* c, int64_t ldc, bool accumulate) {
@@ -347,19 +359,19 @@ void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_
 }
 #endif
 
-const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr, nullptr};
-const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr, nullptr};
+const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr, nullptr, nullptr};
+const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr, nullptr, nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr, nullptr};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr, nullptr};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr, nullptr, nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr, nullptr, nullptr};
 const MicroKernel<float> kAvx512F32{
-    12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf};
+    12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf, uk_avx512_f32_pf};
 const MicroKernel<double> kAvx512F64{
-    12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr, uk_avx512_f64_rows_pf};
+    12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr, uk_avx512_f64_rows_pf, uk_avx512_f64_pf};
 #endif
 #if DCN_GEMM_NEON
-const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr, nullptr};
-const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr, nullptr, nullptr};
+const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr, nullptr, nullptr};
+const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr, nullptr, nullptr, nullptr};
 #endif
 
 bool cpu_has(GemmIsa isa) {
@@ -532,7 +544,7 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
   const int mr = uk.mr, nr = uk.nr;
   alignas(64) T tmp[kMaxTile];
   const bool a_outer = order == MacroOrder::kAPanelInL1;
-  prefetch_b = prefetch_b && lda > 0 && !a_outer && uk.fn_rows_pf != nullptr;
+  prefetch_b = prefetch_b && !a_outer && (lda > 0 ? uk.fn_rows_pf != nullptr : uk.fn_pf != nullptr);
   constexpr int64_t kLineElems = 64 / static_cast<int64_t>(sizeof(T));
   const int64_t m_panels = (m + mr - 1) / mr, panel_lines = (kc * nr + kLineElems - 1) / kLineElems;
   auto tile = [&](int64_t i0, int64_t j0) {
@@ -559,8 +571,12 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
         const T* next = last ? b_next : bp + kc * nr;
         const int64_t lines = last ? b_next_lines : panel_lines, r = i0 / mr;
         const int64_t l0 = r * lines / m_panels, l1 = std::min((r + 1) * lines / m_panels, l0 + kc / 4);
-        uk.fn_rows_pf(kc, ap, lda, bp, cp, ldc, accumulate, next ? next + l0 * kLineElems : nullptr,
-                      next ? l1 - l0 : 0);
+        const T* pf = next ? next + l0 * kLineElems : nullptr;
+        const int64_t pf_lines = next ? l1 - l0 : 0;
+        if (lda > 0)
+          uk.fn_rows_pf(kc, ap, lda, bp, cp, ldc, accumulate, pf, pf_lines);
+        else
+          uk.fn_pf(kc, ap, bp, cp, ldc, accumulate, pf, pf_lines);
       } else if (lda > 0)
         uk.fn_rows(kc, ap, lda, bp, cp, ldc, accumulate);
       else
@@ -669,6 +685,13 @@ void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, co
   macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order, prefetch_c);
 }
 
+template <typename T>
+void macro_kernel_pf(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
+                     const T* b, T* c, int64_t ldc, bool accumulate, const T* b_next, int64_t b_next_lines) {
+  macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, MacroOrder::kBPanelInL1,
+                    /*prefetch_c=*/true, /*prefetch_b=*/true, b_next, b_next_lines);
+}
+
 bool gemm_a_cols_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                      int64_t ldc, bool accumulate) {
 #if DCN_GEMM_X86
@@ -750,15 +773,17 @@ void pack_b_blocks(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int
   });
 }
 
-#define DCN_INSTANTIATE_GEMM(T)                                                                                    \
-  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
-  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                  \
-  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*, \
-                                int64_t, bool, MacroOrder, bool);                                                  \
-  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,    \
-                        const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                  \
-  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,  \
-                               int64_t, bool, bool);                                                               \
+#define DCN_INSTANTIATE_GEMM(T)                                                                                       \
+  template void pack_a<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                     \
+  template void pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);                                     \
+  template void macro_kernel<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,    \
+                                int64_t, bool, MacroOrder, bool);                                                     \
+  template void macro_kernel_pf<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*, \
+                                   int64_t, bool, const T*, int64_t);                                                 \
+  template void gemm<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*,       \
+                        const T*, int64_t, int64_t, T*, int64_t, bool, const T*);                                     \
+  template void gemm_rows_a<T>(const MicroKernel<T>&, int64_t, int64_t, int64_t, const T*, int64_t, const T*, T*,     \
+                               int64_t, bool, bool);                                                                  \
   template void pack_b_blocks<T>(int64_t, int64_t, const T*, int64_t, int64_t, int, T*);
 DCN_INSTANTIATE_GEMM(float)
 DCN_INSTANTIATE_GEMM(double)

@@ -30,6 +30,9 @@ struct MicroKernel {
   // panel comes in while this one is used). Null where fn_rows is.
   void (*fn_rows_pf)(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf,
                      int64_t pf_lines);
+  // fn (A and B packed), which meanwhile prefetches as fn_rows_pf does: the same results as fn. Null where the
+  // instruction set has none.
+  void (*fn_pf)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf, int64_t pf_lines);
 };
 
 enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512, kNeon };
@@ -85,6 +88,14 @@ template <typename T>
 void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
                   const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order = MacroOrder::kBPanelInL1,
                   bool prefetch_c = false);
+
+// macro_kernel with the order kBPanelInL1 and prefetch_c, for a packed B that streams from beyond L2: each
+// micro-kernel call on B panel s also prefetches its share of panel s + 1 into L2 (uk.fn_pf), those on the last
+// panel their share of the b_next_lines lines at b_next (the B panels of the caller's next call; none where b_next is
+// null). The same results as macro_kernel (where uk.fn_pf is null, it is macro_kernel).
+template <typename T>
+void macro_kernel_pf(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
+                     const T* b, T* c, int64_t ldc, bool accumulate, const T* b_next, int64_t b_next_lines);
 
 // C (m x n, ldc) = [C +] A * B with A (i, p) at a[i * rsa + p * csa] and B (p, j) at b[p * rsb + j * csb],
 // parallel over the thread pool. Every element of C is summed in the same order whatever the number of

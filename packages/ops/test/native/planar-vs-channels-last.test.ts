@@ -322,6 +322,25 @@ const largeWeightCases: ConvCase[] = [
     dilation: [1, 1],
     inSize: [14, 14],
   },
+  // 320 output channels: the dcol GEMM's W' (3.7 MB) streams with two reduction blocks of 256 and 64 channels, run
+  // kernel point by kernel point (NOTE [ dcol GEMM's W' prefetched ] in column_pass.cc); colsT packed by pass A for the
+  // shared weight GEMM (NOTE [ Weight GEMM's B prefetched ]).
+  {
+    dim: 2,
+    transposed: false,
+    batch: 1,
+    inChannels: 320,
+    outChannels: 320,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [9, 9],
+  },
 ];
 // The forward's output written through 16 x 16 register transposes (write_y_tile_forward in column_pass.cc, float32
 // with AVX-512, where a block's 16 channel rows fall into at least 4 L1 sets): channel counts with a remainder past the
