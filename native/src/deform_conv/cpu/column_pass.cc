@@ -621,7 +621,8 @@ struct Segment {
 template <int D, typename T>
 struct Ctx {
   const SamplingGeometry<D>* g;
-  int64_t K, sy, sx, cx, cxg, rows, ldr;  // rows = cxg * K per weight group; ldr = cx * K
+  int64_t K, sy, sx, cx, cxg, rows, ldr;  // rows = cxg * K per weight group; ldr = cx * K (colsT's row stride;
+                                          // the backward may pad it: NOTE [ Padded colsT rows ])
   int64_t n0, nc;
   const ColumnBlock* blocks;  // the tile's column blocks
   int64_t n_blocks;
@@ -1407,12 +1408,19 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // With y_forward the buffer starts with `fhead` elements of room for the previous tiles' rows whose y columns
   // are still to come (fewer than mr rows, see the y_forward step), so that own_cols stays 64-byte aligned.
   const bool own_cols_buf = slot_gw || (need_fwd && !need_cols);
-  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * ldr * ts + 63) / 64 * 64 / ts : 0;
-  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * ldr : 0);
+  // NOTE [ Padded colsT rows ]
+  // lcs: the row stride of colsT where pass A writes it. In the thread's own buffer, a row length ldr of a
+  // multiple of 4 KB (up-t2d: 64 channels x 16 kernel points) is padded by one cache line: rows 4 KB apart
+  // put a GEMM panel's rows (the per-slot weight GEMM's B rows read in place, y_forward's A rows) all into the
+  // same L1 sets. Only where the elements sit changes, not a sum: bit-identical. (Not with the small-group
+  // sampler, which writes rows of ldr; the shared window buffer keeps ldr.)
+  const int64_t lcs = own_cols_buf && !small_groups && (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * lcs * ts + 63) / 64 * 64 / ts : 0;
+  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * lcs : 0);
   // With y_forward: the y columns of a tile and the rows carried into it (nt + mr - 1 x cy), and
   // forward_tile_gemm's tail rows.
   const size_t m_ftile = mine.add<T>(need_fwd ? (nt + uk.mr) * g.cy : 0);
-  const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * ldr : 0);
+  const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * lcs : 0);
   // gw_t: the per-slot weight GEMM transposed, gwsT_s (rows x cyg) += colsT_tile^T * Y_tile^T, where the
   // output channels of a group fill the micro-kernel's mr-row panels poorly (edvr-64, video-3d: 64 channels
   // padded to 72 rows, 12.5 % of its work wasted, the last panel of every call through the edge buffer):
@@ -1423,17 +1431,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t cyg_pad_nr = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
   // NOTE [ Per-slot weight GEMM with colsT in place ]
-  // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride ldr), which
+  // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride lcs), which
   // pack_b_blocks copied into nr-column panels (tcn-1d: 335 KB per tile, ~0.2 ms a call at 2 threads, and one
   // more tile-sized buffer in L2). With the AVX-512 float kernels (nr = 32, mr = 12) and rows a multiple of 32,
   // gemm_b_rows_f32 reads colsT's rows in place instead: the same micro-kernel sums, bit-identical. Not where
-  // ldr is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets.
+  // lcs is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets (NOTE
+  // [ Padded colsT rows ] keeps lcs off them).
   const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
-                         uk.nr == 32 && rows % 32 == 0 && (ldr * ts) % 4096 != 0;
+                         uk.nr == 32 && rows % 32 == 0 && (lcs * ts) % 4096 != 0;
   // With gw_t the same for A: A(r, i) = colsT[i][r] is read in place as the columns of colsT (gemm_a_cols_f32, 12
   // values of a colsT row per step) instead of packed by pack_a; the same sums (docs/perf/cpu.md, session 16, lead).
   const bool gw_t_a_cols = slot_gw && gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
-                           uk.nr == 32 && cyg % 32 == 0 && (ldr * ts) % 4096 != 0;
+                           uk.nr == 32 && cyg % 32 == 0 && (lcs * ts) % 4096 != 0;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
   const size_t m_ytile = mine.add<T>(dcol_a_cols ? g.cy * ldy_own : 0);  // NOTE [ dcol GEMM with Y read in place ]
@@ -1466,6 +1475,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   timer.lap(0);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
+  ctx0.ldr = lcs;  // colsT's rows (NOTE [ Padded colsT rows ]); dcolT's stay ldr apart (dld)
   ctx0.grad_offset = grad_offset;
   ctx0.grad_mask = grad_mask;
   ctx0.table_one_block = true;
@@ -1653,17 +1663,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             // call holds it. The carried rows lie just before the tile's colsT: in the shared window buffer
             // they are already there (the piece's previous rows, this thread's); own_cols keeps them in its
             // head room.
-            const T* a = ctx.cols - fcarry * ldr;
+            const T* a = ctx.cols - fcarry * lcs;
             const int64_t avail = fcarry + nc;
             const int64_t m = n0 + nc == s1 || leaving ? avail : avail / uk.mr * uk.mr;
             if (m > 0) {
-              forward_tile_gemm<T>(uk, m, G, cyg, rows, ldr, a, wfpack, ftail, ftile, g.cy);
+              forward_tile_gemm<T>(uk, m, G, cyg, rows, lcs, a, wfpack, ftail, ftile, g.cy);
               write_y_tile<D, T>(g, column_blocks(n0 - fcarry, m, sy), ftile, static_cast<const T*>(nullptr),
                                  y_forward);
             }
             fcarry = avail - m;
             if (fcarry > 0 && ctx.cols == own_cols)
-              std::memmove(own_cols - fcarry * ldr, a + m * ldr, sizeof(T) * fcarry * ldr);
+              std::memmove(own_cols - fcarry * lcs, a + m * lcs, sizeof(T) * fcarry * lcs);
             if (timed) local.lap(4);
           }
           if (slot_gw) {
@@ -1686,12 +1696,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                     // NOTE [ Per-slot weight GEMM with colsT in place ], the transposed form.
                     bool done = true;
                     for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
-                      done = gemm_a_cols_f32(rows, cyg, std::min(kc_max, nc - p0), own_cols + gi * rows + p0 * ldr, ldr,
+                      done = gemm_a_cols_f32(rows, cyg, std::min(kc_max, nc - p0), own_cols + gi * rows + p0 * lcs, lcs,
                                              bpack + p0 * cyg_pad_nr, gw_s + gi * rows * cyg, cyg, started || p0 > 0);
                     if (done) continue;
                   }
                 }
-                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);  // A(r, i) = colsT[i][r]
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, lcs, uk.mr, apack);  // A(r, i) = colsT[i][r]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
                   macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
@@ -1708,11 +1718,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                   for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
                     done = gemm_b_rows_f32(cyg, rows, std::min(kc_max, nc - p0),
                                            reinterpret_cast<const float*>(apack + p0 * uk.mr), nc * uk.mr,
-                                           reinterpret_cast<const float*>(own_cols + p0 * ldr + gi * rows), ldr,
+                                           reinterpret_cast<const float*>(own_cols + p0 * lcs + gi * rows), lcs,
                                            reinterpret_cast<float*>(gw_s + gi * cyg * rows), rows, started || p0 > 0);
                   if (done) continue;
                 }
-                pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
+                pack_b_blocks(nc, rows, own_cols + gi * rows, lcs, int64_t{1}, uk.nr, bpack);
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
                   macro_kernel(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
                                bpack + p0 * rows_pad, gw_s + gi * cyg * rows, rows, started || p0 > 0,
