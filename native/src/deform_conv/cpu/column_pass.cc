@@ -718,6 +718,15 @@ void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t bi, T* a
 }
 
 template <int D, typename T>
+void pass_a_scatter(Isa isa, const Ctx<D, T>& c, bool cols, int64_t bi, T* acc, int64_t ld) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a_scatter<D, T>(c, cols, bi, acc, ld);
+  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a_scatter<D, T>(c, cols, bi, acc, ld);
+#endif
+  isa_generic::run_pass_a_scatter<D, T>(c, cols, bi, acc, ld);
+}
+
+template <int D, typename T>
 void pass_b(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t bi0, int64_t bi1) {
 #if DCN_CL_X86
   if (isa == Isa::kAvx512) return isa_avx512::pass_b<D, T>(c, b, s, bi0, bi1);
@@ -1397,7 +1406,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
   Carver mine;
-  const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldr : 0);  // dcolT of a group of tiles
+  // ldd: dcolT's row stride, padded as colsT's (NOTE [ Padded colsT rows ]): the dcol GEMM's C tiles (mr rows)
+  // and pass A's / pass B's reads of a kernel point's block of columns then stay off shared L1 sets. (Not by
+  // kernel point, NOTE [ dcolT by kernel point ], nor with the small-group sampler, which reads rows of ldr.)
+  const int64_t ldd =
+      need_dcol && !small_groups && !(packed_cols && cxg % uk.nr == 0) && (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldd : 0);  // dcolT of a group of tiles
   const size_t m_dapack = mine.add<T>(need_dcol ? (ndg + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
@@ -1481,6 +1495,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   ctx0.table_one_block = true;
   // NOTE [ dcolT by kernel point ]
   const bool dcol_kpt = need_dcol && packed_cols && cxg % uk.nr == 0;
+  ctx0.dld = ldd;
   if (dcol_kpt) {
     ctx0.dld = cxg;
     ctx0.dks = ndg * cxg;
@@ -1490,6 +1505,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     while ((int64_t{1} << ctx0.bp_shift) < uk.nr) ++ctx0.bp_shift;  // nr = 2^bp_shift
     ctx0.bp_G = G;
   }
+  // NOTE [ Pass B fused into pass A ]
+  // In 3D, pass B's scatter of a sample follows right after pass A's sampling of it (pass_a_scatter): the same
+  // table entry, mask value and dcolT run, read once, instead of a second walk over the block (video-3d: 8
+  // corners x 64 channels a sample, the block's dcolT and table read again from L2). pass A's order (segment,
+  // kernel point, column) is pass B's (segment, then kernel point, column, corner), and each term is pass B's
+  // (a_j = m * w_j, XGt += a_j * dcolT), so every X-gradient element gets the same terms in the same order:
+  // bit-identical. Not with colsT in packed B panels (pass A's other order).
+  const bool fuse_scatter = D == 3 && x_scatter != nullptr && need_coord && !packed_cols;
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B, tile weight GEMM, y_forward's GEMM and write.
   double own_ms[5] = {0, 0, 0, 0, 0};
@@ -1600,9 +1623,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (dcol_kpt)
               dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg);
             else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldr, dcol_a_cols);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldd, dcol_a_cols);
           }
-          T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
+          T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldd);  // this tile's rows of dcolT
           ctx.dcol = dtile;
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
           ctx.blocks = blocks.data();
@@ -1620,9 +1643,29 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
               for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
+            // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
+            // (writes to the zero row sx land anywhere in its chunk and are never read).
+            const auto zero_chunks = [&] {
+              int32_t lo = 0, hi = -1;
+              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
+              if (hi >= 0) {
+                uint8_t* mk = marks + cb.b * cpi;
+                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
+                  if (mk[k]) continue;
+                  mk[k] = 1;
+                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
+                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
+                }
+              }
+            };
+            if (fuse_scatter) zero_chunks();
             if (sample_cols || need_coord) {
               if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-              pass_a<D, T>(isa, ctx, sample_cols, need_coord, bi, acc, kColBlock);
+              if (fuse_scatter) {
+                if constexpr (D == 3) pass_a_scatter<D, T>(isa, ctx, sample_cols, bi, acc, kColBlock);
+              } else {
+                pass_a<D, T>(isa, ctx, sample_cols, need_coord, bi, acc, kColBlock);
+              }
               // Every offset / mask gradient element of these columns, written once, channel by channel.
               if (grad_offset) {
                 for (int64_t ch = 0; ch < OG * K * D; ++ch)
@@ -1636,20 +1679,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               }
             }
             if (timed) local.lap(1);
-            if (x_scatter) {
-              // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
-              // (writes to the zero row sx land anywhere in its chunk and are never read).
-              int32_t lo = 0, hi = -1;
-              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
-              if (hi >= 0) {
-                uint8_t* mk = marks + cb.b * cpi;
-                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
-                  if (mk[k]) continue;
-                  mk[k] = 1;
-                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
-                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
-                }
-              }
+            if (x_scatter && !fuse_scatter) {
+              zero_chunks();
               for (int64_t si = 0; si < ctx.n_segs; ++si)
                 pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
             }
