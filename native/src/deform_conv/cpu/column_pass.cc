@@ -849,10 +849,9 @@ __attribute__((target("avx512f"))) void sum_unpermute_row_avx512(const float* co
 // p = kpt * cxg + c (src[s]: slot s's gwsT of the weight group, rows x cyg; dst: the group's grad_weight rows). The
 // same additions in the same slot order as the scalar loop, so the same values; the 16 x 16 block transposed in
 // registers, each output channel's 16 columns one store.
-__attribute__((target("avx512f"))) void sum_transpose_gwt_block_avx512(const float* const* src, int n_src,
-                                                                       int64_t cxg, int64_t K, int64_t cyg,
-                                                                       int64_t rows, int64_t o0, int64_t q0,
-                                                                       float* dst) {
+__attribute__((target("avx512f"))) void sum_transpose_gwt_block_avx512(const float* const* src, int n_src, int64_t cxg,
+                                                                       int64_t K, int64_t cyg, int64_t rows, int64_t o0,
+                                                                       int64_t q0, float* dst) {
   __m512 r[16];
   for (int j = 0; j < 16; ++j) {
     const int64_t q = q0 + j, off = ((q % K) * cxg + q / K) * cyg + o0;
@@ -1888,26 +1887,27 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         }
       }
 #endif
-      if (n_src == 0)
-      parallel_for(0, G * nob, 1, [&](int64_t tb, int64_t te) {
-        T acc[kT];
-        for (int64_t t = tb; t < te; ++t) {
-          const int64_t gi = t / nob, o0 = (t % nob) * kT, on = std::min(kT, cyg - o0);
-          T* dst = grad_weight + (gi * cyg + o0) * rows;
-          for (int64_t c = 0; c < cxg; ++c)
-            for (int64_t kpt = 0; kpt < K; ++kpt) {
-              std::fill(acc, acc + kT, T(0));
-              bool first = true;
-              for (int64_t s = 0; s < n_slots; ++s) {
-                if (!slot_started[static_cast<size_t>(s)]) continue;
-                const T* src = gws + s * gw_elems + (gi * rows + kpt * cxg + c) * cyg + o0;
-                for (int64_t j = 0; j < on; ++j) acc[j] = first ? src[j] : acc[j] + src[j];
-                first = false;
+      if (n_src == 0) {  // the scalar loop
+        parallel_for(0, G * nob, 1, [&](int64_t tb, int64_t te) {
+          T acc[kT];
+          for (int64_t t = tb; t < te; ++t) {
+            const int64_t gi = t / nob, o0 = (t % nob) * kT, on = std::min(kT, cyg - o0);
+            T* dst = grad_weight + (gi * cyg + o0) * rows;
+            for (int64_t c = 0; c < cxg; ++c)
+              for (int64_t kpt = 0; kpt < K; ++kpt) {
+                std::fill(acc, acc + kT, T(0));
+                bool first = true;
+                for (int64_t s = 0; s < n_slots; ++s) {
+                  if (!slot_started[static_cast<size_t>(s)]) continue;
+                  const T* src = gws + s * gw_elems + (gi * rows + kpt * cxg + c) * cyg + o0;
+                  for (int64_t j = 0; j < on; ++j) acc[j] = first ? src[j] : acc[j] + src[j];
+                  first = false;
+                }
+                for (int64_t j = 0; j < on; ++j) dst[j * rows + c * K + kpt] = acc[j];
               }
-              for (int64_t j = 0; j < on; ++j) dst[j * rows + c * K + kpt] = acc[j];
-            }
-        }
-      });
+          }
+        });
+      }
     } else {
       // With AVX-512 (float, whole blocks of 16 channels, K <= 16) each row's sum in registers, unpermuted by
       // register transposes (tcn-1d: 4 slots of 128 x 384, ~0.14 ms at 2 threads in the scalar loop below).

@@ -533,8 +533,34 @@ const paddedRowCases: ConvCase[] = [
 // column_pass.cc: float32, output channels per group and rows = channels per group x kernel points multiples of 16):
 // 1D, two weight groups, 3D; 64 output channels per group, 48 rows.
 const gwtSumCases: ConvCase[] = [
-  { ...baseInPlace, dim: 1, batch: 2, inChannels: 16, outChannels: 64, groups: 1, og: 1, mg: 1, bias: true, kernelSize: [3], padding: [1], inSize: [200] },
-  { ...baseInPlace, dim: 1, batch: 1, inChannels: 32, outChannels: 128, groups: 2, og: 2, mg: 2, bias: false, kernelSize: [3], padding: [1], inSize: [150] },
+  {
+    ...baseInPlace,
+    dim: 1,
+    batch: 2,
+    inChannels: 16,
+    outChannels: 64,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [3],
+    padding: [1],
+    inSize: [200],
+  },
+  {
+    ...baseInPlace,
+    dim: 1,
+    batch: 1,
+    inChannels: 32,
+    outChannels: 128,
+    groups: 2,
+    og: 2,
+    mg: 2,
+    bias: false,
+    kernelSize: [3],
+    padding: [1],
+    inSize: [150],
+  },
   {
     dim: 3,
     transposed: false,
