@@ -621,7 +621,8 @@ struct Segment {
 template <int D, typename T>
 struct Ctx {
   const SamplingGeometry<D>* g;
-  int64_t K, sy, sx, cx, cxg, rows, ldr;  // rows = cxg * K per weight group; ldr = cx * K
+  int64_t K, sy, sx, cx, cxg, rows, ldr;  // rows = cxg * K per weight group; ldr = cx * K (colsT's row stride;
+                                          // the backward may pad it: NOTE [ Padded colsT rows ])
   int64_t n0, nc;
   const ColumnBlock* blocks;  // the tile's column blocks
   int64_t n_blocks;
@@ -714,6 +715,15 @@ void pass_a(Isa isa, const Ctx<D, T>& c, bool cols, bool coord, int64_t bi, T* a
   if (isa == Isa::kAvx2) return isa_avx2::run_pass_a<D, T>(c, cols, coord, bi, acc, ld);
 #endif
   isa_generic::run_pass_a<D, T>(c, cols, coord, bi, acc, ld);
+}
+
+template <int D, typename T>
+void pass_a_scatter(Isa isa, const Ctx<D, T>& c, bool cols, int64_t bi, T* acc, int64_t ld) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::run_pass_a_scatter<D, T>(c, cols, bi, acc, ld);
+  if (isa == Isa::kAvx2) return isa_avx2::run_pass_a_scatter<D, T>(c, cols, bi, acc, ld);
+#endif
+  isa_generic::run_pass_a_scatter<D, T>(c, cols, bi, acc, ld);
 }
 
 template <int D, typename T>
@@ -832,6 +842,24 @@ __attribute__((target("avx512f"))) void sum_unpermute_row_avx512(const float* co
     transpose16_avx512(r);
     for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
   }
+}
+
+// The transposed per-slot weight gradients' sum (gw_t), one block of 16 output channels x 16 weight columns:
+// dst[(o0 + i) * rows + q0 + j] = ((src[0] + src[1]) + ...)[p * cyg + o0 + i] with q = q0 + j = c * K + kpt and
+// p = kpt * cxg + c (src[s]: slot s's gwsT of the weight group, rows x cyg; dst: the group's grad_weight rows). The
+// same additions in the same slot order as the scalar loop, so the same values; the 16 x 16 block transposed in
+// registers, each output channel's 16 columns one store.
+__attribute__((target("avx512f"))) void sum_transpose_gwt_block_avx512(const float* const* src, int n_src, int64_t cxg,
+                                                                       int64_t K, int64_t cyg, int64_t rows, int64_t o0,
+                                                                       int64_t q0, float* dst) {
+  __m512 r[16];
+  for (int j = 0; j < 16; ++j) {
+    const int64_t q = q0 + j, off = ((q % K) * cxg + q / K) * cyg + o0;
+    r[j] = _mm512_loadu_ps(src[0] + off);
+    for (int s = 1; s < n_src; ++s) r[j] = _mm512_add_ps(r[j], _mm512_loadu_ps(src[s] + off));
+  }
+  transpose16_avx512(r);
+  for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (o0 + i) * rows + q0, r[i]);
 }
 #endif
 
@@ -1424,7 +1452,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // group), the tile's mask values, offsets of one block, the offset/mask gradients of one block.
   const int64_t acc_per_thread = (OG * K * D + MG * K) * kColBlock;
   Carver mine;
-  const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldr : 0);  // dcolT of a group of tiles
+  // ldd: dcolT's row stride, padded as colsT's (NOTE [ Padded colsT rows ]): the dcol GEMM's C tiles (mr rows)
+  // and pass A's / pass B's reads of a kernel point's block of columns then stay off shared L1 sets. (Not by
+  // kernel point, NOTE [ dcolT by kernel point ], nor with the small-group sampler, which reads rows of ldr.)
+  const int64_t ldd =
+      need_dcol && !small_groups && !(packed_cols && cxg % uk.nr == 0) && (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldd : 0);  // dcolT of a group of tiles
   const size_t m_dapack = mine.add<T>(need_dcol ? (ndg + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
@@ -1435,12 +1468,19 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // With y_forward the buffer starts with `fhead` elements of room for the previous tiles' rows whose y columns
   // are still to come (fewer than mr rows, see the y_forward step), so that own_cols stays 64-byte aligned.
   const bool own_cols_buf = slot_gw || (need_fwd && !need_cols);
-  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * ldr * ts + 63) / 64 * 64 / ts : 0;
-  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * ldr : 0);
+  // NOTE [ Padded colsT rows ]
+  // lcs: the row stride of colsT where pass A writes it. In the thread's own buffer, a row length ldr of a
+  // multiple of 4 KB (up-t2d: 64 channels x 16 kernel points) is padded by one cache line: rows 4 KB apart
+  // put a GEMM panel's rows (the per-slot weight GEMM's B rows read in place, y_forward's A rows) all into the
+  // same L1 sets. Only where the elements sit changes, not a sum: bit-identical. (Not with the small-group
+  // sampler, which writes rows of ldr; the shared window buffer keeps ldr.)
+  const int64_t lcs = own_cols_buf && !small_groups && (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const int64_t fhead = need_fwd ? (int64_t{uk.mr} * lcs * ts + 63) / 64 * 64 / ts : 0;
+  const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * lcs : 0);
   // With y_forward: the y columns of a tile and the rows carried into it (nt + mr - 1 x cy), and
   // forward_tile_gemm's tail rows.
   const size_t m_ftile = mine.add<T>(need_fwd ? (nt + uk.mr) * g.cy : 0);
-  const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * ldr : 0);
+  const size_t m_ftail = mine.add<T>(need_fwd ? int64_t{uk.mr} * lcs : 0);
   // gw_t: the per-slot weight GEMM transposed, gwsT_s (rows x cyg) += colsT_tile^T * Y_tile^T, where the
   // output channels of a group fill the micro-kernel's mr-row panels poorly (edvr-64, video-3d: 64 channels
   // padded to 72 rows, 12.5 % of its work wasted, the last panel of every call through the edge buffer):
@@ -1451,17 +1491,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int64_t cyg_pad_nr = (cyg + uk.nr - 1) / uk.nr * uk.nr;
   const bool gw_t = slot_gw && (cyg_pad_mr - cyg) * 20 > cyg && (rows_pad_mr - rows) * 20 <= rows;
   // NOTE [ Per-slot weight GEMM with colsT in place ]
-  // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride ldr), which
+  // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride lcs), which
   // pack_b_blocks copied into nr-column panels (tcn-1d: 335 KB per tile, ~0.2 ms a call at 2 threads, and one
   // more tile-sized buffer in L2). With the AVX-512 float kernels (nr = 32, mr = 12) and rows a multiple of 32,
   // gemm_b_rows_f32 reads colsT's rows in place instead: the same micro-kernel sums, bit-identical. Not where
-  // ldr is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets.
+  // lcs is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets (NOTE
+  // [ Padded colsT rows ] keeps lcs off them).
   const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
-                         uk.nr == 32 && rows % 32 == 0 && (ldr * ts) % 4096 != 0;
+                         uk.nr == 32 && rows % 32 == 0 && (lcs * ts) % 4096 != 0;
   // With gw_t the same for A: A(r, i) = colsT[i][r] is read in place as the columns of colsT (gemm_a_cols_f32, 12
   // values of a colsT row per step) instead of packed by pack_a; the same sums (docs/perf/cpu.md, session 16, lead).
   const bool gw_t_a_cols = slot_gw && gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
-                           uk.nr == 32 && cyg % 32 == 0 && (ldr * ts) % 4096 != 0;
+                           uk.nr == 32 && cyg % 32 == 0 && (lcs * ts) % 4096 != 0;
   const size_t m_apack = mine.add<T>(slot_gw ? (gw_t ? rows_pad_mr : cyg_pad_mr) * nt : 0);
   const size_t m_bpack = mine.add<T>(slot_gw ? nt * (gw_t ? cyg_pad_nr : rows_pad) : 0);
   const size_t m_ytile = mine.add<T>(dcol_a_cols ? g.cy * ldy_own : 0);  // NOTE [ dcol GEMM with Y read in place ]
@@ -1494,11 +1535,13 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   timer.lap(0);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
+  ctx0.ldr = lcs;  // colsT's rows (NOTE [ Padded colsT rows ]); dcolT's stay ldr apart (dld)
   ctx0.grad_offset = grad_offset;
   ctx0.grad_mask = grad_mask;
   ctx0.table_one_block = true;
   // NOTE [ dcolT by kernel point ]
   const bool dcol_kpt = need_dcol && packed_cols && cxg % uk.nr == 0;
+  ctx0.dld = ldd;
   if (dcol_kpt) {
     ctx0.dld = cxg;
     ctx0.dks = ndg * cxg;
@@ -1508,6 +1551,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     while ((int64_t{1} << ctx0.bp_shift) < uk.nr) ++ctx0.bp_shift;  // nr = 2^bp_shift
     ctx0.bp_G = G;
   }
+  // NOTE [ Pass B fused into pass A ]
+  // In 3D, pass B's scatter of a sample follows right after pass A's sampling of it (pass_a_scatter): the same
+  // table entry, mask value and dcolT run, read once, instead of a second walk over the block (video-3d: 8
+  // corners x 64 channels a sample, the block's dcolT and table read again from L2). pass A's order (segment,
+  // kernel point, column) is pass B's (segment, then kernel point, column, corner), and each term is pass B's
+  // (a_j = m * w_j, XGt += a_j * dcolT), so every X-gradient element gets the same terms in the same order:
+  // bit-identical. Not with colsT in packed B panels (pass A's other order).
+  const bool fuse_scatter = D == 3 && x_scatter != nullptr && need_coord && !packed_cols;
   // The calling thread's share of the tile steps (TVDCN_CPU_PHASES): y tile + dcol GEMM, plan + pass A,
   // pass B, tile weight GEMM, y_forward's GEMM and write.
   double own_ms[5] = {0, 0, 0, 0, 0};
@@ -1619,10 +1670,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg,
                         false, stream_w);
             else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldr, dcol_a_cols,
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldd, dcol_a_cols,
                         stream_w);
           }
-          T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldr);  // this tile's rows of dcolT
+          T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldd);  // this tile's rows of dcolT
           ctx.dcol = dtile;
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
           ctx.blocks = blocks.data();
@@ -1640,9 +1691,29 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
               for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
+            // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
+            // (writes to the zero row sx land anywhere in its chunk and are never read).
+            const auto zero_chunks = [&] {
+              int32_t lo = 0, hi = -1;
+              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
+              if (hi >= 0) {
+                uint8_t* mk = marks + cb.b * cpi;
+                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
+                  if (mk[k]) continue;
+                  mk[k] = 1;
+                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
+                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
+                }
+              }
+            };
+            if (fuse_scatter) zero_chunks();
             if (sample_cols || need_coord) {
               if (need_coord) std::fill(acc, acc + acc_per_thread, T(0));
-              pass_a<D, T>(isa, ctx, sample_cols, need_coord, bi, acc, kColBlock);
+              if (fuse_scatter) {
+                if constexpr (D == 3) pass_a_scatter<D, T>(isa, ctx, sample_cols, bi, acc, kColBlock);
+              } else {
+                pass_a<D, T>(isa, ctx, sample_cols, need_coord, bi, acc, kColBlock);
+              }
               // Every offset / mask gradient element of these columns, written once, channel by channel.
               if (grad_offset) {
                 for (int64_t ch = 0; ch < OG * K * D; ++ch)
@@ -1656,20 +1727,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               }
             }
             if (timed) local.lap(1);
-            if (x_scatter) {
-              // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
-              // (writes to the zero row sx land anywhere in its chunk and are never read).
-              int32_t lo = 0, hi = -1;
-              idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
-              if (hi >= 0) {
-                uint8_t* mk = marks + cb.b * cpi;
-                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
-                  if (mk[k]) continue;
-                  mk[k] = 1;
-                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
-                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
-                }
-              }
+            if (x_scatter && !fuse_scatter) {
+              zero_chunks();
               for (int64_t si = 0; si < ctx.n_segs; ++si)
                 pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
             }
@@ -1683,17 +1742,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             // call holds it. The carried rows lie just before the tile's colsT: in the shared window buffer
             // they are already there (the piece's previous rows, this thread's); own_cols keeps them in its
             // head room.
-            const T* a = ctx.cols - fcarry * ldr;
+            const T* a = ctx.cols - fcarry * lcs;
             const int64_t avail = fcarry + nc;
             const int64_t m = n0 + nc == s1 || leaving ? avail : avail / uk.mr * uk.mr;
             if (m > 0) {
-              forward_tile_gemm<T>(uk, m, G, cyg, rows, ldr, a, wfpack, ftail, ftile, g.cy);
+              forward_tile_gemm<T>(uk, m, G, cyg, rows, lcs, a, wfpack, ftail, ftile, g.cy);
               write_y_tile<D, T>(g, column_blocks(n0 - fcarry, m, sy), ftile, static_cast<const T*>(nullptr),
                                  y_forward);
             }
             fcarry = avail - m;
             if (fcarry > 0 && ctx.cols == own_cols)
-              std::memmove(own_cols - fcarry * ldr, a + m * ldr, sizeof(T) * fcarry * ldr);
+              std::memmove(own_cols - fcarry * lcs, a + m * lcs, sizeof(T) * fcarry * lcs);
             if (timed) local.lap(4);
           }
           if (slot_gw) {
@@ -1716,12 +1775,12 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                     // NOTE [ Per-slot weight GEMM with colsT in place ], the transposed form.
                     bool done = true;
                     for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
-                      done = gemm_a_cols_f32(rows, cyg, std::min(kc_max, nc - p0), own_cols + gi * rows + p0 * ldr, ldr,
+                      done = gemm_a_cols_f32(rows, cyg, std::min(kc_max, nc - p0), own_cols + gi * rows + p0 * lcs, lcs,
                                              bpack + p0 * cyg_pad_nr, gw_s + gi * rows * cyg, cyg, started || p0 > 0);
                     if (done) continue;
                   }
                 }
-                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, ldr, uk.mr, apack);  // A(r, i) = colsT[i][r]
+                pack_a(rows, nc, own_cols + gi * rows, int64_t{1}, lcs, uk.mr, apack);  // A(r, i) = colsT[i][r]
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max) {
                   const int64_t kc = std::min(kc_max, nc - p0);
                   macro_kernel(uk, rows, cyg, kc, apack + p0 * uk.mr, nc * uk.mr, bpack + p0 * cyg_pad_nr,
@@ -1738,11 +1797,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
                   for (int64_t p0 = 0; p0 < nc && done; p0 += kc_max)
                     done = gemm_b_rows_f32(cyg, rows, std::min(kc_max, nc - p0),
                                            reinterpret_cast<const float*>(apack + p0 * uk.mr), nc * uk.mr,
-                                           reinterpret_cast<const float*>(own_cols + p0 * ldr + gi * rows), ldr,
+                                           reinterpret_cast<const float*>(own_cols + p0 * lcs + gi * rows), lcs,
                                            reinterpret_cast<float*>(gw_s + gi * cyg * rows), rows, started || p0 > 0);
                   if (done) continue;
                 }
-                pack_b_blocks(nc, rows, own_cols + gi * rows, ldr, int64_t{1}, uk.nr, bpack);
+                pack_b_blocks(nc, rows, own_cols + gi * rows, lcs, int64_t{1}, uk.nr, bpack);
                 for (int64_t p0 = 0; p0 < nc; p0 += kc_max)
                   macro_kernel(uk, cyg, rows, std::min(kc_max, nc - p0), apack + p0 * uk.mr, nc * uk.mr,
                                bpack + p0 * rows_pad, gw_s + gi * cyg * rows, rows, started || p0 > 0,
@@ -1845,25 +1904,52 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       // From gwsT_s[gi][kpt * cxg + c][o]: blocks of kT output channels, so that every read of a slot's row
       // is one contiguous run and the kT rows of grad_weight being written stay in L1.
       const int64_t nob = (cyg + kT - 1) / kT;
-      parallel_for(0, G * nob, 1, [&](int64_t tb, int64_t te) {
-        T acc[kT];
-        for (int64_t t = tb; t < te; ++t) {
-          const int64_t gi = t / nob, o0 = (t % nob) * kT, on = std::min(kT, cyg - o0);
-          T* dst = grad_weight + (gi * cyg + o0) * rows;
-          for (int64_t c = 0; c < cxg; ++c)
-            for (int64_t kpt = 0; kpt < K; ++kpt) {
-              std::fill(acc, acc + kT, T(0));
-              bool first = true;
-              for (int64_t s = 0; s < n_slots; ++s) {
-                if (!slot_started[static_cast<size_t>(s)]) continue;
-                const T* src = gws + s * gw_elems + (gi * rows + kpt * cxg + c) * cyg + o0;
-                for (int64_t j = 0; j < on; ++j) acc[j] = first ? src[j] : acc[j] + src[j];
-                first = false;
-              }
-              for (int64_t j = 0; j < on; ++j) dst[j * rows + c * K + kpt] = acc[j];
+      // With AVX-512 (float, whole blocks of 16 output channels and 16 weight columns): register transposes
+      // (video-3d: 4 slots of 1728 x 64, 0.3-0.5 ms at 2 threads in the scalar loop below), a task per 16 weight
+      // columns and all output channels, so that each source row (cyg values) is read whole.
+      [[maybe_unused]] const bool vec =
+          transpose_blocks_avx512<T>() && cyg % 16 == 0 && rows % 16 == 0 && n_slots <= 64;
+      const float* src[64];
+      int n_src = 0;
+      for (int64_t s = 0; s < n_slots && vec; ++s)
+        if (slot_started[static_cast<size_t>(s)]) src[n_src++] = reinterpret_cast<const float*>(gws + s * gw_elems);
+#if DCN_CL_X86
+      if constexpr (std::is_same_v<T, float>) {
+        if (n_src > 0) {
+          const int64_t nq = rows / 16;
+          parallel_for(0, G * nq, 1, [&](int64_t tb, int64_t te) {
+            for (int64_t t = tb; t < te; ++t) {
+              const int64_t gi = t / nq, q0 = (t % nq) * 16;
+              const float* gsrc[64];
+              for (int k = 0; k < n_src; ++k) gsrc[k] = src[k] + gi * rows * cyg;
+              for (int64_t o0 = 0; o0 < cyg; o0 += 16)
+                sum_transpose_gwt_block_avx512(gsrc, n_src, cxg, K, cyg, rows, o0, q0, grad_weight + gi * cyg * rows);
             }
+          });
         }
-      });
+      }
+#endif
+      if (n_src == 0) {  // the scalar loop
+        parallel_for(0, G * nob, 1, [&](int64_t tb, int64_t te) {
+          T acc[kT];
+          for (int64_t t = tb; t < te; ++t) {
+            const int64_t gi = t / nob, o0 = (t % nob) * kT, on = std::min(kT, cyg - o0);
+            T* dst = grad_weight + (gi * cyg + o0) * rows;
+            for (int64_t c = 0; c < cxg; ++c)
+              for (int64_t kpt = 0; kpt < K; ++kpt) {
+                std::fill(acc, acc + kT, T(0));
+                bool first = true;
+                for (int64_t s = 0; s < n_slots; ++s) {
+                  if (!slot_started[static_cast<size_t>(s)]) continue;
+                  const T* src = gws + s * gw_elems + (gi * rows + kpt * cxg + c) * cyg + o0;
+                  for (int64_t j = 0; j < on; ++j) acc[j] = first ? src[j] : acc[j] + src[j];
+                  first = false;
+                }
+                for (int64_t j = 0; j < on; ++j) dst[j * rows + c * K + kpt] = acc[j];
+              }
+          }
+        });
+      }
     } else {
       // With AVX-512 (float, whole blocks of 16 channels, K <= 16) each row's sum in registers, unpermuted by
       // register transposes (tcn-1d: 4 slots of 128 x 384, ~0.14 ms at 2 threads in the scalar loop below).

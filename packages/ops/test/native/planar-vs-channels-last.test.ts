@@ -494,6 +494,109 @@ const inPlaceColsCases: ConvCase[] = [
     inSize: [4, 5, 6],
   },
 ];
+// colsT's and dcolT's rows padded off multiples of 4 KB (NOTE [ Padded colsT rows ] in column_pass.cc: channels x
+// kernel points of the x side a multiple of 1024 floats or 512 doubles): transposed 2D as up-t2d (the per-slot
+// weight GEMM reading colsT in place, y_forward's GEMM, the padded dcolT of the forward and the offset gradient), the
+// regular 2D backward (dcolT and the per-slot colsT), and a float64 case of 512 values a row.
+const paddedRowCases: ConvCase[] = [
+  {
+    dim: 2,
+    transposed: true,
+    batch: 2,
+    inChannels: 24,
+    outChannels: 64,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [4, 4],
+    stride: [2, 2],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [5, 6],
+  },
+  {
+    dim: 2,
+    transposed: false,
+    batch: 2,
+    inChannels: 64,
+    outChannels: 12,
+    groups: 1,
+    og: 2,
+    mg: 1,
+    bias: false,
+    kernelSize: [4, 4],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [9, 10],
+  },
+  {
+    dim: 2,
+    transposed: true,
+    batch: 1,
+    inChannels: 5,
+    outChannels: 32,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [4, 4],
+    stride: [2, 2],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [4, 7],
+  },
+];
+// The transposed per-slot weight gradients (gw_t) summed with AVX-512 (sum_transpose_gwt_block_avx512 in
+// column_pass.cc: float32, output channels per group and rows = channels per group x kernel points multiples of 16):
+// 1D, two weight groups, 3D; 64 output channels per group, 48 rows.
+const gwtSumCases: ConvCase[] = [
+  {
+    ...baseInPlace,
+    dim: 1,
+    batch: 2,
+    inChannels: 16,
+    outChannels: 64,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [3],
+    padding: [1],
+    inSize: [200],
+  },
+  {
+    ...baseInPlace,
+    dim: 1,
+    batch: 1,
+    inChannels: 32,
+    outChannels: 128,
+    groups: 2,
+    og: 2,
+    mg: 2,
+    bias: false,
+    kernelSize: [3],
+    padding: [1],
+    inSize: [150],
+  },
+  {
+    dim: 3,
+    transposed: false,
+    batch: 1,
+    inChannels: 16,
+    outChannels: 64,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: true,
+    kernelSize: [1, 1, 3],
+    stride: [1, 1, 1],
+    padding: [0, 0, 1],
+    dilation: [1, 1, 1],
+    inSize: [4, 5, 6],
+  },
+];
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -536,6 +639,14 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   for (const [i, c] of inPlaceColsCases.entries()) {
     it(`per-slot weight GEMM, colsT in place, float32 to float32 rounding: ${caseName(c)}`, () =>
       compare(c, 1400 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of paddedRowCases.entries()) {
+    it(`padded column rows, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1500 + i, 'float32', 1e-4));
+    it(`padded column rows, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 1510 + i, 'float64', 1e-12));
+  }
+  for (const [i, c] of gwtSumCases.entries()) {
+    it(`transposed slot weight sum, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1520 + i, 'float32', 1e-4));
   }
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
