@@ -1156,7 +1156,9 @@ Tf32Planes tf32_planes(const GemmDesc& d, int bn, cudaStream_t stream, Workspace
   ap.ksteps = (d.K + 31) / 32;
   ap.c2 = c2;
   const int64_t bytes = c1 * c2 * ap.tiles_m * ap.ksteps * tf32_plane_words(BM, X3) * 4;
-  if (uses < 8 || ap.ksteps < 4 || (BM == 64 && !X3) || bytes > workspace_limit() || ap.tiles_m * ap.ksteps >= (int64_t{1} << 31) || c1 * c2 > 65535) return {};
+  if (uses < 8 || ap.ksteps < 4 || (BM == 64 && !X3) || bytes > workspace_limit() ||
+      ap.tiles_m * ap.ksteps >= (int64_t{1} << 31) || c1 * c2 > 65535)
+    return {};
   int device = 0;
   DCN_CUDA_CHECK(cudaGetDevice(&device));
   ws = Workspace(device, static_cast<std::size_t>(bytes));

@@ -329,7 +329,8 @@ __global__ void __launch_bounds__(kThreads) wgmma_tf32_planes_kernel(const GemmD
   const float* a = static_cast<const float*>(d.A) + e1 * d.b1.a + e2 * d.b2.a;
   const int64_t mt = blockIdx.x % ap.tiles_m, ks = blockIdx.x / ap.tiles_m;
   const int64_t m0 = mt * BM, k0 = ks * 32;
-  uint32_t* out = reinterpret_cast<uint32_t*>(ap.p) + ((e * ap.tiles_m + mt) * ap.ksteps + ks) * tf32_plane_words(BM, X3);
+  uint32_t* out =
+      reinterpret_cast<uint32_t*>(ap.p) + ((e * ap.tiles_m + mt) * ap.ksteps + ks) * tf32_plane_words(BM, X3);
   const bool kc = d.a_sk == 1;
   for (int item = threadIdx.x; item < BM * 8; item += kThreads) {
     const int r = kc ? item / 8 : item % BM, c = kc ? item % 8 : item / BM;  // chunk c (k 4c .. 4c + 3) of row r
@@ -348,7 +349,8 @@ __global__ void __launch_bounds__(kThreads) wgmma_tf32_planes_kernel(const GemmD
     }
     const int off = r * 32 + ((c ^ (r & 7)) << 2);
     *reinterpret_cast<uint4*>(out + off) = make_uint4(big[0], big[1], big[2], big[3]);
-    if constexpr (X3) *reinterpret_cast<uint4*>(out + BM * 32 + off) = make_uint4(small[0], small[1], small[2], small[3]);
+    if constexpr (X3)
+      *reinterpret_cast<uint4*>(out + BM * 32 + off) = make_uint4(small[0], small[1], small[2], small[3]);
   }
 }
 
@@ -502,9 +504,9 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_wgmma_tf32_kernel(const Gemm
   // APRE: the copies of A's planes of step kt into its ring slot st (16-byte chunks at consecutive addresses).
   const uint32_t* a_planes = nullptr;
   if constexpr (APRE)
-    a_planes = reinterpret_cast<const uint32_t*>(ap.p) +
-               ((tf32_planes_entry(d, ap, blockIdx.y) * ap.tiles_m + t.m0 / BM) * ap.ksteps + t.k_begin / BK) *
-                   (ASLOT / 4);
+    a_planes =
+        reinterpret_cast<const uint32_t*>(ap.p) +
+        ((tf32_planes_entry(d, ap, blockIdx.y) * ap.tiles_m + t.m0 / BM) * ap.ksteps + t.k_begin / BK) * (ASLOT / 4);
   auto issue_planes = [&](int64_t kt, int st) {
     if (kt < ktiles) {
       const uint32_t* src = a_planes + kt * (ASLOT / 4) + tid * 4;
