@@ -323,7 +323,7 @@ describe('new kernel outputs without zero-filling (NOTE [ Uninitialised kernel o
   });
 
   it.runIf(native)('every native kernel writes all of a new output: NaN-filled new memory changes nothing', () => {
-    const fresh = (fill: number) => (bytes: number) => new Uint8Array(new ArrayBuffer(bytes)).fill(fill);
+    const fresh = (fill: number) => (bytes: number) => Buffer.from(new ArrayBuffer(bytes)).fill(fill);
     setCpuCacheLimit(0); // every output is a new array
     const spy = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation(fresh(0));
     const reference = workload(12);

@@ -34,8 +34,14 @@ export function newCpuStorage(dtype: DType, numel: number): CpuStorage {
   return new CpuStorage(allocateHostArray('', expectCpuDType('zeros', dtype), numel), { reusable: true });
 }
 
+/** What this file reads of a Node Buffer. */
+interface NodeBufferView {
+  readonly buffer: ArrayBuffer;
+  readonly byteOffset: number;
+}
+
 /** Node's `Buffer` (allocUnsafeSlow: an ArrayBuffer without zero-filling); undefined elsewhere. */
-const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array } }).Buffer;
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => NodeBufferView } }).Buffer;
 
 /**
  * @internal A new array whose values are whatever its memory held (see NOTE [ Uninitialised kernel outputs ]);
@@ -45,7 +51,7 @@ export function allocateHostArrayUninit(dtype: CpuDType, numel: number): TypedAr
   const Ctor = DTYPE_TO_ARRAY[dtype];
   const bytes = numel * Ctor.BYTES_PER_ELEMENT;
   if (typeof nodeBuffer?.allocUnsafeSlow === 'function' && Number.isSafeInteger(numel) && bytes >= MIN_CACHED_BYTES) {
-    let u8: Uint8Array | null = null;
+    let u8: NodeBufferView | null = null;
     try {
       u8 = nodeBuffer.allocUnsafeSlow(bytes);
     } catch (e) {
@@ -63,8 +69,8 @@ export function allocateHostArrayUninit(dtype: CpuDType, numel: number): TypedAr
 // new array that Node does not zero-fill (Buffer.allocUnsafeSlow; --zero-fill-buffers still zero-fills).
 // V8's `new Float32Array(n)` zero-fills through calloc, which clears memory that malloc reuses: a pass over
 // the whole output, on the JS thread, before the kernel writes it again (docs/perf/cpu.md, session 17,
-// k17c: ~1.3 ms for the 22 MB of edvr-64's output and gradients when they do not come back to the cache,
-// e.g. after cpuData()). Fresh pages from the system are zero either way (their faults remain).
+// k17c: 0.3 ms of edvr-64's forward when its 4 MB output does not come back to the cache, e.g. after
+// cpuData()). Fresh pages from the system are zero either way (their faults remain).
 
 /**
  * @internal A CPU storage for a kernel that writes every element of it (the native kernels' outputs): a
