@@ -122,14 +122,23 @@ async function ourPeer(s: BenchShape, sh: Shapes, d: Data, backward: boolean): P
     y.cpuData();
     y.dispose();
   };
+  // As a training step does (tvdcn's optimizers read the gradients through tensor ops; zeroGrad() disposes
+  // them): the gradients are waited for, then disposed, and their arrays go back to the CPU array cache for the
+  // next step. cpuData() on each would hand its array to the caller for good, so that every call allocated
+  // the gradients anew, faulting fresh pages in (docs/perf/cpu.md, session 17, k17c). One native task writes
+  // all five gradients and the queue runs its tasks in order: waiting for the bias gradient (cpuData(), no
+  // copy; 4 bytes per output channel) waits for all of them.
   const forwardBackward = (): void => {
     const y = op(ins[0], ins[1], opts);
     y.backward(gy);
     y.dispose();
-    for (const l of ins) {
+    const grads = ins.map((l) => {
       if (l.grad === null) throw new Error(`bench: a gradient is missing after backward (${s.name})`);
-      l.grad.cpuData();
-      l.grad.dispose();
+      return l.grad;
+    });
+    grads[4].cpuData();
+    for (const [i, l] of ins.entries()) {
+      grads[i].dispose();
       l.grad = null;
     }
   };

@@ -2,9 +2,11 @@
 // Reuse of the arrays of disposed CPU tensors (src/tensor/cpu-array-cache.ts; NOTE [ Reusing the arrays of
 // disposed CPU tensors ] in src/tensor/storage.ts): a reused array never changes a value that queued work,
 // a later op or a user's view reads; native kernels overwrite every element of a reused output; zeros()
-// clears one; arrays users hold (cpuData(), { copy: false }) are never reused; the limit holds.
+// clears one; arrays users hold (cpuData(), { copy: false }) are never reused; the limit holds. New outputs
+// are not zero-filled (NOTE [ Uninitialised kernel outputs ] in src/backends/cpu/cpu-storage.ts).
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { allocateHostArrayUninit } from '../../src/backends/cpu/cpu-storage.js';
 import {
   cpuEmptyCache,
   deformConv2d,
@@ -302,4 +304,33 @@ describe.runIf(native)('outputs in reused arrays', () => {
       for (const r of await Promise.all(results)) expect(mismatches(r, expected)).toEqual(same);
     },
   );
+});
+
+describe('new kernel outputs without zero-filling (NOTE [ Uninitialised kernel outputs ])', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('allocateHostArrayUninit: a whole ArrayBuffer from Buffer.allocUnsafeSlow from 4096 bytes on', () => {
+    const spy = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    const a = allocateHostArrayUninit('float32', 1024);
+    const d = allocateHostArrayUninit('float64', 1000);
+    expect(spy.mock.calls).toEqual([[4096], [8000]]);
+    expect([a instanceof Float32Array, a.length, a.byteOffset, a.buffer.byteLength]).toEqual([true, 1024, 0, 4096]);
+    expect([d instanceof Float64Array, d.length, d.byteOffset, d.buffer.byteLength]).toEqual([true, 1000, 0, 8000]);
+    // Smaller arrays: V8's own (zero-filled) allocation.
+    const small = allocateHostArrayUninit('float32', 1023);
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect([small.length, Array.from(small).every((v) => v === 0)]).toEqual([1023, true]);
+  });
+
+  it.runIf(native)('every native kernel writes all of a new output: NaN-filled new memory changes nothing', () => {
+    const fresh = (fill: number) => (bytes: number) => Buffer.from(new ArrayBuffer(bytes)).fill(fill);
+    setCpuCacheLimit(0); // every output is a new array
+    const spy = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation(fresh(0));
+    const reference = workload(12);
+    const calls = spy.mock.calls.length;
+    expect(calls).toBeGreaterThan(10); // the workload's outputs of 4096 bytes and more
+    spy.mockImplementation(fresh(0xff)); // all bits set: NaN in float32 and float64
+    expect(mismatchesAll(workload(12), reference)).toEqual(same);
+    expect(spy.mock.calls.length).toBe(2 * calls);
+  });
 });
