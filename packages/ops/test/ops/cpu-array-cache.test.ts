@@ -328,7 +328,8 @@ describe('new kernel outputs without zero-filling (NOTE [ Uninitialised kernel o
     const spy = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation(fresh(0));
     const reference = workload(12);
     const calls = spy.mock.calls.length;
-    expect(calls).toBeGreaterThan(10); // the workload's outputs of 4096 bytes and more
+    // The workload's outputs of 4096 bytes and more (7 on the wasm32 backend, whose pure-JS ops allocate their own).
+    expect(calls).toBeGreaterThan(4);
     spy.mockImplementation(fresh(0xff)); // all bits set: NaN in float32 and float64
     expect(mismatchesAll(workload(12), reference)).toEqual(same);
     expect(spy.mock.calls.length).toBe(2 * calls);
