@@ -1455,8 +1455,9 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // ldd: dcolT's row stride, padded as colsT's (NOTE [ Padded colsT rows ]): the dcol GEMM's C tiles (mr rows)
   // and pass A's / pass B's reads of a kernel point's block of columns then stay off shared L1 sets. (Not by
   // kernel point, NOTE [ dcolT by kernel point ], nor with the small-group sampler, which reads rows of ldr.)
-  const int64_t ldd =
-      need_dcol && !small_groups && !(packed_cols && cxg % uk.nr == 0) && (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  // A row stride of ldr elements of ts bytes, one cache line longer where the rows would be a multiple of 4 KB apart.
+  const int64_t ldr_padded = (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const int64_t ldd = need_dcol && !small_groups && !(packed_cols && cxg % uk.nr == 0) ? ldr_padded : ldr;
   const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldd : 0);  // dcolT of a group of tiles
   const size_t m_dapack = mine.add<T>(need_dcol ? (ndg + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
@@ -1474,7 +1475,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // put a GEMM panel's rows (the per-slot weight GEMM's B rows read in place, y_forward's A rows) all into the
   // same L1 sets. Only where the elements sit changes, not a sum: bit-identical. (Not with the small-group
   // sampler, which writes rows of ldr; the shared window buffer keeps ldr.)
-  const int64_t lcs = own_cols_buf && !small_groups && (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const int64_t lcs = own_cols_buf && !small_groups ? ldr_padded : ldr;
   const int64_t fhead = need_fwd ? (int64_t{uk.mr} * lcs * ts + 63) / 64 * 64 / ts : 0;
   const size_t m_cols = mine.add<T>(own_cols_buf ? fhead + nt * lcs : 0);
   // With y_forward: the y columns of a tile and the rows carried into it (nt + mr - 1 x cy), and
