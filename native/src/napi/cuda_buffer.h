@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // DeviceBuffer: the JS handle of one block of CUDA device memory (a Napi::ObjectWrap carrying a type
 // tag, so forged or foreign objects are refused). Freed by dispose (cudaBufferFree), else by its
-// finalizer, else by the environment's cleanup hook. Its bytes are reported to V8 as external memory
-// while it lives (napi_adjust_external_memory), so that V8 collects dropped tensors under device-memory
-// pressure as it does under typed-array pressure. Also the helpers the CUDA bindings share: dtype
+// finalizer, else by the environment's cleanup hook. Its bytes count towards what is reported to V8 as
+// external memory while it lives (in steps: NOTE [ Device memory reported to V8 in steps ] in
+// cuda_memory_binding.cc), so that V8 collects dropped tensors under device-memory pressure. Also the helpers the CUDA bindings share: dtype
 // parsing and number arrays. CUDA build only.
 #pragma once
 #ifdef TVDCN_WITH_CUDA
@@ -56,7 +56,7 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   DType dtype_ = DType::kFloat32;
   int64_t numel_ = 0;
   bool freed_ = true;
-  bool reported_ = false;  // bytes() was added to V8's external memory
+  bool counted_ = false;  // bytes() was added to the environment's live bytes (reported to V8 in steps)
   napi_env env_ = nullptr;
 };
 

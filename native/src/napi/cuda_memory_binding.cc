@@ -14,6 +14,7 @@
 
 #include <cuda_runtime.h>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
@@ -38,10 +39,40 @@ struct CreateArgs {
   int64_t numel;
 };
 
-// Per environment: the class constructor and the live buffers (freed by the cleanup hook).
+// NOTE [ Device memory reported to V8 in steps ]
+// The bytes of an environment's device buffers are reported to V8 (napi_adjust_external_memory) so that it
+// collects dropped tensors under device-memory pressure. V8 starts a collection whenever the external memory
+// reported to it has grown by more than 64 MB since its last one, so reporting each buffer as it came and went
+// made every call that allocates a tensor of more than 64 MB pay for a collection step on the calling thread,
+// with the GPU waiting for the next launch (a float32 forward of big-b32 or 1d-c256: 0.3-0.5 ms of host time
+// per call against 0.03 in float16, whose outputs stay under 64 MB; docs/cuda.md, session 18). So one figure
+// per environment is reported: it is set to the buffers' live bytes whenever they move more than
+// kV8ReportStep away from it, and left alone otherwise. Allocating and freeing tensors of the same sizes call
+// after call leaves it where it is; memory that keeps growing (tensors dropped without dispose()) is reported
+// in steps of kV8ReportStep, so collections still keep pace with it. TVDCN_CUDA_V8_REPORT=exact (read once)
+// reports every change, as before (an A/B switch).
+constexpr int64_t kV8ReportStep = int64_t{256} << 20;
+
+int64_t v8_report_step() {
+  static const int64_t step = env_is("TVDCN_CUDA_V8_REPORT", "exact") ? 0 : kV8ReportStep;
+  return step;
+}
+
+// Per environment: the class constructor, the live buffers (freed by the cleanup hook), their bytes and
+// what V8 was told of them (NOTE [ Device memory reported to V8 in steps ]).
 struct EnvState {
   Napi::FunctionReference ctor;
   std::unordered_set<DeviceBuffer*> live;
+  int64_t live_bytes = 0;
+  int64_t reported = 0;
+  // After live_bytes changed (env_mutex held): the change to report to V8, and `reported` updated.
+  int64_t report_delta() {
+    const int64_t step = v8_report_step();
+    if (live_bytes <= reported + step && live_bytes >= reported - step) return 0;
+    const int64_t delta = live_bytes - reported;
+    reported = live_bytes;
+    return delta;
+  }
 };
 std::mutex& env_mutex() {
   static auto* m = new std::mutex();
@@ -162,11 +193,19 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   numel_ = args->numel;
   freed_ = false;
   env_ = env;
+  int64_t delta = 0;
+  {
+    std::lock_guard<std::mutex> lock(env_mutex());
+    auto it = env_states().find(env);
+    if (it != env_states().end()) {
+      it->second->live.insert(this);
+      it->second->live_bytes += static_cast<int64_t>(bytes());
+      counted_ = true;
+      delta = it->second->report_delta();
+    }
+  }
   int64_t external = 0;
-  reported_ = napi_adjust_external_memory(env, static_cast<int64_t>(bytes()), &external) == napi_ok;
-  std::lock_guard<std::mutex> lock(env_mutex());
-  auto it = env_states().find(env);
-  if (it != env_states().end()) it->second->live.insert(this);
+  if (delta != 0) napi_adjust_external_memory(env, delta, &external);
 }
 
 DeviceBuffer::~DeviceBuffer() {
@@ -183,11 +222,18 @@ void DeviceBuffer::Free(bool report) {
   freed_ = true;
   cuda::release(device_, data_);
   data_ = nullptr;
-  if (reported_ && report) {
-    int64_t external = 0;
-    napi_adjust_external_memory(env_, -static_cast<int64_t>(bytes()), &external);
+  if (!counted_) return;
+  counted_ = false;
+  int64_t delta = 0;
+  {
+    std::lock_guard<std::mutex> lock(env_mutex());
+    auto it = env_states().find(env_);
+    if (it == env_states().end()) return;  // the environment is being torn down
+    it->second->live_bytes -= static_cast<int64_t>(bytes());
+    delta = it->second->report_delta();
   }
-  reported_ = false;
+  int64_t external = 0;
+  if (delta != 0 && report) napi_adjust_external_memory(env_, delta, &external);
 }
 
 bool DeviceBuffer::Is(Napi::Value value) {
@@ -589,6 +635,20 @@ Napi::Value Tf32PlanesLaunches(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaV8Report(): { live, reported }: the bytes of this environment's live device buffers and what V8 was
+// told of them (NOTE [ Device memory reported to V8 in steps ]; tests).
+Napi::Value V8Report(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object o = Napi::Object::New(info.Env());
+    std::lock_guard<std::mutex> lock(env_mutex());
+    auto it = env_states().find(info.Env());
+    const EnvState* st = it == env_states().end() ? nullptr : it->second;
+    o.Set("live", Napi::Number::New(info.Env(), st ? static_cast<double>(st->live_bytes) : 0.0));
+    o.Set("reported", Napi::Number::New(info.Env(), st ? static_cast<double>(st->reported) : 0.0));
+    return o;
+  });
+}
+
 // _cudaSetFusedConv(on, force?): allows (default: where it measured faster) or forbids the fused
 // implicit-GEMM forward; with force, wherever it applies (tests, benchmarks).
 Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
@@ -691,6 +751,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaSetGemmVectorLoads", SetGemmVectorLoads);
   fn("_cudaWgmmaLaunches", WgmmaLaunches);
   fn("_cudaTf32PlanesLaunches", Tf32PlanesLaunches);
+  fn("_cudaV8Report", V8Report);
   fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);
 }

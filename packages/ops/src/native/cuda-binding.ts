@@ -92,6 +92,12 @@ export interface CudaNativeBinding {
    */
   _cudaTf32PlanesLaunches(): number;
   /**
+   * Test probe: the bytes of this environment's live device buffers and what was reported of them to V8 as
+   * external memory (in steps of 256 MB: native/src/napi/cuda_memory_binding.cc, NOTE [ Device memory
+   * reported to V8 in steps ]).
+   */
+  _cudaV8Report(): { live: number; reported: number };
+  /**
    * Allows (default: half types on grids that fill the device, where it measured faster) or forbids the
    * fused implicit-GEMM forward kernel; `force`: wherever it applies, float32 too (benchmarks, tests).
    */

@@ -41,6 +41,7 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { cudaKernels } from '../../src/backends/cuda/cuda-backend.js';
+import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import { storageOf } from '../../src/tensor/tensor.js';
 import {
   ALL_DTYPES,
@@ -317,6 +318,37 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     assert.ok(after.cached >= 4 * (1 << 20), 'kept for reuse');
     cudaEmptyCache();
     assert.equal(cudaMemoryStats(DEVICE).cached, 0, 'cache emptied');
+  });
+
+  it('memory: device bytes are reported to V8 in steps of 256 MB (allocating and freeing leaves the report alone)', {
+    skip: DRY_RUN || process.env.TVDCN_CUDA_V8_REPORT === 'exact',
+  }, () => {
+    // NOTE [ Device memory reported to V8 in steps ] (cuda_memory_binding.cc): the report follows the live bytes
+    // only when they move more than 256 MB away from it, so that a call that allocates a large output does not
+    // start a V8 collection every time.
+    const b = getCudaBinding('test');
+    const MB = 2 ** 20;
+    const start = b._cudaV8Report();
+    assert.ok(Math.abs(start.live - start.reported) <= 256 * MB, `within a step at the start: ${JSON.stringify(start)}`);
+    const big = full([150 * MB], 1, { device: DEVICE }); // 600 MB: more than two steps
+    const afterBig = b._cudaV8Report();
+    assert.equal(afterBig.live, start.live + 600 * MB, 'live bytes counted exactly');
+    assert.equal(afterBig.reported, afterBig.live, 'a move of more than a step is reported in full');
+    for (const mb of [64, 200, 64, 256]) {
+      const t = full([(mb * MB) / 4], 2, { device: DEVICE });
+      const during = b._cudaV8Report();
+      assert.equal(during.live, afterBig.live + mb * MB, `${mb} MB counted`);
+      assert.equal(during.reported, afterBig.reported, `${mb} MB: within a step, not reported`);
+      t.dispose();
+      assert.deepEqual(b._cudaV8Report(), afterBig, `${mb} MB freed: back where it was`);
+    }
+    const t257 = full([(257 * MB) / 4], 2, { device: DEVICE });
+    assert.equal(b._cudaV8Report().reported, afterBig.live + 257 * MB, 'just over a step: reported');
+    t257.dispose();
+    big.dispose();
+    const end = b._cudaV8Report();
+    assert.equal(end.live, start.live, 'all freed');
+    assert.equal(end.reported, end.live, 'the fall of more than a step reported in full');
   });
 
   it('a float16 tensor of more than 2^31 elements (64-bit indexing)', { skip: DRY_RUN || FULL_ONLY }, () => {
