@@ -3,8 +3,8 @@
 // tag, so forged or foreign objects are refused). Freed by dispose (cudaBufferFree), else by its
 // finalizer, else by the environment's cleanup hook. Its bytes count towards what is reported to V8 as
 // external memory while it lives (in steps: NOTE [ Device memory reported to V8 in steps ] in
-// cuda_memory_binding.cc), so that V8 collects dropped tensors under device-memory pressure. Also the helpers the CUDA bindings share: dtype
-// parsing and number arrays. CUDA build only.
+// cuda_memory_binding.cc), so that V8 collects dropped tensors under device-memory pressure. Also the helpers the CUDA
+// bindings share: dtype parsing and number arrays. CUDA build only.
 #pragma once
 #ifdef TVDCN_WITH_CUDA
 #include <cstdint>

@@ -329,7 +329,10 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     const b = getCudaBinding('test');
     const MB = 2 ** 20;
     const start = b._cudaV8Report();
-    assert.ok(Math.abs(start.live - start.reported) <= 256 * MB, `within a step at the start: ${JSON.stringify(start)}`);
+    assert.ok(
+      Math.abs(start.live - start.reported) <= 256 * MB,
+      `within a step at the start: ${JSON.stringify(start)}`,
+    );
     const big = full([150 * MB], 1, { device: DEVICE }); // 600 MB: more than two steps
     const afterBig = b._cudaV8Report();
     assert.equal(afterBig.live, start.live + 600 * MB, 'live bytes counted exactly');
