@@ -31,6 +31,7 @@
 #include "deform_conv/cuda/col2im_window.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
+#include "deform_conv/cuda/im2col_vector.cuh"
 #include "deform_conv/cuda/im2col_warp.cuh"
 #include "deform_conv/params.h"
 #include "elementwise/cuda/sum_partials.cuh"
@@ -283,30 +284,19 @@ class DeformConvDriver {
 
   // NOTE [ Warp im2col from channels-last X ] (im2col_warp.cuh): the chunk's images copied channels-last (once
   // for all the chunks of one image), then one warp per (image, offset group, 32 positions, kernel point). Taken by
-  // default in 3D only, for float32 and the half types, where one image's copy fits the workspace limit: in 1D and
-  // 2D it measured slower than im2col_kernel (docs/cuda.md, "Session 14"). TVDCN_CUDA_IM2COL=warp takes it in every
-  // dim, =thread in none (read at each call: A/B switches for benchmarks and tests). Returns false where it does not
-  // apply. Same columns, bitwise, as im2col_kernel.
+  // default in 3D only (where the vector kernel does not apply), for float32 and the half types, where one image's
+  // copy fits the workspace limit: in 1D and 2D it measured slower than im2col_kernel (docs/cuda.md, "Session 14").
+  // TVDCN_CUDA_IM2COL=warp takes it in every dim, =thread or =vector in none (read at each call: A/B switches for
+  // benchmarks and tests). Returns false where it does not apply. Same columns, bitwise, as im2col_kernel.
   bool im2col_warp(const Chunk& ch, const T* x, T* cols) const {
     if constexpr (std::is_same_v<T, double>) {
       return false;
     } else {
-      if (env_is("TVDCN_CUDA_IM2COL", "thread") || (D != 3 && !env_is("TVDCN_CUDA_IM2COL", "warp"))) return false;
-      const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
-      if (copy_bytes > workspace_limit()) return false;
-      if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb) {
-        if (xt_bytes_ < copy_bytes) {
-          xt_ws_ = Workspace();  // the old block back to the pool first
-          xt_ws_ = Workspace(device_, copy_bytes);
-          xt_bytes_ = copy_bytes;
-        }
-        const ScopedPhase phase("im2col_channels_last", s_);
-        fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
-        xt_src_ = x;
-        xt_b0_ = ch.b0;
-        xt_nb_ = ch.nb;
-      }
-      const T* xt = xt_ws_.as<T>();
+      if (env_is("TVDCN_CUDA_IM2COL", "thread") || env_is("TVDCN_CUDA_IM2COL", "vector") ||
+          (D != 3 && !env_is("TVDCN_CUDA_IM2COL", "warp")))
+        return false;
+      const T* xt = channels_last_copy(ch, x);
+      if (xt == nullptr) return false;
       const ScopedPhase phase("im2col", s_);
       const ChunkArgs<D> a = args(ch, false);
       const int64_t q_tiles = (ch.qlen + 31) / 32;
@@ -346,7 +336,75 @@ class DeformConvDriver {
     }
   }
 
+  // The chunk's images of X copied channels-last (once for all the chunks of one image: kept in xt_ws_), or
+  // nullptr where the copy would not fit the workspace limit.
+  const T* channels_last_copy(const Chunk& ch, const T* x) const {
+    const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
+    if (copy_bytes > workspace_limit()) return nullptr;
+    if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb) {
+      if (xt_bytes_ < copy_bytes) {
+        xt_ws_ = Workspace();  // the old block back to the pool first
+        xt_ws_ = Workspace(device_, copy_bytes);
+        xt_bytes_ = copy_bytes;
+      }
+      const ScopedPhase phase("im2col_channels_last", s_);
+      fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
+      xt_src_ = x;
+      xt_b0_ = ch.b0;
+      xt_nb_ = ch.nb;
+    }
+    return xt_ws_.as<T>();
+  }
+
+  // NOTE [ Vector im2col for small offset groups ] (im2col_vector.cuh): where an offset group's channels are 16, 32
+  // or 64 bytes and share one mask group, one thread per sample reads each corner's channels from the
+  // channels-last copy in 16-byte vectors. Taken by default in every dim (float32 and the half types), and with
+  // TVDCN_CUDA_IM2COL=vector (im2col_kernel elsewhere); =thread or =warp turn it off (read at each call: A/B
+  // switches for benchmarks and tests).
+  // Returns false where it does not apply. Same columns, bitwise, as im2col_kernel.
+  bool im2col_vector(const Chunk& ch, const T* x, T* cols) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return false;
+    } else {
+      if (env_is("TVDCN_CUDA_IM2COL", "thread") || env_is("TVDCN_CUDA_IM2COL", "warp")) return false;
+      const int64_t group_bytes = a_.cpo * static_cast<int64_t>(sizeof(T));
+      if (group_bytes != 16 && group_bytes != 32 && group_bytes != 64) return false;
+      if (mask_ != nullptr && a_.cpm % a_.cpo != 0) return false;  // the mask group changes inside a group
+      const T* xt = channels_last_copy(ch, x);
+      if (xt == nullptr) return false;
+      const ScopedPhase phase("im2col_vector", s_);
+      const ChunkArgs<D> a = args(ch, false);
+      const int64_t n = ch.nb * a.og * K_ * ch.qlen;
+      const unsigned grid = grid_for(n, device_, kIm2colVectorThreads);
+      int64_t reach = nx_ * cx_;
+      for (int ax = 0; ax < D; ++ax) {
+        reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
+      }
+      auto go = [&](auto def, auto idx, auto vec) {
+        using I = decltype(idx);
+        im2col_vector_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
+            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, xt, off_, mask_, cols);
+        DCN_CUDA_LAUNCH_CHECK("im2col_vector_kernel", grid, kIm2colVectorThreads);
+      };
+      auto by_vec = [&](auto def, auto idx) {
+        if (group_bytes == 16)
+          go(def, idx, std::integral_constant<int, 1>{});
+        else if (group_bytes == 32)
+          go(def, idx, std::integral_constant<int, 2>{});
+        else
+          go(def, idx, std::integral_constant<int, 4>{});
+      };
+      auto by_def = [&](auto idx) { off_ != nullptr ? by_vec(std::true_type{}, idx) : by_vec(std::false_type{}, idx); };
+      if (fits_int32(n + int64_t{kIm2colVectorThreads} * grid) && fits_int32(reach) && fits_int32(ny_))
+        by_def(int32_t{});
+      else
+        by_def(int64_t{});
+      return true;
+    }
+  }
+
   void im2col(const Chunk& ch, const T* x, T* cols) const {
+    if (im2col_vector(ch, x, cols)) return;
     if (im2col_warp(ch, x, cols)) return;
     const ScopedPhase phase("im2col", s_);
     const ChunkArgs<D> a = args(ch, true);

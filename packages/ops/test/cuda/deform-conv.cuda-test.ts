@@ -1187,7 +1187,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
-  it("im2col: the warp kernel from a channels-last copy gives bitwise the thread kernel's output and gradients", {
+  it("im2col: the warp and vector kernels from a channels-last copy give bitwise the thread kernel's output and gradients", {
     skip: DRY_RUN,
   }, () => {
     // NOTE [ Warp im2col from channels-last X ]: TVDCN_CUDA_IM2COL=warp takes the warp kernel in every dim (by
@@ -1199,6 +1199,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // read per channel), an odd channel count per offset group (one channel per lane in the half types), 8
     // channels per offset group (lanes over several positions) and more than 32 * 2 channels in one group, on
     // grids with more than one tile of 32 positions and a partial last tile.
+    // NOTE [ Vector im2col for small offset groups ]: =vector takes the vector kernel wherever a group's channels are
+    // 16, 32 or 64 bytes and share a mask group (the default does too), im2col_kernel elsewhere; the extra cases give
+    // it 1, 2 and 4 vectors per corner in each dtype, and one where the mask group changes inside a group (not taken).
     const b = getCudaBinding('test');
     const was = process.env.TVDCN_CUDA_IM2COL;
     const extra: Case[] = [
@@ -1222,11 +1225,31 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         mask: false,
         size: [33, 5, 4],
       },
+      { ...CASES[0], name: 'vector im2col: 32 channels, og 4, mg 2', cin: 32, cout: 8, og: 4, mg: 2, size: [37, 9, 5] },
+      { ...CASES[0], name: 'vector im2col: 32 channels, og 2, mg 1', cin: 32, cout: 8, og: 2, mg: 1, size: [35, 7, 4] },
+      {
+        ...CASES[0],
+        name: 'vector im2col: 64 channels, og 2, no mask',
+        cin: 64,
+        cout: 4,
+        og: 2,
+        mask: false,
+        size: [33, 5, 4],
+      },
+      { ...CASES[0], name: 'vector im2col: 16 channels, og 2, mg 4', cin: 16, cout: 8, og: 2, mg: 4, size: [36, 7, 4] },
     ];
+    // Where the vector kernel applies: the regular view's X (the transposed op's output) has 16, 32 or 64 bytes of
+    // channels per offset group, and a whole group shares one mask group.
+    const vectorApplies = (c: Case, dtype: DType): boolean => {
+      const cx = c.transposed ? c.cout : c.cin;
+      const cpo = cx / c.og;
+      const bytes = cpo * (dtype === 'float32' ? 4 : 2);
+      return [16, 32, 64].includes(bytes) && (!c.mask || (cx / c.mg) % cpo === 0);
+    };
     // The quick list (the sanitizer's) takes its cases and the extra ones.
     const cases = [...CASES.filter((c) => !QUICK || QUICK_CASES.has(c.name)), ...extra];
-    const counts = { warp: 0, thread: 0 };
-    const run = (c: Case, dim: Dim, dtype: DType, mode: 'warp' | 'thread', seed: number): Float64Array[] => {
+    const counts = { warp: 0, thread: 0, vector: 0, vectorRan: 0 };
+    const run = (c: Case, dim: Dim, dtype: DType, mode: 'warp' | 'thread' | 'vector', seed: number): Float64Array[] => {
       process.env.TVDCN_CUDA_IM2COL = mode;
       return tidy(() => {
         const p = problem(c, dim, seed);
@@ -1259,10 +1282,17 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
         // Where im2col runs (not in the 1D transposed op with an offset: its columns come from the offset pass),
         // the warp kernel runs wherever it is asked for (whole images fit the default workspace).
-        const ran = 'im2col' in phases;
-        const warpRan = 'im2col_channels_last' in phases;
+        const vectorRan = 'im2col_vector' in phases;
+        const ran = 'im2col' in phases || vectorRan;
+        const warpRan = 'im2col' in phases && 'im2col_channels_last' in phases;
         assert.equal(warpRan, ran && mode === 'warp', `${tag}: the warp kernel ${warpRan ? 'ran' : 'did not run'}`);
+        assert.equal(
+          vectorRan,
+          ran && mode === 'vector' && vectorApplies(c, dtype),
+          `${tag}: the vector kernel ${vectorRan ? 'ran' : 'did not run'}`,
+        );
         if (ran) counts[mode]++;
+        if (vectorRan) counts.vectorRan++;
         for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in result ${k}`);
         return out;
       });
@@ -1275,14 +1305,16 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       const both = (c: Case, dim: Dim, dtype: DType): void => {
         seed += 2;
         const thread = run(c, dim, dtype, 'thread', seed);
-        const warp = run(c, dim, dtype, 'warp', seed);
-        assert.equal(warp.length, thread.length);
-        for (const [k, v] of warp.entries()) {
-          assert.ok(
-            v.some((x) => x !== 0),
-            `dim=${dim} ${c.name} [${dtype}] result ${k}: all zero`,
-          );
-          assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] result ${k}: warp and thread im2col differ`);
+        for (const mode of ['warp', 'vector'] as const) {
+          const other = run(c, dim, dtype, mode, seed);
+          assert.equal(other.length, thread.length);
+          for (const [k, v] of other.entries()) {
+            assert.ok(
+              v.some((x) => x !== 0),
+              `dim=${dim} ${c.name} [${dtype}] result ${k}: all zero`,
+            );
+            assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] result ${k}: ${mode} and thread im2col differ`);
+          }
         }
       };
       for (const c of cases)
@@ -1306,7 +1338,13 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       b.cudaSetWorkspaceLimit(512 * 2 ** 20);
       setDeterministic(wasDeterministic);
     }
-    assert.ok(counts.warp >= cases.length * 6 && counts.warp === counts.thread, `runs: ${JSON.stringify(counts)}`);
+    assert.ok(
+      counts.warp >= cases.length * 6 && counts.warp === counts.thread && counts.vector === counts.thread,
+      `runs: ${JSON.stringify(counts)}`,
+    );
+    // Every extra vector case but the last in all three dtypes and dims at least (1 and 2 vectors per corner in
+    // float32 and the halves, 4 in both), the first suite case (4 float32 channels) and the partial-image chunks.
+    assert.ok(counts.vectorRan >= 3 * 3 * 3, `vector kernel runs: ${JSON.stringify(counts)}`);
   });
 
   it('bounded workspace: results do not depend on the chunking', { skip: DRY_RUN }, () => {

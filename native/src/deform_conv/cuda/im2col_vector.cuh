@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// NOTE [ Vector im2col for small offset groups ]
+// The columns of the im2col + GEMM paths where an offset group's channels are 16, 32 or 64 bytes (float32: 4, 8
+// or 16 channels; the half types: 8, 16 or 32), as in EDVR's alignment convolutions (64 channels in 8 offset
+// groups). One thread per (image, offset group, kernel point, position), positions fastest, as im2col_kernel; but
+// it samples from a channels-last copy of X (the one NOTE [ Warp im2col from channels-last X ] makes), where a
+// corner of the group is one to four 16-byte loads for all its channels, instead of one scalar load per channel
+// from as many planes. Per sample of an 8-channel float32 group: 8 vector loads touching 4 sectors, against 32
+// scalar loads over ~19 sectors (a warp's 32 positions land on 4-5 rows of each plane with the benchmark's
+// offsets), so the L1 wavefronts and load instructions that bound im2col_kernel there drop by about 4x. The
+// writes are im2col_kernel's: for each channel, 32 consecutive positions of one column row per warp store.
+//
+// The values are bitwise those of im2col_kernel (and of the warp kernel): the same corners, weights and validity
+// bits (im2col_corners), the same products summed in the same corner order (v += w_i * (valid_i ? x_i : 0)),
+// times the same mask value (a whole group shares one mask group here), rounded once to T. Not for float64, nor
+// where mask groups are finer than offset groups (the mask would change inside a group: the warp kernel's
+// per-channel case).
+#pragma once
+#include <cstdint>
+#include <type_traits>
+
+#include "cuda_runtime/scalar.cuh"
+#include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include "deform_conv/sampling.h"
+
+namespace dcn::cuda {
+
+constexpr int kIm2colVectorThreads = 256;
+
+// The kElems values of T in one 16-byte vector, widened to A.
+template <typename T, typename A>
+__device__ __forceinline__ void widen16(const uint4& raw, A* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    out[0] = __uint_as_float(raw.x);
+    out[1] = __uint_as_float(raw.y);
+    out[2] = __uint_as_float(raw.z);
+    out[3] = __uint_as_float(raw.w);
+  } else {
+    const unsigned words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      float2 f;
+      if constexpr (std::is_same_v<T, __half>) {
+        __half2 h;
+        memcpy(&h, &words[j], sizeof(h));
+        f = __half22float2(h);
+      } else {
+        __nv_bfloat162 h;
+        memcpy(&h, &words[j], sizeof(h));
+        f = __bfloat1622float2(h);
+      }
+      out[2 * j] = f.x;
+      out[2 * j + 1] = f.y;
+    }
+  }
+}
+
+// See NOTE [ Vector im2col for small offset groups ]. xt[bl][s][c] holds the chunk's images channels-last (rows of
+// a.cx channels, 16-byte aligned: a.cx * sizeof(T) is a multiple of 16); kVec 16-byte vectors per group (a.cpo ==
+// kVec * 16 / sizeof(T)); I indexes threads, positions and the copy's elements of one image.
+template <int D, typename T, bool kDeformable, typename I, int kVec>
+__global__ void __launch_bounds__(kIm2colVectorThreads)
+    im2col_vector_kernel(const ChunkArgs<D> a, const T* __restrict__ xt, const T* __restrict__ offset,
+                         const T* __restrict__ mask, T* __restrict__ cols) {
+  using A = acc_type<T>;
+  constexpr int kCount = kDeformable ? (1 << D) : 1;
+  constexpr int kElems = 16 / static_cast<int>(sizeof(T));
+  constexpr int kC = kVec * kElems;  // channels of the group
+  const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), og_count = static_cast<I>(a.og);
+  const I cx = static_cast<I>(a.cx);
+  const I n = static_cast<I>(a.nb) * og_count * K * qlen;
+  const I stride = static_cast<I>(blockDim.x) * gridDim.x;
+  const int64_t out_step = a.K * a.qlen;
+  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    I r = i;
+    const I ql = r % qlen;
+    r /= qlen;
+    const I kpt = r % K;
+    r /= K;
+    const I og = r % og_count;
+    const I bl = r / og_count;
+    const int64_t b = a.b0 + bl, q = a.q0 + ql;
+    Corners<kCount, A, I> corners;
+    im2col_corners<D, T, kDeformable, I>(a, a.x_size, offset, b, og, kpt, q, corners);
+    const I c_first = og * static_cast<I>(kC);
+    A m = A(1);
+    if (mask != nullptr) m = convert<A>(mask[((b * a.mg + c_first / a.cpm) * a.K + kpt) * a.ny + q]);
+    const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + c_first;
+    A v[kC];
+#pragma unroll
+    for (int u = 0; u < kC; ++u) v[u] = 0;
+#pragma unroll
+    for (int c = 0; c < kCount; ++c) {
+      const A w = corners.weight[c];
+      const bool ok = (corners.valid >> c) & 1u;
+      // index 0 when invalid: always a legal address, as in im2col_element.
+      const uint4* src = reinterpret_cast<const uint4*>(img + corners.index[c] * cx);
+#pragma unroll
+      for (int j = 0; j < kVec; ++j) {
+        A x[kElems];
+        widen16<T, A>(__ldg(src + j), x);
+#pragma unroll
+        for (int e = 0; e < kElems; ++e) v[j * kElems + e] += w * (ok ? x[e] : A(0));
+      }
+    }
+    T* out = cols + ((static_cast<int64_t>(bl) * a.cx + c_first) * a.K + kpt) * a.qlen + ql;
+#pragma unroll
+    for (int u = 0; u < kC; ++u) out[u * out_step] = convert<T>(v[u] * m);
+  }
+}
+
+}  // namespace dcn::cuda
