@@ -1313,7 +1313,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               v.some((x) => x !== 0),
               `dim=${dim} ${c.name} [${dtype}] result ${k}: all zero`,
             );
-            assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] result ${k}: ${mode} and thread im2col differ`);
+            assert.deepEqual(
+              v,
+              thread[k],
+              `dim=${dim} ${c.name} [${dtype}] result ${k}: ${mode} and thread im2col differ`,
+            );
           }
         }
       };
