@@ -358,9 +358,9 @@ class DeformConvDriver {
 
   // NOTE [ Vector im2col for small offset groups ] (im2col_vector.cuh): where an offset group's channels are 16, 32
   // or 64 bytes and share one mask group, one thread per sample reads each corner's channels from the
-  // channels-last copy in 16-byte vectors. Taken by default in every dim (float32 and the half types), and with
-  // TVDCN_CUDA_IM2COL=vector (im2col_kernel elsewhere); =thread or =warp turn it off (read at each call: A/B
-  // switches for benchmarks and tests).
+  // channels-last copy in 16-byte vectors. Taken by default in every dim (float32 and the half types);
+  // TVDCN_CUDA_IM2COL=vector takes it for larger groups of a multiple of 64 bytes too, in slices (im2col_kernel
+  // elsewhere); =thread or =warp turn it off (read at each call: A/B switches for benchmarks and tests).
   // Returns false where it does not apply. Same columns, bitwise, as im2col_kernel.
   bool im2col_vector(const Chunk& ch, const T* x, T* cols) const {
     if constexpr (std::is_same_v<T, double>) {
@@ -368,13 +368,30 @@ class DeformConvDriver {
     } else {
       if (env_is("TVDCN_CUDA_IM2COL", "thread") || env_is("TVDCN_CUDA_IM2COL", "warp")) return false;
       const int64_t group_bytes = a_.cpo * static_cast<int64_t>(sizeof(T));
-      if (group_bytes != 16 && group_bytes != 32 && group_bytes != 64) return false;
+      const bool small = group_bytes == 16 || group_bytes == 32 || group_bytes == 64;
+      // Larger groups (a multiple of 64 bytes) only when asked for, until measured.
+      if (!small && !(group_bytes % 64 == 0 && env_is("TVDCN_CUDA_IM2COL", "vector"))) return false;
       if (mask_ != nullptr && a_.cpm % a_.cpo != 0) return false;  // the mask group changes inside a group
       const T* xt = channels_last_copy(ch, x);
       if (xt == nullptr) return false;
       const ScopedPhase phase("im2col_vector", s_);
-      const ChunkArgs<D> a = args(ch, false);
-      const int64_t n = ch.nb * a.og * K_ * ch.qlen;
+      ChunkArgs<D> a = args(ch, false);
+      // 16-byte vectors per thread: a whole small group; for larger groups the most (up to 4) that still give the
+      // device as many threads as im2col_kernel's slicing aims for.
+      const int64_t base = ch.nb * a.og * K_ * ch.qlen;
+      const int64_t target = static_cast<int64_t>(sms_) * 2048 * 2;
+      int vec = small ? static_cast<int>(group_bytes / 16) : 1;
+      if (!small) {
+        for (int v : {4, 2}) {
+          if (base * (group_bytes / (16 * v)) >= target) {
+            vec = v;
+            break;
+          }
+        }
+      }
+      a.cper = vec * 16 / static_cast<int64_t>(sizeof(T));
+      a.slices = a.cpo / a.cper;
+      const int64_t n = base * a.slices;
       const unsigned grid = grid_for(n, device_, kIm2colVectorThreads);
       int64_t reach = nx_ * cx_;
       for (int ax = 0; ax < D; ++ax) {
@@ -387,9 +404,9 @@ class DeformConvDriver {
         DCN_CUDA_LAUNCH_CHECK("im2col_vector_kernel", grid, kIm2colVectorThreads);
       };
       auto by_vec = [&](auto def, auto idx) {
-        if (group_bytes == 16)
+        if (vec == 1)
           go(def, idx, std::integral_constant<int, 1>{});
-        else if (group_bytes == 32)
+        else if (vec == 2)
           go(def, idx, std::integral_constant<int, 2>{});
         else
           go(def, idx, std::integral_constant<int, 4>{});

@@ -15,6 +15,10 @@
 // times the same mask value (a whole group shares one mask group here), rounded once to T. Not for float64, nor
 // where mask groups are finer than offset groups (the mask would change inside a group: the warp kernel's
 // per-channel case).
+//
+// Larger groups whose channels are a multiple of 64 bytes (ResNet's 256 and 512 channels in one group) can take it
+// too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice), with
+// TVDCN_CUDA_IM2COL=vector: not the default until measured (docs/cuda.md, session 18).
 #pragma once
 #include <cstdint>
 #include <type_traits>
@@ -56,8 +60,9 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
 }
 
 // See NOTE [ Vector im2col for small offset groups ]. xt[bl][s][c] holds the chunk's images channels-last (rows of
-// a.cx channels, 16-byte aligned: a.cx * sizeof(T) is a multiple of 16); kVec 16-byte vectors per group (a.cpo ==
-// kVec * 16 / sizeof(T)); I indexes threads, positions and the copy's elements of one image.
+// a.cx channels, 16-byte aligned: a.cx * sizeof(T) is a multiple of 16); a thread takes kVec 16-byte vectors of
+// channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads, positions and
+// the copy's elements of one image.
 template <int D, typename T, bool kDeformable, typename I, int kVec>
 __global__ void __launch_bounds__(kIm2colVectorThreads)
     im2col_vector_kernel(const ChunkArgs<D> a, const T* __restrict__ xt, const T* __restrict__ offset,
@@ -65,10 +70,10 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   constexpr int kElems = 16 / static_cast<int>(sizeof(T));
-  constexpr int kC = kVec * kElems;  // channels of the group
+  constexpr int kC = kVec * kElems;  // channels of a slice
   const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), og_count = static_cast<I>(a.og);
-  const I cx = static_cast<I>(a.cx);
-  const I n = static_cast<I>(a.nb) * og_count * K * qlen;
+  const I cx = static_cast<I>(a.cx), slices = static_cast<I>(a.slices), cpo = static_cast<I>(a.cpo);
+  const I n = static_cast<I>(a.nb) * og_count * slices * K * qlen;
   const I stride = static_cast<I>(blockDim.x) * gridDim.x;
   const int64_t out_step = a.K * a.qlen;
   for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -77,12 +82,14 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
     r /= qlen;
     const I kpt = r % K;
     r /= K;
+    const I slice = r % slices;
+    r /= slices;
     const I og = r % og_count;
     const I bl = r / og_count;
     const int64_t b = a.b0 + bl, q = a.q0 + ql;
     Corners<kCount, A, I> corners;
     im2col_corners<D, T, kDeformable, I>(a, a.x_size, offset, b, og, kpt, q, corners);
-    const I c_first = og * static_cast<I>(kC);
+    const I c_first = og * cpo + slice * static_cast<I>(kC);
     A m = A(1);
     if (mask != nullptr) m = convert<A>(mask[((b * a.mg + c_first / a.cpm) * a.K + kpt) * a.ny + q]);
     const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + c_first;

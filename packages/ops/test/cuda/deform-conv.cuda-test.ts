@@ -1200,8 +1200,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // channels per offset group (lanes over several positions) and more than 32 * 2 channels in one group, on
     // grids with more than one tile of 32 positions and a partial last tile.
     // NOTE [ Vector im2col for small offset groups ]: =vector takes the vector kernel wherever a group's channels are
-    // 16, 32 or 64 bytes and share a mask group (the default does too), im2col_kernel elsewhere; the extra cases give
-    // it 1, 2 and 4 vectors per corner in each dtype, and one where the mask group changes inside a group (not taken).
+    // 16, 32 or 64 bytes (the default does too) or a multiple of 64 bytes (in slices) and share a mask group,
+    // im2col_kernel elsewhere; the extra cases give it 1, 2 and 4 vectors per corner in each dtype, slices of a
+    // 128-channel group, and one where the mask group changes inside a group (not taken).
     const b = getCudaBinding('test');
     const was = process.env.TVDCN_CUDA_IM2COL;
     const extra: Case[] = [
@@ -1237,14 +1238,16 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         size: [33, 5, 4],
       },
       { ...CASES[0], name: 'vector im2col: 16 channels, og 2, mg 4', cin: 16, cout: 8, og: 2, mg: 4, size: [36, 7, 4] },
+      { ...CASES[0], name: 'vector im2col: 128 channels in slices', cin: 128, cout: 4, size: [33, 6, 4] },
     ];
-    // Where the vector kernel applies: the regular view's X (the transposed op's output) has 16, 32 or 64 bytes of
-    // channels per offset group, and a whole group shares one mask group.
+    // Where the vector kernel applies with =vector: the regular view's X (the transposed op's output) has 16, 32 or
+    // 64 bytes of channels per offset group, or a multiple of 64 (in slices), and a whole group shares one mask group.
     const vectorApplies = (c: Case, dtype: DType): boolean => {
       const cx = c.transposed ? c.cout : c.cin;
       const cpo = cx / c.og;
       const bytes = cpo * (dtype === 'float32' ? 4 : 2);
-      return [16, 32, 64].includes(bytes) && (!c.mask || (cx / c.mg) % cpo === 0);
+      const fits = bytes <= 64 ? [16, 32, 64].includes(bytes) : bytes % 64 === 0;
+      return fits && (!c.mask || (cx / c.mg) % cpo === 0);
     };
     // The quick list (the sanitizer's) takes its cases and the extra ones.
     const cases = [...CASES.filter((c) => !QUICK || QUICK_CASES.has(c.name)), ...extra];
