@@ -1339,6 +1339,19 @@ SavedHeader saved_header(int64_t total, int64_t ldd, int64_t ldr, int64_t cy, co
   return SavedHeader{kSavedMagic, total, ldd, ldr, cy, static_cast<int64_t>(reinterpret_cast<uintptr_t>(&uk)),
                      static_cast<int64_t>(sizeof(T)), 1};
 }
+
+// Prefetches the saved dcolT rows of columns [c0, c1) (their ldr elements each) into L2: the backward reads them
+// from memory (8 MB on up-t2d), a column block at a time, each row a kernel point's run at a time (rows 4 KB
+// apart), which the hardware prefetchers did not keep ahead of (pass A +0.5 ms per thread, docs/perf/cpu.md,
+// session 18, k18c). Called one column block ahead.
+template <typename T>
+void prefetch_saved_rows(const T* rows, int64_t c0, int64_t c1, int64_t ldd, int64_t ldr) {
+  const int64_t bytes = ldr * static_cast<int64_t>(sizeof(T));
+  for (int64_t c = c0; c < c1; ++c) {
+    const char* p = reinterpret_cast<const char*>(rows + c * ldd);
+    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 2);
+  }
+}
 }  // namespace cl
 
 template <int D, typename T>
@@ -1774,6 +1787,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
             const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
             const int64_t len = cb.i1 - cb.i0;
+            if (dcol_in) prefetch_saved_rows(dcol_in, n0 + cb.i1, std::min(total, n0 + cb.i1 + kColBlock), ldd, ldr);
             for (int64_t og = 0; og < OG; ++og)
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
