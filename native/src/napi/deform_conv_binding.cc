@@ -83,7 +83,8 @@ void backward_on(const Device& device, const TensorView& saved, const DeformConv
 // A size that does not fit the op is no error: the driver then neither saves nor reads columns.
 void check_saved(const char* op, const TensorView& saved, const TensorView& input, const Device& device) {
   if (!saved.defined()) return;
-  DCN_CHECK(device.type == DeviceType::kCPU, kValue, op, ": expected saved to be null on a CUDA device, but got a tensor");
+  DCN_CHECK(device.type == DeviceType::kCPU, kValue, op,
+            ": expected saved to be null on a CUDA device, but got a tensor");
   DCN_CHECK(saved.ndim == 1, kValue, op, ": expected saved to be 1-D, but got ", saved.ndim, " dimensions");
   expect_same_dtype(op, "saved", saved, "input", input);
 }
@@ -169,19 +170,18 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
         expect_shape(op, "grads.bias", grads.bias, {p.out_channels});
         expect_same_dtype(op, "grads.bias", grads.bias, "input", input);
       }
-      expect_no_overlap(
-          op,
-          {{"grads.input", &grads.input},
-           {"grads.weight", &grads.weight},
-           {"grads.offset", &grads.offset},
-           {"grads.mask", &grads.mask},
-           {"grads.bias", &grads.bias}},
-          {{"input", &input},
-           {"weight", &weight},
-           {"offset", &offset},
-           {"mask", &mask},
-           {"gradOutput", &grad_output},
-           {"saved", &saved}});
+      expect_no_overlap(op,
+                        {{"grads.input", &grads.input},
+                         {"grads.weight", &grads.weight},
+                         {"grads.offset", &grads.offset},
+                         {"grads.mask", &grads.mask},
+                         {"grads.bias", &grads.bias}},
+                        {{"input", &input},
+                         {"weight", &weight},
+                         {"offset", &offset},
+                         {"mask", &mask},
+                         {"gradOutput", &grad_output},
+                         {"saved", &saved}});
       check_saved(op, saved, input, tensors.device());
       result = tensors.run(
           info.Env(),
@@ -205,8 +205,7 @@ Napi::Value DeformConvSavedColumns(const Napi::CallbackInfo& info) {
     const std::string name = info[1].As<Napi::String>().Utf8Value();
     DCN_CHECK(name == "float32" || name == "float64", kValue, op,
               ": expected dtype to be 'float32' or 'float64', but got \"", name, "\"");
-    DCN_CHECK(info[2].IsBoolean() && info[3].IsBoolean(), kType, op,
-              ": expected hasOffset and hasMask to be booleans");
+    DCN_CHECK(info[2].IsBoolean() && info[3].IsBoolean(), kType, op, ": expected hasOffset and hasMask to be booleans");
     const DType dtype = name == "float32" ? DType::kFloat32 : DType::kFloat64;
     int64_t n = 0;
     DCN_DIM_SWITCH(args.dim, kDim, [&] {

@@ -1336,8 +1336,14 @@ T* saved_rows(T* saved) {  // T may be const
 
 template <typename T>
 SavedHeader saved_header(int64_t total, int64_t ldd, int64_t ldr, int64_t cy, const MicroKernel<T>& uk) {
-  return SavedHeader{kSavedMagic, total, ldd, ldr, cy, static_cast<int64_t>(reinterpret_cast<uintptr_t>(&uk)),
-                     static_cast<int64_t>(sizeof(T)), 1};
+  return SavedHeader{kSavedMagic,
+                     total,
+                     ldd,
+                     ldr,
+                     cy,
+                     static_cast<int64_t>(reinterpret_cast<uintptr_t>(&uk)),
+                     static_cast<int64_t>(sizeof(T)),
+                     1};
 }
 
 // Prefetches the saved dcolT rows of columns [c0, c1) (their ldr elements each) into L2: the backward reads them
@@ -1376,8 +1382,8 @@ template void invalidate_saved_columns<double>(double*);
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward, T* save_dcol,
-                               const T* saved_dcol) {
+                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward,
+                               T* save_dcol, const T* saved_dcol) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (force_planar() || !fits_int32(g)) return false;
@@ -1767,8 +1773,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg,
                         false, stream_w);
             else if (need_dcol && !dcol_in)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol_out ? dcol_out + n0 * ldd : dcol,
-                        rows, 0, ldd, dcol_a_cols, stream_w);
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows,
+                        dcol_out ? dcol_out + n0 * ldd : dcol, rows, 0, ldd, dcol_a_cols, stream_w);
           }
           // This tile's rows of dcolT: the thread's group buffer, or the saved columns' rows.
           const T* const dtile = dcol_in    ? dcol_in + n0 * ldd
@@ -2526,7 +2532,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                           \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
                                                 const T*, T*, T*, T*, T*, int64_t, bool, T*, T*, const T*);         \
-  template int64_t saved_columns_elems<D, T>(const SamplingGeometry<D>&, bool, int64_t);                          \
+  template int64_t saved_columns_elems<D, T>(const SamplingGeometry<D>&, bool, int64_t);                            \
   template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
                                             const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)

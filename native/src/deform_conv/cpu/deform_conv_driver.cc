@@ -113,8 +113,7 @@ void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, c
   // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise (which neither
   // fill save_dcol nor read saved_dcol: NOTE [ Saved columns of the transposed forward ] in cpu/column_pass.cc).
   if (cpu::column_pass_channels_last(g, x_src, y_src, weight, offset, mask, x_scatter, grad_weight, grad_offset,
-                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward, save_dcol,
-                                     saved_dcol))
+                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward, save_dcol, saved_dcol))
     return;
   if (y_forward)
     cpu::gather_gemm(g, x_src, weight, offset, mask, static_cast<const T*>(nullptr), y_forward, workspace_limit());

@@ -88,18 +88,8 @@ export function nativeOps(
       ] as const;
       // (Without saved columns, the seven arguments of every binding.)
       const r =
-        saved === null
-          ? b.deformConvForward(...args)
-          : b.deformConvForward(...args, dev.view(saved, [saved.numel]));
-      dev.called?.(r, [
-        input.storage,
-        weight.storage,
-        storageOf(offset),
-        storageOf(mask),
-        storageOf(bias),
-        out,
-        saved,
-      ]);
+        saved === null ? b.deformConvForward(...args) : b.deformConvForward(...args, dev.view(saved, [saved.numel]));
+      dev.called?.(r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out, saved]);
       return out;
     },
 
@@ -156,9 +146,7 @@ export function nativeOps(
         },
       ] as const;
       const r =
-        saved === null
-          ? b.deformConvBackward(...args)
-          : b.deformConvBackward(...args, dev.view(saved, [saved.numel]));
+        saved === null ? b.deformConvBackward(...args) : b.deformConvBackward(...args, dev.view(saved, [saved.numel]));
       dev.called?.(r, [
         input.storage,
         weight.storage,

@@ -51,14 +51,80 @@ interface Case {
 
 const cases: Case[] = [
   // 64 output channels x 16 kernel points: rows of 4 KB (float32), stored padded (NOTE [ Padded colsT rows ]).
-  { name: 'up-t2d-like, padded rows', dim: 2, batch: 2, inC: 32, outC: 64, size: [6, 5], k: [4, 4], stride: 2, padding: 1 },
-  { name: '2D, groups 2, two offset groups', dim: 2, batch: 1, inC: 12, outC: 8, size: [5, 4], k: [3, 3], stride: 2, padding: 1, groups: 2, offsetGroups: 2 },
-  { name: '2D, offset only', dim: 2, batch: 2, inC: 6, outC: 5, size: [4, 6], k: [3, 2], stride: 1, padding: 0, mask: false },
-  { name: '2D, mask only', dim: 2, batch: 1, inC: 5, outC: 7, size: [5, 5], k: [3, 3], stride: 2, padding: 1, offset: false },
+  {
+    name: 'up-t2d-like, padded rows',
+    dim: 2,
+    batch: 2,
+    inC: 32,
+    outC: 64,
+    size: [6, 5],
+    k: [4, 4],
+    stride: 2,
+    padding: 1,
+  },
+  {
+    name: '2D, groups 2, two offset groups',
+    dim: 2,
+    batch: 1,
+    inC: 12,
+    outC: 8,
+    size: [5, 4],
+    k: [3, 3],
+    stride: 2,
+    padding: 1,
+    groups: 2,
+    offsetGroups: 2,
+  },
+  {
+    name: '2D, offset only',
+    dim: 2,
+    batch: 2,
+    inC: 6,
+    outC: 5,
+    size: [4, 6],
+    k: [3, 2],
+    stride: 1,
+    padding: 0,
+    mask: false,
+  },
+  {
+    name: '2D, mask only',
+    dim: 2,
+    batch: 1,
+    inC: 5,
+    outC: 7,
+    size: [5, 5],
+    k: [3, 3],
+    stride: 2,
+    padding: 1,
+    offset: false,
+  },
   { name: '1D', dim: 1, batch: 3, inC: 16, outC: 16, size: [40], k: [3], stride: 2, padding: 1 },
-  { name: '3D', dim: 3, batch: 1, inC: 8, outC: 16, size: [3, 4, 3], k: [2, 3, 3], stride: 2, padding: 1, offsetGroups: 2 },
+  {
+    name: '3D',
+    dim: 3,
+    batch: 1,
+    inC: 8,
+    outC: 16,
+    size: [3, 4, 3],
+    k: [2, 3, 3],
+    stride: 2,
+    padding: 1,
+    offsetGroups: 2,
+  },
   // Eight offset groups of 8 channels: the small-group sampler (rows of ldr, not padded).
-  { name: '2D, small offset groups', dim: 2, batch: 1, inC: 16, outC: 64, size: [6, 6], k: [3, 3], stride: 1, padding: 1, offsetGroups: 8 },
+  {
+    name: '2D, small offset groups',
+    dim: 2,
+    batch: 1,
+    inC: 16,
+    outC: 64,
+    size: [6, 6],
+    k: [3, 3],
+    stride: 1,
+    padding: 1,
+    offsetGroups: 8,
+  },
 ];
 
 interface Inputs {
@@ -130,7 +196,7 @@ describe.runIf(ready)('saved columns of the transposed forward', () => {
           withSaved = gradients(c, t);
         });
         expect(saved).toHaveLength(1);
-        expect(saved[0]?.data.length).toBeGreaterThan(0);
+        expect((saved[0] as NativeTensor).data as Float32Array | Float64Array).not.toHaveLength(0);
         // The recomputing backward: the query says "nothing to save" (as above the bound).
         vi.spyOn(getBinding(), 'deformConvSavedColumns').mockReturnValue(0);
         const recomputed = savedArgs(() => {
@@ -186,7 +252,7 @@ describe.runIf(ready)('saved columns of the transposed forward', () => {
     try {
       b()._setWorkspaceLimit(bytes);
       const at = savedArgs(() => forward(c, t));
-      expect(at[0]?.data.length).toBe(bytes / 8);
+      expect((at[0] as NativeTensor).data as Float64Array).toHaveLength(bytes / 8);
       b()._setWorkspaceLimit(bytes - 1);
       let below: Uint8Array[] = [];
       expect(savedArgs(() => (below = gradients(c, t)))).toEqual([undefined]);
@@ -255,7 +321,7 @@ describe.runIf(ready)('saved columns of the transposed forward', () => {
       const back = (s: NativeTensor | null) => {
         const grads = { input: null, weight: null, offset: zerosLike(args[2].shape), mask: null, bias: null };
         getBinding().deformConvBackward(params, x2, args[1], args[2], args[3], nt(t.g), grads, s);
-        return grads.offset.data;
+        return grads.offset.data as Float32Array;
       };
       expect(Array.from(back(saved))).toEqual(Array.from(back(null)));
     } finally {
@@ -268,7 +334,14 @@ describe.runIf(ready)('saved columns of the transposed forward', () => {
     const c = cases[0];
     const p = nativeParams(c);
     expect(getBinding().deformConvSavedColumns?.(p, 'float32', true, true)).toBeGreaterThan(0);
-    expect(getBinding().deformConvSavedColumns?.({ ...p, transposed: false, inSize: p.outSize, outSize: p.inSize }, 'float32', true, true)).toBe(0);
+    expect(
+      getBinding().deformConvSavedColumns?.(
+        { ...p, transposed: false, inSize: p.outSize, outSize: p.inSize },
+        'float32',
+        true,
+        true,
+      ),
+    ).toBe(0);
     try {
       b()._setForcePlanar(true);
       expect(getBinding().deformConvSavedColumns?.(p, 'float32', true, true)).toBe(0);
@@ -299,4 +372,3 @@ function nativeParams(c: Case) {
     outSize: c.size.map((n, a) => (n - 1) * c.stride - 2 * c.padding + c.k[a]),
   };
 }
-
