@@ -20,15 +20,24 @@ struct DeformConvGrads {
 // The two drivers have the same signature. Forward: output [B, C_out, *out_size] is fully overwritten;
 // offset, mask, bias may be undefined. Backward: every defined gradient is fully overwritten
 // (tvdcn-reference §4, §5).
+//
+// CPU only, `saved` (NOTE [ Saved columns of the transposed forward ] in cpu/column_pass.cc): a transposed forward
+// given a 1-D `saved` of deform_conv_saved_columns(p, dtype, INT64_MAX) elements keeps its columns there (or marks
+// it as holding none); the backward of the same op given it reads them instead of recomputing them. Undefined:
+// nothing is saved or read. The CUDA drivers take no such buffer.
 namespace cpu {
 template <int D>
 void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                                 const TensorView& offset, const TensorView& mask, const TensorView& bias,
-                                const TensorView& output);
+                                const TensorView& output, const TensorView& saved = TensorView());
 template <int D>
 void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                                  const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
-                                 const DeformConvGrads& grads);
+                                 const DeformConvGrads& grads, const TensorView& saved = TensorView());
+// Elements of the `saved` buffer of the op p in `dtype`, or 0 where it saves nothing (not transposed, the columns
+// above limit_bytes, or the channels-last column pass not applying).
+template <int D>
+int64_t deform_conv_saved_columns(const DeformConvParams<D>& p, DType dtype, int64_t limit_bytes);
 }  // namespace cpu
 
 // Work is enqueued on the stream of the tensors' device; temporary workspace is bounded

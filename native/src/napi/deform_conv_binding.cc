@@ -60,21 +60,33 @@ double cost_of(const DeformConvParams<D>& p, const TensorView& input, const Tens
   return std::max(macs, in_macs) + static_cast<double>(input.numel() + weight.numel() + output.numel());
 }
 
-// Calls the CPU or the CUDA driver (same signature) for the device the tensors are on.
+// Calls the CPU or the CUDA driver (same signature) for the device the tensors are on; `saved` (the transposed
+// op's saved columns, CPU only: checked by check_saved) goes to the CPU driver.
 template <int D, typename... Args>
-void forward_on(const Device& device, const DeformConvParams<D>& p, const Args&... args) {
-  if (device.type == DeviceType::kCPU) return cpu::deform_conv_forward_driver<D>(p, args...);
+void forward_on(const Device& device, const TensorView& saved, const DeformConvParams<D>& p, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::deform_conv_forward_driver<D>(p, args..., saved);
 #ifdef TVDCN_WITH_CUDA
   cuda::deform_conv_forward_driver<D>(p, args...);
 #endif
 }
 
 template <int D, typename... Args>
-void backward_on(const Device& device, const DeformConvParams<D>& p, const Args&... args) {
-  if (device.type == DeviceType::kCPU) return cpu::deform_conv_backward_driver<D>(p, args...);
+void backward_on(const Device& device, const TensorView& saved, const DeformConvParams<D>& p, const Args&... args) {
+  if (device.type == DeviceType::kCPU) return cpu::deform_conv_backward_driver<D>(p, args..., saved);
 #ifdef TVDCN_WITH_CUDA
   cuda::deform_conv_backward_driver<D>(p, args...);
 #endif
+}
+
+// The optional trailing `saved` argument of both directions (NOTE [ Saved columns of the transposed forward ] in
+// deform_conv/cpu/column_pass.cc; its size is deformConvSavedColumns()'s): a 1-D CPU tensor of the input's dtype.
+// A size that does not fit the op is no error: the driver then neither saves nor reads columns.
+void check_saved(const char* op, const TensorView& saved, const TensorView& input, const Device& device) {
+  if (!saved.defined()) return;
+  DCN_CHECK(device.type == DeviceType::kCPU, kValue, op,
+            ": expected saved to be null on a CUDA device, but got a tensor");
+  DCN_CHECK(saved.ndim == 1, kValue, op, ": expected saved to be 1-D, but got ", saved.ndim, " dimensions");
+  expect_same_dtype(op, "saved", saved, "input", input);
 }
 
 Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
@@ -88,6 +100,7 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
     const TensorView& mask = tensors.add("mask", info[4], true);
     const TensorView& bias = tensors.add("bias", info[5], true);
     const TensorView& output = tensors.add("output", info[6], false, true);
+    const TensorView& saved = tensors.add("saved", info[7], true, true);
     tensors.finalize();  // no JS runs from here on
     Napi::Value result;
     DCN_DIM_SWITCH(args.dim, kDim, [&] {
@@ -99,12 +112,15 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
       }
       expect_shape(op, "output", output, shape_of<kDim>({p.batch, p.out_channels}, p.out_size));
       expect_same_dtype(op, "output", output, "input", input);
+      check_saved(op, saved, input, tensors.device());
       expect_no_overlap(
-          op, {{"output", &output}},
+          op, {{"output", &output}, {"saved", &saved}},
           {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
       result = tensors.run(
           info.Env(),
-          [=, device = tensors.device()] { forward_on<kDim>(device, p, input, weight, offset, mask, bias, output); },
+          [=, device = tensors.device()] {
+            forward_on<kDim>(device, saved, p, input, weight, offset, mask, bias, output);
+          },
           cost_of(p, input, weight, output));
     });
     return result;
@@ -127,6 +143,7 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
     const TensorView& grad_offset = tensors.add("grads.offset", grads_obj.Get("offset"), true, true);
     const TensorView& grad_mask = tensors.add("grads.mask", grads_obj.Get("mask"), true, true);
     const TensorView& grad_bias = tensors.add("grads.bias", grads_obj.Get("bias"), true, true);
+    const TensorView& saved = tensors.add("saved", info[7], true);
     tensors.finalize();  // no JS runs from here on
     const DeformConvGrads grads{grad_input, grad_weight, grad_offset, grad_mask, grad_bias};
     Napi::Value result;
@@ -153,22 +170,50 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
         expect_shape(op, "grads.bias", grads.bias, {p.out_channels});
         expect_same_dtype(op, "grads.bias", grads.bias, "input", input);
       }
-      expect_no_overlap(
-          op,
-          {{"grads.input", &grads.input},
-           {"grads.weight", &grads.weight},
-           {"grads.offset", &grads.offset},
-           {"grads.mask", &grads.mask},
-           {"grads.bias", &grads.bias}},
-          {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"gradOutput", &grad_output}});
+      expect_no_overlap(op,
+                        {{"grads.input", &grads.input},
+                         {"grads.weight", &grads.weight},
+                         {"grads.offset", &grads.offset},
+                         {"grads.mask", &grads.mask},
+                         {"grads.bias", &grads.bias}},
+                        {{"input", &input},
+                         {"weight", &weight},
+                         {"offset", &offset},
+                         {"mask", &mask},
+                         {"gradOutput", &grad_output},
+                         {"saved", &saved}});
+      check_saved(op, saved, input, tensors.device());
       result = tensors.run(
           info.Env(),
           [=, device = tensors.device()] {
-            backward_on<kDim>(device, p, input, weight, offset, mask, grad_output, grads);
+            backward_on<kDim>(device, saved, p, input, weight, offset, mask, grad_output, grads);
           },
           3 * cost_of(p, input, weight, grad_output));
     });
     return result;
+  });
+}
+
+// deformConvSavedColumns(params, dtype, hasOffset, hasMask) -> the elements of the `saved` buffer with which a CPU
+// forward of this op keeps its columns for the backward, or 0 where it keeps none (not transposed, the columns above
+// the CPU workspace limit, or the planar kernels: NOTE [ Saved columns of the transposed forward ]).
+Napi::Value DeformConvSavedColumns(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const char* op = "deformConvSavedColumns";
+    const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
+    DCN_CHECK(info[1].IsString(), kType, op, ": expected dtype to be 'float32' or 'float64'");
+    const std::string name = info[1].As<Napi::String>().Utf8Value();
+    DCN_CHECK(name == "float32" || name == "float64", kValue, op,
+              ": expected dtype to be 'float32' or 'float64', but got \"", name, "\"");
+    DCN_CHECK(info[2].IsBoolean() && info[3].IsBoolean(), kType, op, ": expected hasOffset and hasMask to be booleans");
+    const DType dtype = name == "float32" ? DType::kFloat32 : DType::kFloat64;
+    int64_t n = 0;
+    DCN_DIM_SWITCH(args.dim, kDim, [&] {
+      const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, info[2].As<Napi::Boolean>().Value(),
+                                                                   info[3].As<Napi::Boolean>().Value());
+      n = cpu::deform_conv_saved_columns<kDim>(p, dtype, workspace_limit());
+    });
+    return Napi::Number::New(info.Env(), static_cast<double>(n));
   });
 }
 
@@ -177,6 +222,7 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
 void RegisterDeformConv(Napi::Env env, Napi::Object exports) {
   exports.Set("deformConvForward", Napi::Function::New(env, DeformConvForward, "deformConvForward"));
   exports.Set("deformConvBackward", Napi::Function::New(env, DeformConvBackward, "deformConvBackward"));
+  exports.Set("deformConvSavedColumns", Napi::Function::New(env, DeformConvSavedColumns, "deformConvSavedColumns"));
   // The ops layer passes the params packed (a Float64Array) only to addons that say they read them; an
   // older addon (the benchmark's --compare) gets the object.
   exports.Set("packedDeformConvParams", Napi::Boolean::New(env, true));

@@ -1289,10 +1289,101 @@ void write_y_tile_forward(Isa isa, const SamplingGeometry<D>& g, const std::vect
 
 }  // namespace cl
 
+namespace cl {
+// NOTE [ Saved columns of the transposed forward ]
+// The transposed forward is dcolT = Y^T W' (Y its input) and the scatter of dcolT; its backward needs the same
+// dcolT again for the offset and mask gradients, and recomputed it with a GEMM of the forward's size (up-t2d: one
+// of the backward's three such GEMMs, docs/perf/cpu.md, session 18, k18c). As PyTorch's saved tensors do, a
+// forward recorded for a backward that wants those gradients (the ops layer decides: deform-conv.ts) keeps its
+// columns: the dcol GEMM writes each tile's rows of dcolT into the saved buffer instead of the thread's own, pass
+// B reads them there, and the backward's pass A reads them from there instead of running its dcol GEMM. Every
+// element of dcolT is the same sum whatever the tiles, the groups of tiles or the A operand's path (dcol_gemm), and
+// the forward's and the backward's dcol GEMMs take the same W' blocks, so the gradients are bit-identical to the
+// recomputing backward. Layout: a 64-byte header (SavedHeader, at the buffer's start), then from the first 64-byte
+// aligned element after it one row of dcolT per column n = b * prod(y_size) + q, ldd elements apart (the pass's
+// dcolT row stride, padded off 4 KB multiples: NOTE [ Padded colsT rows ]). The backward uses the rows only where
+// the header says that a forward of the same geometry and micro-kernel filled them; otherwise (the buffer's
+// forward took the planar path, a micro-kernel switched by the test hook _setGemmIsa, or the backward's
+// dcolT laid out by kernel point: NOTE [ dcolT by kernel point ]) it recomputes them. Bounded: the ops layer saves
+// only what saved_columns_elems() allows (at most the workspace limit, default 64 MiB). Like PyTorch's saved
+// tensors, the saved columns are those of the forward's input and weight: a change of either in place between
+// the forward and the backward (under noGrad) is not seen by the offset and mask gradients.
+struct SavedHeader {
+  int64_t magic, total, ldd, ldr, cy, kernel, elem, valid;
+};
+static_assert(sizeof(SavedHeader) == 64, "the saved columns' header is one cache line");
+constexpr int64_t kSavedMagic = 0x31434453'4e434456;  // "VDCNSDC1"
+
+template <typename T>
+constexpr int64_t saved_head_elems() {
+  return (sizeof(SavedHeader) + 64) / sizeof(T);  // the header and the room to align the rows
+}
+
+// dcolT's row stride in the transposed forward (the pass's ldd there: no kernel-point blocks).
+template <int D, typename T>
+int64_t saved_row_stride(const SamplingGeometry<D>& g, bool has_offset) {
+  const int64_t ldr = g.cx * g.kernel_points, ts = static_cast<int64_t>(sizeof(T));
+  if (small_groups_backward_applies<D, T>(g, has_offset)) return ldr;
+  return (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+}
+
+// The first row of the saved columns: the first 64-byte aligned element after the header.
+template <typename T>
+T* saved_rows(T* saved) {  // T may be const
+  const uintptr_t at = reinterpret_cast<uintptr_t>(saved) + sizeof(SavedHeader);
+  return reinterpret_cast<T*>((at + 63) & ~uintptr_t{63});
+}
+
+template <typename T>
+SavedHeader saved_header(int64_t total, int64_t ldd, int64_t ldr, int64_t cy, const MicroKernel<T>& uk) {
+  return SavedHeader{kSavedMagic,
+                     total,
+                     ldd,
+                     ldr,
+                     cy,
+                     static_cast<int64_t>(reinterpret_cast<uintptr_t>(&uk)),
+                     static_cast<int64_t>(sizeof(T)),
+                     1};
+}
+
+// Prefetches the saved dcolT rows of columns [c0, c1) (their ldr elements each) into L2: the backward reads them
+// from memory (8 MB on up-t2d), a column block at a time, each row a kernel point's run at a time (rows 4 KB
+// apart), which the hardware prefetchers did not keep ahead of (pass A +0.5 ms per thread, docs/perf/cpu.md,
+// session 18, k18c). Called one column block ahead.
+template <typename T>
+void prefetch_saved_rows(const T* rows, int64_t c0, int64_t c1, int64_t ldd, int64_t ldr) {
+  const int64_t bytes = ldr * static_cast<int64_t>(sizeof(T));
+  for (int64_t c = c0; c < c1; ++c) {
+    const char* p = reinterpret_cast<const char*>(rows + c * ldd);
+    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 2);
+  }
+}
+}  // namespace cl
+
+template <int D, typename T>
+int64_t saved_columns_elems(const SamplingGeometry<D>& g, bool has_offset, int64_t limit_bytes) {
+  const int64_t total = g.y_columns(), ldr = g.cx * g.kernel_points;
+  if (force_planar() || !cl::fits_int32(g) || total == 0 || ldr == 0) return 0;
+  const int64_t ldd = cl::saved_row_stride<D, T>(g, has_offset);
+  // (In double first: total * ldd may not fit int64 for absurd geometries.)
+  const double bytes = (static_cast<double>(total) * static_cast<double>(ldd) + cl::saved_head_elems<T>()) *
+                       static_cast<double>(sizeof(T));
+  if (bytes > static_cast<double>(limit_bytes) || bytes > 0x1p52) return 0;
+  return cl::saved_head_elems<T>() + total * ldd;
+}
+
+template <typename T>
+void invalidate_saved_columns(T* saved) {
+  std::memset(static_cast<void*>(saved), 0, sizeof(cl::SavedHeader));
+}
+template void invalidate_saved_columns<float>(float*);
+template void invalidate_saved_columns<double>(double*);
+
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
-                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward) {
+                               T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward,
+                               T* save_dcol, const T* saved_dcol) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (force_planar() || !fits_int32(g)) return false;
@@ -1458,6 +1549,17 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // A row stride of ldr elements of ts bytes, one cache line longer where the rows would be a multiple of 4 KB apart.
   const int64_t ldr_padded = (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
   const int64_t ldd = need_dcol && !small_groups && !(packed_cols && cxg % uk.nr == 0) ? ldr_padded : ldr;
+  // NOTE [ Saved columns of the transposed forward ]: the forward writes its dcolT rows to dcol_out; the backward
+  // reads them from dcol_in where the buffer holds this geometry's (not with dcolT by kernel point).
+  const bool saved_layout = need_dcol && !(packed_cols && cxg % uk.nr == 0);
+  const SavedHeader saved_want = saved_header<T>(total, ldd, ldr, g.cy, uk);
+  T* const dcol_out = save_dcol && saved_layout ? saved_rows(save_dcol) : nullptr;
+  const T* dcol_in = nullptr;
+  if (saved_dcol && saved_layout) {
+    SavedHeader h;
+    std::memcpy(&h, saved_dcol, sizeof h);
+    if (std::memcmp(&h, &saved_want, sizeof h) == 0) dcol_in = saved_rows(saved_dcol);
+  }
   const size_t m_dcol = mine.add<T>(need_dcol ? ndg * ldd : 0);  // dcolT of a group of tiles
   const size_t m_dapack = mine.add<T>(need_dcol ? (ndg + uk.mr - 1) / uk.mr * uk.mr * cyg : 0);  // Y^T packed
   const size_t m_table = mine.add<SampleBlock<D, T>>(OG * K);
@@ -1526,7 +1628,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   PhaseTimer timer;
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
-  if (need_dcol) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
+  if (need_dcol && !dcol_in) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
   timer.lap(4);
   if (need_fwd) pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wfpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
@@ -1666,15 +1768,18 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           if (in_group == 0) {
             const int64_t ng = std::min(ndg, s1 - n0);
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
-            if (need_dcol || need_cols) gather_y_tile(g, y_src, n0, ng, yt, ldy);
+            if ((need_dcol && !dcol_in) || need_cols) gather_y_tile(g, y_src, n0, ng, yt, ldy);
             if (dcol_kpt)
               dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg,
                         false, stream_w);
-            else if (need_dcol)
-              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows, dcol, rows, 0, ldd, dcol_a_cols,
-                        stream_w);
+            else if (need_dcol && !dcol_in)
+              dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, 1, rows,
+                        dcol_out ? dcol_out + n0 * ldd : dcol, rows, 0, ldd, dcol_a_cols, stream_w);
           }
-          T* const dtile = dcol + in_group * (dcol_kpt ? cxg : ldd);  // this tile's rows of dcolT
+          // This tile's rows of dcolT: the thread's group buffer, or the saved columns' rows.
+          const T* const dtile = dcol_in    ? dcol_in + n0 * ldd
+                                 : dcol_out ? dcol_out + n0 * ldd
+                                            : dcol + in_group * (dcol_kpt ? cxg : ldd);
           ctx.dcol = dtile;
           const std::vector<ColumnBlock> blocks = column_blocks(n0, nc, sy);
           ctx.blocks = blocks.data();
@@ -1688,6 +1793,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           for (int64_t bi = 0; !small_groups && bi < ctx.n_blocks; ++bi) {
             const ColumnBlock& cb = blocks[static_cast<size_t>(bi)];
             const int64_t len = cb.i1 - cb.i0;
+            if (dcol_in) prefetch_saved_rows(dcol_in, n0 + cb.i1, std::min(total, n0 + cb.i1 + kColBlock), ldd, ldr);
             for (int64_t og = 0; og < OG; ++og)
               table_entry<D, T>(isa, g, kcoords.data(), offset, cb, og, need_coord, table + og * K, off_loc);
             if (mask)
@@ -1881,6 +1987,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   }
   if (x_scatter)
     to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
+  if (dcol_out) std::memcpy(static_cast<void*>(save_dcol), &saved_want, sizeof saved_want);  // every row written
   if (need_cols && !slot_gw) {
     // grad_weight[o][c * K + kpt] = gwp[o][kpt * cxg + c]; with AVX-512 by register transposes (r50-c5: 0.85 ->
     // 0.72 ms at 2 threads, docs/perf/cpu.md, session 12).
@@ -2424,7 +2531,8 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                           \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
-                                                const T*, T*, T*, T*, T*, int64_t, bool, T*);                       \
+                                                const T*, T*, T*, T*, T*, int64_t, bool, T*, T*, const T*);         \
+  template int64_t saved_columns_elems<D, T>(const SamplingGeometry<D>&, bool, int64_t);                            \
   template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
                                             const T*, T*, int64_t);
 DCN_INSTANTIATE_COLUMN_PASS(1, float)

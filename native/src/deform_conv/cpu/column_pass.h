@@ -22,11 +22,26 @@ namespace dcn::cpu {
 // false, doing nothing, when the path does not apply (a plane of X with 2^31 - 1 or more positions, or
 // grid positions beyond +-2^30) or the test hook force_planar() of deform_conv.h is on; the caller then
 // runs the planar kernels of kernels.h (and gather_gemm for y_forward).
+//
+// Saved columns (NOTE [ Saved columns of the transposed forward ] in column_pass.cc): with `save_dcol` (the
+// transposed forward, saved_columns_elems() elements) the pass also keeps every column's dcolT there; with
+// `saved_dcol` (the transposed backward, the buffer such a forward filled) it reads dcolT from there instead of
+// running its dcol GEMM, where the buffer's header matches this call (else it recomputes: same values).
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
                                T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite = false,
-                               T* y_forward = nullptr);
+                               T* y_forward = nullptr, T* save_dcol = nullptr, const T* saved_dcol = nullptr);
+
+// Elements of the buffer in which the transposed forward of geometry g keeps its columns for the backward (a
+// header and one row of dcolT per column), or 0 where it keeps none: the columns above `limit_bytes`, or the
+// channels-last pass not applying. has_offset: whether the op has offsets.
+template <int D, typename T>
+int64_t saved_columns_elems(const SamplingGeometry<D>& g, bool has_offset, int64_t limit_bytes);
+
+// Marks such a buffer as not holding columns (the forward's first step: its memory may hold an older call's).
+template <typename T>
+void invalidate_saved_columns(T* saved);
 
 // The regular forward Y = W * im2col(X) (+ bias) from channels-last samples (NOTE [ Channels-last
 // forward ] in column_pass.cc); same contract as gather_gemm of kernels.h. Returns false, doing nothing,

@@ -108,10 +108,12 @@ Buffer<T> pack_weight_transposed(const SamplingGeometry<D>& g, const T* weight, 
 template <int D, typename T>
 void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight, const T* offset,
                  const T* mask, T* x_scatter, T* grad_weight, T* grad_offset, T* grad_mask,
-                 bool scatter_overwrite = false, T* y_forward = nullptr) {
-  // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise.
+                 bool scatter_overwrite = false, T* y_forward = nullptr, T* save_dcol = nullptr,
+                 const T* saved_dcol = nullptr) {
+  // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise (which neither
+  // fill save_dcol nor read saved_dcol: NOTE [ Saved columns of the transposed forward ] in cpu/column_pass.cc).
   if (cpu::column_pass_channels_last(g, x_src, y_src, weight, offset, mask, x_scatter, grad_weight, grad_offset,
-                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward))
+                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward, save_dcol, saved_dcol))
     return;
   if (y_forward)
     cpu::gather_gemm(g, x_src, weight, offset, mask, static_cast<const T*>(nullptr), y_forward, workspace_limit());
@@ -251,12 +253,27 @@ void bias_grad(const T* grad, int64_t batch, int64_t channels, int64_t spatial, 
   });
 }
 
+// `saved` where its size is that of op p's saved columns (cpu/column_pass.h: saved_columns_elems without a bound),
+// else null.
+template <int D, typename T>
+T* saved_columns_of(const DeformConvParams<D>& p, const SamplingGeometry<D>& g, const TensorView& saved) {
+  if (!saved.defined() || !p.transposed) return nullptr;
+  const int64_t n = cpu::saved_columns_elems<D, T>(g, p.deformable, INT64_MAX);
+  return n > 0 && saved.numel() == n ? saved.data_ptr<T>() : nullptr;
+}
+
 template <int D, typename T>
 void forward_impl(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                  const TensorView& offset, const TensorView& mask, const TensorView& bias, const TensorView& output) {
+                  const TensorView& offset, const TensorView& mask, const TensorView& bias, const TensorView& output,
+                  const TensorView& saved) {
   const SamplingGeometry<D> g = regular_view(p);
   const T* off = ptr_or_null<T>(offset);
   const T* msk = ptr_or_null<T>(mask);
+  // The saved columns (NOTE [ Saved columns of the transposed forward ] in cpu/column_pass.cc): marked as holding
+  // none first (the array may hold an older call's); filled by the column pass where their size fits this op.
+  T* sv = saved_columns_of<D, T>(p, g, saved);
+  if (saved.defined() && saved.numel() * static_cast<int64_t>(sizeof(T)) >= 64)
+    cpu::invalidate_saved_columns(saved.data_ptr<T>());
   if (!p.transposed) {
     cpu::gather_gemm(g, input.data_ptr<T>(), weight.data_ptr<T>(), off, msk, ptr_or_null<T>(bias), output.data_ptr<T>(),
                      workspace_limit());
@@ -265,14 +282,15 @@ void forward_impl(const DeformConvParams<D>& p, const TensorView& input, const T
     T* out = output.data_ptr<T>();
     fill_channels(out, g.batch, g.cx, g.x_spatial(), ptr_or_null<T>(bias));
     column_pass(g, static_cast<const T*>(nullptr), input.data_ptr<T>(), weight.data_ptr<T>(), off, msk, out,
-                static_cast<T*>(nullptr), static_cast<T*>(nullptr), static_cast<T*>(nullptr));
+                static_cast<T*>(nullptr), static_cast<T*>(nullptr), static_cast<T*>(nullptr),
+                /*scatter_overwrite=*/false, static_cast<T*>(nullptr), sv);
   }
 }
 
 template <int D, typename T>
 void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                    const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
-                   const DeformConvGrads& grads) {
+                   const DeformConvGrads& grads, const TensorView& saved) {
   const SamplingGeometry<D> g = regular_view(p);
   const T* off = ptr_or_null<T>(offset);
   const T* msk = ptr_or_null<T>(mask);
@@ -294,7 +312,8 @@ void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const 
     // column pass from the columns it samples anyway (NOTE [ Forward from the backward's columns ] in
     // column_pass.cc).
     column_pass(g, go, input.data_ptr<T>(), w, off, msk, static_cast<T*>(nullptr), gw, goff, gmask,
-                /*scatter_overwrite=*/false, mut_or_null<T>(grads.input));
+                /*scatter_overwrite=*/false, mut_or_null<T>(grads.input), static_cast<T*>(nullptr),
+                static_cast<const T*>(saved_columns_of<D, T>(p, g, saved)));
   }
 }
 
@@ -303,26 +322,38 @@ void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const 
 template <int D>
 void deform_conv_forward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                                 const TensorView& offset, const TensorView& mask, const TensorView& bias,
-                                const TensorView& output) {
+                                const TensorView& output, const TensorView& saved) {
   DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvForward",
-                              [&] { forward_impl<D, scalar_t>(p, input, weight, offset, mask, bias, output); });
+                              [&] { forward_impl<D, scalar_t>(p, input, weight, offset, mask, bias, output, saved); });
 }
 
 template <int D>
 void deform_conv_backward_driver(const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
                                  const TensorView& offset, const TensorView& mask, const TensorView& grad_output,
-                                 const DeformConvGrads& grads) {
-  DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvBackward",
-                              [&] { backward_impl<D, scalar_t>(p, input, weight, offset, mask, grad_output, grads); });
+                                 const DeformConvGrads& grads, const TensorView& saved) {
+  DCN_DISPATCH_FLOATING_TYPES(input.dtype, "deformConvBackward", [&] {
+    backward_impl<D, scalar_t>(p, input, weight, offset, mask, grad_output, grads, saved);
+  });
+}
+
+template <int D>
+int64_t deform_conv_saved_columns(const DeformConvParams<D>& p, DType dtype, int64_t limit_bytes) {
+  if (!p.transposed) return 0;
+  const SamplingGeometry<D> g = regular_view(p);
+  int64_t n = 0;
+  DCN_DISPATCH_FLOATING_TYPES(dtype, "deformConvSavedColumns",
+                              [&] { n = cpu::saved_columns_elems<D, scalar_t>(g, p.deformable, limit_bytes); });
+  return n;
 }
 
 #define DCN_INSTANTIATE_DRIVER(D)                                                                                \
   template void deform_conv_forward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&,  \
                                               const TensorView&, const TensorView&, const TensorView&,           \
-                                              const TensorView&);                                                \
+                                              const TensorView&, const TensorView&);                             \
   template void deform_conv_backward_driver<D>(const DeformConvParams<D>&, const TensorView&, const TensorView&, \
                                                const TensorView&, const TensorView&, const TensorView&,          \
-                                               const DeformConvGrads&);
+                                               const DeformConvGrads&, const TensorView&);                       \
+  template int64_t deform_conv_saved_columns<D>(const DeformConvParams<D>&, DType, int64_t);
 DCN_INSTANTIATE_DRIVER(1)
 DCN_INSTANTIATE_DRIVER(2)
 DCN_INSTANTIATE_DRIVER(3)

@@ -130,6 +130,10 @@ export interface KernelBackend {
   scatterAdd(g: KernelTensor, maps: readonly IndexMap[], xShape: readonly number[]): Storage;
 
   // --- deformable convolution and mask activations (tvdcn-reference §3 to §6) ---
+  /**
+   * `saved`: a storage from {@link KernelBackend.deformConvSavedColumns} in which the forward also keeps its
+   * columns for the backward (NOTE [ Saved columns of the transposed forward ] in ops/deform-conv.ts).
+   */
   deformConvForward(
     params: NativeDeformConvParams,
     input: KernelTensor,
@@ -138,7 +142,9 @@ export interface KernelBackend {
     mask: KernelTensor | null,
     bias: KernelTensor | null,
     outShape: readonly number[],
+    saved?: Storage | null,
   ): Storage;
+  /** `saved`: the forward's saved columns, read instead of recomputed. */
   deformConvBackward(
     params: NativeDeformConvParams,
     input: KernelTensor,
@@ -148,7 +154,20 @@ export interface KernelBackend {
     gradOutput: KernelTensor,
     biasShape: readonly number[] | null,
     needsGrad: DeformConvNeedsGrad,
+    saved?: Storage | null,
   ): DeformConvGradStorages;
+  /**
+   * A new storage (uninitialised) in which a forward of this transposed op on `device` keeps its columns for
+   * the backward, or null where it keeps none (the device or binary does not, or they are larger than its
+   * bound).
+   */
+  deformConvSavedColumns?(
+    params: NativeDeformConvParams,
+    device: Device,
+    dtype: DType,
+    hasOffset: boolean,
+    hasMask: boolean,
+  ): Storage | null;
   /** Softmax over each group's K channels of a batched mask `[B, maskGroups * K, ...]`. */
   maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage;
   /** `s * (g - sum_K(g * s))` with `s` the forward output. */

@@ -21,7 +21,12 @@ import type { DeformConvGradStorages, DeformConvNeedsGrad, KernelBackend, Kernel
 /** @internal The binding exports this adapter calls. */
 export type NativeOpsBinding = Pick<
   NativeBinding,
-  'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward' | 'packedDeformConvParams'
+  | 'deformConvForward'
+  | 'deformConvBackward'
+  | 'deformConvSavedColumns'
+  | 'maskSoftmaxForward'
+  | 'maskSoftmaxBackward'
+  | 'packedDeformConvParams'
 >;
 
 /** The params as `b` reads them: packed where it says so, else the object (an older addon: bench --compare). */
@@ -42,12 +47,17 @@ export interface NativeOpsDevice {
    * records its queued task on them; see ../native/cpu-queue.ts).
    */
   called?(result: NativeTaskResult, storages: readonly (Storage | null)[]): void;
+  /** True where the binding's transposed forward may keep its columns for the backward (the CPU). */
+  savesColumns?: boolean;
 }
 
 /** @internal The deform-conv and mask-softmax methods of a KernelBackend, on `dev`. */
 export function nativeOps(
   dev: NativeOpsDevice,
-): Pick<KernelBackend, 'deformConvForward' | 'deformConvBackward' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'> {
+): Pick<
+  KernelBackend,
+  'deformConvForward' | 'deformConvBackward' | 'deformConvSavedColumns' | 'maskSoftmaxForward' | 'maskSoftmaxBackward'
+> {
   const view = (t: KernelTensor): NativeTensor => dev.view(t.storage, t.shape);
   const viewOrNull = (t: KernelTensor | null): NativeTensor | null => (t === null ? null : view(t));
   const like = (t: KernelTensor, shape: readonly number[]): Storage =>
@@ -63,10 +73,11 @@ export function nativeOps(
       mask: KernelTensor | null,
       bias: KernelTensor | null,
       outShape: readonly number[],
+      saved: Storage | null = null,
     ): Storage {
       const b = dev.binding('deformConv');
       const out = like(input, outShape);
-      const r = b.deformConvForward(
+      const args = [
         paramsFor(b, params),
         view(input),
         view(weight),
@@ -74,9 +85,26 @@ export function nativeOps(
         viewOrNull(mask),
         viewOrNull(bias),
         dev.view(out, outShape),
-      );
-      dev.called?.(r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out]);
+      ] as const;
+      // (Without saved columns, the seven arguments of every binding.)
+      const r =
+        saved === null ? b.deformConvForward(...args) : b.deformConvForward(...args, dev.view(saved, [saved.numel]));
+      dev.called?.(r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out, saved]);
       return out;
+    },
+
+    deformConvSavedColumns(
+      params: NativeDeformConvParams,
+      device: Device,
+      dtype: DType,
+      hasOffset: boolean,
+      hasMask: boolean,
+    ): Storage | null {
+      if (dev.savesColumns !== true || !params.transposed) return null;
+      const b = dev.binding('deformConv');
+      if (typeof b.deformConvSavedColumns !== 'function' || (dtype !== 'float32' && dtype !== 'float64')) return null;
+      const n = b.deformConvSavedColumns(paramsFor(b, params), dtype, hasOffset, hasMask);
+      return n > 0 ? dev.alloc(device, dtype, n) : null;
     },
 
     /** Gradients not needed are `null`: no work is done for them. */
@@ -89,6 +117,7 @@ export function nativeOps(
       gradOutput: KernelTensor,
       biasShape: readonly number[] | null,
       needsGrad: DeformConvNeedsGrad,
+      saved: Storage | null = null,
     ): DeformConvGradStorages {
       const b = dev.binding('deformConv backward');
       const grad = (need: boolean, shape: readonly number[] | null): [Storage, NativeTensor] | null => {
@@ -101,7 +130,7 @@ export function nativeOps(
       const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
       const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
       const gBias = grad(needsGrad.bias, biasShape);
-      const r = b.deformConvBackward(
+      const args = [
         paramsFor(b, params),
         view(input),
         view(weight),
@@ -115,13 +144,16 @@ export function nativeOps(
           mask: gMask?.[1] ?? null,
           bias: gBias?.[1] ?? null,
         },
-      );
+      ] as const;
+      const r =
+        saved === null ? b.deformConvBackward(...args) : b.deformConvBackward(...args, dev.view(saved, [saved.numel]));
       dev.called?.(r, [
         input.storage,
         weight.storage,
         storageOf(offset),
         storageOf(mask),
         gradOutput.storage,
+        saved,
         gInput?.[0] ?? null,
         gWeight?.[0] ?? null,
         gOffset?.[0] ?? null,

@@ -267,6 +267,10 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   getNumThreads(): number;
   /** True where deformConvForward/Backward read packed params ({@link NativePackedDeformConvParams}). */
   packedDeformConvParams?: boolean;
+  /**
+   * `saved`: where given (a transposed op on the CPU, {@link NativeBinding.deformConvSavedColumns} elements), the
+   * forward also keeps its columns there for the backward.
+   */
   deformConvForward(
     params: NativeDeformConvParams | NativePackedDeformConvParams,
     input: NativeTensor,
@@ -275,7 +279,12 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
     mask: NativeTensor | null,
     bias: NativeTensor | null,
     output: NativeTensor,
+    saved?: NativeTensor | null,
   ): NativeTaskResult;
+  /**
+   * `saved`: the forward's saved columns ({@link NativeBinding.deformConvSavedColumns}), read instead of
+   * recomputed where the forward filled them; older addons and other builds ignore the argument.
+   */
   deformConvBackward(
     params: NativeDeformConvParams | NativePackedDeformConvParams,
     input: NativeTensor,
@@ -284,7 +293,19 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
     mask: NativeTensor | null,
     gradOutput: NativeTensor,
     grads: NativeDeformConvGrads,
+    saved?: NativeTensor | null,
   ): NativeTaskResult;
+  /**
+   * Elements of the 1-D `saved` tensor (the input's dtype, CPU) in which a CPU forward of this transposed op keeps
+   * its columns for the backward, or 0 where it keeps none (a regular op, the columns above the CPU workspace
+   * limit, the planar kernels). Absent in older addons and the WebAssembly build: nothing is saved there.
+   */
+  deformConvSavedColumns?(
+    params: NativeDeformConvParams | NativePackedDeformConvParams,
+    dtype: 'float32' | 'float64',
+    hasOffset: boolean,
+    hasMask: boolean,
+  ): number;
   /** Softmax over the K kernel points of each mask group: mask [B, maskGroups*K, ...spatial]. */
   maskSoftmaxForward(
     mask: NativeTensor,

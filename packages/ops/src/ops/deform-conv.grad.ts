@@ -27,8 +27,11 @@ export interface DeformConvAttrs {
   empty: boolean;
 }
 
-/** @internal The saved inputs, in the op's order. */
-type Saved = [Tensor, Tensor, Tensor | null, Tensor | null];
+/**
+ * @internal The saved inputs, in the op's order, and the transposed forward's columns (NOTE [ Saved columns of the
+ * transposed forward ] in deform-conv.ts; null where it kept none).
+ */
+type Saved = [Tensor, Tensor, Tensor | null, Tensor | null, Tensor | null];
 
 function kernelView(t: Tensor | null): KernelTensor | null {
   return t === null ? null : expectTensor('backward', t, 'saved');
@@ -36,7 +39,7 @@ function kernelView(t: Tensor | null): KernelTensor | null {
 
 /** Gradients `[input, weight, offset, mask, bias]` of a (transposed) deformable convolution. */
 function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs>): (Tensor | null)[] {
-  const [input, weight, offset, mask] = ctx.saved as Saved;
+  const [input, weight, offset, mask, columns] = ctx.saved as Saved;
   const need = ctx.needsGrad;
   const a = ctx.attrs;
   const needs = {
@@ -69,6 +72,8 @@ function deformConvNdBackward(g: Tensor, ctx: GradContext<DeformConvAttrs>): (Te
       kernelView(g) as KernelTensor,
       a.biasShape,
       needs,
+      // (Read only where the offset or mask gradient is computed.)
+      columns === null ? null : (kernelView(columns) as KernelTensor).storage,
     );
     grads = [
       r.input && fromStorage(r.input, input.shape),

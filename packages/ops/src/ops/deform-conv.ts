@@ -138,6 +138,8 @@ export function deformConvNd(
   // 4. Run the kernel, record the graph, undo the reshape.
   const params = toNativeParams(p);
   const empty = numelOf(batchedShape) === 0 || input.numel === 0 || weight.numel === 0;
+  const record = shouldRecord([x, weight, off, msk, bias]);
+  let columns: Tensor | null = null;
   let out: Tensor;
   if (empty) {
     // Nothing to convolve: the output is the bias (or zeros). No kernel call.
@@ -147,6 +149,20 @@ export function deformConvNd(
         : broadcastApply(op, reshapeApply(op, bias, [1, p.outChannels, ...p.outSize.map(() => 1)]), batchedShape);
   } else {
     const kernels = getKernels(input.device, op);
+    // NOTE [ Saved columns of the transposed forward ]
+    // The transposed forward computes columns W^T x that its backward needs again, for the offset and mask
+    // gradients only (native/src/deform_conv/cpu/column_pass.cc has the NOTE's native half). Where such a gradient
+    // may be asked for (the offset or the mask requires grad and the graph is recorded), the forward keeps them
+    // in a tensor saved for the backward, as PyTorch's saved tensors do, which then skips recomputing them (a GEMM
+    // as large as the forward's): the same values, bit for bit. Bounded: the backend gives a buffer only where
+    // the columns fit its bound (on the CPU, the workspace limit, default 64 MiB: up-t2d's take 8 MB), else the
+    // backward recomputes them; nothing is kept without grad (noGrad, or no offset or mask requiring grad), nor
+    // on devices and binaries without this (CUDA, WebAssembly, older addons). The memory is freed with the graph's
+    // other saved tensors (after backward(), or when the graph is dropped).
+    if (record && transposed && (off?.requiresGrad === true || msk?.requiresGrad === true)) {
+      const saved = kernels.deformConvSavedColumns?.(params, input.device, input.dtype, off !== null, msk !== null);
+      if (saved) columns = fromStorage(saved, [saved.numel]);
+    }
     const storage = kernels.deformConvForward(
       params,
       { storage: kInput.storage, shape: x.shape },
@@ -155,16 +171,17 @@ export function deformConvNd(
       msk === null ? null : expectTensor(op, msk, 'mask'),
       bias === null ? null : expectTensor(op, bias, 'bias'),
       batchedShape,
+      columns === null ? null : expectTensor(op, columns, 'columns').storage,
     );
     out = fromStorage(storage, batchedShape);
   }
-  if (shouldRecord([x, weight, off, msk, bias])) {
+  if (record) {
     const attrs: DeformConvAttrs = { op, params, biasShape: bias?.shape ?? null, empty };
     recordOp(
       out,
       transposed ? deformConvTransposeGrad : deformConvGrad,
       [x, weight, off, msk, bias],
-      [x, weight, off, msk],
+      [x, weight, off, msk, columns],
       attrs,
     );
   }

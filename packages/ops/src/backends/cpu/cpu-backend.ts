@@ -160,5 +160,6 @@ export const cpuKernels: KernelBackend = {
     alloc: (_device, dtype, numel) => allocCpuUninit(dtype, numel),
     view,
     called,
+    savesColumns: true,
   }),
 };
