@@ -2143,6 +2143,13 @@ void pack_weight_panel_scalar(const T* wrows, int64_t rows, int64_t cxg, int64_t
 // The whole panel for float with AVX-512: blocks of 16 output channels x 16 weight columns q loaded along the
 // 16 weight rows (16 streams), transposed in registers, stored as 16 runs of 16 panel columns (one row p each).
 // Partial blocks (ncols, rows not multiples of 16) go through the scalar packer.
+// NOTE [ Forward weight pack without divisions ]
+// Each stored run's place follows from q = c * K + kpt: (c, kpt) advance with q (they were q / K and q % K, and p0
+// was p / kc_max * kc_max: two 64-bit divisions by run-time values per 16 floats, ~74 K per thread on r50-c5), and
+// p0 = p / kGemmKc * kGemmKc, a shift: kc_max is kGemmKc, or rows when rows < kGemmKc, where p < rows makes p0 = 0
+// either way. The 16 source rows (18 KB apart on r50-c5) are prefetched kPackPrefetch floats ahead. The same values
+// in the same places; r50-c5's pack 0.60-0.66 -> 0.42-0.48 ms at 2 threads (docs/perf/cpu.md, session 18, k18b).
+constexpr int64_t kPackPrefetch = 128;
 __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wrows, int64_t rows, int64_t cxg,
                                                                  int64_t K, int64_t kc_max, int64_t cyg_pad, int64_t nr,
                                                                  int64_t jp, int64_t ncols, float* gpack, bool stream) {
@@ -2153,18 +2160,25 @@ __attribute__((target("avx512f"))) void pack_weight_panel_avx512(const float* wr
       continue;
     }
     const float* src = wrows + h * rows;
+    int64_t c = 0, kpt = 0;  // q = c * K + kpt for the run being stored
     for (int64_t q0 = 0; q0 < q_vec; q0 += 16) {
       __m512 r[16];
+      if (q0 + kPackPrefetch < rows)
+        for (int i = 0; i < 16; ++i)
+          _mm_prefetch(reinterpret_cast<const char*>(src + i * rows + q0 + kPackPrefetch), _MM_HINT_T0);
       for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * rows + q0);
       transpose16_avx512(r);  // r[i]: column q0 + i of channels h .. h + 15
       for (int i = 0; i < 16; ++i) {
-        const int64_t q = q0 + i, c = q / K, kpt = q - c * K;
-        const int64_t p = kpt * cxg + c, p0 = p / kc_max * kc_max, kc = std::min(kc_max, rows - p0);
+        const int64_t p = kpt * cxg + c, p0 = p / kGemmKc * kGemmKc, kc = std::min(kc_max, rows - p0);
         float* dst = gpack + p0 * cyg_pad + jp * kc * nr + (p - p0) * nr + h;
         if (stream)
           _mm512_stream_ps(dst, r[i]);
         else
           _mm512_storeu_ps(dst, r[i]);
+        if (++kpt == K) {
+          kpt = 0;
+          ++c;
+        }
       }
     }
     pack_weight_panel_scalar<float>(wrows, rows, cxg, K, kc_max, cyg_pad, nr, jp, ncols, h, h + 16, q_vec, gpack);
