@@ -1202,8 +1202,8 @@ void pack_dcol_weight(Isa isa, const T* weight, int64_t G, int64_t cyg, int64_t 
   const int64_t rows = cxg * K, rows_pad = (rows + nr - 1) / nr * nr, kc_max = std::min<int64_t>(kGemmKc, cyg);
   const int64_t n_rows = G * cyg, ts = static_cast<int64_t>(sizeof(T));
   const int64_t src_lines = (rows * ts + 63) / 64, n_panels = rows_pad / nr, run_bytes = nr * ts;
-  [[maybe_unused]] const bool vec = std::is_same_v<T, float> && isa == Isa::kAvx512 && K <= 16 && cxg % 16 == 0 &&
-                                    nr % 16 == 0 && rows % nr == 0;
+  [[maybe_unused]] const bool vec =
+      std::is_same_v<T, float> && isa == Isa::kAvx512 && K <= 16 && cxg % 16 == 0 && nr % 16 == 0 && rows % nr == 0;
   (void)isa;
   (void)stream;
   parallel_for(0, n_rows, 1, [&](int64_t tb, int64_t te) {

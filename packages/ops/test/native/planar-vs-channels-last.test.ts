@@ -738,7 +738,8 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
       compare(c, 1520 + i, 'float32', 1e-4));
   }
   for (const [i, c] of vecPackCases.entries()) {
-    it(`W' packed by vectors, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1530 + i, 'float32', 1e-4));
+    it(`W' packed by vectors, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1530 + i, 'float32', 1e-4));
   }
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
