@@ -813,13 +813,69 @@ __attribute__((target("avx512f"))) void sum_transpose_block_avx512(const float* 
 
 // The weight gradient's row back from the W' layout with AVX-512: dst[c * K + kpt] = src[kpt * cxg + c], cxg a
 // multiple of 16, K <= 16: blocks of K x 16 transposed in registers, each channel's K values one masked store.
-__attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, int64_t cxg, int64_t K, float* dst) {
+// NOTE [ Next row prefetched ]: with next_src / next_dst (the next row's, same length), each block also prefetches
+// its share of their lines (the pass is bound by the misses on both: r50-c5's 9.4 MB each way, docs/perf/cpu.md,
+// session 18). Only when lines are fetched changes.
+__attribute__((target("avx512f"))) void unpermute_row_avx512(const float* src, int64_t cxg, int64_t K, float* dst,
+                                                             const float* next_src = nullptr,
+                                                             float* next_dst = nullptr) {
   const __mmask16 mk = static_cast<__mmask16>((1u << K) - 1u);
   __m512 r[16];
   for (int64_t c0 = 0; c0 < cxg; c0 += 16) {
+    if (next_src != nullptr)
+      for (int64_t l = c0 * K / 16; l < (c0 + 16) * K / 16; ++l) {  // 16 K floats = K lines per block
+        _mm_prefetch(reinterpret_cast<const char*>(next_src) + l * 64, _MM_HINT_T0);
+        __builtin_prefetch(reinterpret_cast<const char*>(next_dst) + l * 64, 1, 3);
+      }
     for (int i = 0; i < 16; ++i) r[i] = i < K ? _mm512_loadu_ps(src + i * cxg + c0) : _mm512_setzero_ps();
     transpose16_avx512(r);
     for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dst + (c0 + i) * K, mk, r[i]);
+  }
+}
+
+// One weight row into W''s packed panels with AVX-512 (pack_dcol_weight): per 16 channels c0.., the block's 16 K
+// floats (K whole vectors) regrouped by kernel point in registers, kernel point kpt's 16 values (src[(c0 + i) * K +
+// kpt], i < 16) one 64-byte store at W' column kpt * cxg + c0 of the row's panel row (panel jp at d0 + jp * kc * nr;
+// cxg and nr multiples of 16, so a run never straddles a panel; d0 64-byte aligned). Lane i of kernel point kpt is
+// float K i + kpt of the block: in vector pair (K i + kpt) / 32, at (K i + kpt) % 32; one two-source permute per
+// vector pair, merged by lane masks. With `stream` the stores are non-temporal (W' beyond L2: no read of W''s old
+// lines before each write); with next_src the next row's lines are prefetched, a share per block. The same values as
+// the scalar loop.
+__attribute__((target("avx512f"))) void pack_dcol_row_avx512(const float* src, int64_t cxg, int64_t K, int64_t nr,
+                                                             int64_t kc, float* d0, bool stream,
+                                                             const float* next_src) {
+  __m512i idx[16];
+  __mmask16 pick[16][8];
+  const int k_n = static_cast<int>(K), n_pairs = (k_n + 1) / 2;
+  for (int k = 0; k < k_n; ++k) {
+    alignas(64) int32_t iv[16];
+    for (int m = 0; m < 8; ++m) pick[k][m] = 0;
+    for (int i = 0; i < 16; ++i) {
+      const int pos = k_n * i + k;
+      iv[i] = pos & 31;
+      pick[k][pos >> 5] = static_cast<__mmask16>(pick[k][pos >> 5] | (1u << i));
+    }
+    idx[k] = _mm512_load_si512(iv);
+  }
+  for (int64_t c0 = 0; c0 < cxg; c0 += 16) {
+    if (next_src != nullptr)
+      for (int64_t l = c0 * K / 16; l < (c0 + 16) * K / 16; ++l)
+        _mm_prefetch(reinterpret_cast<const char*>(next_src) + l * 64, _MM_HINT_T0);
+    __m512 v[16];
+    const float* blk = src + c0 * K;
+    for (int m = 0; m < k_n; ++m) v[m] = _mm512_loadu_ps(blk + 16 * m);
+    for (int k = 0; k < k_n; ++k) {
+      __m512 out = _mm512_permutex2var_ps(v[0], idx[k], k_n > 1 ? v[1] : v[0]);
+      for (int m = 1; m < n_pairs; ++m)
+        out = _mm512_mask_mov_ps(out, pick[k][m],
+                                 _mm512_permutex2var_ps(v[2 * m], idx[k], 2 * m + 1 < k_n ? v[2 * m + 1] : v[2 * m]));
+      const int64_t j = k * cxg + c0;
+      float* d = d0 + (j / nr) * kc * nr + j % nr;
+      if (stream)
+        _mm512_stream_ps(d, out);
+      else
+        _mm512_storeu_ps(d, out);
+    }
   }
 }
 
@@ -1132,18 +1188,54 @@ void dcol_gemm(const MicroKernel<T>& uk, int64_t nc, int64_t G, int64_t cyg, int
 // 18 KB on r50-c5, in L1) per task. (Was a reordered copy W', then pack_b_blocks of it on the calling thread:
 // r50-c5 0.9 + 0.4 ms of its 1.9 ms setup at 2 threads. With AVX-512, gathers along the row were slower and
 // 16 x 16 register transposes no faster: docs/perf/cpu.md, session 12.) The same values either way.
+//
+// NOTE [ W' pack streamed ]
+// The pass is bound by its misses: each row's 144 destination runs (r50-c5) are new lines. Each task prefetches
+// the next row's source lines (and, in the scalar loop, its destination lines) while it packs its own; with
+// AVX-512 (float, K <= 16, cxg and nr multiples of 16, whole panels) a row goes through pack_dcol_row_avx512, whose
+// 64-byte stores are non-temporal where W' is larger than L2 (`stream`: as the forward's packed weight, session
+// 14; the dcol GEMM then reads W' from memory with its B prefetch). Measured (session 18): r50-c5's pack 1.3 →
+// 0.6 ms at 2 threads. Only when and how lines are written changes, not a value.
 template <typename T>
-void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int64_t K, int64_t nr, T* wpack) {
+void pack_dcol_weight(Isa isa, const T* weight, int64_t G, int64_t cyg, int64_t cxg, int64_t K, int64_t nr, T* wpack,
+                      bool stream) {
   const int64_t rows = cxg * K, rows_pad = (rows + nr - 1) / nr * nr, kc_max = std::min<int64_t>(kGemmKc, cyg);
-  parallel_for(0, G * cyg, 1, [&](int64_t tb, int64_t te) {
+  const int64_t n_rows = G * cyg, ts = static_cast<int64_t>(sizeof(T));
+  const int64_t src_lines = (rows * ts + 63) / 64, n_panels = rows_pad / nr, run_bytes = nr * ts;
+  [[maybe_unused]] const bool vec =
+      std::is_same_v<T, float> && isa == Isa::kAvx512 && K <= 16 && cxg % 16 == 0 && nr % 16 == 0 && rows % nr == 0;
+  (void)isa;
+  (void)stream;
+  parallel_for(0, n_rows, 1, [&](int64_t tb, int64_t te) {
     for (int64_t t = tb; t < te; ++t) {
       const int64_t gi = t / cyg, o = t - gi * cyg, p0 = o / kc_max * kc_max, kc = std::min(kc_max, cyg - p0);
       const T* src = weight + t * rows;
       // Row o of the block's panels: panel jp at d0 + jp * kc * nr, nr elements each.
       T* const d0 = wpack + (gi * cyg + p0) * rows_pad + (o - p0) * nr;
+      // The next row's source, and its row of panels (NOTE [ W' pack streamed ]).
+      const bool has_next = t + 1 < n_rows;
+      const T* const next_src = has_next ? src + rows : nullptr;
+#if DCN_CL_X86
+      if constexpr (std::is_same_v<T, float>) {
+        if (vec) {
+          pack_dcol_row_avx512(src, cxg, K, nr, kc, d0, stream, next_src);
+          continue;
+        }
+      }
+#endif
+      const int64_t t1 = t + 1, gi1 = t1 / cyg, o1 = t1 - gi1 * cyg, p01 = o1 / kc_max * kc_max,
+                    kc1 = std::min(kc_max, cyg - p01);
+      const char* const next_d0 =
+          has_next ? reinterpret_cast<const char*>(wpack + (gi1 * cyg + p01) * rows_pad + (o1 - p01) * nr) : nullptr;
       T* d = d0;
       int64_t jj = 0;
       for (int64_t kpt = 0; kpt < K; ++kpt) {
+        if (has_next) {  // a K-th of the next row's source lines and of its panel runs
+          for (int64_t l = kpt * src_lines / K; l < (kpt + 1) * src_lines / K; ++l)
+            __builtin_prefetch(reinterpret_cast<const char*>(next_src) + l * 64, 0, 3);
+          for (int64_t jp = kpt * n_panels / K; jp < (kpt + 1) * n_panels / K; ++jp)
+            for (int64_t e = 0; e < run_bytes; e += 64) __builtin_prefetch(next_d0 + jp * kc1 * nr * ts + e, 1, 3);
+        }
         for (int64_t c = 0; c < cxg; ++c) {
           *d++ = src[c * K + kpt];
           if (++jj == nr) {
@@ -1154,6 +1246,9 @@ void pack_dcol_weight(const T* weight, int64_t G, int64_t cyg, int64_t cxg, int6
       }
       if (jj > 0) std::fill(d, d + (nr - jj), T(0));
     }
+#if DCN_CL_X86
+    if (vec && stream) _mm_sfence();
+#endif
   });
 }
 
@@ -1628,7 +1723,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   PhaseTimer timer;
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
-  if (need_dcol && !dcol_in) pack_dcol_weight(weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack);
+  if (need_dcol && !dcol_in) pack_dcol_weight(isa, weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack, stream_w);
   timer.lap(4);
   if (need_fwd) pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wfpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
@@ -1997,7 +2092,10 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 #if DCN_CL_X86
         if constexpr (std::is_same_v<T, float>) {
           if (vec) {
-            unpermute_row_avx512(gwp + o * rows, cxg, K, grad_weight + o * rows);
+            // NOTE [ Next row prefetched ] (r50-c5's finish 0.7 -> 0.5 ms, session 18)
+            const bool next = o + 1 < oe;
+            unpermute_row_avx512(gwp + o * rows, cxg, K, grad_weight + o * rows, next ? gwp + (o + 1) * rows : nullptr,
+                                 next ? grad_weight + (o + 1) * rows : nullptr);
             continue;
           }
         }

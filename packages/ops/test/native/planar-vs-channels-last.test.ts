@@ -597,6 +597,95 @@ const gwtSumCases: ConvCase[] = [
     inSize: [4, 5, 6],
   },
 ];
+// The dcol GEMM's W' packed by vectors (pack_dcol_row_avx512 in column_pass.cc, float32 with AVX-512: kernel points K
+// <= 16, channels per group and rows multiples of 16 and of 32): every K-th float of a 16-channel block regrouped by
+// two-source permutes, for K = 1, 2, 4, 8, 16 and the odd K = 3 (a last vector pair of one vector); the last case's W'
+// (320 x 1024 floats, 1.3 MB) is beyond L2, so its rows are written with non-temporal stores (NOTE [ W' pack
+// streamed ]), in two reduction blocks of 256 and 64 output channels.
+const vecPackBase = {
+  transposed: false,
+  og: 1,
+  mg: 1,
+  bias: true,
+  groups: 1,
+} as const;
+const vecPackCases: ConvCase[] = [
+  {
+    ...vecPackBase,
+    dim: 2,
+    batch: 2,
+    inChannels: 32,
+    outChannels: 24,
+    kernelSize: [1, 1],
+    stride: [1, 1],
+    padding: [0, 0],
+    dilation: [1, 1],
+    inSize: [6, 7],
+  },
+  {
+    ...vecPackBase,
+    dim: 1,
+    batch: 2,
+    inChannels: 96,
+    outChannels: 40,
+    groups: 2,
+    og: 2,
+    mg: 2,
+    kernelSize: [2],
+    stride: [1],
+    padding: [1],
+    dilation: [1],
+    inSize: [30],
+  },
+  {
+    ...vecPackBase,
+    dim: 1,
+    batch: 1,
+    inChannels: 32,
+    outChannels: 20,
+    kernelSize: [3],
+    stride: [1],
+    padding: [1],
+    dilation: [2],
+    inSize: [40],
+  },
+  {
+    ...vecPackBase,
+    dim: 2,
+    batch: 1,
+    inChannels: 16,
+    outChannels: 36,
+    kernelSize: [2, 2],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [7, 6],
+  },
+  {
+    ...vecPackBase,
+    dim: 3,
+    batch: 1,
+    inChannels: 48,
+    outChannels: 20,
+    kernelSize: [2, 2, 2],
+    stride: [1, 1, 1],
+    padding: [1, 0, 1],
+    dilation: [1, 1, 1],
+    inSize: [3, 4, 5],
+  },
+  {
+    ...vecPackBase,
+    dim: 2,
+    batch: 1,
+    inChannels: 64,
+    outChannels: 320,
+    kernelSize: [4, 4],
+    stride: [1, 1],
+    padding: [2, 1],
+    dilation: [1, 1],
+    inSize: [6, 7],
+  },
+];
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -647,6 +736,10 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   for (const [i, c] of gwtSumCases.entries()) {
     it(`transposed slot weight sum, float32 to float32 rounding: ${caseName(c)}`, () =>
       compare(c, 1520 + i, 'float32', 1e-4));
+  }
+  for (const [i, c] of vecPackCases.entries()) {
+    it(`W' packed by vectors, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1530 + i, 'float32', 1e-4));
   }
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
