@@ -358,19 +358,19 @@ class DeformConvDriver {
 
   // NOTE [ Vector im2col for small offset groups ] (im2col_vector.cuh): where an offset group's channels are 16, 32
   // or 64 bytes and share one mask group, one thread per sample reads each corner's channels from the
-  // channels-last copy in 16-byte vectors. Taken by default in every dim (float32 and the half types);
-  // TVDCN_CUDA_IM2COL=vector takes it for larger groups of a multiple of 64 bytes too, in slices (im2col_kernel
-  // elsewhere); =thread or =warp turn it off (read at each call: A/B switches for benchmarks and tests).
+  // channels-last copy in 16-byte vectors; groups of a multiple of 64 bytes in slices of 16-64 bytes. Only with
+  // TVDCN_CUDA_IM2COL=vector for now (im2col_kernel elsewhere; read at each call), in every dim, float32 and the
+  // half types: it has not run on a GPU yet (docs/cuda.md, session 18).
   // Returns false where it does not apply. Same columns, bitwise, as im2col_kernel.
   bool im2col_vector(const Chunk& ch, const T* x, T* cols) const {
     if constexpr (std::is_same_v<T, double>) {
       return false;
     } else {
-      if (env_is("TVDCN_CUDA_IM2COL", "thread") || env_is("TVDCN_CUDA_IM2COL", "warp")) return false;
+      // Only when asked for, until it has run on a GPU (docs/cuda.md, session 18: built, never run).
+      if (!env_is("TVDCN_CUDA_IM2COL", "vector")) return false;
       const int64_t group_bytes = a_.cpo * static_cast<int64_t>(sizeof(T));
       const bool small = group_bytes == 16 || group_bytes == 32 || group_bytes == 64;
-      // Larger groups (a multiple of 64 bytes) only when asked for, until measured.
-      if (!small && !(group_bytes % 64 == 0 && env_is("TVDCN_CUDA_IM2COL", "vector"))) return false;
+      if (!small && group_bytes % 64 != 0) return false;
       if (mask_ != nullptr && a_.cpm % a_.cpo != 0) return false;  // the mask group changes inside a group
       const T* xt = channels_last_copy(ch, x);
       if (xt == nullptr) return false;

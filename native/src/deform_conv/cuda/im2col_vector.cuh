@@ -16,9 +16,9 @@
 // where mask groups are finer than offset groups (the mask would change inside a group: the warp kernel's
 // per-channel case).
 //
-// Larger groups whose channels are a multiple of 64 bytes (ResNet's 256 and 512 channels in one group) can take it
-// too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice), with
-// TVDCN_CUDA_IM2COL=vector: not the default until measured (docs/cuda.md, session 18).
+// Larger groups whose channels are a multiple of 64 bytes (ResNet's 256 and 512 channels in one group) take it
+// too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice). Only with
+// TVDCN_CUDA_IM2COL=vector until it has run on a GPU and measured faster (docs/cuda.md, session 18).
 #pragma once
 #include <cstdint>
 #include <type_traits>
