@@ -307,10 +307,7 @@ class DeformConvDriver {
       const bool per_channel = mask_ != nullptr && a.cpm % a.cpo != 0;
       // Two channels per lane for the half types where every group's channels come in even pairs (aligned).
       const bool pairs = is_half_type<T> && a.cpo % 2 == 0 && cx_ % 2 == 0;
-      int64_t reach = nx_ * cx_;
-      for (int ax = 0; ax < D; ++ax) {
-        reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
-      }
+      const int64_t reach = index_reach(a, nx_ * cx_);
       auto go = [&](auto def, auto idx, auto vec) {
         using I = decltype(idx);
         im2col_warp_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
@@ -334,6 +331,16 @@ class DeformConvDriver {
         by_def(int64_t{});
       return true;
     }
+  }
+
+  // See NOTE [ Index type ]: the largest index a sampling kernel forms from `extent` (the elements of the plane or
+  // image it reads) and the grid positions, for the int32 choice.
+  int64_t index_reach(const ChunkArgs<D>& a, int64_t extent) const {
+    int64_t reach = extent;
+    for (int ax = 0; ax < D; ++ax) {
+      reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
+    }
+    return reach;
   }
 
   // The chunk's images of X copied channels-last (once for all the chunks of one image: kept in xt_ws_), or
@@ -393,10 +400,7 @@ class DeformConvDriver {
       a.slices = a.cpo / a.cper;
       const int64_t n = base * a.slices;
       const unsigned grid = grid_for(n, device_, kIm2colVectorThreads);
-      int64_t reach = nx_ * cx_;
-      for (int ax = 0; ax < D; ++ax) {
-        reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
-      }
+      const int64_t reach = index_reach(a, nx_ * cx_);
       auto go = [&](auto def, auto idx, auto vec) {
         using I = decltype(idx);
         im2col_vector_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
@@ -428,10 +432,7 @@ class DeformConvDriver {
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
     // See NOTE [ Index type ]: int32 when the thread count, a plane and the grid positions fit.
-    int64_t reach = nx_;
-    for (int ax = 0; ax < D; ++ax) {
-      reach = std::max(reach, a.y_size[ax] * a.stride[ax] + a.kernel_size[ax] * a.dilation[ax] + a.padding[ax]);
-    }
+    const int64_t reach = index_reach(a, nx_);
     DCN_INDEX_SWITCH(fits_int32(n + int64_t{kThreads} * grid) && fits_int32(reach) && fits_int32(ny_), [&] {
       if (off_ != nullptr) {
         im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
