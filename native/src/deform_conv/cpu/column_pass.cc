@@ -1414,12 +1414,16 @@ constexpr int64_t saved_head_elems() {
   return (sizeof(SavedHeader) + 64) / sizeof(T);  // the header and the room to align the rows
 }
 
+// A row stride of ldr elements of ts bytes, one cache line longer where the rows would be a multiple of 4 KB apart
+// (NOTE [ Padded colsT rows ]).
+inline int64_t padded_row_stride(int64_t ldr, int64_t ts) { return (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr; }
+
 // dcolT's row stride in the transposed forward (the pass's ldd there: no kernel-point blocks).
 template <int D, typename T>
 int64_t saved_row_stride(const SamplingGeometry<D>& g, bool has_offset) {
-  const int64_t ldr = g.cx * g.kernel_points, ts = static_cast<int64_t>(sizeof(T));
+  const int64_t ldr = g.cx * g.kernel_points;
   if (small_groups_backward_applies<D, T>(g, has_offset)) return ldr;
-  return (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  return padded_row_stride(ldr, static_cast<int64_t>(sizeof(T)));
 }
 
 // The first row of the saved columns: the first 64-byte aligned element after the header.
@@ -1641,8 +1645,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // ldd: dcolT's row stride, padded as colsT's (NOTE [ Padded colsT rows ]): the dcol GEMM's C tiles (mr rows)
   // and pass A's / pass B's reads of a kernel point's block of columns then stay off shared L1 sets. (Not by
   // kernel point, NOTE [ dcolT by kernel point ], nor with the small-group sampler, which reads rows of ldr.)
-  // A row stride of ldr elements of ts bytes, one cache line longer where the rows would be a multiple of 4 KB apart.
-  const int64_t ldr_padded = (ldr * ts) % 4096 == 0 ? ldr + 64 / ts : ldr;
+  const int64_t ldr_padded = padded_row_stride(ldr, ts);
   const int64_t ldd = need_dcol && !small_groups && !(packed_cols && cxg % uk.nr == 0) ? ldr_padded : ldr;
   // NOTE [ Saved columns of the transposed forward ]: the forward writes its dcolT rows to dcol_out; the backward
   // reads them from dcol_in where the buffer holds this geometry's (not with dcolT by kernel point).
