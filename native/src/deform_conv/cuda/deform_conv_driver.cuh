@@ -32,6 +32,7 @@
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
 #include "deform_conv/cuda/im2col_vector.cuh"
+#include "deform_conv/cuda/offset_grad_vector.cuh"
 #include "deform_conv/cuda/im2col_warp.cuh"
 #include "deform_conv/params.h"
 #include "elementwise/cuda/sum_partials.cuh"
@@ -551,6 +552,7 @@ class DeformConvDriver {
   // grad_offset of a chunk, grad_mask when not null (mask groups = offset groups), and the chunk's
   // columns when cols is not null (NOTE [ Columns from the offset pass ]).
   void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask, T* cols) const {
+    if (offset_grad_vector(ch, dcol, x, grad_offset, grad_mask, cols)) return;
     const ScopedPhase phase(grad_mask != nullptr ? "offset_mask_grad" : "offset_grad", s_);
     const ChunkArgs<D> a = args(ch, false);
     const int64_t n = a.nb * a.og * a.K * a.qlen;
@@ -585,6 +587,45 @@ class DeformConvDriver {
         launch(No{}, No{});
     }
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
+  }
+
+  // NOTE [ Vector offset pass ] (offset_grad_vector.cuh): where an offset group's channels are a whole number of
+  // 16-byte vectors, the offset pass reads X's corners from the channels-last copy in 16-byte vectors. Only with
+  // TVDCN_CUDA_OFFSET_GRAD=vector for now (read at each call; offset_grad_kernel otherwise), float32 and the half
+  // types: it has not run on a GPU yet (docs/cuda.md, session 19). Returns false where it does not apply. Bitwise
+  // the gradients (and columns) of offset_grad_kernel.
+  bool offset_grad_vector(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask, T* cols) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return false;
+    } else {
+      if (!env_is("TVDCN_CUDA_OFFSET_GRAD", "vector")) return false;
+      if ((a_.cpo * static_cast<int64_t>(sizeof(T))) % 16 != 0) return false;
+      const T* xt = channels_last_copy(ch, x);
+      if (xt == nullptr) return false;
+      const ScopedPhase phase(grad_mask != nullptr ? "offset_mask_grad_vector" : "offset_grad_vector", s_);
+      const ChunkArgs<D> a = args(ch, false);
+      const int64_t n = a.nb * a.og * a.K * a.qlen;
+      const unsigned grid = grid_for(n, device_);
+      auto launch = [&](auto mask_grad, auto with_cols) {
+        offset_grad_vector_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
+            <<<grid, kThreads, 0, s_>>>(a, dcol, xt, off_, mask_, grad_offset, grad_mask, cols);
+      };
+      using Yes = std::true_type;
+      using No = std::false_type;
+      if (grad_mask != nullptr) {
+        if (cols != nullptr)
+          launch(Yes{}, Yes{});
+        else
+          launch(Yes{}, No{});
+      } else {
+        if (cols != nullptr)
+          launch(No{}, Yes{});
+        else
+          launch(No{}, No{});
+      }
+      DCN_CUDA_LAUNCH_CHECK("offset_grad_vector_kernel", grid, kThreads);
+      return true;
+    }
   }
 
   void mask_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_mask) const {

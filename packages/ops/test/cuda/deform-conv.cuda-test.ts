@@ -1354,6 +1354,114 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     assert.ok(counts.vectorRan >= 3 * 3 * 3, `vector kernel runs: ${JSON.stringify(counts)}`);
   });
 
+  it("offset pass: the vector kernel from a channels-last copy gives bitwise the thread kernel's gradients", {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ Vector offset pass ]: TVDCN_CUDA_OFFSET_GRAD=vector takes the vector kernel wherever an offset group's
+    // channels are a whole number of 16-byte vectors (float32: 4, the half types: 8), offset_grad_kernel elsewhere and
+    // by default (read at each call). Every gradient must be bitwise the same either way (deterministic mode: the
+    // scatter's order is fixed). Cases: one group of 8 and 64 channels, 4 and 2 groups, mask groups finer than and
+    // equal to the offset groups (the mask reloaded inside a vector), no mask, the transposed op, stride 2, 1D with
+    // the columns written by the offset pass, and chunks of part of an image.
+    const b = getCudaBinding('test');
+    const was = process.env.TVDCN_CUDA_OFFSET_GRAD;
+    const base = CASES[0];
+    const cases: Case[] = [
+      { ...base, name: 'vector offset pass: 8 channels, og 1, mg 1', cin: 8, cout: 6, size: [23, 9, 5] },
+      { ...base, name: 'vector offset pass: 64 channels, og 1, mg 8', cin: 64, cout: 4, mg: 8, size: [19, 7, 4] },
+      { ...base, name: 'vector offset pass: 32 channels, og 4, mg 4', cin: 32, cout: 8, og: 4, mg: 4, size: [21, 7, 4] },
+      {
+        ...base,
+        name: 'vector offset pass: 16 channels, og 2, no mask, stride 2',
+        cin: 16,
+        cout: 8,
+        og: 2,
+        mask: false,
+        stride: 2,
+        size: [33, 9, 5],
+      },
+      { ...base, name: 'vector offset pass: transposed, 16 channels', transposed: true, cin: 8, cout: 16, size: [9, 6, 4] },
+      { ...base, name: 'vector offset pass: 12 channels (float32 only)', cin: 12, cout: 4, size: [17, 6, 4] },
+    ];
+    // The regular view's X (the transposed op's output gradient) has cx channels in og groups.
+    const applies = (c: Case, dtype: DType): boolean => {
+      const cx = c.transposed ? c.cout : c.cin;
+      return ((cx / c.og) * (dtype === 'float32' ? 4 : 2)) % 16 === 0;
+    };
+    const counts = { vector: 0, thread: 0 };
+    const run = (c: Case, dim: Dim, dtype: DType, mode: 'thread' | 'vector', seed: number): Float64Array[] => {
+      process.env.TVDCN_CUDA_OFFSET_GRAD = mode;
+      return tidy(() => {
+        const p = problem(c, dim, seed);
+        const xs = p.inputs.map((i) => {
+          const t = toGpu(
+            roundTo(i.values, dtype, (x, d) => toGpu(x, d)),
+            dtype,
+            i.shape,
+          );
+          t.requiresGrad = true;
+          return t;
+        });
+        const gy = outputGrad(p, dtype, seed + 1);
+        poison(
+          dtype,
+          p.inputs.map((i) => i.values.length),
+        );
+        const y = p.call(xs);
+        b._cudaProfileReport();
+        b._cudaProfile(true);
+        let phases: Record<string, number>;
+        let out: Float64Array[];
+        try {
+          const gs = grad(y, xs, toGpu(gy, dtype, y.shape)) as Tensor[];
+          out = gs.map((g) => vals(g));
+          phases = b._cudaProfileReport();
+        } finally {
+          b._cudaProfile(false);
+        }
+        const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
+        const vector = Object.keys(phases).some((k) => k.startsWith('offset') && k.endsWith('_vector'));
+        const thread = 'offset_grad' in phases || 'offset_mask_grad' in phases;
+        assert.equal(vector, mode === 'vector' && applies(c, dtype), `${tag}: the vector kernel ${vector ? 'ran' : 'did not run'}`);
+        assert.equal(thread, !vector, `${tag}: phases ${Object.keys(phases).join(', ')}`);
+        counts[vector ? 'vector' : 'thread']++;
+        for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in gradient ${k}`);
+        return out;
+      });
+    };
+    const wasDeterministic = isDeterministic();
+    let seed = 2500;
+    const both = (c: Case, dim: Dim, dtype: DType): void => {
+      seed += 2;
+      const thread = run(c, dim, dtype, 'thread', seed);
+      const vector = run(c, dim, dtype, 'vector', seed);
+      assert.equal(vector.length, thread.length);
+      for (const [k, v] of vector.entries()) {
+        assert.ok(
+          v.some((x) => x !== 0),
+          `dim=${dim} ${c.name} [${dtype}] gradient ${k}: all zero`,
+        );
+        assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] gradient ${k}: vector and thread offset passes differ`);
+      }
+    };
+    try {
+      setDeterministic(true);
+      for (const c of cases)
+        for (const dim of [1, 2, 3] as Dim[])
+          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) both(c, dim, dtype);
+      b.cudaSetWorkspaceLimit(1 << 20);
+      const big = { ...cases[0], name: 'vector offset pass: chunks of part of an image', batch: 3, size: [40, 36, 5] };
+      for (const dim of [2, 3] as Dim[]) for (const dtype of ['float32', 'float16'] as DType[]) both(big, dim, dtype);
+    } finally {
+      if (was === undefined) delete process.env.TVDCN_CUDA_OFFSET_GRAD;
+      else process.env.TVDCN_CUDA_OFFSET_GRAD = was;
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      setDeterministic(wasDeterministic);
+    }
+    // Every case but the last (12 channels: float32 only) in all dims and dtypes, and the chunked ones.
+    assert.ok(counts.vector >= 5 * 3 * 3 + 3 + 4, `runs: ${JSON.stringify(counts)}`);
+  });
+
   it('bounded workspace: results do not depend on the chunking', { skip: DRY_RUN }, () => {
     const b = getCudaBinding('test');
     const c = { ...CASES[0], batch: 5, cin: 8, cout: 8, size: [12, 11, 5] };
