@@ -593,23 +593,20 @@ class DeformConvDriver {
   }
 
   // NOTE [ Vector offset pass ] (offset_grad_vector.cuh): where an offset group's channels are a whole number of
-  // 16-byte vectors, the offset pass reads X's corners from the channels-last copy, one or two 16-byte vectors per
-  // corner and step. By default in the half types with at least 64 channels per offset group, one vector per step
-  // (H200, session 19: offset pass 3d-c64 2.08 -> 1.47 ms, big-b32 1.00 -> 0.78, r50-c3 0.318 -> 0.253, r50-c5
-  // 0.129 -> 0.104; edvr-64's 8 channels and every float32 shape slower). TVDCN_CUDA_OFFSET_GRAD=vector takes it
-  // wherever it applies (two vectors per step where the group allows and the registers do: float32, or 1D / 2D),
-  // =vector1 with one vector per step, =thread never (read at each call: A/B switches for benchmarks and tests).
-  // Returns false where it does not apply. Bitwise the gradients (and columns) of offset_grad_kernel.
+  // 16-byte vectors, the offset pass reads X's corners from the channels-last copy, one 16-byte vector per corner
+  // and step. By default in the half types with at least 64 channels per offset group (H200 and H100, session 19:
+  // offset pass 3d-c64 2.08 -> 1.47 ms, big-b32 1.00 -> 0.78, r50-c3 0.318 -> 0.253, r50-c5 0.129 -> 0.104;
+  // edvr-64's 8 channels and every float32 shape slower, and two vectors per step slower everywhere).
+  // TVDCN_CUDA_OFFSET_GRAD=vector takes it wherever it applies, =thread never (read at each call: A/B switches for
+  // benchmarks and tests). Returns false where it does not apply. Bitwise the gradients (and columns) of
+  // offset_grad_kernel.
   bool offset_grad_vector(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask, T* cols) const {
     if constexpr (std::is_same_v<T, double>) {
       return false;
     } else {
-      const bool one = env_is("TVDCN_CUDA_OFFSET_GRAD", "vector1");
-      const bool forced = one || env_is("TVDCN_CUDA_OFFSET_GRAD", "vector");
+      const bool forced = env_is("TVDCN_CUDA_OFFSET_GRAD", "vector");
       if (!forced && (env_is("TVDCN_CUDA_OFFSET_GRAD", "thread") || !is_half_type<T> || a_.cpo < 64)) return false;
-      const int64_t group_bytes = a_.cpo * static_cast<int64_t>(sizeof(T));
-      if (group_bytes % 16 != 0) return false;
-      const bool two = forced && !one && group_bytes % 32 == 0 && (sizeof(T) == 4 || D <= 2);
+      if ((a_.cpo * static_cast<int64_t>(sizeof(T))) % 16 != 0) return false;
       const T* xt = channels_last_copy(ch, x);
       if (xt == nullptr) return false;
       const ScopedPhase phase(grad_mask != nullptr ? "offset_mask_grad_vector" : "offset_grad_vector", s_);
@@ -617,12 +614,8 @@ class DeformConvDriver {
       const int64_t n = a.nb * a.og * a.K * a.qlen;
       const unsigned grid = grid_for(n, device_);
       auto launch = [&](auto mask_grad, auto with_cols) {
-        if (two)
-          offset_grad_vector_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value, 2>
-              <<<grid, kThreads, 0, s_>>>(a, dcol, xt, off_, mask_, grad_offset, grad_mask, cols);
-        else
-          offset_grad_vector_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value, 1>
-              <<<grid, kThreads, 0, s_>>>(a, dcol, xt, off_, mask_, grad_offset, grad_mask, cols);
+        offset_grad_vector_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
+            <<<grid, kThreads, 0, s_>>>(a, dcol, xt, off_, mask_, grad_offset, grad_mask, cols);
       };
       using Yes = std::true_type;
       using No = std::false_type;

@@ -26,16 +26,15 @@
 namespace dcn::cuda {
 
 // See NOTE [ Vector offset pass ]. xt[bl][s][c] holds the chunk's images channels-last (rows of a.cx channels,
-// 16-byte aligned; a.cpo * sizeof(T) a multiple of kVec * 16); kVec 16-byte vectors per corner and step.
-template <int D, typename T, bool kMaskGrad, bool kCols, int kVec>
+// 16-byte aligned; a.cpo * sizeof(T) a multiple of 16).
+template <int D, typename T, bool kMaskGrad, bool kCols>
 __global__ void offset_grad_vector_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol,
                                           const T* __restrict__ xt, const T* __restrict__ offset,
                                           const T* __restrict__ mask, T* __restrict__ grad_offset,
                                           T* __restrict__ grad_mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = 1 << D;
-  constexpr int kElems = 16 / static_cast<int>(sizeof(T));  // channels of one 16-byte vector
-  constexpr int kC = kVec * kElems;                         // channels of one step
+  constexpr int kC = 16 / static_cast<int>(sizeof(T));  // channels of one 16-byte vector: one step
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -74,9 +73,7 @@ __global__ void offset_grad_vector_kernel(const ChunkArgs<D> a, const acc_type<T
       A xk[kCount][kC];
 #pragma unroll
       for (int k = 0; k < kCount; ++k) {
-        const uint4* src = reinterpret_cast<const uint4*>(img + cg.index[k] * a.cx + c0);
-#pragma unroll
-        for (int j = 0; j < kVec; ++j) widen16<T, A>(__ldg(src + j), xk[k] + j * kElems);
+        widen16<T, A>(__ldg(reinterpret_cast<const uint4*>(img + cg.index[k] * a.cx + c0)), xk[k]);
       }
       A g[kC];
 #pragma unroll
