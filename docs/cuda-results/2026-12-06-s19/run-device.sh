@@ -14,14 +14,15 @@ PARTS=${S18_PARTS:-wgtest,ab}
 # wgmma2 (16-bit tiles forced); E = TVDCN_CUDA_V8_REPORT=exact (every buffer reported to V8, as before session 18); I = TVDCN_CUDA_IM2COL=thread
 # (im2col_kernel only, as before session 18); X = TVDCN_CUDA_IM2COL=vector (the vector im2col for large groups too); O =
 # TVDCN_CUDA_OFFSET_GRAD=vector (the vector offset pass, session 19), P = =vector1 (one vector per step), U = =thread; Z = X and O;
-# C = TVDCN_CUDA_BWD_COLS=offset (the backward's columns from the offset pass in 2D / 3D too); W = the default.
+# C = TVDCN_CUDA_BWD_COLS=offset (the backward's columns from the offset pass in 2D / 3D too; the default after run 5),
+# M = TVDCN_CUDA_BWD_COLS=im2col; W = the default.
 ab() { # name, shapes, variants, sides, pairs
   local name=$1 only=$2 variants=$3 sides=$4 pairs=$5 W2=/tmp/s18$1; mkdir -p $W2; declare -A n
   for side in $sides; do
     n[$side]=$(( ${n[$side]:-0} + 1 )); tag=$side${n[$side]}
     m32=; m16=
     v8=; ic=; og=; bc=
-    case $side in Q) m32=mma ;; R) m32=raw ;; N) m16=wgmma128 ;; V) m16=wgmma256 ;; T) m16=wgmma2 ;; E) v8=exact ;; I) ic=thread ;; X) ic=vector ;; O) og=vector ;; P) og=vector1 ;; U) og=thread ;; Z) ic=vector; og=vector ;; C) bc=offset ;; esac
+    case $side in Q) m32=mma ;; R) m32=raw ;; N) m16=wgmma128 ;; V) m16=wgmma256 ;; T) m16=wgmma2 ;; E) v8=exact ;; I) ic=thread ;; X) ic=vector ;; O) og=vector ;; P) og=vector1 ;; U) og=thread ;; Z) ic=vector; og=vector ;; C) bc=offset ;; M) bc=im2col ;; esac
     mkdir -p $W2/$tag
     TVDCN_CUDA_BWD_COLS=$bc TVDCN_CUDA_OFFSET_GRAD=$og TVDCN_CUDA_IM2COL=$ic TVDCN_CUDA_V8_REPORT=$v8 TVDCN_CUDA_GEMM32=$m32 TVDCN_CUDA_GEMM16=$m16 OUT=$W2/$tag timeout ${S18_BENCH_LIMIT:-120} node .gpu/cuda-bench.mjs --all --only "$only" --variants "$variants" > $W2/bench-$tag.log 2>&1
     log "bench $name $tag rc=$?"

@@ -540,16 +540,16 @@ class DeformConvDriver {
     if (grad_input != nullptr) gemm_forward(ch, cols, grad_input, nullptr);
   }
 
-  // Where the offset pass also writes the columns (NOTE [ Columns from the offset pass ]): by default in 1D
-  // only, where it measured faster (H100, session 13: 1d-c256 backward 1.12-1.16x); in 2D and 3D the extra
-  // writes made the offset pass ~1.8x slower and the backward 0.84-0.97x on r50-c3/c4/c5 and big-b32 (edvr-64
-  // 1.01-1.04x, 3d-c64 0.99-1.01x), so im2col stays there. The environment variable TVDCN_CUDA_BWD_COLS
-  // (read once; an A/B switch for benchmarks and tests of one binary) forces it: =im2col never, =offset
-  // always. The results are bitwise the same either way.
+  // Where the offset pass also writes the columns (NOTE [ Columns from the offset pass ]): by default in every dim.
+  // In session 13 (H100) it paid only in 1D (1d-c256 backward 1.12-1.16x; in 2D and 3D the extra writes made the
+  // offset pass ~1.8x slower and the backward 0.84-0.97x); measured again in session 19 (H100), with the vector
+  // offset pass and the backward as it is now, it is faster everywhere: the half types' backwards 1.10-1.18x (r50-c3,
+  // r50-c4, r50-c5, big-b32, 3d-c64), float32 1.02-1.07x in 2D and 1.00x in 3D. The environment variable
+  // TVDCN_CUDA_BWD_COLS=im2col (read once; an A/B switch for benchmarks and tests of one binary) keeps im2col. The
+  // results are bitwise the same either way.
   static bool columns_from_offset_pass() {
     static const bool force_im2col = env_is("TVDCN_CUDA_BWD_COLS", "im2col");
-    static const bool force_offset = env_is("TVDCN_CUDA_BWD_COLS", "offset");
-    return force_offset || (!force_im2col && D == 1);
+    return !force_im2col;
   }
 
   // grad_offset of a chunk, grad_mask when not null (mask groups = offset groups), and the chunk's

@@ -989,9 +989,8 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
 
   it("backward: the columns written by the offset pass give bitwise the im2col path's gradients", () => {
     // NOTE [ Columns from the offset pass ]: with the offset gradient requested, the offset pass writes the
-    // columns that the weight gradient (and the transposed op's input gradient) read (by default in 1D only;
-    // in 2D and 3D with TVDCN_CUDA_BWD_COLS=offset, which the GPU run sets for a second pass of this test);
-    // without it, im2col does. Both must give the same columns, so the gradients of the input, weight and
+    // columns that the weight gradient (and the transposed op's input gradient) read (by default in every dim;
+    // TVDCN_CUDA_BWD_COLS=im2col turns it off); without it, im2col does. Both must give the same columns, so the gradients of the input, weight and
     // bias are bitwise the same either way.
     // Regular and transposed, mask groups equal to and different from the offset groups, no mask, dims
     // 1-3, every dtype; deterministic mode (the scatter's order is fixed); a problem with enough (image,
@@ -1037,7 +1036,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             // im2col_kernel, or the vector kernel where it is the default (one 16-byte vector per offset group).
             const im2col = 'im2col' in phases || 'im2col_vector' in phases;
             const forced = process.env.TVDCN_CUDA_BWD_COLS;
-            const fromOffsetPass = forced === 'offset' || (forced !== 'im2col' && dim === 1);
+            const fromOffsetPass = forced !== 'im2col';
             const expected = !withOffset || !fromOffsetPass;
             assert.equal(
               im2col,
