@@ -1376,7 +1376,15 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const cases: Case[] = [
       { ...base, name: 'vector offset pass: 8 channels, og 1, mg 1', cin: 8, cout: 6, size: [23, 9, 5] },
       { ...base, name: 'vector offset pass: 64 channels, og 1, mg 8', cin: 64, cout: 4, mg: 8, size: [19, 7, 4] },
-      { ...base, name: 'vector offset pass: 32 channels, og 4, mg 4', cin: 32, cout: 8, og: 4, mg: 4, size: [21, 7, 4] },
+      {
+        ...base,
+        name: 'vector offset pass: 32 channels, og 4, mg 4',
+        cin: 32,
+        cout: 8,
+        og: 4,
+        mg: 4,
+        size: [21, 7, 4],
+      },
       {
         ...base,
         name: 'vector offset pass: 16 channels, og 2, no mask, stride 2',
@@ -1387,7 +1395,14 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         stride: 2,
         size: [33, 9, 5],
       },
-      { ...base, name: 'vector offset pass: transposed, 16 channels', transposed: true, cin: 8, cout: 16, size: [9, 6, 4] },
+      {
+        ...base,
+        name: 'vector offset pass: transposed, 16 channels',
+        transposed: true,
+        cin: 8,
+        cout: 16,
+        size: [9, 6, 4],
+      },
       { ...base, name: 'vector offset pass: 12 channels (float32 only)', cin: 12, cout: 4, size: [17, 6, 4] },
     ];
     // The regular view's X (the transposed op's output gradient) has cx channels in og groups.
@@ -1431,7 +1446,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
         const vector = Object.keys(phases).some((k) => k.startsWith('offset') && k.endsWith('_vector'));
         const thread = 'offset_grad' in phases || 'offset_mask_grad' in phases;
-        const taken = mode === 'vector' || (mode === 'default' && dtype !== 'float32' && (c.transposed ? c.cout : c.cin) / c.og >= 64);
+        const taken =
+          mode === 'vector' ||
+          (mode === 'default' && dtype !== 'float32' && (c.transposed ? c.cout : c.cin) / c.og >= 64);
         assert.equal(vector, taken && applies(c, dtype), `${tag}: the vector kernel ${vector ? 'ran' : 'did not run'}`);
         assert.equal(thread, !vector, `${tag}: phases ${Object.keys(phases).join(', ')}`);
         counts[vector ? 'vector' : 'thread']++;
@@ -1452,7 +1469,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             v.some((x) => x !== 0),
             `dim=${dim} ${c.name} [${dtype}] gradient ${k}: all zero`,
           );
-          assert.deepEqual(v, thread[k], `dim=${dim} ${c.name} [${dtype}] gradient ${k}: ${mode} and thread offset passes differ`);
+          assert.deepEqual(
+            v,
+            thread[k],
+            `dim=${dim} ${c.name} [${dtype}] gradient ${k}: ${mode} and thread offset passes differ`,
+          );
         }
       }
     };
