@@ -552,6 +552,25 @@ class DeformConvDriver {
     return !force_im2col;
   }
 
+  // Calls launch(mask_grad, with_cols) with std::bool_constant arguments: whether the offset pass also computes the
+  // mask gradient (grad_mask not null) and writes the columns (cols not null).
+  template <typename F>
+  static void by_offset_flags(const T* grad_mask, const T* cols, F&& launch) {
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (grad_mask != nullptr) {
+      if (cols != nullptr)
+        launch(Yes{}, Yes{});
+      else
+        launch(Yes{}, No{});
+    } else {
+      if (cols != nullptr)
+        launch(No{}, Yes{});
+      else
+        launch(No{}, No{});
+    }
+  }
+
   // grad_offset of a chunk, grad_mask when not null (mask groups = offset groups), and the chunk's
   // columns when cols is not null (NOTE [ Columns from the offset pass ]).
   void offset_grad(const Chunk& ch, const A* dcol, const T* x, T* grad_offset, T* grad_mask, T* cols) const {
@@ -576,19 +595,7 @@ class DeformConvDriver {
         offset_grad_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value, false>
             <<<grid, kThreads, 0, s_>>>(a, dcol, x, off_, mask_, grad_offset, grad_mask, cols);
     };
-    using Yes = std::true_type;
-    using No = std::false_type;
-    if (grad_mask != nullptr) {
-      if (cols != nullptr)
-        launch(Yes{}, Yes{});
-      else
-        launch(Yes{}, No{});
-    } else {
-      if (cols != nullptr)
-        launch(No{}, Yes{});
-      else
-        launch(No{}, No{});
-    }
+    by_offset_flags(grad_mask, cols, launch);
     DCN_CUDA_LAUNCH_CHECK("offset_grad_kernel", grid, kThreads);
   }
 
@@ -617,19 +624,7 @@ class DeformConvDriver {
         offset_grad_vector_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
             <<<grid, kThreads, 0, s_>>>(a, dcol, xt, off_, mask_, grad_offset, grad_mask, cols);
       };
-      using Yes = std::true_type;
-      using No = std::false_type;
-      if (grad_mask != nullptr) {
-        if (cols != nullptr)
-          launch(Yes{}, Yes{});
-        else
-          launch(Yes{}, No{});
-      } else {
-        if (cols != nullptr)
-          launch(No{}, Yes{});
-        else
-          launch(No{}, No{});
-      }
+      by_offset_flags(grad_mask, cols, launch);
       DCN_CUDA_LAUNCH_CHECK("offset_grad_vector_kernel", grid, kThreads);
       return true;
     }

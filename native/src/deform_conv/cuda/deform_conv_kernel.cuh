@@ -227,12 +227,103 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, con
 // way), the same products summed in the same corner order (v += w_k * x_k), times the same mask value,
 // rounded once; so the columns, and every product of them, are bitwise those of im2col. The column
 // layout is dcol's, so the write goes through the dcol read's offset.
+
+// One sample of the offset pass (image bl, offset group og, kernel point kpt, position ql of the chunk): its
+// position and corners, the sums of its channels' terms, and their stores. offset_grad_kernel and
+// offset_grad_vector_kernel (offset_grad_vector.cuh) share it, so that their gradients and columns are bitwise
+// equal: only the loads of the corner values differ.
+template <int D, typename T, bool kMaskGrad, bool kCols>
+struct OffsetPassSample {
+  using A = acc_type<T>;
+  static constexpr int kCount = 1 << D;
+  static constexpr bool kValue = kMaskGrad || kCols;
+  int64_t b, c_begin, c_end, step;
+  CornerGrads<D, A, int64_t> cg;
+  Corners<kCount, A, int64_t> cv;
+  A total[D];
+  A total_mask = 0;
+  const T* m_ptr;
+  const A* in;  // dcol of the group's first channel
+  T* col_out;
+  // The mask value of the current mask group, reloaded when the channel leaves it (no division per channel; the
+  // same value as m_ptr[(c / cpm) * K * ny]).
+  int64_t cpm, mask_step, mg_end;
+  A mval = A(1);
+  int64_t out_index, mask_index, ny;  // the sample's grad_offset (first axis) and grad_mask elements
+
+  __device__ __forceinline__ OffsetPassSample(const ChunkArgs<D>& a, int64_t bl, int64_t og, int64_t kpt, int64_t ql,
+                                              const A* __restrict__ dcol, const T* __restrict__ offset,
+                                              const T* __restrict__ mask, T* __restrict__ cols) {
+    b = a.b0 + bl;
+    const int64_t q = a.q0 + ql;
+    int64_t pos[D];
+    base_position<D>(a, q, kpt, pos);
+    A p[D];
+    deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
+    linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+    if constexpr (kValue) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) total[ax] = 0;
+    m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
+    c_begin = og * a.cpo;
+    c_end = c_begin + a.cpo;
+    const int64_t first = ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    in = dcol + first;
+    col_out = kCols ? cols + first : nullptr;
+    step = a.K * a.qlen;
+    cpm = a.cpm;
+    mask_step = a.K * a.ny;
+    mg_end = c_begin;
+    ny = a.ny;
+    out_index = ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
+    mask_index = ((b * a.mg + og) * a.K + kpt) * a.ny + q;
+  }
+
+  // Channel c's terms, from its corner values xk (0 where the corner is outside: cg.valid) and its dcol value g;
+  // called in channel order.
+  __device__ __forceinline__ void add(int64_t c, const A (&xk)[kCount], A g) {
+    A dv[D];
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
+    A v = 0;
+#pragma unroll
+    for (int k = 0; k < kCount; ++k) {
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk[k];
+      if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk[k] : A(0));
+    }
+    A w = g;
+    if (m_ptr != nullptr) {
+      if (c >= mg_end) {
+        const int64_t mg = c / cpm;
+        mg_end = (mg + 1) * cpm;
+        mval = convert<A>(m_ptr[mg * mask_step]);
+      }
+      w *= mval;
+    }
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
+    if constexpr (kMaskGrad) total_mask += g * v;
+    if constexpr (kCols) {
+      *col_out = convert<T>(v * mval);
+      col_out += step;
+    }
+  }
+
+  __device__ __forceinline__ void store(T* __restrict__ grad_offset, T* __restrict__ grad_mask) const {
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) grad_offset[out_index + ax * ny] = convert<T>(total[ax]);
+    if constexpr (kMaskGrad) grad_mask[mask_index] = convert<T>(total_mask);
+  }
+};
+
 template <int D, typename T, bool kMaskGrad, bool kCols = false, bool kAhead = false>
 __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __restrict__ dcol, const T* __restrict__ x,
                                    const T* __restrict__ offset, const T* __restrict__ mask,
                                    T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols) {
   using A = acc_type<T>;
-  constexpr int kCount = 1 << D;
+  using Sample = OffsetPassSample<D, T, kMaskGrad, kCols>;
+  constexpr int kCount = Sample::kCount;
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -243,68 +334,18 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
     r /= a.K;
     const int64_t og = r % a.og;
     const int64_t bl = r / a.og;
-    const int64_t b = a.b0 + bl, q = a.q0 + ql;
-    int64_t pos[D];
-    base_position<D>(a, q, kpt, pos);
-    A p[D];
-    deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
-    CornerGrads<D, A, int64_t> cg;
-    linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
-    constexpr bool kValue = kMaskGrad || kCols;
-    Corners<kCount, A, int64_t> cv;
-    if constexpr (kValue) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
-    A total[D];
-#pragma unroll
-    for (int ax = 0; ax < D; ++ax) total[ax] = 0;
-    A total_mask = 0;
-    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
-    const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
-    const int64_t first = ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
-    const A* in = dcol + first;
-    T* col_out = kCols ? cols + first : nullptr;
-    const int64_t step = a.K * a.qlen;
-    // The mask value of the current mask group, reloaded when the channel leaves it (no division per
-    // channel; the same value as m_ptr[(c / cpm) * K * ny]).
-    int64_t mg_end = c_begin;
-    A mval = A(1);
-    // One channel's terms, from its corner values xk and its dcol value g, added in channel order.
-    auto add_channel = [&](int64_t c, const A(&xk)[kCount], A g) {
-      A dv[D];
-#pragma unroll
-      for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
-      A v = 0;
-#pragma unroll
-      for (int k = 0; k < kCount; ++k) {
-#pragma unroll
-        for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * xk[k];
-        if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? xk[k] : A(0));
-      }
-      A w = g;
-      if (m_ptr != nullptr) {
-        if (c >= mg_end) {
-          const int64_t mg = c / a.cpm;
-          mg_end = (mg + 1) * a.cpm;
-          mval = convert<A>(m_ptr[mg * a.K * a.ny]);
-        }
-        w *= mval;
-      }
-#pragma unroll
-      for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
-      if constexpr (kMaskGrad) total_mask += g * v;
-      if constexpr (kCols) {
-        *col_out = convert<T>(v * mval);
-        col_out += step;
-      }
-    };
+    Sample s(a, bl, og, kpt, ql, dcol, offset, mask, cols);
     auto load_channel = [&](const T* plane, A(&xk)[kCount]) {
 #pragma unroll
-      for (int k = 0; k < kCount; ++k) xk[k] = ((cg.valid >> k) & 1u) ? convert<A>(plane[cg.index[k]]) : A(0);
+      for (int k = 0; k < kCount; ++k) xk[k] = ((s.cg.valid >> k) & 1u) ? convert<A>(plane[s.cg.index[k]]) : A(0);
     };
     // With kAhead, channels four at a time: their 4 * (2^D + 1) loads are issued before any is used, then
     // added in channel order, so the sums are the one-at-a-time loop's (NOTE [ Offset pass loads ahead ]).
-    const T* plane = x + (b * a.cx + c_begin) * a.nx;
-    int64_t c = c_begin;
-    for (; kAhead && c + 4 <= c_end; c += 4, in += 4 * step, plane += 4 * a.nx) {
+    const A* in = s.in;
+    const int64_t step = s.step;
+    const T* plane = x + (s.b * a.cx + s.c_begin) * a.nx;
+    int64_t c = s.c_begin;
+    for (; kAhead && c + 4 <= s.c_end; c += 4, in += 4 * step, plane += 4 * a.nx) {
       A xk[4][kCount], g[4];
 #pragma unroll
       for (int u = 0; u < 4; ++u) {
@@ -312,17 +353,14 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
         g[u] = in[u * step];
       }
 #pragma unroll
-      for (int u = 0; u < 4; ++u) add_channel(c + u, xk[u], g[u]);
+      for (int u = 0; u < 4; ++u) s.add(c + u, xk[u], g[u]);
     }
-    for (; c < c_end; ++c, in += step, plane += a.nx) {
+    for (; c < s.c_end; ++c, in += step, plane += a.nx) {
       A xk[kCount];
       load_channel(plane, xk);
-      add_channel(c, xk, *in);
+      s.add(c, xk, *in);
     }
-    T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
-#pragma unroll
-    for (int ax = 0; ax < D; ++ax) out[ax * a.ny] = convert<T>(total[ax]);
-    if constexpr (kMaskGrad) grad_mask[((b * a.mg + og) * a.K + kpt) * a.ny + q] = convert<T>(total_mask);
+    s.store(grad_offset, grad_mask);
   }
 }
 

@@ -33,7 +33,8 @@ __global__ void offset_grad_vector_kernel(const ChunkArgs<D> a, const acc_type<T
                                           const T* __restrict__ mask, T* __restrict__ grad_offset,
                                           T* __restrict__ grad_mask, T* __restrict__ cols) {
   using A = acc_type<T>;
-  constexpr int kCount = 1 << D;
+  using Sample = OffsetPassSample<D, T, kMaskGrad, kCols>;
+  constexpr int kCount = Sample::kCount;
   constexpr int kC = 16 / static_cast<int>(sizeof(T));  // channels of one 16-byte vector: one step
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
@@ -45,76 +46,28 @@ __global__ void offset_grad_vector_kernel(const ChunkArgs<D> a, const acc_type<T
     r /= a.K;
     const int64_t og = r % a.og;
     const int64_t bl = r / a.og;
-    const int64_t b = a.b0 + bl, q = a.q0 + ql;
-    int64_t pos[D];
-    base_position<D>(a, q, kpt, pos);
-    A p[D];
-    deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
-    CornerGrads<D, A, int64_t> cg;
-    linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
-    constexpr bool kValue = kMaskGrad || kCols;
-    Corners<kCount, A, int64_t> cv;
-    if constexpr (kValue) linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
-    A total[D];
-#pragma unroll
-    for (int ax = 0; ax < D; ++ax) total[ax] = 0;
-    A total_mask = 0;
-    const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
-    const int64_t c_begin = og * a.cpo, c_end = c_begin + a.cpo;
-    const int64_t first = ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
-    const A* in = dcol + first;
-    T* col_out = kCols ? cols + first : nullptr;
-    const int64_t step = a.K * a.qlen;
-    int64_t mg_end = c_begin;
-    A mval = A(1);
+    Sample s(a, bl, og, kpt, ql, dcol, offset, mask, cols);
     // The corners' rows of the image in the copy (index 0 where a corner is invalid: a legal address).
     const T* img = xt + bl * a.nx * a.cx;
-    for (int64_t c0 = c_begin; c0 < c_end; c0 += kC, in += kC * step) {
-      A xk[kCount][kC];
+    const A* in = s.in;
+    for (int64_t c0 = s.c_begin; c0 < s.c_end; c0 += kC, in += kC * s.step) {
+      A xv[kCount][kC];
 #pragma unroll
       for (int k = 0; k < kCount; ++k) {
-        widen16<T, A>(__ldg(reinterpret_cast<const uint4*>(img + cg.index[k] * a.cx + c0)), xk[k]);
+        widen16<T, A>(__ldg(reinterpret_cast<const uint4*>(img + s.cg.index[k] * a.cx + c0)), xv[k]);
       }
       A g[kC];
 #pragma unroll
-      for (int u = 0; u < kC; ++u) g[u] = in[u * step];
+      for (int u = 0; u < kC; ++u) g[u] = in[u * s.step];
 #pragma unroll
       for (int u = 0; u < kC; ++u) {
-        // offset_grad_kernel's add_channel for channel c0 + u, term for term.
-        A dv[D];
+        A xk[kCount];
 #pragma unroll
-        for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
-        A v = 0;
-#pragma unroll
-        for (int k = 0; k < kCount; ++k) {
-          const A x = ((cg.valid >> k) & 1u) ? xk[k][u] : A(0);
-#pragma unroll
-          for (int ax = 0; ax < D; ++ax) dv[ax] += cg.dweight[ax][k] * x;
-          if constexpr (kValue) v += cv.weight[k] * (((cv.valid >> k) & 1u) ? x : A(0));
-        }
-        A w = g[u];
-        if (m_ptr != nullptr) {
-          const int64_t c = c0 + u;
-          if (c >= mg_end) {
-            const int64_t mg = c / a.cpm;
-            mg_end = (mg + 1) * a.cpm;
-            mval = convert<A>(m_ptr[mg * a.K * a.ny]);
-          }
-          w *= mval;
-        }
-#pragma unroll
-        for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
-        if constexpr (kMaskGrad) total_mask += g[u] * v;
-        if constexpr (kCols) {
-          *col_out = convert<T>(v * mval);
-          col_out += step;
-        }
+        for (int k = 0; k < kCount; ++k) xk[k] = ((s.cg.valid >> k) & 1u) ? xv[k][u] : A(0);
+        s.add(c0 + u, xk, g[u]);
       }
     }
-    T* out = grad_offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
-#pragma unroll
-    for (int ax = 0; ax < D; ++ax) out[ax * a.ny] = convert<T>(total[ax]);
-    if constexpr (kMaskGrad) grad_mask[((b * a.mg + og) * a.K + kpt) * a.ny + q] = convert<T>(total_mask);
+    s.store(grad_offset, grad_mask);
   }
 }
 
