@@ -545,12 +545,9 @@ class DeformConvDriver {
   // offset pass ~1.8x slower and the backward 0.84-0.97x); measured again in session 19 (H100), with the vector
   // offset pass and the backward as it is now, it is faster everywhere: the half types' backwards 1.10-1.18x (r50-c3,
   // r50-c4, r50-c5, big-b32, 3d-c64), float32 1.02-1.07x in 2D and 1.00x in 3D. The environment variable
-  // TVDCN_CUDA_BWD_COLS=im2col (read once; an A/B switch for benchmarks and tests of one binary) keeps im2col. The
-  // results are bitwise the same either way.
-  static bool columns_from_offset_pass() {
-    static const bool force_im2col = env_is("TVDCN_CUDA_BWD_COLS", "im2col");
-    return !force_im2col;
-  }
+  // TVDCN_CUDA_BWD_COLS=im2col (read at each call; an A/B switch for benchmarks and tests of one binary) keeps
+  // im2col. The results are bitwise the same either way.
+  static bool columns_from_offset_pass() { return !env_is("TVDCN_CUDA_BWD_COLS", "im2col"); }
 
   // Calls launch(mask_grad, with_cols) with std::bool_constant arguments: whether the offset pass also computes the
   // mask gradient (grad_mask not null) and writes the columns (cols not null).

@@ -577,6 +577,45 @@ function forwardAndGrads(p: Problem, dtype: DType, gy: Float64Array): Float64Arr
   });
 }
 
+/**
+ * The output and every gradient of case `c` in `dtype` (inputs rounded to it, the workspace poisoned first), with the
+ * phases the forward and backward ran, from the profiler of binding `b`.
+ */
+function profiledForwardAndGrads(
+  b: ReturnType<typeof getCudaBinding>,
+  c: Case,
+  dim: Dim,
+  dtype: DType,
+  seed: number,
+): { out: Float64Array[]; phases: Record<string, number> } {
+  return tidy(() => {
+    const p = problem(c, dim, seed);
+    const xs = p.inputs.map((i) => {
+      const t = toGpu(
+        roundTo(i.values, dtype, (x, d) => toGpu(x, d)),
+        dtype,
+        i.shape,
+      );
+      t.requiresGrad = true;
+      return t;
+    });
+    const gy = outputGrad(p, dtype, seed + 1);
+    poison(
+      dtype,
+      p.inputs.map((i) => i.values.length),
+    );
+    b._cudaProfileReport();
+    b._cudaProfile(true);
+    try {
+      const y = p.call(xs);
+      const gs = grad(y, xs, toGpu(gy, dtype, y.shape)) as Tensor[];
+      return { out: [vals(y), ...gs.map((g) => vals(g))], phases: b._cudaProfileReport() };
+    } finally {
+      b._cudaProfile(false);
+    }
+  });
+}
+
 const toGpu = (v: Float64Array, d: DType, shape?: readonly number[]): Tensor =>
   tensor(d === 'float64' ? v : Float32Array.from(v), { shape: shape ?? [v.length], dtype: d, device: DEVICE });
 
@@ -1209,6 +1248,10 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // makes the channels-last copy too, which the check below takes as the warp kernel's.
     const wasOffsetPass = process.env.TVDCN_CUDA_OFFSET_GRAD;
     process.env.TVDCN_CUDA_OFFSET_GRAD = 'thread';
+    // The backward's columns (the weight gradient's, the transposed op's input gradient's) from im2col too, not from
+    // the offset pass (NOTE [ Columns from the offset pass ]), so that the kernels under test make them.
+    const wasBwdCols = process.env.TVDCN_CUDA_BWD_COLS;
+    process.env.TVDCN_CUDA_BWD_COLS = 'im2col';
     const extra: Case[] = [
       { ...CASES[0], name: 'warp im2col: 72 channels, og 1, mg 3', cin: 72, cout: 8, mg: 3, size: [37, 9, 5] },
       { ...CASES[0], name: 'warp im2col: 6 channels, og 2, mg 6', cin: 6, cout: 4, og: 2, mg: 6, size: [35, 7, 4] },
@@ -1258,51 +1301,23 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const counts = { warp: 0, thread: 0, vector: 0, vectorRan: 0 };
     const run = (c: Case, dim: Dim, dtype: DType, mode: 'warp' | 'thread' | 'vector', seed: number): Float64Array[] => {
       process.env.TVDCN_CUDA_IM2COL = mode;
-      return tidy(() => {
-        const p = problem(c, dim, seed);
-        const xs = p.inputs.map((i) => {
-          const t = toGpu(
-            roundTo(i.values, dtype, (x, d) => toGpu(x, d)),
-            dtype,
-            i.shape,
-          );
-          t.requiresGrad = true;
-          return t;
-        });
-        const gy = outputGrad(p, dtype, seed + 1);
-        poison(
-          dtype,
-          p.inputs.map((i) => i.values.length),
-        );
-        b._cudaProfileReport();
-        b._cudaProfile(true);
-        let phases: Record<string, number>;
-        let out: Float64Array[];
-        try {
-          const y = p.call(xs);
-          const gs = grad(y, xs, toGpu(gy, dtype, y.shape)) as Tensor[];
-          out = [vals(y), ...gs.map((g) => vals(g))];
-          phases = b._cudaProfileReport();
-        } finally {
-          b._cudaProfile(false);
-        }
-        const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
-        // Where im2col runs (not in the 1D transposed op with an offset: its columns come from the offset pass),
-        // the warp kernel runs wherever it is asked for (whole images fit the default workspace).
-        const vectorRan = 'im2col_vector' in phases;
-        const ran = 'im2col' in phases || vectorRan;
-        const warpRan = 'im2col' in phases && 'im2col_channels_last' in phases;
-        assert.equal(warpRan, ran && mode === 'warp', `${tag}: the warp kernel ${warpRan ? 'ran' : 'did not run'}`);
-        assert.equal(
-          vectorRan,
-          ran && mode === 'vector' && vectorApplies(c, dtype),
-          `${tag}: the vector kernel ${vectorRan ? 'ran' : 'did not run'}`,
-        );
-        if (ran) counts[mode]++;
-        if (vectorRan) counts.vectorRan++;
-        for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in result ${k}`);
-        return out;
-      });
+      const { out, phases } = profiledForwardAndGrads(b, c, dim, dtype, seed);
+      const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
+      // Where im2col runs (every case here: the backward's columns come from it too), the warp kernel runs
+      // wherever it is asked for (whole images fit the default workspace).
+      const vectorRan = 'im2col_vector' in phases;
+      const ran = 'im2col' in phases || vectorRan;
+      const warpRan = 'im2col' in phases && 'im2col_channels_last' in phases;
+      assert.equal(warpRan, ran && mode === 'warp', `${tag}: the warp kernel ${warpRan ? 'ran' : 'did not run'}`);
+      assert.equal(
+        vectorRan,
+        ran && mode === 'vector' && vectorApplies(c, dtype),
+        `${tag}: the vector kernel ${vectorRan ? 'ran' : 'did not run'}`,
+      );
+      if (ran) counts[mode]++;
+      if (vectorRan) counts.vectorRan++;
+      for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in result ${k}`);
+      return out;
     };
     const wasDeterministic = isDeterministic();
     try {
@@ -1347,6 +1362,8 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       else process.env.TVDCN_CUDA_IM2COL = was;
       if (wasOffsetPass === undefined) delete process.env.TVDCN_CUDA_OFFSET_GRAD;
       else process.env.TVDCN_CUDA_OFFSET_GRAD = wasOffsetPass;
+      if (wasBwdCols === undefined) delete process.env.TVDCN_CUDA_BWD_COLS;
+      else process.env.TVDCN_CUDA_BWD_COLS = wasBwdCols;
       b._cudaSetFusedConv(true);
       b.cudaSetWorkspaceLimit(512 * 2 ** 20);
       setDeterministic(wasDeterministic);
@@ -1414,46 +1431,18 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const run = (c: Case, dim: Dim, dtype: DType, mode: Mode, seed: number): Float64Array[] => {
       if (mode === 'default') delete process.env.TVDCN_CUDA_OFFSET_GRAD;
       else process.env.TVDCN_CUDA_OFFSET_GRAD = mode;
-      return tidy(() => {
-        const p = problem(c, dim, seed);
-        const xs = p.inputs.map((i) => {
-          const t = toGpu(
-            roundTo(i.values, dtype, (x, d) => toGpu(x, d)),
-            dtype,
-            i.shape,
-          );
-          t.requiresGrad = true;
-          return t;
-        });
-        const gy = outputGrad(p, dtype, seed + 1);
-        poison(
-          dtype,
-          p.inputs.map((i) => i.values.length),
-        );
-        const y = p.call(xs);
-        b._cudaProfileReport();
-        b._cudaProfile(true);
-        let phases: Record<string, number>;
-        let out: Float64Array[];
-        try {
-          const gs = grad(y, xs, toGpu(gy, dtype, y.shape)) as Tensor[];
-          out = gs.map((g) => vals(g));
-          phases = b._cudaProfileReport();
-        } finally {
-          b._cudaProfile(false);
-        }
-        const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
-        const vector = Object.keys(phases).some((k) => k.startsWith('offset') && k.endsWith('_vector'));
-        const thread = 'offset_grad' in phases || 'offset_mask_grad' in phases;
-        const taken =
-          mode === 'vector' ||
-          (mode === 'default' && dim > 1 && dtype !== 'float32' && (c.transposed ? c.cout : c.cin) / c.og >= 64);
-        assert.equal(vector, taken && applies(c, dtype), `${tag}: the vector kernel ${vector ? 'ran' : 'did not run'}`);
-        assert.equal(thread, !vector, `${tag}: phases ${Object.keys(phases).join(', ')}`);
-        counts[vector ? 'vector' : 'thread']++;
-        for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in gradient ${k}`);
-        return out;
-      });
+      const { out, phases } = profiledForwardAndGrads(b, c, dim, dtype, seed);
+      const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
+      const vector = Object.keys(phases).some((k) => k.startsWith('offset') && k.endsWith('_vector'));
+      const thread = 'offset_grad' in phases || 'offset_mask_grad' in phases;
+      const taken =
+        mode === 'vector' ||
+        (mode === 'default' && dim > 1 && dtype !== 'float32' && (c.transposed ? c.cout : c.cin) / c.og >= 64);
+      assert.equal(vector, taken && applies(c, dtype), `${tag}: the vector kernel ${vector ? 'ran' : 'did not run'}`);
+      assert.equal(thread, !vector, `${tag}: phases ${Object.keys(phases).join(', ')}`);
+      counts[vector ? 'vector' : 'thread']++;
+      for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in gradient ${k}`);
+      return out;
     };
     const wasDeterministic = isDeterministic();
     let seed = 2500;
