@@ -500,41 +500,14 @@ class WindowGemm {
   // Thread tid's next chunk; false when none is left for it.
   bool claim(int tid, Chunk* c) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (tid >= n_threads_) return false;
-    int64_t& b = block_[static_cast<size_t>(tid)];
-    for (; b < n_blocks_; ++b) {
-      const bool last = b % n_kb_ == n_kb_ - 1;  // a window's last block of this group: smaller chunks
-      int64_t t = tid;
-      bool own = true;
-      if (left(b, tid) == 0) {
-        own = false;
-        t = -1;
-        for (int64_t v = 0; v < n_threads_; ++v)
-          if (left(b, v) > 0 && (t < 0 || left(b, v) > left(b, t))) t = v;
-        if (t < 0) continue;  // the block is done or being done: the next one
-      }
-      const size_t r = static_cast<size_t>(b * n_threads_ + t);
-      const int64_t rem = hi_[r] - lo_[r];
-      int64_t width = own && !last ? wide_ : std::min(wide_, rem / 2 / nr_ * nr_);
-      width = std::max(width, nr_);
-      // Even threads run their range forward, odd ones backward; a thief takes the other end.
-      const bool from_lo = (t % 2 == 0) == own;
-      c->gi = b / n_kb_;
-      c->kb = b % n_kb_;
-      if (from_lo) {
-        c->j0 = lo_[r];
-        c->j1 = std::min(hi_[r], lo_[r] + width);
-        lo_[r] = c->j1;
-      } else {
-        // Whole panels from the end, the last one possibly partial (at the end of a row).
-        const int64_t j0 = std::max(lo_[r], (hi_[r] - width + nr_ - 1) / nr_ * nr_);
-        c->j0 = j0 < hi_[r] ? j0 : lo_[r];
-        c->j1 = hi_[r];
-        hi_[r] = c->j0;
-      }
-      return true;
-    }
-    return false;
+    return next_chunk(tid, c, true);
+  }
+  // The chunk claim(tid) would return now, without taking it (the other threads may still take it first): for a
+  // prefetch of its first B panel (NOTE [ Weight GEMM's next chunk prefetched ]).
+  // False also where the chunk's columns of colsT are still being written (its pieces not done).
+  bool peek(int tid, Chunk* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return next_chunk(tid, c, false) && missing_[static_cast<size_t>(c->kb)] == 0;
   }
   // Waits until chunk c may run; false if the region is being abandoned (another thread threw).
   bool wait_ready(const Chunk& c) {
@@ -579,6 +552,47 @@ class WindowGemm {
   };
 
  private:
+  // claim's choice; with `commit`, taken.
+  bool next_chunk(int tid, Chunk* c, bool commit) {
+    if (tid >= n_threads_) return false;
+    int64_t b = block_[static_cast<size_t>(tid)];
+    for (; b < n_blocks_; ++b) {
+      const bool last = b % n_kb_ == n_kb_ - 1;  // a window's last block of this group: smaller chunks
+      int64_t t = tid;
+      bool own = true;
+      if (left(b, tid) == 0) {
+        own = false;
+        t = -1;
+        for (int64_t v = 0; v < n_threads_; ++v)
+          if (left(b, v) > 0 && (t < 0 || left(b, v) > left(b, t))) t = v;
+        if (t < 0) continue;  // the block is done or being done: the next one
+      }
+      const size_t r = static_cast<size_t>(b * n_threads_ + t);
+      const int64_t rem = hi_[r] - lo_[r];
+      int64_t width = own && !last ? wide_ : std::min(wide_, rem / 2 / nr_ * nr_);
+      width = std::max(width, nr_);
+      // Even threads run their range forward, odd ones backward; a thief takes the other end.
+      const bool from_lo = (t % 2 == 0) == own;
+      c->gi = b / n_kb_;
+      c->kb = b % n_kb_;
+      if (from_lo) {
+        c->j0 = lo_[r];
+        c->j1 = std::min(hi_[r], lo_[r] + width);
+        if (commit) lo_[r] = c->j1;
+      } else {
+        // Whole panels from the end, the last one possibly partial (at the end of a row).
+        const int64_t j0 = std::max(lo_[r], (hi_[r] - width + nr_ - 1) / nr_ * nr_);
+        c->j0 = j0 < hi_[r] ? j0 : lo_[r];
+        c->j1 = hi_[r];
+        if (commit) hi_[r] = c->j0;
+      }
+      if (commit) block_[static_cast<size_t>(tid)] = b;
+      return true;
+    }
+    if (commit) block_[static_cast<size_t>(tid)] = b;
+    return false;
+  }
+
   bool overlaps(int64_t s, int64_t kb) const {
     const int64_t a = piece_at_[static_cast<size_t>(s)], e = piece_at_[static_cast<size_t>(s + 1)];
     return a < e && a < (kb + 1) * kc_ && e > kb * kc_;
@@ -2052,6 +2066,19 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             pack_a(cyg, kc, ytile + gi * cyg * nw + k0, nw, int64_t{1}, uk.mr, abuf);
             packed = gi * kw + k0;
           }
+          // NOTE [ Weight GEMM's next chunk prefetched ]
+          // A chunk is one macro-kernel call of kWgNc columns, so its last B panel prefetched nothing and every
+          // chunk's first panel came from beyond L2 on demand (1 in 8 panels of r50-c5's GEMM). The chunk this thread
+          // will most likely claim next (peek: another thread may take it first; only where its colsT is written)
+          // now has its first panel prefetched by this chunk's last one. Only loads ahead change: bit-identical.
+          const T* chunk_next = nullptr;
+          int64_t chunk_next_lines = 0;
+          WindowGemm::Chunk nx;
+          if (packed_cols && wg.peek(tid, &nx)) {
+            const int64_t nk0 = nx.kb * kc_max, nkc = std::min(kc_max, kw - nk0);
+            chunk_next = cols + nk0 * G * rows + nx.gi * nkc * rows + nx.j0 * nkc;
+            chunk_next_lines = (nkc * uk.nr * static_cast<int64_t>(sizeof(T)) + 63) / 64;
+          }
           for (int64_t jb = c.j0; jb < c.j1; jb += kWgNc) {
             const int64_t ncur = std::min(kWgNc, c.j1 - jb);
             const T* bsrc = cols + k0 * G * rows + gi * kc * rows + jb * kc;
@@ -2061,10 +2088,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             }
             if (packed_cols) {
               // NOTE [ Weight GEMM's B prefetched ]
-              const T* next = jb + kWgNc < c.j1 ? bsrc + ncur * kc : nullptr;
+              const bool more = jb + kWgNc < c.j1;
+              const T* next = more ? bsrc + ncur * kc : chunk_next;
               macro_kernel_pf(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows,
                               w > 0 || k0 > 0, next,
-                              next ? (kc * uk.nr * static_cast<int64_t>(sizeof(T)) + 63) / 64 : int64_t{0});
+                              more ? (kc * uk.nr * static_cast<int64_t>(sizeof(T)) + 63) / 64 : chunk_next_lines);
               continue;
             }
             macro_kernel(uk, cyg, ncur, kc, abuf, kc * uk.mr, bsrc, gwp + gi * cyg * rows + jb, rows, w > 0 || k0 > 0,

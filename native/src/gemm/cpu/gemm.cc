@@ -570,7 +570,10 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
         const bool last = j0 + nr >= n;
         const T* next = last ? b_next : bp + kc * nr;
         const int64_t lines = last ? b_next_lines : panel_lines, r = i0 / mr;
-        const int64_t l0 = r * lines / m_panels, l1 = std::min((r + 1) * lines / m_panels, l0 + kc / 4);
+        // Shared among the full row panels only where A is packed (a partial panel's call, fn_part, prefetches
+        // nothing: its share was never fetched).
+        const int64_t sp = lda == 0 && m >= mr ? m / mr : m_panels;
+        const int64_t l0 = r * lines / sp, l1 = std::min((r + 1) * lines / sp, l0 + kc / 4);
         const T* pf = next ? next + l0 * kLineElems : nullptr;
         const int64_t pf_lines = next ? l1 - l0 : 0;
         if (lda > 0)
