@@ -693,7 +693,7 @@ const vecPackCases: ConvCase[] = [
 // 16-byte vector and one scalar in float64); two offset and mask groups of 256 channels (two segments, each its own
 // lists); and a 12 x 400 input in float64 where a block's samples (offsets up to 4 rows away) span more than 4096
 // positions in the middle rows, which then take pass B as before.
-const gatherBase = {
+const gatherBase: Omit<ConvCase, 'batch' | 'inChannels' | 'outChannels' | 'inSize'> = {
   dim: 2,
   transposed: false,
   og: 1,
@@ -704,7 +704,7 @@ const gatherBase = {
   stride: [1, 1],
   padding: [1, 1],
   dilation: [1, 1],
-} as const;
+};
 const gatherCases: ConvCase[] = [
   { ...gatherBase, batch: 1, inChannels: 272, outChannels: 16, inSize: [6, 7] },
   { ...gatherBase, batch: 2, inChannels: 259, outChannels: 8, kernelSize: [2, 3], inSize: [5, 6] },
