@@ -1793,8 +1793,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     // panels with non-temporal 64-byte stores (float, AVX-512: every store a whole aligned line), so that its lines
     // are neither read for ownership nor kept in the caches, where they evicted the tile's Xt, X-gradient and dcolT
     // rows; the weight GEMM then reads them from memory. Only how the lines are written changes: bit-identical.
-    // Measured (docs/perf/cpu.md, session 19): r50-c4's pass A per thread -0.3 to -0.7 ms. (k17a's try in session
-    // 17 measured no change; with pass B by destination the backward gains.)
+    // Measured (docs/perf/cpu.md, session 19): r50-c4's pass A per thread -0.3 to -0.7 ms; with pass B by destination,
+    // r50-c4's backward -1 ms in the bench. (k17a's try alone, session 17, measured no change of the backward.)
     ctx0.bp_stream = std::is_same_v<T, float> && isa == Isa::kAvx512 && ts * nw * ldr > kDcolL2WeightBytes;
     ctx0.bp_nr = uk.nr;
     while ((int64_t{1} << ctx0.bp_shift) < uk.nr) ++ctx0.bp_shift;  // nr = 2^bp_shift
