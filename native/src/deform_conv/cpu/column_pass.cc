@@ -128,6 +128,10 @@ struct PhaseTimer {
 // so that the per-channel rows of offsets, masks and gradients (stride prod(y_size)) are read and written
 // as contiguous runs instead of one element of each of many lines per column.
 constexpr int64_t kColBlock = 32;
+// NOTE [ Pass B by destination ]: the positions one column block's list heads cover, and the 64-byte vectors of
+// a destination row held in registers.
+constexpr int32_t kGatherRange = 4096;
+constexpr int kGatherVectors = 16;
 
 struct ColumnBlock {
   int64_t i0, i1, b, q0;  // tile columns [i0, i1) of image b, the first at y position q0
@@ -668,6 +672,15 @@ struct Ctx {
   // dcol[i * dld + (gi * K + kpt) * dks + c]: rows of ldr (dld = ldr, dks = cxg), or per kernel point (NOTE
   // [ dcolT by kernel point ]: dld = cxg, dks = the group's rows * cxg).
   int64_t dld, dks;
+  // Backward, with bp_nr > 0: colsT's 64-byte stores non-temporal (NOTE [ colsT streamed ]).
+  bool bp_stream;
+  // Backward: the thread's buffers of pass B by destination (NOTE [ Pass B by destination ]): list heads and tails
+  // of kGatherRange positions, and per term (at most K * kColBlock * 2^D) its successor, weight and dcolT offset.
+  struct {
+    int32_t *head, *tail, *next;
+    T* a;
+    int64_t* off;
+  } gather;
 };
 
 // The fields of a Ctx that the forward and the backward set alike: the geometry, the sizes, the
@@ -696,9 +709,11 @@ Ctx<D, T> base_ctx(const SamplingGeometry<D>& g, int64_t K, int64_t sy, int64_t 
 #define DCN_CL_X86 1
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+#define DCN_CL_SIMD_AVX512 1
 namespace isa_avx512 {
 #include "deform_conv/cpu/column_pass_simd.inc"
 }  // namespace isa_avx512
+#undef DCN_CL_SIMD_AVX512
 #pragma GCC pop_options
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
@@ -747,6 +762,15 @@ void pass_b(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t bi
   if (isa == Isa::kAvx2) return isa_avx2::pass_b<D, T>(c, b, s, bi0, bi1);
 #endif
   isa_generic::pass_b<D, T>(c, b, s, bi0, bi1);
+}
+
+template <int D, typename T>
+void pass_b_gather(Isa isa, const Ctx<D, T>& c, int64_t b, const Segment& s, int64_t bi, int32_t lo, int32_t hi) {
+#if DCN_CL_X86
+  if (isa == Isa::kAvx512) return isa_avx512::pass_b_gather<D, T>(c, b, s, bi, lo, hi);
+  if (isa == Isa::kAvx2) return isa_avx2::pass_b_gather<D, T>(c, b, s, bi, lo, hi);
+#endif
+  isa_generic::pass_b_gather<D, T>(c, b, s, bi, lo, hi);
 }
 
 template <int D, typename T>
@@ -1678,6 +1702,22 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const size_t m_mtile = mine.add<T>(mask ? MG * K * nt : 0);
   const size_t m_off = mine.add<T>(kColBlock * K * D);
   const size_t m_acc = mine.add<T>(need_coord ? acc_per_thread : 0);
+  // NOTE [ Pass B by destination ]
+  // Pass B walks a column block's samples (kernel point, column) and updates each of a sample's 2^D X-gradient rows
+  // in turn: on r50-c4 (256 channels, offsets spread over ~8 input rows) ~1150 read-modify-writes of 1 KB rows per
+  // block into ~250 positions, from L2. In 2D, where a segment's channels fill at least kGatherVectors 64-byte
+  // vectors, the block's terms are instead appended, in pass B's order, to a list per position (pass_b_gather), and
+  // each listed position's row is loaded once, gets its terms from its list in that order and is stored once. Every
+  // X-gradient element receives the same terms (a = m * w_j times its dcolT value) in the same order, with the same
+  // vector widths: bit-identical. Where a block's positions span kGatherRange or more (offsets far apart), pass B as
+  // before. Measured (docs/perf/cpu.md, session 19): r50-c4's col2im per thread 1.4-2.1 → 1.1-1.5 ms, r50-c5's 0.6 →
+  // 0.4; tcn-1d (1D: its samples' rows already consecutive) slower with it, so 2D only.
+  const bool gather_b = D == 2 && x_scatter != nullptr && !small_groups;
+  const int64_t gather_terms = gather_b ? K * kColBlock * (int64_t{1} << D) : 0;
+  const size_t m_ghead = mine.add<int32_t>(gather_b ? 2 * int64_t{kGatherRange} : 0);  // heads, tails
+  const size_t m_gnext = mine.add<int32_t>(gather_terms);
+  const size_t m_ga = mine.add<T>(gather_terms);
+  const size_t m_goff = mine.add<int64_t>(gather_terms);
   // With slot_gw (or y_forward without the weight gradient): the tile's colsT; with slot_gw the weight GEMM's
   // packed operands (Y tile, colsT of one group).
   // With y_forward the buffer starts with `fhead` elements of room for the previous tiles' rows whose y columns
@@ -1762,6 +1802,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     ctx0.dks = ndg * cxg;
   }
   if (packed_cols) {
+    // NOTE [ colsT streamed ]
+    // Where the window's colsT is larger than L2 (r50-c4: 4.2 MB a window, r50-c5: 9.4 MB), pass A writes its packed
+    // panels with non-temporal 64-byte stores (float, AVX-512: every store a whole aligned line), so that its lines
+    // are neither read for ownership nor kept in the caches, where they evicted the tile's Xt, X-gradient and dcolT
+    // rows; the weight GEMM then reads them from memory. Only how the lines are written changes: bit-identical.
+    // Measured (docs/perf/cpu.md, session 19): r50-c4's pass A per thread -0.3 to -0.7 ms; with pass B by destination,
+    // r50-c4's backward -1 ms in the bench. (k17a's try alone, session 17, measured no change of the backward.)
+    ctx0.bp_stream = std::is_same_v<T, float> && isa == Isa::kAvx512 && ts * nw * ldr > kDcolL2WeightBytes;
     ctx0.bp_nr = uk.nr;
     while ((int64_t{1} << ctx0.bp_shift) < uk.nr) ++ctx0.bp_shift;  // nr = 2^bp_shift
     ctx0.bp_G = G;
@@ -1843,6 +1891,11 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       ctx.mtile = mask ? mtile : nullptr;
       ctx.bp_kc = kc_max;
       ctx.bp_kw = kw;
+      ctx.gather.head = reinterpret_cast<int32_t*>(own + m_ghead);
+      ctx.gather.tail = ctx.gather.head + kGatherRange;
+      ctx.gather.next = reinterpret_cast<int32_t*>(own + m_gnext);
+      ctx.gather.a = reinterpret_cast<T*>(own + m_ga);
+      ctx.gather.off = reinterpret_cast<int64_t*>(own + m_goff);
       int64_t resume_at = -1;
       const auto claim = [&] {
         if (tid >= n_workers) return int64_t{-1};  // the shared weight GEMM's extra threads: chunks only
@@ -1912,8 +1965,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               for (int64_t mg = 0; mg < MG; ++mg) mask_tile_entry<D, T>(g, mask, cb, mg, nc, mtile);
             // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
             // (writes to the zero row sx land anywhere in its chunk and are never read).
+            int32_t lo = 0, hi = -1;  // the block's positions other than the zero row (none: hi < 0)
             const auto zero_chunks = [&] {
-              int32_t lo = 0, hi = -1;
               idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
               if (hi >= 0) {
                 uint8_t* mk = marks + cb.b * cpi;
@@ -1948,8 +2001,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             if (timed) local.lap(1);
             if (x_scatter && !fuse_scatter) {
               zero_chunks();
-              for (int64_t si = 0; si < ctx.n_segs; ++si)
-                pass_b<D, T>(isa, ctx, cb.b, segs[static_cast<size_t>(si)], bi, bi + 1);
+              for (int64_t si = 0; si < ctx.n_segs && hi >= 0; ++si) {  // (hi < 0: every term into the zero row)
+                const Segment& sg = segs[static_cast<size_t>(si)];
+                // NOTE [ Pass B by destination ]
+                if (gather_b && hi - lo < kGatherRange && (sg.c1 - sg.c0) * ts >= kGatherVectors * 64)
+                  pass_b_gather<D, T>(isa, ctx, cb.b, sg, bi, lo, hi);
+                else
+                  pass_b<D, T>(isa, ctx, cb.b, sg, bi, bi + 1);
+              }
             }
             if (timed) local.lap(2);
           }

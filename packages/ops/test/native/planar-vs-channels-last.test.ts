@@ -686,6 +686,31 @@ const vecPackCases: ConvCase[] = [
     inSize: [6, 7],
   },
 ];
+// Pass B by destination (NOTE [ Pass B by destination ] in column_pass.cc: 2D, a segment of at least 16 vectors of 64
+// bytes, 256 floats or 128 doubles): a block's terms chained per input-gradient position and each position's row
+// updated once, in 16-vector register blocks, then single 64-, 32-, 16-byte vectors and a scalar tail (272 channels:
+// one block and one vector in float32, two blocks and two vectors in float64; 259: a scalar tail of 3 in float32, a
+// 16-byte vector and one scalar in float64); two offset and mask groups of 256 channels (two segments, each its own
+// lists); and a 12 x 400 input in float64 where a block's samples (offsets up to 4 rows away) span more than 4096
+// positions in the middle rows, which then take pass B as before.
+const gatherBase: Omit<ConvCase, 'batch' | 'inChannels' | 'outChannels' | 'inSize'> = {
+  dim: 2,
+  transposed: false,
+  og: 1,
+  mg: 1,
+  bias: true,
+  groups: 1,
+  kernelSize: [3, 3],
+  stride: [1, 1],
+  padding: [1, 1],
+  dilation: [1, 1],
+};
+const gatherCases: ConvCase[] = [
+  { ...gatherBase, batch: 1, inChannels: 272, outChannels: 16, inSize: [6, 7] },
+  { ...gatherBase, batch: 2, inChannels: 259, outChannels: 8, kernelSize: [2, 3], inSize: [5, 6] },
+  { ...gatherBase, batch: 1, inChannels: 512, outChannels: 8, og: 2, mg: 2, inSize: [5, 5] },
+];
+const gatherFallbackCase: ConvCase = { ...gatherBase, batch: 1, inChannels: 128, outChannels: 4, inSize: [12, 400] };
 // Batch 0 (nothing sampled; the weight and bias gradients are zero).
 cases.push({ ...randomCase(1, 3, false, 0), batch: 0 }, { ...randomCase(2, 2, true, 0), batch: 0 });
 
@@ -741,6 +766,13 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
     it(`W' packed by vectors, float32 to float32 rounding: ${caseName(c)}`, () =>
       compare(c, 1530 + i, 'float32', 1e-4));
   }
+  for (const [i, c] of gatherCases.entries()) {
+    it(`pass B by destination, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1540 + i, 'float32', 1e-4));
+    it(`pass B by destination, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 1550 + i, 'float64', 1e-12));
+  }
+  it(`pass B by destination, positions too far apart, float64 to 1e-12: ${caseName(gatherFallbackCase)}`, () =>
+    compare(gatherFallbackCase, 1560, 'float64', 1e-12));
   for (const [i, c] of largeWeightCases.entries()) {
     it(`large weights, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1000 + i, 'float32', 1e-4));
     it(`large weights, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 1100 + i, 'float64', 1e-12));
