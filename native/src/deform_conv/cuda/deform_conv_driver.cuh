@@ -598,10 +598,10 @@ class DeformConvDriver {
 
   // NOTE [ Vector offset pass ] (offset_grad_vector.cuh): where an offset group's channels are a whole number of
   // 16-byte vectors, the offset pass reads X's corners from the channels-last copy, one 16-byte vector per corner
-  // and step. By default in 2D and 3D, the half types with at least 64 channels per offset group (1d-c256's backward
-  // was 1.09x slower with it: H100, session 19, run 8) (H200 and H100, session 19:
-  // offset pass 3d-c64 2.08 -> 1.47 ms, big-b32 1.00 -> 0.78, r50-c3 0.318 -> 0.253, r50-c5 0.129 -> 0.104;
-  // edvr-64's 8 channels and every float32 shape slower, and two vectors per step slower everywhere).
+  // and step. By default in 2D and 3D, in the half types with at least 64 channels per offset group (H200 and H100,
+  // session 19: offset pass 3d-c64 2.08 -> 1.47 ms, big-b32 1.00 -> 0.78, r50-c3 0.318 -> 0.253, r50-c5 0.129 ->
+  // 0.104; slower on edvr-64's 8 channels, on every float32 shape, on 1d-c256's backward (1.09x, run 8), and with two
+  // vectors per step everywhere).
   // TVDCN_CUDA_OFFSET_GRAD=vector takes it wherever it applies, =thread never (read at each call: A/B switches for
   // benchmarks and tests). Returns false where it does not apply. Bitwise the gradients (and columns) of
   // offset_grad_kernel.
