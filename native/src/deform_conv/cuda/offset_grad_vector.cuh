@@ -3,18 +3,18 @@
 // The offset (and mask) gradient of the im2col + GEMM backward, read from the channels-last copy of X (NOTE [ Warp
 // im2col from channels-last X ]): one thread per (image, offset group, kernel point, position), positions fastest,
 // as offset_grad_kernel, but each corner's channels come as 16-byte vectors (4 float32 or 8 half-type channels per
-// load) instead of one scalar load per channel from as many planes. With the benchmark's offsets a warp's 32
-// positions land on several rows of each plane, so the scalar kernel spends ~19 sectors and 32 load instructions
-// per corner and 32 channels; here it is 32 sectors of which half are used and 1 instruction per 4-8 channels.
-// 3D (8 corners, 64 channels per group in 3d-c64) was the offset pass's worst case: 2.1 ms of a 5.1 ms backward.
+// load) instead of one scalar load per channel from as many planes: 8 times fewer load instructions in 3D with the
+// half types. 3D (8 corners, 64 channels per group in 3d-c64) was the offset pass's worst case: 2.1 ms of a 5.1 ms
+// backward; 1.45 ms with this kernel (H100, docs/cuda.md, session 19). Measured, it pays only where the instructions
+// were the bound: a lane's 16 bytes sit at its own row, one sector each, where the planar loads of neighbouring
+// positions share sectors, so in float32 (4 channels per vector) and on small groups it is slower.
 //
-// The values are bitwise offset_grad_kernel's: the same position and corners (linear_corner_grads, and
-// linear_corners for the value), the same per-channel terms added in channel order with the same expressions, the
-// same mask value per channel (reloaded when the channel leaves its mask group), rounded once. A slice's loads (its
-// 2^D vectors and its channels' dcol values) are all issued before its terms are added, which is what NOTE [ Offset
-// pass loads ahead ] did by four channels. Taken where a group's channels are a whole number of 16-byte vectors and
-// the copy fits the workspace; by default only in the half types with at least 64 channels per group (the driver's
-// offset_grad_vector says what measured how).
+// The values are bitwise offset_grad_kernel's: both kernels run one sample through OffsetPassSample (the same
+// position and corners, the same per-channel terms in channel order, the same mask value per channel, rounded once);
+// only the corner loads differ. A step's loads (its 2^D vectors and its channels' dcol values) are all issued before
+// its terms are added, which is what NOTE [ Offset pass loads ahead ] did by four channels. Taken where a group's
+// channels are a whole number of 16-byte vectors and the copy fits the workspace; by default only in 2D and 3D, in
+// the half types with at least 64 channels per group (the driver's offset_grad_vector says what measured how).
 #pragma once
 #include <cstdint>
 
