@@ -29,6 +29,7 @@
 #include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
 #include "deform_conv/cuda/col2im_window.cuh"
+#include "deform_conv/cuda/col2im_warp_window.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
 #include "deform_conv/cuda/im2col_vector.cuh"
@@ -448,8 +449,13 @@ class DeformConvDriver {
   }
 
   void col2im(const Chunk& ch, const A* dcol, A* gx) const {
-    const ScopedPhase phase("col2im", s_);
     const ChunkArgs<D> a = args(ch, true);
+    if constexpr (std::is_same_v<A, float>) {
+      // NOTE [ Warp-owned window col2im ] (its own phase, col2im_warp): whole images per chunk, where chosen.
+      if (!deterministic() && ch.q0 == 0 && ch.qlen == ny_ && col2im_warp_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx))
+        return;
+    }
+    const ScopedPhase phase("col2im", s_);
     if (deterministic()) {
       if (off_ != nullptr)
         col2im_sorted<D, T, true>(device_, s_, a, dcol, off_, mask_, gx);

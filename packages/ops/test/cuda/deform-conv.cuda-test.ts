@@ -710,6 +710,91 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   }
 
+  // NOTE [ Warp-owned window col2im ]: with TVDCN_CUDA_COL2IM=warp (read at each call) the kernel takes 1D and 2D
+  // col2im wherever the channels per offset group are a multiple of 32 and a block's channels share a mask group:
+  // one warp per offset group's 32 channels (og 2 of 64) with its kernel points split over four window copies, two
+  // warps per block (mask groups of 64 in 128 channels), four (128 channels, no mask); partial tiles and runs
+  // (10 and 6 positions), 16-byte runs of dcol (16 and 24), stride, dilation, the transposed op's forward;
+  // offsets up to 2.5 put corners outside the window (added directly). It must run where it applies, and meet
+  // the same tolerances against the CPU float64 reference as every col2im.
+  it('col2im warp window: runs where it applies, within tolerance of the CPU float64 reference', {
+    skip: DRY_RUN,
+  }, () => {
+    const b = getCudaBinding('test');
+    const was = process.env.TVDCN_CUDA_COL2IM;
+    const base = WINDOW_CASES[0];
+    const warpCases: Case[] = [
+      {
+        ...base,
+        name: 'warp col2im: 64 channels, og 2, mg 1, dilation 2',
+        cin: 64,
+        cout: 8,
+        og: 2,
+        mg: 1,
+        k: 3,
+        pad: 2,
+        dil: 2,
+        size: [21, 10, 9],
+      },
+      {
+        ...base,
+        name: 'warp col2im: 128 channels, og 1, mg 2, stride 2',
+        cin: 128,
+        cout: 4,
+        og: 1,
+        mg: 2,
+        k: 3,
+        stride: 2,
+        pad: 1,
+        dil: 1,
+        size: [33, 32, 9],
+      },
+      {
+        ...base,
+        name: 'warp col2im: 128 channels, og 1, no mask, k 2',
+        cin: 128,
+        cout: 4,
+        og: 1,
+        mask: false,
+        k: 2, // 128 x 4 products per output in 2D: within the float32 tolerance of tf32x3 (128 x 9 is not)
+        batch: 1,
+        size: [40, 23, 9],
+      },
+      {
+        ...WINDOW_CASES[1],
+        name: 'warp col2im transposed: 16 -> 64, og 2, mg 1, k 4, stride 2',
+        cin: 16,
+        cout: 64,
+        og: 2,
+        mg: 1,
+        k: 4,
+        size: [12, 6, 3],
+      },
+    ];
+    try {
+      process.env.TVDCN_CUDA_COL2IM = 'warp';
+      let seed = 2700;
+      for (const c of warpCases) {
+        for (const dim of [1, 2] as Dim[]) {
+          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+            seed += 2;
+            const { phases } = profiledForwardAndGrads(b, c, dim, dtype, seed);
+            assert.ok('col2im_warp' in phases, `dim=${dim} ${c.name} [${dtype}]: the warp window kernel did not run`);
+            assert.ok(!('col2im' in phases), `dim=${dim} ${c.name} [${dtype}]: another col2im ran too`);
+            record(dtype, compare(c, dim, dtype, seed));
+          }
+        }
+      }
+      // Where it does not apply (48 channels per offset group; 3D), another col2im runs.
+      const other = { ...warpCases[0], name: 'warp col2im: 48 channels', cin: 96 };
+      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, other, 2, 'float32', 2790).phases));
+      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, warpCases[0], 3, 'float32', 2792).phases));
+    } finally {
+      if (was === undefined) delete process.env.TVDCN_CUDA_COL2IM;
+      else process.env.TVDCN_CUDA_COL2IM = was;
+    }
+  });
+
   it('float32 matmul modes: tf32x3 (default) and float32 within float32 tolerance, tf32 within 5e-3', {
     skip: DRY_RUN,
   }, () => {

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+// col2im with the additions of a tile of samples summed in shared memory by warps that own their channels,
+// without shared-memory atomics (float accumulators, deformable, 1D and 2D). See NOTE [ Warp-owned window
+// col2im ].
+#pragma once
+#include <cstdint>
+
+#include "core/env.h"
+#include "cuda_runtime/check.h"
+#include "cuda_runtime/profile.h"
+#include "cuda_runtime/scalar.cuh"
+#include "cuda_runtime/stream.h"
+#include "deform_conv/cuda/col2im_channels_last.cuh"
+#include "deform_conv/cuda/col2im_window.cuh"
+#include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include "deform_conv/sampling.h"
+
+namespace dcn::cuda {
+
+// NOTE [ Warp-owned window col2im ]
+// The channels-last col2im (NOTE [ Channels-last col2im ]) issues one global atomic per (sample, corner,
+// channel) and runs at the L2's atomic rate (650-850 G additions/s on an H100, docs/cuda.md, session 20): it
+// is the largest phase of the 2D backwards. The windowed col2im (NOTE [ Windowed col2im, one thread per
+// sample ]) sums a tile's samples in shared memory first but with shared float atomics, which sm_90 runs
+// as compare-and-swap loops; it pays only where few channels per offset group make the global atomics
+// collide. Here the additions to shared memory need no atomics at all: a lane owns one channel and a warp
+// owns 32 channels of a window, and walks the samples of its tile one after the other, so no two threads
+// ever add to the same window element.
+//   A block (kWwWarps warps) owns an image, a tile of y positions (runs of kWwRun consecutive positions along
+// the last axis; ww_tile below), all kernel points and 32 * warps_c channels of one offset group (and one
+// mask group). Each warp has its own window win[e][32] (element e of the window, the grid positions of the
+// tile's samples widened by kWinMargin on each side, as the windowed kernel's; 128 bytes per element, lane =
+// channel: conflict-free). With warps_c < kWwWarps (32 or 64 channels per offset group) the warps of one
+// channel slice split the kernel points and each keeps its own copy of the window. The block computes
+// each sample's plan once into shared memory (window index of the lower corner, or -1 for a sample with a
+// corner outside the window, -2 for a position outside the grid; the continuous position; the mask value);
+// then each warp, per run of kWwRun positions of one kernel point, loads its channels' dcol values (one
+// 32-byte sector per lane, two 16-byte loads where aligned, kWwDepth runs in flight), and per sample
+// loads its 2^D window elements, adds weight * (dcol * mask) and stores them back: distinct corners of one
+// sample never alias, and the next sample's loads follow the stores in the same warp. Samples whose
+// corners leave the window (offsets beyond kWinMargin) add to the target directly (lane = channel: one
+// 128-byte line per corner). At the end the block adds each window element's copies (in warp order) and
+// adds the sum to the channels-last target gxl[b][s][c] with one 16-byte red.global.add.v4.f32 per four
+// channels; elements outside the image (the corners linear_corners drops) are skipped.
+// The products are those of col2im_element (weight * (dcol * mask), the weight built as linear_corners
+// builds it); only the order of the additions differs, which the atomics leave unspecified anyway.
+// Deterministic mode keeps the sorted col2im. TVDCN_CUDA_COL2IM=warp turns it on where it applies (read at
+// each call); it is not the default until measured.
+constexpr int kWwWarps = 4;
+constexpr int kWwThreads = 32 * kWwWarps;
+constexpr int kWwRun = 8;                  // positions per run along the last axis
+constexpr int kWwMaxSmem = 112 * 1024;     // two blocks per SM (228 KB, 1 KB reserved per block)
+constexpr int kWwMaxRuns = 16;             // runs per tile
+constexpr int kWwDepth = 4;                // runs of dcol values in flight per warp
+
+inline bool col2im_warp_window_on() { return env_is("TVDCN_CUDA_COL2IM", "warp"); }
+
+template <int D>
+struct WwGeom {
+  int runs;          // runs of kWwRun positions per tile: rows x runs_x (2D) or consecutive runs (1D)
+  int runs_x;        // 2D: runs per row of the tile (consecutive along the last axis; 1D: 1)
+  int ext[D];        // window extent along each axis
+  int64_t tiles[D];  // tiles along each axis
+  int elems;         // prod(ext)
+  int positions;     // runs * kWwRun
+  int warps_c;       // warps over channels (1, 2 or 4)
+  int64_t slices;    // channel slices of 32 * warps_c per offset group
+  bool vec;          // every run's dcol values are a 16-byte aligned run of kWwRun floats
+};
+
+// Tile extent along axis ax (last axis fastest): 2D: runs / runs_x rows of runs_x * kWwRun positions; 1D:
+// runs * kWwRun positions.
+template <int D>
+__host__ __device__ inline int ww_tile(const WwGeom<D>& g, int ax) {
+  if constexpr (D == 1) {
+    return g.runs * kWwRun;
+  } else {
+    return ax == D - 1 ? g.runs_x * kWwRun : g.runs / g.runs_x;
+  }
+}
+
+// TVDCN_CUDA_COL2IM_WWX=1, 2 or 4: runs per row of a 2D tile (8, 16 or 32 positions wide) instead of 1 (for the
+// A/B and tests; read at each call). 0: not set.
+inline int col2im_warp_window_forced_x() {
+  return env_is("TVDCN_CUDA_COL2IM_WWX", "1")   ? 1
+         : env_is("TVDCN_CUDA_COL2IM_WWX", "2") ? 2
+         : env_is("TVDCN_CUDA_COL2IM_WWX", "4") ? 4
+                                                : 0;
+}
+
+template <int D, typename T>
+__global__ void __launch_bounds__(kWwThreads, 2)
+    col2im_warp_window_kernel(const ChunkArgs<D> a, const WwGeom<D> g, const float* __restrict__ dcol,
+                              const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
+                              int64_t blocks) {
+  static_assert(D == 1 || D == 2, "1D and 2D");
+  constexpr int kCount = 1 << D;
+  extern __shared__ float4 ww_smem[];
+  float4* win4 = ww_smem;                               // [kWwWarps][elems][8] (32 channels)
+  float4* plan = ww_smem + kWwWarps * g.elems * 8;  // [K][positions]
+  const int tid = static_cast<int>(threadIdx.x), lane = tid & 31, warp = tid >> 5;
+  const int K = static_cast<int>(a.K);
+  const int P = g.positions;
+  const int ns = K * P;
+  const int split = kWwWarps / g.warps_c;
+  const int wc = warp / split, wk = warp % split;  // the warp's channel slice in the block, kernel-point share
+  const int64_t kq = a.K * a.qlen;
+  const int e_up1 = D == 2 ? g.ext[1] : 1;  // window stride of axis 0's upper corner
+  float* mywin = reinterpret_cast<float*>(win4 + warp * g.elems * 8) + lane;
+  for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
+    int64_t r = blk;
+    const int64_t sl = r % g.slices;
+    r /= g.slices;
+    int64_t t0[D], org[D];
+    int tn[D];
+#pragma unroll
+    for (int ax = D - 1; ax >= 0; --ax) {
+      t0[ax] = (r % g.tiles[ax]) * ww_tile<D>(g, ax);
+      r /= g.tiles[ax];
+    }
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) {
+      org[ax] = t0[ax] * a.stride[ax] - a.padding[ax] - kWinMargin;
+      const int64_t left = a.y_size[ax] - t0[ax];
+      tn[ax] = static_cast<int>(left < ww_tile<D>(g, ax) ? left : ww_tile<D>(g, ax));
+    }
+    const int64_t og = r % a.og;
+    const int64_t bl = r / a.og;
+    const int64_t b = a.b0 + bl;
+    const int64_t c_first = og * a.cpo + sl * 32 * g.warps_c;
+    __syncthreads();  // the previous block's flush is done with the windows and the plan
+    for (int i = tid; i < kWwWarps * g.elems * 8; i += kWwThreads) win4[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+    // The plans: one thread per sample (kernel point, position in the tile).
+    const T* mbase = mask == nullptr ? nullptr : mask + (b * a.mg + c_first / a.cpm) * a.K * a.ny;
+    for (int s = tid; s < ns; s += kWwThreads) {
+      const int kpt = s / P;
+      int rem = s - kpt * P;
+      int64_t y[D];
+      bool inside = true;
+#pragma unroll
+      for (int ax = D - 1; ax >= 0; --ax) {
+        const int ext_t = ww_tile<D>(g, ax);
+        const int tj = rem % ext_t;
+        rem /= ext_t;
+        inside = inside && tj < tn[ax];
+        y[ax] = t0[ax] + tj;
+      }
+      float4 pl = make_float4(__int_as_float(-2), 0.f, 0.f, 0.f);
+      if (inside) {
+        int64_t q = 0, kk[D];
+#pragma unroll
+        for (int ax = 0; ax < D; ++ax) q = q * a.y_size[ax] + y[ax];
+        int kr = kpt;
+#pragma unroll
+        for (int ax = D - 1; ax >= 0; --ax) {
+          const int ks = static_cast<int>(a.kernel_size[ax]);
+          kk[ax] = kr % ks;
+          kr /= ks;
+        }
+        int64_t pos[D];
+        grid_position<D, float, int64_t>(y, kk, a.stride, a.padding, a.dilation, pos);
+        float p[D];
+        deformed_position<D, float, T>(a, offset, b, og, kpt, q, pos, p);
+        bool in_win = true;
+        int l0 = 0;
+#pragma unroll
+        for (int ax = 0; ax < D; ++ax) {
+          const float pa = p[ax];
+          if (!(pa > -1.f && pa < static_cast<float>(a.x_size[ax]))) {  // outside or NaN: linear_corners decides
+            in_win = false;
+            continue;
+          }
+          const int64_t loc = static_cast<int64_t>(dcn_floor(pa)) - org[ax];
+          if (loc < 0 || loc > g.ext[ax] - 2) in_win = false;
+          l0 = l0 * g.ext[ax] + static_cast<int>(loc);
+        }
+        pl.x = __int_as_float(in_win ? l0 : -1);
+        pl.y = p[0];
+        if constexpr (D == 2) pl.z = p[1];
+        pl.w = mbase == nullptr ? 1.f : convert<float>(mbase[kpt * a.ny + q]);
+      }
+      plan[s] = pl;
+    }
+    __syncthreads();
+    // The warp's samples: its kernel points, every run of the tile.
+    const int64_t c = c_first + wc * 32 + lane;
+    const float* drow = dcol + (bl * a.cx + c) * kq;
+    float* direct = gxl + b * a.nx * a.cx + c;
+    const int nk = (K - wk + split - 1) / split;  // kernel points of this warp
+    const int items = nk * g.runs;
+    // Run `it` of the warp: kernel point wk + split * (it / runs), run it % runs; its first y position q and
+    // its length (0 where the run lies outside the grid).
+    auto run_at = [&](int it, int& kpt, int& run, int64_t& q, int& len) {
+      kpt = wk + split * (it / g.runs);
+      run = it % g.runs;
+      if constexpr (D == 1) {
+        const int first = run * kWwRun;
+        len = tn[0] - first < kWwRun ? tn[0] - first : kWwRun;
+        q = t0[0] + first;
+      } else {
+        const int row = run / g.runs_x, first = (run - row * g.runs_x) * kWwRun;
+        len = row < tn[0] ? (tn[1] - first < kWwRun ? tn[1] - first : kWwRun) : 0;
+        q = (t0[0] + row) * a.y_size[1] + t0[1] + first;
+      }
+    };
+    auto load_run = [&](int it, float (&v)[kWwRun]) {
+      if (it >= items) return;
+      int kpt, run, len;
+      int64_t q;
+      run_at(it, kpt, run, q, len);
+      if (len <= 0) return;
+      const float* src = drow + kpt * a.qlen + (q - a.q0);
+      if (g.vec && len == kWwRun) {
+        const float4 lo = __ldcs(reinterpret_cast<const float4*>(src));
+        const float4 hi = __ldcs(reinterpret_cast<const float4*>(src) + 1);
+        v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w, v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
+      } else {
+#pragma unroll
+        for (int j = 0; j < kWwRun; ++j) v[j] = j < len ? __ldcs(src + j) : 0.f;
+      }
+    };
+    // One run's samples: per sample its window elements loaded, added to and stored back.
+    auto add_run = [&](int it, const float (&vals)[kWwRun]) {
+      int kpt, run, len;
+      int64_t q;
+      run_at(it, kpt, run, q, len);
+      const float4* pr = plan + kpt * P + run * kWwRun;
+#pragma unroll
+      for (int j = 0; j < kWwRun; ++j) {
+        if (j >= len) break;
+        const float4 pl = pr[j];
+        const int l0 = __float_as_int(pl.x);
+        if (l0 == -2) continue;
+        const float v = vals[j] * pl.w;
+        float p[D];
+        p[0] = pl.y;
+        if constexpr (D == 2) p[1] = pl.z;
+        if (l0 >= 0) {
+          // The weights as linear_corners builds them (scale 1, axes in order); corners in the window.
+          float t[D];
+#pragma unroll
+          for (int ax = 0; ax < D; ++ax) t[ax] = p[ax] - dcn_floor(p[ax]);
+          float o[kCount];
+          int idx[kCount];
+#pragma unroll
+          for (int i = 0; i < kCount; ++i) {
+            idx[i] = l0 + (D == 2 ? ((i & 1) * e_up1 + ((i >> 1) & 1)) : (i & 1));
+            o[i] = mywin[idx[i] * 32];
+          }
+#pragma unroll
+          for (int i = 0; i < kCount; ++i) {
+            float w = 1.f;
+#pragma unroll
+            for (int ax = 0; ax < D; ++ax) {
+              const int up = (i >> ax) & 1;
+              w *= up ? t[ax] : 1.f - t[ax];
+            }
+            mywin[idx[i] * 32] = o[i] + w * v;
+          }
+        } else {
+          Corners<kCount, float, int64_t> cr;
+          linear_corners<D, float, int64_t>(p, a.x_size, 1.f, cr);
+#pragma unroll
+          for (int i = 0; i < kCount; ++i) {
+            if ((cr.valid >> i) & 1u) atomicAdd(direct + cr.index[i] * a.cx, cr.weight[i] * v);
+          }
+        }
+      }
+    };
+    // kWwDepth runs' dcol values in flight (a ring of registers, indices fixed by the unrolled steps): one
+    // run (32 bytes per lane) per warp is too little to cover the latency of these scattered rows.
+    float ring[kWwDepth][kWwRun];
+#pragma unroll
+    for (int d = 0; d + 1 < kWwDepth; ++d) load_run(d, ring[d]);
+    for (int it0 = 0; it0 < items; it0 += kWwDepth) {
+#pragma unroll
+      for (int d = 0; d < kWwDepth; ++d) {
+        if (it0 + d >= items) break;
+        load_run(it0 + d + kWwDepth - 1, ring[(d + kWwDepth - 1) % kWwDepth]);
+        add_run(it0 + d, ring[d]);
+      }
+    }
+    __syncthreads();
+    // The windows into the target: per channel slice, element and quad of channels, the copies summed in
+    // warp order; a warp instruction adds to four elements' 128-byte runs.
+    const int total = g.warps_c * g.elems * 8;
+    for (int i = tid; i < total; i += kWwThreads) {
+      const int quad = i & 7;
+      const int rest = i >> 3;
+      const int e = rest % g.elems, cs = rest / g.elems;
+      float4 sum = win4[(cs * split) * g.elems * 8 + e * 8 + quad];
+      for (int k = 1; k < split; ++k) {
+        const float4 w = win4[(cs * split + k) * g.elems * 8 + e * 8 + quad];
+        sum.x += w.x, sum.y += w.y, sum.z += w.z, sum.w += w.w;
+      }
+      if (sum.x == 0.f && sum.y == 0.f && sum.z == 0.f && sum.w == 0.f) continue;  // adding it changes nothing
+      int er = e;
+      int64_t sflat = 0, coord[D];
+      bool ok = true;
+#pragma unroll
+      for (int ax = D - 1; ax >= 0; --ax) {
+        coord[ax] = org[ax] + er % g.ext[ax];
+        er /= g.ext[ax];
+      }
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) {
+        ok = ok && coord[ax] >= 0 && coord[ax] < a.x_size[ax];
+        sflat = sflat * a.x_size[ax] + coord[ax];
+      }
+      if (ok) red_add_v4(gxl + (b * a.nx + sflat) * a.cx + c_first + cs * 32 + quad * 4, sum.x, sum.y, sum.z, sum.w);
+    }
+  }
+}
+
+// Launches col2im_warp_window_kernel for a chunk of whole images where it applies and is chosen
+// (TVDCN_CUDA_COL2IM=warp; 1D and 2D, with offsets; channels per offset group a multiple of 32, each block's
+// channels in one mask group; cx a multiple of 4; windows that fit two blocks per SM and take at least 1.5
+// additions per element); false: the caller runs another col2im.
+template <int D, typename T>
+bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, const float* dcol, const T* offset,
+                        const T* mask, float* gxl) {
+  if constexpr (D == 3) {
+    return false;
+  } else {
+    if (!col2im_warp_window_on() || offset == nullptr) return false;
+    if (a.cpo % 32 != 0 || a.cx % 4 != 0 || a.K > (int64_t{1} << 20)) return false;
+    if (reinterpret_cast<uintptr_t>(gxl) % 16 != 0) return false;
+    WwGeom<D> g{};
+    g.warps_c = a.cpo % 128 == 0 ? 4 : a.cpo % 64 == 0 ? 2 : 1;
+    while (mask != nullptr && g.warps_c > 1 && a.cpm % (32 * g.warps_c) != 0) g.warps_c /= 2;
+    if (mask != nullptr && a.cpm % 32 != 0) return false;
+    g.slices = a.cpo / (32 * g.warps_c);
+    // The most runs per tile whose windows and plans fit kWwMaxSmem (2D: rows of runs_x runs).
+    g.runs_x = 1;
+    if constexpr (D == 2) {
+      const int fx = col2im_warp_window_forced_x();
+      if (fx != 0) g.runs_x = fx;
+    }
+    int64_t smem = 0;
+    for (g.runs = kWwMaxRuns; g.runs >= g.runs_x; g.runs /= 2) {
+      int64_t elems = 1;
+      for (int ax = 0; ax < D; ++ax) {
+        const int64_t t = ww_tile<D>(g, ax);
+        const int64_t ext = (t - 1) * a.stride[ax] + (a.kernel_size[ax] - 1) * a.dilation[ax] + 1 + 2 * kWinMargin;
+        elems = ext > (int64_t{1} << 16) ? (int64_t{1} << 40) : elems * ext;
+        g.ext[ax] = static_cast<int>(ext < (int64_t{1} << 16) ? ext : 0);
+      }
+      smem = kWwWarps * elems * 128 + a.K * g.runs * kWwRun * 16;
+      if (elems < (int64_t{1} << 16) && smem <= kWwMaxSmem) {
+        g.elems = static_cast<int>(elems);
+        break;
+      }
+    }
+    if (g.runs < g.runs_x) return false;
+    g.positions = g.runs * kWwRun;
+    // Additions per window element (full tiles): below 1.5 the flush costs about what it saves.
+    if (a.K * g.positions * (int64_t{1} << D) * 2 < int64_t{3} * g.elems) return false;
+    int64_t tiles = 1;
+    for (int ax = 0; ax < D; ++ax) {
+      g.tiles[ax] = (a.y_size[ax] + ww_tile<D>(g, ax) - 1) / ww_tile<D>(g, ax);
+      tiles *= g.tiles[ax];
+    }
+    g.vec = reinterpret_cast<uintptr_t>(dcol) % 16 == 0 && a.qlen % 4 == 0 && a.q0 % 4 == 0 &&
+            a.y_size[D - 1] % 4 == 0;
+    const int64_t blocks = a.nb * a.og * tiles * g.slices;
+    if (blocks == 0) return true;
+    const ScopedPhase phase("col2im_warp", stream);
+    const unsigned grid = static_cast<unsigned>(blocks < (int64_t{1} << 30) ? blocks : (int64_t{1} << 30));
+    auto kernel = col2im_warp_window_kernel<D, T>;
+    ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), static_cast<int>(smem));
+    kernel<<<grid, kWwThreads, static_cast<size_t>(smem), stream>>>(a, g, dcol, offset, mask, gxl, blocks);
+    DCN_CUDA_LAUNCH_CHECK("col2im_warp_window_kernel", grid, kWwThreads);
+    (void)sms;
+    return true;
+  }
+}
+
+}  // namespace dcn::cuda
