@@ -31,10 +31,11 @@ namespace dcn::cuda {
 // mask group). Each warp has its own window win[e][32] (element e of the window, the grid positions of the
 // tile's samples widened by kWinMargin on each side, as the windowed kernel's; 128 bytes per element, lane =
 // channel: conflict-free). With warps_c < kWwWarps (32 or 64 channels per offset group) the warps of one
-// channel slice split the kernel points and each keeps its own copy of the window. The block computes
-// each sample's plan once into shared memory (window index of the lower corner, or -1 for a sample with a
-// corner outside the window, -2 for a position outside the grid; the continuous position; the mask value);
-// then each warp, per run of kWwRun positions of one kernel point, loads its channels' dcol values (one
+// channel slice split the kernel points and each keeps its own copy of the window. The block makes each
+// sample's plan once into shared memory: its 2^D corner weights (as linear_corners makes them) and the byte
+// offsets of its corners in a warp's window, or a mark for a sample with a corner outside the window (its
+// position kept instead) or a position outside the grid; and its mask value. Then each warp, per run of
+// kWwRun positions of one kernel point, loads its channels' dcol values (one
 // 32-byte sector per lane, two 16-byte loads where aligned, kWwDepth runs in flight), and per sample
 // loads its 2^D window elements, adds weight * (dcol * mask) and stores them back: distinct corners of one
 // sample never alias, and the next sample's loads follow the stores in the same warp. Samples whose
@@ -49,7 +50,7 @@ namespace dcn::cuda {
 constexpr int kWwWarps = 4;
 constexpr int kWwThreads = 32 * kWwWarps;
 constexpr int kWwRun = 8;                  // positions per run along the last axis
-constexpr int kWwMaxSmem = 112 * 1024;     // two blocks per SM (228 KB, 1 KB reserved per block)
+constexpr int kWwMaxSmem = 74 * 1024;      // three blocks per SM (228 KB, 1 KB reserved per block)
 constexpr int kWwMaxRuns = 16;             // runs per tile
 constexpr int kWwDepth = 4;                // runs of dcol values in flight per warp
 
@@ -89,15 +90,17 @@ inline int col2im_warp_window_forced_x() {
 }
 
 template <int D, typename T>
-__global__ void __launch_bounds__(kWwThreads, 2)
+__global__ void __launch_bounds__(kWwThreads, 3)
     col2im_warp_window_kernel(const ChunkArgs<D> a, const WwGeom<D> g, const float* __restrict__ dcol,
                               const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
                               int64_t blocks) {
   static_assert(D == 1 || D == 2, "1D and 2D");
   constexpr int kCount = 1 << D;
   extern __shared__ float4 ww_smem[];
-  float4* win4 = ww_smem;                               // [kWwWarps][elems][8] (32 channels)
-  float4* plan = ww_smem + kWwWarps * g.elems * 8;  // [K][positions]
+  float4* win4 = ww_smem;                                 // [kWwWarps][elems][8] (32 channels)
+  float4* plan_w = ww_smem + kWwWarps * g.elems * 8;      // [K][positions]: corner weights (direct: position)
+  int4* plan_o = reinterpret_cast<int4*>(plan_w + g.positions * a.K);  // corner byte offsets; x: -1 direct, -2 none
+  float* plan_m = reinterpret_cast<float*>(plan_o + g.positions * a.K);  // mask value
   const int tid = static_cast<int>(threadIdx.x), lane = tid & 31, warp = tid >> 5;
   const int K = static_cast<int>(a.K);
   const int P = g.positions;
@@ -106,6 +109,7 @@ __global__ void __launch_bounds__(kWwThreads, 2)
   const int wc = warp / split, wk = warp % split;  // the warp's channel slice in the block, kernel-point share
   const int64_t kq = a.K * a.qlen;
   const int e_up1 = D == 2 ? g.ext[1] : 1;  // window stride of axis 0's upper corner
+  constexpr int kElemBytes = 32 * static_cast<int>(sizeof(float));  // a window element: 32 channels
   float* mywin = reinterpret_cast<float*>(win4 + warp * g.elems * 8) + lane;
   for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
     int64_t r = blk;
@@ -145,7 +149,9 @@ __global__ void __launch_bounds__(kWwThreads, 2)
         inside = inside && tj < tn[ax];
         y[ax] = t0[ax] + tj;
       }
-      float4 pl = make_float4(__int_as_float(-2), 0.f, 0.f, 0.f);
+      float4 pw = make_float4(0.f, 0.f, 0.f, 0.f);
+      int4 po = make_int4(-2, 0, 0, 0);
+      float pm = 0.f;
       if (inside) {
         int64_t q = 0, kk[D];
 #pragma unroll
@@ -163,23 +169,48 @@ __global__ void __launch_bounds__(kWwThreads, 2)
         deformed_position<D, float, T>(a, offset, b, og, kpt, q, pos, p);
         bool in_win = true;
         int l0 = 0;
+        float t[D];
 #pragma unroll
         for (int ax = 0; ax < D; ++ax) {
           const float pa = p[ax];
+          t[ax] = 0.f;
           if (!(pa > -1.f && pa < static_cast<float>(a.x_size[ax]))) {  // outside or NaN: linear_corners decides
             in_win = false;
             continue;
           }
-          const int64_t loc = static_cast<int64_t>(dcn_floor(pa)) - org[ax];
+          const float f = dcn_floor(pa);
+          t[ax] = pa - f;
+          const int64_t loc = static_cast<int64_t>(f) - org[ax];
           if (loc < 0 || loc > g.ext[ax] - 2) in_win = false;
           l0 = l0 * g.ext[ax] + static_cast<int>(loc);
         }
-        pl.x = __int_as_float(in_win ? l0 : -1);
-        pl.y = p[0];
-        if constexpr (D == 2) pl.z = p[1];
-        pl.w = mbase == nullptr ? 1.f : convert<float>(mbase[kpt * a.ny + q]);
+        if (in_win) {
+          // The weights as linear_corners builds them (scale 1, axes in order); corners in the window.
+          float w[4] = {0.f, 0.f, 0.f, 0.f};
+          int o[4] = {0, 0, 0, 0};
+#pragma unroll
+          for (int i = 0; i < kCount; ++i) {
+            float wi = 1.f;
+#pragma unroll
+            for (int ax = 0; ax < D; ++ax) {
+              const int up = (i >> ax) & 1;
+              wi *= up ? t[ax] : 1.f - t[ax];
+            }
+            w[i] = wi;
+            o[i] = (l0 + (D == 2 ? ((i & 1) * e_up1 + ((i >> 1) & 1)) : (i & 1))) * kElemBytes;
+          }
+          pw = make_float4(w[0], w[1], w[2], w[3]);
+          po = make_int4(o[0], o[1], o[2], o[3]);
+        } else {
+          pw.x = p[0];
+          if constexpr (D == 2) pw.y = p[1];
+          po.x = -1;
+        }
+        pm = mbase == nullptr ? 1.f : convert<float>(mbase[kpt * a.ny + q]);
       }
-      plan[s] = pl;
+      plan_w[s] = pw;
+      plan_o[s] = po;
+      plan_m[s] = pm;
     }
     __syncthreads();
     // The warp's samples: its kernel points, every run of the tile.
@@ -188,28 +219,46 @@ __global__ void __launch_bounds__(kWwThreads, 2)
     float* direct = gxl + b * a.nx * a.cx + c;
     const int nk = (K - wk + split - 1) / split;  // kernel points of this warp
     const int items = nk * g.runs;
-    // Run `it` of the warp: kernel point wk + split * (it / runs), run it % runs; its first y position q and
-    // its length (0 where the run lies outside the grid).
-    auto run_at = [&](int it, int& kpt, int& run, int64_t& q, int& len) {
-      kpt = wk + split * (it / g.runs);
-      run = it % g.runs;
+    // A run of the warp: its index, kernel point (wk + split * (it / runs)), run in the tile and, in 2D, its row
+    // and place in the row; advanced by counting (no division per run).
+    struct Cursor {
+      int it, kpt, run, row, xr;
+    };
+    auto advance = [&](Cursor& cu) {
+      ++cu.it;
+      ++cu.run;
+      if constexpr (D == 2) {
+        if (++cu.xr == g.runs_x) {
+          cu.xr = 0;
+          ++cu.row;
+        }
+      }
+      if (cu.run == g.runs) {
+        cu.run = 0;
+        cu.row = 0;
+        cu.xr = 0;
+        cu.kpt += split;
+      }
+    };
+    // The run's first y position q and its length (0 where it lies outside the grid).
+    auto run_at = [&](const Cursor& cu, int64_t& q, int& len) {
       if constexpr (D == 1) {
-        const int first = run * kWwRun;
+        const int first = cu.run * kWwRun;
         len = tn[0] - first < kWwRun ? tn[0] - first : kWwRun;
         q = t0[0] + first;
       } else {
-        const int row = run / g.runs_x, first = (run - row * g.runs_x) * kWwRun;
-        len = row < tn[0] ? (tn[1] - first < kWwRun ? tn[1] - first : kWwRun) : 0;
-        q = (t0[0] + row) * a.y_size[1] + t0[1] + first;
+        const int first = cu.xr * kWwRun;
+        len = cu.row < tn[0] ? (tn[1] - first < kWwRun ? tn[1] - first : kWwRun) : 0;
+        q = (t0[0] + cu.row) * a.y_size[1] + t0[1] + first;
       }
     };
-    auto load_run = [&](int it, float (&v)[kWwRun]) {
-      if (it >= items) return;
-      int kpt, run, len;
+    auto load_run = [&](const Cursor& cu, float (&v)[kWwRun]) {
+      if (cu.it >= items) return;
+      int len;
       int64_t q;
-      run_at(it, kpt, run, q, len);
+      run_at(cu, q, len);
       if (len <= 0) return;
-      const float* src = drow + kpt * a.qlen + (q - a.q0);
+      const float* src = drow + cu.kpt * a.qlen + (q - a.q0);
       if (g.vec && len == kWwRun) {
         const float4 lo = __ldcs(reinterpret_cast<const float4*>(src));
         const float4 hi = __ldcs(reinterpret_cast<const float4*>(src) + 1);
@@ -220,44 +269,31 @@ __global__ void __launch_bounds__(kWwThreads, 2)
       }
     };
     // One run's samples: per sample its window elements loaded, added to and stored back.
-    auto add_run = [&](int it, const float (&vals)[kWwRun]) {
-      int kpt, run, len;
+    auto add_run = [&](const Cursor& cu, const float (&vals)[kWwRun]) {
+      int len;
       int64_t q;
-      run_at(it, kpt, run, q, len);
-      const float4* pr = plan + kpt * P + run * kWwRun;
+      run_at(cu, q, len);
+      const int s0 = cu.kpt * P + cu.run * kWwRun;
+      char* const wbytes = reinterpret_cast<char*>(mywin);
 #pragma unroll
       for (int j = 0; j < kWwRun; ++j) {
         if (j >= len) break;
-        const float4 pl = pr[j];
-        const int l0 = __float_as_int(pl.x);
-        if (l0 == -2) continue;
-        const float v = vals[j] * pl.w;
-        float p[D];
-        p[0] = pl.y;
-        if constexpr (D == 2) p[1] = pl.z;
-        if (l0 >= 0) {
-          // The weights as linear_corners builds them (scale 1, axes in order); corners in the window.
-          float t[D];
+        const int4 po = plan_o[s0 + j];
+        const float v = vals[j] * plan_m[s0 + j];
+        const float4 pw = plan_w[s0 + j];
+        if (po.x >= 0) {
+          // Distinct corners: all loads first, then the stores (the next sample's loads follow them).
+          const int o[4] = {po.x, po.y, po.z, po.w};
+          const float w[4] = {pw.x, pw.y, pw.z, pw.w};
+          float acc[kCount];
 #pragma unroll
-          for (int ax = 0; ax < D; ++ax) t[ax] = p[ax] - dcn_floor(p[ax]);
-          float o[kCount];
-          int idx[kCount];
+          for (int i = 0; i < kCount; ++i) acc[i] = *reinterpret_cast<const float*>(wbytes + o[i]);
 #pragma unroll
-          for (int i = 0; i < kCount; ++i) {
-            idx[i] = l0 + (D == 2 ? ((i & 1) * e_up1 + ((i >> 1) & 1)) : (i & 1));
-            o[i] = mywin[idx[i] * 32];
-          }
-#pragma unroll
-          for (int i = 0; i < kCount; ++i) {
-            float w = 1.f;
-#pragma unroll
-            for (int ax = 0; ax < D; ++ax) {
-              const int up = (i >> ax) & 1;
-              w *= up ? t[ax] : 1.f - t[ax];
-            }
-            mywin[idx[i] * 32] = o[i] + w * v;
-          }
-        } else {
+          for (int i = 0; i < kCount; ++i) *reinterpret_cast<float*>(wbytes + o[i]) = acc[i] + w[i] * v;
+        } else if (po.x == -1) {
+          float p[D];
+          p[0] = pw.x;
+          if constexpr (D == 2) p[1] = pw.y;
           Corners<kCount, float, int64_t> cr;
           linear_corners<D, float, int64_t>(p, a.x_size, 1.f, cr);
 #pragma unroll
@@ -270,14 +306,21 @@ __global__ void __launch_bounds__(kWwThreads, 2)
     // kWwDepth runs' dcol values in flight (a ring of registers, indices fixed by the unrolled steps): one
     // run (32 bytes per lane) per warp is too little to cover the latency of these scattered rows.
     float ring[kWwDepth][kWwRun];
+    Cursor ld{0, wk, 0, 0, 0};
+    Cursor ad = ld;
 #pragma unroll
-    for (int d = 0; d + 1 < kWwDepth; ++d) load_run(d, ring[d]);
-    for (int it0 = 0; it0 < items; it0 += kWwDepth) {
+    for (int d = 0; d + 1 < kWwDepth; ++d) {
+      load_run(ld, ring[d]);
+      advance(ld);
+    }
+    while (ad.it < items) {
 #pragma unroll
       for (int d = 0; d < kWwDepth; ++d) {
-        if (it0 + d >= items) break;
-        load_run(it0 + d + kWwDepth - 1, ring[(d + kWwDepth - 1) % kWwDepth]);
-        add_run(it0 + d, ring[d]);
+        if (ad.it >= items) break;
+        load_run(ld, ring[(d + kWwDepth - 1) % kWwDepth]);
+        advance(ld);
+        add_run(ad, ring[d]);
+        advance(ad);
       }
     }
     __syncthreads();
@@ -314,7 +357,7 @@ __global__ void __launch_bounds__(kWwThreads, 2)
 
 // Launches col2im_warp_window_kernel for a chunk of whole images where it applies and is chosen
 // (TVDCN_CUDA_COL2IM=warp; 1D and 2D, with offsets; channels per offset group a multiple of 32, each block's
-// channels in one mask group; cx a multiple of 4; windows that fit two blocks per SM and take at least 1.5
+// channels in one mask group; cx a multiple of 4; windows that fit three blocks per SM and take at least 1.5
 // additions per element); false: the caller runs another col2im.
 template <int D, typename T>
 bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, const float* dcol, const T* offset,
@@ -345,7 +388,7 @@ bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, con
         elems = ext > (int64_t{1} << 16) ? (int64_t{1} << 40) : elems * ext;
         g.ext[ax] = static_cast<int>(ext < (int64_t{1} << 16) ? ext : 0);
       }
-      smem = kWwWarps * elems * 128 + a.K * g.runs * kWwRun * 16;
+      smem = kWwWarps * elems * 128 + a.K * g.runs * kWwRun * 36;  // windows; plan: 16 + 16 + 4 bytes per sample
       if (elems < (int64_t{1} << 16) && smem <= kWwMaxSmem) {
         g.elems = static_cast<int>(elems);
         break;
