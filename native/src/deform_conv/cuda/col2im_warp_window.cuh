@@ -45,8 +45,9 @@ namespace dcn::cuda {
 // channels; elements outside the image (the corners linear_corners drops) are skipped.
 // The products are those of col2im_element (weight * (dcol * mask), the weight built as linear_corners
 // builds it); only the order of the additions differs, which the atomics leave unspecified anyway.
-// Deterministic mode keeps the sorted col2im. TVDCN_CUDA_COL2IM=warp turns it on where it applies (read at
-// each call); it is not the default until measured.
+// Deterministic mode keeps the sorted col2im. Measured (docs/cuda.md, session 20, H100): 1.07-1.09x faster than
+// the channels-last kernel in 1D (1d-c256), 0.9-1.0x in 2D, so by default it runs in 1D only
+// (col2im_warp_window_on).
 constexpr int kWwWarps = 4;
 constexpr int kWwThreads = 32 * kWwWarps;
 constexpr int kWwRun = 8;                  // positions per run along the last axis
@@ -54,7 +55,15 @@ constexpr int kWwMaxSmem = 74 * 1024;      // three blocks per SM (228 KB, 1 KB 
 constexpr int kWwMaxRuns = 16;             // runs per tile
 constexpr int kWwDepth = 4;                // runs of dcol values in flight per warp
 
-inline bool col2im_warp_window_on() { return env_is("TVDCN_CUDA_COL2IM", "warp"); }
+// Where the kernel runs (read at each call): TVDCN_CUDA_COL2IM=warp wherever it applies (1D and 2D); =atomic or
+// =window never; by default in 1D only, where it measured faster than the channels-last kernel (2D: slower or
+// equal; docs/cuda.md, session 20).
+template <int D>
+inline bool col2im_warp_window_on() {
+  if (env_is("TVDCN_CUDA_COL2IM", "warp")) return true;
+  if (env_is("TVDCN_CUDA_COL2IM", "atomic") || env_is("TVDCN_CUDA_COL2IM", "window")) return false;
+  return D == 1;
+}
 
 template <int D>
 struct WwGeom {
@@ -275,14 +284,13 @@ __global__ void __launch_bounds__(kWwThreads, 3)
       run_at(cu, q, len);
       const int s0 = cu.kpt * P + cu.run * kWwRun;
       char* const wbytes = reinterpret_cast<char*>(mywin);
-#pragma unroll
-      for (int j = 0; j < kWwRun; ++j) {
-        if (j >= len) break;
+      // One sample: its corners loaded, then stored (distinct corners never alias; the next sample's loads
+      // follow these stores).
+      auto add_one = [&](int j) {
         const int4 po = plan_o[s0 + j];
         const float v = vals[j] * plan_m[s0 + j];
         const float4 pw = plan_w[s0 + j];
         if (po.x >= 0) {
-          // Distinct corners: all loads first, then the stores (the next sample's loads follow them).
           const int o[4] = {po.x, po.y, po.z, po.w};
           const float w[4] = {pw.x, pw.y, pw.z, pw.w};
           float acc[kCount];
@@ -301,6 +309,11 @@ __global__ void __launch_bounds__(kWwThreads, 3)
             if ((cr.valid >> i) & 1u) atomicAdd(direct + cr.index[i] * a.cx, cr.weight[i] * v);
           }
         }
+      };
+#pragma unroll
+      for (int j = 0; j < kWwRun; ++j) {
+        if (j >= len) break;
+        add_one(j);
       }
     };
     // kWwDepth runs' dcol values in flight (a ring of registers, indices fixed by the unrolled steps): one
@@ -356,7 +369,7 @@ __global__ void __launch_bounds__(kWwThreads, 3)
 }
 
 // Launches col2im_warp_window_kernel for a chunk of whole images where it applies and is chosen
-// (TVDCN_CUDA_COL2IM=warp; 1D and 2D, with offsets; channels per offset group a multiple of 32, each block's
+// (col2im_warp_window_on; 1D and 2D, with offsets; channels per offset group a multiple of 32, each block's
 // channels in one mask group; cx a multiple of 4; windows that fit three blocks per SM and take at least 1.5
 // additions per element); false: the caller runs another col2im.
 template <int D, typename T>
@@ -365,7 +378,7 @@ bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, con
   if constexpr (D == 3) {
     return false;
   } else {
-    if (!col2im_warp_window_on() || offset == nullptr) return false;
+    if (!col2im_warp_window_on<D>() || offset == nullptr) return false;
     if (a.cpo % 32 != 0 || a.cx % 4 != 0 || a.K > (int64_t{1} << 20)) return false;
     if (reinterpret_cast<uintptr_t>(gxl) % 16 != 0) return false;
     WwGeom<D> g{};

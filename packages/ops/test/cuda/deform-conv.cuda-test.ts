@@ -710,8 +710,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   }
 
-  // NOTE [ Warp-owned window col2im ]: with TVDCN_CUDA_COL2IM=warp (read at each call) the kernel takes 1D and 2D
-  // col2im wherever the channels per offset group are a multiple of 32 and a block's channels share a mask group:
+  // NOTE [ Warp-owned window col2im ]: by default in 1D, with TVDCN_CUDA_COL2IM=warp (read at each call) in 1D and
+  // 2D, the kernel takes col2im wherever the channels per offset group are a multiple of 32 and a block's channels
+  // share a mask group:
   // one warp per offset group's 32 channels (og 2 of 64) with its kernel points split over four window copies, two
   // warps per block (mask groups of 64 in 128 channels), four (128 channels, no mask); partial tiles and runs
   // (10 and 6 positions), 16-byte runs of dcol (16 and 24), stride, dilation, the transposed op's forward;
@@ -723,7 +724,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const b = getCudaBinding('test');
     const was = process.env.TVDCN_CUDA_COL2IM;
     const base = WINDOW_CASES[0];
-    const warpCases: Case[] = [
+    // The kernel takes 2D windows of at most 74 KB per block: with dilation 2, stride 2, or the transposed op's
+    // stride 2 and kernel 4, only the 1D cases fit.
+    const warpCases: (Case & { dims: Dim[] })[] = [
       {
         ...base,
         name: 'warp col2im: 64 channels, og 2, mg 1, dilation 2',
@@ -735,6 +738,18 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         pad: 2,
         dil: 2,
         size: [21, 10, 9],
+        dims: [1],
+      },
+      {
+        ...base,
+        name: 'warp col2im: 64 channels, og 2, mg 1',
+        cin: 64,
+        cout: 8,
+        og: 2,
+        mg: 1,
+        k: 3,
+        size: [21, 10, 9],
+        dims: [1, 2],
       },
       {
         ...base,
@@ -748,6 +763,18 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         pad: 1,
         dil: 1,
         size: [33, 32, 9],
+        dims: [1],
+      },
+      {
+        ...base,
+        name: 'warp col2im: 128 channels, og 1, mg 2',
+        cin: 128,
+        cout: 4,
+        og: 1,
+        mg: 2,
+        k: 2,
+        size: [15, 32, 9],
+        dims: [2],
       },
       {
         ...base,
@@ -759,6 +786,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         k: 2, // 128 x 4 products per output in 2D: within the float32 tolerance of tf32x3 (128 x 9 is not)
         batch: 1,
         size: [40, 23, 9],
+        dims: [1, 2],
       },
       {
         ...WINDOW_CASES[1],
@@ -769,13 +797,14 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         mg: 1,
         k: 4,
         size: [12, 6, 3],
+        dims: [1],
       },
     ];
     try {
       process.env.TVDCN_CUDA_COL2IM = 'warp';
       let seed = 2700;
       for (const c of warpCases) {
-        for (const dim of [1, 2] as Dim[]) {
+        for (const dim of c.dims) {
           for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
             seed += 2;
             const { phases } = profiledForwardAndGrads(b, c, dim, dtype, seed);
@@ -785,10 +814,18 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           }
         }
       }
-      // Where it does not apply (48 channels per offset group; 3D), another col2im runs.
-      const other = { ...warpCases[0], name: 'warp col2im: 48 channels', cin: 96 };
+      // By default it runs in 1D only; =atomic turns it off.
+      delete process.env.TVDCN_CUDA_COL2IM;
+      assert.ok('col2im_warp' in profiledForwardAndGrads(b, warpCases[1], 1, 'float32', 2784).phases);
+      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, warpCases[1], 2, 'float32', 2786).phases));
+      process.env.TVDCN_CUDA_COL2IM = 'atomic';
+      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, warpCases[1], 1, 'float32', 2788).phases));
+      process.env.TVDCN_CUDA_COL2IM = 'warp';
+      // Where it does not apply (48 channels per offset group; 3D; a 2D window over 74 KB), another col2im runs.
+      const other = { ...warpCases[1], name: 'warp col2im: 48 channels', cin: 96 };
       assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, other, 2, 'float32', 2790).phases));
-      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, warpCases[0], 3, 'float32', 2792).phases));
+      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, warpCases[1], 3, 'float32', 2792).phases));
+      assert.ok(!('col2im_warp' in profiledForwardAndGrads(b, warpCases[0], 2, 'float32', 2794).phases));
     } finally {
       if (was === undefined) delete process.env.TVDCN_CUDA_COL2IM;
       else process.env.TVDCN_CUDA_COL2IM = was;
