@@ -237,7 +237,7 @@ struct OffsetPassSample {
   using A = acc_type<T>;
   static constexpr int kCount = 1 << D;
   static constexpr bool kValue = kMaskGrad || kCols;
-  int64_t b, c_begin, c_end, step;
+  int64_t bl, b, c_begin, c_end, step;  // image of the chunk, of the batch
   CornerGrads<D, A, int64_t> cg;
   Corners<kCount, A, int64_t> cv;
   A total[D];
@@ -251,9 +251,17 @@ struct OffsetPassSample {
   A mval = A(1);
   int64_t out_index, mask_index, ny;  // the sample's grad_offset (first axis) and grad_mask elements
 
-  __device__ __forceinline__ OffsetPassSample(const ChunkArgs<D>& a, int64_t bl, int64_t og, int64_t kpt, int64_t ql,
-                                              const A* __restrict__ dcol, const T* __restrict__ offset,
-                                              const T* __restrict__ mask, T* __restrict__ cols) {
+  // Sample i of the chunk's (image, offset group, kernel point, position) sequence, positions fastest.
+  __device__ __forceinline__ OffsetPassSample(const ChunkArgs<D>& a, int64_t i, const A* __restrict__ dcol,
+                                              const T* __restrict__ offset, const T* __restrict__ mask,
+                                              T* __restrict__ cols) {
+    int64_t r = i;
+    const int64_t ql = r % a.qlen;
+    r /= a.qlen;
+    const int64_t kpt = r % a.K;
+    r /= a.K;
+    const int64_t og = r % a.og;
+    bl = r / a.og;
     b = a.b0 + bl;
     const int64_t q = a.q0 + ql;
     int64_t pos[D];
@@ -327,14 +335,7 @@ __global__ void offset_grad_kernel(const ChunkArgs<D> a, const acc_type<T>* __re
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    int64_t r = i;
-    const int64_t ql = r % a.qlen;
-    r /= a.qlen;
-    const int64_t kpt = r % a.K;
-    r /= a.K;
-    const int64_t og = r % a.og;
-    const int64_t bl = r / a.og;
-    Sample s(a, bl, og, kpt, ql, dcol, offset, mask, cols);
+    Sample s(a, i, dcol, offset, mask, cols);
     auto load_channel = [&](const T* plane, A(&xk)[kCount]) {
 #pragma unroll
       for (int k = 0; k < kCount; ++k) xk[k] = ((s.cg.valid >> k) & 1u) ? convert<A>(plane[s.cg.index[k]]) : A(0);

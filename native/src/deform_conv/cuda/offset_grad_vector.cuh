@@ -39,16 +39,9 @@ __global__ void offset_grad_vector_kernel(const ChunkArgs<D> a, const acc_type<T
   const int64_t n = a.nb * a.og * a.K * a.qlen;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    int64_t r = i;
-    const int64_t ql = r % a.qlen;
-    r /= a.qlen;
-    const int64_t kpt = r % a.K;
-    r /= a.K;
-    const int64_t og = r % a.og;
-    const int64_t bl = r / a.og;
-    Sample s(a, bl, og, kpt, ql, dcol, offset, mask, cols);
+    Sample s(a, i, dcol, offset, mask, cols);
     // The corners' rows of the image in the copy (index 0 where a corner is invalid: a legal address).
-    const T* img = xt + bl * a.nx * a.cx;
+    const T* img = xt + s.bl * a.nx * a.cx;
     const A* in = s.in;
     for (int64_t c0 = s.c_begin; c0 < s.c_end; c0 += kC, in += kC * s.step) {
       A xv[kCount][kC];
