@@ -50,10 +50,10 @@ namespace dcn::cuda {
 // (col2im_warp_window_on).
 constexpr int kWwWarps = 4;
 constexpr int kWwThreads = 32 * kWwWarps;
-constexpr int kWwRun = 8;                  // positions per run along the last axis
-constexpr int kWwMaxSmem = 74 * 1024;      // three blocks per SM (228 KB, 1 KB reserved per block)
-constexpr int kWwMaxRuns = 16;             // runs per tile
-constexpr int kWwDepth = 4;                // runs of dcol values in flight per warp
+constexpr int kWwRun = 8;              // positions per run along the last axis
+constexpr int kWwMaxSmem = 74 * 1024;  // three blocks per SM (228 KB, 1 KB reserved per block)
+constexpr int kWwMaxRuns = 16;         // runs per tile
+constexpr int kWwDepth = 4;            // runs of dcol values in flight per warp
 
 // Where the kernel runs (read at each call): TVDCN_CUDA_COL2IM=warp wherever it applies (1D and 2D); =atomic or
 // =window never; by default in 1D only, where it measured faster than the channels-last kernel (2D: slower or
@@ -106,9 +106,9 @@ __global__ void __launch_bounds__(kWwThreads, 3)
   static_assert(D == 1 || D == 2, "1D and 2D");
   constexpr int kCount = 1 << D;
   extern __shared__ float4 ww_smem[];
-  float4* win4 = ww_smem;                                 // [kWwWarps][elems][8] (32 channels)
-  float4* plan_w = ww_smem + kWwWarps * g.elems * 8;      // [K][positions]: corner weights (direct: position)
-  int4* plan_o = reinterpret_cast<int4*>(plan_w + g.positions * a.K);  // corner byte offsets; x: -1 direct, -2 none
+  float4* win4 = ww_smem;                             // [kWwWarps][elems][8] (32 channels)
+  float4* plan_w = ww_smem + kWwWarps * g.elems * 8;  // [K][positions]: corner weights (direct: position)
+  int4* plan_o = reinterpret_cast<int4*>(plan_w + g.positions * a.K);    // corner byte offsets; x: -1 direct, -2 none
   float* plan_m = reinterpret_cast<float*>(plan_o + g.positions * a.K);  // mask value
   const int tid = static_cast<int>(threadIdx.x), lane = tid & 31, warp = tid >> 5;
   const int K = static_cast<int>(a.K);
@@ -117,7 +117,7 @@ __global__ void __launch_bounds__(kWwThreads, 3)
   const int split = kWwWarps / g.warps_c;
   const int wc = warp / split, wk = warp % split;  // the warp's channel slice in the block, kernel-point share
   const int64_t kq = a.K * a.qlen;
-  const int e_up1 = D == 2 ? g.ext[1] : 1;  // window stride of axis 0's upper corner
+  const int e_up1 = D == 2 ? g.ext[1] : 1;                          // window stride of axis 0's upper corner
   constexpr int kElemBytes = 32 * static_cast<int>(sizeof(float));  // a window element: 32 channels
   float* mywin = reinterpret_cast<float*>(win4 + warp * g.elems * 8) + lane;
   for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
@@ -261,7 +261,7 @@ __global__ void __launch_bounds__(kWwThreads, 3)
         q = (t0[0] + cu.row) * a.y_size[1] + t0[1] + first;
       }
     };
-    auto load_run = [&](const Cursor& cu, float (&v)[kWwRun]) {
+    auto load_run = [&](const Cursor& cu, float(&v)[kWwRun]) {
       if (cu.it >= items) return;
       int len;
       int64_t q;
@@ -278,7 +278,7 @@ __global__ void __launch_bounds__(kWwThreads, 3)
       }
     };
     // One run's samples: per sample its window elements loaded, added to and stored back.
-    auto add_run = [&](const Cursor& cu, const float (&vals)[kWwRun]) {
+    auto add_run = [&](const Cursor& cu, const float(&vals)[kWwRun]) {
       int len;
       int64_t q;
       run_at(cu, q, len);
@@ -416,8 +416,7 @@ bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, con
       g.tiles[ax] = (a.y_size[ax] + ww_tile<D>(g, ax) - 1) / ww_tile<D>(g, ax);
       tiles *= g.tiles[ax];
     }
-    g.vec = reinterpret_cast<uintptr_t>(dcol) % 16 == 0 && a.qlen % 4 == 0 && a.q0 % 4 == 0 &&
-            a.y_size[D - 1] % 4 == 0;
+    g.vec = reinterpret_cast<uintptr_t>(dcol) % 16 == 0 && a.qlen % 4 == 0 && a.q0 % 4 == 0 && a.y_size[D - 1] % 4 == 0;
     const int64_t blocks = a.nb * a.og * tiles * g.slices;
     if (blocks == 0) return true;
     const ScopedPhase phase("col2im_warp", stream);

@@ -28,8 +28,8 @@
 #include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
-#include "deform_conv/cuda/col2im_window.cuh"
 #include "deform_conv/cuda/col2im_warp_window.cuh"
+#include "deform_conv/cuda/col2im_window.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
 #include "deform_conv/cuda/fused_forward.cuh"
 #include "deform_conv/cuda/im2col_vector.cuh"
@@ -452,7 +452,8 @@ class DeformConvDriver {
     const ChunkArgs<D> a = args(ch, true);
     if constexpr (std::is_same_v<A, float>) {
       // NOTE [ Warp-owned window col2im ] (its own phase, col2im_warp): whole images per chunk, where chosen.
-      if (!deterministic() && ch.q0 == 0 && ch.qlen == ny_ && col2im_warp_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx))
+      if (!deterministic() && ch.q0 == 0 && ch.qlen == ny_ &&
+          col2im_warp_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx))
         return;
     }
     const ScopedPhase phase("col2im", s_);
