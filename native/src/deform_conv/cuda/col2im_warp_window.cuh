@@ -125,18 +125,10 @@ __global__ void __launch_bounds__(kWwThreads, 3)
     const int64_t sl = r % g.slices;
     r /= g.slices;
     int64_t t0[D], org[D];
-    int tn[D];
+    int tn[D], tile[D];
 #pragma unroll
-    for (int ax = D - 1; ax >= 0; --ax) {
-      t0[ax] = (r % g.tiles[ax]) * ww_tile<D>(g, ax);
-      r /= g.tiles[ax];
-    }
-#pragma unroll
-    for (int ax = 0; ax < D; ++ax) {
-      org[ax] = t0[ax] * a.stride[ax] - a.padding[ax] - kWinMargin;
-      const int64_t left = a.y_size[ax] - t0[ax];
-      tn[ax] = static_cast<int>(left < ww_tile<D>(g, ax) ? left : ww_tile<D>(g, ax));
-    }
+    for (int ax = 0; ax < D; ++ax) tile[ax] = ww_tile<D>(g, ax);
+    r = window_tile<D>(r, g.tiles, tile, a, t0, org, tn);
     const int64_t og = r % a.og;
     const int64_t bl = r / a.og;
     const int64_t b = a.b0 + bl;
@@ -146,36 +138,15 @@ __global__ void __launch_bounds__(kWwThreads, 3)
     // The plans: one thread per sample (kernel point, position in the tile).
     const T* mbase = mask == nullptr ? nullptr : mask + (b * a.mg + c_first / a.cpm) * a.K * a.ny;
     for (int s = tid; s < ns; s += kWwThreads) {
-      const int kpt = s / P;
-      int rem = s - kpt * P;
+      int kpt;
       int64_t y[D];
-      bool inside = true;
-#pragma unroll
-      for (int ax = D - 1; ax >= 0; --ax) {
-        const int ext_t = ww_tile<D>(g, ax);
-        const int tj = rem % ext_t;
-        rem /= ext_t;
-        inside = inside && tj < tn[ax];
-        y[ax] = t0[ax] + tj;
-      }
+      const bool inside = window_sample<D>(s, P, tile, t0, tn, kpt, y);
       float4 pw = make_float4(0.f, 0.f, 0.f, 0.f);
       int4 po = make_int4(-2, 0, 0, 0);
       float pm = 0.f;
       if (inside) {
-        int64_t q = 0, kk[D];
-#pragma unroll
-        for (int ax = 0; ax < D; ++ax) q = q * a.y_size[ax] + y[ax];
-        int kr = kpt;
-#pragma unroll
-        for (int ax = D - 1; ax >= 0; --ax) {
-          const int ks = static_cast<int>(a.kernel_size[ax]);
-          kk[ax] = kr % ks;
-          kr /= ks;
-        }
-        int64_t pos[D];
-        grid_position<D, float, int64_t>(y, kk, a.stride, a.padding, a.dilation, pos);
         float p[D];
-        deformed_position<D, float, T>(a, offset, b, og, kpt, q, pos, p);
+        const int64_t q = window_sample_position<D, T>(a, offset, b, og, kpt, y, p);
         bool in_win = true;
         int l0 = 0;
         float t[D];
@@ -350,20 +321,9 @@ __global__ void __launch_bounds__(kWwThreads, 3)
         sum.x += w.x, sum.y += w.y, sum.z += w.z, sum.w += w.w;
       }
       if (sum.x == 0.f && sum.y == 0.f && sum.z == 0.f && sum.w == 0.f) continue;  // adding it changes nothing
-      int er = e;
-      int64_t sflat = 0, coord[D];
-      bool ok = true;
-#pragma unroll
-      for (int ax = D - 1; ax >= 0; --ax) {
-        coord[ax] = org[ax] + er % g.ext[ax];
-        er /= g.ext[ax];
-      }
-#pragma unroll
-      for (int ax = 0; ax < D; ++ax) {
-        ok = ok && coord[ax] >= 0 && coord[ax] < a.x_size[ax];
-        sflat = sflat * a.x_size[ax] + coord[ax];
-      }
-      if (ok) red_add_v4(gxl + (b * a.nx + sflat) * a.cx + c_first + cs * 32 + quad * 4, sum.x, sum.y, sum.z, sum.w);
+      int64_t sflat;
+      if (window_element_position<D>(e, org, g.ext, a.x_size, sflat))
+        red_add_v4(gxl + (b * a.nx + sflat) * a.cx + c_first + cs * 32 + quad * 4, sum.x, sum.y, sum.z, sum.w);
     }
   }
 }

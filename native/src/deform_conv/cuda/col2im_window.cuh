@@ -100,6 +100,88 @@ inline int col2im_window_pitch(int elems, int cw) {
   return m * unit;
 }
 
+// The block's tile from its index r (tiles along each axis, last fastest, of `tile` positions): its first
+// y position t0, its window's origin org (kWinMargin before the tile's first sample) and the positions tn
+// it has along each axis (fewer at the grid's end). Returns what is left of r (offset group, image).
+template <int D>
+__device__ __forceinline__ int64_t window_tile(int64_t r, const int64_t (&tiles)[D], const int (&tile)[D],
+                                               const ChunkArgs<D>& a, int64_t (&t0)[D], int64_t (&org)[D],
+                                               int (&tn)[D]) {
+#pragma unroll
+  for (int ax = D - 1; ax >= 0; --ax) {
+    t0[ax] = (r % tiles[ax]) * tile[ax];
+    r /= tiles[ax];
+  }
+#pragma unroll
+  for (int ax = 0; ax < D; ++ax) {
+    org[ax] = t0[ax] * a.stride[ax] - a.padding[ax] - kWinMargin;
+    const int64_t left = a.y_size[ax] - t0[ax];
+    tn[ax] = static_cast<int>(left < tile[ax] ? left : tile[ax]);
+  }
+  return r;
+}
+
+// Sample s of a tile (kernel point s / positions, then the tile's positions, last axis fastest): its kernel
+// point and grid position y; false where y lies past the grid's end.
+template <int D>
+__device__ __forceinline__ bool window_sample(int s, int positions, const int (&tile)[D], const int64_t (&t0)[D],
+                                              const int (&tn)[D], int& kpt, int64_t (&y)[D]) {
+  kpt = s / positions;
+  int rem = s - kpt * positions;
+  bool inside = true;
+#pragma unroll
+  for (int ax = D - 1; ax >= 0; --ax) {
+    const int tj = rem % tile[ax];
+    rem /= tile[ax];
+    inside = inside && tj < tn[ax];
+    y[ax] = t0[ax] + tj;
+  }
+  return inside;
+}
+
+// The continuous position p of kernel point kpt (which fits int32) at grid position y of image b, offset group
+// og; returns y's flat index q. The same position as im2col's (base_position, deformed_position).
+template <int D, typename T>
+__device__ __forceinline__ int64_t window_sample_position(const ChunkArgs<D>& a, const T* __restrict__ offset,
+                                                          int64_t b, int64_t og, int kpt, const int64_t (&y)[D],
+                                                          float (&p)[D]) {
+  int64_t q = 0, kk[D];
+#pragma unroll
+  for (int ax = 0; ax < D; ++ax) q = q * a.y_size[ax] + y[ax];
+  int kr = kpt;  // 32-bit divisions
+#pragma unroll
+  for (int ax = D - 1; ax >= 0; --ax) {
+    const int ks = static_cast<int>(a.kernel_size[ax]);
+    kk[ax] = kr % ks;
+    kr /= ks;
+  }
+  int64_t pos[D];
+  grid_position<D, float, int64_t>(y, kk, a.stride, a.padding, a.dilation, pos);
+  deformed_position<D, float, T>(a, offset, b, og, kpt, q, pos, p);
+  return q;
+}
+
+// The flat position in the image of window element e (the window's origin org and extents ext, last axis
+// fastest): false where the element lies outside the image (it holds only the corners linear_corners drops).
+template <int D>
+__device__ __forceinline__ bool window_element_position(int e, const int64_t (&org)[D], const int (&ext)[D],
+                                                        const SmallArray<int64_t, D>& x_size, int64_t& sflat) {
+  int64_t coord[D];
+#pragma unroll
+  for (int ax = D - 1; ax >= 0; --ax) {
+    coord[ax] = org[ax] + e % ext[ax];
+    e /= ext[ax];
+  }
+  bool ok = true;
+  sflat = 0;
+#pragma unroll
+  for (int ax = 0; ax < D; ++ax) {
+    ok = ok && coord[ax] >= 0 && coord[ax] < x_size[ax];
+    sflat = sflat * x_size[ax] + coord[ax];
+  }
+  return ok;
+}
+
 template <int D, int CW, typename T>
 __global__ void __launch_bounds__(kWinThreads)
     col2im_window_kernel(const ChunkArgs<D> a, const WinGeom<D> g, const float* __restrict__ dcol,
@@ -118,18 +200,10 @@ __global__ void __launch_bounds__(kWinThreads)
     const int64_t sl = r % slices;
     r /= slices;
     int64_t t0[D], org[D];
-    int tn[D];
+    int tn[D], tile[D];
 #pragma unroll
-    for (int ax = D - 1; ax >= 0; --ax) {
-      t0[ax] = (r % g.tiles[ax]) * win_tile<D>(ax);
-      r /= g.tiles[ax];
-    }
-#pragma unroll
-    for (int ax = 0; ax < D; ++ax) {
-      org[ax] = t0[ax] * a.stride[ax] - a.padding[ax] - kWinMargin;
-      const int64_t left = a.y_size[ax] - t0[ax];
-      tn[ax] = static_cast<int>(left < win_tile<D>(ax) ? left : win_tile<D>(ax));
-    }
+    for (int ax = 0; ax < D; ++ax) tile[ax] = win_tile<D>(ax);
+    r = window_tile<D>(r, g.tiles, tile, a, t0, org, tn);
     const int64_t og = r % a.og;
     const int64_t bl = r / a.og;
     const int64_t b = a.b0 + bl;
@@ -140,32 +214,11 @@ __global__ void __launch_bounds__(kWinThreads)
     const float* dbase = dcol + (bl * a.cx + c_first) * kq;
     const T* mbase = mask == nullptr ? nullptr : mask + (b * a.mg + c_first / a.cpm) * a.K * a.ny;
     for (int s = tid; s < nsamples; s += kWinThreads) {
-      const int kpt = s / P;
-      int rem = s - kpt * P;
+      int kpt;
       int64_t y[D];
-      bool inside = true;
-#pragma unroll
-      for (int ax = D - 1; ax >= 0; --ax) {
-        const int tj = rem % win_tile<D>(ax);
-        rem /= win_tile<D>(ax);
-        inside = inside && tj < tn[ax];
-        y[ax] = t0[ax] + tj;
-      }
-      if (!inside) continue;
-      int64_t q = 0, kk[D];
-#pragma unroll
-      for (int ax = 0; ax < D; ++ax) q = q * a.y_size[ax] + y[ax];
-      int kr = kpt;  // kernel points fit int32 (checked by col2im_window): 32-bit divisions
-#pragma unroll
-      for (int ax = D - 1; ax >= 0; --ax) {
-        const int ks = static_cast<int>(a.kernel_size[ax]);
-        kk[ax] = kr % ks;
-        kr /= ks;
-      }
-      int64_t pos[D];
-      grid_position<D, float, int64_t>(y, kk, a.stride, a.padding, a.dilation, pos);
-      float p[D];
-      deformed_position<D, float, T>(a, offset, b, og, kpt, q, pos, p);
+      if (!window_sample<D>(s, P, tile, t0, tn, kpt, y)) continue;
+      float p[D];  // kernel points fit int32 (checked by col2im_window)
+      const int64_t q = window_sample_position<D, T>(a, offset, b, og, kpt, y, p);
       const float* dp = dbase + kpt * a.qlen + (q - a.q0);
       const float mv = mbase == nullptr ? 1.f : convert<float>(mbase[kpt * a.ny + q]);
       // The plan: in the window, every corner's window index, weight and validity, as linear_corners.
@@ -253,20 +306,8 @@ __global__ void __launch_bounds__(kWinThreads)
       const int e = idx / CW, c = idx % CW;
       const float v = win[c * g.pitch + e];
       if (v == 0.f) continue;  // nothing was added there (or it summed to zero: adding it changes nothing)
-      int er = e;
-      int64_t sflat = 0, coord[D];
-      bool ok = true;
-#pragma unroll
-      for (int ax = D - 1; ax >= 0; --ax) {
-        coord[ax] = org[ax] + er % g.ext[ax];
-        er /= g.ext[ax];
-      }
-#pragma unroll
-      for (int ax = 0; ax < D; ++ax) {
-        ok = ok && coord[ax] >= 0 && coord[ax] < a.x_size[ax];
-        sflat = sflat * a.x_size[ax] + coord[ax];
-      }
-      if (ok) atomicAdd(dst + sflat * a.cx + c, v);
+      int64_t sflat;
+      if (window_element_position<D>(e, org, g.ext, a.x_size, sflat)) atomicAdd(dst + sflat * a.cx + c, v);
     }
   }
 }
