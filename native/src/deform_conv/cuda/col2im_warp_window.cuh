@@ -67,8 +67,7 @@ inline bool col2im_warp_window_on() {
 
 template <int D>
 struct WwGeom {
-  int runs;          // runs of kWwRun positions per tile: rows x runs_x (2D) or consecutive runs (1D)
-  int runs_x;        // 2D: runs per row of the tile (consecutive along the last axis; 1D: 1)
+  int runs;          // runs of kWwRun positions per tile: its rows (2D) or consecutive runs (1D)
   int ext[D];        // window extent along each axis
   int64_t tiles[D];  // tiles along each axis
   int elems;         // prod(ext)
@@ -78,24 +77,15 @@ struct WwGeom {
   bool vec;          // every run's dcol values are a 16-byte aligned run of kWwRun floats
 };
 
-// Tile extent along axis ax (last axis fastest): 2D: runs / runs_x rows of runs_x * kWwRun positions; 1D:
-// runs * kWwRun positions.
+// Tile extent along axis ax (last axis fastest): 2D: runs rows of kWwRun positions (wider rows measured slower,
+// docs/cuda.md, session 20, run 3); 1D: runs * kWwRun positions.
 template <int D>
 __host__ __device__ inline int ww_tile(const WwGeom<D>& g, int ax) {
   if constexpr (D == 1) {
     return g.runs * kWwRun;
   } else {
-    return ax == D - 1 ? g.runs_x * kWwRun : g.runs / g.runs_x;
+    return ax == D - 1 ? kWwRun : g.runs;
   }
-}
-
-// TVDCN_CUDA_COL2IM_WWX=1, 2 or 4: runs per row of a 2D tile (8, 16 or 32 positions wide) instead of 1 (for the
-// A/B and tests; read at each call). 0: not set.
-inline int col2im_warp_window_forced_x() {
-  return env_is("TVDCN_CUDA_COL2IM_WWX", "1")   ? 1
-         : env_is("TVDCN_CUDA_COL2IM_WWX", "2") ? 2
-         : env_is("TVDCN_CUDA_COL2IM_WWX", "4") ? 4
-                                                : 0;
 }
 
 template <int D, typename T>
@@ -199,24 +189,15 @@ __global__ void __launch_bounds__(kWwThreads, 3)
     float* direct = gxl + b * a.nx * a.cx + c;
     const int nk = (K - wk + split - 1) / split;  // kernel points of this warp
     const int items = nk * g.runs;
-    // A run of the warp: its index, kernel point (wk + split * (it / runs)), run in the tile and, in 2D, its row
-    // and place in the row; advanced by counting (no division per run).
+    // A run of the warp: its index, kernel point (wk + split * (it / runs)) and run in the tile (2D: its row);
+    // advanced by counting (no division per run).
     struct Cursor {
-      int it, kpt, run, row, xr;
+      int it, kpt, run;
     };
     auto advance = [&](Cursor& cu) {
       ++cu.it;
-      ++cu.run;
-      if constexpr (D == 2) {
-        if (++cu.xr == g.runs_x) {
-          cu.xr = 0;
-          ++cu.row;
-        }
-      }
-      if (cu.run == g.runs) {
+      if (++cu.run == g.runs) {
         cu.run = 0;
-        cu.row = 0;
-        cu.xr = 0;
         cu.kpt += split;
       }
     };
@@ -227,9 +208,8 @@ __global__ void __launch_bounds__(kWwThreads, 3)
         len = tn[0] - first < kWwRun ? tn[0] - first : kWwRun;
         q = t0[0] + first;
       } else {
-        const int first = cu.xr * kWwRun;
-        len = cu.row < tn[0] ? (tn[1] - first < kWwRun ? tn[1] - first : kWwRun) : 0;
-        q = (t0[0] + cu.row) * a.y_size[1] + t0[1] + first;
+        len = cu.run < tn[0] ? tn[1] : 0;
+        q = (t0[0] + cu.run) * a.y_size[1] + t0[1];
       }
     };
     auto load_run = [&](const Cursor& cu, float(&v)[kWwRun]) {
@@ -251,7 +231,7 @@ __global__ void __launch_bounds__(kWwThreads, 3)
     // One run's samples: per sample its window elements loaded, added to and stored back.
     auto add_run = [&](const Cursor& cu, const float(&vals)[kWwRun]) {
       int len;
-      int64_t q;
+      int64_t q;  // unused here
       run_at(cu, q, len);
       const int s0 = cu.kpt * P + cu.run * kWwRun;
       char* const wbytes = reinterpret_cast<char*>(mywin);
@@ -290,7 +270,7 @@ __global__ void __launch_bounds__(kWwThreads, 3)
     // kWwDepth runs' dcol values in flight (a ring of registers, indices fixed by the unrolled steps): one
     // run (32 bytes per lane) per warp is too little to cover the latency of these scattered rows.
     float ring[kWwDepth][kWwRun];
-    Cursor ld{0, wk, 0, 0, 0};
+    Cursor ld{0, wk, 0};
     Cursor ad = ld;
 #pragma unroll
     for (int d = 0; d + 1 < kWwDepth; ++d) {
@@ -333,8 +313,8 @@ __global__ void __launch_bounds__(kWwThreads, 3)
 // channels in one mask group; cx a multiple of 4; windows that fit three blocks per SM and take at least 1.5
 // additions per element); false: the caller runs another col2im.
 template <int D, typename T>
-bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, const float* dcol, const T* offset,
-                        const T* mask, float* gxl) {
+bool col2im_warp_window(cudaStream_t stream, const ChunkArgs<D>& a, const float* dcol, const T* offset, const T* mask,
+                        float* gxl) {
   if constexpr (D == 3) {
     return false;
   } else {
@@ -346,18 +326,12 @@ bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, con
     while (mask != nullptr && g.warps_c > 1 && a.cpm % (32 * g.warps_c) != 0) g.warps_c /= 2;
     if (mask != nullptr && a.cpm % 32 != 0) return false;
     g.slices = a.cpo / (32 * g.warps_c);
-    // The most runs per tile whose windows and plans fit kWwMaxSmem (2D: rows of runs_x runs).
-    g.runs_x = 1;
-    if constexpr (D == 2) {
-      const int fx = col2im_warp_window_forced_x();
-      if (fx != 0) g.runs_x = fx;
-    }
+    // The most runs per tile whose windows and plans fit kWwMaxSmem.
     int64_t smem = 0;
-    for (g.runs = kWwMaxRuns; g.runs >= g.runs_x; g.runs /= 2) {
+    for (g.runs = kWwMaxRuns; g.runs >= 1; g.runs /= 2) {
       int64_t elems = 1;
       for (int ax = 0; ax < D; ++ax) {
-        const int64_t t = ww_tile<D>(g, ax);
-        const int64_t ext = (t - 1) * a.stride[ax] + (a.kernel_size[ax] - 1) * a.dilation[ax] + 1 + 2 * kWinMargin;
+        const int64_t ext = window_extent<D>(a, ax, ww_tile<D>(g, ax));
         elems = ext > (int64_t{1} << 16) ? (int64_t{1} << 40) : elems * ext;
         g.ext[ax] = static_cast<int>(ext < (int64_t{1} << 16) ? ext : 0);
       }
@@ -367,7 +341,7 @@ bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, con
         break;
       }
     }
-    if (g.runs < g.runs_x) return false;
+    if (g.runs < 1) return false;
     g.positions = g.runs * kWwRun;
     // Additions per window element (full tiles): below 1.5 the flush costs about what it saves.
     if (a.K * g.positions * (int64_t{1} << D) * 2 < int64_t{3} * g.elems) return false;
@@ -385,7 +359,6 @@ bool col2im_warp_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, con
     ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), static_cast<int>(smem));
     kernel<<<grid, kWwThreads, static_cast<size_t>(smem), stream>>>(a, g, dcol, offset, mask, gxl, blocks);
     DCN_CUDA_LAUNCH_CHECK("col2im_warp_window_kernel", grid, kWwThreads);
-    (void)sms;
     return true;
   }
 }

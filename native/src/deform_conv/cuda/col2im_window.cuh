@@ -100,6 +100,13 @@ inline int col2im_window_pitch(int elems, int cw) {
   return m * unit;
 }
 
+// Extent along axis ax of the window of a tile of `tile` y positions: their samples' lower corners, widened by
+// kWinMargin on each side and one for the upper corner (host).
+template <int D>
+inline int64_t window_extent(const ChunkArgs<D>& a, int ax, int64_t tile) {
+  return (tile - 1) * a.stride[ax] + (a.kernel_size[ax] - 1) * a.dilation[ax] + 1 + 2 * kWinMargin;
+}
+
 // The block's tile from its index r (tiles along each axis, last fastest, of `tile` positions): its first
 // y position t0, its window's origin org (kWinMargin before the tile's first sample) and the positions tn
 // it has along each axis (fewer at the grid's end). Returns what is left of r (offset group, image).
@@ -328,8 +335,7 @@ bool col2im_window(int sms, cudaStream_t stream, const ChunkArgs<D>& a, const fl
   WinGeom<D> g;
   int64_t elems = 1, tiles = 1;
   for (int ax = 0; ax < D; ++ax) {
-    const int64_t ext =
-        (win_tile<D>(ax) - 1) * a.stride[ax] + (a.kernel_size[ax] - 1) * a.dilation[ax] + 1 + 2 * kWinMargin;
+    const int64_t ext = window_extent<D>(a, ax, win_tile<D>(ax));
     if (ext > (int64_t{1} << 16)) return false;
     elems *= ext;
     if (elems > (int64_t{1} << 16)) return false;

@@ -452,8 +452,7 @@ class DeformConvDriver {
     const ChunkArgs<D> a = args(ch, true);
     if constexpr (std::is_same_v<A, float>) {
       // NOTE [ Warp-owned window col2im ] (its own phase, col2im_warp): whole images per chunk, where chosen.
-      if (!deterministic() && ch.q0 == 0 && ch.qlen == ny_ &&
-          col2im_warp_window<D, T>(sms_, s_, a, dcol, off_, mask_, gx))
+      if (!deterministic() && ch.q0 == 0 && ch.qlen == ny_ && col2im_warp_window<D, T>(s_, a, dcol, off_, mask_, gx))
         return;
     }
     const ScopedPhase phase("col2im", s_);
