@@ -13,6 +13,9 @@
 #include "napi/errors.h"
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
+#ifdef TVDCN_WITH_CUDA
+#include "napi/cuda_buffer.h"
+#endif
 
 namespace dcn::napi {
 namespace {
@@ -24,25 +27,39 @@ std::vector<int64_t> shape_of(std::initializer_list<int64_t> head, const SmallAr
   return s;
 }
 
-// Shapes of the tensors both directions share (tvdcn-reference §3.1, §3.5 and binding.ts).
+// The shapes the op gives its tensors (tvdcn-reference §3.1, §3.5 and binding.ts): what the tensors a binding
+// is passed must have, and the buffer form's tensors have (NOTE [ Device buffers as tensors ]).
+struct OpShapes {
+  std::vector<int64_t> input, weight, offset, mask, bias, output;
+};
+
 template <int D>
-void check_inputs(const char* op, const DeformConvParams<D>& p, const TensorView& input, const TensorView& weight,
-                  const TensorView& offset, const TensorView& mask) {
+OpShapes op_shapes(const DeformConvParams<D>& p) {
   const int64_t K = p.kernel_points();
-  expect_shape(op, "input", input, shape_of<D>({p.batch, p.in_channels}, p.in_size));
-  if (!p.transposed) {
-    expect_shape(op, "weight", weight, shape_of<D>({p.out_channels, p.in_channels / p.groups}, p.kernel_size));
-  } else {
-    expect_shape(op, "weight", weight, shape_of<D>({p.in_channels, p.out_channels / p.groups}, p.kernel_size));
-  }
   // Offsets and masks live on the output grid of the regular op and on the input grid of the transposed one.
   const SmallArray<int64_t, D>& grid = p.transposed ? p.in_size : p.out_size;
+  OpShapes s;
+  s.input = shape_of<D>({p.batch, p.in_channels}, p.in_size);
+  s.weight = p.transposed ? shape_of<D>({p.in_channels, p.out_channels / p.groups}, p.kernel_size)
+                          : shape_of<D>({p.out_channels, p.in_channels / p.groups}, p.kernel_size);
+  s.offset = shape_of<D>({p.batch, p.offset_groups * D * K}, grid);
+  s.mask = shape_of<D>({p.batch, p.mask_groups * K}, grid);
+  s.bias = {p.out_channels};
+  s.output = shape_of<D>({p.batch, p.out_channels}, p.out_size);
+  return s;
+}
+
+// Shapes of the tensors both directions share.
+void check_inputs(const char* op, const OpShapes& s, const TensorView& input, const TensorView& weight,
+                  const TensorView& offset, const TensorView& mask) {
+  expect_shape(op, "input", input, s.input);
+  expect_shape(op, "weight", weight, s.weight);
   if (offset.defined()) {
-    expect_shape(op, "offset", offset, shape_of<D>({p.batch, p.offset_groups * D * K}, grid));
+    expect_shape(op, "offset", offset, s.offset);
     expect_same_dtype(op, "offset", offset, "input", input);
   }
   if (mask.defined()) {
-    expect_shape(op, "mask", mask, shape_of<D>({p.batch, p.mask_groups * K}, grid));
+    expect_shape(op, "mask", mask, s.mask);
     expect_same_dtype(op, "mask", mask, "input", input);
   }
   expect_same_dtype(op, "weight", weight, "input", input);
@@ -89,10 +106,120 @@ void check_saved(const char* op, const TensorView& saved, const TensorView& inpu
   expect_same_dtype(op, "saved", saved, "input", input);
 }
 
+// NOTE [ Device buffers as tensors ]
+// On a CUDA device the ops layer passes each tensor of deformConvForward / deformConvBackward as its device
+// buffer alone, not as a {data, shape, dtype} view: every tensor's shape follows from the params (op_shapes),
+// and a buffer knows its dtype and element count. Reading a view costs about ten N-API calls (data, its type
+// tag, dtype, shape, each size), and the GPU waits for the host before a forward's first launch; a buffer
+// costs three (its type, type tag, unwrap): on an H100's host the forward's reading and checks took 8.3-9.1
+// and 1.5-1.7 µs with views, 4.0-4.5 and 0.4-0.6 with buffers (docs/cuda.md, session 21). The
+// checks are the same in substance: each buffer must be a live device buffer of the element count of its
+// shape, of the input's dtype, on the input's device, and no output may share memory with another tensor.
+// A buffer form is recognised by the input argument being a device buffer; the view form stays (the CPU,
+// whose queue needs the views' ids, and callers of the binding itself).
+
+bool given(const Napi::Value& v) {
+  const napi_valuetype type = v.Type();
+  return type != napi_null && type != napi_undefined;
+}
+
+#ifdef TVDCN_WITH_CUDA
+bool buffer_form(const Napi::Value& input) {
+  return input.Type() == napi_object && DeviceBuffer::Tagged(input) != nullptr;
+}
+#else
+bool buffer_form(const Napi::Value&) { return false; }
+#endif
+
+// The `saved` argument of the buffer form: only null (the CPU alone keeps columns).
+void expect_no_saved(const char* op, const Napi::Value& saved) {
+  DCN_CHECK(!given(saved), kValue, op, ": expected saved to be null on a CUDA device, but got a value");
+}
+
+Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, const DeformConvParamsArg& args) {
+  expect_no_saved(op, info[7]);
+  Napi::Value result;
+  DCN_DIM_SWITCH(args.dim, kDim, [&] {
+    const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, given(info[3]), given(info[4]));
+    const OpShapes shapes = op_shapes(p);
+    TensorArgs tensors(op);
+    const TensorView& input = tensors.add_buffer("input", info[1], shapes.input, false);
+    const TensorView& weight = tensors.add_buffer("weight", info[2], shapes.weight, false);
+    const TensorView& offset = tensors.add_buffer("offset", info[3], shapes.offset, true);
+    const TensorView& mask = tensors.add_buffer("mask", info[4], shapes.mask, true);
+    const TensorView& bias = tensors.add_buffer("bias", info[5], shapes.bias, true);
+    const TensorView& output = tensors.add_buffer("output", info[6], shapes.output, false, true);
+    tensors.finalize();  // no JS runs from here on
+    const std::pair<const char*, const TensorView*> same[] = {
+        {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}};
+    for (const auto& [name, t] : same)
+      if (t->defined()) expect_same_dtype(op, name, *t, "input", input);
+    expect_no_overlap(op, {{"output", &output}},
+                      {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
+    result = tensors.run(info.Env(), [=, device = tensors.device()] {
+      forward_on<kDim>(device, TensorView{}, p, input, weight, offset, mask, bias, output);
+    });
+  });
+  return result;
+}
+
+Napi::Value backward_buffers(const char* op, const Napi::CallbackInfo& info, const DeformConvParamsArg& args) {
+  expect_no_saved(op, info[7]);
+  const Napi::Object grads_obj = object_arg(op, "grads", info[6]);
+  Napi::Value result;
+  DCN_DIM_SWITCH(args.dim, kDim, [&] {
+    const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, given(info[3]), given(info[4]));
+    const OpShapes shapes = op_shapes(p);
+    TensorArgs tensors(op);
+    const TensorView& input = tensors.add_buffer("input", info[1], shapes.input, false);
+    const TensorView& weight = tensors.add_buffer("weight", info[2], shapes.weight, false);
+    const TensorView& offset = tensors.add_buffer("offset", info[3], shapes.offset, true);
+    const TensorView& mask = tensors.add_buffer("mask", info[4], shapes.mask, true);
+    const TensorView& grad_output = tensors.add_buffer("gradOutput", info[5], shapes.output, false);
+    const TensorView& grad_input = tensors.add_buffer("grads.input", grads_obj.Get("input"), shapes.input, true, true);
+    const TensorView& grad_weight =
+        tensors.add_buffer("grads.weight", grads_obj.Get("weight"), shapes.weight, true, true);
+    const TensorView& grad_offset =
+        tensors.add_buffer("grads.offset", grads_obj.Get("offset"), shapes.offset, true, true);
+    const TensorView& grad_mask = tensors.add_buffer("grads.mask", grads_obj.Get("mask"), shapes.mask, true, true);
+    const TensorView& grad_bias = tensors.add_buffer("grads.bias", grads_obj.Get("bias"), shapes.bias, true, true);
+    tensors.finalize();  // no JS runs from here on
+    DCN_CHECK(offset.defined() || !grad_offset.defined(), kValue, op,
+              ": expected grads.offset to be null because offset is null, but got a tensor");
+    DCN_CHECK(mask.defined() || !grad_mask.defined(), kValue, op,
+              ": expected grads.mask to be null because mask is null, but got a tensor");
+    const std::pair<const char*, const TensorView*> same[] = {{"weight", &weight},
+                                                              {"offset", &offset},
+                                                              {"mask", &mask},
+                                                              {"gradOutput", &grad_output},
+                                                              {"grads.input", &grad_input},
+                                                              {"grads.weight", &grad_weight},
+                                                              {"grads.offset", &grad_offset},
+                                                              {"grads.mask", &grad_mask},
+                                                              {"grads.bias", &grad_bias}};
+    for (const auto& [name, t] : same)
+      if (t->defined()) expect_same_dtype(op, name, *t, "input", input);
+    expect_no_overlap(
+        op,
+        {{"grads.input", &grad_input},
+         {"grads.weight", &grad_weight},
+         {"grads.offset", &grad_offset},
+         {"grads.mask", &grad_mask},
+         {"grads.bias", &grad_bias}},
+        {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"gradOutput", &grad_output}});
+    const DeformConvGrads grads{grad_input, grad_weight, grad_offset, grad_mask, grad_bias};
+    result = tensors.run(info.Env(), [=, device = tensors.device()] {
+      backward_on<kDim>(device, TensorView{}, p, input, weight, offset, mask, grad_output, grads);
+    });
+  });
+  return result;
+}
+
 Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvForward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
+    if (buffer_form(info[1])) return forward_buffers(op, info, args);
     TensorArgs tensors(op);
     const TensorView& input = tensors.add("input", info[1], false);
     const TensorView& weight = tensors.add("weight", info[2], false);
@@ -105,12 +232,13 @@ Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
     Napi::Value result;
     DCN_DIM_SWITCH(args.dim, kDim, [&] {
       const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, offset.defined(), mask.defined());
-      check_inputs<kDim>(op, p, input, weight, offset, mask);
+      const OpShapes shapes = op_shapes(p);
+      check_inputs(op, shapes, input, weight, offset, mask);
       if (bias.defined()) {
-        expect_shape(op, "bias", bias, {p.out_channels});
+        expect_shape(op, "bias", bias, shapes.bias);
         expect_same_dtype(op, "bias", bias, "input", input);
       }
-      expect_shape(op, "output", output, shape_of<kDim>({p.batch, p.out_channels}, p.out_size));
+      expect_shape(op, "output", output, shapes.output);
       expect_same_dtype(op, "output", output, "input", input);
       check_saved(op, saved, input, tensors.device());
       expect_no_overlap(
@@ -131,6 +259,7 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvBackward";
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
+    if (buffer_form(info[1])) return backward_buffers(op, info, args);
     TensorArgs tensors(op);
     const TensorView& input = tensors.add("input", info[1], false);
     const TensorView& weight = tensors.add("weight", info[2], false);
@@ -153,8 +282,9 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
               ": expected grads.mask to be null because mask is null, but got a tensor");
     DCN_DIM_SWITCH(args.dim, kDim, [&] {
       const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, offset.defined(), mask.defined());
-      check_inputs<kDim>(op, p, input, weight, offset, mask);
-      expect_shape(op, "gradOutput", grad_output, shape_of<kDim>({p.batch, p.out_channels}, p.out_size));
+      const OpShapes shapes = op_shapes(p);
+      check_inputs(op, shapes, input, weight, offset, mask);
+      expect_shape(op, "gradOutput", grad_output, shapes.output);
       expect_same_dtype(op, "gradOutput", grad_output, "input", input);
       const std::pair<const char*, const TensorView*> pairs[] = {
           {"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}};
@@ -167,7 +297,7 @@ Napi::Value DeformConvBackward(const Napi::CallbackInfo& info) {
         expect_same_dtype(op, name, *outs[i], "input", input);
       }
       if (grads.bias.defined()) {
-        expect_shape(op, "grads.bias", grads.bias, {p.out_channels});
+        expect_shape(op, "grads.bias", grads.bias, shapes.bias);
         expect_same_dtype(op, "grads.bias", grads.bias, "input", input);
       }
       expect_no_overlap(op,
@@ -226,6 +356,8 @@ void RegisterDeformConv(Napi::Env env, Napi::Object exports) {
   // The ops layer passes the params packed (a Float64Array) only to addons that say they read them; an
   // older addon (the benchmark's --compare) gets the object.
   exports.Set("packedDeformConvParams", Napi::Boolean::New(env, true));
+  // ... and its tensors as device buffers (NOTE [ Device buffers as tensors ]) only where it says it reads them.
+  exports.Set("deformConvBuffers", Napi::Boolean::New(env, true));
 }
 
 }  // namespace dcn::napi

@@ -319,6 +319,40 @@ const TensorView& TensorArgs::add(const std::string& name, const Napi::Value& va
   return entries_.back().view;
 }
 
+const TensorView& TensorArgs::add_buffer(const std::string& name, const Napi::Value& value,
+                                         const std::vector<int64_t>& shape, bool optional, bool written) {
+  Entry e;
+  e.name = name;
+  e.written = written;
+  const napi_valuetype type = value.Type();  // one N-API call for the null test and the object test
+  if (!optional || (type != napi_null && type != napi_undefined)) {
+#ifdef TVDCN_WITH_CUDA
+    DeviceBuffer* buffer = type == napi_object ? DeviceBuffer::Tagged(value) : nullptr;
+#else
+    DeviceBuffer* buffer = nullptr;
+#endif
+    DCN_CHECK(buffer != nullptr, kType, op_, ": expected ", name, " to be a CUDA device buffer",
+              optional ? " or null" : "", " (the input is one), but got ", describe(value));
+    DCN_CHECK(shape.size() <= static_cast<size_t>(kMaxTensorDims), kValue, op_, ": ", name, " has ", shape.size(),
+              " dimensions, more than ", kMaxTensorDims);
+    TensorView& t = e.view;
+    t.ndim = static_cast<int>(shape.size());
+    int64_t numel = 1;
+    for (int i = 0; i < t.ndim; ++i) {
+      t.sizes[i] = shape[static_cast<size_t>(i)];
+      numel = checked_mul(op_, numel, t.sizes[i], name);
+    }
+#ifdef TVDCN_WITH_CUDA
+    t.dtype = buffer->dtype();
+    bind_device(op_, name, buffer, t);
+#endif
+    e.data = value;
+    e.buffer = buffer;
+  }
+  entries_.push_back(std::move(e));
+  return entries_.back().view;
+}
+
 void TensorArgs::finalize() {
   const Entry* first = nullptr;
   for (Entry& e : entries_) {

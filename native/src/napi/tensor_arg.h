@@ -46,6 +46,11 @@ class TensorArgs {
   explicit TensorArgs(const char* op);
   // Reads and checks one tensor; the reference stays valid (and is updated by finalize()).
   const TensorView& add(const std::string& name, const Napi::Value& value, bool optional, bool written = false);
+  // Reads one tensor given as its CUDA device buffer alone, with the shape the op gives it (`shape`) and
+  // the buffer's dtype: the buffer form of the deform conv bindings (NOTE [ Device buffers as tensors ]).
+  // A TypeError for anything else (and in a build without CUDA, for every value but an optional null).
+  const TensorView& add_buffer(const std::string& name, const Napi::Value& value, const std::vector<int64_t>& shape,
+                               bool optional, bool written = false);
   void finalize();
   const Device& device() const;
   // Runs (CUDA) or queues (CPU) `fn`; returns what the binding returns: undefined, or the CPU task's

@@ -7,7 +7,9 @@
 
 import {
   type NativeBinding,
+  type NativeDeformConvBufferForm,
   type NativeDeformConvParams,
+  type NativeDeviceBuffer,
   type NativeTaskResult,
   type NativeTensor,
   packDeformConvParams,
@@ -27,11 +29,17 @@ export type NativeOpsBinding = Pick<
   | 'maskSoftmaxForward'
   | 'maskSoftmaxBackward'
   | 'packedDeformConvParams'
+  | 'deformConvBuffers'
 >;
 
 /** The params as `b` reads them: packed where it says so, else the object (an older addon: bench --compare). */
 function paramsFor(b: NativeOpsBinding, params: NativeDeformConvParams) {
   return b.packedDeformConvParams === true ? packDeformConvParams(params) : params;
+}
+
+/** Whether `b` takes the device's tensors as buffers alone (NativeDeformConvBufferForm; the CUDA addon). */
+function takesBuffers(b: NativeOpsBinding): b is NativeOpsBinding & NativeDeformConvBufferForm {
+  return b.deformConvBuffers === true;
 }
 
 /** @internal What a device brings to the adapter. */
@@ -42,6 +50,11 @@ export interface NativeOpsDevice {
   alloc(device: Device, dtype: DType, numel: number): Storage;
   /** How the binding sees `storage` with `shape` (no copy). */
   view(storage: Storage, shape: readonly number[]): NativeTensor;
+  /**
+   * The device buffer behind `storage`, where the device has them (CUDA): the deform conv bindings then take
+   * the buffers alone, their shapes following from the params ({@link NativeDeformConvBufferForm}).
+   */
+  buffer?(storage: Storage): NativeDeviceBuffer;
   /**
    * Called after each binding call with what it returned and every storage it reads or writes (the CPU
    * records its queued task on them; see ../native/cpu-queue.ts).
@@ -77,6 +90,21 @@ export function nativeOps(
     ): Storage {
       const b = dev.binding('deformConv');
       const out = like(input, outShape);
+      const buffer = dev.buffer;
+      if (buffer !== undefined && saved === null && takesBuffers(b)) {
+        const bufferOrNull = (t: KernelTensor | null) => (t === null ? null : buffer(t.storage));
+        const r = b.deformConvForward(
+          packDeformConvParams(params),
+          buffer(input.storage),
+          buffer(weight.storage),
+          bufferOrNull(offset),
+          bufferOrNull(mask),
+          bufferOrNull(bias),
+          buffer(out),
+        );
+        dev.called?.(r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out]);
+        return out;
+      }
       const args = [
         paramsFor(b, params),
         view(input),
@@ -120,33 +148,55 @@ export function nativeOps(
       saved: Storage | null = null,
     ): DeformConvGradStorages {
       const b = dev.binding('deformConv backward');
-      const grad = (need: boolean, shape: readonly number[] | null): [Storage, NativeTensor] | null => {
-        if (!need || shape === null) return null;
-        const s = like(input, shape);
-        return [s, dev.view(s, shape)];
-      };
+      const grad = (need: boolean, shape: readonly number[] | null): Storage | null =>
+        need && shape !== null ? like(input, shape) : null;
       const gInput = grad(needsGrad.input, input.shape);
       const gWeight = grad(needsGrad.weight, weight.shape);
       const gOffset = grad(needsGrad.offset, offset === null ? null : offset.shape);
       const gMask = grad(needsGrad.mask, mask === null ? null : mask.shape);
       const gBias = grad(needsGrad.bias, biasShape);
-      const args = [
-        paramsFor(b, params),
-        view(input),
-        view(weight),
-        viewOrNull(offset),
-        viewOrNull(mask),
-        view(gradOutput),
-        {
-          input: gInput?.[1] ?? null,
-          weight: gWeight?.[1] ?? null,
-          offset: gOffset?.[1] ?? null,
-          mask: gMask?.[1] ?? null,
-          bias: gBias?.[1] ?? null,
-        },
-      ] as const;
-      const r =
-        saved === null ? b.deformConvBackward(...args) : b.deformConvBackward(...args, dev.view(saved, [saved.numel]));
+      const buffer = dev.buffer;
+      let r: NativeTaskResult;
+      if (buffer !== undefined && saved === null && takesBuffers(b)) {
+        const bufferOrNull = (s: Storage | null) => (s === null ? null : buffer(s));
+        r = b.deformConvBackward(
+          packDeformConvParams(params),
+          buffer(input.storage),
+          buffer(weight.storage),
+          bufferOrNull(storageOf(offset)),
+          bufferOrNull(storageOf(mask)),
+          buffer(gradOutput.storage),
+          {
+            input: bufferOrNull(gInput),
+            weight: bufferOrNull(gWeight),
+            offset: bufferOrNull(gOffset),
+            mask: bufferOrNull(gMask),
+            bias: bufferOrNull(gBias),
+          },
+        );
+      } else {
+        const gradView = (s: Storage | null, shape: readonly number[] | null) =>
+          s === null || shape === null ? null : dev.view(s, shape);
+        const args = [
+          paramsFor(b, params),
+          view(input),
+          view(weight),
+          viewOrNull(offset),
+          viewOrNull(mask),
+          view(gradOutput),
+          {
+            input: gradView(gInput, input.shape),
+            weight: gradView(gWeight, weight.shape),
+            offset: gradView(gOffset, offset === null ? null : offset.shape),
+            mask: gradView(gMask, mask === null ? null : mask.shape),
+            bias: gradView(gBias, biasShape),
+          },
+        ] as const;
+        r =
+          saved === null
+            ? b.deformConvBackward(...args)
+            : b.deformConvBackward(...args, dev.view(saved, [saved.numel]));
+      }
       dev.called?.(r, [
         input.storage,
         weight.storage,
@@ -154,19 +204,13 @@ export function nativeOps(
         storageOf(mask),
         gradOutput.storage,
         saved,
-        gInput?.[0] ?? null,
-        gWeight?.[0] ?? null,
-        gOffset?.[0] ?? null,
-        gMask?.[0] ?? null,
-        gBias?.[0] ?? null,
+        gInput,
+        gWeight,
+        gOffset,
+        gMask,
+        gBias,
       ]);
-      return {
-        input: gInput?.[0] ?? null,
-        weight: gWeight?.[0] ?? null,
-        offset: gOffset?.[0] ?? null,
-        mask: gMask?.[0] ?? null,
-        bias: gBias?.[0] ?? null,
-      };
+      return { input: gInput, weight: gWeight, offset: gOffset, mask: gMask, bias: gBias };
     },
 
     maskSoftmaxForward(mask: KernelTensor, maskGroups: number, kernelPoints: number): Storage {

@@ -124,6 +124,40 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
   return out;
 }
 
+/**
+ * @internal The buffer form of deformConvForward / deformConvBackward on a CUDA device (where the addon says
+ * {@link NativeBinding.deformConvBuffers}): packed params, and every tensor given as its device buffer alone,
+ * its shape the one the params give it, its dtype the buffer's (the addon then reads two N-API values a
+ * tensor instead of about ten: NOTE [ Device buffers as tensors ] in native/src/napi/deform_conv_binding.cc).
+ * The checks are those of the view form; `saved` must be null.
+ */
+export interface NativeDeformConvBufferForm {
+  deformConvForward(
+    params: NativePackedDeformConvParams,
+    input: NativeDeviceBuffer,
+    weight: NativeDeviceBuffer,
+    offset: NativeDeviceBuffer | null,
+    mask: NativeDeviceBuffer | null,
+    bias: NativeDeviceBuffer | null,
+    output: NativeDeviceBuffer,
+  ): NativeTaskResult;
+  deformConvBackward(
+    params: NativePackedDeformConvParams,
+    input: NativeDeviceBuffer,
+    weight: NativeDeviceBuffer,
+    offset: NativeDeviceBuffer | null,
+    mask: NativeDeviceBuffer | null,
+    gradOutput: NativeDeviceBuffer,
+    grads: {
+      input: NativeDeviceBuffer | null;
+      weight: NativeDeviceBuffer | null;
+      offset: NativeDeviceBuffer | null;
+      mask: NativeDeviceBuffer | null;
+      bias: NativeDeviceBuffer | null;
+    },
+  ): NativeTaskResult;
+}
+
 /** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
 export interface NativeDeformConvGrads {
   input: NativeTensor | null;
@@ -267,6 +301,11 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
   getNumThreads(): number;
   /** True where deformConvForward/Backward read packed params ({@link NativePackedDeformConvParams}). */
   packedDeformConvParams?: boolean;
+  /**
+   * True where deformConvForward/Backward also take their CUDA tensors as device buffers alone
+   * ({@link NativeDeformConvBufferForm}).
+   */
+  deformConvBuffers?: boolean;
   /**
    * `saved`: where given (a transposed op on the CPU, {@link NativeBinding.deformConvSavedColumns} elements), the
    * forward also keeps its columns there for the backward.

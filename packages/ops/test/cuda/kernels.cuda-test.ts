@@ -16,6 +16,7 @@ import {
   exp,
   full,
   grad,
+  isDeterministic,
   log,
   maskSigmoid,
   maskSoftmax2d,
@@ -28,6 +29,7 @@ import {
   permute,
   pow,
   relu,
+  setDeterministic,
   sigmoid,
   sqrt,
   square,
@@ -41,6 +43,13 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { cudaKernels } from '../../src/backends/cuda/cuda-backend.js';
+import { bufferOf } from '../../src/backends/cuda/cuda-storage.js';
+import {
+  type NativeDeformConvBufferForm,
+  type NativeDeformConvParams,
+  type NativeDeviceBuffer,
+  packDeformConvParams,
+} from '../../src/native/binding.js';
 import { getCudaBinding } from '../../src/native/cuda-binding.js';
 import { storageOf } from '../../src/tensor/tensor.js';
 import {
@@ -303,6 +312,182 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
       assert.deepEqual(Array.from(out), Array.from(v, dtype === 'float64' ? (x) => x : Math.fround), 'data(out)');
     });
   }
+
+  it("binding: deform conv tensors as device buffers alone give the view form's results, and bad buffers throw", {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ Device buffers as tensors ] (deform_conv_binding.cc): the ops layer passes CUDA tensors as their
+    // buffers alone, shapes from the params; the same checks as the view form, by other code.
+    const b = getCudaBinding('test');
+    assert.equal(b.deformConvBuffers, true);
+    const bb = b as unknown as NativeDeformConvBufferForm;
+    // 2D, groups 2, offset groups 2, one mask group: input [2, 4, 6, 6], weight [4, 2, 3, 3], offset
+    // [2, 36, 4, 4], mask [2, 9, 4, 4], bias [4], output [2, 4, 4, 4].
+    const params: NativeDeformConvParams = {
+      dim: 2,
+      transposed: false,
+      batch: 2,
+      inChannels: 4,
+      outChannels: 4,
+      groups: 2,
+      offsetGroups: 2,
+      maskGroups: 1,
+      kernelSize: [3, 3],
+      stride: [1, 1],
+      padding: [0, 0],
+      dilation: [1, 1],
+      inSize: [6, 6],
+      outSize: [4, 4],
+    };
+    const packed = packDeformConvParams(params);
+    const packedPlain = packDeformConvParams({ ...params, offsetGroups: 1 }); // without offset and mask
+    const r = rng(41);
+    // Deterministic mode: the gradients' scatter then adds in a fixed order, so both forms agree bitwise.
+    const wasDeterministic = isDeterministic();
+    setDeterministic(true);
+    try {
+      for (const dtype of ['float32', 'float16'] as const) {
+        tidy(() => {
+          const t = (shape: number[], lo = -1, hi = 1) =>
+            toGpu(
+              uniformArray(
+                r,
+                shape.reduce((a, c) => a * c, 1),
+                lo,
+                hi,
+              ),
+              dtype,
+              shape,
+            );
+          const x = t([2, 4, 6, 6]);
+          const w = t([4, 2, 3, 3]);
+          const off = t([2, 36, 4, 4], -2, 2);
+          const m = t([2, 9, 4, 4], 0, 1);
+          const bias = t([4]);
+          const gOut = t([2, 4, 4, 4]);
+          const buf = (u: Tensor): NativeDeviceBuffer => bufferOf(storageOf(u, 'test', 'u'));
+          const view = (u: Tensor) => ({ data: buf(u), shape: u.shape, dtype });
+          const fresh = (u: Tensor) => full(u.shape, Number.NaN, { device: DEVICE, dtype });
+          for (const withOffset of [true, false]) {
+            const o = withOffset ? off : null;
+            const mk = withOffset ? m : null;
+            const bs = withOffset ? bias : null;
+            const pp = withOffset ? packed : packedPlain;
+            const [y1, y2] = [fresh(gOut), fresh(gOut)];
+            b.deformConvForward(pp, view(x), view(w), o && view(o), mk && view(mk), bs && view(bs), view(y1));
+            bb.deformConvForward(pp, buf(x), buf(w), o && buf(o), mk && buf(mk), bs && buf(bs), buf(y2));
+            const forwardValues = vals(y2);
+            assert.ok(!hasNaN(forwardValues), `[${dtype}] forward: every element written`);
+            assert.deepEqual(
+              forwardValues,
+              vals(y1),
+              `[${dtype}] forward, offset ${withOffset}: bitwise the view form's`,
+            );
+            const g1 = [x, w, off, m, bias].map(fresh);
+            const g2 = [x, w, off, m, bias].map(fresh);
+            const [gi1, gw1, go1, gm1, gb1] = g1 as [Tensor, Tensor, Tensor, Tensor, Tensor];
+            const [gi2, gw2, go2, gm2, gb2] = g2 as [Tensor, Tensor, Tensor, Tensor, Tensor];
+            b.deformConvBackward(pp, view(x), view(w), o && view(o), mk && view(mk), view(gOut), {
+              input: view(gi1),
+              weight: view(gw1),
+              offset: o && view(go1),
+              mask: mk && view(gm1),
+              bias: view(gb1),
+            });
+            bb.deformConvBackward(pp, buf(x), buf(w), o && buf(o), mk && buf(mk), buf(gOut), {
+              input: buf(gi2),
+              weight: buf(gw2),
+              offset: o && buf(go2),
+              mask: mk && buf(gm2),
+              bias: buf(gb2),
+            });
+            const used = withOffset ? [0, 1, 2, 3, 4] : [0, 1, 4];
+            for (const i of used) {
+              const got = vals(g2[i] as Tensor);
+              assert.ok(!hasNaN(got), `[${dtype}] gradient ${i}: every element written`);
+              assert.deepEqual(got, vals(g1[i] as Tensor), `[${dtype}] gradient ${i}, offset ${withOffset}: bitwise`);
+            }
+          }
+          // Bad buffers: each throws an Error with a code, naming the argument; nothing is launched.
+          const y = fresh(gOut);
+          const other = toGpu(uniformArray(r, 72), dtype === 'float32' ? 'float16' : 'float32', [4, 2, 3, 3]);
+          const grads = () => ({ input: buf(fresh(x)), weight: null, offset: null, mask: null, bias: null });
+          // Any arguments: the point is to pass what the types forbid.
+          type Loose = (...z: unknown[]) => unknown;
+          const fwd =
+            (...a: unknown[]) =>
+            () =>
+              (b.deformConvForward as unknown as Loose)(packed, ...a);
+          const bwd =
+            (...a: unknown[]) =>
+            () =>
+              (b.deformConvBackward as unknown as Loose)(packed, ...a);
+          const bwdPlain =
+            (...a: unknown[]) =>
+            () =>
+              (b.deformConvBackward as unknown as Loose)(packedPlain, ...a);
+          const cases: [string, () => unknown, RegExp][] = [
+            [
+              'a view among buffers',
+              fwd(buf(x), view(w), buf(off), buf(m), buf(bias), buf(y)),
+              /expected weight to be a CUDA device buffer/,
+            ],
+            [
+              'a number for mask',
+              fwd(buf(x), buf(w), buf(off), 3, buf(bias), buf(y)),
+              /expected mask to be a CUDA device buffer or null \(the input is one\), but got 3/,
+            ],
+            [
+              'the bias buffer as the weight',
+              fwd(buf(x), buf(bias), buf(off), buf(m), buf(bias), buf(y)),
+              /expected weight\.data to have 72 elements/,
+            ],
+            [
+              'a weight of another dtype',
+              fwd(buf(x), buf(other), buf(off), buf(m), buf(bias), buf(y)),
+              /expected weight\.dtype to be/,
+            ],
+            [
+              'the output buffer as the input',
+              fwd(buf(y), buf(w), buf(off), buf(m), buf(bias), buf(y)),
+              /expected input\.data to have 288 elements/,
+            ],
+            [
+              'saved given',
+              fwd(buf(x), buf(w), buf(off), buf(m), buf(bias), buf(y), buf(y)),
+              /expected saved to be null/,
+            ],
+            [
+              'grads.mask is the mask',
+              bwd(buf(x), buf(w), buf(off), buf(m), buf(gOut), { ...grads(), mask: buf(m) }),
+              /grads\.mask not to share memory with mask/,
+            ],
+            [
+              'grads.offset without offset',
+              bwdPlain(buf(x), buf(w), null, null, buf(gOut), { ...grads(), offset: buf(t([2, 18, 4, 4])) }),
+              /grads\.offset to be null because offset is null/,
+            ],
+            [
+              'grads not an object',
+              bwd(buf(x), buf(w), buf(off), buf(m), buf(gOut), 7),
+              /expected grads to be an object/,
+            ],
+          ];
+          for (const [what, call, message] of cases) {
+            assert.throws(call, (e: unknown) => {
+              assert.ok(e instanceof Error, `${what}: an Error`);
+              assert.match(e.message, message, what);
+              assert.equal(typeof (e as { code?: unknown }).code, 'string', `${what}: a code`);
+              return true;
+            });
+          }
+          assert.ok(hasNaN(vals(y)), 'no bad call wrote the output');
+        });
+      }
+    } finally {
+      setDeterministic(wasDeterministic);
+    }
+  });
 
   it('memory: freed tensors return to the cache, emptyCache returns the cache', {
     skip: DRY_RUN || CACHING_ONLY,

@@ -77,5 +77,6 @@ export const cudaKernels: KernelBackend & { readAsync(storage: Storage, out?: Ty
     binding: (what) => binding(what),
     alloc: (device, dtype, numel) => alloc(binding('deformConv'), device, dtype, numel),
     view,
+    buffer: bufferOf,
   }),
 };
