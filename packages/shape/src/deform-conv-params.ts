@@ -301,7 +301,7 @@ export function checkDeformConvNdArgs(
     name: 'offset' | 'mask',
     shape: readonly number[],
     factor: number,
-    factorText: string,
+    factorText: () => string, // built only for a message: string work on every call costs the hot path
   ): number => {
     if (shape.length !== input.length) {
       throw new ShapeMismatchError(
@@ -327,28 +327,24 @@ export function checkDeformConvNdArgs(
         formatExpected(
           op,
           `${name}.shape[${cAxis}] to be a ${channels === 0 ? 'positive ' : ''}multiple of ` +
-            `${factorText} = ${factor}`,
+            `${factorText()} = ${factor}`,
           `${name} with shape ${fmt(shape)}`,
         ),
       );
     }
     const groupCount = channels / factor;
     const groupName = name === 'offset' ? 'offsetGroups' : 'maskGroups';
-    const derivation =
-      `${groupName} = ${name}.shape[${cAxis}] / (${factorText}) = ` + `${channels} / ${factor} = ${groupCount}`;
-    const counts: Array<[string, number]> = [['inChannels', inChannels]];
-    if (transposed) counts.push(['outChannels', outChannels]);
-    for (const [countName, count] of counts) {
-      if (count % groupCount !== 0) {
-        throw new ShapeMismatchError(
-          formatExpected(
-            op,
-            `${countName} to be divisible by ${groupName}`,
-            `${countName} = ${count} and ${derivation}`,
-          ),
-        );
-      }
-    }
+    const notDivisible = (countName: string, count: number): ShapeMismatchError =>
+      new ShapeMismatchError(
+        formatExpected(
+          op,
+          `${countName} to be divisible by ${groupName}`,
+          `${countName} = ${count} and ${groupName} = ${name}.shape[${cAxis}] / (${factorText()}) = ` +
+            `${channels} / ${factor} = ${groupCount}`,
+        ),
+      );
+    if (inChannels % groupCount !== 0) throw notDivisible('inChannels', inChannels);
+    if (transposed && outChannels % groupCount !== 0) throw notDivisible('outChannels', outChannels);
     const spatial = shape.slice(cAxis + 1);
     if (spatial.some((size, i) => size !== gridSize[i])) {
       throw new ShapeMismatchError(
@@ -362,8 +358,8 @@ export function checkDeformConvNdArgs(
     return groupCount;
   };
   const offsetGroups =
-    offset === null ? 1 : checkGrouped('offset', offset, n * kernelPoints, `${n} * ${ks.join(' * ')}`);
-  const maskGroups = mask === null ? 1 : checkGrouped('mask', mask, kernelPoints, ks.join(' * '));
+    offset === null ? 1 : checkGrouped('offset', offset, n * kernelPoints, () => `${n} * ${ks.join(' * ')}`);
+  const maskGroups = mask === null ? 1 : checkGrouped('mask', mask, kernelPoints, () => ks.join(' * '));
 
   // --- bias ---
   if (bias !== null && (bias.length !== 1 || bias[0] !== outChannels)) {
