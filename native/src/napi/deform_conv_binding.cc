@@ -136,6 +136,28 @@ void expect_no_saved(const char* op, const Napi::Value& saved) {
   DCN_CHECK(!given(saved), kValue, op, ": expected saved to be null on a CUDA device, but got a value");
 }
 
+// The four tensors both directions take (arguments 1 to 4), as buffers.
+struct BufferInputs {
+  const TensorView& input;
+  const TensorView& weight;
+  const TensorView& offset;
+  const TensorView& mask;
+};
+
+BufferInputs add_buffer_inputs(TensorArgs& tensors, const Napi::CallbackInfo& info, const OpShapes& shapes) {
+  return {tensors.add_buffer("input", info[1], shapes.input, false),
+          tensors.add_buffer("weight", info[2], shapes.weight, false),
+          tensors.add_buffer("offset", info[3], shapes.offset, true),
+          tensors.add_buffer("mask", info[4], shapes.mask, true)};
+}
+
+// Every given tensor of `others` has the input's dtype.
+void expect_input_dtype(const char* op, const TensorView& input,
+                        std::initializer_list<std::pair<const char*, const TensorView*>> others) {
+  for (const auto& [name, t] : others)
+    if (t->defined()) expect_same_dtype(op, name, *t, "input", input);
+}
+
 Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, const DeformConvParamsArg& args) {
   expect_no_saved(op, info[7]);
   Napi::Value result;
@@ -143,17 +165,13 @@ Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, cons
     const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, given(info[3]), given(info[4]));
     const OpShapes shapes = op_shapes(p);
     TensorArgs tensors(op);
-    const TensorView& input = tensors.add_buffer("input", info[1], shapes.input, false);
-    const TensorView& weight = tensors.add_buffer("weight", info[2], shapes.weight, false);
-    const TensorView& offset = tensors.add_buffer("offset", info[3], shapes.offset, true);
-    const TensorView& mask = tensors.add_buffer("mask", info[4], shapes.mask, true);
+    const BufferInputs in = add_buffer_inputs(tensors, info, shapes);
+    const TensorView &input = in.input, &weight = in.weight, &offset = in.offset, &mask = in.mask;
     const TensorView& bias = tensors.add_buffer("bias", info[5], shapes.bias, true);
     const TensorView& output = tensors.add_buffer("output", info[6], shapes.output, false, true);
     tensors.finalize();  // no JS runs from here on
-    const std::pair<const char*, const TensorView*> same[] = {
-        {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}};
-    for (const auto& [name, t] : same)
-      if (t->defined()) expect_same_dtype(op, name, *t, "input", input);
+    expect_input_dtype(op, input,
+                       {{"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}});
     expect_no_overlap(op, {{"output", &output}},
                       {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
     result = tensors.run(info.Env(), [=, device = tensors.device()] {
@@ -171,10 +189,8 @@ Napi::Value backward_buffers(const char* op, const Napi::CallbackInfo& info, con
     const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, given(info[3]), given(info[4]));
     const OpShapes shapes = op_shapes(p);
     TensorArgs tensors(op);
-    const TensorView& input = tensors.add_buffer("input", info[1], shapes.input, false);
-    const TensorView& weight = tensors.add_buffer("weight", info[2], shapes.weight, false);
-    const TensorView& offset = tensors.add_buffer("offset", info[3], shapes.offset, true);
-    const TensorView& mask = tensors.add_buffer("mask", info[4], shapes.mask, true);
+    const BufferInputs in = add_buffer_inputs(tensors, info, shapes);
+    const TensorView &input = in.input, &weight = in.weight, &offset = in.offset, &mask = in.mask;
     const TensorView& grad_output = tensors.add_buffer("gradOutput", info[5], shapes.output, false);
     const TensorView& grad_input = tensors.add_buffer("grads.input", grads_obj.Get("input"), shapes.input, true, true);
     const TensorView& grad_weight =
@@ -188,17 +204,16 @@ Napi::Value backward_buffers(const char* op, const Napi::CallbackInfo& info, con
               ": expected grads.offset to be null because offset is null, but got a tensor");
     DCN_CHECK(mask.defined() || !grad_mask.defined(), kValue, op,
               ": expected grads.mask to be null because mask is null, but got a tensor");
-    const std::pair<const char*, const TensorView*> same[] = {{"weight", &weight},
-                                                              {"offset", &offset},
-                                                              {"mask", &mask},
-                                                              {"gradOutput", &grad_output},
-                                                              {"grads.input", &grad_input},
-                                                              {"grads.weight", &grad_weight},
-                                                              {"grads.offset", &grad_offset},
-                                                              {"grads.mask", &grad_mask},
-                                                              {"grads.bias", &grad_bias}};
-    for (const auto& [name, t] : same)
-      if (t->defined()) expect_same_dtype(op, name, *t, "input", input);
+    expect_input_dtype(op, input,
+                       {{"weight", &weight},
+                        {"offset", &offset},
+                        {"mask", &mask},
+                        {"gradOutput", &grad_output},
+                        {"grads.input", &grad_input},
+                        {"grads.weight", &grad_weight},
+                        {"grads.offset", &grad_offset},
+                        {"grads.mask", &grad_mask},
+                        {"grads.bias", &grad_bias}});
     expect_no_overlap(
         op,
         {{"grads.input", &grad_input},
