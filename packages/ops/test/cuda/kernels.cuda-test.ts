@@ -412,6 +412,10 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
           const y = fresh(gOut);
           const other = toGpu(uniformArray(r, 72), dtype === 'float32' ? 'float16' : 'float32', [4, 2, 3, 3]);
           const grads = () => ({ input: buf(fresh(x)), weight: null, offset: null, mask: null, bias: null });
+          // A disposed tensor's buffer (its memory back in the cache): refused, not read.
+          const gone = fresh(bias);
+          const goneBuffer = buf(gone);
+          gone.dispose();
           // Any arguments: the point is to pass what the types forbid.
           type Loose = (...z: unknown[]) => unknown;
           const fwd =
@@ -451,6 +455,11 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
               'the output buffer as the input',
               fwd(buf(y), buf(w), buf(off), buf(m), buf(bias), buf(y)),
               /expected input\.data to have 288 elements/,
+            ],
+            [
+              'a freed buffer',
+              fwd(buf(x), buf(w), buf(off), buf(m), goneBuffer, buf(y)),
+              /bias\.data: the device buffer was already freed/,
             ],
             [
               'saved given',
