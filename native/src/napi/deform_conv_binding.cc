@@ -170,8 +170,8 @@ Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, cons
     const TensorView& bias = tensors.add_buffer("bias", info[5], shapes.bias, true);
     const TensorView& output = tensors.add_buffer("output", info[6], shapes.output, false, true);
     tensors.finalize();  // no JS runs from here on
-    expect_input_dtype(op, input,
-                       {{"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}});
+    expect_input_dtype(
+        op, input, {{"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}});
     expect_no_overlap(op, {{"output", &output}},
                       {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
     result = tensors.run(info.Env(), [=, device = tensors.device()] {

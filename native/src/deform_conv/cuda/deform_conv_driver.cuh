@@ -356,8 +356,14 @@ class DeformConvDriver {
         xt_ws_ = Workspace(device_, copy_bytes);
         xt_bytes_ = copy_bytes;
       }
-      const ScopedPhase phase("im2col_channels_last", s_);
-      fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
+      // NOTE [ Channels-last copy in vectors ]: the fused forward's 16-byte copy where it applies (the same
+      // elements); TVDCN_CUDA_CL_COPY=scalar (read at each call) keeps the element-by-element one, for A/B runs.
+      const bool vec = fused::channels_last_vec_applies(x, cx_, nx_) && !env_is("TVDCN_CUDA_CL_COPY", "scalar");
+      const ScopedPhase phase("im2col_channels_last", s_);  // either copy (tests take the phase as the copy's)
+      if (vec)
+        fused::launch_to_channels_last_vec(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
+      else
+        fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
       xt_src_ = x;
       xt_b0_ = ch.b0;
       xt_nb_ = ch.nb;

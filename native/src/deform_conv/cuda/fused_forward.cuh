@@ -74,9 +74,7 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   T* xt = xt_ws.as<T>();
   // The channels-last copy with 16-byte accesses (to_channels_last_vec_kernel) when TVDCN_CUDA_FUSED_CL=vector
   // and rows of X are whole vectors (read at each call, as fused_tile()).
-  constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
-  const bool cl_vector = env_is("TVDCN_CUDA_FUSED_CL", "vector") && a.nx % kVec == 0 && a.cx % kVec == 0 &&
-                         reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  const bool cl_vector = env_is("TVDCN_CUDA_FUSED_CL", "vector") && channels_last_vec_applies(x, a.cx, a.nx);
   using B64 = std::integral_constant<int, 64>;
   using B128 = std::integral_constant<int, 128>;
   using B256 = std::integral_constant<int, kWide ? 256 : 128>;
@@ -87,16 +85,10 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
     {
       // Its own phase name per copy, so that a test can tell which one ran.
       const ScopedPhase phase(cl_vector ? "fused_channels_last_vector" : "fused_channels_last", s);
-      const unsigned images = static_cast<unsigned>(std::min<int64_t>(n_img, 65535));
-      if (cl_vector) {
-        constexpr int64_t kTile = 8 * kVec;
-        const int64_t p_tiles = (a.nx + kTile - 1) / kTile, c_tiles = (a.cx + kTile - 1) / kTile;
-        const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), images);
-        to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, n_img, a.cx, a.nx, p_tiles);
-        DCN_CUDA_LAUNCH_CHECK("to_channels_last_vec_kernel", grid.x, 256);
-      } else {
+      if (cl_vector)
+        launch_to_channels_last_vec(x, xt, b0, n_img, a.cx, a.nx, s);
+      else
         launch_to_channels_last(x, xt, b0, n_img, a.cx, a.nx, s);
-      }
     }
     const ScopedPhase phase(narrow ? "fused_forward_narrow" : "fused_forward", s);  // which tile ran (tests)
     a.b0 = b0;

@@ -300,6 +300,26 @@ __global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restri
   }
 }
 
+// Whether to_channels_last_vec_kernel applies to x (c channels of np positions): whole 16-byte vectors of positions
+// and of channels, and x 16-byte aligned.
+template <typename T>
+inline bool channels_last_vec_applies(const T* x, int64_t c, int64_t np) {
+  constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+  return np % kVec == 0 && c % kVec == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
+}
+
+// Launches to_channels_last_vec_kernel on stream s for images [b0, b0 + nb) of x into xt (where
+// channels_last_vec_applies).
+template <typename T>
+inline void launch_to_channels_last_vec(const T* x, T* xt, int64_t b0, int64_t nb, int64_t c, int64_t np,
+                                        cudaStream_t s) {
+  constexpr int64_t kTile = 8 * (16 / static_cast<int64_t>(sizeof(T)));
+  const int64_t p_tiles = (np + kTile - 1) / kTile, c_tiles = (c + kTile - 1) / kTile;
+  const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(nb < 65535 ? nb : 65535));
+  to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, nb, c, np, p_tiles);
+  DCN_CUDA_LAUNCH_CHECK("to_channels_last_vec_kernel", grid.x, 256);
+}
+
 // Shared memory of the kernel: [stage][operand A|B][plane][rows][kRowStride bytes].
 template <Kind KIND, int BM, int BN>
 constexpr int smem_bytes() {  // BM = 256, BN = 128: 61440 bytes (half types)
