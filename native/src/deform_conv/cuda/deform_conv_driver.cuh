@@ -356,8 +356,9 @@ class DeformConvDriver {
         xt_ws_ = Workspace(device_, copy_bytes);
         xt_bytes_ = copy_bytes;
       }
-      // NOTE [ Channels-last copy in vectors ]: the fused forward's 16-byte copy where it applies (the same
-      // elements); TVDCN_CUDA_CL_COPY=scalar (read at each call) keeps the element-by-element one, for A/B runs.
+      // NOTE [ Channels-last copy in vectors ]: the 16-byte copy (to_channels_last_vec_kernel, the fused forward's
+      // too) where it applies: the same elements, 1.3-2.2x faster than the element-by-element one on an H100
+      // (docs/cuda.md, session 21). TVDCN_CUDA_CL_COPY=scalar (read at each call) keeps that one, for A/B runs.
       const bool vec = fused::channels_last_vec_applies(x, cx_, nx_) && !env_is("TVDCN_CUDA_CL_COPY", "scalar");
       const ScopedPhase phase("im2col_channels_last", s_);  // either copy (tests take the phase as the copy's)
       if (vec)

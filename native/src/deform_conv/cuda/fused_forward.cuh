@@ -72,9 +72,10 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(B, workspace_limit() / (per_image * sizeof(T))));
   Workspace xt_ws(device, std::min(nb, B) * per_image * sizeof(T));
   T* xt = xt_ws.as<T>();
-  // The channels-last copy with 16-byte accesses (to_channels_last_vec_kernel) when TVDCN_CUDA_FUSED_CL=vector
-  // and rows of X are whole vectors (read at each call, as fused_tile()).
-  const bool cl_vector = env_is("TVDCN_CUDA_FUSED_CL", "vector") && channels_last_vec_applies(x, a.cx, a.nx);
+  // The channels-last copy with 16-byte accesses (to_channels_last_vec_kernel) where rows of X are whole vectors;
+  // TVDCN_CUDA_FUSED_CL=scalar keeps the element-by-element copy (read at each call, as fused_tile()). The default
+  // since session 21 (NOTE [ Channels-last copy in vectors ] in deform_conv_driver.cuh: 1.3-2.2x faster copies).
+  const bool cl_vector = !env_is("TVDCN_CUDA_FUSED_CL", "scalar") && channels_last_vec_applies(x, a.cx, a.nx);
   using B64 = std::integral_constant<int, 64>;
   using B128 = std::integral_constant<int, 128>;
   using B256 = std::integral_constant<int, kWide ? 256 : 128>;

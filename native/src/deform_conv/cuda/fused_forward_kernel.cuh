@@ -259,7 +259,7 @@ inline void launch_to_channels_last(const T* x, T* xt, int64_t b0, int64_t nb, i
   DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
 }
 
-// The same copy with 16-byte accesses on both sides (TVDCN_CUDA_FUSED_CL=vector; needs np % V == 0, with
+// The same copy with 16-byte accesses on both sides (the default where it applies; needs np % V == 0, with
 // V = 16 / sizeof(T) elements per vector, and c % V == 0): a tile of TC = 8V channels x TP = 8V positions
 // (half types 64 x 64, float32 32 x 32) is read as rows of V positions of one channel (a warp: 32
 // channels' rows) and stored transposed, element by element, to a [position][channel] shared tile (a
