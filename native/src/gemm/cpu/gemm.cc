@@ -151,11 +151,9 @@ struct Avx512<double> {
 enum class AIn { kPanel, kCols, kRows };
 
 template <typename T, int R, AIn A_IN, bool B_ROWS, bool PF, bool PFC = false>
-__attribute__((target("avx512f"), always_inline)) inline void uk_avx512_body(int64_t kc, const T* a, int64_t lda,
-                                                                             const T* b, int64_t ldb, T* c, int64_t ldc,
-                                                                             bool accumulate, const T* pf,
-                                                                             int64_t pf_lines, const T* c_next = nullptr,
-                                                                             int64_t c_rows = 0) {
+__attribute__((target("avx512f"), always_inline)) inline void uk_avx512_body(
+    int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, bool accumulate, const T* pf,
+    int64_t pf_lines, const T* c_next = nullptr, int64_t c_rows = 0) {
   using X = Avx512<T>;
   constexpr int L = X::kLanes;
   typename X::V r[R][2];
