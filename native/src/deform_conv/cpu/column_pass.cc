@@ -1910,6 +1910,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
+        int32_t pf_next = 0;  // NOTE [ X-gradient rows prefetched ]: positions of image pf_image prefetched below it
+        int64_t pf_image = -1;
         int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
         bool left = false;
         for (int64_t n0 = resume_at >= 0 ? resume_at : s0; n0 < s1; n0 += nt) {
@@ -1966,8 +1968,30 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             // Zero the chunks of XGt_s this block's samples reach before the first scatter into them
             // (writes to the zero row sx land anywhere in its chunk and are never read).
             int32_t lo = 0, hi = -1;  // the block's positions other than the zero row (none: hi < 0)
-            const auto zero_chunks = [&] {
+            bool ranged = false;
+            // NOTE [ X-gradient rows prefetched ]
+            // With pass B by destination, the block's range of positions (which the chunk zeroing needs anyway) is
+            // taken before pass A, and the slot's X-gradient rows of that range not yet prefetched by an earlier
+            // block of this piece (on r50-c4 ~8 input rows for a piece's first block, about one new row for each
+            // later one) are prefetched with write intent, so that they come in while pass A runs and pass B finds
+            // them in the caches. Only prefetches: the same values. Measured (docs/perf/cpu.md, session 21): r50-c4's
+            // col2im per thread -0.08 to -0.11 ms, its backward -0.2 to -0.4 ms; r50-c5 unchanged. (Xt's rows of the
+            // same range prefetched as well: not resolved.)
+            if (gather_b) {
               idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
+              ranged = true;
+              if (cb.b != pf_image) pf_next = 0;
+              pf_image = cb.b;
+              const int32_t from = std::max(lo, pf_next);
+              if (hi >= from && hi - lo < kGatherRange) {
+                const char* p0 = reinterpret_cast<const char*>(xg + (cb.b * (sx + 1) + from) * g.cx);
+                const int64_t bytes = static_cast<int64_t>(hi - from + 1) * g.cx * ts;
+                for (int64_t q = 0; q < bytes; q += 64) __builtin_prefetch(p0 + q, 1, 3);
+                pf_next = hi + 1;
+              }
+            }
+            const auto zero_chunks = [&] {
+              if (!ranged) idx_range<D, T>(isa, table, OG * K, static_cast<int32_t>(sx), &lo, &hi);
               if (hi >= 0) {
                 uint8_t* mk = marks + cb.b * cpi;
                 for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {

@@ -121,6 +121,8 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a
 // - B: a packed panel (b + p * 2 vectors) or the rows of a row-major matrix (b + p * ldb; gemm_b_rows_f32).
 // - PF: meanwhile pf_lines 64-byte lines from pf are prefetched into L2, one every 4 steps (MicroKernel::fn_rows_pf:
 //   the forward's next weight panel, docs/perf/cpu.md session 15).
+// - PFC (with PF): meanwhile also the first two vectors (2 x 64 bytes) of c_rows rows of C from c_next on, ldc apart,
+//   with write intent, one row every 8 steps (MicroKernel::fn_pf: NOTE [ Next C tile prefetched by the kernel ]).
 template <typename T>
 struct Avx512;
 template <>
@@ -148,11 +150,10 @@ struct Avx512<double> {
 
 enum class AIn { kPanel, kCols, kRows };
 
-template <typename T, int R, AIn A_IN, bool B_ROWS, bool PF>
-__attribute__((target("avx512f"), always_inline)) inline void uk_avx512_body(int64_t kc, const T* a, int64_t lda,
-                                                                             const T* b, int64_t ldb, T* c, int64_t ldc,
-                                                                             bool accumulate, const T* pf,
-                                                                             int64_t pf_lines) {
+template <typename T, int R, AIn A_IN, bool B_ROWS, bool PF, bool PFC = false>
+__attribute__((target("avx512f"), always_inline)) inline void uk_avx512_body(
+    int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, bool accumulate, const T* pf,
+    int64_t pf_lines, const T* c_next = nullptr, int64_t c_rows = 0) {
   using X = Avx512<T>;
   constexpr int L = X::kLanes;
   typename X::V r[R][2];
@@ -179,6 +180,14 @@ __attribute__((target("avx512f"), always_inline)) inline void uk_avx512_body(int
       if ((p & 3) == 3 && pf < pf_end) {
         _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
         pf += L;
+      }
+    }
+    if constexpr (PFC) {
+      if ((p & 7) == 1 && c_rows > 0) {
+        __builtin_prefetch(c_next, 1, 3);
+        __builtin_prefetch(c_next + L, 1, 3);
+        c_next += ldc;
+        --c_rows;
       }
     }
   }
@@ -262,8 +271,9 @@ __attribute__((target("avx512f"))) void uk_avx512_f32_rows_pf(int64_t kc, const 
 // Packed A and B with the prefetch (macro_kernel_pf: the dcol GEMM's W', docs/perf/cpu.md session 17).
 __attribute__((target("avx512f"))) void uk_avx512_f32_pf(int64_t kc, const float* a, const float* b, float* c,
                                                          int64_t ldc, bool accumulate, const float* pf,
-                                                         int64_t pf_lines) {
-  uk_avx512_body<float, 12, AIn::kPanel, false, true>(kc, a, 0, b, 0, c, ldc, accumulate, pf, pf_lines);
+                                                         int64_t pf_lines, const float* c_next, int64_t c_rows) {
+  uk_avx512_body<float, 12, AIn::kPanel, false, true, true>(kc, a, 0, b, 0, c, ldc, accumulate, pf, pf_lines, c_next,
+                                                            c_rows);
 }
 
 // The double kernels: packed (with and without the prefetch), and A's rows in place with and without the prefetch.
@@ -273,8 +283,9 @@ __attribute__((target("avx512f"))) void uk_avx512_f64(int64_t kc, const double* 
 }
 __attribute__((target("avx512f"))) void uk_avx512_f64_pf(int64_t kc, const double* a, const double* b, double* c,
                                                          int64_t ldc, bool accumulate, const double* pf,
-                                                         int64_t pf_lines) {
-  uk_avx512_body<double, 12, AIn::kPanel, false, true>(kc, a, 0, b, 0, c, ldc, accumulate, pf, pf_lines);
+                                                         int64_t pf_lines, const double* c_next, int64_t c_rows) {
+  uk_avx512_body<double, 12, AIn::kPanel, false, true, true>(kc, a, 0, b, 0, c, ldc, accumulate, pf, pf_lines, c_next,
+                                                             c_rows);
 }
 __attribute__((target("avx512f"))) void uk_avx512_f64_rows(int64_t kc, const double* a, int64_t lda, const double* b,
                                                            double* c, int64_t ldc, bool accumulate) {
@@ -536,6 +547,14 @@ namespace {
 // (gemm_rows_a's), the full tiles run uk.fn_rows_pf: the calls on B panel s prefetch panel s + 1
 // into L2, each call its share of the panel's lines, and those on the last panel the b_next_lines lines at
 // b_next (the next reduction block's first panel; none where b_next is null).
+// NOTE [ Next C tile prefetched by the kernel ]
+// With prefetch_c the next C tile's lines (mr rows x nr values: 24 lines) were prefetched with write intent all at
+// once before each micro-kernel call. In the backward's GEMMs (macro_kernel_pf: the dcol GEMM, the shared weight
+// GEMM, whose C is grad_weight', 2.4-9.4 MB on r50, from L3 or memory) each call also prefetches its share of the
+// next B panel, so the burst found the miss buffers full and stalled (~40 % of the tile loop's samples in a profile,
+// docs/perf/cpu.md, session 21). Where the call is the packed kernel with the B prefetch (fn_pf) and the next tile
+// has whole nr columns, the kernel itself now prefetches the next tile's rows, one every 8 of its kc steps; elsewhere
+// the burst as before. Only when lines are prefetched changes: the same results.
 template <typename T>
 void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
                        int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, MacroOrder order,
@@ -548,19 +567,27 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
   constexpr int64_t kLineElems = 64 / static_cast<int64_t>(sizeof(T));
   const int64_t m_panels = (m + mr - 1) / mr, panel_lines = (kc * nr + kLineElems - 1) / kLineElems;
   auto tile = [&](int64_t i0, int64_t j0) {
+    const int64_t rows = std::min<int64_t>(mr, m - i0), cols = std::min<int64_t>(nr, n - j0);
+    // With prefetch_c, the next C tile (in the loop order below): by the kernel where this tile's call is fn_pf
+    // (NOTE [ Next C tile prefetched by the kernel ]), else here, all of its lines at once.
+    const T* c_next = nullptr;
+    int64_t c_rows = 0;
     if (prefetch_c) {
-      // The next tile in the loop order below.
       const bool wrap = a_outer ? j0 + nr >= n : i0 + mr >= m;
       const int64_t pi = a_outer ? (wrap ? i0 + mr : i0) : (wrap ? 0 : i0 + mr);
       const int64_t pj = a_outer ? (wrap ? 0 : j0 + nr) : (wrap ? j0 + nr : j0);
       if (pi < m && pj < n) {
         constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
         const int64_t prows = std::min<int64_t>(mr, m - pi), pcols = std::min<int64_t>(nr, n - pj);
-        for (int64_t r = 0; r < prows; ++r)
-          for (int64_t e = 0; e < pcols; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
+        if (prefetch_b && lda == 0 && rows == mr && cols == nr && pcols == nr && nr == 2 * kLine && prows <= kc / 8) {
+          c_next = c + pi * ldc + pj;
+          c_rows = prows;
+        } else {
+          for (int64_t r = 0; r < prows; ++r)
+            for (int64_t e = 0; e < pcols; e += kLine) __builtin_prefetch(c + (pi + r) * ldc + pj + e, 1, 3);
+        }
       }
     }
-    const int64_t rows = std::min<int64_t>(mr, m - i0), cols = std::min<int64_t>(nr, n - j0);
     const T* ap = a + (i0 / mr) * a_panel_stride;
     const T* bp = b + (j0 / nr) * kc * nr;
     T* cp = c + i0 * ldc + j0;
@@ -579,7 +606,7 @@ void macro_kernel_impl(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t k
         if (lda > 0)
           uk.fn_rows_pf(kc, ap, lda, bp, cp, ldc, accumulate, pf, pf_lines);
         else
-          uk.fn_pf(kc, ap, bp, cp, ldc, accumulate, pf, pf_lines);
+          uk.fn_pf(kc, ap, bp, cp, ldc, accumulate, pf, pf_lines, c_next, c_rows);
       } else if (lda > 0)
         uk.fn_rows(kc, ap, lda, bp, cp, ldc, accumulate);
       else

@@ -30,9 +30,11 @@ struct MicroKernel {
   // panel comes in while this one is used). Null where fn_rows is.
   void (*fn_rows_pf)(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf,
                      int64_t pf_lines);
-  // fn (A and B packed), which meanwhile prefetches as fn_rows_pf does: the same results as fn. Null where the
-  // instruction set has none.
-  void (*fn_pf)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf, int64_t pf_lines);
+  // fn (A and B packed), which meanwhile prefetches as fn_rows_pf does, and with write intent the first nr
+  // values of `c_rows` rows from `c_next` on (ldc apart: the next C tile), one row every 8 steps (c_rows at most
+  // kc / 8): the same results as fn. Null where the instruction set has none.
+  void (*fn_pf)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf, int64_t pf_lines,
+                const T* c_next, int64_t c_rows);
 };
 
 enum class GemmIsa { kAuto, kGeneric, kAvx2, kAvx512, kNeon };
