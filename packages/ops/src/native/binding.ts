@@ -128,7 +128,8 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
  * @internal The buffer form of deformConvForward / deformConvBackward on a CUDA device (where the addon says
  * {@link NativeBinding.deformConvBuffers}): packed params, and every tensor given as its device buffer alone,
  * its shape the one the params give it, its dtype the buffer's (the addon then reads three N-API values a
- * tensor, its type, type tag and object, instead of about ten: NOTE [ Device buffers as tensors ] in native/src/napi/deform_conv_binding.cc).
+ * tensor, its type, type tag and object, instead of about ten: NOTE [ Device buffers as tensors ] in
+ * native/src/napi/deform_conv_binding.cc).
  * The checks are those of the view form; `saved` must be null.
  */
 export interface NativeDeformConvBufferForm {
