@@ -15,6 +15,7 @@
 // float32, rounded to T once at the end.
 #pragma once
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "cuda_runtime/settings.h"
 #include "cuda_runtime/stream.h"
 #include "deform_conv/cuda/col2im_channels_last.cuh"
+#include "deform_conv/cuda/col2im_offset_fused.cuh"
 #include "deform_conv/cuda/col2im_sorted.cuh"
 #include "deform_conv/cuda/col2im_warp_window.cuh"
 #include "deform_conv/cuda/col2im_window.cuh"
@@ -195,12 +197,16 @@ class DeformConvDriver {
         }
         if (need_dcol) {
           gemm_dcol(ch, ysrc, dcol.as<A>());
-          if (scatter) col2im(ch, dcol.as<A>(), gx);
           // With mask groups = offset groups the offset kernel computes the mask gradient too.
           const bool mask_in_offset = grad_offset != nullptr && grad_mask != nullptr && a_.mg == a_.og;
-          if (grad_offset != nullptr)
-            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr,
-                        cols_from_offset ? cols.as<T>() : nullptr);
+          T* pass_cols = cols_from_offset ? cols.as<T>() : nullptr;
+          // NOTE [ Fused col2im and offset pass ]: both in one kernel where it applies.
+          const bool fused = scatter_cl && grad_offset != nullptr &&
+                             col2im_offset_fused(ch, dcol.as<A>(), x, gx, grad_offset,
+                                                 mask_in_offset ? grad_mask : nullptr, pass_cols);
+          if (scatter && !fused) col2im(ch, dcol.as<A>(), gx);
+          if (grad_offset != nullptr && !fused)
+            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr, pass_cols);
           if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         if (cols_from_offset) cols_products(ch, ysrc, cols.as<T>(), gw, tr ? grad_input : nullptr, first);
@@ -638,6 +644,39 @@ class DeformConvDriver {
       };
       by_offset_flags(grad_mask, cols, launch);
       DCN_CUDA_LAUNCH_CHECK("offset_grad_vector_kernel", grid, kThreads);
+      return true;
+    }
+  }
+
+  // NOTE [ Fused col2im and offset pass ] (col2im_offset_fused.cuh): col2im into the channels-last target gx and the
+  // offset pass (grad_offset, grad_mask when not null, the columns when cols is not null) in one kernel. By default in
+  // 2D and 3D wherever it applies (not in deterministic mode, channels per offset group a multiple of 32, channels of X
+  // a multiple of 4, no mask or one mask group per offset group, float32 accumulation, the channels-last copy within
+  // the workspace limit) and TVDCN_CUDA_COL2IM is unset or empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever it
+  // applies, 1D and a set TVDCN_CUDA_COL2IM included (read at each call: A/B switches for benchmarks and tests).
+  // Returns false where it is not taken.
+  bool col2im_offset_fused(const Chunk& ch, const A* dcol, const T* x, A* gx, T* grad_offset, T* grad_mask,
+                           T* cols) const {
+    if constexpr (!std::is_same_v<A, float>) {
+      return false;
+    } else {
+      if (env_is("TVDCN_CUDA_BWD_FUSED", "off") || deterministic() || off_ == nullptr || p_.transposed) return false;
+      const char* col2im_choice = std::getenv("TVDCN_CUDA_COL2IM");
+      const bool col2im_chosen = col2im_choice != nullptr && col2im_choice[0] != '\0';
+      if (!env_is("TVDCN_CUDA_BWD_FUSED", "on") && (D == 1 || col2im_chosen)) return false;
+      if (a_.cpo % 32 != 0 || cx_ % 4 != 0 || (mask_ != nullptr && a_.mg != a_.og)) return false;
+      const T* xt = channels_last_copy(ch, x);
+      if (xt == nullptr) return false;
+      const ScopedPhase phase(grad_mask != nullptr ? "col2im_offset_mask_fused" : "col2im_offset_fused", s_);
+      const ChunkArgs<D> a = args(ch, false);
+      const int64_t blocks = a.nb * a.og * K_ * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
+      const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
+      auto launch = [&](auto mask_grad, auto with_cols) {
+        col2im_offset_fused_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
+            <<<grid, kCol2imThreads, 0, s_>>>(a, dcol, xt, off_, mask_, gx, grad_offset, grad_mask, cols, blocks);
+      };
+      by_offset_flags(grad_mask, cols, launch);
+      DCN_CUDA_LAUNCH_CHECK("col2im_offset_fused_kernel", grid, kCol2imThreads);
       return true;
     }
   }

@@ -832,6 +832,120 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
   });
 
+  // NOTE [ Fused col2im and offset pass ]: by default in 2D and 3D (TVDCN_CUDA_COL2IM unset, not deterministic), with
+  // TVDCN_CUDA_BWD_FUSED=on in 1D too, the input, offset and mask gradients and the weight product's columns come
+  // from one kernel wherever the channels per offset group are a multiple of 32, X's channels a multiple of 4 and
+  // the mask groups the offset groups (or no mask). Cases: two offset groups of 32 with their masks, one of 128
+  // without a mask (stride 2, dilation 2), 32 channels over partial tiles of positions (63 and 7 per image), the
+  // columns from im2col instead (the kernel without its column output), chunks of part of an image. It must run
+  // where it applies and meet the same tolerances against the CPU float64 reference as the separate passes.
+  it('fused col2im and offset pass: runs where it applies, within tolerance of the CPU float64 reference', {
+    skip: DRY_RUN,
+  }, () => {
+    const b = getCudaBinding('test');
+    const was = { fused: process.env.TVDCN_CUDA_BWD_FUSED, cols: process.env.TVDCN_CUDA_BWD_COLS };
+    const wasCol2im = process.env.TVDCN_CUDA_COL2IM;
+    const base = WINDOW_CASES[0];
+    const fusedCases: (Case & { dims: Dim[] })[] = [
+      { ...base, name: 'fused backward: 64 channels, og 2, mg 2', cin: 64, cout: 8, og: 2, mg: 2, dims: [1, 2, 3] },
+      {
+        ...base,
+        name: 'fused backward: 128 channels, og 1, no mask, stride 2, dilation 2',
+        cin: 128,
+        cout: 4,
+        og: 1,
+        mask: false,
+        k: 2, // 128 x 4 products per output in 2D, 128 x 8 in 3D: within the float32 tolerance of tf32x3
+        stride: 2,
+        pad: 2,
+        dil: 2,
+        batch: 1,
+        size: [40, 23, 9],
+        dims: [2, 3],
+      },
+      {
+        ...base,
+        name: 'fused backward: 32 channels, og 1, mg 1, partial tiles',
+        cin: 32,
+        cout: 6,
+        og: 1,
+        mg: 1,
+        k: 3,
+        batch: 3,
+        size: [9, 7, 5],
+        dims: [2, 3],
+      },
+    ];
+    const phaseOf = (phases: Record<string, number>): boolean =>
+      'col2im_offset_mask_fused' in phases || 'col2im_offset_fused' in phases;
+    const wasDeterministic = isDeterministic();
+    try {
+      delete process.env.TVDCN_CUDA_COL2IM;
+      setDeterministic(false);
+      process.env.TVDCN_CUDA_BWD_FUSED = 'on';
+      let seed = 2900;
+      for (const c of fusedCases) {
+        for (const dim of c.dims) {
+          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+            seed += 2;
+            const tag = `dim=${dim} ${c.name} [${dtype}]`;
+            const { phases } = profiledForwardAndGrads(b, c, dim, dtype, seed);
+            assert.ok(phaseOf(phases), `${tag}: the fused kernel did not run (${Object.keys(phases).join(', ')})`);
+            const separate = ['col2im', 'col2im_warp', 'offset_grad', 'offset_mask_grad', 'offset_mask_grad_vector'];
+            for (const k of separate) assert.ok(!(k in phases), `${tag}: ${k} ran too`);
+            record(dtype, compare(c, dim, dtype, seed));
+          }
+        }
+      }
+      // The columns from im2col: the kernel without its column output.
+      process.env.TVDCN_CUDA_BWD_COLS = 'im2col';
+      for (const dtype of ['float32', 'float16'] as DType[]) {
+        assert.ok(phaseOf(profiledForwardAndGrads(b, fusedCases[0], 2, dtype, 2980).phases));
+        record(dtype, compare(fusedCases[0], 2, dtype, 2980));
+      }
+      if (was.cols === undefined) delete process.env.TVDCN_CUDA_BWD_COLS;
+      else process.env.TVDCN_CUDA_BWD_COLS = was.cols;
+      // Chunks of part of an image (q0 > 0): the plan's positions, dcol's and the columns' chunk offsets.
+      b.cudaSetWorkspaceLimit(1 << 20);
+      const big = { ...fusedCases[2], name: 'fused backward: chunks of part of an image', batch: 2, size: [40, 36, 5] };
+      for (const dim of [2, 3] as Dim[]) {
+        for (const dtype of ['float32', 'float16'] as DType[]) {
+          assert.ok(phaseOf(profiledForwardAndGrads(b, big, dim, dtype, 2990).phases), `dim=${dim} chunks [${dtype}]`);
+          record(dtype, compare(big, dim, dtype, 2990));
+        }
+      }
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      // By default: 2D and 3D, not 1D; =off, a set TVDCN_CUDA_COL2IM or deterministic mode turn it off; where it does
+      // not apply (48 channels per offset group; mask groups finer than the offset groups) the separate passes run.
+      delete process.env.TVDCN_CUDA_BWD_FUSED;
+      assert.ok(phaseOf(profiledForwardAndGrads(b, fusedCases[0], 2, 'float32', 2992).phases));
+      assert.ok(phaseOf(profiledForwardAndGrads(b, fusedCases[0], 3, 'float16', 2992).phases));
+      assert.ok(!phaseOf(profiledForwardAndGrads(b, fusedCases[0], 1, 'float32', 2992).phases));
+      process.env.TVDCN_CUDA_COL2IM = 'atomic';
+      assert.ok(!phaseOf(profiledForwardAndGrads(b, fusedCases[0], 2, 'float32', 2994).phases));
+      delete process.env.TVDCN_CUDA_COL2IM;
+      process.env.TVDCN_CUDA_BWD_FUSED = 'off';
+      const off = profiledForwardAndGrads(b, fusedCases[0], 2, 'float32', 2996).phases;
+      assert.ok(!phaseOf(off) && 'col2im' in off, Object.keys(off).join(', '));
+      process.env.TVDCN_CUDA_BWD_FUSED = 'on';
+      const other48 = { ...fusedCases[0], name: 'fused backward: 48 channels', cin: 96 };
+      assert.ok(!phaseOf(profiledForwardAndGrads(b, other48, 2, 'float32', 2998).phases));
+      const finerMask = { ...fusedCases[0], name: 'fused backward: mg 4', mg: 4 };
+      assert.ok(!phaseOf(profiledForwardAndGrads(b, finerMask, 2, 'float32', 2998).phases));
+      setDeterministic(true);
+      assert.ok(!phaseOf(profiledForwardAndGrads(b, fusedCases[0], 2, 'float32', 2998).phases));
+    } finally {
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      setDeterministic(wasDeterministic);
+      if (was.fused === undefined) delete process.env.TVDCN_CUDA_BWD_FUSED;
+      else process.env.TVDCN_CUDA_BWD_FUSED = was.fused;
+      if (was.cols === undefined) delete process.env.TVDCN_CUDA_BWD_COLS;
+      else process.env.TVDCN_CUDA_BWD_COLS = was.cols;
+      if (wasCol2im === undefined) delete process.env.TVDCN_CUDA_COL2IM;
+      else process.env.TVDCN_CUDA_COL2IM = wasCol2im;
+    }
+  });
+
   it('float32 matmul modes: tf32x3 (default) and float32 within float32 tolerance, tf32 within 5e-3', {
     skip: DRY_RUN,
   }, () => {

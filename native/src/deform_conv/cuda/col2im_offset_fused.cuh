@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+// NOTE [ Fused col2im and offset pass ]
+// The regular op's backward ran two passes over the same samples after the dcol product: col2im (NOTE [ Channels-last
+// col2im ]: weight * mask * dcol added to the 2^D corners of gX) and the offset pass (NOTE [ Vector offset pass ]:
+// the offset and mask gradients, and the columns of the weight product, from X's corners and dcol). Both build the
+// same sampling plan, both read all of dcol (float32, 4 bytes per column element: r50-c3 302 MB, big-b32 925 MB), and
+// in the half types they were the two largest phases of every backward over the 3x bar (float16, H100: r50-c3 0.46 +
+// 0.27 of 1.08 ms, big-b32 1.37 + 0.86 of 3.47, 3d-c64 1.64 + 1.45 of 3.72; docs/cuda.md, session 21). Here one
+// kernel does both: col2im's blocks (image, offset group, kernel point, 32 positions; 256 threads), its plan made once
+// per block in shared memory with the coordinate weights added, its dcol staged once per 32-channel slice. A thread
+// owns one sample and four channels of every slice (eight lanes a sample, four samples a warp instruction, spread
+// over the tile as col2im's): it loads its four channels of each corner from the channels-last copy of X (one 8- or
+// 16-byte load a corner), adds the offset pass's per-channel terms, writes the four columns through shared memory
+// (coalesced along positions), and adds its four channels to each corner of gX with one 16-byte vector reduction.
+// At the end the eight lanes of a sample sum their offset and mask gradients with three shuffles.
+//
+// The values: gX gets col2im's additions (the same products, in an order atomics leave unspecified anyway); the
+// columns are the offset pass's, bitwise; the offset and mask gradients have the offset pass's per-channel terms,
+// summed per lane in channel order and then over the eight lanes in a fixed tree: a different rounding from the
+// channel-order sum, the same run to run. Deterministic mode (setDeterministic) keeps the sorted col2im and the offset
+// pass, so its results are unchanged. Where it applies: 2D and 3D (1D's default col2im is the warp window), float32
+// accumulation (not float64), channels per offset group a multiple of 32, channels of X a multiple of 4, mask groups
+// equal to the offset groups (one mask value a sample) or no mask, and the channels-last copy within the workspace
+// limit. The driver's col2im_offset_fused says which switch does what.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+
+#include "cuda_runtime/scalar.cuh"
+#include "deform_conv/cuda/col2im_channels_last.cuh"
+#include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include "deform_conv/sampling.h"
+
+namespace dcn::cuda {
+
+// Four consecutive channels of T at p, widened to float: one 16-byte load in float32, one 8-byte load in the half
+// types (p aligned to that).
+template <typename T>
+__device__ __forceinline__ void load_channels4(const T* __restrict__ p, float (&out)[4]) {
+  if constexpr (std::is_same_v<T, float>) {
+    const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+    out[0] = v.x;
+    out[1] = v.y;
+    out[2] = v.z;
+    out[3] = v.w;
+  } else {
+    const uint2 raw = __ldg(reinterpret_cast<const uint2*>(p));
+    const unsigned words[2] = {raw.x, raw.y};
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      float2 f;
+      if constexpr (std::is_same_v<T, __half>) {
+        __half2 h;
+        memcpy(&h, &words[j], sizeof(h));
+        f = __half22float2(h);
+      } else {
+        __nv_bfloat162 h;
+        memcpy(&h, &words[j], sizeof(h));
+        f = __bfloat1622float2(h);
+      }
+      out[2 * j] = f.x;
+      out[2 * j + 1] = f.y;
+    }
+  }
+}
+
+// See NOTE [ Fused col2im and offset pass ]. xt[bl][s][c]: the chunk's images channels-last; gxl[b][s][c]: the
+// channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass writes them.
+template <int D, typename T, bool kMaskGrad, bool kCols>
+__global__ void __launch_bounds__(kCol2imThreads)
+    col2im_offset_fused_kernel(const ChunkArgs<D> a, const float* __restrict__ dcol, const T* __restrict__ xt,
+                               const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
+                               T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols,
+                               int64_t blocks) {
+  using A = float;
+  constexpr int kCount = 1 << D;
+  constexpr int TQ = kCol2imPositions;
+  constexpr int kLanes = 8;  // lanes per sample: a slice's 32 channels, four per lane
+  static_assert(kCol2imThreads == TQ * kLanes, "one sample and four channels per thread");
+  __shared__ int64_t s_index[kCount][TQ];  // corner index in the image (0 where invalid)
+  __shared__ A s_weight[kCount][TQ];       // value weights (linear_corners: with the early-out)
+  __shared__ A s_dweight[D][kCount][TQ];   // coordinate weights (linear_corner_grads)
+  __shared__ unsigned s_valid[TQ];         // value corners inside (linear_corners)
+  __shared__ unsigned s_gvalid[TQ];        // corners loaded (linear_corner_grads; a superset)
+  __shared__ A s_mask[TQ];
+  __shared__ A s_val[2][32][TQ + 1];  // dcol of two slices: the next is staged while the current is used
+  __shared__ A s_col[kCols ? 32 : 1][TQ + 1];
+  const int tid = static_cast<int>(threadIdx.x);
+  // Staging (dcol in, columns out): thread tid takes channels cl0 + kRows * t (t < kPer) of position j_st.
+  constexpr int kRows = kCol2imThreads / TQ, kPer = 32 / kRows;
+  const int j_st = tid % TQ, cl0 = tid / TQ;
+  // The thread's sample (four per warp instruction, spread over the tile) and its four channels of each slice.
+  const int j = spread(tid / kLanes, 32 / kLanes), cl = (tid % kLanes) * 4;
+  const int64_t qtiles = (a.qlen + TQ - 1) / TQ;
+  const int64_t kq = a.K * a.qlen;
+  for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
+    int64_t r = blk;
+    const int64_t qt = r % qtiles;
+    r /= qtiles;
+    const int64_t kpt = r % a.K;
+    r /= a.K;
+    const int64_t og = r % a.og;
+    const int64_t bl = r / a.og;
+    const int64_t b = a.b0 + bl;
+    const int64_t ql0 = qt * TQ;
+    const int tq = static_cast<int>(a.qlen - ql0 < TQ ? a.qlen - ql0 : TQ);
+    __syncthreads();  // the previous block's readers of the shared plan and columns are done
+    if (tid < TQ) {
+      unsigned valid = 0, gvalid = 0;
+      A mval = 1;
+      if (tid < tq) {
+        const int64_t q = a.q0 + ql0 + tid;
+        int64_t pos[D];
+        base_position<D>(a, q, kpt, pos);
+        A p[D];
+        deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
+        CornerGrads<D, A, int64_t> cg;
+        linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
+        Corners<kCount, A, int64_t> cv;
+        linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
+        // The value corners' indices are the gradient corners' wherever a value corner is valid (the same floor).
+#pragma unroll
+        for (int k = 0; k < kCount; ++k) {
+          s_index[k][tid] = cg.index[k];
+          s_weight[k][tid] = cv.weight[k];
+#pragma unroll
+          for (int ax = 0; ax < D; ++ax) s_dweight[ax][k][tid] = cg.dweight[ax][k];
+        }
+        valid = cv.valid;
+        gvalid = cg.valid;
+        if (mask != nullptr) mval = convert<A>(mask[((b * a.mg + og) * a.K + kpt) * a.ny + q]);
+      }
+      s_valid[tid] = valid;
+      s_gvalid[tid] = gvalid;
+      s_mask[tid] = mval;
+    }
+    const int64_t c_og = og * a.cpo;
+    const A* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
+    A vals[kPer];
+    auto load_slice = [&](int64_t c0) {
+      if (j_st >= tq) return;
+#pragma unroll
+      for (int t = 0; t < kPer; ++t) vals[t] = __ldcs(dsrc + (c0 + t * kRows) * kq);  // read once: streamed
+    };
+    load_slice(0);
+    A total[D];
+#pragma unroll
+    for (int ax = 0; ax < D; ++ax) total[ax] = 0;
+    A total_mask = 0;
+    const T* x_img = xt + bl * a.nx * a.cx + c_og + cl;
+    float* g_img = gxl + b * a.nx * a.cx + c_og + cl;
+    int buf = 0;
+    for (int64_t c0 = 0; c0 < a.cpo; c0 += 32, buf ^= 1) {
+      if (j_st < tq) {
+#pragma unroll
+        for (int t = 0; t < kPer; ++t) s_val[buf][cl0 + t * kRows][j_st] = vals[t];
+      }
+      __syncthreads();  // the slice (and, for the first, the plan) is visible
+      if (c0 + 32 < a.cpo) load_slice(c0 + 32);  // in flight while this slice is used
+      if (j < tq) {
+        const unsigned valid = s_valid[j], gvalid = s_gvalid[j];
+        const A m = s_mask[j];
+        A xk[kCount][4];
+#pragma unroll
+        for (int k = 0; k < kCount; ++k) {
+          if ((gvalid >> k) & 1u) {
+            load_channels4<T>(x_img + s_index[k][j] * a.cx + c0, xk[k]);
+          } else {
+#pragma unroll
+            for (int u = 0; u < 4; ++u) xk[k][u] = 0;
+          }
+        }
+        A red[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+          // The offset pass's per-channel terms (OffsetPassSample::add).
+          A dv[D];
+#pragma unroll
+          for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
+          A v = 0;
+#pragma unroll
+          for (int k = 0; k < kCount; ++k) {
+#pragma unroll
+            for (int ax = 0; ax < D; ++ax) dv[ax] += s_dweight[ax][k][j] * xk[k][u];
+            v += s_weight[k][j] * (((valid >> k) & 1u) ? xk[k][u] : A(0));
+          }
+          const A g = s_val[buf][cl + u][j];
+          const A w = mask != nullptr ? g * m : g;
+#pragma unroll
+          for (int ax = 0; ax < D; ++ax) total[ax] += w * dv[ax];
+          if constexpr (kMaskGrad) total_mask += g * v;
+          if constexpr (kCols) s_col[cl + u][j] = v * m;
+          red[u] = w;  // col2im's dcol * mask
+        }
+        if (valid != 0) {
+#pragma unroll
+          for (int k = 0; k < kCount; ++k) {
+            if ((valid >> k) & 1u) {
+              const A wk = s_weight[k][j];
+              red_add_v4(g_img + s_index[k][j] * a.cx + c0, wk * red[0], wk * red[1], wk * red[2], wk * red[3]);
+            }
+          }
+        }
+      }
+      if constexpr (kCols) {
+        __syncthreads();  // the slice's columns are in s_col
+        if (j_st < tq) {
+          T* out = cols + ((bl * a.cx + c_og + c0 + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
+#pragma unroll
+          for (int t = 0; t < kPer; ++t) out[t * kRows * kq] = convert<T>(s_col[cl0 + t * kRows][j_st]);
+        }
+      }
+    }
+    // The sample's eight lanes (consecutive) sum their partial gradients: a fixed tree.
+#pragma unroll
+    for (int sh = kLanes / 2; sh > 0; sh /= 2) {
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) total[ax] += __shfl_xor_sync(0xffffffffu, total[ax], sh);
+      if constexpr (kMaskGrad) total_mask += __shfl_xor_sync(0xffffffffu, total_mask, sh);
+    }
+    if (cl == 0 && j < tq) {
+      const int64_t q = a.q0 + ql0 + j;
+      const int64_t out_index = ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
+#pragma unroll
+      for (int ax = 0; ax < D; ++ax) grad_offset[out_index + ax * a.ny] = convert<T>(total[ax]);
+      if constexpr (kMaskGrad) grad_mask[((b * a.mg + og) * a.K + kpt) * a.ny + q] = convert<T>(total_mask);
+    }
+  }
+}
+
+}  // namespace dcn::cuda
