@@ -29,6 +29,7 @@
 #include "cuda_runtime/scalar.cuh"
 #include "deform_conv/cuda/col2im_channels_last.cuh"
 #include "deform_conv/cuda/deform_conv_kernel.cuh"
+#include "deform_conv/cuda/im2col_vector.cuh"
 #include "deform_conv/sampling.h"
 
 namespace dcn::cuda {
@@ -46,28 +47,75 @@ __device__ __forceinline__ void load_channels4(const T* __restrict__ p, float (&
   } else {
     const uint2 raw = __ldg(reinterpret_cast<const uint2*>(p));
     const unsigned words[2] = {raw.x, raw.y};
+    widen_words<T, float, 2>(words, out);
+  }
+}
+
+// Corner i of the sample at p alone: its entries of linear_corners (value index, weight and validity; scale 1) and
+// of linear_corner_grads (coordinate weights and validity), computed as those functions compute them (the same
+// floors, the same products in the same order), so bitwise their values. The index is linear_corner_grads'
+// (the value corner's wherever that one is valid). Lets a warp make one corner of 32 samples' plans at once.
+template <int D, typename A>
+__device__ __forceinline__ void sample_corner(const A* p, const SmallArray<int64_t, D>& size, int i, int64_t& index,
+                                              A& weight, A (&dweight)[D], bool& valid, bool& gvalid) {
+  int64_t lo[D];
+  A t[D];
+  bool nan = false, outside = false, dead = false;
+  A nan_value = 0;
 #pragma unroll
-    for (int j = 0; j < 2; ++j) {
-      float2 f;
-      if constexpr (std::is_same_v<T, __half>) {
-        __half2 h;
-        memcpy(&h, &words[j], sizeof(h));
-        f = __half22float2(h);
-      } else {
-        __nv_bfloat162 h;
-        memcpy(&h, &words[j], sizeof(h));
-        f = __bfloat1622float2(h);
-      }
-      out[2 * j] = f.x;
-      out[2 * j + 1] = f.y;
+  for (int ax = 0; ax < D; ++ax) {
+    const A pa = p[ax];
+    const A s = static_cast<A>(size[ax]);
+    lo[ax] = 0;
+    t[ax] = 0;
+    if (!(pa == pa)) {
+      nan = true;
+      nan_value = pa;
+      continue;
+    }
+    if (pa <= A(-1) || pa >= s) outside = true;
+    if (pa > A(-2) && pa < s) {
+      const A f = dcn_floor(pa);
+      lo[ax] = static_cast<int64_t>(f);
+      t[ax] = pa - f;
+    } else {
+      dead = true;
     }
   }
+  int64_t idx = 0;
+  bool ok = true;
+#pragma unroll
+  for (int ax = 0; ax < D; ++ax) {
+    const int64_t j = lo[ax] + ((i >> ax) & 1);
+    const int64_t s = size[ax];
+    ok = ok && j >= 0 && j < s;
+    idx = idx * s + j;
+  }
+  A w = 1;
+#pragma unroll
+  for (int ax = 0; ax < D; ++ax) {
+    const int up = (i >> ax) & 1;
+    A dw = up ? A(1) : A(-1);
+#pragma unroll
+    for (int bx = 0; bx < D; ++bx) {
+      if (bx == ax) continue;
+      dw *= ((i >> bx) & 1) ? t[bx] : A(1) - t[bx];
+    }
+    dweight[ax] = (nan || dead) ? (nan ? nan_value : A(0)) : dw;
+    w *= up ? t[ax] : A(1) - t[ax];
+  }
+  weight = (nan || outside) ? (nan ? nan_value : A(0)) : w;
+  valid = !(nan || outside) && ok;
+  gvalid = !(nan || dead) && ok;
+  index = gvalid ? idx : int64_t{0};
 }
 
 // See NOTE [ Fused col2im and offset pass ]. xt[bl][s][c]: the chunk's images channels-last; gxl[b][s][c]: the
 // channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass writes them.
+// Three blocks per multiprocessor in 1D and 2D (at most 85 registers a thread; 97 uncapped, which allowed two), two
+// in 3D (128 registers).
 template <int D, typename T, bool kMaskGrad, bool kCols>
-__global__ void __launch_bounds__(kCol2imThreads)
+__global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     col2im_offset_fused_kernel(const ChunkArgs<D> a, const float* __restrict__ dcol, const T* __restrict__ xt,
                                const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
                                T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols,
@@ -77,11 +125,12 @@ __global__ void __launch_bounds__(kCol2imThreads)
   constexpr int TQ = kCol2imPositions;
   constexpr int kLanes = 8;  // lanes per sample: a slice's 32 channels, four per lane
   static_assert(kCol2imThreads == TQ * kLanes, "one sample and four channels per thread");
+  static_assert(kCount * TQ <= kCol2imThreads, "a warp per corner of the plan");
   __shared__ int64_t s_index[kCount][TQ];  // corner index in the image (0 where invalid)
   __shared__ A s_weight[kCount][TQ];       // value weights (linear_corners: with the early-out)
   __shared__ A s_dweight[D][kCount][TQ];   // coordinate weights (linear_corner_grads)
-  __shared__ unsigned s_valid[TQ];         // value corners inside (linear_corners)
-  __shared__ unsigned s_gvalid[TQ];        // corners loaded (linear_corner_grads; a superset)
+  __shared__ unsigned s_vbits[kCount];     // bit j: sample j's value corner inside (linear_corners)
+  __shared__ unsigned s_gbits[kCount];     // bit j: sample j's corner loaded (linear_corner_grads; a superset)
   __shared__ A s_mask[TQ];
   __shared__ A s_val[2][32][TQ + 1];  // dcol of two slices: the next is staged while the current is used
   __shared__ A s_col[kCols ? 32 : 1][TQ + 1];
@@ -105,34 +154,33 @@ __global__ void __launch_bounds__(kCol2imThreads)
     const int64_t ql0 = qt * TQ;
     const int tq = static_cast<int>(a.qlen - ql0 < TQ ? a.qlen - ql0 : TQ);
     __syncthreads();  // the previous block's readers of the shared plan and columns are done
-    if (tid < TQ) {
-      unsigned valid = 0, gvalid = 0;
+    // The plan: warp k makes corner k of the tile's samples (NOTE [ Fused col2im and offset pass ]), its validity
+    // as one bit per sample; warp 0 the mask values too.
+    if (tid < kCount * TQ) {
+      const int jp = tid % TQ, k = tid / TQ;
+      bool v = false, gv = false;
       A mval = 1;
-      if (tid < tq) {
-        const int64_t q = a.q0 + ql0 + tid;
+      if (jp < tq) {
+        const int64_t q = a.q0 + ql0 + jp;
         int64_t pos[D];
         base_position<D>(a, q, kpt, pos);
         A p[D];
         deformed_position<D, A, T>(a, offset, b, og, kpt, q, pos, p);
-        CornerGrads<D, A, int64_t> cg;
-        linear_corner_grads<D, A, int64_t>(p, a.x_size, cg);
-        Corners<kCount, A, int64_t> cv;
-        linear_corners<D, A, int64_t>(p, a.x_size, A(1), cv);
-        // The value corners' indices are the gradient corners' wherever a value corner is valid (the same floor).
+        int64_t index;
+        A w, dw[D];
+        sample_corner<D, A>(p, a.x_size, k, index, w, dw, v, gv);
+        s_index[k][jp] = index;
+        s_weight[k][jp] = w;
 #pragma unroll
-        for (int k = 0; k < kCount; ++k) {
-          s_index[k][tid] = cg.index[k];
-          s_weight[k][tid] = cv.weight[k];
-#pragma unroll
-          for (int ax = 0; ax < D; ++ax) s_dweight[ax][k][tid] = cg.dweight[ax][k];
-        }
-        valid = cv.valid;
-        gvalid = cg.valid;
-        if (mask != nullptr) mval = convert<A>(mask[((b * a.mg + og) * a.K + kpt) * a.ny + q]);
+        for (int ax = 0; ax < D; ++ax) s_dweight[ax][k][jp] = dw[ax];
+        if (k == 0 && mask != nullptr) mval = convert<A>(mask[((b * a.mg + og) * a.K + kpt) * a.ny + q]);
       }
-      s_valid[tid] = valid;
-      s_gvalid[tid] = gvalid;
-      s_mask[tid] = mval;
+      const unsigned vb = __ballot_sync(0xffffffffu, v), gb = __ballot_sync(0xffffffffu, gv);
+      if (jp == 0) {
+        s_vbits[k] = vb;
+        s_gbits[k] = gb;
+      }
+      if (k == 0) s_mask[jp] = mval;
     }
     const int64_t c_og = og * a.cpo;
     const A* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
@@ -155,10 +203,15 @@ __global__ void __launch_bounds__(kCol2imThreads)
 #pragma unroll
         for (int t = 0; t < kPer; ++t) s_val[buf][cl0 + t * kRows][j_st] = vals[t];
       }
-      __syncthreads();  // the slice (and, for the first, the plan) is visible
+      __syncthreads();                           // the slice (and, for the first, the plan) is visible
       if (c0 + 32 < a.cpo) load_slice(c0 + 32);  // in flight while this slice is used
       if (j < tq) {
-        const unsigned valid = s_valid[j], gvalid = s_gvalid[j];
+        unsigned valid = 0, gvalid = 0;
+#pragma unroll
+        for (int k = 0; k < kCount; ++k) {
+          valid |= ((s_vbits[k] >> j) & 1u) << k;
+          gvalid |= ((s_gbits[k] >> j) & 1u) << k;
+        }
         const A m = s_mask[j];
         A xk[kCount][4];
 #pragma unroll

@@ -9,14 +9,16 @@
 //   transposed forward:   X = col2im(W^T @ Y) + bias                    (X = output,  Y = input)
 //   regular backward:     dcol = W^T @ gY; gX = col2im(dcol); gOffset, gMask from (dcol, X);
 //                         gW = gY @ im2col(X)^T                         (gY = gradOutput)
+//                         (col2im and the offset pass in one kernel where it applies: NOTE [ Fused col2im and
+//                         offset pass ])
 //   transposed backward:  gY = W @ im2col(gX); gW = Y @ im2col(gX)^T; dcol = W^T @ Y;
 //                         gOffset, gMask from (dcol, gX)                (gX = gradOutput)
 // Half types: columns in T (the GEMMs read T), every accumulation (dcol, the scatter target, gW) in
 // float32, rounded to T once at the end.
 #pragma once
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <type_traits>
 #include <vector>
 
@@ -652,8 +654,8 @@ class DeformConvDriver {
   // offset pass (grad_offset, grad_mask when not null, the columns when cols is not null) in one kernel. By default in
   // 2D and 3D wherever it applies (not in deterministic mode, channels per offset group a multiple of 32, channels of X
   // a multiple of 4, no mask or one mask group per offset group, float32 accumulation, the channels-last copy within
-  // the workspace limit) and TVDCN_CUDA_COL2IM is unset or empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever it
-  // applies, 1D and a set TVDCN_CUDA_COL2IM included (read at each call: A/B switches for benchmarks and tests).
+  // the workspace limit) and TVDCN_CUDA_COL2IM is unset or empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever
+  // it applies, 1D and a set TVDCN_CUDA_COL2IM included (read at each call: A/B switches for benchmarks and tests).
   // Returns false where it is not taken.
   bool col2im_offset_fused(const Chunk& ch, const A* dcol, const T* x, A* gx, T* grad_offset, T* grad_mask,
                            T* cols) const {

@@ -32,18 +32,14 @@ namespace dcn::cuda {
 
 constexpr int kIm2colVectorThreads = 256;
 
-// The kElems values of T in one 16-byte vector, widened to A.
-template <typename T, typename A>
-__device__ __forceinline__ void widen16(const uint4& raw, A* out) {
-  if constexpr (std::is_same_v<T, float>) {
-    out[0] = __uint_as_float(raw.x);
-    out[1] = __uint_as_float(raw.y);
-    out[2] = __uint_as_float(raw.z);
-    out[3] = __uint_as_float(raw.w);
-  } else {
-    const unsigned words[4] = {raw.x, raw.y, raw.z, raw.w};
+// N 32-bit words of T values (one float32 value or two half-type values a word), widened to A.
+template <typename T, typename A, int N>
+__device__ __forceinline__ void widen_words(const unsigned (&words)[N], A* out) {
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
+  for (int j = 0; j < N; ++j) {
+    if constexpr (std::is_same_v<T, float>) {
+      out[j] = __uint_as_float(words[j]);
+    } else {
       float2 f;
       if constexpr (std::is_same_v<T, __half>) {
         __half2 h;
@@ -58,6 +54,13 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
       out[2 * j + 1] = f.y;
     }
   }
+}
+
+// The kElems values of T in one 16-byte vector, widened to A.
+template <typename T, typename A>
+__device__ __forceinline__ void widen16(const uint4& raw, A* out) {
+  const unsigned words[4] = {raw.x, raw.y, raw.z, raw.w};
+  widen_words<T, A, 4>(words, out);
 }
 
 // See NOTE [ Vector im2col for small offset groups ]. xt[bl][s][c] holds the chunk's images channels-last (rows of

@@ -932,6 +932,28 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       assert.ok(!phaseOf(profiledForwardAndGrads(b, other48, 2, 'float32', 2998).phases));
       const finerMask = { ...fusedCases[0], name: 'fused backward: mg 4', mg: 4 };
       assert.ok(!phaseOf(profiledForwardAndGrads(b, finerMask, 2, 'float32', 2998).phases));
+      // NaN offsets: the same elements of every gradient are NaN with the fused kernel as with the two passes (the
+      // plan's NaN rule: the sample's offset and mask gradients, its columns and so the weight gradient's rows).
+      for (const [dim, dtype] of [
+        [2, 'float32'],
+        [3, 'float16'],
+      ] as [Dim, DType][]) {
+        const p = problem(fusedCases[0], dim, 3000);
+        const off = p.inputs.find((i) => i.name === 'offset');
+        assert.ok(off !== undefined);
+        for (const k of [3, 100, 257]) off.values[k] = Number.NaN;
+        const gy = outputGrad(p, dtype, 3001);
+        const nanAt = (v: Float64Array): number[] => [...v.keys()].filter((k) => Number.isNaN(v[k]));
+        process.env.TVDCN_CUDA_BWD_FUSED = 'off';
+        const apart = forwardAndGrads(p, dtype, gy);
+        process.env.TVDCN_CUDA_BWD_FUSED = 'on';
+        const fused = forwardAndGrads(p, dtype, gy);
+        for (const [k, v] of fused.entries()) {
+          // The offset and mask gradients (outputs 3 and 4) must have some.
+          if (k === 3 || k === 4) assert.ok(nanAt(v).length > 0, `dim=${dim} [${dtype}] output ${k}: no NaN at all`);
+          assert.deepEqual(nanAt(v), nanAt(apart[k]), `dim=${dim} [${dtype}] output ${k}: NaN elements differ`);
+        }
+      }
       setDeterministic(true);
       assert.ok(!phaseOf(profiledForwardAndGrads(b, fusedCases[0], 2, 'float32', 2998).phases));
     } finally {
