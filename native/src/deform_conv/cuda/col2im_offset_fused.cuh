@@ -19,9 +19,10 @@
 // summed per lane in channel order and then over the eight lanes in a fixed tree: a different rounding from the
 // channel-order sum, the same run to run. Deterministic mode (setDeterministic) keeps the sorted col2im and the offset
 // pass, so its results are unchanged. Where it applies: 2D and 3D (1D's default col2im is the warp window), float32
-// accumulation (not float64), channels per offset group a multiple of 32, channels of X a multiple of 4, mask groups
-// equal to the offset groups (one mask value a sample) or no mask, and the channels-last copy within the workspace
-// limit. The driver's col2im_offset_fused says which switch does what.
+// accumulation (not float64), channels per offset group a multiple of 32 (or 16 or 8: then two or four offset groups
+// share a block's one slice, each with its own plan, and two or four lanes sum a sample's gradients), channels of X a
+// multiple of 4, mask groups equal to the offset groups (one mask value a sample) or no mask, and the channels-last
+// copy within the workspace limit. The driver's col2im_offset_fused says which switch does what.
 #pragma once
 #include <cstdint>
 #include <type_traits>
@@ -114,7 +115,7 @@ __device__ __forceinline__ void sample_corner(const A* p, const SmallArray<int64
 // channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass writes them.
 // Three blocks per multiprocessor in 1D and 2D (at most 85 registers a thread; 97 uncapped, which allowed two), two
 // in 3D (128 registers).
-template <int D, typename T, bool kMaskGrad, bool kCols>
+template <int D, typename T, bool kMaskGrad, bool kCols, int kGroups>
 __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     col2im_offset_fused_kernel(const ChunkArgs<D> a, const float* __restrict__ dcol, const T* __restrict__ xt,
                                const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
@@ -125,13 +126,17 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
   constexpr int TQ = kCol2imPositions;
   constexpr int kLanes = 8;  // lanes per sample: a slice's 32 channels, four per lane
   static_assert(kCol2imThreads == TQ * kLanes, "one sample and four channels per thread");
-  static_assert(kCount * TQ <= kCol2imThreads, "a warp per corner of the plan");
-  __shared__ int64_t s_index[kCount][TQ];  // corner index in the image (0 where invalid)
-  __shared__ A s_weight[kCount][TQ];       // value weights (linear_corners: with the early-out)
-  __shared__ A s_dweight[D][kCount][TQ];   // coordinate weights (linear_corner_grads)
-  __shared__ unsigned s_vbits[kCount];     // bit j: sample j's value corner inside (linear_corners)
-  __shared__ unsigned s_gbits[kCount];     // bit j: sample j's corner loaded (linear_corner_grads; a superset)
-  __shared__ A s_mask[TQ];
+  // kGroups offset groups of 32 / kGroups channels share a block's slice (one slice); with kGroups == 1 a block takes
+  // one offset group, whose channels are a multiple of 32, in slices of 32.
+  static_assert(kGroups == 1 || kGroups == 2 || kGroups == 4, "one slice of 32 channels: 1, 2 or 4 offset groups");
+  constexpr int kPlans = kGroups * TQ;
+  constexpr int kGroupLanes = kLanes / kGroups;  // lanes per (offset group, sample)
+  __shared__ int64_t s_index[kCount][kPlans];    // corner index in the image (0 where invalid)
+  __shared__ A s_weight[kCount][kPlans];         // value weights (linear_corners: with the early-out)
+  __shared__ A s_dweight[D][kCount][kPlans];     // coordinate weights (linear_corner_grads)
+  __shared__ unsigned s_vbits[kGroups][kCount];  // bit j: sample j's value corner inside (linear_corners)
+  __shared__ unsigned s_gbits[kGroups][kCount];  // bit j: sample j's corner loaded (linear_corner_grads; a superset)
+  __shared__ A s_mask[kGroups][TQ];
   __shared__ A s_val[2][32][TQ + 1];  // dcol of two slices: the next is staged while the current is used
   __shared__ A s_col[kCols ? 32 : 1][TQ + 1];
   const int tid = static_cast<int>(threadIdx.x);
@@ -140,6 +145,7 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
   const int j_st = tid % TQ, cl0 = tid / TQ;
   // The thread's sample (four per warp instruction, spread over the tile) and its four channels of each slice.
   const int j = spread(tid / kLanes, 32 / kLanes), cl = (tid % kLanes) * 4;
+  const int og_l = cl / (32 / kGroups), pj = og_l * TQ + j;  // the thread's offset group in the block, its plan
   const int64_t qtiles = (a.qlen + TQ - 1) / TQ;
   const int64_t kq = a.K * a.qlen;
   for (int64_t blk = blockIdx.x; blk < blocks; blk += gridDim.x) {
@@ -148,16 +154,17 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     r /= qtiles;
     const int64_t kpt = r % a.K;
     r /= a.K;
-    const int64_t og = r % a.og;
-    const int64_t bl = r / a.og;
+    const int64_t og0 = (r % (a.og / kGroups)) * kGroups;
+    const int64_t bl = r / (a.og / kGroups);
     const int64_t b = a.b0 + bl;
     const int64_t ql0 = qt * TQ;
     const int tq = static_cast<int>(a.qlen - ql0 < TQ ? a.qlen - ql0 : TQ);
     __syncthreads();  // the previous block's readers of the shared plan and columns are done
-    // The plan: warp k makes corner k of the tile's samples (NOTE [ Fused col2im and offset pass ]), its validity
-    // as one bit per sample; warp 0 the mask values too.
-    if (tid < kCount * TQ) {
-      const int jp = tid % TQ, k = tid / TQ;
+    // The plan: a warp makes one corner of one offset group's 32 samples (NOTE [ Fused col2im and offset pass ]), its
+    // validity as one bit per sample, and for corner 0 the mask values too.
+    for (int e = tid; e < kCount * kPlans; e += kCol2imThreads) {
+      const int jp = e % TQ, k = (e / TQ) % kCount, ogl = e / (TQ * kCount);
+      const int64_t og = og0 + ogl;
       bool v = false, gv = false;
       A mval = 1;
       if (jp < tq) {
@@ -169,20 +176,21 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
         int64_t index;
         A w, dw[D];
         sample_corner<D, A>(p, a.x_size, k, index, w, dw, v, gv);
-        s_index[k][jp] = index;
-        s_weight[k][jp] = w;
+        s_index[k][ogl * TQ + jp] = index;
+        s_weight[k][ogl * TQ + jp] = w;
 #pragma unroll
-        for (int ax = 0; ax < D; ++ax) s_dweight[ax][k][jp] = dw[ax];
+        for (int ax = 0; ax < D; ++ax) s_dweight[ax][k][ogl * TQ + jp] = dw[ax];
         if (k == 0 && mask != nullptr) mval = convert<A>(mask[((b * a.mg + og) * a.K + kpt) * a.ny + q]);
       }
       const unsigned vb = __ballot_sync(0xffffffffu, v), gb = __ballot_sync(0xffffffffu, gv);
       if (jp == 0) {
-        s_vbits[k] = vb;
-        s_gbits[k] = gb;
+        s_vbits[ogl][k] = vb;
+        s_gbits[ogl][k] = gb;
       }
-      if (k == 0) s_mask[jp] = mval;
+      if (k == 0) s_mask[ogl][jp] = mval;
     }
-    const int64_t c_og = og * a.cpo;
+    const int64_t c_og = og0 * a.cpo;  // the block's first channel
+    const int64_t span = kGroups == 1 ? a.cpo : 32;
     const A* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
     A vals[kPer];
     auto load_slice = [&](int64_t c0) {
@@ -198,26 +206,26 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     const T* x_img = xt + bl * a.nx * a.cx + c_og + cl;
     float* g_img = gxl + b * a.nx * a.cx + c_og + cl;
     int buf = 0;
-    for (int64_t c0 = 0; c0 < a.cpo; c0 += 32, buf ^= 1) {
+    for (int64_t c0 = 0; c0 < span; c0 += 32, buf ^= 1) {
       if (j_st < tq) {
 #pragma unroll
         for (int t = 0; t < kPer; ++t) s_val[buf][cl0 + t * kRows][j_st] = vals[t];
       }
-      __syncthreads();                           // the slice (and, for the first, the plan) is visible
-      if (c0 + 32 < a.cpo) load_slice(c0 + 32);  // in flight while this slice is used
+      __syncthreads();                          // the slice (and, for the first, the plan) is visible
+      if (c0 + 32 < span) load_slice(c0 + 32);  // in flight while this slice is used
       if (j < tq) {
         unsigned valid = 0, gvalid = 0;
 #pragma unroll
         for (int k = 0; k < kCount; ++k) {
-          valid |= ((s_vbits[k] >> j) & 1u) << k;
-          gvalid |= ((s_gbits[k] >> j) & 1u) << k;
+          valid |= ((s_vbits[og_l][k] >> j) & 1u) << k;
+          gvalid |= ((s_gbits[og_l][k] >> j) & 1u) << k;
         }
-        const A m = s_mask[j];
+        const A m = s_mask[og_l][j];
         A xk[kCount][4];
 #pragma unroll
         for (int k = 0; k < kCount; ++k) {
           if ((gvalid >> k) & 1u) {
-            load_channels4<T>(x_img + s_index[k][j] * a.cx + c0, xk[k]);
+            load_channels4<T>(x_img + s_index[k][pj] * a.cx + c0, xk[k]);
           } else {
 #pragma unroll
             for (int u = 0; u < 4; ++u) xk[k][u] = 0;
@@ -234,8 +242,8 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
 #pragma unroll
           for (int k = 0; k < kCount; ++k) {
 #pragma unroll
-            for (int ax = 0; ax < D; ++ax) dv[ax] += s_dweight[ax][k][j] * xk[k][u];
-            v += s_weight[k][j] * (((valid >> k) & 1u) ? xk[k][u] : A(0));
+            for (int ax = 0; ax < D; ++ax) dv[ax] += s_dweight[ax][k][pj] * xk[k][u];
+            v += s_weight[k][pj] * (((valid >> k) & 1u) ? xk[k][u] : A(0));
           }
           const A g = s_val[buf][cl + u][j];
           const A w = mask != nullptr ? g * m : g;
@@ -249,8 +257,8 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
 #pragma unroll
           for (int k = 0; k < kCount; ++k) {
             if ((valid >> k) & 1u) {
-              const A wk = s_weight[k][j];
-              red_add_v4(g_img + s_index[k][j] * a.cx + c0, wk * red[0], wk * red[1], wk * red[2], wk * red[3]);
+              const A wk = s_weight[k][pj];
+              red_add_v4(g_img + s_index[k][pj] * a.cx + c0, wk * red[0], wk * red[1], wk * red[2], wk * red[3]);
             }
           }
         }
@@ -264,14 +272,15 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
         }
       }
     }
-    // The sample's eight lanes (consecutive) sum their partial gradients: a fixed tree.
+    // The lanes of an (offset group, sample) (consecutive) sum their partial gradients: a fixed tree.
 #pragma unroll
-    for (int sh = kLanes / 2; sh > 0; sh /= 2) {
+    for (int sh = kGroupLanes / 2; sh > 0; sh /= 2) {
 #pragma unroll
       for (int ax = 0; ax < D; ++ax) total[ax] += __shfl_xor_sync(0xffffffffu, total[ax], sh);
       if constexpr (kMaskGrad) total_mask += __shfl_xor_sync(0xffffffffu, total_mask, sh);
     }
-    if (cl == 0 && j < tq) {
+    if (cl % (32 / kGroups) == 0 && j < tq) {
+      const int64_t og = og0 + og_l;
       const int64_t q = a.q0 + ql0 + j;
       const int64_t out_index = ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
 #pragma unroll

@@ -652,11 +652,11 @@ class DeformConvDriver {
 
   // NOTE [ Fused col2im and offset pass ] (col2im_offset_fused.cuh): col2im into the channels-last target gx and the
   // offset pass (grad_offset, grad_mask when not null, the columns when cols is not null) in one kernel. By default in
-  // 2D and 3D wherever it applies (not in deterministic mode, channels per offset group a multiple of 32, channels of X
-  // a multiple of 4, no mask or one mask group per offset group, float32 accumulation, the channels-last copy within
-  // the workspace limit) and TVDCN_CUDA_COL2IM is unset or empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever
-  // it applies, 1D and a set TVDCN_CUDA_COL2IM included (read at each call: A/B switches for benchmarks and tests).
-  // Returns false where it is not taken.
+  // 2D and 3D wherever it applies (not in deterministic mode, channels per offset group a multiple of 32, or 8 or 16
+  // with the offset groups a multiple of 4 or 2, channels of X a multiple of 4, no mask or one mask group per offset
+  // group, float32 accumulation, the channels-last copy within the workspace limit) and TVDCN_CUDA_COL2IM is unset or
+  // empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever it applies, 1D and a set TVDCN_CUDA_COL2IM included
+  // (read at each call: A/B switches for benchmarks and tests). Returns false where it is not taken.
   bool col2im_offset_fused(const Chunk& ch, const A* dcol, const T* x, A* gx, T* grad_offset, T* grad_mask,
                            T* cols) const {
     if constexpr (!std::is_same_v<A, float>) {
@@ -666,16 +666,28 @@ class DeformConvDriver {
       const char* col2im_choice = std::getenv("TVDCN_CUDA_COL2IM");
       const bool col2im_chosen = col2im_choice != nullptr && col2im_choice[0] != '\0';
       if (!env_is("TVDCN_CUDA_BWD_FUSED", "on") && (D == 1 || col2im_chosen)) return false;
-      if (a_.cpo % 32 != 0 || cx_ % 4 != 0 || (mask_ != nullptr && a_.mg != a_.og)) return false;
+      // Offset groups per block: one (channels a multiple of 32, in slices of 32), or 2 / 4 groups of 16 / 8 channels
+      // sharing one slice.
+      const int groups = a_.cpo % 32 == 0 ? 1 : a_.cpo == 16 ? 2 : a_.cpo == 8 ? 4 : 0;
+      if (groups == 0 || a_.og % groups != 0 || cx_ % 4 != 0 || (mask_ != nullptr && a_.mg != a_.og)) return false;
       const T* xt = channels_last_copy(ch, x);
       if (xt == nullptr) return false;
       const ScopedPhase phase(grad_mask != nullptr ? "col2im_offset_mask_fused" : "col2im_offset_fused", s_);
       const ChunkArgs<D> a = args(ch, false);
-      const int64_t blocks = a.nb * a.og * K_ * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
+      const int64_t blocks = a.nb * (a.og / groups) * K_ * ((a.qlen + kCol2imPositions - 1) / kCol2imPositions);
       const unsigned grid = static_cast<unsigned>(std::min<int64_t>(blocks, int64_t{1} << 30));
       auto launch = [&](auto mask_grad, auto with_cols) {
-        col2im_offset_fused_kernel<D, T, decltype(mask_grad)::value, decltype(with_cols)::value>
-            <<<grid, kCol2imThreads, 0, s_>>>(a, dcol, xt, off_, mask_, gx, grad_offset, grad_mask, cols, blocks);
+        constexpr bool kM = decltype(mask_grad)::value, kC = decltype(with_cols)::value;
+        auto go = [&](auto g) {
+          col2im_offset_fused_kernel<D, T, kM, kC, decltype(g)::value>
+              <<<grid, kCol2imThreads, 0, s_>>>(a, dcol, xt, off_, mask_, gx, grad_offset, grad_mask, cols, blocks);
+        };
+        if (groups == 1)
+          go(std::integral_constant<int, 1>{});
+        else if (groups == 2)
+          go(std::integral_constant<int, 2>{});
+        else
+          go(std::integral_constant<int, 4>{});
       };
       by_offset_flags(grad_mask, cols, launch);
       DCN_CUDA_LAUNCH_CHECK("col2im_offset_fused_kernel", grid, kCol2imThreads);

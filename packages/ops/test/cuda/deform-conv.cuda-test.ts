@@ -834,10 +834,11 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
 
   // NOTE [ Fused col2im and offset pass ]: by default in 2D and 3D (TVDCN_CUDA_COL2IM unset, not deterministic), with
   // TVDCN_CUDA_BWD_FUSED=on in 1D too, the input, offset and mask gradients and the weight product's columns come
-  // from one kernel wherever the channels per offset group are a multiple of 32, X's channels a multiple of 4 and
-  // the mask groups the offset groups (or no mask). Cases: two offset groups of 32 with their masks, one of 128
-  // without a mask (stride 2, dilation 2), 32 channels over partial tiles of positions (63 and 7 per image), the
-  // columns from im2col instead (the kernel without its column output), chunks of part of an image. It must run
+  // from one kernel wherever the channels per offset group are a multiple of 32 (or 8 or 16, four or two groups a
+  // block), X's channels a multiple of 4 and the mask groups the offset groups (or no mask). Cases: two offset groups
+  // of 32 with their masks, one of 128 without a mask (stride 2, dilation 2), eight groups of 8 and two of 16, 32
+  // channels over partial tiles of positions (63 and 7 per image), the columns from im2col instead (the kernel
+  // without its column output), chunks of part of an image, NaN offsets. It must run
   // where it applies and meet the same tolerances against the CPU float64 reference as the separate passes.
   it('fused col2im and offset pass: runs where it applies, within tolerance of the CPU float64 reference', {
     skip: DRY_RUN,
@@ -861,6 +862,27 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
         dil: 2,
         batch: 1,
         size: [40, 23, 9],
+        dims: [2, 3],
+      },
+      {
+        ...base,
+        name: 'fused backward: 64 channels, og 8, mg 8 (four groups a block)',
+        cin: 64,
+        cout: 8,
+        og: 8,
+        mg: 8,
+        dims: [2, 3],
+      },
+      {
+        ...base,
+        name: 'fused backward: 32 channels, og 2, no mask (two groups a block)',
+        cin: 32,
+        cout: 6,
+        og: 2,
+        mask: false,
+        k: 3,
+        stride: 2,
+        size: [17, 11, 5],
         dims: [2, 3],
       },
       {
@@ -930,6 +952,8 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
       process.env.TVDCN_CUDA_BWD_FUSED = 'on';
       const other48 = { ...fusedCases[0], name: 'fused backward: 48 channels', cin: 96 };
       assert.ok(!phaseOf(profiledForwardAndGrads(b, other48, 2, 'float32', 2998).phases));
+      const twoOf8 = { ...fusedCases[0], name: 'fused backward: og 2 of 8 channels', cin: 16, og: 2, mg: 2 };
+      assert.ok(!phaseOf(profiledForwardAndGrads(b, twoOf8, 2, 'float32', 2998).phases));
       const finerMask = { ...fusedCases[0], name: 'fused backward: mg 4', mg: 4 };
       assert.ok(!phaseOf(profiledForwardAndGrads(b, finerMask, 2, 'float32', 2998).phases));
       // NaN offsets: the same elements of every gradient are NaN with the fused kernel as with the two passes (the
