@@ -64,7 +64,6 @@ const VARIANTS: Variant[] = [
   { label: 'fp32 128x128', dtype: 'float32', matmul: 'tf32x3', wide: false, optional: true },
   { label: 'fp16 ws16M', dtype: 'float16', workspace: 16 << 20, optional: true },
   { label: 'fp16 ws32M', dtype: 'float16', workspace: 32 << 20, optional: true },
-  { label: 'fp16 ws64M', dtype: 'float16', workspace: 64 << 20, optional: true },
   { label: 'tf32 ws16M', dtype: 'float32', matmul: 'tf32', workspace: 16 << 20, optional: true },
 ];
 
