@@ -196,7 +196,18 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     const int64_t span = kGroups == 1 ? a.cpo : 32;
     const DC* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
     A vals[kPer];
+    // A 16-bit dcol on whole tiles of rows in 16-byte vectors: thread tid < 128 takes positions 8 (tid % 4) .. + 7 of
+    // row tid / 4 (a warp: 8 rows x 64 contiguous bytes), instead of one 2-byte element per row and thread.
+    constexpr bool kHalfDcol = sizeof(DC) == 2;
+    const bool vec = kHalfDcol && tq == TQ && a.qlen % 8 == 0;
+    const int v_row = tid / 4, v_pos = (tid % 4) * 8;
+    const DC* vsrc = dcol + ((bl * a.cx + c_og + v_row) * a.K + kpt) * a.qlen + ql0 + v_pos;
+    uint4 vraw = make_uint4(0, 0, 0, 0);
     auto load_slice = [&](int64_t c0) {
+      if (vec) {
+        if (tid < 32 * 4) vraw = __ldcs(reinterpret_cast<const uint4*>(vsrc + c0 * kq));  // read once: streamed
+        return;
+      }
       if (j_st >= tq) return;
 #pragma unroll
       for (int t = 0; t < kPer; ++t) vals[t] = convert<A>(__ldcs(dsrc + (c0 + t * kRows) * kq));  // read once: streamed
@@ -210,7 +221,17 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     float* g_img = gxl + b * a.nx * a.cx + c_og + cl;
     int buf = 0;
     for (int64_t c0 = 0; c0 < span; c0 += 32, buf ^= 1) {
-      if (j_st < tq) {
+      if (vec) {
+        if constexpr (kHalfDcol) {
+          if (tid < 32 * 4) {
+            const unsigned words[4] = {vraw.x, vraw.y, vraw.z, vraw.w};
+            A v8[8];
+            widen_words<DC, A, 4>(words, v8);
+#pragma unroll
+            for (int e = 0; e < 8; ++e) s_val[buf][v_row][v_pos + e] = v8[e];
+          }
+        }
+      } else if (j_st < tq) {
 #pragma unroll
         for (int t = 0; t < kPer; ++t) s_val[buf][cl0 + t * kRows][j_st] = vals[t];
       }
