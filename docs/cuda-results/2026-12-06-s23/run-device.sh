@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Session 23: the record bench; dcol in T (side D = TVDCN_CUDA_DCOL=float against W).
+# carry [".device", ".gpu-s23"].  S18_PARTS=wgtest,hash,ab,tests,san,bench (comma list)
+set -u
+source .device/setup.sh >/dev/null
+G=${S18_DIR:-$PWD/.gpu-s23}; t0=$SECONDS
+log() { echo "[$((SECONDS - t0)) s] $*"; }
+rm -rf .gpu && mkdir -p .gpu && cp $G/*.mjs $G/*.py $G/*.sh $G/suite.json $G/commit.txt .gpu/ && xz -dc $G/tvdcn_cuda.node.xz > .gpu/tvdcn_cuda.node
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > $OUT/gpu.txt; cat $OUT/gpu.txt
+export TVDCN_NATIVE_PATH=$PWD/.gpu/tvdcn_cuda.node
+PARTS=${S18_PARTS:-wgtest,ab}
+# A same-binary A/B: sides (letters) alternated, each a bench run with its environment; minima per side.
+# Q = TVDCN_CUDA_GEMM32=mma (the mma.sync float32 kernels); R = TVDCN_CUDA_GEMM32=raw (A converted in the kernel); N / V / T = TVDCN_CUDA_GEMM16=wgmma128 / wgmma256 /
+# wgmma2 (16-bit tiles forced); E = TVDCN_CUDA_V8_REPORT=exact (every buffer reported to V8, as before session 18); I = TVDCN_CUDA_IM2COL=thread
+# (im2col_kernel only, as before session 18); X = TVDCN_CUDA_IM2COL=vector (the vector im2col for large groups too); O =
+# TVDCN_CUDA_OFFSET_GRAD=vector (the vector offset pass, session 19), P = =vector1 (one vector per step), U = =thread; Z = X and O;
+# C = TVDCN_CUDA_BWD_COLS=offset (the backward's columns from the offset pass in 2D / 3D too; the default after run 5),
+# M = TVDCN_CUDA_BWD_COLS=im2col; G = TVDCN_CUDA_IM2COL_LAYOUT=pixel (session 21, reverted), H = G with =vector; J = TVDCN_CUDA_CL_COPY=scalar, F = TVDCN_CUDA_FUSED_CL=scalar (session 21); K = TVDCN_CUDA_COL2IM=warp (session 20), L = the same with TVDCN_CUDA_COL2IM_WWX=2; A = TVDCN_CUDA_COL2IM=atomic; S = TVDCN_CUDA_COL2IM=tile (branch s20-tile-col2im); B = TVDCN_CUDA_BWD_FUSED=off, Y = =on (session 22); D = TVDCN_CUDA_DCOL=float (session 23); W = the default.
+ab() { # name, shapes, variants, sides, pairs
+  local name=$1 only=$2 variants=$3 sides=$4 pairs=$5 W2=/tmp/s18$1; mkdir -p $W2; declare -A n
+  for side in $sides; do
+    n[$side]=$(( ${n[$side]:-0} + 1 )); tag=$side${n[$side]}
+    m32=; m16=
+    v8=; ic=; og=; bc=; c2=; wx=; lay=; clc=; fcl=; bf=; dc=
+    case $side in B) bf=off ;; Y) bf=on ;; D) dc=float ;; esac
+    case $side in G) lay=pixel ;; H) ic=vector; lay=pixel ;; J) clc=scalar ;; F) fcl=scalar ;; esac
+    case $side in Q) m32=mma ;; R) m32=raw ;; N) m16=wgmma128 ;; V) m16=wgmma256 ;; T) m16=wgmma2 ;; E) v8=exact ;; I) ic=thread ;; X) ic=vector ;; O) og=vector ;; P) og=vector1 ;; U) og=thread ;; Z) ic=vector; og=vector ;; C) bc=offset ;; M) bc=im2col ;; K) c2=warp ;; L) c2=warp; wx=2 ;; A) c2=atomic ;; S) c2=tile ;; esac
+    mkdir -p $W2/$tag
+    TVDCN_CUDA_DCOL=$dc TVDCN_CUDA_BWD_FUSED=$bf TVDCN_CUDA_FUSED_CL=$fcl TVDCN_CUDA_CL_COPY=$clc TVDCN_CUDA_IM2COL_LAYOUT=$lay TVDCN_CUDA_COL2IM_WWX=$wx TVDCN_CUDA_COL2IM=$c2 TVDCN_CUDA_BWD_COLS=$bc TVDCN_CUDA_OFFSET_GRAD=$og TVDCN_CUDA_IM2COL=$ic TVDCN_CUDA_V8_REPORT=$v8 TVDCN_CUDA_GEMM32=$m32 TVDCN_CUDA_GEMM16=$m16 OUT=$W2/$tag timeout ${S18_BENCH_LIMIT:-120} node .gpu/cuda-bench.mjs --all --only "$only" --variants "$variants" > $W2/bench-$tag.log 2>&1
+    log "bench $name $tag rc=$?"
+  done
+  lst() { ls $W2/bench-$1[0-9].log 2>/dev/null | paste -sd, ; }
+  mkdir -p $OUT/$name
+  for pair in $pairs; do
+    a=${pair%%:*}; o=${pair##*:}
+    python3 .gpu/ab.py $(lst $a) $(lst $o) > $OUT/$name/ab-$a-$o.md 2>&1
+    echo "== $name $a -> $o"; grep -E '\| (fwd|bwd|fwd:im2col|fwd:im2col_vector|bwd:offset_mask_grad|bwd:offset_mask_grad_vector|bwd:im2col|bwd:gemm_dcol|bwd:col2im|bwd:col2im_warp|bwd:col2im_tile|bwd:col2im_offset_mask_fused|bwd:gemm_dcol|bwd:im2col_channels_last|bwd:channels_first|fwd:col2im|fwd:col2im_warp|fwd:col2im_tile) \|' $OUT/$name/ab-$a-$o.md | head -${S18_AB_LINES:-80}
+  done
+  (cd $W2 && tar -cJf $OUT/$name/bench-logs.tar.xz bench-*.log */bench-ours.json 2>/dev/null)
+}
+if [[ ,$PARTS, == *,ab,* ]]; then
+  ab ab "${S18_ONLY:-r50-c3,r50-c4,r50-c5,edvr-64,big-b32,1d-c256,3d-c64,tr2d-256,tr3d-64}" "${S18_VARIANTS:-fp32,tf32}" "${S18_SIDES:-Q W Q W}" "${S18_PAIRS:-Q:W}"
+fi
+if [[ ,$PARTS, == *,wgtest,* ]]; then
+  timeout ${S18_WGTEST_LIMIT:-200} node --test --test-reporter=spec --test-name-pattern="${S18_WGTEST_PATTERN:-float32 GEMM}" .gpu/cuda-tests.mjs > $OUT/tests-wgmma.log 2>&1
+  log "GEMM tests rc=$? $(grep -E '^ℹ (pass|fail|skipped)' $OUT/tests-wgmma.log | tr '\n' ' ')"
+  grep -E '✖|not ok|Error|differ|max \|diff' $OUT/tests-wgmma.log | head -20
+fi
+if [[ ,$PARTS, == *,hash,* ]]; then
+  (cd .gpu && timeout 120 node $G/hash-outputs.mjs > $OUT/hash.txt 2>&1)
+  log "hash ($(cat .gpu/commit.txt | head -1)): $(wc -l < $OUT/hash.txt) lines"; cat $OUT/hash.txt
+fi
+if [[ ,$PARTS, == *,ab2,* ]]; then
+  ab ab2 "${S18_AB2_ONLY:-r50-c3}" "${S18_AB2_VARIANTS:-fp16}" "${S18_AB2_SIDES:-N T W N T W}" "${S18_AB2_PAIRS:-W:N W:T}"
+fi
+if [[ ,$PARTS, == *,tests,* ]]; then
+  GPU_ONLY=tests bash .gpu/run-on-gpu.sh 2>&1 | grep -vE '^\s*$' | tail -30; log "suite rc=${PIPESTATUS[0]}"
+fi
+if [[ ,$PARTS, == *,san,* ]]; then
+  SANITIZE_TOOLS="${S18_SAN_TOOLS:-memcheck racecheck}" SANITIZE_PATTERN="${S18_SAN_PATTERN:-float32 GEMM: the Hopper}" SANITIZE_TOOL_LIMIT=${S18_SAN_LIMIT:-110} SANITIZE_BUDGET=${S18_SAN_BUDGET:-230} OUT=$OUT/san bash .gpu/sanitize-on-gpu.sh 2>&1 | tail -8
+  log "sanitizer done"
+fi
+if [[ ,$PARTS, == *,bench,* ]]; then
+  BENCH_ARGS="${S18_BENCH_ARGS:-}" BENCH_TIMEOUT=${BENCH_TIMEOUT:-200} TORCH_TIMEOUT=${TORCH_TIMEOUT:-120} GPU_ONLY=bench bash .gpu/run-on-gpu.sh 2>&1 | grep -vE '^\s*$' | tail -40; log "bench rc=${PIPESTATUS[0]}"
+fi
+if [[ ,$PARTS, == *,prof,* ]]; then
+  # Where the host time of the 32-bit forwards of big-b32 and 1d-c256 goes (0.3-0.5 ms against 0.03 in 16-bit).
+  mkdir -p $OUT/prof; (command -v nsys ncu; ls /usr/local/cuda/bin 2>/dev/null | tr '\n' ' ') > $OUT/prof/tools.txt 2>&1
+  PO=${S18_PROF_ONLY:-big-b32,1d-c256}; PV=${S18_PROF_VARIANTS:-fp32,fp16}
+  if command -v nsys > /dev/null; then
+    timeout ${S18_PROF_LIMIT:-150} nsys profile -o /tmp/s18prof --trace=cuda,osrt --force-overwrite true node .gpu/cuda-bench.mjs --all --only $PO --variants $PV --forward-only > $OUT/prof/nsys.log 2>&1
+    log "nsys rc=$?"
+    nsys stats --report cuda_api_sum,osrt_sum,cuda_gpu_kern_sum --format csv -o $OUT/prof/stats /tmp/s18prof.nsys-rep > /dev/null 2>&1
+    nsys stats --report cuda_api_sum /tmp/s18prof.nsys-rep 2>/dev/null | head -40
+  fi
+  timeout 120 node --cpu-prof --cpu-prof-dir=$OUT/prof/cpu .gpu/cuda-bench.mjs --all --only ${PO%%,*} --variants ${PV%%,*} --forward-only > $OUT/prof/cpuprof.log 2>&1
+  log "cpu-prof rc=$?"; grep fwd $OUT/prof/cpuprof.log | head
+fi
+# The call returns at most 8 files: everything but bench.md and hash.txt packed into one archive.
+(cd $OUT && tar -cJf /tmp/s20-results.tar.xz --exclude=bench.md --exclude=hash.txt . ; mv /tmp/s20-results.tar.xz results.tar.xz && find . -mindepth 1 ! -name results.tar.xz ! -name bench.md ! -name hash.txt -delete)
+log "all done"
