@@ -111,15 +111,13 @@ __device__ __forceinline__ void sample_corner(const A* p, const SmallArray<int64
   index = gvalid ? idx : int64_t{0};
 }
 
-// See NOTE [ Fused col2im and offset pass ]. dcol: the chunk's column gradient, stored as DC (float, or T in the half
-// types: NOTE [ dcol in T for the fused pass ]), widened to float as it is staged; xt[bl][s][c]: the chunk's images
-// channels-last; gxl[b][s][c]: the channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass
-// writes them.
+// See NOTE [ Fused col2im and offset pass ]. xt[bl][s][c]: the chunk's images channels-last; gxl[b][s][c]: the
+// channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass writes them.
 // Three blocks per multiprocessor in 1D and 2D (at most 85 registers a thread; 97 uncapped, which allowed two), two
 // in 3D (128 registers).
-template <int D, typename T, typename DC, bool kMaskGrad, bool kCols, int kGroups>
+template <int D, typename T, bool kMaskGrad, bool kCols, int kGroups>
 __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
-    col2im_offset_fused_kernel(const ChunkArgs<D> a, const DC* __restrict__ dcol, const T* __restrict__ xt,
+    col2im_offset_fused_kernel(const ChunkArgs<D> a, const float* __restrict__ dcol, const T* __restrict__ xt,
                                const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
                                T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols,
                                int64_t blocks) {
@@ -128,7 +126,6 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
   constexpr int TQ = kCol2imPositions;
   constexpr int kLanes = 8;  // lanes per sample: a slice's 32 channels, four per lane
   static_assert(kCol2imThreads == TQ * kLanes, "one sample and four channels per thread");
-  static_assert(std::is_same_v<DC, float> || std::is_same_v<DC, T>, "dcol in float or in T");
   // kGroups offset groups of 32 / kGroups channels share a block's slice (one slice); with kGroups == 1 a block takes
   // one offset group, whose channels are a multiple of 32, in slices of 32.
   static_assert(kGroups == 1 || kGroups == 2 || kGroups == 4, "one slice of 32 channels: 1, 2 or 4 offset groups");
@@ -194,23 +191,12 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     }
     const int64_t c_og = og0 * a.cpo;  // the block's first channel
     const int64_t span = kGroups == 1 ? a.cpo : 32;
-    const DC* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
+    const A* dsrc = dcol + ((bl * a.cx + c_og + cl0) * a.K + kpt) * a.qlen + ql0 + j_st;
     A vals[kPer];
-    // A 16-bit dcol on whole tiles of rows in 16-byte vectors: thread tid < 128 takes positions 8 (tid % 4) .. + 7 of
-    // row tid / 4 (a warp: 8 rows x 64 contiguous bytes), instead of one 2-byte element per row and thread.
-    constexpr bool kHalfDcol = sizeof(DC) == 2;
-    const bool vec = kHalfDcol && tq == TQ && a.qlen % 8 == 0;
-    const int v_row = tid / 4, v_pos = (tid % 4) * 8;
-    const DC* vsrc = dcol + ((bl * a.cx + c_og + v_row) * a.K + kpt) * a.qlen + ql0 + v_pos;
-    uint4 vraw = make_uint4(0, 0, 0, 0);
     auto load_slice = [&](int64_t c0) {
-      if (vec) {
-        if (tid < 32 * 4) vraw = __ldcs(reinterpret_cast<const uint4*>(vsrc + c0 * kq));  // read once: streamed
-        return;
-      }
       if (j_st >= tq) return;
 #pragma unroll
-      for (int t = 0; t < kPer; ++t) vals[t] = convert<A>(__ldcs(dsrc + (c0 + t * kRows) * kq));  // read once: streamed
+      for (int t = 0; t < kPer; ++t) vals[t] = __ldcs(dsrc + (c0 + t * kRows) * kq);  // read once: streamed
     };
     load_slice(0);
     A total[D];
@@ -221,17 +207,7 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
     float* g_img = gxl + b * a.nx * a.cx + c_og + cl;
     int buf = 0;
     for (int64_t c0 = 0; c0 < span; c0 += 32, buf ^= 1) {
-      if (vec) {
-        if constexpr (kHalfDcol) {
-          if (tid < 32 * 4) {
-            const unsigned words[4] = {vraw.x, vraw.y, vraw.z, vraw.w};
-            A v8[8];
-            widen_words<DC, A, 4>(words, v8);
-#pragma unroll
-            for (int e = 0; e < 8; ++e) s_val[buf][v_row][v_pos + e] = v8[e];
-          }
-        }
-      } else if (j_st < tq) {
+      if (j_st < tq) {
 #pragma unroll
         for (int t = 0; t < kPer; ++t) s_val[buf][cl0 + t * kRows][j_st] = vals[t];
       }

@@ -22,8 +22,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/error.h"
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/launch.cuh"
@@ -184,27 +182,11 @@ class DeformConvDriver {
     }
 
     if (!empty() && (need_cols || need_dcol)) {
-      // NOTE [ dcol in T for the fused pass ]: where every chunk takes the fused col2im and offset pass, the half
-      // types' dcol is stored in T (the product rounds its float32 sums once, as torchvision's half-type column
-      // gradient is) and widened again as the pass stages it: half the bytes of the backward's largest buffer
-      // (r50-c3: 151 MB instead of 302), which the dcol product writes (bound by those bytes, not its FLOPs) and the
-      // pass reads. Each dcol element gains one rounding (relative 2^-11 in float16, 2^-8 in bfloat16) before the
-      // float32 sums of the pass; gX, the offset and mask gradients are still rounded to T once at the end.
-      // Deterministic mode and TVDCN_CUDA_DCOL=float (read at each call) keep dcol in float32.
-      bool dcol_in_t = is_half_type<T> && need_dcol && scatter_cl && grad_offset != nullptr &&
-                       fused_backward_applies() && !env_is("TVDCN_CUDA_DCOL", "float");
-      const auto per = [&](bool in_t) -> int64_t {
-        return (need_cols ? sizeof(T) : 0) + (need_dcol ? (in_t ? sizeof(T) : sizeof(A)) : 0) +
-               (scatter ? col2im_bytes() : 0);
-      };
-      auto chunks = plan(per(dcol_in_t));
-      if (dcol_in_t && !std::all_of(chunks.begin(), chunks.end(), [&](const Chunk& c) { return copy_fits(c); })) {
-        dcol_in_t = false;  // some chunk's channels-last copy exceeds the workspace limit: the separate passes there
-        chunks = plan(per(false));
-      }
+      const int64_t per = (need_cols ? sizeof(T) : 0) + (need_dcol ? sizeof(A) : 0) + (scatter ? col2im_bytes() : 0);
+      const auto chunks = plan(per);
       const int64_t most = max_cols(chunks);
       Workspace cols(device_, need_cols ? most * sizeof(T) : 0);
-      Workspace dcol(device_, need_dcol ? most * (dcol_in_t ? sizeof(T) : sizeof(A)) : 0);
+      Workspace dcol(device_, need_dcol ? most * sizeof(A) : 0);
       // NOTE [ Columns from the offset pass ] (deform_conv_kernel.cuh): when the offset gradient is
       // computed, its pass may write the columns too (columns_from_offset_pass()), and the products that
       // read them then run after it.
@@ -216,26 +198,18 @@ class DeformConvDriver {
           cols_products(ch, ysrc, cols.as<T>(), gw, tr ? grad_input : nullptr, first);
         }
         if (need_dcol) {
+          gemm_dcol(ch, ysrc, dcol.as<A>());
           // With mask groups = offset groups the offset kernel computes the mask gradient too.
           const bool mask_in_offset = grad_offset != nullptr && grad_mask != nullptr && a_.mg == a_.og;
           T* pass_cols = cols_from_offset ? cols.as<T>() : nullptr;
-          if (dcol_in_t) {
-            gemm_dcol(ch, ysrc, dcol.as<T>());
-            const bool fused = col2im_offset_fused(ch, dcol.as<T>(), x, gx, grad_offset,
-                                                   mask_in_offset ? grad_mask : nullptr, pass_cols);
-            DCN_CHECK(fused, kInternal, "deform conv backward: the fused col2im and offset pass did not take a chunk ",
-                      "whose dcol is stored in ", dtype_name(dtype_of<T>()));
-          } else {
-            gemm_dcol(ch, ysrc, dcol.as<A>());
-            // NOTE [ Fused col2im and offset pass ]: both in one kernel where it applies.
-            const bool fused = scatter_cl && grad_offset != nullptr &&
-                               col2im_offset_fused(ch, dcol.as<A>(), x, gx, grad_offset,
-                                                   mask_in_offset ? grad_mask : nullptr, pass_cols);
-            if (scatter && !fused) col2im(ch, dcol.as<A>(), gx);
-            if (grad_offset != nullptr && !fused)
-              offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr, pass_cols);
-            if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
-          }
+          // NOTE [ Fused col2im and offset pass ]: both in one kernel where it applies.
+          const bool fused = scatter_cl && grad_offset != nullptr &&
+                             col2im_offset_fused(ch, dcol.as<A>(), x, gx, grad_offset,
+                                                 mask_in_offset ? grad_mask : nullptr, pass_cols);
+          if (scatter && !fused) col2im(ch, dcol.as<A>(), gx);
+          if (grad_offset != nullptr && !fused)
+            offset_grad(ch, dcol.as<A>(), x, grad_offset, mask_in_offset ? grad_mask : nullptr, pass_cols);
+          if (grad_mask != nullptr && !mask_in_offset) mask_grad(ch, dcol.as<A>(), x, grad_mask);
         }
         if (cols_from_offset) cols_products(ch, ysrc, cols.as<T>(), gw, tr ? grad_input : nullptr, first);
         first = false;
@@ -381,14 +355,9 @@ class DeformConvDriver {
 
   // The chunk's images of X copied channels-last (once for all the chunks of one image: kept in xt_ws_), or
   // nullptr where the copy would not fit the workspace limit.
-  // Whether the chunk's channels-last copy (channels_last_copy) fits the workspace limit.
-  bool copy_fits(const Chunk& ch) const {
-    return ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T)) <= workspace_limit();
-  }
-
   const T* channels_last_copy(const Chunk& ch, const T* x) const {
     const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
-    if (!copy_fits(ch)) return nullptr;
+    if (copy_bytes > workspace_limit()) return nullptr;
     if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb) {
       if (xt_bytes_ < copy_bytes) {
         xt_ws_ = Workspace();  // the old block back to the pool first
@@ -681,13 +650,15 @@ class DeformConvDriver {
     }
   }
 
-  // Offset groups per block of the fused col2im and offset pass: one (channels a multiple of 32, in slices of 32), or
-  // 2 / 4 groups of 16 / 8 channels sharing one slice; 0 where none fits.
-  int fused_backward_groups() const { return a_.cpo % 32 == 0 ? 1 : a_.cpo == 16 ? 2 : a_.cpo == 8 ? 4 : 0; }
-
-  // The fused col2im and offset pass's conditions but the chunk's (the channels-last copy within the workspace
-  // limit): see col2im_offset_fused.
-  bool fused_backward_applies() const {
+  // NOTE [ Fused col2im and offset pass ] (col2im_offset_fused.cuh): col2im into the channels-last target gx and the
+  // offset pass (grad_offset, grad_mask when not null, the columns when cols is not null) in one kernel. By default in
+  // 2D and 3D wherever it applies (not in deterministic mode, channels per offset group a multiple of 32, or 8 or 16
+  // with the offset groups a multiple of 4 or 2, channels of X a multiple of 4, no mask or one mask group per offset
+  // group, float32 accumulation, the channels-last copy within the workspace limit) and TVDCN_CUDA_COL2IM is unset or
+  // empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever it applies, 1D and a set TVDCN_CUDA_COL2IM included
+  // (read at each call: A/B switches for benchmarks and tests). Returns false where it is not taken.
+  bool col2im_offset_fused(const Chunk& ch, const A* dcol, const T* x, A* gx, T* grad_offset, T* grad_mask,
+                           T* cols) const {
     if constexpr (!std::is_same_v<A, float>) {
       return false;
     } else {
@@ -695,27 +666,10 @@ class DeformConvDriver {
       const char* col2im_choice = std::getenv("TVDCN_CUDA_COL2IM");
       const bool col2im_chosen = col2im_choice != nullptr && col2im_choice[0] != '\0';
       if (!env_is("TVDCN_CUDA_BWD_FUSED", "on") && (D == 1 || col2im_chosen)) return false;
-      const int groups = fused_backward_groups();
-      return groups != 0 && a_.og % groups == 0 && cx_ % 4 == 0 && (mask_ == nullptr || a_.mg == a_.og);
-    }
-  }
-
-  // NOTE [ Fused col2im and offset pass ] (col2im_offset_fused.cuh): col2im into the channels-last target gx and the
-  // offset pass (grad_offset, grad_mask when not null, the columns when cols is not null) in one kernel. By default in
-  // 2D and 3D wherever it applies (not in deterministic mode, channels per offset group a multiple of 32, or 8 or 16
-  // with the offset groups a multiple of 4 or 2, channels of X a multiple of 4, no mask or one mask group per offset
-  // group, float32 accumulation, the channels-last copy within the workspace limit) and TVDCN_CUDA_COL2IM is unset or
-  // empty. TVDCN_CUDA_BWD_FUSED=off never takes it, =on wherever it applies, 1D and a set TVDCN_CUDA_COL2IM included
-  // (read at each call: A/B switches for benchmarks and tests). Returns false where it is not taken. dcol is stored in
-  // float32, or in T (NOTE [ dcol in T for the fused pass ]).
-  template <typename DC>
-  bool col2im_offset_fused(const Chunk& ch, const DC* dcol, const T* x, A* gx, T* grad_offset, T* grad_mask,
-                           T* cols) const {
-    if constexpr (!std::is_same_v<A, float>) {
-      return false;
-    } else {
-      if (!fused_backward_applies()) return false;
-      const int groups = fused_backward_groups();
+      // Offset groups per block: one (channels a multiple of 32, in slices of 32), or 2 / 4 groups of 16 / 8 channels
+      // sharing one slice.
+      const int groups = a_.cpo % 32 == 0 ? 1 : a_.cpo == 16 ? 2 : a_.cpo == 8 ? 4 : 0;
+      if (groups == 0 || a_.og % groups != 0 || cx_ % 4 != 0 || (mask_ != nullptr && a_.mg != a_.og)) return false;
       const T* xt = channels_last_copy(ch, x);
       if (xt == nullptr) return false;
       const ScopedPhase phase(grad_mask != nullptr ? "col2im_offset_mask_fused" : "col2im_offset_fused", s_);
@@ -725,7 +679,7 @@ class DeformConvDriver {
       auto launch = [&](auto mask_grad, auto with_cols) {
         constexpr bool kM = decltype(mask_grad)::value, kC = decltype(with_cols)::value;
         auto go = [&](auto g) {
-          col2im_offset_fused_kernel<D, T, DC, kM, kC, decltype(g)::value>
+          col2im_offset_fused_kernel<D, T, kM, kC, decltype(g)::value>
               <<<grid, kCol2imThreads, 0, s_>>>(a, dcol, xt, off_, mask_, gx, grad_offset, grad_mask, cols, blocks);
         };
         if (groups == 1)
@@ -775,10 +729,8 @@ class DeformConvDriver {
     gemm<T, T>(d, s_);
   }
 
-  // dcol[bl][g*cxgK + r][ql] = sum_o W[g][o][r] * Ysrc[b, g*cyg + o, q0 + ql], stored as DC: A, or T (NOTE [ dcol in
-  // T for the fused pass ]).
-  template <typename DC>
-  void gemm_dcol(const Chunk& ch, const T* ysrc, DC* dcol) const {
+  // dcol[bl][g*cxgK + r][ql] = sum_o W[g][o][r] * Ysrc[b, g*cyg + o, q0 + ql].
+  void gemm_dcol(const Chunk& ch, const T* ysrc, A* dcol) const {
     const ScopedPhase phase("gemm_dcol", s_);
     GemmDesc d;
     d.M = cxgK_;
@@ -795,7 +747,7 @@ class DeformConvDriver {
     d.c_sn = 1;
     d.b1 = {ch.nb, 0, cy_ * ny_, cxK_ * ch.qlen, 0};
     d.b2 = {G_, cyg_ * cxgK_, cyg_ * ny_, cxgK_ * ch.qlen, 0};
-    gemm<T, DC>(d, s_);
+    gemm<T, A>(d, s_);
   }
 
   // gW[g][o][r] (+)= sum over (bl, ql) of Ysrc[b, g*cyg + o, q0 + ql] * cols[bl][g*cxgK + r][ql]: one

@@ -679,68 +679,6 @@ __device__ __forceinline__ void store_pairs(const Tile<TIn, TOut>& t, const floa
     }
 }
 
-// NOTE [ 16-bit epilogue in 16-byte rows ]
-// store_pairs writes a 16-bit result as 4-byte pairs: per store instruction a warp covers 8 rows x 8 columns, 16
-// bytes of each row, so every 32-byte sector is written half by one instruction and half by the next. Where the
-// result is large (the dcol product in T: NOTE [ dcol in T for the fused pass ]) that ran slower than writing the
-// same product in float32, full sectors (H100, docs/cuda.md, session 23). Here the four lanes of a row (a quad)
-// first trade their pairs of four neighbouring m16n8 tiles (32 columns) with four shuffles, so that lane q holds
-// columns 8q .. 8q + 7 of them, and each lane stores them as one 16-byte vector: per instruction 8 rows x 64
-// contiguous bytes. The values are store_pairs': acc + bias rounded once (the accumulating form keeps store_pairs).
-// Where a row's 8 columns are not all inside N, not contiguous or not 16-byte aligned, the lane stores them one by
-// one. All 32 lanes must call it (shuffles).
-template <int NI, typename TIn, typename TOut>
-__device__ __forceinline__ void store_rows16(const Tile<TIn, TOut>& t, const float (&acc)[1][NI][4], int wm, int wn,
-                                             int g, int q) {
-  static_assert(sizeof(TOut) == 2 && NI % 4 == 0, "16-bit results, whole groups of four m16n8 tiles");
-  const int lane = static_cast<int>(threadIdx.x % 32);
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int64_t m = t.m0 + wm + g + h * 8;
-    const bool row_in = m < t.M;
-    TOut* row = t.C + (row_in ? m : 0) * t.c_sm;
-    const bool biased = t.bias != nullptr;  // no + 0.f without a bias: -0 stays -0, as in store_pairs
-    const float b = biased && row_in ? convert<float>(t.bias[m]) : 0.f;
-#pragma unroll
-    for (int j0 = 0; j0 < NI; j0 += 4) {
-      unsigned mine[4];  // mine[u]: columns (j0 + u) * 8 + 2q, + 1 of this row
-#pragma unroll
-      for (int u = 0; u < 4; ++u) {
-        const float v0 = acc[0][j0 + u][2 * h], v1 = acc[0][j0 + u][2 * h + 1];
-        const Pair<TOut> pr{convert<TOut>(biased ? v0 + b : v0), convert<TOut>(biased ? v1 + b : v1)};
-        memcpy(&mine[u], &pr, sizeof(unsigned));
-      }
-      unsigned cols[4];  // cols[s]: columns (j0 + q) * 8 + 2s, + 1, from lane s of the quad
-#pragma unroll
-      for (int k = 0; k < 4; ++k) {
-        // Lane q sends mine[(q + k) % 4]; it lands in lane (q + k) % 4 as its cols[q]. Selects, not indexing, so the
-        // words stay in registers.
-        const int give = (q + k) & 3, from = (q - k) & 3;
-        unsigned send = mine[0];
-#pragma unroll
-        for (int u = 1; u < 4; ++u) send = give == u ? mine[u] : send;
-        const unsigned got = __shfl_sync(0xffffffffu, send, (lane & ~3) | from);
-#pragma unroll
-        for (int u = 0; u < 4; ++u)
-          if (from == u) cols[u] = got;
-      }
-      const int64_t n = t.n0 + wn + (j0 + q) * 8;
-      if (!row_in) continue;
-      if (t.c_sn == 1 && n + 7 < t.N && reinterpret_cast<uintptr_t>(row + n) % 16 == 0) {
-        *reinterpret_cast<uint4*>(row + n) = make_uint4(cols[0], cols[1], cols[2], cols[3]);
-      } else {
-#pragma unroll
-        for (int e = 0; e < 8; ++e) {
-          if (n + e >= t.N) break;
-          Pair<TOut> pr;
-          memcpy(&pr, &cols[e / 2], sizeof(unsigned));
-          row[(n + e) * t.c_sn] = e % 2 == 0 ? pr.x : pr.y;
-        }
-      }
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Tensor-core kernel for float32 operands with a cp.async pipeline
 

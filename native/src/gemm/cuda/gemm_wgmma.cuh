@@ -230,18 +230,9 @@ __global__ void __launch_bounds__(kThreads, BLOCKS) gemm_wgmma16_kernel(const Ge
 #pragma unroll
   for (int m = 0; m < MS; ++m)
 #pragma unroll
-    for (int j = 0; j < NW; ++j) {
-      const auto& frag = *reinterpret_cast<const float(*)[1][16][4]>(acc[m * NW + j]);
-      const int wm = wg_m + m * 64 + (warp % 4) * 16, wn = wg_n + j * 128;
-      // NOTE [ 16-bit epilogue in 16-byte rows ]; the accumulating form (C += A B) keeps the pairs.
-      if constexpr (sizeof(TOut) == 2) {
-        if (!t.accumulate) {
-          store_rows16<16>(t, frag, wm, wn, g, q);
-          continue;
-        }
-      }
-      store_pairs<1, 16>(t, frag, wm, wn, g, q);
-    }
+    for (int j = 0; j < NW; ++j)
+      store_pairs<1, 16>(t, *reinterpret_cast<const float(*)[1][16][4]>(acc[m * NW + j]),
+                         wg_m + m * 64 + (warp % 4) * 16, wg_n + j * 128, g, q);
 #endif
 }
 
