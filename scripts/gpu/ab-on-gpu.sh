@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Session 23: the record bench; dcol in T (side D = TVDCN_CUDA_DCOL=float against W).
-# carry [".device", ".gpu-s23"].  S18_PARTS=wgtest,hash,ab,tests,san,bench (comma list)
+# SPDX-License-Identifier: MIT
+# Runs on the device (from the repository root, carry [".device", "<staged dir>"]) what a session measures there, in
+# parts named by S18_PARTS (comma list): ab (a same-binary A/B: bench sides alternated, each with its switches, minima
+# per side through ab.py), wgtest (one test file's tests by name pattern), hash (the 21 deterministic-mode output
+# hashes), ab2 (a second A/B), tests (the whole GPU suite), san (compute-sanitizer), bench (the record bench against
+# torchvision and cuDNN), prof (nsys and a CPU profile). The staged dir (S18_DIR, default .gpu-stage) is what
+# scripts/gpu/stage-compact.sh makes: the bundles of scripts/gpu-check.sh and the stripped, xz'ed addon. Everything but
+# bench.md and hash.txt comes back packed as results.tar.xz (a call returns at most 8 files).
+# Kept from session 15 on (the S18_ prefix is session 18's); each session's results README says which commit ran.
 set -u
 source .device/setup.sh >/dev/null
-G=${S18_DIR:-$PWD/.gpu-s23}; t0=$SECONDS
+G=${S18_DIR:-$PWD/.gpu-stage}; t0=$SECONDS
 log() { echo "[$((SECONDS - t0)) s] $*"; }
 rm -rf .gpu && mkdir -p .gpu && cp $G/*.mjs $G/*.py $G/*.sh $G/suite.json $G/commit.txt .gpu/ && xz -dc $G/tvdcn_cuda.node.xz > .gpu/tvdcn_cuda.node
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > $OUT/gpu.txt; cat $OUT/gpu.txt
