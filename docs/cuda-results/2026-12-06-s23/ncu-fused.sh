@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session 23: Nsight Compute readings of the fused col2im and offset pass (col2im_offset_fused_kernel) in float16, on
 # r50-c3 and 3d-c64 (what bounds it: session 22 left it unmeasured). Runs on the device from the repository root
-# after run-device.sh has unpacked the addon into .gpu/; writes ncu-<name>.txt (the sections' details) to $OUT/ncu.
+# after scripts/gpu/ab-on-gpu.sh has unpacked the addon into .gpu/; writes ncu-<name>.txt (the sections' details) to $OUT/ncu.
 set -u
 source .device/setup.sh >/dev/null
 export TVDCN_NATIVE_PATH=$PWD/.gpu/tvdcn_cuda.node
