@@ -681,6 +681,9 @@ struct Ctx {
     T* a;
     int64_t* off;
   } gather;
+  // Backward with pass B by destination: the current slot's per-position flags [B][sx + 1] of XGt rows written
+  // (NOTE [ X-gradient rows written first ]), or null.
+  uint8_t* xg_set;
 };
 
 // The fields of a Ctx that the forward and the backward set alike: the geometry, the sizes, the
@@ -836,12 +839,16 @@ __attribute__((target("avx512f"))) void transpose_block_avx512(const float* src,
 // to_channels_first's whole 16 x 16 block: t = the n_src blocks src[s] (element (p, c) at src[s][p * lds + c])
 // summed in order, ((src[0] + src[1]) + src[2]) + ..., then dst[c * ldd + p] = t(p, c), or += with !overwrite
 // (the same additions as the scalar loop, so the same values).
-__attribute__((target("avx512f"))) void sum_transpose_block_avx512(const float* const* src, int n_src, int64_t lds,
-                                                                   float* dst, int64_t ldd, bool overwrite) {
+// rows[s]: bit i set where source s's row i holds a value, else it reads as +0.0 (NOTE [ X-gradient rows written
+// first ]).
+__attribute__((target("avx512f"))) void sum_transpose_block_avx512(const float* const* src, const uint32_t* rows,
+                                                                   int n_src, int64_t lds, float* dst, int64_t ldd,
+                                                                   bool overwrite) {
   __m512 r[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src[0] + i * lds);
+  for (int i = 0; i < 16; ++i) r[i] = (rows[0] >> i) & 1u ? _mm512_loadu_ps(src[0] + i * lds) : _mm512_setzero_ps();
   for (int s = 1; s < n_src; ++s)
-    for (int i = 0; i < 16; ++i) r[i] = _mm512_add_ps(r[i], _mm512_loadu_ps(src[s] + i * lds));
+    for (int i = 0; i < 16; ++i)
+      r[i] = _mm512_add_ps(r[i], (rows[s] >> i) & 1u ? _mm512_loadu_ps(src[s] + i * lds) : _mm512_setzero_ps());
   transpose16_avx512(r);
   for (int i = 0; i < 16; ++i) {
     float* d = dst + i * ldd;
@@ -997,13 +1004,17 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
 // Chunks of positions of the slot accumulators of the backward (NOTE [ Channels-last backward tiles ]),
 // a multiple of kT.
 constexpr int64_t kChunk = 64;
+// A chunk's mark: zeroed (every row holds a value), or lazy (only its rows flagged in xg_set do: NOTE [ X-gradient rows
+// written first ]); 0: not in use.
+constexpr uint8_t kChunkZeroed = 1, kChunkLazy = 2;
 
 // X[b][c][p] += sum_s XGt_s[b][p][c] (or = with `overwrite`) over the n_slots accumulators XGt_s at
 // xgt + s * slot_elems, summed in slot order; an accumulator counts only in the chunks it marked in use,
 // touched[(s * batch + b) * cpi + p / kChunk] (elsewhere it is not zeroed and adds nothing).
+// A lazy chunk's rows not flagged in set[(s * batch + b) * (sx + 1) + p] read as +0.0.
 template <typename T>
 void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const uint8_t* touched, int64_t cpi,
-                       int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
+                       const uint8_t* set, int64_t batch, int64_t cx, int64_t sx, T* x, bool overwrite) {
   const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
   [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>() && n_slots <= 64;
   parallel_for(0, batch * cb, 1, [&](int64_t tb, int64_t te) {
@@ -1017,12 +1028,22 @@ void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const 
         if constexpr (std::is_same_v<T, float>) {
           if (vec && np == kT && ncn == kT) {
             const float* src[64];
+            uint32_t rows[64];
             int n_src = 0;
-            for (int64_t s = 0; s < n_slots; ++s)
-              if (touched[(s * batch + b) * cpi + p0 / kChunk])
-                src[n_src++] = xgt + s * slot_elems + b * (sx + 1) * cx + p0 * cx + c0;
+            for (int64_t s = 0; s < n_slots; ++s) {
+              const uint8_t mark = touched[(s * batch + b) * cpi + p0 / kChunk];
+              if (!mark) continue;
+              uint32_t m = 0xffffu;
+              if (mark == kChunkLazy) {
+                const uint8_t* f = set + (s * batch + b) * (sx + 1) + p0;
+                m = 0;
+                for (int i = 0; i < 16; ++i) m |= static_cast<uint32_t>(f[i] != 0) << i;
+              }
+              rows[n_src] = m;
+              src[n_src++] = xgt + s * slot_elems + b * (sx + 1) * cx + p0 * cx + c0;
+            }
             if (n_src > 0) {
-              sum_transpose_block_avx512(src, n_src, cx, dst + c0 * sx + p0, sx, overwrite);
+              sum_transpose_block_avx512(src, rows, n_src, cx, dst + c0 * sx + p0, sx, overwrite);
               continue;
             }
           }
@@ -1030,13 +1051,20 @@ void to_channels_first(const T* xgt, int64_t n_slots, int64_t slot_elems, const 
 #endif
         bool any = false;
         for (int64_t s = 0; s < n_slots; ++s) {
-          if (!touched[(s * batch + b) * cpi + p0 / kChunk]) continue;
+          const uint8_t mark = touched[(s * batch + b) * cpi + p0 / kChunk];
+          if (!mark) continue;
           const T* src = xgt + s * slot_elems + b * (sx + 1) * cx;
-          if (!any) {
-            for (int64_t p = 0; p < np; ++p) std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
-          } else {
-            for (int64_t p = 0; p < np; ++p)
-              for (int64_t c = 0; c < ncn; ++c) tmp[p][c] += src[(p0 + p) * cx + c0 + c];
+          const uint8_t* f = mark == kChunkLazy ? set + (s * batch + b) * (sx + 1) : nullptr;
+          for (int64_t p = 0; p < np; ++p) {
+            const bool has = !f || f[p0 + p];
+            if (!any) {
+              if (has)
+                std::memcpy(tmp[p], src + (p0 + p) * cx + c0, sizeof(T) * ncn);
+              else
+                std::fill(tmp[p], tmp[p] + ncn, T(0));
+            } else {
+              for (int64_t c = 0; c < ncn; ++c) tmp[p][c] += has ? src[(p0 + p) * cx + c0 + c] : T(0);
+            }
           }
           any = true;
         }
@@ -1787,6 +1815,16 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // touched[s][b * cpi + k]: chunk k (positions [k * kChunk, ...) of image b) of XGt_s is zeroed and in use.
   const int64_t cpi = (sx + 1 + kChunk - 1) / kChunk;
   std::vector<uint8_t> touched(x_scatter ? static_cast<size_t>(n_slots * B * cpi) : 0, 0);
+  // NOTE [ X-gradient rows written first ]
+  // Pass B by destination (NOTE [ Pass B by destination ]) loads each listed position's XGt row, adds its terms and
+  // stores it; the row had been zeroed before (its chunk, when a block first reached it: r50-c4's 4 MB of XGt,
+  // written and then read back once more). With one segment (every row's channels in one pass), a row's first update
+  // instead starts from +0.0 in registers, without the load, and the chunk is not zeroed: xg_set[s][b][p] flags the
+  // rows written, and a chunk whose rows were written this way is marked kChunkLazy. The chunk zeroing (for pass B
+  // as before, where a block's positions span too far) zeroes such a chunk's rows not yet written; the finish reads
+  // a lazy chunk's rows not written as +0.0, as it read them zeroed. The same sums: bit-identical.
+  const bool lazy_xg = gather_b && segs.size() == 1;
+  std::vector<uint8_t> xg_set(lazy_xg ? static_cast<size_t>(n_slots * B * (sx + 1)) : 0, 0);
   timer.lap(0);
 
   Ctx<D, T> ctx0 = base_ctx<D, T>(g, K, sy, sx, cxg, rows, ldr, xt, segs);
@@ -1910,6 +1948,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
         T* const xg = x_scatter ? xgt + s * xgt_elems : nullptr;
         uint8_t* const marks = x_scatter ? touched.data() + s * B * cpi : nullptr;
         ctx.xgt = xg;
+        ctx.xg_set = lazy_xg ? xg_set.data() + s * B * (sx + 1) : nullptr;
         int32_t pf_next = 0;  // NOTE [ X-gradient rows prefetched ]: positions of image pf_image prefetched below it
         int64_t pf_image = -1;
         int64_t fcarry = 0;  // colsT rows just before the tile's whose y columns are still to come
@@ -1995,10 +2034,20 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
               if (hi >= 0) {
                 uint8_t* mk = marks + cb.b * cpi;
                 for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k) {
-                  if (mk[k]) continue;
-                  mk[k] = 1;
-                  T* z = xg + (cb.b * (sx + 1) + k * kChunk) * g.cx;
-                  std::fill(z, z + std::min(kChunk, sx + 1 - k * kChunk) * g.cx, T(0));
+                  if (mk[k] == kChunkZeroed) continue;
+                  const int64_t p0 = k * kChunk, np = std::min(kChunk, sx + 1 - p0);
+                  T* z = xg + (cb.b * (sx + 1) + p0) * g.cx;
+                  if (mk[k] == kChunkLazy) {
+                    // NOTE [ X-gradient rows written first ]: only the rows not yet written.
+                    uint8_t* set = ctx.xg_set + cb.b * (sx + 1) + p0;
+                    for (int64_t p = 0; p < np; ++p)
+                      if (!set[p]) std::fill(z + p * g.cx, z + (p + 1) * g.cx, T(0));
+                  } else {
+                    std::fill(z, z + np * g.cx, T(0));
+                  }
+                  if (ctx.xg_set)
+                    std::fill(ctx.xg_set + cb.b * (sx + 1) + p0, ctx.xg_set + cb.b * (sx + 1) + p0 + np, 1);
+                  mk[k] = kChunkZeroed;
                 }
               }
             };
@@ -2024,11 +2073,21 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
             }
             if (timed) local.lap(1);
             if (x_scatter && !fuse_scatter) {
-              zero_chunks();
+              const auto gathers = [&](const Segment& sg) {
+                return gather_b && hi - lo < kGatherRange && (sg.c1 - sg.c0) * ts >= kGatherVectors * 64;
+              };
+              // NOTE [ X-gradient rows written first ]: one segment by destination, its chunks lazy, not zeroed.
+              if (lazy_xg && hi >= 0 && gathers(segs[0])) {
+                uint8_t* mk = marks + cb.b * cpi;
+                for (int64_t k = lo / kChunk; k <= hi / kChunk; ++k)
+                  if (mk[k] == 0) mk[k] = kChunkLazy;
+              } else {
+                zero_chunks();
+              }
               for (int64_t si = 0; si < ctx.n_segs && hi >= 0; ++si) {  // (hi < 0: every term into the zero row)
                 const Segment& sg = segs[static_cast<size_t>(si)];
                 // NOTE [ Pass B by destination ]
-                if (gather_b && hi - lo < kGatherRange && (sg.c1 - sg.c0) * ts >= kGatherVectors * 64)
+                if (gathers(sg))
                   pass_b_gather<D, T>(isa, ctx, cb.b, sg, bi, lo, hi);
                 else
                   pass_b<D, T>(isa, ctx, cb.b, sg, bi, bi + 1);
@@ -2195,7 +2254,8 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
     timer.lap(1);
   }
   if (x_scatter)
-    to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, B, g.cx, sx, x_scatter, scatter_overwrite);
+    to_channels_first(xgt, n_slots, xgt_elems, touched.data(), cpi, lazy_xg ? xg_set.data() : nullptr, B, g.cx, sx,
+                      x_scatter, scatter_overwrite);
   if (dcol_out) std::memcpy(static_cast<void*>(save_dcol), &saved_want, sizeof saved_want);  // every row written
   if (need_cols && !slot_gw) {
     // grad_weight[o][c * K + kpt] = gwp[o][kpt * cxg + c]; with AVX-512 by register transposes (r50-c5: 0.85 ->
