@@ -486,8 +486,8 @@ __attribute__((target("avx512f"))) void pack_a_panel_avx512(int64_t k, const flo
 
 #if DCN_GEMM_X86
 // pack_a's panel from the columns of A (its `rows` <= mr <= 16 values of column p contiguous at a + p * cs): one masked
-// load and store per column (zeros beyond `rows`). (The dcol GEMM's Y^T: the generic loop below took ~0.15 ms a call
-// at 2 threads on r50-c4.)
+// load and store per column (zeros beyond `rows`). (The dcol GEMM's Y^T: ~0.4 % of r50-c4's forward + backward samples,
+// ~0.17 ms a thread, in the scalar loop below; docs/perf/cpu.md, session 26.)
 __attribute__((target("avx512f"))) void pack_a_panel_cols_avx512(int64_t k, const float* a, int64_t cs, int64_t rows,
                                                                  int mr, float* panel) {
   const __mmask16 mk = static_cast<__mmask16>((1u << mr) - 1u), mr_ = static_cast<__mmask16>((1u << rows) - 1u);
@@ -740,9 +740,9 @@ namespace {
 // worked out each call's share of the next B panel with two 64-bit divisions by the panel count and its panel
 // pointers with divisions by mr and nr (~1.2 % of r50-c4's backward samples in the lambda, ~55 cycles a call); here
 // the shares are stepped per panel, l1 = l0 + q (+ 1 where the remainder carries), the same lines as
-// [r * lines / full, (r + 1) * lines / full). The same calls on the same panels: bit-identical. Measured with the
-// column pack below (docs/perf/cpu.md, session 26): r50-c4's backward tiles -0.1 to -1.2 ms at 2 threads, 5 of 5
-// rounds.
+// [r * lines / full, (r + 1) * lines / full). The same calls on the same panels: bit-identical. Measured with
+// pack_a_panel_cols_avx512 (docs/perf/cpu.md, session 26): r50-c4's and r50-c5's backward tiles -0.1 to -1.4 ms at 2
+// threads (5 of 5 rounds each), forward + backward 0.98-0.99x in the bench.
 void macro_kernel_pf_avx512_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride,
                                 const float* b, float* c, int64_t ldc, bool accumulate, const float* b_next,
                                 int64_t b_next_lines) {
