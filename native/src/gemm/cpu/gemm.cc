@@ -484,6 +484,17 @@ __attribute__((target("avx512f"))) void pack_a_panel_avx512(int64_t k, const flo
 }
 #endif
 
+#if DCN_GEMM_X86
+// pack_a's panel from the columns of A (its `rows` <= mr <= 16 values of column p contiguous at a + p * cs): one masked
+// load and store per column (zeros beyond `rows`). (The dcol GEMM's Y^T: ~0.4 % of r50-c4's forward + backward samples,
+// ~0.17 ms a thread, in the scalar loop below; docs/perf/cpu.md, session 26.)
+__attribute__((target("avx512f"))) void pack_a_panel_cols_avx512(int64_t k, const float* a, int64_t cs, int64_t rows,
+                                                                 int mr, float* panel) {
+  const __mmask16 mk = static_cast<__mmask16>((1u << mr) - 1u), mr_ = static_cast<__mmask16>((1u << rows) - 1u);
+  for (int64_t p = 0; p < k; ++p) _mm512_mask_storeu_ps(panel + p * mr, mk, _mm512_maskz_loadu_ps(mr_, a + p * cs));
+}
+#endif
+
 template <typename T>
 void pack_a(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, int mr, T* out) {
 #if DCN_GEMM_X86
@@ -491,6 +502,11 @@ void pack_a(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, int mr, T*
     if (cs == 1 && mr <= 16 && k >= 16 && current_isa().load(std::memory_order_relaxed) == GemmIsa::kAvx512) {
       for (int64_t i0 = 0; i0 < m; i0 += mr)
         pack_a_panel_avx512(k, a + i0 * rs, rs, std::min<int64_t>(mr, m - i0), mr, out + (i0 / mr) * k * mr);
+      return;
+    }
+    if (rs == 1 && mr <= 16 && current_isa().load(std::memory_order_relaxed) == GemmIsa::kAvx512) {
+      for (int64_t i0 = 0; i0 < m; i0 += mr)
+        pack_a_panel_cols_avx512(k, a + i0, cs, std::min<int64_t>(mr, m - i0), mr, out + (i0 / mr) * k * mr);
       return;
     }
   }
@@ -715,9 +731,81 @@ void macro_kernel(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, co
   macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, order, prefetch_c);
 }
 
+#if DCN_GEMM_X86
+namespace {
+// NOTE [ Backward GEMM loop without divisions ]
+// macro_kernel_pf for the AVX-512 float kernels and n a multiple of 32 (the backward's dcol GEMM where it streams W'
+// and its shared weight GEMM: r50-c4, r50-c5): macro_kernel_impl's loops and prefetches (order kBPanelInL1, the B panel
+// shares, the next C tile by the kernel or in a burst), written out for this case. macro_kernel_impl's tile lambda
+// worked out each call's share of the next B panel with two 64-bit divisions by the panel count and its panel
+// pointers with divisions by mr and nr (~1.2 % of r50-c4's backward samples in the lambda, ~55 cycles a call); here
+// the shares are stepped per panel, l1 = l0 + q (+ 1 where the remainder carries), the same lines as
+// [r * lines / full, (r + 1) * lines / full). The same calls on the same panels: bit-identical. Measured with
+// pack_a_panel_cols_avx512 (docs/perf/cpu.md, session 26): r50-c4's and r50-c5's backward tiles -0.1 to -1.4 ms at 2
+// threads (5 of 5 rounds each), forward + backward 0.98-0.99x in the bench.
+void macro_kernel_pf_avx512_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride,
+                                const float* b, float* c, int64_t ldc, bool accumulate, const float* b_next,
+                                int64_t b_next_lines) {
+  constexpr int64_t mr = 12, nr = 32, kLine = 16;
+  const int64_t full = m / mr, rest = m - full * mr;
+  const int64_t panel_lines = kc * nr / kLine, sp = std::max<int64_t>(full, 1);
+  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+    const float* bp = b + j0 * kc;
+    const bool last = j0 + nr >= n;
+    // The calls on this panel prefetch the next one (those on the last panel the caller's next B lines), full row
+    // panel r taking its share, at most kc / 4 lines; the partial panel prefetches none.
+    const float* next = last ? b_next : bp + kc * nr;
+    const int64_t lines = next ? (last ? b_next_lines : panel_lines) : 0;
+    const int64_t q = lines / sp, rm = lines - q * sp;
+    int64_t l0 = 0, carry = 0;
+    const float* ap = a;
+    for (int64_t i0 = 0; i0 < m; i0 += mr, ap += a_panel_stride) {
+      // The next C tile in this order (the next row panel, else the next B panel's first): by the kernel, one row
+      // every 8 steps, where this tile is full and the next one has at most kc / 8 rows; else all of its lines here.
+      const bool wrap = i0 + mr >= m;
+      const int64_t pi = wrap ? 0 : i0 + mr, pj = wrap ? j0 + nr : j0;
+      const int64_t prows = pj < n ? std::min(mr, m - pi) : 0;
+      float* cp = c + i0 * ldc + j0;
+      const bool whole = i0 + mr <= m;
+      const float* c_next = nullptr;
+      int64_t c_rows = 0;
+      if (whole && prows > 0 && prows <= kc / 8) {
+        c_next = c + pi * ldc + pj;
+        c_rows = prows;
+      } else {
+        for (int64_t i = 0; i < prows; ++i)
+          for (int64_t e = 0; e < nr; e += kLine) __builtin_prefetch(c + (pi + i) * ldc + pj + e, 1, 3);
+      }
+      if (!whole) {
+        uk_avx512_f32_part(static_cast<int>(rest), kc, ap, bp, cp, ldc, accumulate);  // the panel's last rows only
+        continue;
+      }
+      int64_t l1 = l0 + q;
+      carry += rm;
+      if (carry >= sp) {
+        carry -= sp;
+        ++l1;
+      }
+      uk_avx512_f32_pf(kc, ap, bp, cp, ldc, accumulate, next ? next + l0 * kLine : nullptr,
+                       std::min(l1, l0 + kc / 4) - l0, c_next, c_rows);
+      l0 = l1;
+    }
+  }
+}
+}  // namespace
+#endif
+
 template <typename T>
 void macro_kernel_pf(const MicroKernel<T>& uk, int64_t m, int64_t n, int64_t kc, const T* a, int64_t a_panel_stride,
                      const T* b, T* c, int64_t ldc, bool accumulate, const T* b_next, int64_t b_next_lines) {
+#if DCN_GEMM_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (uk.fn_pf == uk_avx512_f32_pf && n % 32 == 0 && kc > 0) {
+      macro_kernel_pf_avx512_f32(m, n, kc, a, a_panel_stride, b, c, ldc, accumulate, b_next, b_next_lines);
+      return;
+    }
+  }
+#endif
   macro_kernel_impl(uk, m, n, kc, a, a_panel_stride, int64_t{0}, b, c, ldc, accumulate, MacroOrder::kBPanelInL1,
                     /*prefetch_c=*/true, /*prefetch_b=*/true, b_next, b_next_lines);
 }
