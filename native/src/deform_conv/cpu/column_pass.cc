@@ -1642,6 +1642,23 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   nw = std::min({nw, total, workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes)});
   nw = std::max<int64_t>(1, nw);
   nw = (nw + n_slots - 1) / n_slots * n_slots;  // nw / n_slots columns of each slot per window
+  // NOTE [ Windows of whole reduction blocks ]
+  // The shared weight GEMM sums each window in reduction blocks of kGemmKc columns (the last one shorter): r50-c4's
+  // 4 MB of colsT made windows of 456 columns, 256 + 200, so every second block ran short (its B panels serving 200
+  // rows of the micro-kernel's k loop instead of 256) and the call took 9 windows. Where that GEMM runs, the
+  // window is rounded up to whole blocks (and whole slot shares) within the workspace limit: r50-c4 8 windows of
+  // 2 x 256 columns; r50-c5's 512 already were. The windows fix the weight and X gradients' orders of summation
+  // (blocks, pieces and their tiles), so this changes their rounding on such shapes, not on the others; the
+  // windows still depend on the geometry and the workspace limit only. Measured (docs/perf/cpu.md, session 26,
+  // k26b): r50-c4's backward tiles -0.2 to -0.3 ms at 2 threads.
+  if (!small_gw && nw > kGemmKc && nw < total) {
+    int64_t a = kGemmKc, b = n_slots;
+    while (b != 0) a = std::exchange(b, a % b);
+    const int64_t q = kGemmKc / a * n_slots;  // lcm(kGemmKc, n_slots)
+    const int64_t whole = (nw + q - 1) / q * q;
+    if (whole <= workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes))
+      nw = std::min(whole, (total + n_slots - 1) / n_slots * n_slots);
+  }
   // Tiles: dcolT, colsT and the Y tile within one core's L2 budget, at least kMinTile columns, all
   // threads' tile buffers within half the workspace limit.
   const int64_t tile_col_bytes = ts * (2 * ldr + g.cy + (mask ? MG * K : 0));
