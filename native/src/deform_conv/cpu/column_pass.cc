@@ -29,6 +29,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -1652,9 +1653,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // windows still depend on the geometry and the workspace limit only. Measured (docs/perf/cpu.md, session 26,
   // k26b): r50-c4's backward tiles -0.2 to -0.3 ms at 2 threads.
   if (!small_gw && nw > kGemmKc && nw < total) {
-    int64_t a = kGemmKc, b = n_slots;
-    while (b != 0) a = std::exchange(b, a % b);
-    const int64_t q = kGemmKc / a * n_slots;  // lcm(kGemmKc, n_slots)
+    const int64_t q = std::lcm(kGemmKc, n_slots);
     const int64_t whole = (nw + q - 1) / q * q;
     if (whole <= workspace_bytes / std::max<int64_t>(1, 2 * window_col_bytes))
       nw = std::min(whole, (total + n_slots - 1) / n_slots * n_slots);
