@@ -1156,95 +1156,6 @@ void gather_y_tile(const SamplingGeometry<D>& g, const T* y, int64_t n0, int64_t
   });
 }
 
-// NOTE [ Bias gradient from the Y gather ]
-// The regular backward's bias gradient, grad_bias[c] = sum over images and positions of Y[b, c, :], read all of Y
-// (r50-c4: 4 MB) in a region of its own before the column pass (0.16-0.20 ms at 2 threads), while the pass's
-// tiles gather the same Y columns into their Y tiles anyway. Here the gather's thread adds each tile row it has
-// just copied (in L1) into its slot's partial sums, so Y is read once. The order of the sums is fixed by the
-// geometry and the workspace limit (the slots: NOTE [ Channels-last backward tiles ]), not by the threads:
-//   lanes_s[c][k] = sum, in column order, of Y[c, column n] over the columns n of slot s with n % 8 == k
-//   (in double; a slot's columns are taken in order whoever runs its pieces), P_s[c] = the lanes' fixed-order
-//   sum (((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7))), grad_bias[c] = ((P_0 + P_1) + P_2) + ... .
-// Where the pass does not gather every column (only the bias gradient requested, the planar kernels) the same
-// sums run on their own (bias_grad_by_slots), so a call for a subset of the gradients gives the same bits. Before,
-// the eight lanes ran over all images in order (one chain of 16384 additions a lane on r50-c4, now four of 4096):
-// another rounding of the same double sums, as accurate.
-constexpr int64_t kBiasLanes = 8;
-
-// lanes[(n + i) % 8] += y[i] for i in [0, len), in i order.
-template <typename T>
-inline void bias_lanes_scalar(const T* y, int64_t n, int64_t len, double* lanes) {
-  for (int64_t i = 0; i < len; ++i) lanes[(n + i) & 7] += static_cast<double>(y[i]);
-}
-
-#if DCN_CL_X86
-template <typename T>
-__attribute__((target("avx512f,avx512vl"), always_inline)) inline __m512d bias_lanes_load(const T* p) {
-  if constexpr (std::is_same_v<T, float>)
-    return _mm512_cvtps_pd(_mm256_loadu_ps(p));
-  else
-    return _mm512_loadu_pd(p);
-}
-
-// bias_lanes_scalar for rows [0, r) of `rows`, r a multiple of 8 returned: the same additions per lane in the same
-// order (a whole vector of 8 columns starting at a multiple of 8 adds column k into lane k), eight rows' chains
-// interleaved.
-template <typename T>
-__attribute__((target("avx512f,avx512vl"))) int64_t bias_lanes_rows_avx512(const T* y, int64_t ld, int64_t rows,
-                                                                           int64_t n, int64_t len, double* lanes) {
-  constexpr int kR = 8;
-  const int64_t head = std::min<int64_t>(len, (kBiasLanes - (n & 7)) & 7);
-  const int64_t body = (len - head) / kBiasLanes * kBiasLanes;
-  int64_t r = 0;
-  for (; r + kR <= rows; r += kR) {
-    const T* p = y + r * ld;
-    double* l = lanes + r * kBiasLanes;
-    for (int j = 0; j < kR; ++j) bias_lanes_scalar(p + j * ld, n, head, l + j * kBiasLanes);
-    __m512d acc[kR];
-    for (int j = 0; j < kR; ++j) acc[j] = _mm512_loadu_pd(l + j * kBiasLanes);
-    for (int64_t i = head; i < head + body; i += kBiasLanes)
-      for (int j = 0; j < kR; ++j) acc[j] = _mm512_add_pd(acc[j], bias_lanes_load(p + j * ld + i));
-    for (int j = 0; j < kR; ++j) _mm512_storeu_pd(l + j * kBiasLanes, acc[j]);
-    for (int j = 0; j < kR; ++j)
-      bias_lanes_scalar(p + j * ld + head + body, n + head + body, len - head - body, l + j * kBiasLanes);
-  }
-  return r;
-}
-#endif
-
-// lanes[r * 8 + (n + i) % 8] += y[r * ld + i] for rows r in [0, rows), i in [0, len) (columns n + i).
-template <typename T>
-void bias_lanes_rows(const T* y, int64_t ld, int64_t rows, int64_t n, int64_t len, double* lanes) {
-  int64_t r = 0;
-#if DCN_CL_X86
-  if (current_isa() == Isa::kAvx512) r = bias_lanes_rows_avx512(y, ld, rows, n, len, lanes);
-#endif
-  for (; r < rows; ++r) bias_lanes_scalar(y + r * ld, n, len, lanes + r * kBiasLanes);
-}
-
-// grad_bias[c] for c in [c0, c1) from the slots' lanes (slot s's at lanes + s * cy * 8).
-template <typename T>
-void bias_from_lanes(const double* lanes, int64_t n_slots, int64_t cy, int64_t c0, int64_t c1, T* grad_bias) {
-  for (int64_t c = c0; c < c1; ++c) {
-    double sum = 0;
-    for (int64_t s = 0; s < n_slots; ++s) {
-      const double* l = lanes + (s * cy + c) * kBiasLanes;
-      const double part = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-      sum = s == 0 ? part : sum + part;
-    }
-    grad_bias[c] = static_cast<T>(sum);
-  }
-}
-
-// The backward's slots (NOTE [ Channels-last backward tiles ]): kSlots, fewer where the workspace limit leaves
-// room for fewer X-gradient accumulators. Slot s takes columns [s * total / n, (s + 1) * total / n).
-constexpr int64_t kSlots = 4;
-template <int D, typename T>
-int64_t backward_slots(const SamplingGeometry<D>& g, int64_t workspace_bytes) {
-  const int64_t xgt_bytes = g.batch * (g.x_spatial() + 1) * g.cx * static_cast<int64_t>(sizeof(T));
-  return std::max<int64_t>(1, std::min<int64_t>(kSlots, workspace_bytes / std::max<int64_t>(1, 2 * xgt_bytes)));
-}
-
 // NOTE [ dcol GEMM groups ]
 // Each tile's dcol GEMM, dcolT (nt x rows) = Y_tile^T W', streams all of the packed W' through the core's
 // caches. Where W' outgrows L2 (r50-c4: 2.4 MB, r50-c5: 9.4 MB: in L3 at best) the tiles are small for it
@@ -1635,39 +1546,13 @@ template void invalidate_saved_columns<float>(float*);
 template void invalidate_saved_columns<double>(double*);
 
 template <int D, typename T>
-void bias_grad_by_slots(const SamplingGeometry<D>& g, const T* y, int64_t workspace_bytes, T* grad_bias) {
-  using namespace cl;
-  // NOTE [ Bias gradient from the Y gather ]: the same sums as the tiles' gathers, slot by slot, each slot's
-  // columns in order, run by channels.
-  const int64_t n_slots = backward_slots<D, T>(g, workspace_bytes), cy = g.cy, sy = g.y_spatial();
-  const int64_t total = g.y_columns();
-  std::vector<double> lanes(static_cast<size_t>(n_slots * cy * kBiasLanes), 0.0);
-  parallel_for(0, (cy + 7) / 8, 1, [&](int64_t bb, int64_t be) {
-    const int64_t c0 = bb * 8, c1 = std::min(cy, be * 8);
-    for (int64_t s = 0; s < n_slots; ++s) {
-      double* l = lanes.data() + (s * cy + c0) * kBiasLanes;
-      for (int64_t n = s * total / n_slots, e = (s + 1) * total / n_slots; n < e;) {
-        const int64_t b = n / sy, q = n - b * sy, len = std::min(e - n, sy - q);
-        bias_lanes_rows(y + (b * cy + c0) * sy + q, sy, c1 - c0, n, len, l);
-        n += len;
-      }
-    }
-    bias_from_lanes(lanes.data(), n_slots, cy, c0, c1, grad_bias);
-  });
-}
-
-template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
                                T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite, T* y_forward,
-                               T* save_dcol, const T* saved_dcol, T* grad_bias) {
+                               T* save_dcol, const T* saved_dcol) {
   using namespace cl;
   const int64_t sx = g.x_spatial();
   if (force_planar() || !fits_int32(g)) return false;
-  // NOTE [ Bias gradient from the Y gather ]: where the tiles below do not gather every column, on its own.
-  const auto bias_alone = [&] {
-    if (grad_bias) bias_grad_by_slots(g, y_src, workspace_bytes, grad_bias);
-  };
   const bool need_coord = grad_offset || grad_mask;
   const bool need_dcol = x_scatter || need_coord;
   const bool need_cols = grad_weight != nullptr;
@@ -1681,10 +1566,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // written once (by its tile's call, or the next tile's: see the y_forward step). colsT is always sampled.
   const bool need_fwd = y_forward != nullptr;
   const bool sample_cols = need_cols || need_fwd;
-  if (!need_dcol && !need_cols && !need_fwd) {
-    bias_alone();
-    return true;
-  }
+  if (!need_dcol && !need_cols && !need_fwd) return true;
   const MicroKernel<T>& uk = micro_kernel<T>();
   const Isa isa = current_isa();
   const int64_t K = g.kernel_points, G = g.groups, B = g.batch, OG = g.offset_groups;
@@ -1693,7 +1575,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   if (total == 0) {
     if (grad_weight) std::fill(grad_weight, grad_weight + g.cy * rows, T(0));
     if (x_scatter && scatter_overwrite) std::fill(x_scatter, x_scatter + g.batch * g.cx * sx, T(0));
-    bias_alone();
     return true;
   }
   const std::vector<int64_t> kcoords = kernel_coords(g);
@@ -1727,12 +1608,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   const int n_threads = get_num_threads();  // read once: sizes the per-thread buffers and caps the regions
   // Few channels per offset group: the fused plan and samples of NOTE [ Small-group backward sampler ].
   const bool small_groups = small_groups_backward_applies<D, T>(g, offset != nullptr);
+  constexpr int64_t kSlots = 4;
   const int64_t xgt_elems = B * (sx + 1) * g.cx;
+  const int64_t xgt_bytes = xgt_elems * static_cast<int64_t>(sizeof(T));
   // Sized as if the input gradient were requested (its accumulators set the bound), also when it is not: the
-  // slots fix the summation order of the weight gradient (per-slot copies, summed in slot order), the bias
-  // gradient's (NOTE [ Bias gradient from the Y gather ]) and the windows below, so a call for a subset of the
-  // gradients gives the same bits as a call for all of them.
-  const int64_t n_slots = backward_slots<D, T>(g, workspace_bytes);
+  // slots fix the summation order of the weight gradient (per-slot copies, summed in slot order) and the
+  // windows below, so a call for a subset of the gradients gives the same bits as a call for all of them.
+  const int64_t n_slots =
+      std::max<int64_t>(1, std::min<int64_t>(kSlots, workspace_bytes / std::max<int64_t>(1, 2 * xgt_bytes)));
   // Windows: at least kWindowBytes of colsT, or grad_weight's size when larger (the weight GEMM reads and
   // writes all of grad_weight once per window: r50-c5's is 9.4 MB), at most kMaxWindowBytes, within the
   // workspace limit, and at least kMinTile columns per slot.
@@ -1942,10 +1825,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
 
   // W'[gi][o][kpt * cxg + c] = W[gi * cyg + o][c][kpt], the B matrix of dcolT = Y^T * W', packed once.
   if (need_dcol && !dcol_in) pack_dcol_weight(isa, weight, G, cyg, cxg, K, int64_t{uk.nr}, wpack, stream_w);
-  // NOTE [ Bias gradient from the Y gather ]: the slots' lanes, added to by the gathers below.
-  const bool gather_y = (need_dcol && !dcol_in) || need_cols;
-  std::vector<double> bias_lanes(grad_bias && gather_y ? static_cast<size_t>(n_slots * g.cy * kBiasLanes) : 0, 0.0);
-  if (grad_bias && !gather_y) bias_alone();
   timer.lap(4);
   if (need_fwd) pack_forward_weight<T>(isa, uk, weight, G, cyg, cxg, K, wfpack);
   if (need_x) to_channels_last(x_src, B, g.cx, sx, xt);
@@ -2111,8 +1990,7 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
           if (in_group == 0) {
             const int64_t ng = std::min(ndg, s1 - n0);
             // Inside the region: serial, on this thread. (Not read when only y_forward is wanted.)
-            if (gather_y) gather_y_tile(g, y_src, n0, ng, yt, ldy);
-            if (!bias_lanes.empty()) bias_lanes_rows(yt, ldy, g.cy, n0, ng, bias_lanes.data() + s * g.cy * kBiasLanes);
+            if ((need_dcol && !dcol_in) || need_cols) gather_y_tile(g, y_src, n0, ng, yt, ldy);
             if (dcol_kpt)
               dcol_gemm(uk, ng, G, cyg, rows_pad, yt, ldy, wpack, dapack, K, cxg, dcol, K * ndg * cxg, ndg * cxg, cxg,
                         false, stream_w);
@@ -2505,7 +2383,6 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
       });
     }
   }
-  if (!bias_lanes.empty()) bias_from_lanes(bias_lanes.data(), n_slots, g.cy, 0, g.cy, grad_bias);
   timer.lap(3);
   scratch.release_if_huge();
   if (timer.on) {
@@ -2956,8 +2833,7 @@ bool forward_channels_last(const SamplingGeometry<D>& g, const T* x, const T* we
 
 #define DCN_INSTANTIATE_COLUMN_PASS(D, T)                                                                           \
   template bool column_pass_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*, \
-                                                const T*, T*, T*, T*, T*, int64_t, bool, T*, T*, const T*, T*);     \
-  template void bias_grad_by_slots<D, T>(const SamplingGeometry<D>&, const T*, int64_t, T*);                        \
+                                                const T*, T*, T*, T*, T*, int64_t, bool, T*, T*, const T*);         \
   template int64_t saved_columns_elems<D, T>(const SamplingGeometry<D>&, bool, int64_t);                            \
   template bool forward_channels_last<D, T>(const SamplingGeometry<D>&, const T*, const T*, const T*, const T*,     \
                                             const T*, T*, int64_t);

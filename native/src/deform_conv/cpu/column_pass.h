@@ -27,19 +27,11 @@ namespace dcn::cpu {
 // transposed forward, saved_columns_elems() elements) the pass also keeps every column's dcolT there; with
 // `saved_dcol` (the transposed backward, the buffer such a forward filled) it reads dcolT from there instead of
 // running its dcol GEMM, where the buffer's header matches this call (else it recomputes: same values).
-// With `grad_bias` (the regular backward, y_src its output gradient) the pass also writes the bias gradient.
 template <int D, typename T>
 bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight,
                                const T* offset, const T* mask, T* x_scatter, T* grad_weight, T* grad_offset,
                                T* grad_mask, int64_t workspace_bytes, bool scatter_overwrite = false,
-                               T* y_forward = nullptr, T* save_dcol = nullptr, const T* saved_dcol = nullptr,
-                               T* grad_bias = nullptr);
-
-// The regular backward's bias gradient, grad_bias[c] = sum of y[b, c, :] (y: the output gradient), in the order
-// of NOTE [ Bias gradient from the Y gather ] in column_pass.cc: the order column_pass_channels_last takes when
-// given grad_bias (which it fills whenever it returns true), so that every call path gives the same bits.
-template <int D, typename T>
-void bias_grad_by_slots(const SamplingGeometry<D>& g, const T* y, int64_t workspace_bytes, T* grad_bias);
+                               T* y_forward = nullptr, T* save_dcol = nullptr, const T* saved_dcol = nullptr);
 
 // Elements of the buffer in which the transposed forward of geometry g keeps its columns for the backward (a
 // header and one row of dcolT per column), or 0 where it keeps none: the columns above `limit_bytes`, or the

@@ -109,16 +109,12 @@ template <int D, typename T>
 void column_pass(const SamplingGeometry<D>& g, const T* x_src, const T* y_src, const T* weight, const T* offset,
                  const T* mask, T* x_scatter, T* grad_weight, T* grad_offset, T* grad_mask,
                  bool scatter_overwrite = false, T* y_forward = nullptr, T* save_dcol = nullptr,
-                 const T* saved_dcol = nullptr, T* grad_bias = nullptr) {
+                 const T* saved_dcol = nullptr) {
   // The channels-last pass (cpu/column_pass.h) whenever it applies; the planar kernels otherwise (which neither
   // fill save_dcol nor read saved_dcol: NOTE [ Saved columns of the transposed forward ] in cpu/column_pass.cc).
-  // grad_bias (the regular backward's, y_src its output gradient): summed by the pass's Y gathers, or alone in
-  // the same order (NOTE [ Bias gradient from the Y gather ] in cpu/column_pass.cc).
   if (cpu::column_pass_channels_last(g, x_src, y_src, weight, offset, mask, x_scatter, grad_weight, grad_offset,
-                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward, save_dcol, saved_dcol,
-                                     grad_bias))
+                                     grad_mask, workspace_limit(), scatter_overwrite, y_forward, save_dcol, saved_dcol))
     return;
-  if (grad_bias) cpu::bias_grad_by_slots(g, y_src, workspace_limit(), grad_bias);
   if (y_forward)
     cpu::gather_gemm(g, x_src, weight, offset, mask, static_cast<const T*>(nullptr), y_forward, workspace_limit());
   if (x_scatter && scatter_overwrite)
@@ -300,19 +296,17 @@ void backward_impl(const DeformConvParams<D>& p, const TensorView& input, const 
   const T* msk = ptr_or_null<T>(mask);
   const T* w = weight.data_ptr<T>();
   const T* go = grad_output.data_ptr<T>();
-  // The transposed op's bias gradient sums its x side; the regular op's, its y side, is the column pass's
-  // (NOTE [ Bias gradient from the Y gather ] in cpu/column_pass.cc).
-  if (grads.bias.defined() && p.transposed)
-    bias_grad(go, g.batch, p.out_channels, g.x_spatial(), grads.bias.data_ptr<T>());
+  if (grads.bias.defined()) {
+    const int64_t spatial = p.transposed ? g.x_spatial() : g.y_spatial();
+    bias_grad(go, g.batch, p.out_channels, spatial, grads.bias.data_ptr<T>());
+  }
   T* gw = mut_or_null<T>(grads.weight);
   T* goff = mut_or_null<T>(grads.offset);
   T* gmask = mut_or_null<T>(grads.mask);
   if (!p.transposed) {
     // X = input, Y = grad_output; the input gradient is the col2im of dcol.
     T* gin = mut_or_null<T>(grads.input);
-    column_pass(g, input.data_ptr<T>(), go, w, off, msk, gin, gw, goff, gmask, /*scatter_overwrite=*/true,
-                static_cast<T*>(nullptr), static_cast<T*>(nullptr), static_cast<const T*>(nullptr),
-                mut_or_null<T>(grads.bias));
+    column_pass(g, input.data_ptr<T>(), go, w, off, msk, gin, gw, goff, gmask, /*scatter_overwrite=*/true);
   } else {
     // X = grad_output, Y = input; the input gradient is the regular forward of grad_output, taken by the
     // column pass from the columns it samples anyway (NOTE [ Forward from the backward's columns ] in
