@@ -113,10 +113,11 @@ __device__ __forceinline__ void sample_corner(const A* p, const SmallArray<int64
 
 // See NOTE [ Fused col2im and offset pass ]. xt[bl][s][c]: the chunk's images channels-last; gxl[b][s][c]: the
 // channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass writes them.
-// Three blocks per multiprocessor in 1D and 2D (at most 85 registers a thread; 97 uncapped, which allowed two), two
-// in 3D (128 registers).
-template <int D, typename T, bool kMaskGrad, bool kCols, int kGroups>
-__global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
+// Three blocks per multiprocessor in 1D and 2D (at most 85 registers a thread; 97 uncapped, which allowed two); in 3D
+// kBlocks3D (NOTE [ Three blocks in 3D ]: 3 by default, a corner at a time; 2, all corners at once in 128 registers;
+// 4, an experiment of session 25).
+template <int D, typename T, bool kMaskGrad, bool kCols, int kGroups, int kBlocks3D = 2>
+__global__ void __launch_bounds__(kCol2imThreads, D == 3 ? kBlocks3D : 3)
     col2im_offset_fused_kernel(const ChunkArgs<D> a, const float* __restrict__ dcol, const T* __restrict__ xt,
                                const T* __restrict__ offset, const T* __restrict__ mask, float* __restrict__ gxl,
                                T* __restrict__ grad_offset, T* __restrict__ grad_mask, T* __restrict__ cols,
@@ -221,30 +222,9 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
           gvalid |= ((s_gbits[og_l][k] >> j) & 1u) << k;
         }
         const A m = s_mask[og_l][j];
-        A xk[kCount][4];
-#pragma unroll
-        for (int k = 0; k < kCount; ++k) {
-          if ((gvalid >> k) & 1u) {
-            load_channels4<T>(x_img + s_index[k][pj] * a.cx + c0, xk[k]);
-          } else {
-#pragma unroll
-            for (int u = 0; u < 4; ++u) xk[k][u] = 0;
-          }
-        }
         A red[4];
-#pragma unroll
-        for (int u = 0; u < 4; ++u) {
-          // The offset pass's per-channel terms (OffsetPassSample::add).
-          A dv[D];
-#pragma unroll
-          for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
-          A v = 0;
-#pragma unroll
-          for (int k = 0; k < kCount; ++k) {
-#pragma unroll
-            for (int ax = 0; ax < D; ++ax) dv[ax] += s_dweight[ax][k][pj] * xk[k][u];
-            v += s_weight[k][pj] * (((valid >> k) & 1u) ? xk[k][u] : A(0));
-          }
+        // Channel u's share, from its offset-pass terms dv and v (OffsetPassSample::add).
+        const auto finish = [&](int u, const A(&dv)[D], A v) {
           const A g = s_val[buf][cl + u][j];
           const A w = mask != nullptr ? g * m : g;
 #pragma unroll
@@ -252,6 +232,59 @@ __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? 2 : 3)
           if constexpr (kMaskGrad) total_mask += g * v;
           if constexpr (kCols) s_col[cl + u][j] = v * m;
           red[u] = w;  // col2im's dcol * mask
+        };
+        if constexpr (D != 3 || kBlocks3D == 2) {
+          A xk[kCount][4];
+#pragma unroll
+          for (int k = 0; k < kCount; ++k) {
+            if ((gvalid >> k) & 1u) {
+              load_channels4<T>(x_img + s_index[k][pj] * a.cx + c0, xk[k]);
+            } else {
+#pragma unroll
+              for (int u = 0; u < 4; ++u) xk[k][u] = 0;
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < 4; ++u) {
+            A dv[D];
+#pragma unroll
+            for (int ax = 0; ax < D; ++ax) dv[ax] = 0;
+            A v = 0;
+#pragma unroll
+            for (int k = 0; k < kCount; ++k) {
+#pragma unroll
+              for (int ax = 0; ax < D; ++ax) dv[ax] += s_dweight[ax][k][pj] * xk[k][u];
+              v += s_weight[k][pj] * (((valid >> k) & 1u) ? xk[k][u] : A(0));
+            }
+            finish(u, dv, v);
+          }
+        } else {
+          // NOTE [ Three blocks in 3D ]: the corners one at a time, so that a thread holds one corner's four values
+          // and 16 sums instead of the eight corners' 32 values (at most 85 registers: three blocks a multiprocessor
+          // instead of two). Every sum keeps its corner order; which products the compiler fuses into FMAs is its
+          // choice, and differs between the two forms: the columns (so the weight gradient) and the mask gradient may
+          // differ from the two-block form's by a rounding (measured, docs/cuda.md session 25), each form the same
+          // run to run.
+          A dvs[4][D], vs[4];
+#pragma unroll
+          for (int u = 0; u < 4; ++u) {
+#pragma unroll
+            for (int ax = 0; ax < D; ++ax) dvs[u][ax] = 0;
+            vs[u] = 0;
+          }
+#pragma unroll
+          for (int k = 0; k < kCount; ++k) {
+            A xk[4] = {0, 0, 0, 0};
+            if ((gvalid >> k) & 1u) load_channels4<T>(x_img + s_index[k][pj] * a.cx + c0, xk);
+#pragma unroll
+            for (int u = 0; u < 4; ++u) {
+#pragma unroll
+              for (int ax = 0; ax < D; ++ax) dvs[u][ax] += s_dweight[ax][k][pj] * xk[u];
+              vs[u] += s_weight[k][pj] * (((valid >> k) & 1u) ? xk[u] : A(0));
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < 4; ++u) finish(u, dvs[u], vs[u]);
         }
         if (valid != 0) {
 #pragma unroll
