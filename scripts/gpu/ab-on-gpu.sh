@@ -22,14 +22,14 @@ PARTS=${S18_PARTS:-wgtest,ab}
 # (im2col_kernel only, as before session 18); X = TVDCN_CUDA_IM2COL=vector (the vector im2col for large groups too); O =
 # TVDCN_CUDA_OFFSET_GRAD=vector (the vector offset pass, session 19), P = =vector1 (one vector per step), U = =thread; Z = X and O;
 # C = TVDCN_CUDA_BWD_COLS=offset (the backward's columns from the offset pass in 2D / 3D too; the default after run 5),
-# M = TVDCN_CUDA_BWD_COLS=im2col; G = TVDCN_CUDA_IM2COL_LAYOUT=pixel (session 21, reverted), H = G with =vector; J = TVDCN_CUDA_CL_COPY=scalar, F = TVDCN_CUDA_FUSED_CL=scalar (session 21); K = TVDCN_CUDA_COL2IM=warp (session 20), L = the same with TVDCN_CUDA_COL2IM_WWX=2; A = TVDCN_CUDA_COL2IM=atomic; S = TVDCN_CUDA_COL2IM=tile (branch s20-tile-col2im); B = TVDCN_CUDA_BWD_FUSED=off, Y = =on (session 22); D = TVDCN_CUDA_DCOL=float (session 23); r = TVDCN_CUDA_FUSED3D_BLOCKS=3 (session 24; the default from session 25), q = =2 (the two-block form), f = =4 (session 25, an experiment); W = the default.
+# M = TVDCN_CUDA_BWD_COLS=im2col; G = TVDCN_CUDA_IM2COL_LAYOUT=pixel (session 21, reverted), H = G with =vector; J = TVDCN_CUDA_CL_COPY=scalar, F = TVDCN_CUDA_FUSED_CL=scalar (session 21); K = TVDCN_CUDA_COL2IM=warp (session 20), L = the same with TVDCN_CUDA_COL2IM_WWX=2; A = TVDCN_CUDA_COL2IM=atomic; S = TVDCN_CUDA_COL2IM=tile (branch s20-tile-col2im); B = TVDCN_CUDA_BWD_FUSED=off, Y = =on (session 22); D = TVDCN_CUDA_DCOL=float (session 23); r = TVDCN_CUDA_FUSED3D_BLOCKS=3 (session 24; the default from session 25), q = =2 (the two-block form; f, =4 four blocks, measured 0.78-0.84x in session 27 and removed); W = the default.
 ab() { # name, shapes, variants, sides, pairs
   local name=$1 only=$2 variants=$3 sides=$4 pairs=$5 W2=/tmp/s18$1; mkdir -p $W2; declare -A n
   for side in $sides; do
     n[$side]=$(( ${n[$side]:-0} + 1 )); tag=$side${n[$side]}
     m32=; m16=
     v8=; ic=; og=; bc=; c2=; wx=; lay=; clc=; fcl=; bf=; dc=; f3=
-    case $side in B) bf=off ;; Y) bf=on ;; D) dc=float ;; r) f3=3 ;; q) f3=2 ;; f) f3=4 ;; esac
+    case $side in B) bf=off ;; Y) bf=on ;; D) dc=float ;; r) f3=3 ;; q) f3=2 ;; esac
     case $side in G) lay=pixel ;; H) ic=vector; lay=pixel ;; J) clc=scalar ;; F) fcl=scalar ;; esac
     case $side in Q) m32=mma ;; R) m32=raw ;; N) m16=wgmma128 ;; V) m16=wgmma256 ;; T) m16=wgmma2 ;; E) v8=exact ;; I) ic=thread ;; X) ic=vector ;; O) og=vector ;; P) og=vector1 ;; U) og=thread ;; Z) ic=vector; og=vector ;; C) bc=offset ;; M) bc=im2col ;; K) c2=warp ;; L) c2=warp; wx=2 ;; A) c2=atomic ;; S) c2=tile ;; esac
     mkdir -p $W2/$tag

@@ -682,11 +682,6 @@ class DeformConvDriver {
           // NOTE [ Three blocks in 3D ]: the default in 3D; TVDCN_CUDA_FUSED3D_BLOCKS=2 runs the two-block form (read
           // at each call; an A/B switch).
           if constexpr (D == 3) {
-            if (env_is("TVDCN_CUDA_FUSED3D_BLOCKS", "4")) {
-              col2im_offset_fused_kernel<D, T, kM, kC, decltype(g)::value, 4>
-                  <<<grid, kCol2imThreads, 0, s_>>>(a, dcol, xt, off_, mask_, gx, grad_offset, grad_mask, cols, blocks);
-              return;
-            }
             if (!env_is("TVDCN_CUDA_FUSED3D_BLOCKS", "2")) {
               col2im_offset_fused_kernel<D, T, kM, kC, decltype(g)::value, 3>
                   <<<grid, kCol2imThreads, 0, s_>>>(a, dcol, xt, off_, mask_, gx, grad_offset, grad_mask, cols, blocks);
