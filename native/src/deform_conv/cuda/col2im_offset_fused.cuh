@@ -114,7 +114,8 @@ __device__ __forceinline__ void sample_corner(const A* p, const SmallArray<int64
 // See NOTE [ Fused col2im and offset pass ]. xt[bl][s][c]: the chunk's images channels-last; gxl[b][s][c]: the
 // channels-last float32 target; cols (kCols): the chunk's columns, as the offset pass writes them.
 // Three blocks per multiprocessor in 1D and 2D (at most 85 registers a thread; 97 uncapped, which allowed two); in 3D
-// kBlocks3D (NOTE [ Three blocks in 3D ]: 3 by default, a corner at a time; 2, all corners at once in 128 registers).
+// kBlocks3D (NOTE [ Three blocks in 3D ]: 3, a corner at a time, is what the driver launches by default; 2, all corners
+// at once in 128 registers, the template's default, runs under TVDCN_CUDA_FUSED3D_BLOCKS=2).
 template <int D, typename T, bool kMaskGrad, bool kCols, int kGroups, int kBlocks3D = 2>
 __global__ void __launch_bounds__(kCol2imThreads, D == 3 ? kBlocks3D : 3)
     col2im_offset_fused_kernel(const ChunkArgs<D> a, const float* __restrict__ dcol, const T* __restrict__ xt,
