@@ -4,7 +4,10 @@
 // rotating between input sets larger than L2 together. Run on the GPU machine by .gpu/run-on-gpu.sh
 // (scripts/gpu-check.sh bundles this file); writes JSON to $OUT (or the current directory).
 //   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64] [--variants fp16,bf16] [--forward-only]
-// (--forward-only: the backward is not timed, its median and phases read 0; for forward A/B runs.)
+//     [--no-dry-row] [--reverse]
+// (--forward-only: the backward is not timed, its median and phases read 0; for forward A/B runs. --no-dry-row: the
+// first row timed without the untimed pass before it (NOTE [ A dry row first ]); --reverse: each shape's variants in
+// reverse order, to see what the order costs.)
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -148,8 +151,18 @@ const fmtPhases = (p: Record<string, number>): string =>
     .join(', ');
 
 const rows: Row[] = [];
+// NOTE [ A dry row first ]: whichever row a process times first read 0.058-0.073 ms of host time per forward, the
+// same row timed later 0.034-0.041 (session 28, H100: r50-c3 fp32 in the usual order, r50-c3 fp16 with --reverse; a
+// full collection before each timed loop changed nothing): the ops' JavaScript is still being compiled during the
+// first row's calls, and a forward's host time before its first launch is GPU idle time in its figure. So the first
+// row's timed loops run once untimed first, which gives it the warm process every later row has (docs/cuda.md,
+// session 28).
+let dryRowDone = args.includes('--no-dry-row');
 const props = cudaDeviceProperties(0);
-console.log(`ours on ${props.name} (${props.multiProcessorCount} SMs): warm-up ${WARMUP}, median of ${RUNS}`);
+console.log(
+  `ours on ${props.name} (${props.multiProcessorCount} SMs): warm-up ${WARMUP}, median of ${RUNS}` +
+    `${args.includes('--no-dry-row') ? ', no dry row' : ''}${args.includes('--reverse') ? ', variants reversed' : ''}`,
+);
 
 /** Host values once per shape: uniform in [lo, hi) from a small LCG (Math.random is slow at 10^8). */
 function hostValues(n: number, lo: number, hi: number, seed: number): Float32Array {
@@ -230,7 +243,7 @@ for (const s of cases) {
       return (dim === 1 ? deformConvTranspose1d : dim === 2 ? deformConvTranspose2d : deformConvTranspose3d)(x, w, o);
     return (dim === 1 ? deformConv1d : dim === 2 ? deformConv2d : deformConv3d)(x, w, o);
   };
-  for (const v of VARIANTS) {
+  for (const v of args.includes('--reverse') ? [...VARIANTS].reverse() : VARIANTS) {
     if (!(s.dim === 2 && !s.transposed) && v.conv2dOnly) continue;
     if (v.optional && !args.includes('--all')) continue;
     if (variantsOnly && !variantsOnly.has(v.label)) continue;
@@ -273,6 +286,11 @@ for (const s of cases) {
         grad(y, leaves, gOut);
       };
     };
+    if (!dryRowDone) {
+      timeIt(sets, prepF);
+      if (!forwardOnly) timeIt(sets, prepB);
+      dryRowDone = true;
+    }
     const fwd = timeIt(sets, prepF);
     const fwdHost = median(hostMs);
     const bwd = forwardOnly ? [0] : timeIt(sets, prepB);
