@@ -1865,7 +1865,6 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
   // the tolerance of the float64 reference.
   it('three blocks in 3D: the same gradients as the two-block form, within a rounding', { skip: DRY_RUN }, () => {
     const b = getCudaBinding('test');
-    const was = { fused: process.env.TVDCN_CUDA_BWD_FUSED, blocks: process.env.TVDCN_CUDA_FUSED3D_BLOCKS };
     const base = WINDOW_CASES[0];
     const cases: Case[] = [
       { ...base, name: '64 channels, og 2, mg 2', cin: 64, cout: 8, og: 2, mg: 2 },
@@ -1875,44 +1874,37 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     const phaseOf = (phases: Record<string, number>): boolean =>
       'col2im_offset_mask_fused' in phases || 'col2im_offset_fused' in phases;
     const wasDeterministic = isDeterministic();
-    const withBlocks = (blocks: '2' | undefined, c: Case, dtype: DType, seed: number) => {
-      if (blocks === undefined) delete process.env.TVDCN_CUDA_FUSED3D_BLOCKS;
-      else process.env.TVDCN_CUDA_FUSED3D_BLOCKS = blocks;
-      return profiledForwardAndGrads(b, c, 3, dtype, seed);
-    };
+    const withBlocks = <T>(blocks: '2' | undefined, fn: () => T): T => withEnv('TVDCN_CUDA_FUSED3D_BLOCKS', blocks, fn);
     try {
       setDeterministic(false);
-      process.env.TVDCN_CUDA_BWD_FUSED = 'on';
-      let seed = 3300;
-      for (const c of cases) {
-        for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
-          seed += 2;
-          const tag = `${c.name} [${dtype}]`;
-          const three = [withBlocks(undefined, c, dtype, seed), withBlocks(undefined, c, dtype, seed)];
-          const two = [withBlocks('2', c, dtype, seed), withBlocks('2', c, dtype, seed)];
-          for (const r of [...three, ...two]) assert.ok(phaseOf(r.phases), `${tag}: the fused kernel did not run`);
-          const last = three[0].out.length - 1;
-          for (const [k, v] of three[0].out.entries()) {
-            assert.ok(!hasNaN(v), `${tag}: NaN in output ${k}`);
-            if (k !== 1) {
-              assert.deepEqual(three[1].out[k], v, `${tag}: output ${k} differs between two runs of three blocks`);
-              assert.deepEqual(two[1].out[k], two[0].out[k], `${tag}: output ${k} differs between two runs of two`);
+      withEnv('TVDCN_CUDA_BWD_FUSED', 'on', () => {
+        let seed = 3300;
+        for (const c of cases) {
+          for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
+            seed += 2;
+            const tag = `${c.name} [${dtype}]`;
+            const run = (blocks: '2' | undefined) =>
+              withBlocks(blocks, () => profiledForwardAndGrads(b, c, 3, dtype, seed));
+            const three = [run(undefined), run(undefined)];
+            const two = [run('2'), run('2')];
+            for (const r of [...three, ...two]) assert.ok(phaseOf(r.phases), `${tag}: the fused kernel did not run`);
+            const last = three[0].out.length - 1;
+            for (const [k, v] of three[0].out.entries()) {
+              assert.ok(!hasNaN(v), `${tag}: NaN in output ${k}`);
+              if (k !== 1) {
+                assert.deepEqual(three[1].out[k], v, `${tag}: output ${k} differs between two runs of three blocks`);
+                assert.deepEqual(two[1].out[k], two[0].out[k], `${tag}: output ${k} differs between two runs of two`);
+              }
+              if (k === 0 || (k === last && c.bias)) assert.deepEqual(v, two[0].out[k], `${tag}: output ${k} differs`);
+              else expectClose(`${tag}: output ${k}`, v, two[0].out[k], dtype === 'float32' ? 1e-5 : 1e-3);
             }
-            if (k === 0 || (k === last && c.bias)) assert.deepEqual(v, two[0].out[k], `${tag}: output ${k} differs`);
-            else expectClose(`${tag}: output ${k}`, v, two[0].out[k], dtype === 'float32' ? 1e-5 : 1e-3);
+            withBlocks(undefined, () => record(dtype, compare(c, 3, dtype, seed)));
+            withBlocks('2', () => record(dtype, compare(c, 3, dtype, seed)));
           }
-          delete process.env.TVDCN_CUDA_FUSED3D_BLOCKS;
-          record(dtype, compare(c, 3, dtype, seed));
-          process.env.TVDCN_CUDA_FUSED3D_BLOCKS = '2';
-          record(dtype, compare(c, 3, dtype, seed));
         }
-      }
+      });
     } finally {
       setDeterministic(wasDeterministic);
-      if (was.fused === undefined) delete process.env.TVDCN_CUDA_BWD_FUSED;
-      else process.env.TVDCN_CUDA_BWD_FUSED = was.fused;
-      if (was.blocks === undefined) delete process.env.TVDCN_CUDA_FUSED3D_BLOCKS;
-      else process.env.TVDCN_CUDA_FUSED3D_BLOCKS = was.blocks;
     }
   });
 
