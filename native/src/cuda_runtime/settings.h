@@ -91,6 +91,13 @@ inline std::atomic<int64_t>& tf32_planes_launches() {
   return n;
 }
 
+// The number of im2col launches (thread and vector kernels) that divided with host-made divisors (NOTE [ Division
+// by a run-time constant ] in core/fast_divmod.h) so far (tests check that they ran).
+inline std::atomic<int64_t>& im2col_divisor_launches() {
+  static std::atomic<int64_t> n{0};
+  return n;
+}
+
 // How the float32 tensor-core GEMM converts its operands to TF32 (NOTE [ TF32 split at staging ] in
 // gemm_kernel.cuh), from the environment variable TVDCN_CUDA_TF32_SPLIT (read once; an A/B switch for
 // benchmarks of one binary on one machine): kOff (default, or `off`) in every warp at each fragment

@@ -628,6 +628,13 @@ Napi::Value WgmmaLaunches(const Napi::CallbackInfo& info) {
   });
 }
 
+// _cudaIm2colDivisorLaunches(): how many im2col launches divided with host-made divisors (tests).
+Napi::Value Im2colDivisorLaunches(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(cuda::im2col_divisor_launches().load()));
+  });
+}
+
 // _cudaTf32PlanesLaunches(): how many times the TF32 warpgroup GEMM's A planes were made before a product (tests).
 Napi::Value Tf32PlanesLaunches(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -751,6 +758,7 @@ void RegisterCudaMemory(Napi::Env env, Napi::Object exports) {
   fn("_cudaSetGemmVectorLoads", SetGemmVectorLoads);
   fn("_cudaWgmmaLaunches", WgmmaLaunches);
   fn("_cudaTf32PlanesLaunches", Tf32PlanesLaunches);
+  fn("_cudaIm2colDivisorLaunches", Im2colDivisorLaunches);
   fn("_cudaV8Report", V8Report);
   fn("_cudaSetFusedConv", SetFusedConv);
   fn("_cudaProfileReport", ProfileReport);

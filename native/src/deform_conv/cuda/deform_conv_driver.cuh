@@ -421,10 +421,13 @@ class DeformConvDriver {
       const int64_t n = base * a.slices;
       const unsigned grid = grid_for(n, device_, kIm2colVectorThreads);
       const int64_t reach = index_reach(a, nx_ * cx_);
+      const bool int32 = fits_int32(n + int64_t{kIm2colVectorThreads} * grid) && fits_int32(reach) && fits_int32(ny_) &&
+                         fits_int32(cx_);
+      const ChunkDivisors<D> dv = im2col_divisors(a, int32);
       auto go = [&](auto def, auto idx, auto vec) {
         using I = decltype(idx);
         im2col_vector_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
-            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, xt, off_, mask_, cols);
+            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, dv, xt, off_, mask_, cols);
         DCN_CUDA_LAUNCH_CHECK("im2col_vector_kernel", grid, kIm2colVectorThreads);
       };
       auto by_vec = [&](auto def, auto idx) {
@@ -436,12 +439,20 @@ class DeformConvDriver {
           go(def, idx, std::integral_constant<int, 4>{});
       };
       auto by_def = [&](auto idx) { off_ != nullptr ? by_vec(std::true_type{}, idx) : by_vec(std::false_type{}, idx); };
-      if (fits_int32(n + int64_t{kIm2colVectorThreads} * grid) && fits_int32(reach) && fits_int32(ny_))
+      if (int32)
         by_def(int32_t{});
       else
         by_def(int64_t{});
       return true;
     }
+  }
+
+  // NOTE [ Division by a run-time constant ]: the im2col kernels' divisors where their indices are int32 (`int32`),
+  // unless TVDCN_CUDA_IM2COL_DIV=plain (read at each call: A/B runs and tests), which keeps the plain division.
+  static ChunkDivisors<D> im2col_divisors(const ChunkArgs<D>& a, bool int32) {
+    if (!int32 || env_is("TVDCN_CUDA_IM2COL_DIV", "plain")) return ChunkDivisors<D>{};
+    im2col_divisor_launches().fetch_add(1, std::memory_order_relaxed);
+    return chunk_divisors<D>(a);
   }
 
   void im2col(const Chunk& ch, const T* x, T* cols) const {
@@ -451,13 +462,16 @@ class DeformConvDriver {
     const ChunkArgs<D> a = args(ch, true);
     const int64_t n = a.nb * a.og * a.slices * a.K * a.qlen;
     const unsigned grid = grid_for(n, device_);
-    // See NOTE [ Index type ]: int32 when the thread count, a plane and the grid positions fit.
+    // See NOTE [ Index type ]: int32 when the thread count, a plane, the grid positions and the channels fit.
     const int64_t reach = index_reach(a, nx_);
-    DCN_INDEX_SWITCH(fits_int32(n + int64_t{kThreads} * grid) && fits_int32(reach) && fits_int32(ny_), [&] {
+    const bool int32 =
+        fits_int32(n + int64_t{kThreads} * grid) && fits_int32(reach) && fits_int32(ny_) && fits_int32(cx_);
+    const ChunkDivisors<D> dv = im2col_divisors(a, int32);
+    DCN_INDEX_SWITCH(int32, [&] {
       if (off_ != nullptr) {
-        im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
+        im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, dv, x, off_, mask_, cols);
       } else {
-        im2col_kernel<D, T, false, index_t><<<grid, kThreads, 0, s_>>>(a, x, off_, mask_, cols);
+        im2col_kernel<D, T, false, index_t><<<grid, kThreads, 0, s_>>>(a, dv, x, off_, mask_, cols);
       }
       DCN_CUDA_LAUNCH_CHECK("im2col_kernel", grid, kThreads);
     });

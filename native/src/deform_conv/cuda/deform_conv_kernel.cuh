@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/fast_divmod.h"
 #include "cuda_runtime/scalar.cuh"
 #include "deform_conv/columns.h"
 #include "deform_conv/params.h"
@@ -121,26 +122,102 @@ struct ColumnIndex {
   }
 };
 
-// The corners of one im2col sample (image b, offset group og, kernel point kpt, y position q): the tap's
-// integer grid position (tvdcn-reference §3.3) in I, moved by its offset (linear_corners) or not
-// (grid_corner). im2col_kernel and im2col_warp_kernel share it, so that their columns are bitwise equal.
-template <int D, typename T, bool kDeformable, typename I>
-__device__ __forceinline__ void im2col_corners(const ChunkArgs<D>& a, const SmallArray<int64_t, D>& x_size,
-                                               const T* __restrict__ offset, int64_t b, int64_t og, I kpt, int64_t q,
-                                               Corners<kDeformable ? (1 << D) : 1, acc_type<T>, I>& corners) {
-  using A = acc_type<T>;
+// NOTE [ Division by a run-time constant ] (core/fast_divmod.h) in the im2col kernels: the divisors of their index
+// arithmetic (the chunk's positions, kernel points, slices, offset groups, each axis of the output and of the kernel,
+// and the channels of a mask group), made once on the host for a launch whose indices are int32 (`on`). With `on`
+// false the kernels divide as before: TVDCN_CUDA_IM2COL_DIV=plain (read at each call) for A/B runs and the bitwise
+// test; the quotients are the same, so are the columns.
+template <int D>
+struct ChunkDivisors {
+  bool on = false;
+  FastDivmod qlen, K, slices, og, cpm;
+  FastDivmod y_size[D], kernel_size[D];
+};
+
+// Host side: the divisors of a chunk whose sizes all fit int32 (the caller's int32 condition).
+template <int D>
+ChunkDivisors<D> chunk_divisors(const ChunkArgs<D>& a) {
+  ChunkDivisors<D> dv;
+  dv.on = true;
+  dv.qlen = FastDivmod(static_cast<uint32_t>(a.qlen));
+  dv.K = FastDivmod(static_cast<uint32_t>(a.K));
+  dv.slices = FastDivmod(static_cast<uint32_t>(a.slices));
+  dv.og = FastDivmod(static_cast<uint32_t>(a.og));
+  dv.cpm = FastDivmod(static_cast<uint32_t>(a.cpm));
+  for (int ax = 0; ax < D; ++ax) {
+    dv.y_size[ax] = FastDivmod(static_cast<uint32_t>(a.y_size[ax]));
+    dv.kernel_size[ax] = FastDivmod(static_cast<uint32_t>(a.kernel_size[ax]));
+  }
+  return dv;
+}
+
+// One im2col thread's sample: image of the chunk, offset group, channel slice, kernel point, position of the
+// chunk, and the tap's integer grid position (tvdcn-reference §3.3, no offset).
+template <int D, typename I>
+struct ThreadSample {
+  I bl, og, slice, kpt, ql;
   I pos[D];
-  {
-    I yq = static_cast<I>(q), kk = kpt;
+};
+
+// The grid position of kernel point kk at y position yq, axis by axis (last fastest).
+template <int D, typename I>
+__device__ __forceinline__ void tap_position(const ChunkArgs<D>& a, I yq, I kk, I* pos) {
 #pragma unroll
-    for (int ax = D - 1; ax >= 0; --ax) {
-      const I ys = static_cast<I>(a.y_size[ax]), ks = static_cast<I>(a.kernel_size[ax]);
-      const I y = yq % ys, k = kk % ks;
-      yq /= ys;
-      kk /= ks;
-      pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
+  for (int ax = D - 1; ax >= 0; --ax) {
+    const I ys = static_cast<I>(a.y_size[ax]), ks = static_cast<I>(a.kernel_size[ax]);
+    const I y = yq % ys, k = kk % ks;
+    yq /= ys;
+    kk /= ks;
+    pos[ax] = y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
+  }
+}
+
+// Thread index i of the im2col grid (positions fastest, then kernel points, slices, offset groups, images) as its
+// sample, with the divisors where dv.on (int32 only), else with plain division.
+template <int D, typename I>
+__device__ __forceinline__ ThreadSample<D, I> thread_sample(const ChunkArgs<D>& a, const ChunkDivisors<D>& dv, I i) {
+  ThreadSample<D, I> s;
+  if constexpr (std::is_same_v<I, int32_t>) {
+    if (dv.on) {
+      I r;
+      dv.qlen.divmod(i, r, s.ql);
+      dv.K.divmod(r, r, s.kpt);
+      dv.slices.divmod(r, r, s.slice);
+      dv.og.divmod(r, s.bl, s.og);
+      I yq = static_cast<I>(a.q0) + s.ql, kk = s.kpt;
+#pragma unroll
+      for (int ax = D - 1; ax >= 0; --ax) {
+        I y, k;
+        dv.y_size[ax].divmod(yq, yq, y);
+        dv.kernel_size[ax].divmod(kk, kk, k);
+        s.pos[ax] =
+            y * static_cast<I>(a.stride[ax]) - static_cast<I>(a.padding[ax]) + k * static_cast<I>(a.dilation[ax]);
+      }
+      return s;
     }
   }
+  I r = i;
+  const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), slices = static_cast<I>(a.slices);
+  const I og_count = static_cast<I>(a.og);
+  s.ql = r % qlen;
+  r /= qlen;
+  s.kpt = r % K;
+  r /= K;
+  s.slice = r % slices;
+  r /= slices;
+  s.og = r % og_count;
+  s.bl = r / og_count;
+  tap_position<D, I>(a, static_cast<I>(a.q0 + s.ql), s.kpt, s.pos);
+  return s;
+}
+
+// The corners of one im2col sample (image b, offset group og, kernel point kpt, y position q) from its tap's grid
+// position pos (tap_position) in I, moved by its offset (linear_corners) or not (grid_corner).
+template <int D, typename T, bool kDeformable, typename I>
+__device__ __forceinline__ void corners_at(const ChunkArgs<D>& a, const SmallArray<int64_t, D>& x_size,
+                                           const T* __restrict__ offset, int64_t b, int64_t og, I kpt, int64_t q,
+                                           const I* pos, Corners<kDeformable ? (1 << D) : 1, acc_type<T>, I>& corners) {
+  using A = acc_type<T>;
   if constexpr (kDeformable) {
     const T* off = offset + ((b * a.og + og) * a.K + kpt) * D * a.ny + q;
     A p[D];
@@ -152,42 +229,47 @@ __device__ __forceinline__ void im2col_corners(const ChunkArgs<D>& a, const Smal
   }
 }
 
+// The corners of one im2col sample (tvdcn-reference §3.3): tap_position, then corners_at. im2col_kernel,
+// im2col_warp_kernel and im2col_vector_kernel build them the same way, so that their columns are bitwise equal.
+template <int D, typename T, bool kDeformable, typename I>
+__device__ __forceinline__ void im2col_corners(const ChunkArgs<D>& a, const SmallArray<int64_t, D>& x_size,
+                                               const T* __restrict__ offset, int64_t b, int64_t og, I kpt, int64_t q,
+                                               Corners<kDeformable ? (1 << D) : 1, acc_type<T>, I>& corners) {
+  I pos[D];
+  tap_position<D, I>(a, static_cast<I>(q), kpt, pos);
+  corners_at<D, T, kDeformable, I>(a, x_size, offset, b, og, kpt, q, pos, corners);
+}
+
 // cols[bl, c, kpt, ql] = mask * Interp(X[b, c], p) for the channels c of one slice (tvdcn-reference
 // §3.4; §4.1 for Interp). The forward's hot loop, so: index arithmetic in I (int32 whenever the chunk's
 // thread count and a plane fit, see NOTE [ Index type ]), plane and column pointers advanced rather
 // than recomputed, the mask value reloaded only when the mask group changes, and channels taken four at
 // a time so that 4 * 2^D independent corner loads are in flight per thread.
 template <int D, typename T, bool kDeformable, typename I>
-__global__ void im2col_kernel(const ChunkArgs<D> a, const T* __restrict__ x, const T* __restrict__ offset,
-                              const T* __restrict__ mask, T* __restrict__ cols) {
+__global__ void im2col_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ x,
+                              const T* __restrict__ offset, const T* __restrict__ mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
-  const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), slices = static_cast<I>(a.slices);
-  const I og_count = static_cast<I>(a.og);
-  const I n = static_cast<I>(a.nb) * og_count * slices * K * qlen;
+  const I n = static_cast<I>(a.nb) * static_cast<I>(a.og) * static_cast<I>(a.slices) * static_cast<I>(a.K) *
+              static_cast<I>(a.qlen);
   const I stride = static_cast<I>(blockDim.x) * gridDim.x;
   SmallArray<int64_t, D> x_size = a.x_size;
   for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    I r = i;
-    const I ql = r % qlen;
-    r /= qlen;
-    const I kpt = r % K;
-    r /= K;
-    const I slice = r % slices;
-    r /= slices;
-    const I og = r % og_count;
-    const I bl = r / og_count;
-    const int64_t b = a.b0 + bl, q = a.q0 + ql;
+    const ThreadSample<D, I> s = thread_sample<D, I>(a, dv, i);
+    const I og = s.og, slice = s.slice, kpt = s.kpt, bl = s.bl;
+    const int64_t b = a.b0 + bl, q = a.q0 + s.ql;
     Corners<kCount, A, I> corners;
-    im2col_corners<D, T, kDeformable, I>(a, x_size, offset, b, og, kpt, q, corners);
+    corners_at<D, T, kDeformable, I>(a, x_size, offset, b, og, kpt, q, s.pos, corners);
     const int64_t c_begin = og * a.cpo + static_cast<int64_t>(slice) * a.cper;
     const int64_t c_end = min(og * a.cpo + a.cpo, c_begin + a.cper);
     const T* plane = x + (b * a.cx + c_begin) * a.nx;
-    T* out = cols + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + ql;
+    T* out = cols + ((bl * a.cx + c_begin) * a.K + kpt) * a.qlen + s.ql;
     const int64_t out_step = a.K * a.qlen;
     // Mask value of the current mask group, and the first channel of the next group.
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
-    int64_t mg = c_begin / a.cpm, mg_end = (mg + 1) * a.cpm;
+    int64_t mg =
+        std::is_same_v<I, int32_t> && dv.on ? int64_t{dv.cpm.div(static_cast<uint32_t>(c_begin))} : c_begin / a.cpm;
+    int64_t mg_end = (mg + 1) * a.cpm;
     A mval = m_ptr == nullptr ? A(1) : convert<A>(m_ptr[mg * a.K * a.ny]);
     auto mask_of = [&](int64_t c) -> A {
       if (m_ptr != nullptr && c >= mg_end) {

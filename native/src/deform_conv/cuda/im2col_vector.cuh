@@ -66,36 +66,33 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
 // See NOTE [ Vector im2col for small offset groups ]. xt[bl][s][c] holds the chunk's images channels-last (rows of
 // a.cx channels, 16-byte aligned: a.cx * sizeof(T) is a multiple of 16); a thread takes kVec 16-byte vectors of
 // channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads, positions and
-// the copy's elements of one image.
+// the copy's elements of one image; dv: NOTE [ Division by a run-time constant ].
 template <int D, typename T, bool kDeformable, typename I, int kVec>
 __global__ void __launch_bounds__(kIm2colVectorThreads)
-    im2col_vector_kernel(const ChunkArgs<D> a, const T* __restrict__ xt, const T* __restrict__ offset,
-                         const T* __restrict__ mask, T* __restrict__ cols) {
+    im2col_vector_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ xt,
+                         const T* __restrict__ offset, const T* __restrict__ mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   constexpr int kElems = 16 / static_cast<int>(sizeof(T));
   constexpr int kC = kVec * kElems;  // channels of a slice
-  const I qlen = static_cast<I>(a.qlen), K = static_cast<I>(a.K), og_count = static_cast<I>(a.og);
-  const I cx = static_cast<I>(a.cx), slices = static_cast<I>(a.slices), cpo = static_cast<I>(a.cpo);
-  const I n = static_cast<I>(a.nb) * og_count * slices * K * qlen;
+  const I cx = static_cast<I>(a.cx), cpo = static_cast<I>(a.cpo);
+  const I n = static_cast<I>(a.nb) * static_cast<I>(a.og) * static_cast<I>(a.slices) * static_cast<I>(a.K) *
+              static_cast<I>(a.qlen);
   const I stride = static_cast<I>(blockDim.x) * gridDim.x;
   const int64_t out_step = a.K * a.qlen;
   for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    I r = i;
-    const I ql = r % qlen;
-    r /= qlen;
-    const I kpt = r % K;
-    r /= K;
-    const I slice = r % slices;
-    r /= slices;
-    const I og = r % og_count;
-    const I bl = r / og_count;
+    const ThreadSample<D, I> s = thread_sample<D, I>(a, dv, i);
+    const I og = s.og, kpt = s.kpt, bl = s.bl, ql = s.ql;
     const int64_t b = a.b0 + bl, q = a.q0 + ql;
     Corners<kCount, A, I> corners;
-    im2col_corners<D, T, kDeformable, I>(a, a.x_size, offset, b, og, kpt, q, corners);
-    const I c_first = og * cpo + slice * static_cast<I>(kC);
+    corners_at<D, T, kDeformable, I>(a, a.x_size, offset, b, og, kpt, q, s.pos, corners);
+    const I c_first = og * cpo + s.slice * static_cast<I>(kC);
     A m = A(1);
-    if (mask != nullptr) m = convert<A>(mask[((b * a.mg + c_first / a.cpm) * a.K + kpt) * a.ny + q]);
+    if (mask != nullptr) {
+      const int64_t mg =
+          std::is_same_v<I, int32_t> && dv.on ? int64_t{dv.cpm.div(static_cast<uint32_t>(c_first))} : c_first / a.cpm;
+      m = convert<A>(mask[((b * a.mg + mg) * a.K + kpt) * a.ny + q]);
+    }
     const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + c_first;
     A v[kC];
 #pragma unroll

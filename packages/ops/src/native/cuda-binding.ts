@@ -92,6 +92,11 @@ export interface CudaNativeBinding {
    */
   _cudaTf32PlanesLaunches(): number;
   /**
+   * Test counter: how many im2col launches (thread and vector kernels) divided their indices with host-made divisors
+   * (`TVDCN_CUDA_IM2COL_DIV=plain` turns that off).
+   */
+  _cudaIm2colDivisorLaunches(): number;
+  /**
    * Test probe: the bytes of this environment's live device buffers and what was reported of them to V8 as
    * external memory (in steps of 256 MB: native/src/napi/cuda_memory_binding.cc, NOTE [ Device memory
    * reported to V8 in steps ]).

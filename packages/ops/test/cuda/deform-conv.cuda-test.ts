@@ -1662,6 +1662,109 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     assert.ok(counts.vectorRan >= 3 * 3 * 3, `vector kernel runs: ${JSON.stringify(counts)}`);
   });
 
+  it('im2col: the thread and vector kernels give bitwise the same results dividing with host-made divisors as with plain division', {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ Division by a run-time constant ]: where their indices are int32, im2col_kernel and im2col_vector_kernel
+    // unravel them with divisors made on the host; TVDCN_CUDA_IM2COL_DIV=plain keeps the plain division (read at each
+    // call). The quotients are the same, so the forward (fused off, so that im2col + GEMM runs in every dtype) and
+    // every gradient (the backward's columns from im2col too, in deterministic mode) must be bitwise the same. Cases:
+    // the suite's (odd sizes, strides, dilations, groups, mask groups, the transposed op), the vector kernel's group
+    // widths, mask groups finer than a slice, and chunks of part of an image (a first position q0 > 0).
+    const b = getCudaBinding('test');
+    const extra: Case[] = [
+      { ...CASES[0], name: 'divisors: 72 channels, og 1, mg 3', cin: 72, cout: 8, mg: 3, size: [37, 9, 5] },
+      {
+        ...CASES[0],
+        name: 'divisors: 40 channels, og 5, stride 2',
+        cin: 40,
+        cout: 8,
+        og: 5,
+        mg: 5,
+        stride: 2,
+        size: [70, 9, 5],
+      },
+      { ...CASES[0], name: 'divisors: 32 channels, og 4, mg 2', cin: 32, cout: 8, og: 4, mg: 2, size: [37, 9, 5] },
+      {
+        ...CASES[0],
+        name: 'divisors: 64 channels, og 2, no mask',
+        cin: 64,
+        cout: 4,
+        og: 2,
+        mask: false,
+        size: [33, 5, 4],
+      },
+    ];
+    const cases = [...CASES.filter((c) => !QUICK || QUICK_CASES.has(c.name)), ...extra];
+    const launches = (): number => b._cudaIm2colDivisorLaunches();
+    const runs = { plain: 0, divisors: 0, vector: 0 };
+    let seed = 4100;
+    const compareBoth = (c: Case, dim: Dim, dtype: DType, mode: 'thread' | 'vector'): void => {
+      seed += 2;
+      const tag = `dim=${dim} ${c.name} [${dtype}] ${mode}`;
+      const run = (division: 'plain' | undefined) =>
+        withEnv('TVDCN_CUDA_IM2COL_DIV', division, () => {
+          const before = launches();
+          const { out, phases } = profiledForwardAndGrads(b, c, dim, dtype, seed);
+          const divided = launches() - before;
+          assert.ok('im2col' in phases || 'im2col_vector' in phases, `${tag}: im2col did not run`);
+          if (division === 'plain') assert.equal(divided, 0, `${tag}: divisors with =plain`);
+          else assert.ok(divided > 0, `${tag}: no im2col launch used the divisors`);
+          if ('im2col_vector' in phases) runs.vector++;
+          runs[division ?? 'divisors']++;
+          for (const [k, v] of out.entries()) assert.ok(!hasNaN(v), `${tag}: NaN in result ${k}`);
+          return out;
+        });
+      const plain = run('plain');
+      const divided = run(undefined);
+      assert.equal(divided.length, plain.length);
+      for (const [k, v] of divided.entries()) {
+        assert.ok(
+          v.some((x) => x !== 0),
+          `${tag} result ${k}: all zero`,
+        );
+        assert.deepEqual(v, plain[k], `${tag} result ${k}: the divisors and plain division differ`);
+      }
+    };
+    const wasDeterministic = isDeterministic();
+    try {
+      setDeterministic(true);
+      b._cudaSetFusedConv(false);
+      withEnv('TVDCN_CUDA_OFFSET_GRAD', 'thread', () =>
+        withEnv('TVDCN_CUDA_BWD_COLS', 'im2col', () => {
+          for (const mode of ['thread', 'vector'] as const)
+            withEnv('TVDCN_CUDA_IM2COL', mode, () => {
+              const dtypes: DType[] = mode === 'thread' ? ['float64', 'float32', 'float16'] : ['float32', 'bfloat16'];
+              for (const c of cases)
+                for (const dim of [1, 2, 3] as Dim[]) for (const dtype of dtypes) compareBoth(c, dim, dtype, mode);
+            });
+          // Chunks of part of an image (a 1 MiB column workspace).
+          b.cudaSetWorkspaceLimit(1 << 20);
+          const big = {
+            ...CASES[0],
+            name: 'divisors: chunks of part of an image',
+            batch: 3,
+            cin: 8,
+            cout: 8,
+            size: [40, 36, 5],
+          };
+          withEnv('TVDCN_CUDA_IM2COL', 'thread', () => {
+            for (const dim of [2, 3] as Dim[]) compareBoth(big, dim, 'float32', 'thread');
+          });
+        }),
+      );
+    } finally {
+      b._cudaSetFusedConv(true);
+      b.cudaSetWorkspaceLimit(512 * 2 ** 20);
+      setDeterministic(wasDeterministic);
+    }
+    assert.equal(runs.plain, runs.divisors, `runs: ${JSON.stringify(runs)}`);
+    assert.ok(runs.plain >= cases.length * 3 * 5, `runs: ${JSON.stringify(runs)}`);
+    // The vector kernel in both dims' worth of its cases (4 float32 channels a group in the suite's first case, the
+    // extra 32- and 64-channel groups), with either division.
+    assert.ok(runs.vector >= 2 * 3 * 3, `vector kernel runs: ${JSON.stringify(runs)}`);
+  });
+
   it("offset pass: the vector kernel from a channels-last copy gives bitwise the thread kernel's gradients", {
     skip: DRY_RUN,
   }, () => {
