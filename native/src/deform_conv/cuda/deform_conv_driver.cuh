@@ -353,12 +353,14 @@ class DeformConvDriver {
     return reach;
   }
 
-  // The chunk's images of X copied channels-last (once for all the chunks of one image: kept in xt_ws_), or
-  // nullptr where the copy would not fit the workspace limit.
-  const T* channels_last_copy(const Chunk& ch, const T* x) const {
+  // The chunk's images of X copied channels-last (once for all the chunks of one image: kept in xt_ws_), by groups of
+  // `cg` channels (NOTE [ Channels-last by group ]; 0: one group of all cx_), or nullptr where the copy would not fit
+  // the workspace limit.
+  const T* channels_last_copy(const Chunk& ch, const T* x, int64_t cg = 0) const {
     const int64_t copy_bytes = ch.nb * cx_ * nx_ * static_cast<int64_t>(sizeof(T));
     if (copy_bytes > workspace_limit()) return nullptr;
-    if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb) {
+    if (cg <= 0) cg = cx_;
+    if (xt_src_ != x || xt_b0_ != ch.b0 || xt_nb_ != ch.nb || xt_cg_ != cg) {
       if (xt_bytes_ < copy_bytes) {
         xt_ws_ = Workspace();  // the old block back to the pool first
         xt_ws_ = Workspace(device_, copy_bytes);
@@ -369,13 +371,15 @@ class DeformConvDriver {
       // (docs/cuda.md, session 21). TVDCN_CUDA_CL_COPY=scalar (read at each call) keeps that one, for A/B runs.
       const bool vec = fused::channels_last_vec_applies(x, cx_, nx_) && !env_is("TVDCN_CUDA_CL_COPY", "scalar");
       const ScopedPhase phase("im2col_channels_last", s_);  // either copy (tests take the phase as the copy's)
-      if (vec)
-        fused::launch_to_channels_last_vec(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
+      const int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+      if (vec && cg % kVec == 0)
+        fused::launch_to_channels_last_vec(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_, cg);
       else
-        fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_);
+        fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_, cg);
       xt_src_ = x;
       xt_b0_ = ch.b0;
       xt_nb_ = ch.nb;
+      xt_cg_ = cg;
     }
     return xt_ws_.as<T>();
   }
@@ -399,7 +403,10 @@ class DeformConvDriver {
       // By default only where a group is one 16-byte vector: the one case that measured faster (H200, session 19).
       if (!forced && group_bytes != 16) return false;
       if (mask_ != nullptr && a_.cpm % a_.cpo != 0) return false;  // the mask group changes inside a group
-      const T* xt = channels_last_copy(ch, x);
+      // NOTE [ Channels-last by group ]: each offset group's image on its own, unless
+      // TVDCN_CUDA_IM2COL_COPY=channels_last (the one copy of all channels; read at each call: A/B runs and tests).
+      const bool by_group = !env_is("TVDCN_CUDA_IM2COL_COPY", "channels_last");
+      const T* xt = channels_last_copy(ch, x, by_group ? a_.cpo : cx_);
       if (xt == nullptr) return false;
       const ScopedPhase phase("im2col_vector", s_);
       ChunkArgs<D> a = args(ch, false);
@@ -427,7 +434,8 @@ class DeformConvDriver {
       auto go = [&](auto def, auto idx, auto vec) {
         using I = decltype(idx);
         im2col_vector_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
-            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, dv, xt, off_, mask_, cols);
+            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, dv, xt, by_group ? a.cpo : a.cx, by_group ? nx_ * a.cpo : a.cpo,
+                                                    off_, mask_, cols);
         DCN_CUDA_LAUNCH_CHECK("im2col_vector_kernel", grid, kIm2colVectorThreads);
       };
       auto by_vec = [&](auto def, auto idx) {
@@ -866,7 +874,7 @@ class DeformConvDriver {
   int sms_;
   // im2col_warp's channels-last copy: images xt_b0_ .. xt_b0_ + xt_nb_ - 1 of xt_src_, kept for the next chunk.
   mutable Workspace xt_ws_;
-  mutable int64_t xt_bytes_ = 0, xt_b0_ = -1, xt_nb_ = 0;
+  mutable int64_t xt_bytes_ = 0, xt_b0_ = -1, xt_nb_ = 0, xt_cg_ = 0;
   mutable const T* xt_src_ = nullptr;
 };
 

@@ -226,16 +226,27 @@ __device__ __forceinline__ void unpack_n(const uint4 (&r)[V], float (&out)[N]) {
   }
 }
 
-// xt[bl][p][c] = x[b0 + bl][c][p] for nb images (channels-last copy of the sampled tensor), through
+// NOTE [ Channels-last by group ]: the copies below write xt[bl][g][p][c'] = x[b0 + bl][g * cg + c'][p] for groups
+// of cg channels (cg divides c): with cg == c the plain channels-last copy xt[bl][p][c], with cg < c each group's
+// channels-last image on its own, so that a pixel of one group is cg contiguous values and its neighbours follow it
+// (the vector im2col's layout: NOTE [ Vector im2col for small offset groups ]). The element of (image bl, channel
+// gc, position gp) in it:
+__device__ __forceinline__ int64_t channels_last_index(int64_t bl, int64_t gc, int64_t gp, int64_t c, int64_t np,
+                                                       int64_t cg) {
+  if (cg == c) return (bl * np + gp) * c + gc;
+  const int64_t g = gc / cg;
+  return ((bl * c + g * cg) * np) + gp * cg + (gc - g * cg);
+}
+
+// xt (NOTE [ Channels-last by group ]) from x for nb images (the channels-last copy of the sampled tensor), through
 // 32 x 32 shared tiles; blockIdx.x = (position tile, channel tile), blockIdx.y strides over images.
 template <typename T>
 __global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb, int64_t c,
-                                        int64_t np, int64_t p_tiles) {
+                                        int64_t np, int64_t p_tiles, int64_t cg) {
   __shared__ T tile[32][33];
   const int64_t pt = blockIdx.x % p_tiles, ct = blockIdx.x / p_tiles;
   for (int64_t bl = blockIdx.y; bl < nb; bl += gridDim.y) {
     const T* src = x + (b0 + bl) * c * np;
-    T* dst = xt + bl * np * c;
     for (int r = threadIdx.y; r < 32; r += blockDim.y) {
       const int64_t cc = ct * 32 + r, pp = pt * 32 + threadIdx.x;
       if (cc < c && pp < np) tile[r][threadIdx.x] = src[cc * np + pp];
@@ -243,19 +254,20 @@ __global__ void to_channels_last_kernel(const T* __restrict__ x, T* __restrict__
     __syncthreads();
     for (int r = threadIdx.y; r < 32; r += blockDim.y) {
       const int64_t pp = pt * 32 + r, cc = ct * 32 + threadIdx.x;
-      if (cc < c && pp < np) dst[pp * c + cc] = tile[threadIdx.x][r];
+      if (cc < c && pp < np) xt[channels_last_index(bl, cc, pp, c, np, cg)] = tile[threadIdx.x][r];
     }
     __syncthreads();
   }
 }
 
 // Launches to_channels_last_kernel on stream s for images [b0, b0 + nb) of x (c channels of np positions) into xt
-// (the fused forward's copy and the warp im2col's).
+// (the fused forward's copy and the im2col kernels'), by groups of cg channels (0: one group of c).
 template <typename T>
-inline void launch_to_channels_last(const T* x, T* xt, int64_t b0, int64_t nb, int64_t c, int64_t np, cudaStream_t s) {
+inline void launch_to_channels_last(const T* x, T* xt, int64_t b0, int64_t nb, int64_t c, int64_t np, cudaStream_t s,
+                                    int64_t cg = 0) {
   const int64_t p_tiles = (np + 31) / 32, c_tiles = (c + 31) / 32;
   const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(nb < 65535 ? nb : 65535));
-  to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, nb, c, np, p_tiles);
+  to_channels_last_kernel<T><<<grid, dim3(32, 8), 0, s>>>(x, xt, b0, nb, c, np, p_tiles, cg > 0 ? cg : c);
   DCN_CUDA_LAUNCH_CHECK("to_channels_last_kernel", grid.x, 256);
 }
 
@@ -264,10 +276,12 @@ inline void launch_to_channels_last(const T* x, T* xt, int64_t b0, int64_t nb, i
 // (half types 64 x 64, float32 32 x 32) is read as rows of V positions of one channel (a warp: 32
 // channels' rows) and stored transposed, element by element, to a [position][channel] shared tile (a
 // warp's stores: 32 consecutive channels of one position, no bank conflict), then written as vectors of V
-// channels of one position (a quarter warp: 128 contiguous bytes of one xt row; its shared reads likewise).
+// channels of one position (a quarter warp: 128 contiguous bytes of one xt row; its shared reads likewise). By groups
+// of cg channels (NOTE [ Channels-last by group ]; cg % V == 0, so a vector stays in its group) a quarter warp's
+// vectors go to as many groups, and the 32 B of a group's four positions are contiguous.
 template <typename T>
 __global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb,
-                                            int64_t c, int64_t np, int64_t p_tiles) {
+                                            int64_t c, int64_t np, int64_t p_tiles, int64_t cg) {
   constexpr int V = 16 / static_cast<int>(sizeof(T));
   constexpr int TC = 8 * V, TP = 8 * V;
   constexpr int RS = TC + V;  // row stride of the shared tile in elements (16-byte rows)
@@ -276,7 +290,6 @@ __global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restri
   const int64_t p0 = pt * TP, c0 = ct * TC;
   for (int64_t bl = blockIdx.y; bl < nb; bl += gridDim.y) {
     const T* src = x + (b0 + bl) * c * np;
-    T* dst = xt + bl * np * c;
     for (int i = threadIdx.x; i < TC * TP / V; i += blockDim.x) {
       const int cc = i % TC, pv = i / TC;
       const int64_t gc = c0 + cc, gp = p0 + int64_t{pv} * V;
@@ -293,7 +306,8 @@ __global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restri
       const int cv = j % (TC / V), p = j / (TC / V);
       const int64_t gc = c0 + int64_t{cv} * V, gp = p0 + p;
       if (gc < c && gp < np) {
-        *reinterpret_cast<uint4*>(dst + gp * c + gc) = *reinterpret_cast<const uint4*>(&tile[p * RS + cv * V]);
+        *reinterpret_cast<uint4*>(xt + channels_last_index(bl, gc, gp, c, np, cg)) =
+            *reinterpret_cast<const uint4*>(&tile[p * RS + cv * V]);
       }
     }
     __syncthreads();
@@ -309,14 +323,14 @@ inline bool channels_last_vec_applies(const T* x, int64_t c, int64_t np) {
 }
 
 // Launches to_channels_last_vec_kernel on stream s for images [b0, b0 + nb) of x into xt (where
-// channels_last_vec_applies).
+// channels_last_vec_applies and cg % V == 0), by groups of cg channels (0: one group of c).
 template <typename T>
 inline void launch_to_channels_last_vec(const T* x, T* xt, int64_t b0, int64_t nb, int64_t c, int64_t np,
-                                        cudaStream_t s) {
+                                        cudaStream_t s, int64_t cg = 0) {
   constexpr int64_t kTile = 8 * (16 / static_cast<int64_t>(sizeof(T)));
   const int64_t p_tiles = (np + kTile - 1) / kTile, c_tiles = (c + kTile - 1) / kTile;
   const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(nb < 65535 ? nb : 65535));
-  to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, nb, c, np, p_tiles);
+  to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, nb, c, np, p_tiles, cg > 0 ? cg : c);
   DCN_CUDA_LAUNCH_CHECK("to_channels_last_vec_kernel", grid.x, 256);
 }
 

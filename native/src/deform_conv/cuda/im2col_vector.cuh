@@ -16,6 +16,12 @@
 // where mask groups are finer than offset groups (the mask would change inside a group: the warp kernel's
 // per-channel case).
 //
+// It reads a copy made by group (NOTE [ Channels-last by group ], session 29): each offset group's image on its own,
+// so a pixel's cpo channels are followed by the next pixel's, and a sample's two corners along the last axis are
+// adjacent (one 32-byte sector or 128-byte line for both, mostly), as are the corners of neighbouring positions; in the
+// one copy of all channels (TVDCN_CUDA_IM2COL_COPY=channels_last) every corner is on a line of its own, cx values
+// from its neighbour.
+//
 // Larger groups whose channels are a multiple of 64 bytes (ResNet's 256 and 512 channels in one group) take it
 // too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice), but only with
 // TVDCN_CUDA_IM2COL=vector: measured (docs/cuda.md, session 19), the slices are 1.0-1.6x slower than im2col_kernel,
@@ -63,19 +69,22 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
   widen_words<T, A, 4>(words, out);
 }
 
-// See NOTE [ Vector im2col for small offset groups ]. xt[bl][s][c] holds the chunk's images channels-last (rows of
-// a.cx channels, 16-byte aligned: a.cx * sizeof(T) is a multiple of 16); a thread takes kVec 16-byte vectors of
+// See NOTE [ Vector im2col for small offset groups ]. xt holds the chunk's images channels-last (NOTE [ Channels-last
+// by group ]): offset group og of image bl at xt + bl * nx * cx + og * group_stride, its pixels pixel_stride apart
+// (by group: cpo and nx * cpo; in one copy of all channels: cx and cpo; 16-byte aligned either way, cpo * sizeof(T)
+// being a multiple of 16); a thread takes kVec 16-byte vectors of
 // channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads, positions and
 // the copy's elements of one image; dv: NOTE [ Division by a run-time constant ].
 template <int D, typename T, bool kDeformable, typename I, int kVec>
 __global__ void __launch_bounds__(kIm2colVectorThreads)
     im2col_vector_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ xt,
-                         const T* __restrict__ offset, const T* __restrict__ mask, T* __restrict__ cols) {
+                         int64_t pixel_stride, int64_t group_stride, const T* __restrict__ offset,
+                         const T* __restrict__ mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   constexpr int kElems = 16 / static_cast<int>(sizeof(T));
   constexpr int kC = kVec * kElems;  // channels of a slice
-  const I cx = static_cast<I>(a.cx), cpo = static_cast<I>(a.cpo);
+  const I ps = static_cast<I>(pixel_stride), cpo = static_cast<I>(a.cpo);
   const I n = static_cast<I>(a.nb) * static_cast<I>(a.og) * static_cast<I>(a.slices) * static_cast<I>(a.K) *
               static_cast<I>(a.qlen);
   const I stride = static_cast<I>(blockDim.x) * gridDim.x;
@@ -93,7 +102,7 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
           std::is_same_v<I, int32_t> && dv.on ? int64_t{dv.cpm.div(static_cast<uint32_t>(c_first))} : c_first / a.cpm;
       m = convert<A>(mask[((b * a.mg + mg) * a.K + kpt) * a.ny + q]);
     }
-    const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + c_first;
+    const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + og * group_stride + s.slice * kC;
     A v[kC];
 #pragma unroll
     for (int u = 0; u < kC; ++u) v[u] = 0;
@@ -102,7 +111,7 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
       const A w = corners.weight[c];
       const bool ok = (corners.valid >> c) & 1u;
       // index 0 when invalid: always a legal address, as in im2col_element.
-      const uint4* src = reinterpret_cast<const uint4*>(img + corners.index[c] * cx);
+      const uint4* src = reinterpret_cast<const uint4*>(img + corners.index[c] * ps);
 #pragma unroll
       for (int j = 0; j < kVec; ++j) {
         A x[kElems];
