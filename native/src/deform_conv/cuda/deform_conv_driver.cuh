@@ -403,16 +403,9 @@ class DeformConvDriver {
       // By default only where a group is one 16-byte vector: the one case that measured faster (H200, session 19).
       if (!forced && group_bytes != 16) return false;
       if (mask_ != nullptr && a_.cpm % a_.cpo != 0) return false;  // the mask group changes inside a group
-      // NOTE [ Channels-last by group ]: each offset group's image on its own, unless
-      // TVDCN_CUDA_IM2COL_COPY=channels_last (the one copy of all channels; read at each call: A/B runs and tests).
-      const bool by_group = !env_is("TVDCN_CUDA_IM2COL_COPY", "channels_last");
-      const T* xt = channels_last_copy(ch, x, by_group ? a_.cpo : cx_);
-      if (xt == nullptr) return false;
-      const ScopedPhase phase("im2col_vector", s_);
-      ChunkArgs<D> a = args(ch, false);
       // 16-byte vectors per thread: a whole small group; for larger groups the most (up to 4) that still give the
       // device as many threads as im2col_kernel's slicing aims for.
-      const int64_t base = ch.nb * a.og * K_ * ch.qlen;
+      const int64_t base = ch.nb * a_.og * K_ * ch.qlen;
       const int64_t target = static_cast<int64_t>(sms_) * 2048 * 2;
       int vec = small ? static_cast<int>(group_bytes / 16) : 1;
       if (!small) {
@@ -423,8 +416,21 @@ class DeformConvDriver {
           }
         }
       }
-      a.cper = vec * 16 / static_cast<int64_t>(sizeof(T));
+      const int64_t slice_channels = vec * 16 / static_cast<int64_t>(sizeof(T));
+      // NOTE [ Channels-last by group ]: each slice's channels (a whole small offset group, or a thread's part of a
+      // large one) as an image of its own, unless TVDCN_CUDA_IM2COL_COPY=channels_last (the one copy of all channels;
+      // read at each call: A/B runs and tests). The kernel's strides for either: between pixels, offset groups and
+      // slices of a group.
+      const bool by_slice = !env_is("TVDCN_CUDA_IM2COL_COPY", "channels_last");
+      const T* xt = channels_last_copy(ch, x, by_slice ? slice_channels : cx_);
+      if (xt == nullptr) return false;
+      const ScopedPhase phase("im2col_vector", s_);
+      ChunkArgs<D> a = args(ch, false);
+      a.cper = slice_channels;
       a.slices = a.cpo / a.cper;
+      const int64_t pixel_stride = by_slice ? slice_channels : cx_;
+      const int64_t group_stride = by_slice ? nx_ * a.cpo : a.cpo;
+      const int64_t slice_stride = by_slice ? nx_ * slice_channels : slice_channels;
       const int64_t n = base * a.slices;
       const unsigned grid = grid_for(n, device_, kIm2colVectorThreads);
       const int64_t reach = index_reach(a, nx_ * cx_);
@@ -434,8 +440,8 @@ class DeformConvDriver {
       auto go = [&](auto def, auto idx, auto vec) {
         using I = decltype(idx);
         im2col_vector_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
-            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, dv, xt, by_group ? a.cpo : a.cx, by_group ? nx_ * a.cpo : a.cpo,
-                                                    off_, mask_, cols);
+            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, dv, xt, pixel_stride, group_stride, slice_stride, off_, mask_,
+                                                    cols);
         DCN_CUDA_LAUNCH_CHECK("im2col_vector_kernel", grid, kIm2colVectorThreads);
       };
       auto by_vec = [&](auto def, auto idx) {

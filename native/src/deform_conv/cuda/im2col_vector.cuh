@@ -16,11 +16,11 @@
 // where mask groups are finer than offset groups (the mask would change inside a group: the warp kernel's
 // per-channel case).
 //
-// It reads a copy made by group (NOTE [ Channels-last by group ], session 29): each offset group's image on its own,
-// so a pixel's cpo channels are followed by the next pixel's, and a sample's two corners along the last axis are
-// adjacent (one 32-byte sector or 128-byte line for both, mostly), as are the corners of neighbouring positions; in the
-// one copy of all channels (TVDCN_CUDA_IM2COL_COPY=channels_last) every corner is on a line of its own, cx values
-// from its neighbour.
+// It reads a copy made by slice (NOTE [ Channels-last by group ], session 29): each slice's channels (a small offset
+// group, or a thread's 16-64 bytes of a large one) as an image of their own, so a pixel's slice is followed by the next
+// pixel's, and a sample's two corners along the last axis are adjacent (one 32-byte sector or 128-byte line for both,
+// mostly), as are the corners of neighbouring positions; in the one copy of all channels
+// (TVDCN_CUDA_IM2COL_COPY=channels_last) every corner is on a line of its own, cx values from its neighbour.
 //
 // Larger groups whose channels are a multiple of 64 bytes (ResNet's 256 and 512 channels in one group) take it
 // too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice), but only with
@@ -70,15 +70,16 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
 }
 
 // See NOTE [ Vector im2col for small offset groups ]. xt holds the chunk's images channels-last (NOTE [ Channels-last
-// by group ]): offset group og of image bl at xt + bl * nx * cx + og * group_stride, its pixels pixel_stride apart
-// (by group: cpo and nx * cpo; in one copy of all channels: cx and cpo; 16-byte aligned either way, cpo * sizeof(T)
-// being a multiple of 16); a thread takes kVec 16-byte vectors of
+// by group ]): slice s of offset group og of image bl at xt + bl * nx * cx + og * group_stride + s * slice_stride,
+// its pixels pixel_stride apart (by slice: the slice's channels kC, nx * cpo and nx * kC; in one copy of all channels:
+// cx, cpo and kC; 16-byte aligned either way, kC * sizeof(T) being a multiple of 16); a thread takes kVec 16-byte
+// vectors of
 // channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads, positions and
 // the copy's elements of one image; dv: NOTE [ Division by a run-time constant ].
 template <int D, typename T, bool kDeformable, typename I, int kVec>
 __global__ void __launch_bounds__(kIm2colVectorThreads)
     im2col_vector_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ xt,
-                         int64_t pixel_stride, int64_t group_stride, const T* __restrict__ offset,
+                         int64_t pixel_stride, int64_t group_stride, int64_t slice_stride, const T* __restrict__ offset,
                          const T* __restrict__ mask, T* __restrict__ cols) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
@@ -102,7 +103,7 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
           std::is_same_v<I, int32_t> && dv.on ? int64_t{dv.cpm.div(static_cast<uint32_t>(c_first))} : c_first / a.cpm;
       m = convert<A>(mask[((b * a.mg + mg) * a.K + kpt) * a.ny + q]);
     }
-    const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + og * group_stride + s.slice * kC;
+    const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + og * group_stride + s.slice * slice_stride;
     A v[kC];
 #pragma unroll
     for (int u = 0; u < kC; ++u) v[u] = 0;
