@@ -387,9 +387,10 @@ class DeformConvDriver {
   // NOTE [ Vector im2col for small offset groups ] (im2col_vector.cuh): where an offset group's channels are 16, 32
   // or 64 bytes and share one mask group, one thread per sample reads each corner's channels from the
   // channels-last copy in 16-byte vectors; groups of a multiple of 64 bytes in slices of 16-64 bytes. By default
-  // only where a group is exactly 16 bytes (edvr-64 in the half types: im2col 0.169 -> 0.112 ms plus a 0.022 ms copy
-  // on an H200; float32's 32-byte groups broke even, large groups in slices were 1.3-1.5x slower: docs/cuda.md,
-  // session 19); TVDCN_CUDA_IM2COL=vector takes it wherever it applies, =thread or =warp never (read at each call).
+  // where a group is exactly 16 bytes (edvr-64 in the half types: im2col 0.169 -> 0.112 ms plus a 0.022 ms copy
+  // on an H200; float32's 32-byte groups broke even: docs/cuda.md, session 19), and in the half types in 1D and 2D
+  // where a group is a multiple of 64 bytes (session 29, with the copy by slice; float32 loses there);
+  // TVDCN_CUDA_IM2COL=vector takes it wherever it applies, =thread or =warp never (read at each call).
   // Returns false where it does not apply. Same columns, bitwise, as im2col_kernel.
   bool im2col_vector(const Chunk& ch, const T* x, T* cols) const {
     if constexpr (std::is_same_v<T, double>) {
@@ -400,8 +401,11 @@ class DeformConvDriver {
       const int64_t group_bytes = a_.cpo * static_cast<int64_t>(sizeof(T));
       const bool small = group_bytes == 16 || group_bytes == 32 || group_bytes == 64;
       if (!small && group_bytes % 64 != 0) return false;
-      // By default only where a group is one 16-byte vector: the one case that measured faster (H200, session 19).
-      if (!forced && group_bytes != 16) return false;
+      // By default where a group is one 16-byte vector (H200, session 19), and in the half types in 1D and 2D where it
+      // is a multiple of 64 bytes, copied by slice (H100, session 29: r50-c3 1.07x, big-b32 1.05x, 1d-c256 1.10x,
+      // r50-c4 and r50-c5 even; float32 0.82-0.95x, so not there).
+      const bool large_half = is_half_type<T> && D != 3 && group_bytes % 64 == 0;
+      if (!forced && group_bytes != 16 && !large_half) return false;
       if (mask_ != nullptr && a_.cpm % a_.cpo != 0) return false;  // the mask group changes inside a group
       // 16-byte vectors per thread: a whole small group; for larger groups the most (up to 4) that still give the
       // device as many threads as im2col_kernel's slicing aims for.

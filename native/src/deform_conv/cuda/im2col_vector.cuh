@@ -23,9 +23,11 @@
 // (TVDCN_CUDA_IM2COL_COPY=channels_last) every corner is on a line of its own, cx values from its neighbour.
 //
 // Larger groups whose channels are a multiple of 64 bytes (ResNet's 256 and 512 channels in one group) take it
-// too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice), but only with
-// TVDCN_CUDA_IM2COL=vector: measured (docs/cuda.md, session 19), the slices are 1.0-1.6x slower than im2col_kernel,
-// and only 16-byte groups gain (edvr-64 in the half types: 0.169 -> 0.112 ms plus the copy), the default there.
+// too, split into slices of 16-64 bytes (a thread per sample and slice, its plan built once per slice). From the one
+// copy of all channels the slices were 1.0-1.6x slower than im2col_kernel (docs/cuda.md, session 19); from the copy by
+// slice they are faster in the half types (session 29: r50-c3's forward 1.07x, big-b32's 1.05x, 1d-c256's 1.10x,
+// r50-c4's and r50-c5's even), the default there in 1D and 2D, and slower in float32 (0.82-0.95x), only with
+// TVDCN_CUDA_IM2COL=vector there. 16-byte groups are the default in every dim (edvr-64 in the half types).
 #pragma once
 #include <cstdint>
 #include <type_traits>
