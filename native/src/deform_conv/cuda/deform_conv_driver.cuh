@@ -485,11 +485,14 @@ class DeformConvDriver {
     const bool int32 =
         fits_int32(n + int64_t{kThreads} * grid) && fits_int32(reach) && fits_int32(ny_) && fits_int32(cx_);
     const ChunkDivisors<D> dv = im2col_divisors(a, int32);
+    // The mask value hoisted out of the channel loop where a thread's channels share one mask group, unless
+    // TVDCN_CUDA_IM2COL_MASK=channel (read at each call; an A/B switch).
+    const bool hoist = !env_is("TVDCN_CUDA_IM2COL_MASK", "channel");
     DCN_INDEX_SWITCH(int32, [&] {
       if (off_ != nullptr) {
-        im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, dv, x, off_, mask_, cols);
+        im2col_kernel<D, T, true, index_t><<<grid, kThreads, 0, s_>>>(a, dv, x, off_, mask_, cols, hoist);
       } else {
-        im2col_kernel<D, T, false, index_t><<<grid, kThreads, 0, s_>>>(a, dv, x, off_, mask_, cols);
+        im2col_kernel<D, T, false, index_t><<<grid, kThreads, 0, s_>>>(a, dv, x, off_, mask_, cols, hoist);
       }
       DCN_CUDA_LAUNCH_CHECK("im2col_kernel", grid, kThreads);
     });

@@ -247,7 +247,8 @@ __device__ __forceinline__ void im2col_corners(const ChunkArgs<D>& a, const Smal
 // a time so that 4 * 2^D independent corner loads are in flight per thread.
 template <int D, typename T, bool kDeformable, typename I>
 __global__ void im2col_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ x,
-                              const T* __restrict__ offset, const T* __restrict__ mask, T* __restrict__ cols) {
+                              const T* __restrict__ offset, const T* __restrict__ mask, T* __restrict__ cols,
+                              bool hoist_mask) {
   using A = acc_type<T>;
   constexpr int kCount = kDeformable ? (1 << D) : 1;
   const I n = static_cast<I>(a.nb) * static_cast<I>(a.og) * static_cast<I>(a.slices) * static_cast<I>(a.K) *
@@ -279,17 +280,26 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, c
       }
       return mval;
     };
-    int64_t c = c_begin;
-    for (; c + 4 <= c_end; c += 4, plane += 4 * a.nx, out += 4 * out_step) {
-      A v[4];
+    // The slice's channels; with kOneMask (no mask, or the whole slice in one mask group: the common case) without
+    // the per-channel check of the mask group (the same value, mval, either way).
+    auto channels = [&](auto one_mask) {
+      constexpr bool kOneMask = decltype(one_mask)::value;
+      int64_t c = c_begin;
+      for (; c + 4 <= c_end; c += 4, plane += 4 * a.nx, out += 4 * out_step) {
+        A v[4];
 #pragma unroll
-      for (int u = 0; u < 4; ++u) v[u] = sample_value<kCount, A, T, I>(plane + u * a.nx, corners);
+        for (int u = 0; u < 4; ++u) v[u] = sample_value<kCount, A, T, I>(plane + u * a.nx, corners);
 #pragma unroll
-      for (int u = 0; u < 4; ++u) out[u * out_step] = convert<T>(v[u] * mask_of(c + u));
-    }
-    for (; c < c_end; ++c, plane += a.nx, out += out_step) {
-      *out = convert<T>(sample_value<kCount, A, T, I>(plane, corners) * mask_of(c));
-    }
+        for (int u = 0; u < 4; ++u) out[u * out_step] = convert<T>(v[u] * (kOneMask ? mval : mask_of(c + u)));
+      }
+      for (; c < c_end; ++c, plane += a.nx, out += out_step) {
+        *out = convert<T>(sample_value<kCount, A, T, I>(plane, corners) * (kOneMask ? mval : mask_of(c)));
+      }
+    };
+    if (hoist_mask && (m_ptr == nullptr || c_end <= mg_end))
+      channels(std::true_type{});
+    else
+      channels(std::false_type{});
   }
 }
 
