@@ -486,6 +486,54 @@ const QUICK_CASES = new Set([
   ...FUSED_CASES.map((c) => c.name),
 ]);
 
+/**
+ * The im2col tests' cases beyond the suite's: mask groups finer than the offset groups, odd channel counts per offset
+ * group, 8 channels per group, more than 64 channels in one group, on grids with more than one tile of 32 positions and
+ * a partial last tile; and the vector kernel's 1, 2 and 4 vectors a corner in each dtype, slices of a 128-channel
+ * group, and a mask group that changes inside an offset group.
+ */
+const IM2COL_CASES: Case[] = [
+  { ...CASES[0], name: 'warp im2col: 72 channels, og 1, mg 3', cin: 72, cout: 8, mg: 3, size: [37, 9, 5] },
+  { ...CASES[0], name: 'warp im2col: 6 channels, og 2, mg 6', cin: 6, cout: 4, og: 2, mg: 6, size: [35, 7, 4] },
+  {
+    ...CASES[0],
+    name: 'warp im2col: 40 channels, og 5, mg 5, stride 2',
+    cin: 40,
+    cout: 8,
+    og: 5,
+    mg: 5,
+    stride: 2,
+    size: [70, 9, 5],
+  },
+  {
+    ...CASES[0],
+    name: 'warp im2col: 130 channels, og 1, no mask',
+    cin: 130,
+    cout: 4,
+    mask: false,
+    size: [33, 5, 4],
+  },
+  { ...CASES[0], name: 'vector im2col: 32 channels, og 4, mg 2', cin: 32, cout: 8, og: 4, mg: 2, size: [37, 9, 5] },
+  { ...CASES[0], name: 'vector im2col: 32 channels, og 2, mg 1', cin: 32, cout: 8, og: 2, mg: 1, size: [35, 7, 4] },
+  {
+    ...CASES[0],
+    name: 'vector im2col: 64 channels, og 2, no mask',
+    cin: 64,
+    cout: 4,
+    og: 2,
+    mask: false,
+    size: [33, 5, 4],
+  },
+  { ...CASES[0], name: 'vector im2col: 16 channels, og 2, mg 4', cin: 16, cout: 8, og: 2, mg: 4, size: [36, 7, 4] },
+  { ...CASES[0], name: 'vector im2col: 128 channels in slices', cin: 128, cout: 4, size: [33, 6, 4] },
+];
+
+/**
+ * A case whose columns come in chunks of part of an image (first positions q0 > 0) under a 1 MiB column workspace,
+ * with one channels-last copy per image read by its chunks.
+ */
+const partialImageCase = (name: string): Case => ({ ...CASES[0], name, batch: 3, cin: 8, cout: 8, size: [40, 36, 5] });
+
 const REGULAR = [deformConv1d, deformConv2d, deformConv3d];
 const TRANSPOSED = [deformConvTranspose1d, deformConvTranspose2d, deformConvTranspose3d];
 
@@ -1537,41 +1585,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // the offset pass (NOTE [ Columns from the offset pass ]), so that the kernels under test make them.
     const wasBwdCols = process.env.TVDCN_CUDA_BWD_COLS;
     process.env.TVDCN_CUDA_BWD_COLS = 'im2col';
-    const extra: Case[] = [
-      { ...CASES[0], name: 'warp im2col: 72 channels, og 1, mg 3', cin: 72, cout: 8, mg: 3, size: [37, 9, 5] },
-      { ...CASES[0], name: 'warp im2col: 6 channels, og 2, mg 6', cin: 6, cout: 4, og: 2, mg: 6, size: [35, 7, 4] },
-      {
-        ...CASES[0],
-        name: 'warp im2col: 40 channels, og 5, mg 5, stride 2',
-        cin: 40,
-        cout: 8,
-        og: 5,
-        mg: 5,
-        stride: 2,
-        size: [70, 9, 5],
-      },
-      {
-        ...CASES[0],
-        name: 'warp im2col: 130 channels, og 1, no mask',
-        cin: 130,
-        cout: 4,
-        mask: false,
-        size: [33, 5, 4],
-      },
-      { ...CASES[0], name: 'vector im2col: 32 channels, og 4, mg 2', cin: 32, cout: 8, og: 4, mg: 2, size: [37, 9, 5] },
-      { ...CASES[0], name: 'vector im2col: 32 channels, og 2, mg 1', cin: 32, cout: 8, og: 2, mg: 1, size: [35, 7, 4] },
-      {
-        ...CASES[0],
-        name: 'vector im2col: 64 channels, og 2, no mask',
-        cin: 64,
-        cout: 4,
-        og: 2,
-        mask: false,
-        size: [33, 5, 4],
-      },
-      { ...CASES[0], name: 'vector im2col: 16 channels, og 2, mg 4', cin: 16, cout: 8, og: 2, mg: 4, size: [36, 7, 4] },
-      { ...CASES[0], name: 'vector im2col: 128 channels in slices', cin: 128, cout: 4, size: [33, 6, 4] },
-    ];
+    const extra = IM2COL_CASES;
     // Where the vector kernel applies with =vector: the regular view's X (the transposed op's output) has 16, 32 or
     // 64 bytes of channels per offset group, or a multiple of 64 (in slices), and a whole group shares one mask group.
     const vectorApplies = (c: Case, dtype: DType): boolean => {
@@ -1640,14 +1654,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) both(c, dim, dtype);
       // Chunks of part of an image (a 1 MiB column workspace): one channels-last copy per image, read by its chunks.
       b.cudaSetWorkspaceLimit(1 << 20);
-      const big = {
-        ...CASES[0],
-        name: 'warp im2col: chunks of part of an image',
-        batch: 3,
-        cin: 8,
-        cout: 8,
-        size: [40, 36, 5],
-      };
+      const big = partialImageCase('warp im2col: chunks of part of an image');
       for (const dim of [2, 3] as Dim[]) for (const dtype of ['float32', 'float16'] as DType[]) both(big, dim, dtype);
     } finally {
       if (was === undefined) delete process.env.TVDCN_CUDA_IM2COL;
@@ -1682,29 +1689,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // the suite's (odd sizes, strides, dilations, groups, mask groups, the transposed op), the vector kernel's group
     // widths, mask groups finer than a slice, and chunks of part of an image (a first position q0 > 0).
     const b = getCudaBinding('test');
-    const extra: Case[] = [
-      { ...CASES[0], name: 'divisors: 72 channels, og 1, mg 3', cin: 72, cout: 8, mg: 3, size: [37, 9, 5] },
-      {
-        ...CASES[0],
-        name: 'divisors: 40 channels, og 5, stride 2',
-        cin: 40,
-        cout: 8,
-        og: 5,
-        mg: 5,
-        stride: 2,
-        size: [70, 9, 5],
-      },
-      { ...CASES[0], name: 'divisors: 32 channels, og 4, mg 2', cin: 32, cout: 8, og: 4, mg: 2, size: [37, 9, 5] },
-      {
-        ...CASES[0],
-        name: 'divisors: 64 channels, og 2, no mask',
-        cin: 64,
-        cout: 4,
-        og: 2,
-        mask: false,
-        size: [33, 5, 4],
-      },
-    ];
+    const extra = IM2COL_CASES;
     const cases = [...CASES.filter((c) => !QUICK || QUICK_CASES.has(c.name)), ...extra];
     const launches = (): number => b._cudaIm2colDivisorLaunches();
     const runs = { plain: 0, divisors: 0, vector: 0 };
@@ -1750,14 +1735,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             });
           // Chunks of part of an image (a 1 MiB column workspace).
           b.cudaSetWorkspaceLimit(1 << 20);
-          const big = {
-            ...CASES[0],
-            name: 'divisors: chunks of part of an image',
-            batch: 3,
-            cin: 8,
-            cout: 8,
-            size: [40, 36, 5],
-          };
+          const big = partialImageCase('divisors: chunks of part of an image');
           withEnv('TVDCN_CUDA_IM2COL', 'thread', () => {
             for (const dim of [2, 3] as Dim[]) compareBoth(big, dim, 'float32', 'thread');
           });
