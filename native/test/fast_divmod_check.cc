@@ -54,6 +54,11 @@ bool check_divisor(uint32_t d, std::mt19937_64& rng) {
 
 int main() {
   std::mt19937_64 rng(1994);
+  // A zero divisor (never used by the kernels) is taken as 1 rather than dividing by zero on the host.
+  if (dcn::FastDivmod(0).divisor() != 1 || dcn::FastDivmod(0).div(12345) != 12345) {
+    std::printf("fast-divmod: a zero divisor is not taken as 1\n");
+    return 1;
+  }
   for (uint32_t d = 1; d <= (1u << 16); ++d)
     if (!check_divisor(d, rng)) return 1;
   for (int l = 16; l <= 31; ++l) {

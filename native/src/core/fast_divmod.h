@@ -25,8 +25,10 @@ class FastDivmod {
   // Division by 1 (the multiplier of d = 1).
   constexpr FastDivmod() = default;
 
-  // Host side: d in [1, 2^31].
-  explicit FastDivmod(uint32_t d) : divisor_(d) {
+  // Host side: d in [1, 2^31] (0 is taken as 1, so that no input can divide by zero here; callers use the plain
+  // division for empty sizes).
+  explicit FastDivmod(uint32_t d) : divisor_(d == 0 ? 1 : d) {
+    d = divisor_;
     uint32_t l = 0;
     while ((uint64_t{1} << l) < d) ++l;
     shift_ = l;

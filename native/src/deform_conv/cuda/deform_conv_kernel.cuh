@@ -138,6 +138,9 @@ struct ChunkDivisors {
 template <int D>
 ChunkDivisors<D> chunk_divisors(const ChunkArgs<D>& a) {
   ChunkDivisors<D> dv;
+  bool empty = a.qlen < 1 || a.K < 1 || a.slices < 1 || a.og < 1 || a.cpm < 1;
+  for (int ax = 0; ax < D; ++ax) empty = empty || a.y_size[ax] < 1 || a.kernel_size[ax] < 1;
+  if (empty) return dv;  // nothing to divide: the plain arithmetic (`on` false)
   dv.on = true;
   dv.qlen = FastDivmod(static_cast<uint32_t>(a.qlen));
   dv.K = FastDivmod(static_cast<uint32_t>(a.K));
