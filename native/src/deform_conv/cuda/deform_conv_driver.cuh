@@ -371,7 +371,7 @@ class DeformConvDriver {
       // (docs/cuda.md, session 21). TVDCN_CUDA_CL_COPY=scalar (read at each call) keeps that one, for A/B runs.
       const bool vec = fused::channels_last_vec_applies(x, cx_, nx_) && !env_is("TVDCN_CUDA_CL_COPY", "scalar");
       const ScopedPhase phase("im2col_channels_last", s_);  // either copy (tests take the phase as the copy's)
-      const int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+      constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
       if (vec && cg % kVec == 0)
         fused::launch_to_channels_last_vec(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_, cg);
       else
@@ -469,8 +469,9 @@ class DeformConvDriver {
   // unless TVDCN_CUDA_IM2COL_DIV=plain (read at each call: A/B runs and tests), which keeps the plain division.
   static ChunkDivisors<D> im2col_divisors(const ChunkArgs<D>& a, bool int32) {
     if (!int32 || env_is("TVDCN_CUDA_IM2COL_DIV", "plain")) return ChunkDivisors<D>{};
-    im2col_divisor_launches().fetch_add(1, std::memory_order_relaxed);
-    return chunk_divisors<D>(a);
+    const ChunkDivisors<D> dv = chunk_divisors<D>(a);
+    if (dv.on) im2col_divisor_launches().fetch_add(1, std::memory_order_relaxed);
+    return dv;
   }
 
   void im2col(const Chunk& ch, const T* x, T* cols) const {
@@ -885,7 +886,8 @@ class DeformConvDriver {
   int64_t B_, cx_, cy_, G_, K_, nx_, ny_, cxg_, cyg_, cxK_, cxgK_;
   ChunkArgs<D> a_{};
   int sms_;
-  // im2col_warp's channels-last copy: images xt_b0_ .. xt_b0_ + xt_nb_ - 1 of xt_src_, kept for the next chunk.
+  // The channels-last copy (channels_last_copy): images xt_b0_ .. xt_b0_ + xt_nb_ - 1 of xt_src_ by groups of xt_cg_
+  // channels, kept for the next chunk.
   mutable Workspace xt_ws_;
   mutable int64_t xt_bytes_ = 0, xt_b0_ = -1, xt_nb_ = 0, xt_cg_ = 0;
   mutable const T* xt_src_ = nullptr;

@@ -154,6 +154,15 @@ ChunkDivisors<D> chunk_divisors(const ChunkArgs<D>& a) {
   return dv;
 }
 
+// The mask group of channel c (< cx): with the divisor where dv.on (int32 only), else with plain division.
+template <int D, typename I>
+__device__ __forceinline__ int64_t mask_group(const ChunkArgs<D>& a, const ChunkDivisors<D>& dv, int64_t c) {
+  if constexpr (std::is_same_v<I, int32_t>) {
+    if (dv.on) return dv.cpm.div(static_cast<uint32_t>(c));
+  }
+  return c / a.cpm;
+}
+
 // One im2col thread's sample: image of the chunk, offset group, channel slice, kernel point, position of the
 // chunk, and the tap's integer grid position (tvdcn-reference §3.3, no offset).
 template <int D, typename I>
@@ -271,8 +280,7 @@ __global__ void im2col_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, c
     const int64_t out_step = a.K * a.qlen;
     // Mask value of the current mask group, and the first channel of the next group.
     const T* m_ptr = mask == nullptr ? nullptr : mask + (b * a.mg * a.K + kpt) * a.ny + q;
-    int64_t mg =
-        std::is_same_v<I, int32_t> && dv.on ? int64_t{dv.cpm.div(static_cast<uint32_t>(c_begin))} : c_begin / a.cpm;
+    int64_t mg = mask_group<D, I>(a, dv, c_begin);
     int64_t mg_end = (mg + 1) * a.cpm;
     A mval = m_ptr == nullptr ? A(1) : convert<A>(m_ptr[mg * a.K * a.ny]);
     auto mask_of = [&](int64_t c) -> A {

@@ -75,9 +75,8 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
 // by group ]): slice s of offset group og of image bl at xt + bl * nx * cx + og * group_stride + s * slice_stride,
 // its pixels pixel_stride apart (by slice: the slice's channels kC, nx * cpo and nx * kC; in one copy of all channels:
 // cx, cpo and kC; 16-byte aligned either way, kC * sizeof(T) being a multiple of 16); a thread takes kVec 16-byte
-// vectors of
-// channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads, positions and
-// the copy's elements of one image; dv: NOTE [ Division by a run-time constant ].
+// vectors of channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads,
+// positions and the copy's elements of one image; dv: NOTE [ Division by a run-time constant ].
 template <int D, typename T, bool kDeformable, typename I, int kVec>
 __global__ void __launch_bounds__(kIm2colVectorThreads)
     im2col_vector_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ xt,
@@ -101,9 +100,7 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
     const I c_first = og * cpo + s.slice * static_cast<I>(kC);
     A m = A(1);
     if (mask != nullptr) {
-      const int64_t mg =
-          std::is_same_v<I, int32_t> && dv.on ? int64_t{dv.cpm.div(static_cast<uint32_t>(c_first))} : c_first / a.cpm;
-      m = convert<A>(mask[((b * a.mg + mg) * a.K + kpt) * a.ny + q]);
+      m = convert<A>(mask[((b * a.mg + mask_group<D, I>(a, dv, c_first)) * a.K + kpt) * a.ny + q]);
     }
     const T* img = xt + static_cast<int64_t>(bl) * a.nx * a.cx + og * group_stride + s.slice * slice_stride;
     A v[kC];
