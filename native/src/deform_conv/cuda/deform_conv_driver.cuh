@@ -373,7 +373,8 @@ class DeformConvDriver {
       const ScopedPhase phase("im2col_channels_last", s_);  // either copy (tests take the phase as the copy's)
       constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
       if (vec && cg % kVec == 0)
-        fused::launch_to_channels_last_vec(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_, cg);
+        fused::launch_to_channels_last_vec(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_, cg,
+                                           !env_is("TVDCN_CUDA_CL_COPY", "channel_order"));
       else
         fused::launch_to_channels_last(x, xt_ws_.as<T>(), ch.b0, ch.nb, cx_, nx_, s_, cg);
       xt_src_ = x;

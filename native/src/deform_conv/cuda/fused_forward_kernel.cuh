@@ -277,11 +277,14 @@ inline void launch_to_channels_last(const T* x, T* xt, int64_t b0, int64_t nb, i
 // channels' rows) and stored transposed, element by element, to a [position][channel] shared tile (a
 // warp's stores: 32 consecutive channels of one position, no bank conflict), then written as vectors of V
 // channels of one position (a quarter warp: 128 contiguous bytes of one xt row; its shared reads likewise). By groups
-// of cg channels (NOTE [ Channels-last by group ]; cg % V == 0, so a vector stays in its group) a quarter warp's
-// vectors go to as many groups, and the 32 B of a group's four positions are contiguous.
+// of cg channels (NOTE [ Channels-last by group ]; cg % V == 0, so a vector stays in its group) the stores take
+// `run` vectors of one group at a time (a power of two dividing both 8 and cg / V), positions next: consecutive
+// threads write one group's consecutive positions, contiguous in xt (a warp: 512 bytes), where the order of all 8
+// vectors of a position first (run = 8, the plain copy's) would send a quarter warp's vectors to as many groups
+// (NOTE [ Grouped copy's store order ]).
 template <typename T>
 __global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restrict__ xt, int64_t b0, int64_t nb,
-                                            int64_t c, int64_t np, int64_t p_tiles, int64_t cg) {
+                                            int64_t c, int64_t np, int64_t p_tiles, int64_t cg, int run) {
   constexpr int V = 16 / static_cast<int>(sizeof(T));
   constexpr int TC = 8 * V, TP = 8 * V;
   constexpr int RS = TC + V;  // row stride of the shared tile in elements (16-byte rows)
@@ -303,7 +306,7 @@ __global__ void to_channels_last_vec_kernel(const T* __restrict__ x, T* __restri
     }
     __syncthreads();
     for (int j = threadIdx.x; j < TP * TC / V; j += blockDim.x) {
-      const int cv = j % (TC / V), p = j / (TC / V);
+      const int rest = j / run, p = rest % TP, cv = (rest / TP) * run + j % run;
       const int64_t gc = c0 + int64_t{cv} * V, gp = p0 + p;
       if (gc < c && gp < np) {
         *reinterpret_cast<uint4*>(xt + channels_last_index(bl, gc, gp, c, np, cg)) =
@@ -324,13 +327,21 @@ inline bool channels_last_vec_applies(const T* x, int64_t c, int64_t np) {
 
 // Launches to_channels_last_vec_kernel on stream s for images [b0, b0 + nb) of x into xt (where
 // channels_last_vec_applies and cg % V == 0), by groups of cg channels (0: one group of c).
+// NOTE [ Grouped copy's store order ]: the run of vectors stored per group is the largest power of two dividing 8 and
+// cg / V, unless `position_run` is false (TVDCN_CUDA_CL_COPY=channel_order at the caller, an A/B switch: 8, the
+// order before session 29's by-group copies); either way every (position, vector) of the tile is stored once, the
+// same values.
 template <typename T>
 inline void launch_to_channels_last_vec(const T* x, T* xt, int64_t b0, int64_t nb, int64_t c, int64_t np,
-                                        cudaStream_t s, int64_t cg = 0) {
-  constexpr int64_t kTile = 8 * (16 / static_cast<int64_t>(sizeof(T)));
+                                        cudaStream_t s, int64_t cg = 0, bool position_run = true) {
+  constexpr int64_t kVec = 16 / static_cast<int64_t>(sizeof(T));
+  constexpr int64_t kTile = 8 * kVec;
   const int64_t p_tiles = (np + kTile - 1) / kTile, c_tiles = (c + kTile - 1) / kTile;
   const dim3 grid(static_cast<unsigned>(p_tiles * c_tiles), static_cast<unsigned>(nb < 65535 ? nb : 65535));
-  to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, nb, c, np, p_tiles, cg > 0 ? cg : c);
+  if (cg <= 0) cg = c;
+  int run = 8;
+  while (position_run && run > 1 && (cg / kVec) % run != 0) run >>= 1;
+  to_channels_last_vec_kernel<T><<<grid, 256, 0, s>>>(x, xt, b0, nb, c, np, p_tiles, cg, run);
   DCN_CUDA_LAUNCH_CHECK("to_channels_last_vec_kernel", grid.x, 256);
 }
 
