@@ -22,7 +22,7 @@ PARTS=${S18_PARTS:-wgtest,ab}
 # (im2col_kernel only, as before session 18); X = TVDCN_CUDA_IM2COL=vector (the vector im2col for large groups too); O =
 # TVDCN_CUDA_OFFSET_GRAD=vector (the vector offset pass, session 19), P = =vector1 (one vector per step), U = =thread; Z = X and O;
 # C = TVDCN_CUDA_BWD_COLS=offset (the backward's columns from the offset pass in 2D / 3D too; the default after run 5),
-# M = TVDCN_CUDA_BWD_COLS=im2col; G = TVDCN_CUDA_IM2COL_LAYOUT=pixel (session 21, reverted), H = G with =vector; J = TVDCN_CUDA_CL_COPY=scalar, F = TVDCN_CUDA_FUSED_CL=scalar (session 21); K = TVDCN_CUDA_COL2IM=warp (session 20), L = the same with TVDCN_CUDA_COL2IM_WWX=2; A = TVDCN_CUDA_COL2IM=atomic; S = TVDCN_CUDA_COL2IM=tile (branch s20-tile-col2im); B = TVDCN_CUDA_BWD_FUSED=off, Y = =on (session 22); D = TVDCN_CUDA_DCOL=float (session 23); r = TVDCN_CUDA_FUSED3D_BLOCKS=3 (session 24; the default from session 25), q = =2 (the two-block form; f, =4 four blocks, measured 0.78-0.84x in session 27 and removed); d = the bench with --no-dry-row, v = --reverse, u = both (session 28: NOTE [ A dry row first ]); p = TVDCN_CUDA_IM2COL_DIV=plain (the im2col kernels' plain division, session 29: NOTE [ Division by a run-time constant ]); c = TVDCN_CUDA_IM2COL_COPY=channels_last (the vector im2col from the one copy of all channels, session 29: NOTE [ Channels-last by group ]); h = TVDCN_CUDA_IM2COL_MASK=channel (the thread im2col's mask check per channel, session 29); k = TVDCN_CUDA_CL_COPY=channel_order (the copy's stores in the plain copy's order, session 29: NOTE [ Grouped copy's store order ]); W = the default.
+# M = TVDCN_CUDA_BWD_COLS=im2col; G = TVDCN_CUDA_IM2COL_LAYOUT=pixel (session 21, reverted), H = G with =vector; J = TVDCN_CUDA_CL_COPY=scalar, F = TVDCN_CUDA_FUSED_CL=scalar (session 21); K = TVDCN_CUDA_COL2IM=warp (session 20), L = the same with TVDCN_CUDA_COL2IM_WWX=2; A = TVDCN_CUDA_COL2IM=atomic; S = TVDCN_CUDA_COL2IM=tile (branch s20-tile-col2im); B = TVDCN_CUDA_BWD_FUSED=off, Y = =on (session 22); D = TVDCN_CUDA_DCOL=float (session 23); r = TVDCN_CUDA_FUSED3D_BLOCKS=3 (session 24; the default from session 25), q = =2 (the two-block form; f, =4 four blocks, measured 0.78-0.84x in session 27 and removed); d = the bench with --no-dry-row, v = --reverse, u = both (session 28: NOTE [ A dry row first ]); p = TVDCN_CUDA_IM2COL_DIV=plain (the im2col kernels' plain division, session 29: NOTE [ Division by a run-time constant ]); c = TVDCN_CUDA_IM2COL_COPY=channels_last (the vector im2col from the one copy of all channels, session 29: NOTE [ Channels-last by group ]); h = TVDCN_CUDA_IM2COL_MASK=channel (the thread im2col's mask check per channel, session 29); k = TVDCN_CUDA_CL_COPY=channel_order (the copy's stores in the plain copy's order, session 29: NOTE [ Grouped copy's store order ]); g = the bench with --hide-host (NOTE [ The host hidden ]: the call's GPU time alone, session 30); W = the default.
 ab() { # name, shapes, variants, sides, pairs
   local name=$1 only=$2 variants=$3 sides=$4 pairs=$5 W2=/tmp/s18$1; mkdir -p $W2; declare -A n
   for side in $sides; do
@@ -30,7 +30,7 @@ ab() { # name, shapes, variants, sides, pairs
     m32=; m16=
     v8=; ic=; og=; bc=; c2=; wx=; lay=; clc=; fcl=; bf=; dc=; f3=; xa=; dv=; cc=; mh=
     case $side in p) dv=plain ;; c) cc=channels_last ;; h) mh=channel ;; esac
-    case $side in d) xa=--no-dry-row ;; v) xa=--reverse ;; u) xa="--no-dry-row --reverse" ;; esac
+    case $side in d) xa=--no-dry-row ;; v) xa=--reverse ;; u) xa="--no-dry-row --reverse" ;; g) xa=--hide-host ;; esac
     case $side in B) bf=off ;; Y) bf=on ;; D) dc=float ;; r) f3=3 ;; q) f3=2 ;; esac
     case $side in G) lay=pixel ;; H) ic=vector; lay=pixel ;; J) clc=scalar ;; F) fcl=scalar ;; k) clc=channel_order ;; esac
     case $side in Q) m32=mma ;; R) m32=raw ;; N) m16=wgmma128 ;; V) m16=wgmma256 ;; T) m16=wgmma2 ;; E) v8=exact ;; I) ic=thread ;; X) ic=vector ;; O) og=vector ;; P) og=vector1 ;; U) og=thread ;; Z) ic=vector; og=vector ;; C) bc=offset ;; M) bc=im2col ;; K) c2=warp ;; L) c2=warp; wx=2 ;; A) c2=atomic ;; S) c2=tile ;; esac
@@ -82,7 +82,7 @@ if [[ ,$PARTS, == *,prof,* ]]; then
     nsys stats --report cuda_api_sum,osrt_sum,cuda_gpu_kern_sum --format csv -o $OUT/prof/stats /tmp/s18prof.nsys-rep > /dev/null 2>&1
     nsys stats --report cuda_api_sum /tmp/s18prof.nsys-rep 2>/dev/null | head -40
   fi
-  timeout 120 node --cpu-prof --cpu-prof-dir=$OUT/prof/cpu .gpu/cuda-bench.mjs --all --only ${PO%%,*} --variants ${PV%%,*} --forward-only > $OUT/prof/cpuprof.log 2>&1
+  timeout 120 node --cpu-prof --cpu-prof-interval ${S18_PROF_INTERVAL:-1000} --cpu-prof-dir=$OUT/prof/cpu .gpu/cuda-bench.mjs --all --only ${PO%%,*} --variants ${PV%%,*} --forward-only > $OUT/prof/cpuprof.log 2>&1
   log "cpu-prof rc=$?"; grep fwd $OUT/prof/cpuprof.log | head
 fi
 # The call returns at most 8 files: everything but bench.md and hash.txt packed into one archive.
