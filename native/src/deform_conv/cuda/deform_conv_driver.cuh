@@ -442,19 +442,11 @@ class DeformConvDriver {
       const bool int32 = fits_int32(n + int64_t{kIm2colVectorThreads} * grid) && fits_int32(reach) && fits_int32(ny_) &&
                          fits_int32(cx_);
       const ChunkDivisors<D> dv = im2col_divisors(a, int32);
-      // NOTE [ Invalid corners by the word ]: unless TVDCN_CUDA_IM2COL_SELECT=element (read at each call; an A/B
-      // switch), which keeps the select per element.
-      const bool by_word = !env_is("TVDCN_CUDA_IM2COL_SELECT", "element");
       auto go = [&](auto def, auto idx, auto vec) {
         using I = decltype(idx);
-        constexpr bool kDef = decltype(def)::value;
-        constexpr int kV = decltype(vec)::value;
-        if (by_word)
-          im2col_vector_kernel<D, T, kDef, I, kV, true><<<grid, kIm2colVectorThreads, 0, s_>>>(
-              a, dv, xt, pixel_stride, group_stride, slice_stride, off_, mask_, cols);
-        else
-          im2col_vector_kernel<D, T, kDef, I, kV, false><<<grid, kIm2colVectorThreads, 0, s_>>>(
-              a, dv, xt, pixel_stride, group_stride, slice_stride, off_, mask_, cols);
+        im2col_vector_kernel<D, T, decltype(def)::value, I, decltype(vec)::value>
+            <<<grid, kIm2colVectorThreads, 0, s_>>>(a, dv, xt, pixel_stride, group_stride, slice_stride, off_, mask_,
+                                                    cols);
         DCN_CUDA_LAUNCH_CHECK("im2col_vector_kernel", grid, kIm2colVectorThreads);
       };
       auto by_vec = [&](auto def, auto idx) {

@@ -77,7 +77,7 @@ __device__ __forceinline__ void widen16(const uint4& raw, A* out) {
 // cx, cpo and kC; 16-byte aligned either way, kC * sizeof(T) being a multiple of 16); a thread takes kVec 16-byte
 // vectors of channels (a.cper == kVec * 16 / sizeof(T)), a.slices of them per offset group; I indexes threads,
 // positions and the copy's elements of one image; dv: NOTE [ Division by a run-time constant ].
-template <int D, typename T, bool kDeformable, typename I, int kVec, bool kWordSelect = true>
+template <int D, typename T, bool kDeformable, typename I, int kVec>
 __global__ void __launch_bounds__(kIm2colVectorThreads)
     im2col_vector_kernel(const ChunkArgs<D> a, const ChunkDivisors<D> dv, const T* __restrict__ xt,
                          int64_t pixel_stride, int64_t group_stride, int64_t slice_stride, const T* __restrict__ offset,
@@ -115,20 +115,15 @@ __global__ void __launch_bounds__(kIm2colVectorThreads)
 #pragma unroll
       for (int j = 0; j < kVec; ++j) {
         A x[kElems];
-        if constexpr (kWordSelect) {
-          // NOTE [ Invalid corners by the word ]: an invalid corner's vector is zeroed before it is widened (four
-          // selects a vector, where the half types' eight values took eight): all-zero bits widen to +0, the value
-          // the per-element select gave, so the same FMAs on the same operands.
-          uint4 raw = __ldg(src + j);
-          if (!ok) raw = make_uint4(0u, 0u, 0u, 0u);
-          widen16<T, A>(raw, x);
+        // NOTE [ Invalid corners by the word ]: an invalid corner's vector is zeroed before it is widened: all-zero
+        // bits widen to +0, the value a select per element gives (`ok ? x : 0`, im2col_kernel's), so the FMAs see the
+        // same operands, and the compiler zeroes words (~13 logic instructions a sample of one vector) where the
+        // select took one per element (32); session 30: 1.00-1.04x on the benchmark's shapes (docs/cuda.md).
+        uint4 raw = __ldg(src + j);
+        if (!ok) raw = make_uint4(0u, 0u, 0u, 0u);
+        widen16<T, A>(raw, x);
 #pragma unroll
-          for (int e = 0; e < kElems; ++e) v[j * kElems + e] += w * x[e];
-        } else {
-          widen16<T, A>(__ldg(src + j), x);
-#pragma unroll
-          for (int e = 0; e < kElems; ++e) v[j * kElems + e] += w * (ok ? x[e] : A(0));
-        }
+        for (int e = 0; e < kElems; ++e) v[j * kElems + e] += w * x[e];
       }
     }
     T* out = cols + ((static_cast<int64_t>(bl) * a.cx + c_first) * a.K + kpt) * a.qlen + ql;
