@@ -4,10 +4,11 @@
 // rotating between input sets larger than L2 together. Run on the GPU machine by .gpu/run-on-gpu.sh
 // (scripts/gpu-check.sh bundles this file); writes JSON to $OUT (or the current directory).
 //   node .gpu/cuda-bench.mjs [--quick] [--all] [--only r50-c3,edvr-64] [--variants fp16,bf16] [--forward-only]
-//     [--no-dry-row] [--reverse] [--hide-host]
+//     [--no-dry-row] [--reverse] [--hide-host] [--host-split]
 // (--forward-only: the backward is not timed, its median and phases read 0; for forward A/B runs. --no-dry-row: the
 // first row timed without the untimed pass before it (NOTE [ A dry row first ]); --reverse: each shape's variants in
-// reverse order, to see what the order costs. --hide-host: a diagnostic, see NOTE [ The host hidden ].)
+// reverse order, to see what the order costs. --hide-host and --host-split: diagnostics, see NOTE [ The host hidden ]
+// and NOTE [ The host split ].)
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,6 +100,35 @@ function median(xs: number[]): number {
 const hideHost = args.includes('--hide-host');
 let filler: Tensor | null = null;
 
+// NOTE [ The host split ]: with --host-split the binding's deformConvForward, deformConvBackward and cudaBufferAlloc
+// (the one object the ops layer calls them on, looked up at each call) are wrapped to add up the host time inside
+// them during each timed call: the native calls (the binding's reading and checks, the driver, the launches) and the
+// device allocations (the outputs), the rest of the call being the ops layer's JavaScript. Each row then prints a
+// `host split` line of medians. Two `performance.now()` a wrapped call are added to the figure. A diagnostic for the
+// host's share of a forward (session 30), not a bench figure.
+const hostSplit = args.includes('--host-split');
+const splitNow = { native: 0, alloc: 0 };
+let splitMs: { native: number[]; alloc: number[] } = { native: [], alloc: [] };
+if (hostSplit) {
+  const target = b as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const slots = [
+    ['deformConvForward', 'native'],
+    ['deformConvBackward', 'native'],
+    ['cudaBufferAlloc', 'alloc'],
+  ] as const;
+  for (const [key, slot] of slots) {
+    const fn = target[key];
+    target[key] = (...a: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return fn(...a);
+      } finally {
+        splitNow[slot] += performance.now() - t0;
+      }
+    };
+  }
+}
+
 /** Host milliseconds of the last timeIt's runs: from the first event until the timed part returned. */
 let hostMs: number[] = [];
 
@@ -106,16 +136,23 @@ let hostMs: number[] = [];
 function timeIt(sets: number, fn: (set: number) => () => void): number[] {
   const ms: number[] = [];
   hostMs = [];
+  splitMs = { native: [], alloc: [] };
   for (let i = 0; i < WARMUP + RUNS; i++) {
     tidy(() => {
       const run = fn(i % sets); // prepares (untimed), returns the timed part
       cudaSynchronize(0);
       if (filler !== null) add(filler, 1); // NOTE [ The host hidden ]
       const e0 = b._cudaEventRecord(0);
+      splitNow.native = 0;
+      splitNow.alloc = 0;
       const h0 = performance.now();
       run();
       const h1 = performance.now();
-      if (i >= WARMUP) hostMs.push(h1 - h0);
+      if (i >= WARMUP) {
+        hostMs.push(h1 - h0);
+        splitMs.native.push(splitNow.native);
+        splitMs.alloc.push(splitNow.alloc);
+      }
       const e1 = b._cudaEventRecord(0);
       const t = b._cudaEventElapsedMs(e0, e1);
       if (i >= WARMUP) ms.push(t);
@@ -307,6 +344,7 @@ for (const s of cases) {
     }
     const fwd = timeIt(sets, prepF);
     const fwdHost = median(hostMs);
+    const fwdSplit = { native: median(splitMs.native), alloc: median(splitMs.alloc) };
     const bwd = forwardOnly ? [0] : timeIt(sets, prepB);
     const phases = { forward: phasesOf(() => prepF(0)), backward: forwardOnly ? {} : phasesOf(() => prepB(0)) };
     const f = median(fwd);
@@ -328,6 +366,14 @@ for (const s of cases) {
         `  bwd ${row.backwardMs.toFixed(3)} ms  ${row.tflops.toFixed(1)} TFLOP/s fwd  host ${fwdHost.toFixed(3)} ms\n` +
         `           fwd phases: ${fmtPhases(phases.forward)}\n           bwd phases: ${fmtPhases(phases.backward)}`,
     );
+    if (hostSplit) {
+      // NOTE [ The host split ]: medians of the timed forward calls, ms.
+      const js = fwdHost - fwdSplit.native - fwdSplit.alloc;
+      console.log(
+        `           host split: native ${fwdSplit.native.toFixed(4)}, alloc ${fwdSplit.alloc.toFixed(4)}, ` +
+          `rest (JavaScript) ${js.toFixed(4)} of ${fwdHost.toFixed(4)}`,
+      );
+    }
     for (const d of data) for (const t of Object.values(d) as Tensor[]) t.dispose();
     w.dispose();
     bias.dispose();
