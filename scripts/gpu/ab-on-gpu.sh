@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs on the device (from the repository root, carry [".device", "<staged dir>"]) what a session measures there, in
-# parts named by S18_PARTS (comma list): ab (a same-binary A/B: bench sides alternated, each with its switches, minima
+# parts named by S18_PARTS (comma list): torchhost (PyTorch's host share: torch_bench.py with and without --hide-host), ab (a same-binary A/B: bench sides alternated, each with its switches, minima
 # per side through ab.py), wgtest (one test file's tests by name pattern), hash (the 21 deterministic-mode output
 # hashes), ab2 (a second A/B), tests (the whole GPU suite), san (compute-sanitizer), bench (the record bench against
 # torchvision and cuDNN), prof (nsys and a CPU profile). The staged dir (S18_DIR, default .gpu-stage) is what
@@ -49,6 +49,17 @@ ab() { # name, shapes, variants, sides, pairs
 }
 if [[ ,$PARTS, == *,ab,* ]]; then
   ab ab "${S18_ONLY:-r50-c3,r50-c4,r50-c5,edvr-64,big-b32,1d-c256,3d-c64,tr2d-256,tr3d-64}" "${S18_VARIANTS:-fp32,tf32}" "${S18_SIDES:-Q W Q W}" "${S18_PAIRS:-Q:W}"
+fi
+if [[ ,$PARTS, == *,torchhost,* ]]; then
+  # PyTorch's host share of its forwards (torch_bench.py --hide-host, session 31): sides W (plain) and g alternated.
+  W2=/tmp/s18th; mkdir -p $W2 $OUT/torchhost; declare -A nt
+  for side in ${S18_TH_SIDES:-W g W g}; do
+    nt[$side]=$(( ${nt[$side]:-0} + 1 )); xa=; [[ $side == g ]] && xa=--hide-host
+    OUT=$W2 timeout ${S18_TH_LIMIT:-120} python3 .gpu/torch_bench.py --only "${S18_TH_ONLY:-r50-c5,edvr-64,r50-c4}" $xa > $W2/torch-$side${nt[$side]}.log 2>&1
+    log "torch $side${nt[$side]} rc=$?"
+  done
+  python3 .gpu/ab.py $(ls $W2/torch-W[0-9].log | paste -sd,) $(ls $W2/torch-g[0-9].log | paste -sd,) > $OUT/torchhost/ab-W-g.md 2>&1
+  grep -E '\| (fwd|fwd:host) \|' $OUT/torchhost/ab-W-g.md | head -${S18_AB_LINES:-80}; cp $W2/*.log $OUT/torchhost/
 fi
 if [[ ,$PARTS, == *,wgtest,* ]]; then
   timeout ${S18_WGTEST_LIMIT:-200} node --test --test-reporter=spec --test-name-pattern="${S18_WGTEST_PATTERN:-float32 GEMM}" .gpu/cuda-tests.mjs > $OUT/tests-wgmma.log 2>&1

@@ -13,6 +13,10 @@ def parse(path):
             h = re.search(r'host ([\d.]+) ms', line)
             if h: rows[cur]['fwd:host'] = float(h[1])
             continue
+        m = re.match(r'^\s+host split: native ([\d.-]+), alloc ([\d.-]+), rest \(JavaScript\) ([\d.-]+)', line)
+        if m and cur:  # NOTE [ The host split ] (bench --host-split)
+            rows[cur].update({'fwd:host:native': float(m[1]), 'fwd:host:alloc': float(m[2]), 'fwd:host:js': float(m[3])})
+            continue
         m = re.match(r'^\s+(fwd|bwd) phases: (.*)', line)
         if m and cur:
             for k, v in re.findall(r'(\w+) ([\d.]+)', m[2]):
