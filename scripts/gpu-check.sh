@@ -44,6 +44,7 @@ bundle() { # entry, outfile, more esbuild flags
 }
 bundle packages/ops/test/cuda/main.ts .gpu/cuda-tests.mjs
 bundle bench/cuda/deform-conv.cuda-bench.ts .gpu/cuda-bench.mjs
+bundle bench/cuda/host-cost.ts .gpu/host-cost.mjs
 # The demo from the sources of the workspace packages (not their dist/, which may be stale); the addon
 # comes from TVDCN_NATIVE_PATH at run time, as in the other bundles.
 bundle examples/train-packed-deform-conv2d/src/index.ts .gpu/train-demo.mjs \

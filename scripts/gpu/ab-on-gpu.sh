@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs on the device (from the repository root, carry [".device", "<staged dir>"]) what a session measures there, in
-# parts named by S18_PARTS (comma list): torchhost (PyTorch's host share: torch_bench.py with and without --hide-host), ab (a same-binary A/B: bench sides alternated, each with its switches, minima
+# parts named by S18_PARTS (comma list): torchhost (PyTorch's host share: torch_bench.py with and without --hide-host), hostcost (a forward's host time in pieces: bench/cuda/host-cost.ts), ab (a same-binary A/B: bench sides alternated, each with its switches, minima
 # per side through ab.py), wgtest (one test file's tests by name pattern), hash (the 21 deterministic-mode output
 # hashes), ab2 (a second A/B), tests (the whole GPU suite), san (compute-sanitizer), bench (the record bench against
 # torchvision and cuDNN), prof (nsys and a CPU profile). The staged dir (S18_DIR, default .gpu-stage) is what
@@ -60,6 +60,14 @@ if [[ ,$PARTS, == *,torchhost,* ]]; then
   done
   python3 .gpu/ab.py $(ls $W2/torch-W[0-9].log | paste -sd,) $(ls $W2/torch-g[0-9].log | paste -sd,) > $OUT/torchhost/ab-W-g.md 2>&1
   grep -E '\| (fwd|fwd:host) \|' $OUT/torchhost/ab-W-g.md | head -${S18_AB_LINES:-80}; cp $W2/*.log $OUT/torchhost/
+fi
+if [[ ,$PARTS, == *,hostcost,* ]]; then
+  # A forward's host time in pieces (bench/cuda/host-cost.ts, session 31): twice plain, once under the CPU profiler.
+  mkdir -p $OUT/hostcost
+  for r in 1 2; do timeout 120 node .gpu/host-cost.mjs > $OUT/hostcost/run$r.log 2>&1; log "host-cost $r rc=$?"; cat $OUT/hostcost/run$r.log; done
+  timeout 120 node --cpu-prof --cpu-prof-interval ${S18_PROF_INTERVAL:-20} --cpu-prof-dir=$OUT/hostcost/prof .gpu/host-cost.mjs > $OUT/hostcost/prof.log 2>&1
+  log "host-cost profiled rc=$?"
+  cat /sys/devices/system/clocksource/clocksource0/current_clocksource > $OUT/hostcost/clocksource.txt 2>&1; lscpu > $OUT/hostcost/lscpu.txt 2>&1; node --version >> $OUT/hostcost/lscpu.txt
 fi
 if [[ ,$PARTS, == *,wgtest,* ]]; then
   timeout ${S18_WGTEST_LIMIT:-200} node --test --test-reporter=spec --test-name-pattern="${S18_WGTEST_PATTERN:-float32 GEMM}" .gpu/cuda-tests.mjs > $OUT/tests-wgmma.log 2>&1

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// A diagnostic of a 2D forward's host time on the GPU machine (docs/cuda.md, session 31): the bench's
+// `host split` (NOTE [ The host split ]) read ~40 µs of a forward's host time outside the native calls,
+// where the same ops layer on CPU tensors takes ~6 µs here. This times the pieces of one forward apart, each in its own
+// loop (the GPU synchronised before each call, as the bench does), host microseconds per call, median and minimum:
+//   clock      performance.now() itself (what every figure here and the bench's host split pay per reading)
+//   napi       a trivial binding call (_cudaProfile(false)): the N-API crossing
+//   alloc      cudaBufferAlloc + cudaBufferFree of the output's size (the caching allocator, the wrapper object)
+//   native     the binding's deformConvForward replayed with the arguments the op passed it (no ops layer)
+//   op         deformConv2d itself, in tidy (what the bench times)
+//   op-queued  deformConv2d without synchronising between calls (the host's rate when it runs ahead; tiny shape only)
+// Run it under `node --cpu-prof` for where the op's time goes (ab-on-gpu.sh part hostcost).
+//   node .gpu/host-cost.mjs [--calls 2000]
+
+import {
+  cudaSynchronize,
+  deformConv2d,
+  setCudaFloat32Matmul,
+  tensor,
+  tidy,
+  type DType,
+  type Tensor,
+} from '../../packages/ops/src/index.js';
+import { getCudaBinding } from '../../packages/ops/src/native/cuda-binding.js';
+
+const args = process.argv.slice(2);
+const callsArg = args.indexOf('--calls');
+const CALLS = callsArg >= 0 ? Number(args[callsArg + 1]) : 2000;
+const b = getCudaBinding('host-cost');
+const target = b as unknown as Record<string, (...a: unknown[]) => unknown>;
+
+interface Shape {
+  name: string;
+  batch: number;
+  channels: number;
+  size: number;
+  offsetGroups: number;
+  dtype: DType;
+  tf32: boolean;
+}
+const SHAPES: Shape[] = [
+  { name: 'r50-c5 fp16', batch: 16, channels: 512, size: 16, offsetGroups: 1, dtype: 'float16', tf32: false },
+  { name: 'edvr-64 tf32', batch: 4, channels: 64, size: 128, offsetGroups: 8, dtype: 'float32', tf32: true },
+  { name: 'tiny fp16', batch: 1, channels: 16, size: 8, offsetGroups: 1, dtype: 'float16', tf32: false },
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[s.length >> 1];
+};
+
+/** Host µs of `fn` per call over CALLS calls (after CALLS / 10 warm-up), the GPU idle before each. */
+function perCall(fn: () => void, sync = true): { median: number; min: number } {
+  const us: number[] = [];
+  const warm = Math.ceil(CALLS / 10);
+  for (let i = 0; i < warm + CALLS; i++) {
+    if (sync) cudaSynchronize(0);
+    const t0 = performance.now();
+    fn();
+    const t1 = performance.now();
+    if (i >= warm) us.push((t1 - t0) * 1e3);
+  }
+  return { median: median(us), min: Math.min(...us) };
+}
+
+const fmt = (r: { median: number; min: number }): string => `${r.median.toFixed(2)} (min ${r.min.toFixed(2)})`;
+
+// The clock: a loop of readings, µs per reading.
+{
+  const n = 1_000_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) performance.now();
+  const perNow = ((performance.now() - t0) * 1e3) / n;
+  console.log(`clock      performance.now() ${perNow.toFixed(3)} µs a reading`);
+}
+console.log(`napi       ${fmt(perCall(() => b._cudaProfile(false)))} µs`);
+
+for (const s of SHAPES) {
+  setCudaFloat32Matmul(s.tf32 ? 'tf32' : 'tf32x3');
+  const { batch: B, channels: C, size: H, offsetGroups: OG, dtype } = s;
+  const opts = { device: 'cuda:0' as const, dtype };
+  const fill = (n: number, scale: number) => Float32Array.from({ length: n }, (_, i) => scale * Math.sin(i * 0.37));
+  const x = tensor(fill(B * C * H * H, 1), { shape: [B, C, H, H], ...opts });
+  const w = tensor(fill(C * C * 9, 0.05), { shape: [C, C, 3, 3], ...opts });
+  const offset = tensor(fill(B * OG * 18 * H * H, 2), { shape: [B, OG * 18, H, H], ...opts });
+  const mask = tensor(fill(B * OG * 9 * H * H, 0.5), { shape: [B, OG * 9, H, H], ...opts });
+  const bias = tensor(fill(C, 1), { shape: [C], ...opts });
+  const op = (): Tensor => deformConv2d(x, w, { offset, mask, bias, padding: 1 });
+
+  // The arguments the op passes the binding, kept for replay (the output buffer stays alive with `kept`).
+  let captured: unknown[] = [];
+  const forward = target.deformConvForward;
+  target.deformConvForward = (...a: unknown[]) => {
+    captured = a;
+    return forward(...a);
+  };
+  const kept = op();
+  target.deformConvForward = forward;
+  const outNumel = kept.numel;
+
+  console.log(`== ${s.name} [${B}, ${C}, ${H}x${H}], offset groups ${OG}`);
+  console.log(`alloc      ${fmt(perCall(() => b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel))))} µs`);
+  console.log(`native     ${fmt(perCall(() => forward(...captured)))} µs`);
+  console.log(`op         ${fmt(perCall(() => tidy(() => void op())))} µs`);
+  if (s.name.startsWith('tiny')) {
+    cudaSynchronize(0);
+    const t0 = performance.now();
+    for (let i = 0; i < CALLS; i++) tidy(() => void op());
+    const t1 = performance.now();
+    cudaSynchronize(0);
+    console.log(`op-queued  ${(((t1 - t0) * 1e3) / CALLS).toFixed(2)} µs a call (${CALLS} calls, no synchronisation)`);
+  }
+  for (const t of [x, w, offset, mask, bias, kept]) t.dispose();
+}
+setCudaFloat32Matmul('tf32x3');
