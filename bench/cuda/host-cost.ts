@@ -8,6 +8,7 @@
 //   alloc      cudaBufferAlloc + cudaBufferFree of the output's size (the caching allocator, the wrapper object)
 //   native     the binding's deformConvForward replayed with the arguments the op passed it (no ops layer)
 //   op         deformConv2d itself, in tidy (what the bench times)
+//   op-spun    the same, the thread spinning 100 µs in JavaScript after each synchronisation
 //   op-queued  deformConv2d without synchronising between calls (the host's rate when it runs ahead; tiny shape only)
 // Run it under `node --cpu-prof` for where the op's time goes (ab-on-gpu.sh part hostcost).
 //   node .gpu/host-cost.mjs [--calls 2000]
@@ -49,12 +50,19 @@ const median = (xs: number[]): number => {
   return s[s.length >> 1];
 };
 
-/** Host µs of `fn` per call over CALLS calls (after CALLS / 10 warm-up), the GPU idle before each. */
-function perCall(fn: () => void, sync = true): { median: number; min: number } {
+/**
+ * Host µs of `fn` per call over CALLS calls (after CALLS / 10 warm-up), the GPU idle before each; with `spinUs`, the
+ * thread first spins that long in JavaScript after the synchronisation (is the call slower right after a wait?).
+ */
+function perCall(fn: () => void, spinUs = 0): { median: number; min: number } {
   const us: number[] = [];
   const warm = Math.ceil(CALLS / 10);
   for (let i = 0; i < warm + CALLS; i++) {
-    if (sync) cudaSynchronize(0);
+    cudaSynchronize(0);
+    if (spinUs > 0) {
+      const until = performance.now() + spinUs / 1e3;
+      while (performance.now() < until);
+    }
     const t0 = performance.now();
     fn();
     const t1 = performance.now();
@@ -102,6 +110,7 @@ for (const s of SHAPES) {
   console.log(`alloc      ${fmt(perCall(() => b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel))))} µs`);
   console.log(`native     ${fmt(perCall(() => forward(...captured)))} µs`);
   console.log(`op         ${fmt(perCall(() => tidy(() => void op())))} µs`);
+  console.log(`op-spun    ${fmt(perCall(() => tidy(() => void op()), 100))} µs (100 µs of spinning after each wait)`);
   if (s.name.startsWith('tiny')) {
     cudaSynchronize(0);
     const t0 = performance.now();
