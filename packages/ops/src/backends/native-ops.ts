@@ -12,7 +12,7 @@ import {
   type NativeDeviceBuffer,
   type NativeTaskResult,
   type NativeTensor,
-  packDeformConvParams,
+  packedDeformConvParams,
 } from '../native/binding.js';
 import type { Device } from '../tensor/device.js';
 import type { DType } from '../tensor/dtype.js';
@@ -34,7 +34,7 @@ export type NativeOpsBinding = Pick<
 
 /** The params as `b` reads them: packed where it says so, else the object (an older addon: bench --compare). */
 function paramsFor(b: NativeOpsBinding, params: NativeDeformConvParams) {
-  return b.packedDeformConvParams === true ? packDeformConvParams(params) : params;
+  return b.packedDeformConvParams === true ? packedDeformConvParams(params) : params;
 }
 
 /** Whether `b` takes the device's tensors as buffers alone (NativeDeformConvBufferForm; the CUDA addon). */
@@ -94,7 +94,7 @@ export function nativeOps(
       if (buffer !== undefined && saved === null && takesBuffers(b)) {
         const bufferOrNull = (t: KernelTensor | null) => (t === null ? null : buffer(t.storage));
         const r = b.deformConvForward(
-          packDeformConvParams(params),
+          packedDeformConvParams(params),
           buffer(input.storage),
           buffer(weight.storage),
           bufferOrNull(offset),
@@ -160,7 +160,7 @@ export function nativeOps(
       if (buffer !== undefined && saved === null && takesBuffers(b)) {
         const bufferOrNull = (s: Storage | null) => (s === null ? null : buffer(s));
         r = b.deformConvBackward(
-          packDeformConvParams(params),
+          packedDeformConvParams(params),
           buffer(input.storage),
           buffer(weight.storage),
           bufferOrNull(storageOf(offset)),

@@ -104,6 +104,23 @@ export interface NativeDeformConvParams {
  */
 export type NativePackedDeformConvParams = Float64Array;
 
+const packedOfFrozen = new WeakMap<NativeDeformConvParams, NativePackedDeformConvParams>();
+
+/**
+ * @internal `p` packed, once per frozen params object (the ops layer shares one between the calls of a geometry:
+ * NOTE [ The geometry of recent calls ] in ops/deform-conv-geometry.ts); packed anew otherwise. The binding only
+ * reads the array.
+ */
+export function packedDeformConvParams(p: NativeDeformConvParams): NativePackedDeformConvParams {
+  if (!Object.isFrozen(p)) return packDeformConvParams(p);
+  let out = packedOfFrozen.get(p);
+  if (out === undefined) {
+    out = packDeformConvParams(p);
+    packedOfFrozen.set(p, out);
+  }
+  return out;
+}
+
 /** @internal `p` packed (see {@link NativePackedDeformConvParams}). */
 export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDeformConvParams {
   const d = p.dim;

@@ -9,17 +9,12 @@
 // 1 (reshape shares memory), the batched op runs, and the output is viewed back without the batch. The
 // reshapes are recorded, so gradients come back in the caller's shapes (tvdcn-reference §3.1, §11 A6).
 
-import {
-  checkDeformConvArgs,
-  checkDeformConvTransposeArgs,
-  type DeformConvParams,
-  type SpatialDim,
-} from '@tvdcn/shape';
+import type { SpatialDim } from '@tvdcn/shape';
 import { recordOp, shouldRecord } from '../autograd/grad-node.js';
-import type { NativeDeformConvParams } from '../native/binding.js';
 import { getKernels } from '../backends/registry.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { defineOp } from './define-op.js';
+import { deformConvGeometry } from './deform-conv-geometry.js';
 import { numelOf } from '../tensor/layout.js';
 import { expectOptions, expectSameDeviceAndDType, expectTensor } from './op-utils.js';
 import { type DeformConvAttrs, deformConvGrad, deformConvTransposeGrad } from './deform-conv.grad.js';
@@ -58,26 +53,6 @@ export interface DeformConvTransposeOptions extends DeformConvOptions {
 
 const OPTION_KEYS = ['offset', 'mask', 'bias', 'stride', 'padding', 'dilation', 'groups'] as const;
 const TRANSPOSE_OPTION_KEYS = [...OPTION_KEYS, 'outputPadding'] as const;
-
-/** @internal The kernels' params from the validated geometry (always batched). */
-export function toNativeParams(p: DeformConvParams): NativeDeformConvParams {
-  return {
-    dim: p.dim,
-    transposed: p.transposed,
-    batch: p.batch,
-    inChannels: p.inChannels,
-    outChannels: p.outChannels,
-    groups: p.groups,
-    offsetGroups: p.deformable ? p.offsetGroups : 1,
-    maskGroups: p.modulated ? p.maskGroups : 1,
-    kernelSize: p.kernelSize,
-    stride: p.stride,
-    padding: p.padding,
-    dilation: p.dilation,
-    inSize: p.inSize,
-    outSize: p.outSize,
-  };
-}
 
 /**
  * @internal The dim-generic (transposed) deformable convolution: the four steps of style.md §9.3.
@@ -123,9 +98,7 @@ export function deformConvNd(
     groups: opts.groups,
     outputPadding: opts.outputPadding,
   };
-  const p = transposed
-    ? checkDeformConvTransposeArgs(op, dim, shapes, hyper)
-    : checkDeformConvArgs(op, dim, shapes, hyper);
+  const { p, params } = deformConvGeometry(op, dim, transposed, shapes, hyper); // NOTE [ The geometry of recent calls ]
 
   // 3. Unbatched → batched views. See NOTE [ Unbatched inputs ].
   const batch = (t: Tensor | null): Tensor | null =>
@@ -136,7 +109,6 @@ export function deformConvNd(
   const batchedShape = p.batched ? p.outputShape : [1, ...p.outputShape];
 
   // 4. Run the kernel, record the graph, undo the reshape.
-  const params = toNativeParams(p);
   const empty = numelOf(batchedShape) === 0 || input.numel === 0 || weight.numel === 0;
   const record = shouldRecord([x, weight, off, msk, bias]);
   let columns: Tensor | null = null;
