@@ -42,8 +42,18 @@ interface Entry {
 const CAPACITY = 16;
 const recent: Entry[] = [];
 
-const copyHyper = (v: unknown): Hyper =>
-  Array.isArray(v) ? (v.slice() as number[]) : typeof v === 'number' ? v : (v as undefined);
+/**
+ * A plain copy of `a`, element by element: never `slice()` or `Array.from()`, which would call the caller's
+ * `constructor[Symbol.species]` or iterator (the fuzzer's tampered arrays; @tvdcn/shape reads them by index too).
+ */
+function copyOf(a: readonly unknown[]): number[] {
+  const n = a.length;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = a[i] as number;
+  return out;
+}
+
+const copyHyper = (v: unknown): Hyper => (Array.isArray(v) ? copyOf(v) : typeof v === 'number' ? v : (v as undefined));
 
 function sameShape(a: readonly number[] | null, b: readonly number[] | null): boolean {
   if (a === null || b === null) return a === b;
@@ -75,7 +85,7 @@ function frozen<T extends object>(o: T): Readonly<T> {
   const r = o as Record<string, unknown>;
   for (const k of Object.keys(r)) {
     const v = r[k];
-    if (Array.isArray(v)) r[k] = Object.freeze(v.slice());
+    if (Array.isArray(v)) r[k] = Object.freeze(copyOf(v));
   }
   return Object.freeze(o);
 }
@@ -130,7 +140,7 @@ export function deformConvGeometry(
     op,
     dim,
     transposed,
-    shapes: shapeList(shapes).map((s) => (s === null ? null : s.slice())),
+    shapes: shapeList(shapes).map((s) => (s === null ? null : copyOf(s))),
     hyper: HYPER_KEYS.map((k) => copyHyper(h[k])),
     geometry,
   });

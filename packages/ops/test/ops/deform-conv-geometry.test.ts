@@ -65,6 +65,15 @@ describe('the geometry of recent calls', () => {
     expect(Object.isFrozen(padding)).toBe(false);
   });
 
+  it('copies tampered arrays by index (a constructor that is not one), as @tvdcn/shape reads them', () => {
+    const tampered = () => Object.assign([1, 1], { constructor: 1 });
+    const a = deformConvGeometry('deformConv2d', 2, false, shapes2d, { padding: tampered(), dilation: tampered() });
+    expect(a.p.padding).toEqual([1, 1]);
+    expect(deformConvGeometry('deformConv2d', 2, false, shapes2d, { padding: tampered(), dilation: tampered() })).toBe(
+      a,
+    );
+  });
+
   it('never keeps a failed check: the same bad call throws every time', () => {
     const bad = { ...shapes2d, offset: [2, 17, 7, 6] };
     for (let i = 0; i < 3; i++) {
