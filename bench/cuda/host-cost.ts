@@ -6,6 +6,8 @@
 //   clock      performance.now() itself (what every figure here and the bench's host split pay per reading)
 //   napi       a trivial binding call (_cudaProfile(false)): the N-API crossing
 //   alloc      cudaBufferAlloc + cudaBufferFree of the output's size (the caching allocator, the wrapper object)
+//   fill       the binding's fill of the output (one kernel launch, its tensor read as a view): an upper bound of what
+//              one launch costs the host, against the forward's three
 //   native     the binding's deformConvForward replayed with the arguments the op passed it (no ops layer)
 //   op         deformConv2d itself, in tidy (what the bench times)
 //   op-spun    the same, the thread spinning 100 µs in JavaScript after each synchronisation
@@ -22,7 +24,7 @@ import {
   type DType,
   type Tensor,
 } from '../../packages/ops/src/index.js';
-import { getCudaBinding } from '../../packages/ops/src/native/cuda-binding.js';
+import { type CudaDeviceBuffer, getCudaBinding } from '../../packages/ops/src/native/cuda-binding.js';
 
 const args = process.argv.slice(2);
 const callsArg = args.indexOf('--calls');
@@ -108,6 +110,8 @@ for (const s of SHAPES) {
 
   console.log(`== ${s.name} [${B}, ${C}, ${H}x${H}], offset groups ${OG}`);
   console.log(`alloc      ${fmt(perCall(() => b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel))))} µs`);
+  const outView = { data: captured[6] as CudaDeviceBuffer, shape: [outNumel], dtype };
+  console.log(`fill       ${fmt(perCall(() => b.fill(outView, 0)))} µs`);
   console.log(`native     ${fmt(perCall(() => forward(...captured)))} µs`);
   console.log(`op         ${fmt(perCall(() => tidy(() => void op())))} µs`);
   console.log(`op-spun    ${fmt(perCall(() => tidy(() => void op()), 100))} µs (100 µs of spinning after each wait)`);
