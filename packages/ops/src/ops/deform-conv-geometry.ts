@@ -71,21 +71,30 @@ function shapeList(shapes: DeformConvShapes): (readonly number[] | null)[] {
   return [shapes.input, shapes.weight, shapes.offset ?? null, shapes.mask ?? null, shapes.bias ?? null];
 }
 
-function matches(e: Entry, op: string, dim: SpatialDim, transposed: boolean, shapes: DeformConvShapes, hyper: object) {
+function matches(
+  e: Entry,
+  op: string,
+  dim: SpatialDim,
+  transposed: boolean,
+  s: (readonly number[] | null)[],
+  hyper: object,
+) {
   if (e.op !== op || e.dim !== dim || e.transposed !== transposed) return false;
-  const s = shapeList(shapes);
   for (let i = 0; i < 5; i++) if (!sameShape(e.shapes[i]!, s[i]!)) return false;
   const h = hyper as Record<string, unknown>;
   for (let i = 0; i < HYPER_KEYS.length; i++) if (!sameHyper(e.hyper[i], h[HYPER_KEYS[i]!])) return false;
   return true;
 }
 
-/** `o` frozen, its arrays replaced by frozen copies (never a caller's array: one may alias the input). */
+/**
+ * `o` frozen, its arrays replaced by frozen copies (never a caller's array: one may alias the input); arrays already
+ * frozen (the params share the frozen geometry's) are kept.
+ */
 function frozen<T extends object>(o: T): Readonly<T> {
   const r = o as Record<string, unknown>;
   for (const k of Object.keys(r)) {
     const v = r[k];
-    if (Array.isArray(v)) r[k] = Object.freeze(copyOf(v));
+    if (Array.isArray(v) && !Object.isFrozen(v)) r[k] = Object.freeze(copyOf(v));
   }
   return Object.freeze(o);
 }
@@ -122,9 +131,10 @@ export function deformConvGeometry(
   shapes: DeformConvShapes,
   hyper: DeformConvTransposeHyperparameters,
 ): DeformConvGeometry {
+  const asked = shapeList(shapes);
   for (let i = 0; i < recent.length; i++) {
     const e = recent[i]!;
-    if (!matches(e, op, dim, transposed, shapes, hyper)) continue;
+    if (!matches(e, op, dim, transposed, asked, hyper)) continue;
     if (i > 0) {
       recent.splice(i, 1);
       recent.unshift(e);
@@ -140,7 +150,7 @@ export function deformConvGeometry(
     op,
     dim,
     transposed,
-    shapes: shapeList(shapes).map((s) => (s === null ? null : copyOf(s))),
+    shapes: asked.map((s) => (s === null ? null : copyOf(s))),
     hyper: HYPER_KEYS.map((k) => copyHyper(h[k])),
     geometry,
   });
