@@ -12,6 +12,8 @@
 //   op         deformConv2d itself, in tidy (what the bench times)
 //   op-spun    the same, the thread spinning 100 µs in JavaScript after each synchronisation
 //   op-queued  deformConv2d without synchronising between calls (the host's rate when it runs ahead; tiny shape only)
+//   phases     the native forward and the allocation again with the host phases on (NOTE [ Host phases ]): µs a call
+//              in each of the binding's steps and the driver's phases (nested: a parent includes its children)
 // Run it under `node --cpu-prof` for where the op's time goes (ab-on-gpu.sh part hostcost).
 //   node .gpu/host-cost.mjs [--calls 2000]
 
@@ -113,6 +115,22 @@ for (const s of SHAPES) {
   const outView = { data: captured[6] as CudaDeviceBuffer, shape: [outNumel], dtype };
   console.log(`fill       ${fmt(perCall(() => b.fill(outView, 0)))} µs`);
   console.log(`native     ${fmt(perCall(() => forward(...captured)))} µs`);
+  b._cudaProfileReport();
+  b._cudaProfile('host');
+  const phased = perCall(() => {
+    forward(...captured);
+    b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel));
+  });
+  const phases = b._cudaProfileReport();
+  b._cudaProfile(false);
+  console.log(`phases     forward + alloc with the host phases on: ${fmt(phased)} µs`);
+  for (const [key, ms] of Object.entries(phases)) {
+    if (!key.startsWith('host:') || key.endsWith(':calls')) continue;
+    const calls = phases[`${key}:calls`];
+    const perForward = (ms * 1e3) / (calls > 0 ? calls : 1);
+    const times = calls / (CALLS + Math.ceil(CALLS / 10));
+    console.log(`  ${key.slice(5).padEnd(28)} ${perForward.toFixed(2)} µs (${times.toFixed(2)} a call)`);
+  }
   console.log(`op         ${fmt(perCall(() => tidy(() => void op())))} µs`);
   console.log(`op-spun    ${fmt(perCall(() => tidy(() => void op()), 100))} µs (100 µs of spinning after each wait)`);
   if (s.name.startsWith('tiny')) {

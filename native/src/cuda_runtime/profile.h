@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // An opt-in phase profiler for benchmarks (_cudaProfile(true) from JS): ScopedPhase records a pair of
 // CUDA events around a phase of a driver (im2col, a GEMM, col2im, ...) on the stream; report() waits for
-// them and sums the milliseconds per phase name. Off by default, then a ScopedPhase costs one load.
-// Host code of the CUDA build only.
+// them and sums the milliseconds per phase name. Off by default, then a ScopedPhase costs two loads. In the
+// host mode (_cudaProfile('host')) a ScopedPhase is a HostPhase instead: the host's time, no events
+// (NOTE [ Host phases ] in core/host_phase.h). Host code of the CUDA build only.
 #pragma once
 #include <atomic>
 #include <map>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include <cuda_runtime.h>
+
+#include "core/host_phase.h"
 
 namespace dcn::cuda {
 
@@ -51,7 +54,7 @@ inline std::map<std::string, double> profile_report() {
 
 class ScopedPhase {
  public:
-  ScopedPhase(const char* name, cudaStream_t s) : name_(name), s_(s) {
+  ScopedPhase(const char* name, cudaStream_t s) : name_(name), s_(s), host_(name) {
     if (!profile_flag().load(std::memory_order_relaxed)) return;
     if (cudaEventCreate(&start_) != cudaSuccess) return;
     cudaEventRecord(start_, s_);
@@ -74,6 +77,7 @@ class ScopedPhase {
   const char* name_;
   cudaStream_t s_;
   cudaEvent_t start_ = nullptr;
+  HostPhase host_;
 };
 
 }  // namespace dcn::cuda

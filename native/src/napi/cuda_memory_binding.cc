@@ -16,6 +16,7 @@
 
 #include "core/env.h"
 #include "core/error.h"
+#include "core/host_phase.h"
 #include "cuda_runtime/allocator.h"
 #include "cuda_runtime/check.h"
 #include "cuda_runtime/profile.h"
@@ -153,6 +154,23 @@ void DeviceBuffer::Init(Napi::Env env) {
   napi_add_env_cleanup_hook(env, cleanup_env, env);
 }
 
+// NOTE [ A device buffer's construction ]
+// A DeviceBuffer is made only by Create(): the class's constructor must refuse JS (`new buf.constructor()`), yet
+// learn from Create() what it wraps. It used to receive an External carrying the arguments, type-tagged so that no
+// other External passes: three N-API calls more per buffer (the External, its tag, the tag's check), and one is made
+// per output of every op (the allocation measured ~4 µs on an H100's host, docs/cuda.md, session 31). Now Create()
+// leaves the arguments in a thread-local slot for the constructor it calls, which takes them and clears the slot;
+// called from JS the slot is empty and it throws as before. No JS runs between the two (napi_new_instance calls the
+// native constructor directly). TVDCN_CUDA_BUFFER_CREATE=external (read once) keeps the External (an A/B switch).
+namespace {
+thread_local const CreateArgs* t_create_args = nullptr;
+
+bool create_through_external() {
+  static const bool external = env_is("TVDCN_CUDA_BUFFER_CREATE", "external");
+  return external;
+}
+}  // namespace
+
 Napi::Object DeviceBuffer::Create(Napi::Env env, int device, DType dtype, int64_t numel) {
   DCN_CHECK(numel >= 0, kRange, "cudaBufferAlloc: expected numel >= 0, but got ", numel);
   EnvState* state = nullptr;
@@ -166,27 +184,43 @@ Napi::Object DeviceBuffer::Create(Napi::Env env, int device, DType dtype, int64_
   }
   cuda::check_device_index(device);
   CreateArgs args{nullptr, device, dtype, numel};
-  args.data = cuda::allocate(device, static_cast<std::size_t>(numel) * dtype_size(dtype));
-  Napi::External<CreateArgs> ext = Napi::External<CreateArgs>::New(env, &args);
-  ext.TypeTag(&kCreateTag);
+  {
+    const HostPhase allocating("alloc:allocate");
+    args.data = cuda::allocate(device, static_cast<std::size_t>(numel) * dtype_size(dtype));
+  }
+  const HostPhase wrapping("alloc:object");
   Napi::Object obj;
   try {
-    obj = state->ctor.New({ext});
+    if (create_through_external()) {
+      Napi::External<CreateArgs> ext = Napi::External<CreateArgs>::New(env, &args);
+      ext.TypeTag(&kCreateTag);
+      obj = state->ctor.New({ext});
+    } else {
+      t_create_args = &args;
+      obj = state->ctor.New({});
+    }
   } catch (...) {
+    t_create_args = nullptr;
     cuda::release(device, args.data);
     throw;
   }
+  t_create_args = nullptr;
   obj.TypeTag(&kBufferTag);
   return obj;
 }
 
 DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsExternal() ||
-      !info[0].As<Napi::External<CreateArgs>>().CheckTypeTag(&kCreateTag)) {
+  // NOTE [ A device buffer's construction ]: the slot Create() filled, else its External (the A/B switch).
+  const CreateArgs* args = t_create_args;
+  t_create_args = nullptr;
+  if (args == nullptr && info.Length() == 1 && info[0].IsExternal() &&
+      info[0].As<Napi::External<CreateArgs>>().CheckTypeTag(&kCreateTag)) {
+    args = info[0].As<Napi::External<CreateArgs>>().Data();
+  }
+  if (args == nullptr) {
     throw Napi::TypeError::New(env, "DeviceBuffer: not constructible from JS; use cudaBufferAlloc()");
   }
-  const CreateArgs* args = info[0].As<Napi::External<CreateArgs>>().Data();
   data_ = args->data;
   device_ = args->device;
   dtype_ = args->dtype;
@@ -672,20 +706,30 @@ Napi::Value SetFusedConv(const Napi::CallbackInfo& info) {
   });
 }
 
-// _cudaProfile(on): turns the phase profiler on or off; _cudaProfileReport() -> { phase: ms } since the
-// last report (waits for the GPU).
+// _cudaProfile(on | 'host'): turns the phase profiler on (CUDA events per phase), to its host mode (the host's time
+// per phase, NOTE [ Host phases ]) or off; _cudaProfileReport() -> { phase: ms } since the last report (waits for
+// the GPU), and in it each host phase as 'host:<name>' (its total ms) and 'host:<name>:calls'.
 Napi::Value Profile(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    if (!info[0].IsBoolean()) throw dcn::Error(ErrorKind::kType, "_cudaProfile: expected a boolean");
-    cuda::profile_flag().store(info[0].As<Napi::Boolean>().Value());
+    const bool host = info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "host";
+    if (!host && !info[0].IsBoolean()) {
+      throw dcn::Error(ErrorKind::kType, "_cudaProfile: expected a boolean or 'host'");
+    }
+    cuda::profile_flag().store(!host && info[0].As<Napi::Boolean>().Value());
+    host_phase_flag().store(host);
     return info.Env().Undefined();
   });
 }
 
 Napi::Value ProfileReport(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Napi::Object o = Napi::Object::New(info.Env());
-    for (const auto& [name, ms] : cuda::profile_report()) o.Set(name, Napi::Number::New(info.Env(), ms));
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    for (const auto& [name, ms] : cuda::profile_report()) o.Set(name, Napi::Number::New(env, ms));
+    for (const auto& [name, t] : host_phase_report()) {
+      o.Set("host:" + name, Napi::Number::New(env, static_cast<double>(t.ns) / 1e6));
+      o.Set("host:" + name + ":calls", Napi::Number::New(env, static_cast<double>(t.count)));
+    }
     return o;
   });
 }

@@ -5,9 +5,11 @@
 // cuda::deform_conv_*_driver, asynchronous on the device's stream).
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/host_phase.h"
 #include "core/static_switch.h"
 #include "deform_conv/deform_conv.h"
 #include "napi/errors.h"
@@ -162,6 +164,7 @@ Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, cons
   expect_no_saved(op, info[7]);
   Napi::Value result;
   DCN_DIM_SWITCH(args.dim, kDim, [&] {
+    std::optional<HostPhase> reading(std::in_place, "forward:read");
     const DeformConvParams<kDim> p = to_deform_conv_params<kDim>(op, args, given(info[3]), given(info[4]));
     const OpShapes shapes = op_shapes(p);
     TensorArgs tensors(op);
@@ -174,6 +177,8 @@ Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, cons
         op, input, {{"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}});
     expect_no_overlap(op, {{"output", &output}},
                       {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
+    reading.reset();
+    const HostPhase driving("forward:driver");
     result = tensors.run(info.Env(), [=, device = tensors.device()] {
       forward_on<kDim>(device, TensorView{}, p, input, weight, offset, mask, bias, output);
     });
@@ -233,6 +238,7 @@ Napi::Value backward_buffers(const char* op, const Napi::CallbackInfo& info, con
 Napi::Value DeformConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "deformConvForward";
+    const HostPhase call("forward");
     const DeformConvParamsArg args = deform_conv_params_arg(op, info[0]);
     if (buffer_form(info[1])) return forward_buffers(op, info, args);
     TensorArgs tensors(op);

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -94,8 +95,10 @@ class DeformConvDriver {
       // Y = W @ im2col(X) + bias: each output element is written once, by the chunk of its (b, q).
       if (empty()) return zero_fill_y(output, bias);
       if (fused_forward<D, T>(device_, s_, regular_view(p_), input, w_, off_, mask_, bias, output)) return;
+      std::optional<HostPhase> planning(std::in_place, "driver:plan");  // NOTE [ Host phases ]
       const auto chunks = plan(sizeof(T));
       Workspace cols(device_, max_cols(chunks) * sizeof(T));
+      planning.reset();
       for (const Chunk& ch : chunks) {
         im2col(ch, input, cols.as<T>());
         gemm_forward(ch, cols.as<T>(), output, bias);
@@ -897,8 +900,11 @@ class DeformConvDriver {
 template <int D, typename T>
 void deform_conv_forward_impl(int device, const DeformConvParams<D>& p, const T* input, const T* weight,
                               const T* offset, const T* mask, const T* bias, T* output) {
+  std::optional<HostPhase> setup(std::in_place, "driver:setup");  // NOTE [ Host phases ]
   DeviceGuard guard(device);
-  DeformConvDriver<D, T>(device, p, weight, offset, mask).forward(input, bias, output);
+  DeformConvDriver<D, T> driver(device, p, weight, offset, mask);
+  setup.reset();
+  driver.forward(input, bias, output);
 }
 
 template <int D, typename T>

@@ -107,9 +107,15 @@ export interface CudaNativeBinding {
    * fused implicit-GEMM forward kernel; `force`: wherever it applies, float32 too (benchmarks, tests).
    */
   _cudaSetFusedConv(on: boolean, force?: boolean): void;
-  /** Phase profiler of the deformable-convolution driver (benchmarks only). */
-  _cudaProfile(on: boolean): void;
-  /** Milliseconds per phase (im2col, gemm_forward, ...) since the last report; waits for the GPU. */
+  /**
+   * Phase profiler of the deformable-convolution driver (benchmarks only): `true` times each phase on the GPU
+   * (CUDA events), `'host'` the host's time in each phase and in the binding's steps (NOTE [ Host phases ]).
+   */
+  _cudaProfile(on: boolean | 'host'): void;
+  /**
+   * Milliseconds per phase (im2col, gemm_forward, ...) since the last report; waits for the GPU. In the host mode,
+   * `host:<phase>` (total ms) and `host:<phase>:calls`.
+   */
   _cudaProfileReport(): Record<string, number>;
 }
 

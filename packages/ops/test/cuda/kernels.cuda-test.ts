@@ -12,6 +12,7 @@ import {
   cat,
   cudaEmptyCache,
   cudaMemoryStats,
+  deformConv2d,
   div,
   exp,
   full,
@@ -512,6 +513,63 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     assert.ok(after.cached >= 4 * (1 << 20), 'kept for reuse');
     cudaEmptyCache();
     assert.equal(cudaMemoryStats(DEVICE).cached, 0, 'cache emptied');
+  });
+
+  it('memory: a device buffer is made by the binding only (its constructor refuses JS, before and after a buffer)', {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ A device buffer's construction ] (cuda_memory_binding.cc): the constructor takes its arguments from a
+    // slot that only the binding's allocation fills and that it clears.
+    const b = getCudaBinding('test');
+    const buf = b.cudaBufferAlloc(0, 'float32', 8);
+    const Ctor = (buf as unknown as { constructor: new (...a: unknown[]) => unknown }).constructor;
+    for (const args of [[], [{}], [buf], [1, 2]]) {
+      assert.throws(() => new Ctor(...args), /not constructible from JS/, `new DeviceBuffer(${args.length} args)`);
+    }
+    const next = b.cudaBufferAlloc(0, 'float16', 4);
+    assert.deepEqual([next.numel, next.dtype, next.byteLength, next.freed], [4, 'float16', 8, false]);
+    assert.throws(() => new Ctor(), /not constructible from JS/, 'after a second allocation');
+    b.cudaBufferFree(next);
+    b.cudaBufferFree(buf);
+    assert.equal(buf.freed, true);
+  });
+
+  it("profiler: the host mode times the binding's steps and the driver's phases, no CUDA events", {
+    skip: DRY_RUN,
+  }, () => {
+    // NOTE [ Host phases ] (core/host_phase.h).
+    const b = getCudaBinding('test');
+    const x = full([1, 8, 6, 6], 0.5, { device: DEVICE });
+    const w = full([8, 8, 3, 3], 0.25, { device: DEVICE });
+    const offset = full([1, 18, 6, 6], 0.3, { device: DEVICE });
+    b._cudaProfileReport();
+    b._cudaProfile('host');
+    let report: Record<string, number>;
+    try {
+      for (let i = 0; i < 3; i++) tidy(() => void deformConv2d(x, w, { offset, padding: 1 }));
+      report = b._cudaProfileReport();
+    } finally {
+      b._cudaProfile(false);
+    }
+    for (const phase of [
+      'forward',
+      'forward:read',
+      'forward:driver',
+      'driver:setup',
+      'alloc:allocate',
+      'alloc:object',
+    ]) {
+      const calls = report[`host:${phase}:calls`];
+      const once = !phase.startsWith('alloc:'); // the op may allocate more than its output
+      assert.ok(once ? calls === 3 : calls >= 3, `${phase}: ${calls} times in 3 calls (${JSON.stringify(report)})`);
+      assert.ok(report[`host:${phase}`] > 0, `${phase}: some time`);
+    }
+    assert.ok(report['host:forward'] >= report['host:forward:driver'], 'the call includes its driver');
+    assert.ok(!Object.keys(report).some((k) => !k.startsWith('host:')), 'no device phase recorded');
+    b._cudaProfile(false);
+    tidy(() => void deformConv2d(x, w, { offset, padding: 1 }));
+    assert.deepEqual(b._cudaProfileReport(), {}, 'off: nothing recorded');
+    for (const t of [x, w, offset]) t.dispose();
   });
 
   it('memory: device bytes are reported to V8 in steps of 256 MB (allocating and freeing leaves the report alone)', {
