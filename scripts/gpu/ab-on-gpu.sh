@@ -63,15 +63,11 @@ if [[ ,$PARTS, == *,torchhost,* ]]; then
   grep -E '\| (fwd|fwd:host) \|' $OUT/torchhost/ab-W-g.md | head -${S18_AB_LINES:-80}; cp $W2/*.log $OUT/torchhost/
 fi
 if [[ ,$PARTS, == *,hostcost,* ]]; then
-  # A forward's host time in pieces (bench/cuda/host-cost.ts, session 31): runs 1 and 3 plain, 2 and 4 with
-  # TVDCN_CUDA_BUFFER_CREATE=external (NOTE [ A device buffer's construction ], session 32's A/B); with
-  # S18_HOSTCOST_PROF=1 once more under the CPU profiler.
+  # A forward's host time in pieces (bench/cuda/host-cost.ts, session 31; its host phases from session 32): twice
+  # plain; with S18_HOSTCOST_PROF=1 once more under the CPU profiler. (Session 32's runs 2 and 4 had
+  # TVDCN_CUDA_BUFFER_CREATE=external, an A/B of a device buffer made without the External: no difference, removed.)
   mkdir -p $OUT/hostcost
-  for r in 1 2 3 4; do
-    if (( r % 2 == 0 )); then create=external; else create=slot; fi
-    TVDCN_CUDA_BUFFER_CREATE=$create timeout 120 node .gpu/host-cost.mjs > $OUT/hostcost/run$r.log 2>&1
-    log "host-cost $r ($create) rc=$?"; cat $OUT/hostcost/run$r.log
-  done
+  for r in 1 2; do timeout 120 node .gpu/host-cost.mjs > $OUT/hostcost/run$r.log 2>&1; log "host-cost $r rc=$?"; cat $OUT/hostcost/run$r.log; done
   if [[ ${S18_HOSTCOST_PROF:-0} == 1 ]]; then
     timeout 120 node --cpu-prof --cpu-prof-interval ${S18_PROF_INTERVAL:-20} --cpu-prof-dir=$OUT/hostcost/prof .gpu/host-cost.mjs > $OUT/hostcost/prof.log 2>&1
     log "host-cost profiled rc=$?"

@@ -154,23 +154,6 @@ void DeviceBuffer::Init(Napi::Env env) {
   napi_add_env_cleanup_hook(env, cleanup_env, env);
 }
 
-// NOTE [ A device buffer's construction ]
-// A DeviceBuffer is made only by Create(): the class's constructor must refuse JS (`new buf.constructor()`), yet
-// learn from Create() what it wraps. It used to receive an External carrying the arguments, type-tagged so that no
-// other External passes: three N-API calls more per buffer (the External, its tag, the tag's check), and one is made
-// per output of every op (the allocation measured ~4 µs on an H100's host, docs/cuda.md, session 31). Now Create()
-// leaves the arguments in a thread-local slot for the constructor it calls, which takes them and clears the slot;
-// called from JS the slot is empty and it throws as before. No JS runs between the two (napi_new_instance calls the
-// native constructor directly). TVDCN_CUDA_BUFFER_CREATE=external (read once) keeps the External (an A/B switch).
-namespace {
-thread_local const CreateArgs* t_create_args = nullptr;
-
-bool create_through_external() {
-  static const bool external = env_is("TVDCN_CUDA_BUFFER_CREATE", "external");
-  return external;
-}
-}  // namespace
-
 Napi::Object DeviceBuffer::Create(Napi::Env env, int device, DType dtype, int64_t numel) {
   DCN_CHECK(numel >= 0, kRange, "cudaBufferAlloc: expected numel >= 0, but got ", numel);
   EnvState* state = nullptr;
@@ -188,39 +171,27 @@ Napi::Object DeviceBuffer::Create(Napi::Env env, int device, DType dtype, int64_
     const HostPhase allocating("alloc:allocate");
     args.data = cuda::allocate(device, static_cast<std::size_t>(numel) * dtype_size(dtype));
   }
-  const HostPhase wrapping("alloc:object");
+  const HostPhase wrapping("alloc:object");  // NOTE [ Host phases ]
+  Napi::External<CreateArgs> ext = Napi::External<CreateArgs>::New(env, &args);
+  ext.TypeTag(&kCreateTag);
   Napi::Object obj;
   try {
-    if (create_through_external()) {
-      Napi::External<CreateArgs> ext = Napi::External<CreateArgs>::New(env, &args);
-      ext.TypeTag(&kCreateTag);
-      obj = state->ctor.New({ext});
-    } else {
-      t_create_args = &args;
-      obj = state->ctor.New({});
-    }
+    obj = state->ctor.New({ext});
   } catch (...) {
-    t_create_args = nullptr;
     cuda::release(device, args.data);
     throw;
   }
-  t_create_args = nullptr;
   obj.TypeTag(&kBufferTag);
   return obj;
 }
 
 DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
   Napi::Env env = info.Env();
-  // NOTE [ A device buffer's construction ]: the slot Create() filled, else its External (the A/B switch).
-  const CreateArgs* args = t_create_args;
-  t_create_args = nullptr;
-  if (args == nullptr && info.Length() == 1 && info[0].IsExternal() &&
-      info[0].As<Napi::External<CreateArgs>>().CheckTypeTag(&kCreateTag)) {
-    args = info[0].As<Napi::External<CreateArgs>>().Data();
-  }
-  if (args == nullptr) {
+  if (info.Length() != 1 || !info[0].IsExternal() ||
+      !info[0].As<Napi::External<CreateArgs>>().CheckTypeTag(&kCreateTag)) {
     throw Napi::TypeError::New(env, "DeviceBuffer: not constructible from JS; use cudaBufferAlloc()");
   }
+  const CreateArgs* args = info[0].As<Napi::External<CreateArgs>>().Data();
   data_ = args->data;
   device_ = args->device;
   dtype_ = args->dtype;

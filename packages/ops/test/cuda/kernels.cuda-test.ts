@@ -518,8 +518,7 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
   it('memory: a device buffer is made by the binding only (its constructor refuses JS, before and after a buffer)', {
     skip: DRY_RUN,
   }, () => {
-    // NOTE [ A device buffer's construction ] (cuda_memory_binding.cc): the constructor takes its arguments from a
-    // slot that only the binding's allocation fills and that it clears.
+    // The constructor takes a type-tagged External that only the binding's allocation makes (cuda_memory_binding.cc).
     const b = getCudaBinding('test');
     const buf = b.cudaBufferAlloc(0, 'float32', 8);
     const Ctor = (buf as unknown as { constructor: new (...a: unknown[]) => unknown }).constructor;
