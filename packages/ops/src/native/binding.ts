@@ -141,16 +141,6 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
   return out;
 }
 
-/** @internal The buffer form's forward arguments before its output: the packed params and the read buffers. */
-export type NativeDeformConvForwardBuffers = [
-  params: NativePackedDeformConvParams,
-  input: NativeDeviceBuffer,
-  weight: NativeDeviceBuffer,
-  offset: NativeDeviceBuffer | null,
-  mask: NativeDeviceBuffer | null,
-  bias: NativeDeviceBuffer | null,
-];
-
 /**
  * @internal The buffer form of deformConvForward / deformConvBackward on a CUDA device (where the addon says
  * {@link NativeBinding.deformConvBuffers}): packed params, and every tensor given as its device buffer alone,
@@ -160,7 +150,15 @@ export type NativeDeformConvForwardBuffers = [
  * The checks are those of the view form; `saved` must be null.
  */
 export interface NativeDeformConvBufferForm {
-  deformConvForward(...args: [...NativeDeformConvForwardBuffers, output: NativeDeviceBuffer]): NativeTaskResult;
+  deformConvForward(
+    params: NativePackedDeformConvParams,
+    input: NativeDeviceBuffer,
+    weight: NativeDeviceBuffer,
+    offset: NativeDeviceBuffer | null,
+    mask: NativeDeviceBuffer | null,
+    bias: NativeDeviceBuffer | null,
+    output: NativeDeviceBuffer,
+  ): NativeTaskResult;
   deformConvBackward(
     params: NativePackedDeformConvParams,
     input: NativeDeviceBuffer,
@@ -185,7 +183,15 @@ export interface NativeDeformConvBufferForm {
  * its launches ] in native/src/napi/deform_conv_binding.cc).
  */
 export interface NativeDeformConvAllocatingForward {
-  deformConvForward(...args: [...NativeDeformConvForwardBuffers, output: null]): NativeDeviceBuffer;
+  deformConvForward(
+    params: NativePackedDeformConvParams,
+    input: NativeDeviceBuffer,
+    weight: NativeDeviceBuffer,
+    offset: NativeDeviceBuffer | null,
+    mask: NativeDeviceBuffer | null,
+    bias: NativeDeviceBuffer | null,
+    output: null,
+  ): NativeDeviceBuffer;
 }
 
 /** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
