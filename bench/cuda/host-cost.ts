@@ -113,7 +113,9 @@ for (const s of SHAPES) {
   console.log(`== ${s.name} [${B}, ${C}, ${H}x${H}], offset groups ${OG}`);
   console.log(`alloc      ${fmt(perCall(() => b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel))))} µs`);
   const outView = { data: captured[6] as CudaDeviceBuffer, shape: [outNumel], dtype };
-  console.log(`fill       ${fmt(perCall(() => b.fill(outView, 0)))} µs`);
+  const fillOp = b.fill;
+  if (fillOp === undefined) throw new Error('host-cost: this addon has no fill');
+  console.log(`fill       ${fmt(perCall(() => fillOp(outView, 0)))} µs`);
   console.log(`native     ${fmt(perCall(() => forward(...captured)))} µs`);
   b._cudaProfileReport();
   b._cudaProfile('host');
