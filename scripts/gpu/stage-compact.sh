@@ -8,6 +8,10 @@
 # `cmake --build native/build/cuda`): ~20 MB xz'ed, against ~31 MB with its PTX. Then, on the device, carry
 # [".device", ".gpu-stage"] and run e.g.
 #   rm -rf /tmp/g && cp -r .gpu-stage /tmp/g && S18_DIR=/tmp/g S18_PARTS=hash,bench bash /tmp/g/ab-on-gpu.sh
+# With STAGE_BASE=<git ref>, also the bench bundle of that commit's sources (a temporary worktree sharing this
+# checkout's node_modules, so the other workspace packages, @tvdcn/shape among them, are this checkout's builds) as
+# cuda-bench-base.mjs, its commit in base-commit.txt: ab-on-gpu.sh's side `o`, an A/B of the ops layer's JavaScript
+# on one addon.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
@@ -20,9 +24,21 @@ cp .gpu/*.mjs .gpu/*.py .gpu/*.sh .gpu/suite.json .gpu/commit.txt scripts/gpu/sa
 rm -f "$out/train-demo.mjs"
 tmp=$(mktemp)
 cp .gpu/tvdcn_cuda.node "$tmp" && strip --strip-unneeded "$tmp" && xz -T2 -9e -c "$tmp" > "$out/tvdcn_cuda.node.xz" && rm -f "$tmp"
-node_modules/.bin/esbuild docs/cuda-results/2026-12-05-h100-s15/hash-outputs.ts --bundle --platform=node --format=esm \
-  --target=node20 --log-level=warning \
-  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-  --external:@tvdcn/wasm32 --outfile="$out/hash-outputs.mjs"
+bundle() { # entry (relative to the current directory), outfile (absolute)
+  "$root/node_modules/.bin/esbuild" "$1" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
+    --external:@tvdcn/wasm32 --outfile="$2"
+}
+bundle docs/cuda-results/2026-12-05-h100-s15/hash-outputs.ts "$root/$out/hash-outputs.mjs"
+if [[ -n "${STAGE_BASE:-}" ]]; then
+  wt=$(mktemp -d)/base
+  git worktree add -q --detach "$wt" "$STAGE_BASE"
+  for nm in node_modules packages/*/node_modules bench/node_modules; do
+    if [[ -d $nm && ! -e $wt/$nm ]]; then ln -s "$root/$nm" "$wt/$nm"; fi
+  done
+  (cd "$wt" && bundle bench/cuda/deform-conv.cuda-bench.ts "$root/$out/cuda-bench-base.mjs")
+  git rev-parse --short "$STAGE_BASE" > "$out/base-commit.txt"
+  git worktree remove --force "$wt"
+fi
 for f in "$@"; do cp "$f" "$out/"; done
 du -sh "$out" .device
