@@ -33,15 +33,7 @@ cp "$node_file" .gpu/tvdcn_cuda.node
 # esbuild is a root devDependency (pinned to tsup's version).
 esbuild=node_modules/.bin/esbuild
 [ -x "$esbuild" ] || { echo "[gpu-check] $esbuild is missing (pnpm install should have brought it)" >&2; exit 1; }
-# ESM bundles for Node 20; `require` for the bundled code that loads the .node file. @tvdcn/wasm32 stays
-# external (loaded only by a dynamic import when no native binary serves; the GPU runs load the CUDA one).
-bundle() { # entry, outfile, more esbuild flags
-  local entry=$1 outfile=$2
-  shift 2
-  "$esbuild" "$entry" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
-    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-    --external:@tvdcn/wasm32 --outfile="$outfile" "$@"
-}
+source scripts/gpu/bundle.sh # bundle ENTRY OUTFILE [flags]
 bundle packages/ops/test/cuda/main.ts .gpu/cuda-tests.mjs
 bundle bench/cuda/deform-conv.cuda-bench.ts .gpu/cuda-bench.mjs
 bundle bench/cuda/host-cost.ts .gpu/host-cost.mjs

@@ -24,11 +24,7 @@ cp .gpu/*.mjs .gpu/*.py .gpu/*.sh .gpu/suite.json .gpu/commit.txt scripts/gpu/sa
 rm -f "$out/train-demo.mjs"
 tmp=$(mktemp)
 cp .gpu/tvdcn_cuda.node "$tmp" && strip --strip-unneeded "$tmp" && xz -T2 -9e -c "$tmp" > "$out/tvdcn_cuda.node.xz" && rm -f "$tmp"
-bundle() { # entry (relative to the current directory), outfile (absolute)
-  "$root/node_modules/.bin/esbuild" "$1" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
-    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-    --external:@tvdcn/wasm32 --outfile="$2"
-}
+source scripts/gpu/bundle.sh # bundle ENTRY OUTFILE [flags]
 bundle docs/cuda-results/2026-12-05-h100-s15/hash-outputs.ts "$root/$out/hash-outputs.mjs"
 if [[ -n "${STAGE_BASE:-}" ]]; then
   wt=$(mktemp -d)/base
