@@ -9,7 +9,16 @@
 //   tsx src/run.ts [--smoke] [--write] [--threads N] [--only name,name] [--ci 0.05] [--max-seconds S]
 //                  [--block S] [--compare <git ref | path/to/tvdcn_cpu.node>] [--addon path] [--no-pin]
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -364,14 +373,44 @@ async function benchShape(s: BenchShape): Promise<Row> {
 
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('model name'));
-    if (line) return line.split(':')[1].trim();
+    const lines = readFileSync('/proc/cpuinfo', 'utf8').split('\n');
+    const field = (name: string) =>
+      lines
+        .find((l) => l.startsWith(name))
+        ?.split(':')[1]
+        ?.trim();
+    const model = field('model name');
+    if (model) return `${model}${cpuDetail(field('cpu family'), field('model'))}`;
   } catch {
     // not Linux: fall through
   }
   return os.cpus()[0]?.model ?? 'unknown';
+}
+
+/**
+ * The x86 family and model and the data caches of CPU 0 (Linux sysfs), e.g. " (family 25, model 17; L1d 32K, L2
+ * 1024K, L3 32768K)": two hosts with the same model name (the VMs' "AMD EPYC") can be different generations, whose
+ * ratios differ (docs/perf/cpu.md, session 33: Zen 4's 32 KB L1 and half-rate 512-bit FMAs against Zen 5's).
+ */
+function cpuDetail(family: string | undefined, model: string | undefined): string {
+  const parts: string[] = [];
+  if (family && model) parts.push(`family ${family}, model ${model}`);
+  const caches: string[] = [];
+  const dir = '/sys/devices/system/cpu/cpu0/cache';
+  try {
+    for (const index of readdirSync(dir)
+      .filter((d) => d.startsWith('index'))
+      .sort()) {
+      const read = (f: string) => readFileSync(`${dir}/${index}/${f}`, 'utf8').trim();
+      const type = read('type');
+      if (type === 'Instruction') continue;
+      caches.push(`L${read('level')}${type === 'Data' ? 'd' : ''} ${read('size')}`);
+    }
+  } catch {
+    // no sysfs cache information
+  }
+  if (caches.length > 0) parts.push(caches.join(', '));
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
 /** Busy CPU seconds of the whole machine so far (Linux /proc/stat; null elsewhere). */
