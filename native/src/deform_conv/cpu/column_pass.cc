@@ -1384,37 +1384,58 @@ void write_y_tile(const SamplingGeometry<D>& g, const std::vector<ColumnBlock>& 
   }
 }
 
-// The forward's output write (write_y_tile's values) for float with AVX-512: per column block, 16 columns x 16
-// channels of the tile loaded along its rows, transposed in registers, the bias added, and stored as 16 channel rows
-// of up to 16 positions (masked). The same additions, so the same values. Only where the 16 channel rows of a block
-// fall into at least 4 L1 sets (y rows of sy floats: r50-c5's 1 KB apart, yes; rows 4 KB apart, as r50-c4's, would
-// put all 16 stores into one set: session 14 measured that slower), else write_y_tile.
+// NOTE [ Output rows written whole ]
+// The forward's output write (write_y_tile's values) for float with AVX-512: per column block (at most kColBlock
+// positions of one image) and 16 channels, the tile's 16 x 16 pieces loaded along its rows, transposed in registers,
+// the bias added, and put into a 16 x kColBlock staging block in L1; then each channel's row of the block is stored to
+// y in one go (two vector stores for 32 positions). The same additions, so the same values. Session 14 wrote each
+// transposed 16 x 16 piece straight to y: 16 rows a sy apart, one vector each, then the next piece's 16 vectors into
+// the same rows. Where sy is a large power of two (r50-c4's 4 KB, edvr-64's, tcn-1d's, video-3d's) those 16 rows map to
+// one L1 set, so the rows' lines were evicted half written and fetched again for their other half: slower than the
+// scalar write, which was kept for them (the direct form only ran where the rows fell into at least 4 sets:
+// r50-c5). Staged, every row's run of the block is written while its lines are in L1. Measured (docs/perf/cpu.md,
+// session 33, Zen 4): the write phase per thread edvr-64 0.48-0.63 -> 0.39-0.43 ms, tcn-1d 0.37-0.40 -> 0.32-0.37,
+// r50-c4 0.46-0.52 -> 0.42-0.50; r50-c5 0.20-0.24 -> 0.23-0.29, so rows in 4 or more sets keep the direct stores
+// (kStaged false).
 #if DCN_CL_X86
+template <bool kStaged>
 __attribute__((target("avx512f"))) void write_y_tile_avx512(int64_t cy, int64_t sy,
                                                             const std::vector<ColumnBlock>& blocks, const float* ctile,
                                                             const float* bias, float* y) {
   const int64_t o_vec = cy / 16 * 16;
+  static_assert(kColBlock % 16 == 0, "whole vectors per staged row");
+  alignas(64) float stage[16][kColBlock];
   for (const ColumnBlock& cb : blocks) {
-    const int64_t len = cb.i1 - cb.i0;
-    for (int64_t o0 = 0; o0 < o_vec; o0 += 16) {
-      for (int64_t l0 = 0; l0 < len; l0 += 16) {
-        const int64_t n = std::min<int64_t>(16, len - l0);
-        const __mmask16 mk = static_cast<__mmask16>((1u << n) - 1u);
-        __m512 r[16];
-        for (int i = 0; i < 16; ++i)
-          r[i] = i < n ? _mm512_loadu_ps(ctile + (cb.i0 + l0 + i) * cy + o0) : _mm512_setzero_ps();
-        transpose16_avx512(r);  // r[j]: channel o0 + j of columns l0 ..
-        float* dst = y + (cb.b * cy + o0) * sy + cb.q0 + l0;
-        for (int j = 0; j < 16; ++j) {
-          const __m512 v = bias ? _mm512_add_ps(r[j], _mm512_set1_ps(bias[o0 + j])) : r[j];
-          _mm512_mask_storeu_ps(dst + j * sy, mk, v);
+    for (int64_t c0 = cb.i0; c0 < cb.i1; c0 += kColBlock) {
+      const int64_t len = std::min(kColBlock, cb.i1 - c0);
+      for (int64_t o0 = 0; o0 < o_vec; o0 += 16) {
+        float* dst = y + (cb.b * cy + o0) * sy + cb.q0 + (c0 - cb.i0);
+        for (int64_t l0 = 0; l0 < len; l0 += 16) {
+          const int64_t n = std::min<int64_t>(16, len - l0);
+          __m512 r[16];
+          for (int i = 0; i < 16; ++i)
+            r[i] = i < n ? _mm512_loadu_ps(ctile + (c0 + l0 + i) * cy + o0) : _mm512_setzero_ps();
+          transpose16_avx512(r);  // r[j]: channel o0 + j of columns l0 ..
+          for (int j = 0; j < 16; ++j) {
+            const __m512 v = bias ? _mm512_add_ps(r[j], _mm512_set1_ps(bias[o0 + j])) : r[j];
+            if constexpr (kStaged)
+              _mm512_store_ps(&stage[j][l0], v);
+            else
+              _mm512_mask_storeu_ps(dst + j * sy + l0, static_cast<__mmask16>((1u << n) - 1u), v);
+          }
         }
+        for (int j = 0; kStaged && j < 16; ++j)
+          for (int64_t l0 = 0; l0 < len; l0 += 16) {
+            const int64_t n = std::min<int64_t>(16, len - l0);
+            _mm512_mask_storeu_ps(dst + j * sy + l0, static_cast<__mmask16>((1u << n) - 1u),
+                                  _mm512_load_ps(&stage[j][l0]));
+          }
       }
-    }
-    for (int64_t o = o_vec; o < cy; ++o) {
-      float* dst = y + (cb.b * cy + o) * sy + cb.q0;
-      const float* src = ctile + cb.i0 * cy + o;
-      for (int64_t l = 0; l < len; ++l) dst[l] = bias ? src[l * cy] + bias[o] : src[l * cy];
+      for (int64_t o = o_vec; o < cy; ++o) {
+        float* dst = y + (cb.b * cy + o) * sy + cb.q0 + (c0 - cb.i0);
+        const float* src = ctile + c0 * cy + o;
+        for (int64_t l = 0; l < len; ++l) dst[l] = bias ? src[l * cy] + bias[o] : src[l * cy];
+      }
     }
   }
 }
@@ -1425,21 +1446,19 @@ void write_y_tile_forward(Isa isa, const SamplingGeometry<D>& g, const std::vect
                           const T* bias, T* y) {
 #if DCN_CL_X86
   if constexpr (std::is_same_v<T, float>) {
+    // NOTE [ Output rows written whole ]: staged where the 16 channel rows of a block fall into fewer than 4 of L1's
+    // 64 sets of 64-byte lines.
     const int64_t sy = g.y_spatial(), row_bytes = sy * static_cast<int64_t>(sizeof(T));
-    // L1 sets (64 of 64-byte lines) that the 16 rows of a block map to.
     int64_t sets = 16;
     if (row_bytes % 64 == 0) {
       const int64_t stride = (row_bytes / 64) % 64;
-      int64_t a = stride, b = 64;
-      while (a != 0) {
-        const int64_t t = b % a;
-        b = a;
-        a = t;
-      }
-      sets = stride == 0 ? 1 : 64 / b;
+      sets = stride == 0 ? 1 : 64 / std::gcd(stride, int64_t{64});
     }
-    if (isa == Isa::kAvx512 && sets >= 4 && g.cy >= 16) {
-      write_y_tile_avx512(g.cy, sy, blocks, ctile, bias, y);
+    if (isa == Isa::kAvx512 && g.cy >= 16) {
+      if (sets < 4)
+        write_y_tile_avx512<true>(g.cy, sy, blocks, ctile, bias, y);
+      else
+        write_y_tile_avx512<false>(g.cy, sy, blocks, ctile, bias, y);
       return;
     }
   }

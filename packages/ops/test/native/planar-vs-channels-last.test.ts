@@ -343,9 +343,10 @@ const largeWeightCases: ConvCase[] = [
   },
 ];
 // The forward's output written through 16 x 16 register transposes (write_y_tile_forward in column_pass.cc, float32
-// with AVX-512, where a block's 16 channel rows fall into at least 4 L1 sets): channel counts with a remainder past the
-// last 16, column blocks with a partial last 16 columns, columns across images, with and without bias; and a case
-// whose output rows are 4 KB apart (the scalar write).
+// with AVX-512): straight to y where a block's 16 channel rows fall into at least 4 L1 sets, else through the staging
+// block of NOTE [ Output rows written whole ]. Channel counts with a remainder past the last 16, column blocks with a
+// partial last 16 columns, columns across images, with and without bias; output rows 4 KB apart (staged) in 1D, 2D
+// and 3D.
 const baseWrite = { transposed: false, groups: 1, og: 1, mg: 1 } as const;
 const writeCases: ConvCase[] = [
   {
@@ -399,6 +400,32 @@ const writeCases: ConvCase[] = [
     padding: [1],
     dilation: [1],
     inSize: [1024],
+  },
+  {
+    ...baseWrite,
+    dim: 2,
+    batch: 2,
+    inChannels: 8,
+    outChannels: 40,
+    bias: false,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [32, 32],
+  },
+  {
+    ...baseWrite,
+    dim: 3,
+    batch: 1,
+    inChannels: 8,
+    outChannels: 24,
+    bias: true,
+    kernelSize: [3, 3, 3],
+    stride: [1, 1, 1],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+    inSize: [2, 16, 32],
   },
 ];
 // The per-slot weight GEMM with the tile's colsT read in place (NOTE [ Per-slot weight GEMM with colsT in place ] in
