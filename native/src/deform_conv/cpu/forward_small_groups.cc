@@ -43,6 +43,8 @@ namespace {
 #if DCN_SG_X86
 using small_groups::kLanes;
 using small_groups::load_as;
+using small_groups::next_block_rows;
+using small_groups::NextBlockRows;
 using small_groups::Seg;
 using small_groups::store_as;
 
@@ -106,7 +108,14 @@ void lane_block(const SamplingGeometry<D>& g, const T* xt, const T* off_loc, con
   }
   int64_t kpt_rem[D];
   for (int a = 0; a < D; ++a) kpt_rem[a] = 0;
+  // The rows of X that the next lane block will sample (NOTE [ Prefetching the next lane block ] in
+  // small_groups_common.h), one row per kernel point.
+  const NextBlockRows next = D == 2 ? next_block_rows(g, q0, len) : NextBlockRows{};
   for (int64_t kpt = 0; kpt < K; ++kpt) {
+    for (int64_t r = kpt; r < next.rows; r += K) {
+      const int64_t e0 = (next.first + r * next.row_stride) * cx, n = next.pixels * cx;
+      for (int64_t e = 0; e < n; e += 64 / static_cast<int64_t>(sizeof(T))) __builtin_prefetch(xb + e0 + e, 0, 3);
+    }
     // Kernel point coordinates, row-major.
     {
       int64_t rem = kpt;
