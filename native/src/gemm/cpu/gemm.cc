@@ -48,9 +48,12 @@ void uk_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accu
 }
 
 #if DCN_GEMM_X86
-// AVX2 + FMA, float: 6 x 16 (12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers).
-__attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                                     bool accumulate) {
+// AVX2 + FMA, float: 6 x 16 (12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers). kRows: A read in
+// place (A(i, p) at a[i * lda + p], MicroKernel::fn_rows), else packed; the same FMAs in the same order either way.
+template <bool kRows>
+__attribute__((target("avx2,fma"))) DCN_INLINE void uk_avx2_f32_body(int64_t kc, const float* a, int64_t lda,
+                                                                     const float* b, float* c, int64_t ldc,
+                                                                     bool accumulate) {
   constexpr int MR = 6;
   __m256 r[MR][2];
   DCN_UNROLL_FULL
@@ -60,11 +63,11 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a,
     const __m256 b1 = _mm256_loadu_ps(b + 8);
     DCN_UNROLL_FULL
     for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
+      const __m256 ai = _mm256_broadcast_ss(kRows ? a + i * lda + p : a + i);
       r[i][0] = _mm256_fmadd_ps(ai, b0, r[i][0]);
       r[i][1] = _mm256_fmadd_ps(ai, b1, r[i][1]);
     }
-    a += MR;
+    if (!kRows) a += MR;
     b += 16;
   }
   DCN_UNROLL_FULL
@@ -79,9 +82,21 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a,
   }
 }
 
-// AVX2 + FMA, double: 6 x 8.
-__attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a, const double* b, double* c,
-                                                     int64_t ldc, bool accumulate) {
+__attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                                     bool accumulate) {
+  uk_avx2_f32_body<false>(kc, a, 0, b, c, ldc, accumulate);
+}
+
+__attribute__((target("avx2,fma"))) void uk_avx2_f32_rows(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                          float* c, int64_t ldc, bool accumulate) {
+  uk_avx2_f32_body<true>(kc, a, lda, b, c, ldc, accumulate);
+}
+
+// AVX2 + FMA, double: 6 x 8; kRows as for float.
+template <bool kRows>
+__attribute__((target("avx2,fma"))) DCN_INLINE void uk_avx2_f64_body(int64_t kc, const double* a, int64_t lda,
+                                                                     const double* b, double* c, int64_t ldc,
+                                                                     bool accumulate) {
   constexpr int MR = 6;
   __m256d r[MR][2];
   DCN_UNROLL_FULL
@@ -91,11 +106,11 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a
     const __m256d b1 = _mm256_loadu_pd(b + 4);
     DCN_UNROLL_FULL
     for (int i = 0; i < MR; ++i) {
-      const __m256d ai = _mm256_broadcast_sd(a + i);
+      const __m256d ai = _mm256_broadcast_sd(kRows ? a + i * lda + p : a + i);
       r[i][0] = _mm256_fmadd_pd(ai, b0, r[i][0]);
       r[i][1] = _mm256_fmadd_pd(ai, b1, r[i][1]);
     }
-    a += MR;
+    if (!kRows) a += MR;
     b += 8;
   }
   DCN_UNROLL_FULL
@@ -108,6 +123,16 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a
     _mm256_storeu_pd(ci, r[i][0]);
     _mm256_storeu_pd(ci + 4, r[i][1]);
   }
+}
+
+__attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a, const double* b, double* c,
+                                                     int64_t ldc, bool accumulate) {
+  uk_avx2_f64_body<false>(kc, a, 0, b, c, ldc, accumulate);
+}
+
+__attribute__((target("avx2,fma"))) void uk_avx2_f64_rows(int64_t kc, const double* a, int64_t lda, const double* b,
+                                                          double* c, int64_t ldc, bool accumulate) {
+  uk_avx2_f64_body<true>(kc, a, lda, b, c, ldc, accumulate);
 }
 
 // The AVX-512F micro-kernels: 12 x 32 floats (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers) or
@@ -373,8 +398,8 @@ void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_
 const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr, nullptr, nullptr};
 const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr, nullptr, nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", nullptr, nullptr, nullptr, nullptr};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", nullptr, nullptr, nullptr, nullptr};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", uk_avx2_f32_rows, nullptr, nullptr, nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", uk_avx2_f64_rows, nullptr, nullptr, nullptr};
 const MicroKernel<float> kAvx512F32{
     12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf, uk_avx512_f32_pf};
 const MicroKernel<double> kAvx512F64{
