@@ -721,9 +721,11 @@ namespace isa_avx512 {
 #pragma GCC pop_options
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#define DCN_CL_SIMD_AVX2 1
 namespace isa_avx2 {
 #include "deform_conv/cpu/column_pass_simd.inc"
 }  // namespace isa_avx2
+#undef DCN_CL_SIMD_AVX2
 #pragma GCC pop_options
 #endif
 namespace isa_generic {
