@@ -974,17 +974,27 @@ bool transpose_blocks_avx512() {
 }
 
 // Xt[b][p][c] = X[b][c][p], and a zero row p = sx per image.
+// NOTE [ Input transposed by channel block ]
+// Each task takes one block of kT channels and a run of kXtRun positions: kT source rows streamed at a time, kXtRun /
+// kT lines of each. The task of all cx channels of kT positions read one line from each of the cx rows (tcn-1d: 128
+// streams, 8 KB apart) and the transpose, bound by those reads, took 0.24-0.58 ms of tcn-1d's 4.7 ms forward at 2
+// threads; by channel block 0.14-0.22 (edvr-64 0.32-0.56 → 0.21-0.31; docs/perf/cpu.md, session 33). A copy: the
+// same values.
+constexpr int64_t kXtRun = 256;
+
 template <typename T>
 void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) {
-  const int64_t pb = (sx + kT - 1) / kT, cb = (cx + kT - 1) / kT;
+  constexpr int64_t run = kXtRun;
+  const int64_t pb = (sx + run - 1) / run, cb = (cx + kT - 1) / kT;
   [[maybe_unused]] const bool vec = transpose_blocks_avx512<T>();
-  parallel_for(0, batch * pb, 1, [&](int64_t tb, int64_t te) {
+  parallel_for(0, batch * pb * cb, 1, [&](int64_t tb, int64_t te) {
     T tmp[kT][kT];
     for (int64_t t = tb; t < te; ++t) {
-      const int64_t b = t / pb, p0 = (t % pb) * kT, np = std::min(kT, sx - p0);
+      const int64_t b = t / (pb * cb), r = t % (pb * cb), ci = r / pb, p_run = (r % pb) * run;
+      const int64_t c0 = ci * kT, ncn = std::min(kT, cx - c0);
       T* dst = xt + b * (sx + 1) * cx;
-      for (int64_t ci = 0; ci < cb; ++ci) {
-        const int64_t c0 = ci * kT, ncn = std::min(kT, cx - c0);
+      for (int64_t p0 = p_run; p0 < std::min(sx, p_run + run); p0 += kT) {
+        const int64_t np = std::min(kT, sx - p0);
 #if DCN_CL_X86
         if constexpr (std::is_same_v<T, float>) {
           if (vec && np == kT && ncn == kT) {
@@ -999,7 +1009,7 @@ void to_channels_last(const T* x, int64_t batch, int64_t cx, int64_t sx, T* xt) 
         }
         for (int64_t p = 0; p < np; ++p) std::memcpy(dst + (p0 + p) * cx + c0, tmp[p], sizeof(T) * ncn);
       }
-      if (p0 + np == sx) std::fill(dst + sx * cx, dst + (sx + 1) * cx, T(0));
+      if (ci == 0 && p_run + run >= sx) std::fill(dst + sx * cx, dst + (sx + 1) * cx, T(0));
     }
   });
 }
