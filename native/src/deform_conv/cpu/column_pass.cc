@@ -1418,36 +1418,34 @@ __attribute__((target("avx512f"))) void write_y_tile_avx512(int64_t cy, int64_t 
   static_assert(kColBlock % 16 == 0, "whole vectors per staged row");
   alignas(64) float stage[16][kColBlock];
   for (const ColumnBlock& cb : blocks) {
-    for (int64_t c0 = cb.i0; c0 < cb.i1; c0 += kColBlock) {
-      const int64_t len = std::min(kColBlock, cb.i1 - c0);
-      for (int64_t o0 = 0; o0 < o_vec; o0 += 16) {
-        float* dst = y + (cb.b * cy + o0) * sy + cb.q0 + (c0 - cb.i0);
+    const int64_t len = cb.i1 - cb.i0;  // at most kColBlock (column_blocks)
+    for (int64_t o0 = 0; o0 < o_vec; o0 += 16) {
+      float* dst = y + (cb.b * cy + o0) * sy + cb.q0;
+      for (int64_t l0 = 0; l0 < len; l0 += 16) {
+        const int64_t n = std::min<int64_t>(16, len - l0);
+        __m512 r[16];
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < n ? _mm512_loadu_ps(ctile + (cb.i0 + l0 + i) * cy + o0) : _mm512_setzero_ps();
+        transpose16_avx512(r);  // r[j]: channel o0 + j of columns l0 ..
+        for (int j = 0; j < 16; ++j) {
+          const __m512 v = bias ? _mm512_add_ps(r[j], _mm512_set1_ps(bias[o0 + j])) : r[j];
+          if constexpr (kStaged)
+            _mm512_store_ps(&stage[j][l0], v);
+          else
+            _mm512_mask_storeu_ps(dst + j * sy + l0, static_cast<__mmask16>((1u << n) - 1u), v);
+        }
+      }
+      for (int j = 0; kStaged && j < 16; ++j)
         for (int64_t l0 = 0; l0 < len; l0 += 16) {
           const int64_t n = std::min<int64_t>(16, len - l0);
-          __m512 r[16];
-          for (int i = 0; i < 16; ++i)
-            r[i] = i < n ? _mm512_loadu_ps(ctile + (c0 + l0 + i) * cy + o0) : _mm512_setzero_ps();
-          transpose16_avx512(r);  // r[j]: channel o0 + j of columns l0 ..
-          for (int j = 0; j < 16; ++j) {
-            const __m512 v = bias ? _mm512_add_ps(r[j], _mm512_set1_ps(bias[o0 + j])) : r[j];
-            if constexpr (kStaged)
-              _mm512_store_ps(&stage[j][l0], v);
-            else
-              _mm512_mask_storeu_ps(dst + j * sy + l0, static_cast<__mmask16>((1u << n) - 1u), v);
-          }
+          _mm512_mask_storeu_ps(dst + j * sy + l0, static_cast<__mmask16>((1u << n) - 1u),
+                                _mm512_load_ps(&stage[j][l0]));
         }
-        for (int j = 0; kStaged && j < 16; ++j)
-          for (int64_t l0 = 0; l0 < len; l0 += 16) {
-            const int64_t n = std::min<int64_t>(16, len - l0);
-            _mm512_mask_storeu_ps(dst + j * sy + l0, static_cast<__mmask16>((1u << n) - 1u),
-                                  _mm512_load_ps(&stage[j][l0]));
-          }
-      }
-      for (int64_t o = o_vec; o < cy; ++o) {
-        float* dst = y + (cb.b * cy + o) * sy + cb.q0 + (c0 - cb.i0);
-        const float* src = ctile + c0 * cy + o;
-        for (int64_t l = 0; l < len; ++l) dst[l] = bias ? src[l * cy] + bias[o] : src[l * cy];
-      }
+    }
+    for (int64_t o = o_vec; o < cy; ++o) {
+      float* dst = y + (cb.b * cy + o) * sy + cb.q0;
+      const float* src = ctile + cb.i0 * cy + o;
+      for (int64_t l = 0; l < len; ++l) dst[l] = bias ? src[l * cy] + bias[o] : src[l * cy];
     }
   }
 }

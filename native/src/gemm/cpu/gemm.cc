@@ -48,91 +48,85 @@ void uk_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accu
 }
 
 #if DCN_GEMM_X86
-// AVX2 + FMA, float: 6 x 16 (12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers). kRows: A read in
-// place (A(i, p) at a[i * lda + p], MicroKernel::fn_rows), else packed; the same FMAs in the same order either way.
-template <bool kRows>
-__attribute__((target("avx2,fma"))) DCN_INLINE void uk_avx2_f32_body(int64_t kc, const float* a, int64_t lda,
-                                                                     const float* b, float* c, int64_t ldc,
-                                                                     bool accumulate) {
-  constexpr int MR = 6;
-  __m256 r[MR][2];
+// AVX2 + FMA: 6 x 16 floats (12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers) or 6 x 8 doubles, one
+// body (uk_avx2_body) for both types and both ways of reading A: packed (step p's 6 values at a + 6 p) or 6 rows of a
+// row-major matrix (row i at a + i * lda; MicroKernel::fn_rows). The same FMAs in the same order either way.
+template <typename T>
+struct Avx2;
+template <>
+struct Avx2<float> {
+  using V = __m256;
+  static constexpr int kLanes = 8;
+  __attribute__((target("avx2,fma"))) static V zero() { return _mm256_setzero_ps(); }
+  __attribute__((target("avx2,fma"))) static V load(const float* p) { return _mm256_loadu_ps(p); }
+  __attribute__((target("avx2,fma"))) static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  __attribute__((target("avx2,fma"))) static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  __attribute__((target("avx2,fma"))) static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  __attribute__((target("avx2,fma"))) static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+};
+template <>
+struct Avx2<double> {
+  using V = __m256d;
+  static constexpr int kLanes = 4;
+  __attribute__((target("avx2,fma"))) static V zero() { return _mm256_setzero_pd(); }
+  __attribute__((target("avx2,fma"))) static V load(const double* p) { return _mm256_loadu_pd(p); }
+  __attribute__((target("avx2,fma"))) static V broadcast(const double* p) { return _mm256_broadcast_sd(p); }
+  __attribute__((target("avx2,fma"))) static V fmadd(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  __attribute__((target("avx2,fma"))) static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  __attribute__((target("avx2,fma"))) static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+};
+
+template <typename T, bool kRows>
+__attribute__((target("avx2,fma"), always_inline)) inline void uk_avx2_body(int64_t kc, const T* a, int64_t lda,
+                                                                            const T* b, T* c, int64_t ldc,
+                                                                            bool accumulate) {
+  using X = Avx2<T>;
+  constexpr int MR = 6, L = X::kLanes;
+  typename X::V r[MR][2];
   DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm256_setzero_ps();
+  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = X::zero();
   for (int64_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_loadu_ps(b);
-    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    const typename X::V b0 = X::load(b);
+    const typename X::V b1 = X::load(b + L);
     DCN_UNROLL_FULL
     for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(kRows ? a + i * lda + p : a + i);
-      r[i][0] = _mm256_fmadd_ps(ai, b0, r[i][0]);
-      r[i][1] = _mm256_fmadd_ps(ai, b1, r[i][1]);
+      const typename X::V ai = X::broadcast(kRows ? a + i * lda + p : a + i);
+      r[i][0] = X::fmadd(ai, b0, r[i][0]);
+      r[i][1] = X::fmadd(ai, b1, r[i][1]);
     }
     if (!kRows) a += MR;
-    b += 16;
+    b += 2 * L;
   }
   DCN_UNROLL_FULL
   for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
+    T* ci = c + i * ldc;
     if (accumulate) {
-      r[i][0] = _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci));
-      r[i][1] = _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8));
+      r[i][0] = X::add(r[i][0], X::load(ci));
+      r[i][1] = X::add(r[i][1], X::load(ci + L));
     }
-    _mm256_storeu_ps(ci, r[i][0]);
-    _mm256_storeu_ps(ci + 8, r[i][1]);
+    X::store(ci, r[i][0]);
+    X::store(ci + L, r[i][1]);
   }
 }
 
 __attribute__((target("avx2,fma"))) void uk_avx2_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                                      bool accumulate) {
-  uk_avx2_f32_body<false>(kc, a, 0, b, c, ldc, accumulate);
+  uk_avx2_body<float, false>(kc, a, 0, b, c, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) void uk_avx2_f32_rows(int64_t kc, const float* a, int64_t lda, const float* b,
                                                           float* c, int64_t ldc, bool accumulate) {
-  uk_avx2_f32_body<true>(kc, a, lda, b, c, ldc, accumulate);
-}
-
-// AVX2 + FMA, double: 6 x 8; kRows as for float.
-template <bool kRows>
-__attribute__((target("avx2,fma"))) DCN_INLINE void uk_avx2_f64_body(int64_t kc, const double* a, int64_t lda,
-                                                                     const double* b, double* c, int64_t ldc,
-                                                                     bool accumulate) {
-  constexpr int MR = 6;
-  __m256d r[MR][2];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = _mm256_setzero_pd();
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m256d b0 = _mm256_loadu_pd(b);
-    const __m256d b1 = _mm256_loadu_pd(b + 4);
-    DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
-      const __m256d ai = _mm256_broadcast_sd(kRows ? a + i * lda + p : a + i);
-      r[i][0] = _mm256_fmadd_pd(ai, b0, r[i][0]);
-      r[i][1] = _mm256_fmadd_pd(ai, b1, r[i][1]);
-    }
-    if (!kRows) a += MR;
-    b += 8;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
-    double* ci = c + i * ldc;
-    if (accumulate) {
-      r[i][0] = _mm256_add_pd(r[i][0], _mm256_loadu_pd(ci));
-      r[i][1] = _mm256_add_pd(r[i][1], _mm256_loadu_pd(ci + 4));
-    }
-    _mm256_storeu_pd(ci, r[i][0]);
-    _mm256_storeu_pd(ci + 4, r[i][1]);
-  }
+  uk_avx2_body<float, true>(kc, a, lda, b, c, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) void uk_avx2_f64(int64_t kc, const double* a, const double* b, double* c,
                                                      int64_t ldc, bool accumulate) {
-  uk_avx2_f64_body<false>(kc, a, 0, b, c, ldc, accumulate);
+  uk_avx2_body<double, false>(kc, a, 0, b, c, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) void uk_avx2_f64_rows(int64_t kc, const double* a, int64_t lda, const double* b,
                                                           double* c, int64_t ldc, bool accumulate) {
-  uk_avx2_f64_body<true>(kc, a, lda, b, c, ldc, accumulate);
+  uk_avx2_body<double, true>(kc, a, lda, b, c, ldc, accumulate);
 }
 
 // The AVX-512F micro-kernels: 12 x 32 floats (24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers) or
