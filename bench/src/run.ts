@@ -374,9 +374,10 @@ async function benchShape(s: BenchShape): Promise<Row> {
 function cpuModel(): string {
   try {
     const lines = readFileSync('/proc/cpuinfo', 'utf8').split('\n');
+    // The value of the first line whose key is exactly `name` ("model" is not "model name").
     const field = (name: string) =>
       lines
-        .find((l) => l.startsWith(name))
+        .find((l) => l.split(':')[0].trim() === name)
         ?.split(':')[1]
         ?.trim();
     const model = field('model name');
