@@ -176,6 +176,24 @@ export interface NativeDeformConvBufferForm {
   ): NativeTaskResult;
 }
 
+/**
+ * @internal The buffer form's forward that makes its output (where the addon says
+ * {@link NativeBinding.deformConvForwardAllocates}): with a null `output` it allocates the output, queues the
+ * kernels on it and returns its device buffer, wrapped after the launches (NOTE [ The forward's output made after
+ * its launches ] in native/src/napi/deform_conv_binding.cc).
+ */
+export interface NativeDeformConvAllocatingForward {
+  deformConvForward(
+    params: NativePackedDeformConvParams,
+    input: NativeDeviceBuffer,
+    weight: NativeDeviceBuffer,
+    offset: NativeDeviceBuffer | null,
+    mask: NativeDeviceBuffer | null,
+    bias: NativeDeviceBuffer | null,
+    output: null,
+  ): NativeDeviceBuffer;
+}
+
 /** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
 export interface NativeDeformConvGrads {
   input: NativeTensor | null;
@@ -324,6 +342,8 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
    * ({@link NativeDeformConvBufferForm}).
    */
   deformConvBuffers?: boolean;
+  /** True where the buffer form's forward also makes its output ({@link NativeDeformConvAllocatingForward}). */
+  deformConvForwardAllocates?: boolean;
   /**
    * `saved`: where given (a transposed op on the CPU, {@link NativeBinding.deformConvSavedColumns} elements), the
    * forward also keeps its columns there for the backward.
