@@ -141,6 +141,16 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
   return out;
 }
 
+/** @internal The buffer form's forward arguments before its output: the packed params and the read buffers. */
+export type NativeDeformConvForwardBuffers = [
+  params: NativePackedDeformConvParams,
+  input: NativeDeviceBuffer,
+  weight: NativeDeviceBuffer,
+  offset: NativeDeviceBuffer | null,
+  mask: NativeDeviceBuffer | null,
+  bias: NativeDeviceBuffer | null,
+];
+
 /**
  * @internal The buffer form of deformConvForward / deformConvBackward on a CUDA device (where the addon says
  * {@link NativeBinding.deformConvBuffers}): packed params, and every tensor given as its device buffer alone,
@@ -150,15 +160,7 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
  * The checks are those of the view form; `saved` must be null.
  */
 export interface NativeDeformConvBufferForm {
-  deformConvForward(
-    params: NativePackedDeformConvParams,
-    input: NativeDeviceBuffer,
-    weight: NativeDeviceBuffer,
-    offset: NativeDeviceBuffer | null,
-    mask: NativeDeviceBuffer | null,
-    bias: NativeDeviceBuffer | null,
-    output: NativeDeviceBuffer,
-  ): NativeTaskResult;
+  deformConvForward(...args: [...NativeDeformConvForwardBuffers, output: NativeDeviceBuffer]): NativeTaskResult;
   deformConvBackward(
     params: NativePackedDeformConvParams,
     input: NativeDeviceBuffer,
@@ -183,15 +185,7 @@ export interface NativeDeformConvBufferForm {
  * its launches ] in native/src/napi/deform_conv_binding.cc).
  */
 export interface NativeDeformConvAllocatingForward {
-  deformConvForward(
-    params: NativePackedDeformConvParams,
-    input: NativeDeviceBuffer,
-    weight: NativeDeviceBuffer,
-    offset: NativeDeviceBuffer | null,
-    mask: NativeDeviceBuffer | null,
-    bias: NativeDeviceBuffer | null,
-    output: null,
-  ): NativeDeviceBuffer;
+  deformConvForward(...args: [...NativeDeformConvForwardBuffers, output: null]): NativeDeviceBuffer;
 }
 
 /** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
