@@ -8,7 +8,9 @@
 //   alloc      cudaBufferAlloc + cudaBufferFree of the output's size (the caching allocator, the wrapper object)
 //   fill       the binding's fill of the output (one kernel launch, its tensor read as a view): an upper bound of what
 //              one launch costs the host, against the forward's three
-//   native     the binding's deformConvForward replayed with the arguments the op passed it (no ops layer)
+//   native     the binding's deformConvForward replayed with the arguments the op passed it (no ops layer; where
+//              the binding makes the output, NOTE [ The forward's output made after its launches ], the buffer it
+//              returns is freed after each call)
 //   op         deformConv2d itself, in tidy (what the bench times)
 //   op-spun    the same, the thread spinning 100 µs in JavaScript after each synchronisation
 //   op-queued  deformConv2d without synchronising between calls (the host's rate when it runs ahead; tiny shape only)
@@ -26,7 +28,9 @@ import {
   type DType,
   type Tensor,
 } from '../../packages/ops/src/index.js';
+import { bufferOf } from '../../packages/ops/src/backends/cuda/cuda-storage.js';
 import { type CudaDeviceBuffer, getCudaBinding } from '../../packages/ops/src/native/cuda-binding.js';
+import { storageOf } from '../../packages/ops/src/tensor/tensor.js';
 
 const args = process.argv.slice(2);
 const callsArg = args.indexOf('--calls');
@@ -112,15 +116,19 @@ for (const s of SHAPES) {
 
   console.log(`== ${s.name} [${B}, ${C}, ${H}x${H}], offset groups ${OG}`);
   console.log(`alloc      ${fmt(perCall(() => b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel))))} µs`);
-  const outView = { data: captured[6] as CudaDeviceBuffer, shape: [outNumel], dtype };
+  const outView = { data: bufferOf(storageOf(kept, 'host-cost', 'output')), shape: [outNumel], dtype };
   const fillOp = b.fill;
   if (fillOp === undefined) throw new Error('host-cost: this addon has no fill');
   console.log(`fill       ${fmt(perCall(() => fillOp(outView, 0)))} µs`);
-  console.log(`native     ${fmt(perCall(() => forward(...captured)))} µs`);
+  const replay = (): void => {
+    const made = forward(...captured);
+    if (captured[6] === null) b.cudaBufferFree(made as CudaDeviceBuffer);
+  };
+  console.log(`native     ${fmt(perCall(replay))} µs`);
   b._cudaProfileReport();
   b._cudaProfile('host');
   const phased = perCall(() => {
-    forward(...captured);
+    replay();
     b.cudaBufferFree(b.cudaBufferAlloc(0, dtype, outNumel));
   });
   const phases = b._cudaProfileReport();

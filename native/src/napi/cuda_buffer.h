@@ -22,6 +22,10 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   static void Init(Napi::Env env);
   // A new buffer of `numel` elements of `dtype` on `device` (uninitialized memory).
   static Napi::Object Create(Napi::Env env, int device, DType dtype, int64_t numel);
+  // The buffer of `data`, a block of cuda::allocate() on `device` holding `numel` elements of `dtype`, which it
+  // then owns (released if this throws): the output a binding allocated itself (NOTE [ The forward's output made
+  // after its launches ] in deform_conv_binding.cc).
+  static Napi::Object Adopt(Napi::Env env, int device, DType dtype, int64_t numel, void* data);
   // The live buffer behind `value`; throws a JS TypeError naming `what` for anything else, and an
   // Error for a freed buffer.
   static DeviceBuffer* From(Napi::Value value, const char* what);

@@ -29,7 +29,7 @@
 namespace dcn::napi {
 namespace {
 
-// Random 128-bit tags: a DeviceBuffer, and the External that only Create() can pass to the constructor.
+// Random 128-bit tags: a DeviceBuffer, and the External that only Adopt() can pass to the constructor.
 constexpr napi_type_tag kBufferTag = {0x7d3c1f0a9b2e4c55ULL, 0xa1e6b7d84f2c9e13ULL};
 constexpr napi_type_tag kCreateTag = {0x2b9e5d7c1a3f4e86ULL, 0xc4d2a9f1e7b35a08ULL};
 
@@ -156,29 +156,34 @@ void DeviceBuffer::Init(Napi::Env env) {
 
 Napi::Object DeviceBuffer::Create(Napi::Env env, int device, DType dtype, int64_t numel) {
   DCN_CHECK(numel >= 0, kRange, "cudaBufferAlloc: expected numel >= 0, but got ", numel);
-  EnvState* state = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(env_mutex());
-    auto it = env_states().find(env);
-    DCN_CHECK(it != env_states().end(), kInternal,
-              "cudaBufferAlloc: internal error: the CUDA bindings of this environment were not "
-              "initialized, please report");
-    state = it->second;
-  }
   cuda::check_device_index(device);
-  CreateArgs args{nullptr, device, dtype, numel};
+  void* data = nullptr;
   {
-    const HostPhase allocating("alloc:allocate");
-    args.data = cuda::allocate(device, static_cast<std::size_t>(numel) * dtype_size(dtype));
+    const HostPhase allocating("alloc:allocate");  // NOTE [ Host phases ]
+    data = cuda::allocate(device, static_cast<std::size_t>(numel) * dtype_size(dtype));
   }
+  return Adopt(env, device, dtype, numel, data);
+}
+
+Napi::Object DeviceBuffer::Adopt(Napi::Env env, int device, DType dtype, int64_t numel, void* data) {
   const HostPhase wrapping("alloc:object");  // NOTE [ Host phases ]
-  Napi::External<CreateArgs> ext = Napi::External<CreateArgs>::New(env, &args);
-  ext.TypeTag(&kCreateTag);
+  CreateArgs args{data, device, dtype, numel};
   Napi::Object obj;
   try {
+    EnvState* state = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(env_mutex());
+      auto it = env_states().find(env);
+      DCN_CHECK(it != env_states().end(), kInternal,
+                "cudaBufferAlloc: internal error: the CUDA bindings of this environment were not "
+                "initialized, please report");
+      state = it->second;
+    }
+    Napi::External<CreateArgs> ext = Napi::External<CreateArgs>::New(env, &args);
+    ext.TypeTag(&kCreateTag);
     obj = state->ctor.New({ext});
   } catch (...) {
-    cuda::release(device, args.data);
+    cuda::release(device, data);
     throw;
   }
   obj.TypeTag(&kBufferTag);

@@ -4,6 +4,7 @@
 // (deform_conv/deform_conv.h: cpu::deform_conv_*_driver, queued on the environment's CPU queue;
 // cuda::deform_conv_*_driver, asynchronous on the device's stream).
 #include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "napi/register.h"
 #include "napi/tensor_arg.h"
 #ifdef TVDCN_WITH_CUDA
+#include "cuda_runtime/allocator.h"
 #include "napi/cuda_buffer.h"
 #endif
 
@@ -160,8 +162,38 @@ void expect_input_dtype(const char* op, const TensorView& input,
     if (t->defined()) expect_same_dtype(op, name, *t, "input", input);
 }
 
+// NOTE [ The forward's output made after its launches ]
+// On a small forward the GPU waits for the host until the first launch (docs/cuda.md, sessions 31-32: ~25 µs on an
+// H100's host), and the output's allocation was part of that wait: the ops layer asked for a device buffer (one
+// N-API call; ~3 µs of it the buffer's wrapper object) before the forward call. With a null `output` the buffer
+// form's forward allocates the output itself from the caching allocator, queues the kernels on it, and only then
+// wraps it in its DeviceBuffer, which it returns (the ops layer makes its storage of it): the same memory, the same
+// kernels, the wrapper made while the GPU already runs. Should the launches throw, the memory goes back to the
+// allocator. The addon says so by `deformConvForwardAllocates`; a given output buffer is written as before.
+
+// The view of an output of `shape` like `input` (its dtype and device) over `data`, and its element count.
+TensorView output_view(const char* op, const TensorView& input, const std::vector<int64_t>& shape, int64_t* numel) {
+  DCN_CHECK(shape.size() <= static_cast<size_t>(kMaxTensorDims), kValue, op, ": output has ", shape.size(),
+            " dimensions, more than ", kMaxTensorDims);
+  TensorView t;
+  t.ndim = static_cast<int>(shape.size());
+  t.dtype = input.dtype;
+  t.device = input.device;
+  int64_t n = 1;
+  for (int i = 0; i < t.ndim; ++i) {
+    const int64_t size = shape[static_cast<size_t>(i)];
+    DCN_CHECK(size >= 0 && (size == 0 || n <= INT64_MAX / size), kRange, op,
+              ": the output's element count overflows 64 bits");
+    t.sizes[i] = size;
+    n *= size;
+  }
+  *numel = n;
+  return t;
+}
+
 Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, const DeformConvParamsArg& args) {
   expect_no_saved(op, info[7]);
+  const bool make_output = !given(info[6]);  // NOTE [ The forward's output made after its launches ]
   Napi::Value result;
   DCN_DIM_SWITCH(args.dim, kDim, [&] {
     std::optional<HostPhase> reading(std::in_place, "forward:read");
@@ -171,17 +203,34 @@ Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, cons
     const BufferInputs in = add_buffer_inputs(tensors, info, shapes);
     const TensorView &input = in.input, &weight = in.weight, &offset = in.offset, &mask = in.mask;
     const TensorView& bias = tensors.add_buffer("bias", info[5], shapes.bias, true);
-    const TensorView& output = tensors.add_buffer("output", info[6], shapes.output, false, true);
+    const TensorView& given_output = tensors.add_buffer("output", info[6], shapes.output, make_output, true);
     tensors.finalize();  // no JS runs from here on
+    int64_t numel = 0;
+    TensorView output = make_output ? output_view(op, input, shapes.output, &numel) : given_output;
     expect_input_dtype(
         op, input, {{"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}, {"output", &output}});
     expect_no_overlap(op, {{"output", &output}},
                       {{"input", &input}, {"weight", &weight}, {"offset", &offset}, {"mask", &mask}, {"bias", &bias}});
     reading.reset();
-    const HostPhase driving("forward:driver");
-    result = tensors.run(info.Env(), [=, device = tensors.device()] {
-      forward_on<kDim>(device, TensorView{}, p, input, weight, offset, mask, bias, output);
-    });
+    std::optional<HostPhase> driving(std::in_place, "forward:driver");
+#ifdef TVDCN_WITH_CUDA
+    if (make_output) {
+      output.data = cuda::allocate(output.device.index, static_cast<std::size_t>(numel) * dtype_size(output.dtype));
+    }
+    try {
+      result = tensors.run(info.Env(), [=, device = tensors.device()] {
+        forward_on<kDim>(device, TensorView{}, p, input, weight, offset, mask, bias, output);
+      });
+    } catch (...) {
+      if (make_output) cuda::release(output.device.index, output.data);
+      throw;
+    }
+    driving.reset();
+    if (make_output) result = DeviceBuffer::Adopt(info.Env(), output.device.index, output.dtype, numel, output.data);
+#else
+    // Without CUDA no value is a device buffer, so this form is never taken (buffer_form).
+    DCN_CHECK(false, kInternal, op, ": internal error: the buffer form in a build without CUDA, please report");
+#endif
   });
   return result;
 }
@@ -379,6 +428,11 @@ void RegisterDeformConv(Napi::Env env, Napi::Object exports) {
   exports.Set("packedDeformConvParams", Napi::Boolean::New(env, true));
   // ... and its tensors as device buffers (NOTE [ Device buffers as tensors ]) only where it says it reads them.
   exports.Set("deformConvBuffers", Napi::Boolean::New(env, true));
+  // ... and leaves it the forward's output only where it makes it (NOTE [ The forward's output made after its
+  // launches ]: the CUDA build).
+#ifdef TVDCN_WITH_CUDA
+  exports.Set("deformConvForwardAllocates", Napi::Boolean::New(env, true));
+#endif
 }
 
 }  // namespace dcn::napi

@@ -7,6 +7,7 @@
 
 import {
   type NativeBinding,
+  type NativeDeformConvAllocatingForward,
   type NativeDeformConvBufferForm,
   type NativeDeformConvParams,
   type NativeDeviceBuffer,
@@ -30,6 +31,7 @@ export type NativeOpsBinding = Pick<
   | 'maskSoftmaxBackward'
   | 'packedDeformConvParams'
   | 'deformConvBuffers'
+  | 'deformConvForwardAllocates'
 >;
 
 /** The params as `b` reads them: packed where it says so, else the object (an older addon: bench --compare). */
@@ -40,6 +42,13 @@ function paramsFor(b: NativeOpsBinding, params: NativeDeformConvParams) {
 /** Whether `b` takes the device's tensors as buffers alone (NativeDeformConvBufferForm; the CUDA addon). */
 function takesBuffers(b: NativeOpsBinding): b is NativeOpsBinding & NativeDeformConvBufferForm {
   return b.deformConvBuffers === true;
+}
+
+/** Whether `b`'s buffer form also makes the forward's output (NativeDeformConvAllocatingForward; the CUDA addon). */
+function makesOutput(
+  b: NativeOpsBinding & NativeDeformConvBufferForm,
+): b is NativeOpsBinding & NativeDeformConvBufferForm & NativeDeformConvAllocatingForward {
+  return b.deformConvForwardAllocates === true;
 }
 
 /** @internal What a device brings to the adapter. */
@@ -55,6 +64,11 @@ export interface NativeOpsDevice {
    * the buffers alone, their shapes following from the params ({@link NativeDeformConvBufferForm}).
    */
   buffer?(storage: Storage): NativeDeviceBuffer;
+  /**
+   * The storage of a device buffer the binding made (the forward's output: NOTE [ The forward's output made after
+   * its launches ]), of `numel` elements of `dtype` on `device`; where the device has buffers.
+   */
+  adopt?(buffer: NativeDeviceBuffer, device: Device, dtype: DType, numel: number): Storage;
   /**
    * Called after each binding call with what it returned and every storage it reads or writes (the CPU
    * records its queued task on them; see ../native/cpu-queue.ts).
@@ -89,22 +103,34 @@ export function nativeOps(
       saved: Storage | null = null,
     ): Storage {
       const b = dev.binding('deformConv');
-      const out = like(input, outShape);
       const buffer = dev.buffer;
       if (buffer !== undefined && saved === null && takesBuffers(b)) {
         const bufferOrNull = (t: KernelTensor | null) => (t === null ? null : buffer(t.storage));
-        const r = b.deformConvForward(
-          packedDeformConvParams(params),
-          buffer(input.storage),
-          buffer(weight.storage),
-          bufferOrNull(offset),
-          bufferOrNull(mask),
-          bufferOrNull(bias),
-          buffer(out),
-        );
+        const packed = packedDeformConvParams(params);
+        const x = buffer(input.storage);
+        const w = buffer(weight.storage);
+        const [o, m, c] = [bufferOrNull(offset), bufferOrNull(mask), bufferOrNull(bias)];
+        const { adopt } = dev;
+        if (adopt !== undefined && makesOutput(b)) {
+          // NOTE [ The forward's output made after its launches ] (native/src/napi/deform_conv_binding.cc)
+          const made = b.deformConvForward(packed, x, w, o, m, c, null);
+          const out = adopt(made, input.storage.device, input.storage.dtype, numelOf(outShape));
+          dev.called?.(undefined, [
+            input.storage,
+            weight.storage,
+            storageOf(offset),
+            storageOf(mask),
+            storageOf(bias),
+            out,
+          ]);
+          return out;
+        }
+        const out = like(input, outShape);
+        const r = b.deformConvForward(packed, x, w, o, m, c, buffer(out));
         dev.called?.(r, [input.storage, weight.storage, storageOf(offset), storageOf(mask), storageOf(bias), out]);
         return out;
       }
+      const out = like(input, outShape);
       const args = [
         paramsFor(b, params),
         view(input),

@@ -141,6 +141,16 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
   return out;
 }
 
+/** @internal The buffer form's forward arguments before its output: the packed params and the read buffers. */
+export type NativeDeformConvForwardBuffers = [
+  params: NativePackedDeformConvParams,
+  input: NativeDeviceBuffer,
+  weight: NativeDeviceBuffer,
+  offset: NativeDeviceBuffer | null,
+  mask: NativeDeviceBuffer | null,
+  bias: NativeDeviceBuffer | null,
+];
+
 /**
  * @internal The buffer form of deformConvForward / deformConvBackward on a CUDA device (where the addon says
  * {@link NativeBinding.deformConvBuffers}): packed params, and every tensor given as its device buffer alone,
@@ -150,15 +160,7 @@ export function packDeformConvParams(p: NativeDeformConvParams): NativePackedDef
  * The checks are those of the view form; `saved` must be null.
  */
 export interface NativeDeformConvBufferForm {
-  deformConvForward(
-    params: NativePackedDeformConvParams,
-    input: NativeDeviceBuffer,
-    weight: NativeDeviceBuffer,
-    offset: NativeDeviceBuffer | null,
-    mask: NativeDeviceBuffer | null,
-    bias: NativeDeviceBuffer | null,
-    output: NativeDeviceBuffer,
-  ): NativeTaskResult;
+  deformConvForward(...args: [...NativeDeformConvForwardBuffers, output: NativeDeviceBuffer]): NativeTaskResult;
   deformConvBackward(
     params: NativePackedDeformConvParams,
     input: NativeDeviceBuffer,
@@ -174,6 +176,16 @@ export interface NativeDeformConvBufferForm {
       bias: NativeDeviceBuffer | null;
     },
   ): NativeTaskResult;
+}
+
+/**
+ * @internal The buffer form's forward that makes its output (where the addon says
+ * {@link NativeBinding.deformConvForwardAllocates}): with a null `output` it allocates the output, queues the
+ * kernels on it and returns its device buffer, wrapped after the launches (NOTE [ The forward's output made after
+ * its launches ] in native/src/napi/deform_conv_binding.cc).
+ */
+export interface NativeDeformConvAllocatingForward {
+  deformConvForward(...args: [...NativeDeformConvForwardBuffers, output: null]): NativeDeviceBuffer;
 }
 
 /** @internal Gradient buffers to fill; `null` means "not needed" and costs no work. */
@@ -324,6 +336,8 @@ export interface NativeBinding extends Partial<NativeTensorKernels> {
    * ({@link NativeDeformConvBufferForm}).
    */
   deformConvBuffers?: boolean;
+  /** True where the buffer form's forward also makes its output ({@link NativeDeformConvAllocatingForward}). */
+  deformConvForwardAllocates?: boolean;
   /**
    * `saved`: where given (a transposed op on the CPU, {@link NativeBinding.deformConvSavedColumns} elements), the
    * forward also keeps its columns there for the backward.

@@ -46,12 +46,13 @@ import {
 import { cudaKernels } from '../../src/backends/cuda/cuda-backend.js';
 import { bufferOf } from '../../src/backends/cuda/cuda-storage.js';
 import {
+  type NativeDeformConvAllocatingForward,
   type NativeDeformConvBufferForm,
   type NativeDeformConvParams,
   type NativeDeviceBuffer,
   packDeformConvParams,
 } from '../../src/native/binding.js';
-import { getCudaBinding } from '../../src/native/cuda-binding.js';
+import { type CudaDeviceBuffer, getCudaBinding } from '../../src/native/cuda-binding.js';
 import { storageOf } from '../../src/tensor/tensor.js';
 import {
   ALL_DTYPES,
@@ -384,6 +385,21 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
               vals(y1),
               `[${dtype}] forward, offset ${withOffset}: bitwise the view form's`,
             );
+            // NOTE [ The forward's output made after its launches ]: a null output is made by the binding.
+            assert.equal(b.deformConvForwardAllocates, true);
+            const ba = b as unknown as NativeDeformConvAllocatingForward;
+            const made = ba.deformConvForward(pp, buf(x), buf(w), o && buf(o), mk && buf(mk), bs && buf(bs), null);
+            const madeBuffer = made as CudaDeviceBuffer;
+            assert.deepEqual(
+              [madeBuffer.numel, madeBuffer.dtype, madeBuffer.device, madeBuffer.freed],
+              [128, dtype, 0, false],
+            );
+            assert.deepEqual(
+              Float64Array.from(b.cudaDownload(madeBuffer)),
+              forwardValues,
+              `[${dtype}] forward, offset ${withOffset}: the made output bitwise the given one`,
+            );
+            b.cudaBufferFree(madeBuffer);
             const g1 = [x, w, off, m, bias].map(fresh);
             const g2 = [x, w, off, m, bias].map(fresh);
             const [gi1, gw1, go1, gm1, gb1] = g1 as [Tensor, Tensor, Tensor, Tensor, Tensor];
@@ -468,6 +484,11 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
               /expected saved to be null/,
             ],
             [
+              'a bad weight with the output to be made',
+              fwd(buf(x), buf(bias), buf(off), buf(m), buf(bias), null),
+              /expected weight\.data to have 72 elements/,
+            ],
+            [
               'grads.mask is the mask',
               bwd(buf(x), buf(w), buf(off), buf(m), buf(gOut), { ...grads(), mask: buf(m) }),
               /grads\.mask not to share memory with mask/,
@@ -497,6 +518,24 @@ describe('CUDA kernels against the CPU', { skip: SKIP }, () => {
     } finally {
       setDeterministic(wasDeterministic);
     }
+  });
+
+  it('memory: a deform conv output made by the binding is counted, and returned on dispose', {
+    skip: DRY_RUN || CACHING_ONLY,
+  }, () => {
+    // NOTE [ The forward's output made after its launches ] (deform_conv_binding.cc).
+    const x = full([2, 8, 6, 6], 0.5, { device: DEVICE });
+    const w = full([8, 8, 3, 3], 0.25, { device: DEVICE });
+    const offset = full([2, 18, 6, 6], 0.3, { device: DEVICE });
+    const before = cudaMemoryStats(DEVICE).allocated;
+    const y = deformConv2d(x, w, { offset, padding: 1 });
+    assert.ok(cudaMemoryStats(DEVICE).allocated >= before + 4 * y.numel, 'the output counted');
+    // The values: as on the CPU (the float32 kernels; 1e-5 relative).
+    const cpu = deformConv2d(x.cpu(), w.cpu(), { offset: offset.cpu(), padding: 1 });
+    expectClose('made output', vals(y), vals(cpu), 1e-5);
+    y.dispose();
+    assert.equal(cudaMemoryStats(DEVICE).allocated, before, 'returned on dispose');
+    for (const t of [x, w, offset, cpu]) t.dispose();
   });
 
   it('memory: freed tensors return to the cache, emptyCache returns the cache', {

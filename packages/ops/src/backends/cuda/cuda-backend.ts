@@ -6,7 +6,7 @@
 // The table is registered for 'cuda' at import (register.ts); each method checks on first use that the
 // loaded binary has usable CUDA devices, and says why not otherwise.
 
-import { getCudaBinding, type CudaBinding } from '../../native/cuda-binding.js';
+import { type CudaBinding, type CudaDeviceBuffer, getCudaBinding } from '../../native/cuda-binding.js';
 import type { Device } from '../../tensor/device.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type { Storage } from '../../tensor/storage.js';
@@ -78,5 +78,8 @@ export const cudaKernels: KernelBackend & { readAsync(storage: Storage, out?: Ty
     alloc: (device, dtype, numel) => alloc(binding('deformConv'), device, dtype, numel),
     view,
     buffer: bufferOf,
+    // (The CUDA binding's buffers are CudaDeviceBuffers; adopt() checks its size, dtype and device.)
+    adopt: (buffer, device, dtype, numel) =>
+      CudaStorage.adopt(binding('deformConv'), device, dtype, numel, buffer as CudaDeviceBuffer),
   }),
 };

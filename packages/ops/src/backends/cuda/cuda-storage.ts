@@ -26,6 +26,27 @@ export class CudaStorage extends Storage {
     return new CudaStorage(binding, device, dtype, numel, buffer);
   }
 
+  /**
+   * The storage of `buffer`, a device buffer the binding made (the forward's output: NOTE [ The forward's output
+   * made after its launches ]), which must hold `numel` elements of `dtype`.
+   */
+  static adopt(
+    binding: CudaBinding,
+    device: Device,
+    dtype: DType,
+    numel: number,
+    buffer: CudaDeviceBuffer,
+  ): CudaStorage {
+    if (buffer.numel !== numel || buffer.dtype !== dtype || buffer.device !== deviceIndex(device)) {
+      binding.cudaBufferFree(buffer);
+      throw new Error(
+        `internal error: the binding's output holds ${buffer.numel} ${buffer.dtype} on cuda:${buffer.device}, ` +
+          `expected ${numel} ${dtype} on '${device}', please report`,
+      );
+    }
+    return new CudaStorage(binding, device, dtype, numel, buffer);
+  }
+
   /** The native buffer. Throws (an internal error) once freed. */
   get buffer(): CudaDeviceBuffer {
     const b = this.#buffer;
