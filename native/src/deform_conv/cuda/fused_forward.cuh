@@ -26,14 +26,14 @@ namespace dcn::cuda {
 
 namespace fused {
 
-template <int D, typename T, Kind KIND, int BM, int BN, bool kDef, typename I>
+template <int D, typename T, Kind KIND, int BM, int BN, bool kDef, typename I, bool kLanePlans>
 void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const T* x, const T* off, const T* mask,
             const T* wp, const T* wp_small, const T* bias, T* y) {
   // Half types: 4 warps over M (one sampler job of 8 channels per thread at BK = 32); float32: 2 (jobs of 8
   // channels at BK = 16), or 4 with the narrow tile (jobs of 4 channels: 8 warps, warp tile BM/4 x 32).
   constexpr int kWarpsM = (KIND == Kind::kF16 || KIND == Kind::kBf16 || BN == kBNNarrow) ? 4 : 2;
   constexpr int kThreadsCta = fused_threads<BN, kWarpsM>();
-  auto kernel = fused_forward_kernel<D, T, KIND, BM, BN, kWarpsM, kDef, I>;
+  auto kernel = fused_forward_kernel<D, T, KIND, BM, BN, kWarpsM, kDef, I, kLanePlans>;
   constexpr int smem = smem_bytes<KIND, BM, BN>();
   ensure_max_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   kernel<<<static_cast<unsigned>(blocks), kThreadsCta, smem, s>>>(a, x, off, mask, wp, wp_small, bias, y);
@@ -43,7 +43,7 @@ void launch(int device, cudaStream_t s, const Args<D>& a, int64_t blocks, const 
 
 template <int D, typename T, Kind KIND>
 void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* w, const T* off, const T* mask,
-         const T* bias, T* y, bool fits32, bool narrow) {
+         const T* bias, T* y, bool fits32, bool narrow, bool lane_plans) {
   constexpr int kBK = KindTraits<KIND>::kBK;
   // The narrow tile (kBNNarrow positions) is built for 1D and 2D with int32 indices only.
   narrow = narrow && D <= 2 && fits32;
@@ -81,6 +81,12 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
   using B256 = std::integral_constant<int, kWide ? 256 : 128>;
   using On = std::true_type;
   using Off = std::false_type;
+  // NOTE [ Plans made by the lanes of a position ] (fused_forward_kernel.cuh): built for the deformable 3D half-type
+  // kernels (the fused forward's default), taken where a plan depends on the kernel point alone (one offset group, at
+  // most one mask group) unless TVDCN_CUDA_FUSED_PLAN=thread.
+  constexpr bool kLanesBuilt = D == 3 && kWide;
+  const bool lanes =
+      kLanesBuilt && !narrow && lane_plans && off != nullptr && a.og == 1 && (mask == nullptr || a.mg == 1);
   for (int64_t b0 = 0; b0 < B; b0 += nb) {
     const int64_t n_img = std::min(nb, B - b0);
     {
@@ -91,13 +97,23 @@ void run(int device, cudaStream_t s, Args<D> a, int64_t B, const T* x, const T* 
       else
         launch_to_channels_last(x, xt, b0, n_img, a.cx, a.nx, s);
     }
-    const ScopedPhase phase(narrow ? "fused_forward_narrow" : "fused_forward", s);  // which tile ran (tests)
+    // Which tile ran, and whether the lanes made the plans (tests).
+    const ScopedPhase phase(narrow ? "fused_forward_narrow" : (lanes ? "fused_forward_lane_plans" : "fused_forward"),
+                            s);
     a.b0 = b0;
     const int64_t blocks = n_img * a.q_tiles * a.G * a.o_tiles;
     auto go = [&](auto bm, auto bn, auto def, auto idx) {
       using I = decltype(idx);
-      launch<D, T, KIND, decltype(bm)::value, decltype(bn)::value, decltype(def)::value, I>(
-          device, s, a, blocks, xt, off, mask, wp_big, wp_small, bias, y);
+      constexpr bool kDef = decltype(def)::value;
+      if constexpr (kLanesBuilt && kDef) {
+        if (lanes) {
+          launch<D, T, KIND, decltype(bm)::value, decltype(bn)::value, true, I, true>(device, s, a, blocks, xt, off,
+                                                                                      mask, wp_big, wp_small, bias, y);
+          return;
+        }
+      }
+      launch<D, T, KIND, decltype(bm)::value, decltype(bn)::value, kDef, I, false>(device, s, a, blocks, xt, off, mask,
+                                                                                   wp_big, wp_small, bias, y);
     };
     auto by_bm = [&](auto bn, auto idx) {
       if (BM == 64)
@@ -164,6 +180,8 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
       return false;
     }
     const FusedTile tile = fused_tile();
+    // TVDCN_CUDA_FUSED_PLAN=thread: every lane makes its own plan (read at each call, as fused_tile()).
+    const bool lane_plans = !env_is("TVDCN_CUDA_FUSED_PLAN", "thread");
     const bool narrow = D <= 2 && tile == FusedTile::kNarrow;
     const int64_t bn = narrow ? fused::kBNNarrow : fused::kBN;
     const int64_t q_tiles = (g.y_spatial() + bn - 1) / bn;
@@ -210,17 +228,19 @@ bool fused_forward(int device, cudaStream_t s, const SamplingGeometry<D>& g, con
       case fused::Kind::kBf16:
         if constexpr (is_half_type<T>) {
           constexpr fused::Kind k = std::is_same_v<T, __half> ? fused::Kind::kF16 : fused::Kind::kBf16;
-          fused::run<D, T, k>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow);
+          fused::run<D, T, k>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow, lane_plans);
         }
         break;
       case fused::Kind::kTf32:
         if constexpr (std::is_same_v<T, float>) {
-          fused::run<D, T, fused::Kind::kTf32>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow);
+          fused::run<D, T, fused::Kind::kTf32>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow,
+                                               lane_plans);
         }
         break;
       case fused::Kind::kTf32x3:
         if constexpr (std::is_same_v<T, float>) {
-          fused::run<D, T, fused::Kind::kTf32x3>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow);
+          fused::run<D, T, fused::Kind::kTf32x3>(device, s, a, g.batch, x, w, off, mask, bias, y, fits32, narrow,
+                                                 lane_plans);
         }
         break;
     }

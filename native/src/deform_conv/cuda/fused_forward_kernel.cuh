@@ -358,7 +358,7 @@ __host__ __device__ constexpr int fused_threads() {
   return WARPS_M * (BN / 32) * 32;
 }
 
-template <int D, typename T, Kind KIND, int BM, int BN, int WARPS_M, bool kDeformable, typename I>
+template <int D, typename T, Kind KIND, int BM, int BN, int WARPS_M, bool kDeformable, typename I, bool kLanePlans>
 __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_threads<BN, WARPS_M>())
     fused_forward_kernel(const Args<D> a, const T* __restrict__ x, const T* __restrict__ offset,
                          const T* __restrict__ mask, const T* __restrict__ wp, const T* __restrict__ wp_small,
@@ -395,6 +395,7 @@ __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_thre
   constexpr int kJW = kBK * BN / kThreads;
   static_assert(kJW == 8 || (kJW == 4 && Tr::kElem == 4), "jobs of 8 channels, or 4 in float32");
   constexpr int kOpp = kBK / kJW;
+  static_assert((kOpp & (kOpp - 1)) == 0 && kOpp <= 32, "a position's lanes: a power of two within a warp");
   constexpr int kJobs = BN * kOpp / kThreads;
   static_assert(kJobs >= 1 && (BN * kOpp) % kThreads == 0, "whole sampler jobs per thread");
   const int oct = tid % kOpp;
@@ -423,7 +424,8 @@ __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_thre
 #pragma unroll
   for (int j = 0; j < kJobs; ++j) key_kpt[j] = key_og[j] = key_mg[j] = -1;
 
-  auto make_plan = [&](int j, int kpt, int og, int mgi) {
+  // The plan of job j's position at (kpt, og, mgi) into idx / w / valid (the mask folded into the weights).
+  auto plan_into = [&](int j, int kpt, int og, int mgi, I(&idx)[kCount], float(&w)[kCount], unsigned& valid) {
     const int64_t q = qj[j];
     I pos[D];
     {
@@ -451,10 +453,13 @@ __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_thre
     }
 #pragma unroll
     for (int i = 0; i < kCount; ++i) {
-      cidx[j][i] = c.index[i];
-      cw[j][i] = c.weight[i] * m;
+      idx[i] = c.index[i];
+      w[i] = c.weight[i] * m;
     }
-    cvalid[j] = c.valid;
+    valid = c.valid;
+  };
+  auto make_plan = [&](int j, int kpt, int og, int mgi) {
+    plan_into(j, kpt, og, mgi, cidx[j], cw[j], cvalid[j]);
     key_kpt[j] = kpt;
     key_og[j] = og;
     key_mg[j] = mgi;
@@ -493,21 +498,64 @@ __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_thre
   constexpr bool kPrefetch = kMT * kNT * 4 + kCount * kVecs * 4 <= 80;  // accumulators + raw corners
   uint4 raw[kCount][kVecs];
   bool live = false;
+  // NOTE [ Plans made by the lanes of a position ]
+  // The kOpp lanes of one position (consecutive lanes of a warp, one per job of the K step) need the same plan
+  // wherever it depends on the kernel point alone (one offset group, at most one mask group: a.lane_plans, set by
+  // the host), and in SIMT each lane making it costs the warp the plan's instructions at every kernel point (~250
+  // PTX instructions in 3D, a quarter of a float16 step's at two steps a kernel point). Instead lane `oct` of a
+  // position makes the plan of kernel point base + oct once for kOpp kernel points (base a multiple of kOpp), and at
+  // each kernel point every lane takes its position's plan from the lane that made it (2^D + 1 shuffles of index and
+  // weight words, plus the valid bits): the same function of the same inputs, moved bit for bit, so the tiles are
+  // bitwise those of the plan made by every lane (TVDCN_CUDA_FUSED_PLAN=thread keeps that; tested). A template
+  // switch (kLanePlans), not a run-time one: with both paths in one kernel the 3D float16 kernel spilled (ptxas: 32
+  // bytes), as its own kernel it does not. Instantiated for the deformable 3D half-type kernels (the fused forward's
+  // default uses): elsewhere the plan is either trivial (no offsets) or the kernel runs only when forced.
+  I lidx[kCount];
+  float lw[kCount];
+  unsigned lvalid = 0;
+  int lbase = -1;  // the base kernel point of the lane's own plan
   auto gather = [&](int kpt, int c0) {
     const int cl = c0 + oct * kJW;  // first channel of the job, within the group
-    live = qok[0] && cl < a.cxg;
-    if (!live) return;
-    const int cg = g * a.cxg + cl;
-    // Offset and mask group of channel cg: the cached key's group while cg lies in it (no division in
-    // the steady state; the key is -1 before the first plan, which never matches).
-    int ogi = key_og[0];
-    if (static_cast<unsigned>(cg - ogi * a.cpo) >= static_cast<unsigned>(a.cpo)) ogi = cg / a.cpo;
-    int mgi = 0;
-    if (mask != nullptr) {
-      mgi = key_mg[0];
-      if (static_cast<unsigned>(cg - mgi * a.cpm) >= static_cast<unsigned>(a.cpm)) mgi = cg / a.cpm;
+    if constexpr (kLanePlans) {
+      // Uniform: every thread of the CTA is at the same step, so the shuffles see the whole warp.
+      if (kpt != key_kpt[0]) {
+        const int base = kpt - kpt % kOpp;
+        if (base != lbase) {
+          const int mk = base + oct;
+          if (qok[0] && mk < a.K) {
+            plan_into(0, mk, 0, 0, lidx, lw, lvalid);
+          } else {
+            lvalid = 0;
+          }
+          lbase = base;
+        }
+        const int src = (lane & ~(kOpp - 1)) | (kpt - base);
+#pragma unroll
+        for (int i = 0; i < kCount; ++i) {
+          cidx[0][i] = __shfl_sync(0xffffffffu, lidx[i], src);
+          cw[0][i] = __shfl_sync(0xffffffffu, lw[i], src);
+        }
+        cvalid[0] = __shfl_sync(0xffffffffu, lvalid, src);
+        key_kpt[0] = kpt;
+      }
+      live = qok[0] && cl < a.cxg;
+      if (!live) return;
+    } else {
+      live = qok[0] && cl < a.cxg;
+      if (!live) return;
+      const int cg = g * a.cxg + cl;
+      // Offset and mask group of channel cg: the cached key's group while cg lies in it (no division in
+      // the steady state; the key is -1 before the first plan, which never matches).
+      int ogi = key_og[0];
+      if (static_cast<unsigned>(cg - ogi * a.cpo) >= static_cast<unsigned>(a.cpo)) ogi = cg / a.cpo;
+      int mgi = 0;
+      if (mask != nullptr) {
+        mgi = key_mg[0];
+        if (static_cast<unsigned>(cg - mgi * a.cpm) >= static_cast<unsigned>(a.cpm)) mgi = cg / a.cpm;
+      }
+      if (kpt != key_kpt[0] || ogi != key_og[0] || mgi != key_mg[0]) make_plan(0, kpt, ogi, mgi);
     }
-    if (kpt != key_kpt[0] || ogi != key_og[0] || mgi != key_mg[0]) make_plan(0, kpt, ogi, mgi);
+    const int cg = g * a.cxg + cl;
 #pragma unroll
     for (int i = 0; i < kCount; ++i) {
       const uint4* src = reinterpret_cast<const uint4*>(xb + static_cast<int64_t>(cidx[0][i]) * a.cx + cg);

@@ -344,6 +344,27 @@ const CASES: Case[] = [
     bias: false,
     size: [9, 8, 7],
   },
+  // One offset and one mask group with 64 channels (two 32-channel K steps a kernel point in the half types, four in
+  // float32) over 2-3 position tiles, the last partial: the 3D half-type kernels take the plans made by the lanes of
+  // a position (NOTE [ Plans made by the lanes of a position ]), 27 kernel points (not a multiple of the four lanes).
+  {
+    name: 'fused: 64 channels, og 1, mg 1, bias',
+    transposed: false,
+    batch: 2,
+    cin: 64,
+    cout: 24,
+    k: 3,
+    stride: 1,
+    pad: 1,
+    dil: 1,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    offset: true,
+    mask: true,
+    bias: true,
+    size: [23, 7, 2],
+  },
   {
     name: 'fused: mask only',
     transposed: false,
@@ -1490,6 +1511,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // The switches are read at each call; whatever the process started with is put back at the end.
     const wasTile = process.env.TVDCN_CUDA_FUSED_TILE;
     const wasCopy = process.env.TVDCN_CUDA_FUSED_CL;
+    const wasPlan = process.env.TVDCN_CUDA_FUSED_PLAN;
     const restore = (name: string, v: string | undefined): void => {
       if (v === undefined) delete process.env[name];
       else process.env[name] = v;
@@ -1498,6 +1520,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     // path with itself. The vector copy applies only where rows are whole 16-byte vectors: each dtype must
     // have taken it somewhere.
     const vectorCopies = new Map<DType, number>();
+    // The plans made by the lanes of a position (NOTE [ Plans made by the lanes of a position ]: 3D, half types, one
+    // offset and mask group), and each lane's own (TVDCN_CUDA_FUSED_PLAN=thread): bitwise the same output.
+    const lanePlans = new Map<DType, number>();
     for (const c of FUSED_CASES) {
       for (const dim of [1, 2, 3] as Dim[]) {
         for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
@@ -1511,14 +1536,16 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
             // channels-last copies (the vector one where rows are whole 16-byte vectors): the same products in
             // the same order, so bitwise the same output as the first (wide tile, scalar copy).
             let first: Float64Array | undefined;
-            for (const [tile, copy] of [
-              ['wide', 'scalar'],
-              ['narrow', 'scalar'],
-              ['wide', 'vector'],
-              ['narrow', 'vector'],
+            for (const [tile, copy, plan] of [
+              ['wide', 'scalar', 'lane'],
+              ['narrow', 'scalar', 'lane'],
+              ['wide', 'vector', 'lane'],
+              ['narrow', 'vector', 'lane'],
+              ['wide', 'vector', 'thread'],
             ]) {
               process.env.TVDCN_CUDA_FUSED_TILE = tile;
               process.env.TVDCN_CUDA_FUSED_CL = copy;
+              process.env.TVDCN_CUDA_FUSED_PLAN = plan;
               b._cudaProfileReport();
               b._cudaProfile(true);
               let fusedOut: Float64Array;
@@ -1529,10 +1556,17 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
               } finally {
                 b._cudaProfile(false);
               }
-              const what = `dim=${dim} ${c.name} [${dtype}] fused (${tile} tile, ${copy} copy)`;
+              const what = `dim=${dim} ${c.name} [${dtype}] fused (${tile} tile, ${copy} copy, ${plan} plans)`;
               const ran = Object.keys(phases).join(', ');
               const narrowRan = 'fused_forward_narrow' in phases;
-              assert.ok(narrowRan || 'fused_forward' in phases, `${what}: the fused kernel did not run (${ran})`);
+              const lanesRan = 'fused_forward_lane_plans' in phases;
+              assert.ok(
+                narrowRan || lanesRan || 'fused_forward' in phases,
+                `${what}: the fused kernel did not run (${ran})`,
+              );
+              const lanesApply = dim === 3 && dtype !== 'float32' && c.offset && c.og === 1 && (!c.mask || c.mg === 1);
+              assert.equal(lanesRan, lanesApply && plan === 'lane', `${what}: lane plans (${ran})`);
+              if (lanesRan) lanePlans.set(dtype, (lanePlans.get(dtype) ?? 0) + 1);
               assert.equal(narrowRan, tile === 'narrow' && dim <= 2, `${what}: tile (${ran})`);
               const vectorRan = 'fused_channels_last_vector' in phases;
               assert.ok(copy === 'vector' || !vectorRan, `${what}: the vector copy ran unasked (${ran})`);
@@ -1549,6 +1583,7 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
           } finally {
             restore('TVDCN_CUDA_FUSED_TILE', wasTile);
             restore('TVDCN_CUDA_FUSED_CL', wasCopy);
+            restore('TVDCN_CUDA_FUSED_PLAN', wasPlan);
             b._cudaSetFusedConv(true);
           }
         }
@@ -1556,6 +1591,9 @@ describe('deformable convolution on CUDA against the CPU', { skip: SKIP }, () =>
     }
     for (const dtype of ['float32', 'float16', 'bfloat16'] as DType[]) {
       assert.ok((vectorCopies.get(dtype) ?? 0) > 0, `[${dtype}]: the vector channels-last copy never ran`);
+    }
+    for (const dtype of ['float16', 'bfloat16'] as DType[]) {
+      assert.ok((lanePlans.get(dtype) ?? 0) > 0, `[${dtype}]: the plans made by the lanes never ran`);
     }
   });
 
