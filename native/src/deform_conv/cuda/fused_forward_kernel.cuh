@@ -477,11 +477,16 @@ __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_thre
     for (int p = 0; p < kPlanes; ++p) {
       const T* src = (p == 0 ? wp : wp_small) + base;
       unsigned char* dst = smem + stage * kStage + p * kPlaneA;
+      // A compile-time count of chunks a thread (the loop from tid was not unrolled: ~20 PTX instructions of
+      // division and 64-bit arithmetic a chunk, re-derived at every step).
 #pragma unroll
-      for (int i = tid; i < kChunks; i += kThreads) {
-        const int r = i / (kRowBytes / 16), ch = i % (kRowBytes / 16);
-        cp_async16(smem_addr(dst + r * kRowStride + ch * 16),
-                   reinterpret_cast<const unsigned char*>(src + int64_t{r} * a.c_pad) + ch * 16);
+      for (int k = 0; k < (kChunks + kThreads - 1) / kThreads; ++k) {
+        const int i = tid + k * kThreads;
+        if (kChunks % kThreads == 0 || i < kChunks) {
+          const int r = i / (kRowBytes / 16), ch = i % (kRowBytes / 16);
+          cp_async16(smem_addr(dst + r * kRowStride + ch * 16),
+                     reinterpret_cast<const unsigned char*>(src + int64_t{r} * a.c_pad) + ch * 16);
+        }
       }
     }
     cp_async_commit_all();
