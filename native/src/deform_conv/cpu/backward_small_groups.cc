@@ -54,6 +54,7 @@ using small_groups::store_as;
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+#define DCN_SG_AVX512 1
 namespace isa_avx512 {
 
 #include "deform_conv/cpu/small_groups_lanes.inc"
@@ -502,6 +503,7 @@ void sample_tile_any(const SamplingGeometry<D>& g, const float* xt, const float*
 }
 
 }  // namespace isa_avx512
+#undef DCN_SG_AVX512
 #pragma GCC pop_options
 #endif
 
