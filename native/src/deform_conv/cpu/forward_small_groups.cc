@@ -48,38 +48,10 @@ using small_groups::NextBlockRows;
 using small_groups::Seg;
 using small_groups::store_as;
 
-// NOTE [ Small-group samplers on AVX2 ]
-// The samplers were AVX-512 code only, so on CPUs with AVX2 and no AVX-512 (most desktop and laptop x86) edvr-64 ran
-// the general path, whose per-sample costs (session 33 at 1 thread, AVX2: pass A 20 %, the forward's 10 %, pass B
-// 9.5 % of edvr-64's forward + backward) are what the samplers remove. Each sampler's lane block and tile are now an
-// .inc compiled twice, as column_pass_simd.inc: under AVX-512 (DCN_SG_AVX512, namespace isa_avx512) and under
-// AVX2 + FMA (namespace isa_avx2), and the one of the GEMM's instruction set runs. What differs between the two is
-// confined to #if DCN_SG_AVX512 blocks: the plan of 16 float lanes with AVX-512 mask registers, which the AVX2
-// build makes with the vector-extension form of small_groups_lanes.inc at its native width (8 float lanes, twice),
-// and in the backward the register tricks of 512-bit vectors (the corner sums of two columns, the 16 x 4
-// transposition, the masked row stores), whose AVX2 forms move or sum the same values in the same order. The
-// samples themselves are the same vector-extension code in both: W channels a vector (64-byte segments as two
-// 256-bit halves on AVX2), the same multiplies and adds (FMAs where GCC contracts them, in both builds alike). So
-// each sampler gives on AVX2 the bits it gives on AVX-512: the forward those of the general path, the backward its
-// own (NOTE [ Small-group backward sampler ]).
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
-#define DCN_SG_AVX512 1
-namespace isa_avx512 {
-#include "deform_conv/cpu/small_groups_lanes.inc"
-// After the lanes' helpers:
-#include "deform_conv/cpu/forward_small_groups.inc"
-}  // namespace isa_avx512
-#undef DCN_SG_AVX512
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-namespace isa_avx2 {
-#include "deform_conv/cpu/small_groups_lanes.inc"
-// After the lanes' helpers:
-#include "deform_conv/cpu/forward_small_groups.inc"
-}  // namespace isa_avx2
-#pragma GCC pop_options
+// The sampler for AVX-512 and for AVX2 (NOTE [ Small-group samplers on AVX2 ] in small_groups_isas.inc).
+#define DCN_SG_SAMPLER "deform_conv/cpu/forward_small_groups.inc"
+#include "deform_conv/cpu/small_groups_isas.inc"
+#undef DCN_SG_SAMPLER
 #endif
 
 }  // namespace

@@ -192,7 +192,7 @@ for (const dim of [1, 2, 3] as const) {
 }
 // Eight channels per offset and mask group with offsets, float32 (edvr-64's runs): the backward's small-group
 // sampler takes the corner sums of two columns at a time (NOTE [ Corner sums of two columns ] in
-// backward_small_groups.cc) and a lane block's odd last column alone; odd output sizes in 1D, 2D and 3D, with and
+// backward_small_groups.inc) and a lane block's odd last column alone; odd output sizes in 1D, 2D and 3D, with and
 // without a mask.
 const base8 = { transposed: false, batch: 2, groups: 1, bias: true } as const;
 const eightChannelCases: ConvCase[] = [
