@@ -833,6 +833,40 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   }
 });
 
+// Short channel runs with the AVX2 kernels: the small-group samplers compiled for AVX2 (NOTE [ Small-group samplers
+// on AVX2 ] in small_groups_isas.inc) do the AVX-512 build's operations in the same order, so the forward and every
+// gradient have the bits they have with the AVX-512 kernels (the rest of the channels-last path gives the same bits
+// with both already). Only where the CPU has AVX-512 to compare with; on an AVX2-only CPU the comparisons with the
+// planar kernels above cover the AVX2 samplers.
+describe.runIf(addonBuilt)('short channel runs: the AVX2 kernels give the bits of the AVX-512 kernels', () => {
+  function sameBitsAcrossIsas(c: ConvCase, seed: number, dtype: DType, limit = savedLimit): void {
+    const t = tensorsOf(c, seed);
+    const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(seed + 1));
+    const runs: Results[] = [];
+    for (const isa of ['avx512', 'avx2'] as const) {
+      if (!b._setGemmIsa(isa)) return;
+      b._setWorkspaceLimit(limit);
+      try {
+        runs.push(runAll(c, t, r, dtype));
+      } finally {
+        b._setWorkspaceLimit(savedLimit);
+        b._setGemmIsa('auto');
+      }
+    }
+    const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(Object.keys(runs[1])).toEqual(Object.keys(runs[0]));
+    for (const [k, e] of Object.entries(runs[0]))
+      expect(bits(runs[1][k]).equals(bits(e)), `${k}: avx2 vs avx512`).toBe(true);
+  }
+  for (const [i, c] of shortRunCases.entries()) {
+    it(`float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1600 + i, 'float32'));
+    it(`float64 with 20000-byte column tiles: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1620 + i, 'float64', 20000));
+  }
+  for (const [i, c] of eightChannelCases.entries()) {
+    it(`eight-channel runs, float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1640 + i, 'float32'));
+  }
+});
+
 // Without the hook: grid positions beyond +-2^30 (padding 2^30, stride 2^31) make the channels-last
 // kernels decline, and the planar fallback gives the exact values of an equivalent small sampling.
 describe.runIf(addonBuilt)('grid positions beyond 2^30 take the planar fallback', () => {
