@@ -249,6 +249,14 @@ const eightChannelCases: ConvCase[] = [
     inSize: [3, 5, 7],
   },
 ];
+// Sixteen channels per offset and mask group with offsets, float32: the samplers' 64-byte segments, two 256-bit
+// halves with AVX2 (NOTE [ Small-group samplers on AVX2 ] in small_groups_isas.inc), whose corner sums must not be
+// contracted into FMAs there (halves in backward_small_groups.inc).
+const sixteenChannelCases: ConvCase[] = [
+  { ...eightChannelCases[0], inChannels: 48, og: 3, mg: 3 },
+  { ...eightChannelCases[1], inChannels: 32, og: 2, mg: 2 },
+  { ...eightChannelCases[3], inChannels: 32, og: 2, mg: 0 },
+];
 // Weights past 1 MB in the backward's dcol layout (r50-style): the dcol GEMM runs once per group of several
 // column tiles (NOTE [ dcol GEMM groups ] in column_pass.cc), the weight gradient takes the shared weight GEMM
 // and goes back from the W' layout by register transposes (float32, AVX-512), and the channels-last transposes
@@ -768,6 +776,10 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   for (const [i, c] of eightChannelCases.entries()) {
     it(`eight-channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1100 + i, 'float32', 1e-4));
   }
+  for (const [i, c] of sixteenChannelCases.entries()) {
+    it(`sixteen-channel runs, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1150 + i, 'float32', 1e-4));
+  }
   for (const [i, c] of wideCases.entries()) {
     it(`wide channel runs, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 400 + i, 'float64', 1e-12));
     it(`wide channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
@@ -864,6 +876,9 @@ describe.runIf(addonBuilt)('short channel runs: the AVX2 kernels give the bits o
   }
   for (const [i, c] of eightChannelCases.entries()) {
     it(`eight-channel runs, float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1640 + i, 'float32'));
+  }
+  for (const [i, c] of sixteenChannelCases.entries()) {
+    it(`sixteen-channel runs, float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1660 + i, 'float32'));
   }
 });
 
