@@ -8,6 +8,8 @@
 // to time onnxruntime-node's CPU DeformConv (opset 19) on the 2D shapes with one offset group.
 //   node native/scripts/bench-quick.mjs [--threads N] [--iters N] [--backward] [--only r50-c4,edvr-64]
 //     [--addon path/to/tvdcn_cpu.node]   (another build, e.g. a baseline to compare with)
+//     [--isa avx512|avx2|generic]   (the kernels of that instruction set, as on a CPU without the wider ones;
+//                                    default: the best this CPU has)
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const usage = `usage: node native/scripts/bench-quick.mjs [--threads N] [--iters N] [--backward] [--only a,b]
-    [--addon path/to/tvdcn_cpu.node]`;
+    [--addon path/to/tvdcn_cpu.node] [--isa avx512|avx2|generic]`;
 let values;
 try {
   ({ values } = parseArgs({
@@ -26,6 +28,7 @@ try {
       backward: { type: 'boolean', default: false },
       only: { type: 'string' },
       addon: { type: 'string' },
+      isa: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -47,6 +50,10 @@ const withBackward = values.backward;
 const b = require(values.addon ?? join(root, 'build', 'cpu', 'Release', 'tvdcn_cpu.node'));
 b._setCpuQueue?.(false); // time the kernels at the call, as before the CPU queue
 b.setNumThreads(threads);
+if (values.isa !== undefined && !b._setGemmIsa(values.isa)) {
+  console.error(`bench-quick: --isa ${values.isa}: not available on this CPU`);
+  process.exit(2);
+}
 
 const only = values.only ? values.only.split(',') : null;
 // B, C_in, C_out, input size, kernel, stride, padding, offset groups (= mask groups), transposed.

@@ -11,7 +11,7 @@ namespace dcn::cpu {
 
 // Whether backward_small_groups serves this geometry: float, offsets present, and the conditions of
 // small_groups_applies (forward_small_groups.h): runs of W channels with W * 4 of 16, 32 or 64 bytes, the
-// AVX-512 kernels selected, element offsets of the channels-last input within int32.
+// AVX-512 or AVX2 kernels selected, element offsets of the channels-last input within int32.
 template <int D, typename T>
 bool small_groups_backward_applies(const SamplingGeometry<D>& g, bool has_offset);
 

@@ -11,7 +11,7 @@ namespace dcn::cpu {
 
 // Whether sample_small_groups serves this geometry with the selected instruction set: the channels split
 // into runs of one width W (a divisor of the channels per offset group, per mask group and per weight
-// group, equal to the smallest of them) with W * sizeof(T) of 16, 32 or 64 bytes, the AVX-512 kernels
+// group, equal to the smallest of them) with W * sizeof(T) of 16, 32 or 64 bytes, the AVX-512 or AVX2 kernels
 // selected, and every element offset of the channels-last input within int32.
 template <int D, typename T>
 bool small_groups_applies(const SamplingGeometry<D>& g);

@@ -474,8 +474,8 @@ describe.runIf(addonBuilt).each(kernelPaths)(
   },
 );
 
-// Short channel runs in float32 (8 channels per offset and mask group, edvr-style): with the AVX-512
-// kernels the backward takes the fused small-group sampler (backward_small_groups.cc), whose X-gradient
+// Short channel runs in float32 (8 channels per offset and mask group, edvr-style): with the AVX-512 or the AVX2
+// kernels the backward takes the fused small-group sampler (backward_small_groups.inc), whose X-gradient
 // sums follow the column tiles; those must not depend on the thread count either.
 describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () => {
   const c: ConvCase = {
@@ -499,30 +499,34 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
     const t = makeTensors(c, 11);
     const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(12));
     try {
-      for (const limit of [saved, 300_000, 2_000_000]) {
-        b._setWorkspaceLimit(limit);
-        b.setNumThreads(1);
-        const one = runAll(c, t, r, 'float32');
-        // Also with the slot pieces handed between threads at every group end (NOTE [ Slot pieces handed over ]).
-        for (const handover of [false, true]) {
-          b._setForceHandover(handover);
-          for (const threads of [1, 2, 3]) {
-            b.setNumThreads(threads);
-            const where = `${threads} threads, ${limit}-byte workspace, forced hand-overs ${handover}`;
-            expect(runAll(c, t, r, 'float32'), where).toEqual(one);
+      for (const isa of ['avx512', 'avx2'] as const) {
+        if (!b._setGemmIsa(isa)) continue;
+        for (const limit of [saved, 300_000, 2_000_000]) {
+          b._setWorkspaceLimit(limit);
+          b.setNumThreads(1);
+          const one = runAll(c, t, r, 'float32');
+          // Also with the slot pieces handed between threads at every group end (NOTE [ Slot pieces handed over ]).
+          for (const handover of [false, true]) {
+            b._setForceHandover(handover);
+            for (const threads of [1, 2, 3]) {
+              b.setNumThreads(threads);
+              const where = `${isa}, ${threads} threads, ${limit}-byte workspace, forced hand-overs ${handover}`;
+              expect(runAll(c, t, r, 'float32'), where).toEqual(one);
+            }
           }
         }
       }
     } finally {
+      b._setGemmIsa('auto');
       b._setForceHandover(false);
       b._setWorkspaceLimit(saved);
       b.setNumThreads(2);
     }
   });
   // The small-group sampler streams whole cache lines of the offset and mask gradient rows and stores the
-  // two partial lines at each end of a row normally (backward_small_groups.cc): gradients written into
-  // views at each 4-byte phase of a cache line must be bitwise those written into fresh arrays, and no
-  // element outside the view may change (two threads' chunks can share an edge line).
+  // two partial lines at each end of a row normally (write_row in backward_small_groups.inc, AVX-512 and AVX2
+  // forms): gradients written into views at each 4-byte phase of a cache line must be bitwise those written into
+  // fresh arrays, and no element outside the view may change (two threads' chunks can share an edge line).
   it('offset and mask gradients in views at every 4-byte phase of a cache line: same values, nothing outside written', () => {
     const t = makeTensors(c, 13);
     const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(14));
@@ -543,35 +547,39 @@ describe.runIf(addonBuilt)('short channel runs in float32: deterministic', () =>
     const sameBits = (x: Float32Array, y: Float32Array): boolean =>
       Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
     try {
-      for (const threads of [1, 2, 3]) {
-        b.setNumThreads(threads);
-        const refOffset = emptyNative(offShape, 'float32');
-        const refMask = emptyNative(maskShape, 'float32');
-        call(refOffset, refMask);
-        for (let phase = 0; phase < 16; phase++) {
-          const view = (shape: number[]) => {
-            const n = prod(shape);
-            const backing = new Float32Array(n + 48).fill(SENTINEL);
-            return {
-              backing,
-              t: { data: backing.subarray(16 + phase, 16 + phase + n), shape, dtype: 'float32' as const },
+      for (const isa of ['avx512', 'avx2'] as const) {
+        if (!b._setGemmIsa(isa)) continue;
+        for (const threads of [1, 2, 3]) {
+          b.setNumThreads(threads);
+          const refOffset = emptyNative(offShape, 'float32');
+          const refMask = emptyNative(maskShape, 'float32');
+          call(refOffset, refMask);
+          for (let phase = 0; phase < 16; phase++) {
+            const view = (shape: number[]) => {
+              const n = prod(shape);
+              const backing = new Float32Array(n + 48).fill(SENTINEL);
+              return {
+                backing,
+                t: { data: backing.subarray(16 + phase, 16 + phase + n), shape, dtype: 'float32' as const },
+              };
             };
-          };
-          const o = view(offShape);
-          const m = view(maskShape);
-          call(o.t, m.t);
-          const where = `${threads} threads, phase ${phase}`;
-          expect(sameBits(o.t.data, refOffset.data as Float32Array), `offset, ${where}`).toBe(true);
-          expect(sameBits(m.t.data, refMask.data as Float32Array), `mask, ${where}`).toBe(true);
-          for (const { backing, t: v } of [o, m]) {
-            const written = backing.findIndex(
-              (x, i) => x !== SENTINEL && (i < 16 + phase || i >= 16 + phase + v.data.length),
-            );
-            expect(written, `an element outside the view was written, ${where}`).toBe(-1);
+            const o = view(offShape);
+            const m = view(maskShape);
+            call(o.t, m.t);
+            const where = `${isa}, ${threads} threads, phase ${phase}`;
+            expect(sameBits(o.t.data, refOffset.data as Float32Array), `offset, ${where}`).toBe(true);
+            expect(sameBits(m.t.data, refMask.data as Float32Array), `mask, ${where}`).toBe(true);
+            for (const { backing, t: v } of [o, m]) {
+              const written = backing.findIndex(
+                (x, i) => x !== SENTINEL && (i < 16 + phase || i >= 16 + phase + v.data.length),
+              );
+              expect(written, `an element outside the view was written, ${where}`).toBe(-1);
+            }
           }
         }
       }
     } finally {
+      b._setGemmIsa('auto');
       b.setNumThreads(2);
     }
   });

@@ -192,7 +192,7 @@ for (const dim of [1, 2, 3] as const) {
 }
 // Eight channels per offset and mask group with offsets, float32 (edvr-64's runs): the backward's small-group
 // sampler takes the corner sums of two columns at a time (NOTE [ Corner sums of two columns ] in
-// backward_small_groups.cc) and a lane block's odd last column alone; odd output sizes in 1D, 2D and 3D, with and
+// backward_small_groups.inc) and a lane block's odd last column alone; odd output sizes in 1D, 2D and 3D, with and
 // without a mask.
 const base8 = { transposed: false, batch: 2, groups: 1, bias: true } as const;
 const eightChannelCases: ConvCase[] = [
@@ -248,6 +248,14 @@ const eightChannelCases: ConvCase[] = [
     dilation: [1, 1, 1],
     inSize: [3, 5, 7],
   },
+];
+// Sixteen channels per offset and mask group with offsets, float32: the samplers' 64-byte segments, two 256-bit
+// halves with AVX2 (NOTE [ Small-group samplers on AVX2 ] in small_groups_isas.inc), whose corner sums must not be
+// contracted into FMAs there (halves in backward_small_groups.inc).
+const sixteenChannelCases: ConvCase[] = [
+  { ...eightChannelCases[0], inChannels: 48, og: 3, mg: 3 },
+  { ...eightChannelCases[1], inChannels: 32, og: 2, mg: 2 },
+  { ...eightChannelCases[3], inChannels: 32, og: 2, mg: 0 },
 ];
 // Weights past 1 MB in the backward's dcol layout (r50-style): the dcol GEMM runs once per group of several
 // column tiles (NOTE [ dcol GEMM groups ] in column_pass.cc), the weight gradient takes the shared weight GEMM
@@ -768,6 +776,10 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
   for (const [i, c] of eightChannelCases.entries()) {
     it(`eight-channel runs, float32 to float32 rounding: ${caseName(c)}`, () => compare(c, 1100 + i, 'float32', 1e-4));
   }
+  for (const [i, c] of sixteenChannelCases.entries()) {
+    it(`sixteen-channel runs, float32 to float32 rounding: ${caseName(c)}`, () =>
+      compare(c, 1150 + i, 'float32', 1e-4));
+  }
   for (const [i, c] of wideCases.entries()) {
     it(`wide channel runs, float64 to 1e-12: ${caseName(c)}`, () => compare(c, 400 + i, 'float64', 1e-12));
     it(`wide channel runs, float64 to 1e-12 with 20000-byte column tiles: ${caseName(c)}`, () =>
@@ -830,6 +842,43 @@ describe.runIf(addonBuilt)('planar and channels-last CPU kernels agree', () => {
           expect(bits(runs[n][k]).equals(bits(e)), `${k}: ${where}`).toBe(true);
       }
     });
+  }
+});
+
+// Short channel runs with the AVX2 kernels: the small-group samplers compiled for AVX2 (NOTE [ Small-group samplers
+// on AVX2 ] in small_groups_isas.inc) do the AVX-512 build's operations in the same order, so the forward and every
+// gradient have the bits they have with the AVX-512 kernels (the rest of the channels-last path gives the same bits
+// with both already). Only where the CPU has AVX-512 to compare with; on an AVX2-only CPU the comparisons with the
+// planar kernels above cover the AVX2 samplers.
+describe.runIf(addonBuilt)('short channel runs: the AVX2 kernels give the bits of the AVX-512 kernels', () => {
+  function sameBitsAcrossIsas(c: ConvCase, seed: number, dtype: DType, limit = savedLimit): void {
+    const t = tensorsOf(c, seed);
+    const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(seed + 1));
+    const runs: Results[] = [];
+    for (const isa of ['avx512', 'avx2'] as const) {
+      if (!b._setGemmIsa(isa)) return;
+      b._setWorkspaceLimit(limit);
+      try {
+        runs.push(runAll(c, t, r, dtype));
+      } finally {
+        b._setWorkspaceLimit(savedLimit);
+        b._setGemmIsa('auto');
+      }
+    }
+    const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(Object.keys(runs[1])).toEqual(Object.keys(runs[0]));
+    for (const [k, e] of Object.entries(runs[0]))
+      expect(bits(runs[1][k]).equals(bits(e)), `${k}: avx2 vs avx512`).toBe(true);
+  }
+  for (const [i, c] of shortRunCases.entries()) {
+    it(`float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1600 + i, 'float32'));
+    it(`float64 with 20000-byte column tiles: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1620 + i, 'float64', 20000));
+  }
+  for (const [i, c] of eightChannelCases.entries()) {
+    it(`eight-channel runs, float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1640 + i, 'float32'));
+  }
+  for (const [i, c] of sixteenChannelCases.entries()) {
+    it(`sixteen-channel runs, float32: ${caseName(c)}`, () => sameBitsAcrossIsas(c, 1660 + i, 'float32'));
   }
 });
 
