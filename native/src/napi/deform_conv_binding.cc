@@ -215,6 +215,7 @@ Napi::Value forward_buffers(const char* op, const Napi::CallbackInfo& info, cons
     std::optional<HostPhase> driving(std::in_place, "forward:driver");
 #ifdef TVDCN_WITH_CUDA
     if (make_output) {
+      const HostPhase allocating("alloc:allocate");  // NOTE [ Host phases ]: as cudaBufferAlloc's
       output.data = cuda::allocate(output.device.index, static_cast<std::size_t>(numel) * dtype_size(output.dtype));
     }
     try {
