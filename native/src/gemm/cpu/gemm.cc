@@ -335,36 +335,26 @@ __attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const 
 // + 24 accumulators outgrew the 32 registers and 3 accumulators lived on the stack (27 stack accesses in the float
 // loop; now none, the loop 3 B loads, 8 scalar loads and 24 FMAs). A x4 unroll over p with one vector load per row
 // (lane s for step s) would keep 8 A vectors live: 35 registers as well.
-template <typename T>
-struct Neon;
-template <>
-struct Neon<float> {
-  using V = float32x4_t;
-  static constexpr int kLanes = 4, kMr = 8, kB = 3;
-  static V zero() { return vdupq_n_f32(0.0f); }
-  static V load(const float* p) { return vld1q_f32(p); }
-  template <int kLane>
-  static V fma_lane(V acc, V b, V a) {
-    return vfmaq_laneq_f32(acc, b, a, kLane);
-  }
-  static V fma_n(V acc, V b, float a) { return vfmaq_n_f32(acc, b, a); }
-  static V add(V a, V b) { return vaddq_f32(a, b); }
-  static void store(float* p, V v) { vst1q_f32(p, v); }
-};
-template <>
-struct Neon<double> {
-  using V = float64x2_t;
-  static constexpr int kLanes = 2, kMr = 6, kB = 4;
-  static V zero() { return vdupq_n_f64(0.0); }
-  static V load(const double* p) { return vld1q_f64(p); }
-  template <int kLane>
-  static V fma_lane(V acc, V b, V a) {
-    return vfmaq_laneq_f64(acc, b, a, kLane);
-  }
-  static V fma_n(V acc, V b, double a) { return vfmaq_n_f64(acc, b, a); }
-  static V add(V a, V b) { return vaddq_f64(a, b); }
-  static void store(double* p, V v) { vst1q_f64(p, v); }
-};
+
+// The NEON operations of uk_neon_body, overloaded by type (float32x4_t: 4 floats, float64x2_t: 2 doubles).
+inline float32x4_t neon_dup(float x) { return vdupq_n_f32(x); }
+inline float64x2_t neon_dup(double x) { return vdupq_n_f64(x); }
+inline float32x4_t neon_load(const float* p) { return vld1q_f32(p); }
+inline float64x2_t neon_load(const double* p) { return vld1q_f64(p); }
+template <int kLane>
+inline float32x4_t neon_fma_lane(float32x4_t acc, float32x4_t b, float32x4_t a) {
+  return vfmaq_laneq_f32(acc, b, a, kLane);
+}
+template <int kLane>
+inline float64x2_t neon_fma_lane(float64x2_t acc, float64x2_t b, float64x2_t a) {
+  return vfmaq_laneq_f64(acc, b, a, kLane);
+}
+inline float32x4_t neon_fma_n(float32x4_t acc, float32x4_t b, float a) { return vfmaq_n_f32(acc, b, a); }
+inline float64x2_t neon_fma_n(float64x2_t acc, float64x2_t b, double a) { return vfmaq_n_f64(acc, b, a); }
+inline float32x4_t neon_add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
+inline float64x2_t neon_add(float64x2_t a, float64x2_t b) { return vaddq_f64(a, b); }
+inline void neon_store(float* p, float32x4_t v) { vst1q_f32(p, v); }
+inline void neon_store(double* p, float64x2_t v) { vst1q_f64(p, v); }
 
 // f(std::integral_constant<int, i>{}) for i = 0 .. N - 1 in order (a lane index must be a constant).
 template <typename F, int... I>
@@ -375,16 +365,16 @@ __attribute__((always_inline)) inline void for_each_index(F&& f, std::integer_se
 template <typename T, bool kRows, bool PF>
 __attribute__((always_inline)) inline void uk_neon_body(int64_t kc, const T* a, int64_t lda, const T* b, T* c,
                                                         int64_t ldc, bool accumulate, const T* pf, int64_t pf_lines) {
-  using X = Neon<T>;
-  using V = typename X::V;
-  constexpr int MR = X::kMr, NB = X::kB, L = X::kLanes;
+  using V = decltype(neon_dup(T(0)));
+  constexpr bool kF32 = sizeof(T) == 4;
+  constexpr int MR = kF32 ? 8 : 6, NB = kF32 ? 3 : 4, L = kF32 ? 4 : 2;
   constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
   V r[MR][NB];
   const T* ar[MR];
   DCN_UNROLL_FULL
   for (int i = 0; i < MR; ++i) {
     DCN_UNROLL_FULL
-    for (int j = 0; j < NB; ++j) r[i][j] = X::zero();
+    for (int j = 0; j < NB; ++j) r[i][j] = neon_dup(T(0));
     ar[i] = a + i * lda;
   }
   const T* pf_end = PF ? pf + pf_lines * kLine : nullptr;
@@ -392,10 +382,10 @@ __attribute__((always_inline)) inline void uk_neon_body(int64_t kc, const T* a, 
     V bv[NB];
     [[maybe_unused]] V av[MR / L];
     DCN_UNROLL_FULL
-    for (int j = 0; j < NB; ++j) bv[j] = X::load(b + j * L);
+    for (int j = 0; j < NB; ++j) bv[j] = neon_load(b + j * L);
     if constexpr (!kRows) {
       DCN_UNROLL_FULL
-      for (int q = 0; q < MR / L; ++q) av[q] = X::load(a + q * L);
+      for (int q = 0; q < MR / L; ++q) av[q] = neon_load(a + q * L);
     }
     for_each_index(
         [&](auto row) {
@@ -404,10 +394,10 @@ __attribute__((always_inline)) inline void uk_neon_body(int64_t kc, const T* a, 
             T ai = ar[i][p];
             asm volatile("" : "+w"(ai));  // NOTE [ NEON rows kernel's scalar loads ]
             DCN_UNROLL_FULL
-            for (int j = 0; j < NB; ++j) r[i][j] = X::fma_n(r[i][j], bv[j], ai);
+            for (int j = 0; j < NB; ++j) r[i][j] = neon_fma_n(r[i][j], bv[j], ai);
           } else {
             DCN_UNROLL_FULL
-            for (int j = 0; j < NB; ++j) r[i][j] = X::template fma_lane<i % L>(r[i][j], bv[j], av[i / L]);
+            for (int j = 0; j < NB; ++j) r[i][j] = neon_fma_lane<i % L>(r[i][j], bv[j], av[i / L]);
           }
         },
         std::make_integer_sequence<int, MR>{});
@@ -425,8 +415,8 @@ __attribute__((always_inline)) inline void uk_neon_body(int64_t kc, const T* a, 
     T* ci = c + i * ldc;
     DCN_UNROLL_FULL
     for (int j = 0; j < NB; ++j) {
-      if (accumulate) r[i][j] = X::add(r[i][j], X::load(ci + j * L));
-      X::store(ci + j * L, r[i][j]);
+      if (accumulate) r[i][j] = neon_add(r[i][j], neon_load(ci + j * L));
+      neon_store(ci + j * L, r[i][j]);
     }
   }
 }
