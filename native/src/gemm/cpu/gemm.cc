@@ -335,6 +335,14 @@ __attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const 
 // + 24 accumulators outgrew the 32 registers and 3 accumulators lived on the stack (27 stack accesses in the float
 // loop; now none, the loop 3 B loads, 8 scalar loads and 24 FMAs). A x4 unroll over p with one vector load per row
 // (lane s for step s) would keep 8 A vectors live: 35 registers as well.
+// NOTE [ NEON float rows kernel by pairs of steps ]
+// Read in place, the float kernel takes steps p and p + 1 together: each row's two values in one 8-byte load (`ldr d`,
+// lanes 0 and 1), then its 3 FMAs of step p and its 3 FMAs of step p + 1, with both steps' B vectors (3 `ldp q`) held:
+// 24 accumulators + 6 B vectors + 1-2 A pairs of the 32 registers (no spill, GCC 12). Each accumulator still takes
+// step p's FMA before step p + 1's: the same results; an odd last step goes through the one-step loop. Per step that
+// is 1.5 B loads + 4 A loads + 24 FMAs, against one step at a time's 3 + 8 + 24 and the packed kernel's 2 + 1 + 24
+// (`ldp`): in instructions (the only proxy here, under qemu) the in-place kernel costs about what the packed one does.
+// The prefetching form (fn_rows_pf) tests for its prefetch once a pair. Not for double: 24 accumulators + 8 B vectors.
 
 // The NEON operations of uk_neon_body, overloaded by type (float32x4_t: 4 floats, float64x2_t: 2 doubles).
 inline float32x4_t neon_dup(float x) { return vdupq_n_f32(x); }
@@ -378,7 +386,32 @@ __attribute__((always_inline)) inline void uk_neon_body(int64_t kc, const T* a, 
     ar[i] = a + i * lda;
   }
   const T* pf_end = PF ? pf + pf_lines * kLine : nullptr;
-  for (int64_t p = 0; p < kc; ++p) {
+  int64_t p = 0;
+  if constexpr (kRows && kF32) {
+    // NOTE [ NEON float rows kernel by pairs of steps ]
+    for (; p + 2 <= kc; p += 2) {
+      V b0[NB], b1[NB];
+      DCN_UNROLL_FULL
+      for (int j = 0; j < NB; ++j) b0[j] = neon_load(b + j * L), b1[j] = neon_load(b + (NB + j) * L);
+      DCN_UNROLL_FULL
+      for (int i = 0; i < MR; ++i) {
+        float32x2_t ai = vld1_f32(ar[i] + p);
+        asm volatile("" : "+w"(ai));  // NOTE [ NEON rows kernel's scalar loads ]
+        DCN_UNROLL_FULL
+        for (int j = 0; j < NB; ++j) r[i][j] = vfmaq_lane_f32(r[i][j], b0[j], ai, 0);
+        DCN_UNROLL_FULL
+        for (int j = 0; j < NB; ++j) r[i][j] = vfmaq_lane_f32(r[i][j], b1[j], ai, 1);
+      }
+      b += 2 * NB * L;
+      if constexpr (PF) {
+        if ((p & 3) == 2 && pf < pf_end) {  // step p + 1 = 3 (mod 4)
+          __builtin_prefetch(pf, 0, 2);
+          pf += kLine;
+        }
+      }
+    }
+  }
+  for (; p < kc; ++p) {
     V bv[NB];
     [[maybe_unused]] V av[MR / L];
     DCN_UNROLL_FULL

@@ -523,16 +523,17 @@ describe.runIf(addonBuilt).each(kernelPaths)('mask shapes and K ($label)', ({ pl
 // same FMAs in the same order either way (gemm.h), so the output and every gradient have the same bits. With each
 // such instruction set this CPU has (on arm64 NEON, the default there). The cases: partial row panels (columns not
 // a multiple of mr), partial column tiles (output channels per group not a multiple of nr), several reduction blocks
-// (more than 256 rows), groups, and packed weights above 1 MB (the prefetching kernels, fn_rows_pf).
+// (more than 256 rows), odd reduction lengths (NEON's float kernel takes steps in pairs), groups, and packed weights
+// above 1 MB (the prefetching kernels, fn_rows_pf).
 const rowsCases: ConvCase[] = [
   ...([1, 2, 3] as const).map((dim, i) => ({
     dim,
     transposed: false,
     batch: 2,
-    inChannels: 36,
+    inChannels: [37, 36, 36][i],
     outChannels: [13, 40, 6][i],
     groups: [1, 2, 2][i],
-    og: [2, 1, 3][i],
+    og: [1, 1, 3][i],
     mg: [1, 2, 0][i],
     bias: true,
     kernelSize: [[5], [3, 3], [2, 2, 2]][i],
@@ -545,7 +546,7 @@ const rowsCases: ConvCase[] = [
     dim: 2,
     transposed: false,
     batch: 1,
-    inChannels: 128,
+    inChannels: 127,
     outChannels: 264,
     groups: 1,
     og: 1,
