@@ -321,7 +321,7 @@ __attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const 
 #if DCN_GEMM_NEON
 // AArch64 NEON: 8 x 12 floats (24 accumulators + 3 B vectors + 2 A vectors of 32 q registers) or 6 x 8 doubles (24 +
 // 4 + 3), one body (uk_neon_body) for both types and both ways of reading A, as uk_avx2_body: packed (step p's MR
-// values at a + MR p, MR / kLanes vector loads, row i's value used through lane i % kLanes of its vector: fmla by
+// values at a + MR p, MR / L vector loads of L lanes, row i's value used through lane i % L of its vector: fmla by
 // element, no broadcast) or MR rows of a row-major matrix (row i at a + i * lda; MicroKernel::fn_rows). With PF
 // (MicroKernel::fn_rows_pf) meanwhile pf_lines 64-byte lines from pf are prefetched into L2 (prfm pldl2keep, the
 // _MM_HINT_T1 of the AVX-512 kernels), one every 4 steps. Each accumulator takes the same fused multiply-adds (one
@@ -333,8 +333,9 @@ __attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const 
 // pipe, beside the FMAs); the asm is volatile, which makes it a scheduling barrier for GCC, so that its first
 // scheduling pass does not hoist all MR loads ahead of the FMAs: with them hoisted (GCC 12, -O3) 8 values + 3 B vectors
 // + 24 accumulators outgrew the 32 registers and 3 accumulators lived on the stack (27 stack accesses in the float
-// loop; now none, the loop 3 B loads, 8 scalar loads and 24 FMAs). A x4 unroll over p with one vector load per row
-// (lane s for step s) would keep 8 A vectors live: 35 registers as well.
+// one-step loop; now none, the loop 3 B loads, 8 scalar loads and 24 FMAs). A x4 unroll over p with one vector load per
+// row (lane s for step s) would keep 8 A vectors live: 35 registers as well.
+
 // NOTE [ NEON float rows kernel by pairs of steps ]
 // Read in place, the float kernel takes steps p and p + 1 together: each row's two values in one 8-byte load (`ldr d`,
 // lanes 0 and 1), then its 3 FMAs of step p and its 3 FMAs of step p + 1, with both steps' B vectors (3 `ldp q`) held:
