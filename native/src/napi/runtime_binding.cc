@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CPU runtime settings: setNumThreads / getNumThreads, and the `_`-prefixed test hooks
-// _setWorkspaceLimit / _getWorkspaceLimit (column tile size), _setGemmIsa / _gemmIsa (micro-kernel) and
+// _setWorkspaceLimit / _getWorkspaceLimit (column tile size), _setGemmIsa / _gemmIsa (micro-kernel), _setGemmRowsA /
+// _gemmRowsA (micro-kernels reading A in place, or A packed) and
 // _setForcePlanar / _getForcePlanar (planar CPU kernels instead of the channels-last ones) and _setForceHandover
 // (the backward's slot pieces handed between threads at every group end). The setters drain
 // the environment's CPU queue first, so that ops queued before a change run with the old setting.
@@ -39,7 +40,7 @@ Napi::Value GetWorkspaceLimit(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(workspace_limit()));
 }
 
-// _setGemmIsa('auto' | 'avx512' | 'avx2' | 'generic') -> whether this CPU supports it (then it is used).
+// _setGemmIsa('auto' | 'avx512' | 'avx2' | 'neon' | 'generic') -> whether this CPU supports it (then it is used).
 Napi::Value SetGemmIsa(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     DCN_CHECK(info[0].IsString(), kType, "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic'");
@@ -51,17 +52,35 @@ Napi::Value SetGemmIsa(const Napi::CallbackInfo& info) {
       isa = cpu::GemmIsa::kAvx512;
     else if (name == "avx2")
       isa = cpu::GemmIsa::kAvx2;
+    else if (name == "neon")
+      isa = cpu::GemmIsa::kNeon;
     else if (name == "generic")
       isa = cpu::GemmIsa::kGeneric;
     else
-      throw Error(ErrorKind::kType,
-                  "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2' or 'generic', but got \"" + name + "\"");
+      throw Error(
+          ErrorKind::kType,
+          "_setGemmIsa: expected isa to be 'auto', 'avx512', 'avx2', 'neon' or 'generic', but got \"" + name + "\"");
     CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
     return Napi::Boolean::New(info.Env(), cpu::set_gemm_isa(isa));
   });
 }
 
 Napi::Value GemmIsa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), cpu::gemm_isa_name()); }
+
+// _setGemmRowsA(on): with false the micro-kernels that read A in place (MicroKernel::fn_rows) are not used and the
+// GEMMs pack A instead (the same results), so that the tests can compare the two ways.
+Napi::Value SetGemmRowsA(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    DCN_CHECK(info[0].IsBoolean(), kType, "_setGemmRowsA: expected on to be a boolean");
+    CpuQueue::of(info.Env()).drain(info.Env());  // queued ops keep the setting they were called with
+    cpu::set_gemm_rows_a(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetGemmRowsA(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), cpu::gemm_rows_a_enabled());
+}
 
 // _setForcePlanar(on): the CPU 3D forward and every CPU backward / transposed forward take the planar
 // kernels (otherwise only the fallback for huge planes), so that the tests reach them.
@@ -98,6 +117,8 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("_getWorkspaceLimit", Napi::Function::New(env, GetWorkspaceLimit, "_getWorkspaceLimit"));
   exports.Set("_setGemmIsa", Napi::Function::New(env, SetGemmIsa, "_setGemmIsa"));
   exports.Set("_gemmIsa", Napi::Function::New(env, GemmIsa, "_gemmIsa"));
+  exports.Set("_setGemmRowsA", Napi::Function::New(env, SetGemmRowsA, "_setGemmRowsA"));
+  exports.Set("_gemmRowsA", Napi::Function::New(env, GetGemmRowsA, "_gemmRowsA"));
   exports.Set("_setForcePlanar", Napi::Function::New(env, SetForcePlanar, "_setForcePlanar"));
   exports.Set("_getForcePlanar", Napi::Function::New(env, GetForcePlanar, "_getForcePlanar"));
   exports.Set("_setForceHandover", Napi::Function::New(env, SetForceHandover, "_setForceHandover"));

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/buffer.h"
@@ -318,74 +319,155 @@ __attribute__((target("avx512f"))) void uk_avx512_f64_rows_pf(int64_t kc, const 
 #endif
 
 #if DCN_GEMM_NEON
-// AArch64 NEON, float: 8 x 12 (24 accumulators + 3 B vectors + 2 A vectors of 32 q registers); each A
-// element is used through its lane (fmla by element), so A needs no broadcast.
-void uk_neon_f32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
-  float32x4_t r[8][3];
+// AArch64 NEON: 8 x 12 floats (24 accumulators + 3 B vectors + 2 A vectors of 32 q registers) or 6 x 8 doubles (24 +
+// 4 + 3), one body (uk_neon_body) for both types and both ways of reading A, as uk_avx2_body: packed (step p's MR
+// values at a + MR p, MR / L vector loads of L lanes, row i's value used through lane i % L of its vector: fmla by
+// element, no broadcast) or MR rows of a row-major matrix (row i at a + i * lda; MicroKernel::fn_rows). With PF
+// (MicroKernel::fn_rows_pf) meanwhile pf_lines 64-byte lines from pf are prefetched into L2 (prfm pldl2keep, the
+// _MM_HINT_T1 of the AVX-512 kernels), one every 4 steps. Each accumulator takes the same fused multiply-adds (one
+// rounding each) in the same order of p either way: the same results.
+// NOTE [ NEON rows kernel's scalar loads ]
+// Read in place, step p's A values lie in MR different rows: one load each, used through lane 0 (fmla by element). An
+// empty asm on each value keeps it in a register, so that GCC emits `ldr s` / `ldr d` rather than folding the load
+// into a replicating `ld1r` (which on Arm's cores, e.g. the Neoverse N1 guide's, takes a vector pipe besides the load
+// pipe, beside the FMAs); the asm is volatile, which makes it a scheduling barrier for GCC, so that its first
+// scheduling pass does not hoist all MR loads ahead of the FMAs: with them hoisted (GCC 12, -O3) 8 values + 3 B vectors
+// + 24 accumulators outgrew the 32 registers and 3 accumulators lived on the stack (27 stack accesses in the float
+// one-step loop; now none, the loop 3 B loads, 8 scalar loads and 24 FMAs). A x4 unroll over p with one vector load per
+// row (lane s for step s) would keep 8 A vectors live: 35 registers as well.
+
+// NOTE [ NEON float rows kernel by pairs of steps ]
+// Read in place, the float kernel takes steps p and p + 1 together: each row's two values in one 8-byte load (`ldr d`,
+// lanes 0 and 1), then its 3 FMAs of step p and its 3 FMAs of step p + 1, with both steps' B vectors (3 `ldp q`) held:
+// 24 accumulators + 6 B vectors + 1-2 A pairs of the 32 registers (no spill, GCC 12). Each accumulator still takes
+// step p's FMA before step p + 1's: the same results; an odd last step goes through the one-step loop. Per step that
+// is 1.5 B loads + 4 A loads + 24 FMAs, against one step at a time's 3 + 8 + 24 and the packed kernel's 2 + 1 + 24
+// (`ldp`): in instructions (the only proxy here, under qemu) the in-place kernel costs about what the packed one does.
+// The prefetching form (fn_rows_pf) tests for its prefetch once a pair. Not for double: 24 accumulators + 8 B vectors.
+
+// The NEON operations of uk_neon_body, overloaded by type (float32x4_t: 4 floats, float64x2_t: 2 doubles).
+inline float32x4_t neon_dup(float x) { return vdupq_n_f32(x); }
+inline float64x2_t neon_dup(double x) { return vdupq_n_f64(x); }
+inline float32x4_t neon_load(const float* p) { return vld1q_f32(p); }
+inline float64x2_t neon_load(const double* p) { return vld1q_f64(p); }
+template <int kLane>
+inline float32x4_t neon_fma_lane(float32x4_t acc, float32x4_t b, float32x4_t a) {
+  return vfmaq_laneq_f32(acc, b, a, kLane);
+}
+template <int kLane>
+inline float64x2_t neon_fma_lane(float64x2_t acc, float64x2_t b, float64x2_t a) {
+  return vfmaq_laneq_f64(acc, b, a, kLane);
+}
+inline float32x4_t neon_fma_n(float32x4_t acc, float32x4_t b, float a) { return vfmaq_n_f32(acc, b, a); }
+inline float64x2_t neon_fma_n(float64x2_t acc, float64x2_t b, double a) { return vfmaq_n_f64(acc, b, a); }
+inline float32x4_t neon_add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
+inline float64x2_t neon_add(float64x2_t a, float64x2_t b) { return vaddq_f64(a, b); }
+inline void neon_store(float* p, float32x4_t v) { vst1q_f32(p, v); }
+inline void neon_store(double* p, float64x2_t v) { vst1q_f64(p, v); }
+
+// f(std::integral_constant<int, i>{}) for i = 0 .. N - 1 in order (a lane index must be a constant).
+template <typename F, int... I>
+__attribute__((always_inline)) inline void for_each_index(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+
+template <typename T, bool kRows, bool PF>
+__attribute__((always_inline)) inline void uk_neon_body(int64_t kc, const T* a, int64_t lda, const T* b, T* c,
+                                                        int64_t ldc, bool accumulate, const T* pf, int64_t pf_lines) {
+  using V = decltype(neon_dup(T(0)));
+  constexpr bool kF32 = sizeof(T) == 4;
+  constexpr int MR = kF32 ? 8 : 6, NB = kF32 ? 3 : 4, L = kF32 ? 4 : 2;
+  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
+  V r[MR][NB];
+  const T* ar[MR];
   DCN_UNROLL_FULL
-  for (int i = 0; i < 8; ++i) r[i][0] = r[i][1] = r[i][2] = vdupq_n_f32(0.0f);
-  for (int64_t p = 0; p < kc; ++p) {
-    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
-    const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
-#define DCN_NEON_ROW(i, av, lane)                   \
-  r[i][0] = vfmaq_laneq_f32(r[i][0], b0, av, lane); \
-  r[i][1] = vfmaq_laneq_f32(r[i][1], b1, av, lane); \
-  r[i][2] = vfmaq_laneq_f32(r[i][2], b2, av, lane);
-    DCN_NEON_ROW(0, a0, 0)
-    DCN_NEON_ROW(1, a0, 1)
-    DCN_NEON_ROW(2, a0, 2)
-    DCN_NEON_ROW(3, a0, 3)
-    DCN_NEON_ROW(4, a1, 0)
-    DCN_NEON_ROW(5, a1, 1)
-    DCN_NEON_ROW(6, a1, 2)
-    DCN_NEON_ROW(7, a1, 3)
-#undef DCN_NEON_ROW
-    a += 8;
-    b += 12;
+  for (int i = 0; i < MR; ++i) {
+    DCN_UNROLL_FULL
+    for (int j = 0; j < NB; ++j) r[i][j] = neon_dup(T(0));
+    ar[i] = a + i * lda;
+  }
+  const T* pf_end = PF ? pf + pf_lines * kLine : nullptr;
+  int64_t p = 0;
+  if constexpr (kRows && kF32) {
+    // NOTE [ NEON float rows kernel by pairs of steps ]
+    for (; p + 2 <= kc; p += 2) {
+      V b0[NB], b1[NB];
+      DCN_UNROLL_FULL
+      for (int j = 0; j < NB; ++j) b0[j] = neon_load(b + j * L), b1[j] = neon_load(b + (NB + j) * L);
+      DCN_UNROLL_FULL
+      for (int i = 0; i < MR; ++i) {
+        float32x2_t ai = vld1_f32(ar[i] + p);
+        asm volatile("" : "+w"(ai));  // NOTE [ NEON rows kernel's scalar loads ]
+        DCN_UNROLL_FULL
+        for (int j = 0; j < NB; ++j) r[i][j] = vfmaq_lane_f32(r[i][j], b0[j], ai, 0);
+        DCN_UNROLL_FULL
+        for (int j = 0; j < NB; ++j) r[i][j] = vfmaq_lane_f32(r[i][j], b1[j], ai, 1);
+      }
+      b += 2 * NB * L;
+      if constexpr (PF) {
+        if ((p & 3) == 2 && pf < pf_end) {  // step p + 1 = 3 (mod 4)
+          __builtin_prefetch(pf, 0, 2);
+          pf += kLine;
+        }
+      }
+    }
+  }
+  for (; p < kc; ++p) {
+    V bv[NB];
+    [[maybe_unused]] V av[MR / L];
+    DCN_UNROLL_FULL
+    for (int j = 0; j < NB; ++j) bv[j] = neon_load(b + j * L);
+    if constexpr (!kRows) {
+      DCN_UNROLL_FULL
+      for (int q = 0; q < MR / L; ++q) av[q] = neon_load(a + q * L);
+    }
+    for_each_index(
+        [&](auto row) {
+          constexpr int i = decltype(row)::value;
+          if constexpr (kRows) {
+            T ai = ar[i][p];
+            asm volatile("" : "+w"(ai));  // NOTE [ NEON rows kernel's scalar loads ]
+            DCN_UNROLL_FULL
+            for (int j = 0; j < NB; ++j) r[i][j] = neon_fma_n(r[i][j], bv[j], ai);
+          } else {
+            DCN_UNROLL_FULL
+            for (int j = 0; j < NB; ++j) r[i][j] = neon_fma_lane<i % L>(r[i][j], bv[j], av[i / L]);
+          }
+        },
+        std::make_integer_sequence<int, MR>{});
+    if constexpr (!kRows) a += MR;
+    b += NB * L;
+    if constexpr (PF) {
+      if ((p & 3) == 3 && pf < pf_end) {
+        __builtin_prefetch(pf, 0, 2);
+        pf += kLine;
+      }
+    }
   }
   DCN_UNROLL_FULL
-  for (int i = 0; i < 8; ++i) {
-    float* ci = c + i * ldc;
+  for (int i = 0; i < MR; ++i) {
+    T* ci = c + i * ldc;
     DCN_UNROLL_FULL
-    for (int j = 0; j < 3; ++j) {
-      if (accumulate) r[i][j] = vaddq_f32(r[i][j], vld1q_f32(ci + 4 * j));
-      vst1q_f32(ci + 4 * j, r[i][j]);
+    for (int j = 0; j < NB; ++j) {
+      if (accumulate) r[i][j] = neon_add(r[i][j], neon_load(ci + j * L));
+      neon_store(ci + j * L, r[i][j]);
     }
   }
 }
 
-// AArch64 NEON, double: 6 x 8 (24 accumulators + 4 B vectors + 3 A vectors).
-void uk_neon_f64(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool accumulate) {
-  float64x2_t r[6][4];
-  DCN_UNROLL_FULL
-  for (int i = 0; i < 6; ++i) r[i][0] = r[i][1] = r[i][2] = r[i][3] = vdupq_n_f64(0.0);
-  for (int64_t p = 0; p < kc; ++p) {
-    const float64x2_t b0 = vld1q_f64(b), b1 = vld1q_f64(b + 2), b2 = vld1q_f64(b + 4), b3 = vld1q_f64(b + 6);
-    const float64x2_t a0 = vld1q_f64(a), a1 = vld1q_f64(a + 2), a2 = vld1q_f64(a + 4);
-#define DCN_NEON_ROW(i, av, lane)                   \
-  r[i][0] = vfmaq_laneq_f64(r[i][0], b0, av, lane); \
-  r[i][1] = vfmaq_laneq_f64(r[i][1], b1, av, lane); \
-  r[i][2] = vfmaq_laneq_f64(r[i][2], b2, av, lane); \
-  r[i][3] = vfmaq_laneq_f64(r[i][3], b3, av, lane);
-    DCN_NEON_ROW(0, a0, 0)
-    DCN_NEON_ROW(1, a0, 1)
-    DCN_NEON_ROW(2, a1, 0)
-    DCN_NEON_ROW(3, a1, 1)
-    DCN_NEON_ROW(4, a2, 0)
-    DCN_NEON_ROW(5, a2, 1)
-#undef DCN_NEON_ROW
-    a += 6;
-    b += 8;
-  }
-  DCN_UNROLL_FULL
-  for (int i = 0; i < 6; ++i) {
-    double* ci = c + i * ldc;
-    DCN_UNROLL_FULL
-    for (int j = 0; j < 4; ++j) {
-      if (accumulate) r[i][j] = vaddq_f64(r[i][j], vld1q_f64(ci + 2 * j));
-      vst1q_f64(ci + 2 * j, r[i][j]);
-    }
-  }
+// Packed A and B; A read in place from MR rows of a row-major matrix (stride lda), with and without the prefetch.
+template <typename T>
+void uk_neon(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
+  uk_neon_body<T, false, false>(kc, a, 0, b, c, ldc, accumulate, nullptr, 0);
+}
+template <typename T>
+void uk_neon_rows(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate) {
+  uk_neon_body<T, true, false>(kc, a, lda, b, c, ldc, accumulate, nullptr, 0);
+}
+template <typename T>
+void uk_neon_rows_pf(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int64_t ldc, bool accumulate, const T* pf,
+                     int64_t pf_lines) {
+  uk_neon_body<T, true, true>(kc, a, lda, b, c, ldc, accumulate, pf, pf_lines);
 }
 #endif
 
@@ -400,8 +482,10 @@ const MicroKernel<double> kAvx512F64{
     12, 16, uk_avx512_f64, "avx512", uk_avx512_f64_rows, nullptr, uk_avx512_f64_rows_pf, uk_avx512_f64_pf};
 #endif
 #if DCN_GEMM_NEON
-const MicroKernel<float> kNeonF32{8, 12, uk_neon_f32, "neon", nullptr, nullptr, nullptr, nullptr};
-const MicroKernel<double> kNeonF64{6, 8, uk_neon_f64, "neon", nullptr, nullptr, nullptr, nullptr};
+const MicroKernel<float> kNeonF32{
+    8, 12, uk_neon<float>, "neon", uk_neon_rows<float>, nullptr, uk_neon_rows_pf<float>, nullptr};
+const MicroKernel<double> kNeonF64{
+    6, 8, uk_neon<double>, "neon", uk_neon_rows<double>, nullptr, uk_neon_rows_pf<double>, nullptr};
 #endif
 
 bool cpu_has(GemmIsa isa) {
@@ -457,9 +541,13 @@ const char* gemm_isa_name() {
   }
 }
 
+namespace {
+// The kernels of an instruction set (those this build lacks: the portable ones).
+template <typename T>
+const MicroKernel<T>& kernels_of(GemmIsa isa);
 template <>
-const MicroKernel<float>& micro_kernel<float>() {
-  switch (current_isa().load()) {
+const MicroKernel<float>& kernels_of<float>(GemmIsa isa) {
+  switch (isa) {
 #if DCN_GEMM_X86
     case GemmIsa::kAvx512: return kAvx512F32;
     case GemmIsa::kAvx2: return kAvx2F32;
@@ -470,10 +558,9 @@ const MicroKernel<float>& micro_kernel<float>() {
     default: return kGenericF32;
   }
 }
-
 template <>
-const MicroKernel<double>& micro_kernel<double>() {
-  switch (current_isa().load()) {
+const MicroKernel<double>& kernels_of<double>(GemmIsa isa) {
+  switch (isa) {
 #if DCN_GEMM_X86
     case GemmIsa::kAvx512: return kAvx512F64;
     case GemmIsa::kAvx2: return kAvx2F64;
@@ -484,6 +571,37 @@ const MicroKernel<double>& micro_kernel<double>() {
     default: return kGenericF64;
   }
 }
+
+std::atomic<bool>& rows_a_on() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+
+// The kernels without fn_rows and fn_rows_pf (set_gemm_rows_a(false)).
+template <typename T>
+MicroKernel<T> packed_only(MicroKernel<T> uk) {
+  uk.fn_rows = nullptr;
+  uk.fn_rows_pf = nullptr;
+  return uk;
+}
+}  // namespace
+
+void set_gemm_rows_a(bool on) { rows_a_on().store(on); }
+bool gemm_rows_a_enabled() { return rows_a_on().load(); }
+
+template <typename T>
+const MicroKernel<T>& micro_kernel() {
+  const GemmIsa isa = current_isa().load();
+  if (rows_a_on().load(std::memory_order_relaxed)) return kernels_of<T>(isa);
+  static const MicroKernel<T> packed[] = {
+      // in GemmIsa's order
+      packed_only(kernels_of<T>(GemmIsa::kAuto)), packed_only(kernels_of<T>(GemmIsa::kGeneric)),
+      packed_only(kernels_of<T>(GemmIsa::kAvx2)), packed_only(kernels_of<T>(GemmIsa::kAvx512)),
+      packed_only(kernels_of<T>(GemmIsa::kNeon))};
+  return packed[static_cast<int>(isa)];
+}
+template const MicroKernel<float>& micro_kernel<float>();
+template const MicroKernel<double>& micro_kernel<double>();
 
 #if DCN_GEMM_X86
 // pack_a's panel from `rows` <= mr <= 16 contiguous rows of A (row stride rs): 16 columns at a time transposed in

@@ -48,6 +48,11 @@ const char* gemm_isa_name();
 template <typename T>
 const MicroKernel<T>& micro_kernel();
 
+// A test hook: with `on` false micro_kernel() gives the kernels without fn_rows and fn_rows_pf, so that callers pack A
+// (the same results: the contract of fn_rows), for tests that compare the two ways of reading A. On by default.
+void set_gemm_rows_a(bool on);
+bool gemm_rows_a_enabled();
+
 // Cache blocking of the reduction dimension (rows of a packed B block).
 constexpr int64_t kGemmKc = 256;
 

@@ -425,7 +425,7 @@ describe.runIf(addonBuilt).each(kernelPaths)(
         const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(8));
         b._setGemmIsa('auto');
         const ref = runAll(c, t, r);
-        for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+        for (const isa of ['generic', 'avx2', 'avx512', 'neon'] as const) {
           if (!b._setGemmIsa(isa)) continue;
           expect(b._gemmIsa()).toBe(isa);
           for (const dtype of ['float64', 'float32'] as const) {
@@ -642,7 +642,7 @@ describe.runIf(addonBuilt)('bias gradient: every GEMM instruction set gives the 
           dtype === 'float32',
         );
         try {
-          for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+          for (const isa of ['generic', 'avx2', 'avx512', 'neon'] as const) {
             if (!b._setGemmIsa(isa)) continue;
             const bias = emptyNative([channels], dtype);
             b.deformConvBackward(paramsOf(c), n(t.input)!, n(t.weight)!, n(t.offset), n(t.mask), gy, {

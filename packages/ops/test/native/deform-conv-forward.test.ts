@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 // deformConvForward of the CPU addon against the float64 loop reference: random configurations of every
 // dim, regular and transposed, groups, independent offset/mask groups, stride/padding/dilation, optional
-// offset/mask/bias, batch 0; the tvdcn-reference §11 vectors B, C, D, E, G; and the adjoint identity A5.
+// offset/mask/bias, batch 0; the tvdcn-reference §11 vectors B, C, D, E, G; and the adjoint identity A5. Last, the
+// micro-kernels reading A in place against the packed ones, bit for bit (forward and backward).
 // Every suite runs twice: on the channels-last CPU kernels and on the planar ones (_setForcePlanar).
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prod } from '../reference/deform-conv-reference.js';
 import {
   addonBuilt,
+  availableGrads,
   caseName,
   divisorsOf,
   type ConvCase,
@@ -16,9 +18,12 @@ import {
   kernelPaths,
   loadNative,
   makeTensors,
+  nativeBackward,
   nativeForward,
+  outSizeOf,
   paramsOf,
   randomConvCase,
+  randTensor,
   reference,
   rng,
   roundF32,
@@ -510,4 +515,81 @@ describe.runIf(addonBuilt).each(kernelPaths)('mask shapes and K ($label)', ({ pl
     expectAllClose(got, reference(c, t).data, 1e-12, 1e-12);
     expect((toNative(t.input).data as Float64Array).length).toBe(54);
   });
+});
+
+// The micro-kernels that read A in place (MicroKernel::fn_rows, fn_rows_pf: AVX-512, AVX2, NEON) against the same
+// kernels with A packed (_setGemmRowsA(false)): the channels-last forward writes its sampled columns as colsT rows or
+// as packed A panels, and the backward's recomputed forward tiles read them in place or pack them; the kernels do the
+// same FMAs in the same order either way (gemm.h), so the output and every gradient have the same bits. With each
+// such instruction set this CPU has (on arm64 NEON, the default there). The cases: partial row panels (columns not
+// a multiple of mr), partial column tiles (output channels per group not a multiple of nr), several reduction blocks
+// (more than 256 rows), odd reduction lengths (NEON's float kernel takes steps in pairs), groups, and packed weights
+// above 1 MB (the prefetching kernels, fn_rows_pf).
+const rowsCases: ConvCase[] = [
+  ...([1, 2, 3] as const).map((dim, i) => ({
+    dim,
+    transposed: false,
+    batch: 2,
+    inChannels: [37, 36, 36][i],
+    outChannels: [13, 40, 6][i],
+    groups: [1, 2, 2][i],
+    og: [1, 1, 3][i],
+    mg: [1, 2, 0][i],
+    bias: true,
+    kernelSize: [[5], [3, 3], [2, 2, 2]][i],
+    stride: Array(dim).fill(1),
+    padding: Array(dim).fill(1),
+    dilation: Array(dim).fill(1),
+    inSize: [[23], [5, 7], [3, 4, 3]][i],
+  })),
+  {
+    dim: 2,
+    transposed: false,
+    batch: 1,
+    inChannels: 127,
+    outChannels: 264,
+    groups: 1,
+    og: 1,
+    mg: 1,
+    bias: false,
+    kernelSize: [3, 3],
+    stride: [1, 1],
+    padding: [1, 1],
+    dilation: [1, 1],
+    inSize: [5, 3],
+  },
+];
+
+describe.runIf(addonBuilt)("micro-kernels reading A in place give the packed kernels' bits", () => {
+  const bits = (a: ArrayLike<number>) => Buffer.from(Float64Array.from(a).buffer);
+  for (const [i, c] of rowsCases.entries()) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      it(`${dtype}: ${caseName(c)}`, () => {
+        const t = makeTensors(c, 2100 + i);
+        const gradOutput = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(2200 + i));
+        for (const isa of ['avx512', 'avx2', 'neon'] as const) {
+          if (!b._setGemmIsa(isa)) continue;
+          const run = (rowsA: boolean) => {
+            b._setGemmRowsA(rowsA);
+            expect(b._gemmRowsA()).toBe(rowsA);
+            return {
+              y: nativeForward(b, c, t, dtype),
+              ...nativeBackward(b, c, t, gradOutput, availableGrads(c), dtype),
+            };
+          };
+          try {
+            const packed = run(false);
+            const rows = run(true);
+            for (const [k, e] of Object.entries(packed))
+              expect(bits(rows[k as keyof typeof rows] as ArrayLike<number>).equals(bits(e)), `${k} (${isa})`).toBe(
+                true,
+              );
+          } finally {
+            b._setGemmRowsA(true);
+            b._setGemmIsa('auto');
+          }
+        }
+      });
+    }
+  }
 });

@@ -21,8 +21,11 @@ import { rng } from '../seeded-random.js';
 export interface TestBinding extends NativeBinding {
   _setWorkspaceLimit(bytes: number): void;
   _getWorkspaceLimit(): number;
-  _setGemmIsa(isa: 'auto' | 'avx512' | 'avx2' | 'generic'): boolean;
+  _setGemmIsa(isa: 'auto' | 'avx512' | 'avx2' | 'neon' | 'generic'): boolean;
   _gemmIsa(): string;
+  /** With false the GEMMs pack A rather than use the micro-kernels that read it in place (the same results). */
+  _setGemmRowsA(on: boolean): void;
+  _gemmRowsA(): boolean;
   /** Planar CPU kernels (kernels.h) instead of the channels-last column pass, for the 3D forward and every backward. */
   _setForcePlanar(on: boolean): void;
   _getForcePlanar(): boolean;

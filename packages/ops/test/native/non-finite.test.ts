@@ -14,7 +14,7 @@ afterAll(() => {
   b._setGemmIsa('auto');
 });
 
-const isas = ['generic', 'avx2', 'avx512'] as const;
+const isas = ['generic', 'avx2', 'avx512', 'neon'] as const;
 
 function run(dtype: 'float32' | 'float64', input: number[], offsets: number[]) {
   // 1D, one channel, k = 1: output[i] = Interp(input, i + offsets[i]).

@@ -120,7 +120,7 @@ function runAll(c: ConvCase, t: CaseTensors, r: RefTensor, dtype: DType): Result
 function compare(c: ConvCase, seed: number, dtype: DType, tol: number, limit = savedLimit): void {
   const t = tensorsOf(c, seed);
   const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(seed + 1));
-  for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+  for (const isa of ['generic', 'avx2', 'avx512', 'neon'] as const) {
     if (!b._setGemmIsa(isa)) continue;
     b._setWorkspaceLimit(limit);
     b._setForcePlanar(false);

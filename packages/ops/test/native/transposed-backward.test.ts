@@ -257,7 +257,7 @@ describe.runIf(addonBuilt).each(kernelPaths)(
         const t = makeTensors(c, 51);
         const r = randTensor([c.batch, c.outChannels, ...outSizeOf(c)], rng(52));
         try {
-          for (const isa of ['generic', 'avx2', 'avx512'] as const) {
+          for (const isa of ['generic', 'avx2', 'avx512', 'neon'] as const) {
             if (!b._setGemmIsa(isa)) continue;
             expect(b._gemmIsa()).toBe(isa);
             const g64 = nativeBackward(b, c, t, r, ['input', 'weight'], 'float64');
