@@ -505,7 +505,7 @@ __global__ void __launch_bounds__(fused_threads<BN, WARPS_M>(), 512 / fused_thre
   bool live = false;
   // NOTE [ Plans made by the lanes of a position ]
   // The kOpp lanes of one position (consecutive lanes of a warp, one per job of the K step) need the same plan
-  // wherever it depends on the kernel point alone (one offset group, at most one mask group: a.lane_plans, set by
+  // wherever it depends on the kernel point alone (one offset group, at most one mask group: kLanePlans, chosen by
   // the host), and in SIMT each lane making it costs the warp the plan's instructions at every kernel point (~250
   // PTX instructions in 3D, a quarter of a float16 step's at two steps a kernel point). Instead lane `oct` of a
   // position makes the plan of kernel point base + oct once for kOpp kernel points (base a multiple of kOpp), and at

@@ -593,6 +593,10 @@ template <typename T>
 const MicroKernel<T>& micro_kernel() {
   const GemmIsa isa = current_isa().load();
   if (rows_a_on().load(std::memory_order_relaxed)) return kernels_of<T>(isa);
+  static_assert(static_cast<int>(GemmIsa::kAuto) == 0 && static_cast<int>(GemmIsa::kGeneric) == 1 &&
+                    static_cast<int>(GemmIsa::kAvx2) == 2 && static_cast<int>(GemmIsa::kAvx512) == 3 &&
+                    static_cast<int>(GemmIsa::kNeon) == 4,
+                "the table below is indexed by GemmIsa");
   static const MicroKernel<T> packed[] = {
       // in GemmIsa's order
       packed_only(kernels_of<T>(GemmIsa::kAuto)), packed_only(kernels_of<T>(GemmIsa::kGeneric)),
