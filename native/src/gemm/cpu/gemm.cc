@@ -77,20 +77,23 @@ struct Avx2<double> {
   __attribute__((target("avx2,fma"))) static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
 };
 
-template <typename T, bool kRows>
+// R < 6 (packed A only): the panel's first R rows (MicroKernel::fn_part: the panel stride stays 6), each row's result
+// the full kernel's.
+template <typename T, bool kRows, int R = 6>
 __attribute__((target("avx2,fma"), always_inline)) inline void uk_avx2_body(int64_t kc, const T* a, int64_t lda,
                                                                             const T* b, T* c, int64_t ldc,
                                                                             bool accumulate) {
+  static_assert(R == 6 || !kRows, "a partial panel reads A packed");
   using X = Avx2<T>;
   constexpr int MR = 6, L = X::kLanes;
-  typename X::V r[MR][2];
+  typename X::V r[R][2];
   DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) r[i][0] = r[i][1] = X::zero();
+  for (int i = 0; i < R; ++i) r[i][0] = r[i][1] = X::zero();
   for (int64_t p = 0; p < kc; ++p) {
     const typename X::V b0 = X::load(b);
     const typename X::V b1 = X::load(b + L);
     DCN_UNROLL_FULL
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const typename X::V ai = X::broadcast(kRows ? a + i * lda + p : a + i);
       r[i][0] = X::fmadd(ai, b0, r[i][0]);
       r[i][1] = X::fmadd(ai, b1, r[i][1]);
@@ -99,7 +102,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline void uk_avx2_body(int6
     b += 2 * L;
   }
   DCN_UNROLL_FULL
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < R; ++i) {
     T* ci = c + i * ldc;
     if (accumulate) {
       r[i][0] = X::add(r[i][0], X::load(ci));
@@ -253,6 +256,27 @@ constexpr auto uk_avx512_f32 = uk_avx512_f32_first_rows<12>;
 void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
   with_rows(std::min(rows, 11),
             [&](auto r) { uk_avx512_f32_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
+}
+
+// AVX2's partial panels (MicroKernel::fn_part): rows < 6 of a packed panel, without the FMAs of its zero rows and
+// without the full kernel's detour through a buffer (docs/perf/cpu.md, session 35).
+template <int R>
+__attribute__((target("avx2,fma"))) void uk_avx2_f32_first_rows(int64_t kc, const float* a, const float* b, float* c,
+                                                                int64_t ldc, bool accumulate) {
+  uk_avx2_body<float, false, R>(kc, a, 0, b, c, ldc, accumulate);
+}
+void uk_avx2_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  with_rows(std::min(rows, 5),
+            [&](auto r) { uk_avx2_f32_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
+}
+template <int R>
+__attribute__((target("avx2,fma"))) void uk_avx2_f64_first_rows(int64_t kc, const double* a, const double* b, double* c,
+                                                                int64_t ldc, bool accumulate) {
+  uk_avx2_body<double, false, R>(kc, a, 0, b, c, ldc, accumulate);
+}
+void uk_avx2_f64_part(int rows, int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool accumulate) {
+  with_rows(std::min(rows, 5),
+            [&](auto r) { uk_avx2_f64_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
 }
 
 // B read in place as the rows of a row-major matrix (columns j0..j0 + 31: step p at b + p * ldb). (gemm_b_rows_f32.)
@@ -474,8 +498,8 @@ void uk_neon_rows_pf(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int6
 const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr, nullptr, nullptr};
 const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr, nullptr, nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", uk_avx2_f32_rows, nullptr, nullptr, nullptr};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", uk_avx2_f64_rows, nullptr, nullptr, nullptr};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", uk_avx2_f32_rows, uk_avx2_f32_part, nullptr, nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", uk_avx2_f64_rows, uk_avx2_f64_part, nullptr, nullptr};
 const MicroKernel<float> kAvx512F32{
     12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf, uk_avx512_f32_pf};
 const MicroKernel<double> kAvx512F64{
