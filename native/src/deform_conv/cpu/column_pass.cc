@@ -1821,12 +1821,14 @@ bool column_pass_channels_last(const SamplingGeometry<D>& g, const T* x_src, con
   // NOTE [ Per-slot weight GEMM with colsT in place ]
   // Without gw_t, the per-slot weight GEMM's B is the tile's colsT (nc x rows, row stride lcs), which
   // pack_b_blocks copied into nr-column panels (tcn-1d: 335 KB per tile, ~0.2 ms a call at 2 threads, and one
-  // more tile-sized buffer in L2). With the AVX-512 float kernels (nr = 32, mr = 12) and rows a multiple of 32,
-  // gemm_b_rows_f32 reads colsT's rows in place instead: the same micro-kernel sums, bit-identical. Not where
-  // lcs is a multiple of 1024 floats (4 KB): a B panel's rows would then all fall into the same L1 sets (NOTE
-  // [ Padded colsT rows ] keeps lcs off them).
-  const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&
-                         uk.nr == 32 && rows % 32 == 0 && (lcs * ts) % 4096 != 0;
+  // more tile-sized buffer in L2). With the AVX-512 float kernels (nr = 32, mr = 12) and rows a multiple of 32, or
+  // AVX2's (nr = 16, mr = 6) and rows a multiple of 16, gemm_b_rows_f32 reads colsT's rows in place instead: the
+  // same micro-kernel sums, bit-identical. Not where lcs is a multiple of 1024 floats (4 KB): a B panel's rows would
+  // then all fall into the same L1 sets (NOTE [ Padded colsT rows ] keeps lcs off them).
+  const bool gw_b_rows = slot_gw && !gw_t && std::is_same_v<T, float> &&
+                         ((isa == Isa::kAvx512 && uk.mr == 12 && uk.nr == 32 && rows % 32 == 0) ||
+                          (isa == Isa::kAvx2 && uk.mr == 6 && uk.nr == 16 && rows % 16 == 0)) &&
+                         (lcs * ts) % 4096 != 0;
   // With gw_t the same for A: A(r, i) = colsT[i][r] is read in place as the columns of colsT (gemm_a_cols_f32, 12
   // values of a colsT row per step) instead of packed by pack_a; the same sums (docs/perf/cpu.md, session 16, lead).
   const bool gw_t_a_cols = slot_gw && gw_t && std::is_same_v<T, float> && isa == Isa::kAvx512 && uk.mr == 12 &&

@@ -79,10 +79,11 @@ struct Avx2<double> {
 
 // R < 6 (packed A only): the panel's first R rows (MicroKernel::fn_part: the panel stride stays 6), each row's result
 // the full kernel's.
-template <typename T, bool kRows, int R = 6>
+// kBRows: B read in place as the rows of a row-major matrix (step p at b + p * ldb; gemm_b_rows_f32), else packed.
+template <typename T, bool kRows, int R = 6, bool kBRows = false>
 __attribute__((target("avx2,fma"), always_inline)) inline void uk_avx2_body(int64_t kc, const T* a, int64_t lda,
                                                                             const T* b, T* c, int64_t ldc,
-                                                                            bool accumulate) {
+                                                                            bool accumulate, int64_t ldb = 0) {
   static_assert(R == 6 || !kRows, "a partial panel reads A packed");
   using X = Avx2<T>;
   constexpr int MR = 6, L = X::kLanes;
@@ -99,7 +100,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline void uk_avx2_body(int6
       r[i][1] = X::fmadd(ai, b1, r[i][1]);
     }
     if (!kRows) a += MR;
-    b += 2 * L;
+    b += kBRows ? ldb : 2 * L;
   }
   DCN_UNROLL_FULL
   for (int i = 0; i < R; ++i) {
@@ -277,6 +278,18 @@ __attribute__((target("avx2,fma"))) void uk_avx2_f64_first_rows(int64_t kc, cons
 void uk_avx2_f64_part(int rows, int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool accumulate) {
   with_rows(std::min(rows, 5),
             [&](auto r) { uk_avx2_f64_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
+}
+
+// AVX2 with B read in place as the rows of a row-major matrix (columns j0..j0 + 15). (gemm_b_rows_f32.)
+template <int R>
+__attribute__((target("avx2,fma"))) void uk_avx2_f32_b_rows(int64_t kc, const float* a, const float* b, int64_t ldb,
+                                                            float* c, int64_t ldc, bool accumulate) {
+  uk_avx2_body<float, false, R, true>(kc, a, 0, b, c, ldc, accumulate, ldb);
+}
+void uk_avx2_f32_b_rows_part(int rows, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                             bool accumulate) {
+  with_rows(std::min(rows, 6),
+            [&](auto r) { uk_avx2_f32_b_rows<decltype(r)::value>(kc, a, b, ldb, c, ldc, accumulate); });
 }
 
 // B read in place as the rows of a row-major matrix (columns j0..j0 + 31: step p at b + p * ldb). (gemm_b_rows_f32.)
@@ -1005,6 +1018,21 @@ bool gemm_a_cols_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t l
 bool gemm_b_rows_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b,
                      int64_t ldb, float* c, int64_t ldc, bool accumulate) {
 #if DCN_GEMM_X86
+  if (current_isa().load() == GemmIsa::kAvx2 && n % 16 == 0) {
+    // The same loops with AVX2's 6 x 16 kernel (one 64-byte line of a C row per tile).
+    for (int64_t i0 = 0; i0 < m; i0 += 6) {
+      const int rows = static_cast<int>(std::min<int64_t>(6, m - i0));
+      const float* ap = a + (i0 / 6) * a_panel_stride;
+      for (int64_t j0 = 0; j0 < n; j0 += 16) {
+        const bool wrap = j0 + 16 >= n;
+        const int64_t pi = wrap ? i0 + 6 : i0, pj = wrap ? 0 : j0 + 16;
+        if (pi < m)
+          for (int64_t r = 0; r < std::min<int64_t>(6, m - pi); ++r) __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
+        uk_avx2_f32_b_rows_part(rows, kc, ap, b + j0, ldb, c + i0 * ldc + j0, ldc, accumulate);
+      }
+    }
+    return true;
+  }
   if (current_isa().load() != GemmIsa::kAvx512 || n % 32 != 0) return false;
   // A panel by A panel (the panel, 12 x kc, stays in L1 while B's rows stream past it), the next C tile
   // prefetched as macro_kernel's prefetch_c does.

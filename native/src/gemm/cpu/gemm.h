@@ -57,10 +57,10 @@ bool gemm_rows_a_enabled();
 constexpr int64_t kGemmKc = 256;
 
 // C (m x n, row stride ldc) = A * B, or C += A * B with `accumulate`, for one reduction block of kc: A packed by
-// pack_a with mr = 12 (panel stride a_panel_stride), B read in place, element (p, j) at b[p * ldb + j], n a multiple
-// of 32. With the AVX-512 float micro-kernels only (returns false, doing nothing, under any other ISA): each
-// element is the same sum as macro_kernel's with B packed by pack_b (the same FMA chain from zero, then one addition
-// to C), without the copy of B.
+// pack_a with the micro-kernel's mr (12 on AVX-512, 6 on AVX2; panel stride a_panel_stride), B read in place, element
+// (p, j) at b[p * ldb + j], n a multiple of the kernel's nr (32, 16). With the AVX-512 or AVX2 float micro-kernels
+// only (returns false, doing nothing, under any other ISA or n): each element is the same sum as macro_kernel's with B
+// packed by pack_b (the same FMA chain from zero, then one addition to C), without the copy of B.
 bool gemm_b_rows_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b,
                      int64_t ldb, float* c, int64_t ldc, bool accumulate);
 
