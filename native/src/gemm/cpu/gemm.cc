@@ -1015,41 +1015,37 @@ bool gemm_a_cols_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t l
 #endif
 }
 
+#if DCN_GEMM_X86
+// gemm_b_rows_f32's loops for a kernel of MR x NR: A panel by A panel (the panel, MR x kc, stays in L1 while B's rows
+// stream past it), the next C tile prefetched as macro_kernel's prefetch_c does (NR / 16 lines a row).
+template <int MR, int NR, typename Part>
+void b_rows_loops(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b, int64_t ldb,
+                  float* c, int64_t ldc, bool accumulate, Part part) {
+  for (int64_t i0 = 0; i0 < m; i0 += MR) {
+    const int rows = static_cast<int>(std::min<int64_t>(MR, m - i0));
+    const float* ap = a + (i0 / MR) * a_panel_stride;
+    for (int64_t j0 = 0; j0 < n; j0 += NR) {
+      const bool wrap = j0 + NR >= n;
+      const int64_t pi = wrap ? i0 + MR : i0, pj = wrap ? 0 : j0 + NR;
+      if (pi < m)
+        for (int64_t r = 0; r < std::min<int64_t>(MR, m - pi); ++r)
+          for (int l = 0; l < NR; l += 16) __builtin_prefetch(c + (pi + r) * ldc + pj + l, 1, 3);
+      part(rows, kc, ap, b + j0, ldb, c + i0 * ldc + j0, ldc, accumulate);
+    }
+  }
+}
+#endif
+
 bool gemm_b_rows_f32(int64_t m, int64_t n, int64_t kc, const float* a, int64_t a_panel_stride, const float* b,
                      int64_t ldb, float* c, int64_t ldc, bool accumulate) {
 #if DCN_GEMM_X86
-  if (current_isa().load() == GemmIsa::kAvx2 && n % 16 == 0) {
-    // The same loops with AVX2's 6 x 16 kernel (one 64-byte line of a C row per tile).
-    for (int64_t i0 = 0; i0 < m; i0 += 6) {
-      const int rows = static_cast<int>(std::min<int64_t>(6, m - i0));
-      const float* ap = a + (i0 / 6) * a_panel_stride;
-      for (int64_t j0 = 0; j0 < n; j0 += 16) {
-        const bool wrap = j0 + 16 >= n;
-        const int64_t pi = wrap ? i0 + 6 : i0, pj = wrap ? 0 : j0 + 16;
-        if (pi < m)
-          for (int64_t r = 0; r < std::min<int64_t>(6, m - pi); ++r) __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
-        uk_avx2_f32_b_rows_part(rows, kc, ap, b + j0, ldb, c + i0 * ldc + j0, ldc, accumulate);
-      }
-    }
+  const GemmIsa isa = current_isa().load();
+  if (isa == GemmIsa::kAvx2 && n % 16 == 0) {
+    b_rows_loops<6, 16>(m, n, kc, a, a_panel_stride, b, ldb, c, ldc, accumulate, uk_avx2_f32_b_rows_part);
     return true;
   }
-  if (current_isa().load() != GemmIsa::kAvx512 || n % 32 != 0) return false;
-  // A panel by A panel (the panel, 12 x kc, stays in L1 while B's rows stream past it), the next C tile
-  // prefetched as macro_kernel's prefetch_c does.
-  for (int64_t i0 = 0; i0 < m; i0 += 12) {
-    const int rows = static_cast<int>(std::min<int64_t>(12, m - i0));
-    const float* ap = a + (i0 / 12) * a_panel_stride;
-    for (int64_t j0 = 0; j0 < n; j0 += 32) {
-      const bool wrap = j0 + 32 >= n;
-      const int64_t pi = wrap ? i0 + 12 : i0, pj = wrap ? 0 : j0 + 32;
-      if (pi < m)
-        for (int64_t r = 0; r < std::min<int64_t>(12, m - pi); ++r) {
-          __builtin_prefetch(c + (pi + r) * ldc + pj, 1, 3);
-          __builtin_prefetch(c + (pi + r) * ldc + pj + 16, 1, 3);
-        }
-      uk_avx512_f32_b_rows_part(rows, kc, ap, b + j0, ldb, c + i0 * ldc + j0, ldc, accumulate);
-    }
-  }
+  if (isa != GemmIsa::kAvx512 || n % 32 != 0) return false;
+  b_rows_loops<12, 32>(m, n, kc, a, a_panel_stride, b, ldb, c, ldc, accumulate, uk_avx512_f32_b_rows_part);
   return true;
 #else
   (void)m, (void)n, (void)kc, (void)a, (void)a_panel_stride, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate;
