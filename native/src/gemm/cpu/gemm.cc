@@ -261,23 +261,15 @@ void uk_avx512_f32_part(int rows, int64_t kc, const float* a, const float* b, fl
 
 // AVX2's partial panels (MicroKernel::fn_part): rows < 6 of a packed panel, without the FMAs of its zero rows and
 // without the full kernel's detour through a buffer (docs/perf/cpu.md, session 35).
-template <int R>
-__attribute__((target("avx2,fma"))) void uk_avx2_f32_first_rows(int64_t kc, const float* a, const float* b, float* c,
-                                                                int64_t ldc, bool accumulate) {
-  uk_avx2_body<float, false, R>(kc, a, 0, b, c, ldc, accumulate);
+template <typename T, int R>
+__attribute__((target("avx2,fma"))) void uk_avx2_first_rows(int64_t kc, const T* a, const T* b, T* c, int64_t ldc,
+                                                            bool accumulate) {
+  uk_avx2_body<T, false, R>(kc, a, 0, b, c, ldc, accumulate);
 }
-void uk_avx2_f32_part(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+template <typename T>
+void uk_avx2_part(int rows, int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
   with_rows(std::min(rows, 5),
-            [&](auto r) { uk_avx2_f32_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
-}
-template <int R>
-__attribute__((target("avx2,fma"))) void uk_avx2_f64_first_rows(int64_t kc, const double* a, const double* b, double* c,
-                                                                int64_t ldc, bool accumulate) {
-  uk_avx2_body<double, false, R>(kc, a, 0, b, c, ldc, accumulate);
-}
-void uk_avx2_f64_part(int rows, int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool accumulate) {
-  with_rows(std::min(rows, 5),
-            [&](auto r) { uk_avx2_f64_first_rows<decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
+            [&](auto r) { uk_avx2_first_rows<T, decltype(r)::value>(kc, a, b, c, ldc, accumulate); });
 }
 
 // AVX2 with B read in place as the rows of a row-major matrix (columns j0..j0 + 15). (gemm_b_rows_f32.)
@@ -511,8 +503,8 @@ void uk_neon_rows_pf(int64_t kc, const T* a, int64_t lda, const T* b, T* c, int6
 const MicroKernel<float> kGenericF32{4, 8, uk_generic<float, 4, 8>, "generic", nullptr, nullptr, nullptr, nullptr};
 const MicroKernel<double> kGenericF64{4, 4, uk_generic<double, 4, 4>, "generic", nullptr, nullptr, nullptr, nullptr};
 #if DCN_GEMM_X86
-const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", uk_avx2_f32_rows, uk_avx2_f32_part, nullptr, nullptr};
-const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", uk_avx2_f64_rows, uk_avx2_f64_part, nullptr, nullptr};
+const MicroKernel<float> kAvx2F32{6, 16, uk_avx2_f32, "avx2", uk_avx2_f32_rows, uk_avx2_part<float>, nullptr, nullptr};
+const MicroKernel<double> kAvx2F64{6, 8, uk_avx2_f64, "avx2", uk_avx2_f64_rows, uk_avx2_part<double>, nullptr, nullptr};
 const MicroKernel<float> kAvx512F32{
     12, 32, uk_avx512_f32, "avx512", uk_avx512_f32_rows, uk_avx512_f32_part, uk_avx512_f32_rows_pf, uk_avx512_f32_pf};
 const MicroKernel<double> kAvx512F64{
